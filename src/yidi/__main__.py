@@ -1,0 +1,3 @@
+from yidi.cli.main import run
+
+run()

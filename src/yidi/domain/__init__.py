@@ -1,0 +1,1 @@
+"""Pure domain: knows nothing of HTTP, SQL or the command line."""

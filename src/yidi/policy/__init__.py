@@ -1,0 +1,1 @@
+"""Load and validate dated, cited region policies into domain objects (pure)."""

@@ -1,0 +1,1 @@
+"""Use cases: each a function taking a command and a unit of work."""
