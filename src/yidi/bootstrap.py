@@ -1,1 +1,43 @@
 """The composition root: the one place that wires settings, storage, services, API, web and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from yidi.clock import Clock, SystemClock
+from yidi.settings import Settings
+from yidi.storage.db import make_engine
+from yidi.storage.uow import SqlUnitOfWork
+
+
+@dataclass
+class Container:
+    """Everything a request, a command or a test needs, built once."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory)
+
+
+def build_container(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    engine: Engine | None = None,
+) -> Container:
+    engine = engine or make_engine(settings.database_url)
+    factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
+    return Container(
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        clock=clock or SystemClock(),
+    )

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
 from yidi import __version__
+
+if TYPE_CHECKING:
+    from yidi.bootstrap import Container
 
 app = typer.Typer(
     name="yidi",
@@ -12,12 +18,91 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+db_app = typer.Typer(
+    help="数据库：迁移与检查。Database: migrations and checks.", no_args_is_help=True
+)
+demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+
+
+def _container(demo: bool | None = None) -> Container:
+    from yidi.bootstrap import build_container
+    from yidi.settings import Settings
+
+    if demo:
+        os.environ.setdefault("YIDI_DEMO_MODE", "1")
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        typer.echo(f"配置错误 configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return build_container(settings)
 
 
 @app.command("version")
 def version() -> None:
     """显示版本号。Show the version."""
     typer.echo(__version__)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库迁移到最新结构。Apply all schema migrations (SQLite or PostgreSQL)."""
+    from yidi.storage.migrate import current_revision, upgrade
+
+    container = _container()
+    upgrade(container.engine)
+    typer.echo(f"数据库已是最新结构 database at revision {current_revision(container.engine)}")
+
+
+@demo_app.command("load")
+def demo_load(
+    persons: Annotated[int, typer.Option(help="合成参保人数 synthetic persons to generate")] = 200,
+    seed: Annotated[int, typer.Option(help="随机种子 generator seed")] = 2017,
+) -> None:
+    """载入演示数据（衡阳医保中心、15家联网医院、河南经办机构、合成参保人）。Load the demo world."""
+    from yidi.services.demo import load_reference_world
+    from yidi.storage.migrate import upgrade
+
+    container = _container(demo=True)
+    upgrade(container.engine)
+    report = load_reference_world(container.uow())
+    typer.echo(
+        f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}"
+    )
+    del persons, seed
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址 address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="端口 port (default 8000)")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="演示模式：载入演示数据 demo mode with demo data")
+    ] = False,
+) -> None:
+    """启动 API 与网页界面。Start the API and the web UI (migrates the database first)."""
+    import uvicorn
+
+    from yidi.api.app import create_app
+    from yidi.services.demo import load_reference_world
+    from yidi.storage.migrate import upgrade
+
+    container = _container(demo=demo)
+    upgrade(container.engine)
+    if container.settings.demo_mode:
+        load_reference_world(container.uow())
+    bind_host = host or container.settings.host
+    bind_port = port or container.settings.port
+    typer.echo(f"yidi 已启动 running at http://{bind_host}:{bind_port}/  (API: /openapi.json)")
+    uvicorn.run(
+        create_app(container),
+        host=bind_host,
+        port=bind_port,
+        log_level="warning",
+        server_header=False,
+    )
 
 
 def run() -> None:

@@ -1,0 +1,34 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from yidi import __version__
+from yidi.api.errors import install_error_handlers
+from yidi.bootstrap import Container
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="yidi 异地就医备案与直接结算 API",
+        version=__version__,
+        description=(
+            "异地就医登记备案、医院直接结算、手工报销、清算与统计的接口。"
+            " Cross-region medical insurance filing, direct settlement, manual reimbursement, clearing and statistics."
+        ),
+        docs_url=None,  # Swagger UI loads assets from a CDN; government intranets are closed networks
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.container = container
+    install_error_handlers(app)
+
+    @app.get("/api/health", tags=["运维 operations"], summary="健康检查 health check")
+    def health() -> dict[str, str]:
+        with container.uow() as uow:
+            uow.session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": container.engine.dialect.name}
+
+    return app

@@ -1,0 +1,86 @@
+"""The tamper-evident audit chain (审计日志): pure hashing rules.
+
+Each entry's hash covers its own fields and the previous entry's hash, so
+editing, removing or reordering any entry breaks every hash after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str
+    role: str
+    region_code: str | None
+    action: str  # e.g. "filing.read", "filing.approve", "settlement.settle"
+    subject: str  # e.g. "filing:BA430400-2026-000001" (never a raw ID number)
+    reason: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEntry:
+    seq: int
+    entry: AuditEntry
+    prev_hash: str
+    entry_hash: str
+
+
+def entry_hash(seq: int, entry: AuditEntry, prev_hash: str) -> str:
+    canonical = json.dumps(
+        [
+            seq,
+            as_utc(entry.at).isoformat(timespec="microseconds"),
+            entry.actor,
+            entry.role,
+            entry.region_code,
+            entry.action,
+            entry.subject,
+            entry.reason,
+            entry.address,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def as_utc(at: dt.datetime) -> dt.datetime:
+    """Stored timestamps are UTC; a naive one read back from SQLite is UTC too."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    problem: str  # Chinese description of what is wrong with this entry
+
+
+def verify_chain(entries: Iterable[ChainedEntry]) -> ChainBreak | None:
+    """Walk the chain in seq order; name the first entry that was edited, removed or reordered."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    for chained in entries:
+        if chained.seq != expected_seq:
+            return ChainBreak(
+                chained.seq,
+                f"序号不连续：应为 {expected_seq}，实为 {chained.seq}（有记录被删除或重排）",
+            )
+        if chained.prev_hash != expected_prev:
+            return ChainBreak(chained.seq, "前一条哈希不符（之前的记录被删除、重排或篡改）")
+        recomputed = entry_hash(chained.seq, chained.entry, chained.prev_hash)
+        if recomputed != chained.entry_hash:
+            return ChainBreak(chained.seq, "本条内容与哈希不符（记录被篡改）")
+        expected_prev = chained.entry_hash
+        expected_seq += 1
+    return None

@@ -1,0 +1,44 @@
+"""Typed settings, read from the environment (``YIDI_*``) once, in the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only ever accepted when demo_mode is on: a fresh clone must run without any set-up.
+DEMO_SECRET_KEY = "demo-secret-key-not-for-production-use-0000000000"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YIDI_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var') / 'yidi.sqlite3'}",
+        description="SQLAlchemy URL: sqlite:///path (embedded, default) or postgresql+psycopg://…",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    demo_mode: bool = False
+    secret_key: str = DEMO_SECRET_KEY
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def refuse_demo_secret_outside_demo(self) -> Self:
+        if not self.demo_mode and self.secret_key == DEMO_SECRET_KEY:
+            raise ValueError(
+                "YIDI_SECRET_KEY 未设置：非演示模式下不能使用演示密钥 "
+                "(set YIDI_SECRET_KEY to a random value of at least 32 characters, or YIDI_DEMO_MODE=1)"
+            )
+        if len(self.secret_key) < 32:
+            raise ValueError("YIDI_SECRET_KEY 至少 32 个字符 (at least 32 characters)")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,128 @@
+"""Table definitions. Schema changes go through Alembic migrations only.
+
+Money columns hold integer fen (``*_fen``); personal identifiers are stored in
+full (the database is the protected store) and masked on the way out.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# 经办机构: agencies that take filings and answer the phone for them.
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("region_code", String(6), nullable=False, index=True),
+    Column("insurance_type", String(3), nullable=True),  # None: handles both
+    Column("phone", String(40), nullable=False, server_default=""),
+)
+
+# 定点医疗机构.
+hospitals = Table(
+    "hospitals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fixmedins_code", String(30), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("region_code", String(6), nullable=False, index=True),
+    Column("cross_region_connected", Boolean, nullable=False, server_default="1"),
+)
+
+# 参保人员.
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("id_number", String(18), nullable=False, unique=True),
+    Column("name", String(50), nullable=False),
+    Column("gender", String(1), nullable=False),
+    Column("birth_on", Date, nullable=False),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("insurance_type", String(3), nullable=False),
+    Column("person_type", String(32), nullable=False),
+    Column("card_number", String(20), nullable=True, index=True),
+    Column("has_second_generation_card", Boolean, nullable=False, server_default="0"),
+    Column("home_address", String(200), nullable=False, server_default=""),
+    Column("mobile", String(20), nullable=False, server_default=""),
+    Column("low_income_group", String(32), nullable=True),
+)
+
+# Tamper-evident audit chain: each entry carries the hash of the previous one.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("region_code", String(6), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("address", String(64), nullable=False, server_default=""),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False, unique=True),
+)
+
+# The head of the audit chain, one row: locking it serialises appends so the chain never forks.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+# Idempotency: the first answer to a (scope, key) is kept and replayed on retry.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(64), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_json", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),
+)
+
+__all__ = [
+    "BigInteger",
+    "ForeignKey",
+    "Index",
+    "agencies",
+    "audit_head",
+    "audit_log",
+    "hospitals",
+    "idempotency_keys",
+    "metadata",
+    "persons",
+]

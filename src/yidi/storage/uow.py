@@ -1,0 +1,46 @@
+"""The unit of work: one transaction, its repositories, rollback unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from yidi.storage.audit import AuditRepository
+from yidi.storage.idempotency import IdempotencyRepository
+from yidi.storage.repositories import ReferenceRepository
+
+
+class SqlUnitOfWork:
+    session: Session
+    audit: AuditRepository
+    idempotency: IdempotencyRepository
+    reference: ReferenceRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.audit = AuditRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
+        self.reference = ReferenceRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

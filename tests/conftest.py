@@ -1,0 +1,77 @@
+"""Test fixtures: one migrated database per run (SQLite, or PostgreSQL when
+YIDI_TEST_DATABASE_URL is set), and a transaction rolled back after every test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import sessionmaker
+
+from yidi.api.app import create_app
+from yidi.bootstrap import Container, build_container
+from yidi.clock import CHINA_TZ, FixedClock
+from yidi.settings import Settings
+from yidi.storage.db import make_engine
+from yidi.storage.migrate import upgrade
+
+TEST_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("YIDI_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'yidi-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        # A throw-away cluster, but be explicit: start every run from an empty schema.
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(migrated_engine: Engine) -> Iterator[Connection]:
+    with migrated_engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield connection
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, demo_mode=True)
+
+
+@pytest.fixture
+def container(settings: Settings, connection: Connection, clock: FixedClock, migrated_engine: Engine) -> Container:
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return build_container(settings, clock=clock, session_factory=factory, engine=migrated_engine)
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container)) as test_client:
+        yield test_client
