@@ -66,8 +66,12 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def container(settings: Settings, connection: Connection, clock: FixedClock, migrated_engine: Engine) -> Container:
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+def container(
+    settings: Settings, connection: Connection, clock: FixedClock, migrated_engine: Engine
+) -> Container:
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     return build_container(settings, clock=clock, session_factory=factory, engine=migrated_engine)
 
 

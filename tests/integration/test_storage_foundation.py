@@ -23,7 +23,9 @@ def test_migrations_reach_head_and_match_the_table_definitions(migrated_engine: 
     assert differences == []
 
 
-def test_demo_world_loads_the_seed_agencies_and_fifteen_hengyang_hospitals_once(container: Container) -> None:
+def test_demo_world_loads_the_seed_agencies_and_fifteen_hengyang_hospitals_once(
+    container: Container,
+) -> None:
     first = load_reference_world(container.uow())
     second = load_reference_world(container.uow())
     assert first.hospitals_added >= 15 and second.hospitals_added == 0
@@ -67,7 +69,9 @@ def test_audit_chain_catches_a_removed_entry(container: Container) -> None:
         assert broken is not None and broken.seq == 3
 
 
-def test_idempotency_returns_the_first_answer_and_refuses_a_reused_key(container: Container) -> None:
+def test_idempotency_returns_the_first_answer_and_refuses_a_reused_key(
+    container: Container,
+) -> None:
     now = container.clock.now()
     with container.uow() as uow:
         assert uow.idempotency.recall("settle", "M1", "aaa") is None

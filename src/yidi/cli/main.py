@@ -86,13 +86,16 @@ def serve(
     import uvicorn
 
     from yidi.api.app import create_app
-    from yidi.services.demo import load_reference_world
+    from yidi.services.demo import demo_accounts, load_reference_world
     from yidi.storage.migrate import upgrade
 
     container = _container(demo=demo)
     upgrade(container.engine)
     if container.settings.demo_mode:
         load_reference_world(container.uow())
+        typer.echo("演示账户 demo accounts (username / password):")
+        for username, password, label in demo_accounts():
+            typer.echo(f"  {username:<10} {password:<22} {label}")
     bind_host = host or container.settings.host
     bind_port = port or container.settings.port
     typer.echo(f"yidi 已启动 running at http://{bind_host}:{bind_port}/  (API: /openapi.json)")

@@ -7,14 +7,23 @@ from importlib import resources
 
 from ruamel.yaml import YAML
 
+from yidi.domain.access import Principal, Role
 from yidi.domain.insurance import HospitalLevel, InsuranceType
 from yidi.domain.reference import Agency, Hospital
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    principal: Principal
 
 
 @dataclass(frozen=True)
 class DemoWorld:
     agencies: list[Agency]
     hospitals: list[Hospital]
+    accounts: list[DemoAccount]
 
 
 def load_world() -> DemoWorld:
@@ -39,4 +48,19 @@ def load_world() -> DemoWorld:
         )
         for h in data["hospitals"]
     ]
-    return DemoWorld(agencies, hospitals)
+    accounts = [
+        DemoAccount(
+            username=str(a["username"]),
+            password=str(a["password"]),
+            principal=Principal(
+                user_id=str(a["username"]),
+                role=Role(a["role"]),
+                region_code=a.get("region"),
+                hospital_code=a.get("hospital"),
+                id_number=a.get("id_number"),
+                display_name=str(a["name"]),
+            ),
+        )
+        for a in data["accounts"]
+    ]
+    return DemoWorld(agencies, hospitals, accounts)

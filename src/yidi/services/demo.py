@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from yidi.demo.world import load_world
+from yidi.services.auth import hash_password
 from yidi.storage.uow import SqlUnitOfWork
 
 
@@ -12,6 +13,7 @@ from yidi.storage.uow import SqlUnitOfWork
 class DemoLoadReport:
     agencies_added: int
     hospitals_added: int
+    accounts_added: int
 
 
 def load_reference_world(uow: SqlUnitOfWork) -> DemoLoadReport:
@@ -26,5 +28,13 @@ def load_reference_world(uow: SqlUnitOfWork) -> DemoLoadReport:
             uow.reference.add_agency(agency)
         for hospital in new_hospitals:
             uow.reference.add_hospital(hospital)
+        new_accounts = [a for a in world.accounts if uow.users.by_username(a.username) is None]
+        for account in new_accounts:
+            uow.users.add(account.username, hash_password(account.password), account.principal)
         uow.commit()
-    return DemoLoadReport(len(new_agencies), len(new_hospitals))
+    return DemoLoadReport(len(new_agencies), len(new_hospitals), len(new_accounts))
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """(username, password, role label) for the run command to print."""
+    return [(a.username, a.password, a.principal.display_name) for a in load_world().accounts]

@@ -114,6 +114,23 @@ idempotency_keys = Table(
     UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),
 )
 
+# Sign-in accounts for every role. Passwords are Argon2id hashes.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("display_name", String(100), nullable=False, server_default=""),
+    Column("region_code", String(6), nullable=True),
+    Column("hospital_code", String(30), nullable=True),
+    Column("id_number", String(18), nullable=True),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
 __all__ = [
     "BigInteger",
     "ForeignKey",
@@ -125,4 +142,5 @@ __all__ = [
     "idempotency_keys",
     "metadata",
     "persons",
+    "users",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yidi.storage.audit import AuditRepository
 from yidi.storage.idempotency import IdempotencyRepository
 from yidi.storage.repositories import ReferenceRepository
+from yidi.storage.users import UserRepository
 
 
 class SqlUnitOfWork:
@@ -17,6 +18,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     idempotency: IdempotencyRepository
     reference: ReferenceRepository
+    users: UserRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -26,6 +28,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.reference = ReferenceRepository(self.session)
+        self.users = UserRepository(self.session)
         return self
 
     def __exit__(

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from yidi.bootstrap import Container
+from yidi.services.demo import load_reference_world
+
+
+def _login(client: TestClient, username: str, password: str) -> tuple[int, dict[str, object]]:
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    return response.status_code, response.json()
+
+
+def test_demo_handler_signs_in_and_the_token_says_who_they_are(
+    client: TestClient, container: Container
+) -> None:
+    load_reference_world(container.uow())
+    status, body = _login(client, "hengyang", "hengyang-demo-2017")
+    assert status == 200 and body["role"] == "agency_handler"
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['token']}"}).json()
+    assert me == {
+        "user_id": "hengyang",
+        "role": "agency_handler",
+        "region_code": "430400",
+        "hospital_code": None,
+    }
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(
+    client: TestClient, container: Container
+) -> None:
+    load_reference_world(container.uow())
+    wrong = _login(client, "hengyang", "nope")
+    unknown = _login(client, "nobody", "nope")
+    assert wrong[0] == unknown[0] == 401
+    assert wrong[1]["error"] == unknown[1]["error"]  # type: ignore[index]
+
+
+def test_account_locks_after_five_failures_even_for_the_right_password(
+    client: TestClient, container: Container
+) -> None:
+    load_reference_world(container.uow())
+    for _ in range(5):
+        assert _login(client, "nhfy1", "bad")[0] == 401
+    status, body = _login(client, "nhfy1", "nhfy1-demo-2017")
+    assert status == 429
+    assert body["error"]["code"] == "LOGIN_LOCKED"  # type: ignore[index]
+
+
+def test_a_forged_token_is_refused_with_a_chinese_message(client: TestClient) -> None:
+    response = client.get("/api/auth/me", headers={"Authorization": "Bearer forged.token.value"})
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "登录凭证无效，请重新登录"
