@@ -173,3 +173,18 @@ def test_phone_numbers_are_masked_in_the_middle(phone: str, masked: str) -> None
 def test_masked_mobile_keeps_only_first_three_and_last_four_digits(phone: str) -> None:
     masked = mask_phone(phone)
     assert masked == phone[:3] + "****" + phone[-4:]
+
+
+@pytest.mark.parametrize(
+    "number", ["ABCDEFGHIJKLMNOPQX", "１１０１０５１９４９１２３１００２X", "1101051949123100"]
+)
+def test_constructor_refuses_anything_but_seventeen_ascii_digits_and_a_check(number: str) -> None:
+    with pytest.raises(ValueError):
+        ResidentId(number)
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_fast_check_digit_agrees_with_the_textbook_formula(first17: str) -> None:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    assert check_digit(first17) == "10X98765432"[total % 11]

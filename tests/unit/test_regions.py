@@ -174,3 +174,9 @@ def test_province_of_is_an_ancestor_and_a_province(division: Division) -> None:
     assert province.level is DivisionLevel.PROVINCE
     assert province.code[:2] == division.code[:2]
     assert registry.is_within(division.code, province.code)
+
+
+def test_pool_codes_are_recognised_as_pools_and_real_codes_are_not() -> None:
+    assert registry.is_pool("430499")
+    assert not registry.is_pool("430421")
+    assert not registry.is_pool("439876")

@@ -10,6 +10,7 @@ converted to the 18-character form by inserting "19" and computing the check.
 from __future__ import annotations
 
 import enum
+import operator
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -19,6 +20,9 @@ from yidi.domain.errors import InvalidInput
 # ISO 7064 MOD 11-2 as written in GB 11643-1999 §7.
 _WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS: Final = "10X98765432"
+# Weighting the ASCII bytes and subtracting 48 ("0") times the weight sum is the
+# same as weighting the digits, and several times faster (generators make millions).
+_ASCII_ZERO_OFFSET: Final = ord("0") * sum(_WEIGHTS)
 
 # Province-level codes of GB/T 2260 (first two digits of every address code):
 # the 31 mainland provinces, Taiwan (71), Hong Kong (81) and Macao (82).
@@ -56,7 +60,12 @@ def check_digit(first17: str) -> str:
     """The check character (校验码) for the first 17 digits: ISO 7064 MOD 11-2."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("check_digit needs exactly 17 ASCII digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    return _check_character(first17)
+
+
+def _check_character(first17: str) -> str:
+    """check_digit without the argument check, for strings already known to be 17 digits."""
+    total = sum(map(operator.mul, first17.encode("ascii"), _WEIGHTS)) - _ASCII_ZERO_OFFSET
     return _CHECK_CHARACTERS[total % 11]
 
 
@@ -76,7 +85,12 @@ class ResidentId:
 
     def __post_init__(self) -> None:
         number = self.number
-        if len(number) != 18 or check_digit(number[:17]) != number[17]:
+        if (
+            len(number) != 18
+            or not number.isascii()
+            or not number[:17].isdigit()
+            or _check_character(number[:17]) != number[17]
+        ):
             raise ValueError(f"not a valid 18-character resident id: {number!r}")
 
     @classmethod

@@ -152,6 +152,10 @@ class DivisionRegistry:
             raise _unknown(code)
         return division
 
+    def is_pool(self, code: str) -> bool:
+        """True for a pool code (…99) that is not itself a division."""
+        return code not in self._by_code and self._pool(code) is not None
+
     def exists(self, code: str) -> bool:
         return code in self._by_code or self._pool(code) is not None
 
