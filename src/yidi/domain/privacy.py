@@ -1,0 +1,34 @@
+"""Masking of personal contact data for screens, exports and logs (脱敏)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_MOBILE: Final = re.compile(r"(?:\+?86)?(1[3-9]\d)(\d{4})(\d{4})")
+# Landline: area code 0 + 2-3 digits, optional separator, 7-8 digit local number.
+_LANDLINE: Final = re.compile(r"(0\d{2,3})([-\s]?)(\d{3,4})(\d{4})")
+
+
+def mask_phone(text: str) -> str:
+    """Hide the middle of a phone number.
+
+    Mobiles keep the first 3 and last 4 digits (``138****5678``); landlines keep
+    the area code and last 4 digits (``0734-***7038``). Anything else keeps only
+    its last 4 characters, so an unusual format never leaks in full.
+    """
+    compact = (
+        "".join(text.split()).replace("-", "")
+        if text.strip().startswith(("1", "+"))
+        else text.strip()
+    )
+    mobile = _MOBILE.fullmatch(compact)
+    if mobile:
+        return f"{mobile.group(1)}****{mobile.group(3)}"
+    landline = _LANDLINE.fullmatch(compact)
+    if landline:
+        area, separator, middle, last4 = landline.groups()
+        return f"{area}{separator or '-'}{'*' * len(middle)}{last4}"
+    if len(compact) <= 4:
+        return "*" * len(compact)
+    return "*" * (len(compact) - 4) + compact[-4:]

@@ -1,0 +1,103 @@
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yidi.domain.errors import InvalidInput
+from yidi.domain.workdays import (
+    EMERGENCY_FILING_WORKING_DAYS,
+    WorkingDayCalendar,
+    supported_years,
+)
+
+calendar = WorkingDayCalendar()
+# Stay a few weeks inside the known range so deadlines never run off its end.
+covered_dates = st.dates(
+    min_value=date(supported_years()[0], 1, 1), max_value=date(supported_years()[1], 12, 1)
+)
+
+
+def test_emergency_deadline_is_three_working_days_as_the_hengyang_notice_says() -> None:
+    assert EMERGENCY_FILING_WORKING_DAYS == 3
+
+
+def test_emergency_filing_deadline_skips_national_day_week() -> None:
+    # Fri 27 Sep 2024: Sun 29 Sep is a make-up working day (1), Mon 30 Sep (2),
+    # 1-7 Oct are the National Day holiday, Tue 8 Oct is the third working day.
+    assert calendar.is_working_day(date(2024, 9, 29))
+    assert not calendar.is_working_day(date(2024, 10, 1))
+    assert calendar.is_working_day(date(2024, 10, 12))
+    assert calendar.emergency_filing_deadline(date(2024, 9, 27)) == date(2024, 10, 8)
+
+
+def test_emergency_filing_deadline_skips_spring_festival() -> None:
+    # Thu 8 Feb 2024: Fri 9 Feb works (1), 10-17 Feb are the Spring Festival
+    # holiday, Sun 18 Feb is a make-up working day (2), Mon 19 Feb (3).
+    assert not calendar.is_working_day(date(2024, 2, 12))
+    assert calendar.is_working_day(date(2024, 2, 18))
+    assert calendar.emergency_filing_deadline(date(2024, 2, 8)) == date(2024, 2, 19)
+
+
+def test_plain_week_deadline_skips_only_the_weekend() -> None:
+    # Thu 14 Nov 2024 -> Fri 15, Mon 18, Tue 19.
+    assert calendar.emergency_filing_deadline(date(2024, 11, 14)) == date(2024, 11, 19)
+
+
+def test_next_working_day_jumps_over_the_holiday_week() -> None:
+    assert calendar.next_working_day(date(2024, 9, 30)) == date(2024, 10, 8)
+
+
+def test_working_days_between_counts_after_start_through_end() -> None:
+    assert calendar.working_days_between(date(2024, 9, 27), date(2024, 10, 8)) == 3
+    assert calendar.working_days_between(date(2024, 9, 27), date(2024, 9, 27)) == 0
+    assert calendar.working_days_between(date(2024, 10, 8), date(2024, 9, 27)) == 0
+
+
+def test_zero_working_days_returns_the_start_day() -> None:
+    assert calendar.add_working_days(date(2024, 10, 1), 0) == date(2024, 10, 1)
+
+
+def test_negative_counts_are_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        calendar.add_working_days(date(2024, 10, 1), -1)
+
+
+def test_year_outside_the_calendar_is_refused_with_the_supported_range() -> None:
+    first, last = supported_years()
+    with pytest.raises(InvalidInput) as caught:
+        calendar.is_working_day(date(last + 1, 3, 2))
+    assert caught.value.code == "CALENDAR_YEAR_UNSUPPORTED"
+    assert str(last + 1) in caught.value.message
+    assert f"{first}–{last}" in caught.value.message
+    with pytest.raises(InvalidInput):
+        calendar.emergency_filing_deadline(date(first - 1, 6, 1))
+
+
+def test_deadline_running_past_the_last_known_year_is_refused() -> None:
+    last = supported_years()[1]
+    with pytest.raises(InvalidInput) as caught:
+        calendar.emergency_filing_deadline(date(last, 12, 31))
+    assert caught.value.code == "CALENDAR_YEAR_UNSUPPORTED"
+
+
+@given(covered_dates)
+def test_emergency_deadline_is_a_working_day_strictly_after_admission(admitted_on: date) -> None:
+    deadline = calendar.emergency_filing_deadline(admitted_on)
+    assert deadline > admitted_on
+    assert calendar.is_working_day(deadline)
+    assert calendar.working_days_between(admitted_on, deadline) == EMERGENCY_FILING_WORKING_DAYS
+
+
+@given(
+    covered_dates, st.integers(min_value=0, max_value=10), st.integers(min_value=0, max_value=10)
+)
+def test_add_working_days_is_monotonic_in_the_count(start: date, a: int, b: int) -> None:
+    low, high = sorted((a, b))
+    assert calendar.add_working_days(start, low) <= calendar.add_working_days(start, high)
+
+
+@given(covered_dates, st.integers(min_value=0, max_value=20))
+def test_add_working_days_is_monotonic_in_the_start_day(start: date, gap: int) -> None:
+    later = start + timedelta(days=gap)
+    assert calendar.add_working_days(start, 3) <= calendar.add_working_days(later, 3)
