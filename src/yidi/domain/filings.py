@@ -140,9 +140,9 @@ class FilingRecord:
     def destination_code(self) -> str | None:
         """The most specific destination division given (county, else prefecture, else province)."""
         return (
-            _blank_to_none(self.destination_county_code)
-            or _blank_to_none(self.destination_prefecture_code)
-            or _blank_to_none(self.destination_province_code)
+            blank_to_none(self.destination_county_code)
+            or blank_to_none(self.destination_prefecture_code)
+            or blank_to_none(self.destination_province_code)
         )
 
 
@@ -230,7 +230,7 @@ def _compact(text: str) -> str:
     return "".join(text.split())
 
 
-def _blank_to_none(text: str | None) -> str | None:
+def blank_to_none(text: str | None) -> str | None:
     if text is None:
         return None
     stripped = text.strip()
@@ -260,7 +260,7 @@ def _required(code: str, field: str) -> InvalidInput:
 
 
 def check_name(name: str | None, field: str = "name") -> list[YidiError]:
-    value = _blank_to_none(name)
+    value = blank_to_none(name)
     if value is None:
         return [_required("FILING_NAME_REQUIRED", field)]
     if len(value) > MAX_NAME_LENGTH or any(ch.isdigit() for ch in value):
@@ -279,7 +279,7 @@ def check_social_security_number(
     number: str | None, today: date | None = None
 ) -> tuple[ResidentId | None, list[YidiError]]:
     """社会保障号码 is the resident ID: check digit and all (ID_NUMBER_* codes)."""
-    value = _blank_to_none(number)
+    value = blank_to_none(number)
     if value is None:
         return None, [_required("FILING_SSN_REQUIRED", "social_security_number")]
     try:
@@ -311,7 +311,7 @@ def check_gender(gender: Gender | None, resident_id: ResidentId | None) -> list[
 
 
 def check_card_number(card_number: str | None) -> list[YidiError]:
-    value = _blank_to_none(card_number)
+    value = blank_to_none(card_number)
     if value is not None and _CARD_NUMBER.fullmatch(value.upper()) is None:
         return [
             _error(
@@ -326,7 +326,7 @@ def check_card_number(card_number: str | None) -> list[YidiError]:
 
 def check_phones(phone: str | None, mobile: str | None) -> list[YidiError]:
     errors: list[YidiError] = []
-    phone_value, mobile_value = _blank_to_none(phone), _blank_to_none(mobile)
+    phone_value, mobile_value = blank_to_none(phone), blank_to_none(mobile)
     if phone_value is None and mobile_value is None:
         errors.append(
             _error(
@@ -365,7 +365,7 @@ def pool_area_code(insured_region_code: str) -> str:
 
 
 def check_insured_region(code: str | None, regions: RegionLookup) -> list[YidiError]:
-    value = _blank_to_none(code)
+    value = blank_to_none(code)
     if value is None:
         return [_required("FILING_INSURED_REGION_REQUIRED", "insured_region_code")]
     if not (value.isascii() and value.isdigit() and len(value) == 6) or not regions.exists(
@@ -400,9 +400,9 @@ def _known(regions: RegionLookup, code: str) -> bool:
 
 
 def check_destination(record: FilingRecord, regions: RegionLookup) -> list[YidiError]:
-    province = _blank_to_none(record.destination_province_code)
-    prefecture = _blank_to_none(record.destination_prefecture_code)
-    county = _blank_to_none(record.destination_county_code)
+    province = blank_to_none(record.destination_province_code)
+    prefecture = blank_to_none(record.destination_prefecture_code)
+    county = blank_to_none(record.destination_county_code)
     if province is None:
         return [_required("FILING_DEST_REQUIRED", "destination_province_code")]
     errors: list[YidiError] = []
@@ -437,7 +437,7 @@ def check_destination(record: FilingRecord, regions: RegionLookup) -> list[YidiE
             )
     if errors:
         return errors
-    insured = _blank_to_none(record.insured_region_code)
+    insured = blank_to_none(record.insured_region_code)
     destination = record.destination_code
     if insured is not None and destination is not None and regions.exists(pool_area_code(insured)):
         pool = pool_area_code(insured)
@@ -463,7 +463,7 @@ def check_institutions(institutions: tuple[DesignatedInstitution, ...]) -> list[
                 "Name at least one designated medical institution",
             )
         ]
-    if any(_blank_to_none(institution.name) is None for institution in institutions):
+    if any(blank_to_none(institution.name) is None for institution in institutions):
         return [
             _error(
                 "FILING_HOSPITAL_NAME_REQUIRED",
@@ -490,7 +490,7 @@ def check_signature(record: FilingRecord, person: ResidentId | None) -> list[Yid
         )
         for e in check_name(delegate.name, "delegate")
     ]
-    if _blank_to_none(delegate.relation) is None:
+    if blank_to_none(delegate.relation) is None:
         errors.append(
             _error(
                 "FILING_DELEGATE_RELATION_REQUIRED",
@@ -499,7 +499,7 @@ def check_signature(record: FilingRecord, person: ResidentId | None) -> list[Yid
                 "Delegate's relation to the insured person is required",
             )
         )
-    id_text = _blank_to_none(delegate.id_number)
+    id_text = blank_to_none(delegate.id_number)
     if id_text is None:
         errors.append(
             _error(
@@ -631,9 +631,9 @@ def filing_record_errors(
         errors += check_category(record, rule_for(record.category, rules))
     errors += ssn_errors
     errors += check_card_number(record.social_security_card_number)
-    if _blank_to_none(record.home_address) is None:
+    if blank_to_none(record.home_address) is None:
         errors.append(_required("FILING_HOME_ADDRESS_REQUIRED", "home_address"))
-    if _blank_to_none(record.contact_address) is None:
+    if blank_to_none(record.contact_address) is None:
         errors.append(_required("FILING_CONTACT_ADDRESS_REQUIRED", "contact_address"))
     errors += check_phones(record.phone, record.mobile)
     errors += check_destination(record, regions)
