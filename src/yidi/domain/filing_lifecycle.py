@@ -305,6 +305,21 @@ def submit(
     return _moved(filing, FilingAction.SUBMIT, actor, at)
 
 
+def _insured_city(insured_region_code: str | None, regions: RegionLookup) -> str | None:
+    """The insured place for documents: the prefecture of a county-level pool.
+
+    The Hengyang page says 我市三级协议医疗机构: a county pool's patients are
+    referred by the city's tertiary hospitals, so the prefecture is the place.
+    """
+    if insured_region_code is None:
+        return None
+    area = pool_area_code(insured_region_code)
+    prefecture = area[:4] + "00"
+    if not area.endswith("00") and regions.exists(prefecture):
+        return prefecture
+    return area
+
+
 def _issuer_ok(
     evidence: Evidence,
     requirement: EvidenceRequirement,
@@ -315,9 +330,7 @@ def _issuer_ok(
         place = (
             record.destination_code
             if requirement.issuer_place is IssuerPlace.DESTINATION
-            else (
-                pool_area_code(record.insured_region_code) if record.insured_region_code else None
-            )
+            else _insured_city(record.insured_region_code, regions)
         )
         issuer_region = evidence.issuer_region_code
         if place is None or issuer_region is None or not regions.exists(issuer_region):

@@ -395,8 +395,19 @@ def covers(regions: RegionLookup, area_code: str, place_code: str) -> bool:
     return area_code == place_code or regions.is_within(place_code, area_code)
 
 
-def _known(regions: RegionLookup, code: str) -> bool:
-    return code.isascii() and code.isdigit() and len(code) == 6 and regions.exists(code)
+def is_pool_code(code: str) -> bool:
+    """``xxxx99`` / ``xx9900``: an insurance pool's own code (市本级/省本级), not a place."""
+    return code.endswith("99") or code[2:] == "9900"
+
+
+def _known_place(regions: RegionLookup, code: str) -> bool:
+    return (
+        code.isascii()
+        and code.isdigit()
+        and len(code) == 6
+        and not is_pool_code(code)
+        and regions.exists(code)
+    )
 
 
 def check_destination(record: FilingRecord, regions: RegionLookup) -> list[YidiError]:
@@ -412,7 +423,7 @@ def check_destination(record: FilingRecord, regions: RegionLookup) -> list[YidiE
         ("destination_county_code", county, lambda c: not c.endswith("00")),
     )
     for field, code, right_level in levels:
-        if code is not None and not (_known(regions, code) and right_level(code)):
+        if code is not None and not (_known_place(regions, code) and right_level(code)):
             errors.append(
                 _error(
                     "FILING_DEST_UNKNOWN",
