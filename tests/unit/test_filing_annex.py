@@ -21,11 +21,22 @@ def test_complete_record_has_no_missing_fields() -> None:
 
 
 def test_legacy_record_lists_missing_fields_in_chinese_form_order() -> None:
-    legacy = FilingRecord(insured_region_code="430421", name="王某", social_security_number=PERSON_ID, mobile="13807341234")
+    legacy = FilingRecord(
+        insured_region_code="430421",
+        name="王某",
+        social_security_number=PERSON_ID,
+        mobile="13807341234",
+    )
     missing = missing_mandatory_fields(legacy)
     assert missing[:3] == ["性别", "险种", "人员类别"]
     assert "联系电话或手机" not in missing
-    assert {"参保地家庭住址", "异地联系地址（现住址）", "转往省（市、区）", "医疗机构", "填表日期"} <= set(missing)
+    assert {
+        "参保地家庭住址",
+        "异地联系地址（现住址）",
+        "转往省（市、区）",
+        "医疗机构",
+        "填表日期",
+    } <= set(missing)
     blank_phone = dataclasses.replace(legacy, mobile=" ")
     assert "联系电话或手机" in missing_mandatory_fields(blank_phone)
 
@@ -45,8 +56,18 @@ def test_completeness_report_lists_incomplete_or_cardless_people_masked() -> Non
 
 def test_annex2_row_follows_the_notice_column_order() -> None:
     assert ANNEX2_COLUMNS[:12] == (
-        "序号", "参保地行政区划代码", "参保地行政区划名称", "姓名", "性别", "身份证号",
-        "险种类型", "社会保障号码", "社会保障卡号", "现住址", "联系电话", "手机",
+        "序号",
+        "参保地行政区划代码",
+        "参保地行政区划名称",
+        "姓名",
+        "性别",
+        "身份证号",
+        "险种类型",
+        "社会保障号码",
+        "社会保障卡号",
+        "现住址",
+        "联系电话",
+        "手机",
     )
     row = annex2_row(valid_record(), 1, REGIONS, mask=False)
     assert dict(zip(ANNEX2_COLUMNS, row, strict=True)) == {

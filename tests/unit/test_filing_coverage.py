@@ -25,9 +25,22 @@ OTHER_HOSPITAL = DesignatedInstitution("玉林市第一人民医院", HospitalLe
 def approved_filing(record: FilingRecord, filing_id: str = "f-1") -> Filing:
     assert record.category is not None
     filled = record.filled_on or date(2024, 9, 2)
-    draft = create_draft(filing_id, record, PERSON, at(filled.year, filled.month, filled.day), evidence=evidence_for(record.category))
+    draft = create_draft(
+        filing_id,
+        record,
+        PERSON,
+        at(filled.year, filled.month, filled.day),
+        evidence=evidence_for(record.category),
+    )
     filing = submit(draft, PERSON, at(filled.year, filled.month, filled.day, 11), REGIONS)
-    return approve(filing, CLERK, at(2024, 10, 10), REGIONS, filing_number="BA430421-2024-000001", handling_agency="x")
+    return approve(
+        filing,
+        CLERK,
+        at(2024, 10, 10),
+        REGIONS,
+        filing_number="BA430421-2024-000001",
+        handling_agency="x",
+    )
 
 
 def retiree(**changes: object) -> Filing:
@@ -68,7 +81,10 @@ def test_filing_is_not_valid_before_approval_date_or_when_cancelled_or_expired()
 
 
 def test_residence_categories_cover_any_hospital_of_the_destination() -> None:
-    assert DEFAULT_FILING_RULES[FilingCategory.RETIREE_RESETTLED].restricted_to_named_institutions is False
+    assert (
+        DEFAULT_FILING_RULES[FilingCategory.RETIREE_RESETTLED].restricted_to_named_institutions
+        is False
+    )
     filing = retiree(destination_county_code=None)
     assert valid_filing_for([filing], "450921", OTHER_HOSPITAL, ON, REGIONS) == filing
 
@@ -87,9 +103,22 @@ def test_referral_and_emergency_cover_only_the_named_hospital() -> None:
 
 def test_superseded_version_no_longer_counts_the_new_one_does() -> None:
     old = retiree()
-    moved = dataclasses.replace(old.record, destination_county_code="450921", contact_address="容县某地")
-    superseded, current = change(old, CLERK, at(2025, 1, 5), REGIONS, new_filing_id="f-2", record=moved,
-                                 evidence=(dataclasses.replace(evidence_for(FilingCategory.RETIREE_RESETTLED)[0], issuer_region_code="450921"),))
+    moved = dataclasses.replace(
+        old.record, destination_county_code="450921", contact_address="容县某地"
+    )
+    superseded, current = change(
+        old,
+        CLERK,
+        at(2025, 1, 5),
+        REGIONS,
+        new_filing_id="f-2",
+        record=moved,
+        evidence=(
+            dataclasses.replace(
+                evidence_for(FilingCategory.RETIREE_RESETTLED)[0], issuer_region_code="450921"
+            ),
+        ),
+    )
     day = date(2025, 2, 1)
     assert valid_filing_for([superseded, current], "450923", None, day, REGIONS) is None
     assert valid_filing_for([superseded, current], "450921", None, day, REGIONS) == current

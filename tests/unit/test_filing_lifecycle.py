@@ -27,15 +27,26 @@ from yidi.domain.insurance import FilingCategory, HospitalLevel
 NUMBER = "BA430421-2024-000007"
 
 
-def submitted(record: FilingRecord, evidence: tuple[Evidence, ...] = (), when: date = date(2024, 9, 2)) -> Filing:
-    draft = create_draft("f-1", record, PERSON, at(when.year, when.month, when.day), evidence=evidence)
+def submitted(
+    record: FilingRecord, evidence: tuple[Evidence, ...] = (), when: date = date(2024, 9, 2)
+) -> Filing:
+    draft = create_draft(
+        "f-1", record, PERSON, at(when.year, when.month, when.day), evidence=evidence
+    )
     return submit(draft, PERSON, at(when.year, when.month, when.day, 11), REGIONS)
 
 
 def approved(category: FilingCategory = FilingCategory.RETIREE_RESETTLED) -> Filing:
     record = record_for(category)
     filing = submitted(record, evidence_for(category), record.filled_on or date(2024, 9, 2))
-    return approve(filing, CLERK, at(2024, 10, 10), REGIONS, filing_number=NUMBER, handling_agency="衡阳县医保中心")
+    return approve(
+        filing,
+        CLERK,
+        at(2024, 10, 10),
+        REGIONS,
+        filing_number=NUMBER,
+        handling_agency="衡阳县医保中心",
+    )
 
 
 def test_draft_submit_approve_records_every_step() -> None:
@@ -46,10 +57,16 @@ def test_draft_submit_approve_records_every_step() -> None:
         (FilingAction.SUBMIT, FilingState.DRAFT, FilingState.SUBMITTED),
         (FilingAction.APPROVE, FilingState.SUBMITTED, FilingState.APPROVED),
     ]
-    assert filing.events[-1].actor_id == "clerk-1" and filing.events[-1].actor_role == "agency_clerk"
+    assert (
+        filing.events[-1].actor_id == "clerk-1" and filing.events[-1].actor_role == "agency_clerk"
+    )
     record = filing.record
     assert record.filing_number == NUMBER
-    assert (record.handling_agency, record.handler, record.handled_on) == ("衡阳县医保中心", "张经办", date(2024, 10, 10))
+    assert (record.handling_agency, record.handler, record.handled_on) == (
+        "衡阳县医保中心",
+        "张经办",
+        date(2024, 10, 10),
+    )
     # resettlement filings are open-ended in the default rules
     assert (record.valid_from, record.valid_until) == (date(2024, 10, 10), None)
 
@@ -64,7 +81,14 @@ def test_drafts_may_be_incomplete_but_cannot_be_submitted_so() -> None:
 def test_approval_refuses_missing_evidence_naming_it_in_chinese() -> None:
     filing = submitted(valid_record())
     with pytest.raises(Refused) as caught:
-        approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="衡阳县医保中心")
+        approve(
+            filing,
+            CLERK,
+            at(2024, 9, 3),
+            REGIONS,
+            filing_number=NUMBER,
+            handling_agency="衡阳县医保中心",
+        )
     assert caught.value.code == "FILING_EVIDENCE_MISSING"
     assert "安置地户口" in caught.value.message
 
@@ -72,7 +96,14 @@ def test_approval_refuses_missing_evidence_naming_it_in_chinese() -> None:
 def test_filing_number_must_belong_to_the_agency_region() -> None:
     filing = submitted(valid_record(), evidence_for(FilingCategory.RETIREE_RESETTLED))
     with pytest.raises(InvalidInput) as caught:
-        approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number="BA430400-2024-000001", handling_agency="x")
+        approve(
+            filing,
+            CLERK,
+            at(2024, 9, 3),
+            REGIONS,
+            filing_number="BA430400-2024-000001",
+            handling_agency="x",
+        )
     assert caught.value.code == "FILING_NUMBER_REGION"
 
 
@@ -82,9 +113,18 @@ def test_rejection_needs_a_reason_and_can_be_resubmitted_after_revision() -> Non
         reject(filing, CLERK, at(2024, 9, 3), "  ")
     rejected = reject(filing, CLERK, at(2024, 9, 3), "缺少安置地户口")
     assert rejected.state is FilingState.REJECTED and rejected.state_reason == "缺少安置地户口"
-    revised = revise(rejected, PERSON, at(2024, 9, 4), evidence=evidence_for(FilingCategory.RETIREE_RESETTLED))
+    revised = revise(
+        rejected, PERSON, at(2024, 9, 4), evidence=evidence_for(FilingCategory.RETIREE_RESETTLED)
+    )
     again = submit(revised, PERSON, at(2024, 9, 4), REGIONS)
-    done = approve(again, CLERK, at(2024, 9, 5), REGIONS, filing_number=NUMBER, handling_agency="衡阳县医保中心")
+    done = approve(
+        again,
+        CLERK,
+        at(2024, 9, 5),
+        REGIONS,
+        filing_number=NUMBER,
+        handling_agency="衡阳县医保中心",
+    )
     assert [e.to_state for e in done.events] == [
         FilingState.DRAFT,
         FilingState.SUBMITTED,
@@ -99,7 +139,9 @@ def test_rejection_needs_a_reason_and_can_be_resubmitted_after_revision() -> Non
 def test_illegal_transition_raises_conflict_with_chinese_state_name() -> None:
     cancelled = cancel(approved(), CLERK, at(2024, 11, 1), "本人申请撤销")
     with pytest.raises(Conflict) as caught:
-        approve(cancelled, CLERK, at(2024, 11, 2), REGIONS, filing_number=NUMBER, handling_agency="x")
+        approve(
+            cancelled, CLERK, at(2024, 11, 2), REGIONS, filing_number=NUMBER, handling_agency="x"
+        )
     assert caught.value.code == "FILING_STATE"
     assert caught.value.message == "备案当前状态为“已撤销”，不能审核"
     with pytest.raises(Conflict):
@@ -121,7 +163,13 @@ def test_change_creates_a_new_version_and_keeps_the_old_one() -> None:
     old = approved()
     new_address = dataclasses.replace(old.record, contact_address="广西博白县新址3号")
     superseded, current = change(
-        old, CLERK, at(2025, 3, 1), REGIONS, new_filing_id="f-2", record=new_address, reason="现住址变更"
+        old,
+        CLERK,
+        at(2025, 3, 1),
+        REGIONS,
+        new_filing_id="f-2",
+        record=new_address,
+        reason="现住址变更",
     )
     assert superseded.state is FilingState.SUPERSEDED and superseded.superseded_by == "f-2"
     assert superseded.record == old.record and superseded.events[:-1] == old.events
@@ -131,9 +179,13 @@ def test_change_creates_a_new_version_and_keeps_the_old_one() -> None:
     assert current.record.registration_type is RegistrationType.CHANGE
     assert current.record.filing_number == NUMBER
     assert current.record.contact_address == "广西博白县新址3号"
-    assert current.events[0].action is FilingAction.CHANGE and current.events[0].reason == "现住址变更"
+    assert (
+        current.events[0].action is FilingAction.CHANGE and current.events[0].reason == "现住址变更"
+    )
     # a changed version can be changed again; the first one cannot
-    _, third = change(current, CLERK, at(2025, 4, 1), REGIONS, new_filing_id="f-3", record=current.record)
+    _, third = change(
+        current, CLERK, at(2025, 4, 1), REGIONS, new_filing_id="f-3", record=current.record
+    )
     assert third.record.version == 3
     with pytest.raises(Conflict):
         change(superseded, CLERK, at(2025, 4, 1), REGIONS, new_filing_id="f-4", record=old.record)
@@ -150,7 +202,14 @@ def test_change_cannot_move_a_filing_to_another_person() -> None:
 def test_change_is_validated_like_a_new_filing() -> None:
     old = approved()
     with pytest.raises(ValidationFailed):
-        change(old, CLERK, at(2025, 3, 1), REGIONS, new_filing_id="f-2", record=dataclasses.replace(old.record, mobile="12"))
+        change(
+            old,
+            CLERK,
+            at(2025, 3, 1),
+            REGIONS,
+            new_filing_id="f-2",
+            record=dataclasses.replace(old.record, mobile="12"),
+        )
 
 
 def test_expire_due_expires_only_approved_filings_past_their_validity() -> None:
@@ -168,13 +227,30 @@ def test_expire_due_expires_only_approved_filings_past_their_validity() -> None:
 def test_explicit_validity_overrides_the_default() -> None:
     filing = submitted(valid_record(), evidence_for(FilingCategory.RETIREE_RESETTLED))
     done = approve(
-        filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x",
-        valid_from=date(2024, 9, 1), valid_until=date(2026, 8, 31),
+        filing,
+        CLERK,
+        at(2024, 9, 3),
+        REGIONS,
+        filing_number=NUMBER,
+        handling_agency="x",
+        valid_from=date(2024, 9, 1),
+        valid_until=date(2026, 8, 31),
     )
-    assert (done.record.valid_from, done.record.valid_until) == (date(2024, 9, 1), date(2026, 8, 31))
+    assert (done.record.valid_from, done.record.valid_until) == (
+        date(2024, 9, 1),
+        date(2026, 8, 31),
+    )
     with pytest.raises(InvalidInput):
-        approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x",
-                valid_from=date(2024, 9, 1), valid_until=date(2024, 8, 31))
+        approve(
+            filing,
+            CLERK,
+            at(2024, 9, 3),
+            REGIONS,
+            filing_number=NUMBER,
+            handling_agency="x",
+            valid_from=date(2024, 9, 1),
+            valid_until=date(2024, 8, 31),
+        )
 
 
 # --- emergency deadline: 3 working days on the real holiday calendar -------------------------
@@ -201,7 +277,10 @@ def test_emergency_deadline_counts_make_up_working_days_in_spring_festival() -> 
     # 2024: 2月10日至17日放假调休，2月4日（周日）、2月18日（周日）上班.
     # Admitted Thursday 8 February: working days 9 Feb, 18 Feb (Sunday, make-up), 19 Feb.
     admitted = date(2024, 2, 8)
-    assert submitted(emergency(admitted, date(2024, 2, 19)), when=date(2024, 2, 19)).state is FilingState.SUBMITTED
+    assert (
+        submitted(emergency(admitted, date(2024, 2, 19)), when=date(2024, 2, 19)).state
+        is FilingState.SUBMITTED
+    )
     with pytest.raises(Refused) as caught:
         submitted(emergency(admitted, date(2024, 2, 20)), when=date(2024, 2, 20))
     assert "2024-02-19" in caught.value.message
@@ -231,7 +310,13 @@ def test_each_category_is_refused_without_its_evidence(category: FilingCategory)
 
 
 def test_residence_permit_must_be_issued_at_the_destination() -> None:
-    permit = Evidence(EvidenceKind.RESIDENCE_PERMIT, "居-1", "长沙市公安局", date(2024, 1, 1), issuer_region_code="430102")
+    permit = Evidence(
+        EvidenceKind.RESIDENCE_PERMIT,
+        "居-1",
+        "长沙市公安局",
+        date(2024, 1, 1),
+        issuer_region_code="430102",
+    )
     filing = submitted(record_for(FilingCategory.LONG_TERM_RESIDENT), (permit,))
     with pytest.raises(Refused) as caught:
         approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x")
@@ -239,25 +324,40 @@ def test_residence_permit_must_be_issued_at_the_destination() -> None:
 
 
 def test_household_registration_elsewhere_does_not_prove_resettlement() -> None:
-    hukou = dataclasses.replace(evidence_for(FilingCategory.RETIREE_RESETTLED)[0], issuer_region_code="430421")
+    hukou = dataclasses.replace(
+        evidence_for(FilingCategory.RETIREE_RESETTLED)[0], issuer_region_code="430421"
+    )
     filing = submitted(valid_record(), (hukou,))
     with pytest.raises(Refused):
         approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x")
 
 
-def test_referral_form_must_come_from_a_tertiary_or_top_specialist_hospital_of_the_insured_city() -> None:
+def test_referral_form_must_come_from_a_tertiary_or_top_specialist_hospital_of_the_insured_city() -> (
+    None
+):
     good = evidence_for(FilingCategory.REFERRAL)[0]
     record = record_for(FilingCategory.REFERRAL)
     secondary = dataclasses.replace(good, issuer_hospital_level=HospitalLevel.TWO)
-    specialist = dataclasses.replace(good, issuer_hospital_level=HospitalLevel.TWO, issuer_is_top_specialist=True)
+    specialist = dataclasses.replace(
+        good, issuer_hospital_level=HospitalLevel.TWO, issuer_is_top_specialist=True
+    )
     elsewhere = dataclasses.replace(good, issuer_region_code="430102")  # a Changsha hospital
     for document, ok in ((good, True), (secondary, False), (specialist, True), (elsewhere, False)):
         filing = submitted(record, (document,))
         if ok:
-            approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x")
+            approve(
+                filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x"
+            )
         else:
             with pytest.raises(Refused):
-                approve(filing, CLERK, at(2024, 9, 3), REGIONS, filing_number=NUMBER, handling_agency="x")
+                approve(
+                    filing,
+                    CLERK,
+                    at(2024, 9, 3),
+                    REGIONS,
+                    filing_number=NUMBER,
+                    handling_agency="x",
+                )
 
 
 def test_emergency_accepts_either_the_emergency_record_or_the_admission_notice() -> None:

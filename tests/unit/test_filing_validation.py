@@ -38,7 +38,9 @@ def test_filing_number_formats_and_parses_back() -> None:
     assert str(parse_filing_number(" ba430421-2024-000001 ")) == "BA430421-2024-000001"
 
 
-@pytest.mark.parametrize("text", ["BA4304-2026-000123", "BA430400-26-000123", "BA430400-2026-000000", "430400-2026-1"])
+@pytest.mark.parametrize(
+    "text", ["BA4304-2026-000123", "BA430400-26-000123", "BA430400-2026-000000", "430400-2026-1"]
+)
 def test_malformed_filing_numbers_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_filing_number(text)
@@ -65,7 +67,10 @@ def test_validation_collects_every_faulty_field_with_chinese_messages() -> None:
     assert "联系电话" in errors["FILING_PHONE_FORMAT"]
     assert "参保地家庭住址" in errors["FILING_HOME_ADDRESS_REQUIRED"]
     assert "医疗机构" in errors["FILING_HOSPITAL_REQUIRED"]
-    assert "衡南县" in errors["FILING_DEST_INCONSISTENT"] and "玉林市" in errors["FILING_DEST_INCONSISTENT"]
+    assert (
+        "衡南县" in errors["FILING_DEST_INCONSISTENT"]
+        and "玉林市" in errors["FILING_DEST_INCONSISTENT"]
+    )
     assert len(errors) == 6
 
 
@@ -88,7 +93,9 @@ def test_gender_must_match_the_id_number() -> None:
     assert "FILING_GENDER_MISMATCH" in errors_of(valid_record(gender=Gender.FEMALE))
 
 
-@pytest.mark.parametrize("phone", ["0734-8867038", "0371—65742316", "010-62345678-801", "07348867038", "13807341234"])
+@pytest.mark.parametrize(
+    "phone", ["0734-8867038", "0371—65742316", "010-62345678-801", "07348867038", "13807341234"]
+)
 def test_landlines_and_mobiles_are_accepted_as_phone(phone: str) -> None:
     validate_filing_record(valid_record(phone=phone), REGIONS)
 
@@ -101,7 +108,10 @@ def test_either_phone_or_mobile_is_enough_but_not_neither() -> None:
 
 def test_unknown_destination_codes_are_reported_per_field() -> None:
     with pytest.raises(ValidationFailed) as caught:
-        validate_filing_record(valid_record(destination_prefecture_code="459900", destination_county_code="450999"), REGIONS)
+        validate_filing_record(
+            valid_record(destination_prefecture_code="459900", destination_county_code="450999"),
+            REGIONS,
+        )
     assert {(e.code, e.field) for e in caught.value.errors} == {
         ("FILING_DEST_UNKNOWN", "destination_prefecture_code"),
         ("FILING_DEST_UNKNOWN", "destination_county_code"),
@@ -109,7 +119,9 @@ def test_unknown_destination_codes_are_reported_per_field() -> None:
 
 
 def test_province_field_must_hold_a_province() -> None:
-    assert "FILING_DEST_UNKNOWN" in errors_of(valid_record(destination_province_code=BOBAI_PREFECTURE))
+    assert "FILING_DEST_UNKNOWN" in errors_of(
+        valid_record(destination_province_code=BOBAI_PREFECTURE)
+    )
 
 
 BOBAI_PREFECTURE = "450900"
@@ -135,7 +147,9 @@ def test_another_county_of_the_same_prefecture_counts_as_outside_a_county_pool()
 
 def test_a_destination_containing_the_insured_pool_is_refused() -> None:
     record = valid_record(
-        destination_province_code="430000", destination_prefecture_code="430400", destination_county_code=None
+        destination_province_code="430000",
+        destination_prefecture_code="430400",
+        destination_county_code=None,
     )
     assert "FILING_DEST_SAME_AS_INSURED" in errors_of(record)
 
@@ -155,19 +169,29 @@ def test_unknown_insured_region_is_reported() -> None:
 
 
 def test_delegate_needs_name_relation_and_a_valid_id() -> None:
-    record = valid_record(signed_by=SignedBy.DELEGATE, delegate=Delegate(name="", relation=None, id_number="123"))
+    record = valid_record(
+        signed_by=SignedBy.DELEGATE, delegate=Delegate(name="", relation=None, id_number="123")
+    )
     errors = errors_of(record)
-    assert set(errors) == {"FILING_DELEGATE_NAME_REQUIRED", "FILING_DELEGATE_RELATION_REQUIRED", "FILING_DELEGATE_ID"}
+    assert set(errors) == {
+        "FILING_DELEGATE_NAME_REQUIRED",
+        "FILING_DELEGATE_RELATION_REQUIRED",
+        "FILING_DELEGATE_ID",
+    }
     assert errors["FILING_DELEGATE_ID"].startswith("被委托人身份证号")
 
 
 def test_a_proper_delegate_signature_passes() -> None:
-    record = valid_record(signed_by=SignedBy.DELEGATE, delegate=Delegate("谢某", "女儿", DELEGATE_ID))
+    record = valid_record(
+        signed_by=SignedBy.DELEGATE, delegate=Delegate("谢某", "女儿", DELEGATE_ID)
+    )
     validate_filing_record(record, REGIONS)
 
 
 def test_delegate_cannot_be_the_person_themself() -> None:
-    record = valid_record(signed_by=SignedBy.DELEGATE, delegate=Delegate("谢某某", "本人", PERSON_ID))
+    record = valid_record(
+        signed_by=SignedBy.DELEGATE, delegate=Delegate("谢某某", "本人", PERSON_ID)
+    )
     assert "FILING_DELEGATE_ID" in errors_of(record)
 
 
@@ -188,22 +212,32 @@ def test_resettlement_is_for_retired_people_only() -> None:
 
 
 def test_emergency_filing_needs_the_admission_date() -> None:
-    assert "FILING_ADMITTED_ON_REQUIRED" in errors_of(valid_record(category=FilingCategory.EMERGENCY))
+    assert "FILING_ADMITTED_ON_REQUIRED" in errors_of(
+        valid_record(category=FilingCategory.EMERGENCY)
+    )
 
 
 def test_filled_on_cannot_be_in_the_future_and_validity_must_be_ordered() -> None:
-    errors = errors_of(valid_record(filled_on=date(2024, 9, 11), valid_from=date(2024, 9, 5), valid_until=date(2024, 9, 4)))
+    errors = errors_of(
+        valid_record(
+            filled_on=date(2024, 9, 11), valid_from=date(2024, 9, 5), valid_until=date(2024, 9, 4)
+        )
+    )
     assert {"FILING_FILLED_ON_FUTURE", "FILING_VALIDITY_RANGE"} <= set(errors)
 
 
 def test_people_without_a_second_generation_card_are_flagged() -> None:
     assert filing_warnings(valid_record()) == []
     for flag in (False, None):
-        (warning,) = filing_warnings(dataclasses.replace(valid_record(), has_second_generation_card=flag))
+        (warning,) = filing_warnings(
+            dataclasses.replace(valid_record(), has_second_generation_card=flag)
+        )
         assert warning.code == "FILING_NO_SECOND_GEN_CARD"
         assert "二代社会保障卡" in warning.message
 
 
 def test_card_number_is_optional_but_checked_when_given() -> None:
     validate_filing_record(valid_record(social_security_card_number=None), REGIONS)
-    assert "FILING_CARD_NUMBER_FORMAT" in errors_of(valid_record(social_security_card_number="AB-12"))
+    assert "FILING_CARD_NUMBER_FORMAT" in errors_of(
+        valid_record(social_security_card_number="AB-12")
+    )
