@@ -205,10 +205,10 @@ def dispatch(
     except YidiError as error:
         return _error_reply(replies, error, received_at=received_at, area=area)
     except Exception as exc:
-        return _internal_error_reply(replies, exc, request, received_at=received_at)
+        return internal_error_reply(replies, exc, request, received_at=received_at)
 
 
-def _internal_error_reply(
+def internal_error_reply(
     replies: ReplyFactory,
     exc: Exception,
     request: GatewayRequest | None,
@@ -253,7 +253,7 @@ def handle(
     except YidiError as error:
         return _error_reply(replies, error, received_at=received_at, area=None)
     except Exception as exc:
-        return _internal_error_reply(replies, exc, None, received_at=received_at)
+        return internal_error_reply(replies, exc, None, received_at=received_at)
     return dispatch(request, port, replies, received_at=received_at)
 
 

@@ -20,7 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from yidi.clock import Clock, SystemClock
 from yidi.domain.errors import YidiError
 from yidi.integrations.nhsa.envelope import DEFAULT_MAX_BODY_BYTES, ReplyFactory, encode_reply
-from yidi.integrations.nhsa.port import HospitalGatewayPort, handle, refuse_too_large
+from yidi.integrations.nhsa.port import (
+    HospitalGatewayPort,
+    handle,
+    internal_error_reply,
+    refuse_too_large,
+)
 
 CALL_SERVICE_PATH: Final = "/fsi/api/rsfComIfsService/callService"
 
@@ -161,6 +166,8 @@ def build_gateway_router(
                 authenticate(request, body)
             except YidiError as error:
                 return replies.failure(error.code, error.message, received_at=received_at)
+            except Exception as exc:
+                return internal_error_reply(replies, exc, None, received_at=received_at)
         return handle(
             body,
             port,
