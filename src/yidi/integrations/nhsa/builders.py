@@ -1,0 +1,263 @@
+"""Render yidi results (English names, Money) as national outputs (national names).
+
+The services behind the gateway compute with :class:`~yidi.domain.money.Money` and
+English names; these views are the small, explicit shape the gateway needs from them.
+The settlement builder checks the amount identities a real Chongqing 2304 reply
+satisfies (NHSA-INTERFACE.md §4.8, OH sample) and refuses to render a result that
+breaks them: a reply that does not add up is worse than an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from yidi.domain.money import Money, money_sum
+from yidi.integrations.nhsa.codes import ChrgitmLv, ClrType, FundPayType, MedChrgitmType
+from yidi.integrations.nhsa.transactions import (
+    FeeLineResult,
+    FundPaymentRow,
+    Output2301,
+    Output2303,
+    Output2304,
+    Output2305,
+    PreSettlementInfo,
+    ReversalInfo,
+    SettlementInfo,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLineSplit:
+    """How one uploaded fee line (费用明细) splits under the treatment region's catalogue."""
+
+    line_serial: str
+    line_amount: Money
+    quantity: Decimal
+    unit_price: Decimal
+    self_pay_rate: Decimal
+    fully_self_paid_amount: Money
+    over_price_ceiling_amount: Money
+    pre_self_paid_amount: Money
+    in_policy_amount: Money
+    item_class: ChrgitmLv
+    fee_category: MedChrgitmType
+    price_ceiling: Decimal | None = None
+    restricted_use: bool = False
+    note: str | None = None
+
+
+def fee_line_result(line: FeeLineSplit) -> FeeLineResult:
+    return FeeLineResult(
+        feedetl_sn=line.line_serial,
+        det_item_fee_sumamt=line.line_amount.yuan,
+        cnt=line.quantity,
+        pric=line.unit_price,
+        pric_uplmt_amt=line.price_ceiling,
+        selfpay_prop=line.self_pay_rate,
+        fulamt_ownpay_amt=line.fully_self_paid_amount.yuan,
+        overlmt_amt=line.over_price_ceiling_amount.yuan,
+        preselfpay_amt=line.pre_self_paid_amount.yuan,
+        inscp_scp_amt=line.in_policy_amount.yuan,
+        chrgitm_lv=line.item_class.value,
+        med_chrgitm_type=line.fee_category.value,
+        lmt_used_flag="1" if line.restricted_use else "0",
+        memo=line.note,
+    )
+
+
+def output_2301(lines: Sequence[FeeLineSplit]) -> Output2301:
+    return Output2301(result=[fee_line_result(line) for line in lines])
+
+
+@dataclass(frozen=True, slots=True)
+class FundPayment:
+    """One fund's share of a settlement (setldetail row)."""
+
+    fund: FundPayType
+    paid_amount: Money
+    in_policy_amount: Money
+    payable_limit_amount: Money | None = None
+    process_info: str | None = None
+
+
+#: setldetail rows that are not fund money (account and hospital advance; OH samples).
+_NOT_IN_FUND_TOTAL = frozenset(
+    {FundPayType.EMPLOYEE_PERSONAL_ACCOUNT, FundPayType.HOSPITAL_ADVANCE}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementView:
+    """A settlement (结算) or pre-settlement as the gateway renders it."""
+
+    visit_id: str
+    person_no: str
+    insurance_type: str
+    medical_type: str
+    total_amount: Money
+    fully_self_paid_amount: Money
+    over_ceiling_self_paid_amount: Money
+    pre_self_paid_amount: Money
+    in_policy_amount: Money
+    deductible_amount: Money
+    pooled_fund_amount: Money
+    civil_servant_subsidy_amount: Money
+    enterprise_supplement_amount: Money
+    resident_critical_illness_amount: Money
+    employee_large_expense_amount: Money
+    medical_assistance_amount: Money
+    other_fund_amount: Money
+    fund_total_amount: Money
+    patient_share_amount: Money
+    personal_account_amount: Money
+    patient_cash_amount: Money
+    hospital_share_amount: Money
+    settled_at: dt.datetime
+    funds: Sequence[FundPayment] = field(default_factory=tuple)
+    settlement_id: str | None = None
+    institution_settlement_id: str | None = None
+    family_account_amount: Money = field(default_factory=Money.zero)
+    account_balance_amount: Money | None = None
+    pooled_fund_rate: Decimal | None = None
+    person_name: str | None = None
+    person_cert_type: str | None = None
+    person_cert_no: str | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    birth_on: dt.date | None = None
+    age: Decimal | None = None
+    person_type: str | None = None
+    civil_servant: bool = False
+    credential_type: str | None = None
+    clearing_agency: str | None = None
+    clearing_way: str | None = None
+    clearing_type: str = ClrType.INPATIENT.value
+
+    def check_identities(self) -> None:
+        """Raise ValueError unless the amounts add up as real replies do (§4.8)."""
+        named_funds = money_sum(
+            [
+                self.pooled_fund_amount,
+                self.civil_servant_subsidy_amount,
+                self.enterprise_supplement_amount,
+                self.resident_critical_illness_amount,
+                self.employee_large_expense_amount,
+                self.medical_assistance_amount,
+                self.other_fund_amount,
+            ]
+        )
+        checks = {
+            "medfee_sumamt = fund_pay_sumamt + psn_part_amt + hosp_part_amt": self.total_amount
+            == self.fund_total_amount + self.patient_share_amount + self.hospital_share_amount,
+            "psn_part_amt = acct_pay + psn_cash_pay": self.patient_share_amount
+            == self.personal_account_amount + self.patient_cash_amount,
+            "fund_pay_sumamt = sum of named funds": self.fund_total_amount == named_funds,
+            "medfee_sumamt = fulamt_ownpay + overlmt_selfpay + preselfpay + inscp_scp": (
+                self.total_amount
+                == self.fully_self_paid_amount
+                + self.over_ceiling_self_paid_amount
+                + self.pre_self_paid_amount
+                + self.in_policy_amount
+            ),
+        }
+        fund_rows = [f.paid_amount for f in self.funds if f.fund not in _NOT_IN_FUND_TOTAL]
+        if self.funds:
+            checks["fund_pay_sumamt = sum of setldetail fund rows"] = (
+                money_sum(fund_rows) == self.fund_total_amount
+            )
+        broken = [name for name, holds in checks.items() if not holds]
+        if broken:
+            raise ValueError("settlement amounts do not add up: " + "; ".join(broken))
+
+
+def _amounts(view: SettlementView) -> dict[str, object]:
+    return {
+        "medfee_sumamt": view.total_amount.yuan,
+        "fulamt_ownpay_amt": view.fully_self_paid_amount.yuan,
+        "overlmt_selfpay": view.over_ceiling_self_paid_amount.yuan,
+        "preselfpay_amt": view.pre_self_paid_amount.yuan,
+        "inscp_scp_amt": view.in_policy_amount.yuan,
+        "act_pay_dedc": view.deductible_amount.yuan,
+        "hifp_pay": view.pooled_fund_amount.yuan,
+        "pool_prop_selfpay": view.pooled_fund_rate,
+        "cvlserv_pay": view.civil_servant_subsidy_amount.yuan,
+        "hifes_pay": view.enterprise_supplement_amount.yuan,
+        "hifmi_pay": view.resident_critical_illness_amount.yuan,
+        "hifob_pay": view.employee_large_expense_amount.yuan,
+        "maf_pay": view.medical_assistance_amount.yuan,
+        "oth_pay": view.other_fund_amount.yuan,
+        "fund_pay_sumamt": view.fund_total_amount.yuan,
+        "psn_part_amt": view.patient_share_amount.yuan,
+        "acct_pay": view.personal_account_amount.yuan,
+        "psn_cash_pay": view.patient_cash_amount.yuan,
+        "hosp_part_amt": view.hospital_share_amount.yuan,
+        "balc": view.account_balance_amount.yuan if view.account_balance_amount else None,
+        "acct_mulaid_pay": view.family_account_amount.yuan,
+        "medins_setl_id": view.institution_settlement_id,
+        "clr_optins": view.clearing_agency,
+        "clr_way": view.clearing_way,
+        "clr_type": view.clearing_type,
+        "mdtrt_id": view.visit_id,
+        "setl_time": view.settled_at.replace(tzinfo=None),
+    }
+
+
+def _person(view: SettlementView) -> dict[str, object]:
+    return {
+        "psn_no": view.person_no,
+        "psn_name": view.person_name,
+        "psn_cert_type": view.person_cert_type,
+        "certno": view.person_cert_no,
+        "gend": view.gender,
+        "naty": view.ethnicity,
+        "brdy": view.birth_on,
+        "age": view.age,
+        "insutype": view.insurance_type,
+        "psn_type": view.person_type,
+        "cvlserv_flag": "1" if view.civil_servant else "0",
+        "mdtrt_cert_type": view.credential_type,
+        "med_type": view.medical_type,
+    }
+
+
+def setldetail(view: SettlementView) -> list[FundPaymentRow]:
+    return [
+        FundPaymentRow(
+            fund_pay_type=f.fund.value,
+            inscp_scp_amt=f.in_policy_amount.yuan,
+            crt_payb_lmt_amt=f.payable_limit_amount.yuan if f.payable_limit_amount else None,
+            fund_payamt=f.paid_amount.yuan,
+            fund_pay_type_name=f.fund.label_zh,
+            setl_proc_info=f.process_info,
+        )
+        for f in view.funds
+    ]
+
+
+def output_2303(view: SettlementView) -> Output2303:
+    """2303 预结算: no setl_id, nothing committed."""
+    view.check_identities()
+    info = PreSettlementInfo.model_validate(_amounts(view) | _person(view))
+    return Output2303(setlinfo=info, setldetail=setldetail(view))
+
+
+def output_2304(view: SettlementView) -> Output2304:
+    view.check_identities()
+    if not view.settlement_id:
+        raise ValueError("a committed settlement needs its settlement_id (setl_id)")
+    info = SettlementInfo.model_validate(
+        _amounts(view) | _person(view) | {"setl_id": view.settlement_id}
+    )
+    return Output2304(setlinfo=info, setldetail=setldetail(view))
+
+
+def output_2305(view: SettlementView) -> Output2305:
+    """2305 结算撤销: the view holds the reversed (negative) amounts."""
+    view.check_identities()
+    if not view.settlement_id:
+        raise ValueError("a reversal names the settlement it reverses (setl_id)")
+    info = ReversalInfo.model_validate(_amounts(view) | {"setl_id": view.settlement_id})
+    return Output2305(setlinfo=info, setldetail=setldetail(view))

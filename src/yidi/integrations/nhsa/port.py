@@ -1,0 +1,269 @@
+"""The boundary the hospital services plug into, and the dispatcher that drives it.
+
+:class:`HospitalGatewayPort` has one method per transaction. Each takes the typed input
+(national field names, :mod:`yidi.integrations.nhsa.transactions`) and a
+:class:`GatewayContext`, and returns the typed output (None for transactions without
+output). Business refusals are raised as :class:`yidi.domain.errors.YidiError`
+subclasses; :func:`dispatch` turns them into ``infcode = -1`` with
+``err_msg = "[CODE] 中文说明"``. Idempotency by ``(fixmedins_code, msgid)`` is the
+implementation's job: ``msgid`` is in the context for that reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from yidi.domain.errors import ErrorKind, InvalidInput, YidiError
+from yidi.integrations.nhsa.envelope import (
+    DEFAULT_MAX_BODY_BYTES,
+    GatewayRequest,
+    ReplyFactory,
+    parse_request,
+)
+from yidi.integrations.nhsa.transactions import (
+    Input1101,
+    Input2301,
+    Input2302,
+    Input2303,
+    Input2304,
+    Input2305,
+    Input2401,
+    Input2402,
+    Input2404,
+    Input2405,
+    Input2601,
+    Input9001,
+    Output1101,
+    Output2301,
+    Output2303,
+    Output2304,
+    Output2305,
+    Output2401,
+    Output9001,
+    validation_message,
+)
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_CODE: Final = "NHSA_INTERNAL_ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayContext:
+    """Who is calling and under which message id (from the envelope, not the input)."""
+
+    fixmedins_code: str
+    msgid: str | None
+    mdtrtarea_admvs: str | None
+    insuplc_admdvs: str | None
+    operator: str | None
+    operator_name: str | None = None
+    operator_type: str | None = None
+    fixmedins_name: str | None = None
+    infno: str = ""
+    sent_at: dt.datetime | None = None
+    received_at: dt.datetime | None = None
+
+    @classmethod
+    def from_request(cls, request: GatewayRequest, *, received_at: dt.datetime) -> GatewayContext:
+        return cls(
+            fixmedins_code=request.fixmedins_code,
+            msgid=request.msgid,
+            mdtrtarea_admvs=request.mdtrtarea_admvs,
+            insuplc_admdvs=request.insuplc_admdvs,
+            operator=request.opter,
+            operator_name=request.opter_name,
+            operator_type=request.opter_type,
+            fixmedins_name=request.fixmedins_name,
+            infno=request.infno,
+            sent_at=request.inf_time,
+            received_at=received_at,
+        )
+
+
+class HospitalGatewayPort(Protocol):
+    """What yidi's hospital services offer the national-interface gateway."""
+
+    def query_person(self, request: Input1101, context: GatewayContext) -> Output1101:
+        """1101 人员信息获取: the person, insurance and (yidi) the valid filing."""
+        ...
+
+    def admit(self, request: Input2401, context: GatewayContext) -> Output2401:
+        """2401 入院办理: open an inpatient visit, return mdtrt_id."""
+        ...
+
+    def discharge(self, request: Input2402, context: GatewayContext) -> None:
+        """2402 出院办理."""
+        ...
+
+    def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
+        """2404 入院撤销."""
+        ...
+
+    def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
+        """2405 出院撤销."""
+        ...
+
+    def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
+        """2301 住院费用明细上传: store lines (deduplicated by feedetl_sn), return each split."""
+        ...
+
+    def cancel_fees(self, request: Input2302, context: GatewayContext) -> None:
+        """2302 住院费用明细撤销 (feedetl_sn "0000" cancels all unsettled lines)."""
+        ...
+
+    def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
+        """2303 住院预结算: the full result, nothing committed."""
+        ...
+
+    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
+        """2304 住院结算: commit and return setl_id."""
+        ...
+
+    def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
+        """2305 住院结算撤销."""
+        ...
+
+    def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
+        """2601 冲正: undo the request named by omsgid/oinfno."""
+        ...
+
+    def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
+        """9001 签到."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    infno: str
+    name_zh: str
+    input_model: type[BaseModel]
+    call: Callable[[HospitalGatewayPort, Any, GatewayContext], BaseModel | None]
+
+
+TRANSACTIONS: Final[Mapping[str, Transaction]] = {
+    t.infno: t
+    for t in (
+        Transaction("1101", "人员信息获取", Input1101, lambda p, i, c: p.query_person(i, c)),
+        Transaction("2401", "入院办理", Input2401, lambda p, i, c: p.admit(i, c)),
+        Transaction("2402", "出院办理", Input2402, lambda p, i, c: p.discharge(i, c)),
+        Transaction("2404", "入院撤销", Input2404, lambda p, i, c: p.cancel_admission(i, c)),
+        Transaction("2405", "出院撤销", Input2405, lambda p, i, c: p.cancel_discharge(i, c)),
+        Transaction("2301", "住院费用明细上传", Input2301, lambda p, i, c: p.upload_fees(i, c)),
+        Transaction("2302", "住院费用明细撤销", Input2302, lambda p, i, c: p.cancel_fees(i, c)),
+        Transaction("2303", "住院预结算", Input2303, lambda p, i, c: p.pre_settle(i, c)),
+        Transaction("2304", "住院结算", Input2304, lambda p, i, c: p.settle(i, c)),
+        Transaction("2305", "住院结算撤销", Input2305, lambda p, i, c: p.reverse_settlement(i, c)),
+        Transaction("2601", "冲正交易", Input2601, lambda p, i, c: p.reverse_message(i, c)),
+        Transaction("9001", "签到", Input9001, lambda p, i, c: p.sign_in(i, c)),
+    )
+}
+
+
+def _error_reply(
+    replies: ReplyFactory, error: YidiError, *, received_at: dt.datetime, area: str | None
+) -> dict[str, Any]:
+    return replies.failure(error.code, error.message, received_at=received_at, area=area)
+
+
+def dispatch(
+    request: GatewayRequest,
+    port: HospitalGatewayPort,
+    replies: ReplyFactory,
+    *,
+    received_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Run one parsed request against the port and build the reply. Never raises."""
+    received_at = received_at or replies.now()
+    area = request.mdtrtarea_admvs
+    try:
+        transaction = TRANSACTIONS.get(request.infno)
+        if transaction is None:
+            raise InvalidInput(
+                "NHSA_INFNO_UNSUPPORTED",
+                f"不支持的交易编号：{request.infno}",
+                f"unsupported infno {request.infno}",
+                field="infno",
+            )
+        try:
+            typed_input = transaction.input_model.model_validate(request.input)
+        except ValidationError as exc:
+            raise InvalidInput(
+                "NHSA_INPUT_INVALID", validation_message(exc), "input failed validation"
+            ) from None
+        context = GatewayContext.from_request(request, received_at=received_at)
+        output = transaction.call(port, typed_input, context)
+        body = {} if output is None else output.model_dump(mode="python", by_alias=True)
+        return replies.success(body, received_at=received_at, area=area)
+    except YidiError as error:
+        return _error_reply(replies, error, received_at=received_at, area=area)
+    except Exception as exc:
+        return internal_error_reply(replies, exc, request, received_at=received_at)
+
+
+def internal_error_reply(
+    replies: ReplyFactory,
+    exc: Exception,
+    request: GatewayRequest | None,
+    *,
+    received_at: dt.datetime,
+) -> dict[str, Any]:
+    area = request.mdtrtarea_admvs if request else None
+    reply = replies.failure(
+        INTERNAL_ERROR_CODE,
+        "系统内部错误，交易未完成，请稍后重试；如仍失败请联系医保经办机构",
+        received_at=received_at,
+        area=area,
+    )
+    # The exception's text may carry names or ID numbers from the input: log only its
+    # type, the frames and envelope identifiers, never the message or the input.
+    logger.error(
+        "nhsa gateway internal error %s infno=%s fixmedins=%s msgid=%s ref=%s\n%s",
+        type(exc).__name__,
+        request.infno if request else None,
+        request.fixmedins_code if request else None,
+        request.msgid if request else None,
+        reply["inf_refmsgid"],
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    return reply
+
+
+def handle(
+    body: bytes | str,
+    port: HospitalGatewayPort,
+    replies: ReplyFactory,
+    *,
+    path_infno: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    received_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Parse a raw body and dispatch it: the whole gateway as one function. Never raises."""
+    received_at = received_at or replies.now()
+    request: GatewayRequest | None = None
+    try:
+        request = parse_request(body, path_infno=path_infno, max_bytes=max_bytes)
+    except YidiError as error:
+        return _error_reply(replies, error, received_at=received_at, area=None)
+    except Exception as exc:
+        return internal_error_reply(replies, exc, None, received_at=received_at)
+    return dispatch(request, port, replies, received_at=received_at)
+
+
+def refuse_too_large(
+    replies: ReplyFactory, max_bytes: int, *, received_at: dt.datetime
+) -> dict[str, Any]:
+    """The reply for a body refused before it was fully read."""
+    error = YidiError(
+        "NHSA_BODY_TOO_LARGE",
+        f"请求报文过大（超过 {max_bytes} 字节）",
+        kind=ErrorKind.TOO_LARGE,
+    )
+    return _error_reply(replies, error, received_at=received_at, area=None)

@@ -1,0 +1,653 @@
+"""Typed inputs and outputs of each national transaction, with the national field names.
+
+Inputs are lenient the way real hospital systems need (NHSA-INTERFACE.md §4, §6): codes
+are strings (a number ``21`` becomes ``"21"``), amounts are ``Decimal`` from a JSON
+number or a string, blank strings and ``"null"`` count as absent, unknown fields are
+ignored, ``exp_content`` may be a JSON string or an object, and a single object is
+accepted where the spec has an array. Fields the spec marks required but yidi does not
+need are optional here (``docs/nhsa-gateway.md`` lists which).
+
+Outputs render national names; amounts are ``Decimal`` quantised to the fen so that the
+envelope encoder writes them with exactly two decimals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from yidi.domain.money import FEN, Money
+from yidi.integrations.nhsa.envelope import parse_nhsa_date, parse_nhsa_datetime
+
+# --------------------------------------------------------------------------- field types
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and (not value.strip() or value.strip().lower() == "null"):
+        return None
+    return value
+
+
+def _text(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return value
+
+
+def _decimal(value: Any, *, error_type: str, message: str) -> Decimal | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    if isinstance(value, Money):
+        return value.yuan
+    if isinstance(value, bool):
+        raise PydanticCustomError(error_type, message)
+    try:
+        if isinstance(value, (int, Decimal)):
+            parsed = Decimal(value)
+        elif isinstance(value, float):
+            parsed = Decimal(repr(value))
+        elif isinstance(value, str):
+            parsed = Decimal(value.strip().replace(",", ""))
+        else:
+            raise PydanticCustomError(error_type, message)
+    except InvalidOperation:
+        raise PydanticCustomError(error_type, message) from None
+    if not parsed.is_finite():
+        raise PydanticCustomError(error_type, message)
+    return parsed
+
+
+def _amount(value: Any) -> Decimal | None:
+    parsed = _decimal(value, error_type="nhsa_amount", message="不是有效金额")
+    if parsed is None:
+        return None
+    quantised = parsed.quantize(FEN)
+    if quantised != parsed:
+        raise PydanticCustomError("nhsa_amount", "不是有效金额（最多两位小数）")
+    return quantised
+
+
+def _number(value: Any) -> Decimal | None:
+    return _decimal(value, error_type="nhsa_number", message="不是有效数字")
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    parsed = parse_nhsa_datetime(value)
+    if parsed is None:
+        raise PydanticCustomError("nhsa_datetime", "不是有效时间（应为 yyyy-MM-dd HH:mm:ss）")
+    return parsed
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    parsed = parse_nhsa_date(value)
+    if parsed is None:
+        raise PydanticCustomError("nhsa_date", "不是有效日期（应为 yyyy-MM-dd）")
+    return parsed
+
+
+def _exp_content(value: Any) -> Any:
+    """exp_content arrives as a JSON string (HN, ZJ) or as an object (OH); keep either."""
+    value = _blank_to_none(value)
+    if isinstance(value, str):
+        try:
+            return json.loads(value, parse_float=Decimal)
+        except ValueError:
+            return value
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    """A node the spec calls 多行 may arrive as one object; treat it as one row."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [value]
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+OptText = Annotated[str | None, BeforeValidator(_text)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+OptAmount = Annotated[Decimal | None, BeforeValidator(_amount)]
+Number = Annotated[Decimal, BeforeValidator(_number)]
+OptNumber = Annotated[Decimal | None, BeforeValidator(_number)]
+DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
+OptDateTime = Annotated[dt.datetime | None, BeforeValidator(_datetime)]
+OptDate = Annotated[dt.date | None, BeforeValidator(_date)]
+ExpContent = Annotated[Any, BeforeValidator(_exp_content)]
+
+#: Identifier fields yidi stores: the spec's 30-character limit is enforced.
+Id30 = Annotated[str, BeforeValidator(_text), Field(max_length=30)]
+
+
+class NhsaModel(BaseModel):
+    """Lenient base: unknown fields ignored, numbers accepted where codes are expected."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        coerce_numbers_to_str=True,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+
+# --------------------------------------------------------------------------- validation errors
+
+_MAX_LISTED_ERRORS: Final = 6
+
+_TYPE_MESSAGES: Final = {
+    "missing": "为必填项",
+    "string_type": "应为文本",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "list_type": "应为数组",
+    "too_short": "至少需要一条记录",
+    "decimal_type": "不是有效数字",
+}
+
+
+def _location(root: str, loc: tuple[int | str, ...]) -> str:
+    path = root
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _describe(error: Any) -> str:
+    kind = str(error["type"])
+    if kind.startswith("nhsa_"):
+        return str(error["msg"])
+    if error.get("input") is None and kind != "missing":
+        return "不能为空"
+    if kind == "string_too_long":
+        return f"长度不能超过 {error.get('ctx', {}).get('max_length')} 位"
+    return _TYPE_MESSAGES.get(kind, "格式不正确")
+
+
+def validation_message(exc: ValidationError, *, root: str = "input") -> str:
+    """One Chinese sentence naming every bad field: ``input.feedetail[2].cnt 不是有效数字``."""
+    errors = exc.errors()
+    parts = [
+        f"{_location(root, tuple(e['loc']))} {_describe(e)}" for e in errors[:_MAX_LISTED_ERRORS]
+    ]
+    text = "；".join(parts)
+    if len(errors) > _MAX_LISTED_ERRORS:
+        text += f"；等共 {len(errors)} 处错误"
+    return text
+
+
+# --------------------------------------------------------------------------- 1101 人员信息获取
+
+
+class PsnInfoQuery(NhsaModel):
+    """input.data of 1101."""
+
+    mdtrt_cert_type: Text
+    mdtrt_cert_no: Text
+    card_sn: OptText = None
+    begntime: OptDateTime = None
+    psn_cert_type: OptText = None
+    certno: OptText = None
+    psn_name: OptText = None
+
+
+class Input1101(NhsaModel):
+    data: PsnInfoQuery
+
+
+class BaseInfo(NhsaModel):
+    psn_no: str
+    psn_cert_type: str | None = None
+    certno: str | None = None
+    psn_name: str
+    gend: str | None = None
+    naty: str | None = None
+    brdy: OptDate = None
+    age: OptNumber = None
+    exp_content: ExpContent = None
+
+
+class InsuInfo(NhsaModel):
+    balc: Amount
+    insutype: str
+    psn_type: str
+    psn_insu_stas: str | None = None
+    psn_insu_date: OptDate = None
+    paus_insu_date: OptDate = None
+    cvlserv_flag: str = "0"
+    insuplc_admdvs: str
+    emp_name: str | None = None
+
+
+class IdetInfo(NhsaModel):
+    psn_idet_type: str
+    psn_type_lv: str | None = None
+    memo: str | None = None
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+
+
+class Output1101(NhsaModel):
+    baseinfo: BaseInfo
+    insuinfo: list[InsuInfo]
+    idetinfo: list[IdetInfo] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- diagnoses (2401, 2402)
+
+
+class DiagnosisRow(NhsaModel):
+    """diseinfo[] row (2401, 2402, 2403)."""
+
+    psn_no: OptText = None
+    mdtrt_id: OptText = None
+    diag_type: Text
+    maindiag_flag: Text
+    diag_srt_no: OptText = None
+    diag_code: Text
+    diag_name: OptText = None
+    adm_cond: OptText = None
+    diag_dept: OptText = None
+    dise_dor_no: OptText = None
+    dise_dor_name: OptText = None
+    diag_time: OptDateTime = None
+
+
+DiagnosisRows = Annotated[list[DiagnosisRow], BeforeValidator(_as_list)]
+
+
+class _MaternityFields(NhsaModel):
+    fpsc_no: OptText = None
+    matn_type: OptText = None
+    birctrl_type: OptText = None
+    latechb_flag: OptText = None
+    geso_val: OptNumber = None
+    fetts: OptNumber = None
+    fetus_cnt: OptNumber = None
+    pret_flag: OptText = None
+    birctrl_matn_date: OptDate = None
+
+
+# --------------------------------------------------------------------------- 2401 入院办理
+
+
+class AdmissionInfo(_MaternityFields):
+    """input.mdtrtinfo of 2401."""
+
+    psn_no: Id30
+    insutype: Text
+    coner_name: OptText = None
+    tel: OptText = None
+    begntime: DateTime
+    mdtrt_cert_type: OptText = None
+    mdtrt_cert_no: OptText = None
+    card_sn: OptText = None
+    cert_type: OptText = None
+    certno: OptText = None
+    med_type: Text
+    ipt_no: Text
+    medrcdno: OptText = None
+    atddr_no: OptText = None
+    chfpdr_name: OptText = None
+    adm_diag_dscr: OptText = None
+    adm_dept_codg: Text
+    adm_dept_name: OptText = None
+    adm_bed: OptText = None
+    dscg_maindiag_code: Text
+    dscg_maindiag_name: OptText = None
+    main_cond_dscr: OptText = None
+    dise_codg: OptText = None
+    dise_name: OptText = None
+    oprn_oprt_code: OptText = None
+    oprn_oprt_name: OptText = None
+    dise_type_code: OptText = None
+    insuplc_admdvs: OptText = None
+    mdtrtarea_admvs: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2401(NhsaModel):
+    mdtrtinfo: AdmissionInfo
+    diseinfo: DiagnosisRows = Field(default_factory=list)
+
+
+class AdmissionResult(NhsaModel):
+    mdtrt_id: str
+    exp_content: ExpContent = None
+
+
+class Output2401(NhsaModel):
+    result: AdmissionResult
+
+
+# --------------------------------------------------------------------------- 2402 出院办理
+
+
+class DischargeInfo(_MaternityFields):
+    """input.dscginfo of 2402."""
+
+    mdtrt_id: Id30
+    psn_no: Id30
+    insutype: OptText = None
+    endtime: DateTime
+    dise_codg: OptText = None
+    dise_name: OptText = None
+    oprn_oprt_code: OptText = None
+    oprn_oprt_name: OptText = None
+    cop_flag: OptText = None
+    dscg_dept_codg: OptText = None
+    dscg_dept_name: OptText = None
+    dscg_bed: OptText = None
+    dscg_way: Text
+    die_date: OptDate = None
+    insuplc_admdvs: OptText = None
+    mdtrtarea_admvs: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2402(NhsaModel):
+    dscginfo: DischargeInfo
+    diseinfo: DiagnosisRows = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- 2404 / 2405 撤销
+
+
+class VisitRef(NhsaModel):
+    """input.data of 2404 (入院撤销) and 2405 (出院撤销)."""
+
+    mdtrt_id: Id30
+    psn_no: Id30
+    exp_content: ExpContent = None
+
+
+class Input2404(NhsaModel):
+    data: VisitRef
+
+
+class Input2405(NhsaModel):
+    data: VisitRef
+
+
+# --------------------------------------------------------------------------- 2301 费用明细上传
+
+
+class FeeDetail(NhsaModel):
+    """input.feedetail[] row of 2301: one fee line."""
+
+    feedetl_sn: Id30
+    init_feedetl_sn: OptText = None
+    mdtrt_id: Id30
+    drord_no: OptText = None
+    psn_no: Id30
+    med_type: OptText = None
+    fee_ocur_time: DateTime
+    med_list_codg: Text
+    medins_list_codg: Text
+    det_item_fee_sumamt: Amount
+    cnt: Number
+    pric: Number
+    bilg_dept_codg: OptText = None
+    bilg_dept_name: OptText = None
+    bilg_dr_codg: OptText = None
+    bilg_dr_name: OptText = None
+    acord_dept_codg: OptText = None
+    acord_dept_name: OptText = None
+    orders_dr_code: OptText = None
+    orders_dr_name: OptText = None
+    hosp_appr_flag: OptText = None
+    tcmdrug_used_way: OptText = None
+    etip_flag: OptText = None
+    etip_hosp_code: OptText = None
+    dscg_tkdrug_flag: OptText = None
+    matn_fee_flag: OptText = None
+    memo: OptText = None
+    comb_no: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2301(NhsaModel):
+    feedetail: Annotated[list[FeeDetail], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+class FeeLineResult(NhsaModel):
+    """output.result[] row of 2301: how one line splits."""
+
+    feedetl_sn: str
+    det_item_fee_sumamt: Amount
+    cnt: Number
+    pric: Number
+    pric_uplmt_amt: OptNumber = None
+    selfpay_prop: Number
+    fulamt_ownpay_amt: Amount
+    overlmt_amt: Amount
+    preselfpay_amt: Amount
+    inscp_scp_amt: Amount
+    chrgitm_lv: str
+    med_chrgitm_type: str
+    bas_medn_flag: str | None = None
+    hi_nego_drug_flag: str | None = None
+    chld_medc_flag: str | None = None
+    list_sp_item_flag: str | None = None
+    lmt_used_flag: str = "0"
+    drt_reim_flag: str | None = None
+    memo: str | None = None
+    exp_content: ExpContent = None
+
+
+class Output2301(NhsaModel):
+    result: list[FeeLineResult]
+
+
+# --------------------------------------------------------------------------- 2302 费用明细撤销
+
+#: feedetl_sn value that cancels every uploaded line of the visit (HN table 93).
+CANCEL_ALL_FEE_LINES: Final = "0000"
+
+
+class FeeCancel(NhsaModel):
+    feedetl_sn: Id30
+    mdtrt_id: Id30
+    psn_no: Id30
+    exp_content: ExpContent = None
+
+
+class Input2302(NhsaModel):
+    data: Annotated[list[FeeCancel], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+# --------------------------------------------------------------------------- 2303 / 2304 结算
+
+
+class SettlementQuery(NhsaModel):
+    """input.data of 2303 (预结算) and 2304 (结算)."""
+
+    psn_no: Id30
+    mdtrt_cert_type: OptText = None
+    mdtrt_cert_no: OptText = None
+    card_sn: OptText = None
+    psn_cert_type: OptText = None
+    certno: OptText = None
+    psn_type: OptText = None
+    psn_name: OptText = None
+    medfee_sumamt: Amount
+    psn_setlway: OptText = None
+    mdtrt_id: Id30
+    insutype: OptText = None
+    acct_used_flag: OptText = None
+    mid_setl_flag: OptText = None
+    invono: OptText = None
+    fulamt_ownpay_amt: OptAmount = None
+    overlmt_selfpay: OptAmount = None
+    preselfpay_amt: OptAmount = None
+    inscp_scp_amt: OptAmount = None
+    dscg_time: OptDateTime = Field(default=None, alias="dscgTime")
+    insuplc_admdvs: OptText = None
+    mdtrtarea_admvs: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2303(NhsaModel):
+    data: SettlementQuery
+
+
+class Input2304(NhsaModel):
+    data: SettlementQuery
+
+
+class _SettlementAmounts(NhsaModel):
+    """The money fields shared by 2303, 2304 and 2305 setlinfo."""
+
+    medfee_sumamt: Amount
+    fulamt_ownpay_amt: Amount
+    overlmt_selfpay: Amount
+    preselfpay_amt: Amount
+    inscp_scp_amt: Amount
+    act_pay_dedc: OptAmount = None
+    hifp_pay: Amount
+    pool_prop_selfpay: OptNumber = None
+    cvlserv_pay: Amount
+    hifes_pay: Amount
+    hifmi_pay: Amount
+    hifob_pay: Amount
+    maf_pay: Amount
+    oth_pay: Amount
+    hifdm_pay: OptAmount = None
+    fund_pay_sumamt: Amount
+    psn_part_amt: Amount
+    acct_pay: Amount
+    psn_cash_pay: Amount
+    hosp_part_amt: Amount
+    balc: OptAmount = None
+    acct_mulaid_pay: Amount
+    medins_setl_id: str | None = None
+    clr_optins: str | None = None
+    clr_way: str | None = None
+    clr_type: str | None = None
+    exp_content: ExpContent = None
+
+
+class PreSettlementInfo(_SettlementAmounts):
+    """output.setlinfo of 2303 (no setl_id: nothing is committed)."""
+
+    mdtrt_id: str
+    psn_no: str
+    psn_name: str | None = None
+    psn_cert_type: str | None = None
+    certno: str | None = None
+    gend: str | None = None
+    naty: str | None = None
+    brdy: OptDate = None
+    age: OptNumber = None
+    insutype: str
+    psn_type: str | None = None
+    cvlserv_flag: str = "0"
+    setl_time: OptDateTime = None
+    mdtrt_cert_type: str | None = None
+    med_type: str
+
+
+class SettlementInfo(PreSettlementInfo):
+    """output.setlinfo of 2304."""
+
+    setl_id: str
+
+
+class FundPaymentRow(NhsaModel):
+    """output.setldetail[] row: one fund's payment (fund_pay_type)."""
+
+    fund_pay_type: str
+    inscp_scp_amt: Amount
+    crt_payb_lmt_amt: OptAmount = None
+    fund_payamt: Amount
+    fund_pay_type_name: str | None = None
+    setl_proc_info: str | None = None
+
+
+class Output2303(NhsaModel):
+    setlinfo: PreSettlementInfo
+    setldetail: list[FundPaymentRow]
+
+
+class Output2304(NhsaModel):
+    setlinfo: SettlementInfo
+    setldetail: list[FundPaymentRow]
+
+
+# --------------------------------------------------------------------------- 2305 结算撤销
+
+
+class SettlementRef(NhsaModel):
+    mdtrt_id: Id30
+    setl_id: Id30
+    psn_no: Id30
+    exp_content: ExpContent = None
+
+
+class Input2305(NhsaModel):
+    data: SettlementRef
+
+
+class ReversalInfo(_SettlementAmounts):
+    """output.setlinfo of 2305: the reversed amounts, negative."""
+
+    mdtrt_id: str
+    setl_id: str
+    setl_time: OptDateTime = None
+
+
+class Output2305(NhsaModel):
+    setlinfo: ReversalInfo
+    setldetail: list[FundPaymentRow]
+
+
+# --------------------------------------------------------------------------- 2601 冲正, 9001 签到
+
+
+class ReversalRef(NhsaModel):
+    psn_no: Id30
+    omsgid: Id30
+    oinfno: Text
+
+
+class Input2601(NhsaModel):
+    data: ReversalRef
+
+
+class SignIn(NhsaModel):
+    opter_no: Text
+    mac: OptText = None
+    ip: OptText = None
+
+
+class Input9001(NhsaModel):
+    sign_in: SignIn = Field(alias="signIn")
+
+
+class SignInResult(NhsaModel):
+    sign_time: OptDateTime = None
+    sign_no: str
+
+
+class Output9001(NhsaModel):
+    signinoutb: SignInResult
