@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,10 +29,8 @@ def _container(demo: bool | None = None) -> Container:
     from yidi.bootstrap import build_container
     from yidi.settings import Settings
 
-    if demo:
-        os.environ.setdefault("YIDI_DEMO_MODE", "1")
     try:
-        settings = Settings()
+        settings = Settings(demo_mode=True) if demo else Settings()
     except ValueError as exc:
         typer.echo(f"配置错误 configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -62,16 +59,30 @@ def demo_load(
     seed: Annotated[int, typer.Option(help="随机种子 generator seed")] = 2017,
 ) -> None:
     """载入演示数据（衡阳医保中心、15家联网医院、河南经办机构、合成参保人）。Load the demo world."""
-    from yidi.services.demo import load_reference_world
+    from rich.progress import Progress
+
+    from yidi.domain.regions import hengyang_county_codes
+    from yidi.services.demo import load_population, load_reference_world
     from yidi.storage.migrate import upgrade
 
     container = _container(demo=True)
     upgrade(container.engine)
     report = load_reference_world(container.uow())
     typer.echo(
-        f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}"
+        f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}，"
+        f"账户 accounts +{report.accounts_added}"
     )
-    del persons, seed
+    if persons > 0:
+        with Progress() as progress:
+            task = progress.add_task("合成参保人 persons", total=persons)
+            added = load_population(
+                container.uow(),
+                persons,
+                seed=seed,
+                insured_region_codes=hengyang_county_codes(),
+                on_batch=lambda n: progress.advance(task, n),
+            )
+        typer.echo(f"参保人 persons +{added}")
 
 
 @app.command("serve")

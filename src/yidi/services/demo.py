@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
+from yidi.domain.reference import Person
 from yidi.services.auth import hash_password
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -33,6 +37,46 @@ def load_reference_world(uow: SqlUnitOfWork) -> DemoLoadReport:
             uow.users.add(account.username, hash_password(account.password), account.principal)
         uow.commit()
     return DemoLoadReport(len(new_agencies), len(new_hospitals), len(new_accounts))
+
+
+def load_population(
+    uow: SqlUnitOfWork,
+    count: int,
+    *,
+    seed: int,
+    insured_region_codes: Sequence[str],
+    batch_size: int = 20_000,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Insert ``count`` synthetic persons in batches (one transaction per batch)."""
+    people = generate_persons(count, seed=seed, insured_region_codes=insured_region_codes)
+    inserted = 0
+    while True:
+        chunk = [_as_person(p) for p in itertools.islice(people, batch_size)]
+        if not chunk:
+            return inserted
+        with uow:
+            uow.reference.add_persons(chunk)
+            uow.commit()
+        inserted += len(chunk)
+        if on_batch:
+            on_batch(len(chunk))
+
+
+def _as_person(synthetic: SyntheticPerson) -> Person:
+    return Person(
+        id_number=synthetic.resident_id.number,
+        name=synthetic.name,
+        gender=synthetic.gender.value,
+        birth_on=synthetic.birth_on,
+        insured_region_code=synthetic.insured_region_code,
+        insurance_type=synthetic.insurance_type,
+        person_type=synthetic.person_type,
+        card_number=synthetic.social_security_card_number,
+        has_second_generation_card=True,
+        home_address=synthetic.address,
+        mobile=synthetic.mobile,
+    )
 
 
 def demo_accounts() -> list[tuple[str, str, str]]:

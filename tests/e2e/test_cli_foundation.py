@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from yidi.cli.main import app
+
+runner = CliRunner()
+
+
+def test_help_explains_each_command_in_chinese_and_english() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "db", "demo"):
+        assert command in result.output
+    assert "异地就医" in result.output and "cross-region" in result.output
+
+
+def test_demo_load_migrates_and_fills_a_fresh_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIDI_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    first = runner.invoke(app, ["demo", "load", "--persons", "50"])
+    assert first.exit_code == 0, first.output
+    assert "参保人 persons +50" in first.output
+    again = runner.invoke(app, ["demo", "load", "--persons", "0"])
+    assert "医院 hospitals +0" in again.output
+
+
+def test_settings_refuse_the_demo_secret_outside_demo_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIDI_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.delenv("YIDI_DEMO_MODE", raising=False)
+    monkeypatch.delenv("YIDI_SECRET_KEY", raising=False)
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert "YIDI_SECRET_KEY" in result.output
