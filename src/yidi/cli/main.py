@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from yidi import __version__
+from yidi.cli import policy as policy_cli
+from yidi.cli import settle as settle_cli
 
 app = typer.Typer(
     name="yidi",
@@ -18,6 +20,10 @@ app = typer.Typer(
 def version() -> None:
     """显示版本号。Show the version."""
     typer.echo(__version__)
+
+
+app.add_typer(policy_cli.app, name="policy")
+app.registered_commands.extend(settle_cli.app.registered_commands)
 
 
 def run() -> None:
