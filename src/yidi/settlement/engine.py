@@ -60,45 +60,33 @@ def _cited(policy: Policy, *paths: str) -> str:
 # --------------------------------------------------------------------------- lines
 
 
+_CLASS_B = ItemClass.B
+_CLASS_C = ItemClass.C
+_ZERO_MONEY = Money.zero()
+
+
 def _split_line(
     line: FeeLine, item: CatalogItem | None
-) -> tuple[Decimal, Decimal, Decimal, Decimal, str, str]:
-    """(全自费, 超限价, 先行自付, 符合政策范围, reason zh, reason en) of one line."""
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(全自费, 超限价, 先行自付, 符合政策范围) of one line; reasons are built on demand."""
     amount = line.line_amount.yuan
-    if item is None:
-        return (
-            amount,
-            _ZERO,
-            _ZERO,
-            _ZERO,
-            "不在就医地目录内（或不在有效期内），全自费",
-            "not in the treatment region's catalogue on that day: fully self-paid",
-        )
-    if item.item_class is ItemClass.C:
-        return amount, _ZERO, _ZERO, _ZERO, "丙类项目，全自费", "class C item: fully self-paid"
-    reasons_zh: list[str] = [item.item_class.label_zh]
-    reasons_en: list[str] = [f"class {item.item_class.name}"]
+    if item is None or item.item_class is _CLASS_C:
+        return amount, _ZERO, _ZERO, _ZERO
     over = _ZERO
     allowed = amount
-    if item.price_limit is not None and line.unit_price > item.price_limit.yuan:
-        limited = _round(item.price_limit.yuan * line.quantity)
+    price_limit = item.price_limit
+    if price_limit is not None and line.unit_price > price_limit.yuan:
+        limited = _round(price_limit.yuan * line.quantity)
         over = max(_ZERO, amount - limited)
         allowed = amount - over
-        reasons_zh.append(
-            f"单价 {line.unit_price:f} 元超过限价 {item.price_limit} 元，超出部分 {over} 元自费"
-        )
-        reasons_en.append(
-            f"unit price {line.unit_price:f} above the limit {item.price_limit}: {over} self-paid"
-        )
     upfront = _ZERO
-    if item.item_class is ItemClass.B and item.upfront_self_pay_rate:
+    if item.item_class is _CLASS_B and item.upfront_self_pay_rate:
         upfront = _round(allowed * item.upfront_self_pay_rate)
-        reasons_zh.append(f"先行自付 {_percent(item.upfront_self_pay_rate)} 即 {upfront} 元")
-        reasons_en.append(f"upfront self-pay {_percent(item.upfront_self_pay_rate)} = {upfront}")
-    eligible = allowed - upfront
-    reasons_zh.append(f"符合政策范围 {eligible} 元")
-    reasons_en.append(f"eligible {eligible}")
-    return _ZERO, over, upfront, eligible, "；".join(reasons_zh), "; ".join(reasons_en)
+    return _ZERO, over, upfront, allowed - upfront
+
+
+def _money(value: Decimal) -> Money:
+    return _ZERO_MONEY if not value else Money(value)
 
 
 # --------------------------------------------------------------------------- checks
@@ -162,9 +150,9 @@ def _check_inputs(
         hours=policy.emergency_pre_admission_hours
     )
     for line in claim.fee_lines:
-        when = line.occurred_at.replace(tzinfo=None)
-        if when.date() >= claim.admitted_on:
+        if line.occurred_at.date() >= claim.admitted_on:
             continue
+        when = line.occurred_at.replace(tzinfo=None)
         if not line.is_emergency_pre_admission or when < earliest:
             raise Refused(
                 "FEE_LINE_BEFORE_ADMISSION",
@@ -201,7 +189,7 @@ def settle(
     total = fully = over = upfront = eligible = _ZERO
     for line in claim.fee_lines:
         item = resolved.items_by_serial[line.serial]
-        f, o, u, e, why_zh, why_en = _split_line(line, item)
+        f, o, u, e = _split_line(line, item)
         total += line.line_amount.yuan
         fully += f
         over += o
@@ -212,14 +200,13 @@ def settle(
                 serial=line.serial,
                 name=line.name,
                 catalog_code=line.catalog_code,
-                item_class=None if item is None else item.item_class,
+                item=item,
+                unit_price=line.unit_price,
                 line_amount=line.line_amount,
-                fully_self_paid=Money(f),
-                over_limit_self_paid=Money(o),
-                upfront_self_paid=Money(u),
-                eligible_amount=Money(e),
-                reason_zh=why_zh,
-                reason_en=why_en,
+                fully_self_paid=_money(f),
+                over_limit_self_paid=_money(o),
+                upfront_self_paid=_money(u),
+                eligible_amount=_money(e),
             )
         )
     steps.append(

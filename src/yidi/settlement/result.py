@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from yidi.domain.catalog import ItemClass
+from yidi.domain.catalog import CatalogItem, ItemClass
 from yidi.domain.claims import YearToDate
 from yidi.domain.insurance import SettlementMode
 from yidi.domain.money import Money
@@ -32,30 +32,81 @@ NHSA_FIELDS: Final[dict[str, tuple[str, str]]] = {
 
 @dataclass(frozen=True, slots=True)
 class LineBreakdown:
-    """How one fee line splits into 全自费 / 超限价 / 先行自付 / 符合政策范围, and why."""
+    """How one fee line splits into 全自费 / 超限价 / 先行自付 / 符合政策范围, and why.
+
+    The reason texts are built on demand from the catalogue entry, so settling a long
+    claim does not format hundreds of sentences nobody reads.
+    """
 
     serial: str
     name: str
     catalog_code: str
-    item_class: ItemClass | None  # None: not in the treatment region's catalogue
+    item: CatalogItem | None  # None: not in the treatment region's catalogue that day
+    unit_price: Decimal
     line_amount: Money
     fully_self_paid: Money
     over_limit_self_paid: Money
     upfront_self_paid: Money
     eligible_amount: Money
-    reason_zh: str
-    reason_en: str
+
+    @property
+    def item_class(self) -> ItemClass | None:
+        return None if self.item is None else self.item.item_class
+
+    @property
+    def reason_zh(self) -> str:
+        item = self.item
+        if item is None:
+            return "不在就医地目录内（或不在有效期内），全自费"
+        if item.item_class is ItemClass.C:
+            return "丙类项目，全自费"
+        parts = [item.item_class.label_zh]
+        if item.price_limit is not None and not self.over_limit_self_paid.is_zero():
+            parts.append(
+                f"单价 {self.unit_price:f} 元超过限价 {item.price_limit} 元，"
+                f"超出部分 {self.over_limit_self_paid} 元自费"
+            )
+        if not self.upfront_self_paid.is_zero():
+            parts.append(
+                f"先行自付 {_percent(item.upfront_self_pay_rate)} 即 {self.upfront_self_paid} 元"
+            )
+        parts.append(f"符合政策范围 {self.eligible_amount} 元")
+        return "；".join(parts)
+
+    @property
+    def reason_en(self) -> str:
+        item = self.item
+        if item is None:
+            return "not in the treatment region's catalogue on that day: fully self-paid"
+        if item.item_class is ItemClass.C:
+            return "class C item: fully self-paid"
+        parts = [f"class {item.item_class.name}"]
+        if item.price_limit is not None and not self.over_limit_self_paid.is_zero():
+            parts.append(
+                f"unit price {self.unit_price:f} above the limit {item.price_limit}: "
+                f"{self.over_limit_self_paid} self-paid"
+            )
+        if not self.upfront_self_paid.is_zero():
+            parts.append(
+                f"upfront self-pay {_percent(item.upfront_self_pay_rate)} = {self.upfront_self_paid}"
+            )
+        parts.append(f"eligible {self.eligible_amount}")
+        return "; ".join(parts)
 
     def to_nhsa(self) -> dict[str, str]:
         return {
             "feedetl_sn": self.serial,
             "det_item_fee_sumamt": str(self.line_amount),
-            "chrgitm_lv": "" if self.item_class is None else self.item_class.value,
+            "chrgitm_lv": "" if self.item is None else self.item.item_class.value,
             "fulamt_ownpay_amt": str(self.fully_self_paid),
             "overlmt_amt": str(self.over_limit_self_paid),
             "preselfpay_amt": str(self.upfront_self_paid),
             "inscp_scp_amt": str(self.eligible_amount),
         }
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
 
 
 @dataclass(frozen=True, slots=True)
