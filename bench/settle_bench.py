@@ -17,7 +17,13 @@ import time
 from decimal import Decimal
 
 from yidi.domain.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
-from yidi.domain.insurance import EncounterType, FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.domain.insurance import (
+    EncounterType,
+    FilingCategory,
+    HospitalLevel,
+    InsuranceType,
+    PersonType,
+)
 from yidi.domain.money import Money
 from yidi.policy.catalog_files import generate_catalog
 from yidi.policy.loader import policy_at
@@ -66,7 +72,7 @@ def main() -> None:
     catalog = generate_catalog(50_000, seed=1)
     policy = policy_at("430400", InsuranceType.RESIDENT, DAY + dt.timedelta(days=7))
     codes = list(catalog.items)
-    rng = random.Random(42)  # noqa: S311 - benchmark data
+    rng = random.Random(42)
     ytd = YearToDate.empty(2017)
 
     claim = make_claim(rng, codes, 300)
@@ -86,7 +92,9 @@ def main() -> None:
     def report(label: str, samples: list[float]) -> None:
         ordered = sorted(samples)
         p99 = ordered[int(len(ordered) * 0.99) - 1]
-        print(f"{label}: median {statistics.median(ordered):.3f} ms, p99 {p99:.3f} ms ({len(ordered)} runs)")
+        print(
+            f"{label}: median {statistics.median(ordered):.3f} ms, p99 {p99:.3f} ms ({len(ordered)} runs)"
+        )
 
     report("300-line claim, settle() only", engine_times)
     report("300-line claim, catalogue resolution + settle()", end_to_end)
