@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import policy as policy_cli
+from yidi.cli import settle as settle_cli
 
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
@@ -23,6 +25,8 @@ db_app = typer.Typer(
 demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(policy_cli.app, name="policy")
+app.registered_commands.extend(settle_cli.app.registered_commands)
 
 
 def _container(demo: bool | None = None) -> Container:
