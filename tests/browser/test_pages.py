@@ -226,6 +226,8 @@ def test_every_page_sends_the_csp_has_no_inline_script_and_fits_375_px(
             assert response is not None
             csp = response.headers.get("content-security-policy", "")
             assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+            assert response.headers.get("x-frame-options") == "DENY", path
+            assert "server" not in response.headers, path
             parser = _InlineScripts()
             parser.feed(response.text())  # as served: scripts may style the live DOM via CSSOM
             assert parser.found == [], path
