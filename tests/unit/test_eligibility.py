@@ -16,7 +16,8 @@ from yidi.domain.eligibility import (
 from yidi.domain.errors import InvalidInput
 from yidi.domain.insurance import FilingCategory
 
-SEED = Path("/work/shared/seeds/hengyang-news-2017.txt")
+# The seeds sit in shared/ beside the repository (locally and in CI).
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "hengyang-news-2017.txt"
 
 
 def _ask(

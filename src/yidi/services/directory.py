@@ -7,41 +7,42 @@ from dataclasses import dataclass
 from yidi.domain.errors import InvalidInput
 from yidi.domain.insurance import HospitalLevel
 from yidi.domain.reference import Agency, Hospital
+from yidi.domain.regions import default_registry
 from yidi.storage.uow import SqlUnitOfWork
 
-# Names of the divisions the demo world uses (GB/T 2260), until the national division
-# list is part of the package; codes not listed here are shown as codes.
-_DIVISION_NAMES: dict[str, tuple[str, str]] = {
-    "410000": ("河南省", "Henan"),
-    "410100": ("郑州市", "Zhengzhou"),
-    "410181": ("巩义市", "Gongyi"),
-    "410300": ("洛阳市", "Luoyang"),
-    "430000": ("湖南省", "Hunan"),
-    "430400": ("衡阳市", "Hengyang"),
-    "430405": ("珠晖区", "Zhuhui"),
-    "430406": ("雁峰区", "Yanfeng"),
-    "430407": ("石鼓区", "Shigu"),
-    "430408": ("蒸湘区", "Zhengxiang"),
-    "430412": ("南岳区", "Nanyue"),
-    "430421": ("衡阳县", "Hengyang County"),
-    "430422": ("衡南县", "Hengnan"),
-    "430423": ("衡山县", "Hengshan"),
-    "430424": ("衡东县", "Hengdong"),
-    "430426": ("祁东县", "Qidong"),
-    "430481": ("耒阳市", "Leiyang"),
-    "430482": ("常宁市", "Changning"),
-    "450000": ("广西壮族自治区", "Guangxi"),
-    "450900": ("玉林市", "Yulin"),
-    "450923": ("博白县", "Bobai"),
-    "640000": ("宁夏回族自治区", "Ningxia"),
+# English names for the divisions of the demo world; the division list itself (GB/T 2260,
+# yidi.domain.regions) carries Chinese names only, which other codes fall back to.
+_ENGLISH_NAMES: dict[str, str] = {
+    "410000": "Henan",
+    "410100": "Zhengzhou",
+    "410181": "Gongyi",
+    "410300": "Luoyang",
+    "430000": "Hunan",
+    "430400": "Hengyang",
+    "430405": "Zhuhui",
+    "430406": "Yanfeng",
+    "430407": "Shigu",
+    "430408": "Zhengxiang",
+    "430412": "Nanyue",
+    "430421": "Hengyang County",
+    "430422": "Hengnan",
+    "430423": "Hengshan",
+    "430424": "Hengdong",
+    "430426": "Qidong",
+    "430481": "Leiyang",
+    "430482": "Changning",
+    "450000": "Guangxi",
+    "450900": "Yulin",
+    "450923": "Bobai",
+    "640000": "Ningxia",
 }
 
 
 def region_name(code: str, *, english: bool = False) -> str:
-    names = _DIVISION_NAMES.get(code)
-    if names is None:
-        return code
-    return names[1] if english else names[0]
+    if english and code in _ENGLISH_NAMES:
+        return _ENGLISH_NAMES[code]
+    registry = default_registry()
+    return registry.get(code).name if registry.exists(code) else code
 
 
 def region_prefix(code: str) -> str:

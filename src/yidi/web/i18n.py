@@ -163,9 +163,9 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "role.clearing_officer": ("清算中心", "Clearing officer"),
     "role.administrator": ("系统管理员", "Administrator"),
     "role.anonymous": ("未登录", "Not signed in"),
-    "level.1": ("一级", "Level 1"),
-    "level.2": ("二级", "Level 2"),
-    "level.3": ("三级", "Level 3"),
+    "level.1": ("一级医院", "Level 1"),
+    "level.2": ("二级医院", "Level 2"),
+    "level.3": ("三级医院", "Level 3"),
     "insurance.310": ("职工医保", "Employee insurance"),
     "insurance.390": ("城乡居民医保", "Resident insurance"),
 }
