@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import funds as funds_cli
 
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
@@ -23,6 +24,9 @@ db_app = typer.Typer(
 demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(funds_cli.clearing_app, name="clearing")
+app.add_typer(funds_cli.prepayment_app, name="prepayment")
+app.add_typer(funds_cli.stats_app, name="stats")
 
 
 def _container(demo: bool | None = None) -> Container:
