@@ -21,7 +21,7 @@ YULIN = "450900"
 GUANGXI = "450000"
 PERSON_ID = make_resident_id("430421", date(1955, 3, 8), 123, Gender.MALE).number
 DELEGATE_ID = make_resident_id("430421", date(1982, 6, 1), 456, Gender.FEMALE).number
-BOBAI_HOSPITAL = DesignatedInstitution("博白县人民医院", HospitalLevel.TWO, "H45092300001")
+BOBAI_HOSPITAL = DesignatedInstitution("博白县人民医院", HospitalLevel.LEVEL_2, "H45092300001")
 CLERK = Actor("clerk-1", "agency_clerk", "张经办")
 PERSON = Actor("person-1", "insured_person")
 
@@ -88,7 +88,7 @@ def evidence_for(category: FilingCategory) -> tuple[Evidence, ...]:
                 "南华大学附属第一医院",
                 date(2024, 8, 30),
                 issuer_region_code="430407",
-                issuer_hospital_level=HospitalLevel.THREE,
+                issuer_hospital_level=HospitalLevel.LEVEL_3,
             ),
         )
     return (

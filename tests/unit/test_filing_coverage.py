@@ -19,7 +19,7 @@ from yidi.domain.filing_rules import DEFAULT_FILING_RULES
 from yidi.domain.filings import DesignatedInstitution, FilingRecord
 from yidi.domain.insurance import FilingCategory, HospitalLevel
 
-OTHER_HOSPITAL = DesignatedInstitution("玉林市第一人民医院", HospitalLevel.THREE)
+OTHER_HOSPITAL = DesignatedInstitution("玉林市第一人民医院", HospitalLevel.LEVEL_3)
 
 
 def approved_filing(record: FilingRecord, filing_id: str = "f-1") -> Filing:
@@ -94,9 +94,9 @@ def test_referral_and_emergency_cover_only_the_named_hospital() -> None:
         filing = approved_filing(record_for(category, filled_on=date(2024, 9, 30)))
         day = date(2024, 10, 15)
         assert valid_filing_for([filing], "450923", BOBAI_HOSPITAL, day, REGIONS) == filing
-        same_by_name = DesignatedInstitution(" 博白县 人民医院", HospitalLevel.TWO)
+        same_by_name = DesignatedInstitution(" 博白县 人民医院", HospitalLevel.LEVEL_2)
         assert valid_filing_for([filing], "450923", same_by_name, day, REGIONS) == filing
-        other = DesignatedInstitution("博白县中医医院", HospitalLevel.TWO)
+        other = DesignatedInstitution("博白县中医医院", HospitalLevel.LEVEL_2)
         assert valid_filing_for([filing], "450923", other, day, REGIONS) is None
         assert valid_filing_for([filing], "450923", None, day, REGIONS) is None
 

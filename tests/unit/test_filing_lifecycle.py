@@ -337,9 +337,9 @@ def test_referral_form_must_come_from_a_tertiary_or_top_specialist_hospital_of_t
 ):
     good = evidence_for(FilingCategory.REFERRAL)[0]
     record = record_for(FilingCategory.REFERRAL)
-    secondary = dataclasses.replace(good, issuer_hospital_level=HospitalLevel.TWO)
+    secondary = dataclasses.replace(good, issuer_hospital_level=HospitalLevel.LEVEL_2)
     specialist = dataclasses.replace(
-        good, issuer_hospital_level=HospitalLevel.TWO, issuer_is_top_specialist=True
+        good, issuer_hospital_level=HospitalLevel.LEVEL_2, issuer_is_top_specialist=True
     )
     elsewhere = dataclasses.replace(good, issuer_region_code="430102")  # a Changsha hospital
     for document, ok in ((good, True), (secondary, False), (specialist, True), (elsewhere, False)):

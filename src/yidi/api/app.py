@@ -8,7 +8,9 @@ from sqlalchemy import text
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
 from yidi.api.routes import auth, funds
+from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container
+from yidi.web.pages import install_web
 
 
 def create_app(container: Container) -> FastAPI:
@@ -25,6 +27,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     install_error_handlers(app)
+    app.add_middleware(SecurityMiddleware, max_request_bytes=container.settings.max_request_bytes)
     app.include_router(auth.router)
     app.include_router(funds.router)
 
@@ -34,4 +37,5 @@ def create_app(container: Container) -> FastAPI:
             uow.session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": container.engine.dialect.name}
 
+    install_web(app)  # last: its catch-all error pages wrap the JSON handlers above
     return app

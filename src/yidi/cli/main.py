@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from yidi import __version__
 from yidi.cli import funds as funds_cli
+from yidi.cli import policy as policy_cli
+from yidi.cli import settle as settle_cli
 
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
@@ -22,11 +25,15 @@ db_app = typer.Typer(
     help="数据库：迁移与检查。Database: migrations and checks.", no_args_is_help=True
 )
 demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志。Audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(funds_cli.clearing_app, name="clearing")
 app.add_typer(funds_cli.prepayment_app, name="prepayment")
 app.add_typer(funds_cli.stats_app, name="stats")
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_cli.app, name="policy")
+app.registered_commands.extend(settle_cli.app.registered_commands)
 
 
 def _container(demo: bool | None = None) -> Container:
@@ -55,6 +62,44 @@ def db_upgrade() -> None:
     container = _container()
     upgrade(container.engine)
     typer.echo(f"数据库已是最新结构 database at revision {current_revision(container.engine)}")
+
+
+@db_app.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="备份文件 backup file")],
+) -> None:
+    """在线备份数据库（SQLite 备份接口 / pg_dump）。Back up the database while it runs."""
+    from yidi.storage.backup import backup
+
+    written = backup(_container().engine, target)
+    typer.echo(f"已备份 backed up to {written}")
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="备份文件 backup file")],
+) -> None:
+    """从备份恢复数据库（先停止服务）。Restore the database from a backup (stop the server first)."""
+    from yidi.storage.backup import restore
+
+    restore(_container().engine, source)
+    typer.echo(f"已恢复 restored from {source}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计日志哈希链，指出第一条被篡改、删除或重排的记录。Verify the tamper-evident audit chain."""
+    from yidi.domain.audit import verify_chain
+
+    container = _container()
+    with container.uow() as uow:
+        count = uow.audit.count()
+        broken = verify_chain(uow.audit.walk())
+    if broken is None:
+        typer.echo(f"审计链完整 audit chain intact: {count} 条 entries")
+        return
+    typer.echo(f"审计链被破坏 audit chain broken at entry {broken.seq}: {broken.problem}", err=True)
+    raise typer.Exit(1)
 
 
 @demo_app.command("load")
@@ -101,10 +146,12 @@ def serve(
     import uvicorn
 
     from yidi.api.app import create_app
+    from yidi.logging_setup import configure_logging
     from yidi.services.demo import demo_accounts, load_reference_world
     from yidi.storage.migrate import upgrade
 
     container = _container(demo=demo)
+    configure_logging(container.settings.log_level)
     upgrade(container.engine)
     if container.settings.demo_mode:
         load_reference_world(container.uow())

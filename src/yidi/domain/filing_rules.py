@@ -160,7 +160,7 @@ DEFAULT_FILING_RULES: Final[Mapping[FilingCategory, FilingRule]] = MappingProxyT
                 EvidenceRequirement(
                     (EvidenceKind.REFERRAL_APPROVAL,),
                     issuer_place=IssuerPlace.INSURED_PLACE,
-                    issuer_levels=(HospitalLevel.THREE,),
+                    issuer_levels=(HospitalLevel.LEVEL_3,),
                     top_specialist_allowed=True,
                 ),
             ),

@@ -32,3 +32,22 @@ def mask_phone(text: str) -> str:
     if len(compact) <= 4:
         return "*" * len(compact)
     return "*" * (len(compact) - 4) + compact[-4:]
+
+
+# An ID number (18 digits, the last may be X; or the legacy 15 digits) or a mobile number
+# inside free text. A digit on either side means it is part of a longer number.
+_ID_IN_TEXT: Final = re.compile(r"(?<!\d)(\d{6})(\d{8}|\d{6})(\d{3}[\dXx]|\d)(?!\d)")
+_MOBILE_IN_TEXT: Final = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def redact_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text (log lines, error texts)."""
+
+    def _id(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if len(whole) not in (15, 18):
+            return whole
+        return whole[:6] + "*" * (len(whole) - 10) + whole[-4:]
+
+    masked = _ID_IN_TEXT.sub(_id, text)
+    return _MOBILE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", masked)

@@ -1,1 +1,13 @@
 """The settlement engine: 参保地政策、就医地目录 (pure, no I/O, no clock)."""
+
+from yidi.settlement.engine import reverse, settle
+from yidi.settlement.result import NHSA_FIELDS, ExplanationStep, LineBreakdown, SettlementResult
+
+__all__ = [
+    "NHSA_FIELDS",
+    "ExplanationStep",
+    "LineBreakdown",
+    "SettlementResult",
+    "reverse",
+    "settle",
+]

@@ -1,0 +1,122 @@
+"""Security headers and a request size limit for every response of the app (API and pages).
+
+A plain ASGI middleware rather than Starlette's ``BaseHTTPMiddleware``: it must
+see the request body as it streams in (to stop an oversized upload without
+reading it all) and must not buffer responses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+SECURITY_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+_REPLACED: Final = frozenset(name for name, _ in SECURITY_HEADERS) | {b"server"}
+
+
+class _TooLarge(Exception):
+    """The body grew past the limit while being read."""
+
+
+def too_large_body(limit_bytes: int) -> bytes:
+    return json.dumps(
+        {
+            "error": {
+                "code": "REQUEST_TOO_LARGE",
+                "message": f"请求内容过大，最多 {limit_bytes // 1024} KB",
+                "message_en": f"request body too large (limit {limit_bytes} bytes)",
+            }
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, *, max_request_bytes: int) -> None:
+        self.app = app
+        self.max_request_bytes = max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_request_bytes:
+            await self._refuse(send)
+            return
+
+        started = False
+        exceeded = False
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_request_bytes:
+                    exceeded = True
+                    raise _TooLarge
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                # The framework may turn the read error into its own answer (FastAPI: 400);
+                # drop it, the 413 below replaces it.
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() not in _REPLACED
+                ]
+                headers.extend(SECURITY_HEADERS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited_receive, send_with_headers)
+        if exceeded and not started:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = too_large_body(self.max_request_bytes)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,163 @@
+"""What a settlement produces: the national amount fields, line breakdown, explanation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from yidi.domain.catalog import CatalogItem, ItemClass
+from yidi.domain.claims import YearToDate
+from yidi.domain.insurance import SettlementMode
+from yidi.domain.money import Money
+
+#: Our attribute name -> national field (setlinfo of 2303/2304) and its Chinese meaning.
+NHSA_FIELDS: Final[dict[str, tuple[str, str]]] = {
+    "total_charges": ("medfee_sumamt", "医疗费总额"),
+    "fully_self_paid": ("fulamt_ownpay_amt", "全自费金额"),
+    "over_limit_self_paid": ("overlmt_selfpay", "超限价自费"),
+    "upfront_self_paid": ("preselfpay_amt", "先行自付金额"),
+    "eligible_amount": ("inscp_scp_amt", "符合政策范围金额"),
+    "deductible_applied": ("act_pay_dedc", "实际支付起付线"),
+    "pooled_fund_paid": ("hifp_pay", "统筹基金支出"),
+    "serious_illness_paid": ("hifmi_pay", "居民大病保险"),
+    "large_expense_paid": ("hifob_pay", "职工大额医疗补助"),
+    "medical_assistance_paid": ("maf_pay", "医疗救助"),
+    "fund_paid_total": ("fund_pay_sumamt", "基金支付总额"),
+    "patient_share": ("psn_part_amt", "个人负担总金额"),
+    "personal_account_paid": ("acct_pay", "个人账户支出"),
+    "cash_paid": ("psn_cash_pay", "个人现金支出"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LineBreakdown:
+    """How one fee line splits into 全自费 / 超限价 / 先行自付 / 符合政策范围, and why.
+
+    The reason texts are built on demand from the catalogue entry, so settling a long
+    claim does not format hundreds of sentences nobody reads.
+    """
+
+    serial: str
+    name: str
+    catalog_code: str
+    item: CatalogItem | None  # None: not in the treatment region's catalogue that day
+    unit_price: Decimal
+    line_amount: Money
+    fully_self_paid: Money
+    over_limit_self_paid: Money
+    upfront_self_paid: Money
+    eligible_amount: Money
+
+    @property
+    def item_class(self) -> ItemClass | None:
+        return None if self.item is None else self.item.item_class
+
+    @property
+    def reason_zh(self) -> str:
+        item = self.item
+        if item is None:
+            return "不在就医地目录内（或不在有效期内），全自费"
+        if item.item_class is ItemClass.C:
+            return "丙类项目，全自费"
+        parts = [item.item_class.label_zh]
+        if item.price_limit is not None and not self.over_limit_self_paid.is_zero():
+            parts.append(
+                f"单价 {self.unit_price:f} 元超过限价 {item.price_limit} 元，"
+                f"超出部分 {self.over_limit_self_paid} 元自费"
+            )
+        if not self.upfront_self_paid.is_zero():
+            parts.append(
+                f"先行自付 {_percent(item.upfront_self_pay_rate)} 即 {self.upfront_self_paid} 元"
+            )
+        parts.append(f"符合政策范围 {self.eligible_amount} 元")
+        return "；".join(parts)
+
+    @property
+    def reason_en(self) -> str:
+        item = self.item
+        if item is None:
+            return "not in the treatment region's catalogue on that day: fully self-paid"
+        if item.item_class is ItemClass.C:
+            return "class C item: fully self-paid"
+        parts = [f"class {item.item_class.name}"]
+        if item.price_limit is not None and not self.over_limit_self_paid.is_zero():
+            parts.append(
+                f"unit price {self.unit_price:f} above the limit {item.price_limit}: "
+                f"{self.over_limit_self_paid} self-paid"
+            )
+        if not self.upfront_self_paid.is_zero():
+            parts.append(
+                f"upfront self-pay {_percent(item.upfront_self_pay_rate)} = {self.upfront_self_paid}"
+            )
+        parts.append(f"eligible {self.eligible_amount}")
+        return "; ".join(parts)
+
+    def to_nhsa(self) -> dict[str, str]:
+        return {
+            "feedetl_sn": self.serial,
+            "det_item_fee_sumamt": str(self.line_amount),
+            "chrgitm_lv": "" if self.item is None else self.item.item_class.value,
+            "fulamt_ownpay_amt": str(self.fully_self_paid),
+            "overlmt_amt": str(self.over_limit_self_paid),
+            "preselfpay_amt": str(self.upfront_self_paid),
+            "inscp_scp_amt": str(self.eligible_amount),
+        }
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+@dataclass(frozen=True, slots=True)
+class ExplanationStep:
+    """One step of the calculation in plain words (Chinese first, English beside it)."""
+
+    key: str
+    text_zh: str
+    text_en: str
+    amount: Money | None = None
+
+
+@dataclass(frozen=True)
+class SettlementResult:
+    """The outcome of :func:`yidi.settlement.settle`, reproducible from its two hashes."""
+
+    mode: SettlementMode
+    total_charges: Money
+    fully_self_paid: Money
+    over_limit_self_paid: Money
+    upfront_self_paid: Money
+    eligible_amount: Money
+    deductible_applied: Money
+    pooled_fund_paid: Money
+    serious_illness_paid: Money
+    large_expense_paid: Money
+    medical_assistance_paid: Money
+    fund_paid_total: Money
+    patient_share: Money
+    personal_account_paid: Money
+    cash_paid: Money
+    #: The basic fund's share of the amount above the deductible (pool_prop_selfpay).
+    pooled_fund_rate: Decimal
+    lines: tuple[LineBreakdown, ...]
+    steps: tuple[ExplanationStep, ...]
+    policy_version: str
+    catalog_version: str
+    year_to_date_delta: YearToDate
+    year_to_date_after: YearToDate
+
+    def amounts(self) -> dict[str, Money]:
+        return {name: getattr(self, name) for name in NHSA_FIELDS}
+
+    def to_nhsa(self) -> dict[str, str]:
+        """The setlinfo money fields under their national names, as two-decimal strings."""
+        out = {national: str(getattr(self, name)) for name, (national, _) in NHSA_FIELDS.items()}
+        out["pool_prop_selfpay"] = f"{self.pooled_fund_rate:.4f}"
+        return out
+
+    def explanation_zh(self) -> list[str]:
+        return [step.text_zh for step in self.steps]
+
+    def explanation_en(self) -> list[str]:
+        return [step.text_en for step in self.steps]

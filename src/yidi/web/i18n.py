@@ -1,0 +1,192 @@
+"""The pages' words in Chinese (the default) and English: one catalogue, one lookup.
+
+Domain objects carry their own ``label_zh``/``label_en``; this catalogue holds
+only what belongs to the pages themselves (titles, buttons, hints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, Literal
+
+Lang = Literal["zh", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
+DEFAULT_LANG: Final[Lang] = "zh"
+LANG_COOKIE: Final = "yidi_lang"
+
+CATALOGUE: Final[dict[str, tuple[str, str]]] = {
+    # layout
+    "site.name": ("异地就医备案与直接结算", "Cross-region medical insurance"),
+    "site.skip": ("跳到正文", "Skip to content"),
+    "nav.label": ("主导航", "Main navigation"),
+    "nav.home": ("工作台", "My desk"),
+    "nav.check": ("能否直接结算？", "Can I settle directly?"),
+    "nav.hospitals": ("联网医院", "Connected hospitals"),
+    "nav.agencies": ("经办机构电话", "Agency phone numbers"),
+    "nav.signin": ("登录", "Sign in"),
+    "nav.signout": ("退出登录", "Sign out"),
+    "lang.switch": ("English", "中文"),
+    "lang.switch_label": ("Switch to English", "切换到中文"),
+    "footer.text": (
+        "政策依据：衡阳日报·人社周刊 2017《衡阳人跨省异地就医可直接结算》；豫人社办函〔2017〕63号。",
+        "Rules from: Hengyang Daily, 2017, 'Hengyang insured persons can settle cross-province "
+        "care directly'; Henan notice 豫人社办函〔2017〕63号.",
+    ),
+    "signed_in_as": ("当前用户", "Signed in as"),
+    # sign-in
+    "signin.title": ("登录", "Sign in"),
+    "signin.intro": (
+        "经办机构、省社保局、定点医院收费员和管理员请使用本单位账户登录。",
+        "Agency staff, province officers, hospital cashiers and administrators sign in with their account.",
+    ),
+    "signin.username": ("用户名", "Username"),
+    "signin.password": ("密码", "Password"),
+    "signin.submit": ("登录", "Sign in"),
+    "signin.username_required": ("请输入用户名", "Enter your username"),
+    "signin.password_required": ("请输入密码", "Enter your password"),
+    "signin.form_expired": (
+        "页面已过期，请重新输入后提交",
+        "The form expired; please enter your details again",
+    ),
+    "signin.demo_accounts": ("演示账户", "Demo accounts"),
+    "signin.demo_role": ("角色", "Role"),
+    "signin.public_hint": (
+        "参保人员无需登录即可查询能否直接结算、联网医院和经办机构电话。",
+        "Insured persons can use the check, the hospital list and the phone directory without signing in.",
+    ),
+    # home
+    "home.title": ("工作台", "My desk"),
+    "home.region": ("所属统筹区", "Region"),
+    "home.hospital": ("所属医院", "Hospital"),
+    "home.role": ("角色", "Role"),
+    "home.features": ("可用功能", "What you can do here"),
+    "home.public": ("公共服务", "Public services"),
+    # public: hospitals
+    "hospitals.title": (
+        "跨省异地就医直接结算联网医院",
+        "Hospitals connected for direct settlement",
+    ),
+    "hospitals.intro": (
+        "以下医院已接入国家跨省异地就医结算平台。已备案的参保人员持社会保障卡在这些医院住院可直接结算。",
+        "These hospitals are connected to the national cross-province settlement platform. "
+        "Filed insured persons who are admitted with their social security card settle directly.",
+    ),
+    "hospitals.region": ("地区", "Region"),
+    "hospitals.level": ("医院级别", "Hospital level"),
+    "hospitals.all_regions": ("全部地区", "All regions"),
+    "hospitals.all_levels": ("全部级别", "All levels"),
+    "hospitals.filter": ("筛选", "Filter"),
+    "hospitals.name": ("医院名称", "Hospital"),
+    "hospitals.code": ("定点医药机构编号", "Designated institution code"),
+    "hospitals.count": ("共 {count} 家", "{count} hospitals"),
+    "hospitals.none": ("没有符合条件的医院。", "No hospital matches."),
+    "hospitals.by_level": ("按级别统计", "By level"),
+    "hospitals.level_n": ("{level}医院", "Level {level}"),
+    "hospitals.invalid_region": ("请选择列表中的地区", "Choose a region from the list"),
+    "hospitals.invalid_level": ("请选择列表中的级别", "Choose a level from the list"),
+    # public: agencies
+    "agencies.title": ("医疗保险经办机构异地就医备案电话", "Agency filing phone numbers"),
+    "agencies.intro": (
+        "办理异地就医备案、确认备案信息或不能直接结算时，请拨打参保地经办机构的备案电话。",
+        "Call your home agency's filing line to file, to confirm a filing, or when a stay cannot be settled directly.",
+    ),
+    "agencies.name": ("经办机构", "Agency"),
+    "agencies.region": ("统筹区", "Region"),
+    "agencies.insurance": ("险种", "Insurance"),
+    "agencies.phone": ("备案电话", "Filing phone"),
+    "agencies.both": ("职工医保、城乡居民医保", "Employee and resident"),
+    "agencies.no_phone": ("未公布", "not published"),
+    # public: guided check
+    "check.title": ("能否直接结算？", "Can I settle directly?"),
+    "check.intro": (
+        "回答四个问题，了解在外地住院能否在医院直接结算，以及不能直接结算时该怎么办。",
+        "Answer four questions to learn whether a stay away from home can be settled at the "
+        "hospital, and what to do if not.",
+    ),
+    "check.category": ("您属于哪类人员？", "Which group are you in?"),
+    "check.category_none": ("以上都不是 / 未备案", "None of these / not filed"),
+    "check.care": ("就医类型", "Kind of care"),
+    "check.accident": ("是否因意外伤害住院？", "Is the admission for an accidental injury?"),
+    "check.filed": ("是否已在参保地办理异地就医备案？", "Have you filed with your home agency?"),
+    "check.yes": ("是", "Yes"),
+    "check.no": ("否", "No"),
+    "check.submit": ("查看结果", "Show the answer"),
+    "check.required": ("请选择一项", "Choose one"),
+    "check.errors": ("请补全标出的问题。", "Please answer the marked questions."),
+    "check.answer": ("结果", "Answer"),
+    "check.why": ("依据", "Why"),
+    "check.what_next": ("接下来怎么办", "What to do"),
+    "check.materials": ("回参保地报销需带的材料", "Papers to bring when claiming back home"),
+    "check.treated_as": (
+        "按您的情况，您属于“{category}”。",
+        "From your answers, you count as: {category}.",
+    ),
+    "check.source": ("出处", "Source"),
+    "check.again": ("重新查询", "Start again"),
+    "verdict.direct": ("可以直接结算", "Yes, settled directly at the hospital"),
+    "verdict.direct_if_filed_in_time": (
+        "三个工作日内补办备案后，可以直接结算",
+        "Yes, if you file within three working days",
+    ),
+    "verdict.not_direct": (
+        "不能直接结算：需本人全额垫付，回参保地报销",
+        "No: pay in full and claim back home",
+    ),
+    # errors
+    "error.back_home": ("返回首页", "Back to the home page"),
+    "error.404.title": ("页面不存在", "Page not found"),
+    "error.404.text": (
+        "您要找的页面不存在或已被移除。",
+        "The page you asked for does not exist or was removed.",
+    ),
+    "error.403.title": ("无权访问", "Not allowed"),
+    "error.403.text": (
+        "您的账户无权打开此页面。如需办理，请联系本单位管理员。",
+        "Your account may not open this page. Ask your administrator if you need it.",
+    ),
+    "error.500.title": ("系统暂时无法处理", "Something went wrong"),
+    "error.500.text": (
+        "请稍后重试，或联系经办机构。",
+        "Please try again later, or call your agency.",
+    ),
+    "error.generic.title": ("请求无法处理", "The request could not be handled"),
+    # domain vocabulary (Chinese labels live on the enums; these add the English)
+    "category.retiree_resettled": ("异地安置退休人员", "Retiree resettled elsewhere"),
+    "category.long_term_resident": ("异地长期居住人员", "Long-term resident elsewhere"),
+    "category.posted_worker": ("常驻异地工作人员", "Posted to work elsewhere"),
+    "category.referral": ("异地转诊人员", "Referred to a hospital elsewhere"),
+    "category.emergency": ("异地急诊人员", "Emergency while away"),
+    "role.insured_person": ("参保人员", "Insured person"),
+    "role.agency_handler": ("经办机构经办人", "Agency handler"),
+    "role.province_officer": ("省社保局", "Province officer"),
+    "role.hospital_cashier": ("医院收费员", "Hospital cashier"),
+    "role.clearing_officer": ("清算中心", "Clearing officer"),
+    "role.administrator": ("系统管理员", "Administrator"),
+    "role.anonymous": ("未登录", "Not signed in"),
+    "level.1": ("一级", "Level 1"),
+    "level.2": ("二级", "Level 2"),
+    "level.3": ("三级", "Level 3"),
+    "insurance.310": ("职工医保", "Employee insurance"),
+    "insurance.390": ("城乡居民医保", "Resident insurance"),
+}
+
+
+def translate(lang: Lang, key: str, **values: object) -> str:
+    zh, en = CATALOGUE[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def translator(lang: Lang) -> Callable[..., str]:
+    def t(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+
+    return t
+
+
+def parse_lang(value: str | None) -> Lang | None:
+    if value == "en":
+        return "en"
+    if value == "zh":
+        return "zh"
+    return None

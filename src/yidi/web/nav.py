@@ -1,0 +1,50 @@
+"""Navigation entries keyed by the action they need: a feature appears once it is built.
+
+A feature adds one :class:`NavEntry` here; the header and every role's desk show
+the entries the signed-in role may use (``ACCESS_MATRIX``), and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from yidi.domain.access import Action, Principal, Role
+
+
+@dataclass(frozen=True, slots=True)
+class NavEntry:
+    action: Action
+    path: str
+    label_key: str  # key in yidi.web.i18n.CATALOGUE
+    public: bool = False  # shown to everyone, anonymous included
+
+
+NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
+    NavEntry(Action.PUBLIC_DIRECTORY, "/check", "nav.check", public=True),
+    NavEntry(Action.PUBLIC_DIRECTORY, "/hospitals", "nav.hospitals", public=True),
+    NavEntry(Action.PUBLIC_DIRECTORY, "/agencies", "nav.agencies", public=True),
+)
+
+# Each role's desk (工作台). Insured persons have theirs even before their features land.
+HOME_BY_ROLE: Final[dict[Role, str]] = {
+    Role.INSURED_PERSON: "/me",
+    Role.AGENCY_HANDLER: "/agency",
+    Role.PROVINCE_OFFICER: "/province",
+    Role.HOSPITAL_CASHIER: "/hospital",
+    Role.CLEARING_OFFICER: "/clearing",
+    Role.ADMINISTRATOR: "/admin",
+}
+
+
+def nav_for(principal: Principal) -> list[NavEntry]:
+    return [entry for entry in NAV_ENTRIES if principal.may(entry.action)]
+
+
+def work_entries(principal: Principal) -> list[NavEntry]:
+    """The role's own features (not the public pages)."""
+    return [entry for entry in nav_for(principal) if not entry.public]
+
+
+def public_entries() -> list[NavEntry]:
+    return [entry for entry in NAV_ENTRIES if entry.public]

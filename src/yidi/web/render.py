@@ -1,0 +1,166 @@
+"""Rendering a page: templates from the package, the page's language, the signed-in principal,
+the CSRF cookie and the cookies' security flags."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from yidi.api.deps import SESSION_COOKIE
+from yidi.bootstrap import Container
+from yidi.domain.access import Principal
+from yidi.domain.errors import Unauthenticated
+from yidi.services.auth import principal_from_token
+from yidi.web import csrf
+from yidi.web.i18n import DEFAULT_LANG, LANG_COOKIE, Lang, parse_lang, translator
+from yidi.web.nav import HOME_BY_ROLE, nav_for
+
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@functools.cache
+def templates() -> Jinja2Templates:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("yidi.web", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=environment)
+
+
+def container_of(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def page_lang(request: Request) -> Lang:
+    return (
+        parse_lang(request.query_params.get("lang"))
+        or parse_lang(request.cookies.get(LANG_COOKIE))
+        or DEFAULT_LANG
+    )
+
+
+def page_principal(request: Request) -> Principal:
+    """The session cookie's principal; anonymous when there is none or it no longer holds."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = Principal.anonymous()
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        container = container_of(request)
+        try:
+            principal = principal_from_token(container.uow(), container.settings.secret_key, token)
+        except Unauthenticated:
+            request.state.stale_session = True
+    request.state.principal = principal
+    return principal
+
+
+def is_loopback_http(request: Request) -> bool:
+    if request.url.scheme != "http":
+        return False
+    host = request.url.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies everywhere except plain http on the loopback address (local runs)."""
+    return not is_loopback_http(request)
+
+
+def csrf_cookie_value(request: Request) -> str:
+    """The browser's CSRF value, minting one (set on the response by :func:`render`) if absent."""
+    value: str | None = getattr(request.state, "csrf_value", None)
+    if value:
+        return value
+    value = request.cookies.get(csrf.CSRF_COOKIE) or csrf.new_cookie_value()
+    request.state.csrf_value = value
+    return value
+
+
+def set_csrf_cookie(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(
+        csrf.CSRF_COOKIE,
+        value,
+        max_age=csrf.CSRF_MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+
+
+def lang_switch_url(request: Request, lang: Lang) -> str:
+    other = "en" if lang == "zh" else "zh"
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*kept, ("lang", other)])
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    lang = page_lang(request)
+    principal = page_principal(request)
+    secret_key = container_of(request).settings.secret_key
+    return {
+        "request": request,
+        "lang": lang,
+        "t": translator(lang),
+        "principal": principal,
+        "signed_in": principal.role.value != "anonymous",
+        "nav": nav_for(principal),
+        "home_path": HOME_BY_ROLE.get(principal.role),
+        "current_path": request.url.path,
+        "lang_switch_url": lang_switch_url(request, lang),
+        "csrf_field": csrf.CSRF_FIELD,
+        "csrf_token": csrf.form_token(secret_key, csrf_cookie_value(request)),
+    }
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Cookies every page response carries: the CSRF value, the chosen language."""
+    value: str | None = getattr(request.state, "csrf_value", None)
+    if value and request.cookies.get(csrf.CSRF_COOKIE) != value:
+        set_csrf_cookie(request, response, value)
+    chosen = parse_lang(request.query_params.get("lang"))
+    if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+        response.set_cookie(
+            LANG_COOKIE,
+            chosen,
+            max_age=LANG_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=cookie_secure(request),
+            path="/",
+        )
+    if getattr(request.state, "stale_session", False):
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def render(
+    request: Request,
+    template: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    context = page_context(request)
+    context.update(values or {})
+    response = templates().TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    return finish(request, response)
