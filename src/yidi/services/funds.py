@@ -18,6 +18,7 @@ from yidi.domain.errors import Conflict, NotFound
 from yidi.domain.funds import (
     ClearingLevel,
     ClearingStatement,
+    Fund,
     RegionKeys,
     SettlementFact,
     aggregate_pairs,
@@ -26,6 +27,7 @@ from yidi.domain.funds import (
     parse_month,
     statement_from_totals,
 )
+from yidi.domain.insurance import FilingCategory, InsuranceType
 from yidi.domain.money import Money
 from yidi.domain.prepayment import (
     DEFAULT_PREPAYMENT_MONTHS,
@@ -38,6 +40,7 @@ from yidi.domain.prepayment import (
     history_years,
 )
 from yidi.domain.statistics import StatisticsQuery, StatisticsReport, report_from_sums
+from yidi.settlement.result import SettlementResult
 from yidi.storage.uow import SqlUnitOfWork
 
 
@@ -46,6 +49,36 @@ def open_clearing_month(uow: SqlUnitOfWork, month: str) -> str:
     while uow.funds.month_is_closed(month):
         month = next_month(month)
     return month
+
+
+def fact_from_settlement(
+    result: SettlementResult,
+    *,
+    setl_id: str,
+    settled_on: dt.date,
+    insured_region_code: str,
+    treatment_region_code: str,
+    hospital_code: str,
+    insurance_type: InsuranceType,
+    filing_category: FilingCategory | None,
+) -> SettlementFact:
+    """The fact of a settlement the engine produced (the settle service's one-liner)."""
+    return SettlementFact(
+        setl_id=setl_id,
+        settled_on=settled_on,
+        insured_region_code=insured_region_code,
+        treatment_region_code=treatment_region_code,
+        hospital_code=hospital_code,
+        insurance_type=insurance_type,
+        filing_category=filing_category,
+        total_charges=result.total_charges,
+        fund_amounts={
+            Fund.POOLED: result.pooled_fund_paid,
+            Fund.SERIOUS_ILLNESS: result.serious_illness_paid,
+            Fund.LARGE_EXPENSE: result.large_expense_paid,
+            Fund.MEDICAL_ASSISTANCE: result.medical_assistance_paid,
+        },
+    )
 
 
 def record_settlement_fact(
