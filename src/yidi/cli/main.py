@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import funds as funds_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
 
@@ -27,6 +28,9 @@ demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志。Audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(funds_cli.clearing_app, name="clearing")
+app.add_typer(funds_cli.prepayment_app, name="prepayment")
+app.add_typer(funds_cli.stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_cli.app, name="policy")
 app.registered_commands.extend(settle_cli.app.registered_commands)

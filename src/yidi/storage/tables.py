@@ -131,6 +131,81 @@ users = Table(
     Column("active", Boolean, nullable=False, server_default="1"),
 )
 
+# --- funds: settlement facts, the clearing ledger, prepayments, clearing runs -----------
+
+# 结算事实: one row per settlement or reversal, written in the settle/reverse transaction.
+settlement_facts = Table(
+    "settlement_facts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("setl_id", String(40), nullable=False, unique=True),
+    Column("reverses_setl_id", String(40), nullable=True, unique=True),
+    Column("settled_on", Date, nullable=False),
+    Column("clearing_month", String(7), nullable=False, index=True),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("treatment_region_code", String(6), nullable=False, index=True),
+    Column("hospital_code", String(30), nullable=False),
+    Column("insurance_type", String(3), nullable=False),
+    Column("filing_category", String(32), nullable=True),
+    Column("person_times", Integer, nullable=False),
+    Column("total_charges_fen", BigInteger, nullable=False),
+    Column("pooled_fen", BigInteger, nullable=False),
+    Column("serious_illness_fen", BigInteger, nullable=False),
+    Column("large_expense_fen", BigInteger, nullable=False),
+    Column("medical_assistance_fen", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# 清算台账: append-only double entries; a reversal adds opposite lines, nothing is updated.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("setl_id", String(40), nullable=False, index=True),
+    Column("clearing_month", String(7), nullable=False, index=True),
+    Column("account", String(64), nullable=False, index=True),
+    Column("fund", String(24), nullable=False),
+    Column("side", String(1), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("insured_region_code", String(6), nullable=False),
+    Column("treatment_region_code", String(6), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+)
+
+# 预付金: what an insured region has placed with a treatment region, as of a date.
+prepayments = Table(
+    "prepayments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("insured_region_code", String(6), nullable=False),
+    Column("treatment_region_code", String(6), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("effective_on", Date, nullable=False),
+    UniqueConstraint(
+        "level",
+        "insured_region_code",
+        "treatment_region_code",
+        "effective_on",
+        name="uq_prepayments_pair_effective_on",
+    ),
+)
+
+# 清算批次: one per (month, level); a closed run is never recomputed or changed.
+clearing_runs = Table(
+    "clearing_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("clearing_month", String(7), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("statement_json", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("clearing_month", "level", name="uq_clearing_runs_month_level"),
+)
+
 __all__ = [
     "BigInteger",
     "ForeignKey",
@@ -138,9 +213,13 @@ __all__ = [
     "agencies",
     "audit_head",
     "audit_log",
+    "clearing_runs",
     "hospitals",
     "idempotency_keys",
+    "ledger_entries",
     "metadata",
     "persons",
+    "prepayments",
+    "settlement_facts",
     "users",
 ]

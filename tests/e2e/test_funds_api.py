@@ -1,0 +1,136 @@
+"""Clearing, 附件3 and statistics over HTTP and from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
+from funds_helpers import make_fact
+
+from yidi.bootstrap import Container
+from yidi.cli.main import app
+from yidi.services.demo import load_reference_world
+from yidi.services.funds import record_settlement_fact
+
+AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _token(client: TestClient, username: str, password: str) -> dict[str, str]:
+    body = client.post("/api/auth/login", json={"username": username, "password": password}).json()
+    return {"Authorization": f"Bearer {body['token']}"}
+
+
+def _world(container: Container) -> None:
+    load_reference_world(container.uow())
+    with container.uow() as uow:
+        for n, treatment in enumerate(["450923", "450923", "110101", "410202"]):
+            record_settlement_fact(
+                uow, make_fact(f"S{n}", insured="410100", treatment=treatment), AT
+            )
+        record_settlement_fact(
+            uow, make_fact("S9", on=dt.date(2016, 5, 1), insured="410100", treatment="410300"), AT
+        )
+        uow.commit()
+
+
+def test_a_clearing_officer_runs_and_reads_the_month_as_json_and_xlsx(
+    client: TestClient, container: Container
+) -> None:
+    _world(container)
+    officer = _token(client, "clearing", "clearing-demo-2017")
+    run = client.post("/api/clearing/2017-09/run?level=province", headers=officer)
+    assert run.status_code == 200, run.text
+    lines = run.json()["statement"]["lines"]
+    assert [(x["treatment_region_code"], x["due_total"]) for x in lines] == [
+        ("110000", "600.00"),
+        ("410000", "600.00"),
+        ("450000", "1200.00"),
+    ]
+    again = client.get("/api/clearing/2017-09?level=province", headers=officer).json()
+    assert again["content_hash"] == run.json()["content_hash"]
+    sheet = load_workbook(
+        io.BytesIO(client.get("/api/clearing/2017-09/statement.xlsx", headers=officer).content)
+    )["清算单"]
+    assert sheet["B4"].value == "河南省" and sheet["D6"].value == "广西壮族自治区"
+    cashier = _token(client, "nhfy1", "nhfy1-demo-2017")
+    assert client.post("/api/clearing/2017-09/run", headers=cashier).status_code == 403
+
+
+def test_a_province_officer_downloads_annex3_and_an_agency_only_its_own_region(
+    client: TestClient, container: Container
+) -> None:
+    _world(container)
+    henan = _token(client, "henan", "henan-demo-2017")
+    response = client.get("/api/prepayment/annex3.xlsx?region=410100&year=2018", headers=henan)
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content))["附件3"]
+    assert sheet["A2"].value == "2018年度省内异地就医费用支出测算表"
+    luoyang = [sheet.cell(10, c).value for c in (1, 2, 3)]
+    assert luoyang[0] == "洛阳市" and luoyang[2] == 200  # 600.00 / 3 years
+    hengyang = _token(client, "hengyang", "hengyang-demo-2017")
+    assert (
+        client.get(
+            "/api/prepayment/annex4.xlsx?region=410100&year=2018", headers=hengyang
+        ).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "html"])
+def test_statistics_come_in_every_format_with_the_same_total(
+    client: TestClient, container: Container, fmt: str
+) -> None:
+    _world(container)
+    zhengzhou = _token(client, "zhengzhou", "zhengzhou-demo-2017")
+    response = client.get(f"/api/statistics?region=410100&format={fmt}", headers=zhengzhou)
+    assert response.status_code == 200, response.text
+    if fmt == "json":
+        assert response.json()["total"]["fund_total"] == "3000.00"
+    elif fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(response.content))["统计"]
+        assert sheet.cell(sheet.max_row, 9).value == 3000
+    else:
+        assert "3000.00" in response.text
+    assert client.get(f"/api/statistics?region=410100&format={fmt}").status_code == 401
+
+
+def test_the_command_line_runs_clearing_and_writes_annex4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIDI_DATABASE_URL", f"sqlite:///{tmp_path / 'funds.sqlite3'}")
+    monkeypatch.setenv("YIDI_DEMO_MODE", "true")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(
+        app, ["clearing", "run", "--month", "2017-09", "-o", str(tmp_path / "s.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s.json").read_text(encoding="utf-8").startswith('{"balance_to_pay":"0.00"')
+    out = tmp_path / "annex4.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "prepayment",
+            "estimate",
+            "--annex",
+            "4",
+            "--year",
+            "2018",
+            "--region",
+            "410100",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out)["附件4"]["A2"].value == "2018年度省外异地就医费用支出测算表"
+    result = runner.invoke(app, ["stats", "show", "--region", "430400", "--format", "json"])
+    assert result.exit_code == 0 and '"rows": []' in result.output
