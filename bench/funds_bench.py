@@ -32,7 +32,9 @@ def peak_mib() -> float:
 
 def generate(path: Path, count: int) -> None:
     registry = default_registry()
-    counties = [d.code for d in registry.all(include_retired=False) if d.level is DivisionLevel.COUNTY]
+    counties = [
+        d.code for d in registry.all(include_retired=False) if d.level is DivisionLevel.COUNTY
+    ]
     henan = [c for c in counties if c.startswith("41")]
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
