@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth
+from yidi.api.routes import auth, filings
 from yidi.bootstrap import Container
 
 
@@ -26,6 +26,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.include_router(auth.router)
+    app.include_router(filings.router)
 
     @app.get("/api/health", tags=["运维 operations"], summary="健康检查 health check")
     def health() -> dict[str, str]:

@@ -281,9 +281,14 @@ class FilingService:
         record: FilingRecord,
         *,
         evidence: Iterable[Evidence] = (),
+        idempotency: tuple[str, str] | None = None,
         address: str = "",
     ) -> FilingDetail:
-        """A new draft by an agency handler (for their region) or the insured person (self)."""
+        """A new draft by an agency handler (for their region) or the insured person (self).
+
+        ``idempotency`` is (client key, request fingerprint): a retry with the
+        same key returns the draft created the first time and creates nothing.
+        """
         principal.require(Action.FILING_CREATE)
         record = self._normalized_new(record)
         assert record.social_security_number is not None and record.insured_region_code
@@ -308,12 +313,19 @@ class FilingService:
             )
         now = self._clock.now()
         filing_id = uuid.uuid4().hex
+        scope = f"filing.create:{principal.user_id}"
         with self._uow() as uow:
+            if idempotency is not None:
+                earlier = uow.idempotency.recall(scope, *idempotency)
+                if earlier is not None:
+                    return self._detail(uow, uow.filings.get(str(earlier["filing_id"])))
             self._refuse_duplicate(uow, record)
             filing = lifecycle.create_draft(
                 filing_id, record, actor_of(principal), now, evidence=evidence
             )
             uow.filings.add(filing, now)
+            if idempotency is not None:
+                uow.idempotency.remember(scope, *idempotency, {"filing_id": filing_id}, now)
             self._audit(uow, principal, "filing.create", f"filing:{filing_id}", "", address)
             detail = self._detail(uow, uow.filings.get(filing_id))
             uow.commit()
