@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli.filing import filing_app
 
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
@@ -24,6 +25,7 @@ db_app = typer.Typer(
 demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(filing_app, name="filing")
 
 
 def _container(demo: bool | None = None) -> Container:
