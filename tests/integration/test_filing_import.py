@@ -199,3 +199,17 @@ def test_quarterly_list_groups_new_and_changed_filings_by_prefecture(
     assert len(workbook.sheetnames) == 2
     with pytest.raises(InvalidInput):
         exchange.quarterly(HENAN, "410000", 2026, 5)
+
+
+def test_large_files_validated_in_a_worker_process_give_the_same_report(
+    container: Container, exchange: FilingExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yidi.services.filing_exchange as module
+
+    rows = _rows(30, ["410100", "410300"])
+    rows[7][4] = "X"
+    monkeypatch.setattr(module, "PARALLEL_MIN_BYTES", 0)
+    report = exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows), "parallel.csv")
+    assert (report.total_rows, report.imported, report.rejected) == (30, 29, 1)
+    assert report.errors[0]["row"] == 11 and report.errors[0]["column"] == "性别"
+    assert _count(container) == 29

@@ -20,10 +20,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
-import uuid
+import multiprocessing
+import secrets
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
@@ -49,6 +52,11 @@ ANNEX2_NOTES: Final = (
 IMPORT_BATCH_ROWS: Final = 5000
 MAX_REPORTED_ERRORS: Final = 10_000
 MAX_REPORTED_CONFLICTS: Final = 1_000
+PARALLEL_MIN_BYTES: Final = (
+    4 * 1024 * 1024
+)  # about 25,000 rows: below this a worker costs more than it saves
+PARSE_WORKERS: Final = 2
+PARSE_WINDOW: Final = 6  # chunks in flight: bounded memory, both processes kept busy
 VERSION_COLUMN: Final = "版本号"  # optional: a prefecture's own version of the person's filing
 
 
@@ -322,7 +330,16 @@ class FilingExchange:
                 return ImportReport.from_dict(previous.report, replayed=True)
             header, rows = annex2_table_rows(data, filename)
             report = ImportReport(digest, filename)
-            self._import_rows(uow, principal, header, rows, report, now, progress)
+            self._import_rows(
+                uow,
+                principal,
+                header,
+                rows,
+                report,
+                now,
+                progress,
+                parallel=len(data) >= PARALLEL_MIN_BYTES,
+            )
             counts = (report.total_rows, report.imported, report.duplicates, report.rejected)
             try:
                 with uow.session.begin_nested():
@@ -355,14 +372,15 @@ class FilingExchange:
         report: ImportReport,
         now: dt.datetime,
         progress: Callable[[int], None] | None,
+        *,
+        parallel: bool = False,
     ) -> None:
         columns = [(h, i) for h, i in header.items() if h in ANNEX2_COLUMNS]
         version_index = header.get(VERSION_COLUMN)
         seen_keys: set[str] = set()
         first_place: dict[str, tuple[str, int]] = {}  # id number -> (prefecture, first line)
         conflicted: set[str] = set()
-        batch: list[tuple[int, FilingRecord, str]] = []
-        regions = self._regions
+        batch: list[ParsedRow] = []
         utc_now = as_utc(now)
         today = now.date()
         reason = f"报盘导入：{report.filename}"[:500]
@@ -391,36 +409,40 @@ class FilingExchange:
                     }
                 )
 
+        stored_keys = uow.filings.all_import_keys()
+        stored_places = uow.filings.live_prefectures_by_id_number(LIVE_STATES)
+        new_id = _ordered_ids(now)
+
         def flush() -> None:
             if not batch:
                 return
-            keys = uow.filings.existing_import_keys(key for _l, _r, key in batch)
-            fresh = [(line, rec, key) for line, rec, key in batch if key not in keys]
+            fresh = [row for row in batch if row.key not in stored_keys]
             report.duplicates += len(batch) - len(fresh)
-            numbers = {rec.social_security_number or "" for _l, rec, _k in fresh}
-            for number, insured_region, _lineage in uow.filings.live_regions_by_id_number(
-                numbers, LIVE_STATES
-            ):
-                mine = first_place.get(number)
-                if mine and mine[0] != insured_region[:4] and number not in conflicted:
-                    conflicted.add(number)
-                    conflict(number, [mine[0] + "00", insured_region], [mine[1]])
+            for row in fresh:
+                places = stored_places.get(row.id_number)
+                if places is None or row.id_number in conflicted:
+                    continue
+                others = sorted(p for p in places if p[:4] != row.region[:4])
+                if others:
+                    conflicted.add(row.id_number)
+                    conflict(row.id_number, [row.region, *others], [row.line])
             lineage_rows, version_rows, event_rows = [], [], []
-            for _line, rec, key in fresh:
-                lineage_id, version_id = uuid.uuid4().hex, uuid.uuid4().hex
+            approved = FilingState.APPROVED.value
+            for row in fresh:
+                lineage_id, version_id = next(new_id), next(new_id)
                 lineage_rows.append(
                     {
                         "id": lineage_id,
                         "filing_number": None,
                         "current_version_id": version_id,
-                        "state": FilingState.APPROVED.value,
-                        "version": rec.version,
-                        "insured_region_code": rec.insured_region_code,
-                        "id_number": rec.social_security_number,
-                        "name": rec.name,
-                        "category": rec.category.value if rec.category else None,
+                        "state": approved,
+                        "version": row.version,
+                        "insured_region_code": row.region,
+                        "id_number": row.id_number,
+                        "name": row.name,
+                        "category": row.category,
                         "source": "import",
-                        "import_key": key,
+                        "import_key": row.key,
                         "created_at": utc_now,
                         "updated_at": utc_now,
                     }
@@ -429,10 +451,10 @@ class FilingExchange:
                     {
                         "id": version_id,
                         "filing_id": lineage_id,
-                        "version": rec.version,
-                        "state": FilingState.APPROVED.value,
-                        "registration_type": rec.registration_type.value,
-                        "record_json": record_json(rec),
+                        "version": row.version,
+                        "state": approved,
+                        "registration_type": row.registration_type,
+                        "record_json": row.record_json,
                         "state_reason": None,
                         "supersedes": None,
                         "superseded_by": None,
@@ -447,79 +469,53 @@ class FilingExchange:
                         "seq": 1,
                         "action": "create",
                         "from_state": None,
-                        "to_state": FilingState.APPROVED.value,
+                        "to_state": approved,
                         "actor_id": principal.user_id,
                         "actor_role": principal.role.value,
                         "at": utc_now,
                         "reason": reason,
-                        "version": rec.version,
+                        "version": row.version,
                     }
                 )
             uow.filings.bulk_insert_imported(lineage_rows, version_rows, event_rows)
             report.imported += len(fresh)
-            if progress is not None:
-                progress(len(batch))
             batch.clear()
 
-        for line, cells in rows:
-            report.total_rows += 1
-            width = len(cells)
-            mapping = {h: (cells[i] if i < width else "") for h, i in columns}
-            parsed = parse_annex2_row(mapping, line, regions)
-            if isinstance(parsed, list):
-                reject(parsed)
-                if progress is not None and report.total_rows % IMPORT_BATCH_ROWS == 0:
-                    progress(0)
-                continue
-            region = parsed.insured_region_code or ""
-            if not principal.covers_region(region):
-                reject(
-                    [
-                        RowError(
-                            line,
-                            "参保地行政区划代码",
-                            "IMPORT_REGION_OUT_OF_SCOPE",
-                            f"参保地{region}不在本机构管辖范围内，不能导入",
-                        )
-                    ]
-                )
-                continue
-            version = 1
-            if version_index is not None and version_index < width:
-                text = cells[version_index].strip()
-                if text:
-                    if not text.isdigit() or not 1 <= int(text) <= 999:
-                        reject(
-                            [
-                                RowError(
-                                    line,
-                                    VERSION_COLUMN,
-                                    "IMPORT_VERSION_FORMAT",
-                                    "版本号应为1至999的整数",
-                                )
-                            ]
-                        )
-                        continue
-                    version = int(text)
-            if version != 1:
-                parsed = _with_version(parsed, version)
-            key = _key(parsed, version)
-            if key in seen_keys:
-                report.duplicates += 1
-                continue
-            seen_keys.add(key)
-            number = parsed.social_security_number or ""
-            prefecture = region[:4]
-            known = first_place.get(number)
-            if known is None:
-                first_place[number] = (prefecture, line)
-            elif known[0] != prefecture and number not in conflicted:
-                conflicted.add(number)
-                conflict(number, [known[0] + "00", prefecture + "00"], [known[1], line])
-            batch.append((line, parsed, key))
-            if len(batch) >= IMPORT_BATCH_ROWS:
-                flush()
-        flush()
+        for parsed_chunk in _parsed_chunks(columns, version_index, rows, parallel=parallel):
+            for row in parsed_chunk:
+                report.total_rows += 1
+                if row.errors:
+                    reject(row.errors)
+                    continue
+                if not principal.covers_region(row.region):
+                    reject(
+                        [
+                            RowError(
+                                row.line,
+                                "参保地行政区划代码",
+                                "IMPORT_REGION_OUT_OF_SCOPE",
+                                f"参保地{row.region}不在本机构管辖范围内，不能导入",
+                            )
+                        ]
+                    )
+                    continue
+                if row.key in seen_keys:
+                    report.duplicates += 1
+                    continue
+                seen_keys.add(row.key)
+                prefecture = row.region[:4]
+                known = first_place.get(row.id_number)
+                if known is None:
+                    first_place[row.id_number] = (prefecture, row.line)
+                elif known[0] != prefecture and row.id_number not in conflicted:
+                    conflicted.add(row.id_number)
+                    conflict(
+                        row.id_number, [known[0] + "00", prefecture + "00"], [known[1], row.line]
+                    )
+                batch.append(row)
+            flush()
+            if progress is not None:
+                progress(len(parsed_chunk))
 
     # --- 附件2 and the quarterly list ----------------------------------------------------
 
@@ -633,6 +629,115 @@ class FilingExchange:
             return code[:4] + "00"
         prefecture = self._regions.prefecture_of(code)
         return prefecture.code if prefecture is not None else code
+
+
+class ParsedRow(NamedTuple):
+    """One batch-file row after validation: errors, or the values to store (cheap to pickle)."""
+
+    line: int
+    errors: list[RowError] | None
+    region: str = ""
+    id_number: str = ""
+    name: str = ""
+    category: str | None = None
+    version: int = 1
+    registration_type: str = "1"
+    record_json: str = ""
+    key: str = ""
+
+
+def _parse_chunk(
+    columns: list[tuple[str, int]], version_index: int | None, chunk: list[tuple[int, list[str]]]
+) -> list[ParsedRow]:
+    """Validate a chunk of rows (runs in a worker process for large files)."""
+    regions = default_registry()
+    parsed_rows: list[ParsedRow] = []
+    for line, cells in chunk:
+        width = len(cells)
+        mapping = {h: (cells[i] if i < width else "") for h, i in columns}
+        parsed = parse_annex2_row(mapping, line, regions)
+        if isinstance(parsed, list):
+            parsed_rows.append(ParsedRow(line, parsed))
+            continue
+        version = 1
+        if version_index is not None and version_index < width:
+            text = cells[version_index].strip()
+            if text and (not text.isdigit() or not 1 <= int(text) <= 999):
+                error = RowError(
+                    line, VERSION_COLUMN, "IMPORT_VERSION_FORMAT", "版本号应为1至999的整数"
+                )
+                parsed_rows.append(ParsedRow(line, [error]))
+                continue
+            version = int(text) if text else 1
+        if version != 1:
+            parsed = _with_version(parsed, version)
+        parsed_rows.append(
+            ParsedRow(
+                line,
+                None,
+                parsed.insured_region_code or "",
+                parsed.social_security_number or "",
+                parsed.name or "",
+                parsed.category.value if parsed.category else None,
+                version,
+                parsed.registration_type.value,
+                record_json(parsed),
+                _key(parsed, version),
+            )
+        )
+    return parsed_rows
+
+
+def _ordered_ids(now: dt.datetime) -> Iterator[str]:
+    """32-hex ids that grow in insertion order (time prefix + counter + random tail).
+
+    Index pages then fill at the end instead of at random places, which keeps a
+    million-row import fast; the random tail keeps concurrent imports apart.
+    """
+    prefix = f"{int(now.timestamp() * 1000):012x}"
+    tail = secrets.token_hex(5)
+    counter = 0
+    while True:
+        counter += 1
+        yield f"{prefix}{counter:010x}{tail}"
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parsed_chunks(
+    columns: list[tuple[str, int]],
+    version_index: int | None,
+    rows: Iterator[tuple[int, list[str]]],
+    *,
+    parallel: bool,
+) -> Iterator[list[ParsedRow]]:
+    """Parsed chunks in file order. Large files are validated in a second process while
+    this one writes to the database (the machine has two cores)."""
+    chunks = _chunks(rows, IMPORT_BATCH_ROWS)
+    if not parallel:
+        for chunk in chunks:
+            yield _parse_chunk(columns, version_index, chunk)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=context) as pool:
+        pending: deque[Future[list[ParsedRow]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_parse_chunk, columns, version_index, chunk))
+            if len(pending) >= PARSE_WINDOW:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _with_version(record: FilingRecord, version: int) -> FilingRecord:
