@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.storage.audit import AuditRepository
+from yidi.storage.filings import FilingRepository
 from yidi.storage.idempotency import IdempotencyRepository
 from yidi.storage.repositories import ReferenceRepository
 from yidi.storage.users import UserRepository
@@ -16,6 +17,7 @@ from yidi.storage.users import UserRepository
 class SqlUnitOfWork:
     session: Session
     audit: AuditRepository
+    filings: FilingRepository
     idempotency: IdempotencyRepository
     reference: ReferenceRepository
     users: UserRepository
@@ -26,6 +28,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.audit = AuditRepository(self.session)
+        self.filings = FilingRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.users = UserRepository(self.session)
