@@ -17,7 +17,7 @@ ZHENGZHOU_DISTRICT = "410102"  # 郑州市中原区
 BOBAI = "450923"
 PERSON_ID = make_resident_id("430421", date(1955, 3, 8), 123, Gender.MALE).number
 OTHER_PERSON_ID = make_resident_id("410102", date(1950, 7, 1), 88, Gender.FEMALE).number
-BOBAI_HOSPITAL = DesignatedInstitution("博白县人民医院", HospitalLevel.TWO, "H45092300001")
+BOBAI_HOSPITAL = DesignatedInstitution("博白县人民医院", HospitalLevel.LEVEL_2, "H45092300001")
 
 HENGYANG = Principal("hengyang", Role.AGENCY_HANDLER, "430400", display_name="衡阳市医保中心经办人")
 ZHENGZHOU = Principal("zhengzhou", Role.AGENCY_HANDLER, "410100", display_name="郑州市经办人")
