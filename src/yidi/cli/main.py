@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import catalog as catalog_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
 
@@ -26,6 +27,7 @@ demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(catalog_cli.app, name="catalog")
 app.registered_commands.extend(settle_cli.app.registered_commands)
 
 
@@ -66,6 +68,7 @@ def demo_load(
     from rich.progress import Progress
 
     from yidi.domain.regions import hengyang_county_codes
+    from yidi.services.catalogs import import_sample_catalogs
     from yidi.services.demo import load_population, load_reference_world
     from yidi.storage.migrate import upgrade
 
@@ -76,6 +79,8 @@ def demo_load(
         f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}，"
         f"账户 accounts +{report.accounts_added}"
     )
+    catalogs = import_sample_catalogs(container.uow, container.clock)
+    typer.echo(f"示例目录 sample catalogues +{sum(1 for c in catalogs if c.created)}")
     if persons > 0:
         with Progress() as progress:
             task = progress.add_task("合成参保人 persons", total=persons)
@@ -101,6 +106,7 @@ def serve(
     import uvicorn
 
     from yidi.api.app import create_app
+    from yidi.services.catalogs import import_sample_catalogs
     from yidi.services.demo import demo_accounts, load_reference_world
     from yidi.storage.migrate import upgrade
 
@@ -108,6 +114,7 @@ def serve(
     upgrade(container.engine)
     if container.settings.demo_mode:
         load_reference_world(container.uow())
+        import_sample_catalogs(container.uow, container.clock)
         typer.echo("演示账户 demo accounts (username / password):")
         for username, password, label in demo_accounts():
             typer.echo(f"  {username:<10} {password:<22} {label}")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.storage.audit import AuditRepository
 from yidi.storage.filings import FilingRepository
+from yidi.storage.hospital import HospitalRepository
 from yidi.storage.idempotency import IdempotencyRepository
 from yidi.storage.repositories import ReferenceRepository
 from yidi.storage.users import UserRepository
@@ -18,6 +19,7 @@ class SqlUnitOfWork:
     session: Session
     audit: AuditRepository
     filings: FilingRepository
+    hospital: HospitalRepository
     idempotency: IdempotencyRepository
     reference: ReferenceRepository
     users: UserRepository
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.audit = AuditRepository(self.session)
         self.filings = FilingRepository(self.session)
+        self.hospital = HospitalRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.users = UserRepository(self.session)
