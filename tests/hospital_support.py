@@ -211,3 +211,18 @@ def nhsa_fee_rows(
 
 
 __all__ = ["BOBAI_HOSPITAL"]
+
+
+def token_for(container: Container, principal: Principal) -> dict[str, str]:
+    """A bearer header for a principal (the account is created without a usable password)."""
+    from yidi.services.auth import issue_token
+
+    with container.uow() as uow:
+        if uow.users.by_username(principal.user_id) is None:
+            uow.users.add(principal.user_id, "!", principal)
+            uow.commit()
+    return {"Authorization": f"Bearer {issue_token(container.settings.secret_key, principal)}"}
+
+
+BOBAI_CASHIER = Principal("bobai", Role.HOSPITAL_CASHIER, hospital_code=BOBAI_CODE)
+NANHUA_CASHIER = Principal("nhfy1", Role.HOSPITAL_CASHIER, hospital_code=NANHUA_CODE)

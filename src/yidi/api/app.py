@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import text
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth
+from yidi.api.routes import auth, hospital
 from yidi.bootstrap import Container
+from yidi.integrations.nhsa.router import build_gateway_router
+from yidi.services.hospital import HospitalService
+from yidi.services.hospital_gateway import HospitalGateway
 
 
 def create_app(container: Container) -> FastAPI:
@@ -26,6 +29,14 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.include_router(auth.router)
+    # One service per app: its catalogue cache lives as long as the app.
+    app.state.hospital_service = HospitalService(container.uow, container.clock)
+    app.include_router(hospital.router)
+
+    def gateway_port(request: Request) -> HospitalGateway:
+        return HospitalGateway(request.app.state.hospital_service)
+
+    app.include_router(build_gateway_router(gateway_port, clock=container.clock))
 
     @app.get("/api/health", tags=["运维 operations"], summary="健康检查 health check")
     def health() -> dict[str, str]:
