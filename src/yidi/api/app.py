@@ -7,11 +7,13 @@ from sqlalchemy import text
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth, hospital
+from yidi.api.routes import auth, hospital, manual_claims
 from yidi.bootstrap import Container
 from yidi.integrations.nhsa.router import build_gateway_router
+from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import HospitalService
 from yidi.services.hospital_gateway import HospitalGateway
+from yidi.services.manual_claims import ManualClaimService
 
 
 def create_app(container: Container) -> FastAPI:
@@ -30,8 +32,13 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth.router)
     # One service per app: its catalogue cache lives as long as the app.
-    app.state.hospital_service = HospitalService(container.uow, container.clock)
+    catalogs = CatalogLookup()
+    app.state.hospital_service = HospitalService(container.uow, container.clock, catalogs=catalogs)
+    app.state.manual_claim_service = ManualClaimService(
+        container.uow, container.clock, catalogs=catalogs
+    )
     app.include_router(hospital.router)
+    app.include_router(manual_claims.router)
 
     def gateway_port(request: Request) -> HospitalGateway:
         return HospitalGateway(request.app.state.hospital_service)
