@@ -54,7 +54,7 @@ PENG = Person(
     birth_on=dt.date(1958, 6, 2),
     insured_region_code="640104",
     insurance_type=InsuranceType.EMPLOYEE,
-    person_type=PersonType.EMPLOYEE_RETIRED,
+    person_type=PersonType.EMPLOYEE_ACTIVE,
     card_number=PENG_CARD,
     has_second_generation_card=True,
 )
@@ -96,7 +96,7 @@ def ningxia_record() -> Any:
         social_security_number=PENG_ID,
         social_security_card_number=PENG_CARD,
         category=FilingCategory.LONG_TERM_RESIDENT,
-        person_type=PersonType.EMPLOYEE_RETIRED,
+        person_type=PersonType.EMPLOYEE_ACTIVE,
         home_address="宁夏回族自治区银川市兴庆区某路5号",
         contact_address="湖南省衡阳市蒸湘区某街6号",
         phone="0951-5012345",

@@ -547,3 +547,35 @@ def reverse(
         caller, mdtrt_id, setl_id, _key(caller, idempotency_key, request, {"setl_id": setl_id})
     )
     return settlement_out(record)
+
+
+class SettlementTotalsOut(BaseModel):
+    insured_region_code: str
+    treatment_region_code: str
+    settlements: int
+    total: Decimal
+    fund_paid: Decimal
+    patient_share: Decimal
+    owed_to_treatment_region: Decimal
+
+
+@router.get(
+    "/statistics",
+    response_model=list[SettlementTotalsOut],
+    summary="直接结算统计（按参保地、就医地）",
+)
+def statistics(request: Request, principal: PrincipalDep) -> list[SettlementTotalsOut]:
+    """有效（未撤销）直接结算的人次与金额，按参保地和就医地汇总；不含个人信息。"""
+    principal.require(Action.STATISTICS_READ)
+    return [
+        SettlementTotalsOut(
+            insured_region_code=row["insured_region_code"],
+            treatment_region_code=row["treatment_region_code"],
+            settlements=row["settlements"],
+            total=row["total"].yuan,
+            fund_paid=row["fund_paid"].yuan,
+            patient_share=row["patient_share"].yuan,
+            owed_to_treatment_region=row["owed_to_treatment_region"].yuan,
+        )
+        for row in service_of(request).statistics()
+    ]
