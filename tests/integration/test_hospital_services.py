@@ -128,3 +128,29 @@ def test_the_same_request_key_twice_settles_once(service: HospitalService) -> No
     detail = service.encounter_detail(BOBAI, encounter.id)
     assert [s.kind for s in detail.settlements] == ["settle"]
     assert json.loads(json.dumps(detail.settlements[0].explanation_zh))
+
+
+def test_a_failure_in_the_middle_of_a_settlement_leaves_nothing_behind(
+    service: HospitalService, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yidi.storage.audit import AuditRepository
+
+    encounter = _admit(service)
+    service.upload_fees(BOBAI, encounter.id, fee_inputs(XIE_LINES, at(21)))
+    service.discharge(BOBAI, encounter.id, at(30, 10))
+
+    def crash(self: AuditRepository, entry: object) -> None:
+        raise RuntimeError("simulated crash after the settlement rows were written")
+
+    monkeypatch.setattr(AuditRepository, "append", crash)
+    with pytest.raises(RuntimeError):
+        service.settle(BOBAI, encounter.id, XIE_TOTAL, request_key("t", "crash", {}))
+    monkeypatch.undo()
+    detail = service.encounter_detail(BOBAI, encounter.id)
+    assert detail.encounter.state == "discharged" and detail.settlements == []
+    assert all(line.settlement_id is None for line in detail.lines)
+    ytd = service.year_to_date(encounter.person_id, InsuranceType.EMPLOYEE, 2026)
+    assert ytd.admissions_count == 0 and ytd.pooled_fund_paid.is_zero()
+    # The retry under the same key now does the work once.
+    record = service.settle(BOBAI, encounter.id, XIE_TOTAL, request_key("t", "crash", {}))
+    assert record.amounts["psn_part_amt"] == Money("3792.11")
