@@ -345,3 +345,42 @@ def test_emergency_admission_after_72_hours_is_refused(client: TestClient, world
     )
     message = refused(reply, "EMERGENCY_ADMISSION_AFTER_72H")
     assert "73.0 小时" in message
+
+
+def test_settlement_and_reversal_post_balanced_clearing_entries_in_the_same_transaction(
+    client: TestClient, world: None, container: Container
+) -> None:
+    from yidi.domain.funds import Fund, ledger_is_balanced
+
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    ok(
+        call(
+            client,
+            "2301",
+            {"feedetail": nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")},
+        )
+    )
+    discharge(client, mdtrt_id, psn_no)
+    info = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")))["setlinfo"]
+    with container.uow() as uow:
+        fact = uow.funds.fact(info["setl_id"])
+        assert fact is not None
+        assert (
+            fact.insured_region_code.startswith("4304") and fact.treatment_region_code == "450923"
+        )
+        assert fact.fund_amounts[Fund.POOLED].yuan == info["hifp_pay"]
+        assert fact.fund_total.yuan == info["fund_pay_sumamt"]
+        assert ledger_is_balanced(uow.funds.entries())
+    ok(
+        call(
+            client,
+            "2305",
+            {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}},
+        )
+    )
+    with container.uow() as uow:
+        reversal = uow.funds.reversal_of(info["setl_id"])
+        assert reversal is not None and reversal.person_times == -1
+        assert reversal.fund_total.yuan == -info["fund_pay_sumamt"]
+        assert ledger_is_balanced(uow.funds.entries())

@@ -54,6 +54,7 @@ from yidi.domain.reference import Agency, Hospital, Person
 from yidi.domain.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
 from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
+from yidi.services.funds import fact_from_settlement, record_settlement_fact
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
 from yidi.storage.hospital import EncounterRow, FeeLineRow, SettlementRow
@@ -1288,6 +1289,25 @@ class HospitalService:
             uow.hospital.write_year_to_date(
                 encounter.person_id, insurance_type, result.year_to_date_after
             )
+            # What the insured region now owes the treatment region: fact + ledger, same transaction.
+            record_settlement_fact(
+                uow,
+                fact_from_settlement(
+                    result,
+                    setl_id=settlement_id,
+                    settled_on=local(now).date(),
+                    insured_region_code=encounter.insured_region_code,
+                    treatment_region_code=encounter.treatment_region_code,
+                    hospital_code=encounter.hospital_code,
+                    insurance_type=insurance_type,
+                    filing_category=(
+                        FilingCategory(encounter.filing_category)
+                        if encounter.filing_category
+                        else None
+                    ),
+                ),
+                now,
+            )
             uow.hospital.update_encounter(encounter_id, state=SETTLED, updated_at=as_utc(now))
             self._audit(
                 uow,
@@ -1369,6 +1389,15 @@ class HospitalService:
                     "settled_by": caller.actor[:64],
                 }
             )
+            original_fact = uow.funds.fact(original.id)
+            if original_fact is None:
+                raise NotFound(
+                    "SETTLEMENT_FACT_MISSING",
+                    "这笔结算没有清算记账记录，不能撤销，请联系管理员",
+                    "the settlement has no clearing fact",
+                    field="setl_id",
+                )
+            record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
             uow.hospital.set_settlement_state(original.id, "reversed")
             uow.hospital.mark_fee_lines_settled(encounter_id, None)
             uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
