@@ -24,6 +24,9 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.PUBLIC_DIRECTORY, "/check", "nav.check", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/hospitals", "nav.hospitals", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/agencies", "nav.agencies", public=True),
+    NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
+    NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
+    NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),
 )
 
 # Each role's desk (工作台). Insured persons have theirs even before their features land.
