@@ -51,3 +51,20 @@ def test_a_forged_token_is_refused_with_a_chinese_message(client: TestClient) ->
     response = client.get("/api/auth/me", headers={"Authorization": "Bearer forged.token.value"})
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "登录凭证无效，请重新登录"
+
+
+def test_the_session_cookie_alone_cannot_change_anything_through_the_json_api(
+    client: TestClient, container: Container
+) -> None:
+    load_reference_world(container.uow())
+    _, body = _login(client, "clearing", "clearing-demo-2017")
+    client.cookies.set("yidi_session", str(body["token"]))
+    assert client.get("/api/auth/me").json()["user_id"] == "clearing"  # reads may use the cookie
+    refused = client.post("/api/clearing/2026-10/run?level=province")
+    assert refused.status_code == 401
+    client.cookies.clear()
+    allowed = client.post(
+        "/api/clearing/2026-10/run?level=province",
+        headers={"Authorization": f"Bearer {body['token']}"},
+    )
+    assert allowed.status_code == 200, allowed.text

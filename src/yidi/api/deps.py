@@ -29,14 +29,23 @@ def get_uow(container: ContainerDep) -> SqlUnitOfWork:
 UowDep = Annotated[SqlUnitOfWork, Depends(get_uow)]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_principal(request: Request, container: ContainerDep) -> Principal:
-    """Bearer token (API clients) or the signed session cookie (web pages); else anonymous."""
+    """Bearer token (API clients) or the signed session cookie (web pages); else anonymous.
+
+    The cookie is not accepted for state-changing JSON API calls: those need the bearer
+    token, so a page on another site can never make a signed-in browser change anything
+    through the API (the web forms carry their own CSRF token).
+    """
     header = request.headers.get("authorization", "")
-    token = (
-        header[7:].strip()
-        if header.lower().startswith("bearer ")
-        else request.cookies.get(SESSION_COOKIE)
-    )
+    if header.lower().startswith("bearer "):
+        token: str | None = header[7:].strip()
+    elif request.method in SAFE_METHODS or not request.url.path.startswith("/api/"):
+        token = request.cookies.get(SESSION_COOKIE)
+    else:
+        token = None
     if not token:
         return Principal.anonymous()
     return principal_from_token(container.uow(), container.settings.secret_key, token)
