@@ -18,6 +18,15 @@ class NavEntry:
     path: str
     label_key: str  # key in yidi.web.i18n.CATALOGUE
     public: bool = False  # shown to everyone, anonymous included
+    # Narrower than the action when one action serves several roles on different pages
+    # (an agency's filing list, an insured person's own filings); None: every allowed role.
+    roles: frozenset[Role] | None = None
+    in_header: bool = True  # False: only a card on the desk (keeps the header short)
+
+    def shown_to(self, principal: Principal) -> bool:
+        if not principal.may(self.action):
+            return False
+        return self.roles is None or principal.role in self.roles
 
 
 NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
@@ -41,12 +50,13 @@ HOME_BY_ROLE: Final[dict[Role, str]] = {
 
 
 def nav_for(principal: Principal) -> list[NavEntry]:
-    return [entry for entry in NAV_ENTRIES if principal.may(entry.action)]
+    """The header's entries for this principal."""
+    return [entry for entry in NAV_ENTRIES if entry.in_header and entry.shown_to(principal)]
 
 
 def work_entries(principal: Principal) -> list[NavEntry]:
-    """The role's own features (not the public pages)."""
-    return [entry for entry in nav_for(principal) if not entry.public]
+    """The role's own features (not the public pages): the cards on its desk."""
+    return [entry for entry in NAV_ENTRIES if not entry.public and entry.shown_to(principal)]
 
 
 def public_entries() -> list[NavEntry]:
