@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -74,3 +74,27 @@ def test_the_dashboard_says_there_are_no_settlements_rather_than_inventing_them(
     expect(page.get_by_label("地区")).to_have_value("430400")
     assert page.locator("#region option").count() == 1  # an agency sees only its own region
     shot(page, "statistics-empty")
+
+
+def test_the_money_pages_fit_375_px_without_inline_script(chromium: Browser, base_url: str) -> None:
+    context = chromium.new_context(
+        base_url=base_url, viewport={"width": 375, "height": 812}, locale="zh-CN"
+    )
+    page = context.new_page()
+    errors = _console_errors(page)
+    try:
+        _sign_in(page, "henan")
+        for path in (
+            "/funds/statistics",
+            "/funds/clearing?month=2017-09",
+            "/funds/prepayment?region=410100&year=2018&annex=3",
+            "/funds/prepayment?region=410000&year=2018&annex=4",
+        ):
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            assert "<script>" not in response.text() and " style=" not in response.text(), path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is {width}px wide at a 375px viewport"
+    finally:
+        context.close()
+    assert errors == []
