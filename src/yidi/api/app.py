@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth, funds
+from yidi.api.routes import auth, filings, funds
 from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container
 from yidi.web.pages import install_web
@@ -30,6 +30,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(SecurityMiddleware, max_request_bytes=container.settings.max_request_bytes)
     app.include_router(auth.router)
     app.include_router(funds.router)
+    app.include_router(filings.router)
 
     @app.get("/api/health", tags=["运维 operations"], summary="健康检查 health check")
     def health() -> dict[str, str]:

@@ -11,6 +11,7 @@ from yidi import __version__
 from yidi.cli import funds as funds_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
+from yidi.cli.filing import filing_app
 
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
@@ -34,6 +35,7 @@ app.add_typer(funds_cli.stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_cli.app, name="policy")
 app.registered_commands.extend(settle_cli.app.registered_commands)
+app.add_typer(filing_app, name="filing")
 
 
 def _container(demo: bool | None = None) -> Container:

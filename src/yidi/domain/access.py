@@ -63,7 +63,8 @@ R = Role
 ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.FILING_CREATE: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER}),
     Action.FILING_READ: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER, R.PROVINCE_OFFICER}),
-    Action.FILING_LIST: frozenset({R.AGENCY_HANDLER, R.PROVINCE_OFFICER}),
+    # Insured persons list only their own filings (scope: self).
+    Action.FILING_LIST: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER, R.PROVINCE_OFFICER}),
     Action.FILING_REVIEW: frozenset({R.AGENCY_HANDLER}),
     Action.FILING_CHANGE: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER}),
     Action.FILING_CANCEL: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER}),

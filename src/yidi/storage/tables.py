@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -206,6 +207,119 @@ clearing_runs = Table(
     UniqueConstraint("clearing_month", "level", name="uq_clearing_runs_month_level"),
 )
 
+# 备案: one row per filing (all its versions share it), with the current state for searching.
+filings = Table(
+    "filings",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("filing_number", String(24), nullable=True, unique=True),
+    Column("current_version_id", String(32), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("id_number", String(18), nullable=False, index=True),
+    Column("name", String(50), nullable=False, index=True),
+    Column("category", String(32), nullable=True, index=True),
+    Column("source", String(16), nullable=False),  # counter | import
+    # (id_number, insured region, category, version) of an imported row: re-imports change nothing.
+    Column("import_key", String(80), nullable=True, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every version of every filing, with its full 附件1 record as JSON. Never deleted.
+filing_versions = Table(
+    "filing_versions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("filing_id", String(32), ForeignKey("filings.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("registration_type", String(1), nullable=False),
+    Column("record_json", Text, nullable=False),
+    Column("state_reason", String(500), nullable=True),
+    Column("supersedes", String(32), nullable=True),
+    Column("superseded_by", String(32), nullable=True),
+    # The day this version was filed (approved at the counter or imported): quarterly lists, 附件2.
+    Column("filed_on", Date, nullable=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("filing_id", "version", name="uq_filing_versions_filing_id_version"),
+)
+
+# Every transition of every version: who, role, when, from, to, why.
+filing_events = Table(
+    "filing_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filing_id", String(32), ForeignKey("filings.id"), nullable=False, index=True),
+    Column("version_id", String(32), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+# 证明材料 recorded with a filing version; the scan itself is in evidence_files.
+filing_evidence = Table(
+    "filing_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", String(32), ForeignKey("filing_versions.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("document_number", String(64), nullable=True),
+    Column("issuer", String(100), nullable=True),
+    Column("issued_on", Date, nullable=True),
+    Column("issuer_region_code", String(6), nullable=True),
+    Column("issuer_hospital_level", Integer, nullable=True),
+    Column("issuer_is_top_specialist", Boolean, nullable=False, server_default="0"),
+    Column("file_sha256", String(64), nullable=True),
+    Column("file_name", String(200), nullable=True),
+    Column("media_type", String(64), nullable=True),
+    UniqueConstraint("version_id", "position", name="uq_filing_evidence_version_id_position"),
+)
+
+# Uploaded scans, addressed by content hash (the same scan uploaded twice is stored once).
+evidence_files = Table(
+    "evidence_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# 备案编号 sequences per agency region and year; the row is locked while a number is taken.
+filing_number_sequences = Table(
+    "filing_number_sequences",
+    metadata,
+    Column("region_code", String(6), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_sequence", Integer, nullable=False),
+)
+
+# 报盘 batches: a file imported once keeps its report; importing it again replays the report.
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_sha256", String(64), nullable=False, unique=True),
+    Column("filename", String(200), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("total_rows", Integer, nullable=False),
+    Column("imported_rows", Integer, nullable=False),
+    Column("duplicate_rows", Integer, nullable=False),
+    Column("rejected_rows", Integer, nullable=False),
+    Column("report_json", Text, nullable=False),
+)
+
 __all__ = [
     "BigInteger",
     "ForeignKey",
@@ -214,8 +328,15 @@ __all__ = [
     "audit_head",
     "audit_log",
     "clearing_runs",
+    "evidence_files",
+    "filing_events",
+    "filing_evidence",
+    "filing_number_sequences",
+    "filing_versions",
+    "filings",
     "hospitals",
     "idempotency_keys",
+    "import_batches",
     "ledger_entries",
     "metadata",
     "persons",

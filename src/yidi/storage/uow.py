@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.storage.audit import AuditRepository
+from yidi.storage.filings import FilingRepository
 from yidi.storage.funds import FundsRepository
 from yidi.storage.idempotency import IdempotencyRepository
 from yidi.storage.repositories import ReferenceRepository
@@ -18,6 +19,7 @@ class SqlUnitOfWork:
     session: Session
     audit: AuditRepository
     funds: FundsRepository
+    filings: FilingRepository
     idempotency: IdempotencyRepository
     reference: ReferenceRepository
     users: UserRepository
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.audit = AuditRepository(self.session)
         self.funds = FundsRepository(self.session)
+        self.filings = FilingRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.users = UserRepository(self.session)

@@ -1,0 +1,104 @@
+"""Principals, records and evidence shared by the filing service, API and CLI tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from yidi.domain.access import Principal, Role
+from yidi.domain.evidence import Evidence, EvidenceKind
+from yidi.domain.filings import DesignatedInstitution, FilingRecord, SignedBy
+from yidi.domain.identity import Gender, make_resident_id
+from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+
+HENGYANG_COUNTY = "430421"  # 衡阳县, inside the 衡阳 agency's region 430400
+ZHENGZHOU_DISTRICT = "410102"  # 郑州市中原区
+BOBAI = "450923"
+PERSON_ID = make_resident_id("430421", date(1955, 3, 8), 123, Gender.MALE).number
+OTHER_PERSON_ID = make_resident_id("410102", date(1950, 7, 1), 88, Gender.FEMALE).number
+BOBAI_HOSPITAL = DesignatedInstitution("博白县人民医院", HospitalLevel.LEVEL_2, "H45092300001")
+
+HENGYANG = Principal("hengyang", Role.AGENCY_HANDLER, "430400", display_name="衡阳市医保中心经办人")
+ZHENGZHOU = Principal("zhengzhou", Role.AGENCY_HANDLER, "410100", display_name="郑州市经办人")
+HENAN = Principal("henan", Role.PROVINCE_OFFICER, "410000", display_name="河南省社会保障局")
+HUNAN = Principal("hunan", Role.PROVINCE_OFFICER, "430000", display_name="湖南省社会保障局")
+CASHIER = Principal("nhfy1", Role.HOSPITAL_CASHIER, hospital_code="H43040000001")
+PERSON = Principal("person-xie", Role.INSURED_PERSON, id_number=PERSON_ID, display_name="谢某某")
+STRANGER = Principal(
+    "person-other", Role.INSURED_PERSON, id_number=OTHER_PERSON_ID, display_name="王某某"
+)
+
+
+def record(**changes: Any) -> FilingRecord:
+    """A complete 异地安置退休人员 filing of a 衡阳县 retiree settled in 博白县."""
+    base = FilingRecord(
+        insured_region_code=HENGYANG_COUNTY,
+        name="谢某某",
+        gender=Gender.MALE,
+        insurance_type=InsuranceType.EMPLOYEE,
+        category=FilingCategory.RETIREE_RESETTLED,
+        person_type=PersonType.EMPLOYEE_RETIRED,
+        social_security_number=PERSON_ID,
+        social_security_card_number="A12345678",
+        has_second_generation_card=True,
+        home_address="湖南省衡阳县西渡镇某路1号",
+        contact_address="广西博白县博白镇某街2号",
+        phone="0734-8867038",
+        mobile="13807341234",
+        destination_province_code="450000",
+        destination_prefecture_code="450900",
+        destination_county_code=BOBAI,
+        designated_institutions=(BOBAI_HOSPITAL,),
+        signed_by=SignedBy.PERSON,
+        filled_on=date(2026, 11, 2),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def zhengzhou_record(**changes: Any) -> FilingRecord:
+    fields: dict[str, Any] = {
+        "insured_region_code": ZHENGZHOU_DISTRICT,
+        "name": "王某某",
+        "gender": Gender.FEMALE,
+        "social_security_number": OTHER_PERSON_ID,
+        "home_address": "河南省郑州市中原区某路3号",
+        "phone": "0371-65742316",
+        "mobile": "13903711234",
+    }
+    fields.update(changes)
+    return record(**fields)
+
+
+def household_registration() -> Evidence:
+    return Evidence(
+        EvidenceKind.HOUSEHOLD_REGISTRATION,
+        "户-0001",
+        "博白县公安局",
+        date(2016, 5, 1),
+        issuer_region_code=BOBAI,
+    )
+
+
+def admission_notice(issued_on: date) -> Evidence:
+    return Evidence(
+        EvidenceKind.ADMISSION_NOTICE,
+        "入-5",
+        "博白县人民医院",
+        issued_on,
+        issuer_region_code=BOBAI,
+    )
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def load_agencies(uow_factory: Any) -> None:
+    """The demo agencies only (the demo accounts' password hashing is slow and not needed)."""
+    from yidi.demo.world import load_world
+
+    with uow_factory() as uow:
+        for agency in load_world().agencies:
+            uow.reference.add_agency(agency)
+        uow.commit()
