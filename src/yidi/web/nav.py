@@ -29,10 +29,32 @@ class NavEntry:
         return self.roles is None or principal.role in self.roles
 
 
+_OFFICES: Final = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
+
 NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.PUBLIC_DIRECTORY, "/check", "nav.check", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/hospitals", "nav.hospitals", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/agencies", "nav.agencies", public=True),
+    NavEntry(Action.FILING_LIST, "/filings", "nav.filings", roles=_OFFICES),
+    NavEntry(
+        Action.FILING_LIST,
+        "/filings/emergency",
+        "nav.filings_emergency",
+        roles=_OFFICES,
+        in_header=False,
+    ),
+    NavEntry(
+        Action.FILING_LIST,
+        "/filings/incomplete",
+        "nav.filings_incomplete",
+        roles=_OFFICES,
+        in_header=False,
+    ),
+    NavEntry(Action.FILING_EXPORT, "/filings/annex2", "nav.filings_annex2", in_header=False),
+    NavEntry(Action.FILING_IMPORT, "/filings/import", "nav.filings_import", in_header=False),
+    NavEntry(
+        Action.FILING_LIST, "/me/filings", "nav.my_filings", roles=frozenset({Role.INSURED_PERSON})
+    ),
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
     NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
     NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),

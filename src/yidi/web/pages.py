@@ -25,6 +25,7 @@ from yidi.services.auth import TOKEN_MAX_AGE_SECONDS, authenticate, issue_token
 from yidi.services.demo import demo_accounts
 from yidi.web import csrf
 from yidi.web.errors import error_page, install_error_pages, safe_next
+from yidi.web.filing_pages import add_filing_routes
 from yidi.web.funds_pages import add_funds_routes
 from yidi.web.guards import redirect, require_role, require_signed_in
 from yidi.web.i18n import translate
@@ -342,6 +343,7 @@ def build_web_router() -> APIRouter:
     router.add_api_route("/agencies", _agencies, methods=["GET"])
     router.add_api_route("/check", _check, methods=["GET"])
     add_funds_routes(router)
+    add_filing_routes(router)
     return router
 
 
