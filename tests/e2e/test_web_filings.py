@@ -166,6 +166,8 @@ def test_the_insured_person_sees_only_their_own_filings(
     assert web.get("/filings", headers=PAGE, follow_redirects=False).headers["location"] == (
         "/me/filings"
     )
+    assert web.get("/filings/emergency", headers=PAGE).status_code == 403
+    assert web.get("/filings/incomplete", headers=PAGE).status_code == 403
     stranger = Principal("person-other", PERSON.role, id_number="410102195007010881")
     _insured_account(container, stranger, "person-other-2017")
     web.cookies.clear()
@@ -246,3 +248,20 @@ def test_the_follow_up_lists_open_for_the_agency(web: TestClient) -> None:
     ):
         page = web.get(path, headers=PAGE)
         assert page.status_code == 200 and f'id="{empty_id}"' in page.text
+
+
+def test_the_demo_load_gives_laoxie_a_submitted_filing_in_the_hengyang_queue(
+    web: TestClient, container: Container
+) -> None:
+    from yidi.services.demo import load_demo_filings
+
+    assert load_demo_filings(container.uow, container.clock) == 1
+    assert load_demo_filings(container.uow, container.clock) == 0  # idempotent
+    sign_in(web, "laoxie")
+    mine = web.get("/me/filings", headers=PAGE)
+    assert (
+        mine.status_code == 200 and "谢德明" in mine.text and 'data-state="submitted"' in mine.text
+    )
+    web.cookies.clear()
+    sign_in(web, "hengyang")
+    assert "谢德明" in web.get("/filings", headers=PAGE).text

@@ -16,8 +16,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
 from yidi.api.deps import client_address
-from yidi.domain.access import Action, Role
-from yidi.domain.errors import ErrorKind, InvalidInput, ValidationFailed, YidiError
+from yidi.domain.access import Action, Principal, Role
+from yidi.domain.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
@@ -125,9 +125,23 @@ def _filings_list(request: Request, q: str = "", state: str = "") -> Response:
     )
 
 
+OFFICES = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
+
+
+def _require_office(principal: Principal) -> None:
+    """The follow-up lists are the agency's and the province's work, not the insured person's."""
+    principal.require(Action.FILING_LIST)
+    if principal.role not in OFFICES:
+        raise Forbidden(
+            "ACCESS_DENIED",
+            f"{principal.role.label_zh}无权打开此页面",
+            f"role {principal.role.value} may not open this page",
+        )
+
+
 def _emergency(request: Request) -> Response:
     principal = page_principal(request)
-    principal.require(Action.FILING_LIST)
+    _require_office(principal)
     due = _service(request).emergency_due(principal)
     return render(
         request,
@@ -138,7 +152,7 @@ def _emergency(request: Request) -> Response:
 
 def _incomplete(request: Request) -> Response:
     principal = page_principal(request)
-    principal.require(Action.FILING_LIST)
+    _require_office(principal)
     rows = _service(request).incomplete(principal)
     return render(request, "filings_incomplete.html", {"rows": rows})
 
