@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import text
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth, filings, funds
+from yidi.api.routes import auth, filings, funds, hospital, manual_claims
 from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container
+from yidi.integrations.nhsa.router import build_gateway_router
+from yidi.services.catalogs import CatalogLookup
+from yidi.services.hospital import HospitalService
+from yidi.services.hospital_gateway import HospitalGateway
+from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
 
 
@@ -31,6 +36,19 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(funds.router)
     app.include_router(filings.router)
+    # One service per app: its catalogue cache lives as long as the app.
+    catalogs = CatalogLookup()
+    app.state.hospital_service = HospitalService(container.uow, container.clock, catalogs=catalogs)
+    app.state.manual_claim_service = ManualClaimService(
+        container.uow, container.clock, catalogs=catalogs
+    )
+    app.include_router(hospital.router)
+    app.include_router(manual_claims.router)
+
+    def gateway_port(request: Request) -> HospitalGateway:
+        return HospitalGateway(request.app.state.hospital_service)
+
+    app.include_router(build_gateway_router(gateway_port, clock=container.clock))
 
     @app.get("/api/health", tags=["运维 operations"], summary="健康检查 health check")
     def health() -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import catalog as catalog_cli
 from yidi.cli import funds as funds_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
@@ -34,6 +35,7 @@ app.add_typer(funds_cli.prepayment_app, name="prepayment")
 app.add_typer(funds_cli.stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(catalog_cli.app, name="catalog")
 app.registered_commands.extend(settle_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
 
@@ -113,6 +115,7 @@ def demo_load(
     from rich.progress import Progress
 
     from yidi.domain.regions import hengyang_county_codes
+    from yidi.services.catalogs import import_sample_catalogs
     from yidi.services.demo import load_demo_filings, load_population, load_reference_world
     from yidi.storage.migrate import upgrade
 
@@ -124,6 +127,8 @@ def demo_load(
         f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}，"
         f"账户 accounts +{report.accounts_added}，备案 filings +{filings_added}"
     )
+    catalogs = import_sample_catalogs(container.uow, container.clock)
+    typer.echo(f"示例目录 sample catalogues +{sum(1 for c in catalogs if c.created)}")
     if persons > 0:
         with Progress() as progress:
             task = progress.add_task("合成参保人 persons", total=persons)
@@ -150,6 +155,7 @@ def serve(
 
     from yidi.api.app import create_app
     from yidi.logging_setup import configure_logging
+    from yidi.services.catalogs import import_sample_catalogs
     from yidi.services.demo import demo_accounts, load_demo_filings, load_reference_world
     from yidi.storage.migrate import upgrade
 
@@ -159,6 +165,7 @@ def serve(
     if container.settings.demo_mode:
         load_reference_world(container.uow())
         load_demo_filings(container.uow, container.clock)
+        import_sample_catalogs(container.uow, container.clock)
         typer.echo("演示账户 demo accounts (username / password):")
         for username, password, label in demo_accounts():
             typer.echo(f"  {username:<10} {password:<22} {label}")

@@ -256,7 +256,9 @@ class FilingService:
         """The filing by id or filing number, or NotFound if missing or out of scope."""
         reference = filing_ref.strip()
         stored: StoredFiling | None = None
-        if reference.upper().startswith("BA"):
+        # Internal ids are uuid4 hex and may themselves begin with "ba": only a dash-separated
+        # reference is a filing number (BA430400-2026-000123).
+        if reference.upper().startswith("BA") and "-" in reference:
             try:
                 number = str(parse_filing_number(reference))
             except InvalidInput:

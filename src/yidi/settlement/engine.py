@@ -89,6 +89,27 @@ def _money(value: Decimal) -> Money:
     return _ZERO_MONEY if not value else Money(value)
 
 
+def split_line(line: FeeLine, item: CatalogItem | None) -> LineBreakdown:
+    """How one fee line splits under its catalogue entry (the 2301 per-line reply).
+
+    The same split :func:`settle` applies, so a line's upload reply and its part of
+    the settlement always agree.
+    """
+    fully, over, upfront, eligible = _split_line(line, item)
+    return LineBreakdown(
+        serial=line.serial,
+        name=line.name,
+        catalog_code=line.catalog_code,
+        item=item,
+        unit_price=line.unit_price,
+        line_amount=line.line_amount,
+        fully_self_paid=_money(fully),
+        over_limit_self_paid=_money(over),
+        upfront_self_paid=_money(upfront),
+        eligible_amount=_money(eligible),
+    )
+
+
 # --------------------------------------------------------------------------- checks
 
 

@@ -320,6 +320,190 @@ import_batches = Table(
     Column("report_json", Text, nullable=False),
 )
 
+# 目录版本: one treatment region's catalogue, stored once per content hash (re-imports are no-ops).
+catalog_versions = Table(
+    "catalog_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("treatment_region", String(6), nullable=False, index=True),
+    Column("version_label", String(100), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("item_count", Integer, nullable=False),
+    Column("source_name", String(200), nullable=False, server_default=""),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+# 目录条目 of one catalogue version.
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("catalog_versions.id"), nullable=False),
+    Column("code", String(50), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("item_class", String(2), nullable=False),
+    Column("upfront_self_pay_rate", String(12), nullable=False),
+    Column("price_limit_fen", BigInteger, nullable=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date, nullable=True),
+    Column("fee_category", String(2), nullable=False),
+    UniqueConstraint("version_id", "code", name="uq_catalog_items_version_id_code"),
+)
+
+# 就诊 (mdtrt): an inpatient visit opened by 2401 at a connected hospital.
+encounters = Table(
+    "encounters",
+    metadata,
+    Column("id", String(32), primary_key=True),  # mdtrt_id
+    Column("hospital_code", String(30), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("insured_region_code", String(6), nullable=False),
+    Column("treatment_region_code", String(6), nullable=False),
+    Column("insurance_type", String(3), nullable=False),
+    Column("person_type", String(32), nullable=False),
+    Column("filing_id", String(32), nullable=True),
+    Column("filing_number", String(24), nullable=True),
+    Column("filing_category", String(32), nullable=True),
+    Column("med_type", String(6), nullable=False),
+    Column("inpatient_number", String(30), nullable=False, server_default=""),
+    Column("department_code", String(30), nullable=False, server_default=""),
+    Column("department_name", String(100), nullable=False, server_default=""),
+    Column("admitted_at", DateTime(timezone=True), nullable=False),
+    Column("discharged_at", DateTime(timezone=True), nullable=True),
+    Column("diagnosis_codes", String(500), nullable=False, server_default=""),  # ICD-10, comma
+    Column("accidental_injury", Boolean, nullable=False, server_default="0"),
+    Column("emergency_started_at", DateTime(timezone=True), nullable=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# 费用明细: unique per encounter by the hospital's serial; cancelled lines are kept, flagged.
+fee_lines = Table(
+    "fee_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("encounter_id", String(32), ForeignKey("encounters.id"), nullable=False),
+    Column("serial", String(30), nullable=False),  # feedetl_sn
+    Column("catalog_code", String(50), nullable=False),
+    Column("hospital_item_code", String(150), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("quantity", String(24), nullable=False),  # exact decimal text
+    Column("unit_price", String(24), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("emergency_pre_admission", Boolean, nullable=False, server_default="0"),
+    Column("fingerprint", String(64), nullable=False),
+    # The split under the treatment catalogue, fixed at upload (the 2301 reply).
+    Column("item_class", String(2), nullable=False),
+    Column("fee_category", String(2), nullable=False),
+    Column("self_pay_rate", String(12), nullable=False),
+    Column("price_limit", String(24), nullable=True),
+    Column("fully_self_paid_fen", BigInteger, nullable=False),
+    Column("over_limit_fen", BigInteger, nullable=False),
+    Column("upfront_self_paid_fen", BigInteger, nullable=False),
+    Column("eligible_fen", BigInteger, nullable=False),
+    Column("cancelled", Boolean, nullable=False, server_default="0"),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("settlement_id", String(32), nullable=True),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("encounter_id", "serial", name="uq_fee_lines_encounter_id_serial"),
+)
+
+# 结算 and 结算撤销: a reversal is its own row with negative amounts; nothing is rewritten
+# except the reversed settlement's state.
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("id", String(32), primary_key=True),  # setl_id
+    Column("encounter_id", String(32), ForeignKey("encounters.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # settle | reversal
+    Column("state", String(16), nullable=False),  # active | reversed (settle), done (reversal)
+    Column("reverses_id", String(32), nullable=True),
+    Column("person_id", Integer, nullable=False, index=True),
+    Column("insurance_type", String(3), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("hospital_code", String(30), nullable=False, index=True),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("treatment_region_code", String(6), nullable=False, index=True),
+    Column("medfee_sumamt_fen", BigInteger, nullable=False),
+    Column("fulamt_ownpay_amt_fen", BigInteger, nullable=False),
+    Column("overlmt_selfpay_fen", BigInteger, nullable=False),
+    Column("preselfpay_amt_fen", BigInteger, nullable=False),
+    Column("inscp_scp_amt_fen", BigInteger, nullable=False),
+    Column("act_pay_dedc_fen", BigInteger, nullable=False),
+    Column("hifp_pay_fen", BigInteger, nullable=False),
+    Column("hifmi_pay_fen", BigInteger, nullable=False),
+    Column("hifob_pay_fen", BigInteger, nullable=False),
+    Column("maf_pay_fen", BigInteger, nullable=False),
+    Column("fund_pay_sumamt_fen", BigInteger, nullable=False),
+    Column("psn_part_amt_fen", BigInteger, nullable=False),
+    Column("acct_pay_fen", BigInteger, nullable=False),
+    Column("psn_cash_pay_fen", BigInteger, nullable=False),
+    # What the insured region owes the treatment region for this settlement (funds + account).
+    Column("owed_to_treatment_region_fen", BigInteger, nullable=False),
+    Column("result_json", Text, nullable=False),
+    Column("year_to_date_delta_json", Text, nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("catalog_version", String(200), nullable=False),
+    Column("msgid", String(64), nullable=True),
+    Column("settled_at", DateTime(timezone=True), nullable=False),
+    Column("settled_by", String(64), nullable=False),
+)
+
+# 年度累计 per person, insurance type and year; the row is locked while a settlement uses it.
+year_to_date = Table(
+    "year_to_date",
+    metadata,
+    Column("person_id", Integer, ForeignKey("persons.id"), primary_key=True),
+    Column("insurance_type", String(3), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("admissions_count", Integer, nullable=False, server_default="0"),
+    Column("deductible_used_fen", BigInteger, nullable=False, server_default="0"),
+    Column("pooled_fund_paid_fen", BigInteger, nullable=False, server_default="0"),
+    Column("serious_illness_paid_fen", BigInteger, nullable=False, server_default="0"),
+    Column("large_expense_paid_fen", BigInteger, nullable=False, server_default="0"),
+    Column("assistance_paid_fen", BigInteger, nullable=False, server_default="0"),
+    Column("eligible_amount_accumulated_fen", BigInteger, nullable=False, server_default="0"),
+)
+
+# 手工报销 at the insured region: materials checklist, fee lines, result, approval, payment.
+manual_claims = Table(
+    "manual_claims",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("treatment_region_code", String(6), nullable=False),
+    Column("hospital_name", String(100), nullable=False),
+    Column("hospital_level", Integer, nullable=False),
+    Column("encounter_type", String(6), nullable=False),
+    Column("filing_category", String(32), nullable=True),
+    Column("admitted_on", Date, nullable=False),
+    Column("discharged_on", Date, nullable=False),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("materials_json", Text, nullable=False),
+    Column("fee_lines_json", Text, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("result_json", Text, nullable=True),
+    Column("total_fen", BigInteger, nullable=True),
+    Column("fund_paid_fen", BigInteger, nullable=True),
+    Column("patient_share_fen", BigInteger, nullable=True),
+    Column("year_to_date_delta_json", Text, nullable=True),
+    Column("policy_version", String(64), nullable=True),
+    Column("catalog_version", String(200), nullable=True),
+    Column("catalog_note", String(200), nullable=True),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("paid_at", DateTime(timezone=True), nullable=True),
+    Column("payment_reference", String(64), nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 __all__ = [
     "BigInteger",
     "ForeignKey",
@@ -327,8 +511,12 @@ __all__ = [
     "agencies",
     "audit_head",
     "audit_log",
+    "catalog_items",
+    "catalog_versions",
     "clearing_runs",
+    "encounters",
     "evidence_files",
+    "fee_lines",
     "filing_events",
     "filing_evidence",
     "filing_number_sequences",
@@ -338,9 +526,12 @@ __all__ = [
     "idempotency_keys",
     "import_batches",
     "ledger_entries",
+    "manual_claims",
     "metadata",
     "persons",
     "prepayments",
     "settlement_facts",
+    "settlements",
     "users",
+    "year_to_date",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yidi.storage.audit import AuditRepository
 from yidi.storage.filings import FilingRepository
 from yidi.storage.funds import FundsRepository
+from yidi.storage.hospital import HospitalRepository
 from yidi.storage.idempotency import IdempotencyRepository
 from yidi.storage.repositories import ReferenceRepository
 from yidi.storage.users import UserRepository
@@ -20,6 +21,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     funds: FundsRepository
     filings: FilingRepository
+    hospital: HospitalRepository
     idempotency: IdempotencyRepository
     reference: ReferenceRepository
     users: UserRepository
@@ -32,6 +34,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(self.session)
         self.funds = FundsRepository(self.session)
         self.filings = FilingRepository(self.session)
+        self.hospital = HospitalRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.users = UserRepository(self.session)

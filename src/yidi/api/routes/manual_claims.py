@@ -1,0 +1,169 @@
+"""Manual reimbursement at the insured region (``/api/manual-claims``), for agency handlers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from yidi.api.deps import PrincipalDep
+from yidi.api.routes.hospital import FeeUploadIn
+from yidi.domain.insurance import EncounterType, FilingCategory, HospitalLevel
+from yidi.domain.money import Money
+from yidi.services.hospital import FeeLineInput
+from yidi.services.manual_claims import CHECKLIST, ManualClaimService, ManualClaimView, Material
+
+router = APIRouter(prefix="/api/manual-claims", tags=["手工报销 manual reimbursement"])
+
+
+def service_of(request: Request) -> ManualClaimService:
+    service: ManualClaimService = request.app.state.manual_claim_service
+    return service
+
+
+class ManualClaimIn(BaseModel):
+    id_number: str = Field(min_length=15, max_length=18, description="参保人身份证号")
+    treatment_region: str = Field(pattern=r"^\d{6}$", description="就医地区划代码")
+    hospital_name: str = Field(min_length=1, max_length=100)
+    hospital_level: Annotated[int, Field(ge=1, le=3)]
+    encounter_type: EncounterType = Field(
+        description="21 普通住院、22 外伤住院、24 急诊转住院、11 普通门诊"
+    )
+    admitted_on: dt.date
+    discharged_on: dt.date
+    reason: str = Field(default="", max_length=500, description="未备案或不纳入直接结算的原因")
+    filing_category: FilingCategory | None = None
+
+
+class MaterialsIn(BaseModel):
+    received: list[Material] = Field(min_length=1, description="已收到的材料")
+
+
+class PaymentIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=64, description="支付凭证号")
+
+
+class MaterialOut(BaseModel):
+    code: str
+    label_zh: str
+    received: bool
+
+
+class ManualClaimOut(BaseModel):
+    id: str
+    state: str
+    person_name: str
+    id_number_masked: str
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    encounter_type: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+    checklist: list[MaterialOut]
+    missing_materials: list[str]
+    fee_lines: list[dict[str, Any]]
+    amounts: dict[str, Decimal]
+    explanation_zh: list[str]
+    catalog_note: str | None
+    approved_by: str | None
+    payment_reference: str | None
+
+
+def out(view: ManualClaimView) -> ManualClaimOut:
+    row = view.claim
+    return ManualClaimOut(
+        id=row.id,
+        state=row.state,
+        person_name=view.person_name,
+        id_number_masked=view.id_number_masked,
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        hospital_name=row.hospital_name,
+        encounter_type=row.encounter_type,
+        admitted_on=row.admitted_on,
+        discharged_on=row.discharged_on,
+        checklist=[
+            MaterialOut(code=m.value, label_zh=m.label_zh, received=m in view.materials)
+            for m in CHECKLIST
+        ],
+        missing_materials=[m.label_zh for m in view.missing_materials],
+        fee_lines=view.fee_lines,
+        amounts={k: v.yuan for k, v in view.amounts.items()},
+        explanation_zh=list(view.result["explanation_zh"]) if view.result else [],
+        catalog_note=row.catalog_note,
+        approved_by=row.approved_by,
+        payment_reference=row.payment_reference,
+    )
+
+
+@router.post("", response_model=ManualClaimOut, status_code=201, summary="受理手工报销申请")
+def create(body: ManualClaimIn, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(
+        service_of(request).create(
+            principal,
+            id_number=body.id_number,
+            treatment_region=body.treatment_region,
+            hospital_name=body.hospital_name,
+            hospital_level=HospitalLevel(body.hospital_level),
+            encounter_type=body.encounter_type,
+            admitted_on=body.admitted_on,
+            discharged_on=body.discharged_on,
+            reason=body.reason,
+            filing_category=body.filing_category,
+        )
+    )
+
+
+@router.get("/{claim_id}", response_model=ManualClaimOut, summary="报销申请详情")
+def get(claim_id: str, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(service_of(request).get(principal, claim_id))
+
+
+@router.post("/{claim_id}/materials", response_model=ManualClaimOut, summary="登记收到的材料")
+def materials(
+    claim_id: str, body: MaterialsIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    return out(service_of(request).record_materials(principal, claim_id, body.received))
+
+
+@router.put("/{claim_id}/fee-lines", response_model=ManualClaimOut, summary="录入或导入费用明细")
+def fee_lines(
+    claim_id: str, body: FeeUploadIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    lines = [
+        FeeLineInput(
+            serial=line.serial,
+            catalog_code=line.catalog_code,
+            hospital_item_code=line.hospital_item_code,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=Money(line.amount),
+            occurred_at=line.occurred_at,
+        )
+        for line in body.lines
+    ]
+    return out(service_of(request).set_fee_lines(principal, claim_id, lines))
+
+
+@router.post("/{claim_id}/compute", response_model=ManualClaimOut, summary="按参保地政策试算")
+def compute(claim_id: str, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(service_of(request).compute(principal, claim_id))
+
+
+@router.post(
+    "/{claim_id}/approve", response_model=ManualClaimOut, summary="审核通过（材料不全不能通过）"
+)
+def approve(claim_id: str, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(service_of(request).approve(principal, claim_id))
+
+
+@router.post("/{claim_id}/payment", response_model=ManualClaimOut, summary="登记支付")
+def payment(
+    claim_id: str, body: PaymentIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    return out(service_of(request).record_payment(principal, claim_id, body.reference))

@@ -1,0 +1,1498 @@
+"""Direct settlement at the hospital (异地就医直接结算): admission check, admission, fee lines,
+discharge, pre-settlement, settlement and reversal.
+
+Rules from the Hengyang seed (衡阳日报 2017，“两种情形：不纳入直接结算范围”):
+
+* only filed persons settle directly (“未办理登记备案手续……不得享受异地就医直接结算服务”);
+  the refusal names the insured region's agency phone to call (“拨打参保地医疗保险经办机构
+  备案电话”);
+* ordinary outpatient and emergency care are excluded, except emergency care that becomes
+  an admission within 72 hours, whose costs then join the inpatient settlement;
+* accidental-injury admissions (med_type 22, or the TRUM_FLAG of the admission) are excluded.
+
+Reliability: every state-changing call runs in one transaction together with its
+idempotency record (``RequestKey``): a retry returns the first answer and changes
+nothing; a crash leaves all or nothing. A settlement locks the encounter row, then the
+person's year-to-date row (``HospitalRepository.lock_year_to_date``), so two hospitals
+settling the same person at the same moment queue and the second sees the first's
+totals. Lock order is always encounter → year-to-date → audit head, so no deadlocks.
+
+Scope: a cashier (or a gateway caller identified by ``fixmedins_code``) acts only on
+encounters of their own hospital; another hospital's encounter is answered exactly like
+a missing one. Audit subjects carry internal ids (mdtrt_id, psn_no), never ID numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+from yidi.clock import CHINA_TZ, Clock
+from yidi.domain import filing_lifecycle as lifecycle
+from yidi.domain.audit import AuditEntry, as_utc
+from yidi.domain.catalog import CatalogItem, CatalogVersion
+from yidi.domain.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.domain.errors import Conflict, InvalidInput, NotFound, Refused, YidiError
+from yidi.domain.filing_lifecycle import Filing, FilingState
+from yidi.domain.filings import DesignatedInstitution
+from yidi.domain.identity import ResidentId
+from yidi.domain.insurance import (
+    AssistanceGroup,
+    EncounterType,
+    FilingCategory,
+    InsuranceType,
+)
+from yidi.domain.money import Money, money_sum
+from yidi.domain.reference import Agency, Hospital, Person
+from yidi.domain.regions import DivisionRegistry, default_registry
+from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
+from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
+from yidi.services.funds import fact_from_settlement, record_settlement_fact
+from yidi.settlement.engine import settle, split_line
+from yidi.settlement.result import SettlementResult
+from yidi.storage.hospital import EncounterRow, FeeLineRow, SettlementRow
+from yidi.storage.uow import SqlUnitOfWork
+
+#: Materials the seed lists for reimbursement at the insured region (回参保地报销).
+MANUAL_MATERIALS_ZH: Final = (
+    "住院收据原件、出院记录或住院病案首页、疾病诊断证明书、住院医疗费用总清单"
+)
+
+#: med_type codes (national) that are never settled directly across regions.
+_OUTPATIENT_MED_TYPES: Final = {"11", "12", "13", "14"}
+_INJURY_MED_TYPE: Final = "22"
+_EMERGENCY_ADMISSION_MED_TYPE: Final = "24"
+_DIRECT_MED_TYPES: Final = {"21", "24"}
+
+_ICD10: Final = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,8})?$")
+_PSN_NO: Final = re.compile(r"^PSN(\d{10})$")
+
+# Encounter states.
+ADMITTED: Final = "admitted"
+DISCHARGED: Final = "discharged"
+SETTLED: Final = "settled"
+CANCELLED: Final = "cancelled"
+
+STATE_ZH: Final = {
+    ADMITTED: "在院",
+    DISCHARGED: "已出院",
+    SETTLED: "已结算",
+    CANCELLED: "已撤销入院",
+}
+
+
+# --------------------------------------------------------------------------- small values
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who acts: a hospital (its fixmedins_code) and the operator, for scope and audit."""
+
+    hospital_code: str
+    actor: str
+    role: str = "hospital_cashier"
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKey:
+    """Idempotency: (scope, key) names the request, fingerprint its content."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+def psn_no_of(person_id: int) -> str:
+    """The person number (人员编号) yidi issues: opaque, never the ID number."""
+    return f"PSN{person_id:010d}"
+
+
+def mask_id_number(id_number: str) -> str:
+    try:
+        return ResidentId.parse(id_number).masked()
+    except InvalidInput:
+        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
+
+
+def local(at: dt.datetime) -> dt.datetime:
+    """A timestamp in China Standard Time (naive input is taken as Beijing time)."""
+    return at.replace(tzinfo=CHINA_TZ) if at.tzinfo is None else at.astimezone(CHINA_TZ)
+
+
+def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
+    return f"{prefix}{region}{local(at):%Y%m%d}{uuid.uuid4().hex[:12].upper()}"
+
+
+def _not_found_encounter() -> NotFound:
+    return NotFound(
+        "ENCOUNTER_NOT_FOUND", "未找到该就诊记录", "encounter not found", field="mdtrt_id"
+    )
+
+
+def _fingerprint_line(line: FeeLineInput) -> str:
+    text = "|".join(
+        [
+            line.catalog_code,
+            line.hospital_item_code,
+            f"{line.quantity.normalize():f}",
+            f"{line.unit_price.normalize():f}",
+            str(line.amount),
+            local(line.occurred_at).replace(tzinfo=None).isoformat(),
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """就诊凭证: 01 医保电子凭证 (yidi: the person number), 02 居民身份证, 03 社会保障卡."""
+
+    kind: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionRequest:
+    credential: Credential
+    med_type: str
+    admitted_at: dt.datetime
+    department_code: str
+    diagnosis_codes: tuple[str, ...]
+    department_name: str = ""
+    inpatient_number: str = ""
+    insurance_type: str | None = None
+    accidental_injury: bool = False
+    emergency_started_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLineInput:
+    serial: str
+    catalog_code: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Money
+    occurred_at: dt.datetime
+    hospital_item_code: str = ""
+    name: str = ""
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class AdmissionCheck:
+    """入院身份与备案校验: who the person is and the filing that allows direct settlement."""
+
+    person_id: int
+    psn_no: str
+    person: Person
+    hospital: Hospital
+    policy_region: str
+    catalog_region: str | None
+    cross_region: bool
+    filing: Filing | None
+
+    @property
+    def filing_number(self) -> str | None:
+        return self.filing.record.filing_number if self.filing else None
+
+    @property
+    def filing_category(self) -> FilingCategory | None:
+        return self.filing.record.category if self.filing else None
+
+
+@dataclass(frozen=True)
+class SettlementRecord:
+    """A settlement, pre-settlement or reversal as every transport renders it."""
+
+    kind: str  # pre_settle | settle | reversal
+    encounter_id: str
+    psn_no: str
+    person: Person
+    insurance_type: str
+    med_type: str
+    settled_at: dt.datetime
+    amounts: dict[str, Money]
+    pooled_fund_rate: Decimal
+    explanation_zh: list[str]
+    explanation_en: list[str]
+    lines: list[dict[str, str]]
+    policy_version: str
+    catalog_version: str
+    settlement_id: str | None = None
+    reverses_id: str | None = None
+    msgid: str | None = None
+    state: str | None = None
+    year_to_date_after: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EncounterDetail:
+    encounter: EncounterRow
+    psn_no: str
+    person: Person
+    hospital: Hospital
+    lines: list[FeeLineRow]
+    settlements: list[SettlementRecord]
+
+
+# --------------------------------------------------------------------------- result JSON
+
+_AMOUNT_FIELDS: Final = (
+    ("medfee_sumamt", "total_charges"),
+    ("fulamt_ownpay_amt", "fully_self_paid"),
+    ("overlmt_selfpay", "over_limit_self_paid"),
+    ("preselfpay_amt", "upfront_self_paid"),
+    ("inscp_scp_amt", "eligible_amount"),
+    ("act_pay_dedc", "deductible_applied"),
+    ("hifp_pay", "pooled_fund_paid"),
+    ("hifmi_pay", "serious_illness_paid"),
+    ("hifob_pay", "large_expense_paid"),
+    ("maf_pay", "medical_assistance_paid"),
+    ("fund_pay_sumamt", "fund_paid_total"),
+    ("psn_part_amt", "patient_share"),
+    ("acct_pay", "personal_account_paid"),
+    ("psn_cash_pay", "cash_paid"),
+)
+
+
+def result_amounts(result: SettlementResult) -> dict[str, Money]:
+    amounts = {national: getattr(result, name) for national, name in _AMOUNT_FIELDS}
+    amounts["owed_to_treatment_region"] = result.fund_paid_total + result.personal_account_paid
+    return amounts
+
+
+def result_json(result: SettlementResult) -> dict[str, Any]:
+    """What is kept of a result besides the amount columns: explanation and line breakdown."""
+    return {
+        "mode": result.mode.value,
+        "pooled_fund_rate": str(result.pooled_fund_rate),
+        "explanation_zh": result.explanation_zh(),
+        "explanation_en": result.explanation_en(),
+        "steps": [
+            {"key": s.key, "amount": None if s.amount is None else str(s.amount)}
+            for s in result.steps
+        ],
+        "lines": [
+            {
+                "serial": line.serial,
+                "name": line.name,
+                "catalog_code": line.catalog_code,
+                "item_class": "" if line.item_class is None else line.item_class.value,
+                "line_amount": str(line.line_amount),
+                "fully_self_paid": str(line.fully_self_paid),
+                "over_limit_self_paid": str(line.over_limit_self_paid),
+                "upfront_self_paid": str(line.upfront_self_paid),
+                "eligible_amount": str(line.eligible_amount),
+                "reason_zh": line.reason_zh,
+                "reason_en": line.reason_en,
+            }
+            for line in result.lines
+        ],
+        "policy_version": result.policy_version,
+        "catalog_version": result.catalog_version,
+        "year_to_date_after": result.year_to_date_after.as_dict(),
+    }
+
+
+def ytd_from_json(data: dict[str, Any]) -> YearToDate:
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("year", "admissions_count"):
+            values[key] = int(value)
+        else:
+            values[key] = Money(value)
+    return YearToDate(**values)
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class HospitalService:
+    """Use cases of direct settlement; each call is one transaction."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        clock: Clock,
+        *,
+        catalogs: CatalogLookup | None = None,
+        regions: DivisionRegistry | None = None,
+        policies: PolicyLibrary | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._catalogs = catalogs or CatalogLookup()
+        self._regions = regions or default_registry()
+        self._policies = policies
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @property
+    def policies(self) -> PolicyLibrary:
+        return self._policies or shipped_policy_library()
+
+    def policy_region(self, insured_region: str, insurance_type: InsuranceType) -> str:
+        """The pooling region whose policy applies: the code, its prefecture or province."""
+        sources = self.policies.sources
+        for code in region_chain(insured_region):
+            if (code, insurance_type) in sources:
+                return code
+        raise NotFound(
+            "POLICY_REGION_UNKNOWN",
+            f"没有参保地 {insured_region} 的{insurance_type.label_zh}政策，无法结算",
+            f"no policy for insured region {insured_region}",
+            field="insured_region",
+        )
+
+    def _audit(
+        self, uow: SqlUnitOfWork, caller: Caller, action: str, subject: str, reason: str = ""
+    ) -> None:
+        uow.audit.append(
+            AuditEntry(
+                at=self._clock.now(),
+                actor=caller.actor[:64],
+                role=caller.role,
+                region_code=None,
+                action=action,
+                subject=subject[:128],
+                reason=reason[:500],
+                address=caller.address[:64],
+            )
+        )
+
+    @staticmethod
+    def _recall(uow: SqlUnitOfWork, key: RequestKey | None) -> Any | None:
+        if key is None:
+            return None
+        return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
+
+    def _remember(self, uow: SqlUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+        if key is not None:
+            uow.idempotency.remember(key.scope, key.key, key.fingerprint, memo, self._clock.now())
+
+    @staticmethod
+    def _hospital(uow: SqlUnitOfWork, caller: Caller) -> Hospital:
+        hospital = uow.reference.hospital(caller.hospital_code)
+        if hospital is None:
+            raise NotFound(
+                "HOSPITAL_NOT_FOUND",
+                f"定点医疗机构 {caller.hospital_code} 不存在",
+                "unknown designated institution",
+                field="fixmedins_code",
+            )
+        if not hospital.cross_region_connected:
+            raise Refused(
+                "HOSPITAL_NOT_CONNECTED",
+                f"{hospital.name}尚未接入异地就医直接结算平台，不能办理直接结算",
+                "this hospital is not connected for cross-region direct settlement",
+                field="fixmedins_code",
+            )
+        return hospital
+
+    @staticmethod
+    def _encounter(
+        uow: SqlUnitOfWork, caller: Caller, encounter_id: str, *, for_update: bool
+    ) -> EncounterRow:
+        encounter = uow.hospital.encounter(encounter_id, for_update=for_update)
+        # Another hospital's encounter is answered exactly like a missing one.
+        if encounter is None or encounter.hospital_code != caller.hospital_code:
+            raise _not_found_encounter()
+        return encounter
+
+    def _person_by_credential(
+        self, uow: SqlUnitOfWork, credential: Credential
+    ) -> tuple[int, Person]:
+        number = credential.number.strip()
+        person: Person | None = None
+        person_id: int | None = None
+        if credential.kind == "03":
+            person = uow.reference.person_by_card(number)
+        elif credential.kind == "02":
+            person = uow.reference.person_by_id_number(number.upper())
+        elif credential.kind == "01":
+            match = _PSN_NO.match(number)
+            if match:
+                person_id = int(match.group(1))
+                person = uow.hospital.person_by_internal_id(person_id)
+        else:
+            raise InvalidInput(
+                "CREDENTIAL_TYPE_INVALID",
+                f"就诊凭证类型“{credential.kind}”无效，应为 01 医保电子凭证、02 居民身份证或 03 社会保障卡",
+                "credential type must be 01, 02 or 03",
+                field="mdtrt_cert_type",
+            )
+        if person is not None and person_id is None:
+            person_id = uow.hospital.person_id(person.id_number)
+        if person is None or person_id is None:
+            raise NotFound(
+                "PERSON_NOT_FOUND",
+                "未查询到该参保人员，请核对就诊凭证",
+                "no insured person with this credential",
+                field="mdtrt_cert_no",
+            )
+        return person_id, person
+
+    def _person_by_psn_no(self, uow: SqlUnitOfWork, psn_no: str) -> tuple[int, Person]:
+        return self._person_by_credential(uow, Credential("01", psn_no))
+
+    def agencies_to_call(self, uow: SqlUnitOfWork, person: Person) -> list[Agency]:
+        """The insured region's filing agencies, nearest first (county, prefecture, province)."""
+        found: list[Agency] = []
+        for code in region_chain(person.insured_region_code):
+            for agency in uow.reference.agencies(code):
+                if agency.insurance_type in (None, person.insurance_type):
+                    found.append(agency)
+            if any(a.phone for a in found):
+                break
+        return found
+
+    def _call_agency_text(self, uow: SqlUnitOfWork, person: Person) -> str:
+        agencies = self.agencies_to_call(uow, person)
+        with_phone = [a for a in agencies if a.phone]
+        if with_phone:
+            return "、".join(f"{a.name} {a.phone}" for a in with_phone)
+        if agencies:
+            return f"{agencies[0].name}（备案电话未登记，请通过参保地医保部门公布的电话联系）"
+        return f"参保地（{person.insured_region_code}）医保经办机构"
+
+    def _check(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        credential: Credential,
+        on_date: dt.date,
+    ) -> AdmissionCheck:
+        hospital = self._hospital(uow, caller)
+        person_id, person = self._person_by_credential(uow, credential)
+        policy_region = self.policy_region(person.insured_region_code, person.insurance_type)
+        catalog_region = self._catalogs.catalog_region(uow, hospital.region_code)
+        cross_region = policy_region != (catalog_region or hospital.region_code)
+        filing: Filing | None = None
+        if cross_region:
+            candidates = uow.filings.current_for_person(person.id_number, (FilingState.APPROVED,))
+            filing = lifecycle.valid_filing_for(
+                candidates,
+                hospital.region_code,
+                DesignatedInstitution(hospital.name, hospital.level, hospital.fixmedins_code),
+                on_date,
+                self._regions,
+            )
+        return AdmissionCheck(
+            person_id=person_id,
+            psn_no=psn_no_of(person_id),
+            person=person,
+            hospital=hospital,
+            policy_region=policy_region,
+            catalog_region=catalog_region,
+            cross_region=cross_region,
+            filing=filing,
+        )
+
+    def _refuse_unfiled(self, uow: SqlUnitOfWork, check: AdmissionCheck) -> Refused:
+        phones = self.agencies_to_call(uow, check.person)
+        return Refused(
+            "FILING_NOT_VALID",
+            f"未查询到参保人在{check.hospital.name}（就医地 {check.hospital.region_code}）有效的异地就医备案，"
+            f"不能直接结算。请参保人拨打参保地医保经办机构备案电话确认或补办备案：{self._call_agency_text(uow, check.person)}；"
+            f"未备案的住院费用须全额垫付，出院后带{MANUAL_MATERIALS_ZH}回参保地报销",
+            "no valid cross-region filing: direct settlement is not available; "
+            "the person should call the insured region's agency",
+            field="psn_no",
+            details={
+                "agencies": [
+                    {"code": a.code, "name": a.name, "phone": a.phone} for a in phones if a.phone
+                ]
+                or [{"code": a.code, "name": a.name, "phone": a.phone} for a in phones[:1]],
+                "insured_region_code": check.person.insured_region_code,
+            },
+        )
+
+    def _excluded(self, uow: SqlUnitOfWork, person: Person, code: str, what_zh: str) -> Refused:
+        return Refused(
+            code,
+            f"{what_zh}不纳入异地就医直接结算（衡阳市医保中心《异地就医直接结算》两种不纳入情形）。"
+            f"费用由参保人全额垫付，入院后请拨打参保地医保经办机构备案电话（{self._call_agency_text(uow, person)}），"
+            f"出院后带{MANUAL_MATERIALS_ZH}回参保地按政策报销",
+            "this care is not settled directly; the person pays and claims at the insured region",
+            field="med_type",
+        )
+
+    # --- 1101 / admission check ---------------------------------------------------------
+
+    def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
+        """Identity and filing check at admission. Unfiled cross-region patients are refused
+        with the agency phone to call, never passed silently."""
+        with self._uow() as uow:
+            check = self._check(uow, caller, credential, local(self._clock.now()).date())
+            valid = check.filing is not None or not check.cross_region
+            self._audit(
+                uow,
+                caller,
+                "hospital.admission_check",
+                f"person:{check.psn_no}",
+                (f"有效备案 {check.filing_number}" if check.filing else "本地参保")
+                if valid
+                else "无有效备案",
+            )
+            if not valid:
+                error = self._refuse_unfiled(uow, check)
+                uow.commit()
+                raise error
+            uow.commit()
+        return check
+
+    # --- 2401 admission -----------------------------------------------------------------
+
+    def admit(
+        self, caller: Caller, request: AdmissionRequest, key: RequestKey | None = None
+    ) -> EncounterRow:
+        with self._uow() as uow:
+            stored = self._recall(uow, key)
+            if stored is not None:
+                return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
+            admitted_at = local(request.admitted_at)
+            check = self._check(uow, caller, request.credential, admitted_at.date())
+            person = check.person
+            if request.insurance_type and request.insurance_type != person.insurance_type.value:
+                raise InvalidInput(
+                    "INSUTYPE_MISMATCH",
+                    f"险种类型 {request.insurance_type} 与参保人的险种"
+                    f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
+                    "insurance type does not match the person's",
+                    field="insutype",
+                )
+            self._check_admission_rules(uow, request, person, check)
+            if check.cross_region and check.filing is None:
+                raise self._refuse_unfiled(uow, check)
+            for other in uow.hospital.open_encounters_of_person(check.person_id):
+                if other.hospital_code == caller.hospital_code:
+                    raise Conflict(
+                        "ENCOUNTER_ALREADY_OPEN",
+                        f"该参保人在本院已有未结算的住院（就诊ID {other.id}），请勿重复办理入院",
+                        "the person already has an open encounter at this hospital",
+                        field="psn_no",
+                    )
+            now = self._clock.now()
+            encounter_id = _new_id("M", check.hospital.region_code, now)
+            filing = check.filing
+            uow.hospital.add_encounter(
+                {
+                    "id": encounter_id,
+                    "hospital_code": caller.hospital_code,
+                    "person_id": check.person_id,
+                    "insured_region_code": person.insured_region_code,
+                    "treatment_region_code": check.hospital.region_code,
+                    "insurance_type": person.insurance_type.value,
+                    "person_type": person.person_type.value,
+                    "filing_id": filing.lineage_id if filing else None,
+                    "filing_number": filing.record.filing_number if filing else None,
+                    "filing_category": (
+                        filing.record.category.value if filing and filing.record.category else None
+                    ),
+                    "med_type": request.med_type,
+                    "inpatient_number": request.inpatient_number[:30],
+                    "department_code": request.department_code[:30],
+                    "department_name": request.department_name[:100],
+                    "admitted_at": as_utc(admitted_at),
+                    "discharged_at": None,
+                    "diagnosis_codes": ",".join(request.diagnosis_codes)[:500],
+                    "accidental_injury": False,
+                    "emergency_started_at": (
+                        as_utc(local(request.emergency_started_at))
+                        if request.emergency_started_at
+                        else None
+                    ),
+                    "state": ADMITTED,
+                    "created_at": as_utc(now),
+                    "updated_at": as_utc(now),
+                }
+            )
+            self._audit(
+                uow,
+                caller,
+                "hospital.admit",
+                f"encounter:{encounter_id}",
+                f"{check.psn_no} med_type {request.med_type}"
+                + (f" 备案 {check.filing_number}" if check.filing_number else ""),
+            )
+            self._remember(uow, key, {"mdtrt_id": encounter_id})
+            uow.commit()
+            return self._encounter(uow, caller, encounter_id, for_update=False)
+
+    def _check_admission_rules(
+        self,
+        uow: SqlUnitOfWork,
+        request: AdmissionRequest,
+        person: Person,
+        check: AdmissionCheck,
+    ) -> None:
+        if not request.diagnosis_codes:
+            raise InvalidInput(
+                "DIAGNOSIS_REQUIRED",
+                "入院须填写至少一个诊断编码（ICD-10）",
+                "at least one ICD-10 diagnosis code is required",
+                field="diagnosis_codes",
+            )
+        bad = [code for code in request.diagnosis_codes if not _ICD10.match(code)]
+        if bad:
+            raise InvalidInput(
+                "DIAGNOSIS_CODE_INVALID",
+                f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
+                f"not ICD-10 codes: {', '.join(bad)}",
+                field="diagnosis_codes",
+            )
+        med_type = request.med_type
+        if med_type in _OUTPATIENT_MED_TYPES:
+            raise self._excluded(
+                uow,
+                person,
+                "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
+                "普通门（急）诊医疗费用（因突发疾病门急诊抢救72小时内转住院的除外，请按急诊转住院 med_type 24 办理）",
+            )
+        if med_type == _INJURY_MED_TYPE or request.accidental_injury:
+            raise self._excluded(
+                uow, person, "ENCOUNTER_INJURY_NOT_DIRECT", "意外伤害住院的医疗费用"
+            )
+        if med_type not in _DIRECT_MED_TYPES:
+            raise Refused(
+                "MED_TYPE_NOT_DIRECT",
+                f"医疗类别 {med_type} 不属于跨省异地就医住院直接结算范围（支持 21 普通住院、24 急诊转住院）",
+                "only med_type 21 and 24 are settled directly",
+                field="med_type",
+            )
+        if med_type == _EMERGENCY_ADMISSION_MED_TYPE:
+            started = request.emergency_started_at
+            if started is None:
+                raise InvalidInput(
+                    "EMERGENCY_START_REQUIRED",
+                    "急诊转住院须提供急诊抢救开始时间（exp_content.EMER_BEGNTIME）",
+                    "emergency-to-inpatient admissions need the emergency start time",
+                    field="emergency_started_at",
+                )
+            hours = policy_at(
+                check.policy_region,
+                person.insurance_type,
+                local(request.admitted_at).date(),
+                self._policies,
+            ).emergency_pre_admission_hours
+            gap = local(request.admitted_at) - local(started)
+            if gap < dt.timedelta(0):
+                raise InvalidInput(
+                    "EMERGENCY_START_AFTER_ADMISSION",
+                    "急诊抢救开始时间晚于入院时间",
+                    "emergency start is after admission",
+                    field="emergency_started_at",
+                )
+            if gap > dt.timedelta(hours=hours):
+                raise self._excluded(
+                    uow,
+                    person,
+                    "EMERGENCY_ADMISSION_AFTER_72H",
+                    f"急诊抢救后超过{hours}小时才转住院（相隔 {gap.total_seconds() / 3600:.1f} 小时），"
+                    "其门急诊及住院医疗费用",
+                )
+
+    # --- 2404 / 2402 / 2405 -------------------------------------------------------------
+
+    def cancel_admission(
+        self, caller: Caller, encounter_id: str, key: RequestKey | None = None
+    ) -> EncounterRow:
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            if self._recall(uow, key) is not None:
+                return encounter
+            if encounter.state != ADMITTED or uow.hospital.fee_lines(encounter_id):
+                raise Conflict(
+                    "ENCOUNTER_CANNOT_CANCEL",
+                    "只能撤销在院且没有有效费用明细的入院登记（请先撤销费用明细）",
+                    "only an admitted encounter without active fee lines can be cancelled",
+                    field="mdtrt_id",
+                )
+            uow.hospital.update_encounter(
+                encounter_id, state=CANCELLED, updated_at=as_utc(self._clock.now())
+            )
+            self._audit(uow, caller, "hospital.cancel_admission", f"encounter:{encounter_id}")
+            self._remember(uow, key, {"mdtrt_id": encounter_id})
+            uow.commit()
+            return self._encounter(uow, caller, encounter_id, for_update=False)
+
+    def discharge(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        discharged_at: dt.datetime,
+        *,
+        diagnosis_codes: Sequence[str] = (),
+        key: RequestKey | None = None,
+    ) -> EncounterRow:
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            if self._recall(uow, key) is not None:
+                return encounter
+            if encounter.state != ADMITTED:
+                raise Conflict(
+                    "ENCOUNTER_NOT_ADMITTED",
+                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能办理出院",
+                    "only an admitted encounter can be discharged",
+                    field="mdtrt_id",
+                )
+            when = local(discharged_at)
+            if when < encounter.admitted_at:
+                raise InvalidInput(
+                    "DISCHARGE_BEFORE_ADMISSION",
+                    "出院时间早于入院时间",
+                    "discharge is before admission",
+                    field="endtime",
+                )
+            values: dict[str, Any] = {
+                "state": DISCHARGED,
+                "discharged_at": as_utc(when),
+                "updated_at": as_utc(self._clock.now()),
+            }
+            bad = [code for code in diagnosis_codes if not _ICD10.match(code)]
+            if bad:
+                raise InvalidInput(
+                    "DIAGNOSIS_CODE_INVALID",
+                    f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
+                    f"not ICD-10 codes: {', '.join(bad)}",
+                    field="diagnosis_codes",
+                )
+            if diagnosis_codes:
+                values["diagnosis_codes"] = ",".join(diagnosis_codes)[:500]
+            uow.hospital.update_encounter(encounter_id, **values)
+            self._audit(uow, caller, "hospital.discharge", f"encounter:{encounter_id}")
+            self._remember(uow, key, {"mdtrt_id": encounter_id})
+            uow.commit()
+            return self._encounter(uow, caller, encounter_id, for_update=False)
+
+    def cancel_discharge(
+        self, caller: Caller, encounter_id: str, key: RequestKey | None = None
+    ) -> EncounterRow:
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            if self._recall(uow, key) is not None:
+                return encounter
+            if encounter.state != DISCHARGED:
+                raise Conflict(
+                    "ENCOUNTER_NOT_DISCHARGED",
+                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能撤销出院（已结算的请先撤销结算）",
+                    "only a discharged, unsettled encounter can be reopened",
+                    field="mdtrt_id",
+                )
+            uow.hospital.update_encounter(
+                encounter_id,
+                state=ADMITTED,
+                discharged_at=None,
+                updated_at=as_utc(self._clock.now()),
+            )
+            self._audit(uow, caller, "hospital.cancel_discharge", f"encounter:{encounter_id}")
+            self._remember(uow, key, {"mdtrt_id": encounter_id})
+            uow.commit()
+            return self._encounter(uow, caller, encounter_id, for_update=False)
+
+    # --- 2301 / 2302 fee lines ----------------------------------------------------------
+
+    def upload_fees(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        lines: Sequence[FeeLineInput],
+        key: RequestKey | None = None,
+    ) -> list[FeeLineRow]:
+        """Store a batch of fee lines; the same line again is a no-op. Returns each line's split."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            stored = self._recall(uow, key)
+            if stored is not None:
+                found = uow.hospital.fee_lines_by_serial(encounter_id, stored["serials"])
+                return [found[s] for s in stored["serials"] if s in found]
+            if encounter.state not in (ADMITTED, DISCHARGED):
+                raise Conflict(
+                    "ENCOUNTER_NOT_OPEN",
+                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能上传费用明细"
+                    + ("（如需更正请先撤销结算）" if encounter.state == SETTLED else ""),
+                    "fee lines can be uploaded only to an open, unsettled encounter",
+                    field="mdtrt_id",
+                )
+            if not lines:
+                raise InvalidInput(
+                    "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
+                )
+            self._check_batch(encounter, lines)
+            catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
+            if catalog_region is None:
+                raise no_catalog(encounter.treatment_region_code)
+            versions = self._catalogs.versions(uow, catalog_region)
+            resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
+            unknown: list[str] = []
+            unknown_serials: list[str] = []
+            for line in lines:
+                day = local(line.occurred_at).date()
+                catalog = self._catalogs.in_force(uow, versions, day)
+                if catalog is None or line.catalog_code not in catalog.items:
+                    if line.catalog_code not in unknown:
+                        unknown.append(line.catalog_code)
+                    unknown_serials.append(line.serial)
+                    continue
+                resolved[line.serial] = (catalog, catalog.lookup(line.catalog_code, day))
+            if unknown:
+                raise InvalidInput(
+                    "FEE_CATALOG_CODE_UNKNOWN",
+                    f"以下医疗目录编码不在就医地（{catalog_region}）医保目录中：{'、'.join(unknown)}"
+                    f"（费用明细流水号 {'、'.join(unknown_serials)}），本批次未上传，请核对后重传",
+                    f"catalogue codes not in the treatment region's catalogue: {', '.join(unknown)}",
+                    field="med_list_codg",
+                    details={"unknown_codes": unknown, "serials": unknown_serials},
+                )
+            existing = uow.hospital.fee_lines_by_serial(encounter_id, [x.serial for x in lines])
+            reused = [
+                line.serial
+                for line in lines
+                if line.serial in existing
+                and not existing[line.serial].cancelled
+                and existing[line.serial].fingerprint != _fingerprint_line(line)
+            ]
+            if reused:
+                raise Conflict(
+                    "FEE_LINE_SERIAL_REUSED",
+                    f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
+                    "如需修改请先撤销原明细（2302）再上传",
+                    "these serials were uploaded with different content",
+                    field="feedetl_sn",
+                    details={"serials": reused},
+                )
+            now = as_utc(self._clock.now())
+            new_rows: list[dict[str, Any]] = []
+            added = replaced = 0
+            for line in lines:
+                previous = existing.get(line.serial)
+                if previous is not None and not previous.cancelled:
+                    continue  # the same line again: nothing to do
+                catalog, item = resolved[line.serial]
+                values = self._line_values(encounter, line, item, now)
+                if previous is not None:
+                    uow.hospital.replace_fee_line(
+                        previous.id, values | {"cancelled": False, "cancelled_at": None}
+                    )
+                    replaced += 1
+                else:
+                    new_rows.append(values | {"encounter_id": encounter_id, "serial": line.serial})
+                    added += 1
+            uow.hospital.add_fee_lines(new_rows)
+            uow.hospital.update_encounter(encounter_id, updated_at=now)
+            self._audit(
+                uow,
+                caller,
+                "hospital.fee_upload",
+                f"encounter:{encounter_id}",
+                f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
+            )
+            serials = list(dict.fromkeys(line.serial for line in lines))
+            self._remember(uow, key, {"serials": serials})
+            uow.commit()
+            found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
+            return [found[s] for s in serials]
+
+    def _check_batch(self, encounter: EncounterRow, lines: Sequence[FeeLineInput]) -> None:
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for line in lines:
+            if not line.serial or len(line.serial) > 30:
+                problems.append(f"流水号“{line.serial}”应为 1–30 位")
+            fingerprint = _fingerprint_line(line)
+            if seen.get(line.serial, fingerprint) != fingerprint:
+                problems.append(f"流水号 {line.serial} 在本批次中出现两次且内容不同")
+            seen[line.serial] = fingerprint
+            if line.quantity <= 0 or line.unit_price < 0 or line.amount.is_negative():
+                problems.append(
+                    f"流水号 {line.serial} 的数量须为正数、单价和金额不能为负（退费请用 2302 撤销明细）"
+                )
+                continue
+            expected = Money.rounded(line.quantity * line.unit_price)
+            if abs((expected - line.amount).yuan) > Decimal("0.01"):
+                problems.append(
+                    f"流水号 {line.serial} 的金额 {line.amount} 与数量×单价 {expected} 不符"
+                )
+            occurred = local(line.occurred_at)
+            if encounter.emergency_started_at is not None:
+                if occurred < encounter.emergency_started_at:
+                    problems.append(f"流水号 {line.serial} 发生在急诊抢救开始之前")
+            elif occurred.date() < local(encounter.admitted_at).date():
+                problems.append(f"流水号 {line.serial} 发生在入院日期之前")
+            if encounter.discharged_at is not None and occurred > encounter.discharged_at:
+                problems.append(f"流水号 {line.serial} 发生在出院之后")
+        if problems:
+            raise InvalidInput(
+                "FEE_LINES_INVALID",
+                "；".join(problems[:20])
+                + (f"；等共 {len(problems)} 处" if len(problems) > 20 else ""),
+                "fee lines are invalid",
+                field="feedetail",
+                details={"problems": problems},
+            )
+
+    def _line_values(
+        self,
+        encounter: EncounterRow,
+        line: FeeLineInput,
+        item: CatalogItem | None,
+        now: dt.datetime,
+    ) -> dict[str, Any]:
+        occurred = local(line.occurred_at)
+        pre_admission = (
+            encounter.emergency_started_at is not None and occurred < encounter.admitted_at
+        )
+        fee_line = FeeLine(
+            serial=line.serial,
+            catalog_code=line.catalog_code,
+            hospital_item_code=line.hospital_item_code or line.catalog_code,
+            name=line.name or (item.name if item else ""),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_amount=line.amount,
+            occurred_at=occurred.replace(tzinfo=None),
+            is_emergency_pre_admission=pre_admission,
+        )
+        split = split_line(fee_line, item)
+        if item is None or item.item_class.value == "03":
+            rate = Decimal(1)
+        else:
+            rate = item.upfront_self_pay_rate
+        return {
+            "catalog_code": line.catalog_code,
+            "hospital_item_code": fee_line.hospital_item_code[:150],
+            "name": fee_line.name[:200],
+            "quantity": f"{line.quantity:f}",
+            "unit_price": f"{line.unit_price:f}",
+            "amount_fen": line.amount.fen,
+            "occurred_at": as_utc(occurred),
+            "emergency_pre_admission": pre_admission,
+            "fingerprint": _fingerprint_line(line),
+            "item_class": "03" if item is None else item.item_class.value,
+            "fee_category": "14" if item is None else item.fee_category,
+            "self_pay_rate": f"{rate:.4f}",
+            "price_limit": None
+            if item is None or item.price_limit is None
+            else f"{item.price_limit.yuan:f}",
+            "fully_self_paid_fen": split.fully_self_paid.fen,
+            "over_limit_fen": split.over_limit_self_paid.fen,
+            "upfront_self_paid_fen": split.upfront_self_paid.fen,
+            "eligible_fen": split.eligible_amount.fen,
+            "uploaded_at": now,
+        }
+
+    def cancel_fees(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        serials: Sequence[str],
+        key: RequestKey | None = None,
+    ) -> list[str]:
+        """2302: cancel unsettled lines; ``"0000"`` cancels all. Cancelled lines are kept, flagged."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            stored = self._recall(uow, key)
+            if stored is not None:
+                return list(stored["serials"])
+            if encounter.state not in (ADMITTED, DISCHARGED):
+                raise Conflict(
+                    "ENCOUNTER_NOT_OPEN",
+                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能撤销费用明细"
+                    + ("（已结算的明细须先撤销结算）" if encounter.state == SETTLED else ""),
+                    "fee lines can be cancelled only on an open, unsettled encounter",
+                    field="mdtrt_id",
+                )
+            active = {line.serial: line for line in uow.hospital.fee_lines(encounter_id)}
+            if "0000" in serials:
+                chosen = list(active.values())
+            else:
+                every = uow.hospital.fee_lines_by_serial(encounter_id, serials)
+                missing = [s for s in serials if s not in every]
+                if missing:
+                    raise NotFound(
+                        "FEE_LINE_NOT_FOUND",
+                        f"未找到费用明细流水号：{'、'.join(missing)}",
+                        f"fee lines not found: {', '.join(missing)}",
+                        field="feedetl_sn",
+                    )
+                chosen = [active[s] for s in serials if s in active]  # cancelled ones: no-op
+            uow.hospital.cancel_fee_lines([line.id for line in chosen], self._clock.now())
+            self._audit(
+                uow,
+                caller,
+                "hospital.fee_cancel",
+                f"encounter:{encounter_id}",
+                f"撤销 {len(chosen)} 条",
+            )
+            cancelled = [line.serial for line in chosen]
+            self._remember(uow, key, {"serials": cancelled})
+            uow.commit()
+            return cancelled
+
+    # --- 2303 / 2304 / 2305 -------------------------------------------------------------
+
+    def _compute(
+        self,
+        uow: SqlUnitOfWork,
+        encounter: EncounterRow,
+        person: Person,
+        hospital: Hospital,
+        lines: Sequence[FeeLineRow],
+        year_to_date: YearToDate,
+        discharged_on: dt.date,
+    ) -> SettlementResult:
+        insurance_type = InsuranceType(encounter.insurance_type)
+        policy = policy_at(
+            self.policy_region(encounter.insured_region_code, insurance_type),
+            insurance_type,
+            discharged_on,
+            self._policies,
+        )
+        catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
+        if catalog_region is None:
+            raise no_catalog(encounter.treatment_region_code)
+        versions = self._catalogs.versions(uow, catalog_region)
+        fee_lines: list[FeeLine] = []
+        items: dict[str, CatalogItem | None] = {}
+        hashes: list[str] = []
+        for line in lines:
+            occurred = local(line.occurred_at)
+            catalog = self._catalogs.in_force(uow, versions, occurred.date())
+            if catalog is None:
+                raise no_catalog(encounter.treatment_region_code)
+            if catalog.content_hash not in hashes:
+                hashes.append(catalog.content_hash)
+            items[line.serial] = catalog.lookup(line.catalog_code, occurred.date())
+            fee_lines.append(
+                FeeLine(
+                    serial=line.serial,
+                    catalog_code=line.catalog_code,
+                    hospital_item_code=line.hospital_item_code,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_amount=line.amount,
+                    occurred_at=occurred.replace(tzinfo=None),
+                    is_emergency_pre_admission=line.emergency_pre_admission,
+                )
+            )
+        group: AssistanceGroup | None = None
+        if person.low_income_group:
+            try:
+                group = AssistanceGroup(person.low_income_group)
+            except ValueError:
+                group = None
+        claim = Claim(
+            insured_region=policy.region_code,
+            treatment_region=catalog_region,
+            insurance_type=insurance_type,
+            person_type=person.person_type,
+            hospital_level=hospital.level,
+            filing_category=(
+                FilingCategory(encounter.filing_category) if encounter.filing_category else None
+            ),
+            admitted_on=local(encounter.admitted_at).date(),
+            discharged_on=discharged_on,
+            encounter_type=EncounterType(encounter.med_type),
+            fee_lines=tuple(fee_lines),
+            assistance_group=group,
+        )
+        resolved = ResolvedFeeLines(catalog_region, ",".join(hashes), items)
+        return settle(claim, policy, resolved, year_to_date)
+
+    def _context(self, uow: SqlUnitOfWork, encounter: EncounterRow) -> tuple[Person, Hospital]:
+        person = uow.hospital.person_by_internal_id(encounter.person_id)
+        hospital = uow.reference.hospital(encounter.hospital_code)
+        assert person is not None and hospital is not None
+        return person, hospital
+
+    @staticmethod
+    def _check_total(lines: Sequence[FeeLineRow], medfee_sumamt: Money | None) -> None:
+        if not lines:
+            raise Refused(
+                "FEE_LINES_EMPTY",
+                "该就诊没有有效的费用明细，不能结算",
+                "no active fee lines to settle",
+                field="mdtrt_id",
+            )
+        total = money_sum([line.amount for line in lines])
+        if medfee_sumamt is not None and medfee_sumamt != total:
+            raise Refused(
+                "MEDFEE_SUMAMT_MISMATCH",
+                f"医疗费总额 {medfee_sumamt} 元与已上传费用明细合计 {total} 元不符，请核对明细后重新结算",
+                f"medfee_sumamt {medfee_sumamt} differs from the uploaded lines' total {total}",
+                field="medfee_sumamt",
+            )
+
+    def _record(
+        self,
+        kind: str,
+        encounter: EncounterRow,
+        person: Person,
+        settled_at: dt.datetime,
+        amounts: dict[str, Money],
+        data: dict[str, Any],
+        *,
+        row: SettlementRow | None = None,
+    ) -> SettlementRecord:
+        return SettlementRecord(
+            kind=kind,
+            encounter_id=encounter.id,
+            psn_no=psn_no_of(encounter.person_id),
+            person=person,
+            insurance_type=encounter.insurance_type,
+            med_type=encounter.med_type,
+            settled_at=settled_at,
+            amounts=amounts,
+            pooled_fund_rate=Decimal(data["pooled_fund_rate"]),
+            explanation_zh=list(data["explanation_zh"]),
+            explanation_en=list(data["explanation_en"]),
+            lines=list(data["lines"]),
+            policy_version=data["policy_version"],
+            catalog_version=data["catalog_version"],
+            settlement_id=row.id if row else None,
+            reverses_id=row.reverses_id if row else None,
+            msgid=row.msgid if row else None,
+            state=row.state if row else None,
+            year_to_date_after=dict(data.get("year_to_date_after", {})),
+        )
+
+    def _record_of_row(
+        self, uow: SqlUnitOfWork, encounter: EncounterRow, row: SettlementRow
+    ) -> SettlementRecord:
+        person, _ = self._context(uow, encounter)
+        return self._record(
+            row.kind,
+            encounter,
+            person,
+            row.settled_at,
+            row.amounts,
+            json.loads(row.result_json),
+            row=row,
+        )
+
+    def pre_settle(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        medfee_sumamt: Money | None = None,
+        discharged_on: dt.date | None = None,
+    ) -> SettlementRecord:
+        """2303: the full result on the current totals; nothing is written."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            if encounter.state not in (ADMITTED, DISCHARGED):
+                raise Conflict(
+                    "ENCOUNTER_NOT_OPEN",
+                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能预结算",
+                    "only an open, unsettled encounter can be pre-settled",
+                    field="mdtrt_id",
+                )
+            person, hospital = self._context(uow, encounter)
+            lines = uow.hospital.fee_lines(encounter_id)
+            self._check_total(lines, medfee_sumamt)
+            day = (
+                local(encounter.discharged_at).date()
+                if encounter.discharged_at
+                else discharged_on or local(self._clock.now()).date()
+            )
+            ytd = uow.hospital.read_year_to_date(
+                encounter.person_id, InsuranceType(encounter.insurance_type), day.year
+            )
+            result = self._compute(uow, encounter, person, hospital, lines, ytd, day)
+            return self._record(
+                "pre_settle",
+                encounter,
+                person,
+                self._clock.now(),
+                result_amounts(result),
+                result_json(result),
+            )
+
+    def settle(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        medfee_sumamt: Money,
+        key: RequestKey | None = None,
+        *,
+        msgid: str | None = None,
+    ) -> SettlementRecord:
+        """2304: commit the settlement, the year-to-date totals and what is owed, at once."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            stored = self._recall(uow, key)
+            if stored is not None:
+                row = uow.hospital.settlement(stored["setl_id"])
+                assert row is not None
+                return self._record_of_row(uow, encounter, row)
+            if encounter.state != DISCHARGED:
+                raise Conflict(
+                    "ENCOUNTER_ALREADY_SETTLED"
+                    if encounter.state == SETTLED
+                    else "ENCOUNTER_NOT_DISCHARGED",
+                    "该就诊已结算，不能重复结算"
+                    if encounter.state == SETTLED
+                    else f"就诊状态为“{STATE_ZH[encounter.state]}”，须先办理出院（2402）再结算",
+                    "the encounter must be discharged and not yet settled",
+                    field="mdtrt_id",
+                )
+            person, hospital = self._context(uow, encounter)
+            lines = uow.hospital.fee_lines(encounter_id)
+            self._check_total(lines, medfee_sumamt)
+            assert encounter.discharged_at is not None
+            day = local(encounter.discharged_at).date()
+            insurance_type = InsuranceType(encounter.insurance_type)
+            ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
+            result = self._compute(uow, encounter, person, hospital, lines, ytd, day)
+            now = self._clock.now()
+            settlement_id = _new_id("S", encounter.treatment_region_code, now)
+            amounts = result_amounts(result)
+            data = result_json(result)
+            uow.hospital.add_settlement(
+                {
+                    "id": settlement_id,
+                    "encounter_id": encounter_id,
+                    "kind": "settle",
+                    "state": "active",
+                    "reverses_id": None,
+                    "person_id": encounter.person_id,
+                    "insurance_type": encounter.insurance_type,
+                    "year": day.year,
+                    "hospital_code": encounter.hospital_code,
+                    "insured_region_code": encounter.insured_region_code,
+                    "treatment_region_code": encounter.treatment_region_code,
+                    **{f"{name}_fen": amount.fen for name, amount in amounts.items()},
+                    "result_json": json.dumps(data, ensure_ascii=False),
+                    "year_to_date_delta_json": json.dumps(result.year_to_date_delta.as_dict()),
+                    "policy_version": result.policy_version,
+                    "catalog_version": result.catalog_version[:200],
+                    "msgid": msgid,
+                    "settled_at": as_utc(now),
+                    "settled_by": caller.actor[:64],
+                }
+            )
+            uow.hospital.mark_fee_lines_settled(encounter_id, settlement_id)
+            uow.hospital.write_year_to_date(
+                encounter.person_id, insurance_type, result.year_to_date_after
+            )
+            # What the insured region now owes the treatment region: fact + ledger, same transaction.
+            record_settlement_fact(
+                uow,
+                fact_from_settlement(
+                    result,
+                    setl_id=settlement_id,
+                    settled_on=local(now).date(),
+                    insured_region_code=encounter.insured_region_code,
+                    treatment_region_code=encounter.treatment_region_code,
+                    hospital_code=encounter.hospital_code,
+                    insurance_type=insurance_type,
+                    filing_category=(
+                        FilingCategory(encounter.filing_category)
+                        if encounter.filing_category
+                        else None
+                    ),
+                ),
+                now,
+            )
+            uow.hospital.update_encounter(encounter_id, state=SETTLED, updated_at=as_utc(now))
+            self._audit(
+                uow,
+                caller,
+                "hospital.settle",
+                f"settlement:{settlement_id}",
+                f"encounter {encounter_id} 总额 {result.total_charges} 基金 {result.fund_paid_total} "
+                f"个人 {result.patient_share}",
+            )
+            self._remember(uow, key, {"setl_id": settlement_id})
+            uow.commit()
+            row = uow.hospital.settlement(settlement_id)
+            assert row is not None
+            return self._record_of_row(uow, encounter, row)
+
+    def reverse(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        settlement_id: str,
+        key: RequestKey | None = None,
+        *,
+        msgid: str | None = None,
+    ) -> SettlementRecord:
+        """2305: a new reversal record with negative amounts; year-to-date restored exactly;
+        the encounter goes back to discharged so it can be corrected and settled again."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+            stored = self._recall(uow, key)
+            if stored is not None:
+                row = uow.hospital.settlement(stored["setl_id"])
+                assert row is not None
+                return self._record_of_row(uow, encounter, row)
+            original = uow.hospital.settlement(settlement_id)
+            if (
+                original is None
+                or original.encounter_id != encounter_id
+                or original.kind != "settle"
+            ):
+                raise NotFound(
+                    "SETTLEMENT_NOT_FOUND",
+                    "未找到该就诊的这笔结算",
+                    "settlement not found for this encounter",
+                    field="setl_id",
+                )
+            if original.state != "active":
+                raise Conflict(
+                    "SETTLEMENT_ALREADY_REVERSED",
+                    "这笔结算已撤销，不能重复撤销",
+                    "the settlement is already reversed",
+                    field="setl_id",
+                )
+            insurance_type = InsuranceType(original.insurance_type)
+            ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
+            delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
+            restored = ytd.minus(delta)
+            now = self._clock.now()
+            reversal_id = _new_id("R", encounter.treatment_region_code, now)
+            uow.hospital.add_settlement(
+                {
+                    "id": reversal_id,
+                    "encounter_id": encounter_id,
+                    "kind": "reversal",
+                    "state": "done",
+                    "reverses_id": original.id,
+                    "person_id": original.person_id,
+                    "insurance_type": original.insurance_type,
+                    "year": original.year,
+                    "hospital_code": original.hospital_code,
+                    "insured_region_code": original.insured_region_code,
+                    "treatment_region_code": original.treatment_region_code,
+                    **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
+                    "result_json": original.result_json,
+                    "year_to_date_delta_json": json.dumps(delta.as_dict()),
+                    "policy_version": original.policy_version,
+                    "catalog_version": original.catalog_version,
+                    "msgid": msgid,
+                    "settled_at": as_utc(now),
+                    "settled_by": caller.actor[:64],
+                }
+            )
+            original_fact = uow.funds.fact(original.id)
+            if original_fact is None:
+                raise NotFound(
+                    "SETTLEMENT_FACT_MISSING",
+                    "这笔结算没有清算记账记录，不能撤销，请联系管理员",
+                    "the settlement has no clearing fact",
+                    field="setl_id",
+                )
+            record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
+            uow.hospital.set_settlement_state(original.id, "reversed")
+            uow.hospital.mark_fee_lines_settled(encounter_id, None)
+            uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
+            uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+            self._audit(
+                uow,
+                caller,
+                "hospital.reverse",
+                f"settlement:{original.id}",
+                f"撤销记录 {reversal_id}",
+            )
+            self._remember(uow, key, {"setl_id": reversal_id})
+            uow.commit()
+            row = uow.hospital.settlement(reversal_id)
+            assert row is not None
+            return self._record_of_row(uow, encounter, row)
+
+    # --- reads --------------------------------------------------------------------------
+
+    def encounters(
+        self, caller: Caller, *, state: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[tuple[EncounterRow, Person]]:
+        with self._uow() as uow:
+            self._hospital(uow, caller)
+            rows = uow.hospital.encounters_of_hospital(
+                caller.hospital_code,
+                state=state,
+                limit=min(max(limit, 1), 200),
+                offset=max(offset, 0),
+            )
+            out = []
+            for row in rows:
+                person = uow.hospital.person_by_internal_id(row.person_id)
+                assert person is not None
+                out.append((row, person))
+            return out
+
+    def encounter_detail(self, caller: Caller, encounter_id: str) -> EncounterDetail:
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            person, hospital = self._context(uow, encounter)
+            return EncounterDetail(
+                encounter=encounter,
+                psn_no=psn_no_of(encounter.person_id),
+                person=person,
+                hospital=hospital,
+                lines=uow.hospital.fee_lines(encounter_id, include_cancelled=True),
+                settlements=[
+                    self._record_of_row(uow, encounter, row)
+                    for row in uow.hospital.settlements_of_encounter(encounter_id)
+                ],
+            )
+
+    def year_to_date(self, person_id: int, insurance_type: InsuranceType, year: int) -> YearToDate:
+        with self._uow() as uow:
+            return uow.hospital.read_year_to_date(person_id, insurance_type, year)
+
+    def statistics(self) -> list[dict[str, Any]]:
+        with self._uow() as uow:
+            return uow.hospital.settlement_totals()
+
+
+def request_key(scope: str, key: str | None, payload: Any) -> RequestKey | None:
+    """A RequestKey for a (scope, key) and the request content, or None without a key."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 64:
+        raise InvalidInput(
+            "IDEMPOTENCY_KEY_INVALID",
+            "幂等键（Idempotency-Key / msgid）应为 1–64 个字符",
+            "the idempotency key must be 1-64 characters",
+            field="Idempotency-Key",
+        )
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return RequestKey(scope, key, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+__all__ = [
+    "ADMITTED",
+    "CANCELLED",
+    "DISCHARGED",
+    "MANUAL_MATERIALS_ZH",
+    "SETTLED",
+    "AdmissionCheck",
+    "AdmissionRequest",
+    "Caller",
+    "Credential",
+    "EncounterDetail",
+    "FeeLineInput",
+    "HospitalService",
+    "RequestKey",
+    "SettlementRecord",
+    "YidiError",
+    "mask_id_number",
+    "psn_no_of",
+    "request_key",
+]

@@ -1,0 +1,410 @@
+"""The national-interface gateway port (HospitalGatewayPort) on top of HospitalService.
+
+The hospital is identified by ``fixmedins_code`` in the envelope (header authentication
+is a pluggable hook of the router, off by default). Each state-changing transaction is
+idempotent by ``(fixmedins_code, msgid)``: the fingerprint covers infno and the typed
+input, so a retry with the same msgid returns the first answer and changes nothing,
+while a msgid reused for a different request is refused (IDEMPOTENCY_KEY_REUSED).
+
+Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
+
+* ``psn_no`` is yidi's opaque person number (``PSN`` + 10 digits), returned by 1101;
+  ``mdtrt_cert_type`` 01 (医保电子凭证) carries that number.
+* 2401 ``exp_content``: ``TRUM_FLAG`` "1" marks an accidental injury (not settled
+  directly); ``EMER_BEGNTIME`` (yyyy-MM-dd HH:mm:ss) is the start of the emergency care
+  for med_type 24 (72-hour rule).
+* 1101 returns ``certno`` masked, and the valid filing in ``baseinfo.exp_content``.
+* 2305 echoes the reversed ``setl_id`` and names the reversal record in
+  ``setlinfo.exp_content.rvs_setl_id``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from yidi.domain.errors import InvalidInput, Refused
+from yidi.domain.insurance import InsuranceType, PersonType
+from yidi.domain.money import Money
+from yidi.integrations.nhsa.builders import (
+    FeeLineSplit,
+    FundPayment,
+    SettlementView,
+    output_2301,
+    output_2303,
+    output_2304,
+    output_2305,
+)
+from yidi.integrations.nhsa.codes import ChrgitmLv, ClrWay, FundPayType, MedChrgitmType
+from yidi.integrations.nhsa.envelope import parse_nhsa_datetime
+from yidi.integrations.nhsa.port import GatewayContext
+from yidi.integrations.nhsa.transactions import (
+    AdmissionResult,
+    BaseInfo,
+    Input1101,
+    Input2301,
+    Input2302,
+    Input2303,
+    Input2304,
+    Input2305,
+    Input2401,
+    Input2402,
+    Input2404,
+    Input2405,
+    Input2601,
+    Input9001,
+    InsuInfo,
+    Output1101,
+    Output2301,
+    Output2303,
+    Output2304,
+    Output2305,
+    Output2401,
+    Output9001,
+    SignInResult,
+)
+from yidi.services.hospital import (
+    AdmissionRequest,
+    Caller,
+    Credential,
+    FeeLineInput,
+    HospitalService,
+    RequestKey,
+    SettlementRecord,
+    local,
+    mask_id_number,
+    request_key,
+)
+from yidi.storage.hospital import FeeLineRow
+
+#: 人员类别 psn_type, national four-digit form (NHSA-INTERFACE.md §5).
+PSN_TYPE: dict[PersonType, str] = {
+    PersonType.EMPLOYEE_ACTIVE: "1101",
+    PersonType.EMPLOYEE_RETIRED: "1201",
+    PersonType.RESIDENT_ADULT: "1501",
+    PersonType.RESIDENT_CHILD: "1502",
+    PersonType.RESIDENT_STUDENT: "1503",
+    PersonType.RESIDENT_ELDERLY: "1504",
+}
+
+
+def _flag(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if str(name).lower() == key.lower():
+                return item
+    return None
+
+
+def _naive(at: dt.datetime) -> dt.datetime:
+    return local(at).replace(tzinfo=None)
+
+
+def _age(birth_on: dt.date, on: dt.date) -> Decimal:
+    years = on.year - birth_on.year - ((on.month, on.day) < (birth_on.month, birth_on.day))
+    return Decimal(years).quantize(Decimal("0.1"))
+
+
+def _only_visit(rows: Sequence[Any]) -> str:
+    visits = {row.mdtrt_id for row in rows}
+    if len(visits) != 1:
+        raise InvalidInput(
+            "NHSA_MIXED_MDTRT_ID",
+            "一次交易中的明细必须属于同一个就诊ID（mdtrt_id）",
+            "all rows of one request must name the same mdtrt_id",
+            field="mdtrt_id",
+        )
+    return str(visits.pop())
+
+
+def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
+    return FeeLineSplit(
+        line_serial=row.serial,
+        line_amount=row.amount,
+        quantity=row.quantity,
+        unit_price=row.unit_price,
+        self_pay_rate=row.self_pay_rate,
+        fully_self_paid_amount=row.fully_self_paid,
+        over_price_ceiling_amount=row.over_limit,
+        pre_self_paid_amount=row.upfront_self_paid,
+        in_policy_amount=row.eligible,
+        item_class=ChrgitmLv(row.item_class),
+        fee_category=MedChrgitmType(row.fee_category),
+        price_ceiling=row.price_limit,
+        note="已撤销" if row.cancelled else None,
+    )
+
+
+def settlement_view(record: SettlementRecord) -> SettlementView:
+    a = record.amounts
+    zero = Money.zero()
+    employee = record.insurance_type == InsuranceType.EMPLOYEE.value
+    funds = [
+        FundPayment(
+            FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED,
+            a["hifp_pay"],
+            a["inscp_scp_amt"],
+        )
+    ]
+    for amount, fund in (
+        (a["hifmi_pay"], FundPayType.RESIDENT_CRITICAL_ILLNESS),
+        (a["hifob_pay"], FundPayType.LARGE_EXPENSE_SUBSIDY),
+        (a["maf_pay"], FundPayType.MEDICAL_ASSISTANCE),
+    ):
+        if not amount.is_zero():
+            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"]))
+    person = record.person
+    return SettlementView(
+        visit_id=record.encounter_id,
+        person_no=record.psn_no,
+        insurance_type=record.insurance_type,
+        medical_type=record.med_type,
+        total_amount=a["medfee_sumamt"],
+        fully_self_paid_amount=a["fulamt_ownpay_amt"],
+        over_ceiling_self_paid_amount=a["overlmt_selfpay"],
+        pre_self_paid_amount=a["preselfpay_amt"],
+        in_policy_amount=a["inscp_scp_amt"],
+        deductible_amount=a["act_pay_dedc"],
+        pooled_fund_amount=a["hifp_pay"],
+        civil_servant_subsidy_amount=zero,
+        enterprise_supplement_amount=zero,
+        resident_critical_illness_amount=a["hifmi_pay"],
+        employee_large_expense_amount=a["hifob_pay"],
+        medical_assistance_amount=a["maf_pay"],
+        other_fund_amount=zero,
+        fund_total_amount=a["fund_pay_sumamt"],
+        patient_share_amount=a["psn_part_amt"],
+        personal_account_amount=a["acct_pay"],
+        patient_cash_amount=a["psn_cash_pay"],
+        hospital_share_amount=zero,
+        settled_at=local(record.settled_at),
+        funds=tuple(funds),
+        settlement_id=record.settlement_id,
+        institution_settlement_id=record.msgid,
+        pooled_fund_rate=record.pooled_fund_rate.quantize(Decimal("0.0001")),
+        person_name=person.name,
+        person_cert_type="01",
+        person_cert_no=mask_id_number(person.id_number),
+        gender=person.gender,
+        birth_on=person.birth_on,
+        age=_age(person.birth_on, local(record.settled_at).date()),
+        person_type=PSN_TYPE.get(person.person_type),
+        clearing_agency=person.insured_region_code,
+        clearing_way=ClrWay.BY_ITEM.value,
+    )
+
+
+class HospitalGateway:
+    """HospitalGatewayPort backed by :class:`HospitalService`."""
+
+    def __init__(self, service: HospitalService) -> None:
+        self._service = service
+
+    @staticmethod
+    def _caller(context: GatewayContext) -> Caller:
+        operator = context.operator or "-"
+        return Caller(context.fixmedins_code, f"nhsa:{operator}"[:64])
+
+    @staticmethod
+    def _key(context: GatewayContext, request: BaseModel) -> RequestKey | None:
+        return request_key(
+            f"nhsa:{context.fixmedins_code}",
+            context.msgid,
+            {"infno": context.infno, "input": request.model_dump(mode="json")},
+        )
+
+    # 1101 --------------------------------------------------------------------------------
+    def query_person(self, request: Input1101, context: GatewayContext) -> Output1101:
+        data = request.data
+        check = self._service.admission_check(
+            self._caller(context), Credential(data.mdtrt_cert_type, data.mdtrt_cert_no)
+        )
+        person = check.person
+        today = (context.received_at or dt.datetime.now(dt.UTC)).date()
+        return Output1101(
+            baseinfo=BaseInfo(
+                psn_no=check.psn_no,
+                psn_cert_type="01",
+                certno=mask_id_number(person.id_number),
+                psn_name=person.name,
+                gend=person.gender,
+                brdy=person.birth_on,
+                age=_age(person.birth_on, today),
+                exp_content={
+                    "filing_number": check.filing_number,
+                    "filing_category": check.filing_category.value
+                    if check.filing_category
+                    else None,
+                    "cross_region": "1" if check.cross_region else "0",
+                },
+            ),
+            insuinfo=[
+                InsuInfo(
+                    balc=Decimal("0.00"),
+                    insutype=person.insurance_type.value,
+                    psn_type=PSN_TYPE[person.person_type],
+                    psn_insu_stas="1",
+                    cvlserv_flag="0",
+                    insuplc_admdvs=person.insured_region_code,
+                )
+            ],
+            idetinfo=[],
+        )
+
+    # 2401 / 2402 / 2404 / 2405 -----------------------------------------------------------
+    def admit(self, request: Input2401, context: GatewayContext) -> Output2401:
+        info = request.mdtrtinfo
+        codes = [info.dscg_maindiag_code]
+        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+        codes += [row.diag_code for row in rows]
+        injury = str(_flag(info.exp_content, "TRUM_FLAG") or "0").strip() == "1"
+        emergency_text = _flag(info.exp_content, "EMER_BEGNTIME")
+        emergency_at = None
+        if emergency_text:
+            emergency_at = parse_nhsa_datetime(str(emergency_text))
+            if emergency_at is None:
+                raise InvalidInput(
+                    "NHSA_EMER_BEGNTIME_INVALID",
+                    "exp_content.EMER_BEGNTIME 不是有效时间（应为 yyyy-MM-dd HH:mm:ss）",
+                    "EMER_BEGNTIME is not a valid time",
+                    field="exp_content",
+                )
+        encounter = self._service.admit(
+            self._caller(context),
+            AdmissionRequest(
+                credential=Credential("01", info.psn_no),
+                med_type=info.med_type,
+                admitted_at=info.begntime,
+                department_code=info.adm_dept_codg,
+                department_name=info.adm_dept_name or "",
+                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                inpatient_number=info.ipt_no,
+                insurance_type=info.insutype,
+                accidental_injury=injury,
+                emergency_started_at=emergency_at,
+            ),
+            self._key(context, request),
+        )
+        return Output2401(result=AdmissionResult(mdtrt_id=encounter.id))
+
+    def discharge(self, request: Input2402, context: GatewayContext) -> None:
+        info = request.dscginfo
+        codes = [row.diag_code for row in request.diseinfo]
+        self._service.discharge(
+            self._caller(context),
+            info.mdtrt_id,
+            info.endtime,
+            diagnosis_codes=tuple(dict.fromkeys(codes)),
+            key=self._key(context, request),
+        )
+
+    def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
+        self._service.cancel_admission(
+            self._caller(context), request.data.mdtrt_id, self._key(context, request)
+        )
+
+    def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
+        self._service.cancel_discharge(
+            self._caller(context), request.data.mdtrt_id, self._key(context, request)
+        )
+
+    # 2301 / 2302 -------------------------------------------------------------------------
+    def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
+        visit = _only_visit(request.feedetail)
+        negative = [row.feedetl_sn for row in request.feedetail if row.cnt < 0]
+        if negative:
+            raise InvalidInput(
+                "NHSA_NEGATIVE_FEE_LINE",
+                f"不接受负数量的退费明细（流水号 {'、'.join(negative)}），请用 2302 撤销原明细",
+                "negative (refund) lines are not accepted; cancel the original line with 2302",
+                field="cnt",
+            )
+        lines = [
+            FeeLineInput(
+                serial=row.feedetl_sn,
+                catalog_code=row.med_list_codg,
+                hospital_item_code=row.medins_list_codg,
+                quantity=row.cnt,
+                unit_price=row.pric,
+                amount=Money(row.det_item_fee_sumamt),
+                occurred_at=row.fee_ocur_time,
+            )
+            for row in request.feedetail
+        ]
+        rows = self._service.upload_fees(
+            self._caller(context), visit, lines, self._key(context, request)
+        )
+        return output_2301([fee_line_split(row) for row in rows])
+
+    def cancel_fees(self, request: Input2302, context: GatewayContext) -> None:
+        visit = _only_visit(request.data)
+        self._service.cancel_fees(
+            self._caller(context),
+            visit,
+            [row.feedetl_sn for row in request.data],
+            self._key(context, request),
+        )
+
+    # 2303 / 2304 / 2305 ------------------------------------------------------------------
+    def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
+        data = request.data
+        record = self._service.pre_settle(
+            self._caller(context),
+            data.mdtrt_id,
+            Money(data.medfee_sumamt),
+            data.dscg_time.date() if data.dscg_time else None,
+        )
+        return output_2303(settlement_view(record))
+
+    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
+        data = request.data
+        record = self._service.settle(
+            self._caller(context),
+            data.mdtrt_id,
+            Money(data.medfee_sumamt),
+            self._key(context, request),
+            msgid=context.msgid,
+        )
+        return output_2304(settlement_view(record))
+
+    def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
+        data = request.data
+        record = self._service.reverse(
+            self._caller(context),
+            data.mdtrt_id,
+            data.setl_id,
+            self._key(context, request),
+            msgid=context.msgid,
+        )
+        view = settlement_view(record)
+        output = output_2305(
+            SettlementView(**{**_view_fields(view), "settlement_id": record.reverses_id})
+        )
+        info = output.setlinfo.model_copy(
+            update={"exp_content": {"rvs_setl_id": record.settlement_id}}
+        )
+        return Output2305(setlinfo=info, setldetail=output.setldetail)
+
+    # 2601 / 9001 -------------------------------------------------------------------------
+    def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
+        raise Refused(
+            "NHSA_2601_NOT_SUPPORTED",
+            "yidi 不提供 2601 冲正：重发相同 msgid 即可取得原交易结果；撤销结算请用 2305，撤销入院请用 2404",
+            "2601 is not supported: resend the same msgid, or use 2305 / 2404",
+            field="infno",
+        )
+
+    def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
+        now = context.received_at or dt.datetime.now(dt.UTC)
+        return Output9001(
+            signinoutb=SignInResult(sign_time=_naive(now), sign_no=uuid.uuid4().hex[:30])
+        )
+
+
+def _view_fields(view: SettlementView) -> dict[str, Any]:
+    return {name: getattr(view, name) for name in view.__dataclass_fields__}

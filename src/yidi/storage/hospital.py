@@ -1,0 +1,607 @@
+"""Hospital settlement in storage: catalogue versions, encounters, fee lines, settlements,
+year-to-date totals (with a row lock) and manual reimbursement claims.
+
+Row locks: PostgreSQL takes ``SELECT … FOR UPDATE``; SQLite ignores ``with_for_update``
+but its writers are already serialised by ``BEGIN IMMEDIATE`` (``yidi.storage.db``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from yidi.domain.audit import as_utc
+from yidi.domain.catalog import CatalogItem, CatalogVersion, ItemClass, ItemKind
+from yidi.domain.claims import YearToDate
+from yidi.domain.insurance import InsuranceType
+from yidi.domain.money import Money
+from yidi.domain.reference import Person
+from yidi.storage.repositories import _person
+from yidi.storage.tables import (
+    catalog_items,
+    catalog_versions,
+    encounters,
+    fee_lines,
+    manual_claims,
+    persons,
+    settlements,
+    year_to_date,
+)
+
+
+def _aware(at: dt.datetime | None) -> dt.datetime | None:
+    return None if at is None else as_utc(at)
+
+
+# --------------------------------------------------------------------------- catalogues
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVersionRow:
+    id: int
+    treatment_region: str
+    version_label: str
+    effective_on: dt.date
+    content_hash: str
+    item_count: int
+    source_name: str
+    imported_at: dt.datetime
+
+
+def _catalog_version_row(row: Any) -> CatalogVersionRow:
+    return CatalogVersionRow(
+        id=int(row.id),
+        treatment_region=row.treatment_region,
+        version_label=row.version_label,
+        effective_on=row.effective_on,
+        content_hash=row.content_hash,
+        item_count=int(row.item_count),
+        source_name=row.source_name,
+        imported_at=as_utc(row.imported_at),
+    )
+
+
+# --------------------------------------------------------------------------- encounters
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterRow:
+    """就诊 as stored (``id`` is the mdtrt_id)."""
+
+    id: str
+    hospital_code: str
+    person_id: int
+    insured_region_code: str
+    treatment_region_code: str
+    insurance_type: str
+    person_type: str
+    filing_id: str | None
+    filing_number: str | None
+    filing_category: str | None
+    med_type: str
+    inpatient_number: str
+    department_code: str
+    department_name: str
+    admitted_at: dt.datetime
+    discharged_at: dt.datetime | None
+    diagnosis_codes: str
+    accidental_injury: bool
+    emergency_started_at: dt.datetime | None
+    state: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def diagnoses(self) -> list[str]:
+        return [code for code in self.diagnosis_codes.split(",") if code]
+
+
+def _encounter_row(row: Any) -> EncounterRow:
+    values = {f.name: getattr(row, f.name) for f in fields(EncounterRow)}
+    for name in (
+        "admitted_at",
+        "discharged_at",
+        "emergency_started_at",
+        "created_at",
+        "updated_at",
+    ):
+        values[name] = _aware(values[name])
+    values["accidental_injury"] = bool(values["accidental_injury"])
+    return EncounterRow(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLineRow:
+    """One stored fee line with its split under the treatment catalogue."""
+
+    id: int
+    encounter_id: str
+    serial: str
+    catalog_code: str
+    hospital_item_code: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Money
+    occurred_at: dt.datetime
+    emergency_pre_admission: bool
+    fingerprint: str
+    item_class: str
+    fee_category: str
+    self_pay_rate: Decimal
+    price_limit: Decimal | None
+    fully_self_paid: Money
+    over_limit: Money
+    upfront_self_paid: Money
+    eligible: Money
+    cancelled: bool
+    settlement_id: str | None
+
+
+def _fee_line_row(row: Any) -> FeeLineRow:
+    return FeeLineRow(
+        id=int(row.id),
+        encounter_id=row.encounter_id,
+        serial=row.serial,
+        catalog_code=row.catalog_code,
+        hospital_item_code=row.hospital_item_code,
+        name=row.name,
+        quantity=Decimal(row.quantity),
+        unit_price=Decimal(row.unit_price),
+        amount=Money.from_fen(int(row.amount_fen)),
+        occurred_at=as_utc(row.occurred_at),
+        emergency_pre_admission=bool(row.emergency_pre_admission),
+        fingerprint=row.fingerprint,
+        item_class=row.item_class,
+        fee_category=row.fee_category,
+        self_pay_rate=Decimal(row.self_pay_rate),
+        price_limit=Decimal(row.price_limit) if row.price_limit else None,
+        fully_self_paid=Money.from_fen(int(row.fully_self_paid_fen)),
+        over_limit=Money.from_fen(int(row.over_limit_fen)),
+        upfront_self_paid=Money.from_fen(int(row.upfront_self_paid_fen)),
+        eligible=Money.from_fen(int(row.eligible_fen)),
+        cancelled=bool(row.cancelled),
+        settlement_id=row.settlement_id,
+    )
+
+
+#: National amount columns of ``settlements`` (``<name>_fen``), in setlinfo order.
+SETTLEMENT_AMOUNT_COLUMNS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "owed_to_treatment_region",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRow:
+    id: str
+    encounter_id: str
+    kind: str
+    state: str
+    reverses_id: str | None
+    person_id: int
+    insurance_type: str
+    year: int
+    hospital_code: str
+    insured_region_code: str
+    treatment_region_code: str
+    amounts: dict[str, Money]
+    result_json: str
+    year_to_date_delta_json: str
+    policy_version: str
+    catalog_version: str
+    msgid: str | None
+    settled_at: dt.datetime
+    settled_by: str
+
+
+def _settlement_row(row: Any) -> SettlementRow:
+    return SettlementRow(
+        id=row.id,
+        encounter_id=row.encounter_id,
+        kind=row.kind,
+        state=row.state,
+        reverses_id=row.reverses_id,
+        person_id=int(row.person_id),
+        insurance_type=row.insurance_type,
+        year=int(row.year),
+        hospital_code=row.hospital_code,
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        amounts={
+            name: Money.from_fen(int(getattr(row, f"{name}_fen")))
+            for name in SETTLEMENT_AMOUNT_COLUMNS
+        },
+        result_json=row.result_json,
+        year_to_date_delta_json=row.year_to_date_delta_json,
+        policy_version=row.policy_version,
+        catalog_version=row.catalog_version,
+        msgid=row.msgid,
+        settled_at=as_utc(row.settled_at),
+        settled_by=row.settled_by,
+    )
+
+
+_YTD_MONEY = (
+    "deductible_used",
+    "pooled_fund_paid",
+    "serious_illness_paid",
+    "large_expense_paid",
+    "assistance_paid",
+    "eligible_amount_accumulated",
+)
+
+
+def _ytd(row: Any, year: int) -> YearToDate:
+    values: dict[str, Any] = {m: Money.from_fen(int(getattr(row, f"{m}_fen"))) for m in _YTD_MONEY}
+    return YearToDate(year=year, admissions_count=int(row.admissions_count), **values)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualClaimRow:
+    id: str
+    person_id: int
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    hospital_level: int
+    encounter_type: str
+    filing_category: str | None
+    admitted_on: dt.date
+    discharged_on: dt.date
+    reason: str
+    materials_json: str
+    fee_lines_json: str
+    state: str
+    result_json: str | None
+    total_fen: int | None
+    fund_paid_fen: int | None
+    patient_share_fen: int | None
+    year_to_date_delta_json: str | None
+    policy_version: str | None
+    catalog_version: str | None
+    catalog_note: str | None
+    approved_by: str | None
+    approved_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    payment_reference: str | None
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _manual_claim_row(row: Any) -> ManualClaimRow:
+    values = {f.name: getattr(row, f.name) for f in fields(ManualClaimRow)}
+    for name in ("approved_at", "paid_at", "created_at", "updated_at"):
+        values[name] = _aware(values[name])
+    return ManualClaimRow(**values)
+
+
+class HospitalRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # catalogue versions ---------------------------------------------------------------
+    def catalog_version_by_hash(self, content_hash: str) -> CatalogVersionRow | None:
+        row = self._session.execute(
+            select(catalog_versions).where(catalog_versions.c.content_hash == content_hash)
+        ).first()
+        return _catalog_version_row(row) if row else None
+
+    def add_catalog_version(
+        self, catalog: CatalogVersion, *, source_name: str, at: dt.datetime
+    ) -> CatalogVersionRow:
+        version_id = self._session.execute(
+            insert(catalog_versions)
+            .values(
+                treatment_region=catalog.treatment_region,
+                version_label=catalog.version_label[:100],
+                effective_on=catalog.effective_on,
+                content_hash=catalog.content_hash,
+                item_count=len(catalog),
+                source_name=source_name[:200],
+                imported_at=as_utc(at),
+            )
+            .returning(catalog_versions.c.id)
+        ).scalar_one()
+        rows = [
+            {
+                "version_id": version_id,
+                "code": item.code,
+                "name": item.name[:200],
+                "kind": item.kind.value,
+                "item_class": item.item_class.value,
+                "upfront_self_pay_rate": str(item.upfront_self_pay_rate),
+                "price_limit_fen": None if item.price_limit is None else item.price_limit.fen,
+                "valid_from": item.valid_from,
+                "valid_until": item.valid_until,
+                "fee_category": item.fee_category,
+            }
+            for item in catalog.items.values()
+        ]
+        if rows:
+            self._session.execute(insert(catalog_items), rows)
+        found = self.catalog_version_by_hash(catalog.content_hash)
+        assert found is not None
+        return found
+
+    def catalog_versions(self, treatment_region: str | None = None) -> list[CatalogVersionRow]:
+        query = select(catalog_versions).order_by(
+            catalog_versions.c.treatment_region, catalog_versions.c.effective_on
+        )
+        if treatment_region is not None:
+            query = query.where(catalog_versions.c.treatment_region == treatment_region)
+        return [_catalog_version_row(r) for r in self._session.execute(query)]
+
+    def catalog_regions(self) -> set[str]:
+        return set(
+            self._session.execute(select(catalog_versions.c.treatment_region).distinct()).scalars()
+        )
+
+    def load_catalog(self, version: CatalogVersionRow) -> CatalogVersion:
+        rows = self._session.execute(
+            select(catalog_items).where(catalog_items.c.version_id == version.id)
+        )
+        items = [
+            CatalogItem(
+                code=r.code,
+                name=r.name,
+                kind=ItemKind(r.kind),
+                item_class=ItemClass(r.item_class),
+                upfront_self_pay_rate=Decimal(r.upfront_self_pay_rate),
+                price_limit=None
+                if r.price_limit_fen is None
+                else Money.from_fen(r.price_limit_fen),
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+                fee_category=r.fee_category,
+            )
+            for r in rows
+        ]
+        catalog = CatalogVersion.build(
+            version.treatment_region, version.version_label, version.effective_on, items
+        )
+        # The stored hash must be the content's: a row edited in the database is caught here.
+        return CatalogVersion(
+            catalog.treatment_region,
+            catalog.version_label,
+            catalog.effective_on,
+            catalog.items,
+            version.content_hash,
+        )
+
+    # persons --------------------------------------------------------------------------
+    def person_id(self, id_number: str) -> int | None:
+        value = self._session.execute(
+            select(persons.c.id).where(persons.c.id_number == id_number)
+        ).scalar()
+        return None if value is None else int(value)
+
+    def person_by_internal_id(self, person_id: int) -> Person | None:
+        row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()
+        return _person(row) if row else None
+
+    # encounters -----------------------------------------------------------------------
+    def add_encounter(self, values: dict[str, Any]) -> None:
+        self._session.execute(insert(encounters).values(**values))
+
+    def encounter(self, encounter_id: str, *, for_update: bool = False) -> EncounterRow | None:
+        query = select(encounters).where(encounters.c.id == encounter_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return _encounter_row(row) if row else None
+
+    def update_encounter(self, encounter_id: str, **values: Any) -> None:
+        self._session.execute(
+            update(encounters).where(encounters.c.id == encounter_id).values(**values)
+        )
+
+    def encounters_of_hospital(
+        self, hospital_code: str, *, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[EncounterRow]:
+        query = (
+            select(encounters)
+            .where(encounters.c.hospital_code == hospital_code)
+            .order_by(encounters.c.admitted_at.desc(), encounters.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if state:
+            query = query.where(encounters.c.state == state)
+        return [_encounter_row(r) for r in self._session.execute(query)]
+
+    def open_encounters_of_person(self, person_id: int) -> list[EncounterRow]:
+        query = select(encounters).where(
+            encounters.c.person_id == person_id,
+            encounters.c.state.in_(("admitted", "discharged")),
+        )
+        return [_encounter_row(r) for r in self._session.execute(query)]
+
+    # fee lines ------------------------------------------------------------------------
+    def fee_lines(self, encounter_id: str, *, include_cancelled: bool = False) -> list[FeeLineRow]:
+        query = (
+            select(fee_lines)
+            .where(fee_lines.c.encounter_id == encounter_id)
+            .order_by(fee_lines.c.id)
+        )
+        if not include_cancelled:
+            query = query.where(fee_lines.c.cancelled.is_(False))
+        return [_fee_line_row(r) for r in self._session.execute(query)]
+
+    def fee_lines_by_serial(
+        self, encounter_id: str, serials: Iterable[str]
+    ) -> dict[str, FeeLineRow]:
+        wanted = list(serials)
+        if not wanted:
+            return {}
+        rows = self._session.execute(
+            select(fee_lines).where(
+                fee_lines.c.encounter_id == encounter_id, fee_lines.c.serial.in_(wanted)
+            )
+        )
+        return {r.serial: _fee_line_row(r) for r in rows}
+
+    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._session.execute(insert(fee_lines), list(rows))
+
+    def replace_fee_line(self, line_id: int, values: dict[str, Any]) -> None:
+        self._session.execute(update(fee_lines).where(fee_lines.c.id == line_id).values(**values))
+
+    def cancel_fee_lines(self, line_ids: Sequence[int], at: dt.datetime) -> None:
+        if line_ids:
+            self._session.execute(
+                update(fee_lines)
+                .where(fee_lines.c.id.in_(list(line_ids)))
+                .values(cancelled=True, cancelled_at=as_utc(at))
+            )
+
+    def mark_fee_lines_settled(self, encounter_id: str, settlement_id: str | None) -> None:
+        self._session.execute(
+            update(fee_lines)
+            .where(fee_lines.c.encounter_id == encounter_id, fee_lines.c.cancelled.is_(False))
+            .values(settlement_id=settlement_id)
+        )
+
+    # settlements ----------------------------------------------------------------------
+    def add_settlement(self, values: dict[str, Any]) -> None:
+        self._session.execute(insert(settlements).values(**values))
+
+    def settlement(self, settlement_id: str) -> SettlementRow | None:
+        row = self._session.execute(
+            select(settlements).where(settlements.c.id == settlement_id)
+        ).first()
+        return _settlement_row(row) if row else None
+
+    def settlements_of_encounter(self, encounter_id: str) -> list[SettlementRow]:
+        rows = self._session.execute(
+            select(settlements)
+            .where(settlements.c.encounter_id == encounter_id)
+            .order_by(settlements.c.settled_at, settlements.c.id)
+        )
+        return [_settlement_row(r) for r in rows]
+
+    def set_settlement_state(self, settlement_id: str, state: str) -> None:
+        self._session.execute(
+            update(settlements).where(settlements.c.id == settlement_id).values(state=state)
+        )
+
+    def settlement_totals(self) -> list[dict[str, Any]]:
+        """Net settlements (settle minus reversal) by insured and treatment region."""
+        s = settlements.c
+        rows = self._session.execute(
+            select(
+                s.insured_region_code,
+                s.treatment_region_code,
+                func.count(),
+                func.sum(s.medfee_sumamt_fen),
+                func.sum(s.fund_pay_sumamt_fen),
+                func.sum(s.psn_part_amt_fen),
+                func.sum(s.owed_to_treatment_region_fen),
+            )
+            .where(s.kind == "settle", s.state == "active")
+            .group_by(s.insured_region_code, s.treatment_region_code)
+            .order_by(s.insured_region_code, s.treatment_region_code)
+        )
+        return [
+            {
+                "insured_region_code": r[0],
+                "treatment_region_code": r[1],
+                "settlements": int(r[2]),
+                "total": Money.from_fen(int(r[3] or 0)),
+                "fund_paid": Money.from_fen(int(r[4] or 0)),
+                "patient_share": Money.from_fen(int(r[5] or 0)),
+                "owed_to_treatment_region": Money.from_fen(int(r[6] or 0)),
+            }
+            for r in rows
+        ]
+
+    # year to date ---------------------------------------------------------------------
+    def lock_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> YearToDate:
+        """Create the row if missing (safe under concurrency), then lock and read it.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` never fails when a concurrent transaction
+        created the row first; ``SELECT … FOR UPDATE`` then waits for that transaction and
+        reads what it committed, so two settlements of one person never both see the same
+        deductible or the same room under the annual cap.
+        """
+        key = {"person_id": person_id, "insurance_type": insurance_type.value, "year": year}
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(builder(year_to_date).values(**key).on_conflict_do_nothing())
+        row = self._session.execute(
+            select(year_to_date)
+            .where(
+                year_to_date.c.person_id == person_id,
+                year_to_date.c.insurance_type == insurance_type.value,
+                year_to_date.c.year == year,
+            )
+            .with_for_update()
+        ).one()
+        return _ytd(row, year)
+
+    def read_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> YearToDate:
+        row = self._session.execute(
+            select(year_to_date).where(
+                year_to_date.c.person_id == person_id,
+                year_to_date.c.insurance_type == insurance_type.value,
+                year_to_date.c.year == year,
+            )
+        ).first()
+        return YearToDate.empty(year) if row is None else _ytd(row, year)
+
+    def write_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, totals: YearToDate
+    ) -> None:
+        values: dict[str, Any] = {f"{m}_fen": getattr(totals, m).fen for m in _YTD_MONEY}
+        values["admissions_count"] = totals.admissions_count
+        self._session.execute(
+            update(year_to_date)
+            .where(
+                year_to_date.c.person_id == person_id,
+                year_to_date.c.insurance_type == insurance_type.value,
+                year_to_date.c.year == totals.year,
+            )
+            .values(**values)
+        )
+
+    # manual claims --------------------------------------------------------------------
+    def add_manual_claim(self, values: dict[str, Any]) -> None:
+        self._session.execute(insert(manual_claims).values(**values))
+
+    def manual_claim(self, claim_id: str, *, for_update: bool = False) -> ManualClaimRow | None:
+        query = select(manual_claims).where(manual_claims.c.id == claim_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return _manual_claim_row(row) if row else None
+
+    def update_manual_claim(self, claim_id: str, **values: Any) -> None:
+        self._session.execute(
+            update(manual_claims).where(manual_claims.c.id == claim_id).values(**values)
+        )

@@ -1,0 +1,386 @@
+"""The national-interface gateway end to end: envelope in, yidi services, envelope out."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from hospital_support import (
+    BOBAI_CODE,
+    NANHUA_CODE,
+    UNFILED_CARD,
+    XIE_CARD,
+    XIE_LINES,
+    build_world,
+    nhsa_fee_rows,
+)
+from yidi.bootstrap import Container
+from yidi.storage.tables import settlements, year_to_date
+
+PATH = "/fsi/api/rsfComIfsService/callService"
+_ids = itertools.count(1)
+
+
+def call(
+    client: TestClient,
+    infno: str,
+    input_: dict[str, Any],
+    *,
+    msgid: str | None = None,
+    hospital: str = BOBAI_CODE,
+) -> dict[str, Any]:
+    envelope = {
+        "infno": infno,
+        "msgid": msgid or f"{hospital}20261120{next(_ids):010d}",
+        "mdtrtarea_admvs": "450923" if hospital == BOBAI_CODE else "430400",
+        "insuplc_admdvs": "430421",
+        "recer_sys_code": "FSI_LOCAL",
+        "infver": "V1.0",
+        "opter_type": "1",
+        "opter": "C01",
+        "opter_name": "收费员",
+        "inf_time": "2026-11-20 10:00:00",
+        "fixmedins_code": hospital,
+        "fixmedins_name": "医院",
+        "sign_no": "",
+        "input": input_,
+    }
+    response = client.post(PATH, json=envelope)
+    assert response.status_code == 200
+    reply: dict[str, Any] = json.loads(response.content, parse_float=Decimal)
+    return reply
+
+
+def ok(reply: dict[str, Any]) -> dict[str, Any]:
+    assert reply["infcode"] == 0, reply["err_msg"]
+    output: dict[str, Any] = reply["output"]
+    return output
+
+
+def refused(reply: dict[str, Any], code: str) -> str:
+    assert reply["infcode"] == -1
+    assert reply["err_msg"].startswith(f"[{code}]"), reply["err_msg"]
+    message: str = reply["err_msg"]
+    return message
+
+
+@pytest.fixture
+def world(container: Container) -> None:
+    build_world(container)
+
+
+def person_no(client: TestClient, card: str = XIE_CARD, hospital: str = BOBAI_CODE) -> str:
+    output = ok(
+        call(
+            client,
+            "1101",
+            {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": card, "card_sn": "X1"}},
+            hospital=hospital,
+        )
+    )
+    psn_no: str = output["baseinfo"]["psn_no"]
+    return psn_no
+
+
+def admit(
+    client: TestClient,
+    psn_no: str,
+    *,
+    med_type: str = "21",
+    begntime: str = "2026-11-20 08:00:00",
+    exp_content: Any = None,
+    hospital: str = BOBAI_CODE,
+) -> dict[str, Any]:
+    return call(
+        client,
+        "2401",
+        {
+            "mdtrtinfo": {
+                "psn_no": psn_no,
+                "insutype": "310",
+                "begntime": begntime,
+                "mdtrt_cert_type": "03",
+                "mdtrt_cert_no": XIE_CARD,
+                "med_type": med_type,
+                "ipt_no": "ZY0001",
+                "atddr_no": "D001",
+                "chfpdr_name": "张医生",
+                "adm_diag_dscr": "胆囊结石",
+                "adm_dept_codg": "A03",
+                "adm_dept_name": "普外科",
+                "adm_bed": "12",
+                "dscg_maindiag_code": "K80.101",
+                "dscg_maindiag_name": "胆囊结石伴急性胆囊炎",
+                "exp_content": exp_content,
+            },
+            "diseinfo": [
+                {
+                    "psn_no": psn_no,
+                    "diag_type": "1",
+                    "maindiag_flag": "1",
+                    "diag_srt_no": "1",
+                    "diag_code": "K80.101",
+                    "diag_name": "胆囊结石伴急性胆囊炎",
+                    "diag_dept": "普外科",
+                    "dise_dor_no": "D001",
+                    "dise_dor_name": "张医生",
+                    "diag_time": begntime,
+                }
+            ],
+        },
+        hospital=hospital,
+    )
+
+
+def discharge(
+    client: TestClient, mdtrt_id: str, psn_no: str, endtime: str = "2026-11-30 10:00:00"
+) -> None:
+    ok(
+        call(
+            client,
+            "2402",
+            {
+                "dscginfo": {
+                    "mdtrt_id": mdtrt_id,
+                    "psn_no": psn_no,
+                    "insutype": "310",
+                    "endtime": endtime,
+                    "dscg_dept_codg": "A03",
+                    "dscg_way": "1",
+                },
+                "diseinfo": [],
+            },
+        )
+    )
+
+
+def settle_input(mdtrt_id: str, psn_no: str, total: str) -> dict[str, Any]:
+    return {
+        "data": {
+            "psn_no": psn_no,
+            "mdtrt_cert_type": "03",
+            "mdtrt_cert_no": XIE_CARD,
+            "medfee_sumamt": total,
+            "psn_setlway": "01",
+            "mdtrt_id": mdtrt_id,
+            "insutype": "310",
+            "acct_used_flag": "0",
+            "mid_setl_flag": "0",
+        }
+    }
+
+
+def test_happy_path_1101_2401_2301_2402_2303_2304_2305_and_resettlement(
+    client: TestClient, world: None
+) -> None:
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    uploaded = ok(
+        call(
+            client,
+            "2301",
+            {"feedetail": nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")},
+        )
+    )
+    assert len(uploaded["result"]) == 23
+    class_c = next(r for r in uploaded["result"] if r["feedetl_sn"] == "20")  # 特需病房床位费
+    assert class_c["chrgitm_lv"] == "03" and class_c["fulamt_ownpay_amt"] == Decimal("1000.00")
+    discharge(client, mdtrt_id, psn_no)
+    pre = ok(call(client, "2303", settle_input(mdtrt_id, psn_no, "11811.24")))
+    assert "setl_id" not in pre["setlinfo"]
+    msgid = "H450923000012026112000009999"
+    settled = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid=msgid))
+    info = settled["setlinfo"]
+    assert info["medfee_sumamt"] == Decimal("11811.24") and info["psn_part_amt"] == Decimal(
+        "3792.11"
+    )
+    assert info["medins_setl_id"] == msgid and info["setl_id"]
+    assert pre["setlinfo"]["hifp_pay"] == info["hifp_pay"]
+    reversal = ok(
+        call(
+            client,
+            "2305",
+            {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}},
+        )
+    )
+    assert reversal["setlinfo"]["medfee_sumamt"] == Decimal("-11811.24")
+    assert reversal["setlinfo"]["setl_id"] == info["setl_id"]
+    ok(
+        call(
+            client, "2302", {"data": [{"feedetl_sn": "20", "mdtrt_id": mdtrt_id, "psn_no": psn_no}]}
+        )
+    )
+    again = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "10811.24")))
+    assert again["setlinfo"]["medfee_sumamt"] == Decimal("10811.24")
+    assert again["setlinfo"]["setl_id"] != info["setl_id"]
+    assert again["setlinfo"]["psn_part_amt"] == Decimal(
+        "2792.11"
+    )  # the class-C bed was all self-paid
+
+
+def test_the_same_msgid_ten_times_settles_exactly_once(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    for _ in range(3):  # a resent upload changes nothing
+        ok(call(client, "2301", {"feedetail": rows}, msgid="UPLOAD-1"))
+    ok(call(client, "2301", {"feedetail": rows}))  # the same lines under a new msgid: no-op
+    discharge(client, mdtrt_id, psn_no)
+    replies = [
+        ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="SETTLE-1"))
+        for _ in range(10)
+    ]
+    assert len({r["setlinfo"]["setl_id"] for r in replies}) == 1
+    assert all(r == replies[0] for r in replies)
+    with container.uow() as uow:
+        count = uow.session.execute(select(func.count()).select_from(settlements)).scalar_one()
+        admissions = uow.session.execute(select(year_to_date.c.admissions_count)).scalars().all()
+    assert count == 1 and admissions == [1]
+    other = call(client, "2304", settle_input(mdtrt_id, psn_no, "1.00"), msgid="SETTLE-1")
+    refused(other, "IDEMPOTENCY_KEY_REUSED")
+    refused(
+        call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")),
+        "ENCOUNTER_ALREADY_SETTLED",
+    )
+
+
+def test_unknown_catalogue_codes_are_all_listed(client: TestClient, world: None) -> None:
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = nhsa_fee_rows(
+        [*XIE_LINES[:3], ("X-NOT-1", "?", "1", "1.00"), ("X-NOT-2", "?", "2", "1.00")],
+        mdtrt_id,
+        psn_no,
+        "2026-11-21 09:00:00",
+    )
+    message = refused(call(client, "2301", {"feedetail": rows}), "FEE_CATALOG_CODE_UNKNOWN")
+    assert "X-NOT-1" in message and "X-NOT-2" in message
+
+
+def test_unfiled_patient_is_refused_with_the_agency_phone(client: TestClient, world: None) -> None:
+    reply = call(client, "1101", {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": UNFILED_CARD}})
+    message = refused(reply, "FILING_NOT_VALID")
+    assert "衡阳县职工医保 0734-6653009" in message
+
+
+def test_another_hospital_gets_the_same_answer_as_for_a_missing_encounter(
+    client: TestClient, world: None
+) -> None:
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    theirs = call(client, "2303", settle_input(mdtrt_id, psn_no, "0"), hospital=NANHUA_CODE)
+    missing = call(client, "2303", settle_input("M-NO-SUCH", psn_no, "0"), hospital=NANHUA_CODE)
+    assert refused(theirs, "ENCOUNTER_NOT_FOUND") == refused(missing, "ENCOUNTER_NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    ("med_type", "exp_content", "code"),
+    [
+        ("11", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
+        ("13", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
+        ("22", None, "ENCOUNTER_INJURY_NOT_DIRECT"),
+        ("21", {"TRUM_FLAG": "1"}, "ENCOUNTER_INJURY_NOT_DIRECT"),
+        ("21", '{"IPT_TYPE":"1","TRUM_FLAG":"1"}', "ENCOUNTER_INJURY_NOT_DIRECT"),
+        ("52", None, "MED_TYPE_NOT_DIRECT"),
+    ],
+)
+def test_excluded_care_is_refused_with_the_reason(
+    client: TestClient, world: None, med_type: str, exp_content: Any, code: str
+) -> None:
+    psn_no = person_no(client)
+    message = refused(admit(client, psn_no, med_type=med_type, exp_content=exp_content), code)
+    if code != "MED_TYPE_NOT_DIRECT":
+        assert "回参保地" in message and "0734-6653009" in message
+
+
+def _emergency_lines(mdtrt_id: str, psn_no: str) -> list[dict[str, Any]]:
+    emergency = nhsa_fee_rows(
+        [("002501000010000", "血细胞分析（血常规）", "1", "20.00")],
+        mdtrt_id,
+        psn_no,
+        "2026-11-20 21:00:00",
+        prefix="E",
+    )
+    inpatient = nhsa_fee_rows(XIE_LINES[:6], mdtrt_id, psn_no, "2026-11-24 09:00:00")
+    return emergency + inpatient
+
+
+def test_emergency_turned_into_admission_within_72_hours_settles_with_the_emergency_costs(
+    client: TestClient, world: None
+) -> None:
+    psn_no = person_no(client)
+    emergency_at = "2026-11-20 20:00:00"
+    reply = admit(
+        client,
+        psn_no,
+        med_type="24",
+        begntime="2026-11-23 19:00:00",  # T + 71 h
+        exp_content={"EMER_BEGNTIME": emergency_at},
+    )
+    mdtrt_id = ok(reply)["result"]["mdtrt_id"]
+    ok(call(client, "2301", {"feedetail": _emergency_lines(mdtrt_id, psn_no)}))
+    discharge(client, mdtrt_id, psn_no)
+    total = "1350.00"  # 20.00 emergency + 1330.00 inpatient
+    settled = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, total)))
+    assert settled["setlinfo"]["medfee_sumamt"] == Decimal(total)
+    assert settled["setlinfo"]["med_type"] == "24"
+
+
+def test_emergency_admission_after_72_hours_is_refused(client: TestClient, world: None) -> None:
+    psn_no = person_no(client)
+    reply = admit(
+        client,
+        psn_no,
+        med_type="24",
+        begntime="2026-11-23 21:00:00",  # T + 73 h
+        exp_content={"EMER_BEGNTIME": "2026-11-20 20:00:00"},
+    )
+    message = refused(reply, "EMERGENCY_ADMISSION_AFTER_72H")
+    assert "73.0 小时" in message
+
+
+def test_settlement_and_reversal_post_balanced_clearing_entries_in_the_same_transaction(
+    client: TestClient, world: None, container: Container
+) -> None:
+    from yidi.domain.funds import Fund, ledger_is_balanced
+
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    ok(
+        call(
+            client,
+            "2301",
+            {"feedetail": nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")},
+        )
+    )
+    discharge(client, mdtrt_id, psn_no)
+    info = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")))["setlinfo"]
+    with container.uow() as uow:
+        fact = uow.funds.fact(info["setl_id"])
+        assert fact is not None
+        assert (
+            fact.insured_region_code.startswith("4304") and fact.treatment_region_code == "450923"
+        )
+        assert fact.fund_amounts[Fund.POOLED].yuan == info["hifp_pay"]
+        assert fact.fund_total.yuan == info["fund_pay_sumamt"]
+        assert ledger_is_balanced(uow.funds.entries())
+    ok(
+        call(
+            client,
+            "2305",
+            {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}},
+        )
+    )
+    with container.uow() as uow:
+        reversal = uow.funds.reversal_of(info["setl_id"])
+        assert reversal is not None and reversal.person_times == -1
+        assert reversal.fund_total.yuan == -info["fund_pay_sumamt"]
+        assert ledger_is_balanced(uow.funds.entries())

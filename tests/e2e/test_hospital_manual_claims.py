@@ -1,0 +1,138 @@
+"""Manual reimbursement at the insured region for care that was not settled directly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU
+from hospital_support import UNFILED_ID, XIE_LINES, build_world, token_for
+from yidi.bootstrap import Container
+from yidi.domain.insurance import InsuranceType
+from yidi.domain.money import Money
+from yidi.services.hospital import HospitalService
+
+
+@pytest.fixture
+def world(container: Container) -> None:
+    build_world(container)
+
+
+def _lines() -> list[dict[str, Any]]:
+    return [
+        {
+            "serial": str(index + 1),
+            "catalog_code": code,
+            "name": name,
+            "quantity": quantity,
+            "unit_price": price,
+            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
+            "occurred_at": "2026-10-03T09:00:00+08:00",
+        }
+        for index, (code, name, quantity, price) in enumerate(XIE_LINES)
+    ]
+
+
+def _claim(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
+    body = {
+        "id_number": UNFILED_ID,
+        "treatment_region": "450923",
+        "hospital_name": "博白县人民医院",
+        "hospital_level": 2,
+        "encounter_type": "21",
+        "admitted_on": "2026-10-01",
+        "discharged_on": "2026-10-10",
+        "reason": "未办理异地就医备案",
+    } | changes
+    return client.post("/api/manual-claims", json=body, headers=headers)
+
+
+def test_unfiled_care_is_reimbursed_after_the_checklist_is_complete(
+    client: TestClient, container: Container, world: None
+) -> None:
+    headers = token_for(container, HENGYANG)
+    created = _claim(client, headers)
+    assert created.status_code == 201, created.text
+    claim_id = created.json()["id"]
+    assert (
+        client.put(
+            f"/api/manual-claims/{claim_id}/fee-lines", json={"lines": _lines()}, headers=headers
+        ).status_code
+        == 200
+    )
+    blocked = client.post(f"/api/manual-claims/{claim_id}/approve", headers=headers)
+    assert blocked.status_code == 422
+    assert blocked.json()["error"]["code"] == "MANUAL_MATERIALS_MISSING"
+    assert len(blocked.json()["error"]["details"]["missing"]) == 4
+    client.post(
+        f"/api/manual-claims/{claim_id}/materials",
+        json={"received": ["inpatient_receipt", "itemised_fee_list"]},
+        headers=headers,
+    )
+    still = client.post(f"/api/manual-claims/{claim_id}/approve", headers=headers).json()
+    assert "出院记录或住院病案首页" in still["error"]["message"]
+    assert "疾病诊断证明书" in still["error"]["message"]
+    assert "住院收据原件" not in still["error"]["message"]
+    client.post(
+        f"/api/manual-claims/{claim_id}/materials",
+        json={"received": ["discharge_record", "diagnosis_certificate"]},
+        headers=headers,
+    )
+    preview = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).json()
+    assert preview["state"] == "computed"
+    assert Decimal(preview["amounts"]["medfee_sumamt"]) == Decimal("11811.24")
+    assert any("未备案" in text for text in preview["explanation_zh"])
+    approved = client.post(f"/api/manual-claims/{claim_id}/approve", headers=headers).json()
+    assert approved["state"] == "approved"
+    assert approved["amounts"] == preview["amounts"]
+    assert Decimal(approved["amounts"]["fund_pay_sumamt"]) > 0
+    paid = client.post(
+        f"/api/manual-claims/{claim_id}/payment",
+        json={"reference": "ZF-2026-0001"},
+        headers=headers,
+    ).json()
+    assert paid["state"] == "paid" and paid["payment_reference"] == "ZF-2026-0001"
+    service = HospitalService(container.uow, container.clock)
+    with container.uow() as uow:
+        person_id = uow.hospital.person_id(UNFILED_ID)
+    assert person_id is not None
+    ytd = service.year_to_date(person_id, InsuranceType.EMPLOYEE, 2026)
+    assert ytd.admissions_count == 1
+    assert ytd.pooled_fund_paid == Money(approved["amounts"]["hifp_pay"])
+    assert client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).status_code == 409
+
+
+def test_injury_admission_of_a_filed_person_and_a_catalogue_the_system_lacks(
+    client: TestClient, container: Container, world: None
+) -> None:
+    headers = token_for(container, HENGYANG)
+    created = _claim(
+        client,
+        headers,
+        id_number=PERSON_ID,
+        encounter_type="22",
+        treatment_region="320100",
+        hospital_name="南京市第一医院",
+        filing_category="retiree_resettled",
+        reason="意外伤害住院",
+    ).json()
+    claim_id = created["id"]
+    client.put(
+        f"/api/manual-claims/{claim_id}/fee-lines", json={"lines": _lines()}, headers=headers
+    )
+    computed = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).json()
+    assert "按参保地 430400 目录对照" in computed["catalog_note"]
+    assert Decimal(computed["amounts"]["medfee_sumamt"]) == Decimal("11811.24")
+
+
+def test_another_regions_handler_cannot_see_the_claim(
+    client: TestClient, container: Container, world: None
+) -> None:
+    claim_id = _claim(client, token_for(container, HENGYANG)).json()["id"]
+    theirs = client.get(f"/api/manual-claims/{claim_id}", headers=token_for(container, ZHENGZHOU))
+    missing = client.get("/api/manual-claims/MC-NONE", headers=token_for(container, ZHENGZHOU))
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()

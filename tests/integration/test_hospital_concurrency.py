@@ -1,0 +1,130 @@
+"""Two hospitals settle the same person at the same moment: the year-to-date row lock makes
+the second settlement see the first's totals, so neither the deductible nor the annual
+cap is consumed twice.
+
+On PostgreSQL this runs in its own schema with real concurrent transactions
+(``SELECT … FOR UPDATE``); on SQLite in its own database file, where ``BEGIN IMMEDIATE``
+serialises the writers. Both are committed for real, so neither can use the per-test
+rollback fixture.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from hospital_support import PENG_CARD, XIE_LINES, at, build_world, fee_inputs
+from yidi.bootstrap import Container, build_container
+from yidi.clock import FixedClock
+from yidi.domain.insurance import InsuranceType
+from yidi.domain.money import Money, money_sum
+from yidi.policy.loader import policy_at
+from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.settings import Settings
+from yidi.storage.db import make_engine
+from yidi.storage.migrate import upgrade
+
+SCHEMA = "hospital_concurrency"
+NANHUA_1 = Caller("H43040000001", "nhfy1")
+NANHUA_2 = Caller("H43040000002", "nhfy2")
+
+
+@pytest.fixture
+def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
+    if database_url.startswith("postgresql"):
+        with migrated_engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        engine = make_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
+        url = database_url
+    else:
+        url = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
+        engine = make_engine(url)
+    upgrade(engine)
+    container = build_container(
+        Settings(database_url=url, demo_mode=True), clock=FixedClock(at(20, 10)), engine=engine
+    )
+    try:
+        yield container
+    finally:
+        engine.dispose()
+        if database_url.startswith("postgresql"):
+            with migrated_engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+
+
+def _discharged_encounter(service: HospitalService, caller: Caller, day: int) -> str:
+    encounter = service.admit(
+        caller,
+        AdmissionRequest(
+            credential=Credential("03", PENG_CARD),
+            med_type="21",
+            admitted_at=at(day, 8),
+            department_code="A03",
+            diagnosis_codes=("K80.101",),
+        ),
+    )
+    big = [(XIE_LINES[14][0], XIE_LINES[14][1], "12", XIE_LINES[14][3]), *XIE_LINES[:6]]
+    service.upload_fees(caller, encounter.id, fee_inputs(big, at(day, 12)))
+    service.discharge(caller, encounter.id, at(day, 18))
+    return encounter.id
+
+
+def test_two_hospitals_settling_one_person_at_once_never_double_count(
+    committed: Container,
+) -> None:
+    build_world(committed)
+    service = HospitalService(committed.uow, committed.clock)
+    results = []
+    errors: list[BaseException] = []
+    rounds = 4
+    for round_number in range(rounds):
+        day = 21 + round_number
+        first = _discharged_encounter(service, NANHUA_1, day)
+        second = _discharged_encounter(service, NANHUA_2, day)
+        detail = service.encounter_detail(NANHUA_1, first)
+        total = money_sum([line.amount for line in detail.lines])
+        barrier = threading.Barrier(2)
+
+        def run(
+            caller: Caller,
+            encounter_id: str,
+            total: Money = total,
+            barrier: threading.Barrier = barrier,
+        ) -> None:
+            try:
+                barrier.wait(timeout=10)
+                results.append(service.settle(caller, encounter_id, total))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=run, args=(NANHUA_1, first)),
+            threading.Thread(target=run, args=(NANHUA_2, second)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert len(results) == 2 * rounds
+    person_id = int(results[0].psn_no[3:])
+    ytd = service.year_to_date(person_id, InsuranceType.EMPLOYEE, 2026)
+    assert ytd.admissions_count == 2 * rounds
+    # Each settlement saw a different admission number: the deductible was never reused.
+    admission_notes = sorted(
+        next(text for text in r.explanation_zh if "次住院" in text)
+        .split("本年度第")[1]
+        .split("次")[0]
+        for r in results
+    )
+    assert admission_notes == sorted(str(n) for n in range(1, 2 * rounds + 1))
+    pooled = money_sum([r.amounts["hifp_pay"] for r in results])
+    assert ytd.pooled_fund_paid == pooled
+    assert ytd.deductible_used == money_sum([r.amounts["act_pay_dedc"] for r in results])
+    cap = policy_at("640000", InsuranceType.EMPLOYEE, at(21).date()).annual_cap
+    assert pooled <= cap
