@@ -116,15 +116,16 @@ def demo_load(
 
     from yidi.domain.regions import hengyang_county_codes
     from yidi.services.catalogs import import_sample_catalogs
-    from yidi.services.demo import load_population, load_reference_world
+    from yidi.services.demo import load_demo_filings, load_population, load_reference_world
     from yidi.storage.migrate import upgrade
 
     container = _container(demo=True)
     upgrade(container.engine)
     report = load_reference_world(container.uow())
+    filings_added = load_demo_filings(container.uow, container.clock)
     typer.echo(
         f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}，"
-        f"账户 accounts +{report.accounts_added}"
+        f"账户 accounts +{report.accounts_added}，备案 filings +{filings_added}"
     )
     catalogs = import_sample_catalogs(container.uow, container.clock)
     typer.echo(f"示例目录 sample catalogues +{sum(1 for c in catalogs if c.created)}")
@@ -155,7 +156,7 @@ def serve(
     from yidi.api.app import create_app
     from yidi.logging_setup import configure_logging
     from yidi.services.catalogs import import_sample_catalogs
-    from yidi.services.demo import demo_accounts, load_reference_world
+    from yidi.services.demo import demo_accounts, load_demo_filings, load_reference_world
     from yidi.storage.migrate import upgrade
 
     container = _container(demo=demo)
@@ -163,6 +164,7 @@ def serve(
     upgrade(container.engine)
     if container.settings.demo_mode:
         load_reference_world(container.uow())
+        load_demo_filings(container.uow, container.clock)
         import_sample_catalogs(container.uow, container.clock)
         typer.echo("演示账户 demo accounts (username / password):")
         for username, password, label in demo_accounts():

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from yidi.clock import Clock
 from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
+from yidi.domain.evidence import Evidence, EvidenceKind
+from yidi.domain.filing_lifecycle import FilingState
+from yidi.domain.filings import DesignatedInstitution, FilingRecord, SignedBy
+from yidi.domain.identity import ResidentId
+from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.domain.reference import Person
 from yidi.services.auth import hash_password
 from yidi.storage.uow import SqlUnitOfWork
@@ -77,6 +84,77 @@ def _as_person(synthetic: SyntheticPerson) -> Person:
         home_address=synthetic.address,
         mobile=synthetic.mobile,
     )
+
+
+DEMO_INSURED_USERNAME = "laoxie"
+
+
+def load_demo_filings(uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) -> int:
+    """The demo insured person (``laoxie``) in the reference data and his submitted filing:
+    a 衡阳县 retiree resettled in 博白县 with his household registration there (the seed's
+    story). Idempotent; returns how many filings were added (0 or 1)."""
+    from yidi.services.filings import FilingService  # the filing services are heavier to import
+
+    account = next(a for a in load_world().accounts if a.username == DEMO_INSURED_USERNAME)
+    id_number = account.principal.id_number
+    assert id_number is not None
+    resident = ResidentId.parse(id_number)
+    with uow_factory() as uow:
+        if uow.filings.current_for_person(id_number, tuple(FilingState)):
+            return 0
+        if uow.reference.person_by_id_number(id_number) is None:
+            uow.reference.add_persons(
+                [
+                    Person(
+                        id_number=id_number,
+                        name=account.principal.display_name,
+                        gender=resident.gender.value,
+                        birth_on=resident.birth_on,
+                        insured_region_code="430421",
+                        insurance_type=InsuranceType.EMPLOYEE,
+                        person_type=PersonType.EMPLOYEE_RETIRED,
+                        card_number="H43042100031",
+                        has_second_generation_card=True,
+                        home_address="湖南省衡阳县西渡镇蒸阳路18号",
+                        mobile="13807340315",
+                    )
+                ]
+            )
+            uow.commit()
+    record = FilingRecord(
+        insured_region_code="430421",
+        name=account.principal.display_name,
+        gender=resident.gender,
+        insurance_type=InsuranceType.EMPLOYEE,
+        category=FilingCategory.RETIREE_RESETTLED,
+        person_type=PersonType.EMPLOYEE_RETIRED,
+        social_security_number=id_number,
+        social_security_card_number="H43042100031",
+        has_second_generation_card=True,
+        home_address="湖南省衡阳县西渡镇蒸阳路18号",
+        contact_address="广西壮族自治区博白县博白镇城南路6号",
+        phone="0775-8221234",
+        mobile="13807340315",
+        destination_province_code="450000",
+        destination_prefecture_code="450900",
+        destination_county_code="450923",
+        designated_institutions=(
+            DesignatedInstitution("博白县人民医院", HospitalLevel.LEVEL_2, "H45092300001"),
+        ),
+        signed_by=SignedBy.PERSON,
+        filled_on=clock.today(),
+    )
+    evidence = Evidence(
+        EvidenceKind.HOUSEHOLD_REGISTRATION,
+        "博户-2016-0618",
+        "博白县公安局",
+        dt.date(2016, 6, 18),
+        issuer_region_code="450923",
+    )
+    service = FilingService(uow_factory, clock)
+    draft = service.create_draft(account.principal, record, evidence=[evidence])
+    service.submit(account.principal, draft.filing_id)
+    return 1
 
 
 def demo_accounts() -> list[tuple[str, str, str]]:

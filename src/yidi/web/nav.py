@@ -18,12 +18,46 @@ class NavEntry:
     path: str
     label_key: str  # key in yidi.web.i18n.CATALOGUE
     public: bool = False  # shown to everyone, anonymous included
+    # Narrower than the action when one action serves several roles on different pages
+    # (an agency's filing list, an insured person's own filings); None: every allowed role.
+    roles: frozenset[Role] | None = None
+    in_header: bool = True  # False: only a card on the desk (keeps the header short)
 
+    def shown_to(self, principal: Principal) -> bool:
+        if not principal.may(self.action):
+            return False
+        return self.roles is None or principal.role in self.roles
+
+
+_OFFICES: Final = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
 
 NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.PUBLIC_DIRECTORY, "/check", "nav.check", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/hospitals", "nav.hospitals", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/agencies", "nav.agencies", public=True),
+    NavEntry(Action.FILING_LIST, "/filings", "nav.filings", roles=_OFFICES),
+    NavEntry(
+        Action.FILING_LIST,
+        "/filings/emergency",
+        "nav.filings_emergency",
+        roles=_OFFICES,
+        in_header=False,
+    ),
+    NavEntry(
+        Action.FILING_LIST,
+        "/filings/incomplete",
+        "nav.filings_incomplete",
+        roles=_OFFICES,
+        in_header=False,
+    ),
+    NavEntry(Action.FILING_EXPORT, "/filings/annex2", "nav.filings_annex2", in_header=False),
+    NavEntry(Action.FILING_IMPORT, "/filings/import", "nav.filings_import", in_header=False),
+    NavEntry(
+        Action.FILING_LIST, "/me/filings", "nav.my_filings", roles=frozenset({Role.INSURED_PERSON})
+    ),
+    NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
+    NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
+    NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),
 )
 
 # Each role's desk (工作台). Insured persons have theirs even before their features land.
@@ -38,12 +72,13 @@ HOME_BY_ROLE: Final[dict[Role, str]] = {
 
 
 def nav_for(principal: Principal) -> list[NavEntry]:
-    return [entry for entry in NAV_ENTRIES if principal.may(entry.action)]
+    """The header's entries for this principal."""
+    return [entry for entry in NAV_ENTRIES if entry.in_header and entry.shown_to(principal)]
 
 
 def work_entries(principal: Principal) -> list[NavEntry]:
-    """The role's own features (not the public pages)."""
-    return [entry for entry in nav_for(principal) if not entry.public]
+    """The role's own features (not the public pages): the cards on its desk."""
+    return [entry for entry in NAV_ENTRIES if not entry.public and entry.shown_to(principal)]
 
 
 def public_entries() -> list[NavEntry]:

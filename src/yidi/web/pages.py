@@ -18,20 +18,22 @@ from yidi.domain.eligibility import (
     EligibilityQuestion,
     check_eligibility,
 )
-from yidi.domain.errors import Forbidden, InvalidInput, Unauthenticated, YidiError
+from yidi.domain.errors import InvalidInput, Unauthenticated, YidiError
 from yidi.domain.insurance import FilingCategory, HospitalLevel
 from yidi.services import directory
 from yidi.services.auth import TOKEN_MAX_AGE_SECONDS, authenticate, issue_token
 from yidi.services.demo import demo_accounts
 from yidi.web import csrf
 from yidi.web.errors import error_page, install_error_pages, safe_next
+from yidi.web.filing_pages import add_filing_routes
+from yidi.web.funds_pages import add_funds_routes
+from yidi.web.guards import redirect, require_role, require_signed_in
 from yidi.web.i18n import translate
 from yidi.web.nav import HOME_BY_ROLE, public_entries, work_entries
 from yidi.web.render import (
     container_of,
     cookie_secure,
     csrf_cookie_value,
-    finish,
     page_lang,
     page_principal,
     render,
@@ -41,27 +43,8 @@ from yidi.web.render import (
 MAX_CREDENTIAL_LENGTH = 200
 
 
-def _require_signed_in(principal: Principal) -> None:
-    if principal.role is Role.ANONYMOUS:
-        raise Unauthenticated("AUTH_REQUIRED", "请先登录", "sign-in required")
-
-
-def _require_role(principal: Principal, role: Role) -> None:
-    _require_signed_in(principal)
-    if principal.role is not role:
-        raise Forbidden(
-            "ACCESS_DENIED",
-            f"{principal.role.label_zh}无权打开此页面",
-            f"role {principal.role.value} may not open this page",
-        )
-
-
 def _require(principal: Principal, action: Action) -> None:
     principal.require(action)
-
-
-def _redirect(request: Request, path: str) -> Response:
-    return finish(request, RedirectResponse(path, status_code=303))
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,7 +78,7 @@ def _signin_get(request: Request, next: str | None = None) -> Response:
     principal = page_principal(request)
     target = safe_next(next)
     if principal.role is not Role.ANONYMOUS:
-        return _redirect(request, target or HOME_BY_ROLE.get(principal.role, "/"))
+        return redirect(request, target or HOME_BY_ROLE.get(principal.role, "/"))
     return _signin_page(request, next_path=target)
 
 
@@ -186,20 +169,20 @@ def _signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respo
 def _landing(request: Request) -> Response:
     principal = page_principal(request)
     if principal.role is not Role.ANONYMOUS:
-        return _redirect(request, HOME_BY_ROLE.get(principal.role, "/check"))
+        return redirect(request, HOME_BY_ROLE.get(principal.role, "/check"))
     return render(request, "landing.html", {"public_entries": public_entries()})
 
 
 def _home(request: Request) -> Response:
     principal = page_principal(request)
-    _require_signed_in(principal)
-    return _redirect(request, HOME_BY_ROLE.get(principal.role, "/"))
+    require_signed_in(principal)
+    return redirect(request, HOME_BY_ROLE.get(principal.role, "/"))
 
 
 def _desk_page(role: Role) -> Callable[[Request], Response]:
     def desk(request: Request) -> Response:
         principal = page_principal(request)
-        _require_role(principal, role)
+        require_role(principal, role)
         container = container_of(request)
         english = page_lang(request) == "en"
         hospital_name = None
@@ -359,6 +342,8 @@ def build_web_router() -> APIRouter:
     router.add_api_route("/hospitals", _hospitals, methods=["GET"])
     router.add_api_route("/agencies", _agencies, methods=["GET"])
     router.add_api_route("/check", _check, methods=["GET"])
+    add_funds_routes(router)
+    add_filing_routes(router)
     return router
 
 

@@ -1,0 +1,200 @@
+"""附件1 异地就医登记备案表 as a printable PDF: one A4 page, Chinese font, signature and stamp areas.
+
+The layout follows 附件1 of 豫人社办函〔2017〕63号 row by row: 备案编号 above the
+title, the 市(县、市、区) line, then 姓名/性别/险种, 人员类别/登记类别, the numbers,
+the addresses, the phones, the destination, the designated hospitals, the
+signature and the date; below the table the agency's part (参保地经办机构, 经办人,
+经办日期) with a box for the agency's stamp.
+
+No font ships in the package: the Chinese TTF/TTC is found on the system
+(``fonts-wqy-microhei`` on Debian, or ``YIDI_PDF_FONT``); without one the
+renderer fails with a clear error rather than printing empty boxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from yidi.domain.errors import YidiError
+from yidi.domain.filings import FilingRecord, RegistrationType, SignedBy
+from yidi.domain.insurance import FilingCategory, InsuranceType
+from yidi.domain.regions import default_registry
+
+FONT_ENV: Final = "YIDI_PDF_FONT"
+FONT_CANDIDATES: Final = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+FAMILY: Final = "cjk"
+PAGE_WIDTH_MM: Final = 210
+MARGIN_MM: Final = 15
+CONTENT_WIDTH: Final = PAGE_WIDTH_MM - 2 * MARGIN_MM
+CHECKED, UNCHECKED = "■", "□"
+
+
+class FontMissing(YidiError):
+    """No Chinese font on this machine: the form cannot be printed legibly."""
+
+
+@functools.cache
+def cjk_font_path() -> Path:
+    """The Chinese font file to embed; ``YIDI_PDF_FONT`` first, then the usual Debian paths."""
+    configured = os.environ.get(FONT_ENV)
+    candidates = [configured] if configured else []
+    candidates += list(FONT_CANDIDATES)
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise FontMissing(
+        "PDF_FONT_MISSING",
+        "未找到中文字体，无法生成PDF：请安装 fonts-wqy-microhei，或用 YIDI_PDF_FONT 指定字体文件",
+        "no Chinese font found for the PDF: install fonts-wqy-microhei or set YIDI_PDF_FONT",
+    )
+
+
+def _region_name(code: str | None) -> str:
+    if not code:
+        return ""
+    registry = default_registry()
+    return registry.get(code).name if registry.exists(code) else code
+
+
+def _options(choices: Sequence[tuple[str, str]], chosen: str | None) -> str:
+    """The form's numbered options with the chosen one marked: ■1.职工医保 □2.城乡居民医保."""
+    return "  ".join(
+        f"{CHECKED if value == chosen else UNCHECKED}{n}.{label}"
+        for n, (value, label) in enumerate(choices, start=1)
+    )
+
+
+def _date(value: object) -> str:
+    return "" if value is None else f"{value:%Y年%m月%d日}"
+
+
+class _Form(FPDF):
+    def __init__(self) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+        self.set_auto_page_break(False)
+        path = cjk_font_path()
+        self.add_font(FAMILY, "", str(path))
+        self.set_font(FAMILY, size=10.5)
+        self.set_creator("yidi")
+
+    def line_text(self, text: str, *, size: float = 10.5, align: str = "L", h: float = 7) -> None:
+        self.set_font(FAMILY, size=size)
+        self.cell(0, h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def annex1_pdf(record: FilingRecord) -> bytes:
+    """附件1 for one filing, on one A4 page."""
+    pdf = _Form()
+    pdf.set_title(f"异地就医登记备案表 {record.filing_number or ''}".strip())
+    pdf.add_page()
+    pdf.line_text("附件1", size=10)
+    pdf.line_text(f"备案编号：{record.filing_number or '（审核通过后分配）'}", align="R")
+    pdf.line_text("异地就医登记备案表", size=18, align="C", h=12)
+    pdf.line_text(f"{_region_name(record.insured_region_code)}  市（县、市、区）", h=8)
+
+    insurance = _options(
+        [(t.value, t.label_zh) for t in InsuranceType],
+        record.insurance_type.value if record.insurance_type else None,
+    )
+    category = _options(
+        [(c.value, c.label_zh) for c in FilingCategory],
+        record.category.value if record.category else None,
+    )
+    registration = _options(
+        [(r.value, r.label_zh) for r in RegistrationType], record.registration_type.value
+    )
+    hospitals = record.designated_institutions
+    hospital_names = "；".join(h.name for h in hospitals)
+    hospital_levels = "；".join(h.level.label_zh if h.level else "" for h in hospitals)
+    signer = ""
+    if record.signed_by is SignedBy.DELEGATE and record.delegate is not None:
+        signer = f"被委托人：{record.delegate.name or ''}（{record.delegate.relation or ''}）"
+
+    pdf.set_font(FAMILY, size=10)
+    widths = (30, 32, 28, 30, 24, 36)
+    with pdf.table(
+        col_widths=widths,
+        width=CONTENT_WIDTH,
+        line_height=6.5,
+        text_align="LEFT",
+        first_row_as_headings=False,
+        padding=1.5,
+    ) as table:
+        row = table.row()
+        row.cell("姓名")
+        row.cell(record.name or "")
+        row.cell("性别")
+        row.cell(record.gender.label_zh if record.gender else "")
+        row.cell("险种")
+        row.cell(insurance)
+        row = table.row()
+        row.cell("人员类别")
+        row.cell(category, colspan=3)
+        row.cell("登记类别")
+        row.cell(registration)
+        row = table.row()
+        row.cell("社会保障号码")
+        row.cell(record.social_security_number or "", colspan=2)
+        row.cell("社会保障卡号（可选）")
+        row.cell(record.social_security_card_number or "", colspan=2)
+        row = table.row()
+        row.cell("参保地家庭住址")
+        row.cell(record.home_address or "", colspan=2)
+        row.cell("异地联系地址（现住址）")
+        row.cell(record.contact_address or "", colspan=2)
+        row = table.row()
+        row.cell("联系电话")
+        row.cell(record.phone or "", colspan=2)
+        row.cell("手机")
+        row.cell(record.mobile or "", colspan=2)
+        row = table.row()
+        row.cell("转往省（市、区）名称")
+        row.cell(_region_name(record.destination_province_code))
+        row.cell("地区（市、州）名称")
+        row.cell(_region_name(record.destination_prefecture_code))
+        row.cell("县（区）名称")
+        row.cell(_region_name(record.destination_county_code))
+        row = table.row()
+        row.cell("医疗机构名称")
+        row.cell(hospital_names, colspan=3)
+        row.cell("医疗机构级别")
+        row.cell(hospital_levels)
+        row = table.row()
+        row.cell(f"本人（被委托人）签名\n{signer}\n\n\n")
+        row.cell("", colspan=3)  # left blank: signed by hand
+        row.cell("填表日期")
+        row.cell(_date(record.filled_on))
+
+    pdf.ln(8)
+    top = pdf.get_y()
+    pdf.line_text(f"参保地经办机构：{record.handling_agency or ''}", h=9)
+    pdf.line_text(f"经办人：{record.handler or ''}", h=9)
+    pdf.line_text(f"经办日期：{_date(record.handled_on)}", h=9)
+    validity = ""
+    if record.valid_from:
+        validity = f"备案有效期：{_date(record.valid_from)}起"
+        if record.valid_until:
+            validity += f"至{_date(record.valid_until)}"
+    if validity:
+        pdf.line_text(validity, h=9)
+    # The agency's stamp (盖章) goes in this box.
+    stamp_size = 40
+    stamp_x = PAGE_WIDTH_MM - MARGIN_MM - stamp_size
+    pdf.rect(stamp_x, top, stamp_size, stamp_size)
+    pdf.set_xy(stamp_x, top + stamp_size - 8)
+    pdf.set_font(FAMILY, size=9)
+    pdf.cell(stamp_size, 6, "（经办机构盖章）", align="C")
+    return bytes(pdf.output())

@@ -1,0 +1,432 @@
+"""Filing pages (备案): the agency's queue, review, search and follow-up lists, 附件2 and 报盘,
+the printable 附件1, and the insured person's own filings.
+
+Scope is the service's: an agency handler sees its own region, a province
+officer the province, an insured person only their own filings; anything else
+is "not found". Lists are masked; the detail page is the audited full read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.responses import Response
+
+from yidi.api.deps import client_address
+from yidi.domain.access import Action, Principal, Role
+from yidi.domain.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
+from yidi.domain.filing_lifecycle import FilingState
+from yidi.reports.filing_pdf import annex1_pdf
+from yidi.services import directory
+from yidi.services.filing_exchange import FilingExchange, annex2_xlsx
+from yidi.services.filings import FilingDetail, FilingService
+from yidi.web.guards import redirect, require_csrf, require_signed_in
+from yidi.web.i18n import Lang, translate
+from yidi.web.render import container_of, finish, page_lang, page_principal, render
+
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
+PAGE_SIZE = 50
+_ID_LIKE = re.compile(r"[0-9]{6,17}[0-9Xx]?")
+
+
+def _service(request: Request) -> FilingService:
+    container = container_of(request)
+    return FilingService(container.uow, container.clock)
+
+
+def _exchange(request: Request) -> FilingExchange:
+    container = container_of(request)
+    return FilingExchange(container.uow, container.clock)
+
+
+def _message(exc: YidiError, lang: Lang) -> str:
+    return exc.message_en if lang == "en" else exc.message
+
+
+def _field_errors(exc: YidiError, lang: Lang, default_field: str) -> dict[str, str]:
+    """One message per field: a validation failure names each field, others the form."""
+    if isinstance(exc, ValidationFailed):
+        found: dict[str, str] = {}
+        for error in exc.errors:
+            found.setdefault(error.field or default_field, _message(error, lang))
+        return found
+    return {exc.field or default_field: _message(exc, lang)}
+
+
+def _region_label(lang: Lang) -> Any:
+    english = lang == "en"
+    return lambda code: directory.region_name(code, english=english) if code else ""
+
+
+def search_terms(text: str) -> dict[str, str]:
+    """One search box: a filing number (BA…), an ID number (digits), or else a name."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.upper().startswith("BA"):
+        return {"filing_number": text.upper()}
+    if _ID_LIKE.fullmatch(text):
+        return {"id_number": text.upper()}
+    return {"name": text}
+
+
+# --- the agency's list and search ---------------------------------------------------------
+
+
+def _filings_list(request: Request, q: str = "", state: str = "") -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_LIST)
+    if principal.role is Role.INSURED_PERSON:
+        return redirect(request, "/me/filings")
+    lang = page_lang(request)
+    errors: dict[str, str] = {}
+    chosen_state: FilingState | None = FilingState.SUBMITTED
+    if state == "all":
+        chosen_state = None
+    elif state:
+        if state in {s.value for s in FilingState}:
+            chosen_state = FilingState(state)
+        else:
+            errors["state"] = translate(lang, "funds.choose_one")
+    if q.strip() and state == "":
+        chosen_state = None  # a search looks at every state unless one is chosen
+    if len(q) > 64:
+        errors["q"] = translate(lang, "filings.query_too_long")
+    page = None
+    if not errors:
+        try:
+            terms = search_terms(q)
+            page = _service(request).search(
+                principal,
+                id_number=terms.get("id_number"),
+                name=terms.get("name"),
+                filing_number=terms.get("filing_number"),
+                state=chosen_state,
+                limit=PAGE_SIZE,
+            )
+        except YidiError as exc:
+            errors.update(_field_errors(exc, lang, "q"))
+    return render(
+        request,
+        "filings.html",
+        {
+            "q": q,
+            "state": state or ("all" if chosen_state is None else chosen_state.value),
+            "states": list(FilingState),
+            "page": page,
+            "errors": errors,
+            "region_label": _region_label(lang),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+OFFICES = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
+
+
+def _require_office(principal: Principal) -> None:
+    """The follow-up lists are the agency's and the province's work, not the insured person's."""
+    principal.require(Action.FILING_LIST)
+    if principal.role not in OFFICES:
+        raise Forbidden(
+            "ACCESS_DENIED",
+            f"{principal.role.label_zh}无权打开此页面",
+            f"role {principal.role.value} may not open this page",
+        )
+
+
+def _emergency(request: Request) -> Response:
+    principal = page_principal(request)
+    _require_office(principal)
+    due = _service(request).emergency_due(principal)
+    return render(
+        request,
+        "filings_emergency.html",
+        {"due": due, "region_label": _region_label(page_lang(request))},
+    )
+
+
+def _incomplete(request: Request) -> Response:
+    principal = page_principal(request)
+    _require_office(principal)
+    rows = _service(request).incomplete(principal)
+    return render(request, "filings_incomplete.html", {"rows": rows})
+
+
+# --- one filing: detail, review, cancel, the printable form ---------------------------------
+
+
+def _detail_page(
+    request: Request,
+    detail: FilingDetail,
+    *,
+    errors: dict[str, str] | None = None,
+    reason: str = "",
+    done: str = "",
+    status_code: int = 200,
+) -> Response:
+    principal = page_principal(request)
+    lang = page_lang(request)
+    submitted = detail.state is FilingState.SUBMITTED
+    return render(
+        request,
+        "filing_detail.html",
+        {
+            "detail": detail,
+            "record": detail.record,
+            "ref": detail.filing_id,
+            "errors": errors or {},
+            "reason": reason,
+            "done": done or request.query_params.get("done", ""),
+            "can_review": submitted and principal.may(Action.FILING_REVIEW),
+            "can_cancel": principal.may(Action.FILING_CANCEL)
+            and detail.state
+            in (
+                FilingState.DRAFT,
+                FilingState.SUBMITTED,
+                FilingState.REJECTED,
+                FilingState.APPROVED,
+            ),
+            "can_submit": principal.may(Action.FILING_CREATE)
+            and detail.state in (FilingState.DRAFT, FilingState.REJECTED),
+            "region_label": _region_label(lang),
+            "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
+        },
+        status_code=status_code,
+    )
+
+
+def _filing_detail(request: Request, ref: str) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    detail = _service(request).get(principal, ref, address=client_address(request))
+    return _detail_page(request, detail)
+
+
+def _transition(
+    request: Request,
+    ref: str,
+    csrf_token: str,
+    action: str,
+    reason: str = "",
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = _service(request)
+    address = client_address(request)
+    reason = reason.strip()
+    if action in ("reject", "cancel") and not reason:
+        detail = service.get(principal, ref, address=address)
+        errors = {f"{action}_reason": translate(lang, "filings.reason_required")}
+        return _detail_page(request, detail, errors=errors, status_code=422)
+    try:
+        if action == "approve":
+            detail = service.approve(principal, ref, address=address)
+        elif action == "reject":
+            detail = service.reject(principal, ref, reason, address=address)
+        elif action == "cancel":
+            detail = service.cancel(principal, ref, reason, address=address)
+        else:
+            detail = service.submit(principal, ref, address=address)
+    except YidiError as exc:
+        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
+            raise
+        detail = service.get(principal, ref, address=address)
+        return _detail_page(
+            request,
+            detail,
+            errors={f"{action}_form": _message(exc, lang)},
+            reason=reason,
+            status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
+        )
+    return redirect(request, f"/filings/{detail.filing_id}?done={action}")
+
+
+def _approve(request: Request, ref: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _transition(request, ref, csrf_token, "approve")
+
+
+def _reject(
+    request: Request,
+    ref: str,
+    csrf_token: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _transition(request, ref, csrf_token, "reject", reason)
+
+
+def _cancel(
+    request: Request,
+    ref: str,
+    csrf_token: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _transition(request, ref, csrf_token, "cancel", reason)
+
+
+def _submit(request: Request, ref: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _transition(request, ref, csrf_token, "submit")
+
+
+def _annex1(request: Request, ref: str) -> Response:
+    """The printable 附件1 of one filing (the audited full read)."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    detail = _service(request).get(principal, ref, address=client_address(request))
+    content = annex1_pdf(detail.record)
+    name = f"annex1-{detail.record.filing_number or detail.filing_id}.pdf"
+    response = Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"},
+    )
+    return finish(request, response)
+
+
+def _evidence_file(request: Request, ref: str, sha256: str) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    media_type, content = _service(request).evidence_file(
+        principal, ref, sha256, address=client_address(request)
+    )
+    response = Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename={sha256[:16]}"},
+    )
+    return finish(request, response)
+
+
+# --- 附件2 export and 报盘 import -------------------------------------------------------------
+
+
+def _annex2(request: Request) -> Response:
+    principal = page_principal(request)
+    principal.require(Action.FILING_EXPORT)
+    lang = page_lang(request)
+    start = request.query_params.get("from", "")
+    end = request.query_params.get("to", "")
+    today = container_of(request).clock.today()
+    errors: dict[str, str] = {}
+    dates: dict[str, dt.date] = {}
+    for name, text, default in (
+        ("from", start, today.replace(month=1, day=1)),
+        ("to", end, today),
+    ):
+        try:
+            dates[name] = dt.date.fromisoformat(text) if text else default
+        except ValueError:
+            errors[name] = translate(lang, "statistics.invalid_date")
+    asked = "download" in request.query_params
+    if asked and not errors:
+        try:
+            table = _exchange(request).annex2(
+                principal,
+                principal.region_code or "",
+                dates["from"],
+                dates["to"],
+                address=client_address(request),
+            )
+        except InvalidInput as exc:
+            errors.update(_field_errors(exc, lang, "to"))
+        else:
+            name = f"annex2-{table.region_code}-{dates['from']}-{dates['to']}.xlsx"
+            response = Response(
+                annex2_xlsx(table),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+            )
+            return finish(request, response)
+    return render(
+        request,
+        "filings_annex2.html",
+        {
+            "values": {
+                "from": start or dates.get("from", today).isoformat(),
+                "to": end or dates.get("to", today).isoformat(),
+            },
+            "errors": errors,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+def _import_form(request: Request) -> Response:
+    page_principal(request).require(Action.FILING_IMPORT)
+    return render(request, "filings_import.html", {"errors": {}, "report": None})
+
+
+def _import_upload(
+    request: Request,
+    file: Annotated[UploadFile | None, File()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_IMPORT)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    errors: dict[str, str] = {}
+    report = None
+    data = file.file.read(MAX_IMPORT_BYTES + 1) if file is not None else b""
+    if not data:
+        errors["file"] = translate(lang, "import.file_required")
+    elif len(data) > MAX_IMPORT_BYTES:
+        errors["file"] = translate(lang, "import.too_large", mb=MAX_IMPORT_BYTES // (1024 * 1024))
+    else:
+        try:
+            report = _exchange(request).import_annex2(
+                principal,
+                data,
+                (file.filename if file is not None else "") or "import.csv",
+                address=client_address(request),
+            )
+        except YidiError as exc:
+            if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
+                raise
+            errors.update(_field_errors(exc, lang, "file"))
+    return render(
+        request,
+        "filings_import.html",
+        {"errors": errors, "report": report},
+        status_code=422 if errors else 200,
+    )
+
+
+# --- the insured person's own filings --------------------------------------------------------
+
+
+def _my_filings(request: Request) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    if principal.role is not Role.INSURED_PERSON:
+        return redirect(request, "/filings")
+    page = _service(request).search(principal, limit=PAGE_SIZE)
+    return render(
+        request,
+        "my_filings.html",
+        {"page": page, "region_label": _region_label(page_lang(request))},
+    )
+
+
+def add_filing_routes(router: APIRouter) -> None:
+    router.add_api_route("/filings", _filings_list, methods=["GET"])
+    router.add_api_route("/filings/emergency", _emergency, methods=["GET"])
+    router.add_api_route("/filings/incomplete", _incomplete, methods=["GET"])
+    router.add_api_route("/filings/annex2", _annex2, methods=["GET"])
+    router.add_api_route("/filings/import", _import_form, methods=["GET"])
+    router.add_api_route("/filings/import", _import_upload, methods=["POST"])
+    router.add_api_route("/filings/{ref}", _filing_detail, methods=["GET"])
+    router.add_api_route("/filings/{ref}/approve", _approve, methods=["POST"])
+    router.add_api_route("/filings/{ref}/reject", _reject, methods=["POST"])
+    router.add_api_route("/filings/{ref}/cancel", _cancel, methods=["POST"])
+    router.add_api_route("/filings/{ref}/submit", _submit, methods=["POST"])
+    router.add_api_route("/filings/{ref}/annex1.pdf", _annex1, methods=["GET"])
+    router.add_api_route("/filings/{ref}/evidence/{sha256}", _evidence_file, methods=["GET"])
+    router.add_api_route("/me/filings", _my_filings, methods=["GET"])

@@ -1,0 +1,68 @@
+"""The filing path in a real browser: laoxie's demo filing approved by the 衡阳 agency, the
+printable 附件1, and who may see what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = pytest.mark.browser
+
+Shot = Callable[[Page, str], Path]
+
+
+def _sign_in(page: Page, username: str) -> None:
+    page.goto("/signin")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(f"{username}-demo-2017")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def test_the_agency_approves_laoxies_filing_and_he_sees_it(
+    chromium: Browser, base_url: str, shot: Shot
+) -> None:
+    agency = chromium.new_context(base_url=base_url, locale="zh-CN").new_page()
+    _sign_in(agency, "hengyang")
+    agency.get_by_role("link", name="备案审核与查询").first.click()
+    row = agency.locator("#filing-table tr", has_text="谢德明")
+    expect(row).to_contain_text("430421********0315")  # masked in the list
+    shot(agency, "agency-queue")
+    row.get_by_role("link").click()
+    expect(agency.locator("h1 [data-state]")).to_have_attribute("data-state", "submitted")
+    expect(agency.locator("#evidence-table")).to_contain_text("安置地户口")
+    agency.get_by_role("button", name="退回").click()  # no reason: refused next to the field
+    expect(agency.locator("#reject-reason-error")).to_have_text("请填写原因")
+    agency.get_by_role("button", name="审核通过（备案）").click()
+    expect(agency.locator("#done")).to_contain_text("已审核通过")
+    number = agency.locator("#filing-number").inner_text()
+    assert re.fullmatch(r"BA430421-\d{4}-\d{6}", number)
+    shot(agency, "agency-filing-approved")
+    pdf = agency.request.get(agency.locator("#annex1-link").get_attribute("href") or "")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    agency.goto(f"/filings?q={number}")
+    expect(agency.locator("#filing-table tr", has_text="谢德明")).to_have_count(1)
+    agency.context.close()
+
+    person = chromium.new_context(
+        base_url=base_url, locale="zh-CN", viewport={"width": 375, "height": 812}
+    ).new_page()
+    _sign_in(person, "laoxie")
+    person.get_by_role("link", name="我的备案").first.click()
+    expect(person.locator("#filing-table [data-state]")).to_have_attribute("data-state", "approved")
+    assert person.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(person, "insured-my-filings")
+    response = person.goto("/filings/emergency")
+    assert response is not None and response.status == 403  # not an agency page
+    person.context.close()
+
+
+def test_a_hospital_cashier_cannot_open_the_filings_list(page: Page) -> None:
+    _sign_in(page, "nhfy1")
+    response = page.goto("/filings")
+    assert response is not None and response.status == 403
+    expect(page.locator("h1")).to_have_text("无权访问")

@@ -1,0 +1,267 @@
+"""The filing pages over HTTP: the agency's queue, review, search, lists, exports, import and
+the printable 附件1; the insured person's own filings; access and CSRF."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from filing_support import HENGYANG, PERSON, PERSON_ID, household_registration, record
+from yidi.api.app import create_app
+from yidi.bootstrap import Container
+from yidi.domain.access import Principal
+from yidi.domain.filing_annex import ANNEX2_COLUMNS
+from yidi.services.demo import load_reference_world
+from yidi.services.filings import FilingService
+
+sys.path.insert(0, str(Path(__file__).parent))
+from web_helpers import PAGE, csrf_token, hash_once, sign_in
+
+
+@pytest.fixture(autouse=True)
+def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    load_reference_world(container.uow())
+
+
+@pytest.fixture
+def web(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+def _submitted(container: Container) -> str:
+    """A complete 衡阳县 retiree filing with its evidence, submitted to the 衡阳 agency."""
+    service = FilingService(container.uow, container.clock)
+    draft = service.create_draft(HENGYANG, record(), evidence=[household_registration()])
+    service.submit(HENGYANG, draft.filing_id)
+    return draft.filing_id
+
+
+def _insured_account(container: Container, principal: Principal, password: str) -> None:
+    with container.uow() as uow:
+        uow.users.add(principal.user_id, hash_once(password), principal)
+        uow.commit()
+
+
+def _post(web: TestClient, path: str, **data: str) -> object:
+    token = csrf_token(web, path.rsplit("/", 1)[0])
+    return web.post(path, data={"csrf_token": token, **data}, headers=PAGE, follow_redirects=False)
+
+
+def test_the_queue_lists_submitted_filings_masked(web: TestClient, container: Container) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    page = web.get("/filings", headers=PAGE)
+    assert page.status_code == 200
+    assert f'data-filing="{filing_id}"' in page.text
+    assert PERSON_ID not in page.text  # lists are masked
+    assert PERSON_ID[:6] + "********" + PERSON_ID[14:] in page.text
+    assert 'data-state="submitted"' in page.text
+
+
+@pytest.mark.parametrize("query", ["谢某某", PERSON_ID])
+def test_search_finds_by_name_or_id_number(
+    web: TestClient, container: Container, query: str
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    page = web.get("/filings", params={"q": query}, headers=PAGE)
+    assert f'data-filing="{filing_id}"' in page.text
+
+
+def test_approving_assigns_a_filing_number_and_search_finds_it(
+    web: TestClient, container: Container
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    detail = web.get(f"/filings/{filing_id}", headers=PAGE)
+    assert PERSON_ID in detail.text  # the detail is the full (audited) record
+    assert "安置地户口" in detail.text and 'id="approve-form"' in detail.text
+    done = _post(web, f"/filings/{filing_id}/approve")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    after = web.get(f"/filings/{filing_id}?done=approve", headers=PAGE)
+    assert 'data-state="approved"' in after.text
+    number = re.search(r'id="filing-number">(BA430421-2026-\d{6})<', after.text)
+    assert number is not None
+    found = web.get("/filings", params={"q": number.group(1)}, headers=PAGE)
+    assert f'data-filing="{filing_id}"' in found.text
+
+
+def test_approving_without_the_csrf_token_changes_nothing(
+    web: TestClient, container: Container
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    refused = web.post(f"/filings/{filing_id}/approve", data={"csrf_token": "forged"}, headers=PAGE)
+    assert refused.status_code == 403 and "页面已过期" in refused.text
+    assert 'data-state="submitted"' in web.get(f"/filings/{filing_id}", headers=PAGE).text
+
+
+def test_rejecting_needs_a_reason_shown_next_to_the_field(
+    web: TestClient, container: Container
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    empty = _post(web, f"/filings/{filing_id}/reject", reason="  ")
+    assert empty.status_code == 422  # type: ignore[attr-defined]
+    assert re.search(r'id="reject-reason-error"[^>]*>请填写原因<', empty.text)  # type: ignore[attr-defined]
+    done = _post(web, f"/filings/{filing_id}/reject", reason="户口页不清晰")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    page = web.get(f"/filings/{filing_id}", headers=PAGE)
+    assert 'data-state="rejected"' in page.text and "户口页不清晰" in page.text
+
+
+def test_another_region_and_a_cashier_cannot_see_the_filing(
+    web: TestClient, container: Container
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "zhengzhou")
+    assert web.get(f"/filings/{filing_id}", headers=PAGE).status_code == 404
+    assert f'data-filing="{filing_id}"' not in web.get("/filings?state=all", headers=PAGE).text
+    web.cookies.clear()
+    sign_in(web, "nhfy1")
+    assert web.get("/filings", headers=PAGE).status_code == 403
+    assert web.get(f"/filings/{filing_id}", headers=PAGE).status_code == 403
+
+
+def test_the_printable_annex1_is_one_page_with_the_name_and_the_filing_number(
+    web: TestClient, container: Container, tmp_path: Path
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    _post(web, f"/filings/{filing_id}/approve")
+    response = web.get(f"/filings/{filing_id}/annex1.pdf", headers=PAGE)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", response.content)) == 1
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "annex1.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert "谢某某" in text
+    assert re.search(r"BA430421-2026-\d{6}", text)
+
+
+def test_the_insured_person_sees_only_their_own_filings(
+    web: TestClient, container: Container
+) -> None:
+    filing_id = _submitted(container)
+    _insured_account(container, PERSON, "person-xie-2017")
+    sign_in(web, PERSON.user_id, "person-xie-2017")
+    mine = web.get("/me/filings", headers=PAGE)
+    assert mine.status_code == 200 and f'data-filing="{filing_id}"' in mine.text
+    assert web.get("/filings", headers=PAGE, follow_redirects=False).headers["location"] == (
+        "/me/filings"
+    )
+    assert web.get("/filings/emergency", headers=PAGE).status_code == 403
+    assert web.get("/filings/incomplete", headers=PAGE).status_code == 403
+    stranger = Principal("person-other", PERSON.role, id_number="410102195007010881")
+    _insured_account(container, stranger, "person-other-2017")
+    web.cookies.clear()
+    sign_in(web, "person-other", "person-other-2017")
+    assert f'data-filing="{filing_id}"' not in web.get("/me/filings", headers=PAGE).text
+    assert web.get(f"/filings/{filing_id}", headers=PAGE).status_code == 404
+
+
+def test_the_insured_person_cancels_with_a_reason(web: TestClient, container: Container) -> None:
+    filing_id = _submitted(container)
+    _insured_account(container, PERSON, "person-xie-2017")
+    sign_in(web, PERSON.user_id, "person-xie-2017")
+    page = web.get(f"/filings/{filing_id}", headers=PAGE)
+    assert 'id="cancel-form"' in page.text and 'id="approve-form"' not in page.text
+    done = _post(web, f"/filings/{filing_id}/cancel", reason="不再异地居住")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert 'data-state="cancelled"' in web.get(f"/filings/{filing_id}", headers=PAGE).text
+
+
+def test_annex2_downloads_the_region_approved_filings(
+    web: TestClient, container: Container
+) -> None:
+    filing_id = _submitted(container)
+    sign_in(web, "hengyang")
+    _post(web, f"/filings/{filing_id}/approve")
+    form = web.get("/filings/annex2", headers=PAGE)
+    assert form.status_code == 200
+    response = web.get("/filings/annex2?download=1&from=2026-01-01&to=2026-12-31", headers=PAGE)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    values = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert "谢某某" in values
+    bad = web.get("/filings/annex2?download=1&from=2026-12-31&to=2026-01-01", headers=PAGE)
+    assert bad.status_code == 422 and 'id="to-error"' in bad.text
+
+
+def test_an_import_upload_reports_each_row_and_needs_the_csrf_token(web: TestClient) -> None:
+    sign_in(web, "hengyang")
+    token = csrf_token(web, "/filings/import")
+    content = "序号,参保地行政区划代码,参保地行政区划名称,姓名\n1,999999,不存在,某某\n".encode()
+    refused = web.post(
+        "/filings/import",
+        data={"csrf_token": "forged"},
+        files={"file": ("batch.csv", content, "text/csv")},
+        headers=PAGE,
+    )
+    assert refused.status_code == 403
+    empty = web.post("/filings/import", data={"csrf_token": token}, headers=PAGE)
+    assert empty.status_code == 422 and "请选择要上传的文件" in empty.text
+    response = web.post(
+        "/filings/import",
+        data={"csrf_token": token},
+        files={"file": ("batch.csv", content, "text/csv")},
+        headers=PAGE,
+    )
+    assert response.status_code == 422
+    assert re.search(r'id="file-error"[^>]*>缺少附件2的列：性别', response.text)
+    header = ",".join(ANNEX2_COLUMNS)
+    bad_row = ",".join(["1", "999999", "不存在", "某某"] + [""] * (len(ANNEX2_COLUMNS) - 4))
+    report = web.post(
+        "/filings/import",
+        data={"csrf_token": token},
+        files={"file": ("batch.csv", f"{header}\n{bad_row}\n".encode(), "text/csv")},
+        headers=PAGE,
+    )
+    assert report.status_code == 200
+    assert re.search(r'data-count="total">1<', report.text)
+    assert re.search(r'data-count="rejected">1<', report.text)
+    assert 'id="import-errors"' in report.text
+
+
+def test_the_follow_up_lists_open_for_the_agency(web: TestClient) -> None:
+    sign_in(web, "hengyang")
+    for path, empty_id in (
+        ("/filings/emergency", "no-emergency"),
+        ("/filings/incomplete", "no-incomplete"),
+    ):
+        page = web.get(path, headers=PAGE)
+        assert page.status_code == 200 and f'id="{empty_id}"' in page.text
+
+
+def test_the_demo_load_gives_laoxie_a_submitted_filing_in_the_hengyang_queue(
+    web: TestClient, container: Container
+) -> None:
+    from yidi.services.demo import load_demo_filings
+
+    assert load_demo_filings(container.uow, container.clock) == 1
+    assert load_demo_filings(container.uow, container.clock) == 0  # idempotent
+    sign_in(web, "laoxie")
+    mine = web.get("/me/filings", headers=PAGE)
+    assert (
+        mine.status_code == 200 and "谢德明" in mine.text and 'data-state="submitted"' in mine.text
+    )
+    web.cookies.clear()
+    sign_in(web, "hengyang")
+    assert "谢德明" in web.get("/filings", headers=PAGE).text

@@ -1,0 +1,304 @@
+"""The money pages over HTTP: 附件3/附件4, clearing statements, the statistics dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from yidi.api.app import create_app
+from yidi.bootstrap import Container
+from yidi.services.demo import load_reference_world
+from yidi.services.funds import record_settlement_fact
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
+from funds_helpers import make_fact
+from web_helpers import PAGE, csrf_token, hash_once, sign_in
+
+AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    load_reference_world(container.uow())
+
+
+@pytest.fixture
+def web(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+def _settlements(container: Container) -> None:
+    """Zhengzhou's insured treated in Guangxi, Beijing and Luoyang; Hengyang's in Guangxi."""
+    facts = [
+        make_fact("Z1", insured="410100", treatment="450923"),
+        make_fact("Z2", insured="410100", treatment="450923", on=dt.date(2017, 8, 3)),
+        make_fact("Z3", insured="410100", treatment="110101", pooled="900.00"),
+        make_fact("Z4", insured="410100", treatment="410302", on=dt.date(2016, 5, 1)),
+        make_fact("Z5", insured="410100", treatment="410302", on=dt.date(2015, 5, 1)),
+        make_fact("H1", insured="430400", treatment="450923", pooled="1234.56"),
+    ]
+    with container.uow() as uow:
+        for fact in facts:
+            record_settlement_fact(uow, fact, AT)
+        uow.commit()
+
+
+def _numbers(html: str, table_id: str) -> list[list[str]]:
+    """The cells of one numbers table, row by row (tags stripped)."""
+    body = html.split(f'data-numbers="{table_id}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], flags=re.S)
+    return [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
+        for r in rows
+    ]
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def test_statistics_without_settlements_say_so_instead_of_showing_numbers(
+    web: TestClient,
+) -> None:
+    sign_in(web, "henan")
+    page = web.get("/funds/statistics", headers=PAGE)
+    assert page.status_code == 200
+    assert 'id="no-data"' in page.text and "暂无结算数据" in page.text
+    assert "<canvas" not in page.text and "chart.umd.min.js" not in page.text
+
+
+def test_statistics_show_months_and_provinces_with_the_numbers_and_the_seed_sentence(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "zhengzhou")
+    page = web.get("/funds/statistics", headers=PAGE)
+    assert page.status_code == 200
+    assert _numbers(page.text, "month-times") == [
+        ["2015-05", "1", "1,000.00", "600.00"],
+        ["2016-05", "1", "1,000.00", "600.00"],
+        ["2017-08", "1", "1,000.00", "600.00"],
+        ["2017-09", "2", "2,000.00", "1,500.00"],
+        ["合计", "5", "5,000.00", "3,300.00"],
+    ]
+    # Luoyang is in Henan: not outbound for the province, but for Zhengzhou it is.
+    assert _numbers(page.text, "region-times")[-1] == ["合计", "5", "5,000.00", "3,300.00"]
+    sentence = re.search(r'id="sentence"[^>]*>([^<]+)<', page.text)
+    assert sentence is not None
+    assert sentence.group(1) == (
+        "截至11月20日，郑州市参保人员在河南、广西、北京异地就医直接结算5人次，医保基金支出0.33万元。"
+    )  # ranked by person-times (河南 2, 广西 2, 北京 1), ties by province code
+    chart = json.loads(
+        re.search(r'id="month-spend">([^<]+)<', page.text).group(1)  # type: ignore[union-attr]
+    )
+    assert chart["values"] == ["600.00", "600.00", "600.00", "1500.00"]
+
+
+def test_an_agency_sees_only_its_own_region_and_a_province_may_choose_its_cities(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "hengyang")
+    own = web.get("/funds/statistics", headers=PAGE)
+    assert "衡阳市参保人员在广西异地就医直接结算1人次" in own.text
+    other = web.get("/funds/statistics?region=410100", headers=PAGE)
+    assert other.status_code == 422
+    assert 'id="region-error"' in other.text and "请选择本单位可查看的地区" in other.text
+    assert "郑州" not in other.text.split('id="region-error"', 1)[1]
+    download = web.get("/funds/statistics/download?region=410100&group_by=month", headers=PAGE)
+    assert download.status_code == 404
+    web.cookies.clear()
+    sign_in(web, "henan")
+    city = web.get("/funds/statistics?region=410100&direction=outbound", headers=PAGE)
+    assert city.status_code == 200 and "郑州市参保人员" in city.text
+
+
+def test_statistics_date_errors_are_named_next_to_the_field(web: TestClient) -> None:
+    sign_in(web, "henan")
+    page = web.get("/funds/statistics?from=2017-09-30&to=2017-09-01", headers=PAGE)
+    assert page.status_code == 422
+    assert re.search(r'id="to-error"[^>]*>结束日期不能早于开始日期<', page.text)
+    bad = web.get("/funds/statistics?from=2017-13-01", headers=PAGE)
+    assert re.search(r'id="from-error"[^>]*>请输入有效日期<', bad.text)
+
+
+def test_statistics_download_carries_the_same_numbers_as_the_page(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "zhengzhou")
+    response = web.get(
+        "/funds/statistics/download?region=410100&direction=outbound&group_by=month&format=csv",
+        headers=PAGE,
+    )
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    last = response.text.strip().splitlines()[-1].split(",")
+    assert last[2] == "5" and last[-1] == "3300.00"
+
+
+def test_a_cashier_may_not_open_the_money_pages(web: TestClient) -> None:
+    sign_in(web, "nhfy1")
+    for path in ("/funds/statistics", "/funds/clearing", "/funds/prepayment"):
+        response = web.get(path, headers=PAGE)
+        assert response.status_code == 403, path
+        assert "无权访问" in response.text
+
+
+def test_anonymous_is_sent_to_sign_in_from_the_money_pages(web: TestClient) -> None:
+    response = web.get("/funds/statistics", headers=PAGE, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=%2Ffunds%2Fstatistics"
+
+
+# --- clearing ---------------------------------------------------------------------------
+
+
+def test_a_clearing_officer_runs_the_month_with_the_form_and_downloads_it(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "clearing")
+    before = web.get("/funds/clearing?month=2017-09&level=province", headers=PAGE)
+    assert before.status_code == 200 and 'id="not-run"' in before.text
+    token = csrf_token(web, "/funds/clearing?month=2017-09")
+    run = web.post(
+        "/funds/clearing",
+        data={"month": "2017-09", "level": "province", "csrf_token": token},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert run.status_code == 303
+    assert run.headers["location"] == "/funds/clearing?month=2017-09&level=province&ran=1"
+    after = web.get(run.headers["location"], headers=PAGE)
+    assert 'data-status="open"' in after.text and "清算已完成" in after.text
+    rows = re.findall(r"<tr(?: class=\"mine\")?><td>([^<]+)</td><td>([^<]+)</td>", after.text)
+    assert rows == [
+        ("河南省", "北京市"),
+        ("河南省", "广西壮族自治区"),
+        ("湖南省", "广西壮族自治区"),
+    ]
+    assert "2,734.56" in after.text  # 900.00 + 600.00 + 1234.56 due in September
+    xlsx = web.get("/funds/clearing/download?month=2017-09&level=province&format=xlsx")
+    assert xlsx.status_code == 200
+    assert load_workbook(io.BytesIO(xlsx.content))["清算单"]["B4"].value == "河南省"
+    as_json = web.get("/funds/clearing/download?month=2017-09&level=province&format=json")
+    assert json.loads(as_json.content)["due_total"] == "2734.56"
+
+
+def test_running_clearing_without_the_csrf_token_changes_nothing(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "clearing")
+    refused = web.post(
+        "/funds/clearing",
+        data={"month": "2017-09", "level": "province", "csrf_token": "forged"},
+        headers=PAGE,
+    )
+    assert refused.status_code == 403 and "页面已过期" in refused.text
+    assert 'id="not-run"' in web.get("/funds/clearing?month=2017-09", headers=PAGE).text
+
+
+def test_an_agency_reads_statements_but_may_not_run_clearing(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "hengyang")
+    page = web.get("/funds/clearing?month=2017-09", headers=PAGE)
+    assert page.status_code == 200 and 'id="run-form"' not in page.text
+    token = csrf_token(web, "/funds/clearing")
+    refused = web.post(
+        "/funds/clearing", data={"month": "2017-09", "csrf_token": token}, headers=PAGE
+    )
+    assert refused.status_code == 403
+
+
+def test_a_malformed_month_is_named_next_to_the_month_field(web: TestClient) -> None:
+    sign_in(web, "henan")
+    page = web.get("/funds/clearing?month=2017-9", headers=PAGE)
+    assert page.status_code == 422
+    assert re.search(r'id="month-error"[^>]*>请按“年-月”填写', page.text)
+
+
+def test_a_closed_month_offers_no_run_button(web: TestClient, container: Container) -> None:
+    _settlements(container)
+    sign_in(web, "henan")
+    token = csrf_token(web, "/funds/clearing")
+    web.post(
+        "/funds/clearing",
+        data={"month": "2017-09", "level": "province", "close": "1", "csrf_token": token},
+        headers=PAGE,
+    )
+    page = web.get("/funds/clearing?month=2017-09", headers=PAGE)
+    assert 'data-status="closed"' in page.text and 'id="run-form"' not in page.text
+
+
+# --- 附件3 / 附件4 ----------------------------------------------------------------------
+
+
+def test_the_annex3_page_shows_18_columns_history_estimate_and_the_chart_numbers(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "henan")
+    page = web.get("/funds/prepayment?region=410100&year=2018&annex=3", headers=PAGE)
+    assert page.status_code == 200
+    assert "2018年度省内异地就医费用支出测算表" in page.text
+    head = page.text.split('id="annex-table"', 1)[1].split("</thead>", 1)[0]
+    assert head.count('class="colno"') == 18
+    luoyang = re.search(r"<th scope=\"row\">洛阳市</th>((?:<td[^>]*>[^<]*</td>){18})", page.text)
+    assert luoyang is not None
+    cells = re.findall(r">([^<]*)</td>", luoyang.group(1))
+    assert cells[:2] == ["1", "400.00"]  # (0 + 600 + 600) / 3 years; 2 / 3 person-times -> 1
+    assert _numbers(page.text, "year-chart") == [
+        ["2015", "1", "600.00"],
+        ["2016", "1", "600.00"],
+        ["2017", "0", "0.00"],
+        ["2018年测算", "1", "400.00"],
+    ]
+    link = re.search(r'href="(/funds/prepayment/download\?[^"]+)"', page.text)
+    assert link is not None
+    workbook = web.get(link.group(1).replace("&amp;", "&"))
+    assert workbook.status_code == 200
+    sheet = load_workbook(io.BytesIO(workbook.content))["附件3"]
+    assert sheet["A2"].value == "2018年度省内异地就医费用支出测算表"
+
+
+def test_annex4_without_history_says_the_estimate_is_zero(web: TestClient) -> None:
+    sign_in(web, "henan")
+    page = web.get("/funds/prepayment?region=410000&year=2018&annex=4", headers=PAGE)
+    assert page.status_code == 200
+    assert "省外异地就医费用支出测算表" in page.text and 'id="no-history"' in page.text
+
+
+def test_the_annex_form_names_each_wrong_field(web: TestClient) -> None:
+    sign_in(web, "henan")
+    page = web.get("/funds/prepayment?year=1999&months=13&annex=5", headers=PAGE)
+    assert page.status_code == 422
+    assert re.search(r'id="year-error"[^>]*>请输入2000至2100之间的年度<', page.text)
+    assert re.search(r'id="months-error"[^>]*>预付月数应在1至12之间<', page.text)
+    assert 'id="annex-error"' in page.text
+
+
+def test_an_agency_estimates_only_its_own_region(web: TestClient) -> None:
+    sign_in(web, "zhengzhou")
+    own = web.get("/funds/prepayment?year=2018", headers=PAGE)
+    assert own.status_code == 200 and "市(县、市)：郑州市" in own.text
+    other = web.get("/funds/prepayment?region=410300&year=2018", headers=PAGE)
+    assert other.status_code == 422 and 'id="region-error"' in other.text
+    assert web.get("/funds/prepayment/download?region=410300&year=2018").status_code == 404
+    web.cookies.clear()
+    sign_in(web, "clearing")
+    assert web.get("/funds/prepayment", headers=PAGE).status_code == 403
