@@ -788,7 +788,8 @@ def load_scenario(uow_factory: Callable[[], SqlUnitOfWork]) -> ScenarioReport:
     scenario.add_legacy_import()
     scenario.add_clearing()
     with uow_factory() as uow:
-        new = [p for p in persons if uow.reference.person_by_id_number(p.id_number) is None]
+        known = uow.reference.registered_id_numbers([p.id_number for p in persons])
+        new = [p for p in persons if p.id_number not in known]
         uow.reference.add_persons(new)
         uow.commit()
     try:
