@@ -13,6 +13,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yidi.services.audit_context import reset_client_address, set_client_address
+
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
@@ -68,6 +70,14 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         limited = not str(scope.get("path", "")).startswith(self.own_limit_prefixes)
+        client = scope.get("client")
+        address_token = set_client_address(str(client[0]) if client else "")
+        try:
+            await self._serve(scope, receive, send, limited=limited)
+        finally:
+            reset_client_address(address_token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, *, limited: bool) -> None:
 
         declared = _content_length(scope)
         if limited and declared is not None and declared > self.max_request_bytes:

@@ -96,9 +96,12 @@ def audit_verify() -> None:
     from yidi.domain.audit import verify_chain
 
     container = _container()
-    with container.uow() as uow:
-        count = uow.audit.count()
-        broken = verify_chain(uow.audit.walk())
+    try:
+        with container.uow() as uow:
+            count = uow.audit.count()
+            broken = verify_chain(uow.audit.walk(), uow.audit.head())
+    finally:
+        container.engine.dispose()
     if broken is None:
         typer.echo(f"审计链完整 audit chain intact: {count} 条 entries")
         return
