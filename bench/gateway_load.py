@@ -387,7 +387,8 @@ def _call(
         with ledger.lock:
             ledger.requested_reversals.add((hospital, msgid))
     reply = client.post(sent)
-    if infno != "1101":
+    if infno != "1101" and reply.get("infcode") == 0:
+        # Answered changes are what a hospital resends when it is unsure the answer arrived.
         with ledger.lock:
             ledger.sent.append(sent)
             ledger.replies[(hospital, msgid)] = reply
