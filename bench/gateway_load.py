@@ -508,26 +508,20 @@ def run_case(
     )
     if discharged.get("infcode") != 0:
         return refused(discharged)
-    settled = _call(
-        client,
-        ledger,
-        "2304",
-        hospital,
-        {
-            "data": {
-                "psn_no": psn_no,
-                "mdtrt_cert_type": "03",
-                "mdtrt_cert_no": card,
-                "medfee_sumamt": CASE_TOTAL,
-                "psn_setlway": "01",
-                "mdtrt_id": mdtrt_id,
-                "insutype": "310",
-                "acct_used_flag": "0",
-                "mid_setl_flag": "0",
-            }
-        },
-        "S",
-    )
+    settle_input = {
+        "data": {
+            "psn_no": psn_no,
+            "mdtrt_cert_type": "03",
+            "mdtrt_cert_no": card,
+            "medfee_sumamt": CASE_TOTAL,
+            "psn_setlway": "01",
+            "mdtrt_id": mdtrt_id,
+            "insutype": "310",
+            "acct_used_flag": "0",
+            "mid_setl_flag": "0",
+        }
+    }
+    settled = _call(client, ledger, "2304", hospital, settle_input, "S")
     if settled.get("infcode") != 0:
         return refused(settled)
     with ledger.lock:
@@ -545,6 +539,11 @@ def run_case(
     )
     if reversed_.get("infcode") != 0:
         return refused(reversed_)
+    # A reversed stay stays open until settled again (the hospital corrects and resettles),
+    # so settle it once more under a new msgid.
+    resettled = _call(client, ledger, "2304", hospital, settle_input, "T")
+    if resettled.get("infcode") != 0:
+        return refused(resettled)
     return "reversed"
 
 
