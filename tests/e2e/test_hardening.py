@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from filing_support import HENGYANG, PDF_BYTES, household_registration, load_agencies, record
-from hospital_support import token_for
+from hospital_support import NANHUA_CASHIER, build_world, token_for
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
 from yidi.cli.main import app as cli_app
@@ -172,3 +172,32 @@ def test_serve_refuses_to_start_without_a_real_secret(monkeypatch: pytest.Monkey
     result = CliRunner().invoke(cli_app, ["serve", "--port", "1"])
     assert result.exit_code == 2
     assert "YIDI_SECRET_KEY" in result.output
+
+
+def test_a_nul_character_in_any_input_is_refused_not_a_500(
+    client: TestClient, container: Container
+) -> None:
+    """Found by the long fuzz run on PostgreSQL: a NUL in a card number reached the driver."""
+    build_world(container)
+    cashier = token_for(container, NANHUA_CASHIER)
+    rest = client.post(
+        "/api/hospital/admission-check",
+        json={"cert_no": "\u0000", "cert_type": "02"},
+        headers=cashier,
+    )
+    assert rest.status_code == 422
+    assert rest.json()["error"]["code"] == "TEXT_CONTAINS_NUL"
+    agency = token_for(container, HENGYANG)
+    search = client.get("/api/filings", params={"name": "谢\u0000"}, headers=agency)
+    assert search.status_code in (200, 422)  # never a 500
+    gateway = client.post(
+        GATEWAY,
+        json={
+            "infno": "1101",
+            "fixmedins_code": "H43040000001",
+            "input": {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "43\u0000"}},
+        },
+    )
+    reply = gateway.json()
+    assert gateway.status_code == 200 and reply["infcode"] == -1
+    assert reply["err_msg"].startswith("[TEXT_CONTAINS_NUL]")
