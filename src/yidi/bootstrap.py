@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.clock import Clock, SystemClock
+from yidi.services.auth import LoginThrottle
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
 from yidi.storage.uow import SqlUnitOfWork
@@ -21,6 +22,7 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory)
@@ -40,4 +42,7 @@ def build_container(
         engine=engine,
         session_factory=factory,
         clock=clock or SystemClock(),
+        login_throttle=LoginThrottle(
+            settings.login_address_max_failures, settings.login_address_window_seconds
+        ),
     )

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # Failed sign-ins one client address may make in the window before it must wait.
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_address_window_seconds: int = Field(default=600, ge=1)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

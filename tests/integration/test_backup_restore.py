@@ -5,16 +5,34 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from yidi.clock import CHINA_TZ
+from hospital_support import (
+    BOBAI_CODE,
+    NANHUA_CODE,
+    PENG_CARD,
+    XIE_CARD,
+    XIE_LINES,
+    at,
+    build_world,
+    fee_inputs,
+)
+from yidi.bootstrap import Container, build_container
+from yidi.clock import CHINA_TZ, FixedClock
 from yidi.domain.audit import AuditEntry, verify_chain
+from yidi.domain.funds import ledger_is_balanced
+from yidi.domain.money import money_sum
+from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.settings import Settings
+from yidi.storage.audit import AuditRepository
 from yidi.storage.backup import backup, restore
 from yidi.storage.db import make_engine
+from yidi.storage.funds import FundsRepository
 from yidi.storage.migrate import upgrade
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -80,3 +98,88 @@ def test_restore_brings_back_exactly_the_backed_up_state(
     assert _chain(scratch_engine) == at_backup
     _append(scratch_engine, 10, 10)  # the restored chain keeps growing from the backup's head
     assert _chain(scratch_engine)[0] == 6
+
+
+def _settle(container: Container, caller: Caller, card: str, day: int) -> tuple[str, str]:
+    service = HospitalService(container.uow, container.clock)
+    encounter = service.admit(
+        caller,
+        AdmissionRequest(
+            credential=Credential("03", card),
+            med_type="21",
+            admitted_at=at(day, 8),
+            department_code="A03",
+            diagnosis_codes=("K80.101",),
+        ),
+    )
+    service.upload_fees(caller, encounter.id, fee_inputs(XIE_LINES, at(day, 12)))
+    service.discharge(caller, encounter.id, at(day + 2, 10))
+    total = money_sum(
+        [line.amount for line in service.encounter_detail(caller, encounter.id).lines]
+    )
+    return encounter.id, service.settle(caller, encounter.id, total).settlement_id
+
+
+def _money_state(engine: Engine) -> dict[str, Any]:
+    """Year-to-date totals, settlements, the ledger and the audit chain, as plain values."""
+    session = sessionmaker(bind=engine)()
+    try:
+        ytd = session.execute(
+            text(
+                "SELECT person_id, insurance_type, year, admissions_count, deductible_used_fen,"
+                " pooled_fund_paid_fen FROM year_to_date ORDER BY person_id, insurance_type, year"
+            )
+        ).all()
+        settled = session.execute(
+            text("SELECT id, kind, state, hifp_pay_fen FROM settlements ORDER BY id")
+        ).all()
+        funds = FundsRepository(session)
+        entries = funds.entries()
+        audit = AuditRepository(session)
+        chain = list(audit.walk())
+        return {
+            "ytd": [tuple(row) for row in ytd],
+            "settlements": [tuple(row) for row in settled],
+            "ledger": [(e.setl_id, str(e.account), e.side.value, e.amount.fen) for e in entries],
+            "ledger_balanced": ledger_is_balanced(entries) and funds.ledger_imbalance_fen() == 0,
+            "audit_ok": verify_chain(chain, audit.head()) is None,
+            "audit": (len(chain), chain[-1].entry_hash if chain else None),
+        }
+    finally:
+        session.close()
+
+
+def test_restore_after_real_settlements_brings_back_their_totals_ledger_and_audit_chain(
+    scratch_engine: Engine, tmp_path: Path
+) -> None:
+    upgrade(scratch_engine)
+    container = build_container(
+        Settings(database_url=str(scratch_engine.url), demo_mode=True),
+        clock=FixedClock(at(20, 10)),
+        engine=scratch_engine,
+    )
+    build_world(container)
+    nanhua = Caller(NANHUA_CODE, "nhfy1")
+    _settle(container, nanhua, PENG_CARD, 20)
+    _settle(container, Caller(BOBAI_CODE, "bobai"), XIE_CARD, 20)
+    at_backup = _money_state(scratch_engine)
+    assert len(at_backup["settlements"]) == 2 and at_backup["ytd"]
+    assert at_backup["ledger_balanced"] and at_backup["audit_ok"]
+    backup(scratch_engine, tmp_path / "settled.backup")
+
+    _settle(container, nanhua, PENG_CARD, 24)
+    encounter_id, later = _settle(container, nanhua, PENG_CARD, 27)
+    HospitalService(container.uow, container.clock).reverse(nanhua, encounter_id, later)
+    changed = _money_state(scratch_engine)
+    assert changed["ytd"] != at_backup["ytd"] and len(changed["settlements"]) == 5
+    assert changed["ledger"] != at_backup["ledger"] and changed["ledger_balanced"]
+    assert changed["audit"][0] > at_backup["audit"][0]
+
+    restore(scratch_engine, tmp_path / "settled.backup")
+    restored = _money_state(scratch_engine)
+    assert restored == at_backup
+    # The restored system keeps working from the backup's state.
+    _settle(container, nanhua, PENG_CARD, 27)
+    after = _money_state(scratch_engine)
+    assert after["ledger_balanced"] and after["audit_ok"]
+    assert len(after["settlements"]) == 3

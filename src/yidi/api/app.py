@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
@@ -18,8 +19,19 @@ from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
 
 
+class _YidiApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, around Starlette's ServerErrorMiddleware: the answer to an uncaught
+        # error (500) gets the security headers too, and no middleware can drop them.
+        return SecurityMiddleware(
+            super().build_middleware_stack(),
+            max_request_bytes=self.state.container.settings.max_request_bytes,
+            own_limit_prefixes=("/fsi/",),
+        )
+
+
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(
+    app = _YidiApp(
         title="yidi 异地就医备案与直接结算 API",
         version=__version__,
         description=(
@@ -32,7 +44,6 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     install_error_handlers(app)
-    app.add_middleware(SecurityMiddleware, max_request_bytes=container.settings.max_request_bytes)
     app.include_router(auth.router)
     app.include_router(funds.router)
     app.include_router(filings.router)
@@ -48,7 +59,13 @@ def create_app(container: Container) -> FastAPI:
     def gateway_port(request: Request) -> HospitalGateway:
         return HospitalGateway(request.app.state.hospital_service)
 
-    app.include_router(build_gateway_router(gateway_port, clock=container.clock))
+    app.include_router(
+        build_gateway_router(
+            gateway_port,
+            clock=container.clock,
+            max_body_bytes=container.settings.max_request_bytes,
+        )
+    )
 
     @app.get("/api/health", tags=["运维 operations"], summary="健康检查 health check")
     def health() -> dict[str, str]:

@@ -13,6 +13,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yidi.services.audit_context import reset_client_address, set_client_address
+
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
@@ -45,17 +47,40 @@ def too_large_body(limit_bytes: int) -> bytes:
 
 
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, *, max_request_bytes: int) -> None:
+    """Headers on every answer; the size limit on every path except ``own_limit_prefixes``.
+
+    Paths under ``own_limit_prefixes`` (the national gateway) read their bodies with the same
+    limit themselves, so that an oversized body is answered in their own format (an
+    envelope with ``infcode`` -1) rather than with this JSON 413.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_request_bytes: int,
+        own_limit_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_request_bytes = max_request_bytes
+        self.own_limit_prefixes = own_limit_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limited = not str(scope.get("path", "")).startswith(self.own_limit_prefixes)
+        client = scope.get("client")
+        address_token = set_client_address(str(client[0]) if client else "")
+        try:
+            await self._serve(scope, receive, send, limited=limited)
+        finally:
+            reset_client_address(address_token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, *, limited: bool) -> None:
 
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_request_bytes:
+        if limited and declared is not None and declared > self.max_request_bytes:
             await self._refuse(send)
             return
 
@@ -66,7 +91,7 @@ class SecurityMiddleware:
         async def limited_receive() -> Message:
             nonlocal received, exceeded
             message = await receive()
-            if message["type"] == "http.request":
+            if limited and message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_request_bytes:
                     exceeded = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +16,8 @@ from yidi.cli import settle as settle_cli
 from yidi.cli.filing import filing_app
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from yidi.bootstrap import Container
 
 app = typer.Typer(
@@ -96,9 +99,12 @@ def audit_verify() -> None:
     from yidi.domain.audit import verify_chain
 
     container = _container()
-    with container.uow() as uow:
-        count = uow.audit.count()
-        broken = verify_chain(uow.audit.walk())
+    try:
+        with container.uow() as uow:
+            count = uow.audit.count()
+            broken = verify_chain(uow.audit.walk(), uow.audit.head())
+    finally:
+        container.engine.dispose()
     if broken is None:
         typer.echo(f"审计链完整 audit chain intact: {count} 条 entries")
         return
@@ -165,6 +171,9 @@ def serve(
         bool,
         typer.Option(help="演示模式下载入演示场景 load the demo scenario in demo mode"),
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="工作进程数 worker processes (default 1)")
+    ] = 1,
 ) -> None:
     """启动 API 与网页界面。Start the API and the web UI (migrates the database first)."""
     import uvicorn
@@ -190,6 +199,21 @@ def serve(
     bind_host = host or container.settings.host
     bind_port = port or container.settings.port
     typer.echo(f"yidi 已启动 running at http://{bind_host}:{bind_port}/  (API: /openapi.json)")
+    if workers > 1:
+        # Each worker process builds its own app (and connection pool) from the environment.
+        if demo:
+            os.environ["YIDI_DEMO_MODE"] = "1"
+        container.engine.dispose()
+        uvicorn.run(
+            "yidi.cli.main:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=bind_host,
+            port=bind_port,
+            log_level="warning",
+            server_header=False,
+        )
+        return
     uvicorn.run(
         create_app(container),
         host=bind_host,
@@ -197,6 +221,16 @@ def serve(
         log_level="warning",
         server_header=False,
     )
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one ``serve --workers`` worker process, configured from ``YIDI_*``."""
+    from yidi.api.app import create_app
+    from yidi.logging_setup import configure_logging
+
+    container = _container()
+    configure_logging(container.settings.log_level)
+    return create_app(container)
 
 
 def run() -> None:

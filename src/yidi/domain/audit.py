@@ -66,8 +66,14 @@ class ChainBreak:
     problem: str  # Chinese description of what is wrong with this entry
 
 
-def verify_chain(entries: Iterable[ChainedEntry]) -> ChainBreak | None:
-    """Walk the chain in seq order; name the first entry that was edited, removed or reordered."""
+def verify_chain(
+    entries: Iterable[ChainedEntry], head: tuple[int, str] | None = None
+) -> ChainBreak | None:
+    """Walk the chain in seq order; name the first entry that was edited, removed or reordered.
+
+    ``head`` is the (last seq, last hash) the writer recorded beside the chain: with it,
+    entries cut off the end are found too (a walk alone cannot see a missing tail).
+    """
     expected_prev = GENESIS_HASH
     expected_seq = 1
     for chained in entries:
@@ -83,4 +89,11 @@ def verify_chain(entries: Iterable[ChainedEntry]) -> ChainBreak | None:
             return ChainBreak(chained.seq, "本条内容与哈希不符（记录被篡改）")
         expected_prev = chained.entry_hash
         expected_seq += 1
+    if head is not None and head[0] > 0 and (head[0], head[1]) != (expected_seq - 1, expected_prev):
+        if head[0] >= expected_seq:
+            return ChainBreak(
+                expected_seq,
+                f"链尾缺失：记录应到 {head[0]} 号，实到 {expected_seq - 1} 号（末尾记录被删除）",
+            )
+        return ChainBreak(head[0] + 1, "链头之后还有记录（记录被伪造追加）")
     return None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import functools
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -31,6 +33,47 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+class LoginThrottle:
+    """Failed sign-ins per client address (登录频率限制), on top of the per-account lockout.
+
+    The lockout stops guessing one account's password; this stops one address from trying
+    many accounts. Counted in memory per server process: a restart forgets, which only
+    ever helps the legitimate user, and several workers each allow the limit.
+    """
+
+    def __init__(self, max_failures: int = 20, window_seconds: int = 600) -> None:
+        self.max_failures = max_failures
+        self.window = dt.timedelta(seconds=window_seconds)
+        self._failures: dict[str, collections.deque[dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: dt.datetime) -> collections.deque[dt.datetime]:
+        failures = self._failures.setdefault(address, collections.deque())
+        while failures and now - failures[0] >= self.window:
+            failures.popleft()
+        return failures
+
+    def check(self, address: str, now: dt.datetime) -> None:
+        with self._lock:
+            failures = self._recent(address, now)
+            if len(failures) < self.max_failures:
+                if not failures:
+                    self._failures.pop(address, None)
+                return
+            retry_at = failures[0] + self.window
+        minutes = max(1, int((retry_at - now).total_seconds() // 60) + 1)
+        raise YidiError(
+            "LOGIN_RATE_LIMITED",
+            f"该地址登录失败次数过多，请 {minutes} 分钟后再试",
+            "too many failed sign-ins from this address",
+            kind=ErrorKind.TOO_MANY,
+        )
+
+    def record_failure(self, address: str, now: dt.datetime) -> None:
+        with self._lock:
+            self._recent(address, now).append(now)
+
+
 def _login_failed() -> Unauthenticated:
     return Unauthenticated("LOGIN_FAILED", "用户名或密码错误", "wrong username or password")
 
@@ -44,8 +87,37 @@ def authenticate(
     max_failures: int,
     lockout_minutes: int,
     address: str = "",
+    throttle: LoginThrottle | None = None,
 ) -> Principal:
     now = clock.now()
+    if throttle is not None:
+        throttle.check(address, now)
+    try:
+        return _authenticate(
+            uow,
+            now,
+            username,
+            password,
+            max_failures=max_failures,
+            lockout_minutes=lockout_minutes,
+            address=address,
+        )
+    except Unauthenticated:
+        if throttle is not None:
+            throttle.record_failure(address, now)
+        raise
+
+
+def _authenticate(
+    uow: SqlUnitOfWork,
+    now: dt.datetime,
+    username: str,
+    password: str,
+    *,
+    max_failures: int,
+    lockout_minutes: int,
+    address: str,
+) -> Principal:
     with uow:
         account = uow.users.by_username(username, for_update=True)
         if account is None or not account.active:

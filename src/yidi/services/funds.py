@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from yidi.clock import Clock
+from yidi.domain.access import Principal
+from yidi.domain.audit import AuditEntry
 from yidi.domain.errors import Conflict, NotFound
 from yidi.domain.funds import (
     ClearingLevel,
@@ -40,6 +42,7 @@ from yidi.domain.prepayment import (
     history_years,
 )
 from yidi.domain.statistics import StatisticsQuery, StatisticsReport, report_from_sums
+from yidi.services.audit_context import current_client_address
 from yidi.settlement.result import SettlementResult
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -153,6 +156,7 @@ def run_clearing(
     *,
     close: bool = False,
     keys: RegionKeys | None = None,
+    actor: Principal | None = None,
 ) -> ClearingRunResult:
     """Compute (or recompute) the month's statement; optionally close the month.
 
@@ -175,6 +179,18 @@ def run_clearing(
         uow.funds.save_open_run(statement, now)
         if close:
             uow.funds.close_run(month, level, now)
+        uow.audit.append(
+            AuditEntry(
+                at=now,
+                actor=actor.user_id if actor else "system",
+                role=actor.role.value if actor else "system",
+                region_code=actor.region_code if actor else None,
+                action="clearing.close" if close else "clearing.run",
+                subject=f"clearing:{month}:{level.value}",
+                reason=statement.content_hash,
+                address=current_client_address()[:64],
+            )
+        )
         uow.commit()
     return ClearingRunResult(statement, "closed" if close else "open", statement.content_hash, True)
 

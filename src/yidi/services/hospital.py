@@ -53,6 +53,7 @@ from yidi.domain.money import Money, money_sum
 from yidi.domain.reference import Agency, Hospital, Person
 from yidi.domain.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
+from yidi.services.audit_context import current_client_address
 from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
 from yidi.services.funds import fact_from_settlement, record_settlement_fact
 from yidi.settlement.engine import settle, split_line
@@ -369,7 +370,7 @@ class HospitalService:
                 action=action,
                 subject=subject[:128],
                 reason=reason[:500],
-                address=caller.address[:64],
+                address=(caller.address or current_client_address())[:64],
             )
         )
 
@@ -1435,11 +1436,15 @@ class HospitalService:
                 out.append((row, person))
             return out
 
-    def encounter_detail(self, caller: Caller, encounter_id: str) -> EncounterDetail:
+    def encounter_detail(
+        self, caller: Caller, encounter_id: str, *, audited: bool = False
+    ) -> EncounterDetail:
+        """The encounter with the person's full record; ``audited`` for a read a person asked
+        for (the detail page, the statement), not for the echo after a change."""
         with self._uow() as uow:
             encounter = self._encounter(uow, caller, encounter_id, for_update=False)
             person, hospital = self._context(uow, encounter)
-            return EncounterDetail(
+            detail = EncounterDetail(
                 encounter=encounter,
                 psn_no=psn_no_of(encounter.person_id),
                 person=person,
@@ -1450,6 +1455,10 @@ class HospitalService:
                     for row in uow.hospital.settlements_of_encounter(encounter_id)
                 ],
             )
+            if audited:
+                self._audit(uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}")
+                uow.commit()
+            return detail
 
     def year_to_date(self, person_id: int, insurance_type: InsuranceType, year: int) -> YearToDate:
         with self._uow() as uow:

@@ -46,6 +46,7 @@ from yidi.domain.insurance import (
 from yidi.domain.money import Money
 from yidi.domain.reference import Person
 from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.services.audit_context import current_client_address
 from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import (
     FeeLineInput,
@@ -132,6 +133,7 @@ class ManualClaimService:
                 action=action,
                 subject=subject,
                 reason=reason[:500],
+                address=current_client_address()[:64],
             )
         )
 
@@ -229,9 +231,13 @@ class ManualClaimService:
             return self._view(uow, claim_id)
 
     def get(self, principal: Principal, claim_id: str) -> ManualClaimView:
+        """The full claim (person, fee lines, result): every read is audited."""
         with self._uow() as uow:
             self._load(uow, principal, claim_id)
-            return self._view(uow, claim_id)
+            self._audit(uow, principal, "manual_claim.read", f"manual_claim:{claim_id}")
+            view = self._view(uow, claim_id)
+            uow.commit()
+            return view
 
     def record_materials(
         self, principal: Principal, claim_id: str, received: Sequence[Material]
@@ -405,6 +411,7 @@ class ManualClaimService:
                 result_json=json.dumps(data, ensure_ascii=False),
                 catalog_note=note or None,
             )
+            self._audit(uow, principal, "manual_claim.compute", f"manual_claim:{claim_id}")
             uow.commit()
             return self._view(uow, claim_id)
 

@@ -67,5 +67,12 @@ class AuditRepository:
             )
             yield ChainedEntry(int(row.seq), entry, row.prev_hash, row.entry_hash)
 
+    def head(self) -> tuple[int, str] | None:
+        """(last seq, last hash) as the last append left them; None before the first."""
+        row = self._session.execute(
+            select(audit_head.c.last_seq, audit_head.c.last_hash).where(audit_head.c.id == 1)
+        ).first()
+        return (int(row.last_seq), str(row.last_hash)) if row else None
+
     def count(self) -> int:
         return len(self._session.execute(select(audit_log.c.seq)).all())

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from yidi.domain.errors import InvalidInput
+
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(database_url)
@@ -21,11 +23,41 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; take it over so that
         # SAVEPOINTs (per-test rollback) and BEGIN IMMEDIATE (serialised writers) work.
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", refuse_nul_characters)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", refuse_nul_characters)
+    return engine
+
+
+def _has_nul(value: Any) -> bool:
+    if value.__class__ is str:
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    """No text with a NUL character is stored, whatever the entry point (API, gateway, import).
+
+    PostgreSQL cannot store it (the driver fails, which would be a 500) and SQLite would
+    store it silently; no name, number or address legitimately contains one. Binary
+    columns (evidence files) are bytes and are not looked at.
+    """
+    if parameters and _has_nul(parameters):
+        raise InvalidInput(
+            "TEXT_CONTAINS_NUL",
+            "输入内容含有不允许的控制字符（NUL），请检查后重新提交",
+            "text contains a NUL character",
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -123,10 +123,11 @@ def _signin_post(
             max_failures=container.settings.login_max_failures,
             lockout_minutes=container.settings.login_lockout_minutes,
             address=client_address(request),
+            throttle=container.login_throttle,
         )
     except YidiError as exc:
         message = exc.message_en if lang == "en" else exc.message
-        status = 429 if exc.code == "LOGIN_LOCKED" else 401
+        status = 429 if exc.code in ("LOGIN_LOCKED", "LOGIN_RATE_LIMITED") else 401
         return _signin_page(
             request,
             username=username,

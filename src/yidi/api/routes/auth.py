@@ -39,6 +39,7 @@ def login(body: LoginRequest, request: Request, container: ContainerDep) -> Logi
         max_failures=container.settings.login_max_failures,
         lockout_minutes=container.settings.login_lockout_minutes,
         address=client_address(request),
+        throttle=container.login_throttle,
     )
     return LoginResponse(
         token=issue_token(container.settings.secret_key, principal),

@@ -48,7 +48,9 @@ def run_clearing(
     close: bool = False,
 ) -> dict[str, Any]:
     principal.require(Action.CLEARING_RUN)
-    result = service.run_clearing(container.uow(), container.clock, month, level, close=close)
+    result = service.run_clearing(
+        container.uow(), container.clock, month, level, close=close, actor=principal
+    )
     return {
         "status": result.status,
         "content_hash": result.content_hash,

@@ -380,7 +380,7 @@ def encounter_detail(
     mdtrt_id: str, request: Request, principal: PrincipalDep
 ) -> EncounterDetailOut:
     caller = caller_of(principal, Action.ENCOUNTER_READ, request)
-    return detail_out(service_of(request).encounter_detail(caller, mdtrt_id))
+    return detail_out(service_of(request).encounter_detail(caller, mdtrt_id, audited=True))
 
 
 @router.get(
@@ -391,7 +391,7 @@ def encounter_detail(
 def statement(mdtrt_id: str, request: Request, principal: PrincipalDep) -> str:
     """患者可带走的结算说明：每条明细的分类和理由，以及每一步的计算。"""
     caller = caller_of(principal, Action.ENCOUNTER_READ, request)
-    detail = service_of(request).encounter_detail(caller, mdtrt_id)
+    detail = service_of(request).encounter_detail(caller, mdtrt_id, audited=True)
     active = [s for s in detail.settlements if s.kind == "settle" and s.state == "active"]
     out = [
         f"{detail.hospital.name} 异地就医住院结算说明",

@@ -1,0 +1,619 @@
+"""The access matrix as data: every route of the app × every kind of caller → allowed or denied,
+with a test for every cell. The route list comes from ``app.routes``, so a new route fails
+``test_every_route_of_the_app_is_classified`` until it is added here.
+
+"Denied" means the caller learns nothing: 401 (anonymous), 403 (role), or the same 404 a
+missing record gets (out of scope: another region, another hospital, another person).
+"Allowed" means the request reached the business rules (2xx, or a 409/422 about the record's
+state). The records are real: 谢某某's filing (衡阳县 430421, region A = 衡阳 430400) and his
+encounter at 博白县人民医院 (hospital H), a manual claim of region A, the month 2026-11.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from filing_support import (
+    HENGYANG,
+    HUNAN,
+    PDF_BYTES,
+    PERSON,
+    ZHENGZHOU,
+    record,
+)
+from hospital_support import (
+    BOBAI_CASHIER,
+    NANHUA_CASHIER,
+    UNFILED_ID,
+    XIE_CARD,
+    XIE_LINES,
+    ZHENGDA_CODE,
+    at,
+    build_world,
+    fee_inputs,
+    token_for,
+)
+from yidi.api.app import create_app
+from yidi.api.deps import SESSION_COOKIE
+from yidi.bootstrap import Container, build_container
+from yidi.clock import FixedClock
+from yidi.domain.access import Principal, Role
+from yidi.services.auth import create_user
+from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
+from yidi.settings import Settings
+from yidi.storage.db import make_engine
+from yidi.storage.filings import record_to_dict
+from yidi.storage.migrate import upgrade
+
+SCHEMA = "access_matrix"
+
+CALLERS: dict[str, Principal | None] = {
+    "insured_person": PERSON,  # 谢某某 himself
+    "agency_a": HENGYANG,  # 衡阳 430400: his insured region
+    "agency_b": ZHENGZHOU,  # 郑州 410100: another region
+    "province": HUNAN,  # 湖南省 430000
+    "cashier_h": BOBAI_CASHIER,  # 博白县人民医院: where he is treated
+    "cashier_other": NANHUA_CASHIER,  # 南华大学附属第一医院
+    "clearing_officer": Principal("clearing1", Role.CLEARING_OFFICER, display_name="清算中心"),
+    "administrator": Principal("admin1", Role.ADMINISTRATOR, display_name="系统管理员"),
+    "anonymous": None,
+}
+EVERYONE = frozenset(CALLERS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+AGENCIES = frozenset({"agency_a", "agency_b"})
+CASHIERS = frozenset({"cashier_h", "cashier_other"})
+
+# Which callers each route allows, for the records named above. Scope (region, hospital,
+# self) is part of the answer: agency_b is denied region A's filing even though its role
+# may read filings.
+ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/openapi.json"): EVERYONE,
+    ("POST", "/api/auth/login"): EVERYONE,
+    ("GET", "/api/auth/me"): EVERYONE,  # anonymous learns only that it is anonymous
+    ("GET", "/api/health"): EVERYONE,
+    # clearing, prepayment, statistics
+    ("POST", "/api/clearing/{month}/run"): frozenset({"clearing_officer", "province"}),
+    ("GET", "/api/clearing/{month}"): frozenset({"clearing_officer", "province"}) | AGENCIES,
+    ("GET", "/api/clearing/{month}/statement.xlsx"): frozenset({"clearing_officer", "province"})
+    | AGENCIES,
+    ("GET", "/api/prepayment/annex3.xlsx"): frozenset({"province", "agency_a"}),
+    ("GET", "/api/prepayment/annex4.xlsx"): frozenset({"province", "agency_a"}),
+    ("GET", "/api/statistics"): frozenset(
+        {"province", "agency_a", "clearing_officer", "administrator"}
+    ),
+    # filings
+    ("POST", "/api/filings"): frozenset({"insured_person", "agency_a"}),
+    ("GET", "/api/filings"): frozenset({"insured_person", "province"}) | AGENCIES,
+    # Work queues: a person may list (scope: only their own filings), cashiers may not.
+    ("GET", "/api/filings/follow-up/emergency"): frozenset({"insured_person", "province"})
+    | AGENCIES,
+    ("GET", "/api/filings/follow-up/incomplete"): frozenset({"insured_person", "province"})
+    | AGENCIES,
+    ("GET", "/api/filings/follow-up/no-card"): frozenset({"insured_person", "province"}) | AGENCIES,
+    ("GET", "/api/filings/follow-up/duplicates"): frozenset({"insured_person", "province"})
+    | AGENCIES,
+    ("GET", "/api/filings/export/annex2.xlsx"): frozenset({"province", "agency_a"}),
+    ("GET", "/api/filings/quarterly"): frozenset({"province", "agency_a"}),
+    ("POST", "/api/filings/import"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/api/filings/{filing_id}"): frozenset({"insured_person", "agency_a", "province"}),
+    ("PUT", "/api/filings/{filing_id}"): frozenset({"insured_person", "agency_a"}),
+    ("POST", "/api/filings/{filing_id}/submit"): frozenset({"insured_person", "agency_a"}),
+    ("POST", "/api/filings/{filing_id}/approve"): frozenset({"agency_a"}),
+    ("POST", "/api/filings/{filing_id}/reject"): frozenset({"agency_a"}),
+    ("POST", "/api/filings/{filing_id}/cancel"): frozenset({"insured_person", "agency_a"}),
+    # A change of an approved filing is made at the agency (FILING_CHANGE_AT_AGENCY).
+    ("POST", "/api/filings/{filing_id}/change"): frozenset({"agency_a"}),
+    ("POST", "/api/filings/{filing_id}/evidence"): frozenset({"insured_person", "agency_a"}),
+    # hospital settlement (REST)
+    ("POST", "/api/hospital/admission-check"): CASHIERS,
+    ("POST", "/api/hospital/encounters"): CASHIERS,
+    ("GET", "/api/hospital/encounters"): CASHIERS,
+    ("GET", "/api/hospital/encounters/{mdtrt_id}"): frozenset({"cashier_h"}),
+    ("GET", "/api/hospital/encounters/{mdtrt_id}/statement"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/fees"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/fees/cancel"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/discharge"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/pre-settle"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/settle"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/settlements/{setl_id}/reversal"): frozenset(
+        {"cashier_h"}
+    ),
+    ("GET", "/api/hospital/statistics"): frozenset(
+        {"province", "clearing_officer", "administrator"}
+    )
+    | AGENCIES,
+    # manual reimbursement at the insured region
+    ("POST", "/api/manual-claims"): frozenset({"agency_a"}),
+    ("GET", "/api/manual-claims/{claim_id}"): frozenset({"agency_a"}),
+    ("POST", "/api/manual-claims/{claim_id}/materials"): frozenset({"agency_a"}),
+    ("PUT", "/api/manual-claims/{claim_id}/fee-lines"): frozenset({"agency_a"}),
+    ("POST", "/api/manual-claims/{claim_id}/compute"): frozenset({"agency_a"}),
+    ("POST", "/api/manual-claims/{claim_id}/approve"): frozenset({"agency_a"}),
+    ("POST", "/api/manual-claims/{claim_id}/payment"): frozenset({"agency_a"}),
+    # web pages (called as an API client would: JSON errors, no redirects followed)
+    ("GET", "/"): EVERYONE,
+    ("GET", "/signin"): EVERYONE,
+    ("GET", "/home"): SIGNED_IN,
+    ("GET", "/me"): frozenset({"insured_person"}),
+    ("GET", "/agency"): AGENCIES,
+    ("GET", "/province"): frozenset({"province"}),
+    ("GET", "/hospital"): CASHIERS,
+    ("GET", "/clearing"): frozenset({"clearing_officer"}),
+    ("GET", "/admin"): frozenset({"administrator"}),
+    ("GET", "/hospitals"): EVERYONE,
+    ("GET", "/agencies"): EVERYONE,
+    ("GET", "/check"): EVERYONE,
+    ("GET", "/static"): EVERYONE,
+}
+# The national gateway does not use yidi sign-in: a hospital is named by fixmedins_code in the
+# envelope, and the province's header signature (HMAC, x-tif-*) is a deployment hook
+# (integrations/nhsa/router.py). Every caller gets an envelope; scope is by fixmedins_code
+# (tests/e2e/test_hospital_gateway.py: another hospital's encounter answers as a missing one).
+GATEWAY_PREFIX = "/fsi/api/"
+# Form posts of the web UI: refused for every caller without the form's CSRF token, which
+# tests/e2e/test_web.py covers with and without the token.
+CSRF_FORMS = frozenset({("POST", "/signin"), ("POST", "/signout")})
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    routes: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path
+        if path is None:
+            continue
+        methods = route.methods or {"GET"}
+        for method in methods - {"HEAD", "OPTIONS"}:
+            routes.add((method, path))
+    return routes
+
+
+@pytest.fixture(scope="module")
+def world(
+    database_url: str, migrated_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """A committed database built once for all cells (calls that change state may stay)."""
+    if database_url.startswith("postgresql"):
+        with migrated_engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        engine = make_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('access') / 'access.sqlite3'}")
+    upgrade(engine)
+    container = build_container(
+        Settings(database_url=database_url, demo_mode=True),
+        clock=FixedClock(at(20, 10)),
+        engine=engine,
+    )
+    try:
+        yield _build(container)
+    finally:
+        engine.dispose()
+        if database_url.startswith("postgresql"):
+            with migrated_engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+
+
+def _build(container: Container) -> dict[str, Any]:
+    filings = build_world(container)
+    hospital = HospitalService(container.uow, container.clock)
+    encounter = hospital.admit(
+        _caller(BOBAI_CASHIER),
+        AdmissionRequest(
+            credential=Credential("03", XIE_CARD),
+            med_type="21",
+            admitted_at=at(20, 8),
+            department_code="A03",
+            diagnosis_codes=("K80.101",),
+        ),
+    )
+    hospital.upload_fees(_caller(BOBAI_CASHIER), encounter.id, fee_inputs(XIE_LINES, at(21, 9)))
+    hospital.discharge(_caller(BOBAI_CASHIER), encounter.id, at(28, 10))
+    detail = hospital.encounter_detail(_caller(BOBAI_CASHIER), encounter.id)
+    total = sum((line.amount.yuan for line in detail.lines), Decimal(0))
+    settled = hospital.settle(_caller(BOBAI_CASHIER), encounter.id, _money(total))
+    create_user(container.uow(), "matrix-login", "matrix-login-password", HENGYANG)
+    headers = {name: token_for(container, p) if p else {} for name, p in CALLERS.items()}
+    # Pages read the signed session cookie, as a browser sends it.
+    page_headers = {
+        name: {"Cookie": f"{SESSION_COOKIE}={h['Authorization'][7:]}"} if h else {}
+        for name, h in headers.items()
+    }
+    headers["cashier_far"] = token_for(
+        container, Principal("zd1", Role.HOSPITAL_CASHIER, hospital_code=ZHENGDA_CODE)
+    )
+    app = create_app(container)
+    client = TestClient(app, base_url="http://127.0.0.1:8000")
+    claim = client.post(
+        "/api/manual-claims",
+        json=_claim_body(),
+        headers=headers["agency_a"],
+    )
+    assert claim.status_code == 201, claim.text
+    return {
+        "app": app,
+        "client": client,
+        "headers": headers,
+        "page_headers": page_headers,
+        "filing_id": filings.xie_filing,
+        "mdtrt_id": encounter.id,
+        "setl_id": settled.settlement_id,
+        "claim_id": claim.json()["id"],
+    }
+
+
+def _caller(principal: Principal) -> Any:
+    from yidi.services.hospital import Caller
+
+    assert principal.hospital_code is not None
+    return Caller(principal.hospital_code, principal.user_id, principal.role.value)
+
+
+def _money(amount: Decimal) -> Any:
+    from yidi.domain.money import Money
+
+    return Money(amount)
+
+
+def _claim_body() -> dict[str, Any]:
+    return {
+        "id_number": UNFILED_ID,
+        "treatment_region": "450923",
+        "hospital_name": "博白县人民医院",
+        "hospital_level": 2,
+        "encounter_type": "21",
+        "admitted_on": "2026-10-01",
+        "discharged_on": "2026-10-10",
+        "reason": "未办理异地就医备案",
+    }
+
+
+def _record_body() -> dict[str, Any]:
+    data = record_to_dict(record())
+    for key in (
+        "registration_type",
+        "filing_number",
+        "handling_agency",
+        "handler",
+        "handled_on",
+        "valid_from",
+        "valid_until",
+        "version",
+    ):
+        data.pop(key)
+    return data
+
+
+def _fee_lines() -> list[dict[str, Any]]:
+    return [
+        {
+            "serial": f"M{index + 1}",
+            "catalog_code": code,
+            "name": name,
+            "quantity": quantity,
+            "unit_price": price,
+            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
+            "occurred_at": "2026-11-22T09:00:00+08:00",
+        }
+        for index, (code, name, quantity, price) in enumerate(XIE_LINES[:2])
+    ]
+
+
+EVIDENCE_FORM = {
+    "kind": "household_registration",
+    "document_number": "户-0009",
+    "issuer": "博白县公安局",
+    "issued_on": "2016-05-01",
+    "issuer_region_code": "450923",
+}
+
+# The request each route gets: path parameters from the world, a body that passes validation.
+Request = tuple[str, dict[str, Any]]
+REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
+    ("POST", "/api/auth/login"): lambda w: (
+        "/api/auth/login",
+        {"json": {"username": "matrix-login", "password": "matrix-login-password"}},
+    ),
+    ("POST", "/api/clearing/{month}/run"): lambda w: ("/api/clearing/2026-11/run", {}),
+    ("GET", "/api/clearing/{month}"): lambda w: ("/api/clearing/2026-11", {}),
+    ("GET", "/api/clearing/{month}/statement.xlsx"): lambda w: (
+        "/api/clearing/2026-11/statement.xlsx",
+        {},
+    ),
+    ("GET", "/api/prepayment/annex3.xlsx"): lambda w: (
+        "/api/prepayment/annex3.xlsx",
+        {"params": {"region": "430400", "year": 2027}},
+    ),
+    ("GET", "/api/prepayment/annex4.xlsx"): lambda w: (
+        "/api/prepayment/annex4.xlsx",
+        {"params": {"region": "430400", "year": 2027}},
+    ),
+    ("GET", "/api/statistics"): lambda w: ("/api/statistics", {"params": {"region": "430400"}}),
+    ("POST", "/api/filings"): lambda w: ("/api/filings", {"json": {"record": _record_body()}}),
+    ("GET", "/api/filings/export/annex2.xlsx"): lambda w: (
+        "/api/filings/export/annex2.xlsx",
+        {"params": {"region": "430400", "from": "2026-11-01", "to": "2026-11-30"}},
+    ),
+    ("GET", "/api/filings/quarterly"): lambda w: (
+        "/api/filings/quarterly",
+        {"params": {"region": "430400", "year": 2026, "quarter": 4}},
+    ),
+    ("POST", "/api/filings/import"): lambda w: (
+        "/api/filings/import",
+        {"files": {"file": ("batch.csv", "姓名,身份证号\n".encode(), "text/csv")}},
+    ),
+    ("GET", "/api/filings/{filing_id}"): lambda w: (f"/api/filings/{w['filing_id']}", {}),
+    ("PUT", "/api/filings/{filing_id}"): lambda w: (
+        f"/api/filings/{w['filing_id']}",
+        {"json": _record_body()},
+    ),
+    ("POST", "/api/filings/{filing_id}/submit"): lambda w: (
+        f"/api/filings/{w['filing_id']}/submit",
+        {},
+    ),
+    ("POST", "/api/filings/{filing_id}/approve"): lambda w: (
+        f"/api/filings/{w['filing_id']}/approve",
+        {},
+    ),
+    ("POST", "/api/filings/{filing_id}/reject"): lambda w: (
+        f"/api/filings/{w['filing_id']}/reject",
+        {"json": {"reason": "材料不全"}},
+    ),
+    ("POST", "/api/filings/{filing_id}/cancel"): lambda w: (
+        f"/api/filings/{w['filing_id']}/cancel",
+        {"json": {"reason": "不再需要"}},
+    ),
+    ("POST", "/api/filings/{filing_id}/change"): lambda w: (
+        f"/api/filings/{w['filing_id']}/change",
+        {"json": {"record": _record_body(), "reason": "变更联系电话"}},
+    ),
+    ("POST", "/api/filings/{filing_id}/evidence"): lambda w: (
+        f"/api/filings/{w['filing_id']}/evidence",
+        {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
+    ),
+    ("POST", "/api/hospital/admission-check"): lambda w: (
+        "/api/hospital/admission-check",
+        {"json": {"cert_type": "03", "cert_no": XIE_CARD}},
+    ),
+    ("POST", "/api/hospital/encounters"): lambda w: (
+        "/api/hospital/encounters",
+        {
+            "json": {
+                "cert_type": "03",
+                "cert_no": XIE_CARD,
+                "med_type": "21",
+                "admitted_at": "2026-11-29T08:00:00+08:00",
+                "department_code": "A03",
+                "diagnosis_codes": ["K80.101"],
+            }
+        },
+    ),
+    ("GET", "/api/hospital/encounters/{mdtrt_id}"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}",
+        {},
+    ),
+    ("GET", "/api/hospital/encounters/{mdtrt_id}/statement"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/statement",
+        {},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/fees"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/fees",
+        {"json": {"lines": _fee_lines()}},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/fees/cancel"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/fees/cancel",
+        {"json": {"serials": ["1"]}},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/discharge"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/discharge",
+        {"json": {"discharged_at": "2026-11-28T10:00:00+08:00"}},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/pre-settle"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/pre-settle",
+        {"json": {}},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/settle"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/settle",
+        {"json": {"medfee_sumamt": "1.00"}},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/settlements/{setl_id}/reversal"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/settlements/{w['setl_id']}/reversal",
+        {"json": {"reason": "金额有误"}},
+    ),
+    ("POST", "/api/manual-claims"): lambda w: ("/api/manual-claims", {"json": _claim_body()}),
+    ("GET", "/api/manual-claims/{claim_id}"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}",
+        {},
+    ),
+    ("POST", "/api/manual-claims/{claim_id}/materials"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}/materials",
+        {"json": {"received": ["inpatient_receipt"]}},
+    ),
+    ("PUT", "/api/manual-claims/{claim_id}/fee-lines"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}/fee-lines",
+        {"json": {"lines": _fee_lines()}},
+    ),
+    ("POST", "/api/manual-claims/{claim_id}/compute"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}/compute",
+        {},
+    ),
+    ("POST", "/api/manual-claims/{claim_id}/approve"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}/approve",
+        {},
+    ),
+    ("POST", "/api/manual-claims/{claim_id}/payment"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}/payment",
+        {"json": {"reference": "ZF-1"}},
+    ),
+    ("GET", "/static"): lambda w: ("/static/app.css", {}),
+}
+HIDDEN_CODE = re.compile(r"^[A-Z_]+_NOT_FOUND$")
+
+
+def denied(response: Any) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    if response.status_code == 303 and response.headers.get("location", "").startswith("/signin"):
+        return True
+    if response.status_code == 404:
+        code = response.json().get("error", {}).get("code", "")
+        return bool(HIDDEN_CODE.match(code))
+    return False
+
+
+def test_every_route_of_the_app_is_classified(world: dict[str, Any]) -> None:
+    unclassified = {
+        route
+        for route in app_routes(world["app"])
+        if route not in ACCESS
+        and route not in CSRF_FORMS
+        and not route[1].startswith(GATEWAY_PREFIX)
+    }
+    assert unclassified == set(), "classify these routes in ACCESS"
+    stale = {route for route in ACCESS if route not in app_routes(world["app"])}
+    stale -= {("GET", "/static")}  # a mount, listed by its prefix
+    assert stale == set()
+
+
+# Runs before the cells below: they may cancel the filing.
+def test_a_hospital_sees_a_filing_only_through_the_admission_check_of_its_own_patient(
+    world: dict[str, Any],
+) -> None:
+    client = world["client"]
+    check = {"cert_type": "03", "cert_no": XIE_CARD}
+    own = client.post(
+        "/api/hospital/admission-check", json=check, headers=world["headers"]["cashier_h"]
+    )
+    assert own.status_code == 200 and own.json()["filing"]["filing_number"]
+    assert "*" in own.json()["id_number_masked"]
+    filing_number = own.json()["filing"]["filing_number"]
+    # 南华 (衡阳): he is a local patient there, so no filing is involved or shown.
+    local = client.post(
+        "/api/hospital/admission-check", json=check, headers=world["headers"]["cashier_other"]
+    )
+    assert local.status_code == 200 and local.json()["filing"] is None
+    # 郑大一附院: cross-region without a filing for that place: refused, no filing shown.
+    far = client.post(
+        "/api/hospital/admission-check", json=check, headers=world["headers"]["cashier_far"]
+    )
+    assert far.status_code == 422 and far.json()["error"]["code"] == "FILING_NOT_VALID"
+    for answer in (local, far):
+        assert filing_number not in answer.text and world["filing_id"] not in answer.text
+    for caller in ("cashier_h", "cashier_other", "cashier_far"):
+        direct = client.get(f"/api/filings/{world['filing_id']}", headers=world["headers"][caller])
+        assert direct.status_code == 403
+        searched = client.get("/api/filings", headers=world["headers"][caller])
+        assert searched.status_code == 403
+
+
+CELLS = [(route, caller) for route in ACCESS for caller in CALLERS]
+
+
+@pytest.mark.parametrize(("route", "caller"), CELLS, ids=[f"{m} {p} as {c}" for (m, p), c in CELLS])
+def test_access_cell(world: dict[str, Any], route: tuple[str, str], caller: str) -> None:
+    method, template = route
+    path, kwargs = REQUESTS.get(route, lambda w: (template, {}))(world)
+    page = not path.startswith(("/api/", "/openapi"))
+    headers = world["page_headers" if page else "headers"][caller]
+    response = world["client"].request(
+        method, path, headers=headers, follow_redirects=False, **kwargs
+    )
+    assert response.status_code < 500, response.text
+    expected = caller in ACCESS[route]
+    if expected:
+        assert not denied(response), (
+            f"{caller} was refused: {response.status_code} {response.text[:200]}"
+        )
+        assert response.status_code != 422 or response.json()["error"]["code"] != "REQUEST_INVALID"
+    else:
+        assert denied(response), (
+            f"{caller} got through: {response.status_code} {response.text[:200]}"
+        )
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+def test_every_gateway_path_answers_every_caller_with_an_envelope(
+    world: dict[str, Any], caller: str
+) -> None:
+    gateway = sorted(p for m, p in app_routes(world["app"]) if p.startswith(GATEWAY_PREFIX))
+    assert len(gateway) == 13
+    for path in gateway:
+        concrete = path.replace("{infno}", "1101")
+        response = world["client"].post(
+            concrete,
+            json={"infno": "1101", "fixmedins_code": "H45092300001", "input": {}},
+            headers=world["headers"][caller],
+        )
+        assert response.status_code == 200
+        assert response.json()["infcode"] in (0, -1)
+
+
+@pytest.mark.parametrize("route", sorted(CSRF_FORMS))
+def test_web_form_posts_are_refused_for_every_caller_without_the_csrf_token(
+    world: dict[str, Any], route: tuple[str, str]
+) -> None:
+    for caller in CALLERS:
+        response = world["client"].post(
+            route[1],
+            data={"username": "x", "password": "y", "csrf_token": "forged"},
+            headers=world["headers"][caller] | {"Accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 403, (caller, response.status_code)
+
+
+def test_a_filing_of_another_region_answers_byte_for_byte_like_a_missing_one(
+    world: dict[str, Any],
+) -> None:
+    client, headers = world["client"], world["headers"]["agency_b"]
+    real = world["filing_id"]
+    missing = real[:-1] + ("0" if real[-1] != "0" else "1")
+    theirs = client.get(f"/api/filings/{real}", headers=headers)
+    nothing = client.get(f"/api/filings/{missing}", headers=headers)
+    assert theirs.status_code == nothing.status_code == 404
+    assert theirs.content == nothing.content
+    for action in ("approve", "submit"):
+        assert (
+            client.post(f"/api/filings/{real}/{action}", headers=headers).content
+            == client.post(f"/api/filings/{missing}/{action}", headers=headers).content
+        )
+
+
+def test_an_encounter_of_another_hospital_answers_byte_for_byte_like_a_missing_one(
+    world: dict[str, Any],
+) -> None:
+    client, headers = world["client"], world["headers"]["cashier_other"]
+    real = world["mdtrt_id"]
+    missing = real[:-1] + ("0" if real[-1] != "0" else "1")
+    for suffix in ("", "/statement"):
+        theirs = client.get(f"/api/hospital/encounters/{real}{suffix}", headers=headers)
+        nothing = client.get(f"/api/hospital/encounters/{missing}{suffix}", headers=headers)
+        assert theirs.status_code == nothing.status_code == 404
+        assert theirs.content == nothing.content
+    listed = client.get("/api/hospital/encounters", headers=headers).json()
+    assert real not in {e["mdtrt_id"] for e in listed}
+
+
+def test_a_manual_claim_of_another_region_answers_byte_for_byte_like_a_missing_one(
+    world: dict[str, Any],
+) -> None:
+    client, headers = world["client"], world["headers"]["agency_b"]
+    real = world["claim_id"]
+    missing = real[:-1] + ("0" if real[-1] != "0" else "1")
+    theirs = client.get(f"/api/manual-claims/{real}", headers=headers)
+    nothing = client.get(f"/api/manual-claims/{missing}", headers=headers)
+    assert theirs.status_code == nothing.status_code == 404
+    assert theirs.content == nothing.content
+
+
+def test_the_matrix_has_a_cell_for_every_route_and_caller() -> None:
+    assert len(CALLERS) == 9
+    assert len(CELLS) == len(ACCESS) * len(CALLERS)
