@@ -76,9 +76,23 @@ def test_annex1_text_layer_carries_the_form_the_person_and_the_filing_number(
         assert expected in text, expected
 
 
-def test_without_a_chinese_font_the_renderer_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_system_font_the_bundled_gb2312_subset_prints_the_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(filing_pdf.FONT_ENV, raising=False)
+    monkeypatch.setattr(filing_pdf, "FONT_CANDIDATES", ("/nonexistent/other.ttf",))
+    filing_pdf.cjk_font_path.cache_clear()
+    try:
+        assert filing_pdf.cjk_font_path().name == "wqy-microhei-gb2312.ttf"
+        assert annex1_pdf(RECORD).startswith(b"%PDF")
+    finally:
+        filing_pdf.cjk_font_path.cache_clear()
+
+
+def test_without_any_chinese_font_the_renderer_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(filing_pdf.FONT_ENV, "/nonexistent/font.ttc")
     monkeypatch.setattr(filing_pdf, "FONT_CANDIDATES", ("/nonexistent/other.ttf",))
+    monkeypatch.setattr(filing_pdf, "BUNDLED_FONT", "data/fonts/missing.ttf")
     filing_pdf.cjk_font_path.cache_clear()
     try:
         with pytest.raises(FontMissing) as raised:

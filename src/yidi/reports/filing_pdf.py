@@ -6,9 +6,9 @@ the addresses, the phones, the destination, the designated hospitals, the
 signature and the date; below the table the agency's part (参保地经办机构, 经办人,
 经办日期) with a box for the agency's stamp.
 
-No font ships in the package: the Chinese TTF/TTC is found on the system
-(``fonts-wqy-microhei`` on Debian, or ``YIDI_PDF_FONT``); without one the
-renderer fails with a clear error rather than printing empty boxes.
+The Chinese font is ``YIDI_PDF_FONT`` if set, else a system font (``fonts-wqy-microhei``
+on Debian, full coverage), else the GB 2312 subset of the same font shipped in the
+package (``yidi/data/fonts``), so a machine with only Python can still print the form.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +35,7 @@ FONT_CANDIDATES: Final = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/arphic/uming.ttc",
 )
+BUNDLED_FONT: Final = "data/fonts/wqy-microhei-gb2312.ttf"
 FAMILY: Final = "cjk"
 PAGE_WIDTH_MM: Final = 210
 MARGIN_MM: Final = 15
@@ -54,6 +56,9 @@ def cjk_font_path() -> Path:
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
+    bundled = Path(str(resources.files("yidi").joinpath(BUNDLED_FONT)))
+    if bundled.is_file():
+        return bundled
     raise FontMissing(
         "PDF_FONT_MISSING",
         "未找到中文字体，无法生成PDF：请安装 fonts-wqy-microhei，或用 YIDI_PDF_FONT 指定字体文件",
