@@ -130,6 +130,7 @@ def _common(request: Request) -> dict[str, Any]:
         "mask": mask_id_number,
         "insurance_label": lambda code: _insurance_label(code, lang),
         "amount_rows": AMOUNT_ROWS,
+        "plain": lambda number: f"{number.normalize():f}",  # 10, not 1E+1
     }
 
 
