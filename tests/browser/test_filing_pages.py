@@ -1,4 +1,4 @@
-"""The filing path in a real browser: laoxie's demo filing approved by the 衡阳 agency, the
+"""The filing path in a real browser: xiedeming's demo filing approved by the 衡阳 agency, the
 printable 附件1, and who may see what."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _sign_in(page: Page, username: str) -> None:
     page.wait_for_load_state()
 
 
-def test_the_agency_approves_laoxies_filing_and_he_sees_it(
+def test_the_agency_approves_xiedemings_filing_and_he_sees_it(
     chromium: Browser, base_url: str, shot: Shot
 ) -> None:
     agency = chromium.new_context(base_url=base_url, locale="zh-CN").new_page()
@@ -51,7 +51,7 @@ def test_the_agency_approves_laoxies_filing_and_he_sees_it(
     person = chromium.new_context(
         base_url=base_url, locale="zh-CN", viewport={"width": 375, "height": 812}
     ).new_page()
-    _sign_in(person, "laoxie")
+    _sign_in(person, "xiedeming")
     person.get_by_role("link", name="我的备案").first.click()
     expect(person.locator("#filing-table [data-state]")).to_have_attribute("data-state", "approved")
     assert person.evaluate("document.documentElement.scrollWidth") <= 375

@@ -65,15 +65,20 @@ def test_a_clearing_officer_runs_a_month_from_the_form(page: Page, shot: Shot) -
     shot(page, "clearing-statement")
 
 
-def test_the_dashboard_says_there_are_no_settlements_rather_than_inventing_them(
+def test_the_dashboard_shows_the_demo_settlements_with_the_numbers_beside_the_charts(
     page: Page, shot: Shot
 ) -> None:
+    """The demo scenario settled real encounters; the agency sees its own region's figures.
+    (The empty state, "暂无结算数据", is checked over HTTP on an empty database.)"""
     _sign_in(page, "hengyang")
     page.get_by_role("link", name="异地就医统计").first.click()
-    expect(page.locator("#no-data")).to_have_text("暂无结算数据")
-    expect(page.get_by_label("地区")).to_have_value("430400")
+    expect(page.locator("#no-data")).to_have_count(0)
+    expect(page.locator("#sentence")).to_contain_text("人次")
+    expect(page.locator("#sentence")).to_contain_text("万元")
+    expect(page.get_by_label("地区", exact=True)).to_have_value("430400")
+    expect(page.get_by_role("img", name="各地区医保基金支出")).to_be_visible()
     assert page.locator("#region option").count() == 1  # an agency sees only its own region
-    shot(page, "statistics-empty")
+    shot(page, "statistics")
 
 
 def test_the_money_pages_fit_375_px_without_inline_script(chromium: Browser, base_url: str) -> None:

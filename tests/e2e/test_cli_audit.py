@@ -23,16 +23,9 @@ def test_audit_verify_passes_then_names_the_tampered_entry(
     assert ok.exit_code == 0 and "audit chain intact" in ok.output
     engine = make_engine(url)
     with engine.begin() as connection:
-        # The demo load audits its demo filing; the forged entry goes after what is there.
-        seq = connection.execute(text("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log")).scalar()
-        connection.execute(
-            text(
-                "INSERT INTO audit_log (seq, at, actor, role, action, subject, prev_hash, entry_hash) "
-                "VALUES (:seq, '2026-11-20 01:00:00', 'x', 'administrator', 'a', 's', 'p', 'h')"
-            ),
-            {"seq": seq},
-        )
+        # The demo scenario wrote the chain; someone edits the reason of its fifth entry.
+        connection.execute(text("UPDATE audit_log SET reason = 'edited' WHERE seq = 5"))
     engine.dispose()
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
-    assert f"entry {seq}" in broken.output
+    assert "entry 5" in broken.output

@@ -25,8 +25,12 @@ def test_demo_load_migrates_and_fills_a_fresh_sqlite_file(
     first = runner.invoke(app, ["demo", "load", "--persons", "50"])
     assert first.exit_code == 0, first.output
     assert "参保人 persons +50" in first.output
+    assert "demo scenario: persons +" in first.output and "settlements +" in first.output
     again = runner.invoke(app, ["demo", "load", "--persons", "0"])
     assert "医院 hospitals +0" in again.output
+    assert "already loaded: filings +0, settlements +0" in again.output
+    skipped = runner.invoke(app, ["demo", "load", "--persons", "0", "--no-scenario"])
+    assert skipped.exit_code == 0 and "演示场景" not in skipped.output
 
 
 def test_settings_refuse_the_demo_secret_outside_demo_mode(

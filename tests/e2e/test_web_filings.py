@@ -250,14 +250,14 @@ def test_the_follow_up_lists_open_for_the_agency(web: TestClient) -> None:
         assert page.status_code == 200 and f'id="{empty_id}"' in page.text
 
 
-def test_the_demo_load_gives_laoxie_a_submitted_filing_in_the_hengyang_queue(
+def test_the_demo_load_gives_xiedeming_a_submitted_filing_in_the_hengyang_queue(
     web: TestClient, container: Container
 ) -> None:
     from yidi.services.demo import load_demo_filings
 
     assert load_demo_filings(container.uow, container.clock) == 1
     assert load_demo_filings(container.uow, container.clock) == 0  # idempotent
-    sign_in(web, "laoxie")
+    sign_in(web, "xiedeming")
     mine = web.get("/me/filings", headers=PAGE)
     assert (
         mine.status_code == 200 and "谢德明" in mine.text and 'data-state="submitted"' in mine.text

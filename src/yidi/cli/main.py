@@ -110,8 +110,12 @@ def audit_verify() -> None:
 def demo_load(
     persons: Annotated[int, typer.Option(help="合成参保人数 synthetic persons to generate")] = 200,
     seed: Annotated[int, typer.Option(help="随机种子 generator seed")] = 2017,
+    scenario: Annotated[
+        bool,
+        typer.Option(help="演示场景：备案与结算记录 demo scenario: filings and settlements"),
+    ] = True,
 ) -> None:
-    """载入演示数据（衡阳医保中心、15家联网医院、河南经办机构、合成参保人）。Load the demo world."""
+    """载入演示数据（衡阳医保中心、15家联网医院、河南经办机构、演示场景、合成参保人）。Load the demo world."""
     from rich.progress import Progress
 
     from yidi.domain.regions import hengyang_county_codes
@@ -129,6 +133,8 @@ def demo_load(
     )
     catalogs = import_sample_catalogs(container.uow, container.clock)
     typer.echo(f"示例目录 sample catalogues +{sum(1 for c in catalogs if c.created)}")
+    if scenario:
+        _load_scenario(container)
     if persons > 0:
         with Progress() as progress:
             task = progress.add_task("合成参保人 persons", total=persons)
@@ -142,6 +148,12 @@ def demo_load(
         typer.echo(f"参保人 persons +{added}")
 
 
+def _load_scenario(container: Container) -> None:
+    from yidi.services.demo_scenario import load_scenario
+
+    typer.echo(load_scenario(container.uow).summary())
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址 address (default 127.0.0.1)")] = None,
@@ -149,6 +161,10 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="演示模式：载入演示数据 demo mode with demo data")
     ] = False,
+    scenario: Annotated[
+        bool,
+        typer.Option(help="演示模式下载入演示场景 load the demo scenario in demo mode"),
+    ] = True,
 ) -> None:
     """启动 API 与网页界面。Start the API and the web UI (migrates the database first)."""
     import uvicorn
@@ -166,6 +182,8 @@ def serve(
         load_reference_world(container.uow())
         load_demo_filings(container.uow, container.clock)
         import_sample_catalogs(container.uow, container.clock)
+        if scenario:
+            _load_scenario(container)
         typer.echo("演示账户 demo accounts (username / password):")
         for username, password, label in demo_accounts():
             typer.echo(f"  {username:<10} {password:<22} {label}")

@@ -55,7 +55,11 @@ def load_population(
     batch_size: int = 20_000,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Insert ``count`` synthetic persons in batches (one transaction per batch)."""
+    """Insert ``count`` synthetic persons in batches (one transaction per batch).
+
+    A generated person whose ID number is already registered (by the demo scenario or
+    an earlier load) is skipped, so the count returned is what was actually added.
+    """
     people = generate_persons(count, seed=seed, insured_region_codes=insured_region_codes)
     inserted = 0
     while True:
@@ -63,9 +67,10 @@ def load_population(
         if not chunk:
             return inserted
         with uow:
-            uow.reference.add_persons(chunk)
+            known = uow.reference.registered_id_numbers([p.id_number for p in chunk])
+            uow.reference.add_persons([p for p in chunk if p.id_number not in known])
             uow.commit()
-        inserted += len(chunk)
+        inserted += len(chunk) - len(known)
         if on_batch:
             on_batch(len(chunk))
 
@@ -86,11 +91,11 @@ def _as_person(synthetic: SyntheticPerson) -> Person:
     )
 
 
-DEMO_INSURED_USERNAME = "laoxie"
+DEMO_INSURED_USERNAME = "xiedeming"
 
 
 def load_demo_filings(uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) -> int:
-    """The demo insured person (``laoxie``) in the reference data and his submitted filing:
+    """A demo insured person (``xiedeming``) in the reference data and his submitted filing:
     a 衡阳县 retiree resettled in 博白县 with his household registration there (the seed's
     story). Idempotent; returns how many filings were added (0 or 1)."""
     from yidi.services.filings import FilingService  # the filing services are heavier to import

@@ -126,6 +126,18 @@ class ReferenceRepository:
             self._session.execute(insert(persons), rows)
         return len(rows)
 
+    def registered_id_numbers(self, id_numbers: Sequence[str]) -> set[str]:
+        """Those of ``id_numbers`` already in the register (asked in slices of 1,000)."""
+        found: set[str] = set()
+        for start in range(0, len(id_numbers), 1000):
+            chunk = id_numbers[start : start + 1000]
+            found.update(
+                self._session.execute(
+                    select(persons.c.id_number).where(persons.c.id_number.in_(chunk))
+                ).scalars()
+            )
+        return found
+
     def person_by_id_number(self, id_number: str) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id_number == id_number)).first()
         return _person(row) if row else None
