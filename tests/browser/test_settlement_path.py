@@ -48,7 +48,7 @@ def _new_page(chromium: Browser, base_url: str, *, width: int = 1280) -> Page:
 
 
 def _file_online(person: Page, shot: Shot) -> str:
-    """laoxie files as a long-term resident of 博白 with his residence permit scanned."""
+    """xiedeming (谢德明) files as a long-term resident of 博白 with his residence permit scanned."""
     person.get_by_role("link", name="在线办理备案").first.click()
     expect(person.get_by_label("社会保障号码（身份证号）")).to_have_value("430421195206180315")
     person.get_by_label("人员类别").select_option("long_term_resident")
@@ -87,7 +87,7 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     chromium: Browser, base_url: str, shot: Shot
 ) -> None:
     person = _new_page(chromium, base_url, width=375)
-    _sign_in(person, "laoxie")
+    _sign_in(person, "xiedeming")
     filing_id = _file_online(person, shot)
 
     agency = _new_page(chromium, base_url)

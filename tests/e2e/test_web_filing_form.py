@@ -31,7 +31,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
     load_reference_world(container.uow())
-    load_demo_filings(container.uow, container.clock)  # laoxie in the register, one filing
+    # 谢德明 (xiedeming) in the register, with one submitted filing.
+    load_demo_filings(container.uow, container.clock)
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def _my_filing_count(web: TestClient) -> int:
 def test_the_insured_person_files_online_with_a_scan_and_sees_it_submitted(
     web: TestClient,
 ) -> None:
-    sign_in(web, "laoxie")
+    sign_in(web, "xiedeming")
     form = web.get("/me/filings/new", headers=PAGE)
     assert form.status_code == 200
     assert 'value="430421195206180315" readonly' in form.text  # their own, from the register
@@ -117,7 +118,7 @@ def test_the_insured_person_files_online_with_a_scan_and_sees_it_submitted(
 def test_a_faulty_form_shows_each_error_by_its_field_and_creates_nothing(
     web: TestClient,
 ) -> None:
-    sign_in(web, "laoxie")
+    sign_in(web, "xiedeming")
     before = _my_filing_count(web)
     faulty = _post_form(
         web,
@@ -141,7 +142,7 @@ def test_a_faulty_form_shows_each_error_by_its_field_and_creates_nothing(
 
 
 def test_the_county_select_is_filtered_by_the_chosen_prefecture(web: TestClient) -> None:
-    sign_in(web, "laoxie")
+    sign_in(web, "xiedeming")
     refreshed = _post_form(
         web,
         "/me/filings/new",
@@ -194,7 +195,7 @@ def test_the_agency_handler_files_for_its_region_with_the_same_form(web: TestCli
 
 
 def test_each_role_opens_only_its_own_form_and_posts_need_the_token(web: TestClient) -> None:
-    sign_in(web, "laoxie")
+    sign_in(web, "xiedeming")
     assert web.get("/filings/new", headers=PAGE).status_code == 403
     forged = web.post(
         "/me/filings/new",
