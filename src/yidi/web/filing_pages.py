@@ -18,10 +18,11 @@ from starlette.responses import Response
 from yidi.api.deps import client_address
 from yidi.domain.access import Action, Principal, Role
 from yidi.domain.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
+from yidi.domain.evidence import EvidenceKind
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
-from yidi.services.filing_exchange import FilingExchange, annex2_xlsx
+from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
 from yidi.services.filings import FilingDetail, FilingService
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
@@ -195,6 +196,7 @@ def _detail_page(
             and detail.state in (FilingState.DRAFT, FilingState.REJECTED),
             "region_label": _region_label(lang),
             "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
+            "evidence_kinds": list(EvidenceKind),
         },
         status_code=status_code,
     )
@@ -357,6 +359,59 @@ def _annex2(request: Request) -> Response:
     )
 
 
+def _quarterly(request: Request) -> Response:
+    """每季度末新增（变更）备案人员信息: one table per prefecture, shown and as XLSX."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_EXPORT)
+    lang = page_lang(request)
+    today = container_of(request).clock.today()
+    default_quarter = (today.month - 1) // 3 + 1
+    year_text = request.query_params.get("year", "") or str(today.year)
+    quarter_text = request.query_params.get("quarter", "") or str(default_quarter)
+    errors: dict[str, str] = {}
+    year = today.year
+    if year_text.isdigit() and 2000 <= int(year_text) <= 2100:
+        year = int(year_text)
+    else:
+        errors["year"] = translate(lang, "prepayment.invalid_year", low=2000, high=2100)
+    quarter = default_quarter
+    if quarter_text in {"1", "2", "3", "4"}:
+        quarter = int(quarter_text)
+    else:
+        errors["quarter"] = translate(lang, "funds.choose_one")
+    listing = None
+    if not errors:
+        download = "download" in request.query_params
+        # On screen always masked; the downloaded report as the service decides for the role.
+        listing = _exchange(request).quarterly(
+            principal,
+            principal.region_code or "",
+            year,
+            quarter,
+            full=None if download else False,
+            address=client_address(request),
+        )
+        if download:
+            name = f"quarterly-{listing.region_code}-{year}Q{quarter}.xlsx"
+            response = Response(
+                quarterly_xlsx(listing),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+            )
+            return finish(request, response)
+    return render(
+        request,
+        "filings_quarterly.html",
+        {
+            "values": {"year": year_text, "quarter": quarter_text},
+            "errors": errors,
+            "listing": listing,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
 def _import_form(request: Request) -> Response:
     page_principal(request).require(Action.FILING_IMPORT)
     return render(request, "filings_import.html", {"errors": {}, "report": None})
@@ -420,6 +475,7 @@ def add_filing_routes(router: APIRouter) -> None:
     router.add_api_route("/filings/emergency", _emergency, methods=["GET"])
     router.add_api_route("/filings/incomplete", _incomplete, methods=["GET"])
     router.add_api_route("/filings/annex2", _annex2, methods=["GET"])
+    router.add_api_route("/filings/quarterly", _quarterly, methods=["GET"])
     router.add_api_route("/filings/import", _import_form, methods=["GET"])
     router.add_api_route("/filings/import", _import_upload, methods=["POST"])
     router.add_api_route("/filings/{ref}", _filing_detail, methods=["GET"])

@@ -50,11 +50,28 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
         roles=_OFFICES,
         in_header=False,
     ),
+    NavEntry(
+        Action.FILING_CREATE,
+        "/filings/new",
+        "nav.new_filing",
+        roles=frozenset({Role.AGENCY_HANDLER}),
+        in_header=False,
+    ),
     NavEntry(Action.FILING_EXPORT, "/filings/annex2", "nav.filings_annex2", in_header=False),
+    NavEntry(Action.FILING_EXPORT, "/filings/quarterly", "nav.filings_quarterly", in_header=False),
     NavEntry(Action.FILING_IMPORT, "/filings/import", "nav.filings_import", in_header=False),
     NavEntry(
         Action.FILING_LIST, "/me/filings", "nav.my_filings", roles=frozenset({Role.INSURED_PERSON})
     ),
+    NavEntry(
+        Action.FILING_CREATE,
+        "/me/filings/new",
+        "nav.my_new_filing",
+        roles=frozenset({Role.INSURED_PERSON}),
+    ),
+    NavEntry(Action.MANUAL_CLAIM, "/claims/new", "nav.claims", in_header=False),
+    NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check"),
+    NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
     NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
     NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),

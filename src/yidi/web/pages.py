@@ -24,10 +24,13 @@ from yidi.services import directory
 from yidi.services.auth import TOKEN_MAX_AGE_SECONDS, authenticate, issue_token
 from yidi.services.demo import demo_accounts
 from yidi.web import csrf
+from yidi.web.claim_pages import add_claim_routes
 from yidi.web.errors import error_page, install_error_pages, safe_next
+from yidi.web.filing_form import add_filing_form_routes
 from yidi.web.filing_pages import add_filing_routes
 from yidi.web.funds_pages import add_funds_routes
 from yidi.web.guards import redirect, require_role, require_signed_in
+from yidi.web.hospital_pages import add_hospital_routes
 from yidi.web.i18n import translate
 from yidi.web.nav import HOME_BY_ROLE, public_entries, work_entries
 from yidi.web.render import (
@@ -344,7 +347,10 @@ def build_web_router() -> APIRouter:
     router.add_api_route("/agencies", _agencies, methods=["GET"])
     router.add_api_route("/check", _check, methods=["GET"])
     add_funds_routes(router)
+    add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_routes(router)
+    add_hospital_routes(router)
+    add_claim_routes(router)
     return router
 
 

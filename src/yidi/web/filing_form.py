@@ -1,0 +1,508 @@
+"""The online filing form (附件1 异地就医登记备案表) for the insured person and the agency handler,
+and evidence upload on an open filing.
+
+One template serves both: an insured person files only for themselves (name, ID number
+and insured region come from the insurance register and are shown read-only); an agency
+handler files for anyone insured in their region. The destination selects work without
+JavaScript: the prefecture and county lists are filtered on the server by the chosen
+province and prefecture ("更新地区选项" re-renders the form with what was typed).
+
+"Submit" checks every 附件1 field first, so a faulty form creates nothing and shows each
+error next to its field; the evidence scan is type-checked by content by the service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+
+from yidi.api.deps import client_address
+from yidi.domain.access import Action, Principal, Role
+from yidi.domain.errors import ErrorKind, Forbidden, ValidationFailed, YidiError
+from yidi.domain.evidence import Evidence, EvidenceKind
+from yidi.domain.filing_rules import DEFAULT_FILING_RULES
+from yidi.domain.filings import (
+    Delegate,
+    DesignatedInstitution,
+    FilingRecord,
+    SignedBy,
+    validate_filing_record,
+)
+from yidi.domain.identity import Gender
+from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.domain.regions import DivisionLevel, default_registry
+from yidi.services.filings import (
+    MAX_EVIDENCE_BYTES,
+    FilingDetail,
+    FilingService,
+    evidence_media_type,
+)
+from yidi.web.filing_pages import _detail_page, _field_errors, _service
+from yidi.web.guards import redirect, require_csrf, require_signed_in
+from yidi.web.i18n import Lang, translate
+from yidi.web.render import container_of, page_lang, page_principal, render
+
+INSTITUTION_ROWS = 3
+TEXT_FIELDS = (
+    "insured_region_code",
+    "name",
+    "gender",
+    "insurance_type",
+    "category",
+    "person_type",
+    "social_security_number",
+    "social_security_card_number",
+    "has_second_generation_card",
+    "home_address",
+    "contact_address",
+    "phone",
+    "mobile",
+    "destination_province_code",
+    "destination_prefecture_code",
+    "destination_county_code",
+    "signed_by",
+    "delegate_name",
+    "delegate_relation",
+    "delegate_id_number",
+    "filled_on",
+    "admitted_on",
+    "evidence_kind",
+    "evidence_number",
+    "evidence_issuer",
+    "evidence_issued_on",
+    "evidence_region",
+    *(f"institution_{i}_{part}" for i in range(INSTITUTION_ROWS) for part in ("name", "level")),
+)
+MAX_FIELD_LENGTH = 200
+
+
+# --- choices ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _provinces() -> tuple[tuple[str, str], ...]:
+    registry = default_registry()
+    return tuple(
+        (d.code, d.name)
+        for d in registry.all(include_retired=False)
+        if d.level is DivisionLevel.PROVINCE
+    )
+
+
+@functools.cache
+def _children(code: str, level: DivisionLevel) -> tuple[tuple[str, str], ...]:
+    registry = default_registry()
+    if not code or not registry.exists(code):
+        return ()
+    return tuple((d.code, d.name) for d in registry.children(code) if d.level is level)
+
+
+def _insured_regions(principal: Principal) -> list[tuple[str, str]]:
+    """The pools an agency handler may file for: its own region and the counties in it."""
+    code = principal.region_code or ""
+    registry = default_registry()
+    if not registry.exists(code):
+        return [(code, code)] if code else []
+    own = [(code, registry.get(code).name)]
+    return own + list(_children(code, DivisionLevel.COUNTY))
+
+
+def _evidence_needs(lang: Lang) -> list[tuple[str, str, list[str]]]:
+    """Per category: who may file and the evidence its rule asks for (from the rules table)."""
+    return [
+        (
+            category.value,
+            translate(lang, f"category.{category.value}"),
+            [requirement.label_zh for requirement in rule.evidence],
+        )
+        for category, rule in DEFAULT_FILING_RULES.items()
+    ]
+
+
+# --- reading the form ------------------------------------------------------------------------
+
+
+def _values(form: FormData) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name in TEXT_FIELDS:
+        raw = form.get(name)
+        values[name] = raw.strip()[:MAX_FIELD_LENGTH] if isinstance(raw, str) else ""
+    return values
+
+
+def _blank(text: str) -> str | None:
+    return text or None
+
+
+def _date(values: dict[str, str], name: str, errors: dict[str, str], lang: Lang) -> dt.date | None:
+    text = values[name]
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        errors[name] = translate(lang, "statistics.invalid_date")
+        return None
+
+
+def _enum(kind: Any, values: dict[str, str], name: str, errors: dict[str, str], lang: Lang) -> Any:
+    text = values[name]
+    if not text:
+        return None
+    try:
+        return kind(int(text) if kind is HospitalLevel else text)
+    except ValueError:
+        errors[name] = translate(lang, "funds.choose_one")
+        return None
+
+
+def _record(values: dict[str, str], lang: Lang) -> tuple[FilingRecord, dict[str, str]]:
+    errors: dict[str, str] = {}
+    institutions = []
+    for index in range(INSTITUTION_ROWS):
+        name = values[f"institution_{index}_name"]
+        level = _enum(HospitalLevel, values, f"institution_{index}_level", errors, lang)
+        if name:
+            institutions.append(DesignatedInstitution(name, level))
+    second = values["has_second_generation_card"]
+    delegate = None
+    if values["delegate_name"] or values["delegate_id_number"]:
+        delegate = Delegate(
+            _blank(values["delegate_name"]),
+            _blank(values["delegate_relation"]),
+            _blank(values["delegate_id_number"].upper()),
+        )
+    record = FilingRecord(
+        insured_region_code=_blank(values["insured_region_code"]),
+        name=_blank(values["name"]),
+        gender=_enum(Gender, values, "gender", errors, lang),
+        insurance_type=_enum(InsuranceType, values, "insurance_type", errors, lang),
+        category=_enum(FilingCategory, values, "category", errors, lang),
+        person_type=_enum(PersonType, values, "person_type", errors, lang),
+        social_security_number=_blank(values["social_security_number"].upper()),
+        social_security_card_number=_blank(values["social_security_card_number"].upper()),
+        has_second_generation_card={"yes": True, "no": False}.get(second),
+        home_address=_blank(values["home_address"]),
+        contact_address=_blank(values["contact_address"]),
+        phone=_blank(values["phone"]),
+        mobile=_blank(values["mobile"]),
+        destination_province_code=_blank(values["destination_province_code"]),
+        destination_prefecture_code=_blank(values["destination_prefecture_code"]),
+        destination_county_code=_blank(values["destination_county_code"]),
+        designated_institutions=tuple(institutions),
+        signed_by=_enum(SignedBy, values, "signed_by", errors, lang),
+        delegate=delegate,
+        filled_on=_date(values, "filled_on", errors, lang),
+        admitted_on=_date(values, "admitted_on", errors, lang),
+    )
+    return record, errors
+
+
+def _evidence(values: dict[str, str], errors: dict[str, str], lang: Lang) -> Evidence | None:
+    kind = _enum(EvidenceKind, values, "evidence_kind", errors, lang)
+    if kind is None:
+        return None
+    region = values["evidence_region"]
+    if region and not (len(region) == 6 and region.isdigit()):
+        errors["evidence_region"] = translate(lang, "newfiling.invalid_region")
+    return Evidence(
+        kind,
+        _blank(values["evidence_number"]),
+        _blank(values["evidence_issuer"]),
+        _date(values, "evidence_issued_on", errors, lang),
+        issuer_region_code=_blank(region),
+    )
+
+
+def _message_fields(exc: YidiError, lang: Lang) -> dict[str, str]:
+    found = _field_errors(exc, lang, "form")
+    # The record's combined contact check names no single input: show it by the phone.
+    if "contact_phone" in found:
+        found.setdefault("phone", found.pop("contact_phone"))
+    if "designated_institutions" in found:
+        found.setdefault("institution_0_name", found.pop("designated_institutions"))
+    if "delegate" in found:
+        found.setdefault("delegate_name", found.pop("delegate"))
+    return found
+
+
+async def _upload_bytes(upload: Any) -> tuple[bytes | None, str]:
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None, ""
+    return await upload.read(MAX_EVIDENCE_BYTES + 1), upload.filename
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+def _defaults(request: Request, principal: Principal) -> dict[str, str]:
+    values = dict.fromkeys(TEXT_FIELDS, "")
+    values["filled_on"] = container_of(request).clock.today().isoformat()
+    values["signed_by"] = SignedBy.PERSON.value
+    if principal.role is Role.INSURED_PERSON:
+        values["social_security_number"] = principal.id_number or ""
+        values["name"] = principal.display_name
+        with container_of(request).uow() as uow:
+            person = uow.reference.person_by_id_number(principal.id_number or "")
+        if person is not None:
+            values |= {
+                "name": person.name,
+                "gender": person.gender,
+                "insured_region_code": person.insured_region_code,
+                "insurance_type": person.insurance_type.value,
+                "person_type": person.person_type.value,
+                "social_security_card_number": person.card_number or "",
+                "has_second_generation_card": "yes" if person.has_second_generation_card else "",
+                "home_address": person.home_address or "",
+                "mobile": person.mobile or "",
+            }
+    elif principal.region_code:
+        values["insured_region_code"] = principal.region_code
+    return values
+
+
+def _form_page(
+    request: Request,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    principal = page_principal(request)
+    lang = page_lang(request)
+    own = principal.role is Role.INSURED_PERSON
+    region_choices = (
+        [(values["insured_region_code"], values["insured_region_code"])]
+        if own
+        else _insured_regions(principal)
+    )
+    return render(
+        request,
+        "filing_form.html",
+        {
+            "values": values,
+            "errors": errors or {},
+            "own": own,
+            "action": "/me/filings/new" if own else "/filings/new",
+            "back": "/me/filings" if own else "/filings",
+            "region_choices": region_choices,
+            "provinces": _provinces(),
+            "prefectures": _children(values["destination_province_code"], DivisionLevel.PREFECTURE),
+            "counties": _children(values["destination_prefecture_code"], DivisionLevel.COUNTY),
+            "genders": [(g.value, g.label_zh) for g in Gender],
+            "insurance_types": [
+                (i.value, translate(lang, f"insurance.{i.value}")) for i in InsuranceType
+            ],
+            "categories": [
+                (c.value, translate(lang, f"category.{c.value}")) for c in FilingCategory
+            ],
+            "person_types": [(p.value, p.label_zh) for p in PersonType],
+            "levels": [(str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel],
+            "evidence_kinds": [(k.value, k.label_zh) for k in EvidenceKind],
+            "evidence_needs": _evidence_needs(lang),
+            "institution_rows": range(INSTITUTION_ROWS),
+            "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
+
+
+def _require_filer(request: Request, role: Role) -> Principal:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_CREATE)
+    if principal.role is not role:
+        # Each role has its own address for the same form.
+        raise _wrong_form(principal)
+    return principal
+
+
+def _wrong_form(principal: Principal) -> YidiError:
+    return Forbidden(
+        "ACCESS_DENIED",
+        f"{principal.role.label_zh}无权打开此页面",
+        f"role {principal.role.value} may not open this page",
+    )
+
+
+def _new_form(request: Request) -> Response:
+    principal = _require_filer(request, Role.AGENCY_HANDLER)
+    return _form_page(request, _defaults(request, principal))
+
+
+def _my_new_form(request: Request) -> Response:
+    principal = _require_filer(request, Role.INSURED_PERSON)
+    return _form_page(request, _defaults(request, principal))
+
+
+async def _create(request: Request, role: Role) -> Response:
+    principal = _require_filer(request, role)
+    form = await request.form()
+    try:
+        return await _create_from(request, principal, form)
+    finally:
+        await form.close()
+
+
+async def _create_from(request: Request, principal: Principal, form: FormData) -> Response:
+    token = form.get("csrf_token")
+    require_csrf(request, token if isinstance(token, str) else "")
+    lang = page_lang(request)
+    values = _values(form)
+    if principal.role is Role.INSURED_PERSON:
+        # The person, their insured region and identity come from the register, not the form.
+        fixed = _defaults(request, principal)
+        for name in ("social_security_number", "insured_region_code"):
+            values[name] = fixed[name]
+    intent = form.get("intent")
+    if intent == "refresh":
+        return _form_page(request, values)
+    record, errors = _record(values, lang)
+    evidence = _evidence(values, errors, lang)
+    content, filename = await _upload_bytes(form.get("evidence_file"))
+    if content is not None and evidence is None:
+        errors["evidence_kind"] = translate(lang, "newfiling.kind_required")
+    if content is not None:
+        try:
+            evidence_media_type(content)  # type and size, before anything is saved
+        except YidiError as exc:
+            errors["evidence_file"] = _message(exc, lang)
+    service = _service(request)
+    if intent == "submit" and not errors:
+        try:
+            validate_filing_record(
+                record, service.regions, today=container_of(request).clock.today()
+            )
+        except ValidationFailed as exc:
+            errors.update(_message_fields(exc, lang))
+    if errors:
+        return _form_page(request, values, errors=errors, status_code=422)
+    address = client_address(request)
+    try:
+        detail = service.create_draft(
+            principal,
+            record,
+            evidence=[evidence] if evidence is not None and content is None else [],
+            address=address,
+        )
+    except YidiError as exc:
+        if exc.kind is ErrorKind.UNAUTHENTICATED:
+            raise
+        status = 409 if exc.kind is ErrorKind.CONFLICT else 422
+        if exc.kind is ErrorKind.FORBIDDEN:
+            status = 403
+        return _form_page(request, values, errors=_message_fields(exc, lang), status_code=status)
+    if evidence is not None and content is not None:
+        try:
+            detail = service.add_evidence(
+                principal,
+                detail.filing_id,
+                evidence,
+                content=content,
+                filename=filename,
+                address=address,
+            )
+        except YidiError as exc:
+            # The draft exists; say what was wrong with the scan on its page.
+            return _detail_page(
+                request,
+                detail,
+                errors={"evidence_form": _message(exc, lang)},
+                status_code=422,
+            )
+    if intent == "submit":
+        return _submit_after_create(request, service, principal, detail, lang)
+    return redirect(request, f"/filings/{detail.filing_id}?done=draft")
+
+
+def _message(exc: YidiError, lang: Lang) -> str:
+    return exc.message_en if lang == "en" else exc.message
+
+
+def _submit_after_create(
+    request: Request,
+    service: FilingService,
+    principal: Principal,
+    detail: FilingDetail,
+    lang: Lang,
+) -> Response:
+    try:
+        service.submit(principal, detail.filing_id, address=client_address(request))
+    except YidiError as exc:
+        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
+            raise
+        fresh = service.get(principal, detail.filing_id, address=client_address(request))
+        return _detail_page(
+            request, fresh, errors={"submit_form": _message(exc, lang)}, done="draft"
+        )
+    return redirect(request, f"/filings/{detail.filing_id}?done=submit")
+
+
+async def _create_agency(request: Request) -> Response:
+    return await _create(request, Role.AGENCY_HANDLER)
+
+
+async def _create_mine(request: Request) -> Response:
+    return await _create(request, Role.INSURED_PERSON)
+
+
+async def _add_evidence(request: Request, ref: str) -> Response:
+    """Another document (and its scan) on a draft or rejected filing."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_CREATE)
+    form = await request.form()
+    try:
+        return await _add_evidence_from(request, principal, ref, form)
+    finally:
+        await form.close()
+
+
+async def _add_evidence_from(
+    request: Request, principal: Principal, ref: str, form: FormData
+) -> Response:
+    token = form.get("csrf_token")
+    require_csrf(request, token if isinstance(token, str) else "")
+    lang = page_lang(request)
+    service = _service(request)
+    address = client_address(request)
+    values = _values(form)
+    errors: dict[str, str] = {}
+    evidence = _evidence(values, errors, lang)
+    if evidence is None and not errors:
+        errors["evidence_form"] = translate(lang, "newfiling.kind_required")
+    content, filename = await _upload_bytes(form.get("evidence_file"))
+    if content is not None and len(content) > MAX_EVIDENCE_BYTES:
+        errors["evidence_form"] = translate(
+            lang, "import.too_large", mb=MAX_EVIDENCE_BYTES // (1024 * 1024)
+        )
+    if not errors:
+        assert evidence is not None
+        try:
+            service.add_evidence(
+                principal, ref, evidence, content=content, filename=filename, address=address
+            )
+        except YidiError as exc:
+            if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
+                raise
+            errors["evidence_form"] = _message(exc, lang)
+    if errors:
+        detail = service.get(principal, ref, address=address)
+        message = "；".join(dict.fromkeys(errors.values()))
+        return _detail_page(request, detail, errors={"evidence_form": message}, status_code=422)
+    detail = service.get(principal, ref, address=address)
+    return redirect(request, f"/filings/{detail.filing_id}?done=evidence")
+
+
+def add_filing_form_routes(router: APIRouter) -> None:
+    """Registered before the filing pages' ``/filings/{ref}`` so ``new`` is not taken for a ref."""
+    router.add_api_route("/filings/new", _new_form, methods=["GET"])
+    router.add_api_route("/filings/new", _create_agency, methods=["POST"])
+    router.add_api_route("/me/filings/new", _my_new_form, methods=["GET"])
+    router.add_api_route("/me/filings/new", _create_mine, methods=["POST"])
+    router.add_api_route("/filings/{ref}/evidence", _add_evidence, methods=["POST"])

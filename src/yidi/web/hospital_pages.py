@@ -1,0 +1,624 @@
+"""Hospital cashier pages (定点医疗机构收费处): admission check by card, admission, the
+encounter list, fee upload, discharge, pre-settlement, settlement with its explanation,
+the printable take-home statement and reversal.
+
+Every page is bound to the cashier's own hospital (``principal.hospital_code``): another
+hospital's encounter is answered exactly like a missing one (the service's rule). Forms
+that change something carry the CSRF token and a one-time form key, so a double click
+or a resent form returns the first answer instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.responses import Response
+
+from yidi.api.deps import client_address
+from yidi.clock import CHINA_TZ
+from yidi.domain.access import Action, Role
+from yidi.domain.errors import ErrorKind, Forbidden, InvalidInput, YidiError
+from yidi.domain.insurance import InsuranceType
+from yidi.domain.money import Money, money_sum
+from yidi.services import directory
+from yidi.services.hospital import (
+    ADMITTED,
+    CANCELLED,
+    DISCHARGED,
+    SETTLED,
+    AdmissionCheck,
+    AdmissionRequest,
+    Caller,
+    Credential,
+    EncounterDetail,
+    HospitalService,
+    SettlementRecord,
+    local,
+    mask_id_number,
+    request_key,
+)
+from yidi.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
+from yidi.web.guards import redirect, require_csrf, require_role
+from yidi.web.i18n import Lang, translate
+from yidi.web.render import container_of, page_lang, page_principal, render
+
+STATES = (ADMITTED, DISCHARGED, SETTLED, CANCELLED)
+MED_TYPES = ("21", "24", "11", "22")  # 11 and 22 are offered so the refusal is explained
+#: The amount columns a settlement shows, in the order of the national setlinfo.
+AMOUNT_ROWS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+)
+
+
+def _service(request: Request) -> HospitalService:
+    service: HospitalService = request.app.state.hospital_service
+    return service
+
+
+def _caller(request: Request, action: Action) -> Caller:
+    principal = page_principal(request)
+    require_role(principal, Role.HOSPITAL_CASHIER)
+    principal.require(action)
+    if not principal.hospital_code:
+        raise Forbidden(
+            "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
+        )
+    return Caller(
+        principal.hospital_code, principal.user_id, principal.role.value, client_address(request)
+    )
+
+
+def _message(exc: YidiError, lang: Lang) -> str:
+    return exc.message_en if lang == "en" else exc.message
+
+
+def _reraise_scope(exc: YidiError) -> None:
+    """Access and missing records are pages of their own, not field errors."""
+    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED) or (
+        exc.kind is ErrorKind.NOT_FOUND and exc.code == "ENCOUNTER_NOT_FOUND"
+    ):
+        raise exc
+
+
+def _form_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _key(caller: Caller, form_key: str, what: str, payload: Any) -> Any:
+    if not form_key or len(form_key) > 64:
+        return None
+    return request_key(f"web:{caller.hospital_code}", f"{what}:{form_key}", payload)
+
+
+def _now_local(request: Request) -> str:
+    return local(container_of(request).clock.now()).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_local(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+
+
+def _region_label(lang: Lang) -> Any:
+    english = lang == "en"
+    return lambda code: directory.region_name(code, english=english) if code else ""
+
+
+def _common(request: Request) -> dict[str, Any]:
+    lang = page_lang(request)
+    return {
+        "region_label": _region_label(lang),
+        "mask": mask_id_number,
+        "insurance_label": lambda code: _insurance_label(code, lang),
+        "amount_rows": AMOUNT_ROWS,
+        "plain": lambda number: f"{number.normalize():f}",  # 10, not 1E+1
+    }
+
+
+def _insurance_label(code: str, lang: Lang) -> str:
+    try:
+        kind = InsuranceType(code)
+    except ValueError:
+        return code
+    return translate(lang, f"insurance.{kind.value}")
+
+
+# --- admission check and admission ---------------------------------------------------------
+
+
+def _check_page(
+    request: Request,
+    *,
+    card: str = "",
+    check: AdmissionCheck | None = None,
+    refusal: str = "",
+    errors: dict[str, str] | None = None,
+    admit: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    values = {
+        "department_code": "",
+        "department_name": "",
+        "admitted_at": _now_local(request),
+        "diagnosis_codes": "",
+        "med_type": "21",
+        "emergency_started_at": "",
+        "accidental_injury": "",
+        "inpatient_number": "",
+    } | (admit or {})
+    return render(
+        request,
+        "hospital_check.html",
+        {
+            "card": card,
+            "check": check,
+            "refusal": refusal,
+            "errors": errors or {},
+            "admit": values,
+            "med_types": MED_TYPES,
+            "form_key": _form_key(),
+            **_common(request),
+        },
+        status_code=status_code,
+    )
+
+
+def _check_form(request: Request) -> Response:
+    _caller(request, Action.ADMISSION_CHECK)
+    return _check_page(request)
+
+
+def _check_post(
+    request: Request,
+    card: Annotated[str, Form(max_length=50)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ADMISSION_CHECK)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    card = card.strip().upper()
+    if not card:
+        return _check_page(
+            request, errors={"card": translate(lang, "cashier.card_required")}, status_code=422
+        )
+    try:
+        check = _service(request).admission_check(caller, Credential("03", card))
+    except YidiError as exc:
+        _reraise_scope(exc)
+        if exc.code == "FILING_NOT_VALID":
+            return _check_page(request, card=card, refusal=_message(exc, lang))
+        return _check_page(
+            request, card=card, errors={"card": _message(exc, lang)}, status_code=422
+        )
+    return _check_page(request, card=card, check=check)
+
+
+def _admit(
+    request: Request,
+    card: Annotated[str, Form(max_length=50)] = "",
+    department_code: Annotated[str, Form(max_length=30)] = "",
+    department_name: Annotated[str, Form(max_length=100)] = "",
+    inpatient_number: Annotated[str, Form(max_length=30)] = "",
+    admitted_at: Annotated[str, Form(max_length=40)] = "",
+    diagnosis_codes: Annotated[str, Form(max_length=500)] = "",
+    med_type: Annotated[str, Form(max_length=6)] = "",
+    accidental_injury: Annotated[str, Form(max_length=10)] = "",
+    emergency_started_at: Annotated[str, Form(max_length=40)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = _service(request)
+    card = card.strip().upper()
+    values = {
+        "department_code": department_code.strip(),
+        "department_name": department_name.strip(),
+        "inpatient_number": inpatient_number.strip(),
+        "admitted_at": admitted_at,
+        "diagnosis_codes": diagnosis_codes,
+        "med_type": med_type,
+        "accidental_injury": accidental_injury,
+        "emergency_started_at": emergency_started_at,
+    }
+    errors: dict[str, str] = {}
+    required = translate(lang, "cashier.required")
+    if not card:
+        errors["card"] = translate(lang, "cashier.card_required")
+    if not values["department_code"]:
+        errors["department_code"] = required
+    admitted = _parse_local(admitted_at)
+    if admitted is None:
+        errors["admitted_at"] = translate(lang, "cashier.invalid_time")
+    emergency = None
+    if emergency_started_at.strip():
+        emergency = _parse_local(emergency_started_at)
+        if emergency is None:
+            errors["emergency_started_at"] = translate(lang, "cashier.invalid_time")
+    codes = tuple(
+        code.strip().upper()
+        for code in diagnosis_codes.replace("，", ",").split(",")
+        if code.strip()
+    )
+    if not codes:
+        errors["diagnosis_codes"] = required
+    if med_type not in MED_TYPES:
+        errors["med_type"] = translate(lang, "funds.choose_one")
+    check: AdmissionCheck | None = None
+    if card:
+        try:
+            check = service.admission_check(caller, Credential("03", card))
+        except YidiError as exc:
+            _reraise_scope(exc)
+            errors.setdefault("card", _message(exc, lang))
+    if errors:
+        return _check_page(
+            request, card=card, check=check, errors=errors, admit=values, status_code=422
+        )
+    assert admitted is not None
+    payload = {"card": card, **values}
+    try:
+        row = service.admit(
+            caller,
+            AdmissionRequest(
+                credential=Credential("03", card),
+                med_type=med_type,
+                admitted_at=admitted,
+                department_code=values["department_code"],
+                department_name=values["department_name"],
+                inpatient_number=values["inpatient_number"],
+                diagnosis_codes=codes,
+                accidental_injury=accidental_injury == "yes",
+                emergency_started_at=emergency,
+            ),
+            _key(caller, form_key, "admit", payload),
+        )
+    except YidiError as exc:
+        _reraise_scope(exc)
+        field = {
+            "med_type": "med_type",
+            "diagnosis_codes": "diagnosis_codes",
+            "emergency_started_at": "emergency_started_at",
+        }.get(exc.field or "", "admit_form")
+        return _check_page(
+            request,
+            card=card,
+            check=check,
+            errors={field: _message(exc, lang)},
+            admit=values,
+            status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
+        )
+    return redirect(request, f"/hospital/encounters/{row.id}?done=admit")
+
+
+# --- the encounter list --------------------------------------------------------------------
+
+
+def _encounters(request: Request, state: str = "") -> Response:
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    lang = page_lang(request)
+    errors: dict[str, str] = {}
+    chosen: str | None = None
+    if state:
+        if state in STATES:
+            chosen = state
+        else:
+            errors["state"] = translate(lang, "funds.choose_one")
+    rows = _service(request).encounters(caller, state=chosen, limit=200)
+    return render(
+        request,
+        "hospital_encounters.html",
+        {"rows": rows, "state": state, "states": STATES, "errors": errors, **_common(request)},
+        status_code=422 if errors else 200,
+    )
+
+
+# --- one encounter -------------------------------------------------------------------------
+
+
+def _active_settlement(detail: EncounterDetail) -> SettlementRecord | None:
+    active = [s for s in detail.settlements if s.kind == "settle" and s.state == "active"]
+    return active[-1] if active else None
+
+
+def _encounter_page(
+    request: Request,
+    detail: EncounterDetail,
+    *,
+    errors: dict[str, str] | None = None,
+    fee_text: str = "",
+    unknown_codes: list[str] | None = None,
+    problems: list[str] | None = None,
+    preview: SettlementRecord | None = None,
+    uploaded: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    active_lines = [line for line in detail.lines if not line.cancelled]
+    total = money_sum([line.amount for line in active_lines]) if active_lines else Money.zero()
+    return render(
+        request,
+        "hospital_encounter.html",
+        {
+            "detail": detail,
+            "encounter": detail.encounter,
+            "lines": detail.lines,
+            "total": total,
+            "active": _active_settlement(detail),
+            "preview": preview,
+            "errors": errors or {},
+            "fee_text": fee_text,
+            "unknown_codes": unknown_codes or [],
+            "problems": problems or [],
+            "uploaded": set(uploaded or []),
+            "done": request.query_params.get("done", ""),
+            "discharge_default": _now_local(request),
+            "form_key": _form_key(),
+            "local": local,
+            **_common(request),
+        },
+        status_code=status_code,
+    )
+
+
+def _encounter(request: Request, encounter_id: str) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    return _encounter_page(request, detail)
+
+
+def _failed(
+    request: Request,
+    caller: Caller,
+    encounter_id: str,
+    exc: YidiError,
+    default_field: str,
+    **page: Any,
+) -> Response:
+    _reraise_scope(exc)
+    lang = page_lang(request)
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    field = default_field
+    if exc.field in ("medfee_sumamt", "endtime", "diagnosis_codes", "setl_id"):
+        field = {"endtime": "discharged_at", "setl_id": default_field}.get(exc.field, exc.field)
+    errors = {field: _message(exc, lang)}
+    status = 409 if exc.kind is ErrorKind.CONFLICT else 422
+    return _encounter_page(request, detail, errors=errors, status_code=status, **page)
+
+
+def _upload(
+    request: Request,
+    encounter_id: str,
+    fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = _service(request)
+    text = fee_text
+    if file is not None and file.filename:
+        data = file.file.read(MAX_TEXT_BYTES + 1)
+        if len(data) > MAX_TEXT_BYTES:
+            return _failed(
+                request,
+                caller,
+                encounter_id,
+                InvalidInput("FEE_FILE_TOO_LARGE", "文件超过 1 MB", "file over 1 MB"),
+                "fee_text",
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                text = ""
+    if not text.strip():
+        detail = service.encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"fee_text": translate(lang, "cashier.fees_required")},
+            status_code=422,
+        )
+    parsed = parse_fee_text(text)
+    if parsed.problems:
+        detail = service.encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"fee_text": translate(lang, "cashier.fees_invalid")},
+            problems=parsed.problems,
+            fee_text=text,
+            status_code=422,
+        )
+    payload = [
+        (x.serial, x.catalog_code, str(x.quantity), str(x.unit_price), str(x.amount))
+        for x in parsed.lines
+    ]
+    try:
+        rows = service.upload_fees(
+            caller, encounter_id, parsed.lines, _key(caller, form_key, "fees", payload)
+        )
+    except YidiError as exc:
+        details = exc.details or {}
+        return _failed(
+            request,
+            caller,
+            encounter_id,
+            exc,
+            "fee_text",
+            fee_text=text,
+            unknown_codes=list(details.get("unknown_codes", [])),
+            problems=list(details.get("problems", [])),
+        )
+    detail = service.encounter_detail(caller, encounter_id)
+    return _encounter_page(request, detail, uploaded=[row.serial for row in rows])
+
+
+def _discharge(
+    request: Request,
+    encounter_id: str,
+    discharged_at: Annotated[str, Form(max_length=40)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    when = _parse_local(discharged_at)
+    if when is None:
+        detail = _service(request).encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"discharged_at": translate(lang, "cashier.invalid_time")},
+            status_code=422,
+        )
+    try:
+        _service(request).discharge(
+            caller,
+            encounter_id,
+            when,
+            key=_key(caller, form_key, "discharge", {"at": when.isoformat()}),
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "discharged_at")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=discharge")
+
+
+def _pre_settle(
+    request: Request, encounter_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    service = _service(request)
+    try:
+        preview = service.pre_settle(caller, encounter_id)
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "pre_settle_form")
+    detail = service.encounter_detail(caller, encounter_id)
+    return _encounter_page(request, detail, preview=preview)
+
+
+def _settle(
+    request: Request,
+    encounter_id: str,
+    medfee_sumamt: Annotated[str, Form(max_length=20)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    try:
+        total = Money(medfee_sumamt.strip().replace(",", ""))
+    except (ValueError, ArithmeticError, YidiError):
+        detail = _service(request).encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"medfee_sumamt": translate(lang, "cashier.invalid_amount")},
+            status_code=422,
+        )
+    try:
+        _service(request).settle(
+            caller, encounter_id, total, _key(caller, form_key, "settle", str(total))
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "settle_form")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=settle#settlement")
+
+
+def _reverse(
+    request: Request,
+    encounter_id: str,
+    settlement_id: str,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    if confirm != "yes":
+        detail = _service(request).encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"confirm": translate(lang, "cashier.confirm_required")},
+            status_code=422,
+        )
+    try:
+        _service(request).reverse(
+            caller,
+            encounter_id,
+            settlement_id,
+            _key(caller, form_key, "reverse", settlement_id),
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "confirm")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=reverse")
+
+
+def _statement(request: Request, encounter_id: str) -> Response:
+    """The take-home statement (结算单): printable, with the policy and catalogue versions."""
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    return render(
+        request,
+        "hospital_statement.html",
+        {
+            "detail": detail,
+            "encounter": detail.encounter,
+            "record": _active_settlement(detail),
+            "local": local,
+            **_common(request),
+        },
+    )
+
+
+def add_hospital_routes(router: APIRouter) -> None:
+    router.add_api_route("/hospital/check", _check_form, methods=["GET"])
+    router.add_api_route("/hospital/check", _check_post, methods=["POST"])
+    router.add_api_route("/hospital/encounters", _encounters, methods=["GET"])
+    router.add_api_route("/hospital/encounters", _admit, methods=["POST"])
+    router.add_api_route("/hospital/encounters/{encounter_id}", _encounter, methods=["GET"])
+    router.add_api_route("/hospital/encounters/{encounter_id}/fees", _upload, methods=["POST"])
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/discharge", _discharge, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/pre-settle", _pre_settle, methods=["POST"]
+    )
+    router.add_api_route("/hospital/encounters/{encounter_id}/settle", _settle, methods=["POST"])
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse",
+        _reverse,
+        methods=["POST"],
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/statement", _statement, methods=["GET"]
+    )

@@ -1,0 +1,209 @@
+"""The online filing form (附件1) over HTTP: the insured person files for themselves with a
+scan, the agency handler files for its region, field errors create nothing, the region
+selects are filtered on the server, access and CSRF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+
+from yidi.api.app import create_app
+from yidi.bootstrap import Container
+from yidi.domain.identity import Gender, make_resident_id
+from yidi.services.demo import load_demo_filings, load_reference_world
+
+sys.path.insert(0, str(Path(__file__).parent))
+from web_helpers import PAGE, csrf_token, hash_once, sign_in
+
+ZHENGZHOU_PERSON = make_resident_id("410102", dt.date(1980, 1, 1), 12, Gender.FEMALE).number
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    load_reference_world(container.uow())
+    # 谢德明 (xiedeming) in the register, with one submitted filing.
+    load_demo_filings(container.uow, container.clock)
+
+
+@pytest.fixture
+def web(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+def _long_term_resident(**changes: str) -> dict[str, str]:
+    return {
+        "name": "谢德明",
+        "gender": "1",
+        "insurance_type": "310",
+        "person_type": "employee_retired",
+        "category": "long_term_resident",
+        "social_security_card_number": "H43042100031",
+        "has_second_generation_card": "yes",
+        "home_address": "湖南省衡阳县西渡镇蒸阳路18号",
+        "contact_address": "广西壮族自治区博白县博白镇城南路6号",
+        "phone": "0775-8221234",
+        "mobile": "13807340315",
+        "destination_province_code": "450000",
+        "destination_prefecture_code": "450900",
+        "destination_county_code": "450923",
+        "institution_0_name": "博白县人民医院",
+        "institution_0_level": "2",
+        "signed_by": "person",
+        "filled_on": "2026-11-20",
+        "evidence_kind": "residence_permit",
+        "evidence_number": "居-450923-0001",
+        "evidence_issuer": "博白县公安局",
+        "evidence_issued_on": "2026-03-01",
+        "evidence_region": "450923",
+    } | changes
+
+
+def _post_form(
+    web: TestClient,
+    path: str,
+    data: dict[str, str],
+    files: dict[str, Any] | None = None,
+) -> httpx2.Response:
+    token = csrf_token(web, path)
+    return web.post(
+        path,
+        data={"csrf_token": token, **data},
+        files=files,
+        headers=PAGE,
+        follow_redirects=False,
+    )
+
+
+def _my_filing_count(web: TestClient) -> int:
+    return web.get("/me/filings", headers=PAGE).text.count("data-state=")
+
+
+def test_the_insured_person_files_online_with_a_scan_and_sees_it_submitted(
+    web: TestClient,
+) -> None:
+    sign_in(web, "xiedeming")
+    form = web.get("/me/filings/new", headers=PAGE)
+    assert form.status_code == 200
+    assert 'value="430421195206180315" readonly' in form.text  # their own, from the register
+    assert "谢德明" in form.text
+    assert 'data-category="retiree_resettled"' in form.text and "安置地户口" in form.text
+    before = _my_filing_count(web)
+    created = _post_form(
+        web,
+        "/me/filings/new",
+        _long_term_resident(intent="submit", social_security_number="110101199003077777"),
+        files={"evidence_file": ("permit.png", PNG, "image/png")},
+    )
+    assert created.status_code == 303, created.text
+    match = re.fullmatch(r"/filings/([0-9a-f]+)\?done=submit", created.headers["location"])
+    assert match
+    detail = web.get(created.headers["location"], headers=PAGE).text
+    assert 'data-state="submitted"' in detail
+    assert "430421195206180315" in detail  # the form's other ID number was ignored
+    assert "permit.png" in detail and "居住证" in detail
+    assert _my_filing_count(web) == before + 1
+
+
+def test_a_faulty_form_shows_each_error_by_its_field_and_creates_nothing(
+    web: TestClient,
+) -> None:
+    sign_in(web, "xiedeming")
+    before = _my_filing_count(web)
+    faulty = _post_form(
+        web,
+        "/me/filings/new",
+        _long_term_resident(intent="submit", category="", phone="12", mobile=""),
+    )
+    assert faulty.status_code == 422
+    assert 'id="category-error"' in faulty.text
+    assert 'id="phone-error"' in faulty.text
+    assert 'id="error-summary"' in faulty.text
+    not_a_scan = _post_form(
+        web,
+        "/me/filings/new",
+        _long_term_resident(intent="submit"),
+        files={"evidence_file": ("permit.png", b"plain text", "image/png")},
+    )
+    assert not_a_scan.status_code == 422
+    assert 'id="evidence_file-error"' in not_a_scan.text
+    assert "PDF、JPEG或PNG" in not_a_scan.text
+    assert _my_filing_count(web) == before
+
+
+def test_the_county_select_is_filtered_by_the_chosen_prefecture(web: TestClient) -> None:
+    sign_in(web, "xiedeming")
+    refreshed = _post_form(
+        web,
+        "/me/filings/new",
+        {"intent": "refresh", "destination_province_code": "450000"},
+    )
+    assert refreshed.status_code == 200
+    assert '<option value="450900"' in refreshed.text  # 玉林市
+    assert '<option value="450923"' not in refreshed.text  # no prefecture chosen yet
+    county = _post_form(
+        web,
+        "/me/filings/new",
+        {
+            "intent": "refresh",
+            "destination_province_code": "450000",
+            "destination_prefecture_code": "450900",
+        },
+    )
+    assert '<option value="450923"' in county.text  # 博白县
+    assert '<option value="430421"' not in county.text
+
+
+def test_the_agency_handler_files_for_its_region_with_the_same_form(web: TestClient) -> None:
+    sign_in(web, "hengyang")
+    form = web.get("/filings/new", headers=PAGE)
+    assert form.status_code == 200 and '<option value="430421"' in form.text
+    draft = _post_form(
+        web,
+        "/filings/new",
+        _long_term_resident(
+            intent="draft",
+            social_security_number="430421195206180315",
+            insured_region_code="430421",
+        ),
+    )
+    assert draft.status_code == 303, draft.text
+    assert draft.headers["location"].endswith("?done=draft")
+    page = web.get(draft.headers["location"], headers=PAGE).text
+    assert 'data-state="draft"' in page and 'id="evidence-form"' in page
+    outside = _post_form(
+        web,
+        "/filings/new",
+        _long_term_resident(
+            intent="draft",
+            social_security_number=ZHENGZHOU_PERSON,
+            insured_region_code="410100",
+        ),
+    )
+    assert outside.status_code == 403
+    assert "只能为本统筹区参保人员办理备案" in outside.text
+
+
+def test_each_role_opens_only_its_own_form_and_posts_need_the_token(web: TestClient) -> None:
+    sign_in(web, "xiedeming")
+    assert web.get("/filings/new", headers=PAGE).status_code == 403
+    forged = web.post(
+        "/me/filings/new",
+        data={"csrf_token": "forged", **_long_term_resident(intent="submit")},
+        headers=PAGE,
+    )
+    assert forged.status_code == 403
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/me")}, headers=PAGE)
+    sign_in(web, "bobai")
+    assert web.get("/me/filings/new", headers=PAGE).status_code == 403
+    assert web.get("/filings/new", headers=PAGE).status_code == 403

@@ -1,0 +1,196 @@
+"""The hospital cashier pages over HTTP: admission check, admit, fee upload with per-line
+splits and unknown codes, discharge, pre-settle, settle, the statement, reversal; access
+(own hospital only), CSRF and field errors."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+
+from hospital_support import PENG_CARD, UNFILED_CARD, XIE_CARD, XIE_LINES, build_world
+from yidi.api.app import create_app
+from yidi.bootstrap import Container
+from yidi.services.demo import load_reference_world
+
+sys.path.insert(0, str(Path(__file__).parent))
+from web_helpers import PAGE, csrf_token, hash_once, sign_in
+
+
+@pytest.fixture(autouse=True)
+def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    build_world(container)
+    load_reference_world(container.uow())  # the demo accounts (bobai, nhfy1, hengyang…)
+
+
+@pytest.fixture
+def web(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+def _post(web: TestClient, path: str, page: str, **data: str) -> httpx2.Response:
+    token = csrf_token(web, page)
+    return web.post(path, data={"csrf_token": token, **data}, headers=PAGE, follow_redirects=False)
+
+
+def _fee_csv(rows: list[tuple[str, str, str, str]], when: str = "2026-11-20 11:00") -> str:
+    out = ["流水号,目录编码,名称,数量,单价,金额,发生时间"]
+    for index, (code, name, quantity, price) in enumerate(rows, start=1):
+        amount = (Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))
+        out.append(f"{index},{code},{name},{quantity},{price},{amount},{when}")
+    return "\n".join(out)
+
+
+def _admit(web: TestClient, card: str = XIE_CARD, **changes: str) -> httpx2.Response:
+    data = {
+        "card": card,
+        "department_code": "A03",
+        "department_name": "普外科",
+        "admitted_at": "2026-11-20T08:00",
+        "diagnosis_codes": "K80.100",
+        "med_type": "21",
+    } | changes
+    return _post(web, "/hospital/encounters", "/hospital/check", **data)
+
+
+def _encounter_id(response: httpx2.Response) -> str:
+    location = response.headers["location"]
+    match = re.fullmatch(r"/hospital/encounters/([A-Z0-9]+)\?done=admit", location)
+    assert match, location
+    return match.group(1)
+
+
+def test_the_cashier_checks_admits_uploads_settles_and_prints_the_statement(
+    web: TestClient,
+) -> None:
+    sign_in(web, "bobai")
+    checked = _post(web, "/hospital/check", "/hospital/check", card=XIE_CARD)
+    assert checked.status_code == 200
+    text = checked.text
+    assert "可以直接结算" in text and "谢某某" in text
+    assert re.search(r"BA430421-\d{4}-\d{6}", text)
+    assert "430421********" in text  # the ID number is masked
+    admitted = _admit(web)
+    assert admitted.status_code == 303
+    encounter_id = _encounter_id(admitted)
+    page = f"/hospital/encounters/{encounter_id}"
+    assert encounter_id in web.get("/hospital/encounters", headers=PAGE).text
+
+    unknown = _post(
+        web,
+        f"{page}/fees",
+        page,
+        fee_text=_fee_csv([*XIE_LINES[:2], ("NOT-IN-CATALOGUE", "未知项目", "1", "5.00")]),
+    )
+    assert unknown.status_code == 422
+    assert 'id="unknown-codes"' in unknown.text
+    assert "NOT-IN-CATALOGUE" in unknown.text
+    assert "尚未上传费用明细" in unknown.text  # nothing stored
+
+    uploaded = _post(web, f"{page}/fees", page, fee_text=_fee_csv(XIE_LINES))
+    assert uploaded.status_code == 200
+    assert uploaded.text.count("data-uploaded") == len(XIE_LINES)
+    assert "11811.24" in uploaded.text
+    assert "丙类（自费）" in uploaded.text  # per-line split shown
+
+    preview = _post(web, f"{page}/pre-settle", page)
+    assert preview.status_code == 200
+    assert 'id="pre-settlement"' in preview.text
+    assert "起付线" in preview.text
+
+    early = _post(web, f"{page}/settle", page, medfee_sumamt="11811.24")
+    assert early.status_code == 409  # not discharged yet
+    assert "须先办理出院" in early.text
+
+    discharged = _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00")
+    assert discharged.status_code == 303
+    wrong_total = _post(web, f"{page}/settle", page, medfee_sumamt="100.00")
+    assert wrong_total.status_code == 422
+    assert 'id="medfee_sumamt-error"' in wrong_total.text
+    settled = _post(web, f"{page}/settle", page, medfee_sumamt="11811.24")
+    assert settled.status_code == 303
+    shown = web.get(page, headers=PAGE).text
+    assert 'id="settlement"' in shown and "计算过程" in shown
+    assert 'data-state="settled"' in shown
+
+    statement = web.get(f"{page}/statement", headers=PAGE)
+    assert statement.status_code == 200
+    assert 'id="policy-version"' in statement.text and 'id="catalog-version"' in statement.text
+    assert "异地就医住院结算说明" in statement.text
+
+    match = re.search(r'id="settlement-id">([A-Z0-9]+)<', shown)
+    assert match
+    reverse = f"{page}/settlements/{match.group(1)}/reverse"
+    unconfirmed = _post(web, reverse, page)
+    assert unconfirmed.status_code == 422
+    assert 'id="confirm-error"' in unconfirmed.text
+    reversed_ = _post(web, reverse, page, confirm="yes")
+    assert reversed_.status_code == 303
+    after = web.get(page, headers=PAGE).text
+    assert 'data-state="discharged"' in after and 'data-kind="reversal"' in after
+
+
+def test_an_unfiled_patient_gets_the_agency_phone_to_call(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    refused = _post(web, "/hospital/check", "/hospital/check", card=UNFILED_CARD)
+    assert refused.status_code == 200
+    assert "不能直接结算" in refused.text
+    assert "0734-6653009" in refused.text  # 衡阳县职工医保
+    assert 'id="admit-form"' not in refused.text
+
+
+def test_admission_field_errors_are_shown_next_to_the_fields(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    missing = _post(web, "/hospital/check", "/hospital/check", card="")
+    assert missing.status_code == 422
+    assert 'id="card-error"' in missing.text
+    bad = _admit(web, diagnosis_codes="", department_code="", admitted_at="yesterday")
+    assert bad.status_code == 422
+    for field in ("diagnosis_codes", "department_code", "admitted_at"):
+        assert f'id="{field}-error"' in bad.text
+    injury = _admit(web, med_type="22")
+    assert injury.status_code == 422
+    assert "意外伤害" in injury.text and 'id="med_type-error"' in injury.text
+    bad_code = _admit(web, diagnosis_codes="gallstones")
+    assert 'id="diagnosis_codes-error"' in bad_code.text
+
+
+def test_another_hospitals_encounter_is_not_found(web: TestClient) -> None:
+    sign_in(web, "nhfy1")
+    encounter_id = _encounter_id(_admit(web, card=PENG_CARD))
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/hospital/check")}, headers=PAGE)
+    sign_in(web, "bobai")
+    theirs = web.get(f"/hospital/encounters/{encounter_id}", headers=PAGE)
+    missing = web.get("/hospital/encounters/M000NONE", headers=PAGE)
+    assert theirs.status_code == missing.status_code == 404
+    statement = web.get(f"/hospital/encounters/{encounter_id}/statement", headers=PAGE)
+    assert statement.status_code == 404
+    assert encounter_id not in web.get("/hospital/encounters", headers=PAGE).text
+
+
+def test_only_cashiers_open_the_hospital_pages_and_forms_need_the_csrf_token(
+    web: TestClient,
+) -> None:
+    anonymous = web.get("/hospital/check", headers=PAGE, follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/signin")
+    sign_in(web, "hengyang")
+    assert web.get("/hospital/encounters", headers=PAGE).status_code == 403
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/agency")}, headers=PAGE)
+    sign_in(web, "bobai")
+    forged = web.post(
+        "/hospital/check", data={"card": XIE_CARD, "csrf_token": "forged"}, headers=PAGE
+    )
+    assert forged.status_code == 403
+    no_token = web.post("/hospital/encounters", data={"card": XIE_CARD}, headers=PAGE)
+    assert no_token.status_code == 403
+    assert web.get("/hospital/encounters", headers=PAGE).text.count("<tr>") == 0
+    bad_state = web.get("/hospital/encounters?state=bogus", headers=PAGE)
+    assert bad_state.status_code == 422 and 'id="state-error"' in bad_state.text
