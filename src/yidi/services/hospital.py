@@ -831,7 +831,7 @@ class HospitalService:
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
-            self._check_batch(encounter, lines)
+            fingerprints = self._check_batch(encounter, lines)
             catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
             if catalog_region is None:
                 raise no_catalog(encounter.treatment_region_code)
@@ -863,7 +863,7 @@ class HospitalService:
                 for line in lines
                 if line.serial in existing
                 and not existing[line.serial].cancelled
-                and existing[line.serial].fingerprint != _fingerprint_line(line)
+                and existing[line.serial].fingerprint != fingerprints[line.serial]
             ]
             if reused:
                 raise Conflict(
@@ -882,7 +882,7 @@ class HospitalService:
                 if previous is not None and not previous.cancelled:
                     continue  # the same line again: nothing to do
                 catalog, item = resolved[line.serial]
-                values = self._line_values(encounter, line, item, now)
+                values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
                 if previous is not None:
                     uow.hospital.replace_fee_line(
                         previous.id, values | {"cancelled": False, "cancelled_at": None}
@@ -906,7 +906,10 @@ class HospitalService:
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
 
-    def _check_batch(self, encounter: EncounterRow, lines: Sequence[FeeLineInput]) -> None:
+    def _check_batch(
+        self, encounter: EncounterRow, lines: Sequence[FeeLineInput]
+    ) -> dict[str, str]:
+        """Refuse an invalid batch; return each serial's content fingerprint."""
         problems: list[str] = []
         seen: dict[str, str] = {}
         for line in lines:
@@ -943,6 +946,7 @@ class HospitalService:
                 field="feedetail",
                 details={"problems": problems},
             )
+        return seen
 
     def _line_values(
         self,
@@ -950,6 +954,7 @@ class HospitalService:
         line: FeeLineInput,
         item: CatalogItem | None,
         now: dt.datetime,
+        fingerprint: str,
     ) -> dict[str, Any]:
         occurred = local(line.occurred_at)
         pre_admission = (
@@ -980,7 +985,7 @@ class HospitalService:
             "amount_fen": line.amount.fen,
             "occurred_at": as_utc(occurred),
             "emergency_pre_admission": pre_admission,
-            "fingerprint": _fingerprint_line(line),
+            "fingerprint": fingerprint,
             "item_class": "03" if item is None else item.item_class.value,
             "fee_category": "14" if item is None else item.fee_category,
             "self_pay_rate": f"{rate:.4f}",
@@ -1434,6 +1439,14 @@ class HospitalService:
                 assert person is not None
                 out.append((row, person))
             return out
+
+    def encounter_person(self, caller: Caller, encounter_id: str) -> Person:
+        """The insured person of one of the caller's encounters (no fee lines read)."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            person = uow.hospital.person_by_internal_id(encounter.person_id)
+            assert person is not None
+            return person
 
     def encounter_detail(self, caller: Caller, encounter_id: str) -> EncounterDetail:
         with self._uow() as uow:
