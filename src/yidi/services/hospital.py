@@ -30,7 +30,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Final
 
@@ -57,7 +57,12 @@ from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
 from yidi.services.funds import fact_from_settlement, record_settlement_fact
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
-from yidi.storage.hospital import EncounterRow, FeeLineRow, SettlementRow
+from yidi.storage.hospital import (
+    SETTLEMENT_AMOUNT_COLUMNS,
+    EncounterRow,
+    FeeLineRow,
+    SettlementRow,
+)
 from yidi.storage.uow import SqlUnitOfWork
 
 #: Materials the seed lists for reimbursement at the insured region (回参保地报销).
@@ -1324,9 +1329,20 @@ class HospitalService:
             )
             self._remember(uow, key, {"setl_id": settlement_id})
             uow.commit()
-            row = uow.hospital.settlement(settlement_id)
-            assert row is not None
-            return self._record_of_row(uow, encounter, row)
+            # The reply is what was just stored; no need to read the row and its JSON back.
+            return replace(
+                self._record(
+                    "settle",
+                    encounter,
+                    person,
+                    as_utc(now),
+                    {name: amounts[name] for name in SETTLEMENT_AMOUNT_COLUMNS},
+                    data,
+                ),
+                settlement_id=settlement_id,
+                msgid=msgid,
+                state="active",
+            )
 
     def reverse(
         self,
