@@ -25,11 +25,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    engine = create_engine(url, **kwargs)
-    # Send a batch INSERT (300 fee lines, a filing import page) as multi-row INSERT … VALUES
-    # statements rather than one statement per row; what is stored is the same.
-    engine.dialect.use_insertmanyvalues_wo_returning = True
-    return engine
+    return create_engine(url, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
