@@ -74,7 +74,11 @@ class Money:
     def from_fen(cls, fen: int) -> Money:
         if not isinstance(fen, int) or isinstance(fen, bool):
             raise TypeError("fen must be int")
-        return cls(Decimal(fen).scaleb(-2))
+        # Whole fen scaled by 10^-2 is already exact at two decimals: skip the parse and
+        # quantise of __init__ (stored rows are read back by the thousand).
+        money = object.__new__(cls)
+        money._yuan = Decimal(fen).scaleb(-2)
+        return money
 
     # views --------------------------------------------------------------
     @property

@@ -30,7 +30,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Final
 
@@ -58,7 +58,12 @@ from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
 from yidi.services.funds import fact_from_settlement, record_settlement_fact
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
-from yidi.storage.hospital import EncounterRow, FeeLineRow, SettlementRow
+from yidi.storage.hospital import (
+    SETTLEMENT_AMOUNT_COLUMNS,
+    EncounterRow,
+    FeeLineRow,
+    SettlementRow,
+)
 from yidi.storage.uow import SqlUnitOfWork
 
 #: Materials the seed lists for reimbursement at the insured region (回参保地报销).
@@ -832,7 +837,7 @@ class HospitalService:
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
-            self._check_batch(encounter, lines)
+            fingerprints = self._check_batch(encounter, lines)
             catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
             if catalog_region is None:
                 raise no_catalog(encounter.treatment_region_code)
@@ -864,7 +869,7 @@ class HospitalService:
                 for line in lines
                 if line.serial in existing
                 and not existing[line.serial].cancelled
-                and existing[line.serial].fingerprint != _fingerprint_line(line)
+                and existing[line.serial].fingerprint != fingerprints[line.serial]
             ]
             if reused:
                 raise Conflict(
@@ -883,7 +888,7 @@ class HospitalService:
                 if previous is not None and not previous.cancelled:
                     continue  # the same line again: nothing to do
                 catalog, item = resolved[line.serial]
-                values = self._line_values(encounter, line, item, now)
+                values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
                 if previous is not None:
                     uow.hospital.replace_fee_line(
                         previous.id, values | {"cancelled": False, "cancelled_at": None}
@@ -907,7 +912,10 @@ class HospitalService:
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
 
-    def _check_batch(self, encounter: EncounterRow, lines: Sequence[FeeLineInput]) -> None:
+    def _check_batch(
+        self, encounter: EncounterRow, lines: Sequence[FeeLineInput]
+    ) -> dict[str, str]:
+        """Refuse an invalid batch; return each serial's content fingerprint."""
         problems: list[str] = []
         seen: dict[str, str] = {}
         for line in lines:
@@ -944,6 +952,7 @@ class HospitalService:
                 field="feedetail",
                 details={"problems": problems},
             )
+        return seen
 
     def _line_values(
         self,
@@ -951,6 +960,7 @@ class HospitalService:
         line: FeeLineInput,
         item: CatalogItem | None,
         now: dt.datetime,
+        fingerprint: str,
     ) -> dict[str, Any]:
         occurred = local(line.occurred_at)
         pre_admission = (
@@ -981,7 +991,7 @@ class HospitalService:
             "amount_fen": line.amount.fen,
             "occurred_at": as_utc(occurred),
             "emergency_pre_admission": pre_admission,
-            "fingerprint": _fingerprint_line(line),
+            "fingerprint": fingerprint,
             "item_class": "03" if item is None else item.item_class.value,
             "fee_category": "14" if item is None else item.fee_category,
             "self_pay_rate": f"{rate:.4f}",
@@ -1320,9 +1330,20 @@ class HospitalService:
             )
             self._remember(uow, key, {"setl_id": settlement_id})
             uow.commit()
-            row = uow.hospital.settlement(settlement_id)
-            assert row is not None
-            return self._record_of_row(uow, encounter, row)
+            # The reply is what was just stored; no need to read the row and its JSON back.
+            return replace(
+                self._record(
+                    "settle",
+                    encounter,
+                    person,
+                    as_utc(now),
+                    {name: amounts[name] for name in SETTLEMENT_AMOUNT_COLUMNS},
+                    data,
+                ),
+                settlement_id=settlement_id,
+                msgid=msgid,
+                state="active",
+            )
 
     def reverse(
         self,
@@ -1435,6 +1456,14 @@ class HospitalService:
                 assert person is not None
                 out.append((row, person))
             return out
+
+    def encounter_person(self, caller: Caller, encounter_id: str) -> Person:
+        """The insured person of one of the caller's encounters (no fee lines read)."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            person = uow.hospital.person_by_internal_id(encounter.person_id)
+            assert person is not None
+            return person
 
     def encounter_detail(
         self, caller: Caller, encounter_id: str, *, audited: bool = False

@@ -145,30 +145,86 @@ class FeeLineRow:
     settlement_id: str | None
 
 
+#: The columns a FeeLineRow is read from, in the order ``_fee_line_row`` unpacks them.
+_FEE_LINE_COLUMNS = tuple(
+    fee_lines.c[name]
+    for name in (
+        "id",
+        "encounter_id",
+        "serial",
+        "catalog_code",
+        "hospital_item_code",
+        "name",
+        "quantity",
+        "unit_price",
+        "amount_fen",
+        "occurred_at",
+        "emergency_pre_admission",
+        "fingerprint",
+        "item_class",
+        "fee_category",
+        "self_pay_rate",
+        "price_limit",
+        "fully_self_paid_fen",
+        "over_limit_fen",
+        "upfront_self_paid_fen",
+        "eligible_fen",
+        "cancelled",
+        "settlement_id",
+    )
+)
+
+
 def _fee_line_row(row: Any) -> FeeLineRow:
+    # Unpacked by position: an encounter's 300 lines are read on every upload and settlement.
+    (
+        line_id,
+        encounter_id,
+        serial,
+        catalog_code,
+        hospital_item_code,
+        name,
+        quantity,
+        unit_price,
+        amount_fen,
+        occurred_at,
+        emergency_pre_admission,
+        fingerprint,
+        item_class,
+        fee_category,
+        self_pay_rate,
+        price_limit,
+        fully_self_paid_fen,
+        over_limit_fen,
+        upfront_self_paid_fen,
+        eligible_fen,
+        cancelled,
+        settlement_id,
+    ) = row
+    from_fen = Money.from_fen
     return FeeLineRow(
-        id=int(row.id),
-        encounter_id=row.encounter_id,
-        serial=row.serial,
-        catalog_code=row.catalog_code,
-        hospital_item_code=row.hospital_item_code,
-        name=row.name,
-        quantity=Decimal(row.quantity),
-        unit_price=Decimal(row.unit_price),
-        amount=Money.from_fen(int(row.amount_fen)),
-        occurred_at=as_utc(row.occurred_at),
-        emergency_pre_admission=bool(row.emergency_pre_admission),
-        fingerprint=row.fingerprint,
-        item_class=row.item_class,
-        fee_category=row.fee_category,
-        self_pay_rate=Decimal(row.self_pay_rate),
-        price_limit=Decimal(row.price_limit) if row.price_limit else None,
-        fully_self_paid=Money.from_fen(int(row.fully_self_paid_fen)),
-        over_limit=Money.from_fen(int(row.over_limit_fen)),
-        upfront_self_paid=Money.from_fen(int(row.upfront_self_paid_fen)),
-        eligible=Money.from_fen(int(row.eligible_fen)),
-        cancelled=bool(row.cancelled),
-        settlement_id=row.settlement_id,
+        id=int(line_id),
+        encounter_id=encounter_id,
+        serial=serial,
+        catalog_code=catalog_code,
+        hospital_item_code=hospital_item_code,
+        name=name,
+        quantity=Decimal(quantity),
+        unit_price=Decimal(unit_price),
+        amount=from_fen(int(amount_fen)),
+        occurred_at=as_utc(occurred_at),
+        emergency_pre_admission=bool(emergency_pre_admission),
+        fingerprint=fingerprint,
+        item_class=item_class,
+        fee_category=fee_category,
+        self_pay_rate=Decimal(self_pay_rate),
+        price_limit=Decimal(price_limit) if price_limit else None,
+        fully_self_paid=from_fen(int(fully_self_paid_fen)),
+        over_limit=from_fen(int(over_limit_fen)),
+        upfront_self_paid=from_fen(int(upfront_self_paid_fen)),
+        eligible=from_fen(int(eligible_fen)),
+        cancelled=bool(cancelled),
+        settlement_id=settlement_id,
     )
 
 
@@ -441,7 +497,7 @@ class HospitalRepository:
     # fee lines ------------------------------------------------------------------------
     def fee_lines(self, encounter_id: str, *, include_cancelled: bool = False) -> list[FeeLineRow]:
         query = (
-            select(fee_lines)
+            select(*_FEE_LINE_COLUMNS)
             .where(fee_lines.c.encounter_id == encounter_id)
             .order_by(fee_lines.c.id)
         )
@@ -456,11 +512,11 @@ class HospitalRepository:
         if not wanted:
             return {}
         rows = self._session.execute(
-            select(fee_lines).where(
+            select(*_FEE_LINE_COLUMNS).where(
                 fee_lines.c.encounter_id == encounter_id, fee_lines.c.serial.in_(wanted)
             )
         )
-        return {r.serial: _fee_line_row(r) for r in rows}
+        return {line.serial: line for line in map(_fee_line_row, rows)}
 
     def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

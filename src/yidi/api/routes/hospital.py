@@ -295,8 +295,8 @@ def detail_out(detail: EncounterDetail) -> EncounterDetailOut:
 
 
 def _encounter(service: HospitalService, caller: Caller, row: EncounterRow) -> EncounterOut:
-    detail = service.encounter_detail(caller, row.id)
-    return encounter_out(row, detail.person.name, detail.person.id_number)
+    person = service.encounter_person(caller, row.id)
+    return encounter_out(row, person.name, person.id_number)
 
 
 # --------------------------------------------------------------------------- routes
