@@ -153,7 +153,8 @@ class Server:
             "PYTHONPATH": str(ROOT / "src"),
         }
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        command = [sys.executable, "-m", "yidi", "serve", "--host", "127.0.0.1"]
+        # The load checks count every settlement in the schema: no demo scenario stays there.
+        command = [sys.executable, "-m", "yidi", "serve", "--host", "127.0.0.1", "--no-scenario"]
         command += ["--port", str(self.port), "--workers", str(self.workers)]
         started = time.monotonic()
         self.process = subprocess.Popen(

@@ -148,7 +148,17 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         "PYTHONPATH": str(ROOT / "src"),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "yidi", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "yidi",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--no-scenario",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
