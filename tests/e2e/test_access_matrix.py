@@ -155,6 +155,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # role pages (server-rendered); the same services and scope rules as the API
     ("GET", "/me/filings"): frozenset({"insured_person"}),
     ("GET", "/me/filings/new"): frozenset({"insured_person"}),
+    ("GET", "/me/estimate"): frozenset({"insured_person"}),
     ("GET", "/filings"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/new"): AGENCIES,
     ("GET", "/filings/emergency"): frozenset({"province"}) | AGENCIES,
@@ -193,6 +194,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/signin"),
         ("POST", "/signout"),
         ("POST", "/me/filings/new"),
+        ("POST", "/me/estimate"),
         ("POST", "/filings/new"),
         ("POST", "/filings/import"),
         ("POST", "/filings/{ref}/approve"),

@@ -323,6 +323,22 @@ def ytd_from_json(data: dict[str, Any]) -> YearToDate:
     return YearToDate(**values)
 
 
+def policy_region_of(
+    policies: PolicyLibrary, insured_region: str, insurance_type: InsuranceType
+) -> str:
+    """The pooling region whose policy applies: the code, its prefecture or province."""
+    sources = policies.sources
+    for code in region_chain(insured_region):
+        if (code, insurance_type) in sources:
+            return code
+    raise NotFound(
+        "POLICY_REGION_UNKNOWN",
+        f"没有参保地 {insured_region} 的{insurance_type.label_zh}政策，无法结算",
+        f"no policy for insured region {insured_region}",
+        field="insured_region",
+    )
+
+
 # --------------------------------------------------------------------------- the service
 
 
@@ -352,16 +368,7 @@ class HospitalService:
 
     def policy_region(self, insured_region: str, insurance_type: InsuranceType) -> str:
         """The pooling region whose policy applies: the code, its prefecture or province."""
-        sources = self.policies.sources
-        for code in region_chain(insured_region):
-            if (code, insurance_type) in sources:
-                return code
-        raise NotFound(
-            "POLICY_REGION_UNKNOWN",
-            f"没有参保地 {insured_region} 的{insurance_type.label_zh}政策，无法结算",
-            f"no policy for insured region {insured_region}",
-            field="insured_region",
-        )
+        return policy_region_of(self.policies, insured_region, insurance_type)
 
     def _audit(
         self, uow: SqlUnitOfWork, caller: Caller, action: str, subject: str, reason: str = ""

@@ -69,6 +69,12 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
         "nav.my_new_filing",
         roles=frozenset({Role.INSURED_PERSON}),
     ),
+    NavEntry(
+        Action.PUBLIC_DIRECTORY,
+        "/me/estimate",
+        "nav.estimate",
+        roles=frozenset({Role.INSURED_PERSON}),
+    ),
     NavEntry(Action.MANUAL_CLAIM, "/claims/new", "nav.claims", in_header=False),
     NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check"),
     NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),

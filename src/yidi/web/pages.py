@@ -26,6 +26,7 @@ from yidi.services.demo import demo_accounts
 from yidi.web import csrf
 from yidi.web.claim_pages import add_claim_routes
 from yidi.web.errors import error_page, install_error_pages, safe_next
+from yidi.web.estimate_pages import add_estimate_routes
 from yidi.web.filing_form import add_filing_form_routes
 from yidi.web.filing_pages import add_filing_routes
 from yidi.web.funds_pages import add_funds_routes
@@ -350,6 +351,7 @@ def build_web_router() -> APIRouter:
     add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_routes(router)
     add_hospital_routes(router)
+    add_estimate_routes(router)
     add_claim_routes(router)
     return router
 
