@@ -386,6 +386,15 @@ def _encounter(request: Request, encounter_id: str) -> Response:
     return _encounter_page(request, detail)
 
 
+def _field_error(
+    request: Request, caller: Caller, encounter_id: str, field: str, message_key: str
+) -> Response:
+    """The encounter page again, with one form field's error next to it (422)."""
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    errors = {field: translate(page_lang(request), message_key)}
+    return _encounter_page(request, detail, errors=errors, status_code=422)
+
+
 def _failed(
     request: Request,
     caller: Caller,
@@ -487,16 +496,9 @@ def _discharge(
 ) -> Response:
     caller = _caller(request, Action.ENCOUNTER_WRITE)
     require_csrf(request, csrf_token)
-    lang = page_lang(request)
     when = _parse_local(discharged_at)
     if when is None:
-        detail = _service(request).encounter_detail(caller, encounter_id)
-        return _encounter_page(
-            request,
-            detail,
-            errors={"discharged_at": translate(lang, "cashier.invalid_time")},
-            status_code=422,
-        )
+        return _field_error(request, caller, encounter_id, "discharged_at", "cashier.invalid_time")
     try:
         _service(request).discharge(
             caller,
@@ -532,16 +534,11 @@ def _settle(
 ) -> Response:
     caller = _caller(request, Action.ENCOUNTER_WRITE)
     require_csrf(request, csrf_token)
-    lang = page_lang(request)
     try:
         total = Money(medfee_sumamt.strip().replace(",", ""))
     except (ValueError, ArithmeticError, YidiError):
-        detail = _service(request).encounter_detail(caller, encounter_id)
-        return _encounter_page(
-            request,
-            detail,
-            errors={"medfee_sumamt": translate(lang, "cashier.invalid_amount")},
-            status_code=422,
+        return _field_error(
+            request, caller, encounter_id, "medfee_sumamt", "cashier.invalid_amount"
         )
     try:
         _service(request).settle(
@@ -562,15 +559,8 @@ def _reverse(
 ) -> Response:
     caller = _caller(request, Action.ENCOUNTER_WRITE)
     require_csrf(request, csrf_token)
-    lang = page_lang(request)
     if confirm != "yes":
-        detail = _service(request).encounter_detail(caller, encounter_id)
-        return _encounter_page(
-            request,
-            detail,
-            errors={"confirm": translate(lang, "cashier.confirm_required")},
-            status_code=422,
-        )
+        return _field_error(request, caller, encounter_id, "confirm", "cashier.confirm_required")
     try:
         _service(request).reverse(
             caller,
