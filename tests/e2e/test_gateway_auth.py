@@ -28,6 +28,7 @@ from yidi.bootstrap import Container, build_container
 from yidi.cli.main import app as cli_app
 from yidi.clock import FixedClock
 from yidi.integrations.nhsa.gateway_auth import Scheme
+from yidi.integrations.nhsa.router import CALL_SERVICE_PATH, PER_SERVICE_PATHS
 from yidi.services.gateway_credentials import (
     GatewayCredentialsError,
     add_credential,
@@ -271,6 +272,17 @@ def test_a_replayed_nonce_is_refused_and_nothing_is_written(
             select(audit_log.c.reason).where(audit_log.c.action == "gateway.auth_refused")
         )
     assert reason == "NHSA_GATEWAY_TIMESTAMP_EXPIRED: nonce reused"
+
+
+def test_every_gateway_path_refuses_an_unsigned_request(gateway: TestClient) -> None:
+    paths = [CALL_SERVICE_PATH, CALL_SERVICE_PATH + "/1101", *PER_SERVICE_PATHS.values()]
+    assert len(paths) == 13
+    for path in paths:
+        reply = gateway.post(
+            path,
+            json={"infno": "1101", "fixmedins_code": BOBAI_CODE, "input": {}},
+        ).json()
+        assert reply["err_msg"] == "[NHSA_GATEWAY_HEADERS_MISSING] 缺少服务网关的请求头!", path
 
 
 def test_refusals_are_national_envelopes_with_http_200(gateway: TestClient) -> None:
