@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,16 @@ CredentialsFile = Annotated[
 ]
 
 
+@contextlib.contextmanager
+def exit_on_configuration_error(prefix: str = "错误 error") -> Iterator[None]:
+    """A configuration problem (a ``ValueError``) ends the command with its reason, exit 2."""
+    try:
+        yield
+    except ValueError as exc:
+        typer.echo(f"{prefix}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @credential_app.command("add")
 def add(
     hospital: Annotated[
@@ -40,15 +52,12 @@ def add(
     ] = None,
 ) -> None:
     """为医院系统新建凭据，写入凭据文件（权限 600），密钥只显示这一次。Create a credential; the secret is shown once."""
-    from yidi.services.gateway_credentials import GatewayCredentialsError, add_credential
+    from yidi.services.gateway_credentials import add_credential
 
-    try:
+    with exit_on_configuration_error():
         credential = add_credential(
             file, hospital_codes=hospital, scheme=scheme, access_key=access_key
         )
-    except GatewayCredentialsError as exc:
-        typer.echo(f"错误 error: {exc}", err=True)
-        raise typer.Exit(2) from None
     key_header = "x-tif-paasid" if credential.scheme is Scheme.X_TIF else "_api_access_key"
     typer.echo(f"已写入 written to {file}")
     typer.echo(f"scheme      {credential.scheme.value}")
@@ -61,13 +70,10 @@ def add(
 @credential_app.command("list")
 def list_credentials(file: CredentialsFile) -> None:
     """列出凭据（不显示密钥）。List credentials without their secrets."""
-    from yidi.services.gateway_credentials import GatewayCredentialsError, load_credentials
+    from yidi.services.gateway_credentials import load_credentials
 
-    try:
+    with exit_on_configuration_error():
         credentials = load_credentials(file)
-    except GatewayCredentialsError as exc:
-        typer.echo(f"错误 error: {exc}", err=True)
-        raise typer.Exit(2) from None
     for credential in credentials.values():
         hospitals = ",".join(sorted(credential.hospital_codes))
         typer.echo(f"{credential.access_key}\t{credential.scheme.value}\t{hospitals}")

@@ -230,11 +230,8 @@ def _check_gateway_auth(container: Container) -> None:
     """Refuse to start when gateway authentication is required but cannot be set up."""
     from yidi.bootstrap import build_gateway_authenticator
 
-    try:
+    with gateway_cli.exit_on_configuration_error("配置错误 configuration error"):
         authenticator = build_gateway_authenticator(container)
-    except ValueError as exc:
-        typer.echo(f"配置错误 configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
     if authenticator is None:
         typer.echo(
             "网关认证 gateway auth: none (fixmedins_code trusted; demo or behind a front end)"
