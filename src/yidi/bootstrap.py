@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.clock import Clock, SystemClock
 from yidi.services.auth import LoginThrottle
+from yidi.services.gateway_auth import GatewayAuthenticator
+from yidi.services.gateway_credentials import GatewayCredentialsError, load_credentials
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
 from yidi.storage.uow import SqlUnitOfWork
@@ -45,4 +48,28 @@ def build_container(
         login_throttle=LoginThrottle(
             settings.login_address_max_failures, settings.login_address_window_seconds
         ),
+    )
+
+
+def build_gateway_authenticator(container: Container) -> GatewayAuthenticator | None:
+    """The gateway's header authenticator, or None when ``YIDI_GATEWAY_AUTH=none``.
+
+    Raises :class:`GatewayCredentialsError` (a ``ValueError``) when authentication is
+    required and the credentials file is not set, missing, unsafe or malformed: the
+    service must not start trusting ``fixmedins_code`` by accident.
+    """
+    settings = container.settings
+    if settings.gateway_auth_mode == "none":
+        return None
+    if settings.gateway_credentials is None:
+        raise GatewayCredentialsError(
+            "YIDI_GATEWAY_CREDENTIALS 未设置：网关认证为 required 时须提供网关凭据文件 "
+            "(set YIDI_GATEWAY_CREDENTIALS to a file made with `yidi gateway credential add`, "
+            "or YIDI_GATEWAY_AUTH=none only behind a front end that authenticates hospitals)"
+        )
+    return GatewayAuthenticator(
+        load_credentials(settings.gateway_credentials),
+        clock=container.clock,
+        uow=container.uow,
+        window=dt.timedelta(seconds=settings.gateway_timestamp_window_seconds),
     )

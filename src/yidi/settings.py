@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     login_address_max_failures: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=600, ge=1)
     log_level: str = "INFO"
+    # Header authentication of hospital systems at the national-platform gateway (/fsi/…):
+    # "required" checks the signed headers against the credentials file; "none" trusts
+    # the envelope's fixmedins_code. Unset: "none" in demo mode, "required" otherwise.
+    gateway_auth: Literal["none", "required"] | None = None
+    gateway_credentials: Path | None = Field(
+        default=None,
+        description="网关凭据文件 (YAML, chmod 600): access key, secret, scheme, hospitals",
+    )
+    # HN 服务网关 refuses a signature timestamp more than 30 minutes away.
+    gateway_timestamp_window_seconds: int = Field(default=1800, ge=1, le=24 * 3600)
 
     @model_validator(mode="after")
     def refuse_demo_secret_outside_demo(self) -> Self:
@@ -41,6 +51,12 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 32:
             raise ValueError("YIDI_SECRET_KEY 至少 32 个字符 (at least 32 characters)")
         return self
+
+    @property
+    def gateway_auth_mode(self) -> Literal["none", "required"]:
+        if self.gateway_auth is not None:
+            return self.gateway_auth
+        return "none" if self.demo_mode else "required"
 
     @property
     def is_sqlite(self) -> bool:

@@ -183,8 +183,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
 }
 # The national gateway does not use yidi sign-in: a hospital is named by fixmedins_code in the
-# envelope, and the province's header signature (HMAC, x-tif-*) is a deployment hook
-# (integrations/nhsa/router.py). Every caller gets an envelope; scope is by fixmedins_code
+# envelope, signed with the HN _api_* or x-tif-* headers when YIDI_GATEWAY_AUTH=required (the
+# default outside demo mode; tests/e2e/test_gateway_auth.py). This app runs in demo mode (auth
+# none). Every caller gets an envelope; scope is by fixmedins_code
 # (tests/e2e/test_hospital_gateway.py: another hospital's encounter answers as a missing one).
 GATEWAY_PREFIX = "/fsi/api/"
 # Form posts of the web UI: refused for every caller without the form's CSRF token, which

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request
 from sqlalchemy import text
 from starlette.types import ASGIApp
@@ -10,8 +12,9 @@ from yidi import __version__
 from yidi.api.errors import install_error_handlers
 from yidi.api.routes import auth, filings, funds, hospital, manual_claims
 from yidi.api.security import SecurityMiddleware
-from yidi.bootstrap import Container
-from yidi.integrations.nhsa.router import build_gateway_router
+from yidi.bootstrap import Container, build_gateway_authenticator
+from yidi.integrations.nhsa.envelope import GatewayRequest
+from yidi.integrations.nhsa.router import Authenticator, build_gateway_router
 from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import HospitalService
 from yidi.services.hospital_gateway import HospitalGateway
@@ -28,6 +31,19 @@ class _YidiApp(FastAPI):
             max_request_bytes=self.state.container.settings.max_request_bytes,
             own_limit_prefixes=("/fsi/",),
         )
+
+
+def _gateway_hook(container: Container) -> Authenticator | None:
+    """The router's ``authenticate`` hook from ``YIDI_GATEWAY_AUTH`` (None: headers unchecked)."""
+    authenticator = build_gateway_authenticator(container)
+    if authenticator is None:
+        return None
+    verify = authenticator
+
+    def authenticate(request: Request, body: bytes) -> Callable[[GatewayRequest], None]:
+        return verify(request.headers)
+
+    return authenticate
 
 
 def create_app(container: Container) -> FastAPI:
@@ -64,6 +80,7 @@ def create_app(container: Container) -> FastAPI:
             gateway_port,
             clock=container.clock,
             max_body_bytes=container.settings.max_request_bytes,
+            authenticate=_gateway_hook(container),
         )
     )
 

@@ -11,6 +11,7 @@ import typer
 from yidi import __version__
 from yidi.cli import catalog as catalog_cli
 from yidi.cli import funds as funds_cli
+from yidi.cli import gateway as gateway_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
 from yidi.cli.filing import filing_app
@@ -39,6 +40,7 @@ app.add_typer(funds_cli.stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(gateway_cli.app, name="gateway")
 app.registered_commands.extend(settle_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
 
@@ -186,6 +188,7 @@ def serve(
 
     container = _container(demo=demo)
     configure_logging(container.settings.log_level)
+    _check_gateway_auth(container)
     upgrade(container.engine)
     if container.settings.demo_mode:
         load_reference_world(container.uow())
@@ -221,6 +224,22 @@ def serve(
         log_level="warning",
         server_header=False,
     )
+
+
+def _check_gateway_auth(container: Container) -> None:
+    """Refuse to start when gateway authentication is required but cannot be set up."""
+    from yidi.bootstrap import build_gateway_authenticator
+
+    with gateway_cli.exit_on_configuration_error("配置错误 configuration error"):
+        authenticator = build_gateway_authenticator(container)
+    if authenticator is None:
+        typer.echo(
+            "网关认证 gateway auth: none (fixmedins_code trusted; demo or behind a front end)"
+        )
+    else:
+        typer.echo(
+            f"网关认证 gateway auth: required ({authenticator.credential_count} credentials)"
+        )
 
 
 def app_from_environment() -> FastAPI:

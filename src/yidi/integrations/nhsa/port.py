@@ -244,14 +244,22 @@ def handle(
     path_infno: str | None = None,
     max_bytes: int = DEFAULT_MAX_BODY_BYTES,
     received_at: dt.datetime | None = None,
+    check_envelope: Callable[[GatewayRequest], None] | None = None,
 ) -> dict[str, Any]:
-    """Parse a raw body and dispatch it: the whole gateway as one function. Never raises."""
+    """Parse a raw body and dispatch it: the whole gateway as one function. Never raises.
+
+    ``check_envelope`` sees the parsed envelope before anything runs and may refuse it by
+    raising :class:`YidiError` (the authenticated key may not act for its fixmedins_code).
+    """
     received_at = received_at or replies.now()
     request: GatewayRequest | None = None
     try:
         request = parse_request(body, path_infno=path_infno, max_bytes=max_bytes)
+        if check_envelope is not None:
+            check_envelope(request)
     except YidiError as error:
-        return _error_reply(replies, error, received_at=received_at, area=None)
+        area = request.mdtrtarea_admvs if request is not None else None
+        return _error_reply(replies, error, received_at=received_at, area=area)
     except Exception as exc:
         return internal_error_reply(replies, exc, None, received_at=received_at)
     return dispatch(request, port, replies, received_at=received_at)

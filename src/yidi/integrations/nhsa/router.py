@@ -7,7 +7,9 @@ A, SDK http_client) and would retry or show an HTML page instead of ``err_msg``.
 Header authentication differs by province (HN ``_api_*`` HMAC, ``x-tif-*``, ``x-ca-*``,
 ``apikey``; NHSA-INTERFACE.md §1.1), so it is a hook: pass ``authenticate`` to check
 the headers and raw body and raise a :class:`yidi.domain.errors.YidiError` (for example
-``Unauthenticated``) to refuse. Without it, no header is checked.
+``Unauthenticated``) to refuse. It may return a check for the parsed envelope, run before
+the transaction (the key may act only for its own ``fixmedins_code``). Without the hook,
+no header is checked. yidi's own authenticator is :mod:`yidi.services.gateway_auth`.
 """
 
 from collections.abc import Callable, Mapping
@@ -19,7 +21,12 @@ from starlette.concurrency import run_in_threadpool
 
 from yidi.clock import Clock, SystemClock
 from yidi.domain.errors import YidiError
-from yidi.integrations.nhsa.envelope import DEFAULT_MAX_BODY_BYTES, ReplyFactory, encode_reply
+from yidi.integrations.nhsa.envelope import (
+    DEFAULT_MAX_BODY_BYTES,
+    GatewayRequest,
+    ReplyFactory,
+    encode_reply,
+)
 from yidi.integrations.nhsa.port import (
     HospitalGatewayPort,
     handle,
@@ -47,7 +54,9 @@ PER_SERVICE_PATHS: Final[Mapping[str, str]] = {
 
 REPLY_MEDIA_TYPE: Final = "application/json;charset=UTF-8"
 
-Authenticator = Callable[[Request, bytes], None]
+EnvelopeCheck = Callable[[GatewayRequest], None]
+#: Checks the headers and raw body; raises YidiError to refuse; may answer an EnvelopeCheck.
+Authenticator = Callable[[Request, bytes], EnvelopeCheck | None]
 
 _ENVELOPE_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -161,9 +170,10 @@ def build_gateway_router(
         path_infno: str | None,
         received_at: Any,
     ) -> dict[str, Any]:
+        check_envelope: EnvelopeCheck | None = None
         if authenticate is not None:
             try:
-                authenticate(request, body)
+                check_envelope = authenticate(request, body)
             except YidiError as error:
                 return replies.failure(error.code, error.message, received_at=received_at)
             except Exception as exc:
@@ -175,6 +185,7 @@ def build_gateway_router(
             path_infno=path_infno,
             max_bytes=max_body_bytes,
             received_at=received_at,
+            check_envelope=check_envelope,
         )
 
     @router.post(

@@ -1,0 +1,272 @@
+"""Header authentication of hospital systems at the gateway (服务网关鉴权).
+
+Two schemes real hospital clients send (NHSA-INTERFACE.md §1.1):
+
+* ``hn``, the Hunan "服务网关" (HN tables 5–6, SDK ``gateway_auth.py``): headers
+  ``_api_name``, ``_api_version``, ``_api_timestamp`` (13-digit milliseconds),
+  ``_api_access_key`` and ``_api_signature`` = Base64(HmacSHA1(secret, string)) where the
+  string is the four other ``_api_*`` headers sorted by name and joined as ``k=v`` with
+  ``&``. A timestamp more than 30 minutes away is refused.
+* ``x-tif``, the Tencent PaaS gateway (OHS ``yibao/info.py``, OH ``ClassHelper.cs``):
+  headers ``x-tif-paasid``, ``x-tif-timestamp`` (seconds), ``x-tif-nonce`` and
+  ``x-tif-signature`` = hex SHA-256 of ``timestamp + secret + nonce + timestamp``, in lower
+  case (OHS) or upper case (others).
+
+Neither signature covers the body: what binds a request to the hospital is the check that
+the envelope's ``fixmedins_code`` is one the credential may act for. Refusals carry one of
+the four messages the HN gateway itself answers, so a caller learns no more than it would
+there; the precise reason (``reason``) goes to the audit log only.
+
+Pure: the current time is an argument, nothing here reads a clock or a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from yidi.domain.errors import Unauthenticated
+
+DEFAULT_TIMESTAMP_WINDOW: Final = dt.timedelta(minutes=30)  # HN 服务网关: 30 minutes
+
+
+class Scheme(enum.StrEnum):
+    """Which header scheme a hospital client signs with."""
+
+    HN = "hn"  # 湖南服务网关 _api_* HmacSHA1
+    X_TIF = "x-tif"  # 腾讯 TIF 网关 x-tif-* SHA-256
+
+
+HN_HEADERS: Final = (
+    "_api_name",
+    "_api_version",
+    "_api_timestamp",
+    "_api_access_key",
+    "_api_signature",
+)
+TIF_HEADERS: Final = ("x-tif-paasid", "x-tif-timestamp", "x-tif-nonce", "x-tif-signature")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A stable code and the HN gateway's own wording for one kind of refusal."""
+
+    code: str
+    message: str
+    message_en: str
+
+
+HEADERS_MISSING: Final = Refusal(
+    "NHSA_GATEWAY_HEADERS_MISSING", "缺少服务网关的请求头!", "gateway headers missing"
+)
+TIMESTAMP_EXPIRED: Final = Refusal(
+    "NHSA_GATEWAY_TIMESTAMP_EXPIRED", "签名时间戳超时!", "signature timestamp out of window"
+)
+ILLEGAL_USER: Final = Refusal("NHSA_GATEWAY_ILLEGAL_USER", "非法用户!", "illegal user")
+SIGNATURE_MISMATCH: Final = Refusal(
+    "NHSA_GATEWAY_SIGNATURE_MISMATCH", "签名不一致!", "signature mismatch"
+)
+
+
+class GatewayRefused(Unauthenticated):
+    """A request the gateway refuses; ``reason`` is for the audit log, never the reply."""
+
+    def __init__(self, refusal: Refusal, reason: str, *, access_key: str = "") -> None:
+        super().__init__(refusal.code, refusal.message, refusal.message_en)
+        self.reason = reason
+        self.access_key = access_key
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCredential:
+    """One hospital client's key: access key / paasid, secret, scheme, and the
+    定点医药机构编号 (fixmedins_code) it may act for."""
+
+    access_key: str
+    secret: str = field(repr=False)
+    scheme: Scheme
+    hospital_codes: frozenset[str]
+
+    def may_act_for(self, fixmedins_code: str) -> bool:
+        return fixmedins_code in self.hospital_codes
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def hn_string_to_sign(*, api_name: str, api_version: str, timestamp: str, access_key: str) -> str:
+    """The four ``_api_*`` values sorted by header name, joined as ``k=v&k=v``."""
+    values = {
+        "_api_access_key": access_key,
+        "_api_name": api_name,
+        "_api_timestamp": timestamp,
+        "_api_version": api_version,
+    }
+    return "&".join(f"{name}={values[name]}" for name in sorted(values))
+
+
+def hn_signature(
+    secret: str, *, api_name: str, api_version: str, timestamp: str, access_key: str
+) -> str:
+    """Base64(HmacSHA1(secret, string to sign)), UTF-8 throughout (HN, SDK)."""
+    message = hn_string_to_sign(
+        api_name=api_name, api_version=api_version, timestamp=timestamp, access_key=access_key
+    )
+    digest = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def tif_signature(secret: str, *, timestamp: str, nonce: str) -> str:
+    """Lower-case hex SHA-256 of ``timestamp + secret + nonce + timestamp`` (OHS, OH)."""
+    return hashlib.sha256(f"{timestamp}{secret}{nonce}{timestamp}".encode()).hexdigest()
+
+
+def _same(expected: str, presented: str) -> bool:
+    # Bytes, not str: compare_digest refuses non-ASCII text, and headers may carry any byte.
+    return hmac.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- replay
+
+
+class NonceCache:
+    """x-tif nonces seen within the timestamp window, per paasid, in this process.
+
+    A nonce is remembered only after its signature verified, so unauthenticated traffic
+    cannot grow the cache; entries are dropped once their timestamp leaves the window.
+    With several server processes each keeps its own cache (documented limit).
+    """
+
+    def __init__(self) -> None:
+        self._expires_at: dict[tuple[str, str], dt.datetime] = {}
+        self._lock = threading.Lock()
+        self._next_purge_at: dt.datetime | None = None
+
+    def first_use(
+        self, access_key: str, nonce: str, *, now: dt.datetime, until: dt.datetime
+    ) -> bool:
+        """Remember the nonce until ``until``; False when it was already used."""
+        with self._lock:
+            if self._next_purge_at is None or now >= self._next_purge_at:
+                self._expires_at = {k: v for k, v in self._expires_at.items() if v > now}
+                self._next_purge_at = now + dt.timedelta(seconds=60)
+            key = (access_key, nonce)
+            known = self._expires_at.get(key)
+            if known is not None and known > now:
+                return False
+            self._expires_at[key] = until
+            return True
+
+    def __len__(self) -> int:
+        return len(self._expires_at)
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def _epoch(text: str) -> dt.datetime | None:
+    """A Unix timestamp in seconds (10 digits) or milliseconds (13 digits), in UTC."""
+    if not text.isascii() or not text.isdigit() or len(text) > 16:
+        return None
+    value = int(text)
+    seconds = value / 1000 if len(text) >= 12 else value
+    try:
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class HeaderVerifier:
+    """Checks one request's headers against the credentials; answers the credential."""
+
+    def __init__(
+        self,
+        credentials: Mapping[str, GatewayCredential],
+        *,
+        window: dt.timedelta = DEFAULT_TIMESTAMP_WINDOW,
+        nonces: NonceCache | None = None,
+    ) -> None:
+        self._credentials = dict(credentials)
+        self._window = window
+        self._nonces = nonces if nonces is not None else NonceCache()
+
+    def verify(self, headers: Mapping[str, str], now: dt.datetime) -> GatewayCredential:
+        """The credential that signed these headers, or raise :class:`GatewayRefused`.
+
+        ``headers`` must look names up case-insensitively (Starlette's ``Headers`` does).
+        """
+        if any(name in headers for name in HN_HEADERS):
+            return self._verify_hn(headers, now)
+        if any(name in headers for name in TIF_HEADERS):
+            return self._verify_tif(headers, now)
+        raise GatewayRefused(HEADERS_MISSING, "no gateway headers")
+
+    def _present(self, headers: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+        values = {name: headers.get(name) for name in names}
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise GatewayRefused(HEADERS_MISSING, "missing " + ",".join(missing))
+        return {name: str(value) for name, value in values.items()}
+
+    def _check_time(self, text: str, now: dt.datetime, access_key: str) -> dt.datetime:
+        signed_at = _epoch(text)
+        if signed_at is None:
+            raise GatewayRefused(TIMESTAMP_EXPIRED, "unreadable timestamp", access_key=access_key)
+        if abs(now - signed_at) > self._window:
+            raise GatewayRefused(
+                TIMESTAMP_EXPIRED,
+                f"timestamp {int((now - signed_at).total_seconds())} s from now",
+                access_key=access_key,
+            )
+        return signed_at
+
+    def _credential(self, access_key: str, scheme: Scheme) -> GatewayCredential:
+        credential = self._credentials.get(access_key)
+        if credential is None:
+            raise GatewayRefused(ILLEGAL_USER, "unknown access key", access_key=access_key)
+        if credential.scheme is not scheme:
+            raise GatewayRefused(
+                ILLEGAL_USER, f"key is for scheme {credential.scheme}", access_key=access_key
+            )
+        return credential
+
+    def _verify_hn(self, headers: Mapping[str, str], now: dt.datetime) -> GatewayCredential:
+        values = self._present(headers, HN_HEADERS)
+        access_key = values["_api_access_key"]
+        self._check_time(values["_api_timestamp"], now, access_key)
+        credential = self._credential(access_key, Scheme.HN)
+        expected = hn_signature(
+            credential.secret,
+            api_name=values["_api_name"],
+            api_version=values["_api_version"],
+            timestamp=values["_api_timestamp"],
+            access_key=access_key,
+        )
+        if not _same(expected, values["_api_signature"]):
+            raise GatewayRefused(SIGNATURE_MISMATCH, "signature mismatch", access_key=access_key)
+        return credential
+
+    def _verify_tif(self, headers: Mapping[str, str], now: dt.datetime) -> GatewayCredential:
+        values = self._present(headers, TIF_HEADERS)
+        access_key = values["x-tif-paasid"]
+        signed_at = self._check_time(values["x-tif-timestamp"], now, access_key)
+        credential = self._credential(access_key, Scheme.X_TIF)
+        expected = tif_signature(
+            credential.secret, timestamp=values["x-tif-timestamp"], nonce=values["x-tif-nonce"]
+        )
+        # Clients send lower-case (OHS) or upper-case (OH, Java byte2Hex variants) hex.
+        if not _same(expected, values["x-tif-signature"].lower()):
+            raise GatewayRefused(SIGNATURE_MISMATCH, "signature mismatch", access_key=access_key)
+        # Used-up signatures read as expired: the right fix for the client is to sign anew.
+        if not self._nonces.first_use(
+            access_key, values["x-tif-nonce"], now=now, until=signed_at + self._window
+        ):
+            raise GatewayRefused(TIMESTAMP_EXPIRED, "nonce reused", access_key=access_key)
+        return credential
