@@ -3,9 +3,7 @@ period boundaries in China time, and who sees which prefectures and batches."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +16,7 @@ from filing_support import (
     PERSON,
     ZHENGZHOU,
     admission_notice,
+    annex2_csv,
     household_registration,
     load_agencies,
     record,
@@ -26,7 +25,6 @@ from yidi.bootstrap import Container
 from yidi.clock import CHINA_TZ, FixedClock
 from yidi.domain.access import Principal
 from yidi.domain.errors import Forbidden, InvalidInput, NotFound
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
 from yidi.domain.identity import Gender, make_resident_id
 from yidi.domain.insurance import FilingCategory
 from yidi.services.filing_exchange import (
@@ -48,32 +46,6 @@ def _person(serial: int) -> str:
 
 def _at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=CHINA_TZ)
-
-
-def _annex2_csv(rows: list[tuple[str, str, str]]) -> bytes:
-    """附件2 rows: (insured region, name, ID number)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(ANNEX2_COLUMNS)
-    for serial, (region, name, number) in enumerate(rows, start=1):
-        writer.writerow(
-            [
-                serial,
-                region,
-                "",
-                name,
-                "男",
-                number,
-                "1",
-                number,
-                "",
-                "湖南省某地",
-                "",
-                "13807340000",
-                "2",
-            ]
-        )
-    return out.getvalue().encode("utf-8")
 
 
 @dataclass
@@ -147,7 +119,7 @@ def made(container: Container, clock: FixedClock, exchange: FilingExchange) -> M
     clock.set(_at(11, 10, 14))
     report = exchange.import_annex2(
         HUNAN,
-        _annex2_csv(
+        annex2_csv(
             [
                 ("430421", "甲某", _person(20)),
                 ("430421", "乙某", _person(21)),
@@ -237,13 +209,13 @@ def test_import_batches_belong_to_the_importing_accounts_region(
     container: Container, clock: FixedClock, exchange: FilingExchange
 ) -> None:
     clock.set(_at(11, 5, 9))
-    exchange.import_annex2(HENGYANG, _annex2_csv([("430421", "甲某", _person(30))]), "hengyang.csv")
+    exchange.import_annex2(HENGYANG, annex2_csv([("430421", "甲某", _person(30))]), "hengyang.csv")
     clock.set(_at(11, 6, 9))
-    exchange.import_annex2(HUNAN, _annex2_csv([("430102", "乙某", _person(31))]), "hunan.csv")
+    exchange.import_annex2(HUNAN, annex2_csv([("430102", "乙某", _person(31))]), "hunan.csv")
     clock.set(_at(11, 7, 9))
     zhengzhou_id = make_resident_id("410102", dt.date(1950, 1, 1), 32, Gender.MALE).number
     exchange.import_annex2(
-        ZHENGZHOU, _annex2_csv([("410102", "丙某", zhengzhou_id)]), "zhengzhou.csv"
+        ZHENGZHOU, annex2_csv([("410102", "丙某", zhengzhou_id)]), "zhengzhou.csv"
     )
     province = exchange.import_batches(HUNAN)
     assert [b.filename for b in province.items] == ["hunan.csv", "hengyang.csv"]
@@ -275,7 +247,7 @@ def test_a_batch_report_shows_its_row_errors_masked_and_the_read_is_audited(
     good = _person(40)
     exchange.import_annex2(
         HENGYANG,
-        _annex2_csv([("430421", "甲某", good), ("430421", "乙某", good[:-1] + "0")]),
+        annex2_csv([("430421", "甲某", good), ("430421", "乙某", good[:-1] + "0")]),
         "with-errors.csv",
     )
     (batch,) = exchange.import_batches(HENGYANG).items
