@@ -241,7 +241,7 @@ def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
 
 # An emergency filing this many working days (or fewer) before its deadline is "near".
 EMERGENCY_NEAR_WORKING_DAYS: Final = 1
-PROVINCE_LEVEL: Final = "province"  # the 省直 row: filings of the province's own pool
+PROVINCE_LEVEL_NAME: Final = "省直"  # the row of the province's own pool (and its own code)
 _ID_NUMBER_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
 
 
@@ -753,7 +753,7 @@ class FilingExchange:
             or (d.level is DivisionLevel.COUNTY and not self._regions.children(d.code))
         ]
         rows = [(d.code, d.name) for d in below]
-        rows.append((region, "省直"))
+        rows.append((region, PROVINCE_LEVEL_NAME))
         return rows
 
     def _is_province(self, region: str) -> bool:

@@ -28,6 +28,7 @@ from yidi.domain.errors import InvalidInput
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.services import directory
 from yidi.services.filing_exchange import (
+    PROVINCE_LEVEL_NAME,
     FilingExchange,
     SubmissionsReport,
     SubmissionsRow,
@@ -89,7 +90,7 @@ class SubmissionsTable:
 
 
 def _row_name(row: SubmissionsRow, lang: Lang) -> str:
-    if row.region_name == "省直":
+    if row.region_name == PROVINCE_LEVEL_NAME:
         return translate(lang, "submissions.province_level")
     return directory.region_name(row.region_code, english=lang == "en") or row.region_name
 
