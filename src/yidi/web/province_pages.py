@@ -34,6 +34,7 @@ from yidi.services.filing_exchange import (
     SubmissionsRow,
     period_bounds,
 )
+from yidi.web.funds_pages import date_or_error
 from yidi.web.guards import require_signed_in
 from yidi.web.i18n import Lang, translate
 from yidi.web.render import container_of, finish, page_lang, page_principal, render
@@ -246,17 +247,6 @@ def _submissions(request: Request) -> Response:
 # --- 报盘 batches -------------------------------------------------------------------------------
 
 
-def _date_param(request: Request, name: str, lang: Lang, errors: dict[str, str]) -> dt.date | None:
-    text = request.query_params.get(name, "")
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        errors[name] = translate(lang, "statistics.invalid_date")
-        return None
-
-
 def _imports(request: Request) -> Response:
     principal = _office(request)
     lang = page_lang(request)
@@ -273,8 +263,8 @@ def _imports(request: Request) -> Response:
     region = request.query_params.get("region", "")
     if region and region not in codes:
         errors["region"] = translate(lang, "funds.invalid_region")
-    from_on = _date_param(request, "from", lang, errors)
-    to_on = _date_param(request, "to", lang, errors)
+    from_on = date_or_error(request.query_params.get("from", ""), "from", errors, lang)
+    to_on = date_or_error(request.query_params.get("to", ""), "to", errors, lang)
     page_text = request.query_params.get("page", "") or "1"
     number = 1
     if page_text.isdigit() and 1 <= int(page_text) <= MAX_PAGE_NUMBER:
