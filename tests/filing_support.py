@@ -70,6 +70,37 @@ def zhengzhou_record(**changes: Any) -> FilingRecord:
     return record(**fields)
 
 
+def annex2_csv(rows: list[tuple[str, str, str]]) -> bytes:
+    """A 报盘 file in the 附件2 layout; rows are (insured region, name, ID number)."""
+    import csv
+    import io
+
+    from yidi.domain.filing_annex import ANNEX2_COLUMNS
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ANNEX2_COLUMNS)
+    for serial, (region, name, number) in enumerate(rows, start=1):
+        writer.writerow(
+            [
+                serial,
+                region,
+                "",
+                name,
+                "男",
+                number,
+                "1",
+                number,
+                "",
+                "湖南省某地",
+                "",
+                "13807340000",
+                "2",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
 def household_registration() -> Evidence:
     return Evidence(
         EvidenceKind.HOUSEHOLD_REGISTRATION,

@@ -11,6 +11,7 @@ encounter at 博白县人民医院 (hospital H), a manual claim of region A, the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -27,6 +28,7 @@ from filing_support import (
     PDF_BYTES,
     PERSON,
     ZHENGZHOU,
+    annex2_csv,
     record,
 )
 from hospital_support import (
@@ -46,7 +48,9 @@ from yidi.api.deps import SESSION_COOKIE
 from yidi.bootstrap import Container, build_container
 from yidi.clock import FixedClock
 from yidi.domain.access import Principal, Role
+from yidi.domain.identity import Gender, make_resident_id
 from yidi.services.auth import create_user
+from yidi.services.filing_exchange import FilingExchange
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
@@ -181,6 +185,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
+    # the offices' overview: an agency sees its own region's row and batches only
+    ("GET", "/province/submissions"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/province/imports"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/province/imports/{batch_id}"): frozenset({"province", "agency_a"}),
 }
 # The national gateway does not use yidi sign-in: a hospital is named by fixmedins_code in the
 # envelope, signed with the HN _api_* or x-tif-* headers when YIDI_GATEWAY_AUTH=required (the
@@ -291,6 +299,13 @@ def _build(container: Container) -> dict[str, Any]:
     headers["cashier_far"] = token_for(
         container, Principal("zd1", Role.HOSPITAL_CASHIER, hospital_code=ZHENGDA_CODE)
     )
+    # A 报盘 batch of region A, imported by its agency (the batch's region is the account's).
+    exchange = FilingExchange(container.uow, container.clock)
+    batch_person = make_resident_id("430421", dt.date(1951, 2, 3), 55, Gender.MALE).number
+    exchange.import_annex2(
+        HENGYANG, annex2_csv([("430421", "某某", batch_person)]), "matrix-batch.csv"
+    )
+    (batch,) = exchange.import_batches(HENGYANG).items
     app = create_app(container)
     client = TestClient(app, base_url="http://127.0.0.1:8000")
     claim = client.post(
@@ -308,6 +323,7 @@ def _build(container: Container) -> dict[str, Any]:
         "mdtrt_id": encounter.id,
         "setl_id": settled.settlement_id,
         "claim_id": claim.json()["id"],
+        "batch_id": batch.id,
     }
 
 
@@ -526,6 +542,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {},
     ),
     ("GET", "/claims/{claim_id}"): lambda w: (f"/claims/{w['claim_id']}", {}),
+    ("GET", "/province/imports/{batch_id}"): lambda w: (f"/province/imports/{w['batch_id']}", {}),
     # the month the API cells above ran (POST /api/clearing/2026-11/run comes first)
     ("GET", "/funds/clearing/download"): lambda w: (
         "/funds/clearing/download",

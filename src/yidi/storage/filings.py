@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, insert, select, update
+from sqlalchemy import Select, Table, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from yidi.storage.tables import (
     filing_versions,
     filings,
     import_batches,
+    users,
 )
 
 # --- record <-> JSON ------------------------------------------------------------------------
@@ -187,6 +188,74 @@ class ImportBatch:
     report: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class RegionActivity:
+    """What one insured region filed in a period (the province's 地市报送情况 table).
+
+    ``by_state`` counts the versions created in the period by their state now
+    (drafts are not submissions and are left out); ``by_source`` splits the same
+    versions into counter and 报盘; ``new``/``changed`` count the versions filed
+    (approved or imported) in the period by 登记类别; the two times are the last
+    submission at the counter and the last 报盘 row stored before the period ended.
+    """
+
+    region_code: str
+    by_state: dict[str, int]
+    by_source: dict[str, int]
+    new: int
+    changed: int
+    last_submitted_at: dt.datetime | None
+    last_imported_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportBatchRow:
+    """One stored 报盘 batch with the region of the account that imported it."""
+
+    id: int
+    file_sha256: str
+    filename: str
+    imported_at: dt.datetime
+    actor: str
+    actor_name: str
+    actor_region_code: str
+    total_rows: int
+    imported_rows: int
+    duplicate_rows: int
+    rejected_rows: int
+
+
+REPORTED_STATES: tuple[str, ...] = (
+    FilingState.SUBMITTED.value,
+    FilingState.APPROVED.value,
+    FilingState.REJECTED.value,
+    FilingState.SUPERSEDED.value,
+    FilingState.CANCELLED.value,
+    FilingState.EXPIRED.value,
+)
+SOURCES: tuple[str, ...] = ("counter", "import")
+
+
+def _count_when(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _batch_row(row: Any) -> ImportBatchRow:
+    return ImportBatchRow(
+        row.id,
+        row.file_sha256,
+        row.filename,
+        as_utc(row.imported_at),
+        row.actor,
+        row.display_name or "",
+        row.region_code or "",
+        row.total_rows,
+        row.imported_rows,
+        row.duplicate_rows,
+        row.rejected_rows,
+    )
+
+
 def _event_row(lineage_id: str, version_id: str, seq: int, event: FilingEvent) -> dict[str, Any]:
     return {
         "filing_id": lineage_id,
@@ -275,6 +344,15 @@ def _filed_on(filing: Filing) -> dt.date | None:
     if filing.state in (FilingState.APPROVED, FilingState.SUPERSEDED, FilingState.EXPIRED):
         return filing.record.handled_on
     return None
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    """A MAX() over a CASE comes back as text on SQLite and as a datetime on PostgreSQL."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return as_utc(value)
 
 
 class FilingRepository:
@@ -574,6 +652,89 @@ class FilingRepository:
             )
         return found
 
+    def activity_by_region(
+        self,
+        region_prefix: str,
+        start_at: dt.datetime,
+        end_at: dt.datetime,
+        first_day: dt.date,
+        last_day: dt.date,
+    ) -> list[RegionActivity]:
+        """Per insured region under the prefix: the period's submissions (see RegionActivity).
+
+        ``[start_at, end_at)`` bounds the timestamps, ``first_day``..``last_day`` the
+        filed days. Two aggregate statements, plain SQL on SQLite and PostgreSQL.
+        """
+        start, end = as_utc(start_at), as_utc(end_at)
+        version = filing_versions.c
+        created = and_(version.created_at >= start, version.created_at < end)
+        filed = and_(version.filed_on >= first_day, version.filed_on <= last_day)
+        columns = [
+            _count_when(and_(created, version.state == state)).label(f"state_{state}")
+            for state in REPORTED_STATES
+        ]
+        columns += [
+            _count_when(
+                and_(
+                    created,
+                    version.state != FilingState.DRAFT.value,
+                    filings.c.source == source,
+                )
+            ).label(f"source_{source}")
+            for source in SOURCES
+        ]
+        rows = self._session.execute(
+            select(
+                filings.c.insured_region_code,
+                *columns,
+                _count_when(and_(filed, version.registration_type == "1")).label("new"),
+                _count_when(and_(filed, version.registration_type == "2")).label("changed"),
+                func.max(
+                    case(
+                        (
+                            and_(filings.c.source == "import", version.created_at < end),
+                            version.created_at,
+                        ),
+                        else_=None,
+                    )
+                ).label("last_imported_at"),
+            )
+            .join(filings, filings.c.id == version.filing_id)
+            .where(filings.c.insured_region_code.startswith(region_prefix))
+            .group_by(filings.c.insured_region_code)
+        ).all()
+        submitted: dict[str, Any] = {
+            row.insured_region_code: row.last_at
+            for row in self._session.execute(
+                select(
+                    filings.c.insured_region_code,
+                    func.max(filing_events.c.at).label("last_at"),
+                )
+                .join(filings, filings.c.id == filing_events.c.filing_id)
+                .where(
+                    filings.c.insured_region_code.startswith(region_prefix),
+                    filing_events.c.action == "submit",
+                    filing_events.c.at < end,
+                )
+                .group_by(filings.c.insured_region_code)
+            )
+        }
+        found: list[RegionActivity] = []
+        for row in rows:
+            last_submitted = submitted.pop(row.insured_region_code, None)
+            found.append(
+                RegionActivity(
+                    row.insured_region_code,
+                    {state: int(row._mapping[f"state_{state}"]) for state in REPORTED_STATES},
+                    {source: int(row._mapping[f"source_{source}"]) for source in SOURCES},
+                    int(row.new),
+                    int(row.changed),
+                    _timestamp(last_submitted),
+                    _timestamp(row.last_imported_at),
+                )
+            )
+        return found
+
     # --- filing numbers ------------------------------------------------------------------
 
     def allocate_number(self, region_code: str, year: int) -> int:
@@ -643,6 +804,81 @@ class FilingRepository:
             row.actor,
             json.loads(row.report_json),
         )
+
+    def _batches(
+        self,
+        scope_prefix: str,
+        region_prefix: str | None,
+        exact_region: str | None,
+        start_at: dt.datetime | None,
+        end_at: dt.datetime | None,
+    ) -> Select[Any]:
+        conditions = [users.c.region_code.startswith(scope_prefix)]
+        if region_prefix is not None:
+            conditions.append(users.c.region_code.startswith(region_prefix))
+        if exact_region is not None:
+            conditions.append(users.c.region_code == exact_region)
+        if start_at is not None:
+            conditions.append(import_batches.c.imported_at >= as_utc(start_at))
+        if end_at is not None:
+            conditions.append(import_batches.c.imported_at < as_utc(end_at))
+        return (
+            select(
+                import_batches.c.id,
+                import_batches.c.file_sha256,
+                import_batches.c.filename,
+                import_batches.c.imported_at,
+                import_batches.c.actor,
+                import_batches.c.total_rows,
+                import_batches.c.imported_rows,
+                import_batches.c.duplicate_rows,
+                import_batches.c.rejected_rows,
+                users.c.display_name,
+                users.c.region_code,
+            )
+            .join(users, users.c.username == import_batches.c.actor)
+            .where(and_(*conditions))
+        )
+
+    def import_batches(
+        self,
+        scope_prefix: str,
+        *,
+        region_prefix: str | None = None,
+        exact_region: str | None = None,
+        start_at: dt.datetime | None = None,
+        end_at: dt.datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[ImportBatchRow]]:
+        """(total, one page newest first) of the batches imported by accounts in the scope.
+
+        A batch belongs to the region of the account that imported it (``users``);
+        batches of the command line (no account) are not listed.
+        """
+        statement = self._batches(scope_prefix, region_prefix, exact_region, start_at, end_at)
+        total = int(
+            self._session.execute(
+                select(func.count()).select_from(statement.subquery())
+            ).scalar_one()
+        )
+        rows = self._session.execute(
+            statement.order_by(import_batches.c.imported_at.desc(), import_batches.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return total, [_batch_row(row) for row in rows]
+
+    def import_batch_by_id(self, batch_id: int) -> tuple[ImportBatchRow, dict[str, Any]] | None:
+        """One batch with its stored report (the importing account must still exist)."""
+        row = self._session.execute(
+            self._batches("", None, None, None, None)
+            .add_columns(import_batches.c.report_json)
+            .where(import_batches.c.id == batch_id)
+        ).first()
+        if row is None:
+            return None
+        return _batch_row(row), json.loads(row.report_json)
 
     def record_import_batch(
         self,
@@ -748,6 +984,8 @@ __all__ = [
     "FilingQuery",
     "FilingRepository",
     "ImportBatch",
+    "ImportBatchRow",
+    "RegionActivity",
     "StoredFiling",
     "VersionRow",
     "record_from_dict",

@@ -26,6 +26,7 @@ from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly
 from yidi.services.filings import FilingDetail, FilingService
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
+from yidi.web.province_pages import region_codes
 from yidi.web.render import container_of, finish, page_lang, page_principal, render
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
@@ -360,16 +361,24 @@ def _annex2(request: Request) -> Response:
 
 
 def _quarterly(request: Request) -> Response:
-    """每季度末新增（变更）备案人员信息: one table per prefecture, shown and as XLSX."""
+    """每季度末新增（变更）备案人员信息: one table per prefecture, shown and as XLSX.
+
+    A province officer chooses the province or one prefecture; an agency handler's
+    region is fixed to its own."""
     principal = page_principal(request)
     require_signed_in(principal)
     principal.require(Action.FILING_EXPORT)
     lang = page_lang(request)
+    exchange = _exchange(request)
     today = container_of(request).clock.today()
     default_quarter = (today.month - 1) // 3 + 1
     year_text = request.query_params.get("year", "") or str(today.year)
     quarter_text = request.query_params.get("quarter", "") or str(default_quarter)
+    codes = region_codes(exchange, principal)
+    region = request.query_params.get("region", "") or codes[0]
     errors: dict[str, str] = {}
+    if region not in codes:
+        errors["region"] = translate(lang, "funds.invalid_region")
     year = today.year
     if year_text.isdigit() and 2000 <= int(year_text) <= 2100:
         year = int(year_text)
@@ -384,9 +393,9 @@ def _quarterly(request: Request) -> Response:
     if not errors:
         download = "download" in request.query_params
         # On screen always masked; the downloaded report as the service decides for the role.
-        listing = _exchange(request).quarterly(
+        listing = exchange.quarterly(
             principal,
-            principal.region_code or "",
+            region,
             year,
             quarter,
             full=None if download else False,
@@ -400,11 +409,13 @@ def _quarterly(request: Request) -> Response:
                 headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
             )
             return finish(request, response)
+    region_label = _region_label(lang)
     return render(
         request,
         "filings_quarterly.html",
         {
-            "values": {"year": year_text, "quarter": quarter_text},
+            "values": {"year": year_text, "quarter": quarter_text, "region": region},
+            "regions": [(code, region_label(code)) for code in codes],
             "errors": errors,
             "listing": listing,
         },

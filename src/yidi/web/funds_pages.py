@@ -409,7 +409,8 @@ def _clearing_download(
 # --- statistics dashboard -----------------------------------------------------------
 
 
-def _date_or_error(text: str, name: str, errors: dict[str, str], lang: Lang) -> dt.date | None:
+def date_or_error(text: str, name: str, errors: dict[str, str], lang: Lang) -> dt.date | None:
+    """The day typed in a field (None if empty), or None with the field's error recorded."""
     if not text:
         return None
     try:
@@ -430,8 +431,8 @@ def _statistics_params(
         chosen_direction = Direction(direction)
     elif direction:
         errors["direction"] = translate(lang, "funds.choose_one")
-    settled_from = _date_or_error(start, "from", errors, lang)
-    settled_to = _date_or_error(end, "to", errors, lang)
+    settled_from = date_or_error(start, "from", errors, lang)
+    settled_to = date_or_error(end, "to", errors, lang)
     if settled_from and settled_to and settled_to < settled_from:
         errors["to"] = translate(lang, "statistics.end_before_start")
     params = {

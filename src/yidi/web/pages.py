@@ -34,6 +34,7 @@ from yidi.web.guards import redirect, require_role, require_signed_in
 from yidi.web.hospital_pages import add_hospital_routes
 from yidi.web.i18n import translate
 from yidi.web.nav import HOME_BY_ROLE, public_entries, work_entries
+from yidi.web.province_pages import add_province_routes
 from yidi.web.render import (
     container_of,
     cookie_secure,
@@ -353,6 +354,7 @@ def build_web_router() -> APIRouter:
     add_hospital_routes(router)
     add_estimate_routes(router)
     add_claim_routes(router)
+    add_province_routes(router)
     return router
 
 

@@ -1,0 +1,277 @@
+"""地市报送情况 and the 报盘 batches: numbers counted from filings made through the services,
+period boundaries in China time, and who sees which prefectures and batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from filing_support import (
+    CASHIER,
+    HENAN,
+    HENGYANG,
+    HUNAN,
+    PERSON,
+    ZHENGZHOU,
+    admission_notice,
+    annex2_csv,
+    household_registration,
+    load_agencies,
+    record,
+)
+from yidi.bootstrap import Container
+from yidi.clock import CHINA_TZ, FixedClock
+from yidi.domain.access import Principal
+from yidi.domain.errors import Forbidden, InvalidInput, NotFound
+from yidi.domain.identity import Gender, make_resident_id
+from yidi.domain.insurance import FilingCategory
+from yidi.services.filing_exchange import (
+    FilingExchange,
+    SubmissionsRow,
+    mask_id_numbers_in,
+    period_bounds,
+)
+from yidi.services.filings import FilingService
+
+Q3 = period_bounds(2026, 3)
+Q4 = period_bounds(2026, 4)
+YEAR = period_bounds(2026, None)
+
+
+def _person(serial: int) -> str:
+    return make_resident_id("430421", dt.date(1950, 1, 1), 2 * serial + 1, Gender.MALE).number
+
+
+def _at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=CHINA_TZ)
+
+
+@dataclass
+class Made:
+    last_counter_submit_at: dt.datetime
+    import_at: dt.datetime
+
+
+@pytest.fixture
+def exchange(container: Container) -> FilingExchange:
+    load_agencies(container.uow)
+    with container.uow() as uow:
+        for principal in (HENGYANG, HUNAN, ZHENGZHOU, HENAN):
+            uow.users.add(principal.user_id, "!", principal)
+        uow.commit()
+    return FilingExchange(container.uow, container.clock)
+
+
+@pytest.fixture
+def made(container: Container, clock: FixedClock, exchange: FilingExchange) -> Made:
+    """Filings of 衡阳 (430400) across the Q3/Q4 boundary, at the counter and by 报盘."""
+    service = FilingService(container.uow, container.clock)
+    evidence = [household_registration()]
+
+    def draft(serial: int, **changes: object) -> str:
+        filled = clock.today()
+        return service.create_draft(
+            HENGYANG,
+            record(social_security_number=_person(serial), filled_on=filled, **changes),
+            evidence=evidence,
+        ).filing_id
+
+    # A: drafted and submitted in the last half hour of Q3 (15:30 UTC), approved in Q4.
+    clock.set(_at(9, 30, 23, 30))
+    a = draft(1)
+    service.submit(HENGYANG, a)
+    clock.set(_at(10, 1, 0, 10))
+    service.approve(HENGYANG, a)
+    # Q4: B submitted; C rejected; D approved then changed; E cancelled; F left a draft.
+    clock.set(_at(11, 2, 9))
+    b = draft(2)
+    service.submit(HENGYANG, b)
+    c = draft(3)
+    service.submit(HENGYANG, c)
+    service.reject(HENGYANG, c, "材料不全")
+    d = draft(4)
+    service.submit(HENGYANG, d)
+    service.approve(HENGYANG, d)
+    service.change(HENGYANG, d, record(social_security_number=_person(4), mobile="13900001111"))
+    e = draft(5)
+    clock.set(_at(11, 3, 15, 45))
+    service.submit(HENGYANG, e)
+    last_submit = clock.now()
+    service.cancel(HENGYANG, e, "不再需要")
+    draft(6)
+    # Emergency drafts at 2026-11-20: admitted 11-16 (deadline 11-19: late), admitted 11-18
+    # (deadline 11-23, one working day left: near), admitted 11-20 (deadline 11-25: not near).
+    clock.set(_at(11, 20, 10))
+    for serial, admitted in ((7, 16), (8, 18), (9, 20)):
+        service.create_draft(
+            HENGYANG,
+            record(
+                social_security_number=_person(serial),
+                category=FilingCategory.EMERGENCY,
+                admitted_on=dt.date(2026, 11, admitted),
+                filled_on=dt.date(2026, 11, admitted),
+            ),
+            evidence=[admission_notice(dt.date(2026, 11, admitted))],
+        )
+    # 报盘 by the province: two 衡阳 rows, one 长沙 row, one bad row.
+    clock.set(_at(11, 10, 14))
+    report = exchange.import_annex2(
+        HUNAN,
+        annex2_csv(
+            [
+                ("430421", "甲某", _person(20)),
+                ("430421", "乙某", _person(21)),
+                ("430102", "丙某", _person(22)),
+                ("430421", "丁某", _person(23)[:-1] + "0"),
+            ]
+        ),
+        "hunan-q4.csv",
+    )
+    assert (report.imported, report.rejected) == (3, 1)
+    import_at = clock.now()
+    clock.set(_at(11, 20, 10))
+    return Made(last_submit, import_at)
+
+
+def _row(rows: list[SubmissionsRow], code: str) -> SubmissionsRow:
+    return next(r for r in rows if r.region_code == code)
+
+
+def _states(row: SubmissionsRow) -> dict[str, int]:
+    return {state.value: count for state, count in row.by_state.items() if count}
+
+
+def test_the_quarter_counts_what_each_prefecture_filed_by_state_source_and_registration_type(
+    exchange: FilingExchange, made: Made
+) -> None:
+    report = exchange.submissions(HUNAN, *Q4)
+    hengyang = _row(report.rows, "430400")
+    assert _states(hengyang) == {
+        "submitted": 1,  # B
+        "approved": 3,  # D's new version and the two imported rows
+        "rejected": 1,  # C
+        "superseded": 1,  # D's first version
+        "cancelled": 1,  # E
+    }
+    assert hengyang.total == 7 and (hengyang.counter, hengyang.imported) == (5, 2)
+    # Filed in Q4: A (approved 10-01), D's first version, the two imported rows; D's change.
+    assert (hengyang.new, hengyang.changed) == (4, 1)
+    assert hengyang.last_submitted_at == made.last_counter_submit_at
+    assert hengyang.last_imported_at == made.import_at
+    assert (hengyang.emergency_near, hengyang.emergency_late) == (1, 1)
+    changsha = _row(report.rows, "430100")
+    assert _states(changsha) == {"approved": 1}
+    assert (changsha.imported, changsha.new, changsha.last_submitted_at) == (1, 1, None)
+    assert report.total.total == 8 and report.total.new == 5
+    assert sum(r.total for r in report.rows) == report.total.total
+
+
+def test_period_boundaries_are_china_days_and_a_year_covers_its_quarters(
+    exchange: FilingExchange, made: Made
+) -> None:
+    q3 = _row(exchange.submissions(HUNAN, *Q3).rows, "430400")
+    # A was drafted and submitted at 23:30 on 30 September (China time): Q3, filed in Q4.
+    assert _states(q3) == {"approved": 1} and (q3.counter, q3.new, q3.changed) == (1, 0, 0)
+    assert q3.last_submitted_at == _at(9, 30, 23, 30) and q3.last_imported_at is None
+    year = _row(exchange.submissions(HUNAN, *YEAR).rows, "430400")
+    assert year.total == q3.total + _row(exchange.submissions(HUNAN, *Q4).rows, "430400").total
+    assert (year.new, year.changed) == (4, 1)
+    q1 = exchange.submissions(HUNAN, *period_bounds(2026, 1))
+    assert q1.total.total == 0 and q1.total.last_submitted_at is None
+    with pytest.raises(InvalidInput):
+        exchange.submissions(HUNAN, Q4[1], Q4[0])
+
+
+def test_a_province_sees_its_prefectures_and_an_agency_only_its_own_row(
+    exchange: FilingExchange, made: Made
+) -> None:
+    hunan = exchange.submissions(HUNAN, *Q4)
+    assert [r.region_code for r in hunan.rows][:2] == ["430100", "430200"]
+    assert hunan.rows[-1].region_code == "430000" and hunan.rows[-1].region_name == "省直"
+    henan = exchange.submissions(HENAN, *Q4)
+    codes = [r.region_code for r in henan.rows]
+    assert len(codes) == 19  # 17 省辖市, 济源 and 省直
+    assert "419001" in codes and codes[-1] == "410000"
+    assert henan.total.total == 0  # Hunan's filings are not Henan's
+    agency = exchange.submissions(HENGYANG, *Q4)
+    assert [r.region_code for r in agency.rows] == ["430400"]
+    assert agency.rows[0] == _row(hunan.rows, "430400")
+    assert exchange.submissions(ZHENGZHOU, *Q4).total.total == 0
+    for outsider in (CASHIER, PERSON, Principal.anonymous()):
+        with pytest.raises(Exception) as caught:
+            exchange.submissions(outsider, *Q4)
+        assert caught.type.__name__ in ("Forbidden", "Unauthenticated")
+
+
+def test_import_batches_belong_to_the_importing_accounts_region(
+    container: Container, clock: FixedClock, exchange: FilingExchange
+) -> None:
+    clock.set(_at(11, 5, 9))
+    exchange.import_annex2(HENGYANG, annex2_csv([("430421", "甲某", _person(30))]), "hengyang.csv")
+    clock.set(_at(11, 6, 9))
+    exchange.import_annex2(HUNAN, annex2_csv([("430102", "乙某", _person(31))]), "hunan.csv")
+    clock.set(_at(11, 7, 9))
+    zhengzhou_id = make_resident_id("410102", dt.date(1950, 1, 1), 32, Gender.MALE).number
+    exchange.import_annex2(
+        ZHENGZHOU, annex2_csv([("410102", "丙某", zhengzhou_id)]), "zhengzhou.csv"
+    )
+    province = exchange.import_batches(HUNAN)
+    assert [b.filename for b in province.items] == ["hunan.csv", "hengyang.csv"]
+    assert province.total == 2 and province.items[1].actor_region_code == "430400"
+    only_hengyang = exchange.import_batches(HUNAN, region="430400")
+    assert [b.filename for b in only_hengyang.items] == ["hengyang.csv"]
+    own_accounts = exchange.import_batches(HUNAN, region="430000")
+    assert [b.filename for b in own_accounts.items] == ["hunan.csv"]
+    by_day = exchange.import_batches(
+        HUNAN, from_on=dt.date(2026, 11, 6), to_on=dt.date(2026, 11, 6)
+    )
+    assert [b.filename for b in by_day.items] == ["hunan.csv"]
+    paged = exchange.import_batches(HUNAN, limit=1, offset=1)
+    assert paged.total == 2 and [b.filename for b in paged.items] == ["hengyang.csv"]
+    agency = exchange.import_batches(HENGYANG)
+    assert [b.filename for b in agency.items] == ["hengyang.csv"]
+    assert [b.filename for b in exchange.import_batches(HENAN).items] == ["zhengzhou.csv"]
+    with pytest.raises(Forbidden):
+        exchange.import_batches(HENGYANG, region="430100")
+    with pytest.raises(InvalidInput):
+        exchange.import_batches(HUNAN, from_on=dt.date(2026, 11, 7), to_on=dt.date(2026, 11, 6))
+    with pytest.raises(Forbidden):
+        exchange.import_batches(CASHIER)
+
+
+def test_a_batch_report_shows_its_row_errors_masked_and_the_read_is_audited(
+    container: Container, exchange: FilingExchange
+) -> None:
+    good = _person(40)
+    exchange.import_annex2(
+        HENGYANG,
+        annex2_csv([("430421", "甲某", good), ("430421", "乙某", good[:-1] + "0")]),
+        "with-errors.csv",
+    )
+    (batch,) = exchange.import_batches(HENGYANG).items
+    read = exchange.import_batch_report(HENGYANG, batch.id, address="10.0.0.9")
+    assert (read.report.total_rows, read.report.imported, read.report.rejected) == (2, 1, 1)
+    assert read.report.errors and read.report.errors[0]["row"] == 3
+    assert all(good[6:14] not in e["message"] for e in read.report.errors)
+    assert exchange.import_batch_report(HUNAN, batch.id).batch.id == batch.id
+    for outsider in (ZHENGZHOU, HENAN):
+        with pytest.raises(NotFound):
+            exchange.import_batch_report(outsider, batch.id)
+    with pytest.raises(NotFound):
+        exchange.import_batch_report(HUNAN, batch.id + 1000)
+    with container.uow() as uow:
+        reads = [
+            (c.entry.actor, c.entry.address)
+            for c in uow.audit.walk()
+            if c.entry.action == "filing.import_report_read"
+        ]
+    assert reads == [("hengyang", "10.0.0.9"), ("hunan", "")]
+
+
+def test_id_numbers_written_in_a_message_are_masked() -> None:
+    number = _person(50)
+    text = mask_id_numbers_in(f"身份证号{number}已在其他地市备案；电话13807341234")
+    assert number not in text and number[:6] + "********" + number[14:] in text
+    assert "13807341234" in text  # eleven digits: not an ID number
