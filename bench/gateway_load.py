@@ -36,7 +36,13 @@ for _path in (ROOT / "src", ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from hospital_support import NINGXIA, XIE_LINES, ningxia_record, residence_permit  # noqa: E402
+from hospital_support import (  # noqa: E402
+    NINGXIA,
+    XIE_LINES,
+    nhsa_fee_rows,
+    ningxia_record,
+    residence_permit,
+)
 from yidi.bootstrap import build_container  # noqa: E402
 from yidi.clock import CHINA_TZ, FixedClock  # noqa: E402
 from yidi.domain.audit import verify_chain  # noqa: E402
@@ -357,30 +363,6 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _fee_rows(mdtrt_id: str, psn_no: str, occurred: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "feedetl_sn": str(index + 1),
-            "mdtrt_id": mdtrt_id,
-            "psn_no": psn_no,
-            "med_type": "21",
-            "fee_ocur_time": occurred,
-            "med_list_codg": code,
-            "medins_list_codg": f"H-{code}",
-            "det_item_fee_sumamt": str(
-                (Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))
-            ),
-            "cnt": quantity,
-            "pric": price,
-            "bilg_dept_codg": "A03",
-            "bilg_dept_name": "普外科",
-            "bilg_dr_codg": "D001",
-            "bilg_dr_name": "张医生",
-        }
-        for index, (code, _name, quantity, price) in enumerate(CASE_LINES)
-    ]
-
-
 CASE_TOTAL = str(
     sum((Decimal(q) * Decimal(p)).quantize(Decimal("0.01")) for _c, _n, q, p in CASE_LINES)
 )
@@ -499,7 +481,7 @@ def run_case(
         ledger,
         "2301",
         hospital,
-        {"feedetail": _fee_rows(mdtrt_id, psn_no, times.fees)},
+        {"feedetail": nhsa_fee_rows(CASE_LINES, mdtrt_id, psn_no, times.fees)},
         "F",
     )
     if uploaded.get("infcode") != 0:
