@@ -60,6 +60,18 @@ def load_patients(url: str, persons: int) -> list[str]:
     )
 
 
+def admission(card: str) -> dict[str, Any]:
+    """The admission every claim starts with (POST /api/hospital/encounters)."""
+    return {
+        "cert_type": "03",
+        "cert_no": card,
+        "med_type": "21",
+        "admitted_at": "2026-11-21T08:00:00+08:00",
+        "department_code": "A03",
+        "diagnosis_codes": ["K80.101"],
+    }
+
+
 def fee_lines(count: int) -> list[dict[str, Any]]:
     catalog = sample_catalog("430400")
     codes = sorted(catalog.items)
@@ -115,14 +127,7 @@ def run_claims(
                 turn += 1
                 admitted = client.post(
                     "/api/hospital/encounters",
-                    json={
-                        "cert_type": "03",
-                        "cert_no": card,
-                        "med_type": "21",
-                        "admitted_at": "2026-11-21T08:00:00+08:00",
-                        "department_code": "A03",
-                        "diagnosis_codes": ["K80.101"],
-                    },
+                    json=admission(card),
                 )
                 if admitted.status_code != 201:
                     failures.append(f"admit {admitted.status_code} {admitted.text[:120]}")

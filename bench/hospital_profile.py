@@ -78,14 +78,7 @@ def main() -> None:
                 card = cards[number % len(cards)]
                 admitted = await client.post(
                     "/api/hospital/encounters",
-                    json={
-                        "cert_type": "03",
-                        "cert_no": card,
-                        "med_type": "21",
-                        "admitted_at": "2026-11-21T08:00:00+08:00",
-                        "department_code": "A03",
-                        "diagnosis_codes": ["K80.101"],
-                    },
+                    json=http_bench.admission(card),
                 )
                 assert admitted.status_code == 201, admitted.text
                 mdtrt_id = admitted.json()["mdtrt_id"]
