@@ -3,7 +3,7 @@ patients, ``yidi serve`` as a subprocess, a national-gateway client that retries
 the inpatient case it drives, and the invariants checked against the database.
 
 Not a benchmark by itself; imported by ``crash_harness.py``, ``concurrency_load.py`` and their
-short forms under ``tests/``.
+short forms under ``tests/``, and by ``hospital_http_bench.py`` for the schema and the server.
 """
 
 from __future__ import annotations
@@ -36,7 +36,13 @@ for _path in (ROOT / "src", ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from hospital_support import NINGXIA, XIE_LINES, ningxia_record, residence_permit  # noqa: E402
+from hospital_support import (  # noqa: E402
+    NINGXIA,
+    XIE_LINES,
+    nhsa_fee_rows,
+    ningxia_record,
+    residence_permit,
+)
 from yidi.bootstrap import build_container  # noqa: E402
 from yidi.clock import CHINA_TZ, FixedClock  # noqa: E402
 from yidi.domain.audit import verify_chain  # noqa: E402
@@ -74,34 +80,49 @@ def drop_schema(base_url: str, schema: str) -> None:
     engine.dispose()
 
 
-def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
-    """A fresh schema: demo world, sample catalogues, ``persons`` Ningxia patients filed for 衡阳."""
+def fresh_schema(base_url: str, schema: str) -> str:
+    """Drop and create ``schema``; return the URL whose connections work in it."""
     base = make_engine(base_url)
     with base.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     base.dispose()
-    url = schema_url(base_url, schema)
-    engine = make_engine(url)
-    upgrade(engine)
+    return schema_url(base_url, schema)
+
+
+def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
+    """A fresh schema: demo world, sample catalogues, ``persons`` Ningxia patients filed for 衡阳."""
+    url = fresh_schema(base_url, schema)
     # Filed ten days ago, so admissions three days ago fall inside the filing's validity.
     filed_at = dt.datetime.now(CHINA_TZ) - dt.timedelta(days=10)
+    cards = load_filed_patients(
+        url, persons, filed_at=filed_at, card_prefix="NXL", born_on=dt.date(1960, 1, 1)
+    )
+    return url, cards
+
+
+def load_filed_patients(
+    url: str, persons: int, *, filed_at: dt.datetime, card_prefix: str, born_on: dt.date
+) -> list[str]:
+    """Migrate the database at ``url`` and load the demo world, the sample catalogues and
+    ``persons`` employees of 银川兴庆区 (cards ``{card_prefix}0000000``, ``…1``, …) whose
+    filings for 衡阳 are approved at ``filed_at``. Returns their card numbers."""
+    engine = make_engine(url)
+    upgrade(engine)
     container = build_container(
         Settings(database_url=url, demo_mode=True), clock=FixedClock(filed_at), engine=engine
     )
     load_reference_world(container.uow())
     import_sample_catalogs(container.uow, container.clock)
-    cards = [f"NXL{index:07d}" for index in range(persons)]
+    cards = [f"{card_prefix}{index:07d}" for index in range(persons)]
     people = [
         Person(
-            id_number=make_resident_id(
-                "640104", dt.date(1960, 1, 1), 2 * index + 1, Gender.MALE
-            ).number,
+            id_number=make_resident_id("640104", born_on, 2 * index + 1, Gender.MALE).number,
             name="宁夏"
             + "甲乙丙丁戊己庚辛壬癸"[index % 10]
             + "子丑寅卯辰巳午未申酉戌亥"[index // 10 % 12],
             gender="1",
-            birth_on=dt.date(1960, 1, 1),
+            birth_on=born_on,
             insured_region_code=INSURED_AREA,
             insurance_type=InsuranceType.EMPLOYEE,
             person_type=PersonType.EMPLOYEE_ACTIVE,
@@ -125,7 +146,7 @@ def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
         filings.submit(NINGXIA, draft.filing_id)
         filings.approve(NINGXIA, draft.filing_id)
     engine.dispose()
-    return url, cards
+    return cards
 
 
 def free_port() -> int:
@@ -342,30 +363,6 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _fee_rows(mdtrt_id: str, psn_no: str, occurred: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "feedetl_sn": str(index + 1),
-            "mdtrt_id": mdtrt_id,
-            "psn_no": psn_no,
-            "med_type": "21",
-            "fee_ocur_time": occurred,
-            "med_list_codg": code,
-            "medins_list_codg": f"H-{code}",
-            "det_item_fee_sumamt": str(
-                (Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))
-            ),
-            "cnt": quantity,
-            "pric": price,
-            "bilg_dept_codg": "A03",
-            "bilg_dept_name": "普外科",
-            "bilg_dr_codg": "D001",
-            "bilg_dr_name": "张医生",
-        }
-        for index, (code, _name, quantity, price) in enumerate(CASE_LINES)
-    ]
-
-
 CASE_TOTAL = str(
     sum((Decimal(q) * Decimal(p)).quantize(Decimal("0.01")) for _c, _n, q, p in CASE_LINES)
 )
@@ -484,7 +481,7 @@ def run_case(
         ledger,
         "2301",
         hospital,
-        {"feedetail": _fee_rows(mdtrt_id, psn_no, times.fees)},
+        {"feedetail": nhsa_fee_rows(CASE_LINES, mdtrt_id, psn_no, times.fees)},
         "F",
     )
     if uploaded.get("infcode") != 0:

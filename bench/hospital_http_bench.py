@@ -30,29 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from hospital_support import (  # noqa: E402
-    NINGXIA,
-    ningxia_record,
-    residence_permit,
-)
-from yidi.bootstrap import build_container  # noqa: E402
-from yidi.clock import CHINA_TZ, FixedClock  # noqa: E402
-from yidi.domain.identity import Gender, make_resident_id  # noqa: E402
-from yidi.domain.insurance import InsuranceType, PersonType  # noqa: E402
-from yidi.domain.reference import Person  # noqa: E402
+from gateway_load import Server, fresh_schema, load_filed_patients, schema_url  # noqa: E402
+
+from yidi.clock import CHINA_TZ  # noqa: E402
 from yidi.policy.catalog_files import sample_catalog  # noqa: E402
-from yidi.services.catalogs import import_sample_catalogs  # noqa: E402
-from yidi.services.demo import load_reference_world  # noqa: E402
-from yidi.services.filings import FilingService  # noqa: E402
-from yidi.settings import Settings  # noqa: E402
-from yidi.storage.db import make_engine  # noqa: E402
-from yidi.storage.migrate import upgrade  # noqa: E402
 
 BASE_URL = "postgresql+psycopg://yidi@127.0.0.1:55433/yidi_hospital"
 SCHEMA = "bench_hospital"
@@ -61,63 +47,29 @@ PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 
 def prepare(url: str, persons: int) -> list[str]:
     """A fresh schema with the demo world, sample catalogues and filed Ningxia patients."""
-    base = make_engine(BASE_URL)
-    with base.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    base.dispose()
-    engine = make_engine(url)
-    upgrade(engine)
-    clock = FixedClock(dt.datetime(2026, 11, 20, 9, 0, tzinfo=CHINA_TZ))
-    container = build_container(
-        Settings(database_url=url, demo_mode=True), clock=clock, engine=engine
+    fresh_schema(BASE_URL, SCHEMA)
+    return load_patients(url, persons)
+
+
+def load_patients(url: str, persons: int) -> list[str]:
+    """The world and the filed patients in the database at ``url`` (already empty)."""
+    # Filed the day before the claims' admissions (2026-11-21).
+    filed_at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=CHINA_TZ)
+    return load_filed_patients(
+        url, persons, filed_at=filed_at, card_prefix="NXB", born_on=dt.date(1970, 1, 1)
     )
-    load_reference_world(container.uow())
-    import_sample_catalogs(container.uow, container.clock)
-    cards = [f"NXB{index:07d}" for index in range(persons)]
-    people = [
-        Person(
-            id_number=make_resident_id(
-                "640104", dt.date(1970, 1, 1), 2 * index + 1, Gender.MALE
-            ).number,
-            name="宁夏"
-            + "甲乙丙丁戊己庚辛壬癸"[index % 10]
-            + "子丑寅卯辰巳午未申酉戌亥"[index // 10 % 12],
-            gender="1",
-            birth_on=dt.date(1970, 1, 1),
-            insured_region_code="640104",
-            insurance_type=InsuranceType.EMPLOYEE,
-            person_type=PersonType.EMPLOYEE_ACTIVE,
-            card_number=card,
-            has_second_generation_card=True,
-        )
-        for index, card in enumerate(cards)
-    ]
-    with container.uow() as uow:
-        uow.reference.add_persons(people)
-        uow.commit()
-    filings = FilingService(container.uow, container.clock)
-    for person in people:
-        draft = filings.create_draft(
-            NINGXIA,
-            _record_for(person),
-            evidence=[residence_permit()],
-        )
-        filings.submit(NINGXIA, draft.filing_id)
-        filings.approve(NINGXIA, draft.filing_id)
-    engine.dispose()
-    return cards
 
 
-def _record_for(person: Person) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(
-        ningxia_record(),
-        social_security_number=person.id_number,
-        social_security_card_number=person.card_number,
-        name=person.name,
-    )
+def admission(card: str) -> dict[str, Any]:
+    """The admission every claim starts with (POST /api/hospital/encounters)."""
+    return {
+        "cert_type": "03",
+        "cert_no": card,
+        "med_type": "21",
+        "admitted_at": "2026-11-21T08:00:00+08:00",
+        "department_code": "A03",
+        "diagnosis_codes": ["K80.101"],
+    }
 
 
 def fee_lines(count: int) -> list[dict[str, Any]]:
@@ -139,39 +91,6 @@ def fee_lines(count: int) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "YIDI_DATABASE_URL": url,
-        "YIDI_DEMO_MODE": "1",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "yidi",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--no-scenario",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("server did not start")
 
 
 def run_claims(
@@ -208,14 +127,7 @@ def run_claims(
                 turn += 1
                 admitted = client.post(
                     "/api/hospital/encounters",
-                    json={
-                        "cert_type": "03",
-                        "cert_no": card,
-                        "med_type": "21",
-                        "admitted_at": "2026-11-21T08:00:00+08:00",
-                        "department_code": "A03",
-                        "diagnosis_codes": ["K80.101"],
-                    },
+                    json=admission(card),
                 )
                 if admitted.status_code != 201:
                     failures.append(f"admit {admitted.status_code} {admitted.text[:120]}")
@@ -304,9 +216,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--pgbench-seconds", type=int, default=30)
     args = parser.parse_args()
-    url = f"{BASE_URL}?options=-csearch_path%3D{SCHEMA}"
+    url = schema_url(BASE_URL, SCHEMA)
     cards = prepare(url, args.persons)
-    server = start_server(url, args.port)
+    server = Server(url, args.port)
+    server.start(timeout=60)
     try:
         warm_up = min(8, args.claims)
         run_claims(args.port, cards, warm_up, args.clients, fee_lines(args.lines), "warm")
@@ -314,8 +227,7 @@ def main() -> None:
             args.port, cards, args.claims, args.clients, fee_lines(args.lines), "run"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     print(f"claims settled: {report['claims']} ({args.lines} lines each), clients: {args.clients}")
     print(f"failures: {len(report['failures'])} {report['failures'][:3]}")
     print(

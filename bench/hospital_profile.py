@@ -78,14 +78,7 @@ def main() -> None:
                 card = cards[number % len(cards)]
                 admitted = await client.post(
                     "/api/hospital/encounters",
-                    json={
-                        "cert_type": "03",
-                        "cert_no": card,
-                        "med_type": "21",
-                        "admitted_at": "2026-11-21T08:00:00+08:00",
-                        "department_code": "A03",
-                        "diagnosis_codes": ["K80.101"],
-                    },
+                    json=http_bench.admission(card),
                 )
                 assert admitted.status_code == 201, admitted.text
                 mdtrt_id = admitted.json()["mdtrt_id"]
@@ -136,39 +129,7 @@ def main() -> None:
 
 def _prepare_sqlite(url: str) -> list[str]:
     # prepare() drops a PostgreSQL schema first; on SQLite a fresh file is enough.
-    original = http_bench.make_engine
-
-    class _NoSchema:
-        def begin(self) -> object:
-            class _Ctx:
-                def __enter__(self) -> object:
-                    class _C:
-                        def execute(self, *_: object) -> None:
-                            return None
-
-                    return _C()
-
-                def __exit__(self, *_: object) -> None:
-                    return None
-
-            return _Ctx()
-
-        def dispose(self) -> None:
-            return None
-
-    calls = {"n": 0}
-
-    def engine_for(target: str) -> object:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            return _NoSchema()
-        return original(url)
-
-    http_bench.make_engine = engine_for  # type: ignore[assignment]
-    try:
-        return http_bench.prepare(url, 40)
-    finally:
-        http_bench.make_engine = original
+    return http_bench.load_patients(url, 40)
 
 
 if __name__ == "__main__":

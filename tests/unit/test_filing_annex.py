@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from filing_helpers import PERSON_ID, REGIONS, valid_record
+from filing_helpers import REGIONS, valid_record
 
+from filing_support import PERSON_ID
 from yidi.domain.filing_annex import (
     ANNEX2_COLUMNS,
     RowError,

@@ -3,8 +3,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from filing_helpers import BOBAI_HOSPITAL, CLERK, PERSON, REGIONS, at, evidence_for, record_for
+from filing_helpers import CLERK, PERSON, REGIONS, at, evidence_for, record_for
 
+from filing_support import BOBAI_HOSPITAL
 from yidi.domain.filing_lifecycle import (
     Filing,
     approve,

@@ -4,8 +4,9 @@ import dataclasses
 from datetime import date
 
 import pytest
-from filing_helpers import DELEGATE_ID, PERSON_ID, REGIONS, valid_record
+from filing_helpers import DELEGATE_ID, REGIONS, valid_record
 
+from filing_support import PERSON_ID
 from yidi.domain.errors import InvalidInput, ValidationFailed
 from yidi.domain.filings import (
     Delegate,

@@ -60,6 +60,7 @@ from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
 from yidi.storage.hospital import (
     SETTLEMENT_AMOUNT_COLUMNS,
+    CatalogVersionRow,
     EncounterRow,
     FeeLineRow,
     SettlementRow,
@@ -141,6 +142,31 @@ def _not_found_encounter() -> NotFound:
     return NotFound(
         "ENCOUNTER_NOT_FOUND", "未找到该就诊记录", "encounter not found", field="mdtrt_id"
     )
+
+
+def _require_open(
+    encounter: EncounterRow, refused_zh: str, message_en: str, *, if_settled_zh: str = ""
+) -> None:
+    """Fee lines change, and pre-settlement runs, only while the encounter is not settled."""
+    if encounter.state not in (ADMITTED, DISCHARGED):
+        raise Conflict(
+            "ENCOUNTER_NOT_OPEN",
+            f"就诊状态为“{STATE_ZH[encounter.state]}”，{refused_zh}"
+            + (if_settled_zh if encounter.state == SETTLED else ""),
+            message_en,
+            field="mdtrt_id",
+        )
+
+
+def _check_icd10(diagnosis_codes: Sequence[str]) -> None:
+    bad = [code for code in diagnosis_codes if not _ICD10.match(code)]
+    if bad:
+        raise InvalidInput(
+            "DIAGNOSIS_CODE_INVALID",
+            f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
+            f"not ICD-10 codes: {', '.join(bad)}",
+            field="diagnosis_codes",
+        )
 
 
 def _fingerprint_line(line: FeeLineInput) -> str:
@@ -392,9 +418,35 @@ class HospitalService:
             return None
         return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
 
-    def _remember(self, uow: SqlUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+    def _lock_for_change(
+        self, uow: SqlUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
+    ) -> tuple[EncounterRow, Any | None]:
+        """The caller's encounter, locked, and what was remembered for ``key`` if this is a
+        retry. The lock comes first so that a retry racing the first request waits for its
+        commit and then finds its answer."""
+        encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+        return encounter, self._recall(uow, key)
+
+    def _commit_and_remember(self, uow: SqlUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+        """Commit the change together with its idempotency record: a retry finds the first
+        answer, or, after a crash, nothing was changed."""
         if key is not None:
             uow.idempotency.remember(key.scope, key.key, key.fingerprint, memo, self._clock.now())
+        uow.commit()
+
+    def _commit_encounter_change(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        encounter_id: str,
+        key: RequestKey | None,
+        action: str,
+        reason: str = "",
+    ) -> EncounterRow:
+        """Audit and commit a change of the encounter; answer with the encounter as stored."""
+        self._audit(uow, caller, action, f"encounter:{encounter_id}", reason)
+        self._commit_and_remember(uow, key, {"mdtrt_id": encounter_id})
+        return self._encounter(uow, caller, encounter_id, for_update=False)
 
     @staticmethod
     def _hospital(uow: SqlUnitOfWork, caller: Caller) -> Hospital:
@@ -633,17 +685,15 @@ class HospitalService:
                     "updated_at": as_utc(now),
                 }
             )
-            self._audit(
+            return self._commit_encounter_change(
                 uow,
                 caller,
+                encounter_id,
+                key,
                 "hospital.admit",
-                f"encounter:{encounter_id}",
                 f"{check.psn_no} med_type {request.med_type}"
                 + (f" 备案 {check.filing_number}" if check.filing_number else ""),
             )
-            self._remember(uow, key, {"mdtrt_id": encounter_id})
-            uow.commit()
-            return self._encounter(uow, caller, encounter_id, for_update=False)
 
     def _check_admission_rules(
         self,
@@ -659,14 +709,7 @@ class HospitalService:
                 "at least one ICD-10 diagnosis code is required",
                 field="diagnosis_codes",
             )
-        bad = [code for code in request.diagnosis_codes if not _ICD10.match(code)]
-        if bad:
-            raise InvalidInput(
-                "DIAGNOSIS_CODE_INVALID",
-                f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
-                f"not ICD-10 codes: {', '.join(bad)}",
-                field="diagnosis_codes",
-            )
+        _check_icd10(request.diagnosis_codes)
         med_type = request.med_type
         if med_type in _OUTPATIENT_MED_TYPES:
             raise self._excluded(
@@ -724,8 +767,8 @@ class HospitalService:
         self, caller: Caller, encounter_id: str, key: RequestKey | None = None
     ) -> EncounterRow:
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            if self._recall(uow, key) is not None:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
                 return encounter
             if encounter.state != ADMITTED or uow.hospital.fee_lines(encounter_id):
                 raise Conflict(
@@ -737,10 +780,9 @@ class HospitalService:
             uow.hospital.update_encounter(
                 encounter_id, state=CANCELLED, updated_at=as_utc(self._clock.now())
             )
-            self._audit(uow, caller, "hospital.cancel_admission", f"encounter:{encounter_id}")
-            self._remember(uow, key, {"mdtrt_id": encounter_id})
-            uow.commit()
-            return self._encounter(uow, caller, encounter_id, for_update=False)
+            return self._commit_encounter_change(
+                uow, caller, encounter_id, key, "hospital.cancel_admission"
+            )
 
     def discharge(
         self,
@@ -752,8 +794,8 @@ class HospitalService:
         key: RequestKey | None = None,
     ) -> EncounterRow:
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            if self._recall(uow, key) is not None:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
                 return encounter
             if encounter.state != ADMITTED:
                 raise Conflict(
@@ -775,28 +817,20 @@ class HospitalService:
                 "discharged_at": as_utc(when),
                 "updated_at": as_utc(self._clock.now()),
             }
-            bad = [code for code in diagnosis_codes if not _ICD10.match(code)]
-            if bad:
-                raise InvalidInput(
-                    "DIAGNOSIS_CODE_INVALID",
-                    f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
-                    f"not ICD-10 codes: {', '.join(bad)}",
-                    field="diagnosis_codes",
-                )
+            _check_icd10(diagnosis_codes)
             if diagnosis_codes:
                 values["diagnosis_codes"] = ",".join(diagnosis_codes)[:500]
             uow.hospital.update_encounter(encounter_id, **values)
-            self._audit(uow, caller, "hospital.discharge", f"encounter:{encounter_id}")
-            self._remember(uow, key, {"mdtrt_id": encounter_id})
-            uow.commit()
-            return self._encounter(uow, caller, encounter_id, for_update=False)
+            return self._commit_encounter_change(
+                uow, caller, encounter_id, key, "hospital.discharge"
+            )
 
     def cancel_discharge(
         self, caller: Caller, encounter_id: str, key: RequestKey | None = None
     ) -> EncounterRow:
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            if self._recall(uow, key) is not None:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
                 return encounter
             if encounter.state != DISCHARGED:
                 raise Conflict(
@@ -811,10 +845,9 @@ class HospitalService:
                 discharged_at=None,
                 updated_at=as_utc(self._clock.now()),
             )
-            self._audit(uow, caller, "hospital.cancel_discharge", f"encounter:{encounter_id}")
-            self._remember(uow, key, {"mdtrt_id": encounter_id})
-            uow.commit()
-            return self._encounter(uow, caller, encounter_id, for_update=False)
+            return self._commit_encounter_change(
+                uow, caller, encounter_id, key, "hospital.cancel_discharge"
+            )
 
     # --- 2301 / 2302 fee lines ----------------------------------------------------------
 
@@ -827,28 +860,22 @@ class HospitalService:
     ) -> list[FeeLineRow]:
         """Store a batch of fee lines; the same line again is a no-op. Returns each line's split."""
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            stored = self._recall(uow, key)
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 found = uow.hospital.fee_lines_by_serial(encounter_id, stored["serials"])
                 return [found[s] for s in stored["serials"] if s in found]
-            if encounter.state not in (ADMITTED, DISCHARGED):
-                raise Conflict(
-                    "ENCOUNTER_NOT_OPEN",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能上传费用明细"
-                    + ("（如需更正请先撤销结算）" if encounter.state == SETTLED else ""),
-                    "fee lines can be uploaded only to an open, unsettled encounter",
-                    field="mdtrt_id",
-                )
+            _require_open(
+                encounter,
+                "不能上传费用明细",
+                "fee lines can be uploaded only to an open, unsettled encounter",
+                if_settled_zh="（如需更正请先撤销结算）",
+            )
             if not lines:
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
             fingerprints = self._check_batch(encounter, lines)
-            catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
-            if catalog_region is None:
-                raise no_catalog(encounter.treatment_region_code)
-            versions = self._catalogs.versions(uow, catalog_region)
+            catalog_region, versions = self._treatment_catalogs(uow, encounter)
             resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
             unknown: list[str] = []
             unknown_serials: list[str] = []
@@ -914,8 +941,7 @@ class HospitalService:
                 f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
             )
             serials = list(dict.fromkeys(line.serial for line in lines))
-            self._remember(uow, key, {"serials": serials})
-            uow.commit()
+            self._commit_and_remember(uow, key, {"serials": serials})
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
 
@@ -1021,18 +1047,15 @@ class HospitalService:
     ) -> list[str]:
         """2302: cancel unsettled lines; ``"0000"`` cancels all. Cancelled lines are kept, flagged."""
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            stored = self._recall(uow, key)
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return list(stored["serials"])
-            if encounter.state not in (ADMITTED, DISCHARGED):
-                raise Conflict(
-                    "ENCOUNTER_NOT_OPEN",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能撤销费用明细"
-                    + ("（已结算的明细须先撤销结算）" if encounter.state == SETTLED else ""),
-                    "fee lines can be cancelled only on an open, unsettled encounter",
-                    field="mdtrt_id",
-                )
+            _require_open(
+                encounter,
+                "不能撤销费用明细",
+                "fee lines can be cancelled only on an open, unsettled encounter",
+                if_settled_zh="（已结算的明细须先撤销结算）",
+            )
             active = {line.serial: line for line in uow.hospital.fee_lines(encounter_id)}
             if "0000" in serials:
                 chosen = list(active.values())
@@ -1056,8 +1079,7 @@ class HospitalService:
                 f"撤销 {len(chosen)} 条",
             )
             cancelled = [line.serial for line in chosen]
-            self._remember(uow, key, {"serials": cancelled})
-            uow.commit()
+            self._commit_and_remember(uow, key, {"serials": cancelled})
             return cancelled
 
     # --- 2303 / 2304 / 2305 -------------------------------------------------------------
@@ -1079,10 +1101,7 @@ class HospitalService:
             discharged_on,
             self._policies,
         )
-        catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
-        if catalog_region is None:
-            raise no_catalog(encounter.treatment_region_code)
-        versions = self._catalogs.versions(uow, catalog_region)
+        catalog_region, versions = self._treatment_catalogs(uow, encounter)
         fee_lines: list[FeeLine] = []
         items: dict[str, CatalogItem | None] = {}
         hashes: list[str] = []
@@ -1130,6 +1149,15 @@ class HospitalService:
         )
         resolved = ResolvedFeeLines(catalog_region, ",".join(hashes), items)
         return settle(claim, policy, resolved, year_to_date)
+
+    def _treatment_catalogs(
+        self, uow: SqlUnitOfWork, encounter: EncounterRow
+    ) -> tuple[str, list[CatalogVersionRow]]:
+        """The catalogue region of the treatment region and its versions; refused without any."""
+        catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
+        if catalog_region is None:
+            raise no_catalog(encounter.treatment_region_code)
+        return catalog_region, self._catalogs.versions(uow, catalog_region)
 
     def _context(self, uow: SqlUnitOfWork, encounter: EncounterRow) -> tuple[Person, Hospital]:
         person = uow.hospital.person_by_internal_id(encounter.person_id)
@@ -1202,6 +1230,13 @@ class HospitalService:
             row=row,
         )
 
+    def _stored_settlement(
+        self, uow: SqlUnitOfWork, encounter: EncounterRow, settlement_id: str
+    ) -> SettlementRecord:
+        row = uow.hospital.settlement(settlement_id)
+        assert row is not None
+        return self._record_of_row(uow, encounter, row)
+
     def pre_settle(
         self,
         caller: Caller,
@@ -1212,13 +1247,9 @@ class HospitalService:
         """2303: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
             encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            if encounter.state not in (ADMITTED, DISCHARGED):
-                raise Conflict(
-                    "ENCOUNTER_NOT_OPEN",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能预结算",
-                    "only an open, unsettled encounter can be pre-settled",
-                    field="mdtrt_id",
-                )
+            _require_open(
+                encounter, "不能预结算", "only an open, unsettled encounter can be pre-settled"
+            )
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
             self._check_total(lines, medfee_sumamt)
@@ -1251,12 +1282,9 @@ class HospitalService:
     ) -> SettlementRecord:
         """2304: commit the settlement, the year-to-date totals and what is owed, at once."""
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            stored = self._recall(uow, key)
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
-                row = uow.hospital.settlement(stored["setl_id"])
-                assert row is not None
-                return self._record_of_row(uow, encounter, row)
+                return self._stored_settlement(uow, encounter, stored["setl_id"])
             if encounter.state != DISCHARGED:
                 raise Conflict(
                     "ENCOUNTER_ALREADY_SETTLED"
@@ -1335,8 +1363,7 @@ class HospitalService:
                 f"encounter {encounter_id} 总额 {result.total_charges} 基金 {result.fund_paid_total} "
                 f"个人 {result.patient_share}",
             )
-            self._remember(uow, key, {"setl_id": settlement_id})
-            uow.commit()
+            self._commit_and_remember(uow, key, {"setl_id": settlement_id})
             # The reply is what was just stored; no need to read the row and its JSON back.
             return replace(
                 self._record(
@@ -1364,12 +1391,9 @@ class HospitalService:
         """2305: a new reversal record with negative amounts; year-to-date restored exactly;
         the encounter goes back to discharged so it can be corrected and settled again."""
         with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-            stored = self._recall(uow, key)
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
-                row = uow.hospital.settlement(stored["setl_id"])
-                assert row is not None
-                return self._record_of_row(uow, encounter, row)
+                return self._stored_settlement(uow, encounter, stored["setl_id"])
             original = uow.hospital.settlement(settlement_id)
             if (
                 original is None
@@ -1438,11 +1462,8 @@ class HospitalService:
                 f"settlement:{original.id}",
                 f"撤销记录 {reversal_id}",
             )
-            self._remember(uow, key, {"setl_id": reversal_id})
-            uow.commit()
-            row = uow.hospital.settlement(reversal_id)
-            assert row is not None
-            return self._record_of_row(uow, encounter, row)
+            self._commit_and_remember(uow, key, {"setl_id": reversal_id})
+            return self._stored_settlement(uow, encounter, reversal_id)
 
     # --- reads --------------------------------------------------------------------------
 

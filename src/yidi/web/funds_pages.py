@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from yidi.domain.access import Action, Principal
@@ -153,9 +153,12 @@ def _history_rows(estimate: PrepaymentEstimate) -> list[dict[str, Any]]:
     return rows
 
 
-def _prepayment_params(
-    request: Request, principal: Principal, values: dict[str, str]
-) -> tuple[dict[str, Any], dict[str, str]]:
+def _checked_prepayment(
+    request: Request, values: dict[str, str]
+) -> tuple[Principal, dict[str, Any], dict[str, str]]:
+    """The estimator (page and download alike) and the parameters asked for, checked."""
+    principal = page_principal(request)
+    principal.require(Action.PREPAYMENT_ESTIMATE)
     lang = page_lang(request)
     errors: dict[str, str] = {}
     today = container_of(request).clock.today()
@@ -185,7 +188,17 @@ def _prepayment_params(
     else:
         errors["months"] = translate(lang, "prepayment.invalid_months")
     params = {"region": region, "year": year, "annex": annex, "method": method, "months": months}
-    return params, errors
+    return principal, params, errors
+
+
+def _prepayment_query(
+    region: str = "", year: str = "", annex: str = "", method: str = "", months: str = ""
+) -> dict[str, str]:
+    """The estimate's query string as typed; ``_checked_prepayment`` checks it."""
+    return {"region": region, "year": year, "annex": annex, "method": method, "months": months}
+
+
+PrepaymentQuery = Annotated[dict[str, str], Depends(_prepayment_query)]
 
 
 def _estimate(request: Request, params: dict[str, Any]) -> PrepaymentEstimate:
@@ -199,19 +212,9 @@ def _estimate(request: Request, params: dict[str, Any]) -> PrepaymentEstimate:
     )
 
 
-def _prepayment_page(
-    request: Request,
-    region: str = "",
-    year: str = "",
-    annex: str = "",
-    method: str = "",
-    months: str = "",
-) -> Response:
-    principal = page_principal(request)
-    principal.require(Action.PREPAYMENT_ESTIMATE)
+def _prepayment_page(request: Request, asked: PrepaymentQuery) -> Response:
+    principal, params, errors = _checked_prepayment(request, asked)
     lang = page_lang(request)
-    asked = {"region": region, "year": year, "annex": annex, "method": method, "months": months}
-    params, errors = _prepayment_params(request, principal, asked)
     estimate: PrepaymentEstimate | None = None
     form_error: str | None = None
     if not errors and params["region"] is not None:
@@ -257,18 +260,8 @@ def _prepayment_page(
     return render(request, "prepayment.html", context, status_code=422 if errors else 200)
 
 
-def _prepayment_download(
-    request: Request,
-    region: str = "",
-    year: str = "",
-    annex: str = "",
-    method: str = "",
-    months: str = "",
-) -> Response:
-    principal = page_principal(request)
-    principal.require(Action.PREPAYMENT_ESTIMATE)
-    asked = {"region": region, "year": year, "annex": annex, "method": method, "months": months}
-    params, errors = _prepayment_params(request, principal, asked)
+def _prepayment_download(request: Request, asked: PrepaymentQuery) -> Response:
+    _, params, errors = _checked_prepayment(request, asked)
     if errors or params["region"] is None:
         raise NotFound("REGION_NOT_FOUND", "未找到该地区", "region not found")
     estimate = _estimate(request, params)
@@ -420,10 +413,15 @@ def date_or_error(text: str, name: str, errors: dict[str, str], lang: Lang) -> d
         return None
 
 
-def _statistics_params(
-    request: Request, principal: Principal, region: str, direction: str, start: str, end: str
-) -> tuple[dict[str, Any], dict[str, str]]:
+def _checked_statistics(
+    request: Request, region: str, direction: str
+) -> tuple[Principal, dict[str, Any], dict[str, str]]:
+    """The reader (dashboard and download alike) and the parameters asked for, checked."""
+    principal = page_principal(request)
+    principal.require(Action.STATISTICS_READ)
     lang = page_lang(request)
+    start = request.query_params.get("from", "")  # "from" is a Python keyword
+    end = request.query_params.get("to", "")
     errors: dict[str, str] = {}
     chosen_region = _chosen_region(principal, region, errors, lang)
     chosen_direction = Direction.OUTBOUND
@@ -441,7 +439,7 @@ def _statistics_params(
         "from": settled_from,
         "to": settled_to,
     }
-    return params, errors
+    return principal, params, errors
 
 
 def _region_dimension(direction: Direction) -> Dimension:
@@ -492,18 +490,15 @@ def _statistics_page(
     region: str = "",
     direction: str = "",
 ) -> Response:
-    principal = page_principal(request)
-    principal.require(Action.STATISTICS_READ)
+    principal, params, errors = _checked_statistics(request, region, direction)
     lang = page_lang(request)
-    start = request.query_params.get("from", "")  # "from" is a Python keyword
-    end = request.query_params.get("to", "")
-    params, errors = _statistics_params(request, principal, region, direction, start, end)
     context: dict[str, Any] = {
         "params": params,
         "errors": errors,
         "region_options": _region_options(region_choices(principal), lang),
         "directions": list(Direction),
-        "values": {"from": start, "to": end},
+        # What was typed, echoed back even when it is not a date.
+        "values": {key: request.query_params.get(key, "") for key in ("from", "to")},
         "empty": True,
     }
     if not errors and params["region"] is not None:
@@ -544,11 +539,7 @@ def _statistics_download(
     group_by: str = "month",
     format: str = "xlsx",
 ) -> Response:
-    principal = page_principal(request)
-    principal.require(Action.STATISTICS_READ)
-    start = request.query_params.get("from", "")
-    end = request.query_params.get("to", "")
-    params, errors = _statistics_params(request, principal, region, direction, start, end)
+    _, params, errors = _checked_statistics(request, region, direction)
     dimensions = {d.value for d in Dimension}
     if errors or params["region"] is None or group_by not in dimensions:
         raise NotFound("REGION_NOT_FOUND", "未找到该地区", "region not found")

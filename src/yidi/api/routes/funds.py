@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from yidi.api.deps import ContainerDep, PrincipalDep
@@ -18,6 +19,7 @@ from yidi.domain.statistics import Dimension, Direction, StatisticsQuery
 from yidi.reports.funds_xlsx import annex_workbook, statement_workbook, workbook_bytes
 from yidi.reports.statistics import MEDIA_TYPES, render
 from yidi.services import funds as service
+from yidi.services.funds import ClearingRunResult
 
 router = APIRouter(prefix="/api", tags=["清算与统计 clearing and statistics"])
 XLSX = MEDIA_TYPES["xlsx"]
@@ -39,6 +41,14 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
+def _clearing_reply(result: ClearingRunResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "content_hash": result.content_hash,
+        "statement": result.statement.as_dict(),
+    }
+
+
 @router.post("/clearing/{month}/run", summary="运行月度清算 run the month's clearing")
 def run_clearing(
     month: str,
@@ -51,11 +61,7 @@ def run_clearing(
     result = service.run_clearing(
         container.uow(), container.clock, month, level, close=close, actor=principal
     )
-    return {
-        "status": result.status,
-        "content_hash": result.content_hash,
-        "statement": result.statement.as_dict(),
-    }
+    return _clearing_reply(result)
 
 
 @router.get("/clearing/{month}", summary="清算单 clearing statement (JSON)")
@@ -66,12 +72,7 @@ def clearing_json(
     level: ClearingLevel = ClearingLevel.PROVINCE,
 ) -> dict[str, Any]:
     principal.require(Action.CLEARING_READ)
-    result = service.clearing_statement(container.uow(), month, level)
-    return {
-        "status": result.status,
-        "content_hash": result.content_hash,
-        "statement": result.statement.as_dict(),
-    }
+    return _clearing_reply(service.clearing_statement(container.uow(), month, level))
 
 
 @router.get("/clearing/{month}/statement.xlsx", summary="清算单 clearing statement (XLSX)")
@@ -87,50 +88,57 @@ def clearing_xlsx(
     return _attachment(content, XLSX, f"clearing-{month}-{level.value}.xlsx")
 
 
-def _prepayment(
-    annex: Annex,
-    principal: Principal,
-    container: ContainerDep,
-    region: str,
-    year: int,
-    method: EstimateMethod,
-    months: int,
-) -> Response:
-    principal.require(Action.PREPAYMENT_ESTIMATE)
-    _in_scope(principal, region)
-    estimate = service.estimate_prepayment(
-        container.uow(), annex, region, year, method=method, prepayment_months=months
-    )
-    content = workbook_bytes(annex_workbook(estimate, prepared_on=container.clock.today()))
-    return _attachment(content, XLSX, f"annex{int(annex)}-{region}-{year}.xlsx")
-
-
 Year = Annotated[int, Query(ge=2000, le=2100, description="测算年度 target year")]
 Months = Annotated[int, Query(ge=1, le=12, description="预付月数 prepayment months")]
 
 
-@router.get("/prepayment/annex3.xlsx", summary="附件3 省内异地就医费用支出测算表")
-def annex3(
-    principal: PrincipalDep,
-    container: ContainerDep,
+@dataclass(frozen=True, slots=True)
+class PrepaymentQuery:
+    """The query both annex downloads take: whose estimate, for which year, and how."""
+
+    region: str
+    year: int
+    method: EstimateMethod
+    months: int
+
+
+def prepayment_query(
     region: str,
     year: Year,
     method: EstimateMethod = EstimateMethod.AVERAGE,
     months: Months = DEFAULT_PREPAYMENT_MONTHS,
+) -> PrepaymentQuery:
+    return PrepaymentQuery(region, year, method, months)
+
+
+PrepaymentQueryDep = Annotated[PrepaymentQuery, Depends(prepayment_query)]
+
+
+def _prepayment(
+    annex: Annex, principal: Principal, container: ContainerDep, query: PrepaymentQuery
 ) -> Response:
-    return _prepayment(Annex.IN_PROVINCE, principal, container, region, year, method, months)
+    principal.require(Action.PREPAYMENT_ESTIMATE)
+    _in_scope(principal, query.region)
+    estimate = service.estimate_prepayment(
+        container.uow(),
+        annex,
+        query.region,
+        query.year,
+        method=query.method,
+        prepayment_months=query.months,
+    )
+    content = workbook_bytes(annex_workbook(estimate, prepared_on=container.clock.today()))
+    return _attachment(content, XLSX, f"annex{int(annex)}-{query.region}-{query.year}.xlsx")
+
+
+@router.get("/prepayment/annex3.xlsx", summary="附件3 省内异地就医费用支出测算表")
+def annex3(principal: PrincipalDep, container: ContainerDep, query: PrepaymentQueryDep) -> Response:
+    return _prepayment(Annex.IN_PROVINCE, principal, container, query)
 
 
 @router.get("/prepayment/annex4.xlsx", summary="附件4 省外异地就医费用支出测算表")
-def annex4(
-    principal: PrincipalDep,
-    container: ContainerDep,
-    region: str,
-    year: Year,
-    method: EstimateMethod = EstimateMethod.AVERAGE,
-    months: Months = DEFAULT_PREPAYMENT_MONTHS,
-) -> Response:
-    return _prepayment(Annex.OUT_OF_PROVINCE, principal, container, region, year, method, months)
+def annex4(principal: PrincipalDep, container: ContainerDep, query: PrepaymentQueryDep) -> Response:
+    return _prepayment(Annex.OUT_OF_PROVINCE, principal, container, query)
 
 
 @router.get("/statistics", summary="异地就医统计 statistics (json, csv, xlsx, html)")

@@ -9,10 +9,11 @@ and changes nothing; the same key with another body is refused (409).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -67,10 +68,45 @@ def caller_of(principal: Principal, action: Action, request: Request) -> Caller:
     )
 
 
-def _key(caller: Caller, key: str | None, request: Request, body: Any) -> RequestKey | None:
-    return request_key(
-        f"rest:{caller.hospital_code}", key, {"path": request.url.path, "body": body}
-    )
+@dataclass(frozen=True, slots=True)
+class CashierWrite:
+    """What every state-changing route shares: the calling cashier and the Idempotency-Key.
+
+    The replay itself happens in the service, in the transaction of the change; a route only
+    names its request through :meth:`key`.
+    """
+
+    request: Request
+    principal: Principal
+    idempotency_key: str | None
+
+    @property
+    def service(self) -> HospitalService:
+        return service_of(self.request)
+
+    def caller(self) -> Caller:
+        # Checked in the route body, not while FastAPI resolves the dependency, so that a
+        # malformed body is still answered 422 before a missing permission is answered 403.
+        return caller_of(self.principal, Action.ENCOUNTER_WRITE, self.request)
+
+    def key(self, caller: Caller, body: BaseModel | dict[str, str]) -> RequestKey | None:
+        """The key, scoped to the hospital, with a fingerprint of path and body: a retry with
+        the same body gets the first answer, the same key with another body is refused."""
+        payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+        return request_key(
+            f"rest:{caller.hospital_code}",
+            self.idempotency_key,
+            {"path": self.request.url.path, "body": payload},
+        )
+
+
+def cashier_write(
+    request: Request, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
+) -> CashierWrite:
+    return CashierWrite(request, principal, idempotency_key)
+
+
+CashierWriteDep = Annotated[CashierWrite, Depends(cashier_write)]
 
 
 # --------------------------------------------------------------------------- schemas
@@ -331,15 +367,9 @@ def admission_check(
 
 
 @router.post("/encounters", response_model=EncounterOut, status_code=201, summary="入院办理 (2401)")
-def admit(
-    body: AdmissionIn,
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> EncounterOut:
-    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
-    service = service_of(request)
-    row = service.admit(
+def admit(body: AdmissionIn, write: CashierWriteDep) -> EncounterOut:
+    caller = write.caller()
+    row = write.service.admit(
         caller,
         AdmissionRequest(
             credential=Credential(body.cert_type, body.cert_no),
@@ -353,9 +383,9 @@ def admit(
             accidental_injury=body.accidental_injury,
             emergency_started_at=body.emergency_started_at,
         ),
-        _key(caller, idempotency_key, request, body.model_dump(mode="json")),
+        write.key(caller, body),
     )
-    return _encounter(service, caller, row)
+    return _encounter(write.service, caller, row)
 
 
 @router.get("/encounters", response_model=list[EncounterOut], summary="本院就诊列表")
@@ -423,14 +453,8 @@ def statement(mdtrt_id: str, request: Request, principal: PrincipalDep) -> str:
 @router.post(
     "/encounters/{mdtrt_id}/fees", response_model=list[FeeLineOut], summary="费用明细上传 (2301)"
 )
-def upload_fees(
-    mdtrt_id: str,
-    body: FeeUploadIn,
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> list[FeeLineOut]:
-    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
+def upload_fees(mdtrt_id: str, body: FeeUploadIn, write: CashierWriteDep) -> list[FeeLineOut]:
+    caller = write.caller()
     lines = [
         FeeLineInput(
             serial=line.serial,
@@ -444,55 +468,32 @@ def upload_fees(
         )
         for line in body.lines
     ]
-    rows = service_of(request).upload_fees(
-        caller,
-        mdtrt_id,
-        lines,
-        _key(caller, idempotency_key, request, body.model_dump(mode="json")),
-    )
+    rows = write.service.upload_fees(caller, mdtrt_id, lines, write.key(caller, body))
     return [fee_line_out(row) for row in rows]
 
 
 @router.post(
     "/encounters/{mdtrt_id}/fees/cancel", response_model=FeeCancelOut, summary="费用明细撤销 (2302)"
 )
-def cancel_fees(
-    mdtrt_id: str,
-    body: FeeCancelIn,
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> FeeCancelOut:
-    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
-    cancelled = service_of(request).cancel_fees(
-        caller,
-        mdtrt_id,
-        body.serials,
-        _key(caller, idempotency_key, request, body.model_dump(mode="json")),
-    )
+def cancel_fees(mdtrt_id: str, body: FeeCancelIn, write: CashierWriteDep) -> FeeCancelOut:
+    caller = write.caller()
+    cancelled = write.service.cancel_fees(caller, mdtrt_id, body.serials, write.key(caller, body))
     return FeeCancelOut(cancelled=cancelled)
 
 
 @router.post(
     "/encounters/{mdtrt_id}/discharge", response_model=EncounterOut, summary="出院办理 (2402)"
 )
-def discharge(
-    mdtrt_id: str,
-    body: DischargeIn,
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> EncounterOut:
-    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
-    service = service_of(request)
-    row = service.discharge(
+def discharge(mdtrt_id: str, body: DischargeIn, write: CashierWriteDep) -> EncounterOut:
+    caller = write.caller()
+    row = write.service.discharge(
         caller,
         mdtrt_id,
         body.discharged_at,
         diagnosis_codes=tuple(body.diagnosis_codes),
-        key=_key(caller, idempotency_key, request, body.model_dump(mode="json")),
+        key=write.key(caller, body),
     )
-    return _encounter(service, caller, row)
+    return _encounter(write.service, caller, row)
 
 
 @router.post(
@@ -513,19 +514,10 @@ def pre_settle(
 
 
 @router.post("/encounters/{mdtrt_id}/settle", response_model=SettlementOut, summary="结算 (2304)")
-def settle(
-    mdtrt_id: str,
-    body: SettleIn,
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> SettlementOut:
-    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
-    record = service_of(request).settle(
-        caller,
-        mdtrt_id,
-        Money(body.medfee_sumamt),
-        _key(caller, idempotency_key, request, body.model_dump(mode="json")),
+def settle(mdtrt_id: str, body: SettleIn, write: CashierWriteDep) -> SettlementOut:
+    caller = write.caller()
+    record = write.service.settle(
+        caller, mdtrt_id, Money(body.medfee_sumamt), write.key(caller, body)
     )
     return settlement_out(record)
 
@@ -535,16 +527,10 @@ def settle(
     response_model=SettlementOut,
     summary="结算撤销 (2305)",
 )
-def reverse(
-    mdtrt_id: str,
-    setl_id: str,
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> SettlementOut:
-    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
-    record = service_of(request).reverse(
-        caller, mdtrt_id, setl_id, _key(caller, idempotency_key, request, {"setl_id": setl_id})
+def reverse(mdtrt_id: str, setl_id: str, write: CashierWriteDep) -> SettlementOut:
+    caller = write.caller()
+    record = write.service.reverse(
+        caller, mdtrt_id, setl_id, write.key(caller, {"setl_id": setl_id})
     )
     return settlement_out(record)
 
