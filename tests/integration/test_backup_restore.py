@@ -46,17 +46,17 @@ def scratch_engine(tmp_path: Path, migrated_engine: Engine) -> Iterator[Engine]:
         engine.dispose()
         return
     admin_url = make_url(migrated_engine.url)
+    # Named after the test database, so suites on other databases of one server do not collide.
+    scratch = f"{admin_url.database}_backup_scratch"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS yidi_backup_scratch"))
-        connection.execute(text("CREATE DATABASE yidi_backup_scratch"))
-    engine = make_engine(
-        admin_url.set(database="yidi_backup_scratch").render_as_string(hide_password=False)
-    )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+    engine = make_engine(admin_url.set(database=scratch).render_as_string(hide_password=False))
     yield engine
     engine.dispose()
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS yidi_backup_scratch WITH (FORCE)"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     admin.dispose()
 
 
