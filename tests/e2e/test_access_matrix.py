@@ -181,6 +181,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
+    ("GET", "/claims"): AGENCIES,  # region B's handler gets an empty list, never A's claims
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
 }

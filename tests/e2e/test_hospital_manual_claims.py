@@ -158,9 +158,7 @@ def test_the_claims_list_is_masked_paged_and_scoped_to_the_handlers_region(
         "/api/manual-claims", params={"id_number": PERSON_ID}, headers=headers
     ).json()
     assert [i["id"] for i in by_id["items"]] == [second]
-    partial = client.get(
-        "/api/manual-claims", params={"id_number": PERSON_ID[:8]}, headers=headers
-    )
+    partial = client.get("/api/manual-claims", params={"id_number": PERSON_ID[:8]}, headers=headers)
     assert partial.status_code == 422
     assert partial.json()["error"]["code"] == "CLAIM_SEARCH_ID_INCOMPLETE"
     bad_state = client.get("/api/manual-claims", params={"state": "lost"}, headers=headers)
