@@ -721,8 +721,15 @@ class HospitalService:
     # --- 2404 / 2402 / 2405 -------------------------------------------------------------
 
     def cancel_admission(
-        self, caller: Caller, encounter_id: str, key: RequestKey | None = None
+        self,
+        caller: Caller,
+        encounter_id: str,
+        key: RequestKey | None = None,
+        *,
+        reason: str = "",
     ) -> EncounterRow:
+        """2404: cancel an admission that has nothing uploaded (so nothing settled); the
+        cashier's reason goes to the audit trail."""
         with self._uow() as uow:
             encounter = self._encounter(uow, caller, encounter_id, for_update=True)
             if self._recall(uow, key) is not None:
@@ -737,7 +744,9 @@ class HospitalService:
             uow.hospital.update_encounter(
                 encounter_id, state=CANCELLED, updated_at=as_utc(self._clock.now())
             )
-            self._audit(uow, caller, "hospital.cancel_admission", f"encounter:{encounter_id}")
+            self._audit(
+                uow, caller, "hospital.cancel_admission", f"encounter:{encounter_id}", reason
+            )
             self._remember(uow, key, {"mdtrt_id": encounter_id})
             uow.commit()
             return self._encounter(uow, caller, encounter_id, for_update=False)

@@ -595,6 +595,52 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "cashier.done_discharge": ("已办理出院", "Discharged"),
     "cashier.done_settle": ("结算成功", "Settled"),
     "cashier.done_reverse": ("结算已撤销", "Settlement reversed"),
+    "cashier.choose": ("选择", "Select"),
+    "cashier.choose_line": ("选择流水号 {serial}", "Select serial {serial}"),
+    "cashier.fee_cancel_hint": (
+        "勾选要撤销的费用明细（未结算的才能撤销），或撤销全部有效明细；撤销后的明细保留在列表中，不参与结算，可重新上传更正后的明细。",
+        "Tick the fee lines to cancel (only unsettled ones), or cancel every active line; cancelled lines stay listed, are left out of settlement, and corrected lines can be uploaded again.",
+    ),
+    "cashier.fee_cancel_confirm": (
+        "我已核对，确认撤销这些费用明细",
+        "I have checked; cancel these fee lines",
+    ),
+    "cashier.cancel_selected": ("撤销勾选的明细", "Cancel the ticked lines"),
+    "cashier.cancel_all": ("撤销全部有效明细（{count} 条）", "Cancel all active lines ({count})"),
+    "cashier.choose_lines": (
+        "请先勾选要撤销的费用明细",
+        "Tick the fee lines to cancel first",
+    ),
+    "cashier.cancel_confirm_required": (
+        "请勾选确认后再撤销",
+        "Tick the confirmation to cancel",
+    ),
+    "cashier.cancel_discharge_confirm": (
+        "确认撤销出院（患者回到在院状态，可继续上传或撤销费用明细）",
+        "Yes, undo the discharge (the patient is in hospital again; fee lines can be changed)",
+    ),
+    "cashier.cancel_discharge": ("撤销出院", "Undo the discharge"),
+    "cashier.cancel_admission_title": ("撤销入院登记", "Cancel the admission"),
+    "cashier.cancel_admission_hint": (
+        "只能撤销尚未结算、没有有效费用明细的入院登记；已上传明细的请先撤销全部明细。",
+        "Only an admission with nothing settled and no active fee lines can be cancelled; cancel every fee line first.",
+    ),
+    "cashier.cancel_reason": ("撤销原因", "Reason for cancelling"),
+    "cashier.cancel_admission_confirm": (
+        "确认撤销本次入院登记（撤销后不能恢复，须重新办理入院）",
+        "Yes, cancel this admission (it cannot be restored; admit again if needed)",
+    ),
+    "cashier.cancel_admission": ("撤销入院登记", "Cancel the admission"),
+    "cashier.form_reused": (
+        "该表单已提交过，请刷新页面后重新操作",
+        "This form was already sent; reload the page and try again",
+    ),
+    "cashier.done_fee_cancel": ("已撤销所选费用明细", "Fee lines cancelled"),
+    "cashier.done_cancel_admission": ("已撤销入院登记", "Admission cancelled"),
+    "cashier.done_cancel_discharge": (
+        "已撤销出院，患者在院",
+        "Discharge undone; the patient is admitted",
+    ),
     "encounter.admitted": ("在院", "Admitted"),
     "encounter.discharged": ("已出院", "Discharged"),
     "encounter.settled": ("已结算", "Settled"),
