@@ -199,13 +199,17 @@ def test_only_cashiers_open_the_hospital_pages_and_forms_need_the_csrf_token(
 # --- cancelling fee lines, the admission and the discharge ---------------------------------
 
 
+def _hidden_fields(html: str) -> dict[str, object]:
+    """The CSRF token and one-time form key a copy of the encounter page carries."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    form_key = re.search(r'name="form_key" value="([^"]+)"', html)
+    assert token and form_key
+    return {"csrf_token": token.group(1), "form_key": form_key.group(1)}
+
+
 def _send(web: TestClient, path: str, page: str, data: dict[str, object]) -> httpx2.Response:
     """A form post with the page's own CSRF token and form key (a list value repeats)."""
-    text = web.get(page, headers=PAGE).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', text)
-    form_key = re.search(r'name="form_key" value="([^"]+)"', text)
-    assert token and form_key
-    body = {"csrf_token": token.group(1), "form_key": form_key.group(1)} | data
+    body = _hidden_fields(web.get(page, headers=PAGE).text) | data
     return web.post(path, data=body, headers=PAGE, follow_redirects=False)
 
 
@@ -239,13 +243,9 @@ def test_the_cashier_cancels_ticked_fee_lines_with_a_confirmation(web: TestClien
     assert unknown.status_code == 422 and 'id="fee_cancel-error"' in unknown.text
     assert "未找到费用明细流水号：99" in unknown.text
 
-    form = web.get(page, headers=PAGE).text
-    key = re.search(r'name="form_key" value="([^"]+)"', form)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert key and token
+    hidden = _hidden_fields(web.get(page, headers=PAGE).text)
     once = {
-        "csrf_token": token.group(1),
-        "form_key": key.group(1),
+        **hidden,
         "serials": ["1", "2"],
         "confirm": "yes",
     }
@@ -285,9 +285,7 @@ def test_settled_fee_lines_cannot_be_cancelled_and_the_page_says_why(web: TestCl
     sign_in(web, "bobai")
     page = _admitted_with_lines(web)
     form = web.get(page, headers=PAGE).text  # a copy of the page from before settlement
-    key = re.search(r'name="form_key" value="([^"]+)"', form)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert key and token
+    hidden = _hidden_fields(form)
     assert (
         _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00").status_code == 303
     )
@@ -295,8 +293,7 @@ def test_settled_fee_lines_cannot_be_cancelled_and_the_page_says_why(web: TestCl
     late = web.post(
         f"{page}/fees/cancel",
         data={
-            "csrf_token": token.group(1),
-            "form_key": key.group(1),
+            **hidden,
             "serials": ["1"],
             "confirm": "yes",
         },
@@ -333,13 +330,9 @@ def test_the_cashier_cancels_an_admission_with_a_reason_once_no_lines_are_left(
         == 303
     )
 
-    form = web.get(page, headers=PAGE).text
-    key = re.search(r'name="form_key" value="([^"]+)"', form)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert key and token
+    hidden = _hidden_fields(web.get(page, headers=PAGE).text)
     once = {
-        "csrf_token": token.group(1),
-        "form_key": key.group(1),
+        **hidden,
         "cancel_reason": "登记错患者",
         "confirm": "yes",
     }
@@ -379,18 +372,13 @@ def test_the_cashier_undoes_a_discharge_before_settlement(web: TestClient) -> No
     assert 'id="cancel_discharge_confirm-error"' in unconfirmed.text
     form = web.get(page, headers=PAGE).text
     assert 'id="cancel-admission-form"' not in form  # discharged: undo the discharge first
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
+    hidden = _hidden_fields(form)
     undone = _send(web, f"{page}/discharge/cancel", page, {"confirm": "yes"})
     assert undone.status_code == 303
     assert undone.headers["location"].endswith("?done=cancel_discharge")
     stale = web.post(
         f"{page}/discharge/cancel",
-        data={
-            "csrf_token": token.group(1),
-            "form_key": "another-copy",
-            "confirm": "yes",
-        },
+        data=hidden | {"form_key": "another-copy", "confirm": "yes"},
         headers=PAGE,
         follow_redirects=False,
     )

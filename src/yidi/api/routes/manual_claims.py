@@ -60,7 +60,9 @@ class MaterialOut(BaseModel):
     received: bool
 
 
-class ManualClaimOut(BaseModel):
+class ClaimHeadOut(BaseModel):
+    """What both the list and the full claim say about a claim (ID number masked)."""
+
     id: str
     state: str
     person_name: str
@@ -68,9 +70,12 @@ class ManualClaimOut(BaseModel):
     insured_region_code: str
     treatment_region_code: str
     hospital_name: str
-    encounter_type: str
     admitted_on: dt.date
     discharged_on: dt.date
+
+
+class ManualClaimOut(ClaimHeadOut):
+    encounter_type: str
     checklist: list[MaterialOut]
     missing_materials: list[str]
     fee_lines: list[dict[str, Any]]
@@ -108,16 +113,7 @@ def out(view: ManualClaimView) -> ManualClaimOut:
     )
 
 
-class ManualClaimSummaryOut(BaseModel):
-    id: str
-    state: str
-    person_name: str
-    id_number_masked: str
-    insured_region_code: str
-    treatment_region_code: str
-    hospital_name: str
-    admitted_on: dt.date
-    discharged_on: dt.date
+class ManualClaimSummaryOut(ClaimHeadOut):
     received_on: dt.date = Field(description="受理日期（北京时间）")
     total_amount: Decimal | None = Field(description="医疗费用总额（审核后）")
     fund_paid_amount: Decimal | None = Field(description="基金支付（审核后）")
