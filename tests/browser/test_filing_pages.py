@@ -66,3 +66,37 @@ def test_a_hospital_cashier_cannot_open_the_filings_list(page: Page) -> None:
     response = page.goto("/filings")
     assert response is not None and response.status == 403
     expect(page.locator("h1")).to_have_text("无权访问")
+
+
+def test_the_agency_takes_in_a_manual_claim_and_finds_it_in_the_claims_list(
+    page: Page, shot: Shot
+) -> None:
+    _sign_in(page, "hengyang")
+    page.get_by_role("link", name="手工报销申请列表").first.click()
+    expect(page.locator("h1")).to_have_text("本统筹区手工报销申请")
+    page.locator("#new-claim").click()
+    page.get_by_label("社会保障号码（身份证号）").fill("430421195206180315")
+    page.get_by_label("就医地行政区划代码").fill("450923")
+    page.get_by_label("就医医院").fill("博白县人民医院")
+    page.get_by_label("入院日期").fill("2026-10-01")
+    page.get_by_label("出院日期").fill("2026-10-10")
+    page.get_by_label("未直接结算的原因").fill("未办理异地就医备案")
+    page.get_by_role("button", name="受理", exact=True).click()
+    claim_id = page.locator("#claim-id").inner_text()
+    assert re.fullmatch(r"MC430421\d{8}[0-9A-F]{10}", claim_id)
+    page.locator("#claims-list-link").click()
+    row = page.locator(f"#claims-table tr[data-claim='{claim_id}']")
+    expect(row).to_contain_text("430421********0315")  # masked in the list
+    expect(row.locator("[data-materials]")).to_have_text("已收 0/4")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
+    page.get_by_label("申请编号、姓名或完整身份证号").fill("430421195206180315")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("#claims-table tbody tr")).to_have_count(1)
+    expect(page.get_by_label("申请编号、姓名或完整身份证号")).to_have_value("430421195206180315")
+    shot(page, "agency-claims-list")
+    page.get_by_label("申请编号、姓名或完整身份证号").fill("43042119")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("#q-error")).to_contain_text("完整的18位身份证号")
+    page.goto("/claims")
+    page.locator(f"#claims-table tr[data-claim='{claim_id}'] a").click()
+    expect(page.locator("#claim-id")).to_have_text(claim_id)

@@ -123,6 +123,25 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     cashier.get_by_role("button", name="上传费用明细").click()
     expect(cashier.locator("#upload-done")).to_contain_text("已上传 4 条")
     expect(cashier.locator("#fee-total")).to_have_text("911.00")
+    # A line keyed twice by mistake is uploaded, then cancelled before settlement (2302).
+    cashier.get_by_label("费用明细（CSV）").fill(
+        f"5,002302010010000,X线计算机体层（CT）平扫,1,280.00,,{when}"
+    )
+    cashier.get_by_role("button", name="上传费用明细").click()
+    expect(cashier.locator("#fee-total")).to_have_text("1191.00")
+    cashier.get_by_role("button", name="撤销勾选的明细").click()  # nothing ticked yet
+    expect(cashier.locator("#fee_cancel-error")).to_have_text("请先勾选要撤销的费用明细")
+    cashier.get_by_label("选择流水号 5").check()
+    cashier.get_by_role("button", name="撤销勾选的明细").click()  # not confirmed yet
+    expect(cashier.locator("#fee_cancel_confirm-error")).to_have_text("请勾选确认后再撤销")
+    expect(cashier.get_by_label("选择流水号 5")).to_be_checked()
+    cashier.get_by_label("我已核对，确认撤销这些费用明细").check()
+    shot(cashier, "cashier-fee-cancel-confirm")
+    cashier.get_by_role("button", name="撤销勾选的明细").click()
+    expect(cashier.locator("#done")).to_have_text("已撤销所选费用明细")
+    expect(cashier.locator("#fee-total")).to_have_text("911.00")
+    expect(cashier.locator("#fee-table tr[data-serial='5']")).to_have_class("cancelled")
+    shot(cashier, "cashier-fee-cancelled")
     cashier.get_by_role("button", name="预结算（不提交）").click()
     expect(cashier.locator("#preview-steps li").first).to_be_visible()
     shot(cashier, "cashier-pre-settlement")

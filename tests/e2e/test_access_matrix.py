@@ -136,6 +136,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     | AGENCIES,
     # manual reimbursement at the insured region
     ("POST", "/api/manual-claims"): frozenset({"agency_a"}),
+    # every handler may list; another region's list is empty (scope), never region A's claims
+    ("GET", "/api/manual-claims"): AGENCIES,
     ("GET", "/api/manual-claims/{claim_id}"): frozenset({"agency_a"}),
     ("POST", "/api/manual-claims/{claim_id}/materials"): frozenset({"agency_a"}),
     ("PUT", "/api/manual-claims/{claim_id}/fee-lines"): frozenset({"agency_a"}),
@@ -183,6 +185,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
+    ("GET", "/claims"): AGENCIES,  # region B's handler gets an empty list, never A's claims
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
     # the offices' overview: an agency sees its own region's row and batches only
@@ -218,6 +221,9 @@ CSRF_FORMS = frozenset(
         ("POST", "/hospital/encounters/{encounter_id}/discharge"),
         ("POST", "/hospital/encounters/{encounter_id}/pre-settle"),
         ("POST", "/hospital/encounters/{encounter_id}/settle"),
+        ("POST", "/hospital/encounters/{encounter_id}/fees/cancel"),
+        ("POST", "/hospital/encounters/{encounter_id}/cancel"),
+        ("POST", "/hospital/encounters/{encounter_id}/discharge/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse"),
         ("POST", "/claims"),
         ("POST", "/claims/{claim_id}/materials"),
@@ -718,6 +724,10 @@ def test_a_manual_claim_of_another_region_answers_byte_for_byte_like_a_missing_o
     nothing = client.get(f"/api/manual-claims/{missing}", headers=headers)
     assert theirs.status_code == nothing.status_code == 404
     assert theirs.content == nothing.content
+    listed = client.get("/api/manual-claims", headers=headers).json()
+    assert real not in {c["id"] for c in listed["items"]}
+    page = client.get("/claims", headers=world["page_headers"]["agency_b"])
+    assert page.status_code == 200 and real not in page.text
 
 
 def test_the_matrix_has_a_cell_for_every_route_and_caller() -> None:

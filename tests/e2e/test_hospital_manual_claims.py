@@ -136,3 +136,36 @@ def test_another_regions_handler_cannot_see_the_claim(
     missing = client.get("/api/manual-claims/MC-NONE", headers=token_for(container, ZHENGZHOU))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json()
+
+
+def test_the_claims_list_is_masked_paged_and_scoped_to_the_handlers_region(
+    client: TestClient, container: Container, world: None
+) -> None:
+    headers = token_for(container, HENGYANG)
+    first = _claim(client, headers).json()["id"]
+    second = _claim(client, headers, id_number=PERSON_ID).json()["id"]
+    listed = client.get("/api/manual-claims", params={"limit": 1}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["total"] == 2 and body["limit"] == 1 and len(body["items"]) == 1
+    rest = client.get("/api/manual-claims", params={"offset": 1}, headers=headers).json()
+    assert {body["items"][0]["id"], rest["items"][0]["id"]} == {first, second}
+    assert UNFILED_ID not in listed.text + str(rest) and PERSON_ID not in listed.text + str(rest)
+    item = rest["items"][0]
+    assert "*" in item["id_number_masked"] and item["materials_complete"] is False
+    assert len(item["missing_materials"]) == 4 and item["total_amount"] is None
+    by_id = client.get(
+        "/api/manual-claims", params={"id_number": PERSON_ID}, headers=headers
+    ).json()
+    assert [i["id"] for i in by_id["items"]] == [second]
+    partial = client.get("/api/manual-claims", params={"id_number": PERSON_ID[:8]}, headers=headers)
+    assert partial.status_code == 422
+    assert partial.json()["error"]["code"] == "CLAIM_SEARCH_ID_INCOMPLETE"
+    bad_state = client.get("/api/manual-claims", params={"state": "lost"}, headers=headers)
+    assert bad_state.status_code == 422
+    dated = client.get(
+        "/api/manual-claims", params={"from": "2026-11-21", "to": "2026-11-30"}, headers=headers
+    ).json()
+    assert dated["total"] == 0  # both were taken in on 2026-11-20
+    other = client.get("/api/manual-claims", headers=token_for(container, ZHENGZHOU)).json()
+    assert other["total"] == 0 and other["items"] == []

@@ -3,6 +3,7 @@ paper is in, fee lines as CSV, compute, approve, payment; scope, CSRF and field 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from collections.abc import Iterator
@@ -13,10 +14,13 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from filing_support import HENGYANG
 from hospital_support import UNFILED_ID, XIE_LINES, build_world
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
+from yidi.domain.insurance import EncounterType, HospitalLevel
 from yidi.services.demo import load_reference_world
+from yidi.services.manual_claims import ManualClaimService
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
@@ -143,3 +147,86 @@ def test_claims_are_the_agency_handlers_and_only_their_regions(web: TestClient) 
     web.post("/signout", data={"csrf_token": csrf_token(web, "/agency")}, headers=PAGE)
     sign_in(web, "bobai")
     assert web.get("/claims/new", headers=PAGE).status_code == 403
+
+
+def test_the_claims_list_shows_the_regions_claims_masked_and_links_to_each(
+    web: TestClient,
+) -> None:
+    sign_in(web, "hengyang")
+    assert 'href="/claims"' in web.get("/agency", headers=PAGE).text  # a card on the desk
+    first = _create(web)
+    second = _create(web)
+    listed = web.get("/claims", headers=PAGE)
+    assert listed.status_code == 200
+    text = listed.text
+    assert f'href="/claims/{first}"' in text and f'href="/claims/{second}"' in text
+    assert UNFILED_ID not in text and UNFILED_ID[:6] + "********" in text
+    assert text.count('data-materials="missing"') == 2 and "已收 0/4" in text
+    assert text.count('data-state="draft"') == 2
+    assert "共 2 件" in text
+    detail = web.get(f"/claims/{first}", headers=PAGE).text
+    assert 'id="claims-list-link"' in detail
+
+    by_number = web.get("/claims", params={"q": first.lower()}, headers=PAGE).text
+    assert f'data-claim="{first}"' in by_number and f'data-claim="{second}"' not in by_number
+    by_id = web.get("/claims", params={"q": UNFILED_ID}, headers=PAGE).text
+    assert "共 2 件" in by_id
+    by_name = web.get("/claims", params={"q": "李某某", "state": "paid"}, headers=PAGE).text
+    assert 'id="no-claims"' in by_name
+    partial = web.get("/claims", params={"q": UNFILED_ID[:8]}, headers=PAGE)
+    assert partial.status_code == 422 and 'id="q-error"' in partial.text
+    assert "完整的18位身份证号" in partial.text
+    bad = web.get("/claims", params={"received_from": "soon", "state": "lost"}, headers=PAGE)
+    assert bad.status_code == 422
+    assert 'id="received_from-error"' in bad.text and 'id="state-error"' in bad.text
+    backwards = web.get(
+        "/claims",
+        params={"received_from": "2026-11-20", "received_to": "2026-11-01"},
+        headers=PAGE,
+    )
+    assert backwards.status_code == 422 and 'id="received_to-error"' in backwards.text
+    today = web.get(
+        "/claims",
+        params={"received_from": "2026-11-20", "received_to": "2026-11-20"},
+        headers=PAGE,
+    )
+    assert "共 2 件" in today.text
+    english = web.get("/claims?lang=en", headers=PAGE).text
+    assert "Manual reimbursement claims of my region" in english and "2 claims" in english
+    web.get("/claims?lang=zh", headers=PAGE)
+
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/agency")}, headers=PAGE)
+    sign_in(web, "zhengzhou")
+    theirs = web.get("/claims", headers=PAGE)
+    assert (
+        theirs.status_code == 200 and first not in theirs.text and 'id="no-claims"' in theirs.text
+    )
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/agency")}, headers=PAGE)
+    sign_in(web, "bobai")
+    assert web.get("/claims", headers=PAGE).status_code == 403
+
+
+def test_the_claims_list_pages_by_fifty_keeping_the_filters(
+    web: TestClient, container: Container
+) -> None:
+    service = ManualClaimService(container.uow, container.clock)
+    for _ in range(51):
+        service.create(
+            HENGYANG,
+            id_number=UNFILED_ID,
+            treatment_region="450923",
+            hospital_name="博白县人民医院",
+            hospital_level=HospitalLevel.LEVEL_2,
+            encounter_type=EncounterType.INPATIENT,
+            admitted_on=dt.date(2026, 10, 1),
+            discharged_on=dt.date(2026, 10, 10),
+            reason="未办理异地就医备案",
+        )
+    sign_in(web, "hengyang")
+    first = web.get("/claims", params={"state": "draft"}, headers=PAGE).text
+    assert first.count("data-claim=") == 50 and "第 1/2 页" in first
+    match = re.search(r'href="([^"]+)" rel="next"', first)
+    assert match and "state=draft" in match.group(1)
+    second = web.get(match.group(1).replace("&amp;", "&"), headers=PAGE).text
+    assert second.count("data-claim=") == 1 and 'rel="prev"' in second
+    assert 'rel="next"' not in second

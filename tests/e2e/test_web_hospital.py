@@ -194,3 +194,218 @@ def test_only_cashiers_open_the_hospital_pages_and_forms_need_the_csrf_token(
     assert web.get("/hospital/encounters", headers=PAGE).text.count("<tr>") == 0
     bad_state = web.get("/hospital/encounters?state=bogus", headers=PAGE)
     assert bad_state.status_code == 422 and 'id="state-error"' in bad_state.text
+
+
+# --- cancelling fee lines, the admission and the discharge ---------------------------------
+
+
+def _hidden_fields(html: str) -> dict[str, object]:
+    """The CSRF token and one-time form key a copy of the encounter page carries."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    form_key = re.search(r'name="form_key" value="([^"]+)"', html)
+    assert token and form_key
+    return {"csrf_token": token.group(1), "form_key": form_key.group(1)}
+
+
+def _send(web: TestClient, path: str, page: str, data: dict[str, object]) -> httpx2.Response:
+    """A form post with the page's own CSRF token and form key (a list value repeats)."""
+    body = _hidden_fields(web.get(page, headers=PAGE).text) | data
+    return web.post(path, data=body, headers=PAGE, follow_redirects=False)
+
+
+def _admitted_with_lines(web: TestClient) -> str:
+    encounter_id = _encounter_id(_admit(web))
+    page = f"/hospital/encounters/{encounter_id}"
+    assert _post(web, f"{page}/fees", page, fee_text=_fee_csv(XIE_LINES)).status_code == 200
+    return page
+
+
+def _cancelled_rows(web: TestClient, page: str) -> int:
+    return web.get(page, headers=PAGE).text.count('class="cancelled"')
+
+
+def test_the_cashier_cancels_ticked_fee_lines_with_a_confirmation(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    page = _admitted_with_lines(web)
+    shown = web.get(page, headers=PAGE).text
+    assert shown.count('form="fee-cancel-form"') == len(XIE_LINES)
+    assert 'id="fee-cancel-form"' in shown and "<script" not in shown
+
+    unconfirmed = _send(web, f"{page}/fees/cancel", page, {"serials": ["1", "2"]})
+    assert unconfirmed.status_code == 422
+    assert 'id="fee_cancel_confirm-error"' in unconfirmed.text
+    assert "请勾选确认后再撤销" in unconfirmed.text
+    assert unconfirmed.text.count('form="fee-cancel-form" checked') == 2  # the ticks stay
+    nothing = _send(web, f"{page}/fees/cancel", page, {"confirm": "yes"})
+    assert nothing.status_code == 422 and 'id="fee_cancel-error"' in nothing.text
+    assert "请先勾选要撤销的费用明细" in nothing.text
+    unknown = _send(web, f"{page}/fees/cancel", page, {"serials": ["99"], "confirm": "yes"})
+    assert unknown.status_code == 422 and 'id="fee_cancel-error"' in unknown.text
+    assert "未找到费用明细流水号：99" in unknown.text
+
+    hidden = _hidden_fields(web.get(page, headers=PAGE).text)
+    once = {
+        **hidden,
+        "serials": ["1", "2"],
+        "confirm": "yes",
+    }
+    first = web.post(f"{page}/fees/cancel", data=once, headers=PAGE, follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"].endswith("?done=fee_cancel")
+    # A double click sends the same form again: the same answer, nothing more cancelled.
+    again = web.post(f"{page}/fees/cancel", data=once, headers=PAGE, follow_redirects=False)
+    assert again.status_code == 303 and _cancelled_rows(web, page) == 2
+    # The same lines from another copy of the page: already cancelled, so nothing changes.
+    other_copy = _send(web, f"{page}/fees/cancel", page, {"serials": ["2"], "confirm": "yes"})
+    assert other_copy.status_code == 303 and _cancelled_rows(web, page) == 2
+    # An old copy of the page used for another choice is stopped with a plain message.
+    reused = web.post(
+        f"{page}/fees/cancel",
+        data=once | {"serials": ["3"]},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert reused.status_code == 409 and "该表单已提交过" in reused.text
+
+    after = web.get(f"{page}?done=fee_cancel", headers=PAGE).text
+    assert "已撤销所选费用明细" in after
+    assert after.count('form="fee-cancel-form"') == len(XIE_LINES) - 2
+    total = re.search(r'id="fee-total">([0-9.]+)<', after)
+    assert total and Decimal(total.group(1)) == Decimal("11811.24") - Decimal("450.00") - Decimal(
+        "150.00"
+    )
+    everything = _send(web, f"{page}/fees/cancel", page, {"scope": "all", "confirm": "yes"})
+    assert everything.status_code == 303
+    emptied = web.get(page, headers=PAGE).text
+    assert _cancelled_rows(web, page) == len(XIE_LINES)
+    assert 'id="fee-total">0.00<' in emptied and 'id="fee-cancel-form"' not in emptied
+
+
+def test_settled_fee_lines_cannot_be_cancelled_and_the_page_says_why(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    page = _admitted_with_lines(web)
+    form = web.get(page, headers=PAGE).text  # a copy of the page from before settlement
+    hidden = _hidden_fields(form)
+    assert (
+        _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00").status_code == 303
+    )
+    assert _post(web, f"{page}/settle", page, medfee_sumamt="11811.24").status_code == 303
+    late = web.post(
+        f"{page}/fees/cancel",
+        data={
+            **hidden,
+            "serials": ["1"],
+            "confirm": "yes",
+        },
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert 'id="fee_cancel-error"' in late.text and "已结算的明细须先撤销结算" in late.text
+    assert _cancelled_rows(web, page) == 0
+    assert 'id="cancel-admission-form"' not in late.text
+
+
+def test_the_cashier_cancels_an_admission_with_a_reason_once_no_lines_are_left(
+    web: TestClient, container: Container
+) -> None:
+    sign_in(web, "bobai")
+    page = _admitted_with_lines(web)
+    assert 'id="cancel-admission-form"' in web.get(page, headers=PAGE).text
+    no_reason = _send(web, f"{page}/cancel", page, {"confirm": "yes"})
+    assert no_reason.status_code == 422 and 'id="cancel_reason-error"' in no_reason.text
+    unconfirmed = _send(web, f"{page}/cancel", page, {"cancel_reason": "登记错患者"})
+    assert unconfirmed.status_code == 422
+    assert 'id="cancel_admission_confirm-error"' in unconfirmed.text
+    assert 'value="登记错患者"' in unconfirmed.text  # the reason is kept
+    with_lines = _send(
+        web, f"{page}/cancel", page, {"cancel_reason": "登记错患者", "confirm": "yes"}
+    )
+    assert with_lines.status_code == 409
+    assert (
+        'id="cancel_admission-error"' in with_lines.text and "请先撤销费用明细" in with_lines.text
+    )
+    assert (
+        _send(web, f"{page}/fees/cancel", page, {"scope": "all", "confirm": "yes"}).status_code
+        == 303
+    )
+
+    hidden = _hidden_fields(web.get(page, headers=PAGE).text)
+    once = {
+        **hidden,
+        "cancel_reason": "登记错患者",
+        "confirm": "yes",
+    }
+    done = web.post(f"{page}/cancel", data=once, headers=PAGE, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=cancel_admission")
+    again = web.post(f"{page}/cancel", data=once, headers=PAGE, follow_redirects=False)
+    assert again.status_code == 303
+    # From an older copy of the page (another form key): already cancelled, so not an error.
+    stale = web.post(
+        f"{page}/cancel",
+        data=once | {"form_key": "another-copy"},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert stale.status_code == 303
+    after = web.get(f"{page}?done=cancel_admission", headers=PAGE).text
+    assert 'data-state="cancelled"' in after and "已撤销入院登记" in after
+    for form_id in ("fee-cancel-form", "cancel-admission-form", "fee-form", "discharge-form"):
+        assert f'id="{form_id}"' not in after
+    with container.uow() as uow:
+        reasons = [
+            e.entry.reason
+            for e in uow.audit.walk()
+            if e.entry.action == "hospital.cancel_admission"
+        ]
+    assert reasons == ["登记错患者"]
+
+
+def test_the_cashier_undoes_a_discharge_before_settlement(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    page = _admitted_with_lines(web)
+    assert (
+        _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00").status_code == 303
+    )
+    unconfirmed = _send(web, f"{page}/discharge/cancel", page, {})
+    assert unconfirmed.status_code == 422
+    assert 'id="cancel_discharge_confirm-error"' in unconfirmed.text
+    form = web.get(page, headers=PAGE).text
+    assert 'id="cancel-admission-form"' not in form  # discharged: undo the discharge first
+    hidden = _hidden_fields(form)
+    undone = _send(web, f"{page}/discharge/cancel", page, {"confirm": "yes"})
+    assert undone.status_code == 303
+    assert undone.headers["location"].endswith("?done=cancel_discharge")
+    stale = web.post(
+        f"{page}/discharge/cancel",
+        data=hidden | {"form_key": "another-copy", "confirm": "yes"},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert stale.status_code == 303
+    after = web.get(page, headers=PAGE).text
+    assert 'data-state="admitted"' in after and 'id="discharge-form"' in after
+
+
+def test_another_hospital_cannot_cancel_anything_of_this_encounter(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    page = _admitted_with_lines(web)
+    token = csrf_token(web, page)
+    web.post("/signout", data={"csrf_token": token}, headers=PAGE)
+    sign_in(web, "nhfy1")
+    mine = csrf_token(web, "/hospital/check")
+    for suffix, data in (
+        ("/fees/cancel", {"scope": "all", "confirm": "yes"}),
+        ("/cancel", {"cancel_reason": "x", "confirm": "yes"}),
+        ("/discharge/cancel", {"confirm": "yes"}),
+    ):
+        answer = web.post(
+            f"{page}{suffix}",
+            data={"csrf_token": mine} | data,
+            headers=PAGE,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 404, suffix
+    web.post("/signout", data={"csrf_token": mine}, headers=PAGE)
+    sign_in(web, "bobai")
+    assert _cancelled_rows(web, page) == 0

@@ -764,8 +764,15 @@ class HospitalService:
     # --- 2404 / 2402 / 2405 -------------------------------------------------------------
 
     def cancel_admission(
-        self, caller: Caller, encounter_id: str, key: RequestKey | None = None
+        self,
+        caller: Caller,
+        encounter_id: str,
+        key: RequestKey | None = None,
+        *,
+        reason: str = "",
     ) -> EncounterRow:
+        """2404: cancel an admission that has nothing uploaded (so nothing settled); the
+        cashier's reason goes to the audit trail."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
@@ -781,7 +788,7 @@ class HospitalService:
                 encounter_id, state=CANCELLED, updated_at=as_utc(self._clock.now())
             )
             return self._commit_encounter_change(
-                uow, caller, encounter_id, key, "hospital.cancel_admission"
+                uow, caller, encounter_id, key, "hospital.cancel_admission", reason
             )
 
     def discharge(

@@ -23,13 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from yidi.clock import Clock
+from yidi.clock import CHINA_TZ, Clock
 from yidi.domain.access import Action, Principal, hidden
 from yidi.domain.audit import AuditEntry, as_utc
 from yidi.domain.catalog import CatalogItem
@@ -48,6 +49,7 @@ from yidi.domain.reference import Person
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.services.audit_context import current_client_address
 from yidi.services.catalogs import CatalogLookup
+from yidi.services.filings import region_prefix
 from yidi.services.hospital import (
     FeeLineInput,
     HospitalService,
@@ -57,7 +59,7 @@ from yidi.services.hospital import (
     result_json,
 )
 from yidi.settlement.engine import settle
-from yidi.storage.hospital import ManualClaimRow
+from yidi.storage.hospital import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 from yidi.storage.uow import SqlUnitOfWork
 
 
@@ -85,6 +87,10 @@ DRAFT: Final = "draft"
 COMPUTED: Final = "computed"
 APPROVED: Final = "approved"
 PAID: Final = "paid"
+STATES: Final = (DRAFT, COMPUTED, APPROVED, PAID)
+MAX_PAGE_SIZE: Final = 200
+# The ID search takes only a whole number: a partial one would let a list probe people.
+_FULL_ID_NUMBER: Final = re.compile(r"[0-9]{17}[0-9X]")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,69 @@ class ManualClaimView:
     fee_lines: list[dict[str, Any]]
     result: dict[str, Any] | None
     amounts: dict[str, Money]
+
+
+@dataclass(frozen=True)
+class ManualClaimSummary:
+    """One line of the claims list (申请列表): masked ID, amounts once approved, checklist."""
+
+    claim_id: str
+    person_name: str
+    id_number_masked: str
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+    state: str
+    received_on: dt.date  # 受理日期, Beijing time
+    total_amount: Money | None
+    fund_paid_amount: Money | None
+    patient_share_amount: Money | None
+    materials_received: tuple[Material, ...]
+    missing_materials: tuple[Material, ...]
+
+    @property
+    def materials_complete(self) -> bool:
+        return not self.missing_materials
+
+
+@dataclass(frozen=True)
+class ManualClaimPage:
+    total: int
+    limit: int
+    offset: int
+    items: list[ManualClaimSummary]
+
+
+def _optional_money(fen: int | None) -> Money | None:
+    return None if fen is None else Money.from_fen(fen)
+
+
+def _summary(row: ManualClaimListRow) -> ManualClaimSummary:
+    received = {Material(m) for m in json.loads(row.materials_json)}
+    return ManualClaimSummary(
+        claim_id=row.id,
+        person_name=row.person_name,
+        id_number_masked=mask_id_number(row.id_number),
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        hospital_name=row.hospital_name,
+        admitted_on=row.admitted_on,
+        discharged_on=row.discharged_on,
+        state=row.state,
+        received_on=row.created_at.astimezone(CHINA_TZ).date(),
+        total_amount=_optional_money(row.total_fen),
+        fund_paid_amount=_optional_money(row.fund_paid_fen),
+        patient_share_amount=_optional_money(row.patient_share_fen),
+        materials_received=tuple(m for m in CHECKLIST if m in received),
+        missing_materials=tuple(m for m in CHECKLIST if m not in received),
+    )
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """Midnight of a Beijing calendar day, as the UTC instant stored timestamps compare with."""
+    return as_utc(dt.datetime.combine(day, dt.time(), tzinfo=CHINA_TZ))
 
 
 def _not_found() -> Exception:
@@ -173,6 +242,85 @@ class ManualClaimService:
         uow.hospital.update_manual_claim(claim_id, updated_at=as_utc(self._clock.now()), **values)
 
     # --- use cases -------------------------------------------------------------------
+    def search(
+        self,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        received_from: dt.date | None = None,
+        received_to: dt.date | None = None,
+        claim_id: str | None = None,
+        id_number: str | None = None,
+        name: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ManualClaimPage:
+        """The claims the handler's office has taken in, newest first; IDs masked.
+
+        Scope: the handler's insured region only (another region's claims never appear).
+        Only agency handlers hold ``MANUAL_CLAIM`` in the access matrix, so the province's
+        officers (who cannot open a claim either) get no list. ``received_from`` and
+        ``received_to`` bound the intake date (受理日期, inclusive). An ID number must be
+        whole. Each list read is audited with its criteria (the ID number masked).
+        """
+        principal.require(Action.MANUAL_CLAIM)
+        if state is not None and state not in STATES:
+            raise InvalidInput(
+                "CLAIM_STATE_UNKNOWN",
+                "报销申请状态不正确",
+                f"unknown claim state {state!r}",
+                field="state",
+            )
+        if received_from and received_to and received_to < received_from:
+            raise InvalidInput(
+                "CLAIM_DATE_RANGE_INVALID",
+                "截止日期早于起始日期",
+                "the end date is before the start date",
+                field="received_to",
+            )
+        wanted_id = (id_number or "").strip().upper() or None
+        if wanted_id is not None and not _FULL_ID_NUMBER.fullmatch(wanted_id):
+            raise InvalidInput(
+                "CLAIM_SEARCH_ID_INCOMPLETE",
+                "按身份证号查询须输入完整的18位身份证号",
+                "searching by ID number needs the whole 18-character number",
+                field="id_number",
+            )
+        if not principal.region_code:
+            return ManualClaimPage(0, limit, offset, [])
+        query = ManualClaimQuery(
+            region_prefix=region_prefix(principal.region_code),
+            states=(state,) if state else (),
+            created_from=_start_of(received_from) if received_from else None,
+            created_before=(_start_of(received_to + dt.timedelta(days=1)) if received_to else None),
+            claim_id=(claim_id or "").strip().upper() or None,
+            id_number=wanted_id,
+            name=(name or "").strip() or None,
+            limit=max(1, min(limit, MAX_PAGE_SIZE)),
+            offset=max(0, offset),
+        )
+        with self._uow() as uow:
+            total, rows = uow.hospital.search_manual_claims(query)
+            criteria = [
+                f"state={state}" if state else "",
+                f"from={received_from}" if received_from else "",
+                f"to={received_to}" if received_to else "",
+                f"claim={query.claim_id}" if query.claim_id else "",
+                f"id={mask_id_number(wanted_id)}" if wanted_id else "",
+                "name" if query.name else "",
+                f"offset={query.offset}",
+                f"{len(rows)}/{total}",
+            ]
+            self._audit(
+                uow,
+                principal,
+                "manual_claim.list",
+                f"manual_claims:{principal.region_code}",
+                " ".join(c for c in criteria if c),
+            )
+            uow.commit()
+        return ManualClaimPage(total, query.limit, query.offset, [_summary(r) for r in rows])
+
     def create(
         self,
         principal: Principal,

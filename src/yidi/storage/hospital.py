@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -353,6 +353,59 @@ def _manual_claim_row(row: Any) -> ManualClaimRow:
     return ManualClaimRow(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class ManualClaimQuery:
+    """List criteria for manual claims; ``region_prefix`` carries the caller's scope."""
+
+    region_prefix: str
+    states: tuple[str, ...] = ()
+    created_from: dt.datetime | None = None  # inclusive
+    created_before: dt.datetime | None = None  # exclusive
+    claim_id: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ManualClaimListRow:
+    """One line of the claims list: what a list shows, without the fee lines or the result."""
+
+    id: str
+    person_name: str
+    id_number: str
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+    materials_json: str
+    state: str
+    total_fen: int | None
+    fund_paid_fen: int | None
+    patient_share_fen: int | None
+    created_at: dt.datetime
+
+
+_MANUAL_LIST_COLUMNS = (
+    manual_claims.c.id,
+    persons.c.name.label("person_name"),
+    persons.c.id_number,
+    manual_claims.c.insured_region_code,
+    manual_claims.c.treatment_region_code,
+    manual_claims.c.hospital_name,
+    manual_claims.c.admitted_on,
+    manual_claims.c.discharged_on,
+    manual_claims.c.materials_json,
+    manual_claims.c.state,
+    manual_claims.c.total_fen,
+    manual_claims.c.fund_paid_fen,
+    manual_claims.c.patient_share_fen,
+    manual_claims.c.created_at,
+)
+
+
 class HospitalRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -661,3 +714,40 @@ class HospitalRepository:
         self._session.execute(
             update(manual_claims).where(manual_claims.c.id == claim_id).values(**values)
         )
+
+    def search_manual_claims(self, query: ManualClaimQuery) -> tuple[int, list[ManualClaimListRow]]:
+        """(total matches, one page of list rows), newest intake first."""
+        conditions = [manual_claims.c.insured_region_code.startswith(query.region_prefix)]
+        if query.states:
+            conditions.append(manual_claims.c.state.in_(query.states))
+        if query.created_from is not None:
+            conditions.append(manual_claims.c.created_at >= query.created_from)
+        if query.created_before is not None:
+            conditions.append(manual_claims.c.created_at < query.created_before)
+        if query.claim_id:
+            conditions.append(manual_claims.c.id == query.claim_id)
+        if query.id_number:
+            conditions.append(persons.c.id_number == query.id_number)
+        if query.name:
+            conditions.append(persons.c.name == query.name)
+        statement = (
+            select(*_MANUAL_LIST_COLUMNS)
+            .join(persons, persons.c.id == manual_claims.c.person_id)
+            .where(and_(*conditions))
+        )
+        total = int(
+            self._session.execute(
+                select(func.count()).select_from(statement.subquery())
+            ).scalar_one()
+        )
+        rows = self._session.execute(
+            statement.order_by(manual_claims.c.created_at.desc(), manual_claims.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        found = []
+        for row in rows:
+            values = dict(row._mapping)
+            values["created_at"] = as_utc(values["created_at"])
+            found.append(ManualClaimListRow(**values))
+        return total, found

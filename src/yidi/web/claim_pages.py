@@ -10,7 +10,9 @@ outside the handler's region are answered as not found (the service's rule).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
@@ -23,11 +25,13 @@ from yidi.services.manual_claims import (
     CHECKLIST,
     DRAFT,
     PAID,
+    STATES,
     ManualClaimService,
     ManualClaimView,
     Material,
 )
 from yidi.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
+from yidi.web.filing_pages import search_terms
 from yidi.web.guards import redirect, require_csrf, require_role
 from yidi.web.hospital_pages import AMOUNT_ROWS
 from yidi.web.i18n import Lang, translate
@@ -67,6 +71,89 @@ def _reraise_scope(exc: YidiError) -> None:
         exc.kind is ErrorKind.NOT_FOUND and exc.code == "MANUAL_CLAIM_NOT_FOUND"
     ):
         raise exc
+
+
+# --- the list of the office's claims ------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _claims_list(
+    request: Request,
+    q: str = "",
+    state: str = "",
+    received_from: str = "",
+    received_to: str = "",
+    page: str = "1",
+) -> Response:
+    """The claims the handler's office has taken in (scope and audit: the service's)."""
+    principal = _handler(request)
+    lang = page_lang(request)
+    errors: dict[str, str] = {}
+    if len(q) > 64:
+        errors["q"] = translate(lang, "filings.query_too_long")
+    if state and state not in STATES:
+        errors["state"] = translate(lang, "funds.choose_one")
+    days: dict[str, dt.date | None] = {}
+    for name, text in (("received_from", received_from), ("received_to", received_to)):
+        days[name] = _day(text) if text.strip() else None
+        if text.strip() and days[name] is None:
+            errors[name] = translate(lang, "statistics.invalid_date")
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    result = None
+    if not errors:
+        terms = search_terms(q, number_prefix="MC", number_field="claim_id")
+        try:
+            result = _service(request).search(
+                principal,
+                state=state or None,
+                received_from=days["received_from"],
+                received_to=days["received_to"],
+                claim_id=terms.get("claim_id"),
+                id_number=terms.get("id_number"),
+                name=terms.get("name"),
+                limit=PAGE_SIZE,
+                offset=(number - 1) * PAGE_SIZE,
+            )
+        except YidiError as exc:
+            _reraise_scope(exc)
+            field = exc.field if exc.field in ("state", "received_to") else "q"
+            errors[field] = _message(exc, lang)
+    filters = {
+        "q": q,
+        "state": state,
+        "received_from": received_from,
+        "received_to": received_to,
+    }
+    pages = max(1, math.ceil(result.total / PAGE_SIZE)) if result else 1
+
+    def page_link(to: int) -> str:
+        kept = {k: v for k, v in filters.items() if v} | {"page": str(to)}
+        return "/claims?" + urlencode(kept)
+
+    return render(
+        request,
+        "claims.html",
+        {
+            **filters,
+            "states": STATES,
+            "errors": errors,
+            "result": result,
+            "page": number,
+            "pages": pages,
+            "previous_link": page_link(number - 1) if number > 1 else "",
+            "next_link": page_link(number + 1) if number < pages else "",
+            "checklist_size": len(CHECKLIST),
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 # --- a new claim ---------------------------------------------------------------------------
@@ -360,6 +447,7 @@ def _payment(
 
 
 def add_claim_routes(router: APIRouter) -> None:
+    router.add_api_route("/claims", _claims_list, methods=["GET"])
     router.add_api_route("/claims/new", _new, methods=["GET"])
     router.add_api_route("/claims", _create, methods=["POST"])
     router.add_api_route("/claims/{claim_id}", _detail, methods=["GET"])

@@ -63,13 +63,16 @@ def _region_label(lang: Lang) -> Any:
     return lambda code: directory.region_name(code, english=english) if code else ""
 
 
-def search_terms(text: str) -> dict[str, str]:
-    """One search box: a filing number (BA…), an ID number (digits), or else a name."""
+def search_terms(
+    text: str, *, number_prefix: str = "BA", number_field: str = "filing_number"
+) -> dict[str, str]:
+    """One search box: a record number (filings BA…, claims MC…), an ID number (digits), or
+    else a name."""
     text = text.strip()
     if not text:
         return {}
-    if text.upper().startswith("BA"):
-        return {"filing_number": text.upper()}
+    if text.upper().startswith(number_prefix):
+        return {number_field: text.upper()}
     if _ID_LIKE.fullmatch(text):
         return {"id_number": text.upper()}
     return {"name": text}

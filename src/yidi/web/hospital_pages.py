@@ -351,6 +351,8 @@ def _encounter_page(
     problems: list[str] | None = None,
     preview: SettlementRecord | None = None,
     uploaded: list[str] | None = None,
+    cancel_reason: str = "",
+    chosen_serials: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
     active_lines = [line for line in detail.lines if not line.cancelled]
@@ -370,6 +372,9 @@ def _encounter_page(
             "unknown_codes": unknown_codes or [],
             "problems": problems or [],
             "uploaded": set(uploaded or []),
+            "active_count": len(active_lines),
+            "cancel_reason": cancel_reason,
+            "chosen_serials": set(chosen_serials or []),
             "done": request.query_params.get("done", ""),
             "discharge_default": _now_local(request),
             "form_key": _form_key(),
@@ -387,12 +392,18 @@ def _encounter(request: Request, encounter_id: str) -> Response:
 
 
 def _field_error(
-    request: Request, caller: Caller, encounter_id: str, field: str, message_key: str
+    request: Request,
+    caller: Caller,
+    encounter_id: str,
+    field: str,
+    message_key: str,
+    **page: Any,
 ) -> Response:
-    """The encounter page again, with one form field's error next to it (422)."""
+    """The encounter page again, with one form field's error next to it (422); ``page``
+    carries what the cashier typed back into the form."""
     detail = _service(request).encounter_detail(caller, encounter_id)
     errors = {field: translate(page_lang(request), message_key)}
-    return _encounter_page(request, detail, errors=errors, status_code=422)
+    return _encounter_page(request, detail, errors=errors, status_code=422, **page)
 
 
 def _failed(
@@ -409,7 +420,10 @@ def _failed(
     field = default_field
     if exc.field in ("medfee_sumamt", "endtime", "diagnosis_codes", "setl_id"):
         field = {"endtime": "discharged_at", "setl_id": default_field}.get(exc.field, exc.field)
-    errors = {field: _message(exc, lang)}
+    message = _message(exc, lang)
+    if exc.code == "IDEMPOTENCY_KEY_REUSED":  # an old copy of the page was sent again
+        message = translate(lang, "cashier.form_reused")
+    errors = {field: message}
     status = 409 if exc.kind is ErrorKind.CONFLICT else 422
     return _encounter_page(request, detail, errors=errors, status_code=status, **page)
 
@@ -573,6 +587,130 @@ def _reverse(
     return redirect(request, f"/hospital/encounters/{encounter_id}?done=reverse")
 
 
+# --- cancelling: fee lines (2302), the admission (2404), the discharge (2405) ---------------
+
+MAX_CANCEL_SERIALS = 1000
+ALL_LINES = "0000"  # the national feedetl_sn that cancels every unsettled line
+
+
+def _done(request: Request, encounter_id: str, what: str) -> Response:
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done={what}")
+
+
+def _now_in(service: HospitalService, caller: Caller, encounter_id: str, state: str) -> bool:
+    """Is the encounter already where a repeated request wanted it (a resent form)?"""
+    return service.encounter_detail(caller, encounter_id).encounter.state == state
+
+
+def _cancel_fees(
+    request: Request,
+    encounter_id: str,
+    serials: Annotated[list[str] | None, Form()] = None,
+    scope: Annotated[str, Form(max_length=10)] = "selected",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Cancel the ticked fee lines, or all unsettled ones, before settlement. Cancelling a
+    line that is already cancelled changes nothing, so a resent form succeeds again."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    given = (serials or [])[:MAX_CANCEL_SERIALS]
+    chosen = sorted({s.strip() for s in given if s.strip() and len(s.strip()) <= 30})
+    wanted = [ALL_LINES] if scope == "all" else chosen
+    if not wanted:
+        return _field_error(request, caller, encounter_id, "fee_cancel", "cashier.choose_lines")
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            "fee_cancel_confirm",
+            "cashier.cancel_confirm_required",
+            chosen_serials=chosen,
+        )
+    try:
+        _service(request).cancel_fees(
+            caller, encounter_id, wanted, _key(caller, form_key, "fee-cancel", wanted)
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "fee_cancel", chosen_serials=chosen)
+    return _done(request, encounter_id, "fee_cancel")
+
+
+def _cancel_admission(
+    request: Request,
+    encounter_id: str,
+    cancel_reason: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Cancel an admission with nothing uploaded or settled; the reason is audited."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    reason = cancel_reason.strip()
+    if not reason:
+        return _field_error(request, caller, encounter_id, "cancel_reason", "cashier.required")
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            "cancel_admission_confirm",
+            "cashier.cancel_confirm_required",
+            cancel_reason=reason,
+        )
+    service = _service(request)
+    try:
+        service.cancel_admission(
+            caller,
+            encounter_id,
+            _key(caller, form_key, "cancel-admission", reason),
+            reason=reason,
+        )
+    except YidiError as exc:
+        # Sent again from another copy of the page: what was asked for is already done.
+        if exc.code == "ENCOUNTER_CANNOT_CANCEL" and _now_in(
+            service, caller, encounter_id, CANCELLED
+        ):
+            return _done(request, encounter_id, "cancel_admission")
+        return _failed(request, caller, encounter_id, exc, "cancel_admission", cancel_reason=reason)
+    return _done(request, encounter_id, "cancel_admission")
+
+
+def _cancel_discharge(
+    request: Request,
+    encounter_id: str,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Undo a discharge that is not settled yet (the patient is in hospital again)."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            "cancel_discharge_confirm",
+            "cashier.cancel_confirm_required",
+        )
+    service = _service(request)
+    try:
+        service.cancel_discharge(
+            caller, encounter_id, _key(caller, form_key, "cancel-discharge", encounter_id)
+        )
+    except YidiError as exc:
+        if exc.code == "ENCOUNTER_NOT_DISCHARGED" and _now_in(
+            service, caller, encounter_id, ADMITTED
+        ):
+            return _done(request, encounter_id, "cancel_discharge")
+        return _failed(request, caller, encounter_id, exc, "cancel_discharge")
+    return _done(request, encounter_id, "cancel_discharge")
+
+
 def _statement(request: Request, encounter_id: str) -> Response:
     """The take-home statement (结算单): printable, with the policy and catalogue versions."""
     caller = _caller(request, Action.ENCOUNTER_READ)
@@ -602,6 +740,17 @@ def add_hospital_routes(router: APIRouter) -> None:
     )
     router.add_api_route(
         "/hospital/encounters/{encounter_id}/pre-settle", _pre_settle, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/fees/cancel", _cancel_fees, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/cancel", _cancel_admission, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/discharge/cancel",
+        _cancel_discharge,
+        methods=["POST"],
     )
     router.add_api_route("/hospital/encounters/{encounter_id}/settle", _settle, methods=["POST"])
     router.add_api_route(

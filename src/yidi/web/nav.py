@@ -95,6 +95,7 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
         "nav.estimate",
         roles=frozenset({Role.INSURED_PERSON}),
     ),
+    NavEntry(Action.MANUAL_CLAIM, "/claims", "nav.claims_list", in_header=False),
     NavEntry(Action.MANUAL_CLAIM, "/claims/new", "nav.claims", in_header=False),
     NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check"),
     NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),

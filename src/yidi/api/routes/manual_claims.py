@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from yidi.api.deps import PrincipalDep
@@ -14,7 +14,15 @@ from yidi.api.routes.hospital import FeeUploadIn
 from yidi.domain.insurance import EncounterType, FilingCategory, HospitalLevel
 from yidi.domain.money import Money
 from yidi.services.hospital import FeeLineInput
-from yidi.services.manual_claims import CHECKLIST, ManualClaimService, ManualClaimView, Material
+from yidi.services.manual_claims import (
+    CHECKLIST,
+    MAX_PAGE_SIZE,
+    STATES,
+    ManualClaimService,
+    ManualClaimSummary,
+    ManualClaimView,
+    Material,
+)
 
 router = APIRouter(prefix="/api/manual-claims", tags=["手工报销 manual reimbursement"])
 
@@ -52,7 +60,9 @@ class MaterialOut(BaseModel):
     received: bool
 
 
-class ManualClaimOut(BaseModel):
+class ClaimHeadOut(BaseModel):
+    """What both the list and the full claim say about a claim (ID number masked)."""
+
     id: str
     state: str
     person_name: str
@@ -60,9 +70,12 @@ class ManualClaimOut(BaseModel):
     insured_region_code: str
     treatment_region_code: str
     hospital_name: str
-    encounter_type: str
     admitted_on: dt.date
     discharged_on: dt.date
+
+
+class ManualClaimOut(ClaimHeadOut):
+    encounter_type: str
     checklist: list[MaterialOut]
     missing_materials: list[str]
     fee_lines: list[dict[str, Any]]
@@ -97,6 +110,82 @@ def out(view: ManualClaimView) -> ManualClaimOut:
         catalog_note=row.catalog_note,
         approved_by=row.approved_by,
         payment_reference=row.payment_reference,
+    )
+
+
+class ManualClaimSummaryOut(ClaimHeadOut):
+    received_on: dt.date = Field(description="受理日期（北京时间）")
+    total_amount: Decimal | None = Field(description="医疗费用总额（审核后）")
+    fund_paid_amount: Decimal | None = Field(description="基金支付（审核后）")
+    patient_share_amount: Decimal | None = Field(description="个人负担（审核后）")
+    materials_complete: bool
+    missing_materials: list[str]
+
+
+class ManualClaimPageOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ManualClaimSummaryOut]
+
+
+def summary_out(item: ManualClaimSummary) -> ManualClaimSummaryOut:
+    return ManualClaimSummaryOut(
+        id=item.claim_id,
+        state=item.state,
+        person_name=item.person_name,
+        id_number_masked=item.id_number_masked,
+        insured_region_code=item.insured_region_code,
+        treatment_region_code=item.treatment_region_code,
+        hospital_name=item.hospital_name,
+        admitted_on=item.admitted_on,
+        discharged_on=item.discharged_on,
+        received_on=item.received_on,
+        total_amount=item.total_amount.yuan if item.total_amount else None,
+        fund_paid_amount=item.fund_paid_amount.yuan if item.fund_paid_amount else None,
+        patient_share_amount=item.patient_share_amount.yuan if item.patient_share_amount else None,
+        materials_complete=item.materials_complete,
+        missing_materials=[m.label_zh for m in item.missing_materials],
+    )
+
+
+@router.get("", response_model=ManualClaimPageOut, summary="本统筹区受理的报销申请（脱敏，分页）")
+def search(
+    request: Request,
+    principal: PrincipalDep,
+    state: Annotated[
+        str | None, Query(pattern="^(" + "|".join(STATES) + ")$", description="状态 state")
+    ] = None,
+    received_from: Annotated[
+        dt.date | None, Query(alias="from", description="受理日期起 intake from")
+    ] = None,
+    received_to: Annotated[
+        dt.date | None, Query(alias="to", description="受理日期止 intake to (inclusive)")
+    ] = None,
+    claim_id: Annotated[str | None, Query(max_length=32, description="申请编号")] = None,
+    id_number: Annotated[
+        str | None, Query(max_length=18, description="完整身份证号 whole ID number")
+    ] = None,
+    name: Annotated[str | None, Query(max_length=50, description="姓名 name")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="每页条数")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="偏移")] = 0,
+) -> ManualClaimPageOut:
+    page = service_of(request).search(
+        principal,
+        state=state,
+        received_from=received_from,
+        received_to=received_to,
+        claim_id=claim_id,
+        id_number=id_number,
+        name=name,
+        limit=limit,
+        offset=offset,
+    )
+    return ManualClaimPageOut(
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[summary_out(item) for item in page.items],
     )
 
 
