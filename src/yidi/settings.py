@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     login_address_max_failures: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=600, ge=1)
     log_level: str = "INFO"
+    # Announced holiday arrangements (<year>.yaml, see yidi/data/holidays/README.md) for years
+    # the holiday library does not know yet; a file here replaces a shipped one of that year.
+    holiday_directory: Path | None = Field(
+        default=None,
+        description="放假安排文件目录 directory of announced holiday arrangement files",
+    )
 
     @model_validator(mode="after")
     def refuse_demo_secret_outside_demo(self) -> Self:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import calendar as calendar_cli
 from yidi.cli import catalog as catalog_cli
 from yidi.cli import funds as funds_cli
 from yidi.cli import policy as policy_cli
@@ -39,6 +40,7 @@ app.add_typer(funds_cli.stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(calendar_cli.app, name="calendar")
 app.registered_commands.extend(settle_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
 

@@ -45,7 +45,7 @@ from yidi.domain.filings import (
     validate_filing_record,
 )
 from yidi.domain.insurance import FilingCategory
-from yidi.domain.workdays import WorkingDayCalendar
+from yidi.domain.workdays import Deadline, WorkingDayCalendar
 
 
 class FilingState(enum.Enum):
@@ -263,13 +263,23 @@ def revise(
     )
 
 
-def emergency_deadline(record: FilingRecord, rule: FilingRule) -> date | None:
-    """Last day to hand in emergency materials (急诊：入院后三个工作日内), or None."""
+def emergency_due(record: FilingRecord, rule: FilingRule) -> Deadline | None:
+    """Last day to hand in emergency materials (急诊：入院后三个工作日内) and its calendar, or None.
+
+    Nothing about the deadline is stored: whether it was counted provisionally follows from
+    the calendar of its years whenever it is shown.
+    """
     if rule.submission_working_days is None or record.admitted_on is None:
         return None
-    return WorkingDayCalendar().emergency_filing_deadline(
+    return WorkingDayCalendar().emergency_filing_due(
         record.admitted_on, rule.submission_working_days
     )
+
+
+def emergency_deadline(record: FilingRecord, rule: FilingRule) -> date | None:
+    """The date of :func:`emergency_due`."""
+    due = emergency_due(record, rule)
+    return None if due is None else due.on
 
 
 def submit(

@@ -18,6 +18,7 @@ from yidi.domain.filings import (
 )
 from yidi.domain.identity import Gender
 from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.domain.workdays import PROVISIONAL_NOTE_ZH, CalendarSource
 from yidi.services.filings import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
 
 
@@ -196,6 +197,14 @@ class FilingOut(BaseModel):
     warnings: list[dict[str, str]] = Field(description="提示 warnings")
     missing_evidence: list[str] = Field(description="缺少的证明材料 missing evidence")
     emergency_deadline: dt.date | None = Field(description="急诊材料提交截止日 deadline")
+    emergency_deadline_source: CalendarSource | None = Field(
+        default=None,
+        description="截止日所用节假日日历 calendar the deadline was counted on: "
+        "library / announced / provisional",
+    )
+    emergency_deadline_note: str | None = Field(
+        default=None, description="截止日说明（按法定节假日推算时） note on a provisional deadline"
+    )
     source: str = Field(description="来源 counter/import")
 
 
@@ -230,6 +239,14 @@ class EmergencyDueOut(BaseModel):
     deadline: dt.date | None = Field(description="截止日期 deadline")
     working_days_left: int | None = Field(description="剩余工作日 working days left")
     late: bool = Field(description="是否已逾期 late")
+    deadline_source: CalendarSource | None = Field(
+        default=None,
+        description="截止日所用节假日日历 calendar the deadline was counted on: "
+        "library / announced / provisional",
+    )
+    deadline_note: str | None = Field(
+        default=None, description="截止日说明（按法定节假日推算时） note on a provisional deadline"
+    )
 
 
 class DuplicateOut(BaseModel):
@@ -264,6 +281,8 @@ def emergency_out(due: EmergencyDue) -> EmergencyDueOut:
         deadline=due.deadline,
         working_days_left=due.working_days_left,
         late=due.late,
+        deadline_source=due.deadline_source,
+        deadline_note=PROVISIONAL_NOTE_ZH if due.deadline_provisional else None,
     )
 
 
@@ -300,6 +319,7 @@ def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
 def filing_out(detail: FilingDetail) -> FilingOut:
     from yidi.storage.filings import record_to_dict
 
+    due = detail.emergency_due
     return FilingOut(
         filing_id=detail.filing_id,
         version_id=detail.version_id,
@@ -337,5 +357,7 @@ def filing_out(detail: FilingDetail) -> FilingOut:
         ],
         missing_evidence=list(detail.missing_evidence),
         emergency_deadline=detail.emergency_deadline,
+        emergency_deadline_source=due.source if due else None,
+        emergency_deadline_note=due.note_zh if due else None,
         source=detail.source,
     )
