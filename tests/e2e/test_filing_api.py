@@ -312,3 +312,47 @@ def test_import_then_quarterly_list_per_prefecture(api: TestClient, container: C
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     bad = api.get("/api/filings/quarterly?region=410000&year=2026&quarter=7", headers=henan)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "REQUEST_INVALID"
+
+
+def test_emergency_deadline_running_into_an_unannounced_year_says_it_is_provisional(
+    api: TestClient, container: Container
+) -> None:
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(dt.datetime(2026, 12, 30, 9, tzinfo=CHINA_TZ))
+    body = _body(
+        category=FilingCategory.EMERGENCY,
+        admitted_on=dt.date(2026, 12, 29),
+        filled_on=dt.date(2026, 12, 30),
+    )
+    headers = _headers(container, HENGYANG)
+    created = api.post("/api/filings", json={"record": body}, headers=headers)
+    assert created.status_code == 201, created.text
+    filing = created.json()
+    # 2027 has no notice yet: 元旦 (Fri) and the weekend are skipped, Mon 4 Jan is the third day.
+    assert filing["emergency_deadline"] == "2027-01-04"
+    assert filing["emergency_deadline_source"] == "provisional"
+    assert (
+        filing["emergency_deadline_note"] == "按法定节假日推算，国务院公布当年放假安排后以公布为准"
+    )
+    due = api.get("/api/filings/follow-up/emergency", headers=headers).json()
+    assert [(d["deadline"], d["deadline_source"]) for d in due] == [("2027-01-04", "provisional")]
+    assert due[0]["deadline_note"] == filing["emergency_deadline_note"]
+
+
+def test_emergency_deadline_inside_a_library_year_has_no_note(
+    api: TestClient, container: Container
+) -> None:
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ))
+    body = _body(
+        category=FilingCategory.EMERGENCY,
+        admitted_on=dt.date(2026, 10, 12),
+        filled_on=dt.date(2026, 10, 12),
+    )
+    headers = _headers(container, HENGYANG)
+    filing = api.post("/api/filings", json={"record": body}, headers=headers).json()
+    assert filing["emergency_deadline"] == "2026-10-15"
+    assert filing["emergency_deadline_source"] == "library"
+    assert filing["emergency_deadline_note"] is None

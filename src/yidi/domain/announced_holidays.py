@@ -245,7 +245,7 @@ def read_arrangement(source: Traversable | Path) -> AnnouncedArrangement:
         )
     try:
         document = _yaml().load(source.read_text(encoding="utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
+    except (YAMLError, UnicodeDecodeError, ValueError) as exc:  # ValueError: 2030-02-30
         raise ValidationFailed(
             [
                 InvalidInput(
