@@ -81,9 +81,13 @@ def client(container: Container) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def working_days_configured() -> Iterator[Callable[..., None]]:
-    """``configure_working_days`` for one test; the process-wide calendar is reset afterwards."""
+    """``configure_working_days`` for one test; every test leaves the calendar unconfigured.
+
+    ``build_container`` configures the process-wide calendar with the test's clock; without
+    the reset a later test would inherit that clock's year as its horizon.
+    """
     from yidi.domain.workdays import configure_working_days
 
     yield configure_working_days
