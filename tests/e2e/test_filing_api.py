@@ -338,6 +338,12 @@ def test_emergency_deadline_running_into_an_unannounced_year_says_it_is_provisio
     due = api.get("/api/filings/follow-up/emergency", headers=headers).json()
     assert [(d["deadline"], d["deadline_source"]) for d in due] == [("2027-01-04", "provisional")]
     assert due[0]["deadline_note"] == filing["emergency_deadline_note"]
+    clock.set(dt.datetime(2027, 1, 5, 9, tzinfo=CHINA_TZ))
+    refused = api.post(f"/api/filings/{filing['filing_id']}/submit", headers=headers)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "FILING_EMERGENCY_LATE"
+    assert "2027-01-04（按法定节假日推算" in error["message"]
 
 
 def test_emergency_deadline_inside_a_library_year_has_no_note(

@@ -65,14 +65,7 @@ class _Issues:
         self.errors: list[YidiError] = []
 
     def add(self, where: str, zh: str, en: str) -> None:
-        self.errors.append(
-            InvalidInput(
-                "HOLIDAY_FILE_INVALID",
-                f"{self.origin} {where}：{zh}",
-                f"{self.origin} {where}: {en}",
-                field=where,
-            )
-        )
+        self.errors.append(_problem(self.origin, where, zh, en))
 
     def date(self, value: object, where: str) -> date | None:
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -108,7 +101,9 @@ def parse_arrangement(
     if not isinstance(year, int) or isinstance(year, bool):
         if "year" in top:
             issues.add("year", "年份应为整数", "must be a whole number")
-        raise ValidationFailed(issues.errors or [_empty(origin)])
+        raise ValidationFailed(
+            issues.errors or [_problem(origin, "year", "缺少年份", "the year is missing")]
+        )
     if not DECREE_795_FIRST_YEAR <= year <= LUNAR_LAST_YEAR:
         issues.add(
             "year",
@@ -159,12 +154,9 @@ def parse_arrangement(
     )
 
 
-def _empty(origin: str) -> YidiError:
+def _problem(origin: str, where: str, zh: str, en: str) -> YidiError:
     return InvalidInput(
-        "HOLIDAY_FILE_INVALID",
-        f"{origin}：缺少年份 year",
-        f"{origin}: the year is missing",
-        field="year",
+        "HOLIDAY_FILE_INVALID", f"{origin} {where}：{zh}", f"{origin} {where}: {en}", field=where
     )
 
 
@@ -235,11 +227,8 @@ def read_arrangement(source: Traversable | Path) -> AnnouncedArrangement:
     if named is None:
         raise ValidationFailed(
             [
-                InvalidInput(
-                    "HOLIDAY_FILE_INVALID",
-                    f"{origin}：文件名应为“<年份>.yaml”",
-                    f"{origin}: the file must be named <year>.yaml",
-                    field="file",
+                _problem(
+                    origin, "file", "文件名应为“<年份>.yaml”", "the file must be named <year>.yaml"
                 )
             ]
         )
@@ -247,14 +236,7 @@ def read_arrangement(source: Traversable | Path) -> AnnouncedArrangement:
         document = _yaml().load(source.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError, ValueError) as exc:  # ValueError: 2030-02-30
         raise ValidationFailed(
-            [
-                InvalidInput(
-                    "HOLIDAY_FILE_INVALID",
-                    f"{origin}：无法解析 YAML（{exc}）",
-                    f"{origin}: not valid YAML ({exc})",
-                    field="file",
-                )
-            ]
+            [_problem(origin, "file", f"无法解析 YAML（{exc}）", f"not valid YAML ({exc})")]
         ) from None
     return parse_arrangement(document, origin, expected_year=int(named.group(1)))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -182,6 +182,16 @@ class VersionOut(BaseModel):
     filed_on: dt.date | None = Field(description="备案日期 filed on")
 
 
+DeadlineSource = Annotated[
+    CalendarSource | None,
+    Field(description="截止日所用节假日日历 calendar the deadline was counted on"),
+]
+DeadlineNote = Annotated[
+    str | None,
+    Field(description="截止日说明（按法定节假日推算时） note on a provisional deadline"),
+]
+
+
 class FilingOut(BaseModel):
     """The full record (returned only to callers in scope; every read is audited)."""
 
@@ -197,14 +207,8 @@ class FilingOut(BaseModel):
     warnings: list[dict[str, str]] = Field(description="提示 warnings")
     missing_evidence: list[str] = Field(description="缺少的证明材料 missing evidence")
     emergency_deadline: dt.date | None = Field(description="急诊材料提交截止日 deadline")
-    emergency_deadline_source: CalendarSource | None = Field(
-        default=None,
-        description="截止日所用节假日日历 calendar the deadline was counted on: "
-        "library / announced / provisional",
-    )
-    emergency_deadline_note: str | None = Field(
-        default=None, description="截止日说明（按法定节假日推算时） note on a provisional deadline"
-    )
+    emergency_deadline_source: DeadlineSource = None
+    emergency_deadline_note: DeadlineNote = None
     source: str = Field(description="来源 counter/import")
 
 
@@ -239,14 +243,8 @@ class EmergencyDueOut(BaseModel):
     deadline: dt.date | None = Field(description="截止日期 deadline")
     working_days_left: int | None = Field(description="剩余工作日 working days left")
     late: bool = Field(description="是否已逾期 late")
-    deadline_source: CalendarSource | None = Field(
-        default=None,
-        description="截止日所用节假日日历 calendar the deadline was counted on: "
-        "library / announced / provisional",
-    )
-    deadline_note: str | None = Field(
-        default=None, description="截止日说明（按法定节假日推算时） note on a provisional deadline"
-    )
+    deadline_source: DeadlineSource = None
+    deadline_note: DeadlineNote = None
 
 
 class DuplicateOut(BaseModel):
