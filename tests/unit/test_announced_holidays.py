@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from yidi.cli.main import app
 from yidi.domain.announced_holidays import load_arrangements, read_arrangement
-from yidi.domain.errors import ValidationFailed
+from yidi.domain.errors import InvalidInput, ValidationFailed
 from yidi.domain.workdays import CalendarSource, Deadline, WorkingDayCalendar
 
 FIXTURES = Path(__file__).parent / "fixtures" / "holidays"
@@ -80,6 +80,14 @@ def test_configuring_a_directory_with_a_bad_file_fails_at_once(
     _write(tmp_path, "year: 2030\n")
     with pytest.raises(ValidationFailed):
         working_days_configured(operator_directory=tmp_path, today=None)
+
+
+def test_configuring_a_directory_that_does_not_exist_is_refused(
+    tmp_path: Path, working_days_configured: Callable[..., None]
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        working_days_configured(operator_directory=tmp_path / "missing", today=None)
+    assert caught.value.code == "HOLIDAY_DIRECTORY_MISSING"
 
 
 def test_a_later_directory_replaces_the_file_of_an_earlier_one(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from yidi.cli import funds as funds_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
 from yidi.cli.filing import filing_app
+from yidi.domain.errors import YidiError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -54,7 +55,11 @@ def _container(demo: bool | None = None) -> Container:
     except ValueError as exc:
         typer.echo(f"配置错误 configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    return build_container(settings)
+    try:
+        return build_container(settings)
+    except YidiError as error:  # e.g. an invalid holiday arrangement file
+        typer.echo(f"配置错误 configuration error [{error.code}]: {error.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("version")

@@ -125,7 +125,7 @@ def parse_arrangement(
             f"must cite the notice number, e.g. 国办发明电〔{year - 1}〕7号, not {notice!r}",
         )
     title = top.get("title")
-    holidays = _holidays(top.get("holidays", []), year, issues)
+    holidays = _holidays(top["holidays"], year, issues) if "holidays" in top else set()
     workdays = _workdays(top.get("workdays", []), year, issues)
     for day in sorted(holidays & workdays):
         issues.add(
@@ -184,9 +184,10 @@ def _holidays(entries: object, year: int, issues: _Issues) -> set[date]:
         if last < first:
             issues.add(where, f"结束日 {last} 早于开始日 {first}", f"{last} is before {first}")
             continue
-        if _in_year(first, year, f"{where}.from", issues) & _in_year(
-            last, year, f"{where}.to", issues
-        ):
+        # Check both ends before deciding, so a range off at both ends is reported twice.
+        first_ok = _in_year(first, year, f"{where}.from", issues)
+        last_ok = _in_year(last, year, f"{where}.to", issues)
+        if first_ok and last_ok:
             while first <= last:
                 days.add(first)
                 first += _ONE_DAY

@@ -130,6 +130,13 @@ def configure_working_days(
     *, operator_directory: Path | None, today: Callable[[], date] | None
 ) -> None:
     """Load and validate the announced files now, so a bad file stops start-up, not a filing."""
+    if operator_directory is not None and not operator_directory.is_dir():
+        raise InvalidInput(
+            "HOLIDAY_DIRECTORY_MISSING",
+            f"放假安排目录不存在：{operator_directory}",
+            f"The holiday arrangement directory does not exist: {operator_directory}",
+            field="holiday_directory",
+        )
     arrangements = load_arrangements(arrangement_directories(operator_directory))
     _configured.operator_directory = operator_directory
     _configured.today = today
