@@ -142,19 +142,26 @@ def test_change_through_the_api_keeps_both_versions(api: TestClient, container: 
     assert body["record"]["mobile"] == "13900001111"
 
 
+def _emergency_draft(
+    api: TestClient, container: Container, admitted_on: dt.date, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, str], FixedClock]:
+    """An emergency draft created by the Hengyang agency at ``now``; its JSON, headers, clock."""
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(now)
+    body = _body(category=FilingCategory.EMERGENCY, admitted_on=admitted_on, filled_on=now.date())
+    headers = _headers(container, HENGYANG)
+    created = api.post("/api/filings", json={"record": body}, headers=headers)
+    assert created.status_code == 201, created.text
+    return created.json(), headers, clock
+
+
 def test_emergency_submission_after_the_deadline_is_refused_with_a_chinese_message(
     api: TestClient, container: Container
 ) -> None:
-    clock = container.clock
-    assert isinstance(clock, FixedClock)
-    clock.set(dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ))
-    body = _body(
-        category=FilingCategory.EMERGENCY,
-        admitted_on=dt.date(2026, 9, 30),
-        filled_on=dt.date(2026, 9, 30),
+    created, headers, _ = _emergency_draft(
+        api, container, dt.date(2026, 9, 30), dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ)
     )
-    headers = _headers(container, HENGYANG)
-    created = api.post("/api/filings", json={"record": body}, headers=headers).json()
     # 10月1-7日放假，10月10日（周六）调休上班: the third working day after admission.
     assert created["emergency_deadline"] == "2026-10-10"
     refused = api.post(f"/api/filings/{created['filing_id']}/submit", headers=headers)
@@ -317,18 +324,9 @@ def test_import_then_quarterly_list_per_prefecture(api: TestClient, container: C
 def test_emergency_deadline_running_into_an_unannounced_year_says_it_is_provisional(
     api: TestClient, container: Container
 ) -> None:
-    clock = container.clock
-    assert isinstance(clock, FixedClock)
-    clock.set(dt.datetime(2026, 12, 30, 9, tzinfo=CHINA_TZ))
-    body = _body(
-        category=FilingCategory.EMERGENCY,
-        admitted_on=dt.date(2026, 12, 29),
-        filled_on=dt.date(2026, 12, 30),
+    filing, headers, clock = _emergency_draft(
+        api, container, dt.date(2026, 12, 29), dt.datetime(2026, 12, 30, 9, tzinfo=CHINA_TZ)
     )
-    headers = _headers(container, HENGYANG)
-    created = api.post("/api/filings", json={"record": body}, headers=headers)
-    assert created.status_code == 201, created.text
-    filing = created.json()
     # 2027 has no notice yet: 元旦 (Fri) and the weekend are skipped, Mon 4 Jan is the third day.
     assert filing["emergency_deadline"] == "2027-01-04"
     assert filing["emergency_deadline_source"] == "provisional"
@@ -349,16 +347,9 @@ def test_emergency_deadline_running_into_an_unannounced_year_says_it_is_provisio
 def test_emergency_deadline_inside_a_library_year_has_no_note(
     api: TestClient, container: Container
 ) -> None:
-    clock = container.clock
-    assert isinstance(clock, FixedClock)
-    clock.set(dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ))
-    body = _body(
-        category=FilingCategory.EMERGENCY,
-        admitted_on=dt.date(2026, 10, 12),
-        filled_on=dt.date(2026, 10, 12),
+    filing, _, _ = _emergency_draft(
+        api, container, dt.date(2026, 10, 12), dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ)
     )
-    headers = _headers(container, HENGYANG)
-    filing = api.post("/api/filings", json={"record": body}, headers=headers).json()
     assert filing["emergency_deadline"] == "2026-10-15"
     assert filing["emergency_deadline_source"] == "library"
     assert filing["emergency_deadline_note"] is None
