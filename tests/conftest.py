@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,3 +79,16 @@ def container(
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container)) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+def working_days_configured() -> Iterator[Callable[..., None]]:
+    """``configure_working_days`` for one test; every test leaves the calendar unconfigured.
+
+    ``build_container`` configures the process-wide calendar with the test's clock; without
+    the reset a later test would inherit that clock's year as its horizon.
+    """
+    from yidi.domain.workdays import configure_working_days
+
+    yield configure_working_days
+    configure_working_days(operator_directory=None, today=None)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.clock import Clock, SystemClock
+from yidi.domain.workdays import configure_working_days
 from yidi.services.auth import LoginThrottle
 from yidi.services.gateway_auth import GatewayAuthenticator
 from yidi.services.gateway_credentials import GatewayCredentialsError, load_credentials
@@ -39,12 +40,14 @@ def build_container(
     engine: Engine | None = None,
 ) -> Container:
     engine = engine or make_engine(settings.database_url)
+    clock = clock or SystemClock()
+    configure_working_days(operator_directory=settings.holiday_directory, today=clock.today)
     factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
     return Container(
         settings=settings,
         engine=engine,
         session_factory=factory,
-        clock=clock or SystemClock(),
+        clock=clock,
         login_throttle=LoginThrottle(
             settings.login_address_max_failures, settings.login_address_window_seconds
         ),

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     )
     # HN 服务网关 refuses a signature timestamp more than 30 minutes away.
     gateway_timestamp_window_seconds: int = Field(default=1800, ge=1, le=24 * 3600)
+    # Announced holiday arrangements (<year>.yaml, see yidi/data/holidays/README.md) for years
+    # the holiday library does not know yet; a file here replaces a shipped one of that year.
+    holiday_directory: Path | None = Field(
+        default=None,
+        description="放假安排文件目录 directory of announced holiday arrangement files",
+    )
 
     @model_validator(mode="after")
     def refuse_demo_secret_outside_demo(self) -> Self:

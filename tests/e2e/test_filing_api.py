@@ -142,19 +142,26 @@ def test_change_through_the_api_keeps_both_versions(api: TestClient, container: 
     assert body["record"]["mobile"] == "13900001111"
 
 
+def _emergency_draft(
+    api: TestClient, container: Container, admitted_on: dt.date, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, str], FixedClock]:
+    """An emergency draft created by the Hengyang agency at ``now``; its JSON, headers, clock."""
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(now)
+    body = _body(category=FilingCategory.EMERGENCY, admitted_on=admitted_on, filled_on=now.date())
+    headers = _headers(container, HENGYANG)
+    created = api.post("/api/filings", json={"record": body}, headers=headers)
+    assert created.status_code == 201, created.text
+    return created.json(), headers, clock
+
+
 def test_emergency_submission_after_the_deadline_is_refused_with_a_chinese_message(
     api: TestClient, container: Container
 ) -> None:
-    clock = container.clock
-    assert isinstance(clock, FixedClock)
-    clock.set(dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ))
-    body = _body(
-        category=FilingCategory.EMERGENCY,
-        admitted_on=dt.date(2026, 9, 30),
-        filled_on=dt.date(2026, 9, 30),
+    created, headers, _ = _emergency_draft(
+        api, container, dt.date(2026, 9, 30), dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ)
     )
-    headers = _headers(container, HENGYANG)
-    created = api.post("/api/filings", json={"record": body}, headers=headers).json()
     # 10月1-7日放假，10月10日（周六）调休上班: the third working day after admission.
     assert created["emergency_deadline"] == "2026-10-10"
     refused = api.post(f"/api/filings/{created['filing_id']}/submit", headers=headers)
@@ -312,3 +319,37 @@ def test_import_then_quarterly_list_per_prefecture(api: TestClient, container: C
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     bad = api.get("/api/filings/quarterly?region=410000&year=2026&quarter=7", headers=henan)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "REQUEST_INVALID"
+
+
+def test_emergency_deadline_running_into_an_unannounced_year_says_it_is_provisional(
+    api: TestClient, container: Container
+) -> None:
+    filing, headers, clock = _emergency_draft(
+        api, container, dt.date(2026, 12, 29), dt.datetime(2026, 12, 30, 9, tzinfo=CHINA_TZ)
+    )
+    # 2027 has no notice yet: 元旦 (Fri) and the weekend are skipped, Mon 4 Jan is the third day.
+    assert filing["emergency_deadline"] == "2027-01-04"
+    assert filing["emergency_deadline_source"] == "provisional"
+    assert (
+        filing["emergency_deadline_note"] == "按法定节假日推算，国务院公布当年放假安排后以公布为准"
+    )
+    due = api.get("/api/filings/follow-up/emergency", headers=headers).json()
+    assert [(d["deadline"], d["deadline_source"]) for d in due] == [("2027-01-04", "provisional")]
+    assert due[0]["deadline_note"] == filing["emergency_deadline_note"]
+    clock.set(dt.datetime(2027, 1, 5, 9, tzinfo=CHINA_TZ))
+    refused = api.post(f"/api/filings/{filing['filing_id']}/submit", headers=headers)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "FILING_EMERGENCY_LATE"
+    assert "2027-01-04（按法定节假日推算" in error["message"]
+
+
+def test_emergency_deadline_inside_a_library_year_has_no_note(
+    api: TestClient, container: Container
+) -> None:
+    filing, _, _ = _emergency_draft(
+        api, container, dt.date(2026, 10, 12), dt.datetime(2026, 10, 14, 9, tzinfo=CHINA_TZ)
+    )
+    assert filing["emergency_deadline"] == "2026-10-15"
+    assert filing["emergency_deadline_source"] == "library"
+    assert filing["emergency_deadline_note"] is None

@@ -3,6 +3,7 @@ the printable 附件1; the insured person's own filings; access and CSRF."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import shutil
@@ -15,11 +16,20 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from filing_support import HENGYANG, PERSON, PERSON_ID, household_registration, record
+from filing_support import (
+    HENGYANG,
+    PERSON,
+    PERSON_ID,
+    admission_notice,
+    household_registration,
+    record,
+)
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
+from yidi.clock import CHINA_TZ, FixedClock
 from yidi.domain.access import Principal
 from yidi.domain.filing_annex import ANNEX2_COLUMNS
+from yidi.domain.insurance import FilingCategory
 from yidi.services.demo import load_reference_world
 from yidi.services.filings import FilingService
 
@@ -265,3 +275,29 @@ def test_the_demo_load_gives_xiedeming_a_submitted_filing_in_the_hengyang_queue(
     web.cookies.clear()
     sign_in(web, "hengyang")
     assert "谢德明" in web.get("/filings", headers=PAGE).text
+
+
+def test_a_provisional_emergency_deadline_carries_its_note_on_the_pages(
+    web: TestClient, container: Container
+) -> None:
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(dt.datetime(2026, 12, 30, 9, tzinfo=CHINA_TZ))
+    emergency = record(
+        category=FilingCategory.EMERGENCY,
+        admitted_on=dt.date(2026, 12, 29),
+        filled_on=dt.date(2026, 12, 30),
+    )
+    service = FilingService(container.uow, container.clock)
+    draft = service.create_draft(
+        HENGYANG, emergency, evidence=[admission_notice(dt.date(2026, 12, 29))]
+    )
+    sign_in(web, "hengyang")
+    note = "按法定节假日推算，国务院公布当年放假安排后以公布为准"
+    listing = web.get("/filings/emergency", headers=PAGE)
+    assert listing.status_code == 200
+    assert "2027-01-04" in listing.text and note in listing.text
+    detail = web.get(f"/filings/{draft.filing_id}", headers=PAGE)
+    assert 'id="deadline-provisional"' in detail.text and note in detail.text
+    english = web.get(f"/filings/{draft.filing_id}", params={"lang": "en"}, headers=PAGE)
+    assert "prevails once published" in english.text

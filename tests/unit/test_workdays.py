@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -7,12 +8,15 @@ from hypothesis import strategies as st
 from yidi.domain.errors import InvalidInput
 from yidi.domain.workdays import (
     EMERGENCY_FILING_WORKING_DAYS,
+    PROVISIONAL_NOTE_ZH,
+    CalendarSource,
+    Deadline,
     WorkingDayCalendar,
     supported_years,
 )
 
-calendar = WorkingDayCalendar()
-# Stay a few weeks inside the known range so deadlines never run off its end.
+calendar = WorkingDayCalendar(announced={}, last_year=2099)
+# Stay a few weeks inside the library's range so deadlines never leave it.
 covered_dates = st.dates(
     min_value=date(supported_years()[0], 1, 1), max_value=date(supported_years()[1], 12, 1)
 )
@@ -63,22 +67,64 @@ def test_negative_counts_are_a_programming_error() -> None:
         calendar.add_working_days(date(2024, 10, 1), -1)
 
 
-def test_year_outside_the_calendar_is_refused_with_the_supported_range() -> None:
-    first, last = supported_years()
+def test_year_before_the_library_is_refused_with_the_supported_range() -> None:
+    first, _ = supported_years()
+    bounded = WorkingDayCalendar(last_year=2028)
     with pytest.raises(InvalidInput) as caught:
-        calendar.is_working_day(date(last + 1, 3, 2))
+        bounded.is_working_day(date(first - 1, 3, 2))
     assert caught.value.code == "CALENDAR_YEAR_UNSUPPORTED"
-    assert str(last + 1) in caught.value.message
-    assert f"{first}–{last}" in caught.value.message
+    assert str(first - 1) in caught.value.message
+    assert f"{first}–2028" in caught.value.message
     with pytest.raises(InvalidInput):
-        calendar.emergency_filing_deadline(date(first - 1, 6, 1))
+        bounded.emergency_filing_deadline(date(first - 1, 6, 1))
 
 
-def test_deadline_running_past_the_last_known_year_is_refused() -> None:
-    last = supported_years()[1]
+def test_year_far_beyond_today_is_refused_as_a_typing_mistake() -> None:
+    bounded = WorkingDayCalendar(last_year=2028)
+    assert bounded.year_source(2028) is CalendarSource.PROVISIONAL
     with pytest.raises(InvalidInput) as caught:
-        calendar.emergency_filing_deadline(date(last, 12, 31))
+        bounded.emergency_filing_deadline(date(2029, 3, 1))
     assert caught.value.code == "CALENDAR_YEAR_UNSUPPORTED"
+    with pytest.raises(InvalidInput):  # counting runs off the end of the last year
+        bounded.emergency_filing_deadline(date(2028, 12, 31))
+
+
+def test_configured_clock_sets_the_last_year_two_years_ahead(
+    working_days_configured: Callable[..., None],
+) -> None:
+    working_days_configured(operator_directory=None, today=lambda: date(2026, 11, 23))
+    assert WorkingDayCalendar().year_source(2028) is CalendarSource.PROVISIONAL
+    with pytest.raises(InvalidInput) as caught:
+        WorkingDayCalendar().year_source(2029)
+    assert caught.value.code == "CALENDAR_YEAR_UNSUPPORTED"
+    assert "2004–2028" in caught.value.message
+
+
+def test_library_years_report_the_library_as_their_source() -> None:
+    assert calendar.year_source(2026) is CalendarSource.LIBRARY
+    due = calendar.emergency_filing_due(date(2024, 9, 27))
+    assert due == Deadline(date(2024, 10, 8), CalendarSource.LIBRARY)
+    assert not due.provisional and due.note_zh is None
+
+
+def test_emergency_on_29_december_2026_is_due_in_january_2027_provisionally() -> None:
+    # Tue 29 Dec: Wed 30 (1), Thu 31 (2), Fri 1 Jan is 元旦, then the weekend, Mon 4 Jan (3).
+    due = calendar.emergency_filing_due(date(2026, 12, 29))
+    assert due.on == date(2027, 1, 4)
+    assert due.source is CalendarSource.PROVISIONAL
+    assert due.note_zh == PROVISIONAL_NOTE_ZH
+    assert calendar.source_between(date(2026, 12, 29), date(2026, 12, 31)) is CalendarSource.LIBRARY
+
+
+def test_emergency_before_the_2027_spring_festival_waits_out_the_whole_festival_week() -> None:
+    # 除夕 is Fri 5 Feb 2027, 正月初一 Sat 6 Feb. Provisionally 4-13 Feb are off (the day
+    # before 除夕 to 正月初八), so an admission on Wed 3 Feb counts Mon 15 Feb (1),
+    # Tue 16 (2) and is due Wed 17 Feb (3).
+    assert not calendar.is_working_day(date(2027, 2, 5))
+    assert not calendar.is_working_day(date(2027, 2, 8))
+    assert calendar.is_working_day(date(2027, 2, 3))
+    due = calendar.emergency_filing_due(date(2027, 2, 3))
+    assert due == Deadline(date(2027, 2, 17), CalendarSource.PROVISIONAL)
 
 
 @given(covered_dates)

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from yidi import __version__
+from yidi.cli import calendar as calendar_cli
 from yidi.cli import catalog as catalog_cli
 from yidi.cli import funds as funds_cli
 from yidi.cli import gateway as gateway_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
 from yidi.cli.filing import filing_app
+from yidi.domain.errors import YidiError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -41,6 +43,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(gateway_cli.app, name="gateway")
+app.add_typer(calendar_cli.app, name="calendar")
 app.registered_commands.extend(settle_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
 
@@ -54,7 +57,11 @@ def _container(demo: bool | None = None) -> Container:
     except ValueError as exc:
         typer.echo(f"配置错误 configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    return build_container(settings)
+    try:
+        return build_container(settings)
+    except YidiError as error:  # e.g. an invalid holiday arrangement file
+        typer.echo(f"配置错误 configuration error [{error.code}]: {error.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("version")

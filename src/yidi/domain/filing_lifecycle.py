@@ -45,7 +45,12 @@ from yidi.domain.filings import (
     validate_filing_record,
 )
 from yidi.domain.insurance import FilingCategory
-from yidi.domain.workdays import WorkingDayCalendar
+from yidi.domain.workdays import (
+    PROVISIONAL_NOTE_EN,
+    PROVISIONAL_NOTE_ZH,
+    Deadline,
+    WorkingDayCalendar,
+)
 
 
 class FilingState(enum.Enum):
@@ -263,13 +268,23 @@ def revise(
     )
 
 
-def emergency_deadline(record: FilingRecord, rule: FilingRule) -> date | None:
-    """Last day to hand in emergency materials (急诊：入院后三个工作日内), or None."""
+def emergency_due(record: FilingRecord, rule: FilingRule) -> Deadline | None:
+    """Last day to hand in emergency materials (急诊：入院后三个工作日内) and its calendar, or None.
+
+    Nothing about the deadline is stored: whether it was counted provisionally follows from
+    the calendar of its years whenever it is shown.
+    """
     if rule.submission_working_days is None or record.admitted_on is None:
         return None
-    return WorkingDayCalendar().emergency_filing_deadline(
+    return WorkingDayCalendar().emergency_filing_due(
         record.admitted_on, rule.submission_working_days
     )
+
+
+def emergency_deadline(record: FilingRecord, rule: FilingRule) -> date | None:
+    """The date of :func:`emergency_due`."""
+    due = emergency_due(record, rule)
+    return None if due is None else due.on
 
 
 def submit(
@@ -290,17 +305,20 @@ def submit(
     category = filing.record.category
     assert category is not None  # validated above
     rule = rule_for(category, rules)
-    deadline = emergency_deadline(filing.record, rule)
-    if deadline is not None and at.date() > deadline:
+    due = emergency_due(filing.record, rule)
+    if due is not None and at.date() > due.on:
         admitted_on = filing.record.admitted_on
+        deadline = due.on.isoformat()
         raise Refused(
             "FILING_EMERGENCY_LATE",
             f"异地急诊备案须在入院后{rule.submission_working_days}个工作日内提交材料，"
-            f"入院日期{admitted_on}，截止日期为{deadline.isoformat()}，已逾期",
+            f"入院日期{admitted_on}，截止日期为{deadline}"
+            f"{'（' + PROVISIONAL_NOTE_ZH + '）' if due.provisional else ''}，已逾期",
             f"Emergency filings must be submitted within {rule.submission_working_days} "
-            f"working days of admission; the deadline was {deadline.isoformat()}",
+            f"working days of admission; the deadline was {deadline}"
+            f"{' (' + PROVISIONAL_NOTE_EN + ')' if due.provisional else ''}",
             field="admitted_on",
-            details={"deadline": deadline.isoformat()},
+            details={"deadline": deadline, "deadline_source": due.source.value},
         )
     return _moved(filing, FilingAction.SUBMIT, actor, at)
 

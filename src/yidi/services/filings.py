@@ -57,7 +57,12 @@ from yidi.domain.identity import ResidentId
 from yidi.domain.insurance import FilingCategory
 from yidi.domain.privacy import mask_phone
 from yidi.domain.regions import DivisionRegistry, default_registry
-from yidi.domain.workdays import CalendarYearUnsupported, WorkingDayCalendar
+from yidi.domain.workdays import (
+    CalendarSource,
+    CalendarYearUnsupported,
+    Deadline,
+    WorkingDayCalendar,
+)
 from yidi.storage.filings import FilingQuery, StoredFiling, VersionRow
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -153,17 +158,26 @@ class FilingDetail:
     versions: tuple[VersionRow, ...]
     warnings: tuple[FilingWarning, ...]
     missing_evidence: tuple[str, ...]
-    emergency_deadline: dt.date | None
+    emergency_due: Deadline | None  # None: not an emergency filing, or a refused year
     source: str
+
+    @property
+    def emergency_deadline(self) -> dt.date | None:
+        return None if self.emergency_due is None else self.emergency_due.on
 
 
 @dataclass(frozen=True, slots=True)
 class EmergencyDue:
     summary: FilingSummary
     admitted_on: dt.date
-    deadline: dt.date | None  # None: the holiday calendar does not know the year yet
+    deadline: dt.date | None  # None: no calendar can answer for the year
     working_days_left: int | None
     late: bool
+    deadline_source: CalendarSource | None = None
+
+    @property
+    def deadline_provisional(self) -> bool:
+        return self.deadline_source is CalendarSource.PROVISIONAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -657,14 +671,14 @@ class FilingService:
                 else uow.filings.version(version.version_id, filing.lineage_id).events
             )
         record = filing.record
-        deadline: dt.date | None = None
+        due: Deadline | None = None
         missing: tuple[str, ...] = ()
         if record.category is not None:
             rule = rule_for(record.category, self._rules)
             try:
-                deadline = lifecycle.emergency_deadline(record, rule)
+                due = lifecycle.emergency_due(record, rule)
             except CalendarYearUnsupported:
-                deadline = None
+                due = None
             if filing.state in (FilingState.DRAFT, FilingState.REJECTED, FilingState.SUBMITTED):
                 missing = tuple(
                     r.label_zh
@@ -683,7 +697,7 @@ class FilingService:
             versions=versions,
             warnings=tuple(filing_warnings(record)),
             missing_evidence=missing,
-            emergency_deadline=deadline,
+            emergency_due=due,
             source=stored.source,
         )
 
@@ -759,15 +773,18 @@ class FilingService:
         for row, record in self._iter_scope(principal, query, region):
             if record.admitted_on is None:
                 continue
+            deadline: dt.date | None
+            source: CalendarSource | None
             try:
-                deadline = lifecycle.emergency_deadline(record, rule)
+                due = lifecycle.emergency_due(record, rule)
+                deadline, source = (due.on, due.source) if due else (None, None)
                 left = (
                     calendar.working_days_between(today, deadline)
                     if deadline and deadline >= today
                     else 0
                 )
             except CalendarYearUnsupported:
-                deadline, left = None, None
+                deadline, source, left = None, None, None
             found.append(
                 EmergencyDue(
                     _summary(row, record),
@@ -775,6 +792,7 @@ class FilingService:
                     deadline,
                     left,
                     deadline is not None and deadline < today,
+                    source,
                 )
             )
         return sorted(found, key=lambda d: (d.deadline or dt.date.max, d.summary.filing_id))

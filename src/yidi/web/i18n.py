@@ -424,7 +424,11 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "emergency.days_left": ("剩余工作日", "Working days left"),
     "emergency.n_days": ("{n}个工作日", "{n} working days"),
     "emergency.late": ("已逾期", "Late"),
-    "emergency.unknown": ("节假日安排未公布", "holiday calendar not yet published"),
+    "emergency.unknown": ("日期超出节假日日历范围", "date outside the holiday calendar"),
+    "emergency.provisional": (
+        "按法定节假日推算，国务院公布当年放假安排后以公布为准",
+        "Counted on the statutory holidays; the State Council's holiday arrangement for the year prevails once published",
+    ),
     "emergency.none": ("没有待补办的急诊备案。", "No open emergency filing."),
     "incomplete.title": ("待补充信息的备案", "Filings with missing information"),
     "incomplete.intro": (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,7 @@ from yidi.domain.filings import (
 )
 from yidi.domain.identity import Gender
 from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.domain.workdays import PROVISIONAL_NOTE_ZH, CalendarSource
 from yidi.services.filings import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
 
 
@@ -181,6 +182,16 @@ class VersionOut(BaseModel):
     filed_on: dt.date | None = Field(description="备案日期 filed on")
 
 
+DeadlineSource = Annotated[
+    CalendarSource | None,
+    Field(description="截止日所用节假日日历 calendar the deadline was counted on"),
+]
+DeadlineNote = Annotated[
+    str | None,
+    Field(description="截止日说明（按法定节假日推算时） note on a provisional deadline"),
+]
+
+
 class FilingOut(BaseModel):
     """The full record (returned only to callers in scope; every read is audited)."""
 
@@ -196,6 +207,8 @@ class FilingOut(BaseModel):
     warnings: list[dict[str, str]] = Field(description="提示 warnings")
     missing_evidence: list[str] = Field(description="缺少的证明材料 missing evidence")
     emergency_deadline: dt.date | None = Field(description="急诊材料提交截止日 deadline")
+    emergency_deadline_source: DeadlineSource = None
+    emergency_deadline_note: DeadlineNote = None
     source: str = Field(description="来源 counter/import")
 
 
@@ -230,6 +243,8 @@ class EmergencyDueOut(BaseModel):
     deadline: dt.date | None = Field(description="截止日期 deadline")
     working_days_left: int | None = Field(description="剩余工作日 working days left")
     late: bool = Field(description="是否已逾期 late")
+    deadline_source: DeadlineSource = None
+    deadline_note: DeadlineNote = None
 
 
 class DuplicateOut(BaseModel):
@@ -264,6 +279,8 @@ def emergency_out(due: EmergencyDue) -> EmergencyDueOut:
         deadline=due.deadline,
         working_days_left=due.working_days_left,
         late=due.late,
+        deadline_source=due.deadline_source,
+        deadline_note=PROVISIONAL_NOTE_ZH if due.deadline_provisional else None,
     )
 
 
@@ -300,6 +317,7 @@ def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
 def filing_out(detail: FilingDetail) -> FilingOut:
     from yidi.storage.filings import record_to_dict
 
+    due = detail.emergency_due
     return FilingOut(
         filing_id=detail.filing_id,
         version_id=detail.version_id,
@@ -337,5 +355,7 @@ def filing_out(detail: FilingDetail) -> FilingOut:
         ],
         missing_evidence=list(detail.missing_evidence),
         emergency_deadline=detail.emergency_deadline,
+        emergency_deadline_source=due.source if due else None,
+        emergency_deadline_note=due.note_zh if due else None,
         source=detail.source,
     )
