@@ -125,6 +125,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/hospital/encounters/{mdtrt_id}/fees"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/fees/cancel"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/discharge"): frozenset({"cashier_h"}),
+    # The encounter is settled: both answer 409 for its own hospital, 404 for any other.
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/discharge/cancel"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/cancel"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/pre-settle"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/settle"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/settlements/{setl_id}/reversal"): frozenset(
@@ -498,6 +501,14 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("POST", "/api/hospital/encounters/{mdtrt_id}/discharge"): lambda w: (
         f"/api/hospital/encounters/{w['mdtrt_id']}/discharge",
         {"json": {"discharged_at": "2026-11-28T10:00:00+08:00"}},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/discharge/cancel"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/discharge/cancel",
+        {},
+    ),
+    ("POST", "/api/hospital/encounters/{mdtrt_id}/cancel"): lambda w: (
+        f"/api/hospital/encounters/{w['mdtrt_id']}/cancel",
+        {"json": {"reason": "误登记"}},
     ),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/pre-settle"): lambda w: (
         f"/api/hospital/encounters/{w['mdtrt_id']}/pre-settle",

@@ -168,3 +168,53 @@ def test_bad_input_gets_a_chinese_4xx_never_a_500(
         headers=headers,
     )
     assert early.status_code == 409 and early.json()["error"]["code"] == "ENCOUNTER_NOT_DISCHARGED"
+
+
+def test_a_discharge_is_undone_and_an_empty_admission_cancelled_with_its_reason_audited(
+    client: TestClient, container: Container, world: None
+) -> None:
+    headers = token_for(container, BOBAI_CASHIER)
+    mdtrt_id = _admit(client, headers, XIE_CARD).json()["mdtrt_id"]
+    base = f"/api/hospital/encounters/{mdtrt_id}"
+    # Nothing to undo yet: the encounter is still admitted.
+    early = client.post(f"{base}/discharge/cancel", headers=headers)
+    assert early.status_code == 409
+    discharged = client.post(
+        f"{base}/discharge",
+        json={"discharged_at": "2026-11-20T09:00:00+08:00"},
+        headers=headers,
+    )
+    assert discharged.status_code == 200 and discharged.json()["state"] == "discharged"
+    retry = {**headers, "Idempotency-Key": "undo-1"}
+    undone = client.post(f"{base}/discharge/cancel", headers=retry)
+    assert undone.status_code == 200 and undone.json()["state"] == "admitted"
+    # The same key again gets the first answer, not "not discharged".
+    again = client.post(f"{base}/discharge/cancel", headers=retry)
+    assert again.status_code == 200 and again.json() == undone.json()
+
+    no_reason = client.post(f"{base}/cancel", json={"reason": ""}, headers=headers)
+    assert no_reason.status_code == 422
+    cancelled = client.post(f"{base}/cancel", json={"reason": "患者转院"}, headers=headers)
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    with container.uow() as uow:
+        entries = [
+            c.entry for c in uow.audit.walk() if c.entry.action == "hospital.cancel_admission"
+        ]
+    assert [(e.subject, e.reason) for e in entries] == [(f"encounter:{mdtrt_id}", "患者转院")]
+
+
+def test_an_admission_with_uploaded_fees_cannot_be_cancelled(
+    client: TestClient, container: Container, world: None
+) -> None:
+    headers = token_for(container, BOBAI_CASHIER)
+    mdtrt_id = _admit(client, headers, XIE_CARD).json()["mdtrt_id"]
+    base = f"/api/hospital/encounters/{mdtrt_id}"
+    uploaded = client.post(
+        f"{base}/fees",
+        json={"lines": _lines(XIE_LINES[:1], "2026-11-20T09:00:00+08:00")},
+        headers=headers,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    refused = client.post(f"{base}/cancel", json={"reason": "误登记"}, headers=headers)
+    assert refused.status_code == 409 and refused.json()["error"]["message"]
+    assert client.get(base, headers=headers).json()["encounter"]["state"] == "admitted"

@@ -220,6 +220,10 @@ class FeeCancelOut(BaseModel):
     cancelled: list[str]
 
 
+class AdmissionCancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="撤销原因（记入审计）")
+
+
 class DischargeIn(BaseModel):
     discharged_at: dt.datetime
     diagnosis_codes: list[str] = Field(default_factory=list, max_length=20)
@@ -492,6 +496,32 @@ def discharge(mdtrt_id: str, body: DischargeIn, write: CashierWriteDep) -> Encou
         body.discharged_at,
         diagnosis_codes=tuple(body.diagnosis_codes),
         key=write.key(caller, body),
+    )
+    return _encounter(write.service, caller, row)
+
+
+@router.post(
+    "/encounters/{mdtrt_id}/discharge/cancel",
+    response_model=EncounterOut,
+    summary="出院撤销 (2405)",
+)
+def cancel_discharge(mdtrt_id: str, write: CashierWriteDep) -> EncounterOut:
+    """结算前撤销出院登记，回到在院状态；已结算须先撤销结算。"""
+    caller = write.caller()
+    row = write.service.cancel_discharge(caller, mdtrt_id, write.key(caller, {}))
+    return _encounter(write.service, caller, row)
+
+
+@router.post(
+    "/encounters/{mdtrt_id}/cancel", response_model=EncounterOut, summary="入院撤销 (2404)"
+)
+def cancel_admission(
+    mdtrt_id: str, body: AdmissionCancelIn, write: CashierWriteDep
+) -> EncounterOut:
+    """仅可撤销尚未上传费用明细的入院登记；原因记入审计。"""
+    caller = write.caller()
+    row = write.service.cancel_admission(
+        caller, mdtrt_id, write.key(caller, body), reason=body.reason
     )
     return _encounter(write.service, caller, row)
 
