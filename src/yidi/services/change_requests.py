@@ -182,9 +182,7 @@ class ChangeRequestService(FilingService):
             if idempotency is not None:
                 earlier = uow.idempotency.recall(scope, *idempotency)
                 if earlier is not None:
-                    first = uow.change_requests.get(str(earlier["request_id"]))
-                    assert first is not None
-                    return self._request_detail(uow, first)
+                    return self._stored_detail(uow, str(earlier["request_id"]))
             stored = self._load(uow, principal, filing_ref, for_update=True)
             if uow.change_requests.pending_for(stored.filing.lineage_id) is not None:
                 raise pending_conflict()
@@ -220,7 +218,7 @@ class ChangeRequestService(FilingService):
                 f"change_request:{request.request_id} {request.reason}",
                 address,
             )
-            detail = self._request_detail(uow, request)
+            detail = self._stored_detail(uow, request.request_id)
             uow.commit()
         return detail
 
@@ -313,9 +311,15 @@ class ChangeRequestService(FilingService):
             reason,
             address,
         )
-        detail = self._request_detail(uow, request)
+        detail = self._stored_detail(uow, request.request_id)
         uow.commit()
         return detail
+
+    def _stored_detail(self, uow: SqlUnitOfWork, request_id: str) -> ChangeRequestDetail:
+        """The detail as stored (timestamps as the database gives them back, like any retry)."""
+        stored = uow.change_requests.get(request_id)
+        assert stored is not None
+        return self._request_detail(uow, stored)
 
     # --- reading ---------------------------------------------------------------------------
 

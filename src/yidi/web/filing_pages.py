@@ -17,13 +17,16 @@ from starlette.responses import Response
 
 from yidi.api.deps import client_address
 from yidi.domain.access import Action, Principal, Role
+from yidi.domain.change_requests import ChangeRequestState
 from yidi.domain.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
 from yidi.domain.evidence import EvidenceKind
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
+from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
 from yidi.services.filings import FilingDetail, FilingService
+from yidi.services.hospital import local
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
 from yidi.web.render import container_of, finish, page_lang, page_principal, render
@@ -173,6 +176,11 @@ def _detail_page(
     principal = page_principal(request)
     lang = page_lang(request)
     submitted = detail.state is FilingState.SUBMITTED
+    container = container_of(request)
+    change_requests = ChangeRequestService(container.uow, container.clock).for_filing(
+        principal, detail.filing_id
+    )
+    pending = any(r.state is ChangeRequestState.PENDING for r in change_requests)
     return render(
         request,
         "filing_detail.html",
@@ -197,6 +205,12 @@ def _detail_page(
             "region_label": _region_label(lang),
             "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
             "evidence_kinds": list(EvidenceKind),
+            "change_requests": change_requests,
+            "can_request_change": principal.role is Role.INSURED_PERSON
+            and detail.state is FilingState.APPROVED
+            and detail.record.filing_number is not None
+            and not pending,
+            "local": local,
         },
         status_code=status_code,
     )
