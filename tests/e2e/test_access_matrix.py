@@ -47,6 +47,7 @@ from yidi.bootstrap import Container, build_container
 from yidi.clock import FixedClock
 from yidi.domain.access import Principal, Role
 from yidi.services.auth import create_user
+from yidi.services.change_requests import ChangeRequestService
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
@@ -112,6 +113,15 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # A change of an approved filing is made at the agency (FILING_CHANGE_AT_AGENCY).
     ("POST", "/api/filings/{filing_id}/change"): frozenset({"agency_a"}),
     ("POST", "/api/filings/{filing_id}/evidence"): frozenset({"insured_person", "agency_a"}),
+    # 变更申请: the insured person asks online, the insured-place agency decides.
+    ("POST", "/api/filings/{filing_id}/change-requests"): frozenset({"insured_person"}),
+    ("GET", "/api/change-requests"): frozenset({"insured_person", "province"}) | AGENCIES,
+    ("GET", "/api/change-requests/{request_id}"): frozenset(
+        {"insured_person", "agency_a", "province"}
+    ),
+    ("POST", "/api/change-requests/{request_id}/approve"): frozenset({"agency_a"}),
+    ("POST", "/api/change-requests/{request_id}/reject"): frozenset({"agency_a"}),
+    ("POST", "/api/change-requests/{request_id}/withdraw"): frozenset({"insured_person"}),
     # hospital settlement (REST)
     ("POST", "/api/hospital/admission-check"): CASHIERS,
     ("POST", "/api/hospital/encounters"): CASHIERS,
@@ -165,6 +175,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/filings/quarterly"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/{ref}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/filings/{ref}/annex1.pdf"): frozenset({"insured_person", "agency_a", "province"}),
+    ("GET", "/me/filings/{ref}/change"): frozenset({"insured_person"}),
+    ("GET", "/change-requests"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/change-requests/{request_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/funds/clearing"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/clearing/download"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/prepayment"): frozenset({"province"}) | AGENCIES,
@@ -202,6 +215,10 @@ CSRF_FORMS = frozenset(
         ("POST", "/filings/{ref}/cancel"),
         ("POST", "/filings/{ref}/submit"),
         ("POST", "/filings/{ref}/evidence"),
+        ("POST", "/me/filings/{ref}/change"),
+        ("POST", "/change-requests/{request_id}/approve"),
+        ("POST", "/change-requests/{request_id}/reject"),
+        ("POST", "/change-requests/{request_id}/withdraw"),
         ("POST", "/funds/clearing"),
         ("POST", "/hospital/check"),
         ("POST", "/hospital/encounters"),
@@ -281,6 +298,9 @@ def _build(container: Container) -> dict[str, Any]:
     total = sum((line.amount.yuan for line in detail.lines), Decimal(0))
     settled = hospital.settle(_caller(BOBAI_CASHIER), encounter.id, _money(total))
     create_user(container.uow(), "matrix-login", "matrix-login-password", HENGYANG)
+    change_request = ChangeRequestService(container.uow, container.clock).request_change(
+        PERSON, filings.xie_filing, record(mobile="13907349999"), "换了手机号码"
+    )
     headers = {name: token_for(container, p) if p else {} for name, p in CALLERS.items()}
     # Pages read the signed session cookie, as a browser sends it.
     page_headers = {
@@ -307,6 +327,7 @@ def _build(container: Container) -> dict[str, Any]:
         "mdtrt_id": encounter.id,
         "setl_id": settled.settlement_id,
         "claim_id": claim.json()["id"],
+        "change_request_id": change_request.request.request_id,
     }
 
 
@@ -438,6 +459,31 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("POST", "/api/filings/{filing_id}/evidence"): lambda w: (
         f"/api/filings/{w['filing_id']}/evidence",
         {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
+    ),
+    ("POST", "/api/filings/{filing_id}/change-requests"): lambda w: (
+        f"/api/filings/{w['filing_id']}/change-requests",
+        {"json": {"record": _record_body(), "reason": "变更联系电话"}},
+    ),
+    ("GET", "/api/change-requests/{request_id}"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}",
+        {},
+    ),
+    ("POST", "/api/change-requests/{request_id}/approve"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/approve",
+        {},
+    ),
+    ("POST", "/api/change-requests/{request_id}/reject"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/reject",
+        {"json": {"reason": "号码未实名"}},
+    ),
+    ("POST", "/api/change-requests/{request_id}/withdraw"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/withdraw",
+        {},
+    ),
+    ("GET", "/me/filings/{ref}/change"): lambda w: (f"/me/filings/{w['filing_id']}/change", {}),
+    ("GET", "/change-requests/{request_id}"): lambda w: (
+        f"/change-requests/{w['change_request_id']}",
+        {},
     ),
     ("POST", "/api/hospital/admission-check"): lambda w: (
         "/api/hospital/admission-check",
