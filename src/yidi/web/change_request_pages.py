@@ -17,8 +17,9 @@ from starlette.responses import Response
 from yidi.api.deps import client_address
 from yidi.domain.access import Action, Principal, Role
 from yidi.domain.change_requests import ChangeRequestState
-from yidi.domain.errors import ErrorKind, YidiError
+from yidi.domain.errors import ErrorKind, ValidationFailed, YidiError
 from yidi.domain.filing_lifecycle import FilingState
+from yidi.domain.filings import validate_filing_record
 from yidi.services.change_requests import (
     ChangeRequestDetail,
     ChangeRequestService,
@@ -112,6 +113,13 @@ async def _change_from(
     if not reason:
         errors["reason"] = translate(lang, "change.reason_required")
     if errors:
+        # Every field error at once: the record's own check alongside the form's.
+        try:
+            validate_filing_record(
+                record, service.regions, today=container_of(request).clock.today()
+            )
+        except ValidationFailed as exc:
+            errors = _message_fields(exc, lang) | errors
         return again(errors, 422)
     uploads = [EvidenceUpload(evidence, content, filename)] if evidence is not None else []
     try:
