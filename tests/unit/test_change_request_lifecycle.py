@@ -216,6 +216,8 @@ def test_the_comparison_labels_fields_in_chinese_and_marks_only_what_changed() -
         c for c in compare_records(old, new) if c.field == "designated_institutions"
     )
     assert institutions.old == "博白县人民医院（二级医院）" and not institutions.changed
+    signed = next(c for c in compare_records(old, new) if c.field == "signed_by")
+    assert signed.old == "本人"
 
 
 @given(st.text(alphabet="0123456789", min_size=11, max_size=11), st.text(min_size=1, max_size=40))

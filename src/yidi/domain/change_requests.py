@@ -37,6 +37,7 @@ from yidi.domain.filings import (
     FilingRecord,
     RegionLookup,
     RegistrationType,
+    SignedBy,
     validate_filing_record,
 )
 from yidi.domain.insurance import FilingCategory
@@ -136,6 +137,8 @@ def _text(record: FilingRecord, field: str) -> str:
         )
     if field == "delegate":
         return " ".join(part for part in (value.name, value.relation, value.id_number) if part)
+    if field == "signed_by":
+        return "本人" if value is SignedBy.PERSON else "被委托人"
     if field == "has_second_generation_card":
         return "是" if value else "否"
     if isinstance(value, enum.Enum):

@@ -379,6 +379,8 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "detail.title": ("备案详情", "Filing"),
     "detail.back": ("返回列表", "Back to the list"),
     "detail.reason": ("原因", "Reason"),
+    "detail.version": ("版本", "Version"),
+    "detail.version_n": ("第{n}版", "Version {n}"),
     "detail.gender": ("性别", "Gender"),
     "detail.insurance": ("险种", "Insurance"),
     "detail.institutions": ("定点医疗机构", "Designated hospitals"),
