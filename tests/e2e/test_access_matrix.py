@@ -121,6 +121,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ),
     ("POST", "/api/change-requests/{request_id}/approve"): frozenset({"agency_a"}),
     ("POST", "/api/change-requests/{request_id}/reject"): frozenset({"agency_a"}),
+    ("POST", "/api/change-requests/{request_id}/evidence"): frozenset({"insured_person"}),
     ("POST", "/api/change-requests/{request_id}/withdraw"): frozenset({"insured_person"}),
     # hospital settlement (REST)
     ("POST", "/api/hospital/admission-check"): CASHIERS,
@@ -475,6 +476,10 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("POST", "/api/change-requests/{request_id}/reject"): lambda w: (
         f"/api/change-requests/{w['change_request_id']}/reject",
         {"json": {"reason": "号码未实名"}},
+    ),
+    ("POST", "/api/change-requests/{request_id}/evidence"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/evidence",
+        {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
     ),
     ("POST", "/api/change-requests/{request_id}/withdraw"): lambda w: (
         f"/api/change-requests/{w['change_request_id']}/withdraw",

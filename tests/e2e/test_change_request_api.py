@@ -11,6 +11,7 @@ from filing_support import (
     BOBAI,
     CASHIER,
     HENGYANG,
+    PDF_BYTES,
     PERSON,
     PERSON_ID,
     STRANGER,
@@ -234,3 +235,42 @@ def test_another_region_gets_the_same_404_as_a_missing_request(
     assert api.get("/api/change-requests", headers=zhengzhou).json()["total"] == 0
     cashier = api.get(f"/api/change-requests/{request_id}", headers=_headers(container, CASHIER))
     assert cashier.status_code == 403
+
+
+def test_the_person_adds_a_scan_to_a_pending_request_and_the_agency_opens_it(
+    api: TestClient, container: Container, filing_id: str
+) -> None:
+    request_id = _ask(api, container, filing_id).json()["request_id"]
+    form = {
+        "kind": "residence_permit",
+        "document_number": "居-1",
+        "issuer": "博白县公安局",
+        "issued_on": "2026-03-01",
+        "issuer_region_code": BOBAI,
+    }
+    scan = {"file": ("permit.pdf", PDF_BYTES, "application/pdf")}
+    agency = _headers(container, HENGYANG)
+    refused = api.post(
+        f"/api/change-requests/{request_id}/evidence", data=form, files=scan, headers=agency
+    )
+    assert refused.status_code == 403
+    added = api.post(
+        f"/api/change-requests/{request_id}/evidence",
+        data=form,
+        files=scan,
+        headers=_headers(container, PERSON),
+    )
+    assert added.status_code == 200, added.text
+    [document] = added.json()["evidence"]
+    assert document["file"]["filename"] == "permit.pdf"
+    service = FilingService(container.uow, container.clock)
+    media_type, content = service.evidence_file(HENGYANG, filing_id, document["file"]["sha256"])
+    assert (media_type, content) == ("application/pdf", PDF_BYTES)
+    not_a_scan = api.post(
+        f"/api/change-requests/{request_id}/evidence",
+        data=form,
+        files={"file": ("x.txt", b"hello", "text/plain")},
+        headers=_headers(container, PERSON),
+    )
+    assert not_a_scan.status_code == 422
+    assert not_a_scan.json()["error"]["code"] == "EVIDENCE_FILE_TYPE"

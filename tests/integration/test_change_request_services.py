@@ -175,7 +175,7 @@ def test_the_person_withdraws_a_pending_request_and_a_retry_changes_nothing(
     request_id = _asked(service, filing_id)
     with pytest.raises(Forbidden) as caught:
         service.withdraw(HENGYANG, request_id)
-    assert caught.value.code == "CHANGE_REQUEST_WITHDRAW_OWN"
+    assert caught.value.code == "CHANGE_REQUEST_ASKER_ONLY"
     withdrawn = service.withdraw(PERSON, request_id)
     assert withdrawn.request.state is ChangeRequestState.WITHDRAWN
     assert service.withdraw(PERSON, request_id).request == withdrawn.request

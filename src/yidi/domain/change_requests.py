@@ -296,6 +296,12 @@ def require_current_base(request: ChangeRequest, filing: Filing) -> None:
         )
 
 
+def add_evidence(request: ChangeRequest, evidence: Evidence) -> ChangeRequest:
+    """Another document for a pending request (a scan handed in after the request)."""
+    _require_pending(request, "补充材料", "given more evidence")
+    return dataclasses.replace(request, evidence=(*request.evidence, evidence))
+
+
 def withdraw(request: ChangeRequest, actor: Actor, at: datetime) -> ChangeRequest:
     """撤回 by the person who asked, while it is pending."""
     _require_pending(request, "撤回", "withdrawn")

@@ -222,6 +222,46 @@ class ChangeRequestService(FilingService):
             uow.commit()
         return detail
 
+    def add_evidence_to_request(
+        self,
+        principal: Principal,
+        request_id: str,
+        evidence: Evidence,
+        *,
+        content: bytes | None = None,
+        filename: str = "",
+        address: str = "",
+    ) -> ChangeRequestDetail:
+        """Another document (with its scan) on one's own pending request."""
+        principal.require(Action.FILING_CHANGE)
+        with self._uow() as uow:
+            request = self._request_in_scope(uow, principal, request_id, for_update=True)
+            self._require_asker(principal)
+            if content is not None:
+                evidence = self._stored_scan(uow, evidence, content, filename)
+            request = requests.add_evidence(request, evidence)
+            uow.change_requests.save_evidence(request)
+            self._audit(
+                uow,
+                principal,
+                "filing.change_request.evidence",
+                f"change_request:{request.request_id}",
+                evidence.kind.value,
+                address,
+            )
+            detail = self._stored_detail(uow, request.request_id)
+            uow.commit()
+        return detail
+
+    @staticmethod
+    def _require_asker(principal: Principal) -> None:
+        if principal.role is not Role.INSURED_PERSON:
+            raise Forbidden(
+                "CHANGE_REQUEST_ASKER_ONLY",
+                "只有申请人本人可以撤回或补充变更申请",
+                "only the person who asked may withdraw or add to a change request",
+            )
+
     def withdraw(
         self, principal: Principal, request_id: str, *, address: str = ""
     ) -> ChangeRequestDetail:
@@ -229,12 +269,7 @@ class ChangeRequestService(FilingService):
         principal.require(Action.FILING_CHANGE)
         with self._uow() as uow:
             request = self._request_in_scope(uow, principal, request_id, for_update=True)
-            if principal.role is not Role.INSURED_PERSON:
-                raise Forbidden(
-                    "CHANGE_REQUEST_WITHDRAW_OWN",
-                    "只有申请人本人可以撤回变更申请",
-                    "only the person who asked may withdraw a change request",
-                )
+            self._require_asker(principal)
             if request.state is ChangeRequestState.WITHDRAWN:
                 return self._request_detail(uow, request)
             withdrawn = requests.withdraw(request, actor_of(principal), self._clock.now())

@@ -41,6 +41,10 @@ def _evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
     }
 
 
+def _evidence_json(evidence: Sequence[Evidence]) -> str:
+    return json.dumps([_evidence_to_dict(e) for e in evidence], ensure_ascii=False)
+
+
 def _evidence_from_dict(data: dict[str, Any]) -> Evidence:
     file = data.get("file")
     level = data.get("issuer_hospital_level")
@@ -115,9 +119,7 @@ class ChangeRequestRepository:
                         id_number=(record.social_security_number or "").upper(),
                         name=(record.name or "")[:50],
                         record_json=record_json(record),
-                        evidence_json=json.dumps(
-                            [_evidence_to_dict(e) for e in request.evidence], ensure_ascii=False
-                        ),
+                        evidence_json=_evidence_json(request.evidence),
                         reason=request.reason[:500],
                         requested_by=request.requested_by[:64],
                         requested_at=as_utc(request.requested_at),
@@ -141,6 +143,14 @@ class ChangeRequestRepository:
                 decision_reason=request.decision_reason[:500] if request.decision_reason else None,
                 result_version_id=request.result_version_id,
             )
+        )
+
+    def save_evidence(self, request: ChangeRequest) -> None:
+        """Write the documents of a pending request (one was added)."""
+        self._session.execute(
+            update(requests)
+            .where(requests.c.id == request.request_id)
+            .values(evidence_json=_evidence_json(request.evidence))
         )
 
     def get(self, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:

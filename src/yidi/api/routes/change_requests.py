@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, File, Header, Query, Request, UploadFile, status
 
 from yidi.api.deps import ContainerDep, PrincipalDep, client_address
+from yidi.api.routes.filings import EvidenceFormDep, read_scan
 from yidi.api.schemas.change_requests import (
     ChangeRequestOut,
     ChangeRequestPageOut,
@@ -158,5 +159,31 @@ def reject_change_request(
     return change_request_out(
         _service(container).reject_request(
             principal, request_id, body.reason, address=client_address(request)
+        )
+    )
+
+
+@router.post(
+    "/api/change-requests/{request_id}/evidence",
+    response_model=ChangeRequestOut,
+    summary="申请人补充证明材料（PDF/JPEG/PNG） add a document with its scan",
+)
+def upload_change_request_evidence(
+    request_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    evidence: EvidenceFormDep,
+    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+) -> ChangeRequestOut:
+    content = read_scan(file)
+    return change_request_out(
+        _service(container).add_evidence_to_request(
+            principal,
+            request_id,
+            evidence,
+            content=content,
+            filename=(file.filename or "") if file is not None else "",
+            address=client_address(request),
         )
     )
