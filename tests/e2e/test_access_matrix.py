@@ -28,6 +28,7 @@ from filing_support import (
     PERSON,
     ZHENGZHOU,
     record,
+    record_body,
 )
 from hospital_support import (
     BOBAI_CASHIER,
@@ -51,7 +52,6 @@ from yidi.services.change_requests import ChangeRequestService
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
-from yidi.storage.filings import record_to_dict
 from yidi.storage.migrate import upgrade
 
 SCHEMA = "access_matrix"
@@ -358,22 +358,6 @@ def _claim_body() -> dict[str, Any]:
     }
 
 
-def _record_body() -> dict[str, Any]:
-    data = record_to_dict(record())
-    for key in (
-        "registration_type",
-        "filing_number",
-        "handling_agency",
-        "handler",
-        "handled_on",
-        "valid_from",
-        "valid_until",
-        "version",
-    ):
-        data.pop(key)
-    return data
-
-
 def _fee_lines() -> list[dict[str, Any]]:
     return [
         {
@@ -419,7 +403,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {"params": {"region": "430400", "year": 2027}},
     ),
     ("GET", "/api/statistics"): lambda w: ("/api/statistics", {"params": {"region": "430400"}}),
-    ("POST", "/api/filings"): lambda w: ("/api/filings", {"json": {"record": _record_body()}}),
+    ("POST", "/api/filings"): lambda w: ("/api/filings", {"json": {"record": record_body()}}),
     ("GET", "/api/filings/export/annex2.xlsx"): lambda w: (
         "/api/filings/export/annex2.xlsx",
         {"params": {"region": "430400", "from": "2026-11-01", "to": "2026-11-30"}},
@@ -435,7 +419,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("GET", "/api/filings/{filing_id}"): lambda w: (f"/api/filings/{w['filing_id']}", {}),
     ("PUT", "/api/filings/{filing_id}"): lambda w: (
         f"/api/filings/{w['filing_id']}",
-        {"json": _record_body()},
+        {"json": record_body()},
     ),
     ("POST", "/api/filings/{filing_id}/submit"): lambda w: (
         f"/api/filings/{w['filing_id']}/submit",
@@ -455,7 +439,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("POST", "/api/filings/{filing_id}/change"): lambda w: (
         f"/api/filings/{w['filing_id']}/change",
-        {"json": {"record": _record_body(), "reason": "变更联系电话"}},
+        {"json": {"record": record_body(), "reason": "变更联系电话"}},
     ),
     ("POST", "/api/filings/{filing_id}/evidence"): lambda w: (
         f"/api/filings/{w['filing_id']}/evidence",
@@ -463,7 +447,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("POST", "/api/filings/{filing_id}/change-requests"): lambda w: (
         f"/api/filings/{w['filing_id']}/change-requests",
-        {"json": {"record": _record_body(), "reason": "变更联系电话"}},
+        {"json": {"record": record_body(), "reason": "变更联系电话"}},
     ),
     ("GET", "/api/change-requests/{request_id}"): lambda w: (
         f"/api/change-requests/{w['change_request_id']}",

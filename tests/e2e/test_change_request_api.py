@@ -16,42 +16,17 @@ from filing_support import (
     PERSON_ID,
     STRANGER,
     ZHENGZHOU,
+    api_headers,
     household_registration,
     load_agencies,
     record,
+    record_body,
 )
 from yidi.bootstrap import Container
-from yidi.domain.access import Principal
 from yidi.domain.insurance import FilingCategory
-from yidi.services.auth import issue_token
 from yidi.services.filings import FilingService
-from yidi.storage.filings import record_to_dict
 
 NEW_MOBILE = "13907349999"
-
-
-def _headers(container: Container, principal: Principal) -> dict[str, str]:
-    with container.uow() as uow:
-        if uow.users.by_username(principal.user_id) is None:
-            uow.users.add(principal.user_id, "not-a-usable-hash", principal)
-            uow.commit()
-    return {"Authorization": f"Bearer {issue_token(container.settings.secret_key, principal)}"}
-
-
-def _body(**changes: Any) -> dict[str, Any]:
-    data = record_to_dict(record(**changes))
-    for key in (
-        "registration_type",
-        "filing_number",
-        "handling_agency",
-        "handler",
-        "handled_on",
-        "valid_from",
-        "valid_until",
-        "version",
-    ):
-        data.pop(key)
-    return data
 
 
 @pytest.fixture
@@ -69,11 +44,11 @@ def filing_id(container: Container) -> str:
 
 
 def _ask(api: TestClient, container: Container, filing_id: str, **extra: Any) -> Any:
-    body = {"record": _body(mobile=NEW_MOBILE), "reason": "换了手机号码"} | extra
+    body = {"record": record_body(mobile=NEW_MOBILE), "reason": "换了手机号码"} | extra
     return api.post(
         f"/api/filings/{filing_id}/change-requests",
         json=body,
-        headers=_headers(container, PERSON),
+        headers=api_headers(container, PERSON),
     )
 
 
@@ -94,7 +69,7 @@ def test_the_person_asks_the_agency_approves_and_the_filing_has_version_two(
             "changed": True,
         }
     ]
-    agency = _headers(container, HENGYANG)
+    agency = api_headers(container, HENGYANG)
     queue = api.get("/api/change-requests", headers=agency).json()
     assert queue["total"] == 1
     [line] = queue["items"]
@@ -103,7 +78,7 @@ def test_the_person_asks_the_agency_approves_and_the_filing_has_version_two(
     approved = api.post(f"/api/change-requests/{body['request_id']}/approve", headers=agency)
     assert approved.status_code == 200, approved.text
     assert approved.json()["state"] == "approved"
-    filing = api.get(f"/api/filings/{filing_id}", headers=_headers(container, PERSON)).json()
+    filing = api.get(f"/api/filings/{filing_id}", headers=api_headers(container, PERSON)).json()
     assert filing["record"]["mobile"] == NEW_MOBILE and filing["record"]["version"] == 2
     assert filing["version_id"] == approved.json()["result_version_id"]
     assert [(v["version"], v["state"]) for v in filing["versions"]] == [
@@ -132,13 +107,13 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_request(
     api: TestClient, container: Container, filing_id: str
 ) -> None:
     key = {"Idempotency-Key": "change-1"}
-    body = {"record": _body(mobile=NEW_MOBILE), "reason": "换了手机号码"}
-    headers = _headers(container, PERSON) | key
+    body = {"record": record_body(mobile=NEW_MOBILE), "reason": "换了手机号码"}
+    headers = api_headers(container, PERSON) | key
     first = api.post(f"/api/filings/{filing_id}/change-requests", json=body, headers=headers)
     again = api.post(f"/api/filings/{filing_id}/change-requests", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json()["request_id"] == again.json()["request_id"]
-    own = api.get("/api/change-requests", headers=_headers(container, PERSON)).json()
+    own = api.get("/api/change-requests", headers=api_headers(container, PERSON)).json()
     assert own["total"] == 1
 
 
@@ -146,16 +121,16 @@ def test_the_person_withdraws_and_the_agency_can_no_longer_approve(
     api: TestClient, container: Container, filing_id: str
 ) -> None:
     request_id = _ask(api, container, filing_id).json()["request_id"]
-    person = _headers(container, PERSON)
+    person = api_headers(container, PERSON)
     assert (
         api.post(
-            f"/api/change-requests/{request_id}/withdraw", headers=_headers(container, HENGYANG)
+            f"/api/change-requests/{request_id}/withdraw", headers=api_headers(container, HENGYANG)
         )
     ).status_code == 403
     withdrawn = api.post(f"/api/change-requests/{request_id}/withdraw", headers=person)
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
     refused = api.post(
-        f"/api/change-requests/{request_id}/approve", headers=_headers(container, HENGYANG)
+        f"/api/change-requests/{request_id}/approve", headers=api_headers(container, HENGYANG)
     )
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "CHANGE_REQUEST_STATE"
@@ -165,7 +140,7 @@ def test_rejection_needs_a_reason_and_the_person_reads_it(
     api: TestClient, container: Container, filing_id: str
 ) -> None:
     request_id = _ask(api, container, filing_id).json()["request_id"]
-    agency = _headers(container, HENGYANG)
+    agency = api_headers(container, HENGYANG)
     empty = api.post(
         f"/api/change-requests/{request_id}/reject", json={"reason": " "}, headers=agency
     )
@@ -175,14 +150,14 @@ def test_rejection_needs_a_reason_and_the_person_reads_it(
         f"/api/change-requests/{request_id}/reject", json={"reason": "号码未实名"}, headers=agency
     )
     assert rejected.status_code == 200
-    mine = api.get(f"/api/change-requests/{request_id}", headers=_headers(container, PERSON))
+    mine = api.get(f"/api/change-requests/{request_id}", headers=api_headers(container, PERSON))
     assert mine.json()["state"] == "rejected" and mine.json()["decision_reason"] == "号码未实名"
 
 
 def test_refused_changes_answer_with_chinese_field_errors(
     api: TestClient, container: Container, filing_id: str
 ) -> None:
-    region = _ask(api, container, filing_id, record=_body(insured_region_code="430400"))
+    region = _ask(api, container, filing_id, record=record_body(insured_region_code="430400"))
     assert region.status_code == 422
     assert region.json()["error"]["code"] == "FILING_CHANGE_REGION"
     assert region.json()["error"]["field"] == "insured_region_code"
@@ -190,7 +165,7 @@ def test_refused_changes_answer_with_chinese_field_errors(
         api,
         container,
         filing_id,
-        record=_body(category=FilingCategory.LONG_TERM_RESIDENT),
+        record=record_body(category=FilingCategory.LONG_TERM_RESIDENT),
         evidence=[],
     )
     assert category.status_code == 422
@@ -200,7 +175,7 @@ def test_refused_changes_answer_with_chinese_field_errors(
         api,
         container,
         filing_id,
-        record=_body(category=FilingCategory.LONG_TERM_RESIDENT),
+        record=record_body(category=FilingCategory.LONG_TERM_RESIDENT),
         evidence=[
             {
                 "kind": "residence_permit",
@@ -221,19 +196,19 @@ def test_another_region_gets_the_same_404_as_a_missing_request(
     request_id = _ask(api, container, filing_id).json()["request_id"]
     missing = request_id[:-1] + ("0" if request_id[-1] != "0" else "1")
     for principal in (ZHENGZHOU, STRANGER):
-        headers = _headers(container, principal)
+        headers = api_headers(container, principal)
         theirs = api.get(f"/api/change-requests/{request_id}", headers=headers)
         nothing = api.get(f"/api/change-requests/{missing}", headers=headers)
         assert theirs.status_code == nothing.status_code == 404
         assert theirs.content == nothing.content
-    zhengzhou = _headers(container, ZHENGZHOU)
+    zhengzhou = api_headers(container, ZHENGZHOU)
     for action in ("approve", "withdraw"):
         assert (
             api.post(f"/api/change-requests/{request_id}/{action}", headers=zhengzhou).content
             == api.post(f"/api/change-requests/{missing}/{action}", headers=zhengzhou).content
         )
     assert api.get("/api/change-requests", headers=zhengzhou).json()["total"] == 0
-    cashier = api.get(f"/api/change-requests/{request_id}", headers=_headers(container, CASHIER))
+    cashier = api.get(f"/api/change-requests/{request_id}", headers=api_headers(container, CASHIER))
     assert cashier.status_code == 403
 
 
@@ -249,7 +224,7 @@ def test_the_person_adds_a_scan_to_a_pending_request_and_the_agency_opens_it(
         "issuer_region_code": BOBAI,
     }
     scan = {"file": ("permit.pdf", PDF_BYTES, "application/pdf")}
-    agency = _headers(container, HENGYANG)
+    agency = api_headers(container, HENGYANG)
     refused = api.post(
         f"/api/change-requests/{request_id}/evidence", data=form, files=scan, headers=agency
     )
@@ -258,7 +233,7 @@ def test_the_person_adds_a_scan_to_a_pending_request_and_the_agency_opens_it(
         f"/api/change-requests/{request_id}/evidence",
         data=form,
         files=scan,
-        headers=_headers(container, PERSON),
+        headers=api_headers(container, PERSON),
     )
     assert added.status_code == 200, added.text
     [document] = added.json()["evidence"]
@@ -270,7 +245,7 @@ def test_the_person_adds_a_scan_to_a_pending_request_and_the_agency_opens_it(
         f"/api/change-requests/{request_id}/evidence",
         data=form,
         files={"file": ("x.txt", b"hello", "text/plain")},
-        headers=_headers(container, PERSON),
+        headers=api_headers(container, PERSON),
     )
     assert not_a_scan.status_code == 422
     assert not_a_scan.json()["error"]["code"] == "EVIDENCE_FILE_TYPE"

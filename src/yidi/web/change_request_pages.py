@@ -37,7 +37,7 @@ from yidi.web.filing_form import (
     form_page,
     values_of,
 )
-from yidi.web.filing_pages import OFFICES, _region_label
+from yidi.web.filing_pages import OFFICES, _region_label, shown_refusal
 from yidi.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.web.i18n import translate
 from yidi.web.render import container_of, page_lang, page_principal, render
@@ -218,15 +218,14 @@ def _decide(
         else:
             detail = service.withdraw(principal, request_id, address=address)
     except YidiError as exc:
-        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
-            raise
+        message, status = shown_refusal(exc, lang)
         detail = service.get_request(principal, request_id, address=address)
         return _request_page(
             request,
             detail,
-            errors={f"{action}_form": _message(exc, lang)},
+            errors={f"{action}_form": message},
             reason=reason,
-            status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
+            status_code=status,
         )
     return redirect(request, f"/change-requests/{detail.request.request_id}?done={action}")
 

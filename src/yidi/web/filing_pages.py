@@ -50,6 +50,14 @@ def _message(exc: YidiError, lang: Lang) -> str:
     return exc.message_en if lang == "en" else exc.message
 
 
+def shown_refusal(exc: YidiError, lang: Lang) -> tuple[str, int]:
+    """A business refusal to show on the page (message, status); access errors are re-raised
+    so that the error page answers them (a record out of scope stays "not found")."""
+    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
+        raise exc
+    return _message(exc, lang), 409 if exc.kind is ErrorKind.CONFLICT else 422
+
+
 def _field_errors(exc: YidiError, lang: Lang, default_field: str) -> dict[str, str]:
     """One message per field: a validation failure names each field, others the form."""
     if isinstance(exc, ValidationFailed):
@@ -251,15 +259,14 @@ def _transition(
         else:
             detail = service.submit(principal, ref, address=address)
     except YidiError as exc:
-        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
-            raise
+        message, status = shown_refusal(exc, lang)
         detail = service.get(principal, ref, address=address)
         return _detail_page(
             request,
             detail,
-            errors={f"{action}_form": _message(exc, lang)},
+            errors={f"{action}_form": message},
             reason=reason,
-            status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
+            status_code=status,
         )
     return redirect(request, f"/filings/{detail.filing_id}?done={action}")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
-from yidi.api.deps import ContainerDep, PrincipalDep, client_address
+from yidi.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, client_address
 from yidi.api.routes.filings import EvidenceFormDep, read_scan
 from yidi.api.schemas.change_requests import (
     ChangeRequestOut,
@@ -46,14 +46,7 @@ def create_change_request(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            max_length=64,
-            description="幂等键：重试时返回首次提交的申请 retries return the first request",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ChangeRequestOut:
     idempotency = (
         (

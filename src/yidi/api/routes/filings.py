@@ -13,7 +13,6 @@ from fastapi import (
     Depends,
     File,
     Form,
-    Header,
     Query,
     Request,
     Response,
@@ -21,7 +20,7 @@ from fastapi import (
     status,
 )
 
-from yidi.api.deps import ContainerDep, PrincipalDep, client_address
+from yidi.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, client_address
 from yidi.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
@@ -100,14 +99,7 @@ def create_filing(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            max_length=64,
-            description="幂等键：重试时返回首次创建的草稿 retries return the first draft",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> FilingOut:
     idempotency = (
         (idempotency_key, request_fingerprint(body.model_dump(mode="json")))
