@@ -247,5 +247,7 @@ def test_the_pages_speak_english_too(browser: Browser, filing_id: str) -> None:
     agency = browser("hengyang")
     page = agency.get(f"/change-requests/{request_id}?lang=en", headers=PAGE)
     assert "Field by field" in page.text and "Approve the change" in page.text
+    unknown = agency.get(f"/change-requests/{request_id}?done=nonsense", headers=PAGE)
+    assert unknown.status_code == 200 and 'id="done"' not in unknown.text
     queue = agency.get("/change-requests?lang=en", headers=PAGE)
     assert "Change requests to review" in queue.text

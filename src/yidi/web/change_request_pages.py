@@ -43,6 +43,7 @@ from yidi.web.i18n import translate
 from yidi.web.render import container_of, page_lang, page_principal, render
 
 PAGE_SIZE = 50
+DONE = frozenset({"requested", "approve", "reject", "withdraw"})  # the notices after a redirect
 
 
 def change_service(request: Request) -> ChangeRequestService:
@@ -176,7 +177,7 @@ def _request_page(
             "cr": detail.request,
             "errors": errors or {},
             "reason": reason,
-            "done": request.query_params.get("done", ""),
+            "done": done if (done := request.query_params.get("done", "")) in DONE else "",
             "can_decide": pending and principal.may(Action.FILING_REVIEW),
             "can_withdraw": pending and principal.role is Role.INSURED_PERSON,
             "back": "/change-requests" if principal.role in OFFICES else "/me/filings",
