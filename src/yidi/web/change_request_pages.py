@@ -36,6 +36,7 @@ from yidi.web.filing_form import (
     _values,
     form_page,
     values_of,
+    with_form,
 )
 from yidi.web.filing_pages import OFFICES, _region_label, shown_refusal
 from yidi.web.guards import redirect, require_csrf, require_role, require_signed_in
@@ -66,18 +67,12 @@ def _change_form(request: Request, ref: str) -> Response:
 async def _change_submit(request: Request, ref: str) -> Response:
     principal = page_principal(request)
     require_role(principal, Role.INSURED_PERSON)
-    form = await request.form()
-    try:
-        return await _change_from(request, principal, ref, form)
-    finally:
-        await form.close()
+    return await with_form(request, lambda form: _change_from(request, principal, ref, form))
 
 
 async def _change_from(
     request: Request, principal: Principal, ref: str, form: FormData
 ) -> Response:
-    token = form.get("csrf_token")
-    require_csrf(request, token if isinstance(token, str) else "")
     lang = page_lang(request)
     service = change_service(request)
     address = client_address(request)

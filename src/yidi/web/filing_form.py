@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -231,6 +232,19 @@ def _message_fields(exc: YidiError, lang: Lang) -> dict[str, str]:
     return found
 
 
+async def with_form(
+    request: Request, handle: Callable[[FormData], Awaitable[Response]]
+) -> Response:
+    """Read a multipart form, refuse it without its CSRF token, hand it on, close its uploads."""
+    form = await request.form()
+    try:
+        token = form.get("csrf_token")
+        require_csrf(request, token if isinstance(token, str) else "")
+        return await handle(form)
+    finally:
+        await form.close()
+
+
 async def _upload_bytes(upload: Any) -> tuple[bytes | None, str]:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None, ""
@@ -390,16 +404,10 @@ def _my_new_form(request: Request) -> Response:
 
 async def _create(request: Request, role: Role) -> Response:
     principal = _require_filer(request, role)
-    form = await request.form()
-    try:
-        return await _create_from(request, principal, form)
-    finally:
-        await form.close()
+    return await with_form(request, lambda form: _create_from(request, principal, form))
 
 
 async def _create_from(request: Request, principal: Principal, form: FormData) -> Response:
-    token = form.get("csrf_token")
-    require_csrf(request, token if isinstance(token, str) else "")
     lang = page_lang(request)
     values = _values(form)
     if principal.role is Role.INSURED_PERSON:
@@ -504,18 +512,12 @@ async def _add_evidence(request: Request, ref: str) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
     principal.require(Action.FILING_CREATE)
-    form = await request.form()
-    try:
-        return await _add_evidence_from(request, principal, ref, form)
-    finally:
-        await form.close()
+    return await with_form(request, lambda form: _add_evidence_from(request, principal, ref, form))
 
 
 async def _add_evidence_from(
     request: Request, principal: Principal, ref: str, form: FormData
 ) -> Response:
-    token = form.get("csrf_token")
-    require_csrf(request, token if isinstance(token, str) else "")
     lang = page_lang(request)
     service = _service(request)
     address = client_address(request)
