@@ -133,3 +133,37 @@ def load_agencies(uow_factory: Any) -> None:
         for agency in load_world().agencies:
             uow.reference.add_agency(agency)
         uow.commit()
+
+
+# Fields the agency sets (number, handling, validity, version): not part of a request body.
+AGENCY_FIELDS = (
+    "registration_type",
+    "filing_number",
+    "handling_agency",
+    "handler",
+    "handled_on",
+    "valid_from",
+    "valid_until",
+    "version",
+)
+
+
+def record_body(**changes: Any) -> dict[str, Any]:
+    """The API's 附件1 body for :func:`record` with ``changes``."""
+    from yidi.storage.filings import record_to_dict
+
+    data = record_to_dict(record(**changes))
+    for key in AGENCY_FIELDS:
+        data.pop(key)
+    return data
+
+
+def api_headers(container: Any, principal: Principal) -> dict[str, str]:
+    """A bearer token for ``principal`` (an account row is made once, as sign-in would need)."""
+    from yidi.services.auth import issue_token
+
+    with container.uow() as uow:
+        if uow.users.by_username(principal.user_id) is None:
+            uow.users.add(principal.user_id, "not-a-usable-hash", principal)
+            uow.commit()
+    return {"Authorization": f"Bearer {issue_token(container.settings.secret_key, principal)}"}

@@ -4,14 +4,19 @@ patients of the seed (a 衡阳县 retiree resettled in 博白县, a Ningxia resi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, text
+
 from filing_support import BOBAI_HOSPITAL, HENGYANG, PERSON_ID, household_registration, record
-from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ
+from yidi.bootstrap import Container, build_container
+from yidi.clock import CHINA_TZ, FixedClock
 from yidi.demo.world import load_world
 from yidi.domain.access import Principal, Role
 from yidi.domain.evidence import Evidence, EvidenceKind
@@ -23,6 +28,9 @@ from yidi.domain.reference import Person
 from yidi.services.catalogs import import_sample_catalogs
 from yidi.services.filings import FilingService
 from yidi.services.hospital import Caller, FeeLineInput
+from yidi.settings import Settings
+from yidi.storage.db import make_engine
+from yidi.storage.migrate import upgrade
 
 BOBAI_CODE = "H45092300001"
 NANHUA_CODE = "H43040000001"
@@ -226,3 +234,34 @@ def token_for(container: Container, principal: Principal) -> dict[str, str]:
 
 BOBAI_CASHIER = Principal("bobai", Role.HOSPITAL_CASHIER, hospital_code=BOBAI_CODE)
 NANHUA_CASHIER = Principal("nhfy1", Role.HOSPITAL_CASHIER, hospital_code=NANHUA_CODE)
+
+
+@contextlib.contextmanager
+def committed_container(
+    database_url: str, migrated_engine: Engine, tmp_path: Path, schema: str
+) -> Iterator[Container]:
+    """A container whose transactions really commit, for tests of concurrent transactions.
+
+    On PostgreSQL it lives in its own schema (dropped afterwards); on SQLite in its own file.
+    The per-test rollback fixture cannot serve: two threads need two real connections.
+    """
+    if database_url.startswith("postgresql"):
+        with migrated_engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        engine = make_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
+        url = database_url
+    else:
+        url = f"sqlite:///{tmp_path / (schema + '.sqlite3')}"
+        engine = make_engine(url)
+    upgrade(engine)
+    container = build_container(
+        Settings(database_url=url, demo_mode=True), clock=FixedClock(at(20, 10)), engine=engine
+    )
+    try:
+        yield container
+    finally:
+        engine.dispose()
+        if database_url.startswith("postgresql"):
+            with migrated_engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

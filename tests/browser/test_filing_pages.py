@@ -100,3 +100,69 @@ def test_the_agency_takes_in_a_manual_claim_and_finds_it_in_the_claims_list(
     page.goto("/claims")
     page.locator(f"#claims-table tr[data-claim='{claim_id}'] a").click()
     expect(page.locator("#claim-id")).to_have_text(claim_id)
+
+
+def test_xiedeming_asks_for_a_change_the_agency_approves_and_he_sees_version_two(
+    chromium: Browser, base_url: str, shot: Shot
+) -> None:
+    agency = chromium.new_context(base_url=base_url, locale="zh-CN").new_page()
+    _sign_in(agency, "hengyang")
+    # The test above approves his demo filing; run alone, approve it here first.
+    agency.goto("/filings?q=430421195206180315&state=all")
+    row = agency.locator("#filing-table tr", has_text="谢德明").first
+    if row.locator("[data-state]").get_attribute("data-state") == "submitted":
+        row.get_by_role("link").click()
+        agency.get_by_role("button", name="审核通过（备案）").click()
+        expect(agency.locator("#done")).to_contain_text("已审核通过")
+
+    person = chromium.new_context(
+        base_url=base_url, locale="zh-CN", viewport={"width": 375, "height": 812}
+    ).new_page()
+    _sign_in(person, "xiedeming")
+    person.get_by_role("link", name="我的备案").first.click()
+    person.locator("#filing-table tr:has([data-state='approved'])").first.get_by_role(
+        "link"
+    ).click()
+    number = person.locator("#filing-number").inner_text()
+    expect(person.locator("#filing-version")).to_have_attribute("data-version", "1")
+    person.get_by_role("link", name="申请变更").click()
+    expect(person.get_by_label("社会保障号码（身份证号）")).to_have_value("430421195206180315")
+    expect(person.get_by_label("手机", exact=True)).to_have_value("13807340315")
+    person.get_by_label("手机", exact=True).fill("13907340315")
+    person.get_by_label("异地联系地址").fill("广西壮族自治区博白县博白镇新城路8号")
+    person.get_by_role("button", name="提交变更申请").click()  # no reason: refused at the field
+    expect(person.locator("#reason-error")).to_have_text("请填写变更原因")
+    person.get_by_label("变更原因").fill("搬家并更换了手机号码")
+    assert person.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(person, "insured-change-request-form")
+    person.get_by_role("button", name="提交变更申请").click()
+    expect(person.locator("#done")).to_contain_text("变更申请已提交")
+    expect(person.locator("h1 [data-state]")).to_have_attribute("data-state", "pending")
+
+    agency.goto("/agency")
+    card = agency.locator("a.card[href='/change-requests']")
+    expect(card.locator(".badge")).to_have_attribute("data-count", "1")
+    card.click()
+    queue_row = agency.locator("#change-request-table tr", has_text="谢德明")
+    expect(queue_row).to_contain_text("430421********0315")
+    queue_row.get_by_role("link").click()
+    changed = agency.locator("#compare-table tr.changed th")
+    expect(changed).to_have_count(2)
+    expect(changed.first).to_contain_text("异地联系地址")
+    expect(changed.nth(1)).to_contain_text("手机")
+    shot(agency, "agency-change-request-compare")
+    agency.get_by_role("button", name="同意变更").click()
+    expect(agency.locator("#done")).to_contain_text("已同意")
+    agency.context.close()
+
+    person.reload()
+    expect(person.locator("h1 [data-state]")).to_have_attribute("data-state", "approved")
+    person.get_by_role("link", name="查看备案").click()
+    expect(person.locator("#filing-version")).to_have_attribute("data-version", "2")
+    expect(person.locator("#filing-number")).to_have_text(number)
+    expect(person.locator("main")).to_contain_text("13907340315")
+    expect(person.locator("#change-request-list [data-state]")).to_have_attribute(
+        "data-state", "approved"
+    )
+    shot(person, "insured-filing-changed")
+    person.context.close()

@@ -30,6 +30,7 @@ from filing_support import (
     ZHENGZHOU,
     annex2_csv,
     record,
+    record_body,
 )
 from hospital_support import (
     BOBAI_CASHIER,
@@ -50,11 +51,11 @@ from yidi.clock import FixedClock
 from yidi.domain.access import Principal, Role
 from yidi.domain.identity import Gender, make_resident_id
 from yidi.services.auth import create_user
+from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
-from yidi.storage.filings import record_to_dict
 from yidi.storage.migrate import upgrade
 
 SCHEMA = "access_matrix"
@@ -116,6 +117,16 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # A change of an approved filing is made at the agency (FILING_CHANGE_AT_AGENCY).
     ("POST", "/api/filings/{filing_id}/change"): frozenset({"agency_a"}),
     ("POST", "/api/filings/{filing_id}/evidence"): frozenset({"insured_person", "agency_a"}),
+    # 变更申请: the insured person asks online, the insured-place agency decides.
+    ("POST", "/api/filings/{filing_id}/change-requests"): frozenset({"insured_person"}),
+    ("GET", "/api/change-requests"): frozenset({"insured_person", "province"}) | AGENCIES,
+    ("GET", "/api/change-requests/{request_id}"): frozenset(
+        {"insured_person", "agency_a", "province"}
+    ),
+    ("POST", "/api/change-requests/{request_id}/approve"): frozenset({"agency_a"}),
+    ("POST", "/api/change-requests/{request_id}/reject"): frozenset({"agency_a"}),
+    ("POST", "/api/change-requests/{request_id}/evidence"): frozenset({"insured_person"}),
+    ("POST", "/api/change-requests/{request_id}/withdraw"): frozenset({"insured_person"}),
     # hospital settlement (REST)
     ("POST", "/api/hospital/admission-check"): CASHIERS,
     ("POST", "/api/hospital/encounters"): CASHIERS,
@@ -174,6 +185,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/filings/quarterly"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/{ref}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/filings/{ref}/annex1.pdf"): frozenset({"insured_person", "agency_a", "province"}),
+    ("GET", "/me/filings/{ref}/change"): frozenset({"insured_person"}),
+    ("GET", "/change-requests"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/change-requests/{request_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/funds/clearing"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/clearing/download"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/prepayment"): frozenset({"province"}) | AGENCIES,
@@ -217,6 +231,10 @@ CSRF_FORMS = frozenset(
         ("POST", "/filings/{ref}/cancel"),
         ("POST", "/filings/{ref}/submit"),
         ("POST", "/filings/{ref}/evidence"),
+        ("POST", "/me/filings/{ref}/change"),
+        ("POST", "/change-requests/{request_id}/approve"),
+        ("POST", "/change-requests/{request_id}/reject"),
+        ("POST", "/change-requests/{request_id}/withdraw"),
         ("POST", "/funds/clearing"),
         ("POST", "/hospital/check"),
         ("POST", "/hospital/encounters"),
@@ -299,6 +317,9 @@ def _build(container: Container) -> dict[str, Any]:
     total = sum((line.amount.yuan for line in detail.lines), Decimal(0))
     settled = hospital.settle(_caller(BOBAI_CASHIER), encounter.id, _money(total))
     create_user(container.uow(), "matrix-login", "matrix-login-password", HENGYANG)
+    change_request = ChangeRequestService(container.uow, container.clock).request_change(
+        PERSON, filings.xie_filing, record(mobile="13907349999"), "换了手机号码"
+    )
     headers = {name: token_for(container, p) if p else {} for name, p in CALLERS.items()}
     # Pages read the signed session cookie, as a browser sends it.
     page_headers = {
@@ -333,6 +354,7 @@ def _build(container: Container) -> dict[str, Any]:
         "setl_id": settled.settlement_id,
         "claim_id": claim.json()["id"],
         "batch_id": batch.id,
+        "change_request_id": change_request.request.request_id,
     }
 
 
@@ -360,22 +382,6 @@ def _claim_body() -> dict[str, Any]:
         "discharged_on": "2026-10-10",
         "reason": "未办理异地就医备案",
     }
-
-
-def _record_body() -> dict[str, Any]:
-    data = record_to_dict(record())
-    for key in (
-        "registration_type",
-        "filing_number",
-        "handling_agency",
-        "handler",
-        "handled_on",
-        "valid_from",
-        "valid_until",
-        "version",
-    ):
-        data.pop(key)
-    return data
 
 
 def _fee_lines() -> list[dict[str, Any]]:
@@ -423,7 +429,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {"params": {"region": "430400", "year": 2027}},
     ),
     ("GET", "/api/statistics"): lambda w: ("/api/statistics", {"params": {"region": "430400"}}),
-    ("POST", "/api/filings"): lambda w: ("/api/filings", {"json": {"record": _record_body()}}),
+    ("POST", "/api/filings"): lambda w: ("/api/filings", {"json": {"record": record_body()}}),
     ("GET", "/api/filings/export/annex2.xlsx"): lambda w: (
         "/api/filings/export/annex2.xlsx",
         {"params": {"region": "430400", "from": "2026-11-01", "to": "2026-11-30"}},
@@ -439,7 +445,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("GET", "/api/filings/{filing_id}"): lambda w: (f"/api/filings/{w['filing_id']}", {}),
     ("PUT", "/api/filings/{filing_id}"): lambda w: (
         f"/api/filings/{w['filing_id']}",
-        {"json": _record_body()},
+        {"json": record_body()},
     ),
     ("POST", "/api/filings/{filing_id}/submit"): lambda w: (
         f"/api/filings/{w['filing_id']}/submit",
@@ -459,11 +465,40 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("POST", "/api/filings/{filing_id}/change"): lambda w: (
         f"/api/filings/{w['filing_id']}/change",
-        {"json": {"record": _record_body(), "reason": "变更联系电话"}},
+        {"json": {"record": record_body(), "reason": "变更联系电话"}},
     ),
     ("POST", "/api/filings/{filing_id}/evidence"): lambda w: (
         f"/api/filings/{w['filing_id']}/evidence",
         {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
+    ),
+    ("POST", "/api/filings/{filing_id}/change-requests"): lambda w: (
+        f"/api/filings/{w['filing_id']}/change-requests",
+        {"json": {"record": record_body(), "reason": "变更联系电话"}},
+    ),
+    ("GET", "/api/change-requests/{request_id}"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}",
+        {},
+    ),
+    ("POST", "/api/change-requests/{request_id}/approve"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/approve",
+        {},
+    ),
+    ("POST", "/api/change-requests/{request_id}/reject"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/reject",
+        {"json": {"reason": "号码未实名"}},
+    ),
+    ("POST", "/api/change-requests/{request_id}/evidence"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/evidence",
+        {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
+    ),
+    ("POST", "/api/change-requests/{request_id}/withdraw"): lambda w: (
+        f"/api/change-requests/{w['change_request_id']}/withdraw",
+        {},
+    ),
+    ("GET", "/me/filings/{ref}/change"): lambda w: (f"/me/filings/{w['filing_id']}/change", {}),
+    ("GET", "/change-requests/{request_id}"): lambda w: (
+        f"/change-requests/{w['change_request_id']}",
+        {},
     ),
     ("POST", "/api/hospital/admission-check"): lambda w: (
         "/api/hospital/admission-check",

@@ -20,8 +20,9 @@ from filing_support import (
     PERSON_ID,
     STRANGER,
     ZHENGZHOU,
+    api_headers,
     load_agencies,
-    record,
+    record_body,
 )
 from yidi.bootstrap import Container
 from yidi.clock import CHINA_TZ, FixedClock
@@ -29,26 +30,7 @@ from yidi.demo.population import generate_persons
 from yidi.domain.access import Principal
 from yidi.domain.filing_annex import ANNEX2_COLUMNS
 from yidi.domain.insurance import FilingCategory
-from yidi.services.auth import issue_token
 from yidi.services.filing_exchange import ANNEX2_TITLE
-from yidi.storage.filings import record_to_dict
-
-
-def _headers(container: Container, principal: Principal) -> dict[str, str]:
-    with container.uow() as uow:
-        if uow.users.by_username(principal.user_id) is None:
-            uow.users.add(principal.user_id, "not-a-usable-hash", principal)
-            uow.commit()
-    return {"Authorization": f"Bearer {issue_token(container.settings.secret_key, principal)}"}
-
-
-def _body(**changes: Any) -> dict[str, Any]:
-    data = record_to_dict(record(**changes))
-    for key in ("registration_type", "filing_number", "handling_agency", "handler", "handled_on"):
-        data.pop(key)
-    for key in ("valid_from", "valid_until", "version"):
-        data.pop(key)
-    return data
 
 
 @pytest.fixture
@@ -59,7 +41,7 @@ def api(client: TestClient, container: Container) -> TestClient:
 
 def _create(api: TestClient, container: Container, principal: Principal = HENGYANG) -> str:
     response = api.post(
-        "/api/filings", json={"record": _body()}, headers=_headers(container, principal)
+        "/api/filings", json={"record": record_body()}, headers=api_headers(container, principal)
     )
     assert response.status_code == 201, response.text
     return str(response.json()["filing_id"])
@@ -76,7 +58,7 @@ def _upload_household(api: TestClient, container: Container, filing_id: str) -> 
             "issuer_region_code": BOBAI,
         },
         files={"file": ("hukou.pdf", PDF_BYTES, "application/pdf")},
-        headers=_headers(container, HENGYANG),
+        headers=api_headers(container, HENGYANG),
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -85,7 +67,7 @@ def _upload_household(api: TestClient, container: Container, filing_id: str) -> 
 def _approved(api: TestClient, container: Container) -> str:
     filing_id = _create(api, container)
     _upload_household(api, container, filing_id)
-    headers = _headers(container, HENGYANG)
+    headers = api_headers(container, HENGYANG)
     assert api.post(f"/api/filings/{filing_id}/submit", headers=headers).status_code == 200
     approved = api.post(f"/api/filings/{filing_id}/approve", headers=headers)
     assert approved.status_code == 200, approved.text
@@ -98,7 +80,7 @@ def test_create_upload_submit_approve_through_the_api(
     filing_id = _create(api, container)
     uploaded = _upload_household(api, container, filing_id)
     assert uploaded["evidence"][0]["file"]["media_type"] == "application/pdf"
-    headers = _headers(container, HENGYANG)
+    headers = api_headers(container, HENGYANG)
     api.post(f"/api/filings/{filing_id}/submit", headers=headers)
     body = api.post(f"/api/filings/{filing_id}/approve", headers=headers, json={}).json()
     assert body["state"] == "approved" and body["state_label"] == "已备案"
@@ -109,9 +91,9 @@ def test_create_upload_submit_approve_through_the_api(
 
 def test_reject_then_cancel_through_the_api(api: TestClient, container: Container) -> None:
     filing_id = _create(api, container, PERSON)
-    person = _headers(container, PERSON)
+    person = api_headers(container, PERSON)
     assert api.post(f"/api/filings/{filing_id}/submit", headers=person).status_code == 200
-    handler = _headers(container, HENGYANG)
+    handler = api_headers(container, HENGYANG)
     no_reason = api.post(f"/api/filings/{filing_id}/reject", headers=handler, json={"reason": ""})
     assert no_reason.status_code == 422
     rejected = api.post(
@@ -130,8 +112,8 @@ def test_change_through_the_api_keeps_both_versions(api: TestClient, container: 
     filing_id = _approved(api, container)
     response = api.post(
         f"/api/filings/{filing_id}/change",
-        headers=_headers(container, HENGYANG),
-        json={"record": _body(mobile="13900001111"), "reason": "手机号变更"},
+        headers=api_headers(container, HENGYANG),
+        json={"record": record_body(mobile="13900001111"), "reason": "手机号变更"},
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -149,8 +131,10 @@ def _emergency_draft(
     clock = container.clock
     assert isinstance(clock, FixedClock)
     clock.set(now)
-    body = _body(category=FilingCategory.EMERGENCY, admitted_on=admitted_on, filled_on=now.date())
-    headers = _headers(container, HENGYANG)
+    body = record_body(
+        category=FilingCategory.EMERGENCY, admitted_on=admitted_on, filled_on=now.date()
+    )
+    headers = api_headers(container, HENGYANG)
     created = api.post("/api/filings", json={"record": body}, headers=headers)
     assert created.status_code == 201, created.text
     return created.json(), headers, clock
@@ -173,8 +157,8 @@ def test_emergency_submission_after_the_deadline_is_refused_with_a_chinese_messa
 def test_bad_input_is_422_with_a_code_and_writes_nothing(
     api: TestClient, container: Container
 ) -> None:
-    headers = _headers(container, HENGYANG)
-    bad_id = _body(social_security_number="430421195503081230")
+    headers = api_headers(container, HENGYANG)
+    bad_id = record_body(social_security_number="430421195503081230")
     response = api.post("/api/filings", json={"record": bad_id}, headers=headers)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "VALIDATION_FAILED"
@@ -186,14 +170,16 @@ def test_bad_input_is_422_with_a_code_and_writes_nothing(
 
 
 def test_idempotency_key_returns_the_first_draft(api: TestClient, container: Container) -> None:
-    headers = {**_headers(container, HENGYANG), "Idempotency-Key": "create-001"}
-    first = api.post("/api/filings", json={"record": _body()}, headers=headers)
-    second = api.post("/api/filings", json={"record": _body()}, headers=headers)
+    headers = {**api_headers(container, HENGYANG), "Idempotency-Key": "create-001"}
+    first = api.post("/api/filings", json={"record": record_body()}, headers=headers)
+    second = api.post("/api/filings", json={"record": record_body()}, headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.json()["filing_id"] == second.json()["filing_id"]
-    other = api.post("/api/filings", json={"record": _body(mobile="13900001111")}, headers=headers)
+    other = api.post(
+        "/api/filings", json={"record": record_body(mobile="13900001111")}, headers=headers
+    )
     assert other.status_code == 409
-    listing = api.get("/api/filings", headers=_headers(container, HENGYANG)).json()
+    listing = api.get("/api/filings", headers=api_headers(container, HENGYANG)).json()
     assert listing["total"] == 1
 
 
@@ -201,7 +187,7 @@ def test_agency_of_another_region_gets_the_same_404_as_for_a_missing_filing(
     api: TestClient, container: Container
 ) -> None:
     filing_id = _approved(api, container)
-    zhengzhou = _headers(container, ZHENGZHOU)
+    zhengzhou = api_headers(container, ZHENGZHOU)
     foreign = api.get(f"/api/filings/{filing_id}", headers=zhengzhou)
     missing = api.get(f"/api/filings/{'f' * 32}", headers=zhengzhou)
     assert foreign.status_code == missing.status_code == 404
@@ -214,7 +200,7 @@ def test_agency_of_another_region_gets_the_same_404_as_for_a_missing_filing(
 
 def test_cashier_cannot_list_or_read_filings(api: TestClient, container: Container) -> None:
     filing_id = _approved(api, container)
-    cashier = _headers(container, CASHIER)
+    cashier = api_headers(container, CASHIER)
     assert api.get("/api/filings", headers=cashier).status_code == 403
     assert api.get(f"/api/filings/{filing_id}", headers=cashier).status_code == 403
     assert (
@@ -228,12 +214,13 @@ def test_cashier_cannot_list_or_read_filings(api: TestClient, container: Contain
 
 def test_insured_person_sees_only_their_own_filings(api: TestClient, container: Container) -> None:
     filing_id = _approved(api, container)
-    mine = api.get("/api/filings", headers=_headers(container, PERSON)).json()
+    mine = api.get("/api/filings", headers=api_headers(container, PERSON)).json()
     assert [i["filing_id"] for i in mine["items"]] == [filing_id]
     assert (
-        api.get(f"/api/filings/{filing_id}", headers=_headers(container, PERSON)).status_code == 200
+        api.get(f"/api/filings/{filing_id}", headers=api_headers(container, PERSON)).status_code
+        == 200
     )
-    stranger = _headers(container, STRANGER)
+    stranger = api_headers(container, STRANGER)
     assert api.get("/api/filings", headers=stranger).json()["total"] == 0
     assert api.get(f"/api/filings/{filing_id}", headers=stranger).status_code == 404
 
@@ -241,19 +228,21 @@ def test_insured_person_sees_only_their_own_filings(api: TestClient, container: 
 def test_anonymous_callers_get_401(api: TestClient) -> None:
     assert api.get("/api/filings").status_code == 401
     assert api.get(f"/api/filings/{'a' * 32}").status_code == 401
-    assert api.post("/api/filings", json={"record": _body()}).status_code == 401
+    assert api.post("/api/filings", json={"record": record_body()}).status_code == 401
 
 
 def test_lists_are_masked_and_the_detail_read_is_audited(
     api: TestClient, container: Container
 ) -> None:
     filing_id = _approved(api, container)
-    listing = api.get(f"/api/filings?id_number={PERSON_ID}", headers=_headers(container, HENGYANG))
+    listing = api.get(
+        f"/api/filings?id_number={PERSON_ID}", headers=api_headers(container, HENGYANG)
+    )
     assert PERSON_ID not in listing.text and "13807341234" not in listing.text
     item = listing.json()["items"][0]
     assert item["id_number_masked"] == PERSON_ID[:6] + "********" + PERSON_ID[14:]
     assert item["mobile_masked"] == "138****1234"
-    api.get(f"/api/filings/{filing_id}", headers=_headers(container, HUNAN))
+    api.get(f"/api/filings/{filing_id}", headers=api_headers(container, HUNAN))
     with container.uow() as uow:
         reads = [c.entry for c in uow.audit.walk() if c.entry.action == "filing.read"]
     assert [(r.actor, r.subject) for r in reads] == [("hunan", f"filing:{filing_id}")]
@@ -267,11 +256,11 @@ def test_evidence_upload_checks_the_file_type_by_content(
         f"/api/filings/{filing_id}/evidence",
         data={"kind": "household_registration"},
         files={"file": ("fake.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
-        headers=_headers(container, HENGYANG),
+        headers=api_headers(container, HENGYANG),
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "EVIDENCE_FILE_TYPE"
-    detail = api.get(f"/api/filings/{filing_id}", headers=_headers(container, HENGYANG)).json()
+    detail = api.get(f"/api/filings/{filing_id}", headers=api_headers(container, HENGYANG)).json()
     assert detail["evidence"] == []
 
 
@@ -281,7 +270,7 @@ def test_annex2_export_opens_with_the_notice_headings(
     _approved(api, container)
     response = api.get(
         "/api/filings/export/annex2.xlsx?region=430400&from=2026-11-01&to=2026-11-30",
-        headers=_headers(container, HUNAN),
+        headers=api_headers(container, HUNAN),
     )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -302,7 +291,7 @@ def test_import_then_quarterly_list_per_prefecture(api: TestClient, container: C
              p.insurance_type.annex_code, "", p.social_security_card_number, p.address, "", p.mobile, "1"]
         )  # fmt: skip
     writer.writerow([5, "410100", "", "张三", "男", "123", "1", "", "", "", "", "", "1"])
-    henan = _headers(container, HENAN)
+    henan = api_headers(container, HENAN)
     files = {"file": ("henan.csv", out.getvalue().encode(), "text/csv")}
     report = api.post("/api/filings/import", files=files, headers=henan).json()
     assert (report["imported"], report["rejected"]) == (4, 1)

@@ -15,18 +15,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from hospital_support import PENG_CARD, XIE_LINES, at, build_world, fee_inputs
-from yidi.bootstrap import Container, build_container
-from yidi.clock import FixedClock
+from hospital_support import (
+    PENG_CARD,
+    XIE_LINES,
+    at,
+    build_world,
+    committed_container,
+    fee_inputs,
+)
+from yidi.bootstrap import Container
 from yidi.domain.insurance import InsuranceType
 from yidi.domain.money import Money, money_sum
 from yidi.policy.loader import policy_at
 from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
-from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
 
 SCHEMA = "hospital_concurrency"
 NANHUA_1 = Caller("H43040000001", "nhfy1")
@@ -35,26 +38,8 @@ NANHUA_2 = Caller("H43040000002", "nhfy2")
 
 @pytest.fixture
 def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    if database_url.startswith("postgresql"):
-        with migrated_engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        engine = make_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-        url = database_url
-    else:
-        url = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
-        engine = make_engine(url)
-    upgrade(engine)
-    container = build_container(
-        Settings(database_url=url, demo_mode=True), clock=FixedClock(at(20, 10)), engine=engine
-    )
-    try:
+    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
         yield container
-    finally:
-        engine.dispose()
-        if database_url.startswith("postgresql"):
-            with migrated_engine.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
 
 
 def _discharged_encounter(service: HospitalService, caller: Caller, day: int) -> str:

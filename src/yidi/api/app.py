@@ -10,7 +10,7 @@ from starlette.types import ASGIApp
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth, filings, funds, hospital, manual_claims
+from yidi.api.routes import auth, change_requests, filings, funds, hospital, manual_claims
 from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container, build_gateway_authenticator
 from yidi.integrations.nhsa.envelope import GatewayRequest
@@ -63,6 +63,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(funds.router)
     app.include_router(filings.router)
+    app.include_router(change_requests.router)
     # One service per app: its catalogue cache lives as long as the app.
     catalogs = CatalogLookup()
     app.state.hospital_service = HospitalService(container.uow, container.clock, catalogs=catalogs)

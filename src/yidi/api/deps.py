@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from yidi.bootstrap import Container
 from yidi.domain.access import Principal
@@ -56,3 +56,15 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+# A client's retry key: the same key (with the same body) returns the first answer and does
+# nothing twice.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=64,
+        description="幂等键：重试时使用相同的键，返回首次结果且不重复处理 retries return the first result",
+    ),
+]

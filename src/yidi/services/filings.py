@@ -430,13 +430,7 @@ class FilingService:
         with self._uow() as uow:
             stored = self._load(uow, principal, filing_ref, for_update=True)
             if content is not None:
-                media_type = evidence_media_type(content)
-                digest = hashlib.sha256(content).hexdigest()
-                uow.filings.put_file(digest, media_type, content, now)
-                evidence = dataclasses.replace(
-                    evidence,
-                    file=EvidenceFile(digest, (filename or "scan")[:200], media_type),
-                )
+                evidence = self._stored_scan(uow, evidence, content, filename)
             filing = lifecycle.revise(
                 stored.filing,
                 actor_of(principal),
@@ -448,13 +442,31 @@ class FilingService:
                 uow, principal, filing, "filing.evidence", evidence.kind.value, address
             )
 
+    def _stored_scan(
+        self, uow: SqlUnitOfWork, evidence: Evidence, content: bytes, filename: str
+    ) -> Evidence:
+        """Keep a scan (type-checked by content) and attach its reference to the evidence."""
+        media_type = evidence_media_type(content)
+        digest = hashlib.sha256(content).hexdigest()
+        uow.filings.put_file(digest, media_type, content, self._clock.now())
+        return dataclasses.replace(
+            evidence, file=EvidenceFile(digest, (filename or "scan")[:200], media_type)
+        )
+
     def evidence_file(
         self, principal: Principal, filing_ref: str, sha256: str, *, address: str = ""
     ) -> tuple[str, bytes]:
+        """A scan of the filing's evidence, or of a change request made on the filing."""
         principal.require(Action.FILING_READ)
         with self._uow() as uow:
             stored = self._load(uow, principal, filing_ref, for_update=False)
             known = {e.file.sha256 for e in stored.filing.evidence if e.file}
+            known |= {
+                e.file.sha256
+                for request in uow.change_requests.for_filing(stored.filing.lineage_id)
+                for e in request.evidence
+                if e.file
+            }
             found = uow.filings.file(sha256) if sha256 in known else None
             if found is None:
                 raise _not_found()
@@ -586,7 +598,13 @@ class FilingService:
         valid_until: dt.date | None = None,
         address: str = "",
     ) -> FilingDetail:
-        """变更 at the agency counter: a new approved version; the old one is kept as superseded."""
+        """变更 at the agency counter: a new approved version; the old one is kept as superseded.
+
+        The counter path stays beside the online change request (变更申请,
+        :mod:`yidi.services.change_requests`): a person at the counter is changed
+        at once. A request still pending on the old version can then no longer be
+        approved (``CHANGE_REQUEST_OUTDATED``); the agency rejects it.
+        """
         principal.require(Action.FILING_CHANGE)
         if principal.role is not Role.AGENCY_HANDLER:
             raise Forbidden(

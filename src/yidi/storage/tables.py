@@ -284,6 +284,31 @@ filing_evidence = Table(
     UniqueConstraint("version_id", "position", name="uq_filing_evidence_version_id_position"),
 )
 
+# 变更申请: an insured person's request to change an approved filing, decided by the agency.
+# ``pending_filing_id`` equals ``filing_id`` while the request is pending and is NULL after:
+# its unique constraint keeps one pending request per filing, on SQLite and PostgreSQL alike.
+filing_change_requests = Table(
+    "filing_change_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("filing_id", String(32), ForeignKey("filings.id"), nullable=False, index=True),
+    Column("pending_filing_id", String(32), nullable=True, unique=True),
+    Column("base_version_id", String(32), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("id_number", String(18), nullable=False, index=True),
+    Column("name", String(50), nullable=False),
+    Column("record_json", Text, nullable=False),
+    Column("evidence_json", Text, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decision_reason", String(500), nullable=True),
+    Column("result_version_id", String(32), nullable=True),
+)
+
 # Uploaded scans, addressed by content hash (the same scan uploaded twice is stored once).
 evidence_files = Table(
     "evidence_files",

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.storage.audit import AuditRepository
+from yidi.storage.change_requests import ChangeRequestRepository
 from yidi.storage.filings import FilingRepository
 from yidi.storage.funds import FundsRepository
 from yidi.storage.hospital import HospitalRepository
@@ -19,6 +20,7 @@ from yidi.storage.users import UserRepository
 class SqlUnitOfWork:
     session: Session
     audit: AuditRepository
+    change_requests: ChangeRequestRepository
     funds: FundsRepository
     filings: FilingRepository
     hospital: HospitalRepository
@@ -32,6 +34,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.audit = AuditRepository(self.session)
+        self.change_requests = ChangeRequestRepository(self.session)
         self.funds = FundsRepository(self.session)
         self.filings = FilingRepository(self.session)
         self.hospital = HospitalRepository(self.session)

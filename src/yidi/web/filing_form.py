@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -231,6 +232,19 @@ def _message_fields(exc: YidiError, lang: Lang) -> dict[str, str]:
     return found
 
 
+async def with_form(
+    request: Request, handle: Callable[[FormData], Awaitable[Response]]
+) -> Response:
+    """Read a multipart form, refuse it without its CSRF token, hand it on, close its uploads."""
+    form = await request.form()
+    try:
+        token = form.get("csrf_token")
+        require_csrf(request, token if isinstance(token, str) else "")
+        return await handle(form)
+    finally:
+        await form.close()
+
+
 async def _upload_bytes(upload: Any) -> tuple[bytes | None, str]:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None, ""
@@ -266,13 +280,53 @@ def _defaults(request: Request, principal: Principal) -> dict[str, str]:
     return values
 
 
-def _form_page(
+def values_of(record: FilingRecord) -> dict[str, str]:
+    """The form's values for a stored record (a change request starts from the current version)."""
+    values = dict.fromkeys(TEXT_FIELDS, "")
+    delegate = record.delegate
+    second = record.has_second_generation_card
+    values |= {
+        "insured_region_code": record.insured_region_code or "",
+        "name": record.name or "",
+        "gender": record.gender.value if record.gender else "",
+        "insurance_type": record.insurance_type.value if record.insurance_type else "",
+        "category": record.category.value if record.category else "",
+        "person_type": record.person_type.value if record.person_type else "",
+        "social_security_number": record.social_security_number or "",
+        "social_security_card_number": record.social_security_card_number or "",
+        "has_second_generation_card": "" if second is None else ("yes" if second else "no"),
+        "home_address": record.home_address or "",
+        "contact_address": record.contact_address or "",
+        "phone": record.phone or "",
+        "mobile": record.mobile or "",
+        "destination_province_code": record.destination_province_code or "",
+        "destination_prefecture_code": record.destination_prefecture_code or "",
+        "destination_county_code": record.destination_county_code or "",
+        "signed_by": record.signed_by.value if record.signed_by else "",
+        "delegate_name": (delegate.name or "") if delegate else "",
+        "delegate_relation": (delegate.relation or "") if delegate else "",
+        "delegate_id_number": (delegate.id_number or "") if delegate else "",
+        "filled_on": record.filled_on.isoformat() if record.filled_on else "",
+        "admitted_on": record.admitted_on.isoformat() if record.admitted_on else "",
+    }
+    for index, institution in enumerate(record.designated_institutions[:INSTITUTION_ROWS]):
+        values[f"institution_{index}_name"] = institution.name
+        values[f"institution_{index}_level"] = (
+            str(int(institution.level)) if institution.level else ""
+        )
+    return values
+
+
+def form_page(
     request: Request,
     values: dict[str, str],
     *,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    change_of: str | None = None,
+    reason: str = "",
 ) -> Response:
+    """The 附件1 form: a new filing, or (``change_of`` a filing id) a change request on it."""
     principal = page_principal(request)
     lang = page_lang(request)
     own = principal.role is Role.INSURED_PERSON
@@ -288,8 +342,16 @@ def _form_page(
             "values": values,
             "errors": errors or {},
             "own": own,
-            "action": "/me/filings/new" if own else "/filings/new",
-            "back": "/me/filings" if own else "/filings",
+            "action": (
+                f"/me/filings/{change_of}/change"
+                if change_of
+                else ("/me/filings/new" if own else "/filings/new")
+            ),
+            "back": (
+                f"/filings/{change_of}" if change_of else ("/me/filings" if own else "/filings")
+            ),
+            "change_of": change_of,
+            "reason": reason,
             "region_choices": region_choices,
             "provinces": _provinces(),
             "prefectures": _children(values["destination_province_code"], DivisionLevel.PREFECTURE),
@@ -332,26 +394,20 @@ def _wrong_form(principal: Principal) -> YidiError:
 
 def _new_form(request: Request) -> Response:
     principal = _require_filer(request, Role.AGENCY_HANDLER)
-    return _form_page(request, _defaults(request, principal))
+    return form_page(request, _defaults(request, principal))
 
 
 def _my_new_form(request: Request) -> Response:
     principal = _require_filer(request, Role.INSURED_PERSON)
-    return _form_page(request, _defaults(request, principal))
+    return form_page(request, _defaults(request, principal))
 
 
 async def _create(request: Request, role: Role) -> Response:
     principal = _require_filer(request, role)
-    form = await request.form()
-    try:
-        return await _create_from(request, principal, form)
-    finally:
-        await form.close()
+    return await with_form(request, lambda form: _create_from(request, principal, form))
 
 
 async def _create_from(request: Request, principal: Principal, form: FormData) -> Response:
-    token = form.get("csrf_token")
-    require_csrf(request, token if isinstance(token, str) else "")
     lang = page_lang(request)
     values = _values(form)
     if principal.role is Role.INSURED_PERSON:
@@ -361,7 +417,7 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
             values[name] = fixed[name]
     intent = form.get("intent")
     if intent == "refresh":
-        return _form_page(request, values)
+        return form_page(request, values)
     record, errors = _record(values, lang)
     evidence = _evidence(values, errors, lang)
     content, filename = await _upload_bytes(form.get("evidence_file"))
@@ -381,7 +437,7 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
         except ValidationFailed as exc:
             errors.update(_message_fields(exc, lang))
     if errors:
-        return _form_page(request, values, errors=errors, status_code=422)
+        return form_page(request, values, errors=errors, status_code=422)
     address = client_address(request)
     try:
         detail = service.create_draft(
@@ -396,7 +452,7 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
         status = 409 if exc.kind is ErrorKind.CONFLICT else 422
         if exc.kind is ErrorKind.FORBIDDEN:
             status = 403
-        return _form_page(request, values, errors=_message_fields(exc, lang), status_code=status)
+        return form_page(request, values, errors=_message_fields(exc, lang), status_code=status)
     if evidence is not None and content is not None:
         try:
             detail = service.add_evidence(
@@ -456,18 +512,12 @@ async def _add_evidence(request: Request, ref: str) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
     principal.require(Action.FILING_CREATE)
-    form = await request.form()
-    try:
-        return await _add_evidence_from(request, principal, ref, form)
-    finally:
-        await form.close()
+    return await with_form(request, lambda form: _add_evidence_from(request, principal, ref, form))
 
 
 async def _add_evidence_from(
     request: Request, principal: Principal, ref: str, form: FormData
 ) -> Response:
-    token = form.get("csrf_token")
-    require_csrf(request, token if isinstance(token, str) else "")
     lang = page_lang(request)
     service = _service(request)
     address = client_address(request)

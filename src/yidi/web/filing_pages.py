@@ -17,13 +17,16 @@ from starlette.responses import Response
 
 from yidi.api.deps import client_address
 from yidi.domain.access import Action, Principal, Role
+from yidi.domain.change_requests import ChangeRequestState
 from yidi.domain.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
 from yidi.domain.evidence import EvidenceKind
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
+from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
 from yidi.services.filings import FilingDetail, FilingService
+from yidi.services.hospital import local
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
 from yidi.web.province_pages import region_codes
@@ -46,6 +49,14 @@ def _exchange(request: Request) -> FilingExchange:
 
 def _message(exc: YidiError, lang: Lang) -> str:
     return exc.message_en if lang == "en" else exc.message
+
+
+def shown_refusal(exc: YidiError, lang: Lang) -> tuple[str, int]:
+    """A business refusal to show on the page (message, status); access errors are re-raised
+    so that the error page answers them (a record out of scope stays "not found")."""
+    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
+        raise exc
+    return _message(exc, lang), 409 if exc.kind is ErrorKind.CONFLICT else 422
 
 
 def _field_errors(exc: YidiError, lang: Lang, default_field: str) -> dict[str, str]:
@@ -177,6 +188,11 @@ def _detail_page(
     principal = page_principal(request)
     lang = page_lang(request)
     submitted = detail.state is FilingState.SUBMITTED
+    container = container_of(request)
+    change_requests = ChangeRequestService(container.uow, container.clock).for_filing(
+        principal, detail.filing_id
+    )
+    pending = any(r.state is ChangeRequestState.PENDING for r in change_requests)
     return render(
         request,
         "filing_detail.html",
@@ -201,6 +217,12 @@ def _detail_page(
             "region_label": _region_label(lang),
             "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
             "evidence_kinds": list(EvidenceKind),
+            "change_requests": change_requests,
+            "can_request_change": principal.role is Role.INSURED_PERSON
+            and detail.state is FilingState.APPROVED
+            and detail.record.filing_number is not None
+            and not pending,
+            "local": local,
         },
         status_code=status_code,
     )
@@ -241,15 +263,14 @@ def _transition(
         else:
             detail = service.submit(principal, ref, address=address)
     except YidiError as exc:
-        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
-            raise
+        message, status = shown_refusal(exc, lang)
         detail = service.get(principal, ref, address=address)
         return _detail_page(
             request,
             detail,
-            errors={f"{action}_form": _message(exc, lang)},
+            errors={f"{action}_form": message},
             reason=reason,
-            status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
+            status_code=status,
         )
     return redirect(request, f"/filings/{detail.filing_id}?done={action}")
 

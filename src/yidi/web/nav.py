@@ -51,6 +51,13 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
         in_header=False,
     ),
     NavEntry(
+        Action.FILING_LIST,
+        "/change-requests",
+        "nav.change_requests",
+        roles=_OFFICES,
+        in_header=False,
+    ),
+    NavEntry(
         Action.FILING_CREATE,
         "/filings/new",
         "nav.new_filing",

@@ -24,6 +24,7 @@ from yidi.services import directory
 from yidi.services.auth import TOKEN_MAX_AGE_SECONDS, authenticate, issue_token
 from yidi.services.demo import demo_accounts
 from yidi.web import csrf
+from yidi.web.change_request_pages import add_change_request_routes, change_service
 from yidi.web.claim_pages import add_claim_routes
 from yidi.web.errors import error_page, install_error_pages, safe_next
 from yidi.web.estimate_pages import add_estimate_routes
@@ -201,10 +202,17 @@ def _desk_page(role: Role) -> Callable[[Request], Response]:
             if principal.region_code
             else None
         )
+        # The desk's count of change requests waiting for this office.
+        badges = (
+            {"/change-requests": change_service(request).pending_count(principal)}
+            if principal.role in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER)
+            else {}
+        )
         return render(
             request,
             "desk.html",
             {
+                "badges": badges,
                 "region": region,
                 "region_code": principal.region_code,
                 "hospital_name": hospital_name,
@@ -349,6 +357,7 @@ def build_web_router() -> APIRouter:
     router.add_api_route("/agencies", _agencies, methods=["GET"])
     router.add_api_route("/check", _check, methods=["GET"])
     add_funds_routes(router)
+    add_change_request_routes(router)
     add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_routes(router)
     add_hospital_routes(router)

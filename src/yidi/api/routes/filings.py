@@ -8,9 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 
-from yidi.api.deps import ContainerDep, PrincipalDep, client_address
+from yidi.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, client_address
 from yidi.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
@@ -29,7 +39,7 @@ from yidi.api.schemas.filings import (
 )
 from yidi.bootstrap import Container
 from yidi.domain.errors import ErrorKind, InvalidInput, YidiError
-from yidi.domain.evidence import EvidenceKind
+from yidi.domain.evidence import Evidence, EvidenceKind
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.domain.insurance import FilingCategory, HospitalLevel
 from yidi.services.filing_exchange import (
@@ -89,14 +99,7 @@ def create_filing(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            max_length=64,
-            description="幂等键：重试时返回首次创建的草稿 retries return the first draft",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> FilingOut:
     idempotency = (
         (idempotency_key, request_fingerprint(body.model_dump(mode="json")))
@@ -387,6 +390,34 @@ def change_filing(
     )
 
 
+def evidence_form(
+    kind: Annotated[EvidenceKind, Form(description="材料种类 kind")],
+    document_number: Annotated[str | None, Form(max_length=64)] = None,
+    issuer: Annotated[str | None, Form(max_length=100)] = None,
+    issued_on: Annotated[dt.date | None, Form()] = None,
+    issuer_region_code: Annotated[str | None, Form(pattern=r"^\d{6}$")] = None,
+    issuer_hospital_level: Annotated[HospitalLevel | None, Form()] = None,
+    issuer_is_top_specialist: Annotated[bool, Form()] = False,
+) -> Evidence:
+    """The description of an uploaded document, from the multipart form's fields."""
+    return EvidenceBody(
+        kind=kind,
+        document_number=document_number,
+        issuer=issuer,
+        issued_on=issued_on,
+        issuer_region_code=issuer_region_code,
+        issuer_hospital_level=issuer_hospital_level,
+        issuer_is_top_specialist=issuer_is_top_specialist,
+    ).to_evidence()
+
+
+EvidenceFormDep = Annotated[Evidence, Depends(evidence_form)]
+
+
+def read_scan(file: UploadFile | None) -> bytes | None:
+    return _read_upload(file, MAX_EVIDENCE_BYTES) if file is not None else None
+
+
 @router.post(
     "/{filing_id}/evidence",
     response_model=FilingOut,
@@ -397,25 +428,10 @@ def upload_evidence(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    kind: Annotated[EvidenceKind, Form(description="材料种类 kind")],
+    evidence: EvidenceFormDep,
     file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
-    document_number: Annotated[str | None, Form(max_length=64)] = None,
-    issuer: Annotated[str | None, Form(max_length=100)] = None,
-    issued_on: Annotated[dt.date | None, Form()] = None,
-    issuer_region_code: Annotated[str | None, Form(pattern=r"^\d{6}$")] = None,
-    issuer_hospital_level: Annotated[HospitalLevel | None, Form()] = None,
-    issuer_is_top_specialist: Annotated[bool, Form()] = False,
 ) -> FilingOut:
-    evidence = EvidenceBody(
-        kind=kind,
-        document_number=document_number,
-        issuer=issuer,
-        issued_on=issued_on,
-        issuer_region_code=issuer_region_code,
-        issuer_hospital_level=issuer_hospital_level,
-        issuer_is_top_specialist=issuer_is_top_specialist,
-    ).to_evidence()
-    content = _read_upload(file, MAX_EVIDENCE_BYTES) if file is not None else None
+    content = read_scan(file)
     return filing_out(
         _service(container).add_evidence(
             principal,

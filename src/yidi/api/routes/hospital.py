@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from yidi.api.deps import PrincipalDep, client_address
+from yidi.api.deps import IdempotencyKey, PrincipalDep, client_address
 from yidi.domain.access import Action, Principal
 from yidi.domain.errors import Forbidden
 from yidi.domain.money import Money
@@ -38,14 +38,6 @@ from yidi.storage.hospital import EncounterRow, FeeLineRow
 
 router = APIRouter(prefix="/api/hospital", tags=["医院直接结算 hospital settlement"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=64,
-        description="幂等键：重试时使用相同的键，返回首次结果且不重复处理",
-    ),
-]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 

@@ -294,7 +294,7 @@ def duplicate_out(conflict: DuplicateConflict) -> DuplicateOut:
     )
 
 
-def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
+def evidence_dict(evidence: Evidence) -> dict[str, Any]:
     return {
         "kind": evidence.kind.value,
         "kind_label": evidence.kind.label_zh,
@@ -325,7 +325,7 @@ def filing_out(detail: FilingDetail) -> FilingOut:
         state_label=detail.state.label_zh,
         state_reason=detail.state_reason,
         record=record_to_dict(detail.record),
-        evidence=[_evidence_dict(e) for e in detail.evidence],
+        evidence=[evidence_dict(e) for e in detail.evidence],
         events=[
             EventOut(
                 action=e.action.value,

@@ -1,0 +1,257 @@
+"""Change-request pages (变更申请): the insured person's form on their approved filing, the
+agency's queue, and the field-by-field comparison where the agency approves or rejects.
+
+The form is the 附件1 form prefilled from the current version; the person and the insured
+region are shown read-only (and the service refuses a change of either anyway). A request
+outside the caller's scope is "not found", like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from yidi.api.deps import client_address
+from yidi.domain.access import Action, Principal, Role
+from yidi.domain.change_requests import ChangeRequestState
+from yidi.domain.errors import ErrorKind, ValidationFailed, YidiError
+from yidi.domain.filing_lifecycle import FilingState
+from yidi.domain.filings import validate_filing_record
+from yidi.services.change_requests import (
+    ChangeRequestDetail,
+    ChangeRequestService,
+    EvidenceUpload,
+)
+from yidi.services.filings import evidence_media_type
+from yidi.services.hospital import local
+from yidi.web.filing_form import (
+    _evidence,
+    _message,
+    _message_fields,
+    _record,
+    _upload_bytes,
+    _values,
+    form_page,
+    values_of,
+    with_form,
+)
+from yidi.web.filing_pages import OFFICES, _region_label, shown_refusal
+from yidi.web.guards import redirect, require_csrf, require_role, require_signed_in
+from yidi.web.i18n import translate
+from yidi.web.render import container_of, page_lang, page_principal, render
+
+PAGE_SIZE = 50
+DONE = frozenset({"requested", "approve", "reject", "withdraw"})  # the notices after a redirect
+
+
+def change_service(request: Request) -> ChangeRequestService:
+    container = container_of(request)
+    return ChangeRequestService(container.uow, container.clock)
+
+
+# --- the insured person's request ------------------------------------------------------------
+
+
+def _change_form(request: Request, ref: str) -> Response:
+    principal = page_principal(request)
+    require_role(principal, Role.INSURED_PERSON)
+    detail = change_service(request).get(principal, ref, address=client_address(request))
+    if detail.state is not FilingState.APPROVED:
+        return redirect(request, f"/filings/{detail.filing_id}")
+    return form_page(request, values_of(detail.record), change_of=detail.filing_id)
+
+
+async def _change_submit(request: Request, ref: str) -> Response:
+    principal = page_principal(request)
+    require_role(principal, Role.INSURED_PERSON)
+    return await with_form(request, lambda form: _change_from(request, principal, ref, form))
+
+
+async def _change_from(
+    request: Request, principal: Principal, ref: str, form: FormData
+) -> Response:
+    lang = page_lang(request)
+    service = change_service(request)
+    address = client_address(request)
+    current = service.get(principal, ref, address=address)
+    values = _values(form)
+    fixed = values_of(current.record)
+    for name in ("social_security_number", "insured_region_code"):
+        values[name] = fixed[name]  # not editable: a change keeps the person and insured place
+    raw_reason = form.get("reason")
+    reason = raw_reason.strip()[:500] if isinstance(raw_reason, str) else ""
+
+    def again(errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+        return form_page(
+            request,
+            values,
+            errors=errors,
+            status_code=status_code,
+            change_of=current.filing_id,
+            reason=reason,
+        )
+
+    if form.get("intent") == "refresh":
+        return again()
+    record, errors = _record(values, lang)
+    evidence = _evidence(values, errors, lang)
+    content, filename = await _upload_bytes(form.get("evidence_file"))
+    if content is not None and evidence is None:
+        errors["evidence_kind"] = translate(lang, "newfiling.kind_required")
+    if content is not None:
+        try:
+            evidence_media_type(content)
+        except YidiError as exc:
+            errors["evidence_file"] = _message(exc, lang)
+    if not reason:
+        errors["reason"] = translate(lang, "change.reason_required")
+    if errors:
+        # Every field error at once: the record's own check alongside the form's.
+        try:
+            validate_filing_record(
+                record, service.regions, today=container_of(request).clock.today()
+            )
+        except ValidationFailed as exc:
+            errors = _message_fields(exc, lang) | errors
+        return again(errors, 422)
+    uploads = [EvidenceUpload(evidence, content, filename)] if evidence is not None else []
+    try:
+        asked = service.request_change(
+            principal, current.filing_id, record, reason, uploads=uploads, address=address
+        )
+    except YidiError as exc:
+        if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+            raise
+        found = _message_fields(exc, lang)
+        if "evidence" in found:
+            found.setdefault("evidence_kind", found.pop("evidence"))
+        return again(found, 409 if exc.kind is ErrorKind.CONFLICT else 422)
+    return redirect(request, f"/change-requests/{asked.request.request_id}?done=requested")
+
+
+# --- the agency's queue and the comparison ---------------------------------------------------
+
+
+def _queue(request: Request) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_LIST)
+    if principal.role not in OFFICES:
+        return redirect(request, "/me/filings")
+    total, items = change_service(request).list_requests(principal, limit=PAGE_SIZE)
+    return render(
+        request,
+        "change_requests.html",
+        {
+            "total": total,
+            "items": items,
+            "region_label": _region_label(page_lang(request)),
+            "local": local,
+        },
+    )
+
+
+def _request_page(
+    request: Request,
+    detail: ChangeRequestDetail,
+    *,
+    errors: dict[str, str] | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
+    principal = page_principal(request)
+    pending = detail.request.state is ChangeRequestState.PENDING
+    return render(
+        request,
+        "change_request.html",
+        {
+            "detail": detail,
+            "cr": detail.request,
+            "errors": errors or {},
+            "reason": reason,
+            "done": done if (done := request.query_params.get("done", "")) in DONE else "",
+            "can_decide": pending and principal.may(Action.FILING_REVIEW),
+            "can_withdraw": pending and principal.role is Role.INSURED_PERSON,
+            "back": "/change-requests" if principal.role in OFFICES else "/me/filings",
+            "region_label": _region_label(page_lang(request)),
+            "local": local,
+        },
+        status_code=status_code,
+    )
+
+
+def _request_detail(request: Request, request_id: str) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    detail = change_service(request).get_request(
+        principal, request_id, address=client_address(request)
+    )
+    return _request_page(request, detail)
+
+
+def _decide(
+    request: Request, request_id: str, csrf_token: str, action: str, reason: str = ""
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = change_service(request)
+    address = client_address(request)
+    reason = reason.strip()
+    if action == "reject" and not reason:
+        detail = service.get_request(principal, request_id, address=address)
+        errors = {"reject_reason": translate(lang, "filings.reason_required")}
+        return _request_page(request, detail, errors=errors, status_code=422)
+    try:
+        if action == "approve":
+            detail = service.approve_request(principal, request_id, address=address)
+        elif action == "reject":
+            detail = service.reject_request(principal, request_id, reason, address=address)
+        else:
+            detail = service.withdraw(principal, request_id, address=address)
+    except YidiError as exc:
+        message, status = shown_refusal(exc, lang)
+        detail = service.get_request(principal, request_id, address=address)
+        return _request_page(
+            request,
+            detail,
+            errors={f"{action}_form": message},
+            reason=reason,
+            status_code=status,
+        )
+    return redirect(request, f"/change-requests/{detail.request.request_id}?done={action}")
+
+
+def _approve(
+    request: Request, request_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    return _decide(request, request_id, csrf_token, "approve")
+
+
+def _reject(
+    request: Request,
+    request_id: str,
+    csrf_token: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _decide(request, request_id, csrf_token, "reject", reason)
+
+
+def _withdraw(
+    request: Request, request_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    return _decide(request, request_id, csrf_token, "withdraw")
+
+
+def add_change_request_routes(router: APIRouter) -> None:
+    router.add_api_route("/me/filings/{ref}/change", _change_form, methods=["GET"])
+    router.add_api_route("/me/filings/{ref}/change", _change_submit, methods=["POST"])
+    router.add_api_route("/change-requests", _queue, methods=["GET"])
+    router.add_api_route("/change-requests/{request_id}", _request_detail, methods=["GET"])
+    router.add_api_route("/change-requests/{request_id}/approve", _approve, methods=["POST"])
+    router.add_api_route("/change-requests/{request_id}/reject", _reject, methods=["POST"])
+    router.add_api_route("/change-requests/{request_id}/withdraw", _withdraw, methods=["POST"])

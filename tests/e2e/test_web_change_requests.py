@@ -1,0 +1,253 @@
+"""The change-request pages over HTTP: 谢德明 asks for a change of his approved filing on the
+prefilled 附件1 form, the 衡阳 agency sees it on its desk and queue, compares field by field and
+approves or rejects; field errors next to the fields; scope and CSRF."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+
+from filing_support import HENGYANG
+from yidi.api.app import create_app
+from yidi.bootstrap import Container
+from yidi.services.demo import load_demo_filings, load_reference_world
+from yidi.services.filings import FilingService
+
+sys.path.insert(0, str(Path(__file__).parent))
+from web_helpers import PAGE, csrf_token, hash_once, sign_in
+
+XIE_ID = "430421195206180315"
+NEW_MOBILE = "13907349999"
+
+Browser = Callable[[str], TestClient]
+
+
+@pytest.fixture(autouse=True)
+def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    load_reference_world(container.uow())
+    load_demo_filings(container.uow, container.clock)
+
+
+@pytest.fixture
+def filing_id(container: Container) -> str:
+    """谢德明's demo filing, approved by the 衡阳 agency."""
+    service = FilingService(container.uow, container.clock)
+    [line] = service.search(HENGYANG, id_number=XIE_ID).items
+    return service.approve(HENGYANG, line.filing_id).filing_id
+
+
+@pytest.fixture
+def browser(container: Container) -> Iterator[Browser]:
+    """A signed-in browser per user (each with its own cookies)."""
+    opened: list[TestClient] = []
+
+    def open_as(username: str) -> TestClient:
+        client = TestClient(create_app(container), base_url="http://127.0.0.1:8000")
+        client.__enter__()
+        opened.append(client)
+        sign_in(client, username)
+        return client
+
+    yield open_as
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def _form(page: str) -> dict[str, str]:
+    """The values of a rendered form's text inputs, selects and textareas."""
+    values = {
+        m.group(1): m.group(2)
+        for m in re.finditer(
+            r'<input id="[^"]*" name="([^"]+)" type="(?:text|tel|date)" value="([^"]*)"', page
+        )
+    }
+    for name, body in re.findall(
+        r'<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        values[name] = chosen.group(1) if chosen else ""
+    return values
+
+
+def _ask(person: TestClient, filing_id: str, **changes: str) -> httpx2.Response:
+    path = f"/me/filings/{filing_id}/change"
+    page = person.get(path, headers=PAGE)
+    assert page.status_code == 200, page.text
+    data = _form(page.text) | {"reason": "换了手机号码", "mobile": NEW_MOBILE} | changes
+    data["csrf_token"] = csrf_token(person, path)
+    return person.post(path, data=data, headers=PAGE, follow_redirects=False)
+
+
+def _request_id(response: httpx2.Response) -> str:
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(
+        r"/change-requests/([0-9a-f]{32})\?done=requested", response.headers["location"]
+    )
+    assert match
+    return match.group(1)
+
+
+def _post(client: TestClient, path: str, **data: str) -> httpx2.Response:
+    token = csrf_token(client, path.rsplit("/", 1)[0])
+    return client.post(
+        path, data={"csrf_token": token, **data}, headers=PAGE, follow_redirects=False
+    )
+
+
+def test_the_form_is_prefilled_and_the_person_and_region_are_read_only(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    filing = person.get(f"/filings/{filing_id}", headers=PAGE)
+    assert f'href="/me/filings/{filing_id}/change"' in filing.text
+    page = person.get(f"/me/filings/{filing_id}/change", headers=PAGE)
+    assert "变更申请（异地就医登记备案表）" in page.text
+    values = _form(page.text)
+    assert values["mobile"] == "13807340315" and values["destination_county_code"] == "450923"
+    assert re.search(
+        r'name="social_security_number" type="text" value="430421195206180315" readonly', page.text
+    )
+    assert re.search(r'name="insured_region_code" type="text" value="430421" readonly', page.text)
+    assert 'id="submit-change"' in page.text and 'id="save-draft"' not in page.text
+
+
+def test_field_errors_stand_next_to_their_fields_and_nothing_is_asked(
+    browser: Browser, filing_id: str, container: Container
+) -> None:
+    person = browser("xiedeming")
+    refused = _ask(person, filing_id, reason=" ", mobile="12345")
+    assert refused.status_code == 422
+    assert re.search(r'id="reason-error" role="alert">请填写变更原因<', refused.text)
+    assert re.search(r'id="mobile-error" role="alert">[^<]*手机', refused.text)
+    assert 'value="12345"' in refused.text  # what was typed stays
+    category = _ask(person, filing_id, category="long_term_resident")
+    assert category.status_code == 422
+    assert re.search(r'id="evidence_kind-error" role="alert">[^<]*居住证', category.text)
+    service = FilingService(container.uow, container.clock)
+    assert "change-request-list" not in person.get(f"/filings/{filing_id}", headers=PAGE).text
+    assert service.get(HENGYANG, filing_id).record.mobile == "13807340315"
+
+
+def test_the_agency_compares_field_by_field_and_approving_makes_version_two(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    mine = person.get(f"/filings/{filing_id}", headers=PAGE)
+    assert f'data-request="{request_id}"' in mine.text and 'data-state="pending"' in mine.text
+    assert 'id="request-change"' not in mine.text  # one pending request at a time
+
+    agency = browser("hengyang")
+    desk = agency.get("/agency", headers=PAGE)
+    assert re.search(
+        r'href="/change-requests">变更申请审核 <span class="badge" data-count="1"', desk.text
+    )
+    queue = agency.get("/change-requests", headers=PAGE)
+    assert f'data-request="{request_id}"' in queue.text
+    assert XIE_ID not in queue.text and "430421********0315" in queue.text
+    compare = agency.get(f"/change-requests/{request_id}", headers=PAGE)
+    changed = re.findall(r'<tr data-field="([a-z_]+)" class="changed"', compare.text)
+    assert changed == ["mobile"]
+    assert re.search(r'<th scope="row">手机 <span class="changed-mark">', compare.text)
+    assert "13807340315" in compare.text and NEW_MOBILE in compare.text
+
+    approved = _post(agency, f"/change-requests/{request_id}/approve")
+    assert approved.status_code == 303
+    assert approved.headers["location"] == f"/change-requests/{request_id}?done=approve"
+    after = person.get(f"/filings/{filing_id}", headers=PAGE)
+    assert NEW_MOBILE in after.text and 'data-state="approved"' in after.text
+    assert re.search(
+        r"版本</dt><dd>1 → 2<", agency.get(f"/change-requests/{request_id}", headers=PAGE).text
+    )
+    assert 'data-count="0"' in agency.get("/agency", headers=PAGE).text
+
+
+def test_a_refused_change_shows_the_error_and_the_request_stays_pending(
+    browser: Browser, filing_id: str, container: Container
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    FilingService(container.uow, container.clock).cancel(HENGYANG, filing_id, "本人回参保地居住")
+    agency = browser("hengyang")
+    refused = _post(agency, f"/change-requests/{request_id}/approve")
+    assert refused.status_code == 409
+    assert re.search(r'id="approve-error">备案当前状态为“已撤销”', refused.text)
+    assert re.search(r'<h1>变更申请 <span class="state state-pending"', refused.text)
+
+
+def test_rejecting_needs_a_reason_that_the_person_reads_on_the_filing(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    agency = browser("hengyang")
+    empty = _post(agency, f"/change-requests/{request_id}/reject", reason=" ")
+    assert empty.status_code == 422
+    assert re.search(r'id="reject-reason-error" role="alert">请填写原因<', empty.text)
+    done = _post(agency, f"/change-requests/{request_id}/reject", reason="新号码未实名登记")
+    assert done.status_code == 303
+    filing = person.get(f"/filings/{filing_id}", headers=PAGE)
+    assert 'data-state="rejected"' in filing.text and "新号码未实名登记" in filing.text
+    assert 'id="request-change"' in filing.text  # he may ask again
+
+
+def test_a_second_request_is_refused_while_one_is_pending_and_withdrawing_frees_the_way(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    # The form is no longer offered, and a post from an old tab is refused with the reason.
+    second = _ask(person, filing_id, phone="0775-8221000")
+    assert second.status_code == 409 and "已有一份待审核的变更申请" in second.text
+    withdrawn = _post(person, f"/change-requests/{request_id}/withdraw")
+    assert withdrawn.status_code == 303
+    page = person.get(f"/change-requests/{request_id}", headers=PAGE)
+    assert 'data-state="withdrawn"' in page.text and 'id="withdraw-form"' not in page.text
+    assert _ask(person, filing_id, phone="0775-8221000").status_code == 303
+
+
+def test_another_region_and_other_roles_cannot_see_or_decide(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    zhengzhou = browser("zhengzhou")
+    theirs = zhengzhou.get(f"/change-requests/{request_id}", headers=PAGE)
+    nothing = zhengzhou.get(f"/change-requests/{'0' * 32}", headers=PAGE)
+    assert theirs.status_code == nothing.status_code == 404
+    assert (
+        f'data-request="{request_id}"' not in zhengzhou.get("/change-requests", headers=PAGE).text
+    )
+    assert _post(zhengzhou, f"/change-requests/{request_id}/approve").status_code == 404
+    # The person sees the comparison but has no approve button; the agency cannot withdraw.
+    own = person.get(f"/change-requests/{request_id}", headers=PAGE)
+    assert 'id="withdraw-form"' in own.text and 'id="approve-form"' not in own.text
+    agency = browser("hengyang")
+    assert _post(agency, f"/change-requests/{request_id}/withdraw").status_code == 403
+    forged = agency.post(
+        f"/change-requests/{request_id}/approve",
+        data={"csrf_token": "forged"},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+    assert 'data-state="pending"' in agency.get(f"/change-requests/{request_id}", headers=PAGE).text
+
+
+def test_the_pages_speak_english_too(browser: Browser, filing_id: str) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    agency = browser("hengyang")
+    page = agency.get(f"/change-requests/{request_id}?lang=en", headers=PAGE)
+    assert "Field by field" in page.text and "Approve the change" in page.text
+    unknown = agency.get(f"/change-requests/{request_id}?done=nonsense", headers=PAGE)
+    assert unknown.status_code == 200 and 'id="done"' not in unknown.text
+    queue = agency.get("/change-requests?lang=en", headers=PAGE)
+    assert "Change requests to review" in queue.text

@@ -1,0 +1,79 @@
+"""Two handlers approve the same change request at the same moment, and a person sends the same
+request twice at once: one new filing version and one pending request, never two.
+
+Real concurrent transactions (PostgreSQL: row locks in its own schema; SQLite: serialised
+writers in its own file), committed for real.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from filing_support import HENGYANG, PERSON, record
+from hospital_support import build_world, committed_container
+from yidi.bootstrap import Container
+from yidi.domain.change_requests import ChangeRequestState
+from yidi.domain.errors import Conflict, YidiError
+from yidi.services.change_requests import ChangeRequestService
+
+SCHEMA = "change_request_concurrency"
+
+
+@pytest.fixture
+def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
+    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
+        yield container
+
+
+def _at_once(calls: list[Callable[[], object]]) -> tuple[list[object], list[BaseException]]:
+    results: list[object] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            results.append(call())
+        except YidiError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors
+
+
+def test_approving_one_request_twice_at_once_makes_one_new_version(
+    committed: Container,
+) -> None:
+    filing_id = build_world(committed).xie_filing
+    service = ChangeRequestService(committed.uow, committed.clock)
+    asked = service.request_change(PERSON, filing_id, record(mobile="13907349999"), "换号")
+    request_id = asked.request.request_id
+    results, errors = _at_once([lambda: service.approve_request(HENGYANG, request_id)] * 2)
+    assert errors == []
+    versions = {r.request.result_version_id for r in results}  # type: ignore[attr-defined]
+    assert len(versions) == 1
+    filing = service.get(HENGYANG, filing_id)
+    assert [v.version for v in filing.versions] == [1, 2]
+    assert filing.version_id in versions
+
+
+def test_the_same_request_sent_twice_at_once_is_stored_once(committed: Container) -> None:
+    filing_id = build_world(committed).xie_filing
+    service = ChangeRequestService(committed.uow, committed.clock)
+    ask = lambda: service.request_change(  # noqa: E731
+        PERSON, filing_id, record(mobile="13907349999"), "换号"
+    )
+    results, errors = _at_once([ask, ask])
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], Conflict) and errors[0].code == "CHANGE_REQUEST_PENDING"
+    [line] = service.for_filing(PERSON, filing_id)
+    assert line.state is ChangeRequestState.PENDING
