@@ -232,6 +232,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/filings/{ref}/submit"),
         ("POST", "/filings/{ref}/evidence"),
         ("POST", "/me/filings/{ref}/change"),
+        ("POST", "/change-requests/{request_id}/evidence"),
         ("POST", "/change-requests/{request_id}/approve"),
         ("POST", "/change-requests/{request_id}/reject"),
         ("POST", "/change-requests/{request_id}/withdraw"),

@@ -18,6 +18,7 @@ from yidi.api.deps import client_address
 from yidi.domain.access import Action, Principal, Role
 from yidi.domain.change_requests import ChangeRequestState
 from yidi.domain.errors import ErrorKind, ValidationFailed, YidiError
+from yidi.domain.evidence import EvidenceKind
 from yidi.domain.filing_lifecycle import FilingState
 from yidi.domain.filings import validate_filing_record
 from yidi.services.change_requests import (
@@ -25,26 +26,26 @@ from yidi.services.change_requests import (
     ChangeRequestService,
     EvidenceUpload,
 )
-from yidi.services.filings import evidence_media_type
+from yidi.services.filings import MAX_EVIDENCE_BYTES
 from yidi.services.hospital import local
 from yidi.web.filing_form import (
-    _evidence,
-    _message,
     _message_fields,
     _record,
-    _upload_bytes,
     _values,
     form_page,
+    read_evidence_upload,
     values_of,
     with_form,
 )
-from yidi.web.filing_pages import OFFICES, _region_label, shown_refusal
+from yidi.web.filing_pages import OFFICES, _field_errors, _region_label, shown_refusal
 from yidi.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.web.i18n import translate
 from yidi.web.render import container_of, page_lang, page_principal, render
 
 PAGE_SIZE = 50
-DONE = frozenset({"requested", "approve", "reject", "withdraw"})  # the notices after a redirect
+# the notices after a redirect
+DONE = frozenset({"requested", "evidence", "approve", "reject", "withdraw"})
+EVIDENCE_INPUTS = {"file": "evidence_file", "evidence": "evidence_kind"}
 
 
 def change_service(request: Request) -> ChangeRequestService:
@@ -97,15 +98,7 @@ async def _change_from(
     if form.get("intent") == "refresh":
         return again()
     record, errors = _record(values, lang)
-    evidence = _evidence(values, errors, lang)
-    content, filename = await _upload_bytes(form.get("evidence_file"))
-    if content is not None and evidence is None:
-        errors["evidence_kind"] = translate(lang, "newfiling.kind_required")
-    if content is not None:
-        try:
-            evidence_media_type(content)
-        except YidiError as exc:
-            errors["evidence_file"] = _message(exc, lang)
+    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
     if not reason:
         errors["reason"] = translate(lang, "change.reason_required")
     if errors:
@@ -160,10 +153,12 @@ def _request_page(
     *,
     errors: dict[str, str] | None = None,
     reason: str = "",
+    evidence_values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     principal = page_principal(request)
     pending = detail.request.state is ChangeRequestState.PENDING
+    asker = principal.role is Role.INSURED_PERSON
     return render(
         request,
         "change_request.html",
@@ -174,7 +169,11 @@ def _request_page(
             "reason": reason,
             "done": done if (done := request.query_params.get("done", "")) in DONE else "",
             "can_decide": pending and principal.may(Action.FILING_REVIEW),
-            "can_withdraw": pending and principal.role is Role.INSURED_PERSON,
+            "can_withdraw": pending and asker,
+            "can_add_evidence": pending and asker,
+            "evidence_kinds": [(kind.value, kind.label_zh) for kind in EvidenceKind],
+            "evidence_values": evidence_values or {},
+            "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "back": "/change-requests" if principal.role in OFFICES else "/me/filings",
             "region_label": _region_label(page_lang(request)),
             "local": local,
@@ -226,6 +225,54 @@ def _decide(
     return redirect(request, f"/change-requests/{detail.request.request_id}?done={action}")
 
 
+async def _add_evidence(request: Request, request_id: str) -> Response:
+    """Another document (with its scan) on one's own pending request."""
+    principal = page_principal(request)
+    require_role(principal, Role.INSURED_PERSON)
+    return await with_form(
+        request, lambda form: _add_evidence_from(request, principal, request_id, form)
+    )
+
+
+async def _add_evidence_from(
+    request: Request, principal: Principal, request_id: str, form: FormData
+) -> Response:
+    lang = page_lang(request)
+    service = change_service(request)
+    address = client_address(request)
+    values = _values(form)
+    errors: dict[str, str] = {}
+    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
+    if evidence is None:
+        errors.setdefault("evidence_kind", translate(lang, "newfiling.kind_required"))
+    status_code = 422
+    if not errors:
+        assert evidence is not None
+        try:
+            detail = service.add_evidence_to_request(
+                principal,
+                request_id,
+                evidence,
+                content=content,
+                filename=filename,
+                address=address,
+            )
+        except YidiError as exc:
+            if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+                raise
+            found = _field_errors(exc, lang, "evidence_form")
+            # The service names the scan "file" and the document "evidence".
+            errors = {EVIDENCE_INPUTS.get(name, name): text for name, text in found.items()}
+            if exc.kind is ErrorKind.CONFLICT:
+                status_code = 409
+        else:
+            return redirect(request, f"/change-requests/{detail.request.request_id}?done=evidence")
+    detail = service.get_request(principal, request_id, address=address)
+    return _request_page(
+        request, detail, errors=errors, evidence_values=values, status_code=status_code
+    )
+
+
 def _approve(
     request: Request, request_id: str, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
@@ -252,6 +299,7 @@ def add_change_request_routes(router: APIRouter) -> None:
     router.add_api_route("/me/filings/{ref}/change", _change_submit, methods=["POST"])
     router.add_api_route("/change-requests", _queue, methods=["GET"])
     router.add_api_route("/change-requests/{request_id}", _request_detail, methods=["GET"])
+    router.add_api_route("/change-requests/{request_id}/evidence", _add_evidence, methods=["POST"])
     router.add_api_route("/change-requests/{request_id}/approve", _approve, methods=["POST"])
     router.add_api_route("/change-requests/{request_id}/reject", _reject, methods=["POST"])
     router.add_api_route("/change-requests/{request_id}/withdraw", _withdraw, methods=["POST"])

@@ -251,6 +251,26 @@ async def _upload_bytes(upload: Any) -> tuple[bytes | None, str]:
     return await upload.read(MAX_EVIDENCE_BYTES + 1), upload.filename
 
 
+async def read_evidence_upload(
+    form: FormData, values: dict[str, str], errors: dict[str, str], lang: Lang
+) -> tuple[Evidence | None, bytes | None, str]:
+    """The evidence fields and scan of a form, each fault put next to its field in ``errors``.
+
+    The scan's type and size are checked by content before anything is saved; a scan needs
+    the kind of document it is.
+    """
+    evidence = _evidence(values, errors, lang)
+    content, filename = await _upload_bytes(form.get("evidence_file"))
+    if content is not None and evidence is None:
+        errors["evidence_kind"] = translate(lang, "newfiling.kind_required")
+    if content is not None:
+        try:
+            evidence_media_type(content)
+        except YidiError as exc:
+            errors["evidence_file"] = _message(exc, lang)
+    return evidence, content, filename
+
+
 # --- the pages -------------------------------------------------------------------------------
 
 
@@ -419,15 +439,7 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
     if intent == "refresh":
         return form_page(request, values)
     record, errors = _record(values, lang)
-    evidence = _evidence(values, errors, lang)
-    content, filename = await _upload_bytes(form.get("evidence_file"))
-    if content is not None and evidence is None:
-        errors["evidence_kind"] = translate(lang, "newfiling.kind_required")
-    if content is not None:
-        try:
-            evidence_media_type(content)  # type and size, before anything is saved
-        except YidiError as exc:
-            errors["evidence_file"] = _message(exc, lang)
+    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
     service = _service(request)
     if intent == "submit" and not errors:
         try:

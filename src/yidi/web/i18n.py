@@ -931,6 +931,10 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "已同意，备案已变更为新版本（备案编号不变）。",
         "Approved: the filing now has a new version (same filing number).",
     ),
+    "change.done_evidence": (
+        "已添加证明材料，经办机构审核时可见。",
+        "Document added; the agency sees it when reviewing.",
+    ),
     "change.done_reject": ("已退回变更申请。", "Change request rejected."),
     "change.done_withdraw": ("已撤回变更申请。", "Change request withdrawn."),
     "change.outdated": (
