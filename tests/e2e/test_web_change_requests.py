@@ -13,7 +13,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from filing_support import HENGYANG
+from filing_support import HENGYANG, PDF_BYTES, STRANGER
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
 from yidi.services.demo import load_demo_filings, load_reference_world
@@ -251,3 +251,91 @@ def test_the_pages_speak_english_too(browser: Browser, filing_id: str) -> None:
     assert unknown.status_code == 200 and 'id="done"' not in unknown.text
     queue = agency.get("/change-requests?lang=en", headers=PAGE)
     assert "Change requests to review" in queue.text
+
+
+def _upload(
+    client: TestClient, request_id: str, content: bytes, filename: str = "permit.pdf", **data: str
+) -> httpx2.Response:
+    fields = {"evidence_kind": "residence_permit", "evidence_number": "粤0923-2017-001"} | data
+    fields["csrf_token"] = csrf_token(client, f"/change-requests/{request_id}")
+    return client.post(
+        f"/change-requests/{request_id}/evidence",
+        data=fields,
+        files={"evidence_file": (filename, content, "application/pdf")},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+
+
+def test_the_person_adds_a_scan_to_the_pending_request_and_the_agency_compares_with_it(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    page = person.get(f"/change-requests/{request_id}", headers=PAGE)
+    assert 'id="evidence-form"' in page.text and 'id="no-new-evidence"' in page.text
+    added = _upload(person, request_id, PDF_BYTES)
+    assert added.status_code == 303, added.text
+    assert added.headers["location"] == f"/change-requests/{request_id}?done=evidence"
+    after = person.get(added.headers["location"], headers=PAGE)
+    assert 'id="done"' in after.text and "已添加证明材料" in after.text
+    compare = browser("hengyang").get(f"/change-requests/{request_id}", headers=PAGE)
+    table = re.search(r'<table id="change-evidence-table">.*?</table>', compare.text, re.S)
+    assert table is not None
+    assert "permit.pdf" in table.group(0) and "居住证" in table.group(0)
+    assert "粤0923-2017-001" in table.group(0)
+    assert 'id="evidence-form"' not in compare.text  # only the person who asked adds documents
+
+
+def test_another_person_gets_the_same_not_found_as_a_missing_request_and_agencies_are_refused(
+    browser: Browser, filing_id: str, container: Container
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    with container.uow() as uow:
+        uow.users.add(STRANGER.user_id, hash_once("stranger-pass-2017"), STRANGER)
+        uow.commit()
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as stranger:
+        sign_in(stranger, STRANGER.user_id, "stranger-pass-2017")
+        theirs = _upload(stranger, request_id, PDF_BYTES)
+        missing = _upload(stranger, "0" * 32, PDF_BYTES)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.text.replace(request_id, "") == missing.text.replace("0" * 32, "")
+    assert _upload(browser("hengyang"), request_id, PDF_BYTES).status_code == 403
+    own = person.get(f"/change-requests/{request_id}", headers=PAGE)
+    assert 'id="no-new-evidence"' in own.text
+
+
+def test_a_request_no_longer_pending_refuses_a_document_with_the_reason(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    token = csrf_token(person, f"/change-requests/{request_id}")  # the page as it was, pending
+    assert _post(person, f"/change-requests/{request_id}/withdraw").status_code == 303
+    late = person.post(
+        f"/change-requests/{request_id}/evidence",
+        data={"csrf_token": token, "evidence_kind": "residence_permit"},
+        files={"evidence_file": ("permit.pdf", PDF_BYTES, "application/pdf")},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert re.search(r'id="evidence-error">变更申请当前状态为“已撤回”，不能补充材料<', late.text)
+    assert 'id="evidence-form"' not in late.text and 'id="no-new-evidence"' in late.text
+
+
+def test_a_file_that_is_not_a_scan_and_a_missing_kind_are_shown_by_their_fields(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    request_id = _request_id(_ask(person, filing_id))
+    not_a_scan = _upload(person, request_id, b"plain text", "permit.pdf")
+    assert not_a_scan.status_code == 422
+    assert re.search(r'id="evidence_file-error" role="alert">[^<]*PDF、JPEG或PNG', not_a_scan.text)
+    assert 'value="粤0923-2017-001"' in not_a_scan.text  # what was typed stays
+    no_kind = _upload(person, request_id, PDF_BYTES, evidence_kind="")
+    assert no_kind.status_code == 422
+    assert re.search(r'id="evidence_kind-error" role="alert">请选择材料种类<', no_kind.text)
+    page = person.get(f"/change-requests/{request_id}", headers=PAGE)
+    assert 'id="no-new-evidence"' in page.text  # nothing was added
