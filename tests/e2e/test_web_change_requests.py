@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from filing_support import HENGYANG, PDF_BYTES, STRANGER
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
+from yidi.domain.change_requests import COMPARED_FIELDS
 from yidi.services.demo import load_demo_filings, load_reference_world
 from yidi.services.filings import FilingService
 
@@ -247,10 +248,19 @@ def test_the_pages_speak_english_too(browser: Browser, filing_id: str) -> None:
     agency = browser("hengyang")
     page = agency.get(f"/change-requests/{request_id}?lang=en", headers=PAGE)
     assert "Field by field" in page.text and "Approve the change" in page.text
+    labels = re.findall(r'<th scope="row">([^<]*)', page.text)
+    assert len(labels) == len(COMPARED_FIELDS)
+    assert all(label.strip().isascii() for label in labels), labels
+    assert '<th scope="row">Mobile <span class="changed-mark">(changed)' in page.text
     unknown = agency.get(f"/change-requests/{request_id}?done=nonsense", headers=PAGE)
     assert unknown.status_code == 200 and 'id="done"' not in unknown.text
     queue = agency.get("/change-requests?lang=en", headers=PAGE)
     assert "Change requests to review" in queue.text
+    row = re.search(rf'<tr data-request="{request_id}".*?</tr>', queue.text, re.S)
+    assert row is not None and "<td>Mobile</td>" in row.group(0)
+    mine = person.get(f"/filings/{filing_id}?lang=en", headers=PAGE)
+    line = re.search(rf'<li data-request="{request_id}">.*?</li>', mine.text, re.S)
+    assert line is not None and "Mobile" in line.group(0) and "手机" not in line.group(0)
 
 
 def _upload(

@@ -4,8 +4,11 @@ import re
 from importlib import resources
 
 from yidi.domain.access import Role
+from yidi.domain.change_requests import COMPARED_FIELDS, compare_records
 from yidi.domain.eligibility import Verdict
+from yidi.domain.filings import FilingRecord
 from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType
+from yidi.web.change_fields import FIELD_LABEL_KEYS, field_labeller
 from yidi.web.i18n import CATALOGUE, translate
 from yidi.web.nav import NAV_ENTRIES
 
@@ -61,3 +64,15 @@ def test_the_catalogue_chinese_labels_agree_with_the_domain_labels() -> None:
 def test_placeholders_are_filled_in_both_languages() -> None:
     assert translate("zh", "hospitals.count", count=7) == "共 7 家"
     assert translate("en", "hospitals.count", count=7) == "7 hospitals"
+
+
+def test_every_field_a_change_comparison_shows_has_a_chinese_and_an_english_label() -> None:
+    changes = compare_records(FilingRecord(), FilingRecord())
+    assert [change.field for change in changes] == list(COMPARED_FIELDS)
+    chinese, english = field_labeller("zh"), field_labeller("en")
+    for change in changes:
+        zh, en = chinese(change), english(change)
+        assert re.search(r"[\u4e00-\u9fff]", zh), f"{change.field}: no Chinese label"
+        assert en.strip() and en.isascii(), f"{change.field}: no English label ({en})"
+    # No label is kept for a field the comparison no longer shows.
+    assert sorted(FIELD_LABEL_KEYS) == sorted(COMPARED_FIELDS)

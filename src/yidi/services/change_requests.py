@@ -60,11 +60,16 @@ class ChangeRequestSummary:
     name: str
     id_number_masked: str
     insured_region_code: str
-    changed_fields: tuple[str, ...]
+    changed: tuple[FieldChange, ...]  # only the fields the request changes
     reason: str
     requested_at: dt.datetime
     decided_at: dt.datetime | None
     decision_reason: str | None
+
+    @property
+    def changed_fields(self) -> tuple[str, ...]:
+        """The Chinese labels of the changed fields."""
+        return tuple(change.label_zh for change in self.changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +132,8 @@ class ChangeRequestService(FilingService):
             name=record.name or "",
             id_number_masked=mask_id_number(record.social_security_number or ""),
             insured_region_code=record.insured_region_code or "",
-            changed_fields=tuple(
-                change.label_zh
-                for change in requests.compare_records(base_record, record)
-                if change.changed
+            changed=tuple(
+                change for change in requests.compare_records(base_record, record) if change.changed
             ),
             reason=request.reason,
             requested_at=request.requested_at,

@@ -28,6 +28,7 @@ from yidi.services.change_requests import (
 )
 from yidi.services.filings import MAX_EVIDENCE_BYTES
 from yidi.services.hospital import local
+from yidi.web.change_fields import changed_labeller, field_labeller
 from yidi.web.filing_form import (
     _message_fields,
     _record,
@@ -141,6 +142,7 @@ def _queue(request: Request) -> Response:
         {
             "total": total,
             "items": items,
+            "changed_labels": changed_labeller(page_lang(request)),
             "region_label": _region_label(page_lang(request)),
             "local": local,
         },
@@ -176,6 +178,7 @@ def _request_page(
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "back": "/change-requests" if principal.role in OFFICES else "/me/filings",
             "region_label": _region_label(page_lang(request)),
+            "field_label": field_labeller(page_lang(request)),
             "local": local,
         },
         status_code=status_code,

@@ -27,6 +27,7 @@ from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
 from yidi.services.filings import FilingDetail, FilingService
 from yidi.services.hospital import local
+from yidi.web.change_fields import changed_labeller
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
 from yidi.web.province_pages import region_codes
@@ -218,6 +219,7 @@ def _detail_page(
             "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
             "evidence_kinds": list(EvidenceKind),
             "change_requests": change_requests,
+            "changed_labels": changed_labeller(lang),
             "can_request_change": principal.role is Role.INSURED_PERSON
             and detail.state is FilingState.APPROVED
             and detail.record.filing_number is not None

@@ -388,6 +388,7 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "detail.home_address": ("参保地家庭住址", "Home address"),
     "detail.contact_address": ("异地联系地址", "Address at the destination"),
     "detail.filled_on": ("填表日期", "Filled on"),
+    "detail.delegate": ("被委托人", "Delegate"),
     "detail.validity": ("备案有效期", "Valid"),
     "detail.open_ended": ("长期有效", "until changed or cancelled"),
     "detail.agency": ("经办", "Handled by"),
