@@ -207,3 +207,39 @@ def test_each_role_opens_only_its_own_form_and_posts_need_the_token(web: TestCli
     sign_in(web, "bobai")
     assert web.get("/me/filings/new", headers=PAGE).status_code == 403
     assert web.get("/filings/new", headers=PAGE).status_code == 403
+
+
+def test_a_document_added_on_a_draft_shows_each_fault_by_its_field(web: TestClient) -> None:
+    sign_in(web, "xiedeming")
+    draft = _post_form(
+        web,
+        "/me/filings/new",
+        _long_term_resident(intent="draft", evidence_kind=""),
+    )
+    assert draft.status_code == 303, draft.text
+    page = draft.headers["location"].split("?")[0]
+    assert 'id="evidence-form"' in web.get(page, headers=PAGE).text
+    document = {"evidence_kind": "residence_permit", "evidence_number": "居-450923-0002"}
+    path = f"{page}/evidence"
+    not_a_scan = _post_form(
+        web, path, document, files={"evidence_file": ("permit.png", b"plain", "image/png")}
+    )
+    assert not_a_scan.status_code == 422
+    assert re.search(r'id="evidence_file-error" role="alert">[^<]*PDF、JPEG或PNG', not_a_scan.text)
+    assert 'value="居-450923-0002"' in not_a_scan.text  # what was typed stays
+    no_kind = _post_form(
+        web, path, {"evidence_kind": ""}, files={"evidence_file": ("permit.png", PNG, "image/png")}
+    )
+    assert no_kind.status_code == 422
+    assert re.search(r'id="evidence_kind-error" role="alert">请选择材料种类<', no_kind.text)
+    added = _post_form(
+        web, path, document, files={"evidence_file": ("permit.png", PNG, "image/png")}
+    )
+    assert added.status_code == 303, added.text
+    assert added.headers["location"].endswith("?done=evidence")
+    table = re.search(
+        r'<table id="evidence-table">.*?</table>',
+        web.get(added.headers["location"], headers=PAGE).text,
+        re.S,
+    )
+    assert table is not None and "permit.png" in table.group(0)

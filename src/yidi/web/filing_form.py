@@ -535,14 +535,9 @@ async def _add_evidence_from(
     address = client_address(request)
     values = _values(form)
     errors: dict[str, str] = {}
-    evidence = _evidence(values, errors, lang)
-    if evidence is None and not errors:
-        errors["evidence_form"] = translate(lang, "newfiling.kind_required")
-    content, filename = await _upload_bytes(form.get("evidence_file"))
-    if content is not None and len(content) > MAX_EVIDENCE_BYTES:
-        errors["evidence_form"] = translate(
-            lang, "import.too_large", mb=MAX_EVIDENCE_BYTES // (1024 * 1024)
-        )
+    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
+    if evidence is None:
+        errors.setdefault("evidence_kind", translate(lang, "newfiling.kind_required"))
     if not errors:
         assert evidence is not None
         try:
@@ -553,11 +548,9 @@ async def _add_evidence_from(
             if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
                 raise
             errors["evidence_form"] = _message(exc, lang)
-    if errors:
-        detail = service.get(principal, ref, address=address)
-        message = "；".join(dict.fromkeys(errors.values()))
-        return _detail_page(request, detail, errors={"evidence_form": message}, status_code=422)
     detail = service.get(principal, ref, address=address)
+    if errors:
+        return _detail_page(request, detail, errors=errors, evidence_values=values, status_code=422)
     return redirect(request, f"/filings/{detail.filing_id}?done=evidence")
 
 

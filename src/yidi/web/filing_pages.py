@@ -25,7 +25,7 @@ from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
 from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
-from yidi.services.filings import FilingDetail, FilingService
+from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingDetail, FilingService
 from yidi.services.hospital import local
 from yidi.web.change_fields import changed_labeller
 from yidi.web.guards import redirect, require_csrf, require_signed_in
@@ -184,6 +184,7 @@ def _detail_page(
     errors: dict[str, str] | None = None,
     reason: str = "",
     done: str = "",
+    evidence_values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     principal = page_principal(request)
@@ -217,7 +218,9 @@ def _detail_page(
             and detail.state in (FilingState.DRAFT, FilingState.REJECTED),
             "region_label": _region_label(lang),
             "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
-            "evidence_kinds": list(EvidenceKind),
+            "evidence_kinds": [(kind.value, kind.label_zh) for kind in EvidenceKind],
+            "evidence_values": evidence_values or {},
+            "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "change_requests": change_requests,
             "changed_labels": changed_labeller(lang),
             "can_request_change": principal.role is Role.INSURED_PERSON
