@@ -33,12 +33,14 @@ from yidi.web.filing_form import (
     _message_fields,
     _record,
     _values,
+    document_errors,
     form_page,
+    read_document_form,
     read_evidence_upload,
     values_of,
     with_form,
 )
-from yidi.web.filing_pages import OFFICES, _field_errors, _region_label, shown_refusal
+from yidi.web.filing_pages import OFFICES, _region_label, shown_refusal
 from yidi.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.web.i18n import translate
 from yidi.web.render import container_of, page_lang, page_principal, render
@@ -46,7 +48,6 @@ from yidi.web.render import container_of, page_lang, page_principal, render
 PAGE_SIZE = 50
 # the notices after a redirect
 DONE = frozenset({"requested", "evidence", "approve", "reject", "withdraw"})
-EVIDENCE_INPUTS = {"file": "evidence_file", "evidence": "evidence_kind"}
 
 
 def change_service(request: Request) -> ChangeRequestService:
@@ -243,36 +244,30 @@ async def _add_evidence_from(
     lang = page_lang(request)
     service = change_service(request)
     address = client_address(request)
-    values = _values(form)
-    errors: dict[str, str] = {}
-    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
-    if evidence is None:
-        errors.setdefault("evidence_kind", translate(lang, "newfiling.kind_required"))
+    document = await read_document_form(form, lang)
+    errors = document.errors
     status_code = 422
-    if not errors:
-        assert evidence is not None
+    if document.evidence is not None and not errors:
         try:
             detail = service.add_evidence_to_request(
                 principal,
                 request_id,
-                evidence,
-                content=content,
-                filename=filename,
+                document.evidence,
+                content=document.content,
+                filename=document.filename,
                 address=address,
             )
         except YidiError as exc:
             if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
                 raise
-            found = _field_errors(exc, lang, "evidence_form")
-            # The service names the scan "file" and the document "evidence".
-            errors = {EVIDENCE_INPUTS.get(name, name): text for name, text in found.items()}
+            errors = document_errors(exc, lang)
             if exc.kind is ErrorKind.CONFLICT:
                 status_code = 409
         else:
             return redirect(request, f"/change-requests/{detail.request.request_id}?done=evidence")
     detail = service.get_request(principal, request_id, address=address)
     return _request_page(
-        request, detail, errors=errors, evidence_values=values, status_code=status_code
+        request, detail, errors=errors, evidence_values=document.values, status_code=status_code
     )
 
 

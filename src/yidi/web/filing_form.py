@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
@@ -269,6 +270,37 @@ async def read_evidence_upload(
         except YidiError as exc:
             errors["evidence_file"] = _message(exc, lang)
     return evidence, content, filename
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentForm:
+    """A form that adds one document to a filing or a change request, as read."""
+
+    values: dict[str, str]
+    errors: dict[str, str]  # by input name; empty when the document can be handed on
+    evidence: Evidence | None
+    content: bytes | None
+    filename: str
+
+
+async def read_document_form(form: FormData, lang: Lang) -> DocumentForm:
+    """The document's fields and scan; here the kind of document is required."""
+    values = _values(form)
+    errors: dict[str, str] = {}
+    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
+    if evidence is None:
+        errors.setdefault("evidence_kind", translate(lang, "newfiling.kind_required"))
+    return DocumentForm(values, errors, evidence, content, filename)
+
+
+# The services name the scan "file" and the document "evidence".
+_EVIDENCE_INPUTS: Final[Mapping[str, str]] = {"file": "evidence_file", "evidence": "evidence_kind"}
+
+
+def document_errors(exc: YidiError, lang: Lang) -> dict[str, str]:
+    """A service's refusal of a document, by the input it names (else by the whole form)."""
+    found = _field_errors(exc, lang, "evidence_form")
+    return {_EVIDENCE_INPUTS.get(name, name): text for name, text in found.items()}
 
 
 # --- the pages -------------------------------------------------------------------------------
@@ -533,24 +565,27 @@ async def _add_evidence_from(
     lang = page_lang(request)
     service = _service(request)
     address = client_address(request)
-    values = _values(form)
-    errors: dict[str, str] = {}
-    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
-    if evidence is None:
-        errors.setdefault("evidence_kind", translate(lang, "newfiling.kind_required"))
-    if not errors:
-        assert evidence is not None
+    document = await read_document_form(form, lang)
+    errors = document.errors
+    if document.evidence is not None and not errors:
         try:
             service.add_evidence(
-                principal, ref, evidence, content=content, filename=filename, address=address
+                principal,
+                ref,
+                document.evidence,
+                content=document.content,
+                filename=document.filename,
+                address=address,
             )
         except YidiError as exc:
             if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
                 raise
-            errors["evidence_form"] = _message(exc, lang)
+            errors = document_errors(exc, lang)
     detail = service.get(principal, ref, address=address)
     if errors:
-        return _detail_page(request, detail, errors=errors, evidence_values=values, status_code=422)
+        return _detail_page(
+            request, detail, errors=errors, evidence_values=document.values, status_code=422
+        )
     return redirect(request, f"/filings/{detail.filing_id}?done=evidence")
 
 
