@@ -205,7 +205,7 @@ def test_a_province_sees_its_prefectures_and_an_agency_only_its_own_row(
         assert caught.type.__name__ in ("Forbidden", "Unauthenticated")
 
 
-def test_import_batches_belong_to_the_importing_accounts_region(
+def test_import_batches_belong_to_the_region_they_were_submitted_for(
     container: Container, clock: FixedClock, exchange: FilingExchange
 ) -> None:
     clock.set(_at(11, 5, 9))
@@ -219,7 +219,7 @@ def test_import_batches_belong_to_the_importing_accounts_region(
     )
     province = exchange.import_batches(HUNAN)
     assert [b.filename for b in province.items] == ["hunan.csv", "hengyang.csv"]
-    assert province.total == 2 and province.items[1].actor_region_code == "430400"
+    assert province.total == 2 and province.items[1].region_code == "430400"
     only_hengyang = exchange.import_batches(HUNAN, region="430400")
     assert [b.filename for b in only_hengyang.items] == ["hengyang.csv"]
     own_accounts = exchange.import_batches(HUNAN, region="430000")
