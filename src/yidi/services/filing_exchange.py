@@ -423,6 +423,8 @@ class FilingExchange:
         ``region`` it is inferred when every row is insured within one prefecture.
         """
         principal.require(Action.FILING_IMPORT)
+        if region:
+            self._require_submission_region(principal, region)
         digest = hashlib.sha256(data).hexdigest()
         now = self._clock.now()
         with self._uow() as uow:
@@ -480,20 +482,22 @@ class FilingExchange:
             uow.commit()
         return report
 
+    def _require_submission_region(self, principal: Principal, region: str) -> None:
+        if region == SYSTEM_REGION:
+            raise InvalidInput(
+                "IMPORT_REGION_INVALID",
+                "报盘所属地区应为具体的省、地市或县级行政区划代码",
+                "the region must be a real division",
+                field="region",
+            )
+        self._require_region(principal, region)
+
     def _submission_region(
         self, principal: Principal, region: str | None, data: bytes, filename: str
     ) -> str:
         """The region a batch is submitted for (报盘所属地区), checked against the caller."""
         if region:
-            if region == SYSTEM_REGION:
-                raise InvalidInput(
-                    "IMPORT_REGION_INVALID",
-                    "报盘所属地区应为具体的省、地市或县级行政区划代码",
-                    "the region must be a real division",
-                    field="region",
-                )
-            self._require_region(principal, region)
-            return region
+            return region  # checked by _require_submission_region before anything is read
         own = principal.region_code
         if own and own != SYSTEM_REGION:
             return own
