@@ -48,47 +48,72 @@ def _fill_0006_database(engine: Engine) -> None:
     users, batches = old.tables["users"], old.tables["import_batches"]
     filings, events = old.tables["filings"], old.tables["filing_events"]
     with engine.begin() as connection:
+        accounts = (
+            ("hengyang", "agency_handler", "430400"),
+            ("hunan", "province_officer", "430000"),
+            ("person-xie", "insured_person", None),
+        )
         connection.execute(
             insert(users),
             [
-                {"username": "hengyang", "password_hash": "!", "role": "agency_handler",
-                 "region_code": "430400"},
-                {"username": "hunan", "password_hash": "!", "role": "province_officer",
-                 "region_code": "430000"},
-                {"username": "person-xie", "password_hash": "!", "role": "insured_person",
-                 "region_code": None},
-            ],  # fmt: skip
+                {"username": name, "password_hash": "!", "role": role, "region_code": region}
+                for name, role, region in accounts
+            ],
         )
         actors = ("hengyang", "hunan", "system", "departed", "person-xie", "system")
         connection.execute(
             insert(batches),
             [
-                {"file_sha256": f"{n:064d}", "filename": f"{n}.csv",
-                 "imported_at": AT + dt.timedelta(hours=n), "actor": actor, "total_rows": 2,
-                 "imported_rows": 2, "duplicate_rows": 0, "rejected_rows": 0,
-                 "report_json": "{}"}
+                {
+                    "file_sha256": f"{n:064d}",
+                    "filename": f"{n}.csv",
+                    "imported_at": AT + dt.timedelta(hours=n),
+                    "actor": actor,
+                    "total_rows": 2,
+                    "imported_rows": 2,
+                    "duplicate_rows": 0,
+                    "rejected_rows": 0,
+                    "report_json": "{}",
+                }
                 for n, actor in enumerate(actors)
-            ],  # fmt: skip
+            ],
         )
         # batch 2 (system, 4 h) made two 衡阳 filings; batch 3 (departed, 5 h) 衡阳 and 长沙;
         # batch 5 (system, 7 h) imported nothing new.
-        made = [("a", 2, "system", "430421"), ("b", 2, "system", "430482"),
-                ("c", 3, "departed", "430421"), ("d", 3, "departed", "430102")]  # fmt: skip
+        made = [
+            ("a", 2, "system", "430421"),
+            ("b", 2, "system", "430482"),
+            ("c", 3, "departed", "430421"),
+            ("d", 3, "departed", "430102"),
+        ]
         for key, n, actor, region in made:
             at = AT + dt.timedelta(hours=n)
             connection.execute(
                 insert(filings).values(
-                    id=key * 32, current_version_id="v" * 32, state="approved", version=1,
-                    insured_region_code=region, id_number=key * 18, name="某某",
-                    source="import", created_at=at, updated_at=at,
-                )  # fmt: skip
+                    id=key * 32,
+                    current_version_id="v" * 32,
+                    state="approved",
+                    version=1,
+                    insured_region_code=region,
+                    id_number=key * 18,
+                    name="某某",
+                    source="import",
+                    created_at=at,
+                    updated_at=at,
+                )
             )
             connection.execute(
                 insert(events).values(
-                    filing_id=key * 32, version_id="v" * 32, seq=1, action="create",
-                    to_state="approved", actor_id=actor, actor_role="province_officer",
-                    at=at, version=1,
-                )  # fmt: skip
+                    filing_id=key * 32,
+                    version_id="v" * 32,
+                    seq=1,
+                    action="create",
+                    to_state="approved",
+                    actor_id=actor,
+                    actor_role="province_officer",
+                    at=at,
+                    version=1,
+                )
             )
 
 

@@ -269,8 +269,10 @@ def test_a_command_line_batch_of_several_prefectures_needs_its_region_named(
     assert refused.value.code == "IMPORT_REGION_REQUIRED" and refused.value.field == "region"
     assert "430100" in refused.value.message and "430400" in refused.value.message
     assert exchange.import_batches(HUNAN).total == 0
-    with pytest.raises(InvalidInput):
-        exchange.import_annex2(operator, mixed, "mixed.csv", region="000000")
+    for invalid in ("000000", "439999", "43"):
+        with pytest.raises(InvalidInput) as unknown:
+            exchange.import_annex2(operator, mixed, "mixed.csv", region=invalid)
+        assert unknown.value.code == "REGION_UNKNOWN"
     report = exchange.import_annex2(operator, mixed, "mixed.csv", region="430000")
     assert report.imported == 2
     own_accounts = exchange.import_batches(HUNAN, region="430000")
@@ -286,8 +288,9 @@ def test_a_batch_named_for_a_prefecture_rejects_rows_insured_elsewhere(
     assert (report.imported, report.rejected) == (1, 1)
     assert report.errors[0]["code"] == "IMPORT_REGION_OUT_OF_SCOPE"
     assert [b.region_code for b in exchange.import_batches(HENGYANG).items] == ["430400"]
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as outside:
         exchange.import_annex2(HENGYANG, mixed, "other.csv", region="430100")
+    assert outside.value.code == "IMPORT_REGION_FORBIDDEN"
 
 
 def test_a_batch_stays_listed_after_its_importing_account_is_gone(

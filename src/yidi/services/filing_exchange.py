@@ -44,7 +44,7 @@ from yidi.domain.filings import FilingRecord, RegistrationType
 from yidi.domain.insurance import FilingCategory
 from yidi.domain.regions import DivisionLevel, DivisionRegistry, default_registry
 from yidi.domain.workdays import CalendarYearUnsupported, WorkingDayCalendar
-from yidi.services.filings import SYSTEM_REGION, LIVE_STATES, mask_id_number, region_prefix
+from yidi.services.filings import LIVE_STATES, SYSTEM_REGION, mask_id_number, region_prefix
 from yidi.storage.filings import (
     REPORTED_STATES,
     FilingQuery,
@@ -483,14 +483,20 @@ class FilingExchange:
         return report
 
     def _require_submission_region(self, principal: Principal, region: str) -> None:
-        if region == SYSTEM_REGION:
+        if region == SYSTEM_REGION or not self._regions.exists(region):
             raise InvalidInput(
-                "IMPORT_REGION_INVALID",
-                "报盘所属地区应为具体的省、地市或县级行政区划代码",
-                "the region must be a real division",
+                "REGION_UNKNOWN",
+                f"报盘所属地区“{region}”不是有效的行政区划代码",
+                f"unknown region {region!r}",
                 field="region",
             )
-        self._require_region(principal, region)
+        if not principal.covers_region(region):
+            raise Forbidden(
+                "IMPORT_REGION_FORBIDDEN",
+                "不能为本机构管辖范围以外的地区报盘",
+                "you may not import for a region outside your scope",
+                field="region",
+            )
 
     def _submission_region(
         self, principal: Principal, region: str | None, data: bytes, filename: str
