@@ -910,9 +910,10 @@ class FilingExchange:
         limit: int = 50,
         offset: int = 0,
     ) -> ImportBatchPage:
-        """Past 报盘 batches, newest first: a province officer's whole province (or one
-        prefecture, or the province's own accounts when ``region`` is the province), an
-        agency handler's own region."""
+        """Past 报盘 batches by the region they were submitted for, newest first: a province
+        officer's whole province (or one prefecture, or the province's own batches when
+        ``region`` is the province), an agency handler's own region. Command-line batches
+        count like any other."""
         own = self._require_office(principal)
         region_filter: str | None = None
         exact: str | None = None
