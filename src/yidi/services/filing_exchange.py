@@ -377,9 +377,13 @@ class FilingExchange:
             )
         )
 
-    def _require_region(self, principal: Principal, region: str) -> None:
+    def _require_region(
+        self, principal: Principal, region: str, *, importing: bool = False
+    ) -> None:
+        """A known region within the caller's scope; the system's 000000 ("all") only for
+        reading, since a batch must be submitted for a real division."""
         if not (region.isascii() and region.isdigit() and len(region) == 6) or not (
-            self._regions.exists(region) or region == "000000"
+            self._regions.exists(region) or (region == SYSTEM_REGION and not importing)
         ):
             raise InvalidInput(
                 "REGION_UNKNOWN",
@@ -389,9 +393,19 @@ class FilingExchange:
             )
         if not principal.covers_region(region):
             raise Forbidden(
-                "FILING_REGION_OUT_OF_SCOPE",
-                "无权查看或导出其他地区的备案信息",
-                "this region is outside your scope",
+                *(
+                    (
+                        "IMPORT_REGION_FORBIDDEN",
+                        "不能为本机构管辖范围以外的地区报盘",
+                        "you may not import for a region outside your scope",
+                    )
+                    if importing
+                    else (
+                        "FILING_REGION_OUT_OF_SCOPE",
+                        "无权查看或导出其他地区的备案信息",
+                        "this region is outside your scope",
+                    )
+                ),
                 field="region",
             )
 
@@ -424,7 +438,7 @@ class FilingExchange:
         """
         principal.require(Action.FILING_IMPORT)
         if region:
-            self._require_submission_region(principal, region)
+            self._require_region(principal, region, importing=True)
         digest = hashlib.sha256(data).hexdigest()
         now = self._clock.now()
         with self._uow() as uow:
@@ -482,28 +496,12 @@ class FilingExchange:
             uow.commit()
         return report
 
-    def _require_submission_region(self, principal: Principal, region: str) -> None:
-        if region == SYSTEM_REGION or not self._regions.exists(region):
-            raise InvalidInput(
-                "REGION_UNKNOWN",
-                f"报盘所属地区“{region}”不是有效的行政区划代码",
-                f"unknown region {region!r}",
-                field="region",
-            )
-        if not principal.covers_region(region):
-            raise Forbidden(
-                "IMPORT_REGION_FORBIDDEN",
-                "不能为本机构管辖范围以外的地区报盘",
-                "you may not import for a region outside your scope",
-                field="region",
-            )
-
     def _submission_region(
         self, principal: Principal, region: str | None, data: bytes, filename: str
     ) -> str:
         """The region a batch is submitted for (报盘所属地区), checked against the caller."""
         if region:
-            return region  # checked by _require_submission_region before anything is read
+            return region  # checked by _require_region before anything is read
         own = principal.region_code
         if own and own != SYSTEM_REGION:
             return own
