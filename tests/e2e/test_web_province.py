@@ -21,7 +21,7 @@ from yidi.bootstrap import Container
 from yidi.domain.identity import Gender, make_resident_id
 from yidi.services.demo import load_reference_world
 from yidi.services.filing_exchange import FilingExchange, period_bounds
-from yidi.services.filings import FilingService
+from yidi.services.filings import FilingService, system_principal
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, hash_once, sign_in
@@ -169,6 +169,34 @@ def test_the_batch_list_filters_by_region_and_date_and_opens_a_masked_audited_re
     own = web.get("/province/imports", headers=PAGE)
     assert "hengyang-batch.csv" in own.text and "hunan-batch.csv" not in own.text
     assert web.get(f"/province/imports/{batch_id.group(1)}", headers=PAGE).status_code == 200
+
+
+def test_a_command_line_batch_is_on_the_page_of_its_prefecture_and_province_only(
+    web: TestClient, container: Container
+) -> None:
+    FilingExchange(container.uow, container.clock).import_annex2(
+        system_principal(), annex2_csv([("430421", "丁某", _id(5))]), "cli-batch.csv"
+    )
+    for username in ("hunan", "hengyang"):
+        web.cookies.clear()
+        sign_in(web, username)
+        listing = web.get("/province/imports", headers=PAGE)
+        row = re.search(
+            r'<tr data-batch="(\d+)">(?:(?!</tr>).)*cli-batch.csv.*?</tr>', listing.text, re.S
+        )
+        assert row, username
+        assert "衡阳市" in row.group(0) and "system" in row.group(0)
+        report = web.get(f"/province/imports/{row.group(1)}", headers=PAGE)
+        assert report.status_code == 200 and "430400" in report.text
+    web.cookies.clear()
+    sign_in(web, "hunan")
+    only = web.get("/province/imports?region=430400", headers=PAGE)
+    assert "cli-batch.csv" in only.text and "hunan-batch.csv" not in only.text
+    for username in ("henan", "zhengzhou"):
+        web.cookies.clear()
+        sign_in(web, username)
+        assert "cli-batch.csv" not in web.get("/province/imports", headers=PAGE).text
+        assert web.get(f"/province/imports/{row.group(1)}", headers=PAGE).status_code == 404
 
 
 def test_the_batch_list_pages_through_many_batches(web: TestClient, container: Container) -> None:

@@ -8,7 +8,14 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from filing_support import HENGYANG, PERSON_ID, household_registration, load_agencies, record
+from filing_support import (
+    HENGYANG,
+    PERSON_ID,
+    annex2_csv,
+    household_registration,
+    load_agencies,
+    record,
+)
 from yidi.bootstrap import build_container
 from yidi.cli.main import app
 from yidi.demo.population import generate_persons
@@ -118,3 +125,68 @@ def test_cli_import_reports_rows_and_exits_1_when_some_are_rejected(database: Pa
         ["filing", "quarterly", "--region", "430000", "--year", "2026", "--quarter", "4", "-o", str(database / "q.json")],
     )  # fmt: skip
     assert quarterly.exit_code == 0, quarterly.output
+
+
+def _batches(database: Path) -> list[tuple[str, str, str]]:
+    """(filename, region, actor) of every stored batch, as the province of 湖南 lists them."""
+    from filing_support import HUNAN
+    from yidi.services.filing_exchange import FilingExchange
+
+    container = build_container(Settings(database_url=f"sqlite:///{database / 'cli.sqlite3'}"))
+    try:
+        page = FilingExchange(container.uow, container.clock).import_batches(HUNAN)
+    finally:
+        container.engine.dispose()
+    return [(b.filename, b.region_code, b.actor) for b in page.items]
+
+
+def _person_id(serial: int, region: str = "430421") -> str:
+    from datetime import date
+
+    from yidi.domain.identity import Gender, make_resident_id
+
+    return make_resident_id(region, date(1950, 1, 1), 2 * serial + 1, Gender.MALE).number
+
+
+def test_cli_import_infers_the_prefecture_of_a_file_insured_in_one(database: Path) -> None:
+    path = database / "hengyang.csv"
+    path.write_bytes(
+        annex2_csv([("430421", "甲某", _person_id(1)), ("430482", "乙某", _person_id(2, "430482"))])
+    )
+    result = CliRunner().invoke(app, ["filing", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _batches(database) == [("hengyang.csv", "430400", "system")]
+
+
+def test_cli_import_of_several_prefectures_refuses_without_region_and_records_it_with(
+    database: Path,
+) -> None:
+    path = database / "hunan.csv"
+    path.write_bytes(
+        annex2_csv([("430421", "甲某", _person_id(3)), ("430102", "乙某", _person_id(4, "430102"))])
+    )
+    runner = CliRunner()
+    refused = runner.invoke(app, ["filing", "import", str(path)])
+    assert refused.exit_code == 2
+    assert "IMPORT_REGION_REQUIRED" in refused.output and "--region" in refused.output
+    assert "430100、430400" in refused.output
+    assert _batches(database) == []
+    named = runner.invoke(app, ["filing", "import", str(path), "--region", "430000"])
+    assert named.exit_code == 0, named.output
+    assert "导入 2" in named.output
+    assert _batches(database) == [("hunan.csv", "430000", "system")]
+
+
+def test_cli_import_as_an_account_takes_its_region_and_refuses_another(database: Path) -> None:
+    path = database / "own.csv"
+    path.write_bytes(annex2_csv([("430421", "甲某", _person_id(5))]))
+    runner = CliRunner()
+    outside = runner.invoke(
+        app, ["filing", "import", str(path), "--as-user", "hengyang", "--region", "430100"]
+    )
+    assert outside.exit_code == 1 and "IMPORT_REGION_FORBIDDEN" in outside.output
+    unknown = runner.invoke(app, ["filing", "import", str(path), "--region", "439999"])
+    assert unknown.exit_code == 1 and "REGION_UNKNOWN" in unknown.output
+    own = runner.invoke(app, ["filing", "import", str(path), "--as-user", "hengyang"])
+    assert own.exit_code == 0, own.output
+    assert _batches(database) == [("own.csv", "430400", "hengyang")]

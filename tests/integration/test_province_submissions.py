@@ -23,7 +23,7 @@ from filing_support import (
 )
 from yidi.bootstrap import Container
 from yidi.clock import CHINA_TZ, FixedClock
-from yidi.domain.access import Principal
+from yidi.domain.access import Principal, Role
 from yidi.domain.errors import Forbidden, InvalidInput, NotFound
 from yidi.domain.identity import Gender, make_resident_id
 from yidi.domain.insurance import FilingCategory
@@ -33,7 +33,7 @@ from yidi.services.filing_exchange import (
     mask_id_numbers_in,
     period_bounds,
 )
-from yidi.services.filings import FilingService
+from yidi.services.filings import FilingService, system_principal
 
 Q3 = period_bounds(2026, 3)
 Q4 = period_bounds(2026, 4)
@@ -205,7 +205,7 @@ def test_a_province_sees_its_prefectures_and_an_agency_only_its_own_row(
         assert caught.type.__name__ in ("Forbidden", "Unauthenticated")
 
 
-def test_import_batches_belong_to_the_importing_accounts_region(
+def test_import_batches_belong_to_the_region_they_were_submitted_for(
     container: Container, clock: FixedClock, exchange: FilingExchange
 ) -> None:
     clock.set(_at(11, 5, 9))
@@ -219,7 +219,7 @@ def test_import_batches_belong_to_the_importing_accounts_region(
     )
     province = exchange.import_batches(HUNAN)
     assert [b.filename for b in province.items] == ["hunan.csv", "hengyang.csv"]
-    assert province.total == 2 and province.items[1].actor_region_code == "430400"
+    assert province.total == 2 and province.items[1].region_code == "430400"
     only_hengyang = exchange.import_batches(HUNAN, region="430400")
     assert [b.filename for b in only_hengyang.items] == ["hengyang.csv"]
     own_accounts = exchange.import_batches(HUNAN, region="430000")
@@ -239,6 +239,67 @@ def test_import_batches_belong_to_the_importing_accounts_region(
         exchange.import_batches(HUNAN, from_on=dt.date(2026, 11, 7), to_on=dt.date(2026, 11, 6))
     with pytest.raises(Forbidden):
         exchange.import_batches(CASHIER)
+
+
+def test_a_command_line_batch_is_listed_for_the_prefecture_its_rows_lie_in(
+    exchange: FilingExchange,
+) -> None:
+    operator = system_principal()
+    exchange.import_annex2(operator, annex2_csv([("430421", "甲某", _person(60))]), "cli.csv")
+    province = exchange.import_batches(HUNAN)
+    assert [(b.filename, b.region_code, b.actor, b.actor_name) for b in province.items] == [
+        ("cli.csv", "430400", "system", "")
+    ]
+    (batch,) = exchange.import_batches(HENGYANG).items
+    assert exchange.import_batch_report(HUNAN, batch.id).report.imported == 1
+    assert exchange.import_batch_report(HENGYANG, batch.id).batch.filename == "cli.csv"
+    assert exchange.import_batches(HENAN).total == exchange.import_batches(ZHENGZHOU).total == 0
+    for outsider in (HENAN, ZHENGZHOU):
+        with pytest.raises(NotFound):
+            exchange.import_batch_report(outsider, batch.id)
+
+
+def test_a_command_line_batch_of_several_prefectures_needs_its_region_named(
+    exchange: FilingExchange,
+) -> None:
+    operator = system_principal()
+    mixed = annex2_csv([("430421", "甲某", _person(61)), ("430102", "乙某", _person(62))])
+    with pytest.raises(InvalidInput) as refused:
+        exchange.import_annex2(operator, mixed, "mixed.csv")
+    assert refused.value.code == "IMPORT_REGION_REQUIRED" and refused.value.field == "region"
+    assert "430100" in refused.value.message and "430400" in refused.value.message
+    assert exchange.import_batches(HUNAN).total == 0
+    for invalid in ("000000", "439999", "43"):
+        with pytest.raises(InvalidInput) as unknown:
+            exchange.import_annex2(operator, mixed, "mixed.csv", region=invalid)
+        assert unknown.value.code == "REGION_UNKNOWN"
+    report = exchange.import_annex2(operator, mixed, "mixed.csv", region="430000")
+    assert report.imported == 2
+    own_accounts = exchange.import_batches(HUNAN, region="430000")
+    assert [(b.filename, b.region_code) for b in own_accounts.items] == [("mixed.csv", "430000")]
+    assert exchange.import_batches(HENGYANG).total == 0
+
+
+def test_a_batch_named_for_a_prefecture_rejects_rows_insured_elsewhere(
+    exchange: FilingExchange,
+) -> None:
+    mixed = annex2_csv([("430421", "甲某", _person(63)), ("430102", "乙某", _person(64))])
+    report = exchange.import_annex2(system_principal(), mixed, "named.csv", region="430400")
+    assert (report.imported, report.rejected) == (1, 1)
+    assert report.errors[0]["code"] == "IMPORT_REGION_OUT_OF_SCOPE"
+    assert [b.region_code for b in exchange.import_batches(HENGYANG).items] == ["430400"]
+    with pytest.raises(Forbidden) as outside:
+        exchange.import_annex2(HENGYANG, mixed, "other.csv", region="430100")
+    assert outside.value.code == "IMPORT_REGION_FORBIDDEN"
+
+
+def test_a_batch_stays_listed_after_its_importing_account_is_gone(
+    exchange: FilingExchange,
+) -> None:
+    departed = Principal("departed", Role.AGENCY_HANDLER, "430400")  # no account row
+    exchange.import_annex2(departed, annex2_csv([("430421", "甲某", _person(65))]), "old.csv")
+    (batch,) = exchange.import_batches(HUNAN, region="430400").items
+    assert (batch.actor, batch.actor_name, batch.region_code) == ("departed", "", "430400")
 
 
 def test_a_batch_report_shows_its_row_errors_masked_and_the_read_is_audited(

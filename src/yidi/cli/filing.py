@@ -223,10 +223,22 @@ def import_file(
     report_file: Annotated[
         Path | None, typer.Option("--report", help="逐行报告另存为JSON save the report")
     ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="报盘所属地区（报送该文件的地市或经办机构的行政区划代码）；不给时取账户的地区，"
+            "系统身份下由文件推断（全部参保地同属一个地市） the region the file is submitted for",
+        ),
+    ] = None,
 ) -> None:
-    """报盘导入：校验每一行，导入正确的行，打印逐行报告。全部正确退出码0，有退回的行为1。"""
+    """报盘导入：校验每一行，导入正确的行，打印逐行报告。全部正确退出码0，有退回的行为1。
+
+    批次记入报盘所属地区，省、市经办机构的报盘批次页据此列出；参保地不在该地区的行被退回。
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from yidi.domain.errors import InvalidInput
     from yidi.services.filing_exchange import FilingExchange, is_xlsx
 
     container = _container()
@@ -248,9 +260,22 @@ def import_file(
         _errors(),
     ):
         task = progress.add_task("导入 importing", total=total)
-        report = FilingExchange(container.uow, container.clock).import_annex2(
-            principal, data, file.name, progress=lambda n: progress.advance(task, n)
-        )
+        try:
+            report = FilingExchange(container.uow, container.clock).import_annex2(
+                principal,
+                data,
+                file.name,
+                progress=lambda n: progress.advance(task, n),
+                region=region,
+            )
+        except InvalidInput as error:
+            if error.code != "IMPORT_REGION_REQUIRED":
+                raise
+            typer.echo(
+                f"错误 {error.code}: {error.message}；请用 --region 指定 (--region is required)",
+                err=True,
+            )
+            raise typer.Exit(2) from None
     typer.echo(
         f"{'（重复文件，返回首次导入结果）' if report.replayed else ''}"
         f"共 {report.total_rows} 行：导入 {report.imported}，重复 {report.duplicates}，"

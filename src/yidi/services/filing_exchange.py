@@ -44,7 +44,7 @@ from yidi.domain.filings import FilingRecord, RegistrationType
 from yidi.domain.insurance import FilingCategory
 from yidi.domain.regions import DivisionLevel, DivisionRegistry, default_registry
 from yidi.domain.workdays import CalendarYearUnsupported, WorkingDayCalendar
-from yidi.services.filings import LIVE_STATES, mask_id_number, region_prefix
+from yidi.services.filings import LIVE_STATES, SYSTEM_REGION, mask_id_number, region_prefix
 from yidi.storage.filings import (
     REPORTED_STATES,
     FilingQuery,
@@ -67,6 +67,7 @@ PARALLEL_MIN_BYTES: Final = (
 )  # about 25,000 rows: below this a worker costs more than it saves
 PARSE_WORKERS: Final = 2
 PARSE_WINDOW: Final = 6  # chunks in flight: bounded memory, both processes kept busy
+INSURED_REGION_COLUMN: Final = "参保地行政区划代码"
 VERSION_COLUMN: Final = "版本号"  # optional: a prefecture's own version of the person's filing
 
 
@@ -376,9 +377,13 @@ class FilingExchange:
             )
         )
 
-    def _require_region(self, principal: Principal, region: str) -> None:
+    def _require_region(
+        self, principal: Principal, region: str, *, importing: bool = False
+    ) -> None:
+        """A known region within the caller's scope; the system's 000000 ("all") only for
+        reading, since a batch must be submitted for a real division."""
         if not (region.isascii() and region.isdigit() and len(region) == 6) or not (
-            self._regions.exists(region) or region == "000000"
+            self._regions.exists(region) or (region == SYSTEM_REGION and not importing)
         ):
             raise InvalidInput(
                 "REGION_UNKNOWN",
@@ -388,9 +393,19 @@ class FilingExchange:
             )
         if not principal.covers_region(region):
             raise Forbidden(
-                "FILING_REGION_OUT_OF_SCOPE",
-                "无权查看或导出其他地区的备案信息",
-                "this region is outside your scope",
+                *(
+                    (
+                        "IMPORT_REGION_FORBIDDEN",
+                        "不能为本机构管辖范围以外的地区报盘",
+                        "you may not import for a region outside your scope",
+                    )
+                    if importing
+                    else (
+                        "FILING_REGION_OUT_OF_SCOPE",
+                        "无权查看或导出其他地区的备案信息",
+                        "this region is outside your scope",
+                    )
+                ),
                 field="region",
             )
 
@@ -412,8 +427,18 @@ class FilingExchange:
         *,
         progress: Callable[[int], None] | None = None,
         address: str = "",
+        region: str | None = None,
     ) -> ImportReport:
+        """Import a 报盘 file submitted for ``region`` (default: the caller's own region).
+
+        The batch records that region: the submitting agency's pooling region, or the
+        province's code for the province's own imports. Rows insured outside it are
+        rejected. The system operator (command line) has no region of its own; without
+        ``region`` it is inferred when every row is insured within one prefecture.
+        """
         principal.require(Action.FILING_IMPORT)
+        if region:
+            self._require_region(principal, region, importing=True)
         digest = hashlib.sha256(data).hexdigest()
         now = self._clock.now()
         with self._uow() as uow:
@@ -429,11 +454,12 @@ class FilingExchange:
                 )
                 uow.commit()
                 return ImportReport.from_dict(previous.report, replayed=True)
+            submitted_for = self._submission_region(principal, region, data, filename)
             header, rows = annex2_table_rows(data, filename)
             report = ImportReport(digest, filename)
             self._import_rows(
                 uow,
-                principal,
+                dataclasses.replace(principal, region_code=submitted_for),
                 header,
                 rows,
                 report,
@@ -445,7 +471,13 @@ class FilingExchange:
             try:
                 with uow.session.begin_nested():
                     uow.filings.record_import_batch(
-                        digest, filename, now, principal.user_id, counts, report.as_dict()
+                        digest,
+                        filename,
+                        now,
+                        principal.user_id,
+                        counts,
+                        report.as_dict(),
+                        submitted_for,
                     )
             except IntegrityError:
                 raise Conflict(
@@ -463,6 +495,44 @@ class FilingExchange:
             )
             uow.commit()
         return report
+
+    def _submission_region(
+        self, principal: Principal, region: str | None, data: bytes, filename: str
+    ) -> str:
+        """The region a batch is submitted for (报盘所属地区), checked against the caller."""
+        if region:
+            return region  # checked by _require_region before anything is read
+        own = principal.region_code
+        if own and own != SYSTEM_REGION:
+            return own
+        units = self._prefectures_in(data, filename)
+        if len(units) == 1:
+            return units.pop()
+        listed = "、".join(sorted(units)) or "无"
+        raise InvalidInput(
+            "IMPORT_REGION_REQUIRED",
+            f"无法从文件确定报盘所属地区（参保地所属地市：{listed}），请指定报盘所属地区",
+            f"cannot tell which region the file is submitted for (prefectures: {listed}); "
+            "name the region",
+            field="region",
+        )
+
+    def _prefectures_in(self, data: bytes, filename: str) -> set[str]:
+        """The prefectures of the rows' known insured regions (a county run by the province,
+        such as 济源, or the province itself counts as its own); unknown codes are left
+        to the row checks."""
+        header, rows = annex2_table_rows(data, filename)
+        column = header.get(INSURED_REGION_COLUMN)
+        units: set[str] = set()
+        if column is None:
+            return units
+        for _, cells in rows:
+            code = cells[column].strip() if column < len(cells) else ""
+            if not self._regions.exists(code):
+                continue
+            prefecture = self._regions.prefecture_of(code)
+            units.add(prefecture.code if prefecture is not None else code)
+        return units
 
     def _import_rows(
         self,
@@ -838,9 +908,10 @@ class FilingExchange:
         limit: int = 50,
         offset: int = 0,
     ) -> ImportBatchPage:
-        """Past 报盘 batches, newest first: a province officer's whole province (or one
-        prefecture, or the province's own accounts when ``region`` is the province), an
-        agency handler's own region."""
+        """Past 报盘 batches by the region they were submitted for, newest first: a province
+        officer's whole province (or one prefecture, or the province's own batches when
+        ``region`` is the province), an agency handler's own region. Command-line batches
+        count like any other."""
         own = self._require_office(principal)
         region_filter: str | None = None
         exact: str | None = None
@@ -880,7 +951,7 @@ class FilingExchange:
         self._require_office(principal)
         with self._uow() as uow:
             found = uow.filings.import_batch_by_id(batch_id)
-            if found is None or not principal.covers_region(found[0].actor_region_code):
+            if found is None or not principal.covers_region(found[0].region_code):
                 raise hidden("报盘批次", "import_batch")
             batch, stored = found
             self._audit(

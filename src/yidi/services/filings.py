@@ -100,12 +100,15 @@ def _mask_optional_phone(text: str | None) -> str | None:
     return mask_phone(text) if text else None
 
 
+SYSTEM_REGION: Final = "000000"  # the system operator's pseudo-region: it covers every region
+
+
 def system_principal() -> Principal:
     """The operator for unattended batch work (报盘 from the command line, expiry runs)."""
     return Principal(
         user_id="system",
         role=Role.PROVINCE_OFFICER,
-        region_code="000000",  # covers every region
+        region_code=SYSTEM_REGION,
         display_name="系统批处理",
     )
 

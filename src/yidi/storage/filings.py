@@ -210,7 +210,9 @@ class RegionActivity:
 
 @dataclass(frozen=True, slots=True)
 class ImportBatchRow:
-    """One stored 报盘 batch with the region of the account that imported it."""
+    """One stored 报盘 batch: ``region_code`` is the region its file was submitted for
+    (the submitting agency's, or the province's own); ``actor_name`` is empty when the
+    importing account is the command line's system operator or no longer exists."""
 
     id: int
     file_sha256: str
@@ -218,7 +220,7 @@ class ImportBatchRow:
     imported_at: dt.datetime
     actor: str
     actor_name: str
-    actor_region_code: str
+    region_code: str
     total_rows: int
     imported_rows: int
     duplicate_rows: int
@@ -248,7 +250,7 @@ def _batch_row(row: Any) -> ImportBatchRow:
         as_utc(row.imported_at),
         row.actor,
         row.display_name or "",
-        row.region_code or "",
+        row.batch_region_code or "",
         row.total_rows,
         row.imported_rows,
         row.duplicate_rows,
@@ -813,11 +815,12 @@ class FilingRepository:
         start_at: dt.datetime | None,
         end_at: dt.datetime | None,
     ) -> Select[Any]:
-        conditions = [users.c.region_code.startswith(scope_prefix)]
+        region = import_batches.c.region_code
+        conditions = [region.startswith(scope_prefix)]
         if region_prefix is not None:
-            conditions.append(users.c.region_code.startswith(region_prefix))
+            conditions.append(region.startswith(region_prefix))
         if exact_region is not None:
-            conditions.append(users.c.region_code == exact_region)
+            conditions.append(region == exact_region)
         if start_at is not None:
             conditions.append(import_batches.c.imported_at >= as_utc(start_at))
         if end_at is not None:
@@ -833,10 +836,10 @@ class FilingRepository:
                 import_batches.c.imported_rows,
                 import_batches.c.duplicate_rows,
                 import_batches.c.rejected_rows,
+                region.label("batch_region_code"),
                 users.c.display_name,
-                users.c.region_code,
             )
-            .join(users, users.c.username == import_batches.c.actor)
+            .outerjoin(users, users.c.username == import_batches.c.actor)
             .where(and_(*conditions))
         )
 
@@ -851,10 +854,10 @@ class FilingRepository:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[int, list[ImportBatchRow]]:
-        """(total, one page newest first) of the batches imported by accounts in the scope.
+        """(total, one page newest first) of the batches submitted for regions in the scope.
 
-        A batch belongs to the region of the account that imported it (``users``);
-        batches of the command line (no account) are not listed.
+        A batch belongs to its stored region, whoever imported it (an account, the command
+        line, or an account deleted since); batches without a region are listed nowhere.
         """
         statement = self._batches(scope_prefix, region_prefix, exact_region, start_at, end_at)
         total = int(
@@ -870,7 +873,7 @@ class FilingRepository:
         return total, [_batch_row(row) for row in rows]
 
     def import_batch_by_id(self, batch_id: int) -> tuple[ImportBatchRow, dict[str, Any]] | None:
-        """One batch with its stored report (the importing account must still exist)."""
+        """One batch with its stored report, whatever its region (the caller checks scope)."""
         row = self._session.execute(
             self._batches("", None, None, None, None)
             .add_columns(import_batches.c.report_json)
@@ -888,6 +891,7 @@ class FilingRepository:
         actor: str,
         counts: tuple[int, int, int, int],
         report: dict[str, Any],
+        region_code: str,
     ) -> None:
         total, imported, duplicates, rejected = counts
         self._session.execute(
@@ -901,6 +905,7 @@ class FilingRepository:
                 duplicate_rows=duplicates,
                 rejected_rows=rejected,
                 report_json=json.dumps(report, ensure_ascii=False),
+                region_code=region_code,
             )
         )
 

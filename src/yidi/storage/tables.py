@@ -343,6 +343,9 @@ import_batches = Table(
     Column("duplicate_rows", Integer, nullable=False),
     Column("rejected_rows", Integer, nullable=False),
     Column("report_json", Text, nullable=False),
+    # The region the file was submitted for: the submitting agency's (or the province's) code;
+    # NULL only for batches recorded before 0007 whose region could not be recovered.
+    Column("region_code", String(6), nullable=True, index=True),
 )
 
 # 目录版本: one treatment region's catalogue, stored once per content hash (re-imports are no-ops).

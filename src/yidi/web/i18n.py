@@ -876,11 +876,15 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "imports.title": ("报盘批次", "Import batches"),
     "imports.batch_title": ("报盘导入报告", "Import report"),
     "imports.intro": (
-        "历次报盘导入的文件及其导入报告；批次归属于导入账户所在地区。",
-        "Every imported batch file and its report; a batch belongs to the region of the account that imported it.",
+        "历次报盘导入的文件及其导入报告；批次归属于报盘所属地区（报送文件的地市或经办机构，命令行导入的批次也在内）。",
+        "Every imported batch file and its report; a batch belongs to the region it was submitted"
+        " for (the submitting prefecture or agency, command-line imports included).",
     ),
     "imports.all_regions": ("全部地区", "All regions"),
-    "imports.province_accounts": ("{region}（省本级账户导入）", "{region} (province accounts)"),
+    "imports.province_accounts": (
+        "{region}（省本级报盘）",
+        "{region} (the province's own batches)",
+    ),
     "imports.from": ("导入日期自", "Imported from"),
     "imports.to": ("导入日期至", "Imported to"),
     "imports.results": ("共 {count} 个批次", "{count} batches"),
