@@ -98,6 +98,8 @@ class Principal:
     hospital_code: str | None = None  # cashiers: their fixmedins_code
     id_number: str | None = None  # insured persons: themselves
     display_name: str = ""
+    # Signed in, but must choose a new password before anything else (first sign-in, reset).
+    password_change_required: bool = False
 
     @classmethod
     def anonymous(cls) -> Principal:
