@@ -71,7 +71,9 @@ def _password_page(
 
 
 def _password_get(request: Request) -> Response:
-    require_signed_in(page_principal(request))
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.ACCOUNT_SELF)
     return _password_page(request)
 
 
@@ -84,6 +86,7 @@ def _password_post(
 ) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
+    principal.require(Action.ACCOUNT_SELF)
     require_csrf(request, csrf_token)
     lang = page_lang(request)
     container = container_of(request)

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from yidi.api.deps import ContainerDep, PrincipalDep, client_address, session_token
-from yidi.domain.access import Role
-from yidi.domain.errors import Unauthenticated
+from yidi.domain.access import Action
 from yidi.domain.passwords import MAX_PASSWORD_LENGTH
 from yidi.services.auth import (
     authenticate,
@@ -101,8 +100,7 @@ def logout(request: Request, container: ContainerDep) -> SignedOut:
 def password(
     body: PasswordChange, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> LoginResponse:
-    if principal.role is Role.ANONYMOUS:
-        raise Unauthenticated("AUTH_REQUIRED", "请先登录", "sign-in required")
+    principal.require(Action.ACCOUNT_SELF)
     address = client_address(request)
     change_password(
         container.uow(),
