@@ -54,6 +54,7 @@ from yidi.services.auth import create_user
 from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
+from yidi.services.users import UserAdminService
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
 from yidi.storage.migrate import upgrade
@@ -225,7 +226,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/province/imports/{batch_id}"): frozenset({"province", "agency_a"}),
     # accounts: one's own password, the reset link's page, user administration
     ("GET", "/account/password"): SIGNED_IN,
-    ("GET", "/password-reset"): EVERYONE,  # an unknown link: 410 with an explanation
+    ("GET", "/password-reset"): EVERYONE,  # the link is the credential
     ("GET", "/admin/users"): frozenset({"administrator"}),
     ("GET", "/admin/users/{username}"): frozenset({"administrator"}),
 }
@@ -346,6 +347,10 @@ def _build(container: Container) -> dict[str, Any]:
     settled = hospital.settle(_caller(BOBAI_CASHIER), encounter.id, _money(total))
     create_user(container.uow(), "matrix-login", "matrix-login-password", HENGYANG)
     create_user(container.uow(), "matrix-target", "matrix-target-password", HENGYANG)
+    create_user(container.uow(), "matrix-reset", "matrix-reset-password", HENGYANG)
+    reset_link = UserAdminService(container.uow, container.clock).issue_reset(
+        CALLERS["administrator"], "matrix-reset"
+    )
     change_request = ChangeRequestService(container.uow, container.clock).request_change(
         PERSON, filings.xie_filing, record(mobile="13907349999"), "换了手机号码"
     )
@@ -381,6 +386,7 @@ def _build(container: Container) -> dict[str, Any]:
         "headers": headers,
         "page_headers": page_headers,
         "spare_headers": spare_headers,
+        "reset_token": reset_link.token,
         "filing_id": filings.xie_filing,
         "mdtrt_id": encounter.id,
         "setl_id": settled.settlement_id,
@@ -654,7 +660,10 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         "/api/admin/users/matrix-target/unlock",
         {},
     ),
-    ("GET", "/password-reset"): lambda w: ("/password-reset", {"params": {"token": "unknown"}}),
+    ("GET", "/password-reset"): lambda w: (
+        "/password-reset",
+        {"params": {"token": w["reset_token"]}},
+    ),
     ("GET", "/admin/users/{username}"): lambda w: ("/admin/users/matrix-target", {}),
     ("GET", "/static"): lambda w: ("/static/app.css", {}),
     ("GET", "/filings/{ref}"): lambda w: (f"/filings/{w['filing_id']}", {}),
