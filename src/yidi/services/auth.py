@@ -36,7 +36,7 @@ from yidi.domain.audit import AuditEntry
 from yidi.domain.errors import ErrorKind, InvalidInput, Unauthenticated, YidiError
 from yidi.domain.passwords import check_password
 from yidi.storage.uow import SqlUnitOfWork
-from yidi.storage.users import Account, Counter
+from yidi.storage.users import Account
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 KNOWN_ADDRESS_DAYS = 30
@@ -133,7 +133,8 @@ def authenticate(
     address = address[:64]
     failure: YidiError | None = None
     with uow:
-        pair = uow.users.counter(username, address, for_update=True)
+        # Plain reads: a row lock here would queue every sign-in behind one NAT address.
+        pair = uow.users.counter(username, address)
         if pair is not None and pair.blocked_until is not None and pair.blocked_until > now:
             raise YidiError(
                 "LOGIN_DELAYED",
@@ -147,7 +148,7 @@ def authenticate(
             and pair.last_success_at is not None
             and now - pair.last_success_at < dt.timedelta(days=KNOWN_ADDRESS_DAYS)
         )
-        per_address = uow.users.counter("", address, for_update=True)
+        per_address = uow.users.counter("", address)
         if (
             not known
             and per_address is not None
@@ -160,7 +161,7 @@ def authenticate(
                 "too many failed sign-ins from this address",
                 kind=ErrorKind.TOO_MANY,
             )
-        account = uow.users.by_username(username, for_update=True)
+        account = uow.users.by_username(username)
         if not policy.demo_mode and password in demo_passwords():
             # Refused whatever the account: the demo passwords are published.
             failure = Unauthenticated(
@@ -175,7 +176,7 @@ def authenticate(
         elif not _verify(account.password_hash, password):
             failure = _login_failed()
         if failure is not None:
-            _count_failure(uow, now, username, address, pair, per_address, policy)
+            _count_failure(uow, now, username, address, policy)
             if account is not None:
                 _audit(
                     uow,
@@ -189,7 +190,7 @@ def authenticate(
             uow.commit()
             raise failure
         assert account is not None
-        uow.users.save_counter(Counter(username, address, 0, now, None, now))
+        uow.users.record_success(username, address, now)
         if _hasher.check_needs_rehash(account.password_hash):
             uow.users.rehash(username, hash_password(password))
         _audit(uow, now, account.principal, "auth.login", f"user:{username}", "", address)
@@ -208,40 +209,16 @@ def _count_failure(
     now: dt.datetime,
     username: str,
     address: str,
-    pair: Counter | None,
-    per_address: Counter | None,
     policy: SignInPolicy,
 ) -> None:
-    failures = (pair.failures if pair else 0) + 1
-    blocked = None
-    if failures >= policy.max_failures:
-        delay = min(policy.max_delay_minutes, 2 ** (failures - policy.max_failures))
-        blocked = now + dt.timedelta(minutes=delay)
-    uow.users.save_counter(
-        Counter(
-            username,
-            address,
-            failures,
-            pair.window_started_at if pair else now,
-            blocked,
-            pair.last_success_at if pair else None,
-        )
-    )
+    pair = uow.users.count_failure(username, address, now, window=None)
+    if pair.failures >= policy.max_failures:
+        delay = min(policy.max_delay_minutes, 2 ** min(pair.failures - policy.max_failures, 10))
+        uow.users.block(username, address, now + dt.timedelta(minutes=delay))
     window = dt.timedelta(seconds=policy.address_window_seconds)
-    if per_address is None or now - per_address.window_started_at >= window:
-        started, count = now, 1
-    else:
-        started, count = per_address.window_started_at, per_address.failures + 1
-    uow.users.save_counter(
-        Counter(
-            "",
-            address,
-            count,
-            started,
-            started + window if count >= policy.address_max_failures else None,
-            None,
-        )
-    )
+    per_address = uow.users.count_failure("", address, now, window=window)
+    if per_address.failures >= policy.address_max_failures:
+        uow.users.block("", address, per_address.window_started_at + window)
 
 
 # ---------------------------------------------------------------------------------------

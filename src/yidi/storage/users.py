@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yidi.domain.access import Principal, Role
@@ -238,29 +238,54 @@ class UserRepository:
             last_success_at=_utc(row.last_success_at),
         )
 
-    def save_counter(self, counter: Counter) -> None:
-        """Insert or update one counter; safe when another process inserts it first."""
-        values = {
-            "failures": counter.failures,
-            "window_started_at": as_utc(counter.window_started_at),
-            "blocked_until": _utc(counter.blocked_until),
-            "last_success_at": _utc(counter.last_success_at),
-        }
-        where = (
-            login_counters.c.username == counter.username,
-            login_counters.c.address == counter.address[:64],
+    def _ensure_counter(self, username: str, address: str, now: dt.datetime) -> None:
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(
+            builder(login_counters)
+            .values(username=username, address=address, failures=0, window_started_at=as_utc(now))
+            .on_conflict_do_nothing()
         )
-        if _rowcount(self._session.execute(update(login_counters).where(*where).values(**values))):
-            return
-        try:
-            with self._session.begin_nested():
-                self._session.execute(
-                    insert(login_counters).values(
-                        username=counter.username, address=counter.address[:64], **values
-                    )
-                )
-        except IntegrityError:
-            self._session.execute(update(login_counters).where(*where).values(**values))
+
+    def count_failure(
+        self, username: str, address: str, now: dt.datetime, *, window: dt.timedelta | None
+    ) -> Counter:
+        """One more failure, counted atomically (concurrent workers lose none); a counter
+        with a ``window`` starts again at 1 once its window has passed."""
+        address = address[:64]
+        self._ensure_counter(username, address, now)
+        current = self.counter(username, address, for_update=True)
+        assert current is not None
+        where = (login_counters.c.username == username, login_counters.c.address == address)
+        if window is not None and now - current.window_started_at >= window:
+            values: dict[str, Any] = {
+                "failures": 1,
+                "window_started_at": as_utc(now),
+                "blocked_until": None,
+            }
+        else:
+            values = {"failures": login_counters.c.failures + 1}
+        self._session.execute(update(login_counters).where(*where).values(**values))
+        counted = self.counter(username, address)
+        assert counted is not None
+        return counted
+
+    def block(self, username: str, address: str, until: dt.datetime) -> None:
+        self._session.execute(
+            update(login_counters)
+            .where(login_counters.c.username == username, login_counters.c.address == address[:64])
+            .values(blocked_until=as_utc(until))
+        )
+
+    def record_success(self, username: str, address: str, now: dt.datetime) -> None:
+        """A correct password from this address: its failures are forgotten, the address known."""
+        address = address[:64]
+        self._ensure_counter(username, address, now)
+        self._session.execute(
+            update(login_counters)
+            .where(login_counters.c.username == username, login_counters.c.address == address)
+            .values(failures=0, blocked_until=None, last_success_at=as_utc(now))
+        )
 
     def counters_of(self, username: str) -> list[Counter]:
         rows = self._session.execute(
