@@ -237,6 +237,7 @@ def open_session(
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with uow:
+        uow.users.purge_sessions(now - dt.timedelta(days=1))  # ended ones do not pile up
         uow.users.add_session(
             token_hash(token),
             principal.user_id,

@@ -141,7 +141,7 @@ user_sessions = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("username", String(64), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("revoked_reason", String(32), nullable=False, server_default=""),

@@ -46,6 +46,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_user_sessions_username"), "user_sessions", ["username"], unique=False
     )
+    op.create_index(
+        op.f("ix_user_sessions_expires_at"), "user_sessions", ["expires_at"], unique=False
+    )
     op.create_table(
         "login_counters",
         sa.Column("username", sa.String(length=64), nullable=False),
@@ -77,6 +80,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_password_resets_username"), table_name="password_resets")
     op.drop_table("password_resets")
     op.drop_table("login_counters")
+    op.drop_index(op.f("ix_user_sessions_expires_at"), table_name="user_sessions")
     op.drop_index(op.f("ix_user_sessions_username"), table_name="user_sessions")
     op.drop_table("user_sessions")
     with op.batch_alter_table("users", schema=None) as batch_op:
