@@ -3,8 +3,9 @@
 Setup: N synthetic facts (``funds_bench.generate``) loaded into a fresh PostgreSQL schema
 by ``COPY FROM STDIN``. Then, in the same run:
 - yidi, whole-table export (``export_facts_to_parquet``: rows through the driver);
-- yidi, month-partitioned export (``export_facts_partitioned``: ``COPY … TO STDOUT`` per
-  month), then a second, incremental run that finds nothing new;
+- yidi, month-partitioned export (``export_facts_partitioned``: one ``COPY … TO STDOUT`` of
+  the changed months, split by month into Parquet), then an incremental run that finds
+  nothing new;
 - reference: one ``COPY (SELECT …) TO STDOUT`` of the whole table into the same DuckDB
   Parquet step — the floor for getting the rows out of PostgreSQL;
 - clearing of one month at prefecture level over the partitioned export, on DuckDB and
@@ -122,7 +123,7 @@ def main() -> None:
         lambda: export_facts_to_parquet(container.uow(), work / "whole.parquet"),
     )
     parted, report = timed(
-        "yidi month-partitioned export (COPY per month)",
+        "yidi month-partitioned export (one COPY, split by month)",
         lambda: export_facts_partitioned(container.uow(), work / "parts"),
     )
     print(f"  {len(report.written)} months, {report.rows:,} rows")

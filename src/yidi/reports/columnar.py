@@ -110,8 +110,10 @@ def export_facts_partitioned(uow: SqlUnitOfWork, root: Path) -> PartitionedExpor
     """Export settlement facts to ``root/clearing_month=YYYY-MM/facts.parquet``, incrementally.
 
     Facts are append-only, so a month whose (row count, highest id) matches the manifest of
-    the last export is left as it is; any other month is rewritten whole, into a temporary
-    file renamed over the old one, so a reader (DuckDB, Spark) never sees half a month.
+    the last export is left as it is; the other months are read in one pass (one ``COPY`` on
+    PostgreSQL), split by month into temporary files, and each renamed over its month's
+    file, so a reader (DuckDB, Spark) never sees half a month. The manifest is written
+    last: an interrupted export redoes those months next time.
     The layout is Hive-style: Spark, DuckDB, Trino and Iceberg imports read it as it is.
     """
     root.mkdir(parents=True, exist_ok=True)
@@ -119,30 +121,51 @@ def export_facts_partitioned(uow: SqlUnitOfWork, root: Path) -> PartitionedExpor
     manifest: dict[str, list[int]] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
     )
-    columns = [c for c in FACT_SCHEMA if c != "clearing_month"]
     written: dict[str, int] = {}
     unchanged: list[str] = []
     with uow:
         months = uow.funds.fact_months()
+        changed = []
         for month, (count, last_id) in sorted(months.items()):
             partition = root / f"clearing_month={parse_month(month)}"
             if manifest.get(month) == [count, last_id] and (partition / "facts.parquet").exists():
                 unchanged.append(month)
-                continue
-            partition.mkdir(exist_ok=True)
+            else:
+                changed.append(month)
+        if changed:
             # Beside the partitions (same file system) under a name readers skip ("_…").
             with tempfile.TemporaryDirectory(dir=root, prefix="_staging-") as tmp:
                 staging = Path(tmp) / "facts.csv"
                 with staging.open("w", newline="", encoding="utf-8") as handle:
-                    rows = uow.funds.write_month_csv(month, columns, handle)
-                target = Path(tmp) / "facts.parquet"
-                _csv_to_parquet(staging, target, {c: FACT_SCHEMA[c] for c in columns})
-                os.replace(target, partition / "facts.parquet")
-            written[month] = rows
-            manifest[month] = [count, last_id]
-            # The manifest follows each month, so an interrupted export redoes only the rest.
+                    uow.funds.write_months_csv(changed, list(FACT_SCHEMA), handle)
+                parts = Path(tmp) / "parts"
+                _csv_to_partitions(staging, parts)
+                for month in changed:
+                    partition = root / f"clearing_month={month}"
+                    partition.mkdir(exist_ok=True)
+                    os.replace(
+                        parts / f"clearing_month={month}" / "data_0.parquet",
+                        partition / "facts.parquet",
+                    )
+                    written[month] = months[month][0]
+                    manifest[month] = list(months[month])
             _write_atomically(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
     return PartitionedExport(written, tuple(unchanged))
+
+
+def _csv_to_partitions(staging: Path, target: Path) -> None:
+    """One Parquet file per clearing month under ``target`` (one thread: one file a month)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 1")
+        columns = ", ".join(f"'{name}': '{kind}'" for name, kind in FACT_SCHEMA.items())
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{_quote(staging)}', header=false, "
+            f"columns={{{columns}}}, nullstr='')) TO '{_quote(target)}' "
+            "(FORMAT parquet, PARTITION_BY (clearing_month))"
+        )
+    finally:
+        con.close()
 
 
 def _csv_to_parquet(staging: Path, target: Path, schema: Mapping[str, str]) -> None:

@@ -177,20 +177,21 @@ class FundsRepository:
         )
         return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
-    def write_month_csv(self, month: str, columns: Sequence[str], handle: IO[str]) -> int:
-        """One month's facts as CSV rows (no header, empty for NULL) in id order.
+    def write_months_csv(
+        self, months: Sequence[str], columns: Sequence[str], handle: IO[str]
+    ) -> int:
+        """The facts of the given clearing months as CSV rows (no header, empty for NULL).
 
-        PostgreSQL streams them with ``COPY … TO STDOUT``, the server formatting the rows;
-        other databases go through the driver in batches. Returns the row count.
+        PostgreSQL streams them with one ``COPY … TO STDOUT``, the server formatting the
+        rows; other databases go through the driver in batches. Returns the row count.
         """
-        table_columns = [settlement_facts.c[name] for name in columns]
+        query = (
+            select(*[settlement_facts.c[name] for name in columns])
+            .where(settlement_facts.c.clearing_month.in_(list(months)))
+            .order_by(settlement_facts.c.id)
+        )
         connection = self._session.connection()
         if connection.dialect.name == "postgresql":
-            query = (
-                select(*table_columns)
-                .where(settlement_facts.c.clearing_month == month)
-                .order_by(settlement_facts.c.id)
-            )
             compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
             raw = connection.connection.dbapi_connection
             assert raw is not None
@@ -204,12 +205,7 @@ class FundsRepository:
             return count
         writer = csv.writer(handle)
         count = 0
-        result = self._session.execute(
-            select(*table_columns)
-            .where(settlement_facts.c.clearing_month == month)
-            .order_by(settlement_facts.c.id)
-            .execution_options(yield_per=50_000)
-        )
+        result = self._session.execute(query.execution_options(yield_per=50_000))
         for batch in result.partitions(50_000):
             writer.writerows(["" if value is None else value for value in row] for row in batch)
             count += len(batch)
