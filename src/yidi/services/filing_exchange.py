@@ -44,6 +44,7 @@ from yidi.domain.filings import FilingRecord, RegistrationType
 from yidi.domain.insurance import FilingCategory
 from yidi.domain.regions import DivisionLevel, DivisionRegistry, default_registry
 from yidi.domain.workdays import CalendarYearUnsupported, WorkingDayCalendar
+from yidi.reports.cells import workbook_bytes
 from yidi.services.filings import LIVE_STATES, SYSTEM_REGION, mask_id_number, region_prefix
 from yidi.storage.filings import (
     REPORTED_STATES,
@@ -1169,9 +1170,7 @@ def annex2_xlsx(table: Annex2Table) -> bytes:
     assert sheet is not None
     sheet.title = "附件2"
     _write_table(sheet, table)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def quarterly_xlsx(listing: QuarterlyList) -> bytes:
@@ -1185,9 +1184,7 @@ def quarterly_xlsx(listing: QuarterlyList) -> bytes:
         sheet.append([f"{listing.year}年第{listing.quarter}季度无新增（变更）备案人员"])
     for table in listing.prefectures:
         _write_table(workbook.create_sheet(f"{table.region_name}{table.region_code}"[:31]), table)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def table_as_dicts(table: Annex2Table) -> list[dict[str, str]]:
