@@ -264,6 +264,28 @@ def test_evidence_upload_checks_the_file_type_by_content(
     assert detail["evidence"] == []
 
 
+def test_evidence_pdf_with_an_open_action_script_is_refused(
+    api: TestClient, container: Container
+) -> None:
+    filing_id = _create(api, container)
+    pdf = (
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"3 0 obj\n<< /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj\n"
+        b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    )
+    response = api.post(
+        f"/api/filings/{filing_id}/evidence",
+        data={"kind": "household_registration"},
+        files={"file": ("scan.pdf", pdf, "application/pdf")},
+        headers=api_headers(container, HENGYANG),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "EVIDENCE_PDF_ACTIVE_CONTENT"
+    detail = api.get(f"/api/filings/{filing_id}", headers=api_headers(container, HENGYANG)).json()
+    assert detail["evidence"] == []
+
+
 def test_annex2_export_opens_with_the_notice_headings(
     api: TestClient, container: Container
 ) -> None:
