@@ -1501,7 +1501,7 @@ class HospitalService:
             return person
 
     def encounter_detail(
-        self, caller: Caller, encounter_id: str, *, audited: bool = False
+        self, caller: Caller, encounter_id: str, *, audited: bool = False, reason: str = ""
     ) -> EncounterDetail:
         """The encounter with the person's full record; ``audited`` for a read a person asked
         for (the detail page, the statement), not for the echo after a change."""
@@ -1520,7 +1520,9 @@ class HospitalService:
                 ],
             )
             if audited:
-                self._audit(uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}")
+                self._audit(
+                    uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}", reason
+                )
                 uow.commit()
             return detail
 
