@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # Failed sign-ins one client address may make in the window before it must wait.
     login_address_max_failures: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=600, ge=1)
+    # Person lookups (1101, admission checks) one institution may make per clock hour, and
+    # how many of them may find nobody, before further lookups are refused until the hour ends.
+    person_lookups_per_hour: int = Field(default=5000, ge=1)
+    person_lookup_misses_per_hour: int = Field(default=60, ge=1)
     log_level: str = "INFO"
     # Header authentication of hospital systems at the national-platform gateway (/fsi/…):
     # "required" checks the signed headers against the credentials file; "none" trusts

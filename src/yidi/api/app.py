@@ -16,7 +16,7 @@ from yidi.bootstrap import Container, build_gateway_authenticator
 from yidi.integrations.nhsa.envelope import GatewayRequest
 from yidi.integrations.nhsa.router import Authenticator, build_gateway_router
 from yidi.services.catalogs import CatalogLookup
-from yidi.services.hospital import HospitalService
+from yidi.services.hospital import HospitalService, LookupLimits
 from yidi.services.hospital_gateway import HospitalGateway
 from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
@@ -66,7 +66,15 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(change_requests.router)
     # One service per app: its catalogue cache lives as long as the app.
     catalogs = CatalogLookup()
-    app.state.hospital_service = HospitalService(container.uow, container.clock, catalogs=catalogs)
+    app.state.hospital_service = HospitalService(
+        container.uow,
+        container.clock,
+        catalogs=catalogs,
+        lookup_limits=LookupLimits(
+            per_hour=container.settings.person_lookups_per_hour,
+            misses_per_hour=container.settings.person_lookup_misses_per_hour,
+        ),
+    )
     app.state.manual_claim_service = ManualClaimService(
         container.uow, container.clock, catalogs=catalogs
     )

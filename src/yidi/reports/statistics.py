@@ -56,7 +56,7 @@ def to_json(report: StatisticsReport) -> str:
 
 def to_csv(report: StatisticsReport) -> str:
     """UTF-8 with a BOM so spreadsheet programs on Chinese Windows read it right."""
-    rows = [[title for _, title in STATISTICS_COLUMNS]]
+    rows: list[list[object]] = [[title for _, title in STATISTICS_COLUMNS]]
     rows += [[record[key] for key, _ in STATISTICS_COLUMNS] for record in report.records()]
     return "\ufeff" + csv_text(rows)
 

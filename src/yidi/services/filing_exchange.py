@@ -45,7 +45,9 @@ from yidi.domain.insurance import FilingCategory
 from yidi.domain.regions import DivisionLevel, DivisionRegistry, default_registry
 from yidi.domain.workdays import CalendarYearUnsupported, WorkingDayCalendar
 from yidi.reports.cells import workbook_bytes
+from yidi.services import xlsx_guard
 from yidi.services.filings import LIVE_STATES, SYSTEM_REGION, mask_id_number, region_prefix
+from yidi.services.xlsx_guard import check_xlsx_archive
 from yidi.storage.filings import (
     REPORTED_STATES,
     FilingQuery,
@@ -106,6 +108,7 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    check_xlsx_archive(data)  # sizes from the zip directory, before any XML is parsed
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
@@ -117,7 +120,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
+        for count, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if count > xlsx_guard.MAX_ROWS + 10:
+                raise xlsx_guard.too_many_rows()
             yield [_cell_text(v) for v in values]
     finally:
         workbook.close()
