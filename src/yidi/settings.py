@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # how many of them may find nobody, before further lookups are refused until the hour ends.
     person_lookups_per_hour: int = Field(default=5000, ge=1)
     person_lookup_misses_per_hour: int = Field(default=60, ge=1)
+    # 报盘 imports from the web and REST run as background jobs: "thread" runs them in a
+    # worker thread of the server; "inline" runs each one right after it is submitted
+    # (tests, single-user setups). The command line always imports synchronously.
+    import_jobs: Literal["thread", "inline"] = "thread"
     log_level: str = "INFO"
     # Header authentication of hospital systems at the national-platform gateway (/fsi/…):
     # "required" checks the signed headers against the credentials file; "none" trusts

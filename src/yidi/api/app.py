@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from sqlalchemy import text
@@ -18,6 +19,7 @@ from yidi.integrations.nhsa.router import Authenticator, build_gateway_router
 from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import HospitalService, LookupLimits
 from yidi.services.hospital_gateway import HospitalGateway
+from yidi.services.jobs import ImportJobs, JobWorker
 from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
 
@@ -46,8 +48,23 @@ def _gateway_hook(container: Container) -> Authenticator | None:
     return authenticate
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The import worker thread runs while the server runs (setting ``import_jobs``)."""
+    worker: JobWorker | None = None
+    if app.state.container.settings.import_jobs == "thread":
+        worker = JobWorker(app.state.import_jobs)
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
 def create_app(container: Container) -> FastAPI:
     app = _YidiApp(
+        lifespan=_lifespan,
         title="yidi 异地就医备案与直接结算 API",
         version=__version__,
         description=(
@@ -59,6 +76,7 @@ def create_app(container: Container) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.container = container
+    app.state.import_jobs = ImportJobs(container.uow, container.clock)
     install_error_handlers(app)
     app.include_router(auth.router)
     app.include_router(funds.router)

@@ -29,15 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, insert, select, update
-
 from yidi.clock import Clock
 from yidi.domain.access import Action, Principal, Role
 from yidi.domain.audit import as_utc
 from yidi.domain.errors import NotFound, YidiError
 from yidi.services.filing_exchange import FilingExchange, is_xlsx
 from yidi.services.xlsx_guard import check_xlsx_archive
-from yidi.storage.tables import jobs
 from yidi.storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -155,52 +152,57 @@ class ImportJobs:
             check_xlsx_archive(data)  # a zip bomb is refused here, before it is stored
         digest = hashlib.sha256(data).hexdigest()
         with self._uow() as uow:
-            pending = uow.session.execute(
-                select(jobs).where(
-                    jobs.c.actor == principal.user_id,
-                    jobs.c.file_sha256 == digest,
-                    jobs.c.state.in_((QUEUED, RUNNING)),
-                )
-            ).first()
+            pending = uow.jobs.pending_of(principal.user_id, digest, (QUEUED, RUNNING))
             if pending is not None:
                 return _view(pending, self._live.get(pending.id))
             job_id = "J" + secrets.token_hex(12).upper()
-            uow.session.execute(
-                insert(jobs).values(
-                    id=job_id,
-                    kind=FILING_IMPORT,
-                    state=QUEUED,
-                    actor=principal.user_id,
-                    principal_json=_principal_json(principal),
-                    params_json=json.dumps({"region": region, "address": address}),
-                    filename=filename[:200],
-                    file_sha256=digest,
-                    payload=data,
-                    total_bytes=len(data),
-                    processed_rows=0,
-                    created_at=as_utc(self._clock.now()),
-                )
+            uow.jobs.add(
+                {
+                    "id": job_id,
+                    "kind": FILING_IMPORT,
+                    "state": QUEUED,
+                    "actor": principal.user_id,
+                    "principal_json": _principal_json(principal),
+                    "params_json": json.dumps({"region": region, "address": address}),
+                    "filename": filename[:200],
+                    "file_sha256": digest,
+                    "payload": data,
+                    "total_bytes": len(data),
+                    "processed_rows": 0,
+                    "created_at": as_utc(self._clock.now()),
+                }
             )
             uow.commit()
         self.wake.set()
         return self.get(principal, job_id)
 
+    def submit_import(
+        self,
+        principal: Principal,
+        data: bytes,
+        filename: str,
+        *,
+        inline: bool,
+        address: str = "",
+    ) -> JobView:
+        """:meth:`submit`, and with ``inline`` (setting ``import_jobs=inline``) run it now."""
+        job = self.submit(principal, data, filename, address=address)
+        if inline:
+            self.run_pending()
+            job = self.get(principal, job.id)
+        return job
+
     def get(self, principal: Principal, job_id: str) -> JobView:
         """A job of the caller's own (anyone else's is answered as missing)."""
         with self._uow() as uow:
-            row = uow.session.execute(select(jobs).where(jobs.c.id == job_id)).first()
+            row = uow.jobs.get(job_id)
         if row is None or row.actor != principal.user_id:
             raise _not_found()
         return _view(row, self._live.get(job_id))
 
     def recent(self, principal: Principal, limit: int = 10) -> list[JobView]:
         with self._uow() as uow:
-            rows = uow.session.execute(
-                select(jobs)
-                .where(jobs.c.actor == principal.user_id)
-                .order_by(jobs.c.created_at.desc(), jobs.c.id)
-                .limit(limit)
-            ).all()
+            rows = uow.jobs.recent(principal.user_id, limit)
         return [_view(r, self._live.get(r.id)) for r in rows]
 
     # --- running -------------------------------------------------------------------------
@@ -214,52 +216,45 @@ class ImportJobs:
             field="file",
         ).as_dict()
         with self._uow() as uow:
-            result = uow.session.execute(
-                update(jobs)
-                .where(and_(jobs.c.state == RUNNING, jobs.c.started_at < self._booted_at))
-                .values(
-                    state=FAILED,
-                    error_json=json.dumps(error, ensure_ascii=False),
-                    finished_at=as_utc(self._clock.now()),
-                    payload=None,
-                )
+            count = uow.jobs.fail_started_before(
+                RUNNING,
+                self._booted_at,
+                {
+                    "state": FAILED,
+                    "error_json": json.dumps(error, ensure_ascii=False),
+                    "finished_at": as_utc(self._clock.now()),
+                    "payload": None,
+                },
             )
             uow.commit()
-        return int(result.rowcount or 0)
+        return count
 
     def _claim(self) -> Any | None:
         with self._uow() as uow:
-            candidate = uow.session.execute(
-                select(jobs.c.id)
-                .where(jobs.c.state == QUEUED)
-                .order_by(jobs.c.created_at, jobs.c.id)
-                .limit(1)
-            ).scalar()
+            candidate = uow.jobs.oldest(QUEUED)
             if candidate is None:
                 return None
-            claimed = uow.session.execute(
-                update(jobs)
-                .where(jobs.c.id == candidate, jobs.c.state == QUEUED)
-                .values(state=RUNNING, started_at=as_utc(self._clock.now()))
+            claimed = uow.jobs.move(
+                candidate, QUEUED, {"state": RUNNING, "started_at": as_utc(self._clock.now())}
             )
             uow.commit()
-            if claimed.rowcount != 1:
+            if not claimed:
                 return None  # another process took it
         with self._uow() as uow:
-            return uow.session.execute(select(jobs).where(jobs.c.id == candidate)).first()
+            return uow.jobs.get(candidate)
 
     def _finish(self, job_id: str, state: str, **values: Any) -> None:
         with self._uow() as uow:
-            uow.session.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.state == RUNNING)
-                .values(
-                    state=state,
-                    finished_at=as_utc(self._clock.now()),
-                    payload=None,
-                    processed_rows=self._live.get(job_id, 0),
+            uow.jobs.move(
+                job_id,
+                RUNNING,
+                {
+                    "state": state,
+                    "finished_at": as_utc(self._clock.now()),
+                    "payload": None,
+                    "processed_rows": self._live.get(job_id, 0),
                     **values,
-                )
+                },
             )
             uow.commit()
 
