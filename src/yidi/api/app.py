@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from sqlalchemy import text
@@ -16,6 +17,7 @@ from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container, build_gateway_authenticator
 from yidi.integrations.nhsa.envelope import GatewayRequest
 from yidi.integrations.nhsa.router import Authenticator, build_gateway_router
+from yidi.services.audit_head import HeadPublisher
 from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import HospitalService, LookupLimits
 from yidi.services.hospital_gateway import HospitalGateway
@@ -51,15 +53,29 @@ def _gateway_hook(container: Container) -> Authenticator | None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The import worker thread runs while the server runs (setting ``import_jobs``)."""
+    settings = app.state.container.settings
     worker: JobWorker | None = None
-    if app.state.container.settings.import_jobs == "thread":
+    if settings.import_jobs == "thread":
         worker = JobWorker(app.state.import_jobs)
         worker.start()
+    publisher: HeadPublisher | None = None
+    if settings.audit_head_publish_minutes and settings.audit_head_key:
+        container = app.state.container
+        publisher = HeadPublisher(
+            container.uow,
+            container.clock,
+            settings.audit_head_key,
+            settings.audit_head_directory or Path("var/audit-heads"),
+            settings.audit_head_publish_minutes,
+        )
+        publisher.start()
     try:
         yield
     finally:
         if worker is not None:
             worker.stop()
+        if publisher is not None:
+            publisher.stop()
 
 
 def create_app(container: Container) -> FastAPI:
