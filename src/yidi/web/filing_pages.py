@@ -31,7 +31,6 @@ from yidi.services.filing_exchange import (
     quarterly_xlsx,
 )
 from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingDetail, FilingService
-from yidi.services.hospital import local
 from yidi.services.jobs import ImportJobs
 from yidi.web.change_fields import changed_labeller
 from yidi.web.guards import redirect, require_csrf, require_signed_in
@@ -233,7 +232,6 @@ def _detail_page(
             and detail.state is FilingState.APPROVED
             and detail.record.filing_number is not None
             and not pending,
-            "local": local,
         },
         status_code=status_code,
     )

@@ -14,7 +14,7 @@
 * ``jobs``: background 报盘 imports with progress and the final report.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0013
 """
 
 import secrets
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
