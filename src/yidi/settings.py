@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     login_address_window_seconds: int = Field(default=600, ge=1)
     # Person lookups (1101, admission checks) one institution may make per clock hour, and
     # how many of them may find nobody, before further lookups are refused until the hour ends.
-    person_lookups_per_hour: int = Field(default=5000, ge=1)
+    person_lookups_per_hour: int = Field(default=10_000, ge=1)
     person_lookup_misses_per_hour: int = Field(default=60, ge=1)
     # 报盘 imports from the web and REST run as background jobs: "thread" runs them in a
     # worker thread of the server; "inline" runs each one right after it is submitted

@@ -130,7 +130,7 @@ class LookupLimits:
     """Person lookups one institution may make per clock hour: all of them, and those that
     found nobody (a walk through guessed numbers is mostly misses)."""
 
-    per_hour: int = 5000
+    per_hour: int = 10_000
     misses_per_hour: int = 60
 
 
