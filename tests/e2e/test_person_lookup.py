@@ -11,7 +11,9 @@ import datetime as dt
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +31,9 @@ from hospital_support import (
     PERSON_ID,
     XIE,
     XIE_CARD,
+    XIE_LINES,
     build_world,
+    nhsa_fee_rows,
 )
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
@@ -217,3 +221,20 @@ def test_the_rest_admission_check_cannot_walk_other_patients(
     )
     assert found.status_code == 200, found.text
     assert PENG_ID not in found.text
+
+
+@pytest.mark.usefixtures("world")
+def test_the_settlement_reply_does_not_give_back_the_masked_digits(client: TestClient) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import test_hospital_gateway as gateway
+
+    psn_no = gateway.person_no(client)
+    mdtrt_id = gateway.ok(gateway.admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    gateway.ok(gateway.call(client, "2301", {"feedetail": rows}))
+    gateway.discharge(client, mdtrt_id, psn_no)
+    reply = gateway.call(client, "2304", gateway.settle_input(mdtrt_id, psn_no, "11811.24"))
+    info = gateway.ok(reply)["setlinfo"]
+    assert "*" in info["certno"] and info["brdy"] is None and info["age"] is None
+    text = json.dumps(reply, ensure_ascii=False, default=str)
+    assert PERSON_ID not in text and PERSON_ID[6:14] not in text and "1955-03-08" not in text

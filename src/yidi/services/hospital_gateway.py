@@ -197,8 +197,10 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         person_cert_type="01",
         person_cert_no=mask_id_number(person.id_number),
         gender=person.gender,
-        birth_on=person.birth_on,
-        age=_age(person.birth_on, local(record.settled_at).date()),
+        ethnicity=person.ethnicity,
+        # No brdy/age beside the masked certno: together they would give back the ID number.
+        birth_on=None,
+        age=None,
         person_type=PSN_TYPE.get(person.person_type),
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
