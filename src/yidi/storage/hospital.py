@@ -29,6 +29,7 @@ from yidi.storage.tables import (
     catalog_versions,
     encounters,
     fee_lines,
+    lookup_counters,
     manual_claims,
     persons,
     settlements,
@@ -505,6 +506,41 @@ class HospitalRepository:
             select(persons.c.id).where(persons.c.id_number == id_number)
         ).scalar()
         return None if value is None else int(value)
+
+    def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
+        row = self._session.execute(select(persons).where(persons.c.psn_no == psn_no)).first()
+        return (int(row.id), _person(row)) if row else None
+
+    # person lookups per institution (rate limit) ---------------------------------------
+    def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
+        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count."""
+        key = {"institution": institution, "window_start": as_utc(window_start), "kind": kind}
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(
+            builder(lookup_counters)
+            .values(**key, count=1)
+            .on_conflict_do_update(
+                index_elements=["institution", "window_start", "kind"],
+                set_={"count": lookup_counters.c.count + 1},
+            )
+        )
+        return int(
+            self._session.execute(
+                select(lookup_counters.c.count).where(
+                    *(lookup_counters.c[name] == value for name, value in key.items())
+                )
+            ).scalar_one()
+        )
+
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
+        rows = self._session.execute(
+            select(lookup_counters.c.kind, lookup_counters.c.count).where(
+                lookup_counters.c.institution == institution,
+                lookup_counters.c.window_start == as_utc(window_start),
+            )
+        )
+        return {kind: int(count) for kind, count in rows}
 
     def person_by_internal_id(self, person_id: int) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()
