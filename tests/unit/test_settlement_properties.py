@@ -113,7 +113,9 @@ def claims(
     if scheme not in policy.schemes:
         scheme = SchemeKind.INPATIENT
     day = policy.on_date
-    person_type = draw(st.sampled_from([p for p in PersonType if p.insurance_type is insurance_type]))
+    person_type = draw(
+        st.sampled_from([p for p in PersonType if p.insurance_type is insurance_type])
+    )
     limits = policy.schemes[scheme].step(DiseaseLimitStep)
     disease = (
         draw(st.sampled_from(sorted(limits.annual_limit)))

@@ -172,13 +172,18 @@ class YearToDate:
     def __post_init__(self) -> None:
         counters = self.counters
         if counters and (
-            not isinstance(counters, MappingProxyType) or any(v.is_zero() for v in counters.values())
+            not isinstance(counters, MappingProxyType)
+            or any(v.is_zero() for v in counters.values())
         ):
             object.__setattr__(
                 self,
                 "counters",
                 MappingProxyType(
-                    {name: amount for name, amount in sorted(counters.items()) if not amount.is_zero()}
+                    {
+                        name: amount
+                        for name, amount in sorted(counters.items())
+                        if not amount.is_zero()
+                    }
                 ),
             )
 
