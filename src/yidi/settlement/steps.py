@@ -113,13 +113,16 @@ def group_of(line: FeeLine, groups: tuple[ItemGroup, ...]) -> ItemGroup | None:
 def split_amounts(
     line: FeeLine, item: CatalogItem | None, group: ItemGroup | None = None
 ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """(全自费, 超限价, 先行自付, 符合政策范围) of one line, to the fen."""
+    """(全自费, 超限价, 先行自付, 符合政策范围) of one line, to the fen.
+
+    An unchanged amount is returned as the line's own Decimal (the engine reuses the
+    line's Money for it instead of building a new one).
+    """
     amount = line.line_amount.yuan
     if item is None or item.item_class is _CLASS_C:
         return amount, ZERO, ZERO, ZERO
-    over = ZERO
-    allowed = amount
-    price_limit = None if item.price_limit is None else item.price_limit.yuan
+    limit = item.price_limit
+    price_limit = None if limit is None else limit.yuan
     upfront_rate = item.upfront_self_pay_rate if item.item_class is _CLASS_B else None
     if group is not None:
         if group.unit_limit is not None:
@@ -128,13 +131,16 @@ def split_amounts(
             )
         if group.upfront_rate is not None:
             upfront_rate = group.upfront_rate
+    over = ZERO
+    allowed = amount
     if price_limit is not None and line.unit_price > price_limit:
-        limited = rounded(price_limit * line.quantity)
-        over = max(ZERO, amount - limited)
-        allowed = amount - over
-    upfront = ZERO
-    if upfront_rate:
-        upfront = rounded(allowed * upfront_rate)
+        limited = (price_limit * line.quantity).quantize(FEN, rounding=ROUND_HALF_UP)
+        if amount > limited:
+            over = amount - limited
+            allowed = limited
+    if not upfront_rate:
+        return ZERO, over, ZERO, allowed
+    upfront = (allowed * upfront_rate).quantize(FEN, rounding=ROUND_HALF_UP)
     return ZERO, over, upfront, allowed - upfront
 
 
