@@ -37,11 +37,11 @@ from yidi.domain.catalog import CatalogVersion
 from yidi.domain.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
 from yidi.domain.insurance import (
     EncounterType,
-    SettlementMode,
     FilingCategory,
     HospitalLevel,
     InsuranceType,
     PersonType,
+    SettlementMode,
 )
 from yidi.domain.money import Money
 from yidi.policy.catalog_files import generate_catalog
