@@ -220,15 +220,15 @@ def settle(
         if isinstance(step, LineSplitStep):
             lines = _split_lines(claim, resolved, step, state, steps)
         elif isinstance(step, DeductibleStep):
-            record = run_deductible(step, claim, year_to_date, state)
-            steps.append(explain.deductible(record, claim, state))
+            record = run_deductible(step, claim, policy, year_to_date, state)
+            steps.append(explain.deductible(record, claim, policy, state))
         elif isinstance(step, PooledFundStep):
             pooled = run_pooled_fund(step, claim, policy, year_to_date, state)
             payable_for_rate = pooled.payable
             cross = explain.cross_region(pooled, claim, policy)
             if cross is not None:
                 steps.append(cross)
-            steps.append(explain.pooled(pooled, claim, state))
+            steps.append(explain.pooled(pooled, claim, policy, state))
         elif isinstance(step, DiseaseLimitStep):
             steps.append(explain.disease_limit(run_disease_limit(step, claim, year_to_date, state)))
         elif isinstance(step, SupplementaryStep):
