@@ -227,11 +227,12 @@ class YearToDate:
                 field="year",
             )
         values: dict[str, object] = {"year": self.year}
-        for f in fields(self):
-            if f.name in ("year", "counters"):
-                continue
-            mine, theirs = getattr(self, f.name), getattr(delta, f.name)
-            values[f.name] = mine + theirs if sign > 0 else mine - theirs
+        for name in _SUMMED_FIELDS:
+            mine, theirs = getattr(self, name), getattr(delta, name)
+            if theirs == 0 if isinstance(theirs, int) else theirs.is_zero():
+                values[name] = mine  # nothing to add: most totals of most claims
+            else:
+                values[name] = mine + theirs if sign > 0 else mine - theirs
         if self.counters or delta.counters:
             counters = dict(self.counters)
             zero = Money.zero()
@@ -264,6 +265,7 @@ class YearToDate:
 
 
 _NO_COUNTERS: Mapping[str, Money] = MappingProxyType({})
+_SUMMED_FIELDS = tuple(f.name for f in fields(YearToDate) if f.name not in ("year", "counters"))
 _ZERO = Money.zero()
 _MONEY_FIELDS = frozenset(
     f.name for f in fields(YearToDate) if f.name not in ("year", "admissions_count", "counters")

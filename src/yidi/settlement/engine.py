@@ -77,7 +77,7 @@ _FIXED_COUNTERS = frozenset(
 
 
 def _money(value: Decimal) -> Money:
-    return _ZERO_MONEY if not value else Money(value)
+    return _ZERO_MONEY if not value else Money.exact(value)
 
 
 def split_line(line: FeeLine, item: CatalogItem | None) -> LineBreakdown:
@@ -266,20 +266,20 @@ def settle(
         rate = state.nominal_rate if state.nominal_rate is not None else ZERO
     return SettlementResult(
         mode=mode,
-        total_charges=Money(state.total),
-        fully_self_paid=Money(state.fully),
-        over_limit_self_paid=Money(state.over),
-        upfront_self_paid=Money(state.upfront),
-        eligible_amount=Money(state.eligible),
-        deductible_applied=Money(state.deductible),
-        pooled_fund_paid=Money(state.pooled),
-        serious_illness_paid=Money(state.serious),
-        large_expense_paid=Money(state.large),
-        medical_assistance_paid=Money(state.assistance),
-        fund_paid_total=Money(paid.fund_total),
-        patient_share=Money(paid.patient_share),
-        personal_account_paid=Money(paid.account),
-        cash_paid=Money(paid.cash),
+        total_charges=_money(state.total),
+        fully_self_paid=_money(state.fully),
+        over_limit_self_paid=_money(state.over),
+        upfront_self_paid=_money(state.upfront),
+        eligible_amount=_money(state.eligible),
+        deductible_applied=_money(state.deductible),
+        pooled_fund_paid=_money(state.pooled),
+        serious_illness_paid=_money(state.serious),
+        large_expense_paid=_money(state.large),
+        medical_assistance_paid=_money(state.assistance),
+        fund_paid_total=_money(paid.fund_total),
+        patient_share=_money(paid.patient_share),
+        personal_account_paid=_money(paid.account),
+        cash_paid=_money(paid.cash),
         pooled_fund_rate=rate,
         lines=tuple(lines),
         steps=tuple(steps),
@@ -304,6 +304,7 @@ def _split_lines(
     grouped: dict[str, int] = {}
     items = resolved.items_by_serial
     zero = _ZERO_MONEY
+    exact = Money.exact
     for line in claim.fee_lines:
         item = items[line.serial]
         group = group_of(line, groups) if groups and item is not None else None
@@ -325,10 +326,10 @@ def _split_lines(
                 item,
                 line.unit_price,
                 money,
-                money if f is amount else zero if not f else Money(f),
-                zero if not o else Money(o),
-                zero if not u else Money(u),
-                money if e is amount else zero if not e else Money(e),
+                money if f is amount else zero if not f else exact(f),
+                zero if not o else exact(o),
+                zero if not u else exact(u),
+                money if e is amount else zero if not e else exact(e),
                 "" if group is None else group.name,
             )
         )
@@ -344,7 +345,7 @@ def _split_lines(
 
 
 def _delta(claim: Claim, scheme: Scheme, state: State) -> YearToDate:
-    fixed = {name: Money(state.delta.get(name, ZERO)) for name in _FIXED_COUNTERS}
+    fixed = {name: _money(state.delta.get(name, ZERO)) for name in _FIXED_COUNTERS}
     counters = {
         name: Money(amount)
         for name, amount in sorted(state.delta.items())

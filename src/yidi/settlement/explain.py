@@ -58,7 +58,7 @@ def lines(
         f"Total charges {yuan(state.total)} ({count} lines, treatment catalogue "
         f"{claim.treatment_region}{group_en}): fully self-paid {yuan(state.fully)}, above price limit "
         f"{yuan(state.over)}, upfront self-pay {yuan(state.upfront)}, eligible {yuan(state.eligible)}",
-        Money(state.eligible),
+        Money.exact(state.eligible),
     )
 
 
@@ -110,7 +110,7 @@ def deductible(
         f"实际支付起付线 {yuan(record.applied)} 元",
         f"Deductible {yuan(record.computed)} ({', '.join(notes_en)}; {citation}){extra_en}; "
         f"applied {yuan(record.applied)}",
-        Money(record.applied),
+        Money.exact(record.applied),
     )
 
 
@@ -184,7 +184,7 @@ def pooled(record: PooledRecord, claim: Claim, policy: Policy, state: State) -> 
         f"{_portions(record.portions, '; ', 'x') or 'nothing'}"
         + (f" ({', '.join(notes_en)})" if notes_en else "")
         + capped_en,
-        Money(record.paid),
+        Money.exact(record.paid),
     )
 
 
@@ -209,7 +209,7 @@ def disease_limit(record: DiseaseLimitRecord) -> ExplanationStep:
             if limited
             else ""
         ),
-        Money(record.paid),
+        Money.exact(record.paid),
     )
 
 
@@ -237,7 +237,7 @@ def supplementary(record: SupplementaryRecord) -> ExplanationStep:
         f"{step.fund.value} pays {yuan(record.paid)}: accumulated base "
         f"{yuan(record.before)} -> {yuan(record.after)}, threshold {yuan(step.deductible)}"
         + (" (capped)" if capped else ""),
-        Money(record.paid),
+        Money.exact(record.paid),
     )
 
 
@@ -256,7 +256,7 @@ def assistance(record: AssistanceRecord) -> ExplanationStep:
         f"{percent(record.rate)}，年度救助限额余额 {yuan(record.left)} 元，{step.cite('rate_by_group')}）",
         f"Medical assistance pays {yuan(record.paid)} ({group.value}: {yuan(record.remainder)} x "
         f"{percent(record.rate)}, {yuan(record.left)} left of the annual limit)",
-        Money(record.paid),
+        Money.exact(record.paid),
     )
 
 
@@ -273,7 +273,7 @@ def tilt(record: TiltRecord) -> ExplanationStep:
         f"{yuan(record.before)} -> {yuan(record.after)}, above {yuan(step.threshold)} x {percent(step.rate)}"
         + (", capped" if capped else "")
         + ")",
-        Money(record.paid),
+        Money.exact(record.paid),
     )
 
 
@@ -284,7 +284,7 @@ def account(record: AccountRecord) -> ExplanationStep:
         f"其中个人账户 {yuan(record.account)} 元，现金 {yuan(record.cash)} 元",
         f"Funds pay {yuan(record.fund_total)} in all; patient share {yuan(record.patient_share)}: "
         f"personal account {yuan(record.account)}, cash {yuan(record.cash)}",
-        Money(record.patient_share),
+        Money.exact(record.patient_share),
     )
 
 
