@@ -273,6 +273,16 @@ def test_policy_explain_prints_the_schemes_in_chinese() -> None:
     assert only.exit_code == 0 and "当日无有效方案" in only.output
     bad = CliRunner().invoke(app, ["policy", "explain", "430400", "employee", "2017-13-01"])
     assert bad.exit_code == 2
+    root = str(Path(__file__).parents[1] / "cases" / "policies")
+    referral = CliRunner().invoke(
+        app, ["policy", "explain", "990100", "resident", "2024-06-01", "--root", root]
+    )
+    assert referral.exit_code == 0, referral.output
+    assert (
+        "异地转诊人员：不调整，住院起付标准 3,000.00 元（不分医院级别），住院支付比例 55%"
+        in referral.output
+    )
+    assert "倾斜救助" in referral.output
 
 
 def test_policy_at_an_unknown_region_is_not_found() -> None:

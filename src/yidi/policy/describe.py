@@ -209,7 +209,10 @@ def describe_policy(policy: Policy, scheme: SchemeKind | None = None) -> list[st
         rule = policy.cross_region[key]
         label = "未备案" if key == UNFILED_KEY else FilingCategory(key).label_zh
         direct = "可直接结算" if rule.direct_settlement else "不能直接结算，回参保地报销"
-        lines.append(
-            f"  {label}：{_pts(rule.rate_points) if rule.rate_points else '不调整'}，{direct}"
-        )
+        parts = [_pts(rule.rate_points) if rule.rate_points else "不调整"]
+        if rule.inpatient_deductible is not None:
+            parts.append(f"住院起付标准 {_yuan(rule.inpatient_deductible)}（不分医院级别）")
+        if rule.inpatient_rate is not None:
+            parts.append(f"住院支付比例 {_pct(rule.inpatient_rate)}（不分医院级别）")
+        lines.append(f"  {label}：{'，'.join(parts)}，{direct}")
     return lines
