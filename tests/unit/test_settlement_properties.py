@@ -401,3 +401,40 @@ def test_settlement_is_reproducible_from_its_inputs(case: tuple[Claim, YearToDat
     first, second = _settle(claim, year_to_date), _settle(claim, year_to_date)
     assert first == second
     assert len(first.policy_version) == len(first.catalog_version) == 64
+
+
+def test_split_line_with_the_item_groups_agrees_with_the_settlement() -> None:
+    from yidi.policy.model import LineSplitStep
+    from yidi.settlement import split_line
+
+    policy, _ = _policy("990100", InsuranceType.EMPLOYEE)
+    step = policy.schemes[SchemeKind.INPATIENT].steps[0]
+    assert isinstance(step, LineSplitStep) and step.item_groups
+    day = policy.on_date
+    stent = FeeLine(
+        "1",
+        "C0310030010100000003",
+        "H",
+        "冠状动脉药物洗脱支架",
+        Decimal(1),
+        Decimal("9000.00"),
+        Money("9000.00"),
+        dt.datetime.combine(day, dt.time(9)),
+    )
+    claim = Claim(
+        "990100",
+        TREATMENT,
+        InsuranceType.EMPLOYEE,
+        PersonType.EMPLOYEE_ACTIVE,
+        HospitalLevel.LEVEL_3,
+        FilingCategory.LONG_TERM_RESIDENT,
+        day,
+        day,
+        EncounterType.INPATIENT,
+        (stent,),
+        birth_date=dt.date(1974, 5, 1),
+    )
+    settled = _settle(claim, YearToDate.empty(day.year)).lines[0]
+    alone = split_line(stent, CATALOG.lookup(stent.catalog_code, day), step.item_groups)
+    assert alone == settled
+    assert alone.upfront_self_paid == Money("2400.00") and alone.group_name == "植入类高值耗材"

@@ -37,6 +37,7 @@ from yidi.policy.model import (
     AssistanceStep,
     DeductibleStep,
     DiseaseLimitStep,
+    ItemGroup,
     LineSplitStep,
     PersonalAccountStep,
     Policy,
@@ -80,13 +81,16 @@ def _money(value: Decimal) -> Money:
     return _ZERO_MONEY if not value else Money.exact(value)
 
 
-def split_line(line: FeeLine, item: CatalogItem | None) -> LineBreakdown:
+def split_line(
+    line: FeeLine, item: CatalogItem | None, groups: tuple[ItemGroup, ...] = ()
+) -> LineBreakdown:
     """How one fee line splits under its catalogue entry (the 2301 per-line reply).
 
-    The same split :func:`settle` applies to a line outside the insured region's item
-    groups, so a line's upload reply and its part of the settlement agree.
+    The same split :func:`settle` applies; pass the insured region's ``item_groups``
+    (its ``line_split`` step) so that a grouped line's reply agrees with the settlement.
     """
-    fully, over, upfront, eligible = split_amounts(line, item)
+    group = group_of(line, groups) if groups and item is not None else None
+    fully, over, upfront, eligible = split_amounts(line, item, group)
     return LineBreakdown(
         serial=line.serial,
         name=line.name,
@@ -98,6 +102,7 @@ def split_line(line: FeeLine, item: CatalogItem | None) -> LineBreakdown:
         over_limit_self_paid=_money(over),
         upfront_self_paid=_money(upfront),
         eligible_amount=_money(eligible),
+        group_name="" if group is None else group.name,
     )
 
 
