@@ -7,14 +7,14 @@ are stored as one JSON object of name -> fen beside the fixed inpatient columns;
 rows have none ("{}").
 
 Revision ID: 0012
-Revises: 0013
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0013"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
