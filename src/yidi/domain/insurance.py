@@ -152,6 +152,8 @@ class EncounterType(enum.StrEnum):
     INJURY_INPATIENT = "22"  # 外伤住院（意外伤害）
     EMERGENCY_TO_INPATIENT = "24"  # 急诊转住院
     OUTPATIENT = "11"  # 普通门诊
+    CHRONIC_OUTPATIENT = "14"  # 门诊慢特病
+    PHARMACY = "41"  # 定点药店购药
 
     @property
     def label_zh(self) -> str:
@@ -160,6 +162,8 @@ class EncounterType(enum.StrEnum):
             "22": "外伤住院",
             "24": "急诊转住院",
             "11": "普通门诊",
+            "14": "门诊慢特病",
+            "41": "定点药店购药",
         }[self.value]
 
     @property
