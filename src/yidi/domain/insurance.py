@@ -177,6 +177,7 @@ class AssistanceGroup(enum.StrEnum):
     EXTREME_POVERTY = "extreme_poverty"  # 特困供养人员
     SUBSISTENCE_ALLOWANCE = "subsistence_allowance"  # 低保对象
     REGISTERED_POOR = "registered_poor"  # 建档立卡贫困人员
+    LOW_INCOME_MARGINAL = "low_income_marginal"  # 低保边缘家庭成员
 
     @property
     def label_zh(self) -> str:
@@ -184,6 +185,7 @@ class AssistanceGroup(enum.StrEnum):
             "extreme_poverty": "特困供养人员",
             "subsistence_allowance": "低保对象",
             "registered_poor": "建档立卡贫困人员",
+            "low_income_marginal": "低保边缘家庭成员",
         }[self.value]
 
 

@@ -301,13 +301,13 @@ def _split_lines(
     lines: list[LineBreakdown] = []
     total = fully = over = upfront = eligible = ZERO
     groups = step.item_groups
-    grouped = 0
+    grouped: dict[str, int] = {}
     items = resolved.items_by_serial
     for line in claim.fee_lines:
         item = items[line.serial]
         group = group_of(line, groups) if groups and item is not None else None
         if group is not None:
-            grouped += 1
+            grouped[group.name] = grouped.get(group.name, 0) + 1
         f, o, u, e = split_amounts(line, item, group)
         total += line.line_amount.yuan
         fully += f
@@ -336,7 +336,7 @@ def _split_lines(
         upfront,
         eligible,
     )
-    steps.append(explain.lines(claim, state, len(lines), grouped))
+    steps.append(explain.lines(claim, state, len(lines), grouped, step.cite("item_groups")))
     return lines
 
 

@@ -41,9 +41,12 @@ def _portions(portions: tuple[Portion, ...], sep: str, times: str) -> str:
     return sep.join(f"{yuan(p.amount)} {times} {percent(p.rate)} = {yuan(p.paid)}" for p in portions)
 
 
-def lines(claim: Claim, state: State, count: int, grouped: int) -> ExplanationStep:
-    group_zh = f"（其中 {grouped} 条按参保地特定项目组规则）" if grouped else ""
-    group_en = f" ({grouped} under the insured region's item-group rules)" if grouped else ""
+def lines(
+    claim: Claim, state: State, count: int, grouped: dict[str, int], citation: str
+) -> ExplanationStep:
+    names = "、".join(f"{name} {n} 条" for name, n in grouped.items())
+    group_zh = f"；参保地项目组：{names}（{citation}）" if grouped else ""
+    group_en = f"; insured region's item groups: {', '.join(grouped)}" if grouped else ""
     return ExplanationStep(
         "lines",
         f"医疗费总额 {yuan(state.total)} 元（{count} 条明细，按就医地 {claim.treatment_region} 目录{group_zh}）："
@@ -104,7 +107,7 @@ def cross_region(record: PooledRecord, claim: Claim, policy: Policy) -> Explanat
     label = "未备案" if claim.filing_category is None else claim.filing_category.label_zh
     direction = "不调整（执行参保地本地比例）" if points == 0 else f"调整 {percent(points)}"
     key = UNFILED_KEY if claim.filing_category is None else claim.filing_category.value
-    citation = policy.cite(f"cross_region.{key}.rate_points") or "政策参数"
+    citation = policy.cite(f"cross_region.{key}.rate_points") or "参保地政策未规定该类别的调整"
     return ExplanationStep(
         "cross_region",
         f"异地就医（{label}）：支付比例{direction}（{citation}）",
@@ -134,8 +137,10 @@ def pooled(record: PooledRecord, claim: Claim, state: State) -> ExplanationStep:
         mode_zh = "累进" if record.mode is ScaleMode.MARGINAL else "全额"
         head_zh += f"，按{record.base.label_zh}分段（{mode_zh}，{step.cite('scale')}）"
         head_en += f", scale on {record.base.value} ({record.mode.value})"
-        if record.base in (ScaleBase.YEAR_ELIGIBLE, ScaleBase.YEAR_ABOVE_DEDUCTIBLE):
-            head_zh += f"，本次位于 {yuan(record.portions[0].low) if record.portions else '—'} 元起"
+        if record.base in (ScaleBase.YEAR_ELIGIBLE, ScaleBase.YEAR_ABOVE_DEDUCTIBLE) and record.portions:
+            head_zh += (
+                f"，本次计入区间 {yuan(record.portions[0].low)}–{yuan(record.portions[-1].high)} 元"
+            )
     capped = record.paid < record.computed
     capped_zh = (
         f"；年度封顶线 {yuan(step.annual_cap)} 元，尚可支付 {yuan(record.cap_left)} 元，按封顶支付"
