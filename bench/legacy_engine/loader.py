@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -25,17 +24,6 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from yidi.domain.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
-from yidi.domain.insurance import (
-    UNFILED_KEY,
-    AssistanceGroup,
-    EncounterType,
-    FilingCategory,
-    HospitalLevel,
-    InsuranceType,
-    PersonType,
-)
-from yidi.domain.money import Money
 from legacy_engine.model import (
     AccountScope,
     AssistanceRule,
@@ -48,6 +36,17 @@ from legacy_engine.model import (
     SupplementaryRule,
     Tier,
 )
+from yidi.domain.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
+from yidi.domain.insurance import (
+    UNFILED_KEY,
+    AssistanceGroup,
+    EncounterType,
+    FilingCategory,
+    HospitalLevel,
+    InsuranceType,
+    PersonType,
+)
+from yidi.domain.money import Money
 
 # --------------------------------------------------------------------------- schema
 

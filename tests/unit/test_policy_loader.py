@@ -102,7 +102,11 @@ def test_unknown_keys_are_an_error_at_any_depth() -> None:
     assert [issue.path for issue in issues] == ["copay"]
     _, issues = _parse(MINIMAL.replace('level_1: "300.00"', 'level_9: "300.00"'))
     assert any("level_9" in issue.message for issue in issues)
-    _, issues = _parse(MINIMAL.replace("        annual_cap:", "        copay:\n          values: {}\n        annual_cap:"))
+    _, issues = _parse(
+        MINIMAL.replace(
+            "        annual_cap:", "        copay:\n          values: {}\n        annual_cap:"
+        )
+    )
     assert [issue.path for issue in issues] == ["schemes.inpatient.pooled_fund.params.copay"]
     _, issues = _parse(MINIMAL.replace("kind: deductible", "kind: deductible\n      colour: red"))
     assert [issue.path for issue in issues] == ["schemes.inpatient.steps[1].colour"]
@@ -126,7 +130,9 @@ def test_values_are_chosen_by_date_and_null_ends_a_rule() -> None:
 
 def test_a_missing_required_parameter_is_an_error_not_a_silent_zero() -> None:
     # today's bug: a 大病 step without its annual cap paid 0.00 and the check passed
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
     - id: serious_illness
       kind: supplementary
       fund: serious_illness
@@ -138,6 +144,7 @@ def test_a_missing_required_parameter_is_an_error_not_a_silent_zero() -> None:
               value: [{threshold: "0.00", rate: "0.50"}]
               reference: 测试文件第5条
 """
+    )
     _, issues = _parse(text)
     assert [issue.path for issue in issues] == [
         "schemes.inpatient.serious_illness.params.annual_cap"
@@ -203,7 +210,9 @@ def test_scales_age_bands_and_item_groups_are_validated() -> None:
     assert step.scale.base is ScaleBase.YEAR_ELIGIBLE
     assert step.base_counter == "inpatient.pooled_fund.year_eligible"
     assert [band.from_age for band in step.age_bands] == [0, 70]
-    bad = scale.replace('{threshold: "100.00", rate: "0.95"}', '{threshold: "100.00", rate: "0.95", points: "0.01"}')
+    bad = scale.replace(
+        '{threshold: "100.00", rate: "0.95"}', '{threshold: "100.00", rate: "0.95", points: "0.01"}'
+    )
     _, issues = _parse(bad)
     assert len(issues) == 1 and "rate 或 points" in issues[0].message
     groups = MINIMAL.replace(
@@ -254,7 +263,9 @@ def test_policy_explain_prints_the_schemes_in_chinese() -> None:
     assert result.exit_code == 0, result.output
     assert "起付线：一级医院 300.00 元" in result.output
     assert "第2次 50%" in result.output
-    assert "【门诊慢特病】" in result.output and "高血压（hypertension）1,500.00 元" in result.output
+    assert (
+        "【门诊慢特病】" in result.output and "高血压（hypertension）1,500.00 元" in result.output
+    )
     assert "普通门诊不计入住院次数" in result.output
     only = CliRunner().invoke(
         app, ["policy", "explain", "640000", "resident", "2017-06-01", "--scheme", "outpatient"]

@@ -46,7 +46,9 @@ def check(
 
 @app.command("explain")
 def explain(
-    region: Annotated[str, typer.Argument(help="参保地区划代码。Insured region code, e.g. 430400.")],
+    region: Annotated[
+        str, typer.Argument(help="参保地区划代码。Insured region code, e.g. 430400.")
+    ],
     insurance_type: Annotated[
         str, typer.Argument(help="险种 employee | resident（或 310 / 390）。Insurance type.")
     ],

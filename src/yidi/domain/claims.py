@@ -169,6 +169,24 @@ class YearToDate:
     #: 门诊慢特病 disease's fund payments, scale bases, tilt assistance …); absent = 0.00.
     counters: Mapping[str, Money] = field(default_factory=lambda: _NO_COUNTERS)
 
+    def __post_init__(self) -> None:
+        counters = self.counters
+        if counters and (
+            not isinstance(counters, MappingProxyType)
+            or any(v.is_zero() for v in counters.values())
+        ):
+            object.__setattr__(
+                self,
+                "counters",
+                MappingProxyType(
+                    {
+                        name: amount
+                        for name, amount in sorted(counters.items())
+                        if not amount.is_zero()
+                    }
+                ),
+            )
+
     @classmethod
     def empty(cls, year: int) -> YearToDate:
         return cls(year=year)

@@ -56,7 +56,9 @@ def _brackets(brackets: tuple[Bracket, ...], mode: ScaleMode) -> str:
             if end is None
             else f"{bracket.threshold:,.2f}–{end:,.2f} 元"
         )
-        what = _pct(bracket.rate) if bracket.rate is not None else _pts(bracket.points or Decimal(0))
+        what = (
+            _pct(bracket.rate) if bracket.rate is not None else _pts(bracket.points or Decimal(0))
+        )
         parts.append(f"{span} {what}")
     how = "各段分别计算（累进）" if mode is ScaleMode.MARGINAL else "按所在段比例全额计算"
     return f"{'；'.join(parts)}（{how}）"
@@ -97,7 +99,9 @@ def _step_lines(step: Step, scheme: Scheme) -> list[str]:
         if step.floor is not None:
             lines.append(f"  减免后最低起付线 {_yuan(step.floor)}（{step.cite('floor')}）")
         if step.annual_cap is not None:
-            lines.append(f"  年度累计起付线不超过 {_yuan(step.annual_cap)}（{step.cite('annual_cap')}）")
+            lines.append(
+                f"  年度累计起付线不超过 {_yuan(step.annual_cap)}（{step.cite('annual_cap')}）"
+            )
     elif isinstance(step, PooledFundStep):
         lines.append(
             f"统筹基金支付比例：{_levels(step.rate_by_level, 'rate')}"
@@ -107,16 +111,22 @@ def _step_lines(step: Step, scheme: Scheme) -> list[str]:
             lines.append(f"  {person.label_zh}{_pts(points)}（{step.cite('person_type_points')}）")
         for band in step.age_bands:
             if band.points:
-                lines.append(f"  {band.from_age}周岁起{_pts(band.points)}（{step.cite('age_band_points')}）")
+                lines.append(
+                    f"  {band.from_age}周岁起{_pts(band.points)}（{step.cite('age_band_points')}）"
+                )
         if step.scale is not None:
             lines.append(
                 f"  按{step.scale.base.label_zh}分段：{_brackets(step.scale.brackets, step.scale.mode)}"
                 f"（{step.cite('scale')}）"
             )
         if step.entry_cap_per_claim is not None:
-            lines.append(f"  每次纳入统筹支付的金额不超过 {_yuan(step.entry_cap_per_claim)}（{step.cite('entry_cap_per_claim')}）")
+            lines.append(
+                f"  每次纳入统筹支付的金额不超过 {_yuan(step.entry_cap_per_claim)}（{step.cite('entry_cap_per_claim')}）"
+            )
         if step.entry_cap_per_year is not None:
-            lines.append(f"  年度纳入统筹支付的金额不超过 {_yuan(step.entry_cap_per_year)}（{step.cite('entry_cap_per_year')}）")
+            lines.append(
+                f"  年度纳入统筹支付的金额不超过 {_yuan(step.entry_cap_per_year)}（{step.cite('entry_cap_per_year')}）"
+            )
         lines.append(f"  年度最高支付限额 {_yuan(step.annual_cap)}（{step.cite('annual_cap')}）")
     elif isinstance(step, DiseaseLimitStep):
         parts = [
@@ -153,8 +163,14 @@ def _step_lines(step: Step, scheme: Scheme) -> list[str]:
         if not step.enabled:
             lines.append(f"个人账户不支付（{step.cite('enabled')}）；个人负担现金支付。")
         else:
-            scope = "全部个人负担" if step.scope.value == "patient_share" else "先行自付及政策范围内个人负担"
-            lines.append(f"个人账户可支付{scope}（至账户余额），其余现金支付（{step.cite('scope', 'enabled')}）。")
+            scope = (
+                "全部个人负担"
+                if step.scope.value == "patient_share"
+                else "先行自付及政策范围内个人负担"
+            )
+            lines.append(
+                f"个人账户可支付{scope}（至账户余额），其余现金支付（{step.cite('scope', 'enabled')}）。"
+            )
     return lines
 
 
@@ -175,7 +191,10 @@ def describe_policy(policy: Policy, scheme: SchemeKind | None = None) -> list[st
         f"{policy.on_date.isoformat()} 有效的待遇方案"
         + ("（含示例值 illustrative，非真实政策）" if policy.illustrative else "")
     )
-    lines = [head, f"金额舍入：各步骤四舍五入到{policy.rounding.label_zh}（{policy.cite('rounding') or '政策参数'}）"]
+    lines = [
+        head,
+        f"金额舍入：各步骤四舍五入到{policy.rounding.label_zh}（{policy.cite('rounding') or '政策参数'}）",
+    ]
     kinds = [scheme] if scheme is not None else list(policy.schemes)
     for kind in kinds:
         found = policy.schemes.get(kind)
@@ -190,5 +209,7 @@ def describe_policy(policy: Policy, scheme: SchemeKind | None = None) -> list[st
         rule = policy.cross_region[key]
         label = "未备案" if key == UNFILED_KEY else FilingCategory(key).label_zh
         direct = "可直接结算" if rule.direct_settlement else "不能直接结算，回参保地报销"
-        lines.append(f"  {label}：{_pts(rule.rate_points) if rule.rate_points else '不调整'}，{direct}")
+        lines.append(
+            f"  {label}：{_pts(rule.rate_points) if rule.rate_points else '不调整'}，{direct}"
+        )
     return lines

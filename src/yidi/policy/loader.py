@@ -214,7 +214,9 @@ def _table(key_kind: str, value: Callable[[object], Parsed]) -> Callable[[object
     return parse
 
 
-def _list_of(what: str, keys: frozenset[str], required: frozenset[str]) -> Callable[[object], list[Mapping[str, object]]]:
+def _list_of(
+    what: str, keys: frozenset[str], required: frozenset[str]
+) -> Callable[[object], list[Mapping[str, object]]]:
     def parse(raw: object) -> list[Mapping[str, object]]:
         if not isinstance(raw, list) or not raw:
             raise ValueError(f"{what}须为非空列表 | must be a non-empty list")
@@ -257,7 +259,11 @@ def _brackets(raw: object, *, allow_points: bool) -> tuple[Bracket, ...]:
 
 
 def _scale(raw: object) -> Scale:
-    if not isinstance(raw, Mapping) or set(raw) - {"base", "mode", "brackets"} or "brackets" not in raw:
+    if (
+        not isinstance(raw, Mapping)
+        or set(raw) - {"base", "mode", "brackets"}
+        or "brackets" not in raw
+    ):
         raise ValueError(
             "scale 须有 brackets，可有 base 和 mode | a scale has brackets, and optionally base and mode"
         )
@@ -271,11 +277,15 @@ def _tiers(raw: object) -> tuple[Bracket, ...]:
 
 
 def _age_bands(raw: object) -> tuple[AgeBand, ...]:
-    rows = _list_of("年龄段", frozenset({"from_age", "points"}), frozenset({"from_age", "points"}))(raw)
+    rows = _list_of("年龄段", frozenset({"from_age", "points"}), frozenset({"from_age", "points"}))(
+        raw
+    )
     bands = tuple(AgeBand(_int(row["from_age"]), _points(row["points"])) for row in rows)
     ages = [band.from_age for band in bands]
     if ages[0] != 0 or any(a >= b for a, b in itertools.pairwise(ages)):
-        raise ValueError("年龄段须从 0 岁开始并严格递增 | age bands start at 0 and increase strictly")
+        raise ValueError(
+            "年龄段须从 0 岁开始并严格递增 | age bands start at 0 and increase strictly"
+        )
     return bands
 
 
@@ -288,10 +298,18 @@ def _item_groups(raw: object) -> tuple[ItemGroup, ...]:
     groups: list[ItemGroup] = []
     for row in rows:
         codes = row["codes"]
-        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and c for c in codes):
-            raise ValueError("codes 须为目录编码（前缀）列表 | codes is a list of catalogue code prefixes")
+        if (
+            not isinstance(codes, list)
+            or not codes
+            or not all(isinstance(c, str) and c for c in codes)
+        ):
+            raise ValueError(
+                "codes 须为目录编码（前缀）列表 | codes is a list of catalogue code prefixes"
+            )
         if "upfront_rate" not in row and "unit_limit" not in row:
-            raise ValueError("项目组须有 upfront_rate 或 unit_limit | a group needs upfront_rate or unit_limit")
+            raise ValueError(
+                "项目组须有 upfront_rate 或 unit_limit | a group needs upfront_rate or unit_limit"
+            )
         groups.append(
             ItemGroup(
                 name=_text(row["name"]),
@@ -317,6 +335,7 @@ BOOL = _Type("bool", _bool)
 INT = _Type("int", _int)
 
 # --------------------------------------------------------------------------- schema
+
 
 #: Top-level parameters (outside schemes).
 def _leaf_schema() -> dict[str, _Type]:
@@ -350,7 +369,9 @@ class ParamSpec:
     meaning_zh: str = ""
 
 
-def _p(name: str, parse: Callable[[object], Parsed], meaning: str, required: bool = False) -> ParamSpec:
+def _p(
+    name: str, parse: Callable[[object], Parsed], meaning: str, required: bool = False
+) -> ParamSpec:
     return ParamSpec(_Type(name, parse), required, meaning)
 
 
@@ -361,17 +382,31 @@ STEP_PARAMS: dict[StepKind, dict[str, ParamSpec]] = {
     },
     StepKind.DEDUCTIBLE: {
         "amount": _p("money", _money, "起付线（元，不分医院级别）"),
-        "by_hospital_level": _p("money by level", _table("hospital_level", _money), "起付线（元，按医院级别）"),
-        "basis": _p("basis", _enum(tuple(b.value for b in DeductibleBasis)), "每次（per_claim）或每年一次（per_year）"),
-        "by_admission_ordinal": _p("rate by ordinal", _table("ordinal", _rate), "按本年度住院次序的起付线比例"),
-        "person_type_rate": _p("rate by person type", _table("person_type", _rate), "按人员类别的起付线比例"),
+        "by_hospital_level": _p(
+            "money by level", _table("hospital_level", _money), "起付线（元，按医院级别）"
+        ),
+        "basis": _p(
+            "basis",
+            _enum(tuple(b.value for b in DeductibleBasis)),
+            "每次（per_claim）或每年一次（per_year）",
+        ),
+        "by_admission_ordinal": _p(
+            "rate by ordinal", _table("ordinal", _rate), "按本年度住院次序的起付线比例"
+        ),
+        "person_type_rate": _p(
+            "rate by person type", _table("person_type", _rate), "按人员类别的起付线比例"
+        ),
         "floor": _p("money", _money, "最低起付线（元）"),
         "annual_cap": _p("money", _money, "年度累计起付线上限（元）"),
     },
     StepKind.POOLED_FUND: {
         "rate": _p("rate", _rate, "支付比例（不分医院级别）"),
-        "rate_by_hospital_level": _p("rate by level", _table("hospital_level", _rate), "支付比例（按医院级别）"),
-        "person_type_points": _p("points by person type", _table("person_type", _points), "按人员类别增减比例"),
+        "rate_by_hospital_level": _p(
+            "rate by level", _table("hospital_level", _rate), "支付比例（按医院级别）"
+        ),
+        "person_type_points": _p(
+            "points by person type", _table("person_type", _points), "按人员类别增减比例"
+        ),
         "age_band_points": _p("age bands", _age_bands, "按年龄段增减比例（年龄按出生日期计算）"),
         "scale": _p("scale", _scale, "分段支付（基数、累进或全额、各段比例）"),
         "entry_cap_per_claim": _p("money", _money, "每次纳入统筹支付的金额上限（元）"),
@@ -379,31 +414,50 @@ STEP_PARAMS: dict[StepKind, dict[str, ParamSpec]] = {
         "annual_cap": _p("money", _money, "统筹基金年度最高支付限额（元）", required=True),
     },
     StepKind.DISEASE_LIMIT: {
-        "annual_limit": _p("money by disease", _table("disease", _money), "各病种年度支付限额（元）", required=True),
+        "annual_limit": _p(
+            "money by disease", _table("disease", _money), "各病种年度支付限额（元）", required=True
+        ),
         "names": _p("names", _table("disease", _text), "病种名称"),
     },
     StepKind.SUPPLEMENTARY: {
-        "start": _p("start", _enum(tuple(s.value for s in SupplementaryStart)), "从自身起付线（own_deductible）或统筹封顶线以上（basic_cap）起付"),
+        "start": _p(
+            "start",
+            _enum(tuple(s.value for s in SupplementaryStart)),
+            "从自身起付线（own_deductible）或统筹封顶线以上（basic_cap）起付",
+        ),
         "deductible": _p("money", _money, "大病/大额起付线（元）"),
         "tiers": _p("tiers", _tiers, "分段支付比例", required=True),
-        "tiers_mode": _p("mode", _enum(tuple(m.value for m in ScaleMode)), "分段累进（marginal）或全额（whole）"),
+        "tiers_mode": _p(
+            "mode", _enum(tuple(m.value for m in ScaleMode)), "分段累进（marginal）或全额（whole）"
+        ),
         "include_upfront": _p("bool", _bool, "先行自付是否计入基数"),
         "include_deductible": _p("bool", _bool, "基本医保起付线是否计入基数"),
         "annual_cap": _p("money", _money, "年度最高支付限额（元）", required=True),
     },
     StepKind.MEDICAL_ASSISTANCE: {
-        "rate_by_group": _p("rate by group", _table("assistance_group", _rate), "各类救助对象的救助比例", required=True),
+        "rate_by_group": _p(
+            "rate by group",
+            _table("assistance_group", _rate),
+            "各类救助对象的救助比例",
+            required=True,
+        ),
         "annual_cap": _p("money", _money, "医疗救助年度限额（元）", required=True),
     },
     StepKind.TILT_ASSISTANCE: {
         "groups": _p("groups", _groups, "倾斜救助对象类别", required=True),
-        "threshold": _p("money", _money, "年度政策范围内个人负担超过此额后救助（元）", required=True),
+        "threshold": _p(
+            "money", _money, "年度政策范围内个人负担超过此额后救助（元）", required=True
+        ),
         "rate": _p("rate", _rate, "倾斜救助比例", required=True),
         "annual_cap": _p("money", _money, "倾斜救助年度限额（元）", required=True),
     },
     StepKind.PERSONAL_ACCOUNT: {
         "enabled": _p("bool", _bool, "个人账户可否支付", required=True),
-        "scope": _p("scope", _enum(tuple(s.value for s in AccountScope)), "可支付范围（可支付时必填）：patient_share 全部个人负担，in_scope_only 仅先行自付及政策范围内个人负担"),
+        "scope": _p(
+            "scope",
+            _enum(tuple(s.value for s in AccountScope)),
+            "可支付范围（可支付时必填）：patient_share 全部个人负担，in_scope_only 仅先行自付及政策范围内个人负担",
+        ),
     },
 }
 
@@ -629,7 +683,9 @@ def _parse_step(
         return None
     step_id = raw.get("id", kind.value)
     if not isinstance(step_id, str) or not _ID.fullmatch(step_id):
-        issues.append(PolicyIssue(file, f"{where}.id", "id 须为小写英文、数字、下划线 | id is a-z0-9_"))
+        issues.append(
+            PolicyIssue(file, f"{where}.id", "id 须为小写英文、数字、下划线 | id is a-z0-9_")
+        )
         return None
     where = f"schemes.{scheme.value}.{step_id}"
     step = StepSource(step_id, kind, str(raw.get("description", "")), file)
@@ -646,12 +702,18 @@ def _parse_step(
         else:
             step.fund = funds[str(raw["fund"])]
     elif "fund" in raw:
-        issues.append(PolicyIssue(file, f"{where}.fund", "仅大病/大额步骤有 fund | only supplementary steps have fund"))
+        issues.append(
+            PolicyIssue(
+                file, f"{where}.fund", "仅大病/大额步骤有 fund | only supplementary steps have fund"
+            )
+        )
     for key in ("counter", "base_counter"):
         if key in raw:
             name = raw[key]
             if not isinstance(name, str) or not _COUNTER.fullmatch(name):
-                issues.append(PolicyIssue(file, f"{where}.{key}", "累计项名称无效 | invalid counter name"))
+                issues.append(
+                    PolicyIssue(file, f"{where}.{key}", "累计项名称无效 | invalid counter name")
+                )
             else:
                 setattr(step, key, name)
     specs = STEP_PARAMS[kind]
@@ -678,7 +740,9 @@ def _parse_step(
     for name, spec in specs.items():
         if spec.required and name not in step.params:
             issues.append(
-                PolicyIssue(file, f"{where}.params.{name}", "缺少必需参数 | required parameter missing")
+                PolicyIssue(
+                    file, f"{where}.params.{name}", "缺少必需参数 | required parameter missing"
+                )
             )
     pair = _ONE_OF.get(kind)
     if pair is not None and sum(name in step.params for name in pair) != 1:
@@ -690,7 +754,13 @@ def _parse_step(
             )
         )
     if kind is StepKind.DISEASE_LIMIT and scheme is not SchemeKind.CHRONIC:
-        issues.append(PolicyIssue(file, where, "病种限额只用于门诊慢特病方案 | disease limits belong to the chronic scheme"))
+        issues.append(
+            PolicyIssue(
+                file,
+                where,
+                "病种限额只用于门诊慢特病方案 | disease limits belong to the chronic scheme",
+            )
+        )
     return step
 
 
@@ -714,10 +784,22 @@ def _parse_schemes(
             )
             continue
         if kind in source.schemes:
-            issues.append(PolicyIssue(file, where, f"方案已在 {source.schemes[kind].file} 中定义 | scheme defined twice"))
+            issues.append(
+                PolicyIssue(
+                    file,
+                    where,
+                    f"方案已在 {source.schemes[kind].file} 中定义 | scheme defined twice",
+                )
+            )
             continue
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("steps"), list) or not raw["steps"]:
-            issues.append(PolicyIssue(file, where, "方案须有非空 steps 列表 | a scheme needs a list of steps"))
+        if (
+            not isinstance(raw, Mapping)
+            or not isinstance(raw.get("steps"), list)
+            or not raw["steps"]
+        ):
+            issues.append(
+                PolicyIssue(file, where, "方案须有非空 steps 列表 | a scheme needs a list of steps")
+            )
             continue
         for sub in raw:
             if sub not in _SCHEME_KEYS:
@@ -731,7 +813,9 @@ def _parse_schemes(
                 scheme.steps.append(step)
         ids = [step.id for step in scheme.steps]
         for step_id in {i for i in ids if ids.count(i) > 1}:
-            issues.append(PolicyIssue(file, f"{where}.{step_id}", "步骤 id 重复 | duplicate step id"))
+            issues.append(
+                PolicyIssue(file, f"{where}.{step_id}", "步骤 id 重复 | duplicate step id")
+            )
         ranks = [_RANK[step.kind] for step in scheme.steps]
         if ranks != sorted(ranks):
             issues.append(
@@ -744,9 +828,19 @@ def _parse_schemes(
             )
         for kind_once in _SINGLE:
             if sum(step.kind is kind_once for step in scheme.steps) > 1:
-                issues.append(PolicyIssue(file, where, f"{kind_once.value} 只能有一个 | only one {kind_once.value} step"))
+                issues.append(
+                    PolicyIssue(
+                        file,
+                        where,
+                        f"{kind_once.value} 只能有一个 | only one {kind_once.value} step",
+                    )
+                )
         if not scheme.steps or scheme.steps[0].kind is not StepKind.LINE_SPLIT:
-            issues.append(PolicyIssue(file, f"{where}.steps", "第一步须为 line_split | the first step is line_split"))
+            issues.append(
+                PolicyIssue(
+                    file, f"{where}.steps", "第一步须为 line_split | the first step is line_split"
+                )
+            )
         source.schemes[kind] = scheme
 
 
@@ -846,7 +940,9 @@ def _read_tree(root: Traversable) -> PolicyLibrary:
     sources: dict[tuple[str, InsuranceType], PolicySource] = {}
     issues: list[PolicyIssue] = []
     if not root.is_dir():
-        return PolicyLibrary({}, (PolicyIssue(str(root), "", "政策目录不存在 | no such directory"),))
+        return PolicyLibrary(
+            {}, (PolicyIssue(str(root), "", "政策目录不存在 | no such directory"),)
+        )
     for region_dir in sorted(root.iterdir(), key=lambda item: item.name):
         if not region_dir.is_dir() or region_dir.name.startswith(("_", ".")):
             continue
@@ -902,15 +998,15 @@ def shipped_policy_library() -> PolicyLibrary:
 
 def _canonical(value: Parsed) -> object:
     if isinstance(value, Mapping):
-        return {str(key): _canonical(item) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {
+            str(key): _canonical(item)
+            for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))
+        }
     if isinstance(value, (tuple, frozenset, list)):
         items = [_canonical(item) for item in value]
         return sorted(items, key=str) if isinstance(value, frozenset) else items
     if isinstance(value, (Bracket, AgeBand, ItemGroup, Scale)):
-        return {
-            name: _canonical(getattr(value, name))
-            for name in value.__slots__  # type: ignore[union-attr]
-        }
+        return {name: _canonical(getattr(value, name)) for name in value.__slots__}
     if isinstance(value, bool) or value is None:
         return value
     return str(value)
@@ -978,7 +1074,7 @@ def _build_step(
     where = f"schemes.{scheme.value}.{step.id}"
     inpatient = scheme is SchemeKind.INPATIENT
     prefix = scheme.value
-    common = {"id": step.id, "description": step.description, "refs": refs}
+    common: dict[str, Any] = {"id": step.id, "description": step.description, "refs": refs}
     if step.kind is StepKind.LINE_SPLIT:
         return LineSplitStep(**common, item_groups=get("item_groups", ()))
     if step.kind is StepKind.DEDUCTIBLE:
@@ -994,10 +1090,13 @@ def _build_step(
         top = max(ordinals)
         ordinal_rate: list[Decimal] = []
         for number in range(1, top + 1):
-            ordinal_rate.append(ordinals.get(number, ordinal_rate[-1] if ordinal_rate else Decimal(1)))
+            ordinal_rate.append(
+                ordinals.get(number, ordinal_rate[-1] if ordinal_rate else Decimal(1))
+            )
         return DeductibleStep(
             **common,
-            counter=step.counter or ("deductible_used" if inpatient else f"{prefix}.deductible_used"),
+            counter=step.counter
+            or ("deductible_used" if inpatient else f"{prefix}.deductible_used"),
             by_level=by_level,
             basis=DeductibleBasis(get("basis", DeductibleBasis.PER_CLAIM.value)),
             ordinal_rate=tuple(ordinal_rate),
@@ -1021,7 +1120,8 @@ def _build_step(
                 base_counter = f"{prefix}.{step.id}.year_above_deductible"
         return PooledFundStep(
             **common,
-            counter=step.counter or ("pooled_fund_paid" if inpatient else f"{prefix}.pooled_fund_paid"),
+            counter=step.counter
+            or ("pooled_fund_paid" if inpatient else f"{prefix}.pooled_fund_paid"),
             rate_by_level=rates,
             annual_cap=get("annual_cap"),
             person_points=get("person_type_points", {}),
@@ -1048,7 +1148,9 @@ def _build_step(
         include_upfront = get("include_upfront", False)
         include_deductible = get("include_deductible", True)
         default_base = (
-            start is SupplementaryStart.OWN_DEDUCTIBLE and not include_upfront and include_deductible
+            start is SupplementaryStart.OWN_DEDUCTIBLE
+            and not include_upfront
+            and include_deductible
         )
         return SupplementaryStep(
             **common,
@@ -1119,7 +1221,9 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
                 steps.append(built)
                 active = active or bool(step_source.params)
         if active:
-            schemes[kind] = Scheme(kind, scheme_source.label, scheme_source.description, tuple(steps))
+            schemes[kind] = Scheme(
+                kind, scheme_source.label, scheme_source.description, tuple(steps)
+            )
     if missing:
         raise Refused(
             "POLICY_PARAMETER_MISSING",

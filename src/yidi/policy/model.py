@@ -129,7 +129,9 @@ class ScaleBase(enum.StrEnum):
     ABOVE_DEDUCTIBLE = "above_deductible"  # this claim's in-scope amount above the deductible
     ELIGIBLE = "eligible"  # this claim's in-scope amount (the deductible is its first part)
     YEAR_ELIGIBLE = "year_eligible"  # the year's accumulated in-scope amount, this claim included
-    YEAR_ABOVE_DEDUCTIBLE = "year_above_deductible"  # the year's accumulated amount above deductibles
+    YEAR_ABOVE_DEDUCTIBLE = (
+        "year_above_deductible"  # the year's accumulated amount above deductibles
+    )
 
     @property
     def label_zh(self) -> str:

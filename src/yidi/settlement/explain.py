@@ -18,14 +18,15 @@ from yidi.settlement.steps import (
     AssistanceRecord,
     DeductibleRecord,
     DiseaseLimitRecord,
-    Portion,
     PooledRecord,
+    Portion,
     State,
     SupplementaryRecord,
     TiltRecord,
 )
 
 _ONE = Decimal(1)
+_ZERO_D = Decimal("0.00")
 
 
 def percent(rate: Decimal) -> str:
@@ -38,7 +39,9 @@ def yuan(amount: Decimal | Money) -> str:
 
 
 def _portions(portions: tuple[Portion, ...], sep: str, times: str) -> str:
-    return sep.join(f"{yuan(p.amount)} {times} {percent(p.rate)} = {yuan(p.paid)}" for p in portions)
+    return sep.join(
+        f"{yuan(p.amount)} {times} {percent(p.rate)} = {yuan(p.paid)}" for p in portions
+    )
 
 
 def lines(
@@ -77,19 +80,23 @@ def deductible(record: DeductibleRecord, claim: Claim, state: State) -> Explanat
         notes_zh.append(f"{claim.person_type.label_zh}按 {percent(record.person_factor)}")
         notes_en.append(f"{claim.person_type.value} at {percent(record.person_factor)}")
     if record.floor_applied:
-        notes_zh.append(f"不低于最低起付线 {yuan(step.floor or 0)} 元")
-        notes_en.append(f"raised to the floor {yuan(step.floor or 0)}")
+        notes_zh.append(f"不低于最低起付线 {yuan(step.floor or _ZERO_D)} 元")
+        notes_en.append(f"raised to the floor {yuan(step.floor or _ZERO_D)}")
     citation = step.cite("by_hospital_level", "amount")
     extra_zh = extra_en = ""
     if step.basis is DeductibleBasis.PER_YEAR:
-        extra_zh += f"；年度起付线，本年已付 {yuan(record.used_before)} 元，本次尚需 {yuan(record.due)} 元"
+        extra_zh += (
+            f"；年度起付线，本年已付 {yuan(record.used_before)} 元，本次尚需 {yuan(record.due)} 元"
+        )
         extra_en += f"; yearly deductible, {yuan(record.used_before)} used, {yuan(record.due)} due"
     if record.annual_cap_applied:
         extra_zh += (
-            f"；年度累计起付线上限 {yuan(step.annual_cap or 0)} 元（{step.cite('annual_cap')}），"
+            f"；年度累计起付线上限 {yuan(step.annual_cap or _ZERO_D)} 元（{step.cite('annual_cap')}），"
             f"本次按 {yuan(record.due)} 元"
         )
-        extra_en += f"; annual deductible cap {yuan(step.annual_cap or 0)} leaves {yuan(record.due)}"
+        extra_en += (
+            f"; annual deductible cap {yuan(step.annual_cap or _ZERO_D)} leaves {yuan(record.due)}"
+        )
     return ExplanationStep(
         step.id if step.id != "deductible" else "deductible",
         f"起付线 {yuan(record.computed)} 元（{'，'.join(notes_zh)}，{citation}）{extra_zh}；"
@@ -122,22 +129,29 @@ def pooled(record: PooledRecord, claim: Claim, state: State) -> ExplanationStep:
     notes_zh = [level.label_zh, claim.person_type.label_zh]
     notes_en: list[str] = []
     if record.age is not None:
-        notes_zh.append(f"{record.age}周岁" + (f"加 {percent(record.age_points)}" if record.age_points else ""))
-        notes_en.append(f"age {record.age}" + (f" +{percent(record.age_points)}" if record.age_points else ""))
+        notes_zh.append(
+            f"{record.age}周岁" + (f"加 {percent(record.age_points)}" if record.age_points else "")
+        )
+        notes_en.append(
+            f"age {record.age}" + (f" +{percent(record.age_points)}" if record.age_points else "")
+        )
     notes_zh.append(rate_citation)
     head_zh = f"起付线以上 {yuan(record.payable)} 元"
     head_en = f"{yuan(record.payable)} above the deductible"
     if record.entry_cap == "claim":
-        head_zh += f"，每次纳入统筹支付上限 {yuan(step.entry_cap_per_claim or 0)} 元（{step.cite('entry_cap_per_claim')}）"
+        head_zh += f"，每次纳入统筹支付上限 {yuan(step.entry_cap_per_claim or _ZERO_D)} 元（{step.cite('entry_cap_per_claim')}）"
         head_en += f", at most {yuan(record.entry)} enters the fund per claim"
     elif record.entry_cap == "year":
-        head_zh += f"，年度纳入统筹支付上限 {yuan(step.entry_cap_per_year or 0)} 元尚余 {yuan(record.entry)} 元（{step.cite('entry_cap_per_year')}）"
+        head_zh += f"，年度纳入统筹支付上限 {yuan(step.entry_cap_per_year or _ZERO_D)} 元尚余 {yuan(record.entry)} 元（{step.cite('entry_cap_per_year')}）"
         head_en += f", {yuan(record.entry)} left of the yearly amount that may enter the fund"
     if step.scale is not None:
         mode_zh = "累进" if record.mode is ScaleMode.MARGINAL else "全额"
         head_zh += f"，按{record.base.label_zh}分段（{mode_zh}，{step.cite('scale')}）"
         head_en += f", scale on {record.base.value} ({record.mode.value})"
-        if record.base in (ScaleBase.YEAR_ELIGIBLE, ScaleBase.YEAR_ABOVE_DEDUCTIBLE) and record.portions:
+        if (
+            record.base in (ScaleBase.YEAR_ELIGIBLE, ScaleBase.YEAR_ABOVE_DEDUCTIBLE)
+            and record.portions
+        ):
             head_zh += (
                 f"，本次计入区间 {yuan(record.portions[0].low)}–{yuan(record.portions[-1].high)} 元"
             )
@@ -171,10 +185,18 @@ def disease_limit(record: DiseaseLimitRecord) -> ExplanationStep:
         step.id,
         f"门诊慢特病（{name}）年度支付限额 {yuan(record.limit)} 元，本年已付 {yuan(record.used_before)} 元，"
         f"尚余 {yuan(left)} 元"
-        + (f"，统筹支付由 {yuan(record.before)} 元限为 {yuan(record.paid)} 元" if limited else "，未超过限额")
+        + (
+            f"，统筹支付由 {yuan(record.before)} 元限为 {yuan(record.paid)} 元"
+            if limited
+            else "，未超过限额"
+        )
         + f"（{step.cite('annual_limit')}）",
         f"Chronic disease {record.code}: annual limit {yuan(record.limit)}, {yuan(record.used_before)} used"
-        + (f"; fund payment limited from {yuan(record.before)} to {yuan(record.paid)}" if limited else ""),
+        + (
+            f"; fund payment limited from {yuan(record.before)} to {yuan(record.paid)}"
+            if limited
+            else ""
+        ),
         Money(record.paid),
     )
 
@@ -184,7 +206,9 @@ def supplementary(record: SupplementaryRecord) -> ExplanationStep:
     label = step.fund.label_zh
     capped = record.paid < record.computed
     if step.start is SupplementaryStart.BASIC_CAP:
-        base_zh = f"统筹基金封顶线以上政策范围内费用累计 {yuan(record.before)} → {yuan(record.after)} 元"
+        base_zh = (
+            f"统筹基金封顶线以上政策范围内费用累计 {yuan(record.before)} → {yuan(record.after)} 元"
+        )
     else:
         parts = ["合规自付"]
         if step.include_upfront:

@@ -116,7 +116,9 @@ def _birth_date(data: Mapping[str, Any]) -> dt.date | None:
     text = str(number).strip().upper()
     if len(text) != 18 or not text[:17].isdigit():
         raise _bad("id_number", "须为18位身份证号码", "must be an 18-digit ID number")
-    return _convert("id_number", text[6:14], lambda v: dt.datetime.strptime(v, "%Y%m%d").date())
+    return _convert(
+        "id_number", text[6:14], lambda v: dt.date(int(v[:4]), int(v[4:6]), int(v[6:8]))
+    )
 
 
 def parse_claim(data: Mapping[str, Any]) -> Claim:

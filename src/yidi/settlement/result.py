@@ -71,9 +71,7 @@ class LineBreakdown:
         if self.group_name:
             parts.append(f"属参保地项目组“{self.group_name}”")
         if not self.upfront_self_paid.is_zero():
-            parts.append(
-                f"先行自付 {_percent(self._upfront_rate)} 即 {self.upfront_self_paid} 元"
-            )
+            parts.append(f"先行自付 {_percent(self._upfront_rate)} 即 {self.upfront_self_paid} 元")
         parts.append(f"符合政策范围 {self.eligible_amount} 元")
         return "；".join(parts)
 
@@ -93,7 +91,9 @@ class LineBreakdown:
         if self.group_name:
             parts.append(f"item group {self.group_name}")
         if not self.upfront_self_paid.is_zero():
-            parts.append(f"upfront self-pay {_percent(self._upfront_rate)} = {self.upfront_self_paid}")
+            parts.append(
+                f"upfront self-pay {_percent(self._upfront_rate)} = {self.upfront_self_paid}"
+            )
         parts.append(f"eligible {self.eligible_amount}")
         return "; ".join(parts)
 
@@ -102,7 +102,11 @@ class LineBreakdown:
         allowed = self.upfront_self_paid.yuan + self.eligible_amount.yuan
         if not self.group_name and self.item is not None:
             return self.item.upfront_self_pay_rate
-        return (self.upfront_self_paid.yuan / allowed).quantize(Decimal("0.0001")) if allowed else Decimal(0)
+        return (
+            (self.upfront_self_paid.yuan / allowed).quantize(Decimal("0.0001"))
+            if allowed
+            else Decimal(0)
+        )
 
     def to_nhsa(self) -> dict[str, str]:
         return {

@@ -572,4 +572,6 @@ def run_account(
             account_base = max(ZERO, patient_share - state.fully - state.over)
         account = min(account_base, claim.personal_account_balance.yuan)
     state.account = account
-    return AccountRecord(step, fund_total, patient_share, account_base, account, patient_share - account)
+    return AccountRecord(
+        step, fund_total, patient_share, account_base, account, patient_share - account
+    )
