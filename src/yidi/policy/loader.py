@@ -346,6 +346,8 @@ def _leaf_schema() -> dict[str, _Type]:
     for category in categories:
         schema[f"cross_region.{category}.rate_points"] = POINTS
         schema[f"cross_region.{category}.direct_settlement"] = BOOL
+        schema[f"cross_region.{category}.inpatient_deductible"] = MONEY
+        schema[f"cross_region.{category}.inpatient_rate"] = RATE
     schema["cross_region.emergency_pre_admission_hours"] = INT
     schema["cross_region.direct_settlement_encounter_types"] = _Type(
         "encounter types", _encounter_list
@@ -1048,7 +1050,11 @@ def _levels(table: Mapping[HospitalLevel, Decimal], path: str) -> Mapping[Hospit
 
 
 def _build_step(
-    step: StepSource, scheme: SchemeKind, in_force: Mapping[str, DatedValue]
+    step: StepSource,
+    scheme: SchemeKind,
+    in_force: Mapping[str, DatedValue],
+    *,
+    first_supplementary: bool = True,
 ) -> Step | None:
     """The step in force, None when none of its parameters is in force (ended or not begun)."""
     values = {name: in_force[path] for name, path in step.params.items() if path in in_force}
@@ -1147,8 +1153,11 @@ def _build_step(
             raise _Missing([f"{where}.deductible"])
         include_upfront = get("include_upfront", False)
         include_deductible = get("include_deductible", True)
+        # the year's 合规自付 (eligible_amount_accumulated) is the base of the first 大病/大额
+        # step only: a later one's base is net of what the earlier ones paid
         default_base = (
-            start is SupplementaryStart.OWN_DEDUCTIBLE
+            first_supplementary
+            and start is SupplementaryStart.OWN_DEDUCTIBLE
             and not include_upfront
             and include_deductible
         )
@@ -1211,13 +1220,17 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
     for kind, scheme_source in source.schemes.items():
         steps: list[Step] = []
         active = False
+        supplementary_seen = False
         for step_source in scheme_source.steps:
             try:
-                built = _build_step(step_source, kind, in_force)
+                built = _build_step(
+                    step_source, kind, in_force, first_supplementary=not supplementary_seen
+                )
             except _Missing as gap:
                 missing.extend(gap.paths)
                 continue
             if built is not None:
+                supplementary_seen = supplementary_seen or isinstance(built, SupplementaryStep)
                 steps.append(built)
                 active = active or bool(step_source.params)
         if active:
@@ -1248,6 +1261,8 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         cross_region[key] = CrossRegionRule(
             rate_points=get(f"cross_region.{key}.rate_points", Decimal(0)),
             direct_settlement=get(f"cross_region.{key}.direct_settlement", key != UNFILED_KEY),
+            inpatient_deductible=get(f"cross_region.{key}.inpatient_deductible", None),
+            inpatient_rate=get(f"cross_region.{key}.inpatient_rate", None),
         )
     return Policy(
         region_code=source.region_code,

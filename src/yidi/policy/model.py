@@ -329,6 +329,10 @@ class CrossRegionRule:
 
     rate_points: Decimal
     direct_settlement: bool
+    #: 住院: one deductible and one rate for every hospital level replacing the scheme's
+    #: tables for this category (e.g. 转往市域外就医起付标准3000元、支付比例55%)
+    inpatient_deductible: Decimal | None = None
+    inpatient_rate: Decimal | None = None
 
 
 @dataclass(frozen=True)

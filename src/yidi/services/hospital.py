@@ -344,6 +344,8 @@ def ytd_from_json(data: dict[str, Any]) -> YearToDate:
     for key, value in data.items():
         if key in ("year", "admissions_count"):
             values[key] = int(value)
+        elif key == "counters":
+            values[key] = {name: Money(amount) for name, amount in value.items()}
         else:
             values[key] = Money(value)
     return YearToDate(**values)

@@ -220,15 +220,15 @@ def settle(
         if isinstance(step, LineSplitStep):
             lines = _split_lines(claim, resolved, step, state, steps)
         elif isinstance(step, DeductibleStep):
-            record = run_deductible(step, claim, year_to_date, state)
-            steps.append(explain.deductible(record, claim, state))
+            record = run_deductible(step, claim, policy, year_to_date, state)
+            steps.append(explain.deductible(record, claim, policy, state))
         elif isinstance(step, PooledFundStep):
             pooled = run_pooled_fund(step, claim, policy, year_to_date, state)
             payable_for_rate = pooled.payable
             cross = explain.cross_region(pooled, claim, policy)
             if cross is not None:
                 steps.append(cross)
-            steps.append(explain.pooled(pooled, claim, state))
+            steps.append(explain.pooled(pooled, claim, policy, state))
         elif isinstance(step, DiseaseLimitStep):
             steps.append(explain.disease_limit(run_disease_limit(step, claim, year_to_date, state)))
         elif isinstance(step, SupplementaryStep):
@@ -303,30 +303,33 @@ def _split_lines(
     groups = step.item_groups
     grouped: dict[str, int] = {}
     items = resolved.items_by_serial
+    zero = _ZERO_MONEY
     for line in claim.fee_lines:
         item = items[line.serial]
         group = group_of(line, groups) if groups and item is not None else None
         if group is not None:
             grouped[group.name] = grouped.get(group.name, 0) + 1
         f, o, u, e = split_amounts(line, item, group)
-        total += line.line_amount.yuan
+        money = line.line_amount
+        amount = money.yuan
+        total += amount
         fully += f
         over += o
         upfront += u
         eligible += e
         lines.append(
             LineBreakdown(
-                serial=line.serial,
-                name=line.name,
-                catalog_code=line.catalog_code,
-                item=item,
-                unit_price=line.unit_price,
-                line_amount=line.line_amount,
-                fully_self_paid=_money(f),
-                over_limit_self_paid=_money(o),
-                upfront_self_paid=_money(u),
-                eligible_amount=_money(e),
-                group_name="" if group is None else group.name,
+                line.serial,
+                line.name,
+                line.catalog_code,
+                item,
+                line.unit_price,
+                money,
+                money if f is amount else zero if not f else Money(f),
+                zero if not o else Money(o),
+                zero if not u else Money(u),
+                money if e is amount else zero if not e else Money(e),
+                "" if group is None else group.name,
             )
         )
     state.total, state.fully, state.over, state.upfront, state.eligible = (

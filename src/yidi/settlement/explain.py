@@ -62,7 +62,9 @@ def lines(
     )
 
 
-def deductible(record: DeductibleRecord, claim: Claim, state: State) -> ExplanationStep:
+def deductible(
+    record: DeductibleRecord, claim: Claim, policy: Policy, state: State
+) -> ExplanationStep:
     step = record.step
     level = claim.hospital_level
     notes_zh = [level.label_zh]
@@ -83,6 +85,11 @@ def deductible(record: DeductibleRecord, claim: Claim, state: State) -> Explanat
         notes_zh.append(f"不低于最低起付线 {yuan(step.floor or _ZERO_D)} 元")
         notes_en.append(f"raised to the floor {yuan(step.floor or _ZERO_D)}")
     citation = step.cite("by_hospital_level", "amount")
+    if record.cross_region_standard:
+        key = UNFILED_KEY if claim.filing_category is None else claim.filing_category.value
+        notes_zh[0] = "异地就医住院起付标准（不分医院级别）"
+        notes_en[0] = "the filing category's cross-region inpatient deductible"
+        citation = policy.cite(f"cross_region.{key}.inpatient_deductible") or citation
     extra_zh = extra_en = ""
     if step.basis is DeductibleBasis.PER_YEAR:
         extra_zh += (
@@ -122,11 +129,16 @@ def cross_region(record: PooledRecord, claim: Claim, policy: Policy) -> Explanat
     )
 
 
-def pooled(record: PooledRecord, claim: Claim, state: State) -> ExplanationStep:
+def pooled(record: PooledRecord, claim: Claim, policy: Policy, state: State) -> ExplanationStep:
     step = record.step
     level = claim.hospital_level
     rate_citation = step.cite("rate_by_hospital_level", "rate")
     notes_zh = [level.label_zh, claim.person_type.label_zh]
+    if record.cross_rate:
+        notes_zh[0] = "异地就医住院支付比例（不分医院级别）"
+        rate_citation = (
+            policy.cite(f"cross_region.{record.cross_key}.inpatient_rate") or rate_citation
+        )
     notes_en: list[str] = []
     if record.age is not None:
         notes_zh.append(

@@ -23,6 +23,7 @@ from yidi.domain.insurance import UNFILED_KEY, AssistanceGroup
 from yidi.policy.model import (
     AccountScope,
     AssistanceStep,
+    CrossRegionRule,
     Bracket,
     DeductibleBasis,
     DeductibleStep,
@@ -113,13 +114,16 @@ def group_of(line: FeeLine, groups: tuple[ItemGroup, ...]) -> ItemGroup | None:
 def split_amounts(
     line: FeeLine, item: CatalogItem | None, group: ItemGroup | None = None
 ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """(全自费, 超限价, 先行自付, 符合政策范围) of one line, to the fen."""
+    """(全自费, 超限价, 先行自付, 符合政策范围) of one line, to the fen.
+
+    An unchanged amount is returned as the line's own Decimal (the engine reuses the
+    line's Money for it instead of building a new one).
+    """
     amount = line.line_amount.yuan
     if item is None or item.item_class is _CLASS_C:
         return amount, ZERO, ZERO, ZERO
-    over = ZERO
-    allowed = amount
-    price_limit = None if item.price_limit is None else item.price_limit.yuan
+    limit = item.price_limit
+    price_limit = None if limit is None else limit.yuan
     upfront_rate = item.upfront_self_pay_rate if item.item_class is _CLASS_B else None
     if group is not None:
         if group.unit_limit is not None:
@@ -128,13 +132,16 @@ def split_amounts(
             )
         if group.upfront_rate is not None:
             upfront_rate = group.upfront_rate
+    over = ZERO
+    allowed = amount
     if price_limit is not None and line.unit_price > price_limit:
-        limited = rounded(price_limit * line.quantity)
-        over = max(ZERO, amount - limited)
-        allowed = amount - over
-    upfront = ZERO
-    if upfront_rate:
-        upfront = rounded(allowed * upfront_rate)
+        limited = (price_limit * line.quantity).quantize(FEN, rounding=ROUND_HALF_UP)
+        if amount > limited:
+            over = amount - limited
+            allowed = limited
+    if not upfront_rate:
+        return ZERO, over, ZERO, allowed
+    upfront = (allowed * upfront_rate).quantize(FEN, rounding=ROUND_HALF_UP)
     return ZERO, over, upfront, allowed - upfront
 
 
@@ -144,6 +151,7 @@ def split_amounts(
 @dataclass(frozen=True, slots=True)
 class DeductibleRecord:
     step: DeductibleStep
+    cross_region_standard: bool  # the filing category's own 住院 deductible replaced the table
     standard: Decimal
     ordinal: int | None  # admission number this year (inpatient only)
     ordinal_factor: Decimal
@@ -156,10 +164,21 @@ class DeductibleRecord:
     applied: Decimal
 
 
+def _cross_override(claim: Claim, policy: Policy, state: State) -> CrossRegionRule | None:
+    """The filing category's 住院 deductible/rate override for cross-region care, if any."""
+    if claim.insured_region == claim.treatment_region or not state.scheme.counts_as_admission:
+        return None
+    return policy.cross_region_rule(claim.filing_category)
+
+
 def run_deductible(
-    step: DeductibleStep, claim: Claim, year_to_date: YearToDate, state: State
+    step: DeductibleStep, claim: Claim, policy: Policy, year_to_date: YearToDate, state: State
 ) -> DeductibleRecord:
     standard = step.by_level[claim.hospital_level]
+    override = _cross_override(claim, policy, state)
+    cross_standard = override is not None and override.inpatient_deductible is not None
+    if override is not None and override.inpatient_deductible is not None:
+        standard = override.inpatient_deductible
     person_factor = step.person_rate.get(claim.person_type, ONE)
     ordinal: int | None = None
     ordinal_factor = ONE
@@ -184,6 +203,7 @@ def run_deductible(
     state.add(step.counter, applied)
     return DeductibleRecord(
         step,
+        cross_standard,
         standard,
         ordinal,
         ordinal_factor,
@@ -216,6 +236,7 @@ class Portion:
 class PooledRecord:
     step: PooledFundStep
     cross_key: str | None  # filing category key when cross-region, else None
+    cross_rate: bool  # the filing category's own 住院 rate replaced the level rate
     cross_points: Decimal
     base_rate: Decimal
     age: int | None
@@ -319,11 +340,13 @@ def run_pooled_fund(
         for band in step.age_bands:
             if age >= band.from_age:
                 age_points = band.points
+    level_rate = step.rate_by_level[claim.hospital_level]
+    override = _cross_override(claim, policy, state)
+    cross_rate = override is not None and override.inpatient_rate is not None
+    if override is not None and override.inpatient_rate is not None:
+        level_rate = override.inpatient_rate
     base_rate = (
-        step.rate_by_level[claim.hospital_level]
-        + step.person_points.get(claim.person_type, ZERO)
-        + age_points
-        + cross_points
+        level_rate + step.person_points.get(claim.person_type, ZERO) + age_points + cross_points
     )
     payable = state.eligible - state.deductible
     entry = payable
@@ -364,6 +387,7 @@ def run_pooled_fund(
     return PooledRecord(
         step,
         cross_key,
+        cross_rate,
         cross_points,
         base_rate,
         age,
@@ -450,7 +474,8 @@ def run_supplementary(
             base += state.upfront
         if not step.include_deductible:
             base -= state.deductible
-    base = max(ZERO, base)
+    # what an earlier 大病/大额 step of this claim paid is no longer the patient's
+    base = max(ZERO, base - state.serious - state.large)
     before = _before(year_to_date, step.base_counter)
     after = before + base
     threshold = step.deductible

@@ -8,6 +8,7 @@ but its writers are already serialised by ``BEGIN IMMEDIATE`` (``yidi.storage.db
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -310,6 +311,8 @@ _YTD_MONEY = (
 
 def _ytd(row: Any, year: int) -> YearToDate:
     values: dict[str, Any] = {m: Money.from_fen(int(getattr(row, f"{m}_fen"))) for m in _YTD_MONEY}
+    counters = json.loads(row.counters_json or "{}")
+    values["counters"] = {name: Money.from_fen(int(fen)) for name, fen in counters.items()}
     return YearToDate(year=year, admissions_count=int(row.admissions_count), **values)
 
 
@@ -689,6 +692,9 @@ class HospitalRepository:
     ) -> None:
         values: dict[str, Any] = {f"{m}_fen": getattr(totals, m).fen for m in _YTD_MONEY}
         values["admissions_count"] = totals.admissions_count
+        values["counters_json"] = json.dumps(
+            {name: amount.fen for name, amount in totals.counters.items()}, sort_keys=True
+        )
         self._session.execute(
             update(year_to_date)
             .where(

@@ -495,6 +495,8 @@ year_to_date = Table(
     Column("large_expense_paid_fen", BigInteger, nullable=False, server_default="0"),
     Column("assistance_paid_fen", BigInteger, nullable=False, server_default="0"),
     Column("eligible_amount_accumulated_fen", BigInteger, nullable=False, server_default="0"),
+    # further totals named by the policy's steps: {"outpatient.deductible_used": fen, ...}
+    Column("counters_json", Text, nullable=False, server_default="{}"),
 )
 
 # 手工报销 at the insured region: materials checklist, fee lines, result, approval, payment.
