@@ -23,8 +23,8 @@ from yidi.domain.insurance import UNFILED_KEY, AssistanceGroup
 from yidi.policy.model import (
     AccountScope,
     AssistanceStep,
-    CrossRegionRule,
     Bracket,
+    CrossRegionRule,
     DeductibleBasis,
     DeductibleStep,
     DiseaseLimitStep,
