@@ -7,14 +7,14 @@ counts), replacing the per-account lock that anyone could trigger. Accounts gain
 forces a password change at the next sign-in.
 
 Revision ID: 0009
-Revises: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
