@@ -45,7 +45,13 @@ from yidi.integrations.nhsa.builders import (
     output_2304,
     output_2305,
 )
-from yidi.integrations.nhsa.codes import ChrgitmLv, ClrWay, FundPayType, MedChrgitmType
+from yidi.integrations.nhsa.codes import (
+    AcctUsedFlag,
+    ChrgitmLv,
+    ClrWay,
+    FundPayType,
+    MedChrgitmType,
+)
 from yidi.integrations.nhsa.envelope import parse_nhsa_datetime
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
@@ -186,6 +192,7 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         fund_total_amount=a["fund_pay_sumamt"],
         patient_share_amount=a["psn_part_amt"],
         personal_account_amount=a["acct_pay"],
+        account_balance_amount=record.account_balance_after,
         patient_cash_amount=a["psn_cash_pay"],
         hospital_share_amount=zero,
         settled_at=local(record.settled_at),
@@ -205,6 +212,26 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
     )
+
+
+def _uses_account(flag: str | None) -> bool:
+    """acct_used_flag: "1" pays from the person's own account; "0" or absent pays cash.
+    "2" (家庭共济, a relative's account) is not offered."""
+    if flag == AcctUsedFlag.FAMILY_ACCOUNT.value:
+        raise Refused(
+            "ACCOUNT_FAMILY_NOT_SUPPORTED",
+            "暂不支持家庭共济（acct_used_flag=2），请用本人账户（1）或不用账户（0）",
+            "family mutual aid (acct_used_flag 2) is not supported",
+            field="acct_used_flag",
+        )
+    if flag not in (None, "", AcctUsedFlag.NOT_USED.value, AcctUsedFlag.OWN_ACCOUNT.value):
+        raise InvalidInput(
+            "ACCOUNT_USED_FLAG_INVALID",
+            f"个人账户使用标志 acct_used_flag “{flag}”无效，应为 0 或 1",
+            f"acct_used_flag {flag!r} is invalid",
+            field="acct_used_flag",
+        )
+    return flag == AcctUsedFlag.OWN_ACCOUNT.value
 
 
 class HospitalGateway:
@@ -256,7 +283,7 @@ class HospitalGateway:
             ),
             insuinfo=[
                 InsuInfo(
-                    balc=Decimal("0.00"),
+                    balc=(check.account_balance or Money.zero()).yuan,
                     insutype=person.insurance_type.value,
                     psn_type=PSN_TYPE[person.person_type],
                     psn_insu_stas="1",
@@ -371,6 +398,7 @@ class HospitalGateway:
             data.mdtrt_id,
             Money(data.medfee_sumamt),
             data.dscg_time.date() if data.dscg_time else None,
+            use_account=_uses_account(data.acct_used_flag),
         )
         return output_2303(settlement_view(record))
 
@@ -382,6 +410,7 @@ class HospitalGateway:
             Money(data.medfee_sumamt),
             self._key(context, request),
             msgid=context.msgid,
+            use_account=_uses_account(data.acct_used_flag),
         )
         return output_2304(settlement_view(record))
 
