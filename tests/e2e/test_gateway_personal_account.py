@@ -1,0 +1,83 @@
+"""Personal account through the national gateway: 1101 balc, 2303/2304 acct_pay and balc,
+2305 restores the balance, acct_used_flag 2 (家庭共济) refused."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from test_hospital_gateway import admit, call, discharge, ok, person_no, refused, settle_input
+
+from hospital_support import PERSON_ID, XIE_CARD, XIE_LINES, build_world, nhsa_fee_rows
+from yidi.bootstrap import Container
+from yidi.services import accounts
+from yidi.storage.tables import personal_account_movements, settlements
+
+
+@pytest.fixture
+def world(container: Container) -> None:
+    build_world(container)
+
+
+def _with_account(mdtrt_id: str, psn_no: str, total: str, flag: str) -> dict[str, object]:
+    body = settle_input(mdtrt_id, psn_no, total)
+    body["data"]["acct_used_flag"] = flag
+    return body
+
+
+def test_balance_in_1101_and_account_payment_in_2304_restored_by_2305(
+    client: TestClient, world: None, container: Container
+) -> None:
+    accounts.credit(
+        container.uow(),
+        container.clock,
+        id_number=PERSON_ID,
+        year=2026,
+        amount="500.00",
+        reference="HN-2026-01",
+        source="单位缴费划入",
+        actor="test",
+    )
+    reply = ok(call(client, "1101", {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": XIE_CARD}}))
+    assert reply["insuinfo"][0]["balc"] == Decimal("500.00")
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    ok(call(client, "2301", {"feedetail": rows}))
+    discharge(client, mdtrt_id, psn_no)
+
+    family = call(client, "2304", _with_account(mdtrt_id, psn_no, "11811.24", "2"))
+    assert "家庭共济" in refused(family, "ACCOUNT_FAMILY_NOT_SUPPORTED")
+    with container.uow() as uow:
+        assert uow.session.execute(select(func.count()).select_from(settlements)).scalar() == 0
+
+    pre = ok(call(client, "2303", _with_account(mdtrt_id, psn_no, "11811.24", "1")))["setlinfo"]
+    assert pre["acct_pay"] == Decimal("500.00") and pre["balc"] == Decimal("0.00")
+    info = ok(call(client, "2304", _with_account(mdtrt_id, psn_no, "11811.24", "1")))["setlinfo"]
+    assert info["acct_pay"] == Decimal("500.00")
+    assert info["balc"] == Decimal("0.00")
+    assert info["psn_cash_pay"] == info["psn_part_amt"] - Decimal("500.00")
+    reply = ok(call(client, "1101", {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": XIE_CARD}}))
+    assert reply["insuinfo"][0]["balc"] == Decimal("0.00")
+
+    reversal = ok(
+        call(
+            client,
+            "2305",
+            {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}},
+        )
+    )["setlinfo"]
+    assert reversal["acct_pay"] == Decimal("-500.00")
+    assert reversal["balc"] == Decimal("500.00")
+    reply = ok(call(client, "1101", {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": XIE_CARD}}))
+    assert reply["insuinfo"][0]["balc"] == Decimal("500.00")
+
+    cash = ok(call(client, "2304", _with_account(mdtrt_id, psn_no, "11811.24", "0")))["setlinfo"]
+    assert cash["acct_pay"] == Decimal("0.00") and cash["balc"] == Decimal("500.00")
+    with container.uow() as uow:
+        kinds = uow.session.execute(
+            select(personal_account_movements.c.kind).order_by(personal_account_movements.c.id)
+        ).scalars()
+        assert list(kinds) == ["credit", "debit", "restore"]
