@@ -10,7 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from test_hospital_gateway import admit, call, discharge, ok, person_no, refused, settle_input
 
-from hospital_support import PERSON_ID, XIE_CARD, XIE_LINES, build_world, nhsa_fee_rows
+from filing_support import HENGYANG, PERSON, ZHENGZHOU
+from hospital_support import (
+    PERSON_ID,
+    XIE_CARD,
+    XIE_LINES,
+    build_world,
+    nhsa_fee_rows,
+    token_for,
+)
 from yidi.bootstrap import Container
 from yidi.services import accounts
 from yidi.storage.tables import personal_account_movements, settlements
@@ -81,3 +89,15 @@ def test_balance_in_1101_and_account_payment_in_2304_restored_by_2305(
             select(personal_account_movements.c.kind).order_by(personal_account_movements.c.id)
         ).scalars()
         assert list(kinds) == ["credit", "debit", "restore"]
+
+    # The agency of his region and he himself read balance and movements; others get 404.
+    for principal in (HENGYANG, PERSON):
+        got = client.get(f"/api/accounts/{psn_no}/2026", headers=token_for(container, principal))
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert body["balance"] == "500.00"
+        assert [m["kind"] for m in body["movements"]] == ["credit", "debit", "restore"]
+        assert body["movements"][1]["balance_after"] == "0.00"
+        assert PERSON_ID not in got.text
+    other = client.get(f"/api/accounts/{psn_no}/2026", headers=token_for(container, ZHENGZHOU))
+    assert other.status_code == 404 and other.json()["error"]["code"] == "ACCOUNT_NOT_FOUND"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from yidi.clock import Clock
+from yidi.domain.access import Action, Principal, Role
 from yidi.domain.accounts import (
     Movement,
     MovementKind,
@@ -124,3 +125,34 @@ def read(uow: SqlUnitOfWork, person_id: int, person: Person, year: int) -> Accou
     if account is None:
         return AccountView(person, year, Money.zero(), [])
     return AccountView(person, year, account.balance, uow.accounts.movements(account.id))
+
+
+def read_scoped(
+    uow: SqlUnitOfWork, clock: Clock, principal: Principal, psn_no: str, year: int
+) -> AccountView:
+    """The agency reads the accounts of its region's persons, a person only their own; any
+    other answer is the same "not found" a missing person gets. The full read is audited."""
+    principal.require(Action.PERSONAL_ACCOUNT_READ)
+    with uow:
+        found = uow.hospital.person_by_psn_no(psn_no)
+        in_scope = found is not None and (
+            principal.covers_region(found[1].insured_region_code)
+            if principal.role is Role.AGENCY_HANDLER
+            else bool(principal.id_number) and principal.id_number == found[1].id_number
+        )
+        if found is None or not in_scope:
+            raise NotFound("ACCOUNT_NOT_FOUND", "未找到该人员的个人账户", "account not found")
+        view = read(uow, found[0], found[1], year)
+        uow.audit.append(
+            AuditEntry(
+                at=clock.now(),
+                actor=principal.user_id[:64],
+                role=principal.role.value,
+                region_code=principal.region_code,
+                action="account.read",
+                subject=f"account:{psn_no}:{year}"[:128],
+                address=current_client_address()[:64],
+            )
+        )
+        uow.commit()
+        return view
