@@ -12,6 +12,7 @@ from test_hospital_gateway import admit, call, discharge, ok, person_no, refused
 
 from filing_support import HENGYANG, PERSON, ZHENGZHOU
 from hospital_support import (
+    BOBAI_CASHIER,
     PERSON_ID,
     XIE_CARD,
     XIE_LINES,
@@ -101,3 +102,37 @@ def test_balance_in_1101_and_account_payment_in_2304_restored_by_2305(
         assert PERSON_ID not in got.text
     other = client.get(f"/api/accounts/{psn_no}/2026", headers=token_for(container, ZHENGZHOU))
     assert other.status_code == 404 and other.json()["error"]["code"] == "ACCOUNT_NOT_FOUND"
+
+
+def test_rest_settlement_pays_from_the_account(
+    client: TestClient, world: None, container: Container
+) -> None:
+    accounts.credit(
+        container.uow(),
+        container.clock,
+        id_number=PERSON_ID,
+        year=2026,
+        amount="250.00",
+        reference="HN-2026-02",
+        source="单位缴费划入",
+        actor="test",
+    )
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    ok(call(client, "2301", {"feedetail": rows}))
+    discharge(client, mdtrt_id, psn_no)
+    headers = token_for(container, BOBAI_CASHIER) | {"Idempotency-Key": "acct-1"}
+    body = {"medfee_sumamt": "11811.24", "use_personal_account": True}
+    url = f"/api/hospital/encounters/{mdtrt_id}/settle"
+    first = client.post(url, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["amounts"]["acct_pay"] == "250.00"
+    assert first.json()["account_balance_after"] == "0.00"
+    retry = client.post(url, json=body, headers=headers)
+    assert retry.json()["setl_id"] == first.json()["setl_id"]
+    with container.uow() as uow:
+        count = uow.session.execute(
+            select(func.count()).select_from(personal_account_movements)
+        ).scalar()
+    assert count == 2  # the credit and one debit: the retry moved nothing
