@@ -167,6 +167,55 @@ def test_concurrent_settlements_never_overdraw(committed: Container) -> None:
     assert all(not m.balance_after.is_negative() for m in view.movements)
 
 
+def test_credits_racing_a_settlement_are_never_lost(committed: Container) -> None:
+    """Credits at the same moment as settlements: each reads the locked balance, so no
+    update is lost and the balance is exactly credits − debits."""
+    service = HospitalService(committed.uow, committed.clock)
+    _credit(committed, "100.00", "V-R0")
+    pair = [_discharged(service, NANHUA_1, 21), _discharged(service, NANHUA_2, 21)]
+    barrier = threading.Barrier(6)
+    results = []
+    errors: list[BaseException] = []
+
+    def settle(caller: Caller, encounter_id: str, total: Money) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(service.settle(caller, encounter_id, total, use_account=True))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def credit(number: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            _credit(committed, "10.00", f"V-R{number}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=settle, args=(caller, eid, total))
+        for caller, (eid, total) in zip((NANHUA_1, NANHUA_2), pair, strict=True)
+    ] + [threading.Thread(target=credit, args=(n,)) for n in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    paid = money_sum([r.amounts["acct_pay"] for r in results])
+    with committed.uow() as uow:
+        found = uow.hospital.person_by_psn_no(results[0].psn_no)
+        assert found is not None
+        view = accounts.read(uow, found[0], found[1], 2026)
+    assert view.balance == Money("140.00") - paid
+    assert not view.balance.is_negative()
+    credits = [m for m in view.movements if m.kind is MovementKind.CREDIT]
+    assert len(credits) == 5
+    # Each movement's balance after follows from the one before: no update was lost.
+    running = Money.zero()
+    for m in view.movements:
+        running = running - m.amount if m.kind is MovementKind.DEBIT else running + m.amount
+        assert m.balance_after == running
+
+
 @pytest.mark.parametrize(
     ("amount", "reference", "code"),
     [
