@@ -93,8 +93,8 @@ def fresh_schema(base_url: str, schema: str) -> str:
 def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
     """A fresh schema: demo world, sample catalogues, ``persons`` Ningxia patients filed for 衡阳."""
     url = fresh_schema(base_url, schema)
-    # Filed ten days ago, so admissions three days ago fall inside the filing's validity.
-    filed_at = dt.datetime.now(CHINA_TZ) - dt.timedelta(days=10)
+    # Filed thirty days ago, so the stays of the last ten days fall inside its validity.
+    filed_at = dt.datetime.now(CHINA_TZ) - dt.timedelta(days=30)
     cards = load_filed_patients(
         url, persons, filed_at=filed_at, card_prefix="NXL", born_on=dt.date(1960, 1, 1)
     )
@@ -317,6 +317,10 @@ def envelope(infno: str, hospital: str, input_: dict[str, Any], msgid: str) -> d
     }
 
 
+SLOT = dt.timedelta(minutes=5)
+SLOTS = 7 * 24 * 12  # a week of five-minute stays, ending three days before today
+
+
 @dataclass(frozen=True)
 class CaseTimes:
     admitted: str
@@ -326,17 +330,24 @@ class CaseTimes:
     @classmethod
     def recent(cls) -> CaseTimes:
         """Three days before today, so every time is in the past and in this year."""
-        day = dt.datetime.now(CHINA_TZ).date() - dt.timedelta(days=3)
-        if day.year != dt.datetime.now(CHINA_TZ).year:
-            day = dt.datetime.now(CHINA_TZ).date()
+        return cls.slot(0, stays=1)
+
+    @classmethod
+    def slot(cls, number: int, *, stays: int = SLOTS) -> CaseTimes:
+        """The ``number``-th stay of a run: stays follow each other every five minutes from
+        ten days before today, so no two stays of a person at a hospital overlap (the
+        hospital refuses a stay inside another; the check counts overlapping ones)."""
+        today = dt.datetime.now(CHINA_TZ).date()
+        first = today - dt.timedelta(days=3 if stays == 1 else 10)
+        if first.year != today.year:
+            first = dt.date(today.year, 1, 1)
+        start = dt.datetime.combine(first, dt.time(8), CHINA_TZ) + SLOT * (number % stays)
         fmt = "%Y-%m-%d %H:%M:%S"
-
-        def at(offset_days: int, hour: int) -> str:
-            return dt.datetime.combine(
-                day + dt.timedelta(days=offset_days), dt.time(hour), CHINA_TZ
-            ).strftime(fmt)
-
-        return cls(at(0, 8), at(1, 9), at(2, 10))
+        return cls(
+            start.strftime(fmt),
+            (start + dt.timedelta(minutes=1)).strftime(fmt),
+            (start + dt.timedelta(minutes=2)).strftime(fmt),
+        )
 
 
 # A large admission (laparoscopic surgery ×8 and more): a few of them reach a person's annual cap.
@@ -359,8 +370,16 @@ class Ledger:
     replay_mismatches: int = 0
     replays: int = 0
     cases_done: int = 0
+    stays: int = 0
     refusals: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_stay(self) -> CaseTimes:
+        """The times of the next case's stay (each case its own five minutes)."""
+        with self.lock:
+            self.stays += 1
+            number = self.stays
+        return CaseTimes.slot(number)
 
 
 CASE_TOTAL = str(
@@ -584,6 +603,7 @@ class CheckResult:
     ytd_mismatches: int = 0
     deductible_reused: int = 0
     cap_overruns: int = 0
+    overlapping_stays: int = 0
     ledger_balanced: bool = True
     facts_missing: int = 0
     audit_break: str | None = None
@@ -611,6 +631,7 @@ class CheckResult:
             and self.ytd_mismatches == 0
             and self.deductible_reused == 0
             and self.cap_overruns == 0
+            and self.overlapping_stays == 0
             and self.ledger_balanced
             and self.facts_missing == 0
             and self.audit_break is None
@@ -649,6 +670,7 @@ def check_invariants(url: str, ledger: Ledger, *, strict_admissions: bool) -> Ch
                 with ledger.lock:
                     requested = set(ledger.requested_settles)
                 _check_settlements(connection, result, acked_settles, acked_reversals, requested)
+                _check_stays(connection, result)
                 _check_year_to_date(connection, result, strict_admissions=strict_admissions)
                 _check_money(connection, result)
     finally:
@@ -684,6 +706,29 @@ def _check_settlements(
     result.unrequested_settlements = sum(
         1 for row in settles if (row.hospital_code, row.msgid) not in requested
     )
+
+
+def _check_stays(connection: Connection, result: CheckResult) -> None:
+    """Pairs of stays of one person at one hospital that overlap in time (admitted before the
+    other was discharged, an open stay lasting until now), neither cancelled: a patient in
+    the same hospital twice at once, each stay open or paid."""
+    rows = connection.execute(
+        text(
+            "SELECT person_id, hospital_code, admitted_at, discharged_at FROM encounters"
+            " WHERE state <> 'cancelled' ORDER BY person_id, hospital_code, admitted_at"
+        )
+    ).all()
+    open_until = dt.datetime.max.replace(tzinfo=dt.UTC)
+    stays: dict[tuple[int, str], list[tuple[dt.datetime, dt.datetime]]] = {}
+    for row in rows:
+        stays.setdefault((row.person_id, row.hospital_code), []).append(
+            (row.admitted_at, row.discharged_at or open_until)
+        )
+    for spans in stays.values():
+        for index, (admitted, discharged) in enumerate(spans):
+            result.overlapping_stays += sum(
+                1 for later, _ in spans[index + 1 :] if later < discharged and later >= admitted
+            )
 
 
 def _check_year_to_date(
