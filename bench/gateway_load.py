@@ -93,8 +93,8 @@ def fresh_schema(base_url: str, schema: str) -> str:
 def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
     """A fresh schema: demo world, sample catalogues, ``persons`` Ningxia patients filed for 衡阳."""
     url = fresh_schema(base_url, schema)
-    # Filed thirty days ago, so the stays of the last ten days fall inside its validity.
-    filed_at = dt.datetime.now(CHINA_TZ) - dt.timedelta(days=30)
+    # Filed ten days ago, so the stays from nine days ago on fall inside the filing's validity.
+    filed_at = dt.datetime.now(CHINA_TZ) - dt.timedelta(days=10)
     cards = load_filed_patients(
         url, persons, filed_at=filed_at, card_prefix="NXL", born_on=dt.date(1960, 1, 1)
     )
@@ -317,8 +317,8 @@ def envelope(infno: str, hospital: str, input_: dict[str, Any], msgid: str) -> d
     }
 
 
-SLOT = dt.timedelta(minutes=5)
-SLOTS = 7 * 24 * 12  # a week of five-minute stays, ending three days before today
+SLOT = dt.timedelta(minutes=3)
+SLOTS = 6 * 24 * 20  # six days of three-minute stays, from nine days before today
 
 
 @dataclass(frozen=True)
@@ -334,11 +334,11 @@ class CaseTimes:
 
     @classmethod
     def slot(cls, number: int, *, stays: int = SLOTS) -> CaseTimes:
-        """The ``number``-th stay of a run: stays follow each other every five minutes from
-        ten days before today, so no two stays of a person at a hospital overlap (the
+        """The ``number``-th stay of a run: stays follow each other every three minutes from
+        nine days before today, so no two stays of a person at a hospital overlap (the
         hospital refuses a stay inside another; the check counts overlapping ones)."""
         today = dt.datetime.now(CHINA_TZ).date()
-        first = today - dt.timedelta(days=3 if stays == 1 else 10)
+        first = today - dt.timedelta(days=3 if stays == 1 else 9)
         if first.year != today.year:
             first = dt.date(today.year, 1, 1)
         start = dt.datetime.combine(first, dt.time(8), CHINA_TZ) + SLOT * (number % stays)
@@ -375,7 +375,7 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_stay(self) -> CaseTimes:
-        """The times of the next case's stay (each case its own five minutes)."""
+        """The times of the next case's stay (each case its own three minutes)."""
         with self.lock:
             self.stays += 1
             number = self.stays
