@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -49,7 +50,18 @@ def test_a_logged_traceback_is_masked_too() -> None:
         try:
             raise ValueError("duplicate row for 11010519491231002X, mobile 13812345678")
         except ValueError:
-            logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+            record = logging.getLogger("uvicorn.error").makeRecord(
+                "uvicorn.error",
+                logging.ERROR,
+                __file__,
+                1,
+                "Exception in ASGI application",
+                None,
+                sys.exc_info(),
+            )
+        # Straight to yidi's handler: no other handler has rendered the traceback before it.
+        assert record.exc_text is None
+        handler.handle(record)
     finally:
         logging.getLogger().removeHandler(handler)
     text = stream.getvalue()
