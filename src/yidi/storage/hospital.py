@@ -574,13 +574,6 @@ class HospitalRepository:
             query = query.where(encounters.c.state == state)
         return [_encounter_row(r) for r in self._session.execute(query)]
 
-    def open_encounters_of_person(self, person_id: int) -> list[EncounterRow]:
-        query = select(encounters).where(
-            encounters.c.person_id == person_id,
-            encounters.c.state.in_(("admitted", "discharged")),
-        )
-        return [_encounter_row(r) for r in self._session.execute(query)]
-
     # fee lines ------------------------------------------------------------------------
     def fee_lines(self, encounter_id: str, *, include_cancelled: bool = False) -> list[FeeLineRow]:
         query = (
