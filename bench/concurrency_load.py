@@ -107,12 +107,14 @@ def run(
                 turn += 1
                 if rng.random() < REPLAY_PER_TURN and replay_one(client, ledger, rng):
                     continue
+                hospital = HOSPITALS[(index + turn) % len(HOSPITALS)]
+                card = cards[rng.randrange(len(cards))]
                 run_case(
                     client,
                     ledger,
-                    HOSPITALS[(index + turn) % len(HOSPITALS)],
-                    cards[rng.randrange(len(cards))],
-                    ledger.next_stay(),
+                    hospital,
+                    card,
+                    ledger.stay_times(hospital, card),
                     reverse_probability=0.0,
                     rng=rng,
                 )

@@ -117,7 +117,7 @@ def run(
                         ledger,
                         hospital,
                         card,
-                        ledger.next_stay(),
+                        ledger.stay_times(hospital, card),
                         reverse_probability=0.3,
                         rng=client_rng,
                     )

@@ -93,7 +93,7 @@ def fresh_schema(base_url: str, schema: str) -> str:
 def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
     """A fresh schema: demo world, sample catalogues, ``persons`` Ningxia patients filed for 衡阳."""
     url = fresh_schema(base_url, schema)
-    # Filed ten days ago, so the stays from nine days ago on fall inside the filing's validity.
+    # Filed ten days ago, so admissions three days ago fall inside the filing's validity.
     filed_at = dt.datetime.now(CHINA_TZ) - dt.timedelta(days=10)
     cards = load_filed_patients(
         url, persons, filed_at=filed_at, card_prefix="NXL", born_on=dt.date(1960, 1, 1)
@@ -318,7 +318,7 @@ def envelope(infno: str, hospital: str, input_: dict[str, Any], msgid: str) -> d
 
 
 SLOT = dt.timedelta(minutes=3)
-SLOTS = 6 * 24 * 20  # six days of three-minute stays, from nine days before today
+SLOTS = 16 * 20  # sixteen hours of three-minute stays per person and hospital
 
 
 @dataclass(frozen=True)
@@ -330,18 +330,19 @@ class CaseTimes:
     @classmethod
     def recent(cls) -> CaseTimes:
         """Three days before today, so every time is in the past and in this year."""
-        return cls.slot(0, stays=1)
+        return cls.slot(0)
 
     @classmethod
-    def slot(cls, number: int, *, stays: int = SLOTS) -> CaseTimes:
-        """The ``number``-th stay of a run: stays follow each other every three minutes from
-        nine days before today, so no two stays of a person at a hospital overlap (the
-        hospital refuses a stay inside another; the check counts overlapping ones)."""
+    def slot(cls, number: int) -> CaseTimes:
+        """The ``number``-th stay of one person at one hospital: three minutes each, from 08:00
+        three days before today. A hospital admits its patient "now", and now moves on once a
+        stay is over: cases that run at the same time get the same times, as two concurrent
+        admissions of one patient would (the check counts overlapping stays)."""
         today = dt.datetime.now(CHINA_TZ).date()
-        first = today - dt.timedelta(days=3 if stays == 1 else 9)
-        if first.year != today.year:
-            first = dt.date(today.year, 1, 1)
-        start = dt.datetime.combine(first, dt.time(8), CHINA_TZ) + SLOT * (number % stays)
+        day = today - dt.timedelta(days=3)
+        if day.year != today.year:
+            day = today
+        start = dt.datetime.combine(day, dt.time(8), CHINA_TZ) + SLOT * (number % SLOTS)
         fmt = "%Y-%m-%d %H:%M:%S"
         return cls(
             start.strftime(fmt),
@@ -370,16 +371,19 @@ class Ledger:
     replay_mismatches: int = 0
     replays: int = 0
     cases_done: int = 0
-    stays: int = 0
+    stays_done: Counter[tuple[str, str]] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_stay(self) -> CaseTimes:
-        """The times of the next case's stay (each case its own three minutes)."""
+    def stay_times(self, hospital: str, card: str) -> CaseTimes:
+        """The times of the next stay of ``card`` at ``hospital``."""
         with self.lock:
-            self.stays += 1
-            number = self.stays
-        return CaseTimes.slot(number)
+            return CaseTimes.slot(self.stays_done[(hospital, card)])
+
+    def stay_over(self, hospital: str, card: str) -> None:
+        """A case ended (settled, reversed or refused): the next stay comes later."""
+        with self.lock:
+            self.stays_done[(hospital, card)] += 1
 
 
 CASE_TOTAL = str(
@@ -420,6 +424,29 @@ def _call(
 
 
 def run_case(
+    client: GatewayClient,
+    ledger: Ledger,
+    hospital: str,
+    card: str,
+    times: CaseTimes,
+    *,
+    reverse_probability: float,
+    rng: random.Random,
+) -> str:
+    """One inpatient stay through the gateway: 1101, 2401, 2301, 2402, 2304 (and maybe 2305).
+
+    Returns "settled", "reversed" or the refusal code that ended the case early. However it
+    ends, the person's next stay at this hospital comes later (:meth:`Ledger.stay_over`).
+    """
+    try:
+        return _run_case(
+            client, ledger, hospital, card, times, reverse_probability=reverse_probability, rng=rng
+        )
+    finally:
+        ledger.stay_over(hospital, card)
+
+
+def _run_case(
     client: GatewayClient,
     ledger: Ledger,
     hospital: str,
