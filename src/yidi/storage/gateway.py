@@ -75,7 +75,9 @@ class GatewayRepository:
         )
 
     def nonce_count(self) -> int:
-        return int(self._session.execute(select(func.count()).select_from(gateway_nonces)).scalar_one())
+        return int(
+            self._session.execute(select(func.count()).select_from(gateway_nonces)).scalar_one()
+        )
 
     # refusals -------------------------------------------------------------------------
     def count_refusal(

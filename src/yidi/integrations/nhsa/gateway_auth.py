@@ -265,9 +265,7 @@ class HeaderVerifier:
         self, access_key: str, nonce: str, signed_at: dt.datetime, now: dt.datetime
     ) -> None:
         # Used-up signatures read as expired: the right fix for the client is to sign anew.
-        if not self._nonces.first_use(
-            access_key, nonce, now=now, until=signed_at + self._window
-        ):
+        if not self._nonces.first_use(access_key, nonce, now=now, until=signed_at + self._window):
             raise GatewayRefused(TIMESTAMP_EXPIRED, "nonce reused", access_key=access_key)
 
     def _present(self, headers: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
