@@ -8,12 +8,17 @@ while a msgid reused for a different request is refused (IDEMPOTENCY_KEY_REUSED)
 
 Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 
-* ``psn_no`` is yidi's opaque person number (``PSN`` + 10 digits), returned by 1101;
-  ``mdtrt_cert_type`` 01 (医保电子凭证) carries that number.
+* ``psn_no`` is yidi's person number (``PSN`` + 22 random digits), returned by 1101 and
+  carried by 2401 and later; it is never a lookup key of 1101 itself. 1101 takes the
+  credential the patient presents: ``mdtrt_cert_type`` 01 the e-credential token, 02 the
+  ID number together with ``psn_name``, 03 the social security card number. Lookups are
+  rate-limited and audited per institution.
 * 2401 ``exp_content``: ``TRUM_FLAG`` "1" marks an accidental injury (not settled
   directly); ``EMER_BEGNTIME`` (yyyy-MM-dd HH:mm:ss) is the start of the emergency care
   for med_type 24 (72-hour rule).
-* 1101 returns ``certno`` masked, and the valid filing in ``baseinfo.exp_content``.
+* 1101 returns ``certno`` and ``brdy``/``age`` in full only to a caller who presented the
+  ID number (type 02); otherwise ``certno`` is masked and ``brdy``/``age`` are left out,
+  so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
 """
@@ -69,6 +74,7 @@ from yidi.integrations.nhsa.transactions import (
     SignInResult,
 )
 from yidi.services.hospital import (
+    PSN_NO_KIND,
     AdmissionRequest,
     Caller,
     Credential,
@@ -191,8 +197,10 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         person_cert_type="01",
         person_cert_no=mask_id_number(person.id_number),
         gender=person.gender,
-        birth_on=person.birth_on,
-        age=_age(person.birth_on, local(record.settled_at).date()),
+        ethnicity=person.ethnicity,
+        # No brdy/age beside the masked certno: together they would give back the ID number.
+        birth_on=None,
+        age=None,
         person_type=PSN_TYPE.get(person.person_type),
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
@@ -222,19 +230,22 @@ class HospitalGateway:
     def query_person(self, request: Input1101, context: GatewayContext) -> Output1101:
         data = request.data
         check = self._service.admission_check(
-            self._caller(context), Credential(data.mdtrt_cert_type, data.mdtrt_cert_no)
+            self._caller(context),
+            Credential(data.mdtrt_cert_type, data.mdtrt_cert_no, data.psn_name or ""),
         )
         person = check.person
         today = (context.received_at or dt.datetime.now(dt.UTC)).date()
+        birth_on = check.birth_on_shown
         return Output1101(
             baseinfo=BaseInfo(
                 psn_no=check.psn_no,
                 psn_cert_type="01",
-                certno=mask_id_number(person.id_number),
+                certno=check.id_number_shown,
                 psn_name=person.name,
                 gend=person.gender,
-                brdy=person.birth_on,
-                age=_age(person.birth_on, today),
+                naty=person.ethnicity,
+                brdy=birth_on,
+                age=_age(birth_on, today) if birth_on else None,
                 exp_content={
                     "filing_number": check.filing_number,
                     "filing_category": check.filing_category.value
@@ -249,8 +260,10 @@ class HospitalGateway:
                     insutype=person.insurance_type.value,
                     psn_type=PSN_TYPE[person.person_type],
                     psn_insu_stas="1",
+                    psn_insu_date=person.insured_since,
                     cvlserv_flag="0",
                     insuplc_admdvs=person.insured_region_code,
+                    emp_name=person.employer_name,
                 )
             ],
             idetinfo=[],
@@ -277,7 +290,7 @@ class HospitalGateway:
         encounter = self._service.admit(
             self._caller(context),
             AdmissionRequest(
-                credential=Credential("01", info.psn_no),
+                credential=Credential(PSN_NO_KIND, info.psn_no),
                 med_type=info.med_type,
                 admitted_at=info.begntime,
                 department_code=info.adm_dept_codg,

@@ -14,6 +14,7 @@ from yidi.storage.funds import FundsRepository
 from yidi.storage.gateway import GatewayRepository
 from yidi.storage.hospital import HospitalRepository
 from yidi.storage.idempotency import IdempotencyRepository
+from yidi.storage.jobs import JobRepository
 from yidi.storage.repositories import ReferenceRepository
 from yidi.storage.users import UserRepository
 
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.filings = FilingRepository(self.session)
         self.hospital = HospitalRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.jobs = JobRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.users = UserRepository(self.session)
         return self
