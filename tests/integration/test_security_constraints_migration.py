@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Boolean,
     Date,
@@ -26,9 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.types import BigInteger
 
 from yidi.storage.db import make_engine
-from yidi.storage.migrate import current_revision, head_revision, upgrade
+from yidi.storage.migrate import _config, current_revision, head_revision, upgrade
 
 AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+# The revision this migration follows (wherever the chain puts it).
+_before = ScriptDirectory.from_config(_config()).get_revision("0008").down_revision
+assert isinstance(_before, str)
+BEFORE: str = _before
 
 
 @pytest.fixture
@@ -77,7 +82,7 @@ def _row(table: Table, **values: Any) -> dict[str, Any]:
 def test_two_open_stays_of_one_person_stop_the_upgrade_until_one_is_cancelled(
     fresh_engine: Engine,
 ) -> None:
-    upgrade(fresh_engine, "0007")
+    upgrade(fresh_engine, BEFORE)
     old = MetaData()
     old.reflect(fresh_engine, only=["persons", "encounters"])
     persons, encounters = old.tables["persons"], old.tables["encounters"]
@@ -97,7 +102,7 @@ def test_two_open_stays_of_one_person_stop_the_upgrade_until_one_is_cancelled(
             )
     with pytest.raises(RuntimeError, match="several open stays"):
         upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0007"  # nothing half-applied
+    assert current_revision(fresh_engine) == BEFORE  # nothing half-applied
     with fresh_engine.begin() as connection:
         connection.execute(
             update(encounters).where(encounters.c.id == "M2").values(state="cancelled")
