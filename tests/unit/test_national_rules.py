@@ -176,16 +176,13 @@ def test_no_rules_before_the_first_era() -> None:
 
 
 def test_parse_orders_eras_by_date() -> None:
-    text = (
-        "eras:\n"
-        + "\n".join(
-            f"  - id: '{year}'\n    label_zh: m{year}\n    effective_from: {year}-01-01\n"
-            "    sources: [s]\n    credentials: [c]\n    promise_allowed: false\n"
-            "    emergency: {hospital_flag_counts_as_filed: false, source: e}\n"
-            "    late_filing_settles_directly: false\n    late_filing_source: l\n"
-            "    types: {referral: {class: temporary, label_zh: r}}"
-            for year in (2030, 2020)
-        )
+    text = "eras:\n" + "\n".join(
+        f"  - id: '{year}'\n    label_zh: m{year}\n    effective_from: {year}-01-01\n"
+        "    sources: [s]\n    credentials: [c]\n    promise_allowed: false\n"
+        "    emergency: {hospital_flag_counts_as_filed: false, source: e}\n"
+        "    late_filing_settles_directly: false\n    late_filing_source: l\n"
+        "    types: {referral: {class: temporary, label_zh: r}}"
+        for year in (2030, 2020)
     )
     eras = parse_national_rules(text)
     assert [e.era for e in eras] == ["2020", "2030"]

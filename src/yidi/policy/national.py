@@ -71,6 +71,7 @@ class FilingTypeRule:
     validity: Validity | None  # None: the era does not fix it (2017: local choice)
     cancel_lock_months: int
     source: str
+    cancel_lock_region_parameter: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,7 @@ class FilingModel:
                 if kind is not None and validity is not None:
                     validity = replace(validity, kind=ValidityKind(str(kind)))
                 lock_override = overrides.get("long_term_cancel_lock_months")
-                if isinstance(lock_override, int):
+                if isinstance(lock_override, int) and rule.cancel_lock_region_parameter:
                     lock = lock_override
             types[category] = replace(rule, validity=validity, cancel_lock_months=lock)
         due = overrides.get("promise_documents_due_days")
@@ -180,7 +181,9 @@ class FilingModel:
             self,
             types=MappingProxyType(types),
             promise_documents_due_days=(
-                due if isinstance(due, int) and self.promise_allowed else self.promise_documents_due_days
+                due
+                if isinstance(due, int) and self.promise_allowed
+                else self.promise_documents_due_days
             ),
             region_overrides=MappingProxyType(dict(overrides)),
         )
@@ -204,10 +207,14 @@ def _value(raw: object) -> Any:
 
 def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
     class_labels = {
-        FilingClass(key): str(value["label_zh"]) for key, value in (raw.get("classes") or {}).items()
+        FilingClass(key): str(value["label_zh"])
+        for key, value in (raw.get("classes") or {}).items()
     }
     if not class_labels:
-        class_labels = {FilingClass.LONG_TERM: "异地居住人员", FilingClass.TEMPORARY: "异地就医人员"}
+        class_labels = {
+            FilingClass.LONG_TERM: "异地居住人员",
+            FilingClass.TEMPORARY: "异地就医人员",
+        }
     types: dict[FilingCategory, FilingTypeRule] = {}
     for key, entry in raw["types"].items():
         validity_raw = entry.get("validity")
@@ -230,6 +237,10 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
             promise_allowed=bool(entry.get("promise_allowed", False)),
             validity=validity,
             cancel_lock_months=int(_value(entry.get("cancel_lock_months")) or 0),
+            cancel_lock_region_parameter=bool(
+                isinstance(entry.get("cancel_lock_months"), Mapping)
+                and entry["cancel_lock_months"].get("region_parameter")
+            ),
             source=str(entry.get("source", "；".join(raw["sources"]))),
         )
     promise = raw.get("promise") or {}
@@ -291,6 +302,15 @@ def national_rules_on(on_date: dt.date, eras: tuple[FilingModel, ...] | None = N
         f"no national filing rules in force on {on_date.isoformat()}",
         field="on_date",
     )
+
+
+def national_model(
+    on_date: dt.date, region_filing: Mapping[str, object] | None = None
+) -> FilingModel:
+    """The model on ``on_date`` with a region's choices; dates before the first era use it."""
+    eras = national_eras()
+    model = national_rules_on(on_date) if on_date >= eras[0].effective_from else eras[0]
+    return model.for_region(region_filing) if region_filing else model
 
 
 def model_2022_from() -> dt.date:
