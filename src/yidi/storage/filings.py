@@ -623,6 +623,30 @@ class FilingRepository:
                 due.append(row.id)
         return due
 
+    def promises_overdue(self, today: dt.date, region_prefix: str = "") -> list[str]:
+        """Lineage ids of approved filings whose promised documents were due before ``today``."""
+        rows = self._session.execute(
+            select(filings.c.id, filing_versions.c.record_json)
+            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+            .where(
+                filings.c.state == FilingState.APPROVED.value,
+                filings.c.insured_region_code.startswith(region_prefix),
+                filing_versions.c.record_json.contains('"promise_documents_due_on"'),
+            )
+            .order_by(filings.c.id)
+        )
+        due = []
+        for row in rows:
+            data = json.loads(row.record_json)
+            until = data.get("promise_documents_due_on")
+            if (
+                until
+                and not data.get("promise_documents_supplied_on")
+                and dt.date.fromisoformat(until) < today
+            ):
+                due.append(row.id)
+        return due
+
     def filed_versions(
         self, region_prefix: str, first_day: dt.date, last_day: dt.date
     ) -> list[tuple[str, FilingRecord, dt.date]]:
