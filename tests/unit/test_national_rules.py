@@ -179,6 +179,7 @@ def test_parse_orders_eras_by_date() -> None:
     text = "eras:\n" + "\n".join(
         f"  - id: '{year}'\n    label_zh: m{year}\n    effective_from: {year}-01-01\n"
         "    sources: [s]\n    credentials: [c]\n    promise_allowed: false\n"
+        "    classes: {temporary: {label_zh: t}}\n"
         "    emergency: {hospital_flag_counts_as_filed: false, source: e}\n"
         "    late_filing_settles_directly: false\n    late_filing_source: l\n"
         "    types: {referral: {class: temporary, label_zh: r}}"
@@ -193,3 +194,23 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
     assert add_months(dt.date(2023, 11, 30), 3) == dt.date(2024, 2, 29)
     assert add_months(dt.date(2023, 5, 15), 12) == dt.date(2024, 5, 15)
+
+
+def test_2017_classes_are_labelled_from_the_seeds() -> None:
+    old = national_rules_on(BEFORE)
+    assert old.class_labels[FilingClass.LONG_TERM] == "异地居住人员"
+    assert old.class_of(C.REFERRAL) is FilingClass.TEMPORARY
+
+
+def test_filing_rules_cli_shows_the_model_of_a_date() -> None:
+    from typer.testing import CliRunner
+
+    from yidi.cli.main import app
+
+    old = CliRunner().invoke(app, ["filing", "rules", "--date", "2021-06-01"])
+    assert old.exit_code == 0 and "2017年模式" in old.output
+    assert "other_temporary" not in old.output
+    new = CliRunner().invoke(app, ["filing", "rules", "--date", "2026-12-01"])
+    assert new.exit_code == 0 and "跨省临时外出就医人员 / 其他临时外出就医人员" in new.output
+    bad = CliRunner().invoke(app, ["filing", "rules", "--date", "2026-13-01"])
+    assert bad.exit_code == 2

@@ -208,10 +208,10 @@ def rules(
     on: Annotated[str | None, typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
 ) -> None:
     """显示某日生效的全国备案规则。Show the national filing rules in force on a date."""
+    from yidi.clock import SystemClock
     from yidi.policy.national import national_model
 
-    container = _container()
-    day = _day(on) or container.clock.now().date()
+    day = _day(on) or SystemClock().now().date()
     with _errors():
         model = national_model(day)
     typer.echo(f"{day.isoformat()}：{model.label_zh}（自 {model.effective_from.isoformat()}）")

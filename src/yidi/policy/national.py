@@ -207,14 +207,8 @@ def _value(raw: object) -> Any:
 
 def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
     class_labels = {
-        FilingClass(key): str(value["label_zh"])
-        for key, value in (raw.get("classes") or {}).items()
+        FilingClass(key): str(value["label_zh"]) for key, value in raw["classes"].items()
     }
-    if not class_labels:
-        class_labels = {
-            FilingClass.LONG_TERM: "异地居住人员",
-            FilingClass.TEMPORARY: "异地就医人员",
-        }
     types: dict[FilingCategory, FilingTypeRule] = {}
     for key, entry in raw["types"].items():
         validity_raw = entry.get("validity")
