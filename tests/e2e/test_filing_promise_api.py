@@ -67,6 +67,7 @@ def test_overdue_promise_becomes_other_temporary_once(
     before = api.post("/api/filings/promises-due", headers=handler)
     assert before.status_code == 200 and before.json() == {"moved": []}
     clock.advance(dt.timedelta(days=181))
+    handler = api_headers(container, HENGYANG)  # a fresh sign-in half a year later
     moved = api.post("/api/filings/promises-due", headers=handler)
     assert moved.status_code == 200 and moved.json() == {"moved": [filing_id]}
     again = api.post("/api/filings/promises-due", headers=handler)
@@ -113,6 +114,7 @@ def test_supplied_documents_keep_the_long_term_filing(
     assert body["missing_evidence"] == []
     assert body["events"][-1]["action"] == "supply"
     clock.advance(dt.timedelta(days=400))
+    person = api_headers(container, PERSON)  # a fresh sign-in a year later
     moved = api.post("/api/filings/promises-due", headers=api_headers(container, HENGYANG))
     assert moved.json() == {"moved": []}
     twice = api.post(
