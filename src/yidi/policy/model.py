@@ -351,6 +351,9 @@ class Policy:
     emergency_pre_admission_hours: int
     direct_settlement_encounter_types: frozenset[EncounterType]
     references: Mapping[str, Reference]
+    #: The region's choices where the national filing rules leave them to the 参保地
+    #: (``cross_region.filing.*``: validity, lock periods, promise deadline).
+    filing_rules: Mapping[str, object] = field(default_factory=dict)
 
     def cross_region_rule(self, category: FilingCategory | None) -> CrossRegionRule:
         key = UNFILED_KEY if category is None else category.value

@@ -60,6 +60,7 @@ from yidi.domain.money import Money, money_sum
 from yidi.domain.reference import Agency, Hospital, Person
 from yidi.domain.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
+from yidi.policy.national import national_model
 from yidi.services.audit_context import current_client_address
 from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
 from yidi.services.funds import fact_from_settlement, record_settlement_fact
@@ -84,6 +85,17 @@ MANUAL_MATERIALS_ZH: Final = (
 _OUTPATIENT_MED_TYPES: Final = {"11", "12", "13", "14"}
 _INJURY_MED_TYPE: Final = "22"
 _EMERGENCY_ADMISSION_MED_TYPE: Final = "24"
+
+
+def emergency_counts_as_filed(med_type: str, admitted_on: dt.date) -> bool:
+    """经办规程第三十四条 (2022 model): an admission the hospital flags as 急诊抢救 counts as
+    filed. Under the 2017 model the patient files within 3 working days instead."""
+    return (
+        med_type == _EMERGENCY_ADMISSION_MED_TYPE
+        and national_model(admitted_on).emergency_flag_counts_as_filed
+    )
+
+
 _DIRECT_MED_TYPES: Final = {"21", "24"}
 
 _ICD10: Final = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,8})?$")
@@ -747,7 +759,9 @@ class HospitalService:
                     field="insutype",
                 )
             self._check_admission_rules(uow, request, person, check)
-            if check.cross_region and check.filing is None:
+            flagged = check.cross_region and check.filing is None
+            flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
+            if check.cross_region and check.filing is None and not flagged:
                 raise self._refuse_unfiled(uow, check)
             self._refuse_overlapping_stay(uow, caller, check.person_id, admitted_at)
             now = self._clock.now()
@@ -765,7 +779,9 @@ class HospitalService:
                     "filing_id": filing.lineage_id if filing else None,
                     "filing_number": filing.record.filing_number if filing else None,
                     "filing_category": (
-                        filing.record.category.value if filing and filing.record.category else None
+                        filing.record.category.value
+                        if filing and filing.record.category
+                        else (FilingCategory.EMERGENCY.value if flagged else None)
                     ),
                     "med_type": request.med_type,
                     "inpatient_number": request.inpatient_number[:30],
