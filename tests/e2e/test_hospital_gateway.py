@@ -21,6 +21,7 @@ from hospital_support import (
     nhsa_fee_rows,
 )
 from yidi.bootstrap import Container
+from yidi.domain.money import Money
 from yidi.storage.tables import settlements, year_to_date
 
 PATH = "/fsi/api/rsfComIfsService/callService"
@@ -384,3 +385,158 @@ def test_settlement_and_reversal_post_balanced_clearing_entries_in_the_same_tran
         assert reversal is not None and reversal.person_times == -1
         assert reversal.fund_total.yuan == -info["fund_pay_sumamt"]
         assert ledger_is_balanced(uow.funds.entries())
+
+
+# --------------------------------------------------------------------------- defects fixed
+
+
+def _admitted(client: TestClient) -> tuple[str, str]:
+    psn_no = person_no(client)
+    return psn_no, ok(admit(client, psn_no))["result"]["mdtrt_id"]
+
+
+def _line_count(container: Container) -> int:
+    from yidi.storage.tables import fee_lines
+
+    with container.uow() as uow:
+        return int(uow.session.execute(select(func.count()).select_from(fee_lines)).scalar_one())
+
+
+def test_a_fee_line_dated_400_days_ahead_is_refused_and_nothing_is_stored(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _admitted(client)
+    rows = nhsa_fee_rows(XIE_LINES[:2], mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    rows[1]["fee_ocur_time"] = "2027-12-25 09:00:00"  # 400 days after the upload
+    message = refused(call(client, "2301", {"feedetail": rows}), "FEE_LINES_INVALID")
+    assert "流水号 2" in message and "不在就诊期间" in message and "流水号 1 " not in message
+    assert _line_count(container) == 0
+    before = nhsa_fee_rows(XIE_LINES[:1], mdtrt_id, psn_no, "2026-11-19 09:00:00")
+    refused(call(client, "2301", {"feedetail": before}), "FEE_LINES_INVALID")
+    assert _line_count(container) == 0
+
+
+def test_a_discharge_before_uploaded_fee_lines_is_refused(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _admitted(client)
+    rows = nhsa_fee_rows(XIE_LINES[:3], mdtrt_id, psn_no, "2026-11-25 09:00:00")
+    ok(call(client, "2301", {"feedetail": rows}))
+    reply = call(
+        client,
+        "2402",
+        {
+            "dscginfo": {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": psn_no,
+                "endtime": "2026-11-24 10:00:00",
+                "dscg_way": "1",
+            }
+        },
+    )
+    message = refused(reply, "DISCHARGE_BEFORE_FEE_LINES")
+    assert "1、2、3" in message
+    with container.uow() as uow:
+        encounter = uow.hospital.encounter(mdtrt_id)
+        assert encounter is not None and encounter.state == "admitted"
+    discharge(client, mdtrt_id, psn_no, "2026-11-25 09:00:00")  # the same minute is fine
+
+
+@pytest.mark.parametrize("med_type", ["11", "13"])
+def test_err_msg_keeps_the_interface_200_characters_and_the_code(
+    client: TestClient, world: None, med_type: str
+) -> None:
+    message = refused(
+        admit(client, person_no(client), med_type=med_type), "ENCOUNTER_OUTPATIENT_NOT_DIRECT"
+    )
+    assert len(message) <= 200
+    assert "回参保地" in message and "0734-6653009" in message
+
+
+def _full_fee_row(index: int, mdtrt_id: str, psn_no: str) -> dict[str, Any]:
+    code, name, quantity, price = XIE_LINES[index % len(XIE_LINES)]
+    return {
+        "feedetl_sn": f"L{index:07d}",
+        "init_feedetl_sn": "",
+        "mdtrt_id": mdtrt_id,
+        "drord_no": f"YZ{index:010d}",
+        "psn_no": psn_no,
+        "med_type": "21",
+        "fee_ocur_time": "2026-11-20 09:30:00",
+        "med_list_codg": code,
+        "medins_list_codg": f"H-{code}",
+        "det_item_fee_sumamt": str(Money.rounded(Decimal(quantity) * Decimal(price))),
+        "cnt": quantity,
+        "pric": price,
+        "bilg_dept_codg": "A03",
+        "bilg_dept_name": "普外科",
+        "bilg_dr_codg": "D001",
+        "bilg_dr_name": "张医生",
+        "acord_dept_codg": "A03",
+        "acord_dept_name": "普外科",
+        "orders_dr_code": "D001",
+        "orders_dr_name": "张医生",
+        "hosp_appr_flag": "1",
+        "tcmdrug_used_way": "",
+        "etip_flag": "0",
+        "etip_hosp_code": "",
+        "dscg_tkdrug_flag": "0",
+        "matn_fee_flag": "0",
+        "memo": f"{name}，医嘱 {index}",
+        "comb_no": f"C{index:06d}",
+        "exp_content": {"note": "住院费用明细"},
+    }
+
+
+def test_a_10000_line_upload_of_6_mib_is_accepted_and_8_mib_is_the_limit(
+    client: TestClient, world: None, container: Container
+) -> None:
+    from yidi.integrations.nhsa.envelope import DEFAULT_MAX_BODY_BYTES
+
+    assert container.settings.gateway_max_request_bytes == DEFAULT_MAX_BODY_BYTES == 8 << 20
+    psn_no, mdtrt_id = _admitted(client)
+    rows = [_full_fee_row(i, mdtrt_id, psn_no) for i in range(10_000)]
+    envelope = {"infno": "2301", "msgid": "BIG-UPLOAD-1", "fixmedins_code": BOBAI_CODE}
+    body = json.dumps(
+        {**envelope, "input": {"feedetail": rows}}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    assert 6 << 20 < len(body) < 8 << 20  # 6.x MiB
+    reply = json.loads(client.post(PATH, content=body).content, parse_float=Decimal)
+    assert len(ok(reply)["result"]) == 10_000
+    assert _line_count(container) == 10_000
+    too_big = body + b" " * ((8 << 20) - len(body) + 1)
+    refused(json.loads(client.post(PATH, content=too_big).content), "NHSA_BODY_TOO_LARGE")
+
+
+@pytest.mark.parametrize(
+    "input_",
+    [
+        {"signIn": {"opter_no": "C01", "mac": "00-1A", "ip": "10.0.0.8"}},
+        {"opter_no": "C01", "mac": "00-1A", "ip": "10.0.0.8"},
+    ],
+)
+def test_9001_sign_in_is_accepted_with_or_without_the_wrapper(
+    client: TestClient, world: None, input_: dict[str, Any]
+) -> None:
+    output = ok(call(client, "9001", input_))
+    assert output["signinoutb"]["sign_no"] and output["signinoutb"]["sign_time"]
+
+
+def test_settlement_replies_fill_the_fields_clients_read(client: TestClient, world: None) -> None:
+    psn_no, mdtrt_id = _admitted(client)
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    ok(call(client, "2301", {"feedetail": rows}))
+    discharge(client, mdtrt_id, psn_no)
+    pre = ok(call(client, "2303", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="PRE-1"))
+    settled = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="SET-1"))
+    for output, msgid in ((pre, "PRE-1"), (settled, "SET-1")):
+        info = output["setlinfo"]
+        assert info["mdtrt_cert_type"] == "03"  # as 2401 sent it
+        assert info["medins_setl_id"] == msgid
+        assert info["balc"] == Decimal("0.00") and info["hosp_part_amt"] == Decimal("0.00")
+        pooled = output["setldetail"][0]
+        # The Hengyang employee cap (illustrative policy) left before a first settlement.
+        assert pooled["crt_payb_lmt_amt"] is not None
+        assert pooled["crt_payb_lmt_amt"] >= pooled["fund_payamt"] > 0
+        assert all(row["crt_payb_lmt_amt"] is not None for row in output["setldetail"])
+    assert pre["setldetail"] == settled["setldetail"]

@@ -80,7 +80,7 @@ def create_app(container: Container) -> FastAPI:
         build_gateway_router(
             gateway_port,
             clock=container.clock,
-            max_body_bytes=container.settings.max_request_bytes,
+            max_body_bytes=container.settings.gateway_max_request_bytes,
             authenticate=_gateway_hook(container),
         )
     )

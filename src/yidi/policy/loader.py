@@ -181,6 +181,7 @@ def _leaf_schema() -> dict[str, _Type]:
         schema[f"cross_region.{category}.rate_points"] = POINTS
         schema[f"cross_region.{category}.direct_settlement"] = BOOL
     schema["cross_region.emergency_pre_admission_hours"] = INT
+    schema["cross_region.fee_time_future_days"] = INT
     schema["cross_region.direct_settlement_encounter_types"] = _Type(
         "encounter types", _encounter_list
     )
@@ -598,6 +599,7 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         annual_cap=get("annual_cap", None),
         cross_region=cross_region,
         emergency_pre_admission_hours=get("cross_region.emergency_pre_admission_hours", 72),
+        fee_time_future_days=get("cross_region.fee_time_future_days", 0),
         direct_settlement_encounter_types=get(
             "cross_region.direct_settlement_encounter_types",
             frozenset({EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT}),

@@ -114,6 +114,8 @@ class Policy:
     annual_cap: Money
     cross_region: Mapping[str, CrossRegionRule]
     emergency_pre_admission_hours: int
+    #: How many days a fee line uploaded before discharge may lie after the upload time.
+    fee_time_future_days: int
     direct_settlement_encounter_types: frozenset[EncounterType]
     supplementary: SupplementaryRule | None
     medical_assistance: AssistanceRule | None

@@ -206,6 +206,8 @@ class AdmissionRequest:
     insurance_type: str | None = None
     accidental_injury: bool = False
     emergency_started_at: dt.datetime | None = None
+    #: The credential type the hospital read (mdtrt_cert_type), kept to echo in replies.
+    credential_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +270,9 @@ class SettlementRecord:
     msgid: str | None = None
     state: str | None = None
     year_to_date_after: dict[str, Any] = field(default_factory=dict)
+    #: mdtrt_cert_type of the admission, and the day whose policy applied (discharge day).
+    credential_type: str | None = None
+    policy_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -588,9 +593,10 @@ class HospitalService:
     def _excluded(self, uow: SqlUnitOfWork, person: Person, code: str, what_zh: str) -> Refused:
         return Refused(
             code,
-            f"{what_zh}不纳入异地就医直接结算（衡阳市医保中心《异地就医直接结算》两种不纳入情形）。"
-            f"费用由参保人全额垫付，入院后请拨打参保地医保经办机构备案电话（{self._call_agency_text(uow, person)}），"
-            f"出院后带{MANUAL_MATERIALS_ZH}回参保地按政策报销",
+            # Phone and the way to be reimbursed first: the national err_msg keeps 200 characters.
+            f"{what_zh}不纳入异地就医直接结算，费用由参保人全额垫付后回参保地按政策报销。"
+            f"请拨打参保地医保经办机构备案电话：{self._call_agency_text(uow, person)}；"
+            f"出院后带{MANUAL_MATERIALS_ZH}办理（衡阳市医保中心《异地就医直接结算》两种不纳入情形）",
             "this care is not settled directly; the person pays and claims at the insured region",
             field="med_type",
         )
@@ -681,6 +687,7 @@ class HospitalService:
                         else None
                     ),
                     "state": ADMITTED,
+                    "credential_type": (request.credential_type or "")[:3] or None,
                     "created_at": as_utc(now),
                     "updated_at": as_utc(now),
                 }
@@ -716,7 +723,7 @@ class HospitalService:
                 uow,
                 person,
                 "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
-                "普通门（急）诊医疗费用（因突发疾病门急诊抢救72小时内转住院的除外，请按急诊转住院 med_type 24 办理）",
+                "普通门（急）诊医疗费用（急诊抢救后转住院的请按 med_type 24 办理）",
             )
         if med_type == _INJURY_MED_TYPE or request.accidental_injury:
             raise self._excluded(
@@ -819,6 +826,21 @@ class HospitalService:
                     "discharge is before admission",
                     field="endtime",
                 )
+            later = [
+                line.serial
+                for line in uow.hospital.fee_lines(encounter_id)
+                if local(line.occurred_at) > when
+            ]
+            if later:
+                raise InvalidInput(
+                    "DISCHARGE_BEFORE_FEE_LINES",
+                    f"出院时间 {when:%Y-%m-%d %H:%M:%S} 早于已上传费用明细的发生时间"
+                    f"（流水号 {'、'.join(later[:10])}{' 等' if len(later) > 10 else ''}），"
+                    "请核对出院时间或先撤销这些明细（2302）",
+                    "the discharge time is before fee lines already uploaded",
+                    field="endtime",
+                    details={"serials": later},
+                )
             values: dict[str, Any] = {
                 "state": DISCHARGED,
                 "discharged_at": as_utc(when),
@@ -881,7 +903,7 @@ class HospitalService:
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
-            fingerprints = self._check_batch(encounter, lines)
+            fingerprints = self._check_batch(encounter, lines, self._latest_fee_time(encounter))
             catalog_region, versions = self._treatment_catalogs(uow, encounter)
             resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
             unknown: list[str] = []
@@ -952,10 +974,26 @@ class HospitalService:
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
 
+    def _latest_fee_time(self, encounter: EncounterRow) -> dt.datetime:
+        """The latest fee time the stay allows now: the discharge, or before it the upload time
+        plus the policy's ``fee_time_future_days``."""
+        if encounter.discharged_at is not None:
+            return encounter.discharged_at
+        now = self._clock.now()
+        insurance_type = InsuranceType(encounter.insurance_type)
+        tolerance = policy_at(
+            self.policy_region(encounter.insured_region_code, insurance_type),
+            insurance_type,
+            local(now).date(),
+            self._policies,
+        ).fee_time_future_days
+        return now + dt.timedelta(days=tolerance)
+
     def _check_batch(
-        self, encounter: EncounterRow, lines: Sequence[FeeLineInput]
+        self, encounter: EncounterRow, lines: Sequence[FeeLineInput], latest: dt.datetime
     ) -> dict[str, str]:
-        """Refuse an invalid batch; return each serial's content fingerprint."""
+        """Refuse an invalid batch (a line outside the stay, up to ``latest``); return each
+        serial's content fingerprint."""
         problems: list[str] = []
         seen: dict[str, str] = {}
         for line in lines:
@@ -983,6 +1021,11 @@ class HospitalService:
                 problems.append(f"流水号 {line.serial} 发生在入院日期之前")
             if encounter.discharged_at is not None and occurred > encounter.discharged_at:
                 problems.append(f"流水号 {line.serial} 发生在出院之后")
+            elif occurred > latest:
+                problems.append(
+                    f"流水号 {line.serial} 的费用发生时间 {occurred:%Y-%m-%d %H:%M:%S} 远晚于上传时间，"
+                    "不在就诊期间"
+                )
         if problems:
             raise InvalidInput(
                 "FEE_LINES_INVALID",
@@ -1221,6 +1264,8 @@ class HospitalService:
             msgid=row.msgid if row else None,
             state=row.state if row else None,
             year_to_date_after=dict(data.get("year_to_date_after", {})),
+            credential_type=encounter.credential_type,
+            policy_on=local(encounter.discharged_at).date() if encounter.discharged_at else None,
         )
 
     def _record_of_row(
@@ -1269,7 +1314,7 @@ class HospitalService:
                 encounter.person_id, InsuranceType(encounter.insurance_type), day.year
             )
             result = self._compute(uow, encounter, person, hospital, lines, ytd, day)
-            return self._record(
+            record = self._record(
                 "pre_settle",
                 encounter,
                 person,
@@ -1277,6 +1322,7 @@ class HospitalService:
                 result_amounts(result),
                 result_json(result),
             )
+            return replace(record, policy_on=day)
 
     def settle(
         self,

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
+from yidi.domain.claims import YearToDate
 from yidi.domain.errors import InvalidInput, Refused
 from yidi.domain.insurance import InsuranceType, PersonType
 from yidi.domain.money import Money
@@ -68,6 +69,7 @@ from yidi.integrations.nhsa.transactions import (
     Output9001,
     SignInResult,
 )
+from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.services.hospital import (
     AdmissionRequest,
     Caller,
@@ -78,7 +80,9 @@ from yidi.services.hospital import (
     SettlementRecord,
     local,
     mask_id_number,
+    policy_region_of,
     request_key,
+    ytd_from_json,
 )
 from yidi.storage.hospital import FeeLineRow
 
@@ -140,24 +144,78 @@ def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
     )
 
 
-def settlement_view(record: SettlementRecord) -> SettlementView:
+def _magnitude(amount: Money) -> Money:
+    return -amount if amount.is_negative() else amount
+
+
+def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[FundPayType, Money]:
+    """crt_payb_lmt_amt per fund: the year's cap left before this settlement.
+
+    The cap is the policy's (基本医疗 annual_cap, 大病/大额 supplementary.annual_cap,
+    医疗救助 medical_assistance.annual_cap) on the day the policy applied; the use so far is
+    the year-to-date after this settlement minus what it paid. A reversal shows the limits
+    of the settlement it reverses.
+    """
+    insurance_type = InsuranceType(record.insurance_type)
+    on = record.policy_on or local(record.settled_at).date()
+    policy = policy_at(
+        policy_region_of(policies, record.person.insured_region_code, insurance_type),
+        insurance_type,
+        on,
+        policies,
+    )
+    after = (
+        ytd_from_json(record.year_to_date_after)
+        if record.year_to_date_after
+        else YearToDate.empty(on.year)
+    )
+    a = record.amounts
+
+    def left(cap: Money, used_after: Money, paid: Money) -> Money:
+        return (cap - (used_after - _magnitude(paid))).clamp_non_negative()
+
+    employee = insurance_type == InsuranceType.EMPLOYEE
+    limits = {
+        FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED: left(
+            policy.annual_cap, after.pooled_fund_paid, a["hifp_pay"]
+        )
+    }
+    if policy.supplementary is not None:
+        cap = policy.supplementary.annual_cap
+        limits[FundPayType.RESIDENT_CRITICAL_ILLNESS] = left(
+            cap, after.serious_illness_paid, a["hifmi_pay"]
+        )
+        limits[FundPayType.LARGE_EXPENSE_SUBSIDY] = left(
+            cap, after.large_expense_paid, a["hifob_pay"]
+        )
+    if policy.medical_assistance is not None:
+        limits[FundPayType.MEDICAL_ASSISTANCE] = left(
+            policy.medical_assistance.annual_cap, after.assistance_paid, a["maf_pay"]
+        )
+    return limits
+
+
+def settlement_view(
+    record: SettlementRecord,
+    *,
+    limits: Mapping[FundPayType, Money] | None = None,
+    credential_type: str | None = None,
+    institution_settlement_id: str | None = None,
+) -> SettlementView:
+    """The one mapping from a stored result (SettlementRecord.amounts) to the national view."""
     a = record.amounts
     zero = Money.zero()
+    limits = limits or {}
     employee = record.insurance_type == InsuranceType.EMPLOYEE.value
-    funds = [
-        FundPayment(
-            FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED,
-            a["hifp_pay"],
-            a["inscp_scp_amt"],
-        )
-    ]
+    pooled = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
+    funds = [FundPayment(pooled, a["hifp_pay"], a["inscp_scp_amt"], limits.get(pooled))]
     for amount, fund in (
         (a["hifmi_pay"], FundPayType.RESIDENT_CRITICAL_ILLNESS),
         (a["hifob_pay"], FundPayType.LARGE_EXPENSE_SUBSIDY),
         (a["maf_pay"], FundPayType.MEDICAL_ASSISTANCE),
     ):
         if not amount.is_zero():
-            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"]))
+            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"], limits.get(fund)))
     person = record.person
     return SettlementView(
         visit_id=record.encounter_id,
@@ -181,11 +239,14 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         patient_share_amount=a["psn_part_amt"],
         personal_account_amount=a["acct_pay"],
         patient_cash_amount=a["psn_cash_pay"],
+        # yidi settles no amount to the hospital's charge (医院负担), and keeps no personal
+        # account balance: both are 0.00 (docs/nhsa-gateway.md, fields yidi cannot know).
         hospital_share_amount=zero,
+        account_balance_amount=zero,
         settled_at=local(record.settled_at),
         funds=tuple(funds),
         settlement_id=record.settlement_id,
-        institution_settlement_id=record.msgid,
+        institution_settlement_id=institution_settlement_id or record.msgid,
         pooled_fund_rate=record.pooled_fund_rate.quantize(Decimal("0.0001")),
         person_name=person.name,
         person_cert_type="01",
@@ -194,6 +255,7 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         birth_on=person.birth_on,
         age=_age(person.birth_on, local(record.settled_at).date()),
         person_type=PSN_TYPE.get(person.person_type),
+        credential_type=record.credential_type or credential_type,
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
     )
@@ -204,6 +266,19 @@ class HospitalGateway:
 
     def __init__(self, service: HospitalService) -> None:
         self._service = service
+
+    def _view(
+        self,
+        record: SettlementRecord,
+        credential_type: str | None = None,
+        institution_settlement_id: str | None = None,
+    ) -> SettlementView:
+        return settlement_view(
+            record,
+            limits=payable_limits(record, self._service.policies),
+            credential_type=credential_type,
+            institution_settlement_id=institution_settlement_id,
+        )
 
     @staticmethod
     def _caller(context: GatewayContext) -> Caller:
@@ -287,6 +362,7 @@ class HospitalGateway:
                 insurance_type=info.insutype,
                 accidental_injury=injury,
                 emergency_started_at=emergency_at,
+                credential_type=info.mdtrt_cert_type,
             ),
             self._key(context, request),
         )
@@ -359,7 +435,7 @@ class HospitalGateway:
             Money(data.medfee_sumamt),
             data.dscg_time.date() if data.dscg_time else None,
         )
-        return output_2303(settlement_view(record))
+        return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
     def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
         data = request.data
@@ -370,7 +446,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
         )
-        return output_2304(settlement_view(record))
+        return output_2304(self._view(record, data.mdtrt_cert_type))
 
     def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
         data = request.data
@@ -381,7 +457,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
         )
-        view = settlement_view(record)
+        view = self._view(record)
         output = output_2305(
             SettlementView(**{**_view_fields(view), "settlement_id": record.reverses_id})
         )

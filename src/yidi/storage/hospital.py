@@ -97,6 +97,7 @@ class EncounterRow:
     state: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    credential_type: str | None = None
 
     @property
     def diagnoses(self) -> list[str]:

@@ -406,6 +406,8 @@ encounters = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # mdtrt_cert_type of 2401 (01 医保电子凭证, 02 居民身份证, 03 社会保障卡), echoed by 2303/2304
+    Column("credential_type", String(3), nullable=True),
 )
 
 # 费用明细: unique per encounter by the hospital's serial; cancelled lines are kept, flagged.

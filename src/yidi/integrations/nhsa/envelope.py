@@ -39,6 +39,8 @@ STATE_CHANGING_INFNOS: Final = frozenset(
 )
 
 MSGID_MAX_LENGTH: Final = 30
+#: err_msg is 200 characters in the interface (HN table 6); longer text is cut, code kept.
+ERR_MSG_MAX_LENGTH: Final = 200
 INFCODE_SUCCESS: Final = 0
 INFCODE_FAILURE: Final = -1
 
@@ -345,8 +347,16 @@ class ReplyFactory:
     ) -> dict[str, Any]:
         reply = self._base(received_at, area)
         reply["infcode"] = INFCODE_FAILURE
-        reply["err_msg"] = f"[{code}] {message}"
+        reply["err_msg"] = err_msg(code, message)
         return reply
+
+
+def err_msg(code: str, message: str) -> str:
+    """``[CODE] 中文说明``, at most :data:`ERR_MSG_MAX_LENGTH` characters, ending in … if cut."""
+    text = f"[{code}] {message}"
+    if len(text) <= ERR_MSG_MAX_LENGTH:
+        return text
+    return text[: ERR_MSG_MAX_LENGTH - 1] + "…"
 
 
 def format_reply_time(at: dt.datetime) -> str:

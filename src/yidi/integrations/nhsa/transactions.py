@@ -18,7 +18,14 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from yidi.domain.money import FEN, Money
@@ -641,7 +648,20 @@ class SignIn(NhsaModel):
 
 
 class Input9001(NhsaModel):
+    """input of 9001: ``{"signIn": {...}}``; one real client sends the fields flat."""
+
     sign_in: SignIn = Field(alias="signIn")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_flat(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "signIn" not in value and "sign_in" not in value:
+            for name, item in value.items():
+                if str(name).lower() == "signin":
+                    return {"signIn": item}
+            if "opter_no" in value:
+                return {"signIn": value}
+        return value
 
 
 class SignInResult(NhsaModel):
