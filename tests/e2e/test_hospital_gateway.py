@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from hospital_support import (
     BOBAI_CODE,
     NANHUA_CODE,
+    PENG_CARD,
     UNFILED_CARD,
     XIE_CARD,
     XIE_LINES,
@@ -540,3 +541,62 @@ def test_settlement_replies_fill_the_fields_clients_read(client: TestClient, wor
         assert pooled["crt_payb_lmt_amt"] >= pooled["fund_payamt"] > 0
         assert all(row["crt_payb_lmt_amt"] is not None for row in output["setldetail"])
     assert pre["setldetail"] == settled["setldetail"]
+
+
+# --------------------------------------------------------------------------- psn_no and mdtrt_id
+
+
+def _table_counts(container: Container) -> dict[str, int]:
+    from yidi.storage.tables import encounters, fee_lines, idempotency_keys
+
+    with container.uow() as uow:
+        return {
+            table.name: int(
+                uow.session.execute(select(func.count()).select_from(table)).scalar_one()
+            )
+            for table in (encounters, fee_lines, settlements, idempotency_keys)
+        }
+
+
+def test_another_persons_psn_no_with_this_mdtrt_id_is_refused_and_nothing_is_written(
+    client: TestClient, world: None, container: Container
+) -> None:
+    xie, mdtrt_id = _admitted(client)
+    peng = person_no(client, PENG_CARD, NANHUA_CODE)
+    assert peng != xie
+    ok(call(client, "2301", {"feedetail": nhsa_fee_rows(XIE_LINES, mdtrt_id, xie, "2026-11-21")}))
+    before = _table_counts(container)
+    for other in (peng, "PSN9999999999"):
+        requests: list[tuple[str, dict[str, Any]]] = [
+            (
+                "2301",
+                {"feedetail": nhsa_fee_rows(XIE_LINES[:1], mdtrt_id, other, "2026-11-22", "P")},
+            ),
+            ("2302", {"data": [{"feedetl_sn": "1", "mdtrt_id": mdtrt_id, "psn_no": other}]}),
+            (
+                "2402",
+                {
+                    "dscginfo": {
+                        "mdtrt_id": mdtrt_id,
+                        "psn_no": other,
+                        "endtime": "2026-11-30 10:00:00",
+                        "dscg_way": "1",
+                    }
+                },
+            ),
+            ("2404", {"data": {"mdtrt_id": mdtrt_id, "psn_no": other}}),
+            ("2405", {"data": {"mdtrt_id": mdtrt_id, "psn_no": other}}),
+            ("2303", settle_input(mdtrt_id, other, "11811.24")),
+            ("2304", settle_input(mdtrt_id, other, "11811.24")),
+            ("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": "S1", "psn_no": other}}),
+        ]
+        for infno, input_ in requests:
+            message = refused(call(client, infno, input_), "PSN_NO_MISMATCH")
+            assert mdtrt_id in message, infno
+    mixed = nhsa_fee_rows(XIE_LINES[:2], mdtrt_id, xie, "2026-11-22", "Q")
+    mixed[1]["psn_no"] = peng
+    refused(call(client, "2301", {"feedetail": mixed}), "NHSA_MIXED_PSN_NO")
+    assert _table_counts(container) == before
+    discharge(client, mdtrt_id, xie)
+    settled = ok(call(client, "2304", settle_input(mdtrt_id, xie, "11811.24")))
+    assert settled["setlinfo"]["psn_no"] == xie

@@ -601,6 +601,24 @@ class HospitalService:
             field="med_type",
         )
 
+    def require_person(self, caller: Caller, encounter_id: str, psn_no: str) -> None:
+        """Refuse unless the caller's encounter is the person's: a request naming both a
+        psn_no and an mdtrt_id must not act on (or show) another person's encounter."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            try:
+                person_id, _ = self._person_by_psn_no(uow, psn_no)
+            except NotFound:
+                person_id = None
+            if person_id != encounter.person_id:
+                raise Refused(
+                    "PSN_NO_MISMATCH",
+                    f"人员编号 {psn_no[:30]} 与就诊ID {encounter_id} 不属于同一参保人，"
+                    "交易未办理，请核对人员编号与就诊ID",
+                    "psn_no and mdtrt_id do not belong to the same person",
+                    field="psn_no",
+                )
+
     # --- 1101 / admission check ---------------------------------------------------------
 
     def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:

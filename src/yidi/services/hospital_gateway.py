@@ -114,7 +114,8 @@ def _age(birth_on: dt.date, on: dt.date) -> Decimal:
     return Decimal(years).quantize(Decimal("0.1"))
 
 
-def _only_visit(rows: Sequence[Any]) -> str:
+def _only_visit(rows: Sequence[Any]) -> tuple[str, str]:
+    """The one (mdtrt_id, psn_no) all rows of a request name."""
     visits = {row.mdtrt_id for row in rows}
     if len(visits) != 1:
         raise InvalidInput(
@@ -123,7 +124,15 @@ def _only_visit(rows: Sequence[Any]) -> str:
             "all rows of one request must name the same mdtrt_id",
             field="mdtrt_id",
         )
-    return str(visits.pop())
+    people = {row.psn_no for row in rows}
+    if len(people) != 1:
+        raise InvalidInput(
+            "NHSA_MIXED_PSN_NO",
+            "一次交易中的明细必须属于同一个人员编号（psn_no）",
+            "all rows of one request must name the same psn_no",
+            field="psn_no",
+        )
+    return str(visits.pop()), str(people.pop())
 
 
 def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
@@ -280,6 +289,10 @@ class HospitalGateway:
             institution_settlement_id=institution_settlement_id,
         )
 
+    def _same_person(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> None:
+        """Every transaction carrying both psn_no and mdtrt_id: they must name one person."""
+        self._service.require_person(self._caller(context), mdtrt_id, psn_no)
+
     @staticmethod
     def _caller(context: GatewayContext) -> Caller:
         operator = context.operator or "-"
@@ -370,6 +383,7 @@ class HospitalGateway:
 
     def discharge(self, request: Input2402, context: GatewayContext) -> None:
         info = request.dscginfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
         codes = [row.diag_code for row in request.diseinfo]
         self._service.discharge(
             self._caller(context),
@@ -380,18 +394,21 @@ class HospitalGateway:
         )
 
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
         self._service.cancel_admission(
             self._caller(context), request.data.mdtrt_id, self._key(context, request)
         )
 
     def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
         self._service.cancel_discharge(
             self._caller(context), request.data.mdtrt_id, self._key(context, request)
         )
 
     # 2301 / 2302 -------------------------------------------------------------------------
     def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
-        visit = _only_visit(request.feedetail)
+        visit, psn_no = _only_visit(request.feedetail)
+        self._same_person(context, visit, psn_no)
         negative = [row.feedetl_sn for row in request.feedetail if row.cnt < 0]
         if negative:
             raise InvalidInput(
@@ -418,7 +435,8 @@ class HospitalGateway:
         return output_2301([fee_line_split(row) for row in rows])
 
     def cancel_fees(self, request: Input2302, context: GatewayContext) -> None:
-        visit = _only_visit(request.data)
+        visit, psn_no = _only_visit(request.data)
+        self._same_person(context, visit, psn_no)
         self._service.cancel_fees(
             self._caller(context),
             visit,
@@ -429,6 +447,7 @@ class HospitalGateway:
     # 2303 / 2304 / 2305 ------------------------------------------------------------------
     def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
         data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.pre_settle(
             self._caller(context),
             data.mdtrt_id,
@@ -439,6 +458,7 @@ class HospitalGateway:
 
     def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
         data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.settle(
             self._caller(context),
             data.mdtrt_id,
@@ -450,6 +470,7 @@ class HospitalGateway:
 
     def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
         data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.reverse(
             self._caller(context),
             data.mdtrt_id,
