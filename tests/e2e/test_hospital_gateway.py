@@ -566,7 +566,7 @@ def test_another_persons_psn_no_with_this_mdtrt_id_is_refused_and_nothing_is_wri
     assert peng != xie
     ok(call(client, "2301", {"feedetail": nhsa_fee_rows(XIE_LINES, mdtrt_id, xie, "2026-11-21")}))
     before = _table_counts(container)
-    for other in (peng, "PSN9999999999"):
+    for other in (peng, "PSN0999999999"):
         requests: list[tuple[str, dict[str, Any]]] = [
             (
                 "2301",
@@ -600,3 +600,161 @@ def test_another_persons_psn_no_with_this_mdtrt_id_is_refused_and_nothing_is_wri
     discharge(client, mdtrt_id, xie)
     settled = ok(call(client, "2304", settle_input(mdtrt_id, xie, "11811.24")))
     assert settled["setlinfo"]["psn_no"] == xie
+
+
+# --------------------------------------------------------------------------- 2601 冲正
+
+
+def _settled_counts(container: Container) -> tuple[int, list[int], bool]:
+    from yidi.domain.funds import ledger_is_balanced
+
+    with container.uow() as uow:
+        active = uow.session.execute(
+            select(func.count()).select_from(settlements).where(settlements.c.state == "active")
+        ).scalar_one()
+        admissions = list(uow.session.execute(select(year_to_date.c.admissions_count)).scalars())
+        balanced = ledger_is_balanced(uow.funds.entries())
+    return int(active), admissions, balanced
+
+
+def _ready_to_settle(client: TestClient) -> tuple[str, str]:
+    psn_no, mdtrt_id = _admitted(client)
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    ok(call(client, "2301", {"feedetail": rows}))
+    discharge(client, mdtrt_id, psn_no)
+    return psn_no, mdtrt_id
+
+
+def _settle_and_lose_the_reply(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, mdtrt_id: str, psn_no: str, msgid: str
+) -> None:
+    """The server commits the 2304, then the answer never reaches the hospital."""
+    from yidi.services import hospital_gateway
+
+    def connection_dropped(view: Any) -> Any:
+        raise ConnectionResetError("connection reset by peer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(hospital_gateway, "output_2304", connection_dropped)
+        reply = call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid=msgid)
+    assert reply["infcode"] == -1 and reply["output"] is None  # all the hospital sees
+
+
+def _reverse(client: TestClient, psn_no: str, omsgid: str, oinfno: str, **kw: Any) -> Any:
+    return call(
+        client, "2601", {"data": {"psn_no": psn_no, "omsgid": omsgid, "oinfno": oinfno}}, **kw
+    )
+
+
+def test_a_lost_2304_answer_is_recovered_with_2601(
+    client: TestClient, world: None, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    _settle_and_lose_the_reply(client, monkeypatch, mdtrt_id, psn_no, "LOST-2304")
+    assert _settled_counts(container) == (1, [1], True)  # committed on the server
+    for _ in range(2):  # the 2601 itself resent: one reversal
+        assert ok(_reverse(client, psn_no, "LOST-2304", "2304", msgid="RVS-1")) == {}
+    assert ok(_reverse(client, psn_no, "LOST-2304", "2304", msgid="RVS-2")) == {}
+    assert _settled_counts(container) == (0, [0], True)
+    with container.uow() as uow:
+        kinds = sorted(uow.session.execute(select(settlements.c.kind)).scalars())
+    assert kinds == ["reversal", "settle"]
+    resent = call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="LOST-2304")
+    assert "2601" in refused(resent, "MESSAGE_REVERSED")
+    again = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="NEW-2304"))
+    assert again["setlinfo"]["medfee_sumamt"] == Decimal("11811.24")
+    assert _settled_counts(container) == (1, [1], True)
+
+
+def test_a_lost_2304_answer_is_recovered_by_resending_the_same_msgid(
+    client: TestClient, world: None, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    _settle_and_lose_the_reply(client, monkeypatch, mdtrt_id, psn_no, "LOST-2304")
+    first = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="LOST-2304"))
+    second = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="LOST-2304"))
+    assert first == second and first["setlinfo"]["medins_setl_id"] == "LOST-2304"
+    assert _settled_counts(container) == (1, [1], True)
+
+
+def test_2601_of_a_2305_restores_the_settlement(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    info = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")))["setlinfo"]
+    cancel = {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}}
+    ok(call(client, "2305", cancel, msgid="CANCEL-1"))
+    assert _settled_counts(container) == (0, [0], True)
+    ok(_reverse(client, psn_no, "CANCEL-1", "2305"))
+    assert _settled_counts(container) == (1, [1], True)
+    with container.uow() as uow:
+        restored = uow.session.execute(
+            select(settlements).where(settlements.c.state == "active")
+        ).one()
+        encounter = uow.hospital.encounter(mdtrt_id)
+    assert restored.medfee_sumamt_fen == 1181124 and restored.id != info["setl_id"]
+    assert encounter is not None and encounter.state == "settled"
+    refused(call(client, "2305", cancel, msgid="CANCEL-1"), "MESSAGE_REVERSED")
+
+
+def test_2601_of_a_2305_is_refused_once_the_encounter_changed(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    info = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")))["setlinfo"]
+    cancel = {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}}
+    ok(call(client, "2305", cancel, msgid="CANCEL-1"))
+    ok(
+        call(
+            client, "2302", {"data": [{"feedetl_sn": "20", "mdtrt_id": mdtrt_id, "psn_no": psn_no}]}
+        )
+    )
+    before = _table_counts(container)
+    refused(_reverse(client, psn_no, "CANCEL-1", "2305"), "REVERSAL_CANNOT_RESTORE")
+    assert _table_counts(container) == before
+
+
+def test_2601_of_a_2301_cancels_the_lines_it_stored(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _admitted(client)
+    ok(
+        call(
+            client,
+            "2301",
+            {"feedetail": nhsa_fee_rows(XIE_LINES[:3], mdtrt_id, psn_no, "2026-11-20")},
+        )
+    )
+    rows = nhsa_fee_rows(XIE_LINES[:5], mdtrt_id, psn_no, "2026-11-20")  # 1-3 again, 4-5 new
+    ok(call(client, "2301", {"feedetail": rows}, msgid="UPLOAD-2"))
+    ok(_reverse(client, psn_no, "UPLOAD-2", "2301"))
+    with container.uow() as uow:
+        active = sorted(line.serial for line in uow.hospital.fee_lines(mdtrt_id))
+    assert active == ["1", "2", "3"]
+    refused(call(client, "2301", {"feedetail": rows}, msgid="UPLOAD-2"), "MESSAGE_REVERSED")
+
+
+def test_2601_of_a_message_never_received_refuses_it_when_it_comes_late(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    ok(_reverse(client, psn_no, "NEVER-ARRIVED", "2304"))
+    late = call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="NEVER-ARRIVED")
+    refused(late, "MESSAGE_REVERSED")
+    assert _settled_counts(container) == (0, [], True)
+
+
+def test_2601_refusals_write_nothing(client: TestClient, world: None, container: Container) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24"), msgid="SET-1"))
+    peng = person_no(client, PENG_CARD, NANHUA_CODE)
+    before = _table_counts(container)
+    refused(_reverse(client, psn_no, "SET-1", "2401"), "REVERSAL_INFNO_UNSUPPORTED")
+    refused(_reverse(client, psn_no, "SET-1", "2305"), "REVERSAL_OINFNO_MISMATCH")
+    refused(_reverse(client, psn_no, "SET-1", "2301"), "REVERSAL_OINFNO_MISMATCH")
+    refused(_reverse(client, peng, "SET-1", "2304"), "PSN_NO_MISMATCH")
+    refused(_reverse(client, "PSN0000000000", "SET-1", "2304"), "PERSON_NOT_FOUND")
+    assert _table_counts(container) == before
+    # Another hospital's msgids are its own: its "SET-1" never arrived, Bobai's stays settled.
+    ok(_reverse(client, psn_no, "SET-1", "2304", hospital=NANHUA_CODE))
+    assert _settled_counts(container) == (1, [1], True)

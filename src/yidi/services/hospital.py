@@ -117,6 +117,15 @@ class RequestKey:
     fingerprint: str
 
 
+#: Transactions a 2601 冲正 can undo: settlement, settlement cancellation, fee upload.
+REVERSIBLE_INFNOS: Final = ("2304", "2305", "2301")
+
+
+def reversal_marker(msgid: str) -> str:
+    """The idempotency key that records "the message ``msgid`` was reversed by 2601"."""
+    return f"2601:{msgid}"
+
+
 def psn_no_of(person_id: int) -> str:
     """The person number (人员编号) yidi issues: opaque, never the ID number."""
     return f"PSN{person_id:010d}"
@@ -421,6 +430,15 @@ class HospitalService:
     def _recall(uow: SqlUnitOfWork, key: RequestKey | None) -> Any | None:
         if key is None:
             return None
+        voided = uow.idempotency.answer(key.scope, reversal_marker(key.key))
+        if voided is not None:
+            raise Conflict(
+                "MESSAGE_REVERSED",
+                f"报文ID {key.key} 的交易已被冲正（2601，冲正报文 {voided.get('msgid') or '-'}），"
+                "不再办理；如需重新办理请使用新的报文ID",
+                f"message {key.key} was reversed by 2601; send a new msgid to do it again",
+                field="msgid",
+            )
         return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
 
     def _lock_for_change(
@@ -964,11 +982,13 @@ class HospitalService:
             now = as_utc(self._clock.now())
             new_rows: list[dict[str, Any]] = []
             added = replaced = 0
+            stored_now: list[str] = []  # what a 2601 of this upload takes back
             for line in lines:
                 previous = existing.get(line.serial)
                 if previous is not None and not previous.cancelled:
                     continue  # the same line again: nothing to do
                 catalog, item = resolved[line.serial]
+                stored_now.append(line.serial)
                 values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
                 if previous is not None:
                     uow.hospital.replace_fee_line(
@@ -988,7 +1008,8 @@ class HospitalService:
                 f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
             )
             serials = list(dict.fromkeys(line.serial for line in lines))
-            self._commit_and_remember(uow, key, {"serials": serials})
+            memo = {"serials": serials, "stored": stored_now, "mdtrt_id": encounter_id}
+            self._commit_and_remember(uow, key, memo)
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
 
@@ -1477,64 +1498,307 @@ class HospitalService:
                     "settlement not found for this encounter",
                     field="setl_id",
                 )
-            if original.state != "active":
-                raise Conflict(
-                    "SETTLEMENT_ALREADY_REVERSED",
-                    "这笔结算已撤销，不能重复撤销",
-                    "the settlement is already reversed",
-                    field="setl_id",
-                )
-            insurance_type = InsuranceType(original.insurance_type)
-            ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
-            delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
-            restored = ytd.minus(delta)
-            now = self._clock.now()
-            reversal_id = _new_id("R", encounter.treatment_region_code, now)
-            uow.hospital.add_settlement(
-                {
-                    "id": reversal_id,
-                    "encounter_id": encounter_id,
-                    "kind": "reversal",
-                    "state": "done",
-                    "reverses_id": original.id,
-                    "person_id": original.person_id,
-                    "insurance_type": original.insurance_type,
-                    "year": original.year,
-                    "hospital_code": original.hospital_code,
-                    "insured_region_code": original.insured_region_code,
-                    "treatment_region_code": original.treatment_region_code,
-                    **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
-                    "result_json": original.result_json,
-                    "year_to_date_delta_json": json.dumps(delta.as_dict()),
-                    "policy_version": original.policy_version,
-                    "catalog_version": original.catalog_version,
-                    "msgid": msgid,
-                    "settled_at": as_utc(now),
-                    "settled_by": caller.actor[:64],
-                }
+            reversal_id = self._reverse_locked(uow, caller, encounter, original, msgid)
+            self._commit_and_remember(uow, key, {"setl_id": reversal_id})
+            return self._stored_settlement(uow, encounter, reversal_id)
+
+    def _reverse_locked(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        encounter: EncounterRow,
+        original: SettlementRow,
+        msgid: str | None,
+    ) -> str:
+        """Reverse ``original`` on the locked ``encounter`` (2305, 2601); the reversal's id."""
+        encounter_id = encounter.id
+        if original.state != "active":
+            raise Conflict(
+                "SETTLEMENT_ALREADY_REVERSED",
+                "这笔结算已撤销，不能重复撤销",
+                "the settlement is already reversed",
+                field="setl_id",
             )
-            original_fact = uow.funds.fact(original.id)
-            if original_fact is None:
+        insurance_type = InsuranceType(original.insurance_type)
+        ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
+        delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
+        restored = ytd.minus(delta)
+        now = self._clock.now()
+        reversal_id = _new_id("R", encounter.treatment_region_code, now)
+        uow.hospital.add_settlement(
+            {
+                "id": reversal_id,
+                "encounter_id": encounter_id,
+                "kind": "reversal",
+                "state": "done",
+                "reverses_id": original.id,
+                "person_id": original.person_id,
+                "insurance_type": original.insurance_type,
+                "year": original.year,
+                "hospital_code": original.hospital_code,
+                "insured_region_code": original.insured_region_code,
+                "treatment_region_code": original.treatment_region_code,
+                **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
+                "result_json": original.result_json,
+                "year_to_date_delta_json": json.dumps(delta.as_dict()),
+                "policy_version": original.policy_version,
+                "catalog_version": original.catalog_version,
+                "msgid": msgid,
+                "settled_at": as_utc(now),
+                "settled_by": caller.actor[:64],
+            }
+        )
+        original_fact = uow.funds.fact(original.id)
+        if original_fact is None:
+            raise NotFound(
+                "SETTLEMENT_FACT_MISSING",
+                "这笔结算没有清算记账记录，不能撤销，请联系管理员",
+                "the settlement has no clearing fact",
+                field="setl_id",
+            )
+        record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
+        uow.hospital.set_settlement_state(original.id, "reversed")
+        uow.hospital.mark_fee_lines_settled(encounter_id, None)
+        uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
+        uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+        self._audit(
+            uow,
+            caller,
+            "hospital.reverse",
+            f"settlement:{original.id}",
+            f"撤销记录 {reversal_id}",
+        )
+        return reversal_id
+
+    # --- 2601 冲正 ------------------------------------------------------------------------
+
+    def reverse_message(
+        self,
+        caller: Caller,
+        scope: str,
+        omsgid: str,
+        oinfno: str,
+        psn_no: str,
+        key: RequestKey | None = None,
+    ) -> dict[str, Any]:
+        """2601: undo the request sent as ``omsgid`` whose answer the hospital never got.
+
+        A settlement (2304) is reversed as by 2305; a settlement cancellation (2305) is
+        undone by a new settlement with the same amounts (the ledger never reverses a
+        reversal); a fee upload (2301) cancels the lines it stored. An ``omsgid`` yidi never
+        received is recorded as reversed, so that if it arrives late it is refused. Either
+        way the original msgid is answered ``MESSAGE_REVERSED`` from then on. Idempotent by
+        the 2601's own msgid; a second 2601 of the same omsgid changes nothing.
+        """
+        if oinfno not in REVERSIBLE_INFNOS:
+            raise Refused(
+                "REVERSAL_INFNO_UNSUPPORTED",
+                f"2601 冲正只适用于 {'、'.join(REVERSIBLE_INFNOS)}，不能冲正交易 {oinfno}",
+                f"2601 can reverse {', '.join(REVERSIBLE_INFNOS)} only",
+                field="oinfno",
+            )
+        with self._uow() as uow:
+            self._hospital(uow, caller)
+            stored = self._recall(uow, key)
+            if stored is not None:
+                return dict(stored)
+            try:
+                person_id, _ = self._person_by_psn_no(uow, psn_no)
+            except NotFound:
                 raise NotFound(
-                    "SETTLEMENT_FACT_MISSING",
-                    "这笔结算没有清算记账记录，不能撤销，请联系管理员",
-                    "the settlement has no clearing fact",
-                    field="setl_id",
+                    "PERSON_NOT_FOUND",
+                    f"未查询到人员编号 {psn_no[:30]}",
+                    "no person with this psn_no",
+                    field="psn_no",
+                ) from None
+            earlier = uow.idempotency.answer(scope, reversal_marker(omsgid))
+            if earlier is not None:
+                if earlier.get("oinfno") != oinfno:
+                    raise Conflict(
+                        "REVERSAL_OINFNO_MISMATCH",
+                        f"报文 {omsgid} 已按交易 {earlier.get('oinfno')} 冲正，与 oinfno {oinfno} 不符",
+                        "omsgid was already reversed under another oinfno",
+                        field="oinfno",
+                    )
+                memo = dict(earlier)
+            else:
+                memo = self._reverse_original(
+                    uow, caller, scope, omsgid, oinfno, person_id, key.key if key else None
                 )
-            record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
-            uow.hospital.set_settlement_state(original.id, "reversed")
-            uow.hospital.mark_fee_lines_settled(encounter_id, None)
-            uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
-            uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+                uow.idempotency.remember(
+                    scope, reversal_marker(omsgid), "2601", memo, self._clock.now()
+                )
             self._audit(
                 uow,
                 caller,
-                "hospital.reverse",
-                f"settlement:{original.id}",
-                f"撤销记录 {reversal_id}",
+                "hospital.message_reversal",
+                f"message:{omsgid}"[:128],
+                f"2601 冲正 {oinfno}：{memo['result']}",
             )
-            self._commit_and_remember(uow, key, {"setl_id": reversal_id})
-            return self._stored_settlement(uow, encounter, reversal_id)
+            self._commit_and_remember(uow, key, memo)
+            return memo
+
+    def _reverse_original(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        scope: str,
+        omsgid: str,
+        oinfno: str,
+        person_id: int,
+        msgid: str | None,
+    ) -> dict[str, Any]:
+        memo: dict[str, Any] = {"omsgid": omsgid, "oinfno": oinfno, "msgid": msgid}
+        original = uow.idempotency.answer(scope, omsgid)
+        if original is None:
+            # Never received: hold the msgid, so the original is refused if it comes late
+            # (a concurrent original fails on this row's unique key and rolls back).
+            uow.idempotency.remember(scope, omsgid, "2601", {"reversed": True}, self._clock.now())
+            return memo | {"result": "not_received"}
+        if oinfno == "2301":
+            return memo | self._reverse_fee_upload(uow, caller, original, omsgid, person_id)
+        setl_id = original.get("setl_id") if isinstance(original, dict) else None
+        row = uow.hospital.settlement(str(setl_id)) if setl_id else None
+        expected = "settle" if oinfno == "2304" else "reversal"
+        if row is None or row.kind != expected or row.hospital_code != caller.hospital_code:
+            raise Conflict(
+                "REVERSAL_OINFNO_MISMATCH",
+                f"报文 {omsgid} 不是交易 {oinfno}，请核对 oinfno",
+                "omsgid is not a request of oinfno",
+                field="oinfno",
+            )
+        encounter = self._encounter(uow, caller, row.encounter_id, for_update=True)
+        if encounter.person_id != person_id:
+            raise self._psn_mismatch(encounter.id)
+        row = uow.hospital.settlement(row.id)
+        assert row is not None
+        if oinfno == "2304":
+            if row.state != "active":
+                return memo | {"result": "already_reversed", "setl_id": row.id}
+            reversal_id = self._reverse_locked(uow, caller, encounter, row, msgid)
+            return memo | {"result": "reversed", "setl_id": row.id, "rvs_setl_id": reversal_id}
+        return memo | self._restore_settlement(uow, caller, encounter, row, msgid)
+
+    @staticmethod
+    def _psn_mismatch(encounter_id: str) -> Refused:
+        return Refused(
+            "PSN_NO_MISMATCH",
+            f"人员编号与就诊ID {encounter_id} 不属于同一参保人，交易未办理",
+            "psn_no and mdtrt_id do not belong to the same person",
+            field="psn_no",
+        )
+
+    def _reverse_fee_upload(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        original: Any,
+        omsgid: str,
+        person_id: int,
+    ) -> dict[str, Any]:
+        if not isinstance(original, dict) or "mdtrt_id" not in original:
+            raise Conflict(
+                "REVERSAL_OINFNO_MISMATCH",
+                f"报文 {omsgid} 不是可冲正的费用明细上传（2301），请核对 oinfno，或用 2302 撤销明细",
+                "omsgid is not a reversible 2301",
+                field="oinfno",
+            )
+        encounter = self._encounter(uow, caller, str(original["mdtrt_id"]), for_update=True)
+        if encounter.person_id != person_id:
+            raise self._psn_mismatch(encounter.id)
+        _require_open(
+            encounter,
+            "不能冲正费用明细上传",
+            "fee uploads can be reversed only on an open, unsettled encounter",
+            if_settled_zh="（请先撤销结算）",
+        )
+        active = {line.serial: line for line in uow.hospital.fee_lines(encounter.id)}
+        chosen = [active[s] for s in original.get("stored", []) if s in active]
+        uow.hospital.cancel_fee_lines([line.id for line in chosen], self._clock.now())
+        return {
+            "result": "reversed",
+            "mdtrt_id": encounter.id,
+            "cancelled": [line.serial for line in chosen],
+        }
+
+    def _restore_settlement(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        encounter: EncounterRow,
+        reversal: SettlementRow,
+        msgid: str | None,
+    ) -> dict[str, Any]:
+        """Undo a 2305: settle again with the reversed settlement's stored result."""
+        assert reversal.reverses_id is not None
+        settled = uow.hospital.settlement(reversal.reverses_id)
+        assert settled is not None
+        lines = uow.hospital.fee_lines(encounter.id)
+        kept = sorted(
+            (line["serial"], line["line_amount"])
+            for line in json.loads(settled.result_json)["lines"]
+        )
+        now_lines = sorted((line.serial, str(line.amount)) for line in lines)
+        if encounter.state != DISCHARGED or kept != now_lines:
+            raise Conflict(
+                "REVERSAL_CANNOT_RESTORE",
+                "结算撤销后该就诊已有变更（费用明细、出院或重新结算），不能冲正该结算撤销；"
+                "请按当前明细重新结算（2304）",
+                "the encounter changed after the cancellation; settle it again with 2304",
+                field="omsgid",
+            )
+        insurance_type = InsuranceType(settled.insurance_type)
+        ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
+        delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
+        now = self._clock.now()
+        restored_id = _new_id("S", encounter.treatment_region_code, now)
+        uow.hospital.add_settlement(
+            {
+                "id": restored_id,
+                "encounter_id": encounter.id,
+                "kind": "settle",
+                "state": "active",
+                "reverses_id": None,
+                "person_id": settled.person_id,
+                "insurance_type": settled.insurance_type,
+                "year": settled.year,
+                "hospital_code": settled.hospital_code,
+                "insured_region_code": settled.insured_region_code,
+                "treatment_region_code": settled.treatment_region_code,
+                **{f"{name}_fen": amount.fen for name, amount in settled.amounts.items()},
+                "result_json": settled.result_json,
+                "year_to_date_delta_json": settled.year_to_date_delta_json,
+                "policy_version": settled.policy_version,
+                "catalog_version": settled.catalog_version,
+                "msgid": settled.msgid,
+                "settled_at": as_utc(now),
+                "settled_by": caller.actor[:64],
+            }
+        )
+        fact = uow.funds.fact(settled.id)
+        if fact is None:
+            raise NotFound(
+                "SETTLEMENT_FACT_MISSING",
+                "这笔结算没有清算记账记录，不能恢复，请联系管理员",
+                "the settlement has no clearing fact",
+                field="setl_id",
+            )
+        record_settlement_fact(
+            uow,
+            replace(fact, setl_id=restored_id, settled_on=local(now).date(), clearing_month=""),
+            now,
+        )
+        uow.hospital.mark_fee_lines_settled(encounter.id, restored_id)
+        uow.hospital.write_year_to_date(settled.person_id, insurance_type, ytd.plus(delta))
+        uow.hospital.update_encounter(encounter.id, state=SETTLED, updated_at=as_utc(now))
+        self._audit(
+            uow,
+            caller,
+            "hospital.settle",
+            f"settlement:{restored_id}",
+            f"冲正结算撤销 {reversal.id}，按原结算 {settled.id} 恢复",
+        )
+        return {"result": "restored", "setl_id": restored_id, "restores_setl_id": settled.id}
 
     # --- reads --------------------------------------------------------------------------
 
@@ -1618,6 +1882,7 @@ __all__ = [
     "CANCELLED",
     "DISCHARGED",
     "MANUAL_MATERIALS_ZH",
+    "REVERSIBLE_INFNOS",
     "SETTLED",
     "AdmissionCheck",
     "AdmissionRequest",
@@ -1632,4 +1897,5 @@ __all__ = [
     "mask_id_number",
     "psn_no_of",
     "request_key",
+    "reversal_marker",
 ]

@@ -16,6 +16,9 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 * 1101 returns ``certno`` masked, and the valid filing in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
+* 2601 冲正 undoes a 2304, 2305 or 2301 named by ``omsgid``; afterwards that msgid is
+  answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
+  never a new settlement.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from yidi.domain.claims import YearToDate
-from yidi.domain.errors import InvalidInput, Refused
+from yidi.domain.errors import InvalidInput
 from yidi.domain.insurance import InsuranceType, PersonType
 from yidi.domain.money import Money
 from yidi.integrations.nhsa.builders import (
@@ -489,11 +492,15 @@ class HospitalGateway:
 
     # 2601 / 9001 -------------------------------------------------------------------------
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
-        raise Refused(
-            "NHSA_2601_NOT_SUPPORTED",
-            "yidi 不提供 2601 冲正：重发相同 msgid 即可取得原交易结果；撤销结算请用 2305，撤销入院请用 2404",
-            "2601 is not supported: resend the same msgid, or use 2305 / 2404",
-            field="infno",
+        """2601 冲正 of a 2304, 2305 or 2301 by its msgid (no output, as the interface)."""
+        data = request.data
+        self._service.reverse_message(
+            self._caller(context),
+            f"nhsa:{context.fixmedins_code}",
+            data.omsgid,
+            data.oinfno,
+            data.psn_no,
+            self._key(context, request),
         )
 
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
