@@ -758,3 +758,61 @@ def test_2601_refusals_write_nothing(client: TestClient, world: None, container:
     # Another hospital's msgids are its own: its "SET-1" never arrived, Bobai's stays settled.
     ok(_reverse(client, psn_no, "SET-1", "2304", hospital=NANHUA_CODE))
     assert _settled_counts(container) == (1, [1], True)
+
+
+# --------------------------------------------------------------------------- 5201 / 5203 / 5204
+
+
+def test_after_a_lost_answer_the_hospital_finds_the_visit_settlement_and_lines(
+    client: TestClient, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    _settle_and_lose_the_reply(client, monkeypatch, mdtrt_id, psn_no, "LOST-2304")
+    visit = ok(call(client, "5201", {"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id}}))
+    (row,) = visit["mdtrtinfo"]
+    assert row["mdtrt_id"] == mdtrt_id and row["psn_no"] == psn_no
+    assert row["begntime"] == "2026-11-20 08:00:00" and row["endtime"] == "2026-11-30 10:00:00"
+    assert row["ipt_days"] == 10 and row["mdtrt_cert_type"] == "03" and row["inhosp_stas"] == "0"
+    (setl_id,) = row["exp_content"]["setl_ids"]
+    by_setl = ok(call(client, "5201", {"data": {"psn_no": psn_no, "setl_id": setl_id}}))
+    assert by_setl == visit
+    lookup = {"data": {"psn_no": psn_no, "setl_id": setl_id, "mdtrt_id": mdtrt_id}}
+    settlement = ok(call(client, "5203", lookup))
+    info = settlement["setlinfo"]
+    assert info["setl_id"] == setl_id and info["medins_setl_id"] == "LOST-2304"
+    assert info["medfee_sumamt"] == Decimal("11811.24") and info["psn_part_amt"] == Decimal(
+        "3792.11"
+    )
+    assert info["exp_content"]["setl_stas"] == "active"
+    fees = ok(call(client, "5204", lookup))["feedetail"]
+    assert len(fees) == 23 and {f["setl_id"] for f in fees} == {setl_id}
+    assert sum(f["det_item_fee_sumamt"] for f in fees) == Decimal("11811.24")
+    bed = next(f for f in fees if f["feedetl_sn"] == "20")
+    assert bed["chrgitm_lv"] == "03" and bed["fulamt_ownpay_amt"] == Decimal("1000.00")
+    ok(_reverse(client, psn_no, "LOST-2304", "2304"))
+    assert ok(call(client, "5203", lookup))["setlinfo"]["exp_content"]["setl_stas"] == "reversed"
+
+
+def test_queries_refuse_another_person_another_hospital_and_a_missing_key(
+    client: TestClient, world: None
+) -> None:
+    psn_no, mdtrt_id = _ready_to_settle(client)
+    setl_id = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")))["setlinfo"][
+        "setl_id"
+    ]
+    peng = person_no(client, PENG_CARD, NANHUA_CODE)
+    lookup = {"psn_no": peng, "setl_id": setl_id, "mdtrt_id": mdtrt_id}
+    for infno in ("5201", "5203", "5204"):
+        refused(call(client, infno, {"data": lookup}), "PSN_NO_MISMATCH")
+        theirs = call(client, infno, {"data": {**lookup, "psn_no": psn_no}}, hospital=NANHUA_CODE)
+        refused(theirs, "ENCOUNTER_NOT_FOUND")
+    refused(call(client, "5201", {"data": {"psn_no": psn_no}}), "NHSA_5201_KEY_REQUIRED")
+    refused(
+        call(
+            client, "5201", {"data": {"psn_no": psn_no, "setl_id": setl_id}}, hospital=NANHUA_CODE
+        ),
+        "SETTLEMENT_NOT_FOUND",
+    )
+    wrong = {"data": {"psn_no": psn_no, "setl_id": "S-NONE", "mdtrt_id": mdtrt_id}}
+    refused(call(client, "5203", wrong), "SETTLEMENT_NOT_FOUND")
+    refused(call(client, "5204", wrong), "SETTLEMENT_NOT_FOUND")

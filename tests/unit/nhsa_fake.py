@@ -184,6 +184,18 @@ class FakePort:
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
         self._record("reverse_message", request, context)
 
+    def query_visit(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_visit", request, context)
+        raise NotImplementedError
+
+    def query_settlement(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_settlement", request, context)
+        raise NotImplementedError
+
+    def query_settled_fees(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_settled_fees", request, context)
+        raise NotImplementedError
+
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         self._record("sign_in", request, context)
         return Output9001(signinoutb=SignInResult(sign_no="SIGN0001"))

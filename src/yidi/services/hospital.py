@@ -1852,6 +1852,19 @@ class HospitalService:
                 uow.commit()
             return detail
 
+    def encounter_of_settlement(self, caller: Caller, settlement_id: str) -> str:
+        """The mdtrt_id of one of the caller's settlements (others' answered like missing)."""
+        with self._uow() as uow:
+            row = uow.hospital.settlement(settlement_id)
+            if row is None or row.hospital_code != caller.hospital_code:
+                raise NotFound(
+                    "SETTLEMENT_NOT_FOUND",
+                    "未找到这笔结算",
+                    "settlement not found",
+                    field="setl_id",
+                )
+            return row.encounter_id
+
     def year_to_date(self, person_id: int, insurance_type: InsuranceType, year: int) -> YearToDate:
         with self._uow() as uow:
             return uow.hospital.read_year_to_date(person_id, insurance_type, year)

@@ -32,13 +32,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from yidi.domain.claims import YearToDate
-from yidi.domain.errors import InvalidInput
+from yidi.domain.errors import InvalidInput, NotFound
 from yidi.domain.insurance import InsuranceType, PersonType
 from yidi.domain.money import Money
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
     FundPayment,
     SettlementView,
+    fee_line_result,
     output_2301,
     output_2303,
     output_2304,
@@ -61,6 +62,9 @@ from yidi.integrations.nhsa.transactions import (
     Input2404,
     Input2405,
     Input2601,
+    Input5201,
+    Input5203,
+    Input5204,
     Input9001,
     InsuInfo,
     Output1101,
@@ -69,14 +73,22 @@ from yidi.integrations.nhsa.transactions import (
     Output2304,
     Output2305,
     Output2401,
+    Output5201,
+    Output5203,
+    Output5204,
     Output9001,
+    SettledFeeLine,
     SignInResult,
+    VisitInfo,
 )
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.services.hospital import (
+    ADMITTED,
+    CANCELLED,
     AdmissionRequest,
     Caller,
     Credential,
+    EncounterDetail,
     FeeLineInput,
     HospitalService,
     RequestKey,
@@ -502,6 +514,129 @@ class HospitalGateway:
             data.psn_no,
             self._key(context, request),
         )
+
+    # 5201 / 5203 / 5204 -----------------------------------------------------------------
+    def _detail(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> EncounterDetail:
+        self._same_person(context, mdtrt_id, psn_no)
+        return self._service.encounter_detail(self._caller(context), mdtrt_id, audited=True)
+
+    def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
+        data = request.data
+        mdtrt_id = data.mdtrt_id
+        if mdtrt_id is None and data.setl_id is not None:
+            mdtrt_id = self._service.encounter_of_settlement(self._caller(context), data.setl_id)
+        if mdtrt_id is None:
+            raise InvalidInput(
+                "NHSA_5201_KEY_REQUIRED",
+                "5201 须提供就诊ID（mdtrt_id）或结算ID（setl_id）；yidi 不按时间段列出就诊",
+                "5201 needs mdtrt_id or setl_id",
+                field="mdtrt_id",
+            )
+        detail = self._detail(context, mdtrt_id, data.psn_no)
+        encounter, person = detail.encounter, detail.person
+        admitted = _naive(encounter.admitted_at)
+        discharged = _naive(encounter.discharged_at) if encounter.discharged_at else None
+        today = _naive(context.received_at or dt.datetime.now(dt.UTC)).date()
+        days = ((discharged.date() if discharged else today) - admitted.date()).days
+        row = VisitInfo(
+            mdtrt_id=encounter.id,
+            psn_no=detail.psn_no,
+            psn_name=person.name,
+            psn_cert_type="01",
+            certno=mask_id_number(person.id_number),
+            gend=person.gender,
+            brdy=person.birth_on,
+            age=_age(person.birth_on, admitted.date()),
+            insutype=encounter.insurance_type,
+            psn_type=PSN_TYPE.get(person.person_type),
+            begntime=admitted,
+            endtime=discharged,
+            mdtrt_cert_type=encounter.credential_type,
+            med_type=encounter.med_type,
+            ipt_otp_no=encounter.inpatient_number or None,
+            adm_dept_codg=encounter.department_code or None,
+            adm_dept_name=encounter.department_name or None,
+            dscg_maindiag_code=encounter.diagnoses[0] if encounter.diagnoses else None,
+            inhosp_stas="1" if encounter.state == ADMITTED else "0",
+            ipt_days=Decimal(max(days, 1)),
+            fixmedins_code=encounter.hospital_code,
+            insuplc_admdvs=encounter.insured_region_code,
+            mdtrtarea_admvs=encounter.treatment_region_code,
+            vali_flag="0" if encounter.state == CANCELLED else "1",
+            exp_content={
+                "state": encounter.state,
+                "setl_ids": [s.settlement_id for s in detail.settlements if s.state == "active"],
+            },
+        )
+        if data.med_type and data.med_type != row.med_type:
+            return Output5201(mdtrtinfo=[])
+        return Output5201(mdtrtinfo=[row])
+
+    @staticmethod
+    def _settlement_of(detail: EncounterDetail, setl_id: str) -> SettlementRecord:
+        for record in detail.settlements:
+            if record.settlement_id == setl_id:
+                return record
+        raise NotFound(
+            "SETTLEMENT_NOT_FOUND",
+            "未找到该就诊的这笔结算",
+            "settlement not found for this encounter",
+            field="setl_id",
+        )
+
+    def query_settlement(self, request: Input5203, context: GatewayContext) -> Output5203:
+        data = request.data
+        detail = self._detail(context, data.mdtrt_id, data.psn_no)
+        record = self._settlement_of(detail, data.setl_id)
+        output = output_2304(self._view(record))
+        info = output.setlinfo.model_copy(
+            update={
+                "exp_content": {
+                    "setl_stas": record.state,
+                    "setl_kind": record.kind,
+                    "reverses_setl_id": record.reverses_id,
+                }
+            }
+        )
+        return Output5203(setlinfo=info, setldetail=output.setldetail)
+
+    def query_settled_fees(self, request: Input5204, context: GatewayContext) -> Output5204:
+        data = request.data
+        detail = self._detail(context, data.mdtrt_id, data.psn_no)
+        record = self._settlement_of(detail, data.setl_id)
+        by_serial = {row.serial: row for row in detail.lines}
+        rows = []
+        for line in record.lines:
+            stored = by_serial.get(line["serial"])
+            if stored is None:
+                continue
+            split = fee_line_split(stored)
+            result = fee_line_result(split)
+            rows.append(
+                SettledFeeLine(
+                    feedetl_sn=stored.serial,
+                    mdtrt_id=detail.encounter.id,
+                    psn_no=detail.psn_no,
+                    setl_id=data.setl_id,
+                    med_type=detail.encounter.med_type,
+                    fee_ocur_time=_naive(stored.occurred_at),
+                    med_list_codg=stored.catalog_code,
+                    medins_list_codg=stored.hospital_item_code or None,
+                    det_item_fee_sumamt=Money(line["line_amount"]).yuan,
+                    cnt=stored.quantity,
+                    pric=stored.unit_price,
+                    pric_uplmt_amt=result.pric_uplmt_amt,
+                    selfpay_prop=result.selfpay_prop,
+                    fulamt_ownpay_amt=Money(line["fully_self_paid"]).yuan,
+                    overlmt_amt=Money(line["over_limit_self_paid"]).yuan,
+                    preselfpay_amt=Money(line["upfront_self_paid"]).yuan,
+                    inscp_scp_amt=Money(line["eligible_amount"]).yuan,
+                    chrgitm_lv=result.chrgitm_lv,
+                    med_chrgitm_type=result.med_chrgitm_type,
+                    memo=line.get("reason_zh") or None,
+                )
+            )
+        return Output5204(feedetail=rows)
 
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         now = context.received_at or dt.datetime.now(dt.UTC)

@@ -39,6 +39,9 @@ from yidi.integrations.nhsa.transactions import (
     Input2404,
     Input2405,
     Input2601,
+    Input5201,
+    Input5203,
+    Input5204,
     Input9001,
     Output1101,
     Output2301,
@@ -46,6 +49,9 @@ from yidi.integrations.nhsa.transactions import (
     Output2304,
     Output2305,
     Output2401,
+    Output5201,
+    Output5203,
+    Output5204,
     Output9001,
     validation_message,
 )
@@ -135,6 +141,18 @@ class HospitalGatewayPort(Protocol):
         """2601 冲正: undo the request named by omsgid/oinfno."""
         ...
 
+    def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
+        """5201 就诊信息查询 (by mdtrt_id, or by setl_id)."""
+        ...
+
+    def query_settlement(self, request: Input5203, context: GatewayContext) -> Output5203:
+        """5203 结算信息查询: the settlement as 2304 answered it."""
+        ...
+
+    def query_settled_fees(self, request: Input5204, context: GatewayContext) -> Output5204:
+        """5204 费用明细查询: the lines of one settlement."""
+        ...
+
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         """9001 签到."""
         ...
@@ -162,6 +180,9 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("2304", "住院结算", Input2304, lambda p, i, c: p.settle(i, c)),
         Transaction("2305", "住院结算撤销", Input2305, lambda p, i, c: p.reverse_settlement(i, c)),
         Transaction("2601", "冲正交易", Input2601, lambda p, i, c: p.reverse_message(i, c)),
+        Transaction("5201", "就诊信息查询", Input5201, lambda p, i, c: p.query_visit(i, c)),
+        Transaction("5203", "结算信息查询", Input5203, lambda p, i, c: p.query_settlement(i, c)),
+        Transaction("5204", "费用明细查询", Input5204, lambda p, i, c: p.query_settled_fees(i, c)),
         Transaction("9001", "签到", Input9001, lambda p, i, c: p.sign_in(i, c)),
     )
 }

@@ -628,6 +628,108 @@ class Output2305(NhsaModel):
     setldetail: list[FundPaymentRow]
 
 
+# --------------------------------------------------------------------------- 5201 / 5203 / 5204 查询
+
+
+class VisitQuery(NhsaModel):
+    """input.data of 5201 就诊信息查询 (yidi also accepts setl_id instead of mdtrt_id)."""
+
+    psn_no: Id30
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+    med_type: OptText = None
+    mdtrt_id: OptText = None
+    setl_id: OptText = None
+
+
+class Input5201(NhsaModel):
+    data: VisitQuery
+
+
+class VisitInfo(NhsaModel):
+    """output.mdtrtinfo[] row of 5201."""
+
+    mdtrt_id: str
+    psn_no: str
+    psn_name: str | None = None
+    psn_cert_type: str | None = None
+    certno: str | None = None
+    gend: str | None = None
+    brdy: OptDate = None
+    age: OptNumber = None
+    insutype: str
+    psn_type: str | None = None
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+    mdtrt_cert_type: str | None = None
+    med_type: str
+    ipt_otp_no: str | None = None
+    adm_dept_codg: str | None = None
+    adm_dept_name: str | None = None
+    dscg_maindiag_code: str | None = None
+    inhosp_stas: str
+    ipt_days: OptNumber = None
+    fixmedins_code: str
+    insuplc_admdvs: str | None = None
+    mdtrtarea_admvs: str | None = None
+    vali_flag: str
+    exp_content: ExpContent = None
+
+
+class Output5201(NhsaModel):
+    mdtrtinfo: list[VisitInfo]
+
+
+class SettlementLookup(NhsaModel):
+    """input.data of 5203 结算信息查询 and 5204 费用明细查询."""
+
+    psn_no: Id30
+    setl_id: Id30
+    mdtrt_id: Id30
+
+
+class Input5203(NhsaModel):
+    data: SettlementLookup
+
+
+class Input5204(NhsaModel):
+    data: SettlementLookup
+
+
+class Output5203(NhsaModel):
+    setlinfo: SettlementInfo
+    setldetail: list[FundPaymentRow]
+
+
+class SettledFeeLine(NhsaModel):
+    """output.feedetail[] row of 5204: one line of the settlement with its split."""
+
+    feedetl_sn: str
+    mdtrt_id: str
+    psn_no: str
+    setl_id: str
+    med_type: str | None = None
+    fee_ocur_time: OptDateTime = None
+    med_list_codg: str
+    medins_list_codg: str | None = None
+    det_item_fee_sumamt: Amount
+    cnt: Number
+    pric: Number
+    pric_uplmt_amt: OptNumber = None
+    selfpay_prop: Number
+    fulamt_ownpay_amt: Amount
+    overlmt_amt: Amount
+    preselfpay_amt: Amount
+    inscp_scp_amt: Amount
+    chrgitm_lv: str
+    med_chrgitm_type: str
+    memo: str | None = None
+
+
+class Output5204(NhsaModel):
+    feedetail: list[SettledFeeLine]
+
+
 # --------------------------------------------------------------------------- 2601 冲正, 9001 签到
 
 
