@@ -816,3 +816,76 @@ def test_queries_refuse_another_person_another_hospital_and_a_missing_key(
     wrong = {"data": {"psn_no": psn_no, "setl_id": "S-NONE", "mdtrt_id": mdtrt_id}}
     refused(call(client, "5203", wrong), "SETTLEMENT_NOT_FOUND")
     refused(call(client, "5204", wrong), "SETTLEMENT_NOT_FOUND")
+
+
+# --------------------------------------------------------------------------- 2403
+
+
+def _change(mdtrt_id: str, psn_no: str, **fields: Any) -> dict[str, Any]:
+    diseinfo = fields.pop("diseinfo", [])
+    return {"adminfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, **fields}, "diseinfo": diseinfo}
+
+
+def _visit(client: TestClient, mdtrt_id: str, psn_no: str) -> dict[str, Any]:
+    output = ok(call(client, "5201", {"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id}}))
+    row: dict[str, Any] = output["mdtrtinfo"][0]
+    return row
+
+
+def test_2403_changes_the_admission_idempotently(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _admitted(client)
+    change = _change(
+        mdtrt_id,
+        psn_no,
+        begntime="2026-11-19 22:00:00",
+        med_type="21",
+        ipt_otp_no="ZY0002",
+        adm_dept_codg="A05",
+        adm_dept_name="肝胆外科",
+        dscg_maindiag_code="K80.001",
+        diseinfo=[{"diag_type": "1", "maindiag_flag": "1", "diag_code": "K80.001"}],
+    )
+    for _ in range(2):
+        assert ok(call(client, "2403", change, msgid="CHANGE-1")) == {}
+    visit = _visit(client, mdtrt_id, psn_no)
+    assert visit["begntime"] == "2026-11-19 22:00:00" and visit["ipt_otp_no"] == "ZY0002"
+    assert visit["adm_dept_codg"] == "A05" and visit["dscg_maindiag_code"] == "K80.001"
+    with container.uow() as uow:
+        actions = [
+            c.entry.action
+            for c in uow.audit.walk()
+            if c.entry.action == "hospital.change_admission"
+        ]
+    assert actions == ["hospital.change_admission"]
+    other = _change(mdtrt_id, psn_no, adm_dept_codg="A06")
+    refused(call(client, "2403", other, msgid="CHANGE-1"), "IDEMPOTENCY_KEY_REUSED")
+
+
+def test_2403_refusals_change_nothing(client: TestClient, world: None) -> None:
+    psn_no, mdtrt_id = _admitted(client)
+    ok(
+        call(
+            client,
+            "2301",
+            {"feedetail": nhsa_fee_rows(XIE_LINES[:2], mdtrt_id, psn_no, "2026-11-21")},
+        )
+    )
+    before = _visit(client, mdtrt_id, psn_no)
+    peng = person_no(client, PENG_CARD, NANHUA_CODE)
+    cases = [
+        (_change(mdtrt_id, psn_no, med_type="52"), "ADMISSION_MED_TYPE_CHANGE"),
+        (_change(mdtrt_id, psn_no, begntime="2026-11-22 08:00:00"), "ADMISSION_AFTER_FEE_LINES"),
+        (_change(mdtrt_id, psn_no, dscg_maindiag_code="胆囊炎"), "DIAGNOSIS_CODE_INVALID"),
+        (_change(mdtrt_id, peng, adm_dept_codg="A06"), "PSN_NO_MISMATCH"),
+        (_change(mdtrt_id, psn_no, ipt_otp_no="Z" * 31), "NHSA_INPUT_INVALID"),
+    ]
+    for change, code in cases:
+        refused(call(client, "2403", change), code)
+    assert _visit(client, mdtrt_id, psn_no) == before
+    discharge(client, mdtrt_id, psn_no)
+    ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "600.00")))
+    refused(
+        call(client, "2403", _change(mdtrt_id, psn_no, adm_dept_codg="A06")), "ENCOUNTER_NOT_OPEN"
+    )

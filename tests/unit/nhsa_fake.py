@@ -184,6 +184,9 @@ class FakePort:
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
         self._record("reverse_message", request, context)
 
+    def change_admission(self, request: Any, context: GatewayContext) -> None:
+        self._record("change_admission", request, context)
+
     def query_visit(self, request: Any, context: GatewayContext) -> Any:
         self._record("query_visit", request, context)
         raise NotImplementedError

@@ -220,6 +220,19 @@ class AdmissionRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class AdmissionChange:
+    """2403: what may change on an open admission (None: unchanged)."""
+
+    admitted_at: dt.datetime | None = None
+    med_type: str | None = None
+    department_code: str | None = None
+    department_name: str | None = None
+    inpatient_number: str | None = None
+    diagnosis_codes: tuple[str, ...] = ()
+    credential_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FeeLineInput:
     serial: str
     catalog_code: str
@@ -832,6 +845,98 @@ class HospitalService:
             )
             return self._commit_encounter_change(
                 uow, caller, encounter_id, key, "hospital.cancel_admission", reason
+            )
+
+    def change_admission(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        change: AdmissionChange,
+        key: RequestKey | None = None,
+    ) -> EncounterRow:
+        """2403: correct an open (unsettled) admission. The medical type never changes (cancel
+        and admit again); a new admission time must keep every uploaded line in the stay."""
+        with self._uow() as uow:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
+                return encounter
+            _require_open(
+                encounter,
+                "不能变更入院信息",
+                "only an open, unsettled admission can be changed",
+                if_settled_zh="（请先撤销结算）",
+            )
+            if change.med_type and change.med_type != encounter.med_type:
+                raise Refused(
+                    "ADMISSION_MED_TYPE_CHANGE",
+                    f"医疗类别不能由 {encounter.med_type} 变更为 {change.med_type}，"
+                    "请撤销入院（2404）后重新办理入院",
+                    "the medical type cannot change; cancel and admit again",
+                    field="med_type",
+                )
+            values: dict[str, Any] = {}
+            if change.admitted_at is not None:
+                when = local(change.admitted_at)
+                if when != encounter.admitted_at:
+                    self._check_new_admission_time(uow, encounter, when)
+                    values["admitted_at"] = as_utc(when)
+            for name, value, limit in (
+                ("department_code", change.department_code, 30),
+                ("department_name", change.department_name, 100),
+                ("inpatient_number", change.inpatient_number, 30),
+                ("credential_type", change.credential_type, 3),
+            ):
+                if value and value != getattr(encounter, name):
+                    values[name] = value[:limit]
+            if change.diagnosis_codes:
+                _check_icd10(change.diagnosis_codes)
+                codes = ",".join(change.diagnosis_codes)[:500]
+                if codes != encounter.diagnosis_codes:
+                    values["diagnosis_codes"] = codes
+            if values:
+                uow.hospital.update_encounter(
+                    encounter_id, **values, updated_at=as_utc(self._clock.now())
+                )
+            return self._commit_encounter_change(
+                uow,
+                caller,
+                encounter_id,
+                key,
+                "hospital.change_admission",
+                "变更 " + ("、".join(sorted(values)) if values else "无"),
+            )
+
+    def _check_new_admission_time(
+        self, uow: SqlUnitOfWork, encounter: EncounterRow, when: dt.datetime
+    ) -> None:
+        if encounter.emergency_started_at is not None:
+            raise Refused(
+                "ADMISSION_TIME_CHANGE_EMERGENCY",
+                "急诊转住院的入院时间不能变更（72 小时规则按原时间核定），请撤销入院后重新办理",
+                "the admission time of an emergency admission cannot change",
+                field="begntime",
+            )
+        if encounter.discharged_at is not None and when > encounter.discharged_at:
+            raise InvalidInput(
+                "DISCHARGE_BEFORE_ADMISSION",
+                "入院时间晚于出院时间",
+                "admission is after discharge",
+                field="begntime",
+            )
+        earlier = [
+            line.serial
+            for line in uow.hospital.fee_lines(encounter.id)
+            if local(line.occurred_at).date() < when.date()
+        ]
+        if earlier:
+            raise InvalidInput(
+                "ADMISSION_AFTER_FEE_LINES",
+                f"新的入院时间 {when:%Y-%m-%d %H:%M:%S} 晚于已上传费用明细的发生日期"
+                f"（流水号 {'、'.join(earlier[:10])}{' 等' if len(earlier) > 10 else ''}），"
+                "请核对入院时间或先撤销这些明细（2302）",
+                "the new admission time is after fee lines already uploaded",
+                field="begntime",
+                details={"serials": earlier},
             )
 
     def discharge(
@@ -1897,6 +2002,7 @@ __all__ = [
     "MANUAL_MATERIALS_ZH",
     "REVERSIBLE_INFNOS",
     "SETTLED",
+    "AdmissionChange",
     "AdmissionCheck",
     "AdmissionRequest",
     "Caller",

@@ -59,6 +59,7 @@ from yidi.integrations.nhsa.transactions import (
     Input2305,
     Input2401,
     Input2402,
+    Input2403,
     Input2404,
     Input2405,
     Input2601,
@@ -85,6 +86,7 @@ from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.services.hospital import (
     ADMITTED,
     CANCELLED,
+    AdmissionChange,
     AdmissionRequest,
     Caller,
     Credential,
@@ -406,6 +408,26 @@ class HospitalGateway:
             info.endtime,
             diagnosis_codes=tuple(dict.fromkeys(codes)),
             key=self._key(context, request),
+        )
+
+    def change_admission(self, request: Input2403, context: GatewayContext) -> None:
+        info = request.adminfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
+        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+        codes = [info.dscg_maindiag_code, *(row.diag_code for row in rows)]
+        self._service.change_admission(
+            self._caller(context),
+            info.mdtrt_id,
+            AdmissionChange(
+                admitted_at=info.begntime,
+                med_type=info.med_type,
+                department_code=info.adm_dept_codg,
+                department_name=info.adm_dept_name,
+                inpatient_number=info.ipt_otp_no or info.ipt_no,
+                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                credential_type=info.mdtrt_cert_type,
+            ),
+            self._key(context, request),
         )
 
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:

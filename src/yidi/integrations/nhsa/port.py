@@ -36,6 +36,7 @@ from yidi.integrations.nhsa.transactions import (
     Input2305,
     Input2401,
     Input2402,
+    Input2403,
     Input2404,
     Input2405,
     Input2601,
@@ -109,6 +110,10 @@ class HospitalGatewayPort(Protocol):
         """2402 出院办理."""
         ...
 
+    def change_admission(self, request: Input2403, context: GatewayContext) -> None:
+        """2403 住院信息变更."""
+        ...
+
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
         """2404 入院撤销."""
         ...
@@ -172,6 +177,7 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("1101", "人员信息获取", Input1101, lambda p, i, c: p.query_person(i, c)),
         Transaction("2401", "入院办理", Input2401, lambda p, i, c: p.admit(i, c)),
         Transaction("2402", "出院办理", Input2402, lambda p, i, c: p.discharge(i, c)),
+        Transaction("2403", "住院信息变更", Input2403, lambda p, i, c: p.change_admission(i, c)),
         Transaction("2404", "入院撤销", Input2404, lambda p, i, c: p.cancel_admission(i, c)),
         Transaction("2405", "出院撤销", Input2405, lambda p, i, c: p.cancel_discharge(i, c)),
         Transaction("2301", "住院费用明细上传", Input2301, lambda p, i, c: p.upload_fees(i, c)),

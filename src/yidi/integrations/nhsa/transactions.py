@@ -377,6 +377,45 @@ class Input2402(NhsaModel):
     diseinfo: DiagnosisRows = Field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- 2403 住院信息变更
+
+
+class AdmissionChangeInfo(_MaternityFields):
+    """input.adminfo of 2403: the 2401 fields plus mdtrt_id; ipt_no is named ipt_otp_no."""
+
+    mdtrt_id: Id30
+    psn_no: Id30
+    coner_name: OptText = None
+    tel: OptText = None
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+    mdtrt_cert_type: OptText = None
+    med_type: OptText = None
+    ipt_otp_no: OptText = Field(default=None, max_length=30)
+    ipt_no: OptText = Field(default=None, max_length=30)
+    medrcdno: OptText = None
+    atddr_no: OptText = None
+    chfpdr_name: OptText = None
+    adm_diag_dscr: OptText = None
+    adm_dept_codg: OptText = Field(default=None, max_length=30)
+    adm_dept_name: OptText = Field(default=None, max_length=100)
+    adm_bed: OptText = None
+    dscg_maindiag_code: OptText = None
+    dscg_maindiag_name: OptText = None
+    main_cond_dscr: OptText = None
+    dise_codg: OptText = None
+    dise_name: OptText = None
+    oprn_oprt_code: OptText = None
+    oprn_oprt_name: OptText = None
+    dise_type_code: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2403(NhsaModel):
+    adminfo: AdmissionChangeInfo
+    diseinfo: DiagnosisRows = Field(default_factory=list)
+
+
 # --------------------------------------------------------------------------- 2404 / 2405 撤销
 
 
