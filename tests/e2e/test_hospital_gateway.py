@@ -889,3 +889,150 @@ def test_2403_refusals_change_nothing(client: TestClient, world: None) -> None:
     refused(
         call(client, "2403", _change(mdtrt_id, psn_no, adm_dept_codg="A06")), "ENCOUNTER_NOT_OPEN"
     )
+
+
+# --------------------------------------------------------------------------- 3201 / 3202 对账
+
+
+def _a_month_of_settlements(client: TestClient, clock: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Ten stays of the same person in a month, each settled on its discharge day; the
+    hospital's own record of each settlement, as its HIS keeps it from the 2304 answers."""
+    import datetime as dt
+
+    from yidi.clock import CHINA_TZ
+
+    psn_no = person_no(client)
+    ledger: list[dict[str, Any]] = []
+    for index in range(10):
+        day = dt.date(2026, 11, 20) + dt.timedelta(days=3 * index)  # the filing starts 11-20
+        clock.set(dt.datetime.combine(day, dt.time(12), tzinfo=CHINA_TZ))
+        mdtrt_id = ok(admit(client, psn_no, begntime=f"{day} 08:00:00"))["result"]["mdtrt_id"]
+        lines = XIE_LINES[index : index + 3]
+        rows = nhsa_fee_rows(lines, mdtrt_id, psn_no, f"{day} 09:00:00")
+        ok(call(client, "2301", {"feedetail": rows}))
+        discharge(client, mdtrt_id, psn_no, f"{day} 11:00:00")
+        total = str(sum(Decimal(r["det_item_fee_sumamt"]) for r in rows))
+        msgid = f"SETTLE-{index:02d}"
+        info = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, total), msgid=msgid))[
+            "setlinfo"
+        ]
+        ledger.append(
+            {
+                "psn_no": psn_no,
+                "mdtrt_id": mdtrt_id,
+                "setl_id": info["setl_id"],
+                "msgid": msgid,
+                "medfee_sumamt": info["medfee_sumamt"],
+                "fund_pay_sumamt": info["fund_pay_sumamt"],
+                "acct_pay": info["acct_pay"],
+                "refd_setl_flag": "0",
+            }
+        )
+    return psn_no, ledger
+
+
+def _period(**extra: Any) -> dict[str, Any]:
+    if "detail" in extra:  # amounts go out as the HIS writes them: text with two decimals
+        extra["detail"] = [
+            {k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+            for row in extra["detail"]
+        ]
+    return {"stmt_begndate": "2026-11-20", "stmt_enddate": "2026-12-19", "clr_type": "21", **extra}
+
+
+def _totals_input(ledger: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "data": _period(
+            insutype="310",
+            medfee_sumamt=str(sum(row["medfee_sumamt"] for row in ledger)),
+            fund_pay_sumamt=str(sum(row["fund_pay_sumamt"] for row in ledger)),
+            acct_pay=str(sum(row["acct_pay"] for row in ledger)),
+            fixmedins_setl_cnt=len(ledger),
+        )
+    }
+
+
+def test_a_month_reconciles_and_lists_exactly_the_injected_differences(
+    client: TestClient, world: None, container: Container
+) -> None:
+    _, ledger = _a_month_of_settlements(client, container.clock)
+    totals = ok(call(client, "3201", _totals_input(ledger)))["stmtinfo"]
+    assert totals["stmt_rslt"] == "000000", totals["stmt_rslt_dscr"]
+    clean = ok(call(client, "3202", {"data": _period(detail=ledger)}))
+    assert clean["result"] == [] and clean["stmtinfo"]["stmt_rslt"] == "000000"
+
+    # The centre reverses settlement 7; the hospital never recorded the reversal.
+    reversed_row = ledger[7]
+    cancel = {"data": {k: reversed_row[k] for k in ("mdtrt_id", "setl_id", "psn_no")}}
+    ok(call(client, "2305", cancel, msgid="CANCEL-07"))
+    # The hospital lost settlement 3, and keyed settlement 5 0.01 too high.
+    hospital = [dict(row) for i, row in enumerate(ledger) if i != 3]
+    off = next(row for row in hospital if row["setl_id"] == ledger[5]["setl_id"])
+    off["medfee_sumamt"] += Decimal("0.01")
+
+    totals = ok(call(client, "3201", _totals_input(hospital)))["stmtinfo"]
+    assert totals["stmt_rslt"] == "000103"
+    assert "结算笔数：中心 11笔，医药机构 9笔" in totals["stmt_rslt_dscr"]
+    assert len(totals["stmt_rslt_dscr"]) <= 200
+
+    found = ok(call(client, "3202", {"data": _period(detail=hospital)}))
+    differences = {(r["setl_id"], r["refd_setl_flag"]): r for r in found["result"]}
+    assert set(differences) == {
+        (ledger[3]["setl_id"], "0"),
+        (ledger[5]["setl_id"], "0"),
+        (ledger[7]["setl_id"], "1"),
+    }
+    missing = differences[(ledger[3]["setl_id"], "0")]
+    assert missing["stmt_rslt"] == "000101" and missing["msgid"] == "SETTLE-03"
+    assert missing["medfee_sumamt"] == ledger[3]["medfee_sumamt"]
+    amount = differences[(ledger[5]["setl_id"], "0")]
+    assert amount["stmt_rslt"] == "000103"
+    centre_total = ledger[5]["medfee_sumamt"]
+    assert f"中心 {centre_total} 元、医药机构 {centre_total + Decimal('0.01')} 元" in amount["memo"]
+    refund = differences[(ledger[7]["setl_id"], "1")]
+    assert refund["stmt_rslt"] == "000101" and refund["msgid"] == "CANCEL-07"
+    assert refund["medfee_sumamt"] == -ledger[7]["medfee_sumamt"]
+    assert found["stmtinfo"]["stmt_rslt"] == "000103" and found["fileinfo"] is None
+
+    # Once the hospital records the reversal and the lost settlement, only the typo is left.
+    hospital.append({**ledger[3]})
+    hospital.append(
+        {
+            **reversed_row,
+            "msgid": "CANCEL-07",
+            "refd_setl_flag": "1",
+            **{k: -reversed_row[k] for k in ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")},
+        }
+    )
+    left = ok(call(client, "3202", {"data": _period(detail=hospital)}))["result"]
+    assert [(r["setl_id"], r["stmt_rslt"]) for r in left] == [(ledger[5]["setl_id"], "000103")]
+
+
+def test_reconciliation_refusals(client: TestClient, world: None, container: Container) -> None:
+    _, ledger = _a_month_of_settlements(client, container.clock)
+    refused(
+        call(
+            client,
+            "3201",
+            {"data": {**_totals_input(ledger)["data"], "stmt_enddate": "2026-10-01"}},
+        ),
+        "STATEMENT_PERIOD_INVALID",
+    )
+    refused(
+        call(client, "3202", {"data": _period(detail=[ledger[0], ledger[0]])}),
+        "STATEMENT_LINE_DUPLICATE",
+    )
+    refused(
+        call(client, "3202", {"data": _period(file_qury_no="F0001")}), "NHSA_3202_FILE_UNSUPPORTED"
+    )
+    refused(call(client, "3201", {"data": _period()}), "NHSA_INPUT_INVALID")
+    # Another hospital sees none of these settlements: its month is empty and balanced.
+    other = call(
+        client,
+        "3202",
+        {"data": _period(detail=[])},
+        hospital=NANHUA_CODE,
+    )
+    assert ok(other)["result"] == [] and ok(other)["stmtinfo"]["stmt_rslt"] == "000000"
+    theirs = call(client, "3202", {"data": _period(detail=ledger[:1])}, hospital=NANHUA_CODE)
+    assert [r["stmt_rslt"] for r in ok(theirs)["result"]] == ["000102"]

@@ -187,6 +187,14 @@ class FakePort:
     def change_admission(self, request: Any, context: GatewayContext) -> None:
         self._record("change_admission", request, context)
 
+    def reconcile_totals(self, request: Any, context: GatewayContext) -> Any:
+        self._record("reconcile_totals", request, context)
+        raise NotImplementedError
+
+    def reconcile_lines(self, request: Any, context: GatewayContext) -> Any:
+        self._record("reconcile_lines", request, context)
+        raise NotImplementedError
+
     def query_visit(self, request: Any, context: GatewayContext) -> Any:
         self._record("query_visit", request, context)
         raise NotImplementedError

@@ -18,6 +18,7 @@ from yidi.integrations.nhsa.router import Authenticator, build_gateway_router
 from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import HospitalService
 from yidi.services.hospital_gateway import HospitalGateway
+from yidi.services.hospital_reconciliation import ReconciliationService
 from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
 
@@ -70,11 +71,14 @@ def create_app(container: Container) -> FastAPI:
     app.state.manual_claim_service = ManualClaimService(
         container.uow, container.clock, catalogs=catalogs
     )
+    app.state.reconciliation_service = ReconciliationService(container.uow, container.clock)
     app.include_router(hospital.router)
     app.include_router(manual_claims.router)
 
     def gateway_port(request: Request) -> HospitalGateway:
-        return HospitalGateway(request.app.state.hospital_service)
+        return HospitalGateway(
+            request.app.state.hospital_service, request.app.state.reconciliation_service
+        )
 
     app.include_router(
         build_gateway_router(

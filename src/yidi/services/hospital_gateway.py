@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from yidi.domain.claims import YearToDate
-from yidi.domain.errors import InvalidInput, NotFound
+from yidi.domain.errors import InvalidInput, NotFound, Refused
 from yidi.domain.insurance import InsuranceType, PersonType
 from yidi.domain.money import Money
 from yidi.integrations.nhsa.builders import (
@@ -45,8 +45,14 @@ from yidi.integrations.nhsa.builders import (
     output_2304,
     output_2305,
 )
-from yidi.integrations.nhsa.codes import ChrgitmLv, ClrWay, FundPayType, MedChrgitmType
-from yidi.integrations.nhsa.envelope import parse_nhsa_datetime
+from yidi.integrations.nhsa.codes import (
+    ChrgitmLv,
+    ClrWay,
+    FundPayType,
+    MedChrgitmType,
+    StmtRslt,
+)
+from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
@@ -63,6 +69,8 @@ from yidi.integrations.nhsa.transactions import (
     Input2404,
     Input2405,
     Input2601,
+    Input3201,
+    Input3202,
     Input5201,
     Input5203,
     Input5204,
@@ -74,12 +82,17 @@ from yidi.integrations.nhsa.transactions import (
     Output2304,
     Output2305,
     Output2401,
+    Output3201,
+    Output3202,
     Output5201,
     Output5203,
     Output5204,
     Output9001,
     SettledFeeLine,
     SignInResult,
+    StatementDifference,
+    StatementLine,
+    StatementResult,
     VisitInfo,
 )
 from yidi.policy.loader import PolicyLibrary, policy_at
@@ -100,6 +113,14 @@ from yidi.services.hospital import (
     policy_region_of,
     request_key,
     ytd_from_json,
+)
+from yidi.services.hospital_reconciliation import (
+    Difference,
+    DifferenceKind,
+    LedgerLine,
+    ReconciliationService,
+    compare,
+    totals,
 )
 from yidi.storage.hospital import FeeLineRow
 
@@ -290,8 +311,11 @@ def settlement_view(
 class HospitalGateway:
     """HospitalGatewayPort backed by :class:`HospitalService`."""
 
-    def __init__(self, service: HospitalService) -> None:
+    def __init__(
+        self, service: HospitalService, reconciliation: ReconciliationService | None = None
+    ) -> None:
         self._service = service
+        self._reconciliation = reconciliation
 
     def _view(
         self,
@@ -537,6 +561,85 @@ class HospitalGateway:
             self._key(context, request),
         )
 
+    # 3201 / 3202 ------------------------------------------------------------------------
+    def _reconciler(self) -> ReconciliationService:
+        if self._reconciliation is None:
+            raise Refused(
+                "NHSA_RECONCILIATION_UNAVAILABLE",
+                "本服务未开通对账交易",
+                "reconciliation is not available here",
+                field="infno",
+            )
+        return self._reconciliation
+
+    def reconcile_totals(self, request: Input3201, context: GatewayContext) -> Output3201:
+        data = request.data
+        refunds = {"0": False, "1": True}.get(data.refd_setl_flag or "")
+        centre = totals(
+            self._reconciler().centre_lines(
+                self._caller(context),
+                data.stmt_begndate,
+                data.stmt_enddate,
+                insurance_type=data.insutype,
+                clearing_type=data.clr_type,
+                agency=data.setl_optins,
+                refunds=refunds,
+            )
+        )
+        checks = [
+            ("结算笔数", Decimal(centre.count), data.fixmedins_setl_cnt, "笔"),
+            ("医疗费总额", centre.total.yuan, data.medfee_sumamt, "元"),
+            ("基金支付总额", centre.fund.yuan, data.fund_pay_sumamt, "元"),
+        ]
+        if data.acct_pay is not None:
+            checks.append(("个人账户支付", centre.account.yuan, data.acct_pay, "元"))
+        unequal = [
+            f"{name}：中心 {ours:f}{unit}，医药机构 {theirs:f}{unit}"
+            for name, ours, theirs, unit in checks
+            if ours != theirs
+        ]
+        result = StmtRslt.AMOUNT_DIFFERS if unequal else StmtRslt.BALANCED
+        text = "；".join(unequal) + "，请用 3202 明细对账查找差异" if unequal else result.label_zh
+        return Output3201(
+            stmtinfo=StatementResult(
+                setl_optins=data.setl_optins,
+                stmt_rslt=result.value,
+                stmt_rslt_dscr=_cut(text),
+            )
+        )
+
+    def reconcile_lines(self, request: Input3202, context: GatewayContext) -> Output3202:
+        data = request.data
+        rows = [*data.detail, *request.detail]
+        if not rows and data.file_qury_no:
+            raise Refused(
+                "NHSA_3202_FILE_UNSUPPORTED",
+                "yidi 不支持以文件（9101 上传、file_qury_no）提交对账明细，"
+                "请把明细放在 input.data.detail 中",
+                "statement files are not supported; send the lines in data.detail",
+                field="file_qury_no",
+            )
+        centre = self._reconciler().centre_lines(
+            self._caller(context),
+            data.stmt_begndate,
+            data.stmt_enddate,
+            clearing_type=data.clr_type,
+            agency=data.setl_optins,
+        )
+        differences = compare(centre, [_ledger_line(row) for row in rows])
+        result = StmtRslt.AMOUNT_DIFFERS if differences else StmtRslt.BALANCED
+        summary = (
+            f"共 {len(differences)} 处差异（中心 {len(centre)} 笔，医药机构 {len(rows)} 笔）"
+            if differences
+            else f"{result.label_zh}（{len(centre)} 笔）"
+        )
+        return Output3202(
+            stmtinfo=StatementResult(
+                setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
+            ),
+            result=[_difference_row(d) for d in differences],
+        )
+
     # 5201 / 5203 / 5204 -----------------------------------------------------------------
     def _detail(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> EncounterDetail:
         self._same_person(context, mdtrt_id, psn_no)
@@ -669,3 +772,54 @@ class HospitalGateway:
 
 def _view_fields(view: SettlementView) -> dict[str, Any]:
     return {name: getattr(view, name) for name in view.__dataclass_fields__}
+
+
+def _cut(text: str) -> str:
+    """The interface's 200-character description fields."""
+    return text if len(text) <= ERR_MSG_MAX_LENGTH else text[: ERR_MSG_MAX_LENGTH - 1] + "…"
+
+
+def _ledger_line(row: StatementLine) -> LedgerLine:
+    return LedgerLine(
+        settlement_id=row.setl_id,
+        refund=(row.refd_setl_flag or "0") == "1",
+        total=Money(row.medfee_sumamt),
+        fund=Money(row.fund_pay_sumamt),
+        account=Money(row.acct_pay) if row.acct_pay is not None else Money.zero(),
+        person_no=row.psn_no,
+        visit_id=row.mdtrt_id,
+        message_id=row.msgid,
+    )
+
+
+def _difference_row(difference: Difference) -> StatementDifference:
+    line = difference.line
+    if difference.kind == DifferenceKind.CENTRE_ONLY:
+        code, memo = StmtRslt.CENTRE_ONLY, "中心有该笔、医药机构无"
+    elif difference.kind == DifferenceKind.INSTITUTION_ONLY:
+        code, memo = StmtRslt.INSTITUTION_ONLY, "医药机构有该笔、中心无"
+    else:
+        ours, theirs = difference.centre, difference.institution
+        assert ours is not None and theirs is not None
+        parts = [
+            f"{name} 中心 {a} 元、医药机构 {b} 元"
+            for name, a, b in (
+                ("医疗费总额", ours.total, theirs.total),
+                ("基金支付", ours.fund, theirs.fund),
+                ("个人账户", ours.account, theirs.account),
+            )
+            if a != b
+        ]
+        code, memo = StmtRslt.AMOUNT_DIFFERS, "金额不一致：" + "；".join(parts)
+    return StatementDifference(
+        psn_no=line.person_no,
+        mdtrt_id=line.visit_id,
+        setl_id=line.settlement_id,
+        msgid=line.message_id,
+        stmt_rslt=code.value,
+        refd_setl_flag="1" if line.refund else "0",
+        memo=_cut(memo),
+        medfee_sumamt=line.total.yuan,
+        fund_pay_sumamt=line.fund.yuan,
+        acct_pay=line.account.yuan,
+    )

@@ -612,6 +612,21 @@ class HospitalRepository:
         )
         return [_settlement_row(r) for r in rows]
 
+    def settlements_of_hospital(
+        self, hospital_code: str, settled_from: dt.datetime, settled_before: dt.datetime
+    ) -> list[SettlementRow]:
+        """Every settlement and reversal record of a hospital in [from, before), in order."""
+        rows = self._session.execute(
+            select(settlements)
+            .where(
+                settlements.c.hospital_code == hospital_code,
+                settlements.c.settled_at >= settled_from,
+                settlements.c.settled_at < settled_before,
+            )
+            .order_by(settlements.c.settled_at, settlements.c.id)
+        )
+        return [_settlement_row(r) for r in rows]
+
     def set_settlement_state(self, settlement_id: str, state: str) -> None:
         self._session.execute(
             update(settlements).where(settlements.c.id == settlement_id).values(state=state)

@@ -40,6 +40,8 @@ from yidi.integrations.nhsa.transactions import (
     Input2404,
     Input2405,
     Input2601,
+    Input3201,
+    Input3202,
     Input5201,
     Input5203,
     Input5204,
@@ -50,6 +52,8 @@ from yidi.integrations.nhsa.transactions import (
     Output2304,
     Output2305,
     Output2401,
+    Output3201,
+    Output3202,
     Output5201,
     Output5203,
     Output5204,
@@ -146,6 +150,14 @@ class HospitalGatewayPort(Protocol):
         """2601 冲正: undo the request named by omsgid/oinfno."""
         ...
 
+    def reconcile_totals(self, request: Input3201, context: GatewayContext) -> Output3201:
+        """3201 对总账: the hospital's totals for a period against the centre's."""
+        ...
+
+    def reconcile_lines(self, request: Input3202, context: GatewayContext) -> Output3202:
+        """3202 明细对账: line by line, every difference listed."""
+        ...
+
     def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
         """5201 就诊信息查询 (by mdtrt_id, or by setl_id)."""
         ...
@@ -186,6 +198,8 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("2304", "住院结算", Input2304, lambda p, i, c: p.settle(i, c)),
         Transaction("2305", "住院结算撤销", Input2305, lambda p, i, c: p.reverse_settlement(i, c)),
         Transaction("2601", "冲正交易", Input2601, lambda p, i, c: p.reverse_message(i, c)),
+        Transaction("3201", "对总账", Input3201, lambda p, i, c: p.reconcile_totals(i, c)),
+        Transaction("3202", "明细对账", Input3202, lambda p, i, c: p.reconcile_lines(i, c)),
         Transaction("5201", "就诊信息查询", Input5201, lambda p, i, c: p.query_visit(i, c)),
         Transaction("5203", "结算信息查询", Input5203, lambda p, i, c: p.query_settlement(i, c)),
         Transaction("5204", "费用明细查询", Input5204, lambda p, i, c: p.query_settled_fees(i, c)),

@@ -140,6 +140,7 @@ OptNumber = Annotated[Decimal | None, BeforeValidator(_number)]
 DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
 OptDateTime = Annotated[dt.datetime | None, BeforeValidator(_datetime)]
 OptDate = Annotated[dt.date | None, BeforeValidator(_date)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
 ExpContent = Annotated[Any, BeforeValidator(_exp_content)]
 
 #: Identifier fields yidi stores: the spec's 30-character limit is enforced.
@@ -767,6 +768,99 @@ class SettledFeeLine(NhsaModel):
 
 class Output5204(NhsaModel):
     feedetail: list[SettledFeeLine]
+
+
+# --------------------------------------------------------------------------- 3201 / 3202 对账
+
+
+class TotalsStatement(NhsaModel):
+    """input.data of 3201 对总账: the hospital's totals for a period."""
+
+    insutype: OptText = None
+    clr_type: OptText = None
+    setl_optins: OptText = None
+    stmt_begndate: Date
+    stmt_enddate: Date
+    medfee_sumamt: Amount
+    fund_pay_sumamt: Amount
+    acct_pay: OptAmount = None
+    cash_payamt: OptAmount = None
+    fixmedins_setl_cnt: Number
+    refd_setl_flag: OptText = None
+
+
+class Input3201(NhsaModel):
+    data: TotalsStatement
+
+
+class StatementResult(NhsaModel):
+    """output.stmtinfo of 3201 (and yidi's 3202 summary)."""
+
+    setl_optins: str | None = None
+    stmt_rslt: str
+    stmt_rslt_dscr: str | None = None
+
+
+class Output3201(NhsaModel):
+    stmtinfo: StatementResult
+
+
+class StatementLine(NhsaModel):
+    """One settlement as the hospital has it (the rows of the 3202 detail file)."""
+
+    psn_no: OptText = None
+    mdtrt_id: OptText = None
+    setl_id: Id30
+    msgid: OptText = None
+    medfee_sumamt: Amount
+    fund_pay_sumamt: Amount
+    acct_pay: OptAmount = None
+    refd_setl_flag: OptText = None
+
+
+StatementLines = Annotated[list[StatementLine], BeforeValidator(_as_list)]
+
+
+class DetailStatement(NhsaModel):
+    """input.data of 3202 明细对账. The national interface uploads the lines as a file
+    (9101, ``file_qury_no``); yidi takes them inline in ``data.detail`` or ``input.detail``."""
+
+    clr_type: OptText = None
+    setl_optins: OptText = None
+    file_qury_no: OptText = None
+    stmt_begndate: Date
+    stmt_enddate: Date
+    medfee_sumamt: OptAmount = None
+    fund_pay_sumamt: OptAmount = None
+    cash_payamt: OptAmount = None
+    fixmedins_setl_cnt: OptNumber = None
+    detail: StatementLines = Field(default_factory=list)
+
+
+class Input3202(NhsaModel):
+    data: DetailStatement
+    detail: StatementLines = Field(default_factory=list)
+
+
+class StatementDifference(NhsaModel):
+    """output.result[] row of 3202: one settlement whose two sides differ."""
+
+    psn_no: str | None = None
+    mdtrt_id: str | None = None
+    setl_id: str
+    msgid: str | None = None
+    stmt_rslt: str
+    refd_setl_flag: str
+    memo: str
+    medfee_sumamt: Amount
+    fund_pay_sumamt: Amount
+    acct_pay: Amount
+
+
+class Output3202(NhsaModel):
+    stmtinfo: StatementResult
+    result: list[StatementDifference]
+    fileinfo: None = None
 
 
 # --------------------------------------------------------------------------- 2601 冲正, 9001 签到
