@@ -32,6 +32,9 @@ HENAN_PREFECTURES = [
 ]  # fmt: skip
 
 
+HENAN_PROVINCE = "410000"
+
+
 def write_csv(path: Path, rows: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -78,7 +81,10 @@ def main() -> None:
     exchange = FilingExchange(container.uow, container.clock)
 
     started = time.perf_counter()
-    report = exchange.import_annex2(system_principal(), csv_path.read_bytes(), csv_path.name)
+    # The rows lie in every Henan prefecture: the province's own submission (报盘所属地区 410000).
+    report = exchange.import_annex2(
+        system_principal(), csv_path.read_bytes(), csv_path.name, region=HENAN_PROVINCE
+    )
     elapsed = time.perf_counter() - started
     print(
         f"imported {report.imported:,} of {report.total_rows:,} rows "
@@ -87,7 +93,9 @@ def main() -> None:
         f"{report.total_rows / elapsed:,.0f} rows/s"
     )
     started = time.perf_counter()
-    replay = exchange.import_annex2(system_principal(), csv_path.read_bytes(), csv_path.name)
+    replay = exchange.import_annex2(
+        system_principal(), csv_path.read_bytes(), csv_path.name, region=HENAN_PROVINCE
+    )
     print(
         f"re-import of the same file: replayed={replay.replayed} in {time.perf_counter() - started:.1f} s"
     )

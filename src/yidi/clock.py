@@ -48,3 +48,13 @@ class FixedClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._at = self._at + delta
+
+
+def beijing(at: dt.datetime) -> dt.datetime:
+    """A timestamp in China Standard Time (naive input is taken as Beijing time)."""
+    return at.replace(tzinfo=CHINA_TZ) if at.tzinfo is None else at.astimezone(CHINA_TZ)
+
+
+def format_beijing(at: dt.datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """How every page shows an instant: Beijing time, to the minute; nothing for no time."""
+    return "" if at is None else beijing(at).strftime(pattern)

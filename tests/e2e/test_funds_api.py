@@ -134,3 +134,55 @@ def test_the_command_line_runs_clearing_and_writes_annex4(
     assert load_workbook(out)["附件4"]["A2"].value == "2018年度省外异地就医费用支出测算表"
     result = runner.invoke(app, ["stats", "show", "--region", "430400", "--format", "json"])
     assert result.exit_code == 0 and '"rows": []' in result.output
+
+
+def test_the_command_line_exports_facts_by_month_and_then_only_what_is_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import insert
+
+    from yidi.storage.db import make_engine
+    from yidi.storage.tables import settlement_facts
+
+    url = f"sqlite:///{tmp_path / 'facts.sqlite3'}"
+    monkeypatch.setenv("YIDI_DATABASE_URL", url)
+    monkeypatch.setenv("YIDI_DEMO_MODE", "true")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(url)
+    fact = {
+        "settled_on": dt.date(2026, 11, 3),
+        "clearing_month": "2026-11",
+        "insured_region_code": "430421",
+        "treatment_region_code": "450923",
+        "hospital_code": "H45092300001",
+        "insurance_type": "310",
+        "filing_category": "retiree_resettled",
+        "person_times": 1,
+        "total_charges_fen": 100_00,
+        "pooled_fen": 70_00,
+        "serious_illness_fen": 0,
+        "large_expense_fen": 0,
+        "medical_assistance_fen": 0,
+        "recorded_at": dt.datetime(2026, 11, 3, tzinfo=dt.UTC),
+    }
+    with engine.begin() as connection:
+        connection.execute(insert(settlement_facts), [fact | {"setl_id": "S1"}])
+    root = tmp_path / "parquet"
+    first = runner.invoke(app, ["clearing", "export-parquet", str(root)])
+    assert first.exit_code == 0, first.output
+    assert "2026-11: 1 条 rows" in first.output
+    assert (root / "clearing_month=2026-11" / "facts.parquet").exists()
+    with engine.begin() as connection:
+        connection.execute(
+            insert(settlement_facts),
+            [
+                fact
+                | {"setl_id": "S2", "clearing_month": "2026-12", "settled_on": dt.date(2026, 12, 1)}
+            ],
+        )
+    engine.dispose()
+    second = runner.invoke(app, ["clearing", "export-parquet", str(root)])
+    assert second.exit_code == 0, second.output
+    assert "2026-12: 1 条 rows" in second.output and "2026-11:" not in second.output
+    assert "未变 1 个月" in second.output

@@ -409,3 +409,14 @@ def test_another_hospital_cannot_cancel_anything_of_this_encounter(web: TestClie
     web.post("/signout", data={"csrf_token": mine}, headers=PAGE)
     sign_in(web, "bobai")
     assert _cancelled_rows(web, page) == 0
+
+
+def test_the_encounter_list_and_page_show_the_admission_in_beijing_time(web: TestClient) -> None:
+    sign_in(web, "bobai")
+    encounter_id = _encounter_id(_admit(web, admitted_at="2026-11-20T08:05"))
+    listed = web.get("/hospital/encounters", headers=PAGE).text
+    row = re.search(rf"<tr><td><a href=\"/hospital/encounters/{encounter_id}\">.*?</tr>", listed)
+    assert row is not None
+    assert "2026-11-20 08:05" in row.group(0)  # not 00:05, the instant in UTC
+    page = web.get(f"/hospital/encounters/{encounter_id}", headers=PAGE).text
+    assert "2026-11-20 08:05" in page and "2026-11-20 00:05" not in page

@@ -10,6 +10,7 @@ from yidi.domain.regions import (
     DivisionLevel,
     DivisionRegistry,
     annex3_henan_rows,
+    annex3_rows,
     annex4_province_rows,
     default_registry,
     hengyang_county_codes,
@@ -126,6 +127,25 @@ def test_annex3_lists_17_henan_cities_then_the_10_direct_counties() -> None:
     with_jiyuan = annex3_henan_rows(include_jiyuan=True)
     assert len(with_jiyuan) == 28
     assert with_jiyuan[17].name == "济源市"
+
+
+def test_annex4_leaves_out_the_filling_regions_own_province() -> None:
+    hunan = annex4_province_rows(excluding="430400")
+    assert len(hunan) == 30
+    assert "湖南省" not in {d.name for d in hunan}
+    assert "河南省" in {d.name for d in hunan}
+    assert "河南省" not in {d.name for d in annex4_province_rows(excluding="410000")}
+
+
+def test_annex3_rows_are_the_pools_of_the_filling_regions_own_province() -> None:
+    hunan = annex3_rows("430400")
+    assert [d.name for d in hunan][:3] == ["长沙市", "株洲市", "湘潭市"]
+    assert len(hunan) == 14  # 13 cities and 湘西土家族苗族自治州
+    assert all(d.code.startswith("43") for d in hunan)
+    hubei = [d.name for d in annex3_rows("420100")]
+    assert hubei[-4:] == ["仙桃市", "潜江市", "天门市", "神农架林区"]  # run by the province
+    assert annex3_rows("410100", include_jiyuan=True) == annex3_henan_rows(include_jiyuan=True)
+    assert annex3_rows("110101") == []  # a municipality is one pool
 
 
 def test_hengyang_codes_are_the_city_and_its_twelve_counties_and_districts() -> None:

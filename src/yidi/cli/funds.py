@@ -68,6 +68,23 @@ def clearing_run(
         typer.echo(f"已写出 written {output}")
 
 
+@clearing_app.command("export-parquet")
+def clearing_export_parquet(
+    root: Annotated[Path, typer.Argument(help="导出根目录 export root (clearing_month=YYYY-MM/)")],
+) -> None:
+    """把结算事实按清算月份增量导出为 Parquet。Export settlement facts by month, incrementally."""
+    from yidi.reports.columnar import export_facts_partitioned
+
+    container = _container()
+    report = export_facts_partitioned(container.uow(), root)
+    for month, rows in sorted(report.written.items()):
+        typer.echo(f"{month}: {rows} 条 rows")
+    typer.echo(
+        f"写出 {len(report.written)} 个月 {report.rows} 条，未变 {len(report.unchanged)} 个月 "
+        f"written {len(report.written)} months ({report.rows} rows), unchanged {len(report.unchanged)}"
+    )
+
+
 @prepayment_app.command("estimate")
 def prepayment_estimate(
     annex: Annotated[int, typer.Option(help="3 省内 | 4 省外")],

@@ -4,9 +4,10 @@ Section 四 of the notice: each 省辖市 and 省直管县(市) estimates next y
 cross-region fund spending "根据前三年省辖市、省直管县（市）外异地居住备案人员和
 转诊转院人员的人数和费用情况" and fills two tables about ITS OWN insured persons:
 
-* 附件3 省内: spending in Henan but outside the filling region; one row per
-  Henan 省辖市 / 省直管县(市) where the care was given.
-* 附件4 省外: spending outside Henan; one row per province where the care was given.
+* 附件3 省内: spending in the filling region's province but outside the filling region;
+  one row per pool of that province where the care was given (for Henan, its 省辖市 /
+  省直管县(市) as the notice lists them).
+* 附件4 省外: spending outside the filling region's province; one row per other province.
 
 Each row has 18 columns, person-times (人数, 人次) and amounts (金额, 元):
 合计 / 职工医疗 / 城乡居民医疗, each split 异地备案 vs 转诊转院等. The amount is the
@@ -33,7 +34,7 @@ from yidi.domain.funds import AnnexGroup, RegionKeys, SettlementFact
 from yidi.domain.insurance import InsuranceType
 from yidi.domain.regions import (
     DivisionRegistry,
-    annex3_henan_rows,
+    annex3_rows,
     annex4_province_rows,
     default_registry,
 )
@@ -218,8 +219,8 @@ def _table(
 class AnnexScope:
     """The filling region and the rows of its table.
 
-    ``insured_region_code`` is a Henan 省辖市 / 省直管县(市) pool, or the province
-    code (410000) for the whole province's insured persons.
+    ``insured_region_code`` is a pool (a Henan 省辖市 / 省直管县(市), a prefecture of
+    another province), or a province code (410000) for the whole province's insured persons.
     """
 
     annex: Annex
@@ -238,9 +239,9 @@ class AnnexScope:
         keys = keys or RegionKeys(registry)
         registry = keys.registry if registry is None else registry
         divisions = (
-            annex3_henan_rows(registry, include_jiyuan=True)
+            annex3_rows(insured_region_code, registry, include_jiyuan=True)
             if annex is Annex.IN_PROVINCE
-            else annex4_province_rows(registry)
+            else annex4_province_rows(registry, excluding=insured_region_code)
         )
         return cls(annex, insured_region_code, keys, tuple((d.code, d.name) for d in divisions))
 

@@ -254,13 +254,43 @@ also names 高新区 (a development zone, not a division: it has no code) and
 omits 衡山县, which is included here so the list covers the whole city."""
 
 
-def annex4_province_rows(registry: DivisionRegistry | None = None) -> list[Division]:
-    """附件4 rows: the 31 mainland provinces in code order (北京市, 天津市, 河北省 ...)."""
+def annex4_province_rows(
+    registry: DivisionRegistry | None = None, *, excluding: str | None = None
+) -> list[Division]:
+    """附件4 rows: the 31 mainland provinces in code order (北京市, 天津市, 河北省 ...).
+
+    附件4 is the 省外 table: the filling region's own province (``excluding``, any code
+    within it) is not one of its rows.
+    """
     registry = registry or default_registry()
+    own = excluding[:2] if excluding else None
     return [
         d
         for d in registry.all(include_retired=False)
-        if d.level is DivisionLevel.PROVINCE and int(d.code[:2]) < 71
+        if d.level is DivisionLevel.PROVINCE and int(d.code[:2]) < 71 and d.code[:2] != own
+    ]
+
+
+def annex3_rows(
+    insured_region_code: str,
+    registry: DivisionRegistry | None = None,
+    *,
+    include_jiyuan: bool = False,
+) -> list[Division]:
+    """附件3 rows for a filling region: the pools of its own province.
+
+    Henan keeps the notice's list (its 17 cities, then the 省直管县(市) of 2014-2017);
+    another province lists its prefecture-level divisions, then the county-level units
+    it runs directly (仙桃市 in 湖北, codes xx90xx), each a pool of its own. A
+    municipality is one pool: its table has no rows.
+    """
+    registry = registry or default_registry()
+    province = insured_region_code[:2] + "0000"
+    if province == HENAN_CODE:
+        return annex3_henan_rows(registry, include_jiyuan=include_jiyuan)
+    children = registry.children(province)
+    return [d for d in children if d.level is DivisionLevel.PREFECTURE] + [
+        d for d in children if d.level is DivisionLevel.COUNTY and d.code[2:4] == "90"
     ]
 
 

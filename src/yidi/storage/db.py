@@ -74,3 +74,24 @@ def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at BEGIN, so two writers never both read
     # year-to-date totals and then both update them (SQLite's answer to SELECT … FOR UPDATE).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Rows SQLite samples per index when gathering statistics: bounded, so refreshing them costs
+# milliseconds at any table size (https://sqlite.org/lang_analyze.html#approx).
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+def refresh_statistics(connection: Any, tables: tuple[str, ...] = ()) -> None:
+    """Gather the planner's statistics, after migrations and bulk imports.
+
+    Without them SQLite's planner guesses index selectivity and, for the admission check,
+    chose an index on a five-valued state column over the ID number. On SQLite every table
+    is sampled (bounded by ``SQLITE_ANALYSIS_LIMIT``); on PostgreSQL autovacuum keeps the
+    statistics, and only the named tables are analysed at once after a bulk load.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        connection.exec_driver_sql("ANALYZE")
+        return
+    for table in tables:
+        connection.exec_driver_sql(f'ANALYZE "{table}"')

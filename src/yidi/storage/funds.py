@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import ColumnElement, String, and_, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -163,6 +164,52 @@ class FundsRepository:
             .execution_options(yield_per=batch_size)
         )
         yield from result.partitions(batch_size)
+
+    def fact_months(self) -> dict[str, tuple[int, int]]:
+        """Per clearing month: (number of facts, highest fact id). Facts are only ever
+        appended, so a month whose pair is unchanged has nothing new to export."""
+        rows = self._session.execute(
+            select(
+                settlement_facts.c.clearing_month,
+                func.count(),
+                func.max(settlement_facts.c.id),
+            ).group_by(settlement_facts.c.clearing_month)
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    def write_months_csv(
+        self, months: Sequence[str], columns: Sequence[str], handle: IO[str]
+    ) -> int:
+        """The facts of the given clearing months as CSV rows (no header, empty for NULL).
+
+        PostgreSQL streams them with one ``COPY … TO STDOUT``, the server formatting the
+        rows; other databases go through the driver in batches. Returns the row count.
+        """
+        query = (
+            select(*[settlement_facts.c[name] for name in columns])
+            .where(settlement_facts.c.clearing_month.in_(list(months)))
+            .order_by(settlement_facts.c.id)
+        )
+        connection = self._session.connection()
+        if connection.dialect.name == "postgresql":
+            compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            count = 0
+            statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+                for chunk in copy:
+                    text = bytes(chunk).decode("utf-8")
+                    count += text.count("\n")  # no fact column holds free text
+                    handle.write(text)
+            return count
+        writer = csv.writer(handle)
+        count = 0
+        result = self._session.execute(query.execution_options(yield_per=50_000))
+        for batch in result.partitions(50_000):
+            writer.writerows(["" if value is None else value for value in row] for row in batch)
+            count += len(batch)
+        return count
 
     def entries(
         self, *, clearing_month: str | None = None, setl_id: str | None = None

@@ -10,6 +10,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from yidi.storage.db import refresh_statistics
+
 
 def _config() -> Config:
     config = Config()
@@ -22,6 +24,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        refresh_statistics(connection)
 
 
 def current_revision(engine: Engine) -> str | None:

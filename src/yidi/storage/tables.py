@@ -534,6 +534,10 @@ manual_claims = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Lookups on the hospital path: each covers all the equality terms of its query (migration 0013).
+Index("ix_filings_id_number_state", filings.c.id_number, filings.c.state)
+Index("ix_encounters_person_id_state", encounters.c.person_id, encounters.c.state)
+
 __all__ = [
     "BigInteger",
     "ForeignKey",

@@ -27,7 +27,6 @@ from yidi.services.change_requests import (
     EvidenceUpload,
 )
 from yidi.services.filings import MAX_EVIDENCE_BYTES
-from yidi.services.hospital import local
 from yidi.web.change_fields import changed_labeller, field_labeller
 from yidi.web.filing_form import (
     _message_fields,
@@ -145,7 +144,6 @@ def _queue(request: Request) -> Response:
             "items": items,
             "changed_labels": changed_labeller(page_lang(request)),
             "region_label": _region_label(page_lang(request)),
-            "local": local,
         },
     )
 
@@ -180,7 +178,6 @@ def _request_page(
             "back": "/change-requests" if principal.role in OFFICES else "/me/filings",
             "region_label": _region_label(page_lang(request)),
             "field_label": field_labeller(page_lang(request)),
-            "local": local,
         },
         status_code=status_code,
     )

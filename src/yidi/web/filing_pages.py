@@ -26,7 +26,6 @@ from yidi.services import directory
 from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
 from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingDetail, FilingService
-from yidi.services.hospital import local
 from yidi.web.change_fields import changed_labeller
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
@@ -227,7 +226,6 @@ def _detail_page(
             and detail.state is FilingState.APPROVED
             and detail.record.filing_number is not None
             and not pending,
-            "local": local,
         },
         status_code=status_code,
     )

@@ -378,7 +378,6 @@ def _encounter_page(
             "done": request.query_params.get("done", ""),
             "discharge_default": _now_local(request),
             "form_key": _form_key(),
-            "local": local,
             **_common(request),
         },
         status_code=status_code,
@@ -722,7 +721,6 @@ def _statement(request: Request, encounter_id: str) -> Response:
             "detail": detail,
             "encounter": detail.encounter,
             "record": _active_settlement(detail),
-            "local": local,
             **_common(request),
         },
     )

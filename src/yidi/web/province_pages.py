@@ -22,7 +22,7 @@ from openpyxl.styles import Font
 from starlette.responses import Response
 
 from yidi.api.deps import client_address
-from yidi.clock import CHINA_TZ
+from yidi.clock import format_beijing
 from yidi.domain.access import Principal, Role, hidden
 from yidi.domain.errors import InvalidInput
 from yidi.domain.filing_lifecycle import FilingState
@@ -66,7 +66,7 @@ def _office(request: Request) -> Principal:
 
 
 def _time_text(at: dt.datetime | None) -> str:
-    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if at else ""
+    return format_beijing(at)
 
 
 def region_codes(exchange: FilingExchange, principal: Principal) -> list[str]:

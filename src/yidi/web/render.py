@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from yidi.api.deps import SESSION_COOKIE
 from yidi.bootstrap import Container
+from yidi.clock import format_beijing
 from yidi.domain.access import Principal
 from yidi.domain.errors import Unauthenticated
 from yidi.services.auth import principal_from_token
@@ -34,6 +35,7 @@ def templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["beijing"] = format_beijing
     return Jinja2Templates(env=environment)
 
 
