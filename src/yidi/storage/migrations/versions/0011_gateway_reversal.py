@@ -4,14 +4,14 @@
 03 社会保障卡). Encounters admitted before this revision keep NULL.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
