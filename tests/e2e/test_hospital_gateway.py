@@ -1036,3 +1036,66 @@ def test_reconciliation_refusals(client: TestClient, world: None, container: Con
     assert ok(other)["result"] == [] and ok(other)["stmtinfo"]["stmt_rslt"] == "000000"
     theirs = call(client, "3202", {"data": _period(detail=ledger[:1])}, hospital=NANHUA_CODE)
     assert [r["stmt_rslt"] for r in ok(theirs)["result"]] == ["000102"]
+
+
+# --------------------------------------------------------------------------- 3203 / 3204
+
+
+def _application(ledger: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
+    november = [row for row in ledger if row["msgid"] in {f"SETTLE-{i:02d}" for i in range(4)}]
+    data = {
+        "clr_type": "21",
+        "clr_way": "1",
+        "setlym": "202611",
+        "psntime": len(november),
+        "medfee_sumamt": str(sum(r["medfee_sumamt"] for r in november)),
+        "med_sumfee": str(sum(r["medfee_sumamt"] for r in november)),
+        "fund_appy_sum": str(sum(r["fund_pay_sumamt"] for r in november)),
+        "cash_payamt": str(sum(r["cash"] for r in november)),
+        "acct_pay": str(sum(r["acct_pay"] for r in november)),
+        "begndate": "2026-11-01",
+        "enddate": "2026-11-30",
+    }
+    return {"data": {**data, **changes}}
+
+
+def test_3203_applies_for_a_months_clearing_once_and_3204_withdraws_it(
+    client: TestClient, world: None, container: Container
+) -> None:
+    from yidi.storage.tables import clearing_applications
+
+    _, ledger = _a_month_of_settlements(client, container.clock)
+    for row in ledger:  # the cash each 2304 answered, as the HIS keeps it
+        lookup = {k: row[k] for k in ("psn_no", "setl_id", "mdtrt_id")}
+        row["cash"] = ok(call(client, "5203", {"data": lookup}))["setlinfo"]["psn_cash_pay"]
+    # Settlements 0-3 fell in November (20, 23, 26, 29); the clock is now mid-December.
+    refused(call(client, "3203", _application(ledger, setlym="202612")), "CLEARING_MONTH_NOT_ENDED")
+    wrong = _application(ledger, psntime=5)
+    message = refused(call(client, "3203", wrong), "CLEARING_TOTALS_DIFFER")
+    assert "清算人次 中心 4、申报 5" in message
+    refused(call(client, "3203", _application(ledger, clr_type="11")), "CLEARING_TYPE_UNSUPPORTED")
+    refused(call(client, "3203", _application(ledger, setlym="2026-1")), "NHSA_SETLYM_INVALID")
+    with container.uow() as uow:
+        assert (
+            uow.session.execute(select(func.count()).select_from(clearing_applications)).scalar()
+            == 0
+        )
+
+    first = ok(call(client, "3203", _application(ledger), msgid="CLR-1"))["result"]
+    again = ok(call(client, "3203", _application(ledger), msgid="CLR-1"))["result"]
+    assert first == again and first["clr_appy_evt_id"].startswith("CA202611")
+    refused(call(client, "3203", _application(ledger), msgid="CLR-2"), "CLEARING_ALREADY_APPLIED")
+
+    cancel = {"data": {"clr_appy_evt_id": first["clr_appy_evt_id"]}}
+    ok(call(client, "3204", cancel, msgid="CLR-CANCEL-1"))
+    ok(call(client, "3204", cancel, msgid="CLR-CANCEL-1"))  # resent: the same answer
+    refused(call(client, "3204", cancel, msgid="CLR-CANCEL-2"), "CLEARING_APPLICATION_CANCELLED")
+    refused(call(client, "3204", cancel, hospital=NANHUA_CODE), "CLEARING_APPLICATION_NOT_FOUND")
+    # Withdrawn, the month may be applied for again.
+    renewed = ok(call(client, "3203", _application(ledger), msgid="CLR-3"))["result"]
+    assert renewed["clr_appy_evt_id"] != first["clr_appy_evt_id"]
+    with container.uow() as uow:
+        states = sorted(
+            str(r.active) for r in uow.session.execute(select(clearing_applications.c.active))
+        )
+    assert states == ["1", "None"]

@@ -195,6 +195,13 @@ class FakePort:
         self._record("reconcile_lines", request, context)
         raise NotImplementedError
 
+    def apply_for_clearing(self, request: Any, context: GatewayContext) -> Any:
+        self._record("apply_for_clearing", request, context)
+        raise NotImplementedError
+
+    def cancel_clearing_application(self, request: Any, context: GatewayContext) -> None:
+        self._record("cancel_clearing_application", request, context)
+
     def query_visit(self, request: Any, context: GatewayContext) -> Any:
         self._record("query_visit", request, context)
         raise NotImplementedError

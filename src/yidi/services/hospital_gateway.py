@@ -57,6 +57,7 @@ from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
     BaseInfo,
+    ClearingApplicationResult,
     Input1101,
     Input2301,
     Input2302,
@@ -71,6 +72,8 @@ from yidi.integrations.nhsa.transactions import (
     Input2601,
     Input3201,
     Input3202,
+    Input3203,
+    Input3204,
     Input5201,
     Input5203,
     Input5204,
@@ -84,6 +87,7 @@ from yidi.integrations.nhsa.transactions import (
     Output2401,
     Output3201,
     Output3202,
+    Output3203,
     Output5201,
     Output5203,
     Output5204,
@@ -115,6 +119,7 @@ from yidi.services.hospital import (
     ytd_from_json,
 )
 from yidi.services.hospital_reconciliation import (
+    ClearingApplication,
     Difference,
     DifferenceKind,
     LedgerLine,
@@ -638,6 +643,44 @@ class HospitalGateway:
                 setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
             ),
             result=[_difference_row(d) for d in differences],
+        )
+
+    def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
+        data = request.data
+        month = data.setlym.replace("-", "")
+        if len(month) != 6 or not month.isdigit():
+            raise InvalidInput(
+                "NHSA_SETLYM_INVALID",
+                f"清算年月 setlym“{data.setlym}”应为 yyyyMM",
+                "setlym must be yyyyMM",
+                field="setlym",
+            )
+        if data.psntime != data.psntime.to_integral_value():
+            raise InvalidInput(
+                "NHSA_PSNTIME_INVALID", "清算人次 psntime 应为整数", "psntime must be whole"
+            )
+        application_id = self._reconciler().apply_for_clearing(
+            self._caller(context),
+            ClearingApplication(
+                month=f"{month[:4]}-{month[4:]}",
+                clearing_type=data.clr_type,
+                clearing_way=data.clr_way,
+                person_times=int(data.psntime),
+                total=Money(data.medfee_sumamt),
+                approved_total=Money(data.med_sumfee),
+                fund=Money(data.fund_appy_sum),
+                cash=Money(data.cash_payamt),
+                account=Money(data.acct_pay),
+                first_day=data.begndate,
+                last_day=data.enddate,
+            ),
+            self._key(context, request),
+        )
+        return Output3203(result=ClearingApplicationResult(clr_appy_evt_id=application_id))
+
+    def cancel_clearing_application(self, request: Input3204, context: GatewayContext) -> None:
+        self._reconciler().cancel_clearing_application(
+            self._caller(context), request.data.clr_appy_evt_id, self._key(context, request)
         )
 
     # 5201 / 5203 / 5204 -----------------------------------------------------------------

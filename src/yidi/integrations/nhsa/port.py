@@ -42,6 +42,8 @@ from yidi.integrations.nhsa.transactions import (
     Input2601,
     Input3201,
     Input3202,
+    Input3203,
+    Input3204,
     Input5201,
     Input5203,
     Input5204,
@@ -54,6 +56,7 @@ from yidi.integrations.nhsa.transactions import (
     Output2401,
     Output3201,
     Output3202,
+    Output3203,
     Output5201,
     Output5203,
     Output5204,
@@ -158,6 +161,14 @@ class HospitalGatewayPort(Protocol):
         """3202 明细对账: line by line, every difference listed."""
         ...
 
+    def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
+        """3203 清算申请: the month's totals, equal to the centre's; returns clr_appy_evt_id."""
+        ...
+
+    def cancel_clearing_application(self, request: Input3204, context: GatewayContext) -> None:
+        """3204 清算撤销."""
+        ...
+
     def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
         """5201 就诊信息查询 (by mdtrt_id, or by setl_id)."""
         ...
@@ -200,6 +211,10 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("2601", "冲正交易", Input2601, lambda p, i, c: p.reverse_message(i, c)),
         Transaction("3201", "对总账", Input3201, lambda p, i, c: p.reconcile_totals(i, c)),
         Transaction("3202", "明细对账", Input3202, lambda p, i, c: p.reconcile_lines(i, c)),
+        Transaction("3203", "清算申请", Input3203, lambda p, i, c: p.apply_for_clearing(i, c)),
+        Transaction(
+            "3204", "清算撤销", Input3204, lambda p, i, c: p.cancel_clearing_application(i, c)
+        ),
         Transaction("5201", "就诊信息查询", Input5201, lambda p, i, c: p.query_visit(i, c)),
         Transaction("5203", "结算信息查询", Input5203, lambda p, i, c: p.query_settlement(i, c)),
         Transaction("5204", "费用明细查询", Input5204, lambda p, i, c: p.query_settled_fees(i, c)),

@@ -863,6 +863,45 @@ class Output3202(NhsaModel):
     fileinfo: None = None
 
 
+# --------------------------------------------------------------------------- 3203 / 3204 清算申请
+
+
+class ClearingApplicationInput(NhsaModel):
+    """input.data of 3203 清算申请 (OH ``Input_3203``)."""
+
+    clr_type: Text
+    clr_way: OptText = None
+    setlym: Text
+    psntime: Number
+    medfee_sumamt: Amount
+    med_sumfee: Amount
+    fund_appy_sum: Amount
+    cash_payamt: Amount
+    acct_pay: Amount
+    begndate: Date
+    enddate: Date
+
+
+class Input3203(NhsaModel):
+    data: ClearingApplicationInput
+
+
+class ClearingApplicationResult(NhsaModel):
+    clr_appy_evt_id: str
+
+
+class Output3203(NhsaModel):
+    result: ClearingApplicationResult
+
+
+class ClearingApplicationRef(NhsaModel):
+    clr_appy_evt_id: Id30
+
+
+class Input3204(NhsaModel):
+    data: ClearingApplicationRef
+
+
 # --------------------------------------------------------------------------- 2601 冲正, 9001 签到
 
 
