@@ -20,6 +20,7 @@ from filing_support import (
     HENGYANG,
     PERSON,
     PERSON_ID,
+    ZHENGZHOU,
     admission_notice,
     household_registration,
     record,
@@ -301,3 +302,79 @@ def test_a_provisional_emergency_deadline_carries_its_note_on_the_pages(
     assert 'id="deadline-provisional"' in detail.text and note in detail.text
     english = web.get(f"/filings/{draft.filing_id}", params={"lang": "en"}, headers=PAGE)
     assert "prevails once published" in english.text
+
+
+def _list_name(index: int) -> str:
+    return "翻页" + "甲乙丙丁戊己庚辛壬癸"[index % 10] + "子丑寅卯辰巳午未申酉戌亥"[index // 10]
+
+
+def _many_submitted(container: Container, count: int) -> list[str]:
+    """``count`` submitted filings of different 衡阳县 retirees, the newest last."""
+    from yidi.domain.identity import Gender, make_resident_id
+
+    service = FilingService(container.uow, container.clock)
+    ids = []
+    for index in range(count):
+        number = make_resident_id(
+            "430421", dt.date(1950, 1, 1), 201 + 2 * index, Gender.MALE
+        ).number
+        draft = service.create_draft(
+            HENGYANG,
+            record(social_security_number=number, name=_list_name(index)),
+            evidence=[household_registration()],
+        )
+        service.submit(HENGYANG, draft.filing_id)
+        ids.append(number)
+    return ids
+
+
+def test_the_filing_list_pages_through_every_match_and_keeps_its_filters(
+    web: TestClient, container: Container
+) -> None:
+    _many_submitted(container, 23)
+    sign_in(web, "hengyang")
+    first = web.get("/filings?state=submitted&size=20", headers=PAGE)
+    assert first.status_code == 200
+    assert "共 23 条" in first.text
+    assert first.text.count('href="/filings/') - first.text.count('href="/filings/new') >= 20
+    assert "第 1–20 条，共 23 条（第 1/2 页）" in first.text
+    next_link = re.search(r'<a href="([^"]+)" rel="next"', first.text)
+    assert next_link is not None
+    target = next_link.group(1).replace("&amp;", "&")
+    assert "state=submitted" in target and "size=20" in target and "page=2" in target
+    second = web.get(target, headers=PAGE)
+    assert "第 21–23 条，共 23 条（第 2/2 页）" in second.text
+    assert 'rel="next"' not in second.text and 'rel="prev"' in second.text
+    names = {_list_name(index) for index in range(23)}
+    names_first = set(re.findall(r"翻页..", first.text)) & names
+    names_second = set(re.findall(r"翻页..", second.text)) & names
+    assert len(names_first) == 20 and len(names_second) == 3
+    assert not names_first & names_second  # no row on two pages
+    # A page past the end shows the last page; a bad size falls back to the default.
+    assert "第 21–23 条" in web.get("/filings?state=submitted&size=20&page=9", headers=PAGE).text
+    assert "（第 1/1 页）" in web.get("/filings?state=submitted&size=7", headers=PAGE).text
+
+
+def test_the_filing_search_finds_by_number_prefix_id_tail_and_name_prefix(
+    web: TestClient, container: Container
+) -> None:
+    numbers = _many_submitted(container, 3)
+    sign_in(web, "hengyang")
+    by_tail = web.get(f"/filings?q={numbers[1][-4:]}", headers=PAGE).text
+    assert _list_name(1) in by_tail and "共 1 条" in by_tail
+    by_name = web.get("/filings?q=翻页", headers=PAGE).text
+    assert "共 3 条" in by_name
+    assert "共 0 条" in web.get("/filings?q=页乙", headers=PAGE).text  # a prefix, not a substring
+    service = FilingService(container.uow, container.clock)
+    page = service.search(HENGYANG, name=_list_name(2))
+    approved = service.approve(HENGYANG, page.items[0].filing_id)
+    number = approved.record.filing_number
+    assert number
+    prefix = number[: len("BA430421-2026")]
+    by_prefix = web.get(f"/filings?q={prefix}", headers=PAGE).text
+    assert _list_name(2) in by_prefix and "共 1 条" in by_prefix
+    assert _list_name(2) in web.get(f"/filings?q={number}", headers=PAGE).text
+    # A tail or a prefix searches only the caller's own region.
+    assert service.search(HENGYANG, id_number_tail=numbers[1][-4:]).total == 1
+    assert service.search(ZHENGZHOU, id_number_tail=numbers[1][-4:]).total == 0
+    assert service.search(ZHENGZHOU, name_prefix="翻页").total == 0

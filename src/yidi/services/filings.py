@@ -743,13 +743,20 @@ class FilingService:
         id_number: str | None = None,
         name: str | None = None,
         filing_number: str | None = None,
+        filing_number_prefix: str | None = None,
+        name_prefix: str | None = None,
+        id_number_tail: str | None = None,
         state: FilingState | None = None,
         category: FilingCategory | None = None,
         region: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> FilingPage:
-        """List and search; results are masked. Insured persons see only their own filings."""
+        """List and search; results are masked. Insured persons see only their own filings.
+
+        Partial terms (a number or name prefix, the last digits of an ID number) search
+        only within the caller's own scope, like the full list does.
+        """
         principal.require(Action.FILING_LIST)
         query = self._scoped_query(
             principal,
@@ -757,6 +764,9 @@ class FilingService:
                 id_number=id_number,
                 name=name,
                 filing_number=filing_number,
+                filing_number_prefix=filing_number_prefix,
+                name_prefix=name_prefix,
+                id_number_tail=id_number_tail,
                 states=(state,) if state else (),
                 category=category,
                 limit=max(1, min(limit, MAX_PAGE_SIZE)),

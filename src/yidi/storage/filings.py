@@ -151,6 +151,10 @@ class FilingQuery:
     id_number: str | None = None
     name: str | None = None
     filing_number: str | None = None
+    # Partial search: a filing-number or name prefix, an ID-number tail (within the caller's scope).
+    filing_number_prefix: str | None = None
+    name_prefix: str | None = None
+    id_number_tail: str | None = None
     states: tuple[FilingState, ...] = ()
     category: FilingCategory | None = None
     region_prefix: str | None = None
@@ -528,6 +532,14 @@ class FilingRepository:
             conditions.append(filings.c.name == query.name.strip())
         if query.filing_number:
             conditions.append(filings.c.filing_number == query.filing_number.strip().upper())
+        if query.filing_number_prefix:
+            prefix = query.filing_number_prefix.strip().upper()
+            conditions.append(filings.c.filing_number.startswith(prefix, autoescape=True))
+        if query.name_prefix:
+            conditions.append(filings.c.name.startswith(query.name_prefix.strip(), autoescape=True))
+        if query.id_number_tail:
+            tail = query.id_number_tail.strip().upper()
+            conditions.append(filings.c.id_number.endswith(tail, autoescape=True))
         if query.states:
             conditions.append(filings.c.state.in_([s.value for s in query.states]))
         if query.category:

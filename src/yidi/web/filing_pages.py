@@ -25,16 +25,20 @@ from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
 from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
-from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingDetail, FilingService
+from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingDetail, FilingPage, FilingService
 from yidi.web.change_fields import changed_labeller
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
 from yidi.web.province_pages import region_codes
-from yidi.web.render import container_of, finish, page_lang, page_principal, render
+from yidi.web.render import container_of, finish, page_lang, page_principal, pager, render
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 PAGE_SIZE = 50
 _ID_LIKE = re.compile(r"[0-9]{6,17}[0-9Xx]?")
+_ID_FULL = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
+_ID_TAIL = re.compile(r"[0-9]{3,16}[0-9X]")
+_FILING_NUMBER = re.compile(r"BA[0-9]{6}-[0-9]{4}-[0-9]{6}")
+PAGE_SIZES = (20, 50, 100)
 
 
 def _service(request: Request) -> FilingService:
@@ -89,10 +93,30 @@ def search_terms(
     return {"name": text}
 
 
+def partial_search_terms(text: str) -> dict[str, str]:
+    """The filing list's search box, forgiving: a whole filing number or its beginning
+    (BA430421-2026), a whole ID number or at least its last four characters, a name or its
+    beginning. Whole values are looked up exactly; parts by prefix or tail."""
+    text = text.strip()
+    if not text:
+        return {}
+    upper = text.upper()
+    if upper.startswith("BA"):
+        whole = _FILING_NUMBER.fullmatch(upper) is not None
+        return {"filing_number" if whole else "filing_number_prefix": upper}
+    if _ID_FULL.fullmatch(upper):
+        return {"id_number": upper}
+    if _ID_TAIL.fullmatch(upper):
+        return {"id_number_tail": upper}
+    return {"name_prefix": text}
+
+
 # --- the agency's list and search ---------------------------------------------------------
 
 
-def _filings_list(request: Request, q: str = "", state: str = "") -> Response:
+def _filings_list(
+    request: Request, q: str = "", state: str = "", page: str = "1", size: str = ""
+) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
     principal.require(Action.FILING_LIST)
@@ -112,30 +136,52 @@ def _filings_list(request: Request, q: str = "", state: str = "") -> Response:
         chosen_state = None  # a search looks at every state unless one is chosen
     if len(q) > 64:
         errors["q"] = translate(lang, "filings.query_too_long")
-    page = None
+    page_size = int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZE
+    page_number = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+    found = None
     if not errors:
         try:
-            terms = search_terms(q)
-            page = _service(request).search(
-                principal,
-                id_number=terms.get("id_number"),
-                name=terms.get("name"),
-                filing_number=terms.get("filing_number"),
-                state=chosen_state,
-                limit=PAGE_SIZE,
-            )
+            terms = partial_search_terms(q)
+
+            def one_page(number: int) -> FilingPage:
+                return _service(request).search(
+                    principal,
+                    state=chosen_state,
+                    limit=page_size,
+                    offset=(number - 1) * page_size,
+                    id_number=terms.get("id_number"),
+                    id_number_tail=terms.get("id_number_tail"),
+                    name_prefix=terms.get("name_prefix"),
+                    filing_number=terms.get("filing_number"),
+                    filing_number_prefix=terms.get("filing_number_prefix"),
+                )
+
+            found = one_page(page_number)
+            if not found.items and found.total:  # past the end (the list shrank): the last page
+                page_number = -(-found.total // page_size)
+                found = one_page(page_number)
         except YidiError as exc:
             errors.update(_field_errors(exc, lang, "q"))
+    shown_state = state or ("all" if chosen_state is None else chosen_state.value)
     return render(
         request,
         "filings.html",
         {
             "q": q,
-            "state": state or ("all" if chosen_state is None else chosen_state.value),
+            "state": shown_state,
             "states": list(FilingState),
-            "page": page,
+            "page": found,
             "errors": errors,
             "region_label": _region_label(lang),
+            "pager": pager(
+                "/filings",
+                {"q": q, "state": shown_state, "size": str(page_size)},
+                page_number,
+                page_size,
+                found.total if found else 0,
+            ),
+            "page_sizes": PAGE_SIZES,
+            "page_size": page_size,
         },
         status_code=422 if errors else 200,
     )

@@ -359,12 +359,21 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "filings.search": ("身份证号、姓名或备案编号", "ID number, name or filing number"),
     "filings.search_button": ("查询", "Search"),
     "filings.search_hint": (
-        "以 BA 开头按备案编号查询，数字按身份证号查询，其余按姓名查询。",
-        "Text starting with BA searches filing numbers, digits search ID numbers, anything else names.",
+        "以 BA 开头按备案编号（或编号开头）查询，数字按身份证号（完整号码或末尾至少4位）查询，其余按姓名（或姓名开头）查询。",
+        "Text starting with BA searches filing numbers (or their beginning), digits search ID numbers "
+        "(whole, or at least the last four), anything else names (or their beginning).",
     ),
     "filings.query_too_long": ("查询内容过长", "The search text is too long"),
     "filings.all_states": ("全部状态", "All states"),
     "filings.results": ("共 {count} 条", "{count} filings"),
+    "pager.label": ("翻页", "Pages"),
+    "pager.status": (
+        "第 {first}–{last} 条，共 {total} 条（第 {page}/{pages} 页）",
+        "Rows {first}–{last} of {total} (page {page} of {pages})",
+    ),
+    "pager.previous": ("上一页", "Previous page"),
+    "pager.next": ("下一页", "Next page"),
+    "pager.size": ("每页条数", "Rows per page"),
     "filings.none": ("没有符合条件的备案。", "No filing matches."),
     "filings.number": ("备案编号", "Filing number"),
     "filings.no_number": ("（未分配）", "(not yet)"),

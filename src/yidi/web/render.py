@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -166,3 +167,37 @@ def render(
     response = templates().TemplateResponse(request, template, context, status_code=status_code)
     response.headers["cache-control"] = "no-store"
     return finish(request, response)
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Where one page of a list stands: its rows' range, the page count and the links."""
+
+    page: int
+    pages: int
+    total: int
+    first_row: int
+    last_row: int
+    previous_url: str | None
+    next_url: str | None
+
+
+def pager(path: str, params: Mapping[str, str], page: int, size: int, total: int) -> Pager:
+    """The pager of a list page; ``params`` are the list's own filters, kept in each link."""
+    pages = max(1, -(-total // size))
+    page = min(page, pages)
+    kept = {k: v for k, v in params.items() if v}
+
+    def url(number: int) -> str:
+        return f"{path}?{urlencode({**kept, 'page': str(number)})}"
+
+    first = (page - 1) * size + 1 if total else 0
+    return Pager(
+        page=page,
+        pages=pages,
+        total=total,
+        first_row=first,
+        last_row=min(total, page * size),
+        previous_url=url(page - 1) if page > 1 else None,
+        next_url=url(page + 1) if page < pages else None,
+    )
