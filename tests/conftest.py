@@ -62,7 +62,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, demo_mode=True)
+    return Settings(database_url=database_url, demo_mode=True, import_jobs="inline")
 
 
 @pytest.fixture

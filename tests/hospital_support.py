@@ -54,6 +54,9 @@ XIE = Person(
     person_type=PersonType.EMPLOYEE_RETIRED,
     card_number=XIE_CARD,
     has_second_generation_card=True,
+    ethnicity="01",
+    insured_since=dt.date(1993, 1, 1),
+    employer_name="衡阳县某农机厂",
 )
 PENG = Person(
     id_number=PENG_ID,

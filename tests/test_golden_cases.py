@@ -3,7 +3,9 @@
 Each file has ``name`` (Chinese), ``mode`` (direct | manual), ``claim`` (as in a claim
 JSON file), optional ``year_to_date``, and either ``expected`` (national field -> amount
 to the fen) or ``expected_error`` (the error code). Optional:
-``expected_year_to_date_after`` and ``expected_explanation_contains``.
+``expected_year_to_date_after``, ``expected_explanation_contains`` and ``policy_root`` (a
+policy tree relative to tests/cases/ instead of the shipped policies, as
+``yidi settle --policy-root`` takes).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ruamel.yaml import YAML
 
 from yidi.domain.errors import YidiError
 from yidi.domain.insurance import SettlementMode
+from yidi.policy.loader import load_policy_library
 from yidi.settlement.inputs import parse_claim, parse_year_to_date
 from yidi.settlement.shipped import settle_with_shipped_data
 
@@ -31,6 +34,7 @@ ALLOWED_KEYS = {
     "expected_error",
     "expected_year_to_date_after",
     "expected_explanation_contains",
+    "policy_root",
 }
 
 
@@ -47,18 +51,27 @@ def test_there_are_at_least_thirty_golden_cases() -> None:
     assert len(CASE_FILES) >= 30
 
 
+def test_the_golden_case_policy_tree_is_valid() -> None:
+    from yidi.policy.loader import check_policies
+
+    assert check_policies(CASES_DIR / "policies") == []
+
+
 @pytest.mark.parametrize("path", CASE_FILES, ids=[path.stem for path in CASE_FILES])
 def test_golden_case(path: Path) -> None:
     case = _load(path)
     claim = parse_claim(case["claim"])
     year_to_date = parse_year_to_date(case.get("year_to_date"), claim.settlement_year)
     mode = SettlementMode(case.get("mode", "direct"))
+    library = (
+        load_policy_library(CASES_DIR / case["policy_root"]) if "policy_root" in case else None
+    )
     if "expected_error" in case:
         with pytest.raises(YidiError) as raised:
-            settle_with_shipped_data(claim, year_to_date, mode=mode)
+            settle_with_shipped_data(claim, year_to_date, mode=mode, library=library)
         assert raised.value.code == case["expected_error"], case["name"]
         return
-    result = settle_with_shipped_data(claim, year_to_date, mode=mode)
+    result = settle_with_shipped_data(claim, year_to_date, mode=mode, library=library)
     actual = result.to_nhsa()
     expected = case["expected"]
     mismatches = {

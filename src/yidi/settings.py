@@ -33,6 +33,24 @@ class Settings(BaseSettings):
     # Failed sign-ins one client address may make in the window before it must wait.
     login_address_max_failures: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=600, ge=1)
+    # Person lookups (1101, admission checks) one institution may make per clock hour, and
+    # how many of them may find nobody, before further lookups are refused until the hour ends.
+    person_lookups_per_hour: int = Field(default=10_000, ge=1)
+    person_lookup_misses_per_hour: int = Field(default=60, ge=1)
+    # 报盘 imports from the web and REST run as background jobs: "thread" runs them in a
+    # worker thread of the server; "inline" runs each one right after it is submitted
+    # (tests, single-user setups). The command line always imports synchronously.
+    import_jobs: Literal["thread", "inline"] = "thread"
+    # Signed audit chain heads published outside the database (docs/reliability.md):
+    # the Ed25519 private key (PEM, outside the database), the directory heads are
+    # written to, and how often ``yidi serve`` publishes one (0: only `yidi audit publish-head`).
+    audit_head_key: Path | None = Field(
+        default=None, description="审计链头签名私钥 Ed25519 private key (PEM, chmod 600)"
+    )
+    audit_head_directory: Path | None = Field(
+        default=None, description="审计链头发布目录 directory the signed heads are written to"
+    )
+    audit_head_publish_minutes: int = Field(default=0, ge=0, le=24 * 60)
     log_level: str = "INFO"
     # Header authentication of hospital systems at the national-platform gateway (/fsi/…):
     # "required" checks the signed headers against the credentials file; "none" trusts

@@ -3,6 +3,7 @@ printable 附件1, and who may see what."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -166,3 +167,23 @@ def test_xiedeming_asks_for_a_change_the_agency_approves_and_he_sees_version_two
     )
     shot(person, "insured-filing-changed")
     person.context.close()
+
+
+def test_an_import_runs_in_the_background_and_its_page_shows_the_report(
+    page: Page, tmp_path: Path
+) -> None:
+    """`yidi serve` runs the worker thread: the upload answers at once with the job's page,
+    which refreshes itself until the report is there."""
+    from filing_support import annex2_csv
+    from yidi.domain.identity import Gender, make_resident_id
+
+    number = make_resident_id("430421", dt.date(1949, 5, 6), 71, Gender.MALE).number
+    batch = tmp_path / "batch.csv"
+    batch.write_bytes(annex2_csv([("430421", "某某", number)]))
+    _sign_in(page, "hengyang")
+    page.goto("/filings/import")
+    page.locator("#file").set_input_files(str(batch))
+    page.locator("form[action='/filings/import'] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/filings/import/jobs/J[0-9A-F]{24}$"))
+    expect(page.locator("#import-job")).to_have_attribute("data-state", "done", timeout=20_000)
+    expect(page.locator("#import-report")).to_contain_text("batch.csv")

@@ -54,6 +54,7 @@ from yidi.services.auth import create_user
 from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
+from yidi.services.jobs import ImportJobs
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
 from yidi.storage.migrate import upgrade
@@ -108,6 +109,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/filings/export/annex2.xlsx"): frozenset({"province", "agency_a"}),
     ("GET", "/api/filings/quarterly"): frozenset({"province", "agency_a"}),
     ("POST", "/api/filings/import"): frozenset({"province"}) | AGENCIES,
+    # An import job is its submitter's own (agency A submitted the one in the world).
+    ("GET", "/api/filings/import-jobs/{job_id}"): frozenset({"agency_a"}),
     ("GET", "/api/filings/{filing_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("PUT", "/api/filings/{filing_id}"): frozenset({"insured_person", "agency_a"}),
     ("POST", "/api/filings/{filing_id}/submit"): frozenset({"insured_person", "agency_a"}),
@@ -182,6 +185,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/filings/incomplete"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/annex2"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/import"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/filings/import/jobs/{job_id}"): frozenset({"agency_a"}),
     ("GET", "/filings/quarterly"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/{ref}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/filings/{ref}/annex1.pdf"): frozenset({"insured_person", "agency_a", "province"}),
@@ -337,6 +341,9 @@ def _build(container: Container) -> dict[str, Any]:
         HENGYANG, annex2_csv([("430421", "某某", batch_person)]), "matrix-batch.csv"
     )
     (batch,) = exchange.import_batches(HENGYANG).items
+    import_jobs = ImportJobs(container.uow, container.clock)
+    job = import_jobs.submit(HENGYANG, annex2_csv([("430421", "某某", batch_person)]), "job.csv")
+    import_jobs.run_pending()
     app = create_app(container)
     client = TestClient(app, base_url="http://127.0.0.1:8000")
     claim = client.post(
@@ -355,6 +362,7 @@ def _build(container: Container) -> dict[str, Any]:
         "setl_id": settled.settlement_id,
         "claim_id": claim.json()["id"],
         "batch_id": batch.id,
+        "job_id": job.id,
         "change_request_id": change_request.request.request_id,
     }
 
@@ -585,6 +593,11 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("GET", "/static"): lambda w: ("/static/app.css", {}),
     ("GET", "/filings/{ref}"): lambda w: (f"/filings/{w['filing_id']}", {}),
+    ("GET", "/filings/import/jobs/{job_id}"): lambda w: (f"/filings/import/jobs/{w['job_id']}", {}),
+    ("GET", "/api/filings/import-jobs/{job_id}"): lambda w: (
+        f"/api/filings/import-jobs/{w['job_id']}",
+        {},
+    ),
     ("GET", "/filings/{ref}/annex1.pdf"): lambda w: (f"/filings/{w['filing_id']}/annex1.pdf", {}),
     ("GET", "/hospital/encounters/{encounter_id}"): lambda w: (
         f"/hospital/encounters/{w['mdtrt_id']}",

@@ -264,6 +264,28 @@ def test_evidence_upload_checks_the_file_type_by_content(
     assert detail["evidence"] == []
 
 
+def test_evidence_pdf_with_an_open_action_script_is_refused(
+    api: TestClient, container: Container
+) -> None:
+    filing_id = _create(api, container)
+    pdf = (
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"3 0 obj\n<< /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj\n"
+        b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    )
+    response = api.post(
+        f"/api/filings/{filing_id}/evidence",
+        data={"kind": "household_registration"},
+        files={"file": ("scan.pdf", pdf, "application/pdf")},
+        headers=api_headers(container, HENGYANG),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "EVIDENCE_PDF_ACTIVE_CONTENT"
+    detail = api.get(f"/api/filings/{filing_id}", headers=api_headers(container, HENGYANG)).json()
+    assert detail["evidence"] == []
+
+
 def test_annex2_export_opens_with_the_notice_headings(
     api: TestClient, container: Container
 ) -> None:
@@ -293,11 +315,23 @@ def test_import_then_quarterly_list_per_prefecture(api: TestClient, container: C
     writer.writerow([5, "410100", "", "张三", "男", "123", "1", "", "", "", "", "", "1"])
     henan = api_headers(container, HENAN)
     files = {"file": ("henan.csv", out.getvalue().encode(), "text/csv")}
-    report = api.post("/api/filings/import", files=files, headers=henan).json()
+    submitted = api.post("/api/filings/import", files=files, headers=henan)
+    assert submitted.status_code == 202
+    job = submitted.json()
+    assert job["state"] == "done"  # the test settings run jobs inline
+    polled = api.get(f"/api/filings/import-jobs/{job['job_id']}", headers=henan).json()
+    report = polled["report"]
     assert (report["imported"], report["rejected"]) == (4, 1)
     assert report["errors"][0]["row"] == 6 and report["errors"][0]["column"] == "身份证号"
-    again = api.post("/api/filings/import", files=files, headers=henan).json()
+    again = api.post("/api/filings/import", files=files, headers=henan).json()["report"]
     assert again["replayed"] is True and again["imported"] == 4
+    # A job is its submitter's own: another account gets the same answer as a missing id.
+    other = api.get(
+        f"/api/filings/import-jobs/{job['job_id']}", headers=api_headers(container, HUNAN)
+    )
+    missing = api.get("/api/filings/import-jobs/JNONE", headers=api_headers(container, HUNAN))
+    assert other.status_code == missing.status_code == 404
+    assert other.json() == missing.json()
     listing = api.get(
         "/api/filings/quarterly?region=410000&year=2026&quarter=4", headers=henan
     ).json()

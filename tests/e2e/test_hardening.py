@@ -187,7 +187,7 @@ def test_a_nul_character_in_any_input_is_refused_not_a_500(
     cashier = token_for(container, NANHUA_CASHIER)
     rest = client.post(
         "/api/hospital/admission-check",
-        json={"cert_no": "\u0000", "cert_type": "02"},
+        json={"cert_no": "\u0000", "cert_type": "02", "name": "某某"},
         headers=cashier,
     )
     assert rest.status_code == 422
@@ -200,7 +200,9 @@ def test_a_nul_character_in_any_input_is_refused_not_a_500(
         json={
             "infno": "1101",
             "fixmedins_code": "H43040000001",
-            "input": {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "43\u0000"}},
+            "input": {
+                "data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "43\u0000", "psn_name": "某某"}
+            },
         },
     )
     reply = gateway.json()

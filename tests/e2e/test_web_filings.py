@@ -304,6 +304,39 @@ def test_a_provisional_emergency_deadline_carries_its_note_on_the_pages(
     assert "prevails once published" in english.text
 
 
+def test_an_import_runs_as_a_job_whose_page_shows_progress_then_the_report(
+    container: Container,
+) -> None:
+    import dataclasses
+
+    threaded = dataclasses.replace(
+        container, settings=container.settings.model_copy(update={"import_jobs": "thread"})
+    )
+    app = create_app(threaded)
+    web = TestClient(app, base_url="http://127.0.0.1:8000")  # no lifespan: no worker runs
+    sign_in(web, "hengyang")
+    token = csrf_token(web, "/filings/import")
+    header = ",".join(ANNEX2_COLUMNS)
+    bad_row = ",".join(["1", "999999", "不存在", "某某"] + [""] * (len(ANNEX2_COLUMNS) - 4))
+    submitted = web.post(
+        "/filings/import",
+        data={"csrf_token": token},
+        files={"file": ("batch.csv", f"{header}\n{bad_row}\n".encode(), "text/csv")},
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert submitted.status_code == 303  # answered at once: the file is not parsed here
+    page_path = submitted.headers["location"]
+    assert re.fullmatch(r"/filings/import/jobs/J[0-9A-F]{24}", page_path)
+    queued = web.get(page_path, headers=PAGE)
+    assert queued.status_code == 200
+    assert 'data-state="queued"' in queued.text and 'http-equiv="refresh"' in queued.text
+    assert app.state.import_jobs.run_pending() == 1  # what the worker thread does
+    done = web.get(page_path, headers=PAGE)
+    assert 'data-state="done"' in done.text and 'http-equiv="refresh"' not in done.text
+    assert re.search(r'data-count="rejected">1<', done.text)
+
+
 def _list_name(index: int) -> str:
     return "翻页" + "甲乙丙丁戊己庚辛壬癸"[index % 10] + "子丑寅卯辰巳午未申酉戌亥"[index // 10]
 

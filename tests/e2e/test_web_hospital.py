@@ -411,6 +411,33 @@ def test_another_hospital_cannot_cancel_anything_of_this_encounter(web: TestClie
     assert _cancelled_rows(web, page) == 0
 
 
+def _encounter_reads(container: Container, encounter_id: str) -> list[tuple[str, str]]:
+    with container.uow() as uow:
+        return [
+            (c.entry.actor, c.entry.reason)
+            for c in uow.audit.walk()
+            if c.entry.action == "hospital.encounter_read"
+            and c.entry.subject == f"encounter:{encounter_id}"
+        ]
+
+
+def test_the_encounter_page_and_the_statement_audit_each_read(
+    web: TestClient, container: Container
+) -> None:
+    sign_in(web, "nhfy1")
+    encounter_id = _encounter_id(_admit(web, card=PENG_CARD))
+    assert _encounter_reads(container, encounter_id) == []
+    page = web.get(f"/hospital/encounters/{encounter_id}", headers=PAGE)
+    assert page.status_code == 200
+    assert _encounter_reads(container, encounter_id) == [("nhfy1", "")]
+    statement = web.get(f"/hospital/encounters/{encounter_id}/statement", headers=PAGE)
+    assert statement.status_code == 200
+    assert _encounter_reads(container, encounter_id) == [
+        ("nhfy1", ""),
+        ("nhfy1", "结算单 statement"),
+    ]
+
+
 def test_the_encounter_list_and_page_show_the_admission_in_beijing_time(web: TestClient) -> None:
     sign_in(web, "bobai")
     encounter_id = _encounter_id(_admit(web, admitted_at="2026-11-20T08:05"))

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from filing_support import HENGYANG, PERSON_ID
 from hospital_support import (
     NANHUA_CASHIER,
+    PENG,
     PENG_CARD,
     PENG_ID,
     XIE_LINES,
@@ -279,7 +280,7 @@ def test_a_full_settle_flow_logs_no_unmasked_id_number_or_mobile(
         client.get(f"/api/filings?id_number={PERSON_ID}", headers=agency)
         client.post(
             "/api/hospital/admission-check",
-            json={"cert_type": "02", "cert_no": PENG_ID},
+            json={"cert_type": "02", "cert_no": PENG_ID, "name": PENG.name},
             headers=cashier,
         )
         admitted = client.post(
@@ -287,6 +288,7 @@ def test_a_full_settle_flow_logs_no_unmasked_id_number_or_mobile(
             json={
                 "cert_type": "02",
                 "cert_no": PENG_ID,
+                "name": PENG.name,
                 "med_type": "21",
                 "admitted_at": "2026-11-20T08:00:00+08:00",
                 "department_code": "A03",

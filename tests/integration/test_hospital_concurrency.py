@@ -97,7 +97,10 @@ def test_two_hospitals_settling_one_person_at_once_never_double_count(
             thread.join(timeout=60)
     assert errors == []
     assert len(results) == 2 * rounds
-    person_id = int(results[0].psn_no[3:])
+    with committed.uow() as uow:
+        found = uow.hospital.person_by_psn_no(results[0].psn_no)
+    assert found is not None
+    person_id = found[0]
     ytd = service.year_to_date(person_id, InsuranceType.EMPLOYEE, 2026)
     assert ytd.admissions_count == 2 * rounds
     # Each settlement saw a different admission number: the deductible was never reused.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from hypothesis import given, settings
-from test_settlement_properties import _settle, claims, years_to_date
+from test_settlement_properties import _settle, claims_with_year
 
 from yidi.domain.claims import Claim, YearToDate
 from yidi.domain.funds import account_balances, ledger_entries_for, ledger_is_balanced
@@ -13,10 +13,11 @@ from yidi.services.funds import fact_from_settlement
 
 
 @settings(max_examples=60, deadline=None)
-@given(claims(), years_to_date())
+@given(claims_with_year())
 def test_a_settled_claim_and_its_reversal_leave_every_ledger_account_at_zero(
-    claim: Claim, year_to_date: YearToDate
+    case: tuple[Claim, YearToDate],
 ) -> None:
+    claim, year_to_date = case
     result = _settle(claim, year_to_date)
     fact = fact_from_settlement(
         result,

@@ -57,3 +57,12 @@ def test_addition_and_subtraction_are_inverse(a: int, b: int) -> None:
     assert (x + y) - y == x
     negated = -x
     assert -negated == x
+
+
+@given(fen_values)
+def test_exact_equals_the_parsed_amount_and_refuses_sub_fen(fen: int) -> None:
+    value = Decimal(fen).scaleb(-2)
+    assert Money.exact(value) == Money(value)
+    assert str(Money.exact(Decimal(fen))) == str(Money(Decimal(fen)))
+    with pytest.raises(InvalidInput):
+        Money.exact(value + Decimal("0.001"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from sqlalchemy import text
@@ -15,10 +17,12 @@ from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container, build_gateway_authenticator
 from yidi.integrations.nhsa.envelope import GatewayRequest
 from yidi.integrations.nhsa.router import Authenticator, build_gateway_router
+from yidi.services.audit_head import HeadPublisher
 from yidi.services.catalogs import CatalogLookup
-from yidi.services.hospital import HospitalService
+from yidi.services.hospital import HospitalService, LookupLimits
 from yidi.services.hospital_gateway import HospitalGateway
 from yidi.services.hospital_reconciliation import ReconciliationService
+from yidi.services.jobs import ImportJobs, JobWorker
 from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
 
@@ -47,8 +51,37 @@ def _gateway_hook(container: Container) -> Authenticator | None:
     return authenticate
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The import worker thread runs while the server runs (setting ``import_jobs``)."""
+    settings = app.state.container.settings
+    worker: JobWorker | None = None
+    if settings.import_jobs == "thread":
+        worker = JobWorker(app.state.import_jobs)
+        worker.start()
+    publisher: HeadPublisher | None = None
+    if settings.audit_head_publish_minutes and settings.audit_head_key:
+        container = app.state.container
+        publisher = HeadPublisher(
+            container.uow,
+            container.clock,
+            settings.audit_head_key,
+            settings.audit_head_directory or Path("var/audit-heads"),
+            settings.audit_head_publish_minutes,
+        )
+        publisher.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+        if publisher is not None:
+            publisher.stop()
+
+
 def create_app(container: Container) -> FastAPI:
     app = _YidiApp(
+        lifespan=_lifespan,
         title="yidi 异地就医备案与直接结算 API",
         version=__version__,
         description=(
@@ -60,6 +93,7 @@ def create_app(container: Container) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.container = container
+    app.state.import_jobs = ImportJobs(container.uow, container.clock)
     install_error_handlers(app)
     app.include_router(auth.router)
     app.include_router(funds.router)
@@ -67,7 +101,15 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(change_requests.router)
     # One service per app: its catalogue cache lives as long as the app.
     catalogs = CatalogLookup()
-    app.state.hospital_service = HospitalService(container.uow, container.clock, catalogs=catalogs)
+    app.state.hospital_service = HospitalService(
+        container.uow,
+        container.clock,
+        catalogs=catalogs,
+        lookup_limits=LookupLimits(
+            per_hour=container.settings.person_lookups_per_hour,
+            misses_per_hour=container.settings.person_lookup_misses_per_hour,
+        ),
+    )
     app.state.manual_claim_service = ManualClaimService(
         container.uow, container.clock, catalogs=catalogs
     )

@@ -47,6 +47,7 @@ def clearing_run(
 ) -> None:
     """运行（或重跑）月度清算。Run or repeat the month's clearing; a closed month is not recomputed."""
     from yidi.domain.funds import ClearingLevel
+    from yidi.reports.cells import save_workbook
     from yidi.reports.funds_xlsx import statement_workbook
     from yidi.services.funds import run_clearing
 
@@ -64,7 +65,7 @@ def clearing_run(
         if output.suffix == ".json":
             output.write_text(statement.to_json(), encoding="utf-8")
         else:
-            statement_workbook(statement, status=result.status).save(output)
+            save_workbook(statement_workbook(statement, status=result.status), output)
         typer.echo(f"已写出 written {output}")
 
 
@@ -96,6 +97,7 @@ def prepayment_estimate(
 ) -> None:
     """按通知格式输出附件3/附件4测算表。Write annex 3 / 4 in the notice's layout."""
     from yidi.domain.prepayment import Annex, EstimateMethod
+    from yidi.reports.cells import save_workbook
     from yidi.reports.funds_xlsx import annex_workbook
     from yidi.services.funds import estimate_prepayment
 
@@ -108,7 +110,7 @@ def prepayment_estimate(
         method=EstimateMethod(method),
         prepayment_months=months,
     )
-    annex_workbook(estimate, prepared_on=container.clock.today()).save(output)
+    save_workbook(annex_workbook(estimate, prepared_on=container.clock.today()), output)
     total = estimate.chosen.total
     typer.echo(
         f"附件{annex} {estimate.insured_region_name} {year}: {total.column(1)} 人次, "

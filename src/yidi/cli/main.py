@@ -103,22 +103,116 @@ def db_restore(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """校验审计日志哈希链，指出第一条被篡改、删除或重排的记录。Verify the tamper-evident audit chain."""
+def audit_verify(
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="已发布的链头（目录或文件） published heads (a directory or one file)",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key", help="验签公钥（默认由 YIDI_AUDIT_HEAD_KEY 推出） verification key"
+        ),
+    ] = None,
+) -> None:
+    """校验审计日志哈希链，指出第一条被篡改、删除或重排的记录；--against 再与已发布的签名链头比对，
+    发现被整体改写并重算的链。Verify the audit chain, and with --against the signed heads
+    published outside the database (a rebuilt chain)."""
     from yidi.domain.audit import verify_chain
+    from yidi.services import audit_head
 
     container = _container()
+    problems: list[audit_head.HeadProblem] = []
+    statements: list[tuple[str, audit_head.HeadStatement | None]] = []
     try:
         with container.uow() as uow:
             count = uow.audit.count()
             broken = verify_chain(uow.audit.walk(), uow.audit.head())
+            if against is not None:
+                key_path = public_key or container.settings.audit_head_key
+                if key_path is None:
+                    typer.echo(
+                        "需要验签公钥 a verification key is needed: --public-key or YIDI_AUDIT_HEAD_KEY",
+                        err=True,
+                    )
+                    raise typer.Exit(2)
+                statements = audit_head.read_statements(against)
+                problems = audit_head.check_against(
+                    uow.audit.walk(), statements, audit_head.load_public_key(key_path)
+                )
     finally:
         container.engine.dispose()
-    if broken is None:
-        typer.echo(f"审计链完整 audit chain intact: {count} 条 entries")
+    if broken is not None:
+        typer.echo(
+            f"审计链被破坏 audit chain broken at entry {broken.seq}: {broken.problem}", err=True
+        )
+    for problem in problems:
+        typer.echo(
+            f"与已发布链头不符 published head {problem.source}: {problem.problem_zh} "
+            f"({problem.problem_en})",
+            err=True,
+        )
+    if broken is not None or problems:
+        raise typer.Exit(1)
+    checked = (
+        f"，与 {len(statements)} 个已发布链头一致 matches the published heads" if against else ""
+    )
+    typer.echo(f"审计链完整 audit chain intact: {count} 条 entries{checked}")
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    out: Annotated[Path, typer.Option("--out", help="私钥文件（数据库之外） private key file")],
+) -> None:
+    """生成审计链头签名密钥（Ed25519）。Create the Ed25519 key that signs published heads."""
+    from yidi.services.audit_head import generate_key
+
+    public = generate_key(out)
+    typer.echo(
+        f"私钥 private key: {out}（chmod 600，勿放在数据库服务器上 keep it off the database host）"
+    )
+    typer.echo(f"公钥 public key: {public}（交给审计方 give it to the auditors）")
+
+
+@audit_app.command("publish-head")
+def audit_publish_head(
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="发布目录（默认 YIDI_AUDIT_HEAD_DIRECTORY） directory"),
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="签名私钥（默认 YIDI_AUDIT_HEAD_KEY） key")
+    ] = None,
+) -> None:
+    """签名并发布当前审计链头到数据库之外。Sign the audit chain's head and write it outside
+    the database."""
+    from yidi.services.audit_head import load_private_key, publish_head
+
+    container = _container()
+    key_path = key or container.settings.audit_head_key
+    directory = to or container.settings.audit_head_directory
+    if key_path is None or directory is None:
+        typer.echo(
+            "需要签名私钥和发布目录 need --key/YIDI_AUDIT_HEAD_KEY and --to/YIDI_AUDIT_HEAD_DIRECTORY",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        published = publish_head(
+            container.uow, container.clock, load_private_key(key_path), directory
+        )
+    finally:
+        container.engine.dispose()
+    if published is None:
+        typer.echo("审计链为空，无需发布 the audit chain is empty: nothing to publish")
         return
-    typer.echo(f"审计链被破坏 audit chain broken at entry {broken.seq}: {broken.problem}", err=True)
-    raise typer.Exit(1)
+    statement, path = published
+    typer.echo(
+        f"已发布审计链头 published head: seq {statement.seq}, sha256 {statement.head_hash} -> {path}"
+    )
 
 
 @demo_app.command("load")

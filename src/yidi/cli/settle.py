@@ -1,4 +1,5 @@
-"""``yidi settle``: settle one claim file against the shipped policies and catalogues."""
+"""``yidi settle``: settle one claim file against the shipped policies and catalogues,
+or an analyst's own policy tree (``--policy-root DIR`` or ``YIDI_POLICY_ROOT``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from yidi.domain.errors import YidiError
 from yidi.domain.insurance import SettlementMode
 from yidi.policy.catalog_files import parse_catalog_csv, parse_catalog_xlsx
+from yidi.policy.loader import load_policy_library
 from yidi.settlement.inputs import parse_claim, parse_year_to_date
 from yidi.settlement.result import NHSA_FIELDS, SettlementResult
 from yidi.settlement.shipped import settle_with_shipped_data
@@ -23,6 +25,7 @@ app = typer.Typer(help="结算测算。Settle a claim file.")
 def result_as_json(result: SettlementResult) -> dict[str, Any]:
     return {
         "mode": result.mode.value,
+        "scheme": result.scheme,
         "setlinfo": result.to_nhsa(),
         "policy_version": result.policy_version,
         "catalog_version": result.catalog_version,
@@ -58,6 +61,14 @@ def settle_command(
         bool,
         typer.Option("--manual", help="按回参保地手工报销测算。Compute a manual reimbursement."),
     ] = False,
+    policy_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-root",
+            envvar="YIDI_POLICY_ROOT",
+            help="政策目录（<区划>/<employee|resident>/*.yaml；默认：随软件发布的政策）。Policy tree.",
+        ),
+    ] = None,
 ) -> None:
     """读入结算申请，按参保地政策、就医地目录测算并输出。Settle one claim and print the result."""
     try:
@@ -78,11 +89,13 @@ def settle_command(
                     label,
                     claim.admitted_on,
                 )
+        library = None if policy_root is None else load_policy_library(policy_root)
         result = settle_with_shipped_data(
             claim,
             year_to_date,
             mode=SettlementMode.MANUAL if manual else SettlementMode.DIRECT,
             catalog=catalogue,
+            library=library,
         )
     except YidiError as error:
         typer.echo(f"{error.code}: {error.message} ({error.message_en})", err=True)

@@ -68,8 +68,19 @@ class Claim:
     assistance_group: AssistanceGroup | None = None  # 医疗救助对象
     use_personal_account: bool = False  # acct_used_flag
     personal_account_balance: Money = field(default_factory=Money.zero)
+    #: 出生日期, for age bands (age in full years on the admission / visit date)
+    birth_date: dt.date | None = None
+    #: 门诊慢特病 disease code of the insured region's list (chronic outpatient claims)
+    disease_code: str | None = None
 
     def __post_init__(self) -> None:
+        if self.birth_date is not None and self.birth_date > self.admitted_on:
+            raise InvalidInput(
+                "CLAIM_BIRTH_DATE_INVALID",
+                "出生日期晚于就诊日期",
+                "birth date is after the date of service",
+                field="birth_date",
+            )
         if self.discharged_on < self.admitted_on:
             raise InvalidInput(
                 "CLAIM_DISCHARGE_BEFORE_ADMISSION",
@@ -92,6 +103,13 @@ class Claim:
                 "fee line serial numbers must be unique within a claim",
                 field="fee_lines",
             )
+
+    def age_on(self, day: dt.date) -> int | None:
+        """Age in full years on ``day`` (周岁), or None without a birth date."""
+        born = self.birth_date
+        if born is None:
+            return None
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
     @property
     def settlement_year(self) -> int:
@@ -147,6 +165,27 @@ class YearToDate:
     #: 合规自付累计: in-scope amount left to the patient after the basic fund, the base
     #: of 大病保险 / 大额补助.
     eligible_amount_accumulated: Money = field(default_factory=Money.zero)
+    #: Further totals named by the policy's steps (outpatient deductible and fund, each
+    #: 门诊慢特病 disease's fund payments, scale bases, tilt assistance …); absent = 0.00.
+    counters: Mapping[str, Money] = field(default_factory=lambda: _NO_COUNTERS)
+
+    def __post_init__(self) -> None:
+        counters = self.counters
+        if counters and (
+            not isinstance(counters, MappingProxyType)
+            or any(v.is_zero() for v in counters.values())
+        ):
+            object.__setattr__(
+                self,
+                "counters",
+                MappingProxyType(
+                    {
+                        name: amount
+                        for name, amount in sorted(counters.items())
+                        if not amount.is_zero()
+                    }
+                ),
+            )
 
     @classmethod
     def empty(cls, year: int) -> YearToDate:
@@ -158,6 +197,14 @@ class YearToDate:
     def minus(self, delta: YearToDate) -> YearToDate:
         """Undo ``delta`` (a reversal, 结算撤销); refuses to go below zero."""
         result = self._combine(delta, -1)
+        for name, amount in result.counters.items():
+            if amount.is_negative():
+                raise InvalidInput(
+                    "YEAR_TO_DATE_NEGATIVE",
+                    "撤销后年度累计为负数，撤销的结算不属于该累计",
+                    "reversal would make a year-to-date total negative",
+                    field=name,
+                )
         for f in fields(result):
             value = getattr(result, f.name)
             if (isinstance(value, Money) and value.is_negative()) or (
@@ -180,16 +227,46 @@ class YearToDate:
                 field="year",
             )
         values: dict[str, object] = {"year": self.year}
-        for f in fields(self):
-            if f.name == "year":
-                continue
-            mine, theirs = getattr(self, f.name), getattr(delta, f.name)
-            values[f.name] = mine + theirs if sign > 0 else mine - theirs
+        for name in _SUMMED_FIELDS:
+            mine, theirs = getattr(self, name), getattr(delta, name)
+            if theirs == 0 if isinstance(theirs, int) else theirs.is_zero():
+                values[name] = mine  # nothing to add: most totals of most claims
+            else:
+                values[name] = mine + theirs if sign > 0 else mine - theirs
+        if self.counters or delta.counters:
+            counters = dict(self.counters)
+            zero = Money.zero()
+            for name, amount in delta.counters.items():
+                mine = counters.get(name, zero)
+                counters[name] = mine + amount if sign > 0 else mine - amount
+            values["counters"] = MappingProxyType(
+                {name: amount for name, amount in sorted(counters.items()) if not amount.is_zero()}
+            )
         return YearToDate(**values)  # type: ignore[arg-type]
 
-    def as_dict(self) -> dict[str, str | int]:
-        out: dict[str, str | int] = {}
+    def counter(self, name: str) -> Money:
+        """A total by name: a field above (``pooled_fund_paid``) or a named counter."""
+        if name in _MONEY_FIELDS:
+            value: Money = getattr(self, name)
+            return value
+        return self.counters.get(name, _ZERO)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values; ``counters`` only when there are any (keeps old records unchanged)."""
+        out: dict[str, object] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "counters":
+                if value:
+                    out["counters"] = {name: str(amount) for name, amount in value.items()}
+                continue
             out[f.name] = value if isinstance(value, int) else str(value)
         return out
+
+
+_NO_COUNTERS: Mapping[str, Money] = MappingProxyType({})
+_SUMMED_FIELDS = tuple(f.name for f in fields(YearToDate) if f.name not in ("year", "counters"))
+_ZERO = Money.zero()
+_MONEY_FIELDS = frozenset(
+    f.name for f in fields(YearToDate) if f.name not in ("year", "admissions_count", "counters")
+)

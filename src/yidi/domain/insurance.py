@@ -152,6 +152,8 @@ class EncounterType(enum.StrEnum):
     INJURY_INPATIENT = "22"  # 外伤住院（意外伤害）
     EMERGENCY_TO_INPATIENT = "24"  # 急诊转住院
     OUTPATIENT = "11"  # 普通门诊
+    CHRONIC_OUTPATIENT = "14"  # 门诊慢特病
+    PHARMACY = "41"  # 定点药店购药
 
     @property
     def label_zh(self) -> str:
@@ -160,6 +162,8 @@ class EncounterType(enum.StrEnum):
             "22": "外伤住院",
             "24": "急诊转住院",
             "11": "普通门诊",
+            "14": "门诊慢特病",
+            "41": "定点药店购药",
         }[self.value]
 
     @property
@@ -173,6 +177,7 @@ class AssistanceGroup(enum.StrEnum):
     EXTREME_POVERTY = "extreme_poverty"  # 特困供养人员
     SUBSISTENCE_ALLOWANCE = "subsistence_allowance"  # 低保对象
     REGISTERED_POOR = "registered_poor"  # 建档立卡贫困人员
+    LOW_INCOME_MARGINAL = "low_income_marginal"  # 低保边缘家庭成员
 
     @property
     def label_zh(self) -> str:
@@ -180,6 +185,7 @@ class AssistanceGroup(enum.StrEnum):
             "extreme_poverty": "特困供养人员",
             "subsistence_allowance": "低保对象",
             "registered_poor": "建档立卡贫困人员",
+            "low_income_marginal": "低保边缘家庭成员",
         }[self.value]
 
 

@@ -71,6 +71,22 @@ class Money:
         return cls(_to_decimal(value).quantize(FEN, rounding=ROUND_HALF_UP))
 
     @classmethod
+    def exact(cls, value: Decimal) -> Money:
+        """A Decimal that is already whole fen (a sum of amounts, a rounded portion): the
+        settlement engine builds thousands of these, so skip the generic parse of
+        ``__init__``; anything finer than a fen is still refused."""
+        quantised = value.quantize(FEN)
+        if quantised != value:
+            raise InvalidInput(
+                "MONEY_SUB_FEN",
+                f"金额“{value}”精度超过分（最多两位小数）",
+                f"amount {value} has more than two decimals",
+            )
+        money = object.__new__(cls)
+        money._yuan = quantised
+        return money
+
+    @classmethod
     def from_fen(cls, fen: int) -> Money:
         if not isinstance(fen, int) or isinstance(fen, bool):
             raise TypeError("fen must be int")

@@ -40,3 +40,7 @@ class Person:
     home_address: str = ""
     mobile: str = ""
     low_income_group: str | None = None  # 医疗救助对象类别, if any
+    psn_no: str = ""  # 人员编号: random, issued by the register ("" before it is stored)
+    ethnicity: str | None = None  # 民族 naty (GB 3304 code), None: unknown
+    insured_since: dt.date | None = None  # 参保日期, None: unknown
+    employer_name: str | None = None  # 单位名称, None: unknown or none

@@ -1,7 +1,11 @@
 """The insured region's policy in force on one day (参保地政策), as a frozen domain object.
 
-Built by :mod:`yidi.policy.loader` from dated, cited YAML files. The engine reads only
-this object; every number it applies is a field here, with a reference behind it.
+Built by :mod:`yidi.policy.loader` from dated, cited YAML files. A policy is a set of
+**benefit schemes** (待遇方案), one per encounter kind — 住院, 普通门诊, 门诊慢特病,
+定点药店 — and each scheme is an ordered list of **steps**. A step is one named rule
+(line split, deductible, pooled fund, 大病/大额, disease limit, assistance, tilt
+assistance, personal account) with the parameters in force on the day, each with the
+reference it came from. The engine reads only this object.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from yidi.domain.insurance import (
@@ -34,12 +38,127 @@ class SupplementaryKind(enum.StrEnum):
     def label_zh(self) -> str:
         return "大病保险" if self is SupplementaryKind.SERIOUS_ILLNESS else "大额医疗补助"
 
+    @property
+    def counter(self) -> str:
+        """The year-to-date total its annual cap is counted in."""
+        return (
+            "serious_illness_paid"
+            if self is SupplementaryKind.SERIOUS_ILLNESS
+            else "large_expense_paid"
+        )
+
 
 class AccountScope(enum.StrEnum):
     """What the personal account (个人账户) may pay."""
 
     PATIENT_SHARE = "patient_share"  # the whole patient share, self-paid items included
     IN_SCOPE_ONLY = "in_scope_only"  # only 先行自付 and the in-scope patient share
+
+
+class Rounding(enum.StrEnum):
+    """舍入: the unit a region rounds each step's amount to (half up)."""
+
+    FEN = "fen"
+    JIAO = "jiao"
+    YUAN = "yuan"
+
+    @property
+    def quantum(self) -> Decimal:
+        return {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal(1)}[self.value]
+
+    @property
+    def label_zh(self) -> str:
+        return {"fen": "分", "jiao": "角", "yuan": "元"}[self.value]
+
+
+class SchemeKind(enum.StrEnum):
+    """待遇方案: the encounter kinds a region publishes separate benefit rules for."""
+
+    INPATIENT = "inpatient"  # 住院
+    OUTPATIENT = "outpatient"  # 普通门诊（门诊统筹）
+    CHRONIC = "chronic"  # 门诊慢特病
+    PHARMACY = "pharmacy"  # 定点零售药店
+
+    @property
+    def label_zh(self) -> str:
+        return _SCHEME_ZH[self]
+
+    @property
+    def counts_as_admission(self) -> bool:
+        """Only an inpatient stay is a 住院 for the admission ordinal of the year."""
+        return self is SchemeKind.INPATIENT
+
+    @classmethod
+    def for_encounter(cls, encounter: EncounterType) -> SchemeKind:
+        return _SCHEME_OF_ENCOUNTER[encounter]
+
+
+_SCHEME_ZH = {
+    SchemeKind.INPATIENT: "住院",
+    SchemeKind.OUTPATIENT: "普通门诊",
+    SchemeKind.CHRONIC: "门诊慢特病",
+    SchemeKind.PHARMACY: "定点药店购药",
+}
+
+_SCHEME_OF_ENCOUNTER = {
+    EncounterType.INPATIENT: SchemeKind.INPATIENT,
+    EncounterType.INJURY_INPATIENT: SchemeKind.INPATIENT,
+    EncounterType.EMERGENCY_TO_INPATIENT: SchemeKind.INPATIENT,
+    EncounterType.OUTPATIENT: SchemeKind.OUTPATIENT,
+    EncounterType.CHRONIC_OUTPATIENT: SchemeKind.CHRONIC,
+    EncounterType.PHARMACY: SchemeKind.PHARMACY,
+}
+
+
+class StepKind(enum.StrEnum):
+    """The rule kinds a scheme is built from (see docs/policy-files.md)."""
+
+    LINE_SPLIT = "line_split"
+    DEDUCTIBLE = "deductible"
+    POOLED_FUND = "pooled_fund"
+    DISEASE_LIMIT = "disease_limit"
+    SUPPLEMENTARY = "supplementary"
+    MEDICAL_ASSISTANCE = "medical_assistance"
+    TILT_ASSISTANCE = "tilt_assistance"
+    PERSONAL_ACCOUNT = "personal_account"
+
+
+class ScaleBase(enum.StrEnum):
+    """The amount a pooled-fund scale's thresholds are measured on."""
+
+    ABOVE_DEDUCTIBLE = "above_deductible"  # this claim's in-scope amount above the deductible
+    ELIGIBLE = "eligible"  # this claim's in-scope amount (the deductible is its first part)
+    YEAR_ELIGIBLE = "year_eligible"  # the year's accumulated in-scope amount, this claim included
+    YEAR_ABOVE_DEDUCTIBLE = (
+        "year_above_deductible"  # the year's accumulated amount above deductibles
+    )
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "above_deductible": "起付线以上金额",
+            "eligible": "政策范围内金额",
+            "year_eligible": "年度累计政策范围内金额",
+            "year_above_deductible": "年度累计起付线以上金额",
+        }[self.value]
+
+
+class ScaleMode(enum.StrEnum):
+    """Marginal (累进: each bracket's rate on the part inside it) or whole (全额: the rate of
+    the bracket the base falls in applies to the whole amount), as in OpenFisca scales."""
+
+    MARGINAL = "marginal"
+    WHOLE = "whole"
+
+
+class DeductibleBasis(enum.StrEnum):
+    PER_CLAIM = "per_claim"  # each admission / visit pays its own deductible
+    PER_YEAR = "per_year"  # one deductible for the year, used up across claims
+
+
+class SupplementaryStart(enum.StrEnum):
+    OWN_DEDUCTIBLE = "own_deductible"  # pays above its own deductible on its base
+    BASIC_CAP = "basic_cap"  # pays the in-scope amount the basic fund left after its cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +171,156 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
-class RateBand:
-    """分段: from ``from_amount`` (of the amount payable after the deductible) add ``points``."""
+class Bracket:
+    """One bracket of a scale: from ``threshold`` (yuan) on, ``rate`` — or ``points`` added
+    to the step's base rate (exactly one of the two)."""
 
-    from_amount: Money
+    threshold: Decimal
+    rate: Decimal | None = None
+    points: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    base: ScaleBase
+    mode: ScaleMode
+    brackets: tuple[Bracket, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgeBand:
+    """From ``from_age`` full years of age on, add ``points`` to the rate."""
+
+    from_age: int
     points: Decimal
 
 
 @dataclass(frozen=True, slots=True)
-class Tier:
-    """大病/大额分段: from ``from_amount`` above the supplementary deductible, pay ``rate``."""
+class ItemGroup:
+    """An item group the insured region treats specially (e.g. 植入类医用耗材): lines whose
+    catalogue code starts with one of ``codes`` get ``upfront_rate`` (先行自付) instead of
+    the catalogue's, and/or a per-unit ceiling ``unit_limit`` above which the rest is
+    self-paid like an over-price-limit amount."""
 
-    from_amount: Money
+    name: str
+    codes: tuple[str, ...]
+    upfront_rate: Decimal | None = None
+    unit_limit: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class StepBase:
+    id: str
+    description: str
+    #: parameter name -> the reference of its value in force
+    refs: Mapping[str, Reference]
+
+    def cite(self, *names: str) -> str:
+        for name in names:
+            reference = self.refs.get(name)
+            if reference is not None:
+                return reference.text
+        return "政策参数"
+
+
+@dataclass(frozen=True)
+class LineSplitStep(StepBase):
+    item_groups: tuple[ItemGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeductibleStep(StepBase):
+    counter: str
+    by_level: Mapping[HospitalLevel, Decimal]
+    basis: DeductibleBasis = DeductibleBasis.PER_CLAIM
+    #: factor by admission ordinal: index 0 = 1st admission; the last applies to later ones
+    ordinal_rate: tuple[Decimal, ...] = (Decimal(1),)
+    person_rate: Mapping[PersonType, Decimal] = field(default_factory=dict)
+    floor: Decimal | None = None
+    annual_cap: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PooledFundStep(StepBase):
+    counter: str
+    rate_by_level: Mapping[HospitalLevel, Decimal]
+    annual_cap: Decimal
+    person_points: Mapping[PersonType, Decimal] = field(default_factory=dict)
+    age_bands: tuple[AgeBand, ...] = ()
+    scale: Scale | None = None
+    entry_cap_per_claim: Decimal | None = None
+    entry_cap_per_year: Decimal | None = None
+    entry_counter: str = ""
+    base_counter: str = ""  # accumulates the scale's year base
+
+
+@dataclass(frozen=True)
+class DiseaseLimitStep(StepBase):
+    counter_prefix: str
+    annual_limit: Mapping[str, Decimal]
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SupplementaryStep(StepBase):
+    fund: SupplementaryKind
+    counter: str
+    base_counter: str
+    tiers: tuple[Bracket, ...]
+    annual_cap: Decimal
+    start: SupplementaryStart = SupplementaryStart.OWN_DEDUCTIBLE
+    deductible: Decimal = Decimal(0)
+    mode: ScaleMode = ScaleMode.MARGINAL
+    include_upfront: bool = False
+    include_deductible: bool = True
+
+
+@dataclass(frozen=True)
+class AssistanceStep(StepBase):
+    counter: str
+    rate_by_group: Mapping[AssistanceGroup, Decimal]
+    annual_cap: Decimal
+
+
+@dataclass(frozen=True)
+class TiltAssistanceStep(StepBase):
+    counter: str
+    base_counter: str
+    groups: frozenset[AssistanceGroup]
+    threshold: Decimal
     rate: Decimal
+    annual_cap: Decimal
+
+
+@dataclass(frozen=True)
+class PersonalAccountStep(StepBase):
+    enabled: bool
+    scope: AccountScope
+
+
+Step = (
+    LineSplitStep
+    | DeductibleStep
+    | PooledFundStep
+    | DiseaseLimitStep
+    | SupplementaryStep
+    | AssistanceStep
+    | TiltAssistanceStep
+    | PersonalAccountStep
+)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One encounter kind's benefit rules in force on the day: its steps, in order."""
+
+    kind: SchemeKind
+    label_zh: str
+    description: str
+    steps: tuple[Step, ...]
+
+    def step(self, kind: type[Step]) -> Step | None:
+        return next((s for s in self.steps if isinstance(s, kind)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +329,15 @@ class CrossRegionRule:
 
     rate_points: Decimal
     direct_settlement: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SupplementaryRule:
-    kind: SupplementaryKind
-    deductible: Money
-    tiers: tuple[Tier, ...]
-    annual_cap: Money
-
-
-@dataclass(frozen=True, slots=True)
-class AssistanceRule:
-    rate_by_group: Mapping[AssistanceGroup, Decimal]
-    annual_cap: Money
-
-
-@dataclass(frozen=True, slots=True)
-class PersonalAccountRule:
-    enabled: bool
-    scope: AccountScope
+    #: 住院: one deductible and one rate for every hospital level replacing the scheme's
+    #: tables for this category (e.g. 转往市域外就医起付标准3000元、支付比例55%)
+    inpatient_deductible: Decimal | None = None
+    inpatient_rate: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class Policy:
-    """Every benefit parameter of one region and insurance type in force on ``on_date``."""
+    """Every benefit scheme of one region and insurance type in force on ``on_date``."""
 
     region_code: str
     region_name: str
@@ -105,21 +345,13 @@ class Policy:
     on_date: dt.date
     version_hash: str
     illustrative: bool
-    deductible_by_level: Mapping[HospitalLevel, Money]
-    subsequent_admission_rate: Decimal
-    deductible_person_rate: Mapping[PersonType, Decimal]
-    rate_by_level: Mapping[HospitalLevel, Decimal]
-    person_type_points: Mapping[PersonType, Decimal]
-    bands: tuple[RateBand, ...]
-    annual_cap: Money
+    rounding: Rounding
+    schemes: Mapping[SchemeKind, Scheme]
     cross_region: Mapping[str, CrossRegionRule]
     emergency_pre_admission_hours: int
     #: How many days a fee line uploaded before discharge may lie after the upload time.
     fee_time_future_days: int
     direct_settlement_encounter_types: frozenset[EncounterType]
-    supplementary: SupplementaryRule | None
-    medical_assistance: AssistanceRule | None
-    personal_account: PersonalAccountRule
     references: Mapping[str, Reference]
 
     def cross_region_rule(self, category: FilingCategory | None) -> CrossRegionRule:
@@ -129,8 +361,18 @@ class Policy:
         )
 
     def cite(self, path: str) -> str:
-        """The reference text of a parameter, for explanations (empty if none)."""
+        """The reference text of a top-level parameter, for explanations (empty if none)."""
         reference = self.references.get(path)
         if reference is None:
             return ""
         return reference.text
+
+    def scheme_for(self, encounter: EncounterType) -> Scheme | None:
+        return self.schemes.get(SchemeKind.for_encounter(encounter))
+
+    @property
+    def annual_cap(self) -> Money | None:
+        """The inpatient pooled fund's annual cap (统筹基金年度最高支付限额), if any."""
+        scheme = self.schemes.get(SchemeKind.INPATIENT)
+        step = None if scheme is None else scheme.step(PooledFundStep)
+        return Money(step.annual_cap) if isinstance(step, PooledFundStep) else None

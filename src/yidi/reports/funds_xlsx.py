@@ -11,7 +11,6 @@ single cell is written.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 from typing import Any, Final
 
@@ -22,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from yidi.domain.funds import FUNDS, ClearingLevel, ClearingStatement
 from yidi.domain.prepayment import COLUMN_COUNT, IDENTITIES, AnnexTable, PrepaymentEstimate
+from yidi.reports.cells import workbook_bytes as _safe_workbook_bytes
 
 AMOUNT_FORMAT: Final = "#,##0.00"
 HEADER_ROW: Final = 4  # first header row; data start after the column-number row
@@ -186,9 +186,8 @@ def annex_workbook(estimate: PrepaymentEstimate, *, prepared_on: dt.date | None 
 
 
 def workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The XLSX file, every text cell neutralised (no formula from data)."""
+    return _safe_workbook_bytes(workbook)
 
 
 # --- clearing statements ----------------------------------------------------------

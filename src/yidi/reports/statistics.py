@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -14,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from yidi.domain.statistics import STATISTICS_COLUMNS, StatisticsReport
+from yidi.reports.cells import csv_text
 from yidi.reports.funds_xlsx import AMOUNT_FORMAT, workbook_bytes
 
 FORMATS = ("json", "csv", "xlsx", "html")
@@ -57,12 +56,9 @@ def to_json(report: StatisticsReport) -> str:
 
 def to_csv(report: StatisticsReport) -> str:
     """UTF-8 with a BOM so spreadsheet programs on Chinese Windows read it right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([title for _, title in STATISTICS_COLUMNS])
-    for record in report.records():
-        writer.writerow([record[key] for key, _ in STATISTICS_COLUMNS])
-    return "\ufeff" + buffer.getvalue()
+    rows: list[list[object]] = [[title for _, title in STATISTICS_COLUMNS]]
+    rows += [[record[key] for key, _ in STATISTICS_COLUMNS] for record in report.records()]
+    return "\ufeff" + csv_text(rows)
 
 
 def to_xlsx(report: StatisticsReport) -> bytes:

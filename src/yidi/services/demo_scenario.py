@@ -146,6 +146,9 @@ def story_person(story: dict[str, Any]) -> Person:
         has_second_generation_card=True,
         home_address=str(data["home_address"]),
         mobile=str(data["mobile"]),
+        ethnicity=str(data["ethnicity"]) if data.get("ethnicity") else None,
+        insured_since=_day(data["insured_since"]) if data.get("insured_since") else None,
+        employer_name=str(data["employer_name"]) if data.get("employer_name") else None,
     )
 
 
@@ -717,7 +720,7 @@ class _Scenario:
         )
         self.stay(
             stay.hospital,
-            Credential("02", person.resident_id.number),
+            Credential("02", person.resident_id.number, person.name),
             admitted_at,
             (registered or admitted_at) + dt.timedelta(hours=1)
             if stay.emergency

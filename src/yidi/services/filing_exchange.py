@@ -44,7 +44,10 @@ from yidi.domain.filings import FilingRecord, RegistrationType
 from yidi.domain.insurance import FilingCategory
 from yidi.domain.regions import DivisionLevel, DivisionRegistry, default_registry
 from yidi.domain.workdays import CalendarYearUnsupported, WorkingDayCalendar
+from yidi.reports.cells import workbook_bytes
+from yidi.services import xlsx_guard
 from yidi.services.filings import LIVE_STATES, SYSTEM_REGION, mask_id_number, region_prefix
+from yidi.services.xlsx_guard import check_xlsx_archive
 from yidi.storage.filings import (
     REPORTED_STATES,
     FilingQuery,
@@ -105,6 +108,7 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    check_xlsx_archive(data)  # sizes from the zip directory, before any XML is parsed
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
@@ -116,7 +120,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
+        for count, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if count > xlsx_guard.MAX_ROWS + 10:
+                raise xlsx_guard.too_many_rows()
             yield [_cell_text(v) for v in values]
     finally:
         workbook.close()
@@ -1169,9 +1175,7 @@ def annex2_xlsx(table: Annex2Table) -> bytes:
     assert sheet is not None
     sheet.title = "附件2"
     _write_table(sheet, table)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def quarterly_xlsx(listing: QuarterlyList) -> bytes:
@@ -1185,9 +1189,7 @@ def quarterly_xlsx(listing: QuarterlyList) -> bytes:
         sheet.append([f"{listing.year}年第{listing.quarter}季度无新增（变更）备案人员"])
     for table in listing.prefectures:
         _write_table(workbook.create_sheet(f"{table.region_name}{table.region_code}"[:31]), table)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def table_as_dicts(table: Annex2Table) -> list[dict[str, str]]:

@@ -38,7 +38,7 @@ from yidi.domain.errors import (
     ValidationFailed,
     YidiError,
 )
-from yidi.domain.evidence import Evidence, EvidenceFile
+from yidi.domain.evidence import Evidence, EvidenceFile, check_pdf_is_passive
 from yidi.domain.filing_annex import CompletenessRow, completeness_row
 from yidi.domain.filing_lifecycle import Actor, Filing, FilingEvent, FilingState
 from yidi.domain.filing_rules import FilingRule, rule_for
@@ -926,6 +926,8 @@ def evidence_media_type(content: bytes) -> str:
         )
     for signature, media_type in EVIDENCE_SIGNATURES:
         if content.startswith(signature):
+            if media_type == "application/pdf":
+                check_pdf_is_passive(content)
             return media_type
     raise InvalidInput(
         "EVIDENCE_FILE_TYPE",

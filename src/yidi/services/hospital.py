@@ -39,7 +39,14 @@ from yidi.domain import filing_lifecycle as lifecycle
 from yidi.domain.audit import AuditEntry, as_utc
 from yidi.domain.catalog import CatalogItem, CatalogVersion
 from yidi.domain.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
-from yidi.domain.errors import Conflict, InvalidInput, NotFound, Refused, YidiError
+from yidi.domain.errors import (
+    Conflict,
+    ErrorKind,
+    InvalidInput,
+    NotFound,
+    Refused,
+    YidiError,
+)
 from yidi.domain.filing_lifecycle import Filing, FilingState
 from yidi.domain.filings import DesignatedInstitution
 from yidi.domain.identity import ResidentId
@@ -79,7 +86,8 @@ _EMERGENCY_ADMISSION_MED_TYPE: Final = "24"
 _DIRECT_MED_TYPES: Final = {"21", "24"}
 
 _ICD10: Final = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,8})?$")
-_PSN_NO: Final = re.compile(r"^PSN(\d{10})$")
+#: Credential kind for the person number a hospital got from 1101 (2401 and later).
+PSN_NO_KIND: Final = "psn"
 
 # Encounter states.
 ADMITTED: Final = "admitted"
@@ -126,9 +134,13 @@ def reversal_marker(msgid: str) -> str:
     return f"2601:{msgid}"
 
 
-def psn_no_of(person_id: int) -> str:
-    """The person number (人员编号) yidi issues: opaque, never the ID number."""
-    return f"PSN{person_id:010d}"
+@dataclass(frozen=True, slots=True)
+class LookupLimits:
+    """Person lookups one institution may make per clock hour: all of them, and those that
+    found nobody (a walk through guessed numbers is mostly misses)."""
+
+    per_hour: int = 10_000
+    misses_per_hour: int = 60
 
 
 def mask_id_number(id_number: str) -> str:
@@ -197,10 +209,13 @@ def _fingerprint_line(line: FeeLineInput) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    """就诊凭证: 01 医保电子凭证 (yidi: the person number), 02 居民身份证, 03 社会保障卡."""
+    """就诊凭证 the patient presents: 01 医保电子凭证 (its token), 02 居民身份证 (the ID
+    number, with the name: both are asked for), 03 社会保障卡 (the card number). Kind
+    :data:`PSN_NO_KIND` is the person number 1101 returned, used by 2401 and later."""
 
     kind: str
     number: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +274,20 @@ class AdmissionCheck:
     catalog_region: str | None
     cross_region: bool
     filing: Filing | None
+    #: The caller presented the ID number (and the matching name): it may be shown in full.
+    id_presented: bool = False
+
+    @property
+    def id_number_shown(self) -> str:
+        """The ID number as the reply may carry it: in full only to a caller who presented
+        it, else masked with the 8 birth-date digits hidden (the one mask yidi uses)."""
+        return self.person.id_number if self.id_presented else mask_id_number(self.person.id_number)
+
+    @property
+    def birth_on_shown(self) -> dt.date | None:
+        """The birth date only beside a full ID number: beside the masked one it would
+        give back exactly the hidden digits."""
+        return self.person.birth_on if self.id_presented else None
 
     @property
     def filing_number(self) -> str | None:
@@ -371,6 +400,8 @@ def ytd_from_json(data: dict[str, Any]) -> YearToDate:
     for key, value in data.items():
         if key in ("year", "admissions_count"):
             values[key] = int(value)
+        elif key == "counters":
+            values[key] = {name: Money(amount) for name, amount in value.items()}
         else:
             values[key] = Money(value)
     return YearToDate(**values)
@@ -406,9 +437,11 @@ class HospitalService:
         catalogs: CatalogLookup | None = None,
         regions: DivisionRegistry | None = None,
         policies: PolicyLibrary | None = None,
+        lookup_limits: LookupLimits | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._limits = lookup_limits or LookupLimits()
         self._catalogs = catalogs or CatalogLookup()
         self._regions = regions or default_registry()
         self._policies = policies
@@ -516,18 +549,29 @@ class HospitalService:
     def _person_by_credential(
         self, uow: SqlUnitOfWork, credential: Credential
     ) -> tuple[int, Person]:
+        """The person the credential names. A miss (or an ID number with another name) is
+        one answer, PERSON_NOT_FOUND, so a caller learns nothing it did not present."""
         number = credential.number.strip()
+        found: tuple[int, Person] | None = None
         person: Person | None = None
-        person_id: int | None = None
         if credential.kind == "03":
             person = uow.reference.person_by_card(number)
         elif credential.kind == "02":
+            name = credential.name.strip()
+            if not name:
+                raise InvalidInput(
+                    "CREDENTIAL_NAME_REQUIRED",
+                    "以居民身份证查询时须同时提供姓名（psn_name）",
+                    "an ID-card lookup needs the person's name as well",
+                    field="psn_name",
+                )
             person = uow.reference.person_by_id_number(number.upper())
+            if person is not None and person.name != name:
+                person = None
         elif credential.kind == "01":
-            match = _PSN_NO.match(number)
-            if match:
-                person_id = int(match.group(1))
-                person = uow.hospital.person_by_internal_id(person_id)
+            person = uow.reference.person_by_ecert(number) if number else None
+        elif credential.kind == PSN_NO_KIND:
+            found = uow.hospital.person_by_psn_no(number) if number else None
         else:
             raise InvalidInput(
                 "CREDENTIAL_TYPE_INVALID",
@@ -535,19 +579,62 @@ class HospitalService:
                 "credential type must be 01, 02 or 03",
                 field="mdtrt_cert_type",
             )
-        if person is not None and person_id is None:
+        if found is None and person is not None:
             person_id = uow.hospital.person_id(person.id_number)
-        if person is None or person_id is None:
+            found = (person_id, person) if person_id is not None else None
+        if found is None:
             raise NotFound(
                 "PERSON_NOT_FOUND",
                 "未查询到该参保人员，请核对就诊凭证",
                 "no insured person with this credential",
-                field="mdtrt_cert_no",
+                field="psn_no" if credential.kind == PSN_NO_KIND else "mdtrt_cert_no",
             )
-        return person_id, person
+        return found
 
     def _person_by_psn_no(self, uow: SqlUnitOfWork, psn_no: str) -> tuple[int, Person]:
-        return self._person_by_credential(uow, Credential("01", psn_no))
+        return self._person_by_credential(uow, Credential(PSN_NO_KIND, psn_no))
+
+    def _window(self) -> dt.datetime:
+        now = as_utc(self._clock.now())
+        return now.replace(minute=0, second=0, microsecond=0)
+
+    def _looked_up(
+        self, uow: SqlUnitOfWork, caller: Caller, credential: Credential
+    ) -> tuple[int, Person]:
+        """A person lookup by an institution: refused once the institution has made too many
+        this hour; a hit is counted with the caller's transaction, a miss by
+        :meth:`_record_miss` once that transaction has ended (the miss outlives it)."""
+        window = self._window()
+        counts = uow.hospital.lookup_counts(caller.hospital_code, window)
+        if (
+            counts.get("all", 0) >= self._limits.per_hour
+            or counts.get("miss", 0) >= self._limits.misses_per_hour
+        ):
+            raise YidiError(
+                "PERSON_LOOKUP_RATE_LIMITED",
+                "本机构本小时内查询参保人员次数过多，已暂停查询，请稍后再试或联系医保经办机构",
+                "too many person lookups by this institution this hour; try again later",
+                field="mdtrt_cert_no",
+                kind=ErrorKind.TOO_MANY,
+            )
+        found = self._person_by_credential(uow, credential)
+        uow.hospital.bump_lookup(caller.hospital_code, window, "all")
+        return found
+
+    def _record_miss(self, caller: Caller, credential: Credential) -> None:
+        """Count and audit a lookup that found nobody (never the number that was tried)."""
+        window = self._window()
+        with self._uow() as uow:
+            uow.hospital.bump_lookup(caller.hospital_code, window, "all")
+            misses = uow.hospital.bump_lookup(caller.hospital_code, window, "miss")
+            self._audit(
+                uow,
+                caller,
+                "hospital.person_lookup_miss",
+                f"institution:{caller.hospital_code}",
+                f"凭证类型 {credential.kind}；本小时第 {misses} 次未找到",
+            )
+            uow.commit()
 
     def agencies_to_call(self, uow: SqlUnitOfWork, person: Person) -> list[Agency]:
         """The insured region's filing agencies, nearest first (county, prefecture, province)."""
@@ -577,7 +664,7 @@ class HospitalService:
         on_date: dt.date,
     ) -> AdmissionCheck:
         hospital = self._hospital(uow, caller)
-        person_id, person = self._person_by_credential(uow, credential)
+        person_id, person = self._looked_up(uow, caller, credential)
         policy_region = self.policy_region(person.insured_region_code, person.insurance_type)
         catalog_region = self._catalogs.catalog_region(uow, hospital.region_code)
         cross_region = policy_region != (catalog_region or hospital.region_code)
@@ -593,13 +680,14 @@ class HospitalService:
             )
         return AdmissionCheck(
             person_id=person_id,
-            psn_no=psn_no_of(person_id),
+            psn_no=person.psn_no,
             person=person,
             hospital=hospital,
             policy_region=policy_region,
             catalog_region=catalog_region,
             cross_region=cross_region,
             filing=filing,
+            id_presented=credential.kind == "02",
         )
 
     def _refuse_unfiled(self, uow: SqlUnitOfWork, check: AdmissionCheck) -> Refused:
@@ -655,6 +743,14 @@ class HospitalService:
     def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
         """Identity and filing check at admission. Unfiled cross-region patients are refused
         with the agency phone to call, never passed silently."""
+        try:
+            return self._admission_check(caller, credential)
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, credential)
+            raise
+
+    def _admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
         with self._uow() as uow:
             check = self._check(uow, caller, credential, local(self._clock.now()).date())
             valid = check.filing is not None or not check.cross_region
@@ -678,6 +774,16 @@ class HospitalService:
 
     def admit(
         self, caller: Caller, request: AdmissionRequest, key: RequestKey | None = None
+    ) -> EncounterRow:
+        try:
+            return self._admit(caller, request, key)
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, request.credential)
+            raise
+
+    def _admit(
+        self, caller: Caller, request: AdmissionRequest, key: RequestKey | None
     ) -> EncounterRow:
         with self._uow() as uow:
             stored = self._recall(uow, key)
@@ -1391,7 +1497,7 @@ class HospitalService:
         return SettlementRecord(
             kind=kind,
             encounter_id=encounter.id,
-            psn_no=psn_no_of(encounter.person_id),
+            psn_no=person.psn_no,
             person=person,
             insurance_type=encounter.insurance_type,
             med_type=encounter.med_type,
@@ -1934,7 +2040,7 @@ class HospitalService:
             return person
 
     def encounter_detail(
-        self, caller: Caller, encounter_id: str, *, audited: bool = False
+        self, caller: Caller, encounter_id: str, *, audited: bool = False, reason: str = ""
     ) -> EncounterDetail:
         """The encounter with the person's full record; ``audited`` for a read a person asked
         for (the detail page, the statement), not for the echo after a change."""
@@ -1943,7 +2049,7 @@ class HospitalService:
             person, hospital = self._context(uow, encounter)
             detail = EncounterDetail(
                 encounter=encounter,
-                psn_no=psn_no_of(encounter.person_id),
+                psn_no=person.psn_no,
                 person=person,
                 hospital=hospital,
                 lines=uow.hospital.fee_lines(encounter_id, include_cancelled=True),
@@ -1953,7 +2059,9 @@ class HospitalService:
                 ],
             )
             if audited:
-                self._audit(uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}")
+                self._audit(
+                    uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}", reason
+                )
                 uow.commit()
             return detail
 
@@ -2000,6 +2108,7 @@ __all__ = [
     "CANCELLED",
     "DISCHARGED",
     "MANUAL_MATERIALS_ZH",
+    "PSN_NO_KIND",
     "REVERSIBLE_INFNOS",
     "SETTLED",
     "AdmissionChange",
@@ -2010,11 +2119,11 @@ __all__ = [
     "EncounterDetail",
     "FeeLineInput",
     "HospitalService",
+    "LookupLimits",
     "RequestKey",
     "SettlementRecord",
     "YidiError",
     "mask_id_number",
-    "psn_no_of",
     "request_key",
     "reversal_marker",
 ]

@@ -8,12 +8,17 @@ while a msgid reused for a different request is refused (IDEMPOTENCY_KEY_REUSED)
 
 Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 
-* ``psn_no`` is yidi's opaque person number (``PSN`` + 10 digits), returned by 1101;
-  ``mdtrt_cert_type`` 01 (医保电子凭证) carries that number.
+* ``psn_no`` is yidi's person number (``PSN`` + 22 random digits), returned by 1101 and
+  carried by 2401 and later; it is never a lookup key of 1101 itself. 1101 takes the
+  credential the patient presents: ``mdtrt_cert_type`` 01 the e-credential token, 02 the
+  ID number together with ``psn_name``, 03 the social security card number. Lookups are
+  rate-limited and audited per institution.
 * 2401 ``exp_content``: ``TRUM_FLAG`` "1" marks an accidental injury (not settled
   directly); ``EMER_BEGNTIME`` (yyyy-MM-dd HH:mm:ss) is the start of the emergency care
   for med_type 24 (72-hour rule).
-* 1101 returns ``certno`` masked, and the valid filing in ``baseinfo.exp_content``.
+* 1101 returns ``certno`` and ``brdy``/``age`` in full only to a caller who presented the
+  ID number (type 02); otherwise ``certno`` is masked and ``brdy``/``age`` are left out,
+  so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
 * 2601 冲正 undoes a 2304, 2305 or 2301 named by ``omsgid``; afterwards that msgid is
@@ -33,7 +38,7 @@ from pydantic import BaseModel
 
 from yidi.domain.claims import YearToDate
 from yidi.domain.errors import InvalidInput, NotFound, Refused
-from yidi.domain.insurance import InsuranceType, PersonType
+from yidi.domain.insurance import EncounterType, InsuranceType, PersonType
 from yidi.domain.money import Money
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
@@ -100,9 +105,16 @@ from yidi.integrations.nhsa.transactions import (
     VisitInfo,
 )
 from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.policy.model import (
+    AssistanceStep,
+    PooledFundStep,
+    SupplementaryKind,
+    SupplementaryStep,
+)
 from yidi.services.hospital import (
     ADMITTED,
     CANCELLED,
+    PSN_NO_KIND,
     AdmissionChange,
     AdmissionRequest,
     Caller,
@@ -203,10 +215,11 @@ def _magnitude(amount: Money) -> Money:
 def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[FundPayType, Money]:
     """crt_payb_lmt_amt per fund: the year's cap left before this settlement.
 
-    The cap is the policy's (基本医疗 annual_cap, 大病/大额 supplementary.annual_cap,
-    医疗救助 medical_assistance.annual_cap) on the day the policy applied; the use so far is
-    the year-to-date after this settlement minus what it paid. A reversal shows the limits
-    of the settlement it reverses.
+    The caps are the annual caps of the encounter's benefit scheme on the day the policy
+    applied (统筹基金 PooledFundStep, 大病/大额 SupplementaryStep, 医疗救助 AssistanceStep),
+    each counted in its year-to-date counter; the use before this settlement is that
+    counter after it minus what it paid. A reversal shows the limits of the settlement it
+    reverses.
     """
     insurance_type = InsuranceType(record.insurance_type)
     on = record.policy_on or local(record.settled_at).date()
@@ -216,6 +229,12 @@ def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[Fu
         on,
         policies,
     )
+    try:
+        scheme = policy.scheme_for(EncounterType(record.med_type))
+    except ValueError:
+        scheme = None
+    if scheme is None:
+        return {}
     after = (
         ytd_from_json(record.year_to_date_after)
         if record.year_to_date_after
@@ -223,27 +242,29 @@ def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[Fu
     )
     a = record.amounts
 
-    def left(cap: Money, used_after: Money, paid: Money) -> Money:
-        return (cap - (used_after - _magnitude(paid))).clamp_non_negative()
+    def left(cap: Decimal, counter: str, paid: Money) -> Money:
+        used_before = after.counter(counter) - _magnitude(paid)
+        return (Money(cap) - used_before).clamp_non_negative()
 
     employee = insurance_type == InsuranceType.EMPLOYEE
-    limits = {
-        FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED: left(
-            policy.annual_cap, after.pooled_fund_paid, a["hifp_pay"]
-        )
-    }
-    if policy.supplementary is not None:
-        cap = policy.supplementary.annual_cap
-        limits[FundPayType.RESIDENT_CRITICAL_ILLNESS] = left(
-            cap, after.serious_illness_paid, a["hifmi_pay"]
-        )
-        limits[FundPayType.LARGE_EXPENSE_SUBSIDY] = left(
-            cap, after.large_expense_paid, a["hifob_pay"]
-        )
-    if policy.medical_assistance is not None:
-        limits[FundPayType.MEDICAL_ASSISTANCE] = left(
-            policy.medical_assistance.annual_cap, after.assistance_paid, a["maf_pay"]
-        )
+    limits: dict[FundPayType, Money] = {}
+    for step in scheme.steps:
+        if isinstance(step, PooledFundStep):
+            fund = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
+            limits[fund] = left(step.annual_cap, step.counter, a["hifp_pay"])
+        elif isinstance(step, SupplementaryStep):
+            if step.fund is SupplementaryKind.SERIOUS_ILLNESS:
+                limits[FundPayType.RESIDENT_CRITICAL_ILLNESS] = left(
+                    step.annual_cap, step.counter, a["hifmi_pay"]
+                )
+            else:
+                limits[FundPayType.LARGE_EXPENSE_SUBSIDY] = left(
+                    step.annual_cap, step.counter, a["hifob_pay"]
+                )
+        elif isinstance(step, AssistanceStep):
+            limits[FundPayType.MEDICAL_ASSISTANCE] = left(
+                step.annual_cap, step.counter, a["maf_pay"]
+            )
     return limits
 
 
@@ -304,8 +325,10 @@ def settlement_view(
         person_cert_type="01",
         person_cert_no=mask_id_number(person.id_number),
         gender=person.gender,
-        birth_on=person.birth_on,
-        age=_age(person.birth_on, local(record.settled_at).date()),
+        ethnicity=person.ethnicity,
+        # No brdy/age beside the masked certno: together they would give back the ID number.
+        birth_on=None,
+        age=None,
         person_type=PSN_TYPE.get(person.person_type),
         credential_type=record.credential_type or credential_type,
         clearing_agency=person.insured_region_code,
@@ -356,19 +379,22 @@ class HospitalGateway:
     def query_person(self, request: Input1101, context: GatewayContext) -> Output1101:
         data = request.data
         check = self._service.admission_check(
-            self._caller(context), Credential(data.mdtrt_cert_type, data.mdtrt_cert_no)
+            self._caller(context),
+            Credential(data.mdtrt_cert_type, data.mdtrt_cert_no, data.psn_name or ""),
         )
         person = check.person
         today = (context.received_at or dt.datetime.now(dt.UTC)).date()
+        birth_on = check.birth_on_shown
         return Output1101(
             baseinfo=BaseInfo(
                 psn_no=check.psn_no,
                 psn_cert_type="01",
-                certno=mask_id_number(person.id_number),
+                certno=check.id_number_shown,
                 psn_name=person.name,
                 gend=person.gender,
-                brdy=person.birth_on,
-                age=_age(person.birth_on, today),
+                naty=person.ethnicity,
+                brdy=birth_on,
+                age=_age(birth_on, today) if birth_on else None,
                 exp_content={
                     "filing_number": check.filing_number,
                     "filing_category": check.filing_category.value
@@ -383,8 +409,10 @@ class HospitalGateway:
                     insutype=person.insurance_type.value,
                     psn_type=PSN_TYPE[person.person_type],
                     psn_insu_stas="1",
+                    psn_insu_date=person.insured_since,
                     cvlserv_flag="0",
                     insuplc_admdvs=person.insured_region_code,
+                    emp_name=person.employer_name,
                 )
             ],
             idetinfo=[],
@@ -411,7 +439,7 @@ class HospitalGateway:
         encounter = self._service.admit(
             self._caller(context),
             AdmissionRequest(
-                credential=Credential("01", info.psn_no),
+                credential=Credential(PSN_NO_KIND, info.psn_no),
                 med_type=info.med_type,
                 admitted_at=info.begntime,
                 department_code=info.adm_dept_codg,

@@ -23,7 +23,7 @@ from yidi.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.domain.funds import next_month, parse_month
 from yidi.domain.money import Money, money_sum
 from yidi.services.audit_context import current_client_address
-from yidi.services.hospital import Caller, RequestKey, psn_no_of
+from yidi.services.hospital import Caller, RequestKey
 from yidi.storage.uow import SqlUnitOfWork
 
 #: yidi settles inpatient care only: its clearing type (清算类别 21 住院).
@@ -175,6 +175,11 @@ class ReconciliationService:
                     field="fixmedins_code",
                 )
             rows = uow.hospital.settlements_of_hospital(caller.hospital_code, start, end)
+            person_numbers: dict[int, str | None] = {}
+            for row in rows:
+                if row.person_id not in person_numbers:
+                    person = uow.hospital.person_by_internal_id(row.person_id)
+                    person_numbers[row.person_id] = person.psn_no if person else None
             uow.audit.append(
                 AuditEntry(
                     at=self._clock.now(),
@@ -207,7 +212,7 @@ class ReconciliationService:
                     fund=row.amounts["fund_pay_sumamt"],
                     account=row.amounts["acct_pay"],
                     cash=row.amounts["psn_cash_pay"],
-                    person_no=psn_no_of(row.person_id),
+                    person_no=person_numbers[row.person_id],
                     visit_id=row.encounter_id,
                     message_id=row.msgid,
                 )

@@ -1,101 +1,96 @@
 """settle(): 参保地政策 applied to 就医地目录, line by line, to the fen.
 
-Order of the calculation (each step is one explanation line in the result):
+The claim's encounter kind selects one benefit scheme of the insured region's policy
+(住院, 普通门诊, 门诊慢特病, 定点药店); its steps run in the order the policy lists them,
+each one computing a small record (:mod:`yidi.settlement.steps`) that
+:mod:`yidi.settlement.explain` turns into one explanation line:
 
-1. Each fee line splits into 全自费 (class C, or not in the treatment catalogue),
-   超限价 (the part above the price limit), 先行自付 (class B × upfront share) and the
-   in-scope remainder 符合政策范围金额.
-2. The deductible 起付线 (by hospital level, admission count in the year, person type)
-   comes off the in-scope total.
-3. The basic pooled fund 统筹基金 pays the rest at the reimbursement rate (hospital level +
-   person type + cross-region adjustment, by band), up to what is left of the annual cap.
-4. 大病保险 (residents) or 大额医疗补助 (employees) pays by tiers on the year's accumulated
-   in-scope patient share above its own deductible, up to its annual cap.
-5. 医疗救助 pays a share of what is left for listed low-income groups, up to its cap.
-6. The personal account 个人账户 pays from the patient share up to the balance; cash the rest.
+1. ``line_split``: each fee line splits into 全自费 (class C, or not in the treatment
+   catalogue), 超限价 (above the price limit), 先行自付 (class B × upfront share, or an
+   item group's share) and the in-scope remainder 符合政策范围金额.
+2. ``deductible`` 起付线 by hospital level, admission ordinal (inpatient only: outpatient
+   visits never count as admissions), person type, floor, per-year basis, annual cap.
+3. ``pooled_fund`` 统筹基金: the rate (level + person type + age band + cross-region
+   adjustment), a scale on a named base, entry caps, the annual cap.
+4. ``disease_limit``: 门诊慢特病 per-disease annual limit on the fund's payment.
+5. ``supplementary``: 大病保险 / 大额医疗补助 tiers on their base, to their cap.
+6. ``medical_assistance`` and ``tilt_assistance`` (倾斜救助) for listed groups.
+7. ``personal_account``: the account pays what the region allows, up to the balance;
+   cash the rest.
 
-Rounding: ROUND_HALF_UP to the fen at each named step (line upfront share, price-limit
-amount, deductible, each band or tier portion, assistance). Sums are exact.
+Rounding: half up to the region's unit (``rounding``: fen by default) at each named step
+(deductible, each bracket or tier portion, assistance); a line's upfront share and price
+limit are always rounded to the fen. Sums are exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from yidi.domain.catalog import CatalogItem, ItemClass
+from yidi.domain.catalog import CatalogItem
 from yidi.domain.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
 from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.insurance import UNFILED_KEY, SettlementMode
+from yidi.domain.insurance import SettlementMode
 from yidi.domain.money import Money
-from yidi.policy.model import AccountScope, Policy, SupplementaryKind
+from yidi.policy.model import (
+    AssistanceStep,
+    DeductibleStep,
+    DiseaseLimitStep,
+    ItemGroup,
+    LineSplitStep,
+    PersonalAccountStep,
+    Policy,
+    PooledFundStep,
+    Scheme,
+    SchemeKind,
+    SupplementaryStep,
+    TiltAssistanceStep,
+)
+from yidi.settlement import explain
 from yidi.settlement.result import ExplanationStep, LineBreakdown, SettlementResult
+from yidi.settlement.steps import (
+    ZERO,
+    State,
+    group_of,
+    run_account,
+    run_assistance,
+    run_deductible,
+    run_disease_limit,
+    run_pooled_fund,
+    run_supplementary,
+    run_tilt,
+    split_amounts,
+)
 
-_FEN = Decimal("0.01")
-_ZERO = Decimal("0.00")
-_ONE = Decimal(1)
-
-
-def _round(value: Decimal) -> Decimal:
-    return value.quantize(_FEN, rounding=ROUND_HALF_UP)
-
-
-def _percent(rate: Decimal) -> str:
-    return f"{(rate * 100).normalize():f}%"
-
-
-def _yuan(amount: Decimal | Money) -> str:
-    value = amount.yuan if isinstance(amount, Money) else amount
-    return f"{value:,.2f}"
-
-
-def _cited(policy: Policy, *paths: str) -> str:
-    for path in paths:
-        text = policy.cite(path)
-        if text:
-            return text
-    return "政策参数"
-
-
-# --------------------------------------------------------------------------- lines
-
-
-_CLASS_B = ItemClass.B
-_CLASS_C = ItemClass.C
 _ZERO_MONEY = Money.zero()
-
-
-def _split_line(
-    line: FeeLine, item: CatalogItem | None
-) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """(全自费, 超限价, 先行自付, 符合政策范围) of one line; reasons are built on demand."""
-    amount = line.line_amount.yuan
-    if item is None or item.item_class is _CLASS_C:
-        return amount, _ZERO, _ZERO, _ZERO
-    over = _ZERO
-    allowed = amount
-    price_limit = item.price_limit
-    if price_limit is not None and line.unit_price > price_limit.yuan:
-        limited = _round(price_limit.yuan * line.quantity)
-        over = max(_ZERO, amount - limited)
-        allowed = amount - over
-    upfront = _ZERO
-    if item.item_class is _CLASS_B and item.upfront_self_pay_rate:
-        upfront = _round(allowed * item.upfront_self_pay_rate)
-    return _ZERO, over, upfront, allowed - upfront
+_RATE_PLACES = Decimal("0.0001")
+_FIXED_COUNTERS = frozenset(
+    {
+        "deductible_used",
+        "pooled_fund_paid",
+        "serious_illness_paid",
+        "large_expense_paid",
+        "assistance_paid",
+        "eligible_amount_accumulated",
+    }
+)
 
 
 def _money(value: Decimal) -> Money:
-    return _ZERO_MONEY if not value else Money(value)
+    return _ZERO_MONEY if not value else Money.exact(value)
 
 
-def split_line(line: FeeLine, item: CatalogItem | None) -> LineBreakdown:
+def split_line(
+    line: FeeLine, item: CatalogItem | None, groups: tuple[ItemGroup, ...] = ()
+) -> LineBreakdown:
     """How one fee line splits under its catalogue entry (the 2301 per-line reply).
 
-    The same split :func:`settle` applies, so a line's upload reply and its part of
-    the settlement always agree.
+    The same split :func:`settle` applies; pass the insured region's ``item_groups``
+    (its ``line_split`` step) so that a grouped line's reply agrees with the settlement.
     """
-    fully, over, upfront, eligible = _split_line(line, item)
+    group = group_of(line, groups) if groups and item is not None else None
+    fully, over, upfront, eligible = split_amounts(line, item, group)
     return LineBreakdown(
         serial=line.serial,
         name=line.name,
@@ -107,6 +102,7 @@ def split_line(line: FeeLine, item: CatalogItem | None) -> LineBreakdown:
         over_limit_self_paid=_money(over),
         upfront_self_paid=_money(upfront),
         eligible_amount=_money(eligible),
+        group_name="" if group is None else group.name,
     )
 
 
@@ -184,6 +180,20 @@ def _check_inputs(
             )
 
 
+def _scheme(claim: Claim, policy: Policy) -> Scheme:
+    scheme = policy.scheme_for(claim.encounter_type)
+    if scheme is None:
+        kind = SchemeKind.for_encounter(claim.encounter_type)
+        raise Refused(
+            "POLICY_NO_SCHEME",
+            f"参保地 {policy.region_code} 的政策在 {policy.on_date.isoformat()} 没有{kind.label_zh}待遇方案，"
+            f"不能结算{claim.encounter_type.label_zh}费用",
+            f"the insured region's policy has no {kind.value} scheme in force on {policy.on_date.isoformat()}",
+            field="encounter_type",
+        )
+    return scheme
+
+
 # --------------------------------------------------------------------------- settle
 
 
@@ -201,290 +211,156 @@ def settle(
     in the treatment region's catalogue (就医地目录). ``mode`` says whether this is direct
     settlement at the hospital or a manual reimbursement at the insured region (the latter
     computes unfiled or excluded care by the insured region's rules instead of refusing).
+    The claim's encounter type picks the scheme (住院, 普通门诊, 门诊慢特病, 定点药店).
     """
     _check_inputs(claim, policy, resolved, year_to_date, mode)
+    scheme = _scheme(claim, policy)
+    state = State(scheme=scheme.kind, quantum=policy.rounding.quantum)
     steps: list[ExplanationStep] = []
-
-    # 1. line by line --------------------------------------------------------
     lines: list[LineBreakdown] = []
-    total = fully = over = upfront = eligible = _ZERO
-    for line in claim.fee_lines:
-        item = resolved.items_by_serial[line.serial]
-        f, o, u, e = _split_line(line, item)
-        total += line.line_amount.yuan
-        fully += f
-        over += o
-        upfront += u
-        eligible += e
-        lines.append(
-            LineBreakdown(
-                serial=line.serial,
-                name=line.name,
-                catalog_code=line.catalog_code,
-                item=item,
-                unit_price=line.unit_price,
-                line_amount=line.line_amount,
-                fully_self_paid=_money(f),
-                over_limit_self_paid=_money(o),
-                upfront_self_paid=_money(u),
-                eligible_amount=_money(e),
-            )
-        )
-    steps.append(
-        ExplanationStep(
-            "lines",
-            f"医疗费总额 {_yuan(total)} 元（{len(lines)} 条明细，按就医地 {claim.treatment_region} 目录）："
-            f"全自费 {_yuan(fully)} 元，超限价自费 {_yuan(over)} 元，先行自付 {_yuan(upfront)} 元，"
-            f"符合政策范围 {_yuan(eligible)} 元",
-            f"Total charges {_yuan(total)} ({len(lines)} lines, treatment catalogue "
-            f"{claim.treatment_region}): fully self-paid {_yuan(fully)}, above price limit "
-            f"{_yuan(over)}, upfront self-pay {_yuan(upfront)}, eligible {_yuan(eligible)}",
-            Money(eligible),
-        )
-    )
+    account_step: PersonalAccountStep | None = None
+    payable_for_rate = ZERO
 
-    # 2. deductible ------------------------------------------------------------
-    level = claim.hospital_level
-    admission_number = year_to_date.admissions_count + 1
-    standard = policy.deductible_by_level[level].yuan
-    factor = policy.deductible_person_rate[claim.person_type]
-    if admission_number > 1:
-        factor *= policy.subsequent_admission_rate
-    deductible = _round(standard * factor)
-    deductible_applied = min(deductible, eligible)
-    notes_zh = [level.label_zh, f"本年度第{admission_number}次住院"]
-    notes_en = [f"level {level.value} hospital", f"admission {admission_number} this year"]
-    if admission_number > 1 and policy.subsequent_admission_rate != _ONE:
-        notes_zh.append(f"再次住院按 {_percent(policy.subsequent_admission_rate)}")
-        notes_en.append(f"repeat admission at {_percent(policy.subsequent_admission_rate)}")
-    person_rate = policy.deductible_person_rate[claim.person_type]
-    if person_rate != _ONE:
-        notes_zh.append(f"{claim.person_type.label_zh}按 {_percent(person_rate)}")
-        notes_en.append(f"{claim.person_type.value} at {_percent(person_rate)}")
-    citation = _cited(policy, f"deductible.by_hospital_level.{level.key}")
-    steps.append(
-        ExplanationStep(
-            "deductible",
-            f"起付线 {_yuan(deductible)} 元（{'，'.join(notes_zh)}，{citation}）；"
-            f"实际支付起付线 {_yuan(deductible_applied)} 元",
-            f"Deductible {_yuan(deductible)} ({', '.join(notes_en)}; {citation}); "
-            f"applied {_yuan(deductible_applied)}",
-            Money(deductible_applied),
-        )
-    )
+    for step in scheme.steps:
+        if isinstance(step, LineSplitStep):
+            lines = _split_lines(claim, resolved, step, state, steps)
+        elif isinstance(step, DeductibleStep):
+            record = run_deductible(step, claim, policy, year_to_date, state)
+            steps.append(explain.deductible(record, claim, policy, state))
+        elif isinstance(step, PooledFundStep):
+            pooled = run_pooled_fund(step, claim, policy, year_to_date, state)
+            payable_for_rate = pooled.payable
+            cross = explain.cross_region(pooled, claim, policy)
+            if cross is not None:
+                steps.append(cross)
+            steps.append(explain.pooled(pooled, claim, policy, state))
+        elif isinstance(step, DiseaseLimitStep):
+            steps.append(explain.disease_limit(run_disease_limit(step, claim, year_to_date, state)))
+        elif isinstance(step, SupplementaryStep):
+            steps.append(explain.supplementary(run_supplementary(step, year_to_date, state)))
+        elif isinstance(step, AssistanceStep):
+            assisted = run_assistance(step, claim, year_to_date, state)
+            if assisted is not None:
+                steps.append(explain.assistance(assisted))
+        elif isinstance(step, TiltAssistanceStep):
+            tilted = run_tilt(step, claim, year_to_date, state)
+            if tilted is not None:
+                steps.append(explain.tilt(tilted))
+        else:
+            account_step = step
 
-    # 3. basic pooled fund -------------------------------------------------------
-    is_cross_region = claim.insured_region != claim.treatment_region
-    cross_points = _ZERO
-    if is_cross_region:
-        cross_key = UNFILED_KEY if claim.filing_category is None else claim.filing_category.value
-        cross_points = policy.cross_region_rule(claim.filing_category).rate_points
-        label = "未备案" if claim.filing_category is None else claim.filing_category.label_zh
-        direction = (
-            "不调整（执行参保地本地比例）"
-            if cross_points == 0
-            else f"调整 {_percent(cross_points)}"
-        )
+    if claim.assistance_group is not None and scheme.step(AssistanceStep) is None:
         steps.append(
             ExplanationStep(
-                "cross_region",
-                f"异地就医（{label}）：支付比例{direction}（{_cited(policy, f'cross_region.{cross_key}.rate_points')}）",
-                f"Cross-region care ({cross_key}): rate adjusted by {_percent(cross_points)}",
+                "medical_assistance",
+                f"{claim.assistance_group.label_zh}：参保地政策未规定该类人员的{scheme.label_zh}医疗救助",
+                f"{claim.assistance_group.value}: the insured region's policy lists no assistance for this scheme",
             )
         )
-    base_rate = (
-        policy.rate_by_level[level] + policy.person_type_points[claim.person_type] + cross_points
-    )
-    payable = eligible - deductible_applied
-    computed = _ZERO
-    band_texts_zh: list[str] = []
-    band_texts_en: list[str] = []
-    bands = policy.bands
-    for index, band in enumerate(bands):
-        start = band.from_amount.yuan
-        end = bands[index + 1].from_amount.yuan if index + 1 < len(bands) else None
-        portion = payable - start if end is None else min(payable, end) - start
-        if portion <= 0:
-            continue
-        rate = min(_ONE, max(_ZERO, base_rate + band.points))
-        paid = _round(portion * rate)
-        computed += paid
-        band_texts_zh.append(f"{_yuan(portion)} × {_percent(rate)} = {_yuan(paid)}")
-        band_texts_en.append(f"{_yuan(portion)} x {_percent(rate)} = {_yuan(paid)}")
-    cap_left = max(_ZERO, policy.annual_cap.yuan - year_to_date.pooled_fund_paid.yuan)
-    pooled = min(computed, cap_left)
-    rate_citation = _cited(policy, f"reimbursement.by_hospital_level.{level.key}")
-    capped_zh = (
-        f"；年度封顶线 {_yuan(policy.annual_cap)} 元，本年已付 {_yuan(year_to_date.pooled_fund_paid)} 元，"
-        f"尚可支付 {_yuan(cap_left)} 元，按封顶支付"
-        if pooled < computed
-        else ""
-    )
-    capped_en = (
-        f"; capped at the {_yuan(cap_left)} left of the annual cap" if pooled < computed else ""
-    )
-    steps.append(
-        ExplanationStep(
-            "pooled_fund",
-            f"统筹基金支付 {_yuan(pooled)} 元：起付线以上 {_yuan(payable)} 元，"
-            f"{'；'.join(band_texts_zh) or '无'}（{level.label_zh}、{claim.person_type.label_zh}，{rate_citation}）{capped_zh}",
-            f"Pooled fund pays {_yuan(pooled)}: {_yuan(payable)} above the deductible, "
-            f"{'; '.join(band_texts_en) or 'nothing'}{capped_en}",
-            Money(pooled),
-        )
-    )
-    base_rate_clamped = min(_ONE, max(_ZERO, base_rate))
-
-    # 4. serious illness / large expense ----------------------------------------
-    patient_in_scope = eligible - pooled
-    serious = large = _ZERO
-    supplementary = policy.supplementary
-    if supplementary is not None:
-        before = year_to_date.eligible_amount_accumulated.yuan
-        after = before + patient_in_scope
-        threshold = supplementary.deductible.yuan
-        over_before = max(_ZERO, before - threshold)
-        over_after = max(_ZERO, after - threshold)
-        supplementary_paid = _ZERO
-        tiers = supplementary.tiers
-        tier_texts: list[str] = []
-        for index, tier in enumerate(tiers):
-            start = tier.from_amount.yuan
-            end = tiers[index + 1].from_amount.yuan if index + 1 < len(tiers) else None
-            low = max(start, over_before)
-            high = over_after if end is None else min(end, over_after)
-            if high <= low:
-                continue
-            paid = _round((high - low) * tier.rate)
-            supplementary_paid += paid
-            tier_texts.append(f"{_yuan(high - low)} × {_percent(tier.rate)} = {_yuan(paid)}")
-        already = (
-            year_to_date.serious_illness_paid
-            if supplementary.kind is SupplementaryKind.SERIOUS_ILLNESS
-            else year_to_date.large_expense_paid
-        ).yuan
-        left = max(_ZERO, supplementary.annual_cap.yuan - already)
-        capped = supplementary_paid > left
-        supplementary_paid = min(supplementary_paid, left)
-        if supplementary.kind is SupplementaryKind.SERIOUS_ILLNESS:
-            serious = supplementary_paid
-        else:
-            large = supplementary_paid
-        label = supplementary.kind.label_zh
-        steps.append(
-            ExplanationStep(
-                supplementary.kind.value,
-                f"{label}支付 {_yuan(supplementary_paid)} 元：本年合规自付累计 {_yuan(before)} → {_yuan(after)} 元，"
-                f"{label}起付线 {_yuan(threshold)} 元"
-                + (f"，{'；'.join(tier_texts)}" if tier_texts else "，未超过起付线")
-                + (f"，按年度限额余额 {_yuan(left)} 元支付" if capped else "")
-                + f"（{_cited(policy, 'supplementary.deductible')}）",
-                f"{supplementary.kind.value} pays {_yuan(supplementary_paid)}: accumulated "
-                f"patient in-scope share {_yuan(before)} -> {_yuan(after)}, threshold {_yuan(threshold)}"
-                + (" (capped)" if capped else ""),
-                Money(supplementary_paid),
-            )
-        )
-
-    # 5. medical assistance -------------------------------------------------------
-    assistance = _ZERO
-    group = claim.assistance_group
-    assistance_rule = policy.medical_assistance
-    if group is not None:
-        group_rate = None if assistance_rule is None else assistance_rule.rate_by_group.get(group)
-        if assistance_rule is None or group_rate is None:
-            steps.append(
-                ExplanationStep(
-                    "medical_assistance",
-                    f"{group.label_zh}：参保地政策未规定该类人员的住院医疗救助",
-                    f"{group.value}: the insured region's policy lists no assistance for this group",
-                )
-            )
-        else:
-            remainder = patient_in_scope - serious - large
-            computed_assistance = _round(remainder * group_rate)
-            left = max(_ZERO, assistance_rule.annual_cap.yuan - year_to_date.assistance_paid.yuan)
-            assistance = min(computed_assistance, left)
-            steps.append(
-                ExplanationStep(
-                    "medical_assistance",
-                    f"医疗救助支付 {_yuan(assistance)} 元（{group.label_zh}，政策范围内个人负担 {_yuan(remainder)} 元 × "
-                    f"{_percent(group_rate)}，年度救助限额余额 {_yuan(left)} 元，"
-                    f"{_cited(policy, f'medical_assistance.rate_by_group.{group.value}')}）",
-                    f"Medical assistance pays {_yuan(assistance)} ({group.value}: {_yuan(remainder)} x "
-                    f"{_percent(group_rate)}, {_yuan(left)} left of the annual limit)",
-                    Money(assistance),
-                )
-            )
-
-    # 6. patient share: personal account, cash ------------------------------------
-    fund_total = pooled + serious + large + assistance
-    patient_share = total - fund_total
-    account = _ZERO
-    account_rule = policy.personal_account
-    if (
-        mode is SettlementMode.DIRECT
-        and claim.use_personal_account
-        and account_rule.enabled
-        and claim.personal_account_balance.yuan > 0
-    ):
-        account_base = patient_share
-        if account_rule.scope is AccountScope.IN_SCOPE_ONLY:
-            account_base = max(_ZERO, patient_share - fully - over)
-        account = min(account_base, claim.personal_account_balance.yuan)
-    cash = patient_share - account
-    steps.append(
-        ExplanationStep(
-            "patient_share",
-            f"基金支付合计 {_yuan(fund_total)} 元；个人负担 {_yuan(patient_share)} 元，"
-            f"其中个人账户 {_yuan(account)} 元，现金 {_yuan(cash)} 元",
-            f"Funds pay {_yuan(fund_total)} in all; patient share {_yuan(patient_share)}: "
-            f"personal account {_yuan(account)}, cash {_yuan(cash)}",
-            Money(patient_share),
-        )
-    )
+    paid = run_account(account_step, claim, state, direct=mode is SettlementMode.DIRECT)
+    steps.append(explain.account(paid))
     if mode is SettlementMode.MANUAL:
-        steps.append(
-            ExplanationStep(
-                "manual",
-                "本结果为回参保地手工报销的测算（按参保地规定），不在就医地直接结算",
-                "Computed for manual reimbursement at the insured region, not settled directly",
-            )
-        )
+        steps.append(explain.MANUAL)
 
-    delta = YearToDate(
-        year=claim.settlement_year,
-        admissions_count=1,
-        deductible_used=Money(deductible_applied),
-        pooled_fund_paid=Money(pooled),
-        serious_illness_paid=Money(serious),
-        large_expense_paid=Money(large),
-        assistance_paid=Money(assistance),
-        eligible_amount_accumulated=Money(patient_in_scope),
-    )
+    if scheme.kind.counts_as_admission:
+        state.add("eligible_amount_accumulated", state.eligible - state.pooled)
+    delta = _delta(claim, scheme, state)
+    if payable_for_rate > 0:
+        rate = (state.pooled / payable_for_rate).quantize(_RATE_PLACES)
+    else:
+        rate = state.nominal_rate if state.nominal_rate is not None else ZERO
     return SettlementResult(
         mode=mode,
-        total_charges=Money(total),
-        fully_self_paid=Money(fully),
-        over_limit_self_paid=Money(over),
-        upfront_self_paid=Money(upfront),
-        eligible_amount=Money(eligible),
-        deductible_applied=Money(deductible_applied),
-        pooled_fund_paid=Money(pooled),
-        serious_illness_paid=Money(serious),
-        large_expense_paid=Money(large),
-        medical_assistance_paid=Money(assistance),
-        fund_paid_total=Money(fund_total),
-        patient_share=Money(patient_share),
-        personal_account_paid=Money(account),
-        cash_paid=Money(cash),
-        pooled_fund_rate=base_rate_clamped,
+        total_charges=_money(state.total),
+        fully_self_paid=_money(state.fully),
+        over_limit_self_paid=_money(state.over),
+        upfront_self_paid=_money(state.upfront),
+        eligible_amount=_money(state.eligible),
+        deductible_applied=_money(state.deductible),
+        pooled_fund_paid=_money(state.pooled),
+        serious_illness_paid=_money(state.serious),
+        large_expense_paid=_money(state.large),
+        medical_assistance_paid=_money(state.assistance),
+        fund_paid_total=_money(paid.fund_total),
+        patient_share=_money(paid.patient_share),
+        personal_account_paid=_money(paid.account),
+        cash_paid=_money(paid.cash),
+        pooled_fund_rate=rate,
         lines=tuple(lines),
         steps=tuple(steps),
         policy_version=policy.version_hash,
         catalog_version=resolved.catalog_version_hash,
         year_to_date_delta=delta,
         year_to_date_after=year_to_date.plus(delta),
+        scheme=scheme.kind.value,
+    )
+
+
+def _split_lines(
+    claim: Claim,
+    resolved: ResolvedFeeLines,
+    step: LineSplitStep,
+    state: State,
+    steps: list[ExplanationStep],
+) -> list[LineBreakdown]:
+    lines: list[LineBreakdown] = []
+    total = fully = over = upfront = eligible = ZERO
+    groups = step.item_groups
+    grouped: dict[str, int] = {}
+    items = resolved.items_by_serial
+    zero = _ZERO_MONEY
+    exact = Money.exact
+    for line in claim.fee_lines:
+        item = items[line.serial]
+        group = group_of(line, groups) if groups and item is not None else None
+        if group is not None:
+            grouped[group.name] = grouped.get(group.name, 0) + 1
+        f, o, u, e = split_amounts(line, item, group)
+        money = line.line_amount
+        amount = money.yuan
+        total += amount
+        fully += f
+        over += o
+        upfront += u
+        eligible += e
+        lines.append(
+            LineBreakdown(
+                line.serial,
+                line.name,
+                line.catalog_code,
+                item,
+                line.unit_price,
+                money,
+                money if f is amount else zero if not f else exact(f),
+                zero if not o else exact(o),
+                zero if not u else exact(u),
+                money if e is amount else zero if not e else exact(e),
+                "" if group is None else group.name,
+            )
+        )
+    state.total, state.fully, state.over, state.upfront, state.eligible = (
+        total,
+        fully,
+        over,
+        upfront,
+        eligible,
+    )
+    steps.append(explain.lines(claim, state, len(lines), grouped, step.cite("item_groups")))
+    return lines
+
+
+def _delta(claim: Claim, scheme: Scheme, state: State) -> YearToDate:
+    fixed = {name: _money(state.delta.get(name, ZERO)) for name in _FIXED_COUNTERS}
+    counters = {
+        name: Money(amount)
+        for name, amount in sorted(state.delta.items())
+        if name not in _FIXED_COUNTERS and amount
+    }
+    return YearToDate(
+        year=claim.settlement_year,
+        admissions_count=1 if scheme.kind.counts_as_admission else 0,
+        counters=counters,
+        **fixed,
     )
 
 

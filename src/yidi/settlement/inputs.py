@@ -1,7 +1,7 @@
 """Claims and year-to-date totals from plain mappings (claim JSON files, golden-case YAML).
 
 Amounts are strings (``"25.00"``); a line's ``line_amount`` may be omitted and is then
-quantity × unit price rounded to the fen.
+quantity × unit price rounded to the fen. The format is documented in docs/claim-files.md.
 """
 
 from __future__ import annotations
@@ -106,6 +106,21 @@ def parse_fee_line(data: Mapping[str, Any], index: int) -> FeeLine:
     )
 
 
+def _birth_date(data: Mapping[str, Any]) -> dt.date | None:
+    """``birth_date``, or the birth date inside an 18-digit ``id_number`` (digits 7–14)."""
+    if data.get("birth_date") not in (None, ""):
+        return _convert("birth_date", data["birth_date"], _date)
+    number = data.get("id_number")
+    if number in (None, ""):
+        return None
+    text = str(number).strip().upper()
+    if len(text) != 18 or not text[:17].isdigit():
+        raise _bad("id_number", "须为18位身份证号码", "must be an 18-digit ID number")
+    return _convert(
+        "id_number", text[6:14], lambda v: dt.date(int(v[:4]), int(v[4:6]), int(v[6:8]))
+    )
+
+
 def parse_claim(data: Mapping[str, Any]) -> Claim:
     """A :class:`Claim` from a mapping; raises :class:`InvalidInput` naming the bad field."""
     filing = data.get("filing_category")
@@ -141,6 +156,8 @@ def parse_claim(data: Mapping[str, Any]) -> Claim:
         personal_account_balance=_convert(
             "personal_account_balance", data.get("personal_account_balance", "0.00"), _money
         ),
+        birth_date=_birth_date(data),
+        disease_code=None if data.get("disease_code") in (None, "") else str(data["disease_code"]),
     )
 
 
@@ -154,6 +171,13 @@ def parse_year_to_date(data: Mapping[str, Any] | None, year: int) -> YearToDate:
             continue
         if key == "admissions_count":
             values[key] = _convert(key, raw, int)
+        elif key == "counters":
+            if not isinstance(raw, Mapping):
+                raise _bad(key, "须为映射（累计项名称: 金额）", "must map counter names to amounts")
+            values[key] = {
+                str(name): _convert(f"counters.{name}", amount, _money)
+                for name, amount in raw.items()
+            }
         elif key in YearToDate.__dataclass_fields__:
             values[key] = _convert(key, raw, _money)
         else:

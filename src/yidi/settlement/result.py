@@ -48,6 +48,8 @@ class LineBreakdown:
     over_limit_self_paid: Money
     upfront_self_paid: Money
     eligible_amount: Money
+    #: the insured region's item group the line fell in (its share replaced the catalogue's)
+    group_name: str = ""
 
     @property
     def item_class(self) -> ItemClass | None:
@@ -66,10 +68,10 @@ class LineBreakdown:
                 f"单价 {self.unit_price:f} 元超过限价 {item.price_limit} 元，"
                 f"超出部分 {self.over_limit_self_paid} 元自费"
             )
+        if self.group_name:
+            parts.append(f"属参保地项目组“{self.group_name}”")
         if not self.upfront_self_paid.is_zero():
-            parts.append(
-                f"先行自付 {_percent(item.upfront_self_pay_rate)} 即 {self.upfront_self_paid} 元"
-            )
+            parts.append(f"先行自付 {_percent(self._upfront_rate)} 即 {self.upfront_self_paid} 元")
         parts.append(f"符合政策范围 {self.eligible_amount} 元")
         return "；".join(parts)
 
@@ -86,12 +88,25 @@ class LineBreakdown:
                 f"unit price {self.unit_price:f} above the limit {item.price_limit}: "
                 f"{self.over_limit_self_paid} self-paid"
             )
+        if self.group_name:
+            parts.append(f"item group {self.group_name}")
         if not self.upfront_self_paid.is_zero():
             parts.append(
-                f"upfront self-pay {_percent(item.upfront_self_pay_rate)} = {self.upfront_self_paid}"
+                f"upfront self-pay {_percent(self._upfront_rate)} = {self.upfront_self_paid}"
             )
         parts.append(f"eligible {self.eligible_amount}")
         return "; ".join(parts)
+
+    @property
+    def _upfront_rate(self) -> Decimal:
+        allowed = self.upfront_self_paid.yuan + self.eligible_amount.yuan
+        if not self.group_name and self.item is not None:
+            return self.item.upfront_self_pay_rate
+        return (
+            (self.upfront_self_paid.yuan / allowed).quantize(Decimal("0.0001"))
+            if allowed
+            else Decimal(0)
+        )
 
     def to_nhsa(self) -> dict[str, str]:
         return {
@@ -138,7 +153,9 @@ class SettlementResult:
     patient_share: Money
     personal_account_paid: Money
     cash_paid: Money
-    #: The basic fund's share of the amount above the deductible (pool_prop_selfpay).
+    #: The basic fund's share of the amount above the deductible as really paid
+    #: (pool_prop_selfpay): pooled / (in-scope − deductible), or the nominal rate when
+    #: nothing is above the deductible.
     pooled_fund_rate: Decimal
     lines: tuple[LineBreakdown, ...]
     steps: tuple[ExplanationStep, ...]
@@ -146,6 +163,8 @@ class SettlementResult:
     catalog_version: str
     year_to_date_delta: YearToDate
     year_to_date_after: YearToDate
+    #: the benefit scheme that settled the claim (inpatient, outpatient, chronic, pharmacy)
+    scheme: str = "inpatient"
 
     def amounts(self) -> dict[str, Money]:
         return {name: getattr(self, name) for name in NHSA_FIELDS}

@@ -8,6 +8,7 @@ but its writers are already serialised by ``BEGIN IMMEDIATE`` (``yidi.storage.db
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -31,6 +32,7 @@ from yidi.storage.tables import (
     clearing_applications,
     encounters,
     fee_lines,
+    lookup_counters,
     manual_claims,
     persons,
     settlements,
@@ -313,6 +315,8 @@ _YTD_MONEY = (
 
 def _ytd(row: Any, year: int) -> YearToDate:
     values: dict[str, Any] = {m: Money.from_fen(int(getattr(row, f"{m}_fen"))) for m in _YTD_MONEY}
+    counters = json.loads(row.counters_json or "{}")
+    values["counters"] = {name: Money.from_fen(int(fen)) for name, fen in counters.items()}
     return YearToDate(year=year, admissions_count=int(row.admissions_count), **values)
 
 
@@ -508,6 +512,41 @@ class HospitalRepository:
             select(persons.c.id).where(persons.c.id_number == id_number)
         ).scalar()
         return None if value is None else int(value)
+
+    def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
+        row = self._session.execute(select(persons).where(persons.c.psn_no == psn_no)).first()
+        return (int(row.id), _person(row)) if row else None
+
+    # person lookups per institution (rate limit) ---------------------------------------
+    def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
+        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count."""
+        key = {"institution": institution, "window_start": as_utc(window_start), "kind": kind}
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(
+            builder(lookup_counters)
+            .values(**key, count=1)
+            .on_conflict_do_update(
+                index_elements=["institution", "window_start", "kind"],
+                set_={"count": lookup_counters.c.count + 1},
+            )
+        )
+        return int(
+            self._session.execute(
+                select(lookup_counters.c.count).where(
+                    *(lookup_counters.c[name] == value for name, value in key.items())
+                )
+            ).scalar_one()
+        )
+
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
+        rows = self._session.execute(
+            select(lookup_counters.c.kind, lookup_counters.c.count).where(
+                lookup_counters.c.institution == institution,
+                lookup_counters.c.window_start == as_utc(window_start),
+            )
+        )
+        return {kind: int(count) for kind, count in rows}
 
     def person_by_internal_id(self, person_id: int) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()
@@ -745,6 +784,9 @@ class HospitalRepository:
     ) -> None:
         values: dict[str, Any] = {f"{m}_fen": getattr(totals, m).fen for m in _YTD_MONEY}
         values["admissions_count"] = totals.admissions_count
+        values["counters_json"] = json.dumps(
+            {name: amount.fen for name, amount in totals.counters.items()}, sort_keys=True
+        )
         self._session.execute(
             update(year_to_date)
             .where(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -47,11 +48,35 @@ def _person(row: Any) -> Person:
         home_address=row.home_address,
         mobile=row.mobile,
         low_income_group=row.low_income_group,
+        psn_no=row.psn_no,
+        ethnicity=row.ethnicity,
+        insured_since=row.insured_since,
+        employer_name=row.employer_name,
     )
 
 
+#: Digits of randomness in a person number (about 73 bits): not guessable, not countable.
+PSN_NO_DIGITS: Final = 22
+
+
+def new_psn_no() -> str:
+    """A fresh 人员编号: ``PSN`` and 22 random digits (25 characters, within str 30)."""
+    return "PSN" + "".join(secrets.choice("0123456789") for _ in range(PSN_NO_DIGITS))
+
+
+def new_ecert_token() -> str:
+    """A fresh 医保电子凭证 token (the stand-in for the code the person's app shows)."""
+    return "EC" + secrets.token_hex(20).upper()
+
+
 def person_row(person: Person) -> dict[str, Any]:
+    """The row of a person newly registered: a random person number and e-credential."""
     return {
+        "psn_no": person.psn_no or new_psn_no(),
+        "ecert_token": new_ecert_token(),
+        "ethnicity": person.ethnicity,
+        "insured_since": person.insured_since,
+        "employer_name": person.employer_name,
         "id_number": person.id_number,
         "name": person.name,
         "gender": person.gender,
@@ -141,6 +166,20 @@ class ReferenceRepository:
     def person_by_id_number(self, id_number: str) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id_number == id_number)).first()
         return _person(row) if row else None
+
+    def person_by_psn_no(self, psn_no: str) -> Person | None:
+        row = self._session.execute(select(persons).where(persons.c.psn_no == psn_no)).first()
+        return _person(row) if row else None
+
+    def person_by_ecert(self, token: str) -> Person | None:
+        row = self._session.execute(select(persons).where(persons.c.ecert_token == token)).first()
+        return _person(row) if row else None
+
+    def ecert_token_of(self, id_number: str) -> str | None:
+        """The person's e-credential token (demo desks and tests hand it to the patient)."""
+        return self._session.execute(
+            select(persons.c.ecert_token).where(persons.c.id_number == id_number)
+        ).scalar()
 
     def person_by_card(self, card_number: str) -> Person | None:
         row = self._session.execute(

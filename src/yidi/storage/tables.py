@@ -74,6 +74,46 @@ persons = Table(
     Column("home_address", String(200), nullable=False, server_default=""),
     Column("mobile", String(20), nullable=False, server_default=""),
     Column("low_income_group", String(32), nullable=True),
+    # 人员编号 psn_no: random, issued once (0010); never derived from the row id.
+    Column("psn_no", String(30), nullable=False, unique=True),
+    # The 医保电子凭证 token the person presents (mdtrt_cert_type 01); NULL: none issued.
+    Column("ecert_token", String(64), nullable=True, unique=True),
+    Column("ethnicity", String(2), nullable=True),  # 民族 naty code (GB 3304), if known
+    Column("insured_since", Date, nullable=True),  # 参保日期 psn_insu_date, if known
+    Column("employer_name", String(100), nullable=True),  # 单位名称 emp_name, if known
+)
+
+# Person lookups per institution and hour (1101, admission checks): the rate limit's counters.
+lookup_counters = Table(
+    "lookup_counters",
+    metadata,
+    Column("institution", String(30), primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # "all" or "miss"
+    Column("count", Integer, nullable=False),
+)
+
+# Background jobs (报盘 imports from the web and REST): state, progress and the final report.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(12), nullable=False, index=True),  # queued running done failed
+    Column("actor", String(64), nullable=False, index=True),
+    Column("principal_json", Text, nullable=False),
+    Column("params_json", Text, nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("payload", LargeBinary, nullable=True),  # the uploaded file, dropped when finished
+    Column("total_bytes", Integer, nullable=False),
+    Column("processed_rows", Integer, nullable=False, server_default="0"),
+    Column("result_json", Text, nullable=True),
+    Column("error_json", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_jobs_actor_file", "actor", "file_sha256"),
 )
 
 # Tamper-evident audit chain: each entry carries the hash of the previous one.
@@ -497,6 +537,8 @@ year_to_date = Table(
     Column("large_expense_paid_fen", BigInteger, nullable=False, server_default="0"),
     Column("assistance_paid_fen", BigInteger, nullable=False, server_default="0"),
     Column("eligible_amount_accumulated_fen", BigInteger, nullable=False, server_default="0"),
+    # further totals named by the policy's steps: {"outpatient.deductible_used": fen, ...}
+    Column("counters_json", Text, nullable=False, server_default="{}"),
 )
 
 # 手工报销 at the insured region: materials checklist, fee lines, result, approval, payment.
@@ -559,7 +601,9 @@ __all__ = [
     "hospitals",
     "idempotency_keys",
     "import_batches",
+    "jobs",
     "ledger_entries",
+    "lookup_counters",
     "manual_claims",
     "metadata",
     "persons",

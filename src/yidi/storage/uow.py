@@ -13,6 +13,7 @@ from yidi.storage.filings import FilingRepository
 from yidi.storage.funds import FundsRepository
 from yidi.storage.hospital import HospitalRepository
 from yidi.storage.idempotency import IdempotencyRepository
+from yidi.storage.jobs import JobRepository
 from yidi.storage.repositories import ReferenceRepository
 from yidi.storage.users import UserRepository
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.filings = FilingRepository(self.session)
         self.hospital = HospitalRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.jobs = JobRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.users = UserRepository(self.session)
         return self

@@ -24,8 +24,14 @@ from yidi.domain.filing_lifecycle import FilingState
 from yidi.reports.filing_pdf import annex1_pdf
 from yidi.services import directory
 from yidi.services.change_requests import ChangeRequestService
-from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
+from yidi.services.filing_exchange import (
+    FilingExchange,
+    ImportReport,
+    annex2_xlsx,
+    quarterly_xlsx,
+)
 from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingDetail, FilingPage, FilingService
+from yidi.services.jobs import ImportJobs
 from yidi.web.change_fields import changed_labeller
 from yidi.web.guards import redirect, require_csrf, require_signed_in
 from yidi.web.i18n import Lang, translate
@@ -506,13 +512,13 @@ def _import_upload(
     file: Annotated[UploadFile | None, File()] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
+    """Queue the file as a background import job and show the job's page."""
     principal = page_principal(request)
     require_signed_in(principal)
     principal.require(Action.FILING_IMPORT)
     require_csrf(request, csrf_token)
     lang = page_lang(request)
     errors: dict[str, str] = {}
-    report = None
     data = file.file.read(MAX_IMPORT_BYTES + 1) if file is not None else b""
     if not data:
         errors["file"] = translate(lang, "import.file_required")
@@ -520,20 +526,47 @@ def _import_upload(
         errors["file"] = translate(lang, "import.too_large", mb=MAX_IMPORT_BYTES // (1024 * 1024))
     else:
         try:
-            report = _exchange(request).import_annex2(
+            job = _import_jobs(request).submit_import(
                 principal,
                 data,
                 (file.filename if file is not None else "") or "import.csv",
+                inline=container_of(request).settings.import_jobs == "inline",
                 address=client_address(request),
             )
         except YidiError as exc:
             if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
                 raise
             errors.update(_field_errors(exc, lang, "file"))
+        else:
+            return redirect(request, f"/filings/import/jobs/{job.id}")
+    return render(
+        request, "filings_import.html", {"errors": errors, "report": None}, status_code=422
+    )
+
+
+def _import_jobs(request: Request) -> ImportJobs:
+    jobs: ImportJobs = request.app.state.import_jobs
+    return jobs
+
+
+def _import_job(request: Request, job_id: str) -> Response:
+    """A job's page: progress while it runs (the page refreshes itself), then the report,
+    or the reason it failed next to the file field."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_IMPORT)
+    lang = page_lang(request)
+    job = _import_jobs(request).get(principal, job_id)
+    errors: dict[str, str] = {}
+    report = None
+    if job.error:
+        errors["file"] = str(job.error["message" if lang == "zh" else "message_en"])
+    if job.result:
+        report = ImportReport.from_dict(job.result, replayed=bool(job.result.get("replayed")))
     return render(
         request,
         "filings_import.html",
-        {"errors": errors, "report": report},
+        {"errors": errors, "report": report, "job": job},
         status_code=422 if errors else 200,
     )
 
@@ -562,6 +595,7 @@ def add_filing_routes(router: APIRouter) -> None:
     router.add_api_route("/filings/quarterly", _quarterly, methods=["GET"])
     router.add_api_route("/filings/import", _import_form, methods=["GET"])
     router.add_api_route("/filings/import", _import_upload, methods=["POST"])
+    router.add_api_route("/filings/import/jobs/{job_id}", _import_job, methods=["GET"])
     router.add_api_route("/filings/{ref}", _filing_detail, methods=["GET"])
     router.add_api_route("/filings/{ref}/approve", _approve, methods=["POST"])
     router.add_api_route("/filings/{ref}/reject", _reject, methods=["POST"])

@@ -386,7 +386,7 @@ def _encounter_page(
 
 def _encounter(request: Request, encounter_id: str) -> Response:
     caller = _caller(request, Action.ENCOUNTER_READ)
-    detail = _service(request).encounter_detail(caller, encounter_id)
+    detail = _service(request).encounter_detail(caller, encounter_id, audited=True)
     return _encounter_page(request, detail)
 
 
@@ -713,7 +713,9 @@ def _cancel_discharge(
 def _statement(request: Request, encounter_id: str) -> Response:
     """The take-home statement (结算单): printable, with the policy and catalogue versions."""
     caller = _caller(request, Action.ENCOUNTER_READ)
-    detail = _service(request).encounter_detail(caller, encounter_id)
+    detail = _service(request).encounter_detail(
+        caller, encounter_id, audited=True, reason="结算单 statement"
+    )
     return render(
         request,
         "hospital_statement.html",

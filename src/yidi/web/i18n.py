@@ -471,6 +471,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "import.file_required": ("请选择要上传的文件", "Choose a file to upload"),
     "import.too_large": ("文件不能超过{mb}MB", "The file must be at most {mb} MB"),
     "import.report": ("导入结果", "Import report"),
+    "import.job": ("导入任务", "Import job"),
+    "import.job_queued": ("排队中，页面会自动刷新", "Queued; this page refreshes itself"),
+    "import.job_running": ("正在导入，页面会自动刷新", "Importing; this page refreshes itself"),
+    "import.job_done": ("已完成", "Finished"),
+    "import.job_failed": ("失败", "Failed"),
+    "import.job_rows": ("已处理 {rows} 行", "{rows} rows processed"),
     "import.replayed": (
         "该文件此前已导入，以下为当时的结果，本次未重复导入。",
         "This file was imported before; this is that report, nothing was imported again.",

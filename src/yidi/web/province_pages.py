@@ -11,9 +11,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -26,6 +24,7 @@ from yidi.clock import format_beijing
 from yidi.domain.access import Principal, Role, hidden
 from yidi.domain.errors import InvalidInput
 from yidi.domain.filing_lifecycle import FilingState
+from yidi.reports.cells import csv_text, workbook_bytes
 from yidi.services import directory
 from yidi.services.filing_exchange import (
     PROVINCE_LEVEL_NAME,
@@ -139,12 +138,8 @@ def submissions_table(report: SubmissionsReport, lang: Lang) -> SubmissionsTable
 
 
 def submissions_csv(table: SubmissionsTable) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.headings)
-    writer.writerows(table.rows)
-    writer.writerow(table.total)
-    return out.getvalue().encode("utf-8-sig")  # with a BOM: Excel opens it as UTF-8
+    text = csv_text([table.headings, *table.rows, table.total])
+    return text.encode("utf-8-sig")  # with a BOM: Excel opens it as UTF-8
 
 
 def submissions_xlsx(table: SubmissionsTable, title: str) -> bytes:
@@ -163,9 +158,7 @@ def submissions_xlsx(table: SubmissionsTable, title: str) -> bytes:
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     sheet.column_dimensions["B"].width = 16
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _period(

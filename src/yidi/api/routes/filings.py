@@ -38,6 +38,7 @@ from yidi.api.schemas.filings import (
     summary_out,
 )
 from yidi.bootstrap import Container
+from yidi.domain.access import Action
 from yidi.domain.errors import ErrorKind, InvalidInput, YidiError
 from yidi.domain.evidence import Evidence, EvidenceKind
 from yidi.domain.filing_lifecycle import FilingState
@@ -49,6 +50,7 @@ from yidi.services.filing_exchange import (
     table_as_dicts,
 )
 from yidi.services.filings import MAX_EVIDENCE_BYTES, FilingService
+from yidi.services.jobs import ImportJobs
 from yidi.storage.idempotency import request_fingerprint
 
 router = APIRouter(prefix="/api/filings", tags=["备案 filings"])
@@ -269,9 +271,15 @@ def quarterly(
     }
 
 
+def _jobs(request: Request) -> ImportJobs:
+    jobs: ImportJobs = request.app.state.import_jobs
+    return jobs
+
+
 @router.post(
     "/import",
-    summary="报盘导入（附件2格式 CSV/XLSX） batch import in the annex-2 layout",
+    status_code=202,
+    summary="报盘导入（附件2格式 CSV/XLSX）：提交后台任务 submit a batch import job",
 )
 def import_batch(
     request: Request,
@@ -279,11 +287,26 @@ def import_batch(
     container: ContainerDep,
     file: Annotated[UploadFile, File(description="CSV 或 XLSX 文件 the batch file")],
 ) -> dict[str, Any]:
+    """文件在后台导入；用返回的 job_id 查询进度与导入报告（report）。The file is imported in the
+    background; poll ``/api/filings/import-jobs/{job_id}`` for progress and the report."""
+    principal.require(Action.FILING_IMPORT)
     data = _read_upload(file, MAX_IMPORT_BYTES)
-    report = _exchange(container).import_annex2(
-        principal, data, file.filename or "upload", address=client_address(request)
+    job = _jobs(request).submit_import(
+        principal,
+        data,
+        file.filename or "upload",
+        inline=container.settings.import_jobs == "inline",
+        address=client_address(request),
     )
-    return report.as_dict()
+    return job.as_dict()
+
+
+@router.get(
+    "/import-jobs/{job_id}", summary="报盘导入任务：进度与报告 import job progress and report"
+)
+def import_job(job_id: str, request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require(Action.FILING_IMPORT)
+    return _jobs(request).get(principal, job_id).as_dict()
 
 
 @router.get("/{filing_id}", response_model=FilingOut, summary="备案详情（记入审计） filing detail")

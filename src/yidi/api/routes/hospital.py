@@ -21,6 +21,7 @@ from yidi.api.deps import IdempotencyKey, PrincipalDep, client_address
 from yidi.domain.access import Action, Principal
 from yidi.domain.errors import Forbidden
 from yidi.domain.money import Money
+from yidi.domain.reference import Person
 from yidi.services.hospital import (
     STATE_ZH,
     AdmissionRequest,
@@ -107,9 +108,14 @@ CashierWriteDep = Annotated[CashierWrite, Depends(cashier_write)]
 class CredentialIn(BaseModel):
     cert_type: str = Field(
         pattern=r"^0[123]$",
-        description="就诊凭证类型：01 医保电子凭证（人员编号 psn_no）、02 居民身份证、03 社会保障卡",
+        description="就诊凭证类型：01 医保电子凭证（凭证令牌）、02 居民身份证（须同时填姓名）、03 社会保障卡",
     )
     cert_no: str = Field(min_length=1, max_length=50, description="凭证号码")
+    name: str = Field(
+        default="",
+        max_length=50,
+        description="参保人姓名：以居民身份证（02）查询时必填，须与身份证号一致",
+    )
 
 
 class FilingOut(BaseModel):
@@ -257,12 +263,12 @@ class EncounterDetailOut(BaseModel):
 # --------------------------------------------------------------------------- mapping
 
 
-def encounter_out(row: EncounterRow, name: str, id_number: str) -> EncounterOut:
+def encounter_out(row: EncounterRow, person: Person) -> EncounterOut:
     return EncounterOut(
         mdtrt_id=row.id,
-        psn_no=f"PSN{row.person_id:010d}",
-        name=name,
-        id_number_masked=mask_id_number(id_number),
+        psn_no=person.psn_no,
+        name=person.name,
+        id_number_masked=mask_id_number(person.id_number),
         state=row.state,
         state_zh=STATE_ZH[row.state],
         med_type=row.med_type,
@@ -319,7 +325,7 @@ def settlement_out(record: SettlementRecord) -> SettlementOut:
 
 def detail_out(detail: EncounterDetail) -> EncounterDetailOut:
     return EncounterDetailOut(
-        encounter=encounter_out(detail.encounter, detail.person.name, detail.person.id_number),
+        encounter=encounter_out(detail.encounter, detail.person),
         hospital_name=detail.hospital.name,
         lines=[fee_line_out(line) for line in detail.lines],
         settlements=[settlement_out(s) for s in detail.settlements],
@@ -328,7 +334,7 @@ def detail_out(detail: EncounterDetail) -> EncounterDetailOut:
 
 def _encounter(service: HospitalService, caller: Caller, row: EncounterRow) -> EncounterOut:
     person = service.encounter_person(caller, row.id)
-    return encounter_out(row, person.name, person.id_number)
+    return encounter_out(row, person)
 
 
 # --------------------------------------------------------------------------- routes
@@ -340,7 +346,9 @@ def admission_check(
 ) -> AdmissionCheckOut:
     """按社保卡号、身份证号或电子凭证查询参保人及其在本院的有效备案；无有效备案时返回 422 并给出参保地备案电话。"""
     caller = caller_of(principal, Action.ADMISSION_CHECK, request)
-    check = service_of(request).admission_check(caller, Credential(body.cert_type, body.cert_no))
+    check = service_of(request).admission_check(
+        caller, Credential(body.cert_type, body.cert_no, body.name)
+    )
     person = check.person
     return AdmissionCheckOut(
         psn_no=check.psn_no,
@@ -368,7 +376,7 @@ def admit(body: AdmissionIn, write: CashierWriteDep) -> EncounterOut:
     row = write.service.admit(
         caller,
         AdmissionRequest(
-            credential=Credential(body.cert_type, body.cert_no),
+            credential=Credential(body.cert_type, body.cert_no, body.name),
             med_type=body.med_type,
             admitted_at=body.admitted_at,
             department_code=body.department_code,
@@ -394,7 +402,7 @@ def list_encounters(
 ) -> list[EncounterOut]:
     caller = caller_of(principal, Action.ENCOUNTER_READ, request)
     rows = service_of(request).encounters(caller, state=state, limit=limit, offset=offset)
-    return [encounter_out(row, person.name, person.id_number) for row, person in rows]
+    return [encounter_out(row, person) for row, person in rows]
 
 
 @router.get(
