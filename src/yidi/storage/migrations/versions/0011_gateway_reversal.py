@@ -9,14 +9,14 @@ cancelled, so the unique key allows one standing application per hospital, month
 clearing type, and any number of cancelled ones (NULLs never collide).
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0012"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
