@@ -358,6 +358,7 @@ def _leaf_schema() -> dict[str, _Type]:
             if name == "long_term_validity"
             else INT
         )
+    schema["cross_region.fee_time_future_days"] = INT
     schema["cross_region.direct_settlement_encounter_types"] = _Type(
         "encounter types", _encounter_list
     )
@@ -1293,6 +1294,7 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
             for name in NATIONAL_REGION_PARAMETERS
             if f"cross_region.filing.{name}" in in_force
         },
+        fee_time_future_days=get("cross_region.fee_time_future_days", 0),
         direct_settlement_encounter_types=get(
             "cross_region.direct_settlement_encounter_types",
             frozenset({EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT}),

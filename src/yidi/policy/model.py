@@ -349,6 +349,8 @@ class Policy:
     schemes: Mapping[SchemeKind, Scheme]
     cross_region: Mapping[str, CrossRegionRule]
     emergency_pre_admission_hours: int
+    #: How many days a fee line uploaded before discharge may lie after the upload time.
+    fee_time_future_days: int
     direct_settlement_encounter_types: frozenset[EncounterType]
     references: Mapping[str, Reference]
     #: The region's choices where the national filing rules leave them to the 参保地
