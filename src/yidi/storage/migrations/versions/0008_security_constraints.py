@@ -17,14 +17,14 @@ two live counter filings of one person in one category, cannot take the unique i
 the upgrade stops and names them, to be resolved (cancel one) before upgrading again.
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0009"  # main's head when merged; assigned to follow 0007
+down_revision = "0011"  # main's head when merged; assigned to follow 0007
 branch_labels = None
 depends_on = None
 
