@@ -101,7 +101,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/admin/users/{username}/unlock"): frozenset({"administrator"}),
     ("GET", "/api/health"): EVERYONE,
     # clearing, prepayment, statistics
+    # Running an open month (a repeatable computation) is the clearing centre's and the
+    # provinces'; closing it (close=true, test below) and reopening it the clearing centre's.
     ("POST", "/api/clearing/{month}/run"): frozenset({"clearing_officer", "province"}),
+    ("POST", "/api/clearing/{month}/reopen"): frozenset({"clearing_officer"}),
     ("GET", "/api/clearing/{month}"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/api/clearing/{month}/statement.xlsx"): frozenset({"clearing_officer", "province"})
     | AGENCIES,
@@ -268,6 +271,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/change-requests/{request_id}/reject"),
         ("POST", "/change-requests/{request_id}/withdraw"),
         ("POST", "/funds/clearing"),
+        ("POST", "/funds/clearing/reopen"),
         ("POST", "/hospital/check"),
         ("POST", "/hospital/encounters"),
         ("POST", "/hospital/encounters/{encounter_id}/fees"),
@@ -468,6 +472,11 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {"json": {"username": "matrix-login", "password": "matrix-login-password"}},
     ),
     ("POST", "/api/clearing/{month}/run"): lambda w: ("/api/clearing/2026-11/run", {}),
+    # 2026-11 is open: the clearing centre reaches the rule (409 CLEARING_NOT_CLOSED).
+    ("POST", "/api/clearing/{month}/reopen"): lambda w: (
+        "/api/clearing/2026-11/reopen",
+        {"json": {"reason": "误关账，重新开账"}},
+    ),
     ("GET", "/api/clearing/{month}"): lambda w: ("/api/clearing/2026-11", {}),
     ("GET", "/api/clearing/{month}/statement.xlsx"): lambda w: (
         "/api/clearing/2026-11/statement.xlsx",
@@ -890,6 +899,21 @@ def test_a_manual_claim_of_another_region_answers_byte_for_byte_like_a_missing_o
     assert real not in {c["id"] for c in listed["items"]}
     page = client.get("/claims", headers=world["page_headers"]["agency_b"])
     assert page.status_code == 200 and real not in page.text
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+def test_only_the_clearing_centre_closes_a_month(world: dict[str, Any], caller: str) -> None:
+    # October 2026 has ended (the clock says 20 November 2026); November has not.
+    response = world["client"].post(
+        "/api/clearing/2026-10/run",
+        params={"level": "province", "close": "true"},
+        headers=world["headers"][caller],
+    )
+    assert response.status_code < 500, response.text
+    if caller == "clearing_officer":
+        assert response.status_code == 200 and response.json()["status"] == "closed"
+    else:
+        assert denied(response), (caller, response.status_code, response.text[:200])
 
 
 def test_the_matrix_has_a_cell_for_every_route_and_caller() -> None:

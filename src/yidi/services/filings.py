@@ -64,7 +64,7 @@ from yidi.domain.workdays import (
     WorkingDayCalendar,
 )
 from yidi.policy.loader import policy_at
-from yidi.storage.filings import FilingQuery, StoredFiling, VersionRow
+from yidi.storage.filings import FilingQuery, StoredFiling, VersionRow, duplicate_filing
 from yidi.storage.uow import SqlUnitOfWork
 
 # States in which a filing still counts (for duplicates and conflicts).
@@ -404,12 +404,7 @@ class FilingService:
                 live.record.insured_region_code == record.insured_region_code
                 and live.record.category == record.category
             ):
-                raise Conflict(
-                    "FILING_DUPLICATE",
-                    "该参保人员在本统筹区已有同类别的备案（草稿、待审核或已备案），请办理变更或先撤销",
-                    "this person already has a live filing of this category here",
-                    details={"filing_id": live.lineage_id},
-                )
+                raise duplicate_filing(live.lineage_id)
 
     def revise(
         self,

@@ -72,6 +72,7 @@ from yidi.storage.hospital import (
     EncounterRow,
     FeeLineRow,
     SettlementRow,
+    open_stay_conflict,
 )
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -817,14 +818,7 @@ class HospitalService:
             flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
             if check.cross_region and check.filing is None and not flagged:
                 raise self._refuse_unfiled(uow, check)
-            for other in uow.hospital.open_encounters_of_person(check.person_id):
-                if other.hospital_code == caller.hospital_code:
-                    raise Conflict(
-                        "ENCOUNTER_ALREADY_OPEN",
-                        f"该参保人在本院已有未结算的住院（就诊ID {other.id}），请勿重复办理入院",
-                        "the person already has an open encounter at this hospital",
-                        field="psn_no",
-                    )
+            self._refuse_overlapping_stay(uow, caller, check.person_id, admitted_at)
             now = self._clock.now()
             encounter_id = _new_id("M", check.hospital.region_code, now)
             filing = check.filing
@@ -872,6 +866,27 @@ class HospitalService:
                 f"{check.psn_no} med_type {request.med_type}"
                 + (f" 备案 {check.filing_number}" if check.filing_number else ""),
             )
+
+    @staticmethod
+    def _refuse_overlapping_stay(
+        uow: SqlUnitOfWork, caller: Caller, person_id: int, admitted_at: dt.datetime
+    ) -> None:
+        """One stay at a time per person and hospital: no second open stay (the schema holds
+        this under concurrency too), and no stay admitted before a settled one was discharged."""
+        for other in uow.hospital.stays_of_person_at(person_id, caller.hospital_code):
+            if other.state in (ADMITTED, DISCHARGED):
+                raise open_stay_conflict(other.id)
+            if other.discharged_at is not None and as_utc(other.discharged_at) > as_utc(
+                admitted_at
+            ):
+                raise Conflict(
+                    "ENCOUNTER_OVERLAPS",
+                    f"该参保人在本院的住院（就诊ID {other.id}，"
+                    f"{local(other.discharged_at):%Y-%m-%d %H:%M}出院）已结算，"
+                    "入院时间不能早于该次出院时间，请核对入院时间",
+                    "the admission time lies within a settled stay of the person at this hospital",
+                    field="begntime",
+                )
 
     def _check_admission_rules(
         self,

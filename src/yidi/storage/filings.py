@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.domain.audit import as_utc
+from yidi.domain.errors import Conflict
 from yidi.domain.evidence import Evidence, EvidenceFile, EvidenceKind
 from yidi.domain.filing_lifecycle import Filing, FilingAction, FilingEvent, FilingState
 from yidi.domain.filings import (
@@ -42,6 +43,20 @@ from yidi.storage.tables import (
 )
 
 # --- record <-> JSON ------------------------------------------------------------------------
+
+# The states in which a filing counts for the one-live-filing rule (the partial unique
+# indexes of the schema name the same four).
+LIVE_STATE_VALUES: tuple[str, ...] = ("draft", "submitted", "rejected", "approved")
+
+
+def duplicate_filing(filing_id: str) -> Conflict:
+    """The one answer for a second live filing of a person in one category and region."""
+    return Conflict(
+        "FILING_DUPLICATE",
+        "该参保人员在本统筹区已有同类别的备案（草稿、待审核或已备案），请办理变更或先撤销",
+        "this person already has a live filing of this category here",
+        details={"filing_id": filing_id},
+    )
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -391,16 +406,42 @@ class FilingRepository:
     # --- writing -------------------------------------------------------------------------
 
     def add(self, filing: Filing, at: dt.datetime, *, source: str = "counter") -> None:
-        """Store a new filing (its first version) with its events and evidence."""
-        self._session.execute(
+        """Store a new filing (its first version) with its events and evidence.
+
+        A second live counter filing of the person in the category is refused by the schema
+        (``uq_filings_live_person_*``), also when two creations race."""
+        self._guarded_lineage_write(
+            filing,
             insert(filings).values(
                 id=filing.lineage_id,
                 source=source,
                 created_at=as_utc(at),
                 **lineage_values(filing, at),
-            )
+            ),
         )
         self._insert_version(filing, at)
+
+    def _guarded_lineage_write(self, filing: Filing, statement: Any) -> None:
+        try:
+            with self._session.begin_nested():
+                self._session.execute(statement)
+        except IntegrityError:
+            record = filing.record
+            live = self._session.execute(
+                select(filings.c.id).where(
+                    filings.c.id_number == (record.social_security_number or "").upper(),
+                    filings.c.insured_region_code == record.insured_region_code,
+                    filings.c.source == "counter",
+                    filings.c.id != filing.lineage_id,
+                    filings.c.state.in_(LIVE_STATE_VALUES),
+                    filings.c.category.is_(None)
+                    if record.category is None
+                    else filings.c.category == record.category.value,
+                )
+            ).scalar()
+            if live is None:
+                raise  # not the one-live-filing rule: a real fault, not the caller's
+            raise duplicate_filing(str(live)) from None
 
     def _insert_version(self, filing: Filing, at: dt.datetime) -> None:
         self._session.execute(
@@ -465,10 +506,11 @@ class FilingRepository:
             self._append_events(filing, events_stored)
             self._append_evidence(filing, evidence_stored)
         if filing.superseded_by is None:
-            self._session.execute(
+            self._guarded_lineage_write(
+                filing,
                 update(filings)
                 .where(filings.c.id == filing.lineage_id)
-                .values(**lineage_values(filing, at))
+                .values(**lineage_values(filing, at)),
             )
 
     def _count(self, column: Any, version_id: str) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -309,6 +310,31 @@ filings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One live counter filing per person, insured region and category, also under concurrency
+# (two indexes: a NULL category is a value of its own here, not "distinct from every other").
+_LIVE_COUNTER_FILING = (
+    "source = 'counter' AND state IN ('draft', 'submitted', 'rejected', 'approved')"
+)
+_WITH_CATEGORY = text(_LIVE_COUNTER_FILING + " AND category IS NOT NULL")
+_WITHOUT_CATEGORY = text(_LIVE_COUNTER_FILING + " AND category IS NULL")
+Index(
+    "uq_filings_live_person_category",
+    filings.c.id_number,
+    filings.c.insured_region_code,
+    filings.c.category,
+    unique=True,
+    sqlite_where=_WITH_CATEGORY,
+    postgresql_where=_WITH_CATEGORY,
+)
+Index(
+    "uq_filings_live_person_nocategory",
+    filings.c.id_number,
+    filings.c.insured_region_code,
+    unique=True,
+    sqlite_where=_WITHOUT_CATEGORY,
+    postgresql_where=_WITHOUT_CATEGORY,
+)
+
 # Every version of every filing, with its full 附件1 record as JSON. Never deleted.
 filing_versions = Table(
     "filing_versions",
@@ -492,6 +518,18 @@ encounters = Table(
     Column("credential_type", String(3), nullable=True),
 )
 
+# At most one open stay (在院 or discharged, unsettled) per person and hospital: concurrent
+# admissions cannot open two, whatever the application read before inserting.
+_OPEN_ENCOUNTER = text("state IN ('admitted', 'discharged')")
+Index(
+    "uq_encounters_open_person_hospital",
+    encounters.c.person_id,
+    encounters.c.hospital_code,
+    unique=True,
+    sqlite_where=_OPEN_ENCOUNTER,
+    postgresql_where=_OPEN_ENCOUNTER,
+)
+
 # 费用明细: unique per encounter by the hospital's serial; cancelled lines are kept, flagged.
 fee_lines = Table(
     "fee_lines",
@@ -583,6 +621,32 @@ year_to_date = Table(
     Column("counters_json", Text, nullable=False, server_default="{}"),
 )
 
+# Gateway replay protection shared by every server process: x-tif nonces and used HN
+# signatures, each kept until its timestamp leaves the window (then pruned).
+gateway_nonces = Table(
+    "gateway_nonces",
+    metadata,
+    Column("access_key", String(64), primary_key=True),
+    Column("nonce", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Refused gateway requests, counted per minute, source address, key and reason: outside the
+# audit chain, so unauthenticated traffic costs one counter update, not a chain append.
+gateway_refusals = Table(
+    "gateway_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("minute", DateTime(timezone=True), nullable=False, index=True),
+    Column("address", String(64), nullable=False),
+    Column("access_key", String(64), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_reason", String(200), nullable=False),
+    UniqueConstraint("minute", "address", "access_key", "code", name="uq_gateway_refusals_source"),
+)
+
 # 手工报销 at the insured region: materials checklist, fee lines, result, approval, payment.
 manual_claims = Table(
     "manual_claims",
@@ -640,6 +704,8 @@ __all__ = [
     "filing_number_sequences",
     "filing_versions",
     "filings",
+    "gateway_nonces",
+    "gateway_refusals",
     "hospitals",
     "idempotency_keys",
     "import_batches",

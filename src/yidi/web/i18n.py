@@ -262,6 +262,15 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     ),
     "clearing.run": ("运行{month}清算", "Run clearing for {month}"),
     "clearing.ran": ("清算已完成。", "Clearing finished."),
+    "clearing.reopen": ("重新开账：{month}", "Reopen {month}"),
+    "clearing.reopen_reason": (
+        "重新开账原因（记入审计日志）",
+        "Why the month is reopened (kept in the audit log)",
+    ),
+    "clearing.reopened": (
+        "已重新开账，可重新运行清算。",
+        "The month is open again and can be rerun.",
+    ),
     "clearing.invalid_month": ("请按“年-月”填写，例如 2017-09", "Enter year-month, e.g. 2017-09"),
     "clearing.statement_title": ("{month} {level}清算单", "{month} statement ({level})"),
     "clearing.not_run": ("本月尚未清算。", "This month has not been cleared yet."),
