@@ -8,6 +8,7 @@ two 衡阳 hospitals, so the same person is admitted and settled at both hospita
 stays are large, so the persons reach their annual pooled-fund cap during the run.
 
 Counted at the end, from the database: duplicate settlements (per msgid and per encounter),
+overlapping stays (one person at one hospital twice at once, open or settled),
 annual-cap overruns (year-to-date pooled fund > the policy cap), deductibles consumed twice
 (each person's settlements used admission numbers 1..n, each once), year-to-date totals
 against the settlements, the ledger, the audit chain; from the clients: 5xx answers,
@@ -36,7 +37,6 @@ from gateway_load import (
     DEFAULT_BASE_URL,
     HOSPITALS,
     CallStats,
-    CaseTimes,
     GatewayClient,
     Ledger,
     Server,
@@ -96,7 +96,6 @@ def run(
     server = Server(url, free_port(), workers=workers, log_path=log_path)
     stats = CallStats()
     ledger = Ledger()
-    times = CaseTimes.recent()
     report = LoadReport(clients=clients, workers=workers)
 
     def client_loop(index: int) -> None:
@@ -108,12 +107,14 @@ def run(
                 turn += 1
                 if rng.random() < REPLAY_PER_TURN and replay_one(client, ledger, rng):
                     continue
+                hospital = HOSPITALS[(index + turn) % len(HOSPITALS)]
+                card = cards[rng.randrange(len(cards))]
                 run_case(
                     client,
                     ledger,
-                    HOSPITALS[(index + turn) % len(HOSPITALS)],
-                    cards[rng.randrange(len(cards))],
-                    times,
+                    hospital,
+                    card,
+                    ledger.stay_times(hospital, card),
                     reverse_probability=0.0,
                     rng=rng,
                 )
@@ -213,7 +214,8 @@ def main() -> None:
     print(f"5xx answers: {report.http_5xx}; client errors: {report.client_errors[:3]}")
     print(
         f"settlements: {report.settlements}; duplicates: {final['duplicate_settlements']};"
-        f" unrequested: {final['unrequested_settlements']}; acknowledged lost: {final['acked_settles_lost']}"
+        f" unrequested: {final['unrequested_settlements']}; acknowledged lost: {final['acked_settles_lost']};"
+        f" overlapping stays (same person and hospital): {final['overlapping_stays']}"
     )
     print(
         f"annual-cap overruns: {final['cap_overruns']} (persons at the cap: {report.persons_at_cap});"

@@ -39,7 +39,6 @@ from gateway_load import (
     DEFAULT_BASE_URL,
     HOSPITALS,
     CallStats,
-    CaseTimes,
     CheckResult,
     GatewayClient,
     Ledger,
@@ -103,7 +102,6 @@ def run(
     ledger = Ledger()
     stats = CallStats()
     stop = threading.Event()
-    times = CaseTimes.recent()
     restart_seconds: list[float] = []
 
     def client_loop(index: int) -> None:
@@ -119,7 +117,7 @@ def run(
                         ledger,
                         hospital,
                         card,
-                        times,
+                        ledger.stay_times(hospital, card),
                         reverse_probability=0.3,
                         rng=client_rng,
                     )

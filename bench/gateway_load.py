@@ -317,6 +317,10 @@ def envelope(infno: str, hospital: str, input_: dict[str, Any], msgid: str) -> d
     }
 
 
+SLOT = dt.timedelta(minutes=3)
+SLOTS = 16 * 20  # sixteen hours of three-minute stays per person and hospital
+
+
 @dataclass(frozen=True)
 class CaseTimes:
     admitted: str
@@ -326,17 +330,25 @@ class CaseTimes:
     @classmethod
     def recent(cls) -> CaseTimes:
         """Three days before today, so every time is in the past and in this year."""
-        day = dt.datetime.now(CHINA_TZ).date() - dt.timedelta(days=3)
-        if day.year != dt.datetime.now(CHINA_TZ).year:
-            day = dt.datetime.now(CHINA_TZ).date()
+        return cls.slot(0)
+
+    @classmethod
+    def slot(cls, number: int) -> CaseTimes:
+        """The ``number``-th stay of one person at one hospital: three minutes each, from 08:00
+        three days before today. A hospital admits its patient "now", and now moves on once a
+        stay is over: cases that run at the same time get the same times, as two concurrent
+        admissions of one patient would (the check counts overlapping stays)."""
+        today = dt.datetime.now(CHINA_TZ).date()
+        day = today - dt.timedelta(days=3)
+        if day.year != today.year:
+            day = today
+        start = dt.datetime.combine(day, dt.time(8), CHINA_TZ) + SLOT * (number % SLOTS)
         fmt = "%Y-%m-%d %H:%M:%S"
-
-        def at(offset_days: int, hour: int) -> str:
-            return dt.datetime.combine(
-                day + dt.timedelta(days=offset_days), dt.time(hour), CHINA_TZ
-            ).strftime(fmt)
-
-        return cls(at(0, 8), at(1, 9), at(2, 10))
+        return cls(
+            start.strftime(fmt),
+            (start + dt.timedelta(minutes=1)).strftime(fmt),
+            (start + dt.timedelta(minutes=2)).strftime(fmt),
+        )
 
 
 # A large admission (laparoscopic surgery ×8 and more): a few of them reach a person's annual cap.
@@ -359,8 +371,19 @@ class Ledger:
     replay_mismatches: int = 0
     replays: int = 0
     cases_done: int = 0
+    stays_done: Counter[tuple[str, str]] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stay_times(self, hospital: str, card: str) -> CaseTimes:
+        """The times of the next stay of ``card`` at ``hospital``."""
+        with self.lock:
+            return CaseTimes.slot(self.stays_done[(hospital, card)])
+
+    def stay_over(self, hospital: str, card: str) -> None:
+        """A case ended (settled, reversed or refused): the next stay comes later."""
+        with self.lock:
+            self.stays_done[(hospital, card)] += 1
 
 
 CASE_TOTAL = str(
@@ -401,6 +424,29 @@ def _call(
 
 
 def run_case(
+    client: GatewayClient,
+    ledger: Ledger,
+    hospital: str,
+    card: str,
+    times: CaseTimes,
+    *,
+    reverse_probability: float,
+    rng: random.Random,
+) -> str:
+    """One inpatient stay through the gateway: 1101, 2401, 2301, 2402, 2304 (and maybe 2305).
+
+    Returns "settled", "reversed" or the refusal code that ended the case early. However it
+    ends, the person's next stay at this hospital comes later (:meth:`Ledger.stay_over`).
+    """
+    try:
+        return _run_case(
+            client, ledger, hospital, card, times, reverse_probability=reverse_probability, rng=rng
+        )
+    finally:
+        ledger.stay_over(hospital, card)
+
+
+def _run_case(
     client: GatewayClient,
     ledger: Ledger,
     hospital: str,
@@ -584,6 +630,7 @@ class CheckResult:
     ytd_mismatches: int = 0
     deductible_reused: int = 0
     cap_overruns: int = 0
+    overlapping_stays: int = 0
     ledger_balanced: bool = True
     facts_missing: int = 0
     audit_break: str | None = None
@@ -611,6 +658,7 @@ class CheckResult:
             and self.ytd_mismatches == 0
             and self.deductible_reused == 0
             and self.cap_overruns == 0
+            and self.overlapping_stays == 0
             and self.ledger_balanced
             and self.facts_missing == 0
             and self.audit_break is None
@@ -649,6 +697,7 @@ def check_invariants(url: str, ledger: Ledger, *, strict_admissions: bool) -> Ch
                 with ledger.lock:
                     requested = set(ledger.requested_settles)
                 _check_settlements(connection, result, acked_settles, acked_reversals, requested)
+                _check_stays(connection, result)
                 _check_year_to_date(connection, result, strict_admissions=strict_admissions)
                 _check_money(connection, result)
     finally:
@@ -684,6 +733,29 @@ def _check_settlements(
     result.unrequested_settlements = sum(
         1 for row in settles if (row.hospital_code, row.msgid) not in requested
     )
+
+
+def _check_stays(connection: Connection, result: CheckResult) -> None:
+    """Pairs of stays of one person at one hospital that overlap in time (admitted before the
+    other was discharged, an open stay lasting until now), neither cancelled: a patient in
+    the same hospital twice at once, each stay open or paid."""
+    rows = connection.execute(
+        text(
+            "SELECT person_id, hospital_code, admitted_at, discharged_at FROM encounters"
+            " WHERE state <> 'cancelled' ORDER BY person_id, hospital_code, admitted_at"
+        )
+    ).all()
+    open_until = dt.datetime.max.replace(tzinfo=dt.UTC)
+    stays: dict[tuple[int, str], list[tuple[dt.datetime, dt.datetime]]] = {}
+    for row in rows:
+        stays.setdefault((row.person_id, row.hospital_code), []).append(
+            (row.admitted_at, row.discharged_at or open_until)
+        )
+    for spans in stays.values():
+        for index, (admitted, discharged) in enumerate(spans):
+            result.overlapping_stays += sum(
+                1 for later, _ in spans[index + 1 :] if later < discharged and later >= admitted
+            )
 
 
 def _check_year_to_date(

@@ -20,9 +20,18 @@ class RedactPersonalData(logging.Filter):
         if redacted != message or record.args:
             record.msg = redacted
             record.args = None
+        if record.exc_info and not record.exc_text:
+            # The formatter would render the traceback after this filter ran; render it here
+            # so that an exception's text (a driver error quoting a row) is masked too.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:

@@ -103,7 +103,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # 个人账户: the agency of his region and he himself (404 to everyone else in scope terms)
     ("GET", "/api/accounts/{psn_no}/{year}"): frozenset({"insured_person", "agency_a"}),
     # clearing, prepayment, statistics
+    # Running an open month (a repeatable computation) is the clearing centre's and the
+    # provinces'; closing it (close=true, test below) and reopening it the clearing centre's.
     ("POST", "/api/clearing/{month}/run"): frozenset({"clearing_officer", "province"}),
+    ("POST", "/api/clearing/{month}/reopen"): frozenset({"clearing_officer"}),
     ("GET", "/api/clearing/{month}"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/api/clearing/{month}/statement.xlsx"): frozenset({"clearing_officer", "province"})
     | AGENCIES,
@@ -137,6 +140,13 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # A change of an approved filing is made at the agency (FILING_CHANGE_AT_AGENCY).
     ("POST", "/api/filings/{filing_id}/change"): frozenset({"agency_a"}),
     ("POST", "/api/filings/{filing_id}/evidence"): frozenset({"insured_person", "agency_a"}),
+    # 承诺制: the person (online) or the agency hands in promised documents; only the agency
+    # records a false promise; any agency runs the overdue-promise treatment for its region.
+    ("POST", "/api/filings/{filing_id}/promise-documents"): frozenset(
+        {"insured_person", "agency_a"}
+    ),
+    ("POST", "/api/filings/{filing_id}/false-promise"): frozenset({"agency_a"}),
+    ("POST", "/api/filings/promises-due"): AGENCIES,
     # 变更申请: the insured person asks online, the insured-place agency decides.
     ("POST", "/api/filings/{filing_id}/change-requests"): frozenset({"insured_person"}),
     ("GET", "/api/change-requests"): frozenset({"insured_person", "province"}) | AGENCIES,
@@ -263,6 +273,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/change-requests/{request_id}/reject"),
         ("POST", "/change-requests/{request_id}/withdraw"),
         ("POST", "/funds/clearing"),
+        ("POST", "/funds/clearing/reopen"),
         ("POST", "/hospital/check"),
         ("POST", "/hospital/encounters"),
         ("POST", "/hospital/encounters/{encounter_id}/fees"),
@@ -465,6 +476,11 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("GET", "/api/accounts/{psn_no}/{year}"): lambda w: (f"/api/accounts/{w['psn_no']}/2026", {}),
     ("POST", "/api/clearing/{month}/run"): lambda w: ("/api/clearing/2026-11/run", {}),
+    # 2026-11 is open: the clearing centre reaches the rule (409 CLEARING_NOT_CLOSED).
+    ("POST", "/api/clearing/{month}/reopen"): lambda w: (
+        "/api/clearing/2026-11/reopen",
+        {"json": {"reason": "误关账，重新开账"}},
+    ),
     ("GET", "/api/clearing/{month}"): lambda w: ("/api/clearing/2026-11", {}),
     ("GET", "/api/clearing/{month}/statement.xlsx"): lambda w: (
         "/api/clearing/2026-11/statement.xlsx",
@@ -520,6 +536,14 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("POST", "/api/filings/{filing_id}/evidence"): lambda w: (
         f"/api/filings/{w['filing_id']}/evidence",
         {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
+    ),
+    ("POST", "/api/filings/{filing_id}/promise-documents"): lambda w: (
+        f"/api/filings/{w['filing_id']}/promise-documents",
+        {"json": {"evidence": [{"kind": "household_registration", "document_number": "户-1"}]}},
+    ),
+    ("POST", "/api/filings/{filing_id}/false-promise"): lambda w: (
+        f"/api/filings/{w['filing_id']}/false-promise",
+        {"json": {"reason": "经核查未居住"}},
     ),
     ("POST", "/api/filings/{filing_id}/change-requests"): lambda w: (
         f"/api/filings/{w['filing_id']}/change-requests",
@@ -796,7 +820,9 @@ def test_every_gateway_path_answers_every_caller_with_an_envelope(
     world: dict[str, Any], caller: str
 ) -> None:
     gateway = sorted(p for m, p in app_routes(world["app"]) if p.startswith(GATEWAY_PREFIX))
-    assert len(gateway) == 13
+    from yidi.integrations.nhsa.router import PER_SERVICE_PATHS
+
+    assert len(gateway) == len(PER_SERVICE_PATHS) + 2  # callService and callService/{infno}
     for path in gateway:
         concrete = path.replace("{infno}", "1101")
         response = world["client"].post(
@@ -877,6 +903,21 @@ def test_a_manual_claim_of_another_region_answers_byte_for_byte_like_a_missing_o
     assert real not in {c["id"] for c in listed["items"]}
     page = client.get("/claims", headers=world["page_headers"]["agency_b"])
     assert page.status_code == 200 and real not in page.text
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+def test_only_the_clearing_centre_closes_a_month(world: dict[str, Any], caller: str) -> None:
+    # October 2026 has ended (the clock says 20 November 2026); November has not.
+    response = world["client"].post(
+        "/api/clearing/2026-10/run",
+        params={"level": "province", "close": "true"},
+        headers=world["headers"][caller],
+    )
+    assert response.status_code < 500, response.text
+    if caller == "clearing_officer":
+        assert response.status_code == 200 and response.json()["status"] == "closed"
+    else:
+        assert denied(response), (caller, response.status_code, response.text[:200])
 
 
 def test_the_matrix_has_a_cell_for_every_route_and_caller() -> None:

@@ -64,6 +64,80 @@ def test_a_clearing_officer_runs_and_reads_the_month_as_json_and_xlsx(
     assert client.post("/api/clearing/2017-09/run", headers=cashier).status_code == 403
 
 
+def test_closing_a_month_is_the_clearing_centres_act_after_the_month_has_ended(
+    client: TestClient, container: Container
+) -> None:
+    _world(container)
+    henan = _token(client, "henan", "henan-demo-2017")
+    # 河南 on 20 November 2026: neither a past, the current nor a future month.
+    for month in ("2017-09", "2026-11", "2026-12", "2027-03"):
+        refused = client.post(f"/api/clearing/{month}/run?level=province&close=true", headers=henan)
+        assert refused.status_code == 403, (month, refused.text)
+    assert client.get("/api/clearing/2017-09?level=province", headers=henan).status_code == 404
+    officer = _token(client, "clearing", "clearing-demo-2017")
+    for month in ("2026-11", "2026-12"):
+        early = client.post(f"/api/clearing/{month}/run?level=province&close=true", headers=officer)
+        assert early.status_code == 422
+        assert early.json()["error"]["code"] == "CLEARING_MONTH_NOT_ENDED"
+    closed = client.post("/api/clearing/2017-09/run?level=province&close=true", headers=officer)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    # A wrongly closed month: only the clearing centre reopens it, with a reason, audited.
+    body = {"reason": "误关账：9月北京结算未到齐"}
+    assert client.post("/api/clearing/2017-09/reopen", json=body, headers=henan).status_code == 403
+    short = client.post("/api/clearing/2017-09/reopen", json={"reason": "x"}, headers=officer)
+    assert short.status_code == 422
+    reopened = client.post("/api/clearing/2017-09/reopen", json=body, headers=officer)
+    assert reopened.status_code == 200 and reopened.json()["status"] == "open"
+    again = client.post("/api/clearing/2017-09/reopen", json=body, headers=officer)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "CLEARING_NOT_CLOSED"
+    assert client.get("/api/clearing/2017-09", headers=officer).json()["status"] == "open"
+    with container.uow() as uow:
+        actions = [(c.entry.action, c.entry.actor) for c in uow.audit.walk()]
+    assert ("clearing.close", "clearing") in actions and ("clearing.reopen", "clearing") in actions
+    assert not any(actor == "henan" for action, actor in actions if action.startswith("clearing"))
+
+
+def test_clearing_lines_are_visible_only_to_the_regions_they_concern(
+    client: TestClient, container: Container
+) -> None:
+    _world(container)
+    with container.uow() as uow:
+        record_settlement_fact(uow, make_fact("HN1", insured="430400", treatment="450923"), AT)
+        uow.commit()
+    officer = _token(client, "clearing", "clearing-demo-2017")
+    everything = client.post("/api/clearing/2017-09/run?level=province", headers=officer).json()
+    pairs = {
+        (x["insured_region_code"], x["treatment_region_code"])
+        for x in everything["statement"]["lines"]
+    }
+    assert ("430000", "450000") in pairs and ("410000", "450000") in pairs
+
+    def seen(username: str) -> set[tuple[str, str]]:
+        headers = _token(client, username, f"{username}-demo-2017")
+        statement = client.get("/api/clearing/2017-09?level=province", headers=headers).json()
+        sheet = load_workbook(
+            io.BytesIO(client.get("/api/clearing/2017-09/statement.xlsx", headers=headers).content)
+        )["清算单"]
+        names = {cell.value for row in sheet.iter_rows() for cell in row}
+        lines = {
+            (x["insured_region_code"], x["treatment_region_code"])
+            for x in statement["statement"]["lines"]
+        }
+        assert ("湖南省" in names) == any("430000" in pair for pair in lines)
+        assert ("河南省" in names) == any("410000" in pair for pair in lines)
+        return lines
+
+    assert seen("henan") == {p for p in pairs if "410000" in p}
+    assert seen("zhengzhou") == {p for p in pairs if "410000" in p}
+    assert seen("hengyang") == {("430000", "450000")}
+    assert seen("ningxia") == set()  # 宁夏 is neither end of any line this month
+    prefecture = client.post("/api/clearing/2017-09/run?level=prefecture", headers=officer)
+    assert prefecture.status_code == 200
+    hengyang = _token(client, "hengyang", "hengyang-demo-2017")
+    own = client.get("/api/clearing/2017-09?level=prefecture", headers=hengyang).json()
+    assert {x["insured_region_code"] for x in own["statement"]["lines"]} == {"430400"}
+
+
 def test_a_province_officer_downloads_annex3_and_an_agency_only_its_own_region(
     client: TestClient, container: Container
 ) -> None:

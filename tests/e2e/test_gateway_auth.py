@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import itertools
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -35,7 +36,7 @@ from yidi.services.gateway_credentials import (
     load_credentials,
 )
 from yidi.settings import Settings
-from yidi.storage.tables import audit_log, encounters, settlements
+from yidi.storage.tables import audit_log, encounters, gateway_refusals, settlements
 
 Signer = Callable[[httpx.Request], None]
 ADD = ("gateway", "credential", "add")
@@ -111,13 +112,27 @@ def tif_signer(
     return sign
 
 
+def _infno_of(request: httpx.Request) -> str:
+    """The transaction the HN SDK names in ``_api_name``: the envelope's infno (or the
+    per-service path's)."""
+    try:
+        infno = json.loads(request.content).get("infno")
+    except ValueError:
+        infno = None
+    if infno:
+        return str(infno)
+    path = request.url.path
+    by_path = {p: code for code, p in PER_SERVICE_PATHS.items()}
+    return by_path.get(path, path.rsplit("/", 1)[-1])
+
+
 def hn_signer(container: Container, key: str = "bobai-hn", *, secret: str | None = None) -> Signer:
     """Signs every request as the HN SDK does: milliseconds, HmacSHA1, Base64."""
     secret = secret_of(container, key) if secret is None else secret
 
     def sign(request: httpx.Request) -> None:
         timestamp = str(int(container.clock.now().timestamp() * 1000))
-        name = "api_" + request.url.path.rsplit("/", 1)[-1]
+        name = "api_" + _infno_of(request)
         text = f"_api_access_key={key}&_api_name={name}&_api_timestamp={timestamp}&_api_version=1.0"
         digest = hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()
         request.headers["_api_name"] = name
@@ -134,18 +149,33 @@ def signed_by(client: TestClient, signer: Signer | None) -> TestClient:
     return client
 
 
+def chained_refusals(container: Container) -> int:
+    """Refusals written to the audit chain (requests made with a valid key only)."""
+    with container.uow() as uow:
+        return (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(audit_log)
+                .where(audit_log.c.action == "gateway.auth_refused")
+            )
+            or 0
+        )
+
+
+def counted_refusals(container: Container) -> int:
+    """Refusals of headers, counted per minute and source outside the chain."""
+    with container.uow() as uow:
+        return uow.session.scalar(select(func.sum(gateway_refusals.c.count))) or 0
+
+
 def counts(container: Container) -> tuple[int, int, int]:
+    """Encounters, settlements, and refusals recorded (chained or counted)."""
     with container.uow() as uow:
         session = uow.session
         return (
             session.scalar(select(func.count()).select_from(encounters)) or 0,
             session.scalar(select(func.count()).select_from(settlements)) or 0,
-            session.scalar(
-                select(func.count())
-                .select_from(audit_log)
-                .where(audit_log.c.action == "gateway.auth_refused")
-            )
-            or 0,
+            chained_refusals(container) + counted_refusals(container),
         )
 
 
@@ -213,7 +243,7 @@ def refused_settlement(
         assert re.fullmatch(r"\[NHSA_GATEWAY_[A-Z_]+\] " + re.escape(message), reply["err_msg"])
     encounters_after, settlements_after, refusals_after = counts(secured)
     assert (encounters_after, settlements_after) == before[:2] == (1, 0)
-    assert refusals_after == before[2] + 2  # each refusal audited
+    assert refusals_after == before[2] + 2  # each refusal recorded
 
 
 def test_a_wrong_signature_is_refused_and_nothing_is_written(
@@ -268,15 +298,14 @@ def test_a_replayed_nonce_is_refused_and_nothing_is_written(
     )
     assert counts(secured) == (before[0], before[1], before[2] + 1) == (0, 0, 1)
     with secured.uow() as uow:
-        reason = uow.session.scalar(
-            select(audit_log.c.reason).where(audit_log.c.action == "gateway.auth_refused")
-        )
-    assert reason == "NHSA_GATEWAY_TIMESTAMP_EXPIRED: nonce reused"
+        (counter,) = uow.gateway.refusals(secured.clock.now() - dt.timedelta(minutes=1))
+    assert (counter.access_key, counter.code) == ("bobai-tif", "NHSA_GATEWAY_TIMESTAMP_EXPIRED")
+    assert counter.last_reason == "nonce reused" and counter.count == 1
 
 
 def test_every_gateway_path_refuses_an_unsigned_request(gateway: TestClient) -> None:
     paths = [CALL_SERVICE_PATH, CALL_SERVICE_PATH + "/1101", *PER_SERVICE_PATHS.values()]
-    assert len(paths) == 13
+    assert len(paths) == 14  # with 2403 hospitalRegisterEdit
     for path in paths:
         reply = gateway.post(
             path,
@@ -463,3 +492,37 @@ def test_a_secret_made_by_the_command_signs_requests_the_gateway_accepts(
     with TestClient(create_app(secured)) as restarted:
         signed_by(restarted, tif_signer(secured, "fresh", secret=secret.group(1)))
         assert person_no(restarted)
+
+
+def test_refused_requests_are_reviewable_from_the_command_line_and_the_chain_stays_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, credentials_file: Path
+) -> None:
+    from starlette.datastructures import Headers
+
+    from yidi.integrations.nhsa.gateway_auth import GatewayRefused
+    from yidi.services.audit_context import reset_client_address, set_client_address
+    from yidi.services.gateway_auth import GatewayAuthenticator
+    from yidi.storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'refusals.sqlite3'}"
+    monkeypatch.setenv("YIDI_DATABASE_URL", url)
+    monkeypatch.setenv("YIDI_DEMO_MODE", "1")
+    container = build_container(Settings(database_url=url, demo_mode=True))
+    upgrade(container.engine)
+    authenticate = GatewayAuthenticator(
+        load_credentials(credentials_file), clock=container.clock, uow=container.uow
+    )
+    token = set_client_address("198.51.100.9")
+    try:
+        for _ in range(3):
+            with pytest.raises(GatewayRefused):
+                authenticate(Headers({}))
+    finally:
+        reset_client_address(token)
+    container.engine.dispose()
+    listed = CliRunner().invoke(cli_app, ["gateway", "refusals", "--hours", "1"])
+    assert listed.exit_code == 0, listed.output
+    assert "198.51.100.9" in listed.output and "NHSA_GATEWAY_HEADERS_MISSING" in listed.output
+    assert "合计 total 3" in listed.output
+    verified = CliRunner().invoke(cli_app, ["audit", "verify"])
+    assert verified.exit_code == 0 and "audit chain intact" in verified.output

@@ -232,9 +232,22 @@ def test_a_malformed_month_is_named_next_to_the_month_field(web: TestClient) -> 
     assert re.search(r'id="month-error"[^>]*>请按“年-月”填写', page.text)
 
 
-def test_a_closed_month_offers_no_run_button(web: TestClient, container: Container) -> None:
+def test_only_the_clearing_centre_closes_a_month_and_reopens_it_with_a_reason(
+    web: TestClient, container: Container
+) -> None:
     _settlements(container)
     sign_in(web, "henan")
+    page = web.get("/funds/clearing?month=2017-09", headers=PAGE)
+    assert 'id="run-form"' in page.text and 'name="close"' not in page.text
+    token = csrf_token(web, "/funds/clearing")
+    refused = web.post(
+        "/funds/clearing",
+        data={"month": "2017-09", "level": "province", "close": "1", "csrf_token": token},
+        headers=PAGE,
+    )
+    assert refused.status_code == 403
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/home")}, headers=PAGE)
+    sign_in(web, "clearing")
     token = csrf_token(web, "/funds/clearing")
     web.post(
         "/funds/clearing",
@@ -243,6 +256,77 @@ def test_a_closed_month_offers_no_run_button(web: TestClient, container: Contain
     )
     page = web.get("/funds/clearing?month=2017-09", headers=PAGE)
     assert 'data-status="closed"' in page.text and 'id="run-form"' not in page.text
+    assert 'id="reopen-form"' in page.text
+    token = csrf_token(web, "/funds/clearing?month=2017-09")
+    no_reason = web.post(
+        "/funds/clearing/reopen",
+        data={"month": "2017-09", "level": "province", "reason": " ", "csrf_token": token},
+        headers=PAGE,
+    )
+    assert no_reason.status_code == 422 and "重新开账须写明原因" in no_reason.text
+    reopened = web.post(
+        "/funds/clearing/reopen",
+        data={
+            "month": "2017-09",
+            "level": "province",
+            "reason": "误关账：9月广西结算未到齐",
+            "csrf_token": token,
+        },
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    assert reopened.status_code == 303
+    page = web.get(reopened.headers["location"], headers=PAGE)
+    assert 'data-status="open"' in page.text and "已重新开账" in page.text
+    with container.uow() as uow:
+        (entry,) = [c.entry for c in uow.audit.walk() if c.entry.action == "clearing.reopen"]
+    assert entry.actor == "clearing" and "误关账" in entry.reason
+
+
+def test_a_month_that_has_not_ended_cannot_be_closed(web: TestClient, container: Container) -> None:
+    _settlements(container)
+    sign_in(web, "clearing")
+    month = container.clock.today().strftime("%Y-%m")
+    token = csrf_token(web, "/funds/clearing")
+    page = web.post(
+        "/funds/clearing",
+        data={"month": month, "level": "province", "close": "1", "csrf_token": token},
+        headers=PAGE,
+    )
+    assert page.status_code == 422 and "尚未结束" in page.text
+    assert (
+        'data-status="closed"' not in web.get(f"/funds/clearing?month={month}", headers=PAGE).text
+    )
+
+
+def test_an_agency_sees_only_the_clearing_lines_of_its_own_region(
+    web: TestClient, container: Container
+) -> None:
+    _settlements(container)
+    sign_in(web, "clearing")
+    token = csrf_token(web, "/funds/clearing")
+    web.post(
+        "/funds/clearing",
+        data={"month": "2017-09", "level": "province", "csrf_token": token},
+        headers=PAGE,
+    )
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/home")}, headers=PAGE)
+    sign_in(web, "hengyang")
+    page = web.get("/funds/clearing?month=2017-09&level=province", headers=PAGE)
+    rows = re.findall(r"<tr(?: class=\"mine\")?><td>([^<]+)</td><td>([^<]+)</td>", page.text)
+    assert rows == [("湖南省", "广西壮族自治区")]
+    assert "河南省" not in page.text and "1,234.56" in page.text
+    as_json = web.get("/funds/clearing/download?month=2017-09&level=province&format=json")
+    lines = json.loads(as_json.content)["lines"]
+    assert [(line["insured_region_code"], line["treatment_region_code"]) for line in lines] == [
+        ("430000", "450000")
+    ]
+    xlsx = load_workbook(
+        io.BytesIO(
+            web.get("/funds/clearing/download?month=2017-09&level=province&format=xlsx").content
+        )
+    )
+    assert "河南省" not in [cell.value for row in xlsx["清算单"].iter_rows() for cell in row]
 
 
 # --- 附件3 / 附件4 ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The short form of ``bench/concurrency_load.py``: 300 gateway requests from 10 clients,
 about 10 % resent with an earlier msgid, the same few persons at two hospitals at once, against
 ``yidi serve --workers 2`` on PostgreSQL. No duplicate, no cap overrun, no deductible used twice,
-no 5xx; a resent request gets the first answer.
+no 5xx; a resent request gets the first answer; no person in the same hospital twice at once.
 """
 
 from __future__ import annotations
@@ -40,4 +40,6 @@ def test_three_hundred_concurrent_requests_settle_each_stay_once_within_the_cap(
     assert final["cap_overruns"] == 0 and final["deductible_reused"] == 0
     assert final["ytd_mismatches"] == 0 and final["ledger_balanced"]
     assert final["audit_break"] is None
+    # No patient in one hospital twice at once (concurrent 2401s share an admission time).
+    assert final["overlapping_stays"] == 0, final
     assert final["ok"]

@@ -223,3 +223,33 @@ def test_nonces_are_forgotten_once_their_window_has_passed() -> None:
 def test_a_credential_acts_only_for_its_hospitals_and_hides_its_secret() -> None:
     assert HN_KEY.may_act_for("H1") and not HN_KEY.may_act_for("H2")
     assert HN_KEY.secret not in repr(HN_KEY)
+
+
+def test_an_hn_header_set_is_good_for_one_request_only() -> None:
+    check = verifier(NonceCache())
+    headers = Headers(hn_headers())
+    assert check.verify(headers, NOW) is HN_KEY
+    with pytest.raises(GatewayRefused) as caught:
+        check.verify(headers, NOW + dt.timedelta(seconds=1))
+    assert caught.value.message == "签名时间戳超时!" and caught.value.reason == "nonce reused"
+    # The next request, signed a millisecond later, has a signature of its own.
+    later = NOW + dt.timedelta(milliseconds=1)
+    assert check.verify(Headers(hn_headers(at=later)), later) is HN_KEY
+
+
+def test_an_hn_signature_binds_the_transaction_and_x_tif_cannot() -> None:
+    signed = verifier().verify_request(Headers(hn_headers()), NOW)  # _api_name=api_2401
+    signed.check_transaction("2401")
+    with pytest.raises(GatewayRefused) as other:
+        signed.check_transaction("2304")
+    assert other.value.message == "签名不一致!" and "api_2401" in other.value.reason
+    tif = verifier().verify_request(Headers(tif_headers()), NOW)
+    assert tif.signed_api_name is None
+    tif.check_transaction("2304")  # nothing in an x-tif signature names the transaction
+
+
+def test_an_over_long_nonce_is_refused_before_it_is_stored() -> None:
+    nonces = NonceCache()
+    with pytest.raises(GatewayRefused) as caught:
+        verifier(nonces).verify(Headers(tif_headers(nonce="n" * 121)), NOW)
+    assert caught.value.code == "NHSA_GATEWAY_SIGNATURE_MISMATCH" and len(nonces) == 0

@@ -69,6 +69,30 @@ def clearing_run(
         typer.echo(f"已写出 written {output}")
 
 
+@clearing_app.command("reopen")
+def clearing_reopen(
+    month: Annotated[str, typer.Option(help="清算月份 YYYY-MM")],
+    reason: Annotated[str, typer.Option(help="重新开账原因（记入审计日志） reason, audited")],
+    level: Annotated[str, typer.Option(help="province 省级 | prefecture 市级")] = "province",
+) -> None:
+    """重新开账（关错的月份）。Reopen a wrongly closed month, with a reason (audited)."""
+    from yidi.domain.errors import YidiError
+    from yidi.domain.funds import ClearingLevel
+    from yidi.services.funds import reopen_clearing
+
+    container = _container()
+    try:
+        result = reopen_clearing(
+            container.uow(), container.clock, month, ClearingLevel(level), reason
+        )
+    except YidiError as error:
+        typer.echo(f"{error.code}: {error.message} / {error.message_en}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{month} {level} {result.status}: 已重新开账 reopened (was sha256 {result.content_hash})"
+    )
+
+
 @clearing_app.command("export-parquet")
 def clearing_export_parquet(
     root: Annotated[Path, typer.Argument(help="导出根目录 export root (clearing_month=YYYY-MM/)")],

@@ -110,3 +110,27 @@ def revoke(access_key: AccessKey, file: CredentialsFile) -> None:
     typer.echo(
         f"已吊销 revoked {credential.access_key} ({hospitals})；重启服务后生效 effective on restart"
     )
+
+
+@app.command("refusals")
+def refusals(
+    hours: Annotated[int, typer.Option(min=1, max=24 * 366, help="最近几小时 last N hours")] = 24,
+) -> None:
+    """列出被拒绝的网关请求（按分钟、来源地址、密钥、原因计数）。Refused gateway requests, counted per minute and source."""
+    from yidi.cli.funds import _container
+    from yidi.services.gateway_auth import recent_refusals
+
+    container = _container()
+    rows = recent_refusals(container.uow(), container.clock, hours=hours)
+    if not rows:
+        typer.echo(
+            f"最近{hours}小时没有被拒绝的网关请求。No refused gateway request in the last {hours} h."
+        )
+        return
+    typer.echo("minute (UTC)        count  address          key              code / last reason")
+    for row in rows:
+        typer.echo(
+            f"{row.minute:%Y-%m-%d %H:%M}  {row.count:>6}  {row.address:<15}  "
+            f"{row.access_key:<15}  {row.code} / {row.last_reason}"
+        )
+    typer.echo(f"合计 total {sum(row.count for row in rows)}")

@@ -49,7 +49,8 @@ class Action(enum.Enum):
     ENCOUNTER_WRITE = "hospital.encounter_write"  # admit, upload fees, settle, reverse
     ENCOUNTER_READ = "hospital.encounter_read"
     MANUAL_CLAIM = "manual_claim.handle"
-    CLEARING_RUN = "clearing.run"
+    CLEARING_RUN = "clearing.run"  # compute the open statement of a month (repeatable)
+    CLEARING_CLOSE = "clearing.close"  # close an ended month, reopen a wrongly closed one
     CLEARING_READ = "clearing.read"
     STATISTICS_READ = "statistics.read"
     PREPAYMENT_ESTIMATE = "prepayment.estimate"
@@ -77,6 +78,8 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.ENCOUNTER_READ: frozenset({R.HOSPITAL_CASHIER}),
     Action.MANUAL_CLAIM: frozenset({R.AGENCY_HANDLER}),
     Action.CLEARING_RUN: frozenset({R.CLEARING_OFFICER, R.PROVINCE_OFFICER}),
+    # Closing the national statement of a month is the clearing centre's act alone.
+    Action.CLEARING_CLOSE: frozenset({R.CLEARING_OFFICER}),
     Action.CLEARING_READ: frozenset({R.CLEARING_OFFICER, R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.STATISTICS_READ: frozenset(
         {R.PROVINCE_OFFICER, R.AGENCY_HANDLER, R.CLEARING_OFFICER, R.ADMINISTRATOR}

@@ -19,7 +19,7 @@ import enum
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -429,6 +429,19 @@ class ClearingStatement:
             "balance_to_pay": str(self.balance_to_pay),
             "lines": [line.as_dict() for line in self.lines],
         }
+
+    def restricted_to(self, concerns: Callable[[str], bool]) -> ClearingStatement:
+        """The statement as one region sees it: only the lines one of whose two regions it
+        ``concerns`` (totals follow the lines kept)."""
+        return ClearingStatement(
+            self.month,
+            self.level,
+            tuple(
+                line
+                for line in self.lines
+                if concerns(line.insured_region_code) or concerns(line.treatment_region_code)
+            ),
+        )
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces): the same statement, the same bytes."""

@@ -463,16 +463,21 @@ class FilingExchange:
             submitted_for = self._submission_region(principal, region, data, filename)
             header, rows = annex2_table_rows(data, filename)
             report = ImportReport(digest, filename)
-            self._import_rows(
-                uow,
-                dataclasses.replace(principal, region_code=submitted_for),
-                header,
-                rows,
-                report,
-                now,
-                progress,
-                parallel=len(data) >= PARALLEL_MIN_BYTES,
-            )
+            try:
+                with uow.session.begin_nested():
+                    self._import_rows(
+                        uow,
+                        dataclasses.replace(principal, region_code=submitted_for),
+                        header,
+                        rows,
+                        report,
+                        now,
+                        progress,
+                        parallel=len(data) >= PARALLEL_MIN_BYTES,
+                    )
+            except IntegrityError:
+                # A concurrent import wrote the same rows (import keys) first and committed.
+                return self._concurrent_import(uow, principal, digest, filename, address)
             counts = (report.total_rows, report.imported, report.duplicates, report.rejected)
             try:
                 with uow.session.begin_nested():
@@ -501,6 +506,25 @@ class FilingExchange:
             )
             uow.commit()
         return report
+
+    def _concurrent_import(
+        self, uow: SqlUnitOfWork, principal: Principal, digest: str, filename: str, address: str
+    ) -> ImportReport:
+        """The answer when another import stored the same rows while this one ran: that
+        import's report if it was this very file (a retry), else a clear conflict."""
+        previous = uow.filings.import_batch(digest)
+        if previous is None:
+            raise Conflict(
+                "IMPORT_ROWS_CONCURRENT",
+                "另一个同时进行的导入已写入本文件中的部分记录，本次未导入任何记录；请稍后重新导入本文件，已导入的记录将计为重复",
+                "a concurrent import stored some of these rows first; nothing was imported, "
+                "import the file again (the stored rows then count as duplicates)",
+            )
+        self._audit(
+            uow, principal, "filing.import_replay", f"import:{digest[:16]}", filename, address
+        )
+        uow.commit()
+        return ImportReport.from_dict(previous.report, replayed=True)
 
     def _submission_region(
         self, principal: Principal, region: str | None, data: bytes, filename: str

@@ -14,9 +14,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from yidi.clock import Clock
-from yidi.domain.access import Principal
+from yidi.domain.access import Action, Principal, Role
 from yidi.domain.audit import AuditEntry
-from yidi.domain.errors import Conflict, NotFound
+from yidi.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.domain.funds import (
     ClearingLevel,
     ClearingStatement,
@@ -148,6 +148,35 @@ class ClearingRunResult:
     recomputed: bool
 
 
+def visible_to(
+    viewer: Principal | None, statement: ClearingStatement, keys: RegionKeys | None = None
+) -> ClearingStatement:
+    """The statement as ``viewer`` may see it: the clearing centre (and the system, ``None``)
+    sees every line; an agency or a province sees the lines between its own region and
+    another: a line one of whose regions lies within the viewer's region, or is the region
+    the viewer belongs to at the statement's level (衡阳 sees 湖南's province-level lines).
+    Every other role sees no line."""
+    if viewer is None or viewer.role is Role.CLEARING_OFFICER:
+        return statement
+    own = viewer.region_code
+    if own is None or viewer.role not in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER):
+        return statement.restricted_to(lambda _code: False)
+    keys = keys or RegionKeys()
+    own_key = keys.key(own, statement.level)
+    return statement.restricted_to(lambda code: code == own_key or viewer.covers_region(code))
+
+
+def _require_ended(clock: Clock, month: str) -> None:
+    """A month can be closed only once it is over (China time, the injected clock)."""
+    if month_end(month) >= clock.today():
+        raise Refused(
+            "CLEARING_MONTH_NOT_ENDED",
+            f"{month}尚未结束，月度清算只能在该月结束后关账",
+            f"{month} has not ended yet: a month is closed only after its last day",
+            field="month",
+        )
+
+
 def run_clearing(
     uow: SqlUnitOfWork,
     clock: Clock,
@@ -162,14 +191,22 @@ def run_clearing(
 
     Repeatable: while open, running again over the same facts stores the same
     statement (same content hash). Once closed, the stored statement is
-    returned as it is and never recomputed.
+    returned as it is and never recomputed. Closing is the clearing centre's act
+    (``actor`` None is the system: the command line), and only once the month has ended.
+    The answer shows what ``actor`` may see (:func:`visible_to`).
     """
     parse_month(month)
     keys = keys or RegionKeys()
+    if close:
+        if actor is not None:
+            actor.require(Action.CLEARING_CLOSE)
+        _require_ended(clock, month)
     with uow:
         existing = uow.funds.clearing_run(month, level)
         if existing is not None and existing.is_closed:
-            return ClearingRunResult(existing.statement, "closed", existing.content_hash, False)
+            return ClearingRunResult(
+                visible_to(actor, existing.statement, keys), "closed", existing.content_hash, False
+            )
         facts = uow.funds.facts(clearing_month=month)
         held = uow.funds.prepayments_as_of(level, month_end(month))
         statement = statement_from_totals(
@@ -192,10 +229,74 @@ def run_clearing(
             )
         )
         uow.commit()
-    return ClearingRunResult(statement, "closed" if close else "open", statement.content_hash, True)
+    return ClearingRunResult(
+        visible_to(actor, statement, keys),
+        "closed" if close else "open",
+        statement.content_hash,
+        True,
+    )
 
 
-def clearing_statement(uow: SqlUnitOfWork, month: str, level: ClearingLevel) -> ClearingRunResult:
+def reopen_clearing(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    month: str,
+    level: ClearingLevel,
+    reason: str,
+    *,
+    actor: Principal | None = None,
+) -> ClearingRunResult:
+    """Reopen a wrongly closed month (the clearing centre, with a reason, audited).
+
+    The stored statement stays until the month is run again; facts that arrived while it was
+    closed were carried to the next open month and stay there (their clearing month is fixed
+    when they are recorded), so reopening never moves money between months already stated.
+    """
+    parse_month(month)
+    if actor is not None:
+        actor.require(Action.CLEARING_CLOSE)
+    reason = " ".join(reason.split())
+    if len(reason) < 4:
+        raise InvalidInput(
+            "CLEARING_REOPEN_REASON_REQUIRED",
+            "重新开账须写明原因（至少4个字）",
+            "reopening a closed month needs a reason (4 characters or more)",
+            field="reason",
+        )
+    with uow:
+        existing = uow.funds.clearing_run(month, level)
+        if existing is None or not existing.is_closed:
+            raise Conflict(
+                "CLEARING_NOT_CLOSED",
+                f"{month}的{'省级' if level is ClearingLevel.PROVINCE else '市级'}清算未关账，无需重新开账",
+                f"the {level.value}-level clearing of {month} is not closed",
+                field="month",
+            )
+        uow.funds.reopen_run(month, level)
+        uow.audit.append(
+            AuditEntry(
+                at=clock.now(),
+                actor=actor.user_id if actor else "system",
+                role=actor.role.value if actor else "system",
+                region_code=actor.region_code if actor else None,
+                action="clearing.reopen",
+                subject=f"clearing:{month}:{level.value}",
+                reason=f"{reason[:400]} (closed {existing.content_hash[:16]})",
+                address=current_client_address()[:64],
+            )
+        )
+        uow.commit()
+    return ClearingRunResult(existing.statement, "open", existing.content_hash, False)
+
+
+def clearing_statement(
+    uow: SqlUnitOfWork,
+    month: str,
+    level: ClearingLevel,
+    viewer: Principal | None = None,
+    keys: RegionKeys | None = None,
+) -> ClearingRunResult:
+    """The stored statement of a month as ``viewer`` may see it (:func:`visible_to`)."""
     with uow:
         run = uow.funds.clearing_run(parse_month(month), level)
     if run is None:
@@ -204,7 +305,9 @@ def clearing_statement(uow: SqlUnitOfWork, month: str, level: ClearingLevel) -> 
             f"{month}尚未清算",
             f"no clearing run for {month} at {level.value} level",
         )
-    return ClearingRunResult(run.statement, run.status, run.content_hash, False)
+    return ClearingRunResult(
+        visible_to(viewer, run.statement, keys), run.status, run.content_hash, False
+    )
 
 
 def estimate_prepayment(

@@ -12,7 +12,10 @@ from yidi.domain.errors import InvalidInput
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """An engine that never puts bound parameters (ID numbers, names) into the text of an
+    error or a log line: ``hide_parameters``."""
     url = make_url(database_url)
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.domain.audit import as_utc
+from yidi.domain.errors import Conflict
 from yidi.domain.evidence import Evidence, EvidenceFile, EvidenceKind
 from yidi.domain.filing_lifecycle import Filing, FilingAction, FilingEvent, FilingState
 from yidi.domain.filings import (
@@ -42,6 +43,20 @@ from yidi.storage.tables import (
 )
 
 # --- record <-> JSON ------------------------------------------------------------------------
+
+# The states in which a filing counts for the one-live-filing rule (the partial unique
+# indexes of the schema name the same four).
+LIVE_STATE_VALUES: tuple[str, ...] = ("draft", "submitted", "rejected", "approved")
+
+
+def duplicate_filing(filing_id: str) -> Conflict:
+    """The one answer for a second live filing of a person in one category and region."""
+    return Conflict(
+        "FILING_DUPLICATE",
+        "该参保人员在本统筹区已有同类别的备案（草稿、待审核或已备案），请办理变更或先撤销",
+        "this person already has a live filing of this category here",
+        details={"filing_id": filing_id},
+    )
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -92,7 +107,22 @@ def record_to_dict(record: FilingRecord) -> dict[str, Any]:
         "valid_from": _iso(record.valid_from),
         "valid_until": _iso(record.valid_until),
         "version": record.version,
+    } | _promise_fields(record)
+
+
+def _promise_fields(record: FilingRecord) -> dict[str, Any]:
+    """The 2022 承诺制 fields, written only when set: a 2017 record's JSON stays as it was."""
+    fields: dict[str, Any] = {
+        "promise_signed": record.promise_signed or None,
+        "promise_documents_due_on": _iso(record.promise_documents_due_on),
+        "promise_documents_supplied_on": _iso(record.promise_documents_supplied_on),
+        "promise_lapsed_from": (
+            record.promise_lapsed_from.value if record.promise_lapsed_from else None
+        ),
+        "false_promise_on": _iso(record.false_promise_on),
+        "fund_recovery_required": record.fund_recovery_required or None,
     }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def record_from_dict(data: dict[str, Any]) -> FilingRecord:
@@ -134,6 +164,14 @@ def record_from_dict(data: dict[str, Any]) -> FilingRecord:
         valid_from=_day(data.get("valid_from")),
         valid_until=_day(data.get("valid_until")),
         version=int(data.get("version") or 1),
+        promise_signed=bool(data.get("promise_signed")),
+        promise_documents_due_on=_day(data.get("promise_documents_due_on")),
+        promise_documents_supplied_on=_day(data.get("promise_documents_supplied_on")),
+        promise_lapsed_from=(
+            FilingCategory(data["promise_lapsed_from"]) if data.get("promise_lapsed_from") else None
+        ),
+        false_promise_on=_day(data.get("false_promise_on")),
+        fund_recovery_required=bool(data.get("fund_recovery_required")),
     )
 
 
@@ -368,16 +406,42 @@ class FilingRepository:
     # --- writing -------------------------------------------------------------------------
 
     def add(self, filing: Filing, at: dt.datetime, *, source: str = "counter") -> None:
-        """Store a new filing (its first version) with its events and evidence."""
-        self._session.execute(
+        """Store a new filing (its first version) with its events and evidence.
+
+        A second live counter filing of the person in the category is refused by the schema
+        (``uq_filings_live_person_*``), also when two creations race."""
+        self._guarded_lineage_write(
+            filing,
             insert(filings).values(
                 id=filing.lineage_id,
                 source=source,
                 created_at=as_utc(at),
                 **lineage_values(filing, at),
-            )
+            ),
         )
         self._insert_version(filing, at)
+
+    def _guarded_lineage_write(self, filing: Filing, statement: Any) -> None:
+        try:
+            with self._session.begin_nested():
+                self._session.execute(statement)
+        except IntegrityError:
+            record = filing.record
+            live = self._session.execute(
+                select(filings.c.id).where(
+                    filings.c.id_number == (record.social_security_number or "").upper(),
+                    filings.c.insured_region_code == record.insured_region_code,
+                    filings.c.source == "counter",
+                    filings.c.id != filing.lineage_id,
+                    filings.c.state.in_(LIVE_STATE_VALUES),
+                    filings.c.category.is_(None)
+                    if record.category is None
+                    else filings.c.category == record.category.value,
+                )
+            ).scalar()
+            if live is None:
+                raise  # not the one-live-filing rule: a real fault, not the caller's
+            raise duplicate_filing(str(live)) from None
 
     def _insert_version(self, filing: Filing, at: dt.datetime) -> None:
         self._session.execute(
@@ -442,10 +506,11 @@ class FilingRepository:
             self._append_events(filing, events_stored)
             self._append_evidence(filing, evidence_stored)
         if filing.superseded_by is None:
-            self._session.execute(
+            self._guarded_lineage_write(
+                filing,
                 update(filings)
                 .where(filings.c.id == filing.lineage_id)
-                .values(**lineage_values(filing, at))
+                .values(**lineage_values(filing, at)),
             )
 
     def _count(self, column: Any, version_id: str) -> int:
@@ -597,6 +662,30 @@ class FilingRepository:
         for row in rows:
             until = json.loads(row.record_json).get("valid_until")
             if until and dt.date.fromisoformat(until) < today:
+                due.append(row.id)
+        return due
+
+    def promises_overdue(self, today: dt.date, region_prefix: str = "") -> list[str]:
+        """Lineage ids of approved filings whose promised documents were due before ``today``."""
+        rows = self._session.execute(
+            select(filings.c.id, filing_versions.c.record_json)
+            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+            .where(
+                filings.c.state == FilingState.APPROVED.value,
+                filings.c.insured_region_code.startswith(region_prefix),
+                filing_versions.c.record_json.contains('"promise_documents_due_on"'),
+            )
+            .order_by(filings.c.id)
+        )
+        due = []
+        for row in rows:
+            data = json.loads(row.record_json)
+            until = data.get("promise_documents_due_on")
+            if (
+                until
+                and not data.get("promise_documents_supplied_on")
+                and dt.date.fromisoformat(until) < today
+            ):
                 due.append(row.id)
         return due
 

@@ -340,6 +340,21 @@ class FundsRepository:
         )
         return bool(changed)
 
+    def reopen_run(self, month: str, level: ClearingLevel) -> bool:
+        """A closed run becomes open again (its statement is recomputed on the next run)."""
+        changed = _rowcount(
+            self._session.execute(
+                update(clearing_runs)
+                .where(
+                    clearing_runs.c.clearing_month == month,
+                    clearing_runs.c.level == level.value,
+                    clearing_runs.c.status == "closed",
+                )
+                .values(status="open", closed_at=None)
+            )
+        )
+        return bool(changed)
+
     def month_is_closed(self, month: str) -> bool:
         return (
             self._session.execute(

@@ -16,11 +16,13 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.domain.audit import as_utc
 from yidi.domain.catalog import CatalogItem, CatalogVersion, ItemClass, ItemKind
 from yidi.domain.claims import YearToDate
+from yidi.domain.errors import Conflict
 from yidi.domain.insurance import InsuranceType
 from yidi.domain.money import Money
 from yidi.domain.reference import Person
@@ -28,6 +30,7 @@ from yidi.storage.repositories import _person
 from yidi.storage.tables import (
     catalog_items,
     catalog_versions,
+    clearing_applications,
     encounters,
     fee_lines,
     lookup_counters,
@@ -99,6 +102,7 @@ class EncounterRow:
     state: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    credential_type: str | None = None
 
     @property
     def diagnoses(self) -> list[str]:
@@ -410,6 +414,17 @@ _MANUAL_LIST_COLUMNS = (
 )
 
 
+def open_stay_conflict(encounter_id: str | None = None) -> Conflict:
+    """The one answer for a second open stay of a person at one hospital."""
+    which = f"（就诊ID {encounter_id}）" if encounter_id else ""
+    return Conflict(
+        "ENCOUNTER_ALREADY_OPEN",
+        f"该参保人在本院已有未结算的住院{which}，请勿重复办理入院",
+        "the person already has an open encounter at this hospital",
+        field="psn_no",
+    )
+
+
 class HospitalRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -551,7 +566,13 @@ class HospitalRepository:
 
     # encounters -----------------------------------------------------------------------
     def add_encounter(self, values: dict[str, Any]) -> None:
-        self._session.execute(insert(encounters).values(**values))
+        """Insert a stay; a second open stay of the person at the hospital is refused by the
+        schema (``uq_encounters_open_person_hospital``), also when two admissions race."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(insert(encounters).values(**values))
+        except IntegrityError:
+            raise open_stay_conflict() from None
 
     def encounter(self, encounter_id: str, *, for_update: bool = False) -> EncounterRow | None:
         query = select(encounters).where(encounters.c.id == encounter_id)
@@ -561,9 +582,24 @@ class HospitalRepository:
         return _encounter_row(row) if row else None
 
     def update_encounter(self, encounter_id: str, **values: Any) -> None:
-        self._session.execute(
-            update(encounters).where(encounters.c.id == encounter_id).values(**values)
+        """Change a stay; reopening one (a reversal) while the person has another open stay
+        at the hospital is refused by the schema."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(
+                    update(encounters).where(encounters.c.id == encounter_id).values(**values)
+                )
+        except IntegrityError:
+            raise open_stay_conflict() from None
+
+    def stays_of_person_at(self, person_id: int, hospital_code: str) -> list[EncounterRow]:
+        """The person's stays at one hospital that were not cancelled (open or settled)."""
+        query = select(encounters).where(
+            encounters.c.person_id == person_id,
+            encounters.c.hospital_code == hospital_code,
+            encounters.c.state != "cancelled",
         )
+        return [_encounter_row(r) for r in self._session.execute(query)]
 
     def encounters_of_hospital(
         self, hospital_code: str, *, state: str | None = None, limit: int = 100, offset: int = 0
@@ -577,13 +613,6 @@ class HospitalRepository:
         )
         if state:
             query = query.where(encounters.c.state == state)
-        return [_encounter_row(r) for r in self._session.execute(query)]
-
-    def open_encounters_of_person(self, person_id: int) -> list[EncounterRow]:
-        query = select(encounters).where(
-            encounters.c.person_id == person_id,
-            encounters.c.state.in_(("admitted", "discharged")),
-        )
         return [_encounter_row(r) for r in self._session.execute(query)]
 
     # fee lines ------------------------------------------------------------------------
@@ -649,6 +678,59 @@ class HospitalRepository:
             .order_by(settlements.c.settled_at, settlements.c.id)
         )
         return [_settlement_row(r) for r in rows]
+
+    def settlements_of_hospital(
+        self, hospital_code: str, settled_from: dt.datetime, settled_before: dt.datetime
+    ) -> list[SettlementRow]:
+        """Every settlement and reversal record of a hospital in [from, before), in order."""
+        rows = self._session.execute(
+            select(settlements)
+            .where(
+                settlements.c.hospital_code == hospital_code,
+                settlements.c.settled_at >= settled_from,
+                settlements.c.settled_at < settled_before,
+            )
+            .order_by(settlements.c.settled_at, settlements.c.id)
+        )
+        return [_settlement_row(r) for r in rows]
+
+    # clearing applications (3203 / 3204) ----------------------------------------------
+    def add_clearing_application(self, values: dict[str, Any]) -> bool:
+        """Insert a standing application; False when one already stands for that month."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(insert(clearing_applications).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def clearing_application(
+        self, application_id: str, *, for_update: bool = False
+    ) -> dict[str, Any] | None:
+        query = select(clearing_applications).where(clearing_applications.c.id == application_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def standing_clearing_application(
+        self, hospital_code: str, month: str, clearing_type: str
+    ) -> str | None:
+        return self._session.execute(
+            select(clearing_applications.c.id).where(
+                clearing_applications.c.hospital_code == hospital_code,
+                clearing_applications.c.clearing_month == month,
+                clearing_applications.c.clearing_type == clearing_type,
+                clearing_applications.c.active == "1",
+            )
+        ).scalar_one_or_none()
+
+    def cancel_clearing_application(self, application_id: str, at: dt.datetime) -> None:
+        self._session.execute(
+            update(clearing_applications)
+            .where(clearing_applications.c.id == application_id)
+            .values(active=None, cancelled_at=at)
+        )
 
     def set_settlement_state(self, settlement_id: str, state: str) -> None:
         self._session.execute(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -310,6 +311,31 @@ filings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One live counter filing per person, insured region and category, also under concurrency
+# (two indexes: a NULL category is a value of its own here, not "distinct from every other").
+_LIVE_COUNTER_FILING = (
+    "source = 'counter' AND state IN ('draft', 'submitted', 'rejected', 'approved')"
+)
+_WITH_CATEGORY = text(_LIVE_COUNTER_FILING + " AND category IS NOT NULL")
+_WITHOUT_CATEGORY = text(_LIVE_COUNTER_FILING + " AND category IS NULL")
+Index(
+    "uq_filings_live_person_category",
+    filings.c.id_number,
+    filings.c.insured_region_code,
+    filings.c.category,
+    unique=True,
+    sqlite_where=_WITH_CATEGORY,
+    postgresql_where=_WITH_CATEGORY,
+)
+Index(
+    "uq_filings_live_person_nocategory",
+    filings.c.id_number,
+    filings.c.insured_region_code,
+    unique=True,
+    sqlite_where=_WITHOUT_CATEGORY,
+    postgresql_where=_WITHOUT_CATEGORY,
+)
+
 # Every version of every filing, with its full 附件1 record as JSON. Never deleted.
 filing_versions = Table(
     "filing_versions",
@@ -489,6 +515,20 @@ encounters = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # mdtrt_cert_type of 2401 (01 医保电子凭证, 02 居民身份证, 03 社会保障卡), echoed by 2303/2304
+    Column("credential_type", String(3), nullable=True),
+)
+
+# At most one open stay (在院 or discharged, unsettled) per person and hospital: concurrent
+# admissions cannot open two, whatever the application read before inserting.
+_OPEN_ENCOUNTER = text("state IN ('admitted', 'discharged')")
+Index(
+    "uq_encounters_open_person_hospital",
+    encounters.c.person_id,
+    encounters.c.hospital_code,
+    unique=True,
+    sqlite_where=_OPEN_ENCOUNTER,
+    postgresql_where=_OPEN_ENCOUNTER,
 )
 
 # 费用明细: unique per encounter by the hospital's serial; cancelled lines are kept, flagged.
@@ -618,6 +658,32 @@ personal_account_movements = Table(
     CheckConstraint("amount_fen > 0", name="amount_positive"),
 )
 
+# Gateway replay protection shared by every server process: x-tif nonces and used HN
+# signatures, each kept until its timestamp leaves the window (then pruned).
+gateway_nonces = Table(
+    "gateway_nonces",
+    metadata,
+    Column("access_key", String(64), primary_key=True),
+    Column("nonce", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Refused gateway requests, counted per minute, source address, key and reason: outside the
+# audit chain, so unauthenticated traffic costs one counter update, not a chain append.
+gateway_refusals = Table(
+    "gateway_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("minute", DateTime(timezone=True), nullable=False, index=True),
+    Column("address", String(64), nullable=False),
+    Column("access_key", String(64), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_reason", String(200), nullable=False),
+    UniqueConstraint("minute", "address", "access_key", "code", name="uq_gateway_refusals_source"),
+)
+
 # 手工报销 at the insured region: materials checklist, fee lines, result, approval, payment.
 manual_claims = Table(
     "manual_claims",
@@ -675,6 +741,8 @@ __all__ = [
     "filing_number_sequences",
     "filing_versions",
     "filings",
+    "gateway_nonces",
+    "gateway_refusals",
     "hospitals",
     "idempotency_keys",
     "import_batches",
@@ -693,3 +761,34 @@ __all__ = [
     "users",
     "year_to_date",
 ]
+
+# 清算申请 (3203) of a hospital for a month; ``active`` "1" while it stands, NULL once
+# cancelled (3204): one standing application per hospital, month and clearing type.
+clearing_applications = Table(
+    "clearing_applications",
+    metadata,
+    Column("id", String(32), primary_key=True),  # clr_appy_evt_id
+    Column("hospital_code", String(30), nullable=False),
+    Column("clearing_month", String(7), nullable=False),  # yyyy-MM
+    Column("clearing_type", String(6), nullable=False),
+    Column("clearing_way", String(6), nullable=True),
+    Column("person_times", Integer, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("approved_total_fen", BigInteger, nullable=False),
+    Column("fund_fen", BigInteger, nullable=False),
+    Column("cash_fen", BigInteger, nullable=False),
+    Column("account_fen", BigInteger, nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("active", String(1), nullable=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("applied_by", String(64), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint(
+        "hospital_code",
+        "clearing_month",
+        "clearing_type",
+        "active",
+        name="uq_clearing_application_standing",
+    ),
+)

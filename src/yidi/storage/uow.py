@@ -12,6 +12,7 @@ from yidi.storage.audit import AuditRepository
 from yidi.storage.change_requests import ChangeRequestRepository
 from yidi.storage.filings import FilingRepository
 from yidi.storage.funds import FundsRepository
+from yidi.storage.gateway import GatewayRepository
 from yidi.storage.hospital import HospitalRepository
 from yidi.storage.idempotency import IdempotencyRepository
 from yidi.storage.jobs import JobRepository
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     change_requests: ChangeRequestRepository
     funds: FundsRepository
+    gateway: GatewayRepository
     filings: FilingRepository
     hospital: HospitalRepository
     idempotency: IdempotencyRepository
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(self.session)
         self.change_requests = ChangeRequestRepository(self.session)
         self.funds = FundsRepository(self.session)
+        self.gateway = GatewayRepository(self.session)
         self.filings = FilingRepository(self.session)
         self.hospital = HospitalRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from yidi.domain.access import Action, Principal
-from yidi.domain.errors import NotFound, YidiError
+from yidi.domain.errors import InvalidInput, NotFound, Refused, YidiError
 from yidi.domain.funds import FUNDS, ClearingLevel, parse_month
 from yidi.domain.prepayment import (
     COLUMN_COUNT,
@@ -308,11 +308,14 @@ def _clearing_page(
     principal = page_principal(request)
     principal.require(Action.CLEARING_READ)
     month, chosen, field_errors = _clearing_params(request, month, level)
+    choice_valid = not field_errors
     field_errors.update(errors or {})
     result = None
-    if not field_errors:
+    if choice_valid:
         try:
-            result = service.clearing_statement(container_of(request).uow(), month, chosen)
+            result = service.clearing_statement(
+                container_of(request).uow(), month, chosen, principal
+            )
         except NotFound:
             result = None
     lines = []
@@ -353,7 +356,9 @@ def _clearing_page(
             else [],
             "yuan": yuan_text,
             "can_run": principal.may(Action.CLEARING_RUN),
+            "can_close": principal.may(Action.CLEARING_CLOSE),
             "ran": ran or request.query_params.get("ran") == "1",
+            "reopened": request.query_params.get("reopened") == "1",
         },
         status_code=422 if field_errors else 200,
     )
@@ -378,8 +383,37 @@ def _clearing_run(
     if errors:
         return _clearing_page(request, month, chosen.value, errors=errors)
     container = container_of(request)
-    service.run_clearing(container.uow(), container.clock, month, chosen, close=close == "1")
+    try:
+        service.run_clearing(
+            container.uow(), container.clock, month, chosen, close=close == "1", actor=principal
+        )
+    except Refused as error:  # the month has not ended yet
+        return _clearing_page(request, month, chosen.value, errors={"month": error.message})
     return redirect(request, f"/funds/clearing?month={month}&level={chosen.value}&ran=1")
+
+
+def _clearing_reopen(
+    request: Request,
+    month: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.CLEARING_CLOSE)
+    require_csrf(request, csrf_token)
+    month, chosen, errors = _clearing_params(request, month, level or "province")
+    if errors:
+        return _clearing_page(request, month, chosen.value, errors=errors)
+    container = container_of(request)
+    try:
+        service.reopen_clearing(
+            container.uow(), container.clock, month, chosen, reason, actor=principal
+        )
+    except InvalidInput as error:
+        return _clearing_page(request, month, chosen.value, errors={"reason": error.message})
+    return redirect(request, f"/funds/clearing?month={month}&level={chosen.value}&reopened=1")
 
 
 def _clearing_download(
@@ -390,7 +424,7 @@ def _clearing_download(
     month, chosen, errors = _clearing_params(request, month, level)
     if errors or format not in {"xlsx", "json"}:
         raise NotFound("CLEARING_RUN_NOT_FOUND", "未找到该清算单", "no such clearing statement")
-    result = service.clearing_statement(container_of(request).uow(), month, chosen)
+    result = service.clearing_statement(container_of(request).uow(), month, chosen, principal)
     name = f"clearing-{month}-{chosen.value}.{format}"
     if format == "json":
         body = result.statement.to_json().encode("utf-8")
@@ -556,6 +590,7 @@ def add_funds_routes(router: APIRouter) -> None:
     router.add_api_route("/funds/prepayment/download", _prepayment_download, methods=["GET"])
     router.add_api_route("/funds/clearing", _clearing_get, methods=["GET"])
     router.add_api_route("/funds/clearing", _clearing_run, methods=["POST"])
+    router.add_api_route("/funds/clearing/reopen", _clearing_reopen, methods=["POST"])
     router.add_api_route("/funds/clearing/download", _clearing_download, methods=["GET"])
     router.add_api_route("/funds/statistics", _statistics_page, methods=["GET"])
     router.add_api_route("/funds/statistics/download", _statistics_download, methods=["GET"])

@@ -156,6 +156,7 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "category.posted_worker": ("常驻异地工作人员", "Posted to work elsewhere"),
     "category.referral": ("异地转诊人员", "Referred to a hospital elsewhere"),
     "category.emergency": ("异地急诊人员", "Emergency while away"),
+    "category.other_temporary": ("其他临时外出就医人员", "Other temporary travel"),
     "role.insured_person": ("参保人员", "Insured person"),
     "role.agency_handler": ("经办机构经办人", "Agency handler"),
     "role.province_officer": ("省社保局", "Province officer"),
@@ -261,6 +262,15 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     ),
     "clearing.run": ("运行{month}清算", "Run clearing for {month}"),
     "clearing.ran": ("清算已完成。", "Clearing finished."),
+    "clearing.reopen": ("重新开账：{month}", "Reopen {month}"),
+    "clearing.reopen_reason": (
+        "重新开账原因（记入审计日志）",
+        "Why the month is reopened (kept in the audit log)",
+    ),
+    "clearing.reopened": (
+        "已重新开账，可重新运行清算。",
+        "The month is open again and can be rerun.",
+    ),
     "clearing.invalid_month": ("请按“年-月”填写，例如 2017-09", "Enter year-month, e.g. 2017-09"),
     "clearing.statement_title": ("{month} {level}清算单", "{month} statement ({level})"),
     "clearing.not_run": ("本月尚未清算。", "This month has not been cleared yet."),

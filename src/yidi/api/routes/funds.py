@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from yidi.api.deps import ContainerDep, PrincipalDep
 from yidi.domain.access import Action, Principal
@@ -64,6 +65,31 @@ def run_clearing(
     return _clearing_reply(result)
 
 
+class ReopenBody(BaseModel):
+    """Why a closed month is reopened (kept in the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=4, max_length=400, description="重新开账原因 reason")
+
+
+@router.post(
+    "/clearing/{month}/reopen",
+    summary="重新开账（清算中心，须写明原因） reopen a wrongly closed month",
+)
+def reopen_clearing(
+    month: str,
+    body: ReopenBody,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    level: ClearingLevel = ClearingLevel.PROVINCE,
+) -> dict[str, Any]:
+    principal.require(Action.CLEARING_CLOSE)
+    result = service.reopen_clearing(
+        container.uow(), container.clock, month, level, body.reason, actor=principal
+    )
+    return _clearing_reply(result)
+
+
 @router.get("/clearing/{month}", summary="清算单 clearing statement (JSON)")
 def clearing_json(
     month: str,
@@ -72,7 +98,7 @@ def clearing_json(
     level: ClearingLevel = ClearingLevel.PROVINCE,
 ) -> dict[str, Any]:
     principal.require(Action.CLEARING_READ)
-    return _clearing_reply(service.clearing_statement(container.uow(), month, level))
+    return _clearing_reply(service.clearing_statement(container.uow(), month, level, principal))
 
 
 @router.get("/clearing/{month}/statement.xlsx", summary="清算单 clearing statement (XLSX)")
@@ -83,7 +109,7 @@ def clearing_xlsx(
     level: ClearingLevel = ClearingLevel.PROVINCE,
 ) -> Response:
     principal.require(Action.CLEARING_READ)
-    result = service.clearing_statement(container.uow(), month, level)
+    result = service.clearing_statement(container.uow(), month, level, principal)
     content = workbook_bytes(statement_workbook(result.statement, status=result.status))
     return _attachment(content, XLSX, f"clearing-{month}-{level.value}.xlsx")
 

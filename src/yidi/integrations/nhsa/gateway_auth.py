@@ -13,9 +13,21 @@ Two schemes real hospital clients send (NHSA-INTERFACE.md §1.1):
   case (OHS) or upper case (others).
 
 Neither signature covers the body: what binds a request to the hospital is the check that
-the envelope's ``fixmedins_code`` is one the credential may act for. Refusals carry one of
-the four messages the HN gateway itself answers, so a caller learns no more than it would
-there; the precise reason (``reason``) goes to the audit log only.
+the envelope's ``fixmedins_code`` is one the credential may act for. What binds it further:
+
+* every signature is good for one request only. An x-tif nonce, and an HN signature (its
+  millisecond timestamp makes it unique per request), is remembered in a
+  :class:`NonceStore` until its timestamp leaves the window, so a captured header set
+  cannot be sent again (the service keeps them in the database, shared by all workers and
+  kept across restarts);
+* an HN signature covers ``_api_name``, which names the transaction (``api_{infno}``, the
+  SDK's default, or ``{infno}``): :meth:`Verified.check_transaction` refuses an envelope of
+  another transaction. x-tif signs no transaction field, and neither scheme signs the
+  ``msgid`` or the input: a header set intercepted before it reached yidi can still carry
+  another body once (docs/nhsa-gateway.md, "What each scheme protects").
+
+Refusals carry one of the four messages the HN gateway itself answers, so a caller learns no
+more than it would there; the precise reason (``reason``) goes to the refusal log only.
 
 Pure: the current time is an argument, nothing here reads a clock or a file.
 """
@@ -30,7 +42,7 @@ import hmac
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from yidi.domain.errors import Unauthenticated
 
@@ -136,12 +148,23 @@ def _same(expected: str, presented: str) -> bool:
 # --------------------------------------------------------------------------- replay
 
 
+class NonceStore(Protocol):
+    """Where used nonces are remembered until their timestamp leaves the window."""
+
+    def first_use(
+        self, access_key: str, nonce: str, *, now: dt.datetime, until: dt.datetime
+    ) -> bool:
+        """Remember the nonce until ``until``; False when it was already used."""
+        ...
+
+
 class NonceCache:
-    """x-tif nonces seen within the timestamp window, per paasid, in this process.
+    """Nonces seen within the timestamp window, per key, in this process only.
 
     A nonce is remembered only after its signature verified, so unauthenticated traffic
     cannot grow the cache; entries are dropped once their timestamp leaves the window.
-    With several server processes each keeps its own cache (documented limit).
+    For one process and tests: the service uses a store in the database, which every
+    worker shares and which survives a restart.
     """
 
     def __init__(self) -> None:
@@ -183,6 +206,29 @@ def _epoch(text: str) -> dt.datetime | None:
         return None
 
 
+MAX_NONCE_LENGTH: Final = 120  # stored with a scheme prefix in a 128-character column
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A request whose headers verified: the credential, and the transaction the signature
+    names (HN ``_api_name``; None for x-tif, which signs none)."""
+
+    credential: GatewayCredential
+    signed_api_name: str | None = None
+
+    def check_transaction(self, infno: str) -> None:
+        """Refuse an envelope of another transaction than the one the signature names."""
+        if self.signed_api_name is None:
+            return
+        if self.signed_api_name not in (infno, f"api_{infno}"):
+            raise GatewayRefused(
+                SIGNATURE_MISMATCH,
+                f"_api_name {self.signed_api_name[:40]} signed, envelope infno {infno[:8]}",
+                access_key=self.credential.access_key,
+            )
+
+
 class HeaderVerifier:
     """Checks one request's headers against the credentials; answers the credential."""
 
@@ -191,22 +237,36 @@ class HeaderVerifier:
         credentials: Mapping[str, GatewayCredential],
         *,
         window: dt.timedelta = DEFAULT_TIMESTAMP_WINDOW,
-        nonces: NonceCache | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:
         self._credentials = dict(credentials)
         self._window = window
-        self._nonces = nonces if nonces is not None else NonceCache()
+        self._nonces: NonceStore = nonces if nonces is not None else NonceCache()
+
+    def knows(self, access_key: str) -> bool:
+        return access_key in self._credentials
 
     def verify(self, headers: Mapping[str, str], now: dt.datetime) -> GatewayCredential:
         """The credential that signed these headers, or raise :class:`GatewayRefused`.
 
         ``headers`` must look names up case-insensitively (Starlette's ``Headers`` does).
         """
+        return self.verify_request(headers, now).credential
+
+    def verify_request(self, headers: Mapping[str, str], now: dt.datetime) -> Verified:
+        """Verify the headers and use up their signature; answer what they bind."""
         if any(name in headers for name in HN_HEADERS):
             return self._verify_hn(headers, now)
         if any(name in headers for name in TIF_HEADERS):
             return self._verify_tif(headers, now)
         raise GatewayRefused(HEADERS_MISSING, "no gateway headers")
+
+    def _use_once(
+        self, access_key: str, nonce: str, signed_at: dt.datetime, now: dt.datetime
+    ) -> None:
+        # Used-up signatures read as expired: the right fix for the client is to sign anew.
+        if not self._nonces.first_use(access_key, nonce, now=now, until=signed_at + self._window):
+            raise GatewayRefused(TIMESTAMP_EXPIRED, "nonce reused", access_key=access_key)
 
     def _present(self, headers: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
         values = {name: headers.get(name) for name in names}
@@ -237,10 +297,10 @@ class HeaderVerifier:
             )
         return credential
 
-    def _verify_hn(self, headers: Mapping[str, str], now: dt.datetime) -> GatewayCredential:
+    def _verify_hn(self, headers: Mapping[str, str], now: dt.datetime) -> Verified:
         values = self._present(headers, HN_HEADERS)
         access_key = values["_api_access_key"]
-        self._check_time(values["_api_timestamp"], now, access_key)
+        signed_at = self._check_time(values["_api_timestamp"], now, access_key)
         credential = self._credential(access_key, Scheme.HN)
         expected = hn_signature(
             credential.secret,
@@ -251,9 +311,11 @@ class HeaderVerifier:
         )
         if not _same(expected, values["_api_signature"]):
             raise GatewayRefused(SIGNATURE_MISMATCH, "signature mismatch", access_key=access_key)
-        return credential
+        # The millisecond timestamp makes each request's signature its own: one use only.
+        self._use_once(access_key, "hn:" + expected, signed_at, now)
+        return Verified(credential, values["_api_name"])
 
-    def _verify_tif(self, headers: Mapping[str, str], now: dt.datetime) -> GatewayCredential:
+    def _verify_tif(self, headers: Mapping[str, str], now: dt.datetime) -> Verified:
         values = self._present(headers, TIF_HEADERS)
         access_key = values["x-tif-paasid"]
         signed_at = self._check_time(values["x-tif-timestamp"], now, access_key)
@@ -264,9 +326,8 @@ class HeaderVerifier:
         # Clients send lower-case (OHS) or upper-case (OH, Java byte2Hex variants) hex.
         if not _same(expected, values["x-tif-signature"].lower()):
             raise GatewayRefused(SIGNATURE_MISMATCH, "signature mismatch", access_key=access_key)
-        # Used-up signatures read as expired: the right fix for the client is to sign anew.
-        if not self._nonces.first_use(
-            access_key, values["x-tif-nonce"], now=now, until=signed_at + self._window
-        ):
-            raise GatewayRefused(TIMESTAMP_EXPIRED, "nonce reused", access_key=access_key)
-        return credential
+        nonce = values["x-tif-nonce"]
+        if len(nonce) > MAX_NONCE_LENGTH or not nonce.isprintable():
+            raise GatewayRefused(SIGNATURE_MISMATCH, "nonce too long", access_key=access_key)
+        self._use_once(access_key, "tif:" + nonce, signed_at, now)
+        return Verified(credential)

@@ -4,14 +4,14 @@ A yearly account per employee-insured person and insurance type, its balance on 
 (locked by a settlement), and every credit, settlement debit and reversal restoration.
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
