@@ -136,3 +136,48 @@ def test_rest_settlement_pays_from_the_account(
             select(func.count()).select_from(personal_account_movements)
         ).scalar()
     assert count == 2  # the credit and one debit: the retry moved nothing
+
+
+def _balance(client: TestClient) -> Decimal:
+    reply = ok(call(client, "1101", {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": XIE_CARD}}))
+    balance: Decimal = reply["insuinfo"][0]["balc"]
+    return balance
+
+
+def test_2601_gives_back_and_takes_again_exactly_the_account_payment(
+    client: TestClient, world: None, container: Container
+) -> None:
+    accounts.credit(
+        container.uow(),
+        container.clock,
+        id_number=PERSON_ID,
+        year=2026,
+        amount="300.00",
+        reference="HN-2026-03",
+        source="单位缴费划入",
+        actor="test",
+    )
+    psn_no = person_no(client)
+    mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")
+    ok(call(client, "2301", {"feedetail": rows}))
+    discharge(client, mdtrt_id, psn_no)
+    body = _with_account(mdtrt_id, psn_no, "11811.24", "1")
+    ok(call(client, "2304", body, msgid="ACCT-S1"))
+    assert _balance(client) == Decimal("0.00")
+    reverse = {"data": {"psn_no": psn_no, "omsgid": "ACCT-S1", "oinfno": "2304"}}
+    ok(call(client, "2601", reverse, msgid="ACCT-R1"))  # 冲正 the 2304
+    assert _balance(client) == Decimal("300.00")
+    info = ok(call(client, "2304", body, msgid="ACCT-S2"))["setlinfo"]
+    assert info["acct_pay"] == Decimal("300.00")
+    cancel = {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn_no}}
+    ok(call(client, "2305", cancel, msgid="ACCT-C1"))
+    assert _balance(client) == Decimal("300.00")
+    undo = {"data": {"psn_no": psn_no, "omsgid": "ACCT-C1", "oinfno": "2305"}}
+    ok(call(client, "2601", undo, msgid="ACCT-R2"))  # 冲正 the 2305: settled again
+    assert _balance(client) == Decimal("0.00")
+    with container.uow() as uow:
+        kinds = uow.session.execute(
+            select(personal_account_movements.c.kind).order_by(personal_account_movements.c.id)
+        ).scalars()
+        assert list(kinds) == ["credit", "debit", "restore", "debit", "restore", "debit"]

@@ -1657,6 +1657,34 @@ class HospitalService:
         data["account_balance_after"] = str(account.balance)
         return json.dumps(data, ensure_ascii=False)
 
+    def _debit_again(
+        self,
+        uow: SqlUnitOfWork,
+        encounter: EncounterRow,
+        settled: SettlementRow,
+        restored_id: str,
+        caller: Caller,
+        now: dt.datetime,
+    ) -> str:
+        """2601 of a 2305: the restored settlement takes from the account again exactly what
+        the original took (refused, nothing written, if the balance no longer covers it)."""
+        data = json.loads(settled.result_json)
+        account = self._account(uow, encounter, settled.year, lock=True)
+        if account is None:
+            return settled.result_json
+        amount = settled.amounts["acct_pay"]
+        if not amount.is_zero():
+            account = uow.accounts.move(
+                account,
+                Movement(MovementKind.DEBIT, amount, restored_id),
+                at=as_utc(now),
+                by=caller.actor,
+                source=f"settlement:{caller.hospital_code}",
+                settlement_id=restored_id,
+            )
+        data["account_balance_after"] = str(account.balance)
+        return json.dumps(data, ensure_ascii=False)
+
     def pre_settle(
         self,
         caller: Caller,
@@ -2093,6 +2121,7 @@ class HospitalService:
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
         now = self._clock.now()
         restored_id = _new_id("S", encounter.treatment_region_code, now)
+        restored_json = self._debit_again(uow, encounter, settled, restored_id, caller, now)
         uow.hospital.add_settlement(
             {
                 "id": restored_id,
@@ -2107,7 +2136,7 @@ class HospitalService:
                 "insured_region_code": settled.insured_region_code,
                 "treatment_region_code": settled.treatment_region_code,
                 **{f"{name}_fen": amount.fen for name, amount in settled.amounts.items()},
-                "result_json": settled.result_json,
+                "result_json": restored_json,
                 "year_to_date_delta_json": settled.year_to_date_delta_json,
                 "policy_version": settled.policy_version,
                 "catalog_version": settled.catalog_version,
