@@ -76,7 +76,6 @@ from yidi.policy.model import (
 )
 from yidi.settlement.engine import settle
 from yidi.settlement.result import NHSA_FIELDS, SettlementResult
-from yidi.settlement.steps import group_of
 
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
@@ -613,13 +612,14 @@ def _ytd_names(ytd: YearToDate) -> list[str]:
     return [*_FIXED_ALL, *ytd.counters]
 
 
-def _line_row(line: Any, item: CatalogItem | None, groups: tuple[Any, ...]) -> tuple[int, ...]:
-    amount = line.line_amount.fen
-    unit = _fix(line.unit_price, _PRICE_D)
-    qty = _fix(line.quantity, _PRICE_D)
+def item_terms(
+    code: str, item: CatalogItem | None, groups: tuple[Any, ...] = ()
+) -> tuple[int, int, int]:
+    """(class, price limit in fen or -1, 先行自付 rate e8) of a catalogue code after the
+    insured region's item groups (as :func:`yidi.settlement.steps.split_amounts`)."""
     if item is None or item.item_class is ItemClass.C:
-        return amount, unit, qty, CLASS_SELF, -1, 0
-    group = group_of(line, groups) if groups else None
+        return CLASS_SELF, -1, 0
+    group = next((g for g in groups if code.startswith(g.codes)), None)
     limit = None if item.price_limit is None else item.price_limit.yuan
     upfront = item.upfront_self_pay_rate if item.item_class is ItemClass.B else None
     if group is not None:
@@ -628,14 +628,13 @@ def _line_row(line: Any, item: CatalogItem | None, groups: tuple[Any, ...]) -> t
         if group.upfront_rate is not None:
             upfront = group.upfront_rate
     klass = CLASS_B if item.item_class is ItemClass.B else CLASS_A
-    return (
-        amount,
-        unit,
-        qty,
-        klass,
-        -1 if limit is None else fen(limit),
-        0 if not upfront else rate(upfront),
-    )
+    return klass, -1 if limit is None else fen(limit), 0 if not upfront else rate(upfront)
+
+
+def _line_row(line: Any, item: CatalogItem | None, groups: tuple[Any, ...]) -> tuple[int, ...]:
+    unit = _fix(line.unit_price, _PRICE_D)
+    qty = _fix(line.quantity, _PRICE_D)
+    return (line.line_amount.fen, unit, qty, *item_terms(line.catalog_code, item, groups))
 
 
 # --------------------------------------------------------------------------- lines
