@@ -87,7 +87,9 @@ class Data:
         self.upfront = np.asarray([t[2] for t in terms], dtype=np.int64)
 
 
-def make_chunk(data: Data, rng: np.random.Generator, claims: int, lines: int) -> tuple[ClaimColumns, np.ndarray, np.ndarray]:
+def make_chunk(
+    data: Data, rng: np.random.Generator, claims: int, lines: int
+) -> tuple[ClaimColumns, np.ndarray, np.ndarray]:
     """Columns of ``claims`` claims; also the line codes and the claim days (for the sample)."""
     persons = max(1, claims // 3)
     n_lines = claims * lines
@@ -95,7 +97,9 @@ def make_chunk(data: Data, rng: np.random.Generator, claims: int, lines: int) ->
     quantity = rng.integers(1, 6, n_lines) * PRICE
     # unit prices: mostly small, some large (implants, operations), in fen
     unit_fen = np.where(
-        rng.random(n_lines) < 0.03, rng.integers(50_000, 1_000_000, n_lines), rng.integers(100, 50_000, n_lines)
+        rng.random(n_lines) < 0.03,
+        rng.integers(50_000, 1_000_000, n_lines),
+        rng.integers(100, 50_000, n_lines),
     )
     amount = unit_fen * (quantity // PRICE)
     day = np.sort(rng.integers(0, 360, claims))
@@ -104,7 +108,9 @@ def make_chunk(data: Data, rng: np.random.Generator, claims: int, lines: int) ->
         person=rng.integers(0, persons, claims),
         scheme=np.zeros(claims, dtype=np.int64),
         level=rng.integers(1, 4, claims),
-        person_type=np.asarray([PERSON_TYPES.index(p) for p in PERSONS])[rng.integers(0, 2, claims)],
+        person_type=np.asarray([PERSON_TYPES.index(p) for p in PERSONS])[
+            rng.integers(0, 2, claims)
+        ],
         cross=np.ones(claims, dtype=np.bool_),
         filing=np.full(claims, FILINGS.index(FilingCategory.RETIREE_RESETTLED), dtype=np.int64),
         age=rng.integers(20, 95, claims),
@@ -130,7 +136,9 @@ def make_chunk(data: Data, rng: np.random.Generator, claims: int, lines: int) ->
 
 def floor(cols: ClaimColumns) -> dict[str, np.ndarray]:
     split = split_lines(cols)
-    return {name: roll_up(values, cols.line_start, cols.line_count) for name, values in split.items()}
+    return {
+        name: roll_up(values, cols.line_start, cols.line_count) for name, values in split.items()
+    }
 
 
 def duckdb_floor(n_claims: int, lines: int) -> float:
@@ -167,7 +175,9 @@ def duckdb_floor(n_claims: int, lines: int) -> float:
     return seconds
 
 
-def sample_claims(data: Data, cols: ClaimColumns, code: np.ndarray, day: np.ndarray, persons: int) -> tuple[list[BatchClaim], list[int]]:
+def sample_claims(
+    data: Data, cols: ClaimColumns, code: np.ndarray, day: np.ndarray, persons: int
+) -> tuple[list[BatchClaim], list[int]]:
     """Claim objects for every claim of the first ``persons`` persons (whole histories)."""
     chosen = np.flatnonzero(cols.person < persons)
     out = []
@@ -220,11 +230,15 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--lines", type=int, default=30)
     parser.add_argument("--chunk", type=int, default=1_000_000)
-    parser.add_argument("--sample", type=int, default=300, help="persons settled by the per-claim engine")
+    parser.add_argument(
+        "--sample", type=int, default=300, help="persons settled by the per-claim engine"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    policy = policy_at("990100", InsuranceType.EMPLOYEE, DAY, load_policy_library(ROOT / "tests/cases/policies"))
+    policy = policy_at(
+        "990100", InsuranceType.EMPLOYEE, DAY, load_policy_library(ROOT / "tests/cases/policies")
+    )
     catalog = generate_catalog(50_000, seed=1, treatment_region="430400")
     data = Data(policy, catalog)
     rng = np.random.default_rng(args.seed)
@@ -255,8 +269,8 @@ def main() -> None:
         rounds = max(rounds, result.rounds)
         fund += int(result.amounts["fund_paid_total"].sum())
         if first is None:
-            mem_floor = peak(lambda: floor(cols))
-            mem_engine = peak(lambda: settle_columns(cols))
+            mem_floor = peak(lambda c=cols: floor(c))
+            mem_engine = peak(lambda c=cols: settle_columns(c))
             first = (cols, code, day, result.amounts)
         else:
             del cols, code, day, result
@@ -283,14 +297,26 @@ def main() -> None:
     def rate(lines: int, seconds: float) -> str:
         return f"{lines / seconds:,.0f} lines/s/core ({seconds:.2f} CPU s for {lines:,} lines)"
 
-    print(f"claims {args.claims:,} x {args.lines} lines = {total_lines:,} lines; chunk {args.chunk:,}; rounds {rounds}")
-    print(f"columnar engine : {rate(total_lines, engine_cpu)}; peak {mem_engine / 2**20:,.0f} MiB (first chunk)")
-    print(f"numpy floor     : {rate(total_lines, floor_cpu)}; peak {mem_floor / 2**20:,.0f} MiB (first chunk)")
+    print(
+        f"claims {args.claims:,} x {args.lines} lines = {total_lines:,} lines; chunk {args.chunk:,}; rounds {rounds}"
+    )
+    print(
+        f"columnar engine : {rate(total_lines, engine_cpu)}; peak {mem_engine / 2**20:,.0f} MiB (first chunk)"
+    )
+    print(
+        f"numpy floor     : {rate(total_lines, floor_cpu)}; peak {mem_floor / 2**20:,.0f} MiB (first chunk)"
+    )
     print(f"duckdb floor    : {rate(duck_claims * args.lines, duck_cpu)} (1 thread)")
-    print(f"per-claim engine: {rate(sample_lines, per_claim_cpu)}; {len(batch):,} claims of {args.sample} persons")
-    print(f"engine / floor  : {engine_cpu / floor_cpu:.2f}x the floor's CPU time; per-claim / engine: "
-          f"{(per_claim_cpu / sample_lines) / (engine_cpu / total_lines):,.0f}x")
-    print(f"sample equality : {len(batch) * len(AMOUNT_FIELDS):,} amounts compared, {mismatches} different")
+    print(
+        f"per-claim engine: {rate(sample_lines, per_claim_cpu)}; {len(batch):,} claims of {args.sample} persons"
+    )
+    print(
+        f"engine / floor  : {engine_cpu / floor_cpu:.2f}x the floor's CPU time; per-claim / engine: "
+        f"{(per_claim_cpu / sample_lines) / (engine_cpu / total_lines):,.0f}x"
+    )
+    print(
+        f"sample equality : {len(batch) * len(AMOUNT_FIELDS):,} amounts compared, {mismatches} different"
+    )
     print(f"fund paid total : {Money.from_fen(fund)}")
     print(f"max RSS         : {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     if mismatches:

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from typer.testing import CliRunner
 
 from yidi.cli.main import app
@@ -23,7 +24,9 @@ from yidi.settlement.columnar import settle_sequential
 from yidi.settlement.result import SettlementResult
 
 
-def _claim(claim_id: str, person: str, region: str, level: int, day: str, price: str, **extra: Any) -> dict[str, Any]:
+def _claim(
+    claim_id: str, person: str, region: str, level: int, day: str, price: str, **extra: Any
+) -> dict[str, Any]:
     return {
         "claim_id": claim_id,
         "person_id": person,
@@ -107,7 +110,16 @@ def test_whatif_reports_the_deductible_change_as_the_per_claim_engine_computes_i
     out_csv = tmp_path / "report.csv"
     result = CliRunner().invoke(
         app,
-        ["whatif", str(claims), "--policy-root", str(tree), "--json", str(out_json), "--csv", str(out_csv)],
+        [
+            "whatif",
+            str(claims),
+            "--policy-root",
+            str(tree),
+            "--json",
+            str(out_json),
+            "--csv",
+            str(out_csv),
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(out_json.read_text(encoding="utf-8"))
@@ -124,7 +136,9 @@ def test_whatif_reports_the_deductible_change_as_the_per_claim_engine_computes_i
     assert Decimal(by_region["640000"]["delta_fund_paid_total"]) == 0
     assert Decimal(by_region["430400"]["delta_fund_paid_total"]) == expected
     for dim in ("hospital_level", "encounter", "month"):
-        assert sum(Decimal(b["delta_fund_paid_total"]) for b in report["by"][dim].values()) == expected
+        assert (
+            sum(Decimal(b["delta_fund_paid_total"]) for b in report["by"][dim].values()) == expected
+        )
     assert report["by"]["hospital_level"]["3"]["claims"] == 5
     assert set(report["by"]["month"]) == {"2017-03", "2017-05", "2017-06", "2017-09"}
 
@@ -153,7 +167,8 @@ def test_whatif_with_a_date_and_a_bad_file(tmp_path: Path) -> None:
     claims, tree = _files(tmp_path)
     runner = CliRunner()
     result = runner.invoke(
-        app, ["whatif", str(claims), "--policy-root", str(tree), "--date", "2017-01-01", "--json", "-"]
+        app,
+        ["whatif", str(claims), "--policy-root", str(tree), "--date", "2017-01-01", "--json", "-"],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -165,3 +180,22 @@ def test_whatif_with_a_date_and_a_bad_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["whatif", str(bad), "--policy-root", str(tree)])
     assert result.exit_code == 2
     assert "WHATIF_CLAIMS_INVALID" in result.output
+
+
+def test_whatif_reads_a_parquet_claims_file_the_same(tmp_path: Path) -> None:
+    claims, tree = _files(tmp_path)
+    parquet = tmp_path / "claims.parquet"
+    duckdb.sql(
+        f"COPY (SELECT * FROM read_json('{claims}', format='newline_delimited')) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    runner = CliRunner()
+    reports = []
+    for path in (claims, parquet):
+        result = runner.invoke(
+            app, ["whatif", str(path), "--policy-root", str(tree), "--json", "-"]
+        )
+        assert result.exit_code == 0, result.output
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1]
+    assert reports[0]["claims"] == len(CLAIMS)

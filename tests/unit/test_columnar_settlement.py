@@ -127,7 +127,9 @@ def test_golden_case_claims_settle_the_same_in_columns() -> None:
                 continue
 
             def policy_for(claim: Claim, library: PolicyLibrary = library) -> Policy:
-                return _policy(library, claim.insured_region, claim.insurance_type, claim.discharged_on)
+                return _policy(
+                    library, claim.insured_region, claim.insurance_type, claim.discharged_on
+                )
 
             result = assert_same(batch, policy_for, mode)
             fallbacks += result.fallback_claims
@@ -142,7 +144,7 @@ def test_golden_case_claims_settle_the_same_in_columns() -> None:
 REGIONS = sorted({region for region, _ in SHIPPED.sources} | {"990100"})
 KEYS = [(region, kind) for region in REGIONS for kind in InsuranceType]
 KEYS = [k for k in KEYS if k in SHIPPED.sources or k in TEST_LIBRARY.sources]
-CODES = sorted(sample_catalog("430400").items) + ["999999NOTINCATALOGUE"]
+CODES = [*sorted(sample_catalog("430400").items), "999999NOTINCATALOGUE"]
 PERSONS = {
     InsuranceType.EMPLOYEE: [p for p in PersonType if p.value.startswith("employee")],
     InsuranceType.RESIDENT: [p for p in PersonType if p.value.startswith("resident")],
@@ -220,7 +222,11 @@ def people(draw: Any) -> list[BatchClaim]:
                 birth_date=born if draw(st.integers(0, 9)) else None,
             )
             batch.append(
-                (admitted, len(batch), BatchClaim(f"p{person}", claim, opening if not number else None))
+                (
+                    admitted,
+                    len(batch),
+                    BatchClaim(f"p{person}", claim, opening if not number else None),
+                )
             )
     batch.sort(key=lambda item: (item[0], item[1]))
     return [entry for _, _, entry in batch]

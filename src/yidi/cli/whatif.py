@@ -72,7 +72,10 @@ def _print(report: WhatIfReport, console: Console) -> None:
                 _yuan(change.delta),
             )
         console.print(table)
-    for label, counts in (("current", report.errors_current), ("candidate", report.errors_candidate)):
+    for label, counts in (
+        ("current", report.errors_current),
+        ("candidate", report.errors_candidate),
+    ):
         if counts:
             console.print(f"未结算 not settled ({label}): {counts}")
     console.print(

@@ -62,15 +62,26 @@ def _bad_file(path: Path, where: str, message: str, message_en: str) -> InvalidI
     )
 
 
+def _present(value: Any) -> Any:
+    """A Parquet row as a claim mapping: absent (NULL) fields left out, nested too."""
+    if isinstance(value, Mapping):
+        return {key: _present(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_present(item) for item in value]
+    return value
+
+
 def _rows(path: Path) -> Iterator[Mapping[str, Any]]:
     if not path.is_file():
         raise _bad_file(path, "", "文件不存在", "no such file")
     if path.suffix.lower() == ".parquet":
         try:
             relation = duckdb.sql("SELECT * FROM read_parquet($p)", params={"p": str(path)})
+            if relation is None:  # pragma: no cover - a SELECT always returns a relation
+                return
             names = relation.columns
             for row in relation.fetchall():
-                yield dict(zip(names, row, strict=True))
+                yield _present(dict(zip(names, row, strict=True)))
         except duckdb.Error as error:
             raise _bad_file(path, "", f"不是有效的 Parquet 文件（{error}）", str(error)) from None
         return
@@ -176,7 +187,9 @@ class WhatIfReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "claims": self.claims,
-            "candidate_date": None if self.candidate_date is None else self.candidate_date.isoformat(),
+            "candidate_date": None
+            if self.candidate_date is None
+            else self.candidate_date.isoformat(),
             "total": self.total.as_dict(),
             "by": {
                 dim: {key: bucket.as_dict() for key, bucket in sorted(groups.items())}

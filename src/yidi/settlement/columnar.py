@@ -468,7 +468,8 @@ def build_columns(
     """Columns from claim objects (the checks of the per-claim engine run here, per claim)."""
     compiled: dict[tuple[int, SchemeKind], int | None] = {}
     schemes: list[CompiledScheme] = []
-    person_years: dict[tuple[str, int], int] = {}
+    # year-to-date totals are a person's per year and insurance type
+    person_years: dict[tuple[str, int, str], int] = {}
     openings: list[YearToDate] = []
     c_cols: dict[str, list[int]] = {
         k: []
@@ -499,7 +500,7 @@ def build_columns(
     for entry in batch:
         claim = entry.claim
         year = claim.settlement_year
-        key = (entry.person_id, year)
+        key = (entry.person_id, year, claim.insurance_type.value)
         if key not in person_years:
             person_years[key] = len(openings)
             opening = entry.opening or YearToDate.empty(year)
@@ -600,7 +601,7 @@ def build_columns(
         claims=claims,
         policies=policies,
         catalogs=catalogs,
-        years=[year for (_, year) in person_years],
+        years=[year for (_, year, _) in person_years],
     )
 
 
@@ -974,10 +975,12 @@ def settle_columns(
     ytd: dict[str, I64] = {name: column.copy() for name, column in cols.opening.items()}
     ytd["__admissions__"] = cols.opening_admissions.copy()
     out = {name: np.zeros(n, dtype=np.int64) for name in AMOUNT_FIELDS}
-    status = list(cols.status) if cols.status else [None] * n
+    status: list[str | None] = list(cols.status) if cols.status else [None] * n
     fallback = cols.fallback if cols.fallback is not None else np.zeros(n, dtype=np.bool_)
     split = split_lines(cols)
-    lines = {name: roll_up(values, cols.line_start, cols.line_count) for name, values in split.items()}
+    lines = {
+        name: roll_up(values, cols.line_start, cols.line_count) for name, values in split.items()
+    }
     ranks = claim_ranks(cols.person)
     rounds = int(ranks.max()) + 1 if n else 0
     by_rank = np.argsort(ranks, kind="stable")
@@ -1054,11 +1057,11 @@ def settle_sequential(
 ) -> list[SettlementResult | str]:
     """The per-claim engine over a batch, each person's year-to-date carried in claim
     order: the reference the columnar engine must equal (a result, or an error code)."""
-    running: dict[tuple[str, int], YearToDate] = {}
+    running: dict[tuple[str, int, str], YearToDate] = {}
     out: list[SettlementResult | str] = []
     for entry in batch:
         claim = entry.claim
-        key = (entry.person_id, claim.settlement_year)
+        key = (entry.person_id, claim.settlement_year, claim.insurance_type.value)
         if key not in running:
             opening = entry.opening
             year = claim.settlement_year
