@@ -30,7 +30,13 @@ from yidi.domain.insurance import (
 from yidi.domain.money import Money
 from yidi.policy.catalog_files import sample_catalog
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
-from yidi.policy.model import DeductibleStep, Policy, PooledFundStep, SupplementaryStep
+from yidi.policy.model import (
+    DeductibleStep,
+    Policy,
+    PooledFundStep,
+    Rounding,
+    SupplementaryStep,
+)
 from yidi.settlement.columnar import (
     AMOUNT_FIELDS,
     BatchClaim,
@@ -244,15 +250,23 @@ def test_random_claims_of_a_year_settle_the_same(batch: list[BatchClaim]) -> Non
 
 @st.composite
 def tweaks(draw: Any) -> Any:
-    """A random change to every deductible, pooled-fund rate and cap, and tier cap."""
+    """A random change to every deductible and its admission-ordinal table, pooled-fund rate
+    and cap, tier cap, and the rounding unit."""
     deductible = draw(st.integers(min_value=0, max_value=500_000)) / Decimal(100)
     rate = draw(st.integers(min_value=0, max_value=10_000)) / Decimal(10_000)
     cap = draw(st.integers(min_value=0, max_value=5_000_000)) / Decimal(100)
     tier_cap = draw(st.integers(min_value=0, max_value=5_000_000)) / Decimal(100)
+    rounding = draw(st.sampled_from(list(Rounding)))
+    ordinals = tuple(
+        Decimal(v) / 100
+        for v in draw(st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=4))
+    )
 
     def change(step: Any) -> Any:
         if isinstance(step, DeductibleStep):
-            return dataclasses.replace(step, by_level={lvl: deductible for lvl in step.by_level})
+            return dataclasses.replace(
+                step, by_level={lvl: deductible for lvl in step.by_level}, ordinal_rate=ordinals
+            )
         if isinstance(step, PooledFundStep):
             return dataclasses.replace(
                 step, rate_by_level={lvl: rate for lvl in step.rate_by_level}, annual_cap=cap
@@ -270,7 +284,7 @@ def tweaks(draw: Any) -> Any:
             kind: dataclasses.replace(scheme, steps=tuple(change(s) for s in scheme.steps))
             for kind, scheme in policy.schemes.items()
         }
-        done[id(policy)] = dataclasses.replace(policy, schemes=schemes)
+        done[id(policy)] = dataclasses.replace(policy, schemes=schemes, rounding=rounding)
         return done[id(policy)]
 
     return transform

@@ -157,7 +157,7 @@ def _brackets(brackets: tuple[Bracket, ...], mode: ScaleMode) -> _Brackets:
 class _Deductible:
     counter: str
     by_level: I64  # index = hospital level
-    factor: I64  # [person type, ordinal index] e8: person factor × ordinal factor
+    factor: I64  # [person type, 0 | 1 + ordinal index] e8: person factor (× ordinal factor)
     per_year: bool
     floor: int | None
     annual_cap: int | None
@@ -266,10 +266,13 @@ def compile_scheme(policy: Policy, scheme: Scheme) -> CompiledScheme:
                     fen(group.unit_limit)
         elif isinstance(step, DeductibleStep):
             ordinals = step.ordinal_rate
-            factor = np.zeros((len(PERSON_TYPES), len(ordinals)), dtype=np.int64)
+            # column 0: no admission ordinal (not an inpatient scheme); 1 + k: k-th admission
+            factor = np.zeros((len(PERSON_TYPES), 1 + len(ordinals)), dtype=np.int64)
             for p, person in enumerate(PERSON_TYPES):
+                person_factor = step.person_rate.get(person, Decimal(1))
+                factor[p, 0] = rate(person_factor)
                 for o, ordinal in enumerate(ordinals):
-                    factor[p, o] = rate(step.person_rate.get(person, Decimal(1)) * ordinal)
+                    factor[p, 1 + o] = rate(person_factor * ordinal)
             steps.append(
                 _Deductible(
                     step.counter,
@@ -769,7 +772,7 @@ def _deductible(step: _Deductible, cs: CompiledScheme, cols: ClaimColumns, st: _
         override = step.cross[cols.filing[idx]]
         use = cols.cross[idx] & (override >= 0)
         standard = np.where(use, override, standard)
-        ordinal_index = np.minimum(st.before("__admissions__"), step.factor.shape[1] - 1)
+        ordinal_index = 1 + np.minimum(st.before("__admissions__"), step.factor.shape[1] - 2)
     else:
         ordinal_index = np.zeros(len(idx), dtype=np.int64)
     factor = step.factor[cols.person_type[idx], ordinal_index]
