@@ -160,10 +160,11 @@ def record_body(**changes: Any) -> dict[str, Any]:
 
 def api_headers(container: Any, principal: Principal) -> dict[str, str]:
     """A bearer token for ``principal`` (an account row is made once, as sign-in would need)."""
-    from yidi.services.auth import issue_token
+    from yidi.services.auth import open_session
 
     with container.uow() as uow:
         if uow.users.by_username(principal.user_id) is None:
             uow.users.add(principal.user_id, "not-a-usable-hash", principal)
             uow.commit()
-    return {"Authorization": f"Bearer {issue_token(container.settings.secret_key, principal)}"}
+    token = open_session(container.uow(), container.clock, principal)
+    return {"Authorization": f"Bearer {token}"}

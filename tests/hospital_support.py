@@ -226,13 +226,14 @@ __all__ = ["BOBAI_HOSPITAL"]
 
 def token_for(container: Container, principal: Principal) -> dict[str, str]:
     """A bearer header for a principal (the account is created without a usable password)."""
-    from yidi.services.auth import issue_token
+    from yidi.services.auth import open_session
 
     with container.uow() as uow:
         if uow.users.by_username(principal.user_id) is None:
             uow.users.add(principal.user_id, "!", principal)
             uow.commit()
-    return {"Authorization": f"Bearer {issue_token(container.settings.secret_key, principal)}"}
+    token = open_session(container.uow(), container.clock, principal)
+    return {"Authorization": f"Bearer {token}"}
 
 
 BOBAI_CASHIER = Principal("bobai", Role.HOSPITAL_CASHIER, hospital_code=BOBAI_CODE)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.clock import Clock, SystemClock
 from yidi.domain.workdays import configure_working_days
-from yidi.services.auth import LoginThrottle
+from yidi.services.auth import SessionPolicy, SignInPolicy
 from yidi.services.gateway_auth import GatewayAuthenticator
 from yidi.services.gateway_credentials import GatewayCredentialsError, load_credentials
 from yidi.settings import Settings
@@ -26,10 +26,26 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory)
+
+    @property
+    def sign_in_policy(self) -> SignInPolicy:
+        s = self.settings
+        return SignInPolicy(
+            max_failures=s.login_max_failures,
+            max_delay_minutes=s.login_lockout_minutes,
+            address_max_failures=s.login_address_max_failures,
+            address_window_seconds=s.login_address_window_seconds,
+            demo_mode=s.demo_mode,
+        )
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            hours=self.settings.session_hours, idle_minutes=self.settings.session_idle_minutes
+        )
 
 
 def build_container(
@@ -48,9 +64,6 @@ def build_container(
         engine=engine,
         session_factory=factory,
         clock=clock,
-        login_throttle=LoginThrottle(
-            settings.login_address_max_failures, settings.login_address_window_seconds
-        ),
     )
 
 

@@ -24,11 +24,28 @@ class Settings(BaseSettings):
     demo_mode: bool = False
     secret_key: str = DEMO_SECRET_KEY
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Wrong passwords one address may try for one account before each further try waits
+    # (1, 2, 4 … minutes, at most login_lockout_minutes). Other addresses are not affected.
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
-    # Failed sign-ins one client address may make in the window before it must wait.
+    # Failed sign-ins one client address may make in the window before it must wait; an
+    # account that has signed in from that address before is not held up by it.
     login_address_max_failures: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=600, ge=1)
+    # Server-side sessions: an absolute lifetime and an idle timeout (会话超时).
+    session_hours: int = Field(default=8, ge=1, le=24)
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    password_min_length: int = Field(default=12, ge=8, le=64)
+    password_reset_hours: int = Field(default=24, ge=1, le=72)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("" = none:
+    # the connection's own address counts). Comma-separated addresses or networks.
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="受信任的反向代理地址 trusted reverse proxies (comma-separated); empty: none",
+    )
+    # Strict-Transport-Security: "auto" sends it on HTTPS requests, "on" always, "off" never.
+    hsts: Literal["auto", "on", "off"] = "auto"
+    hsts_max_age_seconds: int = Field(default=31536000, ge=0)
     # Person lookups (1101, admission checks) one institution may make per clock hour, and
     # how many of them may find nobody, before further lookups are refused until the hour ends.
     person_lookups_per_hour: int = Field(default=10_000, ge=1)

@@ -81,13 +81,13 @@ def test_wrong_password_shows_the_chinese_error_next_to_the_password_field(
     shot(page, "signin-wrong-password")
 
 
-def test_repeated_failures_lock_the_account_with_a_chinese_message(page: Page) -> None:
+def test_repeated_failures_hold_back_this_address_with_a_chinese_message(page: Page) -> None:
     for _ in range(5):
         _sign_in(page, "zhengzhou", "wrong-password")
     _sign_in(page, "zhengzhou", "zhengzhou-demo-2017")
     error = page.locator("#password-error")
-    expect(error).to_contain_text("登录失败次数过多，账户已锁定")
-    expect(error).to_have_attribute("data-code", "LOGIN_LOCKED")
+    expect(error).to_contain_text("此账户在此地址登录失败次数过多")
+    expect(error).to_have_attribute("data-code", "LOGIN_DELAYED")
     assert page.url.endswith("/signin")
 
 

@@ -55,6 +55,7 @@ from yidi.services.change_requests import ChangeRequestService
 from yidi.services.filing_exchange import FilingExchange
 from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
 from yidi.services.jobs import ImportJobs
+from yidi.services.users import UserAdminService
 from yidi.settings import Settings
 from yidi.storage.db import make_engine
 from yidi.storage.migrate import upgrade
@@ -84,6 +85,20 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/openapi.json"): EVERYONE,
     ("POST", "/api/auth/login"): EVERYONE,
     ("GET", "/api/auth/me"): EVERYONE,  # anonymous learns only that it is anonymous
+    ("POST", "/api/auth/logout"): EVERYONE,  # ends the caller's own session, if any
+    # one's own password (the cells send a wrong current password: 422 PASSWORD_WRONG)
+    ("POST", "/api/auth/password"): SIGNED_IN,
+    # a one-time reset link is the credential (the cells send an unknown one: 422)
+    ("POST", "/api/auth/password-reset"): EVERYONE,
+    # user administration (the acts are made on the account "matrix-target")
+    ("GET", "/api/admin/users"): frozenset({"administrator"}),
+    ("POST", "/api/admin/users"): frozenset({"administrator"}),
+    ("GET", "/api/admin/users/{username}"): frozenset({"administrator"}),
+    ("PUT", "/api/admin/users/{username}/role"): frozenset({"administrator"}),
+    ("POST", "/api/admin/users/{username}/disable"): frozenset({"administrator"}),
+    ("POST", "/api/admin/users/{username}/enable"): frozenset({"administrator"}),
+    ("POST", "/api/admin/users/{username}/reset"): frozenset({"administrator"}),
+    ("POST", "/api/admin/users/{username}/unlock"): frozenset({"administrator"}),
     ("GET", "/api/health"): EVERYONE,
     # clearing, prepayment, statistics
     ("POST", "/api/clearing/{month}/run"): frozenset({"clearing_officer", "province"}),
@@ -213,6 +228,11 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/province/submissions"): frozenset({"province"}) | AGENCIES,
     ("GET", "/province/imports"): frozenset({"province"}) | AGENCIES,
     ("GET", "/province/imports/{batch_id}"): frozenset({"province", "agency_a"}),
+    # accounts: one's own password, the reset link's page, user administration
+    ("GET", "/account/password"): SIGNED_IN,
+    ("GET", "/password-reset"): EVERYONE,  # the link is the credential
+    ("GET", "/admin/users"): frozenset({"administrator"}),
+    ("GET", "/admin/users/{username}"): frozenset({"administrator"}),
 }
 # The national gateway does not use yidi sign-in: a hospital is named by fixmedins_code in the
 # envelope, signed with the HN _api_* or x-tif-* headers when YIDI_GATEWAY_AUTH=required (the
@@ -257,6 +277,14 @@ CSRF_FORMS = frozenset(
         ("POST", "/claims/{claim_id}/compute"),
         ("POST", "/claims/{claim_id}/approve"),
         ("POST", "/claims/{claim_id}/payment"),
+        ("POST", "/account/password"),
+        ("POST", "/password-reset"),
+        ("POST", "/admin/users"),
+        ("POST", "/admin/users/{username}/disable"),
+        ("POST", "/admin/users/{username}/enable"),
+        ("POST", "/admin/users/{username}/unlock"),
+        ("POST", "/admin/users/{username}/reset"),
+        ("POST", "/admin/users/{username}/role"),
     }
 )
 # Evidence scans are served only for evidence that exists; tests/e2e/test_web_filings.py and
@@ -322,6 +350,11 @@ def _build(container: Container) -> dict[str, Any]:
     total = sum((line.amount.yuan for line in detail.lines), Decimal(0))
     settled = hospital.settle(_caller(BOBAI_CASHIER), encounter.id, _money(total))
     create_user(container.uow(), "matrix-login", "matrix-login-password", HENGYANG)
+    create_user(container.uow(), "matrix-target", "matrix-target-password", HENGYANG)
+    create_user(container.uow(), "matrix-reset", "matrix-reset-password", HENGYANG)
+    reset_link = UserAdminService(container.uow, container.clock).issue_reset(
+        CALLERS["administrator"], "matrix-reset"
+    )
     change_request = ChangeRequestService(container.uow, container.clock).request_change(
         PERSON, filings.xie_filing, record(mobile="13907349999"), "换了手机号码"
     )
@@ -331,6 +364,8 @@ def _build(container: Container) -> dict[str, Any]:
         name: {"Cookie": f"{SESSION_COOKIE}={h['Authorization'][7:]}"} if h else {}
         for name, h in headers.items()
     }
+    # Signing out ends the session it is sent with: those cells use a second session.
+    spare_headers = {name: token_for(container, p) if p else {} for name, p in CALLERS.items()}
     headers["cashier_far"] = token_for(
         container, Principal("zd1", Role.HOSPITAL_CASHIER, hospital_code=ZHENGDA_CODE)
     )
@@ -357,6 +392,8 @@ def _build(container: Container) -> dict[str, Any]:
         "client": client,
         "headers": headers,
         "page_headers": page_headers,
+        "spare_headers": spare_headers,
+        "reset_token": reset_link.token,
         "filing_id": filings.xie_filing,
         "mdtrt_id": encounter.id,
         "setl_id": settled.settlement_id,
@@ -591,6 +628,51 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/api/manual-claims/{w['claim_id']}/payment",
         {"json": {"reference": "ZF-1"}},
     ),
+    ("POST", "/api/auth/password"): lambda w: (
+        "/api/auth/password",
+        {"json": {"current_password": "not-it", "new_password": "lantern-orchard-47"}},
+    ),
+    ("POST", "/api/auth/password-reset"): lambda w: (
+        "/api/auth/password-reset",
+        {"json": {"token": "unknown-link", "new_password": "lantern-orchard-47"}},
+    ),
+    ("POST", "/api/admin/users"): lambda w: (
+        "/api/admin/users",
+        {
+            "json": {
+                "username": "matrix-new",
+                "password": "lantern-orchard-47",
+                "role": "clearing_officer",
+                "region_code": "430000",
+            }
+        },
+    ),
+    ("GET", "/api/admin/users/{username}"): lambda w: ("/api/admin/users/matrix-target", {}),
+    ("PUT", "/api/admin/users/{username}/role"): lambda w: (
+        "/api/admin/users/matrix-target/role",
+        {"json": {"role": "agency_handler", "region_code": "430400"}},
+    ),
+    ("POST", "/api/admin/users/{username}/disable"): lambda w: (
+        "/api/admin/users/matrix-target/disable",
+        {},
+    ),
+    ("POST", "/api/admin/users/{username}/enable"): lambda w: (
+        "/api/admin/users/matrix-target/enable",
+        {},
+    ),
+    ("POST", "/api/admin/users/{username}/reset"): lambda w: (
+        "/api/admin/users/matrix-target/reset",
+        {},
+    ),
+    ("POST", "/api/admin/users/{username}/unlock"): lambda w: (
+        "/api/admin/users/matrix-target/unlock",
+        {},
+    ),
+    ("GET", "/password-reset"): lambda w: (
+        "/password-reset",
+        {"params": {"token": w["reset_token"]}},
+    ),
+    ("GET", "/admin/users/{username}"): lambda w: ("/admin/users/matrix-target", {}),
     ("GET", "/static"): lambda w: ("/static/app.css", {}),
     ("GET", "/filings/{ref}"): lambda w: (f"/filings/{w['filing_id']}", {}),
     ("GET", "/filings/import/jobs/{job_id}"): lambda w: (f"/filings/import/jobs/{w['job_id']}", {}),
@@ -615,6 +697,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {"params": {"month": "2026-11", "level": "province"}},
     ),
 }
+SESSION_ENDING = frozenset({("POST", "/api/auth/logout")})
 HIDDEN_CODE = re.compile(r"^[A-Z_]+_NOT_FOUND$")
 
 
@@ -684,6 +767,8 @@ def test_access_cell(world: dict[str, Any], route: tuple[str, str], caller: str)
     path, kwargs = REQUESTS.get(route, lambda w: (template, {}))(world)
     page = not path.startswith(("/api/", "/openapi"))
     headers = world["page_headers" if page else "headers"][caller]
+    if route in SESSION_ENDING:
+        headers = world["spare_headers"][caller]
     response = world["client"].request(
         method, path, headers=headers, follow_redirects=False, **kwargs
     )

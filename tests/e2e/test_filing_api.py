@@ -360,6 +360,7 @@ def test_emergency_deadline_running_into_an_unannounced_year_says_it_is_provisio
     assert [(d["deadline"], d["deadline_source"]) for d in due] == [("2027-01-04", "provisional")]
     assert due[0]["deadline_note"] == filing["emergency_deadline_note"]
     clock.set(dt.datetime(2027, 1, 5, 9, tzinfo=CHINA_TZ))
+    headers = api_headers(container, HENGYANG)  # a new day, a new session
     refused = api.post(f"/api/filings/{filing['filing_id']}/submit", headers=headers)
     assert refused.status_code == 422
     error = refused.json()["error"]

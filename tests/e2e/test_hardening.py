@@ -17,10 +17,10 @@ from hospital_support import NANHUA_CASHIER, build_world, token_for
 from yidi.api.app import create_app
 from yidi.bootstrap import Container
 from yidi.cli.main import app as cli_app
-from yidi.clock import CHINA_TZ
+from yidi.clock import FixedClock
 from yidi.domain.access import Principal, Role
 from yidi.domain.errors import YidiError
-from yidi.services.auth import LoginThrottle, create_user
+from yidi.services.auth import SignInPolicy, authenticate, create_user
 from yidi.services.filings import FilingService
 from yidi.settings import DEMO_SECRET_KEY, Settings
 
@@ -40,11 +40,12 @@ def _assert_security_headers(headers: dict[str, str] | object) -> None:
 def test_one_address_is_slowed_down_after_many_failed_sign_ins_to_different_accounts(
     client: TestClient, container: Container
 ) -> None:
-    container.login_throttle = LoginThrottle(max_failures=3, window_seconds=600)
+    container.settings.login_address_max_failures = 3
     for name in ("no-such-1", "no-such-2", "no-such-3"):
         failed = client.post("/api/auth/login", json={"username": name, "password": "x"})
         assert failed.status_code == 401
-    # Even the right password of a real account waits: the address has used up its tries.
+    # The right password of an account never used from this address waits too: the address
+    # has used up its tries.
     create_user(
         container.uow(),
         "rate-user",
@@ -60,20 +61,36 @@ def test_one_address_is_slowed_down_after_many_failed_sign_ins_to_different_acco
     _assert_security_headers(limited.headers)
 
 
-def test_the_address_limit_counts_per_address_and_forgets_after_the_window() -> None:
-    throttle = LoginThrottle(max_failures=2, window_seconds=60)
-    start = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
-    throttle.record_failure("10.0.0.1", start)
-    throttle.record_failure("10.0.0.1", start)
-    with pytest.raises(YidiError) as refused:
-        throttle.check("10.0.0.1", start + dt.timedelta(seconds=30))
-    assert refused.value.code == "LOGIN_RATE_LIMITED"
-    throttle.check("10.0.0.2", start)  # another address is not affected
-    throttle.check("10.0.0.1", start + dt.timedelta(seconds=61))  # the window has passed
+def test_the_address_limit_counts_per_address_and_forgets_after_the_window(
+    container: Container, clock: FixedClock
+) -> None:
+    policy = SignInPolicy(address_max_failures=2, address_window_seconds=60, demo_mode=True)
+    create_user(
+        container.uow(),
+        "window-user",
+        "window-user-password",
+        Principal("window-user", Role.ADMINISTRATOR),
+    )
+
+    def sign_in(address: str, password: str = "wrong") -> str:
+        try:
+            authenticate(
+                container.uow(), clock, "window-user", password, policy=policy, address=address
+            )
+        except YidiError as error:
+            return error.code
+        return "OK"
+
+    assert [sign_in("10.0.0.1"), sign_in("10.0.0.1")] == ["LOGIN_FAILED", "LOGIN_FAILED"]
+    clock.advance(dt.timedelta(seconds=30))
+    assert sign_in("10.0.0.1", "window-user-password") == "LOGIN_RATE_LIMITED"
+    assert sign_in("10.0.0.2", "window-user-password") == "OK"  # another address is not affected
+    clock.advance(dt.timedelta(seconds=31))  # the window has passed
+    assert sign_in("10.0.0.1", "window-user-password") == "OK"
 
 
 def test_the_web_sign_in_form_is_rate_limited_too(container: Container) -> None:
-    container.login_throttle = LoginThrottle(max_failures=1, window_seconds=600)
+    container.settings.login_address_max_failures = 1
     with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as browser:
         page = browser.get("/signin", headers={"Accept": "text/html"})
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)

@@ -214,6 +214,7 @@ def test_the_rest_admission_check_cannot_walk_other_patients(
     assert answers[-1].json()["error"]["code"] == "PERSON_LOOKUP_RATE_LIMITED"
     # The patient at the desk, with the ID card and the name, is found (in another hour).
     container.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]
+    headers = api_headers(container, NANHUA_CASHIER)  # the idle session ended: sign in again
     found = strict.post(
         "/api/hospital/admission-check",
         json={"cert_type": "02", "cert_no": PENG_ID, "name": PENG.name},

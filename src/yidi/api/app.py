@@ -12,7 +12,15 @@ from starlette.types import ASGIApp
 
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
-from yidi.api.routes import auth, change_requests, filings, funds, hospital, manual_claims
+from yidi.api.routes import (
+    auth,
+    change_requests,
+    filings,
+    funds,
+    hospital,
+    manual_claims,
+    users,
+)
 from yidi.api.security import SecurityMiddleware
 from yidi.bootstrap import Container, build_gateway_authenticator
 from yidi.integrations.nhsa.envelope import GatewayRequest
@@ -34,6 +42,8 @@ class _YidiApp(FastAPI):
             super().build_middleware_stack(),
             max_request_bytes=self.state.container.settings.max_request_bytes,
             own_limit_prefixes=("/fsi/",),
+            hsts=self.state.container.settings.hsts,
+            hsts_max_age_seconds=self.state.container.settings.hsts_max_age_seconds,
         )
 
 
@@ -95,6 +105,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.import_jobs = ImportJobs(container.uow, container.clock)
     install_error_handlers(app)
     app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(funds.router)
     app.include_router(filings.router)
     app.include_router(change_requests.router)

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 
 from yidi.bootstrap import Container
 from yidi.domain.access import Principal
+from yidi.domain.errors import Forbidden
 from yidi.services.auth import principal_from_token
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -32,8 +33,22 @@ UowDep = Annotated[SqlUnitOfWork, Depends(get_uow)]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_principal(request: Request, container: ContainerDep) -> Principal:
-    """Bearer token (API clients) or the signed session cookie (web pages); else anonymous.
+# What a caller who must change their password may still reach (API and pages).
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/api/auth/password", "/api/auth/logout", "/api/auth/me", "/account/password", "/signout"}
+)
+
+
+def password_change_required() -> Forbidden:
+    return Forbidden(
+        "PASSWORD_CHANGE_REQUIRED",
+        "请先修改密码（首次登录或密码重置后须设置新密码）",
+        "change your password first (required at first sign-in and after a reset)",
+    )
+
+
+def session_token(request: Request) -> str | None:
+    """Bearer token (API clients) or the session cookie (web pages, and API reads).
 
     The cookie is not accepted for state-changing JSON API calls: those need the bearer
     token, so a page on another site can never make a signed-in browser change anything
@@ -41,14 +56,23 @@ def get_principal(request: Request, container: ContainerDep) -> Principal:
     """
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        token: str | None = header[7:].strip()
-    elif request.method in SAFE_METHODS or not request.url.path.startswith("/api/"):
-        token = request.cookies.get(SESSION_COOKIE)
-    else:
-        token = None
+        return header[7:].strip() or None
+    if request.method in SAFE_METHODS or not request.url.path.startswith("/api/"):
+        return request.cookies.get(SESSION_COOKIE) or None
+    return None
+
+
+def get_principal(request: Request, container: ContainerDep) -> Principal:
+    """The session's principal, else anonymous; a revoked or expired session is refused."""
+    token = session_token(request)
     if not token:
         return Principal.anonymous()
-    return principal_from_token(container.uow(), container.settings.secret_key, token)
+    principal = principal_from_token(
+        container.uow(), container.clock, token, policy=container.session_policy
+    )
+    if principal.password_change_required and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise password_change_required()
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,5 +1,12 @@
 """Security headers and a request size limit for every response of the app (API and pages).
 
+Every answer, errors included, carries the headers below, a ``Permissions-Policy`` that turns
+off browser features yidi never uses, and ``Cache-Control: no-store`` (except the static
+assets under ``/static/``), so that no browser or proxy keeps a copy of a personal record.
+``Strict-Transport-Security`` is sent on HTTPS requests (``YIDI_HSTS=auto``; behind a
+reverse proxy this needs ``YIDI_FORWARDED_ALLOW_IPS`` so the proxy's ``X-Forwarded-Proto``
+is believed) or always (``YIDI_HSTS=on``).
+
 A plain ASGI middleware rather than Starlette's ``BaseHTTPMiddleware``: it must
 see the request body as it streams in (to stop an oversized upload without
 reading it all) and must not buffer responses.
@@ -25,8 +32,19 @@ SECURITY_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
+    (
+        b"permissions-policy",
+        b"accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        b"microphone=(), payment=(), usb=(), browsing-topics=()",
+    ),
 )
-_REPLACED: Final = frozenset(name for name, _ in SECURITY_HEADERS) | {b"server"}
+NO_STORE: Final = (b"cache-control", b"no-store")
+STATIC_PREFIX: Final = "/static/"
+_REPLACED: Final = frozenset(name for name, _ in SECURITY_HEADERS) | {
+    b"server",
+    b"strict-transport-security",
+    b"cache-control",
+}
 
 
 class _TooLarge(Exception):
@@ -60,10 +78,27 @@ class SecurityMiddleware:
         *,
         max_request_bytes: int,
         own_limit_prefixes: tuple[str, ...] = (),
+        hsts: str = "auto",
+        hsts_max_age_seconds: int = 31536000,
     ) -> None:
         self.app = app
         self.max_request_bytes = max_request_bytes
         self.own_limit_prefixes = own_limit_prefixes
+        self.hsts = hsts
+        self.hsts_value = f"max-age={hsts_max_age_seconds}; includeSubDomains".encode()
+
+    def _headers(self, scope: Scope, kept: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The security headers for this request, after the response's own ``kept`` ones."""
+        headers = [(name, value) for name, value in kept if name.lower() not in _REPLACED]
+        headers.extend(SECURITY_HEADERS)
+        path = str(scope.get("path", ""))
+        if path.startswith(STATIC_PREFIX):
+            headers.extend(kv for kv in kept if kv[0].lower() == b"cache-control")
+        else:
+            headers.append(NO_STORE)
+        if self.hsts == "on" or (self.hsts == "auto" and scope.get("scheme") == "https"):
+            headers.append((b"strict-transport-security", self.hsts_value))
+        return headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,7 +116,7 @@ class SecurityMiddleware:
 
         declared = _content_length(scope)
         if limited and declared is not None and declared > self.max_request_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
 
         started = False
@@ -106,32 +141,29 @@ class SecurityMiddleware:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.lower() not in _REPLACED
-                ]
-                headers.extend(SECURITY_HEADERS)
+                headers = self._headers(scope, list(message.get("headers", [])))
                 message = {**message, "headers": headers}
             await send(message)
 
         with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, send_with_headers)
         if exceeded and not started:
-            await self._refuse(send)
+            await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         body = too_large_body(self.max_request_bytes)
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                    *SECURITY_HEADERS,
-                ],
+                "headers": self._headers(
+                    scope,
+                    [
+                        (b"content-type", b"application/json; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                ),
             }
         )
         await send({"type": "http.response.body", "body": body})

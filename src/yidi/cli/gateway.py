@@ -78,3 +78,35 @@ def list_credentials(file: CredentialsFile) -> None:
         hospitals = ",".join(sorted(credential.hospital_codes))
         typer.echo(f"{credential.access_key}\t{credential.scheme.value}\t{hospitals}")
     typer.echo(f"{len(credentials)} 个凭据 credentials")
+
+
+AccessKey = Annotated[str, typer.Argument(help="访问密钥 access key / paasid")]
+
+
+@credential_app.command("rotate")
+def rotate(access_key: AccessKey, file: CredentialsFile) -> None:
+    """为凭据换新密钥（访问密钥与医院不变），重启服务后旧密钥失效。Give a credential a new secret."""
+    from yidi.services.gateway_credentials import rotate_credential
+
+    with exit_on_configuration_error():
+        credential = rotate_credential(file, access_key)
+    typer.echo(f"已写入 written to {file}")
+    typer.echo(f"access_key  {credential.access_key}")
+    typer.echo(f"secret      {credential.secret}")
+    typer.echo(
+        "密钥只显示这一次；重启服务后旧密钥失效。"
+        "The secret is shown only this once; the old one stops working when yidi restarts."
+    )
+
+
+@credential_app.command("revoke")
+def revoke(access_key: AccessKey, file: CredentialsFile) -> None:
+    """吊销凭据（从凭据文件删除），重启服务后生效。Revoke a credential (effective on restart)."""
+    from yidi.services.gateway_credentials import revoke_credential
+
+    with exit_on_configuration_error():
+        credential = revoke_credential(file, access_key)
+    hospitals = ",".join(sorted(credential.hospital_codes))
+    typer.echo(
+        f"已吊销 revoked {credential.access_key} ({hospitals})；重启服务后生效 effective on restart"
+    )

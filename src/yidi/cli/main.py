@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from yidi.cli import funds as funds_cli
 from yidi.cli import gateway as gateway_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
+from yidi.cli import users as users_cli
 from yidi.cli import whatif as whatif_cli
 from yidi.cli.filing import filing_app
 from yidi.domain.errors import YidiError
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from yidi.bootstrap import Container
+    from yidi.settings import Settings
 
 app = typer.Typer(
     name="yidi",
@@ -45,6 +47,7 @@ app.add_typer(policy_cli.app, name="policy")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(gateway_cli.app, name="gateway")
 app.add_typer(calendar_cli.app, name="calendar")
+app.add_typer(users_cli.app, name="user")
 app.registered_commands.extend(settle_cli.app.registered_commands)
 app.registered_commands.extend(whatif_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
@@ -293,6 +296,7 @@ def serve(
     configure_logging(container.settings.log_level)
     _check_gateway_auth(container)
     upgrade(container.engine)
+    _refuse_demo_passwords(container)
     if container.settings.demo_mode:
         load_reference_world(container.uow())
         load_demo_filings(container.uow, container.clock)
@@ -318,6 +322,7 @@ def serve(
             port=bind_port,
             log_level="warning",
             server_header=False,
+            **proxy_options(container.settings),
         )
         return
     uvicorn.run(
@@ -326,7 +331,39 @@ def serve(
         port=bind_port,
         log_level="warning",
         server_header=False,
+        **proxy_options(container.settings),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: believe X-Forwarded-For/-Proto only from the
+    proxies in ``YIDI_FORWARDED_ALLOW_IPS`` (uvicorn's own default trusts 127.0.0.1, so any
+    local process could pose as any address)."""
+    trusted = ",".join(
+        part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()
+    )
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
+def _refuse_demo_passwords(container: Container) -> None:
+    """Outside demo mode, no account may still have its published demo password."""
+    from yidi.services.auth import accounts_with_demo_passwords
+
+    if container.settings.demo_mode:
+        return
+    found = accounts_with_demo_passwords(container.uow())
+    if not found:
+        return
+    typer.echo(
+        f"拒绝启动 refusing to start: 以下账户仍使用演示密码 these accounts still have their demo "
+        f"password: {', '.join(found)}。请用 `yidi user reset-link <用户名>` 为其发放重置链接，"
+        "或由管理员停用这些账户。Issue a reset link (`yidi user reset-link <name>`) or disable "
+        "them, then start again.",
+        err=True,
+    )
+    raise typer.Exit(2)
 
 
 def _check_gateway_auth(container: Container) -> None:

@@ -54,7 +54,8 @@ class Action(enum.Enum):
     STATISTICS_READ = "statistics.read"
     PREPAYMENT_ESTIMATE = "prepayment.estimate"
     AUDIT_READ = "audit.read"
-    USER_ADMIN = "user.admin"
+    USER_ADMIN = "user.admin"  # create, disable/enable, reset link, role and scope, unlock
+    ACCOUNT_SELF = "account.self"  # change one's own password (sign-out needs no role)
     PUBLIC_DIRECTORY = "public.directory"  # hospitals, agency phones, eligibility check, estimate
 
 
@@ -82,6 +83,7 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.PREPAYMENT_ESTIMATE: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.AUDIT_READ: frozenset({R.ADMINISTRATOR}),
     Action.USER_ADMIN: frozenset({R.ADMINISTRATOR}),
+    Action.ACCOUNT_SELF: frozenset(Role) - {R.ANONYMOUS},
     Action.PUBLIC_DIRECTORY: frozenset(Role),
 }
 
@@ -98,6 +100,8 @@ class Principal:
     hospital_code: str | None = None  # cashiers: their fixmedins_code
     id_number: str | None = None  # insured persons: themselves
     display_name: str = ""
+    # Signed in, but must choose a new password before anything else (first sign-in, reset).
+    password_change_required: bool = False
 
     @classmethod
     def anonymous(cls) -> Principal:

@@ -16,6 +16,7 @@ The file holds secrets in clear text, so it must be readable by the service user
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import secrets
@@ -179,3 +180,23 @@ def _write(path: Path, credentials: list[GatewayCredential]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def rotate_credential(path: Path, access_key: str) -> GatewayCredential:
+    """Give a credential a new secret (same access key and hospitals); the old one stops
+    working when the server next loads the file (restart)."""
+    existing = load_credentials(path)
+    if access_key not in existing:
+        raise GatewayCredentialsError(f"access_key {access_key} 不存在 (not in {path})")
+    rotated = dataclasses.replace(existing[access_key], secret=new_secret())
+    _write(path, [rotated if c.access_key == access_key else c for c in existing.values()])
+    return rotated
+
+
+def revoke_credential(path: Path, access_key: str) -> GatewayCredential:
+    """Remove a credential from the file; it stops working when the server next loads it."""
+    existing = load_credentials(path)
+    if access_key not in existing:
+        raise GatewayCredentialsError(f"access_key {access_key} 不存在 (not in {path})")
+    _write(path, [c for c in existing.values() if c.access_key != access_key])
+    return existing[access_key]

@@ -167,9 +167,51 @@ users = Table(
     Column("region_code", String(6), nullable=True),
     Column("hospital_code", String(30), nullable=True),
     Column("id_number", String(18), nullable=True),
-    Column("failed_attempts", Integer, nullable=False, server_default="0"),
-    Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("active", Boolean, nullable=False, server_default="1"),
+    # Set for a new account and after a reset: the next sign-in must choose a password.
+    Column("must_change_password", Boolean, nullable=False, server_default="0"),
+    Column("password_changed_at", DateTime(timezone=True), nullable=True),
+)
+
+# 会话: one row per sign-in; the client holds a random token, the database only its SHA-256.
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_reason", String(32), nullable=False, server_default=""),
+    Column("address", String(64), nullable=False, server_default=""),
+)
+
+# Failed sign-ins per (account, address), and per address with username "" (shared by all
+# worker processes). last_success_at marks an address the account has signed in from.
+login_counters = Table(
+    "login_counters",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("window_started_at", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True), nullable=True),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+)
+
+# One-time password reset links: time-limited, single use, only the token's SHA-256 stored.
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
 # --- funds: settlement facts, the clearing ledger, prepayments, clearing runs -----------
@@ -601,13 +643,16 @@ __all__ = [
     "import_batches",
     "jobs",
     "ledger_entries",
+    "login_counters",
     "lookup_counters",
     "manual_claims",
     "metadata",
+    "password_resets",
     "persons",
     "prepayments",
     "settlement_facts",
     "settlements",
+    "user_sessions",
     "users",
     "year_to_date",
 ]

@@ -83,6 +83,8 @@ def install_error_pages(app: FastAPI) -> None:
             return await _call(json_yidi, request, exc)
         if exc.kind is ErrorKind.UNAUTHENTICATED:
             return signin_redirect(request)
+        if exc.code == "PASSWORD_CHANGE_REQUIRED":
+            return finish(request, RedirectResponse("/account/password", status_code=303))
         status = {ErrorKind.FORBIDDEN: 403, ErrorKind.NOT_FOUND: 404}.get(exc.kind, 400)
         english = page_lang(request) == "en"
         return error_page(request, status, exc.message_en if english else exc.message)

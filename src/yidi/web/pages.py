@@ -18,12 +18,13 @@ from yidi.domain.eligibility import (
     EligibilityQuestion,
     check_eligibility,
 )
-from yidi.domain.errors import InvalidInput, Unauthenticated, YidiError
+from yidi.domain.errors import ErrorKind, InvalidInput, Unauthenticated, YidiError
 from yidi.domain.insurance import FilingCategory, HospitalLevel
 from yidi.services import directory
-from yidi.services.auth import TOKEN_MAX_AGE_SECONDS, authenticate, issue_token
+from yidi.services.auth import authenticate, open_session, sign_out
 from yidi.services.demo import demo_accounts
 from yidi.web import csrf
+from yidi.web.account_pages import add_account_routes
 from yidi.web.change_request_pages import add_change_request_routes, change_service
 from yidi.web.claim_pages import add_claim_routes
 from yidi.web.errors import error_page, install_error_pages, safe_next
@@ -126,14 +127,12 @@ def _signin_post(
             container.clock,
             username,
             password,
-            max_failures=container.settings.login_max_failures,
-            lockout_minutes=container.settings.login_lockout_minutes,
+            policy=container.sign_in_policy,
             address=client_address(request),
-            throttle=container.login_throttle,
         )
     except YidiError as exc:
         message = exc.message_en if lang == "en" else exc.message
-        status = 429 if exc.code in ("LOGIN_LOCKED", "LOGIN_RATE_LIMITED") else 401
+        status = 429 if exc.kind is ErrorKind.TOO_MANY else 401
         return _signin_page(
             request,
             username=username,
@@ -141,12 +140,21 @@ def _signin_post(
             errors={"password": message, "code": exc.code},
             status_code=status,
         )
+    if principal.password_change_required:
+        target = "/account/password"
     response = RedirectResponse(target or HOME_BY_ROLE.get(principal.role, "/"), status_code=303)
     secure = cookie_secure(request)
+    policy = container.session_policy
     response.set_cookie(
         SESSION_COOKIE,
-        issue_token(container.settings.secret_key, principal),
-        max_age=TOKEN_MAX_AGE_SECONDS,
+        open_session(
+            container.uow(),
+            container.clock,
+            principal,
+            policy=policy,
+            address=client_address(request),
+        ),
+        max_age=policy.hours * 3600,
         httponly=True,
         samesite="lax",
         secure=secure,
@@ -163,6 +171,9 @@ def _signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respo
         container.settings.secret_key, request.cookies.get(csrf.CSRF_COOKIE), csrf_token
     ):
         return error_page(request, 403, translate(page_lang(request), "signin.form_expired"))
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:  # the session ends on the server: a copied cookie or token is worthless now
+        sign_out(container.uow(), container.clock, token, address=client_address(request))
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     set_csrf_cookie(request, response, csrf.new_cookie_value())
@@ -364,6 +375,7 @@ def build_web_router() -> APIRouter:
     add_estimate_routes(router)
     add_claim_routes(router)
     add_province_routes(router)
+    add_account_routes(router)
     return router
 
 

@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from yidi.api.deps import SESSION_COOKIE
+from yidi.api.deps import PASSWORD_CHANGE_PATHS, SESSION_COOKIE, password_change_required
 from yidi.bootstrap import Container
 from yidi.clock import format_beijing
 from yidi.domain.access import Principal
@@ -53,20 +53,32 @@ def page_lang(request: Request) -> Lang:
     )
 
 
-def page_principal(request: Request) -> Principal:
-    """The session cookie's principal; anonymous when there is none or it no longer holds."""
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
-    principal = Principal.anonymous()
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        container = container_of(request)
-        try:
-            principal = principal_from_token(container.uow(), container.settings.secret_key, token)
-        except Unauthenticated:
-            request.state.stale_session = True
-    request.state.principal = principal
+def page_principal(request: Request, *, enforce: bool = True) -> Principal:
+    """The session cookie's principal; anonymous when there is none or it no longer holds.
+
+    A principal who must change their password is stopped (PASSWORD_CHANGE_REQUIRED, which
+    sends a browser to /account/password) everywhere but there and sign-out; ``enforce``
+    False only reads it (the page layout).
+    """
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = Principal.anonymous()
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            container = container_of(request)
+            try:
+                principal = principal_from_token(
+                    container.uow(), container.clock, token, policy=container.session_policy
+                )
+            except Unauthenticated:
+                request.state.stale_session = True
+        request.state.principal = principal
+    if (
+        enforce
+        and principal.password_change_required
+        and request.url.path not in PASSWORD_CHANGE_PATHS
+    ):
+        raise password_change_required()
     return principal
 
 
@@ -117,7 +129,7 @@ def lang_switch_url(request: Request, lang: Lang) -> str:
 
 def page_context(request: Request) -> dict[str, Any]:
     lang = page_lang(request)
-    principal = page_principal(request)
+    principal = page_principal(request, enforce=False)
     secret_key = container_of(request).settings.secret_key
     return {
         "request": request,
