@@ -27,10 +27,10 @@ Why numpy
     The year-to-date order makes the claim stage a scan per person; a SQL engine (DuckDB,
     Polars) would need a recursive query or a Python UDF per claim for caps that depend on
     earlier claims. numpy does the line split (where the volume is: ~30 lines per claim)
-    and the per-round claim steps with plain integer vector operations. Measured in the
-    same run (``bench/columnar_settle_bench.py``, figures in bench/README.md), the
-    columnar engine is within a small factor of the numpy floor (vectorised split +
-    per-claim roll-up) and ~two orders of magnitude above the per-claim engine.
+    and the per-round claim steps with plain integer vector operations. Measured in one
+    run (``bench/columnar_settle_bench.py``, 10,000,000 claims × 30 lines, one core, see
+    bench/README.md): this engine 13.4 M lines/s, the numpy floor (split + per-claim
+    roll-up) 13.0 M, the same split in DuckDB SQL 5.9 M, the per-claim engine 36 k.
 """
 
 from __future__ import annotations
