@@ -161,7 +161,10 @@ ENCOUNTERS = [
     EncounterType.EMERGENCY_TO_INPATIENT,
     EncounterType.OUTPATIENT,
     EncounterType.PHARMACY,
+    # 门诊慢特病 (disease_limit): settled by the per-claim engine within its round
+    EncounterType.CHRONIC_OUTPATIENT,
 ]
+DISEASES = [None, "diabetes", "hypertension", "uremia_dialysis", "asthma"]
 money = st.integers(min_value=1, max_value=3_000_000).map(lambda f: Decimal(f) / 100)
 
 
@@ -226,6 +229,7 @@ def people(draw: Any) -> list[BatchClaim]:
                 use_personal_account=draw(st.booleans()),
                 personal_account_balance=Money.of(draw(money)),
                 birth_date=born if draw(st.integers(0, 9)) else None,
+                disease_code=draw(st.sampled_from(DISEASES)),
             )
             batch.append(
                 (
