@@ -8,6 +8,8 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from yidi.integrations.nhsa.envelope import DEFAULT_MAX_BODY_BYTES
+
 # Only ever accepted when demo_mode is on: a fresh clone must run without any set-up.
 DEMO_SECRET_KEY = "demo-secret-key-not-for-production-use-0000000000"  # noqa: S105
 
@@ -24,6 +26,8 @@ class Settings(BaseSettings):
     demo_mode: bool = False
     secret_key: str = DEMO_SECRET_KEY
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # The national gateway (/fsi/…) has its own limit: a 2301 batch of 10,000 lines is ~6.4 MiB.
+    gateway_max_request_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
     # Wrong passwords one address may try for one account before each further try waits
     # (1, 2, 4 … minutes, at most login_lockout_minutes). Other addresses are not affected.
     login_max_failures: int = Field(default=5, ge=1)

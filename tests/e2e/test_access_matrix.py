@@ -135,6 +135,13 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # A change of an approved filing is made at the agency (FILING_CHANGE_AT_AGENCY).
     ("POST", "/api/filings/{filing_id}/change"): frozenset({"agency_a"}),
     ("POST", "/api/filings/{filing_id}/evidence"): frozenset({"insured_person", "agency_a"}),
+    # 承诺制: the person (online) or the agency hands in promised documents; only the agency
+    # records a false promise; any agency runs the overdue-promise treatment for its region.
+    ("POST", "/api/filings/{filing_id}/promise-documents"): frozenset(
+        {"insured_person", "agency_a"}
+    ),
+    ("POST", "/api/filings/{filing_id}/false-promise"): frozenset({"agency_a"}),
+    ("POST", "/api/filings/promises-due"): AGENCIES,
     # 变更申请: the insured person asks online, the insured-place agency decides.
     ("POST", "/api/filings/{filing_id}/change-requests"): frozenset({"insured_person"}),
     ("GET", "/api/change-requests"): frozenset({"insured_person", "province"}) | AGENCIES,
@@ -517,6 +524,14 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/api/filings/{w['filing_id']}/evidence",
         {"data": EVIDENCE_FORM, "files": {"file": ("a.pdf", PDF_BYTES, "application/pdf")}},
     ),
+    ("POST", "/api/filings/{filing_id}/promise-documents"): lambda w: (
+        f"/api/filings/{w['filing_id']}/promise-documents",
+        {"json": {"evidence": [{"kind": "household_registration", "document_number": "户-1"}]}},
+    ),
+    ("POST", "/api/filings/{filing_id}/false-promise"): lambda w: (
+        f"/api/filings/{w['filing_id']}/false-promise",
+        {"json": {"reason": "经核查未居住"}},
+    ),
     ("POST", "/api/filings/{filing_id}/change-requests"): lambda w: (
         f"/api/filings/{w['filing_id']}/change-requests",
         {"json": {"record": record_body(), "reason": "变更联系电话"}},
@@ -792,7 +807,9 @@ def test_every_gateway_path_answers_every_caller_with_an_envelope(
     world: dict[str, Any], caller: str
 ) -> None:
     gateway = sorted(p for m, p in app_routes(world["app"]) if p.startswith(GATEWAY_PREFIX))
-    assert len(gateway) == 13
+    from yidi.integrations.nhsa.router import PER_SERVICE_PATHS
+
+    assert len(gateway) == len(PER_SERVICE_PATHS) + 2  # callService and callService/{infno}
     for path in gateway:
         concrete = path.replace("{infno}", "1101")
         response = world["client"].post(

@@ -276,7 +276,7 @@ def test_a_replayed_nonce_is_refused_and_nothing_is_written(
 
 def test_every_gateway_path_refuses_an_unsigned_request(gateway: TestClient) -> None:
     paths = [CALL_SERVICE_PATH, CALL_SERVICE_PATH + "/1101", *PER_SERVICE_PATHS.values()]
-    assert len(paths) == 13
+    assert len(paths) == 14  # with 2403 hospitalRegisterEdit
     for path in paths:
         reply = gateway.post(
             path,

@@ -134,7 +134,12 @@ def test_the_gateway_answers_an_oversized_body_with_an_envelope_not_413(
     client: TestClient, container: Container
 ) -> None:
     limit = container.settings.max_request_bytes
-    envelope = {"infno": "1101", "fixmedins_code": "H45092300001", "input": {"x": "y" * limit}}
+    gateway_limit = container.settings.gateway_max_request_bytes
+    envelope = {
+        "infno": "1101",
+        "fixmedins_code": "H45092300001",
+        "input": {"x": "y" * gateway_limit},
+    }
     response = client.post(GATEWAY, content=json.dumps(envelope).encode())
     assert response.status_code == 200
     reply = response.json()

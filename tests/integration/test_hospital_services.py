@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -154,3 +155,27 @@ def test_a_failure_in_the_middle_of_a_settlement_leaves_nothing_behind(
     # The retry under the same key now does the work once.
     record = service.settle(BOBAI, encounter.id, XIE_TOTAL, request_key("t", "crash", {}))
     assert record.amounts["psn_part_amt"] == Money("3792.11")
+
+
+def test_emergency_flag_counts_as_filed_under_the_2022_model(service: HospitalService) -> None:
+    # 经办规程第三十四条: the hospital's 急诊抢救 flag (med_type 24) stands in for the filing
+    encounter = _admit(service, UNFILED_CARD, med_type="24", emergency_started_at=at(19, 22))
+    assert encounter.filing_category == "emergency"
+    service.upload_fees(BOBAI, encounter.id, fee_inputs(XIE_LINES, at(21)))
+    service.discharge(BOBAI, encounter.id, at(30, 10))
+    settled = service.settle(BOBAI, encounter.id, XIE_TOTAL)
+    assert settled.settlement_id is not None
+    assert settled.amounts["hifp_pay"] > Money("0.00")
+    # an ordinary admission of the same unfiled patient is still refused
+    with pytest.raises(Refused) as caught:
+        _admit(service, UNFILED_CARD)
+    assert caught.value.code == "FILING_NOT_VALID"
+
+
+def test_emergency_flag_does_not_count_as_filed_for_2017_era_admissions() -> None:
+    from yidi.services.hospital import emergency_counts_as_filed
+
+    # 2017 model: the emergency patient files within 3 working days; the flag alone is not enough
+    assert not emergency_counts_as_filed("24", dt.date(2022, 7, 31))
+    assert emergency_counts_as_filed("24", dt.date(2022, 8, 1))
+    assert not emergency_counts_as_filed("21", dt.date(2026, 11, 20))

@@ -63,6 +63,8 @@ def evidence_for(category: FilingCategory) -> tuple[Evidence, ...]:
                 issuer_hospital_level=HospitalLevel.LEVEL_3,
             ),
         )
+    if category is FilingCategory.OTHER_TEMPORARY:
+        return ()  # 2022 model: the credential only
     return (admission_notice(date(2024, 9, 30)),)
 
 

@@ -184,6 +184,36 @@ class FakePort:
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
         self._record("reverse_message", request, context)
 
+    def change_admission(self, request: Any, context: GatewayContext) -> None:
+        self._record("change_admission", request, context)
+
+    def reconcile_totals(self, request: Any, context: GatewayContext) -> Any:
+        self._record("reconcile_totals", request, context)
+        raise NotImplementedError
+
+    def reconcile_lines(self, request: Any, context: GatewayContext) -> Any:
+        self._record("reconcile_lines", request, context)
+        raise NotImplementedError
+
+    def apply_for_clearing(self, request: Any, context: GatewayContext) -> Any:
+        self._record("apply_for_clearing", request, context)
+        raise NotImplementedError
+
+    def cancel_clearing_application(self, request: Any, context: GatewayContext) -> None:
+        self._record("cancel_clearing_application", request, context)
+
+    def query_visit(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_visit", request, context)
+        raise NotImplementedError
+
+    def query_settlement(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_settlement", request, context)
+        raise NotImplementedError
+
+    def query_settled_fees(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_settled_fees", request, context)
+        raise NotImplementedError
+
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         self._record("sign_in", request, context)
         return Output9001(signinoutb=SignInResult(sign_no="SIGN0001"))

@@ -289,7 +289,9 @@ def test_emergency_deadline_counts_make_up_working_days_in_spring_festival() -> 
 def test_approved_emergency_filing_is_valid_from_admission() -> None:
     filing = approved(FilingCategory.EMERGENCY)
     assert filing.record.valid_from == date(2024, 9, 30)
-    assert filing.record.valid_until == date(2024, 12, 28)  # 90 days including admission day
+    # 2024 is under the 2022 model: temporary filings at least 6 months (the local table's
+    # 90 days is shorter); the 2017-era 90 days: tests/unit/test_filing_promise.py
+    assert filing.record.valid_until == date(2025, 3, 29)
 
 
 # --- each category's evidence rule ------------------------------------------------------------
@@ -300,7 +302,9 @@ def test_each_category_is_approved_with_its_evidence(category: FilingCategory) -
     assert approved(category).state is FilingState.APPROVED
 
 
-@pytest.mark.parametrize("category", list(FilingCategory))
+@pytest.mark.parametrize(
+    "category", [c for c in FilingCategory if c is not FilingCategory.OTHER_TEMPORARY]
+)
 def test_each_category_is_refused_without_its_evidence(category: FilingCategory) -> None:
     record = record_for(category)
     filing = submitted(record, when=record.filled_on or date(2024, 9, 2))

@@ -24,7 +24,18 @@ from yidi.domain.filing_lifecycle import (
 )
 from yidi.domain.insurance import FilingCategory
 
-ACTIONS = [a for a in FilingAction if a is not FilingAction.CREATE]
+# The 承诺制 actions need a promise-based filing: tests/unit/test_filing_promise.py covers them.
+ACTIONS = [
+    a
+    for a in FilingAction
+    if a
+    not in (
+        FilingAction.CREATE,
+        FilingAction.SUPPLY,
+        FilingAction.LAPSE,
+        FilingAction.FALSE_PROMISE,
+    )
+]
 START = at(2024, 9, 2)
 EVIDENCE = evidence_for(FilingCategory.RETIREE_RESETTLED)
 

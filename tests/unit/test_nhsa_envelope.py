@@ -261,3 +261,13 @@ def test_reply_times_match_the_national_patterns() -> None:
     assert re.fullmatch(r"\d{17}", reply["refmsg_time"])
     assert re.fullmatch(r"\d{17}", reply["respond_time"])
     assert re.fullmatch(r"\d{30}", reply["inf_refmsgid"])
+
+
+def test_err_msg_is_cut_to_200_characters_keeping_the_code() -> None:
+    from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, err_msg
+
+    short = err_msg("X_CODE", "说明")
+    assert short == "[X_CODE] 说明"
+    long = err_msg("ENCOUNTER_OUTPATIENT_NOT_DIRECT", "很长的说明" * 60)
+    assert len(long) == ERR_MSG_MAX_LENGTH == 200
+    assert long.startswith("[ENCOUNTER_OUTPATIENT_NOT_DIRECT] 很长") and long.endswith("…")

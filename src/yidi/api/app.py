@@ -29,6 +29,7 @@ from yidi.services.audit_head import HeadPublisher
 from yidi.services.catalogs import CatalogLookup
 from yidi.services.hospital import HospitalService, LookupLimits
 from yidi.services.hospital_gateway import HospitalGateway
+from yidi.services.hospital_reconciliation import ReconciliationService
 from yidi.services.jobs import ImportJobs, JobWorker
 from yidi.services.manual_claims import ManualClaimService
 from yidi.web.pages import install_web
@@ -123,17 +124,20 @@ def create_app(container: Container) -> FastAPI:
     app.state.manual_claim_service = ManualClaimService(
         container.uow, container.clock, catalogs=catalogs
     )
+    app.state.reconciliation_service = ReconciliationService(container.uow, container.clock)
     app.include_router(hospital.router)
     app.include_router(manual_claims.router)
 
     def gateway_port(request: Request) -> HospitalGateway:
-        return HospitalGateway(request.app.state.hospital_service)
+        return HospitalGateway(
+            request.app.state.hospital_service, request.app.state.reconciliation_service
+        )
 
     app.include_router(
         build_gateway_router(
             gateway_port,
             clock=container.clock,
-            max_body_bytes=container.settings.max_request_bytes,
+            max_body_bytes=container.settings.gateway_max_request_bytes,
             authenticate=_gateway_hook(container),
         )
     )

@@ -168,6 +168,64 @@ def cancel(
     _print_detail(_run(as_user, lambda service, who: service.cancel(who, filing, reason)))
 
 
+@filing_app.command("promises-due")
+def promises_due(
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as-user", help="经办人账户（省略时以系统批处理身份运行） agency account"),
+    ] = None,
+) -> None:
+    """承诺逾期处理：逾期未补齐材料的备案按其他临时外出就医人员处理（可重复运行）。
+
+    Treat every filing whose promised documents are overdue as other temporary travel
+    (a dated, audited change; running it again changes nothing).
+    """
+    from yidi.services.filings import FilingService
+
+    container = _container()
+    principal = None if as_user is None else _principal(container, as_user, system_allowed=False)
+    with _errors():
+        moved = FilingService(container.uow, container.clock).promises_due(principal)
+    for lineage_id in moved:
+        typer.echo(lineage_id)
+    typer.echo(f"已按其他临时外出就医人员处理 {len(moved)} 件 moved: {len(moved)}", err=True)
+
+
+@filing_app.command("false-promise")
+def false_promise(
+    filing: Annotated[str, typer.Argument(help="备案ID或编号")],
+    reason: Annotated[str, typer.Option(help="认定依据 reason")],
+    as_user: AsUser = None,
+) -> None:
+    """认定虚假承诺：撤销备案并记录追回基金。Record a false promise: cancel and mark recovery."""
+    _print_detail(
+        _run(as_user, lambda service, who: service.record_false_promise(who, filing, reason))
+    )
+
+
+@filing_app.command("rules")
+def rules(
+    on: Annotated[str | None, typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
+) -> None:
+    """显示某日生效的全国备案规则。Show the national filing rules in force on a date."""
+    from yidi.clock import SystemClock
+    from yidi.policy.national import national_model
+
+    day = _day(on) or SystemClock().now().date()
+    with _errors():
+        model = national_model(day)
+    typer.echo(f"{day.isoformat()}：{model.label_zh}（自 {model.effective_from.isoformat()}）")
+    for category, rule in model.types.items():
+        proof = "、".join(kind.label_zh for kind in rule.proof) or "仅需有效凭证"
+        promise = "，可承诺制" if model.promise_allowed_for(category) else ""
+        typer.echo(
+            f"  {model.class_labels[rule.filing_class]} / {rule.label_zh}"
+            f"（{category.value}）：{proof}{promise}"
+        )
+    for source in model.sources:
+        typer.echo(f"  依据 source: {source}")
+
+
 @filing_app.command("change")
 def change(
     filing: Annotated[str, typer.Argument(help="备案ID或编号")],

@@ -167,6 +167,10 @@ FILING_EVIDENCE: dict[FilingCategory, tuple[str, str]] = {
         "收治医院出具的门（急）诊病历、入院通知书等病情介绍资料",
         "the treating hospital's emergency record, admission notice and other case papers",
     ),
+    FilingCategory.OTHER_TEMPORARY: (
+        "有效身份凭证（医保电子凭证、身份证或社会保障卡），无需证明材料（2022年模式起）",
+        "a valid credential (NHSA e-credential, ID card or social security card); no proof (2022 model)",
+    ),
 }
 
 

@@ -51,6 +51,7 @@ from yidi.domain.workdays import (
     Deadline,
     WorkingDayCalendar,
 )
+from yidi.policy.national import FilingModel, national_model
 
 
 class FilingState(enum.Enum):
@@ -88,6 +89,9 @@ class FilingAction(enum.Enum):
     CHANGE = "change"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    SUPPLY = "supply"  # 承诺制：补齐证明材料
+    LAPSE = "promise_lapse"  # 承诺制：逾期未补齐，按其他临时外出就医人员处理
+    FALSE_PROMISE = "false_promise"  # 承诺制：虚假承诺，撤销备案并追回基金
 
     @property
     def verb_zh(self) -> str:
@@ -100,6 +104,9 @@ class FilingAction(enum.Enum):
             "change": "变更",
             "cancel": "撤销",
             "expire": "设为过期",
+            "supply": "补齐材料",
+            "promise_lapse": "按其他临时外出就医处理",
+            "false_promise": "认定虚假承诺",
         }[self.value]
 
 
@@ -121,6 +128,9 @@ TRANSITIONS: Final[Mapping[FilingAction, tuple[frozenset[FilingState], FilingSta
         FilingState.CANCELLED,
     ),
     FilingAction.EXPIRE: (frozenset({FilingState.APPROVED}), FilingState.EXPIRED),
+    FilingAction.SUPPLY: (frozenset({FilingState.APPROVED}), None),
+    FilingAction.LAPSE: (frozenset({FilingState.APPROVED}), FilingState.SUPERSEDED),
+    FilingAction.FALSE_PROMISE: (frozenset({FilingState.APPROVED}), FilingState.CANCELLED),
 }
 
 
@@ -294,9 +304,12 @@ def submit(
     regions: RegionLookup,
     *,
     rules: Mapping[FilingCategory, FilingRule] | None = None,
+    region_filing: Mapping[str, object] | None = None,
 ) -> Filing:
     """Submit (or resubmit after rejection): the record must be complete and valid.
 
+    The filing type must exist in the national model of the day (FILING_TYPE_NOT_IN_FORCE),
+    a personal promise only where that model allows it (FILING_PROMISE_NOT_ALLOWED).
     Emergency filings after the deadline are refused (FILING_EMERGENCY_LATE).
     """
     _require_aware(at)
@@ -304,6 +317,7 @@ def submit(
     validate_filing_record(filing.record, regions, today=at.date(), rules=rules)
     category = filing.record.category
     assert category is not None  # validated above
+    check_national_type(filing.record, national_model(at.date(), region_filing))
     rule = rule_for(category, rules)
     due = emergency_due(filing.record, rule)
     if due is not None and at.date() > due.on:
@@ -321,6 +335,20 @@ def submit(
             details={"deadline": deadline, "deadline_source": due.source.value},
         )
     return _moved(filing, FilingAction.SUBMIT, actor, at)
+
+
+def check_national_type(record: FilingRecord, model: FilingModel) -> None:
+    """The record's type exists in ``model`` and its promise, if any, is allowed there."""
+    assert record.category is not None
+    model.type_rule(record.category)
+    if record.promise_signed and not model.promise_allowed_for(record.category):
+        raise Refused(
+            "FILING_PROMISE_NOT_ALLOWED",
+            f"“{record.category.label_zh}”在{model.label_zh}中不能以个人承诺书代替证明材料",
+            f"a personal promise cannot replace proof for {record.category.value} "
+            f"in the {model.era} model",
+            field="promise_signed",
+        )
 
 
 def _insured_city(insured_region_code: str | None, regions: RegionLookup) -> str | None:
@@ -426,6 +454,7 @@ def _approved_record(
     filing_number: str,
     valid_from: date | None,
     valid_until: date | None,
+    model: FilingModel | None = None,
 ) -> FilingRecord:
     number = parse_filing_number(filing_number)
     if record.insured_region_code is not None and number.region_code != record.insured_region_code:
@@ -436,6 +465,17 @@ def _approved_record(
             field="filing_number",
         )
     default_from, default_until = default_validity(record, rule, at.date())
+    national_until = (
+        model.valid_until(record.category, default_from)
+        if model is not None and record.category is not None
+        else None
+    )
+    if national_until is not None:
+        # The national floor (2022: temporary filings at least 6 months) wins over a shorter
+        # local period; an open-ended local period stays open-ended.
+        default_until = (
+            national_until if default_until is None else max(default_until, national_until)
+        )
     start = valid_from or default_from
     end = valid_until if valid_until is not None else default_until
     if end is not None and end < start:
@@ -467,16 +507,36 @@ def approve(
     valid_from: date | None = None,
     valid_until: date | None = None,
     rules: Mapping[FilingCategory, FilingRule] | None = None,
+    region_filing: Mapping[str, object] | None = None,
 ) -> Filing:
-    """Approve (备案): evidence must be complete; sets number, handling fields and validity."""
+    """Approve (备案): evidence must be complete; sets number, handling fields and validity.
+
+    Under 承诺制 (a signed promise, where the day's model allows it) the proof may be
+    missing: the record then gets the documents-due day of the national/region rule.
+    """
     _require_aware(at)
     _require(filing, FilingAction.APPROVE)
     category = filing.record.category
     if category is None:
         raise InvalidInput("FILING_CATEGORY_REQUIRED", "人员类别不能为空", "category is required")
-    _require_evidence(filing.record, filing.evidence, regions, rules)
+    model = national_model(at.date(), region_filing)
+    check_national_type(filing.record, model)
+    base = filing.record
+    if base.promise_signed:
+        if missing_evidence(base, filing.evidence, regions, rules=rules):
+            base = dataclasses.replace(
+                base,
+                promise_documents_due_on=model.promise_documents_due(at.date()),
+                promise_documents_supplied_on=None,
+            )
+        else:  # the proof came with the promise: nothing is outstanding
+            base = dataclasses.replace(
+                base, promise_documents_due_on=None, promise_documents_supplied_on=at.date()
+            )
+    else:
+        _require_evidence(base, filing.evidence, regions, rules)
     record = _approved_record(
-        filing.record,
+        base,
         rule_for(category, rules),
         actor,
         at,
@@ -484,6 +544,7 @@ def approve(
         filing_number,
         valid_from,
         valid_until,
+        model,
     )
     return _moved(filing, FilingAction.APPROVE, actor, at, record=record, state_reason=None)
 
@@ -495,10 +556,56 @@ def reject(filing: Filing, actor: Actor, at: datetime, reason: str) -> Filing:
     return _moved(filing, FilingAction.REJECT, actor, at, reason=text, state_reason=text)
 
 
-def cancel(filing: Filing, actor: Actor, at: datetime, reason: str) -> Filing:
-    """撤销: the filing stops counting; it stays stored with its history."""
+def check_lock(
+    filing: Filing,
+    at: datetime,
+    action: FilingAction,
+    region_filing: Mapping[str, object] | None = None,
+) -> None:
+    """Refuse changing or cancelling an approved filing within its region's lock period.
+
+    The lock (e.g. 6 months for long-term filings) counts from the day the version was
+    handled, under the model in force that day; temporary filings have none.
+    """
+    record = filing.record
+    if filing.state is not FilingState.APPROVED or record.category is None:
+        return
+    handled_on = record.handled_on or record.valid_from
+    if handled_on is None:
+        return
+    model = national_model(handled_on, region_filing)
+    if record.category not in model.types:
+        return
+    locked_until = model.cancel_locked_until(record.category, handled_on)
+    if locked_until is not None and at.date() < locked_until:
+        months = model.cancel_lock_months(record.category)
+        raise Refused(
+            "FILING_LOCKED",
+            f"{model.class_labels[model.class_of(record.category)]}备案自{handled_on.isoformat()}起"
+            f"{months}个月内不能{action.verb_zh}，{locked_until.isoformat()}起可办理",
+            f"this filing cannot be {action.value}d within {months} months of "
+            f"{handled_on.isoformat()}; possible from {locked_until.isoformat()}",
+            field="category",
+            details={"locked_until": locked_until.isoformat(), "months": months},
+        )
+
+
+def cancel(
+    filing: Filing,
+    actor: Actor,
+    at: datetime,
+    reason: str,
+    *,
+    region_filing: Mapping[str, object] | None = None,
+) -> Filing:
+    """撤销: the filing stops counting; it stays stored with its history.
+
+    A region's lock period (long-term filings) is enforced; temporary filings are
+    cancellable at any time.
+    """
     _require_aware(at)
     _require(filing, FilingAction.CANCEL)
+    check_lock(filing, at, FilingAction.CANCEL, region_filing)
     text = _require_reason(reason, FilingAction.CANCEL)
     return _moved(filing, FilingAction.CANCEL, actor, at, reason=text, state_reason=text)
 
@@ -517,6 +624,7 @@ def change(
     valid_until: date | None = None,
     reason: str | None = None,
     rules: Mapping[FilingCategory, FilingRule] | None = None,
+    region_filing: Mapping[str, object] | None = None,
 ) -> tuple[Filing, Filing]:
     """变更: returns (the old version, now SUPERSEDED; the new APPROVED version).
 
@@ -525,6 +633,7 @@ def change(
     """
     _require_aware(at)
     _require(filing, FilingAction.CHANGE)
+    check_lock(filing, at, FilingAction.CHANGE, region_filing)
     old = filing.record
     if record.social_security_number != old.social_security_number:
         raise Refused(
@@ -543,7 +652,10 @@ def change(
     validate_filing_record(candidate, regions, today=at.date(), rules=rules)
     category = candidate.category
     assert category is not None  # validated above
-    _require_evidence(candidate, documents, regions, rules)
+    model = national_model(at.date(), region_filing)
+    check_national_type(candidate, model)
+    if not candidate.promise_outstanding:
+        _require_evidence(candidate, documents, regions, rules)
     assert old.filing_number is not None  # every approved filing has one
     new_record = _approved_record(
         candidate,
@@ -554,6 +666,7 @@ def change(
         old.filing_number,
         valid_from,
         valid_until,
+        model,
     )
     superseded = _moved(
         filing, FilingAction.CHANGE, actor, at, reason=reason, superseded_by=new_filing_id
@@ -662,3 +775,148 @@ def valid_filing_for(
     if not matches:
         return None
     return max(matches, key=lambda f: (f.record.version, f.record.valid_from or on_date))
+
+
+# --- 承诺制 (2022 model) -------------------------------------------------------------------
+
+
+def _require_promise(filing: Filing, action: FilingAction) -> None:
+    _require(filing, action)
+    if not filing.record.promise_outstanding:
+        raise Conflict(
+            "FILING_NO_PROMISE_OUTSTANDING",
+            "该备案没有待补齐材料的个人承诺",
+            "this filing has no personal promise with documents outstanding",
+            details={"action": action.value},
+        )
+
+
+def supply_documents(
+    filing: Filing,
+    actor: Actor,
+    at: datetime,
+    regions: RegionLookup,
+    evidence: Iterable[Evidence],
+    *,
+    rules: Mapping[FilingCategory, FilingRule] | None = None,
+) -> Filing:
+    """补齐材料: the promised proof is handed in; the promise is fulfilled (双向享受 from now)."""
+    _require_aware(at)
+    _require_promise(filing, FilingAction.SUPPLY)
+    documents = filing.evidence + tuple(evidence)
+    _require_evidence(filing.record, documents, regions, rules)
+    record = dataclasses.replace(filing.record, promise_documents_supplied_on=at.date())
+    return _moved(filing, FilingAction.SUPPLY, actor, at, record=record, evidence=documents)
+
+
+def is_promise_overdue(filing: Filing, today: date) -> bool:
+    """Approved, promise outstanding and its documents-due day has passed."""
+    due = filing.record.promise_documents_due_on
+    return (
+        filing.state is FilingState.APPROVED
+        and filing.record.promise_outstanding
+        and due is not None
+        and due < today
+    )
+
+
+def lapse_promise(
+    filing: Filing,
+    at: datetime,
+    *,
+    new_filing_id: str,
+    actor: Actor = SYSTEM_ACTOR,
+    region_filing: Mapping[str, object] | None = None,
+) -> tuple[Filing, Filing]:
+    """逾期未补齐材料: the filing is treated as 其他临时外出就医 from ``at``.
+
+    Returns (the old version, now SUPERSEDED; the new APPROVED version of the lapse type
+    with the national temporary validity). Dated and recorded like a change.
+    """
+    _require_aware(at)
+    _require_promise(filing, FilingAction.LAPSE)
+    old = filing.record
+    due = old.promise_documents_due_on
+    if due is None or due >= at.date():
+        raise Conflict(
+            "FILING_PROMISE_NOT_DUE",
+            f"承诺补齐材料期限为{due.isoformat() if due else '未设定'}，尚未逾期",
+            "the documents are not overdue yet",
+        )
+    model = national_model(at.date(), region_filing)
+    target = model.promise_lapse_to
+    if target is None:  # pragma: no cover - an era with promises names its lapse type
+        raise Refused(
+            "FILING_PROMISE_NOT_IN_FORCE", "当日规则未规定承诺逾期的处理", "no lapse rule"
+        )
+    start = at.date()
+    reason = (
+        f"承诺补齐材料期限{due.isoformat()}已过，未补齐，"
+        f"自{start.isoformat()}起按{target.label_zh}处理"
+    )
+    new_record = dataclasses.replace(
+        old,
+        category=target,
+        registration_type=RegistrationType.CHANGE,
+        version=old.version + 1,
+        promise_signed=False,
+        promise_documents_due_on=None,
+        promise_documents_supplied_on=None,
+        promise_lapsed_from=old.category,
+        handler=actor.name or actor.id,
+        handled_on=start,
+        valid_from=start,
+        valid_until=model.valid_until(target, start),
+    )
+    superseded = _moved(
+        filing, FilingAction.LAPSE, actor, at, reason=reason, superseded_by=new_filing_id
+    )
+    created = FilingEvent(
+        FilingAction.LAPSE,
+        None,
+        FilingState.APPROVED,
+        actor.id,
+        actor.role,
+        at,
+        reason,
+        new_record.version,
+    )
+    new_version = Filing(
+        filing_id=new_filing_id,
+        lineage_id=filing.lineage_id,
+        record=new_record,
+        state=FilingState.APPROVED,
+        evidence=filing.evidence,
+        events=(created,),
+        supersedes=filing.filing_id,
+    )
+    return superseded, new_version
+
+
+def record_false_promise(filing: Filing, actor: Actor, at: datetime, reason: str) -> Filing:
+    """虚假承诺: cancel the filing and record that the fund's payments are to be recovered.
+
+    Fines and credit records are outside yidi; the record marks the recovery.
+    """
+    _require_aware(at)
+    _require(filing, FilingAction.FALSE_PROMISE)
+    if not filing.record.promise_signed and filing.record.promise_lapsed_from is None:
+        raise Conflict(
+            "FILING_NO_PROMISE",
+            "该备案未以个人承诺书办理，不能认定虚假承诺",
+            "this filing was not made on a personal promise",
+        )
+    text = _require_reason(reason, FilingAction.FALSE_PROMISE)
+    record = dataclasses.replace(
+        filing.record, false_promise_on=at.date(), fund_recovery_required=True
+    )
+    full = f"虚假承诺：{text}；撤销备案，追回已支付的医保基金"
+    return _moved(
+        filing,
+        FilingAction.FALSE_PROMISE,
+        actor,
+        at,
+        reason=full,
+        record=record,
+        state_reason=full,
+    )

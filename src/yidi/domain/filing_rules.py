@@ -202,6 +202,27 @@ DEFAULT_FILING_RULES: Final[Mapping[FilingCategory, FilingRule]] = MappingProxyT
                 "方可办理异地就医登记备案手续。"
             ),
         ),
+        FilingCategory.OTHER_TEMPORARY: FilingRule(
+            category=FilingCategory.OTHER_TEMPORARY,
+            who_may_file_zh="除转诊、急诊抢救以外的跨省临时外出就医人员（2022年模式起）",
+            # 2022 list of materials: the credential only, no proof document.
+            evidence=(),
+            insurance_types=_BOTH_INSURANCE_TYPES,
+            person_types=None,
+            restricted_to_named_institutions=False,
+            validity_start=ValidityStart.APPROVAL,
+            validity_days=None,
+            validity_note=(
+                "有效期按全国规则数据（data/national/filing_rules.yaml）：不少于6个月，"
+                "有效期内可多次就诊；参保地可延长"
+            ),
+            submission_working_days=None,
+            requires_admission_date=False,
+            source=(
+                "其他临时外出就医人员：仅需有效身份凭证（清单2023版） "
+                "https://xixinews.com/m/view.php?aid=50320"
+            ),
+        ),
     }
 )
 

@@ -135,6 +135,20 @@ class FilingRecord:
     valid_from: date | None = None
     valid_until: date | None = None  # inclusive; None = open-ended
     version: int = 1
+    # 承诺制 (2022 model): a signed 个人承诺书 stands in for the proof documents until they are due.
+    promise_signed: bool = False
+    promise_documents_due_on: date | None = None  # 承诺补齐材料期限（审核通过时按参保地规则设定）
+    promise_documents_supplied_on: date | None = None
+    # Set on the version that replaced an unfulfilled promise: the type the person had filed as.
+    promise_lapsed_from: FilingCategory | None = None
+    # 虚假承诺: the day it was recorded; the fund's payments under this filing are to be recovered.
+    false_promise_on: date | None = None
+    fund_recovery_required: bool = False
+
+    @property
+    def promise_outstanding(self) -> bool:
+        """A promise stands in for documents not yet supplied (no 双向享受 meanwhile)."""
+        return self.promise_signed and self.promise_documents_supplied_on is None
 
     @property
     def destination_code(self) -> str | None:

@@ -97,7 +97,8 @@ class FilingCategory(enum.StrEnum):
     LONG_TERM_RESIDENT = "long_term_resident"  # 异地长期居住人员
     POSTED_WORKER = "posted_worker"  # 常驻异地工作人员
     REFERRAL = "referral"  # 异地转诊人员
-    EMERGENCY = "emergency"  # 异地急诊人员
+    EMERGENCY = "emergency"  # 异地急诊人员（2022：异地急诊抢救人员）
+    OTHER_TEMPORARY = "other_temporary"  # 其他临时外出就医人员（2022 模式起）
 
     @property
     def label_zh(self) -> str:
@@ -105,7 +106,7 @@ class FilingCategory(enum.StrEnum):
 
     @property
     def annex_code(self) -> str:
-        """附件1/附件2 人员类别 code (the notice numbers 1-4; emergency filings get 5)."""
+        """附件1/附件2 人员类别 code (the notice numbers 1-4; emergency 5, 2022 其他临时外出 6)."""
         return _FILING_ANNEX_CODE[self]
 
     @classmethod
@@ -131,6 +132,7 @@ _FILING_ZH = {
     FilingCategory.POSTED_WORKER: "常驻异地工作人员",
     FilingCategory.REFERRAL: "异地转诊人员",
     FilingCategory.EMERGENCY: "异地急诊人员",
+    FilingCategory.OTHER_TEMPORARY: "其他临时外出就医人员",
 }
 
 _FILING_ANNEX_CODE = {
@@ -139,6 +141,8 @@ _FILING_ANNEX_CODE = {
     FilingCategory.POSTED_WORKER: "3",
     FilingCategory.REFERRAL: "4",
     FilingCategory.EMERGENCY: "5",
+    # Not a 2017 category: the Henan layout has no code for it, so it gets the next number.
+    FilingCategory.OTHER_TEMPORARY: "6",
 }
 
 #: Policy files name unfiled care with this key beside the filing categories.

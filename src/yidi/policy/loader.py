@@ -73,6 +73,8 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
+from yidi.policy.national import REGION_PARAMETERS as NATIONAL_REGION_PARAMETERS
+from yidi.policy.national import national_eras
 
 # --------------------------------------------------------------------------- value types
 
@@ -349,6 +351,14 @@ def _leaf_schema() -> dict[str, _Type]:
         schema[f"cross_region.{category}.inpatient_deductible"] = MONEY
         schema[f"cross_region.{category}.inpatient_rate"] = RATE
     schema["cross_region.emergency_pre_admission_hours"] = INT
+    # What the national filing rules leave to the 参保地 (yidi.policy.national.REGION_PARAMETERS).
+    for name in NATIONAL_REGION_PARAMETERS:
+        schema[f"cross_region.filing.{name}"] = (
+            _Type("validity kind", _enum(("open_ended", "proof")))
+            if name == "long_term_validity"
+            else INT
+        )
+    schema["cross_region.fee_time_future_days"] = INT
     schema["cross_region.direct_settlement_encounter_types"] = _Type(
         "encounter types", _encounter_list
     )
@@ -1279,6 +1289,12 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         schemes=schemes,
         cross_region=cross_region,
         emergency_pre_admission_hours=get("cross_region.emergency_pre_admission_hours", 72),
+        filing_rules={
+            name: in_force[f"cross_region.filing.{name}"].value
+            for name in NATIONAL_REGION_PARAMETERS
+            if f"cross_region.filing.{name}" in in_force
+        },
+        fee_time_future_days=get("cross_region.fee_time_future_days", 0),
         direct_settlement_encounter_types=get(
             "cross_region.direct_settlement_encounter_types",
             frozenset({EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT}),
@@ -1319,16 +1335,53 @@ def policy_at(
     return build_policy(source, on_date)
 
 
+def _check_dates(source: PolicySource) -> list[dt.date]:
+    """Every day a source's values change, plus each national era's first day it spans."""
+    days = set(source.change_dates())
+    if days:
+        first = min(days)
+        days |= {era.effective_from for era in national_eras() if era.effective_from > first}
+    return sorted(days)
+
+
+def national_ceiling_issues(policy: Policy) -> list[PolicyIssue]:
+    """Rate reductions beyond the national ceilings in force on the policy's date.
+
+    医保发〔2022〕22号 (see data/national/filing_rules.yaml): 转诊、急诊 at most 10 points,
+    其他临时外出 at most 20 points below the insured region's rate.
+    """
+    issues: list[PolicyIssue] = []
+    model = national_eras()[0]
+    for era in national_eras():
+        if era.effective_from <= policy.on_date:
+            model = era
+    for category, ceiling in model.rate_reduction_ceilings.items():
+        points = policy.cross_region_rule(category).rate_points
+        if points < -ceiling:
+            issues.append(
+                PolicyIssue(
+                    f"{policy.region_code}/{policy.insurance_type.policy_folder}",
+                    f"cross_region.{category.value}.rate_points",
+                    f"{policy.on_date.isoformat()} 起{category.label_zh}降低"
+                    f"{-points * 100:g}个百分点，超过全国规定的最多{ceiling * 100:g}个百分点"
+                    f"（{model.rate_reduction_source}） | reduction {-points} exceeds the "
+                    f"national ceiling {ceiling} from {model.effective_from.isoformat()}",
+                )
+            )
+    return issues
+
+
 def check_policies(root: Path | Traversable | None = None) -> list[PolicyIssue]:
     """Every issue in a policy tree, including steps only partly in force on some date."""
     library = load_policy_library(root)
     issues = list(library.issues)
     for (region, insurance_type), source in library.sources.items():
         buildable = False
-        for day in source.change_dates():
+        for day in _check_dates(source):
             try:
-                build_policy(source, day)
+                policy = build_policy(source, day)
                 buildable = True
+                issues.extend(national_ceiling_issues(policy))
             except YidiError as error:
                 if error.code != "POLICY_NOT_IN_FORCE":
                     issues.append(

@@ -349,8 +349,13 @@ class Policy:
     schemes: Mapping[SchemeKind, Scheme]
     cross_region: Mapping[str, CrossRegionRule]
     emergency_pre_admission_hours: int
+    #: How many days a fee line uploaded before discharge may lie after the upload time.
+    fee_time_future_days: int
     direct_settlement_encounter_types: frozenset[EncounterType]
     references: Mapping[str, Reference]
+    #: The region's choices where the national filing rules leave them to the 参保地
+    #: (``cross_region.filing.*``: validity, lock periods, promise deadline).
+    filing_rules: Mapping[str, object] = field(default_factory=dict)
 
     def cross_region_rule(self, category: FilingCategory | None) -> CrossRegionRule:
         key = UNFILED_KEY if category is None else category.value

@@ -63,6 +63,7 @@ from yidi.domain.workdays import (
     Deadline,
     WorkingDayCalendar,
 )
+from yidi.policy.loader import policy_at
 from yidi.storage.filings import FilingQuery, StoredFiling, VersionRow
 from yidi.storage.uow import SqlUnitOfWork
 
@@ -191,6 +192,23 @@ class DuplicateConflict:
     filings: tuple[tuple[str, str, FilingState], ...]  # (filing id, insured region, state)
 
 
+def region_filing_rules(record: FilingRecord, on_date: dt.date) -> Mapping[str, object]:
+    """The insured region's ``cross_region.filing.*`` choices in force on ``on_date``.
+
+    Looked up for the pool, then its prefecture; a region without policy files (or without
+    a scheme that day) has made no choices, so the national defaults apply.
+    """
+    region = record.insured_region_code or ""
+    if record.insurance_type is None or len(region) != 6:
+        return {}
+    for code in dict.fromkeys((region, region[:4] + "00")):
+        try:
+            return policy_at(code, record.insurance_type, on_date).filing_rules
+        except YidiError:
+            continue
+    return {}
+
+
 def _summary(row: Any, record: FilingRecord) -> FilingSummary:
     return FilingSummary(
         filing_id=row.id,
@@ -225,11 +243,16 @@ class FilingService:
         *,
         regions: DivisionRegistry | None = None,
         rules: Mapping[FilingCategory, FilingRule] | None = None,
+        region_filing: Callable[[FilingRecord, dt.date], Mapping[str, object]] | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._regions = regions or default_registry()
         self._rules = rules
+        self._region_filing_source = region_filing or region_filing_rules
+
+    def _region_filing(self, record: FilingRecord, on_date: dt.date) -> Mapping[str, object]:
+        return self._region_filing_source(record, on_date)
 
     @property
     def regions(self) -> DivisionRegistry:
@@ -507,12 +530,14 @@ class FilingService:
         principal.require(Action.FILING_CREATE)
         with self._uow() as uow:
             stored = self._load(uow, principal, filing_ref, for_update=True)
+            now = self._clock.now()
             filing = lifecycle.submit(
                 stored.filing,
                 actor_of(principal),
-                self._clock.now(),
+                now,
                 self._regions,
                 rules=self._rules,
+                region_filing=self._region_filing(stored.filing.record, now.date()),
             )
             return self._store(uow, principal, filing, "filing.submit", "", address)
 
@@ -531,6 +556,7 @@ class FilingService:
         with self._uow() as uow:
             stored = self._load(uow, principal, filing_ref, for_update=True)
             region = stored.filing.record.insured_region_code or ""
+            region_filing = self._region_filing(stored.filing.record, now.date())
             if stored.filing.state is FilingState.SUBMITTED:
                 # Check everything but the number first, so a refused approval uses no number.
                 lifecycle.approve(
@@ -543,6 +569,7 @@ class FilingService:
                     valid_from=valid_from,
                     valid_until=valid_until,
                     rules=self._rules,
+                    region_filing=region_filing,
                 )
             sequence = (
                 uow.filings.allocate_number(region, now.year)
@@ -559,6 +586,7 @@ class FilingService:
                 valid_from=valid_from,
                 valid_until=valid_until,
                 rules=self._rules,
+                region_filing=region_filing,
             )
             return self._store(
                 uow, principal, filing, "filing.approve", filing.record.filing_number or "", address
@@ -586,7 +614,15 @@ class FilingService:
         principal.require(Action.FILING_CANCEL)
         with self._uow() as uow:
             stored = self._load(uow, principal, filing_ref, for_update=True)
-            filing = lifecycle.cancel(stored.filing, actor_of(principal), self._clock.now(), reason)
+            now = self._clock.now()
+            record = stored.filing.record
+            filing = lifecycle.cancel(
+                stored.filing,
+                actor_of(principal),
+                now,
+                reason,
+                region_filing=self._region_filing(record, record.handled_on or now.date()),
+            )
             return self._store(uow, principal, filing, "filing.cancel", reason, address)
 
     def change(
@@ -645,6 +681,7 @@ class FilingService:
                 valid_until=valid_until,
                 reason=reason,
                 rules=self._rules,
+                region_filing=self._region_filing(stored.filing.record, now.date()),
             )
             uow.filings.save(superseded, now)
             return self._store(uow, principal, new_version, "filing.change", reason or "", address)
@@ -665,6 +702,93 @@ class FilingService:
                 expired.append(lineage_id)
             uow.commit()
         return expired
+
+    # --- 承诺制 (2022 model) ---------------------------------------------------------------
+
+    def supply_documents(
+        self,
+        principal: Principal,
+        filing_ref: str,
+        evidence: Iterable[Evidence],
+        *,
+        address: str = "",
+    ) -> FilingDetail:
+        """补齐材料: the proof promised by a 个人承诺书 is handed in (online or at the window)."""
+        principal.require(Action.FILING_CREATE)
+        documents = tuple(evidence)
+        if not documents:
+            raise InvalidInput(
+                "FILING_EVIDENCE_REQUIRED",
+                "请至少提交一份证明材料",
+                "hand in at least one document",
+                field="evidence",
+            )
+        with self._uow() as uow:
+            stored = self._load(uow, principal, filing_ref, for_update=True)
+            filing = lifecycle.supply_documents(
+                stored.filing,
+                actor_of(principal),
+                self._clock.now(),
+                self._regions,
+                documents,
+                rules=self._rules,
+            )
+            kinds = ",".join(d.kind.value for d in documents)
+            return self._store(uow, principal, filing, "filing.promise_supply", kinds, address)
+
+    def record_false_promise(
+        self, principal: Principal, filing_ref: str, reason: str, *, address: str = ""
+    ) -> FilingDetail:
+        """虚假承诺: cancel the filing and record the fund's recovery (penalties are outside)."""
+        principal.require(Action.FILING_REVIEW)
+        with self._uow() as uow:
+            stored = self._load(uow, principal, filing_ref, for_update=True)
+            filing = lifecycle.record_false_promise(
+                stored.filing, actor_of(principal), self._clock.now(), reason
+            )
+            return self._store(uow, principal, filing, "filing.false_promise", reason, address)
+
+    def promises_due(self, principal: Principal | None = None, *, address: str = "") -> list[str]:
+        """Treat every filing whose promised documents are overdue as 其他临时外出就医.
+
+        Idempotent: a filing already moved on is skipped. Returns the lineage ids moved.
+        """
+        operator = principal or system_principal()
+        if principal is not None:
+            principal.require(Action.FILING_REVIEW)
+        now = self._clock.now()
+        prefix = "" if principal is None else region_prefix(principal.region_code or "")
+        moved: list[str] = []
+        with self._uow() as uow:
+            for lineage_id in uow.filings.promises_overdue(now.date(), prefix):
+                stored = uow.filings.get(lineage_id, for_update=True)
+                if stored is None or not lifecycle.is_promise_overdue(stored.filing, now.date()):
+                    continue
+                record = stored.filing.record
+                if principal is not None and not principal.covers_region(
+                    record.insured_region_code or ""
+                ):
+                    continue
+                superseded, new_version = lifecycle.lapse_promise(
+                    stored.filing,
+                    now,
+                    new_filing_id=uuid.uuid4().hex,
+                    actor=actor_of(operator),
+                    region_filing=self._region_filing(record, now.date()),
+                )
+                uow.filings.save(superseded, now)
+                uow.filings.save(new_version, now)
+                self._audit(
+                    uow,
+                    operator,
+                    "filing.promise_lapse",
+                    f"filing:{lineage_id}",
+                    f"{record.promise_documents_due_on}",
+                    address,
+                )
+                moved.append(lineage_id)
+            uow.commit()
+        return moved
 
     # --- reading -------------------------------------------------------------------------
 
@@ -700,7 +824,11 @@ class FilingService:
                 due = lifecycle.emergency_due(record, rule)
             except CalendarYearUnsupported:
                 due = None
-            if filing.state in (FilingState.DRAFT, FilingState.REJECTED, FilingState.SUBMITTED):
+            open_states = (FilingState.DRAFT, FilingState.REJECTED, FilingState.SUBMITTED)
+            # an approved filing on a promise still owes its documents
+            if filing.state in open_states or (
+                filing.state is FilingState.APPROVED and record.promise_outstanding
+            ):
                 missing = tuple(
                     r.label_zh
                     for r in lifecycle.missing_evidence(

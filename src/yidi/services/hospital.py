@@ -60,6 +60,7 @@ from yidi.domain.money import Money, money_sum
 from yidi.domain.reference import Agency, Hospital, Person
 from yidi.domain.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
+from yidi.policy.national import national_model
 from yidi.services.audit_context import current_client_address
 from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
 from yidi.services.funds import fact_from_settlement, record_settlement_fact
@@ -83,6 +84,17 @@ MANUAL_MATERIALS_ZH: Final = (
 _OUTPATIENT_MED_TYPES: Final = {"11", "12", "13", "14"}
 _INJURY_MED_TYPE: Final = "22"
 _EMERGENCY_ADMISSION_MED_TYPE: Final = "24"
+
+
+def emergency_counts_as_filed(med_type: str, admitted_on: dt.date) -> bool:
+    """经办规程第三十四条 (2022 model): an admission the hospital flags as 急诊抢救 counts as
+    filed. Under the 2017 model the patient files within 3 working days instead."""
+    return (
+        med_type == _EMERGENCY_ADMISSION_MED_TYPE
+        and national_model(admitted_on).emergency_flag_counts_as_filed
+    )
+
+
 _DIRECT_MED_TYPES: Final = {"21", "24"}
 
 _ICD10: Final = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,8})?$")
@@ -123,6 +135,15 @@ class RequestKey:
     scope: str
     key: str
     fingerprint: str
+
+
+#: Transactions a 2601 冲正 can undo: settlement, settlement cancellation, fee upload.
+REVERSIBLE_INFNOS: Final = ("2304", "2305", "2301")
+
+
+def reversal_marker(msgid: str) -> str:
+    """The idempotency key that records "the message ``msgid`` was reversed by 2601"."""
+    return f"2601:{msgid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +242,21 @@ class AdmissionRequest:
     insurance_type: str | None = None
     accidental_injury: bool = False
     emergency_started_at: dt.datetime | None = None
+    #: The credential type the hospital read (mdtrt_cert_type), kept to echo in replies.
+    credential_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionChange:
+    """2403: what may change on an open admission (None: unchanged)."""
+
+    admitted_at: dt.datetime | None = None
+    med_type: str | None = None
+    department_code: str | None = None
+    department_name: str | None = None
+    inpatient_number: str | None = None
+    diagnosis_codes: tuple[str, ...] = ()
+    credential_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +333,9 @@ class SettlementRecord:
     msgid: str | None = None
     state: str | None = None
     year_to_date_after: dict[str, Any] = field(default_factory=dict)
+    #: mdtrt_cert_type of the admission, and the day whose policy applied (discharge day).
+    credential_type: str | None = None
+    policy_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -449,6 +488,15 @@ class HospitalService:
     def _recall(uow: SqlUnitOfWork, key: RequestKey | None) -> Any | None:
         if key is None:
             return None
+        voided = uow.idempotency.answer(key.scope, reversal_marker(key.key))
+        if voided is not None:
+            raise Conflict(
+                "MESSAGE_REVERSED",
+                f"报文ID {key.key} 的交易已被冲正（2601，冲正报文 {voided.get('msgid') or '-'}），"
+                "不再办理；如需重新办理请使用新的报文ID",
+                f"message {key.key} was reversed by 2601; send a new msgid to do it again",
+                field="msgid",
+            )
         return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
 
     def _lock_for_change(
@@ -676,12 +724,31 @@ class HospitalService:
     def _excluded(self, uow: SqlUnitOfWork, person: Person, code: str, what_zh: str) -> Refused:
         return Refused(
             code,
-            f"{what_zh}不纳入异地就医直接结算（衡阳市医保中心《异地就医直接结算》两种不纳入情形）。"
-            f"费用由参保人全额垫付，入院后请拨打参保地医保经办机构备案电话（{self._call_agency_text(uow, person)}），"
-            f"出院后带{MANUAL_MATERIALS_ZH}回参保地按政策报销",
+            # Phone and the way to be reimbursed first: the national err_msg keeps 200 characters.
+            f"{what_zh}不纳入异地就医直接结算，费用由参保人全额垫付后回参保地按政策报销。"
+            f"请拨打参保地医保经办机构备案电话：{self._call_agency_text(uow, person)}；"
+            f"出院后带{MANUAL_MATERIALS_ZH}办理（衡阳市医保中心《异地就医直接结算》两种不纳入情形）",
             "this care is not settled directly; the person pays and claims at the insured region",
             field="med_type",
         )
+
+    def require_person(self, caller: Caller, encounter_id: str, psn_no: str) -> None:
+        """Refuse unless the caller's encounter is the person's: a request naming both a
+        psn_no and an mdtrt_id must not act on (or show) another person's encounter."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            try:
+                person_id, _ = self._person_by_psn_no(uow, psn_no)
+            except NotFound:
+                person_id = None
+            if person_id != encounter.person_id:
+                raise Refused(
+                    "PSN_NO_MISMATCH",
+                    f"人员编号 {psn_no[:30]} 与就诊ID {encounter_id} 不属于同一参保人，"
+                    "交易未办理，请核对人员编号与就诊ID",
+                    "psn_no and mdtrt_id do not belong to the same person",
+                    field="psn_no",
+                )
 
     # --- 1101 / admission check ---------------------------------------------------------
 
@@ -746,7 +813,9 @@ class HospitalService:
                     field="insutype",
                 )
             self._check_admission_rules(uow, request, person, check)
-            if check.cross_region and check.filing is None:
+            flagged = check.cross_region and check.filing is None
+            flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
+            if check.cross_region and check.filing is None and not flagged:
                 raise self._refuse_unfiled(uow, check)
             for other in uow.hospital.open_encounters_of_person(check.person_id):
                 if other.hospital_code == caller.hospital_code:
@@ -771,7 +840,9 @@ class HospitalService:
                     "filing_id": filing.lineage_id if filing else None,
                     "filing_number": filing.record.filing_number if filing else None,
                     "filing_category": (
-                        filing.record.category.value if filing and filing.record.category else None
+                        filing.record.category.value
+                        if filing and filing.record.category
+                        else (FilingCategory.EMERGENCY.value if flagged else None)
                     ),
                     "med_type": request.med_type,
                     "inpatient_number": request.inpatient_number[:30],
@@ -787,6 +858,7 @@ class HospitalService:
                         else None
                     ),
                     "state": ADMITTED,
+                    "credential_type": (request.credential_type or "")[:3] or None,
                     "created_at": as_utc(now),
                     "updated_at": as_utc(now),
                 }
@@ -822,7 +894,7 @@ class HospitalService:
                 uow,
                 person,
                 "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
-                "普通门（急）诊医疗费用（因突发疾病门急诊抢救72小时内转住院的除外，请按急诊转住院 med_type 24 办理）",
+                "普通门（急）诊医疗费用（急诊抢救后转住院的请按 med_type 24 办理）",
             )
         if med_type == _INJURY_MED_TYPE or request.accidental_injury:
             raise self._excluded(
@@ -897,6 +969,98 @@ class HospitalService:
                 uow, caller, encounter_id, key, "hospital.cancel_admission", reason
             )
 
+    def change_admission(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        change: AdmissionChange,
+        key: RequestKey | None = None,
+    ) -> EncounterRow:
+        """2403: correct an open (unsettled) admission. The medical type never changes (cancel
+        and admit again); a new admission time must keep every uploaded line in the stay."""
+        with self._uow() as uow:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
+                return encounter
+            _require_open(
+                encounter,
+                "不能变更入院信息",
+                "only an open, unsettled admission can be changed",
+                if_settled_zh="（请先撤销结算）",
+            )
+            if change.med_type and change.med_type != encounter.med_type:
+                raise Refused(
+                    "ADMISSION_MED_TYPE_CHANGE",
+                    f"医疗类别不能由 {encounter.med_type} 变更为 {change.med_type}，"
+                    "请撤销入院（2404）后重新办理入院",
+                    "the medical type cannot change; cancel and admit again",
+                    field="med_type",
+                )
+            values: dict[str, Any] = {}
+            if change.admitted_at is not None:
+                when = local(change.admitted_at)
+                if when != encounter.admitted_at:
+                    self._check_new_admission_time(uow, encounter, when)
+                    values["admitted_at"] = as_utc(when)
+            for name, value, limit in (
+                ("department_code", change.department_code, 30),
+                ("department_name", change.department_name, 100),
+                ("inpatient_number", change.inpatient_number, 30),
+                ("credential_type", change.credential_type, 3),
+            ):
+                if value and value != getattr(encounter, name):
+                    values[name] = value[:limit]
+            if change.diagnosis_codes:
+                _check_icd10(change.diagnosis_codes)
+                codes = ",".join(change.diagnosis_codes)[:500]
+                if codes != encounter.diagnosis_codes:
+                    values["diagnosis_codes"] = codes
+            if values:
+                uow.hospital.update_encounter(
+                    encounter_id, **values, updated_at=as_utc(self._clock.now())
+                )
+            return self._commit_encounter_change(
+                uow,
+                caller,
+                encounter_id,
+                key,
+                "hospital.change_admission",
+                "变更 " + ("、".join(sorted(values)) if values else "无"),
+            )
+
+    def _check_new_admission_time(
+        self, uow: SqlUnitOfWork, encounter: EncounterRow, when: dt.datetime
+    ) -> None:
+        if encounter.emergency_started_at is not None:
+            raise Refused(
+                "ADMISSION_TIME_CHANGE_EMERGENCY",
+                "急诊转住院的入院时间不能变更（72 小时规则按原时间核定），请撤销入院后重新办理",
+                "the admission time of an emergency admission cannot change",
+                field="begntime",
+            )
+        if encounter.discharged_at is not None and when > encounter.discharged_at:
+            raise InvalidInput(
+                "DISCHARGE_BEFORE_ADMISSION",
+                "入院时间晚于出院时间",
+                "admission is after discharge",
+                field="begntime",
+            )
+        earlier = [
+            line.serial
+            for line in uow.hospital.fee_lines(encounter.id)
+            if local(line.occurred_at).date() < when.date()
+        ]
+        if earlier:
+            raise InvalidInput(
+                "ADMISSION_AFTER_FEE_LINES",
+                f"新的入院时间 {when:%Y-%m-%d %H:%M:%S} 晚于已上传费用明细的发生日期"
+                f"（流水号 {'、'.join(earlier[:10])}{' 等' if len(earlier) > 10 else ''}），"
+                "请核对入院时间或先撤销这些明细（2302）",
+                "the new admission time is after fee lines already uploaded",
+                field="begntime",
+                details={"serials": earlier},
+            )
+
     def discharge(
         self,
         caller: Caller,
@@ -924,6 +1088,21 @@ class HospitalService:
                     "出院时间早于入院时间",
                     "discharge is before admission",
                     field="endtime",
+                )
+            later = [
+                line.serial
+                for line in uow.hospital.fee_lines(encounter_id)
+                if local(line.occurred_at) > when
+            ]
+            if later:
+                raise InvalidInput(
+                    "DISCHARGE_BEFORE_FEE_LINES",
+                    f"出院时间 {when:%Y-%m-%d %H:%M:%S} 早于已上传费用明细的发生时间"
+                    f"（流水号 {'、'.join(later[:10])}{' 等' if len(later) > 10 else ''}），"
+                    "请核对出院时间或先撤销这些明细（2302）",
+                    "the discharge time is before fee lines already uploaded",
+                    field="endtime",
+                    details={"serials": later},
                 )
             values: dict[str, Any] = {
                 "state": DISCHARGED,
@@ -987,7 +1166,7 @@ class HospitalService:
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
-            fingerprints = self._check_batch(encounter, lines)
+            fingerprints = self._check_batch(encounter, lines, self._latest_fee_time(encounter))
             catalog_region, versions = self._treatment_catalogs(uow, encounter)
             resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
             unknown: list[str] = []
@@ -1030,11 +1209,13 @@ class HospitalService:
             now = as_utc(self._clock.now())
             new_rows: list[dict[str, Any]] = []
             added = replaced = 0
+            stored_now: list[str] = []  # what a 2601 of this upload takes back
             for line in lines:
                 previous = existing.get(line.serial)
                 if previous is not None and not previous.cancelled:
                     continue  # the same line again: nothing to do
                 catalog, item = resolved[line.serial]
+                stored_now.append(line.serial)
                 values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
                 if previous is not None:
                     uow.hospital.replace_fee_line(
@@ -1054,14 +1235,31 @@ class HospitalService:
                 f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
             )
             serials = list(dict.fromkeys(line.serial for line in lines))
-            self._commit_and_remember(uow, key, {"serials": serials})
+            memo = {"serials": serials, "stored": stored_now, "mdtrt_id": encounter_id}
+            self._commit_and_remember(uow, key, memo)
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
 
+    def _latest_fee_time(self, encounter: EncounterRow) -> dt.datetime:
+        """The latest fee time the stay allows now: the discharge, or before it the upload time
+        plus the policy's ``fee_time_future_days``."""
+        if encounter.discharged_at is not None:
+            return encounter.discharged_at
+        now = self._clock.now()
+        insurance_type = InsuranceType(encounter.insurance_type)
+        tolerance = policy_at(
+            self.policy_region(encounter.insured_region_code, insurance_type),
+            insurance_type,
+            local(now).date(),
+            self._policies,
+        ).fee_time_future_days
+        return now + dt.timedelta(days=tolerance)
+
     def _check_batch(
-        self, encounter: EncounterRow, lines: Sequence[FeeLineInput]
+        self, encounter: EncounterRow, lines: Sequence[FeeLineInput], latest: dt.datetime
     ) -> dict[str, str]:
-        """Refuse an invalid batch; return each serial's content fingerprint."""
+        """Refuse an invalid batch (a line outside the stay, up to ``latest``); return each
+        serial's content fingerprint."""
         problems: list[str] = []
         seen: dict[str, str] = {}
         for line in lines:
@@ -1089,6 +1287,11 @@ class HospitalService:
                 problems.append(f"流水号 {line.serial} 发生在入院日期之前")
             if encounter.discharged_at is not None and occurred > encounter.discharged_at:
                 problems.append(f"流水号 {line.serial} 发生在出院之后")
+            elif occurred > latest:
+                problems.append(
+                    f"流水号 {line.serial} 的费用发生时间 {occurred:%Y-%m-%d %H:%M:%S} 远晚于上传时间，"
+                    "不在就诊期间"
+                )
         if problems:
             raise InvalidInput(
                 "FEE_LINES_INVALID",
@@ -1327,6 +1530,8 @@ class HospitalService:
             msgid=row.msgid if row else None,
             state=row.state if row else None,
             year_to_date_after=dict(data.get("year_to_date_after", {})),
+            credential_type=encounter.credential_type,
+            policy_on=local(encounter.discharged_at).date() if encounter.discharged_at else None,
         )
 
     def _record_of_row(
@@ -1375,7 +1580,7 @@ class HospitalService:
                 encounter.person_id, InsuranceType(encounter.insurance_type), day.year
             )
             result = self._compute(uow, encounter, person, hospital, lines, ytd, day)
-            return self._record(
+            record = self._record(
                 "pre_settle",
                 encounter,
                 person,
@@ -1383,6 +1588,7 @@ class HospitalService:
                 result_amounts(result),
                 result_json(result),
             )
+            return replace(record, policy_on=day)
 
     def settle(
         self,
@@ -1519,64 +1725,307 @@ class HospitalService:
                     "settlement not found for this encounter",
                     field="setl_id",
                 )
-            if original.state != "active":
-                raise Conflict(
-                    "SETTLEMENT_ALREADY_REVERSED",
-                    "这笔结算已撤销，不能重复撤销",
-                    "the settlement is already reversed",
-                    field="setl_id",
-                )
-            insurance_type = InsuranceType(original.insurance_type)
-            ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
-            delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
-            restored = ytd.minus(delta)
-            now = self._clock.now()
-            reversal_id = _new_id("R", encounter.treatment_region_code, now)
-            uow.hospital.add_settlement(
-                {
-                    "id": reversal_id,
-                    "encounter_id": encounter_id,
-                    "kind": "reversal",
-                    "state": "done",
-                    "reverses_id": original.id,
-                    "person_id": original.person_id,
-                    "insurance_type": original.insurance_type,
-                    "year": original.year,
-                    "hospital_code": original.hospital_code,
-                    "insured_region_code": original.insured_region_code,
-                    "treatment_region_code": original.treatment_region_code,
-                    **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
-                    "result_json": original.result_json,
-                    "year_to_date_delta_json": json.dumps(delta.as_dict()),
-                    "policy_version": original.policy_version,
-                    "catalog_version": original.catalog_version,
-                    "msgid": msgid,
-                    "settled_at": as_utc(now),
-                    "settled_by": caller.actor[:64],
-                }
+            reversal_id = self._reverse_locked(uow, caller, encounter, original, msgid)
+            self._commit_and_remember(uow, key, {"setl_id": reversal_id})
+            return self._stored_settlement(uow, encounter, reversal_id)
+
+    def _reverse_locked(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        encounter: EncounterRow,
+        original: SettlementRow,
+        msgid: str | None,
+    ) -> str:
+        """Reverse ``original`` on the locked ``encounter`` (2305, 2601); the reversal's id."""
+        encounter_id = encounter.id
+        if original.state != "active":
+            raise Conflict(
+                "SETTLEMENT_ALREADY_REVERSED",
+                "这笔结算已撤销，不能重复撤销",
+                "the settlement is already reversed",
+                field="setl_id",
             )
-            original_fact = uow.funds.fact(original.id)
-            if original_fact is None:
+        insurance_type = InsuranceType(original.insurance_type)
+        ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
+        delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
+        restored = ytd.minus(delta)
+        now = self._clock.now()
+        reversal_id = _new_id("R", encounter.treatment_region_code, now)
+        uow.hospital.add_settlement(
+            {
+                "id": reversal_id,
+                "encounter_id": encounter_id,
+                "kind": "reversal",
+                "state": "done",
+                "reverses_id": original.id,
+                "person_id": original.person_id,
+                "insurance_type": original.insurance_type,
+                "year": original.year,
+                "hospital_code": original.hospital_code,
+                "insured_region_code": original.insured_region_code,
+                "treatment_region_code": original.treatment_region_code,
+                **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
+                "result_json": original.result_json,
+                "year_to_date_delta_json": json.dumps(delta.as_dict()),
+                "policy_version": original.policy_version,
+                "catalog_version": original.catalog_version,
+                "msgid": msgid,
+                "settled_at": as_utc(now),
+                "settled_by": caller.actor[:64],
+            }
+        )
+        original_fact = uow.funds.fact(original.id)
+        if original_fact is None:
+            raise NotFound(
+                "SETTLEMENT_FACT_MISSING",
+                "这笔结算没有清算记账记录，不能撤销，请联系管理员",
+                "the settlement has no clearing fact",
+                field="setl_id",
+            )
+        record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
+        uow.hospital.set_settlement_state(original.id, "reversed")
+        uow.hospital.mark_fee_lines_settled(encounter_id, None)
+        uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
+        uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+        self._audit(
+            uow,
+            caller,
+            "hospital.reverse",
+            f"settlement:{original.id}",
+            f"撤销记录 {reversal_id}",
+        )
+        return reversal_id
+
+    # --- 2601 冲正 ------------------------------------------------------------------------
+
+    def reverse_message(
+        self,
+        caller: Caller,
+        scope: str,
+        omsgid: str,
+        oinfno: str,
+        psn_no: str,
+        key: RequestKey | None = None,
+    ) -> dict[str, Any]:
+        """2601: undo the request sent as ``omsgid`` whose answer the hospital never got.
+
+        A settlement (2304) is reversed as by 2305; a settlement cancellation (2305) is
+        undone by a new settlement with the same amounts (the ledger never reverses a
+        reversal); a fee upload (2301) cancels the lines it stored. An ``omsgid`` yidi never
+        received is recorded as reversed, so that if it arrives late it is refused. Either
+        way the original msgid is answered ``MESSAGE_REVERSED`` from then on. Idempotent by
+        the 2601's own msgid; a second 2601 of the same omsgid changes nothing.
+        """
+        if oinfno not in REVERSIBLE_INFNOS:
+            raise Refused(
+                "REVERSAL_INFNO_UNSUPPORTED",
+                f"2601 冲正只适用于 {'、'.join(REVERSIBLE_INFNOS)}，不能冲正交易 {oinfno}",
+                f"2601 can reverse {', '.join(REVERSIBLE_INFNOS)} only",
+                field="oinfno",
+            )
+        with self._uow() as uow:
+            self._hospital(uow, caller)
+            stored = self._recall(uow, key)
+            if stored is not None:
+                return dict(stored)
+            try:
+                person_id, _ = self._person_by_psn_no(uow, psn_no)
+            except NotFound:
                 raise NotFound(
-                    "SETTLEMENT_FACT_MISSING",
-                    "这笔结算没有清算记账记录，不能撤销，请联系管理员",
-                    "the settlement has no clearing fact",
-                    field="setl_id",
+                    "PERSON_NOT_FOUND",
+                    f"未查询到人员编号 {psn_no[:30]}",
+                    "no person with this psn_no",
+                    field="psn_no",
+                ) from None
+            earlier = uow.idempotency.answer(scope, reversal_marker(omsgid))
+            if earlier is not None:
+                if earlier.get("oinfno") != oinfno:
+                    raise Conflict(
+                        "REVERSAL_OINFNO_MISMATCH",
+                        f"报文 {omsgid} 已按交易 {earlier.get('oinfno')} 冲正，与 oinfno {oinfno} 不符",
+                        "omsgid was already reversed under another oinfno",
+                        field="oinfno",
+                    )
+                memo = dict(earlier)
+            else:
+                memo = self._reverse_original(
+                    uow, caller, scope, omsgid, oinfno, person_id, key.key if key else None
                 )
-            record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
-            uow.hospital.set_settlement_state(original.id, "reversed")
-            uow.hospital.mark_fee_lines_settled(encounter_id, None)
-            uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
-            uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+                uow.idempotency.remember(
+                    scope, reversal_marker(omsgid), "2601", memo, self._clock.now()
+                )
             self._audit(
                 uow,
                 caller,
-                "hospital.reverse",
-                f"settlement:{original.id}",
-                f"撤销记录 {reversal_id}",
+                "hospital.message_reversal",
+                f"message:{omsgid}"[:128],
+                f"2601 冲正 {oinfno}：{memo['result']}",
             )
-            self._commit_and_remember(uow, key, {"setl_id": reversal_id})
-            return self._stored_settlement(uow, encounter, reversal_id)
+            self._commit_and_remember(uow, key, memo)
+            return memo
+
+    def _reverse_original(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        scope: str,
+        omsgid: str,
+        oinfno: str,
+        person_id: int,
+        msgid: str | None,
+    ) -> dict[str, Any]:
+        memo: dict[str, Any] = {"omsgid": omsgid, "oinfno": oinfno, "msgid": msgid}
+        original = uow.idempotency.answer(scope, omsgid)
+        if original is None:
+            # Never received: hold the msgid, so the original is refused if it comes late
+            # (a concurrent original fails on this row's unique key and rolls back).
+            uow.idempotency.remember(scope, omsgid, "2601", {"reversed": True}, self._clock.now())
+            return memo | {"result": "not_received"}
+        if oinfno == "2301":
+            return memo | self._reverse_fee_upload(uow, caller, original, omsgid, person_id)
+        setl_id = original.get("setl_id") if isinstance(original, dict) else None
+        row = uow.hospital.settlement(str(setl_id)) if setl_id else None
+        expected = "settle" if oinfno == "2304" else "reversal"
+        if row is None or row.kind != expected or row.hospital_code != caller.hospital_code:
+            raise Conflict(
+                "REVERSAL_OINFNO_MISMATCH",
+                f"报文 {omsgid} 不是交易 {oinfno}，请核对 oinfno",
+                "omsgid is not a request of oinfno",
+                field="oinfno",
+            )
+        encounter = self._encounter(uow, caller, row.encounter_id, for_update=True)
+        if encounter.person_id != person_id:
+            raise self._psn_mismatch(encounter.id)
+        row = uow.hospital.settlement(row.id)
+        assert row is not None
+        if oinfno == "2304":
+            if row.state != "active":
+                return memo | {"result": "already_reversed", "setl_id": row.id}
+            reversal_id = self._reverse_locked(uow, caller, encounter, row, msgid)
+            return memo | {"result": "reversed", "setl_id": row.id, "rvs_setl_id": reversal_id}
+        return memo | self._restore_settlement(uow, caller, encounter, row, msgid)
+
+    @staticmethod
+    def _psn_mismatch(encounter_id: str) -> Refused:
+        return Refused(
+            "PSN_NO_MISMATCH",
+            f"人员编号与就诊ID {encounter_id} 不属于同一参保人，交易未办理",
+            "psn_no and mdtrt_id do not belong to the same person",
+            field="psn_no",
+        )
+
+    def _reverse_fee_upload(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        original: Any,
+        omsgid: str,
+        person_id: int,
+    ) -> dict[str, Any]:
+        if not isinstance(original, dict) or "mdtrt_id" not in original:
+            raise Conflict(
+                "REVERSAL_OINFNO_MISMATCH",
+                f"报文 {omsgid} 不是可冲正的费用明细上传（2301），请核对 oinfno，或用 2302 撤销明细",
+                "omsgid is not a reversible 2301",
+                field="oinfno",
+            )
+        encounter = self._encounter(uow, caller, str(original["mdtrt_id"]), for_update=True)
+        if encounter.person_id != person_id:
+            raise self._psn_mismatch(encounter.id)
+        _require_open(
+            encounter,
+            "不能冲正费用明细上传",
+            "fee uploads can be reversed only on an open, unsettled encounter",
+            if_settled_zh="（请先撤销结算）",
+        )
+        active = {line.serial: line for line in uow.hospital.fee_lines(encounter.id)}
+        chosen = [active[s] for s in original.get("stored", []) if s in active]
+        uow.hospital.cancel_fee_lines([line.id for line in chosen], self._clock.now())
+        return {
+            "result": "reversed",
+            "mdtrt_id": encounter.id,
+            "cancelled": [line.serial for line in chosen],
+        }
+
+    def _restore_settlement(
+        self,
+        uow: SqlUnitOfWork,
+        caller: Caller,
+        encounter: EncounterRow,
+        reversal: SettlementRow,
+        msgid: str | None,
+    ) -> dict[str, Any]:
+        """Undo a 2305: settle again with the reversed settlement's stored result."""
+        assert reversal.reverses_id is not None
+        settled = uow.hospital.settlement(reversal.reverses_id)
+        assert settled is not None
+        lines = uow.hospital.fee_lines(encounter.id)
+        kept = sorted(
+            (line["serial"], line["line_amount"])
+            for line in json.loads(settled.result_json)["lines"]
+        )
+        now_lines = sorted((line.serial, str(line.amount)) for line in lines)
+        if encounter.state != DISCHARGED or kept != now_lines:
+            raise Conflict(
+                "REVERSAL_CANNOT_RESTORE",
+                "结算撤销后该就诊已有变更（费用明细、出院或重新结算），不能冲正该结算撤销；"
+                "请按当前明细重新结算（2304）",
+                "the encounter changed after the cancellation; settle it again with 2304",
+                field="omsgid",
+            )
+        insurance_type = InsuranceType(settled.insurance_type)
+        ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
+        delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
+        now = self._clock.now()
+        restored_id = _new_id("S", encounter.treatment_region_code, now)
+        uow.hospital.add_settlement(
+            {
+                "id": restored_id,
+                "encounter_id": encounter.id,
+                "kind": "settle",
+                "state": "active",
+                "reverses_id": None,
+                "person_id": settled.person_id,
+                "insurance_type": settled.insurance_type,
+                "year": settled.year,
+                "hospital_code": settled.hospital_code,
+                "insured_region_code": settled.insured_region_code,
+                "treatment_region_code": settled.treatment_region_code,
+                **{f"{name}_fen": amount.fen for name, amount in settled.amounts.items()},
+                "result_json": settled.result_json,
+                "year_to_date_delta_json": settled.year_to_date_delta_json,
+                "policy_version": settled.policy_version,
+                "catalog_version": settled.catalog_version,
+                "msgid": settled.msgid,
+                "settled_at": as_utc(now),
+                "settled_by": caller.actor[:64],
+            }
+        )
+        fact = uow.funds.fact(settled.id)
+        if fact is None:
+            raise NotFound(
+                "SETTLEMENT_FACT_MISSING",
+                "这笔结算没有清算记账记录，不能恢复，请联系管理员",
+                "the settlement has no clearing fact",
+                field="setl_id",
+            )
+        record_settlement_fact(
+            uow,
+            replace(fact, setl_id=restored_id, settled_on=local(now).date(), clearing_month=""),
+            now,
+        )
+        uow.hospital.mark_fee_lines_settled(encounter.id, restored_id)
+        uow.hospital.write_year_to_date(settled.person_id, insurance_type, ytd.plus(delta))
+        uow.hospital.update_encounter(encounter.id, state=SETTLED, updated_at=as_utc(now))
+        self._audit(
+            uow,
+            caller,
+            "hospital.settle",
+            f"settlement:{restored_id}",
+            f"冲正结算撤销 {reversal.id}，按原结算 {settled.id} 恢复",
+        )
+        return {"result": "restored", "setl_id": restored_id, "restores_setl_id": settled.id}
 
     # --- reads --------------------------------------------------------------------------
 
@@ -1632,6 +2081,19 @@ class HospitalService:
                 uow.commit()
             return detail
 
+    def encounter_of_settlement(self, caller: Caller, settlement_id: str) -> str:
+        """The mdtrt_id of one of the caller's settlements (others' answered like missing)."""
+        with self._uow() as uow:
+            row = uow.hospital.settlement(settlement_id)
+            if row is None or row.hospital_code != caller.hospital_code:
+                raise NotFound(
+                    "SETTLEMENT_NOT_FOUND",
+                    "未找到这笔结算",
+                    "settlement not found",
+                    field="setl_id",
+                )
+            return row.encounter_id
+
     def year_to_date(self, person_id: int, insurance_type: InsuranceType, year: int) -> YearToDate:
         with self._uow() as uow:
             return uow.hospital.read_year_to_date(person_id, insurance_type, year)
@@ -1663,7 +2125,9 @@ __all__ = [
     "DISCHARGED",
     "MANUAL_MATERIALS_ZH",
     "PSN_NO_KIND",
+    "REVERSIBLE_INFNOS",
     "SETTLED",
+    "AdmissionChange",
     "AdmissionCheck",
     "AdmissionRequest",
     "Caller",
@@ -1677,4 +2141,5 @@ __all__ = [
     "YidiError",
     "mask_id_number",
     "request_key",
+    "reversal_marker",
 ]

@@ -21,36 +21,48 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
   so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
+* 2601 冲正 undoes a 2304, 2305 or 2301 named by ``omsgid``; afterwards that msgid is
+  answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
+  never a new settlement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
-from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.insurance import InsuranceType, PersonType
+from yidi.domain.claims import YearToDate
+from yidi.domain.errors import InvalidInput, NotFound, Refused
+from yidi.domain.insurance import EncounterType, InsuranceType, PersonType
 from yidi.domain.money import Money
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
     FundPayment,
     SettlementView,
+    fee_line_result,
     output_2301,
     output_2303,
     output_2304,
     output_2305,
 )
-from yidi.integrations.nhsa.codes import ChrgitmLv, ClrWay, FundPayType, MedChrgitmType
-from yidi.integrations.nhsa.envelope import parse_nhsa_datetime
+from yidi.integrations.nhsa.codes import (
+    ChrgitmLv,
+    ClrWay,
+    FundPayType,
+    MedChrgitmType,
+    StmtRslt,
+)
+from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
     BaseInfo,
+    ClearingApplicationResult,
     Input1101,
     Input2301,
     Input2302,
@@ -59,9 +71,17 @@ from yidi.integrations.nhsa.transactions import (
     Input2305,
     Input2401,
     Input2402,
+    Input2403,
     Input2404,
     Input2405,
     Input2601,
+    Input3201,
+    Input3202,
+    Input3203,
+    Input3204,
+    Input5201,
+    Input5203,
+    Input5204,
     Input9001,
     InsuInfo,
     Output1101,
@@ -70,21 +90,54 @@ from yidi.integrations.nhsa.transactions import (
     Output2304,
     Output2305,
     Output2401,
+    Output3201,
+    Output3202,
+    Output3203,
+    Output5201,
+    Output5203,
+    Output5204,
     Output9001,
+    SettledFeeLine,
     SignInResult,
+    StatementDifference,
+    StatementLine,
+    StatementResult,
+    VisitInfo,
+)
+from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.policy.model import (
+    AssistanceStep,
+    PooledFundStep,
+    SupplementaryKind,
+    SupplementaryStep,
 )
 from yidi.services.hospital import (
+    ADMITTED,
+    CANCELLED,
     PSN_NO_KIND,
+    AdmissionChange,
     AdmissionRequest,
     Caller,
     Credential,
+    EncounterDetail,
     FeeLineInput,
     HospitalService,
     RequestKey,
     SettlementRecord,
     local,
     mask_id_number,
+    policy_region_of,
     request_key,
+    ytd_from_json,
+)
+from yidi.services.hospital_reconciliation import (
+    ClearingApplication,
+    Difference,
+    DifferenceKind,
+    LedgerLine,
+    ReconciliationService,
+    compare,
+    totals,
 )
 from yidi.storage.hospital import FeeLineRow
 
@@ -116,7 +169,8 @@ def _age(birth_on: dt.date, on: dt.date) -> Decimal:
     return Decimal(years).quantize(Decimal("0.1"))
 
 
-def _only_visit(rows: Sequence[Any]) -> str:
+def _only_visit(rows: Sequence[Any]) -> tuple[str, str]:
+    """The one (mdtrt_id, psn_no) all rows of a request name."""
     visits = {row.mdtrt_id for row in rows}
     if len(visits) != 1:
         raise InvalidInput(
@@ -125,7 +179,15 @@ def _only_visit(rows: Sequence[Any]) -> str:
             "all rows of one request must name the same mdtrt_id",
             field="mdtrt_id",
         )
-    return str(visits.pop())
+    people = {row.psn_no for row in rows}
+    if len(people) != 1:
+        raise InvalidInput(
+            "NHSA_MIXED_PSN_NO",
+            "一次交易中的明细必须属于同一个人员编号（psn_no）",
+            "all rows of one request must name the same psn_no",
+            field="psn_no",
+        )
+    return str(visits.pop()), str(people.pop())
 
 
 def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
@@ -146,24 +208,87 @@ def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
     )
 
 
-def settlement_view(record: SettlementRecord) -> SettlementView:
+def _magnitude(amount: Money) -> Money:
+    return -amount if amount.is_negative() else amount
+
+
+def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[FundPayType, Money]:
+    """crt_payb_lmt_amt per fund: the year's cap left before this settlement.
+
+    The caps are the annual caps of the encounter's benefit scheme on the day the policy
+    applied (统筹基金 PooledFundStep, 大病/大额 SupplementaryStep, 医疗救助 AssistanceStep),
+    each counted in its year-to-date counter; the use before this settlement is that
+    counter after it minus what it paid. A reversal shows the limits of the settlement it
+    reverses.
+    """
+    insurance_type = InsuranceType(record.insurance_type)
+    on = record.policy_on or local(record.settled_at).date()
+    policy = policy_at(
+        policy_region_of(policies, record.person.insured_region_code, insurance_type),
+        insurance_type,
+        on,
+        policies,
+    )
+    try:
+        scheme = policy.scheme_for(EncounterType(record.med_type))
+    except ValueError:
+        scheme = None
+    if scheme is None:
+        return {}
+    after = (
+        ytd_from_json(record.year_to_date_after)
+        if record.year_to_date_after
+        else YearToDate.empty(on.year)
+    )
+    a = record.amounts
+
+    def left(cap: Decimal, counter: str, paid: Money) -> Money:
+        used_before = after.counter(counter) - _magnitude(paid)
+        return (Money(cap) - used_before).clamp_non_negative()
+
+    employee = insurance_type == InsuranceType.EMPLOYEE
+    limits: dict[FundPayType, Money] = {}
+    for step in scheme.steps:
+        if isinstance(step, PooledFundStep):
+            fund = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
+            limits[fund] = left(step.annual_cap, step.counter, a["hifp_pay"])
+        elif isinstance(step, SupplementaryStep):
+            if step.fund is SupplementaryKind.SERIOUS_ILLNESS:
+                limits[FundPayType.RESIDENT_CRITICAL_ILLNESS] = left(
+                    step.annual_cap, step.counter, a["hifmi_pay"]
+                )
+            else:
+                limits[FundPayType.LARGE_EXPENSE_SUBSIDY] = left(
+                    step.annual_cap, step.counter, a["hifob_pay"]
+                )
+        elif isinstance(step, AssistanceStep):
+            limits[FundPayType.MEDICAL_ASSISTANCE] = left(
+                step.annual_cap, step.counter, a["maf_pay"]
+            )
+    return limits
+
+
+def settlement_view(
+    record: SettlementRecord,
+    *,
+    limits: Mapping[FundPayType, Money] | None = None,
+    credential_type: str | None = None,
+    institution_settlement_id: str | None = None,
+) -> SettlementView:
+    """The one mapping from a stored result (SettlementRecord.amounts) to the national view."""
     a = record.amounts
     zero = Money.zero()
+    limits = limits or {}
     employee = record.insurance_type == InsuranceType.EMPLOYEE.value
-    funds = [
-        FundPayment(
-            FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED,
-            a["hifp_pay"],
-            a["inscp_scp_amt"],
-        )
-    ]
+    pooled = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
+    funds = [FundPayment(pooled, a["hifp_pay"], a["inscp_scp_amt"], limits.get(pooled))]
     for amount, fund in (
         (a["hifmi_pay"], FundPayType.RESIDENT_CRITICAL_ILLNESS),
         (a["hifob_pay"], FundPayType.LARGE_EXPENSE_SUBSIDY),
         (a["maf_pay"], FundPayType.MEDICAL_ASSISTANCE),
     ):
         if not amount.is_zero():
-            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"]))
+            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"], limits.get(fund)))
     person = record.person
     return SettlementView(
         visit_id=record.encounter_id,
@@ -187,11 +312,14 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         patient_share_amount=a["psn_part_amt"],
         personal_account_amount=a["acct_pay"],
         patient_cash_amount=a["psn_cash_pay"],
+        # yidi settles no amount to the hospital's charge (医院负担), and keeps no personal
+        # account balance: both are 0.00 (docs/nhsa-gateway.md, fields yidi cannot know).
         hospital_share_amount=zero,
+        account_balance_amount=zero,
         settled_at=local(record.settled_at),
         funds=tuple(funds),
         settlement_id=record.settlement_id,
-        institution_settlement_id=record.msgid,
+        institution_settlement_id=institution_settlement_id or record.msgid,
         pooled_fund_rate=record.pooled_fund_rate.quantize(Decimal("0.0001")),
         person_name=person.name,
         person_cert_type="01",
@@ -202,6 +330,7 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
         birth_on=None,
         age=None,
         person_type=PSN_TYPE.get(person.person_type),
+        credential_type=record.credential_type or credential_type,
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
     )
@@ -210,8 +339,28 @@ def settlement_view(record: SettlementRecord) -> SettlementView:
 class HospitalGateway:
     """HospitalGatewayPort backed by :class:`HospitalService`."""
 
-    def __init__(self, service: HospitalService) -> None:
+    def __init__(
+        self, service: HospitalService, reconciliation: ReconciliationService | None = None
+    ) -> None:
         self._service = service
+        self._reconciliation = reconciliation
+
+    def _view(
+        self,
+        record: SettlementRecord,
+        credential_type: str | None = None,
+        institution_settlement_id: str | None = None,
+    ) -> SettlementView:
+        return settlement_view(
+            record,
+            limits=payable_limits(record, self._service.policies),
+            credential_type=credential_type,
+            institution_settlement_id=institution_settlement_id,
+        )
+
+    def _same_person(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> None:
+        """Every transaction carrying both psn_no and mdtrt_id: they must name one person."""
+        self._service.require_person(self._caller(context), mdtrt_id, psn_no)
 
     @staticmethod
     def _caller(context: GatewayContext) -> Caller:
@@ -300,6 +449,7 @@ class HospitalGateway:
                 insurance_type=info.insutype,
                 accidental_injury=injury,
                 emergency_started_at=emergency_at,
+                credential_type=info.mdtrt_cert_type,
             ),
             self._key(context, request),
         )
@@ -307,6 +457,7 @@ class HospitalGateway:
 
     def discharge(self, request: Input2402, context: GatewayContext) -> None:
         info = request.dscginfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
         codes = [row.diag_code for row in request.diseinfo]
         self._service.discharge(
             self._caller(context),
@@ -316,19 +467,42 @@ class HospitalGateway:
             key=self._key(context, request),
         )
 
+    def change_admission(self, request: Input2403, context: GatewayContext) -> None:
+        info = request.adminfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
+        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+        codes = [info.dscg_maindiag_code, *(row.diag_code for row in rows)]
+        self._service.change_admission(
+            self._caller(context),
+            info.mdtrt_id,
+            AdmissionChange(
+                admitted_at=info.begntime,
+                med_type=info.med_type,
+                department_code=info.adm_dept_codg,
+                department_name=info.adm_dept_name,
+                inpatient_number=info.ipt_otp_no or info.ipt_no,
+                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                credential_type=info.mdtrt_cert_type,
+            ),
+            self._key(context, request),
+        )
+
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
         self._service.cancel_admission(
             self._caller(context), request.data.mdtrt_id, self._key(context, request)
         )
 
     def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
         self._service.cancel_discharge(
             self._caller(context), request.data.mdtrt_id, self._key(context, request)
         )
 
     # 2301 / 2302 -------------------------------------------------------------------------
     def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
-        visit = _only_visit(request.feedetail)
+        visit, psn_no = _only_visit(request.feedetail)
+        self._same_person(context, visit, psn_no)
         negative = [row.feedetl_sn for row in request.feedetail if row.cnt < 0]
         if negative:
             raise InvalidInput(
@@ -355,7 +529,8 @@ class HospitalGateway:
         return output_2301([fee_line_split(row) for row in rows])
 
     def cancel_fees(self, request: Input2302, context: GatewayContext) -> None:
-        visit = _only_visit(request.data)
+        visit, psn_no = _only_visit(request.data)
+        self._same_person(context, visit, psn_no)
         self._service.cancel_fees(
             self._caller(context),
             visit,
@@ -366,16 +541,18 @@ class HospitalGateway:
     # 2303 / 2304 / 2305 ------------------------------------------------------------------
     def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
         data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.pre_settle(
             self._caller(context),
             data.mdtrt_id,
             Money(data.medfee_sumamt),
             data.dscg_time.date() if data.dscg_time else None,
         )
-        return output_2303(settlement_view(record))
+        return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
     def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
         data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.settle(
             self._caller(context),
             data.mdtrt_id,
@@ -383,10 +560,11 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
         )
-        return output_2304(settlement_view(record))
+        return output_2304(self._view(record, data.mdtrt_cert_type))
 
     def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
         data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.reverse(
             self._caller(context),
             data.mdtrt_id,
@@ -394,7 +572,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
         )
-        view = settlement_view(record)
+        view = self._view(record)
         output = output_2305(
             SettlementView(**{**_view_fields(view), "settlement_id": record.reverses_id})
         )
@@ -405,12 +583,256 @@ class HospitalGateway:
 
     # 2601 / 9001 -------------------------------------------------------------------------
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
-        raise Refused(
-            "NHSA_2601_NOT_SUPPORTED",
-            "yidi 不提供 2601 冲正：重发相同 msgid 即可取得原交易结果；撤销结算请用 2305，撤销入院请用 2404",
-            "2601 is not supported: resend the same msgid, or use 2305 / 2404",
-            field="infno",
+        """2601 冲正 of a 2304, 2305 or 2301 by its msgid (no output, as the interface)."""
+        data = request.data
+        self._service.reverse_message(
+            self._caller(context),
+            f"nhsa:{context.fixmedins_code}",
+            data.omsgid,
+            data.oinfno,
+            data.psn_no,
+            self._key(context, request),
         )
+
+    # 3201 / 3202 ------------------------------------------------------------------------
+    def _reconciler(self) -> ReconciliationService:
+        if self._reconciliation is None:
+            raise Refused(
+                "NHSA_RECONCILIATION_UNAVAILABLE",
+                "本服务未开通对账交易",
+                "reconciliation is not available here",
+                field="infno",
+            )
+        return self._reconciliation
+
+    def reconcile_totals(self, request: Input3201, context: GatewayContext) -> Output3201:
+        data = request.data
+        refunds = {"0": False, "1": True}.get(data.refd_setl_flag or "")
+        centre = totals(
+            self._reconciler().centre_lines(
+                self._caller(context),
+                data.stmt_begndate,
+                data.stmt_enddate,
+                insurance_type=data.insutype,
+                clearing_type=data.clr_type,
+                agency=data.setl_optins,
+                refunds=refunds,
+            )
+        )
+        checks = [
+            ("结算笔数", Decimal(centre.count), data.fixmedins_setl_cnt, "笔"),
+            ("医疗费总额", centre.total.yuan, data.medfee_sumamt, "元"),
+            ("基金支付总额", centre.fund.yuan, data.fund_pay_sumamt, "元"),
+        ]
+        if data.acct_pay is not None:
+            checks.append(("个人账户支付", centre.account.yuan, data.acct_pay, "元"))
+        unequal = [
+            f"{name}：中心 {ours:f}{unit}，医药机构 {theirs:f}{unit}"
+            for name, ours, theirs, unit in checks
+            if ours != theirs
+        ]
+        result = StmtRslt.AMOUNT_DIFFERS if unequal else StmtRslt.BALANCED
+        text = "；".join(unequal) + "，请用 3202 明细对账查找差异" if unequal else result.label_zh
+        return Output3201(
+            stmtinfo=StatementResult(
+                setl_optins=data.setl_optins,
+                stmt_rslt=result.value,
+                stmt_rslt_dscr=_cut(text),
+            )
+        )
+
+    def reconcile_lines(self, request: Input3202, context: GatewayContext) -> Output3202:
+        data = request.data
+        rows = [*data.detail, *request.detail]
+        if not rows and data.file_qury_no:
+            raise Refused(
+                "NHSA_3202_FILE_UNSUPPORTED",
+                "yidi 不支持以文件（9101 上传、file_qury_no）提交对账明细，"
+                "请把明细放在 input.data.detail 中",
+                "statement files are not supported; send the lines in data.detail",
+                field="file_qury_no",
+            )
+        centre = self._reconciler().centre_lines(
+            self._caller(context),
+            data.stmt_begndate,
+            data.stmt_enddate,
+            clearing_type=data.clr_type,
+            agency=data.setl_optins,
+        )
+        differences = compare(centre, [_ledger_line(row) for row in rows])
+        result = StmtRslt.AMOUNT_DIFFERS if differences else StmtRslt.BALANCED
+        summary = (
+            f"共 {len(differences)} 处差异（中心 {len(centre)} 笔，医药机构 {len(rows)} 笔）"
+            if differences
+            else f"{result.label_zh}（{len(centre)} 笔）"
+        )
+        return Output3202(
+            stmtinfo=StatementResult(
+                setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
+            ),
+            result=[_difference_row(d) for d in differences],
+        )
+
+    def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
+        data = request.data
+        month = data.setlym.replace("-", "")
+        if len(month) != 6 or not month.isdigit():
+            raise InvalidInput(
+                "NHSA_SETLYM_INVALID",
+                f"清算年月 setlym“{data.setlym}”应为 yyyyMM",
+                "setlym must be yyyyMM",
+                field="setlym",
+            )
+        if data.psntime != data.psntime.to_integral_value():
+            raise InvalidInput(
+                "NHSA_PSNTIME_INVALID", "清算人次 psntime 应为整数", "psntime must be whole"
+            )
+        application_id = self._reconciler().apply_for_clearing(
+            self._caller(context),
+            ClearingApplication(
+                month=f"{month[:4]}-{month[4:]}",
+                clearing_type=data.clr_type,
+                clearing_way=data.clr_way,
+                person_times=int(data.psntime),
+                total=Money(data.medfee_sumamt),
+                approved_total=Money(data.med_sumfee),
+                fund=Money(data.fund_appy_sum),
+                cash=Money(data.cash_payamt),
+                account=Money(data.acct_pay),
+                first_day=data.begndate,
+                last_day=data.enddate,
+            ),
+            self._key(context, request),
+        )
+        return Output3203(result=ClearingApplicationResult(clr_appy_evt_id=application_id))
+
+    def cancel_clearing_application(self, request: Input3204, context: GatewayContext) -> None:
+        self._reconciler().cancel_clearing_application(
+            self._caller(context), request.data.clr_appy_evt_id, self._key(context, request)
+        )
+
+    # 5201 / 5203 / 5204 -----------------------------------------------------------------
+    def _detail(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> EncounterDetail:
+        self._same_person(context, mdtrt_id, psn_no)
+        return self._service.encounter_detail(self._caller(context), mdtrt_id, audited=True)
+
+    def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
+        data = request.data
+        mdtrt_id = data.mdtrt_id
+        if mdtrt_id is None and data.setl_id is not None:
+            mdtrt_id = self._service.encounter_of_settlement(self._caller(context), data.setl_id)
+        if mdtrt_id is None:
+            raise InvalidInput(
+                "NHSA_5201_KEY_REQUIRED",
+                "5201 须提供就诊ID（mdtrt_id）或结算ID（setl_id）；yidi 不按时间段列出就诊",
+                "5201 needs mdtrt_id or setl_id",
+                field="mdtrt_id",
+            )
+        detail = self._detail(context, mdtrt_id, data.psn_no)
+        encounter, person = detail.encounter, detail.person
+        admitted = _naive(encounter.admitted_at)
+        discharged = _naive(encounter.discharged_at) if encounter.discharged_at else None
+        today = _naive(context.received_at or dt.datetime.now(dt.UTC)).date()
+        days = ((discharged.date() if discharged else today) - admitted.date()).days
+        row = VisitInfo(
+            mdtrt_id=encounter.id,
+            psn_no=detail.psn_no,
+            psn_name=person.name,
+            psn_cert_type="01",
+            certno=mask_id_number(person.id_number),
+            gend=person.gender,
+            brdy=person.birth_on,
+            age=_age(person.birth_on, admitted.date()),
+            insutype=encounter.insurance_type,
+            psn_type=PSN_TYPE.get(person.person_type),
+            begntime=admitted,
+            endtime=discharged,
+            mdtrt_cert_type=encounter.credential_type,
+            med_type=encounter.med_type,
+            ipt_otp_no=encounter.inpatient_number or None,
+            adm_dept_codg=encounter.department_code or None,
+            adm_dept_name=encounter.department_name or None,
+            dscg_maindiag_code=encounter.diagnoses[0] if encounter.diagnoses else None,
+            inhosp_stas="1" if encounter.state == ADMITTED else "0",
+            ipt_days=Decimal(max(days, 1)),
+            fixmedins_code=encounter.hospital_code,
+            insuplc_admdvs=encounter.insured_region_code,
+            mdtrtarea_admvs=encounter.treatment_region_code,
+            vali_flag="0" if encounter.state == CANCELLED else "1",
+            exp_content={
+                "state": encounter.state,
+                "setl_ids": [s.settlement_id for s in detail.settlements if s.state == "active"],
+            },
+        )
+        if data.med_type and data.med_type != row.med_type:
+            return Output5201(mdtrtinfo=[])
+        return Output5201(mdtrtinfo=[row])
+
+    @staticmethod
+    def _settlement_of(detail: EncounterDetail, setl_id: str) -> SettlementRecord:
+        for record in detail.settlements:
+            if record.settlement_id == setl_id:
+                return record
+        raise NotFound(
+            "SETTLEMENT_NOT_FOUND",
+            "未找到该就诊的这笔结算",
+            "settlement not found for this encounter",
+            field="setl_id",
+        )
+
+    def query_settlement(self, request: Input5203, context: GatewayContext) -> Output5203:
+        data = request.data
+        detail = self._detail(context, data.mdtrt_id, data.psn_no)
+        record = self._settlement_of(detail, data.setl_id)
+        output = output_2304(self._view(record))
+        info = output.setlinfo.model_copy(
+            update={
+                "exp_content": {
+                    "setl_stas": record.state,
+                    "setl_kind": record.kind,
+                    "reverses_setl_id": record.reverses_id,
+                }
+            }
+        )
+        return Output5203(setlinfo=info, setldetail=output.setldetail)
+
+    def query_settled_fees(self, request: Input5204, context: GatewayContext) -> Output5204:
+        data = request.data
+        detail = self._detail(context, data.mdtrt_id, data.psn_no)
+        record = self._settlement_of(detail, data.setl_id)
+        by_serial = {row.serial: row for row in detail.lines}
+        rows = []
+        for line in record.lines:
+            stored = by_serial.get(line["serial"])
+            if stored is None:
+                continue
+            split = fee_line_split(stored)
+            result = fee_line_result(split)
+            rows.append(
+                SettledFeeLine(
+                    feedetl_sn=stored.serial,
+                    mdtrt_id=detail.encounter.id,
+                    psn_no=detail.psn_no,
+                    setl_id=data.setl_id,
+                    med_type=detail.encounter.med_type,
+                    fee_ocur_time=_naive(stored.occurred_at),
+                    med_list_codg=stored.catalog_code,
+                    medins_list_codg=stored.hospital_item_code or None,
+                    det_item_fee_sumamt=Money(line["line_amount"]).yuan,
+                    cnt=stored.quantity,
+                    pric=stored.unit_price,
+                    pric_uplmt_amt=result.pric_uplmt_amt,
+                    selfpay_prop=result.selfpay_prop,
+                    fulamt_ownpay_amt=Money(line["fully_self_paid"]).yuan,
+                    overlmt_amt=Money(line["over_limit_self_paid"]).yuan,
+                    preselfpay_amt=Money(line["upfront_self_paid"]).yuan,
+                    inscp_scp_amt=Money(line["eligible_amount"]).yuan,
+                    chrgitm_lv=result.chrgitm_lv,
+                    med_chrgitm_type=result.med_chrgitm_type,
+                    memo=line.get("reason_zh") or None,
+                )
+            )
+        return Output5204(feedetail=rows)
 
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         now = context.received_at or dt.datetime.now(dt.UTC)
@@ -421,3 +843,54 @@ class HospitalGateway:
 
 def _view_fields(view: SettlementView) -> dict[str, Any]:
     return {name: getattr(view, name) for name in view.__dataclass_fields__}
+
+
+def _cut(text: str) -> str:
+    """The interface's 200-character description fields."""
+    return text if len(text) <= ERR_MSG_MAX_LENGTH else text[: ERR_MSG_MAX_LENGTH - 1] + "…"
+
+
+def _ledger_line(row: StatementLine) -> LedgerLine:
+    return LedgerLine(
+        settlement_id=row.setl_id,
+        refund=(row.refd_setl_flag or "0") == "1",
+        total=Money(row.medfee_sumamt),
+        fund=Money(row.fund_pay_sumamt),
+        account=Money(row.acct_pay) if row.acct_pay is not None else Money.zero(),
+        person_no=row.psn_no,
+        visit_id=row.mdtrt_id,
+        message_id=row.msgid,
+    )
+
+
+def _difference_row(difference: Difference) -> StatementDifference:
+    line = difference.line
+    if difference.kind == DifferenceKind.CENTRE_ONLY:
+        code, memo = StmtRslt.CENTRE_ONLY, "中心有该笔、医药机构无"
+    elif difference.kind == DifferenceKind.INSTITUTION_ONLY:
+        code, memo = StmtRslt.INSTITUTION_ONLY, "医药机构有该笔、中心无"
+    else:
+        ours, theirs = difference.centre, difference.institution
+        assert ours is not None and theirs is not None
+        parts = [
+            f"{name} 中心 {a} 元、医药机构 {b} 元"
+            for name, a, b in (
+                ("医疗费总额", ours.total, theirs.total),
+                ("基金支付", ours.fund, theirs.fund),
+                ("个人账户", ours.account, theirs.account),
+            )
+            if a != b
+        ]
+        code, memo = StmtRslt.AMOUNT_DIFFERS, "金额不一致：" + "；".join(parts)
+    return StatementDifference(
+        psn_no=line.person_no,
+        mdtrt_id=line.visit_id,
+        setl_id=line.settlement_id,
+        msgid=line.message_id,
+        stmt_rslt=code.value,
+        refd_setl_flag="1" if line.refund else "0",
+        memo=_cut(memo),
+        medfee_sumamt=line.total.yuan,
+        fund_pay_sumamt=line.fund.yuan,
+        acct_pay=line.account.yuan,
+    )

@@ -92,7 +92,22 @@ def record_to_dict(record: FilingRecord) -> dict[str, Any]:
         "valid_from": _iso(record.valid_from),
         "valid_until": _iso(record.valid_until),
         "version": record.version,
+    } | _promise_fields(record)
+
+
+def _promise_fields(record: FilingRecord) -> dict[str, Any]:
+    """The 2022 承诺制 fields, written only when set: a 2017 record's JSON stays as it was."""
+    fields: dict[str, Any] = {
+        "promise_signed": record.promise_signed or None,
+        "promise_documents_due_on": _iso(record.promise_documents_due_on),
+        "promise_documents_supplied_on": _iso(record.promise_documents_supplied_on),
+        "promise_lapsed_from": (
+            record.promise_lapsed_from.value if record.promise_lapsed_from else None
+        ),
+        "false_promise_on": _iso(record.false_promise_on),
+        "fund_recovery_required": record.fund_recovery_required or None,
     }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def record_from_dict(data: dict[str, Any]) -> FilingRecord:
@@ -134,6 +149,14 @@ def record_from_dict(data: dict[str, Any]) -> FilingRecord:
         valid_from=_day(data.get("valid_from")),
         valid_until=_day(data.get("valid_until")),
         version=int(data.get("version") or 1),
+        promise_signed=bool(data.get("promise_signed")),
+        promise_documents_due_on=_day(data.get("promise_documents_due_on")),
+        promise_documents_supplied_on=_day(data.get("promise_documents_supplied_on")),
+        promise_lapsed_from=(
+            FilingCategory(data["promise_lapsed_from"]) if data.get("promise_lapsed_from") else None
+        ),
+        false_promise_on=_day(data.get("false_promise_on")),
+        fund_recovery_required=bool(data.get("fund_recovery_required")),
     )
 
 
@@ -597,6 +620,30 @@ class FilingRepository:
         for row in rows:
             until = json.loads(row.record_json).get("valid_until")
             if until and dt.date.fromisoformat(until) < today:
+                due.append(row.id)
+        return due
+
+    def promises_overdue(self, today: dt.date, region_prefix: str = "") -> list[str]:
+        """Lineage ids of approved filings whose promised documents were due before ``today``."""
+        rows = self._session.execute(
+            select(filings.c.id, filing_versions.c.record_json)
+            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+            .where(
+                filings.c.state == FilingState.APPROVED.value,
+                filings.c.insured_region_code.startswith(region_prefix),
+                filing_versions.c.record_json.contains('"promise_documents_due_on"'),
+            )
+            .order_by(filings.c.id)
+        )
+        due = []
+        for row in rows:
+            data = json.loads(row.record_json)
+            until = data.get("promise_documents_due_on")
+            if (
+                until
+                and not data.get("promise_documents_supplied_on")
+                and dt.date.fromisoformat(until) < today
+            ):
                 due.append(row.id)
         return due
 

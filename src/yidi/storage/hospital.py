@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.domain.audit import as_utc
@@ -28,6 +29,7 @@ from yidi.storage.repositories import _person
 from yidi.storage.tables import (
     catalog_items,
     catalog_versions,
+    clearing_applications,
     encounters,
     fee_lines,
     lookup_counters,
@@ -99,6 +101,7 @@ class EncounterRow:
     state: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    credential_type: str | None = None
 
     @property
     def diagnoses(self) -> list[str]:
@@ -649,6 +652,59 @@ class HospitalRepository:
             .order_by(settlements.c.settled_at, settlements.c.id)
         )
         return [_settlement_row(r) for r in rows]
+
+    def settlements_of_hospital(
+        self, hospital_code: str, settled_from: dt.datetime, settled_before: dt.datetime
+    ) -> list[SettlementRow]:
+        """Every settlement and reversal record of a hospital in [from, before), in order."""
+        rows = self._session.execute(
+            select(settlements)
+            .where(
+                settlements.c.hospital_code == hospital_code,
+                settlements.c.settled_at >= settled_from,
+                settlements.c.settled_at < settled_before,
+            )
+            .order_by(settlements.c.settled_at, settlements.c.id)
+        )
+        return [_settlement_row(r) for r in rows]
+
+    # clearing applications (3203 / 3204) ----------------------------------------------
+    def add_clearing_application(self, values: dict[str, Any]) -> bool:
+        """Insert a standing application; False when one already stands for that month."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(insert(clearing_applications).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def clearing_application(
+        self, application_id: str, *, for_update: bool = False
+    ) -> dict[str, Any] | None:
+        query = select(clearing_applications).where(clearing_applications.c.id == application_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def standing_clearing_application(
+        self, hospital_code: str, month: str, clearing_type: str
+    ) -> str | None:
+        return self._session.execute(
+            select(clearing_applications.c.id).where(
+                clearing_applications.c.hospital_code == hospital_code,
+                clearing_applications.c.clearing_month == month,
+                clearing_applications.c.clearing_type == clearing_type,
+                clearing_applications.c.active == "1",
+            )
+        ).scalar_one_or_none()
+
+    def cancel_clearing_application(self, application_id: str, at: dt.datetime) -> None:
+        self._session.execute(
+            update(clearing_applications)
+            .where(clearing_applications.c.id == application_id)
+            .values(active=None, cancelled_at=at)
+        )
 
     def set_settlement_state(self, settlement_id: str, state: str) -> None:
         self._session.execute(

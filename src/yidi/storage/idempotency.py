@@ -41,6 +41,15 @@ class IdempotencyRepository:
             )
         return json.loads(row.response_json)
 
+    def answer(self, scope: str, key: str) -> Any | None:
+        """The stored answer for this key whatever the request was (2601 looks up omsgid)."""
+        row = self._session.execute(
+            select(idempotency_keys.c.response_json).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        ).first()
+        return None if row is None else json.loads(row.response_json)
+
     def remember(
         self, scope: str, key: str, fingerprint: str, response: Any, at: dt.datetime
     ) -> None:

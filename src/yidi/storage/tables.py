@@ -488,6 +488,8 @@ encounters = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # mdtrt_cert_type of 2401 (01 医保电子凭证, 02 居民身份证, 03 社会保障卡), echoed by 2303/2304
+    Column("credential_type", String(3), nullable=True),
 )
 
 # 费用明细: unique per encounter by the hospital's serial; cancelled lines are kept, flagged.
@@ -656,3 +658,34 @@ __all__ = [
     "users",
     "year_to_date",
 ]
+
+# 清算申请 (3203) of a hospital for a month; ``active`` "1" while it stands, NULL once
+# cancelled (3204): one standing application per hospital, month and clearing type.
+clearing_applications = Table(
+    "clearing_applications",
+    metadata,
+    Column("id", String(32), primary_key=True),  # clr_appy_evt_id
+    Column("hospital_code", String(30), nullable=False),
+    Column("clearing_month", String(7), nullable=False),  # yyyy-MM
+    Column("clearing_type", String(6), nullable=False),
+    Column("clearing_way", String(6), nullable=True),
+    Column("person_times", Integer, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("approved_total_fen", BigInteger, nullable=False),
+    Column("fund_fen", BigInteger, nullable=False),
+    Column("cash_fen", BigInteger, nullable=False),
+    Column("account_fen", BigInteger, nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("active", String(1), nullable=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("applied_by", String(64), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint(
+        "hospital_code",
+        "clearing_month",
+        "clearing_type",
+        "active",
+        name="uq_clearing_application_standing",
+    ),
+)

@@ -156,6 +156,7 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "category.posted_worker": ("常驻异地工作人员", "Posted to work elsewhere"),
     "category.referral": ("异地转诊人员", "Referred to a hospital elsewhere"),
     "category.emergency": ("异地急诊人员", "Emergency while away"),
+    "category.other_temporary": ("其他临时外出就医人员", "Other temporary travel"),
     "role.insured_person": ("参保人员", "Insured person"),
     "role.agency_handler": ("经办机构经办人", "Agency handler"),
     "role.province_officer": ("省社保局", "Province officer"),

@@ -31,7 +31,9 @@ from yidi.api.schemas.filings import (
     FilingOut,
     FilingPageOut,
     FilingRecordBody,
+    PromisesDueOut,
     ReasonRequest,
+    SupplyDocumentsRequest,
     duplicate_out,
     emergency_out,
     filing_out,
@@ -309,6 +311,19 @@ def import_job(job_id: str, request: Request, principal: PrincipalDep) -> dict[s
     return _jobs(request).get(principal, job_id).as_dict()
 
 
+@router.post(
+    "/promises-due",
+    response_model=PromisesDueOut,
+    summary="承诺逾期处理（按其他临时外出就医人员） treat overdue promises as other temporary",
+)
+def promises_due(
+    request: Request, principal: PrincipalDep, container: ContainerDep
+) -> PromisesDueOut:
+    return PromisesDueOut(
+        moved=_service(container).promises_due(principal, address=client_address(request))
+    )
+
+
 @router.get("/{filing_id}", response_model=FilingOut, summary="备案详情（记入审计） filing detail")
 def get_filing(
     filing_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
@@ -409,6 +424,47 @@ def change_filing(
             valid_from=body.valid_from,
             valid_until=body.valid_until,
             address=client_address(request),
+        )
+    )
+
+
+@router.post(
+    "/{filing_id}/promise-documents",
+    response_model=FilingOut,
+    summary="补齐承诺的证明材料 supply the promised documents",
+)
+def supply_promise_documents(
+    filing_id: str,
+    body: SupplyDocumentsRequest,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+) -> FilingOut:
+    return filing_out(
+        _service(container).supply_documents(
+            principal,
+            filing_id,
+            [e.to_evidence() for e in body.evidence],
+            address=client_address(request),
+        )
+    )
+
+
+@router.post(
+    "/{filing_id}/false-promise",
+    response_model=FilingOut,
+    summary="认定虚假承诺（撤销并记录追回基金） record a false promise",
+)
+def false_promise(
+    filing_id: str,
+    body: ReasonRequest,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+) -> FilingOut:
+    return filing_out(
+        _service(container).record_false_promise(
+            principal, filing_id, body.reason, address=client_address(request)
         )
     )
 

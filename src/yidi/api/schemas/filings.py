@@ -82,6 +82,13 @@ class FilingRecordBody(BaseModel):
     delegate: DelegateBody | None = Field(None, description="被委托人 delegate")
     filled_on: dt.date | None = Field(None, description="填表日期 date filled")
     admitted_on: dt.date | None = Field(None, description="急诊入院日期 emergency admission day")
+    promise_signed: bool = Field(
+        False,
+        description=(
+            "已签署个人承诺书，以承诺代替证明材料（2022年模式起，长期居住类） "
+            "a signed personal promise stands in for the proof (2022 model, long-term types)"
+        ),
+    )
 
     def to_record(self) -> FilingRecord:
         return FilingRecord(
@@ -108,6 +115,7 @@ class FilingRecordBody(BaseModel):
             delegate=Delegate(**self.delegate.model_dump()) if self.delegate else None,
             filled_on=self.filled_on,
             admitted_on=self.admitted_on,
+            promise_signed=self.promise_signed,
         )
 
 
@@ -145,6 +153,18 @@ class CreateFilingRequest(BaseModel):
     evidence: list[EvidenceBody] = Field(
         default_factory=list, max_length=20, description="证明材料 evidence"
     )
+
+
+class SupplyDocumentsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: list[EvidenceBody] = Field(
+        min_length=1, max_length=20, description="补齐的证明材料 the promised documents"
+    )
+
+
+class PromisesDueOut(BaseModel):
+    moved: list[str] = Field(description="已按其他临时外出就医人员处理的备案ID moved filings")
 
 
 class ReasonRequest(BaseModel):
@@ -210,6 +230,16 @@ class FilingOut(BaseModel):
     emergency_deadline_source: DeadlineSource = None
     emergency_deadline_note: DeadlineNote = None
     source: str = Field(description="来源 counter/import")
+    rule_model: str | None = Field(
+        None, description="适用的全国备案规则（2017/2022） national filing model applied"
+    )
+    filing_class: str | None = Field(
+        None, description="备案人员大类 long_term/temporary (2022 model)"
+    )
+    filing_class_label: str | None = Field(None, description="备案人员大类（中文）")
+    promise_documents_due_on: dt.date | None = Field(
+        None, description="承诺补齐材料期限 promised documents due"
+    )
 
 
 class FilingSummaryOut(BaseModel):
@@ -358,4 +388,22 @@ def filing_out(detail: FilingDetail) -> FilingOut:
         emergency_deadline_source=due.source if due else None,
         emergency_deadline_note=due.note_zh if due else None,
         source=detail.source,
+        **_model_fields(detail.record),
     )
+
+
+def _model_fields(record: FilingRecord) -> dict[str, Any]:
+    """Which national model the record falls under (by its handling or filling day)."""
+    from yidi.policy.national import national_model
+
+    day = record.handled_on or record.filled_on
+    if day is None or record.category is None:
+        return {"promise_documents_due_on": record.promise_documents_due_on}
+    model = national_model(day)
+    rule = model.types.get(record.category)
+    return {
+        "rule_model": model.era,
+        "filing_class": rule.filing_class.value if rule else None,
+        "filing_class_label": model.class_labels[rule.filing_class] if rule else None,
+        "promise_documents_due_on": record.promise_documents_due_on,
+    }

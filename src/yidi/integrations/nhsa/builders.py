@@ -194,7 +194,9 @@ def _amounts(view: SettlementView) -> dict[str, object]:
         "acct_pay": view.personal_account_amount.yuan,
         "psn_cash_pay": view.patient_cash_amount.yuan,
         "hosp_part_amt": view.hospital_share_amount.yuan,
-        "balc": view.account_balance_amount.yuan if view.account_balance_amount else None,
+        "balc": (
+            view.account_balance_amount.yuan if view.account_balance_amount is not None else None
+        ),
         "acct_mulaid_pay": view.family_account_amount.yuan,
         "medins_setl_id": view.institution_settlement_id,
         "clr_optins": view.clearing_agency,
@@ -228,7 +230,9 @@ def setldetail(view: SettlementView) -> list[FundPaymentRow]:
         FundPaymentRow(
             fund_pay_type=f.fund.value,
             inscp_scp_amt=f.in_policy_amount.yuan,
-            crt_payb_lmt_amt=f.payable_limit_amount.yuan if f.payable_limit_amount else None,
+            crt_payb_lmt_amt=(
+                f.payable_limit_amount.yuan if f.payable_limit_amount is not None else None
+            ),
             fund_payamt=f.paid_amount.yuan,
             fund_pay_type_name=f.fund.label_zh,
             setl_proc_info=f.process_info,

@@ -212,6 +212,17 @@ class ClrWay(CodeTable):
     OTHER = "9"
 
 
+class StmtRslt(CodeTable):
+    """对账结果 stmt_rslt of 3201/3202. 000000 and 000103 as one HIS client reads them (a
+    reconciliation test of an open-source HIS, "表201"); 000101/000102 are yidi's own for the
+    two one-sided cases, pending a copy of the national table."""
+
+    BALANCED = "000000"
+    CENTRE_ONLY = "000101"
+    INSTITUTION_ONLY = "000102"
+    AMOUNT_DIFFERS = "000103"
+
+
 class YesNoFlag(CodeTable):
     """0/1 flags: maindiag_flag, cvlserv_flag, mid_setl_flag, cop_flag … (HN)."""
 
@@ -328,6 +339,12 @@ _LABELS_ZH: dict[str, dict[str, str]] = {
         "40": "按疾病诊断相关分组（DRG）",
         "50": "按病种分值（DIP）",
         "9": "其他",
+    },
+    "StmtRslt": {
+        "000000": "对账一致",
+        "000101": "中心有、医药机构无",
+        "000102": "医药机构有、中心无",
+        "000103": "金额不一致",
     },
     "YesNoFlag": {"0": "否", "1": "是"},
     "HospApprFlag": {"0": "无须审批", "1": "审批通过", "2": "审批不通过"},

@@ -35,10 +35,12 @@ DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 #: Transactions that change state: they must carry a msgid (1–30 characters) because
 #: idempotent retries and 2601 reversal (omsgid) look requests up by it.
 STATE_CHANGING_INFNOS: Final = frozenset(
-    {"2301", "2302", "2304", "2305", "2401", "2402", "2403", "2404", "2405", "2601"}
+    {"2301", "2302", "2304", "2305", "2401", "2402", "2403", "2404", "2405", "2601", "3203", "3204"}
 )
 
 MSGID_MAX_LENGTH: Final = 30
+#: err_msg is 200 characters in the interface (HN table 6); longer text is cut, code kept.
+ERR_MSG_MAX_LENGTH: Final = 200
 INFCODE_SUCCESS: Final = 0
 INFCODE_FAILURE: Final = -1
 
@@ -345,8 +347,16 @@ class ReplyFactory:
     ) -> dict[str, Any]:
         reply = self._base(received_at, area)
         reply["infcode"] = INFCODE_FAILURE
-        reply["err_msg"] = f"[{code}] {message}"
+        reply["err_msg"] = err_msg(code, message)
         return reply
+
+
+def err_msg(code: str, message: str) -> str:
+    """``[CODE] 中文说明``, at most :data:`ERR_MSG_MAX_LENGTH` characters, ending in … if cut."""
+    text = f"[{code}] {message}"
+    if len(text) <= ERR_MSG_MAX_LENGTH:
+        return text
+    return text[: ERR_MSG_MAX_LENGTH - 1] + "…"
 
 
 def format_reply_time(at: dt.datetime) -> str:

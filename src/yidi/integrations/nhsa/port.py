@@ -36,9 +36,17 @@ from yidi.integrations.nhsa.transactions import (
     Input2305,
     Input2401,
     Input2402,
+    Input2403,
     Input2404,
     Input2405,
     Input2601,
+    Input3201,
+    Input3202,
+    Input3203,
+    Input3204,
+    Input5201,
+    Input5203,
+    Input5204,
     Input9001,
     Output1101,
     Output2301,
@@ -46,6 +54,12 @@ from yidi.integrations.nhsa.transactions import (
     Output2304,
     Output2305,
     Output2401,
+    Output3201,
+    Output3202,
+    Output3203,
+    Output5201,
+    Output5203,
+    Output5204,
     Output9001,
     validation_message,
 )
@@ -103,6 +117,10 @@ class HospitalGatewayPort(Protocol):
         """2402 出院办理."""
         ...
 
+    def change_admission(self, request: Input2403, context: GatewayContext) -> None:
+        """2403 住院信息变更."""
+        ...
+
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
         """2404 入院撤销."""
         ...
@@ -135,6 +153,34 @@ class HospitalGatewayPort(Protocol):
         """2601 冲正: undo the request named by omsgid/oinfno."""
         ...
 
+    def reconcile_totals(self, request: Input3201, context: GatewayContext) -> Output3201:
+        """3201 对总账: the hospital's totals for a period against the centre's."""
+        ...
+
+    def reconcile_lines(self, request: Input3202, context: GatewayContext) -> Output3202:
+        """3202 明细对账: line by line, every difference listed."""
+        ...
+
+    def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
+        """3203 清算申请: the month's totals, equal to the centre's; returns clr_appy_evt_id."""
+        ...
+
+    def cancel_clearing_application(self, request: Input3204, context: GatewayContext) -> None:
+        """3204 清算撤销."""
+        ...
+
+    def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
+        """5201 就诊信息查询 (by mdtrt_id, or by setl_id)."""
+        ...
+
+    def query_settlement(self, request: Input5203, context: GatewayContext) -> Output5203:
+        """5203 结算信息查询: the settlement as 2304 answered it."""
+        ...
+
+    def query_settled_fees(self, request: Input5204, context: GatewayContext) -> Output5204:
+        """5204 费用明细查询: the lines of one settlement."""
+        ...
+
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         """9001 签到."""
         ...
@@ -154,6 +200,7 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("1101", "人员信息获取", Input1101, lambda p, i, c: p.query_person(i, c)),
         Transaction("2401", "入院办理", Input2401, lambda p, i, c: p.admit(i, c)),
         Transaction("2402", "出院办理", Input2402, lambda p, i, c: p.discharge(i, c)),
+        Transaction("2403", "住院信息变更", Input2403, lambda p, i, c: p.change_admission(i, c)),
         Transaction("2404", "入院撤销", Input2404, lambda p, i, c: p.cancel_admission(i, c)),
         Transaction("2405", "出院撤销", Input2405, lambda p, i, c: p.cancel_discharge(i, c)),
         Transaction("2301", "住院费用明细上传", Input2301, lambda p, i, c: p.upload_fees(i, c)),
@@ -162,6 +209,15 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("2304", "住院结算", Input2304, lambda p, i, c: p.settle(i, c)),
         Transaction("2305", "住院结算撤销", Input2305, lambda p, i, c: p.reverse_settlement(i, c)),
         Transaction("2601", "冲正交易", Input2601, lambda p, i, c: p.reverse_message(i, c)),
+        Transaction("3201", "对总账", Input3201, lambda p, i, c: p.reconcile_totals(i, c)),
+        Transaction("3202", "明细对账", Input3202, lambda p, i, c: p.reconcile_lines(i, c)),
+        Transaction("3203", "清算申请", Input3203, lambda p, i, c: p.apply_for_clearing(i, c)),
+        Transaction(
+            "3204", "清算撤销", Input3204, lambda p, i, c: p.cancel_clearing_application(i, c)
+        ),
+        Transaction("5201", "就诊信息查询", Input5201, lambda p, i, c: p.query_visit(i, c)),
+        Transaction("5203", "结算信息查询", Input5203, lambda p, i, c: p.query_settlement(i, c)),
+        Transaction("5204", "费用明细查询", Input5204, lambda p, i, c: p.query_settled_fees(i, c)),
         Transaction("9001", "签到", Input9001, lambda p, i, c: p.sign_in(i, c)),
     )
 }

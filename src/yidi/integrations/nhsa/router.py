@@ -47,6 +47,7 @@ PER_SERVICE_PATHS: Final[Mapping[str, str]] = {
     "2305": "/fsi/api/hospSettService/settCl",
     "2401": "/fsi/api/hospitalRegisterService/hospitalRegisterSave",
     "2402": "/fsi/api/dscgService/dischargeProcess",
+    "2403": "/fsi/api/hospitalRegisterService/hospitalRegisterEdit",
     "2404": "/fsi/api/hospitalRegisterService/hospitalRegisterCancel",
     "2405": "/fsi/api/dscgService/dischargeUndo",
     "9001": "/fsi/api/signInSignOutService/signIn",

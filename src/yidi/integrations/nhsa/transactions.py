@@ -18,7 +18,14 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from yidi.domain.money import FEN, Money
@@ -133,6 +140,7 @@ OptNumber = Annotated[Decimal | None, BeforeValidator(_number)]
 DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
 OptDateTime = Annotated[dt.datetime | None, BeforeValidator(_datetime)]
 OptDate = Annotated[dt.date | None, BeforeValidator(_date)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
 ExpContent = Annotated[Any, BeforeValidator(_exp_content)]
 
 #: Identifier fields yidi stores: the spec's 30-character limit is enforced.
@@ -367,6 +375,45 @@ class DischargeInfo(_MaternityFields):
 
 class Input2402(NhsaModel):
     dscginfo: DischargeInfo
+    diseinfo: DiagnosisRows = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- 2403 住院信息变更
+
+
+class AdmissionChangeInfo(_MaternityFields):
+    """input.adminfo of 2403: the 2401 fields plus mdtrt_id; ipt_no is named ipt_otp_no."""
+
+    mdtrt_id: Id30
+    psn_no: Id30
+    coner_name: OptText = None
+    tel: OptText = None
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+    mdtrt_cert_type: OptText = None
+    med_type: OptText = None
+    ipt_otp_no: OptText = Field(default=None, max_length=30)
+    ipt_no: OptText = Field(default=None, max_length=30)
+    medrcdno: OptText = None
+    atddr_no: OptText = None
+    chfpdr_name: OptText = None
+    adm_diag_dscr: OptText = None
+    adm_dept_codg: OptText = Field(default=None, max_length=30)
+    adm_dept_name: OptText = Field(default=None, max_length=100)
+    adm_bed: OptText = None
+    dscg_maindiag_code: OptText = None
+    dscg_maindiag_name: OptText = None
+    main_cond_dscr: OptText = None
+    dise_codg: OptText = None
+    dise_name: OptText = None
+    oprn_oprt_code: OptText = None
+    oprn_oprt_name: OptText = None
+    dise_type_code: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2403(NhsaModel):
+    adminfo: AdmissionChangeInfo
     diseinfo: DiagnosisRows = Field(default_factory=list)
 
 
@@ -621,6 +668,240 @@ class Output2305(NhsaModel):
     setldetail: list[FundPaymentRow]
 
 
+# --------------------------------------------------------------------------- 5201 / 5203 / 5204 查询
+
+
+class VisitQuery(NhsaModel):
+    """input.data of 5201 就诊信息查询 (yidi also accepts setl_id instead of mdtrt_id)."""
+
+    psn_no: Id30
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+    med_type: OptText = None
+    mdtrt_id: OptText = None
+    setl_id: OptText = None
+
+
+class Input5201(NhsaModel):
+    data: VisitQuery
+
+
+class VisitInfo(NhsaModel):
+    """output.mdtrtinfo[] row of 5201."""
+
+    mdtrt_id: str
+    psn_no: str
+    psn_name: str | None = None
+    psn_cert_type: str | None = None
+    certno: str | None = None
+    gend: str | None = None
+    brdy: OptDate = None
+    age: OptNumber = None
+    insutype: str
+    psn_type: str | None = None
+    begntime: OptDateTime = None
+    endtime: OptDateTime = None
+    mdtrt_cert_type: str | None = None
+    med_type: str
+    ipt_otp_no: str | None = None
+    adm_dept_codg: str | None = None
+    adm_dept_name: str | None = None
+    dscg_maindiag_code: str | None = None
+    inhosp_stas: str
+    ipt_days: OptNumber = None
+    fixmedins_code: str
+    insuplc_admdvs: str | None = None
+    mdtrtarea_admvs: str | None = None
+    vali_flag: str
+    exp_content: ExpContent = None
+
+
+class Output5201(NhsaModel):
+    mdtrtinfo: list[VisitInfo]
+
+
+class SettlementLookup(NhsaModel):
+    """input.data of 5203 结算信息查询 and 5204 费用明细查询."""
+
+    psn_no: Id30
+    setl_id: Id30
+    mdtrt_id: Id30
+
+
+class Input5203(NhsaModel):
+    data: SettlementLookup
+
+
+class Input5204(NhsaModel):
+    data: SettlementLookup
+
+
+class Output5203(NhsaModel):
+    setlinfo: SettlementInfo
+    setldetail: list[FundPaymentRow]
+
+
+class SettledFeeLine(NhsaModel):
+    """output.feedetail[] row of 5204: one line of the settlement with its split."""
+
+    feedetl_sn: str
+    mdtrt_id: str
+    psn_no: str
+    setl_id: str
+    med_type: str | None = None
+    fee_ocur_time: OptDateTime = None
+    med_list_codg: str
+    medins_list_codg: str | None = None
+    det_item_fee_sumamt: Amount
+    cnt: Number
+    pric: Number
+    pric_uplmt_amt: OptNumber = None
+    selfpay_prop: Number
+    fulamt_ownpay_amt: Amount
+    overlmt_amt: Amount
+    preselfpay_amt: Amount
+    inscp_scp_amt: Amount
+    chrgitm_lv: str
+    med_chrgitm_type: str
+    memo: str | None = None
+
+
+class Output5204(NhsaModel):
+    feedetail: list[SettledFeeLine]
+
+
+# --------------------------------------------------------------------------- 3201 / 3202 对账
+
+
+class TotalsStatement(NhsaModel):
+    """input.data of 3201 对总账: the hospital's totals for a period."""
+
+    insutype: OptText = None
+    clr_type: OptText = None
+    setl_optins: OptText = None
+    stmt_begndate: Date
+    stmt_enddate: Date
+    medfee_sumamt: Amount
+    fund_pay_sumamt: Amount
+    acct_pay: OptAmount = None
+    cash_payamt: OptAmount = None
+    fixmedins_setl_cnt: Number
+    refd_setl_flag: OptText = None
+
+
+class Input3201(NhsaModel):
+    data: TotalsStatement
+
+
+class StatementResult(NhsaModel):
+    """output.stmtinfo of 3201 (and yidi's 3202 summary)."""
+
+    setl_optins: str | None = None
+    stmt_rslt: str
+    stmt_rslt_dscr: str | None = None
+
+
+class Output3201(NhsaModel):
+    stmtinfo: StatementResult
+
+
+class StatementLine(NhsaModel):
+    """One settlement as the hospital has it (the rows of the 3202 detail file)."""
+
+    psn_no: OptText = None
+    mdtrt_id: OptText = None
+    setl_id: Id30
+    msgid: OptText = None
+    medfee_sumamt: Amount
+    fund_pay_sumamt: Amount
+    acct_pay: OptAmount = None
+    refd_setl_flag: OptText = None
+
+
+StatementLines = Annotated[list[StatementLine], BeforeValidator(_as_list)]
+
+
+class DetailStatement(NhsaModel):
+    """input.data of 3202 明细对账. The national interface uploads the lines as a file
+    (9101, ``file_qury_no``); yidi takes them inline in ``data.detail`` or ``input.detail``."""
+
+    clr_type: OptText = None
+    setl_optins: OptText = None
+    file_qury_no: OptText = None
+    stmt_begndate: Date
+    stmt_enddate: Date
+    medfee_sumamt: OptAmount = None
+    fund_pay_sumamt: OptAmount = None
+    cash_payamt: OptAmount = None
+    fixmedins_setl_cnt: OptNumber = None
+    detail: StatementLines = Field(default_factory=list)
+
+
+class Input3202(NhsaModel):
+    data: DetailStatement
+    detail: StatementLines = Field(default_factory=list)
+
+
+class StatementDifference(NhsaModel):
+    """output.result[] row of 3202: one settlement whose two sides differ."""
+
+    psn_no: str | None = None
+    mdtrt_id: str | None = None
+    setl_id: str
+    msgid: str | None = None
+    stmt_rslt: str
+    refd_setl_flag: str
+    memo: str
+    medfee_sumamt: Amount
+    fund_pay_sumamt: Amount
+    acct_pay: Amount
+
+
+class Output3202(NhsaModel):
+    stmtinfo: StatementResult
+    result: list[StatementDifference]
+    fileinfo: None = None
+
+
+# --------------------------------------------------------------------------- 3203 / 3204 清算申请
+
+
+class ClearingApplicationInput(NhsaModel):
+    """input.data of 3203 清算申请 (OH ``Input_3203``)."""
+
+    clr_type: Text
+    clr_way: OptText = None
+    setlym: Text
+    psntime: Number
+    medfee_sumamt: Amount
+    med_sumfee: Amount
+    fund_appy_sum: Amount
+    cash_payamt: Amount
+    acct_pay: Amount
+    begndate: Date
+    enddate: Date
+
+
+class Input3203(NhsaModel):
+    data: ClearingApplicationInput
+
+
+class ClearingApplicationResult(NhsaModel):
+    clr_appy_evt_id: str
+
+
+class Output3203(NhsaModel):
+    result: ClearingApplicationResult
+
+
+class ClearingApplicationRef(NhsaModel):
+    clr_appy_evt_id: Id30
+
+
+class Input3204(NhsaModel):
+    data: ClearingApplicationRef
+
+
 # --------------------------------------------------------------------------- 2601 冲正, 9001 签到
 
 
@@ -641,7 +922,20 @@ class SignIn(NhsaModel):
 
 
 class Input9001(NhsaModel):
+    """input of 9001: ``{"signIn": {...}}``; one real client sends the fields flat."""
+
     sign_in: SignIn = Field(alias="signIn")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_flat(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "signIn" not in value and "sign_in" not in value:
+            for name, item in value.items():
+                if str(name).lower() == "signin":
+                    return {"signIn": item}
+            if "opter_no" in value:
+                return {"signIn": value}
+        return value
 
 
 class SignInResult(NhsaModel):
