@@ -17,6 +17,7 @@ from yidi.cli import gateway as gateway_cli
 from yidi.cli import policy as policy_cli
 from yidi.cli import settle as settle_cli
 from yidi.cli import users as users_cli
+from yidi.cli import whatif as whatif_cli
 from yidi.cli.filing import filing_app
 from yidi.domain.errors import YidiError
 
@@ -50,6 +51,7 @@ app.add_typer(gateway_cli.app, name="gateway")
 app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(users_cli.app, name="user")
 app.registered_commands.extend(settle_cli.app.registered_commands)
+app.registered_commands.extend(whatif_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
 
 

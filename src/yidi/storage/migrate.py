@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from yidi.storage.db import refresh_statistics
 
@@ -21,10 +21,38 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-        refresh_statistics(connection)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one, which foreign keys
+            # from other tables forbid while they are enforced; they are checked instead below,
+            # after every step, before the transaction commits. The pragma must be set outside
+            # a transaction, so on the driver connection, before BEGIN.
+            _driver_execute(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"migration left rows whose foreign keys point nowhere: {broken[:5]}"
+                        )
+                refresh_statistics(connection)
+        finally:
+            if sqlite:
+                _driver_execute(connection, "PRAGMA foreign_keys=ON")
+
+
+def _driver_execute(connection: Connection, statement: str) -> None:
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,0 +1,331 @@
+"""The columnar engine equals the per-claim engine, to the fen, for every payer amount.
+
+Golden-case claims, then random claims (hypothesis) of random people over a year on
+every shipped policy and the all-features test region 990100, with random changes to
+the policies' deductibles, rates and caps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from yidi.domain.claims import Claim, FeeLine, YearToDate
+from yidi.domain.insurance import (
+    AssistanceGroup,
+    EncounterType,
+    FilingCategory,
+    HospitalLevel,
+    InsuranceType,
+    PersonType,
+    SettlementMode,
+)
+from yidi.domain.money import Money
+from yidi.policy.catalog_files import sample_catalog
+from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
+from yidi.policy.model import (
+    DeductibleStep,
+    Policy,
+    PooledFundStep,
+    Rounding,
+    SupplementaryStep,
+)
+from yidi.settlement.columnar import (
+    AMOUNT_FIELDS,
+    BatchClaim,
+    ColumnarResult,
+    settle_batch,
+    settle_sequential,
+)
+from yidi.settlement.inputs import parse_claim, parse_year_to_date
+from yidi.settlement.result import SettlementResult
+
+CASES = Path(__file__).parent.parent / "cases"
+TEST_LIBRARY = load_policy_library(CASES / "policies")
+SHIPPED = load_policy_library()
+TREATMENT = ("430400", "450000", "640000")
+
+
+def _catalog(region: str) -> Any:
+    return sample_catalog(region)
+
+
+_POLICIES: dict[tuple[int, str, InsuranceType, dt.date], Policy] = {}
+
+
+def _policy(library: PolicyLibrary, region: str, kind: InsuranceType, day: dt.date) -> Policy:
+    key = (id(library), region, kind, day)
+    if key not in _POLICIES:
+        _POLICIES[key] = policy_at(region, kind, day, library)
+    return _POLICIES[key]
+
+
+def _library_for(region: str) -> PolicyLibrary:
+    return TEST_LIBRARY if region == "990100" else SHIPPED
+
+
+def _resolver(transform: Any = None) -> Any:
+    def policy_for(claim: Claim) -> Policy:
+        policy = _policy(
+            _library_for(claim.insured_region),
+            claim.insured_region,
+            claim.insurance_type,
+            claim.discharged_on,
+        )
+        return policy if transform is None else transform(policy)
+
+    return policy_for
+
+
+def assert_same(
+    batch: list[BatchClaim],
+    policy_for: Any,
+    mode: SettlementMode = SettlementMode.DIRECT,
+) -> ColumnarResult:
+    reference = settle_sequential(batch, policy_for, _catalog, mode=mode)
+    columnar = settle_batch(batch, policy_for, _catalog, mode=mode)
+    for index, expected in enumerate(reference):
+        if isinstance(expected, str):
+            assert columnar.status[index] == expected, (index, batch[index].claim)
+            continue
+        assert columnar.status[index] is None, (index, columnar.status[index])
+        assert isinstance(expected, SettlementResult)
+        for name in AMOUNT_FIELDS:
+            assert columnar.amount(name, index) == getattr(expected, name), (
+                index,
+                name,
+                batch[index].claim,
+            )
+    return columnar
+
+
+# --------------------------------------------------------------------------- golden claims
+
+
+def _golden() -> list[tuple[BatchClaim, SettlementMode, PolicyLibrary]]:
+    yaml = YAML(typ="safe", pure=True)
+    out = []
+    for path in sorted(CASES.glob("*.yaml")):
+        case = yaml.load(path.read_text(encoding="utf-8"))
+        claim = parse_claim(case["claim"])
+        ytd = parse_year_to_date(case.get("year_to_date"), claim.settlement_year)
+        library = TEST_LIBRARY if "policy_root" in case else SHIPPED
+        out.append(
+            (BatchClaim(path.stem, claim, ytd), SettlementMode(case.get("mode", "direct")), library)
+        )
+    return out
+
+
+def test_golden_case_claims_settle_the_same_in_columns() -> None:
+    cases = _golden()
+    fallbacks = 0
+    for mode in SettlementMode:
+        for library in (SHIPPED, TEST_LIBRARY):
+            batch = [entry for entry, m, lib in cases if m is mode and lib is library]
+            if not batch:
+                continue
+
+            def policy_for(claim: Claim, library: PolicyLibrary = library) -> Policy:
+                return _policy(
+                    library, claim.insured_region, claim.insurance_type, claim.discharged_on
+                )
+
+            result = assert_same(batch, policy_for, mode)
+            fallbacks += result.fallback_claims
+            assert result.columnar_claims > 0
+    # chronic-disease claims (disease_limit) go to the per-claim engine, and are counted
+    assert fallbacks > 0
+
+
+# --------------------------------------------------------------------------- random claims
+
+
+REGIONS = sorted({region for region, _ in SHIPPED.sources} | {"990100"})
+KEYS = [(region, kind) for region in REGIONS for kind in InsuranceType]
+KEYS = [k for k in KEYS if k in SHIPPED.sources or k in TEST_LIBRARY.sources]
+CODES = [*sorted(sample_catalog("430400").items), "999999NOTINCATALOGUE"]
+PERSONS = {
+    InsuranceType.EMPLOYEE: [p for p in PersonType if p.value.startswith("employee")],
+    InsuranceType.RESIDENT: [p for p in PersonType if p.value.startswith("resident")],
+}
+ENCOUNTERS = [
+    EncounterType.INPATIENT,
+    EncounterType.INPATIENT,
+    EncounterType.EMERGENCY_TO_INPATIENT,
+    EncounterType.OUTPATIENT,
+    EncounterType.PHARMACY,
+    # 门诊慢特病 (disease_limit): settled by the per-claim engine within its round
+    EncounterType.CHRONIC_OUTPATIENT,
+]
+DISEASES = [None, "diabetes", "hypertension", "uremia_dialysis", "asthma"]
+money = st.integers(min_value=1, max_value=3_000_000).map(lambda f: Decimal(f) / 100)
+
+
+@st.composite
+def fee_lines(draw: Any, admitted: dt.date) -> tuple[FeeLine, ...]:
+    count = draw(st.integers(min_value=1, max_value=6))
+    lines = []
+    for index in range(count):
+        price = draw(money)
+        quantity = Decimal(draw(st.sampled_from(["1", "2", "3", "0.5", "10"])))
+        lines.append(
+            FeeLine(
+                serial=str(index + 1),
+                catalog_code=draw(st.sampled_from(CODES)),
+                hospital_item_code="H",
+                name="",
+                quantity=quantity,
+                unit_price=price,
+                line_amount=Money.rounded(quantity * price),
+                occurred_at=dt.datetime.combine(admitted, dt.time(10)),
+            )
+        )
+    return tuple(lines)
+
+
+@st.composite
+def people(draw: Any) -> list[BatchClaim]:
+    """Claims of a few people, each person's in date order, interleaved."""
+    batch: list[tuple[dt.date, int, BatchClaim]] = []
+    for person in range(draw(st.integers(min_value=1, max_value=4))):
+        region, kind = draw(st.sampled_from(KEYS))
+        person_type = draw(st.sampled_from(PERSONS[kind]))
+        year = draw(st.sampled_from([2017, 2018, 2023, 2024, 2025, 2025, 2026]))
+        group = draw(st.one_of(st.none(), st.sampled_from(list(AssistanceGroup))))
+        born = dt.date(draw(st.integers(min_value=1940, max_value=2015)), 3, 1)
+        treatment = draw(st.sampled_from(TREATMENT))
+        filing = draw(st.sampled_from([None, *FilingCategory, *FilingCategory]))
+        opening = YearToDate.empty(year)
+        if draw(st.booleans()):
+            opening = YearToDate(
+                year=year,
+                admissions_count=draw(st.integers(min_value=0, max_value=3)),
+                deductible_used=Money.rounded(draw(money) / 10),
+                pooled_fund_paid=Money.of(draw(money) * 10),
+                eligible_amount_accumulated=Money.of(draw(money)),
+                large_expense_paid=Money.of(draw(money)),
+            )
+        for number in range(draw(st.integers(min_value=1, max_value=5))):
+            admitted = dt.date(year, 1 + number * 2, draw(st.integers(min_value=1, max_value=20)))
+            claim = Claim(
+                insured_region=region,
+                treatment_region=treatment,
+                insurance_type=kind,
+                person_type=person_type,
+                hospital_level=draw(st.sampled_from(list(HospitalLevel))),
+                filing_category=filing,
+                admitted_on=admitted,
+                discharged_on=admitted + dt.timedelta(days=draw(st.integers(0, 5))),
+                encounter_type=draw(st.sampled_from(ENCOUNTERS)),
+                fee_lines=draw(fee_lines(admitted)),
+                assistance_group=group,
+                use_personal_account=draw(st.booleans()),
+                personal_account_balance=Money.of(draw(money)),
+                birth_date=born if draw(st.integers(0, 9)) else None,
+                disease_code=draw(st.sampled_from(DISEASES)),
+            )
+            batch.append(
+                (
+                    admitted,
+                    len(batch),
+                    BatchClaim(f"p{person}", claim, opening if not number else None),
+                )
+            )
+    batch.sort(key=lambda item: (item[0], item[1]))
+    return [entry for _, _, entry in batch]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(people())
+def test_random_claims_of_a_year_settle_the_same(batch: list[BatchClaim]) -> None:
+    assert_same(batch, _resolver(), SettlementMode.DIRECT)
+    assert_same(batch, _resolver(), SettlementMode.MANUAL)
+
+
+# --------------------------------------------------------------------------- random parameters
+
+
+@st.composite
+def tweaks(draw: Any) -> Any:
+    """A random change to every deductible and its admission-ordinal table, pooled-fund rate
+    and cap, tier cap, and the rounding unit."""
+    deductible = draw(st.integers(min_value=0, max_value=500_000)) / Decimal(100)
+    rate = draw(st.integers(min_value=0, max_value=10_000)) / Decimal(10_000)
+    cap = draw(st.integers(min_value=0, max_value=5_000_000)) / Decimal(100)
+    tier_cap = draw(st.integers(min_value=0, max_value=5_000_000)) / Decimal(100)
+    rounding = draw(st.sampled_from(list(Rounding)))
+    ordinals = tuple(
+        Decimal(v) / 100
+        for v in draw(st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=4))
+    )
+
+    def change(step: Any) -> Any:
+        if isinstance(step, DeductibleStep):
+            return dataclasses.replace(
+                step, by_level={lvl: deductible for lvl in step.by_level}, ordinal_rate=ordinals
+            )
+        if isinstance(step, PooledFundStep):
+            return dataclasses.replace(
+                step, rate_by_level={lvl: rate for lvl in step.rate_by_level}, annual_cap=cap
+            )
+        if isinstance(step, SupplementaryStep):
+            return dataclasses.replace(step, annual_cap=tier_cap)
+        return step
+
+    done: dict[int, Policy] = {}
+
+    def transform(policy: Policy) -> Policy:
+        if id(policy) in done:
+            return done[id(policy)]
+        schemes = {
+            kind: dataclasses.replace(scheme, steps=tuple(change(s) for s in scheme.steps))
+            for kind, scheme in policy.schemes.items()
+        }
+        done[id(policy)] = dataclasses.replace(policy, schemes=schemes, rounding=rounding)
+        return done[id(policy)]
+
+    return transform
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(people(), tweaks())
+def test_random_claims_under_random_parameters_settle_the_same(
+    batch: list[BatchClaim], transform: Any
+) -> None:
+    assert_same(batch, _resolver(transform), SettlementMode.DIRECT)
+
+
+def test_a_claim_the_columns_cannot_compute_falls_back_and_is_counted() -> None:
+    claim = parse_claim(
+        {
+            "insured_region": "990100",
+            "treatment_region": "430400",
+            "insurance_type": "employee",
+            "person_type": "employee_active",
+            "hospital_level": 3,
+            "filing_category": "long_term_resident",
+            "admitted_on": "2024-05-10",
+            "discharged_on": "2024-05-15",
+            "birth_date": "1970-01-01",
+            "fee_lines": [
+                {
+                    "catalog_code": "003311000010000",
+                    "quantity": "1.00001",  # more than four decimals
+                    "unit_price": "1000.00",
+                    "occurred_at": "2024-05-11T10:00:00",
+                }
+            ],
+        }
+    )
+    batch = [BatchClaim("a", claim), BatchClaim("a", claim)]
+    result = assert_same(batch, _resolver())
+    assert result.fallback_claims == 2
+    # the second admission pays a lower deductible (ordinal), carried through the fallback
+    assert result.amount("deductible_applied", 1) < result.amount("deductible_applied", 0)
