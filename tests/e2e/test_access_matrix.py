@@ -100,6 +100,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/admin/users/{username}/reset"): frozenset({"administrator"}),
     ("POST", "/api/admin/users/{username}/unlock"): frozenset({"administrator"}),
     ("GET", "/api/health"): EVERYONE,
+    # 个人账户: the agency of his region and he himself (404 to everyone else in scope terms)
+    ("GET", "/api/accounts/{psn_no}/{year}"): frozenset({"insured_person", "agency_a"}),
     # clearing, prepayment, statistics
     # Running an open month (a repeatable computation) is the clearing centre's and the
     # provinces'; closing it (close=true, test below) and reopening it the clearing centre's.
@@ -408,6 +410,7 @@ def _build(container: Container) -> dict[str, Any]:
         "filing_id": filings.xie_filing,
         "mdtrt_id": encounter.id,
         "setl_id": settled.settlement_id,
+        "psn_no": settled.psn_no,
         "claim_id": claim.json()["id"],
         "batch_id": batch.id,
         "job_id": job.id,
@@ -471,6 +474,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         "/api/auth/login",
         {"json": {"username": "matrix-login", "password": "matrix-login-password"}},
     ),
+    ("GET", "/api/accounts/{psn_no}/{year}"): lambda w: (f"/api/accounts/{w['psn_no']}/2026", {}),
     ("POST", "/api/clearing/{month}/run"): lambda w: ("/api/clearing/2026-11/run", {}),
     # 2026-11 is open: the clearing centre reaches the rule (409 CLEARING_NOT_CLOSED).
     ("POST", "/api/clearing/{month}/reopen"): lambda w: (

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from yidi import __version__
 from yidi.api.errors import install_error_handlers
 from yidi.api.routes import (
+    accounts,
     auth,
     change_requests,
     filings,
@@ -106,6 +107,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.import_jobs = ImportJobs(container.uow, container.clock)
     install_error_handlers(app)
     app.include_router(auth.router)
+    app.include_router(accounts.router)
     app.include_router(users.router)
     app.include_router(funds.router)
     app.include_router(filings.router)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from yidi import __version__
+from yidi.cli import account as account_cli
 from yidi.cli import calendar as calendar_cli
 from yidi.cli import catalog as catalog_cli
 from yidi.cli import funds as funds_cli
@@ -38,6 +39,7 @@ db_app = typer.Typer(
 demo_app = typer.Typer(help="演示数据。Demo data.", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志。Audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(account_cli.app, name="account")
 app.add_typer(demo_app, name="demo")
 app.add_typer(funds_cli.clearing_app, name="clearing")
 app.add_typer(funds_cli.prepayment_app, name="prepayment")

@@ -56,6 +56,7 @@ class Action(enum.Enum):
     PREPAYMENT_ESTIMATE = "prepayment.estimate"
     AUDIT_READ = "audit.read"
     USER_ADMIN = "user.admin"  # create, disable/enable, reset link, role and scope, unlock
+    PERSONAL_ACCOUNT_READ = "personal_account.read"  # 个人账户余额与变动
     ACCOUNT_SELF = "account.self"  # change one's own password (sign-out needs no role)
     PUBLIC_DIRECTORY = "public.directory"  # hospitals, agency phones, eligibility check, estimate
 
@@ -86,6 +87,8 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.PREPAYMENT_ESTIMATE: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.AUDIT_READ: frozenset({R.ADMINISTRATOR}),
     Action.USER_ADMIN: frozenset({R.ADMINISTRATOR}),
+    # Scope: agencies their region's persons, a person only their own account.
+    Action.PERSONAL_ACCOUNT_READ: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER}),
     Action.ACCOUNT_SELF: frozenset(Role) - {R.ANONYMOUS},
     Action.PUBLIC_DIRECTORY: frozenset(Role),
 }

@@ -36,6 +36,7 @@ from typing import Any, Final
 
 from yidi.clock import CHINA_TZ, Clock
 from yidi.domain import filing_lifecycle as lifecycle
+from yidi.domain.accounts import Movement, MovementKind, account_eligible
 from yidi.domain.audit import AuditEntry, as_utc
 from yidi.domain.catalog import CatalogItem, CatalogVersion
 from yidi.domain.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
@@ -66,6 +67,7 @@ from yidi.services.catalogs import CatalogLookup, no_catalog, region_chain
 from yidi.services.funds import fact_from_settlement, record_settlement_fact
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
+from yidi.storage.accounts import AccountRow
 from yidi.storage.hospital import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
@@ -289,6 +291,8 @@ class AdmissionCheck:
     filing: Filing | None
     #: The caller presented the ID number (and the matching name): it may be shown in full.
     id_presented: bool = False
+    #: 个人账户本年余额 (None: the insurance type keeps no personal account)
+    account_balance: Money | None = None
 
     @property
     def id_number_shown(self) -> str:
@@ -334,6 +338,8 @@ class SettlementRecord:
     msgid: str | None = None
     state: str | None = None
     year_to_date_after: dict[str, Any] = field(default_factory=dict)
+    #: 个人账户余额 after this settlement (None: the person keeps no account)
+    account_balance_after: Money | None = None
     #: mdtrt_cert_type of the admission, and the day whose policy applied (discharge day).
     credential_type: str | None = None
     policy_on: dt.date | None = None
@@ -701,6 +707,7 @@ class HospitalService:
             cross_region=cross_region,
             filing=filing,
             id_presented=credential.kind == "02",
+            account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
         )
 
     def _refuse_unfiled(self, uow: SqlUnitOfWork, check: AdmissionCheck) -> Refused:
@@ -1424,6 +1431,7 @@ class HospitalService:
         lines: Sequence[FeeLineRow],
         year_to_date: YearToDate,
         discharged_on: dt.date,
+        account_balance: Money | None = None,
     ) -> SettlementResult:
         insurance_type = InsuranceType(encounter.insurance_type)
         policy = policy_at(
@@ -1477,6 +1485,8 @@ class HospitalService:
             encounter_type=EncounterType(encounter.med_type),
             fee_lines=tuple(fee_lines),
             assistance_group=group,
+            use_personal_account=account_balance is not None,
+            personal_account_balance=account_balance or Money.zero(),
         )
         resolved = ResolvedFeeLines(catalog_region, ",".join(hashes), items)
         return settle(claim, policy, resolved, year_to_date)
@@ -1545,6 +1555,11 @@ class HospitalService:
             msgid=row.msgid if row else None,
             state=row.state if row else None,
             year_to_date_after=dict(data.get("year_to_date_after", {})),
+            account_balance_after=(
+                Money(data["account_balance_after"])
+                if data.get("account_balance_after") is not None
+                else None
+            ),
             credential_type=encounter.credential_type,
             policy_on=local(encounter.discharged_at).date() if encounter.discharged_at else None,
         )
@@ -1570,12 +1585,114 @@ class HospitalService:
         assert row is not None
         return self._record_of_row(uow, encounter, row)
 
+    @staticmethod
+    def _balance(
+        uow: SqlUnitOfWork, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> Money | None:
+        if not account_eligible(insurance_type):
+            return None
+        account = uow.accounts.read(person_id, insurance_type, year)
+        return account.balance if account else Money.zero()
+
+    def _account(
+        self, uow: SqlUnitOfWork, encounter: EncounterRow, year: int, *, lock: bool
+    ) -> AccountRow | None:
+        """The person's personal account for the year (employee insurance only), locked for a
+        settlement so two settlements at once never both spend one balance."""
+        insurance_type = InsuranceType(encounter.insurance_type)
+        if not account_eligible(insurance_type):
+            return None
+        if lock:
+            return uow.accounts.lock(encounter.person_id, insurance_type, year, self._clock.now())
+        found = uow.accounts.read(encounter.person_id, insurance_type, year)
+        return found or AccountRow(0, encounter.person_id, insurance_type.value, year, Money.zero())
+
+    @staticmethod
+    def _debit_account(
+        uow: SqlUnitOfWork,
+        account: AccountRow,
+        result: SettlementResult,
+        settlement_id: str,
+        caller: Caller,
+        now: dt.datetime,
+    ) -> Money:
+        """Record what the account paid, in the settlement's transaction; the balance after."""
+        if result.personal_account_paid.is_zero():
+            return account.balance
+        after = uow.accounts.move(
+            account,
+            Movement(MovementKind.DEBIT, result.personal_account_paid, settlement_id),
+            at=as_utc(now),
+            by=caller.actor,
+            source=f"settlement:{caller.hospital_code}",
+            settlement_id=settlement_id,
+        )
+        return after.balance
+
+    def _restore_account(
+        self,
+        uow: SqlUnitOfWork,
+        encounter: EncounterRow,
+        original: SettlementRow,
+        reversal_id: str,
+        caller: Caller,
+        now: dt.datetime,
+    ) -> str:
+        """Give back exactly what the settlement took; the reversal's result JSON carries the
+        balance after."""
+        data = json.loads(original.result_json)
+        account = self._account(uow, encounter, original.year, lock=True)
+        if account is None:
+            return original.result_json
+        debit = uow.accounts.debit_of_settlement(original.id)
+        if debit is not None:
+            account = uow.accounts.move(
+                account,
+                Movement(MovementKind.RESTORE, debit.amount, reversal_id),
+                at=as_utc(now),
+                by=caller.actor,
+                source=f"reversal:{original.id}",
+                settlement_id=reversal_id,
+            )
+        data["account_balance_after"] = str(account.balance)
+        return json.dumps(data, ensure_ascii=False)
+
+    def _debit_again(
+        self,
+        uow: SqlUnitOfWork,
+        encounter: EncounterRow,
+        settled: SettlementRow,
+        restored_id: str,
+        caller: Caller,
+        now: dt.datetime,
+    ) -> str:
+        """2601 of a 2305: the restored settlement takes from the account again exactly what
+        the original took (refused, nothing written, if the balance no longer covers it)."""
+        data = json.loads(settled.result_json)
+        account = self._account(uow, encounter, settled.year, lock=True)
+        if account is None:
+            return settled.result_json
+        amount = settled.amounts["acct_pay"]
+        if not amount.is_zero():
+            account = uow.accounts.move(
+                account,
+                Movement(MovementKind.DEBIT, amount, restored_id),
+                at=as_utc(now),
+                by=caller.actor,
+                source=f"settlement:{caller.hospital_code}",
+                settlement_id=restored_id,
+            )
+        data["account_balance_after"] = str(account.balance)
+        return json.dumps(data, ensure_ascii=False)
+
     def pre_settle(
         self,
         caller: Caller,
         encounter_id: str,
         medfee_sumamt: Money | None = None,
         discharged_on: dt.date | None = None,
+        *,
+        use_account: bool = False,
     ) -> SettlementRecord:
         """2303: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
@@ -1594,14 +1711,16 @@ class HospitalService:
             ytd = uow.hospital.read_year_to_date(
                 encounter.person_id, InsuranceType(encounter.insurance_type), day.year
             )
-            result = self._compute(uow, encounter, person, hospital, lines, ytd, day)
+            account = self._account(uow, encounter, day.year, lock=False)
+            balance = account.balance if account else None
+            result = self._compute(
+                uow, encounter, person, hospital, lines, ytd, day, balance if use_account else None
+            )
+            data = result_json(result)
+            if balance is not None:
+                data["account_balance_after"] = str(balance - result.personal_account_paid)
             record = self._record(
-                "pre_settle",
-                encounter,
-                person,
-                self._clock.now(),
-                result_amounts(result),
-                result_json(result),
+                "pre_settle", encounter, person, self._clock.now(), result_amounts(result), data
             )
             return replace(record, policy_on=day)
 
@@ -1613,6 +1732,7 @@ class HospitalService:
         key: RequestKey | None = None,
         *,
         msgid: str | None = None,
+        use_account: bool = False,
     ) -> SettlementRecord:
         """2304: commit the settlement, the year-to-date totals and what is owed, at once."""
         with self._uow() as uow:
@@ -1637,11 +1757,17 @@ class HospitalService:
             day = local(encounter.discharged_at).date()
             insurance_type = InsuranceType(encounter.insurance_type)
             ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
-            result = self._compute(uow, encounter, person, hospital, lines, ytd, day)
+            account = self._account(uow, encounter, day.year, lock=True)
+            balance = account.balance if account and use_account else None
+            result = self._compute(uow, encounter, person, hospital, lines, ytd, day, balance)
             now = self._clock.now()
             settlement_id = _new_id("S", encounter.treatment_region_code, now)
             amounts = result_amounts(result)
             data = result_json(result)
+            if account is not None:
+                data["account_balance_after"] = str(
+                    self._debit_account(uow, account, result, settlement_id, caller, now)
+                )
             uow.hospital.add_settlement(
                 {
                     "id": settlement_id,
@@ -1767,6 +1893,7 @@ class HospitalService:
         restored = ytd.minus(delta)
         now = self._clock.now()
         reversal_id = _new_id("R", encounter.treatment_region_code, now)
+        reversal_json = self._restore_account(uow, encounter, original, reversal_id, caller, now)
         uow.hospital.add_settlement(
             {
                 "id": reversal_id,
@@ -1781,7 +1908,7 @@ class HospitalService:
                 "insured_region_code": original.insured_region_code,
                 "treatment_region_code": original.treatment_region_code,
                 **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
-                "result_json": original.result_json,
+                "result_json": reversal_json,
                 "year_to_date_delta_json": json.dumps(delta.as_dict()),
                 "policy_version": original.policy_version,
                 "catalog_version": original.catalog_version,
@@ -1994,6 +2121,7 @@ class HospitalService:
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
         now = self._clock.now()
         restored_id = _new_id("S", encounter.treatment_region_code, now)
+        restored_json = self._debit_again(uow, encounter, settled, restored_id, caller, now)
         uow.hospital.add_settlement(
             {
                 "id": restored_id,
@@ -2008,7 +2136,7 @@ class HospitalService:
                 "insured_region_code": settled.insured_region_code,
                 "treatment_region_code": settled.treatment_region_code,
                 **{f"{name}_fen": amount.fen for name, amount in settled.amounts.items()},
-                "result_json": settled.result_json,
+                "result_json": restored_json,
                 "year_to_date_delta_json": settled.year_to_date_delta_json,
                 "policy_version": settled.policy_version,
                 "catalog_version": settled.catalog_version,

@@ -51,6 +51,7 @@ from yidi.integrations.nhsa.builders import (
     output_2305,
 )
 from yidi.integrations.nhsa.codes import (
+    AcctUsedFlag,
     ChrgitmLv,
     ClrWay,
     FundPayType,
@@ -312,10 +313,12 @@ def settlement_view(
         patient_share_amount=a["psn_part_amt"],
         personal_account_amount=a["acct_pay"],
         patient_cash_amount=a["psn_cash_pay"],
-        # yidi settles no amount to the hospital's charge (医院负担), and keeps no personal
-        # account balance: both are 0.00 (docs/nhsa-gateway.md, fields yidi cannot know).
+        # yidi settles no amount to the hospital's charge (医院负担): 0.00. The balance is the
+        # personal account's after this settlement (0.00 where the person keeps none).
         hospital_share_amount=zero,
-        account_balance_amount=zero,
+        account_balance_amount=(
+            zero if record.account_balance_after is None else record.account_balance_after
+        ),
         settled_at=local(record.settled_at),
         funds=tuple(funds),
         settlement_id=record.settlement_id,
@@ -334,6 +337,26 @@ def settlement_view(
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
     )
+
+
+def _uses_account(flag: str | None) -> bool:
+    """acct_used_flag: "1" pays from the person's own account; "0" or absent pays cash.
+    "2" (家庭共济, a relative's account) is not offered."""
+    if flag == AcctUsedFlag.FAMILY_ACCOUNT.value:
+        raise Refused(
+            "ACCOUNT_FAMILY_NOT_SUPPORTED",
+            "暂不支持家庭共济（acct_used_flag=2），请用本人账户（1）或不用账户（0）",
+            "family mutual aid (acct_used_flag 2) is not supported",
+            field="acct_used_flag",
+        )
+    if flag not in (None, "", AcctUsedFlag.NOT_USED.value, AcctUsedFlag.OWN_ACCOUNT.value):
+        raise InvalidInput(
+            "ACCOUNT_USED_FLAG_INVALID",
+            f"个人账户使用标志 acct_used_flag “{flag}”无效，应为 0 或 1",
+            f"acct_used_flag {flag!r} is invalid",
+            field="acct_used_flag",
+        )
+    return flag == AcctUsedFlag.OWN_ACCOUNT.value
 
 
 class HospitalGateway:
@@ -405,7 +428,7 @@ class HospitalGateway:
             ),
             insuinfo=[
                 InsuInfo(
-                    balc=Decimal("0.00"),
+                    balc=(check.account_balance or Money.zero()).yuan,
                     insutype=person.insurance_type.value,
                     psn_type=PSN_TYPE[person.person_type],
                     psn_insu_stas="1",
@@ -547,6 +570,7 @@ class HospitalGateway:
             data.mdtrt_id,
             Money(data.medfee_sumamt),
             data.dscg_time.date() if data.dscg_time else None,
+            use_account=_uses_account(data.acct_used_flag),
         )
         return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
@@ -559,6 +583,7 @@ class HospitalGateway:
             Money(data.medfee_sumamt),
             self._key(context, request),
             msgid=context.msgid,
+            use_account=_uses_account(data.acct_used_flag),
         )
         return output_2304(self._view(record, data.mdtrt_cert_type))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -619,6 +620,42 @@ year_to_date = Table(
     Column("eligible_amount_accumulated_fen", BigInteger, nullable=False, server_default="0"),
     # further totals named by the policy's steps: {"outpatient.deductible_used": fen, ...}
     Column("counters_json", Text, nullable=False, server_default="{}"),
+)
+
+# 个人账户: one per employee-insured person, insurance type and year. balance_fen is the sum
+# of its movements (credits − debits + restorations), kept on the row so a settlement can
+# lock and read it in one statement; the check keeps it from ever going negative.
+personal_accounts = Table(
+    "personal_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
+    Column("insurance_type", String(3), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("balance_fen", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("person_id", "insurance_type", "year"),
+    CheckConstraint("balance_fen >= 0", name="balance_not_negative"),
+)
+
+# Every movement of an account: credit (划入, reference = the agency's voucher), debit (by a
+# settlement) and restore (by its reversal). One movement per (account, kind, reference):
+# a repeated credit or a replayed settlement never moves money twice.
+personal_account_movements = Table(
+    "personal_account_movements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("personal_accounts.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("balance_after_fen", BigInteger, nullable=False),
+    Column("source", String(64), nullable=False, server_default=""),
+    Column("reference", String(64), nullable=False),
+    Column("settlement_id", String(32), nullable=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    UniqueConstraint("account_id", "kind", "reference"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
 )
 
 # Gateway replay protection shared by every server process: x-tif nonces and used HN

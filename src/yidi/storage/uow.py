@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from yidi.storage.accounts import AccountRepository
 from yidi.storage.audit import AuditRepository
 from yidi.storage.change_requests import ChangeRequestRepository
 from yidi.storage.filings import FilingRepository
@@ -21,6 +22,7 @@ from yidi.storage.users import UserRepository
 
 class SqlUnitOfWork:
     session: Session
+    accounts: AccountRepository
     audit: AuditRepository
     change_requests: ChangeRequestRepository
     funds: FundsRepository
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        self.accounts = AccountRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.change_requests = ChangeRequestRepository(self.session)
         self.funds = FundsRepository(self.session)

@@ -229,11 +229,15 @@ class DischargeIn(BaseModel):
 
 class SettleIn(BaseModel):
     medfee_sumamt: Amount = Field(description="医疗费总额，须等于已上传明细合计")
+    use_personal_account: bool = Field(
+        default=False, description="个人账户支付（职工医保，至余额）use the personal account"
+    )
 
 
 class PreSettleIn(BaseModel):
     medfee_sumamt: Amount | None = None
     discharged_on: dt.date | None = None
+    use_personal_account: bool = False
 
 
 class SettlementOut(BaseModel):
@@ -251,6 +255,9 @@ class SettlementOut(BaseModel):
     lines: list[dict[str, str]]
     policy_version: str
     catalog_version: str
+    account_balance_after: Decimal | None = Field(
+        default=None, description="本笔结算后个人账户余额（无账户为 null）balance after"
+    )
 
 
 class EncounterDetailOut(BaseModel):
@@ -320,6 +327,9 @@ def settlement_out(record: SettlementRecord) -> SettlementOut:
         lines=record.lines,
         policy_version=record.policy_version,
         catalog_version=record.catalog_version,
+        account_balance_after=(
+            record.account_balance_after.yuan if record.account_balance_after is not None else None
+        ),
     )
 
 
@@ -539,6 +549,7 @@ def pre_settle(
         mdtrt_id,
         None if body.medfee_sumamt is None else Money(body.medfee_sumamt),
         body.discharged_on,
+        use_account=body.use_personal_account,
     )
     return settlement_out(record)
 
@@ -547,7 +558,11 @@ def pre_settle(
 def settle(mdtrt_id: str, body: SettleIn, write: CashierWriteDep) -> SettlementOut:
     caller = write.caller()
     record = write.service.settle(
-        caller, mdtrt_id, Money(body.medfee_sumamt), write.key(caller, body)
+        caller,
+        mdtrt_id,
+        Money(body.medfee_sumamt),
+        write.key(caller, body),
+        use_account=body.use_personal_account,
     )
     return settlement_out(record)
 
