@@ -73,6 +73,7 @@ def add_filler(url: str, count: int) -> None:
                         "insurance_type": "310",
                         "person_type": "employee_active",
                         "card_number": f"C{index:011d}",
+                        "psn_no": f"PSNF{index:021d}",
                         "has_second_generation_card": True,
                     }
                     for index in range(first, last)
