@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,6 +44,29 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of the suite's kind: a new SQLite file, or a new PostgreSQL schema."""
+    url = os.environ.get("YIDI_TEST_DATABASE_URL")
+    if url is None:
+        engine = make_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"migration_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -4,42 +4,15 @@ referring to the same person (they refer to persons.id, not to the number)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, MetaData, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from yidi.storage.db import make_engine
 from yidi.storage.migrate import upgrade
 
 PREVIOUS = "0013"  # the revision 0010 follows
-
-
-@pytest.fixture
-def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
-    url = os.environ.get("YIDI_TEST_DATABASE_URL")
-    if url is None:
-        engine = make_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"migration_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_existing_persons_get_distinct_random_numbers(fresh_engine: Engine) -> None:

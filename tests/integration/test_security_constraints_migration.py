@@ -4,10 +4,6 @@ that already breaks them, naming what to resolve; once resolved, the upgrade goe
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +17,10 @@ from sqlalchemy import (
     MetaData,
     Table,
     insert,
-    text,
     update,
 )
 from sqlalchemy.types import BigInteger
 
-from yidi.storage.db import make_engine
 from yidi.storage.migrate import _config, current_revision, head_revision, upgrade
 
 AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -34,29 +28,6 @@ AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 _before = ScriptDirectory.from_config(_config()).get_revision("0008").down_revision
 assert isinstance(_before, str)
 BEFORE: str = _before
-
-
-@pytest.fixture
-def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the suite's kind: a new SQLite file, or a new PostgreSQL schema."""
-    url = os.environ.get("YIDI_TEST_DATABASE_URL")
-    if url is None:
-        engine = make_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"migration_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _row(table: Table, **values: Any) -> dict[str, Any]:
