@@ -40,11 +40,11 @@ from gateway_load import fresh_schema, load_filed_patients  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from yidi.bootstrap import build_container  # noqa: E402
-from yidi.clock import CHINA_TZ, FixedClock  # noqa: E402
-from yidi.services.hospital import Caller, Credential, HospitalService  # noqa: E402
+from yidi.encounter.commands import Caller, Credential, HospitalService  # noqa: E402
+from yidi.kernel.clock import CHINA_TZ, FixedClock  # noqa: E402
+from yidi.platform.db import make_engine, refresh_statistics  # noqa: E402
+from yidi.platform.tables import filings, persons  # noqa: E402
 from yidi.settings import Settings  # noqa: E402
-from yidi.storage.db import make_engine, refresh_statistics  # noqa: E402
-from yidi.storage.tables import filings, persons  # noqa: E402
 
 NANHUA = Caller("H43040000001", "nhfy1")
 FILED_AT = dt.datetime(2026, 11, 20, 9, 0, tzinfo=CHINA_TZ)

@@ -39,9 +39,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from yidi.domain.catalog import CatalogVersion
-from yidi.domain.claims import Claim, FeeLine, YearToDate
-from yidi.domain.insurance import (
+from yidi.catalog.files import generate_catalog
+from yidi.catalog.model import CatalogVersion
+from yidi.kernel.insurance import (
     EncounterType,
     FilingCategory,
     HospitalLevel,
@@ -49,10 +49,10 @@ from yidi.domain.insurance import (
     PersonType,
     SettlementMode,
 )
-from yidi.domain.money import Money
-from yidi.policy.catalog_files import generate_catalog
+from yidi.kernel.money import Money
 from yidi.policy.loader import load_policy_library, policy_at
 from yidi.policy.model import Policy, SchemeKind
+from yidi.settlement.claims import Claim, FeeLine, YearToDate
 from yidi.settlement.columnar import (
     AMOUNT_FIELDS,
     FILINGS,

@@ -161,9 +161,9 @@ def _persons_at_cap(url: str) -> int:
 
     from sqlalchemy import text
 
-    from yidi.domain.insurance import InsuranceType
+    from yidi.kernel.insurance import InsuranceType
+    from yidi.platform.db import make_engine
     from yidi.policy.loader import policy_at
-    from yidi.storage.db import make_engine
 
     cap = policy_at("640000", InsuranceType.EMPLOYEE, dt.date.today()).annual_cap
     engine = make_engine(url, pool_size=1, max_overflow=0)

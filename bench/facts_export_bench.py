@@ -34,8 +34,10 @@ from funds_bench import generate  # noqa: E402
 from gateway_load import fresh_schema  # noqa: E402
 
 from yidi.bootstrap import build_container  # noqa: E402
-from yidi.clock import SystemClock  # noqa: E402
-from yidi.domain.funds import ClearingLevel  # noqa: E402
+from yidi.funds.model import ClearingLevel  # noqa: E402
+from yidi.kernel.clock import SystemClock  # noqa: E402
+from yidi.platform.db import make_engine  # noqa: E402
+from yidi.platform.migrate import upgrade  # noqa: E402
 from yidi.reports.columnar import (  # noqa: E402
     FACT_SCHEMA,
     ColumnarFacts,
@@ -44,8 +46,6 @@ from yidi.reports.columnar import (  # noqa: E402
     export_facts_to_parquet,
 )
 from yidi.settings import Settings  # noqa: E402
-from yidi.storage.db import make_engine  # noqa: E402
-from yidi.storage.migrate import upgrade  # noqa: E402
 
 COLUMNS = [c for c in FACT_SCHEMA]
 

@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 
 from yidi.bootstrap import build_container
-from yidi.clock import SystemClock
 from yidi.demo.population import generate_persons
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.domain.regions import default_registry
-from yidi.services.filing_exchange import FilingExchange
-from yidi.services.filings import system_principal
+from yidi.filing.commands import system_principal
+from yidi.filing.exchange import FilingExchange
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.kernel.clock import SystemClock
+from yidi.kernel.regions import default_registry
+from yidi.platform.migrate import upgrade
 from yidi.settings import Settings
-from yidi.storage.migrate import upgrade
 
 HENAN_PREFECTURES = [
     "410100", "410200", "410300", "410400", "410500", "410600", "410700", "410800", "410900",

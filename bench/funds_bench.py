@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from yidi.domain.funds import ClearingLevel, RegionKeys
-from yidi.domain.prepayment import Annex
-from yidi.domain.regions import DivisionLevel, default_registry
+from yidi.funds.model import ClearingLevel, RegionKeys
+from yidi.funds.prepayment import Annex
+from yidi.kernel.regions import DivisionLevel, default_registry
 from yidi.reports.columnar import ColumnarFacts
 
 CATEGORIES = ["retiree_resettled", "long_term_resident", "posted_worker", "referral", "emergency"]

@@ -28,15 +28,15 @@ from sqlalchemy import func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from hospital_support import BOBAI_CODE, XIE_CARD, build_world
-from yidi.api.app import create_app
+from yidi.auth.gateway_credentials import add_credential, load_credentials
 from yidi.bootstrap import build_container
-from yidi.clock import SystemClock
+from yidi.entrypoints.api.app import create_app
 from yidi.integrations.nhsa.gateway_auth import Scheme
-from yidi.services.gateway_credentials import add_credential, load_credentials
+from yidi.kernel.clock import SystemClock
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import upgrade
+from yidi.platform.tables import audit_log, gateway_refusals
 from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
-from yidi.storage.tables import audit_log, gateway_refusals
 
 PATH = "/fsi/api/rsfComIfsService/callService"
 

@@ -44,21 +44,21 @@ from hospital_support import (  # noqa: E402
     residence_permit,
 )
 from yidi.bootstrap import build_container  # noqa: E402
-from yidi.clock import CHINA_TZ, FixedClock  # noqa: E402
-from yidi.domain.audit import verify_chain  # noqa: E402
-from yidi.domain.funds import ledger_is_balanced  # noqa: E402
-from yidi.domain.identity import Gender, make_resident_id  # noqa: E402
-from yidi.domain.insurance import InsuranceType, PersonType  # noqa: E402
-from yidi.domain.reference import Person  # noqa: E402
+from yidi.catalog.commands import import_sample_catalogs  # noqa: E402
+from yidi.demo.loader import load_reference_world  # noqa: E402
+from yidi.filing.commands import FilingService  # noqa: E402
+from yidi.funds.model import ledger_is_balanced  # noqa: E402
+from yidi.funds.sql import FundsRepository  # noqa: E402
+from yidi.kernel.audit import verify_chain  # noqa: E402
+from yidi.kernel.clock import CHINA_TZ, FixedClock  # noqa: E402
+from yidi.kernel.identity import Gender, make_resident_id  # noqa: E402
+from yidi.kernel.insurance import InsuranceType, PersonType  # noqa: E402
+from yidi.platform.audit_log import AuditRepository  # noqa: E402
+from yidi.platform.db import make_engine  # noqa: E402
+from yidi.platform.migrate import upgrade  # noqa: E402
 from yidi.policy.loader import policy_at  # noqa: E402
-from yidi.services.catalogs import import_sample_catalogs  # noqa: E402
-from yidi.services.demo import load_reference_world  # noqa: E402
-from yidi.services.filings import FilingService  # noqa: E402
+from yidi.reference.model import Person  # noqa: E402
 from yidi.settings import Settings  # noqa: E402
-from yidi.storage.audit import AuditRepository  # noqa: E402
-from yidi.storage.db import make_engine  # noqa: E402
-from yidi.storage.funds import FundsRepository  # noqa: E402
-from yidi.storage.migrate import upgrade  # noqa: E402
 
 DEFAULT_BASE_URL = "postgresql+psycopg://yidi@127.0.0.1:55433/yidi_rel"
 GATEWAY_PATH = "/fsi/api/rsfComIfsService/callService"

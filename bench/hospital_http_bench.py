@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gateway_load import Server, fresh_schema, load_filed_patients, schema_url  # noqa: E402
 
-from yidi.clock import CHINA_TZ  # noqa: E402
-from yidi.policy.catalog_files import sample_catalog  # noqa: E402
+from yidi.catalog.files import sample_catalog  # noqa: E402
+from yidi.kernel.clock import CHINA_TZ  # noqa: E402
 
 BASE_URL = "postgresql+psycopg://yidi@127.0.0.1:55433/yidi_hospital"
 SCHEMA = "bench_hospital"

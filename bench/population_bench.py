@@ -11,7 +11,7 @@ import sys
 import time
 
 from yidi.demo.population import generate_persons
-from yidi.domain.regions import default_registry, hengyang_county_codes
+from yidi.kernel.regions import default_registry, hengyang_county_codes
 
 
 def main() -> None:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
-from yidi.domain.regions import default_registry, hengyang_county_codes
-from yidi.services.demo import load_population
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
-from yidi.storage.uow import SqlUnitOfWork
+from yidi.demo.loader import load_population
+from yidi.kernel.regions import default_registry, hengyang_county_codes
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import upgrade
+from yidi.platform.uow import SqlUnitOfWork
 
 
 def main() -> None:

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from legacy_engine.engine import settle as legacy_settle
 from legacy_engine.loader import policy_at as legacy_policy_at
 
-from yidi.domain.catalog import CatalogVersion
-from yidi.domain.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
-from yidi.domain.insurance import (
+from yidi.catalog.files import generate_catalog
+from yidi.catalog.model import CatalogVersion
+from yidi.kernel.insurance import (
     EncounterType,
     FilingCategory,
     HospitalLevel,
@@ -43,10 +43,10 @@ from yidi.domain.insurance import (
     PersonType,
     SettlementMode,
 )
-from yidi.domain.money import Money
-from yidi.policy.catalog_files import generate_catalog
+from yidi.kernel.money import Money
 from yidi.policy.loader import policy_at
 from yidi.settlement import settle
+from yidi.settlement.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
 
 DAY = dt.date(2017, 6, 10)
 

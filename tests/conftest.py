@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import sessionmaker
 
-from yidi.api.app import create_app
 from yidi.bootstrap import Container, build_container
-from yidi.clock import CHINA_TZ, FixedClock
+from yidi.entrypoints.api.app import create_app
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import upgrade
 from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
 
 TEST_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
 
@@ -112,7 +112,7 @@ def working_days_configured() -> Iterator[Callable[..., None]]:
     ``build_container`` configures the process-wide calendar with the test's clock; without
     the reset a later test would inherit that clock's year as its horizon.
     """
-    from yidi.domain.workdays import configure_working_days
+    from yidi.kernel.workdays import configure_working_days
 
     yield configure_working_days
     configure_working_days(operator_directory=None, today=None)

@@ -6,11 +6,11 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from yidi.domain.access import Principal, Role
-from yidi.domain.evidence import Evidence, EvidenceKind
-from yidi.domain.filings import DesignatedInstitution, FilingRecord, SignedBy
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.record import DesignatedInstitution, FilingRecord, SignedBy
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 
 HENGYANG_COUNTY = "430421"  # 衡阳县, inside the 衡阳 agency's region 430400
 ZHENGZHOU_DISTRICT = "410102"  # 郑州市中原区
@@ -75,7 +75,7 @@ def annex2_csv(rows: list[tuple[str, str, str]]) -> bytes:
     import csv
     import io
 
-    from yidi.domain.filing_annex import ANNEX2_COLUMNS
+    from yidi.filing.model.annex import ANNEX2_COLUMNS
 
     out = io.StringIO()
     writer = csv.writer(out)
@@ -150,7 +150,7 @@ AGENCY_FIELDS = (
 
 def record_body(**changes: Any) -> dict[str, Any]:
     """The API's 附件1 body for :func:`record` with ``changes``."""
-    from yidi.storage.filings import record_to_dict
+    from yidi.filing.sql import record_to_dict
 
     data = record_to_dict(record(**changes))
     for key in AGENCY_FIELDS:
@@ -160,7 +160,7 @@ def record_body(**changes: Any) -> dict[str, Any]:
 
 def api_headers(container: Any, principal: Principal) -> dict[str, str]:
     """A bearer token for ``principal`` (an account row is made once, as sign-in would need)."""
-    from yidi.services.auth import open_session
+    from yidi.auth.commands import open_session
 
     with container.uow() as uow:
         if uow.users.by_username(principal.user_id) is None:

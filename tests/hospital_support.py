@@ -16,21 +16,21 @@ from sqlalchemy import Engine, text
 
 from filing_support import BOBAI_HOSPITAL, HENGYANG, PERSON_ID, household_registration, record
 from yidi.bootstrap import Container, build_container
-from yidi.clock import CHINA_TZ, FixedClock
+from yidi.catalog.commands import import_sample_catalogs
 from yidi.demo.world import load_world
-from yidi.domain.access import Principal, Role
-from yidi.domain.evidence import Evidence, EvidenceKind
-from yidi.domain.filings import DesignatedInstitution
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
-from yidi.domain.money import Money
-from yidi.domain.reference import Person
-from yidi.services.catalogs import import_sample_catalogs
-from yidi.services.filings import FilingService
-from yidi.services.hospital import Caller, FeeLineInput
+from yidi.encounter.commands import Caller, FeeLineInput
+from yidi.filing.commands import FilingService
+from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.record import DesignatedInstitution
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.kernel.money import Money
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import upgrade
+from yidi.reference.model import Person
 from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
 
 BOBAI_CODE = "H45092300001"
 NANHUA_CODE = "H43040000001"
@@ -226,7 +226,7 @@ __all__ = ["BOBAI_HOSPITAL"]
 
 def token_for(container: Container, principal: Principal) -> dict[str, str]:
     """A bearer header for a principal (the account is created without a usable password)."""
-    from yidi.services.auth import open_session
+    from yidi.auth.commands import open_session
 
     with container.uow() as uow:
         if uow.users.by_username(principal.user_id) is None:

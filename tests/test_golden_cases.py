@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from yidi.domain.errors import YidiError
-from yidi.domain.insurance import SettlementMode
+from yidi.kernel.errors import YidiError
+from yidi.kernel.insurance import SettlementMode
 from yidi.policy.loader import load_policy_library
 from yidi.settlement.inputs import parse_claim, parse_year_to_date
 from yidi.settlement.shipped import settle_with_shipped_data

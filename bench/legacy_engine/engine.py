@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from legacy_engine.model import AccountScope, Policy, SupplementaryKind
 from yidi.domain.catalog import CatalogItem, ItemClass
 from yidi.domain.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
 from yidi.domain.errors import InvalidInput, Refused
 from yidi.domain.insurance import UNFILED_KEY, SettlementMode
 from yidi.domain.money import Money
+
+from legacy_engine.model import AccountScope, Policy, SupplementaryKind
 from yidi.settlement.result import ExplanationStep, LineBreakdown, SettlementResult
 
 _FEN = Decimal("0.01")

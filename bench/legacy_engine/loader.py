@@ -23,6 +23,17 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from yidi.domain.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
+from yidi.domain.insurance import (
+    UNFILED_KEY,
+    AssistanceGroup,
+    EncounterType,
+    FilingCategory,
+    HospitalLevel,
+    InsuranceType,
+    PersonType,
+)
+from yidi.domain.money import Money
 
 from legacy_engine.model import (
     AccountScope,
@@ -36,17 +47,6 @@ from legacy_engine.model import (
     SupplementaryRule,
     Tier,
 )
-from yidi.domain.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
-from yidi.domain.insurance import (
-    UNFILED_KEY,
-    AssistanceGroup,
-    EncounterType,
-    FilingCategory,
-    HospitalLevel,
-    InsuranceType,
-    PersonType,
-)
-from yidi.domain.money import Money
 
 # --------------------------------------------------------------------------- schema
 

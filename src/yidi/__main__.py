@@ -1,3 +1,3 @@
-from yidi.cli.main import run
+from yidi.entrypoints.cli.main import run
 
 run()

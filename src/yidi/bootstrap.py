@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from yidi.clock import Clock, SystemClock
-from yidi.domain.workdays import configure_working_days
-from yidi.services.auth import SessionPolicy, SignInPolicy
-from yidi.services.gateway_auth import GatewayAuthenticator
-from yidi.services.gateway_credentials import GatewayCredentialsError, load_credentials
+from yidi.auth.commands import SessionPolicy, SignInPolicy
+from yidi.auth.gateway import GatewayAuthenticator
+from yidi.auth.gateway_credentials import GatewayCredentialsError, load_credentials
+from yidi.kernel.clock import Clock, SystemClock
+from yidi.kernel.workdays import configure_working_days
+from yidi.platform.db import make_engine
+from yidi.platform.uow import SqlUnitOfWork
 from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.uow import SqlUnitOfWork
 
 
 @dataclass

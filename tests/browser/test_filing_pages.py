@@ -175,7 +175,7 @@ def test_an_import_runs_in_the_background_and_its_page_shows_the_report(
     """`yidi serve` runs the worker thread: the upload answers at once with the job's page,
     which refreshes itself until the report is there."""
     from filing_support import annex2_csv
-    from yidi.domain.identity import Gender, make_resident_id
+    from yidi.kernel.identity import Gender, make_resident_id
 
     number = make_resident_id("430421", dt.date(1949, 5, 6), 71, Gender.MALE).number
     batch = tmp_path / "batch.csv"

@@ -44,21 +44,21 @@ from hospital_support import (
     fee_inputs,
     token_for,
 )
-from yidi.api.app import create_app
-from yidi.api.deps import SESSION_COOKIE
+from yidi.auth.commands import create_user
+from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container, build_container
-from yidi.clock import FixedClock
-from yidi.domain.access import Principal, Role
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.services.auth import create_user
-from yidi.services.change_requests import ChangeRequestService
-from yidi.services.filing_exchange import FilingExchange
-from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
-from yidi.services.jobs import ImportJobs
-from yidi.services.users import UserAdminService
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
+from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.api.deps import SESSION_COOKIE
+from yidi.filing.change_requests import ChangeRequestService
+from yidi.filing.exchange import FilingExchange
+from yidi.filing.jobs import ImportJobs
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import upgrade
 from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
 
 SCHEMA = "access_matrix"
 
@@ -419,14 +419,14 @@ def _build(container: Container) -> dict[str, Any]:
 
 
 def _caller(principal: Principal) -> Any:
-    from yidi.services.hospital import Caller
+    from yidi.encounter.commands import Caller
 
     assert principal.hospital_code is not None
     return Caller(principal.hospital_code, principal.user_id, principal.role.value)
 
 
 def _money(amount: Decimal) -> Any:
-    from yidi.domain.money import Money
+    from yidi.kernel.money import Money
 
     return Money(amount)
 

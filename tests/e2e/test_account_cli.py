@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from yidi.auth.commands import SignInPolicy, authenticate, complete_reset
+from yidi.auth.gateway_credentials import load_credentials
 from yidi.bootstrap import build_container
-from yidi.cli.main import app as cli_app
-from yidi.services.auth import SignInPolicy, authenticate, complete_reset
-from yidi.services.gateway_credentials import load_credentials
+from yidi.entrypoints.cli.main import app as cli_app
 from yidi.settings import Settings
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from yidi.bootstrap import Container
-from yidi.services.demo import load_reference_world
+from yidi.demo.loader import load_reference_world
 
 
 def _login(client: TestClient, username: str, password: str) -> tuple[int, dict[str, object]]:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
+from yidi.entrypoints.cli.main import app
 
 runner = CliRunner()
 

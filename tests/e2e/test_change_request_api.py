@@ -23,8 +23,8 @@ from filing_support import (
     record_body,
 )
 from yidi.bootstrap import Container
-from yidi.domain.insurance import FilingCategory
-from yidi.services.filings import FilingService
+from yidi.filing.commands import FilingService
+from yidi.kernel.insurance import FilingCategory
 
 NEW_MOBILE = "13907349999"
 

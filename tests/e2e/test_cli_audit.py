@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
-from yidi.storage.db import make_engine
+from yidi.entrypoints.cli.main import app
+from yidi.platform.db import make_engine
 
 runner = CliRunner()
 
@@ -34,7 +34,7 @@ def test_audit_verify_passes_then_names_the_tampered_entry(
 def _rebuild_chain(url: str, seq: int) -> None:
     """What someone with write access to the database could do: edit an entry and recompute
     every hash after it, and the head, so that the chain verifies again."""
-    from yidi.domain.audit import AuditEntry, as_utc, entry_hash
+    from yidi.kernel.audit import AuditEntry, as_utc, entry_hash
 
     engine = make_engine(url)
     with engine.begin() as connection:
@@ -73,7 +73,7 @@ def _parse(text_value: str) -> object:
 def test_a_rebuilt_chain_passes_alone_but_not_against_the_published_heads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from yidi.domain.audit import GENESIS_HASH
+    from yidi.kernel.audit import GENESIS_HASH
 
     assert GENESIS_HASH == "0" * 64
     url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
@@ -112,17 +112,17 @@ def test_yidi_serve_publishes_the_head_on_a_schedule(tmp_path: Path) -> None:
     import time
 
     from yidi.bootstrap import build_container
-    from yidi.clock import SystemClock
-    from yidi.services.audit_head import HeadPublisher, generate_key, read_statements
-    from yidi.services.demo import load_reference_world
+    from yidi.demo.loader import load_reference_world
+    from yidi.kernel.clock import SystemClock
+    from yidi.platform.audit_head import HeadPublisher, generate_key, read_statements
+    from yidi.platform.migrate import upgrade
     from yidi.settings import Settings
-    from yidi.storage.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     container = build_container(Settings(database_url=url, demo_mode=True))
     upgrade(container.engine)
     load_reference_world(container.uow())
-    from yidi.domain.audit import AuditEntry
+    from yidi.kernel.audit import AuditEntry
 
     with container.uow() as uow:
         uow.audit.append(

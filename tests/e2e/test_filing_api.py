@@ -25,12 +25,12 @@ from filing_support import (
     record_body,
 )
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ, FixedClock
 from yidi.demo.population import generate_persons
-from yidi.domain.access import Principal
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.domain.insurance import FilingCategory
-from yidi.services.filing_exchange import ANNEX2_TITLE
+from yidi.filing.exchange import ANNEX2_TITLE
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.kernel.access import Principal
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.insurance import FilingCategory
 
 
 @pytest.fixture

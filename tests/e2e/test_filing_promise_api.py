@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from filing_support import BOBAI, HENGYANG, PERSON, api_headers, load_agencies, record_body
 from yidi.bootstrap import Container
-from yidi.clock import FixedClock
-from yidi.domain.insurance import FilingCategory
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.insurance import FilingCategory
 
 HOUSEHOLD = {
     "kind": "household_registration",

@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
 from funds_helpers import make_fact
 
 from yidi.bootstrap import Container
-from yidi.cli.main import app
-from yidi.services.demo import load_reference_world
-from yidi.services.funds import record_settlement_fact
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.cli.main import app
+from yidi.funds.commands import record_settlement_fact
 
 AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -215,8 +215,8 @@ def test_the_command_line_exports_facts_by_month_and_then_only_what_is_new(
 ) -> None:
     from sqlalchemy import insert
 
-    from yidi.storage.db import make_engine
-    from yidi.storage.tables import settlement_facts
+    from yidi.platform.db import make_engine
+    from yidi.platform.tables import settlement_facts
 
     url = f"sqlite:///{tmp_path / 'facts.sqlite3'}"
     monkeypatch.setenv("YIDI_DATABASE_URL", url)

@@ -24,19 +24,15 @@ from test_hospital_gateway import admit, call, discharge, ok, person_no, refused
 from typer.testing import CliRunner
 
 from hospital_support import BOBAI_CODE, NANHUA_CODE, XIE_LINES, build_world, nhsa_fee_rows
-from yidi.api.app import create_app
+from yidi.auth.gateway_credentials import GatewayCredentialsError, add_credential, load_credentials
 from yidi.bootstrap import Container, build_container
-from yidi.cli.main import app as cli_app
-from yidi.clock import FixedClock
+from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.cli.main import app as cli_app
 from yidi.integrations.nhsa.gateway_auth import Scheme
 from yidi.integrations.nhsa.router import CALL_SERVICE_PATH, PER_SERVICE_PATHS
-from yidi.services.gateway_credentials import (
-    GatewayCredentialsError,
-    add_credential,
-    load_credentials,
-)
+from yidi.kernel.clock import FixedClock
+from yidi.platform.tables import audit_log, encounters, gateway_refusals, settlements
 from yidi.settings import Settings
-from yidi.storage.tables import audit_log, encounters, gateway_refusals, settlements
 
 Signer = Callable[[httpx.Request], None]
 ADD = ("gateway", "credential", "add")
@@ -499,10 +495,10 @@ def test_refused_requests_are_reviewable_from_the_command_line_and_the_chain_sta
 ) -> None:
     from starlette.datastructures import Headers
 
+    from yidi.auth.gateway import GatewayAuthenticator
     from yidi.integrations.nhsa.gateway_auth import GatewayRefused
-    from yidi.services.audit_context import reset_client_address, set_client_address
-    from yidi.services.gateway_auth import GatewayAuthenticator
-    from yidi.storage.migrate import upgrade
+    from yidi.platform.audit_context import reset_client_address, set_client_address
+    from yidi.platform.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'refusals.sqlite3'}"
     monkeypatch.setenv("YIDI_DATABASE_URL", url)

@@ -20,9 +20,9 @@ from hospital_support import (
     nhsa_fee_rows,
     token_for,
 )
+from yidi.accounts import commands as accounts
 from yidi.bootstrap import Container
-from yidi.services import accounts
-from yidi.storage.tables import personal_account_movements, settlements
+from yidi.platform.tables import personal_account_movements, settlements
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 
 from filing_support import HENGYANG, PDF_BYTES, household_registration, load_agencies, record
 from hospital_support import NANHUA_CASHIER, build_world, token_for
-from yidi.api.app import create_app
+from yidi.auth.commands import SignInPolicy, authenticate, create_user
 from yidi.bootstrap import Container
-from yidi.cli.main import app as cli_app
-from yidi.clock import FixedClock
-from yidi.domain.access import Principal, Role
-from yidi.domain.errors import YidiError
-from yidi.services.auth import SignInPolicy, authenticate, create_user
-from yidi.services.filings import FilingService
+from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.cli.main import app as cli_app
+from yidi.filing.commands import FilingService
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.errors import YidiError
 from yidi.settings import DEMO_SECRET_KEY, Settings
 
 GATEWAY = "/fsi/api/rsfComIfsService/callService"

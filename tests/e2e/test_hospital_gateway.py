@@ -22,8 +22,8 @@ from hospital_support import (
     nhsa_fee_rows,
 )
 from yidi.bootstrap import Container
-from yidi.domain.money import Money
-from yidi.storage.tables import settlements, year_to_date
+from yidi.kernel.money import Money
+from yidi.platform.tables import settlements, year_to_date
 
 PATH = "/fsi/api/rsfComIfsService/callService"
 _ids = itertools.count(1)
@@ -352,7 +352,7 @@ def test_emergency_admission_after_72_hours_is_refused(client: TestClient, world
 def test_settlement_and_reversal_post_balanced_clearing_entries_in_the_same_transaction(
     client: TestClient, world: None, container: Container
 ) -> None:
-    from yidi.domain.funds import Fund, ledger_is_balanced
+    from yidi.funds.model import Fund, ledger_is_balanced
 
     psn_no = person_no(client)
     mdtrt_id = ok(admit(client, psn_no))["result"]["mdtrt_id"]
@@ -397,7 +397,7 @@ def _admitted(client: TestClient) -> tuple[str, str]:
 
 
 def _line_count(container: Container) -> int:
-    from yidi.storage.tables import fee_lines
+    from yidi.platform.tables import fee_lines
 
     with container.uow() as uow:
         return int(uow.session.execute(select(func.count()).select_from(fee_lines)).scalar_one())
@@ -547,7 +547,7 @@ def test_settlement_replies_fill_the_fields_clients_read(client: TestClient, wor
 
 
 def _table_counts(container: Container) -> dict[str, int]:
-    from yidi.storage.tables import encounters, fee_lines, idempotency_keys
+    from yidi.platform.tables import encounters, fee_lines, idempotency_keys
 
     with container.uow() as uow:
         return {
@@ -606,7 +606,7 @@ def test_another_persons_psn_no_with_this_mdtrt_id_is_refused_and_nothing_is_wri
 
 
 def _settled_counts(container: Container) -> tuple[int, list[int], bool]:
-    from yidi.domain.funds import ledger_is_balanced
+    from yidi.funds.model import ledger_is_balanced
 
     with container.uow() as uow:
         active = uow.session.execute(
@@ -629,7 +629,7 @@ def _settle_and_lose_the_reply(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, mdtrt_id: str, psn_no: str, msgid: str
 ) -> None:
     """The server commits the 2304, then the answer never reaches the hospital."""
-    from yidi.services import hospital_gateway
+    from yidi.integrations.nhsa import adapter as hospital_gateway
 
     def connection_dropped(view: Any) -> Any:
         raise ConnectionResetError("connection reset by peer")
@@ -899,7 +899,7 @@ def _a_month_of_settlements(client: TestClient, clock: Any) -> tuple[str, list[d
     hospital's own record of each settlement, as its HIS keeps it from the 2304 answers."""
     import datetime as dt
 
-    from yidi.clock import CHINA_TZ
+    from yidi.kernel.clock import CHINA_TZ
 
     psn_no = person_no(client)
     ledger: list[dict[str, Any]] = []
@@ -1062,7 +1062,7 @@ def _application(ledger: list[dict[str, Any]], **changes: Any) -> dict[str, Any]
 def test_3203_applies_for_a_months_clearing_once_and_3204_withdraws_it(
     client: TestClient, world: None, container: Container
 ) -> None:
-    from yidi.storage.tables import clearing_applications
+    from yidi.platform.tables import clearing_applications
 
     _, ledger = _a_month_of_settlements(client, container.clock)
     for row in ledger:  # the cash each 2304 answered, as the HIS keeps it

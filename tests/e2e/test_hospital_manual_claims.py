@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU
 from hospital_support import UNFILED_ID, XIE_LINES, build_world, token_for
 from yidi.bootstrap import Container
-from yidi.domain.insurance import InsuranceType
-from yidi.domain.money import Money
-from yidi.services.hospital import HospitalService
+from yidi.encounter.commands import HospitalService
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
 
 
 @pytest.fixture

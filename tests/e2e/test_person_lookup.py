@@ -35,9 +35,9 @@ from hospital_support import (
     build_world,
     nhsa_fee_rows,
 )
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.storage.tables import lookup_counters, persons
+from yidi.entrypoints.api.app import create_app
+from yidi.platform.tables import lookup_counters, persons
 
 PATH = "/fsi/api/rsfComIfsService/callService"
 _ids = itertools.count(1)

@@ -12,14 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from yidi.api.app import create_app
+from yidi.auth.commands import create_user
 from yidi.bootstrap import Container, build_container
-from yidi.clock import FixedClock
-from yidi.domain.access import Principal, Role
-from yidi.services.auth import create_user
-from yidi.services.demo import load_reference_world
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.clock import FixedClock
+from yidi.platform.tables import audit_log, login_counters, password_resets, user_sessions
 from yidi.settings import Settings
-from yidi.storage.tables import audit_log, login_counters, password_resets, user_sessions
 
 GOOD = "lantern-orchard-47"  # passes the password policy
 
@@ -195,8 +195,8 @@ def test_serve_refuses_to_start_while_an_account_has_its_demo_password(
     import uvicorn
     from typer.testing import CliRunner
 
-    from yidi.cli.main import app as cli_app
-    from yidi.storage.migrate import upgrade
+    from yidi.entrypoints.cli.main import app as cli_app
+    from yidi.platform.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     monkeypatch.setenv("YIDI_DATABASE_URL", url)
@@ -228,7 +228,7 @@ def test_serve_in_demo_mode_prints_demo_accounts_that_sign_in(
     import uvicorn
     from typer.testing import CliRunner
 
-    from yidi.cli.main import app as cli_app
+    from yidi.entrypoints.cli.main import app as cli_app
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     monkeypatch.setenv("YIDI_DATABASE_URL", url)

@@ -11,12 +11,12 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from yidi.api.app import create_app
+from yidi.auth.commands import hash_password
 from yidi.bootstrap import Container
-from yidi.domain.access import Role
-from yidi.services.auth import hash_password
-from yidi.services.demo import load_reference_world
-from yidi.web.nav import HOME_BY_ROLE, NAV_ENTRIES
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.web.nav import HOME_BY_ROLE, NAV_ENTRIES
+from yidi.kernel.access import Role
 
 PAGE = {"accept": "text/html,application/xhtml+xml"}
 PUBLIC_PAGES = ["/", "/signin", "/check", "/hospitals", "/agencies"]
@@ -28,7 +28,7 @@ _hash_once = functools.cache(hash_password)
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", _hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", _hash_once)
     load_reference_world(container.uow())
 
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from web_helpers import PAGE, csrf_token, sign_in
 
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.services.demo import load_reference_world
-from yidi.storage.tables import audit_log
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.platform.tables import audit_log
 
 GOOD = "lantern-orchard-47"
 

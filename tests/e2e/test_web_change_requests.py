@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG, PDF_BYTES, STRANGER
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.domain.change_requests import COMPARED_FIELDS
-from yidi.services.demo import load_demo_filings, load_reference_world
-from yidi.services.filings import FilingService
+from yidi.demo.loader import load_demo_filings, load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.filing.commands import FilingService
+from yidi.filing.model.change_requests import COMPARED_FIELDS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
@@ -31,7 +31,7 @@ Browser = Callable[[str], TestClient]
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
     load_demo_filings(container.uow, container.clock)
 

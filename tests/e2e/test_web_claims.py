@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG
 from hospital_support import UNFILED_ID, XIE_LINES, build_world
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.domain.insurance import EncounterType, HospitalLevel
-from yidi.services.demo import load_reference_world
-from yidi.services.manual_claims import ManualClaimService
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.kernel.insurance import EncounterType, HospitalLevel
+from yidi.settlement.manual import ManualClaimService
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
@@ -28,7 +28,7 @@ from web_helpers import PAGE, csrf_token, hash_once, sign_in
 
 @pytest.fixture(autouse=True)
 def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     build_world(container)
     load_reference_world(container.uow())
 

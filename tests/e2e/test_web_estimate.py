@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hospital_support import build_world
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.services.demo import load_reference_world
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
@@ -22,7 +22,7 @@ from web_helpers import PAGE, csrf_token, hash_once, sign_in
 
 @pytest.fixture(autouse=True)
 def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     build_world(container)
     load_reference_world(container.uow())
 

@@ -15,10 +15,10 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.services.demo import load_demo_filings, load_reference_world
+from yidi.demo.loader import load_demo_filings, load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
@@ -29,7 +29,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
     # 谢德明 (xiedeming) in the register, with one submitted filing.
     load_demo_filings(container.uow, container.clock)

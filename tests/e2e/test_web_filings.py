@@ -25,14 +25,14 @@ from filing_support import (
     household_registration,
     record,
 )
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ, FixedClock
-from yidi.domain.access import Principal
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.domain.insurance import FilingCategory
-from yidi.services.demo import load_reference_world
-from yidi.services.filings import FilingService
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.filing.commands import FilingService
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.kernel.access import Principal
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.insurance import FilingCategory
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
@@ -40,7 +40,7 @@ from web_helpers import PAGE, csrf_token, hash_once, sign_in
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
 
 
@@ -264,7 +264,7 @@ def test_the_follow_up_lists_open_for_the_agency(web: TestClient) -> None:
 def test_the_demo_load_gives_xiedeming_a_submitted_filing_in_the_hengyang_queue(
     web: TestClient, container: Container
 ) -> None:
-    from yidi.services.demo import load_demo_filings
+    from yidi.demo.loader import load_demo_filings
 
     assert load_demo_filings(container.uow, container.clock) == 1
     assert load_demo_filings(container.uow, container.clock) == 0  # idempotent
@@ -343,7 +343,7 @@ def _list_name(index: int) -> str:
 
 def _many_submitted(container: Container, count: int) -> list[str]:
     """``count`` submitted filings of different 衡阳县 retirees, the newest last."""
-    from yidi.domain.identity import Gender, make_resident_id
+    from yidi.kernel.identity import Gender, make_resident_id
 
     service = FilingService(container.uow, container.clock)
     ids = []

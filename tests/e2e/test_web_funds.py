@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.services.demo import load_reference_world
-from yidi.services.funds import record_settlement_fact
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.funds.commands import record_settlement_fact
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
@@ -29,7 +29,7 @@ AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
 
 

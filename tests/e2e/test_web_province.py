@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from filing_support import HENGYANG, HUNAN, annex2_csv, household_registration, record
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.services.demo import load_reference_world
-from yidi.services.filing_exchange import FilingExchange, period_bounds
-from yidi.services.filings import FilingService, system_principal
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.filing.commands import FilingService, system_principal
+from yidi.filing.exchange import FilingExchange, period_bounds
+from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, hash_once, sign_in
@@ -35,7 +35,7 @@ def _id(serial: int, region: str = "430421") -> str:
 
 @pytest.fixture(autouse=True)
 def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
     service = FilingService(container.uow, container.clock)
     approved = service.create_draft(HENGYANG, record(), evidence=[household_registration()])

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from filing_support import HENGYANG, household_registration, record
-from yidi.api.app import create_app
 from yidi.bootstrap import Container
-from yidi.services.demo import load_reference_world
-from yidi.services.filings import FilingService
+from yidi.demo.loader import load_reference_world
+from yidi.entrypoints.api.app import create_app
+from yidi.filing.commands import FilingService
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, hash_once, sign_in
@@ -24,7 +24,7 @@ from web_helpers import PAGE, hash_once, sign_in
 
 @pytest.fixture(autouse=True)
 def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.services.demo.hash_password", hash_once)
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
     service = FilingService(container.uow, container.clock)
     draft = service.create_draft(HENGYANG, record(), evidence=[household_registration()])

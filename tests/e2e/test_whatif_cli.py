@@ -14,12 +14,12 @@ from typing import Any
 import duckdb
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
-from yidi.domain.claims import Claim
-from yidi.policy.catalog_files import sample_catalog
+from yidi.catalog.files import sample_catalog
+from yidi.entrypoints.cli.main import app
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
 from yidi.policy.model import Policy
 from yidi.reports.whatif import read_claims
+from yidi.settlement.claims import Claim
 from yidi.settlement.columnar import settle_sequential
 from yidi.settlement.result import SettlementResult
 

@@ -8,7 +8,7 @@ import re
 import httpx2
 from fastapi.testclient import TestClient
 
-from yidi.services.auth import hash_password
+from yidi.auth.commands import hash_password
 
 PAGE = {"accept": "text/html,application/xhtml+xml"}
 

@@ -30,13 +30,13 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.domain.errors import Conflict
-from yidi.domain.money import money_sum
+from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.envelope import ReplyFactory
 from yidi.integrations.nhsa.port import handle
-from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
-from yidi.services.hospital_gateway import HospitalGateway
-from yidi.storage.tables import encounters
+from yidi.kernel.errors import Conflict
+from yidi.kernel.money import money_sum
+from yidi.platform.tables import encounters
 
 SCHEMA = "admission_concurrency"
 NANHUA = Caller(NANHUA_CODE, "nhfy1")

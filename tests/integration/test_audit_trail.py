@@ -29,13 +29,13 @@ from hospital_support import (
     token_for,
 )
 from yidi.bootstrap import Container, build_container
-from yidi.cli.main import app as cli_app
-from yidi.clock import CHINA_TZ
-from yidi.domain.audit import AuditEntry
-from yidi.logging_setup import configure_logging
+from yidi.entrypoints.cli.main import app as cli_app
+from yidi.kernel.audit import AuditEntry
+from yidi.kernel.clock import CHINA_TZ
+from yidi.platform.db import make_engine
+from yidi.platform.logging_setup import configure_logging
+from yidi.platform.migrate import upgrade
 from yidi.settings import Settings
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import upgrade
 
 TAMPER_SCHEMA = "audit_tamper"
 
@@ -194,7 +194,7 @@ def _swap_rows_3_and_4(connection: Connection) -> None:
 
 def _append_forged(connection: Connection) -> None:
     """An insert by someone who knows the hashing rule and links it properly."""
-    from yidi.domain.audit import entry_hash
+    from yidi.kernel.audit import entry_hash
 
     last = connection.execute(text("SELECT entry_hash FROM audit_log WHERE seq = 6")).scalar_one()
     forged = AuditEntry(

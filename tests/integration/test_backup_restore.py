@@ -23,18 +23,18 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container, build_container
-from yidi.clock import CHINA_TZ, FixedClock
-from yidi.domain.audit import AuditEntry, verify_chain
-from yidi.domain.funds import ledger_is_balanced
-from yidi.domain.money import money_sum
-from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.funds.model import ledger_is_balanced
+from yidi.funds.sql import FundsRepository
+from yidi.kernel.audit import AuditEntry, verify_chain
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.money import money_sum
+from yidi.platform.audit_log import AuditRepository
+from yidi.platform.backup import backup, restore
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import upgrade
+from yidi.platform.uow import SqlUnitOfWork
 from yidi.settings import Settings
-from yidi.storage.audit import AuditRepository
-from yidi.storage.backup import backup, restore
-from yidi.storage.db import make_engine
-from yidi.storage.funds import FundsRepository
-from yidi.storage.migrate import upgrade
-from yidi.storage.uow import SqlUnitOfWork
 
 
 @pytest.fixture

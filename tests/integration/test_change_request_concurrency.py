@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from filing_support import HENGYANG, PERSON, record
 from hospital_support import build_world, committed_container
 from yidi.bootstrap import Container
-from yidi.domain.change_requests import ChangeRequestState
-from yidi.domain.errors import Conflict, YidiError
-from yidi.services.change_requests import ChangeRequestService
+from yidi.filing.change_requests import ChangeRequestService
+from yidi.filing.model.change_requests import ChangeRequestState
+from yidi.kernel.errors import Conflict, YidiError
 
 SCHEMA = "change_request_concurrency"
 

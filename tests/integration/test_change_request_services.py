@@ -20,8 +20,14 @@ from filing_support import (
     record,
 )
 from yidi.bootstrap import Container
-from yidi.domain.change_requests import ChangeRequestState
-from yidi.domain.errors import (
+from yidi.filing.change_requests import ChangeRequestService, EvidenceUpload
+from yidi.filing.commands import FilingService
+from yidi.filing.model.change_requests import ChangeRequestState
+from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.model.record import RegistrationType
+from yidi.filing.model.rules import DEFAULT_FILING_RULES, EvidenceRequirement
+from yidi.kernel.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -29,13 +35,7 @@ from yidi.domain.errors import (
     Refused,
     ValidationFailed,
 )
-from yidi.domain.evidence import Evidence, EvidenceKind
-from yidi.domain.filing_lifecycle import FilingState
-from yidi.domain.filing_rules import DEFAULT_FILING_RULES, EvidenceRequirement
-from yidi.domain.filings import RegistrationType
-from yidi.domain.insurance import FilingCategory
-from yidi.services.change_requests import ChangeRequestService, EvidenceUpload
-from yidi.services.filings import FilingService
+from yidi.kernel.insurance import FilingCategory
 
 NEW_MOBILE = "13907349999"
 

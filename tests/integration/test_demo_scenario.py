@@ -9,29 +9,29 @@ from pathlib import Path
 from sqlalchemy import select
 
 from yidi.bootstrap import Container, build_container
-from yidi.clock import CHINA_TZ, FixedClock
-from yidi.demo.world import load_world
-from yidi.domain.access import Role
-from yidi.domain.audit import verify_chain
-from yidi.domain.filing_lifecycle import FilingState
-from yidi.domain.funds import ledger_is_balanced
-from yidi.domain.insurance import FilingCategory
-from yidi.domain.money import Money
-from yidi.domain.statistics import Dimension, Direction, StatisticsQuery
-from yidi.services import funds
-from yidi.services.catalogs import import_sample_catalogs
-from yidi.services.demo_scenario import (
+from yidi.catalog.commands import import_sample_catalogs
+from yidi.demo.scenario import (
     SCENARIO_AS_OF,
     laoxie_id_number,
     load_scenario,
     load_stories,
     story_person,
 )
-from yidi.services.filings import FilingService
-from yidi.services.hospital import HospitalService
+from yidi.demo.world import load_world
+from yidi.encounter.commands import HospitalService
+from yidi.filing.commands import FilingService
+from yidi.filing.model.lifecycle import FilingState
+from yidi.funds import commands as funds
+from yidi.funds.model import ledger_is_balanced
+from yidi.funds.statistics import Dimension, Direction, StatisticsQuery
+from yidi.kernel.access import Role
+from yidi.kernel.audit import verify_chain
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.insurance import FilingCategory
+from yidi.kernel.money import Money
+from yidi.platform.migrate import upgrade
+from yidi.platform.tables import filing_versions, filings
 from yidi.settings import Settings
-from yidi.storage.migrate import upgrade
-from yidi.storage.tables import filing_versions, filings
 
 HENGYANG = next(a.principal for a in load_world().accounts if a.username == "hengyang")
 

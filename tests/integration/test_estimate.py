@@ -9,11 +9,11 @@ import pytest
 from filing_support import PERSON_ID
 from hospital_support import UNFILED_ID, build_world
 from yidi.bootstrap import Container
-from yidi.domain.access import Principal, Role
-from yidi.domain.errors import Forbidden, InvalidInput
-from yidi.domain.insurance import HospitalLevel, SettlementMode
-from yidi.domain.money import Money
-from yidi.services.estimate import EstimateRequest, estimate_admission
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.errors import Forbidden, InvalidInput
+from yidi.kernel.insurance import HospitalLevel, SettlementMode
+from yidi.kernel.money import Money
+from yidi.settlement.estimate import EstimateRequest, estimate_admission
 from yidi.settlement.result import SettlementResult
 
 XIE = Principal("laoxie", Role.INSURED_PERSON, id_number=PERSON_ID)

@@ -18,8 +18,11 @@ from filing_support import (
     record,
 )
 from yidi.bootstrap import Container
-from yidi.domain.funds import FUNDS
-from yidi.domain.statistics import (
+from yidi.entrypoints.web.province_pages import SubmissionsTable, submissions_csv, submissions_xlsx
+from yidi.filing.commands import FilingService
+from yidi.filing.exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
+from yidi.funds.model import FUNDS
+from yidi.funds.statistics import (
     Dimension,
     Direction,
     StatisticsQuery,
@@ -28,9 +31,6 @@ from yidi.domain.statistics import (
 )
 from yidi.reports import statistics
 from yidi.reports.cells import csv_cell, is_formula_like, workbook_bytes
-from yidi.services.filing_exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
-from yidi.services.filings import FilingService
-from yidi.web.province_pages import SubmissionsTable, submissions_csv, submissions_xlsx
 
 EVIL = '=HYPERLINK("http://evil.example","点我")'
 PAYLOADS = (EVIL, "+1+2", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1")

@@ -17,13 +17,13 @@ from filing_support import (
     record,
 )
 from yidi.bootstrap import build_container
-from yidi.cli.main import app
 from yidi.demo.population import generate_persons
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.services.filing_exchange import ANNEX2_TITLE
+from yidi.entrypoints.cli.main import app
+from yidi.filing.exchange import ANNEX2_TITLE
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.filing.sql import record_to_dict
+from yidi.platform.migrate import upgrade
 from yidi.settings import Settings
-from yidi.storage.filings import record_to_dict
-from yidi.storage.migrate import upgrade
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_cli_import_reports_rows_and_exits_1_when_some_are_rejected(database: Pa
 def _batches(database: Path) -> list[tuple[str, str, str]]:
     """(filename, region, actor) of every stored batch, as the province of 湖南 lists them."""
     from filing_support import HUNAN
-    from yidi.services.filing_exchange import FilingExchange
+    from yidi.filing.exchange import FilingExchange
 
     container = build_container(Settings(database_url=f"sqlite:///{database / 'cli.sqlite3'}"))
     try:
@@ -143,7 +143,7 @@ def _batches(database: Path) -> list[tuple[str, str, str]]:
 def _person_id(serial: int, region: str = "430421") -> str:
     from datetime import date
 
-    from yidi.domain.identity import Gender, make_resident_id
+    from yidi.kernel.identity import Gender, make_resident_id
 
     return make_resident_id(region, date(1950, 1, 1), 2 * serial + 1, Gender.MALE).number
 

@@ -19,10 +19,10 @@ from sqlalchemy import Engine, func, select
 from filing_support import HENGYANG, PERSON_ID, record
 from hospital_support import committed_container, load_reference
 from yidi.bootstrap import Container
-from yidi.domain.errors import Conflict, YidiError
-from yidi.domain.insurance import FilingCategory
-from yidi.services.filings import FilingService
-from yidi.storage.tables import filings
+from yidi.filing.commands import FilingService
+from yidi.kernel.errors import Conflict, YidiError
+from yidi.kernel.insurance import FilingCategory
+from yidi.platform.tables import filings
 
 SCHEMA = "filing_concurrency"
 

@@ -19,18 +19,18 @@ from filing_support import (
 )
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
-from yidi.domain.access import Principal, Role
-from yidi.domain.errors import Forbidden, InvalidInput
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.services.filing_exchange import (
+from yidi.filing.commands import FilingService
+from yidi.filing.exchange import (
     ANNEX2_NOTES,
     ANNEX2_TITLE,
     FilingExchange,
     annex2_xlsx,
     quarterly_xlsx,
 )
-from yidi.services.filings import FilingService
-from yidi.storage.tables import filings
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.errors import Forbidden, InvalidInput
+from yidi.platform.tables import filings
 
 PROVINCE_IMPORTER = Principal("henan", Role.PROVINCE_OFFICER, "410000")
 
@@ -204,7 +204,7 @@ def test_quarterly_list_groups_new_and_changed_filings_by_prefecture(
 def test_large_files_validated_in_a_worker_process_give_the_same_report(
     container: Container, exchange: FilingExchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import yidi.services.filing_exchange as module
+    import yidi.filing.exchange as module
 
     rows = _rows(30, ["410100", "410300"])
     rows[7][4] = "X"

@@ -9,12 +9,12 @@ import pytest
 
 from filing_support import HENGYANG, PERSON, household_registration, load_agencies, record
 from yidi.bootstrap import Container
-from yidi.clock import FixedClock
-from yidi.domain.errors import Refused
-from yidi.domain.filing_lifecycle import FilingState
-from yidi.domain.filings import FilingRecord
-from yidi.domain.insurance import FilingCategory
-from yidi.services.filings import FilingService, region_filing_rules
+from yidi.filing.commands import FilingService, region_filing_rules
+from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.model.record import FilingRecord
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.errors import Refused
+from yidi.kernel.insurance import FilingCategory
 
 ANSHAN_LIKE = {"long_term_cancel_lock_months": 6, "promise_documents_due_days": 30}
 

@@ -21,12 +21,12 @@ from filing_support import (
     zhengzhou_record,
 )
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ, FixedClock
-from yidi.domain.access import Principal
-from yidi.domain.errors import Conflict, Forbidden, NotFound, Refused, Unauthenticated
-from yidi.domain.filing_lifecycle import FilingState
-from yidi.domain.insurance import FilingCategory, PersonType
-from yidi.services.filings import FilingService
+from yidi.filing.commands import FilingService
+from yidi.filing.model.lifecycle import FilingState
+from yidi.kernel.access import Principal
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.errors import Conflict, Forbidden, NotFound, Refused, Unauthenticated
+from yidi.kernel.insurance import FilingCategory, PersonType
 
 
 @pytest.fixture
@@ -289,7 +289,7 @@ def test_an_internal_id_that_happens_to_begin_with_ba_is_not_mistaken_for_a_fili
     """Regression: uuid4 hex ids start with "ba" one time in 256; such filings were reported missing."""
     import uuid
 
-    from yidi.services import filings as filings_module
+    from yidi.filing import commands as filings_module
 
     counter = iter(range(1, 1000))
     monkeypatch.setattr(

@@ -21,27 +21,22 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
 from funds_helpers import make_fact
 
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ
-from yidi.domain.errors import Conflict
-from yidi.domain.funds import (
-    ClearingLevel,
-    SettlementFact,
-    clear_month,
-    ledger_is_balanced,
-)
-from yidi.domain.insurance import FilingCategory, InsuranceType
-from yidi.domain.money import Money
-from yidi.domain.prepayment import Annex, EstimateMethod, estimate_prepayment
-from yidi.domain.statistics import (
+from yidi.funds import commands as service
+from yidi.funds.model import ClearingLevel, SettlementFact, clear_month, ledger_is_balanced
+from yidi.funds.prepayment import Annex, EstimateMethod, estimate_prepayment
+from yidi.funds.statistics import (
     Dimension,
     Direction,
     StatisticsQuery,
     outbound_sentence,
     statistics_from_facts,
 )
+from yidi.kernel.clock import CHINA_TZ
+from yidi.kernel.errors import Conflict
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money
 from yidi.reports.columnar import ColumnarFacts, export_facts_to_parquet
 from yidi.reports.statistics import render
-from yidi.services import funds as service
 
 AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=CHINA_TZ)
 REGIONS = ["430400", "430499", "450923", "110101", "440106", "410100", "410181", "410202", "410305", "419001"]  # fmt: skip

@@ -27,14 +27,14 @@ from sqlalchemy import Engine, func, select
 from starlette.datastructures import Headers
 
 from hospital_support import committed_container
+from yidi.auth.gateway import GatewayAuthenticator, recent_refusals
 from yidi.bootstrap import Container
-from yidi.clock import FixedClock
-from yidi.domain.audit import verify_chain
 from yidi.integrations.nhsa.envelope import GatewayRequest
 from yidi.integrations.nhsa.gateway_auth import GatewayCredential, GatewayRefused, Scheme
-from yidi.services.audit_context import reset_client_address, set_client_address
-from yidi.services.gateway_auth import GatewayAuthenticator, recent_refusals
-from yidi.storage.tables import audit_log, gateway_nonces
+from yidi.kernel.audit import verify_chain
+from yidi.kernel.clock import FixedClock
+from yidi.platform.audit_context import reset_client_address, set_client_address
+from yidi.platform.tables import audit_log, gateway_nonces
 
 SCHEMA = "gateway_replay"
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)

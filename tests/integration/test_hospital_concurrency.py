@@ -26,10 +26,10 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.domain.insurance import InsuranceType
-from yidi.domain.money import Money, money_sum
+from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money, money_sum
 from yidi.policy.loader import policy_at
-from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
 
 SCHEMA = "hospital_concurrency"
 NANHUA_1 = Caller("H43040000001", "nhfy1")

@@ -18,15 +18,10 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.domain.errors import Conflict, InvalidInput, NotFound, Refused
-from yidi.domain.insurance import InsuranceType
-from yidi.domain.money import Money
-from yidi.services.hospital import (
-    AdmissionRequest,
-    Credential,
-    HospitalService,
-    request_key,
-)
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService, request_key
+from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
 
 
 @pytest.fixture
@@ -134,7 +129,7 @@ def test_the_same_request_key_twice_settles_once(service: HospitalService) -> No
 def test_a_failure_in_the_middle_of_a_settlement_leaves_nothing_behind(
     service: HospitalService, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from yidi.storage.audit import AuditRepository
+    from yidi.platform.audit_log import AuditRepository
 
     encounter = _admit(service)
     service.upload_fees(BOBAI, encounter.id, fee_inputs(XIE_LINES, at(21)))
@@ -173,7 +168,7 @@ def test_emergency_flag_counts_as_filed_under_the_2022_model(service: HospitalSe
 
 
 def test_emergency_flag_does_not_count_as_filed_for_2017_era_admissions() -> None:
-    from yidi.services.hospital import emergency_counts_as_filed
+    from yidi.encounter.commands import emergency_counts_as_filed
 
     # 2017 model: the emergency patient files within 3 working days; the flag alone is not enough
     assert not emergency_counts_as_filed("24", dt.date(2022, 7, 31))

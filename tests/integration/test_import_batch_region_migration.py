@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import Engine, MetaData, insert, inspect, text
 
-from yidi.storage.migrate import upgrade
+from yidi.platform.migrate import upgrade
 
 AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 

@@ -24,11 +24,11 @@ from filing_support import load_agencies
 from hospital_support import committed_container
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
-from yidi.domain.access import Principal, Role
-from yidi.domain.errors import Conflict, YidiError
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.services.filing_exchange import ANNEX2_TITLE, FilingExchange, ImportReport
-from yidi.storage.tables import filings, import_batches
+from yidi.filing.exchange import ANNEX2_TITLE, FilingExchange, ImportReport
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.errors import Conflict, YidiError
+from yidi.platform.tables import filings, import_batches
 
 SCHEMA = "import_concurrency"
 PROVINCE_IMPORTER = Principal("henan", Role.PROVINCE_OFFICER, "410000")

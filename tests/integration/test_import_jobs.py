@@ -17,13 +17,13 @@ from sqlalchemy import Engine, func, select
 from filing_support import HENGYANG, annex2_csv
 from hospital_support import committed_container
 from yidi.bootstrap import Container
-from yidi.domain.errors import YidiError
-from yidi.domain.filing_annex import ANNEX2_COLUMNS
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.services import xlsx_guard
-from yidi.services.filing_exchange import FilingExchange
-from yidi.services.jobs import DONE, FAILED, ImportJobs, JobWorker
-from yidi.storage.tables import filings, jobs
+from yidi.filing.exchange import FilingExchange
+from yidi.filing.jobs import DONE, FAILED, ImportJobs, JobWorker
+from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.kernel.errors import YidiError
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.platform import xlsx_guard
+from yidi.platform.tables import filings, jobs
 
 SCHEMA = "import_jobs_test"
 

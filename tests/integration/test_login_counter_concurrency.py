@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine
 
 from hospital_support import committed_container
+from yidi.auth.commands import SignInPolicy, authenticate, complete_reset, create_user
+from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container
-from yidi.domain.access import Principal, Role
-from yidi.domain.errors import YidiError
-from yidi.services.auth import SignInPolicy, authenticate, complete_reset, create_user
-from yidi.services.users import UserAdminService
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.errors import YidiError
 
 SCHEMA = "login_counter_concurrency"
 PASSWORD = "lantern-orchard-47"

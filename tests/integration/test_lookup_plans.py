@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine, event
 
 from hospital_support import BOBAI, XIE_CARD, XIE_LINES, XIE_TOTAL, at, build_world, fee_inputs
 from yidi.bootstrap import Container
-from yidi.services.hospital import AdmissionRequest, Credential, HospitalService
-from yidi.storage.db import refresh_statistics
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
+from yidi.platform.db import refresh_statistics
 
 # Tables that grow with the insured population or with care; reference tables (regions,
 # agencies, hospitals, catalogue versions, policies) stay at thousands of rows and may be read whole.

@@ -19,11 +19,11 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ, FixedClock
-from yidi.domain.access import Principal
-from yidi.domain.errors import Forbidden, InvalidInput
-from yidi.domain.insurance import EncounterType, HospitalLevel
-from yidi.services.manual_claims import (
+from yidi.kernel.access import Principal
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.errors import Forbidden, InvalidInput
+from yidi.kernel.insurance import EncounterType, HospitalLevel
+from yidi.settlement.manual import (
     APPROVED,
     CHECKLIST,
     DRAFT,

@@ -17,9 +17,9 @@ from funds_helpers import make_fact
 from test_funds_services import _random_history, _record
 
 from yidi.bootstrap import Container
-from yidi.domain.funds import ClearingLevel, clear_month
-from yidi.domain.money import Money
-from yidi.domain.prepayment import Annex, EstimateMethod, estimate_prepayment
+from yidi.funds.model import ClearingLevel, clear_month
+from yidi.funds.prepayment import Annex, EstimateMethod, estimate_prepayment
+from yidi.kernel.money import Money
 from yidi.reports.columnar import MANIFEST_NAME, ColumnarFacts, export_facts_partitioned
 
 HELD = {("430000", "450000"): Money.of("1000.00")}

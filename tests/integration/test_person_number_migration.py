@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, MetaData, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from yidi.storage.migrate import upgrade
+from yidi.platform.migrate import upgrade
 
 PREVIOUS = "0013"  # the revision 0010 follows
 

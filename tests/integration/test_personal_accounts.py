@@ -24,13 +24,13 @@ from hospital_support import (
     committed_container,
     fee_inputs,
 )
+from yidi.accounts import commands as accounts
+from yidi.accounts.model import MovementKind
 from yidi.bootstrap import Container
-from yidi.domain.accounts import MovementKind
-from yidi.domain.errors import Conflict, InvalidInput, YidiError
-from yidi.domain.money import Money, money_sum
-from yidi.services import accounts
-from yidi.services.hospital import AdmissionRequest, Caller, Credential, HospitalService
-from yidi.storage.tables import personal_account_movements
+from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.kernel.errors import Conflict, InvalidInput, YidiError
+from yidi.kernel.money import Money, money_sum
+from yidi.platform.tables import personal_account_movements
 
 SCHEMA = "personal_accounts"
 NANHUA_1 = Caller("H43040000001", "nhfy1")
@@ -262,8 +262,8 @@ def test_unknown_person_refused(committed: Container) -> None:
 
 
 def test_cli_credit(committed: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    from yidi.cli import funds as funds_cli
-    from yidi.cli.main import app
+    from yidi.entrypoints.cli import funds as funds_cli
+    from yidi.entrypoints.cli.main import app
 
     monkeypatch.setattr(funds_cli, "_container", lambda: committed)
     runner = CliRunner()

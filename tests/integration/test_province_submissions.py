@@ -22,18 +22,13 @@ from filing_support import (
     record,
 )
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ, FixedClock
-from yidi.domain.access import Principal, Role
-from yidi.domain.errors import Forbidden, InvalidInput, NotFound
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.domain.insurance import FilingCategory
-from yidi.services.filing_exchange import (
-    FilingExchange,
-    SubmissionsRow,
-    mask_id_numbers_in,
-    period_bounds,
-)
-from yidi.services.filings import FilingService, system_principal
+from yidi.filing.commands import FilingService, system_principal
+from yidi.filing.exchange import FilingExchange, SubmissionsRow, mask_id_numbers_in, period_bounds
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.errors import Forbidden, InvalidInput, NotFound
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.kernel.insurance import FilingCategory
 
 Q3 = period_bounds(2026, 3)
 Q4 = period_bounds(2026, 4)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import BigInteger
 
-from yidi.storage.migrate import _config, current_revision, head_revision, upgrade
+from yidi.platform.migrate import _config, current_revision, head_revision, upgrade
 
 AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 # The revision this migration follows (wherever the chain puts it).

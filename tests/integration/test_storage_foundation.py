@@ -8,12 +8,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 
 from yidi.bootstrap import Container
-from yidi.clock import CHINA_TZ
-from yidi.domain.audit import AuditEntry, verify_chain
-from yidi.domain.errors import Conflict
-from yidi.services.demo import load_reference_world
-from yidi.storage.migrate import current_revision, head_revision
-from yidi.storage.tables import metadata
+from yidi.demo.loader import load_reference_world
+from yidi.kernel.audit import AuditEntry, verify_chain
+from yidi.kernel.clock import CHINA_TZ
+from yidi.kernel.errors import Conflict
+from yidi.platform.migrate import current_revision, head_revision
+from yidi.platform.tables import metadata
 
 
 def test_migrations_reach_head_and_match_the_table_definitions(migrated_engine: Engine) -> None:

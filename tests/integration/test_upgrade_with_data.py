@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Numeric, inspect, text
 
-from yidi.storage.db import make_engine
-from yidi.storage.migrate import current_revision, head_revision, upgrade
+from yidi.platform.db import make_engine
+from yidi.platform.migrate import current_revision, head_revision, upgrade
 
 
 def _filler(column: Any) -> Any:

@@ -6,10 +6,10 @@ import json
 
 from hospital_support import BOBAI, XIE_CARD, at, build_world
 from yidi.bootstrap import Container
-from yidi.domain.claims import YearToDate
-from yidi.domain.insurance import InsuranceType
-from yidi.domain.money import Money
-from yidi.services.hospital import AdmissionRequest, Credential, HospitalService, ytd_from_json
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService, ytd_from_json
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
+from yidi.settlement.claims import YearToDate
 
 
 def test_counters_survive_a_write_and_a_read_and_a_reversal_record(container: Container) -> None:

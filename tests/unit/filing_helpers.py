@@ -13,13 +13,13 @@ from filing_support import (
     household_registration,
     record,
 )
-from yidi.clock import CHINA_TZ
-from yidi.domain.evidence import Evidence, EvidenceFile, EvidenceKind
-from yidi.domain.filing_lifecycle import Actor
-from yidi.domain.filings import FilingRecord
-from yidi.domain.identity import Gender, make_resident_id
-from yidi.domain.insurance import FilingCategory, HospitalLevel, PersonType
-from yidi.domain.regions import default_registry
+from yidi.filing.model.evidence import Evidence, EvidenceFile, EvidenceKind
+from yidi.filing.model.lifecycle import Actor
+from yidi.filing.model.record import FilingRecord
+from yidi.kernel.clock import CHINA_TZ
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, PersonType
+from yidi.kernel.regions import default_registry
 
 REGIONS = default_registry()
 DELEGATE_ID = make_resident_id("430421", date(1982, 6, 1), 456, Gender.FEMALE).number

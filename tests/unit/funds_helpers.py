@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from yidi.domain.funds import Fund, SettlementFact
-from yidi.domain.insurance import FilingCategory, InsuranceType
-from yidi.domain.money import Money
+from yidi.funds.model import Fund, SettlementFact
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money
 
 
 def make_fact(

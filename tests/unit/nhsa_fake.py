@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from yidi.domain.errors import Refused
-from yidi.domain.money import Money
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
     FundPayment,
@@ -50,6 +48,8 @@ from yidi.integrations.nhsa.transactions import (
     Output9001,
     SignInResult,
 )
+from yidi.kernel.errors import Refused
+from yidi.kernel.money import Money
 
 UNFILED_CARD = "A99999999"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.accounts import (
+from yidi.accounts.model import (
     Movement,
     MovementKind,
     account_eligible,
@@ -14,9 +14,9 @@ from yidi.domain.accounts import (
     balance_of,
     parse_amount,
 )
-from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.insurance import InsuranceType
-from yidi.domain.money import Money
+from yidi.kernel.errors import InvalidInput, Refused
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
 
 
 def test_credit_debit_restore() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
-from yidi.domain.announced_holidays import load_arrangements, read_arrangement
-from yidi.domain.errors import InvalidInput, ValidationFailed
-from yidi.domain.workdays import CalendarSource, Deadline, WorkingDayCalendar
+from yidi.entrypoints.cli.main import app
+from yidi.kernel.announced_holidays import load_arrangements, read_arrangement
+from yidi.kernel.errors import InvalidInput, ValidationFailed
+from yidi.kernel.workdays import CalendarSource, Deadline, WorkingDayCalendar
 
 FIXTURES = Path(__file__).parent / "fixtures" / "holidays"
 FAKE_YEAR_FILE = FIXTURES / "2030.yaml"

@@ -6,10 +6,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from yidi.domain.catalog import ItemClass
-from yidi.domain.errors import ValidationFailed
-from yidi.domain.money import Money
-from yidi.policy.catalog_files import (
+from yidi.catalog.files import (
     SAMPLE_REGIONS,
     catalog_to_csv,
     generate_catalog,
@@ -17,6 +14,9 @@ from yidi.policy.catalog_files import (
     parse_catalog_xlsx,
     sample_catalog,
 )
+from yidi.catalog.model import ItemClass
+from yidi.kernel.errors import ValidationFailed
+from yidi.kernel.money import Money
 
 DAY = dt.date(2017, 1, 1)
 GOOD = (

@@ -10,11 +10,10 @@ from filing_helpers import CLERK, PERSON, REGIONS, at, evidence_for, valid_recor
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain import change_requests as requests
-from yidi.domain.change_requests import ChangeRequestState, compare_records
-from yidi.domain.errors import Conflict, InvalidInput, Refused
-from yidi.domain.evidence import Evidence, EvidenceKind
-from yidi.domain.filing_lifecycle import (
+from yidi.filing.model import change_requests as requests
+from yidi.filing.model.change_requests import ChangeRequestState, compare_records
+from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.lifecycle import (
     Filing,
     FilingState,
     approve,
@@ -23,9 +22,10 @@ from yidi.domain.filing_lifecycle import (
     create_draft,
     submit,
 )
-from yidi.domain.filing_rules import DEFAULT_FILING_RULES, EvidenceRequirement
-from yidi.domain.filings import RegistrationType
-from yidi.domain.insurance import FilingCategory
+from yidi.filing.model.record import RegistrationType
+from yidi.filing.model.rules import DEFAULT_FILING_RULES, EvidenceRequirement
+from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.insurance import FilingCategory
 
 NUMBER = "BA430421-2024-000001"
 ASKED_AT = at(2024, 11, 1)

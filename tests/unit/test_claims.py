@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from yidi.domain.claims import YearToDate
-from yidi.domain.errors import InvalidInput
-from yidi.domain.money import Money
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.money import Money
+from yidi.settlement.claims import YearToDate
 
 
 def test_year_to_date_plus_then_minus_restores_exactly() -> None:

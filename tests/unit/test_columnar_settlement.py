@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from yidi.domain.claims import Claim, FeeLine, YearToDate
-from yidi.domain.insurance import (
+from yidi.catalog.files import sample_catalog
+from yidi.kernel.insurance import (
     AssistanceGroup,
     EncounterType,
     FilingCategory,
@@ -27,8 +27,7 @@ from yidi.domain.insurance import (
     PersonType,
     SettlementMode,
 )
-from yidi.domain.money import Money
-from yidi.policy.catalog_files import sample_catalog
+from yidi.kernel.money import Money
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
 from yidi.policy.model import (
     DeductibleStep,
@@ -37,6 +36,7 @@ from yidi.policy.model import (
     Rounding,
     SupplementaryStep,
 )
+from yidi.settlement.claims import Claim, FeeLine, YearToDate
 from yidi.settlement.columnar import (
     AMOUNT_FIELDS,
     BatchClaim,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from yidi.domain.eligibility import (
+from yidi.filing.model.eligibility import (
     REIMBURSEMENT_MATERIALS,
     RULES,
     CareType,
@@ -13,8 +13,8 @@ from yidi.domain.eligibility import (
     Verdict,
     check_eligibility,
 )
-from yidi.domain.errors import InvalidInput
-from yidi.domain.insurance import FilingCategory
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.insurance import FilingCategory
 
 # The seeds sit in shared/ beside the repository (locally and in CI).
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "hengyang-news-2017.txt"

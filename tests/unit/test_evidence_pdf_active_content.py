@@ -7,10 +7,10 @@ import zlib
 import pytest
 
 from filing_support import record
-from yidi.domain.errors import InvalidInput
-from yidi.domain.evidence import check_pdf_is_passive, pdf_active_content
+from yidi.filing.commands import evidence_media_type
+from yidi.filing.model.evidence import check_pdf_is_passive, pdf_active_content
+from yidi.kernel.errors import InvalidInput
 from yidi.reports.filing_pdf import annex1_pdf
-from yidi.services.filings import evidence_media_type
 
 
 def _pdf(*objects: bytes) -> bytes:

@@ -5,7 +5,7 @@ import dataclasses
 from filing_helpers import REGIONS, valid_record
 
 from filing_support import PERSON_ID
-from yidi.domain.filing_annex import (
+from yidi.filing.model.annex import (
     ANNEX2_COLUMNS,
     RowError,
     annex2_row,
@@ -14,7 +14,7 @@ from yidi.domain.filing_annex import (
     missing_mandatory_fields,
     parse_annex2_row,
 )
-from yidi.domain.filings import FilingRecord
+from yidi.filing.model.record import FilingRecord
 
 
 def test_complete_record_has_no_missing_fields() -> None:

@@ -6,7 +6,7 @@ from datetime import date
 from filing_helpers import CLERK, PERSON, REGIONS, at, evidence_for, record_for
 
 from filing_support import BOBAI_HOSPITAL
-from yidi.domain.filing_lifecycle import (
+from yidi.filing.model.lifecycle import (
     Filing,
     approve,
     cancel,
@@ -16,9 +16,9 @@ from yidi.domain.filing_lifecycle import (
     submit,
     valid_filing_for,
 )
-from yidi.domain.filing_rules import DEFAULT_FILING_RULES
-from yidi.domain.filings import DesignatedInstitution, FilingRecord
-from yidi.domain.insurance import FilingCategory, HospitalLevel
+from yidi.filing.model.record import DesignatedInstitution, FilingRecord
+from yidi.filing.model.rules import DEFAULT_FILING_RULES
+from yidi.kernel.insurance import FilingCategory, HospitalLevel
 
 OTHER_HOSPITAL = DesignatedInstitution("玉林市第一人民医院", HospitalLevel.LEVEL_3)
 

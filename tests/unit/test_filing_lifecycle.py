@@ -6,9 +6,8 @@ from datetime import date
 import pytest
 from filing_helpers import CLERK, PERSON, REGIONS, at, evidence_for, record_for, valid_record
 
-from yidi.domain.errors import Conflict, InvalidInput, Refused, ValidationFailed
-from yidi.domain.evidence import Evidence, EvidenceKind
-from yidi.domain.filing_lifecycle import (
+from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.lifecycle import (
     Filing,
     FilingAction,
     FilingState,
@@ -21,8 +20,9 @@ from yidi.domain.filing_lifecycle import (
     revise,
     submit,
 )
-from yidi.domain.filings import FilingRecord, RegistrationType
-from yidi.domain.insurance import FilingCategory, HospitalLevel
+from yidi.filing.model.record import FilingRecord, RegistrationType
+from yidi.kernel.errors import Conflict, InvalidInput, Refused, ValidationFailed
+from yidi.kernel.insurance import FilingCategory, HospitalLevel
 
 NUMBER = "BA430421-2024-000007"
 

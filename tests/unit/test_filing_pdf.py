@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from yidi.domain.filings import DesignatedInstitution, FilingRecord
-from yidi.domain.identity import Gender
-from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType
+from yidi.filing.model.record import DesignatedInstitution, FilingRecord
+from yidi.kernel.identity import Gender
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType
 from yidi.reports import filing_pdf
 from yidi.reports.filing_pdf import FontMissing, annex1_pdf
 

@@ -9,8 +9,7 @@ from datetime import date, timedelta
 import pytest
 from filing_helpers import CLERK, PERSON, REGIONS, admission_notice, at, evidence_for, record_for
 
-from yidi.domain.errors import Conflict, InvalidInput, Refused
-from yidi.domain.filing_lifecycle import (
+from yidi.filing.model.lifecycle import (
     Filing,
     FilingAction,
     FilingState,
@@ -24,8 +23,9 @@ from yidi.domain.filing_lifecycle import (
     submit,
     supply_documents,
 )
-from yidi.domain.filings import FilingRecord, RegistrationType
-from yidi.domain.insurance import FilingCategory as C
+from yidi.filing.model.record import FilingRecord, RegistrationType
+from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.insurance import FilingCategory as C
 
 NUMBER = "BA430421-2024-000007"
 

@@ -7,8 +7,7 @@ from filing_helpers import CLERK, PERSON, REGIONS, at, evidence_for, valid_recor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yidi.domain.errors import Conflict
-from yidi.domain.filing_lifecycle import (
+from yidi.filing.model.lifecycle import (
     TRANSITIONS,
     Filing,
     FilingAction,
@@ -22,7 +21,8 @@ from yidi.domain.filing_lifecycle import (
     revise,
     submit,
 )
-from yidi.domain.insurance import FilingCategory
+from yidi.kernel.errors import Conflict
+from yidi.kernel.insurance import FilingCategory
 
 # The 承诺制 actions need a promise-based filing: tests/unit/test_filing_promise.py covers them.
 ACTIONS = [

@@ -7,8 +7,7 @@ import pytest
 from filing_helpers import DELEGATE_ID, REGIONS, valid_record
 
 from filing_support import PERSON_ID
-from yidi.domain.errors import InvalidInput, ValidationFailed
-from yidi.domain.filings import (
+from yidi.filing.model.record import (
     Delegate,
     FilingNumber,
     FilingRecord,
@@ -18,8 +17,9 @@ from yidi.domain.filings import (
     parse_filing_number,
     validate_filing_record,
 )
-from yidi.domain.identity import Gender
-from yidi.domain.insurance import FilingCategory, InsuranceType, PersonType
+from yidi.kernel.errors import InvalidInput, ValidationFailed
+from yidi.kernel.identity import Gender
+from yidi.kernel.insurance import FilingCategory, InsuranceType, PersonType
 
 
 def errors_of(record: FilingRecord) -> dict[str, str]:

@@ -7,9 +7,9 @@ import datetime as dt
 from hypothesis import given, settings
 from test_settlement_properties import _settle, claims_with_year
 
-from yidi.domain.claims import Claim, YearToDate
-from yidi.domain.funds import account_balances, ledger_entries_for, ledger_is_balanced
-from yidi.services.funds import fact_from_settlement
+from yidi.funds.commands import fact_from_settlement
+from yidi.funds.model import account_balances, ledger_entries_for, ledger_is_balanced
+from yidi.settlement.claims import Claim, YearToDate
 
 
 @settings(max_examples=60, deadline=None)

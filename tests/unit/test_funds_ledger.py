@@ -7,8 +7,7 @@ from funds_helpers import make_fact
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yidi.domain.errors import InvalidInput
-from yidi.domain.funds import (
+from yidi.funds.model import (
     ClearingLevel,
     Fund,
     MismatchKind,
@@ -20,7 +19,8 @@ from yidi.domain.funds import (
     ledger_is_balanced,
     reconcile,
 )
-from yidi.domain.money import Money
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.money import Money
 
 REGIONS = ["430400", "430499", "450923", "110101", "440100", "410100", "410181"]
 

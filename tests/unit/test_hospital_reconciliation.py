@@ -2,14 +2,9 @@
 
 import pytest
 
-from yidi.domain.errors import InvalidInput
-from yidi.domain.money import Money
-from yidi.services.hospital_reconciliation import (
-    DifferenceKind,
-    LedgerLine,
-    compare,
-    totals,
-)
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.money import Money
+from yidi.settlement.reconciliation import DifferenceKind, LedgerLine, compare, totals
 
 
 def line(setl_id: str, total: str, *, refund: bool = False, fund: str = "0") -> LedgerLine:

@@ -4,15 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.errors import InvalidInput
-from yidi.domain.identity import (
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.identity import (
     PROVINCE_PREFIXES,
     Gender,
     ResidentId,
     check_digit,
     make_resident_id,
 )
-from yidi.domain.privacy import mask_phone
+from yidi.kernel.privacy import mask_phone
 
 region_codes = st.builds(
     lambda prefix, rest: prefix + f"{rest:04d}",

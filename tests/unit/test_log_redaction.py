@@ -7,16 +7,16 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.identity import make_resident_id
-from yidi.domain.privacy import redact_text
-from yidi.logging_setup import configure_logging
+from yidi.kernel.identity import make_resident_id
+from yidi.kernel.privacy import redact_text
+from yidi.platform.logging_setup import configure_logging
 
 
 def test_id_numbers_and_mobiles_never_reach_the_log_stream_unmasked() -> None:
     stream = io.StringIO()
     handler = configure_logging("INFO", stream)
     try:
-        logging.getLogger("yidi.services").info("admission check for %s", "11010519491231002X")
+        logging.getLogger("yidi.encounter").info("admission check for %s", "11010519491231002X")
         logging.getLogger("uvicorn.access").info(
             '"GET /api/filings?id_number=430421195501011234 HTTP/1.1" 200'
         )
@@ -73,7 +73,7 @@ def test_a_logged_traceback_is_masked_too() -> None:
 def test_database_errors_never_carry_bound_parameters() -> None:
     import sqlalchemy as sa
 
-    from yidi.storage.db import make_engine
+    from yidi.platform.db import make_engine
 
     engine = make_engine("sqlite://")
     table = sa.Table(

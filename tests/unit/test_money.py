@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.errors import InvalidInput
-from yidi.domain.money import Money, money_sum
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.money import Money, money_sum
 
 fen_values = st.integers(min_value=-(10**12), max_value=10**12)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from test_policy_loader import MINIMAL
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
-from yidi.domain.insurance import FilingCategory, InsuranceType
+from yidi.entrypoints.cli.main import app
+from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.policy.loader import build_policy, check_policies, parse_policy_directory
 from yidi.policy.national import national_model
 

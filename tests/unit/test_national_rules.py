@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.evidence import EvidenceKind
-from yidi.domain.insurance import FilingCategory as C
+from yidi.filing.model.evidence import EvidenceKind
+from yidi.kernel.errors import InvalidInput, Refused
+from yidi.kernel.insurance import FilingCategory as C
 from yidi.policy.national import (
     FilingClass,
     ValidityKind,
@@ -205,7 +205,7 @@ def test_2017_classes_are_labelled_from_the_seeds() -> None:
 def test_filing_rules_cli_shows_the_model_of_a_date() -> None:
     from typer.testing import CliRunner
 
-    from yidi.cli.main import app
+    from yidi.entrypoints.cli.main import app
 
     old = CliRunner().invoke(app, ["filing", "rules", "--date", "2021-06-01"])
     assert old.exit_code == 0 and "2017年模式" in old.output

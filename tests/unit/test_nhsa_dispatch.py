@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from nhsa_fake import UNFILED_CARD, FakePort, raising, settlement_view
 
-from yidi.clock import FixedClock
-from yidi.domain.errors import Conflict
 from yidi.integrations.nhsa.builders import output_2304
 from yidi.integrations.nhsa.envelope import ReplyFactory, encode_reply, parse_request
 from yidi.integrations.nhsa.port import HospitalGatewayPort, dispatch, handle
 from yidi.integrations.nhsa.transactions import Input2301, validation_message
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.errors import Conflict
 
 CLOCK = FixedClock(dt.datetime(2024, 3, 5, 9, 30, 1))
 
@@ -276,7 +276,7 @@ def test_dispatch_uses_the_request_area_in_the_reference_id() -> None:
 def test_settlement_builder_refuses_amounts_that_do_not_add_up() -> None:
     from dataclasses import replace
 
-    from yidi.domain.money import Money
+    from yidi.kernel.money import Money
 
     broken = replace(settlement_view(settlement_id="S"), hospital_share_amount=Money("0.01"))
     with pytest.raises(ValueError, match="medfee_sumamt = fund_pay_sumamt"):

@@ -5,8 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from yidi.clock import FixedClock
-from yidi.domain.money import Money
 from yidi.integrations.nhsa.envelope import (
     EnvelopeError,
     ReplyFactory,
@@ -14,6 +12,8 @@ from yidi.integrations.nhsa.envelope import (
     parse_nhsa_datetime,
     parse_request,
 )
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.money import Money
 
 
 def envelope(**overrides: object) -> dict[str, object]:

@@ -6,9 +6,9 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from nhsa_fake import FakePort
 
-from yidi.clock import FixedClock
-from yidi.domain.errors import Unauthenticated
 from yidi.integrations.nhsa.router import CALL_SERVICE_PATH, build_gateway_router
+from yidi.kernel.clock import FixedClock
+from yidi.kernel.errors import Unauthenticated
 
 
 def make_client(port: FakePort, **options: object) -> TestClient:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from yidi.domain.errors import InvalidInput
-from yidi.domain.passwords import check_password, common_passwords, policy_text
+from yidi.auth.passwords import check_password, common_passwords, policy_text
+from yidi.kernel.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
-from yidi.domain.errors import NotFound, Refused
-from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
-from yidi.domain.money import Money
+from yidi.entrypoints.cli.main import app
+from yidi.kernel.errors import NotFound, Refused
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.kernel.money import Money
 from yidi.policy.loader import check_policies, parse_policy_directory, policy_at
 
 MINIMAL = """

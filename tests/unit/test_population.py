@@ -11,9 +11,9 @@ from yidi.demo.population import (
     SyntheticPerson,
     generate_persons,
 )
-from yidi.domain.identity import Gender, ResidentId
-from yidi.domain.insurance import InsuranceType, PersonType
-from yidi.domain.regions import default_registry, hengyang_county_codes
+from yidi.kernel.identity import Gender, ResidentId
+from yidi.kernel.insurance import InsuranceType, PersonType
+from yidi.kernel.regions import default_registry, hengyang_county_codes
 
 HENGYANG = hengyang_county_codes()
 AS_OF = date(2024, 12, 31)

@@ -11,9 +11,8 @@ import pytest
 from funds_helpers import make_fact
 from openpyxl import load_workbook
 
-from yidi.domain.funds import SettlementFact
-from yidi.domain.insurance import FilingCategory, InsuranceType
-from yidi.domain.prepayment import (
+from yidi.funds.model import SettlementFact
+from yidi.funds.prepayment import (
     Annex,
     AnnexRow,
     EstimateMethod,
@@ -22,7 +21,8 @@ from yidi.domain.prepayment import (
     estimate_prepayment,
     trend_of,
 )
-from yidi.domain.regions import annex3_henan_rows, annex4_province_rows
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.regions import annex3_henan_rows, annex4_province_rows
 from yidi.reports.funds_xlsx import annex_workbook, workbook_bytes, write_annex_sheet
 
 EMP, RES = InsuranceType.EMPLOYEE, InsuranceType.RESIDENT

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.errors import NotFound
-from yidi.domain.regions import (
+from yidi.kernel.errors import NotFound
+from yidi.kernel.regions import (
     Division,
     DivisionLevel,
     DivisionRegistry,

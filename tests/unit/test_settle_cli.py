@@ -5,8 +5,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from yidi.cli.main import app
-from yidi.policy.catalog_files import catalog_to_csv, sample_catalog
+from yidi.catalog.files import catalog_to_csv, sample_catalog
+from yidi.entrypoints.cli.main import app
 
 CLAIM = {
     "insured_region": "430400",

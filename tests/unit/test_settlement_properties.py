@@ -27,8 +27,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yidi.domain.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
-from yidi.domain.insurance import (
+from yidi.catalog.files import sample_catalog
+from yidi.kernel.insurance import (
     AssistanceGroup,
     EncounterType,
     FilingCategory,
@@ -37,8 +37,7 @@ from yidi.domain.insurance import (
     PersonType,
     SettlementMode,
 )
-from yidi.domain.money import Money
-from yidi.policy.catalog_files import sample_catalog
+from yidi.kernel.money import Money
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
 from yidi.policy.model import (
     AssistanceStep,
@@ -52,6 +51,7 @@ from yidi.policy.model import (
     TiltAssistanceStep,
 )
 from yidi.settlement import SettlementResult, reverse, settle
+from yidi.settlement.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
 
 TEST_TREE = load_policy_library(Path(__file__).parents[1] / "cases" / "policies")
 SHIPPED_REGIONS = ("430400", "410100", "410300", "640000")

@@ -5,11 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.statutory_holidays import (
-    possible_days_off,
-    statutory_holidays,
-)
-from yidi.domain.workdays import CalendarSource, WorkingDayCalendar
+from yidi.kernel.statutory_holidays import possible_days_off, statutory_holidays
+from yidi.kernel.workdays import CalendarSource, WorkingDayCalendar
 
 library = WorkingDayCalendar(announced={}, last_year=2099)
 # The same years answered from law alone, as if no notice had been published.

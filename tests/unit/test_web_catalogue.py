@@ -3,20 +3,20 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from yidi.domain.access import Role
-from yidi.domain.change_requests import COMPARED_FIELDS, compare_records
-from yidi.domain.eligibility import Verdict
-from yidi.domain.filings import FilingRecord
-from yidi.domain.insurance import FilingCategory, HospitalLevel, InsuranceType
-from yidi.web.change_fields import FIELD_LABEL_KEYS, field_labeller
-from yidi.web.i18n import CATALOGUE, translate
-from yidi.web.nav import NAV_ENTRIES
+from yidi.entrypoints.web.change_fields import FIELD_LABEL_KEYS, field_labeller
+from yidi.entrypoints.web.i18n import CATALOGUE, translate
+from yidi.entrypoints.web.nav import NAV_ENTRIES
+from yidi.filing.model.change_requests import COMPARED_FIELDS, compare_records
+from yidi.filing.model.eligibility import Verdict
+from yidi.filing.model.record import FilingRecord
+from yidi.kernel.access import Role
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType
 
 LITERAL_KEY = re.compile(r"""\bt\(\s*'([a-z0-9_.]*[a-z0-9_])'(?!\s*~)""")
 
 
 def _templates() -> dict[str, str]:
-    folder = resources.files("yidi.web") / "templates"
+    folder = resources.files("yidi.entrypoints.web") / "templates"
     return {item.name: item.read_text(encoding="utf-8") for item in folder.iterdir()}
 
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yidi.domain.errors import InvalidInput
-from yidi.domain.workdays import (
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.workdays import (
     EMERGENCY_FILING_WORKING_DAYS,
     PROVISIONAL_NOTE_ZH,
     CalendarSource,

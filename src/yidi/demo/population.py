@@ -19,9 +19,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Final, NamedTuple
 
-from yidi.domain.identity import Gender, ResidentId
-from yidi.domain.insurance import InsuranceType, PersonType
-from yidi.domain.regions import DivisionLevel, DivisionRegistry, default_registry
+from yidi.kernel.identity import Gender, ResidentId
+from yidi.kernel.insurance import InsuranceType, PersonType
+from yidi.kernel.regions import DivisionLevel, DivisionRegistry, default_registry
 
 EARLIEST_BIRTH_ON: Final = date(1930, 1, 1)
 LATEST_BIRTH_ON: Final = date(2020, 12, 31)

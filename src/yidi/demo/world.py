@@ -7,9 +7,9 @@ from importlib import resources
 
 from ruamel.yaml import YAML
 
-from yidi.domain.access import Principal, Role
-from yidi.domain.insurance import HospitalLevel, InsuranceType
-from yidi.domain.reference import Agency, Hospital
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.insurance import HospitalLevel, InsuranceType
+from yidi.reference.model import Agency, Hospital
 
 
 @dataclass(frozen=True)

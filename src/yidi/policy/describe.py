@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from yidi.domain.insurance import UNFILED_KEY, FilingCategory, HospitalLevel
+from yidi.kernel.insurance import UNFILED_KEY, FilingCategory, HospitalLevel
 from yidi.policy.model import (
     AssistanceStep,
     Bracket,

@@ -35,8 +35,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from yidi.domain.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
-from yidi.domain.insurance import (
+from yidi.kernel.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
+from yidi.kernel.insurance import (
     UNFILED_KEY,
     AssistanceGroup,
     EncounterType,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from yidi.domain.insurance import (
+from yidi.kernel.insurance import (
     UNFILED_KEY,
     AssistanceGroup,
     EncounterType,
@@ -25,7 +25,7 @@ from yidi.domain.insurance import (
     InsuranceType,
     PersonType,
 )
-from yidi.domain.money import Money
+from yidi.kernel.money import Money
 
 
 class SupplementaryKind(enum.StrEnum):

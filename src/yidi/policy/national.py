@@ -24,9 +24,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.evidence import EvidenceKind
-from yidi.domain.insurance import FilingCategory
+from yidi.filing.model.evidence import EvidenceKind
+from yidi.kernel.errors import InvalidInput, Refused
+from yidi.kernel.insurance import FilingCategory
 
 
 class FilingClass(enum.StrEnum):

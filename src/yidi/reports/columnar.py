@@ -3,7 +3,7 @@
 Settlement facts are exported to Parquet (or generated there by the benchmark)
 and aggregated by DuckDB. Only the aggregation moves to SQL; the per-code
 region mapping (a few thousand distinct codes, computed by the same
-:class:`~yidi.domain.funds.RegionKeys` as the Python path) is joined in as a
+:class:`~yidi.funds.model.RegionKeys` as the Python path) is joined in as a
 small table, and the statement / estimate are assembled by the same pure
 functions, so both paths give identical results (tested on small data).
 The SQL is plain ANSI aggregation; it runs unchanged on Spark SQL or another
@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import duckdb
 
-from yidi.domain.funds import (
+from yidi.funds.model import (
     FUNDS,
     AnnexGroup,
     ClearingLevel,
@@ -38,9 +38,7 @@ from yidi.domain.funds import (
     parse_month,
     statement_from_totals,
 )
-from yidi.domain.insurance import FilingCategory, InsuranceType
-from yidi.domain.money import Money
-from yidi.domain.prepayment import (
+from yidi.funds.prepayment import (
     DEFAULT_PREPAYMENT_MONTHS,
     Annex,
     AnnexAggregate,
@@ -50,8 +48,10 @@ from yidi.domain.prepayment import (
     estimate_from_aggregates,
     history_years,
 )
-from yidi.storage.funds import FUND_COLUMNS
-from yidi.storage.uow import SqlUnitOfWork
+from yidi.funds.sql import FUND_COLUMNS
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money
+from yidi.platform.uow import SqlUnitOfWork
 
 #: Parquet schema of the fact export (the same columns as the settlement_facts table).
 FACT_SCHEMA: Final[dict[str, str]] = {

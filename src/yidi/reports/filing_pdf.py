@@ -23,10 +23,10 @@ from typing import Final
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from yidi.domain.errors import YidiError
-from yidi.domain.filings import FilingRecord, RegistrationType, SignedBy
-from yidi.domain.insurance import FilingCategory, InsuranceType
-from yidi.domain.regions import default_registry
+from yidi.filing.model.record import FilingRecord, RegistrationType, SignedBy
+from yidi.kernel.errors import YidiError
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.regions import default_registry
 
 FONT_ENV: Final = "YIDI_PDF_FONT"
 FONT_CANDIDATES: Final = (

@@ -19,8 +19,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yidi.domain.funds import FUNDS, ClearingLevel, ClearingStatement
-from yidi.domain.prepayment import COLUMN_COUNT, IDENTITIES, AnnexTable, PrepaymentEstimate
+from yidi.funds.model import FUNDS, ClearingLevel, ClearingStatement
+from yidi.funds.prepayment import COLUMN_COUNT, IDENTITIES, AnnexTable, PrepaymentEstimate
 from yidi.reports.cells import workbook_bytes as _safe_workbook_bytes
 
 AMOUNT_FORMAT: Final = "#,##0.00"

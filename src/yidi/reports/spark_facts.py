@@ -23,8 +23,8 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql.types import BooleanType, DataType, StringType, StructField, StructType
 
-from yidi.domain.funds import ClearingLevel
-from yidi.domain.prepayment import Annex
+from yidi.funds.model import ClearingLevel
+from yidi.funds.prepayment import Annex
 from yidi.reports.columnar import FactAggregator
 
 _TYPES: dict[str, DataType] = {"VARCHAR": StringType(), "BOOLEAN": BooleanType()}

@@ -11,7 +11,7 @@ import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from yidi.domain.statistics import STATISTICS_COLUMNS, StatisticsReport
+from yidi.funds.statistics import STATISTICS_COLUMNS, StatisticsReport
 from yidi.reports.cells import csv_text
 from yidi.reports.funds_xlsx import AMOUNT_FORMAT, workbook_bytes
 

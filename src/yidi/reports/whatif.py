@@ -24,13 +24,13 @@ from typing import Any
 
 import duckdb
 
-from yidi.domain.catalog import CatalogVersion
-from yidi.domain.claims import Claim
-from yidi.domain.errors import InvalidInput, YidiError
-from yidi.domain.insurance import SettlementMode
-from yidi.domain.money import Money
+from yidi.catalog.model import CatalogVersion
+from yidi.kernel.errors import InvalidInput, YidiError
+from yidi.kernel.insurance import SettlementMode
+from yidi.kernel.money import Money
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.policy.model import Policy
+from yidi.settlement.claims import Claim
 from yidi.settlement.columnar import AMOUNT_FIELDS, BatchClaim, ColumnarResult, settle_batch
 from yidi.settlement.inputs import parse_claim, parse_year_to_date
 

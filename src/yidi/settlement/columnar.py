@@ -44,17 +44,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from yidi.domain.catalog import CatalogItem, CatalogVersion, ItemClass
-from yidi.domain.claims import Claim, YearToDate, resolve_fee_lines
-from yidi.domain.errors import InvalidInput, Refused, YidiError
-from yidi.domain.insurance import (
+from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass
+from yidi.kernel.errors import InvalidInput, Refused, YidiError
+from yidi.kernel.insurance import (
     AssistanceGroup,
     FilingCategory,
     HospitalLevel,
     PersonType,
     SettlementMode,
 )
-from yidi.domain.money import Money
+from yidi.kernel.money import Money
 from yidi.policy.model import (
     AccountScope,
     AssistanceStep,
@@ -74,6 +73,7 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
+from yidi.settlement.claims import Claim, YearToDate, resolve_fee_lines
 from yidi.settlement.engine import settle
 from yidi.settlement.result import NHSA_FIELDS, SettlementResult
 

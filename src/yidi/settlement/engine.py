@@ -28,11 +28,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from yidi.domain.catalog import CatalogItem
-from yidi.domain.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
-from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.insurance import SettlementMode
-from yidi.domain.money import Money
+from yidi.catalog.model import CatalogItem
+from yidi.kernel.errors import InvalidInput, Refused
+from yidi.kernel.insurance import SettlementMode
+from yidi.kernel.money import Money
 from yidi.policy.model import (
     AssistanceStep,
     DeductibleStep,
@@ -48,6 +47,7 @@ from yidi.policy.model import (
     TiltAssistanceStep,
 )
 from yidi.settlement import explain
+from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
 from yidi.settlement.result import ExplanationStep, LineBreakdown, SettlementResult
 from yidi.settlement.steps import (
     ZERO,

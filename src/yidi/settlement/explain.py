@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from yidi.domain.claims import Claim
-from yidi.domain.insurance import UNFILED_KEY
-from yidi.domain.money import Money
+from yidi.kernel.insurance import UNFILED_KEY
+from yidi.kernel.money import Money
 from yidi.policy.model import DeductibleBasis, Policy, ScaleBase, ScaleMode, SupplementaryStart
+from yidi.settlement.claims import Claim
 from yidi.settlement.result import ExplanationStep
 from yidi.settlement.steps import (
     AccountRecord,

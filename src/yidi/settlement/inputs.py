@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from yidi.domain.claims import Claim, FeeLine, YearToDate
-from yidi.domain.errors import InvalidInput, YidiError
-from yidi.domain.insurance import (
+from yidi.kernel.errors import InvalidInput, YidiError
+from yidi.kernel.insurance import (
     AssistanceGroup,
     EncounterType,
     FilingCategory,
@@ -21,7 +20,8 @@ from yidi.domain.insurance import (
     InsuranceType,
     PersonType,
 )
-from yidi.domain.money import Money
+from yidi.kernel.money import Money
+from yidi.settlement.claims import Claim, FeeLine, YearToDate
 
 T = TypeVar("T")
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from yidi.domain.catalog import CatalogItem, ItemClass
-from yidi.domain.claims import YearToDate
-from yidi.domain.insurance import SettlementMode
-from yidi.domain.money import Money
+from yidi.catalog.model import CatalogItem, ItemClass
+from yidi.kernel.insurance import SettlementMode
+from yidi.kernel.money import Money
+from yidi.settlement.claims import YearToDate
 
 #: Our attribute name -> national field (setlinfo of 2303/2304) and its Chinese meaning.
 NHSA_FIELDS: Final[dict[str, tuple[str, str]]] = {

@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from yidi.domain.catalog import CatalogVersion
-from yidi.domain.claims import Claim, YearToDate, resolve_fee_lines
-from yidi.domain.insurance import SettlementMode
-from yidi.policy.catalog_files import sample_catalog
+from yidi.catalog.files import sample_catalog
+from yidi.catalog.model import CatalogVersion
+from yidi.kernel.insurance import SettlementMode
 from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.settlement.claims import Claim, YearToDate, resolve_fee_lines
 from yidi.settlement.engine import settle
 from yidi.settlement.inputs import parse_claim, parse_year_to_date
 from yidi.settlement.result import SettlementResult

@@ -6,7 +6,7 @@ frozen record of what it computed. :mod:`yidi.settlement.explain` turns the reco
 into sentences; nothing here formats text.
 
 Amounts are Decimal yuan while a claim is computed (the engine wraps the results in
-:class:`~yidi.domain.money.Money`). Rounding happens only in :func:`rounded`, at the
+:class:`~yidi.kernel.money.Money`). Rounding happens only in :func:`rounded`, at the
 named steps: each deductible, each bracket or tier portion, each assistance amount, to
 the region's rounding unit (``rounding`` in the policy files: fen, jiao or yuan, half up).
 """
@@ -16,10 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from yidi.domain.catalog import CatalogItem, ItemClass
-from yidi.domain.claims import Claim, FeeLine, YearToDate
-from yidi.domain.errors import InvalidInput, Refused
-from yidi.domain.insurance import UNFILED_KEY, AssistanceGroup
+from yidi.catalog.model import CatalogItem, ItemClass
+from yidi.kernel.errors import InvalidInput, Refused
+from yidi.kernel.insurance import UNFILED_KEY, AssistanceGroup
 from yidi.policy.model import (
     AccountScope,
     AssistanceStep,
@@ -40,6 +39,7 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
+from yidi.settlement.claims import Claim, FeeLine, YearToDate
 
 ZERO = Decimal("0.00")
 ONE = Decimal(1)

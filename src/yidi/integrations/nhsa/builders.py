@@ -1,6 +1,6 @@
 """Render yidi results (English names, Money) as national outputs (national names).
 
-The services behind the gateway compute with :class:`~yidi.domain.money.Money` and
+The services behind the gateway compute with :class:`~yidi.kernel.money.Money` and
 English names; these views are the small, explicit shape the gateway needs from them.
 The settlement builder checks the amount identities a real Chongqing 2304 reply
 satisfies (NHSA-INTERFACE.md §4.8, OH sample) and refuses to render a result that
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from yidi.domain.money import Money, money_sum
 from yidi.integrations.nhsa.codes import ChrgitmLv, ClrType, FundPayType, MedChrgitmType
 from yidi.integrations.nhsa.transactions import (
     FeeLineResult,
@@ -27,6 +26,7 @@ from yidi.integrations.nhsa.transactions import (
     ReversalInfo,
     SettlementInfo,
 )
+from yidi.kernel.money import Money, money_sum
 
 
 @dataclass(frozen=True, slots=True)

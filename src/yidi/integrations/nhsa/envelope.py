@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from yidi.clock import CHINA_TZ, Clock
-from yidi.domain.errors import ErrorKind, InvalidInput
-from yidi.domain.money import Money
+from yidi.kernel.clock import CHINA_TZ, Clock
+from yidi.kernel.errors import ErrorKind, InvalidInput
+from yidi.kernel.money import Money
 
 #: Largest request body accepted. The spec gives ``input`` 40000 characters, but a
 #: 2301 batch of several hundred fee lines is far larger in practice.

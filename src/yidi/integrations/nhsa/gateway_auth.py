@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from yidi.domain.errors import Unauthenticated
+from yidi.kernel.errors import Unauthenticated
 
 DEFAULT_TIMESTAMP_WINDOW: Final = dt.timedelta(minutes=30)  # HN 服务网关: 30 minutes
 

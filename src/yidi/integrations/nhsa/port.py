@@ -3,7 +3,7 @@
 :class:`HospitalGatewayPort` has one method per transaction. Each takes the typed input
 (national field names, :mod:`yidi.integrations.nhsa.transactions`) and a
 :class:`GatewayContext`, and returns the typed output (None for transactions without
-output). Business refusals are raised as :class:`yidi.domain.errors.YidiError`
+output). Business refusals are raised as :class:`yidi.kernel.errors.YidiError`
 subclasses; :func:`dispatch` turns them into ``infcode = -1`` with
 ``err_msg = "[CODE] 中文说明"``. Idempotency by ``(fixmedins_code, msgid)`` is the
 implementation's job: ``msgid`` is in the context for that reason.
@@ -20,7 +20,6 @@ from typing import Any, Final, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from yidi.domain.errors import ErrorKind, InvalidInput, YidiError
 from yidi.integrations.nhsa.envelope import (
     DEFAULT_MAX_BODY_BYTES,
     GatewayRequest,
@@ -63,6 +62,7 @@ from yidi.integrations.nhsa.transactions import (
     Output9001,
     validation_message,
 )
+from yidi.kernel.errors import ErrorKind, InvalidInput, YidiError
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ A, SDK http_client) and would retry or show an HTML page instead of ``err_msg``.
 
 Header authentication differs by province (HN ``_api_*`` HMAC, ``x-tif-*``, ``x-ca-*``,
 ``apikey``; NHSA-INTERFACE.md §1.1), so it is a hook: pass ``authenticate`` to check
-the headers and raw body and raise a :class:`yidi.domain.errors.YidiError` (for example
+the headers and raw body and raise a :class:`yidi.kernel.errors.YidiError` (for example
 ``Unauthenticated``) to refuse. It may return a check for the parsed envelope, run before
 the transaction (the key may act only for its own ``fixmedins_code``). Without the hook,
-no header is checked. yidi's own authenticator is :mod:`yidi.services.gateway_auth`.
+no header is checked. yidi's own authenticator is :mod:`yidi.auth.gateway`.
 """
 
 from collections.abc import Callable, Mapping
@@ -19,8 +19,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from yidi.clock import Clock, SystemClock
-from yidi.domain.errors import YidiError
 from yidi.integrations.nhsa.envelope import (
     DEFAULT_MAX_BODY_BYTES,
     GatewayRequest,
@@ -33,6 +31,8 @@ from yidi.integrations.nhsa.port import (
     internal_error_reply,
     refuse_too_large,
 )
+from yidi.kernel.clock import Clock, SystemClock
+from yidi.kernel.errors import YidiError
 
 CALL_SERVICE_PATH: Final = "/fsi/api/rsfComIfsService/callService"
 

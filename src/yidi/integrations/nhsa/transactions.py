@@ -28,8 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from yidi.domain.money import FEN, Money
 from yidi.integrations.nhsa.envelope import parse_nhsa_date, parse_nhsa_datetime
+from yidi.kernel.money import FEN, Money
 
 # --------------------------------------------------------------------------- field types
 

@@ -1,0 +1,1 @@
+"""Personal accounts (个人账户): model, commands and SQL."""

@@ -1,0 +1,380 @@
+"""Accounts, their server-side sessions, sign-in failure counters and password reset links."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from yidi.kernel.access import Principal, Role
+from yidi.kernel.audit import as_utc
+from yidi.platform.tables import login_counters, password_resets, user_sessions, users
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    password_hash: str
+    principal: Principal
+    active: bool
+    must_change_password: bool = False
+    password_changed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    token_hash: str
+    username: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_seen_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Counter:
+    username: str  # "" for the per-address counter
+    address: str
+    failures: int
+    window_started_at: dt.datetime
+    blocked_until: dt.datetime | None
+    last_success_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ResetRow:
+    id: int
+    username: str
+    created_by: str
+    expires_at: dt.datetime
+    used_at: dt.datetime | None
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE changed (a CursorResult's count; typed loosely by SQLAlchemy)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # --- accounts --------------------------------------------------------------------
+
+    def add(
+        self,
+        username: str,
+        password_hash: str,
+        principal: Principal,
+        *,
+        must_change_password: bool = False,
+    ) -> None:
+        self._session.execute(
+            insert(users).values(
+                username=username,
+                password_hash=password_hash,
+                role=principal.role.value,
+                display_name=principal.display_name,
+                region_code=principal.region_code,
+                hospital_code=principal.hospital_code,
+                id_number=principal.id_number,
+                must_change_password=must_change_password,
+            )
+        )
+
+    def by_username(self, username: str, *, for_update: bool = False) -> Account | None:
+        query = select(users).where(users.c.username == username)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return _account(row) if row is not None else None
+
+    def all(self) -> list[Account]:
+        rows = self._session.execute(select(users).order_by(users.c.username)).all()
+        return [_account(row) for row in rows]
+
+    def set_password(
+        self, username: str, password_hash: str, *, must_change: bool, at: dt.datetime | None
+    ) -> None:
+        self._session.execute(
+            update(users)
+            .where(users.c.username == username)
+            .values(
+                password_hash=password_hash,
+                must_change_password=must_change,
+                password_changed_at=_utc(at),
+            )
+        )
+
+    def rehash(self, username: str, password_hash: str) -> None:
+        self._session.execute(
+            update(users).where(users.c.username == username).values(password_hash=password_hash)
+        )
+
+    def set_active(self, username: str, active: bool) -> None:
+        self._session.execute(
+            update(users).where(users.c.username == username).values(active=active)
+        )
+
+    def set_role(self, username: str, principal: Principal) -> None:
+        self._session.execute(
+            update(users)
+            .where(users.c.username == username)
+            .values(
+                role=principal.role.value,
+                display_name=principal.display_name,
+                region_code=principal.region_code,
+                hospital_code=principal.hospital_code,
+                id_number=principal.id_number,
+            )
+        )
+
+    # --- sessions --------------------------------------------------------------------
+
+    def add_session(
+        self,
+        token_hash: str,
+        username: str,
+        now: dt.datetime,
+        expires_at: dt.datetime,
+        address: str,
+    ) -> None:
+        self._session.execute(
+            insert(user_sessions).values(
+                token_hash=token_hash,
+                username=username,
+                created_at=as_utc(now),
+                expires_at=as_utc(expires_at),
+                last_seen_at=as_utc(now),
+                address=address[:64],
+            )
+        )
+
+    def session(self, token_hash: str) -> SessionRow | None:
+        row = self._session.execute(
+            select(user_sessions).where(user_sessions.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        return SessionRow(
+            token_hash=row.token_hash,
+            username=row.username,
+            created_at=as_utc(row.created_at),
+            expires_at=as_utc(row.expires_at),
+            last_seen_at=as_utc(row.last_seen_at),
+            revoked_at=_utc(row.revoked_at),
+        )
+
+    def touch_session(self, token_hash: str, now: dt.datetime) -> None:
+        self._session.execute(
+            update(user_sessions)
+            .where(user_sessions.c.token_hash == token_hash)
+            .values(last_seen_at=as_utc(now))
+        )
+
+    def revoke_session(self, token_hash: str, now: dt.datetime, reason: str) -> int:
+        result = self._session.execute(
+            update(user_sessions)
+            .where(user_sessions.c.token_hash == token_hash, user_sessions.c.revoked_at.is_(None))
+            .values(revoked_at=as_utc(now), revoked_reason=reason)
+        )
+        return _rowcount(result)
+
+    def revoke_sessions_of(
+        self, username: str, now: dt.datetime, reason: str, *, keep: str | None = None
+    ) -> int:
+        condition = [user_sessions.c.username == username, user_sessions.c.revoked_at.is_(None)]
+        if keep is not None:
+            condition.append(user_sessions.c.token_hash != keep)
+        result = self._session.execute(
+            update(user_sessions)
+            .where(*condition)
+            .values(revoked_at=as_utc(now), revoked_reason=reason)
+        )
+        return _rowcount(result)
+
+    def live_session_count(self, username: str, now: dt.datetime) -> int:
+        rows = self._session.execute(
+            select(user_sessions.c.id).where(
+                user_sessions.c.username == username,
+                user_sessions.c.revoked_at.is_(None),
+                user_sessions.c.expires_at > as_utc(now),
+            )
+        ).all()
+        return len(rows)
+
+    def purge_sessions(self, before: dt.datetime) -> None:
+        """Forget sessions that ended (expired) before ``before``."""
+        self._session.execute(
+            delete(user_sessions).where(user_sessions.c.expires_at < as_utc(before))
+        )
+
+    # --- sign-in failure counters ----------------------------------------------------
+
+    def counter(self, username: str, address: str, *, for_update: bool = False) -> Counter | None:
+        query = select(login_counters).where(
+            login_counters.c.username == username, login_counters.c.address == address[:64]
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        if row is None:
+            return None
+        return Counter(
+            username=row.username,
+            address=row.address,
+            failures=row.failures,
+            window_started_at=as_utc(row.window_started_at),
+            blocked_until=_utc(row.blocked_until),
+            last_success_at=_utc(row.last_success_at),
+        )
+
+    def _ensure_counter(self, username: str, address: str, now: dt.datetime) -> None:
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(
+            builder(login_counters)
+            .values(username=username, address=address, failures=0, window_started_at=as_utc(now))
+            .on_conflict_do_nothing()
+        )
+
+    def count_failure(
+        self, username: str, address: str, now: dt.datetime, *, window: dt.timedelta | None
+    ) -> Counter:
+        """One more failure, counted atomically (concurrent workers lose none); a counter
+        with a ``window`` starts again at 1 once its window has passed."""
+        address = address[:64]
+        self._ensure_counter(username, address, now)
+        current = self.counter(username, address, for_update=True)
+        assert current is not None
+        where = (login_counters.c.username == username, login_counters.c.address == address)
+        if window is not None and now - current.window_started_at >= window:
+            values: dict[str, Any] = {
+                "failures": 1,
+                "window_started_at": as_utc(now),
+                "blocked_until": None,
+            }
+        else:
+            values = {"failures": login_counters.c.failures + 1}
+        self._session.execute(update(login_counters).where(*where).values(**values))
+        counted = self.counter(username, address)
+        assert counted is not None
+        return counted
+
+    def block(self, username: str, address: str, until: dt.datetime) -> None:
+        self._session.execute(
+            update(login_counters)
+            .where(login_counters.c.username == username, login_counters.c.address == address[:64])
+            .values(blocked_until=as_utc(until))
+        )
+
+    def record_success(self, username: str, address: str, now: dt.datetime) -> None:
+        """A correct password from this address: its failures are forgotten, the address known."""
+        address = address[:64]
+        self._ensure_counter(username, address, now)
+        self._session.execute(
+            update(login_counters)
+            .where(login_counters.c.username == username, login_counters.c.address == address)
+            .values(failures=0, blocked_until=None, last_success_at=as_utc(now))
+        )
+
+    def counters_of(self, username: str) -> list[Counter]:
+        rows = self._session.execute(
+            select(login_counters).where(login_counters.c.username == username)
+        ).all()
+        return [
+            Counter(
+                row.username,
+                row.address,
+                row.failures,
+                as_utc(row.window_started_at),
+                _utc(row.blocked_until),
+                _utc(row.last_success_at),
+            )
+            for row in rows
+        ]
+
+    def clear_failures_of(self, username: str) -> int:
+        """An administrator's unlock: every address's failures for this account are forgotten."""
+        result = self._session.execute(
+            update(login_counters)
+            .where(login_counters.c.username == username, login_counters.c.failures > 0)
+            .values(failures=0, blocked_until=None)
+        )
+        return _rowcount(result)
+
+    # --- password reset links --------------------------------------------------------
+
+    def add_reset(
+        self,
+        token_hash: str,
+        username: str,
+        created_by: str,
+        now: dt.datetime,
+        expires_at: dt.datetime,
+    ) -> None:
+        self._session.execute(
+            insert(password_resets).values(
+                token_hash=token_hash,
+                username=username,
+                created_by=created_by,
+                created_at=as_utc(now),
+                expires_at=as_utc(expires_at),
+            )
+        )
+
+    def reset(self, token_hash: str, *, for_update: bool = False) -> ResetRow | None:
+        query = select(password_resets).where(password_resets.c.token_hash == token_hash)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        if row is None:
+            return None
+        return ResetRow(
+            row.id, row.username, row.created_by, as_utc(row.expires_at), _utc(row.used_at)
+        )
+
+    def use_reset(self, reset_id: int, now: dt.datetime) -> bool:
+        """Mark a link used; False when another request used it first."""
+        result = self._session.execute(
+            update(password_resets)
+            .where(password_resets.c.id == reset_id, password_resets.c.used_at.is_(None))
+            .values(used_at=as_utc(now))
+        )
+        return _rowcount(result) > 0
+
+    def void_resets_of(self, username: str, now: dt.datetime) -> None:
+        """A new link (or a changed password) makes every earlier unused link worthless."""
+        self._session.execute(
+            update(password_resets)
+            .where(password_resets.c.username == username, password_resets.c.used_at.is_(None))
+            .values(used_at=as_utc(now))
+        )
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        principal=Principal(
+            user_id=row.username,
+            role=Role(row.role),
+            region_code=row.region_code,
+            hospital_code=row.hospital_code,
+            id_number=row.id_number,
+            display_name=row.display_name,
+        ),
+        active=bool(row.active),
+        must_change_password=bool(row.must_change_password),
+        password_changed_at=_utc(row.password_changed_at),
+    )

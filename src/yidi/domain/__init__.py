@@ -1,1 +1,0 @@
-"""Pure domain: knows nothing of HTTP, SQL or the command line."""

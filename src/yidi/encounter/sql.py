@@ -1,0 +1,877 @@
+"""Hospital settlement in storage: catalogue versions, encounters, fee lines, settlements,
+year-to-date totals (with a row lock) and manual reimbursement claims.
+
+Row locks: PostgreSQL takes ``SELECT … FOR UPDATE``; SQLite ignores ``with_for_update``
+but its writers are already serialised by ``BEGIN IMMEDIATE`` (``yidi.platform.db``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass, ItemKind
+from yidi.kernel.audit import as_utc
+from yidi.kernel.errors import Conflict
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
+from yidi.platform.tables import (
+    catalog_items,
+    catalog_versions,
+    clearing_applications,
+    encounters,
+    fee_lines,
+    lookup_counters,
+    manual_claims,
+    persons,
+    settlements,
+    year_to_date,
+)
+from yidi.reference.model import Person
+from yidi.reference.sql import _person
+from yidi.settlement.claims import YearToDate
+
+
+def _aware(at: dt.datetime | None) -> dt.datetime | None:
+    return None if at is None else as_utc(at)
+
+
+# --------------------------------------------------------------------------- catalogues
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVersionRow:
+    id: int
+    treatment_region: str
+    version_label: str
+    effective_on: dt.date
+    content_hash: str
+    item_count: int
+    source_name: str
+    imported_at: dt.datetime
+
+
+def _catalog_version_row(row: Any) -> CatalogVersionRow:
+    return CatalogVersionRow(
+        id=int(row.id),
+        treatment_region=row.treatment_region,
+        version_label=row.version_label,
+        effective_on=row.effective_on,
+        content_hash=row.content_hash,
+        item_count=int(row.item_count),
+        source_name=row.source_name,
+        imported_at=as_utc(row.imported_at),
+    )
+
+
+# --------------------------------------------------------------------------- encounters
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterRow:
+    """就诊 as stored (``id`` is the mdtrt_id)."""
+
+    id: str
+    hospital_code: str
+    person_id: int
+    insured_region_code: str
+    treatment_region_code: str
+    insurance_type: str
+    person_type: str
+    filing_id: str | None
+    filing_number: str | None
+    filing_category: str | None
+    med_type: str
+    inpatient_number: str
+    department_code: str
+    department_name: str
+    admitted_at: dt.datetime
+    discharged_at: dt.datetime | None
+    diagnosis_codes: str
+    accidental_injury: bool
+    emergency_started_at: dt.datetime | None
+    state: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    credential_type: str | None = None
+
+    @property
+    def diagnoses(self) -> list[str]:
+        return [code for code in self.diagnosis_codes.split(",") if code]
+
+
+def _encounter_row(row: Any) -> EncounterRow:
+    values = {f.name: getattr(row, f.name) for f in fields(EncounterRow)}
+    for name in (
+        "admitted_at",
+        "discharged_at",
+        "emergency_started_at",
+        "created_at",
+        "updated_at",
+    ):
+        values[name] = _aware(values[name])
+    values["accidental_injury"] = bool(values["accidental_injury"])
+    return EncounterRow(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLineRow:
+    """One stored fee line with its split under the treatment catalogue."""
+
+    id: int
+    encounter_id: str
+    serial: str
+    catalog_code: str
+    hospital_item_code: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Money
+    occurred_at: dt.datetime
+    emergency_pre_admission: bool
+    fingerprint: str
+    item_class: str
+    fee_category: str
+    self_pay_rate: Decimal
+    price_limit: Decimal | None
+    fully_self_paid: Money
+    over_limit: Money
+    upfront_self_paid: Money
+    eligible: Money
+    cancelled: bool
+    settlement_id: str | None
+
+
+#: The columns a FeeLineRow is read from, in the order ``_fee_line_row`` unpacks them.
+_FEE_LINE_COLUMNS = tuple(
+    fee_lines.c[name]
+    for name in (
+        "id",
+        "encounter_id",
+        "serial",
+        "catalog_code",
+        "hospital_item_code",
+        "name",
+        "quantity",
+        "unit_price",
+        "amount_fen",
+        "occurred_at",
+        "emergency_pre_admission",
+        "fingerprint",
+        "item_class",
+        "fee_category",
+        "self_pay_rate",
+        "price_limit",
+        "fully_self_paid_fen",
+        "over_limit_fen",
+        "upfront_self_paid_fen",
+        "eligible_fen",
+        "cancelled",
+        "settlement_id",
+    )
+)
+
+
+def _fee_line_row(row: Any) -> FeeLineRow:
+    # Unpacked by position: an encounter's 300 lines are read on every upload and settlement.
+    (
+        line_id,
+        encounter_id,
+        serial,
+        catalog_code,
+        hospital_item_code,
+        name,
+        quantity,
+        unit_price,
+        amount_fen,
+        occurred_at,
+        emergency_pre_admission,
+        fingerprint,
+        item_class,
+        fee_category,
+        self_pay_rate,
+        price_limit,
+        fully_self_paid_fen,
+        over_limit_fen,
+        upfront_self_paid_fen,
+        eligible_fen,
+        cancelled,
+        settlement_id,
+    ) = row
+    from_fen = Money.from_fen
+    return FeeLineRow(
+        id=int(line_id),
+        encounter_id=encounter_id,
+        serial=serial,
+        catalog_code=catalog_code,
+        hospital_item_code=hospital_item_code,
+        name=name,
+        quantity=Decimal(quantity),
+        unit_price=Decimal(unit_price),
+        amount=from_fen(int(amount_fen)),
+        occurred_at=as_utc(occurred_at),
+        emergency_pre_admission=bool(emergency_pre_admission),
+        fingerprint=fingerprint,
+        item_class=item_class,
+        fee_category=fee_category,
+        self_pay_rate=Decimal(self_pay_rate),
+        price_limit=Decimal(price_limit) if price_limit else None,
+        fully_self_paid=from_fen(int(fully_self_paid_fen)),
+        over_limit=from_fen(int(over_limit_fen)),
+        upfront_self_paid=from_fen(int(upfront_self_paid_fen)),
+        eligible=from_fen(int(eligible_fen)),
+        cancelled=bool(cancelled),
+        settlement_id=settlement_id,
+    )
+
+
+#: National amount columns of ``settlements`` (``<name>_fen``), in setlinfo order.
+SETTLEMENT_AMOUNT_COLUMNS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "owed_to_treatment_region",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRow:
+    id: str
+    encounter_id: str
+    kind: str
+    state: str
+    reverses_id: str | None
+    person_id: int
+    insurance_type: str
+    year: int
+    hospital_code: str
+    insured_region_code: str
+    treatment_region_code: str
+    amounts: dict[str, Money]
+    result_json: str
+    year_to_date_delta_json: str
+    policy_version: str
+    catalog_version: str
+    msgid: str | None
+    settled_at: dt.datetime
+    settled_by: str
+
+
+def _settlement_row(row: Any) -> SettlementRow:
+    return SettlementRow(
+        id=row.id,
+        encounter_id=row.encounter_id,
+        kind=row.kind,
+        state=row.state,
+        reverses_id=row.reverses_id,
+        person_id=int(row.person_id),
+        insurance_type=row.insurance_type,
+        year=int(row.year),
+        hospital_code=row.hospital_code,
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        amounts={
+            name: Money.from_fen(int(getattr(row, f"{name}_fen")))
+            for name in SETTLEMENT_AMOUNT_COLUMNS
+        },
+        result_json=row.result_json,
+        year_to_date_delta_json=row.year_to_date_delta_json,
+        policy_version=row.policy_version,
+        catalog_version=row.catalog_version,
+        msgid=row.msgid,
+        settled_at=as_utc(row.settled_at),
+        settled_by=row.settled_by,
+    )
+
+
+_YTD_MONEY = (
+    "deductible_used",
+    "pooled_fund_paid",
+    "serious_illness_paid",
+    "large_expense_paid",
+    "assistance_paid",
+    "eligible_amount_accumulated",
+)
+
+
+def _ytd(row: Any, year: int) -> YearToDate:
+    values: dict[str, Any] = {m: Money.from_fen(int(getattr(row, f"{m}_fen"))) for m in _YTD_MONEY}
+    counters = json.loads(row.counters_json or "{}")
+    values["counters"] = {name: Money.from_fen(int(fen)) for name, fen in counters.items()}
+    return YearToDate(year=year, admissions_count=int(row.admissions_count), **values)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualClaimRow:
+    id: str
+    person_id: int
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    hospital_level: int
+    encounter_type: str
+    filing_category: str | None
+    admitted_on: dt.date
+    discharged_on: dt.date
+    reason: str
+    materials_json: str
+    fee_lines_json: str
+    state: str
+    result_json: str | None
+    total_fen: int | None
+    fund_paid_fen: int | None
+    patient_share_fen: int | None
+    year_to_date_delta_json: str | None
+    policy_version: str | None
+    catalog_version: str | None
+    catalog_note: str | None
+    approved_by: str | None
+    approved_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    payment_reference: str | None
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _manual_claim_row(row: Any) -> ManualClaimRow:
+    values = {f.name: getattr(row, f.name) for f in fields(ManualClaimRow)}
+    for name in ("approved_at", "paid_at", "created_at", "updated_at"):
+        values[name] = _aware(values[name])
+    return ManualClaimRow(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualClaimQuery:
+    """List criteria for manual claims; ``region_prefix`` carries the caller's scope."""
+
+    region_prefix: str
+    states: tuple[str, ...] = ()
+    created_from: dt.datetime | None = None  # inclusive
+    created_before: dt.datetime | None = None  # exclusive
+    claim_id: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ManualClaimListRow:
+    """One line of the claims list: what a list shows, without the fee lines or the result."""
+
+    id: str
+    person_name: str
+    id_number: str
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+    materials_json: str
+    state: str
+    total_fen: int | None
+    fund_paid_fen: int | None
+    patient_share_fen: int | None
+    created_at: dt.datetime
+
+
+_MANUAL_LIST_COLUMNS = (
+    manual_claims.c.id,
+    persons.c.name.label("person_name"),
+    persons.c.id_number,
+    manual_claims.c.insured_region_code,
+    manual_claims.c.treatment_region_code,
+    manual_claims.c.hospital_name,
+    manual_claims.c.admitted_on,
+    manual_claims.c.discharged_on,
+    manual_claims.c.materials_json,
+    manual_claims.c.state,
+    manual_claims.c.total_fen,
+    manual_claims.c.fund_paid_fen,
+    manual_claims.c.patient_share_fen,
+    manual_claims.c.created_at,
+)
+
+
+def open_stay_conflict(encounter_id: str | None = None) -> Conflict:
+    """The one answer for a second open stay of a person at one hospital."""
+    which = f"（就诊ID {encounter_id}）" if encounter_id else ""
+    return Conflict(
+        "ENCOUNTER_ALREADY_OPEN",
+        f"该参保人在本院已有未结算的住院{which}，请勿重复办理入院",
+        "the person already has an open encounter at this hospital",
+        field="psn_no",
+    )
+
+
+class HospitalRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # catalogue versions ---------------------------------------------------------------
+    def catalog_version_by_hash(self, content_hash: str) -> CatalogVersionRow | None:
+        row = self._session.execute(
+            select(catalog_versions).where(catalog_versions.c.content_hash == content_hash)
+        ).first()
+        return _catalog_version_row(row) if row else None
+
+    def add_catalog_version(
+        self, catalog: CatalogVersion, *, source_name: str, at: dt.datetime
+    ) -> CatalogVersionRow:
+        version_id = self._session.execute(
+            insert(catalog_versions)
+            .values(
+                treatment_region=catalog.treatment_region,
+                version_label=catalog.version_label[:100],
+                effective_on=catalog.effective_on,
+                content_hash=catalog.content_hash,
+                item_count=len(catalog),
+                source_name=source_name[:200],
+                imported_at=as_utc(at),
+            )
+            .returning(catalog_versions.c.id)
+        ).scalar_one()
+        rows = [
+            {
+                "version_id": version_id,
+                "code": item.code,
+                "name": item.name[:200],
+                "kind": item.kind.value,
+                "item_class": item.item_class.value,
+                "upfront_self_pay_rate": str(item.upfront_self_pay_rate),
+                "price_limit_fen": None if item.price_limit is None else item.price_limit.fen,
+                "valid_from": item.valid_from,
+                "valid_until": item.valid_until,
+                "fee_category": item.fee_category,
+            }
+            for item in catalog.items.values()
+        ]
+        if rows:
+            self._session.execute(insert(catalog_items), rows)
+        found = self.catalog_version_by_hash(catalog.content_hash)
+        assert found is not None
+        return found
+
+    def catalog_versions(self, treatment_region: str | None = None) -> list[CatalogVersionRow]:
+        query = select(catalog_versions).order_by(
+            catalog_versions.c.treatment_region, catalog_versions.c.effective_on
+        )
+        if treatment_region is not None:
+            query = query.where(catalog_versions.c.treatment_region == treatment_region)
+        return [_catalog_version_row(r) for r in self._session.execute(query)]
+
+    def catalog_regions(self) -> set[str]:
+        return set(
+            self._session.execute(select(catalog_versions.c.treatment_region).distinct()).scalars()
+        )
+
+    def load_catalog(self, version: CatalogVersionRow) -> CatalogVersion:
+        rows = self._session.execute(
+            select(catalog_items).where(catalog_items.c.version_id == version.id)
+        )
+        items = [
+            CatalogItem(
+                code=r.code,
+                name=r.name,
+                kind=ItemKind(r.kind),
+                item_class=ItemClass(r.item_class),
+                upfront_self_pay_rate=Decimal(r.upfront_self_pay_rate),
+                price_limit=None
+                if r.price_limit_fen is None
+                else Money.from_fen(r.price_limit_fen),
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+                fee_category=r.fee_category,
+            )
+            for r in rows
+        ]
+        catalog = CatalogVersion.build(
+            version.treatment_region, version.version_label, version.effective_on, items
+        )
+        # The stored hash must be the content's: a row edited in the database is caught here.
+        return CatalogVersion(
+            catalog.treatment_region,
+            catalog.version_label,
+            catalog.effective_on,
+            catalog.items,
+            version.content_hash,
+        )
+
+    # persons --------------------------------------------------------------------------
+    def person_id(self, id_number: str) -> int | None:
+        value = self._session.execute(
+            select(persons.c.id).where(persons.c.id_number == id_number)
+        ).scalar()
+        return None if value is None else int(value)
+
+    def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
+        row = self._session.execute(select(persons).where(persons.c.psn_no == psn_no)).first()
+        return (int(row.id), _person(row)) if row else None
+
+    # person lookups per institution (rate limit) ---------------------------------------
+    def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
+        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count."""
+        key = {"institution": institution, "window_start": as_utc(window_start), "kind": kind}
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(
+            builder(lookup_counters)
+            .values(**key, count=1)
+            .on_conflict_do_update(
+                index_elements=["institution", "window_start", "kind"],
+                set_={"count": lookup_counters.c.count + 1},
+            )
+        )
+        return int(
+            self._session.execute(
+                select(lookup_counters.c.count).where(
+                    *(lookup_counters.c[name] == value for name, value in key.items())
+                )
+            ).scalar_one()
+        )
+
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
+        rows = self._session.execute(
+            select(lookup_counters.c.kind, lookup_counters.c.count).where(
+                lookup_counters.c.institution == institution,
+                lookup_counters.c.window_start == as_utc(window_start),
+            )
+        )
+        return {kind: int(count) for kind, count in rows}
+
+    def person_by_internal_id(self, person_id: int) -> Person | None:
+        row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()
+        return _person(row) if row else None
+
+    # encounters -----------------------------------------------------------------------
+    def add_encounter(self, values: dict[str, Any]) -> None:
+        """Insert a stay; a second open stay of the person at the hospital is refused by the
+        schema (``uq_encounters_open_person_hospital``), also when two admissions race."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(insert(encounters).values(**values))
+        except IntegrityError:
+            raise open_stay_conflict() from None
+
+    def encounter(self, encounter_id: str, *, for_update: bool = False) -> EncounterRow | None:
+        query = select(encounters).where(encounters.c.id == encounter_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return _encounter_row(row) if row else None
+
+    def update_encounter(self, encounter_id: str, **values: Any) -> None:
+        """Change a stay; reopening one (a reversal) while the person has another open stay
+        at the hospital is refused by the schema."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(
+                    update(encounters).where(encounters.c.id == encounter_id).values(**values)
+                )
+        except IntegrityError:
+            raise open_stay_conflict() from None
+
+    def stays_of_person_at(self, person_id: int, hospital_code: str) -> list[EncounterRow]:
+        """The person's stays at one hospital that were not cancelled (open or settled)."""
+        query = select(encounters).where(
+            encounters.c.person_id == person_id,
+            encounters.c.hospital_code == hospital_code,
+            encounters.c.state != "cancelled",
+        )
+        return [_encounter_row(r) for r in self._session.execute(query)]
+
+    def encounters_of_hospital(
+        self, hospital_code: str, *, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[EncounterRow]:
+        query = (
+            select(encounters)
+            .where(encounters.c.hospital_code == hospital_code)
+            .order_by(encounters.c.admitted_at.desc(), encounters.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if state:
+            query = query.where(encounters.c.state == state)
+        return [_encounter_row(r) for r in self._session.execute(query)]
+
+    # fee lines ------------------------------------------------------------------------
+    def fee_lines(self, encounter_id: str, *, include_cancelled: bool = False) -> list[FeeLineRow]:
+        query = (
+            select(*_FEE_LINE_COLUMNS)
+            .where(fee_lines.c.encounter_id == encounter_id)
+            .order_by(fee_lines.c.id)
+        )
+        if not include_cancelled:
+            query = query.where(fee_lines.c.cancelled.is_(False))
+        return [_fee_line_row(r) for r in self._session.execute(query)]
+
+    def fee_lines_by_serial(
+        self, encounter_id: str, serials: Iterable[str]
+    ) -> dict[str, FeeLineRow]:
+        wanted = list(serials)
+        if not wanted:
+            return {}
+        rows = self._session.execute(
+            select(*_FEE_LINE_COLUMNS).where(
+                fee_lines.c.encounter_id == encounter_id, fee_lines.c.serial.in_(wanted)
+            )
+        )
+        return {line.serial: line for line in map(_fee_line_row, rows)}
+
+    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._session.execute(insert(fee_lines), list(rows))
+
+    def replace_fee_line(self, line_id: int, values: dict[str, Any]) -> None:
+        self._session.execute(update(fee_lines).where(fee_lines.c.id == line_id).values(**values))
+
+    def cancel_fee_lines(self, line_ids: Sequence[int], at: dt.datetime) -> None:
+        if line_ids:
+            self._session.execute(
+                update(fee_lines)
+                .where(fee_lines.c.id.in_(list(line_ids)))
+                .values(cancelled=True, cancelled_at=as_utc(at))
+            )
+
+    def mark_fee_lines_settled(self, encounter_id: str, settlement_id: str | None) -> None:
+        self._session.execute(
+            update(fee_lines)
+            .where(fee_lines.c.encounter_id == encounter_id, fee_lines.c.cancelled.is_(False))
+            .values(settlement_id=settlement_id)
+        )
+
+    # settlements ----------------------------------------------------------------------
+    def add_settlement(self, values: dict[str, Any]) -> None:
+        self._session.execute(insert(settlements).values(**values))
+
+    def settlement(self, settlement_id: str) -> SettlementRow | None:
+        row = self._session.execute(
+            select(settlements).where(settlements.c.id == settlement_id)
+        ).first()
+        return _settlement_row(row) if row else None
+
+    def settlements_of_encounter(self, encounter_id: str) -> list[SettlementRow]:
+        rows = self._session.execute(
+            select(settlements)
+            .where(settlements.c.encounter_id == encounter_id)
+            .order_by(settlements.c.settled_at, settlements.c.id)
+        )
+        return [_settlement_row(r) for r in rows]
+
+    def settlements_of_hospital(
+        self, hospital_code: str, settled_from: dt.datetime, settled_before: dt.datetime
+    ) -> list[SettlementRow]:
+        """Every settlement and reversal record of a hospital in [from, before), in order."""
+        rows = self._session.execute(
+            select(settlements)
+            .where(
+                settlements.c.hospital_code == hospital_code,
+                settlements.c.settled_at >= settled_from,
+                settlements.c.settled_at < settled_before,
+            )
+            .order_by(settlements.c.settled_at, settlements.c.id)
+        )
+        return [_settlement_row(r) for r in rows]
+
+    # clearing applications (3203 / 3204) ----------------------------------------------
+    def add_clearing_application(self, values: dict[str, Any]) -> bool:
+        """Insert a standing application; False when one already stands for that month."""
+        try:
+            with self._session.begin_nested():
+                self._session.execute(insert(clearing_applications).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def clearing_application(
+        self, application_id: str, *, for_update: bool = False
+    ) -> dict[str, Any] | None:
+        query = select(clearing_applications).where(clearing_applications.c.id == application_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def standing_clearing_application(
+        self, hospital_code: str, month: str, clearing_type: str
+    ) -> str | None:
+        return self._session.execute(
+            select(clearing_applications.c.id).where(
+                clearing_applications.c.hospital_code == hospital_code,
+                clearing_applications.c.clearing_month == month,
+                clearing_applications.c.clearing_type == clearing_type,
+                clearing_applications.c.active == "1",
+            )
+        ).scalar_one_or_none()
+
+    def cancel_clearing_application(self, application_id: str, at: dt.datetime) -> None:
+        self._session.execute(
+            update(clearing_applications)
+            .where(clearing_applications.c.id == application_id)
+            .values(active=None, cancelled_at=at)
+        )
+
+    def set_settlement_state(self, settlement_id: str, state: str) -> None:
+        self._session.execute(
+            update(settlements).where(settlements.c.id == settlement_id).values(state=state)
+        )
+
+    def settlement_totals(self) -> list[dict[str, Any]]:
+        """Net settlements (settle minus reversal) by insured and treatment region."""
+        s = settlements.c
+        rows = self._session.execute(
+            select(
+                s.insured_region_code,
+                s.treatment_region_code,
+                func.count(),
+                func.sum(s.medfee_sumamt_fen),
+                func.sum(s.fund_pay_sumamt_fen),
+                func.sum(s.psn_part_amt_fen),
+                func.sum(s.owed_to_treatment_region_fen),
+            )
+            .where(s.kind == "settle", s.state == "active")
+            .group_by(s.insured_region_code, s.treatment_region_code)
+            .order_by(s.insured_region_code, s.treatment_region_code)
+        )
+        return [
+            {
+                "insured_region_code": r[0],
+                "treatment_region_code": r[1],
+                "settlements": int(r[2]),
+                "total": Money.from_fen(int(r[3] or 0)),
+                "fund_paid": Money.from_fen(int(r[4] or 0)),
+                "patient_share": Money.from_fen(int(r[5] or 0)),
+                "owed_to_treatment_region": Money.from_fen(int(r[6] or 0)),
+            }
+            for r in rows
+        ]
+
+    # year to date ---------------------------------------------------------------------
+    def lock_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> YearToDate:
+        """Create the row if missing (safe under concurrency), then lock and read it.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` never fails when a concurrent transaction
+        created the row first; ``SELECT … FOR UPDATE`` then waits for that transaction and
+        reads what it committed, so two settlements of one person never both see the same
+        deductible or the same room under the annual cap.
+        """
+        key = {"person_id": person_id, "insurance_type": insurance_type.value, "year": year}
+        dialect = self._session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(builder(year_to_date).values(**key).on_conflict_do_nothing())
+        row = self._session.execute(
+            select(year_to_date)
+            .where(
+                year_to_date.c.person_id == person_id,
+                year_to_date.c.insurance_type == insurance_type.value,
+                year_to_date.c.year == year,
+            )
+            .with_for_update()
+        ).one()
+        return _ytd(row, year)
+
+    def read_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> YearToDate:
+        row = self._session.execute(
+            select(year_to_date).where(
+                year_to_date.c.person_id == person_id,
+                year_to_date.c.insurance_type == insurance_type.value,
+                year_to_date.c.year == year,
+            )
+        ).first()
+        return YearToDate.empty(year) if row is None else _ytd(row, year)
+
+    def write_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, totals: YearToDate
+    ) -> None:
+        values: dict[str, Any] = {f"{m}_fen": getattr(totals, m).fen for m in _YTD_MONEY}
+        values["admissions_count"] = totals.admissions_count
+        values["counters_json"] = json.dumps(
+            {name: amount.fen for name, amount in totals.counters.items()}, sort_keys=True
+        )
+        self._session.execute(
+            update(year_to_date)
+            .where(
+                year_to_date.c.person_id == person_id,
+                year_to_date.c.insurance_type == insurance_type.value,
+                year_to_date.c.year == totals.year,
+            )
+            .values(**values)
+        )
+
+    # manual claims --------------------------------------------------------------------
+    def add_manual_claim(self, values: dict[str, Any]) -> None:
+        self._session.execute(insert(manual_claims).values(**values))
+
+    def manual_claim(self, claim_id: str, *, for_update: bool = False) -> ManualClaimRow | None:
+        query = select(manual_claims).where(manual_claims.c.id == claim_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return _manual_claim_row(row) if row else None
+
+    def update_manual_claim(self, claim_id: str, **values: Any) -> None:
+        self._session.execute(
+            update(manual_claims).where(manual_claims.c.id == claim_id).values(**values)
+        )
+
+    def search_manual_claims(self, query: ManualClaimQuery) -> tuple[int, list[ManualClaimListRow]]:
+        """(total matches, one page of list rows), newest intake first."""
+        conditions = [manual_claims.c.insured_region_code.startswith(query.region_prefix)]
+        if query.states:
+            conditions.append(manual_claims.c.state.in_(query.states))
+        if query.created_from is not None:
+            conditions.append(manual_claims.c.created_at >= query.created_from)
+        if query.created_before is not None:
+            conditions.append(manual_claims.c.created_at < query.created_before)
+        if query.claim_id:
+            conditions.append(manual_claims.c.id == query.claim_id)
+        if query.id_number:
+            conditions.append(persons.c.id_number == query.id_number)
+        if query.name:
+            conditions.append(persons.c.name == query.name)
+        statement = (
+            select(*_MANUAL_LIST_COLUMNS)
+            .join(persons, persons.c.id == manual_claims.c.person_id)
+            .where(and_(*conditions))
+        )
+        total = int(
+            self._session.execute(
+                select(func.count()).select_from(statement.subquery())
+            ).scalar_one()
+        )
+        rows = self._session.execute(
+            statement.order_by(manual_claims.c.created_at.desc(), manual_claims.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        found = []
+        for row in rows:
+            values = dict(row._mapping)
+            values["created_at"] = as_utc(values["created_at"])
+            found.append(ManualClaimListRow(**values))
+        return total, found

@@ -1,0 +1,258 @@
+"""Manual reimbursement at the insured region (``/api/manual-claims``), for agency handlers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from yidi.encounter.commands import FeeLineInput
+from yidi.entrypoints.api.deps import PrincipalDep
+from yidi.entrypoints.api.routes.hospital import FeeUploadIn
+from yidi.kernel.insurance import EncounterType, FilingCategory, HospitalLevel
+from yidi.kernel.money import Money
+from yidi.settlement.manual import (
+    CHECKLIST,
+    MAX_PAGE_SIZE,
+    STATES,
+    ManualClaimService,
+    ManualClaimSummary,
+    ManualClaimView,
+    Material,
+)
+
+router = APIRouter(prefix="/api/manual-claims", tags=["手工报销 manual reimbursement"])
+
+
+def service_of(request: Request) -> ManualClaimService:
+    service: ManualClaimService = request.app.state.manual_claim_service
+    return service
+
+
+class ManualClaimIn(BaseModel):
+    id_number: str = Field(min_length=15, max_length=18, description="参保人身份证号")
+    treatment_region: str = Field(pattern=r"^\d{6}$", description="就医地区划代码")
+    hospital_name: str = Field(min_length=1, max_length=100)
+    hospital_level: Annotated[int, Field(ge=1, le=3)]
+    encounter_type: EncounterType = Field(
+        description="21 普通住院、22 外伤住院、24 急诊转住院、11 普通门诊"
+    )
+    admitted_on: dt.date
+    discharged_on: dt.date
+    reason: str = Field(default="", max_length=500, description="未备案或不纳入直接结算的原因")
+    filing_category: FilingCategory | None = None
+
+
+class MaterialsIn(BaseModel):
+    received: list[Material] = Field(min_length=1, description="已收到的材料")
+
+
+class PaymentIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=64, description="支付凭证号")
+
+
+class MaterialOut(BaseModel):
+    code: str
+    label_zh: str
+    received: bool
+
+
+class ClaimHeadOut(BaseModel):
+    """What both the list and the full claim say about a claim (ID number masked)."""
+
+    id: str
+    state: str
+    person_name: str
+    id_number_masked: str
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+
+
+class ManualClaimOut(ClaimHeadOut):
+    encounter_type: str
+    checklist: list[MaterialOut]
+    missing_materials: list[str]
+    fee_lines: list[dict[str, Any]]
+    amounts: dict[str, Decimal]
+    explanation_zh: list[str]
+    catalog_note: str | None
+    approved_by: str | None
+    payment_reference: str | None
+
+
+def out(view: ManualClaimView) -> ManualClaimOut:
+    row = view.claim
+    return ManualClaimOut(
+        id=row.id,
+        state=row.state,
+        person_name=view.person_name,
+        id_number_masked=view.id_number_masked,
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        hospital_name=row.hospital_name,
+        encounter_type=row.encounter_type,
+        admitted_on=row.admitted_on,
+        discharged_on=row.discharged_on,
+        checklist=[
+            MaterialOut(code=m.value, label_zh=m.label_zh, received=m in view.materials)
+            for m in CHECKLIST
+        ],
+        missing_materials=[m.label_zh for m in view.missing_materials],
+        fee_lines=view.fee_lines,
+        amounts={k: v.yuan for k, v in view.amounts.items()},
+        explanation_zh=list(view.result["explanation_zh"]) if view.result else [],
+        catalog_note=row.catalog_note,
+        approved_by=row.approved_by,
+        payment_reference=row.payment_reference,
+    )
+
+
+class ManualClaimSummaryOut(ClaimHeadOut):
+    received_on: dt.date = Field(description="受理日期（北京时间）")
+    total_amount: Decimal | None = Field(description="医疗费用总额（审核后）")
+    fund_paid_amount: Decimal | None = Field(description="基金支付（审核后）")
+    patient_share_amount: Decimal | None = Field(description="个人负担（审核后）")
+    materials_complete: bool
+    missing_materials: list[str]
+
+
+class ManualClaimPageOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ManualClaimSummaryOut]
+
+
+def summary_out(item: ManualClaimSummary) -> ManualClaimSummaryOut:
+    return ManualClaimSummaryOut(
+        id=item.claim_id,
+        state=item.state,
+        person_name=item.person_name,
+        id_number_masked=item.id_number_masked,
+        insured_region_code=item.insured_region_code,
+        treatment_region_code=item.treatment_region_code,
+        hospital_name=item.hospital_name,
+        admitted_on=item.admitted_on,
+        discharged_on=item.discharged_on,
+        received_on=item.received_on,
+        total_amount=item.total_amount.yuan if item.total_amount else None,
+        fund_paid_amount=item.fund_paid_amount.yuan if item.fund_paid_amount else None,
+        patient_share_amount=item.patient_share_amount.yuan if item.patient_share_amount else None,
+        materials_complete=item.materials_complete,
+        missing_materials=[m.label_zh for m in item.missing_materials],
+    )
+
+
+@router.get("", response_model=ManualClaimPageOut, summary="本统筹区受理的报销申请（脱敏，分页）")
+def search(
+    request: Request,
+    principal: PrincipalDep,
+    state: Annotated[
+        str | None, Query(pattern="^(" + "|".join(STATES) + ")$", description="状态 state")
+    ] = None,
+    received_from: Annotated[
+        dt.date | None, Query(alias="from", description="受理日期起 intake from")
+    ] = None,
+    received_to: Annotated[
+        dt.date | None, Query(alias="to", description="受理日期止 intake to (inclusive)")
+    ] = None,
+    claim_id: Annotated[str | None, Query(max_length=32, description="申请编号")] = None,
+    id_number: Annotated[
+        str | None, Query(max_length=18, description="完整身份证号 whole ID number")
+    ] = None,
+    name: Annotated[str | None, Query(max_length=50, description="姓名 name")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="每页条数")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="偏移")] = 0,
+) -> ManualClaimPageOut:
+    page = service_of(request).search(
+        principal,
+        state=state,
+        received_from=received_from,
+        received_to=received_to,
+        claim_id=claim_id,
+        id_number=id_number,
+        name=name,
+        limit=limit,
+        offset=offset,
+    )
+    return ManualClaimPageOut(
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[summary_out(item) for item in page.items],
+    )
+
+
+@router.post("", response_model=ManualClaimOut, status_code=201, summary="受理手工报销申请")
+def create(body: ManualClaimIn, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(
+        service_of(request).create(
+            principal,
+            id_number=body.id_number,
+            treatment_region=body.treatment_region,
+            hospital_name=body.hospital_name,
+            hospital_level=HospitalLevel(body.hospital_level),
+            encounter_type=body.encounter_type,
+            admitted_on=body.admitted_on,
+            discharged_on=body.discharged_on,
+            reason=body.reason,
+            filing_category=body.filing_category,
+        )
+    )
+
+
+@router.get("/{claim_id}", response_model=ManualClaimOut, summary="报销申请详情")
+def get(claim_id: str, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(service_of(request).get(principal, claim_id))
+
+
+@router.post("/{claim_id}/materials", response_model=ManualClaimOut, summary="登记收到的材料")
+def materials(
+    claim_id: str, body: MaterialsIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    return out(service_of(request).record_materials(principal, claim_id, body.received))
+
+
+@router.put("/{claim_id}/fee-lines", response_model=ManualClaimOut, summary="录入或导入费用明细")
+def fee_lines(
+    claim_id: str, body: FeeUploadIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    lines = [
+        FeeLineInput(
+            serial=line.serial,
+            catalog_code=line.catalog_code,
+            hospital_item_code=line.hospital_item_code,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=Money(line.amount),
+            occurred_at=line.occurred_at,
+        )
+        for line in body.lines
+    ]
+    return out(service_of(request).set_fee_lines(principal, claim_id, lines))
+
+
+@router.post("/{claim_id}/compute", response_model=ManualClaimOut, summary="按参保地政策试算")
+def compute(claim_id: str, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(service_of(request).compute(principal, claim_id))
+
+
+@router.post(
+    "/{claim_id}/approve", response_model=ManualClaimOut, summary="审核通过（材料不全不能通过）"
+)
+def approve(claim_id: str, request: Request, principal: PrincipalDep) -> ManualClaimOut:
+    return out(service_of(request).approve(principal, claim_id))
+
+
+@router.post("/{claim_id}/payment", response_model=ManualClaimOut, summary="登记支付")
+def payment(
+    claim_id: str, body: PaymentIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    return out(service_of(request).record_payment(principal, claim_id, body.reference))

@@ -1,0 +1,122 @@
+"""Request and response bodies of the change-request API (变更申请接口)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yidi.entrypoints.api.schemas.filings import EvidenceBody, FilingRecordBody, evidence_dict
+from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestSummary
+from yidi.filing.model.change_requests import ChangeRequestState
+from yidi.filing.sql import record_to_dict
+
+
+class CreateChangeRequest(BaseModel):
+    """The edited 附件1 (prefilled from the current version), why, and any new documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    record: FilingRecordBody = Field(description="变更后的备案表 the record as it should become")
+    reason: str = Field(min_length=1, max_length=500, description="变更原因 reason")
+    evidence: list[EvidenceBody] = Field(
+        default_factory=list,
+        max_length=20,
+        description="新增证明材料（变更人员类别或就医地时） new evidence",
+    )
+
+
+class FieldChangeOut(BaseModel):
+    field: str = Field(description="字段 field")
+    label: str = Field(description="字段名称 label")
+    old: str = Field(description="原值 current value")
+    new: str = Field(description="申请值 requested value")
+    changed: bool = Field(description="是否变更 changed")
+
+
+class ChangeRequestOut(BaseModel):
+    """A request with its field-by-field comparison (the audited full read)."""
+
+    request_id: str = Field(description="变更申请ID request id")
+    filing_id: str = Field(description="备案ID filing id")
+    filing_number: str | None = Field(description="备案编号 filing number")
+    state: ChangeRequestState = Field(description="状态 state")
+    state_label: str = Field(description="状态（中文） state label")
+    reason: str = Field(description="变更原因 reason")
+    requested_by: str = Field(description="申请人 requested by")
+    requested_at: dt.datetime = Field(description="申请时间 requested at")
+    decided_by: str | None = Field(description="处理人 decided by")
+    decided_at: dt.datetime | None = Field(description="处理时间 decided at")
+    decision_reason: str | None = Field(description="退回原因 reason for rejecting")
+    result_version_id: str | None = Field(description="变更后的备案版本 new version")
+    base_version: int = Field(description="申请所依据的版本 version asked on")
+    outdated: bool = Field(description="备案已在窗口变更 the filing changed since")
+    record: dict[str, Any] = Field(description="申请的附件1 全部字段 the requested record")
+    changes: list[FieldChangeOut] = Field(description="逐项对照 comparison")
+    evidence: list[dict[str, Any]] = Field(description="新增证明材料 new evidence")
+
+
+class ChangeRequestSummaryOut(BaseModel):
+    """One list line; the ID number is masked."""
+
+    request_id: str
+    filing_id: str
+    filing_number: str | None = Field(description="备案编号 filing number")
+    state: ChangeRequestState
+    name: str = Field(description="姓名 name")
+    id_number_masked: str = Field(description="身份证号（脱敏） masked ID")
+    insured_region_code: str = Field(description="参保地 insured region")
+    changed_fields: list[str] = Field(description="变更的项目 changed fields")
+    reason: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+
+
+class ChangeRequestPageOut(BaseModel):
+    total: int = Field(description="总数 total matches")
+    items: list[ChangeRequestSummaryOut]
+
+
+def change_request_out(detail: ChangeRequestDetail) -> ChangeRequestOut:
+    request = detail.request
+    return ChangeRequestOut(
+        request_id=request.request_id,
+        filing_id=request.filing_id,
+        filing_number=detail.filing_number,
+        state=request.state,
+        state_label=request.state.label_zh,
+        reason=request.reason,
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        decided_by=request.decided_by,
+        decided_at=request.decided_at,
+        decision_reason=request.decision_reason,
+        result_version_id=request.result_version_id,
+        base_version=detail.base_version,
+        outdated=detail.outdated,
+        record=record_to_dict(request.record),
+        changes=[
+            FieldChangeOut(field=c.field, label=c.label_zh, old=c.old, new=c.new, changed=c.changed)
+            for c in detail.changes
+        ],
+        evidence=[evidence_dict(e) for e in request.evidence],
+    )
+
+
+def change_request_summary_out(summary: ChangeRequestSummary) -> ChangeRequestSummaryOut:
+    return ChangeRequestSummaryOut(
+        request_id=summary.request_id,
+        filing_id=summary.filing_id,
+        filing_number=summary.filing_number,
+        state=summary.state,
+        name=summary.name,
+        id_number_masked=summary.id_number_masked,
+        insured_region_code=summary.insured_region_code,
+        changed_fields=list(summary.changed_fields),
+        reason=summary.reason,
+        requested_at=summary.requested_at,
+        decided_at=summary.decided_at,
+        decision_reason=summary.decision_reason,
+    )

@@ -1,0 +1,409 @@
+"""Request and response bodies of the filing API (备案接口), described in Chinese and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yidi.filing.commands import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
+from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.model.record import (
+    Delegate,
+    DesignatedInstitution,
+    FilingRecord,
+    RegistrationType,
+    SignedBy,
+)
+from yidi.kernel.identity import Gender
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.kernel.workdays import PROVISIONAL_NOTE_ZH, CalendarSource
+
+
+class InstitutionBody(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="医疗机构名称 institution name")
+    level: HospitalLevel | None = Field(None, description="级别 1/2/3 一级/二级/三级 level")
+    code: str | None = Field(None, max_length=30, description="定点医疗机构编码 institution code")
+
+
+class DelegateBody(BaseModel):
+    name: str | None = Field(None, max_length=50, description="被委托人姓名 delegate's name")
+    relation: str | None = Field(None, max_length=20, description="与本人关系 relation")
+    id_number: str | None = Field(None, max_length=18, description="被委托人身份证号 delegate's ID")
+
+
+class FilingRecordBody(BaseModel):
+    """附件1 异地就医登记备案表 fields. Drafts may leave fields empty; submission validates all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    insured_region_code: str = Field(
+        min_length=6, max_length=6, description="参保地行政区划代码 insured pooling region"
+    )
+    name: str = Field(min_length=1, max_length=50, description="姓名 name")
+    social_security_number: str = Field(
+        min_length=15, max_length=18, description="社会保障号码（身份证号） resident ID number"
+    )
+    gender: Gender | None = Field(None, description="性别 1男 2女 gender")
+    insurance_type: InsuranceType | None = Field(
+        None, description="险种 310职工医保 390城乡居民医保 insurance type"
+    )
+    category: FilingCategory | None = Field(None, description="人员类别 filing category")
+    person_type: PersonType | None = Field(None, description="人员身份 person type")
+    social_security_card_number: str | None = Field(
+        None, max_length=20, description="社会保障卡号（可选） card number"
+    )
+    has_second_generation_card: bool | None = Field(
+        None, description="是否持二代社会保障卡 holds a second-generation card"
+    )
+    home_address: str | None = Field(
+        None, description="参保地家庭住址 home address", max_length=200
+    )
+    contact_address: str | None = Field(
+        None, description="异地联系地址（现住址） address at the destination", max_length=200
+    )
+    phone: str | None = Field(None, max_length=30, description="联系电话 phone")
+    mobile: str | None = Field(None, max_length=20, description="手机 mobile")
+    destination_province_code: str | None = Field(
+        None, max_length=6, description="转往省 destination province"
+    )
+    destination_prefecture_code: str | None = Field(
+        None, max_length=6, description="转往地区（市、州） destination prefecture"
+    )
+    destination_county_code: str | None = Field(
+        None, max_length=6, description="转往县（区） destination county"
+    )
+    designated_institutions: list[InstitutionBody] = Field(
+        default_factory=list, max_length=10, description="医疗机构名称及级别 institutions"
+    )
+    signed_by: SignedBy | None = Field(None, description="本人或被委托人签名 signed by")
+    delegate: DelegateBody | None = Field(None, description="被委托人 delegate")
+    filled_on: dt.date | None = Field(None, description="填表日期 date filled")
+    admitted_on: dt.date | None = Field(None, description="急诊入院日期 emergency admission day")
+    promise_signed: bool = Field(
+        False,
+        description=(
+            "已签署个人承诺书，以承诺代替证明材料（2022年模式起，长期居住类） "
+            "a signed personal promise stands in for the proof (2022 model, long-term types)"
+        ),
+    )
+
+    def to_record(self) -> FilingRecord:
+        return FilingRecord(
+            insured_region_code=self.insured_region_code,
+            name=self.name,
+            gender=self.gender,
+            insurance_type=self.insurance_type,
+            category=self.category,
+            person_type=self.person_type,
+            social_security_number=self.social_security_number,
+            social_security_card_number=self.social_security_card_number,
+            has_second_generation_card=self.has_second_generation_card,
+            home_address=self.home_address,
+            contact_address=self.contact_address,
+            phone=self.phone,
+            mobile=self.mobile,
+            destination_province_code=self.destination_province_code,
+            destination_prefecture_code=self.destination_prefecture_code,
+            destination_county_code=self.destination_county_code,
+            designated_institutions=tuple(
+                DesignatedInstitution(i.name, i.level, i.code) for i in self.designated_institutions
+            ),
+            signed_by=self.signed_by,
+            delegate=Delegate(**self.delegate.model_dump()) if self.delegate else None,
+            filled_on=self.filled_on,
+            admitted_on=self.admitted_on,
+            promise_signed=self.promise_signed,
+        )
+
+
+class EvidenceBody(BaseModel):
+    kind: EvidenceKind = Field(description="材料种类 kind of document")
+    document_number: str | None = Field(None, max_length=64, description="编号 number")
+    issuer: str | None = Field(None, max_length=100, description="出具单位 issuer")
+    issued_on: dt.date | None = Field(None, description="出具日期 issue date")
+    issuer_region_code: str | None = Field(
+        None, max_length=6, description="出具单位所在地区划 issuer's region"
+    )
+    issuer_hospital_level: HospitalLevel | None = Field(
+        None, description="出具医院级别 issuing hospital level"
+    )
+    issuer_is_top_specialist: bool = Field(
+        False, description="是否最高级别专科医院 top specialist hospital"
+    )
+
+    def to_evidence(self) -> Evidence:
+        return Evidence(
+            kind=self.kind,
+            document_number=self.document_number,
+            issuer=self.issuer,
+            issued_on=self.issued_on,
+            issuer_region_code=self.issuer_region_code,
+            issuer_hospital_level=self.issuer_hospital_level,
+            issuer_is_top_specialist=self.issuer_is_top_specialist,
+        )
+
+
+class CreateFilingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    record: FilingRecordBody = Field(description="备案表内容 filing record")
+    evidence: list[EvidenceBody] = Field(
+        default_factory=list, max_length=20, description="证明材料 evidence"
+    )
+
+
+class SupplyDocumentsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: list[EvidenceBody] = Field(
+        min_length=1, max_length=20, description="补齐的证明材料 the promised documents"
+    )
+
+
+class PromisesDueOut(BaseModel):
+    moved: list[str] = Field(description="已按其他临时外出就医人员处理的备案ID moved filings")
+
+
+class ReasonRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="原因 reason")
+
+
+class ApproveRequest(BaseModel):
+    valid_from: dt.date | None = Field(None, description="有效期起 valid from (default: rules)")
+    valid_until: dt.date | None = Field(None, description="有效期止 valid until (default: rules)")
+
+
+class ChangeRequest(BaseModel):
+    record: FilingRecordBody = Field(description="变更后的备案表 the changed record")
+    reason: str | None = Field(None, max_length=500, description="变更原因 reason")
+    valid_from: dt.date | None = Field(None, description="有效期起 valid from")
+    valid_until: dt.date | None = Field(None, description="有效期止 valid until")
+
+
+class EventOut(BaseModel):
+    action: str = Field(description="操作 action")
+    from_state: str | None = Field(description="原状态 from")
+    to_state: str = Field(description="新状态 to")
+    actor_id: str = Field(description="操作人 actor")
+    actor_role: str = Field(description="角色 role")
+    at: dt.datetime = Field(description="时间 when")
+    reason: str | None = Field(description="原因 why")
+    version: int = Field(description="版本 version")
+
+
+class VersionOut(BaseModel):
+    version_id: str
+    version: int = Field(description="版本号 version")
+    state: FilingState = Field(description="状态 state")
+    registration_type: RegistrationType = Field(description="登记类别 1新增 2变更")
+    filed_on: dt.date | None = Field(description="备案日期 filed on")
+
+
+DeadlineSource = Annotated[
+    CalendarSource | None,
+    Field(description="截止日所用节假日日历 calendar the deadline was counted on"),
+]
+DeadlineNote = Annotated[
+    str | None,
+    Field(description="截止日说明（按法定节假日推算时） note on a provisional deadline"),
+]
+
+
+class FilingOut(BaseModel):
+    """The full record (returned only to callers in scope; every read is audited)."""
+
+    filing_id: str = Field(description="备案ID（各版本共用） filing id")
+    version_id: str = Field(description="当前版本ID current version id")
+    state: FilingState = Field(description="状态 state")
+    state_label: str = Field(description="状态（中文） state label")
+    state_reason: str | None = Field(description="退回/撤销原因 reason")
+    record: dict[str, Any] = Field(description="附件1 全部字段 every field of the form")
+    evidence: list[dict[str, Any]] = Field(description="证明材料 evidence")
+    events: list[EventOut] = Field(description="状态流转记录 history")
+    versions: list[VersionOut] = Field(description="全部版本 all versions")
+    warnings: list[dict[str, str]] = Field(description="提示 warnings")
+    missing_evidence: list[str] = Field(description="缺少的证明材料 missing evidence")
+    emergency_deadline: dt.date | None = Field(description="急诊材料提交截止日 deadline")
+    emergency_deadline_source: DeadlineSource = None
+    emergency_deadline_note: DeadlineNote = None
+    source: str = Field(description="来源 counter/import")
+    rule_model: str | None = Field(
+        None, description="适用的全国备案规则（2017/2022） national filing model applied"
+    )
+    filing_class: str | None = Field(
+        None, description="备案人员大类 long_term/temporary (2022 model)"
+    )
+    filing_class_label: str | None = Field(None, description="备案人员大类（中文）")
+    promise_documents_due_on: dt.date | None = Field(
+        None, description="承诺补齐材料期限 promised documents due"
+    )
+
+
+class FilingSummaryOut(BaseModel):
+    """One list line; ID number and phones are masked."""
+
+    filing_id: str
+    filing_number: str | None = Field(description="备案编号 filing number")
+    state: FilingState
+    version: int
+    name: str = Field(description="姓名 name")
+    id_number_masked: str = Field(description="身份证号（脱敏） masked ID")
+    insured_region_code: str = Field(description="参保地 insured region")
+    category: FilingCategory | None = Field(description="人员类别 category")
+    destination_code: str | None = Field(description="就医地 destination")
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    phone_masked: str | None
+    mobile_masked: str | None
+    source: str
+    updated_at: dt.datetime
+
+
+class FilingPageOut(BaseModel):
+    total: int = Field(description="总数 total matches")
+    items: list[FilingSummaryOut]
+
+
+class EmergencyDueOut(BaseModel):
+    filing: FilingSummaryOut
+    admitted_on: dt.date = Field(description="入院日期 admitted on")
+    deadline: dt.date | None = Field(description="截止日期 deadline")
+    working_days_left: int | None = Field(description="剩余工作日 working days left")
+    late: bool = Field(description="是否已逾期 late")
+    deadline_source: DeadlineSource = None
+    deadline_note: DeadlineNote = None
+
+
+class DuplicateOut(BaseModel):
+    id_number_masked: str
+    filings: list[dict[str, str]]
+
+
+def summary_out(summary: FilingSummary) -> FilingSummaryOut:
+    return FilingSummaryOut(
+        filing_id=summary.filing_id,
+        filing_number=summary.filing_number,
+        state=summary.state,
+        version=summary.version,
+        name=summary.name,
+        id_number_masked=summary.id_number_masked,
+        insured_region_code=summary.insured_region_code,
+        category=summary.category,
+        destination_code=summary.destination_code,
+        valid_from=summary.valid_from,
+        valid_until=summary.valid_until,
+        phone_masked=summary.phone_masked,
+        mobile_masked=summary.mobile_masked,
+        source=summary.source,
+        updated_at=summary.updated_at,
+    )
+
+
+def emergency_out(due: EmergencyDue) -> EmergencyDueOut:
+    return EmergencyDueOut(
+        filing=summary_out(due.summary),
+        admitted_on=due.admitted_on,
+        deadline=due.deadline,
+        working_days_left=due.working_days_left,
+        late=due.late,
+        deadline_source=due.deadline_source,
+        deadline_note=PROVISIONAL_NOTE_ZH if due.deadline_provisional else None,
+    )
+
+
+def duplicate_out(conflict: DuplicateConflict) -> DuplicateOut:
+    return DuplicateOut(
+        id_number_masked=conflict.id_number_masked,
+        filings=[
+            {"filing_id": f, "insured_region_code": r, "state": s.value}
+            for f, r, s in conflict.filings
+        ],
+    )
+
+
+def evidence_dict(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "kind": evidence.kind.value,
+        "kind_label": evidence.kind.label_zh,
+        "document_number": evidence.document_number,
+        "issuer": evidence.issuer,
+        "issued_on": evidence.issued_on.isoformat() if evidence.issued_on else None,
+        "issuer_region_code": evidence.issuer_region_code,
+        "file": (
+            {
+                "sha256": evidence.file.sha256,
+                "filename": evidence.file.filename,
+                "media_type": evidence.file.media_type,
+            }
+            if evidence.file
+            else None
+        ),
+    }
+
+
+def filing_out(detail: FilingDetail) -> FilingOut:
+    from yidi.filing.sql import record_to_dict
+
+    due = detail.emergency_due
+    return FilingOut(
+        filing_id=detail.filing_id,
+        version_id=detail.version_id,
+        state=detail.state,
+        state_label=detail.state.label_zh,
+        state_reason=detail.state_reason,
+        record=record_to_dict(detail.record),
+        evidence=[evidence_dict(e) for e in detail.evidence],
+        events=[
+            EventOut(
+                action=e.action.value,
+                from_state=e.from_state.value if e.from_state else None,
+                to_state=e.to_state.value,
+                actor_id=e.actor_id,
+                actor_role=e.actor_role,
+                at=e.at,
+                reason=e.reason,
+                version=e.version,
+            )
+            for e in detail.events
+        ],
+        versions=[
+            VersionOut(
+                version_id=v.version_id,
+                version=v.version,
+                state=v.state,
+                registration_type=v.record.registration_type,
+                filed_on=v.filed_on,
+            )
+            for v in detail.versions
+        ],
+        warnings=[
+            {"code": w.code, "message": w.message, "message_en": w.message_en}
+            for w in detail.warnings
+        ],
+        missing_evidence=list(detail.missing_evidence),
+        emergency_deadline=detail.emergency_deadline,
+        emergency_deadline_source=due.source if due else None,
+        emergency_deadline_note=due.note_zh if due else None,
+        source=detail.source,
+        **_model_fields(detail.record),
+    )
+
+
+def _model_fields(record: FilingRecord) -> dict[str, Any]:
+    """Which national model the record falls under (by its handling or filling day)."""
+    from yidi.policy.national import national_model
+
+    day = record.handled_on or record.filled_on
+    if day is None or record.category is None:
+        return {"promise_documents_due_on": record.promise_documents_due_on}
+    model = national_model(day)
+    rule = model.types.get(record.category)
+    return {
+        "rule_model": model.era,
+        "filing_class": rule.filing_class.value if rule else None,
+        "filing_class_label": model.class_labels[rule.filing_class] if rule else None,
+        "promise_documents_due_on": record.promise_documents_due_on,
+    }

@@ -1,0 +1,399 @@
+"""Account pages: change one's own password (forced at first sign-in and after a reset), set a
+password through a one-time reset link, and user administration for the administrator
+(用户管理: create, disable/enable, reset link, role and scope, clear failed sign-ins)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from yidi.auth.commands import change_password, complete_reset, open_session, reset_link_account
+from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
+from yidi.auth.users import ASSIGNABLE_ROLES, Assignment
+from yidi.entrypoints.api.deps import SESSION_COOKIE, client_address
+from yidi.entrypoints.api.routes.users import user_admin
+from yidi.entrypoints.web import csrf
+from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
+from yidi.entrypoints.web.i18n import Lang
+from yidi.entrypoints.web.nav import HOME_BY_ROLE
+from yidi.entrypoints.web.render import (
+    container_of,
+    cookie_secure,
+    page_lang,
+    page_principal,
+    render,
+    set_csrf_cookie,
+)
+from yidi.kernel.access import Action, Role
+from yidi.kernel.errors import ErrorKind, YidiError
+
+
+def _message(exc: YidiError, lang: Lang) -> str:
+    return exc.message_en if lang == "en" else exc.message
+
+
+def _rule(request: Request) -> str:
+    zh, en = policy_text(container_of(request).settings.password_min_length)
+    return en if page_lang(request) == "en" else zh
+
+
+def _field_errors(exc: YidiError, lang: Lang, default: str) -> dict[str, str]:
+    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
+        raise exc
+    return {exc.field or default: _message(exc, lang), "code": exc.code}
+
+
+# --- one's own password --------------------------------------------------------------------
+
+
+def _password_page(
+    request: Request, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    principal = page_principal(request)
+    return render(
+        request,
+        "account_password.html",
+        {
+            "errors": errors or {},
+            "rule": _rule(request),
+            "forced": principal.password_change_required,
+        },
+        status_code=status_code,
+    )
+
+
+def _password_get(request: Request) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.ACCOUNT_SELF)
+    return _password_page(request)
+
+
+def _password_post(
+    request: Request,
+    current_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.ACCOUNT_SELF)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    container = container_of(request)
+    if new_password != confirm_password:
+        mismatch = "两次输入的新密码不一致" if lang == "zh" else "the two new passwords differ"
+        return _password_page(request, {"confirm_password": mismatch}, 422)
+    try:
+        change_password(
+            container.uow(),
+            container.clock,
+            principal,
+            current_password,
+            new_password,
+            min_length=container.settings.password_min_length,
+            address=client_address(request),
+        )
+    except YidiError as exc:
+        return _password_page(request, _field_errors(exc, lang, "new_password"), 422)
+    # Every session of the account has ended; this browser gets a fresh one.
+    fresh = replace(principal, password_change_required=False)
+    policy = container.session_policy
+    token = open_session(
+        container.uow(), container.clock, fresh, policy=policy, address=client_address(request)
+    )
+    response = RedirectResponse(HOME_BY_ROLE.get(fresh.role, "/"), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=policy.hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+    set_csrf_cookie(request, response, csrf.new_cookie_value())
+    return response
+
+
+# --- the one-time reset link -----------------------------------------------------------------
+
+
+def _reset_page(
+    request: Request,
+    token: str,
+    username: str | None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    done: bool = False,
+) -> Response:
+    return render(
+        request,
+        "password_reset.html",
+        {
+            "token": token,
+            "account": username,
+            "errors": errors or {},
+            "rule": _rule(request),
+            "done": done,
+        },
+        status_code=status_code,
+    )
+
+
+def _reset_get(request: Request, token: str = "") -> Response:
+    container = container_of(request)
+    try:
+        username = reset_link_account(container.uow(), container.clock, token)
+    except YidiError as exc:
+        return _reset_page(request, "", None, {"token": _message(exc, page_lang(request))}, 410)
+    return _reset_page(request, token, username)
+
+
+def _reset_post(
+    request: Request,
+    token: Annotated[str, Form(max_length=100)] = "",
+    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    container = container_of(request)
+    try:
+        username = reset_link_account(container.uow(), container.clock, token)
+    except YidiError as exc:
+        return _reset_page(request, "", None, {"token": _message(exc, lang)}, 410)
+    if new_password != confirm_password:
+        mismatch = "两次输入的新密码不一致" if lang == "zh" else "the two new passwords differ"
+        return _reset_page(request, token, username, {"confirm_password": mismatch}, 422)
+    try:
+        complete_reset(
+            container.uow(),
+            container.clock,
+            token,
+            new_password,
+            min_length=container.settings.password_min_length,
+            address=client_address(request),
+        )
+    except YidiError as exc:
+        status = 410 if exc.code == "RESET_LINK_INVALID" else 422
+        return _reset_page(
+            request, token, username, _field_errors(exc, lang, "new_password"), status
+        )
+    return _reset_page(request, "", username, done=True)
+
+
+# --- user administration -------------------------------------------------------------------
+
+
+def _admin(request: Request) -> Any:
+    principal = page_principal(request)
+    require_role(principal, Role.ADMINISTRATOR)
+    principal.require(Action.USER_ADMIN)
+    return principal
+
+
+def _role_options(lang: Lang) -> list[tuple[str, str]]:
+    return [(r.value, r.value if lang == "en" else r.label_zh) for r in ASSIGNABLE_ROLES]
+
+
+def _users_page(
+    request: Request,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    admin = _admin(request)
+    users = user_admin(container_of(request)).users(admin)
+    return render(
+        request,
+        "admin_users.html",
+        {
+            "users": users,
+            "errors": errors or {},
+            "form": form or {},
+            "roles": _role_options(page_lang(request)),
+            "rule": _rule(request),
+            "created": request.query_params.get("created", ""),
+        },
+        status_code=status_code,
+    )
+
+
+def _users_get(request: Request) -> Response:
+    return _users_page(request)
+
+
+def _users_post(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    role: Annotated[str, Form(max_length=32)] = "",
+    display_name: Annotated[str, Form(max_length=100)] = "",
+    region_code: Annotated[str, Form(max_length=6)] = "",
+    hospital_code: Annotated[str, Form(max_length=30)] = "",
+    id_number: Annotated[str, Form(max_length=18)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    admin = _admin(request)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    form = {
+        "username": username,
+        "role": role,
+        "display_name": display_name,
+        "region_code": region_code,
+        "hospital_code": hospital_code,
+        "id_number": id_number,
+    }
+    try:
+        user_admin(container_of(request)).create(
+            admin,
+            username,
+            password,
+            Assignment(role, display_name, region_code, hospital_code, id_number),
+            address=client_address(request),
+        )
+    except YidiError as exc:
+        return _users_page(request, _field_errors(exc, lang, "username"), form, 422)
+    return redirect(request, f"/admin/users/{username.strip()}?done=created")
+
+
+def _user_page(
+    request: Request,
+    username: str,
+    *,
+    errors: dict[str, str] | None = None,
+    reset_url: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    admin = _admin(request)
+    summary = user_admin(container_of(request)).user(admin, username)
+    return render(
+        request,
+        "admin_user.html",
+        {
+            "user": summary,
+            "errors": errors or {},
+            "roles": _role_options(page_lang(request)),
+            "reset_url": reset_url,
+            "done": request.query_params.get("done", ""),
+            "is_self": admin.user_id == summary.username,
+        },
+        status_code=status_code,
+    )
+
+
+def _user_get(request: Request, username: str) -> Response:
+    return _user_page(request, username)
+
+
+def _act(request: Request, username: str, csrf_token: str, act: str) -> Response:
+    admin = _admin(request)
+    require_csrf(request, csrf_token)
+    service = user_admin(container_of(request))
+    address = client_address(request)
+    try:
+        if act == "disable":
+            service.set_active(admin, username, False, address=address)
+        elif act == "enable":
+            service.set_active(admin, username, True, address=address)
+        elif act == "unlock":
+            service.unlock(admin, username, address=address)
+    except YidiError as exc:
+        if exc.kind is ErrorKind.NOT_FOUND:
+            raise
+        return _user_page(
+            request,
+            username,
+            errors=_field_errors(exc, page_lang(request), "form"),
+            status_code=409,
+        )
+    return redirect(request, f"/admin/users/{username}?done={act}")
+
+
+def _disable(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _act(request, username, csrf_token, "disable")
+
+
+def _enable(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _act(request, username, csrf_token, "enable")
+
+
+def _unlock(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _act(request, username, csrf_token, "unlock")
+
+
+def _reset(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    admin = _admin(request)
+    require_csrf(request, csrf_token)
+    try:
+        link = user_admin(container_of(request)).issue_reset(
+            admin, username, address=client_address(request)
+        )
+    except YidiError as exc:
+        if exc.kind is ErrorKind.NOT_FOUND:
+            raise
+        return _user_page(
+            request,
+            username,
+            errors=_field_errors(exc, page_lang(request), "form"),
+            status_code=409,
+        )
+    url = str(request.base_url).rstrip("/") + f"/password-reset?token={link.token}"
+    # Shown once, on this answer only (no-store): the link is never stored in clear.
+    return _user_page(request, username, reset_url=url)
+
+
+def _role(
+    request: Request,
+    username: str,
+    role: Annotated[str, Form(max_length=32)] = "",
+    display_name: Annotated[str, Form(max_length=100)] = "",
+    region_code: Annotated[str, Form(max_length=6)] = "",
+    hospital_code: Annotated[str, Form(max_length=30)] = "",
+    id_number: Annotated[str, Form(max_length=18)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    admin = _admin(request)
+    require_csrf(request, csrf_token)
+    try:
+        user_admin(container_of(request)).assign(
+            admin,
+            username,
+            Assignment(role, display_name, region_code, hospital_code, id_number),
+            address=client_address(request),
+        )
+    except YidiError as exc:
+        if exc.kind is ErrorKind.NOT_FOUND:
+            raise
+        return _user_page(
+            request,
+            username,
+            errors=_field_errors(exc, page_lang(request), "role"),
+            status_code=422,
+        )
+    return redirect(request, f"/admin/users/{username}?done=role")
+
+
+def add_account_routes(router: APIRouter) -> None:
+    router.add_api_route("/account/password", _password_get, methods=["GET"])
+    router.add_api_route("/account/password", _password_post, methods=["POST"])
+    router.add_api_route("/password-reset", _reset_get, methods=["GET"])
+    router.add_api_route("/password-reset", _reset_post, methods=["POST"])
+    router.add_api_route("/admin/users", _users_get, methods=["GET"])
+    router.add_api_route("/admin/users", _users_post, methods=["POST"])
+    router.add_api_route("/admin/users/{username}", _user_get, methods=["GET"])
+    router.add_api_route("/admin/users/{username}/disable", _disable, methods=["POST"])
+    router.add_api_route("/admin/users/{username}/enable", _enable, methods=["POST"])
+    router.add_api_route("/admin/users/{username}/unlock", _unlock, methods=["POST"])
+    router.add_api_route("/admin/users/{username}/reset", _reset, methods=["POST"])
+    router.add_api_route("/admin/users/{username}/role", _role, methods=["POST"])
+
+
+__all__ = ["add_account_routes"]

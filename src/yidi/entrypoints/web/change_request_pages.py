@@ -1,0 +1,296 @@
+"""Change-request pages (变更申请): the insured person's form on their approved filing, the
+agency's queue, and the field-by-field comparison where the agency approves or rejects.
+
+The form is the 附件1 form prefilled from the current version; the person and the insured
+region are shown read-only (and the service refuses a change of either anyway). A request
+outside the caller's scope is "not found", like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from yidi.entrypoints.api.deps import client_address
+from yidi.entrypoints.web.change_fields import changed_labeller, field_labeller
+from yidi.entrypoints.web.filing_form import (
+    _message_fields,
+    _record,
+    _values,
+    document_errors,
+    form_page,
+    read_document_form,
+    read_evidence_upload,
+    values_of,
+    with_form,
+)
+from yidi.entrypoints.web.filing_pages import OFFICES, _region_label, shown_refusal
+from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
+from yidi.entrypoints.web.i18n import translate
+from yidi.entrypoints.web.render import container_of, page_lang, page_principal, render
+from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestService, EvidenceUpload
+from yidi.filing.commands import MAX_EVIDENCE_BYTES
+from yidi.filing.model.change_requests import ChangeRequestState
+from yidi.filing.model.evidence import EvidenceKind
+from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.model.record import validate_filing_record
+from yidi.kernel.access import Action, Principal, Role
+from yidi.kernel.errors import ErrorKind, ValidationFailed, YidiError
+
+PAGE_SIZE = 50
+# the notices after a redirect
+DONE = frozenset({"requested", "evidence", "approve", "reject", "withdraw"})
+
+
+def change_service(request: Request) -> ChangeRequestService:
+    container = container_of(request)
+    return ChangeRequestService(container.uow, container.clock)
+
+
+# --- the insured person's request ------------------------------------------------------------
+
+
+def _change_form(request: Request, ref: str) -> Response:
+    principal = page_principal(request)
+    require_role(principal, Role.INSURED_PERSON)
+    detail = change_service(request).get(principal, ref, address=client_address(request))
+    if detail.state is not FilingState.APPROVED:
+        return redirect(request, f"/filings/{detail.filing_id}")
+    return form_page(request, values_of(detail.record), change_of=detail.filing_id)
+
+
+async def _change_submit(request: Request, ref: str) -> Response:
+    principal = page_principal(request)
+    require_role(principal, Role.INSURED_PERSON)
+    return await with_form(request, lambda form: _change_from(request, principal, ref, form))
+
+
+async def _change_from(
+    request: Request, principal: Principal, ref: str, form: FormData
+) -> Response:
+    lang = page_lang(request)
+    service = change_service(request)
+    address = client_address(request)
+    current = service.get(principal, ref, address=address)
+    values = _values(form)
+    fixed = values_of(current.record)
+    for name in ("social_security_number", "insured_region_code"):
+        values[name] = fixed[name]  # not editable: a change keeps the person and insured place
+    raw_reason = form.get("reason")
+    reason = raw_reason.strip()[:500] if isinstance(raw_reason, str) else ""
+
+    def again(errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+        return form_page(
+            request,
+            values,
+            errors=errors,
+            status_code=status_code,
+            change_of=current.filing_id,
+            reason=reason,
+        )
+
+    if form.get("intent") == "refresh":
+        return again()
+    record, errors = _record(values, lang)
+    evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
+    if not reason:
+        errors["reason"] = translate(lang, "change.reason_required")
+    if errors:
+        # Every field error at once: the record's own check alongside the form's.
+        try:
+            validate_filing_record(
+                record, service.regions, today=container_of(request).clock.today()
+            )
+        except ValidationFailed as exc:
+            errors = _message_fields(exc, lang) | errors
+        return again(errors, 422)
+    uploads = [EvidenceUpload(evidence, content, filename)] if evidence is not None else []
+    try:
+        asked = service.request_change(
+            principal, current.filing_id, record, reason, uploads=uploads, address=address
+        )
+    except YidiError as exc:
+        if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+            raise
+        found = _message_fields(exc, lang)
+        if "evidence" in found:
+            found.setdefault("evidence_kind", found.pop("evidence"))
+        return again(found, 409 if exc.kind is ErrorKind.CONFLICT else 422)
+    return redirect(request, f"/change-requests/{asked.request.request_id}?done=requested")
+
+
+# --- the agency's queue and the comparison ---------------------------------------------------
+
+
+def _queue(request: Request) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_LIST)
+    if principal.role not in OFFICES:
+        return redirect(request, "/me/filings")
+    total, items = change_service(request).list_requests(principal, limit=PAGE_SIZE)
+    return render(
+        request,
+        "change_requests.html",
+        {
+            "total": total,
+            "items": items,
+            "changed_labels": changed_labeller(page_lang(request)),
+            "region_label": _region_label(page_lang(request)),
+        },
+    )
+
+
+def _request_page(
+    request: Request,
+    detail: ChangeRequestDetail,
+    *,
+    errors: dict[str, str] | None = None,
+    reason: str = "",
+    evidence_values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    principal = page_principal(request)
+    pending = detail.request.state is ChangeRequestState.PENDING
+    asker = principal.role is Role.INSURED_PERSON
+    return render(
+        request,
+        "change_request.html",
+        {
+            "detail": detail,
+            "cr": detail.request,
+            "errors": errors or {},
+            "reason": reason,
+            "done": done if (done := request.query_params.get("done", "")) in DONE else "",
+            "can_decide": pending and principal.may(Action.FILING_REVIEW),
+            "can_withdraw": pending and asker,
+            "can_add_evidence": pending and asker,
+            "evidence_kinds": [(kind.value, kind.label_zh) for kind in EvidenceKind],
+            "evidence_values": evidence_values or {},
+            "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
+            "back": "/change-requests" if principal.role in OFFICES else "/me/filings",
+            "region_label": _region_label(page_lang(request)),
+            "field_label": field_labeller(page_lang(request)),
+        },
+        status_code=status_code,
+    )
+
+
+def _request_detail(request: Request, request_id: str) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    detail = change_service(request).get_request(
+        principal, request_id, address=client_address(request)
+    )
+    return _request_page(request, detail)
+
+
+def _decide(
+    request: Request, request_id: str, csrf_token: str, action: str, reason: str = ""
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = change_service(request)
+    address = client_address(request)
+    reason = reason.strip()
+    if action == "reject" and not reason:
+        detail = service.get_request(principal, request_id, address=address)
+        errors = {"reject_reason": translate(lang, "filings.reason_required")}
+        return _request_page(request, detail, errors=errors, status_code=422)
+    try:
+        if action == "approve":
+            detail = service.approve_request(principal, request_id, address=address)
+        elif action == "reject":
+            detail = service.reject_request(principal, request_id, reason, address=address)
+        else:
+            detail = service.withdraw(principal, request_id, address=address)
+    except YidiError as exc:
+        message, status = shown_refusal(exc, lang)
+        detail = service.get_request(principal, request_id, address=address)
+        return _request_page(
+            request,
+            detail,
+            errors={f"{action}_form": message},
+            reason=reason,
+            status_code=status,
+        )
+    return redirect(request, f"/change-requests/{detail.request.request_id}?done={action}")
+
+
+async def _add_evidence(request: Request, request_id: str) -> Response:
+    """Another document (with its scan) on one's own pending request."""
+    principal = page_principal(request)
+    require_role(principal, Role.INSURED_PERSON)
+    return await with_form(
+        request, lambda form: _add_evidence_from(request, principal, request_id, form)
+    )
+
+
+async def _add_evidence_from(
+    request: Request, principal: Principal, request_id: str, form: FormData
+) -> Response:
+    lang = page_lang(request)
+    service = change_service(request)
+    address = client_address(request)
+    document = await read_document_form(form, lang)
+    errors = document.errors
+    status_code = 422
+    if document.evidence is not None and not errors:
+        try:
+            detail = service.add_evidence_to_request(
+                principal,
+                request_id,
+                document.evidence,
+                content=document.content,
+                filename=document.filename,
+                address=address,
+            )
+        except YidiError as exc:
+            if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+                raise
+            errors = document_errors(exc, lang)
+            if exc.kind is ErrorKind.CONFLICT:
+                status_code = 409
+        else:
+            return redirect(request, f"/change-requests/{detail.request.request_id}?done=evidence")
+    detail = service.get_request(principal, request_id, address=address)
+    return _request_page(
+        request, detail, errors=errors, evidence_values=document.values, status_code=status_code
+    )
+
+
+def _approve(
+    request: Request, request_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    return _decide(request, request_id, csrf_token, "approve")
+
+
+def _reject(
+    request: Request,
+    request_id: str,
+    csrf_token: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _decide(request, request_id, csrf_token, "reject", reason)
+
+
+def _withdraw(
+    request: Request, request_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    return _decide(request, request_id, csrf_token, "withdraw")
+
+
+def add_change_request_routes(router: APIRouter) -> None:
+    router.add_api_route("/me/filings/{ref}/change", _change_form, methods=["GET"])
+    router.add_api_route("/me/filings/{ref}/change", _change_submit, methods=["POST"])
+    router.add_api_route("/change-requests", _queue, methods=["GET"])
+    router.add_api_route("/change-requests/{request_id}", _request_detail, methods=["GET"])
+    router.add_api_route("/change-requests/{request_id}/evidence", _add_evidence, methods=["POST"])
+    router.add_api_route("/change-requests/{request_id}/approve", _approve, methods=["POST"])
+    router.add_api_route("/change-requests/{request_id}/reject", _reject, methods=["POST"])
+    router.add_api_route("/change-requests/{request_id}/withdraw", _withdraw, methods=["POST"])

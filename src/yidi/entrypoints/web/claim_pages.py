@@ -1,0 +1,458 @@
+"""Manual reimbursement intake (手工报销，回参保地报销) for the agency handler.
+
+The seed's checklist — 住院收据原件、出院记录或住院病案首页、疾病诊断证明书、住院医疗费用总清单 —
+is ticked as the papers arrive; the itemised fee list is typed or pasted as CSV (the
+cashier pages' format); "compute" runs the engine under the insured region's policy;
+the page lists what still blocks approval; approval and payment are recorded. Claims
+outside the handler's region are answered as not found (the service's rule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
+from yidi.entrypoints.web.filing_pages import search_terms
+from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
+from yidi.entrypoints.web.hospital_pages import AMOUNT_ROWS
+from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.render import page_lang, page_principal, render
+from yidi.kernel.access import Action, Role
+from yidi.kernel.errors import ErrorKind, YidiError
+from yidi.kernel.insurance import EncounterType, FilingCategory, HospitalLevel
+from yidi.settlement.manual import (
+    APPROVED,
+    CHECKLIST,
+    DRAFT,
+    PAID,
+    STATES,
+    ManualClaimService,
+    ManualClaimView,
+    Material,
+)
+
+CREATE_FIELDS = (
+    "id_number",
+    "treatment_region",
+    "hospital_name",
+    "hospital_level",
+    "encounter_type",
+    "filing_category",
+    "admitted_on",
+    "discharged_on",
+    "reason",
+)
+
+
+def _service(request: Request) -> ManualClaimService:
+    service: ManualClaimService = request.app.state.manual_claim_service
+    return service
+
+
+def _handler(request: Request) -> Any:
+    principal = page_principal(request)
+    require_role(principal, Role.AGENCY_HANDLER)
+    principal.require(Action.MANUAL_CLAIM)
+    return principal
+
+
+def _message(exc: YidiError, lang: Lang) -> str:
+    return exc.message_en if lang == "en" else exc.message
+
+
+def _reraise_scope(exc: YidiError) -> None:
+    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED) or (
+        exc.kind is ErrorKind.NOT_FOUND and exc.code == "MANUAL_CLAIM_NOT_FOUND"
+    ):
+        raise exc
+
+
+# --- the list of the office's claims ------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _claims_list(
+    request: Request,
+    q: str = "",
+    state: str = "",
+    received_from: str = "",
+    received_to: str = "",
+    page: str = "1",
+) -> Response:
+    """The claims the handler's office has taken in (scope and audit: the service's)."""
+    principal = _handler(request)
+    lang = page_lang(request)
+    errors: dict[str, str] = {}
+    if len(q) > 64:
+        errors["q"] = translate(lang, "filings.query_too_long")
+    if state and state not in STATES:
+        errors["state"] = translate(lang, "funds.choose_one")
+    days: dict[str, dt.date | None] = {}
+    for name, text in (("received_from", received_from), ("received_to", received_to)):
+        days[name] = _day(text) if text.strip() else None
+        if text.strip() and days[name] is None:
+            errors[name] = translate(lang, "statistics.invalid_date")
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    result = None
+    if not errors:
+        terms = search_terms(q, number_prefix="MC", number_field="claim_id")
+        try:
+            result = _service(request).search(
+                principal,
+                state=state or None,
+                received_from=days["received_from"],
+                received_to=days["received_to"],
+                claim_id=terms.get("claim_id"),
+                id_number=terms.get("id_number"),
+                name=terms.get("name"),
+                limit=PAGE_SIZE,
+                offset=(number - 1) * PAGE_SIZE,
+            )
+        except YidiError as exc:
+            _reraise_scope(exc)
+            field = exc.field if exc.field in ("state", "received_to") else "q"
+            errors[field] = _message(exc, lang)
+    filters = {
+        "q": q,
+        "state": state,
+        "received_from": received_from,
+        "received_to": received_to,
+    }
+    pages = max(1, math.ceil(result.total / PAGE_SIZE)) if result else 1
+
+    def page_link(to: int) -> str:
+        kept = {k: v for k, v in filters.items() if v} | {"page": str(to)}
+        return "/claims?" + urlencode(kept)
+
+    return render(
+        request,
+        "claims.html",
+        {
+            **filters,
+            "states": STATES,
+            "errors": errors,
+            "result": result,
+            "page": number,
+            "pages": pages,
+            "previous_link": page_link(number - 1) if number > 1 else "",
+            "next_link": page_link(number + 1) if number < pages else "",
+            "checklist_size": len(CHECKLIST),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+# --- a new claim ---------------------------------------------------------------------------
+
+
+def _new_page(
+    request: Request,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = page_lang(request)
+    return render(
+        request,
+        "claim_new.html",
+        {
+            "values": dict.fromkeys(CREATE_FIELDS, "") | {"hospital_level": "2"} | (values or {}),
+            "errors": errors or {},
+            "levels": [(str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel],
+            "encounter_types": [(e.value, f"{e.value} {e.label_zh}") for e in EncounterType],
+            "categories": [
+                (c.value, translate(lang, f"category.{c.value}")) for c in FilingCategory
+            ],
+            "materials": CHECKLIST,
+        },
+        status_code=status_code,
+    )
+
+
+def _new(request: Request) -> Response:
+    _handler(request)
+    return _new_page(request)
+
+
+def _create(
+    request: Request,
+    id_number: Annotated[str, Form(max_length=18)] = "",
+    treatment_region: Annotated[str, Form(max_length=6)] = "",
+    hospital_name: Annotated[str, Form(max_length=100)] = "",
+    hospital_level: Annotated[str, Form(max_length=2)] = "",
+    encounter_type: Annotated[str, Form(max_length=2)] = "",
+    filing_category: Annotated[str, Form(max_length=30)] = "",
+    admitted_on: Annotated[str, Form(max_length=10)] = "",
+    discharged_on: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = _handler(request)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    values = {
+        "id_number": id_number.strip().upper(),
+        "treatment_region": treatment_region.strip(),
+        "hospital_name": hospital_name.strip(),
+        "hospital_level": hospital_level,
+        "encounter_type": encounter_type,
+        "filing_category": filing_category,
+        "admitted_on": admitted_on,
+        "discharged_on": discharged_on,
+        "reason": reason.strip(),
+    }
+    errors: dict[str, str] = {}
+    required = translate(lang, "cashier.required")
+    for name in ("id_number", "hospital_name", "reason"):
+        if not values[name]:
+            errors[name] = required
+    if not (len(values["treatment_region"]) == 6 and values["treatment_region"].isdigit()):
+        errors["treatment_region"] = translate(lang, "newfiling.invalid_region")
+    level = int(hospital_level) if hospital_level in {"1", "2", "3"} else None
+    if level is None:
+        errors["hospital_level"] = translate(lang, "funds.choose_one")
+    kinds = {e.value for e in EncounterType}
+    if encounter_type not in kinds:
+        errors["encounter_type"] = translate(lang, "funds.choose_one")
+    if filing_category and filing_category not in {c.value for c in FilingCategory}:
+        errors["filing_category"] = translate(lang, "funds.choose_one")
+    days: dict[str, dt.date] = {}
+    for name in ("admitted_on", "discharged_on"):
+        try:
+            days[name] = dt.date.fromisoformat(values[name])
+        except ValueError:
+            errors[name] = translate(lang, "statistics.invalid_date")
+    if errors:
+        return _new_page(request, values, errors, 422)
+    assert level is not None
+    try:
+        view = _service(request).create(
+            principal,
+            id_number=values["id_number"],
+            treatment_region=values["treatment_region"],
+            hospital_name=values["hospital_name"],
+            hospital_level=HospitalLevel(level),
+            encounter_type=EncounterType(encounter_type),
+            admitted_on=days["admitted_on"],
+            discharged_on=days["discharged_on"],
+            reason=values["reason"],
+            filing_category=FilingCategory(filing_category) if filing_category else None,
+        )
+    except YidiError as exc:
+        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
+            raise
+        field = {"person": "id_number"}.get(exc.field or "", exc.field or "")
+        if exc.code == "PERSON_NOT_FOUND":
+            field = "id_number"
+        if field not in CREATE_FIELDS:
+            field = "id_number"
+        return _new_page(request, values, {field: _message(exc, lang)}, 422)
+    return redirect(request, f"/claims/{view.claim.id}")
+
+
+# --- one claim -----------------------------------------------------------------------------
+
+
+def _blockers(view: ManualClaimView, lang: Lang) -> list[str]:
+    """What stands between this claim and approval, in words."""
+    found: list[str] = []
+    if view.claim.state in (APPROVED, PAID):
+        return found
+    if view.missing_materials:
+        found.append(
+            translate(lang, "claims.blocked_materials")
+            + "、".join(m.label_zh for m in view.missing_materials)
+        )
+    if not view.fee_lines:
+        found.append(translate(lang, "claims.blocked_lines"))
+    elif view.claim.state == DRAFT:
+        found.append(translate(lang, "claims.blocked_compute"))
+    return found
+
+
+def _claim_page(
+    request: Request,
+    view: ManualClaimView,
+    *,
+    errors: dict[str, str] | None = None,
+    fee_text: str = "",
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = page_lang(request)
+    text = fee_text or "\n".join(
+        ",".join(
+            [
+                line["serial"],
+                line["catalog_code"],
+                line["name"],
+                line["quantity"],
+                line["unit_price"],
+                line["amount"],
+                line["occurred_at"].replace("T", " ")[:16],
+            ]
+        )
+        for line in view.fee_lines
+    )
+    return render(
+        request,
+        "claim_detail.html",
+        {
+            "view": view,
+            "claim": view.claim,
+            "errors": errors or {},
+            "fee_text": text,
+            "problems": problems or [],
+            "materials": CHECKLIST,
+            "blockers": _blockers(view, lang),
+            "amount_rows": AMOUNT_ROWS,
+            "done": request.query_params.get("done", ""),
+            "editable": view.claim.state not in (APPROVED, PAID),
+        },
+        status_code=status_code,
+    )
+
+
+def _detail(request: Request, claim_id: str) -> Response:
+    principal = _handler(request)
+    return _claim_page(request, _service(request).get(principal, claim_id))
+
+
+def _act(
+    request: Request,
+    claim_id: str,
+    csrf_token: str,
+    action: str,
+    run: Any,
+    field: str,
+    **page: Any,
+) -> Response:
+    principal = _handler(request)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    try:
+        run(principal)
+    except YidiError as exc:
+        _reraise_scope(exc)
+        view = _service(request).get(principal, claim_id)
+        status = 409 if exc.kind is ErrorKind.CONFLICT else 422
+        return _claim_page(
+            request, view, errors={field: _message(exc, lang)}, status_code=status, **page
+        )
+    return redirect(request, f"/claims/{claim_id}?done={action}")
+
+
+def _materials(
+    request: Request,
+    claim_id: str,
+    received: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    known = {m.value for m in Material}
+    chosen = [Material(value) for value in (received or []) if value in known]
+    return _act(
+        request,
+        claim_id,
+        csrf_token,
+        "materials",
+        lambda p: _service(request).record_materials(p, claim_id, chosen),
+        "materials",
+    )
+
+
+def _fee_lines(
+    request: Request,
+    claim_id: str,
+    fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = _handler(request)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    parsed = parse_fee_text(fee_text)
+    if not fee_text.strip() or parsed.problems:
+        view = _service(request).get(principal, claim_id)
+        message = translate(
+            lang, "cashier.fees_invalid" if parsed.problems else "cashier.fees_required"
+        )
+        return _claim_page(
+            request,
+            view,
+            errors={"fee_text": message},
+            fee_text=fee_text,
+            problems=parsed.problems,
+            status_code=422,
+        )
+    return _act(
+        request,
+        claim_id,
+        csrf_token,
+        "lines",
+        lambda p: _service(request).set_fee_lines(p, claim_id, parsed.lines),
+        "fee_text",
+        fee_text=fee_text,
+    )
+
+
+def _compute(request: Request, claim_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _act(
+        request,
+        claim_id,
+        csrf_token,
+        "compute",
+        lambda p: _service(request).compute(p, claim_id),
+        "compute_form",
+    )
+
+
+def _approve(request: Request, claim_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _act(
+        request,
+        claim_id,
+        csrf_token,
+        "approve",
+        lambda p: _service(request).approve(p, claim_id),
+        "approve_form",
+    )
+
+
+def _payment(
+    request: Request,
+    claim_id: str,
+    reference: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        request,
+        claim_id,
+        csrf_token,
+        "payment",
+        lambda p: _service(request).record_payment(p, claim_id, reference),
+        "reference",
+    )
+
+
+def add_claim_routes(router: APIRouter) -> None:
+    router.add_api_route("/claims", _claims_list, methods=["GET"])
+    router.add_api_route("/claims/new", _new, methods=["GET"])
+    router.add_api_route("/claims", _create, methods=["POST"])
+    router.add_api_route("/claims/{claim_id}", _detail, methods=["GET"])
+    router.add_api_route("/claims/{claim_id}/materials", _materials, methods=["POST"])
+    router.add_api_route("/claims/{claim_id}/fee-lines", _fee_lines, methods=["POST"])
+    router.add_api_route("/claims/{claim_id}/compute", _compute, methods=["POST"])
+    router.add_api_route("/claims/{claim_id}/approve", _approve, methods=["POST"])
+    router.add_api_route("/claims/{claim_id}/payment", _payment, methods=["POST"])

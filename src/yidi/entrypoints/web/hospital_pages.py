@@ -1,0 +1,763 @@
+"""Hospital cashier pages (定点医疗机构收费处): admission check by card, admission, the
+encounter list, fee upload, discharge, pre-settlement, settlement with its explanation,
+the printable take-home statement and reversal.
+
+Every page is bound to the cashier's own hospital (``principal.hospital_code``): another
+hospital's encounter is answered exactly like a missing one (the service's rule). Forms
+that change something carry the CSRF token and a one-time form key, so a double click
+or a resent form returns the first answer instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.responses import Response
+
+from yidi.encounter.commands import (
+    ADMITTED,
+    CANCELLED,
+    DISCHARGED,
+    SETTLED,
+    AdmissionCheck,
+    AdmissionRequest,
+    Caller,
+    Credential,
+    EncounterDetail,
+    HospitalService,
+    SettlementRecord,
+    local,
+    mask_id_number,
+    request_key,
+)
+from yidi.entrypoints.api.deps import client_address
+from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
+from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
+from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.render import container_of, page_lang, page_principal, render
+from yidi.kernel.access import Action, Role
+from yidi.kernel.clock import CHINA_TZ
+from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, YidiError
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money, money_sum
+from yidi.reference import queries as directory
+
+STATES = (ADMITTED, DISCHARGED, SETTLED, CANCELLED)
+MED_TYPES = ("21", "24", "11", "22")  # 11 and 22 are offered so the refusal is explained
+#: The amount columns a settlement shows, in the order of the national setlinfo.
+AMOUNT_ROWS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+)
+
+
+def _service(request: Request) -> HospitalService:
+    service: HospitalService = request.app.state.hospital_service
+    return service
+
+
+def _caller(request: Request, action: Action) -> Caller:
+    principal = page_principal(request)
+    require_role(principal, Role.HOSPITAL_CASHIER)
+    principal.require(action)
+    if not principal.hospital_code:
+        raise Forbidden(
+            "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
+        )
+    return Caller(
+        principal.hospital_code, principal.user_id, principal.role.value, client_address(request)
+    )
+
+
+def _message(exc: YidiError, lang: Lang) -> str:
+    return exc.message_en if lang == "en" else exc.message
+
+
+def _reraise_scope(exc: YidiError) -> None:
+    """Access and missing records are pages of their own, not field errors."""
+    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED) or (
+        exc.kind is ErrorKind.NOT_FOUND and exc.code == "ENCOUNTER_NOT_FOUND"
+    ):
+        raise exc
+
+
+def _form_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _key(caller: Caller, form_key: str, what: str, payload: Any) -> Any:
+    if not form_key or len(form_key) > 64:
+        return None
+    return request_key(f"web:{caller.hospital_code}", f"{what}:{form_key}", payload)
+
+
+def _now_local(request: Request) -> str:
+    return local(container_of(request).clock.now()).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_local(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+
+
+def _region_label(lang: Lang) -> Any:
+    english = lang == "en"
+    return lambda code: directory.region_name(code, english=english) if code else ""
+
+
+def _common(request: Request) -> dict[str, Any]:
+    lang = page_lang(request)
+    return {
+        "region_label": _region_label(lang),
+        "mask": mask_id_number,
+        "insurance_label": lambda code: _insurance_label(code, lang),
+        "amount_rows": AMOUNT_ROWS,
+        "plain": lambda number: f"{number.normalize():f}",  # 10, not 1E+1
+    }
+
+
+def _insurance_label(code: str, lang: Lang) -> str:
+    try:
+        kind = InsuranceType(code)
+    except ValueError:
+        return code
+    return translate(lang, f"insurance.{kind.value}")
+
+
+# --- admission check and admission ---------------------------------------------------------
+
+
+def _check_page(
+    request: Request,
+    *,
+    card: str = "",
+    check: AdmissionCheck | None = None,
+    refusal: str = "",
+    errors: dict[str, str] | None = None,
+    admit: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    values = {
+        "department_code": "",
+        "department_name": "",
+        "admitted_at": _now_local(request),
+        "diagnosis_codes": "",
+        "med_type": "21",
+        "emergency_started_at": "",
+        "accidental_injury": "",
+        "inpatient_number": "",
+    } | (admit or {})
+    return render(
+        request,
+        "hospital_check.html",
+        {
+            "card": card,
+            "check": check,
+            "refusal": refusal,
+            "errors": errors or {},
+            "admit": values,
+            "med_types": MED_TYPES,
+            "form_key": _form_key(),
+            **_common(request),
+        },
+        status_code=status_code,
+    )
+
+
+def _check_form(request: Request) -> Response:
+    _caller(request, Action.ADMISSION_CHECK)
+    return _check_page(request)
+
+
+def _check_post(
+    request: Request,
+    card: Annotated[str, Form(max_length=50)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ADMISSION_CHECK)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    card = card.strip().upper()
+    if not card:
+        return _check_page(
+            request, errors={"card": translate(lang, "cashier.card_required")}, status_code=422
+        )
+    try:
+        check = _service(request).admission_check(caller, Credential("03", card))
+    except YidiError as exc:
+        _reraise_scope(exc)
+        if exc.code == "FILING_NOT_VALID":
+            return _check_page(request, card=card, refusal=_message(exc, lang))
+        return _check_page(
+            request, card=card, errors={"card": _message(exc, lang)}, status_code=422
+        )
+    return _check_page(request, card=card, check=check)
+
+
+def _admit(
+    request: Request,
+    card: Annotated[str, Form(max_length=50)] = "",
+    department_code: Annotated[str, Form(max_length=30)] = "",
+    department_name: Annotated[str, Form(max_length=100)] = "",
+    inpatient_number: Annotated[str, Form(max_length=30)] = "",
+    admitted_at: Annotated[str, Form(max_length=40)] = "",
+    diagnosis_codes: Annotated[str, Form(max_length=500)] = "",
+    med_type: Annotated[str, Form(max_length=6)] = "",
+    accidental_injury: Annotated[str, Form(max_length=10)] = "",
+    emergency_started_at: Annotated[str, Form(max_length=40)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = _service(request)
+    card = card.strip().upper()
+    values = {
+        "department_code": department_code.strip(),
+        "department_name": department_name.strip(),
+        "inpatient_number": inpatient_number.strip(),
+        "admitted_at": admitted_at,
+        "diagnosis_codes": diagnosis_codes,
+        "med_type": med_type,
+        "accidental_injury": accidental_injury,
+        "emergency_started_at": emergency_started_at,
+    }
+    errors: dict[str, str] = {}
+    required = translate(lang, "cashier.required")
+    if not card:
+        errors["card"] = translate(lang, "cashier.card_required")
+    if not values["department_code"]:
+        errors["department_code"] = required
+    admitted = _parse_local(admitted_at)
+    if admitted is None:
+        errors["admitted_at"] = translate(lang, "cashier.invalid_time")
+    emergency = None
+    if emergency_started_at.strip():
+        emergency = _parse_local(emergency_started_at)
+        if emergency is None:
+            errors["emergency_started_at"] = translate(lang, "cashier.invalid_time")
+    codes = tuple(
+        code.strip().upper()
+        for code in diagnosis_codes.replace("，", ",").split(",")
+        if code.strip()
+    )
+    if not codes:
+        errors["diagnosis_codes"] = required
+    if med_type not in MED_TYPES:
+        errors["med_type"] = translate(lang, "funds.choose_one")
+    check: AdmissionCheck | None = None
+    if card:
+        try:
+            check = service.admission_check(caller, Credential("03", card))
+        except YidiError as exc:
+            _reraise_scope(exc)
+            errors.setdefault("card", _message(exc, lang))
+    if errors:
+        return _check_page(
+            request, card=card, check=check, errors=errors, admit=values, status_code=422
+        )
+    assert admitted is not None
+    payload = {"card": card, **values}
+    try:
+        row = service.admit(
+            caller,
+            AdmissionRequest(
+                credential=Credential("03", card),
+                med_type=med_type,
+                admitted_at=admitted,
+                department_code=values["department_code"],
+                department_name=values["department_name"],
+                inpatient_number=values["inpatient_number"],
+                diagnosis_codes=codes,
+                accidental_injury=accidental_injury == "yes",
+                emergency_started_at=emergency,
+            ),
+            _key(caller, form_key, "admit", payload),
+        )
+    except YidiError as exc:
+        _reraise_scope(exc)
+        field = {
+            "med_type": "med_type",
+            "diagnosis_codes": "diagnosis_codes",
+            "emergency_started_at": "emergency_started_at",
+        }.get(exc.field or "", "admit_form")
+        return _check_page(
+            request,
+            card=card,
+            check=check,
+            errors={field: _message(exc, lang)},
+            admit=values,
+            status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
+        )
+    return redirect(request, f"/hospital/encounters/{row.id}?done=admit")
+
+
+# --- the encounter list --------------------------------------------------------------------
+
+
+def _encounters(request: Request, state: str = "") -> Response:
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    lang = page_lang(request)
+    errors: dict[str, str] = {}
+    chosen: str | None = None
+    if state:
+        if state in STATES:
+            chosen = state
+        else:
+            errors["state"] = translate(lang, "funds.choose_one")
+    rows = _service(request).encounters(caller, state=chosen, limit=200)
+    return render(
+        request,
+        "hospital_encounters.html",
+        {"rows": rows, "state": state, "states": STATES, "errors": errors, **_common(request)},
+        status_code=422 if errors else 200,
+    )
+
+
+# --- one encounter -------------------------------------------------------------------------
+
+
+def _active_settlement(detail: EncounterDetail) -> SettlementRecord | None:
+    active = [s for s in detail.settlements if s.kind == "settle" and s.state == "active"]
+    return active[-1] if active else None
+
+
+def _encounter_page(
+    request: Request,
+    detail: EncounterDetail,
+    *,
+    errors: dict[str, str] | None = None,
+    fee_text: str = "",
+    unknown_codes: list[str] | None = None,
+    problems: list[str] | None = None,
+    preview: SettlementRecord | None = None,
+    uploaded: list[str] | None = None,
+    cancel_reason: str = "",
+    chosen_serials: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    active_lines = [line for line in detail.lines if not line.cancelled]
+    total = money_sum([line.amount for line in active_lines]) if active_lines else Money.zero()
+    return render(
+        request,
+        "hospital_encounter.html",
+        {
+            "detail": detail,
+            "encounter": detail.encounter,
+            "lines": detail.lines,
+            "total": total,
+            "active": _active_settlement(detail),
+            "preview": preview,
+            "errors": errors or {},
+            "fee_text": fee_text,
+            "unknown_codes": unknown_codes or [],
+            "problems": problems or [],
+            "uploaded": set(uploaded or []),
+            "active_count": len(active_lines),
+            "cancel_reason": cancel_reason,
+            "chosen_serials": set(chosen_serials or []),
+            "done": request.query_params.get("done", ""),
+            "discharge_default": _now_local(request),
+            "form_key": _form_key(),
+            **_common(request),
+        },
+        status_code=status_code,
+    )
+
+
+def _encounter(request: Request, encounter_id: str) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    detail = _service(request).encounter_detail(caller, encounter_id, audited=True)
+    return _encounter_page(request, detail)
+
+
+def _field_error(
+    request: Request,
+    caller: Caller,
+    encounter_id: str,
+    field: str,
+    message_key: str,
+    **page: Any,
+) -> Response:
+    """The encounter page again, with one form field's error next to it (422); ``page``
+    carries what the cashier typed back into the form."""
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    errors = {field: translate(page_lang(request), message_key)}
+    return _encounter_page(request, detail, errors=errors, status_code=422, **page)
+
+
+def _failed(
+    request: Request,
+    caller: Caller,
+    encounter_id: str,
+    exc: YidiError,
+    default_field: str,
+    **page: Any,
+) -> Response:
+    _reraise_scope(exc)
+    lang = page_lang(request)
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    field = default_field
+    if exc.field in ("medfee_sumamt", "endtime", "diagnosis_codes", "setl_id"):
+        field = {"endtime": "discharged_at", "setl_id": default_field}.get(exc.field, exc.field)
+    message = _message(exc, lang)
+    if exc.code == "IDEMPOTENCY_KEY_REUSED":  # an old copy of the page was sent again
+        message = translate(lang, "cashier.form_reused")
+    errors = {field: message}
+    status = 409 if exc.kind is ErrorKind.CONFLICT else 422
+    return _encounter_page(request, detail, errors=errors, status_code=status, **page)
+
+
+def _upload(
+    request: Request,
+    encounter_id: str,
+    fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    lang = page_lang(request)
+    service = _service(request)
+    text = fee_text
+    if file is not None and file.filename:
+        data = file.file.read(MAX_TEXT_BYTES + 1)
+        if len(data) > MAX_TEXT_BYTES:
+            return _failed(
+                request,
+                caller,
+                encounter_id,
+                InvalidInput("FEE_FILE_TOO_LARGE", "文件超过 1 MB", "file over 1 MB"),
+                "fee_text",
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                text = ""
+    if not text.strip():
+        detail = service.encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"fee_text": translate(lang, "cashier.fees_required")},
+            status_code=422,
+        )
+    parsed = parse_fee_text(text)
+    if parsed.problems:
+        detail = service.encounter_detail(caller, encounter_id)
+        return _encounter_page(
+            request,
+            detail,
+            errors={"fee_text": translate(lang, "cashier.fees_invalid")},
+            problems=parsed.problems,
+            fee_text=text,
+            status_code=422,
+        )
+    payload = [
+        (x.serial, x.catalog_code, str(x.quantity), str(x.unit_price), str(x.amount))
+        for x in parsed.lines
+    ]
+    try:
+        rows = service.upload_fees(
+            caller, encounter_id, parsed.lines, _key(caller, form_key, "fees", payload)
+        )
+    except YidiError as exc:
+        details = exc.details or {}
+        return _failed(
+            request,
+            caller,
+            encounter_id,
+            exc,
+            "fee_text",
+            fee_text=text,
+            unknown_codes=list(details.get("unknown_codes", [])),
+            problems=list(details.get("problems", [])),
+        )
+    detail = service.encounter_detail(caller, encounter_id)
+    return _encounter_page(request, detail, uploaded=[row.serial for row in rows])
+
+
+def _discharge(
+    request: Request,
+    encounter_id: str,
+    discharged_at: Annotated[str, Form(max_length=40)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    when = _parse_local(discharged_at)
+    if when is None:
+        return _field_error(request, caller, encounter_id, "discharged_at", "cashier.invalid_time")
+    try:
+        _service(request).discharge(
+            caller,
+            encounter_id,
+            when,
+            key=_key(caller, form_key, "discharge", {"at": when.isoformat()}),
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "discharged_at")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=discharge")
+
+
+def _pre_settle(
+    request: Request, encounter_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    service = _service(request)
+    try:
+        preview = service.pre_settle(caller, encounter_id)
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "pre_settle_form")
+    detail = service.encounter_detail(caller, encounter_id)
+    return _encounter_page(request, detail, preview=preview)
+
+
+def _settle(
+    request: Request,
+    encounter_id: str,
+    medfee_sumamt: Annotated[str, Form(max_length=20)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    try:
+        total = Money(medfee_sumamt.strip().replace(",", ""))
+    except (ValueError, ArithmeticError, YidiError):
+        return _field_error(
+            request, caller, encounter_id, "medfee_sumamt", "cashier.invalid_amount"
+        )
+    try:
+        _service(request).settle(
+            caller, encounter_id, total, _key(caller, form_key, "settle", str(total))
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "settle_form")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=settle#settlement")
+
+
+def _reverse(
+    request: Request,
+    encounter_id: str,
+    settlement_id: str,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _field_error(request, caller, encounter_id, "confirm", "cashier.confirm_required")
+    try:
+        _service(request).reverse(
+            caller,
+            encounter_id,
+            settlement_id,
+            _key(caller, form_key, "reverse", settlement_id),
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "confirm")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=reverse")
+
+
+# --- cancelling: fee lines (2302), the admission (2404), the discharge (2405) ---------------
+
+MAX_CANCEL_SERIALS = 1000
+ALL_LINES = "0000"  # the national feedetl_sn that cancels every unsettled line
+
+
+def _done(request: Request, encounter_id: str, what: str) -> Response:
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done={what}")
+
+
+def _now_in(service: HospitalService, caller: Caller, encounter_id: str, state: str) -> bool:
+    """Is the encounter already where a repeated request wanted it (a resent form)?"""
+    return service.encounter_detail(caller, encounter_id).encounter.state == state
+
+
+def _cancel_fees(
+    request: Request,
+    encounter_id: str,
+    serials: Annotated[list[str] | None, Form()] = None,
+    scope: Annotated[str, Form(max_length=10)] = "selected",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Cancel the ticked fee lines, or all unsettled ones, before settlement. Cancelling a
+    line that is already cancelled changes nothing, so a resent form succeeds again."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    given = (serials or [])[:MAX_CANCEL_SERIALS]
+    chosen = sorted({s.strip() for s in given if s.strip() and len(s.strip()) <= 30})
+    wanted = [ALL_LINES] if scope == "all" else chosen
+    if not wanted:
+        return _field_error(request, caller, encounter_id, "fee_cancel", "cashier.choose_lines")
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            "fee_cancel_confirm",
+            "cashier.cancel_confirm_required",
+            chosen_serials=chosen,
+        )
+    try:
+        _service(request).cancel_fees(
+            caller, encounter_id, wanted, _key(caller, form_key, "fee-cancel", wanted)
+        )
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, "fee_cancel", chosen_serials=chosen)
+    return _done(request, encounter_id, "fee_cancel")
+
+
+def _cancel_admission(
+    request: Request,
+    encounter_id: str,
+    cancel_reason: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Cancel an admission with nothing uploaded or settled; the reason is audited."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    reason = cancel_reason.strip()
+    if not reason:
+        return _field_error(request, caller, encounter_id, "cancel_reason", "cashier.required")
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            "cancel_admission_confirm",
+            "cashier.cancel_confirm_required",
+            cancel_reason=reason,
+        )
+    service = _service(request)
+    try:
+        service.cancel_admission(
+            caller,
+            encounter_id,
+            _key(caller, form_key, "cancel-admission", reason),
+            reason=reason,
+        )
+    except YidiError as exc:
+        # Sent again from another copy of the page: what was asked for is already done.
+        if exc.code == "ENCOUNTER_CANNOT_CANCEL" and _now_in(
+            service, caller, encounter_id, CANCELLED
+        ):
+            return _done(request, encounter_id, "cancel_admission")
+        return _failed(request, caller, encounter_id, exc, "cancel_admission", cancel_reason=reason)
+    return _done(request, encounter_id, "cancel_admission")
+
+
+def _cancel_discharge(
+    request: Request,
+    encounter_id: str,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Undo a discharge that is not settled yet (the patient is in hospital again)."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            "cancel_discharge_confirm",
+            "cashier.cancel_confirm_required",
+        )
+    service = _service(request)
+    try:
+        service.cancel_discharge(
+            caller, encounter_id, _key(caller, form_key, "cancel-discharge", encounter_id)
+        )
+    except YidiError as exc:
+        if exc.code == "ENCOUNTER_NOT_DISCHARGED" and _now_in(
+            service, caller, encounter_id, ADMITTED
+        ):
+            return _done(request, encounter_id, "cancel_discharge")
+        return _failed(request, caller, encounter_id, exc, "cancel_discharge")
+    return _done(request, encounter_id, "cancel_discharge")
+
+
+def _statement(request: Request, encounter_id: str) -> Response:
+    """The take-home statement (结算单): printable, with the policy and catalogue versions."""
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    detail = _service(request).encounter_detail(
+        caller, encounter_id, audited=True, reason="结算单 statement"
+    )
+    return render(
+        request,
+        "hospital_statement.html",
+        {
+            "detail": detail,
+            "encounter": detail.encounter,
+            "record": _active_settlement(detail),
+            **_common(request),
+        },
+    )
+
+
+def add_hospital_routes(router: APIRouter) -> None:
+    router.add_api_route("/hospital/check", _check_form, methods=["GET"])
+    router.add_api_route("/hospital/check", _check_post, methods=["POST"])
+    router.add_api_route("/hospital/encounters", _encounters, methods=["GET"])
+    router.add_api_route("/hospital/encounters", _admit, methods=["POST"])
+    router.add_api_route("/hospital/encounters/{encounter_id}", _encounter, methods=["GET"])
+    router.add_api_route("/hospital/encounters/{encounter_id}/fees", _upload, methods=["POST"])
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/discharge", _discharge, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/pre-settle", _pre_settle, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/fees/cancel", _cancel_fees, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/cancel", _cancel_admission, methods=["POST"]
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/discharge/cancel",
+        _cancel_discharge,
+        methods=["POST"],
+    )
+    router.add_api_route("/hospital/encounters/{encounter_id}/settle", _settle, methods=["POST"])
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse",
+        _reverse,
+        methods=["POST"],
+    )
+    router.add_api_route(
+        "/hospital/encounters/{encounter_id}/statement", _statement, methods=["GET"]
+    )

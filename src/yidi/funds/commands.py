@@ -1,0 +1,348 @@
+"""Use cases of the money side: record facts, run and close clearing, estimate, statistics.
+
+``record_settlement_fact`` runs inside the caller's unit of work (the settle and
+reverse services call it before their commit), so a settlement and its ledger
+lines are written together or not at all. The other use cases open and commit
+their own unit of work.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from yidi.funds.model import (
+    ClearingLevel,
+    ClearingStatement,
+    Fund,
+    RegionKeys,
+    SettlementFact,
+    aggregate_pairs,
+    ledger_entries_for,
+    next_month,
+    parse_month,
+    statement_from_totals,
+)
+from yidi.funds.prepayment import (
+    DEFAULT_PREPAYMENT_MONTHS,
+    Annex,
+    AnnexScope,
+    EstimateMethod,
+    PrepaymentEstimate,
+    aggregate_annex,
+    estimate_from_aggregates,
+    history_years,
+)
+from yidi.funds.statistics import StatisticsQuery, StatisticsReport, report_from_sums
+from yidi.kernel.access import Action, Principal, Role
+from yidi.kernel.audit import AuditEntry
+from yidi.kernel.clock import Clock
+from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money
+from yidi.platform.audit_context import current_client_address
+from yidi.platform.uow import SqlUnitOfWork
+from yidi.settlement.result import SettlementResult
+
+
+def open_clearing_month(uow: SqlUnitOfWork, month: str) -> str:
+    """The first month from ``month`` on whose clearing is not closed."""
+    while uow.funds.month_is_closed(month):
+        month = next_month(month)
+    return month
+
+
+def fact_from_settlement(
+    result: SettlementResult,
+    *,
+    setl_id: str,
+    settled_on: dt.date,
+    insured_region_code: str,
+    treatment_region_code: str,
+    hospital_code: str,
+    insurance_type: InsuranceType,
+    filing_category: FilingCategory | None,
+) -> SettlementFact:
+    """The fact of a settlement the engine produced (the settle service's one-liner)."""
+    return SettlementFact(
+        setl_id=setl_id,
+        settled_on=settled_on,
+        insured_region_code=insured_region_code,
+        treatment_region_code=treatment_region_code,
+        hospital_code=hospital_code,
+        insurance_type=insurance_type,
+        filing_category=filing_category,
+        total_charges=result.total_charges,
+        fund_amounts={
+            Fund.POOLED: result.pooled_fund_paid,
+            Fund.SERIOUS_ILLNESS: result.serious_illness_paid,
+            Fund.LARGE_EXPENSE: result.large_expense_paid,
+            Fund.MEDICAL_ASSISTANCE: result.medical_assistance_paid,
+        },
+    )
+
+
+def record_settlement_fact(
+    uow: SqlUnitOfWork, fact: SettlementFact, recorded_at: dt.datetime
+) -> SettlementFact:
+    """Write the fact and its ledger entries in the caller's transaction (no commit here).
+
+    A fact whose month is already closed is carried by the next open month's
+    clearing: a closed statement never changes.
+    """
+    if uow.funds.fact(fact.setl_id) is not None:
+        raise Conflict(
+            "FACT_DUPLICATE",
+            f"结算{fact.setl_id}已记账",
+            f"settlement {fact.setl_id} is already recorded",
+        )
+    if fact.reverses_setl_id is not None:
+        original = uow.funds.fact(fact.reverses_setl_id)
+        if original is None:
+            raise NotFound(
+                "FACT_REVERSED_UNKNOWN",
+                f"被冲正的结算{fact.reverses_setl_id}不存在",
+                f"reversed settlement {fact.reverses_setl_id} is not recorded",
+            )
+        if uow.funds.reversal_of(fact.reverses_setl_id) is not None:
+            raise Conflict(
+                "FACT_ALREADY_REVERSED",
+                f"结算{fact.reverses_setl_id}已冲正",
+                f"settlement {fact.reverses_setl_id} is already reversed",
+            )
+    month = open_clearing_month(uow, fact.clearing_month)
+    if month != fact.clearing_month:
+        fact = dataclasses.replace(fact, clearing_month=month)
+    uow.funds.add_fact(fact, recorded_at)
+    uow.funds.add_entries(ledger_entries_for(fact), recorded_at)
+    return fact
+
+
+def set_prepayment(
+    uow: SqlUnitOfWork,
+    level: ClearingLevel,
+    insured_region_code: str,
+    treatment_region_code: str,
+    amount: Money,
+    effective_on: dt.date,
+) -> None:
+    with uow:
+        uow.funds.set_prepayment(
+            level, insured_region_code, treatment_region_code, amount, effective_on
+        )
+        uow.commit()
+
+
+def month_end(month: str) -> dt.date:
+    year, mon = int(month[:4]), int(month[5:7])
+    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+@dataclass(frozen=True)
+class ClearingRunResult:
+    statement: ClearingStatement
+    status: str
+    content_hash: str
+    recomputed: bool
+
+
+def visible_to(
+    viewer: Principal | None, statement: ClearingStatement, keys: RegionKeys | None = None
+) -> ClearingStatement:
+    """The statement as ``viewer`` may see it: the clearing centre (and the system, ``None``)
+    sees every line; an agency or a province sees the lines between its own region and
+    another: a line one of whose regions lies within the viewer's region, or is the region
+    the viewer belongs to at the statement's level (衡阳 sees 湖南's province-level lines).
+    Every other role sees no line."""
+    if viewer is None or viewer.role is Role.CLEARING_OFFICER:
+        return statement
+    own = viewer.region_code
+    if own is None or viewer.role not in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER):
+        return statement.restricted_to(lambda _code: False)
+    keys = keys or RegionKeys()
+    own_key = keys.key(own, statement.level)
+    return statement.restricted_to(lambda code: code == own_key or viewer.covers_region(code))
+
+
+def _require_ended(clock: Clock, month: str) -> None:
+    """A month can be closed only once it is over (China time, the injected clock)."""
+    if month_end(month) >= clock.today():
+        raise Refused(
+            "CLEARING_MONTH_NOT_ENDED",
+            f"{month}尚未结束，月度清算只能在该月结束后关账",
+            f"{month} has not ended yet: a month is closed only after its last day",
+            field="month",
+        )
+
+
+def run_clearing(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    month: str,
+    level: ClearingLevel,
+    *,
+    close: bool = False,
+    keys: RegionKeys | None = None,
+    actor: Principal | None = None,
+) -> ClearingRunResult:
+    """Compute (or recompute) the month's statement; optionally close the month.
+
+    Repeatable: while open, running again over the same facts stores the same
+    statement (same content hash). Once closed, the stored statement is
+    returned as it is and never recomputed. Closing is the clearing centre's act
+    (``actor`` None is the system: the command line), and only once the month has ended.
+    The answer shows what ``actor`` may see (:func:`visible_to`).
+    """
+    parse_month(month)
+    keys = keys or RegionKeys()
+    if close:
+        if actor is not None:
+            actor.require(Action.CLEARING_CLOSE)
+        _require_ended(clock, month)
+    with uow:
+        existing = uow.funds.clearing_run(month, level)
+        if existing is not None and existing.is_closed:
+            return ClearingRunResult(
+                visible_to(actor, existing.statement, keys), "closed", existing.content_hash, False
+            )
+        facts = uow.funds.facts(clearing_month=month)
+        held = uow.funds.prepayments_as_of(level, month_end(month))
+        statement = statement_from_totals(
+            month, level, aggregate_pairs(facts, month, level, keys), held, keys
+        )
+        now = clock.now()
+        uow.funds.save_open_run(statement, now)
+        if close:
+            uow.funds.close_run(month, level, now)
+        uow.audit.append(
+            AuditEntry(
+                at=now,
+                actor=actor.user_id if actor else "system",
+                role=actor.role.value if actor else "system",
+                region_code=actor.region_code if actor else None,
+                action="clearing.close" if close else "clearing.run",
+                subject=f"clearing:{month}:{level.value}",
+                reason=statement.content_hash,
+                address=current_client_address()[:64],
+            )
+        )
+        uow.commit()
+    return ClearingRunResult(
+        visible_to(actor, statement, keys),
+        "closed" if close else "open",
+        statement.content_hash,
+        True,
+    )
+
+
+def reopen_clearing(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    month: str,
+    level: ClearingLevel,
+    reason: str,
+    *,
+    actor: Principal | None = None,
+) -> ClearingRunResult:
+    """Reopen a wrongly closed month (the clearing centre, with a reason, audited).
+
+    The stored statement stays until the month is run again; facts that arrived while it was
+    closed were carried to the next open month and stay there (their clearing month is fixed
+    when they are recorded), so reopening never moves money between months already stated.
+    """
+    parse_month(month)
+    if actor is not None:
+        actor.require(Action.CLEARING_CLOSE)
+    reason = " ".join(reason.split())
+    if len(reason) < 4:
+        raise InvalidInput(
+            "CLEARING_REOPEN_REASON_REQUIRED",
+            "重新开账须写明原因（至少4个字）",
+            "reopening a closed month needs a reason (4 characters or more)",
+            field="reason",
+        )
+    with uow:
+        existing = uow.funds.clearing_run(month, level)
+        if existing is None or not existing.is_closed:
+            raise Conflict(
+                "CLEARING_NOT_CLOSED",
+                f"{month}的{'省级' if level is ClearingLevel.PROVINCE else '市级'}清算未关账，无需重新开账",
+                f"the {level.value}-level clearing of {month} is not closed",
+                field="month",
+            )
+        uow.funds.reopen_run(month, level)
+        uow.audit.append(
+            AuditEntry(
+                at=clock.now(),
+                actor=actor.user_id if actor else "system",
+                role=actor.role.value if actor else "system",
+                region_code=actor.region_code if actor else None,
+                action="clearing.reopen",
+                subject=f"clearing:{month}:{level.value}",
+                reason=f"{reason[:400]} (closed {existing.content_hash[:16]})",
+                address=current_client_address()[:64],
+            )
+        )
+        uow.commit()
+    return ClearingRunResult(existing.statement, "open", existing.content_hash, False)
+
+
+def clearing_statement(
+    uow: SqlUnitOfWork,
+    month: str,
+    level: ClearingLevel,
+    viewer: Principal | None = None,
+    keys: RegionKeys | None = None,
+) -> ClearingRunResult:
+    """The stored statement of a month as ``viewer`` may see it (:func:`visible_to`)."""
+    with uow:
+        run = uow.funds.clearing_run(parse_month(month), level)
+    if run is None:
+        raise NotFound(
+            "CLEARING_RUN_NOT_FOUND",
+            f"{month}尚未清算",
+            f"no clearing run for {month} at {level.value} level",
+        )
+    return ClearingRunResult(
+        visible_to(viewer, run.statement, keys), run.status, run.content_hash, False
+    )
+
+
+def estimate_prepayment(
+    uow: SqlUnitOfWork,
+    annex: Annex,
+    insured_region_code: str,
+    target_year: int,
+    *,
+    method: EstimateMethod = EstimateMethod.AVERAGE,
+    prepayment_months: int = DEFAULT_PREPAYMENT_MONTHS,
+    keys: RegionKeys | None = None,
+) -> PrepaymentEstimate:
+    """附件3/附件4 from the stored facts of the three years before ``target_year``."""
+    scope = AnnexScope.for_region(annex, insured_region_code, keys)
+    years = history_years(target_year)
+    with uow:
+        facts = uow.funds.facts(
+            settled_from=dt.date(years[0], 1, 1),
+            settled_to=dt.date(years[-1], 12, 31),
+            insured_prefix=insured_region_code[:2],
+        )
+    return estimate_from_aggregates(
+        aggregate_annex(facts, scope, years),
+        scope,
+        target_year,
+        method=method,
+        prepayment_months=prepayment_months,
+    )
+
+
+def statistics(
+    uow: SqlUnitOfWork, query: StatisticsQuery, keys: RegionKeys | None = None
+) -> StatisticsReport:
+    """One query, grouped in the database; every rendering uses this report."""
+    with uow:
+        sums = uow.funds.statistics_sums(query)
+        names = uow.funds.hospital_names(key for key, *_ in sums)
+    return report_from_sums(query, sums, keys or RegionKeys(), lambda code: names.get(code, code))

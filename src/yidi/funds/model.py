@@ -1,0 +1,604 @@
+"""The money side of direct settlement: settlement facts, the clearing ledger, monthly clearing.
+
+Direct settlement (直接结算) means the treatment region's hospital advances the
+funds' share of a bill; the insured region (参保地) owes it to the treatment
+region (就医地). Every settled or reversed encounter becomes one
+:class:`SettlementFact`; each fact posts balanced double entries to the clearing
+ledger (清算台账); a monthly clearing run (月度清算) sums what each insured region
+owes each treatment region, nets it against the prepayment (预付金) already held
+and states the balance to pay. Reconciliation (对账) lists every encounter where a
+hospital's report and ours disagree.
+
+Everything here is pure: facts in, statements out, no clock, no storage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money, money_sum
+from yidi.kernel.regions import DivisionLevel, DivisionRegistry, annex3_henan_rows, default_registry
+
+
+class Fund(enum.Enum):
+    """基金: the funds a direct settlement draws on and the insured region repays."""
+
+    POOLED = "pooled"  # 统筹基金 (hifp_pay)
+    SERIOUS_ILLNESS = "serious_illness"  # 大病保险 (hifmi_pay)
+    LARGE_EXPENSE = "large_expense"  # 职工大额医疗补助 (hifob_pay)
+    MEDICAL_ASSISTANCE = "medical_assistance"  # 医疗救助 (maf_pay)
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "pooled": "统筹基金",
+            "serious_illness": "大病保险",
+            "large_expense": "大额医疗补助",
+            "medical_assistance": "医疗救助",
+        }[self.value]
+
+    @property
+    def nhsa_field(self) -> str:
+        """The national setlinfo field this fund's amount arrives in."""
+        return {
+            "pooled": "hifp_pay",
+            "serious_illness": "hifmi_pay",
+            "large_expense": "hifob_pay",
+            "medical_assistance": "maf_pay",
+        }[self.value]
+
+
+FUNDS: Final = tuple(Fund)
+
+
+class AnnexGroup(enum.Enum):
+    """The notice's split of cross-region spending (豫人社办函〔2017〕63号 附件3/附件4)."""
+
+    RESIDENCE = "residence"  # 异地备案: 异地安置退休、异地长期居住、常驻异地工作
+    REFERRAL_AND_OTHERS = "referral_and_others"  # 转诊转院等: referral, emergency, unfiled
+
+    @property
+    def label_zh(self) -> str:
+        return {"residence": "异地备案", "referral_and_others": "转诊转院等"}[self.value]
+
+
+def _month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_month(month: str) -> str:
+    """Validate a clearing month ``YYYY-MM`` and return it."""
+    try:
+        parsed = dt.date(int(month[:4]), int(month[5:7]), 1)
+    except (ValueError, IndexError):
+        parsed = None
+    if parsed is None or len(month) != 7 or month[4] != "-":
+        raise InvalidInput(
+            "CLEARING_MONTH_INVALID",
+            f"清算月份“{month}”格式应为YYYY-MM",
+            f"clearing month {month!r} must look like YYYY-MM",
+            field="month",
+        )
+    return month
+
+
+def next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementFact:
+    """结算事实: one settled (or reversed) encounter as the money side sees it.
+
+    A reversal (冲正/撤销结算) is a fact of its own: ``reverses_setl_id`` names
+    the settlement it undoes, ``person_times`` is -1 and every amount is the
+    negative of the original, so sums over facts are always net.
+    ``clearing_month`` is the month whose clearing run carries the fact: the
+    settlement month, or a later one if that month was already closed.
+    """
+
+    setl_id: str
+    settled_on: dt.date
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_code: str
+    insurance_type: InsuranceType
+    filing_category: FilingCategory | None
+    total_charges: Money  # 医疗费总额 medfee_sumamt
+    fund_amounts: Mapping[Fund, Money]
+    reverses_setl_id: str | None = None
+    clearing_month: str = ""
+    person_times: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        if not self.clearing_month:
+            object.__setattr__(self, "clearing_month", _month_of(self.settled_on))
+        parse_month(self.clearing_month)
+        expected_times = -1 if self.reverses_setl_id else 1
+        if self.person_times == 0:
+            object.__setattr__(self, "person_times", expected_times)
+        if self.person_times != expected_times:
+            raise InvalidInput(
+                "FACT_PERSON_TIMES",
+                "结算记人次+1，冲正记-1",
+                "a settlement counts +1 person-time, a reversal -1",
+                field="person_times",
+            )
+        amounts = {fund: self.fund_amounts.get(fund, Money.zero()) for fund in FUNDS}
+        object.__setattr__(self, "fund_amounts", amounts)
+        wrong_sign = [
+            m
+            for m in (self.total_charges, *amounts.values())
+            if m.is_negative() != self.is_reversal and not m.is_zero()
+        ]
+        if wrong_sign:
+            raise InvalidInput(
+                "FACT_AMOUNT_SIGN",
+                "结算金额应为正数，冲正金额应为负数",
+                "settlement amounts are positive, reversal amounts negative",
+            )
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_setl_id is not None
+
+    @property
+    def annex_group(self) -> AnnexGroup:
+        """异地备案 for residence-based filings; 转诊转院等 for everything else."""
+        if self.filing_category is not None and self.filing_category.is_residence_based:
+            return AnnexGroup.RESIDENCE
+        return AnnexGroup.REFERRAL_AND_OTHERS
+
+    @property
+    def fund_total(self) -> Money:
+        """基金支付总额: what the insured region repays for this encounter."""
+        return money_sum([self.fund_amounts[f] for f in FUNDS])
+
+    def reversed(
+        self, reversal_setl_id: str, on: dt.date, clearing_month: str = ""
+    ) -> SettlementFact:
+        """The reversal of this settlement: same parties, every amount negated."""
+        if self.is_reversal:
+            raise InvalidInput(
+                "FACT_REVERSE_REVERSAL", "冲正记录不能再冲正", "a reversal cannot be reversed"
+            )
+        return SettlementFact(
+            setl_id=reversal_setl_id,
+            settled_on=on,
+            insured_region_code=self.insured_region_code,
+            treatment_region_code=self.treatment_region_code,
+            hospital_code=self.hospital_code,
+            insurance_type=self.insurance_type,
+            filing_category=self.filing_category,
+            total_charges=-self.total_charges,
+            fund_amounts={f: -a for f, a in self.fund_amounts.items()},
+            reverses_setl_id=self.setl_id,
+            clearing_month=clearing_month,
+        )
+
+
+# --- the ledger ------------------------------------------------------------------
+
+
+class Side(enum.Enum):
+    DEBIT = "D"  # 借
+    CREDIT = "C"  # 贷
+
+
+class AccountRole(enum.Enum):
+    INSURED = "insured"  # 参保地应付: what the insured region owes
+    TREATMENT = "treatment"  # 就医地应收: what the treatment region is owed
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A ledger account, named ``insured:430400:pooled`` / ``treatment:450923:pooled``."""
+
+    role: AccountRole
+    region_code: str
+    fund: Fund
+
+    @property
+    def name(self) -> str:
+        return f"{self.role.value}:{self.region_code}:{self.fund.value}"
+
+    @classmethod
+    def parse(cls, name: str) -> Account:
+        role, region, fund = name.split(":")
+        return cls(AccountRole(role), region, Fund(fund))
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """记账分录: one line of the clearing ledger. ``amount`` is always positive."""
+
+    setl_id: str
+    clearing_month: str
+    account: Account
+    side: Side
+    amount: Money
+    insured_region_code: str
+    treatment_region_code: str
+
+    @property
+    def signed_fen(self) -> int:
+        """Debit positive, credit negative: the sum over any balanced set is 0."""
+        return self.amount.fen if self.side is Side.DEBIT else -self.amount.fen
+
+
+def ledger_entries_for(fact: SettlementFact) -> list[LedgerEntry]:
+    """Two entries per fund with a non-zero amount.
+
+    A settlement debits the insured region's account (it owes more) and credits
+    the treatment region's (it is owed more). A reversal posts the opposite
+    entries as new lines; nothing already posted is ever edited.
+    """
+    entries: list[LedgerEntry] = []
+    for fund in FUNDS:
+        amount = fact.fund_amounts[fund]
+        if amount.is_zero():
+            continue
+        positive = not amount.is_negative()
+        magnitude = amount if positive else -amount
+        insured = Account(AccountRole.INSURED, fact.insured_region_code, fund)
+        treatment = Account(AccountRole.TREATMENT, fact.treatment_region_code, fund)
+        for account, side in (
+            (insured, Side.DEBIT if positive else Side.CREDIT),
+            (treatment, Side.CREDIT if positive else Side.DEBIT),
+        ):
+            entries.append(
+                LedgerEntry(
+                    setl_id=fact.setl_id,
+                    clearing_month=fact.clearing_month,
+                    account=account,
+                    side=side,
+                    amount=magnitude,
+                    insured_region_code=fact.insured_region_code,
+                    treatment_region_code=fact.treatment_region_code,
+                )
+            )
+    return entries
+
+
+def account_balances(entries: Iterable[LedgerEntry]) -> dict[str, int]:
+    """Balance of every account in fen (debit positive), keyed by account name."""
+    balances: dict[str, int] = {}
+    for entry in entries:
+        balances[entry.account.name] = balances.get(entry.account.name, 0) + entry.signed_fen
+    return dict(sorted(balances.items()))
+
+
+def ledger_is_balanced(entries: Iterable[LedgerEntry]) -> bool:
+    """True when debits equal credits, overall and for every fund and every encounter."""
+    totals: dict[tuple[str, str], int] = {}
+    for entry in entries:
+        for key in (("*", entry.account.fund.value), (entry.setl_id, entry.account.fund.value)):
+            totals[key] = totals.get(key, 0) + entry.signed_fen
+    return all(value == 0 for value in totals.values())
+
+
+# --- region grouping ---------------------------------------------------------------
+
+
+class ClearingLevel(enum.Enum):
+    """清算层级: between provinces (省级) or between prefectures / pools (市级)."""
+
+    PROVINCE = "province"
+    PREFECTURE = "prefecture"
+
+
+class RegionKeys:
+    """Maps a pooling-region code to the region a report groups it under.
+
+    ``pool_of`` gives the prefecture-level pool: the prefecture containing the
+    code; Henan's 省直管县(市) are pools of their own (附件3 rows them apart);
+    counties run directly by a province or a municipality's districts group
+    under the province-level unit above them. Results are cached per code, so
+    a large history needs only its few thousand distinct codes looked up.
+    """
+
+    def __init__(
+        self,
+        registry: DivisionRegistry | None = None,
+        direct_county_codes: Iterable[str] | None = None,
+    ) -> None:
+        self.registry = registry or default_registry()
+        if direct_county_codes is None:
+            direct_county_codes = (
+                d.code for d in annex3_henan_rows(self.registry) if d.level is DivisionLevel.COUNTY
+            )
+        self.direct_county_codes = frozenset(direct_county_codes)
+        self._pool_of = functools.cache(self._pool_uncached)
+
+    def province_of(self, code: str) -> str:
+        return code[:2] + "0000"
+
+    def pool_of(self, code: str) -> str:
+        return self._pool_of(code)
+
+    def _pool_uncached(self, code: str) -> str:
+        if not self.registry.exists(code):
+            return code
+        for division in [self.registry.get(code), *self.registry.ancestors(code)]:
+            if division.code in self.direct_county_codes:
+                return division.code
+        prefecture = self.registry.prefecture_of(code)
+        if prefecture is not None:
+            return prefecture.code
+        parent = self.registry.parent(code)
+        if parent is not None and parent.level is DivisionLevel.PROVINCE:
+            # 济源市 (a county-level city under the province) is its own pool; a
+            # municipality's districts (北京市东城区) clear as the municipality.
+            return code if code[2:4] == "90" else parent.code
+        return code
+
+    def key(self, code: str, level: ClearingLevel) -> str:
+        return self.province_of(code) if level is ClearingLevel.PROVINCE else self.pool_of(code)
+
+    def name(self, code: str) -> str:
+        return self.registry.get(code).name if self.registry.exists(code) else code
+
+
+# --- monthly clearing --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PairTotals:
+    """Sums for one (insured region, treatment region) pair: the aggregation result
+    that both the Python path and the columnar (DuckDB) path produce."""
+
+    insured_region_code: str
+    treatment_region_code: str
+    person_times: int
+    fund_fen: Mapping[Fund, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ClearingLine:
+    """One pair's statement line: due by fund, prepayment netted, balance to pay."""
+
+    insured_region_code: str
+    insured_region_name: str
+    treatment_region_code: str
+    treatment_region_name: str
+    person_times: int
+    due_by_fund: Mapping[Fund, Money]
+    due_total: Money
+    prepayment_held: Money
+    prepayment_applied: Money
+    balance_to_pay: Money
+    prepayment_remaining: Money
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "insured_region_code": self.insured_region_code,
+            "insured_region_name": self.insured_region_name,
+            "treatment_region_code": self.treatment_region_code,
+            "treatment_region_name": self.treatment_region_name,
+            "person_times": self.person_times,
+            "due_by_fund": {f.value: str(self.due_by_fund[f]) for f in FUNDS},
+            "due_total": str(self.due_total),
+            "prepayment_held": str(self.prepayment_held),
+            "prepayment_applied": str(self.prepayment_applied),
+            "balance_to_pay": str(self.balance_to_pay),
+            "prepayment_remaining": str(self.prepayment_remaining),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClearingStatement:
+    """清算单: a month's statement at one level, lines ordered by (insured, treatment)."""
+
+    month: str
+    level: ClearingLevel
+    lines: tuple[ClearingLine, ...]
+
+    @property
+    def due_total(self) -> Money:
+        return money_sum([line.due_total for line in self.lines])
+
+    @property
+    def balance_to_pay(self) -> Money:
+        return money_sum([line.balance_to_pay for line in self.lines])
+
+    @property
+    def person_times(self) -> int:
+        return sum(line.person_times for line in self.lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "level": self.level.value,
+            "person_times": self.person_times,
+            "due_total": str(self.due_total),
+            "balance_to_pay": str(self.balance_to_pay),
+            "lines": [line.as_dict() for line in self.lines],
+        }
+
+    def restricted_to(self, concerns: Callable[[str], bool]) -> ClearingStatement:
+        """The statement as one region sees it: only the lines one of whose two regions it
+        ``concerns`` (totals follow the lines kept)."""
+        return ClearingStatement(
+            self.month,
+            self.level,
+            tuple(
+                line
+                for line in self.lines
+                if concerns(line.insured_region_code) or concerns(line.treatment_region_code)
+            ),
+        )
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): the same statement, the same bytes."""
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClearingStatement:
+        lines = tuple(
+            ClearingLine(
+                insured_region_code=line["insured_region_code"],
+                insured_region_name=line["insured_region_name"],
+                treatment_region_code=line["treatment_region_code"],
+                treatment_region_name=line["treatment_region_name"],
+                person_times=int(line["person_times"]),
+                due_by_fund={f: Money.of(line["due_by_fund"][f.value]) for f in FUNDS},
+                due_total=Money.of(line["due_total"]),
+                prepayment_held=Money.of(line["prepayment_held"]),
+                prepayment_applied=Money.of(line["prepayment_applied"]),
+                balance_to_pay=Money.of(line["balance_to_pay"]),
+                prepayment_remaining=Money.of(line["prepayment_remaining"]),
+            )
+            for line in data["lines"]
+        )
+        return cls(data["month"], ClearingLevel(data["level"]), lines)
+
+
+def aggregate_pairs(
+    facts: Iterable[SettlementFact], month: str, level: ClearingLevel, keys: RegionKeys
+) -> list[PairTotals]:
+    """The Python aggregation: facts of ``month`` summed per region pair at ``level``."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for fact in facts:
+        if fact.clearing_month != month:
+            continue
+        pair = (
+            keys.key(fact.insured_region_code, level),
+            keys.key(fact.treatment_region_code, level),
+        )
+        row = sums.setdefault(pair, [0] * (1 + len(FUNDS)))
+        row[0] += fact.person_times
+        for i, fund in enumerate(FUNDS, start=1):
+            row[i] += fact.fund_amounts[fund].fen
+    return [
+        PairTotals(insured, treatment, row[0], {f: row[i] for i, f in enumerate(FUNDS, start=1)})
+        for (insured, treatment), row in sums.items()
+    ]
+
+
+def statement_from_totals(
+    month: str,
+    level: ClearingLevel,
+    totals: Iterable[PairTotals],
+    prepayments: Mapping[tuple[str, str], Money],
+    keys: RegionKeys,
+) -> ClearingStatement:
+    """Assemble the statement: net each pair's due against the prepayment it holds.
+
+    A pair whose prepayment covers the month's due pays nothing and the rest of
+    the prepayment stays with the treatment region; a negative due (more
+    reversed than settled in the month) is carried as a negative balance, a
+    credit for the insured region. Pairs with a prepayment but no activity
+    still appear, so every prepayment is accounted for each month.
+    """
+    parse_month(month)
+    by_pair = {(t.insured_region_code, t.treatment_region_code): t for t in totals}
+    for pair in prepayments:
+        by_pair.setdefault(pair, PairTotals(pair[0], pair[1], 0, dict.fromkeys(FUNDS, 0)))
+    lines = []
+    for (insured, treatment), pair_totals in sorted(by_pair.items()):
+        due_by_fund = {f: Money.from_fen(int(pair_totals.fund_fen.get(f, 0))) for f in FUNDS}
+        due_total = money_sum(list(due_by_fund.values()))
+        held = prepayments.get((insured, treatment), Money.zero())
+        applied = held.min(due_total).clamp_non_negative()
+        lines.append(
+            ClearingLine(
+                insured_region_code=insured,
+                insured_region_name=keys.name(insured),
+                treatment_region_code=treatment,
+                treatment_region_name=keys.name(treatment),
+                person_times=pair_totals.person_times,
+                due_by_fund=due_by_fund,
+                due_total=due_total,
+                prepayment_held=held,
+                prepayment_applied=applied,
+                balance_to_pay=due_total - applied,
+                prepayment_remaining=held - applied,
+            )
+        )
+    return ClearingStatement(month, level, tuple(lines))
+
+
+def clear_month(
+    facts: Iterable[SettlementFact],
+    month: str,
+    level: ClearingLevel,
+    prepayments: Mapping[tuple[str, str], Money] | None = None,
+    keys: RegionKeys | None = None,
+) -> ClearingStatement:
+    """月度清算: the statement for ``month`` at ``level`` (same facts, same statement)."""
+    keys = keys or RegionKeys()
+    totals = aggregate_pairs(facts, parse_month(month), level, keys)
+    return statement_from_totals(month, level, totals, prepayments or {}, keys)
+
+
+# --- reconciliation ------------------------------------------------------------------
+
+
+class MismatchKind(enum.Enum):
+    MISSING_HERE = "missing_here"  # the hospital reports it, we have no record
+    MISSING_AT_HOSPITAL = "missing_at_hospital"  # we have it, the hospital does not
+    AMOUNT_DIFFERS = "amount_differs"
+    DUPLICATE_REPORTED = "duplicate_reported"  # the hospital lists the same id twice
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "missing_here": "本系统无此结算",
+            "missing_at_hospital": "医院未上报",
+            "amount_differs": "金额不一致",
+            "duplicate_reported": "医院重复上报",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """对账差异: one encounter on which the hospital's report and ours disagree."""
+
+    setl_id: str
+    kind: MismatchKind
+    ours: Money | None
+    reported: Money | None
+
+    @property
+    def difference(self) -> Money:
+        return (self.reported or Money.zero()) - (self.ours or Money.zero())
+
+
+def reconcile(
+    hospital_reported: Sequence[tuple[str, Money]], ours: Iterable[SettlementFact]
+) -> list[Mismatch]:
+    """对账: compare a hospital's (setl_id, fund total) list with our facts, encounter by
+    encounter. Reversals are records of their own on both sides. Ordered by setl_id."""
+    our_amounts = {fact.setl_id: fact.fund_total for fact in ours}
+    reported: dict[str, Money] = {}
+    mismatches: list[Mismatch] = []
+    for setl_id, amount in hospital_reported:
+        if setl_id in reported:
+            mismatches.append(
+                Mismatch(setl_id, MismatchKind.DUPLICATE_REPORTED, our_amounts.get(setl_id), amount)
+            )
+            continue
+        reported[setl_id] = amount
+    for setl_id in sorted(reported.keys() | our_amounts.keys()):
+        mine, theirs = our_amounts.get(setl_id), reported.get(setl_id)
+        if mine is None:
+            mismatches.append(Mismatch(setl_id, MismatchKind.MISSING_HERE, None, theirs))
+        elif theirs is None:
+            mismatches.append(Mismatch(setl_id, MismatchKind.MISSING_AT_HOSPITAL, mine, None))
+        elif mine != theirs:
+            mismatches.append(Mismatch(setl_id, MismatchKind.AMOUNT_DIFFERS, mine, theirs))
+    return sorted(mismatches, key=lambda m: (m.setl_id, m.kind.value))

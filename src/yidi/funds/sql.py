@@ -1,0 +1,445 @@
+"""Storage for the money side: settlement facts, ledger entries, prepayments, clearing runs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sqlalchemy import ColumnElement, String, and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from yidi.funds.model import (
+    FUNDS,
+    Account,
+    ClearingLevel,
+    ClearingStatement,
+    Fund,
+    LedgerEntry,
+    SettlementFact,
+    Side,
+)
+from yidi.funds.statistics import NO_CATEGORY, Dimension, Direction, StatisticsQuery, region_prefix
+from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money
+from yidi.platform.tables import (
+    clearing_runs,
+    hospitals,
+    ledger_entries,
+    prepayments,
+    settlement_facts,
+)
+
+FUND_COLUMNS = {
+    Fund.POOLED: "pooled_fen",
+    Fund.SERIOUS_ILLNESS: "serious_illness_fen",
+    Fund.LARGE_EXPENSE: "large_expense_fen",
+    Fund.MEDICAL_ASSISTANCE: "medical_assistance_fen",
+}
+
+
+def fact_row(fact: SettlementFact, recorded_at: dt.datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "setl_id": fact.setl_id,
+        "reverses_setl_id": fact.reverses_setl_id,
+        "settled_on": fact.settled_on,
+        "clearing_month": fact.clearing_month,
+        "insured_region_code": fact.insured_region_code,
+        "treatment_region_code": fact.treatment_region_code,
+        "hospital_code": fact.hospital_code,
+        "insurance_type": fact.insurance_type.value,
+        "filing_category": fact.filing_category.value if fact.filing_category else None,
+        "person_times": fact.person_times,
+        "total_charges_fen": fact.total_charges.fen,
+        "recorded_at": recorded_at,
+    }
+    for fund, column in FUND_COLUMNS.items():
+        row[column] = fact.fund_amounts[fund].fen
+    return row
+
+
+def fact_from_row(row: Any) -> SettlementFact:
+    return SettlementFact(
+        setl_id=row.setl_id,
+        settled_on=row.settled_on,
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        hospital_code=row.hospital_code,
+        insurance_type=InsuranceType(row.insurance_type),
+        filing_category=FilingCategory(row.filing_category) if row.filing_category else None,
+        total_charges=Money.from_fen(int(row.total_charges_fen)),
+        fund_amounts={f: Money.from_fen(int(getattr(row, c))) for f, c in FUND_COLUMNS.items()},
+        reverses_setl_id=row.reverses_setl_id,
+        clearing_month=row.clearing_month,
+        person_times=int(row.person_times),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClearingRunRecord:
+    month: str
+    level: ClearingLevel
+    status: str  # "open" | "closed"
+    statement: ClearingStatement
+    content_hash: str
+    run_at: dt.datetime
+    closed_at: dt.datetime | None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == "closed"
+
+
+class FundsRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # facts and ledger ------------------------------------------------------------
+    def add_fact(self, fact: SettlementFact, recorded_at: dt.datetime) -> None:
+        self._session.execute(insert(settlement_facts).values(**fact_row(fact, recorded_at)))
+
+    def add_entries(self, entries: Sequence[LedgerEntry], posted_at: dt.datetime) -> None:
+        if not entries:
+            return
+        self._session.execute(
+            insert(ledger_entries),
+            [
+                {
+                    "setl_id": e.setl_id,
+                    "clearing_month": e.clearing_month,
+                    "account": e.account.name,
+                    "fund": e.account.fund.value,
+                    "side": e.side.value,
+                    "amount_fen": e.amount.fen,
+                    "insured_region_code": e.insured_region_code,
+                    "treatment_region_code": e.treatment_region_code,
+                    "posted_at": posted_at,
+                }
+                for e in entries
+            ],
+        )
+
+    def fact(self, setl_id: str) -> SettlementFact | None:
+        row = self._session.execute(
+            select(settlement_facts).where(settlement_facts.c.setl_id == setl_id)
+        ).first()
+        return fact_from_row(row) if row else None
+
+    def reversal_of(self, setl_id: str) -> SettlementFact | None:
+        row = self._session.execute(
+            select(settlement_facts).where(settlement_facts.c.reverses_setl_id == setl_id)
+        ).first()
+        return fact_from_row(row) if row else None
+
+    def facts(
+        self,
+        *,
+        clearing_month: str | None = None,
+        settled_from: dt.date | None = None,
+        settled_to: dt.date | None = None,
+        insured_prefix: str | None = None,
+        hospital_code: str | None = None,
+    ) -> list[SettlementFact]:
+        query = select(settlement_facts).order_by(settlement_facts.c.id)
+        if clearing_month is not None:
+            query = query.where(settlement_facts.c.clearing_month == clearing_month)
+        if settled_from is not None:
+            query = query.where(settlement_facts.c.settled_on >= settled_from)
+        if settled_to is not None:
+            query = query.where(settlement_facts.c.settled_on <= settled_to)
+        if insured_prefix:
+            query = query.where(settlement_facts.c.insured_region_code.startswith(insured_prefix))
+        if hospital_code is not None:
+            query = query.where(settlement_facts.c.hospital_code == hospital_code)
+        return [fact_from_row(row) for row in self._session.execute(query)]
+
+    def fact_rows(self, batch_size: int = 50_000) -> Iterator[Sequence[Any]]:
+        """Every fact row in id order, in batches (for columnar exports)."""
+        result = self._session.execute(
+            select(settlement_facts)
+            .order_by(settlement_facts.c.id)
+            .execution_options(yield_per=batch_size)
+        )
+        yield from result.partitions(batch_size)
+
+    def fact_months(self) -> dict[str, tuple[int, int]]:
+        """Per clearing month: (number of facts, highest fact id). Facts are only ever
+        appended, so a month whose pair is unchanged has nothing new to export."""
+        rows = self._session.execute(
+            select(
+                settlement_facts.c.clearing_month,
+                func.count(),
+                func.max(settlement_facts.c.id),
+            ).group_by(settlement_facts.c.clearing_month)
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    def write_months_csv(
+        self, months: Sequence[str], columns: Sequence[str], handle: IO[str]
+    ) -> int:
+        """The facts of the given clearing months as CSV rows (no header, empty for NULL).
+
+        PostgreSQL streams them with one ``COPY … TO STDOUT``, the server formatting the
+        rows; other databases go through the driver in batches. Returns the row count.
+        """
+        query = (
+            select(*[settlement_facts.c[name] for name in columns])
+            .where(settlement_facts.c.clearing_month.in_(list(months)))
+            .order_by(settlement_facts.c.id)
+        )
+        connection = self._session.connection()
+        if connection.dialect.name == "postgresql":
+            compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            count = 0
+            statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+                for chunk in copy:
+                    text = bytes(chunk).decode("utf-8")
+                    count += text.count("\n")  # no fact column holds free text
+                    handle.write(text)
+            return count
+        writer = csv.writer(handle)
+        count = 0
+        result = self._session.execute(query.execution_options(yield_per=50_000))
+        for batch in result.partitions(50_000):
+            writer.writerows(["" if value is None else value for value in row] for row in batch)
+            count += len(batch)
+        return count
+
+    def entries(
+        self, *, clearing_month: str | None = None, setl_id: str | None = None
+    ) -> list[LedgerEntry]:
+        query = select(ledger_entries).order_by(ledger_entries.c.id)
+        if clearing_month is not None:
+            query = query.where(ledger_entries.c.clearing_month == clearing_month)
+        if setl_id is not None:
+            query = query.where(ledger_entries.c.setl_id == setl_id)
+        return [
+            LedgerEntry(
+                setl_id=row.setl_id,
+                clearing_month=row.clearing_month,
+                account=Account.parse(row.account),
+                side=Side(row.side),
+                amount=Money.from_fen(int(row.amount_fen)),
+                insured_region_code=row.insured_region_code,
+                treatment_region_code=row.treatment_region_code,
+            )
+            for row in self._session.execute(query)
+        ]
+
+    def ledger_imbalance_fen(self) -> int:
+        """Debits minus credits over the whole ledger, in SQL: always 0."""
+        debit = self._session.execute(
+            select(func.coalesce(func.sum(ledger_entries.c.amount_fen), 0)).where(
+                ledger_entries.c.side == Side.DEBIT.value
+            )
+        ).scalar_one()
+        credit = self._session.execute(
+            select(func.coalesce(func.sum(ledger_entries.c.amount_fen), 0)).where(
+                ledger_entries.c.side == Side.CREDIT.value
+            )
+        ).scalar_one()
+        return int(debit) - int(credit)
+
+    # prepayments -----------------------------------------------------------------
+    def set_prepayment(
+        self,
+        level: ClearingLevel,
+        insured_region_code: str,
+        treatment_region_code: str,
+        amount: Money,
+        effective_on: dt.date,
+    ) -> None:
+        self._session.execute(
+            insert(prepayments).values(
+                level=level.value,
+                insured_region_code=insured_region_code,
+                treatment_region_code=treatment_region_code,
+                amount_fen=amount.fen,
+                effective_on=effective_on,
+            )
+        )
+
+    def prepayments_as_of(self, level: ClearingLevel, on: dt.date) -> dict[tuple[str, str], Money]:
+        """The latest prepayment of each pair effective on or before ``on``."""
+        rows = self._session.execute(
+            select(prepayments)
+            .where(prepayments.c.level == level.value, prepayments.c.effective_on <= on)
+            .order_by(prepayments.c.effective_on, prepayments.c.id)
+        )
+        held: dict[tuple[str, str], Money] = {}
+        for row in rows:
+            held[(row.insured_region_code, row.treatment_region_code)] = Money.from_fen(
+                int(row.amount_fen)
+            )
+        return held
+
+    # clearing runs ---------------------------------------------------------------
+    def clearing_run(self, month: str, level: ClearingLevel) -> ClearingRunRecord | None:
+        row = self._session.execute(
+            select(clearing_runs).where(
+                clearing_runs.c.clearing_month == month, clearing_runs.c.level == level.value
+            )
+        ).first()
+        if row is None:
+            return None
+        return ClearingRunRecord(
+            month=row.clearing_month,
+            level=ClearingLevel(row.level),
+            status=row.status,
+            statement=ClearingStatement.from_dict(json.loads(row.statement_json)),
+            content_hash=row.content_hash,
+            run_at=row.run_at,
+            closed_at=row.closed_at,
+        )
+
+    def save_open_run(self, statement: ClearingStatement, run_at: dt.datetime) -> None:
+        """Insert the month's run, or replace an OPEN run's statement (never a closed one)."""
+        values = {
+            "statement_json": statement.to_json(),
+            "content_hash": statement.content_hash,
+            "run_at": run_at,
+        }
+        changed = _rowcount(
+            self._session.execute(
+                update(clearing_runs)
+                .where(
+                    clearing_runs.c.clearing_month == statement.month,
+                    clearing_runs.c.level == statement.level.value,
+                    clearing_runs.c.status == "open",
+                )
+                .values(**values)
+            )
+        )
+        if not changed:
+            self._session.execute(
+                insert(clearing_runs).values(
+                    clearing_month=statement.month,
+                    level=statement.level.value,
+                    status="open",
+                    **values,
+                )
+            )
+
+    def close_run(self, month: str, level: ClearingLevel, closed_at: dt.datetime) -> bool:
+        changed = _rowcount(
+            self._session.execute(
+                update(clearing_runs)
+                .where(
+                    clearing_runs.c.clearing_month == month,
+                    clearing_runs.c.level == level.value,
+                    clearing_runs.c.status == "open",
+                )
+                .values(status="closed", closed_at=closed_at)
+            )
+        )
+        return bool(changed)
+
+    def reopen_run(self, month: str, level: ClearingLevel) -> bool:
+        """A closed run becomes open again (its statement is recomputed on the next run)."""
+        changed = _rowcount(
+            self._session.execute(
+                update(clearing_runs)
+                .where(
+                    clearing_runs.c.clearing_month == month,
+                    clearing_runs.c.level == level.value,
+                    clearing_runs.c.status == "closed",
+                )
+                .values(status="open", closed_at=None)
+            )
+        )
+        return bool(changed)
+
+    def month_is_closed(self, month: str) -> bool:
+        return (
+            self._session.execute(
+                select(clearing_runs.c.id).where(
+                    clearing_runs.c.clearing_month == month, clearing_runs.c.status == "closed"
+                )
+            ).first()
+            is not None
+        )
+
+    def runs(self) -> list[tuple[str, str, str, str]]:
+        rows = self._session.execute(
+            select(
+                clearing_runs.c.clearing_month,
+                clearing_runs.c.level,
+                clearing_runs.c.status,
+                clearing_runs.c.content_hash,
+            ).order_by(clearing_runs.c.clearing_month, clearing_runs.c.level)
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # statistics ------------------------------------------------------------------
+    def statistics_sums(
+        self, query: StatisticsQuery
+    ) -> list[tuple[str, int, int, tuple[int, ...]]]:
+        """GROUP BY in the database: (key, person-times, total charges, fund sums in fen)."""
+        c = settlement_facts.c
+        key = _dimension_expression(query.group_by)
+        prefix = region_prefix(query.region_code)
+        insured_in, treated_in = (
+            c.insured_region_code.startswith(prefix),
+            c.treatment_region_code.startswith(prefix),
+        )
+        conditions: list[ColumnElement[bool]] = (
+            [insured_in, ~treated_in]
+            if query.direction is Direction.OUTBOUND
+            else [treated_in, ~insured_in]
+        )
+        if query.settled_from is not None:
+            conditions.append(c.settled_on >= query.settled_from)
+        if query.settled_to is not None:
+            conditions.append(c.settled_on <= query.settled_to)
+        statement = (
+            select(
+                key.label("key"),
+                func.sum(c.person_times),
+                func.sum(c.total_charges_fen),
+                *(func.sum(c[FUND_COLUMNS[f]]) for f in FUNDS),
+            )
+            .where(and_(*conditions))
+            .group_by(key)
+        )
+        return [
+            (str(row[0]), int(row[1]), int(row[2]), tuple(int(v) for v in row[3:]))
+            for row in self._session.execute(statement)
+        ]
+
+    def hospital_names(self, codes: Iterable[str]) -> dict[str, str]:
+        wanted = list(codes)
+        if not wanted:
+            return {}
+        rows = self._session.execute(
+            select(hospitals.c.fixmedins_code, hospitals.c.name).where(
+                hospitals.c.fixmedins_code.in_(wanted)
+            )
+        )
+        return {code: name for code, name in rows}
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
+def _dimension_expression(dimension: Dimension) -> ColumnElement[str]:
+    c = settlement_facts.c
+    expressions: dict[Dimension, ColumnElement[str]] = {
+        Dimension.INSURED_REGION: c.insured_region_code,
+        Dimension.INSURED_PROVINCE: func.substr(c.insured_region_code, 1, 2, type_=String) + "0000",
+        Dimension.TREATMENT_REGION: c.treatment_region_code,
+        Dimension.TREATMENT_PROVINCE: func.substr(c.treatment_region_code, 1, 2, type_=String)
+        + "0000",
+        Dimension.HOSPITAL: c.hospital_code,
+        Dimension.CATEGORY: func.coalesce(c.filing_category, NO_CATEGORY, type_=String),
+        Dimension.INSURANCE_TYPE: c.insurance_type,
+        Dimension.MONTH: c.clearing_month,
+        Dimension.YEAR: func.substr(c.clearing_month, 1, 4, type_=String),
+    }
+    return expressions[dimension]

@@ -1,0 +1,921 @@
+"""The national-interface gateway port (HospitalGatewayPort) on top of HospitalService.
+
+The hospital is identified by ``fixmedins_code`` in the envelope (header authentication
+is a pluggable hook of the router, off by default). Each state-changing transaction is
+idempotent by ``(fixmedins_code, msgid)``: the fingerprint covers infno and the typed
+input, so a retry with the same msgid returns the first answer and changes nothing,
+while a msgid reused for a different request is refused (IDEMPOTENCY_KEY_REUSED).
+
+Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
+
+* ``psn_no`` is yidi's person number (``PSN`` + 22 random digits), returned by 1101 and
+  carried by 2401 and later; it is never a lookup key of 1101 itself. 1101 takes the
+  credential the patient presents: ``mdtrt_cert_type`` 01 the e-credential token, 02 the
+  ID number together with ``psn_name``, 03 the social security card number. Lookups are
+  rate-limited and audited per institution.
+* 2401 ``exp_content``: ``TRUM_FLAG`` "1" marks an accidental injury (not settled
+  directly); ``EMER_BEGNTIME`` (yyyy-MM-dd HH:mm:ss) is the start of the emergency care
+  for med_type 24 (72-hour rule).
+* 1101 returns ``certno`` and ``brdy``/``age`` in full only to a caller who presented the
+  ID number (type 02); otherwise ``certno`` is masked and ``brdy``/``age`` are left out,
+  so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
+* 2305 echoes the reversed ``setl_id`` and names the reversal record in
+  ``setlinfo.exp_content.rvs_setl_id``.
+* 2601 冲正 undoes a 2304, 2305 or 2301 named by ``omsgid``; afterwards that msgid is
+  answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
+  never a new settlement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from yidi.encounter.commands import (
+    ADMITTED,
+    CANCELLED,
+    PSN_NO_KIND,
+    AdmissionChange,
+    AdmissionRequest,
+    Caller,
+    Credential,
+    EncounterDetail,
+    FeeLineInput,
+    HospitalService,
+    RequestKey,
+    SettlementRecord,
+    local,
+    mask_id_number,
+    policy_region_of,
+    request_key,
+    ytd_from_json,
+)
+from yidi.encounter.sql import FeeLineRow
+from yidi.integrations.nhsa.builders import (
+    FeeLineSplit,
+    FundPayment,
+    SettlementView,
+    fee_line_result,
+    output_2301,
+    output_2303,
+    output_2304,
+    output_2305,
+)
+from yidi.integrations.nhsa.codes import (
+    AcctUsedFlag,
+    ChrgitmLv,
+    ClrWay,
+    FundPayType,
+    MedChrgitmType,
+    StmtRslt,
+)
+from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
+from yidi.integrations.nhsa.port import GatewayContext
+from yidi.integrations.nhsa.transactions import (
+    AdmissionResult,
+    BaseInfo,
+    ClearingApplicationResult,
+    Input1101,
+    Input2301,
+    Input2302,
+    Input2303,
+    Input2304,
+    Input2305,
+    Input2401,
+    Input2402,
+    Input2403,
+    Input2404,
+    Input2405,
+    Input2601,
+    Input3201,
+    Input3202,
+    Input3203,
+    Input3204,
+    Input5201,
+    Input5203,
+    Input5204,
+    Input9001,
+    InsuInfo,
+    Output1101,
+    Output2301,
+    Output2303,
+    Output2304,
+    Output2305,
+    Output2401,
+    Output3201,
+    Output3202,
+    Output3203,
+    Output5201,
+    Output5203,
+    Output5204,
+    Output9001,
+    SettledFeeLine,
+    SignInResult,
+    StatementDifference,
+    StatementLine,
+    StatementResult,
+    VisitInfo,
+)
+from yidi.kernel.errors import InvalidInput, NotFound, Refused
+from yidi.kernel.insurance import EncounterType, InsuranceType, PersonType
+from yidi.kernel.money import Money
+from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.policy.model import (
+    AssistanceStep,
+    PooledFundStep,
+    SupplementaryKind,
+    SupplementaryStep,
+)
+from yidi.settlement.claims import YearToDate
+from yidi.settlement.reconciliation import (
+    ClearingApplication,
+    Difference,
+    DifferenceKind,
+    LedgerLine,
+    ReconciliationService,
+    compare,
+    totals,
+)
+
+#: 人员类别 psn_type, national four-digit form (NHSA-INTERFACE.md §5).
+PSN_TYPE: dict[PersonType, str] = {
+    PersonType.EMPLOYEE_ACTIVE: "1101",
+    PersonType.EMPLOYEE_RETIRED: "1201",
+    PersonType.RESIDENT_ADULT: "1501",
+    PersonType.RESIDENT_CHILD: "1502",
+    PersonType.RESIDENT_STUDENT: "1503",
+    PersonType.RESIDENT_ELDERLY: "1504",
+}
+
+
+def _flag(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if str(name).lower() == key.lower():
+                return item
+    return None
+
+
+def _naive(at: dt.datetime) -> dt.datetime:
+    return local(at).replace(tzinfo=None)
+
+
+def _age(birth_on: dt.date, on: dt.date) -> Decimal:
+    years = on.year - birth_on.year - ((on.month, on.day) < (birth_on.month, birth_on.day))
+    return Decimal(years).quantize(Decimal("0.1"))
+
+
+def _only_visit(rows: Sequence[Any]) -> tuple[str, str]:
+    """The one (mdtrt_id, psn_no) all rows of a request name."""
+    visits = {row.mdtrt_id for row in rows}
+    if len(visits) != 1:
+        raise InvalidInput(
+            "NHSA_MIXED_MDTRT_ID",
+            "一次交易中的明细必须属于同一个就诊ID（mdtrt_id）",
+            "all rows of one request must name the same mdtrt_id",
+            field="mdtrt_id",
+        )
+    people = {row.psn_no for row in rows}
+    if len(people) != 1:
+        raise InvalidInput(
+            "NHSA_MIXED_PSN_NO",
+            "一次交易中的明细必须属于同一个人员编号（psn_no）",
+            "all rows of one request must name the same psn_no",
+            field="psn_no",
+        )
+    return str(visits.pop()), str(people.pop())
+
+
+def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
+    return FeeLineSplit(
+        line_serial=row.serial,
+        line_amount=row.amount,
+        quantity=row.quantity,
+        unit_price=row.unit_price,
+        self_pay_rate=row.self_pay_rate,
+        fully_self_paid_amount=row.fully_self_paid,
+        over_price_ceiling_amount=row.over_limit,
+        pre_self_paid_amount=row.upfront_self_paid,
+        in_policy_amount=row.eligible,
+        item_class=ChrgitmLv(row.item_class),
+        fee_category=MedChrgitmType(row.fee_category),
+        price_ceiling=row.price_limit,
+        note="已撤销" if row.cancelled else None,
+    )
+
+
+def _magnitude(amount: Money) -> Money:
+    return -amount if amount.is_negative() else amount
+
+
+def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[FundPayType, Money]:
+    """crt_payb_lmt_amt per fund: the year's cap left before this settlement.
+
+    The caps are the annual caps of the encounter's benefit scheme on the day the policy
+    applied (统筹基金 PooledFundStep, 大病/大额 SupplementaryStep, 医疗救助 AssistanceStep),
+    each counted in its year-to-date counter; the use before this settlement is that
+    counter after it minus what it paid. A reversal shows the limits of the settlement it
+    reverses.
+    """
+    insurance_type = InsuranceType(record.insurance_type)
+    on = record.policy_on or local(record.settled_at).date()
+    policy = policy_at(
+        policy_region_of(policies, record.person.insured_region_code, insurance_type),
+        insurance_type,
+        on,
+        policies,
+    )
+    try:
+        scheme = policy.scheme_for(EncounterType(record.med_type))
+    except ValueError:
+        scheme = None
+    if scheme is None:
+        return {}
+    after = (
+        ytd_from_json(record.year_to_date_after)
+        if record.year_to_date_after
+        else YearToDate.empty(on.year)
+    )
+    a = record.amounts
+
+    def left(cap: Decimal, counter: str, paid: Money) -> Money:
+        used_before = after.counter(counter) - _magnitude(paid)
+        return (Money(cap) - used_before).clamp_non_negative()
+
+    employee = insurance_type == InsuranceType.EMPLOYEE
+    limits: dict[FundPayType, Money] = {}
+    for step in scheme.steps:
+        if isinstance(step, PooledFundStep):
+            fund = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
+            limits[fund] = left(step.annual_cap, step.counter, a["hifp_pay"])
+        elif isinstance(step, SupplementaryStep):
+            if step.fund is SupplementaryKind.SERIOUS_ILLNESS:
+                limits[FundPayType.RESIDENT_CRITICAL_ILLNESS] = left(
+                    step.annual_cap, step.counter, a["hifmi_pay"]
+                )
+            else:
+                limits[FundPayType.LARGE_EXPENSE_SUBSIDY] = left(
+                    step.annual_cap, step.counter, a["hifob_pay"]
+                )
+        elif isinstance(step, AssistanceStep):
+            limits[FundPayType.MEDICAL_ASSISTANCE] = left(
+                step.annual_cap, step.counter, a["maf_pay"]
+            )
+    return limits
+
+
+def settlement_view(
+    record: SettlementRecord,
+    *,
+    limits: Mapping[FundPayType, Money] | None = None,
+    credential_type: str | None = None,
+    institution_settlement_id: str | None = None,
+) -> SettlementView:
+    """The one mapping from a stored result (SettlementRecord.amounts) to the national view."""
+    a = record.amounts
+    zero = Money.zero()
+    limits = limits or {}
+    employee = record.insurance_type == InsuranceType.EMPLOYEE.value
+    pooled = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
+    funds = [FundPayment(pooled, a["hifp_pay"], a["inscp_scp_amt"], limits.get(pooled))]
+    for amount, fund in (
+        (a["hifmi_pay"], FundPayType.RESIDENT_CRITICAL_ILLNESS),
+        (a["hifob_pay"], FundPayType.LARGE_EXPENSE_SUBSIDY),
+        (a["maf_pay"], FundPayType.MEDICAL_ASSISTANCE),
+    ):
+        if not amount.is_zero():
+            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"], limits.get(fund)))
+    person = record.person
+    return SettlementView(
+        visit_id=record.encounter_id,
+        person_no=record.psn_no,
+        insurance_type=record.insurance_type,
+        medical_type=record.med_type,
+        total_amount=a["medfee_sumamt"],
+        fully_self_paid_amount=a["fulamt_ownpay_amt"],
+        over_ceiling_self_paid_amount=a["overlmt_selfpay"],
+        pre_self_paid_amount=a["preselfpay_amt"],
+        in_policy_amount=a["inscp_scp_amt"],
+        deductible_amount=a["act_pay_dedc"],
+        pooled_fund_amount=a["hifp_pay"],
+        civil_servant_subsidy_amount=zero,
+        enterprise_supplement_amount=zero,
+        resident_critical_illness_amount=a["hifmi_pay"],
+        employee_large_expense_amount=a["hifob_pay"],
+        medical_assistance_amount=a["maf_pay"],
+        other_fund_amount=zero,
+        fund_total_amount=a["fund_pay_sumamt"],
+        patient_share_amount=a["psn_part_amt"],
+        personal_account_amount=a["acct_pay"],
+        patient_cash_amount=a["psn_cash_pay"],
+        # yidi settles no amount to the hospital's charge (医院负担): 0.00. The balance is the
+        # personal account's after this settlement (0.00 where the person keeps none).
+        hospital_share_amount=zero,
+        account_balance_amount=(
+            zero if record.account_balance_after is None else record.account_balance_after
+        ),
+        settled_at=local(record.settled_at),
+        funds=tuple(funds),
+        settlement_id=record.settlement_id,
+        institution_settlement_id=institution_settlement_id or record.msgid,
+        pooled_fund_rate=record.pooled_fund_rate.quantize(Decimal("0.0001")),
+        person_name=person.name,
+        person_cert_type="01",
+        person_cert_no=mask_id_number(person.id_number),
+        gender=person.gender,
+        ethnicity=person.ethnicity,
+        # No brdy/age beside the masked certno: together they would give back the ID number.
+        birth_on=None,
+        age=None,
+        person_type=PSN_TYPE.get(person.person_type),
+        credential_type=record.credential_type or credential_type,
+        clearing_agency=person.insured_region_code,
+        clearing_way=ClrWay.BY_ITEM.value,
+    )
+
+
+def _uses_account(flag: str | None) -> bool:
+    """acct_used_flag: "1" pays from the person's own account; "0" or absent pays cash.
+    "2" (家庭共济, a relative's account) is not offered."""
+    if flag == AcctUsedFlag.FAMILY_ACCOUNT.value:
+        raise Refused(
+            "ACCOUNT_FAMILY_NOT_SUPPORTED",
+            "暂不支持家庭共济（acct_used_flag=2），请用本人账户（1）或不用账户（0）",
+            "family mutual aid (acct_used_flag 2) is not supported",
+            field="acct_used_flag",
+        )
+    if flag not in (None, "", AcctUsedFlag.NOT_USED.value, AcctUsedFlag.OWN_ACCOUNT.value):
+        raise InvalidInput(
+            "ACCOUNT_USED_FLAG_INVALID",
+            f"个人账户使用标志 acct_used_flag “{flag}”无效，应为 0 或 1",
+            f"acct_used_flag {flag!r} is invalid",
+            field="acct_used_flag",
+        )
+    return flag == AcctUsedFlag.OWN_ACCOUNT.value
+
+
+class HospitalGateway:
+    """HospitalGatewayPort backed by :class:`HospitalService`."""
+
+    def __init__(
+        self, service: HospitalService, reconciliation: ReconciliationService | None = None
+    ) -> None:
+        self._service = service
+        self._reconciliation = reconciliation
+
+    def _view(
+        self,
+        record: SettlementRecord,
+        credential_type: str | None = None,
+        institution_settlement_id: str | None = None,
+    ) -> SettlementView:
+        return settlement_view(
+            record,
+            limits=payable_limits(record, self._service.policies),
+            credential_type=credential_type,
+            institution_settlement_id=institution_settlement_id,
+        )
+
+    def _same_person(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> None:
+        """Every transaction carrying both psn_no and mdtrt_id: they must name one person."""
+        self._service.require_person(self._caller(context), mdtrt_id, psn_no)
+
+    @staticmethod
+    def _caller(context: GatewayContext) -> Caller:
+        operator = context.operator or "-"
+        return Caller(context.fixmedins_code, f"nhsa:{operator}"[:64])
+
+    @staticmethod
+    def _key(context: GatewayContext, request: BaseModel) -> RequestKey | None:
+        return request_key(
+            f"nhsa:{context.fixmedins_code}",
+            context.msgid,
+            {"infno": context.infno, "input": request.model_dump(mode="json")},
+        )
+
+    # 1101 --------------------------------------------------------------------------------
+    def query_person(self, request: Input1101, context: GatewayContext) -> Output1101:
+        data = request.data
+        check = self._service.admission_check(
+            self._caller(context),
+            Credential(data.mdtrt_cert_type, data.mdtrt_cert_no, data.psn_name or ""),
+        )
+        person = check.person
+        today = (context.received_at or dt.datetime.now(dt.UTC)).date()
+        birth_on = check.birth_on_shown
+        return Output1101(
+            baseinfo=BaseInfo(
+                psn_no=check.psn_no,
+                psn_cert_type="01",
+                certno=check.id_number_shown,
+                psn_name=person.name,
+                gend=person.gender,
+                naty=person.ethnicity,
+                brdy=birth_on,
+                age=_age(birth_on, today) if birth_on else None,
+                exp_content={
+                    "filing_number": check.filing_number,
+                    "filing_category": check.filing_category.value
+                    if check.filing_category
+                    else None,
+                    "cross_region": "1" if check.cross_region else "0",
+                },
+            ),
+            insuinfo=[
+                InsuInfo(
+                    balc=(check.account_balance or Money.zero()).yuan,
+                    insutype=person.insurance_type.value,
+                    psn_type=PSN_TYPE[person.person_type],
+                    psn_insu_stas="1",
+                    psn_insu_date=person.insured_since,
+                    cvlserv_flag="0",
+                    insuplc_admdvs=person.insured_region_code,
+                    emp_name=person.employer_name,
+                )
+            ],
+            idetinfo=[],
+        )
+
+    # 2401 / 2402 / 2404 / 2405 -----------------------------------------------------------
+    def admit(self, request: Input2401, context: GatewayContext) -> Output2401:
+        info = request.mdtrtinfo
+        codes = [info.dscg_maindiag_code]
+        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+        codes += [row.diag_code for row in rows]
+        injury = str(_flag(info.exp_content, "TRUM_FLAG") or "0").strip() == "1"
+        emergency_text = _flag(info.exp_content, "EMER_BEGNTIME")
+        emergency_at = None
+        if emergency_text:
+            emergency_at = parse_nhsa_datetime(str(emergency_text))
+            if emergency_at is None:
+                raise InvalidInput(
+                    "NHSA_EMER_BEGNTIME_INVALID",
+                    "exp_content.EMER_BEGNTIME 不是有效时间（应为 yyyy-MM-dd HH:mm:ss）",
+                    "EMER_BEGNTIME is not a valid time",
+                    field="exp_content",
+                )
+        encounter = self._service.admit(
+            self._caller(context),
+            AdmissionRequest(
+                credential=Credential(PSN_NO_KIND, info.psn_no),
+                med_type=info.med_type,
+                admitted_at=info.begntime,
+                department_code=info.adm_dept_codg,
+                department_name=info.adm_dept_name or "",
+                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                inpatient_number=info.ipt_no,
+                insurance_type=info.insutype,
+                accidental_injury=injury,
+                emergency_started_at=emergency_at,
+                credential_type=info.mdtrt_cert_type,
+            ),
+            self._key(context, request),
+        )
+        return Output2401(result=AdmissionResult(mdtrt_id=encounter.id))
+
+    def discharge(self, request: Input2402, context: GatewayContext) -> None:
+        info = request.dscginfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
+        codes = [row.diag_code for row in request.diseinfo]
+        self._service.discharge(
+            self._caller(context),
+            info.mdtrt_id,
+            info.endtime,
+            diagnosis_codes=tuple(dict.fromkeys(codes)),
+            key=self._key(context, request),
+        )
+
+    def change_admission(self, request: Input2403, context: GatewayContext) -> None:
+        info = request.adminfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
+        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+        codes = [info.dscg_maindiag_code, *(row.diag_code for row in rows)]
+        self._service.change_admission(
+            self._caller(context),
+            info.mdtrt_id,
+            AdmissionChange(
+                admitted_at=info.begntime,
+                med_type=info.med_type,
+                department_code=info.adm_dept_codg,
+                department_name=info.adm_dept_name,
+                inpatient_number=info.ipt_otp_no or info.ipt_no,
+                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                credential_type=info.mdtrt_cert_type,
+            ),
+            self._key(context, request),
+        )
+
+    def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
+        self._service.cancel_admission(
+            self._caller(context), request.data.mdtrt_id, self._key(context, request)
+        )
+
+    def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
+        self._service.cancel_discharge(
+            self._caller(context), request.data.mdtrt_id, self._key(context, request)
+        )
+
+    # 2301 / 2302 -------------------------------------------------------------------------
+    def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
+        visit, psn_no = _only_visit(request.feedetail)
+        self._same_person(context, visit, psn_no)
+        negative = [row.feedetl_sn for row in request.feedetail if row.cnt < 0]
+        if negative:
+            raise InvalidInput(
+                "NHSA_NEGATIVE_FEE_LINE",
+                f"不接受负数量的退费明细（流水号 {'、'.join(negative)}），请用 2302 撤销原明细",
+                "negative (refund) lines are not accepted; cancel the original line with 2302",
+                field="cnt",
+            )
+        lines = [
+            FeeLineInput(
+                serial=row.feedetl_sn,
+                catalog_code=row.med_list_codg,
+                hospital_item_code=row.medins_list_codg,
+                quantity=row.cnt,
+                unit_price=row.pric,
+                amount=Money(row.det_item_fee_sumamt),
+                occurred_at=row.fee_ocur_time,
+            )
+            for row in request.feedetail
+        ]
+        rows = self._service.upload_fees(
+            self._caller(context), visit, lines, self._key(context, request)
+        )
+        return output_2301([fee_line_split(row) for row in rows])
+
+    def cancel_fees(self, request: Input2302, context: GatewayContext) -> None:
+        visit, psn_no = _only_visit(request.data)
+        self._same_person(context, visit, psn_no)
+        self._service.cancel_fees(
+            self._caller(context),
+            visit,
+            [row.feedetl_sn for row in request.data],
+            self._key(context, request),
+        )
+
+    # 2303 / 2304 / 2305 ------------------------------------------------------------------
+    def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
+        data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        record = self._service.pre_settle(
+            self._caller(context),
+            data.mdtrt_id,
+            Money(data.medfee_sumamt),
+            data.dscg_time.date() if data.dscg_time else None,
+            use_account=_uses_account(data.acct_used_flag),
+        )
+        return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
+
+    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
+        data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        record = self._service.settle(
+            self._caller(context),
+            data.mdtrt_id,
+            Money(data.medfee_sumamt),
+            self._key(context, request),
+            msgid=context.msgid,
+            use_account=_uses_account(data.acct_used_flag),
+        )
+        return output_2304(self._view(record, data.mdtrt_cert_type))
+
+    def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
+        data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        record = self._service.reverse(
+            self._caller(context),
+            data.mdtrt_id,
+            data.setl_id,
+            self._key(context, request),
+            msgid=context.msgid,
+        )
+        view = self._view(record)
+        output = output_2305(
+            SettlementView(**{**_view_fields(view), "settlement_id": record.reverses_id})
+        )
+        info = output.setlinfo.model_copy(
+            update={"exp_content": {"rvs_setl_id": record.settlement_id}}
+        )
+        return Output2305(setlinfo=info, setldetail=output.setldetail)
+
+    # 2601 / 9001 -------------------------------------------------------------------------
+    def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
+        """2601 冲正 of a 2304, 2305 or 2301 by its msgid (no output, as the interface)."""
+        data = request.data
+        self._service.reverse_message(
+            self._caller(context),
+            f"nhsa:{context.fixmedins_code}",
+            data.omsgid,
+            data.oinfno,
+            data.psn_no,
+            self._key(context, request),
+        )
+
+    # 3201 / 3202 ------------------------------------------------------------------------
+    def _reconciler(self) -> ReconciliationService:
+        if self._reconciliation is None:
+            raise Refused(
+                "NHSA_RECONCILIATION_UNAVAILABLE",
+                "本服务未开通对账交易",
+                "reconciliation is not available here",
+                field="infno",
+            )
+        return self._reconciliation
+
+    def reconcile_totals(self, request: Input3201, context: GatewayContext) -> Output3201:
+        data = request.data
+        refunds = {"0": False, "1": True}.get(data.refd_setl_flag or "")
+        centre = totals(
+            self._reconciler().centre_lines(
+                self._caller(context),
+                data.stmt_begndate,
+                data.stmt_enddate,
+                insurance_type=data.insutype,
+                clearing_type=data.clr_type,
+                agency=data.setl_optins,
+                refunds=refunds,
+            )
+        )
+        checks = [
+            ("结算笔数", Decimal(centre.count), data.fixmedins_setl_cnt, "笔"),
+            ("医疗费总额", centre.total.yuan, data.medfee_sumamt, "元"),
+            ("基金支付总额", centre.fund.yuan, data.fund_pay_sumamt, "元"),
+        ]
+        if data.acct_pay is not None:
+            checks.append(("个人账户支付", centre.account.yuan, data.acct_pay, "元"))
+        unequal = [
+            f"{name}：中心 {ours:f}{unit}，医药机构 {theirs:f}{unit}"
+            for name, ours, theirs, unit in checks
+            if ours != theirs
+        ]
+        result = StmtRslt.AMOUNT_DIFFERS if unequal else StmtRslt.BALANCED
+        text = "；".join(unequal) + "，请用 3202 明细对账查找差异" if unequal else result.label_zh
+        return Output3201(
+            stmtinfo=StatementResult(
+                setl_optins=data.setl_optins,
+                stmt_rslt=result.value,
+                stmt_rslt_dscr=_cut(text),
+            )
+        )
+
+    def reconcile_lines(self, request: Input3202, context: GatewayContext) -> Output3202:
+        data = request.data
+        rows = [*data.detail, *request.detail]
+        if not rows and data.file_qury_no:
+            raise Refused(
+                "NHSA_3202_FILE_UNSUPPORTED",
+                "yidi 不支持以文件（9101 上传、file_qury_no）提交对账明细，"
+                "请把明细放在 input.data.detail 中",
+                "statement files are not supported; send the lines in data.detail",
+                field="file_qury_no",
+            )
+        centre = self._reconciler().centre_lines(
+            self._caller(context),
+            data.stmt_begndate,
+            data.stmt_enddate,
+            clearing_type=data.clr_type,
+            agency=data.setl_optins,
+        )
+        differences = compare(centre, [_ledger_line(row) for row in rows])
+        result = StmtRslt.AMOUNT_DIFFERS if differences else StmtRslt.BALANCED
+        summary = (
+            f"共 {len(differences)} 处差异（中心 {len(centre)} 笔，医药机构 {len(rows)} 笔）"
+            if differences
+            else f"{result.label_zh}（{len(centre)} 笔）"
+        )
+        return Output3202(
+            stmtinfo=StatementResult(
+                setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
+            ),
+            result=[_difference_row(d) for d in differences],
+        )
+
+    def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
+        data = request.data
+        month = data.setlym.replace("-", "")
+        if len(month) != 6 or not month.isdigit():
+            raise InvalidInput(
+                "NHSA_SETLYM_INVALID",
+                f"清算年月 setlym“{data.setlym}”应为 yyyyMM",
+                "setlym must be yyyyMM",
+                field="setlym",
+            )
+        if data.psntime != data.psntime.to_integral_value():
+            raise InvalidInput(
+                "NHSA_PSNTIME_INVALID", "清算人次 psntime 应为整数", "psntime must be whole"
+            )
+        application_id = self._reconciler().apply_for_clearing(
+            self._caller(context),
+            ClearingApplication(
+                month=f"{month[:4]}-{month[4:]}",
+                clearing_type=data.clr_type,
+                clearing_way=data.clr_way,
+                person_times=int(data.psntime),
+                total=Money(data.medfee_sumamt),
+                approved_total=Money(data.med_sumfee),
+                fund=Money(data.fund_appy_sum),
+                cash=Money(data.cash_payamt),
+                account=Money(data.acct_pay),
+                first_day=data.begndate,
+                last_day=data.enddate,
+            ),
+            self._key(context, request),
+        )
+        return Output3203(result=ClearingApplicationResult(clr_appy_evt_id=application_id))
+
+    def cancel_clearing_application(self, request: Input3204, context: GatewayContext) -> None:
+        self._reconciler().cancel_clearing_application(
+            self._caller(context), request.data.clr_appy_evt_id, self._key(context, request)
+        )
+
+    # 5201 / 5203 / 5204 -----------------------------------------------------------------
+    def _detail(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> EncounterDetail:
+        self._same_person(context, mdtrt_id, psn_no)
+        return self._service.encounter_detail(self._caller(context), mdtrt_id, audited=True)
+
+    def query_visit(self, request: Input5201, context: GatewayContext) -> Output5201:
+        data = request.data
+        mdtrt_id = data.mdtrt_id
+        if mdtrt_id is None and data.setl_id is not None:
+            mdtrt_id = self._service.encounter_of_settlement(self._caller(context), data.setl_id)
+        if mdtrt_id is None:
+            raise InvalidInput(
+                "NHSA_5201_KEY_REQUIRED",
+                "5201 须提供就诊ID（mdtrt_id）或结算ID（setl_id）；yidi 不按时间段列出就诊",
+                "5201 needs mdtrt_id or setl_id",
+                field="mdtrt_id",
+            )
+        detail = self._detail(context, mdtrt_id, data.psn_no)
+        encounter, person = detail.encounter, detail.person
+        admitted = _naive(encounter.admitted_at)
+        discharged = _naive(encounter.discharged_at) if encounter.discharged_at else None
+        today = _naive(context.received_at or dt.datetime.now(dt.UTC)).date()
+        days = ((discharged.date() if discharged else today) - admitted.date()).days
+        row = VisitInfo(
+            mdtrt_id=encounter.id,
+            psn_no=detail.psn_no,
+            psn_name=person.name,
+            psn_cert_type="01",
+            certno=mask_id_number(person.id_number),
+            gend=person.gender,
+            brdy=person.birth_on,
+            age=_age(person.birth_on, admitted.date()),
+            insutype=encounter.insurance_type,
+            psn_type=PSN_TYPE.get(person.person_type),
+            begntime=admitted,
+            endtime=discharged,
+            mdtrt_cert_type=encounter.credential_type,
+            med_type=encounter.med_type,
+            ipt_otp_no=encounter.inpatient_number or None,
+            adm_dept_codg=encounter.department_code or None,
+            adm_dept_name=encounter.department_name or None,
+            dscg_maindiag_code=encounter.diagnoses[0] if encounter.diagnoses else None,
+            inhosp_stas="1" if encounter.state == ADMITTED else "0",
+            ipt_days=Decimal(max(days, 1)),
+            fixmedins_code=encounter.hospital_code,
+            insuplc_admdvs=encounter.insured_region_code,
+            mdtrtarea_admvs=encounter.treatment_region_code,
+            vali_flag="0" if encounter.state == CANCELLED else "1",
+            exp_content={
+                "state": encounter.state,
+                "setl_ids": [s.settlement_id for s in detail.settlements if s.state == "active"],
+            },
+        )
+        if data.med_type and data.med_type != row.med_type:
+            return Output5201(mdtrtinfo=[])
+        return Output5201(mdtrtinfo=[row])
+
+    @staticmethod
+    def _settlement_of(detail: EncounterDetail, setl_id: str) -> SettlementRecord:
+        for record in detail.settlements:
+            if record.settlement_id == setl_id:
+                return record
+        raise NotFound(
+            "SETTLEMENT_NOT_FOUND",
+            "未找到该就诊的这笔结算",
+            "settlement not found for this encounter",
+            field="setl_id",
+        )
+
+    def query_settlement(self, request: Input5203, context: GatewayContext) -> Output5203:
+        data = request.data
+        detail = self._detail(context, data.mdtrt_id, data.psn_no)
+        record = self._settlement_of(detail, data.setl_id)
+        output = output_2304(self._view(record))
+        info = output.setlinfo.model_copy(
+            update={
+                "exp_content": {
+                    "setl_stas": record.state,
+                    "setl_kind": record.kind,
+                    "reverses_setl_id": record.reverses_id,
+                }
+            }
+        )
+        return Output5203(setlinfo=info, setldetail=output.setldetail)
+
+    def query_settled_fees(self, request: Input5204, context: GatewayContext) -> Output5204:
+        data = request.data
+        detail = self._detail(context, data.mdtrt_id, data.psn_no)
+        record = self._settlement_of(detail, data.setl_id)
+        by_serial = {row.serial: row for row in detail.lines}
+        rows = []
+        for line in record.lines:
+            stored = by_serial.get(line["serial"])
+            if stored is None:
+                continue
+            split = fee_line_split(stored)
+            result = fee_line_result(split)
+            rows.append(
+                SettledFeeLine(
+                    feedetl_sn=stored.serial,
+                    mdtrt_id=detail.encounter.id,
+                    psn_no=detail.psn_no,
+                    setl_id=data.setl_id,
+                    med_type=detail.encounter.med_type,
+                    fee_ocur_time=_naive(stored.occurred_at),
+                    med_list_codg=stored.catalog_code,
+                    medins_list_codg=stored.hospital_item_code or None,
+                    det_item_fee_sumamt=Money(line["line_amount"]).yuan,
+                    cnt=stored.quantity,
+                    pric=stored.unit_price,
+                    pric_uplmt_amt=result.pric_uplmt_amt,
+                    selfpay_prop=result.selfpay_prop,
+                    fulamt_ownpay_amt=Money(line["fully_self_paid"]).yuan,
+                    overlmt_amt=Money(line["over_limit_self_paid"]).yuan,
+                    preselfpay_amt=Money(line["upfront_self_paid"]).yuan,
+                    inscp_scp_amt=Money(line["eligible_amount"]).yuan,
+                    chrgitm_lv=result.chrgitm_lv,
+                    med_chrgitm_type=result.med_chrgitm_type,
+                    memo=line.get("reason_zh") or None,
+                )
+            )
+        return Output5204(feedetail=rows)
+
+    def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
+        now = context.received_at or dt.datetime.now(dt.UTC)
+        return Output9001(
+            signinoutb=SignInResult(sign_time=_naive(now), sign_no=uuid.uuid4().hex[:30])
+        )
+
+
+def _view_fields(view: SettlementView) -> dict[str, Any]:
+    return {name: getattr(view, name) for name in view.__dataclass_fields__}
+
+
+def _cut(text: str) -> str:
+    """The interface's 200-character description fields."""
+    return text if len(text) <= ERR_MSG_MAX_LENGTH else text[: ERR_MSG_MAX_LENGTH - 1] + "…"
+
+
+def _ledger_line(row: StatementLine) -> LedgerLine:
+    return LedgerLine(
+        settlement_id=row.setl_id,
+        refund=(row.refd_setl_flag or "0") == "1",
+        total=Money(row.medfee_sumamt),
+        fund=Money(row.fund_pay_sumamt),
+        account=Money(row.acct_pay) if row.acct_pay is not None else Money.zero(),
+        person_no=row.psn_no,
+        visit_id=row.mdtrt_id,
+        message_id=row.msgid,
+    )
+
+
+def _difference_row(difference: Difference) -> StatementDifference:
+    line = difference.line
+    if difference.kind == DifferenceKind.CENTRE_ONLY:
+        code, memo = StmtRslt.CENTRE_ONLY, "中心有该笔、医药机构无"
+    elif difference.kind == DifferenceKind.INSTITUTION_ONLY:
+        code, memo = StmtRslt.INSTITUTION_ONLY, "医药机构有该笔、中心无"
+    else:
+        ours, theirs = difference.centre, difference.institution
+        assert ours is not None and theirs is not None
+        parts = [
+            f"{name} 中心 {a} 元、医药机构 {b} 元"
+            for name, a, b in (
+                ("医疗费总额", ours.total, theirs.total),
+                ("基金支付", ours.fund, theirs.fund),
+                ("个人账户", ours.account, theirs.account),
+            )
+            if a != b
+        ]
+        code, memo = StmtRslt.AMOUNT_DIFFERS, "金额不一致：" + "；".join(parts)
+    return StatementDifference(
+        psn_no=line.person_no,
+        mdtrt_id=line.visit_id,
+        setl_id=line.settlement_id,
+        msgid=line.message_id,
+        stmt_rslt=code.value,
+        refd_setl_flag="1" if line.refund else "0",
+        memo=_cut(memo),
+        medfee_sumamt=line.total.yuan,
+        fund_pay_sumamt=line.fund.yuan,
+        acct_pay=line.account.yuan,
+    )

@@ -1,0 +1,1 @@
+"""Database, unit of work, idempotency, audit log, migrations and other technical plumbing."""

@@ -1,1 +1,0 @@
-"""Use cases: each a function taking a command and a unit of work."""

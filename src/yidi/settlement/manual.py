@@ -1,0 +1,642 @@
+"""Manual reimbursement at the insured region (手工报销，回参保地报销) for unfiled or excluded care.
+
+The Hengyang seed: care that is not settled directly is paid in full by the patient, who
+brings “住院收据原件、出院记录或住院病案首页、疾病诊断证明书、住院医疗费用总清单” back
+to the insured region's agency, which pays “按政策” — the insured region's rules for
+unfiled or excluded care. The agency handler records the materials against that
+checklist, enters the fee lines, computes with the same engine in MANUAL mode, approves
+(missing materials block approval, each listed) and records the payment.
+
+Catalogue decision: fee lines are classified with the treatment region's catalogue when
+yidi holds one (就医地目录, as for direct settlement); otherwise with the insured region's
+own catalogue, and the claim records that substitution (``catalog_note``). Codes found
+in neither are fully self-paid (the receipt is evidence the care happened; the engine
+explains each such line), rather than refused as at the hospital.
+
+Approval commits the result and the year-to-date totals in one transaction with the
+person's year-to-date row locked, exactly as a hospital settlement does, so manual and
+direct payments share one annual cap and one deductible count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from yidi.catalog.commands import CatalogLookup
+from yidi.catalog.model import CatalogItem
+from yidi.encounter.commands import (
+    FeeLineInput,
+    HospitalService,
+    local,
+    mask_id_number,
+    result_amounts,
+    result_json,
+)
+from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
+from yidi.filing.commands import region_prefix
+from yidi.kernel.access import Action, Principal, hidden
+from yidi.kernel.audit import AuditEntry, as_utc
+from yidi.kernel.clock import CHINA_TZ, Clock
+from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.insurance import (
+    AssistanceGroup,
+    EncounterType,
+    FilingCategory,
+    HospitalLevel,
+    InsuranceType,
+    SettlementMode,
+)
+from yidi.kernel.money import Money
+from yidi.platform.audit_context import current_client_address
+from yidi.platform.uow import SqlUnitOfWork
+from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.reference.model import Person
+from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.settlement.engine import settle
+
+
+class Material(enum.StrEnum):
+    """回参保地报销 materials the seed lists."""
+
+    RECEIPT = "inpatient_receipt"
+    DISCHARGE_RECORD = "discharge_record"
+    DIAGNOSIS_CERTIFICATE = "diagnosis_certificate"
+    FEE_LIST = "itemised_fee_list"
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "inpatient_receipt": "住院收据原件",
+            "discharge_record": "出院记录或住院病案首页",
+            "diagnosis_certificate": "疾病诊断证明书",
+            "itemised_fee_list": "住院医疗费用总清单",
+        }[self.value]
+
+
+CHECKLIST: Final = tuple(Material)
+
+DRAFT: Final = "draft"
+COMPUTED: Final = "computed"
+APPROVED: Final = "approved"
+PAID: Final = "paid"
+STATES: Final = (DRAFT, COMPUTED, APPROVED, PAID)
+MAX_PAGE_SIZE: Final = 200
+# The ID search takes only a whole number: a partial one would let a list probe people.
+_FULL_ID_NUMBER: Final = re.compile(r"[0-9]{17}[0-9X]")
+
+
+@dataclass(frozen=True)
+class ManualClaimView:
+    claim: ManualClaimRow
+    person_name: str
+    id_number_masked: str
+    materials: list[Material]
+    missing_materials: list[Material]
+    fee_lines: list[dict[str, Any]]
+    result: dict[str, Any] | None
+    amounts: dict[str, Money]
+
+
+@dataclass(frozen=True)
+class ManualClaimSummary:
+    """One line of the claims list (申请列表): masked ID, amounts once approved, checklist."""
+
+    claim_id: str
+    person_name: str
+    id_number_masked: str
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_name: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+    state: str
+    received_on: dt.date  # 受理日期, Beijing time
+    total_amount: Money | None
+    fund_paid_amount: Money | None
+    patient_share_amount: Money | None
+    materials_received: tuple[Material, ...]
+    missing_materials: tuple[Material, ...]
+
+    @property
+    def materials_complete(self) -> bool:
+        return not self.missing_materials
+
+
+@dataclass(frozen=True)
+class ManualClaimPage:
+    total: int
+    limit: int
+    offset: int
+    items: list[ManualClaimSummary]
+
+
+def _optional_money(fen: int | None) -> Money | None:
+    return None if fen is None else Money.from_fen(fen)
+
+
+def _summary(row: ManualClaimListRow) -> ManualClaimSummary:
+    received = {Material(m) for m in json.loads(row.materials_json)}
+    return ManualClaimSummary(
+        claim_id=row.id,
+        person_name=row.person_name,
+        id_number_masked=mask_id_number(row.id_number),
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        hospital_name=row.hospital_name,
+        admitted_on=row.admitted_on,
+        discharged_on=row.discharged_on,
+        state=row.state,
+        received_on=row.created_at.astimezone(CHINA_TZ).date(),
+        total_amount=_optional_money(row.total_fen),
+        fund_paid_amount=_optional_money(row.fund_paid_fen),
+        patient_share_amount=_optional_money(row.patient_share_fen),
+        materials_received=tuple(m for m in CHECKLIST if m in received),
+        missing_materials=tuple(m for m in CHECKLIST if m not in received),
+    )
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """Midnight of a Beijing calendar day, as the UTC instant stored timestamps compare with."""
+    return as_utc(dt.datetime.combine(day, dt.time(), tzinfo=CHINA_TZ))
+
+
+def _not_found() -> Exception:
+    return hidden("报销申请", "manual_claim")
+
+
+class ManualClaimService:
+    def __init__(
+        self,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        clock: Clock,
+        *,
+        catalogs: CatalogLookup | None = None,
+        policies: PolicyLibrary | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._catalogs = catalogs or CatalogLookup()
+        self._hospital = HospitalService(
+            uow_factory, clock, catalogs=self._catalogs, policies=policies
+        )
+        self._policies = policies
+
+    # --- helpers ---------------------------------------------------------------------
+    def _audit(
+        self, uow: SqlUnitOfWork, principal: Principal, action: str, subject: str, reason: str = ""
+    ) -> None:
+        uow.audit.append(
+            AuditEntry(
+                at=self._clock.now(),
+                actor=principal.user_id,
+                role=principal.role.value,
+                region_code=principal.region_code,
+                action=action,
+                subject=subject,
+                reason=reason[:500],
+                address=current_client_address()[:64],
+            )
+        )
+
+    def _load(
+        self, uow: SqlUnitOfWork, principal: Principal, claim_id: str, *, for_update: bool = False
+    ) -> tuple[ManualClaimRow, Person]:
+        principal.require(Action.MANUAL_CLAIM)
+        row = uow.hospital.manual_claim(claim_id, for_update=for_update)
+        if row is None or not principal.covers_region(row.insured_region_code):
+            raise _not_found()
+        person = uow.hospital.person_by_internal_id(row.person_id)
+        assert person is not None
+        return row, person
+
+    def _view(self, uow: SqlUnitOfWork, claim_id: str) -> ManualClaimView:
+        row = uow.hospital.manual_claim(claim_id)
+        assert row is not None
+        person = uow.hospital.person_by_internal_id(row.person_id)
+        assert person is not None
+        materials = [Material(m) for m in json.loads(row.materials_json)]
+        amounts: dict[str, Money] = {}
+        result = json.loads(row.result_json) if row.result_json else None
+        if result is not None:
+            amounts = {k: Money(v) for k, v in result["amounts"].items()}
+        return ManualClaimView(
+            claim=row,
+            person_name=person.name,
+            id_number_masked=mask_id_number(person.id_number),
+            materials=materials,
+            missing_materials=[m for m in CHECKLIST if m not in materials],
+            fee_lines=json.loads(row.fee_lines_json),
+            result=result,
+            amounts=amounts,
+        )
+
+    def _updated(self, uow: SqlUnitOfWork, claim_id: str, **values: Any) -> None:
+        uow.hospital.update_manual_claim(claim_id, updated_at=as_utc(self._clock.now()), **values)
+
+    # --- use cases -------------------------------------------------------------------
+    def search(
+        self,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        received_from: dt.date | None = None,
+        received_to: dt.date | None = None,
+        claim_id: str | None = None,
+        id_number: str | None = None,
+        name: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ManualClaimPage:
+        """The claims the handler's office has taken in, newest first; IDs masked.
+
+        Scope: the handler's insured region only (another region's claims never appear).
+        Only agency handlers hold ``MANUAL_CLAIM`` in the access matrix, so the province's
+        officers (who cannot open a claim either) get no list. ``received_from`` and
+        ``received_to`` bound the intake date (受理日期, inclusive). An ID number must be
+        whole. Each list read is audited with its criteria (the ID number masked).
+        """
+        principal.require(Action.MANUAL_CLAIM)
+        if state is not None and state not in STATES:
+            raise InvalidInput(
+                "CLAIM_STATE_UNKNOWN",
+                "报销申请状态不正确",
+                f"unknown claim state {state!r}",
+                field="state",
+            )
+        if received_from and received_to and received_to < received_from:
+            raise InvalidInput(
+                "CLAIM_DATE_RANGE_INVALID",
+                "截止日期早于起始日期",
+                "the end date is before the start date",
+                field="received_to",
+            )
+        wanted_id = (id_number or "").strip().upper() or None
+        if wanted_id is not None and not _FULL_ID_NUMBER.fullmatch(wanted_id):
+            raise InvalidInput(
+                "CLAIM_SEARCH_ID_INCOMPLETE",
+                "按身份证号查询须输入完整的18位身份证号",
+                "searching by ID number needs the whole 18-character number",
+                field="id_number",
+            )
+        if not principal.region_code:
+            return ManualClaimPage(0, limit, offset, [])
+        query = ManualClaimQuery(
+            region_prefix=region_prefix(principal.region_code),
+            states=(state,) if state else (),
+            created_from=_start_of(received_from) if received_from else None,
+            created_before=(_start_of(received_to + dt.timedelta(days=1)) if received_to else None),
+            claim_id=(claim_id or "").strip().upper() or None,
+            id_number=wanted_id,
+            name=(name or "").strip() or None,
+            limit=max(1, min(limit, MAX_PAGE_SIZE)),
+            offset=max(0, offset),
+        )
+        with self._uow() as uow:
+            total, rows = uow.hospital.search_manual_claims(query)
+            criteria = [
+                f"state={state}" if state else "",
+                f"from={received_from}" if received_from else "",
+                f"to={received_to}" if received_to else "",
+                f"claim={query.claim_id}" if query.claim_id else "",
+                f"id={mask_id_number(wanted_id)}" if wanted_id else "",
+                "name" if query.name else "",
+                f"offset={query.offset}",
+                f"{len(rows)}/{total}",
+            ]
+            self._audit(
+                uow,
+                principal,
+                "manual_claim.list",
+                f"manual_claims:{principal.region_code}",
+                " ".join(c for c in criteria if c),
+            )
+            uow.commit()
+        return ManualClaimPage(total, query.limit, query.offset, [_summary(r) for r in rows])
+
+    def create(
+        self,
+        principal: Principal,
+        *,
+        id_number: str,
+        treatment_region: str,
+        hospital_name: str,
+        hospital_level: HospitalLevel,
+        encounter_type: EncounterType,
+        admitted_on: dt.date,
+        discharged_on: dt.date,
+        reason: str,
+        filing_category: FilingCategory | None = None,
+    ) -> ManualClaimView:
+        principal.require(Action.MANUAL_CLAIM)
+        if discharged_on < admitted_on:
+            raise InvalidInput(
+                "CLAIM_DISCHARGE_BEFORE_ADMISSION",
+                "出院日期早于入院日期",
+                "discharge before admission",
+                field="discharged_on",
+            )
+        with self._uow() as uow:
+            person = uow.reference.person_by_id_number(id_number.strip().upper())
+            if person is None or not principal.covers_region(person.insured_region_code):
+                raise hidden("参保人员", "person")
+            person_id = uow.hospital.person_id(person.id_number)
+            assert person_id is not None
+            now = as_utc(self._clock.now())
+            claim_id = (
+                f"MC{person.insured_region_code}{local(now):%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
+            )
+            uow.hospital.add_manual_claim(
+                {
+                    "id": claim_id,
+                    "person_id": person_id,
+                    "insured_region_code": person.insured_region_code,
+                    "treatment_region_code": treatment_region,
+                    "hospital_name": hospital_name[:100],
+                    "hospital_level": int(hospital_level),
+                    "encounter_type": encounter_type.value,
+                    "filing_category": filing_category.value if filing_category else None,
+                    "admitted_on": admitted_on,
+                    "discharged_on": discharged_on,
+                    "reason": reason[:500],
+                    "materials_json": "[]",
+                    "fee_lines_json": "[]",
+                    "state": DRAFT,
+                    "created_by": principal.user_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            self._audit(uow, principal, "manual_claim.create", f"manual_claim:{claim_id}", reason)
+            uow.commit()
+            return self._view(uow, claim_id)
+
+    def get(self, principal: Principal, claim_id: str) -> ManualClaimView:
+        """The full claim (person, fee lines, result): every read is audited."""
+        with self._uow() as uow:
+            self._load(uow, principal, claim_id)
+            self._audit(uow, principal, "manual_claim.read", f"manual_claim:{claim_id}")
+            view = self._view(uow, claim_id)
+            uow.commit()
+            return view
+
+    def record_materials(
+        self, principal: Principal, claim_id: str, received: Sequence[Material]
+    ) -> ManualClaimView:
+        with self._uow() as uow:
+            row, _ = self._load(uow, principal, claim_id, for_update=True)
+            self._editable(row)
+            have = {Material(m) for m in json.loads(row.materials_json)} | set(received)
+            ordered = [m.value for m in CHECKLIST if m in have]
+            self._updated(uow, claim_id, materials_json=json.dumps(ordered))
+            self._audit(
+                uow,
+                principal,
+                "manual_claim.materials",
+                f"manual_claim:{claim_id}",
+                "、".join(Material(m).label_zh for m in ordered),
+            )
+            uow.commit()
+            return self._view(uow, claim_id)
+
+    def set_fee_lines(
+        self, principal: Principal, claim_id: str, lines: Sequence[FeeLineInput]
+    ) -> ManualClaimView:
+        """Enter or import the itemised fee list (replaces what was entered before)."""
+        with self._uow() as uow:
+            row, _ = self._load(uow, principal, claim_id, for_update=True)
+            self._editable(row)
+            serials = [line.serial for line in lines]
+            if not lines or len(set(serials)) != len(serials):
+                raise InvalidInput(
+                    "MANUAL_FEE_LINES_INVALID",
+                    "费用明细不能为空，流水号不能重复",
+                    "fee lines must be non-empty with unique serials",
+                    field="lines",
+                )
+            data = [
+                {
+                    "serial": line.serial,
+                    "catalog_code": line.catalog_code,
+                    "name": line.name,
+                    "quantity": f"{line.quantity:f}",
+                    "unit_price": f"{line.unit_price:f}",
+                    "amount": str(line.amount),
+                    "occurred_at": local(line.occurred_at).replace(tzinfo=None).isoformat(),
+                }
+                for line in lines
+            ]
+            for line in lines:  # FeeLine refuses negative values with a clear message
+                FeeLine(
+                    line.serial,
+                    line.catalog_code,
+                    line.catalog_code,
+                    line.name,
+                    line.quantity,
+                    line.unit_price,
+                    line.amount,
+                    line.occurred_at,
+                )
+            self._updated(
+                uow,
+                claim_id,
+                fee_lines_json=json.dumps(data, ensure_ascii=False),
+                state=DRAFT,
+                result_json=None,
+            )
+            self._audit(
+                uow,
+                principal,
+                "manual_claim.fee_lines",
+                f"manual_claim:{claim_id}",
+                f"{len(data)} 条",
+            )
+            uow.commit()
+            return self._view(uow, claim_id)
+
+    @staticmethod
+    def _editable(row: ManualClaimRow) -> None:
+        if row.state in (APPROVED, PAID):
+            raise Conflict(
+                "MANUAL_CLAIM_CLOSED",
+                "报销申请已审核，不能再修改",
+                "the claim is already approved",
+            )
+
+    def _compute(
+        self, uow: SqlUnitOfWork, row: ManualClaimRow, person: Person, ytd: YearToDate
+    ) -> tuple[dict[str, Any], YearToDate, str]:
+        lines = json.loads(row.fee_lines_json)
+        if not lines:
+            raise Refused(
+                "MANUAL_FEE_LINES_EMPTY",
+                "尚未录入费用明细，不能计算",
+                "no fee lines entered",
+                field="lines",
+            )
+        insurance_type = person.insurance_type
+        policy_region = self._hospital.policy_region(person.insured_region_code, insurance_type)
+        policy = policy_at(policy_region, insurance_type, row.discharged_on, self._policies)
+        catalog_region = self._catalogs.catalog_region(uow, row.treatment_region_code)
+        note = ""
+        if catalog_region is None:
+            catalog_region = self._catalogs.catalog_region(uow, policy_region)
+            note = (
+                f"就医地 {row.treatment_region_code} 目录未导入，按参保地 {catalog_region} 目录对照"
+            )
+        treatment = catalog_region if not note else row.treatment_region_code
+        versions = self._catalogs.versions(uow, catalog_region) if catalog_region else []
+        fee_lines: list[FeeLine] = []
+        items: dict[str, CatalogItem | None] = {}
+        hashes: list[str] = []
+        for data in lines:
+            occurred = dt.datetime.fromisoformat(data["occurred_at"])
+            catalog = self._catalogs.in_force(uow, versions, occurred.date())
+            item = catalog.lookup(data["catalog_code"], occurred.date()) if catalog else None
+            if catalog is not None and catalog.content_hash not in hashes:
+                hashes.append(catalog.content_hash)
+            items[data["serial"]] = item
+            fee_lines.append(
+                FeeLine(
+                    serial=data["serial"],
+                    catalog_code=data["catalog_code"],
+                    hospital_item_code=data["catalog_code"],
+                    name=data["name"],
+                    quantity=Decimal(data["quantity"]),
+                    unit_price=Decimal(data["unit_price"]),
+                    line_amount=Money(data["amount"]),
+                    occurred_at=occurred,
+                )
+            )
+        group = None
+        if person.low_income_group:
+            try:
+                group = AssistanceGroup(person.low_income_group)
+            except ValueError:
+                group = None
+        claim = Claim(
+            insured_region=policy.region_code,
+            treatment_region=treatment or row.treatment_region_code,
+            insurance_type=insurance_type,
+            person_type=person.person_type,
+            hospital_level=HospitalLevel(row.hospital_level),
+            filing_category=FilingCategory(row.filing_category) if row.filing_category else None,
+            admitted_on=row.admitted_on,
+            discharged_on=row.discharged_on,
+            encounter_type=EncounterType(row.encounter_type),
+            fee_lines=tuple(fee_lines),
+            assistance_group=group,
+        )
+        resolved = ResolvedFeeLines(claim.treatment_region, ",".join(hashes) or "none", items)
+        result = settle(claim, policy, resolved, ytd, mode=SettlementMode.MANUAL)
+        data = result_json(result)
+        data["amounts"] = {k: str(v) for k, v in result_amounts(result).items()}
+        data["year_to_date_delta"] = result.year_to_date_delta.as_dict()
+        data["catalog_note"] = note
+        return data, result.year_to_date_after, note
+
+    def compute(self, principal: Principal, claim_id: str) -> ManualClaimView:
+        """The result on today's year-to-date totals (a preview; approval recomputes under lock)."""
+        with self._uow() as uow:
+            row, person = self._load(uow, principal, claim_id, for_update=True)
+            self._editable(row)
+            person_id = row.person_id
+            ytd = uow.hospital.read_year_to_date(
+                person_id, person.insurance_type, row.discharged_on.year
+            )
+            data, _, note = self._compute(uow, row, person, ytd)
+            self._updated(
+                uow,
+                claim_id,
+                state=COMPUTED,
+                result_json=json.dumps(data, ensure_ascii=False),
+                catalog_note=note or None,
+            )
+            self._audit(uow, principal, "manual_claim.compute", f"manual_claim:{claim_id}")
+            uow.commit()
+            return self._view(uow, claim_id)
+
+    def approve(self, principal: Principal, claim_id: str) -> ManualClaimView:
+        with self._uow() as uow:
+            row, person = self._load(uow, principal, claim_id, for_update=True)
+            self._editable(row)
+            materials = {Material(m) for m in json.loads(row.materials_json)}
+            missing = [m for m in CHECKLIST if m not in materials]
+            if missing:
+                raise Refused(
+                    "MANUAL_MATERIALS_MISSING",
+                    f"材料不全，不能审核通过，缺少：{'、'.join(m.label_zh for m in missing)}",
+                    "materials missing: " + ", ".join(m.value for m in missing),
+                    field="materials",
+                    details={"missing": [m.value for m in missing]},
+                )
+            insurance_type: InsuranceType = person.insurance_type
+            ytd = uow.hospital.lock_year_to_date(
+                row.person_id, insurance_type, row.discharged_on.year
+            )
+            data, after, note = self._compute(uow, row, person, ytd)
+            amounts = data["amounts"]
+            now = as_utc(self._clock.now())
+            uow.hospital.write_year_to_date(row.person_id, insurance_type, after)
+            self._updated(
+                uow,
+                claim_id,
+                state=APPROVED,
+                result_json=json.dumps(data, ensure_ascii=False),
+                total_fen=Money(amounts["medfee_sumamt"]).fen,
+                fund_paid_fen=Money(amounts["fund_pay_sumamt"]).fen,
+                patient_share_fen=Money(amounts["psn_part_amt"]).fen,
+                year_to_date_delta_json=json.dumps(data["year_to_date_delta"]),
+                policy_version=data["policy_version"],
+                catalog_version=data["catalog_version"][:200],
+                catalog_note=note or None,
+                approved_by=principal.user_id,
+                approved_at=now,
+            )
+            self._audit(
+                uow,
+                principal,
+                "manual_claim.approve",
+                f"manual_claim:{claim_id}",
+                f"基金支付 {amounts['fund_pay_sumamt']}",
+            )
+            uow.commit()
+            return self._view(uow, claim_id)
+
+    def record_payment(
+        self, principal: Principal, claim_id: str, reference: str
+    ) -> ManualClaimView:
+        with self._uow() as uow:
+            row, _ = self._load(uow, principal, claim_id, for_update=True)
+            if row.state != APPROVED:
+                raise Conflict(
+                    "MANUAL_CLAIM_NOT_APPROVED",
+                    "只能对已审核通过、尚未支付的报销申请登记支付",
+                    "only an approved, unpaid claim can be paid",
+                )
+            if not reference.strip():
+                raise InvalidInput(
+                    "PAYMENT_REFERENCE_REQUIRED",
+                    "请填写支付凭证号",
+                    "payment reference required",
+                    field="reference",
+                )
+            self._updated(
+                uow,
+                claim_id,
+                state=PAID,
+                paid_at=as_utc(self._clock.now()),
+                payment_reference=reference.strip()[:64],
+            )
+            self._audit(
+                uow, principal, "manual_claim.pay", f"manual_claim:{claim_id}", reference[:64]
+            )
+            uow.commit()
+            return self._view(uow, claim_id)
