@@ -497,7 +497,7 @@ def test_refused_requests_are_reviewable_from_the_command_line_and_the_chain_sta
 
     from yidi.auth.gateway import GatewayAuthenticator
     from yidi.integrations.nhsa.gateway_auth import GatewayRefused
-    from yidi.platform.audit_context import reset_client_address, set_client_address
+    from yidi.kernel.audit import reset_client_address, set_client_address
     from yidi.platform.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'refusals.sqlite3'}"

@@ -31,9 +31,8 @@ from yidi.auth.gateway import GatewayAuthenticator, recent_refusals
 from yidi.bootstrap import Container
 from yidi.integrations.nhsa.envelope import GatewayRequest
 from yidi.integrations.nhsa.gateway_auth import GatewayCredential, GatewayRefused, Scheme
-from yidi.kernel.audit import verify_chain
+from yidi.kernel.audit import reset_client_address, set_client_address, verify_chain
 from yidi.kernel.clock import FixedClock
-from yidi.platform.audit_context import reset_client_address, set_client_address
 from yidi.platform.tables import audit_log, gateway_nonces
 
 SCHEMA = "gateway_replay"

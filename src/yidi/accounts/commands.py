@@ -15,12 +15,11 @@ from yidi.accounts.model import (
 )
 from yidi.accounts.sql import MovementRow
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import AuditEntry, as_utc
+from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, NotFound, Refused
 from yidi.kernel.identity import ResidentId
 from yidi.kernel.money import Money
-from yidi.platform.audit_context import current_client_address
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.reference.model import Person
 

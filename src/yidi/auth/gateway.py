@@ -32,9 +32,8 @@ from yidi.integrations.nhsa.gateway_auth import (
     HeaderVerifier,
     NonceStore,
 )
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.audit import AuditEntry, current_client_address
 from yidi.kernel.clock import Clock
-from yidi.platform.audit_context import current_client_address
 from yidi.platform.uow import SqlUnitOfWork
 
 AUDIT_ROLE = "nhsa_gateway"

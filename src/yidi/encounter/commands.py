@@ -50,14 +50,13 @@ from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
-from yidi.kernel.audit import AuditEntry, as_utc
+from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.identity import ResidentId
 from yidi.kernel.insurance import AssistanceGroup, EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.regions import DivisionRegistry, default_registry
-from yidi.platform.audit_context import current_client_address
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
 from yidi.policy.national import national_model

@@ -37,12 +37,11 @@ from yidi.funds.prepayment import (
 )
 from yidi.funds.statistics import StatisticsQuery, StatisticsReport, report_from_sums
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.audit import AuditEntry, current_client_address
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
-from yidi.platform.audit_context import current_client_address
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.settlement.result import SettlementResult
 

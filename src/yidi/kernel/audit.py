@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 GENESIS_HASH = "0" * 64
@@ -25,6 +26,46 @@ class AuditEntry:
     subject: str  # e.g. "filing:BA430400-2026-000001" (never a raw ID number)
     reason: str = ""
     address: str = ""
+
+
+#: The client address of the request being served (审计日志 “来自何处”). Set once per request
+#: by the API's outermost middleware; empty outside a request (CLI, tests).
+_client_address: ContextVar[str] = ContextVar("yidi_client_address", default="")
+
+
+def current_client_address() -> str:
+    return _client_address.get()
+
+
+def set_client_address(address: str) -> Token[str]:
+    return _client_address.set(address)
+
+
+def reset_client_address(token: Token[str]) -> None:
+    _client_address.reset(token)
+
+
+def audit_entry(
+    at: dt.datetime,
+    *,
+    actor: str,
+    role: str,
+    region_code: str | None,
+    action: str,
+    subject: str,
+    reason: str = "",
+) -> AuditEntry:
+    """The one way to make an entry: fields cut to their column widths, the request's address."""
+    return AuditEntry(
+        at=at,
+        actor=actor[:64],
+        role=role[:32],
+        region_code=region_code,
+        action=action,
+        subject=subject[:128],
+        reason=reason[:500],
+        address=current_client_address()[:64],
+    )
 
 
 @dataclass(frozen=True, slots=True)

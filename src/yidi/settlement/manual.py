@@ -43,7 +43,7 @@ from yidi.encounter.commands import (
 from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 from yidi.filing.commands import region_prefix
 from yidi.kernel.access import Action, Principal, hidden
-from yidi.kernel.audit import AuditEntry, as_utc
+from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.insurance import (
@@ -55,7 +55,6 @@ from yidi.kernel.insurance import (
     SettlementMode,
 )
 from yidi.kernel.money import Money
-from yidi.platform.audit_context import current_client_address
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.reference.model import Person

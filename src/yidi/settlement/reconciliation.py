@@ -19,11 +19,10 @@ from enum import StrEnum
 
 from yidi.encounter.commands import Caller, RequestKey
 from yidi.funds.model import next_month, parse_month
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.audit import AuditEntry, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.money import Money, money_sum
-from yidi.platform.audit_context import current_client_address
 from yidi.platform.uow import SqlUnitOfWork
 
 #: yidi settles inpatient care only: its clearing type (清算类别 21 住院).

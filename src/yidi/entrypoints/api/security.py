@@ -20,7 +20,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yidi.platform.audit_context import reset_client_address, set_client_address
+from yidi.kernel.audit import reset_client_address, set_client_address
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
