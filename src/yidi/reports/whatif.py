@@ -183,10 +183,26 @@ class WhatIfReport:
     fallback_current: int
     fallback_candidate: int
     candidate_date: dt.date | None
+    #: stored settlements re-settled under the current policy: how many were compared, and
+    #: every amount that did not come back to the fen (claim id, field, stored, recomputed)
+    baseline_compared: int = 0
+    baseline_differences: list[tuple[str, str, int, int | None]] = field(default_factory=list)
+
+    @property
+    def baseline_different_claims(self) -> int:
+        return len({claim_id for claim_id, *_ in self.baseline_differences})
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "claims": self.claims,
+            "baseline": {
+                "compared": self.baseline_compared,
+                "different_claims": self.baseline_different_claims,
+                "differences": [
+                    {"claim_id": c, "field": f, "stored_fen": s, "recomputed_fen": r}
+                    for c, f, s, r in self.baseline_differences[:100]
+                ],
+            },
             "candidate_date": None
             if self.candidate_date is None
             else self.candidate_date.isoformat(),
@@ -245,7 +261,10 @@ def what_if(
     mode: SettlementMode = SettlementMode.DIRECT,
     top: int = 20,
     progress: Callable[[int], None] | None = None,
+    stored: Mapping[str, Mapping[str, int]] | None = None,
 ) -> WhatIfReport:
+    """Re-settle ``claims`` under ``current`` and ``candidate``; with ``stored`` (claim id ->
+    amount field -> fen, what was actually paid) also check the current run gives it back."""
     batch = [item.entry for item in claims]
     runs: list[ColumnarResult] = []
     for library, day in ((current, None), (candidate, on_date)):
@@ -288,6 +307,22 @@ def what_if(
             )
         )
     changes.sort(key=lambda change: (-abs(change.delta), change.claim_id))
+    differences: list[tuple[str, str, int, int | None]] = []
+    compared = 0
+    for index, item in enumerate(claims if stored is not None else ()):
+        paid = stored.get(item.claim_id) if stored is not None else None
+        if paid is None:
+            continue
+        compared += 1
+        if before.status[index] is not None:
+            differences.append(
+                (item.claim_id, before.status[index] or "", paid["total_charges"], None)
+            )
+            continue
+        for name in AMOUNT_FIELDS:
+            value = int(before.amounts[name][index])
+            if value != paid[name]:
+                differences.append((item.claim_id, name, paid[name], value))
     return WhatIfReport(
         claims=len(claims),
         total=total,
@@ -298,6 +333,8 @@ def what_if(
         fallback_current=before.fallback_claims,
         fallback_candidate=after.fallback_claims,
         candidate_date=on_date,
+        baseline_compared=compared,
+        baseline_differences=differences,
     )
 
 
