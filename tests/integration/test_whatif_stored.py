@@ -7,8 +7,10 @@ reported change equals the per-claim engine's, claim by claim.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,43 @@ def test_a_period_starting_mid_year_opens_with_the_earlier_totals(demo: Containe
     assert mine[0].entry.opening.admissions_count > 0 or mine[0].entry.opening.deductible_used
     assert report.baseline_compared == len(part.claims) > 0
     assert report.baseline_differences == []
+
+
+def test_the_cli_re_settles_the_stored_settlements(demo: Container, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from yidi.entrypoints.cli.main import app
+
+    shipped = Path(str(resources.files("yidi") / "policies"))
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "whatif",
+            "--stored",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2030-12-31",
+            "--region",
+            "640000",
+            "--policy-root",
+            str(shipped),
+            "--json",
+            str(out),
+        ],
+        env={"YIDI_DATABASE_URL": demo.settings.database_url, "YIDI_DEMO_MODE": "1"},
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["claims"] > 0
+    assert data["baseline"] == {
+        "compared": data["claims"],
+        "different_claims": 0,
+        "differences": [],
+    }
+    assert data["total"]["delta_fund_paid_total"] == "0.00"
+    assert "baseline check" in result.output
+
+    refused = CliRunner().invoke(app, ["whatif", "--stored", "--policy-root", str(shipped)])
+    assert refused.exit_code == 2 and "WHATIF_PERIOD_INVALID" in refused.output
