@@ -62,12 +62,12 @@ def _bad_file(path: Path, where: str, message: str, message_en: str) -> InvalidI
     )
 
 
-def _present(value: Any) -> Any:
+def present(value: Any) -> Any:
     """A Parquet row as a claim mapping: absent (NULL) fields left out, nested too."""
     if isinstance(value, Mapping):
-        return {key: _present(item) for key, item in value.items() if item is not None}
+        return {key: present(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [_present(item) for item in value]
+        return [present(item) for item in value]
     return value
 
 
@@ -81,7 +81,7 @@ def _rows(path: Path) -> Iterator[Mapping[str, Any]]:
                 return
             names = relation.columns
             for row in relation.fetchall():
-                yield _present(dict(zip(names, row, strict=True)))
+                yield present(dict(zip(names, row, strict=True)))
         except duckdb.Error as error:
             raise _bad_file(path, "", f"不是有效的 Parquet 文件（{error}）", str(error)) from None
         return
@@ -227,7 +227,7 @@ class WhatIfReport:
         return rows
 
 
-def _keys(claim: Claim) -> dict[str, str]:
+def claim_keys(claim: Claim) -> dict[str, str]:
     return {
         "region": claim.insured_region,
         "hospital_level": str(int(claim.hospital_level)),
@@ -236,7 +236,7 @@ def _keys(claim: Claim) -> dict[str, str]:
     }
 
 
-def _library_resolver(
+def library_resolver(
     library: PolicyLibrary | None, on_date: dt.date | None
 ) -> Callable[[Claim], Policy]:
     cache: dict[tuple[str, str, dt.date], Policy] = {}
@@ -271,7 +271,7 @@ def what_if(
         runs.append(
             settle_batch(
                 batch,
-                _library_resolver(library, day),
+                library_resolver(library, day),
                 catalog_for,
                 mode=mode,
                 progress=progress,
@@ -283,7 +283,7 @@ def what_if(
     changes: list[ClaimChange] = []
     errors: tuple[dict[str, int], dict[str, int]] = ({}, {})
     for index, item in enumerate(claims):
-        keys = _keys(item.entry.claim)
+        keys = claim_keys(item.entry.claim)
         buckets = [total, *(by[dim].setdefault(keys[dim], Bucket()) for dim in DIMENSIONS)]
         for bucket in buckets:
             bucket.claims += 1

@@ -95,13 +95,13 @@ def adjusted_library(
     parameters = dict(source.parameters)
     for path, value in changes.items():
         if path not in parameters:
-            raise _bad(path, str(value), "该地区政策没有这个参数", "the region has no such parameter")
+            raise _bad(
+                path, str(value), "该地区政策没有这个参数", "the region has no such parameter"
+            )
         kept = tuple(entry for entry in parameters[path] if entry.effective_on < effective_on)
         parameters[path] = (*kept, DatedValue(effective_on, value, None))
     changed = dataclasses.replace(source, parameters=parameters, illustrative=True)
-    library = dataclasses.replace(
-        base, sources={**base.sources, (region, insurance_type): changed}
-    )
+    library = dataclasses.replace(base, sources={**base.sources, (region, insurance_type): changed})
     policy_at(region, insurance_type, effective_on, library)
     return library
 
