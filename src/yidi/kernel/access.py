@@ -54,6 +54,7 @@ class Action(enum.Enum):
     CLEARING_READ = "clearing.read"
     STATISTICS_READ = "statistics.read"
     PREPAYMENT_ESTIMATE = "prepayment.estimate"
+    POLICY_WHATIF = "policy.whatif"  # 政策调整测算: re-settle stored settlements under a candidate
     AUDIT_READ = "audit.read"
     USER_ADMIN = "user.admin"  # create, disable/enable, reset link, role and scope, unlock
     PERSONAL_ACCOUNT_READ = "personal_account.read"  # 个人账户余额与变动
@@ -85,6 +86,7 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
         {R.PROVINCE_OFFICER, R.AGENCY_HANDLER, R.CLEARING_OFFICER, R.ADMINISTRATOR}
     ),
     Action.PREPAYMENT_ESTIMATE: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
+    Action.POLICY_WHATIF: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.AUDIT_READ: frozenset({R.ADMINISTRATOR}),
     Action.USER_ADMIN: frozenset({R.ADMINISTRATOR}),
     # Scope: agencies their region's persons, a person only their own account.

@@ -300,12 +300,16 @@ def what_if_stored(
     top: int = 20,
     progress: Callable[[int], None] | None = None,
     catalogs: CatalogLookup | None = None,
+    on_claims: Callable[[int], None] | None = None,
 ) -> tuple[WhatIfReport, StoredClaims]:
     """Re-settle the stored settlements of ``selection`` under ``current`` (default: the
-    shipped policies, which the hospital service settles with) and ``candidate``."""
+    shipped policies, which the hospital service settles with) and ``candidate``;
+    ``on_claims(n)`` is told how many claims were read, ``progress(k)`` as they settle."""
     library = current or shipped_policy_library()
     with uow_factory() as uow:
         found = read_stored_claims(uow, selection, library, catalogs)
+    if on_claims is not None:
+        on_claims(len(found.claims))
     report = what_if(
         found.claims,
         found.catalog_for,

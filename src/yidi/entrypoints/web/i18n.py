@@ -1069,6 +1069,11 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "users.done.role": ("角色已保存，其会话已全部结束。", "Role saved; every session has ended."),
 }
 
+# 政策调整测算 (what-if) pages keep their words beside them.
+from yidi.entrypoints.web.whatif_words import WHATIF_WORDS  # noqa: E402
+
+CATALOGUE.update(WHATIF_WORDS)
+
 
 def translate(lang: Lang, key: str, **values: object) -> str:
     zh, en = CATALOGUE[key]

@@ -109,6 +109,7 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
     NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
     NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),
+    NavEntry(Action.POLICY_WHATIF, "/funds/whatif", "nav.whatif", roles=_OFFICES),
     NavEntry(Action.USER_ADMIN, "/admin/users", "nav.users"),
 )
 

@@ -35,6 +35,7 @@ from yidi.entrypoints.web.render import (
     render,
     set_csrf_cookie,
 )
+from yidi.entrypoints.web.whatif_pages import add_whatif_routes
 from yidi.filing.model.eligibility import (
     REIMBURSEMENT_MATERIALS,
     CareType,
@@ -368,6 +369,7 @@ def build_web_router() -> APIRouter:
     router.add_api_route("/agencies", _agencies, methods=["GET"])
     router.add_api_route("/check", _check, methods=["GET"])
     add_funds_routes(router)
+    add_whatif_routes(router)
     add_change_request_routes(router)
     add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_routes(router)

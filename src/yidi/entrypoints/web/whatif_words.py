@@ -1,0 +1,95 @@
+"""The 政策调整测算 (what-if) pages' words, Chinese and English (merged into the catalogue)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+WHATIF_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "nav.whatif": ("政策调整测算", "Policy what-if"),
+    "whatif.title": ("政策调整测算", "Policy what-if"),
+    "whatif.intro": (
+        "按拟调整的政策重算已结算的异地就医结算，比较基金支出：先按现行政策重算并与实际结算核对，"
+        "再按拟调整政策重算，按参保地、医院级别、就医类型和出院月份列出变化。",
+        "Re-settle the stored cross-region settlements under a candidate policy and compare what "
+        "the fund pays: first under the current policy (checked against what was paid), then under "
+        "the candidate, by insured region, hospital level, encounter kind and discharge month.",
+    ),
+    "whatif.policy": ("调整哪个地区的政策", "Policy to change"),
+    "whatif.load_policy": ("载入该政策的现行参数", "Load its current values"),
+    "whatif.run_title": ("测算", "Run"),
+    "whatif.which_claims": ("重算哪些结算", "Which settlements"),
+    "whatif.region": ("参保地", "Insured region"),
+    "whatif.start": ("出院日期起", "Discharged from"),
+    "whatif.end": ("出院日期止", "Discharged up to"),
+    "whatif.candidate_policy": ("拟调整政策", "Candidate policy"),
+    "whatif.source_params": (
+        "修改上面所选地区的住院参数",
+        "Change the chosen region's inpatient parameters",
+    ),
+    "whatif.source_upload": ("上传政策目录（zip）", "Upload a policy tree (zip)"),
+    "whatif.effective": ("调整生效日期", "Change in force from"),
+    "whatif.params_caption": (
+        "住院起付线（元）和统筹基金支付比例（0–1），按医院级别",
+        "Inpatient deductible (yuan) and pooled-fund rate (0–1) by hospital level",
+    ),
+    "whatif.level": ("医院级别", "Hospital level"),
+    "whatif.level_n": ("{n}级", "Level {n}"),
+    "whatif.deductible": ("起付线", "Deductible"),
+    "whatif.rate": ("支付比例", "Rate"),
+    "whatif.cap": ("统筹基金年度最高支付限额（元）", "Pooled fund annual cap (yuan)"),
+    "whatif.policy_file": ("政策目录 zip 文件", "Policy tree (zip)"),
+    "whatif.policy_file_hint": (
+        "与 src/yidi/policies 相同的目录结构：地区代码/employee 或 resident/*.yaml；只能包含本统筹区的政策。",
+        "The layout of src/yidi/policies: region code/employee or resident/*.yaml; your own regions only.",
+    ),
+    "whatif.submit": ("开始测算", "Run the what-if"),
+    "whatif.invalid_policy": ("请从列表中选择政策", "Choose a policy from the list"),
+    "whatif.invalid_date": ("日期格式须为 YYYY-MM-DD", "Dates are YYYY-MM-DD"),
+    "whatif.file_required": ("请选择政策目录 zip 文件", "Choose the policy tree's zip file"),
+    "whatif.file_too_large": ("文件不能超过 2 MB", "The file may be at most 2 MB"),
+    "whatif.job_line": (
+        "出院日期 {start} 至 {end}，参保地 {region}",
+        "Discharged {start} to {end}, insured in {region}",
+    ),
+    "whatif.state_queued": ("排队中", "Queued"),
+    "whatif.state_reading": ("正在读取结算记录", "Reading the settlements"),
+    "whatif.state_settling": ("正在重算", "Re-settling"),
+    "whatif.state_done": ("测算完成", "Done"),
+    "whatif.state_failed": ("测算失败", "Failed"),
+    "whatif.again": ("重新测算", "New run"),
+    "whatif.total_title": ("基金支出变化", "Fund impact"),
+    "whatif.summary": (
+        "重算 {claims} 条结算：基金支付总额由 {current} 元变为 {candidate} 元，变化 {delta} 元。",
+        "{claims} settlements re-settled: fund paid {current} → {candidate} yuan, change {delta} yuan.",
+    ),
+    "whatif.baseline": (
+        "现行政策重算与实际结算核对：{compared} 条结算，{different} 条不一致。",
+        "Current policy against what was paid: {compared} settlements compared, {different} differ.",
+    ),
+    "whatif.payer": ("支付项目", "Payer"),
+    "whatif.current": ("现行政策", "Current"),
+    "whatif.candidate": ("拟调整政策", "Candidate"),
+    "whatif.delta": ("变化", "Change"),
+    "whatif.units": ("金额单位：元。", "Amounts in yuan."),
+    "whatif.f_fund_paid_total": ("基金支付总额", "Fund paid total"),
+    "whatif.f_pooled_fund_paid": ("统筹基金", "Pooled fund"),
+    "whatif.f_serious_illness_paid": ("居民大病保险", "Serious illness insurance"),
+    "whatif.f_large_expense_paid": ("职工大额医疗补助", "Large-expense subsidy"),
+    "whatif.f_medical_assistance_paid": ("医疗救助", "Medical assistance"),
+    "whatif.f_patient_share": ("个人负担", "Patient share"),
+    "whatif.download_csv": ("下载 CSV", "Download CSV"),
+    "whatif.download_xlsx": ("下载 Excel", "Download XLSX"),
+    "whatif.chart_title": ("按出院月份的基金支付（元）", "Fund paid by discharge month (yuan)"),
+    "whatif.by_region": ("按参保地", "By insured region"),
+    "whatif.by_hospital_level": ("按医院级别", "By hospital level"),
+    "whatif.by_encounter": ("按就医类型", "By encounter kind"),
+    "whatif.by_month": ("按出院月份", "By discharge month"),
+    "whatif.group": ("分组", "Group"),
+    "whatif.claims": ("结算数", "Settlements"),
+    "whatif.top_title": ("变化最大的结算", "Settlements that change most"),
+    "whatif.claim": ("结算编号", "Settlement"),
+    "whatif.person": ("人员（已遮蔽）", "Person (masked)"),
+    "whatif.month": ("出院月份", "Month"),
+    "whatif.no_changes": ("没有结算的基金支付发生变化。", "No settlement's fund payment changes."),
+    "whatif.refused": ("不能结算", "Not settled"),
+}
