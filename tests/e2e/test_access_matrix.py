@@ -58,6 +58,9 @@ from yidi.kernel.clock import FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
 from yidi.platform.db import make_engine
 from yidi.platform.migrate import upgrade
+from yidi.policy.loader import shipped_policy_library
+from yidi.reports.whatif_jobs import WhatIfJobs
+from yidi.reports.whatif_stored import StoredSelection
 from yidi.settings import Settings
 
 SCHEMA = "access_matrix"
@@ -223,6 +226,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/funds/clearing/download"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/prepayment"): frozenset({"province"}) | AGENCIES,
     ("GET", "/funds/prepayment/download"): frozenset({"province"}) | AGENCIES,
+    # 政策调整测算: the form for offices; a job only for the one who started it (agency A)
+    ("GET", "/funds/whatif"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/funds/whatif/jobs/{job_id}"): frozenset({"agency_a"}),
+    ("GET", "/funds/whatif/jobs/{job_id}/download"): frozenset({"agency_a"}),
     ("GET", "/funds/statistics"): frozenset({"province", "clearing_officer", "administrator"})
     | AGENCIES,
     ("GET", "/funds/statistics/download"): frozenset(
@@ -274,6 +281,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/change-requests/{request_id}/withdraw"),
         ("POST", "/funds/clearing"),
         ("POST", "/funds/clearing/reopen"),
+        ("POST", "/funds/whatif"),
         ("POST", "/hospital/check"),
         ("POST", "/hospital/encounters"),
         ("POST", "/hospital/encounters/{encounter_id}/fees"),
@@ -394,6 +402,17 @@ def _build(container: Container) -> dict[str, Any]:
     import_jobs.run_pending()
     app = create_app(container)
     client = TestClient(app, base_url="http://127.0.0.1:8000")
+    # A what-if run of region A over 谢某某's settlement, started by its agency.
+    whatif_job = WhatIfJobs(container.uow, container.clock, inline=True)
+    app.state.whatif_jobs = whatif_job
+    started = whatif_job.submit(
+        HENGYANG,
+        StoredSelection(dt.date(2026, 1, 1), dt.date(2026, 12, 31), "430400"),
+        shipped_policy_library(),
+        on_date=None,
+        candidate_label="same policy",
+    )
+    assert started.state == "done", started.error
     claim = client.post(
         "/api/manual-claims",
         json=_claim_body(),
@@ -414,6 +433,7 @@ def _build(container: Container) -> dict[str, Any]:
         "claim_id": claim.json()["id"],
         "batch_id": batch.id,
         "job_id": job.id,
+        "whatif_job_id": started.id,
         "change_request_id": change_request.request.request_id,
     }
 
@@ -704,6 +724,14 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("GET", "/static"): lambda w: ("/static/app.css", {}),
     ("GET", "/filings/{ref}"): lambda w: (f"/filings/{w['filing_id']}", {}),
     ("GET", "/filings/import/jobs/{job_id}"): lambda w: (f"/filings/import/jobs/{w['job_id']}", {}),
+    ("GET", "/funds/whatif/jobs/{job_id}"): lambda w: (
+        f"/funds/whatif/jobs/{w['whatif_job_id']}",
+        {},
+    ),
+    ("GET", "/funds/whatif/jobs/{job_id}/download"): lambda w: (
+        f"/funds/whatif/jobs/{w['whatif_job_id']}/download",
+        {"params": {"format": "csv"}},
+    ),
     ("GET", "/api/filings/import-jobs/{job_id}"): lambda w: (
         f"/api/filings/import-jobs/{w['job_id']}",
         {},
