@@ -400,7 +400,8 @@ def month_chart(report: WhatIfReport, lang: Lang) -> Markup:
     title = translate(lang, "whatif.chart_title")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="whatif-chart" id="whatif-chart" role="img" aria-labelledby="whatif-chart-title">',
+        f'width="100%" class="whatif-chart" id="whatif-chart" role="img" '
+        'aria-labelledby="whatif-chart-title">',
         f'<title id="whatif-chart-title">{escape(title)}</title>',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#555"/>',
     ]
