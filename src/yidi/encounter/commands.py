@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +37,16 @@ from yidi.accounts.model import Movement, MovementKind, account_eligible
 from yidi.accounts.sql import AccountRow
 from yidi.catalog.commands import CatalogLookup, no_catalog, region_chain
 from yidi.catalog.model import CatalogItem, CatalogVersion
+from yidi.encounter.model import (
+    AdmissionFacts,
+    Encounter,
+    EncounterState,
+    admission_exclusion,
+    cannot_restore,
+    check_icd10,
+    emergency_counts_as_filed,
+    local,
+)
 from yidi.encounter.sql import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
@@ -51,7 +60,7 @@ from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
-from yidi.kernel.clock import CHINA_TZ, Clock
+from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.identity import ResidentId
 from yidi.kernel.insurance import AssistanceGroup, EncounterType, FilingCategory, InsuranceType
@@ -59,7 +68,6 @@ from yidi.kernel.money import Money, money_sum
 from yidi.kernel.regions import DivisionRegistry, default_registry
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
-from yidi.policy.national import national_model
 from yidi.reference.model import Agency, Hospital, Person
 from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
 from yidi.settlement.engine import settle, split_line
@@ -70,39 +78,14 @@ MANUAL_MATERIALS_ZH: Final = (
     "住院收据原件、出院记录或住院病案首页、疾病诊断证明书、住院医疗费用总清单"
 )
 
-#: med_type codes (national) that are never settled directly across regions.
-_OUTPATIENT_MED_TYPES: Final = {"11", "12", "13", "14"}
-_INJURY_MED_TYPE: Final = "22"
-_EMERGENCY_ADMISSION_MED_TYPE: Final = "24"
-
-
-def emergency_counts_as_filed(med_type: str, admitted_on: dt.date) -> bool:
-    """经办规程第三十四条 (2022 model): an admission the hospital flags as 急诊抢救 counts as
-    filed. Under the 2017 model the patient files within 3 working days instead."""
-    return (
-        med_type == _EMERGENCY_ADMISSION_MED_TYPE
-        and national_model(admitted_on).emergency_flag_counts_as_filed
-    )
-
-
-_DIRECT_MED_TYPES: Final = {"21", "24"}
-
-_ICD10: Final = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,8})?$")
 #: Credential kind for the person number a hospital got from 1101 (2401 and later).
 PSN_NO_KIND: Final = "psn"
 
-# Encounter states.
-ADMITTED: Final = "admitted"
-DISCHARGED: Final = "discharged"
-SETTLED: Final = "settled"
-CANCELLED: Final = "cancelled"
-
-STATE_ZH: Final = {
-    ADMITTED: "在院",
-    DISCHARGED: "已出院",
-    SETTLED: "已结算",
-    CANCELLED: "已撤销入院",
-}
+# Encounter states, as the transports name them.
+ADMITTED: Final = EncounterState.ADMITTED
+DISCHARGED: Final = EncounterState.DISCHARGED
+SETTLED: Final = EncounterState.SETTLED
+CANCELLED: Final = EncounterState.CANCELLED
 
 
 # --------------------------------------------------------------------------- small values
@@ -152,11 +135,6 @@ def mask_id_number(id_number: str) -> str:
         return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
 
 
-def local(at: dt.datetime) -> dt.datetime:
-    """A timestamp in China Standard Time (naive input is taken as Beijing time)."""
-    return at.replace(tzinfo=CHINA_TZ) if at.tzinfo is None else at.astimezone(CHINA_TZ)
-
-
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
     return f"{prefix}{region}{local(at):%Y%m%d}{uuid.uuid4().hex[:12].upper()}"
 
@@ -165,31 +143,6 @@ def _not_found_encounter() -> NotFound:
     return NotFound(
         "ENCOUNTER_NOT_FOUND", "未找到该就诊记录", "encounter not found", field="mdtrt_id"
     )
-
-
-def _require_open(
-    encounter: EncounterRow, refused_zh: str, message_en: str, *, if_settled_zh: str = ""
-) -> None:
-    """Fee lines change, and pre-settlement runs, only while the encounter is not settled."""
-    if encounter.state not in (ADMITTED, DISCHARGED):
-        raise Conflict(
-            "ENCOUNTER_NOT_OPEN",
-            f"就诊状态为“{STATE_ZH[encounter.state]}”，{refused_zh}"
-            + (if_settled_zh if encounter.state == SETTLED else ""),
-            message_en,
-            field="mdtrt_id",
-        )
-
-
-def _check_icd10(diagnosis_codes: Sequence[str]) -> None:
-    bad = [code for code in diagnosis_codes if not _ICD10.match(code)]
-    if bad:
-        raise InvalidInput(
-            "DIAGNOSIS_CODE_INVALID",
-            f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
-            f"not ICD-10 codes: {', '.join(bad)}",
-            field="diagnosis_codes",
-        )
 
 
 def _fingerprint_line(line: FeeLineInput) -> str:
@@ -889,64 +842,25 @@ class HospitalService:
         person: Person,
         check: AdmissionCheck,
     ) -> None:
-        if not request.diagnosis_codes:
-            raise InvalidInput(
-                "DIAGNOSIS_REQUIRED",
-                "入院须填写至少一个诊断编码（ICD-10）",
-                "at least one ICD-10 diagnosis code is required",
-                field="diagnosis_codes",
-            )
-        _check_icd10(request.diagnosis_codes)
-        med_type = request.med_type
-        if med_type in _OUTPATIENT_MED_TYPES:
-            raise self._excluded(
-                uow,
-                person,
-                "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
-                "普通门（急）诊医疗费用（急诊抢救后转住院的请按 med_type 24 办理）",
-            )
-        if med_type == _INJURY_MED_TYPE or request.accidental_injury:
-            raise self._excluded(
-                uow, person, "ENCOUNTER_INJURY_NOT_DIRECT", "意外伤害住院的医疗费用"
-            )
-        if med_type not in _DIRECT_MED_TYPES:
-            raise Refused(
-                "MED_TYPE_NOT_DIRECT",
-                f"医疗类别 {med_type} 不属于跨省异地就医住院直接结算范围（支持 21 普通住院、24 急诊转住院）",
-                "only med_type 21 and 24 are settled directly",
-                field="med_type",
-            )
-        if med_type == _EMERGENCY_ADMISSION_MED_TYPE:
-            started = request.emergency_started_at
-            if started is None:
-                raise InvalidInput(
-                    "EMERGENCY_START_REQUIRED",
-                    "急诊转住院须提供急诊抢救开始时间（exp_content.EMER_BEGNTIME）",
-                    "emergency-to-inpatient admissions need the emergency start time",
-                    field="emergency_started_at",
-                )
-            hours = policy_at(
-                check.policy_region,
-                person.insurance_type,
-                local(request.admitted_at).date(),
-                self._policies,
-            ).emergency_pre_admission_hours
-            gap = local(request.admitted_at) - local(started)
-            if gap < dt.timedelta(0):
-                raise InvalidInput(
-                    "EMERGENCY_START_AFTER_ADMISSION",
-                    "急诊抢救开始时间晚于入院时间",
-                    "emergency start is after admission",
-                    field="emergency_started_at",
-                )
-            if gap > dt.timedelta(hours=hours):
-                raise self._excluded(
-                    uow,
-                    person,
-                    "EMERGENCY_ADMISSION_AFTER_72H",
-                    f"急诊抢救后超过{hours}小时才转住院（相隔 {gap.total_seconds() / 3600:.1f} 小时），"
-                    "其门急诊及住院医疗费用",
-                )
+        exclusion = admission_exclusion(
+            AdmissionFacts(
+                med_type=request.med_type,
+                admitted_at=request.admitted_at,
+                diagnosis_codes=request.diagnosis_codes,
+                accidental_injury=request.accidental_injury,
+                emergency_started_at=request.emergency_started_at,
+            ),
+            lambda: (
+                policy_at(
+                    check.policy_region,
+                    person.insurance_type,
+                    local(request.admitted_at).date(),
+                    self._policies,
+                ).emergency_pre_admission_hours
+            ),
+        )
+        if exclusion is not None:
+            raise self._excluded(uow, person, exclusion.code, exclusion.what_zh)
 
     # --- 2404 / 2402 / 2405 -------------------------------------------------------------
 
@@ -964,15 +878,10 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            if encounter.state != ADMITTED or uow.hospital.fee_lines(encounter_id):
-                raise Conflict(
-                    "ENCOUNTER_CANNOT_CANCEL",
-                    "只能撤销在院且没有有效费用明细的入院登记（请先撤销费用明细）",
-                    "only an admitted encounter without active fee lines can be cancelled",
-                    field="mdtrt_id",
-                )
+            active = bool(uow.hospital.fee_lines(encounter_id))
+            state = Encounter(encounter).cancel(has_active_lines=active)
             uow.hospital.update_encounter(
-                encounter_id, state=CANCELLED, updated_at=as_utc(self._clock.now())
+                encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
             )
             return self._commit_encounter_change(
                 uow, caller, encounter_id, key, "hospital.cancel_admission", reason
@@ -991,25 +900,18 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            _require_open(
-                encounter,
+            aggregate = Encounter(encounter)
+            aggregate.require_open(
                 "不能变更入院信息",
                 "only an open, unsettled admission can be changed",
                 if_settled_zh="（请先撤销结算）",
             )
-            if change.med_type and change.med_type != encounter.med_type:
-                raise Refused(
-                    "ADMISSION_MED_TYPE_CHANGE",
-                    f"医疗类别不能由 {encounter.med_type} 变更为 {change.med_type}，"
-                    "请撤销入院（2404）后重新办理入院",
-                    "the medical type cannot change; cancel and admit again",
-                    field="med_type",
-                )
+            aggregate.check_med_type_change(change.med_type)
             values: dict[str, Any] = {}
             if change.admitted_at is not None:
                 when = local(change.admitted_at)
                 if when != encounter.admitted_at:
-                    self._check_new_admission_time(uow, encounter, when)
+                    aggregate.check_new_admission_time(when, uow.hospital.fee_lines(encounter.id))
                     values["admitted_at"] = as_utc(when)
             for name, value, limit in (
                 ("department_code", change.department_code, 30),
@@ -1020,7 +922,7 @@ class HospitalService:
                 if value and value != getattr(encounter, name):
                     values[name] = value[:limit]
             if change.diagnosis_codes:
-                _check_icd10(change.diagnosis_codes)
+                check_icd10(change.diagnosis_codes)
                 codes = ",".join(change.diagnosis_codes)[:500]
                 if codes != encounter.diagnosis_codes:
                     values["diagnosis_codes"] = codes
@@ -1037,39 +939,6 @@ class HospitalService:
                 "变更 " + ("、".join(sorted(values)) if values else "无"),
             )
 
-    def _check_new_admission_time(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, when: dt.datetime
-    ) -> None:
-        if encounter.emergency_started_at is not None:
-            raise Refused(
-                "ADMISSION_TIME_CHANGE_EMERGENCY",
-                "急诊转住院的入院时间不能变更（72 小时规则按原时间核定），请撤销入院后重新办理",
-                "the admission time of an emergency admission cannot change",
-                field="begntime",
-            )
-        if encounter.discharged_at is not None and when > encounter.discharged_at:
-            raise InvalidInput(
-                "DISCHARGE_BEFORE_ADMISSION",
-                "入院时间晚于出院时间",
-                "admission is after discharge",
-                field="begntime",
-            )
-        earlier = [
-            line.serial
-            for line in uow.hospital.fee_lines(encounter.id)
-            if local(line.occurred_at).date() < when.date()
-        ]
-        if earlier:
-            raise InvalidInput(
-                "ADMISSION_AFTER_FEE_LINES",
-                f"新的入院时间 {when:%Y-%m-%d %H:%M:%S} 晚于已上传费用明细的发生日期"
-                f"（流水号 {'、'.join(earlier[:10])}{' 等' if len(earlier) > 10 else ''}），"
-                "请核对入院时间或先撤销这些明细（2302）",
-                "the new admission time is after fee lines already uploaded",
-                field="begntime",
-                details={"serials": earlier},
-            )
-
     def discharge(
         self,
         caller: Caller,
@@ -1083,42 +952,14 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            if encounter.state != ADMITTED:
-                raise Conflict(
-                    "ENCOUNTER_NOT_ADMITTED",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能办理出院",
-                    "only an admitted encounter can be discharged",
-                    field="mdtrt_id",
-                )
             when = local(discharged_at)
-            if when < encounter.admitted_at:
-                raise InvalidInput(
-                    "DISCHARGE_BEFORE_ADMISSION",
-                    "出院时间早于入院时间",
-                    "discharge is before admission",
-                    field="endtime",
-                )
-            later = [
-                line.serial
-                for line in uow.hospital.fee_lines(encounter_id)
-                if local(line.occurred_at) > when
-            ]
-            if later:
-                raise InvalidInput(
-                    "DISCHARGE_BEFORE_FEE_LINES",
-                    f"出院时间 {when:%Y-%m-%d %H:%M:%S} 早于已上传费用明细的发生时间"
-                    f"（流水号 {'、'.join(later[:10])}{' 等' if len(later) > 10 else ''}），"
-                    "请核对出院时间或先撤销这些明细（2302）",
-                    "the discharge time is before fee lines already uploaded",
-                    field="endtime",
-                    details={"serials": later},
-                )
+            state = Encounter(encounter).discharge(when, uow.hospital.fee_lines(encounter_id))
             values: dict[str, Any] = {
-                "state": DISCHARGED,
+                "state": state.value,
                 "discharged_at": as_utc(when),
                 "updated_at": as_utc(self._clock.now()),
             }
-            _check_icd10(diagnosis_codes)
+            check_icd10(diagnosis_codes)
             if diagnosis_codes:
                 values["diagnosis_codes"] = ",".join(diagnosis_codes)[:500]
             uow.hospital.update_encounter(encounter_id, **values)
@@ -1133,16 +974,10 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            if encounter.state != DISCHARGED:
-                raise Conflict(
-                    "ENCOUNTER_NOT_DISCHARGED",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能撤销出院（已结算的请先撤销结算）",
-                    "only a discharged, unsettled encounter can be reopened",
-                    field="mdtrt_id",
-                )
+            state = Encounter(encounter).cancel_discharge()
             uow.hospital.update_encounter(
                 encounter_id,
-                state=ADMITTED,
+                state=state.value,
                 discharged_at=None,
                 updated_at=as_utc(self._clock.now()),
             )
@@ -1165,8 +1000,7 @@ class HospitalService:
             if stored is not None:
                 found = uow.hospital.fee_lines_by_serial(encounter_id, stored["serials"])
                 return [found[s] for s in stored["serials"] if s in found]
-            _require_open(
-                encounter,
+            Encounter(encounter).require_open(
                 "不能上传费用明细",
                 "fee lines can be uploaded only to an open, unsettled encounter",
                 if_settled_zh="（如需更正请先撤销结算）",
@@ -1321,9 +1155,7 @@ class HospitalService:
         fingerprint: str,
     ) -> dict[str, Any]:
         occurred = local(line.occurred_at)
-        pre_admission = (
-            encounter.emergency_started_at is not None and occurred < encounter.admitted_at
-        )
+        pre_admission = Encounter(encounter).is_emergency_pre_admission(occurred)
         fee_line = FeeLine(
             serial=line.serial,
             catalog_code=line.catalog_code,
@@ -1375,8 +1207,7 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return list(stored["serials"])
-            _require_open(
-                encounter,
+            Encounter(encounter).require_open(
                 "不能撤销费用明细",
                 "fee lines can be cancelled only on an open, unsettled encounter",
                 if_settled_zh="（已结算的明细须先撤销结算）",
@@ -1684,8 +1515,8 @@ class HospitalService:
         """2303: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
             encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            _require_open(
-                encounter, "不能预结算", "only an open, unsettled encounter can be pre-settled"
+            Encounter(encounter).require_open(
+                "不能预结算", "only an open, unsettled encounter can be pre-settled"
             )
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
@@ -1726,17 +1557,7 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
-            if encounter.state != DISCHARGED:
-                raise Conflict(
-                    "ENCOUNTER_ALREADY_SETTLED"
-                    if encounter.state == SETTLED
-                    else "ENCOUNTER_NOT_DISCHARGED",
-                    "该就诊已结算，不能重复结算"
-                    if encounter.state == SETTLED
-                    else f"就诊状态为“{STATE_ZH[encounter.state]}”，须先办理出院（2402）再结算",
-                    "the encounter must be discharged and not yet settled",
-                    field="mdtrt_id",
-                )
+            settled_state = Encounter(encounter).settle()
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
             self._check_total(lines, medfee_sumamt)
@@ -1801,7 +1622,9 @@ class HospitalService:
                 ),
                 now,
             )
-            uow.hospital.update_encounter(encounter_id, state=SETTLED, updated_at=as_utc(now))
+            uow.hospital.update_encounter(
+                encounter_id, state=settled_state.value, updated_at=as_utc(now)
+            )
             self._audit(
                 uow,
                 caller,
@@ -1874,6 +1697,7 @@ class HospitalService:
                 "the settlement is already reversed",
                 field="setl_id",
             )
+        reopened = Encounter(encounter).reverse()
         insurance_type = InsuranceType(original.insurance_type)
         ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
         delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
@@ -1916,7 +1740,7 @@ class HospitalService:
         uow.hospital.set_settlement_state(original.id, "reversed")
         uow.hospital.mark_fee_lines_settled(encounter_id, None)
         uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
-        uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+        uow.hospital.update_encounter(encounter_id, state=reopened.value, updated_at=as_utc(now))
         self._audit(
             uow,
             caller,
@@ -2062,8 +1886,7 @@ class HospitalService:
         encounter = self._encounter(uow, caller, str(original["mdtrt_id"]), for_update=True)
         if encounter.person_id != person_id:
             raise self._psn_mismatch(encounter.id)
-        _require_open(
-            encounter,
+        Encounter(encounter).require_open(
             "不能冲正费用明细上传",
             "fee uploads can be reversed only on an open, unsettled encounter",
             if_settled_zh="（请先撤销结算）",
@@ -2095,14 +1918,10 @@ class HospitalService:
             for line in json.loads(settled.result_json)["lines"]
         )
         now_lines = sorted((line.serial, str(line.amount)) for line in lines)
-        if encounter.state != DISCHARGED or kept != now_lines:
-            raise Conflict(
-                "REVERSAL_CANNOT_RESTORE",
-                "结算撤销后该就诊已有变更（费用明细、出院或重新结算），不能冲正该结算撤销；"
-                "请按当前明细重新结算（2304）",
-                "the encounter changed after the cancellation; settle it again with 2304",
-                field="omsgid",
-            )
+        aggregate = Encounter(encounter)
+        if aggregate.state is not DISCHARGED:
+            raise cannot_restore()
+        resettled = aggregate.restore(lines_unchanged=kept == now_lines)
         insurance_type = InsuranceType(settled.insurance_type)
         ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
@@ -2147,7 +1966,7 @@ class HospitalService:
         )
         uow.hospital.mark_fee_lines_settled(encounter.id, restored_id)
         uow.hospital.write_year_to_date(settled.person_id, insurance_type, ytd.plus(delta))
-        uow.hospital.update_encounter(encounter.id, state=SETTLED, updated_at=as_utc(now))
+        uow.hospital.update_encounter(encounter.id, state=resettled.value, updated_at=as_utc(now))
         self._audit(
             uow,
             caller,
@@ -2269,6 +2088,8 @@ __all__ = [
     "RequestKey",
     "SettlementRecord",
     "YidiError",
+    "emergency_counts_as_filed",
+    "local",
     "mask_id_number",
     "request_key",
     "reversal_marker",

@@ -18,7 +18,6 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from yidi.encounter.commands import (
-    STATE_ZH,
     AdmissionRequest,
     Caller,
     Credential,
@@ -30,6 +29,7 @@ from yidi.encounter.commands import (
     mask_id_number,
     request_key,
 )
+from yidi.encounter.model import STATE_ZH
 from yidi.encounter.sql import EncounterRow, FeeLineRow
 from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep, client_address
 from yidi.kernel.access import Action, Principal
