@@ -17,6 +17,11 @@ person's year-to-date row (``HospitalRepository.lock_year_to_date``), so two hos
 settling the same person at the same moment queue and the second sees the first's
 totals. Lock order is always encounter → year-to-date → audit head, so no deadlocks.
 
+Layout: the rules of an encounter (states, transitions, admission rules) are in
+``yidi.encounter.model``; the reads in ``yidi.encounter.queries`` (this service extends
+them); storage is reached only through the Protocols of ``yidi.encounter.ports``, which
+``yidi.platform.uow.SqlUnitOfWork`` implements with ``yidi.encounter.sql``.
+
 Scope: a cashier (or a gateway caller identified by ``fixmedins_code``) acts only on
 encounters of their own hospital; another hospital's encounter is answered exactly like
 a missing one. Audit subjects carry internal ids (mdtrt_id, psn_no), never ID numbers.
@@ -29,15 +34,15 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final
 
 from yidi.accounts.model import Movement, MovementKind, account_eligible
-from yidi.accounts.sql import AccountRow
-from yidi.catalog.commands import CatalogLookup, no_catalog, region_chain
+from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
 from yidi.encounter.model import (
+    STATE_ZH,
     AdmissionFacts,
     Encounter,
     EncounterState,
@@ -46,29 +51,47 @@ from yidi.encounter.model import (
     check_icd10,
     emergency_counts_as_filed,
     local,
+    open_stay_conflict,
 )
-from yidi.encounter.sql import (
+from yidi.encounter.ports import (
+    CatalogSource,
+    EncounterUnitOfWork,
+    FactRecorder,
+    PersonalAccount,
+)
+from yidi.encounter.queries import (
+    PSN_NO_KIND,
+    Caller,
+    Credential,
+    EncounterDetail,
+    EncounterQueries,
+    mask_id_number,
+    policy_region_of,
+)
+from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
     EncounterRow,
     FeeLineRow,
+    SettlementRecord,
     SettlementRow,
-    open_stay_conflict,
+    result_amounts,
+    result_json,
+    settlement_record,
+    ytd_from_json,
 )
 from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
-from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
+from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
-from yidi.kernel.identity import ResidentId
 from yidi.kernel.insurance import AssistanceGroup, EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
-from yidi.kernel.regions import DivisionRegistry, default_registry
-from yidi.platform.uow import SqlUnitOfWork
-from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
-from yidi.reference.model import Agency, Hospital, Person
+from yidi.kernel.regions import DivisionRegistry
+from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.reference.model import Hospital, Person
 from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
@@ -78,9 +101,6 @@ MANUAL_MATERIALS_ZH: Final = (
     "住院收据原件、出院记录或住院病案首页、疾病诊断证明书、住院医疗费用总清单"
 )
 
-#: Credential kind for the person number a hospital got from 1101 (2401 and later).
-PSN_NO_KIND: Final = "psn"
-
 # Encounter states, as the transports name them.
 ADMITTED: Final = EncounterState.ADMITTED
 DISCHARGED: Final = EncounterState.DISCHARGED
@@ -89,16 +109,6 @@ CANCELLED: Final = EncounterState.CANCELLED
 
 
 # --------------------------------------------------------------------------- small values
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who acts: a hospital (its fixmedins_code) and the operator, for scope and audit."""
-
-    hospital_code: str
-    actor: str
-    role: str = "hospital_cashier"
-    address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,21 +138,8 @@ class LookupLimits:
     misses_per_hour: int = 60
 
 
-def mask_id_number(id_number: str) -> str:
-    try:
-        return ResidentId.parse(id_number).masked()
-    except InvalidInput:
-        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
-
-
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
     return f"{prefix}{region}{local(at):%Y%m%d}{uuid.uuid4().hex[:12].upper()}"
-
-
-def _not_found_encounter() -> NotFound:
-    return NotFound(
-        "ENCOUNTER_NOT_FOUND", "未找到该就诊记录", "encounter not found", field="mdtrt_id"
-    )
 
 
 def _fingerprint_line(line: FeeLineInput) -> str:
@@ -160,17 +157,6 @@ def _fingerprint_line(line: FeeLineInput) -> str:
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    """就诊凭证 the patient presents: 01 医保电子凭证 (its token), 02 居民身份证 (the ID
-    number, with the name: both are asked for), 03 社会保障卡 (the card number). Kind
-    :data:`PSN_NO_KIND` is the person number 1101 returned, used by 2401 and later."""
-
-    kind: str
-    number: str
-    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,184 +241,32 @@ class AdmissionCheck:
         return self.filing.record.category if self.filing else None
 
 
-@dataclass(frozen=True)
-class SettlementRecord:
-    """A settlement, pre-settlement or reversal as every transport renders it."""
-
-    kind: str  # pre_settle | settle | reversal
-    encounter_id: str
-    psn_no: str
-    person: Person
-    insurance_type: str
-    med_type: str
-    settled_at: dt.datetime
-    amounts: dict[str, Money]
-    pooled_fund_rate: Decimal
-    explanation_zh: list[str]
-    explanation_en: list[str]
-    lines: list[dict[str, str]]
-    policy_version: str
-    catalog_version: str
-    settlement_id: str | None = None
-    reverses_id: str | None = None
-    msgid: str | None = None
-    state: str | None = None
-    year_to_date_after: dict[str, Any] = field(default_factory=dict)
-    #: 个人账户余额 after this settlement (None: the person keeps no account)
-    account_balance_after: Money | None = None
-    #: mdtrt_cert_type of the admission, and the day whose policy applied (discharge day).
-    credential_type: str | None = None
-    policy_on: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class EncounterDetail:
-    encounter: EncounterRow
-    psn_no: str
-    person: Person
-    hospital: Hospital
-    lines: list[FeeLineRow]
-    settlements: list[SettlementRecord]
-
-
-# --------------------------------------------------------------------------- result JSON
-
-_AMOUNT_FIELDS: Final = (
-    ("medfee_sumamt", "total_charges"),
-    ("fulamt_ownpay_amt", "fully_self_paid"),
-    ("overlmt_selfpay", "over_limit_self_paid"),
-    ("preselfpay_amt", "upfront_self_paid"),
-    ("inscp_scp_amt", "eligible_amount"),
-    ("act_pay_dedc", "deductible_applied"),
-    ("hifp_pay", "pooled_fund_paid"),
-    ("hifmi_pay", "serious_illness_paid"),
-    ("hifob_pay", "large_expense_paid"),
-    ("maf_pay", "medical_assistance_paid"),
-    ("fund_pay_sumamt", "fund_paid_total"),
-    ("psn_part_amt", "patient_share"),
-    ("acct_pay", "personal_account_paid"),
-    ("psn_cash_pay", "cash_paid"),
-)
-
-
-def result_amounts(result: SettlementResult) -> dict[str, Money]:
-    amounts = {national: getattr(result, name) for national, name in _AMOUNT_FIELDS}
-    amounts["owed_to_treatment_region"] = result.fund_paid_total + result.personal_account_paid
-    return amounts
-
-
-def result_json(result: SettlementResult) -> dict[str, Any]:
-    """What is kept of a result besides the amount columns: explanation and line breakdown."""
-    return {
-        "mode": result.mode.value,
-        "pooled_fund_rate": str(result.pooled_fund_rate),
-        "explanation_zh": result.explanation_zh(),
-        "explanation_en": result.explanation_en(),
-        "steps": [
-            {"key": s.key, "amount": None if s.amount is None else str(s.amount)}
-            for s in result.steps
-        ],
-        "lines": [
-            {
-                "serial": line.serial,
-                "name": line.name,
-                "catalog_code": line.catalog_code,
-                "item_class": "" if line.item_class is None else line.item_class.value,
-                "line_amount": str(line.line_amount),
-                "fully_self_paid": str(line.fully_self_paid),
-                "over_limit_self_paid": str(line.over_limit_self_paid),
-                "upfront_self_paid": str(line.upfront_self_paid),
-                "eligible_amount": str(line.eligible_amount),
-                "reason_zh": line.reason_zh,
-                "reason_en": line.reason_en,
-            }
-            for line in result.lines
-        ],
-        "policy_version": result.policy_version,
-        "catalog_version": result.catalog_version,
-        "year_to_date_after": result.year_to_date_after.as_dict(),
-    }
-
-
-def ytd_from_json(data: dict[str, Any]) -> YearToDate:
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in ("year", "admissions_count"):
-            values[key] = int(value)
-        elif key == "counters":
-            values[key] = {name: Money(amount) for name, amount in value.items()}
-        else:
-            values[key] = Money(value)
-    return YearToDate(**values)
-
-
-def policy_region_of(
-    policies: PolicyLibrary, insured_region: str, insurance_type: InsuranceType
-) -> str:
-    """The pooling region whose policy applies: the code, its prefecture or province."""
-    sources = policies.sources
-    for code in region_chain(insured_region):
-        if (code, insurance_type) in sources:
-            return code
-    raise NotFound(
-        "POLICY_REGION_UNKNOWN",
-        f"没有参保地 {insured_region} 的{insurance_type.label_zh}政策，无法结算",
-        f"no policy for insured region {insured_region}",
-        field="insured_region",
-    )
-
-
 # --------------------------------------------------------------------------- the service
 
 
-class HospitalService:
-    """Use cases of direct settlement; each call is one transaction."""
+class HospitalService(EncounterQueries):
+    """Use cases of direct settlement (and, inherited, its reads); each call is one
+    transaction."""
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], EncounterUnitOfWork],
         clock: Clock,
         *,
-        catalogs: CatalogLookup | None = None,
+        catalogs: CatalogSource | None = None,
         regions: DivisionRegistry | None = None,
         policies: PolicyLibrary | None = None,
         lookup_limits: LookupLimits | None = None,
+        record_fact: FactRecorder = record_settlement_fact,
     ) -> None:
-        self._uow = uow_factory
-        self._clock = clock
+        super().__init__(uow_factory, clock, catalogs=catalogs, regions=regions, policies=policies)
         self._limits = lookup_limits or LookupLimits()
-        self._catalogs = catalogs or CatalogLookup()
-        self._regions = regions or default_registry()
-        self._policies = policies
+        self._record_fact = record_fact
 
     # --- helpers -------------------------------------------------------------------------
 
-    @property
-    def policies(self) -> PolicyLibrary:
-        return self._policies or shipped_policy_library()
-
-    def policy_region(self, insured_region: str, insurance_type: InsuranceType) -> str:
-        """The pooling region whose policy applies: the code, its prefecture or province."""
-        return policy_region_of(self.policies, insured_region, insurance_type)
-
-    def _audit(
-        self, uow: SqlUnitOfWork, caller: Caller, action: str, subject: str, reason: str = ""
-    ) -> None:
-        uow.audit.append(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=caller.actor[:64],
-                role=caller.role,
-                region_code=None,
-                action=action,
-                subject=subject[:128],
-                reason=reason[:500],
-                address=(caller.address or current_client_address())[:64],
-            )
-        )
-
     @staticmethod
-    def _recall(uow: SqlUnitOfWork, key: RequestKey | None) -> Any | None:
+    def _recall(uow: EncounterUnitOfWork, key: RequestKey | None) -> Any | None:
         if key is None:
             return None
         voided = uow.idempotency.answer(key.scope, reversal_marker(key.key))
@@ -447,7 +281,7 @@ class HospitalService:
         return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
 
     def _lock_for_change(
-        self, uow: SqlUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
+        self, uow: EncounterUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
     ) -> tuple[EncounterRow, Any | None]:
         """The caller's encounter, locked, and what was remembered for ``key`` if this is a
         retry. The lock comes first so that a retry racing the first request waits for its
@@ -455,7 +289,9 @@ class HospitalService:
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
         return encounter, self._recall(uow, key)
 
-    def _commit_and_remember(self, uow: SqlUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+    def _commit_and_remember(
+        self, uow: EncounterUnitOfWork, key: RequestKey | None, memo: Any
+    ) -> None:
         """Commit the change together with its idempotency record: a retry finds the first
         answer, or, after a crash, nothing was changed."""
         if key is not None:
@@ -464,7 +300,7 @@ class HospitalService:
 
     def _commit_encounter_change(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         encounter_id: str,
         key: RequestKey | None,
@@ -476,89 +312,12 @@ class HospitalService:
         self._commit_and_remember(uow, key, {"mdtrt_id": encounter_id})
         return self._encounter(uow, caller, encounter_id, for_update=False)
 
-    @staticmethod
-    def _hospital(uow: SqlUnitOfWork, caller: Caller) -> Hospital:
-        hospital = uow.reference.hospital(caller.hospital_code)
-        if hospital is None:
-            raise NotFound(
-                "HOSPITAL_NOT_FOUND",
-                f"定点医疗机构 {caller.hospital_code} 不存在",
-                "unknown designated institution",
-                field="fixmedins_code",
-            )
-        if not hospital.cross_region_connected:
-            raise Refused(
-                "HOSPITAL_NOT_CONNECTED",
-                f"{hospital.name}尚未接入异地就医直接结算平台，不能办理直接结算",
-                "this hospital is not connected for cross-region direct settlement",
-                field="fixmedins_code",
-            )
-        return hospital
-
-    @staticmethod
-    def _encounter(
-        uow: SqlUnitOfWork, caller: Caller, encounter_id: str, *, for_update: bool
-    ) -> EncounterRow:
-        encounter = uow.hospital.encounter(encounter_id, for_update=for_update)
-        # Another hospital's encounter is answered exactly like a missing one.
-        if encounter is None or encounter.hospital_code != caller.hospital_code:
-            raise _not_found_encounter()
-        return encounter
-
-    def _person_by_credential(
-        self, uow: SqlUnitOfWork, credential: Credential
-    ) -> tuple[int, Person]:
-        """The person the credential names. A miss (or an ID number with another name) is
-        one answer, PERSON_NOT_FOUND, so a caller learns nothing it did not present."""
-        number = credential.number.strip()
-        found: tuple[int, Person] | None = None
-        person: Person | None = None
-        if credential.kind == "03":
-            person = uow.reference.person_by_card(number)
-        elif credential.kind == "02":
-            name = credential.name.strip()
-            if not name:
-                raise InvalidInput(
-                    "CREDENTIAL_NAME_REQUIRED",
-                    "以居民身份证查询时须同时提供姓名（psn_name）",
-                    "an ID-card lookup needs the person's name as well",
-                    field="psn_name",
-                )
-            person = uow.reference.person_by_id_number(number.upper())
-            if person is not None and person.name != name:
-                person = None
-        elif credential.kind == "01":
-            person = uow.reference.person_by_ecert(number) if number else None
-        elif credential.kind == PSN_NO_KIND:
-            found = uow.hospital.person_by_psn_no(number) if number else None
-        else:
-            raise InvalidInput(
-                "CREDENTIAL_TYPE_INVALID",
-                f"就诊凭证类型“{credential.kind}”无效，应为 01 医保电子凭证、02 居民身份证或 03 社会保障卡",
-                "credential type must be 01, 02 or 03",
-                field="mdtrt_cert_type",
-            )
-        if found is None and person is not None:
-            person_id = uow.hospital.person_id(person.id_number)
-            found = (person_id, person) if person_id is not None else None
-        if found is None:
-            raise NotFound(
-                "PERSON_NOT_FOUND",
-                "未查询到该参保人员，请核对就诊凭证",
-                "no insured person with this credential",
-                field="psn_no" if credential.kind == PSN_NO_KIND else "mdtrt_cert_no",
-            )
-        return found
-
-    def _person_by_psn_no(self, uow: SqlUnitOfWork, psn_no: str) -> tuple[int, Person]:
-        return self._person_by_credential(uow, Credential(PSN_NO_KIND, psn_no))
-
     def _window(self) -> dt.datetime:
         now = as_utc(self._clock.now())
         return now.replace(minute=0, second=0, microsecond=0)
 
     def _looked_up(
-        self, uow: SqlUnitOfWork, caller: Caller, credential: Credential
+        self, uow: EncounterUnitOfWork, caller: Caller, credential: Credential
     ) -> tuple[int, Person]:
         """A person lookup by an institution: refused once the institution has made too many
         this hour; a hit is counted with the caller's transaction, a miss by
@@ -595,29 +354,9 @@ class HospitalService:
             )
             uow.commit()
 
-    def agencies_to_call(self, uow: SqlUnitOfWork, person: Person) -> list[Agency]:
-        """The insured region's filing agencies, nearest first (county, prefecture, province)."""
-        found: list[Agency] = []
-        for code in region_chain(person.insured_region_code):
-            for agency in uow.reference.agencies(code):
-                if agency.insurance_type in (None, person.insurance_type):
-                    found.append(agency)
-            if any(a.phone for a in found):
-                break
-        return found
-
-    def _call_agency_text(self, uow: SqlUnitOfWork, person: Person) -> str:
-        agencies = self.agencies_to_call(uow, person)
-        with_phone = [a for a in agencies if a.phone]
-        if with_phone:
-            return "、".join(f"{a.name} {a.phone}" for a in with_phone)
-        if agencies:
-            return f"{agencies[0].name}（备案电话未登记，请通过参保地医保部门公布的电话联系）"
-        return f"参保地（{person.insured_region_code}）医保经办机构"
-
     def _check(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         credential: Credential,
         on_date: dt.date,
@@ -650,7 +389,7 @@ class HospitalService:
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
         )
 
-    def _refuse_unfiled(self, uow: SqlUnitOfWork, check: AdmissionCheck) -> Refused:
+    def _refuse_unfiled(self, uow: EncounterUnitOfWork, check: AdmissionCheck) -> Refused:
         phones = self.agencies_to_call(uow, check.person)
         return Refused(
             "FILING_NOT_VALID",
@@ -669,7 +408,9 @@ class HospitalService:
             },
         )
 
-    def _excluded(self, uow: SqlUnitOfWork, person: Person, code: str, what_zh: str) -> Refused:
+    def _excluded(
+        self, uow: EncounterUnitOfWork, person: Person, code: str, what_zh: str
+    ) -> Refused:
         return Refused(
             code,
             # Phone and the way to be reimbursed first: the national err_msg keeps 200 characters.
@@ -679,24 +420,6 @@ class HospitalService:
             "this care is not settled directly; the person pays and claims at the insured region",
             field="med_type",
         )
-
-    def require_person(self, caller: Caller, encounter_id: str, psn_no: str) -> None:
-        """Refuse unless the caller's encounter is the person's: a request naming both a
-        psn_no and an mdtrt_id must not act on (or show) another person's encounter."""
-        with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            try:
-                person_id, _ = self._person_by_psn_no(uow, psn_no)
-            except NotFound:
-                person_id = None
-            if person_id != encounter.person_id:
-                raise Refused(
-                    "PSN_NO_MISMATCH",
-                    f"人员编号 {psn_no[:30]} 与就诊ID {encounter_id} 不属于同一参保人，"
-                    "交易未办理，请核对人员编号与就诊ID",
-                    "psn_no and mdtrt_id do not belong to the same person",
-                    field="psn_no",
-                )
 
     # --- 1101 / admission check ---------------------------------------------------------
 
@@ -816,7 +539,7 @@ class HospitalService:
 
     @staticmethod
     def _refuse_overlapping_stay(
-        uow: SqlUnitOfWork, caller: Caller, person_id: int, admitted_at: dt.datetime
+        uow: EncounterUnitOfWork, caller: Caller, person_id: int, admitted_at: dt.datetime
     ) -> None:
         """One stay at a time per person and hospital: no second open stay (the schema holds
         this under concurrency too), and no stay admitted before a settled one was discharged."""
@@ -837,7 +560,7 @@ class HospitalService:
 
     def _check_admission_rules(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         request: AdmissionRequest,
         person: Person,
         check: AdmissionCheck,
@@ -1242,7 +965,7 @@ class HospitalService:
 
     def _compute(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         encounter: EncounterRow,
         person: Person,
         hospital: Hospital,
@@ -1310,19 +1033,13 @@ class HospitalService:
         return settle(claim, policy, resolved, year_to_date)
 
     def _treatment_catalogs(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow
     ) -> tuple[str, list[CatalogVersionRow]]:
         """The catalogue region of the treatment region and its versions; refused without any."""
         catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
         if catalog_region is None:
             raise no_catalog(encounter.treatment_region_code)
         return catalog_region, self._catalogs.versions(uow, catalog_region)
-
-    def _context(self, uow: SqlUnitOfWork, encounter: EncounterRow) -> tuple[Person, Hospital]:
-        person = uow.hospital.person_by_internal_id(encounter.person_id)
-        hospital = uow.reference.hospital(encounter.hospital_code)
-        assert person is not None and hospital is not None
-        return person, hospital
 
     @staticmethod
     def _check_total(lines: Sequence[FeeLineRow], medfee_sumamt: Money | None) -> None:
@@ -1342,70 +1059,9 @@ class HospitalService:
                 field="medfee_sumamt",
             )
 
-    def _record(
-        self,
-        kind: str,
-        encounter: EncounterRow,
-        person: Person,
-        settled_at: dt.datetime,
-        amounts: dict[str, Money],
-        data: dict[str, Any],
-        *,
-        row: SettlementRow | None = None,
-    ) -> SettlementRecord:
-        return SettlementRecord(
-            kind=kind,
-            encounter_id=encounter.id,
-            psn_no=person.psn_no,
-            person=person,
-            insurance_type=encounter.insurance_type,
-            med_type=encounter.med_type,
-            settled_at=settled_at,
-            amounts=amounts,
-            pooled_fund_rate=Decimal(data["pooled_fund_rate"]),
-            explanation_zh=list(data["explanation_zh"]),
-            explanation_en=list(data["explanation_en"]),
-            lines=list(data["lines"]),
-            policy_version=data["policy_version"],
-            catalog_version=data["catalog_version"],
-            settlement_id=row.id if row else None,
-            reverses_id=row.reverses_id if row else None,
-            msgid=row.msgid if row else None,
-            state=row.state if row else None,
-            year_to_date_after=dict(data.get("year_to_date_after", {})),
-            account_balance_after=(
-                Money(data["account_balance_after"])
-                if data.get("account_balance_after") is not None
-                else None
-            ),
-            credential_type=encounter.credential_type,
-            policy_on=local(encounter.discharged_at).date() if encounter.discharged_at else None,
-        )
-
-    def _record_of_row(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, row: SettlementRow
-    ) -> SettlementRecord:
-        person, _ = self._context(uow, encounter)
-        return self._record(
-            row.kind,
-            encounter,
-            person,
-            row.settled_at,
-            row.amounts,
-            json.loads(row.result_json),
-            row=row,
-        )
-
-    def _stored_settlement(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, settlement_id: str
-    ) -> SettlementRecord:
-        row = uow.hospital.settlement(settlement_id)
-        assert row is not None
-        return self._record_of_row(uow, encounter, row)
-
     @staticmethod
     def _balance(
-        uow: SqlUnitOfWork, person_id: int, insurance_type: InsuranceType, year: int
+        uow: EncounterUnitOfWork, person_id: int, insurance_type: InsuranceType, year: int
     ) -> Money | None:
         if not account_eligible(insurance_type):
             return None
@@ -1413,22 +1069,19 @@ class HospitalService:
         return account.balance if account else Money.zero()
 
     def _account(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, year: int, *, lock: bool
-    ) -> AccountRow | None:
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow, year: int
+    ) -> PersonalAccount | None:
         """The person's personal account for the year (employee insurance only), locked for a
         settlement so two settlements at once never both spend one balance."""
         insurance_type = InsuranceType(encounter.insurance_type)
         if not account_eligible(insurance_type):
             return None
-        if lock:
-            return uow.accounts.lock(encounter.person_id, insurance_type, year, self._clock.now())
-        found = uow.accounts.read(encounter.person_id, insurance_type, year)
-        return found or AccountRow(0, encounter.person_id, insurance_type.value, year, Money.zero())
+        return uow.accounts.lock(encounter.person_id, insurance_type, year, self._clock.now())
 
     @staticmethod
     def _debit_account(
-        uow: SqlUnitOfWork,
-        account: AccountRow,
+        uow: EncounterUnitOfWork,
+        account: PersonalAccount,
         result: SettlementResult,
         settlement_id: str,
         caller: Caller,
@@ -1449,7 +1102,7 @@ class HospitalService:
 
     def _restore_account(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         encounter: EncounterRow,
         original: SettlementRow,
         reversal_id: str,
@@ -1459,7 +1112,7 @@ class HospitalService:
         """Give back exactly what the settlement took; the reversal's result JSON carries the
         balance after."""
         data = json.loads(original.result_json)
-        account = self._account(uow, encounter, original.year, lock=True)
+        account = self._account(uow, encounter, original.year)
         if account is None:
             return original.result_json
         debit = uow.accounts.debit_of_settlement(original.id)
@@ -1477,7 +1130,7 @@ class HospitalService:
 
     def _debit_again(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         encounter: EncounterRow,
         settled: SettlementRow,
         restored_id: str,
@@ -1487,7 +1140,7 @@ class HospitalService:
         """2601 of a 2305: the restored settlement takes from the account again exactly what
         the original took (refused, nothing written, if the balance no longer covers it)."""
         data = json.loads(settled.result_json)
-        account = self._account(uow, encounter, settled.year, lock=True)
+        account = self._account(uow, encounter, settled.year)
         if account is None:
             return settled.result_json
         amount = settled.amounts["acct_pay"]
@@ -1529,15 +1182,16 @@ class HospitalService:
             ytd = uow.hospital.read_year_to_date(
                 encounter.person_id, InsuranceType(encounter.insurance_type), day.year
             )
-            account = self._account(uow, encounter, day.year, lock=False)
-            balance = account.balance if account else None
+            balance = self._balance(
+                uow, encounter.person_id, InsuranceType(encounter.insurance_type), day.year
+            )
             result = self._compute(
                 uow, encounter, person, hospital, lines, ytd, day, balance if use_account else None
             )
             data = result_json(result)
             if balance is not None:
                 data["account_balance_after"] = str(balance - result.personal_account_paid)
-            record = self._record(
+            record = settlement_record(
                 "pre_settle", encounter, person, self._clock.now(), result_amounts(result), data
             )
             return replace(record, policy_on=day)
@@ -1565,7 +1219,7 @@ class HospitalService:
             day = local(encounter.discharged_at).date()
             insurance_type = InsuranceType(encounter.insurance_type)
             ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
-            account = self._account(uow, encounter, day.year, lock=True)
+            account = self._account(uow, encounter, day.year)
             balance = account.balance if account and use_account else None
             result = self._compute(uow, encounter, person, hospital, lines, ytd, day, balance)
             now = self._clock.now()
@@ -1604,7 +1258,7 @@ class HospitalService:
                 encounter.person_id, insurance_type, result.year_to_date_after
             )
             # What the insured region now owes the treatment region: fact + ledger, same transaction.
-            record_settlement_fact(
+            self._record_fact(
                 uow,
                 fact_from_settlement(
                     result,
@@ -1636,7 +1290,7 @@ class HospitalService:
             self._commit_and_remember(uow, key, {"setl_id": settlement_id})
             # The reply is what was just stored; no need to read the row and its JSON back.
             return replace(
-                self._record(
+                settlement_record(
                     "settle",
                     encounter,
                     person,
@@ -1682,7 +1336,7 @@ class HospitalService:
 
     def _reverse_locked(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         encounter: EncounterRow,
         original: SettlementRow,
@@ -1736,7 +1390,7 @@ class HospitalService:
                 "the settlement has no clearing fact",
                 field="setl_id",
             )
-        record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
+        self._record_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
         uow.hospital.set_settlement_state(original.id, "reversed")
         uow.hospital.mark_fee_lines_settled(encounter_id, None)
         uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
@@ -1820,7 +1474,7 @@ class HospitalService:
 
     def _reverse_original(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         scope: str,
         omsgid: str,
@@ -1870,7 +1524,7 @@ class HospitalService:
 
     def _reverse_fee_upload(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         original: Any,
         omsgid: str,
@@ -1902,7 +1556,7 @@ class HospitalService:
 
     def _restore_settlement(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         encounter: EncounterRow,
         reversal: SettlementRow,
@@ -1959,7 +1613,7 @@ class HospitalService:
                 "the settlement has no clearing fact",
                 field="setl_id",
             )
-        record_settlement_fact(
+        self._record_fact(
             uow,
             replace(fact, setl_id=restored_id, settled_on=local(now).date(), clearing_month=""),
             now,
@@ -1975,81 +1629,6 @@ class HospitalService:
             f"冲正结算撤销 {reversal.id}，按原结算 {settled.id} 恢复",
         )
         return {"result": "restored", "setl_id": restored_id, "restores_setl_id": settled.id}
-
-    # --- reads --------------------------------------------------------------------------
-
-    def encounters(
-        self, caller: Caller, *, state: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[tuple[EncounterRow, Person]]:
-        with self._uow() as uow:
-            self._hospital(uow, caller)
-            rows = uow.hospital.encounters_of_hospital(
-                caller.hospital_code,
-                state=state,
-                limit=min(max(limit, 1), 200),
-                offset=max(offset, 0),
-            )
-            out = []
-            for row in rows:
-                person = uow.hospital.person_by_internal_id(row.person_id)
-                assert person is not None
-                out.append((row, person))
-            return out
-
-    def encounter_person(self, caller: Caller, encounter_id: str) -> Person:
-        """The insured person of one of the caller's encounters (no fee lines read)."""
-        with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            person = uow.hospital.person_by_internal_id(encounter.person_id)
-            assert person is not None
-            return person
-
-    def encounter_detail(
-        self, caller: Caller, encounter_id: str, *, audited: bool = False, reason: str = ""
-    ) -> EncounterDetail:
-        """The encounter with the person's full record; ``audited`` for a read a person asked
-        for (the detail page, the statement), not for the echo after a change."""
-        with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            person, hospital = self._context(uow, encounter)
-            detail = EncounterDetail(
-                encounter=encounter,
-                psn_no=person.psn_no,
-                person=person,
-                hospital=hospital,
-                lines=uow.hospital.fee_lines(encounter_id, include_cancelled=True),
-                settlements=[
-                    self._record_of_row(uow, encounter, row)
-                    for row in uow.hospital.settlements_of_encounter(encounter_id)
-                ],
-            )
-            if audited:
-                self._audit(
-                    uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}", reason
-                )
-                uow.commit()
-            return detail
-
-    def encounter_of_settlement(self, caller: Caller, settlement_id: str) -> str:
-        """The mdtrt_id of one of the caller's settlements (others' answered like missing)."""
-        with self._uow() as uow:
-            row = uow.hospital.settlement(settlement_id)
-            if row is None or row.hospital_code != caller.hospital_code:
-                raise NotFound(
-                    "SETTLEMENT_NOT_FOUND",
-                    "未找到这笔结算",
-                    "settlement not found",
-                    field="setl_id",
-                )
-            return row.encounter_id
-
-    def year_to_date(self, person_id: int, insurance_type: InsuranceType, year: int) -> YearToDate:
-        with self._uow() as uow:
-            return uow.hospital.read_year_to_date(person_id, insurance_type, year)
-
-    def statistics(self) -> list[dict[str, Any]]:
-        with self._uow() as uow:
-            return uow.hospital.settlement_totals()
 
 
 def request_key(scope: str, key: str | None, payload: Any) -> RequestKey | None:
@@ -2076,12 +1655,14 @@ __all__ = [
     "PSN_NO_KIND",
     "REVERSIBLE_INFNOS",
     "SETTLED",
+    "STATE_ZH",
     "AdmissionChange",
     "AdmissionCheck",
     "AdmissionRequest",
     "Caller",
     "Credential",
     "EncounterDetail",
+    "EncounterState",
     "FeeLineInput",
     "HospitalService",
     "LookupLimits",
@@ -2091,6 +1672,10 @@ __all__ = [
     "emergency_counts_as_filed",
     "local",
     "mask_id_number",
+    "policy_region_of",
     "request_key",
+    "result_amounts",
+    "result_json",
     "reversal_marker",
+    "ytd_from_json",
 ]

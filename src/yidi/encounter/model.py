@@ -142,6 +142,17 @@ def cannot_restore() -> Conflict:
     )
 
 
+def open_stay_conflict(encounter_id: str | None = None) -> Conflict:
+    """The one answer for a second open stay of a person at one hospital."""
+    which = f"（就诊ID {encounter_id}）" if encounter_id else ""
+    return Conflict(
+        "ENCOUNTER_ALREADY_OPEN",
+        f"该参保人在本院已有未结算的住院{which}，请勿重复办理入院",
+        "the person already has an open encounter at this hospital",
+        field="psn_no",
+    )
+
+
 def next_state(state: str, action: EncounterAction) -> EncounterState:
     """The state after ``action``, or the action's stable refusal."""
     current = EncounterState(state)
@@ -433,4 +444,5 @@ __all__ = [
     "emergency_counts_as_filed",
     "local",
     "next_state",
+    "open_stay_conflict",
 ]

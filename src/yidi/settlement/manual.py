@@ -43,7 +43,7 @@ from yidi.encounter.commands import (
 from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 from yidi.filing.commands import region_prefix
 from yidi.kernel.access import Action, Principal, hidden
-from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
+from yidi.kernel.audit import as_utc, audit_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.insurance import (
@@ -193,15 +193,14 @@ class ManualClaimService:
         self, uow: SqlUnitOfWork, principal: Principal, action: str, subject: str, reason: str = ""
     ) -> None:
         uow.audit.append(
-            AuditEntry(
-                at=self._clock.now(),
+            audit_entry(
+                self._clock.now(),
                 actor=principal.user_id,
                 role=principal.role.value,
                 region_code=principal.region_code,
                 action=action,
                 subject=subject,
-                reason=reason[:500],
-                address=current_client_address()[:64],
+                reason=reason,
             )
         )
 
