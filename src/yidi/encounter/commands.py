@@ -87,12 +87,14 @@ from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
-from yidi.kernel.insurance import AssistanceGroup, EncounterType, FilingCategory, InsuranceType
+from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.reference.model import Hospital, Person
-from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources
+from yidi.settlement.claim_builder import fee_line as engine_fee_line
+from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
 
@@ -186,18 +188,6 @@ class AdmissionChange:
     inpatient_number: str | None = None
     diagnosis_codes: tuple[str, ...] = ()
     credential_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeeLineInput:
-    serial: str
-    catalog_code: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Money
-    occurred_at: dt.datetime
-    hospital_item_code: str = ""
-    name: str = ""
 
 
 # --------------------------------------------------------------------------- views
@@ -879,16 +869,12 @@ class HospitalService(EncounterQueries):
     ) -> dict[str, Any]:
         occurred = local(line.occurred_at)
         pre_admission = Encounter(encounter).is_emergency_pre_admission(occurred)
-        fee_line = FeeLine(
-            serial=line.serial,
-            catalog_code=line.catalog_code,
-            hospital_item_code=line.hospital_item_code or line.catalog_code,
-            name=line.name or (item.name if item else ""),
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            line_amount=line.amount,
-            occurred_at=occurred.replace(tzinfo=None),
-            is_emergency_pre_admission=pre_admission,
+        fee_line = engine_fee_line(
+            replace(
+                line,
+                name=line.name or (item.name if item else ""),
+                emergency_pre_admission=pre_admission,
+            )
         )
         split = split_line(fee_line, item)
         if item is None or item.item_class.value == "03":
@@ -975,62 +961,44 @@ class HospitalService(EncounterQueries):
         account_balance: Money | None = None,
     ) -> SettlementResult:
         insurance_type = InsuranceType(encounter.insurance_type)
-        policy = policy_at(
-            self.policy_region(encounter.insured_region_code, insurance_type),
-            insurance_type,
-            discharged_on,
+        sources = claim_sources(
+            uow,
+            self._catalogs,
             self._policies,
+            insured_region=encounter.insured_region_code,
+            insurance_type=insurance_type,
+            treatment_region=encounter.treatment_region_code,
+            policy_on=discharged_on,
         )
-        catalog_region, versions = self._treatment_catalogs(uow, encounter)
-        fee_lines: list[FeeLine] = []
-        items: dict[str, CatalogItem | None] = {}
-        hashes: list[str] = []
-        for line in lines:
-            occurred = local(line.occurred_at)
-            catalog = self._catalogs.in_force(uow, versions, occurred.date())
-            if catalog is None:
-                raise no_catalog(encounter.treatment_region_code)
-            if catalog.content_hash not in hashes:
-                hashes.append(catalog.content_hash)
-            items[line.serial] = catalog.lookup(line.catalog_code, occurred.date())
-            fee_lines.append(
-                FeeLine(
+        built = build_claim(
+            sources,
+            [
+                FeeLineInput(
                     serial=line.serial,
                     catalog_code=line.catalog_code,
-                    hospital_item_code=line.hospital_item_code,
-                    name=line.name,
                     quantity=line.quantity,
                     unit_price=line.unit_price,
-                    line_amount=line.amount,
-                    occurred_at=occurred.replace(tzinfo=None),
-                    is_emergency_pre_admission=line.emergency_pre_admission,
+                    amount=line.amount,
+                    occurred_at=line.occurred_at,
+                    hospital_item_code=line.hospital_item_code,
+                    name=line.name,
+                    emergency_pre_admission=line.emergency_pre_admission,
                 )
-            )
-        group: AssistanceGroup | None = None
-        if person.low_income_group:
-            try:
-                group = AssistanceGroup(person.low_income_group)
-            except ValueError:
-                group = None
-        claim = Claim(
-            insured_region=policy.region_code,
-            treatment_region=catalog_region,
+                for line in lines
+            ],
+            person=person,
             insurance_type=insurance_type,
-            person_type=person.person_type,
             hospital_level=hospital.level,
             filing_category=(
                 FilingCategory(encounter.filing_category) if encounter.filing_category else None
             ),
+            encounter_type=EncounterType(encounter.med_type),
             admitted_on=local(encounter.admitted_at).date(),
             discharged_on=discharged_on,
-            encounter_type=EncounterType(encounter.med_type),
-            fee_lines=tuple(fee_lines),
-            assistance_group=group,
-            use_personal_account=account_balance is not None,
-            personal_account_balance=account_balance or Money.zero(),
+            admitted_at=local(encounter.admitted_at),
+            account_balance=account_balance,
         )
-        resolved = ResolvedFeeLines(catalog_region, ",".join(hashes), items)
-        return settle(claim, policy, resolved, year_to_date)
+        return settle(built.claim, built.policy, built.resolved, year_to_date)
 
     def _treatment_catalogs(
         self, uow: EncounterUnitOfWork, encounter: EncounterRow

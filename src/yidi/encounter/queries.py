@@ -33,6 +33,7 @@ from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, shipped_policy_library
 from yidi.reference.model import Agency, Hospital, Person
+from yidi.settlement.claim_builder import policy_region_of
 from yidi.settlement.claims import YearToDate
 
 #: Credential kind for the person number a hospital got from 1101 (2401 and later).
@@ -77,22 +78,6 @@ def mask_id_number(id_number: str) -> str:
 def _not_found_encounter() -> NotFound:
     return NotFound(
         "ENCOUNTER_NOT_FOUND", "未找到该就诊记录", "encounter not found", field="mdtrt_id"
-    )
-
-
-def policy_region_of(
-    policies: PolicyLibrary, insured_region: str, insurance_type: InsuranceType
-) -> str:
-    """The pooling region whose policy applies: the code, its prefecture or province."""
-    sources = policies.sources
-    for code in region_chain(insured_region):
-        if (code, insurance_type) in sources:
-            return code
-    raise NotFound(
-        "POLICY_REGION_UNKNOWN",
-        f"没有参保地 {insured_region} 的{insurance_type.label_zh}政策，无法结算",
-        f"no policy for insured region {insured_region}",
-        field="insured_region",
     )
 
 
