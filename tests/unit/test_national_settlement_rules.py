@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from yidi.encounter.model import AdmissionFacts, admission_exclusion
+from yidi.encounter.commands import AdmissionRequest, Credential
+from yidi.encounter.model import admission_exclusion
 from yidi.kernel.errors import Refused
 from yidi.kernel.insurance import EncounterType, InsuranceType
 from yidi.policy.loader import (
@@ -134,8 +135,15 @@ def test_the_engine_measures_the_window_from_the_admission_instant() -> None:
 def test_the_admission_check_and_the_engine_share_the_window() -> None:
     admitted_at = dt.datetime(2017, 5, 8, 10, 0)
 
-    def facts(started: dt.datetime) -> AdmissionFacts:
-        return AdmissionFacts("24", admitted_at, ("K80.1",), emergency_started_at=started)
+    def facts(started: dt.datetime) -> AdmissionRequest:
+        return AdmissionRequest(
+            Credential("03", "A1"),
+            "24",
+            admitted_at,
+            "A03",
+            ("K80.1",),
+            emergency_started_at=started,
+        )
 
     assert admission_exclusion(facts(dt.datetime(2017, 5, 5, 10, 0)), lambda: 72) is None
     excluded = admission_exclusion(facts(dt.datetime(2017, 5, 5, 9, 59)), lambda: 72)

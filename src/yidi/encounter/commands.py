@@ -43,7 +43,6 @@ from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
 from yidi.encounter.model import (
     STATE_ZH,
-    AdmissionFacts,
     Encounter,
     EncounterState,
     admission_exclusion,
@@ -66,7 +65,6 @@ from yidi.encounter.queries import (
     EncounterDetail,
     EncounterQueries,
     mask_id_number,
-    policy_region_of,
 )
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
@@ -92,7 +90,12 @@ from yidi.kernel.money import Money, money_sum
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.reference.model import Hospital, Person
-from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources
+from yidi.settlement.claim_builder import (
+    FeeLineInput,
+    build_claim,
+    claim_sources,
+    policy_region_of,
+)
 from yidi.settlement.claim_builder import fee_line as engine_fee_line
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle, split_line
@@ -142,20 +145,6 @@ class LookupLimits:
 
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
     return f"{prefix}{region}{local(at):%Y%m%d}{uuid.uuid4().hex[:12].upper()}"
-
-
-def _fingerprint_line(line: FeeLineInput) -> str:
-    text = "|".join(
-        [
-            line.catalog_code,
-            line.hospital_item_code,
-            f"{line.quantity.normalize():f}",
-            f"{line.unit_price.normalize():f}",
-            str(line.amount),
-            local(line.occurred_at).replace(tzinfo=None).isoformat(),
-        ]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------- inputs
@@ -556,13 +545,7 @@ class HospitalService(EncounterQueries):
         check: AdmissionCheck,
     ) -> None:
         exclusion = admission_exclusion(
-            AdmissionFacts(
-                med_type=request.med_type,
-                admitted_at=request.admitted_at,
-                diagnosis_codes=request.diagnosis_codes,
-                accidental_injury=request.accidental_injury,
-                emergency_started_at=request.emergency_started_at,
-            ),
+            request,
             lambda: (
                 policy_at(
                     check.policy_region,
@@ -722,7 +705,9 @@ class HospitalService(EncounterQueries):
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
-            fingerprints = self._check_batch(encounter, lines, self._latest_fee_time(encounter))
+            fingerprints = Encounter(encounter).check_fee_batch(
+                lines, self._latest_fee_time(encounter)
+            )
             catalog_region, versions = self._treatment_catalogs(uow, encounter)
             resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
             unknown: list[str] = []
@@ -810,54 +795,6 @@ class HospitalService(EncounterQueries):
             self._policies,
         ).fee_time_future_days
         return now + dt.timedelta(days=tolerance)
-
-    def _check_batch(
-        self, encounter: EncounterRow, lines: Sequence[FeeLineInput], latest: dt.datetime
-    ) -> dict[str, str]:
-        """Refuse an invalid batch (a line outside the stay, up to ``latest``); return each
-        serial's content fingerprint."""
-        problems: list[str] = []
-        seen: dict[str, str] = {}
-        for line in lines:
-            if not line.serial or len(line.serial) > 30:
-                problems.append(f"流水号“{line.serial}”应为 1–30 位")
-            fingerprint = _fingerprint_line(line)
-            if seen.get(line.serial, fingerprint) != fingerprint:
-                problems.append(f"流水号 {line.serial} 在本批次中出现两次且内容不同")
-            seen[line.serial] = fingerprint
-            if line.quantity <= 0 or line.unit_price < 0 or line.amount.is_negative():
-                problems.append(
-                    f"流水号 {line.serial} 的数量须为正数、单价和金额不能为负（退费请用 2302 撤销明细）"
-                )
-                continue
-            expected = Money.rounded(line.quantity * line.unit_price)
-            if abs((expected - line.amount).yuan) > Decimal("0.01"):
-                problems.append(
-                    f"流水号 {line.serial} 的金额 {line.amount} 与数量×单价 {expected} 不符"
-                )
-            occurred = local(line.occurred_at)
-            if encounter.emergency_started_at is not None:
-                if occurred < encounter.emergency_started_at:
-                    problems.append(f"流水号 {line.serial} 发生在急诊抢救开始之前")
-            elif occurred.date() < local(encounter.admitted_at).date():
-                problems.append(f"流水号 {line.serial} 发生在入院日期之前")
-            if encounter.discharged_at is not None and occurred > encounter.discharged_at:
-                problems.append(f"流水号 {line.serial} 发生在出院之后")
-            elif occurred > latest:
-                problems.append(
-                    f"流水号 {line.serial} 的费用发生时间 {occurred:%Y-%m-%d %H:%M:%S} 远晚于上传时间，"
-                    "不在就诊期间"
-                )
-        if problems:
-            raise InvalidInput(
-                "FEE_LINES_INVALID",
-                "；".join(problems[:20])
-                + (f"；等共 {len(problems)} 处" if len(problems) > 20 else ""),
-                "fee lines are invalid",
-                field="feedetail",
-                details={"problems": problems},
-            )
-        return seen
 
     def _line_values(
         self,
@@ -972,20 +909,7 @@ class HospitalService(EncounterQueries):
         )
         built = build_claim(
             sources,
-            [
-                FeeLineInput(
-                    serial=line.serial,
-                    catalog_code=line.catalog_code,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    amount=line.amount,
-                    occurred_at=line.occurred_at,
-                    hospital_item_code=line.hospital_item_code,
-                    name=line.name,
-                    emergency_pre_admission=line.emergency_pre_admission,
-                )
-                for line in lines
-            ],
+            lines,
             person=person,
             insurance_type=insurance_type,
             hospital_level=hospital.level,

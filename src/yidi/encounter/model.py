@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final, Protocol
 
 from yidi.kernel.clock import CHINA_TZ
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.money import Money
 from yidi.policy.national import national_model
 from yidi.settlement.claims import emergency_window_opens
 
@@ -177,6 +180,36 @@ class TimedLine(Protocol):
     def occurred_at(self) -> dt.datetime: ...
 
 
+class ChargedLine(TimedLine, Protocol):
+    """A fee line as uploaded (``FeeLineInput``)."""
+
+    @property
+    def catalog_code(self) -> str: ...
+    @property
+    def hospital_item_code(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def amount(self) -> Money: ...
+
+
+def fee_line_fingerprint(line: ChargedLine) -> str:
+    """The content of a fee line: the same serial with the same content is the same line."""
+    text = "|".join(
+        [
+            line.catalog_code,
+            line.hospital_item_code,
+            f"{line.quantity.normalize():f}",
+            f"{line.unit_price.normalize():f}",
+            str(line.amount),
+            local(line.occurred_at).replace(tzinfo=None).isoformat(),
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 class EncounterFacts(Protocol):
     """What the aggregate reads of a stored encounter (``EncounterRow`` satisfies it)."""
 
@@ -311,6 +344,53 @@ class Encounter:
                 details={"serials": earlier},
             )
 
+    def check_fee_batch(self, lines: Sequence[ChargedLine], latest: dt.datetime) -> dict[str, str]:
+        """2301: refuse an invalid batch (a line outside the stay, up to ``latest``: the
+        discharge, or before it the upload time plus the policy's tolerance); return each
+        serial's content fingerprint."""
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for line in lines:
+            if not line.serial or len(line.serial) > 30:
+                problems.append(f"流水号“{line.serial}”应为 1–30 位")
+            fingerprint = fee_line_fingerprint(line)
+            if seen.get(line.serial, fingerprint) != fingerprint:
+                problems.append(f"流水号 {line.serial} 在本批次中出现两次且内容不同")
+            seen[line.serial] = fingerprint
+            if line.quantity <= 0 or line.unit_price < 0 or line.amount.is_negative():
+                problems.append(
+                    f"流水号 {line.serial} 的数量须为正数、单价和金额不能为负（退费请用 2302 撤销明细）"
+                )
+                continue
+            expected = Money.rounded(line.quantity * line.unit_price)
+            if abs((expected - line.amount).yuan) > Decimal("0.01"):
+                problems.append(
+                    f"流水号 {line.serial} 的金额 {line.amount} 与数量×单价 {expected} 不符"
+                )
+            occurred = local(line.occurred_at)
+            if self.facts.emergency_started_at is not None:
+                if occurred < self.facts.emergency_started_at:
+                    problems.append(f"流水号 {line.serial} 发生在急诊抢救开始之前")
+            elif occurred.date() < local(self.facts.admitted_at).date():
+                problems.append(f"流水号 {line.serial} 发生在入院日期之前")
+            if self.facts.discharged_at is not None and occurred > self.facts.discharged_at:
+                problems.append(f"流水号 {line.serial} 发生在出院之后")
+            elif occurred > latest:
+                problems.append(
+                    f"流水号 {line.serial} 的费用发生时间 {occurred:%Y-%m-%d %H:%M:%S} 远晚于上传时间，"
+                    "不在就诊期间"
+                )
+        if problems:
+            raise InvalidInput(
+                "FEE_LINES_INVALID",
+                "；".join(problems[:20])
+                + (f"；等共 {len(problems)} 处" if len(problems) > 20 else ""),
+                "fee lines are invalid",
+                field="feedetail",
+                details={"problems": problems},
+            )
+        return seen
+
     def is_emergency_pre_admission(self, occurred_at: dt.datetime) -> bool:
         """A line of the emergency care before the admission (joins the inpatient claim)."""
         return self.facts.emergency_started_at is not None and (
@@ -358,15 +438,19 @@ class Exclusion:
     what_zh: str
 
 
-@dataclass(frozen=True, slots=True)
-class AdmissionFacts:
-    """What the admission rules read of a 2401 request."""
+class AdmissionFacts(Protocol):
+    """What the admission rules read of a 2401 request (``AdmissionRequest`` has it)."""
 
-    med_type: str
-    admitted_at: dt.datetime
-    diagnosis_codes: tuple[str, ...]
-    accidental_injury: bool = False
-    emergency_started_at: dt.datetime | None = None
+    @property
+    def med_type(self) -> str: ...
+    @property
+    def admitted_at(self) -> dt.datetime: ...
+    @property
+    def diagnosis_codes(self) -> tuple[str, ...]: ...
+    @property
+    def accidental_injury(self) -> bool: ...
+    @property
+    def emergency_started_at(self) -> dt.datetime | None: ...
 
 
 def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) -> Exclusion | None:
@@ -424,25 +508,3 @@ def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) 
             "其门急诊及住院医疗费用",
         )
     return None
-
-
-__all__ = [
-    "DIRECT_MED_TYPES",
-    "EMERGENCY_ADMISSION_MED_TYPE",
-    "INJURY_MED_TYPE",
-    "OUTPATIENT_MED_TYPES",
-    "STATE_ZH",
-    "TRANSITIONS",
-    "AdmissionFacts",
-    "Encounter",
-    "EncounterAction",
-    "EncounterFacts",
-    "EncounterState",
-    "Exclusion",
-    "admission_exclusion",
-    "check_icd10",
-    "emergency_counts_as_filed",
-    "local",
-    "next_state",
-    "open_stay_conflict",
-]

@@ -189,19 +189,3 @@ class FactRecorder(Protocol):
     def __call__(
         self, uow: Any, fact: SettlementFact, recorded_at: dt.datetime
     ) -> SettlementFact: ...
-
-
-__all__ = [
-    "AccountLedger",
-    "AccountMovement",
-    "AuditLog",
-    "CatalogSource",
-    "EncounterRepository",
-    "EncounterUnitOfWork",
-    "FactRecorder",
-    "FilingReader",
-    "FundsReader",
-    "IdempotencyStore",
-    "PersonalAccount",
-    "ReferenceReader",
-]

@@ -49,6 +49,29 @@ class FeeLineInput:
     emergency_pre_admission: bool = False
 
 
+class ClaimLine(Protocol):
+    """What the builder reads of a fee line (``FeeLineInput`` and a stored fee line have it)."""
+
+    @property
+    def serial(self) -> str: ...
+    @property
+    def catalog_code(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def amount(self) -> Money: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def hospital_item_code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def emergency_pre_admission(self) -> bool: ...
+
+
 class _CatalogVersions(Protocol):
     """The catalogue versions of a region by day (``yidi.catalog.commands.CatalogLookup``)."""
 
@@ -142,7 +165,7 @@ def claim_sources(
     )
 
 
-def fee_line(line: FeeLineInput) -> FeeLine:
+def fee_line(line: ClaimLine) -> FeeLine:
     """The engine's fee line (China time, the hospital item code defaulting to the code)."""
     return FeeLine(
         serial=line.serial,
@@ -177,7 +200,7 @@ class BuiltClaim:
 
 def build_claim(
     sources: ClaimSources,
-    lines: Sequence[FeeLineInput],
+    lines: Sequence[ClaimLine],
     *,
     person: Person,
     insurance_type: InsuranceType,
@@ -227,15 +250,3 @@ def build_claim(
     )
     resolved = ResolvedFeeLines(claim.treatment_region, ",".join(hashes) or "none", items)
     return BuiltClaim(claim, sources.policy, resolved, sources.catalog_note)
-
-
-__all__ = [
-    "BuiltClaim",
-    "ClaimSources",
-    "FeeLineInput",
-    "assistance_group_of",
-    "build_claim",
-    "claim_sources",
-    "fee_line",
-    "policy_region_of",
-]
