@@ -17,6 +17,11 @@ person's year-to-date row (``HospitalRepository.lock_year_to_date``), so two hos
 settling the same person at the same moment queue and the second sees the first's
 totals. Lock order is always encounter → year-to-date → audit head, so no deadlocks.
 
+Layout: the rules of an encounter (states, transitions, admission rules) are in
+``yidi.encounter.model``; the reads in ``yidi.encounter.queries`` (this service extends
+them); storage is reached only through the Protocols of ``yidi.encounter.ports``, which
+``yidi.platform.uow.SqlUnitOfWork`` implements with ``yidi.encounter.sql``.
+
 Scope: a cashier (or a gateway caller identified by ``fixmedins_code``) acts only on
 encounters of their own hospital; another hospital's encounter is answered exactly like
 a missing one. Audit subjects carry internal ids (mdtrt_id, psn_no), never ID numbers.
@@ -27,41 +32,72 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final
 
 from yidi.accounts.model import Movement, MovementKind, account_eligible
-from yidi.accounts.sql import AccountRow
-from yidi.catalog.commands import CatalogLookup, no_catalog, region_chain
+from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
-from yidi.encounter.sql import (
+from yidi.encounter.model import (
+    STATE_ZH,
+    Encounter,
+    EncounterState,
+    admission_exclusion,
+    cannot_restore,
+    check_icd10,
+    emergency_counts_as_filed,
+    local,
+    open_stay_conflict,
+)
+from yidi.encounter.ports import (
+    CatalogSource,
+    EncounterUnitOfWork,
+    FactRecorder,
+    PersonalAccount,
+)
+from yidi.encounter.queries import (
+    PSN_NO_KIND,
+    Caller,
+    Credential,
+    EncounterDetail,
+    EncounterQueries,
+    mask_id_number,
+)
+from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
     EncounterRow,
     FeeLineRow,
+    SettlementRecord,
     SettlementRow,
-    open_stay_conflict,
+    result_amounts,
+    result_json,
+    settlement_record,
+    ytd_from_json,
 )
 from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
-from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
-from yidi.kernel.clock import CHINA_TZ, Clock
+from yidi.kernel.audit import as_utc
+from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
-from yidi.kernel.identity import ResidentId
-from yidi.kernel.insurance import AssistanceGroup, EncounterType, FilingCategory, InsuranceType
+from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
-from yidi.kernel.regions import DivisionRegistry, default_registry
-from yidi.platform.uow import SqlUnitOfWork
-from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
-from yidi.policy.national import national_model
-from yidi.reference.model import Agency, Hospital, Person
-from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.kernel.regions import DivisionRegistry
+from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.reference.model import Hospital, Person
+from yidi.settlement.claim_builder import (
+    FeeLineInput,
+    build_claim,
+    claim_sources,
+    policy_region_of,
+)
+from yidi.settlement.claim_builder import fee_line as engine_fee_line
+from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
 
@@ -70,52 +106,14 @@ MANUAL_MATERIALS_ZH: Final = (
     "住院收据原件、出院记录或住院病案首页、疾病诊断证明书、住院医疗费用总清单"
 )
 
-#: med_type codes (national) that are never settled directly across regions.
-_OUTPATIENT_MED_TYPES: Final = {"11", "12", "13", "14"}
-_INJURY_MED_TYPE: Final = "22"
-_EMERGENCY_ADMISSION_MED_TYPE: Final = "24"
-
-
-def emergency_counts_as_filed(med_type: str, admitted_on: dt.date) -> bool:
-    """经办规程第三十四条 (2022 model): an admission the hospital flags as 急诊抢救 counts as
-    filed. Under the 2017 model the patient files within 3 working days instead."""
-    return (
-        med_type == _EMERGENCY_ADMISSION_MED_TYPE
-        and national_model(admitted_on).emergency_flag_counts_as_filed
-    )
-
-
-_DIRECT_MED_TYPES: Final = {"21", "24"}
-
-_ICD10: Final = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,8})?$")
-#: Credential kind for the person number a hospital got from 1101 (2401 and later).
-PSN_NO_KIND: Final = "psn"
-
-# Encounter states.
-ADMITTED: Final = "admitted"
-DISCHARGED: Final = "discharged"
-SETTLED: Final = "settled"
-CANCELLED: Final = "cancelled"
-
-STATE_ZH: Final = {
-    ADMITTED: "在院",
-    DISCHARGED: "已出院",
-    SETTLED: "已结算",
-    CANCELLED: "已撤销入院",
-}
+# Encounter states, as the transports name them.
+ADMITTED: Final = EncounterState.ADMITTED
+DISCHARGED: Final = EncounterState.DISCHARGED
+SETTLED: Final = EncounterState.SETTLED
+CANCELLED: Final = EncounterState.CANCELLED
 
 
 # --------------------------------------------------------------------------- small values
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who acts: a hospital (its fixmedins_code) and the operator, for scope and audit."""
-
-    hospital_code: str
-    actor: str
-    role: str = "hospital_cashier"
-    address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,79 +143,11 @@ class LookupLimits:
     misses_per_hour: int = 60
 
 
-def mask_id_number(id_number: str) -> str:
-    try:
-        return ResidentId.parse(id_number).masked()
-    except InvalidInput:
-        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
-
-
-def local(at: dt.datetime) -> dt.datetime:
-    """A timestamp in China Standard Time (naive input is taken as Beijing time)."""
-    return at.replace(tzinfo=CHINA_TZ) if at.tzinfo is None else at.astimezone(CHINA_TZ)
-
-
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
     return f"{prefix}{region}{local(at):%Y%m%d}{uuid.uuid4().hex[:12].upper()}"
 
 
-def _not_found_encounter() -> NotFound:
-    return NotFound(
-        "ENCOUNTER_NOT_FOUND", "未找到该就诊记录", "encounter not found", field="mdtrt_id"
-    )
-
-
-def _require_open(
-    encounter: EncounterRow, refused_zh: str, message_en: str, *, if_settled_zh: str = ""
-) -> None:
-    """Fee lines change, and pre-settlement runs, only while the encounter is not settled."""
-    if encounter.state not in (ADMITTED, DISCHARGED):
-        raise Conflict(
-            "ENCOUNTER_NOT_OPEN",
-            f"就诊状态为“{STATE_ZH[encounter.state]}”，{refused_zh}"
-            + (if_settled_zh if encounter.state == SETTLED else ""),
-            message_en,
-            field="mdtrt_id",
-        )
-
-
-def _check_icd10(diagnosis_codes: Sequence[str]) -> None:
-    bad = [code for code in diagnosis_codes if not _ICD10.match(code)]
-    if bad:
-        raise InvalidInput(
-            "DIAGNOSIS_CODE_INVALID",
-            f"诊断编码不符合 ICD-10 格式：{'、'.join(bad)}",
-            f"not ICD-10 codes: {', '.join(bad)}",
-            field="diagnosis_codes",
-        )
-
-
-def _fingerprint_line(line: FeeLineInput) -> str:
-    text = "|".join(
-        [
-            line.catalog_code,
-            line.hospital_item_code,
-            f"{line.quantity.normalize():f}",
-            f"{line.unit_price.normalize():f}",
-            str(line.amount),
-            local(line.occurred_at).replace(tzinfo=None).isoformat(),
-        ]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 # --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    """就诊凭证 the patient presents: 01 医保电子凭证 (its token), 02 居民身份证 (the ID
-    number, with the name: both are asked for), 03 社会保障卡 (the card number). Kind
-    :data:`PSN_NO_KIND` is the person number 1101 returned, used by 2401 and later."""
-
-    kind: str
-    number: str
-    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,18 +177,6 @@ class AdmissionChange:
     inpatient_number: str | None = None
     diagnosis_codes: tuple[str, ...] = ()
     credential_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeeLineInput:
-    serial: str
-    catalog_code: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Money
-    occurred_at: dt.datetime
-    hospital_item_code: str = ""
-    name: str = ""
 
 
 # --------------------------------------------------------------------------- views
@@ -302,184 +220,32 @@ class AdmissionCheck:
         return self.filing.record.category if self.filing else None
 
 
-@dataclass(frozen=True)
-class SettlementRecord:
-    """A settlement, pre-settlement or reversal as every transport renders it."""
-
-    kind: str  # pre_settle | settle | reversal
-    encounter_id: str
-    psn_no: str
-    person: Person
-    insurance_type: str
-    med_type: str
-    settled_at: dt.datetime
-    amounts: dict[str, Money]
-    pooled_fund_rate: Decimal
-    explanation_zh: list[str]
-    explanation_en: list[str]
-    lines: list[dict[str, str]]
-    policy_version: str
-    catalog_version: str
-    settlement_id: str | None = None
-    reverses_id: str | None = None
-    msgid: str | None = None
-    state: str | None = None
-    year_to_date_after: dict[str, Any] = field(default_factory=dict)
-    #: 个人账户余额 after this settlement (None: the person keeps no account)
-    account_balance_after: Money | None = None
-    #: mdtrt_cert_type of the admission, and the day whose policy applied (discharge day).
-    credential_type: str | None = None
-    policy_on: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class EncounterDetail:
-    encounter: EncounterRow
-    psn_no: str
-    person: Person
-    hospital: Hospital
-    lines: list[FeeLineRow]
-    settlements: list[SettlementRecord]
-
-
-# --------------------------------------------------------------------------- result JSON
-
-_AMOUNT_FIELDS: Final = (
-    ("medfee_sumamt", "total_charges"),
-    ("fulamt_ownpay_amt", "fully_self_paid"),
-    ("overlmt_selfpay", "over_limit_self_paid"),
-    ("preselfpay_amt", "upfront_self_paid"),
-    ("inscp_scp_amt", "eligible_amount"),
-    ("act_pay_dedc", "deductible_applied"),
-    ("hifp_pay", "pooled_fund_paid"),
-    ("hifmi_pay", "serious_illness_paid"),
-    ("hifob_pay", "large_expense_paid"),
-    ("maf_pay", "medical_assistance_paid"),
-    ("fund_pay_sumamt", "fund_paid_total"),
-    ("psn_part_amt", "patient_share"),
-    ("acct_pay", "personal_account_paid"),
-    ("psn_cash_pay", "cash_paid"),
-)
-
-
-def result_amounts(result: SettlementResult) -> dict[str, Money]:
-    amounts = {national: getattr(result, name) for national, name in _AMOUNT_FIELDS}
-    amounts["owed_to_treatment_region"] = result.fund_paid_total + result.personal_account_paid
-    return amounts
-
-
-def result_json(result: SettlementResult) -> dict[str, Any]:
-    """What is kept of a result besides the amount columns: explanation and line breakdown."""
-    return {
-        "mode": result.mode.value,
-        "pooled_fund_rate": str(result.pooled_fund_rate),
-        "explanation_zh": result.explanation_zh(),
-        "explanation_en": result.explanation_en(),
-        "steps": [
-            {"key": s.key, "amount": None if s.amount is None else str(s.amount)}
-            for s in result.steps
-        ],
-        "lines": [
-            {
-                "serial": line.serial,
-                "name": line.name,
-                "catalog_code": line.catalog_code,
-                "item_class": "" if line.item_class is None else line.item_class.value,
-                "line_amount": str(line.line_amount),
-                "fully_self_paid": str(line.fully_self_paid),
-                "over_limit_self_paid": str(line.over_limit_self_paid),
-                "upfront_self_paid": str(line.upfront_self_paid),
-                "eligible_amount": str(line.eligible_amount),
-                "reason_zh": line.reason_zh,
-                "reason_en": line.reason_en,
-            }
-            for line in result.lines
-        ],
-        "policy_version": result.policy_version,
-        "catalog_version": result.catalog_version,
-        "year_to_date_after": result.year_to_date_after.as_dict(),
-    }
-
-
-def ytd_from_json(data: dict[str, Any]) -> YearToDate:
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in ("year", "admissions_count"):
-            values[key] = int(value)
-        elif key == "counters":
-            values[key] = {name: Money(amount) for name, amount in value.items()}
-        else:
-            values[key] = Money(value)
-    return YearToDate(**values)
-
-
-def policy_region_of(
-    policies: PolicyLibrary, insured_region: str, insurance_type: InsuranceType
-) -> str:
-    """The pooling region whose policy applies: the code, its prefecture or province."""
-    sources = policies.sources
-    for code in region_chain(insured_region):
-        if (code, insurance_type) in sources:
-            return code
-    raise NotFound(
-        "POLICY_REGION_UNKNOWN",
-        f"没有参保地 {insured_region} 的{insurance_type.label_zh}政策，无法结算",
-        f"no policy for insured region {insured_region}",
-        field="insured_region",
-    )
-
-
 # --------------------------------------------------------------------------- the service
 
 
-class HospitalService:
-    """Use cases of direct settlement; each call is one transaction."""
+class HospitalService(EncounterQueries):
+    """Use cases of direct settlement (and, inherited, its reads); each call is one
+    transaction."""
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], EncounterUnitOfWork],
         clock: Clock,
         *,
-        catalogs: CatalogLookup | None = None,
+        catalogs: CatalogSource | None = None,
         regions: DivisionRegistry | None = None,
         policies: PolicyLibrary | None = None,
         lookup_limits: LookupLimits | None = None,
+        record_fact: FactRecorder = record_settlement_fact,
     ) -> None:
-        self._uow = uow_factory
-        self._clock = clock
+        super().__init__(uow_factory, clock, catalogs=catalogs, regions=regions, policies=policies)
         self._limits = lookup_limits or LookupLimits()
-        self._catalogs = catalogs or CatalogLookup()
-        self._regions = regions or default_registry()
-        self._policies = policies
+        self._record_fact = record_fact
 
     # --- helpers -------------------------------------------------------------------------
 
-    @property
-    def policies(self) -> PolicyLibrary:
-        return self._policies or shipped_policy_library()
-
-    def policy_region(self, insured_region: str, insurance_type: InsuranceType) -> str:
-        """The pooling region whose policy applies: the code, its prefecture or province."""
-        return policy_region_of(self.policies, insured_region, insurance_type)
-
-    def _audit(
-        self, uow: SqlUnitOfWork, caller: Caller, action: str, subject: str, reason: str = ""
-    ) -> None:
-        uow.audit.append(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=caller.actor[:64],
-                role=caller.role,
-                region_code=None,
-                action=action,
-                subject=subject[:128],
-                reason=reason[:500],
-                address=(caller.address or current_client_address())[:64],
-            )
-        )
-
     @staticmethod
-    def _recall(uow: SqlUnitOfWork, key: RequestKey | None) -> Any | None:
+    def _recall(uow: EncounterUnitOfWork, key: RequestKey | None) -> Any | None:
         if key is None:
             return None
         voided = uow.idempotency.answer(key.scope, reversal_marker(key.key))
@@ -494,7 +260,7 @@ class HospitalService:
         return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
 
     def _lock_for_change(
-        self, uow: SqlUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
+        self, uow: EncounterUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
     ) -> tuple[EncounterRow, Any | None]:
         """The caller's encounter, locked, and what was remembered for ``key`` if this is a
         retry. The lock comes first so that a retry racing the first request waits for its
@@ -502,7 +268,9 @@ class HospitalService:
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
         return encounter, self._recall(uow, key)
 
-    def _commit_and_remember(self, uow: SqlUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+    def _commit_and_remember(
+        self, uow: EncounterUnitOfWork, key: RequestKey | None, memo: Any
+    ) -> None:
         """Commit the change together with its idempotency record: a retry finds the first
         answer, or, after a crash, nothing was changed."""
         if key is not None:
@@ -511,7 +279,7 @@ class HospitalService:
 
     def _commit_encounter_change(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         encounter_id: str,
         key: RequestKey | None,
@@ -523,89 +291,12 @@ class HospitalService:
         self._commit_and_remember(uow, key, {"mdtrt_id": encounter_id})
         return self._encounter(uow, caller, encounter_id, for_update=False)
 
-    @staticmethod
-    def _hospital(uow: SqlUnitOfWork, caller: Caller) -> Hospital:
-        hospital = uow.reference.hospital(caller.hospital_code)
-        if hospital is None:
-            raise NotFound(
-                "HOSPITAL_NOT_FOUND",
-                f"定点医疗机构 {caller.hospital_code} 不存在",
-                "unknown designated institution",
-                field="fixmedins_code",
-            )
-        if not hospital.cross_region_connected:
-            raise Refused(
-                "HOSPITAL_NOT_CONNECTED",
-                f"{hospital.name}尚未接入异地就医直接结算平台，不能办理直接结算",
-                "this hospital is not connected for cross-region direct settlement",
-                field="fixmedins_code",
-            )
-        return hospital
-
-    @staticmethod
-    def _encounter(
-        uow: SqlUnitOfWork, caller: Caller, encounter_id: str, *, for_update: bool
-    ) -> EncounterRow:
-        encounter = uow.hospital.encounter(encounter_id, for_update=for_update)
-        # Another hospital's encounter is answered exactly like a missing one.
-        if encounter is None or encounter.hospital_code != caller.hospital_code:
-            raise _not_found_encounter()
-        return encounter
-
-    def _person_by_credential(
-        self, uow: SqlUnitOfWork, credential: Credential
-    ) -> tuple[int, Person]:
-        """The person the credential names. A miss (or an ID number with another name) is
-        one answer, PERSON_NOT_FOUND, so a caller learns nothing it did not present."""
-        number = credential.number.strip()
-        found: tuple[int, Person] | None = None
-        person: Person | None = None
-        if credential.kind == "03":
-            person = uow.reference.person_by_card(number)
-        elif credential.kind == "02":
-            name = credential.name.strip()
-            if not name:
-                raise InvalidInput(
-                    "CREDENTIAL_NAME_REQUIRED",
-                    "以居民身份证查询时须同时提供姓名（psn_name）",
-                    "an ID-card lookup needs the person's name as well",
-                    field="psn_name",
-                )
-            person = uow.reference.person_by_id_number(number.upper())
-            if person is not None and person.name != name:
-                person = None
-        elif credential.kind == "01":
-            person = uow.reference.person_by_ecert(number) if number else None
-        elif credential.kind == PSN_NO_KIND:
-            found = uow.hospital.person_by_psn_no(number) if number else None
-        else:
-            raise InvalidInput(
-                "CREDENTIAL_TYPE_INVALID",
-                f"就诊凭证类型“{credential.kind}”无效，应为 01 医保电子凭证、02 居民身份证或 03 社会保障卡",
-                "credential type must be 01, 02 or 03",
-                field="mdtrt_cert_type",
-            )
-        if found is None and person is not None:
-            person_id = uow.hospital.person_id(person.id_number)
-            found = (person_id, person) if person_id is not None else None
-        if found is None:
-            raise NotFound(
-                "PERSON_NOT_FOUND",
-                "未查询到该参保人员，请核对就诊凭证",
-                "no insured person with this credential",
-                field="psn_no" if credential.kind == PSN_NO_KIND else "mdtrt_cert_no",
-            )
-        return found
-
-    def _person_by_psn_no(self, uow: SqlUnitOfWork, psn_no: str) -> tuple[int, Person]:
-        return self._person_by_credential(uow, Credential(PSN_NO_KIND, psn_no))
-
     def _window(self) -> dt.datetime:
         now = as_utc(self._clock.now())
         return now.replace(minute=0, second=0, microsecond=0)
 
     def _looked_up(
-        self, uow: SqlUnitOfWork, caller: Caller, credential: Credential
+        self, uow: EncounterUnitOfWork, caller: Caller, credential: Credential
     ) -> tuple[int, Person]:
         """A person lookup by an institution: refused once the institution has made too many
         this hour; a hit is counted with the caller's transaction, a miss by
@@ -642,29 +333,9 @@ class HospitalService:
             )
             uow.commit()
 
-    def agencies_to_call(self, uow: SqlUnitOfWork, person: Person) -> list[Agency]:
-        """The insured region's filing agencies, nearest first (county, prefecture, province)."""
-        found: list[Agency] = []
-        for code in region_chain(person.insured_region_code):
-            for agency in uow.reference.agencies(code):
-                if agency.insurance_type in (None, person.insurance_type):
-                    found.append(agency)
-            if any(a.phone for a in found):
-                break
-        return found
-
-    def _call_agency_text(self, uow: SqlUnitOfWork, person: Person) -> str:
-        agencies = self.agencies_to_call(uow, person)
-        with_phone = [a for a in agencies if a.phone]
-        if with_phone:
-            return "、".join(f"{a.name} {a.phone}" for a in with_phone)
-        if agencies:
-            return f"{agencies[0].name}（备案电话未登记，请通过参保地医保部门公布的电话联系）"
-        return f"参保地（{person.insured_region_code}）医保经办机构"
-
     def _check(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         credential: Credential,
         on_date: dt.date,
@@ -697,7 +368,7 @@ class HospitalService:
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
         )
 
-    def _refuse_unfiled(self, uow: SqlUnitOfWork, check: AdmissionCheck) -> Refused:
+    def _refuse_unfiled(self, uow: EncounterUnitOfWork, check: AdmissionCheck) -> Refused:
         phones = self.agencies_to_call(uow, check.person)
         return Refused(
             "FILING_NOT_VALID",
@@ -716,7 +387,9 @@ class HospitalService:
             },
         )
 
-    def _excluded(self, uow: SqlUnitOfWork, person: Person, code: str, what_zh: str) -> Refused:
+    def _excluded(
+        self, uow: EncounterUnitOfWork, person: Person, code: str, what_zh: str
+    ) -> Refused:
         return Refused(
             code,
             # Phone and the way to be reimbursed first: the national err_msg keeps 200 characters.
@@ -726,24 +399,6 @@ class HospitalService:
             "this care is not settled directly; the person pays and claims at the insured region",
             field="med_type",
         )
-
-    def require_person(self, caller: Caller, encounter_id: str, psn_no: str) -> None:
-        """Refuse unless the caller's encounter is the person's: a request naming both a
-        psn_no and an mdtrt_id must not act on (or show) another person's encounter."""
-        with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            try:
-                person_id, _ = self._person_by_psn_no(uow, psn_no)
-            except NotFound:
-                person_id = None
-            if person_id != encounter.person_id:
-                raise Refused(
-                    "PSN_NO_MISMATCH",
-                    f"人员编号 {psn_no[:30]} 与就诊ID {encounter_id} 不属于同一参保人，"
-                    "交易未办理，请核对人员编号与就诊ID",
-                    "psn_no and mdtrt_id do not belong to the same person",
-                    field="psn_no",
-                )
 
     # --- 1101 / admission check ---------------------------------------------------------
 
@@ -863,7 +518,7 @@ class HospitalService:
 
     @staticmethod
     def _refuse_overlapping_stay(
-        uow: SqlUnitOfWork, caller: Caller, person_id: int, admitted_at: dt.datetime
+        uow: EncounterUnitOfWork, caller: Caller, person_id: int, admitted_at: dt.datetime
     ) -> None:
         """One stay at a time per person and hospital: no second open stay (the schema holds
         this under concurrency too), and no stay admitted before a settled one was discharged."""
@@ -884,69 +539,24 @@ class HospitalService:
 
     def _check_admission_rules(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         request: AdmissionRequest,
         person: Person,
         check: AdmissionCheck,
     ) -> None:
-        if not request.diagnosis_codes:
-            raise InvalidInput(
-                "DIAGNOSIS_REQUIRED",
-                "入院须填写至少一个诊断编码（ICD-10）",
-                "at least one ICD-10 diagnosis code is required",
-                field="diagnosis_codes",
-            )
-        _check_icd10(request.diagnosis_codes)
-        med_type = request.med_type
-        if med_type in _OUTPATIENT_MED_TYPES:
-            raise self._excluded(
-                uow,
-                person,
-                "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
-                "普通门（急）诊医疗费用（急诊抢救后转住院的请按 med_type 24 办理）",
-            )
-        if med_type == _INJURY_MED_TYPE or request.accidental_injury:
-            raise self._excluded(
-                uow, person, "ENCOUNTER_INJURY_NOT_DIRECT", "意外伤害住院的医疗费用"
-            )
-        if med_type not in _DIRECT_MED_TYPES:
-            raise Refused(
-                "MED_TYPE_NOT_DIRECT",
-                f"医疗类别 {med_type} 不属于跨省异地就医住院直接结算范围（支持 21 普通住院、24 急诊转住院）",
-                "only med_type 21 and 24 are settled directly",
-                field="med_type",
-            )
-        if med_type == _EMERGENCY_ADMISSION_MED_TYPE:
-            started = request.emergency_started_at
-            if started is None:
-                raise InvalidInput(
-                    "EMERGENCY_START_REQUIRED",
-                    "急诊转住院须提供急诊抢救开始时间（exp_content.EMER_BEGNTIME）",
-                    "emergency-to-inpatient admissions need the emergency start time",
-                    field="emergency_started_at",
-                )
-            hours = policy_at(
-                check.policy_region,
-                person.insurance_type,
-                local(request.admitted_at).date(),
-                self._policies,
-            ).emergency_pre_admission_hours
-            gap = local(request.admitted_at) - local(started)
-            if gap < dt.timedelta(0):
-                raise InvalidInput(
-                    "EMERGENCY_START_AFTER_ADMISSION",
-                    "急诊抢救开始时间晚于入院时间",
-                    "emergency start is after admission",
-                    field="emergency_started_at",
-                )
-            if gap > dt.timedelta(hours=hours):
-                raise self._excluded(
-                    uow,
-                    person,
-                    "EMERGENCY_ADMISSION_AFTER_72H",
-                    f"急诊抢救后超过{hours}小时才转住院（相隔 {gap.total_seconds() / 3600:.1f} 小时），"
-                    "其门急诊及住院医疗费用",
-                )
+        exclusion = admission_exclusion(
+            request,
+            lambda: (
+                policy_at(
+                    check.policy_region,
+                    person.insurance_type,
+                    local(request.admitted_at).date(),
+                    self._policies,
+                ).emergency_pre_admission_hours
+            ),
+        )
+        if exclusion is not None:
+            raise self._excluded(uow, person, exclusion.code, exclusion.what_zh)
 
     # --- 2404 / 2402 / 2405 -------------------------------------------------------------
 
@@ -964,15 +574,10 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            if encounter.state != ADMITTED or uow.hospital.fee_lines(encounter_id):
-                raise Conflict(
-                    "ENCOUNTER_CANNOT_CANCEL",
-                    "只能撤销在院且没有有效费用明细的入院登记（请先撤销费用明细）",
-                    "only an admitted encounter without active fee lines can be cancelled",
-                    field="mdtrt_id",
-                )
+            active = bool(uow.hospital.fee_lines(encounter_id))
+            state = Encounter(encounter).cancel(has_active_lines=active)
             uow.hospital.update_encounter(
-                encounter_id, state=CANCELLED, updated_at=as_utc(self._clock.now())
+                encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
             )
             return self._commit_encounter_change(
                 uow, caller, encounter_id, key, "hospital.cancel_admission", reason
@@ -991,25 +596,18 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            _require_open(
-                encounter,
+            aggregate = Encounter(encounter)
+            aggregate.require_open(
                 "不能变更入院信息",
                 "only an open, unsettled admission can be changed",
                 if_settled_zh="（请先撤销结算）",
             )
-            if change.med_type and change.med_type != encounter.med_type:
-                raise Refused(
-                    "ADMISSION_MED_TYPE_CHANGE",
-                    f"医疗类别不能由 {encounter.med_type} 变更为 {change.med_type}，"
-                    "请撤销入院（2404）后重新办理入院",
-                    "the medical type cannot change; cancel and admit again",
-                    field="med_type",
-                )
+            aggregate.check_med_type_change(change.med_type)
             values: dict[str, Any] = {}
             if change.admitted_at is not None:
                 when = local(change.admitted_at)
                 if when != encounter.admitted_at:
-                    self._check_new_admission_time(uow, encounter, when)
+                    aggregate.check_new_admission_time(when, uow.hospital.fee_lines(encounter.id))
                     values["admitted_at"] = as_utc(when)
             for name, value, limit in (
                 ("department_code", change.department_code, 30),
@@ -1020,7 +618,7 @@ class HospitalService:
                 if value and value != getattr(encounter, name):
                     values[name] = value[:limit]
             if change.diagnosis_codes:
-                _check_icd10(change.diagnosis_codes)
+                check_icd10(change.diagnosis_codes)
                 codes = ",".join(change.diagnosis_codes)[:500]
                 if codes != encounter.diagnosis_codes:
                     values["diagnosis_codes"] = codes
@@ -1037,39 +635,6 @@ class HospitalService:
                 "变更 " + ("、".join(sorted(values)) if values else "无"),
             )
 
-    def _check_new_admission_time(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, when: dt.datetime
-    ) -> None:
-        if encounter.emergency_started_at is not None:
-            raise Refused(
-                "ADMISSION_TIME_CHANGE_EMERGENCY",
-                "急诊转住院的入院时间不能变更（72 小时规则按原时间核定），请撤销入院后重新办理",
-                "the admission time of an emergency admission cannot change",
-                field="begntime",
-            )
-        if encounter.discharged_at is not None and when > encounter.discharged_at:
-            raise InvalidInput(
-                "DISCHARGE_BEFORE_ADMISSION",
-                "入院时间晚于出院时间",
-                "admission is after discharge",
-                field="begntime",
-            )
-        earlier = [
-            line.serial
-            for line in uow.hospital.fee_lines(encounter.id)
-            if local(line.occurred_at).date() < when.date()
-        ]
-        if earlier:
-            raise InvalidInput(
-                "ADMISSION_AFTER_FEE_LINES",
-                f"新的入院时间 {when:%Y-%m-%d %H:%M:%S} 晚于已上传费用明细的发生日期"
-                f"（流水号 {'、'.join(earlier[:10])}{' 等' if len(earlier) > 10 else ''}），"
-                "请核对入院时间或先撤销这些明细（2302）",
-                "the new admission time is after fee lines already uploaded",
-                field="begntime",
-                details={"serials": earlier},
-            )
-
     def discharge(
         self,
         caller: Caller,
@@ -1083,42 +648,14 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            if encounter.state != ADMITTED:
-                raise Conflict(
-                    "ENCOUNTER_NOT_ADMITTED",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能办理出院",
-                    "only an admitted encounter can be discharged",
-                    field="mdtrt_id",
-                )
             when = local(discharged_at)
-            if when < encounter.admitted_at:
-                raise InvalidInput(
-                    "DISCHARGE_BEFORE_ADMISSION",
-                    "出院时间早于入院时间",
-                    "discharge is before admission",
-                    field="endtime",
-                )
-            later = [
-                line.serial
-                for line in uow.hospital.fee_lines(encounter_id)
-                if local(line.occurred_at) > when
-            ]
-            if later:
-                raise InvalidInput(
-                    "DISCHARGE_BEFORE_FEE_LINES",
-                    f"出院时间 {when:%Y-%m-%d %H:%M:%S} 早于已上传费用明细的发生时间"
-                    f"（流水号 {'、'.join(later[:10])}{' 等' if len(later) > 10 else ''}），"
-                    "请核对出院时间或先撤销这些明细（2302）",
-                    "the discharge time is before fee lines already uploaded",
-                    field="endtime",
-                    details={"serials": later},
-                )
+            state = Encounter(encounter).discharge(when, uow.hospital.fee_lines(encounter_id))
             values: dict[str, Any] = {
-                "state": DISCHARGED,
+                "state": state.value,
                 "discharged_at": as_utc(when),
                 "updated_at": as_utc(self._clock.now()),
             }
-            _check_icd10(diagnosis_codes)
+            check_icd10(diagnosis_codes)
             if diagnosis_codes:
                 values["diagnosis_codes"] = ",".join(diagnosis_codes)[:500]
             uow.hospital.update_encounter(encounter_id, **values)
@@ -1133,16 +670,10 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
-            if encounter.state != DISCHARGED:
-                raise Conflict(
-                    "ENCOUNTER_NOT_DISCHARGED",
-                    f"就诊状态为“{STATE_ZH[encounter.state]}”，不能撤销出院（已结算的请先撤销结算）",
-                    "only a discharged, unsettled encounter can be reopened",
-                    field="mdtrt_id",
-                )
+            state = Encounter(encounter).cancel_discharge()
             uow.hospital.update_encounter(
                 encounter_id,
-                state=ADMITTED,
+                state=state.value,
                 discharged_at=None,
                 updated_at=as_utc(self._clock.now()),
             )
@@ -1165,8 +696,7 @@ class HospitalService:
             if stored is not None:
                 found = uow.hospital.fee_lines_by_serial(encounter_id, stored["serials"])
                 return [found[s] for s in stored["serials"] if s in found]
-            _require_open(
-                encounter,
+            Encounter(encounter).require_open(
                 "不能上传费用明细",
                 "fee lines can be uploaded only to an open, unsettled encounter",
                 if_settled_zh="（如需更正请先撤销结算）",
@@ -1175,7 +705,9 @@ class HospitalService:
                 raise InvalidInput(
                     "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
                 )
-            fingerprints = self._check_batch(encounter, lines, self._latest_fee_time(encounter))
+            fingerprints = Encounter(encounter).check_fee_batch(
+                lines, self._latest_fee_time(encounter)
+            )
             catalog_region, versions = self._treatment_catalogs(uow, encounter)
             resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
             unknown: list[str] = []
@@ -1264,54 +796,6 @@ class HospitalService:
         ).fee_time_future_days
         return now + dt.timedelta(days=tolerance)
 
-    def _check_batch(
-        self, encounter: EncounterRow, lines: Sequence[FeeLineInput], latest: dt.datetime
-    ) -> dict[str, str]:
-        """Refuse an invalid batch (a line outside the stay, up to ``latest``); return each
-        serial's content fingerprint."""
-        problems: list[str] = []
-        seen: dict[str, str] = {}
-        for line in lines:
-            if not line.serial or len(line.serial) > 30:
-                problems.append(f"流水号“{line.serial}”应为 1–30 位")
-            fingerprint = _fingerprint_line(line)
-            if seen.get(line.serial, fingerprint) != fingerprint:
-                problems.append(f"流水号 {line.serial} 在本批次中出现两次且内容不同")
-            seen[line.serial] = fingerprint
-            if line.quantity <= 0 or line.unit_price < 0 or line.amount.is_negative():
-                problems.append(
-                    f"流水号 {line.serial} 的数量须为正数、单价和金额不能为负（退费请用 2302 撤销明细）"
-                )
-                continue
-            expected = Money.rounded(line.quantity * line.unit_price)
-            if abs((expected - line.amount).yuan) > Decimal("0.01"):
-                problems.append(
-                    f"流水号 {line.serial} 的金额 {line.amount} 与数量×单价 {expected} 不符"
-                )
-            occurred = local(line.occurred_at)
-            if encounter.emergency_started_at is not None:
-                if occurred < encounter.emergency_started_at:
-                    problems.append(f"流水号 {line.serial} 发生在急诊抢救开始之前")
-            elif occurred.date() < local(encounter.admitted_at).date():
-                problems.append(f"流水号 {line.serial} 发生在入院日期之前")
-            if encounter.discharged_at is not None and occurred > encounter.discharged_at:
-                problems.append(f"流水号 {line.serial} 发生在出院之后")
-            elif occurred > latest:
-                problems.append(
-                    f"流水号 {line.serial} 的费用发生时间 {occurred:%Y-%m-%d %H:%M:%S} 远晚于上传时间，"
-                    "不在就诊期间"
-                )
-        if problems:
-            raise InvalidInput(
-                "FEE_LINES_INVALID",
-                "；".join(problems[:20])
-                + (f"；等共 {len(problems)} 处" if len(problems) > 20 else ""),
-                "fee lines are invalid",
-                field="feedetail",
-                details={"problems": problems},
-            )
-        return seen
-
     def _line_values(
         self,
         encounter: EncounterRow,
@@ -1321,19 +805,13 @@ class HospitalService:
         fingerprint: str,
     ) -> dict[str, Any]:
         occurred = local(line.occurred_at)
-        pre_admission = (
-            encounter.emergency_started_at is not None and occurred < encounter.admitted_at
-        )
-        fee_line = FeeLine(
-            serial=line.serial,
-            catalog_code=line.catalog_code,
-            hospital_item_code=line.hospital_item_code or line.catalog_code,
-            name=line.name or (item.name if item else ""),
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            line_amount=line.amount,
-            occurred_at=occurred.replace(tzinfo=None),
-            is_emergency_pre_admission=pre_admission,
+        pre_admission = Encounter(encounter).is_emergency_pre_admission(occurred)
+        fee_line = engine_fee_line(
+            replace(
+                line,
+                name=line.name or (item.name if item else ""),
+                emergency_pre_admission=pre_admission,
+            )
         )
         split = split_line(fee_line, item)
         if item is None or item.item_class.value == "03":
@@ -1375,8 +853,7 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return list(stored["serials"])
-            _require_open(
-                encounter,
+            Encounter(encounter).require_open(
                 "不能撤销费用明细",
                 "fee lines can be cancelled only on an open, unsettled encounter",
                 if_settled_zh="（已结算的明细须先撤销结算）",
@@ -1411,7 +888,7 @@ class HospitalService:
 
     def _compute(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         encounter: EncounterRow,
         person: Person,
         hospital: Hospital,
@@ -1421,77 +898,40 @@ class HospitalService:
         account_balance: Money | None = None,
     ) -> SettlementResult:
         insurance_type = InsuranceType(encounter.insurance_type)
-        policy = policy_at(
-            self.policy_region(encounter.insured_region_code, insurance_type),
-            insurance_type,
-            discharged_on,
+        sources = claim_sources(
+            uow,
+            self._catalogs,
             self._policies,
-        )
-        catalog_region, versions = self._treatment_catalogs(uow, encounter)
-        fee_lines: list[FeeLine] = []
-        items: dict[str, CatalogItem | None] = {}
-        hashes: list[str] = []
-        for line in lines:
-            occurred = local(line.occurred_at)
-            catalog = self._catalogs.in_force(uow, versions, occurred.date())
-            if catalog is None:
-                raise no_catalog(encounter.treatment_region_code)
-            if catalog.content_hash not in hashes:
-                hashes.append(catalog.content_hash)
-            items[line.serial] = catalog.lookup(line.catalog_code, occurred.date())
-            fee_lines.append(
-                FeeLine(
-                    serial=line.serial,
-                    catalog_code=line.catalog_code,
-                    hospital_item_code=line.hospital_item_code,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    line_amount=line.amount,
-                    occurred_at=occurred.replace(tzinfo=None),
-                    is_emergency_pre_admission=line.emergency_pre_admission,
-                )
-            )
-        group: AssistanceGroup | None = None
-        if person.low_income_group:
-            try:
-                group = AssistanceGroup(person.low_income_group)
-            except ValueError:
-                group = None
-        claim = Claim(
-            insured_region=policy.region_code,
-            treatment_region=catalog_region,
+            insured_region=encounter.insured_region_code,
             insurance_type=insurance_type,
-            person_type=person.person_type,
+            treatment_region=encounter.treatment_region_code,
+            policy_on=discharged_on,
+        )
+        built = build_claim(
+            sources,
+            lines,
+            person=person,
+            insurance_type=insurance_type,
             hospital_level=hospital.level,
             filing_category=(
                 FilingCategory(encounter.filing_category) if encounter.filing_category else None
             ),
+            encounter_type=EncounterType(encounter.med_type),
             admitted_on=local(encounter.admitted_at).date(),
             discharged_on=discharged_on,
-            encounter_type=EncounterType(encounter.med_type),
-            fee_lines=tuple(fee_lines),
-            assistance_group=group,
-            use_personal_account=account_balance is not None,
-            personal_account_balance=account_balance or Money.zero(),
+            admitted_at=local(encounter.admitted_at),
+            account_balance=account_balance,
         )
-        resolved = ResolvedFeeLines(catalog_region, ",".join(hashes), items)
-        return settle(claim, policy, resolved, year_to_date)
+        return settle(built.claim, built.policy, built.resolved, year_to_date)
 
     def _treatment_catalogs(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow
     ) -> tuple[str, list[CatalogVersionRow]]:
         """The catalogue region of the treatment region and its versions; refused without any."""
         catalog_region = self._catalogs.catalog_region(uow, encounter.treatment_region_code)
         if catalog_region is None:
             raise no_catalog(encounter.treatment_region_code)
         return catalog_region, self._catalogs.versions(uow, catalog_region)
-
-    def _context(self, uow: SqlUnitOfWork, encounter: EncounterRow) -> tuple[Person, Hospital]:
-        person = uow.hospital.person_by_internal_id(encounter.person_id)
-        hospital = uow.reference.hospital(encounter.hospital_code)
-        assert person is not None and hospital is not None
-        return person, hospital
 
     @staticmethod
     def _check_total(lines: Sequence[FeeLineRow], medfee_sumamt: Money | None) -> None:
@@ -1511,70 +951,9 @@ class HospitalService:
                 field="medfee_sumamt",
             )
 
-    def _record(
-        self,
-        kind: str,
-        encounter: EncounterRow,
-        person: Person,
-        settled_at: dt.datetime,
-        amounts: dict[str, Money],
-        data: dict[str, Any],
-        *,
-        row: SettlementRow | None = None,
-    ) -> SettlementRecord:
-        return SettlementRecord(
-            kind=kind,
-            encounter_id=encounter.id,
-            psn_no=person.psn_no,
-            person=person,
-            insurance_type=encounter.insurance_type,
-            med_type=encounter.med_type,
-            settled_at=settled_at,
-            amounts=amounts,
-            pooled_fund_rate=Decimal(data["pooled_fund_rate"]),
-            explanation_zh=list(data["explanation_zh"]),
-            explanation_en=list(data["explanation_en"]),
-            lines=list(data["lines"]),
-            policy_version=data["policy_version"],
-            catalog_version=data["catalog_version"],
-            settlement_id=row.id if row else None,
-            reverses_id=row.reverses_id if row else None,
-            msgid=row.msgid if row else None,
-            state=row.state if row else None,
-            year_to_date_after=dict(data.get("year_to_date_after", {})),
-            account_balance_after=(
-                Money(data["account_balance_after"])
-                if data.get("account_balance_after") is not None
-                else None
-            ),
-            credential_type=encounter.credential_type,
-            policy_on=local(encounter.discharged_at).date() if encounter.discharged_at else None,
-        )
-
-    def _record_of_row(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, row: SettlementRow
-    ) -> SettlementRecord:
-        person, _ = self._context(uow, encounter)
-        return self._record(
-            row.kind,
-            encounter,
-            person,
-            row.settled_at,
-            row.amounts,
-            json.loads(row.result_json),
-            row=row,
-        )
-
-    def _stored_settlement(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, settlement_id: str
-    ) -> SettlementRecord:
-        row = uow.hospital.settlement(settlement_id)
-        assert row is not None
-        return self._record_of_row(uow, encounter, row)
-
     @staticmethod
     def _balance(
-        uow: SqlUnitOfWork, person_id: int, insurance_type: InsuranceType, year: int
+        uow: EncounterUnitOfWork, person_id: int, insurance_type: InsuranceType, year: int
     ) -> Money | None:
         if not account_eligible(insurance_type):
             return None
@@ -1582,22 +961,19 @@ class HospitalService:
         return account.balance if account else Money.zero()
 
     def _account(
-        self, uow: SqlUnitOfWork, encounter: EncounterRow, year: int, *, lock: bool
-    ) -> AccountRow | None:
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow, year: int
+    ) -> PersonalAccount | None:
         """The person's personal account for the year (employee insurance only), locked for a
         settlement so two settlements at once never both spend one balance."""
         insurance_type = InsuranceType(encounter.insurance_type)
         if not account_eligible(insurance_type):
             return None
-        if lock:
-            return uow.accounts.lock(encounter.person_id, insurance_type, year, self._clock.now())
-        found = uow.accounts.read(encounter.person_id, insurance_type, year)
-        return found or AccountRow(0, encounter.person_id, insurance_type.value, year, Money.zero())
+        return uow.accounts.lock(encounter.person_id, insurance_type, year, self._clock.now())
 
     @staticmethod
     def _debit_account(
-        uow: SqlUnitOfWork,
-        account: AccountRow,
+        uow: EncounterUnitOfWork,
+        account: PersonalAccount,
         result: SettlementResult,
         settlement_id: str,
         caller: Caller,
@@ -1618,7 +994,7 @@ class HospitalService:
 
     def _restore_account(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         encounter: EncounterRow,
         original: SettlementRow,
         reversal_id: str,
@@ -1628,7 +1004,7 @@ class HospitalService:
         """Give back exactly what the settlement took; the reversal's result JSON carries the
         balance after."""
         data = json.loads(original.result_json)
-        account = self._account(uow, encounter, original.year, lock=True)
+        account = self._account(uow, encounter, original.year)
         if account is None:
             return original.result_json
         debit = uow.accounts.debit_of_settlement(original.id)
@@ -1646,7 +1022,7 @@ class HospitalService:
 
     def _debit_again(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         encounter: EncounterRow,
         settled: SettlementRow,
         restored_id: str,
@@ -1656,7 +1032,7 @@ class HospitalService:
         """2601 of a 2305: the restored settlement takes from the account again exactly what
         the original took (refused, nothing written, if the balance no longer covers it)."""
         data = json.loads(settled.result_json)
-        account = self._account(uow, encounter, settled.year, lock=True)
+        account = self._account(uow, encounter, settled.year)
         if account is None:
             return settled.result_json
         amount = settled.amounts["acct_pay"]
@@ -1684,8 +1060,8 @@ class HospitalService:
         """2303: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
             encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            _require_open(
-                encounter, "不能预结算", "only an open, unsettled encounter can be pre-settled"
+            Encounter(encounter).require_open(
+                "不能预结算", "only an open, unsettled encounter can be pre-settled"
             )
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
@@ -1698,15 +1074,16 @@ class HospitalService:
             ytd = uow.hospital.read_year_to_date(
                 encounter.person_id, InsuranceType(encounter.insurance_type), day.year
             )
-            account = self._account(uow, encounter, day.year, lock=False)
-            balance = account.balance if account else None
+            balance = self._balance(
+                uow, encounter.person_id, InsuranceType(encounter.insurance_type), day.year
+            )
             result = self._compute(
                 uow, encounter, person, hospital, lines, ytd, day, balance if use_account else None
             )
             data = result_json(result)
             if balance is not None:
                 data["account_balance_after"] = str(balance - result.personal_account_paid)
-            record = self._record(
+            record = settlement_record(
                 "pre_settle", encounter, person, self._clock.now(), result_amounts(result), data
             )
             return replace(record, policy_on=day)
@@ -1726,17 +1103,7 @@ class HospitalService:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
-            if encounter.state != DISCHARGED:
-                raise Conflict(
-                    "ENCOUNTER_ALREADY_SETTLED"
-                    if encounter.state == SETTLED
-                    else "ENCOUNTER_NOT_DISCHARGED",
-                    "该就诊已结算，不能重复结算"
-                    if encounter.state == SETTLED
-                    else f"就诊状态为“{STATE_ZH[encounter.state]}”，须先办理出院（2402）再结算",
-                    "the encounter must be discharged and not yet settled",
-                    field="mdtrt_id",
-                )
+            settled_state = Encounter(encounter).settle()
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
             self._check_total(lines, medfee_sumamt)
@@ -1744,7 +1111,7 @@ class HospitalService:
             day = local(encounter.discharged_at).date()
             insurance_type = InsuranceType(encounter.insurance_type)
             ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
-            account = self._account(uow, encounter, day.year, lock=True)
+            account = self._account(uow, encounter, day.year)
             balance = account.balance if account and use_account else None
             result = self._compute(uow, encounter, person, hospital, lines, ytd, day, balance)
             now = self._clock.now()
@@ -1783,7 +1150,7 @@ class HospitalService:
                 encounter.person_id, insurance_type, result.year_to_date_after
             )
             # What the insured region now owes the treatment region: fact + ledger, same transaction.
-            record_settlement_fact(
+            self._record_fact(
                 uow,
                 fact_from_settlement(
                     result,
@@ -1801,7 +1168,9 @@ class HospitalService:
                 ),
                 now,
             )
-            uow.hospital.update_encounter(encounter_id, state=SETTLED, updated_at=as_utc(now))
+            uow.hospital.update_encounter(
+                encounter_id, state=settled_state.value, updated_at=as_utc(now)
+            )
             self._audit(
                 uow,
                 caller,
@@ -1813,7 +1182,7 @@ class HospitalService:
             self._commit_and_remember(uow, key, {"setl_id": settlement_id})
             # The reply is what was just stored; no need to read the row and its JSON back.
             return replace(
-                self._record(
+                settlement_record(
                     "settle",
                     encounter,
                     person,
@@ -1859,7 +1228,7 @@ class HospitalService:
 
     def _reverse_locked(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         encounter: EncounterRow,
         original: SettlementRow,
@@ -1874,6 +1243,7 @@ class HospitalService:
                 "the settlement is already reversed",
                 field="setl_id",
             )
+        reopened = Encounter(encounter).reverse()
         insurance_type = InsuranceType(original.insurance_type)
         ytd = uow.hospital.lock_year_to_date(original.person_id, insurance_type, original.year)
         delta = ytd_from_json(json.loads(original.year_to_date_delta_json))
@@ -1912,11 +1282,11 @@ class HospitalService:
                 "the settlement has no clearing fact",
                 field="setl_id",
             )
-        record_settlement_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
+        self._record_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
         uow.hospital.set_settlement_state(original.id, "reversed")
         uow.hospital.mark_fee_lines_settled(encounter_id, None)
         uow.hospital.write_year_to_date(original.person_id, insurance_type, restored)
-        uow.hospital.update_encounter(encounter_id, state=DISCHARGED, updated_at=as_utc(now))
+        uow.hospital.update_encounter(encounter_id, state=reopened.value, updated_at=as_utc(now))
         self._audit(
             uow,
             caller,
@@ -1996,7 +1366,7 @@ class HospitalService:
 
     def _reverse_original(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         scope: str,
         omsgid: str,
@@ -2046,7 +1416,7 @@ class HospitalService:
 
     def _reverse_fee_upload(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         original: Any,
         omsgid: str,
@@ -2062,8 +1432,7 @@ class HospitalService:
         encounter = self._encounter(uow, caller, str(original["mdtrt_id"]), for_update=True)
         if encounter.person_id != person_id:
             raise self._psn_mismatch(encounter.id)
-        _require_open(
-            encounter,
+        Encounter(encounter).require_open(
             "不能冲正费用明细上传",
             "fee uploads can be reversed only on an open, unsettled encounter",
             if_settled_zh="（请先撤销结算）",
@@ -2079,7 +1448,7 @@ class HospitalService:
 
     def _restore_settlement(
         self,
-        uow: SqlUnitOfWork,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         encounter: EncounterRow,
         reversal: SettlementRow,
@@ -2095,14 +1464,10 @@ class HospitalService:
             for line in json.loads(settled.result_json)["lines"]
         )
         now_lines = sorted((line.serial, str(line.amount)) for line in lines)
-        if encounter.state != DISCHARGED or kept != now_lines:
-            raise Conflict(
-                "REVERSAL_CANNOT_RESTORE",
-                "结算撤销后该就诊已有变更（费用明细、出院或重新结算），不能冲正该结算撤销；"
-                "请按当前明细重新结算（2304）",
-                "the encounter changed after the cancellation; settle it again with 2304",
-                field="omsgid",
-            )
+        aggregate = Encounter(encounter)
+        if aggregate.state is not DISCHARGED:
+            raise cannot_restore()
+        resettled = aggregate.restore(lines_unchanged=kept == now_lines)
         insurance_type = InsuranceType(settled.insurance_type)
         ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
@@ -2140,14 +1505,14 @@ class HospitalService:
                 "the settlement has no clearing fact",
                 field="setl_id",
             )
-        record_settlement_fact(
+        self._record_fact(
             uow,
             replace(fact, setl_id=restored_id, settled_on=local(now).date(), clearing_month=""),
             now,
         )
         uow.hospital.mark_fee_lines_settled(encounter.id, restored_id)
         uow.hospital.write_year_to_date(settled.person_id, insurance_type, ytd.plus(delta))
-        uow.hospital.update_encounter(encounter.id, state=SETTLED, updated_at=as_utc(now))
+        uow.hospital.update_encounter(encounter.id, state=resettled.value, updated_at=as_utc(now))
         self._audit(
             uow,
             caller,
@@ -2156,81 +1521,6 @@ class HospitalService:
             f"冲正结算撤销 {reversal.id}，按原结算 {settled.id} 恢复",
         )
         return {"result": "restored", "setl_id": restored_id, "restores_setl_id": settled.id}
-
-    # --- reads --------------------------------------------------------------------------
-
-    def encounters(
-        self, caller: Caller, *, state: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[tuple[EncounterRow, Person]]:
-        with self._uow() as uow:
-            self._hospital(uow, caller)
-            rows = uow.hospital.encounters_of_hospital(
-                caller.hospital_code,
-                state=state,
-                limit=min(max(limit, 1), 200),
-                offset=max(offset, 0),
-            )
-            out = []
-            for row in rows:
-                person = uow.hospital.person_by_internal_id(row.person_id)
-                assert person is not None
-                out.append((row, person))
-            return out
-
-    def encounter_person(self, caller: Caller, encounter_id: str) -> Person:
-        """The insured person of one of the caller's encounters (no fee lines read)."""
-        with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            person = uow.hospital.person_by_internal_id(encounter.person_id)
-            assert person is not None
-            return person
-
-    def encounter_detail(
-        self, caller: Caller, encounter_id: str, *, audited: bool = False, reason: str = ""
-    ) -> EncounterDetail:
-        """The encounter with the person's full record; ``audited`` for a read a person asked
-        for (the detail page, the statement), not for the echo after a change."""
-        with self._uow() as uow:
-            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
-            person, hospital = self._context(uow, encounter)
-            detail = EncounterDetail(
-                encounter=encounter,
-                psn_no=person.psn_no,
-                person=person,
-                hospital=hospital,
-                lines=uow.hospital.fee_lines(encounter_id, include_cancelled=True),
-                settlements=[
-                    self._record_of_row(uow, encounter, row)
-                    for row in uow.hospital.settlements_of_encounter(encounter_id)
-                ],
-            )
-            if audited:
-                self._audit(
-                    uow, caller, "hospital.encounter_read", f"encounter:{encounter_id}", reason
-                )
-                uow.commit()
-            return detail
-
-    def encounter_of_settlement(self, caller: Caller, settlement_id: str) -> str:
-        """The mdtrt_id of one of the caller's settlements (others' answered like missing)."""
-        with self._uow() as uow:
-            row = uow.hospital.settlement(settlement_id)
-            if row is None or row.hospital_code != caller.hospital_code:
-                raise NotFound(
-                    "SETTLEMENT_NOT_FOUND",
-                    "未找到这笔结算",
-                    "settlement not found",
-                    field="setl_id",
-                )
-            return row.encounter_id
-
-    def year_to_date(self, person_id: int, insurance_type: InsuranceType, year: int) -> YearToDate:
-        with self._uow() as uow:
-            return uow.hospital.read_year_to_date(person_id, insurance_type, year)
-
-    def statistics(self) -> list[dict[str, Any]]:
-        with self._uow() as uow:
-            return uow.hospital.settlement_totals()
 
 
 def request_key(scope: str, key: str | None, payload: Any) -> RequestKey | None:
@@ -2257,19 +1547,27 @@ __all__ = [
     "PSN_NO_KIND",
     "REVERSIBLE_INFNOS",
     "SETTLED",
+    "STATE_ZH",
     "AdmissionChange",
     "AdmissionCheck",
     "AdmissionRequest",
     "Caller",
     "Credential",
     "EncounterDetail",
+    "EncounterState",
     "FeeLineInput",
     "HospitalService",
     "LookupLimits",
     "RequestKey",
     "SettlementRecord",
     "YidiError",
+    "emergency_counts_as_filed",
+    "local",
     "mask_id_number",
+    "policy_region_of",
     "request_key",
+    "result_amounts",
+    "result_json",
     "reversal_marker",
+    "ytd_from_json",
 ]

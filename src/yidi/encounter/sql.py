@@ -20,8 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass, ItemKind
+from yidi.encounter.model import open_stay_conflict
+from yidi.encounter.records import (
+    SETTLEMENT_AMOUNT_COLUMNS,
+    CatalogVersionRow,
+    EncounterRow,
+    FeeLineRow,
+    SettlementRow,
+)
 from yidi.kernel.audit import as_utc
-from yidi.kernel.errors import Conflict
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 from yidi.platform.tables import (
@@ -48,18 +55,6 @@ def _aware(at: dt.datetime | None) -> dt.datetime | None:
 # --------------------------------------------------------------------------- catalogues
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogVersionRow:
-    id: int
-    treatment_region: str
-    version_label: str
-    effective_on: dt.date
-    content_hash: str
-    item_count: int
-    source_name: str
-    imported_at: dt.datetime
-
-
 def _catalog_version_row(row: Any) -> CatalogVersionRow:
     return CatalogVersionRow(
         id=int(row.id),
@@ -76,39 +71,6 @@ def _catalog_version_row(row: Any) -> CatalogVersionRow:
 # --------------------------------------------------------------------------- encounters
 
 
-@dataclass(frozen=True, slots=True)
-class EncounterRow:
-    """就诊 as stored (``id`` is the mdtrt_id)."""
-
-    id: str
-    hospital_code: str
-    person_id: int
-    insured_region_code: str
-    treatment_region_code: str
-    insurance_type: str
-    person_type: str
-    filing_id: str | None
-    filing_number: str | None
-    filing_category: str | None
-    med_type: str
-    inpatient_number: str
-    department_code: str
-    department_name: str
-    admitted_at: dt.datetime
-    discharged_at: dt.datetime | None
-    diagnosis_codes: str
-    accidental_injury: bool
-    emergency_started_at: dt.datetime | None
-    state: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    credential_type: str | None = None
-
-    @property
-    def diagnoses(self) -> list[str]:
-        return [code for code in self.diagnosis_codes.split(",") if code]
-
-
 def _encounter_row(row: Any) -> EncounterRow:
     values = {f.name: getattr(row, f.name) for f in fields(EncounterRow)}
     for name in (
@@ -121,34 +83,6 @@ def _encounter_row(row: Any) -> EncounterRow:
         values[name] = _aware(values[name])
     values["accidental_injury"] = bool(values["accidental_injury"])
     return EncounterRow(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class FeeLineRow:
-    """One stored fee line with its split under the treatment catalogue."""
-
-    id: int
-    encounter_id: str
-    serial: str
-    catalog_code: str
-    hospital_item_code: str
-    name: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Money
-    occurred_at: dt.datetime
-    emergency_pre_admission: bool
-    fingerprint: str
-    item_class: str
-    fee_category: str
-    self_pay_rate: Decimal
-    price_limit: Decimal | None
-    fully_self_paid: Money
-    over_limit: Money
-    upfront_self_paid: Money
-    eligible: Money
-    cancelled: bool
-    settlement_id: str | None
 
 
 #: The columns a FeeLineRow is read from, in the order ``_fee_line_row`` unpacks them.
@@ -232,49 +166,6 @@ def _fee_line_row(row: Any) -> FeeLineRow:
         cancelled=bool(cancelled),
         settlement_id=settlement_id,
     )
-
-
-#: National amount columns of ``settlements`` (``<name>_fen``), in setlinfo order.
-SETTLEMENT_AMOUNT_COLUMNS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-    "owed_to_treatment_region",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class SettlementRow:
-    id: str
-    encounter_id: str
-    kind: str
-    state: str
-    reverses_id: str | None
-    person_id: int
-    insurance_type: str
-    year: int
-    hospital_code: str
-    insured_region_code: str
-    treatment_region_code: str
-    amounts: dict[str, Money]
-    result_json: str
-    year_to_date_delta_json: str
-    policy_version: str
-    catalog_version: str
-    msgid: str | None
-    settled_at: dt.datetime
-    settled_by: str
 
 
 def _settlement_row(row: Any) -> SettlementRow:
@@ -412,17 +303,6 @@ _MANUAL_LIST_COLUMNS = (
     manual_claims.c.patient_share_fen,
     manual_claims.c.created_at,
 )
-
-
-def open_stay_conflict(encounter_id: str | None = None) -> Conflict:
-    """The one answer for a second open stay of a person at one hospital."""
-    which = f"（就诊ID {encounter_id}）" if encounter_id else ""
-    return Conflict(
-        "ENCOUNTER_ALREADY_OPEN",
-        f"该参保人在本院已有未结算的住院{which}，请勿重复办理入院",
-        "the person already has an open encounter at this hospital",
-        field="psn_no",
-    )
 
 
 class HospitalRepository:
@@ -875,3 +755,17 @@ class HospitalRepository:
             values["created_at"] = as_utc(values["created_at"])
             found.append(ManualClaimListRow(**values))
         return total, found
+
+
+__all__ = [
+    "SETTLEMENT_AMOUNT_COLUMNS",
+    "CatalogVersionRow",
+    "EncounterRow",
+    "FeeLineRow",
+    "HospitalRepository",
+    "ManualClaimListRow",
+    "ManualClaimQuery",
+    "ManualClaimRow",
+    "SettlementRow",
+    "open_stay_conflict",
+]

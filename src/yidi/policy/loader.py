@@ -922,6 +922,7 @@ def parse_policy_directory(
             )
             source.parameters[path] = entries
             source.descriptions[path] = description
+    _with_national_rules(source)
     if not seen_metadata:
         issues.append(PolicyIssue(folder, "metadata", "缺少 metadata"))
     for path in REQUIRED_TOP:
@@ -932,6 +933,76 @@ def parse_policy_directory(
             PolicyIssue(folder, "schemes", "至少须有一个待遇方案 | at least one benefit scheme")
         )
     return source, issues
+
+
+# --------------------------------------------------------------------------- national rules
+
+#: The national rule file (``yidi/data/national/settlement_rules.yaml``): rules every region
+#: shares; a region's cross_region.yaml may set the same parameter to override it.
+NATIONAL_RULES_FILE = "data/national/settlement_rules.yaml"
+#: Parameters the national rule file sets (and only those). A policy without a value for one
+#: of them on a date (neither national nor its own) is refused, never given a code default.
+NATIONAL_PARAMETERS: tuple[str, ...] = (
+    "cross_region.emergency_pre_admission_hours",
+    "cross_region.fee_time_future_days",
+    "cross_region.direct_settlement_encounter_types",
+)
+
+
+@dataclass(frozen=True)
+class NationalRules:
+    parameters: Mapping[str, tuple[DatedValue, ...]]
+    descriptions: Mapping[str, str]
+    issues: tuple[PolicyIssue, ...]
+
+
+def parse_national_rules(text: str, name: str = NATIONAL_RULES_FILE) -> NationalRules:
+    """Parse the national rule file (the leaf format of a region's cross_region.yaml)."""
+    issues: list[PolicyIssue] = []
+    parameters: dict[str, tuple[DatedValue, ...]] = {}
+    descriptions: dict[str, str] = {}
+    try:
+        document = _yaml().load(text)
+    except YAMLError as error:
+        issues.append(
+            PolicyIssue(name, "", f"YAML 无法解析（含重复键）| {error}".replace("\n", " "))
+        )
+        document = None
+    if document is not None and not isinstance(document, Mapping):
+        issues.append(PolicyIssue(name, "", "文件须为映射 | the file must be a mapping"))
+    elif document is not None:
+        for path, leaf in _walk(document, "", name, issues):
+            if path not in NATIONAL_PARAMETERS:
+                issues.append(
+                    PolicyIssue(name, path, "不是全国通用参数 | not a national parameter")
+                )
+                continue
+            entries, description = _parse_leaf(leaf, LEAF_SCHEMA[path], path, name, issues, False)
+            parameters[path] = entries
+            descriptions[path] = description
+    for path in NATIONAL_PARAMETERS:
+        if path not in parameters:
+            issues.append(PolicyIssue(name, path, "缺少全国通用参数 | national parameter missing"))
+    return NationalRules(parameters, descriptions, tuple(issues))
+
+
+@lru_cache(maxsize=1)
+def national_rules() -> NationalRules:
+    text = resources.files("yidi").joinpath(NATIONAL_RULES_FILE).read_text(encoding="utf-8")
+    return parse_national_rules(text)
+
+
+def _with_national_rules(source: PolicySource) -> None:
+    """Start every national parameter from the national file; a region's own values win from
+    their first date on."""
+    rules = national_rules()
+    for path, national in rules.parameters.items():
+        own = source.parameters.get(path, ())
+        first = own[0].effective_on if own else None
+        source.parameters[path] = (
+            tuple(entry for entry in national if first is None or entry.effective_on < first) + own
+        )
+        source.descriptions.setdefault(path, rules.descriptions.get(path, ""))
 
 
 # --------------------------------------------------------------------------- library
@@ -983,6 +1054,7 @@ def _read_tree(root: Traversable) -> PolicyLibrary:
             source, found = parse_policy_directory(files, region_dir.name, insurance_type)
             sources[(region_dir.name, insurance_type)] = source
             issues.extend(found)
+    issues.extend(national_rules().issues)
     return PolicyLibrary(sources, tuple(issues))
 
 
@@ -1247,6 +1319,7 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
             schemes[kind] = Scheme(
                 kind, scheme_source.label, scheme_source.description, tuple(steps)
             )
+    missing.extend(path for path in NATIONAL_PARAMETERS if path not in in_force)
     if missing:
         raise Refused(
             "POLICY_PARAMETER_MISSING",
@@ -1265,6 +1338,10 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
     def get(path: str, default: Parsed) -> Parsed:
         entry = in_force.get(path)
         return default if entry is None else entry.value
+
+    def national(path: str) -> Any:
+        """A national parameter (checked above to be in force)."""
+        return in_force[path].value
 
     cross_region: dict[str, CrossRegionRule] = {}
     for key in [category.value for category in FilingCategory] + [UNFILED_KEY]:
@@ -1288,16 +1365,15 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         rounding=Rounding(get("rounding", Rounding.FEN.value)),
         schemes=schemes,
         cross_region=cross_region,
-        emergency_pre_admission_hours=get("cross_region.emergency_pre_admission_hours", 72),
+        emergency_pre_admission_hours=national("cross_region.emergency_pre_admission_hours"),
         filing_rules={
             name: in_force[f"cross_region.filing.{name}"].value
             for name in NATIONAL_REGION_PARAMETERS
             if f"cross_region.filing.{name}" in in_force
         },
-        fee_time_future_days=get("cross_region.fee_time_future_days", 0),
-        direct_settlement_encounter_types=get(
-            "cross_region.direct_settlement_encounter_types",
-            frozenset({EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT}),
+        fee_time_future_days=national("cross_region.fee_time_future_days"),
+        direct_settlement_encounter_types=national(
+            "cross_region.direct_settlement_encounter_types"
         ),
         references={
             path: entry.reference
@@ -1337,7 +1413,15 @@ def policy_at(
 
 def _check_dates(source: PolicySource) -> list[dt.date]:
     """Every day a source's values change, plus each national era's first day it spans."""
-    days = set(source.change_dates())
+    own = {
+        entry.effective_on
+        for path, entries in source.parameters.items()
+        if path not in NATIONAL_PARAMETERS
+        for entry in entries
+    }
+    # National rules start before many regions' own files: check from the region's first day.
+    start = min(own) if own else None
+    days = own | {day for day in source.change_dates() if start is not None and day >= start}
     if days:
         first = min(days)
         days |= {era.effective_from for era in national_eras() if era.effective_from > first}

@@ -26,6 +26,14 @@ from yidi.kernel.insurance import (
 from yidi.kernel.money import Money
 
 
+def emergency_window_opens(admitted_at: dt.datetime, hours: int) -> dt.datetime:
+    """急诊抢救72小时内转住院 (the national rule, ``data/national/settlement_rules.yaml``): emergency
+    care joins the inpatient settlement when it started at most ``hours`` before the
+    admission instant. The one definition of the window, for the admission check and the
+    engine alike."""
+    return admitted_at - dt.timedelta(hours=hours)
+
+
 @dataclass(frozen=True, slots=True)
 class FeeLine:
     """费用明细: one charged item of the encounter (national 2301 ``feedetail``)."""
@@ -72,6 +80,9 @@ class Claim:
     birth_date: dt.date | None = None
     #: 门诊慢特病 disease code of the insured region's list (chronic outpatient claims)
     disease_code: str | None = None
+    #: 入院时间 (China time, naive) when known; a claim that gives only the admission day is
+    #: taken as admitted at the start of that day (:attr:`admission_instant`).
+    admitted_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.birth_date is not None and self.birth_date > self.admitted_on:
@@ -103,6 +114,13 @@ class Claim:
                 "fee line serial numbers must be unique within a claim",
                 field="fee_lines",
             )
+
+    @property
+    def admission_instant(self) -> dt.datetime:
+        """The instant the emergency window is measured back from (naive China time)."""
+        if self.admitted_at is not None:
+            return self.admitted_at.replace(tzinfo=None)
+        return dt.datetime.combine(self.admitted_on, dt.time())
 
     def age_on(self, day: dt.date) -> int | None:
         """Age in full years on ``day`` (周岁), or None without a birth date."""

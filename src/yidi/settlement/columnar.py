@@ -73,7 +73,12 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
-from yidi.settlement.claims import Claim, YearToDate, resolve_fee_lines
+from yidi.settlement.claims import (
+    Claim,
+    YearToDate,
+    emergency_window_opens,
+    resolve_fee_lines,
+)
 from yidi.settlement.engine import settle
 from yidi.settlement.result import NHSA_FIELDS, SettlementResult
 
@@ -446,8 +451,8 @@ def _checks(claim: Claim, policy: Policy, mode: SettlementMode) -> tuple[str | N
             return "SETTLEMENT_NOT_DIRECT", None
         if claim.encounter_type not in policy.direct_settlement_encounter_types:
             return "ENCOUNTER_NOT_DIRECT", None
-        earliest = dt.datetime.combine(claim.admitted_on, dt.time()) - dt.timedelta(
-            hours=policy.emergency_pre_admission_hours
+        earliest = emergency_window_opens(
+            claim.admission_instant, policy.emergency_pre_admission_hours
         )
         for line in claim.fee_lines:
             if line.occurred_at.date() >= claim.admitted_on:

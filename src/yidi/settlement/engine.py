@@ -25,7 +25,6 @@ limit are always rounded to the fen. Sums are exact.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from yidi.catalog.model import CatalogItem
@@ -47,7 +46,13 @@ from yidi.policy.model import (
     TiltAssistanceStep,
 )
 from yidi.settlement import explain
-from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.settlement.claims import (
+    Claim,
+    FeeLine,
+    ResolvedFeeLines,
+    YearToDate,
+    emergency_window_opens,
+)
 from yidi.settlement.result import ExplanationStep, LineBreakdown, SettlementResult
 from yidi.settlement.steps import (
     ZERO,
@@ -163,9 +168,7 @@ def _check_inputs(
             "this kind of encounter is not settled directly",
             field="encounter_type",
         )
-    earliest = dt.datetime.combine(claim.admitted_on, dt.time()) - dt.timedelta(
-        hours=policy.emergency_pre_admission_hours
-    )
+    earliest = emergency_window_opens(claim.admission_instant, policy.emergency_pre_admission_hours)
     for line in claim.fee_lines:
         if line.occurred_at.date() >= claim.admitted_on:
             continue

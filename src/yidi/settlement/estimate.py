@@ -19,17 +19,17 @@ from decimal import Decimal
 
 from yidi.catalog.commands import CatalogLookup, no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass
-from yidi.encounter.commands import policy_region_of
 from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import Forbidden, InvalidInput, NotFound
-from yidi.kernel.insurance import AssistanceGroup, EncounterType, HospitalLevel, SettlementMode
+from yidi.kernel.insurance import EncounterType, HospitalLevel, SettlementMode
 from yidi.kernel.money import Money
 from yidi.kernel.regions import DivisionRegistry, default_registry
 from yidi.platform.uow import SqlUnitOfWork
-from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
-from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.policy.loader import PolicyLibrary
+from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources
+from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
 from yidi.settlement.result import SettlementResult
 
@@ -157,23 +157,21 @@ def estimate_admission(
             "未找到您的参保信息，请联系参保地医保经办机构",
             "no insured person record for this account",
         )
-    catalog_region = lookup.catalog_region(uow, treatment_code)
-    if catalog_region is None:
-        raise no_catalog(treatment_code)
     day = request.on_date
-    catalog = lookup.in_force(uow, lookup.versions(uow, catalog_region), day)
+    sources = claim_sources(
+        uow,
+        lookup,
+        policies,
+        insured_region=person.insured_region_code,
+        insurance_type=person.insurance_type,
+        treatment_region=treatment_code,
+        policy_on=day,
+    )
+    catalog = sources.catalog_on(day)
     if catalog is None:
         raise no_catalog(treatment_code)
-
-    policy = policy_at(
-        policy_region_of(
-            policies or shipped_policy_library(), person.insured_region_code, person.insurance_type
-        ),
-        person.insurance_type,
-        day,
-        policies,
-    )
-    cross_region = policy.region_code != catalog_region
+    policy = sources.policy
+    cross_region = policy.region_code != sources.catalog_region
     filing = (
         _valid_filing(uow, person.id_number, treatment_code, day, registry)
         if cross_region
@@ -195,45 +193,33 @@ def estimate_admission(
         )
     )
     occurred_at = dt.datetime.combine(day, dt.time(9))
-    fee_lines: list[FeeLine] = []
-    items: dict[str, CatalogItem | None] = {}
+    lines: list[FeeLineInput] = []
     for item_class in _LINE_CLASSES:
         amount = amounts[item_class]
         if amount.is_zero():
             continue
         item = _plain_item(catalog, item_class, day)
-        serial = str(len(fee_lines) + 1)
-        items[serial] = item
-        fee_lines.append(
-            FeeLine(
-                serial=serial,
+        lines.append(
+            FeeLineInput(
+                serial=str(len(lines) + 1),
                 catalog_code=item.code,
-                hospital_item_code=item.code,
-                name=f"{item_class.label_zh}费用（估算）",
                 quantity=_ONE,
                 unit_price=amount.yuan,
-                line_amount=amount,
+                amount=amount,
                 occurred_at=occurred_at,
+                name=f"{item_class.label_zh}费用（估算）",
             )
         )
-    group: AssistanceGroup | None = None
-    if person.low_income_group:
-        try:
-            group = AssistanceGroup(person.low_income_group)
-        except ValueError:
-            group = None
-    claim = Claim(
-        insured_region=policy.region_code,
-        treatment_region=catalog_region,
+    built = build_claim(
+        sources,
+        lines,
+        person=person,
         insurance_type=person.insurance_type,
-        person_type=person.person_type,
         hospital_level=request.hospital_level,
         filing_category=category,
+        encounter_type=EncounterType.INPATIENT,
         admitted_on=day,
         discharged_on=day,
-        encounter_type=EncounterType.INPATIENT,
-        fee_lines=tuple(fee_lines),
-        assistance_group=group,
     )
     person_id = uow.hospital.person_id(person.id_number)
     year_to_date = (
@@ -241,5 +227,4 @@ def estimate_admission(
         if person_id is None
         else uow.hospital.read_year_to_date(person_id, person.insurance_type, day.year)
     )
-    resolved = ResolvedFeeLines(catalog_region, catalog.content_hash, items)
-    return settle(claim, policy, resolved, year_to_date, mode=mode)
+    return settle(built.claim, built.policy, built.resolved, year_to_date, mode=mode)

@@ -31,23 +31,16 @@ from decimal import Decimal
 from typing import Any, Final
 
 from yidi.catalog.commands import CatalogLookup
-from yidi.catalog.model import CatalogItem
-from yidi.encounter.commands import (
-    FeeLineInput,
-    HospitalService,
-    local,
-    mask_id_number,
-    result_amounts,
-    result_json,
-)
+from yidi.encounter.model import local
+from yidi.encounter.queries import mask_id_number
+from yidi.encounter.records import result_amounts, result_json
 from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 from yidi.filing.commands import region_prefix
 from yidi.kernel.access import Action, Principal, hidden
-from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
+from yidi.kernel.audit import as_utc, audit_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.insurance import (
-    AssistanceGroup,
     EncounterType,
     FilingCategory,
     HospitalLevel,
@@ -56,9 +49,10 @@ from yidi.kernel.insurance import (
 )
 from yidi.kernel.money import Money
 from yidi.platform.uow import SqlUnitOfWork
-from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.policy.loader import PolicyLibrary
 from yidi.reference.model import Person
-from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
+from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources, fee_line
+from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
 
 
@@ -162,6 +156,19 @@ def _summary(row: ManualClaimListRow) -> ManualClaimSummary:
     )
 
 
+def _line_of(data: dict[str, Any]) -> FeeLineInput:
+    """A fee line as stored in ``fee_lines_json``."""
+    return FeeLineInput(
+        serial=data["serial"],
+        catalog_code=data["catalog_code"],
+        quantity=Decimal(data["quantity"]),
+        unit_price=Decimal(data["unit_price"]),
+        amount=Money(data["amount"]),
+        occurred_at=dt.datetime.fromisoformat(data["occurred_at"]),
+        name=data["name"],
+    )
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     """Midnight of a Beijing calendar day, as the UTC instant stored timestamps compare with."""
     return as_utc(dt.datetime.combine(day, dt.time(), tzinfo=CHINA_TZ))
@@ -183,9 +190,6 @@ class ManualClaimService:
         self._uow = uow_factory
         self._clock = clock
         self._catalogs = catalogs or CatalogLookup()
-        self._hospital = HospitalService(
-            uow_factory, clock, catalogs=self._catalogs, policies=policies
-        )
         self._policies = policies
 
     # --- helpers ---------------------------------------------------------------------
@@ -193,15 +197,14 @@ class ManualClaimService:
         self, uow: SqlUnitOfWork, principal: Principal, action: str, subject: str, reason: str = ""
     ) -> None:
         uow.audit.append(
-            AuditEntry(
-                at=self._clock.now(),
+            audit_entry(
+                self._clock.now(),
                 actor=principal.user_id,
                 role=principal.role.value,
                 region_code=principal.region_code,
                 action=action,
                 subject=subject,
-                reason=reason[:500],
-                address=current_client_address()[:64],
+                reason=reason,
             )
         )
 
@@ -433,16 +436,7 @@ class ManualClaimService:
                 for line in lines
             ]
             for line in lines:  # FeeLine refuses negative values with a clear message
-                FeeLine(
-                    line.serial,
-                    line.catalog_code,
-                    line.catalog_code,
-                    line.name,
-                    line.quantity,
-                    line.unit_price,
-                    line.amount,
-                    line.occurred_at,
-                )
+                fee_line(line)
             self._updated(
                 uow,
                 claim_id,
@@ -481,60 +475,30 @@ class ManualClaimService:
                 field="lines",
             )
         insurance_type = person.insurance_type
-        policy_region = self._hospital.policy_region(person.insured_region_code, insurance_type)
-        policy = policy_at(policy_region, insurance_type, row.discharged_on, self._policies)
-        catalog_region = self._catalogs.catalog_region(uow, row.treatment_region_code)
-        note = ""
-        if catalog_region is None:
-            catalog_region = self._catalogs.catalog_region(uow, policy_region)
-            note = (
-                f"就医地 {row.treatment_region_code} 目录未导入，按参保地 {catalog_region} 目录对照"
-            )
-        treatment = catalog_region if not note else row.treatment_region_code
-        versions = self._catalogs.versions(uow, catalog_region) if catalog_region else []
-        fee_lines: list[FeeLine] = []
-        items: dict[str, CatalogItem | None] = {}
-        hashes: list[str] = []
-        for data in lines:
-            occurred = dt.datetime.fromisoformat(data["occurred_at"])
-            catalog = self._catalogs.in_force(uow, versions, occurred.date())
-            item = catalog.lookup(data["catalog_code"], occurred.date()) if catalog else None
-            if catalog is not None and catalog.content_hash not in hashes:
-                hashes.append(catalog.content_hash)
-            items[data["serial"]] = item
-            fee_lines.append(
-                FeeLine(
-                    serial=data["serial"],
-                    catalog_code=data["catalog_code"],
-                    hospital_item_code=data["catalog_code"],
-                    name=data["name"],
-                    quantity=Decimal(data["quantity"]),
-                    unit_price=Decimal(data["unit_price"]),
-                    line_amount=Money(data["amount"]),
-                    occurred_at=occurred,
-                )
-            )
-        group = None
-        if person.low_income_group:
-            try:
-                group = AssistanceGroup(person.low_income_group)
-            except ValueError:
-                group = None
-        claim = Claim(
-            insured_region=policy.region_code,
-            treatment_region=treatment or row.treatment_region_code,
+        sources = claim_sources(
+            uow,
+            self._catalogs,
+            self._policies,
+            insured_region=person.insured_region_code,
             insurance_type=insurance_type,
-            person_type=person.person_type,
+            treatment_region=row.treatment_region_code,
+            policy_on=row.discharged_on,
+            insured_catalogue_stands_in=True,
+        )
+        built = build_claim(
+            sources,
+            [_line_of(data) for data in lines],
+            person=person,
+            insurance_type=insurance_type,
             hospital_level=HospitalLevel(row.hospital_level),
             filing_category=FilingCategory(row.filing_category) if row.filing_category else None,
+            encounter_type=EncounterType(row.encounter_type),
             admitted_on=row.admitted_on,
             discharged_on=row.discharged_on,
-            encounter_type=EncounterType(row.encounter_type),
-            fee_lines=tuple(fee_lines),
-            assistance_group=group,
+            require_catalog=False,
         )
-        resolved = ResolvedFeeLines(claim.treatment_region, ",".join(hashes) or "none", items)
-        result = settle(claim, policy, resolved, ytd, mode=SettlementMode.MANUAL)
+        note = built.catalog_note
+        result = settle(built.claim, built.policy, built.resolved, ytd, mode=SettlementMode.MANUAL)
         data = result_json(result)
         data["amounts"] = {k: str(v) for k, v in result_amounts(result).items()}
         data["year_to_date_delta"] = result.year_to_date_delta.as_dict()

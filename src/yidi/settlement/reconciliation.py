@@ -18,8 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from yidi.encounter.commands import Caller, RequestKey
+from yidi.encounter.queries import caller_entry
 from yidi.funds.model import next_month, parse_month
-from yidi.kernel.audit import AuditEntry, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.money import Money, money_sum
@@ -180,15 +180,12 @@ class ReconciliationService:
                     person = uow.hospital.person_by_internal_id(row.person_id)
                     person_numbers[row.person_id] = person.psn_no if person else None
             uow.audit.append(
-                AuditEntry(
-                    at=self._clock.now(),
-                    actor=caller.actor[:64],
-                    role=caller.role,
-                    region_code=None,
-                    action="hospital.reconciliation_read",
-                    subject=f"hospital:{caller.hospital_code}",
-                    reason=f"{first_day:%Y-%m-%d}–{last_day:%Y-%m-%d} {len(rows)} 条",
-                    address=(caller.address or current_client_address())[:64],
+                caller_entry(
+                    self._clock.now(),
+                    caller,
+                    "hospital.reconciliation_read",
+                    f"hospital:{caller.hospital_code}",
+                    f"{first_day:%Y-%m-%d}–{last_day:%Y-%m-%d} {len(rows)} 条",
                 )
             )
             uow.commit()
@@ -351,14 +348,7 @@ class ReconciliationService:
         self, uow: SqlUnitOfWork, caller: Caller, action: str, subject: str, reason: str
     ) -> None:
         uow.audit.append(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=caller.actor[:64],
-                role=caller.role,
-                region_code=None,
-                action=action,
-                subject=f"clearing_application:{subject}"[:128],
-                reason=reason[:500],
-                address=(caller.address or current_client_address())[:64],
+            caller_entry(
+                self._clock.now(), caller, action, f"clearing_application:{subject}", reason
             )
         )

@@ -33,7 +33,6 @@ from yidi.encounter.commands import (
     mask_id_number,
     request_key,
 )
-from yidi.entrypoints.api.deps import client_address
 from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
@@ -79,9 +78,7 @@ def _caller(request: Request, action: Action) -> Caller:
         raise Forbidden(
             "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
         )
-    return Caller(
-        principal.hospital_code, principal.user_id, principal.role.value, client_address(request)
-    )
+    return Caller(principal.hospital_code, principal.user_id, principal.role.value)
 
 
 def _message(exc: YidiError, lang: Lang) -> str:

@@ -18,7 +18,6 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from yidi.encounter.commands import (
-    STATE_ZH,
     AdmissionRequest,
     Caller,
     Credential,
@@ -30,8 +29,9 @@ from yidi.encounter.commands import (
     mask_id_number,
     request_key,
 )
+from yidi.encounter.model import STATE_ZH
 from yidi.encounter.sql import EncounterRow, FeeLineRow
-from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep, client_address
+from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import Forbidden
 from yidi.kernel.money import Money
@@ -53,12 +53,7 @@ def caller_of(principal: Principal, action: Action, request: Request) -> Caller:
         raise Forbidden(
             "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
         )
-    return Caller(
-        principal.hospital_code,
-        principal.user_id,
-        principal.role.value,
-        client_address(request),
-    )
+    return Caller(principal.hospital_code, principal.user_id, principal.role.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,281 @@
+"""What is stored and rendered of an encounter: the rows the repository answers with, and a
+settlement's result as kept (amount columns + result JSON) and as every transport renders it
+(:class:`SettlementRecord`). The settlement amount vocabulary lives here, in one place.
+
+Pure: no storage, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+from yidi.encounter.model import local
+from yidi.kernel.money import Money
+from yidi.reference.model import Person
+from yidi.settlement.claims import YearToDate
+from yidi.settlement.result import SettlementResult
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVersionRow:
+    id: int
+    treatment_region: str
+    version_label: str
+    effective_on: dt.date
+    content_hash: str
+    item_count: int
+    source_name: str
+    imported_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterRow:
+    """就诊 as stored (``id`` is the mdtrt_id)."""
+
+    id: str
+    hospital_code: str
+    person_id: int
+    insured_region_code: str
+    treatment_region_code: str
+    insurance_type: str
+    person_type: str
+    filing_id: str | None
+    filing_number: str | None
+    filing_category: str | None
+    med_type: str
+    inpatient_number: str
+    department_code: str
+    department_name: str
+    admitted_at: dt.datetime
+    discharged_at: dt.datetime | None
+    diagnosis_codes: str
+    accidental_injury: bool
+    emergency_started_at: dt.datetime | None
+    state: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    credential_type: str | None = None
+
+    @property
+    def diagnoses(self) -> list[str]:
+        return [code for code in self.diagnosis_codes.split(",") if code]
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLineRow:
+    """One stored fee line with its split under the treatment catalogue."""
+
+    id: int
+    encounter_id: str
+    serial: str
+    catalog_code: str
+    hospital_item_code: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Money
+    occurred_at: dt.datetime
+    emergency_pre_admission: bool
+    fingerprint: str
+    item_class: str
+    fee_category: str
+    self_pay_rate: Decimal
+    price_limit: Decimal | None
+    fully_self_paid: Money
+    over_limit: Money
+    upfront_self_paid: Money
+    eligible: Money
+    cancelled: bool
+    settlement_id: str | None
+
+
+#: National amount columns of ``settlements`` (``<name>_fen``), in setlinfo order.
+SETTLEMENT_AMOUNT_COLUMNS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "owed_to_treatment_region",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRow:
+    id: str
+    encounter_id: str
+    kind: str
+    state: str
+    reverses_id: str | None
+    person_id: int
+    insurance_type: str
+    year: int
+    hospital_code: str
+    insured_region_code: str
+    treatment_region_code: str
+    amounts: dict[str, Money]
+    result_json: str
+    year_to_date_delta_json: str
+    policy_version: str
+    catalog_version: str
+    msgid: str | None
+    settled_at: dt.datetime
+    settled_by: str
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SettlementRecord:
+    """A settlement, pre-settlement or reversal as every transport renders it."""
+
+    kind: str  # pre_settle | settle | reversal
+    encounter_id: str
+    psn_no: str
+    person: Person
+    insurance_type: str
+    med_type: str
+    settled_at: dt.datetime
+    amounts: dict[str, Money]
+    pooled_fund_rate: Decimal
+    explanation_zh: list[str]
+    explanation_en: list[str]
+    lines: list[dict[str, str]]
+    policy_version: str
+    catalog_version: str
+    settlement_id: str | None = None
+    reverses_id: str | None = None
+    msgid: str | None = None
+    state: str | None = None
+    year_to_date_after: dict[str, Any] = field(default_factory=dict)
+    #: 个人账户余额 after this settlement (None: the person keeps no account)
+    account_balance_after: Money | None = None
+    #: mdtrt_cert_type of the admission, and the day whose policy applied (discharge day).
+    credential_type: str | None = None
+    policy_on: dt.date | None = None
+
+
+# --------------------------------------------------------------------------- result JSON
+
+_AMOUNT_FIELDS: Final = (
+    ("medfee_sumamt", "total_charges"),
+    ("fulamt_ownpay_amt", "fully_self_paid"),
+    ("overlmt_selfpay", "over_limit_self_paid"),
+    ("preselfpay_amt", "upfront_self_paid"),
+    ("inscp_scp_amt", "eligible_amount"),
+    ("act_pay_dedc", "deductible_applied"),
+    ("hifp_pay", "pooled_fund_paid"),
+    ("hifmi_pay", "serious_illness_paid"),
+    ("hifob_pay", "large_expense_paid"),
+    ("maf_pay", "medical_assistance_paid"),
+    ("fund_pay_sumamt", "fund_paid_total"),
+    ("psn_part_amt", "patient_share"),
+    ("acct_pay", "personal_account_paid"),
+    ("psn_cash_pay", "cash_paid"),
+)
+
+
+def result_amounts(result: SettlementResult) -> dict[str, Money]:
+    amounts = {national: getattr(result, name) for national, name in _AMOUNT_FIELDS}
+    amounts["owed_to_treatment_region"] = result.fund_paid_total + result.personal_account_paid
+    return amounts
+
+
+def result_json(result: SettlementResult) -> dict[str, Any]:
+    """What is kept of a result besides the amount columns: explanation and line breakdown."""
+    return {
+        "mode": result.mode.value,
+        "pooled_fund_rate": str(result.pooled_fund_rate),
+        "explanation_zh": result.explanation_zh(),
+        "explanation_en": result.explanation_en(),
+        "steps": [
+            {"key": s.key, "amount": None if s.amount is None else str(s.amount)}
+            for s in result.steps
+        ],
+        "lines": [
+            {
+                "serial": line.serial,
+                "name": line.name,
+                "catalog_code": line.catalog_code,
+                "item_class": "" if line.item_class is None else line.item_class.value,
+                "line_amount": str(line.line_amount),
+                "fully_self_paid": str(line.fully_self_paid),
+                "over_limit_self_paid": str(line.over_limit_self_paid),
+                "upfront_self_paid": str(line.upfront_self_paid),
+                "eligible_amount": str(line.eligible_amount),
+                "reason_zh": line.reason_zh,
+                "reason_en": line.reason_en,
+            }
+            for line in result.lines
+        ],
+        "policy_version": result.policy_version,
+        "catalog_version": result.catalog_version,
+        "year_to_date_after": result.year_to_date_after.as_dict(),
+    }
+
+
+def ytd_from_json(data: dict[str, Any]) -> YearToDate:
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("year", "admissions_count"):
+            values[key] = int(value)
+        elif key == "counters":
+            values[key] = {name: Money(amount) for name, amount in value.items()}
+        else:
+            values[key] = Money(value)
+    return YearToDate(**values)
+
+
+def settlement_record(
+    kind: str,
+    encounter: EncounterRow,
+    person: Person,
+    settled_at: dt.datetime,
+    amounts: dict[str, Money],
+    data: dict[str, Any],
+    *,
+    row: SettlementRow | None = None,
+) -> SettlementRecord:
+    return SettlementRecord(
+        kind=kind,
+        encounter_id=encounter.id,
+        psn_no=person.psn_no,
+        person=person,
+        insurance_type=encounter.insurance_type,
+        med_type=encounter.med_type,
+        settled_at=settled_at,
+        amounts=amounts,
+        pooled_fund_rate=Decimal(data["pooled_fund_rate"]),
+        explanation_zh=list(data["explanation_zh"]),
+        explanation_en=list(data["explanation_en"]),
+        lines=list(data["lines"]),
+        policy_version=data["policy_version"],
+        catalog_version=data["catalog_version"],
+        settlement_id=row.id if row else None,
+        reverses_id=row.reverses_id if row else None,
+        msgid=row.msgid if row else None,
+        state=row.state if row else None,
+        year_to_date_after=dict(data.get("year_to_date_after", {})),
+        account_balance_after=(
+            Money(data["account_balance_after"])
+            if data.get("account_balance_after") is not None
+            else None
+        ),
+        credential_type=encounter.credential_type,
+        policy_on=local(encounter.discharged_at).date() if encounter.discharged_at else None,
+    )

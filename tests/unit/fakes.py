@@ -1,0 +1,483 @@
+"""An in-memory unit of work implementing the encounter ports (``yidi.encounter.ports``), so
+the encounter use cases run in unit tests without a database.
+
+One :class:`FakeDatabase` holds the state; each :class:`FakeUnitOfWork` works on it and, like
+the SQL unit of work, rolls back on exit unless committed (the state is restored from a copy
+taken on entry). Stored answers of the idempotency store go through JSON, as in the table.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from yidi.accounts.model import Movement, MovementKind, apply
+from yidi.catalog.model import CatalogVersion
+from yidi.encounter.model import EncounterState, open_stay_conflict
+from yidi.encounter.ports import EncounterUnitOfWork
+from yidi.encounter.records import (
+    SETTLEMENT_AMOUNT_COLUMNS,
+    CatalogVersionRow,
+    EncounterRow,
+    FeeLineRow,
+    SettlementRow,
+)
+from yidi.filing.model.lifecycle import Filing, FilingState
+from yidi.funds.model import SettlementFact
+from yidi.kernel.audit import AuditEntry, as_utc
+from yidi.kernel.errors import Conflict
+from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
+from yidi.reference.model import Agency, Hospital, Person
+from yidi.settlement.claims import YearToDate
+
+_OPEN = (EncounterState.ADMITTED.value, EncounterState.DISCHARGED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class FakeAccount:
+    id: int
+    person_id: int
+    insurance_type: str
+    year: int
+    balance: Money
+
+
+@dataclass(frozen=True, slots=True)
+class FakeMovement:
+    kind: MovementKind
+    amount: Money
+    balance_after: Money
+    settlement_id: str | None
+
+
+@dataclass
+class FakeDatabase:
+    """Everything the fake repositories keep; copied on entry for rollback."""
+
+    hospitals: dict[str, Hospital] = field(default_factory=dict)
+    persons: dict[int, Person] = field(default_factory=dict)
+    agencies: list[Agency] = field(default_factory=list)
+    filings: dict[str, list[Filing]] = field(default_factory=dict)
+    catalogs: list[tuple[CatalogVersionRow, CatalogVersion]] = field(default_factory=list)
+    encounters: dict[str, EncounterRow] = field(default_factory=dict)
+    fee_lines: dict[int, FeeLineRow] = field(default_factory=dict)
+    settlements: dict[str, SettlementRow] = field(default_factory=dict)
+    year_to_date: dict[tuple[int, str, int], YearToDate] = field(default_factory=dict)
+    lookups: dict[tuple[str, dt.datetime, str], int] = field(default_factory=dict)
+    accounts: dict[tuple[int, str, int], FakeAccount] = field(default_factory=dict)
+    movements: list[FakeMovement] = field(default_factory=list)
+    facts: dict[str, SettlementFact] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    commits: int = 0
+
+    def add_person(self, person: Person) -> int:
+        person_id = len(self.persons) + 1
+        self.persons[person_id] = person
+        return person_id
+
+    def add_catalog(self, catalog: CatalogVersion) -> None:
+        row = CatalogVersionRow(
+            id=len(self.catalogs) + 1,
+            treatment_region=catalog.treatment_region,
+            version_label=catalog.version_label,
+            effective_on=catalog.effective_on,
+            content_hash=catalog.content_hash,
+            item_count=len(catalog),
+            source_name="fake",
+            imported_at=dt.datetime(2017, 1, 1, tzinfo=dt.UTC),
+        )
+        self.catalogs.append((row, catalog))
+
+
+_ids = itertools.count(1)
+
+
+class FakeEncounterRepository:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    # persons and lookups
+    def person_id(self, id_number: str) -> int | None:
+        return next((pid for pid, p in self.db.persons.items() if p.id_number == id_number), None)
+
+    def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
+        return next(((pid, p) for pid, p in self.db.persons.items() if p.psn_no == psn_no), None)
+
+    def person_by_internal_id(self, person_id: int) -> Person | None:
+        return self.db.persons.get(person_id)
+
+    def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
+        key = (institution, window_start, kind)
+        self.db.lookups[key] = self.db.lookups.get(key, 0) + 1
+        return self.db.lookups[key]
+
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
+        return {
+            kind: count
+            for (who, window, kind), count in self.db.lookups.items()
+            if who == institution and window == window_start
+        }
+
+    # encounters
+    def add_encounter(self, values: dict[str, Any]) -> None:
+        row = EncounterRow(**values)
+        if row.state in _OPEN and any(
+            other.state in _OPEN
+            for other in self.stays_of_person_at(row.person_id, row.hospital_code)
+        ):
+            raise open_stay_conflict()  # the schema's partial unique index
+        self.db.encounters[row.id] = row
+
+    def encounter(self, encounter_id: str, *, for_update: bool = False) -> EncounterRow | None:
+        return self.db.encounters.get(encounter_id)
+
+    def update_encounter(self, encounter_id: str, **values: Any) -> None:
+        self.db.encounters[encounter_id] = dataclasses.replace(
+            self.db.encounters[encounter_id], **values
+        )
+
+    def stays_of_person_at(self, person_id: int, hospital_code: str) -> list[EncounterRow]:
+        return [
+            row
+            for row in self.db.encounters.values()
+            if row.person_id == person_id
+            and row.hospital_code == hospital_code
+            and row.state != EncounterState.CANCELLED.value
+        ]
+
+    def encounters_of_hospital(
+        self, hospital_code: str, *, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[EncounterRow]:
+        rows = [
+            row
+            for row in self.db.encounters.values()
+            if row.hospital_code == hospital_code and (state is None or row.state == state)
+        ]
+        rows.sort(key=lambda row: (-row.admitted_at.timestamp(), row.id))
+        return rows[offset : offset + limit]
+
+    # fee lines
+    def fee_lines(self, encounter_id: str, *, include_cancelled: bool = False) -> list[FeeLineRow]:
+        return [
+            line
+            for _, line in sorted(self.db.fee_lines.items())
+            if line.encounter_id == encounter_id and (include_cancelled or not line.cancelled)
+        ]
+
+    def fee_lines_by_serial(
+        self, encounter_id: str, serials: Iterable[str]
+    ) -> dict[str, FeeLineRow]:
+        wanted = set(serials)
+        return {
+            line.serial: line
+            for line in self.fee_lines(encounter_id, include_cancelled=True)
+            if line.serial in wanted
+        }
+
+    @staticmethod
+    def _line(line_id: int, values: dict[str, Any]) -> FeeLineRow:
+        return FeeLineRow(
+            id=line_id,
+            encounter_id=values["encounter_id"],
+            serial=values["serial"],
+            catalog_code=values["catalog_code"],
+            hospital_item_code=values["hospital_item_code"],
+            name=values["name"],
+            quantity=Decimal(values["quantity"]),
+            unit_price=Decimal(values["unit_price"]),
+            amount=Money.from_fen(values["amount_fen"]),
+            occurred_at=as_utc(values["occurred_at"]),
+            emergency_pre_admission=bool(values["emergency_pre_admission"]),
+            fingerprint=values["fingerprint"],
+            item_class=values["item_class"],
+            fee_category=values["fee_category"],
+            self_pay_rate=Decimal(values["self_pay_rate"]),
+            price_limit=Decimal(values["price_limit"]) if values["price_limit"] else None,
+            fully_self_paid=Money.from_fen(values["fully_self_paid_fen"]),
+            over_limit=Money.from_fen(values["over_limit_fen"]),
+            upfront_self_paid=Money.from_fen(values["upfront_self_paid_fen"]),
+            eligible=Money.from_fen(values["eligible_fen"]),
+            cancelled=bool(values.get("cancelled", False)),
+            settlement_id=values.get("settlement_id"),
+        )
+
+    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+        for values in rows:
+            line_id = next(_ids)
+            self.db.fee_lines[line_id] = self._line(line_id, values)
+
+    def replace_fee_line(self, line_id: int, values: dict[str, Any]) -> None:
+        old = self.db.fee_lines[line_id]
+        merged = {"encounter_id": old.encounter_id, "serial": old.serial} | values
+        self.db.fee_lines[line_id] = self._line(line_id, merged)
+
+    def cancel_fee_lines(self, line_ids: Sequence[int], at: dt.datetime) -> None:
+        for line_id in line_ids:
+            self.db.fee_lines[line_id] = dataclasses.replace(
+                self.db.fee_lines[line_id], cancelled=True
+            )
+
+    def mark_fee_lines_settled(self, encounter_id: str, settlement_id: str | None) -> None:
+        for line in self.fee_lines(encounter_id):
+            self.db.fee_lines[line.id] = dataclasses.replace(line, settlement_id=settlement_id)
+
+    # settlements
+    def add_settlement(self, values: dict[str, Any]) -> None:
+        amounts = {
+            name: Money.from_fen(values[f"{name}_fen"]) for name in SETTLEMENT_AMOUNT_COLUMNS
+        }
+        plain = {k: v for k, v in values.items() if not k.endswith("_fen")}
+        plain["settled_at"] = as_utc(plain["settled_at"])
+        self.db.settlements[values["id"]] = SettlementRow(amounts=amounts, **plain)
+
+    def settlement(self, settlement_id: str) -> SettlementRow | None:
+        return self.db.settlements.get(settlement_id)
+
+    def settlements_of_encounter(self, encounter_id: str) -> list[SettlementRow]:
+        return sorted(
+            (row for row in self.db.settlements.values() if row.encounter_id == encounter_id),
+            key=lambda row: (row.settled_at, row.id),
+        )
+
+    def set_settlement_state(self, settlement_id: str, state: str) -> None:
+        self.db.settlements[settlement_id] = dataclasses.replace(
+            self.db.settlements[settlement_id], state=state
+        )
+
+    def settlement_totals(self) -> list[dict[str, Any]]:
+        totals: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in self.db.settlements.values():
+            if row.kind != "settle" or row.state != "active":
+                continue
+            key = (row.insured_region_code, row.treatment_region_code)
+            entry = totals.setdefault(
+                key,
+                {
+                    "insured_region_code": key[0],
+                    "treatment_region_code": key[1],
+                    "settlements": 0,
+                    "total": Money.zero(),
+                    "fund_paid": Money.zero(),
+                    "patient_share": Money.zero(),
+                    "owed_to_treatment_region": Money.zero(),
+                },
+            )
+            entry["settlements"] += 1
+            entry["total"] += row.amounts["medfee_sumamt"]
+            entry["fund_paid"] += row.amounts["fund_pay_sumamt"]
+            entry["patient_share"] += row.amounts["psn_part_amt"]
+            entry["owed_to_treatment_region"] += row.amounts["owed_to_treatment_region"]
+        return [totals[key] for key in sorted(totals)]
+
+    # year to date
+    def lock_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> YearToDate:
+        return self.read_year_to_date(person_id, insurance_type, year)
+
+    def read_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, year: int
+    ) -> YearToDate:
+        found = self.db.year_to_date.get((person_id, insurance_type.value, year))
+        return found if found is not None else YearToDate.empty(year)
+
+    def write_year_to_date(
+        self, person_id: int, insurance_type: InsuranceType, totals: YearToDate
+    ) -> None:
+        self.db.year_to_date[(person_id, insurance_type.value, totals.year)] = totals
+
+    # catalogues
+    def catalog_regions(self) -> set[str]:
+        return {row.treatment_region for row, _ in self.db.catalogs}
+
+    def catalog_versions(self, treatment_region: str | None = None) -> list[CatalogVersionRow]:
+        rows = [
+            row
+            for row, _ in self.db.catalogs
+            if treatment_region is None or row.treatment_region == treatment_region
+        ]
+        return sorted(rows, key=lambda row: (row.treatment_region, row.effective_on))
+
+    def load_catalog(self, version: CatalogVersionRow) -> CatalogVersion:
+        return next(catalog for row, catalog in self.db.catalogs if row.id == version.id)
+
+
+class FakeReference:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def hospital(self, fixmedins_code: str) -> Hospital | None:
+        return self.db.hospitals.get(fixmedins_code)
+
+    def _person(self, test: Any) -> Person | None:
+        return next((p for p in self.db.persons.values() if test(p)), None)
+
+    def person_by_card(self, card_number: str) -> Person | None:
+        return self._person(lambda p: p.card_number == card_number)
+
+    def person_by_id_number(self, id_number: str) -> Person | None:
+        return self._person(lambda p: p.id_number == id_number)
+
+    def person_by_ecert(self, token: str) -> Person | None:
+        return None  # no electronic credentials in the fake world
+
+    def agencies(self, region_code: str | None = None) -> list[Agency]:
+        found = [a for a in self.db.agencies if not region_code or a.region_code == region_code]
+        return sorted(found, key=lambda a: (a.region_code, a.code))
+
+
+class FakeFilings:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def current_for_person(self, id_number: str, states: Sequence[FilingState]) -> list[Filing]:
+        return [f for f in self.db.filings.get(id_number.upper(), []) if f.state in states]
+
+
+class FakeAccounts:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def read(self, person_id: int, insurance_type: InsuranceType, year: int) -> FakeAccount | None:
+        return self.db.accounts.get((person_id, insurance_type.value, year))
+
+    def lock(
+        self, person_id: int, insurance_type: InsuranceType, year: int, at: dt.datetime
+    ) -> FakeAccount:
+        key = (person_id, insurance_type.value, year)
+        if key not in self.db.accounts:
+            self.db.accounts[key] = FakeAccount(
+                len(self.db.accounts) + 1, person_id, insurance_type.value, year, Money.zero()
+            )
+        return self.db.accounts[key]
+
+    def move(
+        self,
+        account: Any,
+        movement: Movement,
+        *,
+        at: dt.datetime,
+        by: str,
+        source: str = "",
+        settlement_id: str | None = None,
+    ) -> FakeAccount:
+        after: FakeAccount = dataclasses.replace(account, balance=apply(account.balance, movement))
+        self.db.accounts[(account.person_id, account.insurance_type, account.year)] = after
+        self.db.movements.append(
+            FakeMovement(movement.kind, movement.amount, after.balance, settlement_id)
+        )
+        return after
+
+    def debit_of_settlement(self, settlement_id: str) -> FakeMovement | None:
+        return next(
+            (
+                m
+                for m in self.db.movements
+                if m.kind is MovementKind.DEBIT and m.settlement_id == settlement_id
+            ),
+            None,
+        )
+
+
+class FakeFunds:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def fact(self, setl_id: str) -> SettlementFact | None:
+        return self.db.facts.get(setl_id)
+
+
+def record_fact(uow: Any, fact: SettlementFact, recorded_at: dt.datetime) -> SettlementFact:
+    """What ``yidi.funds.commands.record_settlement_fact`` keeps, without the clearing months."""
+    facts = uow.funds.db.facts
+    if fact.setl_id in facts:
+        raise Conflict("FACT_DUPLICATE", "已记账", "already recorded")
+    facts[fact.setl_id] = fact
+    return fact
+
+
+class FakeIdempotency:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def recall(self, scope: str, key: str, fingerprint: str) -> Any | None:
+        found = self.db.idempotency.get((scope, key))
+        if found is None:
+            return None
+        if found[0] != fingerprint:
+            raise Conflict("IDEMPOTENCY_KEY_REUSED", "报文ID已用于另一笔交易", "key reused")
+        return json.loads(found[1])
+
+    def answer(self, scope: str, key: str) -> Any | None:
+        found = self.db.idempotency.get((scope, key))
+        return None if found is None else json.loads(found[1])
+
+    def remember(
+        self, scope: str, key: str, fingerprint: str, response: Any, at: dt.datetime
+    ) -> None:
+        if (scope, key) in self.db.idempotency:
+            raise Conflict("IDEMPOTENCY_KEY_REUSED", "报文ID已用于另一笔交易", "key reused")
+        self.db.idempotency[(scope, key)] = (fingerprint, json.dumps(response, default=str))
+
+
+class FakeAudit:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        self.db.audit.append(entry)
+        return entry
+
+
+class FakeUnitOfWork:
+    """One transaction on a :class:`FakeDatabase`; rolled back on exit unless committed."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.hospital = FakeEncounterRepository(db)
+        self.reference = FakeReference(db)
+        self.filings = FakeFilings(db)
+        self.accounts = FakeAccounts(db)
+        self.funds = FakeFunds(db)
+        self.idempotency = FakeIdempotency(db)
+        self.audit = FakeAudit(db)
+        self._snapshot: dict[str, Any] = {}
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            f.name: copy.copy(getattr(self.db, f.name))
+            for f in dataclasses.fields(self.db)
+            if f.name != "commits"
+        }
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._snapshot = self._state()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for name, value in self._snapshot.items():  # rollback what was not committed
+            setattr(self.db, name, value)
+
+    def commit(self) -> None:
+        self.db.commits += 1
+        self._snapshot = self._state()
+
+
+def fake_unit_of_work(db: FakeDatabase) -> EncounterUnitOfWork:
+    """A unit of work on ``db``, typed as the port (mypy checks that the fake implements it)."""
+    return FakeUnitOfWork(db)

@@ -1,0 +1,308 @@
+"""The encounter use cases (admit, upload fees, discharge, settle, reverse) on the in-memory
+unit of work: no database, the real rules, policies, catalogues and engine.
+
+The world is the seed's: a 衡阳县 retiree resettled in 博白县 (filed) settling the 博白 lines
+of golden case c01 (11,811.24 in total), and an unfiled 衡阳 patient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from fakes import FakeDatabase, fake_unit_of_work, record_fact
+
+from filing_support import PERSON_ID, household_registration, record
+from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
+from yidi.demo.world import load_world
+from yidi.encounter.commands import (
+    AdmissionRequest,
+    Caller,
+    Credential,
+    FeeLineInput,
+    HospitalService,
+    request_key,
+)
+from yidi.filing.model import lifecycle
+from yidi.filing.model.lifecycle import Actor
+from yidi.filing.model.record import format_filing_number
+from yidi.kernel.clock import CHINA_TZ, FixedClock
+from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.identity import Gender, make_resident_id
+from yidi.kernel.insurance import InsuranceType, PersonType
+from yidi.kernel.money import Money
+from yidi.kernel.regions import default_registry
+from yidi.reference.model import Person
+
+BOBAI = Caller("H45092300001", "bobai")
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
+XIE_CARD = "A12345678"
+UNFILED_CARD = "A87654321"
+
+# The 博白 lines of golden case c01, as the hospital uploads them.
+LINES = [
+    ("001101000010000", "普通病房床位费（三人间）", "10", "45.00"),
+    ("001102000010000", "住院诊查费", "10", "15.00"),
+    ("001103000010000", "I级护理", "10", "25.00"),
+    ("002501000010000", "血细胞分析（血常规）", "3", "20.00"),
+    ("002502000010000", "肝功能检测", "2", "70.00"),
+    ("002302010010000", "X线计算机体层（CT）平扫", "1", "280.00"),
+    ("XJ01DDA110B002010104371", "注射用头孢曲松钠", "20", "35.60"),
+    ("XA02BCP150B002010100002", "注射用泮托拉唑钠", "10", "42.00"),
+    ("XB05BBA010B002010100003", "氯化钠注射液", "30", "4.50"),
+    ("003101000010000", "静脉输液", "20", "12.00"),
+    ("XB01ABE010B002010100007", "依诺肝素钠注射液", "10", "48.00"),
+    ("XC10AAA200A001010101234", "阿托伐他汀钙片", "28", "3.20"),
+    ("ZA09AAH0301010101235", "血塞通注射液", "10", "36.00"),
+    ("XA11GAV001A001010100010", "维生素C泡腾片", "2", "25.00"),
+    ("003311000010000", "腹腔镜下胆囊切除术", "1", "3747.89"),
+    ("XJ01DHM020B002010100006", "注射用美罗培南", "14", "185.00"),
+    ("XB05BAA010B002010100004", "葡萄糖注射液", "30", "6.50"),
+    ("002301000010000", "常规心电图检查", "2", "25.00"),
+    ("XC08CAA010A001010100009", "苯磺酸氨氯地平片", "28", "1.20"),
+    ("001201000010000", "特需病房床位费", "10", "100.00"),
+    ("C9901010010100000009", "医用护理垫", "15", "15.21"),
+    ("C0301010010100000001", "一次性使用输液器", "20", "3.50"),
+    ("C0102010010100000006", "医用敷料", "10", "8.00"),
+]
+TOTAL = Money("11811.24")
+#: Golden case c01, to the fen.
+C01 = {
+    "medfee_sumamt": "11811.24",
+    "fulamt_ownpay_amt": "1638.15",
+    "overlmt_selfpay": "185.00",
+    "preselfpay_amt": "477.95",
+    "inscp_scp_amt": "9510.14",
+    "act_pay_dedc": "600.00",
+    "hifp_pay": "8019.13",
+    "hifmi_pay": "0.00",
+    "hifob_pay": "0.00",
+    "maf_pay": "0.00",
+    "fund_pay_sumamt": "8019.13",
+    "psn_part_amt": "3792.11",
+    "acct_pay": "0.00",
+    "psn_cash_pay": "3792.11",
+}
+
+
+def at(day: int, hour: int = 9) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, tzinfo=CHINA_TZ)
+
+
+def _xie() -> Person:
+    return Person(
+        id_number=PERSON_ID,
+        name="谢某某",
+        gender="1",
+        birth_on=dt.date(1955, 3, 8),
+        insured_region_code="430421",
+        insurance_type=InsuranceType.EMPLOYEE,
+        person_type=PersonType.EMPLOYEE_RETIRED,
+        card_number=XIE_CARD,
+        has_second_generation_card=True,
+    )
+
+
+def _unfiled() -> Person:
+    return Person(
+        id_number=make_resident_id("430421", dt.date(1962, 1, 9), 77, Gender.FEMALE).number,
+        name="李某某",
+        gender="2",
+        birth_on=dt.date(1962, 1, 9),
+        insured_region_code="430421",
+        insurance_type=InsuranceType.EMPLOYEE,
+        person_type=PersonType.EMPLOYEE_ACTIVE,
+        card_number=UNFILED_CARD,
+        has_second_generation_card=True,
+    )
+
+
+def _approved_filing():  # type: ignore[no-untyped-def]
+    clerk = Actor("hengyang", "agency_handler", "衡阳市医保中心经办人")
+    filed_at = dt.datetime(2026, 11, 2, 9, tzinfo=CHINA_TZ)
+    regions = default_registry()
+    draft = lifecycle.create_draft(
+        "F1", record(), clerk, filed_at, evidence=[household_registration()]
+    )
+    submitted = lifecycle.submit(draft, clerk, filed_at, regions)
+    return lifecycle.approve(
+        submitted,
+        clerk,
+        filed_at,
+        regions,
+        filing_number=format_filing_number("430421", 2026, 1),
+        handling_agency="衡阳市医保中心",
+    )
+
+
+@pytest.fixture
+def db() -> FakeDatabase:
+    world = load_world()
+    db = FakeDatabase()
+    db.hospitals = {hospital.fixmedins_code: hospital for hospital in world.hospitals}
+    db.agencies = list(world.agencies)
+    db.add_person(_xie())
+    db.add_person(_unfiled())
+    db.filings[PERSON_ID] = [_approved_filing()]
+    for region in SAMPLE_REGIONS:
+        db.add_catalog(sample_catalog(region))
+    return db
+
+
+@pytest.fixture
+def service(db: FakeDatabase) -> HospitalService:
+    return HospitalService(lambda: fake_unit_of_work(db), FixedClock(NOW), record_fact=record_fact)
+
+
+def _admit(service: HospitalService, card: str = XIE_CARD, **changes: object):  # type: ignore[no-untyped-def]
+    values: dict[str, object] = {
+        "credential": Credential("03", card),
+        "med_type": "21",
+        "admitted_at": at(20, 8),
+        "department_code": "A03",
+        "diagnosis_codes": ("K80.101",),
+    }
+    values.update(changes)
+    return service.admit(BOBAI, AdmissionRequest(**values))  # type: ignore[arg-type]
+
+
+def _lines(occurred_at: dt.datetime) -> list[FeeLineInput]:
+    return [
+        FeeLineInput(
+            serial=str(index + 1),
+            catalog_code=code,
+            name=name,
+            quantity=Decimal(quantity),
+            unit_price=Decimal(price),
+            amount=Money.rounded(Decimal(quantity) * Decimal(price)),
+            occurred_at=occurred_at,
+        )
+        for index, (code, name, quantity, price) in enumerate(LINES)
+    ]
+
+
+def _settled(service: HospitalService):  # type: ignore[no-untyped-def]
+    encounter = _admit(service)
+    service.upload_fees(BOBAI, encounter.id, _lines(at(21)))
+    service.discharge(BOBAI, encounter.id, at(30, 10))
+    return encounter, service.settle(BOBAI, encounter.id, TOTAL)
+
+
+def test_the_filed_retiree_settles_at_bobai_to_the_fen_of_golden_case_c01(
+    service: HospitalService, db: FakeDatabase
+) -> None:
+    encounter = _admit(service)
+    assert encounter.state == "admitted"
+    assert encounter.filing_category == "retiree_resettled"
+    stored = service.upload_fees(BOBAI, encounter.id, _lines(at(21)))
+    assert len(stored) == 23
+    assert sum((line.amount for line in stored), Money.zero()) == TOTAL
+    assert service.discharge(BOBAI, encounter.id, at(30, 10)).state == "discharged"
+    pre = service.pre_settle(BOBAI, encounter.id, TOTAL)
+    settled = service.settle(BOBAI, encounter.id, TOTAL)
+    assert {name: str(settled.amounts[name]) for name in C01} == C01
+    assert settled.amounts == pre.amounts
+    assert settled.amounts["owed_to_treatment_region"] == Money("8019.13")
+    ytd = service.year_to_date(encounter.person_id, InsuranceType.EMPLOYEE, 2026)
+    assert ytd.admissions_count == 1
+    assert ytd.pooled_fund_paid == Money("8019.13")
+    assert ytd.deductible_used == Money("600.00")
+    assert db.encounters[encounter.id].state == "settled"
+    assert db.facts[settled.settlement_id].setl_id == settled.settlement_id
+    assert [e.action for e in db.audit][-1] == "hospital.settle"
+
+
+def test_a_reversal_negates_every_amount_and_restores_the_year_to_date(
+    service: HospitalService, db: FakeDatabase
+) -> None:
+    encounter, settled = _settled(service)
+    reversal = service.reverse(BOBAI, encounter.id, settled.settlement_id)
+    assert reversal.kind == "reversal"
+    assert {name: str(-reversal.amounts[name]) for name in C01} == C01
+    ytd = service.year_to_date(encounter.person_id, InsuranceType.EMPLOYEE, 2026)
+    assert ytd.admissions_count == 0
+    assert ytd.pooled_fund_paid == Money.zero()
+    assert db.encounters[encounter.id].state == "discharged"
+    assert db.settlements[settled.settlement_id].state == "reversed"
+    again = service.settle(BOBAI, encounter.id, TOTAL)
+    assert again.amounts == settled.amounts
+    with pytest.raises(Conflict) as twice:
+        service.reverse(BOBAI, encounter.id, settled.settlement_id)
+    assert twice.value.code == "SETTLEMENT_ALREADY_REVERSED"
+
+
+def test_the_same_request_key_settles_once(service: HospitalService, db: FakeDatabase) -> None:
+    encounter = _admit(service)
+    service.upload_fees(BOBAI, encounter.id, _lines(at(21)))
+    service.discharge(BOBAI, encounter.id, at(30, 10))
+    key = request_key("2304:H45092300001", "MSG-1", {"mdtrt_id": encounter.id})
+    first = service.settle(BOBAI, encounter.id, TOTAL, key)
+    second = service.settle(BOBAI, encounter.id, TOTAL, key)
+    assert second.settlement_id == first.settlement_id
+    assert len(db.settlements) == 1
+    assert str(second.amounts["psn_part_amt"]) == "3792.11"
+
+
+def test_a_refused_settlement_leaves_nothing_behind(
+    service: HospitalService, db: FakeDatabase
+) -> None:
+    encounter = _admit(service)
+    service.upload_fees(BOBAI, encounter.id, _lines(at(21)))
+    service.discharge(BOBAI, encounter.id, at(30, 10))
+    with pytest.raises(Refused) as raised:
+        service.settle(BOBAI, encounter.id, Money("11811.25"))
+    assert raised.value.code == "MEDFEE_SUMAMT_MISMATCH"
+    assert db.settlements == {} and db.facts == {} and db.year_to_date == {}
+    assert db.encounters[encounter.id].state == "discharged"
+
+
+def test_the_state_machine_refuses_out_of_order_steps_with_stable_codes(
+    service: HospitalService,
+) -> None:
+    encounter = _admit(service)
+    with pytest.raises(Conflict) as early:
+        service.settle(BOBAI, encounter.id, TOTAL)
+    assert early.value.code == "ENCOUNTER_NOT_DISCHARGED"
+    assert "须先办理出院（2402）再结算" in early.value.message
+    with pytest.raises(Conflict) as reopen:
+        service.cancel_discharge(BOBAI, encounter.id)
+    assert reopen.value.code == "ENCOUNTER_NOT_DISCHARGED"
+    service.upload_fees(BOBAI, encounter.id, _lines(at(21)))
+    with pytest.raises(InvalidInput) as before_lines:
+        service.discharge(BOBAI, encounter.id, at(21, 8))
+    assert before_lines.value.code == "DISCHARGE_BEFORE_FEE_LINES"
+    with pytest.raises(Conflict) as cancel:
+        service.cancel_admission(BOBAI, encounter.id)
+    assert cancel.value.code == "ENCOUNTER_CANNOT_CANCEL"
+    service.discharge(BOBAI, encounter.id, at(30, 10))
+    service.settle(BOBAI, encounter.id, TOTAL)
+    with pytest.raises(Conflict) as settled:
+        service.upload_fees(BOBAI, encounter.id, _lines(at(22)))
+    assert settled.value.code == "ENCOUNTER_NOT_OPEN"
+    with pytest.raises(Conflict) as again:
+        service.settle(BOBAI, encounter.id, TOTAL)
+    assert again.value.code == "ENCOUNTER_ALREADY_SETTLED"
+
+
+def test_an_unfiled_patient_is_refused_with_the_agency_phone(
+    service: HospitalService, db: FakeDatabase
+) -> None:
+    with pytest.raises(Refused) as raised:
+        _admit(service, card=UNFILED_CARD)
+    assert raised.value.code == "FILING_NOT_VALID"
+    assert raised.value.details["insured_region_code"] == "430421"
+    phones = [agency["phone"] for agency in raised.value.details["agencies"]]
+    assert phones and all(phones)
+    assert phones[0] in raised.value.message  # the phone to call is in the refusal itself
+    assert db.encounters == {}
+
+
+def test_an_emergency_admitted_after_the_national_window_is_excluded(
+    service: HospitalService,
+) -> None:
+    with pytest.raises(Refused) as raised:
+        _admit(service, med_type="24", emergency_started_at=at(17, 7))  # 73 hours before
+    assert raised.value.code == "EMERGENCY_ADMISSION_AFTER_72H"
+    encounter = _admit(service, med_type="24", emergency_started_at=at(17, 8))  # 72 hours
+    assert encounter.emergency_started_at is not None
