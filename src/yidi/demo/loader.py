@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from yidi.auth.commands import hash_password
 from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
+from yidi.filing.commands import FilingService
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import DesignatedInstitution, FilingRecord, SignedBy
@@ -94,11 +95,12 @@ def _as_person(synthetic: SyntheticPerson) -> Person:
 DEMO_INSURED_USERNAME = "xiedeming"
 
 
-def load_demo_filings(uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) -> int:
+def load_demo_filings(
+    uow_factory: Callable[[], SqlUnitOfWork], clock: Clock, filings: FilingService
+) -> int:
     """A demo insured person (``xiedeming``) in the reference data and his submitted filing:
     a 衡阳县 retiree resettled in 博白县 with his household registration there (the seed's
     story). Idempotent; returns how many filings were added (0 or 1)."""
-    from yidi.filing.commands import FilingService
 
     account = next(a for a in load_world().accounts if a.username == DEMO_INSURED_USERNAME)
     id_number = account.principal.id_number
@@ -156,9 +158,8 @@ def load_demo_filings(uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) ->
         dt.date(2016, 6, 18),
         issuer_region_code="450923",
     )
-    service = FilingService(uow_factory, clock)
-    draft = service.create_draft(account.principal, record, evidence=[evidence])
-    service.submit(account.principal, draft.filing_id)
+    draft = filings.create_draft(account.principal, record, evidence=[evidence])
+    filings.submit(account.principal, draft.filing_id)
     return 1
 
 

@@ -53,9 +53,9 @@ from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
-from yidi.kernel.identity import ResidentId
 from yidi.kernel.insurance import AssistanceGroup, EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
+from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry, default_registry
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
@@ -143,13 +143,6 @@ class LookupLimits:
 
     per_hour: int = 10_000
     misses_per_hour: int = 60
-
-
-def mask_id_number(id_number: str) -> str:
-    try:
-        return ResidentId.parse(id_number).masked()
-    except InvalidInput:
-        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
 
 
 def local(at: dt.datetime) -> dt.datetime:

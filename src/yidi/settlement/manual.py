@@ -36,12 +36,10 @@ from yidi.encounter.commands import (
     FeeLineInput,
     HospitalService,
     local,
-    mask_id_number,
     result_amounts,
     result_json,
 )
 from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
-from yidi.filing.commands import region_prefix
 from yidi.kernel.access import Action, Principal, hidden
 from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock
@@ -55,6 +53,8 @@ from yidi.kernel.insurance import (
     SettlementMode,
 )
 from yidi.kernel.money import Money
+from yidi.kernel.privacy import mask_id_number
+from yidi.kernel.regions import region_prefix
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.reference.model import Person
@@ -179,11 +179,13 @@ class ManualClaimService:
         *,
         catalogs: CatalogLookup | None = None,
         policies: PolicyLibrary | None = None,
+        hospital: HospitalService | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._catalogs = catalogs or CatalogLookup()
-        self._hospital = HospitalService(
+        # The composition root shares its hospital service (and catalogue cache).
+        self._hospital = hospital or HospitalService(
             uow_factory, clock, catalogs=self._catalogs, policies=policies
         )
         self._policies = policies
