@@ -336,9 +336,7 @@ def test_an_audit_entry_written_by_a_page_records_the_client_address(
         create_app(container), base_url="http://127.0.0.1:8000", client=("203.0.113.9", 50123)
     ) as remote:
         assert _sign_in(remote, "admin", "admin-demo-2017").status_code == 303
-        signed_out = remote.post(
-            "/signout", data={"csrf_token": _csrf(remote, "/")}, headers=PAGE
-        )
+        signed_out = remote.post("/signout", data={"csrf_token": _csrf(remote, "/")}, headers=PAGE)
         assert signed_out.status_code in (200, 303)
     with container.uow() as uow:
         entries = [chained.entry for chained in uow.audit.walk()]
