@@ -15,7 +15,7 @@ from yidi.accounts.model import (
 )
 from yidi.accounts.sql import MovementRow
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import as_utc, audit_entry
+from yidi.kernel.audit import as_utc, audit_entry, audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, NotFound, Refused
 from yidi.kernel.identity import ResidentId
@@ -142,13 +142,8 @@ def read_scoped(
             raise NotFound("ACCOUNT_NOT_FOUND", "未找到该人员的个人账户", "account not found")
         view = read(uow, found[0], found[1], year)
         uow.audit.append(
-            audit_entry(
-                clock.now(),
-                actor=principal.user_id,
-                role=principal.role.value,
-                region_code=principal.region_code,
-                action="account.read",
-                subject=f"account:{psn_no}:{year}",
+            audit_entry_by(
+                principal, clock.now(), action="account.read", subject=f"account:{psn_no}:{year}"
             )
         )
         uow.commit()

@@ -33,7 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from yidi.auth.passwords import check_password
 from yidi.auth.sql import Account
 from yidi.kernel.access import Principal
-from yidi.kernel.audit import audit_entry, current_client_address
+from yidi.kernel.audit import audit_entry_by, current_client_address
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import ErrorKind, InvalidInput, Unauthenticated, YidiError
 from yidi.platform.uow import SqlUnitOfWork
@@ -103,17 +103,7 @@ def _audit(
     subject: str,
     reason: str = "",
 ) -> None:
-    uow.audit.append(
-        audit_entry(
-            now,
-            actor=actor.user_id,
-            role=actor.role.value,
-            region_code=actor.region_code,
-            action=action,
-            subject=subject,
-            reason=reason,
-        )
-    )
+    uow.audit.append(audit_entry_by(actor, now, action=action, subject=subject, reason=reason))
 
 
 def authenticate(

@@ -19,7 +19,7 @@ from yidi.auth.commands import demo_passwords, hash_password, token_hash
 from yidi.auth.passwords import check_password
 from yidi.auth.sql import Account
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import audit_entry
+from yidi.kernel.audit import audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, YidiError
 from yidi.kernel.identity import ResidentId
@@ -264,17 +264,8 @@ class UserAdminService:
         username: str,
         reason: str,
     ) -> None:
-        uow.audit.append(
-            audit_entry(
-                now,
-                actor=admin.user_id,
-                role=admin.role.value,
-                region_code=admin.region_code,
-                action=action,
-                subject=f"user:{username}",
-                reason=reason,
-            )
-        )
+        entry = audit_entry_by(admin, now, action=action, subject=f"user:{username}", reason=reason)
+        uow.audit.append(entry)
 
     @staticmethod
     def _principal(

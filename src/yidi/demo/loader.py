@@ -64,7 +64,7 @@ def load_population(
     people = generate_persons(count, seed=seed, insured_region_codes=insured_region_codes)
     inserted = 0
     while True:
-        chunk = [_as_person(p) for p in itertools.islice(people, batch_size)]
+        chunk = [as_person(p) for p in itertools.islice(people, batch_size)]
         if not chunk:
             return inserted
         with uow:
@@ -76,7 +76,8 @@ def load_population(
             on_batch(len(chunk))
 
 
-def _as_person(synthetic: SyntheticPerson) -> Person:
+def as_person(synthetic: SyntheticPerson, *, has_card: bool = True) -> Person:
+    """A synthetic person as the register holds them (without a card when ``has_card`` is off)."""
     return Person(
         id_number=synthetic.resident_id.number,
         name=synthetic.name,
@@ -85,8 +86,8 @@ def _as_person(synthetic: SyntheticPerson) -> Person:
         insured_region_code=synthetic.insured_region_code,
         insurance_type=synthetic.insurance_type,
         person_type=synthetic.person_type,
-        card_number=synthetic.social_security_card_number,
-        has_second_generation_card=True,
+        card_number=synthetic.social_security_card_number if has_card else None,
+        has_second_generation_card=has_card,
         home_address=synthetic.address,
         mobile=synthetic.mobile,
     )

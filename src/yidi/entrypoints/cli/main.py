@@ -251,7 +251,7 @@ def demo_load(
 def _load_scenario(container: Container) -> None:
     from yidi.demo.scenario import load_scenario
 
-    typer.echo(load_scenario(container.uow).summary())
+    typer.echo(load_scenario(container.uow, container.working_days).summary())
 
 
 @app.command("serve")

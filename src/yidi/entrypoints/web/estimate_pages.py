@@ -136,7 +136,7 @@ def _estimate(
     )
     try:
         with container.uow() as uow:
-            result = estimate_admission(uow, principal, estimate)
+            result = estimate_admission(uow, principal, estimate, catalogs=container.catalogs)
     except YidiError as exc:
         if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
             raise
