@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from hospital_support import BOBAI_CODE, XIE_CARD, build_world
 from yidi.auth.gateway_credentials import add_credential, load_credentials
 from yidi.bootstrap import build_container
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.integrations.nhsa.gateway_auth import Scheme
 from yidi.kernel.clock import SystemClock
 from yidi.platform.db import make_engine

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import hospital_http_bench as http_bench  # noqa: E402
 
 from yidi.bootstrap import build_container  # noqa: E402
-from yidi.entrypoints.api.app import create_app  # noqa: E402
+from yidi.entrypoints.app import create_app  # noqa: E402
 from yidi.settings import Settings  # noqa: E402
 
 PROFILE_SCHEMA = "bench_hospital_profile"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import sessionmaker
 
 from yidi.bootstrap import Container, build_container
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.platform.db import make_engine
 from yidi.platform.migrate import upgrade
@@ -103,16 +103,3 @@ def container(
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container)) as test_client:
         yield test_client
-
-
-@pytest.fixture(autouse=True)
-def working_days_configured() -> Iterator[Callable[..., None]]:
-    """``configure_working_days`` for one test; every test leaves the calendar unconfigured.
-
-    ``build_container`` configures the process-wide calendar with the test's clock; without
-    the reset a later test would inherit that clock's year as its horizon.
-    """
-    from yidi.kernel.workdays import configure_working_days
-
-    yield configure_working_days
-    configure_working_days(operator_directory=None, today=None)

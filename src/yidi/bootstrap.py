@@ -1,9 +1,15 @@
-"""The composition root: the one place that wires settings, storage, services, API, web and CLI."""
+"""The composition root: the one place that builds settings' consequences, storage and every
+service, once. The entrypoints (the ASGI app with its API and web pages, the command line)
+receive the built :class:`Container` and never construct a service themselves.
+
+Building a container does no schema work: migrating the database is its own step
+(``yidi db upgrade``, ``yidi serve``, ``yidi demo load``, the test fixtures).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,21 +17,45 @@ from sqlalchemy.orm import Session, sessionmaker
 from yidi.auth.commands import SessionPolicy, SignInPolicy
 from yidi.auth.gateway import GatewayAuthenticator
 from yidi.auth.gateway_credentials import GatewayCredentialsError, load_credentials
+from yidi.auth.users import UserAdminService
+from yidi.catalog.commands import CatalogLookup
+from yidi.encounter.commands import HospitalService, LookupLimits
+from yidi.filing.change_requests import ChangeRequestService
+from yidi.filing.commands import FilingService
+from yidi.filing.exchange import FilingExchange
+from yidi.filing.jobs import ImportJobs
+from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.kernel.clock import Clock, SystemClock
-from yidi.kernel.workdays import configure_working_days
+from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.settings import Settings
+from yidi.settlement.manual import ManualClaimService
+from yidi.settlement.reconciliation import ReconciliationService
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Container:
-    """Everything a request, a command or a test needs, built once."""
+    """Everything a request, a command or a test needs, built once by :func:`build_container`."""
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    clock: Clock = field(default_factory=SystemClock)
+    clock: Clock
+    working_days: WorkingDayCalendar
+    """工作日日历: the shipped and the operator's holiday files, counted on ``clock``."""
+    catalogs: CatalogLookup
+    """Parsed treatment-region catalogues, cached for as long as the container lives."""
+    filings: FilingService
+    change_requests: ChangeRequestService
+    filing_exchange: FilingExchange
+    import_jobs: ImportJobs
+    hospital: HospitalService
+    manual_claims: ManualClaimService
+    reconciliation: ReconciliationService
+    gateway: HospitalGateway
+    """The national-interface adapter (国家平台接口) over the hospital use cases."""
+    users: UserAdminService
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory)
@@ -55,15 +85,54 @@ def build_container(
     session_factory: sessionmaker[Session] | None = None,
     engine: Engine | None = None,
 ) -> Container:
+    """Build every service once from ``settings``.
+
+    Raises a ``YidiError`` when a setting points at bad data (e.g. an invalid holiday
+    arrangement file in ``YIDI_HOLIDAY_DIRECTORY``): start-up stops, not a later filing.
+    """
     engine = engine or make_engine(settings.database_url)
     clock = clock or SystemClock()
-    configure_working_days(operator_directory=settings.holiday_directory, today=clock.today)
     factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(factory)
+
+    working_days = build_working_day_calendar(
+        operator_directory=settings.holiday_directory, today=clock.today
+    )
+    catalogs = CatalogLookup()
+    filing_exchange = FilingExchange(uow, clock, calendar=working_days)
+    hospital = HospitalService(
+        uow,
+        clock,
+        catalogs=catalogs,
+        lookup_limits=LookupLimits(
+            per_hour=settings.person_lookups_per_hour,
+            misses_per_hour=settings.person_lookup_misses_per_hour,
+        ),
+    )
+    reconciliation = ReconciliationService(uow, clock)
     return Container(
         settings=settings,
         engine=engine,
         session_factory=factory,
         clock=clock,
+        working_days=working_days,
+        catalogs=catalogs,
+        filings=FilingService(uow, clock, calendar=working_days),
+        change_requests=ChangeRequestService(uow, clock, calendar=working_days),
+        filing_exchange=filing_exchange,
+        import_jobs=ImportJobs(uow, clock, filing_exchange),
+        hospital=hospital,
+        manual_claims=ManualClaimService(uow, clock, catalogs=catalogs),
+        reconciliation=reconciliation,
+        gateway=HospitalGateway(hospital, reconciliation),
+        users=UserAdminService(
+            uow,
+            clock,
+            password_min_length=settings.password_min_length,
+            reset_hours=settings.password_reset_hours,
+        ),
     )
 
 

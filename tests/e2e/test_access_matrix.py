@@ -48,8 +48,8 @@ from yidi.auth.commands import create_user
 from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container, build_container
 from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
-from yidi.entrypoints.api.app import create_app
-from yidi.entrypoints.api.deps import SESSION_COOKIE
+from yidi.entrypoints.app import create_app
+from yidi.entrypoints.http.requests import SESSION_COOKIE
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.exchange import FilingExchange
 from yidi.filing.jobs import ImportJobs

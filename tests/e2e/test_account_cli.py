@@ -22,6 +22,7 @@ def production_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("YIDI_DATABASE_URL", url)
     monkeypatch.setenv("YIDI_SECRET_KEY", "c" * 40)
     monkeypatch.delenv("YIDI_DEMO_MODE", raising=False)
+    assert CliRunner().invoke(cli_app, ["db", "upgrade"]).exit_code == 0
     return url
 
 

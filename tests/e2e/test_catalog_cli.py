@@ -17,6 +17,7 @@ def test_catalog_import_validates_every_row_is_idempotent_and_versioned(
 ) -> None:
     monkeypatch.setenv("YIDI_DATABASE_URL", f"sqlite:///{tmp_path / 'cat.sqlite3'}")
     monkeypatch.setenv("YIDI_DEMO_MODE", "1")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     bad = tmp_path / "bad.csv"
     bad.write_text(
         HEADER + "A1,甲药,drug,X,,,2017-01-01,,09\nA2,乙药,drug,B,0.1,,not-a-date,,09\n",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,21 @@ def test_settings_refuse_the_demo_secret_outside_demo_mode(
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2
     assert "YIDI_SECRET_KEY" in result.output
+
+
+def test_commands_do_not_migrate_and_say_to_run_db_upgrade_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "fresh.sqlite3"
+    monkeypatch.setenv("YIDI_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("YIDI_DEMO_MODE", "1")
+    refused = runner.invoke(app, ["catalog", "list"])
+    assert refused.exit_code == 2
+    assert "yidi db upgrade" in refused.output
+    with sqlite3.connect(database) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    assert tables == []  # the refused command created no schema
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    listed = runner.invoke(app, ["catalog", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "no catalogue versions" in listed.output

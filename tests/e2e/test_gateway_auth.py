@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from hospital_support import BOBAI_CODE, NANHUA_CODE, XIE_LINES, build_world, nhsa_fee_rows
 from yidi.auth.gateway_credentials import GatewayCredentialsError, add_credential, load_credentials
 from yidi.bootstrap import Container, build_container
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.entrypoints.cli.main import app as cli_app
 from yidi.integrations.nhsa.gateway_auth import Scheme
 from yidi.integrations.nhsa.router import CALL_SERVICE_PATH, PER_SERVICE_PATHS

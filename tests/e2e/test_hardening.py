@@ -16,10 +16,11 @@ from filing_support import HENGYANG, PDF_BYTES, household_registration, load_age
 from hospital_support import NANHUA_CASHIER, build_world, token_for
 from yidi.auth.commands import SignInPolicy, authenticate, create_user
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.entrypoints.cli.main import app as cli_app
 from yidi.filing.commands import FilingService
 from yidi.kernel.access import Principal, Role
+from yidi.kernel.audit import reset_client_address, set_client_address
 from yidi.kernel.clock import FixedClock
 from yidi.kernel.errors import YidiError
 from yidi.settings import DEMO_SECRET_KEY, Settings
@@ -73,12 +74,13 @@ def test_the_address_limit_counts_per_address_and_forgets_after_the_window(
     )
 
     def sign_in(address: str, password: str = "wrong") -> str:
+        token = set_client_address(address)  # what the HTTP middleware does per request
         try:
-            authenticate(
-                container.uow(), clock, "window-user", password, policy=policy, address=address
-            )
+            authenticate(container.uow(), clock, "window-user", password, policy=policy)
         except YidiError as error:
             return error.code
+        finally:
+            reset_client_address(token)
         return "OK"
 
     assert [sign_in("10.0.0.1"), sign_in("10.0.0.1")] == ["LOGIN_FAILED", "LOGIN_FAILED"]

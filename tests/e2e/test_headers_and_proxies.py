@@ -12,7 +12,7 @@ from filing_support import HENGYANG
 from hospital_support import BOBAI_CASHIER, XIE_CARD, build_world, token_for
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.entrypoints.cli.main import proxy_options
 from yidi.settings import Settings
 

@@ -6,7 +6,6 @@ credential the patient presents, and before lookups were rate-limited and audite
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -35,8 +34,8 @@ from hospital_support import (
     build_world,
     nhsa_fee_rows,
 )
-from yidi.bootstrap import Container
-from yidi.entrypoints.api.app import create_app
+from yidi.bootstrap import Container, build_container
+from yidi.entrypoints.app import create_app
 from yidi.platform.tables import lookup_counters, persons
 
 PATH = "/fsi/api/rsfComIfsService/callService"
@@ -85,7 +84,13 @@ def world(container: Container) -> None:
 
 def _limited(container: Container, **limits: int) -> Iterator[TestClient]:
     settings = container.settings.model_copy(update=limits)
-    with TestClient(create_app(dataclasses.replace(container, settings=settings))) as client:
+    limited = build_container(
+        settings,
+        clock=container.clock,
+        session_factory=container.session_factory,
+        engine=container.engine,
+    )
+    with TestClient(create_app(limited)) as client:
         yield client
 
 

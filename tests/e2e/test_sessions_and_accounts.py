@@ -15,7 +15,7 @@ from sqlalchemy import select
 from yidi.auth.commands import create_user
 from yidi.bootstrap import Container, build_container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import FixedClock
 from yidi.platform.tables import audit_log, login_counters, password_resets, user_sessions

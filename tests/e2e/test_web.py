@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from yidi.auth.commands import hash_password
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.entrypoints.web.nav import HOME_BY_ROLE, NAV_ENTRIES
 from yidi.kernel.access import Role
 
@@ -327,3 +327,19 @@ def test_the_vendored_chart_library_is_served_from_the_package(browser: TestClie
     assert response.status_code == 200
     assert "javascript" in response.headers["content-type"]
     assert response.text.startswith("/*!\n * Chart.js v4.")
+
+
+def test_an_audit_entry_written_by_a_page_records_the_client_address(
+    container: Container,
+) -> None:
+    with TestClient(
+        create_app(container), base_url="http://127.0.0.1:8000", client=("203.0.113.9", 50123)
+    ) as remote:
+        assert _sign_in(remote, "admin", "admin-demo-2017").status_code == 303
+        signed_out = remote.post("/signout", data={"csrf_token": _csrf(remote, "/")}, headers=PAGE)
+        assert signed_out.status_code in (200, 303)
+    with container.uow() as uow:
+        entries = [chained.entry for chained in uow.audit.walk()]
+    by_action = {entry.action: entry for entry in entries if entry.actor == "admin"}
+    assert by_action["auth.login"].address == "203.0.113.9"
+    assert by_action["auth.logout"].address == "203.0.113.9"

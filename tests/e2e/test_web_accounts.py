@@ -13,7 +13,7 @@ from web_helpers import PAGE, csrf_token, sign_in
 
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.platform.tables import audit_log
 
 GOOD = "lantern-orchard-47"

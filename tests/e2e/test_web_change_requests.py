@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from filing_support import HENGYANG, PDF_BYTES, STRANGER
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_demo_filings, load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.model.change_requests import COMPARED_FIELDS
 
@@ -33,7 +33,7 @@ Browser = Callable[[str], TestClient]
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
-    load_demo_filings(container.uow, container.clock)
+    load_demo_filings(container.uow, container.clock, container.filings)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from filing_support import HENGYANG
 from hospital_support import UNFILED_ID, XIE_LINES, build_world
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.kernel.insurance import EncounterType, HospitalLevel
 from yidi.settlement.manual import ManualClaimService
 

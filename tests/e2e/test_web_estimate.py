@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hospital_support import build_world
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in

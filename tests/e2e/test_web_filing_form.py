@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_demo_filings, load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,7 +32,7 @@ def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
     load_reference_world(container.uow())
     # 谢德明 (xiedeming) in the register, with one submitted filing.
-    load_demo_filings(container.uow, container.clock)
+    load_demo_filings(container.uow, container.clock, container.filings)
 
 
 @pytest.fixture

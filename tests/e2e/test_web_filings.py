@@ -27,7 +27,7 @@ from filing_support import (
 )
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.model.annex import ANNEX2_COLUMNS
 from yidi.kernel.access import Principal
@@ -266,8 +266,8 @@ def test_the_demo_load_gives_xiedeming_a_submitted_filing_in_the_hengyang_queue(
 ) -> None:
     from yidi.demo.loader import load_demo_filings
 
-    assert load_demo_filings(container.uow, container.clock) == 1
-    assert load_demo_filings(container.uow, container.clock) == 0  # idempotent
+    assert load_demo_filings(container.uow, container.clock, container.filings) == 1
+    assert load_demo_filings(container.uow, container.clock, container.filings) == 0  # idempotent
     sign_in(web, "xiedeming")
     mine = web.get("/me/filings", headers=PAGE)
     assert (
@@ -331,7 +331,7 @@ def test_an_import_runs_as_a_job_whose_page_shows_progress_then_the_report(
     queued = web.get(page_path, headers=PAGE)
     assert queued.status_code == 200
     assert 'data-state="queued"' in queued.text and 'http-equiv="refresh"' in queued.text
-    assert app.state.import_jobs.run_pending() == 1  # what the worker thread does
+    assert app.state.container.import_jobs.run_pending() == 1  # what the worker thread does
     done = web.get(page_path, headers=PAGE)
     assert 'data-state="done"' in done.text and 'http-equiv="refresh"' not in done.text
     assert re.search(r'data-count="rejected">1<', done.text)

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.funds.commands import record_settlement_fact
 
 sys.path.insert(0, str(Path(__file__).parent))

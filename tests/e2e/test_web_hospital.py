@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from hospital_support import PENG_CARD, UNFILED_CARD, XIE_CARD, XIE_LINES, build_world
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from filing_support import HENGYANG, HUNAN, annex2_csv, household_registration, record
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService, system_principal
 from yidi.filing.exchange import FilingExchange, period_bounds
 from yidi.kernel.identity import Gender, make_resident_id

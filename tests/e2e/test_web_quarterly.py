@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from filing_support import HENGYANG, household_registration, record
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -18,7 +18,7 @@ from yidi.bootstrap import Container
 from yidi.catalog.commands import import_sample_catalogs
 from yidi.demo.loader import load_reference_world
 from yidi.demo.scenario import load_scenario
-from yidi.entrypoints.api.app import create_app
+from yidi.entrypoints.app import create_app
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_helpers import PAGE, csrf_token, hash_once, sign_in

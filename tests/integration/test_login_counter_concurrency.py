@@ -19,6 +19,7 @@ from yidi.auth.commands import SignInPolicy, authenticate, complete_reset, creat
 from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container
 from yidi.kernel.access import Principal, Role
+from yidi.kernel.audit import set_client_address
 from yidi.kernel.errors import YidiError
 
 SCHEMA = "login_counter_concurrency"
@@ -56,9 +57,8 @@ def test_concurrent_failures_are_all_counted(committed: Container) -> None:
     policy = SignInPolicy(max_failures=100, address_max_failures=100, demo_mode=True)
 
     def wrong() -> object:
-        return authenticate(
-            committed.uow(), committed.clock, "busy", "guess", policy=policy, address="10.2.2.2"
-        )
+        set_client_address("10.2.2.2")  # each thread is one request from that address
+        return authenticate(committed.uow(), committed.clock, "busy", "guess", policy=policy)
 
     codes = _at_once([wrong] * 6)
     assert codes == ["LOGIN_FAILED"] * 6

@@ -262,10 +262,10 @@ def test_unknown_person_refused(committed: Container) -> None:
 
 
 def test_cli_credit(committed: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    from yidi.entrypoints.cli import funds as funds_cli
+    from yidi.entrypoints.cli import context
     from yidi.entrypoints.cli.main import app
 
-    monkeypatch.setattr(funds_cli, "_container", lambda: committed)
+    monkeypatch.setattr(context, "open_container", lambda **_: committed)
     runner = CliRunner()
     ok = runner.invoke(app, ["account", "credit", PENG_ID, "2026", "88.80", "--reference", "V-5"])
     assert ok.exit_code == 0, ok.output

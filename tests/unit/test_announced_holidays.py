@@ -1,5 +1,4 @@
 import dataclasses
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -9,7 +8,12 @@ from typer.testing import CliRunner
 from yidi.entrypoints.cli.main import app
 from yidi.kernel.announced_holidays import load_arrangements, read_arrangement
 from yidi.kernel.errors import InvalidInput, ValidationFailed
-from yidi.kernel.workdays import CalendarSource, Deadline, WorkingDayCalendar
+from yidi.kernel.workdays import (
+    CalendarSource,
+    Deadline,
+    WorkingDayCalendar,
+    build_working_day_calendar,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "holidays"
 FAKE_YEAR_FILE = FIXTURES / "2030.yaml"
@@ -64,29 +68,26 @@ def test_deadline_from_an_announced_year_into_a_provisional_one_is_provisional()
     assert due == Deadline(date(2031, 1, 3), CalendarSource.PROVISIONAL)
 
 
-def test_operator_directory_from_configuration_reaches_every_calendar(
-    working_days_configured: Callable[..., None],
-) -> None:
-    working_days_configured(operator_directory=None, today=lambda: date(2029, 11, 20))
-    assert WorkingDayCalendar().year_source(2030) is CalendarSource.PROVISIONAL
-    working_days_configured(operator_directory=FIXTURES, today=lambda: date(2029, 11, 20))
-    assert WorkingDayCalendar().year_source(2030) is CalendarSource.ANNOUNCED
-    assert WorkingDayCalendar().emergency_filing_deadline(date(2030, 2, 1)) == date(2030, 2, 13)
+def test_the_operator_directory_reaches_the_built_calendar() -> None:
+    def today() -> date:
+        return date(2029, 11, 20)
+
+    shipped = build_working_day_calendar(operator_directory=None, today=today)
+    assert shipped.year_source(2030) is CalendarSource.PROVISIONAL
+    built = build_working_day_calendar(operator_directory=FIXTURES, today=today)
+    assert built.year_source(2030) is CalendarSource.ANNOUNCED
+    assert built.emergency_filing_deadline(date(2030, 2, 1)) == date(2030, 2, 13)
 
 
-def test_configuring_a_directory_with_a_bad_file_fails_at_once(
-    tmp_path: Path, working_days_configured: Callable[..., None]
-) -> None:
+def test_building_with_a_directory_with_a_bad_file_fails_at_once(tmp_path: Path) -> None:
     _write(tmp_path, "year: 2030\n")
     with pytest.raises(ValidationFailed):
-        working_days_configured(operator_directory=tmp_path, today=None)
+        build_working_day_calendar(operator_directory=tmp_path, today=None)
 
 
-def test_configuring_a_directory_that_does_not_exist_is_refused(
-    tmp_path: Path, working_days_configured: Callable[..., None]
-) -> None:
+def test_building_with_a_directory_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
-        working_days_configured(operator_directory=tmp_path / "missing", today=None)
+        build_working_day_calendar(operator_directory=tmp_path / "missing", today=None)
     assert caught.value.code == "HOLIDAY_DIRECTORY_MISSING"
 
 

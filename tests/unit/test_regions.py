@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import NotFound
 from yidi.kernel.regions import (
     Division,
@@ -14,6 +15,7 @@ from yidi.kernel.regions import (
     annex4_province_rows,
     default_registry,
     hengyang_county_codes,
+    region_prefix,
 )
 
 registry = default_registry()
@@ -200,3 +202,23 @@ def test_pool_codes_are_recognised_as_pools_and_real_codes_are_not() -> None:
     assert registry.is_pool("430499")
     assert not registry.is_pool("430421")
     assert not registry.is_pool("439876")
+
+
+@pytest.mark.parametrize(
+    ("code", "prefix", "inside", "outside"),
+    [
+        ("430000", "43", "430421", "450923"),
+        ("430400", "4304", "430421", "430521"),
+        ("430421", "430421", "430421", "430422"),
+        ("431000", "4310", "431021", "430421"),
+        ("000000", "", "450923", None),
+    ],
+)
+def test_region_prefix_is_what_a_principal_of_that_region_covers(
+    code: str, prefix: str, inside: str, outside: str | None
+) -> None:
+    assert region_prefix(code) == prefix
+    principal = Principal("u", Role.AGENCY_HANDLER, region_code=code)
+    assert principal.covers_region(inside)
+    if outside is not None:
+        assert not principal.covers_region(outside)

@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from yidi.kernel.workdays import (
     CalendarSource,
     Deadline,
     WorkingDayCalendar,
+    build_working_day_calendar,
     supported_years,
 )
 
@@ -89,13 +89,11 @@ def test_year_far_beyond_today_is_refused_as_a_typing_mistake() -> None:
         bounded.emergency_filing_deadline(date(2028, 12, 31))
 
 
-def test_configured_clock_sets_the_last_year_two_years_ahead(
-    working_days_configured: Callable[..., None],
-) -> None:
-    working_days_configured(operator_directory=None, today=lambda: date(2026, 11, 23))
-    assert WorkingDayCalendar().year_source(2028) is CalendarSource.PROVISIONAL
+def test_the_clock_sets_the_last_year_two_years_ahead() -> None:
+    built = build_working_day_calendar(operator_directory=None, today=lambda: date(2026, 11, 23))
+    assert built.year_source(2028) is CalendarSource.PROVISIONAL
     with pytest.raises(InvalidInput) as caught:
-        WorkingDayCalendar().year_source(2029)
+        built.year_source(2029)
     assert caught.value.code == "CALENDAR_YEAR_UNSUPPORTED"
     assert "2004–2028" in caught.value.message
 

@@ -15,7 +15,7 @@ from yidi.accounts.model import (
 )
 from yidi.accounts.sql import MovementRow
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
+from yidi.kernel.audit import as_utc, audit_entry, audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, NotFound, Refused
 from yidi.kernel.identity import ResidentId
@@ -100,15 +100,14 @@ def credit(
                 source=source,
             )
             uow.audit.append(
-                AuditEntry(
-                    at=now,
-                    actor=actor[:64],
+                audit_entry(
+                    now,
+                    actor=actor,
                     role=role,
                     region_code=region_code,
                     action="account.credit",
                     subject=f"account:{person.psn_no}:{year}",
-                    reason=f"划入 {money} 元 凭证 {ref}"[:500],
-                    address=current_client_address()[:64],
+                    reason=f"划入 {money} 元 凭证 {ref}",
                 )
             )
             uow.commit()
@@ -143,14 +142,8 @@ def read_scoped(
             raise NotFound("ACCOUNT_NOT_FOUND", "未找到该人员的个人账户", "account not found")
         view = read(uow, found[0], found[1], year)
         uow.audit.append(
-            AuditEntry(
-                at=clock.now(),
-                actor=principal.user_id[:64],
-                role=principal.role.value,
-                region_code=principal.region_code,
-                action="account.read",
-                subject=f"account:{psn_no}:{year}"[:128],
-                address=current_client_address()[:64],
+            audit_entry_by(
+                principal, clock.now(), action="account.read", subject=f"account:{psn_no}:{year}"
             )
         )
         uow.commit()

@@ -33,7 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from yidi.auth.passwords import check_password
 from yidi.auth.sql import Account
 from yidi.kernel.access import Principal
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.audit import audit_entry_by, current_client_address
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import ErrorKind, InvalidInput, Unauthenticated, YidiError
 from yidi.platform.uow import SqlUnitOfWork
@@ -102,20 +102,8 @@ def _audit(
     action: str,
     subject: str,
     reason: str = "",
-    address: str = "",
 ) -> None:
-    uow.audit.append(
-        AuditEntry(
-            now,
-            actor.user_id,
-            actor.role.value,
-            actor.region_code,
-            action,
-            subject,
-            reason,
-            address,
-        )
-    )
+    uow.audit.append(audit_entry_by(actor, now, action=action, subject=subject, reason=reason))
 
 
 def authenticate(
@@ -125,12 +113,12 @@ def authenticate(
     password: str,
     *,
     policy: SignInPolicy,
-    address: str = "",
 ) -> Principal:
     """The account's principal (``password_change_required`` set when it must change it)."""
     now = clock.now()
     username = username[:64]
-    address = address[:64]
+    # The request's client address (set by the HTTP middleware) keys the sign-in counters.
+    address = current_client_address()[:64]
     failure: YidiError | None = None
     with uow:
         # Plain reads: a row lock here would queue every sign-in behind one NAT address.
@@ -184,8 +172,6 @@ def authenticate(
                     account.principal,
                     "auth.login_failed",
                     f"user:{username}",
-                    "",
-                    address,
                 )
             uow.commit()
             raise failure
@@ -193,7 +179,7 @@ def authenticate(
         uow.users.record_success(username, address, now)
         if _hasher.check_needs_rehash(account.password_hash):
             uow.users.rehash(username, hash_password(password))
-        _audit(uow, now, account.principal, "auth.login", f"user:{username}", "", address)
+        _audit(uow, now, account.principal, "auth.login", f"user:{username}")
         uow.commit()
     return _principal(account)
 
@@ -231,7 +217,6 @@ def open_session(
     principal: Principal,
     *,
     policy: SessionPolicy = SessionPolicy(),
-    address: str = "",
 ) -> str:
     """A new session for a signed-in principal; the token is returned once, never stored."""
     token = secrets.token_urlsafe(32)
@@ -243,7 +228,7 @@ def open_session(
             principal.user_id,
             now,
             now + dt.timedelta(hours=policy.hours),
-            address,
+            current_client_address()[:64],
         )
         uow.commit()
     return token
@@ -280,7 +265,7 @@ def principal_from_token(
     return _principal(account)
 
 
-def sign_out(uow: SqlUnitOfWork, clock: Clock, token: str, *, address: str = "") -> None:
+def sign_out(uow: SqlUnitOfWork, clock: Clock, token: str) -> None:
     """End this session (idempotent; an unknown token is nothing to end)."""
     if not token or len(token) > 100:
         return
@@ -298,8 +283,6 @@ def sign_out(uow: SqlUnitOfWork, clock: Clock, token: str, *, address: str = "")
                     account.principal,
                     "auth.logout",
                     f"user:{account.username}",
-                    "",
-                    address,
                 )
         uow.commit()
 
@@ -312,7 +295,6 @@ def change_password(
     new: str,
     *,
     min_length: int,
-    address: str = "",
 ) -> None:
     """The caller changes their own password; every session of the account ends."""
     now = clock.now()
@@ -347,7 +329,6 @@ def change_password(
             "auth.password_change",
             f"user:{account.username}",
             f"结束会话 {revoked} 个",
-            address,
         )
         uow.commit()
 
@@ -379,7 +360,6 @@ def complete_reset(
     new_password: str,
     *,
     min_length: int,
-    address: str = "",
 ) -> str:
     """Set a new password through a one-time link; returns the account's user name."""
     if not token or len(token) > 100:
@@ -411,8 +391,6 @@ def complete_reset(
             account.principal,
             "auth.password_reset",
             f"user:{account.username}",
-            "",
-            address,
         )
         uow.commit()
     return account.username

@@ -32,7 +32,7 @@ from yidi.integrations.nhsa.gateway_auth import (
     HeaderVerifier,
     NonceStore,
 )
-from yidi.kernel.audit import AuditEntry, current_client_address
+from yidi.kernel.audit import audit_entry, current_client_address
 from yidi.kernel.clock import Clock
 from yidi.platform.uow import SqlUnitOfWork
 
@@ -142,15 +142,14 @@ class GatewayAuthenticator:
     def _audit(self, refusal: GatewayRefused, *, subject: str) -> None:
         with self._uow() as uow:
             uow.audit.append(
-                AuditEntry(
-                    at=self._clock.now(),
+                audit_entry(
+                    self._clock.now(),
                     actor=_printable(refusal.access_key, 64) or "-",
                     role=AUDIT_ROLE,
                     region_code=None,
                     action=AUDIT_ACTION,
                     subject=_printable(subject, 128),
-                    reason=f"{refusal.code}: {refusal.reason}"[:500],
-                    address=current_client_address()[:64],
+                    reason=f"{refusal.code}: {refusal.reason}",
                 )
             )
             uow.commit()

@@ -19,7 +19,7 @@ from yidi.auth.commands import demo_passwords, hash_password, token_hash
 from yidi.auth.passwords import check_password
 from yidi.auth.sql import Account
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.audit import audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, YidiError
 from yidi.kernel.identity import ResidentId
@@ -123,8 +123,6 @@ class UserAdminService:
         username: str,
         password: str,
         assignment: Assignment,
-        *,
-        address: str = "",
     ) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         username = username.strip()
@@ -151,16 +149,14 @@ class UserAdminService:
                     "USERNAME_TAKEN", "用户名已存在", "the user name is taken", field="username"
                 )
             uow.users.add(username, hash_password(password), principal, must_change_password=True)
-            self._audit(uow, admin, now, "user.create", username, _scope_text(principal), address)
+            self._audit(uow, admin, now, "user.create", username, _scope_text(principal))
             account = uow.users.by_username(username)
             assert account is not None
             summary = self._summary(uow, account, now)
             uow.commit()
         return summary
 
-    def set_active(
-        self, admin: Principal, username: str, active: bool, *, address: str = ""
-    ) -> UserSummary:
+    def set_active(self, admin: Principal, username: str, active: bool) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         self._not_self(admin, username)
         now = self._clock.now()
@@ -175,15 +171,12 @@ class UserAdminService:
                 "user.enable" if active else "user.disable",
                 username,
                 "" if active else f"结束会话 {ended} 个",
-                address,
             )
             summary = self._summary(uow, self._account(uow, account.username), now)
             uow.commit()
         return summary
 
-    def assign(
-        self, admin: Principal, username: str, assignment: Assignment, *, address: str = ""
-    ) -> UserSummary:
+    def assign(self, admin: Principal, username: str, assignment: Assignment) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         self._not_self(admin, username)
         now = self._clock.now()
@@ -199,13 +192,12 @@ class UserAdminService:
                 "user.assign",
                 username,
                 f"{_scope_text(account.principal)} → {_scope_text(principal)}；结束会话 {ended} 个",
-                address,
             )
             summary = self._summary(uow, self._account(uow, username), now)
             uow.commit()
         return summary
 
-    def issue_reset(self, admin: Principal, username: str, *, address: str = "") -> ResetLink:
+    def issue_reset(self, admin: Principal, username: str) -> ResetLink:
         """A one-time link; the old password and every session stop working at once."""
         admin.require(Action.USER_ADMIN)
         now = self._clock.now()
@@ -230,18 +222,17 @@ class UserAdminService:
                 "user.reset",
                 username,
                 f"链接有效至 {expires:%Y-%m-%d %H:%M}；结束会话 {ended} 个",
-                address,
             )
             uow.commit()
         return ResetLink(username, token, expires)
 
-    def unlock(self, admin: Principal, username: str, *, address: str = "") -> UserSummary:
+    def unlock(self, admin: Principal, username: str) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         now = self._clock.now()
         with self._uow() as uow:
             self._account(uow, username)
             cleared = uow.users.clear_failures_of(username)
-            self._audit(uow, admin, now, "user.unlock", username, f"清除 {cleared} 个地址", address)
+            self._audit(uow, admin, now, "user.unlock", username, f"清除 {cleared} 个地址")
             summary = self._summary(uow, self._account(uow, username), now)
             uow.commit()
         return summary
@@ -272,20 +263,9 @@ class UserAdminService:
         action: str,
         username: str,
         reason: str,
-        address: str,
     ) -> None:
-        uow.audit.append(
-            AuditEntry(
-                now,
-                admin.user_id,
-                admin.role.value,
-                admin.region_code,
-                action,
-                f"user:{username}",
-                reason,
-                address,
-            )
-        )
+        entry = audit_entry_by(admin, now, action=action, subject=f"user:{username}", reason=reason)
+        uow.audit.append(entry)
 
     @staticmethod
     def _principal(

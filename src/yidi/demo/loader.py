@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from yidi.auth.commands import hash_password
 from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
+from yidi.filing.commands import FilingService
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import DesignatedInstitution, FilingRecord, SignedBy
@@ -63,7 +64,7 @@ def load_population(
     people = generate_persons(count, seed=seed, insured_region_codes=insured_region_codes)
     inserted = 0
     while True:
-        chunk = [_as_person(p) for p in itertools.islice(people, batch_size)]
+        chunk = [as_person(p) for p in itertools.islice(people, batch_size)]
         if not chunk:
             return inserted
         with uow:
@@ -75,7 +76,8 @@ def load_population(
             on_batch(len(chunk))
 
 
-def _as_person(synthetic: SyntheticPerson) -> Person:
+def as_person(synthetic: SyntheticPerson, *, has_card: bool = True) -> Person:
+    """A synthetic person as the register holds them (without a card when ``has_card`` is off)."""
     return Person(
         id_number=synthetic.resident_id.number,
         name=synthetic.name,
@@ -84,8 +86,8 @@ def _as_person(synthetic: SyntheticPerson) -> Person:
         insured_region_code=synthetic.insured_region_code,
         insurance_type=synthetic.insurance_type,
         person_type=synthetic.person_type,
-        card_number=synthetic.social_security_card_number,
-        has_second_generation_card=True,
+        card_number=synthetic.social_security_card_number if has_card else None,
+        has_second_generation_card=has_card,
         home_address=synthetic.address,
         mobile=synthetic.mobile,
     )
@@ -94,11 +96,12 @@ def _as_person(synthetic: SyntheticPerson) -> Person:
 DEMO_INSURED_USERNAME = "xiedeming"
 
 
-def load_demo_filings(uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) -> int:
+def load_demo_filings(
+    uow_factory: Callable[[], SqlUnitOfWork], clock: Clock, filings: FilingService
+) -> int:
     """A demo insured person (``xiedeming``) in the reference data and his submitted filing:
     a 衡阳县 retiree resettled in 博白县 with his household registration there (the seed's
     story). Idempotent; returns how many filings were added (0 or 1)."""
-    from yidi.filing.commands import FilingService
 
     account = next(a for a in load_world().accounts if a.username == DEMO_INSURED_USERNAME)
     id_number = account.principal.id_number
@@ -156,9 +159,8 @@ def load_demo_filings(uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) ->
         dt.date(2016, 6, 18),
         issuer_region_code="450923",
     )
-    service = FilingService(uow_factory, clock)
-    draft = service.create_draft(account.principal, record, evidence=[evidence])
-    service.submit(account.principal, draft.filing_id)
+    draft = filings.create_draft(account.principal, record, evidence=[evidence])
+    filings.submit(account.principal, draft.filing_id)
     return 1
 
 

@@ -37,6 +37,7 @@ from typing import Any, Final
 from ruamel.yaml import YAML
 
 from yidi.catalog.files import sample_catalog
+from yidi.demo.loader import as_person
 from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
 from yidi.encounter.commands import (
@@ -62,6 +63,7 @@ from yidi.kernel.identity import Gender, make_resident_id
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.regions import hengyang_county_codes
+from yidi.kernel.workdays import WorkingDayCalendar
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.reference.model import Hospital, Person
 
@@ -305,22 +307,6 @@ def _legacy_people() -> list[SyntheticPerson]:
     return list(people)
 
 
-def _as_person(synthetic: SyntheticPerson, *, has_card: bool) -> Person:
-    return Person(
-        id_number=synthetic.resident_id.number,
-        name=synthetic.name,
-        gender=synthetic.gender.value,
-        birth_on=synthetic.birth_on,
-        insured_region_code=synthetic.insured_region_code,
-        insurance_type=synthetic.insurance_type,
-        person_type=synthetic.person_type,
-        card_number=synthetic.social_security_card_number if has_card else None,
-        has_second_generation_card=has_card,
-        home_address=synthetic.address,
-        mobile=synthetic.mobile,
-    )
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -345,10 +331,15 @@ class _Timeline:
 
 
 class _Scenario:
-    def __init__(self, uow_factory: Callable[[], SqlUnitOfWork]) -> None:
+    def __init__(
+        self, uow_factory: Callable[[], SqlUnitOfWork], calendar: WorkingDayCalendar | None
+    ) -> None:
         self.uow = uow_factory
+        # The replay runs on its own clock, so it has its own services on that clock; the
+        # working days are the composition root's calendar when it passes one.
         self.clock = FixedClock(_event_time(_d(5, 1), 8))
-        self.filings = FilingService(uow_factory, self.clock)
+        self.calendar = calendar or WorkingDayCalendar()
+        self.filings = FilingService(uow_factory, self.clock, calendar=self.calendar)
         self.hospital = HospitalService(uow_factory, self.clock)
         self.timeline = _Timeline(self.clock)
         world = load_world()
@@ -647,7 +638,7 @@ class _Scenario:
     def add_cast(self) -> list[Person]:
         persons = []
         for role, synthetic in _cast():
-            persons.append(_as_person(synthetic, has_card=role.has_card))
+            persons.append(as_person(synthetic, has_card=role.has_card))
             self.add_role(role, synthetic)
         return persons
 
@@ -754,7 +745,7 @@ class _Scenario:
         data = out.getvalue().encode("utf-8")
 
         def load() -> None:
-            report = FilingExchange(self.uow, self.clock).import_annex2(
+            report = FilingExchange(self.uow, self.clock, calendar=self.calendar).import_annex2(
                 self.importer, data, "衡阳市2016年异地安置人员报盘.csv"
             )
             self.filings_added += report.imported
@@ -779,14 +770,16 @@ def scenario_loaded(uow: SqlUnitOfWork) -> bool:
         return bool(uow.filings.current_for_person(laoxie_id_number(), tuple(FilingState)))
 
 
-def load_scenario(uow_factory: Callable[[], SqlUnitOfWork]) -> ScenarioReport:
+def load_scenario(
+    uow_factory: Callable[[], SqlUnitOfWork], calendar: WorkingDayCalendar | None = None
+) -> ScenarioReport:
     """Replay the demo scenario once (needs the reference world and sample catalogues).
 
     Persons already registered (e.g. by an earlier partial run) are kept as they are.
     """
     if scenario_loaded(uow_factory()):
         return ScenarioReport(loaded=False)
-    scenario = _Scenario(uow_factory)
+    scenario = _Scenario(uow_factory, calendar)
     persons = scenario.add_stories() + scenario.add_cast()
     scenario.add_legacy_import()
     scenario.add_clearing()

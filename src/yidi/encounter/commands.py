@@ -64,7 +64,6 @@ from yidi.encounter.queries import (
     Credential,
     EncounterDetail,
     EncounterQueries,
-    mask_id_number,
 )
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
@@ -87,6 +86,7 @@ from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
+from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.reference.model import Hospital, Person

@@ -29,8 +29,8 @@ from yidi.encounter.records import (
 from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
-from yidi.kernel.identity import ResidentId
 from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, shipped_policy_library
 from yidi.reference.model import Agency, Hospital, Person
@@ -83,13 +83,6 @@ class Credential:
     kind: str
     number: str
     name: str = ""
-
-
-def mask_id_number(id_number: str) -> str:
-    try:
-        return ResidentId.parse(id_number).masked()
-    except InvalidInput:
-        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
 
 
 def _not_found_encounter() -> NotFound:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from yidi.filing.change_requests_sql import ChangeRequestQuery, pending_conflict
-from yidi.filing.commands import FilingService, actor_of, mask_id_number, region_prefix
+from yidi.filing.commands import FilingService, actor_of
 from yidi.filing.model import change_requests as requests
 from yidi.filing.model.change_requests import ChangeRequest, ChangeRequestState, FieldChange
 from yidi.filing.model.evidence import Evidence
@@ -35,6 +35,8 @@ from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import FilingRecord
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.errors import Forbidden, YidiError
+from yidi.kernel.privacy import mask_id_number
+from yidi.kernel.regions import region_prefix
 from yidi.platform.uow import SqlUnitOfWork
 
 MAX_PAGE_SIZE = 200

@@ -54,10 +54,9 @@ from yidi.kernel.errors import (
     ValidationFailed,
     YidiError,
 )
-from yidi.kernel.identity import ResidentId
 from yidi.kernel.insurance import FilingCategory
-from yidi.kernel.privacy import mask_phone
-from yidi.kernel.regions import DivisionRegistry, default_registry
+from yidi.kernel.privacy import mask_id_number, mask_phone
+from yidi.kernel.regions import DivisionRegistry, default_registry, region_prefix
 from yidi.kernel.workdays import (
     CalendarSource,
     CalendarYearUnsupported,
@@ -82,19 +81,6 @@ EVIDENCE_SIGNATURES: Final = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
-
-
-def region_prefix(region_code: str) -> str:
-    """The code prefix a principal's region covers (same rule as ``Principal.covers_region``)."""
-    mine = region_code.rstrip("0")
-    return mine if len(mine) % 2 == 0 else mine + "0"
-
-
-def mask_id_number(id_number: str) -> str:
-    try:
-        return ResidentId.parse(id_number).masked()
-    except InvalidInput:
-        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
 
 
 def _mask_optional_phone(text: str | None) -> str | None:
@@ -244,9 +230,13 @@ class FilingService:
         regions: DivisionRegistry | None = None,
         rules: Mapping[FilingCategory, FilingRule] | None = None,
         region_filing: Callable[[FilingRecord, dt.date], Mapping[str, object]] | None = None,
+        calendar: WorkingDayCalendar | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
+        # Working days for emergency deadlines: the composition root passes the one it
+        # built from the settings; alone, the shipped holiday files on this clock.
+        self._calendar = calendar or WorkingDayCalendar(today=clock.today)
         self._regions = regions or default_registry()
         self._rules = rules
         self._region_filing_source = region_filing or region_filing_rules
@@ -533,6 +523,7 @@ class FilingService:
                 self._regions,
                 rules=self._rules,
                 region_filing=self._region_filing(stored.filing.record, now.date()),
+                calendar=self._calendar,
             )
             return self._store(uow, principal, filing, "filing.submit", "", address)
 
@@ -816,7 +807,7 @@ class FilingService:
         if record.category is not None:
             rule = rule_for(record.category, self._rules)
             try:
-                due = lifecycle.emergency_due(record, rule)
+                due = lifecycle.emergency_due(record, rule, self._calendar)
             except CalendarYearUnsupported:
                 due = None
             open_states = (FilingState.DRAFT, FilingState.REJECTED, FilingState.SUBMITTED)
@@ -918,7 +909,7 @@ class FilingService:
         """Open emergency filings (not yet submitted) with their 3-working-day deadline, soonest first."""
         principal.require(Action.FILING_LIST)
         today = self._clock.today()
-        calendar = WorkingDayCalendar()
+        calendar = self._calendar
         rule = rule_for(FilingCategory.EMERGENCY, self._rules)
         found: list[EmergencyDue] = []
         query = FilingQuery(
@@ -930,7 +921,7 @@ class FilingService:
             deadline: dt.date | None
             source: CalendarSource | None
             try:
-                due = lifecycle.emergency_due(record, rule)
+                due = lifecycle.emergency_due(record, rule, calendar)
                 deadline, source = (due.on, due.source) if due else (None, None)
                 left = (
                     calendar.working_days_between(today, deadline)

@@ -33,7 +33,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy.exc import IntegrityError
 
-from yidi.filing.commands import LIVE_STATES, SYSTEM_REGION, mask_id_number, region_prefix
+from yidi.filing.commands import LIVE_STATES, SYSTEM_REGION
 from yidi.filing.model.annex import ANNEX2_COLUMNS, RowError, annex2_row, parse_annex2_row
 from yidi.filing.model.lifecycle import FilingState, emergency_deadline
 from yidi.filing.model.record import FilingRecord, RegistrationType
@@ -50,7 +50,8 @@ from yidi.kernel.audit import AuditEntry, as_utc
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, Forbidden, InvalidInput
 from yidi.kernel.insurance import FilingCategory
-from yidi.kernel.regions import DivisionLevel, DivisionRegistry, default_registry
+from yidi.kernel.privacy import mask_id_number
+from yidi.kernel.regions import DivisionLevel, DivisionRegistry, default_registry, region_prefix
 from yidi.kernel.workdays import CalendarYearUnsupported, WorkingDayCalendar
 from yidi.platform import xlsx_guard
 from yidi.platform.uow import SqlUnitOfWork
@@ -356,10 +357,12 @@ class FilingExchange:
         clock: Clock,
         *,
         regions: DivisionRegistry | None = None,
+        calendar: WorkingDayCalendar | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._regions = regions or default_registry()
+        self._calendar = calendar or WorkingDayCalendar(today=clock.today)
 
     def _audit(
         self,
@@ -909,7 +912,7 @@ class FilingExchange:
         near: dict[str, int] = dict.fromkeys(codes, 0)
         late: dict[str, int] = dict.fromkeys(codes, 0)
         for insured_region, record in open_emergency:
-            status = _deadline_status(record, today)
+            status = _deadline_status(record, today, self._calendar)
             if status == "near":
                 near[self._row_of(principal, insured_region, codes)] += 1
             elif status == "late":
@@ -1013,17 +1016,17 @@ class FilingExchange:
         return prefecture.code if prefecture is not None else code
 
 
-def _deadline_status(record: FilingRecord, today: dt.date) -> str:
+def _deadline_status(record: FilingRecord, today: dt.date, calendar: WorkingDayCalendar) -> str:
     """ "late", "near" or "" for an open emergency filing (the 3-working-day rule)."""
     if record.admitted_on is None:
         return ""
     try:
-        deadline = emergency_deadline(record, rule_for(FilingCategory.EMERGENCY))
+        deadline = emergency_deadline(record, rule_for(FilingCategory.EMERGENCY), calendar)
         if deadline is None:
             return ""
         if deadline < today:
             return "late"
-        left = WorkingDayCalendar().working_days_between(today, deadline)
+        left = calendar.working_days_between(today, deadline)
     except CalendarYearUnsupported:
         return ""
     return "near" if left <= EMERGENCY_NEAR_WORKING_DAYS else ""

@@ -22,9 +22,10 @@ from yidi.funds.model import (
     SettlementFact,
     Side,
 )
-from yidi.funds.statistics import NO_CATEGORY, Dimension, Direction, StatisticsQuery, region_prefix
+from yidi.funds.statistics import NO_CATEGORY, Dimension, Direction, StatisticsQuery
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
+from yidi.kernel.regions import region_prefix
 from yidi.platform.tables import (
     clearing_runs,
     hospitals,

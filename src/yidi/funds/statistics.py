@@ -21,6 +21,7 @@ from typing import Final
 from yidi.funds.model import FUNDS, Fund, RegionKeys, SettlementFact
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.regions import region_prefix
 
 
 class Direction(enum.Enum):
@@ -59,12 +60,6 @@ class Dimension(enum.Enum):
 
 
 NO_CATEGORY: Final = "none"
-
-
-def region_prefix(region_code: str) -> str:
-    """The code prefix that everything inside ``region_code`` shares (410000 -> 41)."""
-    trimmed = region_code.rstrip("0")
-    return trimmed if len(trimmed) % 2 == 0 else trimmed + "0"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from yidi.kernel.errors import Forbidden, NotFound, Unauthenticated
+from yidi.kernel.regions import region_prefix
 
 
 class Role(enum.Enum):
@@ -133,10 +134,8 @@ class Principal:
         """Does this principal's region include ``region_code`` (a 6-digit division code)?"""
         if self.region_code is None:
             return False
-        mine = self.region_code.rstrip("0")
         # 430400 covers 4304xx; 410000 covers 41xxxx; a county code covers only itself.
-        prefix = mine if len(mine) % 2 == 0 else mine + "0"
-        return region_code.startswith(prefix)
+        return region_code.startswith(region_prefix(self.region_code))
 
 
 def hidden(kind_zh: str, kind_en: str) -> NotFound:

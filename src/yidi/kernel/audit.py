@@ -12,6 +12,10 @@ import json
 from collections.abc import Iterable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yidi.kernel.access import Principal
 
 GENESIS_HASH = "0" * 64
 
@@ -65,6 +69,21 @@ def audit_entry(
         subject=subject[:128],
         reason=reason[:500],
         address=current_client_address()[:64],
+    )
+
+
+def audit_entry_by(
+    principal: Principal, at: dt.datetime, *, action: str, subject: str, reason: str = ""
+) -> AuditEntry:
+    """:func:`audit_entry` for a signed-in principal: actor, role and region are its own."""
+    return audit_entry(
+        at,
+        actor=principal.user_id,
+        role=principal.role.value,
+        region_code=principal.region_code,
+        action=action,
+        subject=subject,
+        reason=reason,
     )
 
 

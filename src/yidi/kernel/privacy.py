@@ -1,13 +1,26 @@
-"""Masking of personal contact data for screens, exports and logs (脱敏)."""
+"""Masking of personal data for screens, exports and logs (脱敏): the one ID-number mask,
+phone numbers, and ID or mobile numbers inside free text."""
 
 from __future__ import annotations
 
 import re
 from typing import Final
 
+from yidi.kernel.errors import InvalidInput
+from yidi.kernel.identity import ResidentId
+
 _MOBILE: Final = re.compile(r"(?:\+?86)?(1[3-9]\d)(\d{4})(\d{4})")
 # Landline: area code 0 + 2-3 digits, optional separator, 7-8 digit local number.
 _LANDLINE: Final = re.compile(r"(0\d{2,3})([-\s]?)(\d{3,4})(\d{4})")
+
+
+def mask_id_number(id_number: str) -> str:
+    """An ID number as lists and logs show it: region and last four kept, the birth date
+    hidden (``430421********1234``); anything that is not a valid ID keeps its last four."""
+    try:
+        return ResidentId.parse(id_number).masked()
+    except InvalidInput:
+        return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
 
 
 def mask_phone(text: str) -> str:

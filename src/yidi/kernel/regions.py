@@ -56,6 +56,14 @@ class Division:
         return self.valid_until is None
 
 
+def region_prefix(region_code: str) -> str:
+    """The code prefix everything inside ``region_code`` shares: 430000 -> "43", 430400 ->
+    "4304", 430421 -> "430421", and the system region 000000 -> "" (it covers every region).
+    """
+    trimmed = region_code.rstrip("0")
+    return trimmed if len(trimmed) % 2 == 0 else trimmed + "0"
+
+
 def _unknown(code: str) -> NotFound:
     return NotFound(
         "DIVISION_UNKNOWN",

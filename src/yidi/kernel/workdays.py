@@ -103,17 +103,6 @@ def supported_years() -> tuple[int, int]:
     return min(known).year, max(known).year
 
 
-class _Configuration:
-    """What the composition root sets once: the operator's directory and today's date."""
-
-    operator_directory: Path | None = None
-    today: Callable[[], date] | None = None
-    arrangements: Mapping[int, AnnouncedArrangement] | None = None
-
-
-_configured = _Configuration()
-
-
 def arrangement_directories(operator_directory: Path | None) -> list[Traversable | Path]:
     """The shipped directory, then the operator's (whose files replace shipped ones)."""
     directories: list[Traversable | Path] = [shipped_directory()]
@@ -122,10 +111,12 @@ def arrangement_directories(operator_directory: Path | None) -> list[Traversable
     return directories
 
 
-def configure_working_days(
+def build_working_day_calendar(
     *, operator_directory: Path | None, today: Callable[[], date] | None
-) -> None:
-    """Load and validate the announced files now, so a bad file stops start-up, not a filing."""
+) -> WorkingDayCalendar:
+    """The calendar the composition root builds once: the shipped and the operator's
+    announced files, loaded and validated now (a bad file stops start-up, not a filing),
+    and years up to ``today``'s plus :data:`YEARS_AHEAD`."""
     if operator_directory is not None and not operator_directory.is_dir():
         raise InvalidInput(
             "HOLIDAY_DIRECTORY_MISSING",
@@ -134,30 +125,18 @@ def configure_working_days(
             field="holiday_directory",
         )
     arrangements = load_arrangements(arrangement_directories(operator_directory))
-    _configured.operator_directory = operator_directory
-    _configured.today = today
-    _configured.arrangements = arrangements
-
-
-def configured_arrangements() -> Mapping[int, AnnouncedArrangement]:
-    """The announced arrangements in force (the shipped ones until configured)."""
-    if _configured.arrangements is None:
-        _configured.arrangements = load_arrangements(arrangement_directories(None))
-    return _configured.arrangements
-
-
-def _configured_last_year() -> int:
-    if _configured.today is None:
-        return LUNAR_LAST_YEAR
-    return min(_configured.today().year + YEARS_AHEAD, LUNAR_LAST_YEAR)
+    return WorkingDayCalendar(arrangements, today=today)
 
 
 class WorkingDayCalendar:
     """Questions about working days across the library, announced and provisional years.
 
-    ``announced`` defaults to the configured arrangement files and ``last_year`` to the
-    current year plus :data:`YEARS_AHEAD`. ``use_library=False`` answers the library's
-    years from law instead (provisionally), to compare the two.
+    ``announced`` defaults to the shipped arrangement files (the composition root passes the
+    operator's too, see :func:`build_working_day_calendar`). The last year answered is
+    ``last_year``; else the year of ``today()`` plus :data:`YEARS_AHEAD`, asked on every
+    question so a long-running server moves on with the clock; else the last year the
+    lunar tables know. ``use_library=False`` answers the library's years from law instead
+    (provisionally), to compare the two.
     """
 
     def __init__(
@@ -165,11 +144,23 @@ class WorkingDayCalendar:
         announced: Mapping[int, AnnouncedArrangement] | None = None,
         *,
         last_year: int | None = None,
+        today: Callable[[], date] | None = None,
         use_library: bool = True,
     ) -> None:
-        self._announced = configured_arrangements() if announced is None else announced
-        self._last_year = _configured_last_year() if last_year is None else last_year
+        self._announced = (
+            load_arrangements(arrangement_directories(None)) if announced is None else announced
+        )
+        self._fixed_last_year = last_year
+        self._today = today
         self._use_library = use_library
+
+    @property
+    def _last_year(self) -> int:
+        if self._fixed_last_year is not None:
+            return self._fixed_last_year
+        if self._today is None:
+            return LUNAR_LAST_YEAR
+        return min(self._today().year + YEARS_AHEAD, LUNAR_LAST_YEAR)
 
     def year_source(self, year: int) -> CalendarSource:
         """Which calendar answers for ``year``; refuses years no calendar can answer."""

@@ -62,3 +62,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Is the database at the newest revision (``yidi db upgrade`` has nothing to do)?"""
+    return current_revision(engine) == head_revision()

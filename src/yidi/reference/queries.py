@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.insurance import HospitalLevel
-from yidi.kernel.regions import default_registry
+from yidi.kernel.regions import default_registry, region_prefix
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.reference.model import Agency, Hospital
 
@@ -43,15 +43,6 @@ def region_name(code: str, *, english: bool = False) -> str:
         return _ENGLISH_NAMES[code]
     registry = default_registry()
     return registry.get(code).name if registry.exists(code) else code
-
-
-def region_prefix(code: str) -> str:
-    """430000 -> "43", 430400 -> "4304", 430421 -> "430421"."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,10 +32,8 @@ from typing import Any, Final
 
 from yidi.catalog.commands import CatalogLookup
 from yidi.encounter.model import local
-from yidi.encounter.queries import mask_id_number
 from yidi.encounter.records import result_amounts, result_json
 from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
-from yidi.filing.commands import region_prefix
 from yidi.kernel.access import Action, Principal, hidden
 from yidi.kernel.audit import as_utc, audit_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
@@ -48,6 +46,8 @@ from yidi.kernel.insurance import (
     SettlementMode,
 )
 from yidi.kernel.money import Money
+from yidi.kernel.privacy import mask_id_number
+from yidi.kernel.regions import region_prefix
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary
 from yidi.reference.model import Person

@@ -8,16 +8,28 @@ from fastapi import Depends, Header, Request
 
 from yidi.auth.commands import principal_from_token
 from yidi.bootstrap import Container
+from yidi.entrypoints.http.requests import (
+    PASSWORD_CHANGE_PATHS,
+    client_address,
+    container_of,
+    password_change_required,
+    session_token,
+)
 from yidi.kernel.access import Principal
-from yidi.kernel.errors import Forbidden
 from yidi.platform.uow import SqlUnitOfWork
 
-SESSION_COOKIE = "yidi_session"
+__all__ = [
+    "ContainerDep",
+    "IdempotencyKey",
+    "PrincipalDep",
+    "UowDep",
+    "client_address",
+    "session_token",
+]
 
 
 def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+    return container_of(request)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
@@ -28,38 +40,6 @@ def get_uow(container: ContainerDep) -> SqlUnitOfWork:
 
 
 UowDep = Annotated[SqlUnitOfWork, Depends(get_uow)]
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-# What a caller who must change their password may still reach (API and pages).
-PASSWORD_CHANGE_PATHS = frozenset(
-    {"/api/auth/password", "/api/auth/logout", "/api/auth/me", "/account/password", "/signout"}
-)
-
-
-def password_change_required() -> Forbidden:
-    return Forbidden(
-        "PASSWORD_CHANGE_REQUIRED",
-        "请先修改密码（首次登录或密码重置后须设置新密码）",
-        "change your password first (required at first sign-in and after a reset)",
-    )
-
-
-def session_token(request: Request) -> str | None:
-    """Bearer token (API clients) or the session cookie (web pages, and API reads).
-
-    The cookie is not accepted for state-changing JSON API calls: those need the bearer
-    token, so a page on another site can never make a signed-in browser change anything
-    through the API (the web forms carry their own CSRF token).
-    """
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    if request.method in SAFE_METHODS or not request.url.path.startswith("/api/"):
-        return request.cookies.get(SESSION_COOKIE) or None
-    return None
 
 
 def get_principal(request: Request, container: ContainerDep) -> Principal:
@@ -76,10 +56,6 @@ def get_principal(request: Request, container: ContainerDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 # A client's retry key: the same key (with the same body) returns the first answer and does

@@ -25,9 +25,9 @@ def credit_command(
 ) -> None:
     """划入个人账户。Credit a person's personal account for a year."""
     from yidi.accounts.commands import credit
-    from yidi.entrypoints.cli.funds import _container
+    from yidi.entrypoints.cli.context import open_container
 
-    container = _container()
+    container = open_container()
     try:
         view = credit(
             container.uow(),

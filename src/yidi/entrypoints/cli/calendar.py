@@ -65,15 +65,17 @@ def deadline(
 ) -> None:
     """计算急诊备案材料提交截止日及所用日历。The emergency filing deadline and its calendar."""
     from yidi.kernel.clock import SystemClock
-    from yidi.kernel.workdays import PROVISIONAL_NOTE_ZH, WorkingDayCalendar, configure_working_days
+    from yidi.kernel.workdays import PROVISIONAL_NOTE_ZH, build_working_day_calendar
 
     try:
         day = dt.date.fromisoformat(admitted_on)
     except ValueError:
         raise typer.BadParameter(f"日期应为 YYYY-MM-DD：{admitted_on}") from None
     try:
-        configure_working_days(operator_directory=directory, today=SystemClock().today)
-        due = WorkingDayCalendar().emergency_filing_due(day)
+        calendar = build_working_day_calendar(
+            operator_directory=directory, today=SystemClock().today
+        )
+        due = calendar.emergency_filing_due(day)
     except YidiError as error:
         typer.echo(f"错误 error [{error.code}]: {error.message}", err=True)
         raise typer.Exit(code=1) from None

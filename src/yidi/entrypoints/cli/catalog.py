@@ -29,11 +29,9 @@ def import_file(
 ) -> None:
     """校验并导入目录文件；相同内容重复导入不会产生新版本。Validate and import; idempotent by content."""
     from yidi.catalog.commands import import_catalog_file
-    from yidi.entrypoints.cli.main import _container
-    from yidi.platform.migrate import upgrade
+    from yidi.entrypoints.cli.context import open_container
 
-    container = _container()
-    upgrade(container.engine)
+    container = open_container()
     try:
         report = import_catalog_file(
             container.uow, container.clock, file, region, _date(effective), label
@@ -59,11 +57,9 @@ def list_versions(
     region: Annotated[str | None, typer.Option(help="就医地区划代码 treatment region")] = None,
 ) -> None:
     """列出已导入的目录版本。List the stored catalogue versions."""
-    from yidi.entrypoints.cli.main import _container
-    from yidi.platform.migrate import upgrade
+    from yidi.entrypoints.cli.context import open_container
 
-    container = _container()
-    upgrade(container.engine)
+    container = open_container()
     with container.uow() as uow:
         versions = uow.hospital.catalog_versions(region)
     for v in versions:

@@ -33,9 +33,9 @@ T = TypeVar("T")
 
 
 def _container() -> Container:
-    from yidi.entrypoints.cli.main import _container as build
+    from yidi.entrypoints.cli.context import open_container
 
-    return build()
+    return open_container()
 
 
 def _principal(container: Container, username: str | None, *, system_allowed: bool) -> Principal:
@@ -66,12 +66,11 @@ def _errors() -> Iterator[None]:
 
 
 def _run(as_user: str | None, action: Callable[[Any, Principal], T]) -> T:
-    from yidi.filing.commands import FilingService
 
     container = _container()
     principal = _principal(container, as_user, system_allowed=False)
     with _errors():
-        return action(FilingService(container.uow, container.clock), principal)
+        return action(container.filings, principal)
 
 
 def _print_detail(detail: FilingDetail) -> None:
@@ -98,7 +97,7 @@ def _print_detail(detail: FilingDetail) -> None:
 def _read_request(path: Path) -> Any:
     from pydantic import ValidationError
 
-    from yidi.entrypoints.api.schemas.filings import CreateFilingRequest
+    from yidi.entrypoints.http.filing_bodies import CreateFilingRequest
 
     try:
         return CreateFilingRequest.model_validate_json(path.read_text(encoding="utf-8"))
@@ -180,12 +179,11 @@ def promises_due(
     Treat every filing whose promised documents are overdue as other temporary travel
     (a dated, audited change; running it again changes nothing).
     """
-    from yidi.filing.commands import FilingService
 
     container = _container()
     principal = None if as_user is None else _principal(container, as_user, system_allowed=False)
     with _errors():
-        moved = FilingService(container.uow, container.clock).promises_due(principal)
+        moved = container.filings.promises_due(principal)
     for lineage_id in moved:
         typer.echo(lineage_id)
     typer.echo(f"已按其他临时外出就医人员处理 {len(moved)} 件 moved: {len(moved)}", err=True)
@@ -296,7 +294,7 @@ def import_file(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from yidi.filing.exchange import FilingExchange, is_xlsx
+    from yidi.filing.exchange import is_xlsx
     from yidi.kernel.errors import InvalidInput
 
     container = _container()
@@ -319,7 +317,7 @@ def import_file(
     ):
         task = progress.add_task("导入 importing", total=total)
         try:
-            report = FilingExchange(container.uow, container.clock).import_annex2(
+            report = container.filing_exchange.import_annex2(
                 principal,
                 data,
                 file.name,
@@ -362,16 +360,14 @@ def export_annex2(
     full: Annotated[bool | None, typer.Option("--full/--masked", help="明文或脱敏")] = None,
 ) -> None:
     """导出附件2 基本医疗保险异地居住人员备案信息汇总表（XLSX）。"""
-    from yidi.filing.exchange import FilingExchange, annex2_xlsx
+    from yidi.filing.exchange import annex2_xlsx
 
     container = _container()
     principal = _principal(container, as_user, system_allowed=True)
     start, end = _day(from_on), _day(to_on)
     assert start is not None and end is not None
     with _errors():
-        table = FilingExchange(container.uow, container.clock).annex2(
-            principal, region, start, end, full=full
-        )
+        table = container.filing_exchange.annex2(principal, region, start, end, full=full)
     output.write_bytes(annex2_xlsx(table))
     typer.echo(f"已导出 {len(table.rows)} 行 → {output}{'（脱敏）' if table.masked else ''}")
 
@@ -386,14 +382,12 @@ def quarterly(
     full: Annotated[bool | None, typer.Option("--full/--masked", help="明文或脱敏")] = None,
 ) -> None:
     """每季度新增（变更）备案人员信息，按地市分表。Quarterly new and changed filings."""
-    from yidi.filing.exchange import FilingExchange, quarterly_xlsx, table_as_dicts
+    from yidi.filing.exchange import quarterly_xlsx, table_as_dicts
 
     container = _container()
     principal = _principal(container, as_user, system_allowed=True)
     with _errors():
-        listing = FilingExchange(container.uow, container.clock).quarterly(
-            principal, region, year, quarter, full=full
-        )
+        listing = container.filing_exchange.quarterly(principal, region, year, quarter, full=full)
     if output.suffix.lower() == ".json":
         data = {
             "region_code": region,

@@ -22,18 +22,9 @@ stats_app = typer.Typer(
 
 
 def _container() -> Container:
-    from yidi.bootstrap import build_container
-    from yidi.platform.migrate import upgrade
-    from yidi.settings import Settings
+    from yidi.entrypoints.cli.context import open_container
 
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        typer.echo(f"配置错误 configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    container = build_container(settings)
-    upgrade(container.engine)
-    return container
+    return open_container()
 
 
 @clearing_app.command("run")

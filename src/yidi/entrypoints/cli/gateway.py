@@ -118,9 +118,9 @@ def refusals(
 ) -> None:
     """列出被拒绝的网关请求（按分钟、来源地址、密钥、原因计数）。Refused gateway requests, counted per minute and source."""
     from yidi.auth.gateway import recent_refusals
-    from yidi.entrypoints.cli.funds import _container
+    from yidi.entrypoints.cli.context import open_container
 
-    container = _container()
+    container = open_container()
     rows = recent_refusals(container.uow(), container.clock, hours=hours)
     if not rows:
         typer.echo(

@@ -18,8 +18,8 @@ from yidi.entrypoints.cli import policy as policy_cli
 from yidi.entrypoints.cli import settle as settle_cli
 from yidi.entrypoints.cli import users as users_cli
 from yidi.entrypoints.cli import whatif as whatif_cli
+from yidi.entrypoints.cli.context import open_container
 from yidi.entrypoints.cli.filing import filing_app
-from yidi.kernel.errors import YidiError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -55,22 +55,6 @@ app.registered_commands.extend(whatif_cli.app.registered_commands)
 app.add_typer(filing_app, name="filing")
 
 
-def _container(demo: bool | None = None) -> Container:
-    from yidi.bootstrap import build_container
-    from yidi.settings import Settings
-
-    try:
-        settings = Settings(demo_mode=True) if demo else Settings()
-    except ValueError as exc:
-        typer.echo(f"配置错误 configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    try:
-        return build_container(settings)
-    except YidiError as error:  # e.g. an invalid holiday arrangement file
-        typer.echo(f"配置错误 configuration error [{error.code}]: {error.message}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command("version")
 def version() -> None:
     """显示版本号。Show the version."""
@@ -82,7 +66,7 @@ def db_upgrade() -> None:
     """把数据库迁移到最新结构。Apply all schema migrations (SQLite or PostgreSQL)."""
     from yidi.platform.migrate import current_revision, upgrade
 
-    container = _container()
+    container = open_container(require_current_schema=False)
     upgrade(container.engine)
     typer.echo(f"数据库已是最新结构 database at revision {current_revision(container.engine)}")
 
@@ -94,7 +78,7 @@ def db_backup(
     """在线备份数据库（SQLite 备份接口 / pg_dump）。Back up the database while it runs."""
     from yidi.platform.backup import backup
 
-    written = backup(_container().engine, target)
+    written = backup(open_container(require_current_schema=False).engine, target)
     typer.echo(f"已备份 backed up to {written}")
 
 
@@ -105,7 +89,7 @@ def db_restore(
     """从备份恢复数据库（先停止服务）。Restore the database from a backup (stop the server first)."""
     from yidi.platform.backup import restore
 
-    restore(_container().engine, source)
+    restore(open_container(require_current_schema=False).engine, source)
     typer.echo(f"已恢复 restored from {source}")
 
 
@@ -131,7 +115,7 @@ def audit_verify(
     from yidi.kernel.audit import verify_chain
     from yidi.platform import audit_head
 
-    container = _container()
+    container = open_container()
     problems: list[audit_head.HeadProblem] = []
     statements: list[tuple[str, audit_head.HeadStatement | None]] = []
     try:
@@ -198,7 +182,7 @@ def audit_publish_head(
     the database."""
     from yidi.platform.audit_head import load_private_key, publish_head
 
-    container = _container()
+    container = open_container()
     key_path = key or container.settings.audit_head_key
     directory = to or container.settings.audit_head_directory
     if key_path is None or directory is None:
@@ -239,10 +223,10 @@ def demo_load(
     from yidi.kernel.regions import hengyang_county_codes
     from yidi.platform.migrate import upgrade
 
-    container = _container(demo=True)
-    upgrade(container.engine)
+    container = open_container(demo=True, require_current_schema=False)
+    upgrade(container.engine)  # demo load sets a database up: migrating is part of it
     report = load_reference_world(container.uow())
-    filings_added = load_demo_filings(container.uow, container.clock)
+    filings_added = load_demo_filings(container.uow, container.clock, container.filings)
     typer.echo(
         f"经办机构 agencies +{report.agencies_added}，医院 hospitals +{report.hospitals_added}，"
         f"账户 accounts +{report.accounts_added}，备案 filings +{filings_added}"
@@ -267,7 +251,7 @@ def demo_load(
 def _load_scenario(container: Container) -> None:
     from yidi.demo.scenario import load_scenario
 
-    typer.echo(load_scenario(container.uow).summary())
+    typer.echo(load_scenario(container.uow, container.working_days).summary())
 
 
 @app.command("serve")
@@ -290,18 +274,18 @@ def serve(
 
     from yidi.catalog.commands import import_sample_catalogs
     from yidi.demo.loader import demo_accounts, load_demo_filings, load_reference_world
-    from yidi.entrypoints.api.app import create_app
+    from yidi.entrypoints.app import create_app
     from yidi.platform.logging_setup import configure_logging
     from yidi.platform.migrate import upgrade
 
-    container = _container(demo=demo)
+    container = open_container(demo=demo, require_current_schema=False)
     configure_logging(container.settings.log_level)
     _check_gateway_auth(container)
-    upgrade(container.engine)
+    upgrade(container.engine)  # serve sets the database up (the README's run command)
     _refuse_demo_passwords(container)
     if container.settings.demo_mode:
         load_reference_world(container.uow())
-        load_demo_filings(container.uow, container.clock)
+        load_demo_filings(container.uow, container.clock, container.filings)
         import_sample_catalogs(container.uow, container.clock)
         if scenario:
             _load_scenario(container)
@@ -386,10 +370,10 @@ def _check_gateway_auth(container: Container) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app for one ``serve --workers`` worker process, configured from ``YIDI_*``."""
-    from yidi.entrypoints.api.app import create_app
+    from yidi.entrypoints.app import create_app
     from yidi.platform.logging_setup import configure_logging
 
-    container = _container()
+    container = open_container()
     configure_logging(container.settings.log_level)
     return create_app(container)
 

@@ -31,13 +31,9 @@ def _fail(error: YidiError) -> typer.Exit:
 
 
 def _container() -> Container:
-    from yidi.entrypoints.cli.main import _container as build
+    from yidi.entrypoints.cli.context import open_container
 
-    container = build()
-    from yidi.platform.migrate import upgrade
-
-    upgrade(container.engine)
-    return container
+    return open_container()
 
 
 @app.command("add-admin")
@@ -46,15 +42,11 @@ def add_admin(
     display_name: Annotated[str, typer.Option(help="名称 name")] = "系统管理员",
 ) -> None:
     """新建管理员账户（密码在终端输入，须符合口令策略）。Create an administrator account."""
-    from yidi.auth.users import Assignment, UserAdminService
+    from yidi.auth.users import Assignment
 
     container = _container()
     password = typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
-    service = UserAdminService(
-        container.uow,
-        container.clock,
-        password_min_length=container.settings.password_min_length,
-    )
+    service = container.users
     try:
         service.create(
             _console_admin(),
@@ -74,15 +66,8 @@ def reset_link(
     username: Annotated[str, typer.Argument(help="用户名 user name")],
 ) -> None:
     """发放一次性密码重置链接（旧密码与会话立即失效）。Issue a one-time reset link."""
-    from yidi.auth.users import UserAdminService
-
     container = _container()
-    service = UserAdminService(
-        container.uow,
-        container.clock,
-        password_min_length=container.settings.password_min_length,
-        reset_hours=container.settings.password_reset_hours,
-    )
+    service = container.users
     try:
         link = service.issue_reset(_console_admin(), username)
     except YidiError as error:

@@ -13,14 +13,12 @@ from starlette.responses import RedirectResponse, Response
 from yidi.auth.commands import change_password, complete_reset, open_session, reset_link_account
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.auth.users import ASSIGNABLE_ROLES, Assignment
-from yidi.entrypoints.api.deps import SESSION_COOKIE, client_address
-from yidi.entrypoints.api.routes.users import user_admin
+from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.render import (
-    container_of,
     cookie_secure,
     page_lang,
     page_principal,
@@ -96,16 +94,13 @@ def _password_post(
             current_password,
             new_password,
             min_length=container.settings.password_min_length,
-            address=client_address(request),
         )
     except YidiError as exc:
         return _password_page(request, _field_errors(exc, lang, "new_password"), 422)
     # Every session of the account has ended; this browser gets a fresh one.
     fresh = replace(principal, password_change_required=False)
     policy = container.session_policy
-    token = open_session(
-        container.uow(), container.clock, fresh, policy=policy, address=client_address(request)
-    )
+    token = open_session(container.uow(), container.clock, fresh, policy=policy)
     response = RedirectResponse(HOME_BY_ROLE.get(fresh.role, "/"), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -178,7 +173,6 @@ def _reset_post(
             token,
             new_password,
             min_length=container.settings.password_min_length,
-            address=client_address(request),
         )
     except YidiError as exc:
         status = 410 if exc.code == "RESET_LINK_INVALID" else 422
@@ -209,7 +203,7 @@ def _users_page(
     status_code: int = 200,
 ) -> Response:
     admin = _admin(request)
-    users = user_admin(container_of(request)).users(admin)
+    users = container_of(request).users.users(admin)
     return render(
         request,
         "admin_users.html",
@@ -252,12 +246,11 @@ def _users_post(
         "id_number": id_number,
     }
     try:
-        user_admin(container_of(request)).create(
+        container_of(request).users.create(
             admin,
             username,
             password,
             Assignment(role, display_name, region_code, hospital_code, id_number),
-            address=client_address(request),
         )
     except YidiError as exc:
         return _users_page(request, _field_errors(exc, lang, "username"), form, 422)
@@ -273,7 +266,7 @@ def _user_page(
     status_code: int = 200,
 ) -> Response:
     admin = _admin(request)
-    summary = user_admin(container_of(request)).user(admin, username)
+    summary = container_of(request).users.user(admin, username)
     return render(
         request,
         "admin_user.html",
@@ -296,15 +289,14 @@ def _user_get(request: Request, username: str) -> Response:
 def _act(request: Request, username: str, csrf_token: str, act: str) -> Response:
     admin = _admin(request)
     require_csrf(request, csrf_token)
-    service = user_admin(container_of(request))
-    address = client_address(request)
+    service = container_of(request).users
     try:
         if act == "disable":
-            service.set_active(admin, username, False, address=address)
+            service.set_active(admin, username, False)
         elif act == "enable":
-            service.set_active(admin, username, True, address=address)
+            service.set_active(admin, username, True)
         elif act == "unlock":
-            service.unlock(admin, username, address=address)
+            service.unlock(admin, username)
     except YidiError as exc:
         if exc.kind is ErrorKind.NOT_FOUND:
             raise
@@ -333,9 +325,7 @@ def _reset(request: Request, username: str, csrf_token: Annotated[str, Form()] =
     admin = _admin(request)
     require_csrf(request, csrf_token)
     try:
-        link = user_admin(container_of(request)).issue_reset(
-            admin, username, address=client_address(request)
-        )
+        link = container_of(request).users.issue_reset(admin, username)
     except YidiError as exc:
         if exc.kind is ErrorKind.NOT_FOUND:
             raise
@@ -363,11 +353,10 @@ def _role(
     admin = _admin(request)
     require_csrf(request, csrf_token)
     try:
-        user_admin(container_of(request)).assign(
+        container_of(request).users.assign(
             admin,
             username,
             Assignment(role, display_name, region_code, hospital_code, id_number),
-            address=client_address(request),
         )
     except YidiError as exc:
         if exc.kind is ErrorKind.NOT_FOUND:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from yidi.entrypoints.api.deps import client_address
+from yidi.entrypoints.http.requests import client_address, container_of
 from yidi.entrypoints.web.change_fields import changed_labeller, field_labeller
 from yidi.entrypoints.web.filing_form import (
     _message_fields,
@@ -30,7 +30,7 @@ from yidi.entrypoints.web.filing_form import (
 from yidi.entrypoints.web.filing_pages import OFFICES, _region_label, shown_refusal
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import translate
-from yidi.entrypoints.web.render import container_of, page_lang, page_principal, render
+from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestService, EvidenceUpload
 from yidi.filing.commands import MAX_EVIDENCE_BYTES
 from yidi.filing.model.change_requests import ChangeRequestState
@@ -46,8 +46,7 @@ DONE = frozenset({"requested", "evidence", "approve", "reject", "withdraw"})
 
 
 def change_service(request: Request) -> ChangeRequestService:
-    container = container_of(request)
-    return ChangeRequestService(container.uow, container.clock)
+    return container_of(request).change_requests
 
 
 # --- the insured person's request ------------------------------------------------------------

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
 from yidi.entrypoints.web.filing_pages import search_terms
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
@@ -51,8 +52,7 @@ CREATE_FIELDS = (
 
 
 def _service(request: Request) -> ManualClaimService:
-    service: ManualClaimService = request.app.state.manual_claim_service
-    return service
+    return container_of(request).manual_claims
 
 
 def _handler(request: Request) -> Any:

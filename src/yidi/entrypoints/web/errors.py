@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from yidi.entrypoints.api.deps import SESSION_COOKIE
+from yidi.entrypoints.http.requests import SESSION_COOKIE
 from yidi.entrypoints.web.render import finish, page_lang, render
 from yidi.kernel.errors import ErrorKind, YidiError
 

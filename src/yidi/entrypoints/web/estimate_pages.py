@@ -14,9 +14,10 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from yidi.encounter.commands import local
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import container_of, page_lang, page_principal, render
+from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
 from yidi.kernel.insurance import HospitalLevel, SettlementMode
@@ -135,7 +136,7 @@ def _estimate(
     )
     try:
         with container.uow() as uow:
-            result = estimate_admission(uow, principal, estimate)
+            result = estimate_admission(uow, principal, estimate, catalogs=container.catalogs)
     except YidiError as exc:
         if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
             raise

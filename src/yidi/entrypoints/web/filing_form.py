@@ -23,11 +23,11 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from yidi.entrypoints.api.deps import client_address
+from yidi.entrypoints.http.requests import client_address, container_of
 from yidi.entrypoints.web.filing_pages import _detail_page, _field_errors, _service
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import container_of, page_lang, page_principal, render
+from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.commands import (
     MAX_EVIDENCE_BYTES,
     FilingDetail,

@@ -15,20 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
-from yidi.entrypoints.api.deps import client_address
+from yidi.entrypoints.http.requests import client_address, container_of
 from yidi.entrypoints.web.change_fields import changed_labeller
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.province_pages import region_codes
-from yidi.entrypoints.web.render import (
-    container_of,
-    finish,
-    page_lang,
-    page_principal,
-    pager,
-    render,
-)
-from yidi.filing.change_requests import ChangeRequestService
+from yidi.entrypoints.web.render import finish, page_lang, page_principal, pager, render
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingDetail, FilingPage, FilingService
 from yidi.filing.exchange import FilingExchange, ImportReport, annex2_xlsx, quarterly_xlsx
 from yidi.filing.jobs import ImportJobs
@@ -50,13 +42,11 @@ PAGE_SIZES = (20, 50, 100)
 
 
 def _service(request: Request) -> FilingService:
-    container = container_of(request)
-    return FilingService(container.uow, container.clock)
+    return container_of(request).filings
 
 
 def _exchange(request: Request) -> FilingExchange:
-    container = container_of(request)
-    return FilingExchange(container.uow, container.clock)
+    return container_of(request).filing_exchange
 
 
 def _message(exc: YidiError, lang: Lang) -> str:
@@ -243,10 +233,7 @@ def _detail_page(
     principal = page_principal(request)
     lang = page_lang(request)
     submitted = detail.state is FilingState.SUBMITTED
-    container = container_of(request)
-    change_requests = ChangeRequestService(container.uow, container.clock).for_filing(
-        principal, detail.filing_id
-    )
+    change_requests = container_of(request).change_requests.for_filing(principal, detail.filing_id)
     pending = any(r.state is ChangeRequestState.PENDING for r in change_requests)
     return render(
         request,
@@ -547,8 +534,7 @@ def _import_upload(
 
 
 def _import_jobs(request: Request) -> ImportJobs:
-    jobs: ImportJobs = request.app.state.import_jobs
-    return jobs
+    return container_of(request).import_jobs
 
 
 def _import_job(request: Request, job_id: str) -> Response:

@@ -17,9 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import container_of, finish, page_lang, page_principal, render
+from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
 from yidi.funds import commands as service
 from yidi.funds.model import FUNDS, ClearingLevel, parse_month
 from yidi.funds.prepayment import (

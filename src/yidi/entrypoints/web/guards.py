@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web import csrf
-from yidi.entrypoints.web.render import container_of, finish
+from yidi.entrypoints.web.render import finish
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import Forbidden, Unauthenticated
 

@@ -30,18 +30,19 @@ from yidi.encounter.commands import (
     HospitalService,
     SettlementRecord,
     local,
-    mask_id_number,
     request_key,
 )
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import container_of, page_lang, page_principal, render
+from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Role
 from yidi.kernel.clock import CHINA_TZ
 from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, YidiError
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
+from yidi.kernel.privacy import mask_id_number
 from yidi.reference import queries as directory
 
 STATES = (ADMITTED, DISCHARGED, SETTLED, CANCELLED)
@@ -66,8 +67,7 @@ AMOUNT_ROWS = (
 
 
 def _service(request: Request) -> HospitalService:
-    service: HospitalService = request.app.state.hospital_service
-    return service
+    return container_of(request).hospital
 
 
 def _caller(request: Request, action: Action) -> Caller:

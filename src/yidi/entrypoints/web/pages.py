@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from yidi.auth.commands import authenticate, open_session, sign_out
 from yidi.demo.loader import demo_accounts
-from yidi.entrypoints.api.deps import SESSION_COOKIE, client_address
+from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.account_pages import add_account_routes
 from yidi.entrypoints.web.change_request_pages import add_change_request_routes, change_service
@@ -27,7 +27,6 @@ from yidi.entrypoints.web.i18n import translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE, public_entries, work_entries
 from yidi.entrypoints.web.province_pages import add_province_routes
 from yidi.entrypoints.web.render import (
-    container_of,
     cookie_secure,
     csrf_cookie_value,
     page_lang,
@@ -129,7 +128,6 @@ def _signin_post(
             username,
             password,
             policy=container.sign_in_policy,
-            address=client_address(request),
         )
     except YidiError as exc:
         message = exc.message_en if lang == "en" else exc.message
@@ -153,7 +151,6 @@ def _signin_post(
             container.clock,
             principal,
             policy=policy,
-            address=client_address(request),
         ),
         max_age=policy.hours * 3600,
         httponly=True,
@@ -174,7 +171,7 @@ def _signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respo
         return error_page(request, 403, translate(page_lang(request), "signin.form_expired"))
     token = request.cookies.get(SESSION_COOKIE)
     if token:  # the session ends on the server: a copied cookie or token is worthless now
-        sign_out(container.uow(), container.clock, token, address=client_address(request))
+        sign_out(container.uow(), container.clock, token)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     set_csrf_cookie(request, response, csrf.new_cookie_value())

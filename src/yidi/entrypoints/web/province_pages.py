@@ -19,11 +19,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from starlette.responses import Response
 
-from yidi.entrypoints.api.deps import client_address
+from yidi.entrypoints.http.requests import client_address, container_of
 from yidi.entrypoints.web.funds_pages import date_or_error
 from yidi.entrypoints.web.guards import require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import container_of, finish, page_lang, page_principal, render
+from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
 from yidi.filing.exchange import (
     PROVINCE_LEVEL_NAME,
     FilingExchange,
@@ -54,8 +54,7 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 
 def _exchange(request: Request) -> FilingExchange:
-    container = container_of(request)
-    return FilingExchange(container.uow, container.clock)
+    return container_of(request).filing_exchange
 
 
 def _office(request: Request) -> Principal:

@@ -16,10 +16,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from yidi.auth.commands import principal_from_token
-from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import (
+from yidi.entrypoints.http.requests import (
     PASSWORD_CHANGE_PATHS,
     SESSION_COOKIE,
+    container_of,
     password_change_required,
 )
 from yidi.entrypoints.web import csrf
@@ -42,11 +42,6 @@ def templates() -> Jinja2Templates:
     )
     environment.filters["beijing"] = format_beijing
     return Jinja2Templates(env=environment)
-
-
-def container_of(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
 
 
 def page_lang(request: Request) -> Lang:

@@ -25,10 +25,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.funds_pages import region_choices, yuan_text
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import container_of, finish, page_lang, page_principal, render
+from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import ErrorKind, InvalidInput, NotFound, YidiError
 from yidi.kernel.insurance import EncounterType, HospitalLevel, InsuranceType

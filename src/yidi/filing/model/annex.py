@@ -31,7 +31,7 @@ from yidi.filing.model.record import (
 from yidi.kernel.errors import InvalidInput, YidiError
 from yidi.kernel.identity import Gender, ResidentId
 from yidi.kernel.insurance import FilingCategory, InsuranceType
-from yidi.kernel.privacy import mask_phone
+from yidi.kernel.privacy import mask_id_number, mask_phone
 
 # --- completeness (必填信息) -----------------------------------------------------------------
 
@@ -73,12 +73,7 @@ def missing_mandatory_fields(record: FilingRecord) -> list[str]:
 
 def _mask_id(text: str | None) -> str:
     value = blank_to_none(text)
-    if value is None:
-        return ""
-    try:
-        return ResidentId.parse(value).masked()
-    except InvalidInput:
-        return "*" * max(len(value) - 4, 0) + value[-4:]
+    return "" if value is None else mask_id_number(value)
 
 
 def _shown_id(text: str | None, mask: bool) -> str:

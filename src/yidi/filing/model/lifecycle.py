@@ -278,7 +278,9 @@ def revise(
     )
 
 
-def emergency_due(record: FilingRecord, rule: FilingRule) -> Deadline | None:
+def emergency_due(
+    record: FilingRecord, rule: FilingRule, calendar: WorkingDayCalendar
+) -> Deadline | None:
     """Last day to hand in emergency materials (急诊：入院后三个工作日内) and its calendar, or None.
 
     Nothing about the deadline is stored: whether it was counted provisionally follows from
@@ -286,14 +288,14 @@ def emergency_due(record: FilingRecord, rule: FilingRule) -> Deadline | None:
     """
     if rule.submission_working_days is None or record.admitted_on is None:
         return None
-    return WorkingDayCalendar().emergency_filing_due(
-        record.admitted_on, rule.submission_working_days
-    )
+    return calendar.emergency_filing_due(record.admitted_on, rule.submission_working_days)
 
 
-def emergency_deadline(record: FilingRecord, rule: FilingRule) -> date | None:
+def emergency_deadline(
+    record: FilingRecord, rule: FilingRule, calendar: WorkingDayCalendar
+) -> date | None:
     """The date of :func:`emergency_due`."""
-    due = emergency_due(record, rule)
+    due = emergency_due(record, rule, calendar)
     return None if due is None else due.on
 
 
@@ -305,8 +307,11 @@ def submit(
     *,
     rules: Mapping[FilingCategory, FilingRule] | None = None,
     region_filing: Mapping[str, object] | None = None,
+    calendar: WorkingDayCalendar | None = None,
 ) -> Filing:
     """Submit (or resubmit after rejection): the record must be complete and valid.
+
+    ``calendar`` counts the emergency deadline (the shipped holiday files when None).
 
     The filing type must exist in the national model of the day (FILING_TYPE_NOT_IN_FORCE),
     a personal promise only where that model allows it (FILING_PROMISE_NOT_ALLOWED).
@@ -319,7 +324,7 @@ def submit(
     assert category is not None  # validated above
     check_national_type(filing.record, national_model(at.date(), region_filing))
     rule = rule_for(category, rules)
-    due = emergency_due(filing.record, rule)
+    due = emergency_due(filing.record, rule, calendar or WorkingDayCalendar())
     if due is not None and at.date() > due.on:
         admitted_on = filing.record.admitted_on
         deadline = due.on.isoformat()

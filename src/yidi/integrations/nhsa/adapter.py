@@ -50,7 +50,6 @@ from yidi.encounter.commands import (
     RequestKey,
     SettlementRecord,
     local,
-    mask_id_number,
     policy_region_of,
     request_key,
     ytd_from_json,
@@ -124,6 +123,7 @@ from yidi.integrations.nhsa.transactions import (
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import EncounterType, InsuranceType, PersonType
 from yidi.kernel.money import Money
+from yidi.kernel.privacy import mask_id_number
 from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.policy.model import (
     AssistanceStep,

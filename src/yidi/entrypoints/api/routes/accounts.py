@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from yidi.accounts import commands as service
-from yidi.encounter.commands import mask_id_number
 from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep
+from yidi.kernel.privacy import mask_id_number
 
 router = APIRouter(prefix="/api/accounts", tags=["个人账户 personal accounts"])
 

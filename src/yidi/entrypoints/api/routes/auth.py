@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from yidi.auth.commands import authenticate, change_password, complete_reset, open_session, sign_out
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH
-from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep, client_address, session_token
+from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep, session_token
 from yidi.kernel.access import Action
 
 router = APIRouter(prefix="/api/auth", tags=["登录 sign-in"])
@@ -54,21 +54,18 @@ class SignedOut(BaseModel):
 
 @router.post("/login", summary="登录 sign in", response_model=LoginResponse)
 def login(body: LoginRequest, request: Request, container: ContainerDep) -> LoginResponse:
-    address = client_address(request)
     principal = authenticate(
         container.uow(),
         container.clock,
         body.username,
         body.password,
         policy=container.sign_in_policy,
-        address=address,
     )
     token = open_session(
         container.uow(),
         container.clock,
         principal,
         policy=container.session_policy,
-        address=address,
     )
     return LoginResponse(
         token=token,
@@ -82,7 +79,7 @@ def login(body: LoginRequest, request: Request, container: ContainerDep) -> Logi
 def logout(request: Request, container: ContainerDep) -> SignedOut:
     token = session_token(request)
     if token:
-        sign_out(container.uow(), container.clock, token, address=client_address(request))
+        sign_out(container.uow(), container.clock, token)
     return SignedOut(signed_out=bool(token))
 
 
@@ -95,7 +92,6 @@ def password(
     body: PasswordChange, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> LoginResponse:
     principal.require(Action.ACCOUNT_SELF)
-    address = client_address(request)
     change_password(
         container.uow(),
         container.clock,
@@ -103,12 +99,9 @@ def password(
         body.current_password,
         body.new_password,
         min_length=container.settings.password_min_length,
-        address=address,
     )
     fresh = replace(principal, password_change_required=False)
-    token = open_session(
-        container.uow(), container.clock, fresh, policy=container.session_policy, address=address
-    )
+    token = open_session(container.uow(), container.clock, fresh, policy=container.session_policy)
     return LoginResponse(
         token=token,
         role=fresh.role.value,
@@ -129,7 +122,6 @@ def password_reset(body: PasswordReset, request: Request, container: ContainerDe
         body.token,
         body.new_password,
         min_length=container.settings.password_min_length,
-        address=client_address(request),
     )
     return Response(status_code=204)
 

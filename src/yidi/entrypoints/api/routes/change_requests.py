@@ -31,7 +31,7 @@ router = APIRouter(tags=["变更申请 change requests"])
 
 
 def _service(container: Container) -> ChangeRequestService:
-    return ChangeRequestService(container.uow, container.clock)
+    return container.change_requests
 
 
 @router.post(

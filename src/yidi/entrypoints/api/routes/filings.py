@@ -25,13 +25,10 @@ from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
 from yidi.entrypoints.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
-    CreateFilingRequest,
     DuplicateOut,
     EmergencyDueOut,
-    EvidenceBody,
     FilingOut,
     FilingPageOut,
-    FilingRecordBody,
     PromisesDueOut,
     ReasonRequest,
     SupplyDocumentsRequest,
@@ -40,6 +37,8 @@ from yidi.entrypoints.api.schemas.filings import (
     filing_out,
     summary_out,
 )
+from yidi.entrypoints.http.filing_bodies import CreateFilingRequest, EvidenceBody, FilingRecordBody
+from yidi.entrypoints.http.requests import container_of
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
 from yidi.filing.exchange import FilingExchange, annex2_xlsx, quarterly_xlsx, table_as_dicts
 from yidi.filing.jobs import ImportJobs
@@ -57,11 +56,11 @@ MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
 
 def _service(container: Container) -> FilingService:
-    return FilingService(container.uow, container.clock)
+    return container.filings
 
 
 def _exchange(container: Container) -> FilingExchange:
-    return FilingExchange(container.uow, container.clock)
+    return container.filing_exchange
 
 
 def _read_upload(upload: UploadFile, limit: int) -> bytes:
@@ -269,8 +268,7 @@ def quarterly(
 
 
 def _jobs(request: Request) -> ImportJobs:
-    jobs: ImportJobs = request.app.state.import_jobs
-    return jobs
+    return container_of(request).import_jobs
 
 
 @router.post(

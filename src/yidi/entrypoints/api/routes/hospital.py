@@ -26,15 +26,16 @@ from yidi.encounter.commands import (
     HospitalService,
     RequestKey,
     SettlementRecord,
-    mask_id_number,
     request_key,
 )
 from yidi.encounter.model import STATE_ZH
 from yidi.encounter.sql import EncounterRow, FeeLineRow
 from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep
+from yidi.entrypoints.http.requests import container_of
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import Forbidden
 from yidi.kernel.money import Money
+from yidi.kernel.privacy import mask_id_number
 from yidi.reference.model import Person
 
 router = APIRouter(prefix="/api/hospital", tags=["医院直接结算 hospital settlement"])
@@ -43,8 +44,7 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
 def service_of(request: Request) -> HospitalService:
-    service: HospitalService = request.app.state.hospital_service
-    return service
+    return container_of(request).hospital
 
 
 def caller_of(principal: Principal, action: Action, request: Request) -> Caller:

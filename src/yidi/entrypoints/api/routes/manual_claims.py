@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from yidi.encounter.commands import FeeLineInput
 from yidi.entrypoints.api.deps import PrincipalDep
 from yidi.entrypoints.api.routes.hospital import FeeUploadIn
+from yidi.entrypoints.http.requests import container_of
 from yidi.kernel.insurance import EncounterType, FilingCategory, HospitalLevel
 from yidi.kernel.money import Money
 from yidi.settlement.manual import (
@@ -28,8 +29,7 @@ router = APIRouter(prefix="/api/manual-claims", tags=["手工报销 manual reimb
 
 
 def service_of(request: Request) -> ManualClaimService:
-    service: ManualClaimService = request.app.state.manual_claim_service
-    return service
+    return container_of(request).manual_claims
 
 
 class ManualClaimIn(BaseModel):

@@ -10,18 +10,13 @@ from pydantic import BaseModel, Field
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH
 from yidi.auth.users import Assignment, UserAdminService, UserSummary
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep, client_address
+from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep
 
 router = APIRouter(prefix="/api/admin/users", tags=["用户管理 user administration"])
 
 
 def user_admin(container: Container) -> UserAdminService:
-    return UserAdminService(
-        container.uow,
-        container.clock,
-        password_min_length=container.settings.password_min_length,
-        reset_hours=container.settings.password_reset_hours,
-    )
+    return container.users
 
 
 class UserOut(BaseModel):
@@ -92,7 +87,6 @@ def create(
         body.username,
         body.password,
         body.assignment(),
-        address=client_address(request),
     )
     return UserOut.of(summary)
 
@@ -114,9 +108,7 @@ def assign(
     principal: PrincipalDep,
     container: ContainerDep,
 ) -> UserOut:
-    summary = user_admin(container).assign(
-        principal, username, body.assignment(), address=client_address(request)
-    )
+    summary = user_admin(container).assign(principal, username, body.assignment())
     return UserOut.of(summary)
 
 
@@ -126,9 +118,7 @@ def assign(
 def disable(
     username: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> UserOut:
-    summary = user_admin(container).set_active(
-        principal, username, False, address=client_address(request)
-    )
+    summary = user_admin(container).set_active(principal, username, False)
     return UserOut.of(summary)
 
 
@@ -136,9 +126,7 @@ def disable(
 def enable(
     username: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> UserOut:
-    summary = user_admin(container).set_active(
-        principal, username, True, address=client_address(request)
-    )
+    summary = user_admin(container).set_active(principal, username, True)
     return UserOut.of(summary)
 
 
@@ -150,7 +138,7 @@ def enable(
 def reset(
     username: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> ResetLinkOut:
-    link = user_admin(container).issue_reset(principal, username, address=client_address(request))
+    link = user_admin(container).issue_reset(principal, username)
     return ResetLinkOut(
         username=link.username,
         reset_path=f"/password-reset?token={link.token}",
@@ -166,5 +154,5 @@ def reset(
 def unlock(
     username: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> UserOut:
-    summary = user_admin(container).unlock(principal, username, address=client_address(request))
+    summary = user_admin(container).unlock(principal, username)
     return UserOut.of(summary)

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yidi.entrypoints.api.schemas.filings import EvidenceBody, FilingRecordBody, evidence_dict
+from yidi.entrypoints.api.schemas.filings import evidence_dict
+from yidi.entrypoints.http.filing_bodies import EvidenceBody, FilingRecordBody
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestSummary
 from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.filing.sql import record_to_dict
