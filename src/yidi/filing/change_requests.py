@@ -27,12 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from yidi.filing.change_requests_sql import ChangeRequestQuery, pending_conflict
-from yidi.filing.commands import FilingService, actor_of, mask_id_number, region_prefix
+from yidi.filing.commands import FilingService
 from yidi.filing.model import change_requests as requests
 from yidi.filing.model.change_requests import ChangeRequest, ChangeRequestState, FieldChange
 from yidi.filing.model.evidence import Evidence
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import FilingRecord
+from yidi.filing.scope import actor_of, mask_id_number, region_prefix
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.errors import Forbidden, YidiError
 from yidi.platform.uow import SqlUnitOfWork
@@ -169,7 +170,6 @@ class ChangeRequestService(FilingService):
         *,
         uploads: Sequence[EvidenceUpload] = (),
         idempotency: tuple[str, str] | None = None,
-        address: str = "",
     ) -> ChangeRequestDetail:
         """变更申请 on one's own approved filing; one pending request per filing."""
         principal.require(Action.FILING_CHANGE)
@@ -219,7 +219,6 @@ class ChangeRequestService(FilingService):
                 "filing.change_request",
                 f"filing:{request.filing_id}",
                 f"change_request:{request.request_id} {request.reason}",
-                address,
             )
             detail = self._stored_detail(uow, request.request_id)
             uow.commit()
@@ -233,7 +232,6 @@ class ChangeRequestService(FilingService):
         *,
         content: bytes | None = None,
         filename: str = "",
-        address: str = "",
     ) -> ChangeRequestDetail:
         """Another document (with its scan) on one's own pending request."""
         principal.require(Action.FILING_CHANGE)
@@ -250,7 +248,6 @@ class ChangeRequestService(FilingService):
                 "filing.change_request.evidence",
                 f"change_request:{request.request_id}",
                 evidence.kind.value,
-                address,
             )
             detail = self._stored_detail(uow, request.request_id)
             uow.commit()
@@ -265,9 +262,7 @@ class ChangeRequestService(FilingService):
                 "only the person who asked may withdraw or add to a change request",
             )
 
-    def withdraw(
-        self, principal: Principal, request_id: str, *, address: str = ""
-    ) -> ChangeRequestDetail:
+    def withdraw(self, principal: Principal, request_id: str) -> ChangeRequestDetail:
         """撤回 one's own pending request; withdrawing again returns it unchanged."""
         principal.require(Action.FILING_CHANGE)
         with self._uow() as uow:
@@ -276,13 +271,11 @@ class ChangeRequestService(FilingService):
             if request.state is ChangeRequestState.WITHDRAWN:
                 return self._request_detail(uow, request)
             withdrawn = requests.withdraw(request, actor_of(principal), self._clock.now())
-            return self._decided(uow, principal, withdrawn, "withdraw", "", address)
+            return self._decided(uow, principal, withdrawn, "withdraw", "")
 
     # --- the agency ------------------------------------------------------------------------
 
-    def approve_request(
-        self, principal: Principal, request_id: str, *, address: str = ""
-    ) -> ChangeRequestDetail:
+    def approve_request(self, principal: Principal, request_id: str) -> ChangeRequestDetail:
         """同意: the filing's 变更 (new version, same number) and the request, in one transaction."""
         principal.require(Action.FILING_REVIEW)
         now = self._clock.now()
@@ -313,12 +306,11 @@ class ChangeRequestService(FilingService):
                 "filing.change",
                 f"filing:{new_version.lineage_id}",
                 f"change_request:{request.request_id} {request.reason}",
-                address,
             )
-            return self._decided(uow, principal, decided, "approve", "", address)
+            return self._decided(uow, principal, decided, "approve", "")
 
     def reject_request(
-        self, principal: Principal, request_id: str, reason: str | None, *, address: str = ""
+        self, principal: Principal, request_id: str, reason: str | None
     ) -> ChangeRequestDetail:
         """退回 with a reason; rejecting a rejected request again returns it unchanged."""
         principal.require(Action.FILING_REVIEW)
@@ -327,9 +319,7 @@ class ChangeRequestService(FilingService):
             if request.state is ChangeRequestState.REJECTED:
                 return self._request_detail(uow, request)
             rejected = requests.reject(request, actor_of(principal), self._clock.now(), reason)
-            return self._decided(
-                uow, principal, rejected, "reject", rejected.decision_reason or "", address
-            )
+            return self._decided(uow, principal, rejected, "reject", rejected.decision_reason or "")
 
     def _decided(
         self,
@@ -338,7 +328,6 @@ class ChangeRequestService(FilingService):
         request: ChangeRequest,
         verb: str,
         reason: str,
-        address: str,
     ) -> ChangeRequestDetail:
         uow.change_requests.save_decision(request)
         self._audit(
@@ -347,7 +336,6 @@ class ChangeRequestService(FilingService):
             f"filing.change_request.{verb}",
             f"change_request:{request.request_id}",
             reason,
-            address,
         )
         detail = self._stored_detail(uow, request.request_id)
         uow.commit()
@@ -361,9 +349,7 @@ class ChangeRequestService(FilingService):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def get_request(
-        self, principal: Principal, request_id: str, *, address: str = ""
-    ) -> ChangeRequestDetail:
+    def get_request(self, principal: Principal, request_id: str) -> ChangeRequestDetail:
         """The request with its field-by-field comparison (audited as a full read)."""
         principal.require(Action.FILING_READ)
         with self._uow() as uow:
@@ -374,7 +360,6 @@ class ChangeRequestService(FilingService):
                 "filing.change_request.read",
                 f"change_request:{request.request_id}",
                 "",
-                address,
             )
             detail = self._request_detail(uow, request)
             uow.commit()

@@ -29,9 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from yidi.filing.exchange import FilingExchange, is_xlsx
+from yidi.filing.import_files import is_xlsx
+from yidi.filing.imports import FilingImports
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import as_utc
+from yidi.kernel.audit import (
+    as_utc,
+    current_client_address,
+    reset_client_address,
+    set_client_address,
+)
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import NotFound, YidiError
 from yidi.platform.uow import SqlUnitOfWork
@@ -126,11 +132,11 @@ class ImportJobs:
         self,
         uow_factory: Callable[[], SqlUnitOfWork],
         clock: Clock,
-        exchange: FilingExchange | None = None,
+        imports: FilingImports | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._exchange = exchange or FilingExchange(uow_factory, clock)
+        self._imports = imports or FilingImports(uow_factory, clock)
         self._live: dict[str, int] = {}  # progress of the jobs this process is running
         self._booted_at = as_utc(clock.now())
         self.wake = threading.Event()
@@ -144,7 +150,6 @@ class ImportJobs:
         filename: str,
         *,
         region: str | None = None,
-        address: str = "",
     ) -> JobView:
         """Queue an import of ``data``; the same file queued or running again returns its job."""
         principal.require(Action.FILING_IMPORT)
@@ -163,7 +168,9 @@ class ImportJobs:
                     "state": QUEUED,
                     "actor": principal.user_id,
                     "principal_json": _principal_json(principal),
-                    "params_json": json.dumps({"region": region, "address": address}),
+                    "params_json": json.dumps(
+                        {"region": region, "address": current_client_address()}
+                    ),
                     "filename": filename[:200],
                     "file_sha256": digest,
                     "payload": data,
@@ -183,10 +190,9 @@ class ImportJobs:
         filename: str,
         *,
         inline: bool,
-        address: str = "",
     ) -> JobView:
         """:meth:`submit`, and with ``inline`` (setting ``import_jobs=inline``) run it now."""
-        job = self.submit(principal, data, filename, address=address)
+        job = self.submit(principal, data, filename)
         if inline:
             self.run_pending()
             job = self.get(principal, job.id)
@@ -269,13 +275,14 @@ class ImportJobs:
             self._live[row.id] = self._live.get(row.id, 0) + rows
 
         params = json.loads(row.params_json)
+        # The worker thread serves no request: the audit entries take the submitter's address.
+        address = set_client_address(params.get("address") or "")
         try:
-            report = self._exchange.import_annex2(
+            report = self._imports.import_annex2(
                 _principal_of(row.principal_json),
                 bytes(row.payload or b""),
                 row.filename,
                 progress=progress,
-                address=params.get("address") or "",
                 region=params.get("region"),
             )
         except YidiError as exc:
@@ -291,6 +298,7 @@ class ImportJobs:
         else:
             self._finish(row.id, DONE, result_json=json.dumps(report.as_dict(), ensure_ascii=False))
         finally:
+            reset_client_address(address)
             self._live.pop(row.id, None)
         return True
 

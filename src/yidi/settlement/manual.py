@@ -41,7 +41,7 @@ from yidi.encounter.commands import (
     result_json,
 )
 from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
-from yidi.filing.commands import region_prefix
+from yidi.filing.scope import region_prefix
 from yidi.kernel.access import Action, Principal, hidden
 from yidi.kernel.audit import AuditEntry, as_utc, current_client_address
 from yidi.kernel.clock import CHINA_TZ, Clock

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yidi.filing.commands import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import (
@@ -17,6 +16,7 @@ from yidi.filing.model.record import (
     RegistrationType,
     SignedBy,
 )
+from yidi.filing.queries import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
 from yidi.kernel.identity import Gender
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.kernel.workdays import PROVISIONAL_NOTE_ZH, CalendarSource
