@@ -20,7 +20,7 @@ from yidi.bootstrap import build_container
 from yidi.demo.population import generate_persons
 from yidi.entrypoints.cli.main import app
 from yidi.filing.model.annex import ANNEX2_COLUMNS
-from yidi.filing.sql import record_to_dict
+from yidi.filing.record_json import record_to_dict
 from yidi.platform.migrate import upgrade
 from yidi.reports.annex2_xlsx import ANNEX2_TITLE
 from yidi.settings import Settings

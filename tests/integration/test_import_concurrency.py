@@ -24,8 +24,9 @@ from filing_support import load_agencies
 from hospital_support import committed_container
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
-from yidi.filing.imports import FilingImports, ImportReport
+from yidi.filing.imports import FilingImports
 from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.filing.ports import ImportReport
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import Conflict, YidiError
 from yidi.platform.tables import filings, import_batches

@@ -26,17 +26,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from yidi.filing.change_requests_sql import ChangeRequestQuery, pending_conflict
 from yidi.filing.commands import FilingService
 from yidi.filing.model import change_requests as requests
 from yidi.filing.model.change_requests import ChangeRequest, ChangeRequestState, FieldChange
 from yidi.filing.model.evidence import Evidence
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import FilingRecord
+from yidi.filing.ports import ChangeRequestQuery, FilingUnitOfWork, pending_conflict
 from yidi.filing.scope import actor_of, mask_id_number, region_prefix
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.errors import Forbidden, YidiError
-from yidi.platform.uow import SqlUnitOfWork
 
 MAX_PAGE_SIZE = 200
 
@@ -101,7 +100,7 @@ class ChangeRequestService(FilingService):
     # --- scope ---------------------------------------------------------------------------
 
     def _request_in_scope(
-        self, uow: SqlUnitOfWork, principal: Principal, request_id: str, *, for_update: bool
+        self, uow: FilingUnitOfWork, principal: Principal, request_id: str, *, for_update: bool
     ) -> ChangeRequest:
         reference = request_id.strip()
         found = (
@@ -118,11 +117,11 @@ class ChangeRequestService(FilingService):
             raise _not_found()
         return found
 
-    def _base(self, uow: SqlUnitOfWork, request: ChangeRequest) -> tuple[FilingRecord, int]:
+    def _base(self, uow: FilingUnitOfWork, request: ChangeRequest) -> tuple[FilingRecord, int]:
         base = uow.filings.version(request.base_version_id, request.filing_id)
         return base.record, base.record.version
 
-    def _summary(self, uow: SqlUnitOfWork, request: ChangeRequest) -> ChangeRequestSummary:
+    def _summary(self, uow: FilingUnitOfWork, request: ChangeRequest) -> ChangeRequestSummary:
         base_record, _ = self._base(uow, request)
         record = request.record
         return ChangeRequestSummary(
@@ -142,7 +141,7 @@ class ChangeRequestService(FilingService):
             decision_reason=request.decision_reason,
         )
 
-    def _request_detail(self, uow: SqlUnitOfWork, request: ChangeRequest) -> ChangeRequestDetail:
+    def _request_detail(self, uow: FilingUnitOfWork, request: ChangeRequest) -> ChangeRequestDetail:
         base = uow.filings.version(request.base_version_id, request.filing_id)
         stored = uow.filings.get(request.filing_id)
         assert stored is not None  # a request always belongs to a stored filing
@@ -323,7 +322,7 @@ class ChangeRequestService(FilingService):
 
     def _decided(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         request: ChangeRequest,
         verb: str,
@@ -341,7 +340,7 @@ class ChangeRequestService(FilingService):
         uow.commit()
         return detail
 
-    def _stored_detail(self, uow: SqlUnitOfWork, request_id: str) -> ChangeRequestDetail:
+    def _stored_detail(self, uow: FilingUnitOfWork, request_id: str) -> ChangeRequestDetail:
         """The detail as stored (timestamps as the database gives them back, like any retry)."""
         stored = uow.change_requests.get(request_id)
         assert stored is not None

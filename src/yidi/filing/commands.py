@@ -28,6 +28,7 @@ from yidi.filing.model.record import (
     format_filing_number,
 )
 from yidi.filing.model.rules import FilingRule
+from yidi.filing.ports import FilingUnitOfWork, duplicate_filing
 from yidi.filing.queries import FilingDetail, FilingQueries
 from yidi.filing.scope import (
     LIVE_STATES,
@@ -35,7 +36,6 @@ from yidi.filing.scope import (
     region_prefix,
     system_principal,
 )
-from yidi.filing.sql import duplicate_filing
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import (
@@ -48,7 +48,6 @@ from yidi.kernel.errors import (
 )
 from yidi.kernel.insurance import FilingCategory
 from yidi.kernel.regions import DivisionRegistry
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import policy_at
 
 MAX_EVIDENCE_BYTES: Final = 5 * 1024 * 1024
@@ -82,7 +81,7 @@ class FilingService(FilingQueries):
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], FilingUnitOfWork],
         clock: Clock,
         *,
         regions: DivisionRegistry | None = None,
@@ -175,7 +174,7 @@ class FilingService(FilingQueries):
             handled_on=None,
         )
 
-    def _refuse_duplicate(self, uow: SqlUnitOfWork, record: FilingRecord) -> None:
+    def _refuse_duplicate(self, uow: FilingUnitOfWork, record: FilingRecord) -> None:
         for live in uow.filings.current_for_person(
             record.social_security_number or "", LIVE_STATES
         ):
@@ -238,7 +237,7 @@ class FilingService(FilingQueries):
             return self._store(uow, principal, filing, "filing.evidence", evidence.kind.value)
 
     def _stored_scan(
-        self, uow: SqlUnitOfWork, evidence: Evidence, content: bytes, filename: str
+        self, uow: FilingUnitOfWork, evidence: Evidence, content: bytes, filename: str
     ) -> Evidence:
         """Keep a scan (type-checked by content) and attach its reference to the evidence."""
         media_type = evidence_media_type(content)
@@ -250,7 +249,7 @@ class FilingService(FilingQueries):
 
     def _store(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         filing: Filing,
         action: str,
@@ -331,7 +330,7 @@ class FilingService(FilingQueries):
                 uow, principal, filing, "filing.approve", filing.record.filing_number or ""
             )
 
-    def _agency_name(self, uow: SqlUnitOfWork, region: str, principal: Principal) -> str:
+    def _agency_name(self, uow: FilingUnitOfWork, region: str, principal: Principal) -> str:
         for code in (region, region[:4] + "00"):
             agencies = uow.reference.agencies(code)
             if agencies:

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from yidi.filing.model.annex import ANNEX2_COLUMNS, RowError, parse_annex2_row
 from yidi.filing.model.record import FilingRecord, RegistrationType
-from yidi.filing.sql import record_json
+from yidi.filing.record_json import record_json
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.regions import default_registry
 from yidi.platform import xlsx_guard

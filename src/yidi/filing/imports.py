@@ -16,10 +16,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
-
-from sqlalchemy.exc import IntegrityError
+from typing import Final
 
 from yidi.filing.import_files import (
     INSURED_REGION_COLUMN,
@@ -29,7 +26,13 @@ from yidi.filing.import_files import (
     parsed_chunks,
 )
 from yidi.filing.model.annex import ANNEX2_COLUMNS, RowError
-from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.ports import (
+    FilingUnitOfWork,
+    ImportedBy,
+    ImportedFiling,
+    ImportReport,
+    StoredConcurrently,
+)
 from yidi.filing.scope import (
     LIVE_STATES,
     SYSTEM_REGION,
@@ -38,11 +41,9 @@ from yidi.filing.scope import (
     require_region,
 )
 from yidi.kernel.access import Action, Principal
-from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput
 from yidi.kernel.regions import DivisionRegistry, default_registry
-from yidi.platform.uow import SqlUnitOfWork
 
 MAX_REPORTED_ERRORS: Final = 10_000
 MAX_REPORTED_CONFLICTS: Final = 1_000
@@ -51,52 +52,12 @@ PARALLEL_MIN_BYTES: Final = (
 )  # about 25,000 rows: below this a worker costs more than it saves
 
 
-@dataclass
-class ImportReport:
-    """The row-by-row answer to one batch file."""
-
-    file_sha256: str
-    filename: str
-    total_rows: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    conflict_count: int = 0
-    replayed: bool = False
-
-    @property
-    def all_good(self) -> bool:
-        return self.rejected == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file_sha256": self.file_sha256,
-            "filename": self.filename,
-            "total_rows": self.total_rows,
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-            "errors": self.errors,
-            "conflicts": self.conflicts,
-            "conflict_count": self.conflict_count,
-            "replayed": self.replayed,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], *, replayed: bool) -> ImportReport:
-        report = cls(**{k: v for k, v in data.items() if k != "replayed"})
-        report.replayed = replayed
-        return report
-
-
 class FilingImports:
     """报盘: a batch file into the provincial filing database."""
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], FilingUnitOfWork],
         clock: Clock,
         *,
         regions: DivisionRegistry | None = None,
@@ -107,7 +68,7 @@ class FilingImports:
 
     def _audit(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         action: str,
         subject: str,
@@ -147,12 +108,12 @@ class FilingImports:
                     filename,
                 )
                 uow.commit()
-                return ImportReport.from_dict(previous.report, replayed=True)
+                return dataclasses.replace(previous.report, replayed=True)
             submitted_for = self._submission_region(principal, region, data, filename)
             header, rows = annex2_table_rows(data, filename)
             report = ImportReport(digest, filename)
             try:
-                with uow.session.begin_nested():
+                with uow.filings.savepoint():
                     self._import_rows(
                         uow,
                         dataclasses.replace(principal, region_code=submitted_for),
@@ -163,22 +124,13 @@ class FilingImports:
                         progress,
                         parallel=len(data) >= PARALLEL_MIN_BYTES,
                     )
-            except IntegrityError:
+            except StoredConcurrently:
                 # A concurrent import wrote the same rows (import keys) first and committed.
                 return self._concurrent_import(uow, principal, digest, filename)
-            counts = (report.total_rows, report.imported, report.duplicates, report.rejected)
             try:
-                with uow.session.begin_nested():
-                    uow.filings.record_import_batch(
-                        digest,
-                        filename,
-                        now,
-                        principal.user_id,
-                        counts,
-                        report.as_dict(),
-                        submitted_for,
-                    )
-            except IntegrityError:
+                with uow.filings.savepoint():
+                    uow.filings.record_import_batch(report, now, principal.user_id, submitted_for)
+            except StoredConcurrently:
                 raise Conflict(
                     "IMPORT_IN_PROGRESS",
                     "同一文件正在被另一个任务导入，请稍后查看结果",
@@ -195,7 +147,7 @@ class FilingImports:
         return report
 
     def _concurrent_import(
-        self, uow: SqlUnitOfWork, principal: Principal, digest: str, filename: str
+        self, uow: FilingUnitOfWork, principal: Principal, digest: str, filename: str
     ) -> ImportReport:
         """The answer when another import stored the same rows while this one ran: that
         import's report if it was this very file (a retry), else a clear conflict."""
@@ -209,7 +161,7 @@ class FilingImports:
             )
         self._audit(uow, principal, "filing.import_replay", f"import:{digest[:16]}", filename)
         uow.commit()
-        return ImportReport.from_dict(previous.report, replayed=True)
+        return dataclasses.replace(previous.report, replayed=True)
 
     def _submission_region(
         self, principal: Principal, region: str | None, data: bytes, filename: str
@@ -251,7 +203,7 @@ class FilingImports:
 
     def _import_rows(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         header: dict[str, int],
         rows: Iterator[tuple[int, list[str]]],
@@ -267,9 +219,13 @@ class FilingImports:
         first_place: dict[str, tuple[str, int]] = {}  # id number -> (prefecture, first line)
         conflicted: set[str] = set()
         batch: list[ParsedRow] = []
-        utc_now = as_utc(now)
-        today = now.date()
-        reason = f"报盘导入：{report.filename}"[:500]
+        imported_by = ImportedBy(
+            principal.user_id,
+            principal.role.value,
+            now,
+            now.date(),
+            f"报盘导入：{report.filename}"[:500],
+        )
 
         def reject(errors: Sequence[RowError]) -> None:
             report.rejected += 1
@@ -312,58 +268,24 @@ class FilingImports:
                 if others:
                     conflicted.add(row.id_number)
                     conflict(row.id_number, [row.region, *others], [row.line])
-            lineage_rows, version_rows, event_rows = [], [], []
-            approved = FilingState.APPROVED.value
+            stored: list[ImportedFiling] = []
             for row in fresh:
                 lineage_id, version_id = next(new_id), next(new_id)
-                lineage_rows.append(
-                    {
-                        "id": lineage_id,
-                        "filing_number": None,
-                        "current_version_id": version_id,
-                        "state": approved,
-                        "version": row.version,
-                        "insured_region_code": row.region,
-                        "id_number": row.id_number,
-                        "name": row.name,
-                        "category": row.category,
-                        "source": "import",
-                        "import_key": row.key,
-                        "created_at": utc_now,
-                        "updated_at": utc_now,
-                    }
+                stored.append(
+                    ImportedFiling(
+                        lineage_id=lineage_id,
+                        version_id=version_id,
+                        version=row.version,
+                        insured_region_code=row.region,
+                        id_number=row.id_number,
+                        name=row.name,
+                        category=row.category,
+                        registration_type=row.registration_type,
+                        record_json=row.record_json,
+                        import_key=row.key,
+                    )
                 )
-                version_rows.append(
-                    {
-                        "id": version_id,
-                        "filing_id": lineage_id,
-                        "version": row.version,
-                        "state": approved,
-                        "registration_type": row.registration_type,
-                        "record_json": row.record_json,
-                        "state_reason": None,
-                        "supersedes": None,
-                        "superseded_by": None,
-                        "filed_on": today,
-                        "created_at": utc_now,
-                    }
-                )
-                event_rows.append(
-                    {
-                        "filing_id": lineage_id,
-                        "version_id": version_id,
-                        "seq": 1,
-                        "action": "create",
-                        "from_state": None,
-                        "to_state": approved,
-                        "actor_id": principal.user_id,
-                        "actor_role": principal.role.value,
-                        "at": utc_now,
-                        "reason": reason,
-                        "version": row.version,
-                    }
-                )
-            uow.filings.bulk_insert_imported(lineage_rows, version_rows, event_rows)
+            uow.filings.bulk_insert_imported(stored, imported_by)
             report.imported += len(fresh)
             batch.clear()
 

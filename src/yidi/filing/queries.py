@@ -23,7 +23,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from yidi.filing.model import lifecycle
 from yidi.filing.model.annex import CompletenessRow, completeness_row
@@ -37,6 +37,7 @@ from yidi.filing.model.record import (
     parse_filing_number,
 )
 from yidi.filing.model.rules import FilingRule, rule_for
+from yidi.filing.ports import FilingQuery, FilingRow, FilingUnitOfWork, StoredFiling, VersionRow
 from yidi.filing.scope import (
     LIVE_STATES,
     filing_audit,
@@ -44,9 +45,7 @@ from yidi.filing.scope import (
     mask_optional_phone,
     region_prefix,
 )
-from yidi.filing.sql import FilingQuery, StoredFiling, VersionRow
 from yidi.kernel.access import Action, Principal, Role, hidden
-from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import (
     InvalidInput,
@@ -60,7 +59,6 @@ from yidi.kernel.workdays import (
     Deadline,
     WorkingDayCalendar,
 )
-from yidi.platform.uow import SqlUnitOfWork
 
 MAX_PAGE_SIZE: Final = 200
 
@@ -136,23 +134,23 @@ class DuplicateConflict:
     filings: tuple[tuple[str, str, FilingState], ...]  # (filing id, insured region, state)
 
 
-def _summary(row: Any, record: FilingRecord) -> FilingSummary:
+def _summary(row: FilingRow, record: FilingRecord) -> FilingSummary:
     return FilingSummary(
         filing_id=row.id,
         filing_number=row.filing_number,
-        state=FilingState(row.state),
+        state=row.state,
         version=row.version,
         name=row.name,
         id_number_masked=mask_id_number(row.id_number),
         insured_region_code=row.insured_region_code,
-        category=FilingCategory(row.category) if row.category else None,
+        category=row.category,
         destination_code=record.destination_code,
         valid_from=record.valid_from,
         valid_until=record.valid_until,
         phone_masked=mask_optional_phone(record.phone),
         mobile_masked=mask_optional_phone(record.mobile),
         source=row.source,
-        updated_at=as_utc(row.updated_at),
+        updated_at=row.updated_at,
     )
 
 
@@ -165,7 +163,7 @@ class FilingQueries:
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], FilingUnitOfWork],
         clock: Clock,
         *,
         regions: DivisionRegistry | None = None,
@@ -192,7 +190,7 @@ class FilingQueries:
 
     def _audit(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         action: str,
         subject: str,
@@ -201,7 +199,7 @@ class FilingQueries:
         uow.audit.append(filing_audit(principal, self._clock.now(), action, subject, reason))
 
     def _load(
-        self, uow: SqlUnitOfWork, principal: Principal, filing_ref: str, *, for_update: bool
+        self, uow: FilingUnitOfWork, principal: Principal, filing_ref: str, *, for_update: bool
     ) -> StoredFiling:
         """The filing by id or filing number, or NotFound if missing or out of scope."""
         reference = filing_ref.strip()
@@ -237,7 +235,7 @@ class FilingQueries:
             uow.commit()
         return detail
 
-    def _detail(self, uow: SqlUnitOfWork, stored: StoredFiling | None) -> FilingDetail:
+    def _detail(self, uow: FilingUnitOfWork, stored: StoredFiling | None) -> FilingDetail:
         assert stored is not None
         filing = stored.filing
         versions = tuple(uow.filings.versions(filing.lineage_id))
@@ -343,7 +341,7 @@ class FilingQueries:
 
     def _iter_scope(
         self, principal: Principal, query: FilingQuery, region: str | None
-    ) -> Iterable[tuple[Any, FilingRecord]]:
+    ) -> Iterable[tuple[FilingRow, FilingRecord]]:
         scoped = self._scoped_query(principal, query, region)
         if scoped is None:
             return []

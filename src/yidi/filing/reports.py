@@ -12,31 +12,32 @@ Exports and batch reports name persons: each is audited.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from yidi.filing.imports import ImportReport
 from yidi.filing.model.annex import ANNEX2_COLUMNS, annex2_row
 from yidi.filing.model.lifecycle import FilingState, emergency_deadline
 from yidi.filing.model.record import FilingRecord
 from yidi.filing.model.rules import rule_for
-from yidi.filing.scope import filing_audit, mask_id_number, region_prefix, require_region
-from yidi.filing.sql import (
+from yidi.filing.ports import (
     REPORTED_STATES,
     FilingQuery,
+    FilingUnitOfWork,
     ImportBatchRow,
+    ImportReport,
     RegionActivity,
 )
+from yidi.filing.scope import filing_audit, mask_id_number, region_prefix, require_region
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Forbidden, InvalidInput
 from yidi.kernel.insurance import FilingCategory
 from yidi.kernel.regions import DivisionLevel, DivisionRegistry, default_registry
 from yidi.kernel.workdays import CalendarYearUnsupported, WorkingDayCalendar
-from yidi.platform.uow import SqlUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class FilingReports:
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], FilingUnitOfWork],
         clock: Clock,
         *,
         regions: DivisionRegistry | None = None,
@@ -185,7 +186,7 @@ class FilingReports:
 
     def _audit(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         action: str,
         subject: str,
@@ -470,7 +471,7 @@ class FilingReports:
                 batch.filename,
             )
             uow.commit()
-        report = ImportReport.from_dict(stored, replayed=False)
+        report = dataclasses.replace(stored)  # a copy: the masked lists replace the stored ones
         report.errors = [
             {**error, "message": mask_id_numbers_in(str(error.get("message") or ""))}
             for error in report.errors

@@ -75,7 +75,7 @@ def _run(as_user: str | None, action: Callable[[Any, Principal], T]) -> T:
 
 
 def _print_detail(detail: FilingDetail) -> None:
-    from yidi.filing.sql import record_to_dict
+    from yidi.filing.record_json import record_to_dict
 
     typer.echo(
         json.dumps(

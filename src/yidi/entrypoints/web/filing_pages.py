@@ -29,11 +29,11 @@ from yidi.entrypoints.web.render import (
 )
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
-from yidi.filing.imports import ImportReport
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.filing.model.evidence import EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.ports import ImportReport
 from yidi.filing.queries import FilingDetail, FilingPage
 from yidi.filing.reports import FilingReports
 from yidi.kernel.access import Action, Principal, Role

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from yidi.entrypoints.api.schemas.filings import EvidenceBody, FilingRecordBody, evidence_dict
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestSummary
 from yidi.filing.model.change_requests import ChangeRequestState
-from yidi.filing.sql import record_to_dict
+from yidi.filing.record_json import record_to_dict
 
 
 class CreateChangeRequest(BaseModel):

@@ -345,7 +345,7 @@ def evidence_dict(evidence: Evidence) -> dict[str, Any]:
 
 
 def filing_out(detail: FilingDetail) -> FilingOut:
-    from yidi.filing.sql import record_to_dict
+    from yidi.filing.record_json import record_to_dict
 
     due = detail.emergency_due
     return FilingOut(
