@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from fakes_filing import FakeDatabase
+
 from filing_support import (
     HENGYANG,
     PERSON,
