@@ -36,14 +36,12 @@ from yidi.filing.ports import (
 from yidi.filing.scope import (
     LIVE_STATES,
     SYSTEM_REGION,
-    filing_audit,
+    FilingUseCases,
     mask_id_number,
     require_region,
 )
 from yidi.kernel.access import Action, Principal
-from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput
-from yidi.kernel.regions import DivisionRegistry, default_registry
 
 MAX_REPORTED_ERRORS: Final = 10_000
 MAX_REPORTED_CONFLICTS: Final = 1_000
@@ -52,29 +50,8 @@ PARALLEL_MIN_BYTES: Final = (
 )  # about 25,000 rows: below this a worker costs more than it saves
 
 
-class FilingImports:
+class FilingImports(FilingUseCases):
     """报盘: a batch file into the provincial filing database."""
-
-    def __init__(
-        self,
-        uow_factory: Callable[[], FilingUnitOfWork],
-        clock: Clock,
-        *,
-        regions: DivisionRegistry | None = None,
-    ) -> None:
-        self._uow = uow_factory
-        self._clock = clock
-        self._regions = regions or default_registry()
-
-    def _audit(
-        self,
-        uow: FilingUnitOfWork,
-        principal: Principal,
-        action: str,
-        subject: str,
-        reason: str,
-    ) -> None:
-        uow.audit.append(filing_audit(principal, self._clock.now(), action, subject, reason))
 
     def import_annex2(
         self,

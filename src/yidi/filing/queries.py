@@ -40,7 +40,7 @@ from yidi.filing.model.rules import FilingRule, rule_for
 from yidi.filing.ports import FilingQuery, FilingRow, FilingUnitOfWork, StoredFiling, VersionRow
 from yidi.filing.scope import (
     LIVE_STATES,
-    filing_audit,
+    FilingUseCases,
     mask_id_number,
     mask_optional_phone,
     region_prefix,
@@ -52,7 +52,7 @@ from yidi.kernel.errors import (
     YidiError,
 )
 from yidi.kernel.insurance import FilingCategory
-from yidi.kernel.regions import DivisionRegistry, default_registry
+from yidi.kernel.regions import DivisionRegistry
 from yidi.kernel.workdays import (
     CalendarSource,
     CalendarYearUnsupported,
@@ -158,7 +158,7 @@ def _not_found() -> YidiError:
     return hidden("备案", "filing")
 
 
-class FilingQueries:
+class FilingQueries(FilingUseCases):
     """Reads of the filing register; each call is one transaction."""
 
     def __init__(
@@ -169,9 +169,7 @@ class FilingQueries:
         regions: DivisionRegistry | None = None,
         rules: Mapping[FilingCategory, FilingRule] | None = None,
     ) -> None:
-        self._uow = uow_factory
-        self._clock = clock
-        self._regions = regions or default_registry()
+        super().__init__(uow_factory, clock, regions=regions)
         self._rules = rules
 
     @property
@@ -187,16 +185,6 @@ class FilingQueries:
         if principal.role is Role.INSURED_PERSON:
             return bool(principal.id_number) and principal.id_number == id_number.upper()
         return False
-
-    def _audit(
-        self,
-        uow: FilingUnitOfWork,
-        principal: Principal,
-        action: str,
-        subject: str,
-        reason: str = "",
-    ) -> None:
-        uow.audit.append(filing_audit(principal, self._clock.now(), action, subject, reason))
 
     def _load(
         self, uow: FilingUnitOfWork, principal: Principal, filing_ref: str, *, for_update: bool

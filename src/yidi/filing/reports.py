@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,17 +26,16 @@ from yidi.filing.model.rules import rule_for
 from yidi.filing.ports import (
     REPORTED_STATES,
     FilingQuery,
-    FilingUnitOfWork,
     ImportBatchRow,
     ImportReport,
     RegionActivity,
 )
-from yidi.filing.scope import filing_audit, mask_id_number, region_prefix, require_region
+from yidi.filing.scope import FilingUseCases, mask_id_number, region_prefix, require_region
 from yidi.kernel.access import Action, Principal, Role, hidden
-from yidi.kernel.clock import CHINA_TZ, Clock
+from yidi.kernel.clock import CHINA_TZ
 from yidi.kernel.errors import Forbidden, InvalidInput
 from yidi.kernel.insurance import FilingCategory
-from yidi.kernel.regions import DivisionLevel, DivisionRegistry, default_registry
+from yidi.kernel.regions import DivisionLevel
 from yidi.kernel.workdays import CalendarYearUnsupported, WorkingDayCalendar
 
 
@@ -170,29 +169,8 @@ def _listed_in_annex2(record: FilingRecord) -> bool:
     return record.category is None or record.category.is_residence_based
 
 
-class FilingReports:
+class FilingReports(FilingUseCases):
     """附件2, the quarterly list, 地市报送情况 and the stored 报盘 batches."""
-
-    def __init__(
-        self,
-        uow_factory: Callable[[], FilingUnitOfWork],
-        clock: Clock,
-        *,
-        regions: DivisionRegistry | None = None,
-    ) -> None:
-        self._uow = uow_factory
-        self._clock = clock
-        self._regions = regions or default_registry()
-
-    def _audit(
-        self,
-        uow: FilingUnitOfWork,
-        principal: Principal,
-        action: str,
-        subject: str,
-        reason: str,
-    ) -> None:
-        uow.audit.append(filing_audit(principal, self._clock.now(), action, subject, reason))
 
     def _require_region(self, principal: Principal, region: str) -> None:
         require_region(self._regions, principal, region)

@@ -7,16 +7,18 @@ that begin with its prefix (省 41, 市 4101, 县 410102), like ``Principal.cove
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
 from typing import Final
 
 from yidi.filing.model.lifecycle import Actor, FilingState
+from yidi.filing.ports import FilingUnitOfWork
 from yidi.kernel.access import Principal, Role
-from yidi.kernel.audit import AuditEntry, audit_entry
+from yidi.kernel.audit import audit_entry
+from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Forbidden, InvalidInput
 from yidi.kernel.identity import ResidentId
 from yidi.kernel.privacy import mask_phone
-from yidi.kernel.regions import DivisionRegistry
+from yidi.kernel.regions import DivisionRegistry, default_registry
 
 # States in which a filing still counts (for duplicates and conflicts).
 LIVE_STATES: Final = (
@@ -59,19 +61,41 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.user_id, principal.role.value, principal.display_name or None)
 
 
-def filing_audit(
-    principal: Principal, at: dt.datetime, action: str, subject: str, reason: str = ""
-) -> AuditEntry:
-    """The audit entry of one filing step by ``principal`` (the address comes from the request)."""
-    return audit_entry(
-        at,
-        actor=principal.user_id,
-        role=principal.role.value,
-        region_code=principal.region_code,
-        action=action,
-        subject=subject,
-        reason=reason,
-    )
+class FilingUseCases:
+    """What every filing service holds: its unit of work, the clock, the region registry;
+    and how it writes an audit entry. Each call of a use case is one transaction."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], FilingUnitOfWork],
+        clock: Clock,
+        *,
+        regions: DivisionRegistry | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._regions = regions or default_registry()
+
+    def _audit(
+        self,
+        uow: FilingUnitOfWork,
+        principal: Principal,
+        action: str,
+        subject: str,
+        reason: str = "",
+    ) -> None:
+        """One step by ``principal`` (the request's address comes with ``audit_entry``)."""
+        uow.audit.append(
+            audit_entry(
+                self._clock.now(),
+                actor=principal.user_id,
+                role=principal.role.value,
+                region_code=principal.region_code,
+                action=action,
+                subject=subject,
+                reason=reason,
+            )
+        )
 
 
 def require_region(
