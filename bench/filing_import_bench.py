@@ -18,9 +18,9 @@ from pathlib import Path
 
 from yidi.bootstrap import build_container
 from yidi.demo.population import generate_persons
-from yidi.filing.commands import system_principal
-from yidi.filing.exchange import FilingExchange
+from yidi.filing.imports import FilingImports
 from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.filing.scope import system_principal
 from yidi.kernel.clock import SystemClock
 from yidi.kernel.regions import default_registry
 from yidi.platform.migrate import upgrade
@@ -78,11 +78,11 @@ def main() -> None:
     settings = Settings(database_url=f"sqlite:///{database}", demo_mode=True)
     container = build_container(settings, clock=SystemClock())
     upgrade(container.engine)
-    exchange = FilingExchange(container.uow, container.clock)
+    imports = FilingImports(container.uow, container.clock)
 
     started = time.perf_counter()
     # The rows lie in every Henan prefecture: the province's own submission (报盘所属地区 410000).
-    report = exchange.import_annex2(
+    report = imports.import_annex2(
         system_principal(), csv_path.read_bytes(), csv_path.name, region=HENAN_PROVINCE
     )
     elapsed = time.perf_counter() - started
@@ -93,7 +93,7 @@ def main() -> None:
         f"{report.total_rows / elapsed:,.0f} rows/s"
     )
     started = time.perf_counter()
-    replay = exchange.import_annex2(
+    replay = imports.import_annex2(
         system_principal(), csv_path.read_bytes(), csv_path.name, region=HENAN_PROVINCE
     )
     print(

@@ -150,7 +150,7 @@ AGENCY_FIELDS = (
 
 def record_body(**changes: Any) -> dict[str, Any]:
     """The API's 附件1 body for :func:`record` with ``changes``."""
-    from yidi.filing.sql import record_to_dict
+    from yidi.filing.record_json import record_to_dict
 
     data = record_to_dict(record(**changes))
     for key in AGENCY_FIELDS:

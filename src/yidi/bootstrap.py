@@ -22,8 +22,9 @@ from yidi.catalog.commands import CatalogLookup
 from yidi.encounter.commands import HospitalService, LookupLimits
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import FilingService
-from yidi.filing.exchange import FilingExchange
+from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.reports import FilingReports
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.kernel.clock import Clock, SystemClock
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
@@ -48,7 +49,10 @@ class Container:
     """Parsed treatment-region catalogues, cached for as long as the container lives."""
     filings: FilingService
     change_requests: ChangeRequestService
-    filing_exchange: FilingExchange
+    filing_imports: FilingImports
+    """报盘导入: the provincial database's Annex 2 imports."""
+    filing_reports: FilingReports
+    """附件2, the quarterly lists and the cities' submissions, read side."""
     import_jobs: ImportJobs
     hospital: HospitalService
     manual_claims: ManualClaimService
@@ -101,7 +105,7 @@ def build_container(
         operator_directory=settings.holiday_directory, today=clock.today
     )
     catalogs = CatalogLookup()
-    filing_exchange = FilingExchange(uow, clock, calendar=working_days)
+    filing_imports = FilingImports(uow, clock, calendar=working_days)
     hospital = HospitalService(
         uow,
         clock,
@@ -121,8 +125,9 @@ def build_container(
         catalogs=catalogs,
         filings=FilingService(uow, clock, calendar=working_days),
         change_requests=ChangeRequestService(uow, clock, calendar=working_days),
-        filing_exchange=filing_exchange,
-        import_jobs=ImportJobs(uow, clock, filing_exchange),
+        filing_imports=filing_imports,
+        filing_reports=FilingReports(uow, clock, calendar=working_days),
+        import_jobs=ImportJobs(uow, clock, filing_imports),
         hospital=hospital,
         manual_claims=ManualClaimService(uow, clock, catalogs=catalogs),
         reconciliation=reconciliation,

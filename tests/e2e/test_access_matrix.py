@@ -51,8 +51,9 @@ from yidi.encounter.commands import AdmissionRequest, Credential, HospitalServic
 from yidi.entrypoints.app import create_app
 from yidi.entrypoints.http.requests import SESSION_COOKIE
 from yidi.filing.change_requests import ChangeRequestService
-from yidi.filing.exchange import FilingExchange
+from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.reports import FilingReports
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
@@ -391,12 +392,13 @@ def _build(container: Container) -> dict[str, Any]:
         container, Principal("zd1", Role.HOSPITAL_CASHIER, hospital_code=ZHENGDA_CODE)
     )
     # A 报盘 batch of region A, imported by its agency (the batch's region is the account's).
-    exchange = FilingExchange(container.uow, container.clock)
+    imports = FilingImports(container.uow, container.clock)
+    reports = FilingReports(container.uow, container.clock)
     batch_person = make_resident_id("430421", dt.date(1951, 2, 3), 55, Gender.MALE).number
-    exchange.import_annex2(
+    imports.import_annex2(
         HENGYANG, annex2_csv([("430421", "某某", batch_person)]), "matrix-batch.csv"
     )
-    (batch,) = exchange.import_batches(HENGYANG).items
+    (batch,) = reports.import_batches(HENGYANG).items
     import_jobs = ImportJobs(container.uow, container.clock)
     job = import_jobs.submit(HENGYANG, annex2_csv([("430421", "某某", batch_person)]), "job.csv")
     import_jobs.run_pending()

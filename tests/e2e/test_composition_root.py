@@ -15,8 +15,9 @@ from yidi.catalog.commands import CatalogLookup
 from yidi.encounter.commands import HospitalService
 from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
-from yidi.filing.exchange import FilingExchange
+from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.reports import FilingReports
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.settings import Settings
 from yidi.settlement.manual import ManualClaimService
@@ -24,7 +25,8 @@ from yidi.settlement.reconciliation import ReconciliationService
 
 SERVICES = (
     FilingService,  # and ChangeRequestService, a subclass
-    FilingExchange,
+    FilingImports,
+    FilingReports,
     ImportJobs,
     HospitalService,
     ManualClaimService,

@@ -26,11 +26,11 @@ from filing_support import (
 )
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
-from yidi.filing.exchange import ANNEX2_TITLE
 from yidi.filing.model.annex import ANNEX2_COLUMNS
 from yidi.kernel.access import Principal
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.insurance import FilingCategory
+from yidi.reports.annex2_xlsx import ANNEX2_TITLE
 
 
 @pytest.fixture

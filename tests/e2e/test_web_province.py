@@ -19,8 +19,10 @@ from filing_support import HENGYANG, HUNAN, annex2_csv, household_registration, 
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
-from yidi.filing.commands import FilingService, system_principal
-from yidi.filing.exchange import FilingExchange, period_bounds
+from yidi.filing.commands import FilingService
+from yidi.filing.imports import FilingImports
+from yidi.filing.reports import FilingReports, period_bounds
+from yidi.filing.scope import system_principal
 from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -45,13 +47,13 @@ def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
         HENGYANG, record(social_security_number=_id(2)), evidence=[household_registration()]
     )
     service.submit(HENGYANG, waiting.filing_id)
-    exchange = FilingExchange(container.uow, container.clock)
-    exchange.import_annex2(
+    imports = FilingImports(container.uow, container.clock)
+    imports.import_annex2(
         HENGYANG,
         annex2_csv([("430421", "甲某", _id(3)), ("430421", "乙某", BAD_ID)]),
         "hengyang-batch.csv",
     )
-    exchange.import_annex2(HUNAN, annex2_csv([("430102", "丙某", _id(4))]), "hunan-batch.csv")
+    imports.import_annex2(HUNAN, annex2_csv([("430102", "丙某", _id(4))]), "hunan-batch.csv")
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_the_province_sees_each_prefectures_submissions_and_downloads_the_same_n
     assert page.status_code == 200
     assert "2026-10-01 — 2026-12-31" in page.text
     hengyang = _row_cells(page.text, "430400")
-    report = FilingExchange(container.uow, container.clock).submissions(
+    report = FilingReports(container.uow, container.clock).submissions(
         HUNAN, *period_bounds(2026, 4)
     )
     expected = next(r for r in report.rows if r.region_code == "430400")
@@ -174,7 +176,7 @@ def test_the_batch_list_filters_by_region_and_date_and_opens_a_masked_audited_re
 def test_a_command_line_batch_is_on_the_page_of_its_prefecture_and_province_only(
     web: TestClient, container: Container
 ) -> None:
-    FilingExchange(container.uow, container.clock).import_annex2(
+    FilingImports(container.uow, container.clock).import_annex2(
         system_principal(), annex2_csv([("430421", "丁某", _id(5))]), "cli-batch.csv"
     )
     for username in ("hunan", "hengyang"):
@@ -200,9 +202,9 @@ def test_a_command_line_batch_is_on_the_page_of_its_prefecture_and_province_only
 
 
 def test_the_batch_list_pages_through_many_batches(web: TestClient, container: Container) -> None:
-    exchange = FilingExchange(container.uow, container.clock)
+    imports = FilingImports(container.uow, container.clock)
     for serial in range(20, 41):
-        exchange.import_annex2(
+        imports.import_annex2(
             HENGYANG, annex2_csv([("430421", "某某", _id(serial))]), f"many-{serial}.csv"
         )
     sign_in(web, "hengyang")

@@ -20,7 +20,7 @@ from filing_support import (
 from yidi.bootstrap import Container
 from yidi.entrypoints.web.province_pages import SubmissionsTable, submissions_csv, submissions_xlsx
 from yidi.filing.commands import FilingService
-from yidi.filing.exchange import FilingExchange, annex2_xlsx, quarterly_xlsx
+from yidi.filing.reports import FilingReports
 from yidi.funds.model import FUNDS
 from yidi.funds.statistics import (
     Dimension,
@@ -30,6 +30,7 @@ from yidi.funds.statistics import (
     StatisticsRow,
 )
 from yidi.reports import statistics
+from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
 from yidi.reports.cells import csv_cell, is_formula_like, workbook_bytes
 
 EVIL = '=HYPERLINK("http://evil.example","点我")'
@@ -75,13 +76,13 @@ def test_annex2_and_quarterly_xlsx_write_a_formula_like_name_as_text(container: 
     draft = service.create_draft(HENGYANG, record(name=EVIL), evidence=[household_registration()])
     service.submit(HENGYANG, draft.filing_id)
     service.approve(HENGYANG, draft.filing_id)
-    exchange = FilingExchange(container.uow, container.clock)
-    table = exchange.annex2(HUNAN, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    reports = FilingReports(container.uow, container.clock)
+    table = reports.annex2(HUNAN, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     assert any(EVIL in row for row in table.rows)
     annex2 = annex2_xlsx(table)
     assert _formulas(annex2) == []
     assert EVIL in _text_cells(annex2)
-    listing = exchange.quarterly(HUNAN, "430400", 2026, 4)
+    listing = reports.quarterly(HUNAN, "430400", 2026, 4)
     quarterly = quarterly_xlsx(listing)
     assert _formulas(quarterly) == []
     assert EVIL in _text_cells(quarterly)

@@ -19,10 +19,10 @@ from filing_support import (
 from yidi.bootstrap import build_container
 from yidi.demo.population import generate_persons
 from yidi.entrypoints.cli.main import app
-from yidi.filing.exchange import ANNEX2_TITLE
 from yidi.filing.model.annex import ANNEX2_COLUMNS
-from yidi.filing.sql import record_to_dict
+from yidi.filing.record_json import record_to_dict
 from yidi.platform.migrate import upgrade
+from yidi.reports.annex2_xlsx import ANNEX2_TITLE
 from yidi.settings import Settings
 
 
@@ -130,11 +130,11 @@ def test_cli_import_reports_rows_and_exits_1_when_some_are_rejected(database: Pa
 def _batches(database: Path) -> list[tuple[str, str, str]]:
     """(filename, region, actor) of every stored batch, as the province of 湖南 lists them."""
     from filing_support import HUNAN
-    from yidi.filing.exchange import FilingExchange
+    from yidi.filing.reports import FilingReports
 
     container = build_container(Settings(database_url=f"sqlite:///{database / 'cli.sqlite3'}"))
     try:
-        page = FilingExchange(container.uow, container.clock).import_batches(HUNAN)
+        page = FilingReports(container.uow, container.clock).import_batches(HUNAN)
     finally:
         container.engine.dispose()
     return [(b.filename, b.region_code, b.actor) for b in page.items]

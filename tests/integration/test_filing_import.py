@@ -20,17 +20,13 @@ from filing_support import (
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
 from yidi.filing.commands import FilingService
-from yidi.filing.exchange import (
-    ANNEX2_NOTES,
-    ANNEX2_TITLE,
-    FilingExchange,
-    annex2_xlsx,
-    quarterly_xlsx,
-)
+from yidi.filing.imports import FilingImports
 from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.filing.reports import FilingReports
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import Forbidden, InvalidInput
 from yidi.platform.tables import filings
+from yidi.reports.annex2_xlsx import ANNEX2_NOTES, ANNEX2_TITLE, annex2_xlsx, quarterly_xlsx
 
 PROVINCE_IMPORTER = Principal("henan", Role.PROVINCE_OFFICER, "410000")
 
@@ -75,18 +71,23 @@ def _count(container: Container) -> int:
 
 
 @pytest.fixture
-def exchange(container: Container) -> FilingExchange:
-    return FilingExchange(container.uow, container.clock)
+def imports(container: Container) -> FilingImports:
+    return FilingImports(container.uow, container.clock)
+
+
+@pytest.fixture
+def reports(container: Container) -> FilingReports:
+    return FilingReports(container.uow, container.clock)
 
 
 def test_mixed_rows_import_the_good_ones_and_report_each_bad_cell(
-    container: Container, exchange: FilingExchange
+    container: Container, imports: FilingImports
 ) -> None:
     rows = _rows(6, ["410100"])
     rows[1][5] = rows[1][5][:-1] + ("0" if rows[1][5][-1] != "0" else "1")  # check digit broken
     rows[3][4] = "未知"
     rows[4][11] = "123"
-    report = exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows), "zhengzhou.csv")
+    report = imports.import_annex2(PROVINCE_IMPORTER, _csv(rows), "zhengzhou.csv")
     assert (report.total_rows, report.imported, report.rejected, report.duplicates) == (6, 3, 3, 0)
     assert {(e["row"], e["column"]) for e in report.errors} >= {
         (5, "身份证号"),
@@ -98,62 +99,62 @@ def test_mixed_rows_import_the_good_ones_and_report_each_bad_cell(
 
 
 def test_reimporting_the_same_file_or_the_same_rows_changes_nothing(
-    container: Container, exchange: FilingExchange
+    container: Container, imports: FilingImports
 ) -> None:
     rows = _rows(20, ["410100", "410300"])
-    first = exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows), "a.csv")
+    first = imports.import_annex2(PROVINCE_IMPORTER, _csv(rows), "a.csv")
     assert first.imported == 20 and not first.replayed
-    again = exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows), "a.csv")
+    again = imports.import_annex2(PROVINCE_IMPORTER, _csv(rows), "a.csv")
     assert again.replayed and again.imported == 20
-    other_file = exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows, title=False), "b.csv")
+    other_file = imports.import_annex2(PROVINCE_IMPORTER, _csv(rows, title=False), "b.csv")
     assert (other_file.imported, other_file.duplicates, other_file.replayed) == (0, 20, False)
     assert _count(container) == 20
 
 
 def test_the_same_person_from_two_prefectures_is_listed_as_a_conflict_not_merged(
-    container: Container, exchange: FilingExchange
+    container: Container, imports: FilingImports
 ) -> None:
     rows = _rows(3, ["410100"])
     moved = list(rows[0])
     moved[1] = "410300"
-    report = exchange.import_annex2(PROVINCE_IMPORTER, _csv([*rows, moved]), "c.csv")
+    report = imports.import_annex2(PROVINCE_IMPORTER, _csv([*rows, moved]), "c.csv")
     assert report.imported == 4 and report.conflict_count == 1
     assert report.conflicts[0]["regions"] == ["410100", "410300"]
     assert rows[0][5] not in str(report.conflicts)
 
 
-def test_an_agency_cannot_import_rows_of_another_region(exchange: FilingExchange) -> None:
+def test_an_agency_cannot_import_rows_of_another_region(imports: FilingImports) -> None:
     rows = _rows(2, ["430400"])
-    report = exchange.import_annex2(ZHENGZHOU, _csv(rows), "x.csv")
+    report = imports.import_annex2(ZHENGZHOU, _csv(rows), "x.csv")
     assert report.rejected == 2 and report.errors[0]["code"] == "IMPORT_REGION_OUT_OF_SCOPE"
 
 
-def test_a_file_without_the_annex2_heading_is_refused_whole(exchange: FilingExchange) -> None:
+def test_a_file_without_the_annex2_heading_is_refused_whole(imports: FilingImports) -> None:
     with pytest.raises(InvalidInput) as caught:
-        exchange.import_annex2(PROVINCE_IMPORTER, b"a,b\n1,2\n", "bad.csv")
+        imports.import_annex2(PROVINCE_IMPORTER, b"a,b\n1,2\n", "bad.csv")
     assert caught.value.code == "IMPORT_NO_HEADER"
 
 
 def test_xlsx_import_reads_the_exported_layout(
-    container: Container, exchange: FilingExchange
+    container: Container, imports: FilingImports, reports: FilingReports
 ) -> None:
     rows = _rows(5, ["410100"])
-    exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows), "seed.csv")
-    table = exchange.annex2(HENAN, "410000", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    imports.import_annex2(PROVINCE_IMPORTER, _csv(rows), "seed.csv")
+    table = reports.annex2(HENAN, "410000", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     data = annex2_xlsx(table)
-    report = exchange.import_annex2(PROVINCE_IMPORTER, data, "back.xlsx")
+    report = imports.import_annex2(PROVINCE_IMPORTER, data, "back.xlsx")
     assert report.total_rows == 5 and report.duplicates == 5 and report.rejected == 0
 
 
 def test_annex2_xlsx_has_the_notice_layout_cell_by_cell(
-    container: Container, exchange: FilingExchange
+    container: Container, reports: FilingReports
 ) -> None:
     load_agencies(container.uow)
     service = FilingService(container.uow, container.clock)
     draft = service.create_draft(HENGYANG, record(), evidence=[household_registration()])
     service.submit(HENGYANG, draft.filing_id)
     service.approve(HENGYANG, draft.filing_id)
-    table = exchange.annex2(HUNAN, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    table = reports.annex2(HUNAN, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     sheet = load_workbook(io.BytesIO(annex2_xlsx(table))).active
     assert sheet is not None
     values = [[c.value for c in row] for row in sheet.iter_rows()]
@@ -177,39 +178,39 @@ def test_annex2_xlsx_has_the_notice_layout_cell_by_cell(
         "1",
     ]
     assert values[4][0] == ANNEX2_NOTES[0] and values[5][0] == ANNEX2_NOTES[1]
-    masked = exchange.annex2(HENGYANG, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    masked = reports.annex2(HENGYANG, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     assert masked.masked and "********" in masked.rows[0][5] and "****" in masked.rows[0][11]
     with pytest.raises(Forbidden):
-        exchange.annex2(ZHENGZHOU, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+        reports.annex2(ZHENGZHOU, "430400", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     with container.uow() as uow:
         exports = [c.entry for c in uow.audit.walk() if c.entry.action == "filing.export"]
     assert [e.actor for e in exports] == ["hunan", "hengyang"]
 
 
 def test_quarterly_list_groups_new_and_changed_filings_by_prefecture(
-    container: Container, exchange: FilingExchange
+    container: Container, imports: FilingImports, reports: FilingReports
 ) -> None:
-    exchange.import_annex2(PROVINCE_IMPORTER, _csv(_rows(4, ["410100", "410300"])), "q.csv")
-    listing = exchange.quarterly(HENAN, "410000", 2026, 4)
+    imports.import_annex2(PROVINCE_IMPORTER, _csv(_rows(4, ["410100", "410300"])), "q.csv")
+    listing = reports.quarterly(HENAN, "410000", 2026, 4)
     assert {t.region_code for t in listing.prefectures} == {"410100", "410300"}
     assert sum(len(t.rows) for t in listing.prefectures) == 4
     assert all(row[-1] == "新增" for t in listing.prefectures for row in t.rows)
-    assert exchange.quarterly(HENAN, "410000", 2026, 3).prefectures == []
+    assert reports.quarterly(HENAN, "410000", 2026, 3).prefectures == []
     workbook = load_workbook(io.BytesIO(quarterly_xlsx(listing)))
     assert len(workbook.sheetnames) == 2
     with pytest.raises(InvalidInput):
-        exchange.quarterly(HENAN, "410000", 2026, 5)
+        reports.quarterly(HENAN, "410000", 2026, 5)
 
 
 def test_large_files_validated_in_a_worker_process_give_the_same_report(
-    container: Container, exchange: FilingExchange, monkeypatch: pytest.MonkeyPatch
+    container: Container, imports: FilingImports, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import yidi.filing.exchange as module
+    import yidi.filing.imports as module
 
     rows = _rows(30, ["410100", "410300"])
     rows[7][4] = "X"
     monkeypatch.setattr(module, "PARALLEL_MIN_BYTES", 0)
-    report = exchange.import_annex2(PROVINCE_IMPORTER, _csv(rows), "parallel.csv")
+    report = imports.import_annex2(PROVINCE_IMPORTER, _csv(rows), "parallel.csv")
     assert (report.total_rows, report.imported, report.rejected) == (30, 29, 1)
     assert report.errors[0]["row"] == 11 and report.errors[0]["column"] == "性别"
     assert _count(container) == 29

@@ -24,6 +24,7 @@ from yidi.bootstrap import Container
 from yidi.filing.commands import FilingService
 from yidi.filing.model.lifecycle import FilingState
 from yidi.kernel.access import Principal
+from yidi.kernel.audit import reset_client_address, set_client_address
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import Conflict, Forbidden, NotFound, Refused, Unauthenticated
 from yidi.kernel.insurance import FilingCategory, PersonType
@@ -156,7 +157,11 @@ def test_every_read_and_change_is_in_the_audit_chain(
     container: Container, service: FilingService
 ) -> None:
     filing_id = _approved(service)
-    service.get(HENGYANG, filing_id, address="10.0.0.7")
+    token = set_client_address("10.0.0.7")  # as the API's middleware sets it for a request
+    try:
+        service.get(HENGYANG, filing_id)
+    finally:
+        reset_client_address(token)
     actions = _audit_actions(container)
     subject = f"filing:{filing_id}"
     mine = [a for a in actions if a[2] == subject]

@@ -24,11 +24,13 @@ from filing_support import load_agencies
 from hospital_support import committed_container
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
-from yidi.filing.exchange import ANNEX2_TITLE, FilingExchange, ImportReport
+from yidi.filing.imports import FilingImports
 from yidi.filing.model.annex import ANNEX2_COLUMNS
+from yidi.filing.ports import ImportReport
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import Conflict, YidiError
 from yidi.platform.tables import filings, import_batches
+from yidi.reports.annex2_xlsx import ANNEX2_TITLE
 
 SCHEMA = "import_concurrency"
 PROVINCE_IMPORTER = Principal("henan", Role.PROVINCE_OFFICER, "410000")
@@ -100,11 +102,11 @@ def _count(container: Container, table: object) -> int:
 def test_the_same_file_imported_twice_at_once_is_answered_with_the_first_import(
     committed: Container, caplog: pytest.LogCaptureFixture
 ) -> None:
-    exchange = FilingExchange(committed.uow, committed.clock)
+    imports = FilingImports(committed.uow, committed.clock)
     data = _csv(0, 100)
     with caplog.at_level(logging.DEBUG):
         results, errors = _at_once(
-            [lambda: exchange.import_annex2(PROVINCE_IMPORTER, data, "a.csv")] * 2
+            [lambda: imports.import_annex2(PROVINCE_IMPORTER, data, "a.csv")] * 2
         )
     assert errors == []
     assert sorted(r.replayed for r in results) == [False, True]
@@ -115,12 +117,12 @@ def test_the_same_file_imported_twice_at_once_is_answered_with_the_first_import(
 
 
 def test_two_files_sharing_rows_imported_at_once_never_half_write(committed: Container) -> None:
-    exchange = FilingExchange(committed.uow, committed.clock)
+    imports = FilingImports(committed.uow, committed.clock)
     first, second = _csv(0, 100), _csv(20, 120, title="市(县、市)：郑州市")
     results, errors = _at_once(
         [
-            lambda: exchange.import_annex2(PROVINCE_IMPORTER, first, "a.csv"),
-            lambda: exchange.import_annex2(PROVINCE_IMPORTER, second, "b.csv"),
+            lambda: imports.import_annex2(PROVINCE_IMPORTER, first, "a.csv"),
+            lambda: imports.import_annex2(PROVINCE_IMPORTER, second, "b.csv"),
         ]
     )
     assert all(isinstance(e, Conflict) and e.code == "IMPORT_ROWS_CONCURRENT" for e in errors), (
@@ -134,6 +136,6 @@ def test_two_files_sharing_rows_imported_at_once_never_half_write(committed: Con
     if errors:
         (winner,) = results
         refused = second if winner.filename == "a.csv" else first
-        again = exchange.import_annex2(PROVINCE_IMPORTER, refused, "again.csv")
+        again = imports.import_annex2(PROVINCE_IMPORTER, refused, "again.csv")
         assert again.duplicates == 80 and again.imported == 20
         assert _count(committed, filings) == 120

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from filing_support import HENGYANG, annex2_csv
 from hospital_support import committed_container
 from yidi.bootstrap import Container
-from yidi.filing.exchange import FilingExchange
+from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import DONE, FAILED, ImportJobs, JobWorker
 from yidi.filing.model.annex import ANNEX2_COLUMNS
 from yidi.kernel.errors import YidiError
@@ -88,18 +88,18 @@ def _bomb(total_bytes: int, dimension: str = "A1:M2") -> Iterator[bytes]:
 
 
 @pytest.fixture
-def exchange(container: Container) -> FilingExchange:
-    return FilingExchange(container.uow, container.clock)
+def imports(container: Container) -> FilingImports:
+    return FilingImports(container.uow, container.clock)
 
 
 def test_a_112_mb_zip_bomb_under_5_mb_is_refused_in_well_under_a_second(
-    exchange: FilingExchange, container: Container
+    imports: FilingImports, container: Container
 ) -> None:
     bomb = _with_sheet(_workbook(), _bomb(112 * 1024 * 1024))
     assert len(bomb) < 5 * 1024 * 1024
     started = time.perf_counter()
     with pytest.raises(YidiError) as caught:
-        exchange.import_annex2(HENGYANG, bomb, "bomb.xlsx")
+        imports.import_annex2(HENGYANG, bomb, "bomb.xlsx")
     elapsed = time.perf_counter() - started
     assert caught.value.code == "IMPORT_XLSX_TOO_LARGE"
     assert elapsed < 1.0, elapsed
@@ -111,35 +111,35 @@ def test_a_112_mb_zip_bomb_under_5_mb_is_refused_in_well_under_a_second(
         assert uow.session.execute(select(func.count()).select_from(jobs)).scalar_one() == 0
 
 
-def test_a_highly_compressed_sheet_is_refused_by_its_ratio(exchange: FilingExchange) -> None:
+def test_a_highly_compressed_sheet_is_refused_by_its_ratio(imports: FilingImports) -> None:
     bomb = _with_sheet(_workbook(), _bomb(3 * 1024 * 1024))
     with pytest.raises(YidiError) as caught:
-        exchange.import_annex2(HENGYANG, bomb, "ratio.xlsx")
+        imports.import_annex2(HENGYANG, bomb, "ratio.xlsx")
     assert caught.value.code == "IMPORT_XLSX_TOO_LARGE"
     assert "sheet1.xml" in caught.value.message
 
 
 @pytest.mark.parametrize("dimension", ["A1:M5000000", "A1:XFD10"])
 def test_a_sheet_declaring_too_many_rows_or_columns_is_refused(
-    exchange: FilingExchange, dimension: str
+    imports: FilingImports, dimension: str
 ) -> None:
     data = _with_sheet(_workbook(), _bomb(1000, dimension))
     with pytest.raises(YidiError) as caught:
-        exchange.import_annex2(HENGYANG, data, "wide.xlsx")
+        imports.import_annex2(HENGYANG, data, "wide.xlsx")
     assert caught.value.code == "IMPORT_XLSX_TOO_LARGE"
 
 
 def test_rows_past_the_limit_are_refused_while_reading(
-    exchange: FilingExchange, container: Container, monkeypatch: pytest.MonkeyPatch
+    imports: FilingImports, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(xlsx_guard, "MAX_ROWS", 5)
     data = _with_sheet(_workbook(), _bomb(0, dimension="A1:M1"))  # no rows declared
     ok = _workbook(rows=4)
-    report = exchange.import_annex2(HENGYANG, ok, "four.xlsx")
+    report = imports.import_annex2(HENGYANG, ok, "four.xlsx")
     assert report.imported == 4
     many = _workbook(rows=30)
     with pytest.raises(YidiError) as caught:
-        exchange.import_annex2(HENGYANG, many, "thirty.xlsx")
+        imports.import_annex2(HENGYANG, many, "thirty.xlsx")
     assert caught.value.code == "IMPORT_XLSX_TOO_LARGE"
     assert data  # a sheet without rows is not refused by the limit
     with container.uow() as uow:

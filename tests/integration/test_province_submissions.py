@@ -22,9 +22,12 @@ from filing_support import (
     record,
 )
 from yidi.bootstrap import Container
-from yidi.filing.commands import FilingService, system_principal
-from yidi.filing.exchange import FilingExchange, SubmissionsRow, mask_id_numbers_in, period_bounds
+from yidi.filing.commands import FilingService
+from yidi.filing.imports import FilingImports
+from yidi.filing.reports import FilingReports, SubmissionsRow, mask_id_numbers_in, period_bounds
+from yidi.filing.scope import system_principal
 from yidi.kernel.access import Principal, Role
+from yidi.kernel.audit import reset_client_address, set_client_address
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import Forbidden, InvalidInput, NotFound
 from yidi.kernel.identity import Gender, make_resident_id
@@ -50,17 +53,24 @@ class Made:
 
 
 @pytest.fixture
-def exchange(container: Container) -> FilingExchange:
+def imports(container: Container) -> FilingImports:
     load_agencies(container.uow)
     with container.uow() as uow:
         for principal in (HENGYANG, HUNAN, ZHENGZHOU, HENAN):
             uow.users.add(principal.user_id, "!", principal)
         uow.commit()
-    return FilingExchange(container.uow, container.clock)
+    return FilingImports(container.uow, container.clock)
 
 
 @pytest.fixture
-def made(container: Container, clock: FixedClock, exchange: FilingExchange) -> Made:
+def reports(container: Container, imports: FilingImports) -> FilingReports:
+    """Read after the offices' accounts and agencies exist (set up with ``imports``)."""
+    del imports
+    return FilingReports(container.uow, container.clock)
+
+
+@pytest.fixture
+def made(container: Container, clock: FixedClock, imports: FilingImports) -> Made:
     """Filings of 衡阳 (430400) across the Q3/Q4 boundary, at the counter and by 报盘."""
     service = FilingService(container.uow, container.clock)
     evidence = [household_registration()]
@@ -112,7 +122,7 @@ def made(container: Container, clock: FixedClock, exchange: FilingExchange) -> M
         )
     # 报盘 by the province: two 衡阳 rows, one 长沙 row, one bad row.
     clock.set(_at(11, 10, 14))
-    report = exchange.import_annex2(
+    report = imports.import_annex2(
         HUNAN,
         annex2_csv(
             [
@@ -139,9 +149,9 @@ def _states(row: SubmissionsRow) -> dict[str, int]:
 
 
 def test_the_quarter_counts_what_each_prefecture_filed_by_state_source_and_registration_type(
-    exchange: FilingExchange, made: Made
+    reports: FilingReports, made: Made
 ) -> None:
-    report = exchange.submissions(HUNAN, *Q4)
+    report = reports.submissions(HUNAN, *Q4)
     hengyang = _row(report.rows, "430400")
     assert _states(hengyang) == {
         "submitted": 1,  # B
@@ -164,159 +174,165 @@ def test_the_quarter_counts_what_each_prefecture_filed_by_state_source_and_regis
 
 
 def test_period_boundaries_are_china_days_and_a_year_covers_its_quarters(
-    exchange: FilingExchange, made: Made
+    reports: FilingReports, made: Made
 ) -> None:
-    q3 = _row(exchange.submissions(HUNAN, *Q3).rows, "430400")
+    q3 = _row(reports.submissions(HUNAN, *Q3).rows, "430400")
     # A was drafted and submitted at 23:30 on 30 September (China time): Q3, filed in Q4.
     assert _states(q3) == {"approved": 1} and (q3.counter, q3.new, q3.changed) == (1, 0, 0)
     assert q3.last_submitted_at == _at(9, 30, 23, 30) and q3.last_imported_at is None
-    year = _row(exchange.submissions(HUNAN, *YEAR).rows, "430400")
-    assert year.total == q3.total + _row(exchange.submissions(HUNAN, *Q4).rows, "430400").total
+    year = _row(reports.submissions(HUNAN, *YEAR).rows, "430400")
+    assert year.total == q3.total + _row(reports.submissions(HUNAN, *Q4).rows, "430400").total
     assert (year.new, year.changed) == (4, 1)
-    q1 = exchange.submissions(HUNAN, *period_bounds(2026, 1))
+    q1 = reports.submissions(HUNAN, *period_bounds(2026, 1))
     assert q1.total.total == 0 and q1.total.last_submitted_at is None
     with pytest.raises(InvalidInput):
-        exchange.submissions(HUNAN, Q4[1], Q4[0])
+        reports.submissions(HUNAN, Q4[1], Q4[0])
 
 
 def test_a_province_sees_its_prefectures_and_an_agency_only_its_own_row(
-    exchange: FilingExchange, made: Made
+    reports: FilingReports, made: Made
 ) -> None:
-    hunan = exchange.submissions(HUNAN, *Q4)
+    hunan = reports.submissions(HUNAN, *Q4)
     assert [r.region_code for r in hunan.rows][:2] == ["430100", "430200"]
     assert hunan.rows[-1].region_code == "430000" and hunan.rows[-1].region_name == "省直"
-    henan = exchange.submissions(HENAN, *Q4)
+    henan = reports.submissions(HENAN, *Q4)
     codes = [r.region_code for r in henan.rows]
     assert len(codes) == 19  # 17 省辖市, 济源 and 省直
     assert "419001" in codes and codes[-1] == "410000"
     assert henan.total.total == 0  # Hunan's filings are not Henan's
-    agency = exchange.submissions(HENGYANG, *Q4)
+    agency = reports.submissions(HENGYANG, *Q4)
     assert [r.region_code for r in agency.rows] == ["430400"]
     assert agency.rows[0] == _row(hunan.rows, "430400")
-    assert exchange.submissions(ZHENGZHOU, *Q4).total.total == 0
+    assert reports.submissions(ZHENGZHOU, *Q4).total.total == 0
     for outsider in (CASHIER, PERSON, Principal.anonymous()):
         with pytest.raises(Exception) as caught:
-            exchange.submissions(outsider, *Q4)
+            reports.submissions(outsider, *Q4)
         assert caught.type.__name__ in ("Forbidden", "Unauthenticated")
 
 
 def test_import_batches_belong_to_the_region_they_were_submitted_for(
-    container: Container, clock: FixedClock, exchange: FilingExchange
+    container: Container, clock: FixedClock, imports: FilingImports, reports: FilingReports
 ) -> None:
     clock.set(_at(11, 5, 9))
-    exchange.import_annex2(HENGYANG, annex2_csv([("430421", "甲某", _person(30))]), "hengyang.csv")
+    imports.import_annex2(HENGYANG, annex2_csv([("430421", "甲某", _person(30))]), "hengyang.csv")
     clock.set(_at(11, 6, 9))
-    exchange.import_annex2(HUNAN, annex2_csv([("430102", "乙某", _person(31))]), "hunan.csv")
+    imports.import_annex2(HUNAN, annex2_csv([("430102", "乙某", _person(31))]), "hunan.csv")
     clock.set(_at(11, 7, 9))
     zhengzhou_id = make_resident_id("410102", dt.date(1950, 1, 1), 32, Gender.MALE).number
-    exchange.import_annex2(
+    imports.import_annex2(
         ZHENGZHOU, annex2_csv([("410102", "丙某", zhengzhou_id)]), "zhengzhou.csv"
     )
-    province = exchange.import_batches(HUNAN)
+    province = reports.import_batches(HUNAN)
     assert [b.filename for b in province.items] == ["hunan.csv", "hengyang.csv"]
     assert province.total == 2 and province.items[1].region_code == "430400"
-    only_hengyang = exchange.import_batches(HUNAN, region="430400")
+    only_hengyang = reports.import_batches(HUNAN, region="430400")
     assert [b.filename for b in only_hengyang.items] == ["hengyang.csv"]
-    own_accounts = exchange.import_batches(HUNAN, region="430000")
+    own_accounts = reports.import_batches(HUNAN, region="430000")
     assert [b.filename for b in own_accounts.items] == ["hunan.csv"]
-    by_day = exchange.import_batches(
-        HUNAN, from_on=dt.date(2026, 11, 6), to_on=dt.date(2026, 11, 6)
-    )
+    by_day = reports.import_batches(HUNAN, from_on=dt.date(2026, 11, 6), to_on=dt.date(2026, 11, 6))
     assert [b.filename for b in by_day.items] == ["hunan.csv"]
-    paged = exchange.import_batches(HUNAN, limit=1, offset=1)
+    paged = reports.import_batches(HUNAN, limit=1, offset=1)
     assert paged.total == 2 and [b.filename for b in paged.items] == ["hengyang.csv"]
-    agency = exchange.import_batches(HENGYANG)
+    agency = reports.import_batches(HENGYANG)
     assert [b.filename for b in agency.items] == ["hengyang.csv"]
-    assert [b.filename for b in exchange.import_batches(HENAN).items] == ["zhengzhou.csv"]
+    assert [b.filename for b in reports.import_batches(HENAN).items] == ["zhengzhou.csv"]
     with pytest.raises(Forbidden):
-        exchange.import_batches(HENGYANG, region="430100")
+        reports.import_batches(HENGYANG, region="430100")
     with pytest.raises(InvalidInput):
-        exchange.import_batches(HUNAN, from_on=dt.date(2026, 11, 7), to_on=dt.date(2026, 11, 6))
+        reports.import_batches(HUNAN, from_on=dt.date(2026, 11, 7), to_on=dt.date(2026, 11, 6))
     with pytest.raises(Forbidden):
-        exchange.import_batches(CASHIER)
+        reports.import_batches(CASHIER)
 
 
 def test_a_command_line_batch_is_listed_for_the_prefecture_its_rows_lie_in(
-    exchange: FilingExchange,
+    imports: FilingImports,
+    reports: FilingReports,
 ) -> None:
     operator = system_principal()
-    exchange.import_annex2(operator, annex2_csv([("430421", "甲某", _person(60))]), "cli.csv")
-    province = exchange.import_batches(HUNAN)
+    imports.import_annex2(operator, annex2_csv([("430421", "甲某", _person(60))]), "cli.csv")
+    province = reports.import_batches(HUNAN)
     assert [(b.filename, b.region_code, b.actor, b.actor_name) for b in province.items] == [
         ("cli.csv", "430400", "system", "")
     ]
-    (batch,) = exchange.import_batches(HENGYANG).items
-    assert exchange.import_batch_report(HUNAN, batch.id).report.imported == 1
-    assert exchange.import_batch_report(HENGYANG, batch.id).batch.filename == "cli.csv"
-    assert exchange.import_batches(HENAN).total == exchange.import_batches(ZHENGZHOU).total == 0
+    (batch,) = reports.import_batches(HENGYANG).items
+    assert reports.import_batch_report(HUNAN, batch.id).report.imported == 1
+    assert reports.import_batch_report(HENGYANG, batch.id).batch.filename == "cli.csv"
+    assert reports.import_batches(HENAN).total == reports.import_batches(ZHENGZHOU).total == 0
     for outsider in (HENAN, ZHENGZHOU):
         with pytest.raises(NotFound):
-            exchange.import_batch_report(outsider, batch.id)
+            reports.import_batch_report(outsider, batch.id)
 
 
 def test_a_command_line_batch_of_several_prefectures_needs_its_region_named(
-    exchange: FilingExchange,
+    imports: FilingImports,
+    reports: FilingReports,
 ) -> None:
     operator = system_principal()
     mixed = annex2_csv([("430421", "甲某", _person(61)), ("430102", "乙某", _person(62))])
     with pytest.raises(InvalidInput) as refused:
-        exchange.import_annex2(operator, mixed, "mixed.csv")
+        imports.import_annex2(operator, mixed, "mixed.csv")
     assert refused.value.code == "IMPORT_REGION_REQUIRED" and refused.value.field == "region"
     assert "430100" in refused.value.message and "430400" in refused.value.message
-    assert exchange.import_batches(HUNAN).total == 0
+    assert reports.import_batches(HUNAN).total == 0
     for invalid in ("000000", "439999", "43"):
         with pytest.raises(InvalidInput) as unknown:
-            exchange.import_annex2(operator, mixed, "mixed.csv", region=invalid)
+            imports.import_annex2(operator, mixed, "mixed.csv", region=invalid)
         assert unknown.value.code == "REGION_UNKNOWN"
-    report = exchange.import_annex2(operator, mixed, "mixed.csv", region="430000")
+    report = imports.import_annex2(operator, mixed, "mixed.csv", region="430000")
     assert report.imported == 2
-    own_accounts = exchange.import_batches(HUNAN, region="430000")
+    own_accounts = reports.import_batches(HUNAN, region="430000")
     assert [(b.filename, b.region_code) for b in own_accounts.items] == [("mixed.csv", "430000")]
-    assert exchange.import_batches(HENGYANG).total == 0
+    assert reports.import_batches(HENGYANG).total == 0
 
 
 def test_a_batch_named_for_a_prefecture_rejects_rows_insured_elsewhere(
-    exchange: FilingExchange,
+    imports: FilingImports,
+    reports: FilingReports,
 ) -> None:
     mixed = annex2_csv([("430421", "甲某", _person(63)), ("430102", "乙某", _person(64))])
-    report = exchange.import_annex2(system_principal(), mixed, "named.csv", region="430400")
+    report = imports.import_annex2(system_principal(), mixed, "named.csv", region="430400")
     assert (report.imported, report.rejected) == (1, 1)
     assert report.errors[0]["code"] == "IMPORT_REGION_OUT_OF_SCOPE"
-    assert [b.region_code for b in exchange.import_batches(HENGYANG).items] == ["430400"]
+    assert [b.region_code for b in reports.import_batches(HENGYANG).items] == ["430400"]
     with pytest.raises(Forbidden) as outside:
-        exchange.import_annex2(HENGYANG, mixed, "other.csv", region="430100")
+        imports.import_annex2(HENGYANG, mixed, "other.csv", region="430100")
     assert outside.value.code == "IMPORT_REGION_FORBIDDEN"
 
 
 def test_a_batch_stays_listed_after_its_importing_account_is_gone(
-    exchange: FilingExchange,
+    imports: FilingImports,
+    reports: FilingReports,
 ) -> None:
     departed = Principal("departed", Role.AGENCY_HANDLER, "430400")  # no account row
-    exchange.import_annex2(departed, annex2_csv([("430421", "甲某", _person(65))]), "old.csv")
-    (batch,) = exchange.import_batches(HUNAN, region="430400").items
+    imports.import_annex2(departed, annex2_csv([("430421", "甲某", _person(65))]), "old.csv")
+    (batch,) = reports.import_batches(HUNAN, region="430400").items
     assert (batch.actor, batch.actor_name, batch.region_code) == ("departed", "", "430400")
 
 
 def test_a_batch_report_shows_its_row_errors_masked_and_the_read_is_audited(
-    container: Container, exchange: FilingExchange
+    container: Container, imports: FilingImports, reports: FilingReports
 ) -> None:
     good = _person(40)
-    exchange.import_annex2(
+    imports.import_annex2(
         HENGYANG,
         annex2_csv([("430421", "甲某", good), ("430421", "乙某", good[:-1] + "0")]),
         "with-errors.csv",
     )
-    (batch,) = exchange.import_batches(HENGYANG).items
-    read = exchange.import_batch_report(HENGYANG, batch.id, address="10.0.0.9")
+    (batch,) = reports.import_batches(HENGYANG).items
+    token = set_client_address("10.0.0.9")  # as the API's middleware sets it for a request
+    try:
+        read = reports.import_batch_report(HENGYANG, batch.id)
+    finally:
+        reset_client_address(token)
     assert (read.report.total_rows, read.report.imported, read.report.rejected) == (2, 1, 1)
     assert read.report.errors and read.report.errors[0]["row"] == 3
     assert all(good[6:14] not in e["message"] for e in read.report.errors)
-    assert exchange.import_batch_report(HUNAN, batch.id).batch.id == batch.id
+    assert reports.import_batch_report(HUNAN, batch.id).batch.id == batch.id
     for outsider in (ZHENGZHOU, HENAN):
         with pytest.raises(NotFound):
-            exchange.import_batch_report(outsider, batch.id)
+            reports.import_batch_report(outsider, batch.id)
     with pytest.raises(NotFound):
-        exchange.import_batch_report(HUNAN, batch.id + 1000)
+        reports.import_batch_report(HUNAN, batch.id + 1000)
     with container.uow() as uow:
         reads = [
             (c.entry.actor, c.entry.address)

@@ -49,7 +49,7 @@ from yidi.encounter.commands import (
     SettlementRecord,
 )
 from yidi.filing.commands import FilingService
-from yidi.filing.exchange import FilingExchange
+from yidi.filing.imports import FilingImports
 from yidi.filing.model.annex import ANNEX2_COLUMNS
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
@@ -745,7 +745,7 @@ class _Scenario:
         data = out.getvalue().encode("utf-8")
 
         def load() -> None:
-            report = FilingExchange(self.uow, self.clock, calendar=self.calendar).import_annex2(
+            report = FilingImports(self.uow, self.clock, calendar=self.calendar).import_annex2(
                 self.importer, data, "衡阳市2016年异地安置人员报盘.csv"
             )
             self.filings_added += report.imported

@@ -26,18 +26,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from yidi.filing.change_requests_sql import ChangeRequestQuery, pending_conflict
-from yidi.filing.commands import FilingService, actor_of
+from yidi.filing.commands import FilingService
 from yidi.filing.model import change_requests as requests
 from yidi.filing.model.change_requests import ChangeRequest, ChangeRequestState, FieldChange
 from yidi.filing.model.evidence import Evidence
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import FilingRecord
+from yidi.filing.ports import ChangeRequestQuery, FilingUnitOfWork, pending_conflict
+from yidi.filing.scope import actor_of
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.errors import Forbidden, YidiError
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import region_prefix
-from yidi.platform.uow import SqlUnitOfWork
 
 MAX_PAGE_SIZE = 200
 
@@ -102,7 +102,7 @@ class ChangeRequestService(FilingService):
     # --- scope ---------------------------------------------------------------------------
 
     def _request_in_scope(
-        self, uow: SqlUnitOfWork, principal: Principal, request_id: str, *, for_update: bool
+        self, uow: FilingUnitOfWork, principal: Principal, request_id: str, *, for_update: bool
     ) -> ChangeRequest:
         reference = request_id.strip()
         found = (
@@ -119,11 +119,11 @@ class ChangeRequestService(FilingService):
             raise _not_found()
         return found
 
-    def _base(self, uow: SqlUnitOfWork, request: ChangeRequest) -> tuple[FilingRecord, int]:
+    def _base(self, uow: FilingUnitOfWork, request: ChangeRequest) -> tuple[FilingRecord, int]:
         base = uow.filings.version(request.base_version_id, request.filing_id)
         return base.record, base.record.version
 
-    def _summary(self, uow: SqlUnitOfWork, request: ChangeRequest) -> ChangeRequestSummary:
+    def _summary(self, uow: FilingUnitOfWork, request: ChangeRequest) -> ChangeRequestSummary:
         base_record, _ = self._base(uow, request)
         record = request.record
         return ChangeRequestSummary(
@@ -143,7 +143,7 @@ class ChangeRequestService(FilingService):
             decision_reason=request.decision_reason,
         )
 
-    def _request_detail(self, uow: SqlUnitOfWork, request: ChangeRequest) -> ChangeRequestDetail:
+    def _request_detail(self, uow: FilingUnitOfWork, request: ChangeRequest) -> ChangeRequestDetail:
         base = uow.filings.version(request.base_version_id, request.filing_id)
         stored = uow.filings.get(request.filing_id)
         assert stored is not None  # a request always belongs to a stored filing
@@ -171,7 +171,6 @@ class ChangeRequestService(FilingService):
         *,
         uploads: Sequence[EvidenceUpload] = (),
         idempotency: tuple[str, str] | None = None,
-        address: str = "",
     ) -> ChangeRequestDetail:
         """变更申请 on one's own approved filing; one pending request per filing."""
         principal.require(Action.FILING_CHANGE)
@@ -221,7 +220,6 @@ class ChangeRequestService(FilingService):
                 "filing.change_request",
                 f"filing:{request.filing_id}",
                 f"change_request:{request.request_id} {request.reason}",
-                address,
             )
             detail = self._stored_detail(uow, request.request_id)
             uow.commit()
@@ -235,7 +233,6 @@ class ChangeRequestService(FilingService):
         *,
         content: bytes | None = None,
         filename: str = "",
-        address: str = "",
     ) -> ChangeRequestDetail:
         """Another document (with its scan) on one's own pending request."""
         principal.require(Action.FILING_CHANGE)
@@ -252,7 +249,6 @@ class ChangeRequestService(FilingService):
                 "filing.change_request.evidence",
                 f"change_request:{request.request_id}",
                 evidence.kind.value,
-                address,
             )
             detail = self._stored_detail(uow, request.request_id)
             uow.commit()
@@ -267,9 +263,7 @@ class ChangeRequestService(FilingService):
                 "only the person who asked may withdraw or add to a change request",
             )
 
-    def withdraw(
-        self, principal: Principal, request_id: str, *, address: str = ""
-    ) -> ChangeRequestDetail:
+    def withdraw(self, principal: Principal, request_id: str) -> ChangeRequestDetail:
         """撤回 one's own pending request; withdrawing again returns it unchanged."""
         principal.require(Action.FILING_CHANGE)
         with self._uow() as uow:
@@ -278,13 +272,11 @@ class ChangeRequestService(FilingService):
             if request.state is ChangeRequestState.WITHDRAWN:
                 return self._request_detail(uow, request)
             withdrawn = requests.withdraw(request, actor_of(principal), self._clock.now())
-            return self._decided(uow, principal, withdrawn, "withdraw", "", address)
+            return self._decided(uow, principal, withdrawn, "withdraw", "")
 
     # --- the agency ------------------------------------------------------------------------
 
-    def approve_request(
-        self, principal: Principal, request_id: str, *, address: str = ""
-    ) -> ChangeRequestDetail:
+    def approve_request(self, principal: Principal, request_id: str) -> ChangeRequestDetail:
         """同意: the filing's 变更 (new version, same number) and the request, in one transaction."""
         principal.require(Action.FILING_REVIEW)
         now = self._clock.now()
@@ -315,12 +307,11 @@ class ChangeRequestService(FilingService):
                 "filing.change",
                 f"filing:{new_version.lineage_id}",
                 f"change_request:{request.request_id} {request.reason}",
-                address,
             )
-            return self._decided(uow, principal, decided, "approve", "", address)
+            return self._decided(uow, principal, decided, "approve", "")
 
     def reject_request(
-        self, principal: Principal, request_id: str, reason: str | None, *, address: str = ""
+        self, principal: Principal, request_id: str, reason: str | None
     ) -> ChangeRequestDetail:
         """退回 with a reason; rejecting a rejected request again returns it unchanged."""
         principal.require(Action.FILING_REVIEW)
@@ -329,18 +320,15 @@ class ChangeRequestService(FilingService):
             if request.state is ChangeRequestState.REJECTED:
                 return self._request_detail(uow, request)
             rejected = requests.reject(request, actor_of(principal), self._clock.now(), reason)
-            return self._decided(
-                uow, principal, rejected, "reject", rejected.decision_reason or "", address
-            )
+            return self._decided(uow, principal, rejected, "reject", rejected.decision_reason or "")
 
     def _decided(
         self,
-        uow: SqlUnitOfWork,
+        uow: FilingUnitOfWork,
         principal: Principal,
         request: ChangeRequest,
         verb: str,
         reason: str,
-        address: str,
     ) -> ChangeRequestDetail:
         uow.change_requests.save_decision(request)
         self._audit(
@@ -349,13 +337,12 @@ class ChangeRequestService(FilingService):
             f"filing.change_request.{verb}",
             f"change_request:{request.request_id}",
             reason,
-            address,
         )
         detail = self._stored_detail(uow, request.request_id)
         uow.commit()
         return detail
 
-    def _stored_detail(self, uow: SqlUnitOfWork, request_id: str) -> ChangeRequestDetail:
+    def _stored_detail(self, uow: FilingUnitOfWork, request_id: str) -> ChangeRequestDetail:
         """The detail as stored (timestamps as the database gives them back, like any retry)."""
         stored = uow.change_requests.get(request_id)
         assert stored is not None
@@ -363,9 +350,7 @@ class ChangeRequestService(FilingService):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def get_request(
-        self, principal: Principal, request_id: str, *, address: str = ""
-    ) -> ChangeRequestDetail:
+    def get_request(self, principal: Principal, request_id: str) -> ChangeRequestDetail:
         """The request with its field-by-field comparison (audited as a full read)."""
         principal.require(Action.FILING_READ)
         with self._uow() as uow:
@@ -376,7 +361,6 @@ class ChangeRequestService(FilingService):
                 "filing.change_request.read",
                 f"change_request:{request.request_id}",
                 "",
-                address,
             )
             detail = self._request_detail(uow, request)
             uow.commit()

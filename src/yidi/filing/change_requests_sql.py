@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -14,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from yidi.filing.model.change_requests import ChangeRequest, ChangeRequestState
 from yidi.filing.model.evidence import Evidence, EvidenceFile, EvidenceKind
-from yidi.filing.sql import record_from_dict, record_json
+from yidi.filing.ports import ChangeRequestQuery, pending_conflict
+from yidi.filing.record_json import record_from_dict, record_json
 from yidi.kernel.audit import as_utc
-from yidi.kernel.errors import Conflict
 from yidi.kernel.insurance import HospitalLevel
 from yidi.platform.tables import filing_change_requests as requests
 
@@ -76,26 +75,6 @@ def _request(row: Any) -> ChangeRequest:
         decided_at=as_utc(row.decided_at) if row.decided_at else None,
         decision_reason=row.decision_reason,
         result_version_id=row.result_version_id,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeRequestQuery:
-    """Criteria; ``region_prefix`` and ``id_number`` carry the caller's scope."""
-
-    states: tuple[ChangeRequestState, ...] = ()
-    region_prefix: str | None = None
-    id_number: str | None = None
-    filing_id: str | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-def pending_conflict() -> Conflict:
-    return Conflict(
-        "CHANGE_REQUEST_PENDING",
-        "该备案已有一份待审核的变更申请，请等待经办机构处理或先撤回",
-        "this filing already has a pending change request",
     )
 
 
@@ -211,4 +190,4 @@ class ChangeRequestRepository:
         return [_request(row) for row in rows]
 
 
-__all__ = ["ChangeRequestQuery", "ChangeRequestRepository", "pending_conflict"]
+__all__ = ["ChangeRequestRepository"]

@@ -29,12 +29,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from yidi.filing.exchange import FilingExchange, is_xlsx
+from yidi.filing.import_files import is_xlsx
+from yidi.filing.imports import FilingImports
+from yidi.filing.ports import FilingUnitOfWork, JobChange, JobRow
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import as_utc
+from yidi.kernel.audit import (
+    as_utc,
+    current_client_address,
+    reset_client_address,
+    set_client_address,
+)
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import NotFound, YidiError
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.platform.xlsx_guard import check_xlsx_archive
 
 log = logging.getLogger(__name__)
@@ -98,18 +104,18 @@ def _principal_of(text: str) -> Principal:
     return Principal(**data)
 
 
-def _view(row: Any, live_rows: int | None = None) -> JobView:
+def _view(row: JobRow, live_rows: int | None = None) -> JobView:
     return JobView(
         id=row.id,
         kind=row.kind,
         state=row.state,
         actor=row.actor,
         filename=row.filename,
-        total_bytes=int(row.total_bytes),
-        processed_rows=max(int(row.processed_rows), live_rows or 0),
-        created_at=as_utc(row.created_at),
-        started_at=as_utc(row.started_at) if row.started_at else None,
-        finished_at=as_utc(row.finished_at) if row.finished_at else None,
+        total_bytes=row.total_bytes,
+        processed_rows=max(row.processed_rows, live_rows or 0),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
         result=json.loads(row.result_json) if row.result_json else None,
         error=json.loads(row.error_json) if row.error_json else None,
     )
@@ -124,13 +130,13 @@ class ImportJobs:
 
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], FilingUnitOfWork],
         clock: Clock,
-        exchange: FilingExchange | None = None,
+        imports: FilingImports | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._exchange = exchange or FilingExchange(uow_factory, clock)
+        self._imports = imports or FilingImports(uow_factory, clock)
         self._live: dict[str, int] = {}  # progress of the jobs this process is running
         self._booted_at = as_utc(clock.now())
         self.wake = threading.Event()
@@ -144,7 +150,6 @@ class ImportJobs:
         filename: str,
         *,
         region: str | None = None,
-        address: str = "",
     ) -> JobView:
         """Queue an import of ``data``; the same file queued or running again returns its job."""
         principal.require(Action.FILING_IMPORT)
@@ -157,20 +162,21 @@ class ImportJobs:
                 return _view(pending, self._live.get(pending.id))
             job_id = "J" + secrets.token_hex(12).upper()
             uow.jobs.add(
-                {
-                    "id": job_id,
-                    "kind": FILING_IMPORT,
-                    "state": QUEUED,
-                    "actor": principal.user_id,
-                    "principal_json": _principal_json(principal),
-                    "params_json": json.dumps({"region": region, "address": address}),
-                    "filename": filename[:200],
-                    "file_sha256": digest,
-                    "payload": data,
-                    "total_bytes": len(data),
-                    "processed_rows": 0,
-                    "created_at": as_utc(self._clock.now()),
-                }
+                JobRow(
+                    id=job_id,
+                    kind=FILING_IMPORT,
+                    state=QUEUED,
+                    actor=principal.user_id,
+                    principal_json=_principal_json(principal),
+                    # The request's address, for the audit entries the worker writes later.
+                    params_json=json.dumps({"region": region, "address": current_client_address()}),
+                    filename=filename[:200],
+                    file_sha256=digest,
+                    payload=data,
+                    total_bytes=len(data),
+                    processed_rows=0,
+                    created_at=as_utc(self._clock.now()),
+                )
             )
             uow.commit()
         self.wake.set()
@@ -183,10 +189,9 @@ class ImportJobs:
         filename: str,
         *,
         inline: bool,
-        address: str = "",
     ) -> JobView:
         """:meth:`submit`, and with ``inline`` (setting ``import_jobs=inline``) run it now."""
-        job = self.submit(principal, data, filename, address=address)
+        job = self.submit(principal, data, filename)
         if inline:
             self.run_pending()
             job = self.get(principal, job.id)
@@ -219,23 +224,23 @@ class ImportJobs:
             count = uow.jobs.fail_started_before(
                 RUNNING,
                 self._booted_at,
-                {
-                    "state": FAILED,
-                    "error_json": json.dumps(error, ensure_ascii=False),
-                    "finished_at": as_utc(self._clock.now()),
-                    "payload": None,
-                },
+                JobChange(
+                    FAILED,
+                    finished_at=self._clock.now(),
+                    error_json=json.dumps(error, ensure_ascii=False),
+                    drop_payload=True,
+                ),
             )
             uow.commit()
         return count
 
-    def _claim(self) -> Any | None:
+    def _claim(self) -> JobRow | None:
         with self._uow() as uow:
             candidate = uow.jobs.oldest(QUEUED)
             if candidate is None:
                 return None
             claimed = uow.jobs.move(
-                candidate, QUEUED, {"state": RUNNING, "started_at": as_utc(self._clock.now())}
+                candidate, QUEUED, JobChange(RUNNING, started_at=self._clock.now())
             )
             uow.commit()
             if not claimed:
@@ -243,18 +248,26 @@ class ImportJobs:
         with self._uow() as uow:
             return uow.jobs.get(candidate)
 
-    def _finish(self, job_id: str, state: str, **values: Any) -> None:
+    def _finish(
+        self,
+        job_id: str,
+        state: str,
+        *,
+        result_json: str | None = None,
+        error_json: str | None = None,
+    ) -> None:
         with self._uow() as uow:
             uow.jobs.move(
                 job_id,
                 RUNNING,
-                {
-                    "state": state,
-                    "finished_at": as_utc(self._clock.now()),
-                    "payload": None,
-                    "processed_rows": self._live.get(job_id, 0),
-                    **values,
-                },
+                JobChange(
+                    state,
+                    finished_at=self._clock.now(),
+                    processed_rows=self._live.get(job_id, 0),
+                    result_json=result_json,
+                    error_json=error_json,
+                    drop_payload=True,
+                ),
             )
             uow.commit()
 
@@ -269,13 +282,14 @@ class ImportJobs:
             self._live[row.id] = self._live.get(row.id, 0) + rows
 
         params = json.loads(row.params_json)
+        # The worker thread serves no request: the audit entries take the submitter's address.
+        address = set_client_address(params.get("address") or "")
         try:
-            report = self._exchange.import_annex2(
+            report = self._imports.import_annex2(
                 _principal_of(row.principal_json),
                 bytes(row.payload or b""),
                 row.filename,
                 progress=progress,
-                address=params.get("address") or "",
                 region=params.get("region"),
             )
         except YidiError as exc:
@@ -291,6 +305,7 @@ class ImportJobs:
         else:
             self._finish(row.id, DONE, result_json=json.dumps(report.as_dict(), ensure_ascii=False))
         finally:
+            reset_client_address(address)
             self._live.pop(row.id, None)
         return True
 

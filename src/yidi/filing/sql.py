@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Select, Table, and_, case, func, insert, select, update
@@ -20,17 +20,26 @@ from sqlalchemy.orm import Session
 
 from yidi.filing.model.evidence import Evidence, EvidenceFile, EvidenceKind
 from yidi.filing.model.lifecycle import Filing, FilingAction, FilingEvent, FilingState
-from yidi.filing.model.record import (
-    Delegate,
-    DesignatedInstitution,
-    FilingRecord,
-    RegistrationType,
-    SignedBy,
+from yidi.filing.model.record import FilingRecord
+from yidi.filing.ports import (
+    REPORTED_STATES,
+    SOURCES,
+    FilingQuery,
+    FilingRow,
+    ImportBatch,
+    ImportBatchRow,
+    ImportedBy,
+    ImportedFiling,
+    ImportReport,
+    RegionActivity,
+    StoredConcurrently,
+    StoredFiling,
+    VersionRow,
+    duplicate_filing,
 )
+from yidi.filing.record_json import record_from_json, record_json
 from yidi.kernel.audit import as_utc
-from yidi.kernel.errors import Conflict
-from yidi.kernel.identity import Gender
-from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.kernel.insurance import FilingCategory, HospitalLevel
 from yidi.platform.tables import (
     evidence_files,
     filing_events,
@@ -42,242 +51,9 @@ from yidi.platform.tables import (
     users,
 )
 
-# --- record <-> JSON ------------------------------------------------------------------------
-
 # The states in which a filing counts for the one-live-filing rule (the partial unique
 # indexes of the schema name the same four).
 LIVE_STATE_VALUES: tuple[str, ...] = ("draft", "submitted", "rejected", "approved")
-
-
-def duplicate_filing(filing_id: str) -> Conflict:
-    """The one answer for a second live filing of a person in one category and region."""
-    return Conflict(
-        "FILING_DUPLICATE",
-        "该参保人员在本统筹区已有同类别的备案（草稿、待审核或已备案），请办理变更或先撤销",
-        "this person already has a live filing of this category here",
-        details={"filing_id": filing_id},
-    )
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _day(text: Any) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
-
-
-def record_to_dict(record: FilingRecord) -> dict[str, Any]:
-    """Every field of the record as JSON-ready values (enums by value, dates ISO)."""
-    delegate = record.delegate
-    return {
-        "insured_region_code": record.insured_region_code,
-        "name": record.name,
-        "gender": record.gender.value if record.gender else None,
-        "insurance_type": record.insurance_type.value if record.insurance_type else None,
-        "category": record.category.value if record.category else None,
-        "person_type": record.person_type.value if record.person_type else None,
-        "registration_type": record.registration_type.value,
-        "social_security_number": record.social_security_number,
-        "social_security_card_number": record.social_security_card_number,
-        "has_second_generation_card": record.has_second_generation_card,
-        "home_address": record.home_address,
-        "contact_address": record.contact_address,
-        "phone": record.phone,
-        "mobile": record.mobile,
-        "destination_province_code": record.destination_province_code,
-        "destination_prefecture_code": record.destination_prefecture_code,
-        "destination_county_code": record.destination_county_code,
-        "designated_institutions": [
-            {"name": i.name, "level": int(i.level) if i.level else None, "code": i.code}
-            for i in record.designated_institutions
-        ],
-        "signed_by": record.signed_by.value if record.signed_by else None,
-        "delegate": (
-            {"name": delegate.name, "relation": delegate.relation, "id_number": delegate.id_number}
-            if delegate
-            else None
-        ),
-        "filled_on": _iso(record.filled_on),
-        "admitted_on": _iso(record.admitted_on),
-        "filing_number": record.filing_number,
-        "handling_agency": record.handling_agency,
-        "handler": record.handler,
-        "handled_on": _iso(record.handled_on),
-        "valid_from": _iso(record.valid_from),
-        "valid_until": _iso(record.valid_until),
-        "version": record.version,
-    } | _promise_fields(record)
-
-
-def _promise_fields(record: FilingRecord) -> dict[str, Any]:
-    """The 2022 承诺制 fields, written only when set: a 2017 record's JSON stays as it was."""
-    fields: dict[str, Any] = {
-        "promise_signed": record.promise_signed or None,
-        "promise_documents_due_on": _iso(record.promise_documents_due_on),
-        "promise_documents_supplied_on": _iso(record.promise_documents_supplied_on),
-        "promise_lapsed_from": (
-            record.promise_lapsed_from.value if record.promise_lapsed_from else None
-        ),
-        "false_promise_on": _iso(record.false_promise_on),
-        "fund_recovery_required": record.fund_recovery_required or None,
-    }
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-def record_from_dict(data: dict[str, Any]) -> FilingRecord:
-    delegate = data.get("delegate")
-    return FilingRecord(
-        insured_region_code=data.get("insured_region_code"),
-        name=data.get("name"),
-        gender=Gender(data["gender"]) if data.get("gender") else None,
-        insurance_type=InsuranceType(data["insurance_type"])
-        if data.get("insurance_type")
-        else None,
-        category=FilingCategory(data["category"]) if data.get("category") else None,
-        person_type=PersonType(data["person_type"]) if data.get("person_type") else None,
-        registration_type=RegistrationType(data.get("registration_type") or "1"),
-        social_security_number=data.get("social_security_number"),
-        social_security_card_number=data.get("social_security_card_number"),
-        has_second_generation_card=data.get("has_second_generation_card"),
-        home_address=data.get("home_address"),
-        contact_address=data.get("contact_address"),
-        phone=data.get("phone"),
-        mobile=data.get("mobile"),
-        destination_province_code=data.get("destination_province_code"),
-        destination_prefecture_code=data.get("destination_prefecture_code"),
-        destination_county_code=data.get("destination_county_code"),
-        designated_institutions=tuple(
-            DesignatedInstitution(
-                i["name"], HospitalLevel(i["level"]) if i.get("level") else None, i.get("code")
-            )
-            for i in data.get("designated_institutions") or ()
-        ),
-        signed_by=SignedBy(data["signed_by"]) if data.get("signed_by") else None,
-        delegate=Delegate(**delegate) if delegate else None,
-        filled_on=_day(data.get("filled_on")),
-        admitted_on=_day(data.get("admitted_on")),
-        filing_number=data.get("filing_number"),
-        handling_agency=data.get("handling_agency"),
-        handler=data.get("handler"),
-        handled_on=_day(data.get("handled_on")),
-        valid_from=_day(data.get("valid_from")),
-        valid_until=_day(data.get("valid_until")),
-        version=int(data.get("version") or 1),
-        promise_signed=bool(data.get("promise_signed")),
-        promise_documents_due_on=_day(data.get("promise_documents_due_on")),
-        promise_documents_supplied_on=_day(data.get("promise_documents_supplied_on")),
-        promise_lapsed_from=(
-            FilingCategory(data["promise_lapsed_from"]) if data.get("promise_lapsed_from") else None
-        ),
-        false_promise_on=_day(data.get("false_promise_on")),
-        fund_recovery_required=bool(data.get("fund_recovery_required")),
-    )
-
-
-def record_json(record: FilingRecord) -> str:
-    return json.dumps(record_to_dict(record), ensure_ascii=False, separators=(",", ":"))
-
-
-# --- query criteria and rows ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FilingQuery:
-    """Search criteria; ``region_prefix`` and ``own_id_number`` carry the caller's scope."""
-
-    id_number: str | None = None
-    name: str | None = None
-    filing_number: str | None = None
-    # Partial search: a filing-number or name prefix, an ID-number tail (within the caller's scope).
-    filing_number_prefix: str | None = None
-    name_prefix: str | None = None
-    id_number_tail: str | None = None
-    states: tuple[FilingState, ...] = ()
-    category: FilingCategory | None = None
-    region_prefix: str | None = None
-    own_id_number: str | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFiling:
-    """The current version of a filing plus what the lineage row knows."""
-
-    filing: Filing
-    source: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    filed_on: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRow:
-    version_id: str
-    version: int
-    state: FilingState
-    record: FilingRecord
-    filed_on: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportBatch:
-    file_sha256: str
-    filename: str
-    imported_at: dt.datetime
-    actor: str
-    report: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class RegionActivity:
-    """What one insured region filed in a period (the province's 地市报送情况 table).
-
-    ``by_state`` counts the versions created in the period by their state now
-    (drafts are not submissions and are left out); ``by_source`` splits the same
-    versions into counter and 报盘; ``new``/``changed`` count the versions filed
-    (approved or imported) in the period by 登记类别; the two times are the last
-    submission at the counter and the last 报盘 row stored before the period ended.
-    """
-
-    region_code: str
-    by_state: dict[str, int]
-    by_source: dict[str, int]
-    new: int
-    changed: int
-    last_submitted_at: dt.datetime | None
-    last_imported_at: dt.datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportBatchRow:
-    """One stored 报盘 batch: ``region_code`` is the region its file was submitted for
-    (the submitting agency's, or the province's own); ``actor_name`` is empty when the
-    importing account is the command line's system operator or no longer exists."""
-
-    id: int
-    file_sha256: str
-    filename: str
-    imported_at: dt.datetime
-    actor: str
-    actor_name: str
-    region_code: str
-    total_rows: int
-    imported_rows: int
-    duplicate_rows: int
-    rejected_rows: int
-
-
-REPORTED_STATES: tuple[str, ...] = (
-    FilingState.SUBMITTED.value,
-    FilingState.APPROVED.value,
-    FilingState.REJECTED.value,
-    FilingState.SUPERSEDED.value,
-    FilingState.CANCELLED.value,
-    FilingState.EXPIRED.value,
-)
-SOURCES: tuple[str, ...] = ("counter", "import")
 
 
 def _count_when(condition: Any) -> Any:
@@ -297,6 +73,22 @@ def _batch_row(row: Any) -> ImportBatchRow:
         row.imported_rows,
         row.duplicate_rows,
         row.rejected_rows,
+    )
+
+
+def _filing_row(row: Any) -> FilingRow:
+    return FilingRow(
+        id=row.id,
+        filing_number=row.filing_number,
+        state=FilingState(row.state),
+        version=row.version,
+        name=row.name,
+        id_number=row.id_number,
+        insured_region_code=row.insured_region_code,
+        category=FilingCategory(row.category) if row.category else None,
+        source=row.source,
+        updated_at=as_utc(row.updated_at),
+        filed_on=row.filed_on,
     )
 
 
@@ -537,7 +329,7 @@ class FilingRepository:
         return Filing(
             filing_id=row.id,
             lineage_id=lineage_id,
-            record=record_from_dict(json.loads(row.record_json)),
+            record=record_from_json(row.record_json),
             state=FilingState(row.state),
             evidence=tuple(_evidence(d) for d in documents),
             events=tuple(_event(e) for e in events),
@@ -580,7 +372,7 @@ class FilingRepository:
                 r.id,
                 r.version,
                 FilingState(r.state),
-                record_from_dict(json.loads(r.record_json)),
+                record_from_json(r.record_json),
                 r.filed_on,
             )
             for r in rows
@@ -619,7 +411,7 @@ class FilingRepository:
         )
         return statement.where(and_(*conditions)) if conditions else statement
 
-    def search(self, query: FilingQuery) -> tuple[int, list[tuple[Any, FilingRecord]]]:
+    def search(self, query: FilingQuery) -> tuple[int, list[tuple[FilingRow, FilingRecord]]]:
         """(total matches, one page of (lineage row, current record))."""
         statement = self._search(query)
         total = int(
@@ -632,15 +424,15 @@ class FilingRepository:
             .limit(query.limit)
             .offset(query.offset)
         )
-        return total, [(row, record_from_dict(json.loads(row.record_json))) for row in rows]
+        return total, [(_filing_row(row), record_from_json(row.record_json)) for row in rows]
 
     def iter_records(
         self, query: FilingQuery, *, batch: int = 5000
-    ) -> Iterable[tuple[Any, FilingRecord]]:
+    ) -> Iterable[tuple[FilingRow, FilingRecord]]:
         """Every match (no paging), streamed in id order."""
         statement = self._search(query).order_by(filings.c.id)
         for row in self._session.execute(statement.execution_options(yield_per=batch)):
-            yield row, record_from_dict(json.loads(row.record_json))
+            yield _filing_row(row), record_from_json(row.record_json)
 
     def current_for_person(self, id_number: str, states: Sequence[FilingState]) -> list[Filing]:
         rows = self._session.execute(
@@ -705,7 +497,7 @@ class FilingRepository:
             )
             .order_by(filings.c.insured_region_code, filing_versions.c.filed_on, filings.c.id)
         )
-        return [(r.state, record_from_dict(json.loads(r.record_json)), r.filed_on) for r in rows]
+        return [(r.state, record_from_json(r.record_json), r.filed_on) for r in rows]
 
     def duplicate_id_numbers(self, region_prefix: str, states: Sequence[FilingState]) -> list[str]:
         """ID numbers with live filings in more than one prefecture (by the first 4 digits)."""
@@ -905,7 +697,7 @@ class FilingRepository:
             row.filename,
             as_utc(row.imported_at),
             row.actor,
-            json.loads(row.report_json),
+            ImportReport.from_dict(json.loads(row.report_json), replayed=False),
         )
 
     def _batches(
@@ -973,7 +765,7 @@ class FilingRepository:
         )
         return total, [_batch_row(row) for row in rows]
 
-    def import_batch_by_id(self, batch_id: int) -> tuple[ImportBatchRow, dict[str, Any]] | None:
+    def import_batch_by_id(self, batch_id: int) -> tuple[ImportBatchRow, ImportReport] | None:
         """One batch with its stored report, whatever its region (the caller checks scope)."""
         row = self._session.execute(
             self._batches("", None, None, None, None)
@@ -982,44 +774,27 @@ class FilingRepository:
         ).first()
         if row is None:
             return None
-        return _batch_row(row), json.loads(row.report_json)
+        return _batch_row(row), ImportReport.from_dict(json.loads(row.report_json), replayed=False)
 
     def record_import_batch(
-        self,
-        file_sha256: str,
-        filename: str,
-        at: dt.datetime,
-        actor: str,
-        counts: tuple[int, int, int, int],
-        report: dict[str, Any],
-        region_code: str,
+        self, report: ImportReport, at: dt.datetime, actor: str, region_code: str
     ) -> None:
-        total, imported, duplicates, rejected = counts
+        """The batch of ``report`` (its file's sha256 is unique: a second one raises
+        :class:`StoredConcurrently` inside a savepoint)."""
         self._session.execute(
             insert(import_batches).values(
-                file_sha256=file_sha256,
-                filename=filename[:200],
+                file_sha256=report.file_sha256,
+                filename=report.filename[:200],
                 imported_at=as_utc(at),
                 actor=actor[:64],
-                total_rows=total,
-                imported_rows=imported,
-                duplicate_rows=duplicates,
-                rejected_rows=rejected,
-                report_json=json.dumps(report, ensure_ascii=False),
+                total_rows=report.total_rows,
+                imported_rows=report.imported,
+                duplicate_rows=report.duplicates,
+                rejected_rows=report.rejected,
+                report_json=json.dumps(report.as_dict(), ensure_ascii=False),
                 region_code=region_code,
             )
         )
-
-    def existing_import_keys(self, keys: Iterable[str]) -> set[str]:
-        wanted = list(keys)
-        found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = self._session.execute(
-                select(filings.c.import_key).where(filings.c.import_key.in_(chunk))
-            )
-            found.update(r.import_key for r in rows)
-        return found
 
     def all_import_keys(self) -> set[str]:
         """Every import key already stored: one scan instead of a query per batch."""
@@ -1040,17 +815,81 @@ class FilingRepository:
                 found.setdefault(row.id_number, set()).add(row.insured_region_code)
         return found
 
-    def bulk_insert_imported(
-        self,
-        lineage_rows: list[dict[str, Any]],
-        version_rows: list[dict[str, Any]],
-        event_rows: list[dict[str, Any]],
-    ) -> None:
-        """Executemany of already-built rows: the 报盘 fast path (no per-row statements)."""
-        if lineage_rows:
-            self._executemany(filings, lineage_rows)
-            self._executemany(filing_versions, version_rows)
-            self._executemany(filing_events, event_rows)
+    def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None:
+        """Executemany of the rows' lineages, versions and first events: the 报盘 fast path
+        (no per-row statements). Each row is stored approved, filed on ``by.filed_on``."""
+        if not rows:
+            return
+        at = as_utc(by.at)
+        approved = FilingState.APPROVED.value
+        self._executemany(
+            filings,
+            [
+                {
+                    "id": row.lineage_id,
+                    "filing_number": None,
+                    "current_version_id": row.version_id,
+                    "state": approved,
+                    "version": row.version,
+                    "insured_region_code": row.insured_region_code,
+                    "id_number": row.id_number,
+                    "name": row.name,
+                    "category": row.category,
+                    "source": "import",
+                    "import_key": row.import_key,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for row in rows
+            ],
+        )
+        self._executemany(
+            filing_versions,
+            [
+                {
+                    "id": row.version_id,
+                    "filing_id": row.lineage_id,
+                    "version": row.version,
+                    "state": approved,
+                    "registration_type": row.registration_type,
+                    "record_json": row.record_json,
+                    "state_reason": None,
+                    "supersedes": None,
+                    "superseded_by": None,
+                    "filed_on": by.filed_on,
+                    "created_at": at,
+                }
+                for row in rows
+            ],
+        )
+        self._executemany(
+            filing_events,
+            [
+                {
+                    "filing_id": row.lineage_id,
+                    "version_id": row.version_id,
+                    "seq": 1,
+                    "action": "create",
+                    "from_state": None,
+                    "to_state": approved,
+                    "actor_id": by.actor_id,
+                    "actor_role": by.actor_role,
+                    "at": at,
+                    "reason": by.reason,
+                    "version": row.version,
+                }
+                for row in rows
+            ],
+        )
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction; a unique key met inside it raises StoredConcurrently."""
+        try:
+            with self._session.begin_nested():
+                yield
+        except IntegrityError:
+            raise StoredConcurrently from None
 
     def _executemany(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """One INSERT compiled for the dialect, values bound by the column types' own processors.
@@ -1086,14 +925,4 @@ class FilingRepository:
             connection.exec_driver_sql(str(compiled), rows)
 
 
-__all__ = [
-    "FilingQuery",
-    "FilingRepository",
-    "ImportBatch",
-    "ImportBatchRow",
-    "RegionActivity",
-    "StoredFiling",
-    "VersionRow",
-    "record_from_dict",
-    "record_to_dict",
-]
+__all__ = ["FilingRepository", "lineage_values"]

@@ -18,7 +18,7 @@ import typer
 
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
-    from yidi.filing.commands import FilingDetail
+    from yidi.filing.queries import FilingDetail
     from yidi.kernel.access import Principal
 
 filing_app = typer.Typer(
@@ -39,7 +39,7 @@ def _container() -> Container:
 
 
 def _principal(container: Container, username: str | None, *, system_allowed: bool) -> Principal:
-    from yidi.filing.commands import system_principal
+    from yidi.filing.scope import system_principal
 
     if username is None:
         if system_allowed:
@@ -74,7 +74,7 @@ def _run(as_user: str | None, action: Callable[[Any, Principal], T]) -> T:
 
 
 def _print_detail(detail: FilingDetail) -> None:
-    from yidi.filing.sql import record_to_dict
+    from yidi.filing.record_json import record_to_dict
 
     typer.echo(
         json.dumps(
@@ -294,7 +294,7 @@ def import_file(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from yidi.filing.exchange import is_xlsx
+    from yidi.filing.import_files import is_xlsx
     from yidi.kernel.errors import InvalidInput
 
     container = _container()
@@ -317,7 +317,7 @@ def import_file(
     ):
         task = progress.add_task("导入 importing", total=total)
         try:
-            report = container.filing_exchange.import_annex2(
+            report = container.filing_imports.import_annex2(
                 principal,
                 data,
                 file.name,
@@ -360,14 +360,14 @@ def export_annex2(
     full: Annotated[bool | None, typer.Option("--full/--masked", help="明文或脱敏")] = None,
 ) -> None:
     """导出附件2 基本医疗保险异地居住人员备案信息汇总表（XLSX）。"""
-    from yidi.filing.exchange import annex2_xlsx
+    from yidi.reports.annex2_xlsx import annex2_xlsx
 
     container = _container()
     principal = _principal(container, as_user, system_allowed=True)
     start, end = _day(from_on), _day(to_on)
     assert start is not None and end is not None
     with _errors():
-        table = container.filing_exchange.annex2(principal, region, start, end, full=full)
+        table = container.filing_reports.annex2(principal, region, start, end, full=full)
     output.write_bytes(annex2_xlsx(table))
     typer.echo(f"已导出 {len(table.rows)} 行 → {output}{'（脱敏）' if table.masked else ''}")
 
@@ -382,12 +382,13 @@ def quarterly(
     full: Annotated[bool | None, typer.Option("--full/--masked", help="明文或脱敏")] = None,
 ) -> None:
     """每季度新增（变更）备案人员信息，按地市分表。Quarterly new and changed filings."""
-    from yidi.filing.exchange import quarterly_xlsx, table_as_dicts
+    from yidi.filing.reports import table_as_dicts
+    from yidi.reports.annex2_xlsx import quarterly_xlsx
 
     container = _container()
     principal = _principal(container, as_user, system_allowed=True)
     with _errors():
-        listing = container.filing_exchange.quarterly(principal, region, year, quarter, full=full)
+        listing = container.filing_reports.quarterly(principal, region, year, quarter, full=full)
     if output.suffix.lower() == ".json":
         data = {
             "region_code": region,

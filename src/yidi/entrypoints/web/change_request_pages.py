@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from yidi.entrypoints.http.requests import client_address, container_of
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.change_fields import changed_labeller, field_labeller
 from yidi.entrypoints.web.filing_form import (
     _message_fields,
@@ -55,7 +55,7 @@ def change_service(request: Request) -> ChangeRequestService:
 def _change_form(request: Request, ref: str) -> Response:
     principal = page_principal(request)
     require_role(principal, Role.INSURED_PERSON)
-    detail = change_service(request).get(principal, ref, address=client_address(request))
+    detail = change_service(request).get(principal, ref)
     if detail.state is not FilingState.APPROVED:
         return redirect(request, f"/filings/{detail.filing_id}")
     return form_page(request, values_of(detail.record), change_of=detail.filing_id)
@@ -72,8 +72,7 @@ async def _change_from(
 ) -> Response:
     lang = page_lang(request)
     service = change_service(request)
-    address = client_address(request)
-    current = service.get(principal, ref, address=address)
+    current = service.get(principal, ref)
     values = _values(form)
     fixed = values_of(current.record)
     for name in ("social_security_number", "insured_region_code"):
@@ -109,7 +108,7 @@ async def _change_from(
     uploads = [EvidenceUpload(evidence, content, filename)] if evidence is not None else []
     try:
         asked = service.request_change(
-            principal, current.filing_id, record, reason, uploads=uploads, address=address
+            principal, current.filing_id, record, reason, uploads=uploads
         )
     except YidiError as exc:
         if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
@@ -181,9 +180,7 @@ def _request_page(
 def _request_detail(request: Request, request_id: str) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
-    detail = change_service(request).get_request(
-        principal, request_id, address=client_address(request)
-    )
+    detail = change_service(request).get_request(principal, request_id)
     return _request_page(request, detail)
 
 
@@ -195,22 +192,21 @@ def _decide(
     require_csrf(request, csrf_token)
     lang = page_lang(request)
     service = change_service(request)
-    address = client_address(request)
     reason = reason.strip()
     if action == "reject" and not reason:
-        detail = service.get_request(principal, request_id, address=address)
+        detail = service.get_request(principal, request_id)
         errors = {"reject_reason": translate(lang, "filings.reason_required")}
         return _request_page(request, detail, errors=errors, status_code=422)
     try:
         if action == "approve":
-            detail = service.approve_request(principal, request_id, address=address)
+            detail = service.approve_request(principal, request_id)
         elif action == "reject":
-            detail = service.reject_request(principal, request_id, reason, address=address)
+            detail = service.reject_request(principal, request_id, reason)
         else:
-            detail = service.withdraw(principal, request_id, address=address)
+            detail = service.withdraw(principal, request_id)
     except YidiError as exc:
         message, status = shown_refusal(exc, lang)
-        detail = service.get_request(principal, request_id, address=address)
+        detail = service.get_request(principal, request_id)
         return _request_page(
             request,
             detail,
@@ -235,7 +231,6 @@ async def _add_evidence_from(
 ) -> Response:
     lang = page_lang(request)
     service = change_service(request)
-    address = client_address(request)
     document = await read_document_form(form, lang)
     errors = document.errors
     status_code = 422
@@ -247,7 +242,6 @@ async def _add_evidence_from(
                 document.evidence,
                 content=document.content,
                 filename=document.filename,
-                address=address,
             )
         except YidiError as exc:
             if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
@@ -257,7 +251,7 @@ async def _add_evidence_from(
                 status_code = 409
         else:
             return redirect(request, f"/change-requests/{detail.request.request_id}?done=evidence")
-    detail = service.get_request(principal, request_id, address=address)
+    detail = service.get_request(principal, request_id)
     return _request_page(
         request, detail, errors=errors, evidence_values=document.values, status_code=status_code
     )

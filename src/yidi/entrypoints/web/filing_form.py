@@ -23,14 +23,13 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from yidi.entrypoints.http.requests import client_address, container_of
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.filing_pages import _detail_page, _field_errors, _service
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.commands import (
     MAX_EVIDENCE_BYTES,
-    FilingDetail,
     FilingService,
     evidence_media_type,
 )
@@ -43,6 +42,7 @@ from yidi.filing.model.record import (
     validate_filing_record,
 )
 from yidi.filing.model.rules import DEFAULT_FILING_RULES
+from yidi.filing.queries import FilingDetail
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, Forbidden, ValidationFailed, YidiError
 from yidi.kernel.identity import Gender
@@ -482,13 +482,11 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
             errors.update(_message_fields(exc, lang))
     if errors:
         return form_page(request, values, errors=errors, status_code=422)
-    address = client_address(request)
     try:
         detail = service.create_draft(
             principal,
             record,
             evidence=[evidence] if evidence is not None and content is None else [],
-            address=address,
         )
     except YidiError as exc:
         if exc.kind is ErrorKind.UNAUTHENTICATED:
@@ -505,7 +503,6 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
                 evidence,
                 content=content,
                 filename=filename,
-                address=address,
             )
         except YidiError as exc:
             # The draft exists; say what was wrong with the scan on its page.
@@ -532,11 +529,11 @@ def _submit_after_create(
     lang: Lang,
 ) -> Response:
     try:
-        service.submit(principal, detail.filing_id, address=client_address(request))
+        service.submit(principal, detail.filing_id)
     except YidiError as exc:
         if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
             raise
-        fresh = service.get(principal, detail.filing_id, address=client_address(request))
+        fresh = service.get(principal, detail.filing_id)
         return _detail_page(
             request, fresh, errors={"submit_form": _message(exc, lang)}, done="draft"
         )
@@ -564,7 +561,6 @@ async def _add_evidence_from(
 ) -> Response:
     lang = page_lang(request)
     service = _service(request)
-    address = client_address(request)
     document = await read_document_form(form, lang)
     errors = document.errors
     if document.evidence is not None and not errors:
@@ -575,13 +571,12 @@ async def _add_evidence_from(
                 document.evidence,
                 content=document.content,
                 filename=document.filename,
-                address=address,
             )
         except YidiError as exc:
             if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
                 raise
             errors = document_errors(exc, lang)
-    detail = service.get(principal, ref, address=address)
+    detail = service.get(principal, ref)
     if errors:
         return _detail_page(
             request, detail, errors=errors, evidence_values=document.values, status_code=422

@@ -15,21 +15,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
-from yidi.entrypoints.http.requests import client_address, container_of
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.change_fields import changed_labeller
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.province_pages import region_codes
-from yidi.entrypoints.web.render import finish, page_lang, page_principal, pager, render
-from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingDetail, FilingPage, FilingService
-from yidi.filing.exchange import FilingExchange, ImportReport, annex2_xlsx, quarterly_xlsx
+from yidi.entrypoints.web.render import (
+    finish,
+    page_lang,
+    page_principal,
+    pager,
+    render,
+)
+from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.filing.model.evidence import EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.ports import ImportReport
+from yidi.filing.queries import FilingDetail, FilingPage
+from yidi.filing.reports import FilingReports
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
 from yidi.reference import queries as directory
+from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
 from yidi.reports.filing_pdf import annex1_pdf
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
@@ -45,8 +54,8 @@ def _service(request: Request) -> FilingService:
     return container_of(request).filings
 
 
-def _exchange(request: Request) -> FilingExchange:
-    return container_of(request).filing_exchange
+def _reports(request: Request) -> FilingReports:
+    return container_of(request).filing_reports
 
 
 def _message(exc: YidiError, lang: Lang) -> str:
@@ -275,7 +284,7 @@ def _detail_page(
 def _filing_detail(request: Request, ref: str) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
-    detail = _service(request).get(principal, ref, address=client_address(request))
+    detail = _service(request).get(principal, ref)
     return _detail_page(request, detail)
 
 
@@ -291,24 +300,23 @@ def _transition(
     require_csrf(request, csrf_token)
     lang = page_lang(request)
     service = _service(request)
-    address = client_address(request)
     reason = reason.strip()
     if action in ("reject", "cancel") and not reason:
-        detail = service.get(principal, ref, address=address)
+        detail = service.get(principal, ref)
         errors = {f"{action}_reason": translate(lang, "filings.reason_required")}
         return _detail_page(request, detail, errors=errors, status_code=422)
     try:
         if action == "approve":
-            detail = service.approve(principal, ref, address=address)
+            detail = service.approve(principal, ref)
         elif action == "reject":
-            detail = service.reject(principal, ref, reason, address=address)
+            detail = service.reject(principal, ref, reason)
         elif action == "cancel":
-            detail = service.cancel(principal, ref, reason, address=address)
+            detail = service.cancel(principal, ref, reason)
         else:
-            detail = service.submit(principal, ref, address=address)
+            detail = service.submit(principal, ref)
     except YidiError as exc:
         message, status = shown_refusal(exc, lang)
-        detail = service.get(principal, ref, address=address)
+        detail = service.get(principal, ref)
         return _detail_page(
             request,
             detail,
@@ -349,7 +357,7 @@ def _annex1(request: Request, ref: str) -> Response:
     """The printable 附件1 of one filing (the audited full read)."""
     principal = page_principal(request)
     require_signed_in(principal)
-    detail = _service(request).get(principal, ref, address=client_address(request))
+    detail = _service(request).get(principal, ref)
     content = annex1_pdf(detail.record)
     name = f"annex1-{detail.record.filing_number or detail.filing_id}.pdf"
     response = Response(
@@ -363,9 +371,7 @@ def _annex1(request: Request, ref: str) -> Response:
 def _evidence_file(request: Request, ref: str, sha256: str) -> Response:
     principal = page_principal(request)
     require_signed_in(principal)
-    media_type, content = _service(request).evidence_file(
-        principal, ref, sha256, address=client_address(request)
-    )
+    media_type, content = _service(request).evidence_file(principal, ref, sha256)
     response = Response(
         content,
         media_type=media_type,
@@ -397,12 +403,11 @@ def _annex2(request: Request) -> Response:
     asked = "download" in request.query_params
     if asked and not errors:
         try:
-            table = _exchange(request).annex2(
+            table = _reports(request).annex2(
                 principal,
                 principal.region_code or "",
                 dates["from"],
                 dates["to"],
-                address=client_address(request),
             )
         except InvalidInput as exc:
             errors.update(_field_errors(exc, lang, "to"))
@@ -437,7 +442,7 @@ def _quarterly(request: Request) -> Response:
     require_signed_in(principal)
     principal.require(Action.FILING_EXPORT)
     lang = page_lang(request)
-    exchange = _exchange(request)
+    exchange = _reports(request)
     today = container_of(request).clock.today()
     default_quarter = (today.month - 1) // 3 + 1
     year_text = request.query_params.get("year", "") or str(today.year)
@@ -467,7 +472,6 @@ def _quarterly(request: Request) -> Response:
             year,
             quarter,
             full=None if download else False,
-            address=client_address(request),
         )
         if download:
             name = f"quarterly-{listing.region_code}-{year}Q{quarter}.xlsx"
@@ -520,7 +524,6 @@ def _import_upload(
                 data,
                 (file.filename if file is not None else "") or "import.csv",
                 inline=container_of(request).settings.import_jobs == "inline",
-                address=client_address(request),
             )
         except YidiError as exc:
             if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):

@@ -19,19 +19,19 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from starlette.responses import Response
 
-from yidi.entrypoints.http.requests import client_address, container_of
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.funds_pages import date_or_error
 from yidi.entrypoints.web.guards import require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
-from yidi.filing.exchange import (
+from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.reports import (
     PROVINCE_LEVEL_NAME,
-    FilingExchange,
+    FilingReports,
     SubmissionsReport,
     SubmissionsRow,
     period_bounds,
 )
-from yidi.filing.model.lifecycle import FilingState
 from yidi.kernel.access import Principal, Role, hidden
 from yidi.kernel.clock import format_beijing
 from yidi.kernel.errors import InvalidInput
@@ -53,8 +53,8 @@ STATE_COLUMNS = (
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _exchange(request: Request) -> FilingExchange:
-    return container_of(request).filing_exchange
+def _reports(request: Request) -> FilingReports:
+    return container_of(request).filing_reports
 
 
 def _office(request: Request) -> Principal:
@@ -67,7 +67,7 @@ def _time_text(at: dt.datetime | None) -> str:
     return format_beijing(at)
 
 
-def region_codes(exchange: FilingExchange, principal: Principal) -> list[str]:
+def region_codes(exchange: FilingReports, principal: Principal) -> list[str]:
     """The regions an office may choose: a province officer the province and each prefecture
     (济源 included for Henan), an agency handler only its own region."""
     rows = [code for code, _name in exchange.report_rows(principal)]
@@ -187,7 +187,7 @@ def _period(
 def _submissions(request: Request) -> Response:
     principal = _office(request)
     lang = page_lang(request)
-    exchange = _exchange(request)
+    exchange = _reports(request)
     exchange.report_rows(principal)  # refuses every role but the offices, before any work
     errors: dict[str, str] = {}
     year_text, period_text, year, quarter = _period(request, lang, errors)
@@ -242,7 +242,7 @@ def _submissions(request: Request) -> Response:
 def _imports(request: Request) -> Response:
     principal = _office(request)
     lang = page_lang(request)
-    exchange = _exchange(request)
+    exchange = _reports(request)
     options = [("", translate(lang, "imports.all_regions"))]
     codes = region_codes(exchange, principal)
     english = lang == "en"
@@ -310,11 +310,11 @@ def _imports(request: Request) -> Response:
 
 def _import_batch(request: Request, batch_id: str) -> Response:
     principal = _office(request)
-    exchange = _exchange(request)
+    exchange = _reports(request)
     exchange.report_rows(principal)  # the offices only
     if not batch_id.isdigit() or len(batch_id) > 12:
         raise hidden("报盘批次", "import_batch")
-    found = exchange.import_batch_report(principal, int(batch_id), address=client_address(request))
+    found = exchange.import_batch_report(principal, int(batch_id))
     english = page_lang(request) == "en"
     return render(
         request,

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, client_address
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
 from yidi.entrypoints.api.routes.filings import EvidenceFormDep, read_scan
 from yidi.entrypoints.api.schemas.change_requests import (
     ChangeRequestOut,
@@ -63,7 +63,6 @@ def create_change_request(
         body.reason,
         uploads=[EvidenceUpload(e.to_evidence()) for e in body.evidence],
         idempotency=idempotency,
-        address=client_address(request),
     )
     return change_request_out(detail)
 
@@ -106,9 +105,7 @@ def list_change_requests(
 def get_change_request(
     request_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> ChangeRequestOut:
-    return change_request_out(
-        _service(container).get_request(principal, request_id, address=client_address(request))
-    )
+    return change_request_out(_service(container).get_request(principal, request_id))
 
 
 @router.post(
@@ -119,9 +116,7 @@ def get_change_request(
 def withdraw_change_request(
     request_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> ChangeRequestOut:
-    return change_request_out(
-        _service(container).withdraw(principal, request_id, address=client_address(request))
-    )
+    return change_request_out(_service(container).withdraw(principal, request_id))
 
 
 @router.post(
@@ -132,9 +127,7 @@ def withdraw_change_request(
 def approve_change_request(
     request_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> ChangeRequestOut:
-    return change_request_out(
-        _service(container).approve_request(principal, request_id, address=client_address(request))
-    )
+    return change_request_out(_service(container).approve_request(principal, request_id))
 
 
 @router.post(
@@ -150,9 +143,7 @@ def reject_change_request(
     container: ContainerDep,
 ) -> ChangeRequestOut:
     return change_request_out(
-        _service(container).reject_request(
-            principal, request_id, body.reason, address=client_address(request)
-        )
+        _service(container).reject_request(principal, request_id, body.reason)
     )
 
 
@@ -177,6 +168,5 @@ def upload_change_request_evidence(
             evidence,
             content=content,
             filename=(file.filename or "") if file is not None else "",
-            address=client_address(request),
         )
     )

@@ -21,7 +21,7 @@ from fastapi import (
 )
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, client_address
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
 from yidi.entrypoints.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
@@ -40,14 +40,15 @@ from yidi.entrypoints.api.schemas.filings import (
 from yidi.entrypoints.http.filing_bodies import CreateFilingRequest, EvidenceBody, FilingRecordBody
 from yidi.entrypoints.http.requests import container_of
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
-from yidi.filing.exchange import FilingExchange, annex2_xlsx, quarterly_xlsx, table_as_dicts
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
+from yidi.filing.reports import FilingReports, table_as_dicts
 from yidi.kernel.access import Action
 from yidi.kernel.errors import ErrorKind, InvalidInput, YidiError
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
 from yidi.platform.idempotency import request_fingerprint
+from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
 
 router = APIRouter(prefix="/api/filings", tags=["备案 filings"])
 
@@ -59,8 +60,8 @@ def _service(container: Container) -> FilingService:
     return container.filings
 
 
-def _exchange(container: Container) -> FilingExchange:
-    return container.filing_exchange
+def _reports(container: Container) -> FilingReports:
+    return container.filing_reports
 
 
 def _read_upload(upload: UploadFile, limit: int) -> bytes:
@@ -109,7 +110,6 @@ def create_filing(
         body.record.to_record(),
         evidence=[e.to_evidence() for e in body.evidence],
         idempotency=idempotency,
-        address=client_address(request),
     )
     return filing_out(detail)
 
@@ -225,9 +225,7 @@ def export_annex2(
     to_on: Annotated[dt.date, Query(alias="to", description="截止日期 to")],
     full: FullQuery = None,
 ) -> Response:
-    table = _exchange(container).annex2(
-        principal, region, from_on, to_on, full=full, address=client_address(request)
-    )
+    table = _reports(container).annex2(principal, region, from_on, to_on, full=full)
     return _xlsx(annex2_xlsx(table), f"annex2-{region}-{from_on}-{to_on}.xlsx")
 
 
@@ -248,9 +246,7 @@ def quarterly(
     ] = "json",
     full: FullQuery = None,
 ) -> Any:
-    listing = _exchange(container).quarterly(
-        principal, region, year, quarter, full=full, address=client_address(request)
-    )
+    listing = _reports(container).quarterly(principal, region, year, quarter, full=full)
     if output == "xlsx":
         return _xlsx(quarterly_xlsx(listing), f"quarterly-{region}-{year}Q{quarter}.xlsx")
     return {
@@ -291,7 +287,6 @@ def import_batch(
         data,
         file.filename or "upload",
         inline=container.settings.import_jobs == "inline",
-        address=client_address(request),
     )
     return job.as_dict()
 
@@ -312,18 +307,14 @@ def import_job(job_id: str, request: Request, principal: PrincipalDep) -> dict[s
 def promises_due(
     request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> PromisesDueOut:
-    return PromisesDueOut(
-        moved=_service(container).promises_due(principal, address=client_address(request))
-    )
+    return PromisesDueOut(moved=_service(container).promises_due(principal))
 
 
 @router.get("/{filing_id}", response_model=FilingOut, summary="备案详情（记入审计） filing detail")
 def get_filing(
     filing_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> FilingOut:
-    return filing_out(
-        _service(container).get(principal, filing_id, address=client_address(request))
-    )
+    return filing_out(_service(container).get(principal, filing_id))
 
 
 @router.put("/{filing_id}", response_model=FilingOut, summary="修改草稿 revise a draft")
@@ -334,20 +325,14 @@ def revise_filing(
     principal: PrincipalDep,
     container: ContainerDep,
 ) -> FilingOut:
-    return filing_out(
-        _service(container).revise(
-            principal, filing_id, body.to_record(), address=client_address(request)
-        )
-    )
+    return filing_out(_service(container).revise(principal, filing_id, body.to_record()))
 
 
 @router.post("/{filing_id}/submit", response_model=FilingOut, summary="提交 submit")
 def submit_filing(
     filing_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> FilingOut:
-    return filing_out(
-        _service(container).submit(principal, filing_id, address=client_address(request))
-    )
+    return filing_out(_service(container).submit(principal, filing_id))
 
 
 @router.post("/{filing_id}/approve", response_model=FilingOut, summary="审核通过 approve")
@@ -365,7 +350,6 @@ def approve_filing(
             filing_id,
             valid_from=body.valid_from,
             valid_until=body.valid_until,
-            address=client_address(request),
         )
     )
 
@@ -378,11 +362,7 @@ def reject_filing(
     principal: PrincipalDep,
     container: ContainerDep,
 ) -> FilingOut:
-    return filing_out(
-        _service(container).reject(
-            principal, filing_id, body.reason, address=client_address(request)
-        )
-    )
+    return filing_out(_service(container).reject(principal, filing_id, body.reason))
 
 
 @router.post("/{filing_id}/cancel", response_model=FilingOut, summary="撤销 cancel")
@@ -393,11 +373,7 @@ def cancel_filing(
     principal: PrincipalDep,
     container: ContainerDep,
 ) -> FilingOut:
-    return filing_out(
-        _service(container).cancel(
-            principal, filing_id, body.reason, address=client_address(request)
-        )
-    )
+    return filing_out(_service(container).cancel(principal, filing_id, body.reason))
 
 
 @router.post("/{filing_id}/change", response_model=FilingOut, summary="变更 change")
@@ -416,7 +392,6 @@ def change_filing(
             reason=body.reason,
             valid_from=body.valid_from,
             valid_until=body.valid_until,
-            address=client_address(request),
         )
     )
 
@@ -438,7 +413,6 @@ def supply_promise_documents(
             principal,
             filing_id,
             [e.to_evidence() for e in body.evidence],
-            address=client_address(request),
         )
     )
 
@@ -455,11 +429,7 @@ def false_promise(
     principal: PrincipalDep,
     container: ContainerDep,
 ) -> FilingOut:
-    return filing_out(
-        _service(container).record_false_promise(
-            principal, filing_id, body.reason, address=client_address(request)
-        )
-    )
+    return filing_out(_service(container).record_false_promise(principal, filing_id, body.reason))
 
 
 def evidence_form(
@@ -511,6 +481,5 @@ def upload_evidence(
             evidence,
             content=content,
             filename=(file.filename or "") if file is not None else "",
-            address=client_address(request),
         )
     )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yidi.entrypoints.api.schemas.filings import evidence_dict
+from yidi.entrypoints.api.schemas.filings import (
+    EvidenceOut,
+    FilingRecordOut,
+    evidence_out,
+    record_out,
+)
 from yidi.entrypoints.http.filing_bodies import EvidenceBody, FilingRecordBody
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestSummary
 from yidi.filing.model.change_requests import ChangeRequestState
-from yidi.filing.sql import record_to_dict
 
 
 class CreateChangeRequest(BaseModel):
@@ -53,9 +56,9 @@ class ChangeRequestOut(BaseModel):
     result_version_id: str | None = Field(description="变更后的备案版本 new version")
     base_version: int = Field(description="申请所依据的版本 version asked on")
     outdated: bool = Field(description="备案已在窗口变更 the filing changed since")
-    record: dict[str, Any] = Field(description="申请的附件1 全部字段 the requested record")
+    record: FilingRecordOut = Field(description="申请的附件1 全部字段 the requested record")
     changes: list[FieldChangeOut] = Field(description="逐项对照 comparison")
-    evidence: list[dict[str, Any]] = Field(description="新增证明材料 new evidence")
+    evidence: list[EvidenceOut] = Field(description="新增证明材料 new evidence")
 
 
 class ChangeRequestSummaryOut(BaseModel):
@@ -97,12 +100,12 @@ def change_request_out(detail: ChangeRequestDetail) -> ChangeRequestOut:
         result_version_id=request.result_version_id,
         base_version=detail.base_version,
         outdated=detail.outdated,
-        record=record_to_dict(request.record),
+        record=record_out(request.record),
         changes=[
             FieldChangeOut(field=c.field, label=c.label_zh, old=c.old, new=c.new, changed=c.changed)
             for c in detail.changes
         ],
-        evidence=[evidence_dict(e) for e in request.evidence],
+        evidence=[evidence_out(e) for e in request.evidence],
     )
 
 

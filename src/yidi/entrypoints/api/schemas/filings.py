@@ -8,14 +8,17 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from yidi.entrypoints.http.filing_bodies import EvidenceBody, FilingRecordBody
-from yidi.filing.commands import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
-from yidi.filing.model.evidence import Evidence
+from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import (
     FilingRecord,
     RegistrationType,
+    SignedBy,
 )
-from yidi.kernel.insurance import FilingCategory
+from yidi.filing.queries import DuplicateConflict, EmergencyDue, FilingDetail, FilingSummary
+from yidi.filing.record_json import record_to_dict
+from yidi.kernel.identity import Gender
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.kernel.workdays import PROVISIONAL_NOTE_ZH, CalendarSource
 
 
@@ -66,6 +69,125 @@ class VersionOut(BaseModel):
     filed_on: dt.date | None = Field(description="备案日期 filed on")
 
 
+# --- responses: the record and its evidence as the API returns them ------------------------
+
+
+def _unset(value: object) -> bool:
+    return value is None
+
+
+class InstitutionOut(BaseModel):
+    name: str = Field(description="医疗机构名称 institution name")
+    level: HospitalLevel | None = Field(description="级别 1/2/3 一级/二级/三级 level")
+    code: str | None = Field(description="定点医疗机构编码 institution code")
+
+
+class DelegateOut(BaseModel):
+    name: str | None = Field(description="被委托人姓名 delegate's name")
+    relation: str | None = Field(description="与本人关系 relation")
+    id_number: str | None = Field(description="被委托人身份证号 delegate's ID")
+
+
+class FilingRecordOut(BaseModel):
+    """附件1 every field of the form, as stored (:func:`yidi.filing.record_json.record_to_dict`):
+    enums by value, dates ISO; the 2022 承诺制 fields appear only when set."""
+
+    insured_region_code: str | None = Field(description="参保地行政区划代码 insured pooling region")
+    name: str | None = Field(description="姓名 name")
+    gender: Gender | None = Field(description="性别 1男 2女 gender")
+    insurance_type: InsuranceType | None = Field(
+        description="险种 310职工医保 390城乡居民医保 insurance type"
+    )
+    category: FilingCategory | None = Field(description="人员类别 filing category")
+    person_type: PersonType | None = Field(description="人员身份 person type")
+    registration_type: RegistrationType = Field(description="登记类别 1新增 2变更")
+    social_security_number: str | None = Field(
+        description="社会保障号码（身份证号） resident ID number"
+    )
+    social_security_card_number: str | None = Field(description="社会保障卡号 card number")
+    has_second_generation_card: bool | None = Field(
+        description="是否持二代社会保障卡 holds a second-generation card"
+    )
+    home_address: str | None = Field(description="参保地家庭住址 home address")
+    contact_address: str | None = Field(
+        description="异地联系地址（现住址） address at the destination"
+    )
+    phone: str | None = Field(description="联系电话 phone")
+    mobile: str | None = Field(description="手机 mobile")
+    destination_province_code: str | None = Field(description="转往省 destination province")
+    destination_prefecture_code: str | None = Field(
+        description="转往地区（市、州） destination prefecture"
+    )
+    destination_county_code: str | None = Field(description="转往县（区） destination county")
+    designated_institutions: list[InstitutionOut] = Field(
+        description="医疗机构名称及级别 institutions"
+    )
+    signed_by: SignedBy | None = Field(description="本人或被委托人签名 signed by")
+    delegate: DelegateOut | None = Field(description="被委托人 delegate")
+    filled_on: dt.date | None = Field(description="填表日期 date filled")
+    admitted_on: dt.date | None = Field(description="急诊入院日期 emergency admission day")
+    filing_number: str | None = Field(description="备案编号 filing number")
+    handling_agency: str | None = Field(description="经办机构 handling agency")
+    handler: str | None = Field(description="经办人 handler")
+    handled_on: dt.date | None = Field(description="经办日期（备案日期） handled on")
+    valid_from: dt.date | None = Field(description="有效期起 valid from")
+    valid_until: dt.date | None = Field(description="有效期止 valid until")
+    version: int = Field(description="版本号 version")
+    promise_signed: bool | None = Field(
+        None, exclude_if=_unset, description="已签署个人承诺书（仅在已签时） a signed promise"
+    )
+    promise_documents_due_on: dt.date | None = Field(
+        None, exclude_if=_unset, description="承诺补齐材料期限 promised documents due"
+    )
+    promise_documents_supplied_on: dt.date | None = Field(
+        None, exclude_if=_unset, description="补齐材料日期 promised documents supplied on"
+    )
+    promise_lapsed_from: FilingCategory | None = Field(
+        None,
+        exclude_if=_unset,
+        description="逾期未补齐前的人员类别 category before the promise lapsed",
+    )
+    false_promise_on: dt.date | None = Field(
+        None, exclude_if=_unset, description="认定虚假承诺日期 false promise found on"
+    )
+    fund_recovery_required: bool | None = Field(
+        None, exclude_if=_unset, description="需追回医保基金（仅在需要时） fund recovery required"
+    )
+
+
+def record_out(record: FilingRecord) -> FilingRecordOut:
+    """The record in its stored JSON form, typed (the same keys and values)."""
+    return FilingRecordOut.model_validate(record_to_dict(record))
+
+
+class EvidenceFileOut(BaseModel):
+    sha256: str = Field(description="扫描件SHA-256 scan's sha256")
+    filename: str = Field(description="文件名 file name")
+    media_type: str = Field(description="类型 media type")
+
+
+class EvidenceOut(BaseModel):
+    kind: EvidenceKind = Field(description="材料种类 kind of document")
+    kind_label: str = Field(description="材料种类（中文） kind label")
+    document_number: str | None = Field(description="编号 number")
+    issuer: str | None = Field(description="出具单位 issuer")
+    issued_on: dt.date | None = Field(description="出具日期 issue date")
+    issuer_region_code: str | None = Field(description="出具单位所在地区划 issuer's region")
+    file: EvidenceFileOut | None = Field(description="扫描件 the scan, when kept")
+
+
+class WarningOut(BaseModel):
+    code: str = Field(description="提示代码 code")
+    message: str = Field(description="提示 message")
+    message_en: str = Field(description="message in English")
+
+
+class DuplicateFilingOut(BaseModel):
+    filing_id: str = Field(description="备案ID filing id")
+    insured_region_code: str = Field(description="参保地 insured region")
+    state: FilingState = Field(description="状态 state")
+
+
 DeadlineSource = Annotated[
     CalendarSource | None,
     Field(description="截止日所用节假日日历 calendar the deadline was counted on"),
@@ -84,11 +206,11 @@ class FilingOut(BaseModel):
     state: FilingState = Field(description="状态 state")
     state_label: str = Field(description="状态（中文） state label")
     state_reason: str | None = Field(description="退回/撤销原因 reason")
-    record: dict[str, Any] = Field(description="附件1 全部字段 every field of the form")
-    evidence: list[dict[str, Any]] = Field(description="证明材料 evidence")
+    record: FilingRecordOut = Field(description="附件1 全部字段 every field of the form")
+    evidence: list[EvidenceOut] = Field(description="证明材料 evidence")
     events: list[EventOut] = Field(description="状态流转记录 history")
     versions: list[VersionOut] = Field(description="全部版本 all versions")
-    warnings: list[dict[str, str]] = Field(description="提示 warnings")
+    warnings: list[WarningOut] = Field(description="提示 warnings")
     missing_evidence: list[str] = Field(description="缺少的证明材料 missing evidence")
     emergency_deadline: dt.date | None = Field(description="急诊材料提交截止日 deadline")
     emergency_deadline_source: DeadlineSource = None
@@ -143,7 +265,7 @@ class EmergencyDueOut(BaseModel):
 
 class DuplicateOut(BaseModel):
     id_number_masked: str
-    filings: list[dict[str, str]]
+    filings: list[DuplicateFilingOut]
 
 
 def summary_out(summary: FilingSummary) -> FilingSummaryOut:
@@ -182,35 +304,30 @@ def duplicate_out(conflict: DuplicateConflict) -> DuplicateOut:
     return DuplicateOut(
         id_number_masked=conflict.id_number_masked,
         filings=[
-            {"filing_id": f, "insured_region_code": r, "state": s.value}
+            DuplicateFilingOut(filing_id=f, insured_region_code=r, state=s)
             for f, r, s in conflict.filings
         ],
     )
 
 
-def evidence_dict(evidence: Evidence) -> dict[str, Any]:
-    return {
-        "kind": evidence.kind.value,
-        "kind_label": evidence.kind.label_zh,
-        "document_number": evidence.document_number,
-        "issuer": evidence.issuer,
-        "issued_on": evidence.issued_on.isoformat() if evidence.issued_on else None,
-        "issuer_region_code": evidence.issuer_region_code,
-        "file": (
-            {
-                "sha256": evidence.file.sha256,
-                "filename": evidence.file.filename,
-                "media_type": evidence.file.media_type,
-            }
-            if evidence.file
+def evidence_out(evidence: Evidence) -> EvidenceOut:
+    file = evidence.file
+    return EvidenceOut(
+        kind=evidence.kind,
+        kind_label=evidence.kind.label_zh,
+        document_number=evidence.document_number,
+        issuer=evidence.issuer,
+        issued_on=evidence.issued_on,
+        issuer_region_code=evidence.issuer_region_code,
+        file=(
+            EvidenceFileOut(sha256=file.sha256, filename=file.filename, media_type=file.media_type)
+            if file
             else None
         ),
-    }
+    )
 
 
 def filing_out(detail: FilingDetail) -> FilingOut:
-    from yidi.filing.sql import record_to_dict
-
     due = detail.emergency_due
     return FilingOut(
         filing_id=detail.filing_id,
@@ -218,8 +335,8 @@ def filing_out(detail: FilingDetail) -> FilingOut:
         state=detail.state,
         state_label=detail.state.label_zh,
         state_reason=detail.state_reason,
-        record=record_to_dict(detail.record),
-        evidence=[evidence_dict(e) for e in detail.evidence],
+        record=record_out(detail.record),
+        evidence=[evidence_out(e) for e in detail.evidence],
         events=[
             EventOut(
                 action=e.action.value,
@@ -244,7 +361,7 @@ def filing_out(detail: FilingDetail) -> FilingOut:
             for v in detail.versions
         ],
         warnings=[
-            {"code": w.code, "message": w.message, "message_en": w.message_en}
+            WarningOut(code=w.code, message=w.message, message_en=w.message_en)
             for w in detail.warnings
         ],
         missing_evidence=list(detail.missing_evidence),

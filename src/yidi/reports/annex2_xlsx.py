@@ -1,0 +1,75 @@
+"""附件2 as XLSX: the notice's title, the 市(县、市) line, headings, rows and 注 lines.
+
+One query (:mod:`yidi.filing.reports`), several renderings: this module writes the
+workbooks of :class:`~yidi.filing.reports.Annex2Table` and
+:class:`~yidi.filing.reports.QuarterlyList`. Cells are text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from yidi.filing.reports import Annex2Table, QuarterlyList
+from yidi.reports.cells import workbook_bytes
+
+ANNEX2_TITLE: Final = "基本医疗保险异地居住人员备案信息汇总表"
+ANNEX2_NOTES: Final = (
+    "注：1、险种类型：1.职工医保，2.城乡居民医保",
+    "2、人员类别：1.异地安置退休人员，2.异地长期居住人员，3.常驻异地工作人员",
+)
+
+
+def _write_table(sheet: Any, table: Annex2Table) -> None:
+    width = len(table.columns)
+    sheet.append([ANNEX2_TITLE] + [None] * (width - 1))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.cell(1, 1).font = Font(bold=True, size=14)
+    sheet.cell(1, 1).alignment = Alignment(horizontal="center")
+    sheet.append(
+        [
+            f"市(县、市)：{table.region_name}（{table.region_code}）",
+            None,
+            None,
+            None,
+            None,
+            table.subtitle,
+        ]
+    )
+    sheet.append(list(table.columns))
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append(list(row))
+    for note in ANNEX2_NOTES:
+        sheet.append([note])
+    for letter, size in zip(
+        "ABCDEFGHIJKLMN", (6, 12, 16, 10, 6, 20, 8, 20, 14, 30, 16, 14, 8, 8), strict=False
+    ):
+        sheet.column_dimensions[letter].width = size
+
+
+def annex2_xlsx(table: Annex2Table) -> bytes:
+    """附件2 as an XLSX workbook: title, 市(县、市) line, headings, rows, 注 lines. Cells are text."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "附件2"
+    _write_table(sheet, table)
+    return workbook_bytes(workbook)
+
+
+def quarterly_xlsx(listing: QuarterlyList) -> bytes:
+    """One sheet per prefecture, each in the 附件2 layout (plus 登记类别)."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    workbook.remove(first)
+    if not listing.prefectures:
+        sheet = workbook.create_sheet("无新增变更")
+        sheet.append([f"{listing.year}年第{listing.quarter}季度无新增（变更）备案人员"])
+    for table in listing.prefectures:
+        _write_table(workbook.create_sheet(f"{table.region_name}{table.region_code}"[:31]), table)
+    return workbook_bytes(workbook)
