@@ -61,6 +61,7 @@ from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, policy_at, shipped_policy_library
 from yidi.policy.national import national_model
 from yidi.reference.model import Agency, Hospital, Person
+from yidi.settlement.amounts import OWED_TO_TREATMENT_REGION
 from yidi.settlement.claims import Claim, FeeLine, ResolvedFeeLines, YearToDate
 from yidi.settlement.engine import settle, split_line
 from yidi.settlement.result import SettlementResult
@@ -344,27 +345,11 @@ class EncounterDetail:
 
 # --------------------------------------------------------------------------- result JSON
 
-_AMOUNT_FIELDS: Final = (
-    ("medfee_sumamt", "total_charges"),
-    ("fulamt_ownpay_amt", "fully_self_paid"),
-    ("overlmt_selfpay", "over_limit_self_paid"),
-    ("preselfpay_amt", "upfront_self_paid"),
-    ("inscp_scp_amt", "eligible_amount"),
-    ("act_pay_dedc", "deductible_applied"),
-    ("hifp_pay", "pooled_fund_paid"),
-    ("hifmi_pay", "serious_illness_paid"),
-    ("hifob_pay", "large_expense_paid"),
-    ("maf_pay", "medical_assistance_paid"),
-    ("fund_pay_sumamt", "fund_paid_total"),
-    ("psn_part_amt", "patient_share"),
-    ("acct_pay", "personal_account_paid"),
-    ("psn_cash_pay", "cash_paid"),
-)
-
 
 def result_amounts(result: SettlementResult) -> dict[str, Money]:
-    amounts = {national: getattr(result, name) for national, name in _AMOUNT_FIELDS}
-    amounts["owed_to_treatment_region"] = result.fund_paid_total + result.personal_account_paid
+    """The stored amounts of a result, by vocabulary name (and what is owed)."""
+    amounts = result.amounts()
+    amounts[OWED_TO_TREATMENT_REGION.name] = result.fund_paid_total + result.personal_account_paid
     return amounts
 
 
@@ -1357,9 +1342,9 @@ class HospitalService:
             if item is None or item.price_limit is None
             else f"{item.price_limit.yuan:f}",
             "fully_self_paid_fen": split.fully_self_paid.fen,
-            "over_limit_fen": split.over_limit_self_paid.fen,
+            "over_limit_self_paid_fen": split.over_limit_self_paid.fen,
             "upfront_self_paid_fen": split.upfront_self_paid.fen,
-            "eligible_fen": split.eligible_amount.fen,
+            "eligible_amount_fen": split.eligible_amount.fen,
             "uploaded_at": now,
         }
 
@@ -1494,7 +1479,7 @@ class HospitalService:
         return person, hospital
 
     @staticmethod
-    def _check_total(lines: Sequence[FeeLineRow], medfee_sumamt: Money | None) -> None:
+    def _check_total(lines: Sequence[FeeLineRow], total_charges: Money | None) -> None:
         if not lines:
             raise Refused(
                 "FEE_LINES_EMPTY",
@@ -1503,12 +1488,12 @@ class HospitalService:
                 field="mdtrt_id",
             )
         total = money_sum([line.amount for line in lines])
-        if medfee_sumamt is not None and medfee_sumamt != total:
+        if total_charges is not None and total_charges != total:
             raise Refused(
                 "MEDFEE_SUMAMT_MISMATCH",
-                f"医疗费总额 {medfee_sumamt} 元与已上传费用明细合计 {total} 元不符，请核对明细后重新结算",
-                f"medfee_sumamt {medfee_sumamt} differs from the uploaded lines' total {total}",
-                field="medfee_sumamt",
+                f"医疗费总额 {total_charges} 元与已上传费用明细合计 {total} 元不符，请核对明细后重新结算",
+                f"total charges {total_charges} differ from the uploaded lines' total {total}",
+                field="total_charges",
             )
 
     def _record(
@@ -1659,7 +1644,7 @@ class HospitalService:
         account = self._account(uow, encounter, settled.year, lock=True)
         if account is None:
             return settled.result_json
-        amount = settled.amounts["acct_pay"]
+        amount = settled.amounts["personal_account_paid"]
         if not amount.is_zero():
             account = uow.accounts.move(
                 account,
@@ -1676,7 +1661,7 @@ class HospitalService:
         self,
         caller: Caller,
         encounter_id: str,
-        medfee_sumamt: Money | None = None,
+        total_charges: Money | None = None,
         discharged_on: dt.date | None = None,
         *,
         use_account: bool = False,
@@ -1689,7 +1674,7 @@ class HospitalService:
             )
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
-            self._check_total(lines, medfee_sumamt)
+            self._check_total(lines, total_charges)
             day = (
                 local(encounter.discharged_at).date()
                 if encounter.discharged_at
@@ -1715,7 +1700,7 @@ class HospitalService:
         self,
         caller: Caller,
         encounter_id: str,
-        medfee_sumamt: Money,
+        total_charges: Money,
         key: RequestKey | None = None,
         *,
         msgid: str | None = None,
@@ -1739,7 +1724,7 @@ class HospitalService:
                 )
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
-            self._check_total(lines, medfee_sumamt)
+            self._check_total(lines, total_charges)
             assert encounter.discharged_at is not None
             day = local(encounter.discharged_at).date()
             insurance_type = InsuranceType(encounter.insurance_type)
