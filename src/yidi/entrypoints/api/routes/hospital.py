@@ -33,6 +33,7 @@ from yidi.encounter.commands import (
 from yidi.encounter.sql import EncounterRow, FeeLineRow
 from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep, client_address
 from yidi.entrypoints.api.schemas.money import SettlementAmountsOut, SettlementLineOut
+from yidi.integrations.nhsa.fields import national_name
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import Forbidden
 from yidi.kernel.money import Money
@@ -228,8 +229,8 @@ class DischargeIn(BaseModel):
     diagnosis_codes: list[str] = Field(default_factory=list, max_length=20)
 
 
-#: the request's total: ``total_charges``; the national name ``medfee_sumamt`` is still read
-_TOTAL_CHARGES_IN = AliasChoices("total_charges", "medfee_sumamt")
+#: the request's total: ``total_charges``; its national name (medfee_sumamt) is still read
+_TOTAL_CHARGES_IN = AliasChoices("total_charges", national_name("total_charges"))
 
 
 class SettleIn(BaseModel):
