@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     BigInteger,
@@ -22,10 +23,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
-    inspect,
     insert,
+    inspect,
     select,
+    text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from yidi.platform.migrate import _config, current_revision, head_revision, upgrade
 from yidi.platform.tables import fee_lines, manual_claims, settlement_facts, settlements
@@ -171,3 +174,8 @@ def test_stored_amounts_keep_every_fen_under_the_vocabulary_names(fresh_engine: 
     assert claims["C2"]["result_json"] is None
     columns = {c["name"] for c in inspect(fresh_engine).get_columns("settlements")}
     assert not columns & {f"{name}_fen" for name in OLD_SETTLEMENT_COLUMNS[:-1]}
+    # the clearing facts stay append-only (0005's triggers survive the rename)
+    with pytest.raises(DBAPIError), fresh_engine.begin() as connection:
+        connection.execute(text("DELETE FROM settlement_facts"))
+    with pytest.raises(DBAPIError), fresh_engine.begin() as connection:
+        connection.execute(text("UPDATE settlement_facts SET pooled_fund_paid_fen = 0"))

@@ -4,8 +4,8 @@ Settlements kept their amounts under the national field names (``hifp_pay_fen`` 
 clearing facts under a third set of names (``pooled_fen`` …), fee lines and manual claims
 under shortened ones. Every stored settlement amount is now ``<name>_fen`` with ``<name>``
 from ``yidi.settlement.amounts`` (the engine's names); the national names live only in the
-national-interface package. Values are untouched: a pure rename, on SQLite by copying
-each table (batch mode), on PostgreSQL by ``ALTER TABLE … RENAME COLUMN``.
+national-interface package. Values are untouched: a pure rename by ``ALTER TABLE … RENAME COLUMN``
+(PostgreSQL, and SQLite 3.25 or later), which keeps triggers, indexes and constraints.
 
 A manual claim keeps its result as JSON whose ``amounts`` were keyed by the national names;
 they are re-keyed the same way (other keys and every value unchanged).
@@ -89,11 +89,12 @@ def _rekey_manual_results(reverse: bool) -> None:
 
 
 def _rename(reverse: bool) -> None:
+    # ALTER TABLE … RENAME COLUMN on both dialects (SQLite 3.25+): no table copy, so the
+    # append-only triggers of settlement_facts (0005) and every index stay as they are.
     for table, pairs in RENAMES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for old, new in pairs:
-                source, target = (new, old) if reverse else (old, new)
-                batch_op.alter_column(source, new_column_name=target)
+        for old, new in pairs:
+            source, target = (new, old) if reverse else (old, new)
+            op.execute(f'ALTER TABLE {table} RENAME COLUMN "{source}" TO "{target}"')
 
 
 def upgrade() -> None:
