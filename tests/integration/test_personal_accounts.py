@@ -155,7 +155,10 @@ def test_concurrent_settlements_never_overdraw(committed: Container) -> None:
         assert len(these) == 2
         assert all(r.amounts["patient_share"] > Money("150.00") for r in these)
         assert money_sum([r.amounts["personal_account_paid"] for r in these]) == Money("150.00")
-        assert sorted(r.amounts["personal_account_paid"] for r in these) == [Money("0.00"), Money("150.00")]
+        assert sorted(r.amounts["personal_account_paid"] for r in these) == [
+            Money("0.00"),
+            Money("150.00"),
+        ]
         assert [r.account_balance_after for r in these] == [Money("0.00"), Money("0.00")]
     with committed.uow() as uow:
         found = uow.hospital.person_by_psn_no(results[0].psn_no)

@@ -75,6 +75,7 @@ from yidi.integrations.nhsa.codes import (
     StmtRslt,
 )
 from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
+from yidi.integrations.nhsa.fields import from_national, to_national
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
@@ -861,12 +862,17 @@ def _cut(text: str) -> str:
 
 
 def _ledger_line(row: StatementLine) -> LedgerLine:
+    amounts = {
+        name: Money(value)
+        for name, value in from_national(row.model_dump()).items()
+        if value is not None
+    }
     return LedgerLine(
         settlement_id=row.setl_id,
         refund=(row.refd_setl_flag or "0") == "1",
-        total=Money(row.medfee_sumamt),
-        fund=Money(row.fund_pay_sumamt),
-        account=Money(row.acct_pay) if row.acct_pay is not None else Money.zero(),
+        total=amounts["total_charges"],
+        fund=amounts["fund_paid_total"],
+        account=amounts.get("personal_account_paid", Money.zero()),
         person_no=row.psn_no,
         visit_id=row.mdtrt_id,
         message_id=row.msgid,
@@ -892,15 +898,20 @@ def _difference_row(difference: Difference) -> StatementDifference:
             if a != b
         ]
         code, memo = StmtRslt.AMOUNT_DIFFERS, "金额不一致：" + "；".join(parts)
-    return StatementDifference(
-        psn_no=line.person_no,
-        mdtrt_id=line.visit_id,
-        setl_id=line.settlement_id,
-        msgid=line.message_id,
-        stmt_rslt=code.value,
-        refd_setl_flag="1" if line.refund else "0",
-        memo=_cut(memo),
-        medfee_sumamt=line.total.yuan,
-        fund_pay_sumamt=line.fund.yuan,
-        acct_pay=line.account.yuan,
+    amounts = {
+        "total_charges": line.total.yuan,
+        "fund_paid_total": line.fund.yuan,
+        "personal_account_paid": line.account.yuan,
+    }
+    return StatementDifference.model_validate(
+        {
+            "psn_no": line.person_no,
+            "mdtrt_id": line.visit_id,
+            "setl_id": line.settlement_id,
+            "msgid": line.message_id,
+            "stmt_rslt": code.value,
+            "refd_setl_flag": "1" if line.refund else "0",
+            "memo": _cut(memo),
+            **to_national(amounts),
+        }
     )
