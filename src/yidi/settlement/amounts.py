@@ -58,8 +58,8 @@ SETTLEMENT_AMOUNTS: Final[tuple[AmountName, ...]] = (
     ),
     AmountName(
         "serious_illness_paid",
-        "居民大病保险",
-        "paid by residents' serious-illness insurance",
+        "大病保险支出",
+        "paid by serious-illness insurance (residents' or employees')",
         fund_code="serious_illness",
         fund_label_zh="大病保险",
     ),
