@@ -8,7 +8,7 @@ import ast
 import dataclasses
 from pathlib import Path
 
-from yidi.entrypoints.api.schemas.money import SettlementAmountsOut, SettlementLineOut
+from yidi.entrypoints.api.schemas.money import DueByFundOut, SettlementAmountsOut, SettlementLineOut
 from yidi.entrypoints.web.hospital_pages import AMOUNT_ROWS
 from yidi.entrypoints.web.i18n import CATALOGUE
 from yidi.funds.model import FUNDS, Fund
@@ -88,6 +88,7 @@ def test_the_api_models_have_one_documented_field_per_amount() -> None:
         assert amount.label_zh in description and amount.label_en in description
     for amount in LINE_AMOUNTS:
         assert amount.name in SettlementLineOut.model_fields
+    assert tuple(DueByFundOut.model_fields) == tuple(fund.value for fund in FUNDS)
 
 
 def test_the_web_pages_show_and_label_every_amount() -> None:
