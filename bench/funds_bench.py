@@ -74,13 +74,13 @@ def generate(path: Path, count: int) -> None:
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(100000 + h3 % 4000000 AS BIGINT)
               AS total_charges_fen,
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(50000 + h3 % 2000000 AS BIGINT)
-              AS pooled_fen,
+              AS pooled_fund_paid_fen,
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(h1 % 300000 AS BIGINT)
-              AS serious_illness_fen,
+              AS serious_illness_paid_fen,
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(h2 % 200000 AS BIGINT)
-              AS large_expense_fen,
+              AS large_expense_paid_fen,
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(h3 % 50000 AS BIGINT)
-              AS medical_assistance_fen
+              AS medical_assistance_paid_fen
           FROM drawn
           JOIN henan_codes hc ON hc.idx = CAST(h1 % {len(henan)} AS INTEGER)
           JOIN all_codes ac ON ac.idx = CAST(h2 % {len(counties)} AS INTEGER)

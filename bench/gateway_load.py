@@ -767,7 +767,7 @@ def _check_year_to_date(
             text(
                 "SELECT person_id, insurance_type, year,"
                 " SUM(CASE WHEN kind = 'settle' THEN 1 ELSE -1 END) AS admissions,"
-                " SUM(act_pay_dedc_fen) AS deductible, SUM(hifp_pay_fen) AS pooled"
+                " SUM(deductible_applied_fen) AS deductible, SUM(pooled_fund_paid_fen) AS pooled"
                 " FROM settlements GROUP BY person_id, insurance_type, year"
             )
         )

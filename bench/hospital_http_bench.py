@@ -145,7 +145,7 @@ def run_claims(
                 before_settle = time.perf_counter()
                 settled = client.post(
                     f"/api/hospital/encounters/{mdtrt_id}/settle",
-                    json={"medfee_sumamt": total},
+                    json={"total_charges": total},
                     headers={"Idempotency-Key": f"bench-{label}-{number}"},
                 )
                 end = time.perf_counter()

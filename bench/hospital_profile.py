@@ -95,7 +95,7 @@ def main() -> None:
                 before = time.perf_counter()
                 settled = await client.post(
                     f"/api/hospital/encounters/{mdtrt_id}/settle",
-                    json={"medfee_sumamt": total},
+                    json={"total_charges": total},
                     headers={"Idempotency-Key": f"profile-{number}"},
                 )
                 assert settled.status_code == 200, settled.text

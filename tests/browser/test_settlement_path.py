@@ -149,7 +149,7 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     expect(cashier.locator("#done")).to_have_text("已办理出院")
     cashier.get_by_role("button", name="确认结算").click()
     expect(cashier.locator("#done")).to_have_text("结算成功")
-    expect(cashier.locator("[data-amount='medfee_sumamt']").first).to_have_text("911.00")
+    expect(cashier.locator("[data-amount='total_charges']").first).to_have_text("911.00")
     expect(cashier.locator("#settlement-lines")).to_contain_text("维生素C泡腾片")
     shot(cashier, "cashier-settlement")
     cashier.get_by_role("link", name="打印结算说明（患者留存）").click()

@@ -647,7 +647,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/settle"): lambda w: (
         f"/api/hospital/encounters/{w['mdtrt_id']}/settle",
-        {"json": {"medfee_sumamt": "1.00"}},
+        {"json": {"total_charges": "1.00"}},
     ),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/settlements/{setl_id}/reversal"): lambda w: (
         f"/api/hospital/encounters/{w['mdtrt_id']}/settlements/{w['setl_id']}/reversal",

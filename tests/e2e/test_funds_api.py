@@ -234,10 +234,10 @@ def test_the_command_line_exports_facts_by_month_and_then_only_what_is_new(
         "filing_category": "retiree_resettled",
         "person_times": 1,
         "total_charges_fen": 100_00,
-        "pooled_fen": 70_00,
-        "serious_illness_fen": 0,
-        "large_expense_fen": 0,
-        "medical_assistance_fen": 0,
+        "pooled_fund_paid_fen": 70_00,
+        "serious_illness_paid_fen": 0,
+        "large_expense_paid_fen": 0,
+        "medical_assistance_paid_fen": 0,
         "recorded_at": dt.datetime(2026, 11, 3, tzinfo=dt.UTC),
     }
     with engine.begin() as connection:

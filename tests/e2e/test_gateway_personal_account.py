@@ -123,11 +123,11 @@ def test_rest_settlement_pays_from_the_account(
     ok(call(client, "2301", {"feedetail": rows}))
     discharge(client, mdtrt_id, psn_no)
     headers = token_for(container, BOBAI_CASHIER) | {"Idempotency-Key": "acct-1"}
-    body = {"medfee_sumamt": "11811.24", "use_personal_account": True}
+    body = {"total_charges": "11811.24", "use_personal_account": True}
     url = f"/api/hospital/encounters/{mdtrt_id}/settle"
     first = client.post(url, json=body, headers=headers)
     assert first.status_code == 200, first.text
-    assert first.json()["amounts"]["acct_pay"] == "250.00"
+    assert first.json()["amounts"]["personal_account_paid"] == "250.00"
     assert first.json()["account_balance_after"] == "0.00"
     retry = client.post(url, json=body, headers=headers)
     assert retry.json()["setl_id"] == first.json()["setl_id"]

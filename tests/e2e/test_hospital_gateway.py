@@ -692,7 +692,7 @@ def test_2601_of_a_2305_restores_the_settlement(
             select(settlements).where(settlements.c.state == "active")
         ).one()
         encounter = uow.hospital.encounter(mdtrt_id)
-    assert restored.medfee_sumamt_fen == 1181124 and restored.id != info["setl_id"]
+    assert restored.total_charges_fen == 1181124 and restored.id != info["setl_id"]
     assert encounter is not None and encounter.state == "settled"
     refused(call(client, "2305", cancel, msgid="CANCEL-1"), "MESSAGE_REVERSED")
 

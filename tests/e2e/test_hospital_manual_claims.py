@@ -83,12 +83,12 @@ def test_unfiled_care_is_reimbursed_after_the_checklist_is_complete(
     )
     preview = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).json()
     assert preview["state"] == "computed"
-    assert Decimal(preview["amounts"]["medfee_sumamt"]) == Decimal("11811.24")
+    assert Decimal(preview["amounts"]["total_charges"]) == Decimal("11811.24")
     assert any("未备案" in text for text in preview["explanation_zh"])
     approved = client.post(f"/api/manual-claims/{claim_id}/approve", headers=headers).json()
     assert approved["state"] == "approved"
     assert approved["amounts"] == preview["amounts"]
-    assert Decimal(approved["amounts"]["fund_pay_sumamt"]) > 0
+    assert Decimal(approved["amounts"]["fund_paid_total"]) > 0
     paid = client.post(
         f"/api/manual-claims/{claim_id}/payment",
         json={"reference": "ZF-2026-0001"},
@@ -101,7 +101,7 @@ def test_unfiled_care_is_reimbursed_after_the_checklist_is_complete(
     assert person_id is not None
     ytd = service.year_to_date(person_id, InsuranceType.EMPLOYEE, 2026)
     assert ytd.admissions_count == 1
-    assert ytd.pooled_fund_paid == Money(approved["amounts"]["hifp_pay"])
+    assert ytd.pooled_fund_paid == Money(approved["amounts"]["pooled_fund_paid"])
     assert client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).status_code == 409
 
 
@@ -125,7 +125,7 @@ def test_injury_admission_of_a_filed_person_and_a_catalogue_the_system_lacks(
     )
     computed = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).json()
     assert "按参保地 430400 目录对照" in computed["catalog_note"]
-    assert Decimal(computed["amounts"]["medfee_sumamt"]) == Decimal("11811.24")
+    assert Decimal(computed["amounts"]["total_charges"]) == Decimal("11811.24")
 
 
 def test_another_regions_handler_cannot_see_the_claim(

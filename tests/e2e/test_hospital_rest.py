@@ -86,18 +86,18 @@ def test_the_ningxia_patient_settles_at_nanhua_and_takes_home_the_explanation(
     keyed = headers | {"Idempotency-Key": "nanhua-settle-1"}
     first = client.post(
         f"/api/hospital/encounters/{mdtrt_id}/settle",
-        json={"medfee_sumamt": str(total)},
+        json={"total_charges": str(total)},
         headers=keyed,
     )
     assert first.status_code == 200, first.text
     second = client.post(
         f"/api/hospital/encounters/{mdtrt_id}/settle",
-        json={"medfee_sumamt": str(total)},
+        json={"total_charges": str(total)},
         headers=keyed,
     )
     assert second.json() == first.json()
     settlement = first.json()
-    assert Decimal(settlement["amounts"]["medfee_sumamt"]) == total
+    assert Decimal(settlement["amounts"]["total_charges"]) == total
     assert any("起付线" in text for text in settlement["explanation_zh"])
     statement = client.get(f"/api/hospital/encounters/{mdtrt_id}/statement", headers=headers)
     assert statement.status_code == 200
@@ -164,7 +164,7 @@ def test_bad_input_gets_a_chinese_4xx_never_a_500(
     assert response.status_code == 422 and "不符" in response.json()["error"]["message"]
     early = client.post(
         f"/api/hospital/encounters/{mdtrt_id}/settle",
-        json={"medfee_sumamt": "1.00"},
+        json={"total_charges": "1.00"},
         headers=headers,
     )
     assert early.status_code == 409 and early.json()["error"]["code"] == "ENCOUNTER_NOT_DISCHARGED"

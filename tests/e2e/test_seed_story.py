@@ -116,8 +116,8 @@ def test_the_seed_story_settles_both_patients_and_the_statistics_count_them(
     )
     assert peng.status_code == 200, peng.text
     amounts = peng.json()["amounts"]
-    assert Decimal(amounts["medfee_sumamt"]) == Decimal("7356.82")
-    assert Decimal(amounts["psn_part_amt"]) == Decimal("2769.85")
+    assert Decimal(amounts["total_charges"]) == Decimal("7356.82")
+    assert Decimal(amounts["patient_share"]) == Decimal("2769.85")
 
     # 3. The statistics count both, by insured and treatment region.
     stats = client.get("/api/hospital/statistics", headers=token_for(container, HUNAN)).json()

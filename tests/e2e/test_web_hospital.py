@@ -106,16 +106,16 @@ def test_the_cashier_checks_admits_uploads_settles_and_prints_the_statement(
     assert 'id="pre-settlement"' in preview.text
     assert "起付线" in preview.text
 
-    early = _post(web, f"{page}/settle", page, medfee_sumamt="11811.24")
+    early = _post(web, f"{page}/settle", page, total_charges="11811.24")
     assert early.status_code == 409  # not discharged yet
     assert "须先办理出院" in early.text
 
     discharged = _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00")
     assert discharged.status_code == 303
-    wrong_total = _post(web, f"{page}/settle", page, medfee_sumamt="100.00")
+    wrong_total = _post(web, f"{page}/settle", page, total_charges="100.00")
     assert wrong_total.status_code == 422
-    assert 'id="medfee_sumamt-error"' in wrong_total.text
-    settled = _post(web, f"{page}/settle", page, medfee_sumamt="11811.24")
+    assert 'id="total_charges-error"' in wrong_total.text
+    settled = _post(web, f"{page}/settle", page, total_charges="11811.24")
     assert settled.status_code == 303
     shown = web.get(page, headers=PAGE).text
     assert 'id="settlement"' in shown and "计算过程" in shown
@@ -289,7 +289,7 @@ def test_settled_fee_lines_cannot_be_cancelled_and_the_page_says_why(web: TestCl
     assert (
         _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00").status_code == 303
     )
-    assert _post(web, f"{page}/settle", page, medfee_sumamt="11811.24").status_code == 303
+    assert _post(web, f"{page}/settle", page, total_charges="11811.24").status_code == 303
     late = web.post(
         f"{page}/fees/cancel",
         data={

@@ -124,7 +124,7 @@ def test_every_state_change_and_every_full_record_read_is_audited_with_who_and_f
     total = str(sum(Decimal(line["amount"]) for line in lines))
     settled = step(
         "hospital.settle",
-        lambda: client.post(f"{base}/settle", json={"medfee_sumamt": total}, headers=cashier),
+        lambda: client.post(f"{base}/settle", json={"total_charges": total}, headers=cashier),
     )
     step("hospital.encounter_read", lambda: client.get(base, headers=cashier))
     step("hospital.encounter_read", lambda: client.get(f"{base}/statement", headers=cashier))
@@ -306,7 +306,7 @@ def test_a_full_settle_flow_logs_no_unmasked_id_number_or_mobile(
             headers=cashier,
         )
         total = str(sum(Decimal(line["amount"]) for line in lines))
-        settled = client.post(f"{base}/settle", json={"medfee_sumamt": total}, headers=cashier)
+        settled = client.post(f"{base}/settle", json={"total_charges": total}, headers=cashier)
         assert settled.status_code == 200, settled.text
         logging.getLogger("yidi.test").warning("operator typed %s and 13909511234", PERSON_ID)
     finally:

@@ -131,7 +131,7 @@ def _money_state(engine: Engine) -> dict[str, Any]:
             )
         ).all()
         settled = session.execute(
-            text("SELECT id, kind, state, hifp_pay_fen FROM settlements ORDER BY id")
+            text("SELECT id, kind, state, pooled_fund_paid_fen FROM settlements ORDER BY id")
         ).all()
         funds = FundsRepository(session)
         entries = funds.entries()

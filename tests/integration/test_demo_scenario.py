@@ -85,11 +85,11 @@ def test_the_scenario_on_the_test_database_replays_the_seed_and_balances(
 
     # The seed's two stories, with the totals the newspaper reports.
     xie, peng = report.story_settlements
-    assert (xie.amounts["medfee_sumamt"], xie.amounts["psn_part_amt"]) == (
+    assert (xie.amounts["total_charges"], xie.amounts["patient_share"]) == (
         Money("11811.24"),
         Money("3792.11"),
     )
-    assert (peng.amounts["medfee_sumamt"], peng.amounts["psn_part_amt"]) == (
+    assert (peng.amounts["total_charges"], peng.amounts["patient_share"]) == (
         Money("7356.82"),
         Money("2769.85"),
     )

@@ -111,8 +111,8 @@ def test_two_hospitals_settling_one_person_at_once_never_double_count(
         for r in results
     )
     assert admission_notes == sorted(str(n) for n in range(1, 2 * rounds + 1))
-    pooled = money_sum([r.amounts["hifp_pay"] for r in results])
+    pooled = money_sum([r.amounts["pooled_fund_paid"] for r in results])
     assert ytd.pooled_fund_paid == pooled
-    assert ytd.deductible_used == money_sum([r.amounts["act_pay_dedc"] for r in results])
+    assert ytd.deductible_used == money_sum([r.amounts["deductible_applied"] for r in results])
     cap = policy_at("640000", InsuranceType.EMPLOYEE, at(21).date()).annual_cap
     assert pooled <= cap

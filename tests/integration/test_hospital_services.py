@@ -53,12 +53,12 @@ def test_the_hengyang_retiree_settles_at_bobai_with_the_seed_totals(
     pre = service.pre_settle(BOBAI, encounter.id, XIE_TOTAL)
     assert pre.settlement_id is None
     record = service.settle(BOBAI, encounter.id, XIE_TOTAL)
-    assert record.amounts["medfee_sumamt"] == Money("11811.24")
-    assert record.amounts["psn_part_amt"] == Money("3792.11")
+    assert record.amounts["total_charges"] == Money("11811.24")
+    assert record.amounts["patient_share"] == Money("3792.11")
     assert record.amounts == pre.amounts
     ytd = service.year_to_date(encounter.person_id, InsuranceType.EMPLOYEE, 2026)
     assert ytd.admissions_count == 1
-    assert ytd.pooled_fund_paid == record.amounts["hifp_pay"]
+    assert ytd.pooled_fund_paid == record.amounts["pooled_fund_paid"]
     actions = [e.entry.action for e in container.uow().__enter__().audit.walk()]
     assert "hospital.settle" in actions
 
@@ -72,13 +72,13 @@ def test_reversal_restores_the_year_to_date_exactly_and_allows_resettlement(
     first = service.settle(BOBAI, encounter.id, XIE_TOTAL)
     assert first.settlement_id is not None
     reversal = service.reverse(BOBAI, encounter.id, first.settlement_id)
-    assert reversal.amounts["medfee_sumamt"] == -Money("11811.24")
+    assert reversal.amounts["total_charges"] == -Money("11811.24")
     ytd = service.year_to_date(encounter.person_id, InsuranceType.EMPLOYEE, 2026)
     assert ytd.admissions_count == 0 and ytd.pooled_fund_paid.is_zero()
     service.cancel_fees(BOBAI, encounter.id, ["20"])
     corrected = XIE_TOTAL - Money("1000.00")
     again = service.settle(BOBAI, encounter.id, corrected)
-    assert again.amounts["medfee_sumamt"] == corrected
+    assert again.amounts["total_charges"] == corrected
     with pytest.raises(Conflict):
         service.reverse(BOBAI, encounter.id, first.settlement_id)
 
@@ -149,7 +149,7 @@ def test_a_failure_in_the_middle_of_a_settlement_leaves_nothing_behind(
     assert ytd.admissions_count == 0 and ytd.pooled_fund_paid.is_zero()
     # The retry under the same key now does the work once.
     record = service.settle(BOBAI, encounter.id, XIE_TOTAL, request_key("t", "crash", {}))
-    assert record.amounts["psn_part_amt"] == Money("3792.11")
+    assert record.amounts["patient_share"] == Money("3792.11")
 
 
 def test_emergency_flag_counts_as_filed_under_the_2022_model(service: HospitalService) -> None:
@@ -160,7 +160,7 @@ def test_emergency_flag_counts_as_filed_under_the_2022_model(service: HospitalSe
     service.discharge(BOBAI, encounter.id, at(30, 10))
     settled = service.settle(BOBAI, encounter.id, XIE_TOTAL)
     assert settled.settlement_id is not None
-    assert settled.amounts["hifp_pay"] > Money("0.00")
+    assert settled.amounts["pooled_fund_paid"] > Money("0.00")
     # an ordinary admission of the same unfiled patient is still refused
     with pytest.raises(Refused) as caught:
         _admit(service, UNFILED_CARD)

@@ -115,8 +115,8 @@ def test_an_approved_claim_lists_its_amounts_from_the_stored_fen(
     (item,) = service.search(HENGYANG, state=APPROVED).items
     assert item.materials_complete
     assert item.total_amount == XIE_TOTAL
-    assert item.fund_paid_amount == approved.amounts["fund_pay_sumamt"]
-    assert item.patient_share_amount == approved.amounts["psn_part_amt"]
+    assert item.fund_paid_amount == approved.amounts["fund_paid_total"]
+    assert item.patient_share_amount == approved.amounts["patient_share"]
     assert item.fund_paid_amount is not None and item.patient_share_amount is not None
     assert item.fund_paid_amount.yuan + item.patient_share_amount.yuan == XIE_TOTAL.yuan
     assert service.search(HENGYANG, state=DRAFT).total == 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import sys
@@ -128,3 +129,22 @@ def test_the_spark_submit_entry_point_prints_a_months_clearing(
     assert sum(line["person_times"] for line in printed["lines"]) == sum(
         line.person_times for line in python.lines
     )
+
+
+def test_an_export_written_with_other_columns_is_written_again_whole(
+    container: Container, tmp_path: Path
+) -> None:
+    """Partitions from before migration 0016 (pooled_fen …) never sit beside new ones."""
+    facts = _record(container, _random_history(3, 60))
+    root = tmp_path / "facts"
+    export_facts_partitioned(container.uow(), root)
+    manifest_path = root / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["_columns"]  # how an export made before the rename looks
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    again = export_facts_partitioned(container.uow(), root)
+
+    assert sorted(again.written) == sorted({f.clearing_month for f in facts})
+    assert again.unchanged == ()
+    assert export_facts_partitioned(container.uow(), root).written == {}

@@ -90,12 +90,12 @@ def test_settle_pays_from_account_and_reversal_restores_exactly(committed: Conta
     assert check.account_balance == Money("100.00")
     encounter_id, total = _discharged(service, NANHUA_1, 21)
     pre = service.pre_settle(NANHUA_1, encounter_id, total, use_account=True)
-    assert pre.amounts["acct_pay"] == Money("100.00")
+    assert pre.amounts["personal_account_paid"] == Money("100.00")
     assert pre.account_balance_after == Money("0.00")
     settled = service.settle(NANHUA_1, encounter_id, total, use_account=True)
-    acct_pay = settled.amounts["acct_pay"]
+    acct_pay = settled.amounts["personal_account_paid"]
     assert acct_pay == Money("100.00")
-    assert settled.amounts["psn_cash_pay"] == settled.amounts["psn_part_amt"] - acct_pay
+    assert settled.amounts["cash_paid"] == settled.amounts["patient_share"] - acct_pay
     assert settled.account_balance_after == Money("0.00")
     assert settled.settlement_id is not None
     reversal = service.reverse(NANHUA_1, encounter_id, settled.settlement_id)
@@ -112,7 +112,7 @@ def test_settle_pays_from_account_and_reversal_restores_exactly(committed: Conta
     ]
     # Settled again without the account: cash only, the balance stays.
     again = service.settle(NANHUA_1, encounter_id, total)
-    assert again.amounts["acct_pay"] == Money("0.00")
+    assert again.amounts["personal_account_paid"] == Money("0.00")
     assert again.account_balance_after == Money("100.00")
 
 
@@ -153,9 +153,12 @@ def test_concurrent_settlements_never_overdraw(committed: Container) -> None:
         assert errors == []
         these = results[start:]
         assert len(these) == 2
-        assert all(r.amounts["psn_part_amt"] > Money("150.00") for r in these)
-        assert money_sum([r.amounts["acct_pay"] for r in these]) == Money("150.00")
-        assert sorted(r.amounts["acct_pay"] for r in these) == [Money("0.00"), Money("150.00")]
+        assert all(r.amounts["patient_share"] > Money("150.00") for r in these)
+        assert money_sum([r.amounts["personal_account_paid"] for r in these]) == Money("150.00")
+        assert sorted(r.amounts["personal_account_paid"] for r in these) == [
+            Money("0.00"),
+            Money("150.00"),
+        ]
         assert [r.account_balance_after for r in these] == [Money("0.00"), Money("0.00")]
     with committed.uow() as uow:
         found = uow.hospital.person_by_psn_no(results[0].psn_no)
@@ -200,7 +203,7 @@ def test_credits_racing_a_settlement_are_never_lost(committed: Container) -> Non
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    paid = money_sum([r.amounts["acct_pay"] for r in results])
+    paid = money_sum([r.amounts["personal_account_paid"] for r in results])
     with committed.uow() as uow:
         found = uow.hospital.person_by_psn_no(results[0].psn_no)
         assert found is not None

@@ -22,6 +22,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from yidi.catalog.files import sample_catalog
+from yidi.integrations.nhsa.fields import national_name
 from yidi.kernel.insurance import HospitalLevel, InsuranceType, SettlementMode
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
 from yidi.policy.model import Policy
@@ -29,7 +30,7 @@ from yidi.reports.whatif import read_claims, what_if
 from yidi.reports.whatif_candidate import adjusted_library
 from yidi.settlement.claims import Claim
 from yidi.settlement.columnar import AMOUNT_FIELDS, settle_sequential
-from yidi.settlement.result import NHSA_FIELDS, SettlementResult
+from yidi.settlement.result import SettlementResult
 
 pytestmark = pytest.mark.spark
 
@@ -129,7 +130,7 @@ def test_golden_cases_settle_on_spark_as_on_one_machine_and_as_expected(spark: A
                 assert row["r_status"] is None, (c["stem"], row["r_status"])
                 for name in AMOUNT_FIELDS:
                     assert row[f"r_{name}"] == getattr(expected, name).fen, (c["stem"], name)
-                    national = NHSA_FIELDS[name][0]
+                    national = national_name(name)
                     if national in c.get("expected", {}):
                         assert row[f"r_{name}"] == int(
                             Decimal(str(c["expected"][national])) * 100

@@ -204,9 +204,9 @@ class FakeEncounterRepository:
             self_pay_rate=Decimal(values["self_pay_rate"]),
             price_limit=Decimal(values["price_limit"]) if values["price_limit"] else None,
             fully_self_paid=Money.from_fen(values["fully_self_paid_fen"]),
-            over_limit=Money.from_fen(values["over_limit_fen"]),
+            over_limit_self_paid=Money.from_fen(values["over_limit_self_paid_fen"]),
             upfront_self_paid=Money.from_fen(values["upfront_self_paid_fen"]),
-            eligible=Money.from_fen(values["eligible_fen"]),
+            eligible_amount=Money.from_fen(values["eligible_amount_fen"]),
             cancelled=bool(values.get("cancelled", False)),
             settlement_id=values.get("settlement_id"),
         )
@@ -273,9 +273,9 @@ class FakeEncounterRepository:
                 },
             )
             entry["settlements"] += 1
-            entry["total"] += row.amounts["medfee_sumamt"]
-            entry["fund_paid"] += row.amounts["fund_pay_sumamt"]
-            entry["patient_share"] += row.amounts["psn_part_amt"]
+            entry["total"] += row.amounts["total_charges"]
+            entry["fund_paid"] += row.amounts["fund_paid_total"]
+            entry["patient_share"] += row.amounts["patient_share"]
             entry["owed_to_treatment_region"] += row.amounts["owed_to_treatment_region"]
         return [totals[key] for key in sorted(totals)]
 

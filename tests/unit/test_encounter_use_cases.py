@@ -67,22 +67,22 @@ LINES = [
     ("C0102010010100000006", "医用敷料", "10", "8.00"),
 ]
 TOTAL = Money("11811.24")
-#: Golden case c01, to the fen.
+#: Golden case c01, to the fen (by the money vocabulary).
 C01 = {
-    "medfee_sumamt": "11811.24",
-    "fulamt_ownpay_amt": "1638.15",
-    "overlmt_selfpay": "185.00",
-    "preselfpay_amt": "477.95",
-    "inscp_scp_amt": "9510.14",
-    "act_pay_dedc": "600.00",
-    "hifp_pay": "8019.13",
-    "hifmi_pay": "0.00",
-    "hifob_pay": "0.00",
-    "maf_pay": "0.00",
-    "fund_pay_sumamt": "8019.13",
-    "psn_part_amt": "3792.11",
-    "acct_pay": "0.00",
-    "psn_cash_pay": "3792.11",
+    "total_charges": "11811.24",
+    "fully_self_paid": "1638.15",
+    "over_limit_self_paid": "185.00",
+    "upfront_self_paid": "477.95",
+    "eligible_amount": "9510.14",
+    "deductible_applied": "600.00",
+    "pooled_fund_paid": "8019.13",
+    "serious_illness_paid": "0.00",
+    "large_expense_paid": "0.00",
+    "medical_assistance_paid": "0.00",
+    "fund_paid_total": "8019.13",
+    "patient_share": "3792.11",
+    "personal_account_paid": "0.00",
+    "cash_paid": "3792.11",
 }
 
 
@@ -241,7 +241,7 @@ def test_the_same_request_key_settles_once(service: HospitalService, db: FakeDat
     second = service.settle(BOBAI, encounter.id, TOTAL, key)
     assert second.settlement_id == first.settlement_id
     assert len(db.settlements) == 1
-    assert str(second.amounts["psn_part_amt"]) == "3792.11"
+    assert str(second.amounts["patient_share"]) == "3792.11"
 
 
 def test_a_refused_settlement_leaves_nothing_behind(

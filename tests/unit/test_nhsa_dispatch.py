@@ -278,6 +278,8 @@ def test_settlement_builder_refuses_amounts_that_do_not_add_up() -> None:
 
     from yidi.kernel.money import Money
 
-    broken = replace(settlement_view(settlement_id="S"), hospital_share_amount=Money("0.01"))
+    broken = replace(
+        settlement_view(settlement_id="S"), unpaid_amounts={"hosp_part_amt": Money("0.01")}
+    )
     with pytest.raises(ValueError, match="medfee_sumamt = fund_pay_sumamt"):
         output_2304(broken)

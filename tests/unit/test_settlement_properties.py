@@ -28,6 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yidi.catalog.files import sample_catalog
+from yidi.integrations.nhsa.fields import setlinfo_amounts
 from yidi.kernel.insurance import (
     AssistanceGroup,
     EncounterType,
@@ -248,7 +249,7 @@ def test_payers_sum_exactly_and_nothing_is_negative_or_sub_fen(
     assert result.year_to_date_delta.admissions_count == (
         1 if claim.encounter_type is EncounterType.INPATIENT else 0
     )
-    assert set(result.to_nhsa()) >= {"medfee_sumamt", "hifp_pay", "psn_cash_pay"}
+    assert set(setlinfo_amounts(result)) >= {"medfee_sumamt", "hifp_pay", "psn_cash_pay"}
 
 
 def _caps(policy: Policy) -> list[tuple[str, Money]]:

@@ -105,7 +105,7 @@ def apply(balance: Money, movement: Movement) -> Money:
             "ACCOUNT_OVERDRAWN",
             f"个人账户余额 {balance} 元，不足支付 {movement.amount} 元",
             f"account balance {balance} cannot pay {movement.amount}",
-            field="acct_pay",
+            field="personal_account_paid",
         )
     return after
 

@@ -539,7 +539,7 @@ class _Scenario:
         expected_self_paid = Money(str(story["stay"]["reported_self_paid"]))
 
         def check(record: SettlementRecord) -> None:
-            total, self_paid = record.amounts["medfee_sumamt"], record.amounts["psn_part_amt"]
+            total, self_paid = record.amounts["total_charges"], record.amounts["patient_share"]
             if (total, self_paid) != (expected_total, expected_self_paid):
                 raise RuntimeError(
                     f"{story['key']}: settled {total} / {self_paid}, "

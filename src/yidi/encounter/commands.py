@@ -835,9 +835,9 @@ class HospitalService(EncounterQueries):
             if item is None or item.price_limit is None
             else f"{item.price_limit.yuan:f}",
             "fully_self_paid_fen": split.fully_self_paid.fen,
-            "over_limit_fen": split.over_limit_self_paid.fen,
+            "over_limit_self_paid_fen": split.over_limit_self_paid.fen,
             "upfront_self_paid_fen": split.upfront_self_paid.fen,
-            "eligible_fen": split.eligible_amount.fen,
+            "eligible_amount_fen": split.eligible_amount.fen,
             "uploaded_at": now,
         }
 
@@ -934,7 +934,7 @@ class HospitalService(EncounterQueries):
         return catalog_region, self._catalogs.versions(uow, catalog_region)
 
     @staticmethod
-    def _check_total(lines: Sequence[FeeLineRow], medfee_sumamt: Money | None) -> None:
+    def _check_total(lines: Sequence[FeeLineRow], total_charges: Money | None) -> None:
         if not lines:
             raise Refused(
                 "FEE_LINES_EMPTY",
@@ -943,12 +943,12 @@ class HospitalService(EncounterQueries):
                 field="mdtrt_id",
             )
         total = money_sum([line.amount for line in lines])
-        if medfee_sumamt is not None and medfee_sumamt != total:
+        if total_charges is not None and total_charges != total:
             raise Refused(
                 "MEDFEE_SUMAMT_MISMATCH",
-                f"医疗费总额 {medfee_sumamt} 元与已上传费用明细合计 {total} 元不符，请核对明细后重新结算",
-                f"medfee_sumamt {medfee_sumamt} differs from the uploaded lines' total {total}",
-                field="medfee_sumamt",
+                f"医疗费总额 {total_charges} 元与已上传费用明细合计 {total} 元不符，请核对明细后重新结算",
+                f"total charges {total_charges} differ from the uploaded lines' total {total}",
+                field="total_charges",
             )
 
     @staticmethod
@@ -1035,7 +1035,7 @@ class HospitalService(EncounterQueries):
         account = self._account(uow, encounter, settled.year)
         if account is None:
             return settled.result_json
-        amount = settled.amounts["acct_pay"]
+        amount = settled.amounts["personal_account_paid"]
         if not amount.is_zero():
             account = uow.accounts.move(
                 account,
@@ -1052,7 +1052,7 @@ class HospitalService(EncounterQueries):
         self,
         caller: Caller,
         encounter_id: str,
-        medfee_sumamt: Money | None = None,
+        total_charges: Money | None = None,
         discharged_on: dt.date | None = None,
         *,
         use_account: bool = False,
@@ -1065,7 +1065,7 @@ class HospitalService(EncounterQueries):
             )
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
-            self._check_total(lines, medfee_sumamt)
+            self._check_total(lines, total_charges)
             day = (
                 local(encounter.discharged_at).date()
                 if encounter.discharged_at
@@ -1092,7 +1092,7 @@ class HospitalService(EncounterQueries):
         self,
         caller: Caller,
         encounter_id: str,
-        medfee_sumamt: Money,
+        total_charges: Money,
         key: RequestKey | None = None,
         *,
         msgid: str | None = None,
@@ -1106,7 +1106,7 @@ class HospitalService(EncounterQueries):
             settled_state = Encounter(encounter).settle()
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
-            self._check_total(lines, medfee_sumamt)
+            self._check_total(lines, total_charges)
             assert encounter.discharged_at is not None
             day = local(encounter.discharged_at).date()
             insurance_type = InsuranceType(encounter.insurance_type)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from yidi.encounter.model import local
 from yidi.kernel.money import Money
 from yidi.reference.model import Person
+from yidi.settlement.amounts import OWED_TO_TREATMENT_REGION, STORED_AMOUNT_NAMES
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.result import SettlementResult
 
@@ -87,31 +88,15 @@ class FeeLineRow:
     self_pay_rate: Decimal
     price_limit: Decimal | None
     fully_self_paid: Money
-    over_limit: Money
+    over_limit_self_paid: Money
     upfront_self_paid: Money
-    eligible: Money
+    eligible_amount: Money
     cancelled: bool
     settlement_id: str | None
 
 
-#: National amount columns of ``settlements`` (``<name>_fen``), in setlinfo order.
-SETTLEMENT_AMOUNT_COLUMNS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-    "owed_to_treatment_region",
-)
+#: Amount columns of ``settlements`` (``<name>_fen``): the money vocabulary and what is owed.
+SETTLEMENT_AMOUNT_COLUMNS = STORED_AMOUNT_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,27 +157,11 @@ class SettlementRecord:
 
 # --------------------------------------------------------------------------- result JSON
 
-_AMOUNT_FIELDS: Final = (
-    ("medfee_sumamt", "total_charges"),
-    ("fulamt_ownpay_amt", "fully_self_paid"),
-    ("overlmt_selfpay", "over_limit_self_paid"),
-    ("preselfpay_amt", "upfront_self_paid"),
-    ("inscp_scp_amt", "eligible_amount"),
-    ("act_pay_dedc", "deductible_applied"),
-    ("hifp_pay", "pooled_fund_paid"),
-    ("hifmi_pay", "serious_illness_paid"),
-    ("hifob_pay", "large_expense_paid"),
-    ("maf_pay", "medical_assistance_paid"),
-    ("fund_pay_sumamt", "fund_paid_total"),
-    ("psn_part_amt", "patient_share"),
-    ("acct_pay", "personal_account_paid"),
-    ("psn_cash_pay", "cash_paid"),
-)
-
 
 def result_amounts(result: SettlementResult) -> dict[str, Money]:
-    amounts = {national: getattr(result, name) for national, name in _AMOUNT_FIELDS}
-    amounts["owed_to_treatment_region"] = result.fund_paid_total + result.personal_account_paid
+    """The stored amounts of a result, by vocabulary name (and what is owed)."""
+    amounts = result.amounts()
+    amounts[OWED_TO_TREATMENT_REGION.name] = result.fund_paid_total + result.personal_account_paid
     return amounts
 
 

@@ -106,9 +106,9 @@ _FEE_LINE_COLUMNS = tuple(
         "self_pay_rate",
         "price_limit",
         "fully_self_paid_fen",
-        "over_limit_fen",
+        "over_limit_self_paid_fen",
         "upfront_self_paid_fen",
-        "eligible_fen",
+        "eligible_amount_fen",
         "cancelled",
         "settlement_id",
     )
@@ -135,9 +135,9 @@ def _fee_line_row(row: Any) -> FeeLineRow:
         self_pay_rate,
         price_limit,
         fully_self_paid_fen,
-        over_limit_fen,
+        over_limit_self_paid_fen,
         upfront_self_paid_fen,
-        eligible_fen,
+        eligible_amount_fen,
         cancelled,
         settlement_id,
     ) = row
@@ -160,9 +160,9 @@ def _fee_line_row(row: Any) -> FeeLineRow:
         self_pay_rate=Decimal(self_pay_rate),
         price_limit=Decimal(price_limit) if price_limit else None,
         fully_self_paid=from_fen(int(fully_self_paid_fen)),
-        over_limit=from_fen(int(over_limit_fen)),
+        over_limit_self_paid=from_fen(int(over_limit_self_paid_fen)),
         upfront_self_paid=from_fen(int(upfront_self_paid_fen)),
-        eligible=from_fen(int(eligible_fen)),
+        eligible_amount=from_fen(int(eligible_amount_fen)),
         cancelled=bool(cancelled),
         settlement_id=settlement_id,
     )
@@ -229,8 +229,8 @@ class ManualClaimRow:
     fee_lines_json: str
     state: str
     result_json: str | None
-    total_fen: int | None
-    fund_paid_fen: int | None
+    total_charges_fen: int | None
+    fund_paid_total_fen: int | None
     patient_share_fen: int | None
     year_to_date_delta_json: str | None
     policy_version: str | None
@@ -281,8 +281,8 @@ class ManualClaimListRow:
     discharged_on: dt.date
     materials_json: str
     state: str
-    total_fen: int | None
-    fund_paid_fen: int | None
+    total_charges_fen: int | None
+    fund_paid_total_fen: int | None
     patient_share_fen: int | None
     created_at: dt.datetime
 
@@ -298,8 +298,8 @@ _MANUAL_LIST_COLUMNS = (
     manual_claims.c.discharged_on,
     manual_claims.c.materials_json,
     manual_claims.c.state,
-    manual_claims.c.total_fen,
-    manual_claims.c.fund_paid_fen,
+    manual_claims.c.total_charges_fen,
+    manual_claims.c.fund_paid_total_fen,
     manual_claims.c.patient_share_fen,
     manual_claims.c.created_at,
 )
@@ -625,9 +625,9 @@ class HospitalRepository:
                 s.insured_region_code,
                 s.treatment_region_code,
                 func.count(),
-                func.sum(s.medfee_sumamt_fen),
-                func.sum(s.fund_pay_sumamt_fen),
-                func.sum(s.psn_part_amt_fen),
+                func.sum(s.total_charges_fen),
+                func.sum(s.fund_paid_total_fen),
+                func.sum(s.patient_share_fen),
                 func.sum(s.owed_to_treatment_region_fen),
             )
             .where(s.kind == "settle", s.state == "active")

@@ -14,9 +14,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from yidi.funds.model import (
+    FUNDS,
     ClearingLevel,
     ClearingStatement,
-    Fund,
     RegionKeys,
     SettlementFact,
     aggregate_pairs,
@@ -74,12 +74,7 @@ def fact_from_settlement(
         insurance_type=insurance_type,
         filing_category=filing_category,
         total_charges=result.total_charges,
-        fund_amounts={
-            Fund.POOLED: result.pooled_fund_paid,
-            Fund.SERIOUS_ILLNESS: result.serious_illness_paid,
-            Fund.LARGE_EXPENSE: result.large_expense_paid,
-            Fund.MEDICAL_ASSISTANCE: result.medical_assistance_paid,
-        },
+        fund_amounts={fund: getattr(result, fund.amount_name) for fund in FUNDS},
     )
 
 

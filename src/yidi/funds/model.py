@@ -27,35 +27,39 @@ from yidi.kernel.errors import InvalidInput
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.regions import DivisionLevel, DivisionRegistry, annex3_henan_rows, default_registry
+from yidi.settlement.amounts import FUND_AMOUNTS, AmountName
 
 
 class Fund(enum.Enum):
-    """基金: the funds a direct settlement draws on and the insured region repays."""
+    """基金: the funds a direct settlement draws on and the insured region repays.
 
-    POOLED = "pooled"  # 统筹基金 (hifp_pay)
-    SERIOUS_ILLNESS = "serious_illness"  # 大病保险 (hifmi_pay)
-    LARGE_EXPENSE = "large_expense"  # 职工大额医疗补助 (hifob_pay)
-    MEDICAL_ASSISTANCE = "medical_assistance"  # 医疗救助 (maf_pay)
+    One member per fund amount of the money vocabulary
+    (:data:`yidi.settlement.amounts.FUND_AMOUNTS`); the value is that amount's
+    ``fund_code``, the stable name of the fund in ledger accounts and clearing statements.
+    """
+
+    POOLED = "pooled"
+    SERIOUS_ILLNESS = "serious_illness"
+    LARGE_EXPENSE = "large_expense"
+    MEDICAL_ASSISTANCE = "medical_assistance"
+
+    @property
+    def amount(self) -> AmountName:
+        """The vocabulary amount this fund pays (``pooled_fund_paid`` …)."""
+        return _FUND_AMOUNT[self.value]
+
+    @property
+    def amount_name(self) -> str:
+        return self.amount.name
 
     @property
     def label_zh(self) -> str:
-        return {
-            "pooled": "统筹基金",
-            "serious_illness": "大病保险",
-            "large_expense": "大额医疗补助",
-            "medical_assistance": "医疗救助",
-        }[self.value]
+        return self.amount.fund_label_zh
 
-    @property
-    def nhsa_field(self) -> str:
-        """The national setlinfo field this fund's amount arrives in."""
-        return {
-            "pooled": "hifp_pay",
-            "serious_illness": "hifmi_pay",
-            "large_expense": "hifob_pay",
-            "medical_assistance": "maf_pay",
-        }[self.value]
 
+_FUND_AMOUNT: Final[dict[str, AmountName]] = {
+    a.fund_code: a for a in FUND_AMOUNTS if a.fund_code is not None
+}
 
 FUNDS: Final = tuple(Fund)
 
@@ -114,7 +118,7 @@ class SettlementFact:
     hospital_code: str
     insurance_type: InsuranceType
     filing_category: FilingCategory | None
-    total_charges: Money  # 医疗费总额 medfee_sumamt
+    total_charges: Money  # 医疗费总额
     fund_amounts: Mapping[Fund, Money]
     reverses_setl_id: str | None = None
     clearing_month: str = ""

@@ -34,12 +34,8 @@ from yidi.platform.tables import (
     settlement_facts,
 )
 
-FUND_COLUMNS = {
-    Fund.POOLED: "pooled_fen",
-    Fund.SERIOUS_ILLNESS: "serious_illness_fen",
-    Fund.LARGE_EXPENSE: "large_expense_fen",
-    Fund.MEDICAL_ASSISTANCE: "medical_assistance_fen",
-}
+#: the ``settlement_facts`` column of each fund: its vocabulary amount's ``<name>_fen``
+FUND_COLUMNS: dict[Fund, str] = {fund: fund.amount.column for fund in FUNDS}
 
 
 def fact_row(fact: SettlementFact, recorded_at: dt.datetime) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Table definitions. Schema changes go through Alembic migrations only.
 
-Money columns hold integer fen (``*_fen``); personal identifiers are stored in
+Money columns hold integer fen (``*_fen``), settlement amounts as ``<name>_fen`` with the
+names of the money vocabulary (:mod:`yidi.settlement.amounts`); personal identifiers are stored in
 full (the database is the protected store) and masked on the way out.
 """
 
@@ -24,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+
+from yidi.settlement.amounts import FUND_AMOUNTS, STORED_AMOUNTS
 
 metadata = MetaData(
     naming_convention={
@@ -234,10 +237,8 @@ settlement_facts = Table(
     Column("filing_category", String(32), nullable=True),
     Column("person_times", Integer, nullable=False),
     Column("total_charges_fen", BigInteger, nullable=False),
-    Column("pooled_fen", BigInteger, nullable=False),
-    Column("serious_illness_fen", BigInteger, nullable=False),
-    Column("large_expense_fen", BigInteger, nullable=False),
-    Column("medical_assistance_fen", BigInteger, nullable=False),
+    # one column per fund amount of the money vocabulary
+    *(Column(amount.column, BigInteger, nullable=False) for amount in FUND_AMOUNTS),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -553,9 +554,9 @@ fee_lines = Table(
     Column("self_pay_rate", String(12), nullable=False),
     Column("price_limit", String(24), nullable=True),
     Column("fully_self_paid_fen", BigInteger, nullable=False),
-    Column("over_limit_fen", BigInteger, nullable=False),
+    Column("over_limit_self_paid_fen", BigInteger, nullable=False),
     Column("upfront_self_paid_fen", BigInteger, nullable=False),
-    Column("eligible_fen", BigInteger, nullable=False),
+    Column("eligible_amount_fen", BigInteger, nullable=False),
     Column("cancelled", Boolean, nullable=False, server_default="0"),
     Column("cancelled_at", DateTime(timezone=True), nullable=True),
     Column("settlement_id", String(32), nullable=True),
@@ -579,22 +580,9 @@ settlements = Table(
     Column("hospital_code", String(30), nullable=False, index=True),
     Column("insured_region_code", String(6), nullable=False, index=True),
     Column("treatment_region_code", String(6), nullable=False, index=True),
-    Column("medfee_sumamt_fen", BigInteger, nullable=False),
-    Column("fulamt_ownpay_amt_fen", BigInteger, nullable=False),
-    Column("overlmt_selfpay_fen", BigInteger, nullable=False),
-    Column("preselfpay_amt_fen", BigInteger, nullable=False),
-    Column("inscp_scp_amt_fen", BigInteger, nullable=False),
-    Column("act_pay_dedc_fen", BigInteger, nullable=False),
-    Column("hifp_pay_fen", BigInteger, nullable=False),
-    Column("hifmi_pay_fen", BigInteger, nullable=False),
-    Column("hifob_pay_fen", BigInteger, nullable=False),
-    Column("maf_pay_fen", BigInteger, nullable=False),
-    Column("fund_pay_sumamt_fen", BigInteger, nullable=False),
-    Column("psn_part_amt_fen", BigInteger, nullable=False),
-    Column("acct_pay_fen", BigInteger, nullable=False),
-    Column("psn_cash_pay_fen", BigInteger, nullable=False),
-    # What the insured region owes the treatment region for this settlement (funds + account).
-    Column("owed_to_treatment_region_fen", BigInteger, nullable=False),
+    # One column per amount of the money vocabulary (yidi.settlement.amounts), in its
+    # order, then what the insured region owes the treatment region (funds + account).
+    *(Column(amount.column, BigInteger, nullable=False) for amount in STORED_AMOUNTS),
     Column("result_json", Text, nullable=False),
     Column("year_to_date_delta_json", Text, nullable=False),
     Column("policy_version", String(64), nullable=False),
@@ -703,8 +691,8 @@ manual_claims = Table(
     Column("fee_lines_json", Text, nullable=False),
     Column("state", String(16), nullable=False, index=True),
     Column("result_json", Text, nullable=True),
-    Column("total_fen", BigInteger, nullable=True),
-    Column("fund_paid_fen", BigInteger, nullable=True),
+    Column("total_charges_fen", BigInteger, nullable=True),
+    Column("fund_paid_total_fen", BigInteger, nullable=True),
     Column("patient_share_fen", BigInteger, nullable=True),
     Column("year_to_date_delta_json", Text, nullable=True),
     Column("policy_version", String(64), nullable=True),

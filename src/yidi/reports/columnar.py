@@ -92,6 +92,8 @@ def export_facts_to_parquet(uow: SqlUnitOfWork, path: Path, batch_size: int = 50
 
 
 MANIFEST_NAME: Final = "_yidi_export.json"
+#: the manifest key holding the columns the partitions were written with
+MANIFEST_COLUMNS: Final = "_columns"
 
 
 @dataclass(frozen=True)
@@ -113,14 +115,18 @@ def export_facts_partitioned(uow: SqlUnitOfWork, root: Path) -> PartitionedExpor
     the last export is left as it is; the other months are read in one pass (one ``COPY`` on
     PostgreSQL), split by month into temporary files, and each renamed over its month's
     file, so a reader (DuckDB, Spark) never sees half a month. The manifest is written
-    last: an interrupted export redoes those months next time.
+    last: an interrupted export redoes those months next time. Partitions written with other
+    columns (an export from before the money columns were renamed, migration 0016) are all
+    written again, so one export never mixes two schemas.
     The layout is Hive-style: Spark, DuckDB, Trino and Iceberg imports read it as it is.
     """
     root.mkdir(parents=True, exist_ok=True)
     manifest_path = root / MANIFEST_NAME
-    manifest: dict[str, list[int]] = (
+    manifest: dict[str, list[Any]] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
     )
+    if manifest.pop(MANIFEST_COLUMNS, None) != list(FACT_SCHEMA):
+        manifest = {}
     written: dict[str, int] = {}
     unchanged: list[str] = []
     with uow:
@@ -149,6 +155,7 @@ def export_facts_partitioned(uow: SqlUnitOfWork, root: Path) -> PartitionedExpor
                     )
                     written[month] = months[month][0]
                     manifest[month] = list(months[month])
+            manifest[MANIFEST_COLUMNS] = list(FACT_SCHEMA)
             _write_atomically(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
     return PartitionedExport(written, tuple(unchanged))
 

@@ -50,7 +50,6 @@ from yidi.policy.loader import PolicyLibrary, shipped_policy_library
 from yidi.reports.whatif import WhatIfClaim, WhatIfReport, what_if
 from yidi.settlement.claims import Claim, FeeLine, YearToDate
 from yidi.settlement.columnar import AMOUNT_FIELDS, BatchClaim
-from yidi.settlement.result import NHSA_FIELDS
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -161,7 +160,7 @@ def read_stored_claims(
         conditions.append(
             settlements.c.insured_region_code.like(f"{region_prefix(selection.region)}%")
         )
-    stored_columns = [settlements.c[f"{NHSA_FIELDS[name][0]}_fen"] for name in AMOUNT_FIELDS]
+    stored_columns = [settlements.c[f"{name}_fen"] for name in AMOUNT_FIELDS]
     query = (
         select(
             settlements.c.id,
@@ -243,7 +242,7 @@ def read_stored_claims(
         if key not in seen_years:
             seen_years.add(key)
             opening = after.minus(delta)
-        paid = int(getattr(row, f"{NHSA_FIELDS['personal_account_paid'][0]}_fen"))
+        paid = int(row.personal_account_paid_fen)
         balance_after = data.get("account_balance_after")
         balance = None
         if paid > 0 and balance_after is not None:
@@ -284,9 +283,7 @@ def read_stored_claims(
         )
         person = f"{row.person_id}:{row.insurance_type}"
         out.append(WhatIfClaim(row.id, person, BatchClaim(person, claim, opening)))
-        stored[row.id] = {
-            name: int(getattr(row, f"{NHSA_FIELDS[name][0]}_fen")) for name in AMOUNT_FIELDS
-        }
+        stored[row.id] = {name: int(getattr(row, f"{name}_fen")) for name in AMOUNT_FIELDS}
     return StoredClaims(out, stored, loaded, skipped)
 
 

@@ -73,6 +73,7 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
+from yidi.settlement.amounts import AMOUNT_NAMES
 from yidi.settlement.claims import (
     Claim,
     YearToDate,
@@ -80,7 +81,7 @@ from yidi.settlement.claims import (
     resolve_fee_lines,
 )
 from yidi.settlement.engine import settle
-from yidi.settlement.result import NHSA_FIELDS, SettlementResult
+from yidi.settlement.result import SettlementResult
 
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
@@ -92,8 +93,8 @@ _RATE_D = Decimal(RATE)
 _PRICE_D = Decimal(PRICE)
 _FEN_D = Decimal(100)
 
-#: the payer amounts, in the order of :data:`NHSA_FIELDS`
-AMOUNT_FIELDS: tuple[str, ...] = tuple(NHSA_FIELDS)
+#: the payer amounts, in the order of the money vocabulary
+AMOUNT_FIELDS: tuple[str, ...] = AMOUNT_NAMES
 
 PERSON_TYPES: tuple[PersonType, ...] = tuple(PersonType)
 FILINGS: tuple[FilingCategory | None, ...] = (None, *FilingCategory)

@@ -148,8 +148,8 @@ def _summary(row: ManualClaimListRow) -> ManualClaimSummary:
         discharged_on=row.discharged_on,
         state=row.state,
         received_on=row.created_at.astimezone(CHINA_TZ).date(),
-        total_amount=_optional_money(row.total_fen),
-        fund_paid_amount=_optional_money(row.fund_paid_fen),
+        total_amount=_optional_money(row.total_charges_fen),
+        fund_paid_amount=_optional_money(row.fund_paid_total_fen),
         patient_share_amount=_optional_money(row.patient_share_fen),
         materials_received=tuple(m for m in CHECKLIST if m in received),
         missing_materials=tuple(m for m in CHECKLIST if m not in received),
@@ -553,9 +553,9 @@ class ManualClaimService:
                 claim_id,
                 state=APPROVED,
                 result_json=json.dumps(data, ensure_ascii=False),
-                total_fen=Money(amounts["medfee_sumamt"]).fen,
-                fund_paid_fen=Money(amounts["fund_pay_sumamt"]).fen,
-                patient_share_fen=Money(amounts["psn_part_amt"]).fen,
+                total_charges_fen=Money(amounts["total_charges"]).fen,
+                fund_paid_total_fen=Money(amounts["fund_paid_total"]).fen,
+                patient_share_fen=Money(amounts["patient_share"]).fen,
                 year_to_date_delta_json=json.dumps(data["year_to_date_delta"]),
                 policy_version=data["policy_version"],
                 catalog_version=data["catalog_version"][:200],
@@ -568,7 +568,7 @@ class ManualClaimService:
                 principal,
                 "manual_claim.approve",
                 f"manual_claim:{claim_id}",
-                f"基金支付 {amounts['fund_pay_sumamt']}",
+                f"基金支付 {amounts['fund_paid_total']}",
             )
             uow.commit()
             return self._view(uow, claim_id)

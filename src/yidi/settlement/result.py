@@ -1,33 +1,16 @@
-"""What a settlement produces: the national amount fields, line breakdown, explanation."""
+"""What a settlement produces: the amounts (named in :mod:`yidi.settlement.amounts`),
+line breakdown, explanation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
 
 from yidi.catalog.model import CatalogItem, ItemClass
 from yidi.kernel.insurance import SettlementMode
 from yidi.kernel.money import Money
+from yidi.settlement.amounts import AMOUNT_NAMES
 from yidi.settlement.claims import YearToDate
-
-#: Our attribute name -> national field (setlinfo of 2303/2304) and its Chinese meaning.
-NHSA_FIELDS: Final[dict[str, tuple[str, str]]] = {
-    "total_charges": ("medfee_sumamt", "医疗费总额"),
-    "fully_self_paid": ("fulamt_ownpay_amt", "全自费金额"),
-    "over_limit_self_paid": ("overlmt_selfpay", "超限价自费"),
-    "upfront_self_paid": ("preselfpay_amt", "先行自付金额"),
-    "eligible_amount": ("inscp_scp_amt", "符合政策范围金额"),
-    "deductible_applied": ("act_pay_dedc", "实际支付起付线"),
-    "pooled_fund_paid": ("hifp_pay", "统筹基金支出"),
-    "serious_illness_paid": ("hifmi_pay", "居民大病保险"),
-    "large_expense_paid": ("hifob_pay", "职工大额医疗补助"),
-    "medical_assistance_paid": ("maf_pay", "医疗救助"),
-    "fund_paid_total": ("fund_pay_sumamt", "基金支付总额"),
-    "patient_share": ("psn_part_amt", "个人负担总金额"),
-    "personal_account_paid": ("acct_pay", "个人账户支出"),
-    "cash_paid": ("psn_cash_pay", "个人现金支出"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +91,6 @@ class LineBreakdown:
             else Decimal(0)
         )
 
-    def to_nhsa(self) -> dict[str, str]:
-        return {
-            "feedetl_sn": self.serial,
-            "det_item_fee_sumamt": str(self.line_amount),
-            "chrgitm_lv": "" if self.item is None else self.item.item_class.value,
-            "fulamt_ownpay_amt": str(self.fully_self_paid),
-            "overlmt_amt": str(self.over_limit_self_paid),
-            "preselfpay_amt": str(self.upfront_self_paid),
-            "inscp_scp_amt": str(self.eligible_amount),
-        }
-
 
 def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
@@ -167,13 +139,8 @@ class SettlementResult:
     scheme: str = "inpatient"
 
     def amounts(self) -> dict[str, Money]:
-        return {name: getattr(self, name) for name in NHSA_FIELDS}
-
-    def to_nhsa(self) -> dict[str, str]:
-        """The setlinfo money fields under their national names, as two-decimal strings."""
-        out = {national: str(getattr(self, name)) for name, (national, _) in NHSA_FIELDS.items()}
-        out["pool_prop_selfpay"] = f"{self.pooled_fund_rate:.4f}"
-        return out
+        """Every amount under its vocabulary name, in vocabulary order."""
+        return {name: getattr(self, name) for name in AMOUNT_NAMES}
 
     def explanation_zh(self) -> list[str]:
         return [step.text_zh for step in self.steps]

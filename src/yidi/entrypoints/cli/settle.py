@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from yidi.catalog.files import parse_catalog_csv, parse_catalog_xlsx
+from yidi.integrations.nhsa.fields import SETLINFO_FIELDS, fee_line_fields, setlinfo_amounts
 from yidi.kernel.errors import YidiError
 from yidi.kernel.insurance import SettlementMode
 from yidi.policy.loader import load_policy_library
+from yidi.settlement.amounts import label_zh
 from yidi.settlement.inputs import parse_claim, parse_year_to_date
-from yidi.settlement.result import NHSA_FIELDS, SettlementResult
+from yidi.settlement.result import SettlementResult
 from yidi.settlement.shipped import settle_with_shipped_data
 
 app = typer.Typer(help="结算测算。Settle a claim file.")
@@ -26,12 +28,12 @@ def result_as_json(result: SettlementResult) -> dict[str, Any]:
     return {
         "mode": result.mode.value,
         "scheme": result.scheme,
-        "setlinfo": result.to_nhsa(),
+        "setlinfo": setlinfo_amounts(result),
         "policy_version": result.policy_version,
         "catalog_version": result.catalog_version,
         "lines": [
             {
-                **line.to_nhsa(),
+                **fee_line_fields(line),
                 "name": line.name,
                 "reason": line.reason_zh,
                 "reason_en": line.reason_en,
@@ -111,8 +113,8 @@ def settle_command(
     table.add_column("字段 field")
     table.add_column("含义 meaning")
     table.add_column("金额 amount", justify="right")
-    for name, (national, meaning) in NHSA_FIELDS.items():
-        table.add_row(national, meaning, getattr(result, name).formatted())
+    for name, national in SETLINFO_FIELDS.items():
+        table.add_row(national, label_zh(name), getattr(result, name).formatted())
     console.print(table)
     for text in result.explanation_zh():
         console.print(f"• {text}")

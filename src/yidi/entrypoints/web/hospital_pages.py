@@ -44,26 +44,12 @@ from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
 from yidi.reference import queries as directory
+from yidi.settlement.amounts import AMOUNT_NAMES
 
 STATES = (ADMITTED, DISCHARGED, SETTLED, CANCELLED)
 MED_TYPES = ("21", "24", "11", "22")  # 11 and 22 are offered so the refusal is explained
-#: The amount columns a settlement shows, in the order of the national setlinfo.
-AMOUNT_ROWS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-)
+#: The amount columns a settlement shows: the money vocabulary, in its order.
+AMOUNT_ROWS = AMOUNT_NAMES
 
 
 def _service(request: Request) -> HospitalService:
@@ -414,7 +400,7 @@ def _failed(
     lang = page_lang(request)
     detail = _service(request).encounter_detail(caller, encounter_id)
     field = default_field
-    if exc.field in ("medfee_sumamt", "endtime", "diagnosis_codes", "setl_id"):
+    if exc.field in ("total_charges", "endtime", "diagnosis_codes", "setl_id"):
         field = {"endtime": "discharged_at", "setl_id": default_field}.get(exc.field, exc.field)
     message = _message(exc, lang)
     if exc.code == "IDEMPOTENCY_KEY_REUSED":  # an old copy of the page was sent again
@@ -538,17 +524,17 @@ def _pre_settle(
 def _settle(
     request: Request,
     encounter_id: str,
-    medfee_sumamt: Annotated[str, Form(max_length=20)] = "",
+    total_charges: Annotated[str, Form(max_length=20)] = "",
     form_key: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     caller = _caller(request, Action.ENCOUNTER_WRITE)
     require_csrf(request, csrf_token)
     try:
-        total = Money(medfee_sumamt.strip().replace(",", ""))
+        total = Money(total_charges.strip().replace(",", ""))
     except (ValueError, ArithmeticError, YidiError):
         return _field_error(
-            request, caller, encounter_id, "medfee_sumamt", "cashier.invalid_amount"
+            request, caller, encounter_id, "total_charges", "cashier.invalid_amount"
         )
     try:
         _service(request).settle(

@@ -74,6 +74,7 @@ from yidi.integrations.nhsa.codes import (
     StmtRslt,
 )
 from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
+from yidi.integrations.nhsa.fields import from_national, to_national
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
@@ -198,10 +199,10 @@ def fee_line_split(row: FeeLineRow) -> FeeLineSplit:
         quantity=row.quantity,
         unit_price=row.unit_price,
         self_pay_rate=row.self_pay_rate,
-        fully_self_paid_amount=row.fully_self_paid,
-        over_price_ceiling_amount=row.over_limit,
-        pre_self_paid_amount=row.upfront_self_paid,
-        in_policy_amount=row.eligible,
+        fully_self_paid=row.fully_self_paid,
+        over_limit_self_paid=row.over_limit_self_paid,
+        upfront_self_paid=row.upfront_self_paid,
+        eligible_amount=row.eligible_amount,
         item_class=ChrgitmLv(row.item_class),
         fee_category=MedChrgitmType(row.fee_category),
         price_ceiling=row.price_limit,
@@ -252,19 +253,19 @@ def payable_limits(record: SettlementRecord, policies: PolicyLibrary) -> dict[Fu
     for step in scheme.steps:
         if isinstance(step, PooledFundStep):
             fund = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
-            limits[fund] = left(step.annual_cap, step.counter, a["hifp_pay"])
+            limits[fund] = left(step.annual_cap, step.counter, a["pooled_fund_paid"])
         elif isinstance(step, SupplementaryStep):
             if step.fund is SupplementaryKind.SERIOUS_ILLNESS:
                 limits[FundPayType.RESIDENT_CRITICAL_ILLNESS] = left(
-                    step.annual_cap, step.counter, a["hifmi_pay"]
+                    step.annual_cap, step.counter, a["serious_illness_paid"]
                 )
             else:
                 limits[FundPayType.LARGE_EXPENSE_SUBSIDY] = left(
-                    step.annual_cap, step.counter, a["hifob_pay"]
+                    step.annual_cap, step.counter, a["large_expense_paid"]
                 )
         elif isinstance(step, AssistanceStep):
             limits[FundPayType.MEDICAL_ASSISTANCE] = left(
-                step.annual_cap, step.counter, a["maf_pay"]
+                step.annual_cap, step.counter, a["medical_assistance_paid"]
             )
     return limits
 
@@ -282,40 +283,25 @@ def settlement_view(
     limits = limits or {}
     employee = record.insurance_type == InsuranceType.EMPLOYEE.value
     pooled = FundPayType.EMPLOYEE_POOLED if employee else FundPayType.RESIDENT_POOLED
-    funds = [FundPayment(pooled, a["hifp_pay"], a["inscp_scp_amt"], limits.get(pooled))]
+    eligible = a["eligible_amount"]
+    funds = [FundPayment(pooled, a["pooled_fund_paid"], eligible, limits.get(pooled))]
     for amount, fund in (
-        (a["hifmi_pay"], FundPayType.RESIDENT_CRITICAL_ILLNESS),
-        (a["hifob_pay"], FundPayType.LARGE_EXPENSE_SUBSIDY),
-        (a["maf_pay"], FundPayType.MEDICAL_ASSISTANCE),
+        (a["serious_illness_paid"], FundPayType.RESIDENT_CRITICAL_ILLNESS),
+        (a["large_expense_paid"], FundPayType.LARGE_EXPENSE_SUBSIDY),
+        (a["medical_assistance_paid"], FundPayType.MEDICAL_ASSISTANCE),
     ):
         if not amount.is_zero():
-            funds.append(FundPayment(fund, amount, a["inscp_scp_amt"], limits.get(fund)))
+            funds.append(FundPayment(fund, amount, eligible, limits.get(fund)))
     person = record.person
     return SettlementView(
         visit_id=record.encounter_id,
         person_no=record.psn_no,
         insurance_type=record.insurance_type,
         medical_type=record.med_type,
-        total_amount=a["medfee_sumamt"],
-        fully_self_paid_amount=a["fulamt_ownpay_amt"],
-        over_ceiling_self_paid_amount=a["overlmt_selfpay"],
-        pre_self_paid_amount=a["preselfpay_amt"],
-        in_policy_amount=a["inscp_scp_amt"],
-        deductible_amount=a["act_pay_dedc"],
-        pooled_fund_amount=a["hifp_pay"],
-        civil_servant_subsidy_amount=zero,
-        enterprise_supplement_amount=zero,
-        resident_critical_illness_amount=a["hifmi_pay"],
-        employee_large_expense_amount=a["hifob_pay"],
-        medical_assistance_amount=a["maf_pay"],
-        other_fund_amount=zero,
-        fund_total_amount=a["fund_pay_sumamt"],
-        patient_share_amount=a["psn_part_amt"],
-        personal_account_amount=a["acct_pay"],
-        patient_cash_amount=a["psn_cash_pay"],
-        # yidi settles no amount to the hospital's charge (医院负担): 0.00. The balance is the
+        amounts=a,
+        # yidi settles no amount to the hospital's charge (医院负担) nor to the civil-servant,
+        # enterprise or other funds: unpaid_amounts stays empty (0.00). The balance is the
         # personal account's after this settlement (0.00 where the person keeps none).
-        hospital_share_amount=zero,
         account_balance_amount=(
             zero if record.account_balance_after is None else record.account_balance_after
         ),
@@ -876,12 +862,17 @@ def _cut(text: str) -> str:
 
 
 def _ledger_line(row: StatementLine) -> LedgerLine:
+    amounts = {
+        name: Money(value)
+        for name, value in from_national(row.model_dump()).items()
+        if value is not None
+    }
     return LedgerLine(
         settlement_id=row.setl_id,
         refund=(row.refd_setl_flag or "0") == "1",
-        total=Money(row.medfee_sumamt),
-        fund=Money(row.fund_pay_sumamt),
-        account=Money(row.acct_pay) if row.acct_pay is not None else Money.zero(),
+        total=amounts["total_charges"],
+        fund=amounts["fund_paid_total"],
+        account=amounts.get("personal_account_paid", Money.zero()),
         person_no=row.psn_no,
         visit_id=row.mdtrt_id,
         message_id=row.msgid,
@@ -907,15 +898,20 @@ def _difference_row(difference: Difference) -> StatementDifference:
             if a != b
         ]
         code, memo = StmtRslt.AMOUNT_DIFFERS, "金额不一致：" + "；".join(parts)
-    return StatementDifference(
-        psn_no=line.person_no,
-        mdtrt_id=line.visit_id,
-        setl_id=line.settlement_id,
-        msgid=line.message_id,
-        stmt_rslt=code.value,
-        refd_setl_flag="1" if line.refund else "0",
-        memo=_cut(memo),
-        medfee_sumamt=line.total.yuan,
-        fund_pay_sumamt=line.fund.yuan,
-        acct_pay=line.account.yuan,
+    amounts = {
+        "total_charges": line.total.yuan,
+        "fund_paid_total": line.fund.yuan,
+        "personal_account_paid": line.account.yuan,
+    }
+    return StatementDifference.model_validate(
+        {
+            "psn_no": line.person_no,
+            "mdtrt_id": line.visit_id,
+            "setl_id": line.settlement_id,
+            "msgid": line.message_id,
+            "stmt_rslt": code.value,
+            "refd_setl_flag": "1" if line.refund else "0",
+            "memo": _cut(memo),
+            **to_national(amounts),
+        }
     )

@@ -1,7 +1,9 @@
 """Render yidi results (English names, Money) as national outputs (national names).
 
-The services behind the gateway compute with :class:`~yidi.kernel.money.Money` and
-English names; these views are the small, explicit shape the gateway needs from them.
+The services behind the gateway compute with :class:`~yidi.kernel.money.Money` and the
+money vocabulary's names (:mod:`yidi.settlement.amounts`); these views are the small,
+explicit shape the gateway needs from them, and :mod:`yidi.integrations.nhsa.fields`
+turns their amounts into national fields.
 The settlement builder checks the amount identities a real Chongqing 2304 reply
 satisfies (NHSA-INTERFACE.md §4.8, OH sample) and refuses to render a result that
 breaks them: a reply that does not add up is worse than an error.
@@ -10,11 +12,18 @@ breaks them: a reply that does not add up is worse than an error.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from yidi.integrations.nhsa.codes import ChrgitmLv, ClrType, FundPayType, MedChrgitmType
+from yidi.integrations.nhsa.fields import (
+    FEE_LINE_FIELDS,
+    POOLED_FUND_RATE_FIELD,
+    UNPAID_SETLINFO_FIELDS,
+    to_national,
+)
 from yidi.integrations.nhsa.transactions import (
     FeeLineResult,
     FundPaymentRow,
@@ -27,6 +36,7 @@ from yidi.integrations.nhsa.transactions import (
     SettlementInfo,
 )
 from yidi.kernel.money import Money, money_sum
+from yidi.settlement.amounts import FUND_AMOUNTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +48,11 @@ class FeeLineSplit:
     quantity: Decimal
     unit_price: Decimal
     self_pay_rate: Decimal
-    fully_self_paid_amount: Money
-    over_price_ceiling_amount: Money
-    pre_self_paid_amount: Money
-    in_policy_amount: Money
+    #: the four parts of the line (money vocabulary names)
+    fully_self_paid: Money
+    over_limit_self_paid: Money
+    upfront_self_paid: Money
+    eligible_amount: Money
     item_class: ChrgitmLv
     fee_category: MedChrgitmType
     price_ceiling: Decimal | None = None
@@ -50,21 +61,21 @@ class FeeLineSplit:
 
 
 def fee_line_result(line: FeeLineSplit) -> FeeLineResult:
-    return FeeLineResult(
-        feedetl_sn=line.line_serial,
-        det_item_fee_sumamt=line.line_amount.yuan,
-        cnt=line.quantity,
-        pric=line.unit_price,
-        pric_uplmt_amt=line.price_ceiling,
-        selfpay_prop=line.self_pay_rate,
-        fulamt_ownpay_amt=line.fully_self_paid_amount.yuan,
-        overlmt_amt=line.over_price_ceiling_amount.yuan,
-        preselfpay_amt=line.pre_self_paid_amount.yuan,
-        inscp_scp_amt=line.in_policy_amount.yuan,
-        chrgitm_lv=line.item_class.value,
-        med_chrgitm_type=line.fee_category.value,
-        lmt_used_flag="1" if line.restricted_use else "0",
-        memo=line.note,
+    parts = {field: getattr(line, name).yuan for name, field in FEE_LINE_FIELDS.items()}
+    return FeeLineResult.model_validate(
+        {
+            "feedetl_sn": line.line_serial,
+            "det_item_fee_sumamt": line.line_amount.yuan,
+            "cnt": line.quantity,
+            "pric": line.unit_price,
+            "pric_uplmt_amt": line.price_ceiling,
+            "selfpay_prop": line.self_pay_rate,
+            **parts,
+            "chrgitm_lv": line.item_class.value,
+            "med_chrgitm_type": line.fee_category.value,
+            "lmt_used_flag": "1" if line.restricted_use else "0",
+            "memo": line.note,
+        }
     )
 
 
@@ -97,29 +108,15 @@ class SettlementView:
     person_no: str
     insurance_type: str
     medical_type: str
-    total_amount: Money
-    fully_self_paid_amount: Money
-    over_ceiling_self_paid_amount: Money
-    pre_self_paid_amount: Money
-    in_policy_amount: Money
-    deductible_amount: Money
-    pooled_fund_amount: Money
-    civil_servant_subsidy_amount: Money
-    enterprise_supplement_amount: Money
-    resident_critical_illness_amount: Money
-    employee_large_expense_amount: Money
-    medical_assistance_amount: Money
-    other_fund_amount: Money
-    fund_total_amount: Money
-    patient_share_amount: Money
-    personal_account_amount: Money
-    patient_cash_amount: Money
-    hospital_share_amount: Money
+    #: every amount of the money vocabulary, by its name (``total_charges`` …)
+    amounts: Mapping[str, Money]
     settled_at: dt.datetime
     funds: Sequence[FundPayment] = field(default_factory=tuple)
     settlement_id: str | None = None
     institution_settlement_id: str | None = None
-    family_account_amount: Money = field(default_factory=Money.zero)
+    #: setlinfo amounts yidi never pays (UNPAID_SETLINFO_FIELDS, by national name): 0.00
+    #: unless given, e.g. a hospital's share in a sample reply
+    unpaid_amounts: Mapping[str, Money] = field(default_factory=dict)
     account_balance_amount: Money | None = None
     pooled_fund_rate: Decimal | None = None
     person_name: str | None = None
@@ -136,68 +133,49 @@ class SettlementView:
     clearing_way: str | None = None
     clearing_type: str = ClrType.INPATIENT.value
 
+    def unpaid(self, national_field: str) -> Money:
+        return self.unpaid_amounts.get(national_field, Money.zero())
+
     def check_identities(self) -> None:
         """Raise ValueError unless the amounts add up as real replies do (§4.8)."""
+        a = self.amounts
         named_funds = money_sum(
-            [
-                self.pooled_fund_amount,
-                self.civil_servant_subsidy_amount,
-                self.enterprise_supplement_amount,
-                self.resident_critical_illness_amount,
-                self.employee_large_expense_amount,
-                self.medical_assistance_amount,
-                self.other_fund_amount,
-            ]
+            [a[fund.name] for fund in FUND_AMOUNTS]
+            + [self.unpaid(name) for name in ("cvlserv_pay", "hifes_pay", "oth_pay")]
         )
         checks = {
-            "medfee_sumamt = fund_pay_sumamt + psn_part_amt + hosp_part_amt": self.total_amount
-            == self.fund_total_amount + self.patient_share_amount + self.hospital_share_amount,
-            "psn_part_amt = acct_pay + psn_cash_pay": self.patient_share_amount
-            == self.personal_account_amount + self.patient_cash_amount,
-            "fund_pay_sumamt = sum of named funds": self.fund_total_amount == named_funds,
+            "medfee_sumamt = fund_pay_sumamt + psn_part_amt + hosp_part_amt": a["total_charges"]
+            == a["fund_paid_total"] + a["patient_share"] + self.unpaid("hosp_part_amt"),
+            "psn_part_amt = acct_pay + psn_cash_pay": a["patient_share"]
+            == a["personal_account_paid"] + a["cash_paid"],
+            "fund_pay_sumamt = sum of named funds": a["fund_paid_total"] == named_funds,
             "medfee_sumamt = fulamt_ownpay + overlmt_selfpay + preselfpay + inscp_scp": (
-                self.total_amount
-                == self.fully_self_paid_amount
-                + self.over_ceiling_self_paid_amount
-                + self.pre_self_paid_amount
-                + self.in_policy_amount
+                a["total_charges"]
+                == a["fully_self_paid"]
+                + a["over_limit_self_paid"]
+                + a["upfront_self_paid"]
+                + a["eligible_amount"]
             ),
         }
         fund_rows = [f.paid_amount for f in self.funds if f.fund not in _NOT_IN_FUND_TOTAL]
         if self.funds:
             checks["fund_pay_sumamt = sum of setldetail fund rows"] = (
-                money_sum(fund_rows) == self.fund_total_amount
+                money_sum(fund_rows) == a["fund_paid_total"]
             )
         broken = [name for name, holds in checks.items() if not holds]
         if broken:
             raise ValueError("settlement amounts do not add up: " + "; ".join(broken))
 
 
-def _amounts(view: SettlementView) -> dict[str, object]:
+def _amounts(view: SettlementView) -> dict[str, Any]:
+    # The field order of the reply is the order of the transaction models, not of this dict.
     return {
-        "medfee_sumamt": view.total_amount.yuan,
-        "fulamt_ownpay_amt": view.fully_self_paid_amount.yuan,
-        "overlmt_selfpay": view.over_ceiling_self_paid_amount.yuan,
-        "preselfpay_amt": view.pre_self_paid_amount.yuan,
-        "inscp_scp_amt": view.in_policy_amount.yuan,
-        "act_pay_dedc": view.deductible_amount.yuan,
-        "hifp_pay": view.pooled_fund_amount.yuan,
-        "pool_prop_selfpay": view.pooled_fund_rate,
-        "cvlserv_pay": view.civil_servant_subsidy_amount.yuan,
-        "hifes_pay": view.enterprise_supplement_amount.yuan,
-        "hifmi_pay": view.resident_critical_illness_amount.yuan,
-        "hifob_pay": view.employee_large_expense_amount.yuan,
-        "maf_pay": view.medical_assistance_amount.yuan,
-        "oth_pay": view.other_fund_amount.yuan,
-        "fund_pay_sumamt": view.fund_total_amount.yuan,
-        "psn_part_amt": view.patient_share_amount.yuan,
-        "acct_pay": view.personal_account_amount.yuan,
-        "psn_cash_pay": view.patient_cash_amount.yuan,
-        "hosp_part_amt": view.hospital_share_amount.yuan,
+        **{field: view.unpaid(field).yuan for field in UNPAID_SETLINFO_FIELDS},
+        **{field: amount.yuan for field, amount in to_national(view.amounts).items()},
+        POOLED_FUND_RATE_FIELD: view.pooled_fund_rate,
         "balc": (
             view.account_balance_amount.yuan if view.account_balance_amount is not None else None
         ),
-        "acct_mulaid_pay": view.family_account_amount.yuan,
         "medins_setl_id": view.institution_settlement_id,
         "clr_optins": view.clearing_agency,
         "clr_way": view.clearing_way,
@@ -207,7 +185,7 @@ def _amounts(view: SettlementView) -> dict[str, object]:
     }
 
 
-def _person(view: SettlementView) -> dict[str, object]:
+def _person(view: SettlementView) -> dict[str, Any]:
     return {
         "psn_no": view.person_no,
         "psn_name": view.person_name,

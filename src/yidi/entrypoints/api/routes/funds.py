@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep
+from yidi.entrypoints.api.schemas.money import ClearingRunOut
 from yidi.funds import commands as service
 from yidi.funds.commands import ClearingRunResult
 from yidi.funds.model import ClearingLevel
@@ -42,22 +43,28 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def _clearing_reply(result: ClearingRunResult) -> dict[str, Any]:
-    return {
-        "status": result.status,
-        "content_hash": result.content_hash,
-        "statement": result.statement.as_dict(),
-    }
+def _clearing_reply(result: ClearingRunResult) -> ClearingRunOut:
+    return ClearingRunOut.model_validate(
+        {
+            "status": result.status,
+            "content_hash": result.content_hash,
+            "statement": result.statement.as_dict(),
+        }
+    )
 
 
-@router.post("/clearing/{month}/run", summary="运行月度清算 run the month's clearing")
+@router.post(
+    "/clearing/{month}/run",
+    response_model=ClearingRunOut,
+    summary="运行月度清算 run the month's clearing",
+)
 def run_clearing(
     month: str,
     principal: PrincipalDep,
     container: ContainerDep,
     level: ClearingLevel = ClearingLevel.PROVINCE,
     close: bool = False,
-) -> dict[str, Any]:
+) -> ClearingRunOut:
     principal.require(Action.CLEARING_RUN)
     result = service.run_clearing(
         container.uow(), container.clock, month, level, close=close, actor=principal
@@ -74,6 +81,7 @@ class ReopenBody(BaseModel):
 
 @router.post(
     "/clearing/{month}/reopen",
+    response_model=ClearingRunOut,
     summary="重新开账（清算中心，须写明原因） reopen a wrongly closed month",
 )
 def reopen_clearing(
@@ -82,7 +90,7 @@ def reopen_clearing(
     principal: PrincipalDep,
     container: ContainerDep,
     level: ClearingLevel = ClearingLevel.PROVINCE,
-) -> dict[str, Any]:
+) -> ClearingRunOut:
     principal.require(Action.CLEARING_CLOSE)
     result = service.reopen_clearing(
         container.uow(), container.clock, month, level, body.reason, actor=principal
@@ -90,13 +98,15 @@ def reopen_clearing(
     return _clearing_reply(result)
 
 
-@router.get("/clearing/{month}", summary="清算单 clearing statement (JSON)")
+@router.get(
+    "/clearing/{month}", response_model=ClearingRunOut, summary="清算单 clearing statement (JSON)"
+)
 def clearing_json(
     month: str,
     principal: PrincipalDep,
     container: ContainerDep,
     level: ClearingLevel = ClearingLevel.PROVINCE,
-) -> dict[str, Any]:
+) -> ClearingRunOut:
     principal.require(Action.CLEARING_READ)
     return _clearing_reply(service.clearing_statement(container.uow(), month, level, principal))
 

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from yidi.encounter.commands import (
     AdmissionRequest,
@@ -31,7 +31,9 @@ from yidi.encounter.commands import (
 from yidi.encounter.model import STATE_ZH
 from yidi.encounter.sql import EncounterRow, FeeLineRow
 from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep
+from yidi.entrypoints.api.schemas.money import SettlementAmountsOut, SettlementLineOut
 from yidi.entrypoints.http.requests import container_of
+from yidi.integrations.nhsa.fields import national_name
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import Forbidden
 from yidi.kernel.money import Money
@@ -222,15 +224,27 @@ class DischargeIn(BaseModel):
     diagnosis_codes: list[str] = Field(default_factory=list, max_length=20)
 
 
+#: the request's total: ``total_charges``; its national name (medfee_sumamt) is still read
+_TOTAL_CHARGES_IN = AliasChoices("total_charges", national_name("total_charges"))
+
+
 class SettleIn(BaseModel):
-    medfee_sumamt: Amount = Field(description="医疗费总额，须等于已上传明细合计")
+    total_charges: Amount = Field(
+        validation_alias=_TOTAL_CHARGES_IN,
+        description="医疗费总额（元），须等于已上传明细合计；旧名 medfee_sumamt 仍可用。"
+        "Total charges (yuan), equal to the uploaded lines' total (medfee_sumamt still accepted)",
+    )
     use_personal_account: bool = Field(
         default=False, description="个人账户支付（职工医保，至余额）use the personal account"
     )
 
 
 class PreSettleIn(BaseModel):
-    medfee_sumamt: Amount | None = None
+    total_charges: Amount | None = Field(
+        default=None,
+        validation_alias=_TOTAL_CHARGES_IN,
+        description="医疗费总额（元，可省略）；旧名 medfee_sumamt 仍可用。Total charges (optional)",
+    )
     discharged_on: dt.date | None = None
     use_personal_account: bool = False
 
@@ -243,11 +257,13 @@ class SettlementOut(BaseModel):
     mdtrt_id: str
     psn_no: str
     settled_at: dt.datetime
-    amounts: dict[str, Decimal] = Field(description="国家字段名的金额（元）")
-    pool_prop_selfpay: Decimal
+    amounts: SettlementAmountsOut = Field(description="结算金额（元）settlement amounts (yuan)")
+    pooled_fund_rate: Decimal = Field(
+        description="统筹基金实际支付比例 the pooled fund's share above the deductible as paid"
+    )
     explanation_zh: list[str]
     explanation_en: list[str]
-    lines: list[dict[str, str]]
+    lines: list[SettlementLineOut]
     policy_version: str
     catalog_version: str
     account_balance_after: Decimal | None = Field(
@@ -297,9 +313,9 @@ def fee_line_out(row: FeeLineRow) -> FeeLineOut:
         fee_category=row.fee_category,
         self_pay_rate=row.self_pay_rate,
         fully_self_paid=row.fully_self_paid.yuan,
-        over_limit_self_paid=row.over_limit.yuan,
+        over_limit_self_paid=row.over_limit_self_paid.yuan,
         upfront_self_paid=row.upfront_self_paid.yuan,
-        eligible_amount=row.eligible.yuan,
+        eligible_amount=row.eligible_amount.yuan,
         emergency_pre_admission=row.emergency_pre_admission,
         cancelled=row.cancelled,
         settlement_id=row.settlement_id,
@@ -315,11 +331,11 @@ def settlement_out(record: SettlementRecord) -> SettlementOut:
         mdtrt_id=record.encounter_id,
         psn_no=record.psn_no,
         settled_at=record.settled_at,
-        amounts={name: amount.yuan for name, amount in record.amounts.items()},
-        pool_prop_selfpay=record.pooled_fund_rate,
+        amounts=SettlementAmountsOut.of(record.amounts),
+        pooled_fund_rate=record.pooled_fund_rate,
         explanation_zh=record.explanation_zh,
         explanation_en=record.explanation_en,
-        lines=record.lines,
+        lines=[SettlementLineOut.model_validate(line) for line in record.lines],
         policy_version=record.policy_version,
         catalog_version=record.catalog_version,
         account_balance_after=(
@@ -453,8 +469,8 @@ def statement(mdtrt_id: str, request: Request, principal: PrincipalDep) -> str:
     amounts = record.amounts
     out.append("")
     out.append(
-        f"医疗费总额 {amounts['medfee_sumamt']} 元，基金支付 {amounts['fund_pay_sumamt']} 元，"
-        f"个人负担 {amounts['psn_part_amt']} 元（其中现金 {amounts['psn_cash_pay']} 元）。"
+        f"医疗费总额 {amounts['total_charges']} 元，基金支付 {amounts['fund_paid_total']} 元，"
+        f"个人负担 {amounts['patient_share']} 元（其中现金 {amounts['cash_paid']} 元）。"
     )
     return "\n".join(out) + "\n"
 
@@ -542,7 +558,7 @@ def pre_settle(
     record = service_of(request).pre_settle(
         caller,
         mdtrt_id,
-        None if body.medfee_sumamt is None else Money(body.medfee_sumamt),
+        None if body.total_charges is None else Money(body.total_charges),
         body.discharged_on,
         use_account=body.use_personal_account,
     )
@@ -555,7 +571,7 @@ def settle(mdtrt_id: str, body: SettleIn, write: CashierWriteDep) -> SettlementO
     record = write.service.settle(
         caller,
         mdtrt_id,
-        Money(body.medfee_sumamt),
+        Money(body.total_charges),
         write.key(caller, body),
         use_account=body.use_personal_account,
     )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from yidi.encounter.commands import FeeLineInput
 from yidi.entrypoints.api.deps import PrincipalDep
 from yidi.entrypoints.api.routes.hospital import FeeUploadIn
+from yidi.entrypoints.api.schemas.money import SettlementAmountsOut
 from yidi.entrypoints.http.requests import container_of
 from yidi.kernel.insurance import EncounterType, FilingCategory, HospitalLevel
 from yidi.kernel.money import Money
@@ -79,7 +80,9 @@ class ManualClaimOut(ClaimHeadOut):
     checklist: list[MaterialOut]
     missing_materials: list[str]
     fee_lines: list[dict[str, Any]]
-    amounts: dict[str, Decimal]
+    amounts: SettlementAmountsOut | None = Field(
+        description="审核测算后的报销金额（元）；未测算为 null。Amounts once computed, else null"
+    )
     explanation_zh: list[str]
     catalog_note: str | None
     approved_by: str | None
@@ -105,7 +108,7 @@ def out(view: ManualClaimView) -> ManualClaimOut:
         ],
         missing_materials=[m.label_zh for m in view.missing_materials],
         fee_lines=view.fee_lines,
-        amounts={k: v.yuan for k, v in view.amounts.items()},
+        amounts=SettlementAmountsOut.of(view.amounts) if view.amounts else None,
         explanation_zh=list(view.result["explanation_zh"]) if view.result else [],
         catalog_note=row.catalog_note,
         approved_by=row.approved_by,
