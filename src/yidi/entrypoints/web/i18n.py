@@ -19,6 +19,7 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "site.name": ("异地就医备案与直接结算", "Cross-region medical insurance"),
     "site.skip": ("跳到正文", "Skip to content"),
     "nav.label": ("主导航", "Main navigation"),
+    "nav.menu": ("菜单", "Menu"),
     "nav.home": ("工作台", "My desk"),
     "nav.check": ("能否直接结算？", "Can I settle directly?"),
     "nav.hospitals": ("联网医院", "Connected hospitals"),
