@@ -17,7 +17,7 @@ from yidi.entrypoints.api.deps import SESSION_COOKIE, client_address
 from yidi.entrypoints.api.routes.users import user_admin
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
-from yidi.entrypoints.web.i18n import Lang
+from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.render import (
     container_of,
@@ -199,7 +199,7 @@ def _admin(request: Request) -> Any:
 
 
 def _role_options(lang: Lang) -> list[tuple[str, str]]:
-    return [(r.value, r.value if lang == "en" else r.label_zh) for r in ASSIGNABLE_ROLES]
+    return [(r.value, translate(lang, f"role.{r.value}")) for r in ASSIGNABLE_ROLES]
 
 
 def _users_page(

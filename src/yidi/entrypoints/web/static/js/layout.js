@@ -3,6 +3,7 @@
 // 1. On a narrow screen the menu folds behind one button (open without script).
 // 2. Each cell of a list table carries its column's name (data-label), so on a narrow screen a
 //    row reads as a card of "label: value" lines; the template's own data-label wins.
+// 3. A refused form's error summary takes the focus.
 (function () {
   "use strict";
   var header = document.querySelector(".site-header");
@@ -26,6 +27,11 @@
         toggle.focus();
       }
     });
+  }
+  // 3. After a refused submit, focus goes to the list of what is missing (not the body).
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary) {
+    summary.focus();
   }
   var tables = document.querySelectorAll("table.stackable");
   Array.prototype.forEach.call(tables, function (table) {
