@@ -305,9 +305,10 @@ def test_the_design_systems_text_colours_reach_4_5_to_1(
 # The words a page itself supplies: headings, column heads, labels, options, buttons, states,
 # the history's verbs, the document names and checklists. Data (people's and hospitals' names,
 # addresses, region names) may stay Chinese, and so may text marked lang="zh-CN" (quoted rules,
-# the official annex titles) and the proper names of policy documents (《…》, 豫人社办函〔2017〕63号).
+# the official annex titles) and the citations of policy documents (《…》第15条, 豫人社办函〔2017〕63号,
+# the policy data's own "（示例值 illustrative…）" mark).
 DOCUMENT_NAMES = re.compile(
-    r"《[^》]*》(?:第\d+条)?(?:（示例值 illustrative）)?|[\u3400-\u9fff]+〔\d{4}〕\d+号"
+    r"《[^》]*》(?:第\d+条)?|（示例值 illustrative[^）]*）|[\u3400-\u9fff]+〔\d{4}〕\d+号"
 )
 LABELS_OF_THE_PAGE = r"""() => {
   const selectors = ['h1', 'h2', 'h3', 'th', 'label', 'legend', 'option', 'dt', 'button',
@@ -395,7 +396,7 @@ def test_in_english_each_roles_pages_have_no_chinese_only_labels(
                 if name in rest:
                     rest = rest.replace(name, "")
             if HAN.search(rest):
-                problems.setdefault(path, []).append(text.strip()[:80])
+                problems.setdefault(path, []).append(rest.strip()[:160])
     shot(page, f"english-{username}")
     assert problems == {}, problems
 

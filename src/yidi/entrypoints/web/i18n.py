@@ -1174,6 +1174,22 @@ FIELD_EN: Final[Mapping[str, str]] = {
     "admitted_on": "Admission date",
     "valid_until": "Valid until",
 }
+# English of the 附件2 column headings (the Chinese is the notice's own, ANNEX2_COLUMNS).
+ANNEX2_COLUMN_EN: Final[Mapping[str, str]] = {
+    "序号": "No.",
+    "参保地行政区划代码": "Insured region code",
+    "参保地行政区划名称": "Insured region",
+    "姓名": "Name",
+    "性别": "Gender",
+    "身份证号": "ID number",
+    "险种类型": "Insurance",
+    "社会保障号码": "Social security number",
+    "社会保障卡号": "Social security card number",
+    "现住址": "Current address",
+    "联系电话": "Phone",
+    "手机": "Mobile",
+    "人员类别": "Category",
+}
 _FIELD_BY_ZH: Final[Mapping[str, str]] = {zh: field for field, zh in FIELD_LABELS.items()}
 
 _ISSUER_PLACE_EN: Final[Mapping[IssuerPlace, str]] = {
@@ -1242,6 +1258,10 @@ class Translator:
 
     def field(self, zh: str) -> str:
         return field_label(self.lang, zh)
+
+    def heading(self, zh: str) -> str:
+        """A 附件2 column heading in the page's language."""
+        return zh if self.lang == "zh" else ANNEX2_COLUMN_EN.get(zh, zh)
 
     def fields(self, zh_labels: Iterable[str]) -> str:
         """Several 附件1 fields as one line: 、 in Chinese, a comma in English."""
