@@ -33,7 +33,7 @@
   if (summary) {
     summary.focus();
   }
-  var tables = document.querySelectorAll("table.stackable");
+  var tables = document.querySelectorAll(".stack-cards table");
   Array.prototype.forEach.call(tables, function (table) {
     var heads = [];
     var headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
