@@ -488,6 +488,10 @@ def test_the_guided_check_leads_an_unfiled_person_to_file_online(
     page.goto("/check?asked=1&category=retiree_resettled&care=inpatient&accident=no&filed=yes")
     expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "direct")
     expect(page.locator("#file-online")).to_have_count(0)
+    # nor is one whose stay is an accident's: filing would not make it direct
+    page.goto("/check?asked=1&category=retiree_resettled&care=inpatient&accident=yes&filed=no")
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "not_direct")
+    expect(page.locator("#file-online")).to_have_count(0)
 
 
 # --- accessibility of the changed pages ---------------------------------------------------
