@@ -1174,7 +1174,8 @@ FIELD_EN: Final[Mapping[str, str]] = {
     "admitted_on": "Admission date",
     "valid_until": "Valid until",
 }
-# English of the 附件2 column headings (the Chinese is the notice's own, ANNEX2_COLUMNS).
+# English of the 附件2 column headings (the Chinese is the notice's own, ANNEX2_COLUMNS, and
+# the quarterly list's 登记类别).
 ANNEX2_COLUMN_EN: Final[Mapping[str, str]] = {
     "序号": "No.",
     "参保地行政区划代码": "Insured region code",
@@ -1189,6 +1190,7 @@ ANNEX2_COLUMN_EN: Final[Mapping[str, str]] = {
     "联系电话": "Phone",
     "手机": "Mobile",
     "人员类别": "Category",
+    "登记类别": "Registration type",  # the quarterly list's extra column
 }
 _FIELD_BY_ZH: Final[Mapping[str, str]] = {zh: field for field, zh in FIELD_LABELS.items()}
 
