@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
 from yidi.filing.model.record import FilingRecord, RegistrationType, SignedBy
@@ -41,6 +41,10 @@ PAGE_WIDTH_MM: Final = 210
 MARGIN_MM: Final = 15
 CONTENT_WIDTH: Final = PAGE_WIDTH_MM - 2 * MARGIN_MM
 CHECKED, UNCHECKED = "■", "□"
+TABLE_SIZE: Final = 10.0  # pt, the filled-in values
+LABEL_SIZE: Final = 9.0  # pt, the form's printed labels
+CELL_PADDING: Final = 1.5  # mm, each side
+COLUMN_WIDTHS: Final = (30, 32, 28, 30, 24, 36)  # mm, sum CONTENT_WIDTH
 
 
 class FontMissing(YidiError):
@@ -73,12 +77,43 @@ def _region_name(code: str | None) -> str:
     return registry.get(code).name if registry.exists(code) else code
 
 
-def _options(choices: Sequence[tuple[str, str]], chosen: str | None) -> str:
-    """The form's numbered options with the chosen one marked: ■1.职工医保 □2.城乡居民医保."""
-    return "  ".join(
+def _options(choices: Sequence[tuple[str, str]], chosen: str | None) -> list[str]:
+    """The form's numbered options with the chosen one marked: ■1.职工医保, □2.城乡居民医保."""
+    return [
         f"{CHECKED if value == chosen else UNCHECKED}{n}.{label}"
         for n, (value, label) in enumerate(choices, start=1)
-    )
+    ]
+
+
+def label_parts(text: str) -> list[str]:
+    """A label cut where a line may break: between characters, never inside a parenthesis.
+
+    "转往省（市、区）名称" -> 转, 往, 省, （市、区）, 名, 称: a parenthesis is one part, so no
+    line ends on its opening bracket or starts with its closing one. "\\n" is a part of its own.
+    """
+    parts: list[str] = []
+    depth = 0
+    for char in text:
+        if depth > 0:
+            parts[-1] += char
+        else:
+            parts.append(char)
+        if char in "（(":
+            depth += 1
+        elif char in "）)" and depth > 0:
+            depth -= 1
+    return parts
+
+
+def _region_line(code: str | None) -> str:
+    """The form's 市（县、市、区） line, filled in: "参保地：湖南省衡阳市衡阳县"."""
+    if not code:
+        return "参保地市（县、市、区）："
+    registry = default_registry()
+    if not registry.exists(code):
+        return f"参保地市（县、市、区）：{code}"
+    division = registry.get(code)
+    return f"参保地市（县、市、区）：{division.full_name or division.name}"
 
 
 def _date(value: object) -> str:
@@ -99,6 +134,30 @@ class _Form(FPDF):
         self.set_font(FAMILY, size=size)
         self.cell(0, h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def fit(self, parts: Sequence[str], width: float, size: float, joiner: str = "") -> str:
+        """``parts`` as lines no wider than ``width`` mm at ``size`` pt, broken only between parts.
+
+        The table would otherwise wrap a label at any character ("转往省（市、区" / "）名称").
+        A part wider than the cell on its own keeps a line to itself.
+        """
+        self.set_font(FAMILY, size=size)
+        room = width - 2 * CELL_PADDING - 0.5
+        lines: list[str] = []
+        line = ""
+        for part in parts:
+            if part == "\n":
+                lines.append(line)
+                line = ""
+                continue
+            candidate = f"{line}{joiner}{part}" if line else part
+            if line and self.get_string_width(candidate) > room:
+                lines.append(line)
+                line = part
+            else:
+                line = candidate
+        lines.append(line)
+        return "\n".join(lines)
+
 
 def annex1_pdf(record: FilingRecord) -> bytes:
     """附件1 for one filing, on one A4 page."""
@@ -108,7 +167,7 @@ def annex1_pdf(record: FilingRecord) -> bytes:
     pdf.line_text("附件1", size=10)
     pdf.line_text(f"备案编号：{record.filing_number or '（审核通过后分配）'}", align="R")
     pdf.line_text("异地就医登记备案表", size=18, align="C", h=12)
-    pdf.line_text(f"{_region_name(record.insured_region_code)}  市（县、市、区）", h=8)
+    pdf.line_text(_region_line(record.insured_region_code), h=8)
 
     insurance = _options(
         [(t.value, t.label_zh) for t in InsuranceType],
@@ -128,60 +187,87 @@ def annex1_pdf(record: FilingRecord) -> bytes:
     if record.signed_by is SignedBy.DELEGATE and record.delegate is not None:
         signer = f"被委托人：{record.delegate.name or ''}（{record.delegate.relation or ''}）"
 
-    pdf.set_font(FAMILY, size=10)
-    widths = (30, 32, 28, 30, 24, 36)
+    widths = COLUMN_WIDTHS
+    label_face = FontFace(size_pt=LABEL_SIZE)
+
+    def span(column: int, colspan: int) -> float:
+        return float(sum(widths[column : column + colspan]))
+
+    class _Row:
+        """One table row: labels set small and broken only between their parts."""
+
+        def __init__(self) -> None:
+            self.row = table.row()
+            self.column = 0
+
+        def label(self, text: str) -> None:
+            self.row.cell(
+                pdf.fit(label_parts(text), span(self.column, 1), LABEL_SIZE), style=label_face
+            )
+            self.column += 1
+
+        def value(self, text: str, colspan: int = 1) -> None:
+            self.row.cell(text, colspan=colspan)
+            self.column += colspan
+
+        def options(self, options: list[str], colspan: int = 1) -> None:
+            width = span(self.column, colspan)
+            self.value(pdf.fit(options, width, TABLE_SIZE, joiner="  "), colspan)
+
+    pdf.set_font(FAMILY, size=TABLE_SIZE)
     with pdf.table(
         col_widths=widths,
         width=CONTENT_WIDTH,
         line_height=6.5,
         text_align="LEFT",
         first_row_as_headings=False,
-        padding=1.5,
+        padding=CELL_PADDING,
     ) as table:
-        row = table.row()
-        row.cell("姓名")
-        row.cell(record.name or "")
-        row.cell("性别")
-        row.cell(record.gender.label_zh if record.gender else "")
-        row.cell("险种")
-        row.cell(insurance)
-        row = table.row()
-        row.cell("人员类别")
-        row.cell(category, colspan=3)
-        row.cell("登记类别")
-        row.cell(registration)
-        row = table.row()
-        row.cell("社会保障号码")
-        row.cell(record.social_security_number or "", colspan=2)
-        row.cell("社会保障卡号（可选）")
-        row.cell(record.social_security_card_number or "", colspan=2)
-        row = table.row()
-        row.cell("参保地家庭住址")
-        row.cell(record.home_address or "", colspan=2)
-        row.cell("异地联系地址（现住址）")
-        row.cell(record.contact_address or "", colspan=2)
-        row = table.row()
-        row.cell("联系电话")
-        row.cell(record.phone or "", colspan=2)
-        row.cell("手机")
-        row.cell(record.mobile or "", colspan=2)
-        row = table.row()
-        row.cell("转往省（市、区）名称")
-        row.cell(_region_name(record.destination_province_code))
-        row.cell("地区（市、州）名称")
-        row.cell(_region_name(record.destination_prefecture_code))
-        row.cell("县（区）名称")
-        row.cell(_region_name(record.destination_county_code))
-        row = table.row()
-        row.cell("医疗机构名称")
-        row.cell(hospital_names, colspan=3)
-        row.cell("医疗机构级别")
-        row.cell(hospital_levels)
-        row = table.row()
-        row.cell(f"本人（被委托人）签名\n{signer}\n\n\n")
-        row.cell("", colspan=3)  # left blank: signed by hand
-        row.cell("填表日期")
-        row.cell(_date(record.filled_on))
+        row = _Row()
+        row.label("姓名")
+        row.value(record.name or "")
+        row.label("性别")
+        row.value(record.gender.label_zh if record.gender else "")
+        row.label("险种")
+        row.options(insurance)
+        row = _Row()
+        row.label("人员类别")
+        row.options(category, colspan=3)
+        row.label("登记类别")
+        row.options(registration)
+        row = _Row()
+        row.label("社会保障号码")
+        row.value(record.social_security_number or "", colspan=2)
+        row.label("社会保障卡号（可选）")
+        row.value(record.social_security_card_number or "", colspan=2)
+        row = _Row()
+        row.label("参保地家庭住址")
+        row.value(record.home_address or "", colspan=2)
+        row.label("异地联系地址（现住址）")
+        row.value(record.contact_address or "", colspan=2)
+        row = _Row()
+        row.label("联系电话")
+        row.value(record.phone or "", colspan=2)
+        row.label("手机")
+        row.value(record.mobile or "", colspan=2)
+        row = _Row()
+        row.label("转往省（市、区）名称")
+        row.value(_region_name(record.destination_province_code))
+        row.label("地区（市、州）名称")
+        row.value(_region_name(record.destination_prefecture_code))
+        row.label("县（区）名称")
+        row.value(_region_name(record.destination_county_code))
+        row = _Row()
+        row.label("医疗机构名称")
+        row.value(hospital_names, colspan=3)
+        row.label("医疗机构级别")
+        row.value(hospital_levels)
+        row = _Row()
+        signature = "本人（被委托人）签名" + (f"\n{signer}" if signer else "")
+        row.label(signature + "\n\n\n")
+        row.value("", colspan=3)  # left blank: signed by hand
+        row.label("填表日期")
+        row.value(_date(record.filled_on))
 
     pdf.ln(8)
     top = pdf.get_y()

@@ -16,7 +16,7 @@ from yidi.auth.users import ASSIGNABLE_ROLES, Assignment
 from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
-from yidi.entrypoints.web.i18n import Lang
+from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.render import (
     cookie_secure,
@@ -193,7 +193,7 @@ def _admin(request: Request) -> Any:
 
 
 def _role_options(lang: Lang) -> list[tuple[str, str]]:
-    return [(r.value, r.value if lang == "en" else r.label_zh) for r in ASSIGNABLE_ROLES]
+    return [(r.value, translate(lang, f"role.{r.value}")) for r in ASSIGNABLE_ROLES]
 
 
 def _users_page(

@@ -29,7 +29,7 @@ from yidi.entrypoints.web.filing_form import (
 )
 from yidi.entrypoints.web.filing_pages import OFFICES, _region_label, shown_refusal
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
-from yidi.entrypoints.web.i18n import translate
+from yidi.entrypoints.web.i18n import label, translate
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestService, EvidenceUpload
 from yidi.filing.commands import MAX_EVIDENCE_BYTES
@@ -166,7 +166,9 @@ def _request_page(
             "can_decide": pending and principal.may(Action.FILING_REVIEW),
             "can_withdraw": pending and asker,
             "can_add_evidence": pending and asker,
-            "evidence_kinds": [(kind.value, kind.label_zh) for kind in EvidenceKind],
+            "evidence_kinds": [
+                (kind.value, label(page_lang(request), kind)) for kind in EvidenceKind
+            ],
             "evidence_values": evidence_values or {},
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "back": "/change-requests" if principal.role in OFFICES else "/me/filings",

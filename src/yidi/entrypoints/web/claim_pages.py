@@ -22,7 +22,7 @@ from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
 from yidi.entrypoints.web.filing_pages import search_terms
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.hospital_pages import AMOUNT_ROWS
-from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -173,7 +173,7 @@ def _new_page(
             "values": dict.fromkeys(CREATE_FIELDS, "") | {"hospital_level": "2"} | (values or {}),
             "errors": errors or {},
             "levels": [(str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel],
-            "encounter_types": [(e.value, f"{e.value} {e.label_zh}") for e in EncounterType],
+            "encounter_types": [(e.value, f"{e.value} {label(lang, e)}") for e in EncounterType],
             "categories": [
                 (c.value, translate(lang, f"category.{c.value}")) for c in FilingCategory
             ],
@@ -275,7 +275,7 @@ def _blockers(view: ManualClaimView, lang: Lang) -> list[str]:
     if view.missing_materials:
         found.append(
             translate(lang, "claims.blocked_materials")
-            + "、".join(m.label_zh for m in view.missing_materials)
+            + "、".join(label(lang, m) for m in view.missing_materials)
         )
     if not view.fee_lines:
         found.append(translate(lang, "claims.blocked_lines"))

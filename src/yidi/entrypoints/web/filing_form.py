@@ -26,7 +26,7 @@ from starlette.responses import Response
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.filing_pages import _detail_page, _field_errors, _service
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
-from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.commands import (
     MAX_EVIDENCE_BYTES,
@@ -120,7 +120,7 @@ def _evidence_needs(lang: Lang) -> list[tuple[str, str, list[str]]]:
         (
             category.value,
             translate(lang, f"category.{category.value}"),
-            [requirement.label_zh for requirement in rule.evidence],
+            [label(lang, requirement) for requirement in rule.evidence],
         )
         for category, rule in DEFAULT_FILING_RULES.items()
     ]
@@ -408,16 +408,16 @@ def form_page(
             "provinces": _provinces(),
             "prefectures": _children(values["destination_province_code"], DivisionLevel.PREFECTURE),
             "counties": _children(values["destination_prefecture_code"], DivisionLevel.COUNTY),
-            "genders": [(g.value, g.label_zh) for g in Gender],
+            "genders": [(g.value, label(lang, g)) for g in Gender],
             "insurance_types": [
                 (i.value, translate(lang, f"insurance.{i.value}")) for i in InsuranceType
             ],
             "categories": [
                 (c.value, translate(lang, f"category.{c.value}")) for c in FilingCategory
             ],
-            "person_types": [(p.value, p.label_zh) for p in PersonType],
+            "person_types": [(p.value, label(lang, p)) for p in PersonType],
             "levels": [(str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel],
-            "evidence_kinds": [(k.value, k.label_zh) for k in EvidenceKind],
+            "evidence_kinds": [(k.value, label(lang, k)) for k in EvidenceKind],
             "evidence_needs": _evidence_needs(lang),
             "institution_rows": range(INSTITUTION_ROWS),
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.change_fields import changed_labeller
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
-from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.province_pages import region_codes
 from yidi.entrypoints.web.render import (
     finish,
@@ -267,7 +267,7 @@ def _detail_page(
             and detail.state in (FilingState.DRAFT, FilingState.REJECTED),
             "region_label": _region_label(lang),
             "back": "/me/filings" if principal.role is Role.INSURED_PERSON else "/filings",
-            "evidence_kinds": [(kind.value, kind.label_zh) for kind in EvidenceKind],
+            "evidence_kinds": [(kind.value, label(lang, kind)) for kind in EvidenceKind],
             "evidence_values": evidence_values or {},
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "change_requests": change_requests,

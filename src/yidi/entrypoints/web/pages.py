@@ -305,13 +305,15 @@ def _check(
     care: str = "",
     accident: str = "",
     filed: str = "",
+    asked: str = "",
 ) -> Response:
     _require(page_principal(request), Action.PUBLIC_DIRECTORY)
     lang = page_lang(request)
-    asked = any((category, care, accident, filed))
+    # The form sends asked=1, so an empty submit is answered with the questions marked.
+    asked_flag = asked == "1" or any((category, care, accident, filed))
     errors: dict[str, str] = {}
     answer: EligibilityAnswer | None = None
-    if asked:
+    if asked_flag:
         required = translate(lang, "check.required")
         if category not in CATEGORY_CHOICES:
             errors["category"] = required
