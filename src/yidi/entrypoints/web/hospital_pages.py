@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -620,6 +621,40 @@ def _cancel_fees(
     return _done(request, encounter_id, "fee_cancel")
 
 
+def _confirmed_cancel(
+    request: Request,
+    caller: Caller,
+    encounter_id: str,
+    *,
+    form: str,
+    confirm: str,
+    run: Callable[[HospitalService], object],
+    done_code: str,
+    done_state: str,
+    **page: Any,
+) -> Response:
+    """The shared tail of the admission and discharge cancel forms: ask for the tick, run
+    the cancel, and treat a resend whose effect is already in place as done."""
+    if confirm != "yes":
+        return _field_error(
+            request,
+            caller,
+            encounter_id,
+            f"{form}_confirm",
+            "cashier.cancel_confirm_required",
+            **page,
+        )
+    service = _service(request)
+    try:
+        run(service)
+    except YidiError as exc:
+        # Sent again from another copy of the page: what was asked for is already done.
+        if exc.code == done_code and _now_in(service, caller, encounter_id, done_state):
+            return _done(request, encounter_id, form)
+        return _failed(request, caller, encounter_id, exc, form, **page)
+    return _done(request, encounter_id, form)
+
+
 def _cancel_admission(
     request: Request,
     encounter_id: str,
@@ -634,31 +669,22 @@ def _cancel_admission(
     reason = cancel_reason.strip()
     if not reason:
         return _field_error(request, caller, encounter_id, "cancel_reason", "cashier.required")
-    if confirm != "yes":
-        return _field_error(
-            request,
-            caller,
-            encounter_id,
-            "cancel_admission_confirm",
-            "cashier.cancel_confirm_required",
-            cancel_reason=reason,
-        )
-    service = _service(request)
-    try:
-        service.cancel_admission(
+    return _confirmed_cancel(
+        request,
+        caller,
+        encounter_id,
+        form="cancel_admission",
+        confirm=confirm,
+        run=lambda service: service.cancel_admission(
             caller,
             encounter_id,
             _key(caller, form_key, "cancel-admission", reason),
             reason=reason,
-        )
-    except YidiError as exc:
-        # Sent again from another copy of the page: what was asked for is already done.
-        if exc.code == "ENCOUNTER_CANNOT_CANCEL" and _now_in(
-            service, caller, encounter_id, CANCELLED
-        ):
-            return _done(request, encounter_id, "cancel_admission")
-        return _failed(request, caller, encounter_id, exc, "cancel_admission", cancel_reason=reason)
-    return _done(request, encounter_id, "cancel_admission")
+        ),
+        done_code="ENCOUNTER_CANNOT_CANCEL",
+        done_state=CANCELLED,
+        cancel_reason=reason,
+    )
 
 
 def _cancel_discharge(
@@ -671,26 +697,18 @@ def _cancel_discharge(
     """Undo a discharge that is not settled yet (the patient is in hospital again)."""
     caller = _caller(request, Action.ENCOUNTER_WRITE)
     require_csrf(request, csrf_token)
-    if confirm != "yes":
-        return _field_error(
-            request,
-            caller,
-            encounter_id,
-            "cancel_discharge_confirm",
-            "cashier.cancel_confirm_required",
-        )
-    service = _service(request)
-    try:
-        service.cancel_discharge(
+    return _confirmed_cancel(
+        request,
+        caller,
+        encounter_id,
+        form="cancel_discharge",
+        confirm=confirm,
+        run=lambda service: service.cancel_discharge(
             caller, encounter_id, _key(caller, form_key, "cancel-discharge", encounter_id)
-        )
-    except YidiError as exc:
-        if exc.code == "ENCOUNTER_NOT_DISCHARGED" and _now_in(
-            service, caller, encounter_id, ADMITTED
-        ):
-            return _done(request, encounter_id, "cancel_discharge")
-        return _failed(request, caller, encounter_id, exc, "cancel_discharge")
-    return _done(request, encounter_id, "cancel_discharge")
+        ),
+        done_code="ENCOUNTER_NOT_DISCHARGED",
+        done_state=ADMITTED,
+    )
 
 
 def _statement(request: Request, encounter_id: str) -> Response:
