@@ -421,7 +421,6 @@ def _upload(
 ) -> Response:
     caller = _caller(request, Action.ENCOUNTER_WRITE)
     require_csrf(request, csrf_token)
-    lang = page_lang(request)
     service = _service(request)
     text = fee_text
     if file is not None and file.filename:
@@ -442,23 +441,17 @@ def _upload(
             except UnicodeDecodeError:
                 text = ""
     if not text.strip():
-        detail = service.encounter_detail(caller, encounter_id)
-        return _encounter_page(
-            request,
-            detail,
-            errors={"fee_text": translate(lang, "cashier.fees_required")},
-            status_code=422,
-        )
+        return _field_error(request, caller, encounter_id, "fee_text", "cashier.fees_required")
     parsed = parse_fee_text(text)
     if parsed.problems:
-        detail = service.encounter_detail(caller, encounter_id)
-        return _encounter_page(
+        return _field_error(
             request,
-            detail,
-            errors={"fee_text": translate(lang, "cashier.fees_invalid")},
+            caller,
+            encounter_id,
+            "fee_text",
+            "cashier.fees_invalid",
             problems=parsed.problems,
             fee_text=text,
-            status_code=422,
         )
     payload = [
         (x.serial, x.catalog_code, str(x.quantity), str(x.unit_price), str(x.amount))
@@ -505,7 +498,7 @@ def _discharge(
         )
     except YidiError as exc:
         return _failed(request, caller, encounter_id, exc, "discharged_at")
-    return redirect(request, f"/hospital/encounters/{encounter_id}?done=discharge")
+    return _done(request, encounter_id, "discharge")
 
 
 def _pre_settle(
@@ -567,7 +560,7 @@ def _reverse(
         )
     except YidiError as exc:
         return _failed(request, caller, encounter_id, exc, "confirm")
-    return redirect(request, f"/hospital/encounters/{encounter_id}?done=reverse")
+    return _done(request, encounter_id, "reverse")
 
 
 # --- cancelling: fee lines (2302), the admission (2404), the discharge (2405) ---------------
