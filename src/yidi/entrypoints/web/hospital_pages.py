@@ -68,6 +68,18 @@ def _caller(request: Request, action: Action) -> Caller:
     return Caller(principal.hospital_code, principal.user_id, principal.role.value)
 
 
+def _form_caller(request: Request, csrf_token: str) -> Caller:
+    """The cashier posting one of the encounter forms, with the form's CSRF token checked."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    return caller
+
+
+# Hidden fields every cashier form posts: the resend key and the CSRF token.
+FormKey = Annotated[str, Form(max_length=64)]
+CsrfToken = Annotated[str, Form()]
+
+
 def _message(exc: YidiError, lang: Lang) -> str:
     return exc.message_en if lang == "en" else exc.message
 
@@ -174,7 +186,7 @@ def _check_form(request: Request) -> Response:
 def _check_post(
     request: Request,
     card: Annotated[str, Form(max_length=50)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     caller = _caller(request, Action.ADMISSION_CHECK)
     require_csrf(request, csrf_token)
@@ -207,11 +219,10 @@ def _admit(
     med_type: Annotated[str, Form(max_length=6)] = "",
     accidental_injury: Annotated[str, Form(max_length=10)] = "",
     emergency_started_at: Annotated[str, Form(max_length=40)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     lang = page_lang(request)
     service = _service(request)
     card = card.strip().upper()
@@ -416,11 +427,10 @@ def _upload(
     encounter_id: str,
     fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
     file: Annotated[UploadFile | None, File()] = None,
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     service = _service(request)
     text = fee_text
     if file is not None and file.filename:
@@ -481,11 +491,10 @@ def _discharge(
     request: Request,
     encounter_id: str,
     discharged_at: Annotated[str, Form(max_length=40)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     when = _parse_local(discharged_at)
     if when is None:
         return _field_error(request, caller, encounter_id, "discharged_at", "cashier.invalid_time")
@@ -501,11 +510,8 @@ def _discharge(
     return _done(request, encounter_id, "discharge")
 
 
-def _pre_settle(
-    request: Request, encounter_id: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+def _pre_settle(request: Request, encounter_id: str, csrf_token: CsrfToken = "") -> Response:
+    caller = _form_caller(request, csrf_token)
     service = _service(request)
     try:
         preview = service.pre_settle(caller, encounter_id)
@@ -519,11 +525,10 @@ def _settle(
     request: Request,
     encounter_id: str,
     total_charges: Annotated[str, Form(max_length=20)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     try:
         total = Money(total_charges.strip().replace(",", ""))
     except (ValueError, ArithmeticError, YidiError):
@@ -544,11 +549,10 @@ def _reverse(
     encounter_id: str,
     settlement_id: str,
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     if confirm != "yes":
         return _field_error(request, caller, encounter_id, "confirm", "cashier.confirm_required")
     try:
@@ -584,13 +588,12 @@ def _cancel_fees(
     serials: Annotated[list[str] | None, Form()] = None,
     scope: Annotated[str, Form(max_length=10)] = "selected",
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Cancel the ticked fee lines, or all unsettled ones, before settlement. Cancelling a
     line that is already cancelled changes nothing, so a resent form succeeds again."""
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     given = (serials or [])[:MAX_CANCEL_SERIALS]
     chosen = sorted({s.strip() for s in given if s.strip() and len(s.strip()) <= 30})
     wanted = [ALL_LINES] if scope == "all" else chosen
@@ -653,12 +656,11 @@ def _cancel_admission(
     encounter_id: str,
     cancel_reason: Annotated[str, Form(max_length=200)] = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Cancel an admission with nothing uploaded or settled; the reason is audited."""
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     reason = cancel_reason.strip()
     if not reason:
         return _field_error(request, caller, encounter_id, "cancel_reason", "cashier.required")
@@ -684,12 +686,11 @@ def _cancel_discharge(
     request: Request,
     encounter_id: str,
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Undo a discharge that is not settled yet (the patient is in hospital again)."""
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     return _confirmed_cancel(
         request,
         caller,
