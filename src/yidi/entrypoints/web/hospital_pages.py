@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -65,6 +66,18 @@ def _caller(request: Request, action: Action) -> Caller:
             "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
         )
     return Caller(principal.hospital_code, principal.user_id, principal.role.value)
+
+
+def _form_caller(request: Request, csrf_token: str) -> Caller:
+    """The cashier posting one of the encounter forms, with the form's CSRF token checked."""
+    caller = _caller(request, Action.ENCOUNTER_WRITE)
+    require_csrf(request, csrf_token)
+    return caller
+
+
+# Hidden fields every cashier form posts: the resend key and the CSRF token.
+FormKey = Annotated[str, Form(max_length=64)]
+CsrfToken = Annotated[str, Form()]
 
 
 def _message(exc: YidiError, lang: Lang) -> str:
@@ -173,7 +186,7 @@ def _check_form(request: Request) -> Response:
 def _check_post(
     request: Request,
     card: Annotated[str, Form(max_length=50)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     caller = _caller(request, Action.ADMISSION_CHECK)
     require_csrf(request, csrf_token)
@@ -206,11 +219,10 @@ def _admit(
     med_type: Annotated[str, Form(max_length=6)] = "",
     accidental_injury: Annotated[str, Form(max_length=10)] = "",
     emergency_started_at: Annotated[str, Form(max_length=40)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     lang = page_lang(request)
     service = _service(request)
     card = card.strip().upper()
@@ -415,12 +427,10 @@ def _upload(
     encounter_id: str,
     fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
     file: Annotated[UploadFile | None, File()] = None,
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
-    lang = page_lang(request)
+    caller = _form_caller(request, csrf_token)
     service = _service(request)
     text = fee_text
     if file is not None and file.filename:
@@ -441,23 +451,17 @@ def _upload(
             except UnicodeDecodeError:
                 text = ""
     if not text.strip():
-        detail = service.encounter_detail(caller, encounter_id)
-        return _encounter_page(
-            request,
-            detail,
-            errors={"fee_text": translate(lang, "cashier.fees_required")},
-            status_code=422,
-        )
+        return _field_error(request, caller, encounter_id, "fee_text", "cashier.fees_required")
     parsed = parse_fee_text(text)
     if parsed.problems:
-        detail = service.encounter_detail(caller, encounter_id)
-        return _encounter_page(
+        return _field_error(
             request,
-            detail,
-            errors={"fee_text": translate(lang, "cashier.fees_invalid")},
+            caller,
+            encounter_id,
+            "fee_text",
+            "cashier.fees_invalid",
             problems=parsed.problems,
             fee_text=text,
-            status_code=422,
         )
     payload = [
         (x.serial, x.catalog_code, str(x.quantity), str(x.unit_price), str(x.amount))
@@ -487,11 +491,10 @@ def _discharge(
     request: Request,
     encounter_id: str,
     discharged_at: Annotated[str, Form(max_length=40)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     when = _parse_local(discharged_at)
     if when is None:
         return _field_error(request, caller, encounter_id, "discharged_at", "cashier.invalid_time")
@@ -504,14 +507,11 @@ def _discharge(
         )
     except YidiError as exc:
         return _failed(request, caller, encounter_id, exc, "discharged_at")
-    return redirect(request, f"/hospital/encounters/{encounter_id}?done=discharge")
+    return _done(request, encounter_id, "discharge")
 
 
-def _pre_settle(
-    request: Request, encounter_id: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+def _pre_settle(request: Request, encounter_id: str, csrf_token: CsrfToken = "") -> Response:
+    caller = _form_caller(request, csrf_token)
     service = _service(request)
     try:
         preview = service.pre_settle(caller, encounter_id)
@@ -525,11 +525,10 @@ def _settle(
     request: Request,
     encounter_id: str,
     total_charges: Annotated[str, Form(max_length=20)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     try:
         total = Money(total_charges.strip().replace(",", ""))
     except (ValueError, ArithmeticError, YidiError):
@@ -550,11 +549,10 @@ def _reverse(
     encounter_id: str,
     settlement_id: str,
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     if confirm != "yes":
         return _field_error(request, caller, encounter_id, "confirm", "cashier.confirm_required")
     try:
@@ -566,7 +564,7 @@ def _reverse(
         )
     except YidiError as exc:
         return _failed(request, caller, encounter_id, exc, "confirm")
-    return redirect(request, f"/hospital/encounters/{encounter_id}?done=reverse")
+    return _done(request, encounter_id, "reverse")
 
 
 # --- cancelling: fee lines (2302), the admission (2404), the discharge (2405) ---------------
@@ -590,13 +588,12 @@ def _cancel_fees(
     serials: Annotated[list[str] | None, Form()] = None,
     scope: Annotated[str, Form(max_length=10)] = "selected",
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Cancel the ticked fee lines, or all unsettled ones, before settlement. Cancelling a
     line that is already cancelled changes nothing, so a resent form succeeds again."""
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
+    caller = _form_caller(request, csrf_token)
     given = (serials or [])[:MAX_CANCEL_SERIALS]
     chosen = sorted({s.strip() for s in given if s.strip() and len(s.strip()) <= 30})
     wanted = [ALL_LINES] if scope == "all" else chosen
@@ -620,77 +617,92 @@ def _cancel_fees(
     return _done(request, encounter_id, "fee_cancel")
 
 
-def _cancel_admission(
+def _confirmed_cancel(
     request: Request,
+    caller: Caller,
     encounter_id: str,
-    cancel_reason: Annotated[str, Form(max_length=200)] = "",
-    confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    *,
+    form: str,
+    confirm: str,
+    run: Callable[[HospitalService], object],
+    done_code: str,
+    done_state: str,
+    **page: Any,
 ) -> Response:
-    """Cancel an admission with nothing uploaded or settled; the reason is audited."""
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
-    reason = cancel_reason.strip()
-    if not reason:
-        return _field_error(request, caller, encounter_id, "cancel_reason", "cashier.required")
+    """The shared tail of the admission and discharge cancel forms: ask for the tick, run
+    the cancel, and treat a resend whose effect is already in place as done."""
     if confirm != "yes":
         return _field_error(
             request,
             caller,
             encounter_id,
-            "cancel_admission_confirm",
+            f"{form}_confirm",
             "cashier.cancel_confirm_required",
-            cancel_reason=reason,
+            **page,
         )
     service = _service(request)
     try:
-        service.cancel_admission(
+        run(service)
+    except YidiError as exc:
+        # Sent again from another copy of the page: what was asked for is already done.
+        if exc.code == done_code and _now_in(service, caller, encounter_id, done_state):
+            return _done(request, encounter_id, form)
+        return _failed(request, caller, encounter_id, exc, form, **page)
+    return _done(request, encounter_id, form)
+
+
+def _cancel_admission(
+    request: Request,
+    encounter_id: str,
+    cancel_reason: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
+) -> Response:
+    """Cancel an admission with nothing uploaded or settled; the reason is audited."""
+    caller = _form_caller(request, csrf_token)
+    reason = cancel_reason.strip()
+    if not reason:
+        return _field_error(request, caller, encounter_id, "cancel_reason", "cashier.required")
+    return _confirmed_cancel(
+        request,
+        caller,
+        encounter_id,
+        form="cancel_admission",
+        confirm=confirm,
+        run=lambda service: service.cancel_admission(
             caller,
             encounter_id,
             _key(caller, form_key, "cancel-admission", reason),
             reason=reason,
-        )
-    except YidiError as exc:
-        # Sent again from another copy of the page: what was asked for is already done.
-        if exc.code == "ENCOUNTER_CANNOT_CANCEL" and _now_in(
-            service, caller, encounter_id, CANCELLED
-        ):
-            return _done(request, encounter_id, "cancel_admission")
-        return _failed(request, caller, encounter_id, exc, "cancel_admission", cancel_reason=reason)
-    return _done(request, encounter_id, "cancel_admission")
+        ),
+        done_code="ENCOUNTER_CANNOT_CANCEL",
+        done_state=CANCELLED,
+        cancel_reason=reason,
+    )
 
 
 def _cancel_discharge(
     request: Request,
     encounter_id: str,
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    form_key: FormKey = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Undo a discharge that is not settled yet (the patient is in hospital again)."""
-    caller = _caller(request, Action.ENCOUNTER_WRITE)
-    require_csrf(request, csrf_token)
-    if confirm != "yes":
-        return _field_error(
-            request,
-            caller,
-            encounter_id,
-            "cancel_discharge_confirm",
-            "cashier.cancel_confirm_required",
-        )
-    service = _service(request)
-    try:
-        service.cancel_discharge(
+    caller = _form_caller(request, csrf_token)
+    return _confirmed_cancel(
+        request,
+        caller,
+        encounter_id,
+        form="cancel_discharge",
+        confirm=confirm,
+        run=lambda service: service.cancel_discharge(
             caller, encounter_id, _key(caller, form_key, "cancel-discharge", encounter_id)
-        )
-    except YidiError as exc:
-        if exc.code == "ENCOUNTER_NOT_DISCHARGED" and _now_in(
-            service, caller, encounter_id, ADMITTED
-        ):
-            return _done(request, encounter_id, "cancel_discharge")
-        return _failed(request, caller, encounter_id, exc, "cancel_discharge")
-    return _done(request, encounter_id, "cancel_discharge")
+        ),
+        done_code="ENCOUNTER_NOT_DISCHARGED",
+        done_state=ADMITTED,
+    )
 
 
 def _statement(request: Request, encounter_id: str) -> Response:
