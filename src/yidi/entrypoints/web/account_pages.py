@@ -4,20 +4,22 @@ password through a one-time reset link, and user administration for the administ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from yidi.auth.commands import change_password, complete_reset, open_session, reset_link_account
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
-from yidi.auth.users import ASSIGNABLE_ROLES, Assignment
+from yidi.auth.users import ASSIGNABLE_ROLES, Assignment, ResetLink, UserAdminService
 from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
+from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import (
     cookie_secure,
     page_lang,
@@ -25,12 +27,10 @@ from yidi.entrypoints.web.render import (
     render,
     set_csrf_cookie,
 )
-from yidi.kernel.access import Action, Role
+from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
 
-
-def _message(exc: YidiError, lang: Lang) -> str:
-    return exc.message_en if lang == "en" else exc.message
+T = TypeVar("T")
 
 
 def _rule(request: Request) -> str:
@@ -41,7 +41,7 @@ def _rule(request: Request) -> str:
 def _field_errors(exc: YidiError, lang: Lang, default: str) -> dict[str, str]:
     if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
         raise exc
-    return {exc.field or default: _message(exc, lang), "code": exc.code}
+    return {exc.field or default: refusal_message(exc, lang), "code": exc.code}
 
 
 # --- one's own password --------------------------------------------------------------------
@@ -145,7 +145,9 @@ def _reset_get(request: Request, token: str = "") -> Response:
     try:
         username = reset_link_account(container.uow(), container.clock, token)
     except YidiError as exc:
-        return _reset_page(request, "", None, {"token": _message(exc, page_lang(request))}, 410)
+        return _reset_page(
+            request, "", None, {"token": refusal_message(exc, page_lang(request))}, 410
+        )
     return _reset_page(request, token, username)
 
 
@@ -162,7 +164,7 @@ def _reset_post(
     try:
         username = reset_link_account(container.uow(), container.clock, token)
     except YidiError as exc:
-        return _reset_page(request, "", None, {"token": _message(exc, lang)}, 410)
+        return _reset_page(request, "", None, {"token": refusal_message(exc, lang)}, 410)
     if new_password != confirm_password:
         mismatch = "两次输入的新密码不一致" if lang == "zh" else "the two new passwords differ"
         return _reset_page(request, token, username, {"confirm_password": mismatch}, 422)
@@ -286,58 +288,77 @@ def _user_get(request: Request, username: str) -> Response:
     return _user_page(request, username)
 
 
-def _act(request: Request, username: str, csrf_token: str, act: str) -> Response:
+def _user_form(
+    request: Request,
+    username: str,
+    csrf_token: str,
+    run: Callable[[Principal, UserAdminService], T],
+    then: Callable[[T], Response],
+    *,
+    field: str = "form",
+    status_code: int = 409,
+) -> Response:
+    """One administrator form on a user's page: a refusal is shown there (an unknown user is
+    "not found"), success is answered by ``then``."""
     admin = _admin(request)
     require_csrf(request, csrf_token)
-    service = container_of(request).users
     try:
-        if act == "disable":
-            service.set_active(admin, username, False)
-        elif act == "enable":
-            service.set_active(admin, username, True)
-        elif act == "unlock":
-            service.unlock(admin, username)
+        result = run(admin, container_of(request).users)
     except YidiError as exc:
         if exc.kind is ErrorKind.NOT_FOUND:
             raise
         return _user_page(
             request,
             username,
-            errors=_field_errors(exc, page_lang(request), "form"),
-            status_code=409,
+            errors=_field_errors(exc, page_lang(request), field),
+            status_code=status_code,
         )
-    return redirect(request, f"/admin/users/{username}?done={act}")
+    return then(result)
 
 
-def _disable(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _act(request, username, csrf_token, "disable")
+_USER_ACTS: dict[str, Callable[[Principal, UserAdminService, str], object]] = {
+    "disable": lambda admin, users, username: users.set_active(admin, username, False),
+    "enable": lambda admin, users, username: users.set_active(admin, username, True),
+    "unlock": lambda admin, users, username: users.unlock(admin, username),
+}
 
 
-def _enable(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _act(request, username, csrf_token, "enable")
+def _act(act: str) -> Callable[..., Response]:
+    """The endpoint of one of the user page's plain buttons (disable, enable, unlock)."""
+    run = _USER_ACTS[act]
+
+    def endpoint(
+        request: Request, username: str, csrf_token: Annotated[str, Form()] = ""
+    ) -> Response:
+        return _user_form(
+            request,
+            username,
+            csrf_token,
+            lambda admin, users: run(admin, users, username),
+            lambda _: redirect(request, f"/admin/users/{username}?done={act}"),
+        )
+
+    return endpoint
 
 
-def _unlock(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _act(request, username, csrf_token, "unlock")
+_disable = _act("disable")
+_enable = _act("enable")
+_unlock = _act("unlock")
 
 
 def _reset(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    admin = _admin(request)
-    require_csrf(request, csrf_token)
-    try:
-        link = container_of(request).users.issue_reset(admin, username)
-    except YidiError as exc:
-        if exc.kind is ErrorKind.NOT_FOUND:
-            raise
-        return _user_page(
-            request,
-            username,
-            errors=_field_errors(exc, page_lang(request), "form"),
-            status_code=409,
-        )
-    url = str(request.base_url).rstrip("/") + f"/password-reset?token={link.token}"
-    # Shown once, on this answer only (no-store): the link is never stored in clear.
-    return _user_page(request, username, reset_url=url)
+    def shown_once(link: ResetLink) -> Response:
+        url = str(request.base_url).rstrip("/") + f"/password-reset?token={link.token}"
+        # Shown once, on this answer only (no-store): the link is never stored in clear.
+        return _user_page(request, username, reset_url=url)
+
+    return _user_form(
+        request,
+        username,
+        csrf_token,
+        lambda admin, users: users.issue_reset(admin, username),
+        shown_once,
+    )
 
 
 def _role(
@@ -350,24 +371,19 @@ def _role(
     id_number: Annotated[str, Form(max_length=18)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    admin = _admin(request)
-    require_csrf(request, csrf_token)
-    try:
-        container_of(request).users.assign(
-            admin,
-            username,
-            Assignment(role, display_name, region_code, hospital_code, id_number),
-        )
-    except YidiError as exc:
-        if exc.kind is ErrorKind.NOT_FOUND:
-            raise
-        return _user_page(
-            request,
-            username,
-            errors=_field_errors(exc, page_lang(request), "role"),
-            status_code=422,
-        )
-    return redirect(request, f"/admin/users/{username}?done=role")
+    def assign(admin: Principal, users: UserAdminService) -> object:
+        assignment = Assignment(role, display_name, region_code, hospital_code, id_number)
+        return users.assign(admin, username, assignment)
+
+    return _user_form(
+        request,
+        username,
+        csrf_token,
+        assign,
+        lambda _: redirect(request, f"/admin/users/{username}?done=role"),
+        field="role",
+        status_code=422,
+    )
 
 
 def add_account_routes(router: APIRouter) -> None:

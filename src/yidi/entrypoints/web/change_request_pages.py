@@ -27,9 +27,10 @@ from yidi.entrypoints.web.filing_form import (
     values_of,
     with_form,
 )
-from yidi.entrypoints.web.filing_pages import OFFICES, _region_label, shown_refusal
-from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
+from yidi.entrypoints.web.filing_pages import OFFICES, _region_label
+from yidi.entrypoints.web.guards import redirect, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import label, translate
+from yidi.entrypoints.web.refusals import decide
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestService, EvidenceUpload
 from yidi.filing.commands import MAX_EVIDENCE_BYTES
@@ -189,34 +190,26 @@ def _request_detail(request: Request, request_id: str) -> Response:
 def _decide(
     request: Request, request_id: str, csrf_token: str, action: str, reason: str = ""
 ) -> Response:
-    principal = page_principal(request)
-    require_signed_in(principal)
-    require_csrf(request, csrf_token)
-    lang = page_lang(request)
     service = change_service(request)
-    reason = reason.strip()
-    if action == "reject" and not reason:
-        detail = service.get_request(principal, request_id)
-        errors = {"reject_reason": translate(lang, "filings.reason_required")}
-        return _request_page(request, detail, errors=errors, status_code=422)
-    try:
+
+    def perform(principal: Principal, reason: str) -> ChangeRequestDetail:
         if action == "approve":
-            detail = service.approve_request(principal, request_id)
-        elif action == "reject":
-            detail = service.reject_request(principal, request_id, reason)
-        else:
-            detail = service.withdraw(principal, request_id)
-    except YidiError as exc:
-        message, status = shown_refusal(exc, lang)
-        detail = service.get_request(principal, request_id)
-        return _request_page(
-            request,
-            detail,
-            errors={f"{action}_form": message},
-            reason=reason,
-            status_code=status,
-        )
-    return redirect(request, f"/change-requests/{detail.request.request_id}?done={action}")
+            return service.approve_request(principal, request_id)
+        if action == "reject":
+            return service.reject_request(principal, request_id, reason)
+        return service.withdraw(principal, request_id)
+
+    return decide(
+        request,
+        csrf_token,
+        action,
+        reason,
+        reason_required=action == "reject",
+        current=lambda principal: service.get_request(principal, request_id),
+        perform=perform,
+        page=_request_page,
+        done_path=lambda detail: f"/change-requests/{detail.request.request_id}",
+    )
 
 
 async def _add_evidence(request: Request, request_id: str) -> Response:

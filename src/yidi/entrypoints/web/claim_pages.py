@@ -23,6 +23,7 @@ from yidi.entrypoints.web.filing_pages import search_terms
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.hospital_pages import AMOUNT_ROWS
 from yidi.entrypoints.web.i18n import Lang, label, translate
+from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -60,10 +61,6 @@ def _handler(request: Request) -> Any:
     require_role(principal, Role.AGENCY_HANDLER)
     principal.require(Action.MANUAL_CLAIM)
     return principal
-
-
-def _message(exc: YidiError, lang: Lang) -> str:
-    return exc.message_en if lang == "en" else exc.message
 
 
 def _reraise_scope(exc: YidiError) -> None:
@@ -125,7 +122,7 @@ def _claims_list(
         except YidiError as exc:
             _reraise_scope(exc)
             field = exc.field if exc.field in ("state", "received_to") else "q"
-            errors[field] = _message(exc, lang)
+            errors[field] = refusal_message(exc, lang)
     filters = {
         "q": q,
         "state": state,
@@ -260,7 +257,7 @@ def _create(
             field = "id_number"
         if field not in CREATE_FIELDS:
             field = "id_number"
-        return _new_page(request, values, {field: _message(exc, lang)}, 422)
+        return _new_page(request, values, {field: refusal_message(exc, lang)}, 422)
     return redirect(request, f"/claims/{view.claim.id}")
 
 
@@ -351,7 +348,7 @@ def _act(
         view = _service(request).get(principal, claim_id)
         status = 409 if exc.kind is ErrorKind.CONFLICT else 422
         return _claim_page(
-            request, view, errors={field: _message(exc, lang)}, status_code=status, **page
+            request, view, errors={field: refusal_message(exc, lang)}, status_code=status, **page
         )
     return redirect(request, f"/claims/{claim_id}?done={action}")
 

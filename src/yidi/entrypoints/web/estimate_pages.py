@@ -17,6 +17,7 @@ from yidi.encounter.commands import local
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -86,10 +87,6 @@ def _amount(text: str, field: str, lang: Lang, errors: dict[str, str]) -> Money:
         return Money.zero()
 
 
-def _message(exc: YidiError, lang: Lang) -> str:
-    return exc.message_en if lang == "en" else exc.message
-
-
 def _estimate(
     request: Request,
     treatment_region_code: Annotated[str, Form(max_length=6)] = "",
@@ -140,7 +137,9 @@ def _estimate(
     except YidiError as exc:
         if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
             raise
-        errors[exc.field if exc.field in FIELDS else "treatment_region_code"] = _message(exc, lang)
+        errors[exc.field if exc.field in FIELDS else "treatment_region_code"] = refusal_message(
+            exc, lang
+        )
         return _page(request, values, errors, status_code=422)
     return _page(request, values, result=result)
 

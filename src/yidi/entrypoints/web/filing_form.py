@@ -24,9 +24,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from yidi.entrypoints.http.requests import container_of
-from yidi.entrypoints.web.filing_pages import _detail_page, _field_errors, _service
+from yidi.entrypoints.web.filing_pages import _detail_page, _service
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, label, translate
+from yidi.entrypoints.web.refusals import field_errors, refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.commands import (
     MAX_EVIDENCE_BYTES,
@@ -222,7 +223,7 @@ def _evidence(values: dict[str, str], errors: dict[str, str], lang: Lang) -> Evi
 
 
 def _message_fields(exc: YidiError, lang: Lang) -> dict[str, str]:
-    found = _field_errors(exc, lang, "form")
+    found = field_errors(exc, lang, "form")
     # The record's combined contact check names no single input: show it by the phone.
     if "contact_phone" in found:
         found.setdefault("phone", found.pop("contact_phone"))
@@ -268,7 +269,7 @@ async def read_evidence_upload(
         try:
             evidence_media_type(content)
         except YidiError as exc:
-            errors["evidence_file"] = _message(exc, lang)
+            errors["evidence_file"] = refusal_message(exc, lang)
     return evidence, content, filename
 
 
@@ -299,7 +300,7 @@ _EVIDENCE_INPUTS: Final[Mapping[str, str]] = {"file": "evidence_file", "evidence
 
 def document_errors(exc: YidiError, lang: Lang) -> dict[str, str]:
     """A service's refusal of a document, by the input it names (else by the whole form)."""
-    found = _field_errors(exc, lang, "evidence_form")
+    found = field_errors(exc, lang, "evidence_form")
     return {_EVIDENCE_INPUTS.get(name, name): text for name, text in found.items()}
 
 
@@ -509,16 +510,12 @@ async def _create_from(request: Request, principal: Principal, form: FormData) -
             return _detail_page(
                 request,
                 detail,
-                errors={"evidence_form": _message(exc, lang)},
+                errors={"evidence_form": refusal_message(exc, lang)},
                 status_code=422,
             )
     if intent == "submit":
         return _submit_after_create(request, service, principal, detail, lang)
     return redirect(request, f"/filings/{detail.filing_id}?done=draft")
-
-
-def _message(exc: YidiError, lang: Lang) -> str:
-    return exc.message_en if lang == "en" else exc.message
 
 
 def _submit_after_create(
@@ -535,7 +532,7 @@ def _submit_after_create(
             raise
         fresh = service.get(principal, detail.filing_id)
         return _detail_page(
-            request, fresh, errors={"submit_form": _message(exc, lang)}, done="draft"
+            request, fresh, errors={"submit_form": refusal_message(exc, lang)}, done="draft"
         )
     return redirect(request, f"/filings/{detail.filing_id}?done=submit")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -20,6 +21,7 @@ from yidi.entrypoints.web.change_fields import changed_labeller
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.province_pages import region_codes
+from yidi.entrypoints.web.refusals import decide, field_errors
 from yidi.entrypoints.web.render import (
     finish,
     page_lang,
@@ -36,7 +38,7 @@ from yidi.filing.ports import ImportReport
 from yidi.filing.queries import FilingDetail, FilingPage
 from yidi.filing.reports import FilingReports
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, ValidationFailed, YidiError
+from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, YidiError
 from yidi.reference import queries as directory
 from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
 from yidi.reports.filing_pdf import annex1_pdf
@@ -56,28 +58,6 @@ def _service(request: Request) -> FilingService:
 
 def _reports(request: Request) -> FilingReports:
     return container_of(request).filing_reports
-
-
-def _message(exc: YidiError, lang: Lang) -> str:
-    return exc.message_en if lang == "en" else exc.message
-
-
-def shown_refusal(exc: YidiError, lang: Lang) -> tuple[str, int]:
-    """A business refusal to show on the page (message, status); access errors are re-raised
-    so that the error page answers them (a record out of scope stays "not found")."""
-    if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
-        raise exc
-    return _message(exc, lang), 409 if exc.kind is ErrorKind.CONFLICT else 422
-
-
-def _field_errors(exc: YidiError, lang: Lang, default_field: str) -> dict[str, str]:
-    """One message per field: a validation failure names each field, others the form."""
-    if isinstance(exc, ValidationFailed):
-        found: dict[str, str] = {}
-        for error in exc.errors:
-            found.setdefault(error.field or default_field, _message(error, lang))
-        return found
-    return {exc.field or default_field: _message(exc, lang)}
 
 
 def _region_label(lang: Lang) -> Any:
@@ -168,7 +148,7 @@ def _filings_list(
                 page_number = -(-found.total // page_size)
                 found = one_page(page_number)
         except YidiError as exc:
-            errors.update(_field_errors(exc, lang, "q"))
+            errors.update(field_errors(exc, lang, "q"))
     shown_state = state or ("all" if chosen_state is None else chosen_state.value)
     return render(
         request,
@@ -295,58 +275,50 @@ def _transition(
     action: str,
     reason: str = "",
 ) -> Response:
-    principal = page_principal(request)
-    require_signed_in(principal)
-    require_csrf(request, csrf_token)
-    lang = page_lang(request)
     service = _service(request)
-    reason = reason.strip()
-    if action in ("reject", "cancel") and not reason:
-        detail = service.get(principal, ref)
-        errors = {f"{action}_reason": translate(lang, "filings.reason_required")}
-        return _detail_page(request, detail, errors=errors, status_code=422)
-    try:
+
+    def perform(principal: Principal, reason: str) -> FilingDetail:
         if action == "approve":
-            detail = service.approve(principal, ref)
-        elif action == "reject":
-            detail = service.reject(principal, ref, reason)
-        elif action == "cancel":
-            detail = service.cancel(principal, ref, reason)
-        else:
-            detail = service.submit(principal, ref)
-    except YidiError as exc:
-        message, status = shown_refusal(exc, lang)
-        detail = service.get(principal, ref)
-        return _detail_page(
-            request,
-            detail,
-            errors={f"{action}_form": message},
-            reason=reason,
-            status_code=status,
-        )
-    return redirect(request, f"/filings/{detail.filing_id}?done={action}")
+            return service.approve(principal, ref)
+        if action == "reject":
+            return service.reject(principal, ref, reason)
+        if action == "cancel":
+            return service.cancel(principal, ref, reason)
+        return service.submit(principal, ref)
+
+    return decide(
+        request,
+        csrf_token,
+        action,
+        reason,
+        reason_required=action in ("reject", "cancel"),
+        current=lambda principal: service.get(principal, ref),
+        perform=perform,
+        page=_detail_page,
+        done_path=lambda detail: f"/filings/{detail.filing_id}",
+    )
 
 
 def _approve(request: Request, ref: str, csrf_token: Annotated[str, Form()] = "") -> Response:
     return _transition(request, ref, csrf_token, "approve")
 
 
-def _reject(
-    request: Request,
-    ref: str,
-    csrf_token: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    return _transition(request, ref, csrf_token, "reject", reason)
+def _with_reason(action: str) -> Callable[..., Response]:
+    """The endpoint of a decision that takes a reason (reject, cancel)."""
+
+    def endpoint(
+        request: Request,
+        ref: str,
+        csrf_token: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form(max_length=500)] = "",
+    ) -> Response:
+        return _transition(request, ref, csrf_token, action, reason)
+
+    return endpoint
 
 
-def _cancel(
-    request: Request,
-    ref: str,
-    csrf_token: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    return _transition(request, ref, csrf_token, "cancel", reason)
+_reject = _with_reason("reject")
+_cancel = _with_reason("cancel")
 
 
 def _submit(request: Request, ref: str, csrf_token: Annotated[str, Form()] = "") -> Response:
@@ -410,7 +382,7 @@ def _annex2(request: Request) -> Response:
                 dates["to"],
             )
         except InvalidInput as exc:
-            errors.update(_field_errors(exc, lang, "to"))
+            errors.update(field_errors(exc, lang, "to"))
         else:
             name = f"annex2-{table.region_code}-{dates['from']}-{dates['to']}.xlsx"
             response = Response(
@@ -528,7 +500,7 @@ def _import_upload(
         except YidiError as exc:
             if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
                 raise
-            errors.update(_field_errors(exc, lang, "file"))
+            errors.update(field_errors(exc, lang, "file"))
         else:
             return redirect(request, f"/filings/import/jobs/{job.id}")
     return render(

@@ -37,6 +37,7 @@ from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Role
 from yidi.kernel.clock import CHINA_TZ
@@ -78,10 +79,6 @@ def _form_caller(request: Request, csrf_token: str) -> Caller:
 # Hidden fields every cashier form posts: the resend key and the CSRF token.
 FormKey = Annotated[str, Form(max_length=64)]
 CsrfToken = Annotated[str, Form()]
-
-
-def _message(exc: YidiError, lang: Lang) -> str:
-    return exc.message_en if lang == "en" else exc.message
 
 
 def _reraise_scope(exc: YidiError) -> None:
@@ -201,9 +198,9 @@ def _check_post(
     except YidiError as exc:
         _reraise_scope(exc)
         if exc.code == "FILING_NOT_VALID":
-            return _check_page(request, card=card, refusal=_message(exc, lang))
+            return _check_page(request, card=card, refusal=refusal_message(exc, lang))
         return _check_page(
-            request, card=card, errors={"card": _message(exc, lang)}, status_code=422
+            request, card=card, errors={"card": refusal_message(exc, lang)}, status_code=422
         )
     return _check_page(request, card=card, check=check)
 
@@ -265,7 +262,7 @@ def _admit(
             check = service.admission_check(caller, Credential("03", card))
         except YidiError as exc:
             _reraise_scope(exc)
-            errors.setdefault("card", _message(exc, lang))
+            errors.setdefault("card", refusal_message(exc, lang))
     if errors:
         return _check_page(
             request, card=card, check=check, errors=errors, admit=values, status_code=422
@@ -299,7 +296,7 @@ def _admit(
             request,
             card=card,
             check=check,
-            errors={field: _message(exc, lang)},
+            errors={field: refusal_message(exc, lang)},
             admit=values,
             status_code=409 if exc.kind is ErrorKind.CONFLICT else 422,
         )
@@ -414,7 +411,7 @@ def _failed(
     field = default_field
     if exc.field in ("total_charges", "endtime", "diagnosis_codes", "setl_id"):
         field = {"endtime": "discharged_at", "setl_id": default_field}.get(exc.field, exc.field)
-    message = _message(exc, lang)
+    message = refusal_message(exc, lang)
     if exc.code == "IDEMPOTENCY_KEY_REUSED":  # an old copy of the page was sent again
         message = translate(lang, "cashier.form_reused")
     errors = {field: message}
