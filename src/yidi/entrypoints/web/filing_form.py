@@ -13,7 +13,6 @@ error next to its field; the evidence scan is type-checked by content by the ser
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from starlette.responses import Response
 
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.filing_pages import _detail_page, _service
+from yidi.entrypoints.web.funds_pages import date_or_error
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.refusals import field_errors, refusal_message
@@ -142,17 +142,6 @@ def _blank(text: str) -> str | None:
     return text or None
 
 
-def _date(values: dict[str, str], name: str, errors: dict[str, str], lang: Lang) -> dt.date | None:
-    text = values[name]
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        errors[name] = translate(lang, "statistics.invalid_date")
-        return None
-
-
 def _enum(kind: Any, values: dict[str, str], name: str, errors: dict[str, str], lang: Lang) -> Any:
     text = values[name]
     if not text:
@@ -200,8 +189,8 @@ def _record(values: dict[str, str], lang: Lang) -> tuple[FilingRecord, dict[str,
         designated_institutions=tuple(institutions),
         signed_by=_enum(SignedBy, values, "signed_by", errors, lang),
         delegate=delegate,
-        filled_on=_date(values, "filled_on", errors, lang),
-        admitted_on=_date(values, "admitted_on", errors, lang),
+        filled_on=date_or_error(values["filled_on"], "filled_on", errors, lang),
+        admitted_on=date_or_error(values["admitted_on"], "admitted_on", errors, lang),
     )
     return record, errors
 
@@ -217,7 +206,7 @@ def _evidence(values: dict[str, str], errors: dict[str, str], lang: Lang) -> Evi
         kind,
         _blank(values["evidence_number"]),
         _blank(values["evidence_issuer"]),
-        _date(values, "evidence_issued_on", errors, lang),
+        date_or_error(values["evidence_issued_on"], "evidence_issued_on", errors, lang),
         issuer_region_code=_blank(region),
     )
 

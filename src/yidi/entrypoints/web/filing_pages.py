@@ -23,6 +23,8 @@ from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.province_pages import region_codes
 from yidi.entrypoints.web.refusals import decide, field_errors
 from yidi.entrypoints.web.render import (
+    XLSX_MEDIA_TYPE,
+    file_response,
     finish,
     page_lang,
     page_principal,
@@ -332,12 +334,7 @@ def _annex1(request: Request, ref: str) -> Response:
     detail = _service(request).get(principal, ref)
     content = annex1_pdf(detail.record)
     name = f"annex1-{detail.record.filing_number or detail.filing_id}.pdf"
-    response = Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"},
-    )
-    return finish(request, response)
+    return file_response(request, content, "application/pdf", name, inline=True)
 
 
 def _evidence_file(request: Request, ref: str, sha256: str) -> Response:
@@ -385,12 +382,7 @@ def _annex2(request: Request) -> Response:
             errors.update(field_errors(exc, lang, "to"))
         else:
             name = f"annex2-{table.region_code}-{dates['from']}-{dates['to']}.xlsx"
-            response = Response(
-                annex2_xlsx(table),
-                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-            )
-            return finish(request, response)
+            return file_response(request, annex2_xlsx(table), XLSX_MEDIA_TYPE, name)
     return render(
         request,
         "filings_annex2.html",
@@ -447,12 +439,7 @@ def _quarterly(request: Request) -> Response:
         )
         if download:
             name = f"quarterly-{listing.region_code}-{year}Q{quarter}.xlsx"
-            response = Response(
-                quarterly_xlsx(listing),
-                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-            )
-            return finish(request, response)
+            return file_response(request, quarterly_xlsx(listing), XLSX_MEDIA_TYPE, name)
     region_label = _region_label(lang)
     return render(
         request,

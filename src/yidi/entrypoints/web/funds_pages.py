@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
+from yidi.bootstrap import Container
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
+from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.render import file_response, page_lang, page_principal, render
 from yidi.funds import commands as service
 from yidi.funds.model import FUNDS, ClearingLevel, parse_month
 from yidi.funds.prepayment import (
@@ -58,15 +60,6 @@ def yuan_text(fen: int) -> str:
 def _yuan_plain(fen: int) -> str:
     """Fen as a plain decimal string for the charts' data: 123456 -> "1234.56"."""
     return str(Decimal(fen).scaleb(-2).quantize(Decimal("0.01")))
-
-
-def _attachment(request: Request, content: bytes, media_type: str, filename: str) -> Response:
-    response = Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
-    return finish(request, response)
 
 
 # --- which regions a principal may choose -------------------------------------------
@@ -222,7 +215,7 @@ def _prepayment_page(request: Request, asked: PrepaymentQuery) -> Response:
         try:
             estimate = _estimate(request, params)
         except YidiError as exc:
-            form_error = exc.message_en if lang == "en" else exc.message
+            form_error = refusal_message(exc, lang)
     context: dict[str, Any] = {
         "params": params,
         "errors": errors,
@@ -269,7 +262,7 @@ def _prepayment_download(request: Request, asked: PrepaymentQuery) -> Response:
     today = container_of(request).clock.today()
     content = workbook_bytes(annex_workbook(estimate, prepared_on=today))
     filename = f"annex{int(params['annex'])}-{params['region']}-{params['year']}.xlsx"
-    return _attachment(request, content, MEDIA_TYPES["xlsx"], filename)
+    return file_response(request, content, MEDIA_TYPES["xlsx"], filename)
 
 
 # --- clearing statements ------------------------------------------------------------
@@ -369,6 +362,34 @@ def _clearing_get(request: Request, month: str = "", level: str = "") -> Respons
     return _clearing_page(request, month, level)
 
 
+def _clearing_form(
+    request: Request,
+    csrf_token: str,
+    month: str,
+    level: str,
+    *,
+    action: Action,
+    run: Callable[[Container, str, ClearingLevel, Principal], object],
+    refusal: type[YidiError],
+    field: str,
+    done: str,
+) -> Response:
+    """A form on the clearing page (run, reopen): the month and level checked, a ``refusal``
+    shown by ``field``, success back on the statement with ``done=1``."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(action)
+    require_csrf(request, csrf_token)
+    month, chosen, errors = _clearing_params(request, month, level or "province")
+    if errors:
+        return _clearing_page(request, month, chosen.value, errors=errors)
+    try:
+        run(container_of(request), month, chosen, principal)
+    except refusal as error:
+        return _clearing_page(request, month, chosen.value, errors={field: error.message})
+    return redirect(request, f"/funds/clearing?month={month}&level={chosen.value}&{done}=1")
+
+
 def _clearing_run(
     request: Request,
     month: Annotated[str, Form()] = "",
@@ -376,21 +397,19 @@ def _clearing_run(
     close: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    principal = page_principal(request)
-    require_signed_in(principal)
-    principal.require(Action.CLEARING_RUN)
-    require_csrf(request, csrf_token)
-    month, chosen, errors = _clearing_params(request, month, level or "province")
-    if errors:
-        return _clearing_page(request, month, chosen.value, errors=errors)
-    container = container_of(request)
-    try:
-        service.run_clearing(
+    return _clearing_form(
+        request,
+        csrf_token,
+        month,
+        level,
+        action=Action.CLEARING_RUN,
+        run=lambda container, month, chosen, principal: service.run_clearing(
             container.uow(), container.clock, month, chosen, close=close == "1", actor=principal
-        )
-    except Refused as error:  # the month has not ended yet
-        return _clearing_page(request, month, chosen.value, errors={"month": error.message})
-    return redirect(request, f"/funds/clearing?month={month}&level={chosen.value}&ran=1")
+        ),
+        refusal=Refused,  # the month has not ended yet
+        field="month",
+        done="ran",
+    )
 
 
 def _clearing_reopen(
@@ -400,21 +419,19 @@ def _clearing_reopen(
     reason: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    principal = page_principal(request)
-    require_signed_in(principal)
-    principal.require(Action.CLEARING_CLOSE)
-    require_csrf(request, csrf_token)
-    month, chosen, errors = _clearing_params(request, month, level or "province")
-    if errors:
-        return _clearing_page(request, month, chosen.value, errors=errors)
-    container = container_of(request)
-    try:
-        service.reopen_clearing(
+    return _clearing_form(
+        request,
+        csrf_token,
+        month,
+        level,
+        action=Action.CLEARING_CLOSE,
+        run=lambda container, month, chosen, principal: service.reopen_clearing(
             container.uow(), container.clock, month, chosen, reason, actor=principal
-        )
-    except InvalidInput as error:
-        return _clearing_page(request, month, chosen.value, errors={"reason": error.message})
-    return redirect(request, f"/funds/clearing?month={month}&level={chosen.value}&reopened=1")
+        ),
+        refusal=InvalidInput,
+        field="reason",
+        done="reopened",
+    )
 
 
 def _clearing_download(
@@ -429,9 +446,9 @@ def _clearing_download(
     name = f"clearing-{month}-{chosen.value}.{format}"
     if format == "json":
         body = result.statement.to_json().encode("utf-8")
-        return _attachment(request, body, "application/json", name)
+        return file_response(request, body, "application/json", name)
     content = workbook_bytes(statement_workbook(result.statement, status=result.status))
-    return _attachment(request, content, MEDIA_TYPES["xlsx"], name)
+    return file_response(request, content, MEDIA_TYPES["xlsx"], name)
 
 
 # --- statistics dashboard -----------------------------------------------------------
@@ -583,7 +600,7 @@ def _statistics_download(
     report = _report(request, params, Dimension(group_by))
     content = render_statistics(report, format)
     name = f"statistics-{params['region']}-{group_by}.{format}"
-    return _attachment(request, content, MEDIA_TYPES[format], name)
+    return file_response(request, content, MEDIA_TYPES[format], name)
 
 
 def add_funds_routes(router: APIRouter) -> None:

@@ -30,80 +30,40 @@ class NavEntry:
 
 
 _OFFICES: Final = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
+_AGENCY: Final = frozenset({Role.AGENCY_HANDLER})
+_PROVINCE: Final = frozenset({Role.PROVINCE_OFFICER})
+_INSURED: Final = frozenset({Role.INSURED_PERSON})
+
+
+def _card(
+    action: Action, path: str, label_key: str, *, roles: frozenset[Role] | None = None
+) -> NavEntry:
+    """An entry shown only as a card on the desk, not in the header."""
+    return NavEntry(action, path, label_key, roles=roles, in_header=False)
+
 
 NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.PUBLIC_DIRECTORY, "/check", "nav.check", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/hospitals", "nav.hospitals", public=True),
     NavEntry(Action.PUBLIC_DIRECTORY, "/agencies", "nav.agencies", public=True),
     NavEntry(Action.FILING_LIST, "/filings", "nav.filings", roles=_OFFICES),
+    _card(Action.FILING_LIST, "/filings/emergency", "nav.filings_emergency", roles=_OFFICES),
+    _card(Action.FILING_LIST, "/filings/incomplete", "nav.filings_incomplete", roles=_OFFICES),
+    _card(Action.FILING_LIST, "/change-requests", "nav.change_requests", roles=_OFFICES),
+    _card(Action.FILING_CREATE, "/filings/new", "nav.new_filing", roles=_AGENCY),
     NavEntry(
-        Action.FILING_LIST,
-        "/filings/emergency",
-        "nav.filings_emergency",
-        roles=_OFFICES,
-        in_header=False,
+        Action.FILING_EXPORT, "/province/submissions", "nav.province_submissions", roles=_PROVINCE
     ),
-    NavEntry(
-        Action.FILING_LIST,
-        "/filings/incomplete",
-        "nav.filings_incomplete",
-        roles=_OFFICES,
-        in_header=False,
-    ),
-    NavEntry(
-        Action.FILING_LIST,
-        "/change-requests",
-        "nav.change_requests",
-        roles=_OFFICES,
-        in_header=False,
-    ),
-    NavEntry(
-        Action.FILING_CREATE,
-        "/filings/new",
-        "nav.new_filing",
-        roles=frozenset({Role.AGENCY_HANDLER}),
-        in_header=False,
-    ),
-    NavEntry(
-        Action.FILING_EXPORT,
-        "/province/submissions",
-        "nav.province_submissions",
-        roles=frozenset({Role.PROVINCE_OFFICER}),
-    ),
-    NavEntry(
-        Action.FILING_EXPORT,
-        "/province/submissions",
-        "nav.province_submissions",
-        roles=frozenset({Role.AGENCY_HANDLER}),
-        in_header=False,
-    ),
-    NavEntry(
-        Action.FILING_EXPORT,
-        "/province/imports",
-        "nav.import_batches",
-        roles=_OFFICES,
-        in_header=False,
-    ),
-    NavEntry(Action.FILING_EXPORT, "/filings/annex2", "nav.filings_annex2", in_header=False),
-    NavEntry(Action.FILING_EXPORT, "/filings/quarterly", "nav.filings_quarterly", in_header=False),
-    NavEntry(Action.FILING_IMPORT, "/filings/import", "nav.filings_import", in_header=False),
-    NavEntry(
-        Action.FILING_LIST, "/me/filings", "nav.my_filings", roles=frozenset({Role.INSURED_PERSON})
-    ),
-    NavEntry(
-        Action.FILING_CREATE,
-        "/me/filings/new",
-        "nav.my_new_filing",
-        roles=frozenset({Role.INSURED_PERSON}),
-    ),
-    NavEntry(
-        Action.PUBLIC_DIRECTORY,
-        "/me/estimate",
-        "nav.estimate",
-        roles=frozenset({Role.INSURED_PERSON}),
-    ),
-    NavEntry(Action.MANUAL_CLAIM, "/claims", "nav.claims_list", in_header=False),
-    NavEntry(Action.MANUAL_CLAIM, "/claims/new", "nav.claims", in_header=False),
+    _card(Action.FILING_EXPORT, "/province/submissions", "nav.province_submissions", roles=_AGENCY),
+    _card(Action.FILING_EXPORT, "/province/imports", "nav.import_batches", roles=_OFFICES),
+    _card(Action.FILING_EXPORT, "/filings/annex2", "nav.filings_annex2"),
+    _card(Action.FILING_EXPORT, "/filings/quarterly", "nav.filings_quarterly"),
+    _card(Action.FILING_IMPORT, "/filings/import", "nav.filings_import"),
+    NavEntry(Action.FILING_LIST, "/me/filings", "nav.my_filings", roles=_INSURED),
+    NavEntry(Action.FILING_CREATE, "/me/filings/new", "nav.my_new_filing", roles=_INSURED),
+    NavEntry(Action.PUBLIC_DIRECTORY, "/me/estimate", "nav.estimate", roles=_INSURED),
+    _card(Action.MANUAL_CLAIM, "/claims", "nav.claims_list"),
+    _card(Action.MANUAL_CLAIM, "/claims/new", "nav.claims"),
     NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check"),
     NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),

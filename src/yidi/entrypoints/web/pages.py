@@ -26,6 +26,7 @@ from yidi.entrypoints.web.hospital_pages import add_hospital_routes
 from yidi.entrypoints.web.i18n import translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE, public_entries, work_entries
 from yidi.entrypoints.web.province_pages import add_province_routes
+from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import (
     cookie_secure,
     csrf_cookie_value,
@@ -130,7 +131,7 @@ def _signin_post(
             policy=container.sign_in_policy,
         )
     except YidiError as exc:
-        message = exc.message_en if lang == "en" else exc.message
+        message = refusal_message(exc, lang)
         status = 429 if exc.kind is ErrorKind.TOO_MANY else 401
         return _signin_page(
             request,
@@ -333,7 +334,7 @@ def _check(
             try:
                 answer = check_eligibility(question)
             except InvalidInput as exc:
-                errors[exc.field or "category"] = exc.message_en if lang == "en" else exc.message
+                errors[exc.field or "category"] = refusal_message(exc, lang)
     return render(
         request,
         "check.html",

@@ -23,7 +23,14 @@ from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.funds_pages import date_or_error
 from yidi.entrypoints.web.guards import require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
+from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.render import (
+    XLSX_MEDIA_TYPE,
+    file_response,
+    page_lang,
+    page_principal,
+    render,
+)
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.reports import (
     PROVINCE_LEVEL_NAME,
@@ -50,7 +57,6 @@ STATE_COLUMNS = (
     FilingState.CANCELLED,
     FilingState.EXPIRED,
 )
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _reports(request: Request) -> FilingReports:
@@ -213,12 +219,7 @@ def _submissions(request: Request) -> Response:
                 submissions_csv(table) if download == "csv" else submissions_xlsx(table, title)
             )
             media_type = "text/csv; charset=utf-8" if download == "csv" else XLSX_MEDIA_TYPE
-            response = Response(
-                content,
-                media_type=media_type,
-                headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-            )
-            return finish(request, response)
+            return file_response(request, content, media_type, name)
     periods = [(str(q), translate(lang, "submissions.quarter_n", n=q)) for q in range(1, 5)]
     periods.append((YEAR_PERIOD, translate(lang, "submissions.whole_year")))
     return render(
@@ -275,7 +276,7 @@ def _imports(request: Request) -> Response:
                 offset=(number - 1) * BATCH_PAGE_SIZE,
             )
         except InvalidInput as exc:
-            errors[exc.field or "to"] = exc.message_en if lang == "en" else exc.message
+            errors[exc.field or "to"] = refusal_message(exc, lang)
     kept = "&".join(
         f"{key}={value}"
         for key, value in (

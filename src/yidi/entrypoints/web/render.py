@@ -30,6 +30,7 @@ from yidi.kernel.clock import format_beijing
 from yidi.kernel.errors import Unauthenticated
 
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @functools.cache
@@ -177,6 +178,20 @@ def render(
     context.update(values or {})
     response = templates().TemplateResponse(request, template, context, status_code=status_code)
     response.headers["cache-control"] = "no-store"
+    return finish(request, response)
+
+
+def file_response(
+    request: Request, content: bytes, media_type: str, filename: str, *, inline: bool = False
+) -> Response:
+    """A file answer (an export, a printable form): saved under ``filename``, or shown in the
+    browser when ``inline``."""
+    disposition = "inline" if inline else "attachment"
+    response = Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}"},
+    )
     return finish(request, response)
 
 

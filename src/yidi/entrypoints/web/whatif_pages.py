@@ -29,7 +29,8 @@ from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.funds_pages import region_choices, yuan_text
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.render import finish, page_lang, page_principal, render
+from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.render import file_response, page_lang, page_principal, render
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import ErrorKind, InvalidInput, NotFound, YidiError
 from yidi.kernel.insurance import EncounterType, HospitalLevel, InsuranceType
@@ -234,7 +235,7 @@ def _changed_library(
             try:
                 new[HospitalLevel(level)] = parse_value(path, kind, values.get(name, ""))
             except InvalidInput as exc:
-                errors[name] = exc.message_en if lang == "en" else exc.message
+                errors[name] = refusal_message(exc, lang)
         if len(new) == len(LEVELS) and new != {k: Decimal(v) for k, v in current[path].items()}:
             changes[path] = new
             described.append(f"{prefix} " + "/".join(str(new[HospitalLevel(v)]) for v in LEVELS))
@@ -242,7 +243,7 @@ def _changed_library(
         try:
             cap = parse_value(_CAP, "money", values.get("cap", ""))
         except InvalidInput as exc:
-            errors["cap"] = exc.message_en if lang == "en" else exc.message
+            errors["cap"] = refusal_message(exc, lang)
         else:
             if cap != current[_CAP]:
                 changes[_CAP] = cap
@@ -252,7 +253,7 @@ def _changed_library(
     try:
         library = adjusted_library(shipped, *key, effective, changes)
     except YidiError as exc:
-        errors["policy"] = exc.message_en if lang == "en" else exc.message
+        errors["policy"] = refusal_message(exc, lang)
         return None
     label = f"{key[0]} {key[1].policy_folder} " + ("; ".join(described) or "unchanged")
     return library, label
@@ -316,8 +317,8 @@ def _whatif_start(
         try:
             selection = StoredSelection(first, last, values["region"] or None)
         except InvalidInput as exc:
-            errors["end" if exc.code == "WHATIF_PERIOD_INVALID" else "region"] = (
-                exc.message_en if lang == "en" else exc.message
+            errors["end" if exc.code == "WHATIF_PERIOD_INVALID" else "region"] = refusal_message(
+                exc, lang
             )
     candidate: tuple[PolicyLibrary, str] | None = None
     if values["source"] == "upload":
@@ -330,7 +331,7 @@ def _whatif_start(
             try:
                 candidate = uploaded_library(data, principal)
             except InvalidInput as exc:
-                errors["policy_file"] = exc.message_en if lang == "en" else exc.message
+                errors["policy_file"] = refusal_message(exc, lang)
     elif values["source"] == "params":
         if on is not None:
             candidate = _changed_library(principal, values, on, errors, lang)
@@ -350,7 +351,7 @@ def _whatif_start(
     except YidiError as exc:
         if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
             raise
-        errors["policy"] = exc.message_en if lang == "en" else exc.message
+        errors["policy"] = refusal_message(exc, lang)
         return _form(request, _defaults(request, principal, values), errors, 422)
     return redirect(request, f"/funds/whatif/jobs/{job.id}")
 
@@ -522,12 +523,7 @@ def _job_download(request: Request, job_id: str, format: str = "csv") -> Respons
             "format is csv or xlsx",
             field="format",
         )
-    response = Response(
-        content,
-        media_type=media,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
-    return finish(request, response)
+    return file_response(request, content, media, filename)
 
 
 def add_whatif_routes(router: APIRouter) -> None:
