@@ -20,7 +20,7 @@ from yidi.entrypoints.web.filing_form import (
     _message_fields,
     _record,
     _values,
-    document_errors,
+    attach_document,
     form_page,
     read_document_form,
     read_evidence_upload,
@@ -227,25 +227,16 @@ async def _add_evidence_from(
     lang = page_lang(request)
     service = change_service(request)
     document = await read_document_form(form, lang)
-    errors = document.errors
-    status_code = 422
-    if document.evidence is not None and not errors:
-        try:
-            detail = service.add_evidence_to_request(
-                principal,
-                request_id,
-                document.evidence,
-                content=document.content,
-                filename=document.filename,
-            )
-        except YidiError as exc:
-            if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
-                raise
-            errors = document_errors(exc, lang)
-            if exc.kind is ErrorKind.CONFLICT:
-                status_code = 409
-        else:
-            return redirect(request, f"/change-requests/{detail.request.request_id}?done=evidence")
+    added, errors, conflict = attach_document(
+        document,
+        lang,
+        lambda evidence, content, filename: service.add_evidence_to_request(
+            principal, request_id, evidence, content=content, filename=filename
+        ),
+    )
+    if added is not None:
+        return redirect(request, f"/change-requests/{added.request.request_id}?done=evidence")
+    status_code = 409 if conflict else 422
     detail = service.get_request(principal, request_id)
     return _request_page(
         request, detail, errors=errors, evidence_values=document.values, status_code=status_code

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ from yidi.entrypoints.web.hospital_pages import AMOUNT_ROWS
 from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
-from yidi.kernel.access import Action, Role
+from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
 from yidi.kernel.insurance import EncounterType, FilingCategory, HospitalLevel
 from yidi.settlement.manual import (
@@ -405,26 +406,28 @@ def _fee_lines(
     )
 
 
-def _compute(request: Request, claim_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _act(
-        request,
-        claim_id,
-        csrf_token,
-        "compute",
-        lambda p: _service(request).compute(p, claim_id),
-        "compute_form",
-    )
+def _button(
+    action: str, run: Callable[[ManualClaimService, Principal, str], object]
+) -> Callable[..., Response]:
+    """The endpoint of a claim page button that sends no input but the CSRF token."""
+
+    def endpoint(
+        request: Request, claim_id: str, csrf_token: Annotated[str, Form()] = ""
+    ) -> Response:
+        return _act(
+            request,
+            claim_id,
+            csrf_token,
+            action,
+            lambda p: run(_service(request), p, claim_id),
+            f"{action}_form",
+        )
+
+    return endpoint
 
 
-def _approve(request: Request, claim_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _act(
-        request,
-        claim_id,
-        csrf_token,
-        "approve",
-        lambda p: _service(request).approve(p, claim_id),
-        "approve_form",
-    )
+_compute = _button("compute", lambda service, p, claim_id: service.compute(p, claim_id))
+_approve = _button("approve", lambda service, p, claim_id: service.approve(p, claim_id))
 
 
 def _payment(

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from yidi.entrypoints.http.requests import SESSION_COOKIE
+from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import finish, page_lang, render
 from yidi.kernel.errors import ErrorKind, YidiError
 
@@ -86,8 +87,7 @@ def install_error_pages(app: FastAPI) -> None:
         if exc.code == "PASSWORD_CHANGE_REQUIRED":
             return finish(request, RedirectResponse("/account/password", status_code=303))
         status = {ErrorKind.FORBIDDEN: 403, ErrorKind.NOT_FOUND: 404}.get(exc.kind, 400)
-        english = page_lang(request) == "en"
-        return error_page(request, status, exc.message_en if english else exc.message)
+        return error_page(request, status, refusal_message(exc, page_lang(request)))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         if not wants_page(request) or not isinstance(exc, StarletteHTTPException):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
@@ -82,6 +82,8 @@ TEXT_FIELDS = (
     *(f"institution_{i}_{part}" for i in range(INSTITUTION_ROWS) for part in ("name", "level")),
 )
 MAX_FIELD_LENGTH = 200
+
+T = TypeVar("T")
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -291,6 +293,24 @@ def document_errors(exc: YidiError, lang: Lang) -> dict[str, str]:
     """A service's refusal of a document, by the input it names (else by the whole form)."""
     found = field_errors(exc, lang, "evidence_form")
     return {_EVIDENCE_INPUTS.get(name, name): text for name, text in found.items()}
+
+
+def attach_document(
+    document: DocumentForm,
+    lang: Lang,
+    attach: Callable[[Evidence, bytes | None, str], T],
+) -> tuple[T | None, dict[str, str], bool]:
+    """Hand the document read from a form to ``attach`` (evidence, content, filename): what it
+    returned, or None with the errors to show and whether the refusal was a conflict. Access
+    errors are re-raised for the error page."""
+    if document.evidence is None or document.errors:
+        return None, document.errors, False
+    try:
+        return attach(document.evidence, document.content, document.filename), {}, False
+    except YidiError as exc:
+        if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
+            raise
+        return None, document_errors(exc, lang), exc.kind is ErrorKind.CONFLICT
 
 
 # --- the pages -------------------------------------------------------------------------------
@@ -548,20 +568,13 @@ async def _add_evidence_from(
     lang = page_lang(request)
     service = _service(request)
     document = await read_document_form(form, lang)
-    errors = document.errors
-    if document.evidence is not None and not errors:
-        try:
-            service.add_evidence(
-                principal,
-                ref,
-                document.evidence,
-                content=document.content,
-                filename=document.filename,
-            )
-        except YidiError as exc:
-            if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.UNAUTHENTICATED):
-                raise
-            errors = document_errors(exc, lang)
+    _, errors, _ = attach_document(
+        document,
+        lang,
+        lambda evidence, content, filename: service.add_evidence(
+            principal, ref, evidence, content=content, filename=filename
+        ),
+    )
     detail = service.get(principal, ref)
     if errors:
         return _detail_page(

@@ -419,6 +419,25 @@ def _failed(
     return _encounter_page(request, detail, errors=errors, status_code=status, **page)
 
 
+def _attempt(
+    request: Request,
+    caller: Caller,
+    encounter_id: str,
+    run: Callable[[HospitalService], object],
+    *,
+    form: str,
+    done: str,
+    **page: Any,
+) -> Response:
+    """Run one of the encounter's forms: a refusal is shown by ``form``'s field, success goes
+    back to the encounter with ``done``."""
+    try:
+        run(_service(request))
+    except YidiError as exc:
+        return _failed(request, caller, encounter_id, exc, form, **page)
+    return _done(request, encounter_id, done)
+
+
 def _upload(
     request: Request,
     encounter_id: str,
@@ -495,16 +514,19 @@ def _discharge(
     when = _parse_local(discharged_at)
     if when is None:
         return _field_error(request, caller, encounter_id, "discharged_at", "cashier.invalid_time")
-    try:
-        _service(request).discharge(
+    return _attempt(
+        request,
+        caller,
+        encounter_id,
+        lambda service: service.discharge(
             caller,
             encounter_id,
             when,
             key=_key(caller, form_key, "discharge", {"at": when.isoformat()}),
-        )
-    except YidiError as exc:
-        return _failed(request, caller, encounter_id, exc, "discharged_at")
-    return _done(request, encounter_id, "discharge")
+        ),
+        form="discharged_at",
+        done="discharge",
+    )
 
 
 def _pre_settle(request: Request, encounter_id: str, csrf_token: CsrfToken = "") -> Response:
@@ -552,16 +574,16 @@ def _reverse(
     caller = _form_caller(request, csrf_token)
     if confirm != "yes":
         return _field_error(request, caller, encounter_id, "confirm", "cashier.confirm_required")
-    try:
-        _service(request).reverse(
-            caller,
-            encounter_id,
-            settlement_id,
-            _key(caller, form_key, "reverse", settlement_id),
-        )
-    except YidiError as exc:
-        return _failed(request, caller, encounter_id, exc, "confirm")
-    return _done(request, encounter_id, "reverse")
+    return _attempt(
+        request,
+        caller,
+        encounter_id,
+        lambda service: service.reverse(
+            caller, encounter_id, settlement_id, _key(caller, form_key, "reverse", settlement_id)
+        ),
+        form="confirm",
+        done="reverse",
+    )
 
 
 # --- cancelling: fee lines (2302), the admission (2404), the discharge (2405) ---------------
@@ -605,13 +627,17 @@ def _cancel_fees(
             "cashier.cancel_confirm_required",
             chosen_serials=chosen,
         )
-    try:
-        _service(request).cancel_fees(
+    return _attempt(
+        request,
+        caller,
+        encounter_id,
+        lambda service: service.cancel_fees(
             caller, encounter_id, wanted, _key(caller, form_key, "fee-cancel", wanted)
-        )
-    except YidiError as exc:
-        return _failed(request, caller, encounter_id, exc, "fee_cancel", chosen_serials=chosen)
-    return _done(request, encounter_id, "fee_cancel")
+        ),
+        form="fee_cancel",
+        done="fee_cancel",
+        chosen_serials=chosen,
+    )
 
 
 def _confirmed_cancel(
