@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the world fixture ``db`` is imported from test_encounter_use_cases)
 """General outpatient (普通门诊) direct settlement on the in-memory unit of work: 2201 register,
 2203 visit data, 2204/2205 fee lines, 2206/2207 settle, 2208 cancel, 2202 cancel registration.
 
@@ -30,14 +31,14 @@ from decimal import Decimal
 
 import pytest
 from fakes import FakeDatabase, fake_unit_of_work, record_fact
-from test_encounter_use_cases import (  # noqa: F401 (the world's fixture)
+from test_encounter_use_cases import (
     BOBAI,
     NOW,
     XIE_CARD,
     _admit,
     _lines,
     at,
-    db,
+    db,  # noqa: F401 (the world fixture)
 )
 
 from yidi.encounter.commands import (
@@ -80,7 +81,7 @@ OUTPATIENT = EncounterKind.OUTPATIENT
 
 
 @pytest.fixture
-def service(db: FakeDatabase) -> HospitalService:  # noqa: F811
+def service(db: FakeDatabase) -> HospitalService:
     return HospitalService(lambda: fake_unit_of_work(db), FixedClock(NOW), record_fact=record_fact)
 
 
