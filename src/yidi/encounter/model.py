@@ -25,7 +25,9 @@ puts a SETTLED encounter back to DISCHARGED so it can be corrected and settled a
 2601 of that reversal settles it once more (``restore``).
 
 Admission rules, from the Hengyang seed (衡阳日报 2017，“两种情形：不纳入直接结算范围”):
-ordinary outpatient and emergency care are excluded, except emergency care that becomes an
+outpatient and emergency care are not admissions (general outpatient care, med_type 11, has
+settled directly since 医保发〔2022〕22号 through its own visit, 2201–2208), and emergency care
+is excluded, except emergency care that becomes an
 admission within the national window (72 hours, ``yidi/data/national/settlement_rules.yaml``)
 — measured from the emergency start to the admission instant; accidental-injury admissions
 (med_type 22, or the admission's injury flag) are excluded. Only med_type 21 (普通住院) and
@@ -609,6 +611,13 @@ def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) 
         )
     check_icd10(facts.diagnosis_codes)
     med_type = facts.med_type
+    if med_type == OUTPATIENT_MED_TYPE:
+        raise Refused(
+            "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
+            "普通门诊不办理入院：请按普通门诊直接结算办理（2201 门诊挂号 → 2204 费用明细 → 2207 门诊结算）",
+            "general outpatient care is not an admission; register the visit with 2201",
+            field="med_type",
+        )
     if med_type in OUTPATIENT_MED_TYPES:
         return Exclusion(
             "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
