@@ -14,6 +14,8 @@ import pytest
 from fakes import FakeDatabase, fake_unit_of_work, record_fact
 
 from filing_support import PERSON_ID, household_registration, record
+from hospital_support import XIE_LINES as LINES
+from hospital_support import XIE_TOTAL as TOTAL
 from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
 from yidi.demo.world import load_world
 from yidi.encounter.commands import (
@@ -40,33 +42,6 @@ NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
 XIE_CARD = "A12345678"
 UNFILED_CARD = "A87654321"
 
-# The 博白 lines of golden case c01, as the hospital uploads them.
-LINES = [
-    ("001101000010000", "普通病房床位费（三人间）", "10", "45.00"),
-    ("001102000010000", "住院诊查费", "10", "15.00"),
-    ("001103000010000", "I级护理", "10", "25.00"),
-    ("002501000010000", "血细胞分析（血常规）", "3", "20.00"),
-    ("002502000010000", "肝功能检测", "2", "70.00"),
-    ("002302010010000", "X线计算机体层（CT）平扫", "1", "280.00"),
-    ("XJ01DDA110B002010104371", "注射用头孢曲松钠", "20", "35.60"),
-    ("XA02BCP150B002010100002", "注射用泮托拉唑钠", "10", "42.00"),
-    ("XB05BBA010B002010100003", "氯化钠注射液", "30", "4.50"),
-    ("003101000010000", "静脉输液", "20", "12.00"),
-    ("XB01ABE010B002010100007", "依诺肝素钠注射液", "10", "48.00"),
-    ("XC10AAA200A001010101234", "阿托伐他汀钙片", "28", "3.20"),
-    ("ZA09AAH0301010101235", "血塞通注射液", "10", "36.00"),
-    ("XA11GAV001A001010100010", "维生素C泡腾片", "2", "25.00"),
-    ("003311000010000", "腹腔镜下胆囊切除术", "1", "3747.89"),
-    ("XJ01DHM020B002010100006", "注射用美罗培南", "14", "185.00"),
-    ("XB05BAA010B002010100004", "葡萄糖注射液", "30", "6.50"),
-    ("002301000010000", "常规心电图检查", "2", "25.00"),
-    ("XC08CAA010A001010100009", "苯磺酸氨氯地平片", "28", "1.20"),
-    ("001201000010000", "特需病房床位费", "10", "100.00"),
-    ("C9901010010100000009", "医用护理垫", "15", "15.21"),
-    ("C0301010010100000001", "一次性使用输液器", "20", "3.50"),
-    ("C0102010010100000006", "医用敷料", "10", "8.00"),
-]
-TOTAL = Money("11811.24")
 #: Golden case c01, to the fen (by the money vocabulary).
 C01 = {
     "total_charges": "11811.24",
