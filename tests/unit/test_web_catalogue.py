@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+import pytest
+
 from yidi.entrypoints.web.change_fields import FIELD_LABEL_KEYS, field_labeller
-from yidi.entrypoints.web.i18n import CATALOGUE, translate
+from yidi.entrypoints.web.i18n import CATALOGUE, add_words, translate
 from yidi.entrypoints.web.nav import NAV_ENTRIES
 from yidi.filing.model.change_requests import COMPARED_FIELDS, compare_records
 from yidi.filing.model.eligibility import Verdict
@@ -76,3 +78,13 @@ def test_every_field_a_change_comparison_shows_has_a_chinese_and_an_english_labe
         assert en.strip() and en.isascii(), f"{change.field}: no English label ({en})"
     # No label is kept for a field the comparison no longer shows.
     assert sorted(FIELD_LABEL_KEYS) == sorted(COMPARED_FIELDS)
+
+
+def test_a_word_file_states_each_key_once_as_a_chinese_english_pair() -> None:
+    catalogue: dict[str, tuple[str, str]] = {}
+    add_words(catalogue, 'top = ["顶", "Top"]\n[a]\nb = ["乙", "B"]\nc.d = ["丁", "D"]\n', "one")
+    assert catalogue == {"top": ("顶", "Top"), "a.b": ("乙", "B"), "a.c.d": ("丁", "D")}
+    with pytest.raises(ValueError, match=r"a\.b is already in the catalogue"):
+        add_words(catalogue, '[a]\nb = ["乙", "B again"]\n', "two")
+    with pytest.raises(ValueError, match=r"x\.y is not a pair of words"):
+        add_words({}, '[x]\ny = ["只有中文"]\n', "three")

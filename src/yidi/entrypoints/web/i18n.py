@@ -42,16 +42,21 @@ def _entries(
             raise ValueError(f"{source}: {key} is not a pair of words [Chinese, English]")
 
 
+def add_words(catalogue: dict[str, tuple[str, str]], text: str, source: str) -> None:
+    """Add one word file's entries (TOML; a [section] is its keys' first part) to
+    ``catalogue``; a key stated twice, or an entry that is not [Chinese, English], is an error."""
+    for key, words in _entries(tomllib.loads(text), "", source):
+        if key in catalogue:
+            raise ValueError(f"{source}: {key} is already in the catalogue")
+        catalogue[key] = words
+
+
 def load_catalogue(names: Iterable[str] = WORD_FILES) -> dict[str, tuple[str, str]]:
-    """Every key's (Chinese, English), read from the word files; a key stated twice is an error."""
+    """Every key's (Chinese, English), read from the word files in ``names``' order."""
     catalogue: dict[str, tuple[str, str]] = {}
     folder = resources.files("yidi.entrypoints.web") / "words"
     for name in names:
-        table = tomllib.loads((folder / name).read_text(encoding="utf-8"))
-        for key, words in _entries(table, "", name):
-            if key in catalogue:
-                raise ValueError(f"{name}: {key} is already in the catalogue")
-            catalogue[key] = words
+        add_words(catalogue, (folder / name).read_text(encoding="utf-8"), name)
     return catalogue
 
 
