@@ -285,6 +285,14 @@ def national_eras() -> tuple[FilingModel, ...]:
     return parse_national_rules(text)
 
 
+def national_era(era_id: str) -> FilingModel:
+    """The national filing model with ``id`` ``era_id`` in filing_rules.yaml (e.g. ``"2017"``)."""
+    for model in national_eras():
+        if model.era == era_id:
+            return model
+    raise KeyError(era_id)
+
+
 def national_rules_on(on_date: dt.date, eras: tuple[FilingModel, ...] | None = None) -> FilingModel:
     """The national filing model in force on ``on_date``."""
     for model in reversed(eras or national_eras()):
