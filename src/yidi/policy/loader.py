@@ -1355,14 +1355,14 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         entry = in_force.get(path)
         return default if entry is None else entry.value
 
-    def national(path: str) -> Any:
+    def required(path: str) -> Any:
         """A required parameter (checked above to be in force, national or the region's)."""
         return in_force[path].value
 
     stated = {
         key: CrossRegionRule(
-            rate_points=national(f"cross_region.{key}.rate_points"),
-            direct_settlement=national(f"cross_region.{key}.direct_settlement"),
+            rate_points=required(f"cross_region.{key}.rate_points"),
+            direct_settlement=required(f"cross_region.{key}.direct_settlement"),
             inpatient_deductible=get(f"cross_region.{key}.inpatient_deductible", None),
             inpatient_rate=get(f"cross_region.{key}.inpatient_rate", None),
         )
@@ -1388,14 +1388,14 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         rounding=Rounding(get("rounding", Rounding.FEN.value)),
         schemes=schemes,
         cross_region=cross_region,
-        emergency_pre_admission_hours=national("cross_region.emergency_pre_admission_hours"),
+        emergency_pre_admission_hours=required("cross_region.emergency_pre_admission_hours"),
         filing_rules={
             name: in_force[f"cross_region.filing.{name}"].value
             for name in NATIONAL_REGION_PARAMETERS
             if f"cross_region.filing.{name}" in in_force
         },
-        fee_time_future_days=national("cross_region.fee_time_future_days"),
-        direct_settlement_encounter_types=national(
+        fee_time_future_days=required("cross_region.fee_time_future_days"),
+        direct_settlement_encounter_types=required(
             "cross_region.direct_settlement_encounter_types"
         ),
         references={
