@@ -230,7 +230,7 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
             proof=tuple(EvidenceKind(kind) for kind in entry.get("proof", ())),
             promise_allowed=bool(entry.get("promise_allowed", False)),
             validity=validity,
-            cancel_lock_months=int(_value(entry.get("cancel_lock_months")) or 0),
+            cancel_lock_months=int(_value(entry["cancel_lock_months"])),
             cancel_lock_region_parameter=bool(
                 isinstance(entry.get("cancel_lock_months"), Mapping)
                 and entry["cancel_lock_months"].get("region_parameter")
