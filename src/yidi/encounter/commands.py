@@ -128,8 +128,17 @@ class RequestKey:
     fingerprint: str
 
 
-#: Transactions a 2601 冲正 can undo: settlement, settlement cancellation, fee upload.
-REVERSIBLE_INFNOS: Final = ("2304", "2305", "2301")
+#: Transactions a 2601 冲正 can undo: settlement (inpatient 2304, outpatient 2207),
+#: inpatient settlement cancellation, inpatient fee upload.
+REVERSIBLE_INFNOS: Final = ("2304", "2207", "2305", "2301")
+
+#: The stored record a 2601 of each settlement infno names (its kind) and the encounter
+#: it belongs to: a 2207 reverses a visit's settlement, 2304 and 2305 a stay's.
+_REVERSED_RECORD: Final[dict[str, tuple[str, EncounterKind]]] = {
+    "2304": ("settle", EncounterKind.INPATIENT),
+    "2207": ("settle", EncounterKind.OUTPATIENT),
+    "2305": ("reversal", EncounterKind.INPATIENT),
+}
 
 
 def reversal_marker(msgid: str) -> str:
@@ -1505,9 +1514,11 @@ class HospitalService(EncounterQueries):
     ) -> dict[str, Any]:
         """2601: undo the request sent as ``omsgid`` whose answer the hospital never got.
 
-        A settlement (2304) is reversed as by 2305; a settlement cancellation (2305) is
-        undone by a new settlement with the same amounts (the ledger never reverses a
-        reversal); a fee upload (2301) cancels the lines it stored. An ``omsgid`` yidi never
+        A settlement (2304, or a visit's 2207) is reversed as by 2305 (2208); a settlement
+        cancellation (2305) is undone by a new settlement with the same amounts (the ledger
+        never reverses a reversal); a fee upload (2301) cancels the lines it stored. A
+        2601 that names a stay's message as a 2207 (or a visit's as a 2304 or 2305) is
+        refused as not that transaction. An ``omsgid`` yidi never
         received is recorded as reversed, so that if it arrives late it is refused. Either
         way the original msgid is answered ``MESSAGE_REVERSED`` from then on. Idempotent by
         the 2601's own msgid; a second 2601 of the same omsgid changes nothing.
@@ -1581,20 +1592,23 @@ class HospitalService(EncounterQueries):
             return memo | self._reverse_fee_upload(uow, caller, original, omsgid, person_id)
         setl_id = original.get("setl_id") if isinstance(original, dict) else None
         row = uow.hospital.settlement(str(setl_id)) if setl_id else None
-        expected = "settle" if oinfno == "2304" else "reversal"
-        if row is None or row.kind != expected or row.hospital_code != caller.hospital_code:
-            raise Conflict(
-                "REVERSAL_OINFNO_MISMATCH",
-                f"报文 {omsgid} 不是交易 {oinfno}，请核对 oinfno",
-                "omsgid is not a request of oinfno",
-                field="oinfno",
-            )
+        record_kind, encounter_kind = _REVERSED_RECORD[oinfno]
+        mismatch = Conflict(
+            "REVERSAL_OINFNO_MISMATCH",
+            f"报文 {omsgid} 不是交易 {oinfno}，请核对 oinfno",
+            "omsgid is not a request of oinfno",
+            field="oinfno",
+        )
+        if row is None or row.kind != record_kind or row.hospital_code != caller.hospital_code:
+            raise mismatch
         encounter = self._encounter(uow, caller, row.encounter_id, for_update=True)
+        if Encounter(encounter).kind is not encounter_kind:
+            raise mismatch
         if encounter.person_id != person_id:
             raise self._psn_mismatch(encounter.id)
         row = uow.hospital.settlement(row.id)
         assert row is not None
-        if oinfno == "2304":
+        if record_kind == "settle":
             if row.state != "active":
                 return memo | {"result": "already_reversed", "setl_id": row.id}
             reversal_id = self._reverse_locked(uow, caller, encounter, row, msgid)
