@@ -21,8 +21,8 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
   so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
-* 2601 冲正 undoes a 2304, 2305 or 2301 named by ``omsgid``; afterwards that msgid is
-  answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
+* 2601 冲正 undoes a 2304 or 2207 (settlement), a 2305 or a 2301 named by ``omsgid``;
+  afterwards that msgid is answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
   never a new settlement.
 """
 
@@ -113,6 +113,7 @@ from yidi.integrations.nhsa.transactions import (
     Input5204,
     Input9001,
     InsuInfo,
+    OutpatientSettlementQuery,
     Output1101,
     Output2201,
     Output2301,
@@ -129,6 +130,7 @@ from yidi.integrations.nhsa.transactions import (
     Output9001,
     RegistrationResult,
     SettledFeeLine,
+    SettlementQuery,
     SignInResult,
     StatementDifference,
     StatementLine,
@@ -587,20 +589,47 @@ class HospitalGateway:
     # 2303 / 2304 / 2305 ------------------------------------------------------------------
     def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
         data = request.data
+        discharged_on = data.dscg_time.date() if data.dscg_time else None
+        return self._pre_settle(data, context, EncounterKind.INPATIENT, discharged_on)
+
+    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
+        return self._settle(request, request.data, context, EncounterKind.INPATIENT)
+
+    def _check_settlement_input(self, data: SettlementQuery, context: GatewayContext) -> None:
+        """2303 / 2304 / 2206 / 2207: psn_no is the visit's person; a visit settles general
+        outpatient care only."""
         self._same_person(context, data.mdtrt_id, data.psn_no)
+        if isinstance(data, OutpatientSettlementQuery):
+            _outpatient_med_type(data.med_type)
+
+    def _pre_settle(
+        self,
+        data: SettlementQuery,
+        context: GatewayContext,
+        kind: EncounterKind,
+        discharged_on: dt.date | None = None,
+    ) -> Output2303:
+        """2303 (a stay) and 2206 (a visit): the full result, nothing committed."""
+        self._check_settlement_input(data, context)
         record = self._service.pre_settle(
             self._caller(context),
             data.mdtrt_id,
             Money(data.medfee_sumamt),
-            data.dscg_time.date() if data.dscg_time else None,
+            discharged_on,
             use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.INPATIENT,
+            kind=kind,
         )
         return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
-    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
-        data = request.data
-        self._same_person(context, data.mdtrt_id, data.psn_no)
+    def _settle(
+        self,
+        request: BaseModel,
+        data: SettlementQuery,
+        context: GatewayContext,
+        kind: EncounterKind,
+    ) -> Output2304:
+        """2304 (a stay) and 2207 (a visit): committed once per msgid."""
+        self._check_settlement_input(data, context)
         record = self._service.settle(
             self._caller(context),
             data.mdtrt_id,
@@ -608,7 +637,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
             use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.INPATIENT,
+            kind=kind,
         )
         return output_2304(self._view(record, data.mdtrt_cert_type))
 
@@ -693,39 +722,17 @@ class HospitalGateway:
         )
 
     def pre_settle_visit(self, request: Input2206, context: GatewayContext) -> Output2303:
-        data = request.data
-        self._same_person(context, data.mdtrt_id, data.psn_no)
-        _outpatient_med_type(data.med_type)
-        record = self._service.pre_settle(
-            self._caller(context),
-            data.mdtrt_id,
-            Money(data.medfee_sumamt),
-            use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.OUTPATIENT,
-        )
-        return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
+        return self._pre_settle(request.data, context, EncounterKind.OUTPATIENT)
 
     def settle_visit(self, request: Input2207, context: GatewayContext) -> Output2304:
-        data = request.data
-        self._same_person(context, data.mdtrt_id, data.psn_no)
-        _outpatient_med_type(data.med_type)
-        record = self._service.settle(
-            self._caller(context),
-            data.mdtrt_id,
-            Money(data.medfee_sumamt),
-            self._key(context, request),
-            msgid=context.msgid,
-            use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.OUTPATIENT,
-        )
-        return output_2304(self._view(record, data.mdtrt_cert_type))
+        return self._settle(request, request.data, context, EncounterKind.OUTPATIENT)
 
     def reverse_visit_settlement(self, request: Input2208, context: GatewayContext) -> Output2305:
         return self._reverse(request, request.data, context, EncounterKind.OUTPATIENT)
 
     # 2601 / 9001 -------------------------------------------------------------------------
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
-        """2601 冲正 of a 2304, 2305 or 2301 by its msgid (no output, as the interface)."""
+        """2601 冲正 of a 2304, 2207, 2305 or 2301 by its msgid (no output, as the interface)."""
         data = request.data
         self._service.reverse_message(
             self._caller(context),
