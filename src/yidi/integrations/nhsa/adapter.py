@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -84,6 +84,7 @@ from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
     BaseInfo,
     ClearingApplicationResult,
+    DiagnosisRow,
     Input1101,
     Input2201,
     Input2202,
@@ -136,6 +137,7 @@ from yidi.integrations.nhsa.transactions import (
     StatementLine,
     StatementResult,
     VisitInfo,
+    VisitRef,
 )
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import EncounterType, InsuranceType, PersonType
@@ -185,6 +187,14 @@ def _naive(at: dt.datetime) -> dt.datetime:
 def _age(birth_on: dt.date, on: dt.date) -> Decimal:
     years = on.year - birth_on.year - ((on.month, on.day) < (birth_on.month, birth_on.day))
     return Decimal(years).quantize(Decimal("0.1"))
+
+
+def _diagnosis_codes(main: str | None, rows: Sequence[DiagnosisRow]) -> tuple[str, ...]:
+    """2401 / 2403 / 2203: the main diagnosis first, then diseinfo's main rows before the
+    others, each by diag_srt_no; every code once."""
+    ordered = sorted(rows, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+    codes = [main, *(row.diag_code for row in ordered)]
+    return tuple(dict.fromkeys(code for code in codes if code))
 
 
 def _only_visit(rows: Sequence[Any]) -> tuple[str, str]:
@@ -457,9 +467,6 @@ class HospitalGateway:
     # 2401 / 2402 / 2404 / 2405 -----------------------------------------------------------
     def admit(self, request: Input2401, context: GatewayContext) -> Output2401:
         info = request.mdtrtinfo
-        codes = [info.dscg_maindiag_code]
-        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
-        codes += [row.diag_code for row in rows]
         injury = str(_flag(info.exp_content, "TRUM_FLAG") or "0").strip() == "1"
         emergency_text = _flag(info.exp_content, "EMER_BEGNTIME")
         emergency_at = None
@@ -480,7 +487,7 @@ class HospitalGateway:
                 admitted_at=info.begntime,
                 department_code=info.adm_dept_codg,
                 department_name=info.adm_dept_name or "",
-                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                diagnosis_codes=_diagnosis_codes(info.dscg_maindiag_code, request.diseinfo),
                 inpatient_number=info.ipt_no,
                 insurance_type=info.insutype,
                 accidental_injury=injury,
@@ -506,8 +513,6 @@ class HospitalGateway:
     def change_admission(self, request: Input2403, context: GatewayContext) -> None:
         info = request.adminfo
         self._same_person(context, info.mdtrt_id, info.psn_no)
-        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
-        codes = [info.dscg_maindiag_code, *(row.diag_code for row in rows)]
         self._service.change_admission(
             self._caller(context),
             info.mdtrt_id,
@@ -517,23 +522,28 @@ class HospitalGateway:
                 department_code=info.adm_dept_codg,
                 department_name=info.adm_dept_name,
                 inpatient_number=info.ipt_otp_no or info.ipt_no,
-                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                diagnosis_codes=_diagnosis_codes(info.dscg_maindiag_code, request.diseinfo),
                 credential_type=info.mdtrt_cert_type,
             ),
             self._key(context, request),
         )
 
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
-        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
-        self._service.cancel_admission(
-            self._caller(context), request.data.mdtrt_id, self._key(context, request)
-        )
+        self._change_state(request, request.data, context, self._service.cancel_admission)
 
     def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
-        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
-        self._service.cancel_discharge(
-            self._caller(context), request.data.mdtrt_id, self._key(context, request)
-        )
+        self._change_state(request, request.data, context, self._service.cancel_discharge)
+
+    def _change_state(
+        self,
+        request: BaseModel,
+        data: VisitRef,
+        context: GatewayContext,
+        change: Callable[[Caller, str, RequestKey | None], Any],
+    ) -> None:
+        """2404 / 2405 / 2202: a change of the named encounter's state, and nothing else."""
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        change(self._caller(context), data.mdtrt_id, self._key(context, request))
 
     # 2301 / 2302 -------------------------------------------------------------------------
     def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
@@ -689,16 +699,12 @@ class HospitalGateway:
         )
 
     def cancel_registration(self, request: Input2202, context: GatewayContext) -> None:
-        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
-        self._service.cancel_registration(
-            self._caller(context), request.data.mdtrt_id, self._key(context, request)
-        )
+        self._change_state(request, request.data, context, self._service.cancel_registration)
 
     def record_visit(self, request: Input2203, context: GatewayContext) -> None:
         info = request.mdtrtinfo
         self._same_person(context, info.mdtrt_id, info.psn_no)
-        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
-        codes = tuple(dict.fromkeys(row.diag_code for row in rows if row.diag_code))
+        codes = _diagnosis_codes(None, request.diseinfo)
         self._service.record_visit(
             self._caller(context),
             info.mdtrt_id,
