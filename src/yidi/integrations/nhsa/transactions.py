@@ -471,10 +471,14 @@ class Input2301(NhsaModel):
     feedetail: Annotated[list[FeeDetail], BeforeValidator(_as_list), Field(min_length=1)]
 
 
-class FeeLineResult(NhsaModel):
-    """output.result[] row of 2301: how one line splits."""
+# Output models share field groups only where the reply keeps its order: pydantic writes
+# the fields of the last base first, then the other bases' (right to left), then the
+# class's own.
 
-    feedetl_sn: str
+
+class _LineSplit(NhsaModel):
+    """How one fee line splits (2301 result[], 5204 feedetail[]): the same split both times."""
+
     det_item_fee_sumamt: Amount
     cnt: Number
     pric: Number
@@ -486,6 +490,15 @@ class FeeLineResult(NhsaModel):
     inscp_scp_amt: Amount
     chrgitm_lv: str
     med_chrgitm_type: str
+
+
+class _LineSerial(NhsaModel):
+    feedetl_sn: str
+
+
+class FeeLineResult(_LineSplit, _LineSerial):
+    """output.result[] row of 2301: how one line splits."""
+
     bas_medn_flag: str | None = None
     hi_nego_drug_flag: str | None = None
     chld_medc_flag: str | None = None
@@ -580,8 +593,8 @@ class _SettlementAmounts(NhsaModel):
     exp_content: ExpContent = None
 
 
-class PreSettlementInfo(_SettlementAmounts):
-    """output.setlinfo of 2303 (no setl_id: nothing is committed)."""
+class _VisitPerson(NhsaModel):
+    """The visit and its person as 2303/2304 setlinfo and 5201 mdtrtinfo[] begin."""
 
     mdtrt_id: str
     psn_no: str
@@ -589,6 +602,11 @@ class PreSettlementInfo(_SettlementAmounts):
     psn_cert_type: str | None = None
     certno: str | None = None
     gend: str | None = None
+
+
+class PreSettlementInfo(_VisitPerson, _SettlementAmounts):
+    """output.setlinfo of 2303 (no setl_id: nothing is committed)."""
+
     naty: str | None = None
     brdy: OptDate = None
     age: OptNumber = None
@@ -799,15 +817,9 @@ class Input5201(NhsaModel):
     data: VisitQuery
 
 
-class VisitInfo(NhsaModel):
+class VisitInfo(_VisitPerson):
     """output.mdtrtinfo[] row of 5201."""
 
-    mdtrt_id: str
-    psn_no: str
-    psn_name: str | None = None
-    psn_cert_type: str | None = None
-    certno: str | None = None
-    gend: str | None = None
     brdy: OptDate = None
     age: OptNumber = None
     insutype: str
@@ -854,10 +866,9 @@ class Output5203(NhsaModel):
     setldetail: list[FundPaymentRow]
 
 
-class SettledFeeLine(NhsaModel):
-    """output.feedetail[] row of 5204: one line of the settlement with its split."""
+class _SettledLineRef(_LineSerial):
+    """Which settled line a 5204 row is (written before its split)."""
 
-    feedetl_sn: str
     mdtrt_id: str
     psn_no: str
     setl_id: str
@@ -865,17 +876,11 @@ class SettledFeeLine(NhsaModel):
     fee_ocur_time: OptDateTime = None
     med_list_codg: str
     medins_list_codg: str | None = None
-    det_item_fee_sumamt: Amount
-    cnt: Number
-    pric: Number
-    pric_uplmt_amt: OptNumber = None
-    selfpay_prop: Number
-    fulamt_ownpay_amt: Amount
-    overlmt_amt: Amount
-    preselfpay_amt: Amount
-    inscp_scp_amt: Amount
-    chrgitm_lv: str
-    med_chrgitm_type: str
+
+
+class SettledFeeLine(_LineSplit, _SettledLineRef):
+    """output.feedetail[] row of 5204: one line of the settlement with its split."""
+
     memo: str | None = None
 
 
