@@ -210,11 +210,11 @@ def _same_answer(reply: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in reply.items() if name not in _PER_ANSWER}
 
 
-def _visit_ready_to_settle(client: TestClient) -> tuple[str, str]:
+def _visit_ready_to_settle(client: TestClient, fees_msgid: str | None = None) -> tuple[str, str]:
     psn_no = person_no(client)
     mdtrt_id = ok(register(client, psn_no))["data"]["mdtrt_id"]
     ok(call(client, "2203", visit_data(mdtrt_id, psn_no)))
-    ok(call(client, "2204", {"feedetail": fee_rows(mdtrt_id, psn_no)}))
+    ok(call(client, "2204", {"feedetail": fee_rows(mdtrt_id, psn_no)}, msgid=fees_msgid))
     return psn_no, mdtrt_id
 
 
@@ -317,7 +317,7 @@ def test_2601_of_a_2207_never_received_refuses_it_when_it_comes_late(
 def test_2601_names_the_settlement_transaction_of_the_right_kind(
     client: TestClient, world: None, container: Container
 ) -> None:
-    psn_no, visit = _visit_ready_to_settle(client)
+    psn_no, visit = _visit_ready_to_settle(client, fees_msgid="FEES-1")
     ok(call(client, "2207", outpatient_settle_input(visit, psn_no, "408.60"), msgid="VISIT-1"))
     stay_psn_no, stay = _ready_to_settle(client)
     ok(call(client, "2304", settle_input(stay, stay_psn_no, "11811.24"), msgid="STAY-1"))
@@ -327,4 +327,6 @@ def test_2601_names_the_settlement_transaction_of_the_right_kind(
     refused(_reverse(client, psn_no, "VISIT-1", "2304"), "REVERSAL_OINFNO_MISMATCH")
     refused(_reverse(client, psn_no, "VISIT-1", "2305"), "REVERSAL_OINFNO_MISMATCH")
     refused(_reverse(client, stay_psn_no, "STAY-1", "2207"), "REVERSAL_OINFNO_MISMATCH")
+    # A message yidi received that settled nothing (the visit's fee upload) is no 2207.
+    refused(_reverse(client, psn_no, "FEES-1", "2207"), "REVERSAL_OINFNO_MISMATCH")
     assert _table_counts(container) == before
