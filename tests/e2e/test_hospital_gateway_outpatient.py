@@ -330,3 +330,35 @@ def test_2601_names_the_settlement_transaction_of_the_right_kind(
     # A message yidi received that settled nothing (the visit's fee upload) is no 2207.
     refused(_reverse(client, psn_no, "FEES-1", "2207"), "REVERSAL_OINFNO_MISMATCH")
     assert _table_counts(container) == before
+
+
+def test_2601_of_a_2208_restores_the_visit_settlement_unless_the_visit_changed(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _visit_ready_to_settle(client)
+    info = ok(call(client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60")))["setlinfo"]
+    cancel = {"data": {"setl_id": info["setl_id"], "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    ok(call(client, "2208", cancel, msgid="CANCEL-V1"))
+    ok(_reverse(client, psn_no, "CANCEL-V1", "2208"))
+    with container.uow() as uow:
+        active = uow.session.execute(
+            select(settlements).where(
+                settlements.c.encounter_id == mdtrt_id, settlements.c.state == "active"
+            )
+        ).one()
+        state = uow.session.execute(
+            select(encounters.c.state).where(encounters.c.id == mdtrt_id)
+        ).scalar_one()
+        balanced = ledger_is_balanced(uow.funds.entries())
+    assert active.total_charges_fen == 40860 and active.id != info["setl_id"]
+    assert state == "settled" and balanced
+    refused(call(client, "2208", cancel, msgid="CANCEL-V1"), "MESSAGE_REVERSED")
+    refused(_reverse(client, psn_no, "CANCEL-V1", "2305"), "REVERSAL_OINFNO_MISMATCH")
+
+    # Cancelled again and a line cancelled: the old settlement no longer fits the visit.
+    restored = {"data": {"setl_id": active.id, "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    ok(call(client, "2208", restored, msgid="CANCEL-V2"))
+    ok(call(client, "2205", {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no}}))
+    before = _table_counts(container)
+    refused(_reverse(client, psn_no, "CANCEL-V2", "2208"), "REVERSAL_CANNOT_RESTORE")
+    assert _table_counts(container) == before

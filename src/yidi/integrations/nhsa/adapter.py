@@ -21,9 +21,9 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
   so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
-* 2601 冲正 undoes a 2304 or 2207 (settlement), a 2305 or a 2301 named by ``omsgid``;
-  afterwards that msgid is answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
-  never a new settlement.
+* 2601 冲正 undoes a 2304 or 2207 (settlement), a 2305 or 2208 (its cancellation) or a
+  2301 named by ``omsgid``; afterwards that msgid is answered ``MESSAGE_REVERSED``. After a
+  timeout: send 2601 or re-send the same msgid, never a new settlement.
 """
 
 from __future__ import annotations
@@ -738,7 +738,7 @@ class HospitalGateway:
 
     # 2601 / 9001 -------------------------------------------------------------------------
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
-        """2601 冲正 of a 2304, 2207, 2305 or 2301 by its msgid (no output, as the interface)."""
+        """2601 冲正 of a 2304, 2207, 2305, 2208 or 2301 by its msgid (no output, as the interface)."""
         data = request.data
         self._service.reverse_message(
             self._caller(context),
