@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, idempotency_of
 from yidi.entrypoints.api.routes.filings import EvidenceFormDep, read_scan
 from yidi.entrypoints.api.schemas.change_requests import (
     ChangeRequestOut,
@@ -25,7 +25,6 @@ from yidi.entrypoints.api.schemas.filings import ReasonRequest
 from yidi.filing.change_requests import ChangeRequestService, EvidenceUpload
 from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.kernel.access import Role
-from yidi.platform.idempotency import request_fingerprint
 
 router = APIRouter(tags=["变更申请 change requests"])
 
@@ -48,21 +47,14 @@ def create_change_request(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ChangeRequestOut:
-    idempotency = (
-        (
-            idempotency_key,
-            request_fingerprint({"filing_id": filing_id, **body.model_dump(mode="json")}),
-        )
-        if idempotency_key
-        else None
-    )
+    payload = {"filing_id": filing_id, **body.model_dump(mode="json")}
     detail = _service(container).request_change(
         principal,
         filing_id,
         body.record.to_record(),
         body.reason,
         uploads=[EvidenceUpload(e.to_evidence()) for e in body.evidence],
-        idempotency=idempotency,
+        idempotency=idempotency_of(idempotency_key, payload),
     )
     return change_request_out(detail)
 

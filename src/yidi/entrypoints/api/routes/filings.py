@@ -23,7 +23,7 @@ from fastapi import (
 )
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, idempotency_of
 from yidi.entrypoints.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
@@ -50,7 +50,6 @@ from yidi.filing.reports import FilingReports, table_as_dicts
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import ErrorKind, InvalidInput, YidiError
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
-from yidi.platform.idempotency import request_fingerprint
 from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
 
 T = TypeVar("T")
@@ -100,16 +99,11 @@ def create_filing(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> FilingOut:
-    idempotency = (
-        (idempotency_key, request_fingerprint(body.model_dump(mode="json")))
-        if idempotency_key
-        else None
-    )
     detail = _service(container).create_draft(
         principal,
         body.record.to_record(),
         evidence=[e.to_evidence() for e in body.evidence],
-        idempotency=idempotency,
+        idempotency=idempotency_of(idempotency_key, body.model_dump(mode="json")),
     )
     return filing_out(detail)
 

@@ -162,11 +162,8 @@ def search(
         limit=limit,
         offset=offset,
     )
-    return ManualClaimPageOut(
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        items=[summary_out(item) for item in page.items],
+    return from_attributes(
+        ManualClaimPageOut, page, items=[summary_out(item) for item in page.items]
     )
 
 
@@ -175,15 +172,8 @@ def create(body: ManualClaimIn, request: Request, principal: PrincipalDep) -> Ma
     return out(
         service_of(request).create(
             principal,
-            id_number=body.id_number,
-            treatment_region=body.treatment_region,
-            hospital_name=body.hospital_name,
+            **body.model_dump(exclude={"hospital_level"}),
             hospital_level=HospitalLevel(body.hospital_level),
-            encounter_type=body.encounter_type,
-            admitted_on=body.admitted_on,
-            discharged_on=body.discharged_on,
-            reason=body.reason,
-            filing_category=body.filing_category,
         )
     )
 
