@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 
 from yidi.bootstrap import Container
 from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, idempotency_of
-from yidi.entrypoints.api.routes.filings import EvidenceFormDep, read_scan
+from yidi.entrypoints.api.routes.filings import ScannedEvidenceDep
 from yidi.entrypoints.api.schemas.change_requests import (
     ChangeRequestOut,
     ChangeRequestPageOut,
@@ -149,16 +149,14 @@ def upload_change_request_evidence(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    evidence: EvidenceFormDep,
-    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+    upload: ScannedEvidenceDep,
 ) -> ChangeRequestOut:
-    content = read_scan(file)
     return change_request_out(
         _service(container).add_evidence_to_request(
             principal,
             request_id,
-            evidence,
-            content=content,
-            filename=(file.filename or "") if file is not None else "",
+            upload.evidence,
+            content=upload.content,
+            filename=upload.filename,
         )
     )

@@ -463,8 +463,25 @@ def evidence_form(
 EvidenceFormDep = Annotated[Evidence, Depends(evidence_form)]
 
 
-def read_scan(file: UploadFile | None) -> bytes | None:
-    return _read_upload(file, MAX_EVIDENCE_BYTES) if file is not None else None
+@dataclass(frozen=True, slots=True)
+class ScannedEvidence:
+    """An uploaded document: its description from the form's fields, and its scan if sent."""
+
+    evidence: Evidence
+    content: bytes | None
+    filename: str
+
+
+def scanned_evidence(
+    evidence: EvidenceFormDep,
+    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+) -> ScannedEvidence:
+    if file is None:
+        return ScannedEvidence(evidence, None, "")
+    return ScannedEvidence(evidence, _read_upload(file, MAX_EVIDENCE_BYTES), file.filename or "")
+
+
+ScannedEvidenceDep = Annotated[ScannedEvidence, Depends(scanned_evidence)]
 
 
 @router.post(
@@ -477,16 +494,14 @@ def upload_evidence(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    evidence: EvidenceFormDep,
-    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+    upload: ScannedEvidenceDep,
 ) -> FilingOut:
-    content = read_scan(file)
     return filing_out(
         _service(container).add_evidence(
             principal,
             filing_id,
-            evidence,
-            content=content,
-            filename=(file.filename or "") if file is not None else "",
+            upload.evidence,
+            content=upload.content,
+            filename=upload.filename,
         )
     )
