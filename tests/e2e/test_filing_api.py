@@ -248,6 +248,30 @@ def test_lists_are_masked_and_the_detail_read_is_audited(
     assert [(r.actor, r.subject) for r in reads] == [("hunan", f"filing:{filing_id}")]
 
 
+def test_evidence_without_a_scan_is_kept_and_an_empty_scan_is_refused(
+    api: TestClient, container: Container
+) -> None:
+    filing_id = _create(api, container)
+    headers = api_headers(container, HENGYANG)
+    empty = api.post(
+        f"/api/filings/{filing_id}/evidence",
+        data={"kind": "household_registration"},
+        files={"file": ("empty.pdf", b"", "application/pdf")},
+        headers=headers,
+    )
+    assert empty.status_code == 422
+    assert empty.json()["error"]["code"] == "UPLOAD_EMPTY"
+    assert api.get(f"/api/filings/{filing_id}", headers=headers).json()["evidence"] == []
+    described = api.post(
+        f"/api/filings/{filing_id}/evidence",
+        data={"kind": "household_registration", "document_number": "户-0002"},
+        headers=headers,
+    )
+    assert described.status_code == 200, described.text
+    [evidence] = described.json()["evidence"]
+    assert evidence["document_number"] == "户-0002" and evidence["file"] is None
+
+
 def test_evidence_upload_checks_the_file_type_by_content(
     api: TestClient, container: Container
 ) -> None:

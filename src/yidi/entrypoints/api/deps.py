@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
@@ -16,6 +16,7 @@ from yidi.entrypoints.http.requests import (
     session_token,
 )
 from yidi.kernel.access import Principal
+from yidi.platform.idempotency import request_fingerprint
 from yidi.platform.uow import SqlUnitOfWork
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "PrincipalDep",
     "UowDep",
     "client_address",
+    "idempotency_of",
     "session_token",
 ]
 
@@ -68,3 +70,9 @@ IdempotencyKey = Annotated[
         description="幂等键：重试时使用相同的键，返回首次结果且不重复处理 retries return the first result",
     ),
 ]
+
+
+def idempotency_of(key: str | None, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """The retry key with the fingerprint of what the request asks (``None`` without a key):
+    the same key with another request is refused."""
+    return (key, request_fingerprint(payload)) if key else None

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from yidi.entrypoints.cli.context import open_container
+
 if TYPE_CHECKING:
     from yidi.bootstrap import Container
     from yidi.filing.queries import FilingDetail
@@ -30,12 +32,6 @@ AsUser = Annotated[
     str | None, typer.Option("--as-user", help="以该账户身份操作（记入审计） act as this account")
 ]
 T = TypeVar("T")
-
-
-def _container() -> Container:
-    from yidi.entrypoints.cli.context import open_container
-
-    return open_container()
 
 
 def _principal(container: Container, username: str | None, *, system_allowed: bool) -> Principal:
@@ -67,7 +63,7 @@ def _errors() -> Iterator[None]:
 
 def _run(as_user: str | None, action: Callable[[Any, Principal], T]) -> T:
 
-    container = _container()
+    container = open_container()
     principal = _principal(container, as_user, system_allowed=False)
     with _errors():
         return action(container.filings, principal)
@@ -180,7 +176,7 @@ def promises_due(
     (a dated, audited change; running it again changes nothing).
     """
 
-    container = _container()
+    container = open_container()
     principal = None if as_user is None else _principal(container, as_user, system_allowed=False)
     with _errors():
         moved = container.filings.promises_due(principal)
@@ -297,7 +293,7 @@ def import_file(
     from yidi.filing.import_files import is_xlsx
     from yidi.kernel.errors import InvalidInput
 
-    container = _container()
+    container = open_container()
     principal = _principal(container, as_user, system_allowed=True)
     try:
         data = file.read_bytes()
@@ -362,7 +358,7 @@ def export_annex2(
     """导出附件2 基本医疗保险异地居住人员备案信息汇总表（XLSX）。"""
     from yidi.reports.annex2_xlsx import annex2_xlsx
 
-    container = _container()
+    container = open_container()
     principal = _principal(container, as_user, system_allowed=True)
     start, end = _day(from_on), _day(to_on)
     assert start is not None and end is not None
@@ -385,7 +381,7 @@ def quarterly(
     from yidi.filing.reports import table_as_dicts
     from yidi.reports.annex2_xlsx import quarterly_xlsx
 
-    container = _container()
+    container = open_container()
     principal = _principal(container, as_user, system_allowed=True)
     with _errors():
         listing = container.filing_reports.quarterly(principal, region, year, quarter, full=full)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from yidi.bootstrap import Container
+from yidi.entrypoints.cli.context import open_container
 
 clearing_app = typer.Typer(help="月度清算。Monthly clearing between regions.", no_args_is_help=True)
 prepayment_app = typer.Typer(
@@ -19,12 +18,6 @@ prepayment_app = typer.Typer(
 stats_app = typer.Typer(
     help="异地就医统计。Cross-region settlement statistics.", no_args_is_help=True
 )
-
-
-def _container() -> Container:
-    from yidi.entrypoints.cli.context import open_container
-
-    return open_container()
 
 
 @clearing_app.command("run")
@@ -42,7 +35,7 @@ def clearing_run(
     from yidi.reports.cells import save_workbook
     from yidi.reports.funds_xlsx import statement_workbook
 
-    container = _container()
+    container = open_container()
     result = run_clearing(
         container.uow(), container.clock, month, ClearingLevel(level), close=close
     )
@@ -71,7 +64,7 @@ def clearing_reopen(
     from yidi.funds.model import ClearingLevel
     from yidi.kernel.errors import YidiError
 
-    container = _container()
+    container = open_container()
     try:
         result = reopen_clearing(
             container.uow(), container.clock, month, ClearingLevel(level), reason
@@ -91,7 +84,7 @@ def clearing_export_parquet(
     """把结算事实按清算月份增量导出为 Parquet。Export settlement facts by month, incrementally."""
     from yidi.reports.columnar import export_facts_partitioned
 
-    container = _container()
+    container = open_container()
     report = export_facts_partitioned(container.uow(), root)
     for month, rows in sorted(report.written.items()):
         typer.echo(f"{month}: {rows} 条 rows")
@@ -116,7 +109,7 @@ def prepayment_estimate(
     from yidi.reports.cells import save_workbook
     from yidi.reports.funds_xlsx import annex_workbook
 
-    container = _container()
+    container = open_container()
     estimate = estimate_prepayment(
         container.uow(),
         Annex(annex),
@@ -152,7 +145,7 @@ def stats_show(
     from yidi.funds.statistics import Dimension, Direction, StatisticsQuery, outbound_sentence
     from yidi.reports.statistics import render
 
-    container = _container()
+    container = open_container()
     query = StatisticsQuery(
         region,
         Direction(direction),

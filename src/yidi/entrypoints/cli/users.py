@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from yidi.entrypoints.cli.context import open_container
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import YidiError
-
-if TYPE_CHECKING:
-    from yidi.bootstrap import Container
 
 app = typer.Typer(
     help="用户账户（日常管理请用网页“用户管理”）。User accounts (day to day: the web page).",
@@ -30,12 +28,6 @@ def _fail(error: YidiError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _container() -> Container:
-    from yidi.entrypoints.cli.context import open_container
-
-    return open_container()
-
-
 @app.command("add-admin")
 def add_admin(
     username: Annotated[str, typer.Argument(help="用户名 user name")],
@@ -44,7 +36,7 @@ def add_admin(
     """新建管理员账户（密码在终端输入，须符合口令策略）。Create an administrator account."""
     from yidi.auth.users import Assignment
 
-    container = _container()
+    container = open_container()
     password = typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
     service = container.users
     try:
@@ -66,7 +58,7 @@ def reset_link(
     username: Annotated[str, typer.Argument(help="用户名 user name")],
 ) -> None:
     """发放一次性密码重置链接（旧密码与会话立即失效）。Issue a one-time reset link."""
-    container = _container()
+    container = open_container()
     service = container.users
     try:
         link = service.issue_reset(_console_admin(), username)

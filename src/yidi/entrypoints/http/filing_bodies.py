@@ -88,30 +88,11 @@ class FilingRecordBody(BaseModel):
 
     def to_record(self) -> FilingRecord:
         return FilingRecord(
-            insured_region_code=self.insured_region_code,
-            name=self.name,
-            gender=self.gender,
-            insurance_type=self.insurance_type,
-            category=self.category,
-            person_type=self.person_type,
-            social_security_number=self.social_security_number,
-            social_security_card_number=self.social_security_card_number,
-            has_second_generation_card=self.has_second_generation_card,
-            home_address=self.home_address,
-            contact_address=self.contact_address,
-            phone=self.phone,
-            mobile=self.mobile,
-            destination_province_code=self.destination_province_code,
-            destination_prefecture_code=self.destination_prefecture_code,
-            destination_county_code=self.destination_county_code,
+            **self.model_dump(exclude={"designated_institutions", "delegate"}),
             designated_institutions=tuple(
                 DesignatedInstitution(i.name, i.level, i.code) for i in self.designated_institutions
             ),
-            signed_by=self.signed_by,
             delegate=Delegate(**self.delegate.model_dump()) if self.delegate else None,
-            filled_on=self.filled_on,
-            admitted_on=self.admitted_on,
-            promise_signed=self.promise_signed,
         )
 
 
@@ -131,15 +112,7 @@ class EvidenceBody(BaseModel):
     )
 
     def to_evidence(self) -> Evidence:
-        return Evidence(
-            kind=self.kind,
-            document_number=self.document_number,
-            issuer=self.issuer,
-            issued_on=self.issued_on,
-            issuer_region_code=self.issuer_region_code,
-            issuer_hospital_level=self.issuer_hospital_level,
-            issuer_is_top_specialist=self.issuer_is_top_specialist,
-        )
+        return Evidence(**self.model_dump())
 
 
 class CreateFilingRequest(BaseModel):

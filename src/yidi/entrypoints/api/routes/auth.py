@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field
 
 from yidi.auth.commands import authenticate, change_password, complete_reset, open_session, sign_out
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH
+from yidi.bootstrap import Container
 from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep, session_token
-from yidi.kernel.access import Action
+from yidi.entrypoints.api.schemas.mapping import from_attributes
+from yidi.kernel.access import Action, Principal
 
 router = APIRouter(prefix="/api/auth", tags=["登录 sign-in"])
 
@@ -52,6 +54,14 @@ class SignedOut(BaseModel):
     signed_out: bool
 
 
+def _signed_in(container: Container, principal: Principal) -> LoginResponse:
+    """A new session for ``principal``, answered with its token."""
+    token = open_session(
+        container.uow(), container.clock, principal, policy=container.session_policy
+    )
+    return from_attributes(LoginResponse, principal, token=token, role=principal.role.value)
+
+
 @router.post("/login", summary="登录 sign in", response_model=LoginResponse)
 def login(body: LoginRequest, request: Request, container: ContainerDep) -> LoginResponse:
     principal = authenticate(
@@ -61,18 +71,7 @@ def login(body: LoginRequest, request: Request, container: ContainerDep) -> Logi
         body.password,
         policy=container.sign_in_policy,
     )
-    token = open_session(
-        container.uow(),
-        container.clock,
-        principal,
-        policy=container.session_policy,
-    )
-    return LoginResponse(
-        token=token,
-        role=principal.role.value,
-        display_name=principal.display_name,
-        password_change_required=principal.password_change_required,
-    )
+    return _signed_in(container, principal)
 
 
 @router.post("/logout", summary="退出登录（令牌立即失效） sign out", response_model=SignedOut)
@@ -100,14 +99,7 @@ def password(
         body.new_password,
         min_length=container.settings.password_min_length,
     )
-    fresh = replace(principal, password_change_required=False)
-    token = open_session(container.uow(), container.clock, fresh, policy=container.session_policy)
-    return LoginResponse(
-        token=token,
-        role=fresh.role.value,
-        display_name=fresh.display_name,
-        password_change_required=False,
-    )
+    return _signed_in(container, replace(principal, password_change_required=False))
 
 
 @router.post(
@@ -128,10 +120,4 @@ def password_reset(body: PasswordReset, request: Request, container: ContainerDe
 
 @router.get("/me", summary="当前用户 who am I", response_model=WhoAmI)
 def me(principal: PrincipalDep) -> WhoAmI:
-    return WhoAmI(
-        user_id=principal.user_id,
-        role=principal.role.value,
-        region_code=principal.region_code,
-        hospital_code=principal.hospital_code,
-        password_change_required=principal.password_change_required,
-    )
+    return from_attributes(WhoAmI, principal, role=principal.role.value)

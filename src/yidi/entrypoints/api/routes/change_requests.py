@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
-from yidi.entrypoints.api.routes.filings import EvidenceFormDep, read_scan
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, idempotency_of
+from yidi.entrypoints.api.routes.filings import ScannedEvidenceDep
 from yidi.entrypoints.api.schemas.change_requests import (
     ChangeRequestOut,
     ChangeRequestPageOut,
@@ -25,7 +25,6 @@ from yidi.entrypoints.api.schemas.filings import ReasonRequest
 from yidi.filing.change_requests import ChangeRequestService, EvidenceUpload
 from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.kernel.access import Role
-from yidi.platform.idempotency import request_fingerprint
 
 router = APIRouter(tags=["变更申请 change requests"])
 
@@ -48,21 +47,14 @@ def create_change_request(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ChangeRequestOut:
-    idempotency = (
-        (
-            idempotency_key,
-            request_fingerprint({"filing_id": filing_id, **body.model_dump(mode="json")}),
-        )
-        if idempotency_key
-        else None
-    )
+    payload = {"filing_id": filing_id, **body.model_dump(mode="json")}
     detail = _service(container).request_change(
         principal,
         filing_id,
         body.record.to_record(),
         body.reason,
         uploads=[EvidenceUpload(e.to_evidence()) for e in body.evidence],
-        idempotency=idempotency,
+        idempotency=idempotency_of(idempotency_key, payload),
     )
     return change_request_out(detail)
 
@@ -157,16 +149,14 @@ def upload_change_request_evidence(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    evidence: EvidenceFormDep,
-    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+    upload: ScannedEvidenceDep,
 ) -> ChangeRequestOut:
-    content = read_scan(file)
     return change_request_out(
         _service(container).add_evidence_to_request(
             principal,
             request_id,
-            evidence,
-            content=content,
-            filename=(file.filename or "") if file is not None else "",
+            upload.evidence,
+            content=upload.content,
+            filename=upload.filename,
         )
     )

@@ -6,7 +6,9 @@ A filing outside the caller's scope answers 404 exactly like a missing one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import (
     APIRouter,
@@ -21,7 +23,7 @@ from fastapi import (
 )
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, idempotency_of
 from yidi.entrypoints.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
@@ -37,6 +39,7 @@ from yidi.entrypoints.api.schemas.filings import (
     filing_out,
     summary_out,
 )
+from yidi.entrypoints.http.downloads import XLSX_MEDIA_TYPE, attachment
 from yidi.entrypoints.http.filing_bodies import CreateFilingRequest, EvidenceBody, FilingRecordBody
 from yidi.entrypoints.http.requests import container_of
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
@@ -44,15 +47,15 @@ from yidi.filing.jobs import ImportJobs
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.reports import FilingReports, table_as_dicts
-from yidi.kernel.access import Action
+from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import ErrorKind, InvalidInput, YidiError
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
-from yidi.platform.idempotency import request_fingerprint
 from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api/filings", tags=["备案 filings"])
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
 
@@ -80,11 +83,7 @@ def _read_upload(upload: UploadFile, limit: int) -> bytes:
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
+    return attachment(data, XLSX_MEDIA_TYPE, filename)
 
 
 @router.post(
@@ -100,16 +99,11 @@ def create_filing(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> FilingOut:
-    idempotency = (
-        (idempotency_key, request_fingerprint(body.model_dump(mode="json")))
-        if idempotency_key
-        else None
-    )
     detail = _service(container).create_draft(
         principal,
         body.record.to_record(),
         evidence=[e.to_evidence() for e in body.evidence],
-        idempotency=idempotency,
+        idempotency=idempotency_of(idempotency_key, body.model_dump(mode="json")),
     )
     return filing_out(detail)
 
@@ -155,25 +149,43 @@ FullQuery = Annotated[
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What every follow-up list takes: the caller and, optionally, one region to look at."""
+
+    principal: Principal
+    service: FilingService
+    region: str | None
+
+    def rows(self, query: Callable[..., list[T]]) -> list[T]:
+        """The rows of one of the service's follow-up queries, in the caller's scope."""
+        return query(self.service, self.principal, region=self.region)
+
+
+def follow_up(
+    principal: PrincipalDep, container: ContainerDep, region: OptionalRegion = None
+) -> FollowUp:
+    return FollowUp(principal, _service(container), region)
+
+
+FollowUpDep = Annotated[FollowUp, Depends(follow_up)]
+
+
 @router.get(
     "/follow-up/emergency",
     response_model=list[EmergencyDueOut],
     summary="急诊备案材料提交期限 emergency filings and their deadline",
 )
-def emergency_due(
-    principal: PrincipalDep, container: ContainerDep, region: OptionalRegion = None
-) -> list[EmergencyDueOut]:
-    return [emergency_out(d) for d in _service(container).emergency_due(principal, region=region)]
+def emergency_due(follow_up: FollowUpDep) -> list[EmergencyDueOut]:
+    return [emergency_out(d) for d in follow_up.rows(FilingService.emergency_due)]
 
 
 @router.get(
     "/follow-up/incomplete",
     summary="必填信息缺失的备案（待补充） filings missing mandatory fields",
 )
-def incomplete(
-    principal: PrincipalDep, container: ContainerDep, region: OptionalRegion = None
-) -> list[dict[str, Any]]:
-    rows = _service(container).incomplete(principal, region=region)
+def incomplete(follow_up: FollowUpDep) -> list[dict[str, Any]]:
+    rows = follow_up.rows(FilingService.incomplete)
     return [{**_row_dict(r), "missing_fields": list(r.missing_fields)} for r in rows]
 
 
@@ -181,11 +193,8 @@ def incomplete(
     "/follow-up/no-card",
     summary="未办理二代社会保障卡人员 persons without a second-generation card",
 )
-def without_card(
-    principal: PrincipalDep, container: ContainerDep, region: OptionalRegion = None
-) -> list[dict[str, Any]]:
-    rows = _service(container).without_second_generation_card(principal, region=region)
-    return [_row_dict(r) for r in rows]
+def without_card(follow_up: FollowUpDep) -> list[dict[str, Any]]:
+    return [_row_dict(r) for r in follow_up.rows(FilingService.without_second_generation_card)]
 
 
 def _row_dict(row: Any) -> dict[str, Any]:
@@ -204,10 +213,8 @@ def _row_dict(row: Any) -> dict[str, Any]:
     response_model=list[DuplicateOut],
     summary="跨地市重复备案 persons filed by more than one prefecture",
 )
-def duplicates(
-    principal: PrincipalDep, container: ContainerDep, region: OptionalRegion = None
-) -> list[DuplicateOut]:
-    return [duplicate_out(c) for c in _service(container).duplicates(principal, region=region)]
+def duplicates(follow_up: FollowUpDep) -> list[DuplicateOut]:
+    return [duplicate_out(c) for c in follow_up.rows(FilingService.duplicates)]
 
 
 @router.get(
@@ -456,8 +463,25 @@ def evidence_form(
 EvidenceFormDep = Annotated[Evidence, Depends(evidence_form)]
 
 
-def read_scan(file: UploadFile | None) -> bytes | None:
-    return _read_upload(file, MAX_EVIDENCE_BYTES) if file is not None else None
+@dataclass(frozen=True, slots=True)
+class ScannedEvidence:
+    """An uploaded document: its description from the form's fields, and its scan if sent."""
+
+    evidence: Evidence
+    content: bytes | None
+    filename: str
+
+
+def scanned_evidence(
+    evidence: EvidenceFormDep,
+    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+) -> ScannedEvidence:
+    if file is None:
+        return ScannedEvidence(evidence, None, "")
+    return ScannedEvidence(evidence, _read_upload(file, MAX_EVIDENCE_BYTES), file.filename or "")
+
+
+ScannedEvidenceDep = Annotated[ScannedEvidence, Depends(scanned_evidence)]
 
 
 @router.post(
@@ -470,16 +494,14 @@ def upload_evidence(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
-    evidence: EvidenceFormDep,
-    file: Annotated[UploadFile | None, File(description="扫描件 scan (PDF/JPEG/PNG)")] = None,
+    upload: ScannedEvidenceDep,
 ) -> FilingOut:
-    content = read_scan(file)
     return filing_out(
         _service(container).add_evidence(
             principal,
             filing_id,
-            evidence,
-            content=content,
-            filename=(file.filename or "") if file is not None else "",
+            upload.evidence,
+            content=upload.content,
+            filename=upload.filename,
         )
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep
 from yidi.entrypoints.api.schemas.money import ClearingRunOut
+from yidi.entrypoints.http.downloads import attachment
 from yidi.funds import commands as service
 from yidi.funds.commands import ClearingRunResult
 from yidi.funds.model import ClearingLevel
@@ -33,14 +34,6 @@ def _in_scope(principal: Principal, region_code: str) -> None:
         return
     if not principal.covers_region(region_code):
         raise NotFound("REGION_NOT_FOUND", "未找到该地区", "region not found")
-
-
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
 
 
 def _clearing_reply(result: ClearingRunResult) -> ClearingRunOut:
@@ -121,7 +114,7 @@ def clearing_xlsx(
     principal.require(Action.CLEARING_READ)
     result = service.clearing_statement(container.uow(), month, level, principal)
     content = workbook_bytes(statement_workbook(result.statement, status=result.status))
-    return _attachment(content, XLSX, f"clearing-{month}-{level.value}.xlsx")
+    return attachment(content, XLSX, f"clearing-{month}-{level.value}.xlsx")
 
 
 Year = Annotated[int, Query(ge=2000, le=2100, description="测算年度 target year")]
@@ -164,7 +157,7 @@ def _prepayment(
         prepayment_months=query.months,
     )
     content = workbook_bytes(annex_workbook(estimate, prepared_on=container.clock.today()))
-    return _attachment(content, XLSX, f"annex{int(annex)}-{query.region}-{query.year}.xlsx")
+    return attachment(content, XLSX, f"annex{int(annex)}-{query.region}-{query.year}.xlsx")
 
 
 @router.get("/prepayment/annex3.xlsx", summary="附件3 省内异地就医费用支出测算表")
@@ -197,4 +190,4 @@ def statistics(
         return JSONResponse(content=json.loads(content))
     if format == "html":
         return Response(content, media_type=MEDIA_TYPES["html"])
-    return _attachment(content, MEDIA_TYPES[format], f"statistics-{region}.{format}")
+    return attachment(content, MEDIA_TYPES[format], f"statistics-{region}.{format}")

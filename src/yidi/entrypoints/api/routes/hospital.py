@@ -33,6 +33,7 @@ from yidi.encounter.commands import (
 from yidi.encounter.model import STATE_ZH
 from yidi.encounter.sql import EncounterRow, FeeLineRow
 from yidi.entrypoints.api.deps import IdempotencyKey, PrincipalDep
+from yidi.entrypoints.api.schemas.mapping import from_attributes
 from yidi.entrypoints.api.schemas.money import SettlementAmountsOut, SettlementLineOut
 from yidi.entrypoints.http.requests import container_of
 from yidi.integrations.nhsa.fields import national_name
@@ -211,6 +212,13 @@ class FeeLineIn(BaseModel):
 class FeeUploadIn(BaseModel):
     lines: list[FeeLineIn] = Field(min_length=1, max_length=2000)
 
+    def inputs(self) -> list[FeeLineInput]:
+        """The lines as the use cases take them (the amount as ``Money``)."""
+        return [
+            FeeLineInput(**line.model_dump(exclude={"amount"}), amount=Money(line.amount))
+            for line in self.lines
+        ]
+
 
 class FeeLineOut(BaseModel):
     serial: str
@@ -308,65 +316,31 @@ class EncounterDetailOut(BaseModel):
 
 
 def encounter_out(row: EncounterRow, person: Person) -> EncounterOut:
-    return EncounterOut(
+    return from_attributes(
+        EncounterOut,
+        row,
         mdtrt_id=row.id,
         psn_no=person.psn_no,
         name=person.name,
         id_number_masked=mask_id_number(person.id_number),
-        state=row.state,
         state_zh=STATE_ZH[row.state],
-        med_type=row.med_type,
-        admitted_at=row.admitted_at,
-        discharged_at=row.discharged_at,
-        department_code=row.department_code,
         diagnosis_codes=row.diagnoses,
-        insured_region_code=row.insured_region_code,
-        treatment_region_code=row.treatment_region_code,
-        filing_number=row.filing_number,
-        filing_category=row.filing_category,
     )
 
 
 def fee_line_out(row: FeeLineRow) -> FeeLineOut:
-    return FeeLineOut(
-        serial=row.serial,
-        catalog_code=row.catalog_code,
-        name=row.name,
-        quantity=row.quantity,
-        unit_price=row.unit_price,
-        amount=row.amount.yuan,
-        item_class=row.item_class,
-        fee_category=row.fee_category,
-        self_pay_rate=row.self_pay_rate,
-        fully_self_paid=row.fully_self_paid.yuan,
-        over_limit_self_paid=row.over_limit_self_paid.yuan,
-        upfront_self_paid=row.upfront_self_paid.yuan,
-        eligible_amount=row.eligible_amount.yuan,
-        emergency_pre_admission=row.emergency_pre_admission,
-        cancelled=row.cancelled,
-        settlement_id=row.settlement_id,
-    )
+    return from_attributes(FeeLineOut, row)
 
 
 def settlement_out(record: SettlementRecord) -> SettlementOut:
-    return SettlementOut(
-        kind=record.kind,
+    return from_attributes(
+        SettlementOut,
+        record,
         setl_id=record.settlement_id,
         reverses_setl_id=record.reverses_id,
-        state=record.state,
         mdtrt_id=record.encounter_id,
-        psn_no=record.psn_no,
-        settled_at=record.settled_at,
         amounts=SettlementAmountsOut.of(record.amounts),
-        pooled_fund_rate=record.pooled_fund_rate,
-        explanation_zh=record.explanation_zh,
-        explanation_en=record.explanation_en,
         lines=[SettlementLineOut.model_validate(line) for line in record.lines],
-        policy_version=record.policy_version,
-        catalog_version=record.catalog_version,
-        account_balance_after=(
-            record.account_balance_after.yuan if record.account_balance_after is not None else None
-        ),
     )
 
 
@@ -558,20 +532,7 @@ def statement(mdtrt_id: str, request: Request, principal: PrincipalDep) -> str:
 )
 def upload_fees(mdtrt_id: str, body: FeeUploadIn, write: CashierWriteDep) -> list[FeeLineOut]:
     caller = write.caller()
-    lines = [
-        FeeLineInput(
-            serial=line.serial,
-            catalog_code=line.catalog_code,
-            hospital_item_code=line.hospital_item_code,
-            name=line.name,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=Money(line.amount),
-            occurred_at=line.occurred_at,
-        )
-        for line in body.lines
-    ]
-    rows = write.service.upload_fees(caller, mdtrt_id, lines, write.key(caller, body))
+    rows = write.service.upload_fees(caller, mdtrt_id, body.inputs(), write.key(caller, body))
     return [fee_line_out(row) for row in rows]
 
 

@@ -9,13 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from yidi.encounter.commands import FeeLineInput
 from yidi.entrypoints.api.deps import PrincipalDep
 from yidi.entrypoints.api.routes.hospital import FeeUploadIn
+from yidi.entrypoints.api.schemas.mapping import from_attributes
 from yidi.entrypoints.api.schemas.money import SettlementAmountsOut
 from yidi.entrypoints.http.requests import container_of
 from yidi.kernel.insurance import EncounterType, FilingCategory, HospitalLevel
-from yidi.kernel.money import Money
 from yidi.settlement.manual import (
     CHECKLIST,
     MAX_PAGE_SIZE,
@@ -90,18 +89,11 @@ class ManualClaimOut(ClaimHeadOut):
 
 
 def out(view: ManualClaimView) -> ManualClaimOut:
-    row = view.claim
-    return ManualClaimOut(
-        id=row.id,
-        state=row.state,
+    return from_attributes(
+        ManualClaimOut,
+        view.claim,
         person_name=view.person_name,
         id_number_masked=view.id_number_masked,
-        insured_region_code=row.insured_region_code,
-        treatment_region_code=row.treatment_region_code,
-        hospital_name=row.hospital_name,
-        encounter_type=row.encounter_type,
-        admitted_on=row.admitted_on,
-        discharged_on=row.discharged_on,
         checklist=[
             MaterialOut(code=m.value, label_zh=m.label_zh, received=m in view.materials)
             for m in CHECKLIST
@@ -110,9 +102,6 @@ def out(view: ManualClaimView) -> ManualClaimOut:
         fee_lines=view.fee_lines,
         amounts=SettlementAmountsOut.of(view.amounts) if view.amounts else None,
         explanation_zh=list(view.result["explanation_zh"]) if view.result else [],
-        catalog_note=row.catalog_note,
-        approved_by=row.approved_by,
-        payment_reference=row.payment_reference,
     )
 
 
@@ -133,21 +122,10 @@ class ManualClaimPageOut(BaseModel):
 
 
 def summary_out(item: ManualClaimSummary) -> ManualClaimSummaryOut:
-    return ManualClaimSummaryOut(
+    return from_attributes(
+        ManualClaimSummaryOut,
+        item,
         id=item.claim_id,
-        state=item.state,
-        person_name=item.person_name,
-        id_number_masked=item.id_number_masked,
-        insured_region_code=item.insured_region_code,
-        treatment_region_code=item.treatment_region_code,
-        hospital_name=item.hospital_name,
-        admitted_on=item.admitted_on,
-        discharged_on=item.discharged_on,
-        received_on=item.received_on,
-        total_amount=item.total_amount.yuan if item.total_amount else None,
-        fund_paid_amount=item.fund_paid_amount.yuan if item.fund_paid_amount else None,
-        patient_share_amount=item.patient_share_amount.yuan if item.patient_share_amount else None,
-        materials_complete=item.materials_complete,
         missing_materials=[m.label_zh for m in item.missing_materials],
     )
 
@@ -184,11 +162,8 @@ def search(
         limit=limit,
         offset=offset,
     )
-    return ManualClaimPageOut(
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        items=[summary_out(item) for item in page.items],
+    return from_attributes(
+        ManualClaimPageOut, page, items=[summary_out(item) for item in page.items]
     )
 
 
@@ -197,15 +172,8 @@ def create(body: ManualClaimIn, request: Request, principal: PrincipalDep) -> Ma
     return out(
         service_of(request).create(
             principal,
-            id_number=body.id_number,
-            treatment_region=body.treatment_region,
-            hospital_name=body.hospital_name,
+            **body.model_dump(exclude={"hospital_level"}),
             hospital_level=HospitalLevel(body.hospital_level),
-            encounter_type=body.encounter_type,
-            admitted_on=body.admitted_on,
-            discharged_on=body.discharged_on,
-            reason=body.reason,
-            filing_category=body.filing_category,
         )
     )
 
@@ -226,20 +194,7 @@ def materials(
 def fee_lines(
     claim_id: str, body: FeeUploadIn, request: Request, principal: PrincipalDep
 ) -> ManualClaimOut:
-    lines = [
-        FeeLineInput(
-            serial=line.serial,
-            catalog_code=line.catalog_code,
-            hospital_item_code=line.hospital_item_code,
-            name=line.name,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=Money(line.amount),
-            occurred_at=line.occurred_at,
-        )
-        for line in body.lines
-    ]
-    return out(service_of(request).set_fee_lines(principal, claim_id, lines))
+    return out(service_of(request).set_fee_lines(principal, claim_id, body.inputs()))
 
 
 @router.post("/{claim_id}/compute", response_model=ManualClaimOut, summary="按参保地政策试算")

@@ -11,6 +11,7 @@ from yidi.auth.passwords import MAX_PASSWORD_LENGTH
 from yidi.auth.users import Assignment, UserAdminService, UserSummary
 from yidi.bootstrap import Container
 from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep
+from yidi.entrypoints.api.schemas.mapping import from_attributes
 
 router = APIRouter(prefix="/api/admin/users", tags=["用户管理 user administration"])
 
@@ -32,17 +33,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, s: UserSummary) -> UserOut:
-        return cls(
-            username=s.username,
-            role=s.role.value,
-            display_name=s.display_name,
-            region_code=s.region_code,
-            hospital_code=s.hospital_code,
-            active=s.active,
-            must_change_password=s.must_change_password,
-            blocked_addresses=s.blocked_addresses,
-            live_sessions=s.live_sessions,
-        )
+        return from_attributes(cls, s, role=s.role.value)
 
 
 class AssignmentIn(BaseModel):

@@ -12,6 +12,7 @@ from yidi.entrypoints.api.schemas.filings import (
     evidence_out,
     record_out,
 )
+from yidi.entrypoints.api.schemas.mapping import from_attributes
 from yidi.entrypoints.http.filing_bodies import EvidenceBody, FilingRecordBody
 from yidi.filing.change_requests import ChangeRequestDetail, ChangeRequestSummary
 from yidi.filing.model.change_requests import ChangeRequestState
@@ -85,42 +86,18 @@ class ChangeRequestPageOut(BaseModel):
 
 def change_request_out(detail: ChangeRequestDetail) -> ChangeRequestOut:
     request = detail.request
-    return ChangeRequestOut(
-        request_id=request.request_id,
-        filing_id=request.filing_id,
+    return from_attributes(
+        ChangeRequestOut,
+        request,
         filing_number=detail.filing_number,
-        state=request.state,
         state_label=request.state.label_zh,
-        reason=request.reason,
-        requested_by=request.requested_by,
-        requested_at=request.requested_at,
-        decided_by=request.decided_by,
-        decided_at=request.decided_at,
-        decision_reason=request.decision_reason,
-        result_version_id=request.result_version_id,
         base_version=detail.base_version,
         outdated=detail.outdated,
         record=record_out(request.record),
-        changes=[
-            FieldChangeOut(field=c.field, label=c.label_zh, old=c.old, new=c.new, changed=c.changed)
-            for c in detail.changes
-        ],
+        changes=[from_attributes(FieldChangeOut, c, label=c.label_zh) for c in detail.changes],
         evidence=[evidence_out(e) for e in request.evidence],
     )
 
 
 def change_request_summary_out(summary: ChangeRequestSummary) -> ChangeRequestSummaryOut:
-    return ChangeRequestSummaryOut(
-        request_id=summary.request_id,
-        filing_id=summary.filing_id,
-        filing_number=summary.filing_number,
-        state=summary.state,
-        name=summary.name,
-        id_number_masked=summary.id_number_masked,
-        insured_region_code=summary.insured_region_code,
-        changed_fields=list(summary.changed_fields),
-        reason=summary.reason,
-        requested_at=summary.requested_at,
-        decided_at=summary.decided_at,
-        decision_reason=summary.decision_reason,
-    )
+    return from_attributes(ChangeRequestSummaryOut, summary)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yidi.entrypoints.api.schemas.mapping import from_attributes
 from yidi.entrypoints.http.filing_bodies import EvidenceBody, FilingRecordBody
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
@@ -269,33 +270,14 @@ class DuplicateOut(BaseModel):
 
 
 def summary_out(summary: FilingSummary) -> FilingSummaryOut:
-    return FilingSummaryOut(
-        filing_id=summary.filing_id,
-        filing_number=summary.filing_number,
-        state=summary.state,
-        version=summary.version,
-        name=summary.name,
-        id_number_masked=summary.id_number_masked,
-        insured_region_code=summary.insured_region_code,
-        category=summary.category,
-        destination_code=summary.destination_code,
-        valid_from=summary.valid_from,
-        valid_until=summary.valid_until,
-        phone_masked=summary.phone_masked,
-        mobile_masked=summary.mobile_masked,
-        source=summary.source,
-        updated_at=summary.updated_at,
-    )
+    return from_attributes(FilingSummaryOut, summary)
 
 
 def emergency_out(due: EmergencyDue) -> EmergencyDueOut:
-    return EmergencyDueOut(
+    return from_attributes(
+        EmergencyDueOut,
+        due,
         filing=summary_out(due.summary),
-        admitted_on=due.admitted_on,
-        deadline=due.deadline,
-        working_days_left=due.working_days_left,
-        late=due.late,
-        deadline_source=due.deadline_source,
         deadline_note=PROVISIONAL_NOTE_ZH if due.deadline_provisional else None,
     )
 
@@ -312,63 +294,40 @@ def duplicate_out(conflict: DuplicateConflict) -> DuplicateOut:
 
 def evidence_out(evidence: Evidence) -> EvidenceOut:
     file = evidence.file
-    return EvidenceOut(
-        kind=evidence.kind,
+    return from_attributes(
+        EvidenceOut,
+        evidence,
         kind_label=evidence.kind.label_zh,
-        document_number=evidence.document_number,
-        issuer=evidence.issuer,
-        issued_on=evidence.issued_on,
-        issuer_region_code=evidence.issuer_region_code,
-        file=(
-            EvidenceFileOut(sha256=file.sha256, filename=file.filename, media_type=file.media_type)
-            if file
-            else None
-        ),
+        file=from_attributes(EvidenceFileOut, file) if file else None,
     )
 
 
 def filing_out(detail: FilingDetail) -> FilingOut:
     due = detail.emergency_due
-    return FilingOut(
-        filing_id=detail.filing_id,
-        version_id=detail.version_id,
-        state=detail.state,
+    return from_attributes(
+        FilingOut,
+        detail,
         state_label=detail.state.label_zh,
-        state_reason=detail.state_reason,
         record=record_out(detail.record),
         evidence=[evidence_out(e) for e in detail.evidence],
         events=[
-            EventOut(
+            from_attributes(
+                EventOut,
+                e,
                 action=e.action.value,
                 from_state=e.from_state.value if e.from_state else None,
                 to_state=e.to_state.value,
-                actor_id=e.actor_id,
-                actor_role=e.actor_role,
-                at=e.at,
-                reason=e.reason,
-                version=e.version,
             )
             for e in detail.events
         ],
         versions=[
-            VersionOut(
-                version_id=v.version_id,
-                version=v.version,
-                state=v.state,
-                registration_type=v.record.registration_type,
-                filed_on=v.filed_on,
-            )
+            from_attributes(VersionOut, v, registration_type=v.record.registration_type)
             for v in detail.versions
         ],
-        warnings=[
-            WarningOut(code=w.code, message=w.message, message_en=w.message_en)
-            for w in detail.warnings
-        ],
+        warnings=[from_attributes(WarningOut, w) for w in detail.warnings],
         missing_evidence=list(detail.missing_evidence),
-        emergency_deadline=detail.emergency_deadline,
         emergency_deadline_source=due.source if due else None,
         emergency_deadline_note=due.note_zh if due else None,
-        source=detail.source,
         **_model_fields(detail.record),
     )
 
@@ -379,7 +338,12 @@ def _model_fields(record: FilingRecord) -> dict[str, Any]:
 
     day = record.handled_on or record.filled_on
     if day is None or record.category is None:
-        return {"promise_documents_due_on": record.promise_documents_due_on}
+        return {
+            "rule_model": None,
+            "filing_class": None,
+            "filing_class_label": None,
+            "promise_documents_due_on": record.promise_documents_due_on,
+        }
     model = national_model(day)
     rule = model.types.get(record.category)
     return {
