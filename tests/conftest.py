@@ -4,6 +4,7 @@ YIDI_TEST_DATABASE_URL is set), and a transaction rolled back after every test."
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,17 @@ TEST_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
 
 def _database_url(tmp_dir: Path) -> str:
     return os.environ.get("YIDI_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'yidi-test.sqlite3'}"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """``yidi serve`` under CliRunner points the root logger at the runner's stream, which is
+    closed after the call; put the root logger back so later tests do not log into it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
