@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from yidi.kernel.insurance import HospitalLevel, InsuranceType, PersonType
 from yidi.platform.tables import agencies, hospitals, persons
-from yidi.reference.model import Agency, Hospital, Person
+from yidi.reference.model import (
+    Agency,
+    Hospital,
+    InstitutionType,
+    Person,
+    format_connections,
+    parse_connections,
+)
 
 
 def _agency(row: Any) -> Agency:
@@ -31,6 +38,8 @@ def _hospital(row: Any) -> Hospital:
         level=HospitalLevel(row.level),
         region_code=row.region_code,
         cross_region_connected=bool(row.cross_region_connected),
+        institution_type=InstitutionType(row.institution_type),
+        connections=parse_connections(row.connected_kinds),
     )
 
 
@@ -127,6 +136,8 @@ class ReferenceRepository:
                 level=int(hospital.level),
                 region_code=hospital.region_code,
                 cross_region_connected=hospital.cross_region_connected,
+                institution_type=hospital.institution_type.value,
+                connected_kinds=format_connections(hospital.listed_connections),
             )
         )
 
