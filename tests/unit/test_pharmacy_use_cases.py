@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fakes import FakeDatabase, fake_unit_of_work, record_fact
@@ -27,7 +29,9 @@ from test_encounter_use_cases import (
     db,  # noqa: F401 (the world fixture)
 )
 
+import yidi
 from yidi.encounter.commands import (
+    AdmissionRequest,
     Caller,
     Credential,
     FeeLineInput,
@@ -45,8 +49,9 @@ from yidi.encounter.model import (
 )
 from yidi.kernel.clock import FixedClock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused, YidiError
-from yidi.kernel.insurance import HospitalLevel
+from yidi.kernel.insurance import EncounterType, HospitalLevel, InsuranceType
 from yidi.kernel.money import Money
+from yidi.policy.loader import load_policy_library, policy_at
 from yidi.reference.model import (
     ConnectionKind,
     Hospital,
@@ -232,9 +237,7 @@ def test_a_hospital_settles_no_purchase_and_a_pharmacy_admits_nobody(
     assert db.encounters == {}
 
 
-def _admission_request():  # type: ignore[no-untyped-def]
-    from yidi.encounter.commands import AdmissionRequest
-
+def _admission_request() -> AdmissionRequest:
     return AdmissionRequest(
         credential=Credential("03", XIE_CARD),
         med_type="21",
@@ -268,3 +271,38 @@ def test_a_kind_not_connected_is_refused_with_the_agency_phone(
     assert "普通门诊" in visit.value.message and "已开通：住院" in visit.value.message
     assert visit.value.details["connected"] == ["inpatient"]
     assert _admit(service).state == "admitted"
+
+
+def test_the_demo_regions_ship_a_pharmacy_scheme_and_a_policy_without_one_is_refused() -> None:
+    day = dt.date(2026, 11, 20)
+    for region, insurance_type in (
+        ("430400", InsuranceType.EMPLOYEE),
+        ("430400", InsuranceType.RESIDENT),
+        ("640000", InsuranceType.EMPLOYEE),
+    ):
+        scheme = policy_at(region, insurance_type, day).scheme_for(EncounterType.PHARMACY)
+        assert scheme is not None, (region, insurance_type)
+    assert (
+        policy_at("640000", InsuranceType.RESIDENT, day).scheme_for(EncounterType.PHARMACY) is None
+    )
+
+
+def test_a_purchase_whose_insured_region_has_no_pharmacy_scheme_is_refused(
+    db: FakeDatabase, tmp_path: Path
+) -> None:
+    shipped = Path(yidi.__file__).parent / "policies"
+    root = tmp_path / "policies"
+    shutil.copytree(shipped, root)
+    outpatient = root / "430400" / "employee" / "outpatient.yaml"
+    text = outpatient.read_text(encoding="utf-8")
+    outpatient.write_text(text[: text.index("  pharmacy:\n")], encoding="utf-8")
+    service = HospitalService(
+        lambda: fake_unit_of_work(db),
+        FixedClock(NOW),
+        record_fact=record_fact,
+        policies=load_policy_library(root),
+    )
+    with pytest.raises(Refused) as refused:
+        service.settle_purchase(PHARMACY, _purchase())
+    assert refused.value.code == "POLICY_NO_SCHEME" and "定点药店购药" in refused.value.message
+    assert db.encounters == {} and db.settlements == {}
