@@ -141,12 +141,21 @@ class ReferenceRepository:
             )
         )
 
-    def hospitals(self, region_prefix: str | None = None) -> list[Hospital]:
+    def hospitals(
+        self,
+        region_prefix: str | None = None,
+        *,
+        institution_type: InstitutionType | None = InstitutionType.HOSPITAL,
+    ) -> list[Hospital]:
+        """Designated hospitals (by default; pharmacies with ``InstitutionType.PHARMACY``,
+        every institution with None), by region, then level, then name."""
         query = select(hospitals).order_by(
             hospitals.c.region_code, hospitals.c.level.desc(), hospitals.c.name
         )
         if region_prefix:
             query = query.where(hospitals.c.region_code.startswith(region_prefix))
+        if institution_type is not None:
+            query = query.where(hospitals.c.institution_type == institution_type.value)
         return [_hospital(r) for r in self._session.execute(query)]
 
     def hospital(self, fixmedins_code: str) -> Hospital | None:
