@@ -166,6 +166,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/hospital/encounters"): CASHIERS,
     ("GET", "/api/hospital/encounters"): CASHIERS,
     ("POST", "/api/hospital/visits"): CASHIERS,
+    # Any cashier may ask; a hospital's is then told purchases belong to pharmacies (422).
+    ("POST", "/api/hospital/purchases"): CASHIERS,
+    ("POST", "/api/hospital/purchases/pre-settle"): CASHIERS,
     # The world's encounter is a stay: its own hospital is told 409 (not a visit), others 404.
     ("POST", "/api/hospital/visits/{mdtrt_id}/diagnoses"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/visits/{mdtrt_id}/cancel"): frozenset({"cashier_h"}),
@@ -495,6 +498,29 @@ EVIDENCE_FORM = {
 
 # The request each route gets: path parameters from the world, a body that passes validation.
 Request = tuple[str, dict[str, Any]]
+
+
+def _purchase_body() -> dict[str, Any]:
+    return {
+        "json": {
+            "cert_type": "03",
+            "cert_no": XIE_CARD,
+            "purchased_at": "2026-11-29T09:30:00+08:00",
+            "total_charges": "33.60",
+            "lines": [
+                {
+                    "serial": "YD1",
+                    "catalog_code": "XC08CAA010A001010100009",
+                    "quantity": "28",
+                    "unit_price": "1.20",
+                    "amount": "33.60",
+                    "occurred_at": "2026-11-29T09:30:00+08:00",
+                }
+            ],
+        }
+    }
+
+
 REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("POST", "/api/auth/login"): lambda w: (
         "/api/auth/login",
@@ -627,6 +653,11 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
                 "outpatient_number": "MZ1",
             }
         },
+    ),
+    ("POST", "/api/hospital/purchases"): lambda w: ("/api/hospital/purchases", _purchase_body()),
+    ("POST", "/api/hospital/purchases/pre-settle"): lambda w: (
+        "/api/hospital/purchases/pre-settle",
+        _purchase_body(),
     ),
     ("POST", "/api/hospital/visits/{mdtrt_id}/diagnoses"): lambda w: (
         f"/api/hospital/visits/{w['mdtrt_id']}/diagnoses",

@@ -95,6 +95,22 @@ def test_general_outpatient_settles_directly_only_from_the_2022_national_notice(
     assert "医保发〔2022〕22号" in reference.text
 
 
+def test_pharmacy_purchases_settle_directly_from_2025_with_the_statistics_cited() -> None:
+    before = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2024, 12, 31))
+    assert EncounterType.PHARMACY not in before.direct_settlement_encounter_types
+    after = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2025, 1, 1))
+    assert after.direct_settlement_encounter_types == frozenset(
+        {
+            EncounterType.INPATIENT,
+            EncounterType.EMERGENCY_TO_INPATIENT,
+            EncounterType.OUTPATIENT,
+            EncounterType.PHARMACY,
+        }
+    )
+    reference = after.references["cross_region.direct_settlement_encounter_types"].text
+    assert "定点药店购药 1887 万人次" in reference and "reportify.ai" in reference
+
+
 def test_a_region_without_its_own_value_gets_the_national_one() -> None:
     policy = build_policy(_source(REGION), dt.date(2021, 1, 1))
     assert policy.emergency_pre_admission_hours == 72

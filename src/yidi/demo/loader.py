@@ -33,7 +33,7 @@ def load_reference_world(uow: SqlUnitOfWork) -> DemoLoadReport:
     world = load_world()
     with uow:
         known_agencies = {a.code for a in uow.reference.agencies()}
-        known_hospitals = {h.fixmedins_code for h in uow.reference.hospitals()}
+        known_hospitals = {h.fixmedins_code for h in uow.reference.hospitals(institution_type=None)}
         new_agencies = [a for a in world.agencies if a.code not in known_agencies]
         new_hospitals = [h for h in world.hospitals if h.fixmedins_code not in known_hospitals]
         for agency in new_agencies:

@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.insurance import HospitalLevel, InsuranceType
-from yidi.reference.model import Agency, Hospital
+from yidi.reference.model import Agency, Hospital, InstitutionType, parse_connections
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ def load_world() -> DemoWorld:
             name=str(h["name"]),
             level=HospitalLevel(int(h["level"])),
             region_code=str(h["region"]),
+            institution_type=InstitutionType(h.get("type", "hospital")),
+            connections=parse_connections(str(h["connected"])) if "connected" in h else None,
         )
         for h in data["hospitals"]
     ]

@@ -43,6 +43,7 @@ from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
 from yidi.encounter.model import (
     OUTPATIENT_MED_TYPE,
+    PHARMACY_MED_TYPE,
     STATE_ZH,
     Encounter,
     EncounterKind,
@@ -90,7 +91,7 @@ from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
-from yidi.reference.model import Hospital, Person
+from yidi.reference.model import ConnectionKind, Hospital, Person
 from yidi.settlement.claim_builder import (
     FeeLineInput,
     build_claim,
@@ -189,6 +190,30 @@ class VisitRegistration:
     department_name: str = ""
     insurance_type: str | None = None
     credential_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PharmacyPurchase:
+    """2101 / 2102 药店购药: drugs a person buys at a designated retail pharmacy (med_type
+    41), stored and settled at once; prescriptions dispensed from elsewhere (外配处方) are
+    referenced by their numbers."""
+
+    credential: Credential
+    purchased_at: dt.datetime
+    lines: tuple[FeeLineInput, ...]
+    total_charges: Money
+    prescription_numbers: tuple[str, ...] = ()
+    insurance_type: str | None = None
+    credential_type: str | None = None
+    use_account: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseResult:
+    """A pharmacy purchase's settlement (or pre-settlement) and its lines as split."""
+
+    record: SettlementRecord
+    lines: list[FeeLineRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,9 +399,17 @@ class HospitalService(EncounterQueries):
         caller: Caller,
         credential: Credential,
         on_date: dt.date,
+        kind: ConnectionKind | None = None,
     ) -> AdmissionCheck:
+        """Who the person is, whether the care is cross-region and the filing that covers it.
+        ``kind``: the care asked for (None: a person query, 1101); the institution must be of
+        the right type for it and connected for it."""
         hospital = self._hospital(uow, caller)
+        if kind is not None:
+            self._refuse_wrong_institution(hospital, kind)
         person_id, person = self._looked_up(uow, caller, credential)
+        if kind is not None and kind not in hospital.connected_kinds:
+            raise self._refuse_unconnected(uow, hospital, kind, person)
         policy_region = self.policy_region(person.insured_region_code, person.insurance_type)
         catalog_region = self._catalogs.catalog_region(uow, hospital.region_code)
         cross_region = policy_region != (catalog_region or hospital.region_code)
@@ -401,6 +434,44 @@ class HospitalService(EncounterQueries):
             filing=filing,
             id_presented=credential.kind == "02",
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
+        )
+
+    @staticmethod
+    def _refuse_wrong_institution(hospital: Hospital, kind: ConnectionKind) -> None:
+        """A pharmacy does no hospital care, a hospital settles no pharmacy purchase."""
+        if kind is ConnectionKind.PHARMACY and not hospital.is_pharmacy:
+            raise Refused(
+                "INSTITUTION_NOT_PHARMACY",
+                f"{hospital.name}是定点医疗机构，不能办理药店购药结算（2101–2103 仅限定点零售药店）；"
+                "住院请用 2401–2405、2301–2305，普通门诊请用 2201–2208",
+                "pharmacy transactions (2101-2103) are for designated retail pharmacies only",
+                field="fixmedins_code",
+            )
+        if kind is not ConnectionKind.PHARMACY and hospital.is_pharmacy:
+            raise Refused(
+                "INSTITUTION_NOT_HOSPITAL",
+                f"{hospital.name}是定点零售药店，不能办理{kind.label_zh}业务；"
+                "药店购药请用 2101 药店预结算、2102 药店结算、2103 药店结算撤销",
+                "a designated retail pharmacy does no hospital care; use 2101-2103",
+                field="fixmedins_code",
+            )
+
+    def _refuse_unconnected(
+        self, uow: EncounterUnitOfWork, hospital: Hospital, kind: ConnectionKind, person: Person
+    ) -> Refused:
+        connected = "、".join(k.label_zh for k in ConnectionKind if k in hospital.connected_kinds)
+        return Refused(
+            "INSTITUTION_KIND_NOT_CONNECTED",
+            f"{hospital.name}尚未开通{kind.label_zh}异地就医直接结算"
+            f"（已开通：{connected or '无'}），本次{kind.label_zh}不能直接结算。"
+            f"请参保人拨打参保地医保经办机构电话查询已开通的定点医药机构：{self._call_agency_text(uow, person)}；"
+            "或全额垫付后回参保地按政策报销",
+            f"this institution is not connected for {kind.value} direct settlement",
+            field="fixmedins_code",
+            details={
+                "kind": kind.value,
+                "connected": sorted(k.value for k in hospital.connected_kinds),
+            },
         )
 
     def _refuse_unfiled(self, uow: EncounterUnitOfWork, check: AdmissionCheck) -> Refused:
@@ -487,7 +558,9 @@ class HospitalService(EncounterQueries):
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
             admitted_at = local(request.admitted_at)
-            check = self._check(uow, caller, request.credential, admitted_at.date())
+            check = self._check(
+                uow, caller, request.credential, admitted_at.date(), ConnectionKind.INPATIENT
+            )
             person = check.person
             if request.insurance_type and request.insurance_type != person.insurance_type.value:
                 raise InvalidInput(
@@ -573,7 +646,9 @@ class HospitalService(EncounterQueries):
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
             registered_at = local(request.registered_at)
-            check = self._check(uow, caller, request.credential, registered_at.date())
+            check = self._check(
+                uow, caller, request.credential, registered_at.date(), ConnectionKind.OUTPATIENT
+            )
             person = check.person
             if request.insurance_type and request.insurance_type != person.insurance_type.value:
                 raise InvalidInput(
@@ -705,6 +780,144 @@ class HospitalService(EncounterQueries):
                 "hospital.record_visit",
                 "诊断 " + values["diagnosis_codes"],
             )
+
+    # --- 2101–2103 pharmacy purchase (定点药店购药) --------------------------------------------
+
+    def pre_settle_purchase(self, caller: Caller, purchase: PharmacyPurchase) -> PurchaseResult:
+        """2101: the purchase's full result exactly as 2102 would settle it (the same steps,
+        in a transaction that is rolled back: nothing is written)."""
+        try:
+            with self._uow() as uow:
+                done = self._purchase(uow, caller, purchase, msgid=None)
+                # Leaving the unit of work without a commit rolls every row back.
+            record = replace(done.record, kind="pre_settle", settlement_id=None, state=None)
+            return PurchaseResult(record, done.lines)
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, purchase.credential)
+            raise
+
+    def settle_purchase(
+        self,
+        caller: Caller,
+        purchase: PharmacyPurchase,
+        key: RequestKey | None = None,
+        *,
+        msgid: str | None = None,
+    ) -> PurchaseResult:
+        """2102: store the purchase and its lines and settle it, in one transaction; a retry
+        of the same message answers the first settlement."""
+        try:
+            with self._uow() as uow:
+                stored = self._recall(uow, key)
+                if stored is not None:
+                    encounter = self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
+                    return PurchaseResult(
+                        self._stored_settlement(uow, encounter, stored["setl_id"]),
+                        list(
+                            uow.hospital.fee_lines_by_serial(
+                                encounter.id, stored["serials"]
+                            ).values()
+                        ),
+                    )
+                done = self._purchase(uow, caller, purchase, msgid=msgid)
+                memo = {
+                    "mdtrt_id": done.record.encounter_id,
+                    "setl_id": done.record.settlement_id,
+                    "serials": [line.serial for line in done.lines],
+                }
+                self._commit_and_remember(uow, key, memo)
+                return done
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, purchase.credential)
+            raise
+
+    def _purchase(
+        self,
+        uow: EncounterUnitOfWork,
+        caller: Caller,
+        purchase: PharmacyPurchase,
+        *,
+        msgid: str | None,
+    ) -> PurchaseResult:
+        """The purchase as an encounter of kind pharmacy: checked (a connected pharmacy, the
+        person, the filing), its lines resolved against the treatment region's catalogue and
+        settled with the insured region's pharmacy scheme; nothing is committed here."""
+        purchased_at = local(purchase.purchased_at)
+        check = self._check(
+            uow, caller, purchase.credential, purchased_at.date(), ConnectionKind.PHARMACY
+        )
+        person = check.person
+        if purchase.insurance_type and purchase.insurance_type != person.insurance_type.value:
+            raise InvalidInput(
+                "INSUTYPE_MISMATCH",
+                f"险种类型 {purchase.insurance_type} 与参保人的险种"
+                f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
+                "insurance type does not match the person's",
+                field="insutype",
+            )
+        if check.cross_region and check.filing is None:
+            raise self._refuse_unfiled(uow, check)
+        now = self._clock.now()
+        encounter_id = _new_id("M", check.hospital.region_code, now)
+        filing = check.filing
+        uow.hospital.add_encounter(
+            {
+                "id": encounter_id,
+                "hospital_code": caller.hospital_code,
+                "person_id": check.person_id,
+                "insured_region_code": person.insured_region_code,
+                "treatment_region_code": check.hospital.region_code,
+                "insurance_type": person.insurance_type.value,
+                "person_type": person.person_type.value,
+                "filing_id": filing.lineage_id if filing else None,
+                "filing_number": filing.record.filing_number if filing else None,
+                "filing_category": (
+                    filing.record.category.value if filing and filing.record.category else None
+                ),
+                "med_type": PHARMACY_MED_TYPE,
+                "inpatient_number": "",
+                "department_code": "",
+                "department_name": "",
+                "admitted_at": as_utc(purchased_at),
+                "discharged_at": None,
+                "diagnosis_codes": "",
+                "accidental_injury": False,
+                "emergency_started_at": None,
+                "state": REGISTERED,
+                "credential_type": (purchase.credential_type or "")[:3] or None,
+                "prescription_numbers": ",".join(purchase.prescription_numbers)[:200],
+                "created_at": as_utc(now),
+                "updated_at": as_utc(now),
+            }
+        )
+        self._audit(
+            uow,
+            caller,
+            "hospital.pharmacy_purchase",
+            f"encounter:{encounter_id}",
+            f"{check.psn_no} 药店购药"
+            + (f" 备案 {check.filing_number}" if check.filing_number else "")
+            + (
+                f" 外配处方 {'、'.join(purchase.prescription_numbers)}"
+                if purchase.prescription_numbers
+                else ""
+            ),
+        )
+        encounter = self._encounter(uow, caller, encounter_id, for_update=True)
+        serials, _ = self._store_lines(uow, caller, encounter, purchase.lines)
+        found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
+        lines = [found[serial] for serial in serials]
+        record = self._settle_locked(
+            uow,
+            caller,
+            encounter,
+            purchase.total_charges,
+            msgid=msgid,
+            use_account=purchase.use_account,
+        )
+        return PurchaseResult(record, lines)
 
     @staticmethod
     def _refuse_overlapping_stay(
@@ -895,85 +1108,95 @@ class HospitalService(EncounterQueries):
                 "fee lines can be uploaded only to an open, unsettled encounter",
                 if_settled_zh="（如需更正请先撤销结算）",
             )
-            if not lines:
-                raise InvalidInput(
-                    "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
-                )
-            fingerprints = Encounter(encounter).check_fee_batch(
-                lines, self._latest_fee_time(encounter)
-            )
-            catalog_region, versions = self._treatment_catalogs(uow, encounter)
-            resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
-            unknown: list[str] = []
-            unknown_serials: list[str] = []
-            for line in lines:
-                day = local(line.occurred_at).date()
-                catalog = self._catalogs.in_force(uow, versions, day)
-                if catalog is None or line.catalog_code not in catalog.items:
-                    if line.catalog_code not in unknown:
-                        unknown.append(line.catalog_code)
-                    unknown_serials.append(line.serial)
-                    continue
-                resolved[line.serial] = (catalog, catalog.lookup(line.catalog_code, day))
-            if unknown:
-                raise InvalidInput(
-                    "FEE_CATALOG_CODE_UNKNOWN",
-                    f"以下医疗目录编码不在就医地（{catalog_region}）医保目录中：{'、'.join(unknown)}"
-                    f"（费用明细流水号 {'、'.join(unknown_serials)}），本批次未上传，请核对后重传",
-                    f"catalogue codes not in the treatment region's catalogue: {', '.join(unknown)}",
-                    field="med_list_codg",
-                    details={"unknown_codes": unknown, "serials": unknown_serials},
-                )
-            existing = uow.hospital.fee_lines_by_serial(encounter_id, [x.serial for x in lines])
-            reused = [
-                line.serial
-                for line in lines
-                if line.serial in existing
-                and not existing[line.serial].cancelled
-                and existing[line.serial].fingerprint != fingerprints[line.serial]
-            ]
-            if reused:
-                raise Conflict(
-                    "FEE_LINE_SERIAL_REUSED",
-                    f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
-                    "如需修改请先撤销原明细（2302）再上传",
-                    "these serials were uploaded with different content",
-                    field="feedetl_sn",
-                    details={"serials": reused},
-                )
-            now = as_utc(self._clock.now())
-            new_rows: list[dict[str, Any]] = []
-            added = replaced = 0
-            stored_now: list[str] = []  # what a 2601 of this upload takes back
-            for line in lines:
-                previous = existing.get(line.serial)
-                if previous is not None and not previous.cancelled:
-                    continue  # the same line again: nothing to do
-                catalog, item = resolved[line.serial]
-                stored_now.append(line.serial)
-                values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
-                if previous is not None:
-                    uow.hospital.replace_fee_line(
-                        previous.id, values | {"cancelled": False, "cancelled_at": None}
-                    )
-                    replaced += 1
-                else:
-                    new_rows.append(values | {"encounter_id": encounter_id, "serial": line.serial})
-                    added += 1
-            uow.hospital.add_fee_lines(new_rows)
-            uow.hospital.update_encounter(encounter_id, updated_at=now)
-            self._audit(
-                uow,
-                caller,
-                "hospital.fee_upload",
-                f"encounter:{encounter_id}",
-                f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
-            )
-            serials = list(dict.fromkeys(line.serial for line in lines))
+            serials, stored_now = self._store_lines(uow, caller, encounter, lines)
             memo = {"serials": serials, "stored": stored_now, "mdtrt_id": encounter_id}
             self._commit_and_remember(uow, key, memo)
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
+
+    def _store_lines(
+        self,
+        uow: EncounterUnitOfWork,
+        caller: Caller,
+        encounter: EncounterRow,
+        lines: Sequence[FeeLineInput],
+    ) -> tuple[list[str], list[str]]:
+        """Check and store a batch of lines on the locked, open ``encounter`` (nothing is
+        committed): the batch's serials and those stored by it (what a 2601 takes back)."""
+        encounter_id = encounter.id
+        if not lines:
+            raise InvalidInput(
+                "FEE_LINES_EMPTY", "费用明细不能为空", "no fee lines", field="feedetail"
+            )
+        fingerprints = Encounter(encounter).check_fee_batch(lines, self._latest_fee_time(encounter))
+        catalog_region, versions = self._treatment_catalogs(uow, encounter)
+        resolved: dict[str, tuple[CatalogVersion, CatalogItem | None]] = {}
+        unknown: list[str] = []
+        unknown_serials: list[str] = []
+        for line in lines:
+            day = local(line.occurred_at).date()
+            catalog = self._catalogs.in_force(uow, versions, day)
+            if catalog is None or line.catalog_code not in catalog.items:
+                if line.catalog_code not in unknown:
+                    unknown.append(line.catalog_code)
+                unknown_serials.append(line.serial)
+                continue
+            resolved[line.serial] = (catalog, catalog.lookup(line.catalog_code, day))
+        if unknown:
+            raise InvalidInput(
+                "FEE_CATALOG_CODE_UNKNOWN",
+                f"以下医疗目录编码不在就医地（{catalog_region}）医保目录中：{'、'.join(unknown)}"
+                f"（费用明细流水号 {'、'.join(unknown_serials)}），本批次未上传，请核对后重传",
+                f"catalogue codes not in the treatment region's catalogue: {', '.join(unknown)}",
+                field="med_list_codg",
+                details={"unknown_codes": unknown, "serials": unknown_serials},
+            )
+        existing = uow.hospital.fee_lines_by_serial(encounter_id, [x.serial for x in lines])
+        reused = [
+            line.serial
+            for line in lines
+            if line.serial in existing
+            and not existing[line.serial].cancelled
+            and existing[line.serial].fingerprint != fingerprints[line.serial]
+        ]
+        if reused:
+            raise Conflict(
+                "FEE_LINE_SERIAL_REUSED",
+                f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
+                "如需修改请先撤销原明细（2302）再上传",
+                "these serials were uploaded with different content",
+                field="feedetl_sn",
+                details={"serials": reused},
+            )
+        now = as_utc(self._clock.now())
+        new_rows: list[dict[str, Any]] = []
+        added = replaced = 0
+        stored_now: list[str] = []  # what a 2601 of this upload takes back
+        for line in lines:
+            previous = existing.get(line.serial)
+            if previous is not None and not previous.cancelled:
+                continue  # the same line again: nothing to do
+            catalog, item = resolved[line.serial]
+            stored_now.append(line.serial)
+            values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
+            if previous is not None:
+                uow.hospital.replace_fee_line(
+                    previous.id, values | {"cancelled": False, "cancelled_at": None}
+                )
+                replaced += 1
+            else:
+                new_rows.append(values | {"encounter_id": encounter_id, "serial": line.serial})
+                added += 1
+        uow.hospital.add_fee_lines(new_rows)
+        uow.hospital.update_encounter(encounter_id, updated_at=now)
+        self._audit(
+            uow,
+            caller,
+            "hospital.fee_upload",
+            f"encounter:{encounter_id}",
+            f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
+        )
+        return list(dict.fromkeys(line.serial for line in lines)), stored_now
 
     def _latest_fee_time(self, encounter: EncounterRow) -> dt.datetime:
         """The latest fee time the stay allows now: the discharge, or before it the upload time
@@ -1306,96 +1529,112 @@ class HospitalService(EncounterQueries):
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
             Encounter(encounter).require_kind(kind)
-            settled_state = Encounter(encounter).settle()
-            person, hospital = self._context(uow, encounter)
-            lines = uow.hospital.fee_lines(encounter_id)
-            self._check_total(lines, total_charges)
-            day = Encounter(encounter).settlement_day()
-            insurance_type = InsuranceType(encounter.insurance_type)
-            ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
-            account = self._account(uow, encounter, day.year)
-            balance = account.balance if account and use_account else None
-            result = self._compute(uow, encounter, person, hospital, lines, ytd, day, balance)
-            now = self._clock.now()
-            settlement_id = _new_id("S", encounter.treatment_region_code, now)
-            amounts = result_amounts(result)
-            data = result_json(result)
-            if account is not None:
-                data["account_balance_after"] = str(
-                    self._debit_account(uow, account, result, settlement_id, caller, now)
-                )
-            uow.hospital.add_settlement(
-                {
-                    "id": settlement_id,
-                    "encounter_id": encounter_id,
-                    "kind": "settle",
-                    "state": "active",
-                    "reverses_id": None,
-                    "person_id": encounter.person_id,
-                    "insurance_type": encounter.insurance_type,
-                    "year": day.year,
-                    "hospital_code": encounter.hospital_code,
-                    "insured_region_code": encounter.insured_region_code,
-                    "treatment_region_code": encounter.treatment_region_code,
-                    **{f"{name}_fen": amount.fen for name, amount in amounts.items()},
-                    "result_json": json.dumps(data, ensure_ascii=False),
-                    "year_to_date_delta_json": json.dumps(result.year_to_date_delta.as_dict()),
-                    "policy_version": result.policy_version,
-                    "catalog_version": result.catalog_version[:200],
-                    "msgid": msgid,
-                    "settled_at": as_utc(now),
-                    "settled_by": caller.actor[:64],
-                }
+            record = self._settle_locked(
+                uow, caller, encounter, total_charges, msgid=msgid, use_account=use_account
             )
-            uow.hospital.mark_fee_lines_settled(encounter_id, settlement_id)
-            uow.hospital.write_year_to_date(
-                encounter.person_id, insurance_type, result.year_to_date_after
+            self._commit_and_remember(uow, key, {"setl_id": record.settlement_id})
+            return record
+
+    def _settle_locked(
+        self,
+        uow: EncounterUnitOfWork,
+        caller: Caller,
+        encounter: EncounterRow,
+        total_charges: Money,
+        *,
+        msgid: str | None,
+        use_account: bool,
+    ) -> SettlementRecord:
+        """Settle the locked ``encounter`` (nothing is committed): the settlement row, the
+        year-to-date totals, the account, the clearing fact and the audit entry."""
+        encounter_id = encounter.id
+        settled_state = Encounter(encounter).settle()
+        person, hospital = self._context(uow, encounter)
+        lines = uow.hospital.fee_lines(encounter_id)
+        self._check_total(lines, total_charges)
+        day = Encounter(encounter).settlement_day()
+        insurance_type = InsuranceType(encounter.insurance_type)
+        ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
+        account = self._account(uow, encounter, day.year)
+        balance = account.balance if account and use_account else None
+        result = self._compute(uow, encounter, person, hospital, lines, ytd, day, balance)
+        now = self._clock.now()
+        settlement_id = _new_id("S", encounter.treatment_region_code, now)
+        amounts = result_amounts(result)
+        data = result_json(result)
+        if account is not None:
+            data["account_balance_after"] = str(
+                self._debit_account(uow, account, result, settlement_id, caller, now)
             )
-            # What the insured region now owes the treatment region: fact + ledger, same transaction.
-            self._record_fact(
-                uow,
-                fact_from_settlement(
-                    result,
-                    setl_id=settlement_id,
-                    settled_on=local(now).date(),
-                    insured_region_code=encounter.insured_region_code,
-                    treatment_region_code=encounter.treatment_region_code,
-                    hospital_code=encounter.hospital_code,
-                    insurance_type=insurance_type,
-                    filing_category=(
-                        FilingCategory(encounter.filing_category)
-                        if encounter.filing_category
-                        else None
-                    ),
+        uow.hospital.add_settlement(
+            {
+                "id": settlement_id,
+                "encounter_id": encounter_id,
+                "kind": "settle",
+                "state": "active",
+                "reverses_id": None,
+                "person_id": encounter.person_id,
+                "insurance_type": encounter.insurance_type,
+                "year": day.year,
+                "hospital_code": encounter.hospital_code,
+                "insured_region_code": encounter.insured_region_code,
+                "treatment_region_code": encounter.treatment_region_code,
+                **{f"{name}_fen": amount.fen for name, amount in amounts.items()},
+                "result_json": json.dumps(data, ensure_ascii=False),
+                "year_to_date_delta_json": json.dumps(result.year_to_date_delta.as_dict()),
+                "policy_version": result.policy_version,
+                "catalog_version": result.catalog_version[:200],
+                "msgid": msgid,
+                "settled_at": as_utc(now),
+                "settled_by": caller.actor[:64],
+            }
+        )
+        uow.hospital.mark_fee_lines_settled(encounter_id, settlement_id)
+        uow.hospital.write_year_to_date(
+            encounter.person_id, insurance_type, result.year_to_date_after
+        )
+        # What the insured region now owes the treatment region: fact + ledger, same transaction.
+        self._record_fact(
+            uow,
+            fact_from_settlement(
+                result,
+                setl_id=settlement_id,
+                settled_on=local(now).date(),
+                insured_region_code=encounter.insured_region_code,
+                treatment_region_code=encounter.treatment_region_code,
+                hospital_code=encounter.hospital_code,
+                insurance_type=insurance_type,
+                filing_category=(
+                    FilingCategory(encounter.filing_category) if encounter.filing_category else None
                 ),
-                now,
-            )
-            uow.hospital.update_encounter(
-                encounter_id, state=settled_state.value, updated_at=as_utc(now)
-            )
-            self._audit(
-                uow,
-                caller,
-                "hospital.settle",
-                f"settlement:{settlement_id}",
-                f"encounter {encounter_id} 总额 {result.total_charges} 基金 {result.fund_paid_total} "
-                f"个人 {result.patient_share}",
-            )
-            self._commit_and_remember(uow, key, {"setl_id": settlement_id})
-            # The reply is what was just stored; no need to read the row and its JSON back.
-            return replace(
-                settlement_record(
-                    "settle",
-                    encounter,
-                    person,
-                    as_utc(now),
-                    {name: amounts[name] for name in SETTLEMENT_AMOUNT_COLUMNS},
-                    data,
-                ),
-                settlement_id=settlement_id,
-                msgid=msgid,
-                state="active",
-            )
+            ),
+            now,
+        )
+        uow.hospital.update_encounter(
+            encounter_id, state=settled_state.value, updated_at=as_utc(now)
+        )
+        self._audit(
+            uow,
+            caller,
+            "hospital.settle",
+            f"settlement:{settlement_id}",
+            f"encounter {encounter_id} 总额 {result.total_charges} 基金 {result.fund_paid_total} "
+            f"个人 {result.patient_share}",
+        )
+        # The reply is what was just stored; no need to read the row and its JSON back.
+        return replace(
+            settlement_record(
+                "settle",
+                encounter,
+                person,
+                as_utc(now),
+                {name: amounts[name] for name in SETTLEMENT_AMOUNT_COLUMNS},
+                data,
+            ),
+            settlement_id=settlement_id,
+            msgid=msgid,
+            state="active",
+        )
 
     def reverse(
         self,

@@ -55,22 +55,40 @@ from yidi.settlement.claims import emergency_window_opens
 
 
 class EncounterKind(enum.StrEnum):
-    """住院 or 普通门诊: the kind of an encounter, known from its medical type."""
+    """住院, 普通门诊 or 药店购药: the kind of an encounter, known from its medical type."""
 
     INPATIENT = "inpatient"
     OUTPATIENT = "outpatient"
+    PHARMACY = "pharmacy"
 
     @classmethod
     def of(cls, med_type: str) -> EncounterKind:
-        return cls.OUTPATIENT if med_type == OUTPATIENT_MED_TYPE else cls.INPATIENT
+        if med_type == OUTPATIENT_MED_TYPE:
+            return cls.OUTPATIENT
+        if med_type == PHARMACY_MED_TYPE:
+            return cls.PHARMACY
+        return cls.INPATIENT
 
     @property
     def label_zh(self) -> str:
-        return "普通门诊" if self is EncounterKind.OUTPATIENT else "住院"
+        return {"inpatient": "住院", "outpatient": "普通门诊", "pharmacy": "定点药店购药"}[
+            self.value
+        ]
+
+    @property
+    def transactions_zh(self) -> str:
+        """The national transactions of the kind, for a refusal's way forward."""
+        return {
+            "inpatient": "住院请用 2301–2305、2401–2405",
+            "outpatient": "门诊请用 2201–2208",
+            "pharmacy": "药店购药请用 2101–2103",
+        }[self.value]
 
 
 #: med_type of a general outpatient visit (普通门诊), settled by 2201–2208.
 OUTPATIENT_MED_TYPE: Final = "11"
+#: med_type of a purchase at a designated retail pharmacy (定点药店购药), settled by 2101–2103.
+PHARMACY_MED_TYPE: Final = "41"
 
 
 class EncounterState(enum.StrEnum):
@@ -133,10 +151,43 @@ OUTPATIENT_TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], Encou
     (EncounterState.REGISTERED, EncounterAction.RESTORE): EncounterState.SETTLED,
 }
 
+#: A pharmacy purchase (2101–2103): 2102 stores it and settles it in one transaction (it is
+#: REGISTERED only inside that transaction); 2103 cancels the settlement and with it the
+#: purchase, which is then CANCELLED (a new purchase is a new 2102).
+PHARMACY_TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], EncounterState]] = {
+    (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
+    (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.CANCELLED,
+}
+
 TRANSITIONS_BY_KIND: Final = {
     EncounterKind.INPATIENT: TRANSITIONS,
     EncounterKind.OUTPATIENT: OUTPATIENT_TRANSITIONS,
+    EncounterKind.PHARMACY: PHARMACY_TRANSITIONS,
 }
+
+
+def _pharmacy_refusal(state: EncounterState, action: EncounterAction) -> Conflict:
+    label = STATE_ZH[state]
+    if action is EncounterAction.SETTLE:
+        return Conflict(
+            "ENCOUNTER_ALREADY_SETTLED",
+            f"该药店购药状态为“{label}”，不能再次结算（新的购药请重新发起 2102）",
+            "a pharmacy purchase is settled once; a new purchase is a new 2102",
+            field="mdtrt_id",
+        )
+    if action is EncounterAction.REVERSE:
+        return Conflict(
+            "ENCOUNTER_NOT_SETTLED",
+            f"该药店购药状态为“{label}”，没有可撤销的结算",
+            "only a settled purchase can have its settlement cancelled",
+            field="mdtrt_id",
+        )
+    return Conflict(
+        "VISIT_NOT_INPATIENT",
+        f"该就诊为定点药店购药（状态“{label}”），不能办理住院或门诊业务（药店购药请用 2101–2103）",
+        "a pharmacy purchase has no admission, discharge or registration",
+        field="mdtrt_id",
+    )
 
 
 def _outpatient_refusal(state: EncounterState, action: EncounterAction) -> Conflict:
@@ -263,6 +314,8 @@ def next_state(
     if after is None:
         if kind is EncounterKind.OUTPATIENT:
             raise _outpatient_refusal(current, action)
+        if kind is EncounterKind.PHARMACY:
+            raise _pharmacy_refusal(current, action)
         raise _refusal(current, action)
     return after
 
@@ -362,14 +415,14 @@ class Encounter:
         """An outpatient transaction on a stay (or an inpatient one on a visit) is refused."""
         if kind is None or kind is self.kind:
             return
+        code = {
+            EncounterKind.OUTPATIENT: "VISIT_NOT_OUTPATIENT",
+            EncounterKind.INPATIENT: "VISIT_NOT_INPATIENT",
+            EncounterKind.PHARMACY: "VISIT_NOT_PHARMACY",
+        }[kind]
         raise Conflict(
-            "VISIT_NOT_OUTPATIENT" if kind is EncounterKind.OUTPATIENT else "VISIT_NOT_INPATIENT",
-            f"该就诊为{self.kind.label_zh}，不能办理{kind.label_zh}交易"
-            + (
-                "（门诊请用 2201–2208）"
-                if kind is EncounterKind.INPATIENT
-                else "（住院请用 2301–2305、2401–2405）"
-            ),
+            code,
+            f"该就诊为{self.kind.label_zh}，不能办理{kind.label_zh}交易（{self.kind.transactions_zh}）",
             f"this encounter is {self.kind.value}; {kind.value} transactions do not apply",
             field="mdtrt_id",
         )
@@ -379,7 +432,7 @@ class Encounter:
 
     def settlement_day(self) -> dt.date:
         """The day whose policy settles: the discharge day of a stay, the visit day of a visit."""
-        if self.kind is EncounterKind.OUTPATIENT:
+        if self.kind in (EncounterKind.OUTPATIENT, EncounterKind.PHARMACY):
             return local(self.facts.admitted_at).date()
         if self.facts.discharged_at is None:
             raise _refusal(self.state, EncounterAction.SETTLE)

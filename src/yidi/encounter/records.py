@@ -61,6 +61,8 @@ class EncounterRow:
     created_at: dt.datetime
     updated_at: dt.datetime
     credential_type: str | None = None
+    #: 外配处方: the prescription numbers a pharmacy purchase was dispensed on (comma list)
+    prescription_numbers: str = ""
 
     @property
     def diagnoses(self) -> list[str]:

@@ -92,6 +92,10 @@ hospitals = Table(
     Column("level", Integer, nullable=False),
     _region("region_code", index=True),
     Column("cross_region_connected", Boolean, nullable=False, server_default="1"),
+    # 定点医疗机构 hospital / 定点零售药店 pharmacy
+    Column("institution_type", String(10), nullable=False, server_default="hospital"),
+    # kinds connected for direct settlement, a comma list of yidi.reference.model.ConnectionKind
+    Column("connected_kinds", String(60), nullable=False, server_default="inpatient,outpatient"),
 )
 
 # 参保人员.
@@ -546,6 +550,8 @@ encounters = Table(
     _timestamp("updated_at"),
     # mdtrt_cert_type of 2401 (01 医保电子凭证, 02 居民身份证, 03 社会保障卡), echoed by 2303/2304
     Column("credential_type", String(3), nullable=True),
+    # 外配处方: the prescription numbers (rxno) a pharmacy purchase (2102) was dispensed on
+    Column("prescription_numbers", String(200), nullable=False, server_default=""),
 )
 
 # At most one open stay (在院 or discharged, unsettled) per person and hospital: concurrent

@@ -1487,11 +1487,15 @@ def check_policies(root: Path | Traversable | None = None) -> list[PolicyIssue]:
     issues = list(library.issues)
     for (region, insurance_type), source in library.sources.items():
         buildable = False
+        breached: set[tuple[str, str]] = set()  # a breach is reported from its first day only
         for day in _check_dates(source):
             try:
                 policy = build_policy(source, day)
                 buildable = True
-                issues.extend(national_ceiling_issues(policy))
+                for issue in national_ceiling_issues(policy):
+                    if (issue.file, issue.path) not in breached:
+                        breached.add((issue.file, issue.path))
+                        issues.append(issue)
             except YidiError as error:
                 if error.code != "POLICY_NOT_IN_FORCE":
                     issues.append(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 
 from yidi.kernel.insurance import HospitalLevel, InsuranceType, PersonType
 
@@ -17,13 +18,83 @@ class Agency:
     phone: str
 
 
+class InstitutionType(enum.StrEnum):
+    """定点医药机构的类别: a designated hospital or a designated retail pharmacy."""
+
+    HOSPITAL = "hospital"  # 定点医疗机构 (national codes begin with H)
+    PHARMACY = "pharmacy"  # 定点零售药店 (national codes begin with P)
+
+    @property
+    def label_zh(self) -> str:
+        return "定点医疗机构" if self is InstitutionType.HOSPITAL else "定点零售药店"
+
+
+class ConnectionKind(enum.StrEnum):
+    """The kinds of cross-region direct settlement an institution is connected for (接入):
+    each is switched on per institution."""
+
+    INPATIENT = "inpatient"  # 住院
+    OUTPATIENT = "outpatient"  # 普通门诊
+    CHRONIC = "chronic"  # 门诊慢特病
+    PHARMACY = "pharmacy"  # 定点药店购药
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "inpatient": "住院",
+            "outpatient": "普通门诊",
+            "chronic": "门诊慢特病",
+            "pharmacy": "药店购药",
+        }[self.value]
+
+
+#: What a hospital without its own list is connected for (the columns' server default).
+HOSPITAL_CONNECTIONS: frozenset[ConnectionKind] = frozenset(
+    {ConnectionKind.INPATIENT, ConnectionKind.OUTPATIENT}
+)
+#: What a pharmacy without its own list is connected for.
+PHARMACY_CONNECTIONS: frozenset[ConnectionKind] = frozenset({ConnectionKind.PHARMACY})
+
+
+def parse_connections(text: str) -> frozenset[ConnectionKind]:
+    """The stored comma list (``inpatient,outpatient``) as kinds; unknown words are refused."""
+    return frozenset(ConnectionKind(word.strip()) for word in text.split(",") if word.strip())
+
+
+def format_connections(kinds: frozenset[ConnectionKind]) -> str:
+    return ",".join(kind.value for kind in ConnectionKind if kind in kinds)
+
+
 @dataclass(frozen=True, slots=True)
 class Hospital:
+    """A designated institution (定点医药机构): a hospital or, with ``institution_type``
+    PHARMACY, a retail pharmacy (its ``level`` is then not a hospital level and no scheme
+    reads it)."""
+
     fixmedins_code: str  # 定点医药机构编号
     name: str
     level: HospitalLevel
     region_code: str
     cross_region_connected: bool = True  # 接入国家跨省异地就医结算平台
+    institution_type: InstitutionType = InstitutionType.HOSPITAL
+    #: The kinds connected for direct settlement (None: the type's default list).
+    connections: frozenset[ConnectionKind] | None = field(default=None)
+
+    @property
+    def is_pharmacy(self) -> bool:
+        return self.institution_type is InstitutionType.PHARMACY
+
+    @property
+    def listed_connections(self) -> frozenset[ConnectionKind]:
+        """The kinds listed for the institution (its own list, or its type's default)."""
+        if self.connections is not None:
+            return self.connections
+        return PHARMACY_CONNECTIONS if self.is_pharmacy else HOSPITAL_CONNECTIONS
+
+    @property
+    def connected_kinds(self) -> frozenset[ConnectionKind]:
+        """What this institution settles directly: nothing unless connected at all."""
+        return self.listed_connections if self.cross_region_connected else frozenset()
 
 
 @dataclass(frozen=True, slots=True)

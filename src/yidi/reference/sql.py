@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from yidi.kernel.insurance import HospitalLevel, InsuranceType, PersonType
 from yidi.platform.tables import agencies, hospitals, persons
-from yidi.reference.model import Agency, Hospital, Person
+from yidi.reference.model import (
+    Agency,
+    Hospital,
+    InstitutionType,
+    Person,
+    format_connections,
+    parse_connections,
+)
 
 
 def _agency(row: Any) -> Agency:
@@ -31,6 +38,8 @@ def _hospital(row: Any) -> Hospital:
         level=HospitalLevel(row.level),
         region_code=row.region_code,
         cross_region_connected=bool(row.cross_region_connected),
+        institution_type=InstitutionType(row.institution_type),
+        connections=parse_connections(row.connected_kinds),
     )
 
 
@@ -127,15 +136,26 @@ class ReferenceRepository:
                 level=int(hospital.level),
                 region_code=hospital.region_code,
                 cross_region_connected=hospital.cross_region_connected,
+                institution_type=hospital.institution_type.value,
+                connected_kinds=format_connections(hospital.listed_connections),
             )
         )
 
-    def hospitals(self, region_prefix: str | None = None) -> list[Hospital]:
+    def hospitals(
+        self,
+        region_prefix: str | None = None,
+        *,
+        institution_type: InstitutionType | None = InstitutionType.HOSPITAL,
+    ) -> list[Hospital]:
+        """Designated hospitals (by default; pharmacies with ``InstitutionType.PHARMACY``,
+        every institution with None), by region, then level, then name."""
         query = select(hospitals).order_by(
             hospitals.c.region_code, hospitals.c.level.desc(), hospitals.c.name
         )
         if region_prefix:
             query = query.where(hospitals.c.region_code.startswith(region_prefix))
+        if institution_type is not None:
+            query = query.where(hospitals.c.institution_type == institution_type.value)
         return [_hospital(r) for r in self._session.execute(query)]
 
     def hospital(self, fixmedins_code: str) -> Hospital | None:

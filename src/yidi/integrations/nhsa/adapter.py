@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -47,6 +48,8 @@ from yidi.encounter.commands import (
     EncounterDetail,
     FeeLineInput,
     HospitalService,
+    PharmacyPurchase,
+    PurchaseResult,
     RequestKey,
     SettlementRecord,
     VisitData,
@@ -56,7 +59,7 @@ from yidi.encounter.commands import (
     request_key,
     ytd_from_json,
 )
-from yidi.encounter.model import OUTPATIENT_MED_TYPE, EncounterKind
+from yidi.encounter.model import OUTPATIENT_MED_TYPE, PHARMACY_MED_TYPE, EncounterKind
 from yidi.encounter.sql import FeeLineRow
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
@@ -71,6 +74,7 @@ from yidi.integrations.nhsa.builders import (
 from yidi.integrations.nhsa.codes import (
     AcctUsedFlag,
     ChrgitmLv,
+    ClrType,
     ClrWay,
     FundPayType,
     MedChrgitmType,
@@ -78,6 +82,15 @@ from yidi.integrations.nhsa.codes import (
 )
 from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
 from yidi.integrations.nhsa.fields import from_national, to_national
+from yidi.integrations.nhsa.pharmacy import (
+    EXTERNAL_PRESCRIPTION_FLAG,
+    DrugDetail,
+    Input2101,
+    Input2102,
+    Input2103,
+    Output2101,
+    Output2102,
+)
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
     CANCEL_ALL_FEE_LINES,
@@ -360,6 +373,62 @@ def _outpatient_med_type(med_type: str | None) -> None:
             "2206 and 2207 settle general outpatient care (med_type 11) only",
             field="med_type",
         )
+
+
+def _purchase(request: Input2101 | Input2102, context: GatewayContext) -> PharmacyPurchase:
+    """2101 / 2102 in yidi's words: the buyer, the lines, the prescriptions they refer to."""
+    info = request.druginfo
+    if info.med_type and info.med_type != PHARMACY_MED_TYPE:
+        raise Refused(
+            "MED_TYPE_NOT_DIRECT",
+            f"医疗类别 {info.med_type} 不是定点药店购药（41），2101/2102 只办理药店购药结算",
+            "2101 and 2102 settle pharmacy purchases (med_type 41) only",
+            field="med_type",
+        )
+    lines = request.drugdetail
+    negative = [row.feedetl_sn for row in lines if row.cnt <= 0]
+    if negative:
+        raise InvalidInput(
+            "NHSA_NEGATIVE_FEE_LINE",
+            f"药品数量须为正数（流水号 {'、'.join(negative)}）；退药请用 2103 撤销结算后重新结算",
+            "drug quantities must be positive; cancel the settlement with 2103 to refund",
+            field="cnt",
+        )
+    unreferenced = [
+        row.feedetl_sn
+        for row in lines
+        if row.rx_circ_flag == EXTERNAL_PRESCRIPTION_FLAG and not row.rxno
+    ]
+    if unreferenced:
+        raise InvalidInput(
+            "PRESCRIPTION_NUMBER_REQUIRED",
+            f"外配处方药品须填写处方号 rxno（流水号 {'、'.join(unreferenced)}）",
+            "a drug dispensed on an external prescription (rx_circ_flag 1) needs its rxno",
+            field="rxno",
+        )
+    earliest = min(row.fee_ocur_time for row in lines)
+    return PharmacyPurchase(
+        credential=Credential(PSN_NO_KIND, info.psn_no),
+        purchased_at=info.begntime or earliest,
+        lines=tuple(_drug_line(row) for row in lines),
+        total_charges=Money(info.medfee_sumamt),
+        prescription_numbers=tuple(dict.fromkeys(row.rxno for row in lines if row.rxno)),
+        insurance_type=info.insutype,
+        credential_type=info.mdtrt_cert_type,
+        use_account=_uses_account(info.acct_used_flag),
+    )
+
+
+def _drug_line(row: DrugDetail) -> FeeLineInput:
+    return FeeLineInput(
+        serial=row.feedetl_sn,
+        catalog_code=row.med_list_codg,
+        hospital_item_code=row.medins_list_codg or "",
+        quantity=row.cnt,
+        unit_price=row.pric,
+        amount=Money(row.det_item_fee_sumamt),
+        occurred_at=row.fee_ocur_time,
+    )
 
 
 def _uses_account(flag: str | None) -> bool:
@@ -675,6 +744,46 @@ class HospitalGateway:
             update={"exp_content": {"rvs_setl_id": record.settlement_id}}
         )
         return Output2305(setlinfo=info, setldetail=output.setldetail)
+
+    # 2101–2103 定点药店购药 ------------------------------------------------------------------
+    def pre_settle_purchase(self, request: Input2101, context: GatewayContext) -> Output2101:
+        done = self._service.pre_settle_purchase(self._caller(context), _purchase(request, context))
+        info = request.druginfo
+        output = output_2303(self._purchase_view(done, info.mdtrt_cert_type, context.msgid))
+        return Output2101(
+            # Nothing was opened: the would-be mdtrt_id was rolled back with the rest.
+            setlinfo=output.setlinfo.model_copy(update={"mdtrt_id": None}),
+            setldetail=output.setldetail,
+            detlcutinfo=[fee_line_result(fee_line_split(row)) for row in done.lines],
+        )
+
+    def settle_purchase(self, request: Input2102, context: GatewayContext) -> Output2102:
+        done = self._service.settle_purchase(
+            self._caller(context),
+            _purchase(request, context),
+            self._key(context, request),
+            msgid=context.msgid,
+        )
+        output = output_2304(self._purchase_view(done, request.druginfo.mdtrt_cert_type))
+        return Output2102(
+            setlinfo=output.setlinfo,
+            setldetail=output.setldetail,
+            detlcutinfo=[fee_line_result(fee_line_split(row)) for row in done.lines],
+        )
+
+    def reverse_purchase(self, request: Input2103, context: GatewayContext) -> Output2305:
+        reply = self._reverse(request, request.data, context, EncounterKind.PHARMACY)
+        info = reply.setlinfo.model_copy(update={"clr_type": ClrType.PHARMACY.value})
+        return Output2305(setlinfo=info, setldetail=reply.setldetail)
+
+    def _purchase_view(
+        self,
+        done: PurchaseResult,
+        credential_type: str | None,
+        institution_settlement_id: str | None = None,
+    ) -> SettlementView:
+        view = self._view(done.record, credential_type, institution_settlement_id)
+        return replace(view, clearing_type=ClrType.PHARMACY.value)
 
     # 2201–2208 普通门诊 --------------------------------------------------------------------
     def register_visit(self, request: Input2201, context: GatewayContext) -> Output2201:

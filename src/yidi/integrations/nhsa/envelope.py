@@ -35,7 +35,22 @@ DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 #: Transactions that change state: they must carry a msgid (1–30 characters) because
 #: idempotent retries and 2601 reversal (omsgid) look requests up by it.
 STATE_CHANGING_INFNOS: Final = frozenset(
-    {"2301", "2302", "2304", "2305", "2401", "2402", "2403", "2404", "2405", "2601", "3203", "3204"}
+    {
+        "2102",
+        "2103",
+        "2301",
+        "2302",
+        "2304",
+        "2305",
+        "2401",
+        "2402",
+        "2403",
+        "2404",
+        "2405",
+        "2601",
+        "3203",
+        "3204",
+    }
 )
 
 MSGID_MAX_LENGTH: Final = 30

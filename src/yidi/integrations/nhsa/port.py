@@ -26,6 +26,13 @@ from yidi.integrations.nhsa.envelope import (
     ReplyFactory,
     parse_request,
 )
+from yidi.integrations.nhsa.pharmacy import (
+    Input2101,
+    Input2102,
+    Input2103,
+    Output2101,
+    Output2102,
+)
 from yidi.integrations.nhsa.transactions import (
     Input1101,
     Input2201,
@@ -158,6 +165,18 @@ class HospitalGatewayPort(Protocol):
         """2305 住院结算撤销."""
         ...
 
+    def pre_settle_purchase(self, request: Input2101, context: GatewayContext) -> Output2101:
+        """2101 药店预结算: the full result of a pharmacy purchase, nothing committed."""
+        ...
+
+    def settle_purchase(self, request: Input2102, context: GatewayContext) -> Output2102:
+        """2102 药店结算: store and settle a pharmacy purchase; mdtrt_id and setl_id."""
+        ...
+
+    def reverse_purchase(self, request: Input2103, context: GatewayContext) -> Output2305:
+        """2103 药店结算撤销 (output as 2305)."""
+        ...
+
     def register_visit(self, request: Input2201, context: GatewayContext) -> Output2201:
         """2201 门诊挂号: register a general outpatient visit, return mdtrt_id."""
         ...
@@ -239,6 +258,9 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     t.infno: t
     for t in (
         Transaction("1101", "人员信息获取", Input1101, lambda p, i, c: p.query_person(i, c)),
+        Transaction("2101", "药店预结算", Input2101, lambda p, i, c: p.pre_settle_purchase(i, c)),
+        Transaction("2102", "药店结算", Input2102, lambda p, i, c: p.settle_purchase(i, c)),
+        Transaction("2103", "药店结算撤销", Input2103, lambda p, i, c: p.reverse_purchase(i, c)),
         Transaction("2201", "门诊挂号", Input2201, lambda p, i, c: p.register_visit(i, c)),
         Transaction("2202", "门诊挂号撤销", Input2202, lambda p, i, c: p.cancel_registration(i, c)),
         Transaction("2203", "门诊就诊信息上传", Input2203, lambda p, i, c: p.record_visit(i, c)),

@@ -24,6 +24,7 @@ from yidi.encounter.commands import (
     EncounterDetail,
     FeeLineInput,
     HospitalService,
+    PharmacyPurchase,
     RequestKey,
     SettlementRecord,
     VisitData,
@@ -218,6 +219,44 @@ class FeeUploadIn(BaseModel):
             FeeLineInput(**line.model_dump(exclude={"amount"}), amount=Money(line.amount))
             for line in self.lines
         ]
+
+
+class PurchaseIn(CredentialIn):
+    """定点药店购药 (2101 / 2102): the drugs as dispensed, their total and the prescriptions
+    (外配处方) they were dispensed on."""
+
+    purchased_at: dt.datetime = Field(description="购药时间（无时区按北京时间）")
+    lines: list[FeeLineIn] = Field(min_length=1, max_length=500)
+    total_charges: Amount = Field(description="医疗费总额（元），须等于明细合计")
+    prescription_numbers: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
+        default_factory=list, max_length=20, description="外配处方号 rxno"
+    )
+    insurance_type: str | None = Field(default=None, pattern=r"^\d{3}$")
+    use_personal_account: bool = Field(default=False, description="个人账户支付（职工医保）")
+
+
+def _purchase(body: PurchaseIn) -> PharmacyPurchase:
+    return PharmacyPurchase(
+        credential=Credential(body.cert_type, body.cert_no, body.name),
+        purchased_at=body.purchased_at,
+        lines=tuple(
+            FeeLineInput(
+                serial=line.serial,
+                catalog_code=line.catalog_code,
+                hospital_item_code=line.hospital_item_code,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=Money(line.amount),
+                occurred_at=line.occurred_at,
+            )
+            for line in body.lines
+        ),
+        total_charges=Money(body.total_charges),
+        prescription_numbers=tuple(dict.fromkeys(n.strip() for n in body.prescription_numbers)),
+        insurance_type=body.insurance_type,
+        use_account=body.use_personal_account,
+    )
 
 
 class FeeLineOut(BaseModel):
@@ -461,6 +500,25 @@ def cancel_registration(mdtrt_id: str, body: VisitCancelIn, write: CashierWriteD
         caller, mdtrt_id, write.key(caller, body), reason=body.reason
     )
     return _encounter(write.service, caller, row)
+
+
+@router.post("/purchases/pre-settle", response_model=SettlementOut, summary="药店预结算 (2101)")
+def pre_settle_purchase(
+    body: PurchaseIn, request: Request, principal: PrincipalDep
+) -> SettlementOut:
+    """定点零售药店购药的完整计算结果（参保地药店待遇方案、就医地目录），不写任何数据。"""
+    caller = caller_of(principal, Action.ENCOUNTER_WRITE, request)
+    done = service_of(request).pre_settle_purchase(caller, _purchase(body))
+    return settlement_out(done.record)
+
+
+@router.post("/purchases", response_model=SettlementOut, status_code=201, summary="药店结算 (2102)")
+def settle_purchase(body: PurchaseIn, write: CashierWriteDep) -> SettlementOut:
+    """核验参保人与备案、登记购药并结算，一个事务；撤销用
+    ``/encounters/{mdtrt_id}/settlements/{setl_id}/reversal``（2103）。"""
+    caller = write.caller()
+    done = write.service.settle_purchase(caller, _purchase(body), write.key(caller, body))
+    return settlement_out(done.record)
 
 
 @router.get("/encounters", response_model=list[EncounterOut], summary="本院就诊列表")
