@@ -17,13 +17,12 @@ from dataclasses import dataclass
 
 from yidi.auth.commands import demo_passwords, hash_password, token_hash
 from yidi.auth.passwords import check_password
-from yidi.auth.sql import Account
+from yidi.auth.ports import Account, AuthUnitOfWork
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.audit import audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, YidiError
 from yidi.kernel.identity import ResidentId
-from yidi.platform.uow import SqlUnitOfWork
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 UNUSABLE_PASSWORD = "!"  # noqa: S105 - not a hash: no password verifies against it
@@ -68,7 +67,7 @@ def _user_not_found() -> NotFound:
 class UserAdminService:
     def __init__(
         self,
-        uow: Callable[[], SqlUnitOfWork],
+        uow: Callable[[], AuthUnitOfWork],
         clock: Clock,
         *,
         password_min_length: int = 12,
@@ -96,7 +95,7 @@ class UserAdminService:
                 raise _user_not_found()
             return self._summary(uow, account, now)
 
-    def _summary(self, uow: SqlUnitOfWork, account: Account, now: dt.datetime) -> UserSummary:
+    def _summary(self, uow: AuthUnitOfWork, account: Account, now: dt.datetime) -> UserSummary:
         p = account.principal
         blocked = sum(
             1
@@ -240,7 +239,7 @@ class UserAdminService:
     # --- helpers ---------------------------------------------------------------------
 
     @staticmethod
-    def _account(uow: SqlUnitOfWork, username: str) -> Account:
+    def _account(uow: AuthUnitOfWork, username: str) -> Account:
         account = uow.users.by_username(username, for_update=True)
         if account is None:
             raise _user_not_found()
@@ -257,7 +256,7 @@ class UserAdminService:
 
     @staticmethod
     def _audit(
-        uow: SqlUnitOfWork,
+        uow: AuthUnitOfWork,
         admin: Principal,
         now: dt.datetime,
         action: str,
@@ -269,7 +268,7 @@ class UserAdminService:
 
     @staticmethod
     def _principal(
-        uow: SqlUnitOfWork,
+        uow: AuthUnitOfWork,
         username: str,
         a: Assignment,
         *,

@@ -25,6 +25,7 @@ from yidi.funds.model import (
     parse_month,
     statement_from_totals,
 )
+from yidi.funds.ports import FundsUnitOfWork, RecordsFacts
 from yidi.funds.prepayment import (
     DEFAULT_PREPAYMENT_MONTHS,
     Annex,
@@ -37,16 +38,15 @@ from yidi.funds.prepayment import (
 )
 from yidi.funds.statistics import StatisticsQuery, StatisticsReport, report_from_sums
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import AuditEntry, current_client_address
+from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.settlement.result import SettlementResult
 
 
-def open_clearing_month(uow: SqlUnitOfWork, month: str) -> str:
+def open_clearing_month(uow: RecordsFacts, month: str) -> str:
     """The first month from ``month`` on whose clearing is not closed."""
     while uow.funds.month_is_closed(month):
         month = next_month(month)
@@ -79,7 +79,7 @@ def fact_from_settlement(
 
 
 def record_settlement_fact(
-    uow: SqlUnitOfWork, fact: SettlementFact, recorded_at: dt.datetime
+    uow: RecordsFacts, fact: SettlementFact, recorded_at: dt.datetime
 ) -> SettlementFact:
     """Write the fact and its ledger entries in the caller's transaction (no commit here).
 
@@ -115,7 +115,7 @@ def record_settlement_fact(
 
 
 def set_prepayment(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     level: ClearingLevel,
     insured_region_code: str,
     treatment_region_code: str,
@@ -171,8 +171,28 @@ def _require_ended(clock: Clock, month: str) -> None:
         )
 
 
+def _clearing_entry(
+    at: dt.datetime,
+    actor: Principal | None,
+    action: str,
+    month: str,
+    level: ClearingLevel,
+    reason: str,
+) -> AuditEntry:
+    """The audit entry of a clearing act (``actor`` None is the system: the command line)."""
+    return audit_entry(
+        at,
+        actor=actor.user_id if actor else "system",
+        role=actor.role.value if actor else "system",
+        region_code=actor.region_code if actor else None,
+        action=action,
+        subject=f"clearing:{month}:{level.value}",
+        reason=reason,
+    )
+
+
 def run_clearing(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     clock: Clock,
     month: str,
     level: ClearingLevel,
@@ -211,15 +231,13 @@ def run_clearing(
         if close:
             uow.funds.close_run(month, level, now)
         uow.audit.append(
-            AuditEntry(
-                at=now,
-                actor=actor.user_id if actor else "system",
-                role=actor.role.value if actor else "system",
-                region_code=actor.region_code if actor else None,
-                action="clearing.close" if close else "clearing.run",
-                subject=f"clearing:{month}:{level.value}",
-                reason=statement.content_hash,
-                address=current_client_address()[:64],
+            _clearing_entry(
+                now,
+                actor,
+                "clearing.close" if close else "clearing.run",
+                month,
+                level,
+                statement.content_hash,
             )
         )
         uow.commit()
@@ -232,7 +250,7 @@ def run_clearing(
 
 
 def reopen_clearing(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     clock: Clock,
     month: str,
     level: ClearingLevel,
@@ -268,15 +286,13 @@ def reopen_clearing(
             )
         uow.funds.reopen_run(month, level)
         uow.audit.append(
-            AuditEntry(
-                at=clock.now(),
-                actor=actor.user_id if actor else "system",
-                role=actor.role.value if actor else "system",
-                region_code=actor.region_code if actor else None,
-                action="clearing.reopen",
-                subject=f"clearing:{month}:{level.value}",
-                reason=f"{reason[:400]} (closed {existing.content_hash[:16]})",
-                address=current_client_address()[:64],
+            _clearing_entry(
+                clock.now(),
+                actor,
+                "clearing.reopen",
+                month,
+                level,
+                f"{reason[:400]} (closed {existing.content_hash[:16]})",
             )
         )
         uow.commit()
@@ -284,7 +300,7 @@ def reopen_clearing(
 
 
 def clearing_statement(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     month: str,
     level: ClearingLevel,
     viewer: Principal | None = None,
@@ -305,7 +321,7 @@ def clearing_statement(
 
 
 def estimate_prepayment(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     annex: Annex,
     insured_region_code: str,
     target_year: int,
@@ -333,7 +349,7 @@ def estimate_prepayment(
 
 
 def statistics(
-    uow: SqlUnitOfWork, query: StatisticsQuery, keys: RegionKeys | None = None
+    uow: FundsUnitOfWork, query: StatisticsQuery, keys: RegionKeys | None = None
 ) -> StatisticsReport:
     """One query, grouped in the database; every rendering uses this report."""
     with uow:

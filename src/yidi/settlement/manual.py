@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from yidi.catalog.commands import CatalogLookup
+from yidi.catalog.ports import CatalogVersions
+from yidi.catalog.queries import CatalogLookup
 from yidi.encounter.model import local
 from yidi.encounter.records import result_amounts, result_json
-from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 from yidi.kernel.access import Action, Principal, hidden
 from yidi.kernel.audit import as_utc, audit_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
@@ -48,12 +48,17 @@ from yidi.kernel.insurance import (
 from yidi.kernel.money import Money
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import region_prefix
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary
 from yidi.reference.model import Person
 from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources, fee_line
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
+from yidi.settlement.ports import (
+    ManualClaimListRow,
+    ManualClaimQuery,
+    ManualClaimRow,
+    ManualClaimUnitOfWork,
+)
 
 
 class Material(enum.StrEnum):
@@ -181,20 +186,25 @@ def _not_found() -> Exception:
 class ManualClaimService:
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], ManualClaimUnitOfWork],
         clock: Clock,
         *,
-        catalogs: CatalogLookup | None = None,
+        catalogs: CatalogVersions | None = None,
         policies: PolicyLibrary | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._catalogs = catalogs or CatalogLookup()
+        self._catalogs: CatalogVersions = catalogs or CatalogLookup()
         self._policies = policies
 
     # --- helpers ---------------------------------------------------------------------
     def _audit(
-        self, uow: SqlUnitOfWork, principal: Principal, action: str, subject: str, reason: str = ""
+        self,
+        uow: ManualClaimUnitOfWork,
+        principal: Principal,
+        action: str,
+        subject: str,
+        reason: str = "",
     ) -> None:
         uow.audit.append(
             audit_entry(
@@ -209,7 +219,12 @@ class ManualClaimService:
         )
 
     def _load(
-        self, uow: SqlUnitOfWork, principal: Principal, claim_id: str, *, for_update: bool = False
+        self,
+        uow: ManualClaimUnitOfWork,
+        principal: Principal,
+        claim_id: str,
+        *,
+        for_update: bool = False,
     ) -> tuple[ManualClaimRow, Person]:
         principal.require(Action.MANUAL_CLAIM)
         row = uow.hospital.manual_claim(claim_id, for_update=for_update)
@@ -219,7 +234,7 @@ class ManualClaimService:
         assert person is not None
         return row, person
 
-    def _view(self, uow: SqlUnitOfWork, claim_id: str) -> ManualClaimView:
+    def _view(self, uow: ManualClaimUnitOfWork, claim_id: str) -> ManualClaimView:
         row = uow.hospital.manual_claim(claim_id)
         assert row is not None
         person = uow.hospital.person_by_internal_id(row.person_id)
@@ -240,7 +255,7 @@ class ManualClaimService:
             amounts=amounts,
         )
 
-    def _updated(self, uow: SqlUnitOfWork, claim_id: str, **values: Any) -> None:
+    def _updated(self, uow: ManualClaimUnitOfWork, claim_id: str, **values: Any) -> None:
         uow.hospital.update_manual_claim(claim_id, updated_at=as_utc(self._clock.now()), **values)
 
     # --- use cases -------------------------------------------------------------------
@@ -464,7 +479,7 @@ class ManualClaimService:
             )
 
     def _compute(
-        self, uow: SqlUnitOfWork, row: ManualClaimRow, person: Person, ytd: YearToDate
+        self, uow: ManualClaimUnitOfWork, row: ManualClaimRow, person: Person, ytd: YearToDate
     ) -> tuple[dict[str, Any], YearToDate, str]:
         lines = json.loads(row.fee_lines_json)
         if not lines:
