@@ -9,7 +9,6 @@ whose care at 博白 is reimbursed by hand at the 衡阳 agency.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
@@ -296,4 +295,4 @@ def test_a_catalogue_imported_twice_is_stored_once(db: SettlementFakeDatabase) -
     assert first.created and not again.created
     assert again.version == first.version
     assert [row.source_name for row, _ in db.catalogs] == ["a.csv"]
-    assert json.dumps(first.version.effective_on.isoformat())
+    assert first.version.effective_on == catalog.effective_on
