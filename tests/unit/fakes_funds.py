@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from fakes import FakeDatabase, FakeUnitOfWork
 
-from yidi.funds.model import ClearingLevel, ClearingStatement, LedgerEntry, SettlementFact
+from yidi.funds.model import (
+    ClearingLevel,
+    ClearingStatement,
+    LedgerEntry,
+    Prepayment,
+    SettlementFact,
+)
 from yidi.funds.ports import ClearingRunRecord, FundsUnitOfWork
 from yidi.funds.statistics import StatisticsQuery, statistics_from_facts
 from yidi.kernel.money import Money
@@ -24,8 +30,7 @@ from yidi.kernel.money import Money
 class FundsFakeDatabase(FakeDatabase):
     fact_order: list[str] = field(default_factory=list)
     entries: list[LedgerEntry] = field(default_factory=list)
-    #: (level, insured, treatment, effective on, amount) in the order they were set
-    prepayments: list[tuple[ClearingLevel, str, str, dt.date, Money]] = field(default_factory=list)
+    prepayments: list[Prepayment] = field(default_factory=list)  # in the order they were set
     runs: dict[tuple[str, ClearingLevel], ClearingRunRecord] = field(default_factory=dict)
 
 
@@ -67,24 +72,15 @@ class FakeFundsRepository:
         ]
 
     # prepayments
-    def set_prepayment(
-        self,
-        level: ClearingLevel,
-        insured_region_code: str,
-        treatment_region_code: str,
-        amount: Money,
-        effective_on: dt.date,
-    ) -> None:
-        self.db.prepayments.append(
-            (level, insured_region_code, treatment_region_code, effective_on, amount)
-        )
+    def set_prepayment(self, prepayment: Prepayment) -> None:
+        self.db.prepayments.append(prepayment)
 
     def prepayments_as_of(self, level: ClearingLevel, on: dt.date) -> dict[tuple[str, str], Money]:
         held: dict[tuple[str, str], Money] = {}
-        ordered = sorted(enumerate(self.db.prepayments), key=lambda pair: (pair[1][3], pair[0]))
-        for _, (kind, insured, treatment, effective_on, amount) in ordered:
-            if kind is level and effective_on <= on:
-                held[(insured, treatment)] = amount
+        # sorted() is stable: of two set for the same day, the later one counts
+        for p in sorted(self.db.prepayments, key=lambda p: p.effective_on):
+            if p.level is level and p.effective_on <= on:
+                held[(p.insured_region_code, p.treatment_region_code)] = p.amount
         return held
 
     # clearing runs

@@ -10,7 +10,7 @@ from fakes_funds import FundsFakeDatabase, funds_unit
 from funds_helpers import make_fact
 
 from yidi.funds import commands as service
-from yidi.funds.model import ClearingLevel, ledger_is_balanced
+from yidi.funds.model import ClearingLevel, Prepayment, ledger_is_balanced
 from yidi.funds.prepayment import Annex, estimate_prepayment
 from yidi.funds.statistics import Dimension, Direction, StatisticsQuery, statistics_from_facts
 from yidi.kernel.access import Principal, Role
@@ -58,11 +58,9 @@ def test_a_month_is_run_again_identically_closed_and_late_facts_go_to_the_next_m
     _record(db, make_fact("S1", pooled="600.00"), make_fact("S2", treatment="110101"))
     service.set_prepayment(
         funds_unit(db),
-        ClearingLevel.PROVINCE,
-        "430000",
-        "450000",
-        Money.of("100.00"),
-        dt.date(2017, 1, 1),
+        Prepayment(
+            ClearingLevel.PROVINCE, "430000", "450000", Money.of("100.00"), dt.date(2017, 1, 1)
+        ),
     )
     first = service.run_clearing(funds_unit(db), CLOCK, "2017-09", ClearingLevel.PROVINCE)
     again = service.run_clearing(funds_unit(db), CLOCK, "2017-09", ClearingLevel.PROVINCE)

@@ -19,7 +19,7 @@ from yidi.auth.commands import demo_passwords, hash_password, token_hash
 from yidi.auth.passwords import check_password
 from yidi.auth.ports import Account, AuthUnitOfWork
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import audit_entry_by
+from yidi.kernel.audit import AuditEntry, audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, YidiError
 from yidi.kernel.identity import ResidentId
@@ -148,22 +148,17 @@ class UserAdminService:
                     "USERNAME_TAKEN", "用户名已存在", "the user name is taken", field="username"
                 )
             uow.users.add(username, hash_password(password), principal, must_change_password=True)
-            self._audit(uow, admin, now, "user.create", username, _scope_text(principal))
-            account = uow.users.by_username(username)
-            assert account is not None
-            summary = self._summary(uow, account, now)
-            uow.commit()
-        return summary
+            return self._done(uow, admin, now, "user.create", username, _scope_text(principal))
 
     def set_active(self, admin: Principal, username: str, active: bool) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         self._not_self(admin, username)
         now = self._clock.now()
         with self._uow() as uow:
-            account = self._account(uow, username)
+            self._account(uow, username)
             uow.users.set_active(username, active)
             ended = 0 if active else uow.users.revoke_sessions_of(username, now, "disabled")
-            self._audit(
+            return self._done(
                 uow,
                 admin,
                 now,
@@ -171,9 +166,6 @@ class UserAdminService:
                 username,
                 "" if active else f"结束会话 {ended} 个",
             )
-            summary = self._summary(uow, self._account(uow, account.username), now)
-            uow.commit()
-        return summary
 
     def assign(self, admin: Principal, username: str, assignment: Assignment) -> UserSummary:
         admin.require(Action.USER_ADMIN)
@@ -184,7 +176,7 @@ class UserAdminService:
             principal = self._principal(uow, username, assignment, current=account.principal)
             uow.users.set_role(username, principal)
             ended = uow.users.revoke_sessions_of(username, now, "role_changed")
-            self._audit(
+            return self._done(
                 uow,
                 admin,
                 now,
@@ -192,9 +184,6 @@ class UserAdminService:
                 username,
                 f"{_scope_text(account.principal)} → {_scope_text(principal)}；结束会话 {ended} 个",
             )
-            summary = self._summary(uow, self._account(uow, username), now)
-            uow.commit()
-        return summary
 
     def issue_reset(self, admin: Principal, username: str) -> ResetLink:
         """A one-time link; the old password and every session stop working at once."""
@@ -214,13 +203,14 @@ class UserAdminService:
             uow.users.add_reset(token_hash(token), username, admin.user_id, now, expires)
             uow.users.set_password(username, UNUSABLE_PASSWORD, must_change=True, at=None)
             ended = uow.users.revoke_sessions_of(username, now, "password_reset")
-            self._audit(
-                uow,
-                admin,
-                now,
-                "user.reset",
-                username,
-                f"链接有效至 {expires:%Y-%m-%d %H:%M}；结束会话 {ended} 个",
+            uow.audit.append(
+                _entry(
+                    admin,
+                    now,
+                    "user.reset",
+                    username,
+                    f"链接有效至 {expires:%Y-%m-%d %H:%M}；结束会话 {ended} 个",
+                )
             )
             uow.commit()
         return ResetLink(username, token, expires)
@@ -231,12 +221,24 @@ class UserAdminService:
         with self._uow() as uow:
             self._account(uow, username)
             cleared = uow.users.clear_failures_of(username)
-            self._audit(uow, admin, now, "user.unlock", username, f"清除 {cleared} 个地址")
-            summary = self._summary(uow, self._account(uow, username), now)
-            uow.commit()
-        return summary
+            return self._done(uow, admin, now, "user.unlock", username, f"清除 {cleared} 个地址")
 
     # --- helpers ---------------------------------------------------------------------
+
+    def _done(
+        self,
+        uow: AuthUnitOfWork,
+        admin: Principal,
+        now: dt.datetime,
+        action: str,
+        username: str,
+        reason: str,
+    ) -> UserSummary:
+        """Audit the act, commit, and answer the account as it now stands."""
+        uow.audit.append(_entry(admin, now, action, username, reason))
+        summary = self._summary(uow, self._account(uow, username), now)
+        uow.commit()
+        return summary
 
     @staticmethod
     def _account(uow: AuthUnitOfWork, username: str) -> Account:
@@ -253,18 +255,6 @@ class UserAdminService:
                 "不能停用自己的账户或更改自己的角色，请由另一位管理员操作",
                 "an administrator cannot disable or re-role their own account",
             )
-
-    @staticmethod
-    def _audit(
-        uow: AuthUnitOfWork,
-        admin: Principal,
-        now: dt.datetime,
-        action: str,
-        username: str,
-        reason: str,
-    ) -> None:
-        entry = audit_entry_by(admin, now, action=action, subject=f"user:{username}", reason=reason)
-        uow.audit.append(entry)
 
     @staticmethod
     def _principal(
@@ -321,6 +311,12 @@ class UserAdminService:
                 ) from None
             return Principal(username, role, id_number=parsed.number, display_name=display)
         return Principal(username, role, display_name=display)
+
+
+def _entry(
+    admin: Principal, now: dt.datetime, action: str, username: str, reason: str
+) -> AuditEntry:
+    return audit_entry_by(admin, now, action=action, subject=f"user:{username}", reason=reason)
 
 
 def _scope_text(p: Principal) -> str:

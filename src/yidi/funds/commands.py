@@ -13,10 +13,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+from yidi.funds import prepayment
 from yidi.funds.model import (
     FUNDS,
     ClearingLevel,
     ClearingStatement,
+    Prepayment,
     RegionKeys,
     SettlementFact,
     aggregate_pairs,
@@ -29,11 +31,8 @@ from yidi.funds.ports import FundsUnitOfWork, RecordsFacts
 from yidi.funds.prepayment import (
     DEFAULT_PREPAYMENT_MONTHS,
     Annex,
-    AnnexScope,
     EstimateMethod,
     PrepaymentEstimate,
-    aggregate_annex,
-    estimate_from_aggregates,
     history_years,
 )
 from yidi.funds.statistics import StatisticsQuery, StatisticsReport, report_from_sums
@@ -42,7 +41,6 @@ from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import FilingCategory, InsuranceType
-from yidi.kernel.money import Money
 from yidi.settlement.result import SettlementResult
 
 
@@ -114,18 +112,9 @@ def record_settlement_fact(
     return fact
 
 
-def set_prepayment(
-    uow: FundsUnitOfWork,
-    level: ClearingLevel,
-    insured_region_code: str,
-    treatment_region_code: str,
-    amount: Money,
-    effective_on: dt.date,
-) -> None:
+def set_prepayment(uow: FundsUnitOfWork, prepayment: Prepayment) -> None:
     with uow:
-        uow.funds.set_prepayment(
-            level, insured_region_code, treatment_region_code, amount, effective_on
-        )
+        uow.funds.set_prepayment(prepayment)
         uow.commit()
 
 
@@ -331,7 +320,6 @@ def estimate_prepayment(
     keys: RegionKeys | None = None,
 ) -> PrepaymentEstimate:
     """附件3/附件4 from the stored facts of the three years before ``target_year``."""
-    scope = AnnexScope.for_region(annex, insured_region_code, keys)
     years = history_years(target_year)
     with uow:
         facts = uow.funds.facts(
@@ -339,12 +327,14 @@ def estimate_prepayment(
             settled_to=dt.date(years[-1], 12, 31),
             insured_prefix=insured_region_code[:2],
         )
-    return estimate_from_aggregates(
-        aggregate_annex(facts, scope, years),
-        scope,
+    return prepayment.estimate_prepayment(
+        facts,
+        annex,
+        insured_region_code,
         target_year,
         method=method,
         prepayment_months=prepayment_months,
+        keys=keys,
     )
 
 

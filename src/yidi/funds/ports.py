@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
-from yidi.funds.model import ClearingLevel, ClearingStatement, LedgerEntry, SettlementFact
+from yidi.funds.model import (
+    ClearingLevel,
+    ClearingStatement,
+    LedgerEntry,
+    Prepayment,
+    SettlementFact,
+)
 from yidi.funds.statistics import StatisticsQuery
 from yidi.kernel.audit import AuditEntry
 from yidi.kernel.money import Money
@@ -56,14 +62,7 @@ class FundsRepository(FactLedger, Protocol):
         insured_prefix: str | None = None,
         hospital_code: str | None = None,
     ) -> list[SettlementFact]: ...
-    def set_prepayment(
-        self,
-        level: ClearingLevel,
-        insured_region_code: str,
-        treatment_region_code: str,
-        amount: Money,
-        effective_on: dt.date,
-    ) -> None: ...
+    def set_prepayment(self, prepayment: Prepayment) -> None: ...
     def prepayments_as_of(
         self, level: ClearingLevel, on: dt.date
     ) -> dict[tuple[str, str], Money]: ...

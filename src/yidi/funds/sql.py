@@ -19,6 +19,7 @@ from yidi.funds.model import (
     ClearingStatement,
     Fund,
     LedgerEntry,
+    Prepayment,
     SettlementFact,
     Side,
 )
@@ -230,21 +231,14 @@ class FundsRepository:
         return int(debit) - int(credit)
 
     # prepayments -----------------------------------------------------------------
-    def set_prepayment(
-        self,
-        level: ClearingLevel,
-        insured_region_code: str,
-        treatment_region_code: str,
-        amount: Money,
-        effective_on: dt.date,
-    ) -> None:
+    def set_prepayment(self, prepayment: Prepayment) -> None:
         self._session.execute(
             insert(prepayments).values(
-                level=level.value,
-                insured_region_code=insured_region_code,
-                treatment_region_code=treatment_region_code,
-                amount_fen=amount.fen,
-                effective_on=effective_on,
+                level=prepayment.level.value,
+                insured_region_code=prepayment.insured_region_code,
+                treatment_region_code=prepayment.treatment_region_code,
+                amount_fen=prepayment.amount.fen,
+                effective_on=prepayment.effective_on,
             )
         )
 
