@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol
 
 from yidi.accounts.model import Movement, MovementKind
-from yidi.kernel.audit import AuditEntry
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
+from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reference.model import Person
 
 
@@ -69,10 +68,6 @@ class PersonDirectory(Protocol):
     def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None: ...
 
 
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> object: ...
-
-
 class AccountsReading(Protocol):
     """A transaction in which accounts are read (the caller's)."""
 
@@ -80,19 +75,8 @@ class AccountsReading(Protocol):
     def accounts(self) -> AccountRepository: ...
 
 
-class AccountsUnitOfWork(AccountsReading, Protocol):
-    """One transaction: rolled back on exit unless committed."""
-
+class AccountsUnitOfWork(AccountsReading, AuditedTransaction, Protocol):
     @property
     def hospital(self) -> PersonDirectory: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> AccountsUnitOfWork: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...

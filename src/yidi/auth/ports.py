@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol
 
 from yidi.kernel.access import Principal
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reference.model import Hospital
 
 # --------------------------------------------------------------------------- rows
@@ -153,42 +152,24 @@ class HospitalReader(Protocol):
     def hospital(self, fixmedins_code: str) -> Hospital | None: ...
 
 
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> object: ...
-
-
 # --------------------------------------------------------------------------- units of work
 
 
-class _Transaction(Protocol):
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
-
-
-class AuthUnitOfWork(_Transaction, Protocol):
+class AuthUnitOfWork(AuditedTransaction, Protocol):
     """Sign-in, sessions and user administration: one transaction."""
 
     @property
     def users(self) -> UserRepository: ...
     @property
     def reference(self) -> HospitalReader: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> AuthUnitOfWork: ...
 
 
-class GatewayUnitOfWork(_Transaction, Protocol):
+class GatewayUnitOfWork(AuditedTransaction, Protocol):
     """The gateway's nonces, refusal counters and audit entries: one transaction."""
 
     @property
     def gateway(self) -> GatewayRepository: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> GatewayUnitOfWork: ...

@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import TracebackType
 from typing import Protocol
 
 from yidi.catalog.model import CatalogVersion
 from yidi.encounter.records import CatalogVersionRow
+from yidi.kernel.unit_of_work import Transaction
 
 
 class CatalogReader(Protocol):
@@ -41,20 +41,13 @@ class CatalogReading(Protocol):
     def hospital(self) -> CatalogReader: ...
 
 
-class CatalogUnitOfWork(Protocol):
-    """One transaction of a catalogue import: rolled back on exit unless committed."""
+class CatalogUnitOfWork(Transaction, Protocol):
+    """One transaction of a catalogue import."""
 
     @property
     def hospital(self) -> CatalogRepository: ...
 
     def __enter__(self) -> CatalogUnitOfWork: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
 
 
 class CatalogVersions(Protocol):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol
 
 from yidi.funds.model import (
@@ -20,8 +19,8 @@ from yidi.funds.model import (
     SettlementFact,
 )
 from yidi.funds.statistics import StatisticsQuery
-from yidi.kernel.audit import AuditEntry
 from yidi.kernel.money import Money
+from yidi.kernel.unit_of_work import AuditedTransaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +75,6 @@ class FundsRepository(FactLedger, Protocol):
     def hospital_names(self, codes: Iterable[str]) -> dict[str, str]: ...
 
 
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> object: ...
-
-
 class RecordsFacts(Protocol):
     """A transaction in which a settlement's fact is recorded (the caller's)."""
 
@@ -87,19 +82,8 @@ class RecordsFacts(Protocol):
     def funds(self) -> FactLedger: ...
 
 
-class FundsUnitOfWork(Protocol):
-    """One transaction: rolled back on exit unless committed."""
-
+class FundsUnitOfWork(AuditedTransaction, Protocol):
     @property
     def funds(self) -> FundsRepository: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> FundsUnitOfWork: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...

@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Protocol
 
 from yidi.catalog.ports import CatalogReader
+from yidi.encounter.ports import IdempotencyStore
 from yidi.encounter.records import SettlementRow
 from yidi.filing.model.lifecycle import Filing, FilingState
-from yidi.kernel.audit import AuditEntry
 from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reference.model import Hospital, Person
 from yidi.settlement.claims import YearToDate
 
@@ -162,28 +162,7 @@ class ClosedMonths(Protocol):
     def month_is_closed(self, month: str) -> bool: ...
 
 
-class IdempotencyStore(Protocol):
-    def recall(self, scope: str, key: str, fingerprint: str) -> Any | None: ...
-    def remember(
-        self, scope: str, key: str, fingerprint: str, response: Any, at: dt.datetime
-    ) -> None: ...
-
-
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> object: ...
-
-
 # --------------------------------------------------------------------------- units of work
-
-
-class _Transaction(Protocol):
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
 
 
 class EstimateReading(Protocol):
@@ -197,18 +176,16 @@ class EstimateReading(Protocol):
     def filings(self) -> FilingReader: ...
 
 
-class ManualClaimUnitOfWork(_Transaction, Protocol):
+class ManualClaimUnitOfWork(AuditedTransaction, Protocol):
     @property
     def hospital(self) -> ManualClaimStore: ...
     @property
     def reference(self) -> PersonReader: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> ManualClaimUnitOfWork: ...
 
 
-class ReconciliationUnitOfWork(_Transaction, Protocol):
+class ReconciliationUnitOfWork(AuditedTransaction, Protocol):
     @property
     def hospital(self) -> StatementStore: ...
     @property
@@ -217,7 +194,5 @@ class ReconciliationUnitOfWork(_Transaction, Protocol):
     def funds(self) -> ClosedMonths: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> ReconciliationUnitOfWork: ...
