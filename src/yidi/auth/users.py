@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from yidi.auth.commands import demo_passwords, hash_password, token_hash
 from yidi.auth.passwords import check_password
@@ -269,48 +270,59 @@ class UserAdminService:
         except ValueError:
             role = Role.ANONYMOUS
         if role not in ASSIGNABLE_ROLES:
-            raise InvalidInput("ROLE_INVALID", "角色无效", "unknown role", field="role")
+            raise _assignment_refused("ROLE_INVALID")
         display = a.display_name.strip()[:100] or (current.display_name if current else "")
         region = (a.region_code or "").strip() or None
         hospital = (a.hospital_code or "").strip() or None
         id_number = (a.id_number or "").strip().upper() or None
         if role in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER, Role.CLEARING_OFFICER):
             if region is None or not re.fullmatch(r"\d{6}", region):
-                raise InvalidInput(
-                    "REGION_REQUIRED",
-                    "该角色须填写 6 位行政区划代码（统筹区）",
-                    "this role needs a 6-digit division code (its region)",
-                    field="region_code",
-                )
+                raise _assignment_refused("REGION_REQUIRED")
             if role is Role.PROVINCE_OFFICER and not region.endswith("0000"):
-                raise InvalidInput(
-                    "REGION_INVALID",
-                    "省级账户的区划代码以 0000 结尾（如 430000）",
-                    "a province account's code ends in 0000 (e.g. 430000)",
-                    field="region_code",
-                )
+                raise _assignment_refused("REGION_INVALID")
             return Principal(username, role, region_code=region, display_name=display)
         if role is Role.HOSPITAL_CASHIER:
             if hospital is None or uow.reference.hospital(hospital) is None:
-                raise InvalidInput(
-                    "HOSPITAL_UNKNOWN",
-                    "该角色须填写已登记的定点医疗机构编码",
-                    "this role needs the code of a registered hospital",
-                    field="hospital_code",
-                )
+                raise _assignment_refused("HOSPITAL_UNKNOWN")
             return Principal(username, role, hospital_code=hospital, display_name=display)
         if role is Role.INSURED_PERSON:
             try:
                 parsed = ResidentId.parse(id_number or "")
             except YidiError:
-                raise InvalidInput(
-                    "ID_NUMBER_INVALID",
-                    "参保人员账户须填写有效的身份证号码",
-                    "an insured person's account needs a valid resident ID number",
-                    field="id_number",
-                ) from None
+                raise _assignment_refused("ID_NUMBER_INVALID") from None
             return Principal(username, role, id_number=parsed.number, display_name=display)
         return Principal(username, role, display_name=display)
+
+
+#: Why a role assignment is refused: code → (Chinese message, English message, field).
+_ASSIGNMENT_REFUSALS: Final = {
+    "ROLE_INVALID": ("角色无效", "unknown role", "role"),
+    "REGION_REQUIRED": (
+        "该角色须填写 6 位行政区划代码（统筹区）",
+        "this role needs a 6-digit division code (its region)",
+        "region_code",
+    ),
+    "REGION_INVALID": (
+        "省级账户的区划代码以 0000 结尾（如 430000）",
+        "a province account's code ends in 0000 (e.g. 430000)",
+        "region_code",
+    ),
+    "HOSPITAL_UNKNOWN": (
+        "该角色须填写已登记的定点医疗机构编码",
+        "this role needs the code of a registered hospital",
+        "hospital_code",
+    ),
+    "ID_NUMBER_INVALID": (
+        "参保人员账户须填写有效的身份证号码",
+        "an insured person's account needs a valid resident ID number",
+        "id_number",
+    ),
+}
+
+
+def _assignment_refused(code: str) -> InvalidInput:
+    message, message_en, field = _ASSIGNMENT_REFUSALS[code]
+    return InvalidInput(code, message, message_en, field=field)
 
 
 def _entry(
