@@ -165,6 +165,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/hospital/admission-check"): CASHIERS,
     ("POST", "/api/hospital/encounters"): CASHIERS,
     ("GET", "/api/hospital/encounters"): CASHIERS,
+    ("POST", "/api/hospital/visits"): CASHIERS,
+    # The world's encounter is a stay: its own hospital is told 409 (not a visit), others 404.
+    ("POST", "/api/hospital/visits/{mdtrt_id}/diagnoses"): frozenset({"cashier_h"}),
+    ("POST", "/api/hospital/visits/{mdtrt_id}/cancel"): frozenset({"cashier_h"}),
     ("GET", "/api/hospital/encounters/{mdtrt_id}"): frozenset({"cashier_h"}),
     ("GET", "/api/hospital/encounters/{mdtrt_id}/statement"): frozenset({"cashier_h"}),
     ("POST", "/api/hospital/encounters/{mdtrt_id}/fees"): frozenset({"cashier_h"}),
@@ -612,6 +616,25 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
                 "diagnosis_codes": ["K80.101"],
             }
         },
+    ),
+    ("POST", "/api/hospital/visits"): lambda w: (
+        "/api/hospital/visits",
+        {
+            "json": {
+                "cert_type": "03",
+                "cert_no": XIE_CARD,
+                "registered_at": "2026-11-29T09:30:00+08:00",
+                "outpatient_number": "MZ1",
+            }
+        },
+    ),
+    ("POST", "/api/hospital/visits/{mdtrt_id}/diagnoses"): lambda w: (
+        f"/api/hospital/visits/{w['mdtrt_id']}/diagnoses",
+        {"json": {"diagnosis_codes": ["I10"]}},
+    ),
+    ("POST", "/api/hospital/visits/{mdtrt_id}/cancel"): lambda w: (
+        f"/api/hospital/visits/{w['mdtrt_id']}/cancel",
+        {"json": {"reason": "误挂号"}},
     ),
     ("GET", "/api/hospital/encounters/{mdtrt_id}"): lambda w: (
         f"/api/hospital/encounters/{w['mdtrt_id']}",

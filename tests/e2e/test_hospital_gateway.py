@@ -286,7 +286,7 @@ def test_another_hospital_gets_the_same_answer_as_for_a_missing_encounter(
 @pytest.mark.parametrize(
     ("med_type", "exp_content", "code"),
     [
-        ("11", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
+        ("12", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
         ("13", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
         ("22", None, "ENCOUNTER_INJURY_NOT_DIRECT"),
         ("21", {"TRUM_FLAG": "1"}, "ENCOUNTER_INJURY_NOT_DIRECT"),
@@ -443,7 +443,16 @@ def test_a_discharge_before_uploaded_fee_lines_is_refused(
     discharge(client, mdtrt_id, psn_no, "2026-11-25 09:00:00")  # the same minute is fine
 
 
-@pytest.mark.parametrize("med_type", ["11", "13"])
+def test_a_general_outpatient_admission_is_sent_to_the_outpatient_transactions(
+    client: TestClient, world: None
+) -> None:
+    message = refused(
+        admit(client, person_no(client), med_type="11"), "ENCOUNTER_OUTPATIENT_NOT_DIRECT"
+    )
+    assert "2201" in message and "2207" in message
+
+
+@pytest.mark.parametrize("med_type", ["12", "13"])
 def test_err_msg_keeps_the_interface_200_characters_and_the_code(
     client: TestClient, world: None, med_type: str
 ) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from yidi.encounter.model import (
+    OUTPATIENT_TRANSITIONS,
     STATE_ZH,
     TRANSITIONS,
+    TRANSITIONS_BY_KIND,
     EncounterAction,
+    EncounterKind,
     EncounterState,
     next_state,
 )
@@ -20,7 +23,19 @@ REFUSAL_CODES = {
     EncounterAction.SETTLE: {"ENCOUNTER_NOT_DISCHARGED", "ENCOUNTER_ALREADY_SETTLED"},
     EncounterAction.REVERSE: {"ENCOUNTER_NOT_SETTLED"},
     EncounterAction.RESTORE: {"REVERSAL_CANNOT_RESTORE"},
+    EncounterAction.CANCEL_REGISTRATION: {"VISIT_NOT_OUTPATIENT"},
 }
+OUTPATIENT_REFUSAL_CODES = {
+    EncounterAction.DISCHARGE: {"VISIT_NOT_INPATIENT"},
+    EncounterAction.CANCEL_DISCHARGE: {"VISIT_NOT_INPATIENT"},
+    EncounterAction.CANCEL_ADMISSION: {"VISIT_NOT_INPATIENT"},
+    EncounterAction.SETTLE: {"VISIT_NOT_REGISTERED", "ENCOUNTER_ALREADY_SETTLED"},
+    EncounterAction.REVERSE: {"ENCOUNTER_NOT_SETTLED"},
+    EncounterAction.RESTORE: {"VISIT_NOT_INPATIENT"},
+    EncounterAction.CANCEL_REGISTRATION: {"VISIT_CANNOT_CANCEL"},
+}
+#: A stay's action on a visit's state (and back) is told the kinds do not mix.
+MIXED = {"VISIT_NOT_INPATIENT", "VISIT_NOT_OUTPATIENT"}
 
 
 def test_the_table_is_the_diagram() -> None:
@@ -35,17 +50,30 @@ def test_the_table_is_the_diagram() -> None:
     assert set(STATE_ZH) == set(EncounterState)
 
 
+def test_the_outpatient_table_is_its_diagram() -> None:
+    assert OUTPATIENT_TRANSITIONS == {
+        (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
+        (EncounterState.REGISTERED, EncounterAction.CANCEL_REGISTRATION): EncounterState.CANCELLED,
+        (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.REGISTERED,
+    }
+    assert EncounterKind.of("11") is EncounterKind.OUTPATIENT
+    assert {EncounterKind.of(t) for t in ("21", "22", "24")} == {EncounterKind.INPATIENT}
+
+
+@pytest.mark.parametrize("kind", list(EncounterKind))
 @pytest.mark.parametrize("state", list(EncounterState))
 @pytest.mark.parametrize("action", list(EncounterAction))
 def test_every_step_is_allowed_by_the_table_or_refused_with_its_code(
-    state: EncounterState, action: EncounterAction
+    kind: EncounterKind, state: EncounterState, action: EncounterAction
 ) -> None:
-    if (state, action) in TRANSITIONS:
-        assert next_state(state.value, action) is TRANSITIONS[(state, action)]
+    table = TRANSITIONS_BY_KIND[kind]
+    if (state, action) in table:
+        assert next_state(state.value, action, kind) is table[(state, action)]
         return
     with pytest.raises(Conflict) as raised:
-        next_state(state.value, action)
-    assert raised.value.code in REFUSAL_CODES[action]
+        next_state(state.value, action, kind)
+    codes = REFUSAL_CODES if kind is EncounterKind.INPATIENT else OUTPATIENT_REFUSAL_CODES
+    assert raised.value.code in codes[action] | MIXED
     assert raised.value.message_en
 
 

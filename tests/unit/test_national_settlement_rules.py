@@ -72,9 +72,21 @@ def test_every_shipped_region_takes_the_72_hour_window_from_the_national_file(
     reference = policy.references["cross_region.emergency_pre_admission_hours"]
     assert "72小时内转住院" in reference.text
     assert "人社周刊" not in reference.text  # the old per-region citation is gone
+    # 医保发〔2022〕22号 (from 2022-07-26): general outpatient care settles directly too.
     assert policy.direct_settlement_encounter_types == frozenset(
+        {EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT, EncounterType.OUTPATIENT}
+    )
+
+
+def test_general_outpatient_settles_directly_only_from_the_2022_national_notice() -> None:
+    before = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2022, 7, 25))
+    assert before.direct_settlement_encounter_types == frozenset(
         {EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT}
     )
+    after = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2022, 7, 26))
+    assert EncounterType.OUTPATIENT in after.direct_settlement_encounter_types
+    reference = after.references["cross_region.direct_settlement_encounter_types"]
+    assert "医保发〔2022〕22号" in reference.text
 
 
 def test_a_region_without_its_own_value_gets_the_national_one() -> None:

@@ -229,8 +229,8 @@ def test_admission_returns_the_visit_id() -> None:
 
 
 def test_unknown_infno_is_refused_by_code() -> None:
-    reply = handle(body("2201", {}), FakePort(), replies())
-    assert reply["err_msg"] == "[NHSA_INFNO_UNSUPPORTED] 不支持的交易编号：2201"
+    reply = handle(body("2101", {}), FakePort(), replies())  # 药店预结算: not offered yet
+    assert reply["err_msg"] == "[NHSA_INFNO_UNSUPPORTED] 不支持的交易编号：2101"
 
 
 def test_unexpected_exception_gives_a_generic_reply_and_logs_no_personal_data(

@@ -42,8 +42,10 @@ from yidi.accounts.model import Movement, MovementKind, account_eligible
 from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
 from yidi.encounter.model import (
+    OUTPATIENT_MED_TYPE,
     STATE_ZH,
     Encounter,
+    EncounterKind,
     EncounterState,
     admission_exclusion,
     cannot_restore,
@@ -111,6 +113,7 @@ ADMITTED: Final = EncounterState.ADMITTED
 DISCHARGED: Final = EncounterState.DISCHARGED
 SETTLED: Final = EncounterState.SETTLED
 CANCELLED: Final = EncounterState.CANCELLED
+REGISTERED: Final = EncounterState.REGISTERED
 
 
 # --------------------------------------------------------------------------- small values
@@ -164,6 +167,29 @@ class AdmissionRequest:
     emergency_started_at: dt.datetime | None = None
     #: The credential type the hospital read (mdtrt_cert_type), kept to echo in replies.
     credential_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRegistration:
+    """2201 门诊挂号: a general outpatient visit (med_type 11) of a person at the hospital."""
+
+    credential: Credential
+    registered_at: dt.datetime
+    outpatient_number: str = ""
+    department_code: str = ""
+    department_name: str = ""
+    insurance_type: str | None = None
+    credential_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitData:
+    """2203 就诊信息上传: the diagnoses and department of a registered visit."""
+
+    diagnosis_codes: tuple[str, ...]
+    med_type: str = OUTPATIENT_MED_TYPE
+    department_code: str = ""
+    department_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,6 +542,161 @@ class HospitalService(EncounterQueries):
                 + (f" 备案 {check.filing_number}" if check.filing_number else ""),
             )
 
+    # --- 2201–2203 general outpatient (普通门诊) -------------------------------------------
+
+    def register_visit(
+        self, caller: Caller, request: VisitRegistration, key: RequestKey | None = None
+    ) -> EncounterRow:
+        """2201: register a general outpatient visit of a filed (or local) person. A visit is
+        never an admission: it settles with the outpatient scheme and opens no stay."""
+        try:
+            return self._register_visit(caller, request, key)
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, request.credential)
+            raise
+
+    def _register_visit(
+        self, caller: Caller, request: VisitRegistration, key: RequestKey | None
+    ) -> EncounterRow:
+        with self._uow() as uow:
+            stored = self._recall(uow, key)
+            if stored is not None:
+                return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
+            registered_at = local(request.registered_at)
+            check = self._check(uow, caller, request.credential, registered_at.date())
+            person = check.person
+            if request.insurance_type and request.insurance_type != person.insurance_type.value:
+                raise InvalidInput(
+                    "INSUTYPE_MISMATCH",
+                    f"险种类型 {request.insurance_type} 与参保人的险种"
+                    f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
+                    "insurance type does not match the person's",
+                    field="insutype",
+                )
+            if check.cross_region and check.filing is None:
+                raise self._refuse_unfiled(uow, check)
+            now = self._clock.now()
+            encounter_id = _new_id("M", check.hospital.region_code, now)
+            filing = check.filing
+            uow.hospital.add_encounter(
+                {
+                    "id": encounter_id,
+                    "hospital_code": caller.hospital_code,
+                    "person_id": check.person_id,
+                    "insured_region_code": person.insured_region_code,
+                    "treatment_region_code": check.hospital.region_code,
+                    "insurance_type": person.insurance_type.value,
+                    "person_type": person.person_type.value,
+                    "filing_id": filing.lineage_id if filing else None,
+                    "filing_number": filing.record.filing_number if filing else None,
+                    "filing_category": (
+                        filing.record.category.value if filing and filing.record.category else None
+                    ),
+                    "med_type": OUTPATIENT_MED_TYPE,
+                    "inpatient_number": request.outpatient_number[:30],
+                    "department_code": request.department_code[:30],
+                    "department_name": request.department_name[:100],
+                    "admitted_at": as_utc(registered_at),
+                    "discharged_at": None,
+                    "diagnosis_codes": "",
+                    "accidental_injury": False,
+                    "emergency_started_at": None,
+                    "state": REGISTERED,
+                    "credential_type": (request.credential_type or "")[:3] or None,
+                    "created_at": as_utc(now),
+                    "updated_at": as_utc(now),
+                }
+            )
+            return self._commit_encounter_change(
+                uow,
+                caller,
+                encounter_id,
+                key,
+                "hospital.register_visit",
+                f"{check.psn_no} 普通门诊"
+                + (f" 备案 {check.filing_number}" if check.filing_number else ""),
+            )
+
+    def cancel_registration(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        key: RequestKey | None = None,
+        *,
+        reason: str = "",
+    ) -> EncounterRow:
+        """2202: cancel a registered visit with no active fee lines (so nothing settled)."""
+        with self._uow() as uow:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
+                return encounter
+            active = bool(uow.hospital.fee_lines(encounter_id))
+            state = Encounter(encounter).cancel_registration(has_active_lines=active)
+            uow.hospital.update_encounter(
+                encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
+            )
+            return self._commit_encounter_change(
+                uow, caller, encounter_id, key, "hospital.cancel_registration", reason
+            )
+
+    def record_visit(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        data: VisitData,
+        key: RequestKey | None = None,
+    ) -> EncounterRow:
+        """2203: the diagnoses (ICD-10) and department of a registered, unsettled visit."""
+        with self._uow() as uow:
+            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            if stored is not None:
+                return encounter
+            aggregate = Encounter(encounter)
+            if aggregate.kind is not EncounterKind.OUTPATIENT:
+                raise Conflict(
+                    "VISIT_NOT_OUTPATIENT",
+                    "该就诊为住院，不能上传门诊就诊信息（住院请用 2403 变更入院信息）",
+                    "visit data (2203) belongs to an outpatient visit",
+                    field="mdtrt_id",
+                )
+            aggregate.require_open(
+                "不能上传就诊信息",
+                "visit data can be uploaded only to an unsettled visit",
+                if_settled_zh="（请先撤销结算 2208）",
+            )
+            if data.med_type != OUTPATIENT_MED_TYPE:
+                raise Refused(
+                    "MED_TYPE_NOT_DIRECT",
+                    f"医疗类别 {data.med_type} 不是普通门诊（11），本机构的门诊直接结算只支持普通门诊",
+                    "only med_type 11 (general outpatient) is settled by 2201–2208",
+                    field="med_type",
+                )
+            if not data.diagnosis_codes:
+                raise InvalidInput(
+                    "DIAGNOSIS_REQUIRED",
+                    "就诊信息须填写至少一个诊断编码（ICD-10）",
+                    "at least one ICD-10 diagnosis code is required",
+                    field="diseinfo",
+                )
+            check_icd10(data.diagnosis_codes)
+            values: dict[str, Any] = {"diagnosis_codes": ",".join(data.diagnosis_codes)[:500]}
+            if data.department_code:
+                values["department_code"] = data.department_code[:30]
+            if data.department_name:
+                values["department_name"] = data.department_name[:100]
+            uow.hospital.update_encounter(
+                encounter_id, **values, updated_at=as_utc(self._clock.now())
+            )
+            return self._commit_encounter_change(
+                uow,
+                caller,
+                encounter_id,
+                key,
+                "hospital.record_visit",
+                "诊断 " + values["diagnosis_codes"],
+            )
+
     @staticmethod
     def _refuse_overlapping_stay(
         uow: EncounterUnitOfWork, caller: Caller, person_id: int, admitted_at: dt.datetime
@@ -689,13 +870,17 @@ class HospitalService(EncounterQueries):
         encounter_id: str,
         lines: Sequence[FeeLineInput],
         key: RequestKey | None = None,
+        *,
+        kind: EncounterKind | None = None,
     ) -> list[FeeLineRow]:
-        """Store a batch of fee lines; the same line again is a no-op. Returns each line's split."""
+        """Store a batch of fee lines; the same line again is a no-op. Returns each line's split.
+        ``kind``: the transaction's kind (2204 outpatient, 2301 inpatient), checked."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 found = uow.hospital.fee_lines_by_serial(encounter_id, stored["serials"])
                 return [found[s] for s in stored["serials"] if s in found]
+            Encounter(encounter).require_kind(kind)
             Encounter(encounter).require_open(
                 "不能上传费用明细",
                 "fee lines can be uploaded only to an open, unsettled encounter",
@@ -847,12 +1032,16 @@ class HospitalService(EncounterQueries):
         encounter_id: str,
         serials: Sequence[str],
         key: RequestKey | None = None,
+        *,
+        kind: EncounterKind | None = None,
     ) -> list[str]:
-        """2302: cancel unsettled lines; ``"0000"`` cancels all. Cancelled lines are kept, flagged."""
+        """2302 / 2205: cancel unsettled lines; ``"0000"`` cancels all. Cancelled lines are
+        kept, flagged."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return list(stored["serials"])
+            Encounter(encounter).require_kind(kind)
             Encounter(encounter).require_open(
                 "不能撤销费用明细",
                 "fee lines can be cancelled only on an open, unsettled encounter",
@@ -1056,10 +1245,12 @@ class HospitalService(EncounterQueries):
         discharged_on: dt.date | None = None,
         *,
         use_account: bool = False,
+        kind: EncounterKind | None = None,
     ) -> SettlementRecord:
-        """2303: the full result on the current totals; nothing is written."""
+        """2303 / 2206: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
             encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            Encounter(encounter).require_kind(kind)
             Encounter(encounter).require_open(
                 "不能预结算", "only an open, unsettled encounter can be pre-settled"
             )
@@ -1067,8 +1258,8 @@ class HospitalService(EncounterQueries):
             lines = uow.hospital.fee_lines(encounter_id)
             self._check_total(lines, total_charges)
             day = (
-                local(encounter.discharged_at).date()
-                if encounter.discharged_at
+                Encounter(encounter).settlement_day()
+                if encounter.discharged_at or Encounter(encounter).kind is EncounterKind.OUTPATIENT
                 else discharged_on or local(self._clock.now()).date()
             )
             ytd = uow.hospital.read_year_to_date(
@@ -1097,18 +1288,20 @@ class HospitalService(EncounterQueries):
         *,
         msgid: str | None = None,
         use_account: bool = False,
+        kind: EncounterKind | None = None,
     ) -> SettlementRecord:
-        """2304: commit the settlement, the year-to-date totals and what is owed, at once."""
+        """2304 / 2207: commit the settlement, the year-to-date totals and what is owed, at
+        once."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
+            Encounter(encounter).require_kind(kind)
             settled_state = Encounter(encounter).settle()
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
             self._check_total(lines, total_charges)
-            assert encounter.discharged_at is not None
-            day = local(encounter.discharged_at).date()
+            day = Encounter(encounter).settlement_day()
             insurance_type = InsuranceType(encounter.insurance_type)
             ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
             account = self._account(uow, encounter, day.year)
@@ -1203,13 +1396,16 @@ class HospitalService(EncounterQueries):
         key: RequestKey | None = None,
         *,
         msgid: str | None = None,
+        kind: EncounterKind | None = None,
     ) -> SettlementRecord:
-        """2305: a new reversal record with negative amounts; year-to-date restored exactly;
-        the encounter goes back to discharged so it can be corrected and settled again."""
+        """2305 / 2208: a new reversal record with negative amounts; year-to-date restored
+        exactly; the encounter goes back to discharged (a visit to registered) so it can be
+        corrected and settled again."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
+            Encounter(encounter).require_kind(kind)
             original = uow.hospital.settlement(settlement_id)
             if (
                 original is None

@@ -8,13 +8,26 @@ rules, as a pure aggregate.
       │  └──cancel_discharge──┘    └──────reverse─────┘
       └──cancel_admission──▶ CANCELLED
 
+An outpatient visit (普通门诊, med_type 11) has its own table::
+
+    REGISTERED ──settle──▶ SETTLED
+      │  ▲                   │
+      │  └─────reverse───────┘
+      └──cancel_registration──▶ CANCELLED
+
+Its fee lines are uploaded and cancelled while REGISTERED; a visit is never an admission
+(the outpatient scheme of the insured region's policy settles it, and it adds nothing to the
+year's admission count).
+
 Fee lines are uploaded or cancelled, the admission changed and a pre-settlement run only
 while the encounter is *open* (ADMITTED or DISCHARGED). A reversal (2305 冲正/撤销结算)
 puts a SETTLED encounter back to DISCHARGED so it can be corrected and settled again; a
 2601 of that reversal settles it once more (``restore``).
 
 Admission rules, from the Hengyang seed (衡阳日报 2017，“两种情形：不纳入直接结算范围”):
-ordinary outpatient and emergency care are excluded, except emergency care that becomes an
+outpatient and emergency care are not admissions (general outpatient care, med_type 11, has
+settled directly since 医保发〔2022〕22号 through its own visit, 2201–2208), and emergency care
+is excluded, except emergency care that becomes an
 admission within the national window (72 hours, ``yidi/data/national/settlement_rules.yaml``)
 — measured from the emergency start to the admission instant; accidental-injury admissions
 (med_type 22, or the admission's injury flag) are excluded. Only med_type 21 (普通住院) and
@@ -41,9 +54,29 @@ from yidi.policy.national import national_model
 from yidi.settlement.claims import emergency_window_opens
 
 
+class EncounterKind(enum.StrEnum):
+    """住院 or 普通门诊: the kind of an encounter, known from its medical type."""
+
+    INPATIENT = "inpatient"
+    OUTPATIENT = "outpatient"
+
+    @classmethod
+    def of(cls, med_type: str) -> EncounterKind:
+        return cls.OUTPATIENT if med_type == OUTPATIENT_MED_TYPE else cls.INPATIENT
+
+    @property
+    def label_zh(self) -> str:
+        return "普通门诊" if self is EncounterKind.OUTPATIENT else "住院"
+
+
+#: med_type of a general outpatient visit (普通门诊), settled by 2201–2208.
+OUTPATIENT_MED_TYPE: Final = "11"
+
+
 class EncounterState(enum.StrEnum):
     """States of an encounter as stored (``encounters.state``)."""
 
+    REGISTERED = "registered"  # 已挂号 (outpatient)
     ADMITTED = "admitted"  # 在院
     DISCHARGED = "discharged"  # 已出院
     SETTLED = "settled"  # 已结算
@@ -56,10 +89,15 @@ class EncounterState(enum.StrEnum):
     @property
     def is_open(self) -> bool:
         """Fee lines, the admission and a pre-settlement may change only while open."""
-        return self in (EncounterState.ADMITTED, EncounterState.DISCHARGED)
+        return self in (
+            EncounterState.ADMITTED,
+            EncounterState.DISCHARGED,
+            EncounterState.REGISTERED,
+        )
 
 
 STATE_ZH: Final[dict[str, str]] = {
+    EncounterState.REGISTERED: "已挂号",
     EncounterState.ADMITTED: "在院",
     EncounterState.DISCHARGED: "已出院",
     EncounterState.SETTLED: "已结算",
@@ -74,6 +112,7 @@ class EncounterAction(enum.StrEnum):
     SETTLE = "settle"  # 2304 结算
     REVERSE = "reverse"  # 2305 撤销结算 (and 2601 of a 2304)
     RESTORE = "restore"  # 2601 of a 2305: settled again with the reversed result
+    CANCEL_REGISTRATION = "cancel_registration"  # 2202 挂号撤销 (outpatient)
 
 
 #: (state, action) → the state after it. A pair not listed is refused.
@@ -86,10 +125,65 @@ TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], EncounterState]]
     (EncounterState.DISCHARGED, EncounterAction.RESTORE): EncounterState.SETTLED,
 }
 
+#: The outpatient visit's table (2201–2208), in the same style.
+OUTPATIENT_TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], EncounterState]] = {
+    (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
+    (EncounterState.REGISTERED, EncounterAction.CANCEL_REGISTRATION): EncounterState.CANCELLED,
+    (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.REGISTERED,
+}
+
+TRANSITIONS_BY_KIND: Final = {
+    EncounterKind.INPATIENT: TRANSITIONS,
+    EncounterKind.OUTPATIENT: OUTPATIENT_TRANSITIONS,
+}
+
+
+def _outpatient_refusal(state: EncounterState, action: EncounterAction) -> Conflict:
+    label = STATE_ZH[state]
+    if action is EncounterAction.SETTLE:
+        settled = state is EncounterState.SETTLED
+        return Conflict(
+            "ENCOUNTER_ALREADY_SETTLED" if settled else "VISIT_NOT_REGISTERED",
+            "该门诊就诊已结算，不能重复结算" if settled else f"门诊就诊状态为“{label}”，不能结算",
+            "only a registered, unsettled outpatient visit can be settled",
+            field="mdtrt_id",
+        )
+    if action is EncounterAction.CANCEL_REGISTRATION:
+        return cannot_cancel_registration()
+    if action is EncounterAction.REVERSE:
+        return Conflict(
+            "ENCOUNTER_NOT_SETTLED",
+            f"门诊就诊状态为“{label}”，没有可撤销的结算",
+            "only a settled visit can have its settlement cancelled",
+            field="mdtrt_id",
+        )
+    return Conflict(
+        "VISIT_NOT_INPATIENT",
+        f"该就诊为普通门诊（状态“{label}”），不能办理住院业务（入院、出院、撤销出院）",
+        "an outpatient visit has no admission, discharge or discharge cancellation",
+        field="mdtrt_id",
+    )
+
+
+def cannot_cancel_registration() -> Conflict:
+    return Conflict(
+        "VISIT_CANNOT_CANCEL",
+        "只能撤销已挂号、未结算且没有有效费用明细的门诊挂号（请先撤销费用明细 2205 或结算 2208）",
+        "only a registered visit without active fee lines can be cancelled",
+        field="mdtrt_id",
+    )
+
 
 def _refusal(state: EncounterState, action: EncounterAction) -> Conflict:
     """The stable answer for an action the state does not allow."""
     label = STATE_ZH[state]
+    if state is EncounterState.REGISTERED or action is EncounterAction.CANCEL_REGISTRATION:
+        return Conflict(
+            "VISIT_NOT_INPATIENT" if state is EncounterState.REGISTERED else "VISIT_NOT_OUTPATIENT",
+            f"就诊状态为“{label}”，不能办理该业务（门诊与住院的交易不能混用）",
+            "outpatient and inpatient transactions cannot be mixed",
+            field="mdtrt_id",
+        )
     if action is EncounterAction.DISCHARGE:
         return Conflict(
             "ENCOUNTER_NOT_ADMITTED",
@@ -156,11 +250,16 @@ def open_stay_conflict(encounter_id: str | None = None) -> Conflict:
     )
 
 
-def next_state(state: str, action: EncounterAction) -> EncounterState:
-    """The state after ``action``, or the action's stable refusal."""
+def next_state(
+    state: str, action: EncounterAction, kind: EncounterKind = EncounterKind.INPATIENT
+) -> EncounterState:
+    """The state after ``action`` in the table of the encounter's kind, or the action's
+    stable refusal."""
     current = EncounterState(state)
-    after = TRANSITIONS.get((current, action))
+    after = TRANSITIONS_BY_KIND[kind].get((current, action))
     if after is None:
+        if kind is EncounterKind.OUTPATIENT:
+            raise _outpatient_refusal(current, action)
         raise _refusal(current, action)
     return after
 
@@ -247,6 +346,49 @@ class Encounter:
     def state(self) -> EncounterState:
         return EncounterState(self.facts.state)
 
+    @property
+    def kind(self) -> EncounterKind:
+        return EncounterKind.of(self.facts.med_type)
+
+    @property
+    def counts_as_admission(self) -> bool:
+        """An outpatient visit never counts as an admission."""
+        return self.kind is EncounterKind.INPATIENT
+
+    def require_kind(self, kind: EncounterKind | None) -> None:
+        """An outpatient transaction on a stay (or an inpatient one on a visit) is refused."""
+        if kind is None or kind is self.kind:
+            return
+        raise Conflict(
+            "VISIT_NOT_OUTPATIENT" if kind is EncounterKind.OUTPATIENT else "VISIT_NOT_INPATIENT",
+            f"该就诊为{self.kind.label_zh}，不能办理{kind.label_zh}交易"
+            + (
+                "（门诊请用 2201–2208）"
+                if kind is EncounterKind.INPATIENT
+                else "（住院请用 2301–2305、2401–2405）"
+            ),
+            f"this encounter is {self.kind.value}; {kind.value} transactions do not apply",
+            field="mdtrt_id",
+        )
+
+    def _next(self, action: EncounterAction) -> EncounterState:
+        return next_state(self.facts.state, action, self.kind)
+
+    def settlement_day(self) -> dt.date:
+        """The day whose policy settles: the discharge day of a stay, the visit day of a visit."""
+        if self.kind is EncounterKind.OUTPATIENT:
+            return local(self.facts.admitted_at).date()
+        if self.facts.discharged_at is None:
+            raise _refusal(self.state, EncounterAction.SETTLE)
+        return local(self.facts.discharged_at).date()
+
+    def cancel_registration(self, *, has_active_lines: bool) -> EncounterState:
+        """2202: only a registered visit with nothing uploaded (so nothing settled)."""
+        after = self._next(EncounterAction.CANCEL_REGISTRATION)
+        if has_active_lines:
+            raise cannot_cancel_registration()
+        return after
+
     def require_open(self, refused_zh: str, message_en: str, *, if_settled_zh: str = "") -> None:
         """Fee lines change, and pre-settlement runs, only while the encounter is not settled."""
         state = self.state
@@ -261,13 +403,15 @@ class Encounter:
 
     def cancel(self, *, has_active_lines: bool) -> EncounterState:
         """2404: only an admission with nothing uploaded (so nothing settled)."""
+        if self.kind is EncounterKind.OUTPATIENT:
+            return self._next(EncounterAction.CANCEL_ADMISSION)  # refused: not a stay
         if has_active_lines:
             raise cannot_cancel()
-        return next_state(self.facts.state, EncounterAction.CANCEL_ADMISSION)
+        return self._next(EncounterAction.CANCEL_ADMISSION)
 
     def discharge(self, at: dt.datetime, lines: Iterable[TimedLine]) -> EncounterState:
         """2402: after the admission and after every uploaded line."""
-        after = next_state(self.facts.state, EncounterAction.DISCHARGE)
+        after = self._next(EncounterAction.DISCHARGE)
         when = local(at)
         if when < self.facts.admitted_at:
             raise InvalidInput(
@@ -290,19 +434,19 @@ class Encounter:
         return after
 
     def cancel_discharge(self) -> EncounterState:
-        return next_state(self.facts.state, EncounterAction.CANCEL_DISCHARGE)
+        return self._next(EncounterAction.CANCEL_DISCHARGE)
 
     def settle(self) -> EncounterState:
-        return next_state(self.facts.state, EncounterAction.SETTLE)
+        return self._next(EncounterAction.SETTLE)
 
     def reverse(self) -> EncounterState:
-        return next_state(self.facts.state, EncounterAction.REVERSE)
+        return self._next(EncounterAction.REVERSE)
 
     def restore(self, *, lines_unchanged: bool) -> EncounterState:
         """2601 of a 2305: only if nothing changed since the reversal."""
         if not lines_unchanged:
             raise cannot_restore()
-        return next_state(self.facts.state, EncounterAction.RESTORE)
+        return self._next(EncounterAction.RESTORE)
 
     def check_med_type_change(self, med_type: str | None) -> None:
         """2403: the medical type never changes (cancel and admit again)."""
@@ -467,6 +611,13 @@ def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) 
         )
     check_icd10(facts.diagnosis_codes)
     med_type = facts.med_type
+    if med_type == OUTPATIENT_MED_TYPE:
+        raise Refused(
+            "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
+            "普通门诊不办理入院：请按普通门诊直接结算办理（2201 门诊挂号 → 2204 费用明细 → 2207 门诊结算）",
+            "general outpatient care is not an admission; register the visit with 2201",
+            field="med_type",
+        )
     if med_type in OUTPATIENT_MED_TYPES:
         return Exclusion(
             "ENCOUNTER_OUTPATIENT_NOT_DIRECT",

@@ -15,7 +15,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from yidi.kernel.access import Principal
 from yidi.kernel.audit import audit_entry
@@ -57,6 +57,16 @@ class WhatIfJob:
         if self.state == DONE:
             return 100
         return 0 if not self.total else min(99, 100 * self.done // self.total)
+
+    def snapshot(self) -> WhatIfJob:
+        """A copy that does not change while a page renders it.
+
+        The worker sets the report (or the error) before the state, so reading the state
+        first means a finished copy always carries its report; a page that read the live job
+        could say "done" with no report, and then stop refreshing.
+        """
+        state = self.state
+        return replace(self, state=state)
 
 
 def _not_found() -> NotFound:
@@ -163,12 +173,13 @@ class WhatIfJobs:
             job.finished_at = self._clock.now()
 
     def job(self, principal: Principal, job_id: str) -> WhatIfJob:
-        """The job, for the one who started it; anyone else gets the answer of a missing one."""
+        """A snapshot of the job, for the one who started it; anyone else gets the answer of a
+        missing one."""
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None or job.owner != principal.user_id:
             raise _not_found()
-        return job
+        return job.snapshot()
 
 
 __all__ = ["DONE", "FAILED", "WhatIfJob", "WhatIfJobs"]

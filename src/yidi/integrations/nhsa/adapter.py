@@ -49,11 +49,14 @@ from yidi.encounter.commands import (
     HospitalService,
     RequestKey,
     SettlementRecord,
+    VisitData,
+    VisitRegistration,
     local,
     policy_region_of,
     request_key,
     ytd_from_json,
 )
+from yidi.encounter.model import OUTPATIENT_MED_TYPE, EncounterKind
 from yidi.encounter.sql import FeeLineRow
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
@@ -77,10 +80,19 @@ from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datet
 from yidi.integrations.nhsa.fields import from_national, to_national
 from yidi.integrations.nhsa.port import GatewayContext
 from yidi.integrations.nhsa.transactions import (
+    CANCEL_ALL_FEE_LINES,
     AdmissionResult,
     BaseInfo,
     ClearingApplicationResult,
     Input1101,
+    Input2201,
+    Input2202,
+    Input2203,
+    Input2204,
+    Input2205,
+    Input2206,
+    Input2207,
+    Input2208,
     Input2301,
     Input2302,
     Input2303,
@@ -102,6 +114,7 @@ from yidi.integrations.nhsa.transactions import (
     Input9001,
     InsuInfo,
     Output1101,
+    Output2201,
     Output2301,
     Output2303,
     Output2304,
@@ -114,6 +127,7 @@ from yidi.integrations.nhsa.transactions import (
     Output5203,
     Output5204,
     Output9001,
+    RegistrationResult,
     SettledFeeLine,
     SignInResult,
     StatementDifference,
@@ -325,6 +339,17 @@ def settlement_view(
     )
 
 
+def _outpatient_med_type(med_type: str | None) -> None:
+    """2206 / 2207 settle general outpatient care (med_type 11) only."""
+    if med_type and med_type != OUTPATIENT_MED_TYPE:
+        raise Refused(
+            "MED_TYPE_NOT_DIRECT",
+            f"医疗类别 {med_type} 不是普通门诊（11），2206/2207 只办理普通门诊结算",
+            "2206 and 2207 settle general outpatient care (med_type 11) only",
+            field="med_type",
+        )
+
+
 def _uses_account(flag: str | None) -> bool:
     """acct_used_flag: "1" pays from the person's own account; "0" or absent pays cash.
     "2" (家庭共济, a relative's account) is not offered."""
@@ -510,14 +535,25 @@ class HospitalGateway:
 
     # 2301 / 2302 -------------------------------------------------------------------------
     def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
-        visit, psn_no = _only_visit(request.feedetail)
+        return self._upload_fees(request, request.feedetail, context, EncounterKind.INPATIENT)
+
+    def _upload_fees(
+        self,
+        request: BaseModel,
+        feedetail: Sequence[Any],
+        context: GatewayContext,
+        kind: EncounterKind,
+    ) -> Output2301:
+        """2301 (a stay) and 2204 (a visit): one batch of lines of one encounter."""
+        visit, psn_no = _only_visit(feedetail)
         self._same_person(context, visit, psn_no)
-        negative = [row.feedetl_sn for row in request.feedetail if row.cnt < 0]
+        negative = [row.feedetl_sn for row in feedetail if row.cnt < 0]
         if negative:
             raise InvalidInput(
                 "NHSA_NEGATIVE_FEE_LINE",
-                f"不接受负数量的退费明细（流水号 {'、'.join(negative)}），请用 2302 撤销原明细",
-                "negative (refund) lines are not accepted; cancel the original line with 2302",
+                f"不接受负数量的退费明细（流水号 {'、'.join(negative)}），"
+                f"请用 {'2205' if kind is EncounterKind.OUTPATIENT else '2302'} 撤销原明细",
+                "negative (refund) lines are not accepted; cancel the original line",
                 field="cnt",
             )
         lines = [
@@ -530,10 +566,10 @@ class HospitalGateway:
                 amount=Money(row.det_item_fee_sumamt),
                 occurred_at=row.fee_ocur_time,
             )
-            for row in request.feedetail
+            for row in feedetail
         ]
         rows = self._service.upload_fees(
-            self._caller(context), visit, lines, self._key(context, request)
+            self._caller(context), visit, lines, self._key(context, request), kind=kind
         )
         return output_2301([fee_line_split(row) for row in rows])
 
@@ -545,6 +581,7 @@ class HospitalGateway:
             visit,
             [row.feedetl_sn for row in request.data],
             self._key(context, request),
+            kind=EncounterKind.INPATIENT,
         )
 
     # 2303 / 2304 / 2305 ------------------------------------------------------------------
@@ -557,6 +594,7 @@ class HospitalGateway:
             Money(data.medfee_sumamt),
             data.dscg_time.date() if data.dscg_time else None,
             use_account=_uses_account(data.acct_used_flag),
+            kind=EncounterKind.INPATIENT,
         )
         return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
@@ -570,11 +608,17 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
             use_account=_uses_account(data.acct_used_flag),
+            kind=EncounterKind.INPATIENT,
         )
         return output_2304(self._view(record, data.mdtrt_cert_type))
 
     def reverse_settlement(self, request: Input2305, context: GatewayContext) -> Output2305:
-        data = request.data
+        return self._reverse(request, request.data, context, EncounterKind.INPATIENT)
+
+    def _reverse(
+        self, request: BaseModel, data: Any, context: GatewayContext, kind: EncounterKind
+    ) -> Output2305:
+        """2305 (a stay) and 2208 (a visit)."""
         self._same_person(context, data.mdtrt_id, data.psn_no)
         record = self._service.reverse(
             self._caller(context),
@@ -582,6 +626,7 @@ class HospitalGateway:
             data.setl_id,
             self._key(context, request),
             msgid=context.msgid,
+            kind=kind,
         )
         view = self._view(record)
         output = output_2305(
@@ -591,6 +636,92 @@ class HospitalGateway:
             update={"exp_content": {"rvs_setl_id": record.settlement_id}}
         )
         return Output2305(setlinfo=info, setldetail=output.setldetail)
+
+    # 2201–2208 普通门诊 --------------------------------------------------------------------
+    def register_visit(self, request: Input2201, context: GatewayContext) -> Output2201:
+        data = request.data
+        visit = self._service.register_visit(
+            self._caller(context),
+            VisitRegistration(
+                credential=Credential(PSN_NO_KIND, data.psn_no),
+                registered_at=data.begntime,
+                outpatient_number=data.ipt_otp_no,
+                department_code=data.dept_code or "",
+                department_name=data.dept_name or "",
+                insurance_type=data.insutype,
+                credential_type=data.mdtrt_cert_type,
+            ),
+            self._key(context, request),
+        )
+        return Output2201(
+            data=RegistrationResult(
+                mdtrt_id=visit.id, psn_no=data.psn_no, ipt_otp_no=visit.inpatient_number
+            )
+        )
+
+    def cancel_registration(self, request: Input2202, context: GatewayContext) -> None:
+        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
+        self._service.cancel_registration(
+            self._caller(context), request.data.mdtrt_id, self._key(context, request)
+        )
+
+    def record_visit(self, request: Input2203, context: GatewayContext) -> None:
+        info = request.mdtrtinfo
+        self._same_person(context, info.mdtrt_id, info.psn_no)
+        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+        codes = tuple(dict.fromkeys(row.diag_code for row in rows if row.diag_code))
+        self._service.record_visit(
+            self._caller(context),
+            info.mdtrt_id,
+            VisitData(diagnosis_codes=codes, med_type=info.med_type),
+            self._key(context, request),
+        )
+
+    def upload_visit_fees(self, request: Input2204, context: GatewayContext) -> Output2301:
+        return self._upload_fees(request, request.feedetail, context, EncounterKind.OUTPATIENT)
+
+    def cancel_visit_fees(self, request: Input2205, context: GatewayContext) -> None:
+        """2205: the visit's unsettled lines are cancelled (a visit holds one charge batch)."""
+        data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        self._service.cancel_fees(
+            self._caller(context),
+            data.mdtrt_id,
+            [CANCEL_ALL_FEE_LINES],
+            self._key(context, request),
+            kind=EncounterKind.OUTPATIENT,
+        )
+
+    def pre_settle_visit(self, request: Input2206, context: GatewayContext) -> Output2303:
+        data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        _outpatient_med_type(data.med_type)
+        record = self._service.pre_settle(
+            self._caller(context),
+            data.mdtrt_id,
+            Money(data.medfee_sumamt),
+            use_account=_uses_account(data.acct_used_flag),
+            kind=EncounterKind.OUTPATIENT,
+        )
+        return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
+
+    def settle_visit(self, request: Input2207, context: GatewayContext) -> Output2304:
+        data = request.data
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        _outpatient_med_type(data.med_type)
+        record = self._service.settle(
+            self._caller(context),
+            data.mdtrt_id,
+            Money(data.medfee_sumamt),
+            self._key(context, request),
+            msgid=context.msgid,
+            use_account=_uses_account(data.acct_used_flag),
+            kind=EncounterKind.OUTPATIENT,
+        )
+        return output_2304(self._view(record, data.mdtrt_cert_type))
+
+    def reverse_visit_settlement(self, request: Input2208, context: GatewayContext) -> Output2305:
+        return self._reverse(request, request.data, context, EncounterKind.OUTPATIENT)
 
     # 2601 / 9001 -------------------------------------------------------------------------
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:

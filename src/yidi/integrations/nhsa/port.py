@@ -28,6 +28,14 @@ from yidi.integrations.nhsa.envelope import (
 )
 from yidi.integrations.nhsa.transactions import (
     Input1101,
+    Input2201,
+    Input2202,
+    Input2203,
+    Input2204,
+    Input2205,
+    Input2206,
+    Input2207,
+    Input2208,
     Input2301,
     Input2302,
     Input2303,
@@ -48,6 +56,7 @@ from yidi.integrations.nhsa.transactions import (
     Input5204,
     Input9001,
     Output1101,
+    Output2201,
     Output2301,
     Output2303,
     Output2304,
@@ -149,6 +158,38 @@ class HospitalGatewayPort(Protocol):
         """2305 住院结算撤销."""
         ...
 
+    def register_visit(self, request: Input2201, context: GatewayContext) -> Output2201:
+        """2201 门诊挂号: register a general outpatient visit, return mdtrt_id."""
+        ...
+
+    def cancel_registration(self, request: Input2202, context: GatewayContext) -> None:
+        """2202 门诊挂号撤销."""
+        ...
+
+    def record_visit(self, request: Input2203, context: GatewayContext) -> None:
+        """2203 门诊就诊信息上传: diagnoses of the visit."""
+        ...
+
+    def upload_visit_fees(self, request: Input2204, context: GatewayContext) -> Output2301:
+        """2204 门诊费用明细上传: as 2301, on a visit."""
+        ...
+
+    def cancel_visit_fees(self, request: Input2205, context: GatewayContext) -> None:
+        """2205 门诊费用明细撤销: the visit's unsettled lines."""
+        ...
+
+    def pre_settle_visit(self, request: Input2206, context: GatewayContext) -> Output2303:
+        """2206 门诊预结算: the full result with the outpatient scheme, nothing committed."""
+        ...
+
+    def settle_visit(self, request: Input2207, context: GatewayContext) -> Output2304:
+        """2207 门诊结算: commit and return setl_id."""
+        ...
+
+    def reverse_visit_settlement(self, request: Input2208, context: GatewayContext) -> Output2305:
+        """2208 门诊结算撤销."""
+        ...
+
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
         """2601 冲正: undo the request named by omsgid/oinfno."""
         ...
@@ -198,6 +239,20 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     t.infno: t
     for t in (
         Transaction("1101", "人员信息获取", Input1101, lambda p, i, c: p.query_person(i, c)),
+        Transaction("2201", "门诊挂号", Input2201, lambda p, i, c: p.register_visit(i, c)),
+        Transaction("2202", "门诊挂号撤销", Input2202, lambda p, i, c: p.cancel_registration(i, c)),
+        Transaction("2203", "门诊就诊信息上传", Input2203, lambda p, i, c: p.record_visit(i, c)),
+        Transaction(
+            "2204", "门诊费用明细上传", Input2204, lambda p, i, c: p.upload_visit_fees(i, c)
+        ),
+        Transaction(
+            "2205", "门诊费用明细撤销", Input2205, lambda p, i, c: p.cancel_visit_fees(i, c)
+        ),
+        Transaction("2206", "门诊预结算", Input2206, lambda p, i, c: p.pre_settle_visit(i, c)),
+        Transaction("2207", "门诊结算", Input2207, lambda p, i, c: p.settle_visit(i, c)),
+        Transaction(
+            "2208", "门诊结算撤销", Input2208, lambda p, i, c: p.reverse_visit_settlement(i, c)
+        ),
         Transaction("2401", "入院办理", Input2401, lambda p, i, c: p.admit(i, c)),
         Transaction("2402", "出院办理", Input2402, lambda p, i, c: p.discharge(i, c)),
         Transaction("2403", "住院信息变更", Input2403, lambda p, i, c: p.change_admission(i, c)),

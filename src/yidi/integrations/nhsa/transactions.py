@@ -668,6 +668,159 @@ class Output2305(NhsaModel):
     setldetail: list[FundPaymentRow]
 
 
+# --------------------------------------------------------------------------- 2201–2208 普通门诊
+# Fields as real clients send them (docs/nhsa-gateway.md §门诊 lists the sources). Clients
+# name the input's object ``data`` or ``mdtrtinfo``; both are accepted.
+
+
+def _object_named(*names: str) -> Any:
+    """A ``before`` validator: take the input's object under ``data`` from any of ``names``."""
+
+    def pick(value: Any) -> Any:
+        if isinstance(value, dict) and "data" not in value:
+            for name in names:
+                if name in value:
+                    return {**value, "data": value[name]}
+        return value
+
+    return pick
+
+
+class OutpatientRegistration(NhsaModel):
+    """input.data (or mdtrtinfo) of 2201 门诊挂号."""
+
+    psn_no: Id30
+    insutype: OptText = None
+    begntime: DateTime
+    mdtrt_cert_type: OptText = None
+    mdtrt_cert_no: OptText = None
+    ipt_otp_no: Text
+    atddr_no: OptText = None
+    dr_name: OptText = None
+    dept_code: OptText = None
+    dept_name: OptText = None
+    caty: OptText = None
+    psn_type: OptText = None
+    insuplc_admdvs: OptText = None
+    mdtrtarea_admvs: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2201(NhsaModel):
+    data: OutpatientRegistration
+
+    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
+
+
+class RegistrationResult(NhsaModel):
+    """output.data of 2201."""
+
+    mdtrt_id: str
+    psn_no: str
+    ipt_otp_no: str
+    exp_content: ExpContent = None
+
+
+class Output2201(NhsaModel):
+    data: RegistrationResult
+
+
+class RegistrationRef(NhsaModel):
+    """input.data of 2202 挂号撤销."""
+
+    psn_no: Id30
+    mdtrt_id: Id30
+    ipt_otp_no: OptText = None
+    exp_content: ExpContent = None
+
+
+class Input2202(NhsaModel):
+    data: RegistrationRef
+
+    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
+
+
+class OutpatientVisitInfo(NhsaModel):
+    """input.mdtrtinfo of 2203 门诊就诊信息上传."""
+
+    mdtrt_id: Id30
+    psn_no: Id30
+    med_type: Text
+    begntime: OptDateTime = None
+    main_cond_dscr: OptText = None
+    dise_codg: OptText = None
+    dise_name: OptText = None
+    birctrl_type: OptText = None
+    birctrl_matn_date: OptDate = None
+    matn_type: OptText = None
+    geso_val: OptNumber = None
+    exp_content: ExpContent = None
+
+
+class Input2203(NhsaModel):
+    mdtrtinfo: OutpatientVisitInfo
+    diseinfo: DiagnosisRows = Field(default_factory=list)
+
+
+class OutpatientFeeDetail(FeeDetail):
+    """input.feedetail[] row of 2204: a 2301 line plus the charge batch and prescription."""
+
+    chrg_bchno: OptText = None
+    dise_codg: OptText = None
+    rxno: OptText = None
+    rx_circ_flag: OptText = None
+    sin_dos_dscr: OptText = None
+    used_frqu_dscr: OptText = None
+    prd_days: OptNumber = None
+    medc_way_dscr: OptText = None
+
+
+class Input2204(NhsaModel):
+    feedetail: Annotated[list[OutpatientFeeDetail], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+class ChargeBatchRef(NhsaModel):
+    """input.data of 2205 门诊费用明细撤销: the charge batch of the visit."""
+
+    mdtrt_id: Id30
+    chrg_bchno: OptText = None
+    psn_no: Id30
+    exp_content: ExpContent = None
+
+
+class Input2205(NhsaModel):
+    data: ChargeBatchRef
+
+
+class OutpatientSettlementQuery(SettlementQuery):
+    """input.data (or mdtrtinfo) of 2206 门诊预结算 and 2207 门诊结算."""
+
+    chrg_bchno: OptText = None
+    med_type: OptText = None
+    mdtrt_mode: OptText = None
+    order_no: OptText = None
+
+
+class Input2206(NhsaModel):
+    data: OutpatientSettlementQuery
+
+    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
+
+
+class Input2207(NhsaModel):
+    data: OutpatientSettlementQuery
+
+    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
+
+
+class Input2208(NhsaModel):
+    """input.data of 2208 门诊结算撤销 (setl_id, mdtrt_id, psn_no)."""
+
+    data: SettlementRef
+
+    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
+
+
 # --------------------------------------------------------------------------- 5201 / 5203 / 5204 查询
 
 

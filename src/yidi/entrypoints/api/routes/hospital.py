@@ -26,6 +26,8 @@ from yidi.encounter.commands import (
     HospitalService,
     RequestKey,
     SettlementRecord,
+    VisitData,
+    VisitRegistration,
     request_key,
 )
 from yidi.encounter.model import STATE_ZH
@@ -151,6 +153,30 @@ class AdmissionIn(CredentialIn):
     emergency_started_at: dt.datetime | None = Field(
         default=None, description="急诊抢救开始时间（急诊转住院 24 必填；72 小时规则）"
     )
+
+
+class VisitIn(CredentialIn):
+    """普通门诊挂号 (2201): the visit's time, outpatient number and department."""
+
+    registered_at: dt.datetime = Field(description="挂号（就诊）时间（无时区按北京时间）")
+    outpatient_number: str = Field(default="", max_length=30, description="门诊号")
+    department_code: str = Field(default="", max_length=30)
+    department_name: str = Field(default="", max_length=100)
+    insurance_type: str | None = Field(default=None, pattern=r"^\d{3}$")
+
+
+class VisitDataIn(BaseModel):
+    """就诊信息 (2203): the visit's diagnoses."""
+
+    diagnosis_codes: list[str] = Field(
+        min_length=1, max_length=20, description="ICD-10 诊断编码，主诊断在前"
+    )
+    department_code: str = Field(default="", max_length=30)
+    department_name: str = Field(default="", max_length=100)
+
+
+class VisitCancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="撤销原因（记入审计）")
 
 
 class EncounterOut(BaseModel):
@@ -413,11 +439,63 @@ def admit(body: AdmissionIn, write: CashierWriteDep) -> EncounterOut:
     return _encounter(write.service, caller, row)
 
 
+@router.post("/visits", response_model=EncounterOut, status_code=201, summary="普通门诊挂号 (2201)")
+def register_visit(body: VisitIn, write: CashierWriteDep) -> EncounterOut:
+    """普通门诊直接结算的第一步：核验参保人与有效备案，登记一次门诊就诊（不是住院）。之后的费用明细、
+    预结算、结算与结算撤销使用 ``/encounters/{mdtrt_id}/…`` 的同一组接口。"""
+    caller = write.caller()
+    row = write.service.register_visit(
+        caller,
+        VisitRegistration(
+            credential=Credential(body.cert_type, body.cert_no, body.name),
+            registered_at=body.registered_at,
+            outpatient_number=body.outpatient_number,
+            department_code=body.department_code,
+            department_name=body.department_name,
+            insurance_type=body.insurance_type,
+        ),
+        write.key(caller, body),
+    )
+    return _encounter(write.service, caller, row)
+
+
+@router.post(
+    "/visits/{mdtrt_id}/diagnoses", response_model=EncounterOut, summary="门诊就诊信息上传 (2203)"
+)
+def record_visit(mdtrt_id: str, body: VisitDataIn, write: CashierWriteDep) -> EncounterOut:
+    caller = write.caller()
+    row = write.service.record_visit(
+        caller,
+        mdtrt_id,
+        VisitData(
+            diagnosis_codes=tuple(code.strip() for code in body.diagnosis_codes),
+            department_code=body.department_code,
+            department_name=body.department_name,
+        ),
+        write.key(caller, body),
+    )
+    return _encounter(write.service, caller, row)
+
+
+@router.post(
+    "/visits/{mdtrt_id}/cancel", response_model=EncounterOut, summary="门诊挂号撤销 (2202)"
+)
+def cancel_registration(mdtrt_id: str, body: VisitCancelIn, write: CashierWriteDep) -> EncounterOut:
+    """仅可撤销没有有效费用明细、未结算的门诊挂号；原因记入审计。"""
+    caller = write.caller()
+    row = write.service.cancel_registration(
+        caller, mdtrt_id, write.key(caller, body), reason=body.reason
+    )
+    return _encounter(write.service, caller, row)
+
+
 @router.get("/encounters", response_model=list[EncounterOut], summary="本院就诊列表")
 def list_encounters(
     request: Request,
     principal: PrincipalDep,
-    state: Annotated[str | None, Query(pattern="^(admitted|discharged|settled|cancelled)$")] = None,
+    state: Annotated[
+        str | None, Query(pattern="^(registered|admitted|discharged|settled|cancelled)$")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[EncounterOut]:

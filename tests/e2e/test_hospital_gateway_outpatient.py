@@ -1,0 +1,191 @@
+# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
+"""General outpatient (普通门诊) through the national gateway: one visit in one short call
+sequence, 1101 → 2201 → 2203 → 2204 → 2206 → 2207 → 2208 (and 2205, 2202), on the database.
+
+The amounts are the hand computation of ``tests/unit/test_outpatient_use_cases.py`` (its module
+docstring): the 博白 visit of the filed 衡阳县 retiree, 408.60 in total, 341.60 within the
+policy's scope, the year's outpatient deductible 200.00, the outpatient pooled fund
+141.60 × 0.65 = 92.04, the person 316.56.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from test_hospital_gateway import (
+    admit,
+    call,
+    ok,
+    person_no,
+    refused,
+    settle_input,
+    world,  # noqa: F401 (the seed's world)
+)
+
+from hospital_support import UNFILED_CARD, UNFILED_ID, XIE_CARD, XIE_LINES, nhsa_fee_rows
+from yidi.bootstrap import Container
+from yidi.platform.tables import encounters, settlements, year_to_date
+
+VISIT_LINES = [
+    ("002501000010000", "血细胞分析（血常规）", "1", "20.00"),
+    ("002301000010000", "常规心电图检查", "2", "25.00"),
+    ("002302010010000", "X线计算机体层（CT）平扫", "1", "280.00"),
+    ("XC08CAA010A001010100009", "苯磺酸氨氯地平片", "28", "1.20"),
+    ("XA11GAV001A001010100010", "维生素C泡腾片", "1", "25.00"),
+]
+
+
+def register(client: TestClient, psn_no: str, **changes: Any) -> dict[str, Any]:
+    info = {
+        "psn_no": psn_no,
+        "insutype": "310",
+        "begntime": "2026-11-20 09:30:00",
+        "mdtrt_cert_type": "03",
+        "mdtrt_cert_no": XIE_CARD,
+        "ipt_otp_no": "MZ20261120001",
+        "atddr_no": "D001",
+        "dr_name": "张医生",
+        "dept_code": "A03",
+        "dept_name": "心内科门诊",
+        "caty": "A03",
+    }
+    info.update(changes)
+    return call(client, "2201", {"mdtrtinfo": info})
+
+
+def visit_data(mdtrt_id: str, psn_no: str) -> dict[str, Any]:
+    return {
+        "mdtrtinfo": {
+            "mdtrt_id": mdtrt_id,
+            "psn_no": psn_no,
+            "med_type": "11",
+            "begntime": "2026-11-20 09:30:00",
+            "main_cond_dscr": "头晕",
+        },
+        "diseinfo": [
+            {
+                "diag_type": "1",
+                "diag_srt_no": "1",
+                "diag_code": "I10",
+                "diag_name": "特发性（原发性）高血压",
+                "diag_dept": "A03",
+                "dise_dor_no": "D001",
+                "dise_dor_name": "张医生",
+                "diag_time": "2026-11-20 09:40:00",
+                "vali_flag": "1",
+                "maindiag_flag": "1",
+            }
+        ],
+    }
+
+
+def fee_rows(mdtrt_id: str, psn_no: str) -> list[dict[str, Any]]:
+    rows = nhsa_fee_rows(VISIT_LINES, mdtrt_id, psn_no, "2026-11-20 10:00:00", prefix="MZ")
+    return [row | {"med_type": "11", "chrg_bchno": "CB0001"} for row in rows]
+
+
+def outpatient_settle_input(mdtrt_id: str, psn_no: str, total: str) -> dict[str, Any]:
+    data = settle_input(mdtrt_id, psn_no, total)["data"]
+    return {"mdtrtinfo": data | {"chrg_bchno": "CB0001", "med_type": "11", "mdtrt_mode": "0"}}
+
+
+def test_a_whole_visit_2201_2203_2204_2206_2207_2208_to_the_fen(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    registered = ok(register(client, psn_no))["data"]
+    mdtrt_id = registered["mdtrt_id"]
+    assert registered["psn_no"] == psn_no and registered["ipt_otp_no"] == "MZ20261120001"
+    assert ok(call(client, "2203", visit_data(mdtrt_id, psn_no))) in (None, {})
+    uploaded = ok(call(client, "2204", {"feedetail": fee_rows(mdtrt_id, psn_no)}))["result"]
+    assert [row["feedetl_sn"] for row in uploaded] == ["MZ1", "MZ2", "MZ3", "MZ4", "MZ5"]
+    ct = next(row for row in uploaded if row["feedetl_sn"] == "MZ3")
+    assert ct["preselfpay_amt"] == Decimal("42.00") and ct["inscp_scp_amt"] == Decimal("238.00")
+    pre = ok(call(client, "2206", outpatient_settle_input(mdtrt_id, psn_no, "408.60")))["setlinfo"]
+    assert "setl_id" not in pre
+    msgid = "H450923000012026112000007777"
+    reply = call(client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60"), msgid=msgid)
+    info = ok(reply)["setlinfo"]
+    expected = {
+        "medfee_sumamt": "408.60",
+        "fulamt_ownpay_amt": "25.00",
+        "overlmt_selfpay": "0.00",
+        "preselfpay_amt": "42.00",
+        "inscp_scp_amt": "341.60",
+        "act_pay_dedc": "200.00",
+        "hifp_pay": "92.04",
+        "fund_pay_sumamt": "92.04",
+        "psn_part_amt": "316.56",
+        "acct_pay": "0.00",
+        "psn_cash_pay": "316.56",
+    }
+    assert {name: str(info[name]) for name in expected} == expected
+    assert info["med_type"] == "11" and info["setl_id"]
+    assert {name: str(pre[name]) for name in expected} == expected
+    # The same msgid again: the first answer, one settlement.
+    again = ok(
+        call(client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60"), msgid=msgid)
+    )
+    assert again["setlinfo"]["setl_id"] == info["setl_id"]
+    with container.uow() as uow:
+        kinds = uow.session.execute(
+            select(settlements.c.kind).where(settlements.c.encounter_id == mdtrt_id)
+        ).all()
+        assert [k for (k,) in kinds] == ["settle"]
+        admissions = uow.session.execute(select(year_to_date.c.admissions_count)).scalar_one()
+        assert admissions == 0  # a visit is never an admission
+    cancel = {"data": {"setl_id": info["setl_id"], "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    reversal = ok(call(client, "2208", cancel))["setlinfo"]
+    assert reversal["medfee_sumamt"] == Decimal("-408.60")
+    assert reversal["hifp_pay"] == Decimal("-92.04")
+    assert reversal["setl_id"] == info["setl_id"]
+    # Back to registered: cancel the fees (2205) and the registration (2202).
+    ref = {"mdtrt_id": mdtrt_id, "psn_no": psn_no}
+    refused(call(client, "2202", {"data": ref}), "VISIT_CANNOT_CANCEL")
+    ok(call(client, "2205", {"data": ref | {"chrg_bchno": "CB0001"}}))
+    ok(call(client, "2202", {"data": ref | {"ipt_otp_no": "MZ20261120001"}}))
+    with container.uow() as uow:
+        state = uow.session.execute(
+            select(encounters.c.state).where(encounters.c.id == mdtrt_id)
+        ).scalar_one()
+    assert state == "cancelled"
+
+
+def test_outpatient_and_inpatient_transactions_are_not_mixed(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    stay = ok(admit(client, psn_no))["result"]["mdtrt_id"]
+    rows = [row | {"mdtrt_id": stay} for row in fee_rows(stay, psn_no)]
+    refused(call(client, "2204", {"feedetail": rows}), "VISIT_NOT_OUTPATIENT")
+    refused(
+        call(client, "2207", outpatient_settle_input(stay, psn_no, "408.60")),
+        "VISIT_NOT_OUTPATIENT",
+    )
+    visit = ok(register(client, psn_no))["data"]["mdtrt_id"]
+    inpatient_rows = nhsa_fee_rows(XIE_LINES[:2], visit, psn_no, "2026-11-20 10:00:00")
+    refused(call(client, "2301", {"feedetail": inpatient_rows}), "VISIT_NOT_INPATIENT")
+    ok(call(client, "2204", {"feedetail": fee_rows(visit, psn_no)}))
+    refused(call(client, "2304", settle_input(visit, psn_no, "408.60")), "VISIT_NOT_INPATIENT")
+    chronic = outpatient_settle_input(visit, psn_no, "408.60")
+    chronic["mdtrtinfo"]["med_type"] = "14"
+    refused(call(client, "2207", chronic), "MED_TYPE_NOT_DIRECT")
+    with container.uow() as uow:
+        assert uow.session.execute(select(settlements.c.id)).all() == []
+
+
+def test_an_unfiled_patient_cannot_register_a_visit(
+    client: TestClient, world: None, container: Container
+) -> None:
+    with container.uow() as uow:
+        person = uow.reference.person_by_id_number(UNFILED_ID)
+    assert person is not None
+    message = refused(
+        register(client, person.psn_no, mdtrt_cert_no=UNFILED_CARD), "FILING_NOT_VALID"
+    )
+    assert "衡阳县职工医保 0734-6653009" in message
+    with container.uow() as uow:
+        assert uow.session.execute(select(encounters.c.id)).all() == []

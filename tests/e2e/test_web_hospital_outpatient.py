@@ -1,0 +1,63 @@
+"""The cashier's pages show a general outpatient visit (registered, then settled)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import hash_once, sign_in
+
+from hospital_support import XIE_CARD, build_world
+from yidi.bootstrap import Container
+from yidi.demo.loader import load_reference_world
+from yidi.encounter.commands import Caller, Credential, FeeLineInput, VisitRegistration
+from yidi.encounter.model import EncounterKind
+from yidi.entrypoints.app import create_app
+from yidi.kernel.clock import CHINA_TZ
+from yidi.kernel.money import Money
+
+BOBAI = Caller("H45092300001", "bobai", "hospital_cashier")
+
+
+@pytest.fixture(autouse=True)
+def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
+    build_world(container)
+    load_reference_world(container.uow())
+
+
+@pytest.fixture
+def web(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+def test_the_cashier_pages_list_and_show_a_visit(container: Container, web: TestClient) -> None:
+    service = container.hospital
+    visit = service.register_visit(
+        BOBAI,
+        VisitRegistration(
+            Credential("03", XIE_CARD), dt.datetime(2026, 11, 20, 9, 30, tzinfo=CHINA_TZ)
+        ),
+    )
+    sign_in(web, "bobai")
+    listed = web.get("/hospital/encounters")
+    assert listed.status_code == 200 and "已挂号" in listed.text
+    line = FeeLineInput(
+        serial="1",
+        catalog_code="002301000010000",
+        name="常规心电图检查",
+        quantity=Decimal(2),
+        unit_price=Decimal("25.00"),
+        amount=Money("50.00"),
+        occurred_at=dt.datetime(2026, 11, 20, 10, tzinfo=CHINA_TZ),
+    )
+    service.upload_fees(BOBAI, visit.id, [line], kind=EncounterKind.OUTPATIENT)
+    service.settle(BOBAI, visit.id, Money("50.00"), kind=EncounterKind.OUTPATIENT)
+    detail = web.get(f"/hospital/encounters/{visit.id}")
+    assert detail.status_code == 200 and "普通门诊" in detail.text
+    statement = web.get(f"/hospital/encounters/{visit.id}/statement")
+    assert statement.status_code == 200 and "50.00" in statement.text
