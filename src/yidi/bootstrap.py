@@ -18,7 +18,7 @@ from yidi.auth.commands import SessionPolicy, SignInPolicy
 from yidi.auth.gateway import GatewayAuthenticator
 from yidi.auth.gateway_credentials import GatewayCredentialsError, load_credentials
 from yidi.auth.users import UserAdminService
-from yidi.catalog.commands import CatalogLookup
+from yidi.catalog.queries import CatalogLookup
 from yidi.encounter.commands import HospitalService, LookupLimits
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import FilingService

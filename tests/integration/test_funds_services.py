@@ -22,7 +22,13 @@ from funds_helpers import make_fact
 
 from yidi.bootstrap import Container
 from yidi.funds import commands as service
-from yidi.funds.model import ClearingLevel, SettlementFact, clear_month, ledger_is_balanced
+from yidi.funds.model import (
+    ClearingLevel,
+    Prepayment,
+    SettlementFact,
+    clear_month,
+    ledger_is_balanced,
+)
 from yidi.funds.prepayment import Annex, EstimateMethod, estimate_prepayment
 from yidi.funds.statistics import (
     Dimension,
@@ -117,11 +123,9 @@ def test_a_clearing_run_is_repeatable_and_a_closed_month_never_changes(
     _record(container, [make_fact("S1", pooled="600.00"), make_fact("S2", treatment="110101")])
     service.set_prepayment(
         container.uow(),
-        ClearingLevel.PROVINCE,
-        "430000",
-        "450000",
-        Money.of("100.00"),
-        dt.date(2017, 1, 1),
+        Prepayment(
+            ClearingLevel.PROVINCE, "430000", "450000", Money.of("100.00"), dt.date(2017, 1, 1)
+        ),
     )
     first = service.run_clearing(
         container.uow(), container.clock, "2017-09", ClearingLevel.PROVINCE

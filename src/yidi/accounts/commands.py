@@ -13,14 +13,13 @@ from yidi.accounts.model import (
     parse_amount,
     require_reference,
 )
-from yidi.accounts.sql import MovementRow
+from yidi.accounts.ports import AccountsReading, AccountsUnitOfWork, MovementRow
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.audit import as_utc, audit_entry, audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, NotFound, Refused
 from yidi.kernel.identity import ResidentId
 from yidi.kernel.money import Money
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.reference.model import Person
 
 
@@ -32,7 +31,7 @@ class AccountView:
     movements: list[MovementRow]
 
 
-def _person(uow: SqlUnitOfWork, id_number: str) -> tuple[int, Person]:
+def _person(uow: AccountsUnitOfWork, id_number: str) -> tuple[int, Person]:
     number = ResidentId.parse(id_number).number
     person_id = uow.hospital.person_id(number)
     person = uow.hospital.person_by_internal_id(person_id) if person_id is not None else None
@@ -57,7 +56,7 @@ def _year(year: int) -> int:
 
 
 def credit(
-    uow: SqlUnitOfWork,
+    uow: AccountsUnitOfWork,
     clock: Clock,
     *,
     id_number: str,
@@ -114,7 +113,7 @@ def credit(
         return AccountView(person, year, account.balance, uow.accounts.movements(account.id))
 
 
-def read(uow: SqlUnitOfWork, person_id: int, person: Person, year: int) -> AccountView:
+def read(uow: AccountsReading, person_id: int, person: Person, year: int) -> AccountView:
     """Balance and movements (inside the caller's transaction; scoping is the caller's)."""
     _year(year)
     if not account_eligible(person.insurance_type):
@@ -126,7 +125,7 @@ def read(uow: SqlUnitOfWork, person_id: int, person: Person, year: int) -> Accou
 
 
 def read_scoped(
-    uow: SqlUnitOfWork, clock: Clock, principal: Principal, psn_no: str, year: int
+    uow: AccountsUnitOfWork, clock: Clock, principal: Principal, psn_no: str, year: int
 ) -> AccountView:
     """The agency reads the accounts of its region's persons, a person only their own; any
     other answer is the same "not found" a missing person gets. The full read is audited."""

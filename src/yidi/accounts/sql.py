@@ -1,9 +1,9 @@
-"""SQL for personal accounts: the locked balance row and its movements."""
+"""SQL for personal accounts: the locked balance row and its movements (implements
+``yidi.accounts.ports.AccountRepository``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,35 +11,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yidi.accounts.model import Movement, MovementKind, apply
+from yidi.accounts.ports import AccountRow, MovementRow
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 from yidi.platform.tables import personal_account_movements, personal_accounts
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRow:
-    id: int
-    person_id: int
-    insurance_type: str
-    year: int
-    balance: Money
-
-
-@dataclass(frozen=True, slots=True)
-class MovementRow:
-    kind: MovementKind
-    amount: Money
-    balance_after: Money
-    source: str
-    reference: str
-    settlement_id: str | None
-    occurred_at: dt.datetime
-    recorded_by: str
-
-
 def _account(row: Any) -> AccountRow:
     return AccountRow(
         row.id, row.person_id, row.insurance_type, row.year, Money.from_fen(row.balance_fen)
+    )
+
+
+def _movement(row: Any) -> MovementRow:
+    return MovementRow(
+        MovementKind(row.kind),
+        Money.from_fen(row.amount_fen),
+        Money.from_fen(row.balance_after_fen),
+        row.source,
+        row.reference,
+        row.settlement_id,
+        row.occurred_at,
+        row.recorded_by,
     )
 
 
@@ -138,19 +131,7 @@ class AccountRepository:
             .where(personal_account_movements.c.account_id == account_id)
             .order_by(personal_account_movements.c.id)
         ).all()
-        return [
-            MovementRow(
-                MovementKind(r.kind),
-                Money.from_fen(r.amount_fen),
-                Money.from_fen(r.balance_after_fen),
-                r.source,
-                r.reference,
-                r.settlement_id,
-                r.occurred_at,
-                r.recorded_by,
-            )
-            for r in rows
-        ]
+        return [_movement(r) for r in rows]
 
     def debit_of_settlement(self, settlement_id: str) -> MovementRow | None:
         row = self._session.execute(
@@ -161,15 +142,4 @@ class AccountRepository:
                 personal_account_movements.c.settlement_id == settlement_id,
             )
         ).first()
-        if row is None:
-            return None
-        return MovementRow(
-            MovementKind(row.kind),
-            Money.from_fen(row.amount_fen),
-            Money.from_fen(row.balance_after_fen),
-            row.source,
-            row.reference,
-            row.settlement_id,
-            row.occurred_at,
-            row.recorded_by,
-        )
+        return None if row is None else _movement(row)

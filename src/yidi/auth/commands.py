@@ -31,12 +31,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from yidi.auth.passwords import check_password
-from yidi.auth.sql import Account
+from yidi.auth.ports import Account, AuthUnitOfWork
 from yidi.kernel.access import Principal
 from yidi.kernel.audit import audit_entry_by, current_client_address
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import ErrorKind, InvalidInput, Unauthenticated, YidiError
-from yidi.platform.uow import SqlUnitOfWork
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 KNOWN_ADDRESS_DAYS = 30
@@ -96,7 +95,7 @@ def _minutes_until(until: dt.datetime, now: dt.datetime) -> int:
 
 
 def _audit(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     now: dt.datetime,
     actor: Principal,
     action: str,
@@ -107,7 +106,7 @@ def _audit(
 
 
 def authenticate(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     clock: Clock,
     username: str,
     password: str,
@@ -191,7 +190,7 @@ def _principal(account: Account) -> Principal:
 
 
 def _count_failure(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     now: dt.datetime,
     username: str,
     address: str,
@@ -212,7 +211,7 @@ def _count_failure(
 
 
 def open_session(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     clock: Clock,
     principal: Principal,
     *,
@@ -239,7 +238,7 @@ def _session_invalid() -> Unauthenticated:
 
 
 def principal_from_token(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     clock: Clock,
     token: str,
     *,
@@ -265,7 +264,7 @@ def principal_from_token(
     return _principal(account)
 
 
-def sign_out(uow: SqlUnitOfWork, clock: Clock, token: str) -> None:
+def sign_out(uow: AuthUnitOfWork, clock: Clock, token: str) -> None:
     """End this session (idempotent; an unknown token is nothing to end)."""
     if not token or len(token) > 100:
         return
@@ -288,7 +287,7 @@ def sign_out(uow: SqlUnitOfWork, clock: Clock, token: str) -> None:
 
 
 def change_password(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     clock: Clock,
     principal: Principal,
     current: str,
@@ -342,7 +341,7 @@ def _reset_link_invalid() -> InvalidInput:
     )
 
 
-def reset_link_account(uow: SqlUnitOfWork, clock: Clock, token: str) -> str:
+def reset_link_account(uow: AuthUnitOfWork, clock: Clock, token: str) -> str:
     """The user name a still-valid reset link is for (to show on its page)."""
     if not token or len(token) > 100:
         raise _reset_link_invalid()
@@ -354,7 +353,7 @@ def reset_link_account(uow: SqlUnitOfWork, clock: Clock, token: str) -> str:
 
 
 def complete_reset(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     clock: Clock,
     token: str,
     new_password: str,
@@ -396,7 +395,7 @@ def complete_reset(
     return account.username
 
 
-def accounts_with_demo_passwords(uow: SqlUnitOfWork) -> list[str]:
+def accounts_with_demo_passwords(uow: AuthUnitOfWork) -> list[str]:
     """Accounts of the demo world whose password is still the published demo password."""
     from yidi.demo.world import load_world
 
@@ -414,7 +413,7 @@ def accounts_with_demo_passwords(uow: SqlUnitOfWork) -> list[str]:
 
 
 def create_user(
-    uow: SqlUnitOfWork,
+    uow: AuthUnitOfWork,
     username: str,
     password: str,
     principal: Principal,

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from yidi.auth.gateway_sql import RefusalCount
+from yidi.auth.ports import GatewayUnitOfWork, RefusalCount
 from yidi.integrations.nhsa.envelope import GatewayRequest
 from yidi.integrations.nhsa.gateway_auth import (
     DEFAULT_TIMESTAMP_WINDOW,
@@ -34,7 +34,6 @@ from yidi.integrations.nhsa.gateway_auth import (
 )
 from yidi.kernel.audit import audit_entry, current_client_address
 from yidi.kernel.clock import Clock
-from yidi.platform.uow import SqlUnitOfWork
 
 AUDIT_ROLE = "nhsa_gateway"
 AUDIT_ACTION = "gateway.auth_refused"
@@ -54,7 +53,7 @@ class DatabaseNonceStore:
     """Used nonces in the database: shared by every worker process, kept across restarts,
     each until its timestamp leaves the window; expired ones are pruned once a minute."""
 
-    def __init__(self, uow: Callable[[], SqlUnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], GatewayUnitOfWork]) -> None:
         self._uow = uow
         self._lock = threading.Lock()
         self._next_prune_at: dt.datetime | None = None
@@ -85,7 +84,7 @@ class GatewayAuthenticator:
         credentials: Mapping[str, GatewayCredential],
         *,
         clock: Clock,
-        uow: Callable[[], SqlUnitOfWork],
+        uow: Callable[[], GatewayUnitOfWork],
         window: dt.timedelta = DEFAULT_TIMESTAMP_WINDOW,
         nonces: NonceStore | None = None,
     ) -> None:
@@ -156,7 +155,7 @@ class GatewayAuthenticator:
 
 
 def recent_refusals(
-    uow: SqlUnitOfWork, clock: Clock, *, hours: int = 24, limit: int = 1000
+    uow: GatewayUnitOfWork, clock: Clock, *, hours: int = 24, limit: int = 1000
 ) -> list[RefusalCount]:
     """The refusal counters of the last ``hours`` hours, newest first (for review)."""
     with uow:

@@ -4,28 +4,15 @@ and the per-minute counters of refused requests (kept outside the audit chain)."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yidi.auth.ports import RefusalCount
 from yidi.kernel.audit import as_utc
 from yidi.platform.tables import gateway_nonces, gateway_refusals
-
-
-@dataclass(frozen=True, slots=True)
-class RefusalCount:
-    """Refused gateway requests of one minute from one source, key and reason."""
-
-    minute: dt.datetime
-    address: str
-    access_key: str
-    code: str
-    count: int
-    last_at: dt.datetime
-    last_reason: str
 
 
 def _rowcount(result: Any) -> int:

@@ -1,58 +1,19 @@
-"""Accounts, their server-side sessions, sign-in failure counters and password reset links."""
+"""Accounts, their server-side sessions, sign-in failure counters and password reset links
+(implements ``yidi.auth.ports.UserRepository``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, Select, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from yidi.auth.ports import Account, Counter, ResetRow, SessionRow
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.audit import as_utc
 from yidi.platform.tables import login_counters, password_resets, user_sessions, users
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    username: str
-    password_hash: str
-    principal: Principal
-    active: bool
-    must_change_password: bool = False
-    password_changed_at: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    token_hash: str
-    username: str
-    created_at: dt.datetime
-    expires_at: dt.datetime
-    last_seen_at: dt.datetime
-    revoked_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class Counter:
-    username: str  # "" for the per-address counter
-    address: str
-    failures: int
-    window_started_at: dt.datetime
-    blocked_until: dt.datetime | None
-    last_success_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class ResetRow:
-    id: int
-    username: str
-    created_by: str
-    expires_at: dt.datetime
-    used_at: dt.datetime | None
 
 
 def _rowcount(result: Any) -> int:
@@ -68,6 +29,10 @@ class UserRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def _first(self, query: Select[Any], for_update: bool) -> Row[Any] | None:
+        """The first row of ``query``, locked (``FOR UPDATE``) when asked."""
+        return self._session.execute(query.with_for_update() if for_update else query).first()
+
     # --- accounts --------------------------------------------------------------------
 
     def add(
@@ -82,20 +47,13 @@ class UserRepository:
             insert(users).values(
                 username=username,
                 password_hash=password_hash,
-                role=principal.role.value,
-                display_name=principal.display_name,
-                region_code=principal.region_code,
-                hospital_code=principal.hospital_code,
-                id_number=principal.id_number,
                 must_change_password=must_change_password,
+                **_principal_columns(principal),
             )
         )
 
     def by_username(self, username: str, *, for_update: bool = False) -> Account | None:
-        query = select(users).where(users.c.username == username)
-        if for_update:
-            query = query.with_for_update()
-        row = self._session.execute(query).first()
+        row = self._first(select(users).where(users.c.username == username), for_update)
         return _account(row) if row is not None else None
 
     def all(self) -> list[Account]:
@@ -129,13 +87,7 @@ class UserRepository:
         self._session.execute(
             update(users)
             .where(users.c.username == username)
-            .values(
-                role=principal.role.value,
-                display_name=principal.display_name,
-                region_code=principal.region_code,
-                hospital_code=principal.hospital_code,
-                id_number=principal.id_number,
-            )
+            .values(**_principal_columns(principal))
         )
 
     # --- sessions --------------------------------------------------------------------
@@ -224,19 +176,8 @@ class UserRepository:
         query = select(login_counters).where(
             login_counters.c.username == username, login_counters.c.address == address[:64]
         )
-        if for_update:
-            query = query.with_for_update()
-        row = self._session.execute(query).first()
-        if row is None:
-            return None
-        return Counter(
-            username=row.username,
-            address=row.address,
-            failures=row.failures,
-            window_started_at=as_utc(row.window_started_at),
-            blocked_until=_utc(row.blocked_until),
-            last_success_at=_utc(row.last_success_at),
-        )
+        row = self._first(query, for_update)
+        return None if row is None else _counter(row)
 
     def _ensure_counter(self, username: str, address: str, now: dt.datetime) -> None:
         dialect = self._session.get_bind().dialect.name
@@ -291,17 +232,7 @@ class UserRepository:
         rows = self._session.execute(
             select(login_counters).where(login_counters.c.username == username)
         ).all()
-        return [
-            Counter(
-                row.username,
-                row.address,
-                row.failures,
-                as_utc(row.window_started_at),
-                _utc(row.blocked_until),
-                _utc(row.last_success_at),
-            )
-            for row in rows
-        ]
+        return [_counter(row) for row in rows]
 
     def clear_failures_of(self, username: str) -> int:
         """An administrator's unlock: every address's failures for this account are forgotten."""
@@ -334,9 +265,7 @@ class UserRepository:
 
     def reset(self, token_hash: str, *, for_update: bool = False) -> ResetRow | None:
         query = select(password_resets).where(password_resets.c.token_hash == token_hash)
-        if for_update:
-            query = query.with_for_update()
-        row = self._session.execute(query).first()
+        row = self._first(query, for_update)
         if row is None:
             return None
         return ResetRow(
@@ -361,19 +290,38 @@ class UserRepository:
         )
 
 
+_PRINCIPAL_COLUMNS = ("display_name", "region_code", "hospital_code", "id_number")
+
+
+def _principal_columns(principal: Principal) -> dict[str, Any]:
+    """The ``users`` columns that hold an account's principal (role and scope)."""
+    return {"role": principal.role.value} | {
+        name: getattr(principal, name) for name in _PRINCIPAL_COLUMNS
+    }
+
+
+def _counter(row: Row[Any]) -> Counter:
+    return Counter(
+        username=row.username,
+        address=row.address,
+        failures=row.failures,
+        window_started_at=as_utc(row.window_started_at),
+        blocked_until=_utc(row.blocked_until),
+        last_success_at=_utc(row.last_success_at),
+    )
+
+
 def _account(row: Row[Any]) -> Account:
+    principal = Principal(
+        user_id=row.username,
+        role=Role(row.role),
+        **{name: getattr(row, name) for name in _PRINCIPAL_COLUMNS},
+    )
     return Account(
         id=row.id,
         username=row.username,
         password_hash=row.password_hash,
-        principal=Principal(
-            user_id=row.username,
-            role=Role(row.role),
-            region_code=row.region_code,
-            hospital_code=row.hospital_code,
-            id_number=row.id_number,
-            display_name=row.display_name,
-        ),
+        principal=principal,
         active=bool(row.active),
         must_change_password=bool(row.must_change_password),
         password_changed_at=_utc(row.password_changed_at),

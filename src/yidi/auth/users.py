@@ -14,16 +14,16 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from yidi.auth.commands import demo_passwords, hash_password, token_hash
 from yidi.auth.passwords import check_password
-from yidi.auth.sql import Account
+from yidi.auth.ports import Account, AuthUnitOfWork
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import audit_entry_by
+from yidi.kernel.audit import AuditEntry, audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, YidiError
 from yidi.kernel.identity import ResidentId
-from yidi.platform.uow import SqlUnitOfWork
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 UNUSABLE_PASSWORD = "!"  # noqa: S105 - not a hash: no password verifies against it
@@ -68,7 +68,7 @@ def _user_not_found() -> NotFound:
 class UserAdminService:
     def __init__(
         self,
-        uow: Callable[[], SqlUnitOfWork],
+        uow: Callable[[], AuthUnitOfWork],
         clock: Clock,
         *,
         password_min_length: int = 12,
@@ -96,7 +96,7 @@ class UserAdminService:
                 raise _user_not_found()
             return self._summary(uow, account, now)
 
-    def _summary(self, uow: SqlUnitOfWork, account: Account, now: dt.datetime) -> UserSummary:
+    def _summary(self, uow: AuthUnitOfWork, account: Account, now: dt.datetime) -> UserSummary:
         p = account.principal
         blocked = sum(
             1
@@ -149,22 +149,17 @@ class UserAdminService:
                     "USERNAME_TAKEN", "用户名已存在", "the user name is taken", field="username"
                 )
             uow.users.add(username, hash_password(password), principal, must_change_password=True)
-            self._audit(uow, admin, now, "user.create", username, _scope_text(principal))
-            account = uow.users.by_username(username)
-            assert account is not None
-            summary = self._summary(uow, account, now)
-            uow.commit()
-        return summary
+            return self._done(uow, admin, now, "user.create", username, _scope_text(principal))
 
     def set_active(self, admin: Principal, username: str, active: bool) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         self._not_self(admin, username)
         now = self._clock.now()
         with self._uow() as uow:
-            account = self._account(uow, username)
+            self._account(uow, username)
             uow.users.set_active(username, active)
             ended = 0 if active else uow.users.revoke_sessions_of(username, now, "disabled")
-            self._audit(
+            return self._done(
                 uow,
                 admin,
                 now,
@@ -172,9 +167,6 @@ class UserAdminService:
                 username,
                 "" if active else f"结束会话 {ended} 个",
             )
-            summary = self._summary(uow, self._account(uow, account.username), now)
-            uow.commit()
-        return summary
 
     def assign(self, admin: Principal, username: str, assignment: Assignment) -> UserSummary:
         admin.require(Action.USER_ADMIN)
@@ -185,7 +177,7 @@ class UserAdminService:
             principal = self._principal(uow, username, assignment, current=account.principal)
             uow.users.set_role(username, principal)
             ended = uow.users.revoke_sessions_of(username, now, "role_changed")
-            self._audit(
+            return self._done(
                 uow,
                 admin,
                 now,
@@ -193,9 +185,6 @@ class UserAdminService:
                 username,
                 f"{_scope_text(account.principal)} → {_scope_text(principal)}；结束会话 {ended} 个",
             )
-            summary = self._summary(uow, self._account(uow, username), now)
-            uow.commit()
-        return summary
 
     def issue_reset(self, admin: Principal, username: str) -> ResetLink:
         """A one-time link; the old password and every session stop working at once."""
@@ -215,13 +204,14 @@ class UserAdminService:
             uow.users.add_reset(token_hash(token), username, admin.user_id, now, expires)
             uow.users.set_password(username, UNUSABLE_PASSWORD, must_change=True, at=None)
             ended = uow.users.revoke_sessions_of(username, now, "password_reset")
-            self._audit(
-                uow,
-                admin,
-                now,
-                "user.reset",
-                username,
-                f"链接有效至 {expires:%Y-%m-%d %H:%M}；结束会话 {ended} 个",
+            uow.audit.append(
+                _entry(
+                    admin,
+                    now,
+                    "user.reset",
+                    username,
+                    f"链接有效至 {expires:%Y-%m-%d %H:%M}；结束会话 {ended} 个",
+                )
             )
             uow.commit()
         return ResetLink(username, token, expires)
@@ -232,15 +222,27 @@ class UserAdminService:
         with self._uow() as uow:
             self._account(uow, username)
             cleared = uow.users.clear_failures_of(username)
-            self._audit(uow, admin, now, "user.unlock", username, f"清除 {cleared} 个地址")
-            summary = self._summary(uow, self._account(uow, username), now)
-            uow.commit()
-        return summary
+            return self._done(uow, admin, now, "user.unlock", username, f"清除 {cleared} 个地址")
 
     # --- helpers ---------------------------------------------------------------------
 
+    def _done(
+        self,
+        uow: AuthUnitOfWork,
+        admin: Principal,
+        now: dt.datetime,
+        action: str,
+        username: str,
+        reason: str,
+    ) -> UserSummary:
+        """Audit the act, commit, and answer the account as it now stands."""
+        uow.audit.append(_entry(admin, now, action, username, reason))
+        summary = self._summary(uow, self._account(uow, username), now)
+        uow.commit()
+        return summary
+
     @staticmethod
-    def _account(uow: SqlUnitOfWork, username: str) -> Account:
+    def _account(uow: AuthUnitOfWork, username: str) -> Account:
         account = uow.users.by_username(username, for_update=True)
         if account is None:
             raise _user_not_found()
@@ -256,20 +258,8 @@ class UserAdminService:
             )
 
     @staticmethod
-    def _audit(
-        uow: SqlUnitOfWork,
-        admin: Principal,
-        now: dt.datetime,
-        action: str,
-        username: str,
-        reason: str,
-    ) -> None:
-        entry = audit_entry_by(admin, now, action=action, subject=f"user:{username}", reason=reason)
-        uow.audit.append(entry)
-
-    @staticmethod
     def _principal(
-        uow: SqlUnitOfWork,
+        uow: AuthUnitOfWork,
         username: str,
         a: Assignment,
         *,
@@ -280,48 +270,65 @@ class UserAdminService:
         except ValueError:
             role = Role.ANONYMOUS
         if role not in ASSIGNABLE_ROLES:
-            raise InvalidInput("ROLE_INVALID", "角色无效", "unknown role", field="role")
+            raise _assignment_refused("ROLE_INVALID")
         display = a.display_name.strip()[:100] or (current.display_name if current else "")
         region = (a.region_code or "").strip() or None
         hospital = (a.hospital_code or "").strip() or None
         id_number = (a.id_number or "").strip().upper() or None
         if role in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER, Role.CLEARING_OFFICER):
             if region is None or not re.fullmatch(r"\d{6}", region):
-                raise InvalidInput(
-                    "REGION_REQUIRED",
-                    "该角色须填写 6 位行政区划代码（统筹区）",
-                    "this role needs a 6-digit division code (its region)",
-                    field="region_code",
-                )
+                raise _assignment_refused("REGION_REQUIRED")
             if role is Role.PROVINCE_OFFICER and not region.endswith("0000"):
-                raise InvalidInput(
-                    "REGION_INVALID",
-                    "省级账户的区划代码以 0000 结尾（如 430000）",
-                    "a province account's code ends in 0000 (e.g. 430000)",
-                    field="region_code",
-                )
+                raise _assignment_refused("REGION_INVALID")
             return Principal(username, role, region_code=region, display_name=display)
         if role is Role.HOSPITAL_CASHIER:
             if hospital is None or uow.reference.hospital(hospital) is None:
-                raise InvalidInput(
-                    "HOSPITAL_UNKNOWN",
-                    "该角色须填写已登记的定点医疗机构编码",
-                    "this role needs the code of a registered hospital",
-                    field="hospital_code",
-                )
+                raise _assignment_refused("HOSPITAL_UNKNOWN")
             return Principal(username, role, hospital_code=hospital, display_name=display)
         if role is Role.INSURED_PERSON:
             try:
                 parsed = ResidentId.parse(id_number or "")
             except YidiError:
-                raise InvalidInput(
-                    "ID_NUMBER_INVALID",
-                    "参保人员账户须填写有效的身份证号码",
-                    "an insured person's account needs a valid resident ID number",
-                    field="id_number",
-                ) from None
+                raise _assignment_refused("ID_NUMBER_INVALID") from None
             return Principal(username, role, id_number=parsed.number, display_name=display)
         return Principal(username, role, display_name=display)
+
+
+#: Why a role assignment is refused: code → (Chinese message, English message, field).
+_ASSIGNMENT_REFUSALS: Final = {
+    "ROLE_INVALID": ("角色无效", "unknown role", "role"),
+    "REGION_REQUIRED": (
+        "该角色须填写 6 位行政区划代码（统筹区）",
+        "this role needs a 6-digit division code (its region)",
+        "region_code",
+    ),
+    "REGION_INVALID": (
+        "省级账户的区划代码以 0000 结尾（如 430000）",
+        "a province account's code ends in 0000 (e.g. 430000)",
+        "region_code",
+    ),
+    "HOSPITAL_UNKNOWN": (
+        "该角色须填写已登记的定点医疗机构编码",
+        "this role needs the code of a registered hospital",
+        "hospital_code",
+    ),
+    "ID_NUMBER_INVALID": (
+        "参保人员账户须填写有效的身份证号码",
+        "an insured person's account needs a valid resident ID number",
+        "id_number",
+    ),
+}
+
+
+def _assignment_refused(code: str) -> InvalidInput:
+    message, message_en, field = _ASSIGNMENT_REFUSALS[code]
+    return InvalidInput(code, message, message_en, field=field)
+
+
+def _entry(
+    admin: Principal, now: dt.datetime, action: str, username: str, reason: str
+) -> AuditEntry:
+    return audit_entry_by(admin, now, action=action, subject=f"user:{username}", reason=reason)
 
 
 def _scope_text(p: Principal) -> str:

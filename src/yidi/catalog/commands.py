@@ -1,19 +1,14 @@
-"""Treatment-region catalogues in the database (就医地目录): import, versions, lookup by day.
+"""Treatment-region catalogues (就医地目录): import and store versions.
 
 A catalogue version is stored once per content hash: importing the same content again
-changes nothing and answers with the version already stored. Each fee line is resolved
-against the version in force on the day the fee occurred (the latest version whose
-``effective_on`` is not after that day).
-
-A hospital's region may be a county (450923) while its province publishes the
-catalogue (450000): the catalogue region is the nearest of county → prefecture →
-province that has an imported catalogue.
+changes nothing and answers with the version already stored. Reading the version in force
+on a day is ``yidi.catalog.queries.CatalogLookup``. Storage is reached through
+``yidi.catalog.ports``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +20,24 @@ from yidi.catalog.files import (
     parse_catalog_xlsx,
     sample_catalog,
 )
-from yidi.catalog.model import CatalogVersion
-from yidi.encounter.sql import CatalogVersionRow
+from yidi.catalog.model import CatalogVersion, no_catalog, region_chain
+from yidi.catalog.ports import CatalogUnitOfWork
+from yidi.catalog.queries import CatalogLookup
+from yidi.encounter.records import CatalogVersionRow
 from yidi.kernel.clock import Clock
-from yidi.kernel.errors import Conflict, InvalidInput, NotFound
-from yidi.platform.uow import SqlUnitOfWork
+from yidi.kernel.errors import Conflict, InvalidInput
+
+# Callers import the lookup and the region helpers from here as well.
+__all__ = [
+    "CatalogImportReport",
+    "CatalogLookup",
+    "import_catalog_file",
+    "import_sample_catalogs",
+    "no_catalog",
+    "parse_catalog_file",
+    "region_chain",
+    "store_catalog",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +46,8 @@ class CatalogImportReport:
     created: bool  # False: the same content was already stored
 
 
-def region_chain(region_code: str) -> list[str]:
-    """The code itself, its prefecture and its province (``450923`` → 450923, 450900, 450000)."""
-    chain = [region_code]
-    for code in (region_code[:4] + "00", region_code[:2] + "0000"):
-        if code not in chain:
-            chain.append(code)
-    return chain
-
-
 def store_catalog(
-    uow: SqlUnitOfWork, catalog: CatalogVersion, *, source_name: str, at: dt.datetime
+    uow: CatalogUnitOfWork, catalog: CatalogVersion, *, source_name: str, at: dt.datetime
 ) -> CatalogImportReport:
     """Store one version unless its content is already there (inside the caller's transaction)."""
     existing = uow.hospital.catalog_version_by_hash(catalog.content_hash)
@@ -108,7 +107,7 @@ def parse_catalog_file(
 
 
 def import_catalog_file(
-    uow_factory: Callable[[], SqlUnitOfWork],
+    uow_factory: Callable[[], CatalogUnitOfWork],
     clock: Clock,
     path: Path,
     treatment_region: str,
@@ -124,7 +123,7 @@ def import_catalog_file(
 
 
 def import_sample_catalogs(
-    uow_factory: Callable[[], SqlUnitOfWork], clock: Clock
+    uow_factory: Callable[[], CatalogUnitOfWork], clock: Clock
 ) -> list[CatalogImportReport]:
     """The shipped sample catalogues (430400, 450000, 640000), effective 2017-01-01."""
     reports = []
@@ -137,50 +136,3 @@ def import_sample_catalogs(
         uow.commit()
     assert all(r.version.effective_on == SAMPLE_EFFECTIVE_ON for r in reports)
     return reports
-
-
-class CatalogLookup:
-    """Versions by region and day, with parsed versions cached by content hash.
-
-    A stored version never changes (its hash is its identity), so the cache needs no
-    invalidation; only the list of versions of a region is read on every call.
-    """
-
-    def __init__(self) -> None:
-        self._cache: dict[str, CatalogVersion] = {}
-        self._lock = threading.Lock()
-
-    def catalog_region(self, uow: SqlUnitOfWork, region_code: str) -> str | None:
-        regions = uow.hospital.catalog_regions()
-        return next((code for code in region_chain(region_code) if code in regions), None)
-
-    def versions(self, uow: SqlUnitOfWork, catalog_region: str) -> list[CatalogVersionRow]:
-        return uow.hospital.catalog_versions(catalog_region)
-
-    def in_force(
-        self, uow: SqlUnitOfWork, versions: list[CatalogVersionRow], on_day: dt.date
-    ) -> CatalogVersion | None:
-        chosen = None
-        for version in versions:  # ordered by effective_on
-            if version.effective_on <= on_day:
-                chosen = version
-        return None if chosen is None else self.load(uow, chosen)
-
-    def load(self, uow: SqlUnitOfWork, version: CatalogVersionRow) -> CatalogVersion:
-        with self._lock:
-            cached = self._cache.get(version.content_hash)
-        if cached is not None:
-            return cached
-        catalog = uow.hospital.load_catalog(version)
-        with self._lock:
-            self._cache[version.content_hash] = catalog
-        return catalog
-
-
-def no_catalog(region_code: str) -> NotFound:
-    return NotFound(
-        "CATALOG_NOT_AVAILABLE",
-        f"就医地 {region_code} 尚未导入医保目录，无法对照费用明细",
-        f"no catalogue has been imported for treatment region {region_code}",
-        field="treatment_region",
-    )

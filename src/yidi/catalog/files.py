@@ -88,33 +88,30 @@ def _parse_row(
     def text(column: str) -> str:
         return (row.get(column) or "").strip()
 
+    def fail(column: str, message: str, message_en: str) -> None:
+        errors.append(_row_error(row_number, column, message, message_en))
+
     for column in REQUIRED_COLUMNS:
         if not text(column):
-            errors.append(_row_error(row_number, column, "不能为空", "is required"))
+            fail(column, "不能为空", "is required")
     if errors:
         return None, errors
     try:
         kind = ItemKind.parse(text("kind"))
     except ValueError:
-        errors.append(
-            _row_error(
-                row_number,
-                "kind",
-                f"目录类别“{text('kind')}”无效，应为药品/诊疗项目/医用耗材",
-                "unknown kind",
-            )
+        fail(
+            "kind",
+            f"目录类别“{text('kind')}”无效，应为药品/诊疗项目/医用耗材",
+            "unknown kind",
         )
         kind = ItemKind.DRUG
     try:
         item_class = ItemClass.parse(text("item_class"))
     except ValueError:
-        errors.append(
-            _row_error(
-                row_number,
-                "item_class",
-                f"等级“{text('item_class')}”无效，应为甲/乙/丙",
-                "unknown class",
-            )
+        fail(
+            "item_class",
+            f"等级“{text('item_class')}”无效，应为甲/乙/丙",
+            "unknown class",
         )
         item_class = ItemClass.C
     rate = Decimal(0)
@@ -124,31 +121,22 @@ def _parse_row(
             if not Decimal(0) <= rate <= Decimal(1):
                 raise InvalidOperation
         except InvalidOperation:
-            errors.append(
-                _row_error(
-                    row_number,
-                    "upfront_self_pay_rate",
-                    "先行自付比例须为 0 到 1 之间的小数",
-                    "must be a fraction 0..1",
-                )
+            fail(
+                "upfront_self_pay_rate",
+                "先行自付比例须为 0 到 1 之间的小数",
+                "must be a fraction 0..1",
             )
     if item_class is ItemClass.B and not text("upfront_self_pay_rate"):
-        errors.append(
-            _row_error(
-                row_number,
-                "upfront_self_pay_rate",
-                "乙类项目须填写先行自付比例",
-                "class B needs an upfront self-pay rate",
-            )
+        fail(
+            "upfront_self_pay_rate",
+            "乙类项目须填写先行自付比例",
+            "class B needs an upfront self-pay rate",
         )
     if item_class is not ItemClass.B and rate != 0:
-        errors.append(
-            _row_error(
-                row_number,
-                "upfront_self_pay_rate",
-                "只有乙类项目有先行自付比例",
-                "only class B has an upfront rate",
-            )
+        fail(
+            "upfront_self_pay_rate",
+            "只有乙类项目有先行自付比例",
+            "only class B has an upfront rate",
         )
     price_limit: Money | None = None
     if text("price_limit"):
@@ -157,13 +145,10 @@ def _parse_row(
             if price_limit.is_negative():
                 raise InvalidInput("NEG", "", "")
         except InvalidInput:
-            errors.append(
-                _row_error(
-                    row_number,
-                    "price_limit",
-                    "限价须为非负金额，最多两位小数",
-                    "must be a non-negative amount",
-                )
+            fail(
+                "price_limit",
+                "限价须为非负金额，最多两位小数",
+                "must be a non-negative amount",
             )
     dates: dict[str, dt.date | None] = {}
     for column in ("valid_from", "valid_until"):
@@ -174,26 +159,17 @@ def _parse_row(
         try:
             dates[column] = dt.date.fromisoformat(value[:10])
         except ValueError:
-            errors.append(
-                _row_error(
-                    row_number, column, f"日期“{value}”应为 YYYY-MM-DD", "dates are YYYY-MM-DD"
-                )
-            )
+            fail(column, f"日期“{value}”应为 YYYY-MM-DD", "dates are YYYY-MM-DD")
             dates[column] = None
     valid_from, valid_until = dates["valid_from"], dates["valid_until"]
     if valid_from and valid_until and valid_until < valid_from:
-        errors.append(
-            _row_error(row_number, "valid_until", "结束日期早于开始日期", "ends before it starts")
-        )
+        fail("valid_until", "结束日期早于开始日期", "ends before it starts")
     fee_category = text("fee_category").zfill(2)
     if fee_category not in FEE_CATEGORIES:
-        errors.append(
-            _row_error(
-                row_number,
-                "fee_category",
-                f"收费项目类别“{text('fee_category')}”应为 01–14",
-                "must be 01..14",
-            )
+        fail(
+            "fee_category",
+            f"收费项目类别“{text('fee_category')}”应为 01–14",
+            "must be 01..14",
         )
     if errors or valid_from is None:
         return None, errors

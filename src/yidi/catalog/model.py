@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
-from yidi.kernel.errors import InvalidInput
+from yidi.kernel.errors import InvalidInput, NotFound
 from yidi.kernel.money import Money
 
 
@@ -162,3 +162,21 @@ class CatalogVersion:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def region_chain(region_code: str) -> list[str]:
+    """The code itself, its prefecture and its province (``450923`` → 450923, 450900, 450000)."""
+    chain = [region_code]
+    for code in (region_code[:4] + "00", region_code[:2] + "0000"):
+        if code not in chain:
+            chain.append(code)
+    return chain
+
+
+def no_catalog(region_code: str) -> NotFound:
+    return NotFound(
+        "CATALOG_NOT_AVAILABLE",
+        f"就医地 {region_code} 尚未导入医保目录，无法对照费用明细",
+        f"no catalogue has been imported for treatment region {region_code}",
+        field="treatment_region",
+    )

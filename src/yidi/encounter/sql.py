@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +46,7 @@ from yidi.platform.tables import (
 from yidi.reference.model import Person
 from yidi.reference.sql import _person
 from yidi.settlement.claims import YearToDate
+from yidi.settlement.ports import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 
 
 def _aware(at: dt.datetime | None) -> dt.datetime | None:
@@ -212,79 +213,11 @@ def _ytd(row: Any, year: int) -> YearToDate:
     return YearToDate(year=year, admissions_count=int(row.admissions_count), **values)
 
 
-@dataclass(frozen=True, slots=True)
-class ManualClaimRow:
-    id: str
-    person_id: int
-    insured_region_code: str
-    treatment_region_code: str
-    hospital_name: str
-    hospital_level: int
-    encounter_type: str
-    filing_category: str | None
-    admitted_on: dt.date
-    discharged_on: dt.date
-    reason: str
-    materials_json: str
-    fee_lines_json: str
-    state: str
-    result_json: str | None
-    total_charges_fen: int | None
-    fund_paid_total_fen: int | None
-    patient_share_fen: int | None
-    year_to_date_delta_json: str | None
-    policy_version: str | None
-    catalog_version: str | None
-    catalog_note: str | None
-    approved_by: str | None
-    approved_at: dt.datetime | None
-    paid_at: dt.datetime | None
-    payment_reference: str | None
-    created_by: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
 def _manual_claim_row(row: Any) -> ManualClaimRow:
     values = {f.name: getattr(row, f.name) for f in fields(ManualClaimRow)}
     for name in ("approved_at", "paid_at", "created_at", "updated_at"):
         values[name] = _aware(values[name])
     return ManualClaimRow(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class ManualClaimQuery:
-    """List criteria for manual claims; ``region_prefix`` carries the caller's scope."""
-
-    region_prefix: str
-    states: tuple[str, ...] = ()
-    created_from: dt.datetime | None = None  # inclusive
-    created_before: dt.datetime | None = None  # exclusive
-    claim_id: str | None = None
-    id_number: str | None = None
-    name: str | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ManualClaimListRow:
-    """One line of the claims list: what a list shows, without the fee lines or the result."""
-
-    id: str
-    person_name: str
-    id_number: str
-    insured_region_code: str
-    treatment_region_code: str
-    hospital_name: str
-    admitted_on: dt.date
-    discharged_on: dt.date
-    materials_json: str
-    state: str
-    total_charges_fen: int | None
-    fund_paid_total_fen: int | None
-    patient_share_fen: int | None
-    created_at: dt.datetime
 
 
 _MANUAL_LIST_COLUMNS = (

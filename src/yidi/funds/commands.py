@@ -13,10 +13,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+from yidi.funds import prepayment
 from yidi.funds.model import (
     FUNDS,
     ClearingLevel,
     ClearingStatement,
+    Prepayment,
     RegionKeys,
     SettlementFact,
     aggregate_pairs,
@@ -25,28 +27,24 @@ from yidi.funds.model import (
     parse_month,
     statement_from_totals,
 )
+from yidi.funds.ports import FundsUnitOfWork, RecordsFacts
 from yidi.funds.prepayment import (
     DEFAULT_PREPAYMENT_MONTHS,
     Annex,
-    AnnexScope,
     EstimateMethod,
     PrepaymentEstimate,
-    aggregate_annex,
-    estimate_from_aggregates,
     history_years,
 )
 from yidi.funds.statistics import StatisticsQuery, StatisticsReport, report_from_sums
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.audit import AuditEntry, current_client_address
+from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import FilingCategory, InsuranceType
-from yidi.kernel.money import Money
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.settlement.result import SettlementResult
 
 
-def open_clearing_month(uow: SqlUnitOfWork, month: str) -> str:
+def open_clearing_month(uow: RecordsFacts, month: str) -> str:
     """The first month from ``month`` on whose clearing is not closed."""
     while uow.funds.month_is_closed(month):
         month = next_month(month)
@@ -79,7 +77,7 @@ def fact_from_settlement(
 
 
 def record_settlement_fact(
-    uow: SqlUnitOfWork, fact: SettlementFact, recorded_at: dt.datetime
+    uow: RecordsFacts, fact: SettlementFact, recorded_at: dt.datetime
 ) -> SettlementFact:
     """Write the fact and its ledger entries in the caller's transaction (no commit here).
 
@@ -114,18 +112,9 @@ def record_settlement_fact(
     return fact
 
 
-def set_prepayment(
-    uow: SqlUnitOfWork,
-    level: ClearingLevel,
-    insured_region_code: str,
-    treatment_region_code: str,
-    amount: Money,
-    effective_on: dt.date,
-) -> None:
+def set_prepayment(uow: FundsUnitOfWork, prepayment: Prepayment) -> None:
     with uow:
-        uow.funds.set_prepayment(
-            level, insured_region_code, treatment_region_code, amount, effective_on
-        )
+        uow.funds.set_prepayment(prepayment)
         uow.commit()
 
 
@@ -171,8 +160,28 @@ def _require_ended(clock: Clock, month: str) -> None:
         )
 
 
+def _clearing_entry(
+    at: dt.datetime,
+    actor: Principal | None,
+    action: str,
+    month: str,
+    level: ClearingLevel,
+    reason: str,
+) -> AuditEntry:
+    """The audit entry of a clearing act (``actor`` None is the system: the command line)."""
+    return audit_entry(
+        at,
+        actor=actor.user_id if actor else "system",
+        role=actor.role.value if actor else "system",
+        region_code=actor.region_code if actor else None,
+        action=action,
+        subject=f"clearing:{month}:{level.value}",
+        reason=reason,
+    )
+
+
 def run_clearing(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     clock: Clock,
     month: str,
     level: ClearingLevel,
@@ -211,15 +220,13 @@ def run_clearing(
         if close:
             uow.funds.close_run(month, level, now)
         uow.audit.append(
-            AuditEntry(
-                at=now,
-                actor=actor.user_id if actor else "system",
-                role=actor.role.value if actor else "system",
-                region_code=actor.region_code if actor else None,
-                action="clearing.close" if close else "clearing.run",
-                subject=f"clearing:{month}:{level.value}",
-                reason=statement.content_hash,
-                address=current_client_address()[:64],
+            _clearing_entry(
+                now,
+                actor,
+                "clearing.close" if close else "clearing.run",
+                month,
+                level,
+                statement.content_hash,
             )
         )
         uow.commit()
@@ -232,7 +239,7 @@ def run_clearing(
 
 
 def reopen_clearing(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     clock: Clock,
     month: str,
     level: ClearingLevel,
@@ -268,15 +275,13 @@ def reopen_clearing(
             )
         uow.funds.reopen_run(month, level)
         uow.audit.append(
-            AuditEntry(
-                at=clock.now(),
-                actor=actor.user_id if actor else "system",
-                role=actor.role.value if actor else "system",
-                region_code=actor.region_code if actor else None,
-                action="clearing.reopen",
-                subject=f"clearing:{month}:{level.value}",
-                reason=f"{reason[:400]} (closed {existing.content_hash[:16]})",
-                address=current_client_address()[:64],
+            _clearing_entry(
+                clock.now(),
+                actor,
+                "clearing.reopen",
+                month,
+                level,
+                f"{reason[:400]} (closed {existing.content_hash[:16]})",
             )
         )
         uow.commit()
@@ -284,7 +289,7 @@ def reopen_clearing(
 
 
 def clearing_statement(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     month: str,
     level: ClearingLevel,
     viewer: Principal | None = None,
@@ -305,7 +310,7 @@ def clearing_statement(
 
 
 def estimate_prepayment(
-    uow: SqlUnitOfWork,
+    uow: FundsUnitOfWork,
     annex: Annex,
     insured_region_code: str,
     target_year: int,
@@ -315,7 +320,6 @@ def estimate_prepayment(
     keys: RegionKeys | None = None,
 ) -> PrepaymentEstimate:
     """附件3/附件4 from the stored facts of the three years before ``target_year``."""
-    scope = AnnexScope.for_region(annex, insured_region_code, keys)
     years = history_years(target_year)
     with uow:
         facts = uow.funds.facts(
@@ -323,17 +327,19 @@ def estimate_prepayment(
             settled_to=dt.date(years[-1], 12, 31),
             insured_prefix=insured_region_code[:2],
         )
-    return estimate_from_aggregates(
-        aggregate_annex(facts, scope, years),
-        scope,
+    return prepayment.estimate_prepayment(
+        facts,
+        annex,
+        insured_region_code,
         target_year,
         method=method,
         prepayment_months=prepayment_months,
+        keys=keys,
     )
 
 
 def statistics(
-    uow: SqlUnitOfWork, query: StatisticsQuery, keys: RegionKeys | None = None
+    uow: FundsUnitOfWork, query: StatisticsQuery, keys: RegionKeys | None = None
 ) -> StatisticsReport:
     """One query, grouped in the database; every rendering uses this report."""
     with uow:

@@ -301,6 +301,18 @@ class ClearingLevel(enum.Enum):
     PREFECTURE = "prefecture"
 
 
+@dataclass(frozen=True, slots=True)
+class Prepayment:
+    """预付金: what an insured region has paid a treatment region in advance, from a day on,
+    at one clearing level (the latest one effective by a month's end is held against it)."""
+
+    level: ClearingLevel
+    insured_region_code: str
+    treatment_region_code: str
+    amount: Money
+    effective_on: dt.date
+
+
 class RegionKeys:
     """Maps a pooling-region code to the region a report groups it under.
 

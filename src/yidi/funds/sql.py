@@ -1,4 +1,5 @@
-"""Storage for the money side: settlement facts, ledger entries, prepayments, clearing runs."""
+"""Storage for the money side: settlement facts, ledger entries, prepayments, clearing runs
+(implements ``yidi.funds.ports.FundsRepository``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import IO, Any
 
 from sqlalchemy import ColumnElement, String, and_, func, insert, select, update
@@ -19,9 +19,11 @@ from yidi.funds.model import (
     ClearingStatement,
     Fund,
     LedgerEntry,
+    Prepayment,
     SettlementFact,
     Side,
 )
+from yidi.funds.ports import ClearingRunRecord
 from yidi.funds.statistics import NO_CATEGORY, Dimension, Direction, StatisticsQuery
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
@@ -73,21 +75,6 @@ def fact_from_row(row: Any) -> SettlementFact:
         clearing_month=row.clearing_month,
         person_times=int(row.person_times),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ClearingRunRecord:
-    month: str
-    level: ClearingLevel
-    status: str  # "open" | "closed"
-    statement: ClearingStatement
-    content_hash: str
-    run_at: dt.datetime
-    closed_at: dt.datetime | None
-
-    @property
-    def is_closed(self) -> bool:
-        return self.status == "closed"
 
 
 class FundsRepository:
@@ -244,21 +231,14 @@ class FundsRepository:
         return int(debit) - int(credit)
 
     # prepayments -----------------------------------------------------------------
-    def set_prepayment(
-        self,
-        level: ClearingLevel,
-        insured_region_code: str,
-        treatment_region_code: str,
-        amount: Money,
-        effective_on: dt.date,
-    ) -> None:
+    def set_prepayment(self, prepayment: Prepayment) -> None:
         self._session.execute(
             insert(prepayments).values(
-                level=level.value,
-                insured_region_code=insured_region_code,
-                treatment_region_code=treatment_region_code,
-                amount_fen=amount.fen,
-                effective_on=effective_on,
+                level=prepayment.level.value,
+                insured_region_code=prepayment.insured_region_code,
+                treatment_region_code=prepayment.treatment_region_code,
+                amount_fen=prepayment.amount.fen,
+                effective_on=prepayment.effective_on,
             )
         )
 
@@ -324,30 +304,30 @@ class FundsRepository:
             )
 
     def close_run(self, month: str, level: ClearingLevel, closed_at: dt.datetime) -> bool:
-        changed = _rowcount(
-            self._session.execute(
-                update(clearing_runs)
-                .where(
-                    clearing_runs.c.clearing_month == month,
-                    clearing_runs.c.level == level.value,
-                    clearing_runs.c.status == "open",
-                )
-                .values(status="closed", closed_at=closed_at)
-            )
-        )
-        return bool(changed)
+        return self._move_run(month, level, "open", "closed", closed_at)
 
     def reopen_run(self, month: str, level: ClearingLevel) -> bool:
         """A closed run becomes open again (its statement is recomputed on the next run)."""
+        return self._move_run(month, level, "closed", "open", None)
+
+    def _move_run(
+        self,
+        month: str,
+        level: ClearingLevel,
+        status: str,
+        to_status: str,
+        closed_at: dt.datetime | None,
+    ) -> bool:
+        """The run from ``status`` to ``to_status``; False when it was not in ``status``."""
         changed = _rowcount(
             self._session.execute(
                 update(clearing_runs)
                 .where(
                     clearing_runs.c.clearing_month == month,
                     clearing_runs.c.level == level.value,
-                    clearing_runs.c.status == "closed",
+                    clearing_runs.c.status == status,
                 )
-                .values(status="open", closed_at=None)
+                .values(status=to_status, closed_at=closed_at)
             )
         )
         return bool(changed)

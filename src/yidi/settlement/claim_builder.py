@@ -13,10 +13,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
-from yidi.catalog.commands import no_catalog, region_chain
-from yidi.catalog.model import CatalogItem, CatalogVersion
+from yidi.catalog.model import CatalogItem, CatalogVersion, no_catalog, region_chain
+from yidi.catalog.ports import CatalogReading, CatalogVersions
 from yidi.kernel.clock import CHINA_TZ
 from yidi.kernel.errors import NotFound
 from yidi.kernel.insurance import (
@@ -72,14 +72,6 @@ class ClaimLine(Protocol):
     def emergency_pre_admission(self) -> bool: ...
 
 
-class _CatalogVersions(Protocol):
-    """The catalogue versions of a region by day (``yidi.catalog.commands.CatalogLookup``)."""
-
-    def catalog_region(self, uow: Any, region_code: str) -> str | None: ...
-    def versions(self, uow: Any, catalog_region: str) -> list[Any]: ...
-    def in_force(self, uow: Any, versions: list[Any], on_day: dt.date) -> CatalogVersion | None: ...
-
-
 def _china_naive(at: dt.datetime) -> dt.datetime:
     """China time without a zone (naive input is already China time), as the engine reads it."""
     return at if at.tzinfo is None else at.astimezone(CHINA_TZ).replace(tzinfo=None)
@@ -125,8 +117,8 @@ class ClaimSources:
 
 
 def claim_sources(
-    uow: Any,
-    catalogs: _CatalogVersions,
+    uow: CatalogReading,
+    catalogs: CatalogVersions,
     policies: PolicyLibrary | None,
     *,
     insured_region: str,

@@ -17,8 +17,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from yidi.catalog.commands import CatalogLookup, no_catalog
-from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass
+from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass, no_catalog
+from yidi.catalog.ports import CatalogVersions
+from yidi.catalog.queries import CatalogLookup
 from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.kernel.access import Principal, Role
@@ -26,11 +27,11 @@ from yidi.kernel.errors import Forbidden, InvalidInput, NotFound
 from yidi.kernel.insurance import EncounterType, HospitalLevel, SettlementMode
 from yidi.kernel.money import Money
 from yidi.kernel.regions import DivisionRegistry, default_registry
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary
 from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
+from yidi.settlement.ports import EstimateReading
 from yidi.settlement.result import SettlementResult
 
 _LINE_CLASSES = (ItemClass.A, ItemClass.B, ItemClass.C)
@@ -97,7 +98,7 @@ def _plain_item(catalog: CatalogVersion, item_class: ItemClass, day: dt.date) ->
 
 
 def _valid_filing(
-    uow: SqlUnitOfWork,
+    uow: EstimateReading,
     id_number: str,
     treatment_region: str,
     on_date: dt.date,
@@ -119,11 +120,11 @@ def _valid_filing(
 
 
 def estimate_admission(
-    uow: SqlUnitOfWork,
+    uow: EstimateReading,
     principal: Principal,
     request: EstimateRequest,
     *,
-    catalogs: CatalogLookup | None = None,
+    catalogs: CatalogVersions | None = None,
     policies: PolicyLibrary | None = None,
     regions: DivisionRegistry | None = None,
 ) -> SettlementResult:
@@ -139,7 +140,7 @@ def estimate_admission(
         )
     _check_amounts(request.planned_total, request.class_c_amount, request.class_b_amount)
     registry = regions or default_registry()
-    lookup = catalogs or CatalogLookup()
+    lookup: CatalogVersions = catalogs or CatalogLookup()
     treatment_code = request.treatment_region_code.strip()
     if not (len(treatment_code) == 6 and treatment_code.isdigit()) or not registry.exists(
         treatment_code

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from yidi.catalog.commands import CatalogLookup
+from yidi.catalog.ports import CatalogVersions
+from yidi.catalog.queries import CatalogLookup
 from yidi.encounter.model import local
 from yidi.encounter.records import result_amounts, result_json
-from yidi.encounter.sql import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 from yidi.kernel.access import Action, Principal, hidden
 from yidi.kernel.audit import as_utc, audit_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
@@ -48,12 +48,17 @@ from yidi.kernel.insurance import (
 from yidi.kernel.money import Money
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import region_prefix
-from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary
 from yidi.reference.model import Person
 from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources, fee_line
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
+from yidi.settlement.ports import (
+    ManualClaimListRow,
+    ManualClaimQuery,
+    ManualClaimRow,
+    ManualClaimUnitOfWork,
+)
 
 
 class Material(enum.StrEnum):
@@ -181,20 +186,25 @@ def _not_found() -> Exception:
 class ManualClaimService:
     def __init__(
         self,
-        uow_factory: Callable[[], SqlUnitOfWork],
+        uow_factory: Callable[[], ManualClaimUnitOfWork],
         clock: Clock,
         *,
-        catalogs: CatalogLookup | None = None,
+        catalogs: CatalogVersions | None = None,
         policies: PolicyLibrary | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._catalogs = catalogs or CatalogLookup()
+        self._catalogs: CatalogVersions = catalogs or CatalogLookup()
         self._policies = policies
 
     # --- helpers ---------------------------------------------------------------------
     def _audit(
-        self, uow: SqlUnitOfWork, principal: Principal, action: str, subject: str, reason: str = ""
+        self,
+        uow: ManualClaimUnitOfWork,
+        principal: Principal,
+        action: str,
+        subject: str,
+        reason: str = "",
     ) -> None:
         uow.audit.append(
             audit_entry(
@@ -209,7 +219,12 @@ class ManualClaimService:
         )
 
     def _load(
-        self, uow: SqlUnitOfWork, principal: Principal, claim_id: str, *, for_update: bool = False
+        self,
+        uow: ManualClaimUnitOfWork,
+        principal: Principal,
+        claim_id: str,
+        *,
+        for_update: bool = False,
     ) -> tuple[ManualClaimRow, Person]:
         principal.require(Action.MANUAL_CLAIM)
         row = uow.hospital.manual_claim(claim_id, for_update=for_update)
@@ -219,7 +234,7 @@ class ManualClaimService:
         assert person is not None
         return row, person
 
-    def _view(self, uow: SqlUnitOfWork, claim_id: str) -> ManualClaimView:
+    def _view(self, uow: ManualClaimUnitOfWork, claim_id: str) -> ManualClaimView:
         row = uow.hospital.manual_claim(claim_id)
         assert row is not None
         person = uow.hospital.person_by_internal_id(row.person_id)
@@ -240,7 +255,20 @@ class ManualClaimService:
             amounts=amounts,
         )
 
-    def _updated(self, uow: SqlUnitOfWork, claim_id: str, **values: Any) -> None:
+    def _done(
+        self,
+        uow: ManualClaimUnitOfWork,
+        principal: Principal,
+        action: str,
+        claim_id: str,
+        reason: str = "",
+    ) -> ManualClaimView:
+        """Audit the act on the claim, commit, and answer the claim as it now stands."""
+        self._audit(uow, principal, action, f"manual_claim:{claim_id}", reason)
+        uow.commit()
+        return self._view(uow, claim_id)
+
+    def _updated(self, uow: ManualClaimUnitOfWork, claim_id: str, **values: Any) -> None:
         uow.hospital.update_manual_claim(claim_id, updated_at=as_utc(self._clock.now()), **values)
 
     # --- use cases -------------------------------------------------------------------
@@ -376,45 +404,31 @@ class ManualClaimService:
                     "updated_at": now,
                 }
             )
-            self._audit(uow, principal, "manual_claim.create", f"manual_claim:{claim_id}", reason)
-            uow.commit()
-            return self._view(uow, claim_id)
+            return self._done(uow, principal, "manual_claim.create", claim_id, reason)
 
     def get(self, principal: Principal, claim_id: str) -> ManualClaimView:
         """The full claim (person, fee lines, result): every read is audited."""
         with self._uow() as uow:
             self._load(uow, principal, claim_id)
-            self._audit(uow, principal, "manual_claim.read", f"manual_claim:{claim_id}")
-            view = self._view(uow, claim_id)
-            uow.commit()
-            return view
+            return self._done(uow, principal, "manual_claim.read", claim_id)
 
     def record_materials(
         self, principal: Principal, claim_id: str, received: Sequence[Material]
     ) -> ManualClaimView:
         with self._uow() as uow:
-            row, _ = self._load(uow, principal, claim_id, for_update=True)
-            self._editable(row)
+            row, _ = self._load_editable(uow, principal, claim_id)
             have = {Material(m) for m in json.loads(row.materials_json)} | set(received)
             ordered = [m.value for m in CHECKLIST if m in have]
             self._updated(uow, claim_id, materials_json=json.dumps(ordered))
-            self._audit(
-                uow,
-                principal,
-                "manual_claim.materials",
-                f"manual_claim:{claim_id}",
-                "、".join(Material(m).label_zh for m in ordered),
-            )
-            uow.commit()
-            return self._view(uow, claim_id)
+            received_zh = "、".join(Material(m).label_zh for m in ordered)
+            return self._done(uow, principal, "manual_claim.materials", claim_id, received_zh)
 
     def set_fee_lines(
         self, principal: Principal, claim_id: str, lines: Sequence[FeeLineInput]
     ) -> ManualClaimView:
         """Enter or import the itemised fee list (replaces what was entered before)."""
         with self._uow() as uow:
-            row, _ = self._load(uow, principal, claim_id, for_update=True)
-            self._editable(row)
+            self._load_editable(uow, principal, claim_id)
             serials = [line.serial for line in lines]
             if not lines or len(set(serials)) != len(serials):
                 raise InvalidInput(
@@ -444,27 +458,23 @@ class ManualClaimService:
                 state=DRAFT,
                 result_json=None,
             )
-            self._audit(
-                uow,
-                principal,
-                "manual_claim.fee_lines",
-                f"manual_claim:{claim_id}",
-                f"{len(data)} 条",
-            )
-            uow.commit()
-            return self._view(uow, claim_id)
+            return self._done(uow, principal, "manual_claim.fee_lines", claim_id, f"{len(data)} 条")
 
-    @staticmethod
-    def _editable(row: ManualClaimRow) -> None:
+    def _load_editable(
+        self, uow: ManualClaimUnitOfWork, principal: Principal, claim_id: str
+    ) -> tuple[ManualClaimRow, Person]:
+        """The claim locked for a change, refused once approved."""
+        row, person = self._load(uow, principal, claim_id, for_update=True)
         if row.state in (APPROVED, PAID):
             raise Conflict(
                 "MANUAL_CLAIM_CLOSED",
                 "报销申请已审核，不能再修改",
                 "the claim is already approved",
             )
+        return row, person
 
     def _compute(
-        self, uow: SqlUnitOfWork, row: ManualClaimRow, person: Person, ytd: YearToDate
+        self, uow: ManualClaimUnitOfWork, row: ManualClaimRow, person: Person, ytd: YearToDate
     ) -> tuple[dict[str, Any], YearToDate, str]:
         lines = json.loads(row.fee_lines_json)
         if not lines:
@@ -508,8 +518,7 @@ class ManualClaimService:
     def compute(self, principal: Principal, claim_id: str) -> ManualClaimView:
         """The result on today's year-to-date totals (a preview; approval recomputes under lock)."""
         with self._uow() as uow:
-            row, person = self._load(uow, principal, claim_id, for_update=True)
-            self._editable(row)
+            row, person = self._load_editable(uow, principal, claim_id)
             person_id = row.person_id
             ytd = uow.hospital.read_year_to_date(
                 person_id, person.insurance_type, row.discharged_on.year
@@ -522,14 +531,11 @@ class ManualClaimService:
                 result_json=json.dumps(data, ensure_ascii=False),
                 catalog_note=note or None,
             )
-            self._audit(uow, principal, "manual_claim.compute", f"manual_claim:{claim_id}")
-            uow.commit()
-            return self._view(uow, claim_id)
+            return self._done(uow, principal, "manual_claim.compute", claim_id)
 
     def approve(self, principal: Principal, claim_id: str) -> ManualClaimView:
         with self._uow() as uow:
-            row, person = self._load(uow, principal, claim_id, for_update=True)
-            self._editable(row)
+            row, person = self._load_editable(uow, principal, claim_id)
             materials = {Material(m) for m in json.loads(row.materials_json)}
             missing = [m for m in CHECKLIST if m not in materials]
             if missing:
@@ -563,15 +569,13 @@ class ManualClaimService:
                 approved_by=principal.user_id,
                 approved_at=now,
             )
-            self._audit(
+            return self._done(
                 uow,
                 principal,
                 "manual_claim.approve",
-                f"manual_claim:{claim_id}",
+                claim_id,
                 f"基金支付 {amounts['fund_paid_total']}",
             )
-            uow.commit()
-            return self._view(uow, claim_id)
 
     def record_payment(
         self, principal: Principal, claim_id: str, reference: str
@@ -598,8 +602,4 @@ class ManualClaimService:
                 paid_at=as_utc(self._clock.now()),
                 payment_reference=reference.strip()[:64],
             )
-            self._audit(
-                uow, principal, "manual_claim.pay", f"manual_claim:{claim_id}", reference[:64]
-            )
-            uow.commit()
-            return self._view(uow, claim_id)
+            return self._done(uow, principal, "manual_claim.pay", claim_id, reference[:64])

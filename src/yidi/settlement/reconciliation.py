@@ -23,7 +23,7 @@ from yidi.funds.model import next_month, parse_month
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.money import Money, money_sum
-from yidi.platform.uow import SqlUnitOfWork
+from yidi.settlement.ports import ReconciliationUnitOfWork
 
 #: yidi settles inpatient care only: its clearing type (清算类别 21 住院).
 INPATIENT_CLEARING_TYPE = "21"
@@ -140,7 +140,7 @@ def compare(centre: Sequence[LedgerLine], institution: Sequence[LedgerLine]) -> 
 class ReconciliationService:
     """The centre's side of a hospital's statement; read only (each read audited)."""
 
-    def __init__(self, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) -> None:
+    def __init__(self, uow_factory: Callable[[], ReconciliationUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
 
@@ -345,7 +345,7 @@ class ReconciliationService:
             uow.commit()
 
     def _audit(
-        self, uow: SqlUnitOfWork, caller: Caller, action: str, subject: str, reason: str
+        self, uow: ReconciliationUnitOfWork, caller: Caller, action: str, subject: str, reason: str
     ) -> None:
         uow.audit.append(
             caller_entry(
