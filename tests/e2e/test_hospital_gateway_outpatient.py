@@ -1,6 +1,7 @@
 # ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """General outpatient (普通门诊) through the national gateway: one visit in one short call
-sequence, 1101 → 2201 → 2203 → 2204 → 2206 → 2207 → 2208 (and 2205, 2202), on the database.
+sequence, 1101 → 2201 → 2203 → 2204 → 2206 → 2207 → 2208 (and 2205, 2202), on the database,
+and the 2601 冲正 of a 2207 whose answer was lost.
 
 The amounts are the hand computation of ``tests/unit/test_outpatient_use_cases.py`` (its module
 docstring): the 博白 visit of the filed 衡阳县 retiree, 408.60 in total, 341.60 within the
@@ -10,12 +11,18 @@ policy's scope, the year's outpatient deductible 200.00, the outpatient pooled f
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from test_hospital_gateway import (
+    _ready_to_settle,
+    _reverse,
+    _table_counts,
     admit,
     call,
     ok,
@@ -27,6 +34,8 @@ from test_hospital_gateway import (
 
 from hospital_support import UNFILED_CARD, UNFILED_ID, XIE_CARD, XIE_LINES, nhsa_fee_rows
 from yidi.bootstrap import Container
+from yidi.funds.model import Fund, ledger_is_balanced
+from yidi.kernel.money import Money
 from yidi.platform.tables import encounters, settlements, year_to_date
 
 VISIT_LINES = [
@@ -189,3 +198,167 @@ def test_an_unfiled_patient_cannot_register_a_visit(
     assert "衡阳县职工医保 0734-6653009" in message
     with container.uow() as uow:
         assert uow.session.execute(select(encounters.c.id)).all() == []
+
+
+# --------------------------------------------------------------------------- 2601 冲正 of a 2207
+
+#: The envelope fields that differ from one answer to the next (receiver id and times).
+_PER_ANSWER = ("inf_refmsgid", "refmsg_time", "respond_time")
+
+
+def _same_answer(reply: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in reply.items() if name not in _PER_ANSWER}
+
+
+def _visit_ready_to_settle(client: TestClient, fees_msgid: str | None = None) -> tuple[str, str]:
+    psn_no = person_no(client)
+    mdtrt_id = ok(register(client, psn_no))["data"]["mdtrt_id"]
+    ok(call(client, "2203", visit_data(mdtrt_id, psn_no)))
+    ok(call(client, "2204", {"feedetail": fee_rows(mdtrt_id, psn_no)}, msgid=fees_msgid))
+    return psn_no, mdtrt_id
+
+
+def _settle_visit_and_lose_the_reply(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, mdtrt_id: str, psn_no: str, msgid: str
+) -> None:
+    """The server commits the 2207, then the answer never reaches the hospital."""
+    from yidi.integrations.nhsa import adapter
+
+    def connection_dropped(view: Any) -> Any:
+        raise ConnectionResetError("connection reset by peer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(adapter, "output_2304", connection_dropped)
+        reply = call(
+            client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60"), msgid=msgid
+        )
+    assert reply["infcode"] == -1 and reply["output"] is None  # all the hospital sees
+
+
+def _net_by_account(container: Container) -> dict[str, int]:
+    with container.uow() as uow:
+        net: Counter[str] = Counter()
+        for entry in uow.funds.entries():
+            net[str(entry.account)] += entry.signed_fen
+    return dict(net)
+
+
+def test_a_lost_2207_answer_is_reversed_with_2601_and_the_ledger_nets_to_zero(
+    client: TestClient, world: None, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    psn_no, mdtrt_id = _visit_ready_to_settle(client)
+    _settle_visit_and_lose_the_reply(client, monkeypatch, mdtrt_id, psn_no, "LOST-2207")
+    with container.uow() as uow:
+        (settled,) = uow.session.execute(
+            select(settlements).where(settlements.c.encounter_id == mdtrt_id)
+        ).all()
+        fact = uow.funds.fact(settled.id)
+    assert settled.state == "active" and fact is not None  # committed on the server
+    assert fact.fund_amounts[Fund.POOLED] == Money("92.04")
+    assert any(_net_by_account(container).values())
+
+    first = _reverse(client, psn_no, "LOST-2207", "2207", msgid="RVS-2207")
+    assert ok(first) == {}
+    # The 2601 resent with its own msgid: the same answer, nothing reversed twice.
+    again = _reverse(client, psn_no, "LOST-2207", "2207", msgid="RVS-2207")
+    assert _same_answer(again) == _same_answer(first)
+    # Another 2601 of the same omsgid: accepted, changes nothing.
+    assert ok(_reverse(client, psn_no, "LOST-2207", "2207", msgid="RVS-2207-B")) == {}
+
+    with container.uow() as uow:
+        rows = uow.session.execute(
+            select(settlements.c.kind, settlements.c.state, settlements.c.total_charges_fen)
+            .where(settlements.c.encounter_id == mdtrt_id)
+            .order_by(settlements.c.kind)
+        ).all()
+        reversal = uow.funds.reversal_of(settled.id)
+        balanced = ledger_is_balanced(uow.funds.entries())
+        state = uow.session.execute(
+            select(encounters.c.state).where(encounters.c.id == mdtrt_id)
+        ).scalar_one()
+        ytd = uow.session.execute(select(year_to_date)).one()
+    assert [tuple(row) for row in rows] == [
+        ("reversal", "done", -40860),
+        ("settle", "reversed", 40860),
+    ]
+    assert reversal is not None and reversal.person_times == -1
+    assert reversal.fund_amounts[Fund.POOLED] == Money("-92.04")
+    assert reversal.fund_total == -fact.fund_total
+    assert balanced and not any(_net_by_account(container).values())
+    assert state == "registered"  # the visit can be corrected and settled again
+    assert ytd.admissions_count == 0 and ytd.deductible_used_fen == 0
+    assert not any(json.loads(ytd.counters_json).values())  # the outpatient counters restored
+
+    # The original msgid is answered MESSAGE_REVERSED; a new msgid settles the same amounts.
+    resent = call(
+        client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60"), msgid="LOST-2207"
+    )
+    assert "2601" in refused(resent, "MESSAGE_REVERSED")
+    anew = call(
+        client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60"), msgid="NEW-2207"
+    )
+    info = ok(anew)["setlinfo"]
+    assert (info["act_pay_dedc"], info["hifp_pay"]) == (Decimal("200.00"), Decimal("92.04"))
+
+
+def test_2601_of_a_2207_never_received_refuses_it_when_it_comes_late(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _visit_ready_to_settle(client)
+    assert ok(_reverse(client, psn_no, "NEVER-ARRIVED", "2207")) == {}
+    late = call(
+        client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60"), msgid="NEVER-ARRIVED"
+    )
+    refused(late, "MESSAGE_REVERSED")
+    with container.uow() as uow:
+        assert uow.session.execute(select(settlements.c.id)).all() == []
+
+
+def test_2601_names_the_settlement_transaction_of_the_right_kind(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, visit = _visit_ready_to_settle(client, fees_msgid="FEES-1")
+    ok(call(client, "2207", outpatient_settle_input(visit, psn_no, "408.60"), msgid="VISIT-1"))
+    stay_psn_no, stay = _ready_to_settle(client)
+    ok(call(client, "2304", settle_input(stay, stay_psn_no, "11811.24"), msgid="STAY-1"))
+    before = _table_counts(container)
+    # 2206 pre-settles without writing anything: the interface offers no 2601 of it.
+    refused(_reverse(client, psn_no, "VISIT-1", "2206"), "REVERSAL_INFNO_UNSUPPORTED")
+    refused(_reverse(client, psn_no, "VISIT-1", "2304"), "REVERSAL_OINFNO_MISMATCH")
+    refused(_reverse(client, psn_no, "VISIT-1", "2305"), "REVERSAL_OINFNO_MISMATCH")
+    refused(_reverse(client, stay_psn_no, "STAY-1", "2207"), "REVERSAL_OINFNO_MISMATCH")
+    # A message yidi received that settled nothing (the visit's fee upload) is no 2207.
+    refused(_reverse(client, psn_no, "FEES-1", "2207"), "REVERSAL_OINFNO_MISMATCH")
+    assert _table_counts(container) == before
+
+
+def test_2601_of_a_2208_restores_the_visit_settlement_unless_the_visit_changed(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no, mdtrt_id = _visit_ready_to_settle(client)
+    info = ok(call(client, "2207", outpatient_settle_input(mdtrt_id, psn_no, "408.60")))["setlinfo"]
+    cancel = {"data": {"setl_id": info["setl_id"], "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    ok(call(client, "2208", cancel, msgid="CANCEL-V1"))
+    ok(_reverse(client, psn_no, "CANCEL-V1", "2208"))
+    with container.uow() as uow:
+        active = uow.session.execute(
+            select(settlements).where(
+                settlements.c.encounter_id == mdtrt_id, settlements.c.state == "active"
+            )
+        ).one()
+        state = uow.session.execute(
+            select(encounters.c.state).where(encounters.c.id == mdtrt_id)
+        ).scalar_one()
+        balanced = ledger_is_balanced(uow.funds.entries())
+    assert active.total_charges_fen == 40860 and active.id != info["setl_id"]
+    assert state == "settled" and balanced
+    refused(call(client, "2208", cancel, msgid="CANCEL-V1"), "MESSAGE_REVERSED")
+    refused(_reverse(client, psn_no, "CANCEL-V1", "2305"), "REVERSAL_OINFNO_MISMATCH")
+
+    # Cancelled again and a line cancelled: the old settlement no longer fits the visit.
+    restored = {"data": {"setl_id": active.id, "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    ok(call(client, "2208", restored, msgid="CANCEL-V2"))
+    ok(call(client, "2205", {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no}}))
+    before = _table_counts(container)
+    refused(_reverse(client, psn_no, "CANCEL-V2", "2208"), "REVERSAL_CANNOT_RESTORE")
+    assert _table_counts(container) == before

@@ -19,6 +19,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "holidays"
 FAKE_YEAR_FILE = FIXTURES / "2030.yaml"
 
 
+#: The emergency filing deadline the calendar is asked for (the 2017 rule: three working days,
+#: data/national/filing_rules.yaml; the rule data itself is tested in test_workdays.py).
+WORKING_DAYS = 3
+
+
 def _calendar() -> WorkingDayCalendar:
     return WorkingDayCalendar(load_arrangements([FIXTURES]), last_year=2032)
 
@@ -47,7 +52,7 @@ def test_a_year_with_an_announced_file_is_answered_from_the_file() -> None:
     assert calendar.year_source(2030) is CalendarSource.ANNOUNCED
     assert calendar.year_source(2031) is CalendarSource.PROVISIONAL
     # Fri 1 Feb 2030: 2-9 Feb off, the weekend, Mon 11 (1), Tue 12 (2), Wed 13 (3).
-    assert calendar.emergency_filing_due(date(2030, 2, 1)) == Deadline(
+    assert calendar.emergency_filing_due(date(2030, 2, 1), WORKING_DAYS) == Deadline(
         date(2030, 2, 13), CalendarSource.ANNOUNCED
     )
 
@@ -57,14 +62,16 @@ def test_make_up_saturday_of_the_file_counts_as_a_working_day() -> None:
     assert calendar.is_working_day(date(2030, 2, 16))  # Saturday, 调休上班
     assert not calendar.is_working_day(date(2030, 2, 23))  # an ordinary Saturday
     # Thu 14 Feb: Fri 15 (1), Sat 16 (2, make-up day), Mon 18 (3).
-    assert calendar.emergency_filing_deadline(date(2030, 2, 14)) == date(2030, 2, 18)
+    assert calendar.emergency_filing_deadline(date(2030, 2, 14), WORKING_DAYS) == date(2030, 2, 18)
     provisional = WorkingDayCalendar({}, last_year=2032)
-    assert provisional.emergency_filing_deadline(date(2030, 2, 14)) > date(2030, 2, 18)
+    assert provisional.emergency_filing_deadline(date(2030, 2, 14), WORKING_DAYS) > date(
+        2030, 2, 18
+    )
 
 
 def test_deadline_from_an_announced_year_into_a_provisional_one_is_provisional() -> None:
     # Mon 30 Dec 2030: Tue 31 (1); 元旦 2031 is a Wednesday, Thu 2 (2), Fri 3 (3).
-    due = _calendar().emergency_filing_due(date(2030, 12, 30))
+    due = _calendar().emergency_filing_due(date(2030, 12, 30), WORKING_DAYS)
     assert due == Deadline(date(2031, 1, 3), CalendarSource.PROVISIONAL)
 
 
@@ -76,7 +83,7 @@ def test_the_operator_directory_reaches_the_built_calendar() -> None:
     assert shipped.year_source(2030) is CalendarSource.PROVISIONAL
     built = build_working_day_calendar(operator_directory=FIXTURES, today=today)
     assert built.year_source(2030) is CalendarSource.ANNOUNCED
-    assert built.emergency_filing_deadline(date(2030, 2, 1)) == date(2030, 2, 13)
+    assert built.emergency_filing_deadline(date(2030, 2, 1), WORKING_DAYS) == date(2030, 2, 13)
 
 
 def test_building_with_a_directory_with_a_bad_file_fails_at_once(tmp_path: Path) -> None:

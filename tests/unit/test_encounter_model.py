@@ -31,7 +31,7 @@ OUTPATIENT_REFUSAL_CODES = {
     EncounterAction.CANCEL_ADMISSION: {"VISIT_NOT_INPATIENT"},
     EncounterAction.SETTLE: {"VISIT_NOT_REGISTERED", "ENCOUNTER_ALREADY_SETTLED"},
     EncounterAction.REVERSE: {"ENCOUNTER_NOT_SETTLED"},
-    EncounterAction.RESTORE: {"VISIT_NOT_INPATIENT"},
+    EncounterAction.RESTORE: {"REVERSAL_CANNOT_RESTORE"},
     EncounterAction.CANCEL_REGISTRATION: {"VISIT_CANNOT_CANCEL"},
 }
 #: A stay's action on a visit's state (and back) is told the kinds do not mix.
@@ -55,6 +55,7 @@ def test_the_outpatient_table_is_its_diagram() -> None:
         (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
         (EncounterState.REGISTERED, EncounterAction.CANCEL_REGISTRATION): EncounterState.CANCELLED,
         (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.REGISTERED,
+        (EncounterState.REGISTERED, EncounterAction.RESTORE): EncounterState.SETTLED,
     }
     assert EncounterKind.of("11") is EncounterKind.OUTPATIENT
     assert {EncounterKind.of(t) for t in ("21", "22", "24")} == {EncounterKind.INPATIENT}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from test_policy_loader import MINIMAL
+from test_policy_loader import MINIMAL, cross_region_yaml
 from typer.testing import CliRunner
 
 from yidi.entrypoints.cli.main import app
@@ -32,7 +32,7 @@ def _tree(tmp_path: Path, cross_region: str) -> Path:
     folder = tmp_path / "999999" / "employee"
     folder.mkdir(parents=True)
     (folder / "a.yaml").write_text(OPEN_ENDED, encoding="utf-8")
-    (folder / "cross_region.yaml").write_text(cross_region, encoding="utf-8")
+    (folder / "cross_region.yaml").write_text(cross_region_yaml(cross_region), encoding="utf-8")
     return tmp_path
 
 
@@ -77,7 +77,7 @@ def test_policy_check_cli_fails_on_a_ceiling_breach(tmp_path: Path) -> None:
 
 
 def test_region_filing_parameters_feed_the_national_model() -> None:
-    text = OPEN_ENDED + (
+    text = OPEN_ENDED + cross_region_yaml(
         "cross_region:\n  filing:\n"
         "    long_term_cancel_lock_months:\n      values:\n"
         "        2022-08-01: {value: 6, reference: 测试文件第9条}\n"

@@ -182,7 +182,7 @@ def test_parse_orders_eras_by_date() -> None:
         "    classes: {temporary: {label_zh: t}}\n"
         "    emergency: {hospital_flag_counts_as_filed: false, source: e}\n"
         "    late_filing_settles_directly: false\n    late_filing_source: l\n"
-        "    types: {referral: {class: temporary, label_zh: r}}"
+        "    types: {referral: {class: temporary, label_zh: r, cancel_lock_months: 0}}"
         for year in (2030, 2020)
     )
     eras = parse_national_rules(text)
@@ -214,3 +214,26 @@ def test_filing_rules_cli_shows_the_model_of_a_date() -> None:
     assert new.exit_code == 0 and "跨省临时外出就医人员 / 其他临时外出就医人员" in new.output
     bad = CliRunner().invoke(app, ["filing", "rules", "--date", "2026-13-01"])
     assert bad.exit_code == 2
+
+
+def test_every_type_states_its_cancel_lock_in_the_data_no_code_default() -> None:
+    from importlib import resources
+
+    old = national_rules_on(BEFORE)
+    assert {old.cancel_lock_months(category) for category in old.types} == {0}
+    text = (resources.files("yidi") / "data" / "national" / "filing_rules.yaml").read_text("utf-8")
+    # the 2017 referral type without its lock: the file is refused, not read as 0
+    broken = text.replace(
+        "        proof: [referral_approval]\n        cancel_lock_months: {value: 0, region_parameter: false}\n",
+        "        proof: [referral_approval]\n",
+        1,
+    )
+    assert broken != text
+    with pytest.raises(KeyError):
+        parse_national_rules(broken)
+
+
+def test_the_emergency_deadline_is_dated_rule_data() -> None:
+    assert national_rules_on(BEFORE).emergency_filing_deadline_working_days == 3
+    assert "三个工作日" in national_rules_on(BEFORE).emergency_source
+    assert national_rules_on(FROM).emergency_filing_deadline_working_days is None

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+from test_policy_loader import cross_region_yaml
+from typer.testing import CliRunner, Result
 
 from yidi.encounter.commands import AdmissionRequest, Credential
 from yidi.encounter.model import admission_exclusion
+from yidi.entrypoints.cli.main import app
 from yidi.kernel.errors import Refused
-from yidi.kernel.insurance import EncounterType, InsuranceType
+from yidi.kernel.insurance import UNFILED_KEY, EncounterType, FilingCategory, InsuranceType
 from yidi.policy.loader import (
     NATIONAL_PARAMETERS,
     build_policy,
+    national_rules,
     parse_national_rules,
     parse_policy_directory,
     policy_at,
@@ -57,6 +62,7 @@ cross_region:
 
 
 def _source(*texts: str):  # type: ignore[no-untyped-def]
+    texts = (*texts, cross_region_yaml())
     files = [(f"999999/employee/{n}.yaml", text) for n, text in enumerate(texts)]
     source, issues = parse_policy_directory(files, "999999", InsuranceType.EMPLOYEE)
     assert issues == []
@@ -112,11 +118,11 @@ def test_a_policy_without_a_national_parameter_is_refused_not_defaulted() -> Non
 
 def test_the_national_file_may_set_only_national_parameters_and_must_set_all() -> None:
     rules = parse_national_rules(
-        "cross_region:\n  retiree_resettled:\n    direct_settlement:\n"
-        "      values: {2017-01-01: {value: true, reference: x}}\n"
+        "cross_region:\n  retiree_resettled:\n    inpatient_rate:\n"
+        '      values: {2017-01-01: {value: "0.50", reference: x}}\n'
     )
     problems = {issue.path: issue.message for issue in rules.issues}
-    assert "cross_region.retiree_resettled.direct_settlement" in problems
+    assert "cross_region.retiree_resettled.inpatient_rate" in problems
     assert set(NATIONAL_PARAMETERS) <= set(problems)
 
 
@@ -160,3 +166,102 @@ def test_the_admission_check_and_the_engine_share_the_window() -> None:
     assert admission_exclusion(facts(dt.datetime(2017, 5, 5, 10, 0)), lambda: 72) is None
     excluded = admission_exclusion(facts(dt.datetime(2017, 5, 5, 9, 59)), lambda: 72)
     assert excluded is not None and excluded.code == "EMERGENCY_ADMISSION_AFTER_72H"
+
+
+# --------------------------------------------------------------- per filing category, no code default
+
+
+def test_the_national_file_states_direct_settlement_per_category_with_its_source() -> None:
+    rules = national_rules()
+    assert rules.issues == ()
+    for category in FilingCategory:
+        entries = rules.parameters[f"cross_region.{category.value}.direct_settlement"]
+        first = entries[0]
+        # 其他临时外出就医人员 exists from the 2022 model on; the others since the 2017 rules
+        expected_from = (
+            dt.date(2022, 8, 1)
+            if category is FilingCategory.OTHER_TEMPORARY
+            else dt.date(2017, 1, 1)
+        )
+        assert (first.effective_on, first.value) == (expected_from, True)
+        assert first.reference is not None and not first.reference.illustrative
+    unfiled = rules.parameters[f"cross_region.{UNFILED_KEY}.direct_settlement"]
+    assert [(e.effective_on, e.value) for e in unfiled] == [(dt.date(2017, 1, 1), False)]
+    assert unfiled[0].reference is not None
+    assert "不得享受异地就医直接结算服务" in unfiled[0].reference.text
+
+
+def test_the_national_file_states_rate_points_only_from_the_2022_model_with_its_url() -> None:
+    rules = national_rules()
+    for category in FilingCategory:
+        entries = rules.parameters[f"cross_region.{category.value}.rate_points"]
+        assert [(e.effective_on, e.value) for e in entries] == [
+            (dt.date(2022, 8, 1), Decimal("0.00"))
+        ]
+        assert entries[0].reference is not None and "http" in entries[0].reference.text
+    # 未备案的支付比例 is the insured region's own rule: no national value
+    assert f"cross_region.{UNFILED_KEY}.rate_points" not in rules.parameters
+
+
+def test_a_policy_without_a_category_value_is_refused_naming_it() -> None:
+    source = _source(REGION)
+    del source.parameters["cross_region.unfiled.rate_points"]
+    with pytest.raises(Refused) as raised:
+        build_policy(source, dt.date(2023, 1, 1))
+    assert raised.value.code == "POLICY_PARAMETER_MISSING"
+    assert "cross_region.unfiled.rate_points" in raised.value.message
+    # before the 2022 model the national file has no rate_points: the region must state them
+    bare = parse_policy_directory(
+        [("999999/employee/a.yaml", REGION)], "999999", InsuranceType.EMPLOYEE
+    )[0]
+    with pytest.raises(Refused) as raised:
+        build_policy(bare, dt.date(2021, 1, 1))
+    for key in ("retiree_resettled", "referral", "emergency", "unfiled"):
+        assert f"cross_region.{key}.rate_points" in raised.value.message
+    assert "other_temporary" not in raised.value.message  # no such category in 2021
+
+
+def test_policy_check_refuses_a_policy_file_missing_a_category_value(tmp_path: Path) -> None:
+    def check(root: Path, cross_region: str) -> Result:
+        folder = root / "999999" / "employee"
+        folder.mkdir(parents=True)
+        (folder / "a.yaml").write_text(REGION, encoding="utf-8")
+        (folder / "cross_region.yaml").write_text(cross_region, encoding="utf-8")
+        return CliRunner().invoke(app, ["policy", "check", "--root", str(root)])
+
+    without_unfiled = cross_region_yaml().split("  unfiled:")[0]
+    refused = check(tmp_path / "missing", without_unfiled)
+    assert refused.exit_code != 0
+    assert "cross_region.unfiled.rate_points" in refused.output
+    passed = check(tmp_path / "complete", cross_region_yaml())
+    assert passed.exit_code == 0, passed.output
+
+
+UNFILED_ONLY = """
+cross_region:
+  unfiled:
+    rate_points:
+      values:
+        2017-01-01: {value: "-0.20", reference: 测试文件第7条}
+"""
+
+
+def test_the_national_values_fill_what_a_region_does_not_state_from_2022() -> None:
+    files = [("999999/employee/a.yaml", REGION), ("999999/employee/b.yaml", UNFILED_ONLY)]
+    source, issues = parse_policy_directory(files, "999999", InsuranceType.EMPLOYEE)
+    assert issues == []
+    policy = build_policy(source, dt.date(2023, 1, 1))
+    for category in FilingCategory:
+        rule = policy.cross_region_rule(category)
+        assert (rule.rate_points, rule.direct_settlement) == (Decimal("0.00"), True)
+    assert policy.cross_region_rule(None).direct_settlement is False
+    assert "senbk.com" in policy.references["cross_region.referral.rate_points"].text
+
+
+def test_a_category_the_national_model_lacks_on_the_day_is_unfiled_care() -> None:
+    source = _source(REGION)
+    old = build_policy(source, dt.date(2021, 1, 1))
+    assert old.cross_region_rule(FilingCategory.OTHER_TEMPORARY) == old.cross_region_rule(None)
+    assert old.cross_region_rule(FilingCategory.OTHER_TEMPORARY).direct_settlement is False
+    new = build_policy(source, dt.date(2022, 8, 1))
+    assert new.cross_region_rule(FilingCategory.OTHER_TEMPORARY).direct_settlement is True

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,9 +50,45 @@ schemes:
 """
 
 
+#: Filing categories a test policy states ``rate_points`` for from 2017: every category of the
+#: 2017 national filing model, and unfiled care (the national rule file sets them only from the
+#: 2022 model on, and a policy stating them nowhere is refused).
+CATEGORIES_2017 = (
+    "retiree_resettled",
+    "long_term_resident",
+    "posted_worker",
+    "referral",
+    "emergency",
+    "unfiled",
+)
+
+
+def cross_region_yaml(text: str = "cross_region:\n") -> str:
+    """``text`` (a cross_region.yaml) plus rate_points 0 from 2017 for each category it leaves out."""
+    stated = set(re.findall(r"^  (\w+):\n    rate_points:", text, re.MULTILINE))
+    return text + "".join(
+        f"  {key}:\n    rate_points:\n      values:\n"
+        f'        2017-01-01: {{value: "0.00", reference: 测试文件第7条}}\n'
+        for key in CATEGORIES_2017
+        if key not in stated
+    )
+
+
+def _write_tree(tmp_path: Path, text: str) -> None:
+    folder = tmp_path / "999999" / "employee"
+    folder.mkdir(parents=True)
+    (folder / "a.yaml").write_text(text, encoding="utf-8")
+    (folder / "cross_region.yaml").write_text(cross_region_yaml(), encoding="utf-8")
+
+
 def _parse(text: str):  # type: ignore[no-untyped-def]
     return parse_policy_directory(
-        [("999999/employee/a.yaml", text)], "999999", InsuranceType.EMPLOYEE
+        [
+            ("999999/employee/a.yaml", text),
+            ("999999/employee/cross_region.yaml", cross_region_yaml()),
+        ],
+        "999999",
+        InsuranceType.EMPLOYEE,
     )
 
 
@@ -66,9 +103,7 @@ def test_policy_check_command_passes_on_the_shipped_files() -> None:
 
 
 def test_policy_check_command_fails_on_a_broken_tree(tmp_path: Path) -> None:
-    folder = tmp_path / "999999" / "employee"
-    folder.mkdir(parents=True)
-    (folder / "a.yaml").write_text(MINIMAL.replace('"0.85"', "0.85"), encoding="utf-8")
+    _write_tree(tmp_path, MINIMAL.replace('"0.85"', "0.85"))
     result = CliRunner().invoke(app, ["policy", "check", "--root", str(tmp_path)])
     assert result.exit_code == 1
     assert "裸数字" in result.output
@@ -157,9 +192,7 @@ def test_a_step_only_partly_in_force_fails_the_check(tmp_path: Path) -> None:
         '            2018-01-01: {value: "120000.00", reference: 测试文件第3条（修订）}\n',
         "            2018-01-01: {value: null, reference: 测试文件废止}\n",
     )
-    folder = tmp_path / "999999" / "employee"
-    folder.mkdir(parents=True)
-    (folder / "a.yaml").write_text(text, encoding="utf-8")
+    _write_tree(tmp_path, text)
     issues = check_policies(tmp_path)
     assert len(issues) == 1 and "annual_cap" in issues[0].message
     source, _ = _parse(text)

@@ -51,6 +51,7 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
+from yidi.policy.national import national_model
 from yidi.settlement import SettlementResult, reverse, settle
 from yidi.settlement.claims import Claim, FeeLine, YearToDate, resolve_fee_lines
 
@@ -130,8 +131,11 @@ def claims(
         insurance_type=insurance_type,
         person_type=person_type,
         hospital_level=draw(st.sampled_from(list(HospitalLevel))),
-        # filed care only, so every region settles directly
-        filing_category=draw(st.sampled_from(list(FilingCategory))),
+        # filed care only (a category of the day's national filing model: 其他临时外出就医人员
+        # only from the 2022 model on), so every region settles directly
+        filing_category=draw(
+            st.sampled_from([c for c in FilingCategory if c in national_model(day).types])
+        ),
         admitted_on=day,
         discharged_on=day + stay,
         encounter_type=ENCOUNTER[scheme],

@@ -8,6 +8,10 @@ from hypothesis import strategies as st
 from yidi.kernel.statutory_holidays import possible_days_off, statutory_holidays
 from yidi.kernel.workdays import CalendarSource, WorkingDayCalendar
 
+#: The emergency filing deadline the calendar is asked for (the 2017 rule: three working days,
+#: data/national/filing_rules.yaml; the rule data itself is tested in test_workdays.py).
+WORKING_DAYS = 3
+
 library = WorkingDayCalendar(announced={}, last_year=2099)
 # The same years answered from law alone, as if no notice had been published.
 provisional = WorkingDayCalendar(announced={}, last_year=2099, use_library=False)
@@ -65,8 +69,8 @@ def test_provisional_deadline_is_never_earlier_than_the_announced_one(year: int)
     assert library.year_source(year) is CalendarSource.LIBRARY
     later = 0
     for admitted_on in _days(year)[:-10]:
-        provisional_on = provisional.emergency_filing_deadline(admitted_on)
-        announced_on = library.emergency_filing_deadline(admitted_on)
+        provisional_on = provisional.emergency_filing_deadline(admitted_on, WORKING_DAYS)
+        announced_on = library.emergency_filing_deadline(admitted_on, WORKING_DAYS)
         assert provisional_on >= announced_on, admitted_on
         later += provisional_on > announced_on
     assert later  # the comparison is not vacuous: some provisional deadlines are later
@@ -81,8 +85,10 @@ def test_statutory_days_alone_would_give_an_earlier_deadline_than_the_2026_notic
         day += timedelta(days=1)
         counted += day.weekday() < 5 and day not in statutory
     assert day == date(2026, 2, 24)
-    assert library.emergency_filing_deadline(date(2026, 2, 19)) == date(2026, 2, 26)
-    assert provisional.emergency_filing_deadline(date(2026, 2, 19)) >= date(2026, 2, 26)
+    assert library.emergency_filing_deadline(date(2026, 2, 19), WORKING_DAYS) == date(2026, 2, 26)
+    assert provisional.emergency_filing_deadline(date(2026, 2, 19), WORKING_DAYS) >= date(
+        2026, 2, 26
+    )
 
 
 provisional_dates = st.dates(min_value=date(2027, 1, 1), max_value=date(2098, 12, 1))
@@ -91,12 +97,14 @@ provisional_dates = st.dates(min_value=date(2027, 1, 1), max_value=date(2098, 12
 @given(provisional_dates, st.integers(min_value=0, max_value=40))
 def test_provisional_deadline_is_monotonic_in_the_admission_day(start: date, gap: int) -> None:
     later = start + timedelta(days=gap)
-    assert library.emergency_filing_deadline(start) <= library.emergency_filing_deadline(later)
+    assert library.emergency_filing_deadline(
+        start, WORKING_DAYS
+    ) <= library.emergency_filing_deadline(later, WORKING_DAYS)
 
 
 @given(provisional_dates)
 def test_provisional_deadline_is_a_working_day_three_working_days_on(admitted_on: date) -> None:
-    due = library.emergency_filing_due(admitted_on)
+    due = library.emergency_filing_due(admitted_on, WORKING_DAYS)
     assert due.source is CalendarSource.PROVISIONAL
     assert due.on > admitted_on and library.is_working_day(due.on)
     assert library.working_days_between(admitted_on, due.on) == 3

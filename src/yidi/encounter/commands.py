@@ -48,7 +48,6 @@ from yidi.encounter.model import (
     EncounterKind,
     EncounterState,
     admission_exclusion,
-    cannot_restore,
     check_icd10,
     emergency_counts_as_filed,
     local,
@@ -128,8 +127,18 @@ class RequestKey:
     fingerprint: str
 
 
-#: Transactions a 2601 冲正 can undo: settlement, settlement cancellation, fee upload.
-REVERSIBLE_INFNOS: Final = ("2304", "2305", "2301")
+#: Transactions a 2601 冲正 can undo: settlement (inpatient 2304, outpatient 2207), its
+#: cancellation (2305, 2208), inpatient fee upload.
+REVERSIBLE_INFNOS: Final = ("2304", "2207", "2305", "2208", "2301")
+
+#: The stored record a 2601 of each settlement infno names (its kind) and the encounter
+#: it belongs to: 2207 and 2208 a visit's, 2304 and 2305 a stay's.
+_REVERSED_RECORD: Final[dict[str, tuple[str, EncounterKind]]] = {
+    "2304": ("settle", EncounterKind.INPATIENT),
+    "2207": ("settle", EncounterKind.OUTPATIENT),
+    "2305": ("reversal", EncounterKind.INPATIENT),
+    "2208": ("reversal", EncounterKind.OUTPATIENT),
+}
 
 
 def reversal_marker(msgid: str) -> str:
@@ -1505,9 +1514,11 @@ class HospitalService(EncounterQueries):
     ) -> dict[str, Any]:
         """2601: undo the request sent as ``omsgid`` whose answer the hospital never got.
 
-        A settlement (2304) is reversed as by 2305; a settlement cancellation (2305) is
-        undone by a new settlement with the same amounts (the ledger never reverses a
-        reversal); a fee upload (2301) cancels the lines it stored. An ``omsgid`` yidi never
+        A settlement (2304, or a visit's 2207) is reversed as by 2305 (2208); a settlement
+        cancellation (2305, 2208) is undone by a new settlement with the same amounts (the
+        ledger never reverses a reversal); a fee upload (2301) cancels the lines it stored.
+        A 2601 that names a stay's message as a visit's transaction (or the other way round)
+        is refused as not that transaction. An ``omsgid`` yidi never
         received is recorded as reversed, so that if it arrives late it is refused. Either
         way the original msgid is answered ``MESSAGE_REVERSED`` from then on. Idempotent by
         the 2601's own msgid; a second 2601 of the same omsgid changes nothing.
@@ -1581,20 +1592,23 @@ class HospitalService(EncounterQueries):
             return memo | self._reverse_fee_upload(uow, caller, original, omsgid, person_id)
         setl_id = original.get("setl_id") if isinstance(original, dict) else None
         row = uow.hospital.settlement(str(setl_id)) if setl_id else None
-        expected = "settle" if oinfno == "2304" else "reversal"
-        if row is None or row.kind != expected or row.hospital_code != caller.hospital_code:
-            raise Conflict(
-                "REVERSAL_OINFNO_MISMATCH",
-                f"报文 {omsgid} 不是交易 {oinfno}，请核对 oinfno",
-                "omsgid is not a request of oinfno",
-                field="oinfno",
-            )
+        record_kind, encounter_kind = _REVERSED_RECORD[oinfno]
+        mismatch = Conflict(
+            "REVERSAL_OINFNO_MISMATCH",
+            f"报文 {omsgid} 不是交易 {oinfno}，请核对 oinfno",
+            "omsgid is not a request of oinfno",
+            field="oinfno",
+        )
+        if row is None or row.kind != record_kind or row.hospital_code != caller.hospital_code:
+            raise mismatch
         encounter = self._encounter(uow, caller, row.encounter_id, for_update=True)
+        if Encounter(encounter).kind is not encounter_kind:
+            raise mismatch
         if encounter.person_id != person_id:
             raise self._psn_mismatch(encounter.id)
         row = uow.hospital.settlement(row.id)
         assert row is not None
-        if oinfno == "2304":
+        if record_kind == "settle":
             if row.state != "active":
                 return memo | {"result": "already_reversed", "setl_id": row.id}
             reversal_id = self._reverse_locked(uow, caller, encounter, row, msgid)
@@ -1650,7 +1664,7 @@ class HospitalService(EncounterQueries):
         reversal: SettlementRow,
         msgid: str | None,
     ) -> dict[str, Any]:
-        """Undo a 2305: settle again with the reversed settlement's stored result."""
+        """Undo a 2305 / 2208: settle again with the reversed settlement's stored result."""
         assert reversal.reverses_id is not None
         settled = uow.hospital.settlement(reversal.reverses_id)
         assert settled is not None
@@ -1660,10 +1674,9 @@ class HospitalService(EncounterQueries):
             for line in json.loads(settled.result_json)["lines"]
         )
         now_lines = sorted((line.serial, str(line.amount)) for line in lines)
-        aggregate = Encounter(encounter)
-        if aggregate.state is not DISCHARGED:
-            raise cannot_restore()
-        resettled = aggregate.restore(lines_unchanged=kept == now_lines)
+        # Only from the state the cancellation left (discharged, a visit registered) and with
+        # the lines it settled; anything else is refused (REVERSAL_CANNOT_RESTORE).
+        resettled = Encounter(encounter).restore(lines_unchanged=kept == now_lines)
         insurance_type = InsuranceType(settled.insurance_type)
         ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))

@@ -111,7 +111,7 @@ class EncounterAction(enum.StrEnum):
     CANCEL_ADMISSION = "cancel_admission"  # 2404 撤销入院
     SETTLE = "settle"  # 2304 结算
     REVERSE = "reverse"  # 2305 撤销结算 (and 2601 of a 2304)
-    RESTORE = "restore"  # 2601 of a 2305: settled again with the reversed result
+    RESTORE = "restore"  # 2601 of a 2305 / 2208: settled again with the reversed result
     CANCEL_REGISTRATION = "cancel_registration"  # 2202 挂号撤销 (outpatient)
 
 
@@ -130,6 +130,7 @@ OUTPATIENT_TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], Encou
     (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
     (EncounterState.REGISTERED, EncounterAction.CANCEL_REGISTRATION): EncounterState.CANCELLED,
     (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.REGISTERED,
+    (EncounterState.REGISTERED, EncounterAction.RESTORE): EncounterState.SETTLED,
 }
 
 TRANSITIONS_BY_KIND: Final = {
@@ -150,6 +151,8 @@ def _outpatient_refusal(state: EncounterState, action: EncounterAction) -> Confl
         )
     if action is EncounterAction.CANCEL_REGISTRATION:
         return cannot_cancel_registration()
+    if action is EncounterAction.RESTORE:
+        return cannot_restore()
     if action is EncounterAction.REVERSE:
         return Conflict(
             "ENCOUNTER_NOT_SETTLED",
@@ -233,7 +236,7 @@ def cannot_restore() -> Conflict:
     return Conflict(
         "REVERSAL_CANNOT_RESTORE",
         "结算撤销后该就诊已有变更（费用明细、出院或重新结算），不能冲正该结算撤销；"
-        "请按当前明细重新结算（2304）",
+        "请按当前明细重新结算（住院 2304，门诊 2207）",
         "the encounter changed after the cancellation; settle it again with 2304",
         field="omsgid",
     )

@@ -379,10 +379,8 @@ class FilingQueries(FilingUseCases):
         self, principal: Principal, *, region: str | None = None
     ) -> list[CompletenessRow]:
         """Filed (or imported) filings missing mandatory 附件1 fields: the re-collection list."""
-        principal.require(Action.FILING_LIST)
-        query = FilingQuery(states=(FilingState.APPROVED, FilingState.SUBMITTED))
-        rows = (
-            completeness_row(record) for _row, record in self._iter_scope(principal, query, region)
+        rows = self._completeness_rows(
+            principal, (FilingState.APPROVED, FilingState.SUBMITTED), region
         )
         return [row for row in rows if row.missing_fields]
 
@@ -390,12 +388,18 @@ class FilingQueries(FilingUseCases):
         self, principal: Principal, *, region: str | None = None
     ) -> list[CompletenessRow]:
         """Persons with live filings but no (known) second-generation social security card."""
-        principal.require(Action.FILING_LIST)
-        query = FilingQuery(states=LIVE_STATES)
-        rows = (
-            completeness_row(record) for _row, record in self._iter_scope(principal, query, region)
-        )
+        rows = self._completeness_rows(principal, LIVE_STATES, region)
         return [row for row in rows if row.needs_second_generation_card]
+
+    def _completeness_rows(
+        self, principal: Principal, states: tuple[FilingState, ...], region: str | None
+    ) -> list[CompletenessRow]:
+        """The 附件1 completeness of every filing in ``states`` within the principal's scope."""
+        principal.require(Action.FILING_LIST)
+        query = FilingQuery(states=states)
+        return [
+            completeness_row(record) for _row, record in self._iter_scope(principal, query, region)
+        ]
 
     def duplicates(
         self, principal: Principal, *, region: str | None = None

@@ -13,7 +13,7 @@ from typing import Final
 from yidi.filing.model.lifecycle import Actor, FilingState
 from yidi.filing.ports import FilingUnitOfWork
 from yidi.kernel.access import Principal, Role
-from yidi.kernel.audit import audit_entry
+from yidi.kernel.audit import audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Forbidden, InvalidInput
 from yidi.kernel.privacy import mask_phone
@@ -77,14 +77,8 @@ class FilingUseCases:
     ) -> None:
         """One step by ``principal`` (the request's address comes with ``audit_entry``)."""
         uow.audit.append(
-            audit_entry(
-                self._clock.now(),
-                actor=principal.user_id,
-                role=principal.role.value,
-                region_code=principal.region_code,
-                action=action,
-                subject=subject,
-                reason=reason,
+            audit_entry_by(
+                principal, self._clock.now(), action=action, subject=subject, reason=reason
             )
         )
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -348,14 +348,14 @@ class FilingRepository:
         )
 
     def get(self, lineage_id: str, *, for_update: bool = False) -> StoredFiling | None:
-        query = select(filings).where(filings.c.id == lineage_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self._session.execute(query).first()
-        return self._stored(row) if row else None
+        return self._one(filings.c.id == lineage_id, for_update)
 
     def by_number(self, filing_number: str, *, for_update: bool = False) -> StoredFiling | None:
-        query = select(filings).where(filings.c.filing_number == filing_number)
+        return self._one(filings.c.filing_number == filing_number, for_update)
+
+    def _one(self, condition: ColumnElement[bool], for_update: bool) -> StoredFiling | None:
+        """The one filing ``condition`` names (row-locked with ``for_update``), or None."""
+        query = select(filings).where(condition)
         if for_update:
             query = query.with_for_update()
         row = self._session.execute(query).first()

@@ -45,11 +45,6 @@ from yidi.kernel.announced_holidays import (
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.statutory_holidays import DECREE_795_FIRST_YEAR, LUNAR_LAST_YEAR, possible_days_off
 
-EMERGENCY_FILING_WORKING_DAYS: Final = 3
-"""异地急诊人员应在三个工作日内，向参保地经办机构提交收治医院出具的病情介绍资料
-(Hengyang, 2017: emergency patients hand in the hospital's case summary within
-three working days of admission, then the filing can be registered)."""
-
 YEARS_AHEAD: Final = 2
 """Years past the current one a date may fall in; later ones are typing mistakes."""
 
@@ -222,18 +217,15 @@ class WorkingDayCalendar:
             day += _ONE_DAY
         return count
 
-    def emergency_filing_due(
-        self, admitted_on: date, working_days: int = EMERGENCY_FILING_WORKING_DAYS
-    ) -> Deadline:
+    def emergency_filing_due(self, admitted_on: date, working_days: int) -> Deadline:
         """Last day to hand in the emergency case summary (急诊备案材料提交期限), with its source.
 
-        See :data:`EMERGENCY_FILING_WORKING_DAYS`: the admission day is not counted.
+        ``working_days`` is the filing rule's deadline (2017: 异地急诊人员应在三个工作日内提交
+        病情介绍资料, data/national/filing_rules.yaml); the admission day is not counted.
         """
         on = self.add_working_days(admitted_on, working_days)
         return Deadline(on, self.source_between(admitted_on, on))
 
-    def emergency_filing_deadline(
-        self, admitted_on: date, working_days: int = EMERGENCY_FILING_WORKING_DAYS
-    ) -> date:
+    def emergency_filing_deadline(self, admitted_on: date, working_days: int) -> date:
         """The date of :meth:`emergency_filing_due`."""
         return self.emergency_filing_due(admitted_on, working_days).on

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session
 from yidi.kernel.audit import GENESIS_HASH, AuditEntry, ChainedEntry, as_utc, entry_hash
 from yidi.platform.tables import audit_head, audit_log
 
+#: The entry's own columns, stored and read back as they are (``at`` is normalised to UTC).
+_ENTRY_COLUMNS = ("actor", "role", "region_code", "action", "subject", "reason", "address")
+#: The chain's single head row: (last seq, last hash).
+_HEAD = select(audit_head.c.last_seq, audit_head.c.last_hash).where(audit_head.c.id == 1)
+
 
 class AuditRepository:
     def __init__(self, session: Session) -> None:
@@ -17,11 +22,7 @@ class AuditRepository:
 
     def append(self, entry: AuditEntry) -> ChainedEntry:
         # Lock the head row: concurrent writers queue here, so the chain stays linear.
-        head = self._session.execute(
-            select(audit_head.c.last_seq, audit_head.c.last_hash)
-            .where(audit_head.c.id == 1)
-            .with_for_update()
-        ).first()
+        head = self._session.execute(_HEAD.with_for_update()).first()
         if head is None:
             last_seq, last_hash = 0, GENESIS_HASH
             self._session.execute(
@@ -35,13 +36,7 @@ class AuditRepository:
             insert(audit_log).values(
                 seq=seq,
                 at=as_utc(entry.at),
-                actor=entry.actor,
-                role=entry.role,
-                region_code=entry.region_code,
-                action=entry.action,
-                subject=entry.subject,
-                reason=entry.reason,
-                address=entry.address,
+                **{name: getattr(entry, name) for name in _ENTRY_COLUMNS},
                 prev_hash=last_hash,
                 entry_hash=digest,
             )
@@ -54,24 +49,14 @@ class AuditRepository:
     def walk(self) -> Iterator[ChainedEntry]:
         result = self._session.execute(select(audit_log).order_by(audit_log.c.seq))
         for row in result:
-            at = as_utc(row.at)
             entry = AuditEntry(
-                at=at,
-                actor=row.actor,
-                role=row.role,
-                region_code=row.region_code,
-                action=row.action,
-                subject=row.subject,
-                reason=row.reason,
-                address=row.address,
+                at=as_utc(row.at), **{name: getattr(row, name) for name in _ENTRY_COLUMNS}
             )
             yield ChainedEntry(int(row.seq), entry, row.prev_hash, row.entry_hash)
 
     def head(self) -> tuple[int, str] | None:
         """(last seq, last hash) as the last append left them; None before the first."""
-        row = self._session.execute(
-            select(audit_head.c.last_seq, audit_head.c.last_hash).where(audit_head.c.id == 1)
-        ).first()
+        row = self._session.execute(_HEAD).first()
         return (int(row.last_seq), str(row.last_hash)) if row else None
 
     def count(self) -> int:

@@ -7,6 +7,8 @@ full (the database is the protected store) and masked on the way out.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.sql.elements import TextClause
 
 from yidi.settlement.amounts import FUND_AMOUNTS, STORED_AMOUNTS
 
@@ -38,6 +41,35 @@ metadata = MetaData(
     }
 )
 
+
+# --- column shapes every table uses the same way --------------------------------------------
+
+
+def _timestamp(name: str, *, nullable: bool = False, **options: Any) -> Column[Any]:
+    """An instant with its time zone (``timestamp with time zone`` on PostgreSQL)."""
+    return Column(name, DateTime(timezone=True), nullable=nullable, **options)
+
+
+def _fen(name: str, *, nullable: bool = False, **options: Any) -> Column[Any]:
+    """A money amount in integer fen (:class:`yidi.kernel.money.Money` at the edges)."""
+    return Column(name, BigInteger, nullable=nullable, **options)
+
+
+def _serial(name: str) -> Column[Any]:
+    """A 64-bit row number (SQLite's INTEGER PRIMARY KEY, which is already 64 bits)."""
+    return Column(name, BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+def _region(name: str, *, nullable: bool = False, **options: Any) -> Column[Any]:
+    """A six-digit administrative division code (行政区划代码) of a pooling region."""
+    return Column(name, String(6), nullable=nullable, **options)
+
+
+def _partial_unique_index(name: str, *columns: Column[Any], where: TextClause) -> Index:
+    """A unique index over the rows ``where`` holds (the same condition on both databases)."""
+    return Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
+
+
 # 经办机构: agencies that take filings and answer the phone for them.
 agencies = Table(
     "agencies",
@@ -45,7 +77,7 @@ agencies = Table(
     Column("id", Integer, primary_key=True),
     Column("code", String(32), nullable=False, unique=True),
     Column("name", String(100), nullable=False),
-    Column("region_code", String(6), nullable=False, index=True),
+    _region("region_code", index=True),
     Column("insurance_type", String(3), nullable=True),  # None: handles both
     Column("phone", String(40), nullable=False, server_default=""),
 )
@@ -58,7 +90,7 @@ hospitals = Table(
     Column("fixmedins_code", String(30), nullable=False, unique=True),
     Column("name", String(100), nullable=False),
     Column("level", Integer, nullable=False),
-    Column("region_code", String(6), nullable=False, index=True),
+    _region("region_code", index=True),
     Column("cross_region_connected", Boolean, nullable=False, server_default="1"),
 )
 
@@ -71,7 +103,7 @@ persons = Table(
     Column("name", String(50), nullable=False),
     Column("gender", String(1), nullable=False),
     Column("birth_on", Date, nullable=False),
-    Column("insured_region_code", String(6), nullable=False, index=True),
+    _region("insured_region_code", index=True),
     Column("insurance_type", String(3), nullable=False),
     Column("person_type", String(32), nullable=False),
     Column("card_number", String(20), nullable=True, index=True),
@@ -93,7 +125,7 @@ lookup_counters = Table(
     "lookup_counters",
     metadata,
     Column("institution", String(30), primary_key=True),
-    Column("window_start", DateTime(timezone=True), primary_key=True),
+    _timestamp("window_start", primary_key=True),
     Column("kind", String(8), primary_key=True),  # "all" or "miss"
     Column("count", Integer, nullable=False),
 )
@@ -115,9 +147,9 @@ jobs = Table(
     Column("processed_rows", Integer, nullable=False, server_default="0"),
     Column("result_json", Text, nullable=True),
     Column("error_json", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    _timestamp("created_at"),
+    _timestamp("started_at", nullable=True),
+    _timestamp("finished_at", nullable=True),
     Index("ix_jobs_actor_file", "actor", "file_sha256"),
 )
 
@@ -125,11 +157,11 @@ jobs = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    _serial("seq"),
+    _timestamp("at"),
     Column("actor", String(64), nullable=False),
     Column("role", String(32), nullable=False),
-    Column("region_code", String(6), nullable=True),
+    _region("region_code", nullable=True),
     Column("action", String(64), nullable=False),
     Column("subject", String(128), nullable=False),
     Column("reason", String(500), nullable=False, server_default=""),
@@ -156,7 +188,7 @@ idempotency_keys = Table(
     Column("key", String(64), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("response_json", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
     UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),
 )
 
@@ -169,13 +201,13 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("role", String(32), nullable=False),
     Column("display_name", String(100), nullable=False, server_default=""),
-    Column("region_code", String(6), nullable=True),
+    _region("region_code", nullable=True),
     Column("hospital_code", String(30), nullable=True),
     Column("id_number", String(18), nullable=True),
     Column("active", Boolean, nullable=False, server_default="1"),
     # Set for a new account and after a reset: the next sign-in must choose a password.
     Column("must_change_password", Boolean, nullable=False, server_default="0"),
-    Column("password_changed_at", DateTime(timezone=True), nullable=True),
+    _timestamp("password_changed_at", nullable=True),
 )
 
 # 会话: one row per sign-in; the client holds a random token, the database only its SHA-256.
@@ -185,10 +217,10 @@ user_sessions = Table(
     Column("id", Integer, primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("username", String(64), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    _timestamp("created_at"),
+    _timestamp("expires_at", index=True),
+    _timestamp("last_seen_at"),
+    _timestamp("revoked_at", nullable=True),
     Column("revoked_reason", String(32), nullable=False, server_default=""),
     Column("address", String(64), nullable=False, server_default=""),
 )
@@ -201,9 +233,9 @@ login_counters = Table(
     Column("username", String(64), primary_key=True),
     Column("address", String(64), primary_key=True),
     Column("failures", Integer, nullable=False, server_default="0"),
-    Column("window_started_at", DateTime(timezone=True), nullable=False),
-    Column("blocked_until", DateTime(timezone=True), nullable=True),
-    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    _timestamp("window_started_at"),
+    _timestamp("blocked_until", nullable=True),
+    _timestamp("last_success_at", nullable=True),
 )
 
 # One-time password reset links: time-limited, single use, only the token's SHA-256 stored.
@@ -214,9 +246,9 @@ password_resets = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("username", String(64), nullable=False, index=True),
     Column("created_by", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("used_at", DateTime(timezone=True), nullable=True),
+    _timestamp("created_at"),
+    _timestamp("expires_at"),
+    _timestamp("used_at", nullable=True),
 )
 
 # --- funds: settlement facts, the clearing ledger, prepayments, clearing runs -----------
@@ -225,37 +257,37 @@ password_resets = Table(
 settlement_facts = Table(
     "settlement_facts",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    _serial("id"),
     Column("setl_id", String(40), nullable=False, unique=True),
     Column("reverses_setl_id", String(40), nullable=True, unique=True),
     Column("settled_on", Date, nullable=False),
     Column("clearing_month", String(7), nullable=False, index=True),
-    Column("insured_region_code", String(6), nullable=False, index=True),
-    Column("treatment_region_code", String(6), nullable=False, index=True),
+    _region("insured_region_code", index=True),
+    _region("treatment_region_code", index=True),
     Column("hospital_code", String(30), nullable=False),
     Column("insurance_type", String(3), nullable=False),
     Column("filing_category", String(32), nullable=True),
     Column("person_times", Integer, nullable=False),
-    Column("total_charges_fen", BigInteger, nullable=False),
+    _fen("total_charges_fen"),
     # one column per fund amount of the money vocabulary
-    *(Column(amount.column, BigInteger, nullable=False) for amount in FUND_AMOUNTS),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    *(_fen(amount.column) for amount in FUND_AMOUNTS),
+    _timestamp("recorded_at"),
 )
 
 # 清算台账: append-only double entries; a reversal adds opposite lines, nothing is updated.
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    _serial("id"),
     Column("setl_id", String(40), nullable=False, index=True),
     Column("clearing_month", String(7), nullable=False, index=True),
     Column("account", String(64), nullable=False, index=True),
     Column("fund", String(24), nullable=False),
     Column("side", String(1), nullable=False),
-    Column("amount_fen", BigInteger, nullable=False),
-    Column("insured_region_code", String(6), nullable=False),
-    Column("treatment_region_code", String(6), nullable=False),
-    Column("posted_at", DateTime(timezone=True), nullable=False),
+    _fen("amount_fen"),
+    _region("insured_region_code"),
+    _region("treatment_region_code"),
+    _timestamp("posted_at"),
 )
 
 # 预付金: what an insured region has placed with a treatment region, as of a date.
@@ -264,9 +296,9 @@ prepayments = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("level", String(16), nullable=False),
-    Column("insured_region_code", String(6), nullable=False),
-    Column("treatment_region_code", String(6), nullable=False),
-    Column("amount_fen", BigInteger, nullable=False),
+    _region("insured_region_code"),
+    _region("treatment_region_code"),
+    _fen("amount_fen"),
     Column("effective_on", Date, nullable=False),
     UniqueConstraint(
         "level",
@@ -287,8 +319,8 @@ clearing_runs = Table(
     Column("status", String(8), nullable=False),
     Column("statement_json", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
-    Column("run_at", DateTime(timezone=True), nullable=False),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    _timestamp("run_at"),
+    _timestamp("closed_at", nullable=True),
     UniqueConstraint("clearing_month", "level", name="uq_clearing_runs_month_level"),
 )
 
@@ -301,15 +333,15 @@ filings = Table(
     Column("current_version_id", String(32), nullable=False),
     Column("state", String(16), nullable=False, index=True),
     Column("version", Integer, nullable=False),
-    Column("insured_region_code", String(6), nullable=False, index=True),
+    _region("insured_region_code", index=True),
     Column("id_number", String(18), nullable=False, index=True),
     Column("name", String(50), nullable=False, index=True),
     Column("category", String(32), nullable=True, index=True),
     Column("source", String(16), nullable=False),  # counter | import
     # (id_number, insured region, category, version) of an imported row: re-imports change nothing.
     Column("import_key", String(80), nullable=True, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
 )
 
 # One live counter filing per person, insured region and category, also under concurrency
@@ -319,22 +351,18 @@ _LIVE_COUNTER_FILING = (
 )
 _WITH_CATEGORY = text(_LIVE_COUNTER_FILING + " AND category IS NOT NULL")
 _WITHOUT_CATEGORY = text(_LIVE_COUNTER_FILING + " AND category IS NULL")
-Index(
+_partial_unique_index(
     "uq_filings_live_person_category",
     filings.c.id_number,
     filings.c.insured_region_code,
     filings.c.category,
-    unique=True,
-    sqlite_where=_WITH_CATEGORY,
-    postgresql_where=_WITH_CATEGORY,
+    where=_WITH_CATEGORY,
 )
-Index(
+_partial_unique_index(
     "uq_filings_live_person_nocategory",
     filings.c.id_number,
     filings.c.insured_region_code,
-    unique=True,
-    sqlite_where=_WITHOUT_CATEGORY,
-    postgresql_where=_WITHOUT_CATEGORY,
+    where=_WITHOUT_CATEGORY,
 )
 
 # Every version of every filing, with its full 附件1 record as JSON. Never deleted.
@@ -352,7 +380,7 @@ filing_versions = Table(
     Column("superseded_by", String(32), nullable=True),
     # The day this version was filed (approved at the counter or imported): quarterly lists, 附件2.
     Column("filed_on", Date, nullable=True, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
     UniqueConstraint("filing_id", "version", name="uq_filing_versions_filing_id_version"),
 )
 
@@ -369,7 +397,7 @@ filing_events = Table(
     Column("to_state", String(16), nullable=False),
     Column("actor_id", String(64), nullable=False),
     Column("actor_role", String(32), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    _timestamp("at"),
     Column("reason", String(500), nullable=True),
     Column("version", Integer, nullable=False),
 )
@@ -385,7 +413,7 @@ filing_evidence = Table(
     Column("document_number", String(64), nullable=True),
     Column("issuer", String(100), nullable=True),
     Column("issued_on", Date, nullable=True),
-    Column("issuer_region_code", String(6), nullable=True),
+    _region("issuer_region_code", nullable=True),
     Column("issuer_hospital_level", Integer, nullable=True),
     Column("issuer_is_top_specialist", Boolean, nullable=False, server_default="0"),
     Column("file_sha256", String(64), nullable=True),
@@ -405,16 +433,16 @@ filing_change_requests = Table(
     Column("pending_filing_id", String(32), nullable=True, unique=True),
     Column("base_version_id", String(32), nullable=False),
     Column("state", String(16), nullable=False, index=True),
-    Column("insured_region_code", String(6), nullable=False, index=True),
+    _region("insured_region_code", index=True),
     Column("id_number", String(18), nullable=False, index=True),
     Column("name", String(50), nullable=False),
     Column("record_json", Text, nullable=False),
     Column("evidence_json", Text, nullable=False),
     Column("reason", String(500), nullable=False),
     Column("requested_by", String(64), nullable=False),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
+    _timestamp("requested_at"),
     Column("decided_by", String(64), nullable=True),
-    Column("decided_at", DateTime(timezone=True), nullable=True),
+    _timestamp("decided_at", nullable=True),
     Column("decision_reason", String(500), nullable=True),
     Column("result_version_id", String(32), nullable=True),
 )
@@ -427,14 +455,14 @@ evidence_files = Table(
     Column("media_type", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
 )
 
 # 备案编号 sequences per agency region and year; the row is locked while a number is taken.
 filing_number_sequences = Table(
     "filing_number_sequences",
     metadata,
-    Column("region_code", String(6), primary_key=True),
+    _region("region_code", primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last_sequence", Integer, nullable=False),
 )
@@ -446,7 +474,7 @@ import_batches = Table(
     Column("id", Integer, primary_key=True),
     Column("file_sha256", String(64), nullable=False, unique=True),
     Column("filename", String(200), nullable=False),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
+    _timestamp("imported_at"),
     Column("actor", String(64), nullable=False),
     Column("total_rows", Integer, nullable=False),
     Column("imported_rows", Integer, nullable=False),
@@ -455,7 +483,7 @@ import_batches = Table(
     Column("report_json", Text, nullable=False),
     # The region the file was submitted for: the submitting agency's (or the province's) code;
     # NULL only for batches recorded before 0007 whose region could not be recovered.
-    Column("region_code", String(6), nullable=True, index=True),
+    _region("region_code", nullable=True, index=True),
 )
 
 # 目录版本: one treatment region's catalogue, stored once per content hash (re-imports are no-ops).
@@ -463,13 +491,13 @@ catalog_versions = Table(
     "catalog_versions",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("treatment_region", String(6), nullable=False, index=True),
+    _region("treatment_region", index=True),
     Column("version_label", String(100), nullable=False),
     Column("effective_on", Date, nullable=False),
     Column("content_hash", String(64), nullable=False, unique=True),
     Column("item_count", Integer, nullable=False),
     Column("source_name", String(200), nullable=False, server_default=""),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
+    _timestamp("imported_at"),
 )
 
 # 目录条目 of one catalogue version.
@@ -483,7 +511,7 @@ catalog_items = Table(
     Column("kind", String(16), nullable=False),
     Column("item_class", String(2), nullable=False),
     Column("upfront_self_pay_rate", String(12), nullable=False),
-    Column("price_limit_fen", BigInteger, nullable=True),
+    _fen("price_limit_fen", nullable=True),
     Column("valid_from", Date, nullable=False),
     Column("valid_until", Date, nullable=True),
     Column("fee_category", String(2), nullable=False),
@@ -497,8 +525,8 @@ encounters = Table(
     Column("id", String(32), primary_key=True),  # mdtrt_id
     Column("hospital_code", String(30), nullable=False, index=True),
     Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
-    Column("insured_region_code", String(6), nullable=False),
-    Column("treatment_region_code", String(6), nullable=False),
+    _region("insured_region_code"),
+    _region("treatment_region_code"),
     Column("insurance_type", String(3), nullable=False),
     Column("person_type", String(32), nullable=False),
     Column("filing_id", String(32), nullable=True),
@@ -508,14 +536,14 @@ encounters = Table(
     Column("inpatient_number", String(30), nullable=False, server_default=""),
     Column("department_code", String(30), nullable=False, server_default=""),
     Column("department_name", String(100), nullable=False, server_default=""),
-    Column("admitted_at", DateTime(timezone=True), nullable=False),
-    Column("discharged_at", DateTime(timezone=True), nullable=True),
+    _timestamp("admitted_at"),
+    _timestamp("discharged_at", nullable=True),
     Column("diagnosis_codes", String(500), nullable=False, server_default=""),  # ICD-10, comma
     Column("accidental_injury", Boolean, nullable=False, server_default="0"),
-    Column("emergency_started_at", DateTime(timezone=True), nullable=True),
+    _timestamp("emergency_started_at", nullable=True),
     Column("state", String(16), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
     # mdtrt_cert_type of 2401 (01 医保电子凭证, 02 居民身份证, 03 社会保障卡), echoed by 2303/2304
     Column("credential_type", String(3), nullable=True),
 )
@@ -523,13 +551,11 @@ encounters = Table(
 # At most one open stay (在院 or discharged, unsettled) per person and hospital: concurrent
 # admissions cannot open two, whatever the application read before inserting.
 _OPEN_ENCOUNTER = text("state IN ('admitted', 'discharged')")
-Index(
+_partial_unique_index(
     "uq_encounters_open_person_hospital",
     encounters.c.person_id,
     encounters.c.hospital_code,
-    unique=True,
-    sqlite_where=_OPEN_ENCOUNTER,
-    postgresql_where=_OPEN_ENCOUNTER,
+    where=_OPEN_ENCOUNTER,
 )
 
 # 费用明细: unique per encounter by the hospital's serial; cancelled lines are kept, flagged.
@@ -544,8 +570,8 @@ fee_lines = Table(
     Column("name", String(200), nullable=False, server_default=""),
     Column("quantity", String(24), nullable=False),  # exact decimal text
     Column("unit_price", String(24), nullable=False),
-    Column("amount_fen", BigInteger, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    _fen("amount_fen"),
+    _timestamp("occurred_at"),
     Column("emergency_pre_admission", Boolean, nullable=False, server_default="0"),
     Column("fingerprint", String(64), nullable=False),
     # The split under the treatment catalogue, fixed at upload (the 2301 reply).
@@ -553,14 +579,14 @@ fee_lines = Table(
     Column("fee_category", String(2), nullable=False),
     Column("self_pay_rate", String(12), nullable=False),
     Column("price_limit", String(24), nullable=True),
-    Column("fully_self_paid_fen", BigInteger, nullable=False),
-    Column("over_limit_self_paid_fen", BigInteger, nullable=False),
-    Column("upfront_self_paid_fen", BigInteger, nullable=False),
-    Column("eligible_amount_fen", BigInteger, nullable=False),
+    _fen("fully_self_paid_fen"),
+    _fen("over_limit_self_paid_fen"),
+    _fen("upfront_self_paid_fen"),
+    _fen("eligible_amount_fen"),
     Column("cancelled", Boolean, nullable=False, server_default="0"),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    _timestamp("cancelled_at", nullable=True),
     Column("settlement_id", String(32), nullable=True),
-    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    _timestamp("uploaded_at"),
     UniqueConstraint("encounter_id", "serial", name="uq_fee_lines_encounter_id_serial"),
 )
 
@@ -578,17 +604,17 @@ settlements = Table(
     Column("insurance_type", String(3), nullable=False),
     Column("year", Integer, nullable=False),
     Column("hospital_code", String(30), nullable=False, index=True),
-    Column("insured_region_code", String(6), nullable=False, index=True),
-    Column("treatment_region_code", String(6), nullable=False, index=True),
+    _region("insured_region_code", index=True),
+    _region("treatment_region_code", index=True),
     # One column per amount of the money vocabulary (yidi.settlement.amounts), in its
     # order, then what the insured region owes the treatment region (funds + account).
-    *(Column(amount.column, BigInteger, nullable=False) for amount in STORED_AMOUNTS),
+    *(_fen(amount.column) for amount in STORED_AMOUNTS),
     Column("result_json", Text, nullable=False),
     Column("year_to_date_delta_json", Text, nullable=False),
     Column("policy_version", String(64), nullable=False),
     Column("catalog_version", String(200), nullable=False),
     Column("msgid", String(64), nullable=True),
-    Column("settled_at", DateTime(timezone=True), nullable=False),
+    _timestamp("settled_at"),
     Column("settled_by", String(64), nullable=False),
 )
 
@@ -600,12 +626,12 @@ year_to_date = Table(
     Column("insurance_type", String(3), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("admissions_count", Integer, nullable=False, server_default="0"),
-    Column("deductible_used_fen", BigInteger, nullable=False, server_default="0"),
-    Column("pooled_fund_paid_fen", BigInteger, nullable=False, server_default="0"),
-    Column("serious_illness_paid_fen", BigInteger, nullable=False, server_default="0"),
-    Column("large_expense_paid_fen", BigInteger, nullable=False, server_default="0"),
-    Column("assistance_paid_fen", BigInteger, nullable=False, server_default="0"),
-    Column("eligible_amount_accumulated_fen", BigInteger, nullable=False, server_default="0"),
+    _fen("deductible_used_fen", server_default="0"),
+    _fen("pooled_fund_paid_fen", server_default="0"),
+    _fen("serious_illness_paid_fen", server_default="0"),
+    _fen("large_expense_paid_fen", server_default="0"),
+    _fen("assistance_paid_fen", server_default="0"),
+    _fen("eligible_amount_accumulated_fen", server_default="0"),
     # further totals named by the policy's steps: {"outpatient.deductible_used": fen, ...}
     Column("counters_json", Text, nullable=False, server_default="{}"),
 )
@@ -620,8 +646,8 @@ personal_accounts = Table(
     Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
     Column("insurance_type", String(3), nullable=False),
     Column("year", Integer, nullable=False),
-    Column("balance_fen", BigInteger, nullable=False, server_default="0"),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _fen("balance_fen", server_default="0"),
+    _timestamp("updated_at"),
     UniqueConstraint("person_id", "insurance_type", "year"),
     CheckConstraint("balance_fen >= 0", name="balance_not_negative"),
 )
@@ -635,12 +661,12 @@ personal_account_movements = Table(
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("personal_accounts.id"), nullable=False, index=True),
     Column("kind", String(8), nullable=False),
-    Column("amount_fen", BigInteger, nullable=False),
-    Column("balance_after_fen", BigInteger, nullable=False),
+    _fen("amount_fen"),
+    _fen("balance_after_fen"),
     Column("source", String(64), nullable=False, server_default=""),
     Column("reference", String(64), nullable=False),
     Column("settlement_id", String(32), nullable=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    _timestamp("occurred_at"),
     Column("recorded_by", String(64), nullable=False),
     UniqueConstraint("account_id", "kind", "reference"),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
@@ -677,7 +703,7 @@ gateway_nonces = Table(
     metadata,
     Column("access_key", String(64), primary_key=True),
     Column("nonce", String(128), primary_key=True),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    _timestamp("expires_at", index=True),
 )
 
 # Refused gateway requests, counted per minute, source address, key and reason: outside the
@@ -686,12 +712,12 @@ gateway_refusals = Table(
     "gateway_refusals",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("minute", DateTime(timezone=True), nullable=False, index=True),
+    _timestamp("minute", index=True),
     Column("address", String(64), nullable=False),
     Column("access_key", String(64), nullable=False),
     Column("code", String(64), nullable=False),
     Column("count", Integer, nullable=False),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    _timestamp("last_at"),
     Column("last_reason", String(200), nullable=False),
     UniqueConstraint("minute", "address", "access_key", "code", name="uq_gateway_refusals_source"),
 )
@@ -702,8 +728,8 @@ manual_claims = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
-    Column("insured_region_code", String(6), nullable=False, index=True),
-    Column("treatment_region_code", String(6), nullable=False),
+    _region("insured_region_code", index=True),
+    _region("treatment_region_code"),
     Column("hospital_name", String(100), nullable=False),
     Column("hospital_level", Integer, nullable=False),
     Column("encounter_type", String(6), nullable=False),
@@ -715,20 +741,20 @@ manual_claims = Table(
     Column("fee_lines_json", Text, nullable=False),
     Column("state", String(16), nullable=False, index=True),
     Column("result_json", Text, nullable=True),
-    Column("total_charges_fen", BigInteger, nullable=True),
-    Column("fund_paid_total_fen", BigInteger, nullable=True),
-    Column("patient_share_fen", BigInteger, nullable=True),
+    _fen("total_charges_fen", nullable=True),
+    _fen("fund_paid_total_fen", nullable=True),
+    _fen("patient_share_fen", nullable=True),
     Column("year_to_date_delta_json", Text, nullable=True),
     Column("policy_version", String(64), nullable=True),
     Column("catalog_version", String(200), nullable=True),
     Column("catalog_note", String(200), nullable=True),
     Column("approved_by", String(64), nullable=True),
-    Column("approved_at", DateTime(timezone=True), nullable=True),
-    Column("paid_at", DateTime(timezone=True), nullable=True),
+    _timestamp("approved_at", nullable=True),
+    _timestamp("paid_at", nullable=True),
     Column("payment_reference", String(64), nullable=True),
     Column("created_by", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
 )
 
 # Lookups on the hospital path: each covers all the equality terms of its query (migration 0013).
@@ -785,17 +811,17 @@ clearing_applications = Table(
     Column("clearing_type", String(6), nullable=False),
     Column("clearing_way", String(6), nullable=True),
     Column("person_times", Integer, nullable=False),
-    Column("total_fen", BigInteger, nullable=False),
-    Column("approved_total_fen", BigInteger, nullable=False),
-    Column("fund_fen", BigInteger, nullable=False),
-    Column("cash_fen", BigInteger, nullable=False),
-    Column("account_fen", BigInteger, nullable=False),
+    _fen("total_fen"),
+    _fen("approved_total_fen"),
+    _fen("fund_fen"),
+    _fen("cash_fen"),
+    _fen("account_fen"),
     Column("first_day", Date, nullable=False),
     Column("last_day", Date, nullable=False),
     Column("active", String(1), nullable=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
+    _timestamp("applied_at"),
     Column("applied_by", String(64), nullable=False),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    _timestamp("cancelled_at", nullable=True),
     UniqueConstraint(
         "hospital_code",
         "clearing_month",

@@ -24,6 +24,7 @@ from yidi.policy.model import (
     SupplementaryStep,
     TiltAssistanceStep,
 )
+from yidi.policy.national import national_model
 
 
 def _pct(rate: Decimal) -> str:
@@ -205,9 +206,13 @@ def describe_policy(policy: Policy, scheme: SchemeKind | None = None) -> list[st
         lines.extend(describe_scheme(found))
     lines.append("")
     lines.append("异地就医调整（按备案类别在支付比例上增减）：")
+    types = national_model(policy.on_date).types
     for key in [category.value for category in FilingCategory] + [UNFILED_KEY]:
         rule = policy.cross_region[key]
         label = "未备案" if key == UNFILED_KEY else FilingCategory(key).label_zh
+        if key != UNFILED_KEY and FilingCategory(key) not in types:
+            lines.append(f"  {label}：当日全国备案规则无此类别，按未备案处理")
+            continue
         direct = "可直接结算" if rule.direct_settlement else "不能直接结算，回参保地报销"
         parts = [_pts(rule.rate_points) if rule.rate_points else "不调整"]
         if rule.inpatient_deductible is not None:

@@ -74,7 +74,7 @@ from yidi.policy.model import (
     TiltAssistanceStep,
 )
 from yidi.policy.national import REGION_PARAMETERS as NATIONAL_REGION_PARAMETERS
-from yidi.policy.national import national_eras
+from yidi.policy.national import national_eras, national_model
 
 # --------------------------------------------------------------------------- value types
 
@@ -947,6 +947,15 @@ NATIONAL_PARAMETERS: tuple[str, ...] = (
     "cross_region.fee_time_future_days",
     "cross_region.direct_settlement_encounter_types",
 )
+#: What every filing category of the day's national filing model, and unfiled care, must
+#: state (``cross_region.<category>.<name>``): from the national file or the region's own.
+CATEGORY_PARAMETERS: tuple[str, ...] = ("rate_points", "direct_settlement")
+#: Per-category parameters the national rule file may set (a region may override them).
+NATIONAL_CATEGORY_PARAMETERS: tuple[str, ...] = tuple(
+    f"cross_region.{key}.{name}"
+    for key in [category.value for category in FilingCategory] + [UNFILED_KEY]
+    for name in CATEGORY_PARAMETERS
+)
 
 
 @dataclass(frozen=True)
@@ -972,7 +981,7 @@ def parse_national_rules(text: str, name: str = NATIONAL_RULES_FILE) -> National
         issues.append(PolicyIssue(name, "", "文件须为映射 | the file must be a mapping"))
     elif document is not None:
         for path, leaf in _walk(document, "", name, issues):
-            if path not in NATIONAL_PARAMETERS:
+            if path not in NATIONAL_PARAMETERS and path not in NATIONAL_CATEGORY_PARAMETERS:
                 issues.append(
                     PolicyIssue(name, path, "不是全国通用参数 | not a national parameter")
                 )
@@ -1320,6 +1329,13 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
                 kind, scheme_source.label, scheme_source.description, tuple(steps)
             )
     missing.extend(path for path in NATIONAL_PARAMETERS if path not in in_force)
+    cross_region_keys = _cross_region_keys(on_date)
+    missing.extend(
+        f"cross_region.{key}.{name}"
+        for key in cross_region_keys
+        for name in CATEGORY_PARAMETERS
+        if f"cross_region.{key}.{name}" not in in_force
+    )
     if missing:
         raise Refused(
             "POLICY_PARAMETER_MISSING",
@@ -1339,18 +1355,25 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         entry = in_force.get(path)
         return default if entry is None else entry.value
 
-    def national(path: str) -> Any:
-        """A national parameter (checked above to be in force)."""
+    def required(path: str) -> Any:
+        """A required parameter (checked above to be in force, national or the region's)."""
         return in_force[path].value
 
-    cross_region: dict[str, CrossRegionRule] = {}
-    for key in [category.value for category in FilingCategory] + [UNFILED_KEY]:
-        cross_region[key] = CrossRegionRule(
-            rate_points=get(f"cross_region.{key}.rate_points", Decimal(0)),
-            direct_settlement=get(f"cross_region.{key}.direct_settlement", key != UNFILED_KEY),
+    stated = {
+        key: CrossRegionRule(
+            rate_points=required(f"cross_region.{key}.rate_points"),
+            direct_settlement=required(f"cross_region.{key}.direct_settlement"),
             inpatient_deductible=get(f"cross_region.{key}.inpatient_deductible", None),
             inpatient_rate=get(f"cross_region.{key}.inpatient_rate", None),
         )
+        for key in cross_region_keys
+    }
+    # A category the day's national filing model does not have cannot be filed: such care is
+    # unfiled care (e.g. 其他临时外出就医人员 before the 2022 model).
+    cross_region = {
+        key: stated.get(key, stated[UNFILED_KEY])
+        for key in [category.value for category in FilingCategory] + [UNFILED_KEY]
+    }
     return Policy(
         region_code=source.region_code,
         region_name=source.region_name,
@@ -1365,14 +1388,14 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         rounding=Rounding(get("rounding", Rounding.FEN.value)),
         schemes=schemes,
         cross_region=cross_region,
-        emergency_pre_admission_hours=national("cross_region.emergency_pre_admission_hours"),
+        emergency_pre_admission_hours=required("cross_region.emergency_pre_admission_hours"),
         filing_rules={
             name: in_force[f"cross_region.filing.{name}"].value
             for name in NATIONAL_REGION_PARAMETERS
             if f"cross_region.filing.{name}" in in_force
         },
-        fee_time_future_days=national("cross_region.fee_time_future_days"),
-        direct_settlement_encounter_types=national(
+        fee_time_future_days=required("cross_region.fee_time_future_days"),
+        direct_settlement_encounter_types=required(
             "cross_region.direct_settlement_encounter_types"
         ),
         references={
@@ -1381,6 +1404,12 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
             if entry.reference is not None and not path.startswith("schemes.")
         },
     )
+
+
+def _cross_region_keys(on_date: dt.date) -> list[str]:
+    """The filing categories of the national filing model on ``on_date``, then unfiled care."""
+    types = national_model(on_date).types
+    return [category.value for category in FilingCategory if category in types] + [UNFILED_KEY]
 
 
 def policy_at(
@@ -1416,7 +1445,7 @@ def _check_dates(source: PolicySource) -> list[dt.date]:
     own = {
         entry.effective_on
         for path, entries in source.parameters.items()
-        if path not in NATIONAL_PARAMETERS
+        if path not in NATIONAL_PARAMETERS and path not in NATIONAL_CATEGORY_PARAMETERS
         for entry in entries
     }
     # National rules start before many regions' own files: check from the region's first day.
@@ -1435,10 +1464,7 @@ def national_ceiling_issues(policy: Policy) -> list[PolicyIssue]:
     其他临时外出 at most 20 points below the insured region's rate.
     """
     issues: list[PolicyIssue] = []
-    model = national_eras()[0]
-    for era in national_eras():
-        if era.effective_from <= policy.on_date:
-            model = era
+    model = national_model(policy.on_date)
     for category, ceiling in model.rate_reduction_ceilings.items():
         points = policy.cross_region_rule(category).rate_points
         if points < -ceiling:

@@ -358,10 +358,8 @@ class Policy:
     filing_rules: Mapping[str, object] = field(default_factory=dict)
 
     def cross_region_rule(self, category: FilingCategory | None) -> CrossRegionRule:
-        key = UNFILED_KEY if category is None else category.value
-        return self.cross_region.get(
-            key, CrossRegionRule(Decimal(0), direct_settlement=category is not None)
-        )
+        """The adjustment of ``category`` (``None``: unfiled care); the loader states every one."""
+        return self.cross_region[UNFILED_KEY if category is None else category.value]
 
     def cite(self, path: str) -> str:
         """The reference text of a top-level parameter, for explanations (empty if none)."""

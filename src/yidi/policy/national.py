@@ -230,7 +230,7 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
             proof=tuple(EvidenceKind(kind) for kind in entry.get("proof", ())),
             promise_allowed=bool(entry.get("promise_allowed", False)),
             validity=validity,
-            cancel_lock_months=int(_value(entry.get("cancel_lock_months")) or 0),
+            cancel_lock_months=int(_value(entry["cancel_lock_months"])),
             cancel_lock_region_parameter=bool(
                 isinstance(entry.get("cancel_lock_months"), Mapping)
                 and entry["cancel_lock_months"].get("region_parameter")
@@ -283,6 +283,14 @@ def parse_national_rules(text: str) -> tuple[FilingModel, ...]:
 def national_eras() -> tuple[FilingModel, ...]:
     text = (resources.files("yidi") / "data" / "national" / "filing_rules.yaml").read_text("utf-8")
     return parse_national_rules(text)
+
+
+def national_era(era_id: str) -> FilingModel:
+    """The national filing model with ``id`` ``era_id`` in filing_rules.yaml (e.g. ``"2017"``)."""
+    for model in national_eras():
+        if model.era == era_id:
+            return model
+    raise KeyError(era_id)
 
 
 def national_rules_on(on_date: dt.date, eras: tuple[FilingModel, ...] | None = None) -> FilingModel:

@@ -17,7 +17,7 @@ from typing import Any
 
 from yidi.kernel.errors import InvalidInput, NotFound
 from yidi.kernel.insurance import HospitalLevel, InsuranceType
-from yidi.policy.loader import DatedValue, PolicyLibrary, policy_at
+from yidi.policy.loader import DatedValue, PolicyLibrary, PolicySource, policy_at
 
 #: the parameters the web form offers, per inpatient scheme: path suffix -> kind
 ADJUSTABLE: dict[str, str] = {
@@ -53,10 +53,8 @@ def parse_value(path: str, kind: str, text: str) -> Decimal:
     return value
 
 
-def current_values(
-    library: PolicyLibrary, region: str, insurance_type: InsuranceType, on_date: dt.date
-) -> dict[str, Any]:
-    """The adjustable parameters' values in force on ``on_date`` (absent ones left out)."""
+def _source(library: PolicyLibrary, region: str, insurance_type: InsuranceType) -> PolicySource:
+    """The region's policy source, or ``POLICY_REGION_UNKNOWN``."""
     source = library.sources.get((region, insurance_type))
     if source is None:
         raise NotFound(
@@ -65,6 +63,14 @@ def current_values(
             f"no policy files for region {region}",
             field="region",
         )
+    return source
+
+
+def current_values(
+    library: PolicyLibrary, region: str, insurance_type: InsuranceType, on_date: dt.date
+) -> dict[str, Any]:
+    """The adjustable parameters' values in force on ``on_date`` (absent ones left out)."""
+    source = _source(library, region, insurance_type)
     out: dict[str, Any] = {}
     for path in ADJUSTABLE:
         found = source.value_on(path, on_date)
@@ -84,14 +90,7 @@ def adjusted_library(
 
     The changed policy is built once on ``effective_on`` so a value the policy model rejects
     is refused here, with the loader's message."""
-    source = base.sources.get((region, insurance_type))
-    if source is None:
-        raise NotFound(
-            "POLICY_REGION_UNKNOWN",
-            f"没有 {region} 的{insurance_type.label_zh}政策文件",
-            f"no policy files for region {region}",
-            field="region",
-        )
+    source = _source(base, region, insurance_type)
     parameters = dict(source.parameters)
     for path, value in changes.items():
         if path not in parameters:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from yidi.kernel.access import Principal
-from yidi.kernel.audit import audit_entry
+from yidi.kernel.audit import audit_entry_by
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import NotFound, Refused, YidiError
 from yidi.platform.uow import SqlUnitOfWork
@@ -111,11 +111,9 @@ class WhatIfJobs:
         )
         with self._uow() as uow:
             uow.audit.append(
-                audit_entry(
+                audit_entry_by(
+                    principal,
                     self._clock.now(),
-                    actor=principal.user_id,
-                    role=principal.role.value,
-                    region_code=principal.region_code,
                     action="whatif.run",
                     subject=f"whatif:{job.id}",
                     reason=(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,6 +34,7 @@ from sqlalchemy import and_, select
 
 from yidi.catalog.commands import CatalogLookup, region_chain
 from yidi.catalog.model import CatalogVersion
+from yidi.encounter.records import ytd_from_json
 from yidi.kernel.errors import InvalidInput, NotFound
 from yidi.kernel.insurance import (
     AssistanceGroup,
@@ -48,7 +49,7 @@ from yidi.platform.tables import encounters, fee_lines, hospitals, persons, sett
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.policy.loader import PolicyLibrary, shipped_policy_library
 from yidi.reports.whatif import WhatIfClaim, WhatIfReport, what_if
-from yidi.settlement.claims import Claim, FeeLine, YearToDate
+from yidi.settlement.claims import Claim, FeeLine
 from yidi.settlement.columnar import AMOUNT_FIELDS, BatchClaim
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -122,18 +123,6 @@ class StoredClaims:
 def _policy_region(library: PolicyLibrary, insured: str, kind: InsuranceType) -> str | None:
     sources = library.sources
     return next((code for code in region_chain(insured) if (code, kind) in sources), None)
-
-
-def _ytd(data: Mapping[str, Any]) -> YearToDate:
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in ("year", "admissions_count"):
-            values[key] = int(value)
-        elif key == "counters":
-            values[key] = {name: Money(amount) for name, amount in value.items()}
-        else:
-            values[key] = Money(value)
-    return YearToDate(**values)
 
 
 def read_stored_claims(
@@ -234,8 +223,8 @@ def read_stored_claims(
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
         data = json.loads(row.result_json)
-        delta = _ytd(json.loads(row.year_to_date_delta_json))
-        after = _ytd(data["year_to_date_after"])
+        delta = ytd_from_json(json.loads(row.year_to_date_delta_json))
+        after = ytd_from_json(data["year_to_date_after"])
         discharged = _local(row.discharged_at).date()
         key = (int(row.person_id), row.insurance_type, discharged.year)
         opening = None

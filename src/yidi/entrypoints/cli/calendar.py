@@ -64,7 +64,9 @@ def deadline(
     directory: DirectoryOption = None,
 ) -> None:
     """计算急诊备案材料提交截止日及所用日历。The emergency filing deadline and its calendar."""
+    from yidi.filing.model.rules import rule_for
     from yidi.kernel.clock import SystemClock
+    from yidi.kernel.insurance import FilingCategory
     from yidi.kernel.workdays import PROVISIONAL_NOTE_ZH, build_working_day_calendar
 
     try:
@@ -75,7 +77,10 @@ def deadline(
         calendar = build_working_day_calendar(
             operator_directory=directory, today=SystemClock().today
         )
-        due = calendar.emergency_filing_due(day)
+        # The emergency filing rule's deadline (2017 national rule data: 3 working days).
+        working_days = rule_for(FilingCategory.EMERGENCY).submission_working_days
+        assert working_days is not None
+        due = calendar.emergency_filing_due(day, working_days)
     except YidiError as error:
         typer.echo(f"错误 error [{error.code}]: {error.message}", err=True)
         raise typer.Exit(code=1) from None

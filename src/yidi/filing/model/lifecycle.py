@@ -214,6 +214,33 @@ def _moved(
     return dataclasses.replace(filing, state=target, events=(*filing.events, event), **changes)  # type: ignore[arg-type]
 
 
+def _superseded_by(
+    filing: Filing,
+    action: FilingAction,
+    actor: Actor,
+    at: datetime,
+    reason: str | None,
+    new_filing_id: str,
+    new_record: FilingRecord,
+    evidence: tuple[Evidence, ...],
+) -> tuple[Filing, Filing]:
+    """``filing`` superseded by a new approved version ``new_filing_id`` (变更, 承诺逾期转类别)."""
+    superseded = _moved(filing, action, actor, at, reason=reason, superseded_by=new_filing_id)
+    created = FilingEvent(
+        action, None, FilingState.APPROVED, actor.id, actor.role, at, reason, new_record.version
+    )
+    new_version = Filing(
+        filing_id=new_filing_id,
+        lineage_id=filing.lineage_id,
+        record=new_record,
+        state=FilingState.APPROVED,
+        evidence=evidence,
+        events=(created,),
+        supersedes=filing.filing_id,
+    )
+    return superseded, new_version
+
+
 def _require_aware(at: datetime) -> None:
     if at.tzinfo is None:
         raise ValueError("transition timestamps must be timezone-aware")
@@ -673,29 +700,9 @@ def change(
         valid_until,
         model,
     )
-    superseded = _moved(
-        filing, FilingAction.CHANGE, actor, at, reason=reason, superseded_by=new_filing_id
+    return _superseded_by(
+        filing, FilingAction.CHANGE, actor, at, reason, new_filing_id, new_record, documents
     )
-    created = FilingEvent(
-        FilingAction.CHANGE,
-        None,
-        FilingState.APPROVED,
-        actor.id,
-        actor.role,
-        at,
-        reason,
-        new_record.version,
-    )
-    new_version = Filing(
-        filing_id=new_filing_id,
-        lineage_id=filing.lineage_id,
-        record=new_record,
-        state=FilingState.APPROVED,
-        evidence=documents,
-        events=(created,),
-        supersedes=filing.filing_id,
-    )
-    return superseded, new_version
 
 
 def is_due_to_expire(filing: Filing, today: date) -> bool:
@@ -873,29 +880,9 @@ def lapse_promise(
         valid_from=start,
         valid_until=model.valid_until(target, start),
     )
-    superseded = _moved(
-        filing, FilingAction.LAPSE, actor, at, reason=reason, superseded_by=new_filing_id
+    return _superseded_by(
+        filing, FilingAction.LAPSE, actor, at, reason, new_filing_id, new_record, filing.evidence
     )
-    created = FilingEvent(
-        FilingAction.LAPSE,
-        None,
-        FilingState.APPROVED,
-        actor.id,
-        actor.role,
-        at,
-        reason,
-        new_record.version,
-    )
-    new_version = Filing(
-        filing_id=new_filing_id,
-        lineage_id=filing.lineage_id,
-        record=new_record,
-        state=FilingState.APPROVED,
-        evidence=filing.evidence,
-        events=(created,),
-        supersedes=filing.filing_id,
-    )
-    return superseded, new_version
 
 
 def record_false_promise(filing: Filing, actor: Actor, at: datetime, reason: str) -> Filing:

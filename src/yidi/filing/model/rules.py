@@ -20,6 +20,7 @@ from typing import Final
 
 from yidi.filing.model.evidence import EvidenceKind
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
+from yidi.policy.national import national_era
 
 
 class IssuerPlace(enum.Enum):
@@ -88,6 +89,11 @@ _HENGYANG = "衡阳日报《衡阳人跨省异地就医可直接结算》（2017
 _HENAN = "豫人社办函〔2017〕63号"
 
 _BOTH_INSURANCE_TYPES: Final = frozenset(InsuranceType)
+
+#: 异地急诊人员应在三个工作日内提交材料: the 2017 national rule (data/national/filing_rules.yaml,
+#: era 2017, ``emergency.filing_deadline_working_days``). This rule set keeps that deadline for
+#: filings at the agency on every date (the 2022 model lets the hospital's 急诊 flag count as filed).
+_EMERGENCY_WORKING_DAYS: Final = national_era("2017").emergency_filing_deadline_working_days
 
 DEFAULT_FILING_RULES: Final[Mapping[FilingCategory, FilingRule]] = MappingProxyType(
     {
@@ -194,7 +200,7 @@ DEFAULT_FILING_RULES: Final[Mapping[FilingCategory, FilingRule]] = MappingProxyT
             validity_start=ValidityStart.ADMISSION,
             validity_days=90,
             validity_note="本地设定：自入院之日起90天，覆盖本次急诊住院（两份文件均未规定期限）",
-            submission_working_days=3,
+            submission_working_days=_EMERGENCY_WORKING_DAYS,
             requires_admission_date=True,
             source=(
                 f"{_HENGYANG}：异地急诊人员应在三个工作日内，向参保地经办机构提交收治医院出具的"

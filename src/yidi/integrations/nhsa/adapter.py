@@ -21,16 +21,16 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
   so the mask cannot be undone. The valid filing is in ``baseinfo.exp_content``.
 * 2305 echoes the reversed ``setl_id`` and names the reversal record in
   ``setlinfo.exp_content.rvs_setl_id``.
-* 2601 冲正 undoes a 2304, 2305 or 2301 named by ``omsgid``; afterwards that msgid is
-  answered ``MESSAGE_REVERSED``. After a timeout: send 2601 or re-send the same msgid,
-  never a new settlement.
+* 2601 冲正 undoes a 2304 or 2207 (settlement), a 2305 or 2208 (its cancellation) or a
+  2301 named by ``omsgid``; afterwards that msgid is answered ``MESSAGE_REVERSED``. After a
+  timeout: send 2601 or re-send the same msgid, never a new settlement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +90,7 @@ from yidi.integrations.nhsa.transactions import (
     AdmissionResult,
     BaseInfo,
     ClearingApplicationResult,
+    DiagnosisRow,
     Input1101,
     Input2201,
     Input2202,
@@ -119,6 +120,7 @@ from yidi.integrations.nhsa.transactions import (
     Input5204,
     Input9001,
     InsuInfo,
+    OutpatientSettlementQuery,
     Output1101,
     Output2201,
     Output2301,
@@ -135,11 +137,13 @@ from yidi.integrations.nhsa.transactions import (
     Output9001,
     RegistrationResult,
     SettledFeeLine,
+    SettlementQuery,
     SignInResult,
     StatementDifference,
     StatementLine,
     StatementResult,
     VisitInfo,
+    VisitRef,
 )
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import EncounterType, InsuranceType, PersonType
@@ -189,6 +193,14 @@ def _naive(at: dt.datetime) -> dt.datetime:
 def _age(birth_on: dt.date, on: dt.date) -> Decimal:
     years = on.year - birth_on.year - ((on.month, on.day) < (birth_on.month, birth_on.day))
     return Decimal(years).quantize(Decimal("0.1"))
+
+
+def _diagnosis_codes(main: str | None, rows: Sequence[DiagnosisRow]) -> tuple[str, ...]:
+    """2401 / 2403 / 2203: the main diagnosis first, then diseinfo's main rows before the
+    others, each by diag_srt_no; every code once."""
+    ordered = sorted(rows, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
+    codes = [main, *(row.diag_code for row in ordered)]
+    return tuple(dict.fromkeys(code for code in codes if code))
 
 
 def _only_visit(rows: Sequence[Any]) -> tuple[str, str]:
@@ -465,9 +477,6 @@ class HospitalGateway:
     # 2401 / 2402 / 2404 / 2405 -----------------------------------------------------------
     def admit(self, request: Input2401, context: GatewayContext) -> Output2401:
         info = request.mdtrtinfo
-        codes = [info.dscg_maindiag_code]
-        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
-        codes += [row.diag_code for row in rows]
         injury = str(_flag(info.exp_content, "TRUM_FLAG") or "0").strip() == "1"
         emergency_text = _flag(info.exp_content, "EMER_BEGNTIME")
         emergency_at = None
@@ -488,7 +497,7 @@ class HospitalGateway:
                 admitted_at=info.begntime,
                 department_code=info.adm_dept_codg,
                 department_name=info.adm_dept_name or "",
-                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                diagnosis_codes=_diagnosis_codes(info.dscg_maindiag_code, request.diseinfo),
                 inpatient_number=info.ipt_no,
                 insurance_type=info.insutype,
                 accidental_injury=injury,
@@ -514,8 +523,6 @@ class HospitalGateway:
     def change_admission(self, request: Input2403, context: GatewayContext) -> None:
         info = request.adminfo
         self._same_person(context, info.mdtrt_id, info.psn_no)
-        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
-        codes = [info.dscg_maindiag_code, *(row.diag_code for row in rows)]
         self._service.change_admission(
             self._caller(context),
             info.mdtrt_id,
@@ -525,23 +532,28 @@ class HospitalGateway:
                 department_code=info.adm_dept_codg,
                 department_name=info.adm_dept_name,
                 inpatient_number=info.ipt_otp_no or info.ipt_no,
-                diagnosis_codes=tuple(dict.fromkeys(c for c in codes if c)),
+                diagnosis_codes=_diagnosis_codes(info.dscg_maindiag_code, request.diseinfo),
                 credential_type=info.mdtrt_cert_type,
             ),
             self._key(context, request),
         )
 
     def cancel_admission(self, request: Input2404, context: GatewayContext) -> None:
-        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
-        self._service.cancel_admission(
-            self._caller(context), request.data.mdtrt_id, self._key(context, request)
-        )
+        self._change_state(request, request.data, context, self._service.cancel_admission)
 
     def cancel_discharge(self, request: Input2405, context: GatewayContext) -> None:
-        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
-        self._service.cancel_discharge(
-            self._caller(context), request.data.mdtrt_id, self._key(context, request)
-        )
+        self._change_state(request, request.data, context, self._service.cancel_discharge)
+
+    def _change_state(
+        self,
+        request: BaseModel,
+        data: VisitRef,
+        context: GatewayContext,
+        change: Callable[[Caller, str, RequestKey | None], Any],
+    ) -> None:
+        """2404 / 2405 / 2202: a change of the named encounter's state, and nothing else."""
+        self._same_person(context, data.mdtrt_id, data.psn_no)
+        change(self._caller(context), data.mdtrt_id, self._key(context, request))
 
     # 2301 / 2302 -------------------------------------------------------------------------
     def upload_fees(self, request: Input2301, context: GatewayContext) -> Output2301:
@@ -597,20 +609,47 @@ class HospitalGateway:
     # 2303 / 2304 / 2305 ------------------------------------------------------------------
     def pre_settle(self, request: Input2303, context: GatewayContext) -> Output2303:
         data = request.data
+        discharged_on = data.dscg_time.date() if data.dscg_time else None
+        return self._pre_settle(data, context, EncounterKind.INPATIENT, discharged_on)
+
+    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
+        return self._settle(request, request.data, context, EncounterKind.INPATIENT)
+
+    def _check_settlement_input(self, data: SettlementQuery, context: GatewayContext) -> None:
+        """2303 / 2304 / 2206 / 2207: psn_no is the visit's person; a visit settles general
+        outpatient care only."""
         self._same_person(context, data.mdtrt_id, data.psn_no)
+        if isinstance(data, OutpatientSettlementQuery):
+            _outpatient_med_type(data.med_type)
+
+    def _pre_settle(
+        self,
+        data: SettlementQuery,
+        context: GatewayContext,
+        kind: EncounterKind,
+        discharged_on: dt.date | None = None,
+    ) -> Output2303:
+        """2303 (a stay) and 2206 (a visit): the full result, nothing committed."""
+        self._check_settlement_input(data, context)
         record = self._service.pre_settle(
             self._caller(context),
             data.mdtrt_id,
             Money(data.medfee_sumamt),
-            data.dscg_time.date() if data.dscg_time else None,
+            discharged_on,
             use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.INPATIENT,
+            kind=kind,
         )
         return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
-    def settle(self, request: Input2304, context: GatewayContext) -> Output2304:
-        data = request.data
-        self._same_person(context, data.mdtrt_id, data.psn_no)
+    def _settle(
+        self,
+        request: BaseModel,
+        data: SettlementQuery,
+        context: GatewayContext,
+        kind: EncounterKind,
+    ) -> Output2304:
+        """2304 (a stay) and 2207 (a visit): committed once per msgid."""
+        self._check_settlement_input(data, context)
         record = self._service.settle(
             self._caller(context),
             data.mdtrt_id,
@@ -618,7 +657,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
             use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.INPATIENT,
+            kind=kind,
         )
         return output_2304(self._view(record, data.mdtrt_cert_type))
 
@@ -670,16 +709,12 @@ class HospitalGateway:
         )
 
     def cancel_registration(self, request: Input2202, context: GatewayContext) -> None:
-        self._same_person(context, request.data.mdtrt_id, request.data.psn_no)
-        self._service.cancel_registration(
-            self._caller(context), request.data.mdtrt_id, self._key(context, request)
-        )
+        self._change_state(request, request.data, context, self._service.cancel_registration)
 
     def record_visit(self, request: Input2203, context: GatewayContext) -> None:
         info = request.mdtrtinfo
         self._same_person(context, info.mdtrt_id, info.psn_no)
-        rows = sorted(request.diseinfo, key=lambda r: (r.maindiag_flag != "1", r.diag_srt_no or ""))
-        codes = tuple(dict.fromkeys(row.diag_code for row in rows if row.diag_code))
+        codes = _diagnosis_codes(None, request.diseinfo)
         self._service.record_visit(
             self._caller(context),
             info.mdtrt_id,
@@ -703,39 +738,17 @@ class HospitalGateway:
         )
 
     def pre_settle_visit(self, request: Input2206, context: GatewayContext) -> Output2303:
-        data = request.data
-        self._same_person(context, data.mdtrt_id, data.psn_no)
-        _outpatient_med_type(data.med_type)
-        record = self._service.pre_settle(
-            self._caller(context),
-            data.mdtrt_id,
-            Money(data.medfee_sumamt),
-            use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.OUTPATIENT,
-        )
-        return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
+        return self._pre_settle(request.data, context, EncounterKind.OUTPATIENT)
 
     def settle_visit(self, request: Input2207, context: GatewayContext) -> Output2304:
-        data = request.data
-        self._same_person(context, data.mdtrt_id, data.psn_no)
-        _outpatient_med_type(data.med_type)
-        record = self._service.settle(
-            self._caller(context),
-            data.mdtrt_id,
-            Money(data.medfee_sumamt),
-            self._key(context, request),
-            msgid=context.msgid,
-            use_account=_uses_account(data.acct_used_flag),
-            kind=EncounterKind.OUTPATIENT,
-        )
-        return output_2304(self._view(record, data.mdtrt_cert_type))
+        return self._settle(request, request.data, context, EncounterKind.OUTPATIENT)
 
     def reverse_visit_settlement(self, request: Input2208, context: GatewayContext) -> Output2305:
         return self._reverse(request, request.data, context, EncounterKind.OUTPATIENT)
 
     # 2601 / 9001 -------------------------------------------------------------------------
     def reverse_message(self, request: Input2601, context: GatewayContext) -> None:
-        """2601 冲正 of a 2304, 2305 or 2301 by its msgid (no output, as the interface)."""
+        """2601 冲正 of a 2304, 2207, 2305, 2208 or 2301 by its msgid (no output, as the interface)."""
         data = request.data
         self._service.reverse_message(
             self._caller(context),

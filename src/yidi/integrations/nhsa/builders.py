@@ -226,20 +226,23 @@ def output_2303(view: SettlementView) -> Output2303:
     return Output2303(setlinfo=info, setldetail=setldetail(view))
 
 
+def _setl_id(view: SettlementView, missing: str) -> dict[str, str]:
+    """The setl_id of a committed settlement or of the one a reversal names."""
+    if not view.settlement_id:
+        raise ValueError(missing)
+    return {"setl_id": view.settlement_id}
+
+
 def output_2304(view: SettlementView) -> Output2304:
     view.check_identities()
-    if not view.settlement_id:
-        raise ValueError("a committed settlement needs its settlement_id (setl_id)")
-    info = SettlementInfo.model_validate(
-        _amounts(view) | _person(view) | {"setl_id": view.settlement_id}
-    )
+    setl_id = _setl_id(view, "a committed settlement needs its settlement_id (setl_id)")
+    info = SettlementInfo.model_validate(_amounts(view) | _person(view) | setl_id)
     return Output2304(setlinfo=info, setldetail=setldetail(view))
 
 
 def output_2305(view: SettlementView) -> Output2305:
     """2305 结算撤销: the view holds the reversed (negative) amounts."""
     view.check_identities()
-    if not view.settlement_id:
-        raise ValueError("a reversal names the settlement it reverses (setl_id)")
-    info = ReversalInfo.model_validate(_amounts(view) | {"setl_id": view.settlement_id})
+    setl_id = _setl_id(view, "a reversal names the settlement it reverses (setl_id)")
+    info = ReversalInfo.model_validate(_amounts(view) | setl_id)
     return Output2305(setlinfo=info, setldetail=setldetail(view))

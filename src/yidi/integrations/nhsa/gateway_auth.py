@@ -40,7 +40,7 @@ import enum
 import hashlib
 import hmac
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -138,6 +138,42 @@ def hn_signature(
 def tif_signature(secret: str, *, timestamp: str, nonce: str) -> str:
     """Lower-case hex SHA-256 of ``timestamp + secret + nonce + timestamp`` (OHS, OH)."""
     return hashlib.sha256(f"{timestamp}{secret}{nonce}{timestamp}".encode()).hexdigest()
+
+
+def _hn_expected(secret: str, signed: Mapping[str, str]) -> str:
+    return hn_signature(
+        secret,
+        api_name=signed["_api_name"],
+        api_version=signed["_api_version"],
+        timestamp=signed["_api_timestamp"],
+        access_key=signed["_api_access_key"],
+    )
+
+
+def _tif_expected(secret: str, signed: Mapping[str, str]) -> str:
+    return tif_signature(secret, timestamp=signed["x-tif-timestamp"], nonce=signed["x-tif-nonce"])
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemeHeaders:
+    """A scheme's headers: which carry the access key, the timestamp and the signature, and
+    the signature they should carry."""
+
+    names: tuple[str, ...]
+    access_key: str
+    timestamp: str
+    signature: str
+    expected: Callable[[str, Mapping[str, str]], str]
+
+
+_SCHEME_HEADERS: Final[Mapping[Scheme, _SchemeHeaders]] = {
+    Scheme.HN: _SchemeHeaders(
+        HN_HEADERS, "_api_access_key", "_api_timestamp", "_api_signature", _hn_expected
+    ),
+    Scheme.X_TIF: _SchemeHeaders(
+        TIF_HEADERS, "x-tif-paasid", "x-tif-timestamp", "x-tif-signature", _tif_expected
+    ),
+}
 
 
 def _same(expected: str, presented: str) -> bool:
@@ -297,35 +333,33 @@ class HeaderVerifier:
             )
         return credential
 
-    def _verify_hn(self, headers: Mapping[str, str], now: dt.datetime) -> Verified:
-        values = self._present(headers, HN_HEADERS)
-        access_key = values["_api_access_key"]
-        signed_at = self._check_time(values["_api_timestamp"], now, access_key)
-        credential = self._credential(access_key, Scheme.HN)
-        expected = hn_signature(
-            credential.secret,
-            api_name=values["_api_name"],
-            api_version=values["_api_version"],
-            timestamp=values["_api_timestamp"],
-            access_key=access_key,
-        )
-        if not _same(expected, values["_api_signature"]):
+    def _signed(
+        self, headers: Mapping[str, str], scheme: Scheme, now: dt.datetime
+    ) -> tuple[dict[str, str], str, GatewayCredential, dt.datetime]:
+        """What both schemes check, in this order: every header present, the timestamp in
+        the window, the access key known for the scheme, the signature equal (constant
+        time). Answers the headers, the access key, its credential and the signing time."""
+        spec = _SCHEME_HEADERS[scheme]
+        values = self._present(headers, spec.names)
+        access_key = values[spec.access_key]
+        signed_at = self._check_time(values[spec.timestamp], now, access_key)
+        credential = self._credential(access_key, scheme)
+        presented = values[spec.signature]
+        if scheme is Scheme.X_TIF:
+            # Clients send lower-case (OHS) or upper-case (OH, Java byte2Hex variants) hex.
+            presented = presented.lower()
+        if not _same(spec.expected(credential.secret, values), presented):
             raise GatewayRefused(SIGNATURE_MISMATCH, "signature mismatch", access_key=access_key)
+        return values, access_key, credential, signed_at
+
+    def _verify_hn(self, headers: Mapping[str, str], now: dt.datetime) -> Verified:
+        values, access_key, credential, signed_at = self._signed(headers, Scheme.HN, now)
         # The millisecond timestamp makes each request's signature its own: one use only.
-        self._use_once(access_key, "hn:" + expected, signed_at, now)
+        self._use_once(access_key, "hn:" + values["_api_signature"], signed_at, now)
         return Verified(credential, values["_api_name"])
 
     def _verify_tif(self, headers: Mapping[str, str], now: dt.datetime) -> Verified:
-        values = self._present(headers, TIF_HEADERS)
-        access_key = values["x-tif-paasid"]
-        signed_at = self._check_time(values["x-tif-timestamp"], now, access_key)
-        credential = self._credential(access_key, Scheme.X_TIF)
-        expected = tif_signature(
-            credential.secret, timestamp=values["x-tif-timestamp"], nonce=values["x-tif-nonce"]
-        )
-        # Clients send lower-case (OHS) or upper-case (OH, Java byte2Hex variants) hex.
-        if not _same(expected, values["x-tif-signature"].lower()):
-            raise GatewayRefused(SIGNATURE_MISMATCH, "signature mismatch", access_key=access_key)
+        values, access_key, credential, signed_at = self._signed(headers, Scheme.X_TIF, now)
         nonce = values["x-tif-nonce"]
         if len(nonce) > MAX_NONCE_LENGTH or not nonce.isprintable():
             raise GatewayRefused(SIGNATURE_MISMATCH, "nonce too long", access_key=access_key)

@@ -296,42 +296,71 @@ class _MaternityFields(NhsaModel):
     birctrl_matn_date: OptDate = None
 
 
+# --------------------------------------------------------------------------- shared input groups
+# Field groups the national inputs repeat (NHSA-INTERFACE.md §4). Input field order does not
+# matter: the idempotency fingerprint sorts keys, so each model keeps its exact field set.
+
+
+class VisitRef(NhsaModel):
+    """The visit and its person (mdtrt_id, psn_no): input.data of 2404 (入院撤销) and 2405
+    (出院撤销), and the base of every input that names a visit."""
+
+    mdtrt_id: Id30
+    psn_no: Id30
+    exp_content: ExpContent = None
+
+
+class _Divisions(NhsaModel):
+    """insuplc_admdvs / mdtrtarea_admvs repeated inside a node (HN ext)."""
+
+    insuplc_admdvs: OptText = None
+    mdtrtarea_admvs: OptText = None
+
+
+class _DiseaseAndOperation(NhsaModel):
+    """病种 and 手术操作 (dise_codg … oprn_oprt_name) of 2401, 2402 and 2403."""
+
+    dise_codg: OptText = None
+    dise_name: OptText = None
+    oprn_oprt_code: OptText = None
+    oprn_oprt_name: OptText = None
+
+
+class _AdmissionDetails(_MaternityFields, _DiseaseAndOperation):
+    """The 2401 fields yidi receives without using them; 2403 carries them again."""
+
+    coner_name: OptText = None
+    tel: OptText = None
+    mdtrt_cert_type: OptText = None
+    medrcdno: OptText = None
+    atddr_no: OptText = None
+    chfpdr_name: OptText = None
+    adm_diag_dscr: OptText = None
+    adm_bed: OptText = None
+    dscg_maindiag_name: OptText = None
+    main_cond_dscr: OptText = None
+    dise_type_code: OptText = None
+    exp_content: ExpContent = None
+
+
 # --------------------------------------------------------------------------- 2401 入院办理
 
 
-class AdmissionInfo(_MaternityFields):
+class AdmissionInfo(_AdmissionDetails, _Divisions):
     """input.mdtrtinfo of 2401."""
 
     psn_no: Id30
     insutype: Text
-    coner_name: OptText = None
-    tel: OptText = None
     begntime: DateTime
-    mdtrt_cert_type: OptText = None
     mdtrt_cert_no: OptText = None
     card_sn: OptText = None
     cert_type: OptText = None
     certno: OptText = None
     med_type: Text
     ipt_no: Text
-    medrcdno: OptText = None
-    atddr_no: OptText = None
-    chfpdr_name: OptText = None
-    adm_diag_dscr: OptText = None
     adm_dept_codg: Text
     adm_dept_name: OptText = None
-    adm_bed: OptText = None
     dscg_maindiag_code: Text
-    dscg_maindiag_name: OptText = None
-    main_cond_dscr: OptText = None
-    dise_codg: OptText = None
-    dise_name: OptText = None
-    oprn_oprt_code: OptText = None
-    oprn_oprt_name: OptText = None
-    dise_type_code: OptText = None
-    insuplc_admdvs: OptText = None
-    mdtrtarea_admvs: OptText = None
-    exp_content: ExpContent = None
 
 
 class Input2401(NhsaModel):
@@ -351,26 +380,17 @@ class Output2401(NhsaModel):
 # --------------------------------------------------------------------------- 2402 出院办理
 
 
-class DischargeInfo(_MaternityFields):
+class DischargeInfo(VisitRef, _MaternityFields, _DiseaseAndOperation, _Divisions):
     """input.dscginfo of 2402."""
 
-    mdtrt_id: Id30
-    psn_no: Id30
     insutype: OptText = None
     endtime: DateTime
-    dise_codg: OptText = None
-    dise_name: OptText = None
-    oprn_oprt_code: OptText = None
-    oprn_oprt_name: OptText = None
     cop_flag: OptText = None
     dscg_dept_codg: OptText = None
     dscg_dept_name: OptText = None
     dscg_bed: OptText = None
     dscg_way: Text
     die_date: OptDate = None
-    insuplc_admdvs: OptText = None
-    mdtrtarea_admvs: OptText = None
-    exp_content: ExpContent = None
 
 
 class Input2402(NhsaModel):
@@ -381,35 +401,17 @@ class Input2402(NhsaModel):
 # --------------------------------------------------------------------------- 2403 住院信息变更
 
 
-class AdmissionChangeInfo(_MaternityFields):
+class AdmissionChangeInfo(VisitRef, _AdmissionDetails):
     """input.adminfo of 2403: the 2401 fields plus mdtrt_id; ipt_no is named ipt_otp_no."""
 
-    mdtrt_id: Id30
-    psn_no: Id30
-    coner_name: OptText = None
-    tel: OptText = None
     begntime: OptDateTime = None
     endtime: OptDateTime = None
-    mdtrt_cert_type: OptText = None
     med_type: OptText = None
     ipt_otp_no: OptText = Field(default=None, max_length=30)
     ipt_no: OptText = Field(default=None, max_length=30)
-    medrcdno: OptText = None
-    atddr_no: OptText = None
-    chfpdr_name: OptText = None
-    adm_diag_dscr: OptText = None
     adm_dept_codg: OptText = Field(default=None, max_length=30)
     adm_dept_name: OptText = Field(default=None, max_length=100)
-    adm_bed: OptText = None
     dscg_maindiag_code: OptText = None
-    dscg_maindiag_name: OptText = None
-    main_cond_dscr: OptText = None
-    dise_codg: OptText = None
-    dise_name: OptText = None
-    oprn_oprt_code: OptText = None
-    oprn_oprt_name: OptText = None
-    dise_type_code: OptText = None
-    exp_content: ExpContent = None
 
 
 class Input2403(NhsaModel):
@@ -418,14 +420,6 @@ class Input2403(NhsaModel):
 
 
 # --------------------------------------------------------------------------- 2404 / 2405 撤销
-
-
-class VisitRef(NhsaModel):
-    """input.data of 2404 (入院撤销) and 2405 (出院撤销)."""
-
-    mdtrt_id: Id30
-    psn_no: Id30
-    exp_content: ExpContent = None
 
 
 class Input2404(NhsaModel):
@@ -477,10 +471,14 @@ class Input2301(NhsaModel):
     feedetail: Annotated[list[FeeDetail], BeforeValidator(_as_list), Field(min_length=1)]
 
 
-class FeeLineResult(NhsaModel):
-    """output.result[] row of 2301: how one line splits."""
+# Output models share field groups only where the reply keeps its order: pydantic writes
+# the fields of the last base first, then the other bases' (right to left), then the
+# class's own.
 
-    feedetl_sn: str
+
+class _LineSplit(NhsaModel):
+    """How one fee line splits (2301 result[], 5204 feedetail[]): the same split both times."""
+
     det_item_fee_sumamt: Amount
     cnt: Number
     pric: Number
@@ -492,6 +490,15 @@ class FeeLineResult(NhsaModel):
     inscp_scp_amt: Amount
     chrgitm_lv: str
     med_chrgitm_type: str
+
+
+class _LineSerial(NhsaModel):
+    feedetl_sn: str
+
+
+class FeeLineResult(_LineSplit, _LineSerial):
+    """output.result[] row of 2301: how one line splits."""
+
     bas_medn_flag: str | None = None
     hi_nego_drug_flag: str | None = None
     chld_medc_flag: str | None = None
@@ -512,11 +519,8 @@ class Output2301(NhsaModel):
 CANCEL_ALL_FEE_LINES: Final = "0000"
 
 
-class FeeCancel(NhsaModel):
+class FeeCancel(VisitRef):
     feedetl_sn: Id30
-    mdtrt_id: Id30
-    psn_no: Id30
-    exp_content: ExpContent = None
 
 
 class Input2302(NhsaModel):
@@ -526,10 +530,9 @@ class Input2302(NhsaModel):
 # --------------------------------------------------------------------------- 2303 / 2304 结算
 
 
-class SettlementQuery(NhsaModel):
+class SettlementQuery(VisitRef, _Divisions):
     """input.data of 2303 (预结算) and 2304 (结算)."""
 
-    psn_no: Id30
     mdtrt_cert_type: OptText = None
     mdtrt_cert_no: OptText = None
     card_sn: OptText = None
@@ -539,7 +542,6 @@ class SettlementQuery(NhsaModel):
     psn_name: OptText = None
     medfee_sumamt: Amount
     psn_setlway: OptText = None
-    mdtrt_id: Id30
     insutype: OptText = None
     acct_used_flag: OptText = None
     mid_setl_flag: OptText = None
@@ -549,9 +551,6 @@ class SettlementQuery(NhsaModel):
     preselfpay_amt: OptAmount = None
     inscp_scp_amt: OptAmount = None
     dscg_time: OptDateTime = Field(default=None, alias="dscgTime")
-    insuplc_admdvs: OptText = None
-    mdtrtarea_admvs: OptText = None
-    exp_content: ExpContent = None
 
 
 class Input2303(NhsaModel):
@@ -594,8 +593,8 @@ class _SettlementAmounts(NhsaModel):
     exp_content: ExpContent = None
 
 
-class PreSettlementInfo(_SettlementAmounts):
-    """output.setlinfo of 2303 (no setl_id: nothing is committed)."""
+class _VisitPerson(NhsaModel):
+    """The visit and its person as 2303/2304 setlinfo and 5201 mdtrtinfo[] begin."""
 
     mdtrt_id: str
     psn_no: str
@@ -603,6 +602,11 @@ class PreSettlementInfo(_SettlementAmounts):
     psn_cert_type: str | None = None
     certno: str | None = None
     gend: str | None = None
+
+
+class PreSettlementInfo(_VisitPerson, _SettlementAmounts):
+    """output.setlinfo of 2303 (no setl_id: nothing is committed)."""
+
     naty: str | None = None
     brdy: OptDate = None
     age: OptNumber = None
@@ -644,11 +648,8 @@ class Output2304(NhsaModel):
 # --------------------------------------------------------------------------- 2305 结算撤销
 
 
-class SettlementRef(NhsaModel):
-    mdtrt_id: Id30
+class SettlementRef(VisitRef):
     setl_id: Id30
-    psn_no: Id30
-    exp_content: ExpContent = None
 
 
 class Input2305(NhsaModel):
@@ -673,20 +674,18 @@ class Output2305(NhsaModel):
 # name the input's object ``data`` or ``mdtrtinfo``; both are accepted.
 
 
-def _object_named(*names: str) -> Any:
-    """A ``before`` validator: take the input's object under ``data`` from any of ``names``."""
+class _DataOrMdtrtinfo(NhsaModel):
+    """An input whose object is ``data``; some clients name it ``mdtrtinfo``."""
 
-    def pick(value: Any) -> Any:
-        if isinstance(value, dict) and "data" not in value:
-            for name in names:
-                if name in value:
-                    return {**value, "data": value[name]}
+    @model_validator(mode="before")
+    @classmethod
+    def _either(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "data" not in value and "mdtrtinfo" in value:
+            return {**value, "data": value["mdtrtinfo"]}
         return value
 
-    return pick
 
-
-class OutpatientRegistration(NhsaModel):
+class OutpatientRegistration(_Divisions):
     """input.data (or mdtrtinfo) of 2201 门诊挂号."""
 
     psn_no: Id30
@@ -701,15 +700,11 @@ class OutpatientRegistration(NhsaModel):
     dept_name: OptText = None
     caty: OptText = None
     psn_type: OptText = None
-    insuplc_admdvs: OptText = None
-    mdtrtarea_admvs: OptText = None
     exp_content: ExpContent = None
 
 
-class Input2201(NhsaModel):
+class Input2201(_DataOrMdtrtinfo):
     data: OutpatientRegistration
-
-    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
 
 
 class RegistrationResult(NhsaModel):
@@ -725,26 +720,19 @@ class Output2201(NhsaModel):
     data: RegistrationResult
 
 
-class RegistrationRef(NhsaModel):
+class RegistrationRef(VisitRef):
     """input.data of 2202 挂号撤销."""
 
-    psn_no: Id30
-    mdtrt_id: Id30
     ipt_otp_no: OptText = None
-    exp_content: ExpContent = None
 
 
-class Input2202(NhsaModel):
+class Input2202(_DataOrMdtrtinfo):
     data: RegistrationRef
 
-    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
 
-
-class OutpatientVisitInfo(NhsaModel):
+class OutpatientVisitInfo(VisitRef):
     """input.mdtrtinfo of 2203 门诊就诊信息上传."""
 
-    mdtrt_id: Id30
-    psn_no: Id30
     med_type: Text
     begntime: OptDateTime = None
     main_cond_dscr: OptText = None
@@ -754,7 +742,6 @@ class OutpatientVisitInfo(NhsaModel):
     birctrl_matn_date: OptDate = None
     matn_type: OptText = None
     geso_val: OptNumber = None
-    exp_content: ExpContent = None
 
 
 class Input2203(NhsaModel):
@@ -779,13 +766,10 @@ class Input2204(NhsaModel):
     feedetail: Annotated[list[OutpatientFeeDetail], BeforeValidator(_as_list), Field(min_length=1)]
 
 
-class ChargeBatchRef(NhsaModel):
+class ChargeBatchRef(VisitRef):
     """input.data of 2205 门诊费用明细撤销: the charge batch of the visit."""
 
-    mdtrt_id: Id30
     chrg_bchno: OptText = None
-    psn_no: Id30
-    exp_content: ExpContent = None
 
 
 class Input2205(NhsaModel):
@@ -801,24 +785,18 @@ class OutpatientSettlementQuery(SettlementQuery):
     order_no: OptText = None
 
 
-class Input2206(NhsaModel):
+class Input2206(_DataOrMdtrtinfo):
     data: OutpatientSettlementQuery
 
-    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
 
-
-class Input2207(NhsaModel):
+class Input2207(_DataOrMdtrtinfo):
     data: OutpatientSettlementQuery
 
-    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
 
-
-class Input2208(NhsaModel):
+class Input2208(_DataOrMdtrtinfo):
     """input.data of 2208 门诊结算撤销 (setl_id, mdtrt_id, psn_no)."""
 
     data: SettlementRef
-
-    _either = model_validator(mode="before")(_object_named("mdtrtinfo"))
 
 
 # --------------------------------------------------------------------------- 5201 / 5203 / 5204 查询
@@ -839,15 +817,9 @@ class Input5201(NhsaModel):
     data: VisitQuery
 
 
-class VisitInfo(NhsaModel):
+class VisitInfo(_VisitPerson):
     """output.mdtrtinfo[] row of 5201."""
 
-    mdtrt_id: str
-    psn_no: str
-    psn_name: str | None = None
-    psn_cert_type: str | None = None
-    certno: str | None = None
-    gend: str | None = None
     brdy: OptDate = None
     age: OptNumber = None
     insutype: str
@@ -894,10 +866,9 @@ class Output5203(NhsaModel):
     setldetail: list[FundPaymentRow]
 
 
-class SettledFeeLine(NhsaModel):
-    """output.feedetail[] row of 5204: one line of the settlement with its split."""
+class _SettledLineRef(_LineSerial):
+    """Which settled line a 5204 row is (written before its split)."""
 
-    feedetl_sn: str
     mdtrt_id: str
     psn_no: str
     setl_id: str
@@ -905,17 +876,11 @@ class SettledFeeLine(NhsaModel):
     fee_ocur_time: OptDateTime = None
     med_list_codg: str
     medins_list_codg: str | None = None
-    det_item_fee_sumamt: Amount
-    cnt: Number
-    pric: Number
-    pric_uplmt_amt: OptNumber = None
-    selfpay_prop: Number
-    fulamt_ownpay_amt: Amount
-    overlmt_amt: Amount
-    preselfpay_amt: Amount
-    inscp_scp_amt: Amount
-    chrgitm_lv: str
-    med_chrgitm_type: str
+
+
+class SettledFeeLine(_LineSplit, _SettledLineRef):
+    """output.feedetail[] row of 5204: one line of the settlement with its split."""
+
     memo: str | None = None
 
 
