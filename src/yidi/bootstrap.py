@@ -19,6 +19,7 @@ from yidi.auth.gateway import GatewayAuthenticator
 from yidi.auth.gateway_credentials import GatewayCredentialsError, load_credentials
 from yidi.auth.users import UserAdminService
 from yidi.catalog.queries import CatalogLookup
+from yidi.chronic.commands import ChronicService
 from yidi.encounter.commands import HospitalService, LookupLimits
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import FilingService
@@ -55,6 +56,8 @@ class Container:
     """附件2, the quarterly lists and the cities' submissions, read side."""
     import_jobs: ImportJobs
     hospital: HospitalService
+    chronic: ChronicService
+    """门诊慢特病: the disease lists, recognitions and 5301."""
     manual_claims: ManualClaimService
     reconciliation: ReconciliationService
     gateway: HospitalGateway
@@ -116,6 +119,7 @@ def build_container(
         ),
     )
     reconciliation = ReconciliationService(uow, clock)
+    chronic = ChronicService(uow, clock)
     return Container(
         settings=settings,
         engine=engine,
@@ -131,7 +135,8 @@ def build_container(
         hospital=hospital,
         manual_claims=ManualClaimService(uow, clock, catalogs=catalogs),
         reconciliation=reconciliation,
-        gateway=HospitalGateway(hospital, reconciliation),
+        chronic=chronic,
+        gateway=HospitalGateway(hospital, reconciliation, chronic),
         users=UserAdminService(
             uow,
             clock,

@@ -27,6 +27,7 @@ from filing_support import (
     HUNAN,
     PDF_BYTES,
     PERSON,
+    PERSON_ID,
     ZHENGZHOU,
     annex2_csv,
     record,
@@ -47,6 +48,7 @@ from hospital_support import (
 from yidi.auth.commands import create_user
 from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container, build_container
+from yidi.chronic.model import Evidence, NewRecognition
 from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
 from yidi.entrypoints.app import create_app
 from yidi.entrypoints.http.requests import SESSION_COOKIE
@@ -189,6 +191,15 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
         {"province", "clearing_officer", "administrator"}
     )
     | AGENCIES,
+    # 门诊慢特病: the list is public; his region's agency records and ends a recognition; the
+    # agencies and the province list (another region's list is empty), he sees his own.
+    ("GET", "/api/chronic/diseases"): EVERYONE,
+    ("POST", "/api/chronic/recognitions"): frozenset({"agency_a"}),
+    ("GET", "/api/chronic/recognitions"): frozenset({"insured_person", "province"}) | AGENCIES,
+    ("GET", "/api/chronic/recognitions/{recognition_id}"): frozenset(
+        {"insured_person", "agency_a", "province"}
+    ),
+    ("POST", "/api/chronic/recognitions/{recognition_id}/end"): frozenset({"agency_a"}),
     # manual reimbursement at the insured region
     ("POST", "/api/manual-claims"): frozenset({"agency_a"}),
     # every handler may list; another region's list is empty (scope), never region A's claims
@@ -428,6 +439,11 @@ def _build(container: Container) -> dict[str, Any]:
         headers=headers["agency_a"],
     )
     assert claim.status_code == 201, claim.text
+    recognition = container.chronic.recognise(
+        HENGYANG,
+        PERSON_ID,
+        NewRecognition("M03900", dt.date(2026, 1, 1), None, Evidence(reference="JD-M-1")),
+    )
     return {
         "app": app,
         "client": client,
@@ -444,6 +460,7 @@ def _build(container: Container) -> dict[str, Any]:
         "job_id": job.id,
         "whatif_job_id": started.id,
         "change_request_id": change_request.request.request_id,
+        "recognition_id": recognition.recognition.id,
     }
 
 
@@ -527,6 +544,25 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {"json": {"username": "matrix-login", "password": "matrix-login-password"}},
     ),
     ("GET", "/api/accounts/{psn_no}/{year}"): lambda w: (f"/api/accounts/{w['psn_no']}/2026", {}),
+    ("POST", "/api/chronic/recognitions"): lambda w: (
+        "/api/chronic/recognitions",
+        {
+            "json": {
+                "id_number": PERSON_ID,
+                "disease_code": "M01600",
+                "begin_on": "2026-03-01",
+                "evidence": {"reference": "JD-M-2"},
+            }
+        },
+    ),
+    ("GET", "/api/chronic/recognitions/{recognition_id}"): lambda w: (
+        f"/api/chronic/recognitions/{w['recognition_id']}",
+        {},
+    ),
+    ("POST", "/api/chronic/recognitions/{recognition_id}/end"): lambda w: (
+        f"/api/chronic/recognitions/{w['recognition_id']}/end",
+        {"json": {"end_on": "2026-12-31", "reason": "复查不再符合认定标准"}},
+    ),
     ("POST", "/api/clearing/{month}/run"): lambda w: ("/api/clearing/2026-11/run", {}),
     # 2026-11 is open: the clearing centre reaches the rule (409 CLEARING_NOT_CLOSED).
     ("POST", "/api/clearing/{month}/reopen"): lambda w: (

@@ -201,6 +201,10 @@ class FakePort:
     def cancel_clearing_application(self, request: Any, context: GatewayContext) -> None:
         self._record("cancel_clearing_application", request, context)
 
+    def query_chronic_recognitions(self, request: Any, context: GatewayContext) -> Any:
+        self._record("query_chronic_recognitions", request, context)
+        return None
+
     def query_visit(self, request: Any, context: GatewayContext) -> Any:
         self._record("query_visit", request, context)
         raise NotImplementedError

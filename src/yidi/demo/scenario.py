@@ -37,6 +37,9 @@ from typing import Any, Final
 from ruamel.yaml import YAML
 
 from yidi.catalog.files import sample_catalog
+from yidi.chronic.commands import ChronicService
+from yidi.chronic.model import Evidence as ChronicEvidence
+from yidi.chronic.model import NewRecognition
 from yidi.demo.loader import as_person
 from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
@@ -341,6 +344,7 @@ class _Scenario:
         self.calendar = calendar or WorkingDayCalendar()
         self.filings = FilingService(uow_factory, self.clock, calendar=self.calendar)
         self.hospital = HospitalService(uow_factory, self.clock)
+        self.chronic = ChronicService(uow_factory, self.clock)
         self.timeline = _Timeline(self.clock)
         world = load_world()
         self.hospitals: dict[str, Hospital] = {h.fixmedins_code: h for h in world.hospitals}
@@ -725,6 +729,34 @@ class _Scenario:
             registered_at=registered,
         )
 
+    # --- 门诊慢特病 认定 -----------------------------------------------------------------
+
+    def add_chronic_recognitions(self) -> None:
+        """老谢 recognised for 高血压 by the Hengyang agency, 彭某某 for 血液透析 by Ningxia's."""
+        stories = load_stories()
+        laoxie, peng = story_person(stories[0]), story_person(stories[1])
+        cases = (
+            (self.agencies["hengyang"], laoxie, "M03900", _d(3, 2), "H43040000001", "JD-2026-0001"),
+            (self.agencies["ningxia"], peng, "M07803", _d(4, 8), "", "NX-MT-2026-0117"),
+        )
+        for agency, person, code, begin_on, hospital, reference in cases:
+
+            def recognise(
+                agency: Principal = agency,
+                person: Person = person,
+                code: str = code,
+                begin_on: dt.date = begin_on,
+                hospital: str = hospital,
+                reference: str = reference,
+            ) -> None:
+                self.chronic.recognise(
+                    agency,
+                    person.id_number,
+                    NewRecognition(code, begin_on, None, ChronicEvidence(hospital, "", reference)),
+                )
+
+            self.timeline.at(_event_time(begin_on + dt.timedelta(days=3), 9), recognise)
+
     # --- legacy 报盘 rows and clearing ---------------------------------------------------
 
     def add_legacy_import(self) -> None:
@@ -782,6 +814,7 @@ def load_scenario(
     scenario = _Scenario(uow_factory, calendar)
     persons = scenario.add_stories() + scenario.add_cast()
     scenario.add_legacy_import()
+    scenario.add_chronic_recognitions()
     scenario.add_clearing()
     with uow_factory() as uow:
         known = uow.reference.registered_id_numbers([p.id_number for p in persons])

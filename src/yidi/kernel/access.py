@@ -61,6 +61,8 @@ class Action(enum.Enum):
     PERSONAL_ACCOUNT_READ = "personal_account.read"  # 个人账户余额与变动
     ACCOUNT_SELF = "account.self"  # change one's own password (sign-out needs no role)
     PUBLIC_DIRECTORY = "public.directory"  # hospitals, agency phones, eligibility check, estimate
+    CHRONIC_RECOGNISE = "chronic.recognise"  # 门诊慢特病认定: record and end (insured-place agency)
+    CHRONIC_READ = "chronic.read"  # 门诊慢特病认定: list and read within one's scope
 
 
 R = Role
@@ -94,6 +96,9 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.PERSONAL_ACCOUNT_READ: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER}),
     Action.ACCOUNT_SELF: frozenset(Role) - {R.ANONYMOUS},
     Action.PUBLIC_DIRECTORY: frozenset(Role),
+    Action.CHRONIC_RECOGNISE: frozenset({R.AGENCY_HANDLER}),
+    # Scope: agencies and the province their region's persons, a person only their own.
+    Action.CHRONIC_READ: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER, R.PROVINCE_OFFICER}),
 }
 
 

@@ -678,6 +678,30 @@ personal_account_movements = Table(
     CheckConstraint("amount_fen > 0", name="amount_positive"),
 )
 
+# 门诊慢特病 认定: the insured-place agency recognises a person for one disease of the list
+# valid on the begin date, from begin_on until end_on (inclusive; NULL: open-ended).
+chronic_recognitions = Table(
+    "chronic_recognitions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("insured_region_code", String(6), nullable=False, index=True),
+    Column("disease_code", String(30), nullable=False),
+    Column("disease_name", String(300), nullable=False),
+    Column("begin_on", Date, nullable=False),
+    Column("end_on", Date, nullable=True),
+    Column("hospital_code", String(100), nullable=False, server_default=""),
+    Column("doctor_name", String(100), nullable=False, server_default=""),
+    Column("evidence_reference", String(100), nullable=False, server_default=""),
+    Column("state", String(8), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("ended_by", String(64), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("end_reason", String(400), nullable=False, server_default=""),
+    CheckConstraint("end_on IS NULL OR end_on >= begin_on", name="end_not_before_begin"),
+)
+
 # Gateway replay protection shared by every server process: x-tif nonces and used HN
 # signatures, each kept until its timestamp leaves the window (then pruned).
 gateway_nonces = Table(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yidi.accounts.sql import AccountRepository
 from yidi.auth.gateway_sql import GatewayRepository
 from yidi.auth.sql import UserRepository
+from yidi.chronic.sql import ChronicRepository
 from yidi.encounter.sql import HospitalRepository
 from yidi.filing.change_requests_sql import ChangeRequestRepository
 from yidi.filing.jobs_sql import JobRepository
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     accounts: AccountRepository
     audit: AuditRepository
     change_requests: ChangeRequestRepository
+    chronic: ChronicRepository
     funds: FundsRepository
     gateway: GatewayRepository
     filings: FilingRepository
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.change_requests = ChangeRequestRepository(self.session)
+        self.chronic = ChronicRepository(self.session)
         self.funds = FundsRepository(self.session)
         self.gateway = GatewayRepository(self.session)
         self.filings = FilingRepository(self.session)

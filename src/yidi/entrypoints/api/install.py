@@ -15,6 +15,7 @@ from yidi.entrypoints.api.routes import (
     accounts,
     auth,
     change_requests,
+    chronic,
     filings,
     funds,
     hospital,
@@ -49,6 +50,7 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(change_requests.router)
     app.include_router(hospital.router)
     app.include_router(manual_claims.router)
+    app.include_router(chronic.router)
 
     def gateway_port(request: Request) -> HospitalGateway:
         return container.gateway

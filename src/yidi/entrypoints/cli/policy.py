@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from yidi.chronic.lists import DiseaseLists
 from yidi.kernel.errors import YidiError
 from yidi.kernel.insurance import InsuranceType
 from yidi.policy.describe import describe_policy
@@ -26,7 +27,7 @@ def check(
     ] = None,
 ) -> None:
     """校验全部政策文件，有错误时以非零状态退出。Validate every policy file; exit 1 on any error."""
-    issues = check_policies(root)
+    issues = [*check_policies(root), *DiseaseLists(policy_root=root).check()]
     library = load_policy_library(root)
     if issues:
         for issue in issues:

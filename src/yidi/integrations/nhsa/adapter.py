@@ -37,6 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from yidi.chronic.commands import ChronicService
 from yidi.encounter.commands import (
     ADMITTED,
     CANCELLED,
@@ -70,6 +71,11 @@ from yidi.integrations.nhsa.builders import (
     output_2303,
     output_2304,
     output_2305,
+)
+from yidi.integrations.nhsa.chronic import (
+    Input5301,
+    Output5301,
+    query_chronic_recognitions,
 )
 from yidi.integrations.nhsa.codes import (
     AcctUsedFlag,
@@ -455,10 +461,14 @@ class HospitalGateway:
     """HospitalGatewayPort backed by :class:`HospitalService`."""
 
     def __init__(
-        self, service: HospitalService, reconciliation: ReconciliationService | None = None
+        self,
+        service: HospitalService,
+        reconciliation: ReconciliationService | None = None,
+        chronic: ChronicService | None = None,
     ) -> None:
         self._service = service
         self._reconciliation = reconciliation
+        self._chronic = chronic
 
     def _view(
         self,
@@ -974,6 +984,14 @@ class HospitalGateway:
         self._reconciler().cancel_clearing_application(
             self._caller(context), request.data.clr_appy_evt_id, self._key(context, request)
         )
+
+    # 5301 (integrations/nhsa/chronic.py) ------------------------------------------------
+    def query_chronic_recognitions(self, request: Input5301, context: GatewayContext) -> Output5301:
+        if self._chronic is None:
+            raise InvalidInput(
+                "NHSA_INFNO_UNSUPPORTED", "不支持的交易编号：5301", "unsupported infno 5301"
+            )
+        return query_chronic_recognitions(self._chronic, request, context)
 
     # 5201 / 5203 / 5204 -----------------------------------------------------------------
     def _detail(self, context: GatewayContext, mdtrt_id: str, psn_no: str) -> EncounterDetail:

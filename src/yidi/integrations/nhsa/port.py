@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from yidi.integrations.nhsa.chronic import Input5301, Output5301
 from yidi.integrations.nhsa.envelope import (
     DEFAULT_MAX_BODY_BYTES,
     GatewayRequest,
@@ -241,6 +242,10 @@ class HospitalGatewayPort(Protocol):
         """5204 费用明细查询: the lines of one settlement."""
         ...
 
+    def query_chronic_recognitions(self, request: Input5301, context: GatewayContext) -> Output5301:
+        """5301 人员慢特病备案查询: the person's valid chronic-disease recognitions."""
+        ...
+
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         """9001 签到."""
         ...
@@ -295,6 +300,12 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         Transaction("5201", "就诊信息查询", Input5201, lambda p, i, c: p.query_visit(i, c)),
         Transaction("5203", "结算信息查询", Input5203, lambda p, i, c: p.query_settlement(i, c)),
         Transaction("5204", "费用明细查询", Input5204, lambda p, i, c: p.query_settled_fees(i, c)),
+        Transaction(
+            "5301",
+            "人员慢特病备案查询",
+            Input5301,
+            lambda p, i, c: p.query_chronic_recognitions(i, c),
+        ),
         Transaction("9001", "签到", Input9001, lambda p, i, c: p.sign_in(i, c)),
     )
 }
