@@ -27,6 +27,8 @@ from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.reports import FilingReports
 from yidi.integrations.nhsa.adapter import HospitalGateway
+from yidi.integrations.nhsa.files import GatewayFiles
+from yidi.integrations.nhsa.files_sql import SqlGatewayFileStore
 from yidi.kernel.clock import Clock, SystemClock
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
@@ -136,7 +138,12 @@ def build_container(
         manual_claims=ManualClaimService(uow, clock, catalogs=catalogs),
         reconciliation=reconciliation,
         chronic=chronic,
-        gateway=HospitalGateway(hospital, reconciliation, chronic),
+        gateway=HospitalGateway(
+            hospital,
+            reconciliation,
+            chronic,
+            files=GatewayFiles(SqlGatewayFileStore(factory), lambda: clock.now()),
+        ),
         users=UserAdminService(
             uow,
             clock,

@@ -1031,9 +1031,7 @@ def test_reconciliation_refusals(client: TestClient, world: None, container: Con
         call(client, "3202", {"data": _period(detail=[ledger[0], ledger[0]])}),
         "STATEMENT_LINE_DUPLICATE",
     )
-    refused(
-        call(client, "3202", {"data": _period(file_qury_no="F0001")}), "NHSA_3202_FILE_UNSUPPORTED"
-    )
+    refused(call(client, "3202", {"data": _period(file_qury_no="F0001")}), "NHSA_FILE_NOT_FOUND")
     refused(call(client, "3201", {"data": _period()}), "NHSA_INPUT_INVALID")
     # Another hospital sees none of these settlements: its month is empty and balanced.
     other = call(

@@ -229,8 +229,8 @@ def test_admission_returns_the_visit_id() -> None:
 
 
 def test_unknown_infno_is_refused_by_code() -> None:
-    reply = handle(body("9102", {}), FakePort(), replies())  # 文件下载: not offered yet
-    assert reply["err_msg"] == "[NHSA_INFNO_UNSUPPORTED] 不支持的交易编号：9102"
+    reply = handle(body("9103", {}), FakePort(), replies())  # no such national transaction
+    assert reply["err_msg"] == "[NHSA_INFNO_UNSUPPORTED] 不支持的交易编号：9103"
 
 
 def test_unexpected_exception_gives_a_generic_reply_and_logs_no_personal_data(

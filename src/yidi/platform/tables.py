@@ -712,6 +712,23 @@ gateway_nonces = Table(
     _timestamp("expires_at", index=True),
 )
 
+# Files uploaded through the gateway (9101), downloadable (9102) by the same institution only
+# until ``expires_at``; one file per (institution, msgid) so a resent upload is not stored twice.
+gateway_files = Table(
+    "gateway_files",
+    metadata,
+    Column("file_qury_no", String(30), primary_key=True),
+    Column("fixmedins_code", String(30), nullable=False),
+    Column("msgid", String(30), nullable=True),
+    Column("filename", String(200), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("file_size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    _timestamp("uploaded_at"),
+    _timestamp("expires_at", index=True),
+    UniqueConstraint("fixmedins_code", "msgid", name="uq_gateway_files_message"),
+)
+
 # Refused gateway requests, counted per minute, source address, key and reason: outside the
 # audit chain, so unauthenticated traffic costs one counter update, not a chain append.
 gateway_refusals = Table(

@@ -28,6 +28,7 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -88,6 +89,16 @@ from yidi.integrations.nhsa.codes import (
 )
 from yidi.integrations.nhsa.envelope import ERR_MSG_MAX_LENGTH, parse_nhsa_datetime
 from yidi.integrations.nhsa.fields import from_national, to_national
+from yidi.integrations.nhsa.files import (
+    GatewayFiles,
+    Input9101,
+    Input9102,
+    Output9101,
+    Output9102,
+    file_info,
+    refuse_other_institution,
+    statement_lines,
+)
 from yidi.integrations.nhsa.pharmacy import (
     EXTERNAL_PRESCRIPTION_FLAG,
     DrugDetail,
@@ -465,10 +476,12 @@ class HospitalGateway:
         service: HospitalService,
         reconciliation: ReconciliationService | None = None,
         chronic: ChronicService | None = None,
+        files: GatewayFiles | None = None,
     ) -> None:
         self._service = service
         self._reconciliation = reconciliation
         self._chronic = chronic
+        self._files = files
 
     def _view(
         self,
@@ -919,13 +932,9 @@ class HospitalGateway:
         data = request.data
         rows = [*data.detail, *request.detail]
         if not rows and data.file_qury_no:
-            raise Refused(
-                "NHSA_3202_FILE_UNSUPPORTED",
-                "yidi 不支持以文件（9101 上传、file_qury_no）提交对账明细，"
-                "请把明细放在 input.data.detail 中",
-                "statement files are not supported; send the lines in data.detail",
-                field="file_qury_no",
-            )
+            # The hospital's lines as a 9101-uploaded detail file (inline lines win).
+            stored = self._file_store().download(context.fixmedins_code, data.file_qury_no)
+            rows = statement_lines(stored.content)
         centre = self._reconciler().centre_lines(
             self._caller(context),
             data.stmt_begndate,
@@ -1115,6 +1124,38 @@ class HospitalGateway:
                 )
             )
         return Output5204(feedetail=rows)
+
+    # 9101 / 9102 ------------------------------------------------------------------------
+    def _file_store(self) -> GatewayFiles:
+        if self._files is None:
+            raise Refused(
+                "NHSA_FILES_UNAVAILABLE",
+                "本服务未开通文件上传下载交易（9101/9102）",
+                "file transfer is not available here",
+                field="infno",
+            )
+        return self._files
+
+    def upload_file(self, request: Input9101, context: GatewayContext) -> Output9101:
+        data = request.fs_upload_in
+        refuse_other_institution(data.fixmedins_code, context.fixmedins_code)
+        stored = self._file_store().upload(
+            context.fixmedins_code, context.msgid, data.filename, data.content
+        )
+        return Output9101.model_validate(file_info(stored))
+
+    def download_file(self, request: Input9102, context: GatewayContext) -> Output9102:
+        data = request.fs_download_in
+        refuse_other_institution(data.fixmedins_code, context.fixmedins_code)
+        stored = self._file_store().download(context.fixmedins_code, data.file_qury_no)
+        return Output9102.model_validate(
+            {
+                **file_info(stored),
+                "in": base64.b64encode(stored.content).decode("ascii"),
+                "file_size": stored.size,
+                "sha256": stored.sha256,
+            }
+        )
 
     def sign_in(self, request: Input9001, context: GatewayContext) -> Output9001:
         now = context.received_at or dt.datetime.now(dt.UTC)

@@ -48,6 +48,7 @@ STATE_CHANGING_INFNOS: Final = frozenset(
         "2404",
         "2405",
         "2601",
+        "9101",
         "3203",
         "3204",
     }

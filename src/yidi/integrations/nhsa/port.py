@@ -27,6 +27,7 @@ from yidi.integrations.nhsa.envelope import (
     ReplyFactory,
     parse_request,
 )
+from yidi.integrations.nhsa.files import Input9101, Input9102, Output9101, Output9102
 from yidi.integrations.nhsa.pharmacy import (
     Input2101,
     Input2102,
@@ -250,6 +251,14 @@ class HospitalGatewayPort(Protocol):
         """9001 签到."""
         ...
 
+    def upload_file(self, request: Input9101, context: GatewayContext) -> Output9101:
+        """9101 文件上传: store the file for its institution, return file_qury_no."""
+        ...
+
+    def download_file(self, request: Input9102, context: GatewayContext) -> Output9102:
+        """9102 文件下载: the institution's own file by file_qury_no."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Transaction:
@@ -307,6 +316,8 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
             lambda p, i, c: p.query_chronic_recognitions(i, c),
         ),
         Transaction("9001", "签到", Input9001, lambda p, i, c: p.sign_in(i, c)),
+        Transaction("9101", "文件上传", Input9101, lambda p, i, c: p.upload_file(i, c)),
+        Transaction("9102", "文件下载", Input9102, lambda p, i, c: p.download_file(i, c)),
     )
 }
 

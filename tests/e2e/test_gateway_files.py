@@ -1,0 +1,178 @@
+"""9101 文件上传 / 9102 文件下载 end to end, and 3202 reading its detail file by file_qury_no."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from test_hospital_gateway import _a_month_of_settlements, _period, call, ok, refused, world
+
+from hospital_support import BOBAI_CODE, NANHUA_CODE
+from yidi.bootstrap import Container
+from yidi.integrations.nhsa.files import MAX_FILE_BYTES
+from yidi.platform.tables import gateway_files
+
+__all__ = ["world"]  # the fixture, imported for these tests
+
+#: Every byte value once, so a sign or encoding slip shows.
+ALL_BYTES = bytes(range(256)) * 3
+
+
+def _signed(data: bytes) -> list[int]:
+    """The bytes as a Java ``byte[]`` serialised to a JSON array (-128..127)."""
+    return [b - 256 if b > 127 else b for b in data]
+
+
+def upload(
+    client: TestClient,
+    content: Any,
+    *,
+    filename: str = "detail.txt.zip",
+    msgid: str | None = None,
+    hospital: str = BOBAI_CODE,
+) -> dict[str, Any]:
+    fs_upload_in = {"in": content, "filename": filename, "fixmedins_code": hospital}
+    return call(client, "9101", {"fsUploadIn": fs_upload_in}, msgid=msgid, hospital=hospital)
+
+
+def download(client: TestClient, file_qury_no: str, *, hospital: str = BOBAI_CODE) -> Any:
+    fs_download_in = {"file_qury_no": file_qury_no, "filename": "plc", "fixmedins_code": hospital}
+    return call(client, "9102", {"fsDownloadIn": fs_download_in}, hospital=hospital)
+
+
+def _count(container: Container) -> int:
+    with container.session_factory() as session:
+        return int(session.execute(select(func.count()).select_from(gateway_files)).scalar_one())
+
+
+def test_upload_and_download_round_trip_byte_for_byte_in_both_encodings(
+    client: TestClient, world: None, container: Container
+) -> None:
+    as_array = ok(upload(client, _signed(ALL_BYTES)))
+    as_base64 = ok(upload(client, base64.b64encode(ALL_BYTES).decode()))
+    assert as_array["file_qury_no"] != as_base64["file_qury_no"]
+    for info in (as_array, as_base64):
+        assert info["filename"] == "detail.txt.zip"
+        assert len(info["file_qury_no"]) <= 30
+        assert dt.datetime.strptime(info["dld_endtime"], "%Y-%m-%d %H:%M:%S")
+        got = ok(download(client, info["file_qury_no"]))
+        assert base64.b64decode(got["in"]) == ALL_BYTES
+        assert got["file_size"] == len(ALL_BYTES)
+        assert got["sha256"] == hashlib.sha256(ALL_BYTES).hexdigest()
+    # Unsigned bytes (0..255), as some JSON libraries write them, are the same file.
+    unsigned = ok(upload(client, list(ALL_BYTES)))
+    assert base64.b64decode(ok(download(client, unsigned["file_qury_no"]))["in"]) == ALL_BYTES
+    assert _count(container) == 3
+
+
+def test_a_resent_upload_gets_the_same_file_and_another_content_is_refused(
+    client: TestClient, world: None, container: Container
+) -> None:
+    first = ok(upload(client, _signed(b"abc"), msgid="UPLOAD-1"))
+    again = ok(upload(client, base64.b64encode(b"abc").decode(), msgid="UPLOAD-1"))
+    assert again == first
+    refused(upload(client, _signed(b"abd"), msgid="UPLOAD-1"), "IDEMPOTENCY_KEY_REUSED")
+    assert _count(container) == 1
+    # The same msgid from another hospital is its own message.
+    theirs = ok(upload(client, _signed(b"abc"), msgid="UPLOAD-1", hospital=NANHUA_CODE))
+    assert theirs["file_qury_no"] != first["file_qury_no"]
+
+
+def test_bad_uploads_are_refused_and_write_nothing(
+    client: TestClient, world: None, container: Container
+) -> None:
+    refused(upload(client, []), "NHSA_FILE_EMPTY")
+    refused(upload(client, ""), "NHSA_FILE_EMPTY")
+    refused(upload(client, None), "NHSA_FILE_EMPTY")
+    refused(upload(client, [1, 2, 300]), "NHSA_FILE_CONTENT_INVALID")
+    refused(upload(client, ["a"]), "NHSA_FILE_CONTENT_INVALID")
+    refused(upload(client, "not base64!"), "NHSA_FILE_CONTENT_INVALID")
+    too_big = base64.b64encode(b"x" * (MAX_FILE_BYTES + 1)).decode()
+    message = refused(upload(client, too_big), "NHSA_FILE_TOO_LARGE")
+    assert "不能超过" in message
+    refused(call(client, "9101", {"fsUploadIn": {"in": [1]}}), "NHSA_INPUT_INVALID")  # no name
+    other = {"in": [1], "filename": "a.txt", "fixmedins_code": NANHUA_CODE}
+    refused(call(client, "9101", {"fsUploadIn": other}), "NHSA_FILE_INSTITUTION_MISMATCH")
+    # 9101 changes state: it needs a msgid like the other such transactions.
+    envelope_without_msgid = {
+        "infno": "9101",
+        "fixmedins_code": BOBAI_CODE,
+        "input": {"fsUploadIn": {"in": [1], "filename": "a.txt"}},
+    }
+    reply = client.post("/fsi/api/rsfComIfsService/callService", json=envelope_without_msgid)
+    assert reply.json()["err_msg"].startswith("[NHSA_MSGID_MISSING]")
+    assert _count(container) == 0
+
+
+def test_another_hospital_cannot_read_a_file_and_gets_the_missing_answer(
+    client: TestClient, world: None, container: Container
+) -> None:
+    mine = ok(upload(client, _signed(b"secret lines")))["file_qury_no"]
+    theirs = refused(download(client, mine, hospital=NANHUA_CODE), "NHSA_FILE_NOT_FOUND")
+    missing = refused(download(client, "0" * 30, hospital=NANHUA_CODE), "NHSA_FILE_NOT_FOUND")
+    assert theirs.replace(mine, "?") == missing.replace("0" * 30, "?")
+    # Nor can it use the file for its own 3202.
+    refused(
+        call(client, "3202", {"data": _period(file_qury_no=mine)}, hospital=NANHUA_CODE),
+        "NHSA_FILE_NOT_FOUND",
+    )
+    # After the download deadline the owner gets the same answer.
+    container.clock.set(container.clock.now() + dt.timedelta(days=8))  # type: ignore[attr-defined]
+    refused(download(client, mine), "NHSA_FILE_NOT_FOUND")
+
+
+def _detail_text(rows: list[dict[str, Any]], separator: str = "\t") -> bytes:
+    columns = ("setl_id", "mdtrt_id", "psn_no", "medfee_sumamt", "fund_pay_sumamt", "acct_pay")
+    lines = [
+        separator.join([*(str(row[c]) for c in columns), row["refd_setl_flag"]]) for row in rows
+    ]
+    return "\n".join(lines).encode("utf-8")  # the Java client writes no final newline
+
+
+def _zipped(text: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("20261220120000.txt", text)
+    return buffer.getvalue()
+
+
+def test_3202_with_an_uploaded_detail_file_lists_the_same_differences_as_inline(
+    client: TestClient, world: None, container: Container
+) -> None:
+    _, ledger = _a_month_of_settlements(client, container.clock)
+    hospital = [dict(row) for i, row in enumerate(ledger) if i != 3]
+    hospital[4]["medfee_sumamt"] += Decimal("0.01")
+    inline = ok(call(client, "3202", {"data": _period(detail=hospital)}))
+    assert len(inline["result"]) == 2
+    for content in (
+        _zipped(_detail_text(hospital)),
+        _detail_text(hospital),
+        _detail_text(hospital, ","),
+    ):
+        number = ok(upload(client, _signed(content)))["file_qury_no"]
+        by_file = ok(call(client, "3202", {"data": _period(file_qury_no=number)}))
+        assert by_file["result"] == inline["result"]
+        assert by_file["stmtinfo"] == inline["stmtinfo"]
+
+
+def test_3202_refuses_an_unreadable_detail_file(
+    client: TestClient, world: None, container: Container
+) -> None:
+    for content, reason in (
+        (b"only\tthree\tcolumns", "第 1 行有 3 列"),
+        (b"S1\tM1\tP1\tabc\t1.00\t0\t0", "第 1 行"),
+        (b"PK\x03\x04broken", "不是有效的 ZIP"),
+        (b"\n\n", "没有明细行"),
+    ):
+        number = ok(upload(client, _signed(content)))["file_qury_no"]
+        message = refused(
+            call(client, "3202", {"data": _period(file_qury_no=number)}), "NHSA_3202_FILE_INVALID"
+        )
+        assert reason in message
