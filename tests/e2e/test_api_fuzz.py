@@ -126,6 +126,8 @@ INFNOS = [
     "2405",
     "5301",
     "9001",
+    "9101",
+    "9102",
 ]
 json_values = st.recursive(
     st.none()
