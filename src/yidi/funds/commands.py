@@ -473,13 +473,13 @@ def request_top_up(
         ),
         None,
     )
-    if usage is None:
-        raise NotFound("PREPAYMENT_PAIR_NOT_FOUND", "未找到该预付金", "prepayment pair not found")
-    if usage.warning is WarningLevel.NONE:
+    if usage is None or usage.warning is WarningLevel.NONE:
+        # a pair with neither a prepayment nor a charge this year has nothing to warn of
         raise Refused(
             "PREPAYMENT_TOP_UP_NOT_NEEDED",
-            f"预付金使用率{usage.ratio_percent}，未达到预警线，无需申请补充预付金",
-            f"usage {usage.ratio_percent} is under the warning lines: no top-up is needed",
+            f"预付金使用率{usage.ratio_percent if usage else '—'}，未达到预警线，无需申请补充预付金",
+            f"usage {usage.ratio_percent if usage else '—'} is under the warning lines: "
+            "no top-up is needed",
         )
     now = clock.now()
     with uow:
