@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from test_hospital_gateway import (
+    PATH,
     _ready_to_settle,
     _reverse,
     _table_counts,
@@ -47,7 +48,13 @@ VISIT_LINES = [
 ]
 
 
-def register(client: TestClient, psn_no: str, **changes: Any) -> dict[str, Any]:
+def register(
+    client: TestClient, psn_no: str, msgid: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    return call(client, "2201", {"mdtrtinfo": visit_info(psn_no, **changes)}, msgid=msgid)
+
+
+def visit_info(psn_no: str, **changes: Any) -> dict[str, Any]:
     info = {
         "psn_no": psn_no,
         "insutype": "310",
@@ -62,7 +69,7 @@ def register(client: TestClient, psn_no: str, **changes: Any) -> dict[str, Any]:
         "caty": "A03",
     }
     info.update(changes)
-    return call(client, "2201", {"mdtrtinfo": info})
+    return info
 
 
 def visit_data(mdtrt_id: str, psn_no: str) -> dict[str, Any]:
@@ -362,3 +369,31 @@ def test_2601_of_a_2208_restores_the_visit_settlement_unless_the_visit_changed(
     before = _table_counts(container)
     refused(_reverse(client, psn_no, "CANCEL-V2", "2208"), "REVERSAL_CANNOT_RESTORE")
     assert _table_counts(container) == before
+
+
+def test_outpatient_transactions_that_change_state_need_a_msgid_and_a_resent_2201_is_one_visit(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    before = _table_counts(container)
+    envelope = {
+        "infno": "2201",
+        "fixmedins_code": "H45092300001",
+        "mdtrtarea_admvs": "450923",
+        "insuplc_admdvs": "430421",
+        "inf_time": "2026-11-20 09:30:00",
+        "input": {"mdtrtinfo": visit_info(psn_no)},
+    }
+    response = client.post(PATH, json=envelope)
+    assert response.status_code == 200
+    refused(response.json(), "NHSA_MSGID_MISSING")
+    assert _table_counts(container) == before
+
+    first = ok(register(client, psn_no, msgid="H4509230000120261120R1"))
+    again = ok(register(client, psn_no, msgid="H4509230000120261120R1"))
+    assert again["data"]["mdtrt_id"] == first["data"]["mdtrt_id"]
+    with container.uow() as uow:
+        visits = uow.session.execute(
+            select(encounters.c.id).where(encounters.c.med_type == "11")
+        ).all()
+    assert len(visits) == 1
