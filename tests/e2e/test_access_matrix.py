@@ -118,6 +118,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     | AGENCIES,
     ("GET", "/api/prepayment/annex3.xlsx"): frozenset({"province", "agency_a"}),
     ("GET", "/api/prepayment/annex4.xlsx"): frozenset({"province", "agency_a"}),
+    # usage rows are scoped (an empty list out of scope); a top-up request is the pair's own
+    # regions' (422 PREPAYMENT_TOP_UP_NOT_NEEDED here: nothing is drawn), 404 to another region
+    ("GET", "/api/prepayment/usage"): frozenset({"clearing_officer", "province"}) | AGENCIES,
+    ("POST", "/api/prepayment/top-up-requests"): frozenset({"province", "agency_a"}),
     ("GET", "/api/statistics"): frozenset(
         {"province", "agency_a", "clearing_officer", "administrator"}
     ),
@@ -577,6 +581,20 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("GET", "/api/prepayment/annex3.xlsx"): lambda w: (
         "/api/prepayment/annex3.xlsx",
         {"params": {"region": "430400", "year": 2027}},
+    ),
+    ("GET", "/api/prepayment/usage"): lambda w: (
+        "/api/prepayment/usage",
+        {"params": {"level": "prefecture"}},
+    ),
+    ("POST", "/api/prepayment/top-up-requests"): lambda w: (
+        "/api/prepayment/top-up-requests",
+        {
+            "json": {
+                "level": "prefecture",
+                "insured_region_code": "430400",
+                "treatment_region_code": "450900",
+            }
+        },
     ),
     ("GET", "/api/prepayment/annex4.xlsx"): lambda w: (
         "/api/prepayment/annex4.xlsx",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
@@ -18,7 +19,10 @@ from funds_helpers import make_fact
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.cli.main import app
-from yidi.funds.commands import record_settlement_fact
+from yidi.funds.commands import record_settlement_fact, set_prepayment
+from yidi.funds.model import ClearingLevel, Prepayment
+from yidi.kernel.money import Money
+from yidi.platform.tables import audit_log, prepayment_topups
 
 AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -260,3 +264,64 @@ def test_the_command_line_exports_facts_by_month_and_then_only_what_is_new(
     assert second.exit_code == 0, second.output
     assert "2026-12: 1 条 rows" in second.output and "2026-11:" not in second.output
     assert "未变 1 个月" in second.output
+
+
+def test_prepayment_usage_warns_and_a_province_asks_for_a_top_up_once(
+    client: TestClient, container: Container
+) -> None:
+    _world(container)
+    set_prepayment(
+        container.uow(),
+        Prepayment(
+            ClearingLevel.PROVINCE, "410000", "450000", Money.of("1500.00"), dt.date(2017, 1, 1)
+        ),
+    )
+    officer = _token(client, "clearing", "clearing-demo-2017")
+    assert (
+        client.post("/api/clearing/2017-09/run?level=province", headers=officer).status_code == 200
+    )
+    henan = _token(client, "henan", "henan-demo-2017")
+    usage = client.get("/api/prepayment/usage?level=province&year=2017", headers=henan)
+    assert usage.status_code == 200, usage.text
+    body = usage.json()
+    assert (body["yellow_line"], body["red_line"]) == ("0.70", "0.90")
+    guangxi = next(r for r in body["rows"] if r["treatment_region_code"] == "450000")
+    assert guangxi["held"] == "1500.00" and guangxi["drawn"] == "1200.00"
+    assert guangxi["ratio_percent"] == "80.00%" and guangxi["warning_label_zh"] == "黄色预警"
+    # 1200.00 / (1500.00 + x) < 70 %: x = 214.29
+    assert guangxi["suggested_top_up"] == "214.29"
+    hengyang = _token(client, "hengyang", "hengyang-demo-2017")
+    theirs = client.get("/api/prepayment/usage?level=province&year=2017", headers=hengyang)
+    assert theirs.status_code == 200 and theirs.json()["rows"] == []
+
+    ask = {
+        "level": "province",
+        "insured_region_code": "410000",
+        "treatment_region_code": "450000",
+        "year": 2017,
+    }
+    first = client.post(
+        "/api/prepayment/top-up-requests", json=ask, headers={**henan, "Idempotency-Key": "t-1"}
+    )
+    assert first.status_code == 201, first.text
+    again = client.post(
+        "/api/prepayment/top-up-requests", json=ask, headers={**henan, "Idempotency-Key": "t-1"}
+    )
+    assert again.status_code == 201 and again.json() == first.json()
+    assert first.json()["suggested_top_up"] == "214.29"
+    other = client.post(
+        "/api/prepayment/top-up-requests",
+        json={**ask, "treatment_region_code": "110000"},
+        headers={**henan, "Idempotency-Key": "t-1"},
+    )
+    assert other.status_code == 409
+    outside = client.post("/api/prepayment/top-up-requests", json=ask, headers=hengyang)
+    assert outside.status_code == 404
+    with container.uow() as uow:
+        assert (
+            uow.session.execute(select(func.count()).select_from(prepayment_topups)).scalar() == 1
+        )
+        actions = uow.session.execute(
+            select(audit_log.c.action).where(audit_log.c.action == "prepayment.top_up_request")
+        ).all()
+        assert len(actions) == 1

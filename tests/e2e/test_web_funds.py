@@ -17,7 +17,9 @@ from openpyxl import load_workbook
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
-from yidi.funds.commands import record_settlement_fact
+from yidi.funds.commands import record_settlement_fact, run_clearing, set_prepayment
+from yidi.funds.model import ClearingLevel, Prepayment
+from yidi.kernel.money import Money
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
@@ -386,3 +388,68 @@ def test_an_agency_estimates_only_its_own_region(web: TestClient) -> None:
     web.cookies.clear()
     sign_in(web, "clearing")
     assert web.get("/funds/prepayment", headers=PAGE).status_code == 403
+
+
+def test_the_prepayment_page_shows_this_years_usage_with_its_warning_label(
+    web: TestClient, container: Container
+) -> None:
+    with container.uow() as uow:
+        for setl_id, treatment, pooled in (("U1", "450923", "950.00"), ("U2", "110101", "750.00")):
+            record_settlement_fact(
+                uow,
+                make_fact(
+                    setl_id,
+                    insured="410100",
+                    treatment=treatment,
+                    on=dt.date(2026, 10, 9),
+                    pooled=pooled,
+                ),
+                AT,
+            )
+        uow.commit()
+    for treatment in ("450000", "110000"):
+        set_prepayment(
+            container.uow(),
+            Prepayment(
+                ClearingLevel.PROVINCE,
+                "410000",
+                treatment,
+                Money.of("1000.00"),
+                dt.date(2026, 1, 1),
+            ),
+        )
+    run_clearing(container.uow(), container.clock, "2026-10", ClearingLevel.PROVINCE)
+    sign_in(web, "henan")
+    page = web.get("/funds/prepayment", headers=PAGE)
+    assert page.status_code == 200
+    section = page.text.split('id="prepayment-usage"', 1)[1].split("</section>", 1)[0]
+    assert (
+        "2026年预付金使用情况与预警" in section
+        and "达到70%为黄色预警，达到90%为红色预警" in section
+    )
+    rows = re.findall(r'<tr class="usage-(\w+)">(.*?)</tr>', section, flags=re.S)
+    cells = {
+        kind: [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for kind, row in rows
+    }
+    assert cells["red"][1:] == [
+        "河南省",
+        "广西壮族自治区",
+        "1,000.00",
+        "950.00",
+        "95.00%",
+        "红色预警",
+        "357.15",
+    ]
+    assert cells["yellow"][1:] == [
+        "河南省",
+        "北京市",
+        "1,000.00",
+        "750.00",
+        "75.00%",
+        "黄色预警",
+        "71.43",
+    ]
+    sign_in(web, "hengyang")
+    theirs = web.get("/funds/prepayment", headers=PAGE).text
+    assert "本年度暂无预付金或清算记录" in theirs.split('id="prepayment-usage"', 1)[1]

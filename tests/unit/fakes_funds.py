@@ -19,6 +19,7 @@ from yidi.funds.model import (
     ClearingStatement,
     LedgerEntry,
     Prepayment,
+    PrepaymentUsage,
     SettlementFact,
 )
 from yidi.funds.ports import ClearingRunRecord, FundsUnitOfWork
@@ -32,6 +33,9 @@ class FundsFakeDatabase(FakeDatabase):
     entries: list[LedgerEntry] = field(default_factory=list)
     prepayments: list[Prepayment] = field(default_factory=list)  # in the order they were set
     runs: dict[tuple[str, ClearingLevel], ClearingRunRecord] = field(default_factory=dict)
+    top_ups: list[tuple[PrepaymentUsage, str, str | None, dt.datetime]] = field(
+        default_factory=list
+    )
 
 
 class FakeFundsRepository:
@@ -140,6 +144,25 @@ class FakeFundsRepository:
         return [
             (row.key, row.person_times, row.total_charges_fen, row.fund_fen) for row in report.rows
         ]
+
+    def clearing_runs_between(
+        self, level: ClearingLevel, first_month: str, last_month: str
+    ) -> list[ClearingRunRecord]:
+        return [
+            run
+            for (month, run_level), run in sorted(self.db.runs.items(), key=lambda kv: kv[0][0])
+            if run_level is level and first_month <= month <= last_month
+        ]
+
+    def add_top_up_request(
+        self,
+        usage: PrepaymentUsage,
+        requested_by: str,
+        requested_region_code: str | None,
+        at: dt.datetime,
+    ) -> int:
+        self.db.top_ups.append((usage, requested_by, requested_region_code, at))
+        return len(self.db.top_ups)
 
     def hospital_names(self, codes: Iterable[str]) -> dict[str, str]:
         return {code: self.db.hospitals[code].name for code in codes if code in self.db.hospitals}

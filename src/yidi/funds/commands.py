@@ -11,7 +11,9 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from yidi.funds import prepayment
 from yidi.funds.model import (
@@ -19,12 +21,16 @@ from yidi.funds.model import (
     ClearingLevel,
     ClearingStatement,
     Prepayment,
+    PrepaymentUsage,
     RegionKeys,
     SettlementFact,
+    WarningLevel,
     aggregate_pairs,
+    drawn_by_pair,
     ledger_entries_for,
     next_month,
     parse_month,
+    prepayment_usage,
     statement_from_totals,
 )
 from yidi.funds.ports import FundsUnitOfWork, RecordsFacts
@@ -41,6 +47,8 @@ from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import FilingCategory, InsuranceType
+from yidi.kernel.money import Money
+from yidi.policy.national import PrepaymentWarningRule, prepayment_warning_on
 from yidi.settlement.result import SettlementResult
 
 
@@ -131,6 +139,19 @@ class ClearingRunResult:
     recomputed: bool
 
 
+def viewer_concerns(
+    viewer: Principal | None, level: ClearingLevel, keys: RegionKeys | None = None
+) -> Callable[[str], bool]:
+    """Which region codes of a ``level`` statement concern ``viewer`` (see :func:`visible_to`)."""
+    if viewer is None or viewer.role is Role.CLEARING_OFFICER:
+        return lambda _code: True
+    own = viewer.region_code
+    if own is None or viewer.role not in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER):
+        return lambda _code: False
+    own_key = (keys or RegionKeys()).key(own, level)
+    return lambda code: code == own_key or viewer.covers_region(code)
+
+
 def visible_to(
     viewer: Principal | None, statement: ClearingStatement, keys: RegionKeys | None = None
 ) -> ClearingStatement:
@@ -141,12 +162,7 @@ def visible_to(
     Every other role sees no line."""
     if viewer is None or viewer.role is Role.CLEARING_OFFICER:
         return statement
-    own = viewer.region_code
-    if own is None or viewer.role not in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER):
-        return statement.restricted_to(lambda _code: False)
-    keys = keys or RegionKeys()
-    own_key = keys.key(own, statement.level)
-    return statement.restricted_to(lambda code: code == own_key or viewer.covers_region(code))
+    return statement.restricted_to(viewer_concerns(viewer, statement.level, keys))
 
 
 def _require_ended(clock: Clock, month: str) -> None:
@@ -346,3 +362,147 @@ def statistics(
         sums = uow.funds.statistics_sums(query)
         names = uow.funds.hospital_names(key for key, *_ in sums)
     return report_from_sums(query, sums, keys or RegionKeys(), lambda code: names.get(code, code))
+
+
+# --- prepayment usage (预付金使用率与预警) and top-up requests (申请补充预付金) ----------------
+
+
+def _usage_as_of(clock: Clock, year: int | None) -> tuple[int, dt.date]:
+    """The year asked (this year by default) and the day its usage is stated at: today within
+    the year, the year's last day for a past year."""
+    today = clock.today()
+    year = today.year if year is None else year
+    if year > today.year:
+        raise InvalidInput(
+            "PREPAYMENT_YEAR_IN_FUTURE",
+            f"{year}年尚未开始，无预付金使用情况",
+            f"{year} has not begun: there is no prepayment usage yet",
+            field="year",
+        )
+    return year, min(today, dt.date(year, 12, 31))
+
+
+def prepayment_usages(
+    uow: FundsUnitOfWork,
+    clock: Clock,
+    level: ClearingLevel,
+    *,
+    year: int | None = None,
+    actor: Principal | None = None,
+    keys: RegionKeys | None = None,
+    rule: PrepaymentWarningRule | None = None,
+) -> list[PrepaymentUsage]:
+    """Each pair's prepayment usage in ``year`` at ``level``, as ``actor`` may see it.
+
+    Held: the latest prepayment effective by the day stated (as clearing nets it). Drawn: the
+    sum of the pair's due in the year's stored clearing runs (open or closed) up to that day.
+    The warning lines are the national rule data in force on that day. Pairs with neither a
+    prepayment nor a charge do not appear; order is (insured, treatment)."""
+    if actor is not None:
+        actor.require(Action.CLEARING_READ)
+    year, as_of = _usage_as_of(clock, year)
+    rule = rule or prepayment_warning_on(as_of)
+    keys = keys or RegionKeys()
+    with uow:
+        held = uow.funds.prepayments_as_of(level, as_of)
+        runs = uow.funds.clearing_runs_between(level, f"{year:04d}-01", as_of.strftime("%Y-%m"))
+    drawn = drawn_by_pair(run.statement for run in runs)
+    concerns = viewer_concerns(actor, level, keys)
+    rows = []
+    for insured, treatment in sorted(set(held) | set(drawn)):
+        if not (concerns(insured) or concerns(treatment)):
+            continue
+        charged, months = drawn.get((insured, treatment), (Money.zero(), ()))
+        rows.append(
+            prepayment_usage(
+                level,
+                year,
+                insured,
+                treatment,
+                held.get((insured, treatment), Money.zero()),
+                charged,
+                yellow=rule.yellow,
+                red=rule.red,
+                months_cleared=months,
+            )
+        )
+    return rows
+
+
+def prepayment_warning_rule(clock: Clock, year: int | None = None) -> PrepaymentWarningRule:
+    """The warning lines the usage of ``year`` (this year by default) is judged by."""
+    _, as_of = _usage_as_of(clock, year)
+    return prepayment_warning_on(as_of)
+
+
+TOP_UP_SCOPE = "prepayment.top_up"
+
+
+def request_top_up(
+    uow: FundsUnitOfWork,
+    clock: Clock,
+    actor: Principal,
+    level: ClearingLevel,
+    insured_region_code: str,
+    treatment_region_code: str,
+    *,
+    year: int | None = None,
+    idempotency: tuple[str, str] | None = None,
+    keys: RegionKeys | None = None,
+) -> dict[str, Any]:
+    """申请补充预付金: record (audited) a request to top up one pair whose usage is at a
+    warning line, suggesting the amount that brings it back under the yellow line.
+
+    ``actor`` must have one end of the pair within its region; a pair under the yellow line
+    is refused (``PREPAYMENT_TOP_UP_NOT_NEEDED``). With ``idempotency`` (key, fingerprint) a
+    retry returns the first answer and records nothing more."""
+    actor.require(Action.PREPAYMENT_TOP_UP)
+    if not (actor.covers_region(insured_region_code) or actor.covers_region(treatment_region_code)):
+        raise NotFound("PREPAYMENT_PAIR_NOT_FOUND", "未找到该预付金", "prepayment pair not found")
+    if idempotency is not None:
+        with uow:
+            earlier = uow.idempotency.recall(TOP_UP_SCOPE, *idempotency)
+        if earlier is not None:
+            return dict(earlier)
+    pair = (insured_region_code, treatment_region_code)
+    usage = next(
+        (
+            row
+            for row in prepayment_usages(uow, clock, level, year=year, actor=actor, keys=keys)
+            if (row.insured_region_code, row.treatment_region_code) == pair
+        ),
+        None,
+    )
+    if usage is None or usage.warning is WarningLevel.NONE:
+        # a pair with neither a prepayment nor a charge this year has nothing to warn of
+        raise Refused(
+            "PREPAYMENT_TOP_UP_NOT_NEEDED",
+            f"预付金使用率{usage.ratio_percent if usage else '—'}，未达到预警线，无需申请补充预付金",
+            f"usage {usage.ratio_percent if usage else '—'} is under the warning lines: "
+            "no top-up is needed",
+        )
+    now = clock.now()
+    with uow:
+        if idempotency is not None:
+            earlier = uow.idempotency.recall(TOP_UP_SCOPE, *idempotency)
+            if earlier is not None:
+                return dict(earlier)
+        request_id = uow.funds.add_top_up_request(usage, actor.user_id, actor.region_code, now)
+        answer = {"request_id": request_id, "requested_at": now.isoformat(), **usage.as_dict()}
+        uow.audit.append(
+            audit_entry(
+                now,
+                actor=actor.user_id,
+                role=actor.role.value,
+                region_code=actor.region_code,
+                action="prepayment.top_up_request",
+                subject=f"prepayment:{level.value}:{insured_region_code}:{treatment_region_code}:"
+                f"{usage.year}",
+                reason=f"{usage.warning.label_zh}，使用率{usage.ratio_percent}，"
+                f"建议补充{usage.suggested_top_up}元",
+            )
+        )
+        if idempotency is not None:
+            uow.idempotency.remember(TOP_UP_SCOPE, *idempotency, answer, now)
+        uow.commit()
+    return answer

@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from yidi.kernel.errors import InvalidInput
@@ -559,6 +560,132 @@ def clear_month(
     keys = keys or RegionKeys()
     totals = aggregate_pairs(facts, parse_month(month), level, keys)
     return statement_from_totals(month, level, totals, prepayments or {}, keys)
+
+
+# --- prepayment usage and warnings --------------------------------------------------
+
+
+class WarningLevel(enum.Enum):
+    """预付金预警等级 (the lines are national rule data: data/national/prepayment_rules.yaml)."""
+
+    NONE = "none"
+    YELLOW = "yellow"  # 黄色预警
+    RED = "red"  # 红色预警：启动应急调增
+
+    @property
+    def label_zh(self) -> str:
+        return {"none": "正常", "yellow": "黄色预警", "red": "红色预警"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaymentUsage:
+    """One pair's prepayment in a year: held, drawn by clearing, usage ratio and warning.
+
+    ``ratio`` is ``None`` when nothing is held; ``suggested_top_up`` is what brings the
+    usage back under the yellow line (zero when it is already under it)."""
+
+    level: ClearingLevel
+    year: int
+    insured_region_code: str
+    treatment_region_code: str
+    held: Money
+    drawn: Money
+    months_cleared: tuple[str, ...]
+    ratio: Decimal | None
+    warning: WarningLevel
+    suggested_top_up: Money
+
+    @property
+    def ratio_percent(self) -> str:
+        """The ratio as a percentage to 0.01 (display only; levels use the exact ratio)."""
+        if self.ratio is None:
+            return "—"
+        return f"{(self.ratio * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level.value,
+            "year": self.year,
+            "insured_region_code": self.insured_region_code,
+            "treatment_region_code": self.treatment_region_code,
+            "held": str(self.held),
+            "drawn": str(self.drawn),
+            "months_cleared": list(self.months_cleared),
+            "ratio": None if self.ratio is None else str(self.ratio),
+            "ratio_percent": self.ratio_percent,
+            "warning": self.warning.value,
+            "warning_label_zh": self.warning.label_zh,
+            "suggested_top_up": str(self.suggested_top_up),
+        }
+
+
+def prepayment_usage(
+    level: ClearingLevel,
+    year: int,
+    insured_region_code: str,
+    treatment_region_code: str,
+    held: Money,
+    drawn: Money,
+    *,
+    yellow: Decimal,
+    red: Decimal,
+    months_cleared: Sequence[str] = (),
+) -> PrepaymentUsage:
+    """预付金使用率与预警: ``drawn`` (what clearing charged the pair this year) over ``held``
+    (the prepayment the insured region keeps with the treatment region). At or above
+    ``yellow`` is 黄色预警, at or above ``red`` 红色预警 (the lines come from the national rule
+    data, never from here). Nothing held but something drawn is 红色预警 (no ratio).
+
+    The suggested top-up is the least whole fen x with drawn / (held + x) < yellow."""
+    if not Decimal(0) < yellow < red:
+        raise InvalidInput(
+            "PREPAYMENT_WARNING_LINES_INVALID",
+            "预付金预警线须满足 0 < 黄色 < 红色",
+            "the warning lines must satisfy 0 < yellow < red",
+        )
+    ratio: Decimal | None = None
+    if held.fen > 0:
+        ratio = Decimal(drawn.fen) / Decimal(held.fen)
+        if ratio >= red:
+            warning = WarningLevel.RED
+        elif ratio >= yellow:
+            warning = WarningLevel.YELLOW
+        else:
+            warning = WarningLevel.NONE
+    else:
+        warning = WarningLevel.RED if drawn.fen > 0 else WarningLevel.NONE
+    top_up = 0
+    if warning is not WarningLevel.NONE:
+        # the least total T (in fen) with drawn / T < yellow is floor(drawn / yellow) + 1
+        needed = int((Decimal(drawn.fen) / yellow).to_integral_value(rounding=ROUND_FLOOR)) + 1
+        top_up = max(needed - max(held.fen, 0), 0)
+    return PrepaymentUsage(
+        level=level,
+        year=year,
+        insured_region_code=insured_region_code,
+        treatment_region_code=treatment_region_code,
+        held=held,
+        drawn=drawn,
+        months_cleared=tuple(months_cleared),
+        ratio=ratio,
+        warning=warning,
+        suggested_top_up=Money.from_fen(top_up),
+    )
+
+
+def drawn_by_pair(
+    statements: Iterable[ClearingStatement],
+) -> dict[tuple[str, str], tuple[Money, tuple[str, ...]]]:
+    """What the clearing statements charged each (insured, treatment) pair, summed (the
+    ``due_total`` of each line: reversals lower it), with the months that charged it."""
+    drawn: dict[tuple[str, str], list[int]] = {}
+    months: dict[tuple[str, str], list[str]] = {}
+    for statement in sorted(statements, key=lambda s: s.month):
+        for line in statement.lines:
+            pair = (line.insured_region_code, line.treatment_region_code)
+            drawn.setdefault(pair, [0])[0] += line.due_total.fen
+            months.setdefault(pair, []).append(statement.month)
+    return {pair: (Money.from_fen(total[0]), tuple(months[pair])) for pair, total in drawn.items()}
 
 
 # --- reconciliation ------------------------------------------------------------------

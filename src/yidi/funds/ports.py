@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from yidi.funds.model import (
     ClearingLevel,
     ClearingStatement,
     LedgerEntry,
     Prepayment,
+    PrepaymentUsage,
     SettlementFact,
 )
 from yidi.funds.statistics import StatisticsQuery
@@ -66,6 +67,16 @@ class FundsRepository(FactLedger, Protocol):
         self, level: ClearingLevel, on: dt.date
     ) -> dict[tuple[str, str], Money]: ...
     def clearing_run(self, month: str, level: ClearingLevel) -> ClearingRunRecord | None: ...
+    def clearing_runs_between(
+        self, level: ClearingLevel, first_month: str, last_month: str
+    ) -> list[ClearingRunRecord]: ...
+    def add_top_up_request(
+        self,
+        usage: PrepaymentUsage,
+        requested_by: str,
+        requested_region_code: str | None,
+        at: dt.datetime,
+    ) -> int: ...
     def save_open_run(self, statement: ClearingStatement, run_at: dt.datetime) -> None: ...
     def close_run(self, month: str, level: ClearingLevel, closed_at: dt.datetime) -> bool: ...
     def reopen_run(self, month: str, level: ClearingLevel) -> bool: ...
@@ -82,8 +93,19 @@ class RecordsFacts(Protocol):
     def funds(self) -> FactLedger: ...
 
 
+class IdempotencyStore(Protocol):
+    """Retry keys: a retry with the same key and request gets the first answer."""
+
+    def recall(self, scope: str, key: str, fingerprint: str) -> Any | None: ...
+    def remember(
+        self, scope: str, key: str, fingerprint: str, response: Any, at: dt.datetime
+    ) -> None: ...
+
+
 class FundsUnitOfWork(AuditedTransaction, Protocol):
     @property
     def funds(self) -> FundsRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     def __enter__(self) -> FundsUnitOfWork: ...

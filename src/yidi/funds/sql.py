@@ -20,6 +20,7 @@ from yidi.funds.model import (
     Fund,
     LedgerEntry,
     Prepayment,
+    PrepaymentUsage,
     SettlementFact,
     Side,
 )
@@ -32,6 +33,7 @@ from yidi.platform.tables import (
     clearing_runs,
     hospitals,
     ledger_entries,
+    prepayment_topups,
     prepayments,
     settlement_facts,
 )
@@ -256,6 +258,33 @@ class FundsRepository:
             )
         return held
 
+    def add_top_up_request(
+        self,
+        usage: PrepaymentUsage,
+        requested_by: str,
+        requested_region_code: str | None,
+        at: dt.datetime,
+    ) -> int:
+        """Record a request to top up ``usage``'s pair (申请补充预付金); its row id."""
+        new_id = self._session.execute(
+            insert(prepayment_topups)
+            .values(
+                level=usage.level.value,
+                year=usage.year,
+                insured_region_code=usage.insured_region_code,
+                treatment_region_code=usage.treatment_region_code,
+                held_fen=usage.held.fen,
+                drawn_fen=usage.drawn.fen,
+                warning=usage.warning.value,
+                suggested_fen=usage.suggested_top_up.fen,
+                requested_by=requested_by,
+                requested_region_code=requested_region_code,
+                requested_at=at,
+            )
+            .returning(prepayment_topups.c.id)
+        ).scalar_one()
+        return int(new_id)
+
     # clearing runs ---------------------------------------------------------------
     def clearing_run(self, month: str, level: ClearingLevel) -> ClearingRunRecord | None:
         row = self._session.execute(
@@ -274,6 +303,32 @@ class FundsRepository:
             run_at=row.run_at,
             closed_at=row.closed_at,
         )
+
+    def clearing_runs_between(
+        self, level: ClearingLevel, first_month: str, last_month: str
+    ) -> list[ClearingRunRecord]:
+        """The stored runs (open or closed) of ``level`` from ``first_month`` to ``last_month``."""
+        rows = self._session.execute(
+            select(clearing_runs)
+            .where(
+                clearing_runs.c.level == level.value,
+                clearing_runs.c.clearing_month >= first_month,
+                clearing_runs.c.clearing_month <= last_month,
+            )
+            .order_by(clearing_runs.c.clearing_month)
+        )
+        return [
+            ClearingRunRecord(
+                month=row.clearing_month,
+                level=ClearingLevel(row.level),
+                status=row.status,
+                statement=ClearingStatement.from_dict(json.loads(row.statement_json)),
+                content_hash=row.content_hash,
+                run_at=row.run_at,
+                closed_at=row.closed_at,
+            )
+            for row in rows
+        ]
 
     def save_open_run(self, statement: ClearingStatement, run_at: dt.datetime) -> None:
         """Insert the month's run, or replace an OPEN run's statement (never a closed one)."""

@@ -55,6 +55,7 @@ class Action(enum.Enum):
     CLEARING_READ = "clearing.read"
     STATISTICS_READ = "statistics.read"
     PREPAYMENT_ESTIMATE = "prepayment.estimate"
+    PREPAYMENT_TOP_UP = "prepayment.top_up"  # 申请补充预付金 after a usage warning (own pair)
     POLICY_WHATIF = "policy.whatif"  # 政策调整测算: re-settle stored settlements under a candidate
     AUDIT_READ = "audit.read"
     USER_ADMIN = "user.admin"  # create, disable/enable, reset link, role and scope, unlock
@@ -89,6 +90,8 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
         {R.PROVINCE_OFFICER, R.AGENCY_HANDLER, R.CLEARING_OFFICER, R.ADMINISTRATOR}
     ),
     Action.PREPAYMENT_ESTIMATE: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
+    # Scope: one end of the pair lies within the caller's region.
+    Action.PREPAYMENT_TOP_UP: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.POLICY_WHATIF: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.AUDIT_READ: frozenset({R.ADMINISTRATOR}),
     Action.USER_ADMIN: frozenset({R.ADMINISTRATOR}),

@@ -313,6 +313,27 @@ prepayments = Table(
     ),
 )
 
+# 申请补充预付金: a request to top up one pair's prepayment after a usage warning (the figures
+# as they stood when asked; the prepayment itself changes only by a new ``prepayments`` row).
+prepayment_topups = Table(
+    "prepayment_topups",
+    metadata,
+    _serial("id"),
+    Column("level", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    _region("insured_region_code"),
+    _region("treatment_region_code"),
+    _fen("held_fen"),
+    _fen("drawn_fen"),
+    Column("warning", String(8), nullable=False),
+    _fen("suggested_fen"),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_region_code", String(6), nullable=True),
+    _timestamp("requested_at"),
+    CheckConstraint("suggested_fen > 0", name="ck_prepayment_topups_suggested_positive"),
+    CheckConstraint("warning IN ('yellow', 'red')", name="ck_prepayment_topups_warning"),
+)
+
 # 清算批次: one per (month, level); a closed run is never recomputed or changed.
 clearing_runs = Table(
     "clearing_runs",

@@ -318,3 +318,76 @@ def national_model(
 def model_2022_from() -> dt.date:
     """The first day of the newest era (the 2022 model's effective date)."""
     return national_eras()[-1].effective_from
+
+
+# --------------------------------------------------------------------------- prepayment warnings
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaymentWarningRule:
+    """预付金预警线: usage at or above ``yellow`` warns (黄色预警), at or above ``red``
+    triggers the emergency top-up (红色预警); from ``effective_from`` (data/national/
+    prepayment_rules.yaml, with its source)."""
+
+    effective_from: dt.date
+    yellow: Decimal
+    red: Decimal
+    reference: str
+
+
+def _ratio(raw: object, name: str) -> Decimal:
+    value = Decimal(str(raw))
+    if not Decimal(0) < value <= Decimal(1):
+        raise InvalidInput(
+            "NATIONAL_RULE_INVALID",
+            f"预付金预警线{name}须在0与1之间（{raw}）",
+            f"prepayment warning line {name} must lie in (0, 1]: {raw}",
+            field=f"prepayment_warning.{name}",
+        )
+    return value
+
+
+def parse_prepayment_rules(text: str) -> tuple[PrepaymentWarningRule, ...]:
+    """The dated warning lines of a prepayment-rules YAML text, oldest first."""
+    data = YAML(typ="safe").load(text)
+    rules = []
+    for day, entry in sorted(data["prepayment_warning"]["values"].items()):
+        yellow, red = _ratio(entry["yellow"], "yellow"), _ratio(entry["red"], "red")
+        if not yellow < red:
+            raise InvalidInput(
+                "NATIONAL_RULE_INVALID",
+                f"黄色预警线（{yellow}）须低于红色预警线（{red}）",
+                f"the yellow line ({yellow}) must lie below the red line ({red})",
+                field="prepayment_warning",
+            )
+        reference = str(entry.get("reference") or "")
+        if not reference:
+            raise InvalidInput(
+                "NATIONAL_RULE_INVALID",
+                f"预付金预警线（{day}）缺少依据",
+                f"the prepayment warning lines of {day} cite no source",
+                field="prepayment_warning.reference",
+            )
+        rules.append(PrepaymentWarningRule(day, yellow, red, reference))
+    return tuple(rules)
+
+
+@lru_cache(maxsize=1)
+def prepayment_rules() -> tuple[PrepaymentWarningRule, ...]:
+    path = resources.files("yidi") / "data" / "national" / "prepayment_rules.yaml"
+    return parse_prepayment_rules(path.read_text("utf-8"))
+
+
+def prepayment_warning_on(
+    on_date: dt.date, rules: tuple[PrepaymentWarningRule, ...] | None = None
+) -> PrepaymentWarningRule:
+    """The prepayment warning lines in force on ``on_date``."""
+    for rule in reversed(rules or prepayment_rules()):
+        if rule.effective_from <= on_date:
+            return rule
+    raise Refused(
+        "NATIONAL_RULES_NOT_IN_FORCE",
+        f"{on_date.isoformat()} 没有生效的预付金预警规则",
+        f"no prepayment warning lines in force on {on_date.isoformat()}",
+        field="on_date",
+    )

@@ -251,7 +251,37 @@ def _prepayment_page(request: Request, asked: PrepaymentQuery) -> Response:
         context["has_history"] = any(
             t.total.column(1) or t.total.column(2) for t in estimate.history
         )
+    context["usage"] = _usage_section(request, principal, lang)
     return render(request, "prepayment.html", context, status_code=422 if errors else 200)
+
+
+def _usage_section(request: Request, principal: Principal, lang: Lang) -> dict[str, Any]:
+    """预付金使用率与预警 of this year, both levels, as the viewer may see them."""
+    container = container_of(request)
+    rule = service.prepayment_warning_rule(container.clock)
+    rows = [
+        {
+            "level": translate(lang, f"clearing.level_{level.value}"),
+            "insured": directory.region_name(usage.insured_region_code),
+            "treatment": directory.region_name(usage.treatment_region_code),
+            "held": yuan_text(usage.held.fen),
+            "drawn": yuan_text(usage.drawn.fen),
+            "ratio": usage.ratio_percent,
+            "warning": usage.warning.value,
+            "warning_label": translate(lang, f"prepayment_usage.{usage.warning.value}"),
+            "top_up": yuan_text(usage.suggested_top_up.fen) if usage.suggested_top_up.fen else "",
+        }
+        for level in ClearingLevel
+        for usage in service.prepayment_usages(
+            container.uow(), container.clock, level, actor=principal
+        )
+    ]
+    return {
+        "year": container.clock.today().year,
+        "yellow": f"{rule.yellow * 100:.0f}%",
+        "red": f"{rule.red * 100:.0f}%",
+        "rows": rows,
+    }
 
 
 def _prepayment_download(request: Request, asked: PrepaymentQuery) -> Response:

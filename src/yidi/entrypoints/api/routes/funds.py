@@ -7,11 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from yidi.entrypoints.api.deps import ContainerDep, PrincipalDep
+from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep, idempotency_of
 from yidi.entrypoints.api.schemas.money import ClearingRunOut
 from yidi.entrypoints.http.downloads import attachment
 from yidi.funds import commands as service
@@ -168,6 +168,102 @@ def annex3(principal: PrincipalDep, container: ContainerDep, query: PrepaymentQu
 @router.get("/prepayment/annex4.xlsx", summary="附件4 省外异地就医费用支出测算表")
 def annex4(principal: PrincipalDep, container: ContainerDep, query: PrepaymentQueryDep) -> Response:
     return _prepayment(Annex.OUT_OF_PROVINCE, principal, container, query)
+
+
+class PrepaymentUsageOut(BaseModel):
+    """One pair's prepayment usage: held, drawn by clearing, ratio, warning (yuan strings)."""
+
+    level: ClearingLevel
+    year: int
+    insured_region_code: str
+    treatment_region_code: str
+    held: str = Field(description="预付金（元） prepayment held")
+    drawn: str = Field(description="本年清算已支用（元） drawn by clearing this year")
+    months_cleared: list[str]
+    ratio: str | None = Field(description="使用率（小数；无预付金时为空） usage ratio")
+    ratio_percent: str
+    warning: Literal["none", "yellow", "red"]
+    warning_label_zh: str
+    suggested_top_up: str = Field(
+        description="建议补充额（元）：使用率回到黄色预警线以下 amount back under the yellow line"
+    )
+
+
+class PrepaymentUsagePageOut(BaseModel):
+    yellow_line: str
+    red_line: str
+    rule_reference: str
+    rows: list[PrepaymentUsageOut]
+
+
+UsageYear = Annotated[
+    int | None, Query(ge=2000, le=2100, description="年度，默认本年 year (default this year)")
+]
+
+
+@router.get(
+    "/prepayment/usage",
+    response_model=PrepaymentUsagePageOut,
+    summary="预付金使用率与预警（黄色70%、红色90%） prepayment usage and warnings",
+)
+def prepayment_usage(
+    principal: PrincipalDep,
+    container: ContainerDep,
+    level: ClearingLevel = ClearingLevel.PROVINCE,
+    year: UsageYear = None,
+) -> PrepaymentUsagePageOut:
+    principal.require(Action.CLEARING_READ)
+    rows = service.prepayment_usages(
+        container.uow(), container.clock, level, year=year, actor=principal
+    )
+    rule = service.prepayment_warning_rule(container.clock, year)
+    return PrepaymentUsagePageOut(
+        yellow_line=str(rule.yellow),
+        red_line=str(rule.red),
+        rule_reference=rule.reference,
+        rows=[PrepaymentUsageOut.model_validate(row.as_dict()) for row in rows],
+    )
+
+
+class TopUpBody(BaseModel):
+    """Which pair's prepayment to top up (the amount is computed, not typed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: ClearingLevel = ClearingLevel.PROVINCE
+    insured_region_code: str = Field(pattern=r"^\d{6}$", description="参保地 insured region")
+    treatment_region_code: str = Field(pattern=r"^\d{6}$", description="就医地 treatment region")
+    year: int | None = Field(default=None, ge=2000, le=2100, description="年度 year")
+
+
+class TopUpRequestOut(PrepaymentUsageOut):
+    request_id: int
+    requested_at: str
+
+
+@router.post(
+    "/prepayment/top-up-requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TopUpRequestOut,
+    summary="申请补充预付金（达到预警线后） request a prepayment top-up after a warning",
+)
+def request_top_up(
+    body: TopUpBody,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TopUpRequestOut:
+    principal.require(Action.PREPAYMENT_TOP_UP)
+    answer = service.request_top_up(
+        container.uow(),
+        container.clock,
+        principal,
+        body.level,
+        body.insured_region_code,
+        body.treatment_region_code,
+        year=body.year,
+        idempotency=idempotency_of(idempotency_key, body.model_dump(mode="json")),
+    )
+    return TopUpRequestOut.model_validate(answer)
 
 
 @router.get("/statistics", summary="异地就医统计 statistics (json, csv, xlsx, html)")
