@@ -5,14 +5,14 @@ the msgid of the upload (unique per institution, so a resent 9101 is not stored 
 the time after which it can no longer be downloaded.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
