@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Protocol, Self
 
 from yidi.chronic.model import Recognition
-from yidi.kernel.audit import AuditEntry
+from yidi.kernel.unit_of_work import AuditedTransaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +58,6 @@ class RecognitionStore(Protocol):
         """True connected, False known but not connected, None unknown."""
 
 
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> Any: ...
-
-
 class IdempotencyStore(Protocol):
     def recall(self, scope: str, key: str, fingerprint: str) -> Any | None: ...
     def remember(
@@ -70,19 +65,10 @@ class IdempotencyStore(Protocol):
     ) -> None: ...
 
 
-class ChronicUnitOfWork(Protocol):
+class ChronicUnitOfWork(AuditedTransaction, Protocol):
     @property
     def chronic(self) -> RecognitionStore: ...
-    @property
-    def audit(self) -> AuditLog: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
 
     def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...

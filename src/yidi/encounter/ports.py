@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import Any, Protocol
 
 from yidi.accounts.model import Movement
@@ -20,9 +19,9 @@ from yidi.catalog.model import CatalogVersion
 from yidi.encounter.records import CatalogVersionRow, EncounterRow, FeeLineRow, SettlementRow
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.funds.model import SettlementFact
-from yidi.kernel.audit import AuditEntry
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
+from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reference.model import Agency, Hospital, Person
 from yidi.settlement.claims import YearToDate
 
@@ -140,11 +139,7 @@ class IdempotencyStore(Protocol):
     ) -> None: ...
 
 
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> object: ...
-
-
-class EncounterUnitOfWork(Protocol):
+class EncounterUnitOfWork(AuditedTransaction, Protocol):
     """One transaction: rolled back on exit unless committed."""
 
     @property
@@ -159,17 +154,8 @@ class EncounterUnitOfWork(Protocol):
     def funds(self) -> FundsReader: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
-    @property
-    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> EncounterUnitOfWork: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
 
 
 class CatalogSource(Protocol):

@@ -15,15 +15,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Protocol, Self
 
 from yidi.filing.model.change_requests import ChangeRequest, ChangeRequestState
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.filing.model.record import FilingRecord
-from yidi.kernel.audit import AuditEntry
 from yidi.kernel.errors import Conflict
 from yidi.kernel.insurance import FilingCategory
+from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reference.model import Agency
 
 # --- what the stores refuse ----------------------------------------------------------------
@@ -381,10 +380,6 @@ class JobStore(Protocol):
     def fail_started_before(self, state: str, before: dt.datetime, change: JobChange) -> int: ...
 
 
-class AuditTrail(Protocol):
-    def append(self, entry: AuditEntry) -> object: ...
-
-
 class IdempotencyStore(Protocol):
     """Answers remembered by (scope, client key); a key reused for another request is refused."""
 
@@ -398,7 +393,7 @@ class AgencyDirectory(Protocol):
     def agencies(self, region_code: str | None = None) -> list[Agency]: ...
 
 
-class FilingUnitOfWork(Protocol):
+class FilingUnitOfWork(AuditedTransaction, Protocol):
     """One transaction over the filing stores; rolled back unless committed."""
 
     @property
@@ -408,17 +403,8 @@ class FilingUnitOfWork(Protocol):
     @property
     def jobs(self) -> JobStore: ...
     @property
-    def audit(self) -> AuditTrail: ...
-    @property
     def idempotency(self) -> IdempotencyStore: ...
     @property
     def reference(self) -> AgencyDirectory: ...
 
     def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
