@@ -182,6 +182,7 @@ def test_parse_orders_eras_by_date() -> None:
         "    classes: {temporary: {label_zh: t}}\n"
         "    emergency: {hospital_flag_counts_as_filed: false, source: e}\n"
         "    late_filing_settles_directly: false\n    late_filing_source: l\n"
+        "    online_review: {working_days: null, source: o}\n"
         "    types: {referral: {class: temporary, label_zh: r, cancel_lock_months: 0}}"
         for year in (2030, 2020)
     )

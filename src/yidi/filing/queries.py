@@ -81,6 +81,9 @@ class FilingSummary:
     mobile_masked: str | None
     source: str
     updated_at: dt.datetime
+    review_due: dt.date | None = None  # 审核期限: online submissions awaiting review only
+    review_overdue: bool = False  # 已超期
+    review_due_today: bool = False  # 今日到期
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +328,31 @@ class FilingQueries(FilingUseCases):
             return FilingPage(0, [])
         with self._uow() as uow:
             total, rows = uow.filings.search(query)
-        return FilingPage(total, [_summary(row, record) for row, record in rows])
+            items = [self._with_review_due(uow, _summary(row, record)) for row, record in rows]
+        if query.states == (FilingState.SUBMITTED,):  # the review queue: most urgent first
+            items.sort(key=lambda item: item.review_due or dt.date.max)
+        return FilingPage(total, items)
+
+    def _with_review_due(self, uow: FilingUnitOfWork, summary: FilingSummary) -> FilingSummary:
+        """The summary with its review deadline if it is an online submission awaiting review."""
+        if summary.state is not FilingState.SUBMITTED:
+            return summary
+        stored = uow.filings.get(summary.filing_id)
+        if stored is None:
+            return summary
+        try:
+            due = lifecycle.review_due(stored.filing, self._calendar)
+        except CalendarYearUnsupported:
+            return summary
+        if due is None:
+            return summary
+        today = self._clock.today()
+        return dataclasses.replace(
+            summary,
+            review_due=due.on,
+            review_overdue=due.on < today,
+            review_due_today=due.on == today,
+        )
 
     def _iter_scope(
         self, principal: Principal, query: FilingQuery, region: str | None

@@ -97,6 +97,8 @@ class FilingModel:
     late_filing_source: str
     rate_reduction_ceilings: Mapping[FilingCategory, Decimal]
     rate_reduction_source: str
+    online_review_working_days: int | None = None  # None: the era fixes no review period
+    online_review_source: str = ""
     region_overrides: Mapping[str, object] = field(default_factory=dict)
 
     def type_rule(self, category: FilingCategory) -> FilingTypeRule:
@@ -265,7 +267,22 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
             }
         ),
         rate_reduction_source=str(raw.get("rate_reduction_source", "")),
+        online_review_working_days=_review_days(raw),
+        online_review_source=str(raw["online_review"]["source"]),
     )
+
+
+def _review_days(raw: Mapping[str, Any]) -> int | None:
+    """The era's review period for online filings (working days), validated; None: not fixed."""
+    days = raw["online_review"]["working_days"]
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(
+            f"era {raw['id']}: online_review.working_days must be a positive integer or null, "
+            f"got {days!r}"
+        )
+    return days
 
 
 def parse_national_rules(text: str) -> tuple[FilingModel, ...]:

@@ -43,6 +43,7 @@ from yidi.filing.model.rules import (
     ValidityStart,
     rule_for,
 )
+from yidi.kernel.clock import beijing
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.insurance import FilingCategory
 from yidi.kernel.workdays import (
@@ -316,6 +317,42 @@ def emergency_due(
     if rule.submission_working_days is None or record.admitted_on is None:
         return None
     return calendar.emergency_filing_due(record.admitted_on, rule.submission_working_days)
+
+
+#: The role an insured person's own (online) actions are recorded under; an agency officer
+#: at the window acts under an agency role (kernel.access.Role values).
+ONLINE_ROLE: Final = "insured_person"
+
+
+def submitted_online(filing: Filing) -> bool | None:
+    """Whether the latest submission was the insured person's own (online), or None if never
+    submitted. The channel is not stored: it is the role of whoever made the ``submit`` event."""
+    for event in reversed(filing.events):
+        if event.action is FilingAction.SUBMIT:
+            return event.actor_role == ONLINE_ROLE
+    return None
+
+
+def review_due(
+    filing: Filing, calendar: WorkingDayCalendar, model: FilingModel | None = None
+) -> Deadline | None:
+    """Last day to review a filing submitted online (线上提交：N 个工作日内审核), or None.
+
+    None when the filing is not awaiting review, was submitted at the window (decided on the
+    spot) or the national model of the submission day fixes no review period. N is the
+    model's ``online_review_working_days`` (data/national/filing_rules.yaml); the
+    submission day itself is not counted.
+    """
+    if filing.state is not FilingState.SUBMITTED or not submitted_online(filing):
+        return None
+    submitted_on = beijing(
+        next(e.at for e in reversed(filing.events) if e.action is FilingAction.SUBMIT)
+    ).date()
+    days = (model or national_model(submitted_on)).online_review_working_days
+    if days is None:
+        return None
+    on = calendar.add_working_days(submitted_on, days)
+    return Deadline(on, calendar.source_between(submitted_on, on))
 
 
 def emergency_deadline(
