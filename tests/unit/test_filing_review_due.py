@@ -54,7 +54,7 @@ def test_rule_data_rejects_a_review_period_that_is_not_a_positive_integer(bad: s
         "      working_days: 2\n", f"      working_days: {bad}\n"
     )
     assert f"working_days: {bad}" in text
-    with pytest.raises(ValueError, match="online_review.working_days"):
+    with pytest.raises(ValueError, match=r"online_review\.working_days"):
         parse_national_rules(text)
 
 

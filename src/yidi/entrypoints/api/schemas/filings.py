@@ -248,7 +248,8 @@ class FilingSummaryOut(BaseModel):
     source: str
     updated_at: dt.datetime
     review_due: dt.date | None = Field(
-        default=None, description="审核期限（线上提交、待审核） review due date of an online submission"
+        default=None,
+        description="审核期限（线上提交、待审核） review due date of an online submission",
     )
     review_overdue: bool = Field(default=False, description="已超期 review overdue")
     review_due_today: bool = Field(default=False, description="今日到期 review due today")
