@@ -149,6 +149,11 @@ def test_an_overlap_and_a_disease_not_listed_are_refused_and_write_nothing(
     unknown, _ = _record(agency, disease_code="M99999", reference="HY-2026-0004")
     assert unknown.startswith("422:") and "CHRONIC_DISEASE_UNKNOWN" in unknown
 
+    # the list of another begin date: before September 2021 no disease settles across provinces
+    refreshed, _ = _record(agency, begin_on="2021-08-31", intent="refresh")
+    assert refreshed.startswith("200:") and 'value="M03900"' not in refreshed
+    assert "2021-08-31" in refreshed
+
     stranger, _ = _record(agency, id_number="110101199003078515")
     assert stranger.startswith("422:") and "PERSON_NOT_FOUND" in stranger
 
