@@ -217,8 +217,9 @@ def test_the_province_reads_the_person_sees_his_own_and_other_regions_see_nothin
     assert "/me/chronic" in person.get("/me", headers=PAGE).text
     own = person.get(path, headers=PAGE)
     assert own.status_code == 200 and 'id="end-form"' not in own.text
-    assert person.get("/chronic", headers=PAGE, follow_redirects=False).headers[
-        "location"
-    ] == "/me/chronic"
+    assert (
+        person.get("/chronic", headers=PAGE, follow_redirects=False).headers["location"]
+        == "/me/chronic"
+    )
     assert browser("laoxie").get(path, headers=PAGE).status_code == 404
     assert "My chronic-disease recognitions" in person.get("/me/chronic?lang=en", headers=PAGE).text
