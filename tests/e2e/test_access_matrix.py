@@ -244,6 +244,11 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/filings/{ref}/annex1.pdf"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/me/filings/{ref}/change"): frozenset({"insured_person"}),
     ("GET", "/change-requests"): frozenset({"province"}) | AGENCIES,
+    # 门诊慢特病认定: offices list their region's (an insured person is sent to his own page)
+    ("GET", "/chronic"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/chronic/new"): AGENCIES,
+    ("GET", "/chronic/{recognition_id}"): frozenset({"insured_person", "agency_a", "province"}),
+    ("GET", "/me/chronic"): frozenset({"insured_person"}),
     ("GET", "/change-requests/{request_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/funds/clearing"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/clearing/download"): frozenset({"clearing_officer", "province"}) | AGENCIES,
@@ -302,6 +307,8 @@ CSRF_FORMS = frozenset(
         ("POST", "/change-requests/{request_id}/approve"),
         ("POST", "/change-requests/{request_id}/reject"),
         ("POST", "/change-requests/{request_id}/withdraw"),
+        ("POST", "/chronic/new"),
+        ("POST", "/chronic/{recognition_id}/end"),
         ("POST", "/funds/clearing"),
         ("POST", "/funds/clearing/reopen"),
         ("POST", "/funds/whatif"),
@@ -676,6 +683,7 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         {},
     ),
     ("GET", "/me/filings/{ref}/change"): lambda w: (f"/me/filings/{w['filing_id']}/change", {}),
+    ("GET", "/chronic/{recognition_id}"): lambda w: (f"/chronic/{w['recognition_id']}", {}),
     ("GET", "/change-requests/{request_id}"): lambda w: (
         f"/change-requests/{w['change_request_id']}",
         {},

@@ -15,6 +15,7 @@ from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.account_pages import add_account_routes
 from yidi.entrypoints.web.change_request_pages import add_change_request_routes, change_service
+from yidi.entrypoints.web.chronic_pages import add_chronic_routes
 from yidi.entrypoints.web.claim_pages import add_claim_routes
 from yidi.entrypoints.web.errors import error_page, install_error_pages, safe_next
 from yidi.entrypoints.web.estimate_pages import add_estimate_routes
@@ -371,6 +372,7 @@ def build_web_router() -> APIRouter:
     add_funds_routes(router)
     add_whatif_routes(router)
     add_change_request_routes(router)
+    add_chronic_routes(router)
     add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_routes(router)
     add_hospital_routes(router)
