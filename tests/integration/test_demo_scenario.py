@@ -30,7 +30,7 @@ from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.insurance import FilingCategory
 from yidi.kernel.money import Money
 from yidi.platform.migrate import upgrade
-from yidi.platform.tables import filing_versions, filings
+from yidi.platform.tables import chronic_recognitions, filing_versions, filings, persons
 from yidi.settings import Settings
 
 HENGYANG = next(a.principal for a in load_world().accounts if a.username == "hengyang")
@@ -141,6 +141,19 @@ def test_the_scenario_on_the_test_database_replays_the_seed_and_balances(
     )
     queue = viewed.search(HENGYANG, state=FilingState.SUBMITTED)
     assert queue.total >= 3
+
+    # The two chronic-disease recognitions the agencies record for the seed's patients.
+    with container.uow() as uow:
+        recognised = uow.session.execute(
+            select(persons.c.id_number, chronic_recognitions.c.disease_code)
+            .join(persons, persons.c.id == chronic_recognitions.c.person_id)
+            .where(chronic_recognitions.c.state == "active")
+            .order_by(chronic_recognitions.c.disease_code)
+        ).all()
+    assert [tuple(row) for row in recognised] == [
+        (story_person(load_stories()[0]).id_number, "M03900"),
+        (story_person(load_stories()[1]).id_number, "M07803"),
+    ]
 
 
 def test_the_laoxie_demo_account_is_the_first_storys_insured_person() -> None:
