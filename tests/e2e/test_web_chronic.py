@@ -86,7 +86,7 @@ def test_the_agency_records_once_ends_and_lists_a_recognition(
 ) -> None:
     agency = browser("hengyang")
     form = agency.get("/chronic/new", headers=PAGE).text
-    assert '<option value="M03900">高血压</option>' in form  # names, not bare codes
+    assert '<option value="M03900" lang="zh-CN">高血压</option>' in form  # names, not bare codes
     assert "认定门诊慢特病" in form
     assert "/chronic" in agency.get("/agency", headers=PAGE).text  # the nav entry
 
