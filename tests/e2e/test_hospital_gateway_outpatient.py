@@ -397,3 +397,12 @@ def test_outpatient_transactions_that_change_state_need_a_msgid_and_a_resent_220
             select(encounters.c.id).where(encounters.c.med_type == "11")
         ).all()
     assert len(visits) == 1
+
+
+def test_a_registration_naming_another_insurance_type_is_refused_and_writes_nothing(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    before = _table_counts(container)
+    refused(register(client, psn_no, insutype="390"), "INSUTYPE_MISMATCH")
+    assert _table_counts(container) == before

@@ -156,6 +156,18 @@ class LookupLimits:
     misses_per_hour: int = 60
 
 
+def _require_insurance_type(person: Person, insurance_type: str | None) -> None:
+    """The 险种 a transaction names, when it names one, must be the person's."""
+    if insurance_type and insurance_type != person.insurance_type.value:
+        raise InvalidInput(
+            "INSUTYPE_MISMATCH",
+            f"险种类型 {insurance_type} 与参保人的险种"
+            f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
+            "insurance type does not match the person's",
+            field="insutype",
+        )
+
+
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
     return f"{prefix}{region}{local(at):%Y%m%d}{uuid.uuid4().hex[:12].upper()}"
 
@@ -562,14 +574,7 @@ class HospitalService(EncounterQueries):
                 uow, caller, request.credential, admitted_at.date(), ConnectionKind.INPATIENT
             )
             person = check.person
-            if request.insurance_type and request.insurance_type != person.insurance_type.value:
-                raise InvalidInput(
-                    "INSUTYPE_MISMATCH",
-                    f"险种类型 {request.insurance_type} 与参保人的险种"
-                    f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
-                    "insurance type does not match the person's",
-                    field="insutype",
-                )
+            _require_insurance_type(person, request.insurance_type)
             self._check_admission_rules(uow, request, person, check)
             flagged = check.cross_region and check.filing is None
             flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
@@ -650,14 +655,7 @@ class HospitalService(EncounterQueries):
                 uow, caller, request.credential, registered_at.date(), ConnectionKind.OUTPATIENT
             )
             person = check.person
-            if request.insurance_type and request.insurance_type != person.insurance_type.value:
-                raise InvalidInput(
-                    "INSUTYPE_MISMATCH",
-                    f"险种类型 {request.insurance_type} 与参保人的险种"
-                    f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
-                    "insurance type does not match the person's",
-                    field="insutype",
-                )
+            _require_insurance_type(person, request.insurance_type)
             if check.cross_region and check.filing is None:
                 raise self._refuse_unfiled(uow, check)
             now = self._clock.now()
@@ -849,14 +847,7 @@ class HospitalService(EncounterQueries):
             uow, caller, purchase.credential, purchased_at.date(), ConnectionKind.PHARMACY
         )
         person = check.person
-        if purchase.insurance_type and purchase.insurance_type != person.insurance_type.value:
-            raise InvalidInput(
-                "INSUTYPE_MISMATCH",
-                f"险种类型 {purchase.insurance_type} 与参保人的险种"
-                f"（{person.insurance_type.value} {person.insurance_type.label_zh}）不符",
-                "insurance type does not match the person's",
-                field="insutype",
-            )
+        _require_insurance_type(person, purchase.insurance_type)
         if check.cross_region and check.filing is None:
             raise self._refuse_unfiled(uow, check)
         now = self._clock.now()
