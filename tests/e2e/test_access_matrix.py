@@ -268,6 +268,18 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
+    # the cashier's print pages of the world's settlement (the slip: 409 until it is reversed)
+    ("GET", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/receipt"): frozenset(
+        {"cashier_h"}
+    ),
+    (
+        "GET",
+        "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/settlement-list",
+    ): frozenset({"cashier_h"}),
+    (
+        "GET",
+        "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reversal-slip",
+    ): frozenset({"cashier_h"}),
     ("GET", "/claims"): AGENCIES,  # region B's handler gets an empty list, never A's claims
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
@@ -322,6 +334,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/hospital/encounters/{encounter_id}/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/discharge/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse"),
+        ("POST", "/hospital/self-pay"),
         ("POST", "/claims"),
         ("POST", "/claims/{claim_id}/materials"),
         ("POST", "/claims/{claim_id}/fee-lines"),
@@ -863,6 +876,15 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/hospital/encounters/{w['mdtrt_id']}/statement",
         {},
     ),
+    **{
+        ("GET", f"/hospital/encounters/{{encounter_id}}/settlements/{{settlement_id}}/{tail}"): (
+            lambda w, tail=tail: (
+                f"/hospital/encounters/{w['mdtrt_id']}/settlements/{w['setl_id']}/{tail}",
+                {},
+            )
+        )
+        for tail in ("receipt", "settlement-list", "reversal-slip")
+    },
     ("GET", "/claims/{claim_id}"): lambda w: (f"/claims/{w['claim_id']}", {}),
     ("GET", "/province/imports/{batch_id}"): lambda w: (f"/province/imports/{w['batch_id']}", {}),
     # the month the API cells above ran (POST /api/clearing/2026-11/run comes first)
