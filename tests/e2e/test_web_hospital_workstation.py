@@ -79,7 +79,9 @@ def _admit_by_name(web: TestClient) -> str:
         med_type="21",
     )
     assert admitted.status_code == 303, admitted.text[-2000:]
-    match = re.fullmatch(r"/hospital/encounters/([A-Z0-9]+)\?done=admit", admitted.headers["location"])
+    match = re.fullmatch(
+        r"/hospital/encounters/([A-Z0-9]+)\?done=admit", admitted.headers["location"]
+    )
     assert match
     return match.group(1)
 
@@ -147,7 +149,9 @@ def test_pick_by_name_paste_settle_receipt_list_and_reversal_slip(
     assert uploaded.text.count("data-uploaded") == len(XIE_LINES)
     assert "11811.24" in uploaded.text
 
-    assert _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00").status_code == 303
+    assert (
+        _post(web, f"{page}/discharge", page, discharged_at="2026-11-20T18:00").status_code == 303
+    )
     assert _post(web, f"{page}/settle", page, total_charges="11811.24").status_code == 303
     settled = web.get(page, headers=PAGE).text
     due_match = re.search(r'id="settlement-due-value">([0-9.]+)<', settled)

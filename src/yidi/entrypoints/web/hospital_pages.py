@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -24,6 +24,7 @@ from yidi.encounter.commands import (
     ADMITTED,
     CANCELLED,
     DISCHARGED,
+    MANUAL_MATERIALS_ZH,
     SETTLED,
     AdmissionCheck,
     AdmissionRequest,
@@ -32,7 +33,6 @@ from yidi.encounter.commands import (
     EncounterDetail,
     HospitalService,
     SettlementRecord,
-    MANUAL_MATERIALS_ZH,
     local,
     request_key,
 )
@@ -521,7 +521,7 @@ def _upload(
                 text = xlsx_rows_as_text(data)
             except YidiError as exc:
                 return _failed(request, caller, encounter_id, exc, "fee_text")
-            except Exception:  # noqa: BLE001 - any unreadable workbook is the same answer
+            except Exception:  # any unreadable workbook (zip, XML, openpyxl) is one answer
                 return _field_error(
                     request, caller, encounter_id, "fee_text", "cashier.fee_file_unreadable"
                 )
