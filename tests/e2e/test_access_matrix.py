@@ -268,7 +268,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
-    # the cashier's print pages of the world's settlement (the slip: 409 until it is reversed)
+    # the cashier's print pages of the world's settlement (the slip says "not reversed" until it is)
     ("GET", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/receipt"): frozenset(
         {"cashier_h"}
     ),

@@ -186,6 +186,8 @@ def test_pick_by_name_paste_settle_receipt_list_and_reversal_slip(
     assert re.search(r'id="slist-total">11811.24<', text)
     assert "K80.100" in text and "普通外科专业" in text and 'data-blank="1"' in text
 
+    not_yet = web.get(f"{base}/reversal-slip", headers=PAGE)
+    assert not_yet.status_code == 200 and 'id="not-reversed"' in not_yet.text
     reverse = f"{base}/reverse"
     assert _post(web, reverse, page, confirm="yes").status_code == 303
     after = web.get(f"{page}?done=reverse", headers=PAGE).text
@@ -195,8 +197,8 @@ def test_pick_by_name_paste_settle_receipt_list_and_reversal_slip(
     assert slip.status_code == 200
     assert settlement_id.group(1) in slip.text and "撤销结算凭证" in slip.text
     assert f"应退还患者现金 {due:.2f} 元" in slip.text
-    # A settlement id on another kind of page is not found.
-    assert web.get(f"{base}/reversal-slip", headers=PAGE).status_code == 404
+    # The slip is also found by the reversed settlement's own id.
+    assert web.get(f"{base}/reversal-slip", headers=PAGE).status_code == 200
 
 
 def test_a_refused_patient_is_registered_as_self_pay(container: Container, web: TestClient) -> None:

@@ -45,7 +45,7 @@ from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Role
 from yidi.kernel.clock import CHINA_TZ
-from yidi.kernel.errors import Conflict, ErrorKind, Forbidden, InvalidInput, NotFound, YidiError
+from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, NotFound, YidiError
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
@@ -943,15 +943,11 @@ def _reversal_slip(request: Request, encounter_id: str, settlement_id: str) -> R
         None,
     )
     if reversal is None:
-        _settlement_of(detail, settlement_id, "settle")  # not found: 404
-        raise Conflict(
-            "SETTLEMENT_NOT_REVERSED",
-            "该结算尚未撤销，没有撤销凭证",
-            "this settlement is not reversed; there is no reversal slip",
+        original: SettlementRecord | None = _settlement_of(detail, settlement_id, "settle")
+    else:
+        original = next(
+            (s for s in detail.settlements if s.settlement_id == reversal.reverses_id), None
         )
-    original = next(
-        (s for s in detail.settlements if s.settlement_id == reversal.reverses_id), None
-    )
     return render(
         request,
         "hospital_reversal_slip.html",
