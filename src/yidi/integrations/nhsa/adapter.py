@@ -28,7 +28,6 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -1126,6 +1125,11 @@ class HospitalGateway:
         return Output5204(feedetail=rows)
 
     # 9101 / 9102 ------------------------------------------------------------------------
+    @property
+    def files(self) -> GatewayFiles | None:
+        """The uploaded and published files (None where 9101/9102 are not offered)."""
+        return self._files
+
     def _file_store(self) -> GatewayFiles:
         if self._files is None:
             raise Refused(
@@ -1151,7 +1155,7 @@ class HospitalGateway:
         return Output9102.model_validate(
             {
                 **file_info(stored),
-                "in": base64.b64encode(stored.content).decode("ascii"),
+                "content": stored.content,
                 "file_size": stored.size,
                 "sha256": stored.sha256,
             }
