@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from hospital_support import BOBAI_CODE, NANHUA_CODE
 from yidi.bootstrap import Container
 from yidi.entrypoints.cli.main import app as cli_app
-from yidi.integrations.nhsa.files import MAX_FILE_BYTES
+from yidi.integrations.nhsa.files import MAX_FILE_BYTES, RESULT_COLUMNS
 from yidi.kernel.audit import as_utc
 from yidi.platform.tables import gateway_files
 
@@ -338,3 +338,37 @@ def test_3202_refuses_an_unreadable_detail_file(
             call(client, "3202", {"data": _period(file_qury_no=number)}), "NHSA_3202_FILE_INVALID"
         )
         assert reason in message
+
+
+def _result_rows(archive_bytes: bytes) -> list[dict[str, str]]:
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+        (member,) = archive.namelist()
+        assert member.endswith(".txt")
+        text = archive.read(member).decode("utf-8")
+    return [dict(zip(RESULT_COLUMNS, line.split("\t"), strict=True)) for line in text.split("\n")]
+
+
+def test_3202_with_differences_answers_a_result_file_the_hospital_downloads_with_9102(
+    client: TestClient, world: None, container: Container
+) -> None:
+    _, ledger = _a_month_of_settlements(client, container.clock)
+    clean = ok(call(client, "3202", {"data": _period(detail=ledger)}))
+    assert clean["fileinfo"] is None  # nothing differs: nothing to download
+    hospital = [dict(row) for i, row in enumerate(ledger) if i != 3]
+    hospital[4]["medfee_sumamt"] += Decimal("0.01")
+    found = ok(call(client, "3202", {"data": _period(detail=hospital)}))
+    info = found["fileinfo"]
+    assert info["filename"].endswith(".txt.zip") and len(info["file_qury_no"]) <= 30
+    assert dt.datetime.strptime(info["dld_endtime"], "%Y-%m-%d %H:%M:%S")
+    rows = _result_rows(fetched(client, info["file_qury_no"]))
+    expected = [
+        {c: "" if row.get(c) is None else str(row[c]) for c in RESULT_COLUMNS}
+        for row in found["result"]
+    ]
+    for row in expected:
+        for amount in ("medfee_sumamt", "fund_pay_sumamt", "acct_pay"):
+            row[amount] = f"{Decimal(row[amount]):.2f}"
+    assert rows == expected and len(rows) == 2
+    assert {row["stmt_rslt"] for row in rows} == {"000101", "000103"}
+    # The result belongs to the hospital that asked.
+    refused(download(client, info["file_qury_no"], hospital=NANHUA_CODE), "NHSA_FILE_NOT_FOUND")

@@ -97,6 +97,7 @@ from yidi.integrations.nhsa.files import (
     file_info,
     refuse_other_institution,
     statement_lines,
+    statement_result_file,
 )
 from yidi.integrations.nhsa.pharmacy import (
     EXTERNAL_PRESCRIPTION_FLAG,
@@ -163,6 +164,7 @@ from yidi.integrations.nhsa.transactions import (
     SettlementQuery,
     SignInResult,
     StatementDifference,
+    StatementFileInfo,
     StatementLine,
     StatementResult,
     VisitInfo,
@@ -948,11 +950,22 @@ class HospitalGateway:
             if differences
             else f"{result.label_zh}（{len(centre)} 笔）"
         )
+        found = [_difference_row(d) for d in differences]
+        fileinfo = None
+        if found and self._files is not None:
+            # The result file the hospital downloads with 9102, as the national platform
+            # answers 3202; the same rows stay in output.result[] for clients that read it.
+            filename, content = statement_result_file(
+                found, context.received_at or dt.datetime.now(dt.UTC)
+            )
+            stored = self._files.publish(context.fixmedins_code, filename, content)
+            fileinfo = StatementFileInfo.model_validate(file_info(stored))
         return Output3202(
             stmtinfo=StatementResult(
                 setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
             ),
-            result=[_difference_row(d) for d in differences],
+            result=found,
+            fileinfo=fileinfo,
         )
 
     def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:

@@ -43,6 +43,7 @@ from yidi.integrations.nhsa.transactions import (
     Id30,
     NhsaModel,
     OptText,
+    StatementDifference,
     StatementLine,
     Text,
     validation_message,
@@ -68,6 +69,20 @@ STATEMENT_COLUMNS: Final = (
     "refd_setl_flag",
 )
 FILENAME_MAX_LENGTH: Final = 200
+#: Columns of the 3202 result file, in file order: the ``result`` node's fields as the
+#: NeiMengGu client declares them (``Output_3202.result``, code-index id 30283523665).
+RESULT_COLUMNS: Final = (
+    "psn_no",
+    "mdtrt_id",
+    "setl_id",
+    "msgid",
+    "stmt_rslt",
+    "refd_setl_flag",
+    "memo",
+    "medfee_sumamt",
+    "fund_pay_sumamt",
+    "acct_pay",
+)
 
 
 # --------------------------------------------------------------------------- models
@@ -231,6 +246,38 @@ def statement_lines(data: bytes) -> list[StatementLine]:
     if not lines:
         raise _bad_statement("文件中没有明细行")
     return lines
+
+
+def statement_result_file(
+    rows: Sequence[StatementDifference], made_at: dt.datetime
+) -> tuple[str, bytes]:
+    """The 3202 result file: a ZIP holding one UTF-8 ``.txt``, one difference per line,
+    tab-separated, no header, columns :data:`RESULT_COLUMNS` (the layout of the detail file
+    the hospital uploads; the platform's own result layout is not public). Name as the
+    platform's files are named (``yyyyMMddHHmmss`` + digits + ``.txt.zip``, code-index id
+    23455935700)."""
+    lines = []
+    for row in rows:
+        values = row.model_dump(mode="python")
+        cells = []
+        for column in RESULT_COLUMNS:
+            value = values.get(column)
+            text = (
+                ""
+                if value is None
+                else f"{value:.2f}"
+                if isinstance(value, Decimal)
+                else str(value)
+            )
+            cells.append(" ".join(text.split()))  # no tab or line break inside a cell
+        lines.append("\t".join(cells))
+    stem = (
+        made_at.astimezone(CHINA_TZ).strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**13):013d}"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{stem}.txt", "\n".join(lines).encode("utf-8"))
+    return f"{stem}.txt.zip", buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- multipart 9101
@@ -465,4 +512,5 @@ __all__: Sequence[str] = (
     "is_multipart",
     "refuse_other_institution",
     "statement_lines",
+    "statement_result_file",
 )
