@@ -394,7 +394,7 @@ def _top_up_request_form(
 
 def _top_up_decision_form(
     request: Request,
-    request_id: int,
+    request_id: str,
     decision: Annotated[str, Form()] = "",
     amount: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
@@ -405,6 +405,11 @@ def _top_up_decision_form(
     require_signed_in(principal)
     principal.require(Action.PREPAYMENT_APPROVE)
     require_csrf(request, csrf_token)
+    if not request_id.isdigit() or len(request_id) > 18:
+        raise NotFound(
+            "PREPAYMENT_TOP_UP_NOT_FOUND", "未找到该补充预付金申请", "top-up request not found"
+        )
+    number = int(request_id)
     container = container_of(request)
     lang = page_lang(request)
     approved: Money | None = None
@@ -422,13 +427,13 @@ def _top_up_decision_form(
         return _top_ups_page(
             request, form_error=translate(lang, "funds.choose_one"), status_code=422
         )
-    fields = {"id": str(request_id), "decision": decision, "amount": amount, "reason": reason}
+    fields = {"id": request_id, "decision": decision, "amount": amount, "reason": reason}
     try:
         service.decide_top_up(
             container.uow(),
             container.clock,
             principal,
-            request_id,
+            number,
             approve=decision == "approve",
             amount=approved,
             reason=reason,
@@ -436,7 +441,7 @@ def _top_up_decision_form(
         )
     except (InvalidInput, Conflict, NotFound) as error:
         return _top_ups_page(request, form_error=refusal_message(error, lang), status_code=422)
-    return redirect(request, f"/funds/prepayment/top-ups?decided={request_id}")
+    return redirect(request, f"/funds/prepayment/top-ups?decided={number}")
 
 
 def _prepayment_download(request: Request, asked: PrepaymentQuery) -> Response:
