@@ -3,14 +3,14 @@
 A top-up request is requested, then approved (with the approved amount) or rejected (with a
 reason) by the clearing centre; who decided and when are kept on the row.
 
-Revision ID: 0024
+Revision ID: 0021
 Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
