@@ -257,7 +257,7 @@ def settle(
         elif isinstance(step, DiseaseLimitStep):
             steps.append(explain.disease_limit(run_disease_limit(step, claim, year_to_date, state)))
         elif isinstance(step, ChronicDiseaseStep):
-            chronic = run_chronic_disease(step, claim, year_to_date, state)
+            chronic = run_chronic_disease(step, claim, policy, year_to_date, state)
             payable_for_rate = chronic.payable
             steps.append(explain.chronic_disease(chronic))
         elif isinstance(step, SupplementaryStep):

@@ -307,7 +307,7 @@ def chronic_disease(record: ChronicRecord) -> ExplanationStep:
     """门诊慢特病: the disease, its terms and source, and each yuan of the limit."""
     terms = record.terms
     step = record.step
-    rate = percent(terms.rate)
+    rate = percent(record.rate)
     source = (
         f"参保地{' ' + step.list_region + ' ' if step.list_region else ''}门诊慢特病病种目录"
         f" {terms.effective_on.isoformat()} 起：{terms.reference}"
@@ -368,12 +368,20 @@ def chronic_disease(record: ChronicRecord) -> ExplanationStep:
     if over > 0:
         over_zh = f"；超出剩余限额的 {yuan(over)} 元由个人负担"
         over_en = f"; {yuan(over)} beyond the limit left is the patient's"
+    points_zh = points_en = ""
+    if record.cross_points:
+        points_zh = (
+            f"（病种比例 {percent(terms.rate)}，异地就医调整 {percent(record.cross_points)}）"
+        )
+        points_en = (
+            f" (disease rate {percent(terms.rate)}, cross-region {percent(record.cross_points)})"
+        )
     return ExplanationStep(
         step.id,
-        f"门诊慢特病 {terms.name}（{terms.code}）：支付比例 {rate}，{limit_zh}（{source}"
+        f"门诊慢特病 {terms.name}（{terms.code}）：支付比例 {rate}{points_zh}，{limit_zh}（{source}"
         f"{'，示例值' if marked else ''}）；本次政策范围内 {yuan(record.eligible)} 元"
         f"{deductible_zh}{limit_step_zh}{shared_zh}；本次统筹支付 {yuan(record.paid)} 元{after_zh}{over_zh}",
-        f"Chronic disease {terms.code} ({terms.name}): rate {rate}, {limit_en} (insured region's "
+        f"Chronic disease {terms.code} ({terms.name}): rate {rate}{points_en}, {limit_en} (insured region's "
         f"list from {terms.effective_on.isoformat()}{', illustrative' if terms.illustrative else ''}); "
         f"in-scope {yuan(record.eligible)}{deductible_en}{limit_step_en}{shared_en}; the fund pays "
         f"{yuan(record.paid)}{after_en}{over_en}",

@@ -460,6 +460,8 @@ class ChronicRecord:
 
     step: ChronicDiseaseStep
     terms: DiseaseTerms
+    cross_points: Decimal  # the filing category's 异地就医 rate points (cross-region care)
+    rate: Decimal  # the disease's rate with those points
     eligible: Decimal  # this visit's in-scope amount
     deductible_left: Decimal  # the disease's deductible not yet met this year
     deductible: Decimal  # applied on this visit
@@ -517,7 +519,7 @@ def require_disease(step: ChronicDiseaseStep, claim: Claim) -> DiseaseTerms:
 
 
 def run_chronic_disease(
-    step: ChronicDiseaseStep, claim: Claim, year_to_date: YearToDate, state: State
+    step: ChronicDiseaseStep, claim: Claim, policy: Policy, year_to_date: YearToDate, state: State
 ) -> ChronicRecord:
     """Deductible, rate and annual limit of the claim's disease, per (person, disease, year).
 
@@ -532,7 +534,10 @@ def run_chronic_disease(
     deductible_left = max(ZERO, terms.deductible - _before(year_to_date, deductible_counter))
     deductible = min(eligible, deductible_left)
     payable = eligible - deductible
-    rate = terms.rate
+    cross_points = ZERO
+    if claim.insured_region != claim.treatment_region:
+        cross_points = policy.cross_region_rule(claim.filing_category).rate_points
+    rate = clamp_rate(terms.rate + cross_points)
     limit = terms.annual_limit
     basis_counter = step.counter(
         code, "fund_paid" if terms.limit_on is LimitBasis.FUND_PAID else "eligible"
@@ -571,6 +576,8 @@ def run_chronic_disease(
     return ChronicRecord(
         step,
         terms,
+        cross_points,
+        rate,
         eligible,
         deductible_left,
         deductible,
