@@ -9,9 +9,9 @@ from yidi.kernel.insurance import UNFILED_KEY, FilingCategory, HospitalLevel
 from yidi.policy.model import (
     AssistanceStep,
     Bracket,
+    ChronicDiseaseStep,
     DeductibleBasis,
     DeductibleStep,
-    ChronicDiseaseStep,
     DiseaseLimitStep,
     LineSplitStep,
     PersonalAccountStep,
