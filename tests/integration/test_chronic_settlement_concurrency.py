@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import insert, update
 
+from concurrency_support import at_once
 from filing_support import HENGYANG, PERSON_ID
-from hospital_support import BOBAI, XIE_CARD, at, build_world, committed_container, fee_inputs
+from hospital_support import BOBAI, XIE_CARD, at, build_world, fee_inputs
 from yidi.bootstrap import Container
 from yidi.chronic.model import Evidence, NewRecognition
 from yidi.encounter.commands import Credential, HospitalService, VisitData, VisitRegistration
@@ -30,7 +27,6 @@ from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.platform.tables import hospitals, year_to_date
 
-SCHEMA = "chronic_settle_concurrency"
 VISIT_LINES = [
     ("002501000010000", "血细胞分析（血常规）", "1", "20.00"),
     ("002301000010000", "常规心电图检查", "2", "25.00"),
@@ -39,12 +35,6 @@ VISIT_LINES = [
     ("XA11GAV001A001010100010", "维生素C泡腾片", "1", "25.00"),
 ]
 TOTAL = Money("408.60")
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
 
 
 def _chronic_visit(service: HospitalService, number: str) -> str:
@@ -91,24 +81,13 @@ def test_two_chronic_settlements_at_once_share_the_remaining_limit_once(
             )
         )
         uow.commit()
-    results = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def run(encounter_id: str) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(
-                service.settle(BOBAI, encounter_id, TOTAL, kind=EncounterKind.OUTPATIENT)
-            )
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(visit,)) for visit in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = at_once(
+        [
+            lambda visit=visit: service.settle(BOBAI, visit, TOTAL, kind=EncounterKind.OUTPATIENT)
+            for visit in (first, second)
+        ],
+        catching=(BaseException,),
+    )
     assert errors == []
     paid = sorted(str(r.amounts["pooled_fund_paid"]) for r in results)
     assert paid == ["26.72", "273.28"]
