@@ -4,15 +4,15 @@ A chronic-disease visit (med_type 14) is settled by the disease's terms on the i
 list; the visit keeps the disease code the hospital gave (2201 or 2203). Null for every other
 encounter.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
