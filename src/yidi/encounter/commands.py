@@ -1598,6 +1598,7 @@ class HospitalService(EncounterQueries):
                 filing_category=(
                     FilingCategory(encounter.filing_category) if encounter.filing_category else None
                 ),
+                medical_type=encounter.med_type,
             ),
             now,
         )

@@ -276,6 +276,8 @@ settlement_facts = Table(
     # one column per fund amount of the money vocabulary
     *(_fen(amount.column) for amount in FUND_AMOUNTS),
     _timestamp("recorded_at"),
+    # 清算类别 (clr_type) of the encounter: 11 门诊, 21 住院, 41 药店购药
+    Column("clearing_type", String(2), nullable=False, server_default="21", index=True),
 )
 
 # 清算台账: append-only double entries; a reversal adds opposite lines, nothing is updated.

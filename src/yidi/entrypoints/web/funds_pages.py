@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -24,7 +24,14 @@ from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import file_response, page_lang, page_principal, render
 from yidi.funds import commands as service
-from yidi.funds.model import FUNDS, ClearingLevel, parse_month
+from yidi.funds.model import (
+    CLEARING_KINDS,
+    FUNDS,
+    ClearingKind,
+    ClearingLevel,
+    KindDue,
+    parse_month,
+)
 from yidi.funds.prepayment import (
     COLUMN_COUNT,
     DEFAULT_PREPAYMENT_MONTHS,
@@ -42,6 +49,7 @@ from yidi.funds.statistics import (
 )
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import InvalidInput, NotFound, Refused, YidiError
+from yidi.kernel.money import Money
 from yidi.kernel.regions import DivisionLevel, annex3_henan_rows, default_registry
 from yidi.reference import queries as directory
 from yidi.reports.funds_xlsx import annex_workbook, statement_workbook, workbook_bytes
@@ -361,10 +369,12 @@ def _clearing_page(
                     ),
                 }
             )
+    by_kind = result.statement.by_kind if result is not None else None
     return render(
         request,
         "clearing.html",
         {
+            "kinds": _clearing_kind_rows(by_kind) if by_kind is not None else None,
             "month": month,
             "level": chosen,
             "levels": list(ClearingLevel),
@@ -386,6 +396,22 @@ def _clearing_page(
         },
         status_code=422 if field_errors else 200,
     )
+
+
+def _clearing_kind_rows(by_kind: Mapping[ClearingKind, KindDue]) -> list[dict[str, Any]]:
+    """The statement's person-times and due per clearing kind, every kind listed."""
+    rows = []
+    for kind in CLEARING_KINDS:
+        due = by_kind.get(kind, KindDue(0, Money.zero()))
+        rows.append(
+            {
+                "kind": kind.name.lower(),
+                "code": kind.value,
+                "person_times": due.person_times,
+                "due_total": yuan_text(due.due_total.fen),
+            }
+        )
+    return rows
 
 
 def _clearing_get(request: Request, month: str = "", level: str = "") -> Response:
@@ -567,6 +593,24 @@ def _statistics_rows(report: StatisticsReport) -> list[tuple[str, int, str, str]
     ]
 
 
+def _statistics_kind_rows(report: StatisticsReport) -> list[tuple[str, str, int, str, str]]:
+    """Per clearing kind (every kind listed): word key, code, person-times, charges, spend."""
+    by_code = {row.key: row for row in report.kinds}
+    rows = []
+    for kind in CLEARING_KINDS:
+        row = by_code.get(kind.value)
+        rows.append(
+            (
+                kind.name.lower(),
+                kind.value,
+                row.person_times if row else 0,
+                yuan_text(row.total_charges_fen if row else 0),
+                yuan_text(row.fund_total_fen if row else 0),
+            )
+        )
+    return rows
+
+
 def _statistics_page(
     request: Request,
     region: str = "",
@@ -592,6 +636,8 @@ def _statistics_page(
             spend_label = translate(lang, "statistics.fund_spend")
             context.update(
                 month_rows=_statistics_rows(by_month),
+                kind_rows=_statistics_kind_rows(by_month),
+                kind_total=_statistics_rows(by_month)[-1],
                 region_rows=_statistics_rows(by_region),
                 charts={
                     "month-times": _series(by_month, times_label),
