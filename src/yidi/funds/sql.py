@@ -145,6 +145,20 @@ class FundsRepository:
             query = query.where(settlement_facts.c.hospital_code == hospital_code)
         return [fact_from_row(row) for row in self._session.execute(query)]
 
+    def clearing_types(
+        self, hospital_code: str, settled_from: dt.date, settled_to: dt.date
+    ) -> dict[str, str]:
+        """The clearing type (clr_type) of each fact of a hospital settled in the days given."""
+        c = settlement_facts.c
+        rows = self._session.execute(
+            select(c.setl_id, c.clearing_type).where(
+                c.hospital_code == hospital_code,
+                c.settled_on >= settled_from,
+                c.settled_on <= settled_to,
+            )
+        )
+        return {str(setl_id): str(kind) for setl_id, kind in rows}
+
     def fact_rows(self, batch_size: int = 50_000) -> Iterator[Sequence[Any]]:
         """Every fact row in id order, in batches (for columnar exports)."""
         result = self._session.execute(

@@ -32,7 +32,6 @@ import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +50,6 @@ from yidi.encounter.commands import (
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
-    PurchaseResult,
     RequestKey,
     SettlementRecord,
     VisitData,
@@ -63,6 +61,7 @@ from yidi.encounter.commands import (
 )
 from yidi.encounter.model import OUTPATIENT_MED_TYPE, PHARMACY_MED_TYPE, EncounterKind
 from yidi.encounter.sql import FeeLineRow
+from yidi.funds.model import ClearingKind
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
     FundPayment,
@@ -81,7 +80,6 @@ from yidi.integrations.nhsa.chronic import (
 from yidi.integrations.nhsa.codes import (
     AcctUsedFlag,
     ChrgitmLv,
-    ClrType,
     ClrWay,
     FundPayType,
     MedChrgitmType,
@@ -378,6 +376,8 @@ def settlement_view(
         credential_type=record.credential_type or credential_type,
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
+        # 清算类别 of the encounter's kind: 11 门诊, 21 住院, 41 药店购药
+        clearing_type=ClearingKind.of_med_type(record.med_type).value,
     )
 
 
@@ -772,7 +772,7 @@ class HospitalGateway:
     def pre_settle_purchase(self, request: Input2101, context: GatewayContext) -> Output2101:
         done = self._service.pre_settle_purchase(self._caller(context), _purchase(request, context))
         info = request.druginfo
-        output = output_2303(self._purchase_view(done, info.mdtrt_cert_type, context.msgid))
+        output = output_2303(self._view(done.record, info.mdtrt_cert_type, context.msgid))
         return Output2101(
             # Nothing was opened: the would-be mdtrt_id was rolled back with the rest.
             setlinfo=output.setlinfo.model_copy(update={"mdtrt_id": None}),
@@ -787,7 +787,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
         )
-        output = output_2304(self._purchase_view(done, request.druginfo.mdtrt_cert_type))
+        output = output_2304(self._view(done.record, request.druginfo.mdtrt_cert_type))
         return Output2102(
             setlinfo=output.setlinfo,
             setldetail=output.setldetail,
@@ -795,18 +795,7 @@ class HospitalGateway:
         )
 
     def reverse_purchase(self, request: Input2103, context: GatewayContext) -> Output2305:
-        reply = self._reverse(request, request.data, context, EncounterKind.PHARMACY)
-        info = reply.setlinfo.model_copy(update={"clr_type": ClrType.PHARMACY.value})
-        return Output2305(setlinfo=info, setldetail=reply.setldetail)
-
-    def _purchase_view(
-        self,
-        done: PurchaseResult,
-        credential_type: str | None,
-        institution_settlement_id: str | None = None,
-    ) -> SettlementView:
-        view = self._view(done.record, credential_type, institution_settlement_id)
-        return replace(view, clearing_type=ClrType.PHARMACY.value)
+        return self._reverse(request, request.data, context, EncounterKind.PHARMACY)
 
     # 2201–2208 普通门诊 --------------------------------------------------------------------
     def register_visit(self, request: Input2201, context: GatewayContext) -> Output2201:
