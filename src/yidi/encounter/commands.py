@@ -130,15 +130,17 @@ class RequestKey:
 
 #: Transactions a 2601 冲正 can undo: settlement (inpatient 2304, outpatient 2207), its
 #: cancellation (2305, 2208), inpatient fee upload.
-REVERSIBLE_INFNOS: Final = ("2304", "2207", "2305", "2208", "2301")
+REVERSIBLE_INFNOS: Final = ("2304", "2207", "2102", "2305", "2208", "2103", "2301")
 
 #: The stored record a 2601 of each settlement infno names (its kind) and the encounter
-#: it belongs to: 2207 and 2208 a visit's, 2304 and 2305 a stay's.
+#: it belongs to: 2207 and 2208 a visit's, 2304 and 2305 a stay's, 2102 and 2103 a purchase's.
 _REVERSED_RECORD: Final[dict[str, tuple[str, EncounterKind]]] = {
     "2304": ("settle", EncounterKind.INPATIENT),
     "2207": ("settle", EncounterKind.OUTPATIENT),
+    "2102": ("settle", EncounterKind.PHARMACY),
     "2305": ("reversal", EncounterKind.INPATIENT),
     "2208": ("reversal", EncounterKind.OUTPATIENT),
+    "2103": ("reversal", EncounterKind.PHARMACY),
 }
 
 
@@ -1745,8 +1747,8 @@ class HospitalService(EncounterQueries):
     ) -> dict[str, Any]:
         """2601: undo the request sent as ``omsgid`` whose answer the hospital never got.
 
-        A settlement (2304, or a visit's 2207) is reversed as by 2305 (2208); a settlement
-        cancellation (2305, 2208) is undone by a new settlement with the same amounts (the
+        A settlement (2304, a visit's 2207, a purchase's 2102) is reversed as by 2305 (2208,
+        2103); a settlement cancellation (2305, 2208, 2103) is undone by a new settlement with the same amounts (the
         ledger never reverses a reversal); a fee upload (2301) cancels the lines it stored.
         A 2601 that names a stay's message as a visit's transaction (or the other way round)
         is refused as not that transaction. An ``omsgid`` yidi never
