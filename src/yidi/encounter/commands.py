@@ -1249,6 +1249,7 @@ class HospitalService(EncounterQueries):
             "upfront_self_paid_fen": split.upfront_self_paid.fen,
             "eligible_amount_fen": split.eligible_amount.fen,
             "uploaded_at": now,
+            "charge_batch": line.charge_batch[:30] if line.charge_batch else None,
         }
 
     def cancel_fees(
@@ -1259,9 +1260,10 @@ class HospitalService(EncounterQueries):
         key: RequestKey | None = None,
         *,
         kind: EncounterKind | None = None,
+        charge_batch: str | None = None,
     ) -> list[str]:
-        """2302 / 2205: cancel unsettled lines; ``"0000"`` cancels all. Cancelled lines are
-        kept, flagged."""
+        """2302 / 2205: cancel unsettled lines; ``"0000"`` cancels all, ``charge_batch`` the
+        lines uploaded in that 收费批次 (2205 chrg_bchno). Cancelled lines are kept, flagged."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
@@ -1273,7 +1275,16 @@ class HospitalService(EncounterQueries):
                 if_settled_zh="（已结算的明细须先撤销结算）",
             )
             active = {line.serial: line for line in uow.hospital.fee_lines(encounter_id)}
-            if "0000" in serials:
+            if charge_batch is not None:
+                chosen = [line for line in active.values() if line.charge_batch == charge_batch]
+                if not chosen:
+                    raise NotFound(
+                        "FEE_BATCH_NOT_FOUND",
+                        f"未找到收费批次 {charge_batch[:30]} 的未结算费用明细",
+                        "no unsettled fee lines of this charge batch",
+                        field="chrg_bchno",
+                    )
+            elif "0000" in serials:
                 chosen = list(active.values())
             else:
                 every = uow.hospital.fee_lines_by_serial(encounter_id, serials)

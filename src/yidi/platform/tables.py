@@ -616,6 +616,8 @@ fee_lines = Table(
     _timestamp("cancelled_at", nullable=True),
     Column("settlement_id", String(32), nullable=True),
     _timestamp("uploaded_at"),
+    # 收费批次号 (chrg_bchno) of an outpatient upload (2204): 2205 withdraws one batch
+    Column("charge_batch", String(30), nullable=True),
     UniqueConstraint("encounter_id", "serial", name="uq_fee_lines_encounter_id_serial"),
 )
 

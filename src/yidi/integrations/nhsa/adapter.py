@@ -669,6 +669,7 @@ class HospitalGateway:
                 unit_price=row.pric,
                 amount=Money(row.det_item_fee_sumamt),
                 occurred_at=row.fee_ocur_time,
+                charge_batch=getattr(row, "chrg_bchno", None),
             )
             for row in feedetail
         ]
@@ -837,15 +838,18 @@ class HospitalGateway:
         return self._upload_fees(request, request.feedetail, context, EncounterKind.OUTPATIENT)
 
     def cancel_visit_fees(self, request: Input2205, context: GatewayContext) -> None:
-        """2205: the visit's unsettled lines are cancelled (a visit holds one charge batch)."""
+        """2205: the unsettled lines of one charge batch (chrg_bchno) of the visit; without a
+        batch, or with ``"0000"``, all of the visit's unsettled lines."""
         data = request.data
         self._same_person(context, data.mdtrt_id, data.psn_no)
+        batch = data.chrg_bchno if data.chrg_bchno != CANCEL_ALL_FEE_LINES else None
         self._service.cancel_fees(
             self._caller(context),
             data.mdtrt_id,
             [CANCEL_ALL_FEE_LINES],
             self._key(context, request),
             kind=EncounterKind.OUTPATIENT,
+            charge_batch=batch,
         )
 
     def pre_settle_visit(self, request: Input2206, context: GatewayContext) -> Output2303:
