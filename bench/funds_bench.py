@@ -80,7 +80,10 @@ def generate(path: Path, count: int) -> None:
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(h2 % 200000 AS BIGINT)
               AS large_expense_paid_fen,
             (CASE WHEN is_reversal THEN -1 ELSE 1 END) * CAST(h3 % 50000 AS BIGINT)
-              AS medical_assistance_paid_fen
+              AS medical_assistance_paid_fen,
+            -- 清算类别 (a reversal keeps its settlement's: the hashes are the origin's)
+            CASE WHEN h2 % 5 = 0 THEN '11' WHEN h2 % 11 = 0 THEN '41' ELSE '21' END
+              AS clearing_type
           FROM drawn
           JOIN henan_codes hc ON hc.idx = CAST(h1 % {len(henan)} AS INTEGER)
           JOIN all_codes ac ON ac.idx = CAST(h2 % {len(counties)} AS INTEGER)

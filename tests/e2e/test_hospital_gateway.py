@@ -1082,7 +1082,9 @@ def test_3203_applies_for_a_months_clearing_once_and_3204_withdraws_it(
     wrong = _application(ledger, psntime=5)
     message = refused(call(client, "3203", wrong), "CLEARING_TOTALS_DIFFER")
     assert "清算人次 中心 4、申报 5" in message
-    refused(call(client, "3203", _application(ledger, clr_type="11")), "CLEARING_TYPE_UNSUPPORTED")
+    refused(
+        call(client, "3203", _application(ledger, clr_type="99901")), "CLEARING_TYPE_UNSUPPORTED"
+    )
     refused(call(client, "3203", _application(ledger, setlym="2026-1")), "NHSA_SETLYM_INVALID")
     with container.uow() as uow:
         assert (

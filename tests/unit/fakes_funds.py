@@ -145,6 +145,14 @@ class FakeFundsRepository:
             (row.key, row.person_times, row.total_charges_fen, row.fund_fen) for row in report.rows
         ]
 
+    def statistics_kind_sums(
+        self, query: StatisticsQuery
+    ) -> list[tuple[str, int, int, tuple[int, ...]]]:
+        report = statistics_from_facts(self.db.facts.values(), query)
+        return [
+            (row.key, row.person_times, row.total_charges_fen, row.fund_fen) for row in report.kinds
+        ]
+
     def clearing_runs_between(
         self, level: ClearingLevel, first_month: str, last_month: str
     ) -> list[ClearingRunRecord]:

@@ -171,6 +171,15 @@ class FakeClosedMonths(FakeFunds):
     def month_is_closed(self, month: str) -> bool:
         return month in self.db.closed_months
 
+    def clearing_types(
+        self, hospital_code: str, settled_from: dt.date, settled_to: dt.date
+    ) -> dict[str, str]:
+        return {
+            setl_id: fact.clearing_kind.value
+            for setl_id, fact in self.db.facts.items()
+            if fact.hospital_code == hospital_code and settled_from <= fact.settled_on <= settled_to
+        }
+
 
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: SettlementFakeDatabase) -> None:

@@ -28,6 +28,7 @@ def test_a_settled_claim_and_its_reversal_leave_every_ledger_account_at_zero(
         hospital_code="H43040000001",
         insurance_type=claim.insurance_type,
         filing_category=claim.filing_category,
+        medical_type="21",
     )
     assert fact.fund_total == result.fund_paid_total
     entries = ledger_entries_for(fact)

@@ -127,6 +127,8 @@ def test_a_purchase_settles_once_and_its_cancellation_ends_it() -> None:
     assert PHARMACY_TRANSITIONS == {
         (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
         (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.CANCELLED,
+        # only a 2601 of the cancellation (2103) settles the purchase again
+        (EncounterState.CANCELLED, EncounterAction.RESTORE): EncounterState.SETTLED,
     }
     kind = EncounterKind.PHARMACY
     with pytest.raises(Conflict) as twice:

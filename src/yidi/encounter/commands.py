@@ -132,15 +132,17 @@ class RequestKey:
 
 #: Transactions a 2601 冲正 can undo: settlement (inpatient 2304, outpatient 2207), its
 #: cancellation (2305, 2208), inpatient fee upload.
-REVERSIBLE_INFNOS: Final = ("2304", "2207", "2305", "2208", "2301")
+REVERSIBLE_INFNOS: Final = ("2304", "2207", "2102", "2305", "2208", "2103", "2301")
 
 #: The stored record a 2601 of each settlement infno names (its kind) and the encounter
-#: it belongs to: 2207 and 2208 a visit's, 2304 and 2305 a stay's.
+#: it belongs to: 2207 and 2208 a visit's, 2304 and 2305 a stay's, 2102 and 2103 a purchase's.
 _REVERSED_RECORD: Final[dict[str, tuple[str, EncounterKind]]] = {
     "2304": ("settle", EncounterKind.INPATIENT),
     "2207": ("settle", EncounterKind.OUTPATIENT),
+    "2102": ("settle", EncounterKind.PHARMACY),
     "2305": ("reversal", EncounterKind.INPATIENT),
     "2208": ("reversal", EncounterKind.OUTPATIENT),
+    "2103": ("reversal", EncounterKind.PHARMACY),
 }
 
 
@@ -1338,6 +1340,7 @@ class HospitalService(EncounterQueries):
             "upfront_self_paid_fen": split.upfront_self_paid.fen,
             "eligible_amount_fen": split.eligible_amount.fen,
             "uploaded_at": now,
+            "charge_batch": line.charge_batch[:30] if line.charge_batch else None,
         }
 
     def cancel_fees(
@@ -1348,9 +1351,10 @@ class HospitalService(EncounterQueries):
         key: RequestKey | None = None,
         *,
         kind: EncounterKind | None = None,
+        charge_batch: str | None = None,
     ) -> list[str]:
-        """2302 / 2205: cancel unsettled lines; ``"0000"`` cancels all. Cancelled lines are
-        kept, flagged."""
+        """2302 / 2205: cancel unsettled lines; ``"0000"`` cancels all, ``charge_batch`` the
+        lines uploaded in that 收费批次 (2205 chrg_bchno). Cancelled lines are kept, flagged."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
@@ -1362,7 +1366,16 @@ class HospitalService(EncounterQueries):
                 if_settled_zh="（已结算的明细须先撤销结算）",
             )
             active = {line.serial: line for line in uow.hospital.fee_lines(encounter_id)}
-            if "0000" in serials:
+            if charge_batch is not None:
+                chosen = [line for line in active.values() if line.charge_batch == charge_batch]
+                if not chosen:
+                    raise NotFound(
+                        "FEE_BATCH_NOT_FOUND",
+                        f"未找到收费批次 {charge_batch[:30]} 的未结算费用明细",
+                        "no unsettled fee lines of this charge batch",
+                        field="chrg_bchno",
+                    )
+            elif "0000" in serials:
                 chosen = list(active.values())
             else:
                 every = uow.hospital.fee_lines_by_serial(encounter_id, serials)
@@ -1731,6 +1744,7 @@ class HospitalService(EncounterQueries):
                 filing_category=(
                     FilingCategory(encounter.filing_category) if encounter.filing_category else None
                 ),
+                medical_type=encounter.med_type,
             ),
             now,
         )
@@ -1877,8 +1891,8 @@ class HospitalService(EncounterQueries):
     ) -> dict[str, Any]:
         """2601: undo the request sent as ``omsgid`` whose answer the hospital never got.
 
-        A settlement (2304, or a visit's 2207) is reversed as by 2305 (2208); a settlement
-        cancellation (2305, 2208) is undone by a new settlement with the same amounts (the
+        A settlement (2304, a visit's 2207, a purchase's 2102) is reversed as by 2305 (2208,
+        2103); a settlement cancellation (2305, 2208, 2103) is undone by a new settlement with the same amounts (the
         ledger never reverses a reversal); a fee upload (2301) cancels the lines it stored.
         A 2601 that names a stay's message as a visit's transaction (or the other way round)
         is refused as not that transaction. An ``omsgid`` yidi never

@@ -171,10 +171,12 @@ OUTPATIENT_TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], Encou
 
 #: A pharmacy purchase (2101–2103): 2102 stores it and settles it in one transaction (it is
 #: REGISTERED only inside that transaction); 2103 cancels the settlement and with it the
-#: purchase, which is then CANCELLED (a new purchase is a new 2102).
+#: purchase, which is then CANCELLED (a new purchase is a new 2102). A 2601 of the 2103
+#: settles the cancelled purchase again (its lines cannot change once it is stored).
 PHARMACY_TRANSITIONS: Final[dict[tuple[EncounterState, EncounterAction], EncounterState]] = {
     (EncounterState.REGISTERED, EncounterAction.SETTLE): EncounterState.SETTLED,
     (EncounterState.SETTLED, EncounterAction.REVERSE): EncounterState.CANCELLED,
+    (EncounterState.CANCELLED, EncounterAction.RESTORE): EncounterState.SETTLED,
 }
 
 TRANSITIONS_BY_KIND: Final = {
@@ -193,6 +195,8 @@ def _pharmacy_refusal(state: EncounterState, action: EncounterAction) -> Conflic
             "a pharmacy purchase is settled once; a new purchase is a new 2102",
             field="mdtrt_id",
         )
+    if action is EncounterAction.RESTORE:
+        return cannot_restore()
     if action is EncounterAction.REVERSE:
         return Conflict(
             "ENCOUNTER_NOT_SETTLED",
@@ -305,7 +309,7 @@ def cannot_restore() -> Conflict:
     return Conflict(
         "REVERSAL_CANNOT_RESTORE",
         "结算撤销后该就诊已有变更（费用明细、出院或重新结算），不能冲正该结算撤销；"
-        "请按当前明细重新结算（住院 2304，门诊 2207）",
+        "请按当前明细重新结算（住院 2304，门诊 2207，药店购药 2102）",
         "the encounter changed after the cancellation; settle it again with 2304",
         field="omsgid",
     )

@@ -97,6 +97,7 @@ class FeeLineRow:
     eligible_amount: Money
     cancelled: bool
     settlement_id: str | None
+    charge_batch: str | None = None
 
 
 #: Amount columns of ``settlements`` (``<name>_fen``): the money vocabulary and what is owed.

@@ -112,6 +112,7 @@ _FEE_LINE_COLUMNS = tuple(
         "eligible_amount_fen",
         "cancelled",
         "settlement_id",
+        "charge_batch",
     )
 )
 
@@ -141,6 +142,7 @@ def _fee_line_row(row: Any) -> FeeLineRow:
         eligible_amount_fen,
         cancelled,
         settlement_id,
+        charge_batch,
     ) = row
     from_fen = Money.from_fen
     return FeeLineRow(
@@ -166,6 +168,7 @@ def _fee_line_row(row: Any) -> FeeLineRow:
         eligible_amount=from_fen(int(eligible_amount_fen)),
         cancelled=bool(cancelled),
         settlement_id=settlement_id,
+        charge_batch=charge_batch,
     )
 
 

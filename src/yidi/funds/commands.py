@@ -18,6 +18,7 @@ from typing import Any
 from yidi.funds import prepayment
 from yidi.funds.model import (
     FUNDS,
+    ClearingKind,
     ClearingLevel,
     ClearingStatement,
     Prepayment,
@@ -71,8 +72,10 @@ def fact_from_settlement(
     hospital_code: str,
     insurance_type: InsuranceType,
     filing_category: FilingCategory | None,
+    medical_type: str,
 ) -> SettlementFact:
-    """The fact of a settlement the engine produced (the settle service's one-liner)."""
+    """The fact of a settlement the engine produced (the settle service's one-liner); it
+    clears as the kind of the encounter's national medical type (``medical_type``)."""
     return SettlementFact(
         setl_id=setl_id,
         settled_on=settled_on,
@@ -83,6 +86,7 @@ def fact_from_settlement(
         filing_category=filing_category,
         total_charges=result.total_charges,
         fund_amounts={fund: getattr(result, fund.amount_name) for fund in FUNDS},
+        clearing_kind=ClearingKind.of_med_type(medical_type),
     )
 
 
@@ -362,8 +366,11 @@ def statistics(
     """One query, grouped in the database; every rendering uses this report."""
     with uow:
         sums = uow.funds.statistics_sums(query)
+        kind_sums = uow.funds.statistics_kind_sums(query)
         names = uow.funds.hospital_names(key for key, *_ in sums)
-    return report_from_sums(query, sums, keys or RegionKeys(), lambda code: names.get(code, code))
+    return report_from_sums(
+        query, sums, keys or RegionKeys(), lambda code: names.get(code, code), kind_sums
+    )
 
 
 # --- prepayment usage (预付金使用率与预警) and top-up requests (申请补充预付金) ----------------

@@ -76,6 +76,36 @@ class AnnexGroup(enum.Enum):
         return {"residence": "异地备案", "referral_and_others": "转诊转院等"}[self.value]
 
 
+class ClearingKind(enum.Enum):
+    """清算类别: the kind of care a settlement is cleared as, by the national clr_type code
+    (HN table 396: 11 门诊, 21 住院, 41 药店购药; a HIS's reconciliation SQL lists the same three,
+    code-index id 17312677380). Every outpatient medical type (11 普通门诊, 12, 13 and 14 门诊慢特病)
+    clears as outpatient: no source seen gives 门诊慢特病 a clearing type of its own."""
+
+    OUTPATIENT = "11"
+    INPATIENT = "21"
+    PHARMACY = "41"
+
+    @property
+    def label_zh(self) -> str:
+        return {"11": "门诊", "21": "住院", "41": "药店购药"}[self.value]
+
+    @classmethod
+    def of_med_type(cls, med_type: str) -> ClearingKind:
+        """The clearing kind of an encounter of national medical type ``med_type``."""
+        if med_type in _OUTPATIENT_MED_TYPES:
+            return cls.OUTPATIENT
+        if med_type == _PHARMACY_MED_TYPE:
+            return cls.PHARMACY
+        return cls.INPATIENT
+
+
+_OUTPATIENT_MED_TYPES: Final = frozenset({"11", "12", "13", "14"})
+_PHARMACY_MED_TYPE: Final = "41"
+#: every clearing kind, in the order reports list them (住院, 门诊, 药店购药)
+CLEARING_KINDS: Final = (ClearingKind.INPATIENT, ClearingKind.OUTPATIENT, ClearingKind.PHARMACY)
+
+
 def _month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -124,6 +154,8 @@ class SettlementFact:
     reverses_setl_id: str | None = None
     clearing_month: str = ""
     person_times: int = field(default=0)
+    #: 清算类别 of the encounter (a reversal keeps its settlement's)
+    clearing_kind: ClearingKind = ClearingKind.INPATIENT
 
     def __post_init__(self) -> None:
         if not self.clearing_month:
@@ -189,6 +221,7 @@ class SettlementFact:
             fund_amounts={f: -a for f, a in self.fund_amounts.items()},
             reverses_setl_id=self.setl_id,
             clearing_month=clearing_month,
+            clearing_kind=self.clearing_kind,
         )
 
 
@@ -378,6 +411,41 @@ class PairTotals:
     treatment_region_code: str
     person_times: int
     fund_fen: Mapping[Fund, int]
+    #: per clearing kind with facts in the pair: (person-times, fund total in fen)
+    kind_fen: Mapping[ClearingKind, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class KindDue:
+    """What one clearing kind (住院, 门诊, 药店购药) contributes to a statement line or total."""
+
+    person_times: int
+    due_total: Money
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"person_times": self.person_times, "due_total": str(self.due_total)}
+
+
+def kind_dues(kind_fen: Mapping[ClearingKind, tuple[int, int]]) -> dict[ClearingKind, KindDue]:
+    """Per-kind sums as dues, in :data:`CLEARING_KINDS` order (kinds without facts left out)."""
+    return {
+        kind: KindDue(kind_fen[kind][0], Money.from_fen(kind_fen[kind][1]))
+        for kind in CLEARING_KINDS
+        if kind in kind_fen
+    }
+
+
+def _kinds_as_dict(by_kind: Mapping[ClearingKind, KindDue]) -> dict[str, Any]:
+    return {kind.value: due.as_dict() for kind, due in by_kind.items()}
+
+
+def _kinds_from_dict(data: Mapping[str, Any] | None) -> dict[ClearingKind, KindDue] | None:
+    if data is None:
+        return None
+    return {
+        ClearingKind(code): KindDue(int(due["person_times"]), Money.of(due["due_total"]))
+        for code, due in data.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,9 +463,11 @@ class ClearingLine:
     prepayment_applied: Money
     balance_to_pay: Money
     prepayment_remaining: Money
+    #: the due split by clearing kind; None in a statement stored before kinds were recorded
+    by_kind: Mapping[ClearingKind, KindDue] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "insured_region_code": self.insured_region_code,
             "insured_region_name": self.insured_region_name,
             "treatment_region_code": self.treatment_region_code,
@@ -410,6 +480,9 @@ class ClearingLine:
             "balance_to_pay": str(self.balance_to_pay),
             "prepayment_remaining": str(self.prepayment_remaining),
         }
+        if self.by_kind is not None:
+            body["by_kind"] = _kinds_as_dict(self.by_kind)
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,8 +505,21 @@ class ClearingStatement:
     def person_times(self) -> int:
         return sum(line.person_times for line in self.lines)
 
+    @property
+    def by_kind(self) -> dict[ClearingKind, KindDue] | None:
+        """The statement's person-times and due per clearing kind (beside the overall totals);
+        None when a line predates the kinds (a statement stored before they were recorded)."""
+        sums: dict[ClearingKind, tuple[int, int]] = {}
+        for line in self.lines:
+            if line.by_kind is None:
+                return None
+            for kind, due in line.by_kind.items():
+                times, fen = sums.get(kind, (0, 0))
+                sums[kind] = (times + due.person_times, fen + due.due_total.fen)
+        return kind_dues(sums)
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "month": self.month,
             "level": self.level.value,
             "person_times": self.person_times,
@@ -441,6 +527,10 @@ class ClearingStatement:
             "balance_to_pay": str(self.balance_to_pay),
             "lines": [line.as_dict() for line in self.lines],
         }
+        by_kind = self.by_kind
+        if by_kind is not None:
+            body["by_kind"] = _kinds_as_dict(by_kind)
+        return body
 
     def restricted_to(self, concerns: Callable[[str], bool]) -> ClearingStatement:
         """The statement as one region sees it: only the lines one of whose two regions it
@@ -478,6 +568,7 @@ class ClearingStatement:
                 prepayment_applied=Money.of(line["prepayment_applied"]),
                 balance_to_pay=Money.of(line["balance_to_pay"]),
                 prepayment_remaining=Money.of(line["prepayment_remaining"]),
+                by_kind=_kinds_from_dict(line.get("by_kind")),
             )
             for line in data["lines"]
         )
@@ -489,6 +580,7 @@ def aggregate_pairs(
 ) -> list[PairTotals]:
     """The Python aggregation: facts of ``month`` summed per region pair at ``level``."""
     sums: dict[tuple[str, str], list[int]] = {}
+    kinds: dict[tuple[str, str], dict[ClearingKind, tuple[int, int]]] = {}
     for fact in facts:
         if fact.clearing_month != month:
             continue
@@ -500,8 +592,17 @@ def aggregate_pairs(
         row[0] += fact.person_times
         for i, fund in enumerate(FUNDS, start=1):
             row[i] += fact.fund_amounts[fund].fen
+        by_kind = kinds.setdefault(pair, {})
+        times, fen = by_kind.get(fact.clearing_kind, (0, 0))
+        by_kind[fact.clearing_kind] = (times + fact.person_times, fen + fact.fund_total.fen)
     return [
-        PairTotals(insured, treatment, row[0], {f: row[i] for i, f in enumerate(FUNDS, start=1)})
+        PairTotals(
+            insured,
+            treatment,
+            row[0],
+            {f: row[i] for i, f in enumerate(FUNDS, start=1)},
+            kinds[(insured, treatment)],
+        )
         for (insured, treatment), row in sums.items()
     ]
 
@@ -544,6 +645,7 @@ def statement_from_totals(
                 prepayment_applied=applied,
                 balance_to_pay=due_total - applied,
                 prepayment_remaining=held - applied,
+                by_kind=kind_dues(pair_totals.kind_fen),
             )
         )
     return ClearingStatement(month, level, tuple(lines))

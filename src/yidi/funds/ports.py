@@ -106,6 +106,9 @@ class FundsRepository(FactLedger, Protocol):
     def statistics_sums(
         self, query: StatisticsQuery
     ) -> list[tuple[str, int, int, tuple[int, ...]]]: ...
+    def statistics_kind_sums(
+        self, query: StatisticsQuery
+    ) -> list[tuple[str, int, int, tuple[int, ...]]]: ...
     def hospital_names(self, codes: Iterable[str]) -> dict[str, str]: ...
 
 

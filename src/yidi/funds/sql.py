@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from yidi.funds.model import (
     FUNDS,
     Account,
+    ClearingKind,
     ClearingLevel,
     ClearingStatement,
     Fund,
@@ -58,6 +59,7 @@ def fact_row(fact: SettlementFact, recorded_at: dt.datetime) -> dict[str, Any]:
         "person_times": fact.person_times,
         "total_charges_fen": fact.total_charges.fen,
         "recorded_at": recorded_at,
+        "clearing_type": fact.clearing_kind.value,
     }
     for fund, column in FUND_COLUMNS.items():
         row[column] = fact.fund_amounts[fund].fen
@@ -78,6 +80,7 @@ def fact_from_row(row: Any) -> SettlementFact:
         reverses_setl_id=row.reverses_setl_id,
         clearing_month=row.clearing_month,
         person_times=int(row.person_times),
+        clearing_kind=ClearingKind(row.clearing_type),
     )
 
 
@@ -143,6 +146,20 @@ class FundsRepository:
         if hospital_code is not None:
             query = query.where(settlement_facts.c.hospital_code == hospital_code)
         return [fact_from_row(row) for row in self._session.execute(query)]
+
+    def clearing_types(
+        self, hospital_code: str, settled_from: dt.date, settled_to: dt.date
+    ) -> dict[str, str]:
+        """The clearing type (clr_type) of each fact of a hospital settled in the days given."""
+        c = settlement_facts.c
+        rows = self._session.execute(
+            select(c.setl_id, c.clearing_type).where(
+                c.hospital_code == hospital_code,
+                c.settled_on >= settled_from,
+                c.settled_on <= settled_to,
+            )
+        )
+        return {str(setl_id): str(kind) for setl_id, kind in rows}
 
     def fact_rows(self, batch_size: int = 50_000) -> Iterator[Sequence[Any]]:
         """Every fact row in id order, in batches (for columnar exports)."""
@@ -473,8 +490,18 @@ class FundsRepository:
         self, query: StatisticsQuery
     ) -> list[tuple[str, int, int, tuple[int, ...]]]:
         """GROUP BY in the database: (key, person-times, total charges, fund sums in fen)."""
+        return self._sums(query, _dimension_expression(query.group_by))
+
+    def statistics_kind_sums(
+        self, query: StatisticsQuery
+    ) -> list[tuple[str, int, int, tuple[int, ...]]]:
+        """The same sums per clearing kind (keyed by clr_type code)."""
+        return self._sums(query, _dimension_expression(Dimension.CLEARING_TYPE))
+
+    def _sums(
+        self, query: StatisticsQuery, key: ColumnElement[str]
+    ) -> list[tuple[str, int, int, tuple[int, ...]]]:
         c = settlement_facts.c
-        key = _dimension_expression(query.group_by)
         prefix = region_prefix(query.region_code)
         insured_in, treated_in = (
             c.insured_region_code.startswith(prefix),
@@ -533,6 +560,7 @@ def _dimension_expression(dimension: Dimension) -> ColumnElement[str]:
         Dimension.INSURANCE_TYPE: c.insurance_type,
         Dimension.MONTH: c.clearing_month,
         Dimension.YEAR: func.substr(c.clearing_month, 1, 4, type_=String),
+        Dimension.CLEARING_TYPE: c.clearing_type,
     }
     return expressions[dimension]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from yidi.funds.model import FUNDS, Fund, RegionKeys, SettlementFact
+from yidi.funds.model import CLEARING_KINDS, FUNDS, ClearingKind, Fund, RegionKeys, SettlementFact
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.regions import region_prefix
@@ -43,6 +43,7 @@ class Dimension(enum.Enum):
     INSURANCE_TYPE = "insurance_type"
     MONTH = "month"  # the clearing month
     YEAR = "year"
+    CLEARING_TYPE = "clearing_type"  # 清算类别: 11 门诊, 21 住院, 41 药店购药
 
     @property
     def label_zh(self) -> str:
@@ -56,6 +57,7 @@ class Dimension(enum.Enum):
             "insurance_type": "险种",
             "month": "月份",
             "year": "年度",
+            "clearing_type": "清算类别",
         }[self.value]
 
 
@@ -115,10 +117,17 @@ STATISTICS_COLUMNS: Final = (
 )
 
 
+Sums = Iterable[tuple[str, int, int, tuple[int, ...]]]
+
+
 @dataclass(frozen=True, slots=True)
 class StatisticsReport:
     query: StatisticsQuery
     rows: tuple[StatisticsRow, ...]
+    #: the same selection summed per clearing kind (清算类别: 住院, 门诊, 药店购药), one row
+    #: per kind in :data:`CLEARING_KINDS` order, keyed by its clr_type code; together they
+    #: add up to :attr:`total`
+    kinds: tuple[StatisticsRow, ...] = ()
 
     @property
     def total(self) -> StatisticsRow:
@@ -133,17 +142,22 @@ class StatisticsReport:
     def records(self, *, with_total: bool = True) -> list[dict[str, str | int | Decimal]]:
         """Rows as plain records (amounts in yuan): what every renderer prints."""
         rows = [*self.rows, self.total] if with_total else list(self.rows)
-        return [
-            {
-                "key": row.key,
-                "label": row.label,
-                "person_times": row.person_times,
-                "total_charges": _yuan(row.total_charges_fen),
-                **{fund.value: _yuan(row.fund_fen[i]) for i, fund in enumerate(FUNDS)},
-                "fund_total": _yuan(row.fund_total_fen),
-            }
-            for row in rows
-        ]
+        return [_record(row) for row in rows]
+
+    def kind_records(self) -> list[dict[str, str | int | Decimal]]:
+        """The per-kind rows as plain records (printed beside the overall total)."""
+        return [_record(row) for row in self.kinds]
+
+
+def _record(row: StatisticsRow) -> dict[str, str | int | Decimal]:
+    return {
+        "key": row.key,
+        "label": row.label,
+        "person_times": row.person_times,
+        "total_charges": _yuan(row.total_charges_fen),
+        **{fund.value: _yuan(row.fund_fen[i]) for i, fund in enumerate(FUNDS)},
+        "fund_total": _yuan(row.fund_total_fen),
+    }
 
 
 def _yuan(fen: int) -> Decimal:
@@ -163,6 +177,7 @@ def dimension_key(
     category: str | None,
     insurance_type: str,
     clearing_month: str,
+    clearing_type: str,
 ) -> str:
     """The group key of a fact under ``dimension`` (the SQL paths compute the same)."""
     return {
@@ -175,6 +190,7 @@ def dimension_key(
         Dimension.INSURANCE_TYPE: insurance_type,
         Dimension.MONTH: clearing_month,
         Dimension.YEAR: clearing_month[:4],
+        Dimension.CLEARING_TYPE: clearing_type,
     }[dimension]
 
 
@@ -194,23 +210,65 @@ def label_for(
         return category_label(key)
     if dimension is Dimension.INSURANCE_TYPE:
         return InsuranceType(key).label_zh
+    if dimension is Dimension.CLEARING_TYPE:
+        return ClearingKind(key).label_zh
     return key
 
 
 def report_from_sums(
     query: StatisticsQuery,
-    sums: Iterable[tuple[str, int, int, tuple[int, ...]]],
+    sums: Sums,
     keys: RegionKeys,
     hospital_names: Callable[[str], str] = lambda code: code,
+    kind_sums: Sums = (),
 ) -> StatisticsReport:
-    """Rows ordered by key, so the same query always gives the same report."""
+    """Rows ordered by key, so the same query always gives the same report; ``kind_sums``
+    are the same sums keyed by clearing kind (clr_type code)."""
     rows = tuple(
         StatisticsRow(
             key, label_for(query.group_by, key, keys, hospital_names), times, charges, funds
         )
         for key, times, charges, funds in sorted(sums)
     )
-    return StatisticsReport(query, rows)
+    by_kind = {key: (times, charges, funds) for key, times, charges, funds in kind_sums}
+    kinds = tuple(
+        StatisticsRow(kind.value, kind.label_zh, *by_kind[kind.value])
+        for kind in CLEARING_KINDS
+        if kind.value in by_kind
+    )
+    return StatisticsReport(query, rows, kinds)
+
+
+def _sums_of_facts(
+    facts: Iterable[SettlementFact], query: StatisticsQuery, key_of: Callable[[SettlementFact], str]
+) -> list[tuple[str, int, int, tuple[int, ...]]]:
+    sums: dict[str, list[int]] = {}
+    for fact in facts:
+        if not query.selects(fact.insured_region_code, fact.treatment_region_code, fact.settled_on):
+            continue
+        cell = sums.setdefault(key_of(fact), [0] * (2 + len(FUNDS)))
+        cell[0] += fact.person_times
+        cell[1] += fact.total_charges.fen
+        for i, fund in enumerate(FUNDS):
+            cell[2 + i] += fact.fund_amounts[fund].fen
+    return [(k, v[0], v[1], tuple(v[2:])) for k, v in sums.items()]
+
+
+def _group_key(query: StatisticsQuery) -> Callable[[SettlementFact], str]:
+    return lambda fact: dimension_key(
+        query.group_by,
+        insured=fact.insured_region_code,
+        treatment=fact.treatment_region_code,
+        hospital=fact.hospital_code,
+        category=fact.filing_category.value if fact.filing_category else None,
+        insurance_type=fact.insurance_type.value,
+        clearing_month=fact.clearing_month,
+        clearing_type=fact.clearing_kind.value,
+    )
+
+
+def _kind_key(fact: SettlementFact) -> str:
+    return fact.clearing_kind.value
 
 
 def statistics_from_facts(
@@ -220,29 +278,13 @@ def statistics_from_facts(
     hospital_names: Callable[[str], str] = lambda code: code,
 ) -> StatisticsReport:
     """The Python path (small data, tests): the storage and DuckDB paths must agree."""
-    sums: dict[str, list[int]] = {}
-    for fact in facts:
-        if not query.selects(fact.insured_region_code, fact.treatment_region_code, fact.settled_on):
-            continue
-        key = dimension_key(
-            query.group_by,
-            insured=fact.insured_region_code,
-            treatment=fact.treatment_region_code,
-            hospital=fact.hospital_code,
-            category=fact.filing_category.value if fact.filing_category else None,
-            insurance_type=fact.insurance_type.value,
-            clearing_month=fact.clearing_month,
-        )
-        cell = sums.setdefault(key, [0] * (2 + len(FUNDS)))
-        cell[0] += fact.person_times
-        cell[1] += fact.total_charges.fen
-        for i, fund in enumerate(FUNDS):
-            cell[2 + i] += fact.fund_amounts[fund].fen
+    facts = list(facts)
     return report_from_sums(
         query,
-        ((k, v[0], v[1], tuple(v[2:])) for k, v in sums.items()),
+        _sums_of_facts(facts, query, _group_key(query)),
         keys or RegionKeys(),
         hospital_names,
+        _sums_of_facts(facts, query, _kind_key),
     )
 
 

@@ -276,6 +276,8 @@ settlement_facts = Table(
     # one column per fund amount of the money vocabulary
     *(_fen(amount.column) for amount in FUND_AMOUNTS),
     _timestamp("recorded_at"),
+    # 清算类别 (clr_type) of the encounter: 11 门诊, 21 住院, 41 药店购药
+    Column("clearing_type", String(2), nullable=False, server_default="21", index=True),
 )
 
 # 清算台账: append-only double entries; a reversal adds opposite lines, nothing is updated.
@@ -628,6 +630,8 @@ fee_lines = Table(
     _timestamp("cancelled_at", nullable=True),
     Column("settlement_id", String(32), nullable=True),
     _timestamp("uploaded_at"),
+    # 收费批次号 (chrg_bchno) of an outpatient upload (2204): 2205 withdraws one batch
+    Column("charge_batch", String(30), nullable=True),
     UniqueConstraint("encounter_id", "serial", name="uq_fee_lines_encounter_id_serial"),
 )
 

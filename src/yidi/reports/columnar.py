@@ -31,6 +31,7 @@ import duckdb
 from yidi.funds.model import (
     FUNDS,
     AnnexGroup,
+    ClearingKind,
     ClearingLevel,
     ClearingStatement,
     PairTotals,
@@ -67,6 +68,7 @@ FACT_SCHEMA: Final[dict[str, str]] = {
     "person_times": "INTEGER",
     "total_charges_fen": "BIGINT",
     **{column: "BIGINT" for column in FUND_COLUMNS.values()},
+    "clearing_type": "VARCHAR",
 }
 RESIDENCE_CATEGORIES_SQL: Final = ", ".join(
     f"'{c.value}'" for c in FilingCategory if c.is_residence_based
@@ -198,16 +200,17 @@ def _quote(path: Path | str) -> str:
 
 
 def pair_totals_sql(param: str) -> str:
-    """Clearing sums per (insured key, treatment key) of one month; ``param`` is the
-    engine's spelling of the bound month parameter (``$month`` in DuckDB, ``:month`` in Spark)."""
+    """Clearing sums per (insured key, treatment key, clearing type) of one month; ``param``
+    is the engine's spelling of the bound month parameter (``$month`` in DuckDB, ``:month`` in
+    Spark)."""
     fund_sums = ", ".join(f"SUM(f.{FUND_COLUMNS[f]})" for f in FUNDS)
     return f"""
-        SELECT mi.region_key, mt.region_key, SUM(f.person_times), {fund_sums}
+        SELECT mi.region_key, mt.region_key, f.clearing_type, SUM(f.person_times), {fund_sums}
         FROM facts f
         JOIN region_map mi ON f.insured_region_code = mi.code
         JOIN region_map mt ON f.treatment_region_code = mt.code
         WHERE f.clearing_month = {param}
-        GROUP BY mi.region_key, mt.region_key
+        GROUP BY mi.region_key, mt.region_key, f.clearing_type
         """
 
 
@@ -279,14 +282,25 @@ class FactAggregator:
             (("code", "VARCHAR"), ("region_key", "VARCHAR")),
         )
         rows = self.query(pair_totals_sql(self._param("month")), {"month": month})
+        # One row per pair and clearing kind: the pair's totals are the kinds' sums.
+        sums: dict[tuple[str, str], list[int]] = {}
+        kinds: dict[tuple[str, str], dict[ClearingKind, tuple[int, int]]] = {}
+        for r in rows:
+            pair = (str(r[0]), str(r[1]))
+            funds = [int(v) for v in r[4 : 4 + len(FUNDS)]]
+            total = sums.setdefault(pair, [0] * (1 + len(FUNDS)))
+            for i, value in enumerate([int(r[3]), *funds]):
+                total[i] += value
+            kinds.setdefault(pair, {})[ClearingKind(str(r[2]))] = (int(r[3]), sum(funds))
         return [
             PairTotals(
-                str(r[0]),
-                str(r[1]),
-                int(r[2]),
-                {f: int(r[3 + i]) for i, f in enumerate(FUNDS)},
+                insured,
+                treatment,
+                total[0],
+                {f: total[1 + i] for i, f in enumerate(FUNDS)},
+                kinds[(insured, treatment)],
             )
-            for r in rows
+            for (insured, treatment), total in sums.items()
         ]
 
     def clear_month(

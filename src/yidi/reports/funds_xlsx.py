@@ -11,6 +11,7 @@ single cell is written.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
@@ -19,8 +20,16 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yidi.funds.model import FUNDS, ClearingLevel, ClearingStatement
+from yidi.funds.model import (
+    CLEARING_KINDS,
+    FUNDS,
+    ClearingKind,
+    ClearingLevel,
+    ClearingStatement,
+    KindDue,
+)
 from yidi.funds.prepayment import COLUMN_COUNT, IDENTITIES, AnnexTable, PrepaymentEstimate
+from yidi.kernel.money import Money
 from yidi.reports.cells import workbook_bytes as _safe_workbook_bytes
 
 AMOUNT_FORMAT: Final = "#,##0.00"
@@ -246,4 +255,35 @@ def statement_workbook(statement: ClearingStatement, *, status: str = "") -> Wor
     sheet.cell(r, 6 + len(FUNDS), statement.due_total.yuan).number_format = AMOUNT_FORMAT
     sheet.cell(r, 9 + len(FUNDS), statement.balance_to_pay.yuan).number_format = AMOUNT_FORMAT
     sheet.cell(r + 2, 1, f"内容校验 sha256: {statement.content_hash}")
+    _kinds_sheet(workbook, statement)
     return workbook
+
+
+def _kinds_sheet(workbook: Workbook, statement: ClearingStatement) -> None:
+    """Sheet 按清算类别: each line's person-times and due per clearing kind, then the totals."""
+    sheet = workbook.create_sheet("按清算类别")
+    sheet["A1"] = f"{statement.month} 清算单按清算类别（住院 21、门诊 11、药店购药 41）"
+    sheet["A1"].font = Font(bold=True)
+    by_kind = statement.by_kind
+    if by_kind is None:
+        sheet["A2"] = "本清算单生成时尚未按清算类别记账，重新运行本月清算后显示。"
+        return
+    header = ["参保地", "就医地"]
+    for kind in CLEARING_KINDS:
+        header += [f"{kind.label_zh}人次", f"{kind.label_zh}应付（元）"]
+    for c, title in enumerate(header, start=1):
+        sheet.cell(3, c, title).font = Font(bold=True)
+    rows: list[tuple[str, str, Mapping[ClearingKind, KindDue]]] = [
+        (line.insured_region_name, line.treatment_region_name, line.by_kind or {})
+        for line in statement.lines
+    ]
+    rows.append(("合计", "", by_kind))
+    for r, (insured, treatment, kinds) in enumerate(rows, start=4):
+        values: list[Any] = [insured, treatment]
+        for kind in CLEARING_KINDS:
+            due = kinds.get(kind, KindDue(0, Money.zero()))
+            values += [due.person_times, due.due_total.yuan]
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(r, c, value)
+            if isinstance(value, Decimal):
+                cell.number_format = AMOUNT_FORMAT

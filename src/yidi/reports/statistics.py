@@ -50,12 +50,17 @@ def to_json(report: StatisticsReport) -> str:
         "total": {
             k: str(v) if isinstance(v, Decimal) else v for k, v in report.records()[-1].items()
         },
+        "by_clearing_type": [
+            {k: str(v) if isinstance(v, Decimal) else v for k, v in record.items()}
+            for record in report.kind_records()
+        ],
     }
     return json.dumps(body, ensure_ascii=False, indent=2)
 
 
 def to_csv(report: StatisticsReport) -> str:
-    """UTF-8 with a BOM so spreadsheet programs on Chinese Windows read it right."""
+    """UTF-8 with a BOM so spreadsheet programs on Chinese Windows read it right (the rows and
+    the total; the same selection per clearing kind is the report grouped by clearing type)."""
     rows: list[list[object]] = [[title for _, title in STATISTICS_COLUMNS]]
     rows += [[record[key] for key, _ in STATISTICS_COLUMNS] for record in report.records()]
     return "\ufeff" + csv_text(rows)
@@ -70,12 +75,23 @@ def to_xlsx(report: StatisticsReport) -> bytes:
     sheet["A1"].font = Font(bold=True)
     for c, (_, title) in enumerate(STATISTICS_COLUMNS, start=1):
         sheet.cell(2, c, title).font = Font(bold=True)
-    for r, record in enumerate(report.records(), start=3):
+    _write_records(sheet, report.records())
+    kinds = workbook.create_sheet("按清算类别")
+    kinds["A1"] = f"{_title(report)}：按清算类别（住院、门诊、药店购药）"
+    kinds["A1"].font = Font(bold=True)
+    _write_records(kinds, report.kind_records())
+    return workbook_bytes(workbook)
+
+
+def _write_records(sheet: Any, records: list[dict[str, Any]]) -> None:
+    """The column titles on row 2, one record a row below them."""
+    for c, (_, title) in enumerate(STATISTICS_COLUMNS, start=1):
+        sheet.cell(2, c, title).font = Font(bold=True)
+    for r, record in enumerate(records, start=3):
         for c, (key, _) in enumerate(STATISTICS_COLUMNS, start=1):
             cell = sheet.cell(r, c, record[key])
             if isinstance(record[key], Decimal):
                 cell.number_format = AMOUNT_FORMAT
-    return workbook_bytes(workbook)
 
 
 @functools.cache
@@ -94,6 +110,7 @@ def to_html(report: StatisticsReport) -> str:
         columns=STATISTICS_COLUMNS,
         rows=report.records(with_total=False),
         total=report.records()[-1],
+        kinds=report.kind_records(),
     )
 
 

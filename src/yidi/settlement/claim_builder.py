@@ -47,6 +47,8 @@ class FeeLineInput:
     name: str = ""
     #: 急诊抢救72小时内转住院: emergency care before the admission that joins the claim.
     emergency_pre_admission: bool = False
+    #: 收费批次号 of an outpatient line (2204 chrg_bchno); a batch can be withdrawn (2205)
+    charge_batch: str | None = None
 
 
 class ClaimLine(Protocol):

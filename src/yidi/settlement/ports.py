@@ -162,6 +162,15 @@ class ClosedMonths(Protocol):
     def month_is_closed(self, month: str) -> bool: ...
 
 
+class ClearingFacts(ClosedMonths, Protocol):
+    """What reconciliation reads of the money side: closed months and each settlement's
+    clearing type (清算类别)."""
+
+    def clearing_types(
+        self, hospital_code: str, settled_from: dt.date, settled_to: dt.date
+    ) -> dict[str, str]: ...
+
+
 # --------------------------------------------------------------------------- units of work
 
 
@@ -191,7 +200,7 @@ class ReconciliationUnitOfWork(AuditedTransaction, Protocol):
     @property
     def reference(self) -> HospitalReader: ...
     @property
-    def funds(self) -> ClosedMonths: ...
+    def funds(self) -> ClearingFacts: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
 

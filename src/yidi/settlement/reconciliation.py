@@ -16,17 +16,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from yidi.encounter.commands import Caller, RequestKey
 from yidi.encounter.queries import caller_entry
-from yidi.funds.model import next_month, parse_month
+from yidi.funds.model import ClearingKind, next_month, parse_month
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
 from yidi.kernel.money import Money, money_sum
 from yidi.settlement.ports import ReconciliationUnitOfWork
 
-#: yidi settles inpatient care only: its clearing type (清算类别 21 住院).
-INPATIENT_CLEARING_TYPE = "21"
+#: The clearing types (清算类别 clr_type) yidi settles: 11 门诊, 21 住院, 41 药店购药.
+CLEARING_TYPES: Final = frozenset(kind.value for kind in ClearingKind)
 #: The longest period one reconciliation may cover (a statement is monthly; a quarter at most).
 MAX_PERIOD_DAYS = 92
 
@@ -44,6 +45,8 @@ class LedgerLine:
     person_no: str | None = None
     visit_id: str | None = None
     message_id: str | None = None
+    #: 清算类别 (clr_type) of the settlement; the hospital's side does not say
+    clearing_type: str | None = None
 
     @property
     def key(self) -> tuple[str, bool]:
@@ -155,7 +158,9 @@ class ReconciliationService:
         agency: str | None = None,
         refunds: bool | None = None,
     ) -> list[LedgerLine]:
-        """The hospital's settlement records settled (China time) from first to last day."""
+        """The hospital's settlement records settled (China time) from first to last day;
+        with ``clearing_type`` only those of that clearing type (none for a type yidi does
+        not settle, such as a region's 99xxx codes)."""
         if last_day < first_day or (last_day - first_day).days >= MAX_PERIOD_DAYS:
             raise InvalidInput(
                 "STATEMENT_PERIOD_INVALID",
@@ -174,6 +179,7 @@ class ReconciliationService:
                     field="fixmedins_code",
                 )
             rows = uow.hospital.settlements_of_hospital(caller.hospital_code, start, end)
+            kinds = uow.funds.clearing_types(caller.hospital_code, first_day, last_day)
             person_numbers: dict[int, str | None] = {}
             for row in rows:
                 if row.person_id not in person_numbers:
@@ -189,11 +195,14 @@ class ReconciliationService:
                 )
             )
             uow.commit()
-        if clearing_type not in (None, INPATIENT_CLEARING_TYPE):
-            return []
         lines = []
         for row in rows:
             refund = row.kind == "reversal"
+            # Every settlement writes its fact in its own transaction; a fact older than the
+            # clearing types was inpatient (migration 0023 gives it 21).
+            kind = kinds.get(row.id, ClearingKind.INPATIENT.value)
+            if clearing_type is not None and kind != clearing_type:
+                continue
             if insurance_type and row.insurance_type != insurance_type:
                 continue
             if agency and row.insured_region_code != agency:
@@ -211,6 +220,7 @@ class ReconciliationService:
                     person_no=person_numbers[row.person_id],
                     visit_id=row.encounter_id,
                     message_id=row.msgid,
+                    clearing_type=kind,
                 )
             )
         return lines
@@ -220,8 +230,9 @@ class ReconciliationService:
     def apply_for_clearing(
         self, caller: Caller, application: ClearingApplication, key: RequestKey | None = None
     ) -> str:
-        """3203: the hospital applies for the month's clearing with totals that must equal
-        the centre's (reconcile with 3201/3202 first). One standing application per month."""
+        """3203: the hospital applies for the month's clearing of one clearing type with totals
+        that must equal the centre's for that type (reconcile with 3201/3202 first). One standing
+        application per month and clearing type."""
         first = dt.date.fromisoformat(parse_month(application.month) + "-01")
         last = dt.date.fromisoformat(next_month(application.month) + "-01") - dt.timedelta(days=1)
         today = self._clock.now().astimezone(CHINA_TZ).date()
@@ -232,11 +243,12 @@ class ReconciliationService:
                 "a month can be applied for only after it ended",
                 field="setlym",
             )
-        if application.clearing_type != INPATIENT_CLEARING_TYPE:
+        if application.clearing_type not in CLEARING_TYPES:
             raise Refused(
                 "CLEARING_TYPE_UNSUPPORTED",
-                f"yidi 只办理住院（清算类别 {INPATIENT_CLEARING_TYPE}）的清算申请",
-                "only inpatient clearing is applied for here",
+                f"清算类别 {application.clearing_type[:6]} 不受理：yidi 办理门诊（11）、住院（21）、"
+                "药店购药（41）的清算申请",
+                "clearing is applied for outpatient (11), inpatient (21) or pharmacy (41) only",
                 field="clr_type",
             )
         with self._uow() as uow:
@@ -244,7 +256,9 @@ class ReconciliationService:
                 stored = uow.idempotency.recall(key.scope, key.key, key.fingerprint)
                 if stored is not None:
                     return str(stored["clr_appy_evt_id"])
-        centre = totals(self.centre_lines(caller, first, last, clearing_type="21"))
+        centre = totals(
+            self.centre_lines(caller, first, last, clearing_type=application.clearing_type)
+        )
         checks = [
             ("清算人次", Decimal(centre.net_count), Decimal(application.person_times), ""),
             ("医疗费总额", centre.total.yuan, application.total.yuan, " 元"),

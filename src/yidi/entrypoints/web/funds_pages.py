@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -27,7 +27,14 @@ from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import file_response, page_lang, page_principal, render
 from yidi.funds import commands as service
-from yidi.funds.model import FUNDS, ClearingLevel, parse_month
+from yidi.funds.model import (
+    CLEARING_KINDS,
+    FUNDS,
+    ClearingKind,
+    ClearingLevel,
+    KindDue,
+    parse_month,
+)
 from yidi.funds.prepayment import (
     COLUMN_COUNT,
     DEFAULT_PREPAYMENT_MONTHS,
@@ -521,10 +528,12 @@ def _clearing_page(
                     ),
                 }
             )
+    by_kind = result.statement.by_kind if result is not None else None
     return render(
         request,
         "clearing.html",
         {
+            "kinds": _clearing_kind_rows(by_kind) if by_kind is not None else None,
             "month": month,
             "level": chosen,
             "levels": list(ClearingLevel),
@@ -546,6 +555,22 @@ def _clearing_page(
         },
         status_code=422 if field_errors else 200,
     )
+
+
+def _clearing_kind_rows(by_kind: Mapping[ClearingKind, KindDue]) -> list[dict[str, Any]]:
+    """The statement's person-times and due per clearing kind, every kind listed."""
+    rows = []
+    for kind in CLEARING_KINDS:
+        due = by_kind.get(kind, KindDue(0, Money.zero()))
+        rows.append(
+            {
+                "kind": kind.name.lower(),
+                "code": kind.value,
+                "person_times": due.person_times,
+                "due_total": yuan_text(due.due_total.fen),
+            }
+        )
+    return rows
 
 
 def _clearing_get(request: Request, month: str = "", level: str = "") -> Response:
@@ -727,6 +752,24 @@ def _statistics_rows(report: StatisticsReport) -> list[tuple[str, int, str, str]
     ]
 
 
+def _statistics_kind_rows(report: StatisticsReport) -> list[tuple[str, str, int, str, str]]:
+    """Per clearing kind (every kind listed): word key, code, person-times, charges, spend."""
+    by_code = {row.key: row for row in report.kinds}
+    rows = []
+    for kind in CLEARING_KINDS:
+        row = by_code.get(kind.value)
+        rows.append(
+            (
+                kind.name.lower(),
+                kind.value,
+                row.person_times if row else 0,
+                yuan_text(row.total_charges_fen if row else 0),
+                yuan_text(row.fund_total_fen if row else 0),
+            )
+        )
+    return rows
+
+
 def _statistics_page(
     request: Request,
     region: str = "",
@@ -752,6 +795,8 @@ def _statistics_page(
             spend_label = translate(lang, "statistics.fund_spend")
             context.update(
                 month_rows=_statistics_rows(by_month),
+                kind_rows=_statistics_kind_rows(by_month),
+                kind_total=_statistics_rows(by_month)[-1],
                 region_rows=_statistics_rows(by_region),
                 charts={
                     "month-times": _series(by_month, times_label),

@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +49,6 @@ from yidi.encounter.commands import (
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
-    PurchaseResult,
     RequestKey,
     SettlementRecord,
     VisitData,
@@ -62,6 +60,7 @@ from yidi.encounter.commands import (
 )
 from yidi.encounter.model import PHARMACY_MED_TYPE, VISIT_MED_TYPES, EncounterKind
 from yidi.encounter.sql import FeeLineRow
+from yidi.funds.model import ClearingKind
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
     FundPayment,
@@ -80,7 +79,6 @@ from yidi.integrations.nhsa.chronic import (
 from yidi.integrations.nhsa.codes import (
     AcctUsedFlag,
     ChrgitmLv,
-    ClrType,
     ClrWay,
     FundPayType,
     MedChrgitmType,
@@ -379,6 +377,8 @@ def settlement_view(
         credential_type=record.credential_type or credential_type,
         clearing_agency=person.insured_region_code,
         clearing_way=ClrWay.BY_ITEM.value,
+        # 清算类别 of the encounter's kind: 11 门诊, 21 住院, 41 药店购药
+        clearing_type=ClearingKind.of_med_type(record.med_type).value,
     )
 
 
@@ -678,6 +678,7 @@ class HospitalGateway:
                 unit_price=row.pric,
                 amount=Money(row.det_item_fee_sumamt),
                 occurred_at=row.fee_ocur_time,
+                charge_batch=getattr(row, "chrg_bchno", None),
             )
             for row in feedetail
         ]
@@ -783,7 +784,7 @@ class HospitalGateway:
     def pre_settle_purchase(self, request: Input2101, context: GatewayContext) -> Output2101:
         done = self._service.pre_settle_purchase(self._caller(context), _purchase(request, context))
         info = request.druginfo
-        output = output_2303(self._purchase_view(done, info.mdtrt_cert_type, context.msgid))
+        output = output_2303(self._view(done.record, info.mdtrt_cert_type, context.msgid))
         return Output2101(
             # Nothing was opened: the would-be mdtrt_id was rolled back with the rest.
             setlinfo=output.setlinfo.model_copy(update={"mdtrt_id": None}),
@@ -798,7 +799,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
         )
-        output = output_2304(self._purchase_view(done, request.druginfo.mdtrt_cert_type))
+        output = output_2304(self._view(done.record, request.druginfo.mdtrt_cert_type))
         return Output2102(
             setlinfo=output.setlinfo,
             setldetail=output.setldetail,
@@ -806,18 +807,7 @@ class HospitalGateway:
         )
 
     def reverse_purchase(self, request: Input2103, context: GatewayContext) -> Output2305:
-        reply = self._reverse(request, request.data, context, EncounterKind.PHARMACY)
-        info = reply.setlinfo.model_copy(update={"clr_type": ClrType.PHARMACY.value})
-        return Output2305(setlinfo=info, setldetail=reply.setldetail)
-
-    def _purchase_view(
-        self,
-        done: PurchaseResult,
-        credential_type: str | None,
-        institution_settlement_id: str | None = None,
-    ) -> SettlementView:
-        view = self._view(done.record, credential_type, institution_settlement_id)
-        return replace(view, clearing_type=ClrType.PHARMACY.value)
+        return self._reverse(request, request.data, context, EncounterKind.PHARMACY)
 
     # 2201–2208 普通门诊 --------------------------------------------------------------------
     def register_visit(self, request: Input2201, context: GatewayContext) -> Output2201:
@@ -861,15 +851,18 @@ class HospitalGateway:
         return self._upload_fees(request, request.feedetail, context, EncounterKind.OUTPATIENT)
 
     def cancel_visit_fees(self, request: Input2205, context: GatewayContext) -> None:
-        """2205: the visit's unsettled lines are cancelled (a visit holds one charge batch)."""
+        """2205: the unsettled lines of one charge batch (chrg_bchno) of the visit; without a
+        batch, or with ``"0000"``, all of the visit's unsettled lines."""
         data = request.data
         self._same_person(context, data.mdtrt_id, data.psn_no)
+        batch = data.chrg_bchno if data.chrg_bchno != CANCEL_ALL_FEE_LINES else None
         self._service.cancel_fees(
             self._caller(context),
             data.mdtrt_id,
             [CANCEL_ALL_FEE_LINES],
             self._key(context, request),
             kind=EncounterKind.OUTPATIENT,
+            charge_batch=batch,
         )
 
     def pre_settle_visit(self, request: Input2206, context: GatewayContext) -> Output2303:

@@ -16,22 +16,17 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from yidi.integrations.nhsa.transactions import (
-    Amount,
-    DateTime,
-    ExpContent,
+    Dispensing,
     FeeLineResult,
-    FundPaymentRow,
     Id30,
+    LineCharge,
     NhsaModel,
-    Number,
-    OptAmount,
     OptDateTime,
-    OptNumber,
     OptText,
-    PreSettlementInfo,
-    SettlementInfo,
+    Output2303,
+    Output2304,
     SettlementRef,
-    Text,
+    SettlementRequest,
 )
 
 #: rx_circ_flag of a line dispensed on a prescription from elsewhere (外购处方 / 外配处方).
@@ -54,73 +49,43 @@ def _druginfo_from_data(value: Any) -> Any:
     return value
 
 
-class DrugInfo(NhsaModel):
-    """input.druginfo of 2101 / 2102: who buys, with which credential, for how much."""
+class DrugInfo(SettlementRequest):
+    """input.druginfo of 2101 / 2102: who buys, with which credential, for how much (the
+    settlement request's fields, without a visit: the purchase opens it)."""
 
     psn_no: Id30
-    mdtrt_cert_type: OptText = None
-    mdtrt_cert_no: OptText = None
-    card_sn: OptText = None
     begntime: OptDateTime = None
-    medfee_sumamt: Amount
-    psn_setlway: OptText = None
-    invono: OptText = None
-    insutype: OptText = None
     dise_codg: OptText = None
     dise_name: OptText = None
-    acct_used_flag: OptText = None
     med_type: OptText = None
-    fulamt_ownpay_amt: OptAmount = None
-    overlmt_selfpay: OptAmount = None
-    preselfpay_amt: OptAmount = None
-    inscp_scp_amt: OptAmount = None
-    insuplc_admdvs: OptText = None
-    mdtrtarea_admvs: OptText = None
-    exp_content: ExpContent = None
 
 
-class DrugDetail(NhsaModel):
+class DrugDetail(LineCharge, Dispensing):
     """input.drugdetail[] row of 2101 / 2102: one drug as dispensed."""
 
     feedetl_sn: Id30
     rxno: Annotated[str | None, Field(max_length=30)] = None
-    rx_circ_flag: OptText = None
-    fee_ocur_time: DateTime
-    med_list_codg: Text
     medins_list_codg: OptText = None
-    det_item_fee_sumamt: Amount
-    cnt: Number
-    pric: Number
-    sin_dos_dscr: OptText = None
-    used_frqu_dscr: OptText = None
-    prd_days: OptNumber = None
-    medc_way_dscr: OptText = None
-    bilg_dr_codg: OptText = None
-    bilg_dr_name: OptText = None
-    tcmdrug_used_way: OptText = None
-    memo: OptText = None
-    exp_content: ExpContent = None
 
 
 DrugDetails = Annotated[list[DrugDetail], BeforeValidator(_rows), Field(min_length=1)]
 
 
-class Input2101(NhsaModel):
+class _Purchase(NhsaModel):
+    """The purchase of 2101 and 2102: input.druginfo and input.drugdetail[]."""
+
+    druginfo: DrugInfo
+    drugdetail: DrugDetails
+
+    _either = model_validator(mode="before")(_druginfo_from_data)
+
+
+class Input2101(_Purchase):
     """2101 药店预结算: the full result, nothing committed."""
 
-    druginfo: DrugInfo
-    drugdetail: DrugDetails
 
-    _either = model_validator(mode="before")(_druginfo_from_data)
-
-
-class Input2102(NhsaModel):
+class Input2102(_Purchase):
     """2102 药店结算: the purchase stored and settled; returns mdtrt_id and setl_id."""
-
-    druginfo: DrugInfo
-    drugdetail: DrugDetails
-
-    _either = model_validator(mode="before")(_druginfo_from_data)
 
 
 class Input2103(NhsaModel):
@@ -129,18 +94,14 @@ class Input2103(NhsaModel):
     data: SettlementRef
 
 
-class Output2101(NhsaModel):
+class Output2101(Output2303):
     """setlinfo as 2303 (its mdtrt_id is null: nothing was opened), the funds, each line's
     split (``detlcutinfo``)."""
 
-    setlinfo: PreSettlementInfo
-    setldetail: list[FundPaymentRow]
     detlcutinfo: list[FeeLineResult]
 
 
-class Output2102(NhsaModel):
+class Output2102(Output2304):
     """setlinfo as 2304 (with the new mdtrt_id and setl_id), the funds, each line's split."""
 
-    setlinfo: SettlementInfo
-    setldetail: list[FundPaymentRow]
     detlcutinfo: list[FeeLineResult]

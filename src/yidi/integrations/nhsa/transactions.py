@@ -433,7 +433,33 @@ class Input2405(NhsaModel):
 # --------------------------------------------------------------------------- 2301 费用明细上传
 
 
-class FeeDetail(NhsaModel):
+class LineCharge(NhsaModel):
+    """What one charged line says in every fee upload (2301, 2204, a pharmacy's 2101/2102):
+    when, which catalogue item, how much, who prescribed it."""
+
+    fee_ocur_time: DateTime
+    med_list_codg: Text
+    det_item_fee_sumamt: Amount
+    cnt: Number
+    pric: Number
+    bilg_dr_codg: OptText = None
+    bilg_dr_name: OptText = None
+    tcmdrug_used_way: OptText = None
+    memo: OptText = None
+    exp_content: ExpContent = None
+
+
+class Dispensing(NhsaModel):
+    """How a dispensed drug is taken (2204 and a pharmacy's 2101/2102 lines)."""
+
+    rx_circ_flag: OptText = None
+    sin_dos_dscr: OptText = None
+    used_frqu_dscr: OptText = None
+    prd_days: OptNumber = None
+    medc_way_dscr: OptText = None
+
+
+class FeeDetail(LineCharge):
     """input.feedetail[] row of 2301: one fee line."""
 
     feedetl_sn: Id30
@@ -442,29 +468,19 @@ class FeeDetail(NhsaModel):
     drord_no: OptText = None
     psn_no: Id30
     med_type: OptText = None
-    fee_ocur_time: DateTime
-    med_list_codg: Text
     medins_list_codg: Text
-    det_item_fee_sumamt: Amount
-    cnt: Number
-    pric: Number
     bilg_dept_codg: OptText = None
     bilg_dept_name: OptText = None
-    bilg_dr_codg: OptText = None
-    bilg_dr_name: OptText = None
     acord_dept_codg: OptText = None
     acord_dept_name: OptText = None
     orders_dr_code: OptText = None
     orders_dr_name: OptText = None
     hosp_appr_flag: OptText = None
-    tcmdrug_used_way: OptText = None
     etip_flag: OptText = None
     etip_hosp_code: OptText = None
     dscg_tkdrug_flag: OptText = None
     matn_fee_flag: OptText = None
-    memo: OptText = None
     comb_no: OptText = None
-    exp_content: ExpContent = None
 
 
 class Input2301(NhsaModel):
@@ -530,26 +546,33 @@ class Input2302(NhsaModel):
 # --------------------------------------------------------------------------- 2303 / 2304 结算
 
 
-class SettlementQuery(VisitRef, _Divisions):
-    """input.data of 2303 (预结算) and 2304 (结算)."""
+class SettlementRequest(_Divisions):
+    """What a settlement request (2303/2304, 2206/2207, a pharmacy's 2101/2102) says of the
+    payer and the bill: credential, total, account use and the split the HIS computed."""
 
     mdtrt_cert_type: OptText = None
     mdtrt_cert_no: OptText = None
     card_sn: OptText = None
-    psn_cert_type: OptText = None
-    certno: OptText = None
-    psn_type: OptText = None
-    psn_name: OptText = None
     medfee_sumamt: Amount
     psn_setlway: OptText = None
     insutype: OptText = None
     acct_used_flag: OptText = None
-    mid_setl_flag: OptText = None
     invono: OptText = None
     fulamt_ownpay_amt: OptAmount = None
     overlmt_selfpay: OptAmount = None
     preselfpay_amt: OptAmount = None
     inscp_scp_amt: OptAmount = None
+    exp_content: ExpContent = None
+
+
+class SettlementQuery(VisitRef, SettlementRequest):
+    """input.data of 2303 (预结算) and 2304 (结算)."""
+
+    psn_cert_type: OptText = None
+    certno: OptText = None
+    psn_type: OptText = None
+    psn_name: OptText = None
+    mid_setl_flag: OptText = None
     dscg_time: OptDateTime = Field(default=None, alias="dscgTime")
 
 
@@ -770,17 +793,12 @@ class Input2203(NhsaModel):
     diseinfo: DiagnosisRows = Field(default_factory=list)
 
 
-class OutpatientFeeDetail(FeeDetail):
+class OutpatientFeeDetail(FeeDetail, Dispensing):
     """input.feedetail[] row of 2204: a 2301 line plus the charge batch and prescription."""
 
     chrg_bchno: OptText = None
     dise_codg: OptText = None
     rxno: OptText = None
-    rx_circ_flag: OptText = None
-    sin_dos_dscr: OptText = None
-    used_frqu_dscr: OptText = None
-    prd_days: OptNumber = None
-    medc_way_dscr: OptText = None
 
 
 class Input2204(NhsaModel):
