@@ -339,39 +339,64 @@ class HospitalRepository:
         return None if value is None else int(value)
 
     def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
-        row = self._session.execute(select(persons).where(persons.c.psn_no == psn_no)).first()
+        return self._person_where(persons.c.psn_no, psn_no)
+
+    def person_by_card(self, card_number: str) -> tuple[int, Person] | None:
+        """The person holding the social security card, with the internal id, in one read."""
+        return self._person_where(persons.c.card_number, card_number)
+
+    def person_by_id_number(self, id_number: str) -> tuple[int, Person] | None:
+        return self._person_where(persons.c.id_number, id_number)
+
+    def person_by_ecert(self, token: str) -> tuple[int, Person] | None:
+        return self._person_where(persons.c.ecert_token, token)
+
+    def _person_where(self, column: Any, value: str) -> tuple[int, Person] | None:
+        row = self._session.execute(select(persons).where(column == value)).first()
         return (int(row.id), _person(row)) if row else None
 
     # person lookups per institution (rate limit) ---------------------------------------
-    def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
-        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count."""
-        key = {"institution": institution, "window_start": as_utc(window_start), "kind": kind}
+    def _upsert_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> Any:
         dialect = self._session.get_bind().dialect.name
         builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self._session.execute(
+        return (
             builder(lookup_counters)
-            .values(**key, count=1)
+            .values(institution=institution, window_start=window_start, kind=kind, count=1)
             .on_conflict_do_update(
                 index_elements=["institution", "window_start", "kind"],
                 set_={"count": lookup_counters.c.count + 1},
             )
         )
-        return int(
-            self._session.execute(
-                select(lookup_counters.c.count).where(
-                    *(lookup_counters.c[name] == value for name, value in key.items())
-                )
-            ).scalar_one()
-        )
 
-    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
-        rows = self._session.execute(
-            select(lookup_counters.c.kind, lookup_counters.c.count).where(
-                lookup_counters.c.institution == institution,
-                lookup_counters.c.window_start == as_utc(window_start),
-            )
+    def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
+        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count (one
+        statement: the upsert returns it)."""
+        statement = self._upsert_lookup(institution, as_utc(window_start), kind).returning(
+            lookup_counters.c.count
         )
-        return {kind: int(count) for kind, count in rows}
+        return int(self._session.execute(statement).scalar_one())
+
+    def count_lookup(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
+        """Count one lookup in the window and answer (lookups counted so far, this one
+        included; misses so far), in one statement. The counter row stays locked until the
+        transaction ends, so concurrent lookups of the institution count one after another;
+        a transaction that is refused rolls its count back."""
+        window = as_utc(window_start)
+        misses = (
+            select(lookup_counters.c.count)
+            .where(
+                lookup_counters.c.institution == institution,
+                lookup_counters.c.window_start == window,
+                lookup_counters.c.kind == "miss",
+            )
+            .correlate(None)
+            .scalar_subquery()
+        )
+        statement = self._upsert_lookup(institution, window, "all").returning(
+            lookup_counters.c.count, misses
+        )
+        counted, missed = self._session.execute(statement).one()
+        return int(counted), int(missed or 0)
 
     def person_by_internal_id(self, person_id: int) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()

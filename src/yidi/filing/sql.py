@@ -443,6 +443,39 @@ class FilingRepository:
         )
         return [self._version(r.current_version_id, r.id) for r in rows]
 
+    def admission_candidates(self, id_number: str) -> list[Filing]:
+        """The person's approved filings as the admission check weighs them: state and record
+        of the current version, in one indexed read (``ix_filings_id_number_state``). The
+        history (events) and the evidence are not read: validity depends on neither."""
+        rows = self._session.execute(
+            select(
+                filings.c.id.label("lineage_id"),
+                filing_versions.c.id,
+                filing_versions.c.state,
+                filing_versions.c.record_json,
+                filing_versions.c.state_reason,
+                filing_versions.c.supersedes,
+                filing_versions.c.superseded_by,
+            )
+            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+            .where(
+                filings.c.id_number == id_number.upper(),
+                filings.c.state == FilingState.APPROVED.value,
+            )
+        )
+        return [
+            Filing(
+                filing_id=row.id,
+                lineage_id=row.lineage_id,
+                record=record_from_json(row.record_json),
+                state=FilingState(row.state),
+                state_reason=row.state_reason,
+                supersedes=row.supersedes,
+                superseded_by=row.superseded_by,
+            )
+            for row in rows
+        ]
+
     def due_to_expire(self, today: dt.date) -> list[str]:
         """Lineage ids of approved filings whose record may have passed ``valid_until``."""
         rows = self._session.execute(

@@ -32,18 +32,23 @@ class AuditRepository:
             last_seq, last_hash = int(head.last_seq), str(head.last_hash)
         seq = last_seq + 1
         digest = entry_hash(seq, entry, last_hash)
-        self._session.execute(
-            insert(audit_log).values(
-                seq=seq,
-                at=as_utc(entry.at),
-                **{name: getattr(entry, name) for name in _ENTRY_COLUMNS},
-                prev_hash=last_hash,
-                entry_hash=digest,
-            )
+        appended = insert(audit_log).values(
+            seq=seq,
+            at=as_utc(entry.at),
+            **{name: getattr(entry, name) for name in _ENTRY_COLUMNS},
+            prev_hash=last_hash,
+            entry_hash=digest,
         )
-        self._session.execute(
+        advanced = (
             update(audit_head).where(audit_head.c.id == 1).values(last_seq=seq, last_hash=digest)
         )
+        if self._session.get_bind().dialect.name == "postgresql":
+            # One round trip: the entry is inserted by a data-modifying WITH of the statement
+            # that advances the head (both run, atomically, under the head's row lock).
+            self._session.execute(advanced.add_cte(appended.cte("appended")))
+        else:
+            self._session.execute(appended)
+            self._session.execute(advanced)
         return ChainedEntry(seq, entry, last_hash, digest)
 
     def walk(self) -> Iterator[ChainedEntry]:
