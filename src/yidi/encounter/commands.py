@@ -80,7 +80,7 @@ from yidi.encounter.records import (
     ytd_from_json,
 )
 from yidi.filing.model import lifecycle
-from yidi.filing.model.lifecycle import Filing, FilingState
+from yidi.filing.model.lifecycle import Filing
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import as_utc

@@ -14,7 +14,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -189,6 +200,25 @@ def _timestamp(value: Any) -> dt.datetime | None:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return as_utc(value)
+
+
+# The admission check's read (what 1101 runs for every patient), built once.
+_ADMISSION_CANDIDATES = (
+    select(
+        filings.c.id.label("lineage_id"),
+        filing_versions.c.id,
+        filing_versions.c.state,
+        filing_versions.c.record_json,
+        filing_versions.c.state_reason,
+        filing_versions.c.supersedes,
+        filing_versions.c.superseded_by,
+    )
+    .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+    .where(
+        filings.c.id_number == bindparam("id_number"),
+        filings.c.state == FilingState.APPROVED.value,
+    )
+)
 
 
 class FilingRepository:
@@ -447,22 +477,7 @@ class FilingRepository:
         """The person's approved filings as the admission check weighs them: state and record
         of the current version, in one indexed read (``ix_filings_id_number_state``). The
         history (events) and the evidence are not read: validity depends on neither."""
-        rows = self._session.execute(
-            select(
-                filings.c.id.label("lineage_id"),
-                filing_versions.c.id,
-                filing_versions.c.state,
-                filing_versions.c.record_json,
-                filing_versions.c.state_reason,
-                filing_versions.c.supersedes,
-                filing_versions.c.superseded_by,
-            )
-            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
-            .where(
-                filings.c.id_number == id_number.upper(),
-                filings.c.state == FilingState.APPROVED.value,
-            )
-        )
+        rows = self._session.execute(_ADMISSION_CANDIDATES, {"id_number": id_number.upper()})
         return [
             Filing(
                 filing_id=row.id,
