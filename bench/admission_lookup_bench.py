@@ -15,8 +15,9 @@ alternating within a round so they share the machine's load:
   locked, entry inserted, head advanced) and a commit, as bare SQL on one connection;
 - yidi: ``HospitalService.admission_check`` (institution, lookup counter, person, filing
   validity, personal account balance, audit append, commit).
-Printed per size: the median of the round medians of each path, the ratios yidi / raw and
-yidi / audited floor, and the statements one yidi check sends.
+Printed per size, as wall time and as this process's CPU time: the median of the round
+medians of each path, the ratios yidi / raw and yidi / audited floor; and the statements
+one yidi check sends.
 
 ``--as-before`` drops the lookup indexes of migration 0013 and the planner statistics, to
 show what the check cost before them (SQLite only: PostgreSQL's autovacuum keeps statistics).
@@ -208,8 +209,13 @@ def statements_per_check(service: HospitalService, engine: Engine, card: str) ->
     return sent
 
 
-def measure(url: str, cards: list[str], runs: int, rounds: int) -> dict[str, list[float]]:
-    """Per path, the median of each round (seconds)."""
+def measure(
+    url: str, cards: list[str], runs: int, rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per path, the median of each round (seconds): wall time, and this process's CPU time
+    (on a machine shared with other work a path of a few milliseconds is descheduled far
+    more often than one of a tenth of that, so wall-time medians of the longer path carry
+    the machine's load; CPU time does not, and on SQLite it is all the work)."""
     raw = Raw(url)
     service, engine = yidi_service(url)
     paths = {
@@ -221,24 +227,28 @@ def measure(url: str, cards: list[str], runs: int, rounds: int) -> dict[str, lis
         for card in cards:
             path(card)
     medians: dict[str, list[float]] = {name: [] for name in paths}
+    cpu_medians: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(rounds):
         times: dict[str, list[float]] = {name: [] for name in paths}
+        cpu: dict[str, list[float]] = {name: [] for name in paths}
         for run in range(runs):
             card = cards[run % len(cards)]
             for name, path in paths.items():
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 path(card)
+                cpu[name].append(time.thread_time() - started_cpu)
                 times[name].append(time.perf_counter() - started)
-        for name, values in times.items():
-            medians[name].append(statistics.median(values))
+        for name in paths:
+            medians[name].append(statistics.median(times[name]))
+            cpu_medians[name].append(statistics.median(cpu[name]))
     sent = statements_per_check(service, engine, cards[0])
     print(f"  statements per yidi check: {len(sent)} ({' '.join(sent)}, commit)")
     raw.close()
     engine.dispose()
-    return medians
+    return medians, cpu_medians
 
 
-def report(label: str, medians: dict[str, list[float]]) -> None:
+def report(label: str, medians: dict[str, list[float]], what: str) -> None:
     middle = {name: statistics.median(values) for name, values in medians.items()}
     for name, caption in (
         ("raw", "raw indexed lookup + JSON"),
@@ -246,9 +256,9 @@ def report(label: str, medians: dict[str, list[float]]) -> None:
         ("yidi", "yidi admission check"),
     ):
         rounds = ", ".join(f"{value * 1e3:.3f}" for value in medians[name])
-        print(f"  {caption:30} median {middle[name] * 1e3:7.3f} ms  (rounds: {rounds})")
+        print(f"  {what} {caption:30} median {middle[name] * 1e3:7.3f} ms  (rounds: {rounds})")
     print(
-        f"  {label}: ratio yidi/raw {middle['yidi'] / middle['raw']:.1f}x, "
+        f"  {label}, {what}: ratio yidi/raw {middle['yidi'] / middle['raw']:.1f}x, "
         f"yidi/audited floor {middle['yidi'] / middle['audited']:.1f}x",
         flush=True,
     )
@@ -266,7 +276,9 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> None:
         if args.as_before:
             as_before(url)
         print(f"-- {name}, {size:,} filler filings", flush=True)
-        report(f"{name} {size:,}", measure(url, cards, args.runs, args.rounds))
+        wall, cpu = measure(url, cards, args.runs, args.rounds)
+        report(f"{name} {size:,}", wall, "wall")
+        report(f"{name} {size:,}", cpu, "CPU ")
 
 
 def main() -> None:
