@@ -354,6 +354,10 @@ class FilingStore(Protocol):
         self, states: Sequence[FilingState]
     ) -> dict[str, set[str]]: ...
     def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None: ...
+    def refresh_statistics(self) -> None:
+        """Gather the planner's statistics of the filing tables after a bulk import."""
+        ...
+
     def savepoint(self) -> AbstractContextManager[None]:
         """Writes that are undone together when they meet rows stored concurrently
         (raising :class:`StoredConcurrently`), leaving the transaction usable."""

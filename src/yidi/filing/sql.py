@@ -51,6 +51,7 @@ from yidi.filing.ports import (
 from yidi.filing.record_json import record_from_json, record_json
 from yidi.kernel.audit import as_utc
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
+from yidi.platform.db import refresh_statistics
 from yidi.platform.tables import (
     evidence_files,
     filing_events,
@@ -862,6 +863,15 @@ class FilingRepository:
             if row.state in live:
                 found.setdefault(row.id_number, set()).add(row.insured_region_code)
         return found
+
+    def refresh_statistics(self) -> None:
+        """After a 报盘 import: without fresh statistics SQLite's planner may read a person's
+        filings through the state index (every approved filing) instead of the ID number's
+        (``yidi.platform.db.refresh_statistics``: bounded sampling, milliseconds at any size;
+        on PostgreSQL a sampled ``ANALYZE`` of the three tables the import wrote)."""
+        refresh_statistics(
+            self._session.connection(), ("filings", "filing_versions", "filing_events")
+        )
 
     def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None:
         """Executemany of the rows' lineages, versions and first events: the 报盘 fast path
