@@ -214,3 +214,29 @@ def test_large_files_validated_in_a_worker_process_give_the_same_report(
     assert (report.total_rows, report.imported, report.rejected) == (30, 29, 1)
     assert report.errors[0]["row"] == 11 and report.errors[0]["column"] == "性别"
     assert _count(container) == 29
+
+
+def test_an_import_leaves_planner_statistics_for_the_admission_lookup(
+    container: Container, imports: FilingImports
+) -> None:
+    """The admission check reads a person's approved filings by ID number and state; after a
+    报盘 import the planner must know that index's selectivity (SQLite gathers nothing by
+    itself and would otherwise pick the state index and read every approved filing)."""
+    with container.uow() as uow:
+        connection = uow.session.connection()
+        if connection.dialect.name != "sqlite":
+            pytest.skip(
+                "PostgreSQL's autovacuum also gathers statistics; ANALYZE is not observable per table here"
+            )
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'filings'")
+        uow.commit()
+    imports.import_annex2(PROVINCE_IMPORTER, _csv(_rows(30, ["410100"])), "stats.csv")
+    with container.uow() as uow:
+        analysed = (
+            uow.session.connection()
+            .exec_driver_sql(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'filings' AND idx = 'ix_filings_id_number_state'"
+            )
+            .scalar()
+        )
+    assert analysed is not None and analysed.split()[0] == "30"

@@ -115,20 +115,29 @@ class FakeEncounterRepository:
     def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
         return next(((pid, p) for pid, p in self.db.persons.items() if p.psn_no == psn_no), None)
 
+    def _person_with_id(self, test: Any) -> tuple[int, Person] | None:
+        return next(((pid, p) for pid, p in self.db.persons.items() if test(p)), None)
+
+    def person_by_card(self, card_number: str) -> tuple[int, Person] | None:
+        return self._person_with_id(lambda p: p.card_number == card_number)
+
+    def person_by_id_number(self, id_number: str) -> tuple[int, Person] | None:
+        return self._person_with_id(lambda p: p.id_number == id_number)
+
+    def person_by_ecert(self, token: str) -> tuple[int, Person] | None:
+        return None  # no electronic credentials in the fake world
+
     def person_by_internal_id(self, person_id: int) -> Person | None:
         return self.db.persons.get(person_id)
+
+    def count_lookup(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
+        counted = self.bump_lookup(institution, window_start, "all")
+        return counted, self.db.lookups.get((institution, window_start, "miss"), 0)
 
     def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
         key = (institution, window_start, kind)
         self.db.lookups[key] = self.db.lookups.get(key, 0) + 1
         return self.db.lookups[key]
-
-    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
-        return {
-            kind: count
-            for (who, window, kind), count in self.db.lookups.items()
-            if who == institution and window == window_start
-        }
 
     # encounters
     def add_encounter(self, values: dict[str, Any]) -> None:
@@ -344,6 +353,9 @@ class FakeFilings:
 
     def current_for_person(self, id_number: str, states: Sequence[FilingState]) -> list[Filing]:
         return [f for f in self.db.filings.get(id_number.upper(), []) if f.state in states]
+
+    def admission_candidates(self, id_number: str) -> list[Filing]:
+        return self.current_for_person(id_number, (FilingState.APPROVED,))
 
 
 class FakeAccounts:

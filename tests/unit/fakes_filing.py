@@ -69,6 +69,7 @@ class FakeState:
     # 报盘 versions are filed on the day they are stored (the record keeps the file's fields).
     imported_filed_on: dict[str, dt.date] = field(default_factory=dict)
     commits: int = 0
+    statistics_refreshed: int = 0
 
 
 def _filed_on(filing: Filing) -> dt.date | None:
@@ -367,6 +368,9 @@ class FakeFilingStore:
         for row in self._live(states):
             found.setdefault(row.id_number, set()).add(row.insured_region_code)
         return found
+
+    def refresh_statistics(self) -> None:
+        self._s.statistics_refreshed += 1
 
     def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None:
         keys = self.all_import_keys()

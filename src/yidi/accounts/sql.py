@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,14 @@ def _movement(row: Any) -> MovementRow:
         row.occurred_at,
         row.recorded_by,
     )
+
+
+# The balance read of every admission check, built once.
+_READ = select(personal_accounts).where(
+    personal_accounts.c.person_id == bindparam("person_id"),
+    personal_accounts.c.insurance_type == bindparam("insurance_type"),
+    personal_accounts.c.year == bindparam("year"),
+)
 
 
 class AccountRepository:
@@ -74,9 +82,8 @@ class AccountRepository:
         return _account(row)
 
     def read(self, person_id: int, insurance_type: InsuranceType, year: int) -> AccountRow | None:
-        row = self._session.execute(
-            select(personal_accounts).where(self._where(person_id, insurance_type, year))
-        ).first()
+        parameters = {"person_id": person_id, "insurance_type": insurance_type.value, "year": year}
+        row = self._session.execute(_READ, parameters).first()
         return None if row is None else _account(row)
 
     def has_movement(self, account_id: int, kind: MovementKind, reference: str) -> bool:

@@ -82,7 +82,7 @@ from yidi.encounter.records import (
     ytd_from_json,
 )
 from yidi.filing.model import lifecycle
-from yidi.filing.model.lifecycle import Filing, FilingState
+from yidi.filing.model.lifecycle import Filing
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import as_utc
@@ -382,12 +382,8 @@ class HospitalService(EncounterQueries):
         """A person lookup by an institution: refused once the institution has made too many
         this hour; a hit is counted with the caller's transaction, a miss by
         :meth:`_record_miss` once that transaction has ended (the miss outlives it)."""
-        window = self._window()
-        counts = uow.hospital.lookup_counts(caller.hospital_code, window)
-        if (
-            counts.get("all", 0) >= self._limits.per_hour
-            or counts.get("miss", 0) >= self._limits.misses_per_hour
-        ):
+        counted, misses = uow.hospital.count_lookup(caller.hospital_code, self._window())
+        if counted > self._limits.per_hour or misses >= self._limits.misses_per_hour:
             raise YidiError(
                 "PERSON_LOOKUP_RATE_LIMITED",
                 "本机构本小时内查询参保人员次数过多，已暂停查询，请稍后再试或联系医保经办机构",
@@ -395,9 +391,7 @@ class HospitalService(EncounterQueries):
                 field="mdtrt_cert_no",
                 kind=ErrorKind.TOO_MANY,
             )
-        found = self._person_by_credential(uow, credential)
-        uow.hospital.bump_lookup(caller.hospital_code, window, "all")
-        return found
+        return self._person_by_credential(uow, credential)
 
     def _record_miss(self, caller: Caller, credential: Credential) -> None:
         """Count and audit a lookup that found nobody (never the number that was tried)."""
@@ -436,7 +430,7 @@ class HospitalService(EncounterQueries):
         cross_region = policy_region != (catalog_region or hospital.region_code)
         filing: Filing | None = None
         if cross_region:
-            candidates = uow.filings.current_for_person(person.id_number, (FilingState.APPROVED,))
+            candidates = uow.filings.admission_candidates(person.id_number)
             filing = lifecycle.valid_filing_for(
                 candidates,
                 hospital.region_code,

@@ -175,9 +175,8 @@ class EncounterQueries:
         one answer, PERSON_NOT_FOUND, so a caller learns nothing it did not present."""
         number = credential.number.strip()
         found: tuple[int, Person] | None = None
-        person: Person | None = None
         if credential.kind == "03":
-            person = uow.reference.person_by_card(number)
+            found = uow.hospital.person_by_card(number)
         elif credential.kind == "02":
             name = credential.name.strip()
             if not name:
@@ -187,11 +186,11 @@ class EncounterQueries:
                     "an ID-card lookup needs the person's name as well",
                     field="psn_name",
                 )
-            person = uow.reference.person_by_id_number(number.upper())
-            if person is not None and person.name != name:
-                person = None
+            found = uow.hospital.person_by_id_number(number.upper())
+            if found is not None and found[1].name != name:
+                found = None
         elif credential.kind == "01":
-            person = uow.reference.person_by_ecert(number) if number else None
+            found = uow.hospital.person_by_ecert(number) if number else None
         elif credential.kind == PSN_NO_KIND:
             found = uow.hospital.person_by_psn_no(number) if number else None
         else:
@@ -201,9 +200,6 @@ class EncounterQueries:
                 "credential type must be 01, 02 or 03",
                 field="mdtrt_cert_type",
             )
-        if found is None and person is not None:
-            person_id = uow.hospital.person_id(person.id_number)
-            found = (person_id, person) if person_id is not None else None
         if found is None:
             raise NotFound(
                 "PERSON_NOT_FOUND",

@@ -14,7 +14,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -241,6 +241,53 @@ _MANUAL_LIST_COLUMNS = (
 )
 
 
+# Statements of the hospital path, built once: building a statement costs more Python time
+# than SQLite takes to run it, and a statement object built once keeps its cache key.
+_PERSON_BY = {
+    column: select(persons).where(persons.c[column] == bindparam("value"))
+    for column in ("psn_no", "card_number", "id_number", "ecert_token")
+}
+_CATALOG_REGIONS = select(catalog_versions.c.treatment_region).distinct()
+
+
+def _lookup_upsert(builder: Any) -> Any:
+    """Count one lookup of (institution, hour window, kind): insert 1 or add 1."""
+    return (
+        builder(lookup_counters)
+        .values(
+            institution=bindparam("who"),
+            window_start=bindparam("window", type_=lookup_counters.c.window_start.type),
+            kind=bindparam("what"),
+            count=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["institution", "window_start", "kind"],
+            set_={"count": lookup_counters.c.count + 1},
+        )
+    )
+
+
+_MISSES = (
+    select(lookup_counters.c.count)
+    .where(
+        lookup_counters.c.institution == bindparam("who"),
+        lookup_counters.c.window_start == bindparam("window"),
+        lookup_counters.c.kind == "miss",
+    )
+    .correlate(None)
+    .scalar_subquery()
+)
+_BUILDERS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_BUMP_LOOKUP = {
+    name: _lookup_upsert(builder).returning(lookup_counters.c.count)
+    for name, builder in _BUILDERS.items()
+}
+_COUNT_LOOKUP = {
+    name: _lookup_upsert(builder).returning(lookup_counters.c.count, _MISSES)
+    for name, builder in _BUILDERS.items()
+}
+
+
 class HospitalRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -298,9 +345,7 @@ class HospitalRepository:
         return [_catalog_version_row(r) for r in self._session.execute(query)]
 
     def catalog_regions(self) -> set[str]:
-        return set(
-            self._session.execute(select(catalog_versions.c.treatment_region).distinct()).scalars()
-        )
+        return set(self._session.execute(_CATALOG_REGIONS).scalars())
 
     def load_catalog(self, version: CatalogVersionRow) -> CatalogVersion:
         rows = self._session.execute(
@@ -342,39 +387,39 @@ class HospitalRepository:
         return None if value is None else int(value)
 
     def person_by_psn_no(self, psn_no: str) -> tuple[int, Person] | None:
-        row = self._session.execute(select(persons).where(persons.c.psn_no == psn_no)).first()
+        return self._person_where("psn_no", psn_no)
+
+    def person_by_card(self, card_number: str) -> tuple[int, Person] | None:
+        """The person holding the social security card, with the internal id, in one read."""
+        return self._person_where("card_number", card_number)
+
+    def person_by_id_number(self, id_number: str) -> tuple[int, Person] | None:
+        return self._person_where("id_number", id_number)
+
+    def person_by_ecert(self, token: str) -> tuple[int, Person] | None:
+        return self._person_where("ecert_token", token)
+
+    def _person_where(self, column: str, value: str) -> tuple[int, Person] | None:
+        row = self._session.execute(_PERSON_BY[column], {"value": value}).first()
         return (int(row.id), _person(row)) if row else None
 
     # person lookups per institution (rate limit) ---------------------------------------
     def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
-        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count."""
-        key = {"institution": institution, "window_start": as_utc(window_start), "kind": kind}
-        dialect = self._session.get_bind().dialect.name
-        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self._session.execute(
-            builder(lookup_counters)
-            .values(**key, count=1)
-            .on_conflict_do_update(
-                index_elements=["institution", "window_start", "kind"],
-                set_={"count": lookup_counters.c.count + 1},
-            )
-        )
-        return int(
-            self._session.execute(
-                select(lookup_counters.c.count).where(
-                    *(lookup_counters.c[name] == value for name, value in key.items())
-                )
-            ).scalar_one()
-        )
+        """Count one lookup of ``kind`` ("all" or "miss") in the window; the new count (one
+        statement: the upsert returns it)."""
+        statement = _BUMP_LOOKUP[self._session.get_bind().dialect.name]
+        parameters = {"who": institution, "window": as_utc(window_start), "what": kind}
+        return int(self._session.execute(statement, parameters).scalar_one())
 
-    def lookup_counts(self, institution: str, window_start: dt.datetime) -> dict[str, int]:
-        rows = self._session.execute(
-            select(lookup_counters.c.kind, lookup_counters.c.count).where(
-                lookup_counters.c.institution == institution,
-                lookup_counters.c.window_start == as_utc(window_start),
-            )
-        )
-        return {kind: int(count) for kind, count in rows}
+    def count_lookup(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
+        """Count one lookup in the window and answer (lookups counted so far, this one
+        included; misses so far), in one statement. The counter row stays locked until the
+        transaction ends, so concurrent lookups of the institution count one after another;
+        a transaction that is refused rolls its count back."""
+        statement = _COUNT_LOOKUP[self._session.get_bind().dialect.name]
+        parameters = {"who": institution, "window": as_utc(window_start), "what": "all"}
+        counted, missed = self._session.execute(statement, parameters).one()
+        return int(counted), int(missed or 0)
 
     def person_by_internal_id(self, person_id: int) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()

@@ -113,6 +113,8 @@ class FilingImports(FilingUseCases):
                     "同一文件正在被另一个任务导入，请稍后查看结果",
                     "the same file is being imported concurrently",
                 ) from None
+            if report.imported:
+                uow.filings.refresh_statistics()
             self._audit(
                 uow,
                 principal,

@@ -14,7 +14,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +51,7 @@ from yidi.filing.ports import (
 from yidi.filing.record_json import record_from_json, record_json
 from yidi.kernel.audit import as_utc
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
+from yidi.platform.db import refresh_statistics
 from yidi.platform.tables import (
     evidence_files,
     filing_events,
@@ -189,6 +201,25 @@ def _timestamp(value: Any) -> dt.datetime | None:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return as_utc(value)
+
+
+# The admission check's read (what 1101 runs for every patient), built once.
+_ADMISSION_CANDIDATES = (
+    select(
+        filings.c.id.label("lineage_id"),
+        filing_versions.c.id,
+        filing_versions.c.state,
+        filing_versions.c.record_json,
+        filing_versions.c.state_reason,
+        filing_versions.c.supersedes,
+        filing_versions.c.superseded_by,
+    )
+    .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+    .where(
+        filings.c.id_number == bindparam("id_number"),
+        filings.c.state == FilingState.APPROVED.value,
+    )
+)
 
 
 class FilingRepository:
@@ -442,6 +473,24 @@ class FilingRepository:
             )
         )
         return [self._version(r.current_version_id, r.id) for r in rows]
+
+    def admission_candidates(self, id_number: str) -> list[Filing]:
+        """The person's approved filings as the admission check weighs them: state and record
+        of the current version, in one indexed read (``ix_filings_id_number_state``). The
+        history (events) and the evidence are not read: validity depends on neither."""
+        rows = self._session.execute(_ADMISSION_CANDIDATES, {"id_number": id_number.upper()})
+        return [
+            Filing(
+                filing_id=row.id,
+                lineage_id=row.lineage_id,
+                record=record_from_json(row.record_json),
+                state=FilingState(row.state),
+                state_reason=row.state_reason,
+                supersedes=row.supersedes,
+                superseded_by=row.superseded_by,
+            )
+            for row in rows
+        ]
 
     def due_to_expire(self, today: dt.date) -> list[str]:
         """Lineage ids of approved filings whose record may have passed ``valid_until``."""
@@ -814,6 +863,15 @@ class FilingRepository:
             if row.state in live:
                 found.setdefault(row.id_number, set()).add(row.insured_region_code)
         return found
+
+    def refresh_statistics(self) -> None:
+        """After a 报盘 import: without fresh statistics SQLite's planner may read a person's
+        filings through the state index (every approved filing) instead of the ID number's
+        (``yidi.platform.db.refresh_statistics``: bounded sampling, milliseconds at any size;
+        on PostgreSQL a sampled ``ANALYZE`` of the three tables the import wrote)."""
+        refresh_statistics(
+            self._session.connection(), ("filings", "filing_versions", "filing_events")
+        )
 
     def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None:
         """Executemany of the rows' lineages, versions and first events: the 报盘 fast path

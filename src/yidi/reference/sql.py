@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from yidi.kernel.insurance import HospitalLevel, InsuranceType, PersonType
@@ -101,6 +101,10 @@ def person_row(person: Person) -> dict[str, Any]:
     }
 
 
+# The institution read of every hospital transaction, built once.
+_HOSPITAL = select(hospitals).where(hospitals.c.fixmedins_code == bindparam("code"))
+
+
 class ReferenceRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -159,9 +163,7 @@ class ReferenceRepository:
         return [_hospital(r) for r in self._session.execute(query)]
 
     def hospital(self, fixmedins_code: str) -> Hospital | None:
-        row = self._session.execute(
-            select(hospitals).where(hospitals.c.fixmedins_code == fixmedins_code)
-        ).first()
+        row = self._session.execute(_HOSPITAL, {"code": fixmedins_code}).first()
         return _hospital(row) if row else None
 
     # persons --------------------------------------------------------------
