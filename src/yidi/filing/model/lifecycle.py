@@ -333,22 +333,34 @@ def submitted_online(filing: Filing) -> bool | None:
     return None
 
 
+def submission_day(filing: Filing) -> date | None:
+    """The Beijing day of the latest submission, or None if never submitted."""
+    for event in reversed(filing.events):
+        if event.action is FilingAction.SUBMIT:
+            return beijing(event.at).date()
+    return None
+
+
 def review_due(
-    filing: Filing, calendar: WorkingDayCalendar, model: FilingModel | None = None
+    filing: Filing,
+    calendar: WorkingDayCalendar,
+    model: FilingModel | None = None,
+    *,
+    region_filing: Mapping[str, object] | None = None,
 ) -> Deadline | None:
     """Last day to review a filing submitted online (线上提交：N 个工作日内审核), or None.
 
     None when the filing is not awaiting review, was submitted at the window (decided on the
     spot) or the national model of the submission day fixes no review period. N is the
-    model's ``online_review_working_days`` (data/national/filing_rules.yaml); the
-    submission day itself is not counted.
+    model's ``online_review_working_days`` (data/national/filing_rules.yaml), or the insured
+    region's ``filing.online_review_working_days`` (``region_filing``) where the model of
+    the day leaves it to the 参保地; the submission day itself is not counted.
     """
     if filing.state is not FilingState.SUBMITTED or not submitted_online(filing):
         return None
-    submitted_on = beijing(
-        next(e.at for e in reversed(filing.events) if e.action is FilingAction.SUBMIT)
-    ).date()
-    days = (model or national_model(submitted_on)).online_review_working_days
+    submitted_on = submission_day(filing)
+    assert submitted_on is not None  # submitted_online found the event
+    days = (model or national_model(submitted_on, region_filing)).online_review_working_days
     if days is None:
         return None
     on = calendar.add_working_days(submitted_on, days)
