@@ -25,6 +25,7 @@ from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import FilingService
 from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.late_care import LateFilingLookup
 from yidi.filing.reports import FilingReports
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.files import GatewayFiles
@@ -135,7 +136,9 @@ def build_container(
         filing_reports=FilingReports(uow, clock, calendar=working_days),
         import_jobs=ImportJobs(uow, clock, filing_imports),
         hospital=hospital,
-        manual_claims=ManualClaimService(uow, clock, catalogs=catalogs),
+        manual_claims=ManualClaimService(
+            uow, clock, catalogs=catalogs, late_filing=LateFilingLookup(uow)
+        ),
         reconciliation=reconciliation,
         chronic=chronic,
         gateway=HospitalGateway(

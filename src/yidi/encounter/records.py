@@ -63,6 +63,8 @@ class EncounterRow:
     credential_type: str | None = None
     #: 外配处方: the prescription numbers a pharmacy purchase was dispensed on (comma list)
     prescription_numbers: str = ""
+    #: 外伤无第三方责任承诺 recorded at admission (an injury admission settled directly)
+    injury_promise: bool = False
 
     @property
     def diagnoses(self) -> list[str]:

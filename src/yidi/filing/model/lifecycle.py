@@ -399,6 +399,7 @@ def submit(
     category = filing.record.category
     assert category is not None  # validated above
     check_national_type(filing.record, national_model(at.date(), region_filing))
+    check_late_filing(filing.record, at.date())
     rule = rule_for(category, rules)
     due = emergency_due(filing.record, rule, calendar or WorkingDayCalendar())
     if due is not None and at.date() > due.on:
@@ -429,6 +430,49 @@ def check_national_type(record: FilingRecord, model: FilingModel) -> None:
             f"a personal promise cannot replace proof for {record.category.value} "
             f"in the {model.era} model",
             field="promise_signed",
+        )
+
+
+def check_late_filing(record: FilingRecord, today: date) -> None:
+    """补办备案: the care it covers is a real, past range, on a day whose rules allow 补办.
+
+    The national model in force on the care's first day decides (2017: no 补办, the care
+    stays unfiled; 2022: the filing may be made afterwards and covers the care).
+    """
+    care_from, care_until = record.late_care_from, record.late_care_until
+    if care_from is None:
+        if care_until is not None:
+            raise InvalidInput(
+                "FILING_LATE_CARE_FROM_REQUIRED",
+                "补办备案须填写所补就医的首日（入院日期）",
+                "a late filing needs the first day of the care it covers",
+                field="late_care_from",
+            )
+        return
+    if care_until is None or care_until < care_from:
+        raise InvalidInput(
+            "FILING_LATE_CARE_RANGE",
+            "补办备案须填写所补就医的末日（出院日期），且不得早于首日",
+            "a late filing needs the last day of the care, not before its first day",
+            field="late_care_until",
+        )
+    if care_until > today:
+        raise InvalidInput(
+            "FILING_LATE_CARE_FUTURE",
+            f"补办备案只能覆盖已发生的就医（末日{care_until.isoformat()}晚于今天）",
+            "a late filing covers care that has happened",
+            field="late_care_until",
+        )
+    model = national_model(care_from)
+    if not model.late_filing_allowed:
+        raise Refused(
+            "FILING_LATE_NOT_IN_FORCE",
+            f"就医日期{care_from.isoformat()}适用{model.label_zh}，不能就医后补办备案；"
+            "该次费用按未备案人员回参保地报销",
+            f"the {model.era} model in force on {care_from.isoformat()} has no filing after "
+            "the care; it is reimbursed as unfiled care",
+            field="late_care_from",
+            details={"era": model.era, "source": model.late_filing_rule_source},
         )
 
 
@@ -545,7 +589,9 @@ def _approved_record(
             "The filing number belongs to another agency region",
             field="filing_number",
         )
-    default_from, default_until = default_validity(record, rule, at.date())
+    # 补办: validity counts from the first day of the care the filing covers.
+    basis = min(at.date(), record.late_care_from) if record.late_care_from else at.date()
+    default_from, default_until = default_validity(record, rule, basis)
     national_until = (
         model.valid_until(record.category, default_from)
         if model is not None and record.category is not None
@@ -565,6 +611,17 @@ def _approved_record(
             "有效期截止日期不能早于起始日期",
             "valid_until is before valid_from",
             field="valid_until",
+        )
+    if record.late_care_from is not None and (
+        start > record.late_care_from
+        or (end is not None and record.late_care_until and end < record.late_care_until)
+    ):
+        raise InvalidInput(
+            "FILING_LATE_NOT_COVERED",
+            f"补办备案的有效期须覆盖所补就医（{record.late_care_from.isoformat()}至"
+            f"{record.late_care_until.isoformat() if record.late_care_until else ''}）",
+            "a late filing's validity must cover the care it is filed for",
+            field="valid_from",
         )
     return dataclasses.replace(
         record,
@@ -602,6 +659,7 @@ def approve(
         raise InvalidInput("FILING_CATEGORY_REQUIRED", "人员类别不能为空", "category is required")
     model = national_model(at.date(), region_filing)
     check_national_type(filing.record, model)
+    check_late_filing(filing.record, at.date())
     base = filing.record
     if base.promise_signed:
         if missing_evidence(base, filing.evidence, regions, rules=rules):
@@ -836,6 +894,43 @@ def valid_filing_for(
     if not matches:
         return None
     return max(matches, key=lambda f: (f.record.version, f.record.valid_from or on_date))
+
+
+def late_filing_for_care(
+    filings: Iterable[Filing],
+    treatment_region: str,
+    care_from: date,
+    care_until: date,
+    regions: RegionLookup,
+) -> Filing | None:
+    """The 补办 filing that covers care from ``care_from`` to ``care_until`` in
+    ``treatment_region``, or None: approved (or since expired), made after the care
+    (``late_care_*`` spanning it), destination covering the treatment region, and valid on
+    both days. Its category sets the rates of the care's manual reimbursement."""
+    matches = []
+    for filing in filings:
+        record = filing.record
+        if filing.state not in (FilingState.APPROVED, FilingState.EXPIRED):
+            continue
+        if record.late_care_from is None or record.late_care_until is None:
+            continue
+        if not (record.late_care_from <= care_from and care_until <= record.late_care_until):
+            continue
+        destination = record.destination_code
+        if destination is None or record.category is None:
+            continue
+        if not (
+            regions.exists(treatment_region) and covers(regions, destination, treatment_region)
+        ):
+            continue
+        if record.valid_from is None or record.valid_from > care_from:
+            continue
+        if record.valid_until is not None and record.valid_until < care_until:
+            continue
+        matches.append(filing)
+    if not matches:
+        return None
+    return max(matches, key=lambda f: f.record.version)
 
 
 # --- 承诺制 (2022 model) -------------------------------------------------------------------
