@@ -8,7 +8,9 @@ Rules from the Hengyang seed (衡阳日报 2017，“两种情形：不纳入直
   备案电话”);
 * ordinary outpatient and emergency care are excluded, except emergency care that becomes
   an admission within 72 hours, whose costs then join the inpatient settlement;
-* accidental-injury admissions (med_type 22, or the TRUM_FLAG of the admission) are excluded.
+* accidental-injury admissions (med_type 22, or the trum_flag of the admission) are excluded
+  under the 2017 rules; under the 2022 rules they settle directly with the patient's
+  外伤无第三方责任承诺书 (rel_ttp_flag 0), recorded on the encounter (``injury_promise``).
 
 Reliability: every state-changing call runs in one transaction together with its
 idempotency record (``RequestKey``): a retry returns the first answer and changes
@@ -51,6 +53,7 @@ from yidi.encounter.model import (
     admission_exclusion,
     check_icd10,
     emergency_counts_as_filed,
+    is_injury,
     local,
     open_stay_conflict,
 )
@@ -189,6 +192,9 @@ class AdmissionRequest:
     emergency_started_at: dt.datetime | None = None
     #: The credential type the hospital read (mdtrt_cert_type), kept to echo in replies.
     credential_type: str | None = None
+    #: 涉及第三方标志 of an injury: False = the patient signed the 外伤无第三方责任承诺书,
+    #: True = a third party is involved, None = not sent.
+    injury_third_party: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,7 +613,9 @@ class HospitalService(EncounterQueries):
                     "admitted_at": as_utc(admitted_at),
                     "discharged_at": None,
                     "diagnosis_codes": ",".join(request.diagnosis_codes)[:500],
-                    "accidental_injury": False,
+                    # An injury reaching here settles directly under the no-third-party promise.
+                    "accidental_injury": is_injury(request),
+                    "injury_promise": is_injury(request) and request.injury_third_party is False,
                     "emergency_started_at": (
                         as_utc(local(request.emergency_started_at))
                         if request.emergency_started_at
@@ -626,7 +634,8 @@ class HospitalService(EncounterQueries):
                 key,
                 "hospital.admit",
                 f"{check.psn_no} med_type {request.med_type}"
-                + (f" 备案 {check.filing_number}" if check.filing_number else ""),
+                + (f" 备案 {check.filing_number}" if check.filing_number else "")
+                + (" 外伤无第三方责任承诺" if is_injury(request) else ""),
             )
 
     # --- 2201–2203 general outpatient (普通门诊) -------------------------------------------
