@@ -94,6 +94,7 @@ from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.policy.national import national_model
 from yidi.reference.model import ConnectionKind, Hospital, Person
 from yidi.settlement.claim_builder import (
     FeeLineInput,
@@ -432,6 +433,8 @@ class HospitalService(EncounterQueries):
         catalog_region = self._catalogs.catalog_region(uow, hospital.region_code)
         cross_region = policy_region != (catalog_region or hospital.region_code)
         filing: Filing | None = None
+        if not cross_region:
+            self._refuse_closed_insured_place(uow, person, on_date)
         if cross_region:
             candidates = uow.filings.current_for_person(person.id_number, (FilingState.APPROVED,))
             filing = lifecycle.valid_filing_for(
@@ -452,6 +455,32 @@ class HospitalService(EncounterQueries):
             filing=filing,
             id_presented=credential.kind == "02",
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
+        )
+
+    def _refuse_closed_insured_place(
+        self, uow: EncounterUnitOfWork, person: Person, on_date: dt.date
+    ) -> None:
+        """双向享受 (the national rules of ``on_date``): a long-term filing elsewhere may close
+        care at the insured place (2017 rules; 2022 rules while promised documents are due)."""
+        filings = uow.filings.current_for_person(person.id_number, (FilingState.APPROVED,))
+        closing = lifecycle.filing_closing_insured_place(filings, on_date)
+        if closing is None:
+            return
+        model = national_model(on_date)
+        why = (
+            "承诺补齐的证明材料尚未提交，补齐前不享受双向待遇"
+            if closing.record.promise_outstanding and model.both_ways
+            else f"{model.label_zh}不实行双向享受"
+        )
+        raise Refused(
+            "FILING_CLOSES_INSURED_PLACE",
+            f"参保人已办理跨省异地长期居住备案（{closing.record.filing_number or ''}，"
+            f"{closing.record.category.label_zh if closing.record.category else ''}），{why}，"
+            "备案有效期内在参保地就医不能按本地待遇结算。请补齐材料或到参保地经办机构变更、撤销备案："
+            f"{self._call_agency_text(uow, person)}",
+            "a long-term filing elsewhere closes settlement at the insured place on this date",
+            field="psn_no",
+            details={"era": model.era, "source": model.both_ways_source},
         )
 
     @staticmethod

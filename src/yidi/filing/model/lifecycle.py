@@ -933,6 +933,23 @@ def late_filing_for_care(
     return max(matches, key=lambda f: f.record.version)
 
 
+def filing_closing_insured_place(filings: Iterable[Filing], on_date: date) -> Filing | None:
+    """The filing that keeps its holder from settling at the insured place on ``on_date``, or
+    None (双向享受). A long-term filing valid that day closes it under the 2017 rules; under
+    the 2022 rules it stays open both ways, except while promised documents are outstanding.
+    Temporary filings never close it."""
+    model = national_model(on_date)
+    for filing in filings:
+        category = filing.record.category
+        if category is None or not is_valid_on(filing, on_date):
+            continue
+        if category not in model.types:
+            continue
+        if not model.both_ways_for(category, filing.record.promise_outstanding):
+            return filing
+    return None
+
+
 # --- 承诺制 (2022 model) -------------------------------------------------------------------
 
 
