@@ -27,10 +27,12 @@ from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.late_care import LateFilingLookup
 from yidi.filing.reports import FilingReports
+from yidi.integrations.ecredential import SignedTokenVerifier
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.files import GatewayFiles
 from yidi.integrations.nhsa.files_sql import SqlGatewayFileStore
 from yidi.kernel.clock import Clock, SystemClock
+from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
@@ -120,6 +122,7 @@ def build_container(
             per_hour=settings.person_lookups_per_hour,
             misses_per_hour=settings.person_lookup_misses_per_hour,
         ),
+        ecredential=build_ecredential_verifier(settings),
     )
     reconciliation = ReconciliationService(uow, clock)
     chronic = ChronicService(uow, clock)
@@ -154,6 +157,14 @@ def build_container(
             reset_hours=settings.password_reset_hours,
         ),
     )
+
+
+def build_ecredential_verifier(settings: Settings) -> ECredentialVerifier | None:
+    """The 医保电子凭证 verifier of ``settings``; None: yidi's own issued tokens (registry)."""
+    if settings.ecredential == "signed":
+        assert settings.ecredential_key is not None  # Settings requires it
+        return SignedTokenVerifier(settings.ecredential_key)
+    return None
 
 
 def build_gateway_authenticator(container: Container) -> GatewayAuthenticator | None:

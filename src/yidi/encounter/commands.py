@@ -88,6 +88,7 @@ from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
+from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
@@ -196,6 +197,8 @@ class AdmissionRequest:
     #: 涉及第三方标志 of an injury: False = the patient signed the 外伤无第三方责任承诺书,
     #: True = a third party is involved, None = not sent.
     injury_third_party: bool | None = None
+    #: The credential number the hospital read (mdtrt_cert_no): an e-credential token is checked.
+    credential_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,7 @@ class VisitRegistration:
     department_name: str = ""
     insurance_type: str | None = None
     credential_type: str | None = None
+    credential_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,8 +320,16 @@ class HospitalService(EncounterQueries):
         policies: PolicyLibrary | None = None,
         lookup_limits: LookupLimits | None = None,
         record_fact: FactRecorder = record_settlement_fact,
+        ecredential: ECredentialVerifier | None = None,
     ) -> None:
-        super().__init__(uow_factory, clock, catalogs=catalogs, regions=regions, policies=policies)
+        super().__init__(
+            uow_factory,
+            clock,
+            catalogs=catalogs,
+            regions=regions,
+            policies=policies,
+            ecredential=ecredential,
+        )
         self._limits = lookup_limits or LookupLimits()
         self._record_fact = record_fact
 
@@ -610,6 +622,9 @@ class HospitalService(EncounterQueries):
             )
             person = check.person
             _require_insurance_type(person, request.insurance_type)
+            self.check_presented_ecredential(
+                uow, person, request.credential_type, request.credential_number
+            )
             self._check_admission_rules(uow, request, person, check)
             flagged = check.cross_region and check.filing is None
             flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
@@ -694,6 +709,9 @@ class HospitalService(EncounterQueries):
             )
             person = check.person
             _require_insurance_type(person, request.insurance_type)
+            self.check_presented_ecredential(
+                uow, person, request.credential_type, request.credential_number
+            )
             if check.cross_region and check.filing is None:
                 raise self._refuse_unfiled(uow, check)
             now = self._clock.now()

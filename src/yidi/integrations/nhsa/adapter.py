@@ -606,6 +606,7 @@ class HospitalGateway:
                 injury_third_party=third_party,
                 emergency_started_at=emergency_at,
                 credential_type=info.mdtrt_cert_type,
+                credential_number=info.mdtrt_cert_no,
             ),
             self._key(context, request),
         )
@@ -842,6 +843,7 @@ class HospitalGateway:
                 department_name=data.dept_name or "",
                 insurance_type=data.insutype,
                 credential_type=data.mdtrt_cert_type,
+                credential_number=data.mdtrt_cert_no,
             ),
             self._key(context, request),
         )
