@@ -672,9 +672,9 @@ def injury_exclusion(facts: AdmissionFacts) -> Exclusion | None:
     if third_party is None:
         raise Refused(
             "ENCOUNTER_INJURY_PROMISE_REQUIRED",
-            "外伤住院须由参保人签署《外伤无第三方责任承诺书》，入院登记时上传外伤标志 trum_flag=1 "
-            "和涉及第三方标志 rel_ttp_flag=0 后方可直接结算；涉及第三方责任的请上传 rel_ttp_flag=1"
-            "（不纳入直接结算）",
+            "外伤住院须由参保人签署《外伤无第三方责任承诺书》，入院登记时记录无第三方责任"
+            "（接口 trum_flag=1、rel_ttp_flag=0）后方可直接结算；涉及第三方责任的"
+            "（rel_ttp_flag=1）不纳入直接结算",
             "an injury admission settles directly only with the no-third-party promise: send "
             "trum_flag 1 and rel_ttp_flag 0 (or rel_ttp_flag 1 if a third party is involved)",
             field="rel_ttp_flag",
