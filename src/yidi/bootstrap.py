@@ -25,11 +25,14 @@ from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import FilingService
 from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.late_care import LateFilingLookup
 from yidi.filing.reports import FilingReports
+from yidi.integrations.ecredential import SignedTokenVerifier
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.files import GatewayFiles
 from yidi.integrations.nhsa.files_sql import SqlGatewayFileStore
 from yidi.kernel.clock import Clock, SystemClock
+from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
@@ -119,6 +122,7 @@ def build_container(
             per_hour=settings.person_lookups_per_hour,
             misses_per_hour=settings.person_lookup_misses_per_hour,
         ),
+        ecredential=build_ecredential_verifier(settings),
     )
     reconciliation = ReconciliationService(uow, clock)
     chronic = ChronicService(uow, clock)
@@ -135,7 +139,9 @@ def build_container(
         filing_reports=FilingReports(uow, clock, calendar=working_days),
         import_jobs=ImportJobs(uow, clock, filing_imports),
         hospital=hospital,
-        manual_claims=ManualClaimService(uow, clock, catalogs=catalogs),
+        manual_claims=ManualClaimService(
+            uow, clock, catalogs=catalogs, late_filing=LateFilingLookup(uow)
+        ),
         reconciliation=reconciliation,
         chronic=chronic,
         gateway=HospitalGateway(
@@ -151,6 +157,14 @@ def build_container(
             reset_hours=settings.password_reset_hours,
         ),
     )
+
+
+def build_ecredential_verifier(settings: Settings) -> ECredentialVerifier | None:
+    """The 医保电子凭证 verifier of ``settings``; None: yidi's own issued tokens (registry)."""
+    if settings.ecredential == "signed":
+        assert settings.ecredential_key is not None  # Settings requires it
+        return SignedTokenVerifier(settings.ecredential_key)
+    return None
 
 
 def build_gateway_authenticator(container: Container) -> GatewayAuthenticator | None:

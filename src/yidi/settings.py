@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     )
     audit_head_publish_minutes: int = Field(default=0, ge=0, le=24 * 60)
     log_level: str = "INFO"
+    # 医保电子凭证 (mdtrt_cert_type 01): "registry" resolves the tokens yidi issued itself
+    # (persons.ecert_token, demo and tests); "signed" verifies signed tokens with
+    # ecredential_key (yidi.integrations.ecredential) until the national service is wired.
+    ecredential: Literal["registry", "signed"] = "registry"
+    ecredential_key: str | None = Field(
+        default=None, description="电子凭证令牌验证密钥 key of the signed-token verifier (≥32)"
+    )
     # Header authentication of hospital systems at the national-platform gateway (/fsi/…):
     # "required" checks the signed headers against the credentials file; "none" trusts
     # the envelope's fixmedins_code. Unset: "none" in demo mode, "required" otherwise.
@@ -85,6 +92,15 @@ class Settings(BaseSettings):
         default=None,
         description="放假安排文件目录 directory of announced holiday arrangement files",
     )
+
+    @model_validator(mode="after")
+    def require_ecredential_key(self) -> Self:
+        if self.ecredential == "signed" and len(self.ecredential_key or "") < 32:
+            raise ValueError(
+                "YIDI_ECREDENTIAL=signed 需要至少32个字符的 YIDI_ECREDENTIAL_KEY "
+                "(the signed e-credential verifier needs YIDI_ECREDENTIAL_KEY of 32+ characters)"
+            )
+        return self
 
     @model_validator(mode="after")
     def refuse_demo_secret_outside_demo(self) -> Self:

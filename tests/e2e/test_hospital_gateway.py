@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from filing_support import PERSON_ID
 from hospital_support import (
     BOBAI_CODE,
     NANHUA_CODE,
@@ -98,6 +99,7 @@ def admit(
     begntime: str = "2026-11-20 08:00:00",
     exp_content: Any = None,
     hospital: str = BOBAI_CODE,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return call(
         client,
@@ -120,7 +122,8 @@ def admit(
                 "dscg_maindiag_code": "K80.101",
                 "dscg_maindiag_name": "胆囊结石伴急性胆囊炎",
                 "exp_content": exp_content,
-            },
+            }
+            | (extra or {}),
             "diseinfo": [
                 {
                     "psn_no": psn_no,
@@ -288,9 +291,14 @@ def test_another_hospital_gets_the_same_answer_as_for_a_missing_encounter(
     [
         ("12", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
         ("13", None, "ENCOUNTER_OUTPATIENT_NOT_DIRECT"),
-        ("22", None, "ENCOUNTER_INJURY_NOT_DIRECT"),
-        ("21", {"TRUM_FLAG": "1"}, "ENCOUNTER_INJURY_NOT_DIRECT"),
-        ("21", '{"IPT_TYPE":"1","TRUM_FLAG":"1"}', "ENCOUNTER_INJURY_NOT_DIRECT"),
+        # 2026 (2022 rules): an injury needs the no-third-party promise (rel_ttp_flag)
+        ("22", None, "ENCOUNTER_INJURY_PROMISE_REQUIRED"),
+        ("21", {"TRUM_FLAG": "1"}, "ENCOUNTER_INJURY_PROMISE_REQUIRED"),
+        (
+            "21",
+            '{"IPT_TYPE":"1","TRUM_FLAG":"1","REL_TTP_FLAG":"1"}',
+            "ENCOUNTER_INJURY_THIRD_PARTY",
+        ),
         ("52", None, "MED_TYPE_NOT_DIRECT"),
     ],
 )
@@ -299,8 +307,51 @@ def test_excluded_care_is_refused_with_the_reason(
 ) -> None:
     psn_no = person_no(client)
     message = refused(admit(client, psn_no, med_type=med_type, exp_content=exp_content), code)
-    if code != "MED_TYPE_NOT_DIRECT":
+    if code == "ENCOUNTER_INJURY_PROMISE_REQUIRED":
+        assert "外伤无第三方责任承诺书" in message and "rel_ttp_flag" in message
+    elif code != "MED_TYPE_NOT_DIRECT":
         assert "回参保地" in message and "0734-6653009" in message
+
+
+def test_an_injury_with_the_no_third_party_promise_is_recorded_and_settles_directly(
+    client: TestClient, world: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    promise = {"trum_flag": "1", "rel_ttp_flag": "0"}
+    mdtrt_id = ok(admit(client, psn_no, med_type="22", extra=promise))["result"]["mdtrt_id"]
+    with container.uow() as uow:
+        stored = uow.hospital.encounter(mdtrt_id, for_update=False)
+    assert stored is not None and stored.accidental_injury and stored.injury_promise
+    ok(
+        call(
+            client,
+            "2301",
+            {"feedetail": nhsa_fee_rows(XIE_LINES, mdtrt_id, psn_no, "2026-11-21 09:00:00")},
+        )
+    )
+    discharge(client, mdtrt_id, psn_no)
+    settled = ok(call(client, "2304", settle_input(mdtrt_id, psn_no, "11811.24")))
+    assert settled["setlinfo"]["medfee_sumamt"] == Decimal("11811.24")
+    assert settled["setlinfo"]["fund_pay_sumamt"] > 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "code"),
+    [
+        ({"trum_flag": "1", "rel_ttp_flag": "1"}, "ENCOUNTER_INJURY_THIRD_PARTY"),
+        ({"trum_flag": "1"}, "ENCOUNTER_INJURY_PROMISE_REQUIRED"),
+        ({"trum_flag": "1", "rel_ttp_flag": "Y"}, "NHSA_REL_TTP_FLAG_INVALID"),
+    ],
+)
+def test_an_injury_without_the_promise_is_refused_and_nothing_is_stored(
+    client: TestClient, world: None, container: Container, flags: dict[str, str], code: str
+) -> None:
+    psn_no = person_no(client)
+    refused(admit(client, psn_no, extra=flags), code)
+    with container.uow() as uow:
+        person_id = uow.hospital.person_id(PERSON_ID)
+        assert person_id is not None
+        assert uow.hospital.stays_of_person_at(person_id, BOBAI_CODE) == []
 
 
 def _emergency_lines(mdtrt_id: str, psn_no: str) -> list[dict[str, Any]]:

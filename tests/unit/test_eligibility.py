@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from yidi.filing.model.eligibility import (
     REIMBURSEMENT_MATERIALS,
     RULES,
     CareType,
+    EligibilityAnswer,
     EligibilityQuestion,
     Verdict,
     check_eligibility,
@@ -142,3 +144,42 @@ def test_every_rule_quotes_the_hengyang_seed_word_for_word() -> None:
     for rule in RULES.values():
         for fragment in rule.quote.split("……"):
             assert fragment in seed, rule.code
+
+
+# --- 双向享受: care at the insured place, on both sides of the 2022 rules' first day -------
+
+
+def _home(on: dt.date, *, promise_outstanding: bool = False) -> EligibilityAnswer:
+    return check_eligibility(
+        EligibilityQuestion(
+            FilingCategory.RETIREE_RESETTLED,
+            CareType.INPATIENT,
+            False,
+            True,
+            at_insured_place=True,
+            on_date=on,
+            promise_outstanding=promise_outstanding,
+        )
+    )
+
+
+def test_a_filed_long_term_resident_settles_at_home_from_the_2022_rules() -> None:
+    before, after = _home(dt.date(2022, 7, 31)), _home(dt.date(2022, 8, 1))
+    assert before.verdict is Verdict.NOT_DIRECT
+    assert before.rules[0].code == "BOTH_WAYS_CLOSED" and "2017" in before.rules[0].source
+    assert after.verdict is Verdict.DIRECT and after.rules[0].code == "BOTH_WAYS"
+    assert "readke.com" in after.rules[0].quote
+
+
+def test_outstanding_promised_documents_close_home_care() -> None:
+    answer = _home(dt.date(2024, 10, 10), promise_outstanding=True)
+    assert answer.verdict is Verdict.NOT_DIRECT
+    assert "补齐" in answer.steps[0].text_zh
+
+
+def test_care_at_home_needs_its_date() -> None:
+    with pytest.raises(InvalidInput) as error:
+        check_eligibility(
+            EligibilityQuestion(None, CareType.INPATIENT, False, False, at_insured_place=True)
+        )
+    assert error.value.code == "ELIGIBILITY_DATE_REQUIRED"

@@ -79,12 +79,15 @@ def test_every_shipped_region_takes_the_72_hour_window_from_the_national_file(
     assert "72小时内转住院" in reference.text
     assert "人社周刊" not in reference.text  # the old per-region citation is gone
     # 医保发〔2022〕22号 (from 2022-07-26): general outpatient care settles directly too.
+    # 经办规程第三十五条 (2022 model, from 2022-08-01): injuries with the no-third-party
+    # promise too (the admission check requires the promise).
     assert policy.direct_settlement_encounter_types == frozenset(
         {
             EncounterType.INPATIENT,
             EncounterType.EMERGENCY_TO_INPATIENT,
             EncounterType.OUTPATIENT,
             EncounterType.CHRONIC_OUTPATIENT,
+            EncounterType.INJURY_INPATIENT,
         }
     )
 
@@ -124,6 +127,7 @@ def test_pharmacy_purchases_settle_directly_from_2025_with_the_statistics_cited(
             EncounterType.OUTPATIENT,
             EncounterType.CHRONIC_OUTPATIENT,
             EncounterType.PHARMACY,
+            EncounterType.INJURY_INPATIENT,
         }
     )
     reference = after.references["cross_region.direct_settlement_encounter_types"].text

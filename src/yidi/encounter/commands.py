@@ -8,7 +8,9 @@ Rules from the Hengyang seed (衡阳日报 2017，“两种情形：不纳入直
   备案电话”);
 * ordinary outpatient and emergency care are excluded, except emergency care that becomes
   an admission within 72 hours, whose costs then join the inpatient settlement;
-* accidental-injury admissions (med_type 22, or the TRUM_FLAG of the admission) are excluded.
+* accidental-injury admissions (med_type 22, or the trum_flag of the admission) are excluded
+  under the 2017 rules; under the 2022 rules they settle directly with the patient's
+  外伤无第三方责任承诺书 (rel_ttp_flag 0), recorded on the encounter (``injury_promise``).
 
 Reliability: every state-changing call runs in one transaction together with its
 idempotency record (``RequestKey``): a retry returns the first answer and changes
@@ -52,6 +54,7 @@ from yidi.encounter.model import (
     admission_exclusion,
     check_icd10,
     emergency_counts_as_filed,
+    is_injury,
     local,
     open_stay_conflict,
     visit_med_type,
@@ -87,12 +90,14 @@ from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
 from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
+from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
+from yidi.policy.national import national_model
 from yidi.reference.model import Agency, ConnectionKind, Hospital, Person
 from yidi.settlement.claim_builder import (
     FeeLineInput,
@@ -193,6 +198,11 @@ class AdmissionRequest:
     emergency_started_at: dt.datetime | None = None
     #: The credential type the hospital read (mdtrt_cert_type), kept to echo in replies.
     credential_type: str | None = None
+    #: 涉及第三方标志 of an injury: False = the patient signed the 外伤无第三方责任承诺书,
+    #: True = a third party is involved, None = not sent.
+    injury_third_party: bool | None = None
+    #: The credential number the hospital read (mdtrt_cert_no): an e-credential token is checked.
+    credential_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +219,7 @@ class VisitRegistration:
     credential_type: str | None = None
     med_type: str = OUTPATIENT_MED_TYPE
     disease_code: str | None = None
+    credential_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +329,16 @@ class HospitalService(EncounterQueries):
         policies: PolicyLibrary | None = None,
         lookup_limits: LookupLimits | None = None,
         record_fact: FactRecorder = record_settlement_fact,
+        ecredential: ECredentialVerifier | None = None,
     ) -> None:
-        super().__init__(uow_factory, clock, catalogs=catalogs, regions=regions, policies=policies)
+        super().__init__(
+            uow_factory,
+            clock,
+            catalogs=catalogs,
+            regions=regions,
+            policies=policies,
+            ecredential=ecredential,
+        )
         self._limits = lookup_limits or LookupLimits()
         self._record_fact = record_fact
 
@@ -429,6 +448,8 @@ class HospitalService(EncounterQueries):
         catalog_region = self._catalogs.catalog_region(uow, hospital.region_code)
         cross_region = policy_region != (catalog_region or hospital.region_code)
         filing: Filing | None = None
+        if not cross_region:
+            self._refuse_closed_insured_place(uow, person, on_date)
         if cross_region:
             candidates = uow.filings.admission_candidates(person.id_number)
             filing = lifecycle.valid_filing_for(
@@ -449,6 +470,33 @@ class HospitalService(EncounterQueries):
             filing=filing,
             id_presented=credential.kind == "02",
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
+        )
+
+    def _refuse_closed_insured_place(
+        self, uow: EncounterUnitOfWork, person: Person, on_date: dt.date
+    ) -> None:
+        """双向享受 (the national rules of ``on_date``): a long-term filing elsewhere may close
+        care at the insured place (2017 rules; 2022 rules while promised documents are due)."""
+        closing = lifecycle.filing_closing_insured_place(
+            uow.filings.admission_candidates(person.id_number), on_date
+        )
+        if closing is None:
+            return
+        model = national_model(on_date)
+        why = (
+            "承诺补齐的证明材料尚未提交，补齐前不享受双向待遇"
+            if closing.record.promise_outstanding and model.both_ways
+            else f"{model.label_zh}不实行双向享受"
+        )
+        raise Refused(
+            "FILING_CLOSES_INSURED_PLACE",
+            f"参保人已办理跨省异地长期居住备案（{closing.record.filing_number or ''}，"
+            f"{closing.record.category.label_zh if closing.record.category else ''}），{why}，"
+            "备案有效期内在参保地就医不能按本地待遇结算。请补齐材料或到参保地经办机构变更、撤销备案："
+            f"{self._call_agency_text(uow, person)}",
+            "a long-term filing elsewhere closes settlement at the insured place on this date",
+            field="psn_no",
+            details={"era": model.era, "source": model.both_ways_source},
         )
 
     @staticmethod
@@ -545,6 +593,8 @@ class HospitalService(EncounterQueries):
         filing_category: FilingCategory | None = None,
         prescription_numbers: Sequence[str] = (),
         disease_code: str | None = None,
+        accidental_injury: bool = False,
+        injury_promise: bool = False,
     ) -> dict[str, Any]:
         """The columns of a new encounter (a stay, a visit or a purchase) of the checked
         person at the caller's institution; ``filing_category`` stands in for the filing's
@@ -571,7 +621,8 @@ class HospitalService(EncounterQueries):
             "admitted_at": as_utc(begins_at),
             "discharged_at": None,
             "diagnosis_codes": ",".join(diagnosis_codes)[:500],
-            "accidental_injury": False,
+            "accidental_injury": accidental_injury,
+            "injury_promise": injury_promise,
             "emergency_started_at": (
                 as_utc(local(emergency_started_at)) if emergency_started_at else None
             ),
@@ -691,6 +742,9 @@ class HospitalService(EncounterQueries):
             )
             person = check.person
             _require_insurance_type(person, request.insurance_type)
+            self.check_presented_ecredential(
+                uow, person, request.credential_type, request.credential_number
+            )
             self._check_admission_rules(uow, request, person, check)
             flagged = check.cross_region and check.filing is None
             flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
@@ -715,6 +769,9 @@ class HospitalService(EncounterQueries):
                     diagnosis_codes=request.diagnosis_codes,
                     emergency_started_at=request.emergency_started_at,
                     filing_category=FilingCategory.EMERGENCY if flagged else None,
+                    # An injury reaching here settles directly under the no-third-party promise.
+                    accidental_injury=is_injury(request),
+                    injury_promise=is_injury(request) and request.injury_third_party is False,
                 )
             )
             return self._commit_encounter_change(
@@ -724,7 +781,8 @@ class HospitalService(EncounterQueries):
                 key,
                 "hospital.admit",
                 f"{check.psn_no} med_type {request.med_type}"
-                + (f" 备案 {check.filing_number}" if check.filing_number else ""),
+                + (f" 备案 {check.filing_number}" if check.filing_number else "")
+                + (" 外伤无第三方责任承诺" if is_injury(request) else ""),
             )
 
     # --- 2201–2203 general outpatient (普通门诊) -------------------------------------------
@@ -760,6 +818,9 @@ class HospitalService(EncounterQueries):
             )
             person = check.person
             _require_insurance_type(person, request.insurance_type)
+            self.check_presented_ecredential(
+                uow, person, request.credential_type, request.credential_number
+            )
             self._require_filed(uow, check)
             disease = (
                 self._recognised_disease(uow, check.person_id, request.disease_code, registered_at)

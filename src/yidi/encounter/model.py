@@ -50,7 +50,7 @@ from typing import Final, Protocol
 from yidi.kernel.clock import CHINA_TZ
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.money import Money
-from yidi.policy.national import national_model
+from yidi.policy.national import InjuryRule, national_model
 from yidi.settlement.claims import emergency_window_opens
 
 
@@ -672,7 +672,39 @@ class AdmissionFacts(Protocol):
     @property
     def accidental_injury(self) -> bool: ...
     @property
+    def injury_third_party(self) -> bool | None: ...
+    @property
     def emergency_started_at(self) -> dt.datetime | None: ...
+
+
+def is_injury(facts: AdmissionFacts) -> bool:
+    """外伤: med_type 22 or the admission's injury flag (trum_flag)."""
+    return facts.med_type == INJURY_MED_TYPE or facts.accidental_injury
+
+
+def injury_exclusion(facts: AdmissionFacts) -> Exclusion | None:
+    """An injury admission under the national rules of its day (data/national/filing_rules.yaml,
+    ``injury``): 2017, never settled directly; 2022 (经办规程第三十五条), settled directly once
+    the patient signed the 外伤无第三方责任承诺书 (rel_ttp_flag 0), not when a third party is
+    involved (rel_ttp_flag 1); without the flag the admission is refused until it is sent."""
+    model = national_model(local(facts.admitted_at).date())
+    if model.injury_rule is InjuryRule.NEVER:
+        return Exclusion("ENCOUNTER_INJURY_NOT_DIRECT", "意外伤害住院的医疗费用")
+    third_party = facts.injury_third_party
+    if third_party is None:
+        raise Refused(
+            "ENCOUNTER_INJURY_PROMISE_REQUIRED",
+            "外伤住院须由参保人签署《外伤无第三方责任承诺书》，入院登记时记录无第三方责任"
+            "（接口 trum_flag=1、rel_ttp_flag=0）后方可直接结算；涉及第三方责任的"
+            "（rel_ttp_flag=1）不纳入直接结算",
+            "an injury admission settles directly only with the no-third-party promise: send "
+            "trum_flag 1 and rel_ttp_flag 0 (or rel_ttp_flag 1 if a third party is involved)",
+            field="rel_ttp_flag",
+            details={"era": model.era, "source": model.injury_source},
+        )
+    if third_party:
+        return Exclusion("ENCOUNTER_INJURY_THIRD_PARTY", "涉及第三方责任的外伤住院医疗费用")
+    return None
 
 
 def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) -> Exclusion | None:
@@ -702,8 +734,10 @@ def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) 
             "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
             "普通门（急）诊医疗费用（急诊抢救后转住院的请按 med_type 24 办理）",
         )
-    if med_type == INJURY_MED_TYPE or facts.accidental_injury:
-        return Exclusion("ENCOUNTER_INJURY_NOT_DIRECT", "意外伤害住院的医疗费用")
+    if is_injury(facts):
+        exclusion = injury_exclusion(facts)
+        if exclusion is not None or med_type == INJURY_MED_TYPE:
+            return exclusion
     if med_type not in DIRECT_MED_TYPES:
         raise Refused(
             "MED_TYPE_NOT_DIRECT",

@@ -28,6 +28,7 @@ from yidi.encounter.records import (
 )
 from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
+from yidi.kernel.ecredential import E_CREDENTIAL_TYPE, ECredentialVerifier
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.privacy import mask_id_number
@@ -112,12 +113,15 @@ class EncounterQueries:
         catalogs: CatalogSource | None = None,
         regions: DivisionRegistry | None = None,
         policies: PolicyLibrary | None = None,
+        ecredential: ECredentialVerifier | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._catalogs: CatalogSource = catalogs or CatalogLookup()
         self._regions = regions or default_registry()
         self._policies = policies
+        # 医保电子凭证 (01): None resolves the tokens yidi issued itself (persons.ecert_token).
+        self._ecredential = ecredential
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -189,8 +193,8 @@ class EncounterQueries:
             found = uow.hospital.person_by_id_number(number.upper())
             if found is not None and found[1].name != name:
                 found = None
-        elif credential.kind == "01":
-            found = uow.hospital.person_by_ecert(number) if number else None
+        elif credential.kind == E_CREDENTIAL_TYPE:
+            found = self._person_by_ecredential(uow, number)
         elif credential.kind == PSN_NO_KIND:
             found = uow.hospital.person_by_psn_no(number) if number else None
         else:
@@ -208,6 +212,39 @@ class EncounterQueries:
                 field="psn_no" if credential.kind == PSN_NO_KIND else "mdtrt_cert_no",
             )
         return found
+
+    def _person_by_ecredential(
+        self, uow: EncounterUnitOfWork, token: str
+    ) -> tuple[int, Person] | None:
+        """The person an e-credential token names (with the internal id): through the
+        configured verifier (which refuses an invalid or expired token), else yidi's own
+        issued tokens."""
+        if not token:
+            return None
+        if self._ecredential is None:
+            return uow.hospital.person_by_ecert(token)
+        identity = self._ecredential.verify(token, self._clock.now())
+        found = uow.hospital.person_by_id_number(identity.id_number)
+        if found is not None and identity.name and found[1].name != identity.name:
+            return None
+        return found
+
+    def check_presented_ecredential(
+        self, uow: EncounterUnitOfWork, person: Person, kind: str | None, token: str | None
+    ) -> None:
+        """2401 / 2201 name the person by psn_no; when the hospital also sends the
+        e-credential it read (mdtrt_cert_type 01), the token must be valid and the same
+        person's."""
+        if kind != E_CREDENTIAL_TYPE or not token or not token.strip():
+            return
+        found = self._person_by_ecredential(uow, token.strip())
+        if found is None or found[1].id_number != person.id_number:
+            raise Refused(
+                "ECREDENTIAL_PERSON_MISMATCH",
+                "医保电子凭证与人员编号不属于同一参保人，交易未办理，请重新读取电子凭证",
+                "the e-credential does not belong to the person named by psn_no",
+                field="mdtrt_cert_no",
+            )
 
     def _person_by_psn_no(self, uow: EncounterUnitOfWork, psn_no: str) -> tuple[int, Person]:
         return self._person_by_credential(uow, Credential(PSN_NO_KIND, psn_no))

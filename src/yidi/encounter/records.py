@@ -65,6 +65,8 @@ class EncounterRow:
     prescription_numbers: str = ""
     #: 门诊慢特病 (med_type 14): the disease code the visit is for (None: not a chronic visit)
     disease_code: str | None = None
+    #: 外伤无第三方责任承诺 recorded at admission (an injury admission settled directly)
+    injury_promise: bool = False
 
     @property
     def diagnoses(self) -> list[str]:

@@ -83,6 +83,7 @@ def _encounter_row(row: Any) -> EncounterRow:
     ):
         values[name] = _aware(values[name])
     values["accidental_injury"] = bool(values["accidental_injury"])
+    values["injury_promise"] = bool(values["injury_promise"])
     return EncounterRow(**values)
 
 

@@ -30,6 +30,7 @@ from yidi.filing.model.record import (
 from yidi.filing.model.rules import FilingRule
 from yidi.filing.ports import FilingUnitOfWork, duplicate_filing
 from yidi.filing.queries import FilingDetail, FilingQueries
+from yidi.filing.region_rules import region_filing_rules
 from yidi.filing.scope import (
     LIVE_STATES,
     actor_of,
@@ -48,7 +49,6 @@ from yidi.kernel.errors import (
 from yidi.kernel.insurance import FilingCategory
 from yidi.kernel.regions import DivisionRegistry, region_prefix
 from yidi.kernel.workdays import WorkingDayCalendar
-from yidi.policy.loader import policy_at
 
 MAX_EVIDENCE_BYTES: Final = 5 * 1024 * 1024
 # Evidence scans are accepted by content, not by the name the browser gives them.
@@ -57,23 +57,6 @@ EVIDENCE_SIGNATURES: Final = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
-
-
-def region_filing_rules(record: FilingRecord, on_date: dt.date) -> Mapping[str, object]:
-    """The insured region's ``cross_region.filing.*`` choices in force on ``on_date``.
-
-    Looked up for the pool, then its prefecture; a region without policy files (or without
-    a scheme that day) has made no choices, so the national defaults apply.
-    """
-    region = record.insured_region_code or ""
-    if record.insurance_type is None or len(region) != 6:
-        return {}
-    for code in dict.fromkeys((region, region[:4] + "00")):
-        try:
-            return policy_at(code, record.insurance_type, on_date).filing_rules
-        except YidiError:
-            continue
-    return {}
 
 
 class FilingService(FilingQueries):

@@ -38,6 +38,7 @@ from yidi.filing.model.record import (
 )
 from yidi.filing.model.rules import FilingRule, rule_for
 from yidi.filing.ports import FilingQuery, FilingRow, FilingUnitOfWork, StoredFiling, VersionRow
+from yidi.filing.region_rules import region_filing_rules
 from yidi.filing.scope import (
     LIVE_STATES,
     FilingUseCases,
@@ -340,8 +341,10 @@ class FilingQueries(FilingUseCases):
         stored = uow.filings.get(summary.filing_id)
         if stored is None:
             return summary
+        day = lifecycle.submission_day(stored.filing)
+        region = region_filing_rules(stored.filing.record, day) if day else {}
         try:
-            due = lifecycle.review_due(stored.filing, self._calendar)
+            due = lifecycle.review_due(stored.filing, self._calendar, region_filing=region)
         except CalendarYearUnsupported:
             return summary
         if due is None:

@@ -74,7 +74,7 @@ def record_to_dict(record: FilingRecord) -> dict[str, Any]:
 
 
 def _promise_fields(record: FilingRecord) -> dict[str, Any]:
-    """The 2022 承诺制 fields, written only when set: a 2017 record's JSON stays as it was."""
+    """The 2022 承诺制 and 补办 fields, written only when set: a 2017 record's JSON stays as it was."""
     fields: dict[str, Any] = {
         "promise_signed": record.promise_signed or None,
         "promise_documents_due_on": _iso(record.promise_documents_due_on),
@@ -84,6 +84,8 @@ def _promise_fields(record: FilingRecord) -> dict[str, Any]:
         ),
         "false_promise_on": _iso(record.false_promise_on),
         "fund_recovery_required": record.fund_recovery_required or None,
+        "late_care_from": _iso(record.late_care_from),
+        "late_care_until": _iso(record.late_care_until),
     }
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -135,6 +137,8 @@ def record_from_dict(data: dict[str, Any]) -> FilingRecord:
         ),
         false_promise_on=_day(data.get("false_promise_on")),
         fund_recovery_required=bool(data.get("fund_recovery_required")),
+        late_care_from=_day(data.get("late_care_from")),
+        late_care_until=_day(data.get("late_care_until")),
     )
 
 

@@ -579,6 +579,8 @@ encounters = Table(
     _timestamp("discharged_at", nullable=True),
     Column("diagnosis_codes", String(500), nullable=False, server_default=""),  # ICD-10, comma
     Column("accidental_injury", Boolean, nullable=False, server_default="0"),
+    # 外伤无第三方责任承诺 recorded at admission (2401 trum_flag 1, rel_ttp_flag 0; 2022 rules)
+    Column("injury_promise", Boolean, nullable=False, server_default="0"),
     _timestamp("emergency_started_at", nullable=True),
     Column("state", String(16), nullable=False, index=True),
     _timestamp("created_at"),
@@ -814,6 +816,8 @@ manual_claims = Table(
     _timestamp("approved_at", nullable=True),
     _timestamp("paid_at", nullable=True),
     Column("payment_reference", String(64), nullable=True),
+    # 补办备案: the filing number whose category set the claim's (filed) rates
+    Column("late_filing_number", String(24), nullable=True),
     Column("created_by", String(64), nullable=False),
     _timestamp("created_at"),
     _timestamp("updated_at"),

@@ -48,7 +48,15 @@ REGION_PARAMETERS: tuple[str, ...] = (
     "long_term_validity",
     "long_term_cancel_lock_months",
     "promise_documents_due_days",
+    "online_review_working_days",
 )
+
+
+class InjuryRule(enum.StrEnum):
+    """How an injury (外伤) admission settles under an era's rules."""
+
+    NEVER = "never"  # 2017：意外伤害住院不纳入直接结算
+    WITH_NO_THIRD_PARTY_PROMISE = "with_no_third_party_promise"  # 2022：无第三方责任承诺
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +107,30 @@ class FilingModel:
     rate_reduction_source: str
     online_review_working_days: int | None = None  # None: the era fixes no review period
     online_review_source: str = ""
+    online_review_region_parameter: bool = False
+    online_review_verified: bool = False
+    online_review_note: str = ""
+    # 补办备案: a filing made after the care may cover it (manual reimbursement at filed rates).
+    late_filing_allowed: bool = False
+    late_filing_rule_source: str = ""
+    # 外伤: whether an injury admission may settle directly (and on what condition).
+    injury_rule: InjuryRule = InjuryRule.NEVER
+    injury_source: str = ""
+    # 双向享受: a filed long-term resident may also settle at the insured place.
+    both_ways: bool = False
+    both_ways_not_while_promise_outstanding: bool = False
+    both_ways_source: str = ""
     region_overrides: Mapping[str, object] = field(default_factory=dict)
+
+    def both_ways_for(self, category: FilingCategory, promise_outstanding: bool) -> bool:
+        """Whether a filing of ``category`` leaves care at the insured place open (双向享受)."""
+        if self.types.get(category) is None:
+            return False
+        if self.types[category].filing_class is not FilingClass.LONG_TERM:
+            return True  # a temporary filing never touched care at home
+        if not self.both_ways:
+            return False
+        return not (promise_outstanding and self.both_ways_not_while_promise_outstanding)
 
     def type_rule(self, category: FilingCategory) -> FilingTypeRule:
         """The rule of ``category``, or ``FILING_TYPE_NOT_IN_FORCE`` if the era has no such type."""
@@ -179,8 +210,25 @@ class FilingModel:
                     lock = lock_override
             types[category] = replace(rule, validity=validity, cancel_lock_months=lock)
         due = overrides.get("promise_documents_due_days")
+        # 线上备案审核时限: a region's value applies only where the era leaves it to the 参保地
+        # (2022 model); on an earlier date the national rule (none) stands.
+        review = overrides.get("online_review_working_days")
+        if review is not None and not self.online_review_region_parameter:
+            review = None
+        if review is not None and (
+            isinstance(review, bool) or not isinstance(review, int) or review < 1
+        ):
+            raise InvalidInput(
+                "NATIONAL_RULE_OVERRIDE_INVALID",
+                f"线上备案审核时限须为正整数个工作日（参保地设定为{review}）",
+                "the online review period must be a positive number of working days",
+                field="filing.online_review_working_days",
+            )
         return replace(
             self,
+            online_review_working_days=(
+                review if isinstance(review, int) else self.online_review_working_days
+            ),
             types=MappingProxyType(types),
             promise_documents_due_days=(
                 due
@@ -242,6 +290,9 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
     promise = raw.get("promise") or {}
     emergency = raw["emergency"]
     lapse = promise.get("lapse_to")
+    late = raw.get("late_filing") or {}
+    injury = raw.get("injury") or {}
+    both = raw.get("both_ways") or {}
     return FilingModel(
         era=str(raw["id"]),
         label_zh=str(raw["label_zh"]),
@@ -269,6 +320,18 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
         rate_reduction_source=str(raw.get("rate_reduction_source", "")),
         online_review_working_days=_review_days(raw),
         online_review_source=str(raw["online_review"]["source"]),
+        online_review_region_parameter=bool(raw["online_review"].get("region_parameter")),
+        online_review_verified=bool(raw["online_review"].get("verified")),
+        online_review_note=str(raw["online_review"].get("verification_note", "")),
+        late_filing_allowed=bool(late.get("allowed", False)),
+        late_filing_rule_source=str(late.get("source", "")),
+        injury_rule=InjuryRule(str(injury.get("direct_settlement", InjuryRule.NEVER.value))),
+        injury_source=str(injury.get("source", "")),
+        both_ways=bool(both.get("long_term_at_insured_place", False)),
+        both_ways_not_while_promise_outstanding=bool(
+            both.get("not_while_promise_outstanding", False)
+        ),
+        both_ways_source=str(both.get("source", "")),
     )
 
 

@@ -183,6 +183,11 @@ def _not_found() -> Exception:
     return hidden("报销申请", "manual_claim")
 
 
+#: 补办备案: ``(id_number, treatment_region, care_from, care_until)`` → the number and
+#: category of the late filing covering that care, or None (yidi.filing.late_care).
+LateFilingFinder = Callable[[str, str, dt.date, dt.date], tuple[str, FilingCategory] | None]
+
+
 class ManualClaimService:
     def __init__(
         self,
@@ -191,11 +196,13 @@ class ManualClaimService:
         *,
         catalogs: CatalogVersions | None = None,
         policies: PolicyLibrary | None = None,
+        late_filing: LateFilingFinder | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._catalogs: CatalogVersions = catalogs or CatalogLookup()
         self._policies = policies
+        self._late_filing = late_filing
 
     # --- helpers ---------------------------------------------------------------------
     def _audit(
@@ -379,6 +386,16 @@ class ManualClaimService:
                 raise hidden("参保人员", "person")
             person_id = uow.hospital.person_id(person.id_number)
             assert person_id is not None
+            # 补办备案 (2022 rules): care covered by a filing made afterwards is paid at the
+            # filing's (filed) rates, not the unfiled ones; a category the handler chose stands.
+            late = (
+                self._late_filing(person.id_number, treatment_region, admitted_on, discharged_on)
+                if filing_category is None and self._late_filing is not None
+                else None
+            )
+            if late is not None:
+                filing_category = late[1]
+                reason = f"{reason}（补办备案 {late[0]}）" if reason else f"补办备案 {late[0]}"
             now = as_utc(self._clock.now())
             claim_id = (
                 f"MC{person.insured_region_code}{local(now):%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
@@ -393,6 +410,7 @@ class ManualClaimService:
                     "hospital_level": int(hospital_level),
                     "encounter_type": encounter_type.value,
                     "filing_category": filing_category.value if filing_category else None,
+                    "late_filing_number": late[0] if late else None,
                     "admitted_on": admitted_on,
                     "discharged_on": discharged_on,
                     "reason": reason[:500],

@@ -58,6 +58,8 @@ class ManualClaimRow:
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    #: 补办备案: the filing whose category set the claim's (filed) rates
+    late_filing_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from yidi.bootstrap import Container
     from yidi.filing.queries import FilingDetail
     from yidi.kernel.access import Principal
+    from yidi.policy.national import FilingModel
 
 filing_app = typer.Typer(
     help="备案：新建、提交、审核、变更、撤销、查询、报盘导入、附件2导出。Filings.",
@@ -200,24 +201,88 @@ def false_promise(
 @filing_app.command("rules")
 def rules(
     on: Annotated[str | None, typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="参保地行政区划代码（含其覆盖的全国规则参数）")
+    ] = None,
+    insurance: Annotated[
+        str, typer.Option("--insurance-type", help="险种 310 职工 / 390 居民（与 --region 同用）")
+    ] = "310",
 ) -> None:
-    """显示某日生效的全国备案规则。Show the national filing rules in force on a date."""
+    """显示某日（某参保地）生效的备案规则。Show the filing rules in force on a date (for a region)."""
+    from yidi.filing.model.record import FilingRecord
+    from yidi.filing.region_rules import region_filing_rules
     from yidi.kernel.clock import SystemClock
+    from yidi.kernel.insurance import InsuranceType
     from yidi.policy.national import national_model
 
     day = _day(on) or SystemClock().now().date()
     with _errors():
-        model = national_model(day)
-    typer.echo(f"{day.isoformat()}：{model.label_zh}（自 {model.effective_from.isoformat()}）")
+        overrides: Mapping[str, object] = {}
+        if region:
+            record = FilingRecord(
+                insured_region_code=region, insurance_type=InsuranceType(insurance)
+            )
+            overrides = region_filing_rules(record, day)
+        national = national_model(day)
+        model = national_model(day, overrides)
+    for line in describe_rules(day, model, national, region):
+        typer.echo(line)
+
+
+def describe_rules(
+    day: dt.date, model: FilingModel, national: FilingModel, region: str | None
+) -> list[str]:
+    """The lines ``yidi filing rules`` prints: the model of ``day``, with the region's values."""
+    where = f"，参保地 {region}" if region else ""
+    lines = [f"{day.isoformat()}{where}：{model.label_zh}（自 {model.effective_from.isoformat()}）"]
     for category, rule in model.types.items():
         proof = "、".join(kind.label_zh for kind in rule.proof) or "仅需有效凭证"
         promise = "，可承诺制" if model.promise_allowed_for(category) else ""
-        typer.echo(
+        lines.append(
             f"  {model.class_labels[rule.filing_class]} / {rule.label_zh}"
             f"（{category.value}）：{proof}{promise}"
         )
-    for source in model.sources:
-        typer.echo(f"  依据 source: {source}")
+    days = model.online_review_working_days
+    if days is None:
+        review = "未规定 none"
+    else:
+        review = f"{days} 个工作日"
+        if days != national.online_review_working_days:
+            review += f"（参保地设定；全国规则 {national.online_review_working_days} 个工作日）"
+        elif model.online_review_region_parameter:
+            review += "（全国规则，参保地可设定）"
+        if not national.online_review_verified:
+            review += f"；{national.online_review_note or '全国规则数值待核对'}"
+    lines.append(f"  线上备案审核时限 online review: {review}")
+    lines.append(f"    依据: {national.online_review_source}")
+    lines.append(
+        "  补办备案 filing after care: "
+        + ("可补办，就医费用按备案人员待遇手工报销" if model.late_filing_allowed else "不适用")
+    )
+    injury = {
+        "never": "意外伤害住院不直接结算",
+        "with_no_third_party_promise": "签署外伤无第三方责任承诺（入院登记时上传）的可直接结算",
+    }[model.injury_rule.value]
+    lines.append(f"  外伤 injury: {injury}")
+    lines.append(
+        "  双向享受 both ways: "
+        + (
+            "长期居住类备案有效期内可在参保地就医结算"
+            + ("（承诺补齐材料前除外）" if model.both_ways_not_while_promise_outstanding else "")
+            if model.both_ways
+            else "不适用"
+        )
+    )
+    lines.append(
+        "  急诊 emergency: "
+        + (
+            "医院上传急诊标识视同已备案"
+            if model.emergency_flag_counts_as_filed
+            else f"{model.emergency_filing_deadline_working_days} 个工作日内补交材料备案"
+        )
+    )
+    lines.extend(f"  依据 source: {source}" for source in model.sources)
+    return lines
 
 
 @filing_app.command("change")

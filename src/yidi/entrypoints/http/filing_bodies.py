@@ -85,6 +85,17 @@ class FilingRecordBody(BaseModel):
             "a signed personal promise stands in for the proof (2022 model, long-term types)"
         ),
     )
+    late_care_from: dt.date | None = Field(
+        None,
+        description=(
+            "补办备案：所补就医的首日（2022年模式起，就医后补办） "
+            "filing after the care: first day of the care it covers (2022 model)"
+        ),
+    )
+    late_care_until: dt.date | None = Field(
+        None,
+        description="补办备案：所补就医的末日（出院日） filing after the care: last day of the care",
+    )
 
     def to_record(self) -> FilingRecord:
         return FilingRecord(

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.insurance import FilingCategory
+from yidi.policy.national import FilingModel, national_model
 
 HENGYANG_SEED = "衡阳日报·人社周刊 2017《衡阳人跨省异地就医可直接结算》"
 
@@ -176,12 +178,19 @@ FILING_EVIDENCE: dict[FilingCategory, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class EligibilityQuestion:
-    """The four answers of the guided check. ``category`` None: none of the four groups."""
+    """The four answers of the guided check. ``category`` None: none of the four groups.
+
+    ``at_insured_place``: the care is at home (参保地), not at the filing's destination; the
+    answer then follows the 双向享受 rule of the national rules on ``on_date``.
+    """
 
     category: FilingCategory | None
     care_type: CareType
     accidental_injury: bool
     filed: bool
+    at_insured_place: bool = False
+    on_date: date | None = None
+    promise_outstanding: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +236,88 @@ def _file_first(category: FilingCategory) -> Step:
     )
 
 
+def _national_rule(code: str, model: FilingModel, zh: str, en: str) -> Rule:
+    return Rule(
+        code,
+        zh,
+        en,
+        model.both_ways_source,
+        source=f"全国异地就医备案规则（{model.label_zh}，data/national/filing_rules.yaml）",
+    )
+
+
+def _at_insured_place(question: EligibilityQuestion) -> EligibilityAnswer:
+    """Care at the insured place of a (possibly) filed person: 双向享受 of the day's rules."""
+    if question.on_date is None:
+        raise InvalidInput(
+            "ELIGIBILITY_DATE_REQUIRED",
+            "在参保地就医的判断须提供就医日期",
+            "care at the insured place needs the date of the care",
+            field="on_date",
+        )
+    model = national_model(question.on_date)
+    category = question.category
+    if not question.filed or category is None or category not in model.types:
+        return EligibilityAnswer(
+            Verdict.DIRECT,
+            (),
+            (Step("在参保地就医，按参保地本地规定结算。", "At home, the local rules apply."),),
+            show_reimbursement_materials=False,
+            treated_as_category=category,
+        )
+    if model.both_ways_for(category, question.promise_outstanding):
+        rule = _national_rule(
+            "BOTH_WAYS",
+            model,
+            "跨省异地长期居住人员备案有效期内，可在备案地和参保地双向享受待遇。",
+            "Long-term residents may settle both at the destination and at home while filed.",
+        )
+        return EligibilityAnswer(
+            Verdict.DIRECT,
+            (rule,),
+            (
+                Step(
+                    "在参保地定点医院就医时出示医保凭证，按规定直接结算。",
+                    "Show your credential at a home hospital; it settles directly.",
+                ),
+            ),
+            show_reimbursement_materials=False,
+            treated_as_category=category,
+        )
+    outstanding = question.promise_outstanding and model.both_ways
+    rule = _national_rule(
+        "BOTH_WAYS_CLOSED",
+        model,
+        "承诺补齐的证明材料提交前，不享受双向待遇。"
+        if outstanding
+        else f"{model.label_zh}不实行双向享受：长期居住类备案有效期内在参保地就医不按本地待遇结算。",
+        "No both-way settlement while promised documents are outstanding."
+        if outstanding
+        else f"The {model.era} model has no both-way settlement for long-term filings.",
+    )
+    step = (
+        Step(
+            "先向参保地经办机构补齐承诺的证明材料。",
+            "First hand in the promised documents at home.",
+        )
+        if outstanding
+        else Step(
+            "先到参保地经办机构变更或撤销备案。", "First change or cancel the filing at home."
+        )
+    )
+    return EligibilityAnswer(
+        Verdict.NOT_DIRECT,
+        (rule,),
+        (step,),
+        show_reimbursement_materials=False,
+        treated_as_category=category,
+    )
+
+
 def check_eligibility(question: EligibilityQuestion) -> EligibilityAnswer:
     """Decide whether the stay can be settled directly at the hospital, and say why."""
+    if question.at_insured_place:
+        return _at_insured_place(question)
     if question.category is None and question.filed:
         raise InvalidInput(
             "ELIGIBILITY_FILED_WITHOUT_CATEGORY",

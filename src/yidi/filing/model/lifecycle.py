@@ -333,22 +333,34 @@ def submitted_online(filing: Filing) -> bool | None:
     return None
 
 
+def submission_day(filing: Filing) -> date | None:
+    """The Beijing day of the latest submission, or None if never submitted."""
+    for event in reversed(filing.events):
+        if event.action is FilingAction.SUBMIT:
+            return beijing(event.at).date()
+    return None
+
+
 def review_due(
-    filing: Filing, calendar: WorkingDayCalendar, model: FilingModel | None = None
+    filing: Filing,
+    calendar: WorkingDayCalendar,
+    model: FilingModel | None = None,
+    *,
+    region_filing: Mapping[str, object] | None = None,
 ) -> Deadline | None:
     """Last day to review a filing submitted online (线上提交：N 个工作日内审核), or None.
 
     None when the filing is not awaiting review, was submitted at the window (decided on the
     spot) or the national model of the submission day fixes no review period. N is the
-    model's ``online_review_working_days`` (data/national/filing_rules.yaml); the
-    submission day itself is not counted.
+    model's ``online_review_working_days`` (data/national/filing_rules.yaml), or the insured
+    region's ``filing.online_review_working_days`` (``region_filing``) where the model of
+    the day leaves it to the 参保地; the submission day itself is not counted.
     """
     if filing.state is not FilingState.SUBMITTED or not submitted_online(filing):
         return None
-    submitted_on = beijing(
-        next(e.at for e in reversed(filing.events) if e.action is FilingAction.SUBMIT)
-    ).date()
-    days = (model or national_model(submitted_on)).online_review_working_days
+    submitted_on = submission_day(filing)
+    assert submitted_on is not None  # submitted_online found the event
+    days = (model or national_model(submitted_on, region_filing)).online_review_working_days
     if days is None:
         return None
     on = calendar.add_working_days(submitted_on, days)
@@ -387,6 +399,7 @@ def submit(
     category = filing.record.category
     assert category is not None  # validated above
     check_national_type(filing.record, national_model(at.date(), region_filing))
+    check_late_filing(filing.record, at.date())
     rule = rule_for(category, rules)
     due = emergency_due(filing.record, rule, calendar or WorkingDayCalendar())
     if due is not None and at.date() > due.on:
@@ -417,6 +430,49 @@ def check_national_type(record: FilingRecord, model: FilingModel) -> None:
             f"a personal promise cannot replace proof for {record.category.value} "
             f"in the {model.era} model",
             field="promise_signed",
+        )
+
+
+def check_late_filing(record: FilingRecord, today: date) -> None:
+    """补办备案: the care it covers is a real, past range, on a day whose rules allow 补办.
+
+    The national model in force on the care's first day decides (2017: no 补办, the care
+    stays unfiled; 2022: the filing may be made afterwards and covers the care).
+    """
+    care_from, care_until = record.late_care_from, record.late_care_until
+    if care_from is None:
+        if care_until is not None:
+            raise InvalidInput(
+                "FILING_LATE_CARE_FROM_REQUIRED",
+                "补办备案须填写所补就医的首日（入院日期）",
+                "a late filing needs the first day of the care it covers",
+                field="late_care_from",
+            )
+        return
+    if care_until is None or care_until < care_from:
+        raise InvalidInput(
+            "FILING_LATE_CARE_RANGE",
+            "补办备案须填写所补就医的末日（出院日期），且不得早于首日",
+            "a late filing needs the last day of the care, not before its first day",
+            field="late_care_until",
+        )
+    if care_until > today:
+        raise InvalidInput(
+            "FILING_LATE_CARE_FUTURE",
+            f"补办备案只能覆盖已发生的就医（末日{care_until.isoformat()}晚于今天）",
+            "a late filing covers care that has happened",
+            field="late_care_until",
+        )
+    model = national_model(care_from)
+    if not model.late_filing_allowed:
+        raise Refused(
+            "FILING_LATE_NOT_IN_FORCE",
+            f"就医日期{care_from.isoformat()}适用{model.label_zh}，不能就医后补办备案；"
+            "该次费用按未备案人员回参保地报销",
+            f"the {model.era} model in force on {care_from.isoformat()} has no filing after "
+            "the care; it is reimbursed as unfiled care",
+            field="late_care_from",
+            details={"era": model.era, "source": model.late_filing_rule_source},
         )
 
 
@@ -533,7 +589,9 @@ def _approved_record(
             "The filing number belongs to another agency region",
             field="filing_number",
         )
-    default_from, default_until = default_validity(record, rule, at.date())
+    # 补办: validity counts from the first day of the care the filing covers.
+    basis = min(at.date(), record.late_care_from) if record.late_care_from else at.date()
+    default_from, default_until = default_validity(record, rule, basis)
     national_until = (
         model.valid_until(record.category, default_from)
         if model is not None and record.category is not None
@@ -553,6 +611,17 @@ def _approved_record(
             "有效期截止日期不能早于起始日期",
             "valid_until is before valid_from",
             field="valid_until",
+        )
+    if record.late_care_from is not None and (
+        start > record.late_care_from
+        or (end is not None and record.late_care_until and end < record.late_care_until)
+    ):
+        raise InvalidInput(
+            "FILING_LATE_NOT_COVERED",
+            f"补办备案的有效期须覆盖所补就医（{record.late_care_from.isoformat()}至"
+            f"{record.late_care_until.isoformat() if record.late_care_until else ''}）",
+            "a late filing's validity must cover the care it is filed for",
+            field="valid_from",
         )
     return dataclasses.replace(
         record,
@@ -590,6 +659,7 @@ def approve(
         raise InvalidInput("FILING_CATEGORY_REQUIRED", "人员类别不能为空", "category is required")
     model = national_model(at.date(), region_filing)
     check_national_type(filing.record, model)
+    check_late_filing(filing.record, at.date())
     base = filing.record
     if base.promise_signed:
         if missing_evidence(base, filing.evidence, regions, rules=rules):
@@ -824,6 +894,60 @@ def valid_filing_for(
     if not matches:
         return None
     return max(matches, key=lambda f: (f.record.version, f.record.valid_from or on_date))
+
+
+def late_filing_for_care(
+    filings: Iterable[Filing],
+    treatment_region: str,
+    care_from: date,
+    care_until: date,
+    regions: RegionLookup,
+) -> Filing | None:
+    """The 补办 filing that covers care from ``care_from`` to ``care_until`` in
+    ``treatment_region``, or None: approved (or since expired), made after the care
+    (``late_care_*`` spanning it), destination covering the treatment region, and valid on
+    both days. Its category sets the rates of the care's manual reimbursement."""
+    matches = []
+    for filing in filings:
+        record = filing.record
+        if filing.state not in (FilingState.APPROVED, FilingState.EXPIRED):
+            continue
+        if record.late_care_from is None or record.late_care_until is None:
+            continue
+        if not (record.late_care_from <= care_from and care_until <= record.late_care_until):
+            continue
+        destination = record.destination_code
+        if destination is None or record.category is None:
+            continue
+        if not (
+            regions.exists(treatment_region) and covers(regions, destination, treatment_region)
+        ):
+            continue
+        if record.valid_from is None or record.valid_from > care_from:
+            continue
+        if record.valid_until is not None and record.valid_until < care_until:
+            continue
+        matches.append(filing)
+    if not matches:
+        return None
+    return max(matches, key=lambda f: f.record.version)
+
+
+def filing_closing_insured_place(filings: Iterable[Filing], on_date: date) -> Filing | None:
+    """The filing that keeps its holder from settling at the insured place on ``on_date``, or
+    None (双向享受). A long-term filing valid that day closes it under the 2017 rules; under
+    the 2022 rules it stays open both ways, except while promised documents are outstanding.
+    Temporary filings never close it."""
+    model = national_model(on_date)
+    for filing in filings:
+        category = filing.record.category
+        if category is None or not is_valid_on(filing, on_date):
+            continue
+        if category not in model.types:
+            continue
+        if not model.both_ways_for(category, filing.record.promise_outstanding):
+            return filing
+    return None
 
 
 # --- 承诺制 (2022 model) -------------------------------------------------------------------

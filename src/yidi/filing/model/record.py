@@ -144,6 +144,15 @@ class FilingRecord:
     # 虚假承诺: the day it was recorded; the fund's payments under this filing are to be recovered.
     false_promise_on: date | None = None
     fund_recovery_required: bool = False
+    # 补办备案 (2022 model): a filing made after the care it covers (first and last day of
+    # that care); the care is then reimbursed by hand at the filed rates.
+    late_care_from: date | None = None
+    late_care_until: date | None = None
+
+    @property
+    def is_late_filing(self) -> bool:
+        """补办: the filing was made after the care it covers."""
+        return self.late_care_from is not None
 
     @property
     def promise_outstanding(self) -> bool:

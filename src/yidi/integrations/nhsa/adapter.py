@@ -13,8 +13,9 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
   credential the patient presents: ``mdtrt_cert_type`` 01 the e-credential token, 02 the
   ID number together with ``psn_name``, 03 the social security card number. Lookups are
   rate-limited and audited per institution.
-* 2401 ``exp_content``: ``TRUM_FLAG`` "1" marks an accidental injury (not settled
-  directly); ``EMER_BEGNTIME`` (yyyy-MM-dd HH:mm:ss) is the start of the emergency care
+* 2401 ``trum_flag`` (or ``exp_content.TRUM_FLAG``) "1" marks an injury (外伤); under the 2022
+  rules it settles directly only with ``rel_ttp_flag`` "0" (the patient signed the
+  外伤无第三方责任承诺书), under the 2017 rules never; ``exp_content.EMER_BEGNTIME`` (yyyy-MM-dd HH:mm:ss) is the start of the emergency care
   for med_type 24 (72-hour rule).
 * 1101 returns ``certno`` and ``brdy``/``age`` in full only to a caller who presented the
   ID number (type 02); otherwise ``certno`` is masked and ``brdy``/``age`` are left out,
@@ -207,6 +208,22 @@ def _flag(value: Any, key: str) -> Any:
             if str(name).lower() == key.lower():
                 return item
     return None
+
+
+def _third_party(value: Any) -> bool | None:
+    """涉及第三方标志 rel_ttp_flag: "0" no third party (the patient signed the 外伤无第三方责任
+    承诺书), "1" a third party is involved; absent: None."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    if text not in ("0", "1"):
+        raise InvalidInput(
+            "NHSA_REL_TTP_FLAG_INVALID",
+            f"涉及第三方标志 rel_ttp_flag 应为 0（无第三方，已签署承诺书）或 1（涉及第三方），收到“{text[:10]}”",
+            "rel_ttp_flag must be 0 (no third party, promise signed) or 1 (third party involved)",
+            field="rel_ttp_flag",
+        )
+    return text == "1"
 
 
 def _naive(at: dt.datetime) -> dt.datetime:
@@ -568,7 +585,10 @@ class HospitalGateway:
     # 2401 / 2402 / 2404 / 2405 -----------------------------------------------------------
     def admit(self, request: Input2401, context: GatewayContext) -> Output2401:
         info = request.mdtrtinfo
-        injury = str(_flag(info.exp_content, "TRUM_FLAG") or "0").strip() == "1"
+        trum = info.trum_flag or _flag(info.exp_content, "TRUM_FLAG")
+        injury = str(trum or "0").strip() == "1"
+        third = info.rel_ttp_flag or _flag(info.exp_content, "REL_TTP_FLAG")
+        third_party = _third_party(third)
         emergency_text = _flag(info.exp_content, "EMER_BEGNTIME")
         emergency_at = None
         if emergency_text:
@@ -592,8 +612,10 @@ class HospitalGateway:
                 inpatient_number=info.ipt_no,
                 insurance_type=info.insutype,
                 accidental_injury=injury,
+                injury_third_party=third_party,
                 emergency_started_at=emergency_at,
                 credential_type=info.mdtrt_cert_type,
+                credential_number=info.mdtrt_cert_no,
             ),
             self._key(context, request),
         )
@@ -824,6 +846,7 @@ class HospitalGateway:
                 credential_type=data.mdtrt_cert_type,
                 **({"med_type": data.med_type} if data.med_type else {}),
                 disease_code=data.dise_codg,
+                credential_number=data.mdtrt_cert_no,
             ),
             self._key(context, request),
         )

@@ -340,6 +340,10 @@ class _AdmissionDetails(_MaternityFields, _DiseaseAndOperation):
     dscg_maindiag_name: OptText = None
     main_cond_dscr: OptText = None
     dise_type_code: OptText = None
+    # 外伤标志 / 涉及第三方标志 ("仅对异地根据情况填写"): trum_flag 1 an injury; rel_ttp_flag 0
+    # the patient signed the 外伤无第三方责任承诺书, 1 a third party is involved.
+    trum_flag: OptText = None
+    rel_ttp_flag: OptText = None
     exp_content: ExpContent = None
 
 

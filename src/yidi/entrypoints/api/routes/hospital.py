@@ -151,7 +151,17 @@ class AdmissionIn(CredentialIn):
         min_length=1, max_length=20, description="ICD-10 诊断编码，主诊断在前"
     )
     insurance_type: str | None = Field(default=None, pattern=r"^\d{3}$")
-    accidental_injury: bool = Field(default=False, description="意外伤害（不纳入直接结算）")
+    accidental_injury: bool = Field(
+        default=False,
+        description="外伤（意外伤害）：2017 年模式不直接结算；2022 年模式须填 injury_third_party",
+    )
+    injury_third_party: bool | None = Field(
+        default=None,
+        description=(
+            "外伤是否涉及第三方：false 参保人已签署《外伤无第三方责任承诺书》（可直接结算），"
+            "true 涉及第三方（不直接结算）；null 未填 (injury: third party involved?)"
+        ),
+    )
     emergency_started_at: dt.datetime | None = Field(
         default=None, description="急诊抢救开始时间（急诊转住院 24 必填；72 小时规则）"
     )
@@ -468,6 +478,7 @@ def admit(body: AdmissionIn, write: CashierWriteDep) -> EncounterOut:
             diagnosis_codes=tuple(code.strip() for code in body.diagnosis_codes),
             insurance_type=body.insurance_type,
             accidental_injury=body.accidental_injury,
+            injury_third_party=body.injury_third_party,
             emergency_started_at=body.emergency_started_at,
         ),
         write.key(caller, body),

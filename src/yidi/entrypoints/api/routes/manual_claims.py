@@ -76,6 +76,13 @@ class ClaimHeadOut(BaseModel):
 
 class ManualClaimOut(ClaimHeadOut):
     encounter_type: str
+    filing_category: str | None = Field(
+        None,
+        description="按哪类备案人员待遇报销；null 为未备案 the filed category whose rates apply",
+    )
+    late_filing_number: str | None = Field(
+        None, description="补办备案编号（按补办的备案待遇报销时） the late filing applied"
+    )
     checklist: list[MaterialOut]
     missing_materials: list[str]
     fee_lines: list[dict[str, Any]]

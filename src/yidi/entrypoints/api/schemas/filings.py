@@ -154,6 +154,12 @@ class FilingRecordOut(BaseModel):
     fund_recovery_required: bool | None = Field(
         None, exclude_if=_unset, description="需追回医保基金（仅在需要时） fund recovery required"
     )
+    late_care_from: dt.date | None = Field(
+        None, exclude_if=_unset, description="补办备案所补就医首日 late filing: care from"
+    )
+    late_care_until: dt.date | None = Field(
+        None, exclude_if=_unset, description="补办备案所补就医末日 late filing: care until"
+    )
 
 
 def record_out(record: FilingRecord) -> FilingRecordOut:
