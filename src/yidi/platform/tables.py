@@ -390,6 +390,17 @@ _partial_unique_index(
     where=_WITHOUT_CATEGORY,
 )
 
+# 分配: which reviewer of the agency a filing awaiting review is assigned to (one row per filing,
+# replaced on reassignment; the audit chain keeps who assigned whom when).
+filing_assignments = Table(
+    "filing_assignments",
+    metadata,
+    Column("filing_id", String(32), ForeignKey("filings.id"), primary_key=True),
+    Column("assignee", String(64), nullable=False, index=True),  # the reviewer's user name
+    Column("assigned_by", String(64), nullable=False),
+    _timestamp("assigned_at"),
+)
+
 # Every version of every filing, with its full 附件1 record as JSON. Never deleted.
 filing_versions = Table(
     "filing_versions",

@@ -345,9 +345,16 @@ def review_due(
     """
     if filing.state is not FilingState.SUBMITTED or not submitted_online(filing):
         return None
-    submitted_on = beijing(
-        next(e.at for e in reversed(filing.events) if e.action is FilingAction.SUBMIT)
-    ).date()
+    submitted_at = next(e.at for e in reversed(filing.events) if e.action is FilingAction.SUBMIT)
+    return review_due_after(submitted_at, calendar, model)
+
+
+def review_due_after(
+    submitted_at: datetime, calendar: WorkingDayCalendar, model: FilingModel | None = None
+) -> Deadline | None:
+    """:func:`review_due` of an online submission made at ``submitted_at`` (what a list query
+    knows of a filing awaiting review)."""
+    submitted_on = beijing(submitted_at).date()
     days = (model or national_model(submitted_on)).online_review_working_days
     if days is None:
         return None
