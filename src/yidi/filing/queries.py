@@ -422,7 +422,7 @@ class FilingQueries(FilingUseCases):
         today = self._clock.today()
         found = []
         with self._uow() as uow:
-            total, rows = uow.filings.search(
+            _total, rows = uow.filings.search(
                 FilingQuery(id_number=number, states=(FilingState.APPROVED,), limit=20)
             )
         for row, record in rows:

@@ -35,12 +35,13 @@ from yidi.entrypoints.web.render import (
 )
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.model.annex import ANNEX2_COLUMNS
 from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.filing.model.evidence import EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.ports import SORT_KEYS, FilingQuery, ImportReport
 from yidi.filing.queries import FilingDetail, FilingPage
-from yidi.filing.reports import FilingReports
+from yidi.filing.reports import Annex2Table, FilingReports
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.clock import beijing
 from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, YidiError
@@ -403,11 +404,32 @@ def _emergency(request: Request) -> Response:
     )
 
 
+def _page_and_size(request: Request) -> tuple[int, int]:
+    page, size = request.query_params.get("page", "1"), request.query_params.get("size", "")
+    return (
+        int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1,
+        int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZE,
+    )
+
+
 def _incomplete(request: Request) -> Response:
+    """待补充的历史备案, one page at a time with the total."""
     principal = page_principal(request)
     _require_office(principal)
     rows = _service(request).incomplete(principal)
-    return render(request, "filings_incomplete.html", {"rows": rows})
+    number, size = _page_and_size(request)
+    pages = pager("/filings/incomplete", {"size": str(size)}, number, size, len(rows))
+    return render(
+        request,
+        "filings_incomplete.html",
+        {
+            "rows": rows[pages.first_row - 1 : pages.last_row] if rows else [],
+            "total": len(rows),
+            "pager": pages,
+            "page_sizes": PAGE_SIZES,
+            "page_size": size,
+        },
+    )
 
 
 # --- one filing: detail, review, cancel, the printable form ---------------------------------
@@ -619,6 +641,10 @@ def _annex2(request: Request) -> Response:
         except ValueError:
             errors[name] = translate(lang, "statistics.invalid_date")
     asked = "download" in request.query_params
+    # The official file (明文) for a role that may read full records, when asked; a province
+    # officer's export is full by default (the service decides), an agency's masked.
+    may_full = principal.role in OFFICES and principal.may(Action.FILING_READ)
+    full = True if may_full and request.query_params.get("full") == "1" else None
     if asked and not errors:
         try:
             table = _reports(request).annex2(
@@ -626,11 +652,13 @@ def _annex2(request: Request) -> Response:
                 principal.region_code or "",
                 dates["from"],
                 dates["to"],
+                full=full,
             )
         except InvalidInput as exc:
             errors.update(field_errors(exc, lang, "to"))
         else:
-            name = f"annex2-{table.region_code}-{dates['from']}-{dates['to']}.xlsx"
+            kind = "masked" if table.masked else "full"
+            name = f"annex2-{table.region_code}-{dates['from']}-{dates['to']}-{kind}.xlsx"
             return file_response(request, annex2_xlsx(table), XLSX_MEDIA_TYPE, name)
     return render(
         request,
@@ -639,8 +667,10 @@ def _annex2(request: Request) -> Response:
             "values": {
                 "from": start or dates.get("from", today).isoformat(),
                 "to": end or dates.get("to", today).isoformat(),
+                "full": full,
             },
             "errors": errors,
+            "may_full": may_full,
         },
         status_code=422 if errors else 200,
     )
@@ -690,6 +720,24 @@ def _quarterly(request: Request) -> Response:
             name = f"quarterly-{listing.region_code}-{year}Q{quarter}.xlsx"
             return file_response(request, quarterly_xlsx(listing), XLSX_MEDIA_TYPE, name)
     region_label = _region_label(lang)
+    number, size = _page_and_size(request)
+    total = sum(len(table.rows) for table in listing.prefectures) if listing else 0
+    pages = pager(
+        "/filings/quarterly",
+        {"region": region, "year": year_text, "quarter": quarter_text, "size": str(size)},
+        number,
+        size,
+        total,
+    )
+    shown: list[tuple[Any, list[Any], int]] = []  # (table, its rows on this page, its total)
+    if listing is not None:
+        start, before = pages.first_row - 1, 0
+        for table in listing.prefectures:
+            rows = list(table.rows)
+            low, high = max(0, start - before), min(len(rows), pages.last_row - before)
+            if low < high:
+                shown.append((table, rows[low:high], len(rows)))
+            before += len(rows)
     return render(
         request,
         "filings_quarterly.html",
@@ -698,6 +746,11 @@ def _quarterly(request: Request) -> Response:
             "regions": [(code, region_label(code)) for code in codes],
             "errors": errors,
             "listing": listing,
+            "shown": shown,
+            "total": total,
+            "pager": pages,
+            "page_sizes": PAGE_SIZES,
+            "page_size": size,
         },
         status_code=422 if errors else 200,
     )
@@ -741,6 +794,47 @@ def _import_upload(
             return redirect(request, f"/filings/import/jobs/{job.id}")
     return render(
         request, "filings_import.html", {"errors": errors, "report": None}, status_code=422
+    )
+
+
+def _import_template(request: Request) -> Response:
+    """An empty 附件2 (title, 市(县、市) line, headings, 注 lines): the layout the import reads."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_IMPORT)
+    region = principal.region_code or ""
+    name = directory.region_name(region) if region else ""
+    table = Annex2Table(region, name, "", ANNEX2_COLUMNS, [], False)
+    return file_response(
+        request, annex2_xlsx(table), XLSX_MEDIA_TYPE, f"annex2-template-{region}.xlsx"
+    )
+
+
+def _import_errors(request: Request, job_id: str) -> Response:
+    """The rejected rows of an import job as CSV: 序号, 姓名, column, problem, file line."""
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.FILING_IMPORT)
+    job = _import_jobs(request).get(principal, job_id)
+    report = (
+        ImportReport.from_dict(job.result, replayed=bool(job.result.get("replayed")))
+        if job.result
+        else None
+    )
+    lines = [["序号", "姓名", "栏目", "问题", "文件行号"]]
+    for error in report.errors if report else []:
+        lines.append(
+            [
+                str(error.get("serial") or ""),
+                str(error.get("name") or ""),
+                str(error.get("column") or ""),
+                str(error.get("message") or ""),
+                str(error.get("row") or ""),
+            ]
+        )
+    content = ("\ufeff" + csv_text(lines)).encode("utf-8")
+    return file_response(
+        request, content, "text/csv; charset=utf-8", f"import-errors-{job_id[:16]}.csv"
     )
 
 
@@ -795,7 +889,11 @@ def add_filing_routes(router: APIRouter) -> None:
     router.add_api_route("/filings/quarterly", _quarterly, methods=["GET"])
     router.add_api_route("/filings/import", _import_form, methods=["GET"])
     router.add_api_route("/filings/import", _import_upload, methods=["POST"])
+    router.add_api_route("/filings/import/template.xlsx", _import_template, methods=["GET"])
     router.add_api_route("/filings/import/jobs/{job_id}", _import_job, methods=["GET"])
+    router.add_api_route(
+        "/filings/import/jobs/{job_id}/errors.csv", _import_errors, methods=["GET"]
+    )
     router.add_api_route("/filings/{ref}", _filing_detail, methods=["GET"])
     router.add_api_route("/filings/{ref}/assign", _assign, methods=["POST"])
     router.add_api_route("/filings/{ref}/approve", _approve, methods=["POST"])
