@@ -24,7 +24,7 @@ from yidi.entrypoints.web.change_fields import changed_labeller
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.province_pages import region_codes
-from yidi.entrypoints.web.refusals import decide, field_errors
+from yidi.entrypoints.web.refusals import decide, field_errors, shown_refusal
 from yidi.entrypoints.web.render import (
     XLSX_MEDIA_TYPE,
     file_response,
@@ -373,7 +373,12 @@ def _assign(
     require_csrf(request, csrf_token)
     principal.require(Action.FILING_REVIEW)
     chosen = principal.user_id if assignee == "me" else assignee
-    lineage = container_of(request).filing_assignments.assign(principal, ref, chosen)
+    try:
+        lineage = container_of(request).filing_assignments.assign(principal, ref, chosen)
+    except YidiError as exc:
+        message, status = shown_refusal(exc, page_lang(request))  # access errors re-raised
+        detail = _service(request).get(principal, ref)
+        return _detail_page(request, detail, errors={"assign_form": message}, status_code=status)
     target = back if back.startswith("/filings") and "//" not in back else f"/filings/{lineage}"
     joiner = "&" if "?" in target else "?"
     return redirect(request, f"{target}{joiner}assigned={lineage}")
