@@ -307,7 +307,7 @@ def _filings_export(request: Request) -> Response:
     office role that asks for it (``full=1``). Audited as ``filing.list_export``."""
     principal = page_principal(request)
     require_signed_in(principal)
-    principal.require(Action.FILING_LIST)
+    _require_office(principal)
     lang = page_lang(request)
     choice = _list_choice(request, lang)
     fmt = request.query_params.get("format", "csv")
