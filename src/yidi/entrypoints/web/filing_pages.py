@@ -274,6 +274,7 @@ def _filings_list(request: Request) -> Response:
             "page_sizes": PAGE_SIZES,
             "page_size": page_size,
             "sort_links": _sort_links(choice),
+            "sort_options": [(key, translate(lang, f"filings.sort_{key}")) for key in SORT_KEYS],
             "export_query": urlencode({k: v for k, v in params.items() if v and k != "size"}),
             "may_export_full": principal.role in OFFICES,
             "may_assign": may_assign,
