@@ -64,6 +64,11 @@ from yidi.platform.tables import (
 LIVE_STATE_VALUES: tuple[str, ...] = ("draft", "submitted", "rejected", "approved")
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for values beginning with ``text`` (its own % and _ escaped with /)."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
 def _count_when(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -403,12 +408,14 @@ class FilingRepository:
             conditions.append(filings.c.name == query.name.strip())
         if query.filing_number:
             conditions.append(filings.c.filing_number == query.filing_number.strip().upper())
+        # Prefixes as literal patterns: the planner sees 'x%' and uses the pattern indexes.
         if query.filing_number_prefix:
-            prefix = query.filing_number_prefix.strip().upper()
-            conditions.append(filings.c.filing_number.startswith(prefix, autoescape=True))
+            prefix = _like_prefix(query.filing_number_prefix.strip().upper())
+            conditions.append(filings.c.filing_number.like(prefix, escape="/"))
         if query.name_prefix:
-            conditions.append(filings.c.name.startswith(query.name_prefix.strip(), autoescape=True))
-        if query.id_number_tail:
+            prefix = _like_prefix(query.name_prefix.strip())
+            conditions.append(filings.c.name.like(prefix, escape="/"))
+        if query.id_number_tail:  # within the region scope below (no index serves a tail)
             tail = query.id_number_tail.strip().upper()
             conditions.append(filings.c.id_number.endswith(tail, autoescape=True))
         if query.states:

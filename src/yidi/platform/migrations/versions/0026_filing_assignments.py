@@ -1,6 +1,8 @@
-"""reviewer assignment of filings awaiting review (分配审核人)
+"""reviewer assignment of filings awaiting review (分配审核人); prefix and tail search indexes
 
 One row per filing: the agency reviewer it is assigned to, who assigned it and when.
+The list's forgiving search looks up a name or filing-number beginning (``LIKE 'x%'``):
+pattern indexes (text_pattern_ops on PostgreSQL, usable under any collation).
 
 Revision ID: 0026
 Revises: 0020
@@ -32,8 +34,22 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_filing_assignments_assignee"), "filing_assignments", ["assignee"], unique=False
     )
+    op.create_index(
+        "ix_filings_name_pattern",
+        "filings",
+        ["name"],
+        postgresql_ops={"name": "text_pattern_ops"},
+    )
+    op.create_index(
+        "ix_filings_number_pattern",
+        "filings",
+        ["filing_number"],
+        postgresql_ops={"filing_number": "text_pattern_ops"},
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_filings_number_pattern", table_name="filings")
+    op.drop_index("ix_filings_name_pattern", table_name="filings")
     op.drop_index(op.f("ix_filing_assignments_assignee"), table_name="filing_assignments")
     op.drop_table("filing_assignments")
