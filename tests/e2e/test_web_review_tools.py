@@ -111,7 +111,9 @@ def test_a_reviewer_takes_a_filing_hands_it_to_a_colleague_and_filters_by_review
     queue = web.get("/filings", headers=PAGE)
     row = _row(queue.text, first)
     assert "未分配审核人" in row and 'data-assign="me"' in row
-    assert '<option value="hengyang2">衡阳审核员乙</option>' in row  # a colleague, same agency
+    assert (
+        '<option value="hengyang2" lang="zh-CN">衡阳审核员乙</option>' in row
+    )  # a colleague, same agency
     assert "zhuzhou1" not in queue.text  # another agency's staff are not offered
     assert 'class="submitted-at"' in row and "<time datetime=" in row
     taken = _post(web, f"/filings/{first}/assign", "/filings", assignee="me", back="/filings")

@@ -265,7 +265,9 @@ def _filings_list(request: Request) -> Response:
             "state": choice.state,
             "states": list(FilingState),
             "choice": choice,
-            "categories": [(c.value, label(lang, c)) for c in FilingCategory],
+            "categories": [
+                (c.value, translate(lang, "category." + c.value)) for c in FilingCategory
+            ],
             "assignee_choices": ASSIGNEE_CHOICES if may_assign else (),
             "page": found,
             "errors": errors,
@@ -332,7 +334,7 @@ def _filings_export(request: Request) -> Response:
                 summary.filing_number or "",
                 summary.name,
                 (record.social_security_number or "") if record else summary.id_number_masked,
-                label(lang, summary.category) if summary.category else "",
+                translate(lang, "category." + summary.category.value) if summary.category else "",
                 region(summary.insured_region_code),
                 region(summary.destination_code),
                 translate(lang, "state." + summary.state.value),
