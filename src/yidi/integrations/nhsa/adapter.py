@@ -28,7 +28,6 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -61,7 +60,7 @@ from yidi.encounter.commands import (
     request_key,
     ytd_from_json,
 )
-from yidi.encounter.model import OUTPATIENT_MED_TYPE, PHARMACY_MED_TYPE, EncounterKind
+from yidi.encounter.model import PHARMACY_MED_TYPE, VISIT_MED_TYPES, EncounterKind
 from yidi.encounter.sql import FeeLineRow
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
@@ -98,6 +97,7 @@ from yidi.integrations.nhsa.files import (
     file_info,
     refuse_other_institution,
     statement_lines,
+    statement_result_file,
 )
 from yidi.integrations.nhsa.pharmacy import (
     EXTERNAL_PRESCRIPTION_FLAG,
@@ -164,6 +164,7 @@ from yidi.integrations.nhsa.transactions import (
     SettlementQuery,
     SignInResult,
     StatementDifference,
+    StatementFileInfo,
     StatementLine,
     StatementResult,
     VisitInfo,
@@ -382,14 +383,22 @@ def settlement_view(
 
 
 def _outpatient_med_type(med_type: str | None) -> None:
-    """2206 / 2207 settle general outpatient care (med_type 11) only."""
-    if med_type and med_type != OUTPATIENT_MED_TYPE:
+    """2206 / 2207 settle outpatient visits: general (med_type 11) or 门诊慢特病 (14)."""
+    if med_type and med_type not in VISIT_MED_TYPES:
         raise Refused(
             "MED_TYPE_NOT_DIRECT",
-            f"医疗类别 {med_type} 不是普通门诊（11），2206/2207 只办理普通门诊结算",
-            "2206 and 2207 settle general outpatient care (med_type 11) only",
+            f"医疗类别 {med_type} 不是门诊（11 普通门诊、14 门诊慢特病），2206/2207 只办理门诊结算",
+            "2206 and 2207 settle outpatient visits (med_type 11 or 14) only",
             field="med_type",
         )
+
+
+def _visit_terms(data: SettlementQuery) -> dict[str, str | None]:
+    """2206 / 2207: the med_type and disease the message names, for the service to match
+    against the visit (2303 / 2304 name none)."""
+    if not isinstance(data, OutpatientSettlementQuery):
+        return {}
+    return {"med_type": data.med_type, "disease_code": data.dise_codg}
 
 
 def _purchase(request: Input2101 | Input2102, context: GatewayContext) -> PharmacyPurchase:
@@ -720,6 +729,7 @@ class HospitalGateway:
             discharged_on,
             use_account=_uses_account(data.acct_used_flag),
             kind=kind,
+            **_visit_terms(data),
         )
         return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
@@ -740,6 +750,7 @@ class HospitalGateway:
             msgid=context.msgid,
             use_account=_uses_account(data.acct_used_flag),
             kind=kind,
+            **_visit_terms(data),
         )
         return output_2304(self._view(record, data.mdtrt_cert_type))
 
@@ -821,6 +832,8 @@ class HospitalGateway:
                 department_name=data.dept_name or "",
                 insurance_type=data.insutype,
                 credential_type=data.mdtrt_cert_type,
+                **({"med_type": data.med_type} if data.med_type else {}),
+                disease_code=data.dise_codg,
             ),
             self._key(context, request),
         )
@@ -840,7 +853,7 @@ class HospitalGateway:
         self._service.record_visit(
             self._caller(context),
             info.mdtrt_id,
-            VisitData(diagnosis_codes=codes, med_type=info.med_type),
+            VisitData(diagnosis_codes=codes, med_type=info.med_type, disease_code=info.dise_codg),
             self._key(context, request),
         )
 
@@ -949,11 +962,22 @@ class HospitalGateway:
             if differences
             else f"{result.label_zh}（{len(centre)} 笔）"
         )
+        found = [_difference_row(d) for d in differences]
+        fileinfo = None
+        if found and self._files is not None:
+            # The result file the hospital downloads with 9102, as the national platform
+            # answers 3202; the same rows stay in output.result[] for clients that read it.
+            filename, content = statement_result_file(
+                found, context.received_at or dt.datetime.now(dt.UTC)
+            )
+            stored = self._files.publish(context.fixmedins_code, filename, content)
+            fileinfo = StatementFileInfo.model_validate(file_info(stored))
         return Output3202(
             stmtinfo=StatementResult(
                 setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
             ),
-            result=[_difference_row(d) for d in differences],
+            result=found,
+            fileinfo=fileinfo,
         )
 
     def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
@@ -1126,6 +1150,11 @@ class HospitalGateway:
         return Output5204(feedetail=rows)
 
     # 9101 / 9102 ------------------------------------------------------------------------
+    @property
+    def files(self) -> GatewayFiles | None:
+        """The uploaded and published files (None where 9101/9102 are not offered)."""
+        return self._files
+
     def _file_store(self) -> GatewayFiles:
         if self._files is None:
             raise Refused(
@@ -1151,7 +1180,7 @@ class HospitalGateway:
         return Output9102.model_validate(
             {
                 **file_info(stored),
-                "in": base64.b64encode(stored.content).decode("ascii"),
+                "content": stored.content,
                 "file_size": stored.size,
                 "sha256": stored.sha256,
             }
