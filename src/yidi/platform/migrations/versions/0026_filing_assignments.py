@@ -5,14 +5,14 @@ The list's forgiving search looks up a name or filing-number beginning (``LIKE '
 pattern indexes (text_pattern_ops on PostgreSQL, usable under any collation).
 
 Revision ID: 0026
-Revises: 0020
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
