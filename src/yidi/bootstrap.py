@@ -21,6 +21,7 @@ from yidi.auth.users import UserAdminService
 from yidi.catalog.queries import CatalogLookup
 from yidi.chronic.commands import ChronicService
 from yidi.encounter.commands import HospitalService, LookupLimits
+from yidi.filing.assignment import ReviewAssignments
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.commands import FilingService
 from yidi.filing.imports import FilingImports
@@ -54,6 +55,8 @@ class Container:
     catalogs: CatalogLookup
     """Parsed treatment-region catalogues, cached for as long as the container lives."""
     filings: FilingService
+    filing_assignments: ReviewAssignments
+    """分配审核人: reviewers take filings awaiting review."""
     change_requests: ChangeRequestService
     filing_imports: FilingImports
     """报盘导入: the provincial database's Annex 2 imports."""
@@ -134,6 +137,7 @@ def build_container(
         working_days=working_days,
         catalogs=catalogs,
         filings=FilingService(uow, clock, calendar=working_days),
+        filing_assignments=ReviewAssignments(uow, clock, calendar=working_days),
         change_requests=ChangeRequestService(uow, clock, calendar=working_days),
         filing_imports=filing_imports,
         filing_reports=FilingReports(uow, clock, calendar=working_days),

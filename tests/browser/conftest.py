@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 SERVER_START_SECONDS = 120  # the demo load is slow on a busy two-core machine
+# The database of the running demo server, for tests that add records through the use cases.
+SERVER_DATABASE: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -86,6 +88,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    SERVER_DATABASE["url"] = env["YIDI_DATABASE_URL"]
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
@@ -108,6 +111,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server_database_url(base_url: str) -> str:
+    """The running demo server's database URL (tests add records through the use cases)."""
+    return SERVER_DATABASE["url"]
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,9 @@ def test_the_agency_approves_xiedemings_filing_and_he_sees_it(
     expect(agency.locator("#evidence-table")).to_contain_text("安置地户口")
     agency.get_by_role("button", name="退回").click()  # no reason: refused next to the field
     expect(agency.locator("#reject-reason-error")).to_have_text("请填写原因")
+    agency.get_by_role("button", name="审核通过（备案）").click()  # not ticked: asked to confirm
+    expect(agency.locator("#approve-confirm-error")).to_have_text("请先勾选确认")
+    agency.get_by_label("我已核对备案信息和证明材料，确认审核通过").check()
     agency.get_by_role("button", name="审核通过（备案）").click()
     expect(agency.locator("#done")).to_contain_text("已审核通过")
     number = agency.locator("#filing-number").inner_text()
@@ -113,6 +116,7 @@ def test_xiedeming_asks_for_a_change_the_agency_approves_and_he_sees_version_two
     row = agency.locator("#filing-table tr", has_text="谢德明").first
     if row.locator("[data-state]").get_attribute("data-state") == "submitted":
         row.get_by_role("link").click()
+        agency.get_by_label("我已核对备案信息和证明材料，确认审核通过").check()
         agency.get_by_role("button", name="审核通过（备案）").click()
         expect(agency.locator("#done")).to_contain_text("已审核通过")
 

@@ -245,6 +245,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/filings/annex2"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/import"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/import/jobs/{job_id}"): frozenset({"agency_a"}),
+    ("GET", "/filings/import/jobs/{job_id}/errors.csv"): frozenset({"agency_a"}),
+    ("GET", "/filings/import/template.xlsx"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/filings/export"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/quarterly"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/{ref}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/filings/{ref}/annex1.pdf"): frozenset({"insured_person", "agency_a", "province"}),
@@ -316,6 +319,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/me/estimate"),
         ("POST", "/filings/new"),
         ("POST", "/filings/import"),
+        ("POST", "/filings/{ref}/assign"),
         ("POST", "/filings/{ref}/approve"),
         ("POST", "/filings/{ref}/reject"),
         ("POST", "/filings/{ref}/cancel"),
@@ -890,6 +894,10 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("GET", "/static"): lambda w: ("/static/app.css", {}),
     ("GET", "/filings/{ref}"): lambda w: (f"/filings/{w['filing_id']}", {}),
     ("GET", "/filings/import/jobs/{job_id}"): lambda w: (f"/filings/import/jobs/{w['job_id']}", {}),
+    ("GET", "/filings/import/jobs/{job_id}/errors.csv"): lambda w: (
+        f"/filings/import/jobs/{w['job_id']}/errors.csv",
+        {},
+    ),
     ("GET", "/funds/whatif/jobs/{job_id}"): lambda w: (
         f"/funds/whatif/jobs/{w['whatif_job_id']}",
         {},

@@ -23,7 +23,17 @@ import pytest
 from test_access_matrix import ACCESS, CALLERS, REQUESTS, world  # noqa: F401  (fixture)
 
 # Downloads (PDF, XLSX, CSV) and the static mount are not pages.
-NOT_PAGES = ("/api/", "/openapi", "/static", "/download", ".pdf", "/statement.xlsx")
+NOT_PAGES = (
+    "/api/",
+    "/openapi",
+    "/static",
+    "/download",
+    ".pdf",
+    "/statement.xlsx",
+    "/filings/export",
+    "/template.xlsx",
+    "/errors.csv",
+)
 NAMELESS_INPUT_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
 
 

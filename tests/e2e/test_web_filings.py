@@ -96,7 +96,7 @@ def test_approving_assigns_a_filing_number_and_search_finds_it(
     detail = web.get(f"/filings/{filing_id}", headers=PAGE)
     assert PERSON_ID in detail.text  # the detail is the full (audited) record
     assert "安置地户口" in detail.text and 'id="approve-form"' in detail.text
-    done = _post(web, f"/filings/{filing_id}/approve")
+    done = _post(web, f"/filings/{filing_id}/approve", confirm="1")
     assert done.status_code == 303  # type: ignore[attr-defined]
     after = web.get(f"/filings/{filing_id}?done=approve", headers=PAGE)
     assert 'data-state="approved"' in after.text
@@ -148,7 +148,7 @@ def test_the_printable_annex1_is_one_page_with_the_name_and_the_filing_number(
 ) -> None:
     filing_id = _submitted(container)
     sign_in(web, "hengyang")
-    _post(web, f"/filings/{filing_id}/approve")
+    _post(web, f"/filings/{filing_id}/approve", confirm="1")
     response = web.get(f"/filings/{filing_id}/annex1.pdf", headers=PAGE)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -191,7 +191,7 @@ def test_the_insured_person_cancels_with_a_reason(web: TestClient, container: Co
     sign_in(web, PERSON.user_id, "person-xie-2017")
     page = web.get(f"/filings/{filing_id}", headers=PAGE)
     assert 'id="cancel-form"' in page.text and 'id="approve-form"' not in page.text
-    done = _post(web, f"/filings/{filing_id}/cancel", reason="不再异地居住")
+    done = _post(web, f"/filings/{filing_id}/cancel", reason="不再异地居住", confirm="1")
     assert done.status_code == 303  # type: ignore[attr-defined]
     assert 'data-state="cancelled"' in web.get(f"/filings/{filing_id}", headers=PAGE).text
 
@@ -201,7 +201,7 @@ def test_annex2_downloads_the_region_approved_filings(
 ) -> None:
     filing_id = _submitted(container)
     sign_in(web, "hengyang")
-    _post(web, f"/filings/{filing_id}/approve")
+    _post(web, f"/filings/{filing_id}/approve", confirm="1")
     form = web.get("/filings/annex2", headers=PAGE)
     assert form.status_code == 200
     response = web.get("/filings/annex2?download=1&from=2026-01-01&to=2026-12-31", headers=PAGE)

@@ -249,9 +249,24 @@ def test_only_the_clearing_centre_closes_a_month_and_reopens_it_with_a_reason(
     web.post("/signout", data={"csrf_token": csrf_token(web, "/home")}, headers=PAGE)
     sign_in(web, "clearing")
     token = csrf_token(web, "/funds/clearing")
-    web.post(
+    unconfirmed = web.post(
         "/funds/clearing",
         data={"month": "2017-09", "level": "province", "close": "1", "csrf_token": token},
+        headers=PAGE,
+    )
+    assert unconfirmed.status_code == 422 and 'id="confirm_close-error"' in unconfirmed.text
+    assert 'id="close" name="close" value="1" checked' in unconfirmed.text  # the choice stays
+    page = web.get("/funds/clearing?month=2017-09", headers=PAGE)
+    assert 'data-status="closed"' not in page.text  # nothing was closed
+    web.post(
+        "/funds/clearing",
+        data={
+            "month": "2017-09",
+            "level": "province",
+            "close": "1",
+            "confirm_close": "1",
+            "csrf_token": token,
+        },
         headers=PAGE,
     )
     page = web.get("/funds/clearing?month=2017-09", headers=PAGE)
@@ -290,7 +305,13 @@ def test_a_month_that_has_not_ended_cannot_be_closed(web: TestClient, container:
     token = csrf_token(web, "/funds/clearing")
     page = web.post(
         "/funds/clearing",
-        data={"month": month, "level": "province", "close": "1", "csrf_token": token},
+        data={
+            "month": month,
+            "level": "province",
+            "close": "1",
+            "confirm_close": "1",
+            "csrf_token": token,
+        },
         headers=PAGE,
     )
     assert page.status_code == 422 and "尚未结束" in page.text

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from filing_helpers import REGIONS, valid_record
 
 from filing_support import PERSON_ID
@@ -140,3 +141,12 @@ def test_annex2_parser_accepts_gender_codes_and_a_missing_category() -> None:
     parsed = parse_annex2_row(row, 5, REGIONS)
     assert isinstance(parsed, FilingRecord)
     assert parsed.category is None and parsed.gender is not None and parsed.gender.label_zh == "男"
+
+
+@pytest.mark.parametrize("code", ["4", "5", "6", "0"])
+def test_annex2_accepts_only_the_three_residence_categories_of_its_note(code: str) -> None:
+    row = list(annex2_row(valid_record(), 1, REGIONS, mask=False))
+    row[12] = code  # 附件2 注2: 1.异地安置退休人员 2.异地长期居住人员 3.常驻异地工作人员
+    errors = parse_annex2_row(row, 9, REGIONS)
+    assert isinstance(errors, list) and [e.code for e in errors] == ["FILING_CATEGORY_FORMAT"]
+    assert "应为1至3" in errors[0].message and "1至5" not in errors[0].message

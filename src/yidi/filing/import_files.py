@@ -136,6 +136,8 @@ class ParsedRow(NamedTuple):
 
     line: int
     errors: list[RowError] | None
+    serial: str = ""  # the row's 序号 and 姓名 as written: how the sender finds the row
+    person: str = ""
     region: str = ""
     id_number: str = ""
     name: str = ""
@@ -156,8 +158,10 @@ def _parse_chunk(
         width = len(cells)
         mapping = {h: (cells[i] if i < width else "") for h, i in columns}
         parsed = parse_annex2_row(mapping, line, regions)
+        serial = (cells[0] if cells else "").strip()[:20]
+        person = mapping.get("姓名", "").strip()[:50]
         if isinstance(parsed, list):
-            parsed_rows.append(ParsedRow(line, parsed))
+            parsed_rows.append(ParsedRow(line, parsed, serial, person))
             continue
         version = 1
         if version_index is not None and version_index < width:
@@ -166,7 +170,7 @@ def _parse_chunk(
                 error = RowError(
                     line, VERSION_COLUMN, "IMPORT_VERSION_FORMAT", "版本号应为1至999的整数"
                 )
-                parsed_rows.append(ParsedRow(line, [error]))
+                parsed_rows.append(ParsedRow(line, [error], serial, person))
                 continue
             version = int(text) if text else 1
         if version != 1:
@@ -175,6 +179,8 @@ def _parse_chunk(
             ParsedRow(
                 line,
                 None,
+                serial,
+                person,
                 parsed.insured_region_code or "",
                 parsed.social_security_number or "",
                 parsed.name or "",

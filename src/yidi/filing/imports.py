@@ -206,13 +206,15 @@ class FilingImports(FilingUseCases):
             f"报盘导入：{report.filename}"[:500],
         )
 
-        def reject(errors: Sequence[RowError]) -> None:
+        def reject(errors: Sequence[RowError], row: ParsedRow) -> None:
             report.rejected += 1
             for error in errors:
                 if len(report.errors) < MAX_REPORTED_ERRORS:
                     report.errors.append(
                         {
                             "row": error.row_number,
+                            "serial": row.serial,
+                            "name": row.person,
                             "column": error.column,
                             "code": error.code,
                             "message": error.message,
@@ -272,7 +274,7 @@ class FilingImports(FilingUseCases):
             for row in parsed_chunk:
                 report.total_rows += 1
                 if row.errors:
-                    reject(row.errors)
+                    reject(row.errors, row)
                     continue
                 if not principal.covers_region(row.region):
                     reject(
@@ -283,7 +285,8 @@ class FilingImports(FilingUseCases):
                                 "IMPORT_REGION_OUT_OF_SCOPE",
                                 f"参保地{row.region}不在本机构管辖范围内，不能导入",
                             )
-                        ]
+                        ],
+                        row,
                     )
                     continue
                 if row.key in seen_keys:

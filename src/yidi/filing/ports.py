@@ -69,8 +69,18 @@ class FilingQuery:
     category: FilingCategory | None = None
     region_prefix: str | None = None
     own_id_number: str | None = None
+    # The review queue: whose filings (a user name; "" = nobody's yet) and the order.
+    assignee: str | None = None
+    sort: str = ""  # one of SORT_KEYS; "" = the list's default
+    descending: bool = False
     limit: int = 50
     offset: int = 0
+
+
+#: The orders a filing list may be sorted by (a whitelist: anything else is refused).
+#: "due" is the review queue's order: online submissions by submission time (their review
+#: deadline follows from it), then window submissions.
+SORT_KEYS: tuple[str, ...] = ("due", "submitted", "updated", "name", "number", "region")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,11 @@ class FilingRow:
     source: str  # "counter" or "import"
     updated_at: dt.datetime
     filed_on: dt.date | None
+    # The latest submission of the current version (None: never submitted) and its channel.
+    submitted_at: dt.datetime | None = None
+    submitted_online: bool = False
+    assignee: str | None = None  # the reviewer's user name
+    assignee_name: str = ""  # and display name
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,8 +324,15 @@ class FilingStore(Protocol):
     def iter_records(
         self, query: FilingQuery, *, batch: int = 5000
     ) -> Iterable[tuple[FilingRow, FilingRecord]]: ...
+    def iter_ordered(
+        self, query: FilingQuery, *, batch: int = 2000
+    ) -> Iterable[tuple[FilingRow, FilingRecord]]: ...
     def current_for_person(self, id_number: str, states: Sequence[FilingState]) -> list[Filing]: ...
     def admission_candidates(self, id_number: str) -> list[Filing]: ...
+    def assign(self, lineage_id: str, assignee: str, by: str, at: dt.datetime) -> None: ...
+    def unassign(self, lineage_id: str) -> None: ...
+    def assignee_of(self, lineage_id: str) -> tuple[str, str] | None: ...
+    def reviewers(self, region_code: str) -> list[tuple[str, str]]: ...
     def due_to_expire(self, today: dt.date) -> list[str]: ...
     def promises_overdue(self, today: dt.date, region_prefix: str = "") -> list[str]: ...
     def filed_versions(

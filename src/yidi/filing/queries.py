@@ -45,7 +45,7 @@ from yidi.filing.scope import (
     mask_optional_phone,
 )
 from yidi.kernel.access import Action, Principal, Role, hidden
-from yidi.kernel.clock import Clock
+from yidi.kernel.clock import Clock, beijing
 from yidi.kernel.errors import (
     InvalidInput,
     YidiError,
@@ -61,6 +61,7 @@ from yidi.kernel.workdays import (
 )
 
 MAX_PAGE_SIZE: Final = 200
+_OFFICE_ROLES: Final = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,12 @@ class FilingSummary:
     review_due: dt.date | None = None  # 审核期限: online submissions awaiting review only
     review_overdue: bool = False  # 已超期
     review_due_today: bool = False  # 今日到期
+    submitted_at: dt.datetime | None = None  # 提交时间 of the latest submission
+    assignee: str | None = None  # 审核人 (user name), None: not assigned
+    assignee_name: str = ""
+    # 急诊: the last day to hand in the materials (入院后三个工作日内), and whether it has passed.
+    emergency_deadline: dt.date | None = None
+    emergency_late: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +161,9 @@ def _summary(row: FilingRow, record: FilingRecord) -> FilingSummary:
         mobile_masked=mask_optional_phone(record.mobile),
         source=row.source,
         updated_at=row.updated_at,
+        submitted_at=row.submitted_at,
+        assignee=row.assignee,
+        assignee_name=row.assignee_name,
     )
 
 
@@ -300,6 +310,9 @@ class FilingQueries(FilingUseCases):
         state: FilingState | None = None,
         category: FilingCategory | None = None,
         region: str | None = None,
+        assignee: str | None = None,
+        sort: str = "",
+        descending: bool = False,
         limit: int = 50,
         offset: int = 0,
     ) -> FilingPage:
@@ -320,6 +333,9 @@ class FilingQueries(FilingUseCases):
                 id_number_tail=id_number_tail,
                 states=(state,) if state else (),
                 category=category,
+                assignee=assignee,
+                sort=sort,
+                descending=descending,
                 limit=max(1, min(limit, MAX_PAGE_SIZE)),
                 offset=max(0, offset),
             ),
@@ -329,33 +345,99 @@ class FilingQueries(FilingUseCases):
             return FilingPage(0, [])
         with self._uow() as uow:
             total, rows = uow.filings.search(query)
-            items = [self._with_review_due(uow, _summary(row, record)) for row, record in rows]
-        if query.states == (FilingState.SUBMITTED,):  # the review queue: most urgent first
-            items.sort(key=lambda item: item.review_due or dt.date.max)
-        return FilingPage(total, items)
-
-    def _with_review_due(self, uow: FilingUnitOfWork, summary: FilingSummary) -> FilingSummary:
-        """The summary with its review deadline if it is an online submission awaiting review."""
-        if summary.state is not FilingState.SUBMITTED:
-            return summary
-        stored = uow.filings.get(summary.filing_id)
-        if stored is None:
-            return summary
-        day = lifecycle.submission_day(stored.filing)
-        region = region_filing_rules(stored.filing.record, day) if day else {}
-        try:
-            due = lifecycle.review_due(stored.filing, self._calendar, region_filing=region)
-        except CalendarYearUnsupported:
-            return summary
-        if due is None:
-            return summary
         today = self._clock.today()
-        return dataclasses.replace(
-            summary,
-            review_due=due.on,
-            review_overdue=due.on < today,
-            review_due_today=due.on == today,
-        )
+        return FilingPage(total, [self._listed(row, record, today) for row, record in rows])
+
+    def _listed(self, row: FilingRow, record: FilingRecord, today: dt.date) -> FilingSummary:
+        """One list line with its deadlines, from what the list statement read (no query)."""
+        summary = _summary(row, record)
+        changes: dict[str, object] = {}
+        if row.state is FilingState.SUBMITTED and row.submitted_online and row.submitted_at:
+            try:
+                region = region_filing_rules(record, beijing(row.submitted_at).date())
+                due = lifecycle.review_due_after(
+                    row.submitted_at, self._calendar, region_filing=region
+                )
+            except CalendarYearUnsupported:
+                due = None
+            if due is not None:
+                changes.update(
+                    review_due=due.on,
+                    review_overdue=due.on < today,
+                    review_due_today=due.on == today,
+                )
+        if (
+            record.category is FilingCategory.EMERGENCY
+            and record.admitted_on is not None
+            and row.state in (FilingState.DRAFT, FilingState.SUBMITTED, FilingState.REJECTED)
+        ):
+            try:
+                emergency = lifecycle.emergency_due(
+                    record, rule_for(FilingCategory.EMERGENCY, self._rules), self._calendar
+                )
+            except CalendarYearUnsupported:
+                emergency = None
+            if emergency is not None:
+                changes.update(emergency_deadline=emergency.on, emergency_late=emergency.on < today)
+        return dataclasses.replace(summary, **changes) if changes else summary  # type: ignore[arg-type]
+
+    def export_rows(
+        self,
+        principal: Principal,
+        query: FilingQuery,
+        *,
+        full: bool = False,
+    ) -> list[tuple[FilingSummary, FilingRecord | None]]:
+        """Every line of the filtered list (``query`` without paging) in its order, for a
+        CSV/XLSX download: masked, with the full record only for a role that may read full
+        records and asks for it. Audited either way."""
+        principal.require(Action.FILING_LIST)
+        full = full and principal.role in _OFFICE_ROLES
+        scoped = self._scoped_query(principal, query, None)
+        if scoped is None:
+            return []
+        today = self._clock.today()
+        with self._uow() as uow:
+            rows = list(uow.filings.iter_ordered(scoped))
+            self._audit(
+                uow,
+                principal,
+                "filing.list_export",
+                f"region:{principal.region_code or ''}",
+                f"{len(rows)}行 {'明文' if full else '脱敏'}",
+            )
+            uow.commit()
+        return [
+            (self._listed(row, record, today), record if full else None) for row, record in rows
+        ]
+
+    def assignee_of(self, principal: Principal, lineage_id: str) -> tuple[str, str] | None:
+        """The reviewer a filing is assigned to (user name, display name), or None."""
+        principal.require(Action.FILING_LIST)
+        with self._uow() as uow:
+            return uow.filings.assignee_of(lineage_id)
+
+    def existing_approved(self, principal: Principal, detail: FilingDetail) -> list[FilingSummary]:
+        """The person's other approved filings still valid today (a duplicate-filing warning
+        on the review page), within the caller's scope."""
+        number = detail.record.social_security_number
+        if not number or principal.role not in _OFFICE_ROLES:
+            return []
+        today = self._clock.today()
+        found = []
+        with self._uow() as uow:
+            _total, rows = uow.filings.search(
+                FilingQuery(id_number=number, states=(FilingState.APPROVED,), limit=20)
+            )
+        for row, record in rows:
+            if row.id == detail.filing_id:
+                continue
+            if not self.in_scope(principal, row.insured_region_code, row.id_number):
+                continue
+            if record.valid_until is not None and record.valid_until < today:
+                continue
+            found.append(_summary(row, record))
+        return found
 
     def _iter_scope(
         self, principal: Principal, query: FilingQuery, region: str | None
@@ -496,16 +578,22 @@ class FilingQueries(FilingUseCases):
         self, principal: Principal, filing_ref: str, sha256: str
     ) -> tuple[str, bytes]:
         """A scan of the filing's evidence, or of a change request made on the filing."""
+        media_type, content, _name = self.evidence_scan(principal, filing_ref, sha256)
+        return media_type, content
+
+    def evidence_scan(
+        self, principal: Principal, filing_ref: str, sha256: str
+    ) -> tuple[str, bytes, str]:
+        """:meth:`evidence_file` with the name the scan was uploaded under."""
         principal.require(Action.FILING_READ)
         with self._uow() as uow:
             stored = self._load(uow, principal, filing_ref, for_update=False)
-            known = {e.file.sha256 for e in stored.filing.evidence if e.file}
-            known |= {
-                e.file.sha256
-                for request in uow.change_requests.for_filing(stored.filing.lineage_id)
-                for e in request.evidence
-                if e.file
-            }
+            names = {e.file.sha256: e.file.filename for e in stored.filing.evidence if e.file}
+            for request in uow.change_requests.for_filing(stored.filing.lineage_id):
+                for e in request.evidence:
+                    if e.file:
+                        names.setdefault(e.file.sha256, e.file.filename)
+            known = set(names)
             found = uow.filings.file(sha256) if sha256 in known else None
             if found is None:
                 raise _not_found()
@@ -517,4 +605,4 @@ class FilingQueries(FilingUseCases):
                 sha256,
             )
             uow.commit()
-        return found
+        return found[0], found[1], names[sha256]

@@ -30,10 +30,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.filing.model.evidence import Evidence, EvidenceFile, EvidenceKind
-from yidi.filing.model.lifecycle import Filing, FilingAction, FilingEvent, FilingState
+from yidi.filing.model.lifecycle import (
+    ONLINE_ROLE,
+    Filing,
+    FilingAction,
+    FilingEvent,
+    FilingState,
+)
 from yidi.filing.model.record import FilingRecord
 from yidi.filing.ports import (
     REPORTED_STATES,
+    SORT_KEYS,
     SOURCES,
     FilingQuery,
     FilingRow,
@@ -54,6 +61,7 @@ from yidi.kernel.insurance import FilingCategory, HospitalLevel
 from yidi.platform.db import refresh_statistics
 from yidi.platform.tables import (
     evidence_files,
+    filing_assignments,
     filing_events,
     filing_evidence,
     filing_number_sequences,
@@ -66,6 +74,11 @@ from yidi.platform.tables import (
 # The states in which a filing counts for the one-live-filing rule (the partial unique
 # indexes of the schema name the same four).
 LIVE_STATE_VALUES: tuple[str, ...] = ("draft", "submitted", "rejected", "approved")
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for values beginning with ``text`` (its own % and _ escaped with /)."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
 def _count_when(condition: Any) -> Any:
@@ -101,6 +114,10 @@ def _filing_row(row: Any) -> FilingRow:
         source=row.source,
         updated_at=as_utc(row.updated_at),
         filed_on=row.filed_on,
+        submitted_at=_timestamp(getattr(row, "submitted_at", None)),
+        submitted_online=getattr(row, "submitted_role", None) == ONLINE_ROLE,
+        assignee=getattr(row, "assignee", None),
+        assignee_name=getattr(row, "assignee_name", None) or "",
     )
 
 
@@ -412,7 +429,9 @@ class FilingRepository:
     def version(self, version_id: str, lineage_id: str) -> Filing:
         return self._version(version_id, lineage_id)
 
-    def _search(self, query: FilingQuery) -> Select[Any]:
+    def _search(self, query: FilingQuery, *, review: bool = False) -> Select[Any]:
+        """The matching filings; with ``review`` also their latest submission (time and
+        channel, from the current version's events) and their reviewer, in the same statement."""
         conditions = []
         if query.id_number:
             conditions.append(filings.c.id_number == query.id_number.strip().upper())
@@ -420,12 +439,14 @@ class FilingRepository:
             conditions.append(filings.c.name == query.name.strip())
         if query.filing_number:
             conditions.append(filings.c.filing_number == query.filing_number.strip().upper())
+        # Prefixes as literal patterns: the planner sees 'x%' and uses the pattern indexes.
         if query.filing_number_prefix:
-            prefix = query.filing_number_prefix.strip().upper()
-            conditions.append(filings.c.filing_number.startswith(prefix, autoescape=True))
+            prefix = _like_prefix(query.filing_number_prefix.strip().upper())
+            conditions.append(filings.c.filing_number.like(prefix, escape="/"))
         if query.name_prefix:
-            conditions.append(filings.c.name.startswith(query.name_prefix.strip(), autoescape=True))
-        if query.id_number_tail:
+            prefix = _like_prefix(query.name_prefix.strip())
+            conditions.append(filings.c.name.like(prefix, escape="/"))
+        if query.id_number_tail:  # within the region scope below (no index serves a tail)
             tail = query.id_number_tail.strip().upper()
             conditions.append(filings.c.id_number.endswith(tail, autoescape=True))
         if query.states:
@@ -436,26 +457,125 @@ class FilingRepository:
             conditions.append(filings.c.insured_region_code.startswith(query.region_prefix))
         if query.own_id_number is not None:
             conditions.append(filings.c.id_number == query.own_id_number.upper())
-        statement = select(filings, filing_versions.c.record_json, filing_versions.c.filed_on)
-        statement = statement.join(
+        if query.assignee is not None:
+            if query.assignee:
+                conditions.append(filing_assignments.c.assignee == query.assignee)
+            else:
+                conditions.append(filing_assignments.c.assignee.is_(None))
+        columns: list[Any] = [filings, filing_versions.c.record_json, filing_versions.c.filed_on]
+        if review:
+            submit = (
+                select(filing_events.c.at, filing_events.c.actor_role)
+                .where(
+                    filing_events.c.version_id == filings.c.current_version_id,
+                    filing_events.c.action == FilingAction.SUBMIT.value,
+                )
+                .order_by(filing_events.c.seq.desc())
+                .limit(1)
+            )
+            columns += [
+                submit.with_only_columns(filing_events.c.at)
+                .scalar_subquery()
+                .label("submitted_at"),
+                submit.with_only_columns(filing_events.c.actor_role)
+                .scalar_subquery()
+                .label("submitted_role"),
+                filing_assignments.c.assignee,
+                users.c.display_name.label("assignee_name"),
+            ]
+        statement = select(*columns).join(
             filing_versions, filing_versions.c.id == filings.c.current_version_id
         )
+        if review or query.assignee is not None:
+            statement = statement.outerjoin(
+                filing_assignments, filing_assignments.c.filing_id == filings.c.id
+            )
+        if review:
+            statement = statement.outerjoin(
+                users, users.c.username == filing_assignments.c.assignee
+            )
         return statement.where(and_(*conditions)) if conditions else statement
 
+    @staticmethod
+    def _order(query: FilingQuery, statement: Select[Any]) -> Select[Any]:
+        """The page order: one of :data:`SORT_KEYS` (the id last, so pages never overlap)."""
+        key = query.sort if query.sort in SORT_KEYS else ""
+        if not key:
+            key = "due" if query.states == (FilingState.SUBMITTED,) else "updated"
+        columns = statement.selected_columns
+        if key in ("due", "submitted"):
+            submitted = columns.submitted_at
+            order: list[Any] = []
+            if key == "due":  # online submissions (with a deadline) before window ones
+                order.append(case((columns.submitted_role == ONLINE_ROLE, 0), else_=1))
+            order += [submitted.desc() if query.descending else submitted.asc()]
+        else:
+            column = {
+                "updated": filings.c.updated_at,
+                "name": filings.c.name,
+                "number": filings.c.filing_number,
+                "region": filings.c.insured_region_code,
+            }[key]
+            descending = query.descending if query.sort else key == "updated"
+            order = [column.desc() if descending else column.asc()]
+        return statement.order_by(*order, filings.c.id)
+
     def search(self, query: FilingQuery) -> tuple[int, list[tuple[FilingRow, FilingRecord]]]:
-        """(total matches, one page of (lineage row, current record))."""
-        statement = self._search(query)
+        """(total matches, one page of (lineage row, current record)): two statements, whatever
+        the page size."""
         total = int(
             self._session.execute(
-                select(func.count()).select_from(statement.subquery())
+                select(func.count()).select_from(self._search(query).subquery())
             ).scalar_one()
         )
-        rows = self._session.execute(
-            statement.order_by(filings.c.updated_at.desc(), filings.c.id)
-            .limit(query.limit)
-            .offset(query.offset)
-        )
+        statement = self._order(query, self._search(query, review=True))
+        rows = self._session.execute(statement.limit(query.limit).offset(query.offset))
         return total, [(_filing_row(row), record_from_json(row.record_json)) for row in rows]
+
+    def iter_ordered(
+        self, query: FilingQuery, *, batch: int = 2000
+    ) -> Iterable[tuple[FilingRow, FilingRecord]]:
+        """Every match in the list's order (an export of the filtered list), streamed."""
+        statement = self._order(query, self._search(query, review=True))
+        for row in self._session.execute(statement.execution_options(yield_per=batch)):
+            yield _filing_row(row), record_from_json(row.record_json)
+
+    def assign(self, lineage_id: str, assignee: str, by: str, at: dt.datetime) -> None:
+        values = {"assignee": assignee[:64], "assigned_by": by[:64], "assigned_at": as_utc(at)}
+        done = self._session.execute(
+            update(filing_assignments)
+            .where(filing_assignments.c.filing_id == lineage_id)
+            .values(**values)
+        )
+        if not done.rowcount:  # type: ignore[attr-defined]
+            self._session.execute(insert(filing_assignments).values(filing_id=lineage_id, **values))
+
+    def assignee_of(self, lineage_id: str) -> tuple[str, str] | None:
+        """(user name, display name) of the filing's reviewer, or None."""
+        row = self._session.execute(
+            select(filing_assignments.c.assignee, users.c.display_name)
+            .outerjoin(users, users.c.username == filing_assignments.c.assignee)
+            .where(filing_assignments.c.filing_id == lineage_id)
+        ).first()
+        return None if row is None else (row.assignee, row.display_name or row.assignee)
+
+    def unassign(self, lineage_id: str) -> None:
+        self._session.execute(
+            filing_assignments.delete().where(filing_assignments.c.filing_id == lineage_id)
+        )
+
+    def reviewers(self, region_code: str) -> list[tuple[str, str]]:
+        """(user name, display name) of the active agency handlers of one region."""
+        rows = self._session.execute(
+            select(users.c.username, users.c.display_name)
+            .where(
+                users.c.role == "agency_handler",
+                users.c.region_code == region_code,
+                users.c.active.is_(True),
+            )
+            .order_by(users.c.display_name, users.c.username)
+        )
+        return [(row.username, row.display_name or row.username) for row in rows]
 
     def iter_records(
         self, query: FilingQuery, *, batch: int = 5000

@@ -404,6 +404,27 @@ _partial_unique_index(
     where=_WITHOUT_CATEGORY,
 )
 
+# The filing list's prefix search (a name or filing-number beginning): pattern indexes, which
+# PostgreSQL can use for LIKE 'x%' under any collation. (An ID-number tail is matched within
+# the caller's region scope; no index serves a LIKE '%1233'.)
+Index("ix_filings_name_pattern", filings.c.name, postgresql_ops={"name": "text_pattern_ops"})
+Index(
+    "ix_filings_number_pattern",
+    filings.c.filing_number,
+    postgresql_ops={"filing_number": "text_pattern_ops"},
+)
+
+# 分配: which reviewer of the agency a filing awaiting review is assigned to (one row per filing,
+# replaced on reassignment; the audit chain keeps who assigned whom when).
+filing_assignments = Table(
+    "filing_assignments",
+    metadata,
+    Column("filing_id", String(32), ForeignKey("filings.id"), primary_key=True),
+    Column("assignee", String(64), nullable=False, index=True),  # the reviewer's user name
+    Column("assigned_by", String(64), nullable=False),
+    _timestamp("assigned_at"),
+)
+
 # Every version of every filing, with its full 附件1 record as JSON. Never deleted.
 filing_versions = Table(
     "filing_versions",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,19 @@ SECURITY_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
         b"accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
         b"microphone=(), payment=(), usb=(), browsing-topics=()",
     ),
+)
+# A scan shown inside its filing's page (the reviewer's inline preview of a PDF) may be framed
+# by yidi's own pages, and only by them.
+SAME_ORIGIN_FRAMED: Final = re.compile(r"/filings/[^/]+/evidence/[0-9a-f]{64}")
+FRAMED_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = tuple(
+    (
+        (name, value.replace(b"frame-ancestors 'none'", b"frame-ancestors 'self'"))
+        if name == b"content-security-policy"
+        else (name, b"SAMEORIGIN")
+        if name == b"x-frame-options"
+        else (name, value)
+    )
+    for name, value in SECURITY_HEADERS
 )
 NO_STORE: Final = (b"cache-control", b"no-store")
 STATIC_PREFIX: Final = "/static/"
@@ -90,8 +104,9 @@ class SecurityMiddleware:
     def _headers(self, scope: Scope, kept: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """The security headers for this request, after the response's own ``kept`` ones."""
         headers = [(name, value) for name, value in kept if name.lower() not in _REPLACED]
-        headers.extend(SECURITY_HEADERS)
         path = str(scope.get("path", ""))
+        framed = SAME_ORIGIN_FRAMED.fullmatch(path) is not None
+        headers.extend(FRAMED_HEADERS if framed else SECURITY_HEADERS)
         if path.startswith(STATIC_PREFIX):
             headers.extend(kv for kv in kept if kv[0].lower() == b"cache-control")
         else:

@@ -610,8 +610,18 @@ def _clearing_run(
     month: Annotated[str, Form()] = "",
     level: Annotated[str, Form()] = "",
     close: Annotated[str, Form()] = "",
+    confirm_close: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
+    if close == "1" and confirm_close != "1":  # closing a month is final: confirm it first
+        principal = page_principal(request)
+        require_signed_in(principal)
+        principal.require(Action.CLEARING_CLOSE)
+        require_csrf(request, csrf_token)
+        message = translate(page_lang(request), "clearing.confirm_close_required")
+        return _clearing_page(
+            request, month, level or "province", errors={"confirm_close": message}
+        )
     return _clearing_form(
         request,
         csrf_token,

@@ -275,12 +275,19 @@ def parse_annex2_row(
         try:
             category = FilingCategory.from_annex_code(category_text)
         except KeyError:
+            category = None
+        if category is None or not category.is_residence_based:
+            # 附件2 注2 (豫人社办函〔2017〕63号): 人员类别 1.异地安置退休人员 2.异地长期居住人员
+            # 3.常驻异地工作人员 — the summary lists 异地居住 persons only.
+            category = None
             add(
                 "人员类别",
                 InvalidInput(
                     "FILING_CATEGORY_FORMAT",
-                    f"人员类别“{category_text}”不正确：应为1至5",
-                    "Category must be 1-5",
+                    f"人员类别“{category_text}”不正确：应为1至3"
+                    "（1.异地安置退休人员，2.异地长期居住人员，3.常驻异地工作人员）",
+                    "Category must be 1-3 (1 resettled retiree, 2 long-term resident,"
+                    " 3 posted worker)",
                 ),
             )
 

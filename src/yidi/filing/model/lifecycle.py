@@ -358,8 +358,20 @@ def review_due(
     """
     if filing.state is not FilingState.SUBMITTED or not submitted_online(filing):
         return None
-    submitted_on = submission_day(filing)
-    assert submitted_on is not None  # submitted_online found the event
+    submitted_at = next(e.at for e in reversed(filing.events) if e.action is FilingAction.SUBMIT)
+    return review_due_after(submitted_at, calendar, model, region_filing=region_filing)
+
+
+def review_due_after(
+    submitted_at: datetime,
+    calendar: WorkingDayCalendar,
+    model: FilingModel | None = None,
+    *,
+    region_filing: Mapping[str, object] | None = None,
+) -> Deadline | None:
+    """:func:`review_due` of an online submission made at ``submitted_at`` (what a list query
+    knows of a filing awaiting review)."""
+    submitted_on = beijing(submitted_at).date()
     days = (model or national_model(submitted_on, region_filing)).online_review_working_days
     if days is None:
         return None
