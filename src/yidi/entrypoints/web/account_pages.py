@@ -16,6 +16,7 @@ from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.auth.users import ASSIGNABLE_ROLES, Assignment, ResetLink, UserAdminService
 from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
+from yidi.entrypoints.web.citizen_account_pages import add_citizen_account_routes
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
@@ -399,6 +400,7 @@ def add_account_routes(router: APIRouter) -> None:
     router.add_api_route("/admin/users/{username}/unlock", _unlock, methods=["POST"])
     router.add_api_route("/admin/users/{username}/reset", _reset, methods=["POST"])
     router.add_api_route("/admin/users/{username}/role", _role, methods=["POST"])
+    add_citizen_account_routes(router)
 
 
 __all__ = ["add_account_routes"]
