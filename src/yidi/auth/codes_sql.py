@@ -69,7 +69,9 @@ class CodeRepository:
         )
 
     def sent_since(self, *, since: dt.datetime, id_number: str = "", address: str = "") -> int:
-        query = select(func.count()).select_from(one_time_codes).where(_c.created_at >= as_utc(since))
+        query = (
+            select(func.count()).select_from(one_time_codes).where(_c.created_at >= as_utc(since))
+        )
         if id_number:
             query = query.where(_c.id_number == id_number)
         if address:
@@ -78,9 +80,7 @@ class CodeRepository:
 
     def last_sent_at(self, id_number: str, purpose: str) -> dt.datetime | None:
         value = self._session.execute(
-            select(func.max(_c.created_at)).where(
-                _c.id_number == id_number, _c.purpose == purpose
-            )
+            select(func.max(_c.created_at)).where(_c.id_number == id_number, _c.purpose == purpose)
         ).scalar_one_or_none()
         return as_utc(value) if value is not None else None
 
@@ -93,13 +93,9 @@ class CodeRepository:
 
     def count_failure(self, code_id: int) -> int:
         self._session.execute(
-            update(one_time_codes)
-            .where(_c.id == code_id)
-            .values(failures=_c.failures + 1)
+            update(one_time_codes).where(_c.id == code_id).values(failures=_c.failures + 1)
         )
-        return int(
-            self._session.execute(select(_c.failures).where(_c.id == code_id)).scalar_one()
-        )
+        return int(self._session.execute(select(_c.failures).where(_c.id == code_id)).scalar_one())
 
     def use(self, code_id: int, now: dt.datetime) -> bool:
         """Mark the code used; False when it already was (single use, also concurrently)."""

@@ -21,6 +21,7 @@ from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, re
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, resolve_region
 from yidi.entrypoints.web.render import (
     cookie_secure,
     page_lang,
@@ -188,6 +189,15 @@ def _reset_post(
 # --- user administration -------------------------------------------------------------------
 
 
+def _region(text: str) -> str:
+    """The region field by name or code (refused with field ``region_code``)."""
+    try:
+        return resolve_region(text)
+    except YidiError as exc:
+        exc.field = "region_code"
+        raise
+
+
 def _admin(request: Request) -> Any:
     principal = page_principal(request)
     require_role(principal, Role.ADMINISTRATOR)
@@ -232,7 +242,7 @@ def _users_post(
     password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     role: Annotated[str, Form(max_length=32)] = "",
     display_name: Annotated[str, Form(max_length=100)] = "",
-    region_code: Annotated[str, Form(max_length=6)] = "",
+    region_code: Annotated[str, Form(max_length=MAX_REGION_TEXT)] = "",
     hospital_code: Annotated[str, Form(max_length=30)] = "",
     id_number: Annotated[str, Form(max_length=18)] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -253,7 +263,7 @@ def _users_post(
             admin,
             username,
             password,
-            Assignment(role, display_name, region_code, hospital_code, id_number),
+            Assignment(role, display_name, _region(region_code), hospital_code, id_number),
         )
     except YidiError as exc:
         return _users_page(request, _field_errors(exc, lang, "username"), form, 422)
@@ -367,13 +377,13 @@ def _role(
     username: str,
     role: Annotated[str, Form(max_length=32)] = "",
     display_name: Annotated[str, Form(max_length=100)] = "",
-    region_code: Annotated[str, Form(max_length=6)] = "",
+    region_code: Annotated[str, Form(max_length=MAX_REGION_TEXT)] = "",
     hospital_code: Annotated[str, Form(max_length=30)] = "",
     id_number: Annotated[str, Form(max_length=18)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     def assign(admin: Principal, users: UserAdminService) -> object:
-        assignment = Assignment(role, display_name, region_code, hospital_code, id_number)
+        assignment = Assignment(role, display_name, _region(region_code), hospital_code, id_number)
         return users.assign(admin, username, assignment)
 
     return _user_form(

@@ -183,9 +183,7 @@ def _signed_in(request: Request, username: str, password: str) -> Response:
     )
     policy = container.session_policy
     token = open_session(container.uow(), container.clock, principal, policy=policy)
-    response = RedirectResponse(
-        HOME_BY_ROLE.get(principal.role, "/"), status_code=303
-    )
+    response = RedirectResponse(HOME_BY_ROLE.get(principal.role, "/"), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
