@@ -111,6 +111,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def demo_server_files(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The running demo server's SQLite file and its log (where the console sender writes
+    one-time codes, as a demo user reads them)."""
+    root = tmp_path_factory.getbasetemp()
+    return root / "browser-db0" / "yidi.sqlite3", root / "browser-log0" / "serve.log"
+
+
+@pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

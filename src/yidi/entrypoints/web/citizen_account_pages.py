@@ -109,6 +109,13 @@ def _request_code(purpose: CodePurpose) -> Callable[..., Response]:
         citizens = _citizens(request)
         if citizens is None:
             return _page(request, purpose, values=values, status_code=503)
+        missing = {
+            field: translate(lang, f"citizen.{field}_required")
+            for field in ("name", "id_number", "mobile")
+            if not values[field].strip()
+        }
+        if missing:  # every empty field at once, each by its field
+            return _page(request, purpose, values=values, errors=missing, status_code=422)
         try:
             challenge = citizens.request_code(purpose, name, id_number, mobile)
         except YidiError as exc:

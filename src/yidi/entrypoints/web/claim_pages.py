@@ -220,6 +220,8 @@ def _create(
         if not values[name]:
             errors[name] = required
     region = region_or_error(values["treatment_region"], "treatment_region", errors, lang)
+    if region:
+        values["treatment_region"] = region  # shown again by its full name
     if not region and "treatment_region" not in errors:
         errors["treatment_region"] = translate(lang, "newfiling.invalid_region")
     level = int(hospital_level) if hospital_level in {"1", "2", "3"} else None

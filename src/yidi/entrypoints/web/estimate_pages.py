@@ -111,6 +111,8 @@ def _estimate(
     if not values["treatment_region_code"]:
         errors["treatment_region_code"] = translate(lang, "estimate.region_required")
     region = region_or_error(values["treatment_region_code"], "treatment_region_code", errors, lang)
+    if region:
+        values["treatment_region_code"] = region  # shown again by its full name
     if not values["planned_total"]:
         errors["planned_total"] = translate(lang, "cashier.required")
     amounts = {

@@ -203,6 +203,8 @@ def _evidence(values: dict[str, str], errors: dict[str, str], lang: Lang) -> Evi
     if kind is None:
         return None
     region = region_or_error(values["evidence_region"], "evidence_region", errors, lang)
+    if region:
+        values["evidence_region"] = region  # shown again by its full name
     return Evidence(
         kind,
         _blank(values["evidence_number"]),

@@ -75,7 +75,6 @@
     }
     var group = document.createElement("div");
     group.className = "region-selects";
-    group.setAttribute("role", "group");
     var selects = [];
     ["province", "prefecture", "county"].forEach(function (level, depth) {
       var wrap = document.createElement("div");
@@ -120,8 +119,6 @@
         refill(s.depth + 1);
       });
     });
-    group.setAttribute("aria-labelledby", input.id + "-group-label");
-    label.id = input.id + "-group-label";
     label.htmlFor = selects[0].select.id;
     if (input.getAttribute("aria-invalid") === "true") {
       selects[0].select.setAttribute("aria-invalid", "true");
@@ -131,6 +128,7 @@
     input.removeAttribute("list");
     if (hint) {
       hint.hidden = true;
+      hint.style.display = "none";
     }
     box.insertBefore(group, input);
     box.classList.add("enhanced");
@@ -161,6 +159,7 @@
     var refresh = group.querySelector("[data-region-refresh]");
     if (refresh) {
       refresh.hidden = true;
+      refresh.style.display = "none"; // a .button's own display would show it
     }
   };
 
