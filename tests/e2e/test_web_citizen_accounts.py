@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from hospital_support import UNFILED, UNFILED_ID
 from sqlalchemy import select
 from web_helpers import PAGE, csrf_token
 
+from hospital_support import UNFILED, UNFILED_ID
 from yidi.bootstrap import Container
 from yidi.entrypoints.app import create_app
 from yidi.kernel.clock import FixedClock

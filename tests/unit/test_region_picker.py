@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import yidi.entrypoints.web
-
 from yidi.entrypoints.web.region_picker import (
     datalist_names,
     region_full_name,

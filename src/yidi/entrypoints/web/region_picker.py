@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-
 from pathlib import Path
 
 from yidi.entrypoints.web.i18n import Lang
