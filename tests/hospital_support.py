@@ -17,16 +17,20 @@ from sqlalchemy import Engine, text
 from filing_support import BOBAI_HOSPITAL, HENGYANG, PERSON_ID, household_registration, record
 from yidi.bootstrap import Container, build_container
 from yidi.catalog.commands import import_sample_catalogs
+from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
 from yidi.demo.world import load_world
 from yidi.encounter.commands import Caller, FeeLineInput
 from yidi.filing.commands import FilingService
+from yidi.filing.model import lifecycle
 from yidi.filing.model.evidence import Evidence, EvidenceKind
-from yidi.filing.model.record import DesignatedInstitution
+from yidi.filing.model.lifecycle import Actor
+from yidi.filing.model.record import DesignatedInstitution, format_filing_number
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.kernel.money import Money
+from yidi.kernel.regions import default_registry
 from yidi.platform.db import make_engine
 from yidi.platform.migrate import upgrade
 from yidi.reference.model import Person
@@ -86,6 +90,38 @@ UNFILED = Person(
 class World:
     xie_filing: str
     peng_filing: str
+
+
+def approved_filing() -> lifecycle.Filing:
+    """谢某某's filing for 博白县 as the 衡阳 agency approves it on 2 November 2026 (pure model)."""
+    clerk = Actor("hengyang", "agency_handler", "衡阳市医保中心经办人")
+    filed_at = dt.datetime(2026, 11, 2, 9, tzinfo=CHINA_TZ)
+    regions = default_registry()
+    draft = lifecycle.create_draft(
+        "F1", record(), clerk, filed_at, evidence=[household_registration()]
+    )
+    submitted = lifecycle.submit(draft, clerk, filed_at, regions)
+    return lifecycle.approve(
+        submitted,
+        clerk,
+        filed_at,
+        regions,
+        filing_number=format_filing_number("430421", 2026, 1),
+        handling_agency="衡阳市医保中心",
+    )
+
+
+def seed_fake_world(db: Any) -> None:
+    """The seed's world in an in-memory fake database: hospitals, 谢某某 (filed) and the unfiled
+    李某某, and the sample catalogues."""
+    world = load_world()
+    db.hospitals = {hospital.fixmedins_code: hospital for hospital in world.hospitals}
+    db.agencies = list(world.agencies)
+    db.add_person(XIE)
+    db.add_person(UNFILED)
+    db.filings[PERSON_ID] = [approved_filing()]
+    for region in SAMPLE_REGIONS:
+        db.add_catalog(sample_catalog(region))
 
 
 def load_reference(container: Container) -> None:

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG, PERSON, api_headers, household_registration, record
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.kernel.access import Principal, Role
@@ -21,13 +20,12 @@ from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, hash_once, sign_in
+from web_helpers import PAGE, load_demo_world, sign_in
 
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    load_reference_world(container.uow())
+    load_demo_world(container, monkeypatch)
 
 
 @pytest.fixture

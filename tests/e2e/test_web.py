@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import functools
 import re
+import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from yidi.auth.commands import hash_password
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.entrypoints.web.nav import HOME_BY_ROLE, NAV_ENTRIES
 from yidi.kernel.access import Role
 
-PAGE = {"accept": "text/html,application/xhtml+xml"}
+sys.path.insert(0, str(Path(__file__).parent))
+from web_helpers import PAGE, csrf_token, load_demo_world
+
 PUBLIC_PAGES = ["/", "/signin", "/check", "/hospitals", "/agencies"]
-
-
-# Argon2 is slow on purpose; hash each demo password once per run, not once per test.
-_hash_once = functools.cache(hash_password)
 
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", _hash_once)
-    load_reference_world(container.uow())
+    load_demo_world(container, monkeypatch)
 
 
 @pytest.fixture
@@ -39,16 +35,15 @@ def browser(container: Container) -> Iterator[TestClient]:
         yield client
 
 
-def _csrf(client: TestClient, path: str = "/signin") -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, headers=PAGE).text)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
-
-
 def _sign_in(client: TestClient, username: str, password: str, **extra: str) -> httpx2.Response:
     return client.post(
         "/signin",
-        data={"username": username, "password": password, "csrf_token": _csrf(client), **extra},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_token(client),
+            **extra,
+        },
         headers=PAGE,
         follow_redirects=False,
     )
@@ -176,7 +171,7 @@ def test_a_csrf_token_from_another_browser_does_not_match_this_cookie(
     browser: TestClient, container: Container
 ) -> None:
     with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as attacker:
-        stolen = _csrf(attacker)
+        stolen = csrf_token(attacker)
     browser.get("/signin", headers=PAGE)
     response = browser.post(
         "/signin",
@@ -248,7 +243,7 @@ def test_sign_out_needs_the_csrf_token_and_then_ends_the_session(browser: TestCl
     refused = browser.post("/signout", data={"csrf_token": "x"}, headers=PAGE)
     assert refused.status_code == 403
     assert browser.get("/agency", headers=PAGE).status_code == 200
-    token = _csrf(browser, "/agency")
+    token = csrf_token(browser, "/agency")
     done = browser.post(
         "/signout", data={"csrf_token": token}, headers=PAGE, follow_redirects=False
     )
@@ -336,7 +331,9 @@ def test_an_audit_entry_written_by_a_page_records_the_client_address(
         create_app(container), base_url="http://127.0.0.1:8000", client=("203.0.113.9", 50123)
     ) as remote:
         assert _sign_in(remote, "admin", "admin-demo-2017").status_code == 303
-        signed_out = remote.post("/signout", data={"csrf_token": _csrf(remote, "/")}, headers=PAGE)
+        signed_out = remote.post(
+            "/signout", data={"csrf_token": csrf_token(remote, "/")}, headers=PAGE
+        )
         assert signed_out.status_code in (200, 303)
     with container.uow() as uow:
         entries = [chained.entry for chained in uow.audit.walk()]

@@ -15,13 +15,12 @@ from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG, PDF_BYTES, STRANGER
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_demo_filings, load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.model.change_requests import COMPARED_FIELDS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, hash_once, load_demo_world, sign_in, signed_in_browsers
 
 XIE_ID = "430421195206180315"
 NEW_MOBILE = "13907349999"
@@ -31,9 +30,7 @@ Browser = Callable[[str], TestClient]
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    load_reference_world(container.uow())
-    load_demo_filings(container.uow, container.clock, container.filings)
+    load_demo_world(container, monkeypatch, filings=True)
 
 
 @pytest.fixture
@@ -47,18 +44,7 @@ def filing_id(container: Container) -> str:
 @pytest.fixture
 def browser(container: Container) -> Iterator[Browser]:
     """A signed-in browser per user (each with its own cookies)."""
-    opened: list[TestClient] = []
-
-    def open_as(username: str) -> TestClient:
-        client = TestClient(create_app(container), base_url="http://127.0.0.1:8000")
-        client.__enter__()
-        opened.append(client)
-        sign_in(client, username)
-        return client
-
-    yield open_as
-    for client in opened:
-        client.__exit__(None, None, None)
+    yield from signed_in_browsers(container)
 
 
 def _form(page: str) -> dict[str, str]:

@@ -16,12 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_demo_filings, load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.platform.tables import audit_log, chronic_recognitions
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, load_demo_world, signed_in_browsers
 
 XIE_ID = "430421195206180315"
 Browser = Callable[[str], TestClient]
@@ -29,25 +27,12 @@ Browser = Callable[[str], TestClient]
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    load_reference_world(container.uow())
-    load_demo_filings(container.uow, container.clock, container.filings)
+    load_demo_world(container, monkeypatch, filings=True)
 
 
 @pytest.fixture
 def browser(container: Container) -> Iterator[Browser]:
-    opened: list[TestClient] = []
-
-    def open_as(username: str) -> TestClient:
-        client = TestClient(create_app(container), base_url="http://127.0.0.1:8000")
-        client.__enter__()
-        opened.append(client)
-        sign_in(client, username)
-        return client
-
-    yield open_as
-    for client in opened:
-        client.__exit__(None, None, None)
+    yield from signed_in_browsers(container)
 
 
 def _count(container: Container, table: object, *where: object) -> int:

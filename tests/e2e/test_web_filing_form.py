@@ -16,12 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_demo_filings, load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, load_demo_world, sign_in
 
 ZHENGZHOU_PERSON = make_resident_id("410102", dt.date(1980, 1, 1), 12, Gender.FEMALE).number
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -29,10 +28,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    load_reference_world(container.uow())
     # 谢德明 (xiedeming) in the register, with one submitted filing.
-    load_demo_filings(container.uow, container.clock, container.filings)
+    load_demo_world(container, monkeypatch, filings=True)
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from filing_support import (
     record,
 )
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.model.annex import ANNEX2_COLUMNS
@@ -35,13 +34,12 @@ from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.insurance import FilingCategory
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, hash_once, load_demo_world, sign_in
 
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    load_reference_world(container.uow())
+    load_demo_world(container, monkeypatch)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.funds.commands import record_settlement_fact, run_clearing, set_prepayment
 from yidi.funds.model import ClearingLevel, Prepayment
@@ -24,15 +23,14 @@ from yidi.kernel.money import Money
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
 from funds_helpers import make_fact
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, load_demo_world, sign_in
 
 AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
 def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    load_reference_world(container.uow())
+    load_demo_world(container, monkeypatch)
 
 
 @pytest.fixture

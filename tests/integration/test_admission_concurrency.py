@@ -13,12 +13,10 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from hospital_support import (
     NANHUA_CODE,
@@ -26,7 +24,6 @@ from hospital_support import (
     XIE_LINES,
     at,
     build_world,
-    committed_container,
     fee_inputs,
 )
 from yidi.bootstrap import Container
@@ -38,16 +35,9 @@ from yidi.kernel.errors import Conflict
 from yidi.kernel.money import money_sum
 from yidi.platform.tables import encounters
 
-SCHEMA = "admission_concurrency"
 NANHUA = Caller(NANHUA_CODE, "nhfy1")
 CLIENTS = 6
 _serials = itertools.count(1)
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
 
 
 def _envelope(infno: str, input_: dict[str, Any]) -> str:

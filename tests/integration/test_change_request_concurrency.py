@@ -7,47 +7,13 @@ writers in its own file), committed for real.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
-
+from concurrency_support import at_once
 from filing_support import HENGYANG, PERSON, record
-from hospital_support import build_world, committed_container
+from hospital_support import build_world
 from yidi.bootstrap import Container
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.model.change_requests import ChangeRequestState
-from yidi.kernel.errors import Conflict, YidiError
-
-SCHEMA = "change_request_concurrency"
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
-
-
-def _at_once(calls: list[Callable[[], object]]) -> tuple[list[object], list[BaseException]]:
-    results: list[object] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            results.append(call())
-        except YidiError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
+from yidi.kernel.errors import Conflict
 
 
 def test_approving_one_request_twice_at_once_makes_one_new_version(
@@ -57,7 +23,7 @@ def test_approving_one_request_twice_at_once_makes_one_new_version(
     service = ChangeRequestService(committed.uow, committed.clock)
     asked = service.request_change(PERSON, filing_id, record(mobile="13907349999"), "换号")
     request_id = asked.request.request_id
-    results, errors = _at_once([lambda: service.approve_request(HENGYANG, request_id)] * 2)
+    results, errors = at_once([lambda: service.approve_request(HENGYANG, request_id)] * 2)
     assert errors == []
     versions = {r.request.result_version_id for r in results}  # type: ignore[attr-defined]
     assert len(versions) == 1
@@ -72,7 +38,7 @@ def test_the_same_request_sent_twice_at_once_is_stored_once(committed: Container
     ask = lambda: service.request_change(  # noqa: E731
         PERSON, filing_id, record(mobile="13907349999"), "换号"
     )
-    results, errors = _at_once([ask, ask])
+    results, errors = at_once([ask, ask])
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], Conflict) and errors[0].code == "CHANGE_REQUEST_PENDING"
     [line] = service.for_filing(PERSON, filing_id)

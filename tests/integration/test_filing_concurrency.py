@@ -9,48 +9,17 @@ schema), serialised writers on SQLite (own file), both committed for real.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
+from concurrency_support import at_once
 from filing_support import HENGYANG, PERSON_ID, record
-from hospital_support import committed_container, load_reference
+from hospital_support import load_reference
 from yidi.bootstrap import Container
 from yidi.filing.commands import FilingService
-from yidi.kernel.errors import Conflict, YidiError
+from yidi.kernel.errors import Conflict
 from yidi.kernel.insurance import FilingCategory
 from yidi.platform.tables import filings
-
-SCHEMA = "filing_concurrency"
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
-
-
-def _at_once(calls: list[Callable[[], object]]) -> tuple[list[object], list[YidiError]]:
-    results: list[object] = []
-    errors: list[YidiError] = []
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait(timeout=10)
-        try:
-            results.append(call())
-        except YidiError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def _live_filings(container: Container) -> int:
@@ -68,7 +37,7 @@ def _live_filings(container: Container) -> int:
 def test_three_concurrent_creations_of_one_filing_leave_one_live(committed: Container) -> None:
     load_reference(committed)
     service = FilingService(committed.uow, committed.clock)
-    results, errors = _at_once([lambda: service.create_draft(HENGYANG, record())] * 3)
+    results, errors = at_once([lambda: service.create_draft(HENGYANG, record())] * 3)
     assert len(results) == 1
     assert len(errors) == 2
     assert all(isinstance(e, Conflict) and e.code == "FILING_DUPLICATE" for e in errors), errors

@@ -5,25 +5,13 @@ racing on the unique (fixmedins_code, msgid); SQLite: serialised writers)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
-from hospital_support import committed_container
 from yidi.bootstrap import Container
 from yidi.integrations.nhsa.files import GatewayFiles, StoredFile
 from yidi.integrations.nhsa.files_sql import SqlGatewayFileStore
 from yidi.platform.tables import gateway_files
-
-SCHEMA = "gateway_files_race"
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
 
 
 class _RacingStore(SqlGatewayFileStore):

@@ -19,14 +19,11 @@ import datetime as dt
 import hashlib
 import hmac
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from starlette.datastructures import Headers
 
-from hospital_support import committed_container
 from yidi.auth.gateway import GatewayAuthenticator, recent_refusals
 from yidi.bootstrap import Container
 from yidi.integrations.nhsa.envelope import GatewayRequest
@@ -35,17 +32,10 @@ from yidi.kernel.audit import reset_client_address, set_client_address, verify_c
 from yidi.kernel.clock import FixedClock
 from yidi.platform.tables import audit_log, gateway_nonces
 
-SCHEMA = "gateway_replay"
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 TIF = GatewayCredential("bobai-tif", "tif-secret-0123456789", Scheme.X_TIF, frozenset({"H1"}))
 HN = GatewayCredential("bobai-hn", "hn-secret-0123456789", Scheme.HN, frozenset({"H1"}))
 CREDENTIALS = {TIF.access_key: TIF, HN.access_key: HN}
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
 
 
 def worker(container: Container, clock: FixedClock | None = None) -> GatewayAuthenticator:

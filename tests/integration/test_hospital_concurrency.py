@@ -11,18 +11,12 @@ rollback fixture.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
 
 from hospital_support import (
     PENG_CARD,
     XIE_LINES,
     at,
     build_world,
-    committed_container,
     fee_inputs,
 )
 from yidi.bootstrap import Container
@@ -31,15 +25,8 @@ from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.policy.loader import policy_at
 
-SCHEMA = "hospital_concurrency"
 NANHUA_1 = Caller("H43040000001", "nhfy1")
 NANHUA_2 = Caller("H43040000002", "nhfy2")
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
 
 
 def _discharged_encounter(service: HospitalService, caller: Caller, day: int) -> str:

@@ -13,35 +13,29 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
+from concurrency_support import at_once
 from filing_support import load_agencies
-from hospital_support import committed_container
 from yidi.bootstrap import Container
 from yidi.demo.population import generate_persons
 from yidi.filing.imports import FilingImports
 from yidi.filing.model.annex import ANNEX2_COLUMNS
-from yidi.filing.ports import ImportReport
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import Conflict, YidiError
 from yidi.platform.tables import filings, import_batches
 from yidi.reports.annex2_xlsx import ANNEX2_TITLE
 
-SCHEMA = "import_concurrency"
 PROVINCE_IMPORTER = Principal("henan", Role.PROVINCE_OFFICER, "410000")
 PERSONS = list(generate_persons(120, seed=11, insured_region_codes=["410102", "410105"]))
 
 
 @pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        load_agencies(container.uow)
-        yield container
+def committed(committed: Container) -> Container:
+    load_agencies(committed.uow)
+    return committed
 
 
 def _csv(first: int, last: int, *, title: str = "") -> bytes:
@@ -72,28 +66,6 @@ def _csv(first: int, last: int, *, title: str = "") -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _at_once(
-    calls: list[Callable[[], ImportReport]],
-) -> tuple[list[ImportReport], list[BaseException]]:
-    results: list[ImportReport] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], ImportReport]) -> None:
-        start.wait(timeout=10)
-        try:
-            results.append(call())
-        except BaseException as exc:  # anything else than a YidiError fails the test below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
-
-
 def _count(container: Container, table: object) -> int:
     with container.uow() as uow:
         return int(uow.session.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
@@ -105,8 +77,10 @@ def test_the_same_file_imported_twice_at_once_is_answered_with_the_first_import(
     imports = FilingImports(committed.uow, committed.clock)
     data = _csv(0, 100)
     with caplog.at_level(logging.DEBUG):
-        results, errors = _at_once(
-            [lambda: imports.import_annex2(PROVINCE_IMPORTER, data, "a.csv")] * 2
+        results, errors = at_once(
+            [lambda: imports.import_annex2(PROVINCE_IMPORTER, data, "a.csv")] * 2,
+            catching=(BaseException,),
+            timeout=120,
         )
     assert errors == []
     assert sorted(r.replayed for r in results) == [False, True]
@@ -119,11 +93,13 @@ def test_the_same_file_imported_twice_at_once_is_answered_with_the_first_import(
 def test_two_files_sharing_rows_imported_at_once_never_half_write(committed: Container) -> None:
     imports = FilingImports(committed.uow, committed.clock)
     first, second = _csv(0, 100), _csv(20, 120, title="市(县、市)：郑州市")
-    results, errors = _at_once(
+    results, errors = at_once(
         [
             lambda: imports.import_annex2(PROVINCE_IMPORTER, first, "a.csv"),
             lambda: imports.import_annex2(PROVINCE_IMPORTER, second, "b.csv"),
-        ]
+        ],
+        catching=(BaseException,),
+        timeout=120,
     )
     assert all(isinstance(e, Conflict) and e.code == "IMPORT_ROWS_CONCURRENT" for e in errors), (
         errors

@@ -7,14 +7,7 @@ writers in its own file), committed for real.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
-
-from hospital_support import committed_container
+from concurrency_support import outcome_codes
 from yidi.auth.commands import SignInPolicy, authenticate, complete_reset, create_user
 from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container
@@ -22,34 +15,7 @@ from yidi.kernel.access import Principal, Role
 from yidi.kernel.audit import set_client_address
 from yidi.kernel.errors import YidiError
 
-SCHEMA = "login_counter_concurrency"
 PASSWORD = "lantern-orchard-47"
-
-
-@pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        yield container
-
-
-def _at_once(calls: list[Callable[[], object]]) -> list[str]:
-    codes: list[str] = []
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            call()
-            codes.append("OK")
-        except YidiError as exc:
-            codes.append(exc.code)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return codes
 
 
 def test_concurrent_failures_are_all_counted(committed: Container) -> None:
@@ -60,7 +26,7 @@ def test_concurrent_failures_are_all_counted(committed: Container) -> None:
         set_client_address("10.2.2.2")  # each thread is one request from that address
         return authenticate(committed.uow(), committed.clock, "busy", "guess", policy=policy)
 
-    codes = _at_once([wrong] * 6)
+    codes = outcome_codes([wrong] * 6)
     assert codes == ["LOGIN_FAILED"] * 6
     with committed.uow() as uow:
         pair = uow.users.counter("busy", "10.2.2.2")
@@ -76,7 +42,7 @@ def test_a_reset_link_used_twice_at_once_sets_one_password(committed: Container)
     admin = Principal("root", Role.ADMINISTRATOR)
     link = UserAdminService(committed.uow, committed.clock).issue_reset(admin, "twice")
     choices = ["amber-field-1977", "quiet-harbour-2031"]
-    codes = _at_once(
+    codes = outcome_codes(
         [
             (
                 lambda p=p: complete_reset(

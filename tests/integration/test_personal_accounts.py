@@ -8,11 +8,9 @@ transactions see each other, as in test_hospital_concurrency.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from hospital_support import (
@@ -21,7 +19,6 @@ from hospital_support import (
     XIE_LINES,
     at,
     build_world,
-    committed_container,
     fee_inputs,
 )
 from yidi.accounts import commands as accounts
@@ -32,16 +29,14 @@ from yidi.kernel.errors import Conflict, InvalidInput, YidiError
 from yidi.kernel.money import Money, money_sum
 from yidi.platform.tables import personal_account_movements
 
-SCHEMA = "personal_accounts"
 NANHUA_1 = Caller("H43040000001", "nhfy1")
 NANHUA_2 = Caller("H43040000002", "nhfy2")
 
 
 @pytest.fixture
-def committed(database_url: str, tmp_path: Path, migrated_engine: Engine) -> Iterator[Container]:
-    with committed_container(database_url, migrated_engine, tmp_path, SCHEMA) as container:
-        build_world(container)
-        yield container
+def committed(committed: Container) -> Container:
+    build_world(committed)
+    return committed
 
 
 def _discharged(service: HospitalService, caller: Caller, day: int) -> tuple[str, Money]:

@@ -13,11 +13,9 @@ from decimal import Decimal
 import pytest
 from fakes import FakeDatabase, fake_unit_of_work, record_fact
 
-from filing_support import PERSON_ID, household_registration, record
+from hospital_support import UNFILED_CARD, XIE_CARD, seed_fake_world
 from hospital_support import XIE_LINES as LINES
 from hospital_support import XIE_TOTAL as TOTAL
-from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
-from yidi.demo.world import load_world
 from yidi.encounter.commands import (
     AdmissionRequest,
     Caller,
@@ -26,21 +24,13 @@ from yidi.encounter.commands import (
     HospitalService,
     request_key,
 )
-from yidi.filing.model import lifecycle
-from yidi.filing.model.lifecycle import Actor
-from yidi.filing.model.record import format_filing_number
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
-from yidi.kernel.identity import Gender, make_resident_id
-from yidi.kernel.insurance import InsuranceType, PersonType
+from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
-from yidi.kernel.regions import default_registry
-from yidi.reference.model import Person
 
 BOBAI = Caller("H45092300001", "bobai")
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
-XIE_CARD = "A12345678"
-UNFILED_CARD = "A87654321"
 
 #: Golden case c01, to the fen (by the money vocabulary).
 C01 = {
@@ -65,63 +55,10 @@ def at(day: int, hour: int = 9) -> dt.datetime:
     return dt.datetime(2026, 11, day, hour, tzinfo=CHINA_TZ)
 
 
-def _xie() -> Person:
-    return Person(
-        id_number=PERSON_ID,
-        name="谢某某",
-        gender="1",
-        birth_on=dt.date(1955, 3, 8),
-        insured_region_code="430421",
-        insurance_type=InsuranceType.EMPLOYEE,
-        person_type=PersonType.EMPLOYEE_RETIRED,
-        card_number=XIE_CARD,
-        has_second_generation_card=True,
-    )
-
-
-def _unfiled() -> Person:
-    return Person(
-        id_number=make_resident_id("430421", dt.date(1962, 1, 9), 77, Gender.FEMALE).number,
-        name="李某某",
-        gender="2",
-        birth_on=dt.date(1962, 1, 9),
-        insured_region_code="430421",
-        insurance_type=InsuranceType.EMPLOYEE,
-        person_type=PersonType.EMPLOYEE_ACTIVE,
-        card_number=UNFILED_CARD,
-        has_second_generation_card=True,
-    )
-
-
-def _approved_filing():  # type: ignore[no-untyped-def]
-    clerk = Actor("hengyang", "agency_handler", "衡阳市医保中心经办人")
-    filed_at = dt.datetime(2026, 11, 2, 9, tzinfo=CHINA_TZ)
-    regions = default_registry()
-    draft = lifecycle.create_draft(
-        "F1", record(), clerk, filed_at, evidence=[household_registration()]
-    )
-    submitted = lifecycle.submit(draft, clerk, filed_at, regions)
-    return lifecycle.approve(
-        submitted,
-        clerk,
-        filed_at,
-        regions,
-        filing_number=format_filing_number("430421", 2026, 1),
-        handling_agency="衡阳市医保中心",
-    )
-
-
 @pytest.fixture
 def db() -> FakeDatabase:
-    world = load_world()
     db = FakeDatabase()
-    db.hospitals = {hospital.fixmedins_code: hospital for hospital in world.hospitals}
-    db.agencies = list(world.agencies)
-    db.add_person(_xie())
-    db.add_person(_unfiled())
-    db.filings[PERSON_ID] = [_approved_filing()]
-    for region in SAMPLE_REGIONS:
-        db.add_catalog(sample_catalog(region))
+    seed_fake_world(db)
     return db
 
 

@@ -20,15 +20,11 @@ from fakes_settlement import (
     reconciliation_unit,
 )
 
-from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU, household_registration, record
-from hospital_support import UNFILED, UNFILED_ID, XIE, XIE_LINES, XIE_TOTAL
+from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU
+from hospital_support import UNFILED_ID, XIE_LINES, XIE_TOTAL, seed_fake_world
 from yidi.catalog.commands import store_catalog
 from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
-from yidi.demo.world import load_world
 from yidi.encounter.commands import Caller
-from yidi.filing.model import lifecycle
-from yidi.filing.model.lifecycle import Actor
-from yidi.filing.model.record import format_filing_number
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import Conflict, Forbidden, NotFound, Refused
@@ -39,7 +35,6 @@ from yidi.kernel.insurance import (
     SettlementMode,
 )
 from yidi.kernel.money import Money
-from yidi.kernel.regions import default_registry
 from yidi.settlement.claim_builder import FeeLineInput
 from yidi.settlement.estimate import EstimateRequest, estimate_admission
 from yidi.settlement.manual import APPROVED, COMPUTED, DRAFT, PAID, ManualClaimService, Material
@@ -49,34 +44,10 @@ NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
 BOBAI_COUNTY = "450923"
 
 
-def _approved_filing() -> lifecycle.Filing:
-    clerk = Actor("hengyang", "agency_handler", "衡阳市医保中心经办人")
-    filed_at = dt.datetime(2026, 11, 2, 9, tzinfo=CHINA_TZ)
-    regions = default_registry()
-    draft = lifecycle.create_draft(
-        "F1", record(), clerk, filed_at, evidence=[household_registration()]
-    )
-    submitted = lifecycle.submit(draft, clerk, filed_at, regions)
-    return lifecycle.approve(
-        submitted,
-        clerk,
-        filed_at,
-        regions,
-        filing_number=format_filing_number("430421", 2026, 1),
-        handling_agency="衡阳市医保中心",
-    )
-
-
 @pytest.fixture
 def db() -> SettlementFakeDatabase:
-    world = load_world()
     db = SettlementFakeDatabase()
-    db.hospitals = {hospital.fixmedins_code: hospital for hospital in world.hospitals}
-    db.add_person(XIE)
-    db.add_person(UNFILED)
-    db.filings[PERSON_ID] = [_approved_filing()]
-    for region in SAMPLE_REGIONS:
-        db.add_catalog(sample_catalog(region))
+    seed_fake_world(db)
     return db
 
 
