@@ -108,9 +108,8 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     expect(cashier.locator("#person-id")).to_have_text("430421********0315")
     shot(cashier, "cashier-admission-check")
     admitted_at = cashier.get_by_label("入院时间").input_value()
-    cashier.get_by_label("科室编码").fill("A03")
-    cashier.get_by_label("科室名称").fill("普外科")
-    cashier.get_by_label("诊断编码（ICD-10）").fill("K80.100")
+    cashier.get_by_label("科室", exact=True).select_option("A04.01")  # 普通外科专业, by name
+    cashier.get_by_label("主要诊断").fill("K80.100 胆囊结石伴有其他胆囊炎")
     cashier.get_by_role("button", name="办理入院").click()
     expect(cashier.locator("#done")).to_have_text("已办理入院")
     encounter_url = cashier.url.split("?")[0]

@@ -122,6 +122,12 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # regions' (422 PREPAYMENT_TOP_UP_NOT_NEEDED here: nothing is drawn), 404 to another region
     ("GET", "/api/prepayment/usage"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("POST", "/api/prepayment/top-up-requests"): frozenset({"province", "agency_a"}),
+    # who asks lists its own region's requests; the clearing centre lists and decides all
+    ("GET", "/api/prepayment/top-up-requests"): frozenset({"clearing_officer", "province"})
+    | AGENCIES,
+    ("POST", "/api/prepayment/top-up-requests/{request_id}/decision"): frozenset(
+        {"clearing_officer"}
+    ),
     ("GET", "/api/statistics"): frozenset(
         {"province", "agency_a", "clearing_officer", "administrator"}
     ),
@@ -254,6 +260,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/funds/clearing/download"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/prepayment"): frozenset({"province"}) | AGENCIES,
     ("GET", "/funds/prepayment/download"): frozenset({"province"}) | AGENCIES,
+    ("GET", "/funds/prepayment/top-ups"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     # 政策调整测算: the form for offices; a job only for the one who started it (agency A)
     ("GET", "/funds/whatif"): frozenset({"province"}) | AGENCIES,
     ("GET", "/funds/whatif/jobs/{job_id}"): frozenset({"agency_a"}),
@@ -268,6 +275,18 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
+    # the cashier's print pages of the world's settlement (the slip says "not reversed" until it is)
+    ("GET", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/receipt"): frozenset(
+        {"cashier_h"}
+    ),
+    (
+        "GET",
+        "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/settlement-list",
+    ): frozenset({"cashier_h"}),
+    (
+        "GET",
+        "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reversal-slip",
+    ): frozenset({"cashier_h"}),
     ("GET", "/claims"): AGENCIES,  # region B's handler gets an empty list, never A's claims
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
@@ -314,6 +333,8 @@ CSRF_FORMS = frozenset(
         ("POST", "/chronic/{recognition_id}/end"),
         ("POST", "/funds/clearing"),
         ("POST", "/funds/clearing/reopen"),
+        ("POST", "/funds/prepayment/top-up"),
+        ("POST", "/funds/prepayment/top-ups/{request_id}/decision"),
         ("POST", "/funds/whatif"),
         ("POST", "/hospital/check"),
         ("POST", "/hospital/encounters"),
@@ -325,6 +346,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/hospital/encounters/{encounter_id}/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/discharge/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse"),
+        ("POST", "/hospital/self-pay"),
         ("POST", "/claims"),
         ("POST", "/claims/{claim_id}/materials"),
         ("POST", "/claims/{claim_id}/fee-lines"),
@@ -479,7 +501,29 @@ def _build(container: Container) -> dict[str, Any]:
         "whatif_job_id": started.id,
         "change_request_id": change_request.request.request_id,
         "recognition_id": recognition.recognition.id,
+        "top_up_id": _top_up_request(container),
     }
+
+
+def _top_up_request(container: Container) -> int:
+    """A 申请补充预付金 of 湖南 with 广西 (province level), waiting for the clearing centre."""
+    from yidi.funds.model import ClearingLevel, prepayment_usage
+    from yidi.kernel.money import Money
+
+    usage = prepayment_usage(
+        ClearingLevel.PROVINCE,
+        2026,
+        "430000",
+        "450000",
+        Money.of("1000.00"),
+        Money.of("800.00"),
+        yellow=Decimal("0.70"),
+        red=Decimal("0.90"),
+    )
+    with container.uow() as uow:
+        request_id = uow.funds.add_top_up_request(usage, "hunan1", "430000", container.clock.now())
+        uow.commit()
+    return request_id
 
 
 def _caller(principal: Principal) -> Any:
@@ -609,6 +653,10 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
                 "treatment_region_code": "450900",
             }
         },
+    ),
+    ("POST", "/api/prepayment/top-up-requests/{request_id}/decision"): lambda w: (
+        f"/api/prepayment/top-up-requests/{w['top_up_id']}/decision",
+        {"json": {"decision": "reject", "reason": "预付金已于本月补足"}},
     ),
     ("GET", "/api/prepayment/annex4.xlsx"): lambda w: (
         "/api/prepayment/annex4.xlsx",
@@ -870,6 +918,15 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/hospital/encounters/{w['mdtrt_id']}/statement",
         {},
     ),
+    **{
+        ("GET", f"/hospital/encounters/{{encounter_id}}/settlements/{{settlement_id}}/{tail}"): (
+            lambda w, tail=tail: (
+                f"/hospital/encounters/{w['mdtrt_id']}/settlements/{w['setl_id']}/{tail}",
+                {},
+            )
+        )
+        for tail in ("receipt", "settlement-list", "reversal-slip")
+    },
     ("GET", "/claims/{claim_id}"): lambda w: (f"/claims/{w['claim_id']}", {}),
     ("GET", "/province/imports/{batch_id}"): lambda w: (f"/province/imports/{w['batch_id']}", {}),
     # the month the API cells above ran (POST /api/clearing/2026-11/run comes first)

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import io
+import json
+import secrets
 import zipfile
 from decimal import Decimal
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from test_hospital_gateway import _a_month_of_settlements, _period, call, ok, refused, world
+from test_hospital_gateway import (
+    PATH,
+    _a_month_of_settlements,
+    _period,
+    call,
+    ok,
+    refused,
+    world,
+)
+from typer.testing import CliRunner
 
 from hospital_support import BOBAI_CODE, NANHUA_CODE
 from yidi.bootstrap import Container
-from yidi.integrations.nhsa.files import MAX_FILE_BYTES
+from yidi.entrypoints.cli.main import app as cli_app
+from yidi.integrations.nhsa.files import MAX_FILE_BYTES, RESULT_COLUMNS
+from yidi.kernel.audit import as_utc
 from yidi.platform.tables import gateway_files
 
 __all__ = ["world"]  # the fixture, imported for these tests
@@ -42,9 +56,69 @@ def upload(
     return call(client, "9101", {"fsUploadIn": fs_upload_in}, msgid=msgid, hospital=hospital)
 
 
+def download_response(
+    client: TestClient, file_qury_no: str, *, hospital: str = BOBAI_CODE
+) -> httpx.Response:
+    envelope = {
+        "infno": "9102",
+        "msgid": f"{hospital}DL{secrets.token_hex(8)}",
+        "fixmedins_code": hospital,
+        "input": {
+            "fsDownloadIn": {
+                "file_qury_no": file_qury_no,
+                "filename": "plc",
+                "fixmedins_code": hospital,
+            }
+        },
+    }
+    response = client.post(PATH, json=envelope)
+    assert response.status_code == 200
+    return response
+
+
+def fetched(client: TestClient, file_qury_no: str, *, hospital: str = BOBAI_CODE) -> bytes:
+    """The bytes 9102 answers, as a HIS saves them (octet-stream, named for saving)."""
+    response = download_response(client, file_qury_no, hospital=hospital)
+    assert response.headers["content-type"] == "application/octet-stream", response.text[:200]
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
+    return response.content
+
+
 def download(client: TestClient, file_qury_no: str, *, hospital: str = BOBAI_CODE) -> Any:
-    fs_download_in = {"file_qury_no": file_qury_no, "filename": "plc", "fixmedins_code": hospital}
-    return call(client, "9102", {"fsDownloadIn": fs_download_in}, hospital=hospital)
+    """A refused 9102: the JSON envelope with the stable code."""
+    response = download_response(client, file_qury_no, hospital=hospital)
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+def multipart_upload(
+    client: TestClient,
+    data: bytes,
+    *,
+    filename: str | None = "detail.txt.zip",
+    part_filename: str = "part.zip",
+    msgid: str | None = None,
+    input_as_text: bool = False,
+) -> dict[str, Any]:
+    """9101 as HN appendix A sends it: a ``jsonStr`` part and a ``file`` part."""
+    fs_upload_in: dict[str, Any] = {"fixmedins_code": BOBAI_CODE}
+    if filename is not None:
+        fs_upload_in["filename"] = filename
+    input_: Any = {"fsUploadIn": fs_upload_in}
+    envelope = {
+        "infno": "9101",
+        "msgid": msgid or f"{BOBAI_CODE}MP{secrets.token_hex(8)}",
+        "fixmedins_code": BOBAI_CODE,
+        "input": json.dumps(input_) if input_as_text else input_,
+    }
+    response = client.post(
+        PATH,
+        data={"jsonStr": json.dumps(envelope, ensure_ascii=False)},
+        files={"file": (part_filename, data, "application/octet-stream")},
+    )
+    assert response.status_code == 200
+    reply: dict[str, Any] = response.json()
+    return reply
 
 
 def _count(container: Container) -> int:
@@ -62,14 +136,102 @@ def test_upload_and_download_round_trip_byte_for_byte_in_both_encodings(
         assert info["filename"] == "detail.txt.zip"
         assert len(info["file_qury_no"]) <= 30
         assert dt.datetime.strptime(info["dld_endtime"], "%Y-%m-%d %H:%M:%S")
-        got = ok(download(client, info["file_qury_no"]))
-        assert base64.b64decode(got["in"]) == ALL_BYTES
-        assert got["file_size"] == len(ALL_BYTES)
-        assert got["sha256"] == hashlib.sha256(ALL_BYTES).hexdigest()
+        assert fetched(client, info["file_qury_no"]) == ALL_BYTES
     # Unsigned bytes (0..255), as some JSON libraries write them, are the same file.
     unsigned = ok(upload(client, list(ALL_BYTES)))
-    assert base64.b64decode(ok(download(client, unsigned["file_qury_no"]))["in"]) == ALL_BYTES
+    assert fetched(client, unsigned["file_qury_no"]) == ALL_BYTES
     assert _count(container) == 3
+    response = download_response(client, unsigned["file_qury_no"])
+    assert response.headers["content-disposition"] == 'attachment; filename="detail.txt.zip"'
+    assert response.headers["content-length"] == str(len(ALL_BYTES))
+
+
+def test_a_chinese_file_name_is_sent_for_saving_in_both_header_forms(
+    client: TestClient, world: None
+) -> None:
+    number = ok(upload(client, _signed(b"x"), filename="对账明细.txt"))["file_qury_no"]
+    disposition = download_response(client, number).headers["content-disposition"]
+    assert disposition == (
+        "attachment; filename=\"????.txt\"; filename*=UTF-8''%E5%AF%B9%E8%B4%A6%E6%98%8E%E7%BB%86.txt"
+    )
+
+
+def test_a_multipart_upload_is_the_same_file_and_the_same_message_as_a_json_one(
+    client: TestClient, world: None, container: Container
+) -> None:
+    data = ALL_BYTES + b"\r\n--boundary-like\r\n"
+    first = ok(multipart_upload(client, data, msgid="MP-1"))
+    assert first["filename"] == "detail.txt.zip"  # fsUploadIn.filename wins over the part's
+    assert fetched(client, first["file_qury_no"]) == data
+    # Resending the same message as JSON (or multipart again) is the same file.
+    as_json = ok(upload(client, base64.b64encode(data).decode(), msgid="MP-1"))
+    assert as_json == first
+    assert ok(multipart_upload(client, data, msgid="MP-1")) == first
+    refused(multipart_upload(client, data + b"!", msgid="MP-1"), "IDEMPOTENCY_KEY_REUSED")
+    # input as a JSON string, no fsUploadIn.filename: the part's file name is used.
+    second = ok(multipart_upload(client, b"abc", filename=None, input_as_text=True))
+    assert second["filename"] == "part.zip"
+    assert fetched(client, second["file_qury_no"]) == b"abc"
+    assert _count(container) == 2
+
+
+def test_a_malformed_multipart_upload_is_refused_and_writes_nothing(
+    client: TestClient, world: None, container: Container
+) -> None:
+    only_file = client.post(PATH, files={"file": ("a.zip", b"abc", "application/octet-stream")})
+    refused(only_file.json(), "NHSA_MULTIPART_INVALID")
+    only_json = client.post(PATH, data={"jsonStr": "{}"}, files={"other": ("a", b"x")})
+    refused(only_json.json(), "NHSA_MULTIPART_INVALID")
+    not_json = client.post(PATH, data={"jsonStr": "infno=9101"}, files={"file": ("a", b"x")})
+    refused(not_json.json(), "NHSA_MULTIPART_INVALID")
+    no_boundary = client.post(PATH, content=b"abc", headers={"content-type": "multipart/form-data"})
+    refused(no_boundary.json(), "NHSA_MULTIPART_INVALID")
+    refused(multipart_upload(client, b""), "NHSA_FILE_EMPTY")
+    assert _count(container) == 0
+
+
+def test_expired_files_are_deleted_at_the_next_upload(
+    client: TestClient, world: None, container: Container
+) -> None:
+    old = ok(upload(client, _signed(b"old")))["file_qury_no"]
+    container.clock.set(container.clock.now() + dt.timedelta(days=8))  # type: ignore[attr-defined]
+    fresh = ok(upload(client, _signed(b"fresh")))["file_qury_no"]
+    with container.session_factory() as session:
+        left = set(session.execute(select(gateway_files.c.file_qury_no)).scalars())
+    assert left == {fresh}
+    assert fetched(client, fresh) == b"fresh"
+    refused(download(client, old), "NHSA_FILE_NOT_FOUND")
+
+
+def test_the_prune_command_deletes_the_expired_files_only(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = as_utc(container.clock.now())
+    with container.session_factory() as session, session.begin():
+        for number, deadline in (
+            ("A" * 30, now - dt.timedelta(seconds=1)),
+            ("B" * 30, now + dt.timedelta(hours=1)),
+        ):
+            session.execute(
+                gateway_files.insert().values(
+                    file_qury_no=number,
+                    fixmedins_code=BOBAI_CODE,
+                    msgid=None,
+                    filename="x.txt",
+                    content=b"x",
+                    file_size=1,
+                    sha256="0" * 64,
+                    uploaded_at=deadline - dt.timedelta(days=7),
+                    expires_at=deadline,
+                )
+            )
+    monkeypatch.setattr("yidi.entrypoints.cli.context.open_container", lambda: container)
+    result = CliRunner().invoke(cli_app, ["gateway", "prune-files"])
+    assert result.exit_code == 0, result.output
+    assert "已删除 deleted 1 个过期文件" in result.output
+    with container.session_factory() as session:
+        left = set(session.execute(select(gateway_files.c.file_qury_no)).scalars())
+    assert left == {"B" * 30}
 
 
 def test_a_resent_upload_gets_the_same_file_and_another_content_is_refused(
@@ -176,3 +338,37 @@ def test_3202_refuses_an_unreadable_detail_file(
             call(client, "3202", {"data": _period(file_qury_no=number)}), "NHSA_3202_FILE_INVALID"
         )
         assert reason in message
+
+
+def _result_rows(archive_bytes: bytes) -> list[dict[str, str]]:
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+        (member,) = archive.namelist()
+        assert member.endswith(".txt")
+        text = archive.read(member).decode("utf-8")
+    return [dict(zip(RESULT_COLUMNS, line.split("\t"), strict=True)) for line in text.split("\n")]
+
+
+def test_3202_with_differences_answers_a_result_file_the_hospital_downloads_with_9102(
+    client: TestClient, world: None, container: Container
+) -> None:
+    _, ledger = _a_month_of_settlements(client, container.clock)
+    clean = ok(call(client, "3202", {"data": _period(detail=ledger)}))
+    assert clean["fileinfo"] is None  # nothing differs: nothing to download
+    hospital = [dict(row) for i, row in enumerate(ledger) if i != 3]
+    hospital[4]["medfee_sumamt"] += Decimal("0.01")
+    found = ok(call(client, "3202", {"data": _period(detail=hospital)}))
+    info = found["fileinfo"]
+    assert info["filename"].endswith(".txt.zip") and len(info["file_qury_no"]) <= 30
+    assert dt.datetime.strptime(info["dld_endtime"], "%Y-%m-%d %H:%M:%S")
+    rows = _result_rows(fetched(client, info["file_qury_no"]))
+    expected = [
+        {c: "" if row.get(c) is None else str(row[c]) for c in RESULT_COLUMNS}
+        for row in found["result"]
+    ]
+    for row in expected:
+        for amount in ("medfee_sumamt", "fund_pay_sumamt", "acct_pay"):
+            row[amount] = f"{Decimal(row[amount]):.2f}"
+    assert rows == expected and len(rows) == 2
+    assert {row["stmt_rslt"] for row in rows} == {"000101", "000103"}
+    # The result belongs to the hospital that asked.
+    refused(download(client, info["file_qury_no"], hospital=NANHUA_CODE), "NHSA_FILE_NOT_FOUND")

@@ -154,11 +154,14 @@ def test_admission_field_errors_are_shown_next_to_the_fields(web: TestClient) ->
     assert 'id="card-error"' in missing.text
     bad = _admit(web, diagnosis_codes="", department_code="", admitted_at="yesterday")
     assert bad.status_code == 422
-    for field in ("diagnosis_codes", "department_code", "admitted_at"):
+    for field in ("diagnosis_main", "department_code", "admitted_at"):
         assert f'id="{field}-error"' in bad.text
     injury = _admit(web, med_type="22")
     assert injury.status_code == 422
-    assert "意外伤害" in injury.text and 'id="med_type-error"' in injury.text
+    # One red answer replaces the green one, with the way to register the stay as self-pay.
+    assert "意外伤害" in injury.text and 'id="refusal"' in injury.text
+    assert 'data-verdict="direct"' not in injury.text and "可以直接结算" not in injury.text
+    assert 'data-verdict="not_direct"' in injury.text and 'id="self-pay-form"' in injury.text
     bad_code = _admit(web, diagnosis_codes="gallstones")
     assert 'id="diagnosis_codes-error"' in bad_code.text
 

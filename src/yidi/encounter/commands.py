@@ -91,7 +91,7 @@ from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry
 from yidi.policy.loader import PolicyLibrary, policy_at
-from yidi.reference.model import ConnectionKind, Hospital, Person
+from yidi.reference.model import Agency, ConnectionKind, Hospital, Person
 from yidi.settlement.claim_builder import (
     FeeLineInput,
     build_claim,
@@ -549,6 +549,23 @@ class HospitalService(EncounterQueries):
                 raise error
             uow.commit()
         return check
+
+    # --- self-pay stay (自费) when direct settlement is refused ---------------------------
+
+    def register_self_pay(
+        self, caller: Caller, credential: Credential, refusal_code: str
+    ) -> tuple[AdmissionCheck, list[Agency]]:
+        """Record (audited) that the person is treated as self-pay after ``refusal_code``
+        refused direct settlement, and give the agencies to call for a claim by hand. No
+        encounter is created: the hospital bills the stay in full; the person claims later."""
+        with self._uow() as uow:
+            check = self._check(uow, caller, credential, local(self._clock.now()).date())
+            self._audit(
+                uow, caller, "hospital.self_pay_registered", f"person:{check.psn_no}", refusal_code
+            )
+            agencies = self.agencies_to_call(uow, check.person)
+            uow.commit()
+        return check, agencies
 
     # --- 2401 admission -----------------------------------------------------------------
 

@@ -39,6 +39,8 @@ from yidi.funds.prepayment import (
     Annex,
     EstimateMethod,
     PrepaymentEstimate,
+    TopUpRequest,
+    TopUpStatus,
     history_years,
 )
 from yidi.funds.statistics import StatisticsQuery, StatisticsReport, report_from_sums
@@ -504,5 +506,142 @@ def request_top_up(
         )
         if idempotency is not None:
             uow.idempotency.remember(TOP_UP_SCOPE, *idempotency, answer, now)
+        uow.commit()
+    return answer
+
+
+TOP_UP_DECISION_SCOPE = "prepayment.top_up_decision"
+TOP_UP_REASON_MAX = 200
+
+
+def _visible_request(
+    uow: FundsUnitOfWork, actor: Principal, request_id: int, *, for_update: bool = False
+) -> TopUpRequest:
+    found = (
+        uow.funds.top_up_request(request_id, for_update=for_update)
+        if 1 <= request_id <= 2**62
+        else None
+    )
+    if found is not None:
+        concerns = viewer_concerns(actor, ClearingLevel(found.level))
+        if concerns(found.insured_region_code) or concerns(found.treatment_region_code):
+            return found
+    raise NotFound(
+        "PREPAYMENT_TOP_UP_NOT_FOUND", "未找到该补充预付金申请", "top-up request not found"
+    )
+
+
+def top_up_requests(
+    uow: FundsUnitOfWork, actor: Principal, *, status: TopUpStatus | None = None
+) -> list[TopUpRequest]:
+    """The top-up requests ``actor`` may see (one end of the pair within its region; the
+    clearing centre every one), newest first."""
+    if not (actor.may(Action.PREPAYMENT_TOP_UP) or actor.may(Action.PREPAYMENT_APPROVE)):
+        actor.require(Action.PREPAYMENT_APPROVE)
+    with uow:
+        rows = uow.funds.top_up_requests(status)
+    visible = []
+    for row in rows:
+        concerns = viewer_concerns(actor, ClearingLevel(row.level))
+        if concerns(row.insured_region_code) or concerns(row.treatment_region_code):
+            visible.append(row)
+    return visible
+
+
+def decide_top_up(
+    uow: FundsUnitOfWork,
+    clock: Clock,
+    actor: Principal,
+    request_id: int,
+    *,
+    approve: bool,
+    amount: Money | None = None,
+    reason: str = "",
+    idempotency: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """审批补充预付金: approve (``amount``, by default the suggested one, is added to the
+    pair's prepayment held from today) or reject (a reason is required) a request still
+    ``requested``. Audited. The same decision sent again answers the decided request and
+    changes nothing; a different decision on a decided request is refused
+    (``PREPAYMENT_TOP_UP_DECIDED``)."""
+    actor.require(Action.PREPAYMENT_APPROVE)
+    reason = " ".join(reason.split())
+    if len(reason) > TOP_UP_REASON_MAX:
+        raise InvalidInput(
+            "PREPAYMENT_TOP_UP_REASON_TOO_LONG",
+            f"理由不能超过{TOP_UP_REASON_MAX}个字",
+            f"the reason exceeds {TOP_UP_REASON_MAX} characters",
+            field="reason",
+        )
+    if not approve and not reason:
+        raise InvalidInput(
+            "PREPAYMENT_TOP_UP_REASON_REQUIRED",
+            "驳回补充预付金申请须写明理由",
+            "a rejection needs a reason",
+            field="reason",
+        )
+    if amount is not None and amount.fen <= 0:
+        raise InvalidInput(
+            "PREPAYMENT_TOP_UP_AMOUNT_INVALID",
+            "批准的补充金额须大于0元",
+            "the approved amount must be positive",
+            field="amount",
+        )
+    if idempotency is not None:
+        with uow:
+            earlier = uow.idempotency.recall(TOP_UP_DECISION_SCOPE, *idempotency)
+        if earlier is not None:
+            return dict(earlier)
+    now = clock.now()
+    wanted = TopUpStatus.APPROVED if approve else TopUpStatus.REJECTED
+    with uow:
+        found = _visible_request(uow, actor, request_id, for_update=True)
+        approved = (amount or Money.from_fen(found.suggested_fen)) if approve else None
+        if found.status is not TopUpStatus.REQUESTED:
+            same = found.status is wanted and (
+                not approve or amount is None or found.approved_fen == amount.fen
+            )
+            if same:
+                return found.as_dict()
+            raise Conflict(
+                "PREPAYMENT_TOP_UP_DECIDED",
+                f"该申请已{found.status.label_zh}，不能再更改",
+                f"the request is already {found.status.value}",
+            )
+        if not uow.funds.decide_top_up(
+            request_id, wanted, approved, actor.user_id, now, reason or None
+        ):
+            raise Conflict(
+                "PREPAYMENT_TOP_UP_DECIDED",
+                "该申请已被审批，不能再更改",
+                "the request was decided meanwhile",
+            )
+        level = ClearingLevel(found.level)
+        detail = f"驳回：{reason}"
+        if approved is not None:
+            held = uow.funds.add_to_prepayment(
+                level,
+                found.insured_region_code,
+                found.treatment_region_code,
+                approved,
+                clock.today(),
+            )
+            detail = f"批准补充{approved}元，预付金增至{held}元" + (f"；{reason}" if reason else "")
+        uow.audit.append(
+            audit_entry(
+                now,
+                actor=actor.user_id,
+                role=actor.role.value,
+                region_code=actor.region_code,
+                action=f"prepayment.top_up_{wanted.value}",
+                subject=f"prepayment_topup:{request_id}",
+                reason=detail,
+            )
+        )
+        decided = uow.funds.top_up_request(request_id)
+        assert decided is not None
+        answer = decided.as_dict()
+        if idempotency is not None:
+            uow.idempotency.remember(TOP_UP_DECISION_SCOPE, *idempotency, answer, now)
         uow.commit()
     return answer

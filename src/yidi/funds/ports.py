@@ -19,6 +19,7 @@ from yidi.funds.model import (
     PrepaymentUsage,
     SettlementFact,
 )
+from yidi.funds.prepayment import TopUpRequest, TopUpStatus
 from yidi.funds.statistics import StatisticsQuery
 from yidi.kernel.money import Money
 from yidi.kernel.unit_of_work import AuditedTransaction
@@ -77,6 +78,28 @@ class FundsRepository(FactLedger, Protocol):
         requested_region_code: str | None,
         at: dt.datetime,
     ) -> int: ...
+    def top_up_request(
+        self, request_id: int, *, for_update: bool = False
+    ) -> TopUpRequest | None: ...
+    def top_up_requests(self, status: TopUpStatus | None = None) -> list[TopUpRequest]: ...
+    def decide_top_up(
+        self,
+        request_id: int,
+        status: TopUpStatus,
+        approved: Money | None,
+        decided_by: str,
+        at: dt.datetime,
+        reason: str | None,
+    ) -> bool:
+        """Record the decision of a request still ``requested``; False when it was not."""
+        ...
+
+    def add_to_prepayment(
+        self, level: ClearingLevel, insured: str, treatment: str, amount: Money, on: dt.date
+    ) -> Money:
+        """Add ``amount`` to the pair's prepayment held from ``on``; the new amount held."""
+        ...
+
     def save_open_run(self, statement: ClearingStatement, run_at: dt.datetime) -> None: ...
     def close_run(self, month: str, level: ClearingLevel, closed_at: dt.datetime) -> bool: ...
     def reopen_run(self, month: str, level: ClearingLevel) -> bool: ...

@@ -23,6 +23,7 @@ monthly spend (N = 2 by default, a local choice, not from the notice).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -473,3 +474,65 @@ def estimate_prepayment(
     return estimate_from_aggregates(
         aggregates, scope, target_year, method=method, prepayment_months=prepayment_months
     )
+
+
+# --- 申请补充预付金与审批: top-up requests and their decision --------------------------------
+
+
+class TopUpStatus(enum.StrEnum):
+    """requested → approved (the approved amount is added to the prepayment held) or
+    rejected (with a reason); a decided request never changes again."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label_zh(self) -> str:
+        return {"requested": "待审批", "approved": "已批准", "rejected": "已驳回"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpRequest:
+    """One 申请补充预付金 with the figures as they stood when asked, and its decision."""
+
+    id: int
+    level: str
+    year: int
+    insured_region_code: str
+    treatment_region_code: str
+    held_fen: int
+    drawn_fen: int
+    warning: str
+    suggested_fen: int
+    requested_by: str
+    requested_at: dt.datetime
+    status: TopUpStatus = TopUpStatus.REQUESTED
+    approved_fen: int | None = None
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        def yuan(fen: int | None) -> str | None:
+            return None if fen is None else f"{Decimal(fen).scaleb(-2):.2f}"
+
+        return {
+            "request_id": self.id,
+            "level": self.level,
+            "year": self.year,
+            "insured_region_code": self.insured_region_code,
+            "treatment_region_code": self.treatment_region_code,
+            "held": yuan(self.held_fen),
+            "drawn": yuan(self.drawn_fen),
+            "warning": self.warning,
+            "suggested_top_up": yuan(self.suggested_fen),
+            "requested_by": self.requested_by,
+            "requested_at": self.requested_at.isoformat(),
+            "status": self.status.value,
+            "status_label_zh": self.status.label_zh,
+            "approved_amount": yuan(self.approved_fen),
+            "decided_by": self.decided_by,
+            "decided_at": None if self.decided_at is None else self.decided_at.isoformat(),
+            "decision_reason": self.decision_reason,
+        }

@@ -25,7 +25,9 @@ from yidi.funds.model import (
     Side,
 )
 from yidi.funds.ports import ClearingRunRecord
+from yidi.funds.prepayment import TopUpRequest, TopUpStatus
 from yidi.funds.statistics import NO_CATEGORY, Dimension, Direction, StatisticsQuery
+from yidi.kernel.audit import as_utc
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
 from yidi.kernel.regions import region_prefix
@@ -285,6 +287,64 @@ class FundsRepository:
         ).scalar_one()
         return int(new_id)
 
+    def top_up_request(self, request_id: int, *, for_update: bool = False) -> TopUpRequest | None:
+        query = select(prepayment_topups).where(prepayment_topups.c.id == request_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).first()
+        return None if row is None else _top_up(row)
+
+    def top_up_requests(self, status: TopUpStatus | None = None) -> list[TopUpRequest]:
+        query = select(prepayment_topups).order_by(prepayment_topups.c.id.desc())
+        if status is not None:
+            query = query.where(prepayment_topups.c.status == status.value)
+        return [_top_up(row) for row in self._session.execute(query)]
+
+    def decide_top_up(
+        self,
+        request_id: int,
+        status: TopUpStatus,
+        approved: Money | None,
+        decided_by: str,
+        at: dt.datetime,
+        reason: str | None,
+    ) -> bool:
+        changed = _rowcount(
+            self._session.execute(
+                update(prepayment_topups)
+                .where(
+                    prepayment_topups.c.id == request_id,
+                    prepayment_topups.c.status == TopUpStatus.REQUESTED.value,
+                )
+                .values(
+                    status=status.value,
+                    approved_fen=None if approved is None else approved.fen,
+                    decided_by=decided_by,
+                    decided_at=at,
+                    decision_reason=reason,
+                )
+            )
+        )
+        return changed == 1
+
+    def add_to_prepayment(
+        self, level: ClearingLevel, insured: str, treatment: str, amount: Money, on: dt.date
+    ) -> Money:
+        held = self.prepayments_as_of(level, on).get((insured, treatment), Money.zero())
+        total = held + amount
+        same_day = (
+            prepayments.c.level == level.value,
+            prepayments.c.insured_region_code == insured,
+            prepayments.c.treatment_region_code == treatment,
+            prepayments.c.effective_on == on,
+        )
+        if _rowcount(
+            self._session.execute(update(prepayments).where(*same_day).values(amount_fen=total.fen))
+        ):
+            return total
+        self.set_prepayment(Prepayment(level, insured, treatment, total, on))
+        return total
+
     # clearing runs ---------------------------------------------------------------
     def clearing_run(self, month: str, level: ClearingLevel) -> ClearingRunRecord | None:
         row = self._session.execute(
@@ -475,3 +535,24 @@ def _dimension_expression(dimension: Dimension) -> ColumnElement[str]:
         Dimension.YEAR: func.substr(c.clearing_month, 1, 4, type_=String),
     }
     return expressions[dimension]
+
+
+def _top_up(row: Any) -> TopUpRequest:
+    return TopUpRequest(
+        id=int(row.id),
+        level=row.level,
+        year=int(row.year),
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        held_fen=int(row.held_fen),
+        drawn_fen=int(row.drawn_fen),
+        warning=row.warning,
+        suggested_fen=int(row.suggested_fen),
+        requested_by=row.requested_by,
+        requested_at=as_utc(row.requested_at),
+        status=TopUpStatus(row.status),
+        approved_fen=None if row.approved_fen is None else int(row.approved_fen),
+        decided_by=row.decided_by,
+        decided_at=None if row.decided_at is None else as_utc(row.decided_at),
+        decision_reason=row.decision_reason,
+    )

@@ -56,6 +56,7 @@ class Action(enum.Enum):
     STATISTICS_READ = "statistics.read"
     PREPAYMENT_ESTIMATE = "prepayment.estimate"
     PREPAYMENT_TOP_UP = "prepayment.top_up"  # 申请补充预付金 after a usage warning (own pair)
+    PREPAYMENT_APPROVE = "prepayment.approve"  # 审批补充预付金: approve or reject a request
     POLICY_WHATIF = "policy.whatif"  # 政策调整测算: re-settle stored settlements under a candidate
     AUDIT_READ = "audit.read"
     USER_ADMIN = "user.admin"  # create, disable/enable, reset link, role and scope, unlock
@@ -92,6 +93,9 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.PREPAYMENT_ESTIMATE: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     # Scope: one end of the pair lies within the caller's region.
     Action.PREPAYMENT_TOP_UP: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
+    # The national agency runs the prepayment scheme (经办规程 Art. 4, NATIONAL-RULES.md
+    # "clearing"): the clearing centre decides a top-up; those who ask never decide.
+    Action.PREPAYMENT_APPROVE: frozenset({R.CLEARING_OFFICER}),
     Action.POLICY_WHATIF: frozenset({R.PROVINCE_OFFICER, R.AGENCY_HANDLER}),
     Action.AUDIT_READ: frozenset({R.ADMINISTRATOR}),
     Action.USER_ADMIN: frozenset({R.ADMINISTRATOR}),

@@ -348,8 +348,20 @@ prepayment_topups = Table(
     Column("requested_by", String(64), nullable=False),
     Column("requested_region_code", String(6), nullable=True),
     _timestamp("requested_at"),
+    # requested -> approved (approved_fen added to the prepayment held) | rejected (reason)
+    Column("status", String(10), nullable=False, server_default="requested"),
+    Column("approved_fen", BigInteger, nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    _timestamp("decided_at", nullable=True),
+    Column("decision_reason", String(200), nullable=True),
     CheckConstraint("suggested_fen > 0", name="ck_prepayment_topups_suggested_positive"),
     CheckConstraint("warning IN ('yellow', 'red')", name="ck_prepayment_topups_warning"),
+    CheckConstraint(
+        "status IN ('requested', 'approved', 'rejected')", name="ck_prepayment_topups_status"
+    ),
+    CheckConstraint(
+        "approved_fen IS NULL OR approved_fen > 0", name="ck_prepayment_topups_approved_positive"
+    ),
 )
 
 # 清算批次: one per (month, level); a closed run is never recomputed or changed.

@@ -134,3 +134,17 @@ def refusals(
             f"{row.access_key:<15}  {row.code} / {row.last_reason}"
         )
     typer.echo(f"合计 total {sum(row.count for row in rows)}")
+
+
+@app.command("prune-files")
+def prune_files() -> None:
+    """删除已过下载截止时间的 9101/9102 文件（上传时也会清理）。Delete gateway files past their download deadline."""
+    from yidi.entrypoints.cli.context import open_container
+
+    container = open_container()
+    files = container.gateway.files
+    if files is None:
+        typer.echo("本服务未开通文件交易。File transactions are not offered here.")
+        return
+    deleted = files.prune()
+    typer.echo(f"已删除 deleted {deleted} 个过期文件 expired file(s)")

@@ -4,6 +4,10 @@ One line per fee item: ``serial, catalogue code, name, quantity, unit price, amo
 A heading row (流水号 / serial) is skipped; a blank amount is quantity × unit price; the
 time is ``2026-11-21 09:00`` or ISO 8601 (Beijing time when no offset is given). Every
 faulty row is reported with its line number, so the cashier corrects them all at once.
+
+Rows copied from a HIS screen or a spreadsheet arrive tab-separated: text with a tab in
+it is read with the tab as the separator. An XLSX file's first sheet is read as the same
+seven columns (:func:`xlsx_rows_as_text`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ def _when(text: str) -> dt.datetime | None:
 def parse_fee_text(text: str) -> ParsedFees:
     lines: list[FeeLineInput] = []
     problems: list[str] = []
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    text = text.lstrip("\ufeff")
+    delimiter = "\t" if "\t" in text else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     for number, raw in enumerate(rows, start=1):
         row = [cell.strip() for cell in raw]
         if not any(row):
@@ -100,3 +106,34 @@ def parse_fee_text(text: str) -> ParsedFees:
             )
         )
     return ParsedFees(lines, problems)
+
+
+def xlsx_rows_as_text(data: bytes) -> str:
+    """The first sheet of an XLSX file as tab-separated text for :func:`parse_fee_text`
+    (dates and times as ``2026-11-21 09:00``); the archive is checked before parsing."""
+    from openpyxl import load_workbook
+
+    from yidi.platform.xlsx_guard import check_xlsx_archive
+
+    check_xlsx_archive(data)
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        out: list[str] = []
+        for values in sheet.iter_rows(values_only=True, max_col=len(COLUMNS)):
+            if len(out) > MAX_LINES + 1:
+                break
+            out.append("\t".join(_cell(value) for value in values))
+        return "\n".join(out)
+    finally:
+        book.close()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return format(Decimal(repr(value)).normalize(), "f")
+    return str(value).replace("\t", " ").replace("\n", " ")

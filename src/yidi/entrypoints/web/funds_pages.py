@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
+import secrets
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -32,6 +35,7 @@ from yidi.funds.prepayment import (
     AnnexRow,
     EstimateMethod,
     PrepaymentEstimate,
+    TopUpStatus,
 )
 from yidi.funds.statistics import (
     Dimension,
@@ -41,7 +45,8 @@ from yidi.funds.statistics import (
     outbound_sentence,
 )
 from yidi.kernel.access import Action, Principal
-from yidi.kernel.errors import InvalidInput, NotFound, Refused, YidiError
+from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused, YidiError
+from yidi.kernel.money import Money
 from yidi.kernel.regions import DivisionLevel, annex3_henan_rows, default_registry
 from yidi.reference import queries as directory
 from yidi.reports.funds_xlsx import annex_workbook, statement_workbook, workbook_bytes
@@ -259,6 +264,7 @@ def _usage_section(request: Request, principal: Principal, lang: Lang) -> dict[s
     """预付金使用率与预警 of this year, both levels, as the viewer may see them."""
     container = container_of(request)
     rule = service.prepayment_warning_rule(container.clock)
+    can_request = principal.may(Action.PREPAYMENT_TOP_UP)
     rows = [
         {
             "level": translate(lang, f"clearing.level_{level.value}"),
@@ -270,6 +276,11 @@ def _usage_section(request: Request, principal: Principal, lang: Lang) -> dict[s
             "warning": usage.warning.value,
             "warning_label": translate(lang, f"prepayment_usage.{usage.warning.value}"),
             "top_up": yuan_text(usage.suggested_top_up.fen) if usage.suggested_top_up.fen else "",
+            "top_up_plain": _yuan_plain(usage.suggested_top_up.fen),
+            "level_value": level.value,
+            "insured_code": usage.insured_region_code,
+            "treatment_code": usage.treatment_region_code,
+            "can_request": can_request and usage.warning.value != "none",
         }
         for level in ClearingLevel
         for usage in service.prepayment_usages(
@@ -281,7 +292,156 @@ def _usage_section(request: Request, principal: Principal, lang: Lang) -> dict[s
         "yellow": f"{rule.yellow * 100:.0f}%",
         "red": f"{rule.red * 100:.0f}%",
         "rows": rows,
+        "can_request": can_request,
+        # one key per rendered form: submitting it twice records one request
+        "request_key": secrets.token_hex(16),
     }
+
+
+# --- 补充预付金申请与审批 (top-up requests and their decision) ------------------------
+
+
+def _top_ups_page(
+    request: Request, *, form_error: str | None = None, status_code: int = 200
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    lang = page_lang(request)
+    rows = []
+    for found in service.top_up_requests(container_of(request).uow(), principal):
+        ratio = Decimal(found.drawn_fen) / Decimal(found.held_fen) if found.held_fen else None
+        rows.append(
+            {
+                "id": found.id,
+                "level": translate(lang, f"clearing.level_{found.level}"),
+                "insured": directory.region_name(found.insured_region_code),
+                "treatment": directory.region_name(found.treatment_region_code),
+                "ratio": "—" if ratio is None else f"{ratio * 100:.1f}%",
+                "warning": found.warning,
+                "warning_label": translate(lang, f"prepayment_usage.{found.warning}"),
+                "suggested": yuan_text(found.suggested_fen),
+                "suggested_plain": _yuan_plain(found.suggested_fen),
+                "status": found.status.value,
+                "status_label": translate(lang, f"top_ups.{found.status.value}"),
+                "approved": "" if found.approved_fen is None else yuan_text(found.approved_fen),
+                "reason": found.decision_reason or "",
+                "decided_by": found.decided_by or "",
+                "open": found.status is TopUpStatus.REQUESTED,
+            }
+        )
+    done = ""
+    if request.query_params.get("requested", "").isdigit():
+        done = translate(lang, "top_ups.done_requested", id=request.query_params["requested"])
+    elif request.query_params.get("decided", "").isdigit():
+        done = translate(lang, "top_ups.done_decided", id=request.query_params["decided"])
+    return render(
+        request,
+        "top_ups.html",
+        {
+            "rows": rows,
+            "can_decide": principal.may(Action.PREPAYMENT_APPROVE),
+            "done": done,
+            "form_error": form_error,
+            "decision_key": secrets.token_hex(16),
+        },
+        status_code=status_code,
+    )
+
+
+def _top_ups_get(request: Request) -> Response:
+    return _top_ups_page(request)
+
+
+def _form_idempotency(key: str, fields: dict[str, str]) -> tuple[str, str] | None:
+    if not key or len(key) > 64:
+        return None
+    return key, hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _top_up_request_form(
+    request: Request,
+    level: Annotated[str, Form()] = "",
+    insured_region_code: Annotated[str, Form()] = "",
+    treatment_region_code: Annotated[str, Form()] = "",
+    request_key: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.PREPAYMENT_TOP_UP)
+    require_csrf(request, csrf_token)
+    container = container_of(request)
+    lang = page_lang(request)
+    if level not in {choice.value for choice in ClearingLevel}:
+        return _top_ups_page(
+            request, form_error=translate(lang, "funds.choose_one"), status_code=422
+        )
+    fields = {"level": level, "insured": insured_region_code, "treatment": treatment_region_code}
+    try:
+        answer = service.request_top_up(
+            container.uow(),
+            container.clock,
+            principal,
+            ClearingLevel(level),
+            insured_region_code,
+            treatment_region_code,
+            idempotency=_form_idempotency(request_key, fields),
+        )
+    except (InvalidInput, Refused, NotFound) as error:
+        return _top_ups_page(request, form_error=refusal_message(error, lang), status_code=422)
+    return redirect(request, f"/funds/prepayment/top-ups?requested={answer['request_id']}")
+
+
+def _top_up_decision_form(
+    request: Request,
+    request_id: str,
+    decision: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    decision_key: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    principal = page_principal(request)
+    require_signed_in(principal)
+    principal.require(Action.PREPAYMENT_APPROVE)
+    require_csrf(request, csrf_token)
+    if not request_id.isdigit() or len(request_id) > 18:
+        raise NotFound(
+            "PREPAYMENT_TOP_UP_NOT_FOUND", "未找到该补充预付金申请", "top-up request not found"
+        )
+    number = int(request_id)
+    container = container_of(request)
+    lang = page_lang(request)
+    approved: Money | None = None
+    if decision == "approve" and amount.strip():
+        try:
+            value = Decimal(amount.strip().replace(",", ""))
+        except ArithmeticError:
+            value = Decimal(-1)
+        if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+            return _top_ups_page(
+                request, form_error=translate(lang, "top_ups.invalid_amount"), status_code=422
+            )
+        approved = Money(value)
+    if decision not in {"approve", "reject"}:
+        return _top_ups_page(
+            request, form_error=translate(lang, "funds.choose_one"), status_code=422
+        )
+    fields = {"id": request_id, "decision": decision, "amount": amount, "reason": reason}
+    try:
+        service.decide_top_up(
+            container.uow(),
+            container.clock,
+            principal,
+            number,
+            approve=decision == "approve",
+            amount=approved,
+            reason=reason,
+            idempotency=_form_idempotency(decision_key, fields),
+        )
+    except (InvalidInput, Conflict, NotFound) as error:
+        return _top_ups_page(request, form_error=refusal_message(error, lang), status_code=422)
+    return redirect(request, f"/funds/prepayment/top-ups?decided={number}")
 
 
 def _prepayment_download(request: Request, asked: PrepaymentQuery) -> Response:
@@ -636,6 +796,11 @@ def _statistics_download(
 def add_funds_routes(router: APIRouter) -> None:
     router.add_api_route("/funds/prepayment", _prepayment_page, methods=["GET"])
     router.add_api_route("/funds/prepayment/download", _prepayment_download, methods=["GET"])
+    router.add_api_route("/funds/prepayment/top-up", _top_up_request_form, methods=["POST"])
+    router.add_api_route("/funds/prepayment/top-ups", _top_ups_get, methods=["GET"])
+    router.add_api_route(
+        "/funds/prepayment/top-ups/{request_id}/decision", _top_up_decision_form, methods=["POST"]
+    )
     router.add_api_route("/funds/clearing", _clearing_get, methods=["GET"])
     router.add_api_route("/funds/clearing", _clearing_run, methods=["POST"])
     router.add_api_route("/funds/clearing/reopen", _clearing_reopen, methods=["POST"])

@@ -11,8 +11,10 @@ or a resent form returns the first answer instead of acting twice.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -22,6 +24,7 @@ from yidi.encounter.commands import (
     ADMITTED,
     CANCELLED,
     DISCHARGED,
+    MANUAL_MATERIALS_ZH,
     SETTLED,
     AdmissionCheck,
     AdmissionRequest,
@@ -34,14 +37,15 @@ from yidi.encounter.commands import (
     request_key,
 )
 from yidi.entrypoints.http.requests import container_of
-from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text
+from yidi.entrypoints.web import cashier_lists
+from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text, xlsx_rows_as_text
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Role
 from yidi.kernel.clock import CHINA_TZ
-from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, YidiError
+from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, NotFound, YidiError
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
@@ -52,6 +56,28 @@ STATES = (ADMITTED, DISCHARGED, SETTLED, CANCELLED)
 MED_TYPES = ("21", "24", "11", "22")  # 11 and 22 are offered so the refusal is explained
 #: The amount columns a settlement shows: the money vocabulary, in its order.
 AMOUNT_ROWS = AMOUNT_NAMES
+#: The settlement's amounts in the groups the cashier reads them in, after the one the
+#: patient pays now (个人现金支出, shown large and first).
+AMOUNT_DUE = "cash_paid"
+AMOUNT_GROUPS = (
+    ("charges", ("total_charges", "fully_self_paid", "over_limit_self_paid", "upfront_self_paid")),
+    (
+        "funds",
+        (
+            "eligible_amount",
+            "deductible_applied",
+            "pooled_fund_paid",
+            "serious_illness_paid",
+            "large_expense_paid",
+            "medical_assistance_paid",
+            "fund_paid_total",
+        ),
+    ),
+    ("patient", ("patient_share", "personal_account_paid")),
+)
+#: How the patient pays the cash part at the hospital's cash desk (kept on the receipt).
+PAY_METHODS = ("cash", "bank_card", "mobile")
+_REFUSAL_CODE = re.compile(r"[A-Z][A-Z0-9_]{2,59}")
 
 
 def _service(request: Request) -> HospitalService:
@@ -121,6 +147,10 @@ def _common(request: Request) -> dict[str, Any]:
     return {
         "region_label": _region_label(lang),
         "mask": mask_id_number,
+        "amount_due": AMOUNT_DUE,
+        "amount_groups": AMOUNT_GROUPS,
+        "departments": cashier_lists.departments(),
+        "diagnoses": cashier_lists.diagnoses(),
         "insurance_label": lambda code: _insurance_label(code, lang),
         "amount_rows": AMOUNT_ROWS,
         "plain": lambda number: f"{number.normalize():f}",  # 10, not 1E+1
@@ -144,11 +174,14 @@ def _check_page(
     card: str = "",
     check: AdmissionCheck | None = None,
     refusal: str = "",
+    refusal_code: str = "",
     errors: dict[str, str] | None = None,
     admit: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     values = {
+        "department": "",
+        "diagnosis_main": "",
         "department_code": "",
         "department_name": "",
         "admitted_at": _now_local(request),
@@ -165,6 +198,7 @@ def _check_page(
             "card": card,
             "check": check,
             "refusal": refusal,
+            "refusal_code": refusal_code,
             "errors": errors or {},
             "admit": values,
             "med_types": MED_TYPES,
@@ -197,8 +231,10 @@ def _check_post(
         check = _service(request).admission_check(caller, Credential("03", card))
     except YidiError as exc:
         _reraise_scope(exc)
-        if exc.code == "FILING_NOT_VALID":
-            return _check_page(request, card=card, refusal=refusal_message(exc, lang))
+        if exc.kind is ErrorKind.REFUSED:
+            return _check_page(
+                request, card=card, refusal=refusal_message(exc, lang), refusal_code=exc.code
+            )
         return _check_page(
             request, card=card, errors={"card": refusal_message(exc, lang)}, status_code=422
         )
@@ -208,6 +244,8 @@ def _check_post(
 def _admit(
     request: Request,
     card: Annotated[str, Form(max_length=50)] = "",
+    department: Annotated[str, Form(max_length=30)] = "",
+    diagnosis_main: Annotated[str, Form(max_length=200)] = "",
     department_code: Annotated[str, Form(max_length=30)] = "",
     department_name: Annotated[str, Form(max_length=100)] = "",
     inpatient_number: Annotated[str, Form(max_length=30)] = "",
@@ -223,7 +261,12 @@ def _admit(
     lang = page_lang(request)
     service = _service(request)
     card = card.strip().upper()
+    picked = cashier_lists.department(department.strip())
+    if picked is not None and not department_code.strip():
+        department_code, department_name = picked.code, picked.name_zh
     values = {
+        "department": department.strip(),
+        "diagnosis_main": diagnosis_main.strip(),
         "department_code": department_code.strip(),
         "department_name": department_name.strip(),
         "inpatient_number": inpatient_number.strip(),
@@ -247,13 +290,15 @@ def _admit(
         emergency = _parse_local(emergency_started_at)
         if emergency is None:
             errors["emergency_started_at"] = translate(lang, "cashier.invalid_time")
-    codes = tuple(
+    main_code = cashier_lists.diagnosis_code(diagnosis_main)
+    others = [
         code.strip().upper()
         for code in diagnosis_codes.replace("，", ",").split(",")
         if code.strip()
-    )
+    ]
+    codes = tuple(dict.fromkeys([main_code, *others] if main_code else others))
     if not codes:
-        errors["diagnosis_codes"] = required
+        errors["diagnosis_main"] = required
     if med_type not in MED_TYPES:
         errors["med_type"] = translate(lang, "funds.choose_one")
     check: AdmissionCheck | None = None
@@ -287,6 +332,18 @@ def _admit(
         )
     except YidiError as exc:
         _reraise_scope(exc)
+        if exc.kind is ErrorKind.REFUSED and exc.field in ("med_type", "psn_no", None):
+            # Not settled directly (an injury, no filing): one red answer replaces the
+            # green one, with the way to register the stay as self-pay.
+            return _check_page(
+                request,
+                card=card,
+                check=check,
+                refusal=refusal_message(exc, lang),
+                refusal_code=exc.code,
+                admit=values,
+                status_code=422,
+            )
         field = {
             "med_type": "med_type",
             "diagnosis_codes": "diagnosis_codes",
@@ -459,13 +516,23 @@ def _upload(
                 InvalidInput("FEE_FILE_TOO_LARGE", "文件超过 1 MB", "file over 1 MB"),
                 "fee_text",
             )
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
+        if data[:2] == b"PK" or file.filename.lower().endswith(".xlsx"):
             try:
-                text = data.decode("gb18030")
+                text = xlsx_rows_as_text(data)
+            except YidiError as exc:
+                return _failed(request, caller, encounter_id, exc, "fee_text")
+            except Exception:  # any unreadable workbook (zip, XML, openpyxl) is one answer
+                return _field_error(
+                    request, caller, encounter_id, "fee_text", "cashier.fee_file_unreadable"
+                )
+        else:
+            try:
+                text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
-                text = ""
+                try:
+                    text = data.decode("gb18030")
+                except UnicodeDecodeError:
+                    text = ""
     if not text.strip():
         return _field_error(request, caller, encounter_id, "fee_text", "cashier.fees_required")
     parsed = parse_fee_text(text)
@@ -560,7 +627,7 @@ def _settle(
         )
     except YidiError as exc:
         return _failed(request, caller, encounter_id, exc, "settle_form")
-    return redirect(request, f"/hospital/encounters/{encounter_id}?done=settle#settlement")
+    return redirect(request, f"/hospital/encounters/{encounter_id}?done=settle")
 
 
 def _reverse(
@@ -746,6 +813,199 @@ def _statement(request: Request, encounter_id: str) -> Response:
     )
 
 
+def _settlement_of(detail: EncounterDetail, settlement_id: str, kind: str) -> SettlementRecord:
+    for record in detail.settlements:
+        if record.settlement_id == settlement_id and record.kind == kind:
+            return record
+    raise _no_settlement()
+
+
+def _no_settlement() -> YidiError:
+    return NotFound("SETTLEMENT_NOT_FOUND", "未找到该结算记录", "no such settlement")
+
+
+def _tendered(text: str) -> Money | None:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value > Decimal("10000000"):
+        return None
+    return Money.rounded(value)
+
+
+def _receipt(
+    request: Request,
+    encounter_id: str,
+    settlement_id: str,
+    method: str = "",
+    tendered: str = "",
+) -> Response:
+    """The cash-desk receipt (收费凭证) of a settlement: the amount due, how it was paid and
+    the change. The payment method and the amount tendered are the hospital's own till
+    records: they are printed here, not stored with the insurance settlement."""
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    lang = page_lang(request)
+    detail = _service(request).encounter_detail(
+        caller, encounter_id, audited=True, reason="收费凭证 receipt"
+    )
+    record = _settlement_of(detail, settlement_id, "settle")
+    due = record.amounts[AMOUNT_DUE]
+    errors: dict[str, str] = {}
+    chosen = method if method in PAY_METHODS else "cash"
+    if method and method not in PAY_METHODS:
+        errors["method"] = translate(lang, "funds.choose_one")
+    paid: Money | None = None
+    change: Money | None = None
+    if chosen == "cash" and tendered.strip():
+        paid = _tendered(tendered)
+        if paid is None:
+            errors["tendered"] = translate(lang, "cashier.invalid_amount")
+        elif paid < due:
+            errors["tendered"] = translate(lang, "cashier.tendered_short", due=str(due))
+            paid = None
+        else:
+            change = paid - due
+    return render(
+        request,
+        "hospital_receipt.html",
+        {
+            "detail": detail,
+            "encounter": detail.encounter,
+            "record": record,
+            "due": due,
+            "method": chosen,
+            "methods": PAY_METHODS,
+            "tendered": tendered.strip()[:20],
+            "paid": paid if chosen == "cash" else due,
+            "change": change if chosen == "cash" else Money.zero(),
+            "errors": errors,
+            **_common(request),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+def _settlement_list(request: Request, encounter_id: str, settlement_id: str) -> Response:
+    """医疗保障基金结算清单 as far as yidi knows its fields (the rest printed blank)."""
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    detail = _service(request).encounter_detail(
+        caller, encounter_id, audited=True, reason="结算清单 settlement list"
+    )
+    record = _settlement_of(detail, settlement_id, "settle")
+    encounter = detail.encounter
+    days = None
+    if encounter.discharged_at is not None:
+        days = max(
+            (local(encounter.discharged_at).date() - local(encounter.admitted_at).date()).days, 1
+        )
+    classes: dict[str, Money] = {}
+    for line in detail.lines:
+        if not line.cancelled:
+            classes[line.item_class] = classes.get(line.item_class, Money.zero()) + line.amount
+    return render(
+        request,
+        "hospital_settlement_list.html",
+        {
+            "detail": detail,
+            "encounter": encounter,
+            "record": record,
+            "days": days,
+            "classes": classes,
+            "classes_total": money_sum(list(classes.values())) if classes else Money.zero(),
+            "self_paid": record.amounts["fully_self_paid"] + record.amounts["over_limit_self_paid"],
+            "self_copay": record.amounts["patient_share"]
+            - record.amounts["fully_self_paid"]
+            - record.amounts["over_limit_self_paid"],
+            "diagnosis_name": _diagnosis_name(page_lang(request)),
+            **_common(request),
+        },
+    )
+
+
+def _diagnosis_name(lang: Lang) -> Callable[[str], str]:
+    names = {d.code: d.name(lang) for d in cashier_lists.diagnoses()}
+    return lambda code: names.get(code, "")
+
+
+def _reversal_slip(request: Request, encounter_id: str, settlement_id: str) -> Response:
+    """The reversal slip (撤销结算凭证): what was reversed, what is given back."""
+    caller = _caller(request, Action.ENCOUNTER_READ)
+    detail = _service(request).encounter_detail(
+        caller, encounter_id, audited=True, reason="撤销凭证 reversal slip"
+    )
+    reversal = next(
+        (
+            s
+            for s in detail.settlements
+            if s.kind == "reversal" and settlement_id in (s.settlement_id, s.reverses_id)
+        ),
+        None,
+    )
+    if reversal is None:
+        original: SettlementRecord | None = _settlement_of(detail, settlement_id, "settle")
+    else:
+        original = next(
+            (s for s in detail.settlements if s.settlement_id == reversal.reverses_id), None
+        )
+    return render(
+        request,
+        "hospital_reversal_slip.html",
+        {
+            "detail": detail,
+            "encounter": detail.encounter,
+            "reversal": reversal,
+            "original": original,
+            **_common(request),
+        },
+    )
+
+
+def _self_pay(
+    request: Request,
+    card: Annotated[str, Form(max_length=50)] = "",
+    refusal_code: Annotated[str, Form(max_length=60)] = "",
+    csrf_token: CsrfToken = "",
+) -> Response:
+    """Register the stay as self-pay (自费) after direct settlement was refused: audited, and
+    a printable notice of how to claim at the insured region by hand."""
+    caller = _form_caller(request, csrf_token)
+    lang = page_lang(request)
+    card = card.strip().upper()
+    if not card:
+        return _check_page(
+            request, errors={"card": translate(lang, "cashier.card_required")}, status_code=422
+        )
+    if not _REFUSAL_CODE.fullmatch(refusal_code):
+        return _check_page(
+            request,
+            card=card,
+            errors={"card": translate(lang, "cashier.self_pay_no_refusal")},
+            status_code=422,
+        )
+    try:
+        check, agencies = _service(request).register_self_pay(
+            caller, Credential("03", card), refusal_code
+        )
+    except YidiError as exc:
+        _reraise_scope(exc)
+        return _check_page(
+            request, card=card, errors={"card": refusal_message(exc, lang)}, status_code=422
+        )
+    return render(
+        request,
+        "hospital_self_pay.html",
+        {
+            "check": check,
+            "agencies": agencies,
+            "refusal_code": refusal_code,
+            "materials": MANUAL_MATERIALS_ZH,
+            "registered_at": container_of(request).clock.now(),
+            **_common(request),
+        },
+    )
+
+
 def add_hospital_routes(router: APIRouter) -> None:
     router.add_api_route("/hospital/check", _check_form, methods=["GET"])
     router.add_api_route("/hospital/check", _check_post, methods=["POST"])
@@ -779,3 +1039,8 @@ def add_hospital_routes(router: APIRouter) -> None:
     router.add_api_route(
         "/hospital/encounters/{encounter_id}/statement", _statement, methods=["GET"]
     )
+    router.add_api_route("/hospital/self-pay", _self_pay, methods=["POST"])
+    settlement = "/hospital/encounters/{encounter_id}/settlements/{settlement_id}"
+    router.add_api_route(f"{settlement}/receipt", _receipt, methods=["GET"])
+    router.add_api_route(f"{settlement}/settlement-list", _settlement_list, methods=["GET"])
+    router.add_api_route(f"{settlement}/reversal-slip", _reversal_slip, methods=["GET"])

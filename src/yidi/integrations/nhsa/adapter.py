@@ -28,7 +28,6 @@ Yidi-specific conventions (documented in docs/nhsa-gateway.md §6):
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -98,6 +97,7 @@ from yidi.integrations.nhsa.files import (
     file_info,
     refuse_other_institution,
     statement_lines,
+    statement_result_file,
 )
 from yidi.integrations.nhsa.pharmacy import (
     EXTERNAL_PRESCRIPTION_FLAG,
@@ -164,6 +164,7 @@ from yidi.integrations.nhsa.transactions import (
     SettlementQuery,
     SignInResult,
     StatementDifference,
+    StatementFileInfo,
     StatementLine,
     StatementResult,
     VisitInfo,
@@ -949,11 +950,22 @@ class HospitalGateway:
             if differences
             else f"{result.label_zh}（{len(centre)} 笔）"
         )
+        found = [_difference_row(d) for d in differences]
+        fileinfo = None
+        if found and self._files is not None:
+            # The result file the hospital downloads with 9102, as the national platform
+            # answers 3202; the same rows stay in output.result[] for clients that read it.
+            filename, content = statement_result_file(
+                found, context.received_at or dt.datetime.now(dt.UTC)
+            )
+            stored = self._files.publish(context.fixmedins_code, filename, content)
+            fileinfo = StatementFileInfo.model_validate(file_info(stored))
         return Output3202(
             stmtinfo=StatementResult(
                 setl_optins=data.setl_optins, stmt_rslt=result.value, stmt_rslt_dscr=summary
             ),
-            result=[_difference_row(d) for d in differences],
+            result=found,
+            fileinfo=fileinfo,
         )
 
     def apply_for_clearing(self, request: Input3203, context: GatewayContext) -> Output3203:
@@ -1126,6 +1138,11 @@ class HospitalGateway:
         return Output5204(feedetail=rows)
 
     # 9101 / 9102 ------------------------------------------------------------------------
+    @property
+    def files(self) -> GatewayFiles | None:
+        """The uploaded and published files (None where 9101/9102 are not offered)."""
+        return self._files
+
     def _file_store(self) -> GatewayFiles:
         if self._files is None:
             raise Refused(
@@ -1151,7 +1168,7 @@ class HospitalGateway:
         return Output9102.model_validate(
             {
                 **file_info(stored),
-                "in": base64.b64encode(stored.content).decode("ascii"),
+                "content": stored.content,
                 "file_size": stored.size,
                 "sha256": stored.sha256,
             }

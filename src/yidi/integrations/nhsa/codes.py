@@ -213,9 +213,10 @@ class ClrWay(CodeTable):
 
 
 class StmtRslt(CodeTable):
-    """对账结果 stmt_rslt of 3201/3202. 000000 and 000103 as one HIS client reads them (a
-    reconciliation test of an open-source HIS, "表201"); 000101/000102 are yidi's own for the
-    two one-sided cases, pending a copy of the national table."""
+    """对账结果 stmt_rslt of 3201/3202: ILLUSTRATIVE values, no public copy of the national
+    table was found. 000000 and 000103 as one HIS client reads them (a reconciliation test of
+    an open-source HIS, "表201", one source); 000101/000102 are yidi's own for the two
+    one-sided cases. Replace them with the local code table before connecting a platform."""
 
     BALANCED = "000000"
     CENTRE_ONLY = "000101"

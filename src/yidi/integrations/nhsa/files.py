@@ -25,11 +25,15 @@ import binascii
 import datetime as dt
 import hashlib
 import io
+import json
 import secrets
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from email import policy as email_policy
+from email.message import Message
+from email.parser import BytesParser
 from typing import Any, Final, Protocol
 
 from pydantic import Field, ValidationError
@@ -39,6 +43,7 @@ from yidi.integrations.nhsa.transactions import (
     Id30,
     NhsaModel,
     OptText,
+    StatementDifference,
     StatementLine,
     Text,
     validation_message,
@@ -64,6 +69,20 @@ STATEMENT_COLUMNS: Final = (
     "refd_setl_flag",
 )
 FILENAME_MAX_LENGTH: Final = 200
+#: Columns of the 3202 result file, in file order: the ``result`` node's fields as the
+#: NeiMengGu client declares them (``Output_3202.result``, code-index id 30283523665).
+RESULT_COLUMNS: Final = (
+    "psn_no",
+    "mdtrt_id",
+    "setl_id",
+    "msgid",
+    "stmt_rslt",
+    "refd_setl_flag",
+    "memo",
+    "medfee_sumamt",
+    "fund_pay_sumamt",
+    "acct_pay",
+)
 
 
 # --------------------------------------------------------------------------- models
@@ -104,10 +123,12 @@ class Input9102(NhsaModel):
 
 
 class Output9102(FileInfo):
-    """output of 9102 in yidi's JSON reply: the bytes as Base64 in ``in`` with their size
-    and SHA-256 (the national platform answers the bare bytes as application/octet-stream)."""
+    """output of 9102. Over HTTP the answer is the file's bytes themselves
+    (``application/octet-stream``, as the national platform sends them: HN appendix A; the
+    JL client reads the body as the file); this envelope, without the bytes, is what an
+    in-process caller and the log see."""
 
-    content: str = Field(alias="in")
+    content: bytes = Field(exclude=True, repr=False)
     file_size: int
     sha256: str
 
@@ -227,6 +248,120 @@ def statement_lines(data: bytes) -> list[StatementLine]:
     return lines
 
 
+def statement_result_file(
+    rows: Sequence[StatementDifference], made_at: dt.datetime
+) -> tuple[str, bytes]:
+    """The 3202 result file: a ZIP holding one UTF-8 ``.txt``, one difference per line,
+    tab-separated, no header, columns :data:`RESULT_COLUMNS` (the layout of the detail file
+    the hospital uploads; the platform's own result layout is not public). Name as the
+    platform's files are named (``yyyyMMddHHmmss`` + digits + ``.txt.zip``, code-index id
+    23455935700)."""
+    lines = []
+    for row in rows:
+        values = row.model_dump(mode="python")
+        cells = []
+        for column in RESULT_COLUMNS:
+            value = values.get(column)
+            text = (
+                ""
+                if value is None
+                else f"{value:.2f}"
+                if isinstance(value, Decimal)
+                else str(value)
+            )
+            cells.append(" ".join(text.split()))  # no tab or line break inside a cell
+        lines.append("\t".join(cells))
+    stem = (
+        made_at.astimezone(CHINA_TZ).strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**13):013d}"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{stem}.txt", "\n".join(lines).encode("utf-8"))
+    return f"{stem}.txt.zip", buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- multipart 9101
+
+#: The parts of a multipart 9101 (HN appendix A, NHSA-INTERFACE.md §1): the envelope as
+#: text and the file itself.
+ENVELOPE_PART: Final = "jsonStr"
+FILE_PART: Final = "file"
+
+
+def _bad_multipart(reason: str) -> InvalidInput:
+    return InvalidInput(
+        "NHSA_MULTIPART_INVALID",
+        f"文件上传的 multipart/form-data 报文无法读取：{reason}",
+        f"the multipart/form-data upload cannot be read: {reason}",
+        field=FILE_PART,
+    )
+
+
+def is_multipart(content_type: str | None) -> bool:
+    return (content_type or "").strip().lower().startswith("multipart/form-data")
+
+
+def envelope_from_multipart(content_type: str, body: bytes) -> bytes:
+    """The JSON envelope a multipart 9101 stands for: the ``jsonStr`` part, with the bytes
+    of the ``file`` part put into ``input.fsUploadIn.in`` (as Base64) and the part's file
+    name used when ``fsUploadIn.filename`` is missing. The result goes through the same
+    parsing, checks and idempotency as a JSON 9101."""
+    message = BytesParser(policy=email_policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise _bad_multipart("缺少分隔符 boundary")
+    parts: dict[str, Message] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and name not in parts:
+            parts[name] = part
+    if ENVELOPE_PART not in parts:
+        raise _bad_multipart(f"缺少报文部分 {ENVELOPE_PART}")
+    if FILE_PART not in parts:
+        raise _bad_multipart(f"缺少文件部分 {FILE_PART}")
+    raw_envelope = parts[ENVELOPE_PART].get_payload(decode=True)
+    data = parts[FILE_PART].get_payload(decode=True)
+    if not isinstance(raw_envelope, bytes) or not isinstance(data, bytes):
+        raise _bad_multipart("部分内容为空")
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(len(data))
+    envelope = _json_object(raw_envelope, ENVELOPE_PART)
+    input_ = envelope.get("input")
+    if isinstance(input_, str):
+        input_ = _json_object(input_.encode("utf-8"), "input")
+    if input_ is None:
+        input_ = {}
+    if not isinstance(input_, dict):
+        raise _bad_multipart("input 不是对象")
+    upload = input_.get("fsUploadIn")
+    if upload is None:
+        upload = {}
+    if not isinstance(upload, dict):
+        raise _bad_multipart("fsUploadIn 不是对象")
+    upload = {**upload, "in": base64.b64encode(data).decode("ascii")}
+    if not upload.get("filename"):
+        part_name = parts[FILE_PART].get_filename()
+        if part_name:
+            upload["filename"] = part_name
+    envelope["input"] = {**input_, "fsUploadIn": upload}
+    return json.dumps(envelope, ensure_ascii=False).encode("utf-8")
+
+
+def _json_object(raw: bytes, part: str) -> dict[str, Any]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            value = json.loads(raw.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+        except ValueError:
+            break
+        if isinstance(value, dict):
+            return value
+        break
+    raise _bad_multipart(f"{part} 不是 JSON 对象")
+
+
 # --------------------------------------------------------------------------- storage
 
 
@@ -258,6 +393,10 @@ class GatewayFileStore(Protocol):
         answer that one instead."""
         ...
 
+    def delete_expired(self, now: dt.datetime) -> int:
+        """Delete every file whose download deadline is at or before ``now``; how many."""
+        ...
+
 
 def _not_found(file_qury_no: str) -> NotFound:
     return NotFound(
@@ -284,6 +423,21 @@ class GatewayFiles:
             earlier = self._store.by_message(fixmedins_code, msgid)
             if earlier is not None:
                 return _same_or_refuse(earlier, msgid, filename, digest)
+        # Expired files can never be read again: each upload clears them out.
+        self.prune()
+        return self._add(fixmedins_code, msgid, filename, data, digest)
+
+    def publish(self, fixmedins_code: str, filename: str, data: bytes) -> StoredFile:
+        """A file yidi makes for the institution to download with 9102 (the 3202 result)."""
+        return self._add(fixmedins_code, None, filename, data, hashlib.sha256(data).hexdigest())
+
+    def prune(self) -> int:
+        """Delete the files past their download deadline; how many were deleted."""
+        return self._store.delete_expired(self._now())
+
+    def _add(
+        self, fixmedins_code: str, msgid: str | None, filename: str, data: bytes, digest: str
+    ) -> StoredFile:
         now = self._now()
         stored = self._store.add(
             StoredFile(
@@ -352,8 +506,11 @@ __all__: Sequence[str] = (
     "Output9101",
     "Output9102",
     "StoredFile",
+    "envelope_from_multipart",
     "file_bytes",
     "file_info",
+    "is_multipart",
     "refuse_other_institution",
     "statement_lines",
+    "statement_result_file",
 )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,3 +76,10 @@ class SqlGatewayFileStore:
                 raise
             return twin
         return stored
+
+    def delete_expired(self, now: dt.datetime) -> int:
+        with self._sessions() as session, session.begin():
+            result: Any = session.execute(
+                delete(gateway_files).where(gateway_files.c.expires_at <= as_utc(now))
+            )
+        return int(result.rowcount or 0)

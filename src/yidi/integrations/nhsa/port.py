@@ -322,6 +322,19 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
 }
 
 
+class FileReply(dict[str, Any]):
+    """The success envelope of a transaction that answers a file (9102 文件下载).
+
+    Over HTTP the router sends ``content`` itself as ``application/octet-stream`` (the
+    national platform's answer); an in-process caller still reads the envelope, whose
+    ``output`` describes the file without its bytes."""
+
+    def __init__(self, envelope: Mapping[str, Any], filename: str, content: bytes) -> None:
+        super().__init__(envelope)
+        self.filename = filename
+        self.content = content
+
+
 def _error_reply(
     replies: ReplyFactory, error: YidiError, *, received_at: dt.datetime, area: str | None
 ) -> dict[str, Any]:
@@ -356,7 +369,10 @@ def dispatch(
         context = GatewayContext.from_request(request, received_at=received_at)
         output = transaction.call(port, typed_input, context)
         body = {} if output is None else output.model_dump(mode="python", by_alias=True)
-        return replies.success(body, received_at=received_at, area=area)
+        reply = replies.success(body, received_at=received_at, area=area)
+        if isinstance(output, Output9102):
+            return FileReply(reply, output.filename, output.content)
+        return reply
     except YidiError as error:
         return _error_reply(replies, error, received_at=received_at, area=area)
     except Exception as exc:

@@ -14,6 +14,7 @@ no header is checked. yidi's own authenticator is :mod:`yidi.auth.gateway`.
 
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -25,7 +26,9 @@ from yidi.integrations.nhsa.envelope import (
     ReplyFactory,
     encode_reply,
 )
+from yidi.integrations.nhsa.files import envelope_from_multipart, is_multipart
 from yidi.integrations.nhsa.port import (
+    FileReply,
     HospitalGatewayPort,
     handle,
     internal_error_reply,
@@ -54,6 +57,8 @@ PER_SERVICE_PATHS: Final[Mapping[str, str]] = {
 }
 
 REPLY_MEDIA_TYPE: Final = "application/json;charset=UTF-8"
+#: 9102 answers the file itself (HN appendix A); a refusal stays a JSON envelope.
+FILE_MEDIA_TYPE: Final = "application/octet-stream"
 
 EnvelopeCheck = Callable[[GatewayRequest], None]
 #: Checks the headers and raw body; raises YidiError to refuse; may answer an EnvelopeCheck.
@@ -106,15 +111,41 @@ _OPENAPI_EXTRA: Final[dict[str, Any]] = {
         "content": {
             "application/json": {"schema": _ENVELOPE_SCHEMA},
             "text/plain": {"schema": _ENVELOPE_SCHEMA},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "description": "9101 文件上传：jsonStr 为报文（JSON 文本），file 为文件",
+                    "properties": {
+                        "jsonStr": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            },
         },
     },
     "responses": {
         "200": {
-            "description": "总是 HTTP 200；业务结果见 infcode / err_msg",
-            "content": {"application/json": {"schema": _REPLY_SCHEMA}},
+            "description": "总是 HTTP 200；业务结果见 infcode / err_msg。9102 成功时为文件本身。",
+            "content": {
+                "application/json": {"schema": _REPLY_SCHEMA},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 }
+
+
+def file_response(reply: FileReply) -> Response:
+    """The bare file of a 9102, named for saving (RFC 6266; RFC 5987 for a Chinese name)."""
+    fallback = reply.filename.encode("ascii", "replace").decode("ascii").replace('"', "_")
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != reply.filename:
+        disposition += f"; filename*=UTF-8''{quote(reply.filename, safe='')}"
+    return Response(
+        content=reply.content,
+        media_type=FILE_MEDIA_TYPE,
+        headers={"Content-Disposition": disposition},
+    )
 
 
 async def _read_limited(request: Request, max_bytes: int) -> bytes | None:
@@ -162,6 +193,8 @@ def build_gateway_router(
             reply = await run_in_threadpool(
                 _authenticate_and_handle, request, body, port, path_infno, received_at
             )
+        if isinstance(reply, FileReply):
+            return file_response(reply)
         return Response(content=encode_reply(reply), media_type=REPLY_MEDIA_TYPE)
 
     def _authenticate_and_handle(
@@ -179,6 +212,14 @@ def build_gateway_router(
                 return replies.failure(error.code, error.message, received_at=received_at)
             except Exception as exc:
                 return internal_error_reply(replies, exc, None, received_at=received_at)
+        content_type = request.headers.get("content-type")
+        if is_multipart(content_type):
+            # 9101 as real clients send it: a jsonStr part (the envelope) and a file part.
+            assert content_type is not None
+            try:
+                body = envelope_from_multipart(content_type, body)
+            except YidiError as error:
+                return replies.failure(error.code, error.message, received_at=received_at)
         return handle(
             body,
             port,

@@ -975,10 +975,20 @@ class StatementDifference(NhsaModel):
     acct_pay: Amount
 
 
+class StatementFileInfo(NhsaModel):
+    """output.fileinfo of 3202: the result file to fetch with 9102 (fields as the zebone
+    ``Output3202Fileinfo`` and the NeiMengGu ``Output_3202.fileinfo`` read them)."""
+
+    file_qury_no: str
+    filename: str
+    dld_endtime: DateTime
+
+
 class Output3202(NhsaModel):
     stmtinfo: StatementResult
     result: list[StatementDifference]
-    fileinfo: None = None
+    #: None when the two sides agree (there is nothing to download)
+    fileinfo: StatementFileInfo | None = None
 
 
 # --------------------------------------------------------------------------- 3203 / 3204 清算申请

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,10 +18,11 @@ from yidi.entrypoints.http.downloads import attachment
 from yidi.funds import commands as service
 from yidi.funds.commands import ClearingRunResult
 from yidi.funds.model import ClearingLevel
-from yidi.funds.prepayment import DEFAULT_PREPAYMENT_MONTHS, Annex, EstimateMethod
+from yidi.funds.prepayment import DEFAULT_PREPAYMENT_MONTHS, Annex, EstimateMethod, TopUpStatus
 from yidi.funds.statistics import Dimension, Direction, StatisticsQuery
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import NotFound
+from yidi.kernel.money import Money
 from yidi.reports.funds_xlsx import annex_workbook, statement_workbook, workbook_bytes
 from yidi.reports.statistics import MEDIA_TYPES, render
 
@@ -264,6 +266,90 @@ def request_top_up(
         idempotency=idempotency_of(idempotency_key, body.model_dump(mode="json")),
     )
     return TopUpRequestOut.model_validate(answer)
+
+
+class TopUpDecisionOut(BaseModel):
+    request_id: int
+    level: ClearingLevel
+    year: int
+    insured_region_code: str
+    treatment_region_code: str
+    held: str = Field(description="申请时的预付金（元） held when asked")
+    drawn: str = Field(description="申请时已支用（元） drawn when asked")
+    warning: Literal["yellow", "red"]
+    suggested_top_up: str = Field(description="建议补充额（元） suggested top-up")
+    requested_by: str
+    requested_at: str
+    status: Literal["requested", "approved", "rejected"]
+    status_label_zh: str
+    approved_amount: str | None = Field(description="批准补充额（元） approved amount")
+    decided_by: str | None
+    decided_at: str | None
+    decision_reason: str | None
+
+
+class TopUpDecisionBody(BaseModel):
+    """批准（可改批准额，默认建议额）或驳回（须写理由）。Approve (amount defaults to the
+    suggestion) or reject (a reason is required)."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    amount: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=Decimal("999999999999.99"),
+        decimal_places=2,
+        description="批准补充额（元） approved amount (yuan)",
+    )
+    reason: str = Field(default="", max_length=200, description="理由 reason")
+
+
+@router.get(
+    "/prepayment/top-up-requests",
+    response_model=list[TopUpDecisionOut],
+    summary="补充预付金申请及审批状态 top-up requests and their state",
+)
+def list_top_ups(
+    principal: PrincipalDep,
+    container: ContainerDep,
+    status_filter: Annotated[
+        Literal["requested", "approved", "rejected"] | None, Query(alias="status")
+    ] = None,
+) -> list[TopUpDecisionOut]:
+    rows = service.top_up_requests(
+        container.uow(),
+        principal,
+        status=None if status_filter is None else TopUpStatus(status_filter),
+    )
+    return [TopUpDecisionOut.model_validate(row.as_dict()) for row in rows]
+
+
+@router.post(
+    "/prepayment/top-up-requests/{request_id}/decision",
+    response_model=TopUpDecisionOut,
+    summary="审批补充预付金（清算中心） approve or reject a top-up (clearing centre)",
+)
+def decide_top_up(
+    request_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: TopUpDecisionBody,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TopUpDecisionOut:
+    principal.require(Action.PREPAYMENT_APPROVE)
+    answer = service.decide_top_up(
+        container.uow(),
+        container.clock,
+        principal,
+        request_id,
+        approve=body.decision == "approve",
+        amount=None if body.amount is None else Money(body.amount),
+        reason=body.reason,
+        idempotency=idempotency_of(
+            idempotency_key, {"request_id": request_id, **body.model_dump(mode="json")}
+        ),
+    )
+    return TopUpDecisionOut.model_validate(answer)
 
 
 @router.get("/statistics", summary="异地就医统计 statistics (json, csv, xlsx, html)")
