@@ -187,7 +187,9 @@ def test_outpatient_and_inpatient_transactions_are_not_mixed(
     ok(call(client, "2204", {"feedetail": fee_rows(visit, psn_no)}))
     refused(call(client, "2304", settle_input(visit, psn_no, "408.60")), "VISIT_NOT_INPATIENT")
     chronic = outpatient_settle_input(visit, psn_no, "408.60")
-    chronic["mdtrtinfo"]["med_type"] = "14"
+    chronic["mdtrtinfo"]["med_type"] = "14"  # the visit was recorded as 11 by 2201
+    refused(call(client, "2207", chronic), "VISIT_MED_TYPE_MISMATCH")
+    chronic["mdtrtinfo"]["med_type"] = "13"
     refused(call(client, "2207", chronic), "MED_TYPE_NOT_DIRECT")
     with container.uow() as uow:
         assert uow.session.execute(select(settlements.c.id)).all() == []

@@ -18,7 +18,7 @@ from yidi.entrypoints.web.nav import HOME_BY_ROLE, NAV_ENTRIES
 from yidi.kernel.access import Role
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, load_demo_world
+from web_helpers import PAGE, csrf_token, load_demo_world, sign_in
 
 PUBLIC_PAGES = ["/", "/signin", "/check", "/hospitals", "/agencies"]
 
@@ -340,3 +340,14 @@ def test_an_audit_entry_written_by_a_page_records_the_client_address(
     by_action = {entry.action: entry for entry in entries if entry.actor == "admin"}
     assert by_action["auth.login"].address == "203.0.113.9"
     assert by_action["auth.logout"].address == "203.0.113.9"
+
+
+def test_field_attributes_reach_the_browser_as_attributes(browser: TestClient) -> None:
+    # A form macro's extra attributes (maxlength, autocomplete) are markup written in the
+    # templates: escaped, they arrive as text (maxlength=&#34;64&#34;) and limit nothing.
+    sign_in(browser, "hengyang")
+    page = browser.get("/filings", headers=PAGE)
+    assert page.status_code == 200
+    inputs = re.findall(r"<input [^>]*>", page.text)
+    assert inputs and not [tag for tag in inputs if "&#34;" in tag]
+    assert any('name="q"' in tag and re.search(r'maxlength="\d+"', tag) for tag in inputs)

@@ -21,6 +21,7 @@ from typing import Any
 
 from yidi.accounts.model import Movement, MovementKind, apply
 from yidi.catalog.model import CatalogVersion
+from yidi.chronic.model import Recognition
 from yidi.encounter.model import EncounterState, open_stay_conflict
 from yidi.encounter.ports import EncounterUnitOfWork
 from yidi.encounter.records import (
@@ -78,6 +79,7 @@ class FakeDatabase:
     facts: dict[str, SettlementFact] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    recognitions: list[Recognition] = field(default_factory=list)
     commits: int = 0
 
     def add_person(self, person: Person) -> int:
@@ -439,6 +441,14 @@ class FakeAudit:
         return entry
 
 
+class FakeRecognitionReader:
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def for_person(self, person_id: int) -> list[Recognition]:
+        return [r for r in self._db.recognitions if r.person_id == person_id]
+
+
 class FakeUnitOfWork:
     """One transaction on a :class:`FakeDatabase`; rolled back on exit unless committed."""
 
@@ -451,6 +461,7 @@ class FakeUnitOfWork:
         self.funds = FakeFunds(db)
         self.idempotency = FakeIdempotency(db)
         self.audit = FakeAudit(db)
+        self.chronic = FakeRecognitionReader(db)
         self._snapshot: dict[str, Any] = {}
 
     def _state(self) -> dict[str, Any]:

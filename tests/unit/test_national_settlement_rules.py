@@ -80,19 +80,37 @@ def test_every_shipped_region_takes_the_72_hour_window_from_the_national_file(
     assert "人社周刊" not in reference.text  # the old per-region citation is gone
     # 医保发〔2022〕22号 (from 2022-07-26): general outpatient care settles directly too.
     assert policy.direct_settlement_encounter_types == frozenset(
-        {EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT, EncounterType.OUTPATIENT}
+        {
+            EncounterType.INPATIENT,
+            EncounterType.EMERGENCY_TO_INPATIENT,
+            EncounterType.OUTPATIENT,
+            EncounterType.CHRONIC_OUTPATIENT,
+        }
     )
 
 
 def test_general_outpatient_settles_directly_only_from_the_2022_national_notice() -> None:
     before = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2022, 7, 25))
     assert before.direct_settlement_encounter_types == frozenset(
-        {EncounterType.INPATIENT, EncounterType.EMERGENCY_TO_INPATIENT}
+        {
+            EncounterType.INPATIENT,
+            EncounterType.EMERGENCY_TO_INPATIENT,
+            EncounterType.CHRONIC_OUTPATIENT,
+        }
     )
     after = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2022, 7, 26))
     assert EncounterType.OUTPATIENT in after.direct_settlement_encounter_types
     reference = after.references["cross_region.direct_settlement_encounter_types"]
     assert "医保发〔2022〕22号" in reference.text
+
+
+def test_chronic_disease_visits_settle_directly_from_september_2021_with_the_source_cited() -> None:
+    before = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2021, 8, 31))
+    assert EncounterType.CHRONIC_OUTPATIENT not in before.direct_settlement_encounter_types
+    after = policy_at("430400", InsuranceType.EMPLOYEE, dt.date(2021, 9, 1))
+    assert EncounterType.CHRONIC_OUTPATIENT in after.direct_settlement_encounter_types
+    reference = after.references["cross_region.direct_settlement_encounter_types"].text
+    assert "epaper.tyrbw.com" in reference
 
 
 def test_pharmacy_purchases_settle_directly_from_2025_with_the_statistics_cited() -> None:
@@ -104,6 +122,7 @@ def test_pharmacy_purchases_settle_directly_from_2025_with_the_statistics_cited(
             EncounterType.INPATIENT,
             EncounterType.EMERGENCY_TO_INPATIENT,
             EncounterType.OUTPATIENT,
+            EncounterType.CHRONIC_OUTPATIENT,
             EncounterType.PHARMACY,
         }
     )

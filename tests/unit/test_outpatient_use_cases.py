@@ -205,9 +205,12 @@ def test_bad_visit_data_is_refused_and_changes_nothing(
     with pytest.raises(InvalidInput) as bad:
         service.record_visit(BOBAI, visit.id, VisitData(("HYPERTENSION",)))
     assert bad.value.code == "DIAGNOSIS_CODE_INVALID"
-    with pytest.raises(Refused) as chronic:
+    with pytest.raises(Refused) as emergency:
+        service.record_visit(BOBAI, visit.id, VisitData(("I10",), med_type="13"))
+    assert emergency.value.code == "MED_TYPE_NOT_DIRECT"
+    with pytest.raises(Refused) as chronic:  # this hospital is not connected for 门诊慢特病
         service.record_visit(BOBAI, visit.id, VisitData(("I10",), med_type="14"))
-    assert chronic.value.code == "MED_TYPE_NOT_DIRECT"
+    assert chronic.value.code == "INSTITUTION_KIND_NOT_CONNECTED"
     assert db.encounters[visit.id].diagnosis_codes == ""
     with pytest.raises(Refused) as empty:
         service.settle(BOBAI, visit.id, Money("0.00"), kind=OUTPATIENT)

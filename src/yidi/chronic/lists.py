@@ -102,31 +102,47 @@ def parse_national(text: str, where: str = "national") -> tuple[Disease, ...]:
     return tuple(out)
 
 
-def _benefit(on: dt.date, raw: Any, illustrative: bool, at: str) -> DiseaseBenefit:
+#: What a disease's annual limit counts (``metadata.limit_on`` of a regional list).
+LIMIT_BASES = ("fund_paid", "eligible")
+
+
+def _benefit(
+    on: dt.date, raw: Any, illustrative: bool, at: str, limit_on: str = ""
+) -> DiseaseBenefit:
     if raw is None or (isinstance(raw, dict) and raw.get("value", "") is None):
         return DiseaseBenefit(on, None, None, "", illustrative)
     if not isinstance(raw, dict):
         raise DiseaseListError(at, "须为映射 {annual_limit, rate, reference}")
-    _check_keys(raw, {"annual_limit", "rate", "reference", "illustrative"}, at)
+    _check_keys(raw, {"annual_limit", "rate", "deductible", "reference", "illustrative"}, at)
     limit_raw, rate_raw = raw.get("annual_limit"), raw.get("rate")
-    for name, value in (("annual_limit", limit_raw), ("rate", rate_raw)):
+    deductible_raw = raw.get("deductible")
+    for name, value in (
+        ("annual_limit", limit_raw),
+        ("rate", rate_raw),
+        ("deductible", deductible_raw),
+    ):
         if value is not None and not isinstance(value, str):
             raise DiseaseListError(at, f'{name} 须加引号（如 "1500.00"）')
     try:
         limit = None if limit_raw is None else Money(limit_raw)
         rate = None if rate_raw is None else Decimal(rate_raw)
+        deductible = None if deductible_raw is None else Money(deductible_raw)
     except (InvalidOperation, ValueError, YidiError) as exc:
         raise DiseaseListError(at, f"金额或比例无效（{exc}）") from None
     if rate is not None and not Decimal(0) <= rate <= Decimal(1):
         raise DiseaseListError(at, "rate 须为 0–1 的小数")
     if limit is not None and limit.is_negative():
         raise DiseaseListError(at, "annual_limit 不能为负")
+    if deductible is not None and deductible.is_negative():
+        raise DiseaseListError(at, "deductible 不能为负")
     return DiseaseBenefit(
         on,
         limit,
         rate,
         _text(raw, "reference", at),
         bool(raw.get("illustrative", illustrative)),
+        deductible,
+        limit_on,
     )
 
 
@@ -136,9 +152,17 @@ def parse_regional(text: str, region_code: str, where: str) -> tuple[Disease, ..
         raise DiseaseListError(where, "须为映射")
     _check_keys(body, {"metadata", "diseases"}, where)
     metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise DiseaseListError(where, "metadata 须为映射")
+    _check_keys(
+        metadata, {"region_name", "illustrative", "limit_on", "reference"}, f"{where} metadata"
+    )
     if not isinstance(metadata.get("illustrative"), bool):
         raise DiseaseListError(where, "metadata.illustrative 须为 true 或 false")
     illustrative = metadata["illustrative"]
+    limit_on = metadata.get("limit_on", "")
+    if limit_on not in ("", *LIMIT_BASES):
+        raise DiseaseListError(where, f"metadata.limit_on 须为 {' 或 '.join(LIMIT_BASES)}")
     out: list[Disease] = []
     seen: set[str] = set()
     for index, entry in enumerate(body.get("diseases") or []):
@@ -154,7 +178,7 @@ def parse_regional(text: str, region_code: str, where: str) -> tuple[Disease, ..
         if not isinstance(values, dict) or not values:
             raise DiseaseListError(at, "须有按日期的 values")
         benefits = tuple(
-            _benefit(_date(on, at), raw, illustrative, f"{at} {on}")
+            _benefit(_date(on, at), raw, illustrative, f"{at} {on}", limit_on)
             for on, raw in sorted(values.items(), key=lambda item: str(item[0]))
         )
         first = benefits[0].effective_on

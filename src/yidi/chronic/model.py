@@ -35,13 +35,17 @@ class ListScope(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class DiseaseBenefit:
-    """The region's annual limit and rate for a disease from ``effective_on`` (policy data)."""
+    """The region's annual limit and rate for a disease from ``effective_on`` (policy data);
+    optionally a deductible (起付线, per person, disease and year). ``limit_on`` says what the
+    limit counts: ``fund_paid`` (统筹基金年度支付限额) or ``eligible`` (年度政策范围内费用限额)."""
 
     effective_on: dt.date
     annual_limit: Money | None
     rate: Decimal | None
     reference: str
     illustrative: bool
+    deductible: Money | None = None
+    limit_on: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from yidi.accounts.model import Movement, MovementKind, account_eligible
 from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
 from yidi.encounter.model import (
+    CHRONIC_MED_TYPE,
     OUTPATIENT_MED_TYPE,
     PHARMACY_MED_TYPE,
     STATE_ZH,
@@ -53,6 +54,7 @@ from yidi.encounter.model import (
     emergency_counts_as_filed,
     local,
     open_stay_conflict,
+    visit_med_type,
 )
 from yidi.encounter.ports import (
     CatalogSource,
@@ -193,7 +195,8 @@ class AdmissionRequest:
 
 @dataclass(frozen=True, slots=True)
 class VisitRegistration:
-    """2201 门诊挂号: a general outpatient visit (med_type 11) of a person at the hospital."""
+    """2201 门诊挂号: an outpatient visit of a person at the hospital — general (med_type 11)
+    or, with the disease code of a recognition, 门诊慢特病 (med_type 14)."""
 
     credential: Credential
     registered_at: dt.datetime
@@ -202,6 +205,8 @@ class VisitRegistration:
     department_name: str = ""
     insurance_type: str | None = None
     credential_type: str | None = None
+    med_type: str = OUTPATIENT_MED_TYPE
+    disease_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +235,14 @@ class PurchaseResult:
 
 @dataclass(frozen=True, slots=True)
 class VisitData:
-    """2203 就诊信息上传: the diagnoses and department of a registered visit."""
+    """2203 就诊信息上传: the diagnoses and department of a registered visit; med_type 14 with
+    the disease code makes it a 门诊慢特病 visit (11 a general one again)."""
 
     diagnosis_codes: tuple[str, ...]
     med_type: str = OUTPATIENT_MED_TYPE
     department_code: str = ""
     department_name: str = ""
+    disease_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,6 +525,102 @@ class HospitalService(EncounterQueries):
             field="med_type",
         )
 
+    def _require_filed(self, uow: EncounterUnitOfWork, check: AdmissionCheck) -> None:
+        """Cross-region care needs a valid filing: refused with the agency phone otherwise."""
+        if check.cross_region and check.filing is None:
+            raise self._refuse_unfiled(uow, check)
+
+    def _new_encounter_row(
+        self,
+        caller: Caller,
+        check: AdmissionCheck,
+        encounter_id: str,
+        now: dt.datetime,
+        *,
+        med_type: str,
+        state: EncounterState,
+        begins_at: dt.datetime,
+        credential_type: str | None,
+        number: str = "",
+        department_code: str = "",
+        department_name: str = "",
+        diagnosis_codes: Sequence[str] = (),
+        emergency_started_at: dt.datetime | None = None,
+        filing_category: FilingCategory | None = None,
+        prescription_numbers: Sequence[str] = (),
+        disease_code: str | None = None,
+    ) -> dict[str, Any]:
+        """The columns of a new encounter (a stay, a visit or a purchase) of the checked
+        person at the caller's institution; ``filing_category`` stands in for the filing's
+        when there is none (an emergency admission flagged as filed)."""
+        person = check.person
+        filing = check.filing
+        category = filing.record.category if filing and filing.record.category else None
+        category = category or filing_category
+        return {
+            "id": encounter_id,
+            "hospital_code": caller.hospital_code,
+            "person_id": check.person_id,
+            "insured_region_code": person.insured_region_code,
+            "treatment_region_code": check.hospital.region_code,
+            "insurance_type": person.insurance_type.value,
+            "person_type": person.person_type.value,
+            "filing_id": filing.lineage_id if filing else None,
+            "filing_number": filing.record.filing_number if filing else None,
+            "filing_category": category.value if category else None,
+            "med_type": med_type,
+            "inpatient_number": number[:30],
+            "department_code": department_code[:30],
+            "department_name": department_name[:100],
+            "admitted_at": as_utc(begins_at),
+            "discharged_at": None,
+            "diagnosis_codes": ",".join(diagnosis_codes)[:500],
+            "accidental_injury": False,
+            "emergency_started_at": (
+                as_utc(local(emergency_started_at)) if emergency_started_at else None
+            ),
+            "state": state,
+            "credential_type": (credential_type or "")[:3] or None,
+            "prescription_numbers": ",".join(prescription_numbers)[:200],
+            "disease_code": disease_code,
+            "created_at": as_utc(now),
+            "updated_at": as_utc(now),
+        }
+
+    def _recognised_disease(
+        self,
+        uow: EncounterUnitOfWork,
+        person_id: int,
+        disease_code: str | None,
+        visit_at: dt.datetime,
+    ) -> str:
+        """门诊慢特病: the disease code of a recognition (认定) of the person valid on the visit
+        day; refused otherwise, before anything is written."""
+        code = (disease_code or "").strip().upper()
+        if not code:
+            raise InvalidInput(
+                "CHRONIC_DISEASE_REQUIRED",
+                "门诊慢特病（医疗类别 14）须填写病种编码（dise_codg，参保地门慢门特病种目录代码）",
+                "a chronic-disease visit (med_type 14) needs the disease code (dise_codg)",
+                field="dise_codg",
+            )
+        day = local(visit_at).date()
+        recognitions = uow.chronic.for_person(person_id)
+        if not any(r.disease_code == code and r.valid_on(day) for r in recognitions):
+            held = "、".join(
+                f"{r.disease_code} {r.disease_name}" for r in recognitions if r.valid_on(day)
+            )
+            raise Refused(
+                "CHRONIC_NOT_RECOGNISED",
+                f"参保人在 {day.isoformat()} 没有病种 {code} 的有效门诊慢特病认定，"
+                "不能按门诊慢特病结算；请参保人到参保地医保经办机构办理认定"
+                + (f"（当日有效的认定：{held}）" if held else ""),
+                f"the person has no chronic-disease recognition for {code} valid on "
+                f"{day.isoformat()}",
+                field="dise_codg",
+            )
+        return code
+
     # --- 1101 / admission check ---------------------------------------------------------
 
     def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
@@ -595,46 +698,28 @@ class HospitalService(EncounterQueries):
             self._check_admission_rules(uow, request, person, check)
             flagged = check.cross_region and check.filing is None
             flagged = flagged and emergency_counts_as_filed(request.med_type, admitted_at.date())
-            if check.cross_region and check.filing is None and not flagged:
-                raise self._refuse_unfiled(uow, check)
+            if not flagged:
+                self._require_filed(uow, check)
             self._refuse_overlapping_stay(uow, caller, check.person_id, admitted_at)
             now = self._clock.now()
             encounter_id = _new_id("M", check.hospital.region_code, now)
-            filing = check.filing
             uow.hospital.add_encounter(
-                {
-                    "id": encounter_id,
-                    "hospital_code": caller.hospital_code,
-                    "person_id": check.person_id,
-                    "insured_region_code": person.insured_region_code,
-                    "treatment_region_code": check.hospital.region_code,
-                    "insurance_type": person.insurance_type.value,
-                    "person_type": person.person_type.value,
-                    "filing_id": filing.lineage_id if filing else None,
-                    "filing_number": filing.record.filing_number if filing else None,
-                    "filing_category": (
-                        filing.record.category.value
-                        if filing and filing.record.category
-                        else (FilingCategory.EMERGENCY.value if flagged else None)
-                    ),
-                    "med_type": request.med_type,
-                    "inpatient_number": request.inpatient_number[:30],
-                    "department_code": request.department_code[:30],
-                    "department_name": request.department_name[:100],
-                    "admitted_at": as_utc(admitted_at),
-                    "discharged_at": None,
-                    "diagnosis_codes": ",".join(request.diagnosis_codes)[:500],
-                    "accidental_injury": False,
-                    "emergency_started_at": (
-                        as_utc(local(request.emergency_started_at))
-                        if request.emergency_started_at
-                        else None
-                    ),
-                    "state": ADMITTED,
-                    "credential_type": (request.credential_type or "")[:3] or None,
-                    "created_at": as_utc(now),
-                    "updated_at": as_utc(now),
-                }
+                self._new_encounter_row(
+                    caller,
+                    check,
+                    encounter_id,
+                    now,
+                    med_type=request.med_type,
+                    state=ADMITTED,
+                    begins_at=admitted_at,
+                    credential_type=request.credential_type,
+                    number=request.inpatient_number,
+                    department_code=request.department_code,
+                    department_name=request.department_name,
+                    diagnosis_codes=request.diagnosis_codes,
+                    emergency_started_at=request.emergency_started_at,
+                    filing_category=FilingCategory.EMERGENCY if flagged else None,
+                )
             )
             return self._commit_encounter_change(
                 uow,
@@ -668,44 +753,40 @@ class HospitalService(EncounterQueries):
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
             registered_at = local(request.registered_at)
+            med_type = visit_med_type(request.med_type)
+            chronic = med_type == CHRONIC_MED_TYPE
             check = self._check(
-                uow, caller, request.credential, registered_at.date(), ConnectionKind.OUTPATIENT
+                uow,
+                caller,
+                request.credential,
+                registered_at.date(),
+                ConnectionKind.CHRONIC if chronic else ConnectionKind.OUTPATIENT,
             )
             person = check.person
             _require_insurance_type(person, request.insurance_type)
-            if check.cross_region and check.filing is None:
-                raise self._refuse_unfiled(uow, check)
+            self._require_filed(uow, check)
+            disease = (
+                self._recognised_disease(uow, check.person_id, request.disease_code, registered_at)
+                if chronic and request.disease_code
+                else None
+            )
             now = self._clock.now()
             encounter_id = _new_id("M", check.hospital.region_code, now)
-            filing = check.filing
             uow.hospital.add_encounter(
-                {
-                    "id": encounter_id,
-                    "hospital_code": caller.hospital_code,
-                    "person_id": check.person_id,
-                    "insured_region_code": person.insured_region_code,
-                    "treatment_region_code": check.hospital.region_code,
-                    "insurance_type": person.insurance_type.value,
-                    "person_type": person.person_type.value,
-                    "filing_id": filing.lineage_id if filing else None,
-                    "filing_number": filing.record.filing_number if filing else None,
-                    "filing_category": (
-                        filing.record.category.value if filing and filing.record.category else None
-                    ),
-                    "med_type": OUTPATIENT_MED_TYPE,
-                    "inpatient_number": request.outpatient_number[:30],
-                    "department_code": request.department_code[:30],
-                    "department_name": request.department_name[:100],
-                    "admitted_at": as_utc(registered_at),
-                    "discharged_at": None,
-                    "diagnosis_codes": "",
-                    "accidental_injury": False,
-                    "emergency_started_at": None,
-                    "state": REGISTERED,
-                    "credential_type": (request.credential_type or "")[:3] or None,
-                    "created_at": as_utc(now),
-                    "updated_at": as_utc(now),
-                }
+                self._new_encounter_row(
+                    caller,
+                    check,
+                    encounter_id,
+                    now,
+                    med_type=med_type,
+                    state=REGISTERED,
+                    begins_at=registered_at,
+                    credential_type=request.credential_type,
+                    number=request.outpatient_number,
+                    department_code=request.department_code,
+                    department_name=request.department_name,
+                    disease_code=disease,
+                )
             )
             return self._commit_encounter_change(
                 uow,
@@ -713,7 +794,8 @@ class HospitalService(EncounterQueries):
                 encounter_id,
                 key,
                 "hospital.register_visit",
-                f"{check.psn_no} 普通门诊"
+                f"{check.psn_no} {EncounterType(med_type).label_zh}"
+                + (f" 病种 {disease}" if disease else "")
                 + (f" 备案 {check.filing_number}" if check.filing_number else ""),
             )
 
@@ -764,12 +846,18 @@ class HospitalService(EncounterQueries):
                 "visit data can be uploaded only to an unsettled visit",
                 if_settled_zh="（请先撤销结算 2208）",
             )
-            if data.med_type != OUTPATIENT_MED_TYPE:
-                raise Refused(
-                    "MED_TYPE_NOT_DIRECT",
-                    f"医疗类别 {data.med_type} 不是普通门诊（11），本机构的门诊直接结算只支持普通门诊",
-                    "only med_type 11 (general outpatient) is settled by 2201–2208",
-                    field="med_type",
+            med_type = visit_med_type(data.med_type)
+            disease: str | None = None
+            if med_type == CHRONIC_MED_TYPE:
+                hospital = self._hospital(uow, caller)
+                if ConnectionKind.CHRONIC not in hospital.connected_kinds:
+                    person, _ = self._context(uow, encounter)
+                    raise self._refuse_unconnected(uow, hospital, ConnectionKind.CHRONIC, person)
+                disease = self._recognised_disease(
+                    uow,
+                    encounter.person_id,
+                    data.disease_code or encounter.disease_code,
+                    encounter.admitted_at,
                 )
             if not data.diagnosis_codes:
                 raise InvalidInput(
@@ -779,7 +867,11 @@ class HospitalService(EncounterQueries):
                     field="diseinfo",
                 )
             check_icd10(data.diagnosis_codes)
-            values: dict[str, Any] = {"diagnosis_codes": ",".join(data.diagnosis_codes)[:500]}
+            values: dict[str, Any] = {
+                "diagnosis_codes": ",".join(data.diagnosis_codes)[:500],
+                "med_type": med_type,
+                "disease_code": disease,
+            }
             if data.department_code:
                 values["department_code"] = data.department_code[:30]
             if data.department_name:
@@ -793,7 +885,9 @@ class HospitalService(EncounterQueries):
                 encounter_id,
                 key,
                 "hospital.record_visit",
-                "诊断 " + values["diagnosis_codes"],
+                "诊断 "
+                + values["diagnosis_codes"]
+                + (f" 门诊慢特病 病种 {disease}" if disease else ""),
             )
 
     # --- 2101–2103 pharmacy purchase (定点药店购药) --------------------------------------------
@@ -863,42 +957,22 @@ class HospitalService(EncounterQueries):
         check = self._check(
             uow, caller, purchase.credential, purchased_at.date(), ConnectionKind.PHARMACY
         )
-        person = check.person
-        _require_insurance_type(person, purchase.insurance_type)
-        if check.cross_region and check.filing is None:
-            raise self._refuse_unfiled(uow, check)
+        _require_insurance_type(check.person, purchase.insurance_type)
+        self._require_filed(uow, check)
         now = self._clock.now()
         encounter_id = _new_id("M", check.hospital.region_code, now)
-        filing = check.filing
         uow.hospital.add_encounter(
-            {
-                "id": encounter_id,
-                "hospital_code": caller.hospital_code,
-                "person_id": check.person_id,
-                "insured_region_code": person.insured_region_code,
-                "treatment_region_code": check.hospital.region_code,
-                "insurance_type": person.insurance_type.value,
-                "person_type": person.person_type.value,
-                "filing_id": filing.lineage_id if filing else None,
-                "filing_number": filing.record.filing_number if filing else None,
-                "filing_category": (
-                    filing.record.category.value if filing and filing.record.category else None
-                ),
-                "med_type": PHARMACY_MED_TYPE,
-                "inpatient_number": "",
-                "department_code": "",
-                "department_name": "",
-                "admitted_at": as_utc(purchased_at),
-                "discharged_at": None,
-                "diagnosis_codes": "",
-                "accidental_injury": False,
-                "emergency_started_at": None,
-                "state": REGISTERED,
-                "credential_type": (purchase.credential_type or "")[:3] or None,
-                "prescription_numbers": ",".join(purchase.prescription_numbers)[:200],
-                "created_at": as_utc(now),
-                "updated_at": as_utc(now),
-            }
+            self._new_encounter_row(
+                caller,
+                check,
+                encounter_id,
+                now,
+                med_type=PHARMACY_MED_TYPE,
+                state=REGISTERED,
+                begins_at=purchased_at,
+                credential_type=purchase.credential_type,
+                prescription_numbers=purchase.prescription_numbers,
+            )
         )
         self._audit(
             uow,
@@ -1346,6 +1420,7 @@ class HospitalService(EncounterQueries):
                 FilingCategory(encounter.filing_category) if encounter.filing_category else None
             ),
             encounter_type=EncounterType(encounter.med_type),
+            disease_code=encounter.disease_code,
             admitted_on=local(encounter.admitted_at).date(),
             discharged_on=discharged_on,
             admitted_at=local(encounter.admitted_at),
@@ -1486,6 +1561,8 @@ class HospitalService(EncounterQueries):
         *,
         use_account: bool = False,
         kind: EncounterKind | None = None,
+        med_type: str | None = None,
+        disease_code: str | None = None,
     ) -> SettlementRecord:
         """2303 / 2206: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
@@ -1494,6 +1571,7 @@ class HospitalService(EncounterQueries):
             Encounter(encounter).require_open(
                 "不能预结算", "only an open, unsettled encounter can be pre-settled"
             )
+            self._check_visit_terms(uow, encounter, med_type, disease_code)
             person, hospital = self._context(uow, encounter)
             lines = uow.hospital.fee_lines(encounter_id)
             self._check_total(lines, total_charges)
@@ -1529,19 +1607,57 @@ class HospitalService(EncounterQueries):
         msgid: str | None = None,
         use_account: bool = False,
         kind: EncounterKind | None = None,
+        med_type: str | None = None,
+        disease_code: str | None = None,
     ) -> SettlementRecord:
         """2304 / 2207: commit the settlement, the year-to-date totals and what is owed, at
-        once."""
+        once. ``med_type`` / ``disease_code`` (2207), when given, must be the visit's; a
+        门诊慢特病 visit needs its recognition valid on the visit day."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
             Encounter(encounter).require_kind(kind)
+            self._check_visit_terms(uow, encounter, med_type, disease_code)
             record = self._settle_locked(
                 uow, caller, encounter, total_charges, msgid=msgid, use_account=use_account
             )
             self._commit_and_remember(uow, key, {"setl_id": record.settlement_id})
             return record
+
+    def _check_visit_terms(
+        self,
+        uow: EncounterUnitOfWork,
+        encounter: EncounterRow,
+        med_type: str | None,
+        disease_code: str | None,
+    ) -> None:
+        """2206 / 2207 name the visit's med_type and disease as recorded by 2201 / 2203 (an
+        absent one is not checked); a chronic visit is settled only with a recognition of its
+        disease valid on the visit day (it may have been ended since 2203)."""
+        if Encounter(encounter).kind is not EncounterKind.OUTPATIENT:
+            return
+        if med_type and med_type.strip() != encounter.med_type:
+            raise Refused(
+                "VISIT_MED_TYPE_MISMATCH",
+                f"结算报文的医疗类别 {med_type} 与本次就诊登记的 {encounter.med_type}"
+                f"（{EncounterType(encounter.med_type).label_zh}）不符；门诊慢特病请先用 2203 上传"
+                "医疗类别 14 与病种编码",
+                "the settlement's med_type is not the visit's; correct the visit with 2203 first",
+                field="med_type",
+            )
+        code = (disease_code or "").strip().upper()
+        if code and encounter.disease_code and code != encounter.disease_code:
+            raise Refused(
+                "CHRONIC_DISEASE_MISMATCH",
+                f"结算报文的病种 {code} 与本次就诊登记的病种 {encounter.disease_code} 不符",
+                "the settlement's disease is not the visit's",
+                field="dise_codg",
+            )
+        if encounter.med_type == CHRONIC_MED_TYPE:
+            self._recognised_disease(
+                uow, encounter.person_id, encounter.disease_code, encounter.admitted_at
+            )
 
     def _settle_locked(
         self,

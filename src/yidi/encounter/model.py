@@ -63,7 +63,7 @@ class EncounterKind(enum.StrEnum):
 
     @classmethod
     def of(cls, med_type: str) -> EncounterKind:
-        if med_type == OUTPATIENT_MED_TYPE:
+        if med_type in VISIT_MED_TYPES:
             return cls.OUTPATIENT
         if med_type == PHARMACY_MED_TYPE:
             return cls.PHARMACY
@@ -87,8 +87,26 @@ class EncounterKind(enum.StrEnum):
 
 #: med_type of a general outpatient visit (普通门诊), settled by 2201–2208.
 OUTPATIENT_MED_TYPE: Final = "11"
+#: med_type of a 门诊慢特病 visit, settled by 2201–2208 with the chronic scheme of the insured
+#: region (the disease's terms on its list) when the person holds a recognition for the disease.
+CHRONIC_MED_TYPE: Final = "14"
+#: The med_types of an outpatient visit (2201–2208).
+VISIT_MED_TYPES: Final = frozenset({OUTPATIENT_MED_TYPE, CHRONIC_MED_TYPE})
 #: med_type of a purchase at a designated retail pharmacy (定点药店购药), settled by 2101–2103.
 PHARMACY_MED_TYPE: Final = "41"
+
+
+def visit_med_type(med_type: str | None) -> str:
+    """The med_type of an outpatient visit: 11 普通门诊 (the default) or 14 门诊慢特病."""
+    code = (med_type or OUTPATIENT_MED_TYPE).strip()
+    if code not in VISIT_MED_TYPES:
+        raise Refused(
+            "MED_TYPE_NOT_DIRECT",
+            f"医疗类别 {code} 不能按门诊办理（2201–2208 支持 11 普通门诊、14 门诊慢特病）",
+            "2201-2208 settle med_type 11 (general outpatient) and 14 (chronic disease)",
+            field="med_type",
+        )
+    return code
 
 
 class EncounterState(enum.StrEnum):
@@ -667,11 +685,12 @@ def admission_exclusion(facts: AdmissionFacts, window_hours: Callable[[], int]) 
         )
     check_icd10(facts.diagnosis_codes)
     med_type = facts.med_type
-    if med_type == OUTPATIENT_MED_TYPE:
+    if med_type in VISIT_MED_TYPES:
         raise Refused(
             "ENCOUNTER_OUTPATIENT_NOT_DIRECT",
-            "普通门诊不办理入院：请按普通门诊直接结算办理（2201 门诊挂号 → 2204 费用明细 → 2207 门诊结算）",
-            "general outpatient care is not an admission; register the visit with 2201",
+            "普通门诊和门诊慢特病不办理入院：请按门诊直接结算办理（2201 门诊挂号 → 2203 就诊信息"
+            "（门诊慢特病填 med_type 14 与病种编码）→ 2204 费用明细 → 2207 门诊结算）",
+            "outpatient and chronic-disease care is not an admission; register the visit with 2201",
             field="med_type",
         )
     if med_type in OUTPATIENT_MED_TYPES:

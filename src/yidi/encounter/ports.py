@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from yidi.accounts.model import Movement
 from yidi.catalog.model import CatalogVersion
+from yidi.chronic.model import Recognition
 from yidi.encounter.records import CatalogVersionRow, EncounterRow, FeeLineRow, SettlementRow
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.funds.model import SettlementFact
@@ -139,6 +140,12 @@ class IdempotencyStore(Protocol):
     ) -> None: ...
 
 
+class RecognitionReader(Protocol):
+    """门诊慢特病 认定 of a person (a chronic visit needs one for its disease)."""
+
+    def for_person(self, person_id: int) -> list[Recognition]: ...
+
+
 class EncounterUnitOfWork(AuditedTransaction, Protocol):
     """One transaction: rolled back on exit unless committed."""
 
@@ -154,6 +161,8 @@ class EncounterUnitOfWork(AuditedTransaction, Protocol):
     def funds(self) -> FundsReader: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def chronic(self) -> RecognitionReader: ...
 
     def __enter__(self) -> EncounterUnitOfWork: ...
 

@@ -63,6 +63,8 @@ class EncounterRow:
     credential_type: str | None = None
     #: 外配处方: the prescription numbers a pharmacy purchase was dispensed on (comma list)
     prescription_numbers: str = ""
+    #: 门诊慢特病 (med_type 14): the disease code the visit is for (None: not a chronic visit)
+    disease_code: str | None = None
 
     @property
     def diagnoses(self) -> list[str]:

@@ -603,6 +603,8 @@ encounters = Table(
     Column("credential_type", String(3), nullable=True),
     # 外配处方: the prescription numbers (rxno) a pharmacy purchase (2102) was dispensed on
     Column("prescription_numbers", String(200), nullable=False, server_default=""),
+    # 门诊慢特病 (med_type 14): the disease code of the insured region's list the visit is for
+    Column("disease_code", String(30), nullable=True),
 )
 
 # At most one open stay (在院 or discharged, unsettled) per person and hospital: concurrent

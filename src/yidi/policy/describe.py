@@ -9,6 +9,7 @@ from yidi.kernel.insurance import UNFILED_KEY, FilingCategory, HospitalLevel
 from yidi.policy.model import (
     AssistanceStep,
     Bracket,
+    ChronicDiseaseStep,
     DeductibleBasis,
     DeductibleStep,
     DiseaseLimitStep,
@@ -135,6 +136,30 @@ def _step_lines(step: Step, scheme: Scheme) -> list[str]:
             for code, limit in sorted(step.annual_limit.items())
         ]
         lines.append(f"各病种年度支付限额：{'；'.join(parts)}（{step.cite('annual_limit')}）。")
+    elif isinstance(step, ChronicDiseaseStep):
+        source = f"参保地 {step.list_region} " if step.list_region else "参保地"
+        lines.append(
+            f"按{source}门诊慢特病病种目录中各病种当日有效的比例、年度限额与起付线结算，"
+            "按人、病种、年度累计；超出剩余限额的部分个人负担。"
+        )
+        for terms in sorted(step.diseases.values(), key=lambda t: t.code):
+            limit = (
+                "不设年度限额"
+                if terms.annual_limit is None
+                else f"{terms.limit_on.label_zh} {_yuan(terms.annual_limit)}"
+            )
+            deductible = f"，起付线 {_yuan(terms.deductible)}" if terms.deductible else ""
+            scope = "" if terms.cross_province else "，参保地自定病种（不跨省直接结算）"
+            lines.append(
+                f"  {terms.name}（{terms.code}）：{_pct(terms.rate)}，{limit}{deductible}{scope}"
+                f"（{terms.effective_on.isoformat()} 起：{terms.reference}）"
+            )
+        shared = (
+            "计入并受普通门诊统筹年度限额"
+            if step.shares_outpatient_cap
+            else "不占普通门诊统筹年度限额"
+        )
+        lines.append(f"  门诊慢特病{shared}（{step.cite('shares_outpatient_cap')}）。")
     elif isinstance(step, SupplementaryStep):
         label = step.fund.label_zh
         if step.start is SupplementaryStart.BASIC_CAP:

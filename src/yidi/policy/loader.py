@@ -24,7 +24,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -35,6 +35,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from yidi.chronic.lists import LIST_FILE as CHRONIC_LIST_FILE
+from yidi.chronic.lists import DiseaseLists
+from yidi.chronic.model import DiseaseList, ListScope
 from yidi.kernel.errors import InvalidInput, NotFound, Refused, ValidationFailed, YidiError
 from yidi.kernel.insurance import (
     UNFILED_KEY,
@@ -50,11 +53,14 @@ from yidi.policy.model import (
     AgeBand,
     AssistanceStep,
     Bracket,
+    ChronicDiseaseStep,
     CrossRegionRule,
     DeductibleBasis,
     DeductibleStep,
     DiseaseLimitStep,
+    DiseaseTerms,
     ItemGroup,
+    LimitBasis,
     LineSplitStep,
     PersonalAccountStep,
     Policy,
@@ -431,6 +437,15 @@ STEP_PARAMS: dict[StepKind, dict[str, ParamSpec]] = {
         ),
         "names": _p("names", _table("disease", _text), "病种名称"),
     },
+    StepKind.CHRONIC_DISEASE: {
+        "shares_outpatient_cap": _p(
+            "bool",
+            _bool,
+            "门诊慢特病的统筹支付是否同时计入并受普通门诊统筹年度限额（各病种的比例、年度限额、"
+            "起付线取自参保地病种目录 chronic_diseases.yaml）",
+            required=True,
+        ),
+    },
     StepKind.SUPPLEMENTARY: {
         "start": _p(
             "start",
@@ -482,7 +497,13 @@ _ONE_OF: dict[StepKind, tuple[str, str]] = {
 #: Steps run in this order; a scheme lists them in a non-decreasing rank.
 _RANK = {kind: index for index, kind in enumerate(StepKind)}
 _SINGLE = frozenset(
-    {StepKind.LINE_SPLIT, StepKind.DEDUCTIBLE, StepKind.POOLED_FUND, StepKind.PERSONAL_ACCOUNT}
+    {
+        StepKind.LINE_SPLIT,
+        StepKind.DEDUCTIBLE,
+        StepKind.POOLED_FUND,
+        StepKind.CHRONIC_DISEASE,
+        StepKind.PERSONAL_ACCOUNT,
+    }
 )
 _STEP_KEYS = frozenset({"id", "kind", "description", "params", "fund", "counter", "base_counter"})
 _SCHEME_KEYS = frozenset({"label", "description", "steps"})
@@ -548,6 +569,9 @@ class PolicySource:
     parameters: dict[str, tuple[DatedValue, ...]] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
     schemes: dict[SchemeKind, SchemeSource] = field(default_factory=dict)
+    #: the insured region's 门诊慢特病 list (national list + the region's own file), read when
+    #: a scheme has a ``chronic_disease`` step
+    chronic_list: DiseaseList | None = None
 
     def value_on(self, path: str, on_date: dt.date) -> DatedValue | None:
         current: DatedValue | None = None
@@ -765,7 +789,10 @@ def _parse_step(
                 f"须且只须有 {pair[0]} 或 {pair[1]} 之一 | exactly one of {pair[0]}, {pair[1]}",
             )
         )
-    if kind is StepKind.DISEASE_LIMIT and scheme is not SchemeKind.CHRONIC:
+    if (
+        kind in (StepKind.DISEASE_LIMIT, StepKind.CHRONIC_DISEASE)
+        and scheme is not SchemeKind.CHRONIC
+    ):
         issues.append(
             PolicyIssue(
                 file,
@@ -834,7 +861,7 @@ def _parse_schemes(
                 PolicyIssue(
                     file,
                     f"{where}.steps",
-                    "步骤顺序须为 line_split → deductible → pooled_fund → disease_limit → supplementary → "
+                    "步骤顺序须为 line_split → deductible → pooled_fund → disease_limit → chronic_disease → supplementary → "
                     "medical_assistance → tilt_assistance → personal_account | steps out of order",
                 )
             )
@@ -1035,6 +1062,7 @@ def _read_tree(root: Traversable) -> PolicyLibrary:
         return PolicyLibrary(
             {}, (PolicyIssue(str(root), "", "政策目录不存在 | no such directory"),)
         )
+    lists = DiseaseLists(policy_root=root)
     for region_dir in sorted(root.iterdir(), key=lambda item: item.name):
         if not region_dir.is_dir() or region_dir.name.startswith(("_", ".")):
             continue
@@ -1061,6 +1089,17 @@ def _read_tree(root: Traversable) -> PolicyLibrary:
                 if item.name.endswith((".yaml", ".yml"))
             ]
             source, found = parse_policy_directory(files, region_dir.name, insurance_type)
+            if any(
+                step.kind is StepKind.CHRONIC_DISEASE
+                for scheme in source.schemes.values()
+                for step in scheme.steps
+            ):
+                try:
+                    source.chronic_list = lists.for_region(region_dir.name)
+                except YidiError as error:
+                    found.append(
+                        PolicyIssue(f"{region_dir.name}/{CHRONIC_LIST_FILE}", "", error.message)
+                    )
             sources[(region_dir.name, insurance_type)] = source
             issues.extend(found)
     issues.extend(national_rules().issues)
@@ -1105,8 +1144,12 @@ def _canonical(value: Parsed) -> object:
     return str(value)
 
 
-def _version_hash(source: PolicySource, in_force: Mapping[str, DatedValue]) -> str:
-    payload = {
+def _version_hash(
+    source: PolicySource,
+    in_force: Mapping[str, DatedValue],
+    chronic: Mapping[str, DiseaseTerms] | None = None,
+) -> str:
+    payload: dict[str, object] = {
         "region": source.region_code,
         "insurance_type": source.insurance_type.value,
         "schemes": {
@@ -1124,8 +1167,92 @@ def _version_hash(source: PolicySource, in_force: Mapping[str, DatedValue]) -> s
             for path, entry in sorted(in_force.items())
         },
     }
+    if chronic:
+        payload["chronic_diseases"] = {
+            code: {
+                "rate": str(terms.rate),
+                "annual_limit": None if terms.annual_limit is None else str(terms.annual_limit),
+                "limit_on": terms.limit_on.value,
+                "deductible": str(terms.deductible),
+                "effective_on": terms.effective_on.isoformat(),
+                "reference": terms.reference,
+            }
+            for code, terms in sorted(chronic.items())
+        }
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _chronic_terms(
+    source: PolicySource, on_date: dt.date, missing: list[str]
+) -> tuple[dict[str, DiseaseTerms], str | None] | None:
+    """Each disease's terms in force on ``on_date`` from the region's chronic list (the
+    diseases on the list that day with a rate); None when no scheme reads the list."""
+    listed = source.chronic_list
+    if listed is None:
+        return None
+    terms: dict[str, DiseaseTerms] = {}
+    file = f"policies/{listed.region_code or source.region_code}/{CHRONIC_LIST_FILE}"
+    for disease in listed.on(on_date):
+        benefit = disease.benefit_on(on_date)
+        if benefit is None or benefit.rate is None:
+            continue
+        if benefit.annual_limit is not None and not benefit.limit_on:
+            if f"{file} metadata.limit_on" not in missing:
+                missing.append(f"{file} metadata.limit_on")
+            continue
+        terms[disease.code] = DiseaseTerms(
+            code=disease.code,
+            name=disease.name,
+            rate=benefit.rate,
+            annual_limit=None if benefit.annual_limit is None else benefit.annual_limit.yuan,
+            limit_on=LimitBasis(benefit.limit_on or LimitBasis.FUND_PAID.value),
+            deductible=Decimal("0.00") if benefit.deductible is None else benefit.deductible.yuan,
+            effective_on=benefit.effective_on,
+            reference=benefit.reference,
+            illustrative=benefit.illustrative,
+            cross_province=disease.scope is ListScope.NATIONAL,
+        )
+    return terms, listed.region_code
+
+
+def _chronic_in_use(schemes: Mapping[SchemeKind, Scheme]) -> Mapping[str, DiseaseTerms]:
+    scheme = schemes.get(SchemeKind.CHRONIC)
+    step = None if scheme is None else scheme.step(ChronicDiseaseStep)
+    return step.diseases if isinstance(step, ChronicDiseaseStep) else {}
+
+
+def _link_chronic(schemes: dict[SchemeKind, Scheme], label: str, on_date: dt.date) -> None:
+    """A chronic scheme settles by its ``chronic_disease`` step alone (no scheme-wide pooled
+    fund or disease limit beside it); when the region shares the general-outpatient annual
+    cap, the step gets that scheme's counter and cap."""
+    scheme = schemes.get(SchemeKind.CHRONIC)
+    step = None if scheme is None else scheme.step(ChronicDiseaseStep)
+    if scheme is None or not isinstance(step, ChronicDiseaseStep):
+        return
+    if scheme.step(PooledFundStep) is not None or scheme.step(DiseaseLimitStep) is not None:
+        raise Refused(
+            "POLICY_SCHEME_CONFLICT",
+            f"{label} 在 {on_date.isoformat()} 的门诊慢特病方案同时有 chronic_disease 与 pooled_fund/"
+            "disease_limit 步骤：按病种目录结算时不能另设统筹比例或病种限额",
+            "a chronic scheme with a chronic_disease step has no pooled_fund or disease_limit step",
+            field="on_date",
+        )
+    if not step.shares_outpatient_cap:
+        return
+    outpatient = schemes.get(SchemeKind.OUTPATIENT)
+    pooled = None if outpatient is None else outpatient.step(PooledFundStep)
+    if not isinstance(pooled, PooledFundStep) or pooled.annual_cap is None:
+        raise Refused(
+            "POLICY_PARAMETER_MISSING",
+            f"{label} 在 {on_date.isoformat()} 规定门诊慢特病计入普通门诊年度限额，但没有普通门诊统筹的年度限额",
+            "shares_outpatient_cap needs the outpatient scheme's pooled fund annual cap",
+            field="on_date",
+        )
+    linked = replace(step, outpatient_counter=pooled.counter, outpatient_cap=pooled.annual_cap)
+    schemes[SchemeKind.CHRONIC] = replace(
+        scheme, steps=tuple(linked if s is step else s for s in scheme.steps)
+    )
 
 
 class _Missing(Exception):
@@ -1146,6 +1273,7 @@ def _build_step(
     in_force: Mapping[str, DatedValue],
     *,
     first_supplementary: bool = True,
+    chronic: tuple[Mapping[str, DiseaseTerms], str | None] | None = None,
 ) -> Step | None:
     """The step in force, None when none of its parameters is in force (ended or not begun)."""
     values = {name: in_force[path] for name, path in step.params.items() if path in in_force}
@@ -1236,6 +1364,14 @@ def _build_step(
             annual_limit=get("annual_limit"),
             names=get("names", {}),
         )
+    if step.kind is StepKind.CHRONIC_DISEASE:
+        return ChronicDiseaseStep(
+            **common,
+            counter_prefix=step.counter or prefix,
+            diseases=chronic[0] if chronic is not None else {},
+            list_region=chronic[1] if chronic is not None else None,
+            shares_outpatient_cap=get("shares_outpatient_cap"),
+        )
     if step.kind is StepKind.SUPPLEMENTARY:
         assert step.fund is not None
         start = SupplementaryStart(get("start", SupplementaryStart.OWN_DEDUCTIBLE.value))
@@ -1307,6 +1443,7 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
             in_force[path] = entry
     label = f"{source.region_code} {source.insurance_type.label_zh}"
     missing: list[str] = [path for path in REQUIRED_TOP if path not in in_force]
+    chronic_terms = _chronic_terms(source, on_date, missing)
     schemes: dict[SchemeKind, Scheme] = {}
     for kind, scheme_source in source.schemes.items():
         steps: list[Step] = []
@@ -1315,7 +1452,11 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         for step_source in scheme_source.steps:
             try:
                 built = _build_step(
-                    step_source, kind, in_force, first_supplementary=not supplementary_seen
+                    step_source,
+                    kind,
+                    in_force,
+                    first_supplementary=not supplementary_seen,
+                    chronic=chronic_terms,
                 )
             except _Missing as gap:
                 missing.extend(gap.paths)
@@ -1343,6 +1484,7 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
             f"required parameters missing for {source.region_code} on {on_date.isoformat()}: {', '.join(missing)}",
             field="on_date",
         )
+    _link_chronic(schemes, label, on_date)
     if not schemes:
         raise Refused(
             "POLICY_NOT_IN_FORCE",
@@ -1379,12 +1521,13 @@ def build_policy(source: PolicySource, on_date: dt.date) -> Policy:
         region_name=source.region_name,
         insurance_type=source.insurance_type,
         on_date=on_date,
-        version_hash=_version_hash(source, in_force),
+        version_hash=_version_hash(source, in_force, _chronic_in_use(schemes)),
         illustrative=source.illustrative
         or any(
             entry.reference is not None and entry.reference.illustrative
             for entry in in_force.values()
-        ),
+        )
+        or any(terms.illustrative for terms in _chronic_in_use(schemes).values()),
         rounding=Rounding(get("rounding", Rounding.FEN.value)),
         schemes=schemes,
         cross_region=cross_region,

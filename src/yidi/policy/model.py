@@ -117,6 +117,7 @@ class StepKind(enum.StrEnum):
     DEDUCTIBLE = "deductible"
     POOLED_FUND = "pooled_fund"
     DISEASE_LIMIT = "disease_limit"
+    CHRONIC_DISEASE = "chronic_disease"
     SUPPLEMENTARY = "supplementary"
     MEDICAL_ASSISTANCE = "medical_assistance"
     TILT_ASSISTANCE = "tilt_assistance"
@@ -261,6 +262,58 @@ class DiseaseLimitStep(StepBase):
     names: Mapping[str, str] = field(default_factory=dict)
 
 
+class LimitBasis(enum.StrEnum):
+    """What a chronic disease's annual limit (年度限额) counts, as the region's list says."""
+
+    FUND_PAID = "fund_paid"  # 统筹基金年度支付限额: the fund's payments for the disease
+    ELIGIBLE = "eligible"  # 年度费用限额: the in-scope expenses the rate is applied to
+
+    @property
+    def label_zh(self) -> str:
+        return "统筹基金年度支付限额" if self is LimitBasis.FUND_PAID else "年度政策范围内费用限额"
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseTerms:
+    """One disease's terms in force on the day, from the insured region's dated chronic list
+    (``policies/<区划>/chronic_diseases.yaml``): its rate, annual limit and deductible."""
+
+    code: str
+    name: str
+    rate: Decimal
+    #: None: the region sets no annual limit for the disease
+    annual_limit: Decimal | None
+    limit_on: LimitBasis
+    deductible: Decimal
+    effective_on: dt.date
+    reference: str
+    illustrative: bool
+    #: on the national cross-province list (跨省直接结算病种) that day; a region's own disease
+    #: settles directly only within its province
+    cross_province: bool = True
+
+
+@dataclass(frozen=True)
+class ChronicDiseaseStep(StepBase):
+    """门诊慢特病 per-disease benefit: the terms of the claim's disease from the region's list.
+
+    Year-to-date per (person, disease, year) in the counters ``<prefix>.<code>.*``; the
+    scheme's total in ``<prefix>.pooled_fund_paid``. ``shares_outpatient_cap``: the region
+    counts chronic payments against the general-outpatient annual cap too (its counter and
+    cap filled in from the outpatient scheme's pooled fund step).
+    """
+
+    counter_prefix: str
+    diseases: Mapping[str, DiseaseTerms]
+    list_region: str | None
+    shares_outpatient_cap: bool = False
+    outpatient_counter: str = ""
+    outpatient_cap: Decimal | None = None
+
+    def counter(self, code: str, what: str) -> str:
+        return f"{self.counter_prefix}.{code.lower()}.{what}"
+
+
 @dataclass(frozen=True)
 class SupplementaryStep(StepBase):
     fund: SupplementaryKind
@@ -303,6 +356,7 @@ Step = (
     | DeductibleStep
     | PooledFundStep
     | DiseaseLimitStep
+    | ChronicDiseaseStep
     | SupplementaryStep
     | AssistanceStep
     | TiltAssistanceStep

@@ -204,12 +204,14 @@ def build_claim(
     admitted_at: dt.datetime | None = None,
     account_balance: Money | None = None,
     require_catalog: bool = True,
+    disease_code: str | None = None,
 ) -> BuiltClaim:
     """The claim, its policy and each line's catalogue item (by the line's day).
 
     ``require_catalog``: a line on a day with no catalogue in force is refused
     (``CATALOG_NOT_AVAILABLE``); otherwise its item is unknown (fully self-paid).
     ``account_balance`` (not None) has the personal account pay (acct_used_flag).
+    ``disease_code``: the 门诊慢特病 disease of a chronic visit (med_type 14).
     """
     fee_lines: list[FeeLine] = []
     items: dict[str, CatalogItem | None] = {}
@@ -239,6 +241,7 @@ def build_claim(
         use_personal_account=account_balance is not None,
         personal_account_balance=account_balance or Money.zero(),
         admitted_at=None if admitted_at is None else _china_naive(admitted_at),
+        disease_code=disease_code,
     )
     resolved = ResolvedFeeLines(claim.treatment_region, ",".join(hashes) or "none", items)
     return BuiltClaim(claim, sources.policy, resolved, sources.catalog_note)

@@ -12,7 +12,10 @@ each one computing a small record (:mod:`yidi.settlement.steps`) that
    visits never count as admissions), person type, floor, per-year basis, annual cap.
 3. ``pooled_fund`` 统筹基金: the rate (level + person type + age band + cross-region
    adjustment), a scale on a named base, entry caps, the annual cap.
-4. ``disease_limit``: 门诊慢特病 per-disease annual limit on the fund's payment.
+4. ``disease_limit``: 门诊慢特病 per-disease annual limit on the fund's payment (a limit the
+   scheme file states); ``chronic_disease``: 门诊慢特病 by the insured region's dated disease
+   list — the disease's deductible, rate and annual limit, year-to-date per (person,
+   disease, year); the part of the visit beyond the limit left is the patient's.
 5. ``supplementary``: 大病保险 / 大额医疗补助 tiers on their base, to their cap.
 6. ``medical_assistance`` and ``tilt_assistance`` (倾斜救助) for listed groups.
 7. ``personal_account``: the account pays what the region allows, up to the balance;
@@ -33,6 +36,7 @@ from yidi.kernel.insurance import SettlementMode
 from yidi.kernel.money import Money
 from yidi.policy.model import (
     AssistanceStep,
+    ChronicDiseaseStep,
     DeductibleStep,
     DiseaseLimitStep,
     ItemGroup,
@@ -58,8 +62,10 @@ from yidi.settlement.steps import (
     ZERO,
     State,
     group_of,
+    require_disease,
     run_account,
     run_assistance,
+    run_chronic_disease,
     run_deductible,
     run_disease_limit,
     run_pooled_fund,
@@ -218,6 +224,17 @@ def settle(
     """
     _check_inputs(claim, policy, resolved, year_to_date, mode)
     scheme = _scheme(claim, policy)
+    chronic_step = scheme.step(ChronicDiseaseStep)
+    if isinstance(chronic_step, ChronicDiseaseStep) and mode is SettlementMode.DIRECT:
+        terms = require_disease(chronic_step, claim)
+        if not terms.cross_province and claim.insured_region[:2] != claim.treatment_region[:2]:
+            raise Refused(
+                "CHRONIC_DISEASE_NOT_DIRECT",
+                f"病种 {terms.code}（{terms.name}）是参保地自定的门诊慢特病病种，不纳入跨省直接结算，"
+                "请全额垫付后回参保地按规定报销",
+                "a region's own chronic disease is not settled directly across provinces",
+                field="disease_code",
+            )
     state = State(scheme=scheme.kind, quantum=policy.rounding.quantum)
     steps: list[ExplanationStep] = []
     lines: list[LineBreakdown] = []
@@ -239,6 +256,10 @@ def settle(
             steps.append(explain.pooled(pooled, claim, policy, state))
         elif isinstance(step, DiseaseLimitStep):
             steps.append(explain.disease_limit(run_disease_limit(step, claim, year_to_date, state)))
+        elif isinstance(step, ChronicDiseaseStep):
+            chronic = run_chronic_disease(step, claim, policy, year_to_date, state)
+            payable_for_rate = chronic.payable
+            steps.append(explain.chronic_disease(chronic))
         elif isinstance(step, SupplementaryStep):
             steps.append(explain.supplementary(run_supplementary(step, year_to_date, state)))
         elif isinstance(step, AssistanceStep):

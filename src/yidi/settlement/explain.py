@@ -10,12 +10,20 @@ from decimal import Decimal
 
 from yidi.kernel.insurance import UNFILED_KEY
 from yidi.kernel.money import Money
-from yidi.policy.model import DeductibleBasis, Policy, ScaleBase, ScaleMode, SupplementaryStart
+from yidi.policy.model import (
+    DeductibleBasis,
+    LimitBasis,
+    Policy,
+    ScaleBase,
+    ScaleMode,
+    SupplementaryStart,
+)
 from yidi.settlement.claims import Claim
 from yidi.settlement.result import ExplanationStep
 from yidi.settlement.steps import (
     AccountRecord,
     AssistanceRecord,
+    ChronicRecord,
     DeductibleRecord,
     DiseaseLimitRecord,
     PooledRecord,
@@ -293,3 +301,89 @@ MANUAL = ExplanationStep(
     "本结果为回参保地手工报销的测算（按参保地规定），不在就医地直接结算",
     "Computed for manual reimbursement at the insured region, not settled directly",
 )
+
+
+def chronic_disease(record: ChronicRecord) -> ExplanationStep:
+    """门诊慢特病: the disease, its terms and source, and each yuan of the limit."""
+    terms = record.terms
+    step = record.step
+    rate = percent(record.rate)
+    source = (
+        f"参保地{' ' + step.list_region + ' ' if step.list_region else ''}门诊慢特病病种目录"
+        f" {terms.effective_on.isoformat()} 起：{terms.reference}"
+    )
+    marked = terms.illustrative and "示例" not in terms.reference
+    limit_zh = (
+        "未设年度限额"
+        if terms.annual_limit is None
+        else f"{terms.limit_on.label_zh} {yuan(terms.annual_limit)} 元"
+    )
+    limit_en = (
+        "no annual limit"
+        if terms.annual_limit is None
+        else f"annual limit {yuan(terms.annual_limit)} on "
+        + ("fund payments" if terms.limit_on is LimitBasis.FUND_PAID else "in-scope expenses")
+    )
+    deductible_zh = deductible_en = ""
+    if terms.deductible:
+        deductible_zh = (
+            f"；病种起付线 {yuan(terms.deductible)} 元，本年尚余 {yuan(record.deductible_left)} 元，"
+            f"本次计入起付线 {yuan(record.deductible)} 元，起付线以上 {yuan(record.payable)} 元"
+        )
+        deductible_en = (
+            f"; disease deductible {yuan(terms.deductible)}, {yuan(record.deductible_left)} left this "
+            f"year, {yuan(record.deductible)} applied, {yuan(record.payable)} above it"
+        )
+    if record.left_before is None:
+        limit_step_zh = f"；按 {rate} 计 {yuan(record.computed)} 元"
+        limit_step_en = f"; at {rate}: {yuan(record.computed)}"
+    elif terms.limit_on is LimitBasis.ELIGIBLE:
+        limit_step_zh = (
+            f"；本年该病种费用限额结算前已用 {yuan(record.used_before)} 元、尚余 {yuan(record.left_before)} 元，"
+            f"按 {rate} 支付限额内的 {yuan(record.counted)} 元，计 {yuan(record.computed)} 元"
+        )
+        limit_step_en = (
+            f"; {yuan(record.used_before)} of the limit used before, {yuan(record.left_before)} left: "
+            f"{rate} of {yuan(record.counted)} within it = {yuan(record.computed)}"
+        )
+    else:
+        limit_step_zh = (
+            f"；按 {rate} 计 {yuan(record.computed)} 元；本年该病种限额结算前已用 {yuan(record.used_before)} 元、"
+            f"尚余 {yuan(record.left_before)} 元"
+        )
+        limit_step_en = (
+            f"; at {rate}: {yuan(record.computed)}; {yuan(record.used_before)} of the limit used "
+            f"before, {yuan(record.left_before)} left"
+        )
+    shared_zh = shared_en = ""
+    if record.shared_left is not None:
+        shared_zh = f"；同时计入普通门诊统筹年度限额（结算前尚余 {yuan(record.shared_left)} 元）"
+        shared_en = f"; also counted against the general-outpatient annual cap ({yuan(record.shared_left)} left)"
+    after_zh = after_en = ""
+    if record.left_after is not None:
+        after_zh = f"，结算后尚余 {yuan(record.left_after)} 元"
+        after_en = f", {yuan(record.left_after)} left after"
+    over = record.payable - record.covered
+    over_zh = over_en = ""
+    if over > 0:
+        over_zh = f"；超出剩余限额的 {yuan(over)} 元由个人负担"
+        over_en = f"; {yuan(over)} beyond the limit left is the patient's"
+    points_zh = points_en = ""
+    if record.cross_points:
+        points_zh = (
+            f"（病种比例 {percent(terms.rate)}，异地就医调整 {percent(record.cross_points)}）"
+        )
+        points_en = (
+            f" (disease rate {percent(terms.rate)}, cross-region {percent(record.cross_points)})"
+        )
+    return ExplanationStep(
+        step.id,
+        f"门诊慢特病 {terms.name}（{terms.code}）：支付比例 {rate}{points_zh}，{limit_zh}（{source}"
+        f"{'，示例值' if marked else ''}）；本次政策范围内 {yuan(record.eligible)} 元"
+        f"{deductible_zh}{limit_step_zh}{shared_zh}；本次统筹支付 {yuan(record.paid)} 元{after_zh}{over_zh}",
+        f"Chronic disease {terms.code} ({terms.name}): rate {rate}{points_en}, {limit_en} (insured region's "
+        f"list from {terms.effective_on.isoformat()}{', illustrative' if terms.illustrative else ''}); "
+        f"in-scope {yuan(record.eligible)}{deductible_en}{limit_step_en}{shared_en}; the fund pays "
+        f"{yuan(record.paid)}{after_en}{over_en}",
+        Money.exact(record.paid),
+    )

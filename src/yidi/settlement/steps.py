@@ -23,11 +23,14 @@ from yidi.policy.model import (
     AccountScope,
     AssistanceStep,
     Bracket,
+    ChronicDiseaseStep,
     CrossRegionRule,
     DeductibleBasis,
     DeductibleStep,
     DiseaseLimitStep,
+    DiseaseTerms,
     ItemGroup,
+    LimitBasis,
     PersonalAccountStep,
     Policy,
     PooledFundStep,
@@ -446,6 +449,148 @@ def run_disease_limit(
         state.pooled = paid
     state.add(counter, paid)
     return DiseaseLimitRecord(step, code, limit, used_before, before, paid)
+
+
+# --------------------------------------------------------------------------- chronic disease
+
+
+@dataclass(frozen=True, slots=True)
+class ChronicRecord:
+    """门诊慢特病: the disease's terms and what the year's limit left for this visit."""
+
+    step: ChronicDiseaseStep
+    terms: DiseaseTerms
+    cross_points: Decimal  # the filing category's 异地就医 rate points (cross-region care)
+    rate: Decimal  # the disease's rate with those points
+    eligible: Decimal  # this visit's in-scope amount
+    deductible_left: Decimal  # the disease's deductible not yet met this year
+    deductible: Decimal  # applied on this visit
+    payable: Decimal  # in-scope amount above the deductible
+    #: the limit's year-to-date use before / after (fund payments or eligible amounts)
+    used_before: Decimal
+    used_after: Decimal
+    left_before: Decimal | None  # None: no annual limit
+    counted: Decimal  # the part of ``payable`` the rate was applied to
+    computed: Decimal  # counted × rate (before a fund-paid limit or the shared cap)
+    shared_left: Decimal | None  # general-outpatient cap left, when shared
+    paid: Decimal
+
+    covered: Decimal  # the part of ``payable`` the fund's payment covers at the rate
+
+    @property
+    def left_after(self) -> Decimal | None:
+        limit = self.terms.annual_limit
+        return None if limit is None else max(ZERO, limit - self.used_after)
+
+    @property
+    def patient_above_deductible(self) -> Decimal:
+        """The in-scope amount above the deductible that is the patient's: the rate's share
+        and what the limit (or the shared cap) left unpaid."""
+        return self.payable - self.paid
+
+
+def _covered_at(paid: Decimal, rate: Decimal, payable: Decimal) -> Decimal:
+    """The in-scope amount a payment covers at ``rate`` (to the fen, at most ``payable``)."""
+    if not rate:
+        return ZERO
+    return min(payable, (paid / rate).quantize(FEN, rounding=ROUND_HALF_UP))
+
+
+def require_disease(step: ChronicDiseaseStep, claim: Claim) -> DiseaseTerms:
+    """The claim's disease on the insured region's list that day, with its terms."""
+    code = (claim.disease_code or "").strip().upper()
+    if not code:
+        raise InvalidInput(
+            "CLAIM_DISEASE_REQUIRED",
+            "门诊慢特病结算须填写病种编码（disease_code）",
+            "a chronic-disease outpatient claim needs its disease_code",
+            field="disease_code",
+        )
+    terms = step.diseases.get(code)
+    if terms is None:
+        listed = "、".join(f"{t.code} {t.name}" for t in step.diseases.values()) or "无"
+        raise Refused(
+            "CHRONIC_DISEASE_NOT_COVERED",
+            f"病种 {code} 在参保地门诊慢特病病种目录中没有当日有效的待遇（可结算的病种：{listed}）",
+            f"disease {code} has no chronic-disease benefit of the insured region on the day",
+            field="disease_code",
+        )
+    return terms
+
+
+def run_chronic_disease(
+    step: ChronicDiseaseStep, claim: Claim, policy: Policy, year_to_date: YearToDate, state: State
+) -> ChronicRecord:
+    """Deductible, rate and annual limit of the claim's disease, per (person, disease, year).
+
+    ``fund_paid`` limit: the fund pays ``payable × rate`` up to the limit left. ``eligible``
+    limit: the rate applies to the part of ``payable`` within the limit left. The rest of
+    the in-scope amount is the patient's.
+    """
+    terms = require_disease(step, claim)
+    code = terms.code
+    eligible = state.eligible
+    deductible_counter = step.counter(code, "deductible_used")
+    deductible_left = max(ZERO, terms.deductible - _before(year_to_date, deductible_counter))
+    deductible = min(eligible, deductible_left)
+    payable = eligible - deductible
+    cross_points = ZERO
+    if claim.insured_region != claim.treatment_region:
+        cross_points = policy.cross_region_rule(claim.filing_category).rate_points
+    rate = clamp_rate(terms.rate + cross_points)
+    limit = terms.annual_limit
+    basis_counter = step.counter(
+        code, "fund_paid" if terms.limit_on is LimitBasis.FUND_PAID else "eligible"
+    )
+    used_before = _before(year_to_date, basis_counter)
+    left_before = None if limit is None else max(ZERO, limit - used_before)
+    if terms.limit_on is LimitBasis.ELIGIBLE and left_before is not None:
+        counted = min(payable, left_before)
+        computed = rounded(counted * rate, state.quantum)
+        paid = computed
+    else:
+        counted = payable
+        computed = rounded(payable * rate, state.quantum)
+        paid = computed if left_before is None else min(computed, left_before)
+    shared_left: Decimal | None = None
+    if step.shares_outpatient_cap and step.outpatient_cap is not None:
+        shared_left = max(
+            ZERO, step.outpatient_cap - _before(year_to_date, step.outpatient_counter)
+        )
+        paid = min(paid, shared_left)
+        state.add(step.outpatient_counter, paid)
+    state.deductible += deductible
+    state.add(deductible_counter, deductible)
+    state.pooled = paid
+    state.pooled_counter = f"{step.counter_prefix}.pooled_fund_paid"
+    state.add(state.pooled_counter, paid)
+    state.add(step.counter(code, "fund_paid"), paid)
+    covered = counted if paid == computed else _covered_at(paid, rate, payable)
+    if terms.limit_on is LimitBasis.ELIGIBLE:
+        state.add(basis_counter, covered)
+        used_after = used_before + covered
+    else:
+        used_after = used_before + paid
+    state.uncovered = payable - covered
+    state.nominal_rate = rate
+    return ChronicRecord(
+        step,
+        terms,
+        cross_points,
+        rate,
+        eligible,
+        deductible_left,
+        deductible,
+        payable,
+        used_before,
+        used_after,
+        left_before,
+        counted,
+        computed,
+        shared_left,
+        paid,
+        covered,
+    )
 
 
 # --------------------------------------------------------------------------- 大病 / 大额

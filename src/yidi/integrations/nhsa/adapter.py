@@ -60,7 +60,7 @@ from yidi.encounter.commands import (
     request_key,
     ytd_from_json,
 )
-from yidi.encounter.model import OUTPATIENT_MED_TYPE, PHARMACY_MED_TYPE, EncounterKind
+from yidi.encounter.model import PHARMACY_MED_TYPE, VISIT_MED_TYPES, EncounterKind
 from yidi.encounter.sql import FeeLineRow
 from yidi.integrations.nhsa.builders import (
     FeeLineSplit,
@@ -383,14 +383,22 @@ def settlement_view(
 
 
 def _outpatient_med_type(med_type: str | None) -> None:
-    """2206 / 2207 settle general outpatient care (med_type 11) only."""
-    if med_type and med_type != OUTPATIENT_MED_TYPE:
+    """2206 / 2207 settle outpatient visits: general (med_type 11) or 门诊慢特病 (14)."""
+    if med_type and med_type not in VISIT_MED_TYPES:
         raise Refused(
             "MED_TYPE_NOT_DIRECT",
-            f"医疗类别 {med_type} 不是普通门诊（11），2206/2207 只办理普通门诊结算",
-            "2206 and 2207 settle general outpatient care (med_type 11) only",
+            f"医疗类别 {med_type} 不是门诊（11 普通门诊、14 门诊慢特病），2206/2207 只办理门诊结算",
+            "2206 and 2207 settle outpatient visits (med_type 11 or 14) only",
             field="med_type",
         )
+
+
+def _visit_terms(data: SettlementQuery) -> dict[str, str | None]:
+    """2206 / 2207: the med_type and disease the message names, for the service to match
+    against the visit (2303 / 2304 name none)."""
+    if not isinstance(data, OutpatientSettlementQuery):
+        return {}
+    return {"med_type": data.med_type, "disease_code": data.dise_codg}
 
 
 def _purchase(request: Input2101 | Input2102, context: GatewayContext) -> PharmacyPurchase:
@@ -721,6 +729,7 @@ class HospitalGateway:
             discharged_on,
             use_account=_uses_account(data.acct_used_flag),
             kind=kind,
+            **_visit_terms(data),
         )
         return output_2303(self._view(record, data.mdtrt_cert_type, context.msgid))
 
@@ -741,6 +750,7 @@ class HospitalGateway:
             msgid=context.msgid,
             use_account=_uses_account(data.acct_used_flag),
             kind=kind,
+            **_visit_terms(data),
         )
         return output_2304(self._view(record, data.mdtrt_cert_type))
 
@@ -822,6 +832,8 @@ class HospitalGateway:
                 department_name=data.dept_name or "",
                 insurance_type=data.insutype,
                 credential_type=data.mdtrt_cert_type,
+                **({"med_type": data.med_type} if data.med_type else {}),
+                disease_code=data.dise_codg,
             ),
             self._key(context, request),
         )
@@ -841,7 +853,7 @@ class HospitalGateway:
         self._service.record_visit(
             self._caller(context),
             info.mdtrt_id,
-            VisitData(diagnosis_codes=codes, med_type=info.med_type),
+            VisitData(diagnosis_codes=codes, med_type=info.med_type, disease_code=info.dise_codg),
             self._key(context, request),
         )
 

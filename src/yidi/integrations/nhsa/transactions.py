@@ -685,8 +685,30 @@ class _DataOrMdtrtinfo(NhsaModel):
         return value
 
 
-class OutpatientRegistration(_Divisions):
-    """input.data (or mdtrtinfo) of 2201 门诊挂号."""
+#: Other names clients give the 门慢门特 disease code of a visit (dise_codg in the national
+#: 2203; opsp_dise_code as in 5301; the rest seen in local variants), first one given wins.
+_DISEASE_ALIASES: Final = ("dise_code", "opsp_dise_code", "opsp_dise_codg", "chrdis_code")
+
+
+class _DiseaseCode(NhsaModel):
+    """An input carrying a visit's 门诊慢特病 disease: ``dise_codg`` or one of its aliases."""
+
+    dise_codg: OptText = None
+    dise_name: OptText = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alias(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("dise_codg") in (None, ""):
+            for alias in _DISEASE_ALIASES:
+                if value.get(alias) not in (None, ""):
+                    return {**value, "dise_codg": value[alias]}
+        return value
+
+
+class OutpatientRegistration(_Divisions, _DiseaseCode):
+    """input.data (or mdtrtinfo) of 2201 门诊挂号; a 门诊慢特病 visit may name its med_type 14
+    and disease here already (national clients send them with 2203)."""
 
     psn_no: Id30
     insutype: OptText = None
@@ -700,6 +722,7 @@ class OutpatientRegistration(_Divisions):
     dept_name: OptText = None
     caty: OptText = None
     psn_type: OptText = None
+    med_type: OptText = None
     exp_content: ExpContent = None
 
 
@@ -730,14 +753,12 @@ class Input2202(_DataOrMdtrtinfo):
     data: RegistrationRef
 
 
-class OutpatientVisitInfo(VisitRef):
-    """input.mdtrtinfo of 2203 门诊就诊信息上传."""
+class OutpatientVisitInfo(VisitRef, _DiseaseCode):
+    """input.mdtrtinfo of 2203 门诊就诊信息上传 (med_type 14 with dise_codg: 门诊慢特病)."""
 
     med_type: Text
     begntime: OptDateTime = None
     main_cond_dscr: OptText = None
-    dise_codg: OptText = None
-    dise_name: OptText = None
     birctrl_type: OptText = None
     birctrl_matn_date: OptDate = None
     matn_type: OptText = None
@@ -776,8 +797,9 @@ class Input2205(NhsaModel):
     data: ChargeBatchRef
 
 
-class OutpatientSettlementQuery(SettlementQuery):
-    """input.data (or mdtrtinfo) of 2206 门诊预结算 and 2207 门诊结算."""
+class OutpatientSettlementQuery(SettlementQuery, _DiseaseCode):
+    """input.data (or mdtrtinfo) of 2206 门诊预结算 and 2207 门诊结算; med_type and dise_codg,
+    when sent, must be the visit's."""
 
     chrg_bchno: OptText = None
     med_type: OptText = None

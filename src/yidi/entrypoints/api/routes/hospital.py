@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -157,24 +157,46 @@ class AdmissionIn(CredentialIn):
     )
 
 
+VisitKind = Literal["outpatient", "chronic"]
+#: 门诊类别 -> national med_type (普通门诊 11, 门诊慢特病 14)
+_VISIT_MED_TYPE = {"outpatient": "11", "chronic": "14"}
+_DISEASE_CODE = Field(
+    default=None,
+    min_length=1,
+    max_length=30,
+    pattern=r"^[0-9A-Za-z._-]+$",
+    description="门诊慢特病病种编码（参保地病种目录代码，如 M03900；须有就诊日有效的认定）",
+)
+
+
 class VisitIn(CredentialIn):
-    """普通门诊挂号 (2201): the visit's time, outpatient number and department."""
+    """门诊挂号 (2201): the visit's time, outpatient number and department; ``kind`` chronic
+    with the disease code registers a 门诊慢特病 visit (med_type 14)."""
 
     registered_at: dt.datetime = Field(description="挂号（就诊）时间（无时区按北京时间）")
     outpatient_number: str = Field(default="", max_length=30, description="门诊号")
     department_code: str = Field(default="", max_length=30)
     department_name: str = Field(default="", max_length=100)
     insurance_type: str | None = Field(default=None, pattern=r"^\d{3}$")
+    kind: VisitKind = Field(
+        default="outpatient", description="outpatient 普通门诊 | chronic 门诊慢特病"
+    )
+    disease_code: str | None = _DISEASE_CODE
 
 
 class VisitDataIn(BaseModel):
-    """就诊信息 (2203): the visit's diagnoses."""
+    """就诊信息 (2203): the visit's diagnoses; ``kind`` chronic with the disease code makes it
+    a 门诊慢特病 visit."""
 
     diagnosis_codes: list[str] = Field(
         min_length=1, max_length=20, description="ICD-10 诊断编码，主诊断在前"
     )
     department_code: str = Field(default="", max_length=30)
     department_name: str = Field(default="", max_length=100)
+    kind: VisitKind = Field(
+        default="outpatient", description="outpatient 普通门诊 | chronic 门诊慢特病"
+    )
+    disease_code: str | None = _DISEASE_CODE
 
 
 class VisitCancelIn(BaseModel):
@@ -197,6 +219,7 @@ class EncounterOut(BaseModel):
     treatment_region_code: str
     filing_number: str | None
     filing_category: str | None
+    disease_code: str | None = Field(default=None, description="门诊慢特病病种编码（其他就诊为空）")
 
 
 class FeeLineIn(BaseModel):
@@ -452,10 +475,11 @@ def admit(body: AdmissionIn, write: CashierWriteDep) -> EncounterOut:
     return _encounter(write.service, caller, row)
 
 
-@router.post("/visits", response_model=EncounterOut, status_code=201, summary="普通门诊挂号 (2201)")
+@router.post("/visits", response_model=EncounterOut, status_code=201, summary="门诊挂号 (2201)")
 def register_visit(body: VisitIn, write: CashierWriteDep) -> EncounterOut:
-    """普通门诊直接结算的第一步：核验参保人与有效备案，登记一次门诊就诊（不是住院）。之后的费用明细、
-    预结算、结算与结算撤销使用 ``/encounters/{mdtrt_id}/…`` 的同一组接口。"""
+    """门诊直接结算的第一步：核验参保人与有效备案，登记一次门诊就诊（不是住院）。``kind`` 为
+    chronic 时是门诊慢特病（须填病种编码，参保人须有就诊日有效的认定，本院须已开通门诊慢特病）。之后的
+    费用明细、预结算、结算与结算撤销使用 ``/encounters/{mdtrt_id}/…`` 的同一组接口。"""
     caller = write.caller()
     row = write.service.register_visit(
         caller,
@@ -466,6 +490,8 @@ def register_visit(body: VisitIn, write: CashierWriteDep) -> EncounterOut:
             department_code=body.department_code,
             department_name=body.department_name,
             insurance_type=body.insurance_type,
+            med_type=_VISIT_MED_TYPE[body.kind],
+            disease_code=body.disease_code,
         ),
         write.key(caller, body),
     )
@@ -484,6 +510,8 @@ def record_visit(mdtrt_id: str, body: VisitDataIn, write: CashierWriteDep) -> En
             diagnosis_codes=tuple(code.strip() for code in body.diagnosis_codes),
             department_code=body.department_code,
             department_name=body.department_name,
+            med_type=_VISIT_MED_TYPE[body.kind],
+            disease_code=body.disease_code,
         ),
         write.key(caller, body),
     )
