@@ -6,14 +6,14 @@ SHA-256 and the SHA-256 of token and code together, so a copy of the database yi
 neither. Codes are short-lived, single use, and die after a few wrong tries.
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
