@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yidi.auth.commands import SessionPolicy, SignInPolicy
 from yidi.auth.gateway import GatewayAuthenticator
 from yidi.auth.gateway_credentials import GatewayCredentialsError, load_credentials
+from yidi.auth.registration import CitizenAccounts, CodePolicy, CodeSender, ConsoleCodeSender
 from yidi.auth.users import UserAdminService
 from yidi.catalog.queries import CatalogLookup
 from yidi.chronic.commands import ChronicService
@@ -71,6 +72,8 @@ class Container:
     gateway: HospitalGateway
     """The national-interface adapter (国家平台接口) over the hospital use cases."""
     users: UserAdminService
+    citizens: CitizenAccounts | None
+    """参保人员自助注册与找回密码; None when no code sender is configured."""
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory)
@@ -99,6 +102,7 @@ def build_container(
     clock: Clock | None = None,
     session_factory: sessionmaker[Session] | None = None,
     engine: Engine | None = None,
+    code_sender: CodeSender | None = None,
 ) -> Container:
     """Build every service once from ``settings``.
 
@@ -129,6 +133,25 @@ def build_container(
     )
     reconciliation = ReconciliationService(uow, clock)
     chronic = ChronicService(uow, clock)
+    if code_sender is None and settings.code_sender_mode == "console":
+        code_sender = ConsoleCodeSender()
+    citizens = (
+        None
+        if code_sender is None
+        else CitizenAccounts(
+            uow,
+            clock,
+            code_sender,
+            policy=CodePolicy(
+                minutes=settings.code_minutes,
+                max_attempts=settings.code_max_attempts,
+                sends_per_hour=settings.code_sends_per_hour,
+                address_sends_per_hour=settings.code_address_sends_per_hour,
+                resend_seconds=settings.code_resend_seconds,
+            ),
+            password_min_length=settings.password_min_length,
+        )
+    )
     return Container(
         settings=settings,
         engine=engine,
@@ -160,6 +183,7 @@ def build_container(
             password_min_length=settings.password_min_length,
             reset_hours=settings.password_reset_hours,
         ),
+        citizens=citizens,
     )
 
 

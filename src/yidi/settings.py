@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     password_min_length: int = Field(default=12, ge=8, le=64)
     password_reset_hours: int = Field(default=24, ge=1, le=72)
+    # Insured persons' self-registration and password reset by one-time code (验证码):
+    # "console" writes the code to the server log (the mobile masked; demo and tests);
+    # "none" turns self-registration off until an SMS gateway sender is configured.
+    code_sender: Literal["console", "none"] | None = None
+    code_minutes: int = Field(default=10, ge=1, le=60)
+    code_max_attempts: int = Field(default=5, ge=1, le=20)
+    code_sends_per_hour: int = Field(default=5, ge=1)
+    code_address_sends_per_hour: int = Field(default=30, ge=1)
+    code_resend_seconds: int = Field(default=60, ge=0)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("" = none:
     # the connection's own address counts). Comma-separated addresses or networks.
     forwarded_allow_ips: str = Field(
@@ -118,6 +127,13 @@ class Settings(BaseSettings):
         if self.gateway_auth is not None:
             return self.gateway_auth
         return "none" if self.demo_mode else "required"
+
+    @property
+    def code_sender_mode(self) -> Literal["console", "none"]:
+        """Unset: the console sender in demo mode, none otherwise."""
+        if self.code_sender is not None:
+            return self.code_sender
+        return "console" if self.demo_mode else "none"
 
     @property
     def is_sqlite(self) -> bool:

@@ -88,7 +88,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    SERVER_DATABASE["url"] = env["YIDI_DATABASE_URL"]
+    SERVER_DATABASE.update(url=env["YIDI_DATABASE_URL"], file=str(database), log=str(log_path))
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
@@ -117,6 +117,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def server_database_url(base_url: str) -> str:
     """The running demo server's database URL (tests add records through the use cases)."""
     return SERVER_DATABASE["url"]
+
+
+@pytest.fixture(scope="session")
+def demo_server_files(base_url: str) -> tuple[Path, Path]:
+    """The running demo server's SQLite file and its log (where the console sender writes
+    one-time codes, as a demo user reads them)."""
+    return Path(SERVER_DATABASE["file"]), Path(SERVER_DATABASE["log"])
 
 
 @pytest.fixture(scope="session")

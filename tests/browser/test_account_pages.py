@@ -37,7 +37,10 @@ def test_an_administrator_creates_a_user_who_changes_the_password_then_resets_it
     page.locator("#new-username").fill("zhou.browser")
     page.locator("#new-password").fill("zhou")  # too short: the rule is named
     page.locator("#new-role").select_option("agency_handler")
-    page.locator("#new-region_code").fill("430400")
+    # the region by name: province, then prefecture (the picker carries the code)
+    page.locator("#new-region_code-province").select_option(label="湖南省")
+    page.locator("#new-region_code-prefecture").select_option(label="衡阳市")
+    assert page.locator("input[name=region_code]").input_value() == "430400"
     page.get_by_role("button", name="新建", exact=True).click()
     expect(page.locator("#new-password-error")).to_contain_text("至少 12 个字符")
     page.locator("#new-password").fill("lantern-orchard-47")

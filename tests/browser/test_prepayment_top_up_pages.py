@@ -30,14 +30,9 @@ TREATMENT = {1366: ("110101", "110000", "北京市"), 375: ("310101", "310000", 
 
 
 @pytest.fixture(scope="module")
-def warned(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def warned(server_database_url: str) -> Iterator[None]:
     """This year, 郑州's insured drew 75 % of 河南's prepayment with two provinces."""
-    # the file `yidi serve --demo` of the session runs on (tests/browser/conftest.py)
-    database = max(
-        tmp_path_factory.getbasetemp().glob("browser-db*/yidi.sqlite3"),
-        key=lambda path: path.stat().st_mtime,
-    )
-    container = build_container(Settings(database_url=f"sqlite:///{database}", demo_mode=True))
+    container = build_container(Settings(database_url=server_database_url, demo_mode=True))
     today = dt.datetime.now(CHINA_TZ).date()
     month = today.replace(day=1) - dt.timedelta(days=1)  # last month: a month clearing can run
     if month.year != today.year:

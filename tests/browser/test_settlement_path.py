@@ -54,10 +54,10 @@ def _file_online(person: Page, shot: Shot) -> str:
     person.get_by_label("人员类别").select_option("long_term_resident")
     person.get_by_label("异地联系地址").fill("广西壮族自治区博白县博白镇城南路6号")
     person.get_by_label("联系电话", exact=True).fill("0775-8221234")
+    # the lower selects are refilled in the browser: no "更新地区选项" round-trip
+    expect(person.get_by_role("button", name="更新地区选项")).to_be_hidden()
     person.get_by_label("转往省（市、区）").select_option("450000")
-    person.get_by_role("button", name="更新地区选项").click()
     person.get_by_label("地区（市、州）").select_option("450900")
-    person.get_by_role("button", name="更新地区选项").click()
     person.get_by_label("县（区）").select_option("450923")
     person.get_by_label("定点医疗机构1名称").fill("博白县人民医院")
     person.get_by_label("定点医疗机构1级别").select_option("2")
@@ -65,7 +65,9 @@ def _file_online(person: Page, shot: Shot) -> str:
     person.get_by_label("编号", exact=True).fill("居-450923-0618")
     person.get_by_label("出具单位", exact=True).fill("博白县公安局")
     person.get_by_label("出具日期").fill("2026-03-01")
-    person.get_by_label("出具单位所在地（行政区划代码）").fill("450923")
+    person.locator("#evidence_region-province").select_option(label="广西壮族自治区")
+    person.locator("#evidence_region-prefecture").select_option(label="玉林市")
+    person.locator("#evidence_region-county").select_option(label="博白县")
     person.get_by_label("扫描件").set_input_files(
         {"name": "permit.png", "mimeType": "image/png", "buffer": PNG}
     )

@@ -300,6 +300,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # accounts: one's own password, the reset link's page, user administration
     ("GET", "/account/password"): SIGNED_IN,
     ("GET", "/password-reset"): EVERYONE,  # the link is the credential
+    # an insured person's own account: the details and a one-time code are the credential
+    ("GET", "/register"): EVERYONE,  # a signed-in caller is sent to their desk
+    ("GET", "/password-forgot"): EVERYONE,
     ("GET", "/admin/users"): frozenset({"administrator"}),
     ("GET", "/admin/users/{username}"): frozenset({"administrator"}),
 }
@@ -356,6 +359,10 @@ CSRF_FORMS = frozenset(
         ("POST", "/claims/{claim_id}/payment"),
         ("POST", "/account/password"),
         ("POST", "/password-reset"),
+        ("POST", "/register"),
+        ("POST", "/register/verify"),
+        ("POST", "/password-forgot"),
+        ("POST", "/password-forgot/verify"),
         ("POST", "/admin/users"),
         ("POST", "/admin/users/{username}/disable"),
         ("POST", "/admin/users/{username}/enable"),

@@ -101,7 +101,9 @@ def test_the_form_is_prefilled_and_the_person_and_region_are_read_only(
     assert re.search(
         r'name="social_security_number" type="text" value="430421195206180315" readonly', page.text
     )
-    assert re.search(r'name="insured_region_code" type="text" value="430421" readonly', page.text)
+    # the insured place read-only by name; its code travels in a hidden field
+    assert 'type="hidden" name="insured_region_code" value="430421"' in page.text
+    assert re.search(r'type="text" value="湖南省衡阳市衡阳县" lang="zh-CN" readonly', page.text)
     assert 'id="submit-change"' in page.text and 'id="save-draft"' not in page.text
 
 

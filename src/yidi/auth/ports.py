@@ -173,3 +173,64 @@ class GatewayUnitOfWork(AuditedTransaction, Protocol):
     def gateway(self) -> GatewayRepository: ...
 
     def __enter__(self) -> GatewayUnitOfWork: ...
+
+
+# --------------------------------------------------------------------------- one-time codes
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """A one-time code as stored: only hashes of the challenge token and of token and code."""
+
+    id: int
+    challenge_hash: str
+    code_hash: str
+    purpose: str
+    id_number: str  # as the visitor typed it (matched or not)
+    matched: bool
+    failures: int
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RegisteredPerson:
+    """What registration needs of a person in the insured register (参保登记)."""
+
+    id_number: str
+    name: str
+    mobile: str
+
+
+class CodeRepository(Protocol):
+    def add(
+        self,
+        *,
+        challenge_hash: str,
+        code_hash: str,
+        purpose: str,
+        id_number: str,
+        matched: bool,
+        address: str,
+        now: dt.datetime,
+        expires_at: dt.datetime,
+    ) -> None: ...
+    def by_challenge(self, challenge_hash: str, *, for_update: bool = False) -> CodeRow | None: ...
+    def sent_since(self, *, since: dt.datetime, id_number: str = "", address: str = "") -> int: ...
+    def last_sent_at(self, id_number: str, purpose: str) -> dt.datetime | None: ...
+    def void_open(self, id_number: str, purpose: str, now: dt.datetime) -> None: ...
+    def count_failure(self, code_id: int) -> int: ...
+    def use(self, code_id: int, now: dt.datetime) -> bool: ...
+    def purge(self, before: dt.datetime) -> None: ...
+    def person(self, id_number: str) -> RegisteredPerson | None: ...
+    def account_of_person(self, id_number: str) -> str | None: ...
+
+
+class RegistrationUnitOfWork(AuthUnitOfWork, Protocol):
+    """Sign-in and accounts with the one-time codes: one transaction."""
+
+    @property
+    def codes(self) -> CodeRepository: ...
+
+    def __enter__(self) -> RegistrationUnitOfWork: ...

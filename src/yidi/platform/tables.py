@@ -255,6 +255,24 @@ password_resets = Table(
     _timestamp("used_at", nullable=True),
 )
 
+# One-time codes (短信验证码) for insured persons' self-registration and password reset: the
+# client holds the challenge token, the database its SHA-256 and that of token and code.
+one_time_codes = Table(
+    "one_time_codes",
+    metadata,
+    _serial("id"),
+    Column("challenge_hash", String(64), nullable=False, unique=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("purpose", String(16), nullable=False),  # register | reset
+    Column("id_number", String(18), nullable=False, index=True),  # as claimed
+    Column("matched", Boolean, nullable=False),  # False: the details matched nobody
+    Column("address", String(64), nullable=False, server_default="", index=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    _timestamp("created_at", index=True),
+    _timestamp("expires_at"),
+    _timestamp("used_at", nullable=True),
+)
+
 # --- funds: settlement facts, the clearing ledger, prepayments, clearing runs -----------
 
 # 结算事实: one row per settlement or reversal, written in the settle/reverse transaction.

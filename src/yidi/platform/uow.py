@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from yidi.accounts.sql import AccountRepository
+from yidi.auth.codes_sql import CodeRepository
 from yidi.auth.gateway_sql import GatewayRepository
 from yidi.auth.sql import UserRepository
 from yidi.chronic.sql import ChronicRepository
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
     accounts: AccountRepository
     audit: AuditRepository
     change_requests: ChangeRequestRepository
+    codes: CodeRepository
     chronic: ChronicRepository
     funds: FundsRepository
     gateway: GatewayRepository
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(self.session)
         self.change_requests = ChangeRequestRepository(self.session)
         self.chronic = ChronicRepository(self.session)
+        self.codes = CodeRepository(self.session)
         self.funds = FundsRepository(self.session)
         self.gateway = GatewayRepository(self.session)
         self.filings = FilingRepository(self.session)

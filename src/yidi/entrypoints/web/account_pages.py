@@ -16,10 +16,12 @@ from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.auth.users import ASSIGNABLE_ROLES, Assignment, ResetLink, UserAdminService
 from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
+from yidi.entrypoints.web.citizen_account_pages import add_citizen_account_routes
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, resolve_region
 from yidi.entrypoints.web.render import (
     cookie_secure,
     page_lang,
@@ -187,6 +189,15 @@ def _reset_post(
 # --- user administration -------------------------------------------------------------------
 
 
+def _region(text: str) -> str:
+    """The region field by name or code (refused with field ``region_code``)."""
+    try:
+        return resolve_region(text)
+    except YidiError as exc:
+        exc.field = "region_code"
+        raise
+
+
 def _admin(request: Request) -> Any:
     principal = page_principal(request)
     require_role(principal, Role.ADMINISTRATOR)
@@ -231,7 +242,7 @@ def _users_post(
     password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     role: Annotated[str, Form(max_length=32)] = "",
     display_name: Annotated[str, Form(max_length=100)] = "",
-    region_code: Annotated[str, Form(max_length=6)] = "",
+    region_code: Annotated[str, Form(max_length=MAX_REGION_TEXT)] = "",
     hospital_code: Annotated[str, Form(max_length=30)] = "",
     id_number: Annotated[str, Form(max_length=18)] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -252,7 +263,7 @@ def _users_post(
             admin,
             username,
             password,
-            Assignment(role, display_name, region_code, hospital_code, id_number),
+            Assignment(role, display_name, _region(region_code), hospital_code, id_number),
         )
     except YidiError as exc:
         return _users_page(request, _field_errors(exc, lang, "username"), form, 422)
@@ -366,13 +377,13 @@ def _role(
     username: str,
     role: Annotated[str, Form(max_length=32)] = "",
     display_name: Annotated[str, Form(max_length=100)] = "",
-    region_code: Annotated[str, Form(max_length=6)] = "",
+    region_code: Annotated[str, Form(max_length=MAX_REGION_TEXT)] = "",
     hospital_code: Annotated[str, Form(max_length=30)] = "",
     id_number: Annotated[str, Form(max_length=18)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     def assign(admin: Principal, users: UserAdminService) -> object:
-        assignment = Assignment(role, display_name, region_code, hospital_code, id_number)
+        assignment = Assignment(role, display_name, _region(region_code), hospital_code, id_number)
         return users.assign(admin, username, assignment)
 
     return _user_form(
@@ -399,6 +410,7 @@ def add_account_routes(router: APIRouter) -> None:
     router.add_api_route("/admin/users/{username}/unlock", _unlock, methods=["POST"])
     router.add_api_route("/admin/users/{username}/reset", _reset, methods=["POST"])
     router.add_api_route("/admin/users/{username}/role", _role, methods=["POST"])
+    add_citizen_account_routes(router)
 
 
 __all__ = ["add_account_routes"]

@@ -25,6 +25,7 @@ from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.hospital_pages import AMOUNT_ROWS
 from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, region_or_error
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -189,7 +190,7 @@ def _new(request: Request) -> Response:
 def _create(
     request: Request,
     id_number: Annotated[str, Form(max_length=18)] = "",
-    treatment_region: Annotated[str, Form(max_length=6)] = "",
+    treatment_region: Annotated[str, Form(max_length=MAX_REGION_TEXT)] = "",
     hospital_name: Annotated[str, Form(max_length=100)] = "",
     hospital_level: Annotated[str, Form(max_length=2)] = "",
     encounter_type: Annotated[str, Form(max_length=2)] = "",
@@ -218,7 +219,10 @@ def _create(
     for name in ("id_number", "hospital_name", "reason"):
         if not values[name]:
             errors[name] = required
-    if not (len(values["treatment_region"]) == 6 and values["treatment_region"].isdigit()):
+    region = region_or_error(values["treatment_region"], "treatment_region", errors, lang)
+    if region:
+        values["treatment_region"] = region  # shown again by its full name
+    if not region and "treatment_region" not in errors:
         errors["treatment_region"] = translate(lang, "newfiling.invalid_region")
     level = int(hospital_level) if hospital_level in {"1", "2", "3"} else None
     if level is None:
@@ -241,7 +245,7 @@ def _create(
         view = _service(request).create(
             principal,
             id_number=values["id_number"],
-            treatment_region=values["treatment_region"],
+            treatment_region=region,
             hospital_name=values["hospital_name"],
             hospital_level=HospitalLevel(level),
             encounter_type=EncounterType(encounter_type),

@@ -18,6 +18,7 @@ from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, region_or_error
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -89,7 +90,7 @@ def _amount(text: str, field: str, lang: Lang, errors: dict[str, str]) -> Money:
 
 def _estimate(
     request: Request,
-    treatment_region_code: Annotated[str, Form(max_length=6)] = "",
+    treatment_region_code: Annotated[str, Form(max_length=MAX_REGION_TEXT)] = "",
     hospital_level: Annotated[str, Form(max_length=2)] = "",
     planned_total: Annotated[str, Form(max_length=16)] = "",
     class_b_amount: Annotated[str, Form(max_length=16)] = "",
@@ -108,7 +109,10 @@ def _estimate(
     }
     errors: dict[str, str] = {}
     if not values["treatment_region_code"]:
-        errors["treatment_region_code"] = translate(lang, "cashier.required")
+        errors["treatment_region_code"] = translate(lang, "estimate.region_required")
+    region = region_or_error(values["treatment_region_code"], "treatment_region_code", errors, lang)
+    if region:
+        values["treatment_region_code"] = region  # shown again by its full name
     if not values["planned_total"]:
         errors["planned_total"] = translate(lang, "cashier.required")
     amounts = {
@@ -124,7 +128,7 @@ def _estimate(
         return _page(request, values, errors, status_code=422)
     container = container_of(request)
     estimate = EstimateRequest(
-        treatment_region_code=values["treatment_region_code"],
+        treatment_region_code=region,
         hospital_level=level,
         planned_total=amounts["planned_total"],
         class_c_amount=amounts["class_c_amount"],

@@ -28,6 +28,7 @@ from yidi.entrypoints.web.funds_pages import date_or_error
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, label, translate
 from yidi.entrypoints.web.refusals import field_errors, refusal_message
+from yidi.entrypoints.web.region_picker import region_or_error
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.commands import (
     MAX_EVIDENCE_BYTES,
@@ -201,9 +202,9 @@ def _evidence(values: dict[str, str], errors: dict[str, str], lang: Lang) -> Evi
     kind = _enum(EvidenceKind, values, "evidence_kind", errors, lang)
     if kind is None:
         return None
-    region = values["evidence_region"]
-    if region and not (len(region) == 6 and region.isdigit()):
-        errors["evidence_region"] = translate(lang, "newfiling.invalid_region")
+    region = region_or_error(values["evidence_region"], "evidence_region", errors, lang)
+    if region:
+        values["evidence_region"] = region  # shown again by its full name
     return Evidence(
         kind,
         _blank(values["evidence_number"]),

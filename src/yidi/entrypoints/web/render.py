@@ -25,6 +25,7 @@ from yidi.entrypoints.http.requests import (
 from yidi.entrypoints.web import csrf
 from yidi.entrypoints.web.i18n import DEFAULT_LANG, LANG_COOKIE, Lang, parse_lang, translator
 from yidi.entrypoints.web.nav import HOME_BY_ROLE, nav_for
+from yidi.entrypoints.web.region_picker import datalist_names, region_full_name
 from yidi.kernel.access import Principal
 from yidi.kernel.clock import format_beijing
 from yidi.kernel.errors import Unauthenticated
@@ -42,6 +43,8 @@ def templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     environment.filters["beijing"] = format_beijing
+    environment.globals["region_full_name"] = region_full_name
+    environment.globals["region_datalist_names"] = datalist_names
     return Jinja2Templates(env=environment)
 
 
