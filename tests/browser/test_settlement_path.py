@@ -95,6 +95,7 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     agency = _new_page(chromium, base_url)
     _sign_in(agency, "hengyang")
     agency.goto(f"/filings/{filing_id}")
+    agency.get_by_label("我已核对备案信息和证明材料，确认审核通过").check()
     agency.get_by_role("button", name="审核通过（备案）").click()
     expect(agency.locator("#done")).to_contain_text("已审核通过")
     agency.context.close()

@@ -179,7 +179,8 @@ def test_an_injury_refusal_shows_no_green_banner_and_a_refused_patient_is_self_p
     expect(page.locator("[data-verdict='not_direct']")).to_be_visible()
     expect(page.locator("[data-verdict='direct']")).to_have_count(0)
     expect(page.locator(".verdict-direct")).to_have_count(0)
-    expect(page.locator("#refusal")).to_contain_text("意外伤害")
+    # 2026: the 2022 rules settle an injury directly only with the no-third-party promise
+    expect(page.locator("#refusal")).to_contain_text("外伤")
     expect(page.locator("#self-pay-form")).to_be_visible()
     shot(page, "cashier-ws-injury-refusal")
 

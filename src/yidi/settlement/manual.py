@@ -380,19 +380,23 @@ class ManualClaimService:
                 "discharge before admission",
                 field="discharged_on",
             )
+        # 补办备案 (2022 rules): care covered by a filing made afterwards is paid at the
+        # filing's (filed) rates, not the unfiled ones; a category the handler chose stands.
+        # Looked up before this use case's own transaction: on SQLite a second transaction
+        # inside a writing one waits for the first and fails as "database is locked".
+        late = (
+            self._late_filing(
+                id_number.strip().upper(), treatment_region, admitted_on, discharged_on
+            )
+            if filing_category is None and self._late_filing is not None
+            else None
+        )
         with self._uow() as uow:
             person = uow.reference.person_by_id_number(id_number.strip().upper())
             if person is None or not principal.covers_region(person.insured_region_code):
                 raise hidden("参保人员", "person")
             person_id = uow.hospital.person_id(person.id_number)
             assert person_id is not None
-            # 补办备案 (2022 rules): care covered by a filing made afterwards is paid at the
-            # filing's (filed) rates, not the unfiled ones; a category the handler chose stands.
-            late = (
-                self._late_filing(person.id_number, treatment_region, admitted_on, discharged_on)
-                if filing_category is None and self._late_filing is not None
-                else None
-            )
             if late is not None:
                 filing_category = late[1]
                 reason = f"{reason}（补办备案 {late[0]}）" if reason else f"补办备案 {late[0]}"

@@ -332,7 +332,12 @@ def _admit(
         )
     except YidiError as exc:
         _reraise_scope(exc)
-        if exc.kind is ErrorKind.REFUSED and exc.field in ("med_type", "psn_no", None):
+        if exc.kind is ErrorKind.REFUSED and exc.field in (
+            "med_type",
+            "psn_no",
+            "rel_ttp_flag",
+            None,
+        ):
             # Not settled directly (an injury, no filing): one red answer replaces the
             # green one, with the way to register the stay as self-pay.
             return _check_page(
