@@ -159,7 +159,8 @@ def test_admission_field_errors_are_shown_next_to_the_fields(web: TestClient) ->
     injury = _admit(web, med_type="22")
     assert injury.status_code == 422
     # One red answer replaces the green one, with the way to register the stay as self-pay.
-    assert "意外伤害" in injury.text and 'id="refusal"' in injury.text
+    # 2026: the 2022 rules settle an injury directly only with the no-third-party promise
+    assert "外伤" in injury.text and 'id="refusal"' in injury.text
     assert 'data-verdict="direct"' not in injury.text and "可以直接结算" not in injury.text
     assert 'data-verdict="not_direct"' in injury.text and 'id="self-pay-form"' in injury.text
     bad_code = _admit(web, diagnosis_codes="gallstones")
