@@ -7,6 +7,7 @@ Debian package; ``.ci/run`` installs it). Without it the tests are skipped, unle
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -57,6 +58,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`yidi serve --demo` against a fresh SQLite file, as a user would start it."""
+    with demo_server(tmp_path_factory, shared=True) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def demo_server(tmp_path_factory: pytest.TempPathFactory, *, shared: bool = False) -> Iterator[str]:
+    """Start `yidi serve --demo` on a fresh SQLite file; its URL while it runs. A module whose
+    tests must not see what earlier modules did to the shared server starts its own."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     database = tmp_path_factory.mktemp("browser-db") / "yidi.sqlite3"
@@ -88,7 +97,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    SERVER_DATABASE.update(url=env["YIDI_DATABASE_URL"], file=str(database), log=str(log_path))
+    if shared:  # the session's server: the fixtures below name its files
+        SERVER_DATABASE.update(url=env["YIDI_DATABASE_URL"], file=str(database), log=str(log_path))
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:

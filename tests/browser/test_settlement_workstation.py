@@ -11,14 +11,25 @@ of the demo's dashboards come before this settlement.)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from conftest import demo_server
+
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of this module's own: its tests admit and settle the demo's 谢某某 at 博白, and
+    must not depend on what the other modules' tests did to him on the shared server."""
+    with demo_server(tmp_path_factory) as url:
+        yield url
+
 
 Shot = Callable[[Page, str], Path]
 XIE_CARD = "A12345678"  # 谢某某: approved filing for 博白县人民医院 (demo story)
@@ -170,6 +181,8 @@ def test_an_injury_refusal_shows_no_green_banner_and_a_refused_patient_is_self_p
 ) -> None:
     page = _page(chromium, base_url, 1366)
     page.goto("/hospital/check")
+    # the card field takes the focus on load; type only once it has it
+    expect(page.locator("#card")).to_be_focused()
     page.keyboard.type(XIE_CARD)
     page.keyboard.press("Enter")
     page.locator("#department").select_option(index=1)
@@ -185,6 +198,7 @@ def test_an_injury_refusal_shows_no_green_banner_and_a_refused_patient_is_self_p
     shot(page, "cashier-ws-injury-refusal")
 
     page.goto("/hospital/check")
+    expect(page.locator("#card")).to_be_focused()
     page.keyboard.type(PENG_CARD)
     page.keyboard.press("Enter")
     expect(page.locator("#refusal")).to_be_visible()
