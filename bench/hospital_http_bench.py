@@ -75,7 +75,7 @@ class FloorServer:
 
     def start(self, timeout: float = 60) -> None:
         command = [sys.executable, str(ROOT / "bench" / "settle_floor_app.py")]
-        self.process = subprocess.Popen(command + ["--port", str(self.port), "--url", self.url])
+        self.process = subprocess.Popen([*command, "--port", str(self.port), "--url", self.url])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -284,8 +284,14 @@ def audit_chain(url: str, clients: int, seconds: float) -> dict[str, float]:
         with container.uow() as uow:
             at = dt.datetime.now(dt.UTC)
             uow.audit.append(
-                audit_entry(at, actor="bench", role="bench", region_code=None,
-                            action="bench.append", subject=f"n:{number}")
+                audit_entry(
+                    at,
+                    actor="bench",
+                    role="bench",
+                    region_code=None,
+                    action="bench.append",
+                    subject=f"n:{number}",
+                )
             )
             uow.commit()
 
@@ -299,8 +305,13 @@ def audit_chain(url: str, clients: int, seconds: float) -> dict[str, float]:
         lock = threading.Lock()
         stop_at = time.perf_counter() + seconds
 
-        def loop(index: int, work: Any = work, times: list[float] = times,
-                 lock: threading.Lock = lock, stop_at: float = stop_at) -> None:
+        def loop(
+            index: int,
+            work: Any = work,
+            times: list[float] = times,
+            lock: threading.Lock = lock,
+            stop_at: float = stop_at,
+        ) -> None:
             number = index * 10_000_000
             mine: list[float] = []
             while time.perf_counter() < stop_at:
@@ -407,7 +418,12 @@ def main() -> None:
             )
             floor_runs.append(
                 run_claims(
-                    args.port + 1, cards, per_round, args.clients, lines, f"run{round_}",
+                    args.port + 1,
+                    cards,
+                    per_round,
+                    args.clients,
+                    lines,
+                    f"run{round_}",
                     login=False,
                 )
             )

@@ -89,8 +89,14 @@ def _audit(connection: Any, action: str, subject: str) -> None:
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     connection.execute(
         _APPEND,
-        {"seq": seq, "at": at, "action": action, "subject": subject, "prev": last_hash,
-         "hash": digest},
+        {
+            "seq": seq,
+            "at": at,
+            "action": action,
+            "subject": subject,
+            "prev": last_hash,
+            "hash": digest,
+        },
     )
 
 
@@ -107,8 +113,12 @@ class Floor:
         with self.engine.begin() as connection:
             connection.execute(
                 text("INSERT INTO floor_encounters VALUES (:i, :c, 'admitted', :p, :t)"),
-                {"i": encounter_id, "c": body["cert_no"], "p": hash(body["cert_no"]) % 10_000,
-                 "t": _now()},
+                {
+                    "i": encounter_id,
+                    "c": body["cert_no"],
+                    "p": hash(body["cert_no"]) % 10_000,
+                    "t": _now(),
+                },
             )
             _audit(connection, "admit", encounter_id)
         return 201, {"mdtrt_id": encounter_id}
@@ -123,9 +133,15 @@ class Floor:
                 return 400, {"error": f"line {line['serial']}: amount"}
             for key, value in zip(
                 "escqpao",
-                (encounter_id, line["serial"], line["catalog_code"], line["quantity"],
-                 line["unit_price"], _fen(line["amount"]),
-                 dt.datetime.fromisoformat(line["occurred_at"])),
+                (
+                    encounter_id,
+                    line["serial"],
+                    line["catalog_code"],
+                    line["quantity"],
+                    line["unit_price"],
+                    _fen(line["amount"]),
+                    dt.datetime.fromisoformat(line["occurred_at"]),
+                ),
                 strict=True,
             ):
                 columns[key].append(value)
@@ -152,8 +168,10 @@ class Floor:
     def discharge(self, encounter_id: str) -> tuple[int, dict[str, Any]]:
         with self.engine.begin() as connection:
             connection.execute(
-                text("UPDATE floor_encounters SET state = 'discharged', updated_at = :t "
-                     "WHERE id = :i"),
+                text(
+                    "UPDATE floor_encounters SET state = 'discharged', updated_at = :t "
+                    "WHERE id = :i"
+                ),
                 {"t": _now(), "i": encounter_id},
             )
         return 200, {"mdtrt_id": encounter_id}
@@ -166,22 +184,32 @@ class Floor:
                 {"i": encounter_id},
             ).scalar()
             total_fen = connection.execute(
-                text("SELECT coalesce(sum(amount_fen), 0) FROM floor_lines WHERE encounter_id = :i"),
+                text(
+                    "SELECT coalesce(sum(amount_fen), 0) FROM floor_lines WHERE encounter_id = :i"
+                ),
                 {"i": encounter_id},
             ).scalar_one()
             if total_fen != _fen(body["total_charges"]):
                 return 409, {"error": "total"}
             paid = connection.execute(
-                text("INSERT INTO floor_ytd (person_id, year) VALUES (:p, 2026) ON CONFLICT "
-                     "(person_id, year) DO UPDATE SET year = excluded.year RETURNING paid_fen"),
+                text(
+                    "INSERT INTO floor_ytd (person_id, year) VALUES (:p, 2026) ON CONFLICT "
+                    "(person_id, year) DO UPDATE SET year = excluded.year RETURNING paid_fen"
+                ),
                 {"p": person_id},
             ).scalar_one()
             fund_fen = total_fen * 7 // 10
             result = {"total": str(Decimal(total_fen) / 100), "fund": str(Decimal(fund_fen) / 100)}
             connection.execute(
                 text("INSERT INTO floor_settlements VALUES (:i, :e, :t, :f, :r, :at)"),
-                {"i": settlement_id, "e": encounter_id, "t": total_fen, "f": fund_fen,
-                 "r": json.dumps(result), "at": _now()},
+                {
+                    "i": settlement_id,
+                    "e": encounter_id,
+                    "t": total_fen,
+                    "f": fund_fen,
+                    "r": json.dumps(result),
+                    "at": _now(),
+                },
             )
             connection.execute(
                 text("UPDATE floor_lines SET settlement_id = :s WHERE encounter_id = :e"),
@@ -192,7 +220,9 @@ class Floor:
                 {"v": int(paid) + fund_fen, "p": person_id},
             )
             connection.execute(
-                text("UPDATE floor_encounters SET state = 'settled', updated_at = :t WHERE id = :i"),
+                text(
+                    "UPDATE floor_encounters SET state = 'settled', updated_at = :t WHERE id = :i"
+                ),
                 {"t": _now(), "i": encounter_id},
             )
             _audit(connection, "settle", settlement_id)

@@ -15,7 +15,6 @@ import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from types import TracebackType
 from typing import Any
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from yidi.encounter.model import local
-from yidi.kernel.money import Money
 from yidi.kernel.audit import as_utc
+from yidi.kernel.money import Money
 from yidi.reference.model import Hospital, Person
 from yidi.settlement.amounts import OWED_TO_TREATMENT_REGION, STORED_AMOUNT_NAMES
 from yidi.settlement.claims import YearToDate

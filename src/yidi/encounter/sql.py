@@ -14,7 +14,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, cast, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -300,38 +300,34 @@ _GENERATION = (
 )
 _GENERATION_COLUMNS = (
     select(func.count()).select_from(catalog_versions).correlate(None).scalar_subquery(),
-    select(func.coalesce(func.max(catalog_versions.c.id), 0))
-    .correlate(None)
-    .scalar_subquery(),
+    select(func.coalesce(func.max(catalog_versions.c.id), 0)).correlate(None).scalar_subquery(),
 )
-_ENCOUNTER = {
-    locked: (
-        lambda query: query.with_for_update(of=encounters) if locked else query
-    )(
-        select(
-            encounters,
-            _GENERATION_COLUMNS[0].label("g_count"),
-            _GENERATION_COLUMNS[1].label("g_max"),
-        ).where(encounters.c.id == bindparam("id"))
+
+
+def _encounter_read(*extra: Any, joined: bool = False) -> dict[bool, Any]:
+    """The stay by id with the catalogue generation (and ``extra`` columns of ``joined``
+    tables), unlocked and locked (``FOR UPDATE OF encounters``: the stay's row only)."""
+    query = select(
+        encounters,
+        *extra,
+        _GENERATION_COLUMNS[0].label("g_count"),
+        _GENERATION_COLUMNS[1].label("g_max"),
     )
-    for locked in (False, True)
-}
-# The stay with its person and hospital: what a settlement needs before its lines.
-_ENCOUNTER_CONTEXT = {
-    locked: (lambda query: query.with_for_update(of=encounters) if locked else query)(
-        select(
-            encounters,
-            *(column.label(f"p_{column.name}") for column in persons.c),
-            *(column.label(f"h_{column.name}") for column in hospitals.c),
-            _GENERATION_COLUMNS[0].label("g_count"),
-            _GENERATION_COLUMNS[1].label("g_max"),
+    if joined:
+        query = query.join(persons, persons.c.id == encounters.c.person_id).join(
+            hospitals, hospitals.c.fixmedins_code == encounters.c.hospital_code
         )
-        .join(persons, persons.c.id == encounters.c.person_id)
-        .join(hospitals, hospitals.c.fixmedins_code == encounters.c.hospital_code)
-        .where(encounters.c.id == bindparam("id"))
-    )
-    for locked in (False, True)
-}
+    query = query.where(encounters.c.id == bindparam("id"))
+    return {False: query, True: query.with_for_update(of=encounters)}
+
+
+_ENCOUNTER = _encounter_read()
+# The stay with its person and hospital: what a settlement needs before its lines.
+_ENCOUNTER_CONTEXT = _encounter_read(
+    *(column.label(f"p_{column.name}") for column in persons.c),
+    *(column.label(f"h_{column.name}") for column in hospitals.c),
+    joined=True,
+)
 #: What a settlement reads of each active line (``ClaimLineRow``), in this order.
 _CLAIM_LINES = (
     select(
@@ -370,13 +366,16 @@ def _fee_line_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     the batch as one array per column (``unnest``): one statement and one round trip
     whatever the line count, where an executemany is a round trip per line."""
     if dialect == "postgresql":
-        pg = postgresql.dialect()
-        arrays = ", ".join(
-            f"CAST(:{name} AS {fee_lines.c[name].type.compile(dialect=pg)}[])" for name in columns
-        )
-        return text(
-            f"INSERT INTO fee_lines ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-            "ON CONFLICT (encounter_id, serial) DO NOTHING RETURNING id, serial"
+        arrays = [
+            cast(bindparam(name), postgresql.ARRAY(fee_lines.c[name].type)) for name in columns
+        ]
+        return (
+            postgresql.insert(fee_lines)
+            .from_select(
+                list(columns), select(literal_column("*")).select_from(func.unnest(*arrays))
+            )
+            .on_conflict_do_nothing(index_elements=["encounter_id", "serial"])
+            .returning(fee_lines.c.id, fee_lines.c.serial)
         )
     return (
         sqlite.insert(fee_lines)
