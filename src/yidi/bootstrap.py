@@ -38,9 +38,9 @@ from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
+from yidi.reconciliation.commands import DisputeService
 from yidi.settings import Settings
 from yidi.settlement.manual import ManualClaimService
-from yidi.reconciliation.commands import DisputeService
 from yidi.settlement.reconciliation import ReconciliationService
 
 
