@@ -95,7 +95,10 @@ def test_raise_answer_resolve_and_reopen_with_every_step_recorded_and_audited(
 
     answered = client.post(
         f"{path}/answer",
-        json={"text": "中心记录为准，请医院更正", "corrected_total": str(ledger[5]["medfee_sumamt"])},
+        json={
+            "text": "中心记录为准，请医院更正",
+            "corrected_total": str(ledger[5]["medfee_sumamt"]),
+        },
         headers=centre,
     )
     assert answered.status_code == 200, answered.text
