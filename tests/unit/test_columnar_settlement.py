@@ -366,6 +366,67 @@ def test_a_claim_the_columns_cannot_compute_falls_back_and_is_counted() -> None:
 
 # --------------------------------------------------------------------------- 门诊慢特病
 
+#: regions with a 门诊慢特病 scheme, the codes it knows and the years to draw from
+CHRONIC_KEYS = [
+    ("990100", InsuranceType.EMPLOYEE, ["diabetes", "hypertension"], [2024, 2025]),
+    ("990200", InsuranceType.EMPLOYEE, ["M01600", "m01600"], [2024, 2025]),
+    ("430400", InsuranceType.RESIDENT, ["M03900", "M01600", "M00503"], [2022, 2024, 2025]),
+    ("430400", InsuranceType.EMPLOYEE, ["M03900", "M01600", "M07803"], [2022, 2024]),
+    (
+        "430400",
+        InsuranceType.EMPLOYEE,
+        ["diabetes", "hypertension", "uremia_dialysis"],
+        [2017, 2019],
+    ),
+]
+
+
+@st.composite
+def chronic_people(draw: Any) -> list[BatchClaim]:
+    """A year of 门诊慢特病 visits (with some outpatient and inpatient claims) of a few people."""
+    batch: list[tuple[dt.date, int, BatchClaim]] = []
+    for person in range(draw(st.integers(min_value=1, max_value=3))):
+        region, kind, codes, years = draw(st.sampled_from(CHRONIC_KEYS))
+        year = draw(st.sampled_from(years))
+        person_type = draw(st.sampled_from(PERSONS[kind]))
+        treatment = draw(st.sampled_from(["430400", "430400", "450000"]))
+        filing = draw(st.sampled_from([None, FilingCategory.LONG_TERM_RESIDENT]))
+        for number in range(draw(st.integers(min_value=1, max_value=6))):
+            admitted = dt.date(year, 1 + number * 2, draw(st.integers(min_value=1, max_value=20)))
+            encounter = draw(
+                st.sampled_from(
+                    [EncounterType.CHRONIC_OUTPATIENT] * 4
+                    + [EncounterType.OUTPATIENT, EncounterType.INPATIENT]
+                )
+            )
+            claim = Claim(
+                insured_region=region,
+                treatment_region=treatment,
+                insurance_type=kind,
+                person_type=person_type,
+                hospital_level=draw(st.sampled_from(list(HospitalLevel))),
+                filing_category=filing,
+                admitted_on=admitted,
+                discharged_on=admitted,
+                encounter_type=encounter,
+                fee_lines=draw(fee_lines(admitted)),
+                use_personal_account=draw(st.booleans()),
+                personal_account_balance=Money.of(draw(money)),
+                birth_date=dt.date(1960, 3, 1),
+                disease_code=draw(st.sampled_from(codes)),
+            )
+            batch.append((admitted, len(batch), BatchClaim(f"p{person}", claim)))
+    batch.sort(key=lambda item: (item[0], item[1]))
+    return [entry for _, _, entry in batch]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chronic_people())
+def test_random_chronic_years_settle_the_same_without_fallback(batch: list[BatchClaim]) -> None:
+    for mode in SettlementMode:
+        result = assert_same(batch, _resolver(), mode)
+        assert result.fallback_claims == 0
+
 
 def _visit(
     region: str, kind: InsuranceType, day: str, encounter: EncounterType, amount: str, **more: Any
