@@ -9,6 +9,7 @@ hospital) do not; the province, an insured person and the anonymous are refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -244,6 +245,8 @@ def test_the_list_filters_by_state_hospital_and_month_and_pages(
 ) -> None:
     centre = token_for(container, CLEARING)
     ids = [raise_typo(client, container, row).json()["dispute_id"] for row in ledger[:4]]
+    clock: Any = container.clock
+    clock.set(clock.now() + dt.timedelta(minutes=1))  # the answer is the latest step
     client.post(f"{BASE}/{ids[0]}/answer", json={"text": "已核实"}, headers=centre)
     month = client.get(f"{BASE}/{ids[0]}", headers=centre).json()["month"]
     assert client.get(BASE, params={"state": "answered"}, headers=centre).json()["total"] == 1
