@@ -1334,10 +1334,12 @@ class HospitalService(EncounterQueries):
             earlier = uow.hospital.fee_lines_by_serial(
                 encounter_id, [serial for serial in batch if serial not in added]
             )
-            reused = [
+            reused = [  # in the batch's order
                 serial
-                for serial, previous in earlier.items()
-                if not previous.cancelled and previous.fingerprint != fingerprints[serial]
+                for serial in batch
+                if serial in earlier
+                and not earlier[serial].cancelled
+                and earlier[serial].fingerprint != fingerprints[serial]
             ]
             if reused:
                 # The transaction is rolled back: the lines inserted above go with it.
