@@ -202,7 +202,7 @@ def _needs_of(request: Request, values: dict[str, str]) -> TypeNeeds | None:
     return next((n for n in _offered(request, values) if n.category.value == values["category"]), None)
 
 
-def _destination_codes(code: str) -> tuple[str, str, str]:
+def destination_codes(code: str) -> tuple[str, str, str]:
     """The province, prefecture and county codes of a division (blank below its level)."""
     registry = default_registry()
     found: dict[DivisionLevel, str] = {}
@@ -241,7 +241,7 @@ def _check_destination(request: Request, state: WizardState, lang: Lang) -> dict
     code = region_or_error(text, DESTINATION, errors, lang)
     if errors:
         return errors
-    province, prefecture, county = _destination_codes(code)
+    province, prefecture, county = destination_codes(code)
     state.values |= {
         DESTINATION: code,
         "destination_province_code": province,

@@ -198,6 +198,9 @@ def _home(request: Request) -> Response:
     return redirect(request, HOME_BY_ROLE.get(principal.role, "/"))
 
 
+DESK_FILINGS = 10  # the desk shows the newest few; 我的备案 lists them all
+
+
 def _desk_page(role: Role) -> Callable[[Request], Response]:
     def desk(request: Request) -> Response:
         principal = page_principal(request)
@@ -220,10 +223,20 @@ def _desk_page(role: Role) -> Callable[[Request], Response]:
             if principal.role in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER)
             else {}
         )
+        # The insured person's desk: their own filings with state and deadlines.
+        my_filings = (
+            container.filings.search(principal, limit=DESK_FILINGS)
+            if principal.role is Role.INSURED_PERSON
+            else None
+        )
         return render(
             request,
             "desk.html",
             {
+                "my_filings": my_filings,
+                "region_label": lambda code: (
+                    directory.region_name(code, english=english) if code else ""
+                ),
                 "badges": badges,
                 "region": region,
                 "region_code": principal.region_code,
