@@ -98,7 +98,12 @@ def test_the_person_ticks_what_changes_and_edits_only_that_prefilled(
     choose = person.get(path, headers=PAGE)
     assert "变更备案：选择要改的内容" in choose.text
     assert re.findall(r'name="change_fields" value="([a-z]+)"', choose.text) == [
-        "contact", "home", "destination", "institutions", "category", "card",
+        "contact",
+        "home",
+        "destination",
+        "institutions",
+        "category",
+        "card",
     ]
     assert 'name="mobile"' not in choose.text  # nothing to edit before the choice
     token = csrf_token(person, path)

@@ -216,7 +216,9 @@ def test_a_second_filing_of_a_live_type_is_refused_with_a_link_to_it(web: TestCl
 
 def test_an_altered_state_is_refused_and_starts_again(web: TestClient) -> None:
     start = web.get(WIZARD, headers=PAGE)
-    forged = _post(web, start, category="referral", wizard_state="x" + _hidden(start.text, "wizard_state"))
+    forged = _post(
+        web, start, category="referral", wizard_state="x" + _hidden(start.text, "wizard_state")
+    )
     assert forged.status_code == 303 and forged.headers["location"] == f"{WIZARD}?expired=1"
 
 
@@ -224,3 +226,40 @@ def test_only_the_insured_person_opens_the_wizard(container: Container) -> None:
     with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as agency:
         sign_in(agency, "hengyang")
         assert agency.get(WIZARD, headers=PAGE).status_code == 403
+
+
+def test_the_desk_shows_each_filing_with_its_state_and_deadlines(
+    web: TestClient, container: Container
+) -> None:
+    service = FilingService(container.uow, container.clock)
+    # a long-term filing on a promise, approved: documents due, open-ended validity
+    details = _to_details(web, "long_term_resident")
+    documents = _post(web, details, **DETAILS)
+    review = _post(web, documents, proof_path="promise", promise_confirm="yes")
+    _post(web, review)
+    [promised] = _filings(container, FilingCategory.LONG_TERM_RESIDENT)
+    approved = service.approve(HENGYANG, promised.filing_id)
+    due = approved.record.promise_documents_due_on
+    assert due is not None
+    # an emergency draft: the last day to hand in its documents
+    emergency = _to_details(web, "emergency")
+    _post(web, emergency, **(DETAILS | {"admitted_on": "2026-11-19"}))
+    [draft] = _filings(container, FilingCategory.EMERGENCY)
+    deadline = service.get(HENGYANG, draft.filing_id).emergency_due
+    assert deadline is not None
+
+    desk = web.get("/me", headers=PAGE).text
+    assert 'id="my-deadlines"' in desk and 'id="desk-new-filing"' in desk
+    row = re.search(rf'<tr data-filing="{promised.filing_id}">(.*?)</tr>', desk, re.S)
+    assert row and 'data-state="approved"' in row.group(1)
+    assert f'data-deadline="promise" data-date="{due.isoformat()}"' in row.group(1)
+    assert 'data-deadline="validity"' in row.group(1)
+    row = re.search(rf'<tr data-filing="{draft.filing_id}">(.*?)</tr>', desk, re.S)
+    assert row and 'data-state="draft"' in row.group(1)
+    assert f'data-deadline="emergency" data-date="{deadline.on.isoformat()}"' in row.group(1)
+    assert f'data-continue="{draft.filing_id}"' in row.group(1)
+    mine = web.get("/me/filings", headers=PAGE).text
+    assert f'data-deadline="promise" data-date="{due.isoformat()}"' in mine
+    assert 'href="/me/filings/wizard"' in mine
+    english = web.get("/me?lang=en", headers=PAGE).text
+    assert f"Promised documents due: {due.isoformat()}" in english

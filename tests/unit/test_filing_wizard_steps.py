@@ -16,7 +16,7 @@ from yidi.entrypoints.web.filing_wizard import (
     step_fields,
 )
 from yidi.filing.model.evidence import EvidenceKind
-from yidi.filing.model.needs import filing_classes_on, filing_types_on, type_needs
+from yidi.filing.model.needs import TypeNeeds, filing_classes_on, filing_types_on, type_needs
 from yidi.kernel.insurance import FilingCategory as C
 from yidi.kernel.insurance import InsuranceType, PersonType
 from yidi.policy.national import FilingClass, national_rules_on
@@ -25,7 +25,7 @@ DAY_2017 = dt.date(2019, 5, 6)
 DAY_2022 = dt.date(2026, 11, 20)
 
 
-def _needs(category: C, day: dt.date = DAY_2022):  # type: ignore[no-untyped-def]
+def _needs(category: C, day: dt.date = DAY_2022) -> TypeNeeds:
     needs = type_needs(category, day)
     assert needs is not None
     return needs

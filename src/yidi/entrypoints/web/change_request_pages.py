@@ -46,8 +46,8 @@ from yidi.filing.model.change_requests import ChangeRequestState
 from yidi.filing.model.evidence import EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import validate_filing_record
-from yidi.kernel.access import Action, Principal, Role
 from yidi.filing.region_rules import region_filing_rules
+from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, ValidationFailed, YidiError
 from yidi.kernel.insurance import HospitalLevel
 
@@ -150,14 +150,13 @@ def _edit_page(
             "errors": errors,
             "error_order": [(name, errors[name]) for name in ranked],
             "categories": [
-                (n.category.value, n.label_zh if lang == "zh" else translate(
-                    lang, f"category.{n.category.value}"
-                ))
+                (
+                    n.category.value,
+                    n.label_zh if lang == "zh" else translate(lang, f"category.{n.category.value}"),
+                )
                 for n in types
             ],
-            "levels": [
-                (str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel
-            ],
+            "levels": [(str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel],
             "evidence_kinds": [(kind.value, label(lang, kind)) for kind in EvidenceKind],
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "institution_rows": range(INSTITUTION_ROWS),
@@ -180,7 +179,9 @@ async def _change_submit(request: Request, ref: str) -> Response:
     return await with_form(request, lambda form: _change_from(request, principal, ref, form))
 
 
-def _merged_values(current: Any, form: FormData, lang: Lang) -> tuple[dict[str, str], dict[str, str]]:
+def _merged_values(
+    current: Any, form: FormData, lang: Lang
+) -> tuple[dict[str, str], dict[str, str]]:
     """The current version's values with what the form carries on top: only the inputs it
     holds change (the edit page posts the chosen groups' inputs only)."""
     values = values_of(current.record)
@@ -234,7 +235,12 @@ async def _change_from(
             for name in [n for n in found if n not in shown]:
                 found.setdefault("form", found.pop(name))  # a fault outside the chosen items
             return _edit_page(
-                request, current, values, groups, reason=reason, errors=found,
+                request,
+                current,
+                values,
+                groups,
+                reason=reason,
+                errors=found,
                 status_code=status_code,
             )
         return form_page(

@@ -175,7 +175,9 @@ def load_state(request: Request, principal: Principal, token: str) -> WizardStat
     stored = data.get("v")
     if isinstance(stored, dict):
         values |= {k: str(v) for k, v in stored.items() if k in values}
-    return WizardState(values, str(data.get("w", "")), str(data.get("f", "")), int(data.get("r", 0)))
+    return WizardState(
+        values, str(data.get("w", "")), str(data.get("f", "")), int(data.get("r", 0))
+    )
 
 
 # --- reading and checking one step -----------------------------------------------------------
@@ -199,7 +201,9 @@ def _offered(request: Request, values: dict[str, str]) -> tuple[TypeNeeds, ...]:
 
 
 def _needs_of(request: Request, values: dict[str, str]) -> TypeNeeds | None:
-    return next((n for n in _offered(request, values) if n.category.value == values["category"]), None)
+    return next(
+        (n for n in _offered(request, values) if n.category.value == values["category"]), None
+    )
 
 
 def destination_codes(code: str) -> tuple[str, str, str]:
@@ -378,9 +382,9 @@ def _type_choices(
         classes.setdefault(heading, []).append(
             {
                 "value": needs.category.value,
-                "label": needs.label_zh if lang == "zh" else translate(
-                    lang, f"category.{needs.category.value}"
-                ),
+                "label": needs.label_zh
+                if lang == "zh"
+                else translate(lang, f"category.{needs.category.value}"),
                 "explain": translate(lang, f"wizard.explain.{needs.category.value}"),
                 "evidence": [label(lang, req) for req in needs.evidence],
                 "promise": needs.promise_allowed,
@@ -426,7 +430,9 @@ def _page(
             "type_choices": _type_choices(offered, lang),
             "institution_rows": range(institution_rows(needs)) if needs else range(0),
             "levels": [(str(int(lv)), translate(lang, f"level.{int(lv)}")) for lv in HospitalLevel],
-            "evidence_kinds": [(k.value, label(lang, k)) for k in (needs.evidence_kinds if needs else ())],
+            "evidence_kinds": [
+                (k.value, label(lang, k)) for k in (needs.evidence_kinds if needs else ())
+            ],
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
             "detail": detail,
             "record": detail.record if detail else None,

@@ -20,8 +20,8 @@ from yidi.entrypoints.web.claim_pages import add_claim_routes
 from yidi.entrypoints.web.errors import error_page, install_error_pages, safe_next
 from yidi.entrypoints.web.estimate_pages import add_estimate_routes
 from yidi.entrypoints.web.filing_form import add_filing_form_routes
-from yidi.entrypoints.web.filing_wizard import add_filing_wizard_routes
 from yidi.entrypoints.web.filing_pages import add_filing_routes
+from yidi.entrypoints.web.filing_wizard import add_filing_wizard_routes
 from yidi.entrypoints.web.funds_pages import add_funds_routes
 from yidi.entrypoints.web.guards import redirect, require_role, require_signed_in
 from yidi.entrypoints.web.hospital_pages import add_hospital_routes

@@ -53,9 +53,7 @@ class TypeNeeds:
         """Whether the issuer's place is checked (so the form must ask for it)."""
         return any(req.issuer_place is not IssuerPlace.ANYWHERE for req in self.evidence)
 
-    def open_to(
-        self, insurance_type: InsuranceType | None, person_type: PersonType | None
-    ) -> bool:
+    def open_to(self, insurance_type: InsuranceType | None, person_type: PersonType | None) -> bool:
         """Whether a person of this insurance and person type may file as this type (an
         unknown value is not held against them: the agency's check decides)."""
         if insurance_type is not None and insurance_type not in self.insurance_types:
@@ -96,9 +94,7 @@ def filing_types_on(
     """Every filing type that exists on ``on_date`` (with the insured region's choices), in
     the national data's order: long-term classes first as the data lists them."""
     model = national_model(on_date, region_filing)
-    return tuple(
-        _needs(model, category, rule_for(category, rules)) for category in model.types
-    )
+    return tuple(_needs(model, category, rule_for(category, rules)) for category in model.types)
 
 
 def type_needs(
