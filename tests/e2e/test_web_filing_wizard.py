@@ -263,3 +263,15 @@ def test_the_desk_shows_each_filing_with_its_state_and_deadlines(
     assert 'href="/me/filings/wizard"' in mine
     english = web.get("/me?lang=en", headers=PAGE).text
     assert re.search(rf"Promised documents due: <time[^>]*>{due.isoformat()}</time>", english)
+
+
+def test_the_steps_speak_english_when_asked(web: TestClient) -> None:
+    start = web.get(f"{WIZARD}?lang=en", headers=PAGE)
+    page = start.text
+    assert "Step 1 of 5" in page and "Choose the filing type" in page
+    assert "Living away for a long time" in page and "Travelling for care" in page
+    assert "Long-term resident elsewhere" in page
+    assert "You live elsewhere for a long time" in page  # the plain-language explanation
+    unchosen = _post(web, start)  # the language stays chosen (its cookie)
+    assert "<title>Error: " in unchosen.text
+    assert 'href="#category-retiree_resettled">Choose a filing type' in unchosen.text
