@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -168,3 +168,37 @@ def test_a_long_term_resident_files_with_the_residence_permit(
     expect(page.locator("#review-documents")).to_contain_text("residence-permit.pdf")
     expect(page.locator("#review-missing")).to_have_count(0)  # the permit meets the rule
     _submit_and_cancel(page, shot, label, "evidence")
+
+
+def test_without_script_the_steps_work_with_the_destination_typed_by_name(
+    chromium: Browser, base_url: str, shot: Shot
+) -> None:
+    context = chromium.new_context(
+        base_url=base_url,
+        locale="zh-CN",
+        viewport=PHONE,
+        java_script_enabled=False,  # type: ignore[arg-type]
+    )
+    try:
+        page = context.new_page()
+        _sign_in(page)
+        page.goto("/me/filings/wizard")
+        page.get_by_label("其他临时外出就医人员", exact=True).check()
+        _next(page)
+        box = page.get_by_label("转往地区（省、市、县）")
+        expect(box).to_have_attribute("list", "region-names")  # a text box with names offered
+        box.fill("朝阳区")  # two places share the name: refused with both listed
+        _next(page)
+        expect(page.locator("#error-summary")).to_contain_text("北京市朝阳区")
+        expect(page.locator("#destination-error")).to_be_visible()
+        _accessible(page)
+        shot(page, "wizard-2-destination-no-script-phone")
+        page.get_by_label("转往地区（省、市、县）").fill("博白县")
+        _next(page)
+        expect(page.locator("h1")).to_have_text("填写联系方式和医院")
+        page.locator("#wizard-back").click()
+        expect(page.get_by_label("转往地区（省、市、县）")).to_have_value(
+            "广西壮族自治区玉林市博白县"
+        )
+    finally:
+        context.close()
