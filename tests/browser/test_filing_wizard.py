@@ -50,8 +50,9 @@ def _accessible(page: Page) -> None:
 
 
 def _next(page: Page) -> None:
-    page.locator("#wizard-next").click()
-    page.wait_for_load_state()
+    """Post the step and wait for the next page (not the current one's load state)."""
+    with page.expect_navigation():
+        page.locator("#wizard-next").click()
 
 
 def _type_and_destination(page: Page, shot: Shot, label: str) -> None:
@@ -64,6 +65,7 @@ def _type_and_destination(page: Page, shot: Shot, label: str) -> None:
     _next(page)
     expect(page.locator("h1")).to_have_text("选择转往地区")
     url = page.url
+    expect(page.locator(".region-picker.enhanced")).to_have_count(1)  # the selects are in
     province = page.get_by_label("转往地区（省、市、县）")
     expect(province).to_be_visible()
     province.select_option(label="广西壮族自治区")
@@ -91,7 +93,8 @@ def _submit_and_cancel(page: Page, shot: Shot, label: str, name: str) -> None:
     expect(page.locator("#review-destination")).to_contain_text("广西壮族自治区玉林市博白县")
     _accessible(page)
     shot(page, f"wizard-5-review-{name}-{label}")
-    page.locator("#wizard-next").click()
+    with page.expect_navigation():
+        page.locator("#wizard-next").click()
     page.wait_for_url("**/filings/*?done=submit")
     expect(page.locator("[data-state]").first).to_have_attribute("data-state", "submitted")
     filing_id = page.url.split("/filings/")[1].split("?")[0]
@@ -151,6 +154,7 @@ def test_a_long_term_resident_files_with_the_residence_permit(
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_count(2)
     shot(page, f"wizard-4-evidence-error-{label}")
+    expect(page.locator(".region-picker.enhanced")).to_have_count(1)
     summary.get_by_role("link", name="请选择出具单位所在地").click()
     place = page.get_by_label("出具单位所在地")
     expect(place).to_be_focused()  # the first region select, which replaced the box
@@ -196,7 +200,8 @@ def test_without_script_the_steps_work_with_the_destination_typed_by_name(
         page.get_by_label("转往地区（省、市、县）").fill("博白县")
         _next(page)
         expect(page.locator("h1")).to_have_text("填写联系方式和医院")
-        page.locator("#wizard-back").click()
+        with page.expect_navigation():
+            page.locator("#wizard-back").click()
         expect(page.get_by_label("转往地区（省、市、县）")).to_have_value(
             "广西壮族自治区玉林市博白县"
         )
