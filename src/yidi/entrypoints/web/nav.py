@@ -71,6 +71,7 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
     NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
+    _card(Action.RECONCILIATION_DISPUTE, "/reconciliation/disputes", "nav.disputes"),
     NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),
     _card(Action.PREPAYMENT_APPROVE, "/funds/prepayment/top-ups", "nav.top_ups"),
     NavEntry(Action.POLICY_WHATIF, "/funds/whatif", "nav.whatif", roles=_OFFICES),

@@ -17,6 +17,7 @@ from yidi.entrypoints.web.account_pages import add_account_routes
 from yidi.entrypoints.web.change_request_pages import add_change_request_routes, change_service
 from yidi.entrypoints.web.chronic_pages import add_chronic_routes
 from yidi.entrypoints.web.claim_pages import add_claim_routes
+from yidi.entrypoints.web.dispute_pages import add_dispute_routes
 from yidi.entrypoints.web.errors import error_page, install_error_pages, safe_next
 from yidi.entrypoints.web.estimate_pages import add_estimate_routes
 from yidi.entrypoints.web.filing_form import add_filing_form_routes
@@ -387,6 +388,7 @@ def build_web_router() -> APIRouter:
     add_whatif_routes(router)
     add_change_request_routes(router)
     add_chronic_routes(router)
+    add_dispute_routes(router)
     add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_wizard_routes(router)
     add_filing_routes(router)
