@@ -121,7 +121,7 @@ def current_layout_row(
         f"{model.era}年模式" if model else "",
         model.class_labels[rule.filing_class] if model and rule else "",
         rule.label_zh if rule else (record.category.label_zh if record.category else ""),
-        "个人承诺" if record.promise_signed else "证明材料",
+        "个人承诺" if record.promise_signed or record.promise_lapsed_from else "证明材料",
         "、".join(kind.label_zh for kind in rule.proof) if rule else "",
         _day(record.promise_documents_due_on),
         promise_status(record, today),
