@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from test_hospital_gateway import admit, call, discharge, ok, refused, settle_input
+from test_hospital_rest import _lines as rest_lines
 
 from filing_support import HENGYANG, api_headers, record_body
 from hospital_support import (
@@ -138,18 +139,7 @@ def test_a_filing_made_during_the_stay_settles_it_directly_through_rest(
     assert admitted.status_code == 201, admitted.text
     mdtrt_id = admitted.json()["mdtrt_id"]
     assert admitted.json()["filing_number"] == filing["record"]["filing_number"]
-    lines = [
-        {
-            "serial": str(index + 1),
-            "catalog_code": code,
-            "name": name,
-            "quantity": quantity,
-            "unit_price": price,
-            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
-            "occurred_at": "2026-11-19T09:00:00+08:00",
-        }
-        for index, (code, name, quantity, price) in enumerate(XIE_LINES)
-    ]
+    lines = rest_lines(XIE_LINES, "2026-11-19T09:00:00+08:00")
     uploaded = client.post(
         f"/api/hospital/encounters/{mdtrt_id}/fees", json={"lines": lines}, headers=headers
     )
