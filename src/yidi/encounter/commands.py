@@ -293,6 +293,8 @@ class AdmissionCheck:
     id_presented: bool = False
     #: 个人账户本年余额 (None: the insurance type keeps no personal account)
     account_balance: Money | None = None
+    #: The day of the care checked (the admission's, the visit's, today for a query).
+    care_on: dt.date | None = None
 
     @property
     def id_number_shown(self) -> str:
@@ -491,6 +493,7 @@ class HospitalService(EncounterQueries):
             filing=filing,
             id_presented=credential.kind == "02",
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
+            care_on=on_date,
         )
 
     def _refuse_closed_insured_place(
@@ -560,15 +563,32 @@ class HospitalService(EncounterQueries):
 
     def _refuse_unfiled(self, uow: EncounterUnitOfWork, check: AdmissionCheck) -> Refused:
         phones = self.agencies_to_call(uow, check.person)
+        # 补办 (rules of the care's day): a filing made before the discharge settlement and
+        # reaching back to the admission day lets the hospital register the stay again.
+        model = national_model(check.care_on or local(self._clock.now()).date())
+        late = (
+            "出院结算前补办备案（追溯至入院日）的，重新办理入院登记即可直接结算；否则"
+            if model.late_filing_settles_directly
+            else "未备案的"
+        )
         return Refused(
             "FILING_NOT_VALID",
             f"未查询到参保人在{check.hospital.name}（就医地 {check.hospital.region_code}）有效的异地就医备案，"
             f"不能直接结算。请参保人拨打参保地医保经办机构备案电话确认或补办备案：{self._call_agency_text(uow, check.person)}；"
-            f"未备案的住院费用须全额垫付，出院后带{MANUAL_MATERIALS_ZH}回参保地报销",
+            f"{late}住院费用须全额垫付，出院后带{MANUAL_MATERIALS_ZH}回参保地报销",
             "no valid cross-region filing: direct settlement is not available; "
-            "the person should call the insured region's agency",
+            "the person should call the insured region's agency"
+            + (
+                "; a filing made before the discharge settlement and reaching back to the "
+                "admission day settles the stay once the admission is registered again"
+                if model.late_filing_settles_directly
+                else ""
+            ),
             field="psn_no",
             details={
+                "era": model.era,
+                "late_filing_settles_directly": model.late_filing_settles_directly,
+                "late_filing_source": model.late_filing_source,
                 "agencies": [
                     {"code": a.code, "name": a.name, "phone": a.phone} for a in phones if a.phone
                 ]
