@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import hash_once, sign_in
 
 from hospital_support import XIE_CARD, build_world
+from web_helpers import hash_once, sign_in
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
 from yidi.encounter.commands import Caller, Credential, FeeLineInput, VisitRegistration

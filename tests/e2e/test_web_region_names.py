@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -16,10 +15,10 @@ from fastapi.testclient import TestClient
 from hospital_support import build_world
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_demo_filings, load_reference_world
-from yidi.entrypoints.app import create_app
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_web_filing_form import PNG, _long_term_resident
+
 from web_helpers import PAGE, csrf_token, hash_once, sign_in
 
 
@@ -29,12 +28,6 @@ def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     build_world(container)
     load_reference_world(container.uow())
     load_demo_filings(container.uow, container.clock, container.filings)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
 
 
 def _post(
