@@ -16,8 +16,9 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import sessionmaker
 
 from hospital_support import build_world
-from web_helpers import load_demo_world
+from web_helpers import hash_once, load_demo_world
 from yidi.bootstrap import Container, build_container
+from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.platform.db import make_engine
@@ -136,3 +137,13 @@ def demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
 def world(container: Container) -> None:
     """The hospital-settlement world of ``hospital_support``."""
     build_world(container)
+
+
+@pytest.fixture
+def hospital_demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hospital-settlement world and the demo's institutions and accounts (their passwords
+    hashed once per run): the page tests of cashiers and agencies ask for it with
+    ``usefixtures``."""
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
+    build_world(container)
+    load_reference_world(container.uow())

@@ -10,19 +10,10 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from hospital_support import build_world
-from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
-
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    build_world(container)
-    load_reference_world(container.uow())
+pytestmark = pytest.mark.usefixtures("hospital_demo_world")
 
 
 PLAN = {
