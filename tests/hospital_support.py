@@ -20,13 +20,13 @@ from yidi.bootstrap import Container, build_container
 from yidi.catalog.commands import import_sample_catalogs
 from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
 from yidi.demo.world import load_world
-from yidi.encounter.commands import Caller, FeeLineInput
+from yidi.encounter.commands import FeeLineInput
 from yidi.filing.commands import FilingService
 from yidi.filing.model import lifecycle
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import Actor
 from yidi.filing.model.record import DesignatedInstitution, format_filing_number
-from yidi.kernel.access import Principal, Role
+from yidi.kernel.access import Caller, Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType

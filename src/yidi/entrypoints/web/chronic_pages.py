@@ -26,8 +26,8 @@ from yidi.entrypoints.web.refusals import refusal_message, shown_refusal
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import YidiError
+from yidi.kernel.idempotency import request_fingerprint
 from yidi.kernel.privacy import mask_id_number
-from yidi.platform.idempotency import request_fingerprint
 from yidi.reference import queries as directory
 
 PAGE_SIZE = 50
