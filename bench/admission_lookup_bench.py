@@ -47,7 +47,8 @@ from gateway_load import fresh_schema, load_filed_patients  # noqa: E402
 from sqlalchemy import Engine, event, insert, text  # noqa: E402
 
 from yidi.bootstrap import build_container  # noqa: E402
-from yidi.encounter.commands import Caller, Credential, HospitalService, LookupLimits  # noqa: E402
+from yidi.encounter.commands import Credential, HospitalService, LookupLimits  # noqa: E402
+from yidi.kernel.access import Caller  # noqa: E402
 from yidi.kernel.audit import GENESIS_HASH, AuditEntry, entry_hash  # noqa: E402
 from yidi.kernel.clock import CHINA_TZ, FixedClock  # noqa: E402
 from yidi.platform.db import make_engine, refresh_statistics  # noqa: E402

@@ -15,7 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import sessionmaker
 
+from hospital_support import build_world
+from web_helpers import hash_once, load_demo_world
 from yidi.bootstrap import Container, build_container
+from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.platform.db import make_engine
@@ -115,3 +118,32 @@ def container(
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def web(container: Container) -> Iterator[TestClient]:
+    """A browser-like client on loopback http, the address the demo is served on."""
+    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+@pytest.fixture
+def demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's institutions and accounts; page tests ask for it with ``usefixtures``."""
+    load_demo_world(container, monkeypatch)
+
+
+@pytest.fixture
+def world(container: Container) -> None:
+    """The hospital-settlement world of ``hospital_support``."""
+    build_world(container)
+
+
+@pytest.fixture
+def hospital_demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hospital-settlement world and the demo's institutions and accounts (their passwords
+    hashed once per run): the page tests of cashiers and agencies ask for it with
+    ``usefixtures``."""
+    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
+    build_world(container)
+    load_reference_world(container.uow())

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from filing_support import BOBAI_HOSPITAL, HENGYANG, PERSON_ID, household_registration, record
@@ -19,13 +20,13 @@ from yidi.bootstrap import Container, build_container
 from yidi.catalog.commands import import_sample_catalogs
 from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
 from yidi.demo.world import load_world
-from yidi.encounter.commands import Caller, FeeLineInput
+from yidi.encounter.commands import FeeLineInput
 from yidi.filing.commands import FilingService
 from yidi.filing.model import lifecycle
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import Actor
 from yidi.filing.model.record import DesignatedInstitution, format_filing_number
-from yidi.kernel.access import Principal, Role
+from yidi.kernel.access import Caller, Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
@@ -255,6 +256,37 @@ def nhsa_fee_rows(
         }
         for index, (code, name, quantity, price) in enumerate(rows)
     ]
+
+
+def manual_fee_lines(occurred_at: str = "2026-10-03T09:00:00+08:00") -> list[dict[str, Any]]:
+    """XIE_LINES as the fee lines of a manual claim's JSON body."""
+    return [
+        {
+            "serial": str(index + 1),
+            "catalog_code": code,
+            "name": name,
+            "quantity": quantity,
+            "unit_price": price,
+            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
+            "occurred_at": occurred_at,
+        }
+        for index, (code, name, quantity, price) in enumerate(XIE_LINES)
+    ]
+
+
+def post_manual_claim(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
+    """Open a manual claim for the unfiled patient's 博白 stay; ``changes`` override the body."""
+    body = {
+        "id_number": UNFILED_ID,
+        "treatment_region": "450923",
+        "hospital_name": "博白县人民医院",
+        "hospital_level": 2,
+        "encounter_type": "21",
+        "admitted_on": "2026-10-01",
+        "discharged_on": "2026-10-10",
+        "reason": "未办理异地就医备案",
+    } | changes
+    return client.post("/api/manual-claims", json=body, headers=headers)
 
 
 __all__ = ["BOBAI_HOSPITAL"]

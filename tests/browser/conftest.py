@@ -168,3 +168,20 @@ def shot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+def sign_in(page: Page, username: str, password: str = "") -> None:
+    """Sign in through the form's labelled fields (with the demo password unless one is given)."""
+    page.goto("/signin")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password or f"{username}-demo-2017")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def script_problems(page: Page) -> list[str]:
+    """Collects the page's script errors and console errors from now on."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    return problems

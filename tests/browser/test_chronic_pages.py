@@ -10,25 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import script_problems, sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
 XIE_ID = "430421195206180315"
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-
-
-def _problems(page: Page) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    return problems
 
 
 def _no_sideways_scroll(page: Page, width: int) -> None:
@@ -39,9 +26,9 @@ def _no_sideways_scroll(page: Page, width: int) -> None:
 def test_the_hengyang_agency_records_and_ends_a_recognition(
     page: Page, shot: Shot, width: int, disease: str
 ) -> None:
-    problems = _problems(page)
+    problems = script_problems(page)
     page.set_viewport_size({"width": width, "height": 900})
-    _sign_in(page, "hengyang")
+    sign_in(page, "hengyang")
     page.goto("/agency")
     page.locator("main").get_by_role("link", name="门诊慢特病认定").first.click()
     expect(page.locator("h1")).to_have_text("门诊慢特病认定")

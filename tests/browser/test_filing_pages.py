@@ -11,24 +11,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def test_the_agency_approves_xiedemings_filing_and_he_sees_it(
     chromium: Browser, base_url: str, shot: Shot
 ) -> None:
     agency = chromium.new_context(base_url=base_url, locale="zh-CN").new_page()
-    _sign_in(agency, "hengyang")
+    sign_in(agency, "hengyang")
     agency.get_by_role("link", name="备案审核与查询").first.click()
     row = agency.locator("#filing-table tr", has_text="谢德明")
     expect(row).to_contain_text("430421********0315")  # masked in the list
@@ -55,7 +49,7 @@ def test_the_agency_approves_xiedemings_filing_and_he_sees_it(
     person = chromium.new_context(
         base_url=base_url, locale="zh-CN", viewport={"width": 375, "height": 812}
     ).new_page()
-    _sign_in(person, "xiedeming")
+    sign_in(person, "xiedeming")
     person.get_by_role("link", name="我的备案").first.click()
     # his row of the approved filing (other tests of the same server may file for him too)
     mine = person.locator("#filing-table tr", has_text=number).locator("[data-state]")
@@ -68,7 +62,7 @@ def test_the_agency_approves_xiedemings_filing_and_he_sees_it(
 
 
 def test_a_hospital_cashier_cannot_open_the_filings_list(page: Page) -> None:
-    _sign_in(page, "nhfy1")
+    sign_in(page, "nhfy1")
     response = page.goto("/filings")
     assert response is not None and response.status == 403
     expect(page.locator("h1")).to_have_text("无权访问")
@@ -77,7 +71,7 @@ def test_a_hospital_cashier_cannot_open_the_filings_list(page: Page) -> None:
 def test_the_agency_takes_in_a_manual_claim_and_finds_it_in_the_claims_list(
     page: Page, shot: Shot
 ) -> None:
-    _sign_in(page, "hengyang")
+    sign_in(page, "hengyang")
     page.get_by_role("link", name="手工报销申请列表").first.click()
     expect(page.locator("h1")).to_have_text("本统筹区手工报销申请")
     page.locator("#new-claim").click()
@@ -115,7 +109,7 @@ def test_xiedeming_asks_for_a_change_the_agency_approves_and_he_sees_version_two
     chromium: Browser, base_url: str, shot: Shot
 ) -> None:
     agency = chromium.new_context(base_url=base_url, locale="zh-CN").new_page()
-    _sign_in(agency, "hengyang")
+    sign_in(agency, "hengyang")
     # The test above approves his demo filing; run alone, approve it here first.
     agency.goto("/filings?q=430421195206180315&state=all")
     row = agency.locator("#filing-table tr", has_text="谢德明").first
@@ -128,7 +122,7 @@ def test_xiedeming_asks_for_a_change_the_agency_approves_and_he_sees_version_two
     person = chromium.new_context(
         base_url=base_url, locale="zh-CN", viewport={"width": 375, "height": 812}
     ).new_page()
-    _sign_in(person, "xiedeming")
+    sign_in(person, "xiedeming")
     person.get_by_role("link", name="我的备案").first.click()
     person.locator("#filing-table tr:has([data-state='approved'])").first.get_by_role(
         "link"
@@ -196,7 +190,7 @@ def test_an_import_runs_in_the_background_and_its_page_shows_the_report(
     number = make_resident_id("430421", dt.date(1949, 5, 6), 71, Gender.MALE).number
     batch = tmp_path / "batch.csv"
     batch.write_bytes(annex2_csv([("430421", "某某", number)]))
-    _sign_in(page, "hengyang")
+    sign_in(page, "hengyang")
     page.goto("/filings/import")
     page.locator("#file").set_input_files(str(batch))
     page.locator("form[action='/filings/import'] button[type=submit]").click()

@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def _console_errors(page: Page) -> list[str]:
@@ -32,7 +26,7 @@ def test_a_province_officer_estimates_annex3_and_sees_the_chart_beside_the_numbe
     page: Page, shot: Shot
 ) -> None:
     errors = _console_errors(page)
-    _sign_in(page, "henan")
+    sign_in(page, "henan")
     page.get_by_role("link", name="附件3/附件4 预付金测算").first.click()
     page.get_by_label("地区").select_option("410100")
     page.get_by_label("测算年度").fill("2018")
@@ -53,7 +47,7 @@ def test_a_province_officer_estimates_annex3_and_sees_the_chart_beside_the_numbe
 
 
 def test_a_clearing_officer_runs_a_month_from_the_form(page: Page, shot: Shot) -> None:
-    _sign_in(page, "clearing")
+    sign_in(page, "clearing")
     page.get_by_role("link", name="清算单").first.click()
     page.get_by_label("清算月份").fill("2017-09")
     page.get_by_role("button", name="查看").click()
@@ -70,7 +64,7 @@ def test_the_dashboard_shows_the_demo_settlements_with_the_numbers_beside_the_ch
 ) -> None:
     """The demo scenario settled real encounters; the agency sees its own region's figures.
     (The empty state, "暂无结算数据", is checked over HTTP on an empty database.)"""
-    _sign_in(page, "hengyang")
+    sign_in(page, "hengyang")
     page.get_by_role("link", name="异地就医统计").first.click()
     expect(page.locator("#no-data")).to_have_count(0)
     expect(page.locator("#sentence")).to_contain_text("人次")
@@ -88,7 +82,7 @@ def test_the_money_pages_fit_375_px_without_inline_script(chromium: Browser, bas
     page = context.new_page()
     errors = _console_errors(page)
     try:
-        _sign_in(page, "henan")
+        sign_in(page, "henan")
         for path in (
             "/funds/statistics",
             "/funds/clearing?month=2017-09",

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
+from conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
@@ -21,14 +23,6 @@ DEMO_DESKS = [
     ("nhfy1", "nhfy1-demo-2017", "/hospital", "hospital_cashier"),
     ("clearing", "clearing-demo-2017", "/clearing", "clearing_officer"),
 ]
-
-
-def _sign_in(page: Page, username: str, password: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def _answer_check(page: Page, category: str, care: str, accident: str, filed: str) -> None:
@@ -45,7 +39,7 @@ def _answer_check(page: Page, category: str, care: str, accident: str, filed: st
 def test_each_demo_role_signs_in_and_lands_on_its_desk(
     page: Page, shot: Shot, username: str, password: str, desk: str, role: str
 ) -> None:
-    _sign_in(page, username, password)
+    sign_in(page, username, password)
     page.wait_for_url(f"**{desk}")
     expect(page.locator(f'[data-role="{role}"]')).to_be_visible()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
@@ -83,8 +77,8 @@ def test_wrong_password_shows_the_chinese_error_next_to_the_password_field(
 
 def test_repeated_failures_hold_back_this_address_with_a_chinese_message(page: Page) -> None:
     for _ in range(5):
-        _sign_in(page, "zhengzhou", "wrong-password")
-    _sign_in(page, "zhengzhou", "zhengzhou-demo-2017")
+        sign_in(page, "zhengzhou", "wrong-password")
+    sign_in(page, "zhengzhou", "zhengzhou-demo-2017")
     error = page.locator("#password-error")
     expect(error).to_contain_text("此账户在此地址登录失败次数过多")
     expect(error).to_have_attribute("data-code", "LOGIN_DELAYED")
@@ -167,7 +161,7 @@ def test_agency_directory_has_the_seed_phone_numbers(page: Page, shot: Shot) -> 
 
 
 def test_a_cashier_gets_the_403_page_for_an_agency_page(page: Page, shot: Shot) -> None:
-    _sign_in(page, "bobai", "bobai-demo-2017")
+    sign_in(page, "bobai", "bobai-demo-2017")
     page.wait_for_url("**/hospital")
     response = page.goto("/agency")
     assert response is not None and response.status == 403
@@ -234,7 +228,7 @@ def test_every_page_sends_the_csp_has_no_inline_script_and_fits_375_px(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{path} is {width}px wide at a 375px viewport"
         shot(page, "mobile-check")
-        _sign_in(page, "nhfy1", "nhfy1-demo-2017")
+        sign_in(page, "nhfy1", "nhfy1-demo-2017")
         page.wait_for_url("**/hospital")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         shot(page, "mobile-desk")

@@ -9,23 +9,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
 
 
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-
-
 def test_the_henan_officer_opens_the_prefecture_submissions_from_the_desk(
     page: Page, shot: Shot
 ) -> None:
-    _sign_in(page, "henan")
+    sign_in(page, "henan")
     page.locator("main").get_by_role("link", name="地市报送情况").click()
     table = page.locator("#submissions-table")
     expect(table.locator("tbody tr")).to_have_count(19)  # 17 省辖市, 济源, 省直
@@ -49,7 +43,7 @@ def test_the_henan_officer_opens_the_prefecture_submissions_from_the_desk(
 
 
 def test_the_hunan_officer_reads_the_demo_batch_report(page: Page, shot: Shot) -> None:
-    _sign_in(page, "hunan")
+    sign_in(page, "hunan")
     page.goto("/province/imports")
     link = page.get_by_role("link", name="衡阳市2016年异地安置人员报盘.csv")
     expect(link).to_be_visible()

@@ -13,19 +13,17 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from conftest import sign_in
+from filing_support import HENGYANG, household_registration, record
 from yidi.bootstrap import build_container
 from yidi.filing.commands import FilingService
-from yidi.filing.model.evidence import Evidence, EvidenceKind
-from yidi.filing.model.record import DesignatedInstitution, FilingRecord, SignedBy
-from yidi.kernel.access import Principal, Role
+from yidi.filing.model.record import FilingRecord
 from yidi.kernel.identity import Gender, make_resident_id
-from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.settings import Settings
 
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
-HENGYANG = Principal("hengyang", Role.AGENCY_HANDLER, "430400", display_name="衡阳市医保中心经办人")
 WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 375, "height": 812}}
 NAMES = {"desktop": "欧阳甲", "phone": "欧阳乙"}
 
@@ -38,29 +36,7 @@ def _png() -> bytes:
 
 def _record(name: str, serial: int) -> FilingRecord:
     number = make_resident_id("430421", dt.date(1951, 2, serial), 21, Gender.MALE).number
-    return FilingRecord(
-        insured_region_code="430421",
-        name=name,
-        gender=Gender.MALE,
-        insurance_type=InsuranceType.EMPLOYEE,
-        category=FilingCategory.RETIREE_RESETTLED,
-        person_type=PersonType.EMPLOYEE_RETIRED,
-        social_security_number=number,
-        social_security_card_number="A12345678",
-        has_second_generation_card=True,
-        home_address="湖南省衡阳县西渡镇某路1号",
-        contact_address="广西博白县博白镇某街2号",
-        phone="0734-8867038",
-        mobile="13807341234",
-        destination_province_code="450000",
-        destination_prefecture_code="450900",
-        destination_county_code="450923",
-        designated_institutions=(
-            DesignatedInstitution("博白县人民医院", HospitalLevel.LEVEL_2, "H45092300001"),
-        ),
-        signed_by=SignedBy.PERSON,
-        filled_on=dt.date.today(),
-    )
+    return record(name=name, social_security_number=number, filled_on=dt.date.today())
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +45,7 @@ def queued(server_database_url: str) -> Iterator[dict[str, str]]:
     household register (a PNG image), added through the filing use cases."""
     container = build_container(Settings(database_url=server_database_url, demo_mode=True))
     service = FilingService(container.uow, container.clock)
-    household = Evidence(
-        EvidenceKind.HOUSEHOLD_REGISTRATION,
-        "户-0001",
-        "博白县公安局",
-        dt.date(2016, 5, 1),
-        issuer_region_code="450923",
-    )
+    household = household_registration()
     ids = {}
     for serial, (width, name) in enumerate(NAMES.items(), start=3):
         draft = service.create_draft(HENGYANG, _record(name, serial), evidence=[household])
@@ -88,14 +58,6 @@ def queued(server_database_url: str) -> Iterator[dict[str, str]]:
     container.engine.dispose()
 
 
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-
-
 def _fits(page: Page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -106,7 +68,7 @@ def test_the_reviewer_takes_a_filing_from_the_queue_and_sorts_it(
 ) -> None:
     viewport = WIDTHS[size]
     page = chromium.new_context(base_url=base_url, locale="zh-CN", viewport=viewport).new_page()
-    _sign_in(page, "hengyang")
+    sign_in(page, "hengyang")
     page.goto("/filings?q=欧阳")
     row = page.locator(f"#filing-table tr[data-filing='{queued[size]}']")
     expect(row.locator(".assignee")).to_contain_text("未分配审核人")
@@ -139,7 +101,7 @@ def test_the_review_page_previews_the_scan_and_approves_only_when_confirmed(
 ) -> None:
     viewport = WIDTHS[size]
     page = chromium.new_context(base_url=base_url, locale="zh-CN", viewport=viewport).new_page()
-    _sign_in(page, "hengyang")
+    sign_in(page, "hengyang")
     page.goto(f"/filings/{queued[size]}")
     preview = page.locator("#scan-previews img")
     expect(preview).to_have_count(1)
@@ -164,7 +126,7 @@ def test_closing_a_clearing_month_asks_for_a_confirmation(
 ) -> None:
     viewport = WIDTHS[size]
     page = chromium.new_context(base_url=base_url, locale="zh-CN", viewport=viewport).new_page()
-    _sign_in(page, "clearing")
+    sign_in(page, "clearing")
     page.goto("/funds/clearing?month=2017-08")
     page.get_by_label("同时关闭本月清算（关闭后不再重算）").check()
     page.get_by_role("button", name="运行2017-08清算").click()

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
@@ -29,14 +31,6 @@ FEE_ROWS = [
     ("3", "002302010010000", "X线计算机体层（CT）平扫", "1", "280.00"),
     ("4", "XA11GAV001A001010100010", "维生素C泡腾片", "2", "25.00"),
 ]
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def _new_page(chromium: Browser, base_url: str, *, width: int = 1280) -> Page:
@@ -89,11 +83,11 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     chromium: Browser, base_url: str, shot: Shot
 ) -> None:
     person = _new_page(chromium, base_url, width=375)
-    _sign_in(person, "xiedeming")
+    sign_in(person, "xiedeming")
     filing_id = _file_online(person, shot)
 
     agency = _new_page(chromium, base_url)
-    _sign_in(agency, "hengyang")
+    sign_in(agency, "hengyang")
     agency.goto(f"/filings/{filing_id}")
     agency.get_by_label("我已核对备案信息和证明材料，确认审核通过").check()
     agency.get_by_role("button", name="审核通过（备案）").click()
@@ -101,7 +95,7 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     agency.context.close()
 
     cashier = _new_page(chromium, base_url)
-    _sign_in(cashier, "bobai")
+    sign_in(cashier, "bobai")
     cashier.get_by_role("link", name="入院登记（身份与备案校验）").first.click()
     cashier.get_by_label("社会保障卡号").fill(LAOXIE_CARD)
     cashier.get_by_role("button", name="查询").click()
@@ -163,14 +157,14 @@ def test_file_approve_admit_upload_settle_statement_statistics(
     cashier.context.close()
 
     other = _new_page(chromium, base_url)
-    _sign_in(other, "nhfy1")
+    sign_in(other, "nhfy1")
     response = other.goto(encounter_url)
     assert response is not None and response.status == 404
     expect(other.locator("h1")).to_have_text("页面不存在")
     other.context.close()
 
     province = _new_page(chromium, base_url)
-    _sign_in(province, "hunan")
+    sign_in(province, "hunan")
     province.get_by_role("link", name="异地就医统计").first.click()
     expect(province.locator("#no-data")).to_have_count(0)
     expect(province.locator("#sentence")).to_be_visible()

@@ -10,33 +10,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import script_problems, sign_in
+
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], Path]
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(f"{username}-demo-2017")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-
-
-def _problems(page: Page) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    return problems
 
 
 @pytest.mark.parametrize("width", [1366, 375])
 def test_the_ningxia_agency_tries_higher_rates_and_reads_the_impact(
     page: Page, shot: Shot, width: int
 ) -> None:
-    problems = _problems(page)
+    problems = script_problems(page)
     page.set_viewport_size({"width": width, "height": 900})
-    _sign_in(page, "ningxia")
+    sign_in(page, "ningxia")
     page.goto("/agency")
     page.locator("main").get_by_role("link", name="政策调整测算").first.click()
     expect(page.locator("h1")).to_have_text("政策调整测算")
@@ -69,5 +56,5 @@ def test_the_ningxia_agency_tries_higher_rates_and_reads_the_impact(
 
 
 def test_a_cashier_has_no_what_if_entry(page: Page) -> None:
-    _sign_in(page, "nhfy1")
+    sign_in(page, "nhfy1")
     expect(page.locator('a[href="/funds/whatif"]')).to_have_count(0)

@@ -569,7 +569,7 @@ def _top_up_request(container: Container) -> int:
 
 
 def _caller(principal: Principal) -> Any:
-    from yidi.encounter.commands import Caller
+    from yidi.kernel.access import Caller
 
     assert principal.hospital_code is not None
     return Caller(principal.hospital_code, principal.user_id, principal.role.value)

@@ -6,21 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from test_hospital_gateway import call, ok, refused
 
 from filing_support import BOBAI, HENGYANG, record
-from hospital_support import NANHUA_CODE, UNFILED_CARD, UNFILED_ID, build_world
+from hospital_support import NANHUA_CODE, UNFILED_CARD, UNFILED_ID
 from yidi.bootstrap import Container
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.kernel.identity import Gender
 from yidi.kernel.insurance import FilingCategory, PersonType
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def _query(client: TestClient) -> dict[str, Any]:

@@ -15,16 +15,11 @@ from sqlalchemy import func, select
 from test_hospital_gateway import call, ok, person_no, refused
 
 from filing_support import HENGYANG, HUNAN, PERSON, PERSON_ID, STRANGER, ZHENGZHOU
-from hospital_support import build_world, token_for
+from hospital_support import token_for
 from yidi.bootstrap import Container
 from yidi.platform.tables import audit_log, chronic_recognitions
 
 BASE = "/api/chronic"
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def body(**changes: Any) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from test_hospital_gateway import admit, call, ok, refused
 
 from filing_support import PERSON_ID
-from hospital_support import UNFILED_ID, build_world
-from yidi.bootstrap import Container
+from hospital_support import UNFILED_ID
 from yidi.integrations.ecredential import SignedTokenVerifier
 from yidi.settings import Settings
 
@@ -31,11 +30,6 @@ def settings(database_url: str) -> Settings:
         ecredential="signed",
         ecredential_key=KEY,
     )
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def _token(id_number: str = PERSON_ID, until: dt.datetime = LATER) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,25 +12,15 @@ from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG, PERSON, api_headers, household_registration, record
 from yidi.bootstrap import Container
-from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.identity import Gender, make_resident_id
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, load_demo_world, sign_in
+from web_helpers import PAGE, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_demo_world(container, monkeypatch)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("demo_world")
 
 
 def _person(serial: int) -> Principal:

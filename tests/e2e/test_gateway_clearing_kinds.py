@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """Clearing types (清算类别 clr_type: 11 门诊, 21 住院, 41 药店购药) from settlement to
 reconciliation, clearing application, statistics and the monthly clearing statement.
 
@@ -22,7 +21,6 @@ from test_hospital_gateway import (
     person_no,
     refused,
     settle_input,
-    world,  # noqa: F401 (the seed's world)
 )
 from test_hospital_gateway_outpatient import _visit_ready_to_settle, outpatient_settle_input
 from test_pharmacy_gateway import PHARMACY, credit, pharmacy_call, purchase

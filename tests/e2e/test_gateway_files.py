@@ -22,7 +22,6 @@ from test_hospital_gateway import (
     call,
     ok,
     refused,
-    world,
 )
 from typer.testing import CliRunner
 
@@ -32,8 +31,6 @@ from yidi.entrypoints.cli.main import app as cli_app
 from yidi.integrations.nhsa.files import MAX_FILE_BYTES, RESULT_COLUMNS
 from yidi.kernel.audit import as_utc
 from yidi.platform.tables import gateway_files
-
-__all__ = ["world"]  # the fixture, imported for these tests
 
 #: Every byte value once, so a sign or encoding slip shows.
 ALL_BYTES = bytes(range(256)) * 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from test_hospital_gateway import admit, call, discharge, ok, person_no, refused, settle_input
@@ -16,18 +15,12 @@ from hospital_support import (
     PERSON_ID,
     XIE_CARD,
     XIE_LINES,
-    build_world,
     nhsa_fee_rows,
     token_for,
 )
 from yidi.accounts import commands as accounts
 from yidi.bootstrap import Container
 from yidi.platform.tables import personal_account_movements, settlements
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def _with_account(mdtrt_id: str, psn_no: str, total: str, flag: str) -> dict[str, object]:

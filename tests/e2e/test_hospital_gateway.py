@@ -20,7 +20,6 @@ from hospital_support import (
     UNFILED_CARD,
     XIE_CARD,
     XIE_LINES,
-    build_world,
     nhsa_fee_rows,
     token_for,
 )
@@ -74,11 +73,6 @@ def refused(reply: dict[str, Any], code: str) -> str:
     assert reply["err_msg"].startswith(f"[{code}]"), reply["err_msg"]
     message: str = reply["err_msg"]
     return message
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def person_no(client: TestClient, card: str = XIE_CARD, hospital: str = BOBAI_CODE) -> str:

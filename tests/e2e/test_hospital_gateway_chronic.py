@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """门诊慢特病 (med_type 14) through the national gateway: 2201 → 2203 (med_type 14, dise_codg)
 → 2204 → 2206 → 2207 → 2208, and the 2601 冲正 of a 2207, on the database.
 
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from test_hospital_gateway import _reverse, call, ok, person_no, refused, world  # noqa: F401
+from test_hospital_gateway import _reverse, call, ok, person_no, refused
 from test_hospital_gateway_outpatient import (
     fee_rows,
     outpatient_settle_input,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """General outpatient (普通门诊) through the national gateway: one visit in one short call
 sequence, 1101 → 2201 → 2203 → 2204 → 2206 → 2207 → 2208 (and 2205, 2202), on the database,
 and the 2601 冲正 of a 2207 whose answer was lost.
@@ -30,7 +29,6 @@ from test_hospital_gateway import (
     person_no,
     refused,
     settle_input,
-    world,  # noqa: F401 (the seed's world)
 )
 
 from hospital_support import UNFILED_CARD, UNFILED_ID, XIE_CARD, XIE_LINES, nhsa_fee_rows

@@ -3,63 +3,29 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU
-from hospital_support import UNFILED_ID, XIE_LINES, build_world, token_for
+from hospital_support import UNFILED_ID, manual_fee_lines, post_manual_claim, token_for
 from yidi.bootstrap import Container
 from yidi.encounter.commands import HospitalService
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 
 
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
-
-
-def _lines() -> list[dict[str, Any]]:
-    return [
-        {
-            "serial": str(index + 1),
-            "catalog_code": code,
-            "name": name,
-            "quantity": quantity,
-            "unit_price": price,
-            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
-            "occurred_at": "2026-10-03T09:00:00+08:00",
-        }
-        for index, (code, name, quantity, price) in enumerate(XIE_LINES)
-    ]
-
-
-def _claim(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
-    body = {
-        "id_number": UNFILED_ID,
-        "treatment_region": "450923",
-        "hospital_name": "博白县人民医院",
-        "hospital_level": 2,
-        "encounter_type": "21",
-        "admitted_on": "2026-10-01",
-        "discharged_on": "2026-10-10",
-        "reason": "未办理异地就医备案",
-    } | changes
-    return client.post("/api/manual-claims", json=body, headers=headers)
-
-
 def test_unfiled_care_is_reimbursed_after_the_checklist_is_complete(
     client: TestClient, container: Container, world: None
 ) -> None:
     headers = token_for(container, HENGYANG)
-    created = _claim(client, headers)
+    created = post_manual_claim(client, headers)
     assert created.status_code == 201, created.text
     claim_id = created.json()["id"]
     assert (
         client.put(
-            f"/api/manual-claims/{claim_id}/fee-lines", json={"lines": _lines()}, headers=headers
+            f"/api/manual-claims/{claim_id}/fee-lines",
+            json={"lines": manual_fee_lines()},
+            headers=headers,
         ).status_code
         == 200
     )
@@ -109,7 +75,7 @@ def test_injury_admission_of_a_filed_person_and_a_catalogue_the_system_lacks(
     client: TestClient, container: Container, world: None
 ) -> None:
     headers = token_for(container, HENGYANG)
-    created = _claim(
+    created = post_manual_claim(
         client,
         headers,
         id_number=PERSON_ID,
@@ -121,17 +87,19 @@ def test_injury_admission_of_a_filed_person_and_a_catalogue_the_system_lacks(
     ).json()
     claim_id = created["id"]
     client.put(
-        f"/api/manual-claims/{claim_id}/fee-lines", json={"lines": _lines()}, headers=headers
+        f"/api/manual-claims/{claim_id}/fee-lines",
+        json={"lines": manual_fee_lines()},
+        headers=headers,
     )
     computed = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).json()
     assert "按参保地 430400 目录对照" in computed["catalog_note"]
     assert Decimal(computed["amounts"]["total_charges"]) == Decimal("11811.24")
 
 
-def test_another_regions_handler_cannot_see_the_claim(
+def test_another_regions_handler_cannot_see_thepost_manual_claim(
     client: TestClient, container: Container, world: None
 ) -> None:
-    claim_id = _claim(client, token_for(container, HENGYANG)).json()["id"]
+    claim_id = post_manual_claim(client, token_for(container, HENGYANG)).json()["id"]
     theirs = client.get(f"/api/manual-claims/{claim_id}", headers=token_for(container, ZHENGZHOU))
     missing = client.get("/api/manual-claims/MC-NONE", headers=token_for(container, ZHENGZHOU))
     assert theirs.status_code == missing.status_code == 404
@@ -142,8 +110,8 @@ def test_the_claims_list_is_masked_paged_and_scoped_to_the_handlers_region(
     client: TestClient, container: Container, world: None
 ) -> None:
     headers = token_for(container, HENGYANG)
-    first = _claim(client, headers).json()["id"]
-    second = _claim(client, headers, id_number=PERSON_ID).json()["id"]
+    first = post_manual_claim(client, headers).json()["id"]
+    second = post_manual_claim(client, headers, id_number=PERSON_ID).json()["id"]
     listed = client.get("/api/manual-claims", params={"limit": 1}, headers=headers)
     assert listed.status_code == 200, listed.text
     body = listed.json()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG
@@ -16,15 +15,9 @@ from hospital_support import (
     UNFILED_CARD,
     XIE_CARD,
     XIE_LINES,
-    build_world,
     token_for,
 )
 from yidi.bootstrap import Container
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def _lines(rows: list[tuple[str, str, str, str]], occurred_at: str) -> list[dict[str, Any]]:

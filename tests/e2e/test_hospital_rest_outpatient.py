@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from test_hospital_rest import _lines
 
 from filing_support import HENGYANG, PERSON_ID
-from hospital_support import BOBAI_CASHIER, XIE_CARD, build_world, token_for
+from hospital_support import BOBAI_CASHIER, XIE_CARD, token_for
 from yidi.bootstrap import Container
 from yidi.chronic.model import Evidence, NewRecognition
 from yidi.platform.tables import hospitals
@@ -28,11 +27,6 @@ VISIT_LINES = [
     ("XC08CAA010A001010100009", "苯磺酸氨氯地平片", "28", "1.20"),
     ("XA11GAV001A001010100010", "维生素C泡腾片", "1", "25.00"),
 ]
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def test_a_cashier_settles_a_general_outpatient_visit_and_cancels_it(

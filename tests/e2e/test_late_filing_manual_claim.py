@@ -7,53 +7,30 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from filing_support import BOBAI, HENGYANG, record
-from hospital_support import UNFILED_CARD, UNFILED_ID, XIE_LINES, build_world, token_for
+from hospital_support import (
+    UNFILED_CARD,
+    UNFILED_ID,
+    manual_fee_lines,
+    post_manual_claim,
+    token_for,
+)
 from yidi.bootstrap import Container
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.kernel.identity import Gender
 from yidi.kernel.insurance import FilingCategory, PersonType
 
 
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
-
-
-def _lines() -> list[dict[str, Any]]:
-    return [
-        {
-            "serial": str(index + 1),
-            "catalog_code": code,
-            "name": name,
-            "quantity": quantity,
-            "unit_price": price,
-            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
-            "occurred_at": "2026-10-03T09:00:00+08:00",
-        }
-        for index, (code, name, quantity, price) in enumerate(XIE_LINES)
-    ]
-
-
 def _computed_claim(client: TestClient, headers: dict[str, str]) -> Any:
-    body = {
-        "id_number": UNFILED_ID,
-        "treatment_region": BOBAI,
-        "hospital_name": "博白县人民医院",
-        "hospital_level": 2,
-        "encounter_type": "21",
-        "admitted_on": "2026-10-01",
-        "discharged_on": "2026-10-10",
-        "reason": "自费出院",
-    }
-    created = client.post("/api/manual-claims", json=body, headers=headers)
+    created = post_manual_claim(client, headers, treatment_region=BOBAI, reason="自费出院")
     assert created.status_code == 201, created.text
     claim_id = created.json()["id"]
     client.put(
-        f"/api/manual-claims/{claim_id}/fee-lines", json={"lines": _lines()}, headers=headers
+        f"/api/manual-claims/{claim_id}/fee-lines",
+        json={"lines": manual_fee_lines()},
+        headers=headers,
     )
     computed = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers)
     assert computed.status_code == 200, computed.text

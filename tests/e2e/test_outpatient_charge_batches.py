@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """2205 门诊费用明细信息撤销 by 收费批次号: the visit of ``test_hospital_gateway_outpatient``
 uploaded in two charge batches (2204 ``chrg_bchno``); 2205 with one batch withdraws only that
 batch's unsettled lines, ``"0000"`` (or no batch) every unsettled line of the visit.
@@ -14,7 +13,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from test_hospital_gateway import call, ok, person_no, refused, world  # noqa: F401
+from test_hospital_gateway import call, ok, person_no, refused
 from test_hospital_gateway_outpatient import (
     fee_rows,
     outpatient_settle_input,

@@ -31,7 +31,6 @@ from hospital_support import (
     XIE,
     XIE_CARD,
     XIE_LINES,
-    build_world,
     nhsa_fee_rows,
 )
 from yidi.bootstrap import Container, build_container
@@ -75,11 +74,6 @@ def ok(reply: dict[str, Any]) -> dict[str, Any]:
 def refused(reply: dict[str, Any], code: str) -> None:
     assert reply["infcode"] == -1
     assert reply["err_msg"].startswith(f"[{code}]"), reply["err_msg"]
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def _limited(container: Container, **limits: int) -> Iterator[TestClient]:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """Designated retail pharmacy (定点零售药店) through the national gateway: 1101 → 2101 → 2102 →
 2103 on the database, retries, and the refusals that write nothing.
 
@@ -25,7 +24,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from test_hospital_gateway import PATH, call, ok, person_no, refused, world  # noqa: F401
+from test_hospital_gateway import PATH, call, ok, person_no, refused
 
 from hospital_support import PERSON_ID, UNFILED_CARD
 from yidi.accounts import commands as accounts

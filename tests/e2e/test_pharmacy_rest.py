@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from fastapi.testclient import TestClient
 
-from hospital_support import BOBAI_CASHIER, XIE_CARD, build_world, token_for
+from hospital_support import BOBAI_CASHIER, XIE_CARD, token_for
 from yidi.bootstrap import Container
 from yidi.kernel.access import Principal, Role
 
@@ -23,11 +22,6 @@ DRUGS = [
     ("XC10AAA200A001010101234", "阿托伐他汀钙片", "28", "3.20", "89.60"),
     ("XA11GAV001A001010100010", "维生素C泡腾片", "2", "25.00", "50.00"),
 ]
-
-
-@pytest.fixture
-def world(container: Container) -> None:
-    build_world(container)
 
 
 def _body(total: str = "173.20") -> dict[str, object]:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the world fixture is imported from test_hospital_gateway)
 """2601 冲正 of a pharmacy's 2102 (药店结算) and 2103 (药店结算撤销), as of a 2207 and a 2208:
 the golden purchase of ``test_pharmacy_gateway`` (173.20, 100.00 from the personal account),
 its answer lost, reversed by msgid; the ledger nets to zero, the year-to-date totals and the
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from test_hospital_gateway import call, ok, person_no, refused, world  # noqa: F401
+from test_hospital_gateway import call, ok, person_no, refused
 from test_hospital_gateway_outpatient import _visit_ready_to_settle, outpatient_settle_input
 from test_pharmacy_gateway import PHARMACY, counts, credit, pharmacy_call, purchase
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from sqlalchemy import select
 
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.funds.commands import record_settlement_fact, run_clearing, set_prepayment
 from yidi.funds.model import ClearingLevel, Prepayment
 from yidi.kernel.money import Money
@@ -24,6 +22,7 @@ from yidi.platform.tables import audit_log, prepayments
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
 from funds_helpers import make_fact
+
 from web_helpers import PAGE, hash_once, sign_in
 
 AT = dt.datetime(2026, 10, 10, 9, 0, tzinfo=dt.UTC)
@@ -50,12 +49,6 @@ def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )
     run_clearing(container.uow(), container.clock, "2026-10", ClearingLevel.PROVINCE)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
 
 
 def _token(client: TestClient, username: str) -> dict[str, str]:

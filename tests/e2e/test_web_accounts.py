@@ -9,8 +9,8 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web_helpers import PAGE, csrf_token, sign_in
 
+from web_helpers import PAGE, csrf_token, sign_in
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
 from yidi.entrypoints.app import create_app

@@ -15,9 +15,9 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web_helpers import PAGE, csrf_token
 
 from hospital_support import UNFILED, UNFILED_ID
+from web_helpers import PAGE, csrf_token
 from yidi.bootstrap import Container
 from yidi.entrypoints.app import create_app
 from yidi.kernel.clock import FixedClock

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,28 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG
-from hospital_support import UNFILED_ID, XIE_LINES, build_world
+from hospital_support import UNFILED_ID, XIE_LINES
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.kernel.insurance import EncounterType, HospitalLevel
 from yidi.settlement.manual import ManualClaimService
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    build_world(container)
-    load_reference_world(container.uow())
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("hospital_demo_world")
 
 
 def _post(web: TestClient, path: str, page: str, data: dict[str, object]) -> httpx2.Response:

@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,18 +33,9 @@ from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.insurance import FilingCategory
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, load_demo_world, sign_in
+from web_helpers import PAGE, csrf_token, hash_once, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_demo_world(container, monkeypatch)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("demo_world")
 
 
 def _submitted(container: Container) -> str:

@@ -7,7 +7,6 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,20 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.app import create_app
 from yidi.funds.commands import record_settlement_fact, run_clearing, set_prepayment
 from yidi.funds.model import ClearingLevel, Prepayment
 from yidi.kernel.money import Money
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
-from funds_helpers import make_fact
-from web_helpers import PAGE, csrf_token, load_demo_world, sign_in
+from funds_helpers import make_fact, record_facts
+
+from web_helpers import PAGE, csrf_token, sign_in, table_rows
 
 AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_demo_world(container, monkeypatch)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("demo_world")
 
 
 def _settlements(container: Container) -> None:
@@ -49,20 +40,7 @@ def _settlements(container: Container) -> None:
         make_fact("Z5", insured="410100", treatment="410302", on=dt.date(2015, 5, 1)),
         make_fact("H1", insured="430400", treatment="450923", pooled="1234.56"),
     ]
-    with container.uow() as uow:
-        for fact in facts:
-            record_settlement_fact(uow, fact, AT)
-        uow.commit()
-
-
-def _numbers(html: str, table_id: str) -> list[list[str]]:
-    """The cells of one numbers table, row by row (tags stripped)."""
-    body = html.split(f'data-numbers="{table_id}"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], flags=re.S)
-    return [
-        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
-        for r in rows
-    ]
+    record_facts(container.uow, facts, AT)
 
 
 # --- statistics -------------------------------------------------------------------------
@@ -85,7 +63,7 @@ def test_statistics_show_months_and_provinces_with_the_numbers_and_the_seed_sent
     sign_in(web, "zhengzhou")
     page = web.get("/funds/statistics", headers=PAGE)
     assert page.status_code == 200
-    assert _numbers(page.text, "month-times") == [
+    assert table_rows(page.text, 'data-numbers="month-times"') == [
         ["2015-05", "1", "1,000.00", "600.00"],
         ["2016-05", "1", "1,000.00", "600.00"],
         ["2017-08", "1", "1,000.00", "600.00"],
@@ -93,7 +71,12 @@ def test_statistics_show_months_and_provinces_with_the_numbers_and_the_seed_sent
         ["合计", "5", "5,000.00", "3,300.00"],
     ]
     # Luoyang is in Henan: not outbound for the province, but for Zhengzhou it is.
-    assert _numbers(page.text, "region-times")[-1] == ["合计", "5", "5,000.00", "3,300.00"]
+    assert table_rows(page.text, 'data-numbers="region-times"')[-1] == [
+        "合计",
+        "5",
+        "5,000.00",
+        "3,300.00",
+    ]
     sentence = re.search(r'id="sentence"[^>]*>([^<]+)<', page.text)
     assert sentence is not None
     assert sentence.group(1) == (
@@ -367,7 +350,7 @@ def test_the_annex3_page_shows_18_columns_history_estimate_and_the_chart_numbers
     assert luoyang is not None
     cells = re.findall(r">([^<]*)</td>", luoyang.group(1))
     assert cells[:2] == ["1", "400.00"]  # (0 + 600 + 600) / 3 years; 2 / 3 person-times -> 1
-    assert _numbers(page.text, "year-chart") == [
+    assert table_rows(page.text, 'data-numbers="year-chart"') == [
         ["2015", "1", "600.00"],
         ["2016", "1", "600.00"],
         ["2017", "0", "0.00"],

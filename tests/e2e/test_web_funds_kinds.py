@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,27 +15,19 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from yidi.bootstrap import Container
-from yidi.entrypoints.app import create_app
-from yidi.funds.commands import record_settlement_fact, run_clearing
+from yidi.funds.commands import run_clearing
 from yidi.funds.model import ClearingKind, ClearingLevel
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
-from funds_helpers import make_fact
-from web_helpers import PAGE, csrf_token, load_demo_world, sign_in
+from funds_helpers import make_fact, record_facts
+
+from web_helpers import PAGE, csrf_token, sign_in, table_rows
 
 AT = dt.datetime(2017, 10, 1, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_demo_world(container, monkeypatch)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("demo_world")
 
 
 def _settlements(container: Container) -> None:
@@ -52,19 +43,7 @@ def _settlements(container: Container) -> None:
             clearing_kind=ClearingKind.PHARMACY,
         ),
     ]
-    with container.uow() as uow:
-        for fact in facts:
-            record_settlement_fact(uow, fact, AT)
-        uow.commit()
-
-
-def _rows(html: str, marker: str) -> list[list[str]]:
-    body = html.split(marker, 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("<tbody>", 1)[1], flags=re.S)
-    return [
-        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
-        for r in rows
-    ]
+    record_facts(container.uow, facts, AT)
 
 
 def test_the_statistics_page_and_downloads_split_the_total_by_clearing_type(
@@ -74,7 +53,7 @@ def test_the_statistics_page_and_downloads_split_the_total_by_clearing_type(
     sign_in(web, "zhengzhou")
     page = web.get("/funds/statistics", headers=PAGE)
     assert page.status_code == 200
-    assert _rows(page.text, 'data-numbers="clearing-types"') == [
+    assert table_rows(page.text, 'data-numbers="clearing-types"') == [
         ["住院（21）", "1", "1,000.00", "600.00"],
         ["门诊（11）", "1", "1,000.00", "100.00"],
         ["药店购药（41）", "1", "1,000.00", "20.00"],
@@ -111,7 +90,7 @@ def test_the_clearing_page_and_workbook_split_the_due_by_clearing_type(
         headers=PAGE,
     )
     page = web.get("/funds/clearing?month=2017-09&level=province", headers=PAGE)
-    assert _rows(page.text, 'id="kinds-table"') == [
+    assert table_rows(page.text, 'id="kinds-table"') == [
         ["住院（21）", "1", "600.00"],
         ["门诊（11）", "1", "100.00"],
         ["药店购药（41）", "1", "20.00"],

@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import hash_once, sign_in
 
-from hospital_support import XIE_CARD, build_world
+from hospital_support import XIE_CARD
+from web_helpers import sign_in
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
-from yidi.encounter.commands import Caller, Credential, FeeLineInput, VisitRegistration
+from yidi.encounter.commands import Credential, FeeLineInput, VisitRegistration
 from yidi.encounter.model import EncounterKind
-from yidi.entrypoints.app import create_app
+from yidi.kernel.access import Caller
 from yidi.kernel.clock import CHINA_TZ
 from yidi.kernel.money import Money
 
 BOBAI = Caller("H45092300001", "bobai", "hospital_cashier")
 
 
-@pytest.fixture(autouse=True)
-def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    build_world(container)
-    load_reference_world(container.uow())
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("hospital_demo_world")
 
 
 def test_the_cashier_pages_list_and_show_a_visit(container: Container, web: TestClient) -> None:

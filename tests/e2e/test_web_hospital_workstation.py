@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,29 +18,16 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from hospital_support import UNFILED_CARD, XIE_CARD, XIE_LINES, build_world
+from hospital_support import UNFILED_CARD, XIE_CARD, XIE_LINES
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.entrypoints.web.hospital_pages import AMOUNT_DUE, AMOUNT_GROUPS
 from yidi.platform.tables import audit_log
 from yidi.settlement.amounts import AMOUNT_NAMES
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+from web_helpers import PAGE, csrf_token, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    build_world(container)
-    load_reference_world(container.uow())
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("hospital_demo_world")
 
 
 def _post(web: TestClient, path: str, page: str, **data: str) -> httpx2.Response:

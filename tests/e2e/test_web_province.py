@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from openpyxl import load_workbook
 from filing_support import HENGYANG, HUNAN, annex2_csv, household_registration, record
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.imports import FilingImports
 from yidi.filing.reports import FilingReports, period_bounds
@@ -54,12 +52,6 @@ def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
         "hengyang-batch.csv",
     )
     imports.import_annex2(HUNAN, annex2_csv([("430102", "丙某", _id(4))]), "hunan-batch.csv")
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
 
 
 def _row_cells(html: str, region: str) -> list[str]:

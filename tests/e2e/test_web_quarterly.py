@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from openpyxl import load_workbook
 from filing_support import HENGYANG, household_registration, record
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,12 +28,6 @@ def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     draft = service.create_draft(HENGYANG, record(), evidence=[household_registration()])
     service.submit(HENGYANG, draft.filing_id)
     service.approve(HENGYANG, draft.filing_id)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
 
 
 def test_the_province_sees_the_quarters_new_filings_per_prefecture_and_downloads_them(

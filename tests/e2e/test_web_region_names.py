@@ -6,35 +6,24 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from hospital_support import build_world
 from yidi.bootstrap import Container
-from yidi.demo.loader import load_demo_filings, load_reference_world
-from yidi.entrypoints.app import create_app
+from yidi.demo.loader import load_demo_filings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_web_filing_form import PNG, _long_term_resident
-from web_helpers import PAGE, csrf_token, hash_once, sign_in
+
+from web_helpers import PAGE, csrf_token, sign_in
 
 
 @pytest.fixture(autouse=True)
-def _world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("yidi.demo.loader.hash_password", hash_once)
-    build_world(container)
-    load_reference_world(container.uow())
+def _world(container: Container, hospital_demo_world: None) -> None:
     load_demo_filings(container.uow, container.clock, container.filings)
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
 
 
 def _post(

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from filing_support import (
 )
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
-from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.model.annex import ANNEX2_COLUMNS
 from yidi.kernel.access import Principal, Role
@@ -53,12 +51,6 @@ def _demo_world(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
         for user in (COLLEAGUE, STRANGER_AGENCY):
             uow.users.add(user.user_id, hash_once("demo"), user)
         uow.commit()
-
-
-@pytest.fixture
-def web(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as client:
-        yield client
 
 
 def _person(serial: int, name: str = "谢某某") -> tuple[str, str]:

@@ -27,10 +27,11 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.envelope import ReplyFactory
 from yidi.integrations.nhsa.port import handle
+from yidi.kernel.access import Caller
 from yidi.kernel.errors import Conflict
 from yidi.kernel.money import money_sum
 from yidi.platform.tables import encounters

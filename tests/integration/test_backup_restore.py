@@ -23,9 +23,10 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container, build_container
-from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
 from yidi.funds.model import ledger_is_balanced
 from yidi.funds.sql import FundsRepository
+from yidi.kernel.access import Caller
 from yidi.kernel.audit import AuditEntry, verify_chain
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.money import money_sum

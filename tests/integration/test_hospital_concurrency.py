@@ -20,7 +20,8 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
+from yidi.kernel.access import Caller
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.policy.loader import policy_at

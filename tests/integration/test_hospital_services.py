@@ -18,8 +18,9 @@ from hospital_support import (
     fee_inputs,
 )
 from yidi.bootstrap import Container
-from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService, request_key
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
+from yidi.kernel.idempotency import request_key
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 

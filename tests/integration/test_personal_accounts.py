@@ -24,7 +24,8 @@ from hospital_support import (
 from yidi.accounts import commands as accounts
 from yidi.accounts.model import MovementKind
 from yidi.bootstrap import Container
-from yidi.encounter.commands import AdmissionRequest, Caller, Credential, HospitalService
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
+from yidi.kernel.access import Caller
 from yidi.kernel.errors import Conflict, InvalidInput, YidiError
 from yidi.kernel.money import Money, money_sum
 from yidi.platform.tables import personal_account_movements

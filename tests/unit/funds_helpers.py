@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 
+from yidi.funds.commands import record_settlement_fact
 from yidi.funds.model import Fund, SettlementFact
+from yidi.funds.ports import FundsUnitOfWork
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
 
@@ -42,3 +45,13 @@ def make_fact(
         },
         clearing_month=clearing_month,
     )
+
+
+def record_facts(
+    uow_factory: Callable[[], FundsUnitOfWork], facts: Iterable[SettlementFact], at: dt.datetime
+) -> None:
+    """Store ``facts`` as settled at ``at``, in one transaction."""
+    with uow_factory() as uow:
+        for fact in facts:
+            record_settlement_fact(uow, fact, at)
+        uow.commit()

@@ -16,16 +16,11 @@ from fakes import FakeDatabase, fake_unit_of_work, record_fact
 from hospital_support import UNFILED_CARD, XIE_CARD, seed_fake_world
 from hospital_support import XIE_LINES as LINES
 from hospital_support import XIE_TOTAL as TOTAL
-from yidi.encounter.commands import (
-    AdmissionRequest,
-    Caller,
-    Credential,
-    FeeLineInput,
-    HospitalService,
-    request_key,
-)
+from yidi.encounter.commands import AdmissionRequest, Credential, FeeLineInput, HospitalService
+from yidi.kernel.access import Caller
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.idempotency import request_key
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 

@@ -47,11 +47,11 @@ from yidi.encounter.commands import (
     HospitalService,
     VisitData,
     VisitRegistration,
-    request_key,
 )
 from yidi.encounter.model import EncounterKind
 from yidi.kernel.clock import FixedClock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
+from yidi.kernel.idempotency import request_key
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 

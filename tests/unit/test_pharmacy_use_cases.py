@@ -32,13 +32,11 @@ from test_encounter_use_cases import (
 import yidi
 from yidi.encounter.commands import (
     AdmissionRequest,
-    Caller,
     Credential,
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
     VisitRegistration,
-    request_key,
 )
 from yidi.encounter.model import (
     PHARMACY_TRANSITIONS,
@@ -47,8 +45,10 @@ from yidi.encounter.model import (
     EncounterState,
     next_state,
 )
+from yidi.kernel.access import Caller
 from yidi.kernel.clock import FixedClock
 from yidi.kernel.errors import Conflict, InvalidInput, Refused, YidiError
+from yidi.kernel.idempotency import request_key
 from yidi.kernel.insurance import EncounterType, HospitalLevel, InsuranceType
 from yidi.kernel.money import Money
 from yidi.policy.loader import load_policy_library, policy_at

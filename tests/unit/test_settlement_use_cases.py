@@ -24,8 +24,7 @@ from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU
 from hospital_support import UNFILED_ID, XIE_LINES, XIE_TOTAL, seed_fake_world
 from yidi.catalog.commands import store_catalog
 from yidi.catalog.files import SAMPLE_REGIONS, sample_catalog
-from yidi.encounter.commands import Caller
-from yidi.kernel.access import Principal, Role
+from yidi.kernel.access import Caller, Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import Conflict, Forbidden, NotFound, Refused
 from yidi.kernel.insurance import (

@@ -4,7 +4,6 @@ name/ID/mobile, and the account of a person (implements ``yidi.auth.ports.CodeRe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -12,13 +11,10 @@ from sqlalchemy.orm import Session
 from yidi.auth.ports import CodeRow, RegisteredPerson
 from yidi.kernel.access import Role
 from yidi.kernel.audit import as_utc
+from yidi.platform.rows import first_row, record_from_row, rowcount, utc_or_none
 from yidi.platform.tables import one_time_codes, persons, users
 
 _c = one_time_codes.c
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class CodeRepository:
@@ -52,20 +48,16 @@ class CodeRepository:
 
     def by_challenge(self, challenge_hash: str, *, for_update: bool = False) -> CodeRow | None:
         query = select(one_time_codes).where(_c.challenge_hash == challenge_hash)
-        row = self._session.execute(query.with_for_update() if for_update else query).first()
+        row = first_row(self._session, query, for_update)
         if row is None:
             return None
-        return CodeRow(
-            id=row.id,
-            challenge_hash=row.challenge_hash,
-            code_hash=row.code_hash,
-            purpose=row.purpose,
-            id_number=row.id_number,
+        return record_from_row(
+            CodeRow,
+            row,
             matched=bool(row.matched),
-            failures=row.failures,
             created_at=as_utc(row.created_at),
             expires_at=as_utc(row.expires_at),
-            used_at=as_utc(row.used_at) if row.used_at is not None else None,
+            used_at=utc_or_none(row.used_at),
         )
 
     def sent_since(self, *, since: dt.datetime, id_number: str = "", address: str = "") -> int:
@@ -82,7 +74,7 @@ class CodeRepository:
         value = self._session.execute(
             select(func.max(_c.created_at)).where(_c.id_number == id_number, _c.purpose == purpose)
         ).scalar_one_or_none()
-        return as_utc(value) if value is not None else None
+        return utc_or_none(value)
 
     def void_open(self, id_number: str, purpose: str, now: dt.datetime) -> None:
         self._session.execute(
@@ -104,7 +96,7 @@ class CodeRepository:
             .where(_c.id == code_id, _c.used_at.is_(None))
             .values(used_at=as_utc(now))
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     def purge(self, before: dt.datetime) -> None:
         self._session.execute(delete(one_time_codes).where(_c.created_at < as_utc(before)))

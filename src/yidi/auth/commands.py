@@ -71,6 +71,19 @@ def demo_passwords() -> frozenset[str]:
     return frozenset(account.password for account in load_world().accounts)
 
 
+def check_new_password(
+    password: str, *, username: str, min_length: int, field: str = "new_password"
+) -> None:
+    """The password policy, and never one of the demo accounts' published passwords."""
+    check_password(
+        password,
+        username=username,
+        min_length=min_length,
+        demo_passwords=demo_passwords(),
+        field=field,
+    )
+
+
 @dataclass(frozen=True)
 class SignInPolicy:
     max_failures: int = 5
@@ -315,9 +328,7 @@ def change_password(
                 "the new password must differ from the current one",
                 field="new_password",
             )
-        check_password(
-            new, username=account.username, min_length=min_length, demo_passwords=demo_passwords()
-        )
+        check_new_password(new, username=account.username, min_length=min_length)
         uow.users.set_password(account.username, hash_password(new), must_change=False, at=now)
         uow.users.void_resets_of(account.username, now)
         revoked = uow.users.revoke_sessions_of(account.username, now, "password_changed")
@@ -371,12 +382,7 @@ def complete_reset(
         account = uow.users.by_username(reset.username, for_update=True)
         if account is None or not account.active:
             raise _reset_link_invalid()
-        check_password(
-            new_password,
-            username=account.username,
-            min_length=min_length,
-            demo_passwords=demo_passwords(),
-        )
+        check_new_password(new_password, username=account.username, min_length=min_length)
         if not uow.users.use_reset(reset.id, now):
             raise _reset_link_invalid()
         uow.users.set_password(

@@ -4,7 +4,6 @@ and the per-minute counters of refused requests (kept outside the audit chain)."
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,11 +11,8 @@ from sqlalchemy.orm import Session
 
 from yidi.auth.ports import RefusalCount
 from yidi.kernel.audit import as_utc
+from yidi.platform.rows import rowcount
 from yidi.platform.tables import gateway_nonces, gateway_refusals
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class GatewayRepository:
@@ -51,11 +47,11 @@ class GatewayRepository:
                 )
                 .values(expires_at=as_utc(until))
             )
-            return _rowcount(taken_over) == 1
+            return rowcount(taken_over) == 1
 
     def prune_nonces(self, now: dt.datetime) -> int:
         """Forget the nonces whose timestamp has left the window."""
-        return _rowcount(
+        return rowcount(
             self._session.execute(
                 delete(gateway_nonces).where(gateway_nonces.c.expires_at <= as_utc(now))
             )
@@ -90,7 +86,7 @@ class GatewayRepository:
             .where(where)
             .values(count=gateway_refusals.c.count + 1, last_at=at, last_reason=reason)
         )
-        if _rowcount(self._session.execute(bump)):
+        if rowcount(self._session.execute(bump)):
             return
         try:
             with self._session.begin_nested():

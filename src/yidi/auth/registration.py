@@ -27,10 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from yidi.auth.commands import demo_passwords, hash_password
-from yidi.auth.passwords import check_password
+from yidi.auth.commands import check_new_password, hash_password
 from yidi.auth.ports import CodeRow, RegistrationUnitOfWork
-from yidi.auth.users import USERNAME
+from yidi.auth.users import check_username
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.audit import audit_entry_by, current_client_address
 from yidi.kernel.clock import Clock
@@ -247,14 +246,7 @@ class CitizenAccounts:
                     "“forgot password” to set a new password",
                     field="code",
                 )
-            if not USERNAME.match(username):
-                raise InvalidInput(
-                    "USERNAME_INVALID",
-                    "用户名为 3–64 个小写字母、数字、点、下划线或连字符，以字母或数字开头",
-                    "user name: 3–64 lower-case letters, digits, '.', '_' or '-', starting "
-                    "with a letter or digit",
-                    field="username",
-                )
+            check_username(username)
             if uow.users.by_username(username) is not None:
                 raise Conflict(
                     "USERNAME_TAKEN",
@@ -262,13 +254,7 @@ class CitizenAccounts:
                     "the user name is taken; choose another",
                     field="username",
                 )
-            check_password(
-                password,
-                username=username,
-                min_length=self._min_length,
-                demo_passwords=demo_passwords(),
-                field="new_password",
-            )
+            check_new_password(password, username=username, min_length=self._min_length)
             person = uow.codes.person(row.id_number)
             if person is None or not uow.codes.use(row.id, now):
                 raise _code_invalid()
@@ -309,13 +295,7 @@ class CitizenAccounts:
                     "your account is disabled; contact your insurance agency",
                     field="code",
                 )
-            check_password(
-                password,
-                username=username,
-                min_length=self._min_length,
-                demo_passwords=demo_passwords(),
-                field="new_password",
-            )
+            check_new_password(password, username=username, min_length=self._min_length)
             if not uow.codes.use(row.id, now):
                 raise _code_invalid()
             uow.users.set_password(username, hash_password(password), must_change=False, at=now)

@@ -6,32 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yidi.auth.ports import Account, Counter, ResetRow, SessionRow
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.audit import as_utc
+from yidi.platform.rows import first_row, record_from_row, rowcount, utc_or_none
 from yidi.platform.tables import login_counters, password_resets, user_sessions, users
-
-
-def _rowcount(result: Any) -> int:
-    """Rows an UPDATE changed (a CursorResult's count; typed loosely by SQLAlchemy)."""
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    return as_utc(value) if value is not None else None
 
 
 class UserRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
-
-    def _first(self, query: Select[Any], for_update: bool) -> Row[Any] | None:
-        """The first row of ``query``, locked (``FOR UPDATE``) when asked."""
-        return self._session.execute(query.with_for_update() if for_update else query).first()
 
     # --- accounts --------------------------------------------------------------------
 
@@ -53,7 +41,9 @@ class UserRepository:
         )
 
     def by_username(self, username: str, *, for_update: bool = False) -> Account | None:
-        row = self._first(select(users).where(users.c.username == username), for_update)
+        row = first_row(
+            self._session, select(users).where(users.c.username == username), for_update
+        )
         return _account(row) if row is not None else None
 
     def all(self) -> list[Account]:
@@ -69,7 +59,7 @@ class UserRepository:
             .values(
                 password_hash=password_hash,
                 must_change_password=must_change,
-                password_changed_at=_utc(at),
+                password_changed_at=utc_or_none(at),
             )
         )
 
@@ -117,13 +107,13 @@ class UserRepository:
         ).first()
         if row is None:
             return None
-        return SessionRow(
-            token_hash=row.token_hash,
-            username=row.username,
+        return record_from_row(
+            SessionRow,
+            row,
             created_at=as_utc(row.created_at),
             expires_at=as_utc(row.expires_at),
             last_seen_at=as_utc(row.last_seen_at),
-            revoked_at=_utc(row.revoked_at),
+            revoked_at=utc_or_none(row.revoked_at),
         )
 
     def touch_session(self, token_hash: str, now: dt.datetime) -> None:
@@ -139,7 +129,7 @@ class UserRepository:
             .where(user_sessions.c.token_hash == token_hash, user_sessions.c.revoked_at.is_(None))
             .values(revoked_at=as_utc(now), revoked_reason=reason)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     def revoke_sessions_of(
         self, username: str, now: dt.datetime, reason: str, *, keep: str | None = None
@@ -152,7 +142,7 @@ class UserRepository:
             .where(*condition)
             .values(revoked_at=as_utc(now), revoked_reason=reason)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     def live_session_count(self, username: str, now: dt.datetime) -> int:
         rows = self._session.execute(
@@ -176,7 +166,7 @@ class UserRepository:
         query = select(login_counters).where(
             login_counters.c.username == username, login_counters.c.address == address[:64]
         )
-        row = self._first(query, for_update)
+        row = first_row(self._session, query, for_update)
         return None if row is None else _counter(row)
 
     def _ensure_counter(self, username: str, address: str, now: dt.datetime) -> None:
@@ -241,7 +231,7 @@ class UserRepository:
             .where(login_counters.c.username == username, login_counters.c.failures > 0)
             .values(failures=0, blocked_until=None)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     # --- password reset links --------------------------------------------------------
 
@@ -265,11 +255,15 @@ class UserRepository:
 
     def reset(self, token_hash: str, *, for_update: bool = False) -> ResetRow | None:
         query = select(password_resets).where(password_resets.c.token_hash == token_hash)
-        row = self._first(query, for_update)
+        row = first_row(self._session, query, for_update)
         if row is None:
             return None
         return ResetRow(
-            row.id, row.username, row.created_by, as_utc(row.expires_at), _utc(row.used_at)
+            row.id,
+            row.username,
+            row.created_by,
+            as_utc(row.expires_at),
+            utc_or_none(row.used_at),
         )
 
     def use_reset(self, reset_id: int, now: dt.datetime) -> bool:
@@ -279,7 +273,7 @@ class UserRepository:
             .where(password_resets.c.id == reset_id, password_resets.c.used_at.is_(None))
             .values(used_at=as_utc(now))
         )
-        return _rowcount(result) > 0
+        return rowcount(result) > 0
 
     def void_resets_of(self, username: str, now: dt.datetime) -> None:
         """A new link (or a changed password) makes every earlier unused link worthless."""
@@ -301,13 +295,12 @@ def _principal_columns(principal: Principal) -> dict[str, Any]:
 
 
 def _counter(row: Row[Any]) -> Counter:
-    return Counter(
-        username=row.username,
-        address=row.address,
-        failures=row.failures,
+    return record_from_row(
+        Counter,
+        row,
         window_started_at=as_utc(row.window_started_at),
-        blocked_until=_utc(row.blocked_until),
-        last_success_at=_utc(row.last_success_at),
+        blocked_until=utc_or_none(row.blocked_until),
+        last_success_at=utc_or_none(row.last_success_at),
     )
 
 
@@ -324,5 +317,5 @@ def _account(row: Row[Any]) -> Account:
         principal=principal,
         active=bool(row.active),
         must_change_password=bool(row.must_change_password),
-        password_changed_at=_utc(row.password_changed_at),
+        password_changed_at=utc_or_none(row.password_changed_at),
     )

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from yidi.auth.commands import demo_passwords, hash_password, token_hash
-from yidi.auth.passwords import check_password
+from yidi.auth.commands import check_new_password, hash_password, token_hash
 from yidi.auth.ports import Account, AuthUnitOfWork
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.audit import AuditEntry, audit_entry_by
@@ -26,6 +25,20 @@ from yidi.kernel.errors import Conflict, InvalidInput, NotFound, YidiError
 from yidi.kernel.identity import ResidentId
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+def check_username(username: str) -> None:
+    """A user name an account may take (the ``USERNAME`` pattern)."""
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            "USERNAME_INVALID",
+            "用户名为 3–64 个小写字母、数字、点、下划线或连字符，以字母或数字开头",
+            "user name: 3–64 lower-case letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit",
+            field="username",
+        )
+
+
 UNUSABLE_PASSWORD = "!"  # noqa: S105 - not a hash: no password verifies against it
 ASSIGNABLE_ROLES = tuple(r for r in Role if r is not Role.ANONYMOUS)
 
@@ -126,20 +139,9 @@ class UserAdminService:
     ) -> UserSummary:
         admin.require(Action.USER_ADMIN)
         username = username.strip()
-        if not USERNAME.match(username):
-            raise InvalidInput(
-                "USERNAME_INVALID",
-                "用户名为 3–64 个小写字母、数字、点、下划线或连字符，以字母或数字开头",
-                "user name: 3–64 lower-case letters, digits, '.', '_' or '-', starting with a "
-                "letter or digit",
-                field="username",
-            )
-        check_password(
-            password,
-            username=username,
-            min_length=self._min_length,
-            demo_passwords=demo_passwords(),
-            field="password",
+        check_username(username)
+        check_new_password(
+            password, username=username, min_length=self._min_length, field="password"
         )
         now = self._clock.now()
         with self._uow() as uow:

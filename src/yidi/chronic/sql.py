@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from yidi.chronic.model import Evidence, Recognition, RecognitionState
 from yidi.chronic.ports import PersonRef, RecognitionQuery
+from yidi.platform.rows import record_from_row
 from yidi.platform.tables import chronic_recognitions as rec
 from yidi.platform.tables import hospitals, persons
 
@@ -21,22 +22,11 @@ def _person(row: Any) -> PersonRef:
 
 
 def _recognition(row: Any) -> Recognition:
-    return Recognition(
-        id=row.id,
-        person_id=row.person_id,
-        psn_no=row.psn_no,
-        insured_region_code=row.insured_region_code,
-        disease_code=row.disease_code,
-        disease_name=row.disease_name,
-        begin_on=row.begin_on,
-        end_on=row.end_on,
+    return record_from_row(
+        Recognition,
+        row,
         evidence=Evidence(row.hospital_code, row.doctor_name, row.evidence_reference),
         state=RecognitionState(row.state),
-        recorded_by=row.recorded_by,
-        recorded_at=row.recorded_at,
-        ended_by=row.ended_by,
-        ended_at=row.ended_at,
-        end_reason=row.end_reason,
     )
 
 

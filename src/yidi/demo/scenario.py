@@ -45,7 +45,6 @@ from yidi.demo.population import SyntheticPerson, generate_persons
 from yidi.demo.world import load_world
 from yidi.encounter.commands import (
     AdmissionRequest,
-    Caller,
     Credential,
     FeeLineInput,
     HospitalService,
@@ -59,7 +58,7 @@ from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.record import DesignatedInstitution, FilingRecord, SignedBy
 from yidi.funds.commands import run_clearing
 from yidi.funds.model import ClearingLevel
-from yidi.kernel.access import Principal, Role
+from yidi.kernel.access import Caller, Principal, Role
 from yidi.kernel.clock import CHINA_TZ, FixedClock
 from yidi.kernel.errors import YidiError
 from yidi.kernel.identity import Gender, make_resident_id

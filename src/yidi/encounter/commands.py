@@ -32,7 +32,6 @@ a missing one. Audit subjects carry internal ids (mdtrt_id, psn_no), never ID nu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -65,13 +64,7 @@ from yidi.encounter.ports import (
     FactRecorder,
     PersonalAccount,
 )
-from yidi.encounter.queries import (
-    PSN_NO_KIND,
-    Caller,
-    Credential,
-    EncounterDetail,
-    EncounterQueries,
-)
+from yidi.encounter.queries import PSN_NO_KIND, Credential, EncounterDetail, EncounterQueries
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
@@ -90,10 +83,12 @@ from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
+from yidi.kernel.access import Caller
 from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
+from yidi.kernel.idempotency import RequestKey, request_key
 from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
@@ -127,15 +122,6 @@ REGISTERED: Final = EncounterState.REGISTERED
 
 
 # --------------------------------------------------------------------------- small values
-
-
-@dataclass(frozen=True, slots=True)
-class RequestKey:
-    """Idempotency: (scope, key) names the request, fingerprint its content."""
-
-    scope: str
-    key: str
-    fingerprint: str
 
 
 #: Transactions a 2601 冲正 can undo: settlement (inpatient 2304, outpatient 2207), its
@@ -2235,22 +2221,6 @@ class HospitalService(EncounterQueries):
             f"冲正结算撤销 {reversal.id}，按原结算 {settled.id} 恢复",
         )
         return {"result": "restored", "setl_id": restored_id, "restores_setl_id": settled.id}
-
-
-def request_key(scope: str, key: str | None, payload: Any) -> RequestKey | None:
-    """A RequestKey for a (scope, key) and the request content, or None without a key."""
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > 64:
-        raise InvalidInput(
-            "IDEMPOTENCY_KEY_INVALID",
-            "幂等键（Idempotency-Key / msgid）应为 1–64 个字符",
-            "the idempotency key must be 1-64 characters",
-            field="Idempotency-Key",
-        )
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return RequestKey(scope, key, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 __all__ = [

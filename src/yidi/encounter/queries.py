@@ -27,6 +27,7 @@ from yidi.encounter.records import (
     SettlementRow,
     settlement_record,
 )
+from yidi.kernel.access import Caller
 from yidi.kernel.audit import AuditEntry, audit_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.ecredential import E_CREDENTIAL_TYPE, ECredentialVerifier
@@ -41,23 +42,6 @@ from yidi.settlement.claims import YearToDate
 
 #: Credential kind for the person number a hospital got from 1101 (2401 and later).
 PSN_NO_KIND: Final = "psn"
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who acts: a hospital (its fixmedins_code) and the operator, for scope and audit.
-
-    Not the kernel's ``Principal``: a caller here is always bound to one hospital (the scope
-    of every use case), and a gateway caller is an institution identified by its signature
-    (``nhsa:<operator>``) with no user account behind it. ``Principal`` (a signed-in user,
-    its hospital optional) becomes a Caller at the entrypoint once the hospital binding is
-    checked. The client address is not carried: the request's ContextVar gives it to the
-    audit entry (``yidi.kernel.audit.audit_entry``).
-    """
-
-    hospital_code: str
-    actor: str
-    role: str = "hospital_cashier"
 
 
 def caller_entry(

@@ -25,7 +25,7 @@ from yidi.filing.record_json import record_json
 from yidi.kernel.errors import InvalidInput
 from yidi.kernel.regions import default_registry
 from yidi.platform import xlsx_guard
-from yidi.platform.xlsx_guard import check_xlsx_archive
+from yidi.platform.xlsx_guard import check_xlsx_archive, xlsx_unreadable
 
 IMPORT_BATCH_ROWS: Final = 5000
 PARSE_WORKERS: Final = 2
@@ -69,12 +69,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise InvalidInput(
-            "IMPORT_XLSX_UNREADABLE",
-            "XLSX文件无法读取，请确认文件完好且为Excel 2007及以上格式",
-            "the XLSX file cannot be read",
-            field="file",
-        ) from None
+        raise xlsx_unreadable() from None
     try:
         sheet = workbook.worksheets[0]
         for count, values in enumerate(sheet.iter_rows(values_only=True), start=1):

@@ -12,31 +12,20 @@ from sqlalchemy.orm import Session
 
 from yidi.filing.ports import JobChange, JobRow
 from yidi.kernel.audit import as_utc
+from yidi.platform.rows import record_from_row, rowcount
 from yidi.platform.tables import jobs
 
 
-def _changed(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def _job(row: Any) -> JobRow:
-    return JobRow(
-        id=row.id,
-        kind=row.kind,
-        state=row.state,
-        actor=row.actor,
-        principal_json=row.principal_json,
-        params_json=row.params_json,
-        filename=row.filename,
-        file_sha256=row.file_sha256,
+    return record_from_row(
+        JobRow,
+        row,
         payload=bytes(row.payload) if row.payload is not None else None,
         total_bytes=int(row.total_bytes),
         processed_rows=int(row.processed_rows),
         created_at=as_utc(row.created_at),
         started_at=as_utc(row.started_at) if row.started_at else None,
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
-        result_json=row.result_json,
-        error_json=row.error_json,
     )
 
 
@@ -99,7 +88,7 @@ class JobRepository:
             .where(jobs.c.id == job_id, jobs.c.state == from_state)
             .values(**_values(change))
         )
-        return _changed(result) == 1
+        return rowcount(result) == 1
 
     def fail_started_before(self, state: str, before: dt.datetime, change: JobChange) -> int:
         result = self._session.execute(
@@ -107,4 +96,4 @@ class JobRepository:
             .where(and_(jobs.c.state == state, jobs.c.started_at < as_utc(before)))
             .values(**_values(change))
         )
-        return _changed(result)
+        return rowcount(result)

@@ -38,7 +38,7 @@ from yidi.filing.model.record import (
 )
 from yidi.filing.model.rules import FilingRule, rule_for
 from yidi.filing.ports import FilingQuery, FilingRow, FilingUnitOfWork, StoredFiling, VersionRow
-from yidi.filing.region_rules import region_filing_rules
+from yidi.filing.region_rules import RegionRules, region_rules_memo
 from yidi.filing.scope import (
     LIVE_STATES,
     FilingUseCases,
@@ -351,15 +351,18 @@ class FilingQueries(FilingUseCases):
         with self._uow() as uow:
             total, rows = uow.filings.search(query)
         today = self._clock.today()
-        return FilingPage(total, [self._listed(row, record, today) for row, record in rows])
+        rules = region_rules_memo()
+        return FilingPage(total, [self._listed(row, record, today, rules) for row, record in rows])
 
-    def _listed(self, row: FilingRow, record: FilingRecord, today: dt.date) -> FilingSummary:
+    def _listed(
+        self, row: FilingRow, record: FilingRecord, today: dt.date, region_rules: RegionRules
+    ) -> FilingSummary:
         """One list line with its deadlines, from what the list statement read (no query)."""
         summary = _summary(row, record)
         changes: dict[str, object] = {}
         if row.state is FilingState.SUBMITTED and row.submitted_online and row.submitted_at:
             try:
-                region = region_filing_rules(record, beijing(row.submitted_at).date())
+                region = region_rules(record, beijing(row.submitted_at).date())
                 due = lifecycle.review_due_after(
                     row.submitted_at, self._calendar, region_filing=region
                 )
@@ -412,8 +415,10 @@ class FilingQueries(FilingUseCases):
                 f"{len(rows)}行 {'明文' if full else '脱敏'}",
             )
             uow.commit()
+        rules = region_rules_memo()
         return [
-            (self._listed(row, record, today), record if full else None) for row, record in rows
+            (self._listed(row, record, today, rules), record if full else None)
+            for row, record in rows
         ]
 
     def assignee_of(self, principal: Principal, lineage_id: str) -> tuple[str, str] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from yidi.filing.model.record import FilingRecord
 from yidi.kernel.errors import YidiError
@@ -25,3 +25,20 @@ def region_filing_rules(record: FilingRecord, on_date: dt.date) -> Mapping[str, 
         except YidiError:
             continue
     return {}
+
+
+RegionRules = Callable[[FilingRecord, dt.date], Mapping[str, object]]
+
+
+def region_rules_memo() -> RegionRules:
+    """``region_filing_rules`` remembered for one request: the rows of a list page share a
+    few regions and days, so each (region, insurance type, day) is looked up once."""
+    seen: dict[tuple[str, object, dt.date], Mapping[str, object]] = {}
+
+    def rules(record: FilingRecord, on_date: dt.date) -> Mapping[str, object]:
+        key = (record.insured_region_code or "", record.insurance_type, on_date)
+        if key not in seen:
+            seen[key] = region_filing_rules(record, on_date)
+        return seen[key]
+
+    return rules

@@ -59,6 +59,7 @@ from yidi.filing.record_json import record_from_json, record_json
 from yidi.kernel.audit import as_utc
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
 from yidi.platform.db import refresh_statistics
+from yidi.platform.rows import record_from_row
 from yidi.platform.tables import (
     evidence_files,
     filing_assignments,
@@ -102,18 +103,13 @@ def _batch_row(row: Any) -> ImportBatchRow:
 
 
 def _filing_row(row: Any) -> FilingRow:
-    return FilingRow(
-        id=row.id,
-        filing_number=row.filing_number,
+    # The list statements add the submission and the assignee; other reads leave them out.
+    return record_from_row(
+        FilingRow,
+        row,
         state=FilingState(row.state),
-        version=row.version,
-        name=row.name,
-        id_number=row.id_number,
-        insured_region_code=row.insured_region_code,
         category=FilingCategory(row.category) if row.category else None,
-        source=row.source,
         updated_at=as_utc(row.updated_at),
-        filed_on=row.filed_on,
         submitted_at=_timestamp(getattr(row, "submitted_at", None)),
         submitted_online=getattr(row, "submitted_role", None) == ONLINE_ROLE,
         assignee=getattr(row, "assignee", None),

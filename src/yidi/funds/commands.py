@@ -36,7 +36,6 @@ from yidi.funds.model import (
 )
 from yidi.funds.ports import FundsUnitOfWork, RecordsFacts
 from yidi.funds.prepayment import (
-    DEFAULT_PREPAYMENT_MONTHS,
     Annex,
     EstimateMethod,
     PrepaymentEstimate,
@@ -338,7 +337,7 @@ def estimate_prepayment(
     target_year: int,
     *,
     method: EstimateMethod = EstimateMethod.AVERAGE,
-    prepayment_months: int = DEFAULT_PREPAYMENT_MONTHS,
+    prepayment_months: int | None = None,
     keys: RegionKeys | None = None,
 ) -> PrepaymentEstimate:
     """附件3/附件4 from the stored facts of the three years before ``target_year``."""

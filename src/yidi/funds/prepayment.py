@@ -18,7 +18,8 @@ Estimation: the three-year average and a least-squares linear trend of each
 leaf cell (职工/居民 × 异地备案/转诊转院等), never negative; every other column
 is derived from the leaves by the printed identities, so rounding can never
 break them. The prepayment proposal is N months of the estimate's average
-monthly spend (N = 2 by default, a local choice, not from the notice).
+monthly spend (N from data/national/prepayment_rules.yaml by default: an illustrative local
+choice, the notice fixes none).
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from yidi.kernel.regions import (
     annex4_province_rows,
     default_registry,
 )
+from yidi.policy.national import default_prepayment_months
 
 COLUMN_COUNT: Final = 18
-DEFAULT_PREPAYMENT_MONTHS: Final = 2  # local choice: two months of average spend
 
 #: The identities printed under 附件3 and 附件4: column = column + column.
 IDENTITIES: Final[tuple[tuple[int, int, int], ...]] = (
@@ -368,9 +369,12 @@ def estimate_from_aggregates(
     target_year: int,
     *,
     method: EstimateMethod = EstimateMethod.AVERAGE,
-    prepayment_months: int = DEFAULT_PREPAYMENT_MONTHS,
+    prepayment_months: int | None = None,
 ) -> PrepaymentEstimate:
-    """History tables, both estimates and the proposal, every table identity-checked."""
+    """History tables, both estimates and the proposal, every table identity-checked; the
+    proposal covers ``prepayment_months`` (by default the national rule data's months)."""
+    if prepayment_months is None:
+        prepayment_months = default_prepayment_months()
     if not 1 <= prepayment_months <= 12:
         raise InvalidInput(
             "PREPAYMENT_MONTHS_RANGE",
@@ -463,7 +467,7 @@ def estimate_prepayment(
     target_year: int,
     *,
     method: EstimateMethod = EstimateMethod.AVERAGE,
-    prepayment_months: int = DEFAULT_PREPAYMENT_MONTHS,
+    prepayment_months: int | None = None,
     keys: RegionKeys | None = None,
 ) -> PrepaymentEstimate:
     """The whole Python path: facts -> aggregates -> identity-checked estimate."""

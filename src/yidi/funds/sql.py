@@ -32,6 +32,7 @@ from yidi.kernel.audit import as_utc
 from yidi.kernel.insurance import FilingCategory, InsuranceType
 from yidi.kernel.money import Money
 from yidi.kernel.regions import region_prefix
+from yidi.platform.rows import record_from_row, rowcount
 from yidi.platform.tables import (
     clearing_runs,
     hospitals,
@@ -326,7 +327,7 @@ class FundsRepository:
         at: dt.datetime,
         reason: str | None,
     ) -> bool:
-        changed = _rowcount(
+        changed = rowcount(
             self._session.execute(
                 update(prepayment_topups)
                 .where(
@@ -355,7 +356,7 @@ class FundsRepository:
             prepayments.c.treatment_region_code == treatment,
             prepayments.c.effective_on == on,
         )
-        if _rowcount(
+        if rowcount(
             self._session.execute(update(prepayments).where(*same_day).values(amount_fen=total.fen))
         ):
             return total
@@ -371,15 +372,7 @@ class FundsRepository:
         ).first()
         if row is None:
             return None
-        return ClearingRunRecord(
-            month=row.clearing_month,
-            level=ClearingLevel(row.level),
-            status=row.status,
-            statement=ClearingStatement.from_dict(json.loads(row.statement_json)),
-            content_hash=row.content_hash,
-            run_at=row.run_at,
-            closed_at=row.closed_at,
-        )
+        return _clearing_run(row)
 
     def clearing_runs_between(
         self, level: ClearingLevel, first_month: str, last_month: str
@@ -394,18 +387,7 @@ class FundsRepository:
             )
             .order_by(clearing_runs.c.clearing_month)
         )
-        return [
-            ClearingRunRecord(
-                month=row.clearing_month,
-                level=ClearingLevel(row.level),
-                status=row.status,
-                statement=ClearingStatement.from_dict(json.loads(row.statement_json)),
-                content_hash=row.content_hash,
-                run_at=row.run_at,
-                closed_at=row.closed_at,
-            )
-            for row in rows
-        ]
+        return [_clearing_run(row) for row in rows]
 
     def save_open_run(self, statement: ClearingStatement, run_at: dt.datetime) -> None:
         """Insert the month's run, or replace an OPEN run's statement (never a closed one)."""
@@ -414,7 +396,7 @@ class FundsRepository:
             "content_hash": statement.content_hash,
             "run_at": run_at,
         }
-        changed = _rowcount(
+        changed = rowcount(
             self._session.execute(
                 update(clearing_runs)
                 .where(
@@ -451,7 +433,7 @@ class FundsRepository:
         closed_at: dt.datetime | None,
     ) -> bool:
         """The run from ``status`` to ``to_status``; False when it was not in ``status``."""
-        changed = _rowcount(
+        changed = rowcount(
             self._session.execute(
                 update(clearing_runs)
                 .where(
@@ -543,10 +525,6 @@ class FundsRepository:
         return {code: name for code, name in rows}
 
 
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
-
-
 def _dimension_expression(dimension: Dimension) -> ColumnElement[str]:
     c = settlement_facts.c
     expressions: dict[Dimension, ColumnElement[str]] = {
@@ -565,22 +543,29 @@ def _dimension_expression(dimension: Dimension) -> ColumnElement[str]:
     return expressions[dimension]
 
 
+def _clearing_run(row: Any) -> ClearingRunRecord:
+    return ClearingRunRecord(
+        month=row.clearing_month,
+        level=ClearingLevel(row.level),
+        status=row.status,
+        statement=ClearingStatement.from_dict(json.loads(row.statement_json)),
+        content_hash=row.content_hash,
+        run_at=row.run_at,
+        closed_at=row.closed_at,
+    )
+
+
 def _top_up(row: Any) -> TopUpRequest:
-    return TopUpRequest(
+    return record_from_row(
+        TopUpRequest,
+        row,
         id=int(row.id),
-        level=row.level,
         year=int(row.year),
-        insured_region_code=row.insured_region_code,
-        treatment_region_code=row.treatment_region_code,
         held_fen=int(row.held_fen),
         drawn_fen=int(row.drawn_fen),
-        warning=row.warning,
         suggested_fen=int(row.suggested_fen),
-        requested_by=row.requested_by,
         requested_at=as_utc(row.requested_at),
         status=TopUpStatus(row.status),
         approved_fen=None if row.approved_fen is None else int(row.approved_fen),
-        decided_by=row.decided_by,
         decided_at=None if row.decided_at is None else as_utc(row.decided_at),
-        decision_reason=row.decision_reason,
     )

@@ -154,6 +154,32 @@ class Principal:
         # 430400 covers 4304xx; 410000 covers 41xxxx; a county code covers only itself.
         return region_code.startswith(region_prefix(self.region_code))
 
+    def hospital_caller(self) -> Caller:
+        """This user acting for their hospital; an account bound to none may not act so."""
+        if not self.hospital_code:
+            raise Forbidden(
+                "HOSPITAL_NOT_BOUND",
+                "该账户未绑定定点医疗机构",
+                "account is not bound to a hospital",
+            )
+        return Caller(self.hospital_code, self.user_id, self.role.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who acts at a hospital: its fixmedins_code and the operator, for scope and audit.
+
+    Beside ``Principal`` because a caller is always bound to one hospital (the scope of every
+    hospital use case), and a gateway caller is an institution identified by its signature
+    (``nhsa:<operator>``) with no user account behind it. A signed-in user becomes one through
+    :meth:`Principal.hospital_caller`. The client address is not carried: the request's
+    ContextVar gives it to the audit entry (``yidi.kernel.audit.audit_entry``).
+    """
+
+    hospital_code: str
+    actor: str
+    role: str = "hospital_cashier"
+
 
 def hidden(kind_zh: str, kind_en: str) -> NotFound:
     """The one answer for 'does not exist' and 'not yours': ids cannot be probed."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from typing import Any
 
@@ -13,12 +12,6 @@ from sqlalchemy.orm import Session
 
 from yidi.kernel.errors import Conflict
 from yidi.platform.tables import idempotency_keys
-
-
-def request_fingerprint(payload: Any) -> str:
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
 
 #: Both keys a retry checks (its own and its reversal marker), in one read.
 _TWO_KEYS = select(

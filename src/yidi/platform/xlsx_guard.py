@@ -55,17 +55,22 @@ def _first_sheet(archive: zipfile.ZipFile) -> str | None:
     return min(names, key=lambda n: int(re.sub(r"\D", "", n)), default=None)
 
 
+def xlsx_unreadable() -> InvalidInput:
+    """The refusal of a file that is not a readable XLSX workbook."""
+    return InvalidInput(
+        "IMPORT_XLSX_UNREADABLE",
+        "XLSX文件无法读取，请确认文件完好且为Excel 2007及以上格式",
+        "the XLSX file cannot be read",
+        field="file",
+    )
+
+
 def check_xlsx_archive(data: bytes) -> None:
     """Refuse an XLSX whose archive would expand past the limits (nothing is parsed)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
-        raise InvalidInput(
-            "IMPORT_XLSX_UNREADABLE",
-            "XLSX文件无法读取，请确认文件完好且为Excel 2007及以上格式",
-            "the XLSX file cannot be read",
-            field="file",
-        ) from None
+        raise xlsx_unreadable() from None
     with archive:
         total = 0
         for info in archive.infolist():

@@ -452,10 +452,34 @@ def parse_prepayment_rules(text: str) -> tuple[PrepaymentWarningRule, ...]:
     return tuple(rules)
 
 
+def _prepayment_rules_text() -> str:
+    path = resources.files("yidi") / "data" / "national" / "prepayment_rules.yaml"
+    return path.read_text("utf-8")
+
+
 @lru_cache(maxsize=1)
 def prepayment_rules() -> tuple[PrepaymentWarningRule, ...]:
-    path = resources.files("yidi") / "data" / "national" / "prepayment_rules.yaml"
-    return parse_prepayment_rules(path.read_text("utf-8"))
+    return parse_prepayment_rules(_prepayment_rules_text())
+
+
+def parse_prepayment_months(text: str) -> int:
+    """The months of average spend a prepayment proposal covers (1 to 12), with its source."""
+    entry = YAML(typ="safe").load(text)["prepayment_proposal"]
+    months = entry["months"]
+    if not isinstance(months, int) or not 1 <= months <= 12 or not entry.get("reference"):
+        raise InvalidInput(
+            "NATIONAL_RULE_INVALID",
+            f"预付金建议月数须为1至12的整数并注明依据（{months}）",
+            f"the prepayment proposal months must be 1 to 12 and cite a source: {months}",
+            field="prepayment_proposal.months",
+        )
+    return months
+
+
+@lru_cache(maxsize=1)
+def default_prepayment_months() -> int:
+    """预付金建议额的默认月数 (data/national/prepayment_rules.yaml, an illustrative value)."""
+    return parse_prepayment_months(_prepayment_rules_text())
 
 
 def prepayment_warning_on(

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from yidi.kernel.insurance import HospitalLevel, InsuranceType, PersonType
+from yidi.platform.rows import record_from_row
 from yidi.platform.tables import agencies, hospitals, persons
 from yidi.reference.model import (
     Agency,
@@ -32,11 +33,10 @@ def _agency(row: Any) -> Agency:
 
 
 def _hospital(row: Any) -> Hospital:
-    return Hospital(
-        fixmedins_code=row.fixmedins_code,
-        name=row.name,
+    return record_from_row(
+        Hospital,
+        row,
         level=HospitalLevel(row.level),
-        region_code=row.region_code,
         cross_region_connected=bool(row.cross_region_connected),
         institution_type=InstitutionType(row.institution_type),
         connections=parse_connections(row.connected_kinds),
@@ -44,23 +44,12 @@ def _hospital(row: Any) -> Hospital:
 
 
 def _person(row: Any) -> Person:
-    return Person(
-        id_number=row.id_number,
-        name=row.name,
-        gender=row.gender,
-        birth_on=row.birth_on,
-        insured_region_code=row.insured_region_code,
+    return record_from_row(
+        Person,
+        row,
         insurance_type=InsuranceType(row.insurance_type),
         person_type=PersonType(row.person_type),
-        card_number=row.card_number,
         has_second_generation_card=bool(row.has_second_generation_card),
-        home_address=row.home_address,
-        mobile=row.mobile,
-        low_income_group=row.low_income_group,
-        psn_no=row.psn_no,
-        ethnicity=row.ethnicity,
-        insured_since=row.insured_since,
-        employer_name=row.employer_name,
     )
 
 

@@ -40,7 +40,6 @@ from yidi.funds.model import (
     statement_from_totals,
 )
 from yidi.funds.prepayment import (
-    DEFAULT_PREPAYMENT_MONTHS,
     Annex,
     AnnexAggregate,
     AnnexScope,
@@ -338,7 +337,7 @@ class FactAggregator:
         target_year: int,
         *,
         method: EstimateMethod = EstimateMethod.AVERAGE,
-        prepayment_months: int = DEFAULT_PREPAYMENT_MONTHS,
+        prepayment_months: int | None = None,
         keys: RegionKeys | None = None,
     ) -> PrepaymentEstimate:
         scope = AnnexScope.for_region(annex, insured_region_code, keys)

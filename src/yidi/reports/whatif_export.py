@@ -3,14 +3,17 @@ and as an XLSX workbook (one sheet each), amounts in yuan, every text cell neutr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from yidi.reports.cells import csv_text, workbook_bytes
-from yidi.reports.whatif import DIMENSIONS, FUND_FIELDS, WhatIfReport
+from yidi.reports.whatif import DIMENSIONS, FUND_FIELDS, ClaimChange, WhatIfReport
+
+T = TypeVar("T")
 
 #: column heads, Chinese first (the files are read by provincial 医保 staff)
 FIELD_HEADS = {
@@ -32,6 +35,20 @@ DIMENSION_HEADS = {
 
 def _yuan(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2).quantize(Decimal("0.01"))
+
+
+def change_cells(change: ClaimChange, yuan: Callable[[int], T]) -> list[str | T]:
+    """A changed claim as the report lists it: who and when, then the fund paid before and
+    after the candidate policy and the change, each written by ``yuan``."""
+    return [
+        change.claim_id,
+        change.person,
+        change.region,
+        change.month,
+        yuan(change.current_fund),
+        yuan(change.candidate_fund),
+        yuan(change.delta),
+    ]
 
 
 def breakdown_rows(report: WhatIfReport) -> list[list[Any]]:
@@ -72,13 +89,7 @@ def change_rows(report: WhatIfReport) -> list[list[Any]]:
     for change in report.top:
         rows.append(
             [
-                change.claim_id,
-                change.person,
-                change.region,
-                change.month,
-                _yuan(change.current_fund),
-                _yuan(change.candidate_fund),
-                _yuan(change.delta),
+                *change_cells(change, _yuan),
                 change.current_status or "ok",
                 change.candidate_status or "ok",
             ]

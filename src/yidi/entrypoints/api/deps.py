@@ -16,7 +16,7 @@ from yidi.entrypoints.http.requests import (
     session_token,
 )
 from yidi.kernel.access import Principal
-from yidi.platform.idempotency import request_fingerprint
+from yidi.kernel.idempotency import request_fingerprint
 from yidi.platform.uow import SqlUnitOfWork
 
 __all__ = [

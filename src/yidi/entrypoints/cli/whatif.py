@@ -24,6 +24,7 @@ from yidi.kernel.insurance import SettlementMode
 from yidi.kernel.money import Money
 from yidi.policy.loader import load_policy_library, shipped_policy_library
 from yidi.reports.whatif import DIMENSIONS, WhatIfReport, read_claims, what_if
+from yidi.reports.whatif_export import change_cells
 from yidi.reports.whatif_stored import StoredSelection, read_stored_claims
 
 if TYPE_CHECKING:
@@ -91,15 +92,7 @@ def _print(report: WhatIfReport, console: Console) -> None:
         for column in ("claim", "person", "region", "month", "current", "candidate", "delta"):
             table.add_column(column)
         for change in report.top:
-            table.add_row(
-                change.claim_id,
-                change.person,
-                change.region,
-                change.month,
-                _yuan(change.current_fund),
-                _yuan(change.candidate_fund),
-                _yuan(change.delta),
-            )
+            table.add_row(*change_cells(change, _yuan))
         console.print(table)
     for label, counts in (
         ("current", report.errors_current),

@@ -9,25 +9,22 @@ from dataclasses import replace
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from yidi.auth.commands import change_password, complete_reset, open_session, reset_link_account
+from yidi.auth.commands import change_password, complete_reset, reset_link_account
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.auth.users import ASSIGNABLE_ROLES, Assignment, ResetLink, UserAdminService
-from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
-from yidi.entrypoints.web import csrf
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.citizen_account_pages import add_citizen_account_routes
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, resolve_region
 from yidi.entrypoints.web.render import (
-    cookie_secure,
     page_lang,
     page_principal,
     render,
-    set_csrf_cookie,
+    signed_in_redirect,
 )
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -100,21 +97,7 @@ def _password_post(
     except YidiError as exc:
         return _password_page(request, _field_errors(exc, lang, "new_password"), 422)
     # Every session of the account has ended; this browser gets a fresh one.
-    fresh = replace(principal, password_change_required=False)
-    policy = container.session_policy
-    token = open_session(container.uow(), container.clock, fresh, policy=policy)
-    response = RedirectResponse(HOME_BY_ROLE.get(fresh.role, "/"), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=policy.hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-        path="/",
-    )
-    set_csrf_cookie(request, response, csrf.new_cookie_value())
-    return response
+    return signed_in_redirect(request, replace(principal, password_change_required=False))
 
 
 # --- the one-time reset link -----------------------------------------------------------------

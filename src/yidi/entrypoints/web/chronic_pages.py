@@ -26,8 +26,8 @@ from yidi.entrypoints.web.refusals import refusal_message, shown_refusal
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import YidiError
+from yidi.kernel.idempotency import request_fingerprint
 from yidi.kernel.privacy import mask_id_number
-from yidi.platform.idempotency import request_fingerprint
 from yidi.reference import queries as directory
 
 PAGE_SIZE = 50
@@ -145,6 +145,13 @@ def _agency(request: Request) -> Principal:
     return principal
 
 
+def _agency_post(request: Request, csrf_token: str) -> Principal:
+    """The agency behind a form post: signed in, then the CSRF token, then the role."""
+    require_signed_in(page_principal(request))
+    require_csrf(request, csrf_token)
+    return _agency(request)
+
+
 def _form_page(
     request: Request,
     principal: Principal,
@@ -190,10 +197,7 @@ def _record(
     doctor_name: FormText = "",
     reference: FormText = "",
 ) -> Response:
-    principal = page_principal(request)
-    require_signed_in(principal)
-    require_csrf(request, csrf_token)
-    principal = _agency(request)
+    principal = _agency_post(request, csrf_token)
     lang = page_lang(request)
     values = {
         "form_key": form_key,
@@ -295,10 +299,7 @@ def _end(
     end_on: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    principal = page_principal(request)
-    require_signed_in(principal)
-    require_csrf(request, csrf_token)
-    principal = _agency(request)
+    principal = _agency_post(request, csrf_token)
     lang = page_lang(request)
     service = _service(request)
     values = {"end_on": end_on.strip(), "reason": reason.strip()}

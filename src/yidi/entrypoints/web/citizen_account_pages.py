@@ -14,21 +14,19 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from yidi.auth.commands import authenticate, open_session
+from yidi.auth.commands import authenticate
 from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.auth.registration import CitizenAccounts, CodePurpose
-from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
-from yidi.entrypoints.web import csrf
+from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import (
-    cookie_secure,
     page_lang,
     page_principal,
     render,
-    set_csrf_cookie,
+    signed_in_redirect,
 )
 from yidi.kernel.access import Role
 from yidi.kernel.errors import ErrorKind, YidiError
@@ -188,20 +186,7 @@ def _signed_in(request: Request, username: str, password: str) -> Response:
     principal = authenticate(
         container.uow(), container.clock, username, password, policy=container.sign_in_policy
     )
-    policy = container.session_policy
-    token = open_session(container.uow(), container.clock, principal, policy=policy)
-    response = RedirectResponse(HOME_BY_ROLE.get(principal.role, "/"), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=policy.hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-        path="/",
-    )
-    set_csrf_cookie(request, response, csrf.new_cookie_value())
-    return response
+    return signed_in_redirect(request, principal)
 
 
 def add_citizen_account_routes(router: APIRouter) -> None:

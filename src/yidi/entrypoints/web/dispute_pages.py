@@ -24,8 +24,8 @@ from yidi.entrypoints.web.refusals import field_errors, shown_refusal
 from yidi.entrypoints.web.render import page_lang, page_principal, pager, render
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import YidiError
+from yidi.kernel.idempotency import request_fingerprint
 from yidi.kernel.money import Money
-from yidi.platform.idempotency import request_fingerprint
 from yidi.reconciliation.commands import DisputeService, RaiseRequest, Step, side_of
 from yidi.reconciliation.model import (
     Dispute,

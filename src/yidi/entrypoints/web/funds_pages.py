@@ -37,7 +37,6 @@ from yidi.funds.model import (
 )
 from yidi.funds.prepayment import (
     COLUMN_COUNT,
-    DEFAULT_PREPAYMENT_MONTHS,
     Annex,
     AnnexRow,
     EstimateMethod,
@@ -55,6 +54,7 @@ from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.money import Money
 from yidi.kernel.regions import DivisionLevel, annex3_henan_rows, default_registry
+from yidi.policy.national import default_prepayment_months
 from yidi.reference import queries as directory
 from yidi.reports.funds_xlsx import annex_workbook, statement_workbook, workbook_bytes
 from yidi.reports.statistics import MEDIA_TYPES
@@ -187,8 +187,8 @@ def _checked_prepayment(
         method = EstimateMethod(method_text)
     else:
         errors["method"] = translate(lang, "funds.choose_one")
-    months_text = values.get("months", "") or str(DEFAULT_PREPAYMENT_MONTHS)
-    months = DEFAULT_PREPAYMENT_MONTHS
+    months = default_prepayment_months()
+    months_text = values.get("months", "") or str(months)
     if months_text.isdigit() and 1 <= int(months_text) <= 12:
         months = int(months_text)
     else:

@@ -28,7 +28,6 @@ from yidi.encounter.commands import (
     SETTLED,
     AdmissionCheck,
     AdmissionRequest,
-    Caller,
     Credential,
     EncounterDetail,
     HospitalService,
@@ -43,9 +42,9 @@ from yidi.entrypoints.web.guards import redirect, require_csrf, require_role
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
-from yidi.kernel.access import Action, Role
+from yidi.kernel.access import Action, Caller, Role
 from yidi.kernel.clock import CHINA_TZ
-from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, NotFound, YidiError
+from yidi.kernel.errors import ErrorKind, InvalidInput, NotFound, YidiError
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
@@ -88,11 +87,7 @@ def _caller(request: Request, action: Action) -> Caller:
     principal = page_principal(request)
     require_role(principal, Role.HOSPITAL_CASHIER)
     principal.require(action)
-    if not principal.hospital_code:
-        raise Forbidden(
-            "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
-        )
-    return Caller(principal.hospital_code, principal.user_id, principal.role.value)
+    return principal.hospital_caller()
 
 
 def _form_caller(request: Request, csrf_token: str) -> Caller:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from yidi.auth.commands import authenticate, open_session, sign_out
+from yidi.auth.commands import authenticate, sign_out
 from yidi.demo.loader import demo_accounts
 from yidi.entrypoints.http.requests import SESSION_COOKIE, container_of
 from yidi.entrypoints.web import csrf
@@ -31,12 +31,12 @@ from yidi.entrypoints.web.nav import HOME_BY_ROLE, public_entries, work_entries
 from yidi.entrypoints.web.province_pages import add_province_routes
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import (
-    cookie_secure,
     csrf_cookie_value,
     page_lang,
     page_principal,
     render,
     set_csrf_cookie,
+    signed_in_redirect,
 )
 from yidi.entrypoints.web.whatif_pages import add_whatif_routes
 from yidi.filing.model.eligibility import (
@@ -145,26 +145,7 @@ def _signin_post(
         )
     if principal.password_change_required:
         target = "/account/password"
-    response = RedirectResponse(target or HOME_BY_ROLE.get(principal.role, "/"), status_code=303)
-    secure = cookie_secure(request)
-    policy = container.session_policy
-    response.set_cookie(
-        SESSION_COOKIE,
-        open_session(
-            container.uow(),
-            container.clock,
-            principal,
-            policy=policy,
-        ),
-        max_age=policy.hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-        path="/",
-    )
-    # A fresh CSRF value for the new session: one planted before sign-in is worth nothing after.
-    set_csrf_cookie(request, response, csrf.new_cookie_value())
-    return response
+    return signed_in_redirect(request, principal, target)
 
 
 def _signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from yidi.auth.commands import principal_from_token
+from yidi.auth.commands import open_session, principal_from_token
 from yidi.entrypoints.http.requests import (
     PASSWORD_CHANGE_PATHS,
     SESSION_COOKIE,
@@ -122,6 +122,28 @@ def set_csrf_cookie(request: Request, response: Response, value: str) -> None:
         secure=cookie_secure(request),
         path="/",
     )
+
+
+def signed_in_redirect(
+    request: Request, principal: Principal, target: str | None = None
+) -> Response:
+    """Open a session for ``principal`` and send the browser to ``target`` (or its desk) with
+    the session cookie and a fresh CSRF value: one planted before sign-in is worth nothing after."""
+    container = container_of(request)
+    policy = container.session_policy
+    token = open_session(container.uow(), container.clock, principal, policy=policy)
+    response = RedirectResponse(target or HOME_BY_ROLE.get(principal.role, "/"), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=policy.hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+    set_csrf_cookie(request, response, csrf.new_cookie_value())
+    return response
 
 
 def lang_switch_url(request: Request, lang: Lang) -> str:

@@ -44,19 +44,16 @@ from yidi.encounter.commands import (
     PSN_NO_KIND,
     AdmissionChange,
     AdmissionRequest,
-    Caller,
     Credential,
     EncounterDetail,
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
-    RequestKey,
     SettlementRecord,
     VisitData,
     VisitRegistration,
     local,
     policy_region_of,
-    request_key,
     ytd_from_json,
 )
 from yidi.encounter.model import PHARMACY_MED_TYPE, VISIT_MED_TYPES, EncounterKind
@@ -169,7 +166,9 @@ from yidi.integrations.nhsa.transactions import (
     VisitInfo,
     VisitRef,
 )
+from yidi.kernel.access import Caller
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
+from yidi.kernel.idempotency import RequestKey, request_key
 from yidi.kernel.insurance import EncounterType, InsuranceType, PersonType
 from yidi.kernel.money import Money
 from yidi.kernel.privacy import mask_id_number

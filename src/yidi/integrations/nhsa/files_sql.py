@@ -12,17 +12,15 @@ from sqlalchemy.orm import Session
 
 from yidi.integrations.nhsa.files import StoredFile
 from yidi.kernel.audit import as_utc
+from yidi.platform.rows import record_from_row
 from yidi.platform.tables import gateway_files
 
 
 def _stored(row: Any) -> StoredFile:
-    return StoredFile(
-        file_qury_no=row.file_qury_no,
-        fixmedins_code=row.fixmedins_code,
-        msgid=row.msgid,
-        filename=row.filename,
+    return record_from_row(
+        StoredFile,
+        row,
         content=bytes(row.content),
-        sha256=row.sha256,
         uploaded_at=as_utc(row.uploaded_at),
         expires_at=as_utc(row.expires_at),
     )

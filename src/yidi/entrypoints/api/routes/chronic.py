@@ -26,7 +26,7 @@ from yidi.entrypoints.api.schemas.chronic import (
     summary_out,
 )
 from yidi.kernel.access import Action
-from yidi.platform.idempotency import request_fingerprint
+from yidi.kernel.idempotency import request_fingerprint
 
 router = APIRouter(prefix="/api/chronic", tags=["门诊慢特病 chronic-disease recognition"])
 

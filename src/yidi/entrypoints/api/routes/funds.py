@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -18,11 +18,12 @@ from yidi.entrypoints.http.downloads import attachment
 from yidi.funds import commands as service
 from yidi.funds.commands import ClearingRunResult
 from yidi.funds.model import ClearingLevel
-from yidi.funds.prepayment import DEFAULT_PREPAYMENT_MONTHS, Annex, EstimateMethod, TopUpStatus
+from yidi.funds.prepayment import Annex, EstimateMethod, TopUpStatus
 from yidi.funds.statistics import Dimension, Direction, StatisticsQuery
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import NotFound
 from yidi.kernel.money import Money
+from yidi.policy.national import default_prepayment_months
 from yidi.reports.funds_xlsx import annex_workbook, statement_workbook, workbook_bytes
 from yidi.reports.statistics import MEDIA_TYPES, render
 
@@ -133,11 +134,15 @@ class PrepaymentQuery:
     months: int
 
 
+#: The documented default of ``months`` (the OpenAPI document states it, so it is read here).
+_PROPOSAL_MONTHS: Final = default_prepayment_months()
+
+
 def prepayment_query(
     region: str,
     year: Year,
     method: EstimateMethod = EstimateMethod.AVERAGE,
-    months: Months = DEFAULT_PREPAYMENT_MONTHS,
+    months: Months = _PROPOSAL_MONTHS,
 ) -> PrepaymentQuery:
     return PrepaymentQuery(region, year, method, months)
 

@@ -19,17 +19,14 @@ from pydantic import AliasChoices, BaseModel, Field
 
 from yidi.encounter.commands import (
     AdmissionRequest,
-    Caller,
     Credential,
     EncounterDetail,
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
-    RequestKey,
     SettlementRecord,
     VisitData,
     VisitRegistration,
-    request_key,
 )
 from yidi.encounter.model import STATE_ZH
 from yidi.encounter.sql import EncounterRow, FeeLineRow
@@ -38,8 +35,8 @@ from yidi.entrypoints.api.schemas.mapping import from_attributes
 from yidi.entrypoints.api.schemas.money import SettlementAmountsOut, SettlementLineOut
 from yidi.entrypoints.http.requests import container_of
 from yidi.integrations.nhsa.fields import national_name
-from yidi.kernel.access import Action, Principal
-from yidi.kernel.errors import Forbidden
+from yidi.kernel.access import Action, Caller, Principal
+from yidi.kernel.idempotency import RequestKey, request_key
 from yidi.kernel.money import Money
 from yidi.kernel.privacy import mask_id_number
 from yidi.reference.model import Person
@@ -55,11 +52,7 @@ def service_of(request: Request) -> HospitalService:
 
 def caller_of(principal: Principal, action: Action, request: Request) -> Caller:
     principal.require(action)
-    if not principal.hospital_code:
-        raise Forbidden(
-            "HOSPITAL_NOT_BOUND", "该账户未绑定定点医疗机构", "account is not bound to a hospital"
-        )
-    return Caller(principal.hospital_code, principal.user_id, principal.role.value)
+    return principal.hospital_caller()
 
 
 @dataclass(frozen=True, slots=True)

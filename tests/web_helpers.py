@@ -27,6 +27,16 @@ def csrf_token(client: TestClient, path: str = "/signin") -> str:
     return match.group(1)
 
 
+def table_rows(html: str, marker: str) -> list[list[str]]:
+    """The body cells of the first table after ``marker``, row by row (tags stripped)."""
+    body = html.split(marker, 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("<tbody>", 1)[1], flags=re.S)
+    return [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
+        for r in rows
+    ]
+
+
 def sign_in(client: TestClient, username: str, password: str = "") -> httpx2.Response:
     password = password or f"{username}-demo-2017"
     response = client.post(
