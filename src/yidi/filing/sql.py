@@ -1015,13 +1015,13 @@ class FilingRepository:
             found.update(r.import_key for r in rows)
         return found
 
-    def _among(self, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    def _among(self, column: ColumnElement[str], values: Sequence[str]) -> ColumnElement[bool]:
         """``column`` is one of ``values``, bound as one parameter (an array on PostgreSQL, a
         JSON list on SQLite): thousands of bound parameters cost more to render than the
         indexed look-up itself."""
         if self._session.connection().dialect.name == "postgresql":
             return column == any_(bindparam("among", list(values), type_=ARRAY(String)))
-        listed = select(literal_column("value")).select_from(
+        listed: Select[Any] = select(literal_column("value")).select_from(
             func.json_each(bindparam("among", json.dumps(list(values))))
         )
         return column.in_(listed.scalar_subquery())
