@@ -258,6 +258,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # role pages (server-rendered); the same services and scope rules as the API
     ("GET", "/me/filings"): frozenset({"insured_person"}),
     ("GET", "/me/filings/new"): frozenset({"insured_person"}),
+    ("GET", "/me/filings/wizard"): frozenset({"insured_person"}),  # the step-by-step filing
     ("GET", "/me/estimate"): frozenset({"insured_person"}),
     ("GET", "/filings"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/new"): AGENCIES,
@@ -343,6 +344,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/signin"),
         ("POST", "/signout"),
         ("POST", "/me/filings/new"),
+        ("POST", "/me/filings/wizard"),
         ("POST", "/me/estimate"),
         ("POST", "/filings/new"),
         ("POST", "/filings/import"),

@@ -63,7 +63,7 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     _card(Action.CHRONIC_READ, "/chronic", "nav.chronic", roles=_OFFICES),
     NavEntry(Action.FILING_LIST, "/me/filings", "nav.my_filings", roles=_INSURED),
     _card(Action.CHRONIC_READ, "/me/chronic", "nav.my_chronic", roles=_INSURED),
-    NavEntry(Action.FILING_CREATE, "/me/filings/new", "nav.my_new_filing", roles=_INSURED),
+    NavEntry(Action.FILING_CREATE, "/me/filings/wizard", "nav.my_new_filing", roles=_INSURED),
     NavEntry(Action.PUBLIC_DIRECTORY, "/me/estimate", "nav.estimate", roles=_INSURED),
     _card(Action.MANUAL_CLAIM, "/claims", "nav.claims_list"),
     _card(Action.MANUAL_CLAIM, "/claims/new", "nav.claims"),
