@@ -360,20 +360,27 @@ class FakeFilingStore:
         )
         self._s.batches.append((row, copy.deepcopy(report)))
 
-    def all_import_keys(self) -> set[str]:
+    def _import_keys(self) -> set[str]:
         return {k for lineage in self._s.lineages.values() if (k := lineage.import_key)}
 
-    def live_prefectures_by_id_number(self, states: Sequence[FilingState]) -> dict[str, set[str]]:
+    def stored_import_keys(self, keys: Sequence[str]) -> set[str]:
+        return self._import_keys() & set(keys)
+
+    def live_prefectures_of(
+        self, id_numbers: Sequence[str], states: Sequence[FilingState]
+    ) -> dict[str, set[str]]:
+        wanted = set(id_numbers)
         found: dict[str, set[str]] = {}
         for row in self._live(states):
-            found.setdefault(row.id_number, set()).add(row.insured_region_code)
+            if row.id_number in wanted:
+                found.setdefault(row.id_number, set()).add(row.insured_region_code)
         return found
 
     def refresh_statistics(self) -> None:
         self._s.statistics_refreshed += 1
 
     def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None:
-        keys = self.all_import_keys()
+        keys = self._import_keys()
         for row in rows:
             if row.import_key in keys:
                 raise StoredConcurrently

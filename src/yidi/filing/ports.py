@@ -371,10 +371,16 @@ class FilingStore(Protocol):
     def record_import_batch(
         self, report: ImportReport, at: dt.datetime, actor: str, region_code: str
     ) -> None: ...
-    def all_import_keys(self) -> set[str]: ...
-    def live_prefectures_by_id_number(
-        self, states: Sequence[FilingState]
-    ) -> dict[str, set[str]]: ...
+    def stored_import_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of a batch's import keys are stored already (indexed look-ups of those keys)."""
+        ...
+
+    def live_prefectures_of(
+        self, id_numbers: Sequence[str], states: Sequence[FilingState]
+    ) -> dict[str, set[str]]:
+        """ID number -> insured regions of its live filings, for these ID numbers only."""
+        ...
+
     def bulk_insert_imported(self, rows: Sequence[ImportedFiling], by: ImportedBy) -> None: ...
     def refresh_statistics(self) -> None:
         """Gather the planner's statistics of the filing tables after a bulk import."""
