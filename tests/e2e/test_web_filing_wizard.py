@@ -344,3 +344,27 @@ def test_the_steps_speak_english_when_asked(web: TestClient) -> None:
     unchosen = _post(web, start)  # the language stays chosen (its cookie)
     assert "<title>Error: " in unchosen.text
     assert 'href="#category-retiree_resettled">Choose a filing type' in unchosen.text
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# an option or label of a form control, unless marked as Chinese (a place or hospital name)
+CONTROL_TEXT = re.compile(r"<(option|label)\b(?![^>]*lang=\"zh-CN\")[^>]*>([^<]*)</\1>")
+
+
+def _chinese_only_labels(page: str) -> list[str]:
+    return [text for _, text in CONTROL_TEXT.findall(page) if CJK.search(text)]
+
+
+@pytest.mark.parametrize("category", ["referral", "long_term_resident", "emergency"])
+def test_no_option_or_label_is_chinese_only_in_english(web: TestClient, category: str) -> None:
+    start = web.get(f"{WIZARD}?lang=en", headers=PAGE)
+    pages = [start]
+    pages.append(_post(web, start, category=category))
+    pages.append(_post(web, pages[-1], destination="广西壮族自治区玉林市博白县"))
+    pages.append(_post(web, pages[-1], **(DETAILS | {"admitted_on": "2026-11-19"})))
+    assert [_step_of(p) for p in pages] == ["type", "destination", "details", "documents"]
+    for page in pages:
+        assert 'lang="en"' in page.text
+        assert _chinese_only_labels(page.text) == [], _step_of(page)
+    # the same check finds the Chinese labels of the Chinese page
+    assert _chinese_only_labels(web.get(f"{WIZARD}?lang=zh", headers=PAGE).text)
