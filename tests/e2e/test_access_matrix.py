@@ -147,6 +147,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/filings/follow-up/duplicates"): frozenset({"insured_person", "province"})
     | AGENCIES,
     ("GET", "/api/filings/export/annex2.xlsx"): frozenset({"province", "agency_a"}),
+    ("GET", "/api/filings/export/current-layout"): frozenset({"province", "agency_a"}),
     ("GET", "/api/filings/quarterly"): frozenset({"province", "agency_a"}),
     ("POST", "/api/filings/import"): frozenset({"province"}) | AGENCIES,
     # An import job is its submitter's own (agency A submitted the one in the world).
@@ -710,6 +711,10 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ("POST", "/api/filings"): lambda w: ("/api/filings", {"json": {"record": record_body()}}),
     ("GET", "/api/filings/export/annex2.xlsx"): lambda w: (
         "/api/filings/export/annex2.xlsx",
+        {"params": {"region": "430400", "from": "2026-11-01", "to": "2026-11-30"}},
+    ),
+    ("GET", "/api/filings/export/current-layout"): lambda w: (
+        "/api/filings/export/current-layout",
         {"params": {"region": "430400", "from": "2026-11-01", "to": "2026-11-30"}},
     ),
     ("GET", "/api/filings/quarterly"): lambda w: (

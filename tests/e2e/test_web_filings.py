@@ -212,6 +212,18 @@ def test_annex2_downloads_the_region_approved_filings(
     assert "谢某某" in values
     bad = web.get("/filings/annex2?download=1&from=2026-12-31&to=2026-01-01", headers=PAGE)
     assert bad.status_code == 422 and 'id="to-error"' in bad.text
+    # beside 附件2: the current-layout record, the same period, read with the page's session
+    assert 'formaction="/api/filings/export/current-layout"' in form.text
+    assert 'name="region" value="430400"' in form.text
+    current = web.get(
+        "/api/filings/export/current-layout?download=1&region=430400&from=2026-01-01"
+        "&to=2026-12-31&format=xlsx",
+        headers=PAGE,
+    )
+    assert current.status_code == 200, current.text
+    rows = load_workbook(io.BytesIO(current.content)).active
+    assert rows is not None
+    assert "谢某某" in [c for row in rows.iter_rows(values_only=True) for c in row if c]
 
 
 def test_an_import_upload_reports_each_row_and_needs_the_csrf_token(web: TestClient) -> None:

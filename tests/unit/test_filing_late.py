@@ -85,9 +85,9 @@ def test_care_starting_on_the_2022_rules_first_day_may_be_filed_afterwards() -> 
     ("care_from", "care_until", "code"),
     [
         (None, date(2024, 9, 12), "FILING_LATE_CARE_FROM_REQUIRED"),
-        (date(2024, 9, 12), None, "FILING_LATE_CARE_RANGE"),
         (date(2024, 9, 12), date(2024, 9, 1), "FILING_LATE_CARE_RANGE"),
         (date(2024, 10, 1), date(2024, 10, 30), "FILING_LATE_CARE_FUTURE"),
+        (date(2024, 10, 9), None, "FILING_LATE_CARE_FUTURE"),
     ],
 )
 def test_bad_care_dates_are_refused_with_a_stable_code(
@@ -137,3 +137,31 @@ def test_the_late_filing_is_found_only_for_care_it_covers() -> None:
     assert (
         late_filing_for_care([ordinary], bobai, date(2024, 9, 2), date(2024, 9, 5), REGIONS) is None
     )
+
+
+def test_a_filing_during_the_stay_has_no_last_day_and_reaches_back_to_the_admission() -> None:
+    # Admitted 2024-10-05 without a filing, still in hospital when filing on 2024-10-08.
+    record = record_for(
+        C.OTHER_TEMPORARY, filled_on=date(2024, 10, 8), late_care_from=date(2024, 10, 5)
+    )
+    check_late_filing(record, date(2024, 10, 8))
+    filing = _approved(record, date(2024, 10, 8))
+    assert filing.record.valid_from == date(2024, 10, 5)
+    assert filing.record.late_care_until is None
+    assert record_from_json(record_json(filing.record)) == filing.record
+    bobai = record.destination_code
+    assert bobai is not None
+    # Discharged self-paid after all: the manual claim still finds the filing for the stay.
+    found = late_filing_for_care([filing], bobai, date(2024, 10, 5), date(2024, 10, 20), REGIONS)
+    assert found is filing
+    assert (
+        late_filing_for_care([filing], bobai, date(2024, 10, 4), date(2024, 10, 20), REGIONS)
+        is None
+    )
+
+
+def test_a_filing_during_a_stay_under_the_2017_rules_is_refused() -> None:
+    record = record_for(C.REFERRAL, filled_on=date(2022, 7, 28), late_care_from=date(2022, 7, 25))
+    with pytest.raises(Refused) as refused:
+        check_late_filing(record, date(2022, 7, 28))
+    assert refused.value.code == "FILING_LATE_NOT_IN_FORCE"

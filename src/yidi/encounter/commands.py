@@ -75,10 +75,12 @@ from yidi.encounter.queries import (
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
+    EncounterContext,
     EncounterRow,
     FeeLineRow,
     SettlementRecord,
     SettlementRow,
+    fee_line_row,
     result_amounts,
     result_json,
     settlement_record,
@@ -100,6 +102,7 @@ from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.policy.national import national_model
 from yidi.reference.model import Agency, ConnectionKind, Hospital, Person
 from yidi.settlement.claim_builder import (
+    ClaimLine,
     FeeLineInput,
     build_claim,
     claim_sources,
@@ -290,6 +293,8 @@ class AdmissionCheck:
     id_presented: bool = False
     #: 个人账户本年余额 (None: the insurance type keeps no personal account)
     account_balance: Money | None = None
+    #: The day of the care checked (the admission's, the visit's, today for a query).
+    care_on: dt.date | None = None
 
     @property
     def id_number_shown(self) -> str:
@@ -313,6 +318,18 @@ class AdmissionCheck:
 
 
 # --------------------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredLines:
+    """What storing a batch of fee lines did: the batch's serials (first occurrence order),
+    those it stored (what a 2601 takes back), each serial's line as stored, and the audit
+    entry's reason."""
+
+    serials: list[str]
+    stored_now: list[str]
+    lines: list[FeeLineRow]
+    audit_reason: str
 
 
 class HospitalService(EncounterQueries):
@@ -348,7 +365,9 @@ class HospitalService(EncounterQueries):
     def _recall(uow: EncounterUnitOfWork, key: RequestKey | None) -> Any | None:
         if key is None:
             return None
-        voided = uow.idempotency.answer(key.scope, reversal_marker(key.key))
+        voided, stored = uow.idempotency.recall_unless(
+            key.scope, key.key, key.fingerprint, reversal_marker(key.key)
+        )
         if voided is not None:
             raise Conflict(
                 "MESSAGE_REVERSED",
@@ -357,7 +376,7 @@ class HospitalService(EncounterQueries):
                 f"message {key.key} was reversed by 2601; send a new msgid to do it again",
                 field="msgid",
             )
-        return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
+        return stored
 
     def _lock_for_change(
         self, uow: EncounterUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
@@ -368,13 +387,17 @@ class HospitalService(EncounterQueries):
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
         return encounter, self._recall(uow, key)
 
+    def _remember(self, uow: EncounterUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+        """Record the answer for ``key`` in the change's transaction (not committed)."""
+        if key is not None:
+            uow.idempotency.remember(key.scope, key.key, key.fingerprint, memo, self._clock.now())
+
     def _commit_and_remember(
         self, uow: EncounterUnitOfWork, key: RequestKey | None, memo: Any
     ) -> None:
         """Commit the change together with its idempotency record: a retry finds the first
         answer, or, after a crash, nothing was changed."""
-        if key is not None:
-            uow.idempotency.remember(key.scope, key.key, key.fingerprint, memo, self._clock.now())
+        self._remember(uow, key, memo)
         uow.commit()
 
     def _commit_encounter_change(
@@ -470,6 +493,7 @@ class HospitalService(EncounterQueries):
             filing=filing,
             id_presented=credential.kind == "02",
             account_balance=self._balance(uow, person_id, person.insurance_type, on_date.year),
+            care_on=on_date,
         )
 
     def _refuse_closed_insured_place(
@@ -539,15 +563,32 @@ class HospitalService(EncounterQueries):
 
     def _refuse_unfiled(self, uow: EncounterUnitOfWork, check: AdmissionCheck) -> Refused:
         phones = self.agencies_to_call(uow, check.person)
+        # 补办 (rules of the care's day): a filing made before the discharge settlement and
+        # reaching back to the admission day lets the hospital register the stay again.
+        model = national_model(check.care_on or local(self._clock.now()).date())
+        late = (
+            "出院结算前补办备案（追溯至入院日）的，重新办理入院登记即可直接结算；否则"
+            if model.late_filing_settles_directly
+            else "未备案的"
+        )
         return Refused(
             "FILING_NOT_VALID",
             f"未查询到参保人在{check.hospital.name}（就医地 {check.hospital.region_code}）有效的异地就医备案，"
             f"不能直接结算。请参保人拨打参保地医保经办机构备案电话确认或补办备案：{self._call_agency_text(uow, check.person)}；"
-            f"未备案的住院费用须全额垫付，出院后带{MANUAL_MATERIALS_ZH}回参保地报销",
+            f"{late}住院费用须全额垫付，出院后带{MANUAL_MATERIALS_ZH}回参保地报销",
             "no valid cross-region filing: direct settlement is not available; "
-            "the person should call the insured region's agency",
+            "the person should call the insured region's agency"
+            + (
+                "; a filing made before the discharge settlement and reaching back to the "
+                "admission day settles the stay once the admission is registered again"
+                if model.late_filing_settles_directly
+                else ""
+            ),
             field="psn_no",
             details={
+                "era": model.era,
+                "late_filing_settles_directly": model.late_filing_settles_directly,
+                "late_filing_source": model.late_filing_source,
                 "agencies": [
                     {"code": a.code, "name": a.name, "phone": a.phone} for a in phones if a.phone
                 ]
@@ -1045,9 +1086,11 @@ class HospitalService(EncounterQueries):
             ),
         )
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-        serials, _ = self._store_lines(uow, caller, encounter, purchase.lines)
-        found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
-        lines = [found[serial] for serial in serials]
+        done = self._store_lines(uow, encounter, purchase.lines)
+        self._audit(
+            uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
+        )
+        lines = done.lines
         record = self._settle_locked(
             uow,
             caller,
@@ -1247,21 +1290,24 @@ class HospitalService(EncounterQueries):
                 "fee lines can be uploaded only to an open, unsettled encounter",
                 if_settled_zh="（如需更正请先撤销结算）",
             )
-            serials, stored_now = self._store_lines(uow, caller, encounter, lines)
-            memo = {"serials": serials, "stored": stored_now, "mdtrt_id": encounter_id}
-            self._commit_and_remember(uow, key, memo)
-            found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
-            return [found[s] for s in serials]
+            done = self._store_lines(uow, encounter, lines)
+            memo = {"serials": done.serials, "stored": done.stored_now, "mdtrt_id": encounter_id}
+            self._remember(uow, key, memo)
+            # The audit entry last: the chain's head stays locked only for it and the commit.
+            self._audit(
+                uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
+            )
+            uow.commit()
+            return done.lines  # answered from the rows just written, not read back
 
     def _store_lines(
         self,
         uow: EncounterUnitOfWork,
-        caller: Caller,
         encounter: EncounterRow,
         lines: Sequence[FeeLineInput],
-    ) -> tuple[list[str], list[str]]:
+    ) -> _StoredLines:
         """Check and store a batch of lines on the locked, open ``encounter`` (nothing is
-        committed): the batch's serials and those stored by it (what a 2601 takes back)."""
+        committed, nothing audited: the caller appends ``audit_reason``)."""
         encounter_id = encounter.id
         if not lines:
             raise InvalidInput(
@@ -1290,52 +1336,61 @@ class HospitalService(EncounterQueries):
                 field="med_list_codg",
                 details={"unknown_codes": unknown, "serials": unknown_serials},
             )
-        existing = uow.hospital.fee_lines_by_serial(encounter_id, [x.serial for x in lines])
-        reused = [
-            line.serial
-            for line in lines
-            if line.serial in existing
-            and not existing[line.serial].cancelled
-            and existing[line.serial].fingerprint != fingerprints[line.serial]
-        ]
-        if reused:
-            raise Conflict(
-                "FEE_LINE_SERIAL_REUSED",
-                f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
-                "如需修改请先撤销原明细（2302）再上传",
-                "these serials were uploaded with different content",
-                field="feedetl_sn",
-                details={"serials": reused},
-            )
         now = as_utc(self._clock.now())
-        new_rows: list[dict[str, Any]] = []
-        added = replaced = 0
-        stored_now: list[str] = []  # what a 2601 of this upload takes back
+        batch: dict[str, dict[str, Any]] = {}  # first line of each serial, as it is stored
         for line in lines:
-            previous = existing.get(line.serial)
-            if previous is not None and not previous.cancelled:
-                continue  # the same line again: nothing to do
-            catalog, item = resolved[line.serial]
-            stored_now.append(line.serial)
-            values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
-            if previous is not None:
-                uow.hospital.replace_fee_line(
-                    previous.id, values | {"cancelled": False, "cancelled_at": None}
+            if line.serial not in batch:
+                _, item = resolved[line.serial]
+                values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
+                batch[line.serial] = values | {"encounter_id": encounter_id, "serial": line.serial}
+        # No read first: the batch is inserted in one statement, serials the stay already
+        # has are skipped and looked at only then (a retry or a re-upload is the rare case).
+        added = uow.hospital.add_fee_lines(list(batch.values()))
+        stored: dict[str, FeeLineRow] = {
+            serial: fee_line_row(line_id, batch[serial]) for serial, line_id in added.items()
+        }
+        again: set[str] = set()  # cancelled lines uploaded again
+        if len(added) < len(batch):
+            earlier = uow.hospital.fee_lines_by_serial(
+                encounter_id, [serial for serial in batch if serial not in added]
+            )
+            reused = [  # in the batch's order
+                serial
+                for serial in batch
+                if serial in earlier
+                and not earlier[serial].cancelled
+                and earlier[serial].fingerprint != fingerprints[serial]
+            ]
+            if reused:
+                # The transaction is rolled back: the lines inserted above go with it.
+                raise Conflict(
+                    "FEE_LINE_SERIAL_REUSED",
+                    f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
+                    "如需修改请先撤销原明细（2302）再上传",
+                    "these serials were uploaded with different content",
+                    field="feedetl_sn",
+                    details={"serials": reused},
                 )
-                replaced += 1
-            else:
-                new_rows.append(values | {"encounter_id": encounter_id, "serial": line.serial})
-                added += 1
-        uow.hospital.add_fee_lines(new_rows)
+            for serial, previous in earlier.items():
+                if not previous.cancelled:
+                    stored[serial] = previous  # the same line again: nothing to do
+                    continue
+                values = batch[serial] | {"cancelled": False, "cancelled_at": None}
+                uow.hospital.replace_fee_line(previous.id, values)
+                stored[serial] = fee_line_row(previous.id, values)
+                again.add(serial)
+        # What a 2601 of this upload takes back: the lines it added or stored again.
+        stored_now = [serial for serial in batch if serial in added or serial in again]
+        replaced = len(again)
         uow.hospital.update_encounter(encounter_id, updated_at=now)
-        self._audit(
-            uow,
-            caller,
-            "hospital.fee_upload",
-            f"encounter:{encounter_id}",
-            f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
+        serials = list(batch)
+        return _StoredLines(
+            serials=serials,
+            stored_now=stored_now,
+            lines=[stored[serial] for serial in serials],
+            audit_reason=f"新增 {len(added)} 条，重新上传 {replaced} 条，"
+            f"重复 {len(lines) - len(added) - replaced} 条",
         )
-        return list(dict.fromkeys(line.serial for line in lines)), stored_now
 
     def _latest_fee_time(self, encounter: EncounterRow) -> dt.datetime:
         """The latest fee time the stay allows now: the discharge, or before it the upload time
@@ -1463,7 +1518,7 @@ class HospitalService(EncounterQueries):
         encounter: EncounterRow,
         person: Person,
         hospital: Hospital,
-        lines: Sequence[FeeLineRow],
+        lines: Sequence[ClaimLine],
         year_to_date: YearToDate,
         discharged_on: dt.date,
         account_balance: Money | None = None,
@@ -1506,7 +1561,7 @@ class HospitalService(EncounterQueries):
         return catalog_region, self._catalogs.versions(uow, catalog_region)
 
     @staticmethod
-    def _check_total(lines: Sequence[FeeLineRow], total_charges: Money | None) -> None:
+    def _check_total(lines: Sequence[ClaimLine], total_charges: Money | None) -> None:
         if not lines:
             raise Refused(
                 "FEE_LINES_EMPTY",
@@ -1641,7 +1696,7 @@ class HospitalService(EncounterQueries):
             )
             self._check_visit_terms(uow, encounter, med_type, disease_code)
             person, hospital = self._context(uow, encounter)
-            lines = uow.hospital.fee_lines(encounter_id)
+            lines = uow.hospital.claim_lines(encounter_id)
             self._check_total(lines, total_charges)
             day = (
                 Encounter(encounter).settlement_day()
@@ -1682,15 +1737,25 @@ class HospitalService(EncounterQueries):
         once. ``med_type`` / ``disease_code`` (2207), when given, must be the visit's; a
         门诊慢特病 visit needs its recognition valid on the visit day."""
         with self._uow() as uow:
-            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            # The stay (locked), its person and its hospital in one read.
+            context = self._encounter_context(uow, caller, encounter_id, for_update=True)
+            encounter = context.encounter
+            stored = self._recall(uow, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
             Encounter(encounter).require_kind(kind)
             self._check_visit_terms(uow, encounter, med_type, disease_code)
             record = self._settle_locked(
-                uow, caller, encounter, total_charges, msgid=msgid, use_account=use_account
+                uow,
+                caller,
+                encounter,
+                total_charges,
+                msgid=msgid,
+                use_account=use_account,
+                context=context,
+                key=key,
             )
-            self._commit_and_remember(uow, key, {"setl_id": record.settlement_id})
+            uow.commit()
             return record
 
     def _check_visit_terms(
@@ -1736,13 +1801,19 @@ class HospitalService(EncounterQueries):
         *,
         msgid: str | None,
         use_account: bool,
+        context: EncounterContext | None = None,
+        key: RequestKey | None = None,
     ) -> SettlementRecord:
         """Settle the locked ``encounter`` (nothing is committed): the settlement row, the
-        year-to-date totals, the account, the clearing fact and the audit entry."""
+        year-to-date totals, the account, the clearing fact, the answer for ``key`` and the
+        audit entry. ``context``: the stay's person and hospital if already read."""
         encounter_id = encounter.id
         settled_state = Encounter(encounter).settle()
-        person, hospital = self._context(uow, encounter)
-        lines = uow.hospital.fee_lines(encounter_id)
+        if context is not None:
+            person, hospital = context.person, context.hospital
+        else:
+            person, hospital = self._context(uow, encounter)
+        lines = uow.hospital.claim_lines(encounter_id)
         self._check_total(lines, total_charges)
         day = Encounter(encounter).settlement_day()
         insurance_type = InsuranceType(encounter.insurance_type)
@@ -1806,6 +1877,8 @@ class HospitalService(EncounterQueries):
         uow.hospital.update_encounter(
             encounter_id, state=settled_state.value, updated_at=as_utc(now)
         )
+        self._remember(uow, key, {"setl_id": settlement_id})
+        # The audit entry last: the chain's head stays locked only for it and the commit.
         self._audit(
             uow,
             caller,

@@ -4,6 +4,9 @@
   and a period (rendered as XLSX by :mod:`yidi.reports.annex2_xlsx`, as JSON by
   :func:`table_as_dicts`).
 * :meth:`FilingReports.quarterly` — 每季度末新增（变更）备案人员信息, per prefecture.
+* :meth:`FilingReports.current_layout` — 备案记录（现行版式）: every class and type of the
+  2022 model, with promise, validity, lock and deadlines (CSV/XLSX by
+  :mod:`yidi.reports.annex2_xlsx`), beside the 2017 Henan 附件2.
 * :meth:`FilingReports.submissions` — 地市报送情况; :meth:`FilingReports.import_batches` and
   :meth:`FilingReports.import_batch_report` — the stored 报盘 batches.
 
@@ -20,24 +23,31 @@ from dataclasses import dataclass
 from typing import Final
 
 from yidi.filing.model.annex import ANNEX2_COLUMNS, annex2_row
+from yidi.filing.model.current_layout import CURRENT_LAYOUT_COLUMNS, current_layout_row
 from yidi.filing.model.lifecycle import FilingState, emergency_deadline
 from yidi.filing.model.record import FilingRecord
 from yidi.filing.model.rules import rule_for
 from yidi.filing.ports import (
     REPORTED_STATES,
     FilingQuery,
+    FilingRow,
     ImportBatchRow,
     ImportReport,
     RegionActivity,
 )
+from yidi.filing.region_rules import region_filing_rules
 from yidi.filing.scope import FilingUseCases, require_region
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.clock import CHINA_TZ
-from yidi.kernel.errors import Forbidden, InvalidInput
+from yidi.kernel.errors import Forbidden, InvalidInput, YidiError
 from yidi.kernel.insurance import FilingCategory
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionLevel, region_prefix
 from yidi.kernel.workdays import CalendarYearUnsupported, WorkingDayCalendar
+from yidi.policy.national import FilingModel, national_model
+
+#: The states of a handled filing (the current-layout record lists them with their state).
+HANDLED_STATES: Final = (FilingState.APPROVED, FilingState.EXPIRED, FilingState.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -228,6 +238,67 @@ class FilingReports(FilingUseCases):
             self._region_name(region),
             f"{from_on.isoformat()} 至 {to_on.isoformat()}",
             ANNEX2_COLUMNS,
+            rows,
+            not show_full,
+        )
+
+    def current_layout(
+        self,
+        principal: Principal,
+        region: str,
+        from_on: dt.date,
+        to_on: dt.date,
+        *,
+        full: bool | None = None,
+    ) -> Annex2Table:
+        """备案记录（现行版式）: the filings of ``region`` handled between the two days
+        (inclusive), of every class and type, approved, expired or cancelled, each under the
+        national model (and the insured region's choices) of its handling day."""
+        principal.require(Action.FILING_EXPORT)
+        self._require_region(principal, region)
+        if to_on < from_on:
+            raise InvalidInput(
+                "PERIOD_INVALID", "截止日期不能早于起始日期", "to is before from", field="to"
+            )
+        show_full = self._full(principal, full)
+        # The list's ordered read: it carries each filing's latest submission (the channel).
+        query = FilingQuery(
+            states=HANDLED_STATES, region_prefix=region_prefix(region), sort="region"
+        )
+        today = self._clock.today()
+        with self._uow() as uow:
+            found = [
+                (row, record)
+                for row, record in uow.filings.iter_ordered(query)
+                if record.handled_on is not None and from_on <= record.handled_on <= to_on
+            ]
+            found.sort(key=lambda f: (f[1].insured_region_code or "", f[1].handled_on, f[0].id))
+            rows = [
+                current_layout_row(
+                    record,
+                    serial,
+                    self._regions,
+                    _model_of(record),
+                    state=row.state,
+                    online=_online(row),
+                    today=today,
+                    mask=not show_full,
+                )
+                for serial, (row, record) in enumerate(found, start=1)
+            ]
+            self._audit(
+                uow,
+                principal,
+                "filing.export",
+                f"current_layout:{region}",
+                f"{from_on}~{to_on} {len(rows)}行 {'明文' if show_full else '脱敏'}",
+            )
+            uow.commit()
+        return Annex2Table(
+            region,
+            self._region_name(region),
+            f"经办日期 {from_on.isoformat()} 至 {to_on.isoformat()}",
+            CURRENT_LAYOUT_COLUMNS,
             rows,
             not show_full,
         )
@@ -502,6 +573,21 @@ def _activity_row(
         near,
         late,
     )
+
+
+def _model_of(record: FilingRecord) -> FilingModel | None:
+    """The national model of the handling day, with the insured region's choices that day."""
+    day = record.handled_on
+    if day is None:
+        return None
+    try:
+        return national_model(day, region_filing_rules(record, day))
+    except YidiError:  # a region file the check would refuse: the national rule stands
+        return national_model(day)
+
+
+def _online(row: FilingRow) -> bool | None:
+    return None if row.submitted_at is None else row.submitted_online
 
 
 def table_as_dicts(table: Annex2Table) -> list[dict[str, str]]:

@@ -2,7 +2,8 @@
 
 One query (:mod:`yidi.filing.reports`), several renderings: this module writes the
 workbooks of :class:`~yidi.filing.reports.Annex2Table` and
-:class:`~yidi.filing.reports.QuarterlyList`. Cells are text.
+:class:`~yidi.filing.reports.QuarterlyList`, and the current-layout filing record
+(备案记录（现行版式）) as XLSX and CSV. Cells are text.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any, Final
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from yidi.filing.model.current_layout import CURRENT_LAYOUT_NOTES, CURRENT_LAYOUT_TITLE
 from yidi.filing.reports import Annex2Table, QuarterlyList
-from yidi.reports.cells import workbook_bytes
+from yidi.reports.cells import csv_text, workbook_bytes
 
 ANNEX2_TITLE: Final = "基本医疗保险异地居住人员备案信息汇总表"
 ANNEX2_NOTES: Final = (
@@ -73,3 +75,34 @@ def quarterly_xlsx(listing: QuarterlyList) -> bytes:
     for table in listing.prefectures:
         _write_table(workbook.create_sheet(f"{table.region_name}{table.region_code}"[:31]), table)
     return workbook_bytes(workbook)
+
+
+def current_layout_xlsx(table: Annex2Table) -> bytes:
+    """备案记录（现行版式）: title, region and period line, headings, rows, 注 lines."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "备案记录"
+    width = len(table.columns)
+    sheet.append([CURRENT_LAYOUT_TITLE] + [None] * (width - 1))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.cell(1, 1).font = Font(bold=True, size=14)
+    sheet.cell(1, 1).alignment = Alignment(horizontal="center")
+    masked = "（脱敏）" if table.masked else ""
+    sheet.append(
+        [f"参保地：{table.region_name}（{table.region_code}）", None, table.subtitle + masked]
+    )
+    sheet.append(list(table.columns))
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append(list(row))
+    for note in CURRENT_LAYOUT_NOTES:
+        sheet.append([note])
+    sheet.freeze_panes = "C4"
+    return workbook_bytes(workbook)
+
+
+def current_layout_csv(table: Annex2Table) -> bytes:
+    """The same record as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
+    return ("\ufeff" + csv_text([table.columns, *table.rows])).encode("utf-8")

@@ -433,6 +433,34 @@ def export_annex2(
     typer.echo(f"已导出 {len(table.rows)} 行 → {output}{'（脱敏）' if table.masked else ''}")
 
 
+@filing_app.command("export-records")
+def export_records(
+    region: Annotated[str, typer.Option(help="行政区划代码 region")],
+    from_on: Annotated[str, typer.Option("--from", help="经办日期起 YYYY-MM-DD")],
+    to_on: Annotated[str, typer.Option("--to", help="经办日期止 YYYY-MM-DD")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文件（.csv 或 .xlsx）")],
+    as_user: AsUser = None,
+    full: Annotated[bool | None, typer.Option("--full/--masked", help="明文或脱敏")] = None,
+) -> None:
+    """导出备案记录（现行版式，2022年模式：大类、类型、承诺、有效期、锁定期、期限）。"""
+    from yidi.reports.annex2_xlsx import current_layout_csv, current_layout_xlsx
+
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        typer.echo("输出文件须为 .csv 或 .xlsx（FILING_EXPORT_FORMAT）", err=True)
+        raise typer.Exit(2)
+    container = open_container()
+    principal = _principal(container, as_user, system_allowed=True)
+    start, end = _day(from_on), _day(to_on)
+    assert start is not None and end is not None
+    with _errors():
+        table = container.filing_reports.current_layout(principal, region, start, end, full=full)
+    output.write_bytes(
+        current_layout_xlsx(table) if suffix == ".xlsx" else current_layout_csv(table)
+    )
+    typer.echo(f"已导出 {len(table.rows)} 行 → {output}{'（脱敏）' if table.masked else ''}")
+
+
 @filing_app.command("quarterly")
 def quarterly(
     region: Annotated[str, typer.Option(help="行政区划代码 region")],

@@ -679,6 +679,7 @@ def _annex2(request: Request) -> Response:
             },
             "errors": errors,
             "may_full": may_full,
+            "region": principal.region_code or "",
         },
         status_code=422 if errors else 200,
     )

@@ -446,7 +446,8 @@ def check_national_type(record: FilingRecord, model: FilingModel) -> None:
 
 
 def check_late_filing(record: FilingRecord, today: date) -> None:
-    """补办备案: the care it covers is a real, past range, on a day whose rules allow 补办.
+    """补办备案: the care it covers has begun (a past range, or, still in hospital, a first day
+    without a last one), on a day whose rules allow 补办.
 
     The national model in force on the care's first day decides (2017: no 补办, the care
     stays unfiled; 2022: the filing may be made afterwards and covers the care).
@@ -461,18 +462,26 @@ def check_late_filing(record: FilingRecord, today: date) -> None:
                 field="late_care_from",
             )
         return
-    if care_until is None or care_until < care_from:
-        raise InvalidInput(
-            "FILING_LATE_CARE_RANGE",
-            "补办备案须填写所补就医的末日（出院日期），且不得早于首日",
-            "a late filing needs the last day of the care, not before its first day",
-            field="late_care_until",
-        )
-    if care_until > today:
+    # No last day: the person is still in hospital (补办 before the discharge settlement).
+    if care_from > today:
         raise InvalidInput(
             "FILING_LATE_CARE_FUTURE",
-            f"补办备案只能覆盖已发生的就医（末日{care_until.isoformat()}晚于今天）",
-            "a late filing covers care that has happened",
+            f"补办备案只能覆盖已发生的就医（首日{care_from.isoformat()}晚于今天）",
+            "a late filing covers care that has begun",
+            field="late_care_from",
+        )
+    if care_until is not None and care_until < care_from:
+        raise InvalidInput(
+            "FILING_LATE_CARE_RANGE",
+            "补办备案所补就医的末日（出院日期）不得早于首日；仍在住院的不填末日",
+            "the last day of the care is before its first day (leave it out while in hospital)",
+            field="late_care_until",
+        )
+    if care_until is not None and care_until > today:
+        raise InvalidInput(
+            "FILING_LATE_CARE_FUTURE",
+            f"补办备案只能覆盖已发生的就医（末日{care_until.isoformat()}晚于今天；仍在住院的不填末日）",
+            "a late filing covers care that has happened (leave the last day out while in hospital)",
             field="late_care_until",
         )
     model = national_model(care_from)
@@ -917,16 +926,18 @@ def late_filing_for_care(
 ) -> Filing | None:
     """The 补办 filing that covers care from ``care_from`` to ``care_until`` in
     ``treatment_region``, or None: approved (or since expired), made after the care
-    (``late_care_*`` spanning it), destination covering the treatment region, and valid on
+    (``late_care_*`` spanning it; no last day when filed during the stay), destination
+    covering the treatment region, and valid on
     both days. Its category sets the rates of the care's manual reimbursement."""
     matches = []
     for filing in filings:
         record = filing.record
         if filing.state not in (FilingState.APPROVED, FilingState.EXPIRED):
             continue
-        if record.late_care_from is None or record.late_care_until is None:
+        if record.late_care_from is None or record.late_care_from > care_from:
             continue
-        if not (record.late_care_from <= care_from and care_until <= record.late_care_until):
+        # Filed during the stay (no last day): the validity below bounds the care.
+        if record.late_care_until is not None and care_until > record.late_care_until:
             continue
         destination = record.destination_code
         if destination is None or record.category is None:

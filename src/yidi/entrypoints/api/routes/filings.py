@@ -1,4 +1,5 @@
-"""Filing API (备案): lifecycle, search, evidence upload, 报盘 import, 附件2 and quarterly exports.
+"""Filing API (备案): lifecycle, search, evidence upload, 报盘 import, 附件2, the current-layout
+record and quarterly exports.
 
 A filing outside the caller's scope answers 404 exactly like a missing one.
 """
@@ -50,7 +51,12 @@ from yidi.filing.reports import FilingReports, table_as_dicts
 from yidi.kernel.access import Action, Principal
 from yidi.kernel.errors import ErrorKind, InvalidInput, YidiError
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
-from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
+from yidi.reports.annex2_xlsx import (
+    annex2_xlsx,
+    current_layout_csv,
+    current_layout_xlsx,
+    quarterly_xlsx,
+)
 
 T = TypeVar("T")
 
@@ -234,6 +240,40 @@ def export_annex2(
 ) -> Response:
     table = _reports(container).annex2(principal, region, from_on, to_on, full=full)
     return _xlsx(annex2_xlsx(table), f"annex2-{region}-{from_on}-{to_on}.xlsx")
+
+
+@router.get(
+    "/export/current-layout",
+    summary="导出备案记录（现行版式，2022年模式） export filing records in the current layout",
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}, "application/json": {}}}},
+)
+def export_current_layout(
+    principal: PrincipalDep,
+    container: ContainerDep,
+    region: RegionQuery,
+    from_on: Annotated[dt.date, Query(alias="from", description="经办日期起 handled from")],
+    to_on: Annotated[dt.date, Query(alias="to", description="经办日期止 handled until")],
+    output: Annotated[
+        Literal["csv", "xlsx", "json"], Query(alias="format", description="csv、xlsx 或 json")
+    ] = "csv",
+    full: FullQuery = None,
+) -> Any:
+    """类别、类型、承诺或证明材料、有效期、锁定期与期限；附件1/附件2 仍按 2017 年河南版式
+    （``/export/annex2.xlsx``）。Class, type, promise or proof, validity, lock and deadlines;
+    附件2 keeps the 2017 Henan layout."""
+    table = _reports(container).current_layout(principal, region, from_on, to_on, full=full)
+    name = f"filings-current-{region}-{from_on}-{to_on}"
+    if output == "xlsx":
+        return _xlsx(current_layout_xlsx(table), f"{name}.xlsx")
+    if output == "csv":
+        return attachment(current_layout_csv(table), "text/csv; charset=utf-8", f"{name}.csv")
+    return {
+        "region_code": table.region_code,
+        "from": from_on.isoformat(),
+        "to": to_on.isoformat(),
+        "masked": table.masked,
+        "rows": table_as_dicts(table),
+    }
 
 
 @router.get(
