@@ -138,9 +138,9 @@ def test_an_insured_person_registers_from_the_sign_in_page_with_a_one_time_code(
     if label == "desktop":
         assert _nav_height(page) <= 100
     shot(page, f"citizen-registered-desk-{label}")
-    page.goto("/me/filings/new")
-    expect(page.locator("#insured_region_code")).to_have_attribute("lang", "zh-CN")
-    assert not re.fullmatch(r"\d{6}", page.locator("#insured_region_code").input_value())
+    page.goto("/me/filings/new")  # the one-page form's old address: the step-by-step filing
+    page.wait_for_url("**/me/filings/wizard")
+    expect(page.locator("#wizard-progress")).to_be_visible()
 
 
 def test_the_region_picker_cascades_by_name_on_the_estimate(
@@ -194,9 +194,9 @@ def test_the_filing_form_destination_cascades_in_the_browser_and_errors_take_the
     label: str,
 ) -> None:
     page = open_context(viewport).new_page()
-    _sign_in(page, "xiedeming")
-    page.goto("/me/filings/new")
-    expect(page.locator("#insured_region_code")).to_have_value("湖南省衡阳市衡阳县")
+    _sign_in(page, "hengyang")  # the one-page form is the agency's (a person files step by step)
+    page.goto("/filings/new")
+    expect(page.locator("#insured_region_code option", has_text="衡阳县")).to_have_count(1)
     expect(page.locator("#refresh-regions")).to_be_hidden()
     url = page.url
     page.locator("#destination_province_code").select_option(label="河南省")

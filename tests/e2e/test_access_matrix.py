@@ -344,7 +344,6 @@ CSRF_FORMS = frozenset(
     {
         ("POST", "/signin"),
         ("POST", "/signout"),
-        ("POST", "/me/filings/new"),
         ("POST", "/me/filings/wizard"),
         ("POST", "/me/estimate"),
         ("POST", "/filings/new"),

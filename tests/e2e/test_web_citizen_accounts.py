@@ -86,7 +86,7 @@ def test_a_person_of_the_register_registers_is_signed_in_and_can_file(
     assert done.status_code == 303 and done.headers["location"] == "/me"
     desk = web.get("/me", headers=PAGE)
     assert desk.status_code == 200 and PERSON.name in desk.text
-    assert web.get("/me/filings/new", headers=PAGE).status_code == 200  # filing online
+    assert web.get("/me/filings/wizard", headers=PAGE).status_code == 200  # filing online
     with container.uow() as uow:
         db = uow.session
         row = db.execute(select(users).where(users.c.username == "li.mou")).one()

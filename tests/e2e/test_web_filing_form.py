@@ -1,6 +1,6 @@
-"""The online filing form (附件1) over HTTP: the insured person files for themselves with a
-scan, the agency handler files for its region, field errors create nothing, the region
-selects are filtered on the server, access and CSRF."""
+"""The one-page filing form (附件1) over HTTP: the agency handler files for its region with a
+scan, field errors create nothing, the region selects are filtered on the server, access and
+CSRF; the insured person's old address of the form leads to the step-by-step filing."""
 
 from __future__ import annotations
 
@@ -82,45 +82,56 @@ def _post_form(
     )
 
 
-def _my_filing_count(web: TestClient) -> int:
-    return web.get("/me/filings", headers=PAGE).text.count("data-state=")
+XIE = {"social_security_number": "430421195206180315", "insured_region_code": "430421"}
 
 
-def test_the_insured_person_files_online_with_a_scan_and_sees_it_submitted(
+def _filing_count(web: TestClient) -> int:
+    return web.get("/filings", headers=PAGE).text.count("data-state=")
+
+
+def test_the_insured_persons_old_form_address_leads_to_the_step_by_step_filing(
     web: TestClient,
 ) -> None:
     sign_in(web, "xiedeming")
-    form = web.get("/me/filings/new", headers=PAGE)
+    plain = web.get("/me/filings/new", headers=PAGE, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"] == "/me/filings/wizard"
+    typed = web.get("/me/filings/new?category=referral", headers=PAGE, follow_redirects=False)
+    assert typed.status_code == 303
+    assert typed.headers["location"] == "/me/filings/wizard?category=referral"
+    wizard = web.get(typed.headers["location"], headers=PAGE).text
+    assert 'value="referral" checked' in wizard  # the type it named is already chosen
+    assert 'href="/me/filings/new"' not in web.get("/me/filings", headers=PAGE).text
+    posted = web.post("/me/filings/new", data=_long_term_resident(), headers=PAGE)
+    assert posted.status_code == 405  # the person files only step by step
+
+
+def test_the_agency_handler_files_with_a_scan_and_sees_it_submitted(web: TestClient) -> None:
+    sign_in(web, "hengyang")
+    form = web.get("/filings/new", headers=PAGE)
     assert form.status_code == 200
-    assert 'value="430421195206180315" readonly' in form.text  # their own, from the register
-    assert "谢德明" in form.text
     assert 'data-category="retiree_resettled"' in form.text and "安置地户口" in form.text
-    before = _my_filing_count(web)
     created = _post_form(
         web,
-        "/me/filings/new",
-        _long_term_resident(intent="submit", social_security_number="110101199003077777"),
+        "/filings/new",
+        _long_term_resident(intent="submit", **XIE),
         files={"evidence_file": ("permit.png", PNG, "image/png")},
     )
     assert created.status_code == 303, created.text
-    match = re.fullmatch(r"/filings/([0-9a-f]+)\?done=submit", created.headers["location"])
-    assert match
+    assert re.fullmatch(r"/filings/([0-9a-f]+)\?done=submit", created.headers["location"])
     detail = web.get(created.headers["location"], headers=PAGE).text
     assert 'data-state="submitted"' in detail
-    assert "430421195206180315" in detail  # the form's other ID number was ignored
     assert "permit.png" in detail and "居住证" in detail
-    assert _my_filing_count(web) == before + 1
 
 
 def test_a_faulty_form_shows_each_error_by_its_field_and_creates_nothing(
     web: TestClient,
 ) -> None:
-    sign_in(web, "xiedeming")
-    before = _my_filing_count(web)
+    sign_in(web, "hengyang")
+    before = _filing_count(web)
     faulty = _post_form(
         web,
-        "/me/filings/new",
-        _long_term_resident(intent="submit", category="", phone="12", mobile=""),
+        "/filings/new",
+        _long_term_resident(intent="submit", category="", phone="12", mobile="", **XIE),
     )
     assert faulty.status_code == 422
     assert 'id="category-error"' in faulty.text
@@ -128,21 +139,21 @@ def test_a_faulty_form_shows_each_error_by_its_field_and_creates_nothing(
     assert 'id="error-summary"' in faulty.text
     not_a_scan = _post_form(
         web,
-        "/me/filings/new",
-        _long_term_resident(intent="submit"),
+        "/filings/new",
+        _long_term_resident(intent="submit", **XIE),
         files={"evidence_file": ("permit.png", b"plain text", "image/png")},
     )
     assert not_a_scan.status_code == 422
     assert 'id="evidence_file-error"' in not_a_scan.text
     assert "PDF、JPEG或PNG" in not_a_scan.text
-    assert _my_filing_count(web) == before
+    assert _filing_count(web) == before
 
 
 def test_the_county_select_is_filtered_by_the_chosen_prefecture(web: TestClient) -> None:
-    sign_in(web, "xiedeming")
+    sign_in(web, "hengyang")
     refreshed = _post_form(
         web,
-        "/me/filings/new",
+        "/filings/new",
         {"intent": "refresh", "destination_province_code": "450000"},
     )
     assert refreshed.status_code == 200
@@ -150,7 +161,7 @@ def test_the_county_select_is_filtered_by_the_chosen_prefecture(web: TestClient)
     assert '<option value="450923"' not in refreshed.text  # no prefecture chosen yet
     county = _post_form(
         web,
-        "/me/filings/new",
+        "/filings/new",
         {
             "intent": "refresh",
             "destination_province_code": "450000",
@@ -158,7 +169,6 @@ def test_the_county_select_is_filtered_by_the_chosen_prefecture(web: TestClient)
         },
     )
     assert '<option value="450923"' in county.text  # 博白县
-    assert '<option value="430421"' not in county.text
 
 
 def test_the_agency_handler_files_for_its_region_with_the_same_form(web: TestClient) -> None:
@@ -194,9 +204,11 @@ def test_the_agency_handler_files_for_its_region_with_the_same_form(web: TestCli
 def test_each_role_opens_only_its_own_form_and_posts_need_the_token(web: TestClient) -> None:
     sign_in(web, "xiedeming")
     assert web.get("/filings/new", headers=PAGE).status_code == 403
+    web.post("/signout", data={"csrf_token": csrf_token(web, "/me")}, headers=PAGE)
+    sign_in(web, "hengyang")
     forged = web.post(
-        "/me/filings/new",
-        data={"csrf_token": "forged", **_long_term_resident(intent="submit")},
+        "/filings/new",
+        data={"csrf_token": "forged", **_long_term_resident(intent="submit", **XIE)},
         headers=PAGE,
     )
     assert forged.status_code == 403
@@ -207,11 +219,11 @@ def test_each_role_opens_only_its_own_form_and_posts_need_the_token(web: TestCli
 
 
 def test_a_document_added_on_a_draft_shows_each_fault_by_its_field(web: TestClient) -> None:
-    sign_in(web, "xiedeming")
+    sign_in(web, "hengyang")
     draft = _post_form(
         web,
-        "/me/filings/new",
-        _long_term_resident(intent="draft", evidence_kind=""),
+        "/filings/new",
+        _long_term_resident(intent="draft", evidence_kind="", **XIE),
     )
     assert draft.status_code == 303, draft.text
     page = draft.headers["location"].split("?")[0]

@@ -19,6 +19,7 @@ from yidi.bootstrap import Container
 from yidi.entrypoints.app import create_app
 from yidi.filing.commands import FilingService
 from yidi.filing.model.lifecycle import FilingState
+from yidi.kernel.errors import Refused
 from yidi.kernel.insurance import FilingCategory
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -153,6 +154,7 @@ def test_a_referral_needs_its_document_and_offers_no_promise(
         evidence_kind="referral_approval",
         evidence_issuer="南华大学附属第一医院",
         evidence_region="湖南省衡阳市",
+        evidence_issuer_level="3",
     )
     assert _step_of(review) == "review", review.text
     assert "referral.pdf" in review.text
@@ -162,6 +164,73 @@ def test_a_referral_needs_its_document_and_offers_no_promise(
     detail = FilingService(container.uow, container.clock).get(HENGYANG, line.filing_id)
     assert [e.kind.value for e in detail.evidence] == ["referral_approval"]
     assert detail.evidence[0].issuer_region_code == "430400"
+
+
+def _referral_to_review(web: TestClient, **issuer: str) -> httpx2.Response:
+    documents = _post(web, _to_details(web, "referral"), **DETAILS)
+    review = _post(
+        web,
+        documents,
+        files={"evidence_file": ("referral.pdf", PDF_BYTES, "application/pdf")},
+        evidence_kind="referral_approval",
+        evidence_issuer="南华大学附属第一医院",
+        evidence_region="湖南省衡阳市",
+        **issuer,
+    )
+    assert _step_of(review) == "review", review.text
+    return review
+
+
+def test_a_referral_asks_the_issuing_hospitals_level_and_requires_it(web: TestClient) -> None:
+    documents = _post(web, _to_details(web, "referral"), **DETAILS)
+    # the referral rule checks the issuer's level and lets a top specialist hospital issue
+    assert 'name="evidence_issuer_level"' in documents.text
+    assert 'name="evidence_top_specialist"' in documents.text
+    unlevelled = _post(
+        web,
+        documents,
+        files={"evidence_file": ("referral.pdf", PDF_BYTES, "application/pdf")},
+        evidence_kind="referral_approval",
+        evidence_region="湖南省衡阳市",
+    )
+    assert unlevelled.status_code == 422
+    assert re.search(r'id="evidence_issuer_level-error" role="alert">请选择', unlevelled.text)
+    assert 'href="#evidence_issuer_level"' in unlevelled.text
+    # a type whose rule checks no issuer level does not ask for it
+    long_term = _post(web, _to_details(web, "long_term_resident"), **DETAILS)
+    assert 'name="evidence_kind"' in long_term.text
+    assert 'name="evidence_issuer_level"' not in long_term.text
+    assert 'name="evidence_top_specialist"' not in long_term.text
+
+
+@pytest.mark.parametrize(
+    ("issuer", "complete"),
+    [
+        ({"evidence_issuer_level": "3"}, True),
+        ({"evidence_issuer_level": "2", "evidence_top_specialist": "yes"}, True),
+        ({"evidence_issuer_level": "2"}, False),
+    ],
+    ids=["level-3", "top-specialist", "level-2"],
+)
+def test_an_online_referral_is_complete_at_approval_only_with_the_issuer_the_rule_wants(
+    web: TestClient, container: Container, issuer: dict[str, str], complete: bool
+) -> None:
+    review = _referral_to_review(web, **issuer)
+    assert ('id="review-missing"' in review.text) is not complete
+    assert _post(web, review).status_code == 303  # the person may submit either way
+    service = FilingService(container.uow, container.clock)
+    [line] = _filings(container, FilingCategory.REFERRAL)
+    [document] = service.get(HENGYANG, line.filing_id).evidence
+    assert document.issuer_hospital_level == int(issuer["evidence_issuer_level"])
+    assert document.issuer_is_top_specialist is ("evidence_top_specialist" in issuer)
+    if complete:
+        assert service.approve(HENGYANG, line.filing_id).state is FilingState.APPROVED
+        return
+    with pytest.raises(Refused) as refused:
+        service.approve(HENGYANG, line.filing_id)
+    assert refused.value.code == "FILING_EVIDENCE_MISSING"
+    assert "三级" in refused.value.message
+    assert service.get(HENGYANG, line.filing_id).state is FilingState.SUBMITTED
 
 
 def test_a_type_without_documents_skips_to_the_review(web: TestClient) -> None:
@@ -275,3 +344,27 @@ def test_the_steps_speak_english_when_asked(web: TestClient) -> None:
     unchosen = _post(web, start)  # the language stays chosen (its cookie)
     assert "<title>Error: " in unchosen.text
     assert 'href="#category-retiree_resettled">Choose a filing type' in unchosen.text
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# an option or label of a form control, unless marked as Chinese (a place or hospital name)
+CONTROL_TEXT = re.compile(r"<(option|label)\b(?![^>]*lang=\"zh-CN\")[^>]*>([^<]*)</\1>")
+
+
+def _chinese_only_labels(page: str) -> list[str]:
+    return [text for _, text in CONTROL_TEXT.findall(page) if CJK.search(text)]
+
+
+@pytest.mark.parametrize("category", ["referral", "long_term_resident", "emergency"])
+def test_no_option_or_label_is_chinese_only_in_english(web: TestClient, category: str) -> None:
+    start = web.get(f"{WIZARD}?lang=en", headers=PAGE)
+    pages = [start]
+    pages.append(_post(web, start, category=category))
+    pages.append(_post(web, pages[-1], destination="广西壮族自治区玉林市博白县"))
+    pages.append(_post(web, pages[-1], **(DETAILS | {"admitted_on": "2026-11-19"})))
+    assert [_step_of(p) for p in pages] == ["type", "destination", "details", "documents"]
+    for page in pages:
+        assert 'lang="en"' in page.text
+        assert _chinese_only_labels(page.text) == [], _step_of(page)
+    # the same check finds the Chinese labels of the Chinese page
+    assert _chinese_only_labels(web.get(f"{WIZARD}?lang=zh", headers=PAGE).text)

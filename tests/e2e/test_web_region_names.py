@@ -16,7 +16,7 @@ from yidi.bootstrap import Container
 from yidi.demo.loader import load_demo_filings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_web_filing_form import PNG, _long_term_resident
+from test_web_filing_form import PNG, XIE, _long_term_resident
 
 from web_helpers import PAGE, csrf_token, sign_in
 
@@ -65,19 +65,17 @@ def test_the_estimate_takes_the_treatment_region_by_name(web: TestClient) -> Non
     assert empty.status_code == 422 and "请选择就医地" in empty.text
 
 
-def test_the_filing_form_shows_the_insured_region_by_name_and_takes_the_issuer_place_by_name(
+def test_the_filing_form_offers_the_insured_region_by_name_and_takes_the_issuer_place_by_name(
     web: TestClient,
 ) -> None:
-    sign_in(web, "xiedeming")
-    form = web.get("/me/filings/new", headers=PAGE).text
-    assert 'value="湖南省衡阳市衡阳县" lang="zh-CN" readonly' in form
-    assert 'type="hidden" name="insured_region_code" value="430421"' in form
+    sign_in(web, "hengyang")
+    form = web.get("/filings/new", headers=PAGE).text
+    assert re.search(r'<option value="430421"[^>]*>衡阳县</option>', form)
     assert "data-region-cascade" in form and "data-region-refresh" in form
     created = _post(
         web,
-        "/me/filings/new",
-        _long_term_resident(intent="submit", evidence_region="玉林市博白县"),
-        "/me/filings/new",
+        "/filings/new",
+        _long_term_resident(intent="submit", evidence_region="玉林市博白县", **XIE),
         files={"evidence_file": ("permit.png", PNG, "image/png")},
     )
     assert created.status_code == 303, created.text
@@ -85,9 +83,8 @@ def test_the_filing_form_shows_the_insured_region_by_name_and_takes_the_issuer_p
     assert "博白县" in detail.split("permit.png")[0]
     unknown = _post(
         web,
-        "/me/filings/new",
-        _long_term_resident(intent="submit", evidence_region="火星县"),
-        "/me/filings/new",
+        "/filings/new",
+        _long_term_resident(intent="submit", evidence_region="火星县", **XIE),
     )
     assert unknown.status_code == 422 and 'id="evidence_region-error"' in unknown.text
 

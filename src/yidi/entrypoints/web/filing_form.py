@@ -1,9 +1,10 @@
-"""The online filing form (附件1 异地就医登记备案表) for the insured person and the agency handler,
-and evidence upload on an open filing.
+"""The one-page filing form (附件1 异地就医登记备案表) for the agency handler, and evidence upload
+on an open filing.
 
-One template serves both: an insured person files only for themselves (name, ID number
-and insured region come from the insurance register and are shown read-only); an agency
-handler files for anyone insured in their region. The destination selects work without
+An agency handler files for anyone insured in their region. An insured person files step by
+step (:mod:`yidi.entrypoints.web.filing_wizard`, which offers the personal promise); their old
+address of this form leads there. The same template serves the person's change request, with
+name, ID number and insured region from the insurance register, shown read-only. The destination selects work without
 JavaScript: the prefecture and county lists are filtered on the server by the chosen
 province and prefecture ("更新地区选项" re-renders the form with what was typed).
 
@@ -17,6 +18,7 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
@@ -408,7 +410,7 @@ def form_page(
             "action": (
                 f"/me/filings/{change_of}/change"
                 if change_of
-                else ("/me/filings/new" if own else "/filings/new")
+                else "/filings/new"  # a person files step by step (filing_wizard)
             ),
             "back": (
                 f"/filings/{change_of}" if change_of else ("/me/filings" if own else "/filings")
@@ -461,8 +463,12 @@ def _new_form(request: Request) -> Response:
 
 
 def _my_new_form(request: Request) -> Response:
-    principal = _require_filer(request, Role.INSURED_PERSON)
-    return form_page(request, _defaults(request, principal))
+    """The person files step by step (the one-page form has no promise): an old link or
+    bookmark goes to the step-by-step filing, with the type it named."""
+    _require_filer(request, Role.INSURED_PERSON)
+    category = request.query_params.get("category", "")
+    query = f"?{urlencode({'category': category})}" if category else ""
+    return redirect(request, f"/me/filings/wizard{query}")
 
 
 async def _create(request: Request, role: Role) -> Response:
@@ -473,11 +479,6 @@ async def _create(request: Request, role: Role) -> Response:
 async def _create_from(request: Request, principal: Principal, form: FormData) -> Response:
     lang = page_lang(request)
     values = _values(form)
-    if principal.role is Role.INSURED_PERSON:
-        # The person, their insured region and identity come from the register, not the form.
-        fixed = _defaults(request, principal)
-        for name in ("social_security_number", "insured_region_code"):
-            values[name] = fixed[name]
     intent = form.get("intent")
     if intent == "refresh":
         return form_page(request, values)
@@ -551,10 +552,6 @@ async def _create_agency(request: Request) -> Response:
     return await _create(request, Role.AGENCY_HANDLER)
 
 
-async def _create_mine(request: Request) -> Response:
-    return await _create(request, Role.INSURED_PERSON)
-
-
 async def _add_evidence(request: Request, ref: str) -> Response:
     """Another document (and its scan) on a draft or rejected filing."""
     principal = page_principal(request)
@@ -589,5 +586,4 @@ def add_filing_form_routes(router: APIRouter) -> None:
     router.add_api_route("/filings/new", _new_form, methods=["GET"])
     router.add_api_route("/filings/new", _create_agency, methods=["POST"])
     router.add_api_route("/me/filings/new", _my_new_form, methods=["GET"])
-    router.add_api_route("/me/filings/new", _create_mine, methods=["POST"])
     router.add_api_route("/filings/{ref}/evidence", _add_evidence, methods=["POST"])

@@ -48,6 +48,7 @@ from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.region_picker import region_or_error
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.filing.commands import MAX_EVIDENCE_BYTES
+from yidi.filing.model.evidence import Evidence
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.model.needs import TypeNeeds, filing_types_on
 from yidi.filing.model.record import (
@@ -73,7 +74,17 @@ DESTINATION: Final = "destination"
 PROOF_PATH: Final = "proof_path"  # "evidence" or "promise"
 PROMISE_CONFIRM: Final = "promise_confirm"
 DRAFT_PROMISE: Final = "draft_promise"  # what the draft holds: "promise" or ""
-WIZARD_FIELDS: Final[tuple[str, ...]] = (DESTINATION, PROOF_PATH, PROMISE_CONFIRM, DRAFT_PROMISE)
+# A hospital issuer's level and top-specialist flag: asked only where the type's rule checks them.
+ISSUER_LEVEL: Final = "evidence_issuer_level"
+TOP_SPECIALIST: Final = "evidence_top_specialist"
+WIZARD_FIELDS: Final[tuple[str, ...]] = (
+    DESTINATION,
+    PROOF_PATH,
+    PROMISE_CONFIRM,
+    DRAFT_PROMISE,
+    ISSUER_LEVEL,
+    TOP_SPECIALIST,
+)
 EVIDENCE_FIELDS: Final[tuple[str, ...]] = (
     "evidence_kind",
     "evidence_number",
@@ -113,6 +124,10 @@ def step_fields(step: str, needs: TypeNeeds | None) -> tuple[str, ...]:
         names += list(EVIDENCE_FIELDS)
         if needs.issuer_place_needed:
             names.append("evidence_region")
+        if needs.issuer_levels:
+            names.append(ISSUER_LEVEL)
+            if needs.top_specialist_allowed:
+                names.append(TOP_SPECIALIST)
         names.append("evidence_file")
         if needs.promise_allowed:
             names.append(PROMISE_CONFIRM)
@@ -347,6 +362,8 @@ async def _attach_documents(
         errors["evidence_file"] = translate(lang, "wizard.scan_required")
     if needs.issuer_place_needed and not state.values["evidence_region"]:
         errors.setdefault("evidence_region", translate(lang, "wizard.issuer_place_required"))
+    if evidence is not None and needs.issuer_levels:
+        evidence = _with_issuer_hospital(evidence, state.values, needs, errors, lang)
     if errors or evidence is None:
         return errors
     state.values["evidence_region"] = values["evidence_region"]
@@ -363,9 +380,23 @@ async def _attach_documents(
             raise
         message = refusal_message(exc, lang)
         return {"evidence_file" if exc.field == "file" else "evidence_kind": message}
-    for name in (*EVIDENCE_FIELDS, "evidence_region"):
+    for name in (*EVIDENCE_FIELDS, "evidence_region", ISSUER_LEVEL, TOP_SPECIALIST):
         state.values[name] = ""  # the document is on the draft now; the fields start empty
     return {}
+
+
+def _with_issuer_hospital(
+    evidence: Evidence, values: dict[str, str], needs: TypeNeeds, errors: dict[str, str], lang: Lang
+) -> Evidence:
+    """The issuing hospital's level (and, where the rule allows it, whether it is its place's
+    top specialist hospital) on the document: the rule checks them at approval."""
+    try:
+        level = HospitalLevel(int(values[ISSUER_LEVEL]))
+    except ValueError:
+        errors[ISSUER_LEVEL] = translate(lang, "wizard.issuer_level_required")
+        return evidence
+    top = needs.top_specialist_allowed and values[TOP_SPECIALIST] == "yes"
+    return dataclasses.replace(evidence, issuer_hospital_level=level, issuer_is_top_specialist=top)
 
 
 # --- the page ------------------------------------------------------------------------------

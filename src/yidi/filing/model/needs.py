@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from yidi.filing.model.evidence import EvidenceKind
 from yidi.filing.model.rules import EvidenceRequirement, FilingRule, IssuerPlace, rule_for
-from yidi.kernel.insurance import FilingCategory, InsuranceType, PersonType
+from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.policy.national import FilingClass, FilingModel, national_model
 
 
@@ -52,6 +52,17 @@ class TypeNeeds:
     def issuer_place_needed(self) -> bool:
         """Whether the issuer's place is checked (so the form must ask for it)."""
         return any(req.issuer_place is not IssuerPlace.ANYWHERE for req in self.evidence)
+
+    @property
+    def issuer_levels(self) -> tuple[HospitalLevel, ...]:
+        """The hospital levels a document's issuer must have (so the form must ask for the
+        issuer's level); empty when no requirement checks it."""
+        return tuple(dict.fromkeys(level for req in self.evidence for level in req.issuer_levels))
+
+    @property
+    def top_specialist_allowed(self) -> bool:
+        """Whether the top specialist hospital of its place may issue the document instead."""
+        return any(req.issuer_levels and req.top_specialist_allowed for req in self.evidence)
 
     def open_to(self, insurance_type: InsuranceType | None, person_type: PersonType | None) -> bool:
         """Whether a person of this insurance and person type may file as this type (an
