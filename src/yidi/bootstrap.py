@@ -29,6 +29,7 @@ from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.late_care import LateFilingLookup
 from yidi.filing.reports import FilingReports
+from yidi.reports.export_jobs import export_runners
 from yidi.integrations.ecredential import SignedTokenVerifier
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.files import GatewayFiles
@@ -152,6 +153,7 @@ def build_container(
             password_min_length=settings.password_min_length,
         )
     )
+    filing_reports = FilingReports(uow, clock, calendar=working_days)
     return Container(
         settings=settings,
         engine=engine,
@@ -163,8 +165,14 @@ def build_container(
         filing_assignments=ReviewAssignments(uow, clock, calendar=working_days),
         change_requests=ChangeRequestService(uow, clock, calendar=working_days),
         filing_imports=filing_imports,
-        filing_reports=FilingReports(uow, clock, calendar=working_days),
-        import_jobs=ImportJobs(uow, clock, filing_imports),
+        filing_reports=filing_reports,
+        import_jobs=ImportJobs(
+            uow,
+            clock,
+            filing_imports,
+            exports=export_runners(filing_reports),
+            result_directory=settings.job_result_directory,
+        ),
         hospital=hospital,
         manual_claims=ManualClaimService(
             uow, clock, catalogs=catalogs, late_filing=LateFilingLookup(uow)

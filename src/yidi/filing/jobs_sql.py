@@ -37,6 +37,7 @@ def _job(row: Any) -> JobRow:
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
         result_json=row.result_json,
         error_json=row.error_json,
+        total_rows=int(row.total_rows),
     )
 
 
@@ -46,7 +47,7 @@ def _values(change: JobChange) -> dict[str, Any]:
         at = getattr(change, name)
         if at is not None:
             values[name] = as_utc(at)
-    for name in ("processed_rows", "result_json", "error_json"):
+    for name in ("processed_rows", "total_rows", "result_json", "error_json"):
         value = getattr(change, name)
         if value is not None:
             values[name] = value
@@ -108,3 +109,11 @@ class JobRepository:
             .values(**_values(change))
         )
         return _changed(result)
+
+    def progress(self, job_id: str, processed_rows: int, total_rows: int) -> None:
+        """A running job's count so far, for the pages of every server process."""
+        self._session.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(processed_rows=processed_rows, total_rows=total_rows)
+        )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -651,22 +652,86 @@ class FilingRepository:
         return due
 
     def filed_versions(
-        self, region_prefix: str, first_day: dt.date, last_day: dt.date
-    ) -> list[tuple[str, FilingRecord, dt.date]]:
-        """(version state, record, filed day) of versions filed in the period, by region."""
-        rows = self._session.execute(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date, *, batch: int = 5000
+    ) -> Iterator[tuple[str, FilingRecord, dt.date]]:
+        """(version state, record, filed day) of versions filed in the period, by region,
+        streamed (a server-side cursor on PostgreSQL: memory stays flat for any count)."""
+        statement = (
             select(
                 filing_versions.c.state, filing_versions.c.record_json, filing_versions.c.filed_on
             )
             .join(filings, filings.c.id == filing_versions.c.filing_id)
-            .where(
-                filings.c.insured_region_code.startswith(region_prefix),
-                filing_versions.c.filed_on >= first_day,
-                filing_versions.c.filed_on <= last_day,
-            )
+            .where(*self._filed_in(region_prefix, first_day, last_day))
             .order_by(filings.c.insured_region_code, filing_versions.c.filed_on, filings.c.id)
         )
-        return [(r.state, record_from_json(r.record_json), r.filed_on) for r in rows]
+        for r in self._session.execute(statement.execution_options(yield_per=batch)):
+            yield r.state, record_from_json(r.record_json), r.filed_on
+
+    @staticmethod
+    def _filed_in(region_prefix: str, first_day: dt.date, last_day: dt.date) -> list[Any]:
+        return [
+            filings.c.insured_region_code.startswith(region_prefix),
+            filing_versions.c.filed_on >= first_day,
+            filing_versions.c.filed_on <= last_day,
+        ]
+
+    def count_filed_versions(self, region_prefix: str, first_day: dt.date, last_day: dt.date) -> int:
+        statement = (
+            select(func.count())
+            .select_from(filing_versions)
+            .join(filings, filings.c.id == filing_versions.c.filing_id)
+            .where(*self._filed_in(region_prefix, first_day, last_day))
+        )
+        return int(self._session.execute(statement).scalar_one())
+
+    @staticmethod
+    def _annex2_terms(
+        region_prefix: str, from_on: dt.date, to_on: dt.date, categories: Sequence[str]
+    ) -> list[Any]:
+        # 附件2 lists approved filings of the categories given, and rows imported without one.
+        return [
+            filings.c.state == FilingState.APPROVED.value,
+            filings.c.insured_region_code.startswith(region_prefix),
+            filing_versions.c.filed_on >= from_on,
+            filing_versions.c.filed_on <= to_on,
+            or_(filings.c.category.is_(None), filings.c.category.in_(list(categories))),
+        ]
+
+    def annex2_records(
+        self,
+        region_prefix: str,
+        from_on: dt.date,
+        to_on: dt.date,
+        categories: Sequence[str],
+        *,
+        batch: int = 5000,
+    ) -> Iterator[FilingRecord]:
+        """附件2's records in its order (insured region, filed day, name), streamed."""
+        name = filings.c.name
+        if self._session.get_bind().dialect.name == "postgresql":
+            name = name.collate("C")  # code-point order, as SQLite and Python sort
+        statement = (
+            select(filing_versions.c.record_json)
+            .select_from(filings)
+            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+            .where(*self._annex2_terms(region_prefix, from_on, to_on, categories))
+            .order_by(
+                filings.c.insured_region_code, filing_versions.c.filed_on, name, filings.c.id
+            )
+        )
+        for r in self._session.execute(statement.execution_options(yield_per=batch)):
+            yield record_from_json(r.record_json)
+
+    def count_annex2_records(
+        self, region_prefix: str, from_on: dt.date, to_on: dt.date, categories: Sequence[str]
+    ) -> int:
+        statement = (
+            select(func.count())
+            .select_from(filings)
+            .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
+            .where(*self._annex2_terms(region_prefix, from_on, to_on, categories))
+        )
+        return int(self._session.execute(statement).scalar_one())
 
     def duplicate_id_numbers(self, region_prefix: str, states: Sequence[FilingState]) -> list[str]:
         """ID numbers with live filings in more than one prefecture (by the first 4 digits)."""

@@ -26,7 +26,7 @@ LANG_COOKIE: Final = "yidi_lang"
 
 # The words themselves are data: one entry per key, the Chinese and the English side by side,
 # in words/*.toml (pages.toml for most pages; the 政策调整测算 (what-if) pages keep their own).
-WORD_FILES: Final[tuple[str, ...]] = ("pages.toml", "whatif.toml")
+WORD_FILES: Final[tuple[str, ...]] = ("pages.toml", "whatif.toml", "jobs.toml", "manual.toml")
 
 
 def _entries(
