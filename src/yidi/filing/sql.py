@@ -707,7 +707,7 @@ class FilingRepository:
         batch: int = 5000,
     ) -> Iterator[FilingRecord]:
         """附件2's records in its order (insured region, filed day, name), streamed."""
-        name = filings.c.name
+        name: Any = filings.c.name
         if self._session.get_bind().dialect.name == "postgresql":
             name = name.collate("C")  # code-point order, as SQLite and Python sort
         statement = (
