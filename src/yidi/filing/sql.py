@@ -59,7 +59,7 @@ from yidi.filing.ports import (
 from yidi.filing.record_json import record_from_json, record_json
 from yidi.kernel.audit import as_utc
 from yidi.kernel.insurance import FilingCategory, HospitalLevel
-from yidi.platform.db import refresh_statistics
+from yidi.platform.db import READ_ONLY, refresh_statistics
 from yidi.platform.tables import (
     evidence_files,
     filing_assignments,
@@ -664,8 +664,15 @@ class FilingRepository:
             .where(*self._filed_in(region_prefix, first_day, last_day))
             .order_by(filings.c.insured_region_code, filing_versions.c.filed_on, filings.c.id)
         )
-        for r in self._session.execute(statement.execution_options(yield_per=batch)):
+        for r in self._stream(statement, batch):
             yield r.state, record_from_json(r.record_json), r.filed_on
+
+    def _stream(self, statement: Any, batch: int) -> Iterator[Any]:
+        """Rows of a long read, ``batch`` at a time (a server-side cursor on PostgreSQL), in a
+        transaction that takes no write lock on SQLite when it is the session's first."""
+        if not self._session.in_transaction():
+            self._session.connection(execution_options={READ_ONLY: True})
+        yield from self._session.execute(statement.execution_options(yield_per=batch))
 
     @staticmethod
     def _filed_in(region_prefix: str, first_day: dt.date, last_day: dt.date) -> list[Any]:
@@ -719,7 +726,7 @@ class FilingRepository:
                 filings.c.insured_region_code, filing_versions.c.filed_on, name, filings.c.id
             )
         )
-        for r in self._session.execute(statement.execution_options(yield_per=batch)):
+        for r in self._stream(statement, batch):
             yield record_from_json(r.record_json)
 
     def count_annex2_records(
