@@ -99,7 +99,7 @@
         event.preventDefault();
         var last = body.rows[body.rows.length - 1];
         var copy = last.cloneNode(true);
-        copy.classList.remove("has-error");
+        copy.removeAttribute("data-faulty");
         copy.querySelectorAll("td").forEach(function (cell) {
           cell.classList.remove("has-error");
         });
