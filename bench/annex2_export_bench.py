@@ -103,9 +103,8 @@ def _measure(mode: str, database: Path, out: Path) -> dict[str, object]:
             writer = csv.writer(handle)
             writer.writerow(stream.table.columns)
             rows = 0
-            for row in stream.rows:
+            for rows, row in enumerate(stream.rows, start=1):  # noqa: B007 (the count is kept)
                 writer.writerow(row)
-                rows += 1
         size = out.stat().st_size
     else:
         from yidi.reports.annex2_xlsx import annex2_xlsx
@@ -161,7 +160,9 @@ def main() -> None:
             f"{mode} / csv: time {float(result['seconds']) / float(reference['seconds']):.2f}×, "  # type: ignore[arg-type]
             f"peak RSS {float(result['peak_rss_mb']) / float(reference['peak_rss_mb']):.2f}×"  # type: ignore[arg-type]
         )
-    print(f"load average {os.getloadavg()[0]:.1f} (2 cores), maxrss self {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} (2 cores), maxrss self {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ImportJobs
 from yidi.filing.late_care import LateFilingLookup
 from yidi.filing.reports import FilingReports
-from yidi.reports.export_jobs import export_runners
 from yidi.integrations.ecredential import SignedTokenVerifier
 from yidi.integrations.nhsa.adapter import HospitalGateway
 from yidi.integrations.nhsa.files import GatewayFiles
@@ -39,6 +38,7 @@ from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
+from yidi.reports.export_jobs import export_runners
 from yidi.settings import Settings
 from yidi.settlement.manual import ManualClaimService
 from yidi.settlement.reconciliation import ReconciliationService

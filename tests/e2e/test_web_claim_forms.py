@@ -255,7 +255,7 @@ def test_the_notice_prints_once_computed_and_says_whether_it_is_approved(
     _post(web, f"{page}/compute", page, {})
     draft = web.get(f"{page}/notice", headers=PAGE)
     assert draft.status_code == 200 and 'id="notice-draft"' in draft.text
-    assert 'data-print' in draft.text and 'id="notice-amounts"' in draft.text
+    assert "data-print" in draft.text and 'id="notice-amounts"' in draft.text
     assert 'data-amount="total_charges">11811.24<' in draft.text
     assert 'id="notice-account">**** 0123<' in draft.text and ACCOUNT_DIGITS not in draft.text
     assert mask_id_number(UNFILED_ID) in draft.text and UNFILED_ID not in draft.text

@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from filing_support import HENAN, HENGYANG, ZHENGZHOU, annex2_csv
 from yidi.bootstrap import Container
 from yidi.entrypoints.app import create_app
-from yidi.filing.imports import FilingImports
 from yidi.filing import jobs as jobs_module
+from yidi.filing.imports import FilingImports
 from yidi.filing.jobs import ANNEX2_EXPORT, ImportJobs
 from yidi.kernel.identity import Gender, make_resident_id
 from yidi.reports import annex2_xlsx as writer
@@ -86,8 +86,12 @@ def test_the_annex2_form_starts_a_job_whose_file_the_starter_downloads(
     assert 'action="/filings/annex2/jobs"' in form.text and 'method="post"' in form.text
     job_path = _start(web, "/filings/annex2/jobs", **PERIOD)
     page = web.get(job_path, headers=PAGE)
-    assert page.status_code == 200 and 'data-state="done"' in page.text, page.text[page.text.find("export-job") :][:1500]
-    assert 'id="job-download"' in page.text and "共 3 行" in page.text, page.text[page.text.find("export-job") :][:1500]
+    assert page.status_code == 200 and 'data-state="done"' in page.text, page.text[
+        page.text.find("export-job") :
+    ][:1500]
+    assert 'id="job-download"' in page.text and "共 3 行" in page.text, page.text[
+        page.text.find("export-job") :
+    ][:1500]
     progress = web.get(job_path + "/progress", headers=PAGE).json()
     assert progress == {
         "state": "done",
@@ -156,7 +160,11 @@ def test_the_quarterly_list_downloads_one_sheet_per_prefecture(
     assert len(book.worksheets) == 2
     serials = [row[0] for s in book.worksheets for row in s.iter_rows(min_row=4, values_only=True)]
     assert serials[:2] == ["1", "2"] and "1" in serials[2:]  # numbered per prefecture
-    assert all(row[-1] == "新增" for s in book.worksheets for row in s.iter_rows(min_row=4, max_row=s.max_row - 2, values_only=True))
+    assert all(
+        row[-1] == "新增"
+        for s in book.worksheets
+        for row in s.iter_rows(min_row=4, max_row=s.max_row - 2, values_only=True)
+    )
 
 
 def test_progress_is_written_to_the_job_row_while_the_export_runs(

@@ -266,7 +266,9 @@ class FakeFilingStore:
     ) -> int:
         return len(self.annex2_records(region_prefix, from_on, to_on, categories))
 
-    def count_filed_versions(self, region_prefix: str, first_day: dt.date, last_day: dt.date) -> int:
+    def count_filed_versions(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date
+    ) -> int:
         return len(self.filed_versions(region_prefix, first_day, last_day))
 
     def filed_versions(

@@ -317,7 +317,10 @@ class ImportJobs:
         path = self._result_path(job_id)
         if job.kind not in self._exports or job.state != DONE or not path.is_file():
             raise NotFound(
-                "JOB_RESULT_NOT_READY", "导出文件尚未生成", "the export is not ready", field="job_id"
+                "JOB_RESULT_NOT_READY",
+                "导出文件尚未生成",
+                "the export is not ready",
+                field="job_id",
             )
         with self._uow() as uow:
             uow.audit.append(

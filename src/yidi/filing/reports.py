@@ -343,7 +343,9 @@ class FilingReports(FilingUseCases):
                 not show_full,
             )
 
-        return QuarterlyStream(region, year, quarter, first, last, not show_full, total, rows(), table)
+        return QuarterlyStream(
+            region, year, quarter, first, last, not show_full, total, rows(), table
+        )
 
     # --- 地市报送情况 and the 报盘 batches ---------------------------------------------------
 

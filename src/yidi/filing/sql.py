@@ -682,7 +682,9 @@ class FilingRepository:
             filing_versions.c.filed_on <= last_day,
         ]
 
-    def count_filed_versions(self, region_prefix: str, first_day: dt.date, last_day: dt.date) -> int:
+    def count_filed_versions(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date
+    ) -> int:
         statement = (
             select(func.count())
             .select_from(filing_versions)
@@ -722,9 +724,7 @@ class FilingRepository:
             .select_from(filings)
             .join(filing_versions, filing_versions.c.id == filings.c.current_version_id)
             .where(*self._annex2_terms(region_prefix, from_on, to_on, categories))
-            .order_by(
-                filings.c.insured_region_code, filing_versions.c.filed_on, name, filings.c.id
-            )
+            .order_by(filings.c.insured_region_code, filing_versions.c.filed_on, name, filings.c.id)
         )
         for r in self._stream(statement, batch):
             yield record_from_json(r.record_json)

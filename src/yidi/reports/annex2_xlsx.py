@@ -115,10 +115,8 @@ def _open_sheet(workbook: Workbook, title: str, table: Annex2Table) -> Any:
     title_cell.alignment = Alignment(horizontal="center")
     sheet.merged_cells.add(f"A1:{get_column_letter(width)}1")
     sheet.append([title_cell])
-    sheet.append(
-        [f"市(县、市)：{table.region_name}（{table.region_code}）", None, None, None, None]
-        + [table.subtitle]
-    )
+    place = f"市(县、市)：{table.region_name}（{table.region_code}）"
+    sheet.append([place, None, None, None, None, table.subtitle])
     sheet.append([_bold(sheet, c) for c in table.columns])
     return sheet
 

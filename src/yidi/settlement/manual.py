@@ -54,13 +54,13 @@ from yidi.reference.model import Hospital, Person
 from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources, fee_line
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
+from yidi.settlement.payee import Payee
 from yidi.settlement.ports import (
     ManualClaimListRow,
     ManualClaimQuery,
     ManualClaimRow,
     ManualClaimUnitOfWork,
 )
-from yidi.settlement.payee import Payee
 
 
 class Material(enum.StrEnum):

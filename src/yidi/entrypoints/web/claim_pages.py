@@ -568,9 +568,7 @@ def _fee_rows(
         message = translate(
             lang, "claim_form.rows_invalid" if checked.errors else "cashier.fees_required"
         )
-        return _claim_page(
-            request, view, errors={"rows": message}, rows=checked, status_code=422
-        )
+        return _claim_page(request, view, errors={"rows": message}, rows=checked, status_code=422)
     return _act(
         request,
         claim_id,

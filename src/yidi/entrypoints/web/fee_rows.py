@@ -40,7 +40,11 @@ class FeeRows:
     @property
     def problems(self) -> list[tuple[int, str, str]]:
         """(row index, field, message) in row order, for the summary above the table."""
-        return [(i, name, text) for i, faults in sorted(self.errors.items()) for name, text in faults.items()]
+        return [
+            (i, name, text)
+            for i, faults in sorted(self.errors.items())
+            for name, text in faults.items()
+        ]
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -56,7 +60,9 @@ def typed_rows(columns: dict[str, list[str]]) -> list[dict[str, str]]:
     count = min(max((len(v) for v in columns.values()), default=0), MAX_LINES)
     return [
         {
-            name: (columns.get(name, [])[i] if i < len(columns.get(name, [])) else "")[:MAX_CELL].strip()
+            name: (columns.get(name, [])[i] if i < len(columns.get(name, [])) else "")[
+                :MAX_CELL
+            ].strip()
             for name in ROW_FIELDS
         }
         for i in range(count)
@@ -79,9 +85,7 @@ def rows_of_lines(lines: list[dict[str, str]]) -> list[dict[str, str]]:
     ]
 
 
-def check_rows(
-    rows: list[dict[str, str]], first_day: dt.date, last_day: dt.date
-) -> FeeRows:
+def check_rows(rows: list[dict[str, str]], first_day: dt.date, last_day: dt.date) -> FeeRows:
     """Every row checked; the fee lines of the good rows. ``first_day``–``last_day`` is the
     stay (a receipt dated outside it is a typing error)."""
     checked = FeeRows(rows)

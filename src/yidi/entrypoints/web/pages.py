@@ -19,8 +19,8 @@ from yidi.entrypoints.web.chronic_pages import add_chronic_routes
 from yidi.entrypoints.web.claim_pages import add_claim_routes
 from yidi.entrypoints.web.errors import error_page, install_error_pages, safe_next
 from yidi.entrypoints.web.estimate_pages import add_estimate_routes
-from yidi.entrypoints.web.filing_form import add_filing_form_routes
 from yidi.entrypoints.web.export_job_pages import add_export_job_routes
+from yidi.entrypoints.web.filing_form import add_filing_form_routes
 from yidi.entrypoints.web.filing_pages import add_filing_routes
 from yidi.entrypoints.web.funds_pages import add_funds_routes
 from yidi.entrypoints.web.guards import redirect, require_role, require_signed_in
