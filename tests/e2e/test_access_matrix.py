@@ -300,7 +300,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/claims"): AGENCIES,  # region B's handler gets an empty list, never A's claims
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
-    # the notice of a claim not yet computed: agency A is told so (409), the others not found
+    # the printable notice of a computed claim of region A
     ("GET", "/claims/{claim_id}/notice"): frozenset({"agency_a"}),
     # the offices' overview: an agency sees its own region's row and batches only
     ("GET", "/province/submissions"): frozenset({"province"}) | AGENCIES,
@@ -510,6 +510,20 @@ def _build(container: Container) -> dict[str, Any]:
         headers=headers["agency_a"],
     )
     assert claim.status_code == 201, claim.text
+    # A second claim of region A, computed: the one whose notice (报销结算单) is printed.
+    computed = client.post("/api/manual-claims", json=_claim_body(), headers=headers["agency_a"])
+    notice_claim = computed.json()["id"]
+    for method, tail, body in (
+        ("PUT", "fee-lines", {"lines": _fee_lines()}),
+        ("POST", "compute", None),
+    ):
+        done = client.request(
+            method,
+            f"/api/manual-claims/{notice_claim}/{tail}",
+            json=body,
+            headers=headers["agency_a"],
+        )
+        assert done.status_code == 200, done.text
     recognition = container.chronic.recognise(
         HENGYANG,
         PERSON_ID,
@@ -527,6 +541,7 @@ def _build(container: Container) -> dict[str, Any]:
         "setl_id": settled.settlement_id,
         "psn_no": settled.psn_no,
         "claim_id": claim.json()["id"],
+        "notice_claim_id": notice_claim,
         "batch_id": batch.id,
         "job_id": job.id,
         "export_job_id": export_job.id,
@@ -978,7 +993,10 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         for tail in ("receipt", "settlement-list", "reversal-slip")
     },
     ("GET", "/claims/{claim_id}"): lambda w: (f"/claims/{w['claim_id']}", {}),
-    ("GET", "/claims/{claim_id}/notice"): lambda w: (f"/claims/{w['claim_id']}/notice", {}),
+    ("GET", "/claims/{claim_id}/notice"): lambda w: (
+        f"/claims/{w['notice_claim_id']}/notice",
+        {},
+    ),
     **{
         ("GET", f"/filings/jobs/{{job_id}}{tail}"): (
             lambda w, tail=tail: (f"/filings/jobs/{w['export_job_id']}{tail}", {})
