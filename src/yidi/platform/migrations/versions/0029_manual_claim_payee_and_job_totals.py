@@ -5,14 +5,14 @@ the 定点医疗机构编号; a free-text hospital keeps it empty) and the accou
 into. An export job knows how many rows it will write, so its page shows a progress bar.
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0029"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
