@@ -100,8 +100,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, demo_mode=True, import_jobs="inline")
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        demo_mode=True,
+        import_jobs="inline",
+        job_result_directory=tmp_path / "job-results",
+    )
 
 
 @pytest.fixture

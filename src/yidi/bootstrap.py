@@ -39,6 +39,7 @@ from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
 from yidi.reconciliation.commands import DisputeService
+from yidi.reports.export_jobs import export_runners
 from yidi.settings import Settings
 from yidi.settlement.manual import ManualClaimService
 from yidi.settlement.reconciliation import ReconciliationService
@@ -155,6 +156,7 @@ def build_container(
             password_min_length=settings.password_min_length,
         )
     )
+    filing_reports = FilingReports(uow, clock, calendar=working_days)
     return Container(
         settings=settings,
         engine=engine,
@@ -166,8 +168,14 @@ def build_container(
         filing_assignments=ReviewAssignments(uow, clock, calendar=working_days),
         change_requests=ChangeRequestService(uow, clock, calendar=working_days),
         filing_imports=filing_imports,
-        filing_reports=FilingReports(uow, clock, calendar=working_days),
-        import_jobs=ImportJobs(uow, clock, filing_imports),
+        filing_reports=filing_reports,
+        import_jobs=ImportJobs(
+            uow,
+            clock,
+            filing_imports,
+            exports=export_runners(filing_reports),
+            result_directory=settings.job_result_directory,
+        ),
         hospital=hospital,
         manual_claims=ManualClaimService(
             uow, clock, catalogs=catalogs, late_filing=LateFilingLookup(uow)

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # worker thread of the server; "inline" runs each one right after it is submitted
     # (tests, single-user setups). The command line always imports synchronously.
     import_jobs: Literal["thread", "inline"] = "thread"
+    # Where export jobs (附件2, the quarterly list) leave their files for the download.
+    job_result_directory: Path = Field(
+        default=Path("var") / "job-results",
+        description="导出任务结果文件目录 directory of the export jobs' files",
+    )
     # Signed audit chain heads published outside the database (docs/reliability.md):
     # the Ed25519 private key (PEM, outside the database), the directory heads are
     # written to, and how often ``yidi serve`` publishes one (0: only `yidi audit publish-head`).

@@ -76,7 +76,8 @@ def test_the_agency_takes_in_a_manual_claim_and_finds_it_in_the_claims_list(
     expect(page.locator("h1")).to_have_text("本统筹区手工报销申请")
     page.locator("#new-claim").click()
     page.get_by_label("社会保障号码（身份证号）").fill("430421195206180315")
-    # the treatment region by name: province, prefecture, county
+    # the treatment region by name: province, prefecture, county (once the selects are there)
+    expect(page.locator("#hospital-fallback .region-picker.enhanced")).to_be_visible()
     page.get_by_label("就医地（医院所在地）").select_option(label="广西壮族自治区")
     page.get_by_label("市（州、盟）或直管区县").select_option(label="玉林市")
     page.get_by_label("县（市、区）").select_option(label="博白县")

@@ -54,7 +54,7 @@ from yidi.entrypoints.app import create_app
 from yidi.entrypoints.http.requests import SESSION_COOKIE
 from yidi.filing.change_requests import ChangeRequestService
 from yidi.filing.imports import FilingImports
-from yidi.filing.jobs import ImportJobs
+from yidi.filing.jobs import ANNEX2_EXPORT, ImportJobs
 from yidi.filing.reports import FilingReports
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import FixedClock
@@ -242,6 +242,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/manual-claims/{claim_id}/compute"): frozenset({"agency_a"}),
     ("POST", "/api/manual-claims/{claim_id}/approve"): frozenset({"agency_a"}),
     ("POST", "/api/manual-claims/{claim_id}/payment"): frozenset({"agency_a"}),
+    ("PUT", "/api/manual-claims/{claim_id}/payee"): frozenset({"agency_a"}),
+    # a person of region A: region B's handler is answered as for nobody
+    ("POST", "/api/manual-claims/person-lookup"): frozenset({"agency_a"}),
     # web pages (called as an API client would: JSON errors, no redirects followed)
     ("GET", "/"): EVERYONE,
     ("GET", "/signin"): EVERYONE,
@@ -272,6 +275,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/filings/import/template.xlsx"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/export"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/quarterly"): frozenset({"province"}) | AGENCIES,
+    # an export job (附件2, the quarterly list) only for the one who started it (agency A)
+    ("GET", "/filings/jobs/{job_id}"): frozenset({"agency_a"}),
+    ("GET", "/filings/jobs/{job_id}/progress"): frozenset({"agency_a"}),
+    ("GET", "/filings/jobs/{job_id}/download"): frozenset({"agency_a"}),
     ("GET", "/filings/{ref}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/filings/{ref}/annex1.pdf"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/me/filings/{ref}/change"): frozenset({"insured_person"}),
@@ -319,6 +326,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/claims"): AGENCIES,  # region B's handler gets an empty list, never A's claims
     ("GET", "/claims/new"): AGENCIES,
     ("GET", "/claims/{claim_id}"): frozenset({"agency_a"}),
+    # the printable notice of a computed claim of region A
+    ("GET", "/claims/{claim_id}/notice"): frozenset({"agency_a"}),
     # the offices' overview: an agency sees its own region's row and batches only
     ("GET", "/province/submissions"): frozenset({"province"}) | AGENCIES,
     ("GET", "/province/imports"): frozenset({"province"}) | AGENCIES,
@@ -387,6 +396,11 @@ CSRF_FORMS = frozenset(
         ("POST", "/claims/{claim_id}/compute"),
         ("POST", "/claims/{claim_id}/approve"),
         ("POST", "/claims/{claim_id}/payment"),
+        ("POST", "/claims/{claim_id}/fee-rows"),
+        ("POST", "/claims/{claim_id}/payee"),
+        ("POST", "/claims/person-lookup"),
+        ("POST", "/filings/annex2/jobs"),
+        ("POST", "/filings/quarterly/jobs"),
         ("POST", "/account/password"),
         ("POST", "/password-reset"),
         ("POST", "/register"),
@@ -432,7 +446,11 @@ def world(
         engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('access') / 'access.sqlite3'}")
     upgrade(engine)
     container = build_container(
-        Settings(database_url=database_url, demo_mode=True),
+        Settings(
+            database_url=database_url,
+            demo_mode=True,
+            job_result_directory=tmp_path_factory.mktemp("job-results"),
+        ),
         clock=FixedClock(at(20, 10)),
         engine=engine,
     )
@@ -494,6 +512,15 @@ def _build(container: Container) -> dict[str, Any]:
     import_jobs = ImportJobs(container.uow, container.clock)
     job = import_jobs.submit(HENGYANG, annex2_csv([("430421", "某某", batch_person)]), "job.csv")
     import_jobs.run_pending()
+    # An 附件2 export of region A, started by its agency (its file is kept for the download).
+    export_job = container.import_jobs.submit_export(
+        HENGYANG,
+        ANNEX2_EXPORT,
+        {"region": "430400", "from": "2026-01-01", "to": "2026-12-31", "full": None},
+        "matrix-annex2.xlsx",
+        inline=True,
+    )
+    assert export_job.state == "done", export_job.error
     app = create_app(container)
     client = TestClient(app, base_url="http://127.0.0.1:8000")
     # A what-if run of region A over 谢某某's settlement, started by its agency.
@@ -513,6 +540,20 @@ def _build(container: Container) -> dict[str, Any]:
         headers=headers["agency_a"],
     )
     assert claim.status_code == 201, claim.text
+    # A second claim of region A, computed: the one whose notice (报销结算单) is printed.
+    computed = client.post("/api/manual-claims", json=_claim_body(), headers=headers["agency_a"])
+    notice_claim = computed.json()["id"]
+    for method, tail, body in (
+        ("PUT", "fee-lines", {"lines": _fee_lines()}),
+        ("POST", "compute", None),
+    ):
+        done = client.request(
+            method,
+            f"/api/manual-claims/{notice_claim}/{tail}",
+            json=body,
+            headers=headers["agency_a"],
+        )
+        assert done.status_code == 200, done.text
     recognition = container.chronic.recognise(
         HENGYANG,
         PERSON_ID,
@@ -536,8 +577,10 @@ def _build(container: Container) -> dict[str, Any]:
         "setl_id": settled.settlement_id,
         "psn_no": settled.psn_no,
         "claim_id": claim.json()["id"],
+        "notice_claim_id": notice_claim,
         "batch_id": batch.id,
         "job_id": job.id,
+        "export_job_id": export_job.id,
         "whatif_job_id": started.id,
         "change_request_id": change_request.request.request_id,
         "recognition_id": recognition.recognition.id,
@@ -924,6 +967,20 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/api/manual-claims/{w['claim_id']}/payment",
         {"json": {"reference": "ZF-1"}},
     ),
+    ("PUT", "/api/manual-claims/{claim_id}/payee"): lambda w: (
+        f"/api/manual-claims/{w['claim_id']}/payee",
+        {
+            "json": {
+                "payee_name": "某某",
+                "payee_bank": "中国工商银行",
+                "payee_account": "6222021234567890",
+            }
+        },
+    ),
+    ("POST", "/api/manual-claims/person-lookup"): lambda w: (
+        "/api/manual-claims/person-lookup",
+        {"json": {"id_number": PERSON_ID}},
+    ),
     ("POST", "/api/auth/password"): lambda w: (
         "/api/auth/password",
         {"json": {"current_password": "not-it", "new_password": "lantern-orchard-47"}},
@@ -1007,6 +1064,16 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         for tail in ("receipt", "settlement-list", "reversal-slip")
     },
     ("GET", "/claims/{claim_id}"): lambda w: (f"/claims/{w['claim_id']}", {}),
+    ("GET", "/claims/{claim_id}/notice"): lambda w: (
+        f"/claims/{w['notice_claim_id']}/notice",
+        {},
+    ),
+    **{
+        ("GET", f"/filings/jobs/{{job_id}}{tail}"): (
+            lambda w, tail=tail: (f"/filings/jobs/{w['export_job_id']}{tail}", {})
+        )
+        for tail in ("", "/progress", "/download")
+    },
     ("GET", "/province/imports/{batch_id}"): lambda w: (f"/province/imports/{w['batch_id']}", {}),
     # the month the API cells above ran (POST /api/clearing/2026-11/run comes first)
     ("GET", "/funds/clearing/download"): lambda w: (

@@ -33,6 +33,7 @@ NOT_PAGES = (
     "/filings/export",
     "/template.xlsx",
     "/errors.csv",
+    "/progress",  # an export job's numbers for the page's script (JSON)
 )
 NAMELESS_INPUT_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
 

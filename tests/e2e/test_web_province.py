@@ -217,7 +217,11 @@ def test_the_quarterly_list_lets_the_province_choose_a_prefecture_and_fixes_an_a
     assert 'data-prefecture="430400"' in whole.text and 'data-prefecture="430100"' in whole.text
     one = web.get("/filings/quarterly?region=430400&year=2026&quarter=4", headers=PAGE)
     assert 'data-prefecture="430400"' in one.text and 'data-prefecture="430100"' not in one.text
-    assert "region=430400&amp;year=2026&amp;quarter=4&amp;download=1" in one.text
+    # The download is an export job started by a form of the chosen region and quarter.
+    export_form = one.text.split('id="quarterly-export"')[1].split("</form>")[0]
+    assert (
+        'name="region" value="430400"' in export_form and 'name="quarter" value="4"' in export_form
+    )
     download = web.get(
         "/filings/quarterly?region=430100&year=2026&quarter=4&download=1", headers=PAGE
     )

@@ -342,6 +342,14 @@ class FakeReference:
     def hospital(self, fixmedins_code: str) -> Hospital | None:
         return self.db.hospitals.get(fixmedins_code)
 
+    def hospitals(self, region_prefix: str | None = None) -> list[Hospital]:
+        found = [
+            h
+            for h in self.db.hospitals.values()
+            if not h.is_pharmacy and h.region_code.startswith(region_prefix or "")
+        ]
+        return sorted(found, key=lambda h: (h.region_code, -int(h.level), h.name))
+
     def _person(self, test: Any) -> Person | None:
         return next((p for p in self.db.persons.values() if test(p)), None)
 

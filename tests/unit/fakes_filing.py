@@ -241,8 +241,38 @@ class FakeFilingStore:
             and record.promise_documents_due_on < today
         ]
 
-    def filed_versions(
+    def annex2_records(
+        self,
+        region_prefix: str,
+        from_on: dt.date,
+        to_on: dt.date,
+        categories: Sequence[str],
+        *,
+        batch: int = 5000,
+    ) -> list[FilingRecord]:
+        found = [
+            (record.insured_region_code or "", filed, record.name or "", record)
+            for lineage_id in self._s.lineages
+            if (filing := self._current(lineage_id)).state is FilingState.APPROVED
+            and (filed := self._filed(filing)) is not None
+            and from_on <= filed <= to_on
+            and _starts((record := filing.record).insured_region_code, region_prefix)
+            and (record.category is None or record.category.value in categories)
+        ]
+        return [f[3] for f in sorted(found, key=lambda f: f[:3])]
+
+    def count_annex2_records(
+        self, region_prefix: str, from_on: dt.date, to_on: dt.date, categories: Sequence[str]
+    ) -> int:
+        return len(self.annex2_records(region_prefix, from_on, to_on, categories))
+
+    def count_filed_versions(
         self, region_prefix: str, first_day: dt.date, last_day: dt.date
+    ) -> int:
+        return len(self.filed_versions(region_prefix, first_day, last_day))
+
+    def filed_versions(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date, *, batch: int = 5000
     ) -> list[tuple[str, FilingRecord, dt.date]]:
         found = [
             (v.state.value, v.record, filed)
@@ -499,7 +529,14 @@ class FakeJobStore:
     def _apply(self, job: JobRow, change: JobChange) -> JobRow:
         values = {
             name: value
-            for name in ("started_at", "finished_at", "processed_rows", "result_json", "error_json")
+            for name in (
+                "started_at",
+                "finished_at",
+                "processed_rows",
+                "total_rows",
+                "result_json",
+                "error_json",
+            )
             if (value := getattr(change, name)) is not None
         }
         payload = None if change.drop_payload else job.payload
@@ -521,6 +558,12 @@ class FakeJobStore:
         for job in stale:
             self._s.jobs[job.id] = self._apply(job, change)
         return len(stale)
+
+    def progress(self, job_id: str, processed_rows: int, total_rows: int) -> None:
+        job = self._s.jobs[job_id]
+        self._s.jobs[job_id] = dataclasses.replace(
+            job, processed_rows=processed_rows, total_rows=total_rows
+        )
 
 
 class FakeAuditTrail:

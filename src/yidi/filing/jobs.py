@@ -13,6 +13,14 @@ file can then be submitted again, and since imports are idempotent by file conte
 (import batches) a second submission never imports a row twice. A file submitted again
 while its job is still queued or running returns that job.
 
+Exports (附件2, the quarterly list) are jobs of the same kind: the page starts one, the
+worker streams the workbook to a file in the result directory, counting rows against the
+total it announced (written to the job row every half second, so every server process
+shows the same progress bar), and the one who started it downloads the file; each
+download is audited. What an export kind does is given by ``exports`` (bootstrap wires the
+report writers in); an export interrupted by a restart fails like an import and its
+partial file is removed.
+
 The command line (``yidi filing import``) imports synchronously and does not use jobs.
 """
 
@@ -25,9 +33,11 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from pathlib import Path
+from typing import Any, Final, Protocol
 
 from yidi.filing.import_files import is_xlsx
 from yidi.filing.imports import FilingImports
@@ -35,6 +45,7 @@ from yidi.filing.ports import FilingUnitOfWork, JobChange, JobRow
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.audit import (
     as_utc,
+    audit_entry_by,
     current_client_address,
     reset_client_address,
     set_client_address,
@@ -46,6 +57,8 @@ from yidi.platform.xlsx_guard import check_xlsx_archive
 log = logging.getLogger(__name__)
 
 FILING_IMPORT: Final = "filing_import"
+ANNEX2_EXPORT: Final = "annex2_export"
+QUARTERLY_EXPORT: Final = "quarterly_export"
 QUEUED: Final = "queued"
 RUNNING: Final = "running"
 DONE: Final = "done"
@@ -54,6 +67,18 @@ STATE_ZH: Final = {QUEUED: "排队中", RUNNING: "导入中", DONE: "已完成",
 
 #: How often an idle worker looks for jobs queued by another server process.
 POLL_SECONDS: Final = 2.0
+#: How often a running export writes its count to the job row (other processes read it).
+PROGRESS_SECONDS: Final = 0.5
+
+
+class ExportProgress(Protocol):
+    def total(self, rows: int) -> None: ...
+    def advance(self, rows: int) -> None: ...
+
+
+#: An export kind's work: (submitter, parameters, the file to write, progress) → the
+#: result shown on the job's page (``{"rows": …, "masked": …}``).
+ExportRunner = Callable[[Principal, dict[str, Any], Path, ExportProgress], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -70,10 +95,20 @@ class JobView:
     finished_at: dt.datetime | None
     result: dict[str, Any] | None
     error: dict[str, Any] | None
+    total_rows: int = 0
 
     @property
     def finished(self) -> bool:
         return self.state in (DONE, FAILED)
+
+    @property
+    def percent(self) -> int:
+        """An export's progress (0–100; 99 until the file is written)."""
+        if self.state == DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, 100 * self.processed_rows // self.total_rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +119,8 @@ class JobView:
             "filename": self.filename,
             "total_bytes": self.total_bytes,
             "processed_rows": self.processed_rows,
+            "total_rows": self.total_rows,
+            "percent": self.percent,
             "created_at": self.created_at.isoformat(),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
@@ -118,6 +155,7 @@ def _view(row: JobRow, live_rows: int | None = None) -> JobView:
         finished_at=row.finished_at,
         result=json.loads(row.result_json) if row.result_json else None,
         error=json.loads(row.error_json) if row.error_json else None,
+        total_rows=row.total_rows,
     )
 
 
@@ -125,18 +163,47 @@ def _not_found() -> NotFound:
     return NotFound("JOB_NOT_FOUND", "未找到该导入任务", "no such import job", field="job_id")
 
 
+class _Progress:
+    """An export's count, kept in memory and written to its row every half second."""
+
+    def __init__(self, jobs: ImportJobs, job_id: str) -> None:
+        self._jobs, self._id = jobs, job_id
+        self._total = 0
+        self._written_at = 0.0
+
+    def total(self, rows: int) -> None:
+        self._total = rows
+        self._write()
+
+    def advance(self, rows: int) -> None:
+        self._jobs._live[self._id] = self._jobs._live.get(self._id, 0) + rows
+        if time.monotonic() - self._written_at >= PROGRESS_SECONDS:
+            self._write()
+
+    def _write(self) -> None:
+        self._written_at = time.monotonic()
+        with self._jobs._uow() as uow:
+            uow.jobs.progress(self._id, self._jobs._live.get(self._id, 0), self._total)
+            uow.commit()
+
+
 class ImportJobs:
-    """Submit, run and read 报盘 import jobs."""
+    """Submit, run and read background jobs: 报盘 imports and the filing exports."""
 
     def __init__(
         self,
         uow_factory: Callable[[], FilingUnitOfWork],
         clock: Clock,
         imports: FilingImports | None = None,
+        *,
+        exports: Mapping[str, ExportRunner] | None = None,
+        result_directory: Path | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._imports = imports or FilingImports(uow_factory, clock)
+        self._exports = dict(exports or {})
+        self._results = result_directory or Path("var") / "job-results"
         self._live: dict[str, int] = {}  # progress of the jobs this process is running
         self._booted_at = as_utc(clock.now())
         self.wake = threading.Event()
@@ -196,6 +263,80 @@ class ImportJobs:
             self.run_pending()
             job = self.get(principal, job.id)
         return job
+
+    def submit_export(
+        self,
+        principal: Principal,
+        kind: str,
+        params: dict[str, Any],
+        filename: str,
+        *,
+        inline: bool = False,
+    ) -> JobView:
+        """Queue an export (``kind`` one of ``exports``); the same export queued or running
+        again for the same person returns its job. With ``inline`` it runs now."""
+        principal.require(Action.FILING_EXPORT)
+        if kind not in self._exports:
+            raise NotFound("JOB_KIND_UNKNOWN", "没有这种导出任务", f"no export job {kind!r}")
+        text = json.dumps(params, sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(f"{kind}:{text}".encode()).hexdigest()
+        with self._uow() as uow:
+            pending = uow.jobs.pending_of(principal.user_id, digest, (QUEUED, RUNNING))
+            if pending is None:
+                job_id = "J" + secrets.token_hex(12).upper()
+                uow.jobs.add(
+                    JobRow(
+                        id=job_id,
+                        kind=kind,
+                        state=QUEUED,
+                        actor=principal.user_id,
+                        principal_json=_principal_json(principal),
+                        params_json=json.dumps(
+                            {**params, "address": current_client_address()}, ensure_ascii=False
+                        ),
+                        filename=filename[:200],
+                        file_sha256=digest,
+                        payload=None,
+                        total_bytes=0,
+                        processed_rows=0,
+                        created_at=as_utc(self._clock.now()),
+                    )
+                )
+                uow.commit()
+            else:
+                job_id = pending.id
+        self.wake.set()
+        if inline:
+            self.run_pending()
+        return self.get(principal, job_id)
+
+    def result_file(self, principal: Principal, job_id: str) -> tuple[Path, str]:
+        """The file of a finished export of the caller's own, and its download name; each
+        download is audited (the file names persons)."""
+        job = self.get(principal, job_id)
+        path = self._result_path(job_id)
+        if job.kind not in self._exports or job.state != DONE or not path.is_file():
+            raise NotFound(
+                "JOB_RESULT_NOT_READY",
+                "导出文件尚未生成",
+                "the export is not ready",
+                field="job_id",
+            )
+        with self._uow() as uow:
+            uow.audit.append(
+                audit_entry_by(
+                    principal,
+                    self._clock.now(),
+                    action="job.download",
+                    subject=f"job:{job_id}",
+                    reason=f"{job.kind} {job.filename} {job.processed_rows}行",
+                )
+            )
+            uow.commit()
+        return path, job.filename
+
+    def _result_path(self, job_id: str) -> Path:
+        return self._results / f"{job_id}.xlsx"
 
     def get(self, principal: Principal, job_id: str) -> JobView:
         """A job of the caller's own (anyone else's is answered as missing)."""
@@ -283,31 +424,51 @@ class ImportJobs:
 
         params = json.loads(row.params_json)
         # The worker thread serves no request: the audit entries take the submitter's address.
-        address = set_client_address(params.get("address") or "")
+        address = set_client_address(params.pop("address", None) or "")
         try:
-            report = self._imports.import_annex2(
-                _principal_of(row.principal_json),
-                bytes(row.payload or b""),
-                row.filename,
-                progress=progress,
-                region=params.get("region"),
-            )
+            if row.kind in self._exports:
+                result = self._export(row, params)
+            else:
+                result = self._imports.import_annex2(
+                    _principal_of(row.principal_json),
+                    bytes(row.payload or b""),
+                    row.filename,
+                    progress=progress,
+                    region=params.get("region"),
+                ).as_dict()
         except YidiError as exc:
             self._finish(row.id, FAILED, error_json=json.dumps(exc.as_dict(), ensure_ascii=False))
         except Exception as exc:  # a bug must not stop the worker; the job says what happened
-            log.error("import job %s failed: %s", row.id, type(exc).__name__)
+            log.error("job %s (%s) failed: %s", row.id, row.kind, type(exc).__name__)
+            self._result_path(row.id).unlink(missing_ok=True)
             error = YidiError(
                 "JOB_FAILED",
-                "导入任务出错，未导入任何数据",
-                "the import job failed; nothing was imported",
+                "导入任务出错，未导入任何数据" if row.kind == FILING_IMPORT else "导出任务出错",
+                "the import job failed; nothing was imported"
+                if row.kind == FILING_IMPORT
+                else "the export job failed",
             ).as_dict()
             self._finish(row.id, FAILED, error_json=json.dumps(error, ensure_ascii=False))
         else:
-            self._finish(row.id, DONE, result_json=json.dumps(report.as_dict(), ensure_ascii=False))
+            self._finish(row.id, DONE, result_json=json.dumps(result, ensure_ascii=False))
         finally:
             reset_client_address(address)
             self._live.pop(row.id, None)
         return True
+
+    def _export(self, row: JobRow, params: dict[str, Any]) -> dict[str, Any]:
+        """Write the export to a temporary file, renamed into place when whole."""
+        self._results.mkdir(parents=True, exist_ok=True)
+        final = self._result_path(row.id)
+        partial = final.with_suffix(".part")
+        try:
+            result = self._exports[row.kind](
+                _principal_of(row.principal_json), params, partial, _Progress(self, row.id)
+            )
+            partial.replace(final)
+        finally:
+            partial.unlink(missing_ok=True)
+        return {**result, "bytes": final.stat().st_size}
 
     def run_pending(self) -> int:
         """Run every queued job now (the command line and tests); how many ran."""

@@ -26,6 +26,7 @@ def _job(row: Any) -> JobRow:
         created_at=as_utc(row.created_at),
         started_at=as_utc(row.started_at) if row.started_at else None,
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
+        total_rows=int(row.total_rows),
     )
 
 
@@ -35,7 +36,7 @@ def _values(change: JobChange) -> dict[str, Any]:
         at = getattr(change, name)
         if at is not None:
             values[name] = as_utc(at)
-    for name in ("processed_rows", "result_json", "error_json"):
+    for name in ("processed_rows", "total_rows", "result_json", "error_json"):
         value = getattr(change, name)
         if value is not None:
             values[name] = value
@@ -97,3 +98,11 @@ class JobRepository:
             .values(**_values(change))
         )
         return rowcount(result)
+
+    def progress(self, job_id: str, processed_rows: int, total_rows: int) -> None:
+        """A running job's count so far, for the pages of every server process."""
+        self._session.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(processed_rows=processed_rows, total_rows=total_rows)
+        )

@@ -293,6 +293,7 @@ class JobRow:
     finished_at: dt.datetime | None = None
     result_json: str | None = None
     error_json: str | None = None
+    total_rows: int = 0  # an export's rows to write (its progress bar's 100%)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +307,7 @@ class JobChange:
     result_json: str | None = None
     error_json: str | None = None
     drop_payload: bool = False
+    total_rows: int | None = None
 
 
 # --- the protocols ---------------------------------------------------------------------------
@@ -336,8 +338,23 @@ class FilingStore(Protocol):
     def due_to_expire(self, today: dt.date) -> list[str]: ...
     def promises_overdue(self, today: dt.date, region_prefix: str = "") -> list[str]: ...
     def filed_versions(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date, *, batch: int = 5000
+    ) -> Iterable[tuple[str, FilingRecord, dt.date]]: ...
+    def count_filed_versions(
         self, region_prefix: str, first_day: dt.date, last_day: dt.date
-    ) -> list[tuple[str, FilingRecord, dt.date]]: ...
+    ) -> int: ...
+    def annex2_records(
+        self,
+        region_prefix: str,
+        from_on: dt.date,
+        to_on: dt.date,
+        categories: Sequence[str],
+        *,
+        batch: int = 5000,
+    ) -> Iterable[FilingRecord]: ...
+    def count_annex2_records(
+        self, region_prefix: str, from_on: dt.date, to_on: dt.date, categories: Sequence[str]
+    ) -> int: ...
     def duplicate_id_numbers(
         self, region_prefix: str, states: Sequence[FilingState]
     ) -> list[str]: ...
@@ -411,6 +428,7 @@ class JobStore(Protocol):
     def oldest(self, state: str) -> str | None: ...
     def move(self, job_id: str, from_state: str, change: JobChange) -> bool: ...
     def fail_started_before(self, state: str, before: dt.datetime, change: JobChange) -> int: ...
+    def progress(self, job_id: str, processed_rows: int, total_rows: int) -> None: ...
 
 
 class IdempotencyStore(Protocol):

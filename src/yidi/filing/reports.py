@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -69,6 +69,35 @@ class QuarterlyList:
     last_day: dt.date
     prefectures: list[Annex2Table]
     masked: bool
+
+
+#: 附件2 lists 异地居住人员 (its note 2: categories 1-3), and rows imported without a category.
+ANNEX2_CATEGORIES: Final = tuple(c.value for c in FilingCategory if c.is_residence_based)
+
+
+@dataclass(frozen=True)
+class Annex2Stream:
+    """附件2's head (``table`` without rows), how many rows follow, and the rows."""
+
+    table: Annex2Table
+    total: int
+    rows: Iterator[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class QuarterlyStream:
+    """The quarterly list as (prefecture, row) pairs, prefecture by prefecture;
+    ``table(code)`` is a prefecture's head. ``total`` bounds the rows (the versions filed)."""
+
+    region_code: str
+    year: int
+    quarter: int
+    first_day: dt.date
+    last_day: dt.date
+    masked: bool
+    total: int
+    rows: Iterator[tuple[str, tuple[str, ...]]]
+    table: Callable[[str], Annex2Table]
 
 
 def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
@@ -204,6 +233,21 @@ class FilingReports(FilingUseCases):
         full: bool | None = None,
     ) -> Annex2Table:
         """Approved 异地居住 filings of ``region`` filed between the two days (inclusive)."""
+        stream = self.annex2_stream(principal, region, from_on, to_on, full=full)
+        return dataclasses.replace(stream.table, rows=list(stream.rows))
+
+    def annex2_stream(
+        self,
+        principal: Principal,
+        region: str,
+        from_on: dt.date,
+        to_on: dt.date,
+        *,
+        full: bool | None = None,
+    ) -> Annex2Stream:
+        """:meth:`annex2` as rows read one by one (an export job: memory stays flat).
+
+        The export is audited when it starts, with the number of rows it will write."""
         principal.require(Action.FILING_EXPORT)
         self._require_region(principal, region)
         if to_on < from_on:
@@ -211,36 +255,32 @@ class FilingReports(FilingUseCases):
                 "PERIOD_INVALID", "截止日期不能早于起始日期", "to is before from", field="to"
             )
         show_full = self._full(principal, full)
-        query = FilingQuery(states=(FilingState.APPROVED,), region_prefix=region_prefix(region))
+        terms = (region_prefix(region), from_on, to_on, ANNEX2_CATEGORIES)
         with self._uow() as uow:
-            found = [
-                (row.insured_region_code, row.filed_on, record.name or "", record)
-                for row, record in uow.filings.iter_records(query)
-                if row.filed_on is not None
-                and from_on <= row.filed_on <= to_on
-                and _listed_in_annex2(record)
-            ]
-            found.sort(key=lambda f: (f[0], f[1], f[2]))
-            rows = [
-                annex2_row(record, serial, self._regions, mask=not show_full)
-                for serial, (_r, _f, _n, record) in enumerate(found, start=1)
-            ]
+            total = uow.filings.count_annex2_records(*terms)
             self._audit(
                 uow,
                 principal,
                 "filing.export",
                 f"annex2:{region}",
-                f"{from_on}~{to_on} {len(rows)}行 {'明文' if show_full else '脱敏'}",
+                f"{from_on}~{to_on} {total}行 {'明文' if show_full else '脱敏'}",
             )
             uow.commit()
-        return Annex2Table(
+
+        def rows() -> Iterator[tuple[str, ...]]:
+            with self._uow() as uow:
+                for serial, record in enumerate(uow.filings.annex2_records(*terms), start=1):
+                    yield annex2_row(record, serial, self._regions, mask=not show_full)
+
+        table = Annex2Table(
             region,
             self._region_name(region),
             f"{from_on.isoformat()} 至 {to_on.isoformat()}",
             ANNEX2_COLUMNS,
-            rows,
+            [],
             not show_full,
         )
+        return Annex2Stream(table, total, rows())
 
     def current_layout(
         self,
@@ -313,48 +353,70 @@ class FilingReports(FilingUseCases):
         full: bool | None = None,
     ) -> QuarterlyList:
         """每季度末新增（变更）备案人员信息: versions filed in the quarter, one table per prefecture."""
+        stream = self.quarterly_stream(principal, region, year, quarter, full=full)
+        groups: dict[str, list[tuple[str, ...]]] = {}
+        for prefecture, row in stream.rows:
+            groups.setdefault(prefecture, []).append(row)
+        tables = [
+            dataclasses.replace(stream.table(code), rows=rows)
+            for code, rows in sorted(groups.items())
+        ]
+        return QuarterlyList(
+            region, year, quarter, stream.first_day, stream.last_day, tables, stream.masked
+        )
+
+    def quarterly_stream(
+        self,
+        principal: Principal,
+        region: str,
+        year: int,
+        quarter: int,
+        *,
+        full: bool | None = None,
+    ) -> QuarterlyStream:
+        """:meth:`quarterly` as (prefecture, row) pairs in prefecture order, read one by one;
+        the serial starts again at 1 in each prefecture. Audited when it starts."""
         principal.require(Action.FILING_EXPORT)
         first, last = quarter_bounds(year, quarter)
         self._require_region(principal, region)
         show_full = self._full(principal, full)
-        groups: dict[str, list[FilingRecord]] = {}
+        prefix = region_prefix(region)
         with self._uow() as uow:
-            for _state, record, _filed in uow.filings.filed_versions(
-                region_prefix(region), first, last
-            ):
-                if not _listed_in_annex2(record):
-                    continue
-                groups.setdefault(self._prefecture(record.insured_region_code or ""), []).append(
-                    record
-                )
-            total = sum(len(v) for v in groups.values())
+            # The versions of the period, listed or not: the count bounds the progress bar.
+            total = uow.filings.count_filed_versions(prefix, first, last)
             self._audit(
                 uow,
                 principal,
                 "filing.export",
                 f"quarterly:{region}",
-                f"{year}Q{quarter} {total}行 {'明文' if show_full else '脱敏'}",
+                f"{year}Q{quarter} ≤{total}行 {'明文' if show_full else '脱敏'}",
             )
             uow.commit()
-        columns = (*ANNEX2_COLUMNS, "登记类别")
-        tables = [
-            Annex2Table(
+
+        def rows() -> Iterator[tuple[str, tuple[str, ...]]]:
+            serials: dict[str, int] = {}
+            with self._uow() as uow:
+                for _state, record, _filed in uow.filings.filed_versions(prefix, first, last):
+                    if not _listed_in_annex2(record):
+                        continue
+                    code = self._prefecture(record.insured_region_code or "")
+                    serials[code] = serial = serials.get(code, 0) + 1
+                    row = annex2_row(record, serial, self._regions, mask=not show_full)
+                    yield code, (*row, record.registration_type.label_zh)
+
+        def table(code: str) -> Annex2Table:
+            return Annex2Table(
                 code,
                 self._region_name(code),
                 f"{year}年第{quarter}季度新增（变更）备案人员",
-                columns,
-                [
-                    (
-                        *annex2_row(record, serial, self._regions, mask=not show_full),
-                        record.registration_type.label_zh,
-                    )
-                    for serial, record in enumerate(records, start=1)
-                ],
+                (*ANNEX2_COLUMNS, "登记类别"),
+                [],
                 not show_full,
             )
-            for code, records in sorted(groups.items())
-        ]
-        return QuarterlyList(region, year, quarter, first, last, tables, not show_full)
+
+        return QuarterlyStream(
+            region, year, quarter, first, last, not show_full, total, rows(), table
+        )
 
     # --- 地市报送情况 and the 报盘 batches ---------------------------------------------------
 

@@ -23,6 +23,13 @@ def mask_id_number(id_number: str) -> str:
         return "*" * max(len(id_number) - 4, 0) + id_number[-4:]
 
 
+def mask_bank_account(account: str) -> str:
+    """A bank account number as lists, logs and the printed notice show it: the last four
+    digits only (``**** 1234``), so a leaked page never gives the account away."""
+    digits = "".join(account.split())
+    return f"**** {digits[-4:]}" if digits else ""
+
+
 def mask_phone(text: str) -> str:
     """Hide the middle of a phone number.
 

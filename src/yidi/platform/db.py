@@ -73,7 +73,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option of a connection that only reads (a long export): on SQLite its
+#: transaction takes no write lock, so it never holds up the writers while it streams.
+READ_ONLY = "yidi_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")  # deferred: a WAL reader blocks no writer
+        return
     # IMMEDIATE takes the write lock at BEGIN, so two writers never both read
     # year-to-date totals and then both update them (SQLite's answer to SELECT … FOR UPDATE).
     connection.exec_driver_sql("BEGIN IMMEDIATE")

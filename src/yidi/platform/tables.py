@@ -149,6 +149,8 @@ jobs = Table(
     Column("payload", LargeBinary, nullable=True),  # the uploaded file, dropped when finished
     Column("total_bytes", Integer, nullable=False),
     Column("processed_rows", Integer, nullable=False, server_default="0"),
+    # rows an export job will write (0 for an import: its progress counts bytes)
+    Column("total_rows", Integer, nullable=False, server_default="0"),
     Column("result_json", Text, nullable=True),
     Column("error_json", Text, nullable=True),
     _timestamp("created_at"),
@@ -857,6 +859,12 @@ manual_claims = Table(
     Column("payment_reference", String(64), nullable=True),
     # 补办备案: the filing number whose category set the claim's (filed) rates
     Column("late_filing_number", String(24), nullable=True),
+    # the directory's 定点医疗机构编号 when the hospital was chosen from it (else free text)
+    Column("hospital_code", String(30), nullable=True),
+    # 收款人、开户银行、银行账号: where the agency pays the reimbursement
+    Column("payee_name", String(50), nullable=True),
+    Column("payee_bank", String(100), nullable=True),
+    Column("payee_account", String(32), nullable=True),
     Column("created_by", String(64), nullable=False),
     _timestamp("created_at"),
     _timestamp("updated_at"),

@@ -34,6 +34,7 @@ from yidi.catalog.ports import CatalogVersions
 from yidi.catalog.queries import CatalogLookup
 from yidi.encounter.model import local
 from yidi.encounter.records import result_amounts, result_json
+from yidi.filing.model.lifecycle import FilingState
 from yidi.kernel.access import Action, Principal, hidden
 from yidi.kernel.audit import as_utc, audit_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
@@ -49,10 +50,11 @@ from yidi.kernel.money import Money
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import region_prefix
 from yidi.policy.loader import PolicyLibrary
-from yidi.reference.model import Person
+from yidi.reference.model import Hospital, Person
 from yidi.settlement.claim_builder import FeeLineInput, build_claim, claim_sources, fee_line
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.engine import settle
+from yidi.settlement.payee import Payee
 from yidi.settlement.ports import (
     ManualClaimListRow,
     ManualClaimQuery,
@@ -101,6 +103,43 @@ class ManualClaimView:
     fee_lines: list[dict[str, Any]]
     result: dict[str, Any] | None
     amounts: dict[str, Money]
+    payee: Payee | None = None
+
+    @property
+    def payee_account_masked(self) -> str:
+        return self.payee.account_masked if self.payee else ""
+
+
+@dataclass(frozen=True)
+class FilingBrief:
+    """One of the person's filings as the intake desk sees it (no address, no phone)."""
+
+    filing_number: str
+    category: FilingCategory | None
+    state: FilingState
+    treatment_region_code: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class PersonLookup:
+    """Who an ID number names, for the handler's intake form: the ID number masked."""
+
+    id_number_masked: str
+    name: str
+    insured_region_code: str
+    insurance_type: InsuranceType
+    filings: list[FilingBrief]
+
+
+#: The filing states the intake desk is shown (drafts and withdrawn ones are not).
+_SHOWN_FILING_STATES: Final = (
+    FilingState.SUBMITTED,
+    FilingState.APPROVED,
+    FilingState.EXPIRED,
+    FilingState.CANCELLED,
+)
 
 
 @dataclass(frozen=True)
@@ -171,6 +210,29 @@ def _line_of(data: dict[str, Any]) -> FeeLineInput:
         amount=Money(data["amount"]),
         occurred_at=dt.datetime.fromisoformat(data["occurred_at"]),
         name=data["name"],
+    )
+
+
+def _payee_of(row: ManualClaimRow) -> Payee | None:
+    if not row.payee_account:
+        return None
+    return Payee(row.payee_name or "", row.payee_bank or "", row.payee_account)
+
+
+def _payee_values(payee: Payee | None) -> dict[str, str | None]:
+    return {
+        "payee_name": payee.name if payee else None,
+        "payee_bank": payee.bank if payee else None,
+        "payee_account": payee.account if payee else None,
+    }
+
+
+def _unknown_hospital() -> InvalidInput:
+    return InvalidInput(
+        "HOSPITAL_NOT_IN_DIRECTORY",
+        "定点医疗机构名录中没有该医院，请按名称选择，或填写医院名称和就医地",
+        "no such hospital in the directory; choose one by name or type the hospital and its region",
+        field="hospital",
     )
 
 
@@ -260,6 +322,7 @@ class ManualClaimService:
             fee_lines=json.loads(row.fee_lines_json),
             result=result,
             amounts=amounts,
+            payee=_payee_of(row),
         )
 
     def _done(
@@ -371,8 +434,16 @@ class ManualClaimService:
         discharged_on: dt.date,
         reason: str,
         filing_category: FilingCategory | None = None,
+        hospital_code: str | None = None,
+        payee: Payee | None = None,
     ) -> ManualClaimView:
+        """Open a claim. A hospital chosen from the directory (``hospital_code``) gives the
+        claim its name, level and region; otherwise they are the ones typed."""
         principal.require(Action.MANUAL_CLAIM)
+        if hospital_code:
+            listed = self._directory_hospital(hospital_code)
+            hospital_name, treatment_region = listed.name, listed.region_code
+            hospital_level = listed.level
         if discharged_on < admitted_on:
             raise InvalidInput(
                 "CLAIM_DISCHARGE_BEFORE_ADMISSION",
@@ -415,6 +486,8 @@ class ManualClaimService:
                     "encounter_type": encounter_type.value,
                     "filing_category": filing_category.value if filing_category else None,
                     "late_filing_number": late[0] if late else None,
+                    "hospital_code": hospital_code or None,
+                    **_payee_values(payee),
                     "admitted_on": admitted_on,
                     "discharged_on": discharged_on,
                     "reason": reason[:500],
@@ -426,7 +499,98 @@ class ManualClaimService:
                     "updated_at": now,
                 }
             )
-            return self._done(uow, principal, "manual_claim.create", claim_id, reason)
+            shown = f"{reason} 收款账号 {payee.account_masked}" if payee else reason
+            return self._done(uow, principal, "manual_claim.create", claim_id, shown)
+
+    def _directory_hospital(self, hospital_code: str) -> Hospital:
+        with self._uow() as uow:
+            listed = uow.reference.hospital(hospital_code.strip())
+        if listed is None or listed.is_pharmacy:
+            raise _unknown_hospital()
+        return listed
+
+    def hospital_directory(self, principal: Principal) -> list[Hospital]:
+        """The designated hospitals a claim may name (the public directory, no personal data)."""
+        principal.require(Action.MANUAL_CLAIM)
+        with self._uow() as uow:
+            return uow.reference.hospitals()
+
+    def lookup_person(self, principal: Principal, id_number: str) -> PersonLookup:
+        """Who the ID number names, the 参保地 and the filings, for the intake form.
+
+        Only persons insured in the handler's region are found (anyone else is answered as
+        missing, the same answer as for an unknown number); the ID number comes back masked
+        and every lookup is audited, found or not."""
+        principal.require(Action.MANUAL_CLAIM)
+        wanted = id_number.strip().upper()
+        if not _FULL_ID_NUMBER.fullmatch(wanted):
+            raise InvalidInput(
+                "PERSON_LOOKUP_ID_INCOMPLETE",
+                "请输入完整的18位身份证号",
+                "enter the whole 18-character ID number",
+                field="id_number",
+            )
+        with self._uow() as uow:
+            person = uow.reference.person_by_id_number(wanted)
+            found = person is not None and principal.covers_region(person.insured_region_code)
+            filings = uow.filings.current_for_person(wanted, _SHOWN_FILING_STATES) if found else []
+            self._audit(
+                uow,
+                principal,
+                "manual_claim.person_lookup",
+                f"person:{mask_id_number(wanted)}",
+                f"{len(filings)} 条备案" if found else "未找到",
+            )
+            uow.commit()
+        if person is None or not found:
+            raise hidden("参保人员", "person")
+        return PersonLookup(
+            id_number_masked=mask_id_number(person.id_number),
+            name=person.name,
+            insured_region_code=person.insured_region_code,
+            insurance_type=person.insurance_type,
+            filings=[
+                FilingBrief(
+                    filing_number=f.record.filing_number or "",
+                    category=f.record.category,
+                    state=f.state,
+                    treatment_region_code=(
+                        f.record.destination_county_code
+                        or f.record.destination_prefecture_code
+                        or f.record.destination_province_code
+                        or ""
+                    ),
+                    valid_from=f.record.valid_from,
+                    valid_until=f.record.valid_until,
+                )
+                for f in filings
+            ],
+        )
+
+    def set_payee(self, principal: Principal, claim_id: str, payee: Payee) -> ManualClaimView:
+        """Enter or correct the payee; refused once the claim is paid."""
+        with self._uow() as uow:
+            row, _ = self._load(uow, principal, claim_id, for_update=True)
+            if row.state == PAID:
+                raise Conflict(
+                    "MANUAL_CLAIM_PAID", "报销款已支付，不能再修改收款信息", "the claim is paid"
+                )
+            self._updated(uow, claim_id, **_payee_values(payee))
+            return self._done(
+                uow, principal, "manual_claim.payee", claim_id, f"收款账号 {payee.account_masked}"
+            )
+
+    def notice(self, principal: Principal, claim_id: str) -> ManualClaimView:
+        """The claim for its printed 报销结算单 (once computed); the read is audited."""
+        with self._uow() as uow:
+            row, _ = self._load(uow, principal, claim_id)
+            if row.result_json is None:
+                raise Refused(
+                    "MANUAL_NOTICE_NOT_READY",
+                    "尚未试算，不能打印报销结算单",
+                    "compute the claim before printing its notice",
+                )
+            return self._done(uow, principal, "manual_claim.notice", claim_id)
 
     def get(self, principal: Principal, claim_id: str) -> ManualClaimView:
         """The full claim (person, fee lines, result): every read is audited."""

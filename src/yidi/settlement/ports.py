@@ -60,6 +60,11 @@ class ManualClaimRow:
     updated_at: dt.datetime
     #: 补办备案: the filing whose category set the claim's (filed) rates
     late_filing_number: str | None = None
+    #: the directory's 定点医疗机构编号, None for a hospital typed as free text
+    hospital_code: str | None = None
+    payee_name: str | None = None  # 收款人
+    payee_bank: str | None = None  # 开户银行
+    payee_account: str | None = None  # 银行账号 (digits; masked wherever it is listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +192,19 @@ class EstimateReading(Protocol):
     def filings(self) -> FilingReader: ...
 
 
+class ManualClaimReference(PersonReader, HospitalReader, Protocol):
+    """Persons by ID number, and the hospital directory (定点医疗机构) a claim names."""
+
+    def hospitals(self, region_prefix: str | None = None) -> list[Hospital]: ...
+
+
 class ManualClaimUnitOfWork(AuditedTransaction, Protocol):
     @property
     def hospital(self) -> ManualClaimStore: ...
     @property
-    def reference(self) -> PersonReader: ...
+    def reference(self) -> ManualClaimReference: ...
+    @property
+    def filings(self) -> FilingReader: ...
 
     def __enter__(self) -> ManualClaimUnitOfWork: ...
 

@@ -26,8 +26,16 @@ LANG_COOKIE: Final = "yidi_lang"
 
 # The words themselves are data: one entry per key, the Chinese and the English side by side,
 # in words/*.toml (pages.toml for most pages; the 政策调整测算 (what-if) pages, the
-# reconciliation disputes and the step-by-step filing keep their own).
-WORD_FILES: Final[tuple[str, ...]] = ("pages.toml", "whatif.toml", "disputes.toml", "wizard.toml")
+# reconciliation disputes, the step-by-step filing, the export jobs and the manual
+# reimbursement forms keep their own).
+WORD_FILES: Final[tuple[str, ...]] = (
+    "pages.toml",
+    "whatif.toml",
+    "disputes.toml",
+    "wizard.toml",
+    "jobs.toml",
+    "manual.toml",
+)
 
 
 def _entries(

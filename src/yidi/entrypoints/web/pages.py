@@ -20,6 +20,7 @@ from yidi.entrypoints.web.claim_pages import add_claim_routes
 from yidi.entrypoints.web.dispute_pages import add_dispute_routes
 from yidi.entrypoints.web.errors import error_page, install_error_pages, safe_next
 from yidi.entrypoints.web.estimate_pages import add_estimate_routes
+from yidi.entrypoints.web.export_job_pages import add_export_job_routes
 from yidi.entrypoints.web.filing_form import add_filing_form_routes
 from yidi.entrypoints.web.filing_pages import add_filing_routes
 from yidi.entrypoints.web.filing_wizard import add_filing_wizard_routes
@@ -372,6 +373,7 @@ def build_web_router() -> APIRouter:
     add_dispute_routes(router)
     add_filing_form_routes(router)  # before /filings/{ref}
     add_filing_wizard_routes(router)
+    add_export_job_routes(router)  # before /filings/{ref}
     add_filing_routes(router)
     add_hospital_routes(router)
     add_estimate_routes(router)

@@ -24,6 +24,7 @@ from yidi.settlement.manual import (
     ManualClaimView,
     Material,
 )
+from yidi.settlement.payee import Payee, payee_of
 
 router = APIRouter(prefix="/api/manual-claims", tags=["手工报销 manual reimbursement"])
 
@@ -32,11 +33,28 @@ def service_of(request: Request) -> ManualClaimService:
     return container_of(request).manual_claims
 
 
+class PayeeIn(BaseModel):
+    payee_name: str = Field(min_length=1, max_length=50, description="收款人")
+    payee_bank: str = Field(min_length=1, max_length=100, description="开户银行")
+    payee_account: str = Field(min_length=8, max_length=40, description="银行账号（8至32位数字）")
+
+    def payee(self) -> Payee:
+        payee = payee_of(self.payee_name, self.payee_bank, self.payee_account)
+        assert payee is not None  # the fields are required
+        return payee
+
+
 class ManualClaimIn(BaseModel):
     id_number: str = Field(min_length=15, max_length=18, description="参保人身份证号")
     treatment_region: str = Field(pattern=r"^\d{6}$", description="就医地区划代码")
     hospital_name: str = Field(min_length=1, max_length=100)
     hospital_level: Annotated[int, Field(ge=1, le=3)]
+    hospital_code: str | None = Field(
+        None,
+        max_length=30,
+        description="定点医疗机构编号：名录中的医院（名称、级别、就医地以名录为准）",
+    )
+    payee: PayeeIn | None = Field(None, description="收款信息（可稍后填写）")
     encounter_type: EncounterType = Field(
         description="21 普通住院、22 外伤住院、24 急诊转住院、11 普通门诊"
     )
@@ -44,6 +62,27 @@ class ManualClaimIn(BaseModel):
     discharged_on: dt.date
     reason: str = Field(default="", max_length=500, description="未备案或不纳入直接结算的原因")
     filing_category: FilingCategory | None = None
+
+
+class PersonLookupIn(BaseModel):
+    id_number: str = Field(min_length=18, max_length=18, description="完整的18位身份证号")
+
+
+class FilingBriefOut(BaseModel):
+    filing_number: str
+    category: str | None
+    state: str
+    treatment_region_code: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+class PersonLookupOut(BaseModel):
+    id_number_masked: str
+    name: str
+    insured_region_code: str
+    insurance_type: str
+    filings: list[FilingBriefOut]
 
 
 class MaterialsIn(BaseModel):
@@ -93,6 +132,10 @@ class ManualClaimOut(ClaimHeadOut):
     catalog_note: str | None
     approved_by: str | None
     payment_reference: str | None
+    hospital_code: str | None = Field(None, description="名录中的医院编号；手工填写的医院为 null")
+    payee_name: str | None = None
+    payee_bank: str | None = None
+    payee_account_masked: str = Field("", description="银行账号（仅末四位）")
 
 
 def out(view: ManualClaimView) -> ManualClaimOut:
@@ -109,6 +152,9 @@ def out(view: ManualClaimView) -> ManualClaimOut:
         fee_lines=view.fee_lines,
         amounts=SettlementAmountsOut.of(view.amounts) if view.amounts else None,
         explanation_zh=list(view.result["explanation_zh"]) if view.result else [],
+        payee_name=view.payee.name if view.payee else None,
+        payee_bank=view.payee.bank if view.payee else None,
+        payee_account_masked=view.payee_account_masked,
     )
 
 
@@ -179,10 +225,46 @@ def create(body: ManualClaimIn, request: Request, principal: PrincipalDep) -> Ma
     return out(
         service_of(request).create(
             principal,
-            **body.model_dump(exclude={"hospital_level"}),
+            **body.model_dump(exclude={"hospital_level", "payee"}),
             hospital_level=HospitalLevel(body.hospital_level),
+            payee=body.payee.payee() if body.payee else None,
         )
     )
+
+
+@router.post(
+    "/person-lookup",
+    response_model=PersonLookupOut,
+    summary="按身份证号查询参保人（姓名、参保地、备案；身份证号脱敏，查询留痕）",
+)
+def person_lookup(
+    body: PersonLookupIn, request: Request, principal: PrincipalDep
+) -> PersonLookupOut:
+    found = service_of(request).lookup_person(principal, body.id_number)
+    return PersonLookupOut(
+        id_number_masked=found.id_number_masked,
+        name=found.name,
+        insured_region_code=found.insured_region_code,
+        insurance_type=found.insurance_type.value,
+        filings=[
+            FilingBriefOut(
+                filing_number=f.filing_number,
+                category=f.category.value if f.category else None,
+                state=f.state.value,
+                treatment_region_code=f.treatment_region_code,
+                valid_from=f.valid_from,
+                valid_until=f.valid_until,
+            )
+            for f in found.filings
+        ],
+    )
+
+
+@router.put("/{claim_id}/payee", response_model=ManualClaimOut, summary="填写或修改收款信息")
+def payee(
+    claim_id: str, body: PayeeIn, request: Request, principal: PrincipalDep
+) -> ManualClaimOut:
+    return out(service_of(request).set_payee(principal, claim_id, body.payee()))
 
 
 @router.get("/{claim_id}", response_model=ManualClaimOut, summary="报销申请详情")
