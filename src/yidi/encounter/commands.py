@@ -1233,9 +1233,12 @@ class HospitalService(EncounterQueries):
         key: RequestKey | None = None,
         *,
         kind: EncounterKind | None = None,
+        disease_codes: Sequence[str] = (),
     ) -> list[FeeLineRow]:
         """Store a batch of fee lines; the same line again is a no-op. Returns each line's split.
-        ``kind``: the transaction's kind (2204 outpatient, 2301 inpatient), checked."""
+        ``kind``: the transaction's kind (2204 outpatient, 2301 inpatient), checked.
+        ``disease_codes``: the 病种 (dise_codg) the lines of a 2204 name, checked against the
+        visit's recognised disease."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
@@ -1247,11 +1250,41 @@ class HospitalService(EncounterQueries):
                 "fee lines can be uploaded only to an open, unsettled encounter",
                 if_settled_zh="（如需更正请先撤销结算）",
             )
+            self._check_line_diseases(uow, encounter, disease_codes)
             serials, stored_now = self._store_lines(uow, caller, encounter, lines)
             memo = {"serials": serials, "stored": stored_now, "mdtrt_id": encounter_id}
             self._commit_and_remember(uow, key, memo)
             found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
             return [found[s] for s in serials]
+
+    def _check_line_diseases(
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow, disease_codes: Sequence[str]
+    ) -> None:
+        """A fee line naming a 病种 belongs to a 门诊慢特病 visit of that disease, recognised
+        for the person on the visit day; anything else is refused before a line is stored."""
+        codes = sorted({c.strip().upper() for c in disease_codes if c and c.strip()})
+        if not codes:
+            return
+        if encounter.med_type != CHRONIC_MED_TYPE:
+            raise Refused(
+                "VISIT_NOT_CHRONIC",
+                f"本次就诊为{EncounterType(encounter.med_type).label_zh}，费用明细不能填写病种编码"
+                f"（收到 {'、'.join(codes)}）；门诊慢特病请先用 2203 上传医疗类别 14 与病种编码",
+                "fee lines name a disease but the visit is not a chronic-disease visit",
+                field="dise_codg",
+            )
+        other = [c for c in codes if c != encounter.disease_code]
+        if other:
+            raise Refused(
+                "CHRONIC_DISEASE_MISMATCH",
+                f"费用明细的病种 {'、'.join(other)} 与本次就诊登记的病种 "
+                f"{encounter.disease_code} 不符",
+                "the fee lines' disease is not the visit's",
+                field="dise_codg",
+            )
+        self._recognised_disease(
+            uow, encounter.person_id, encounter.disease_code, encounter.admitted_at
+        )
 
     def _store_lines(
         self,
@@ -2109,6 +2142,11 @@ class HospitalService(EncounterQueries):
         # Only from the state the cancellation left (discharged, a visit registered) and with
         # the lines it settled; anything else is refused (REVERSAL_CANNOT_RESTORE).
         resettled = Encounter(encounter).restore(lines_unchanged=kept == now_lines)
+        if encounter.med_type == CHRONIC_MED_TYPE:
+            # The recognition may have been ended (back to before the visit) since 2207.
+            self._recognised_disease(
+                uow, encounter.person_id, encounter.disease_code, encounter.admitted_at
+            )
         insurance_type = InsuranceType(settled.insurance_type)
         ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))

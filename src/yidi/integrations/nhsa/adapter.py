@@ -705,7 +705,12 @@ class HospitalGateway:
             for row in feedetail
         ]
         rows = self._service.upload_fees(
-            self._caller(context), visit, lines, self._key(context, request), kind=kind
+            self._caller(context),
+            visit,
+            lines,
+            self._key(context, request),
+            kind=kind,
+            disease_codes=[getattr(row, "dise_codg", None) or "" for row in feedetail],
         )
         return output_2301([fee_line_split(row) for row in rows])
 
