@@ -184,9 +184,7 @@ def test_2601_of_a_2208_rechecks_the_recognition_before_settling_again(
     ok(call(client, "2208", cancel, msgid="CHR-2208"))
     # The agency ends the recognition back before the visit (a correction).
     with container.uow() as uow:
-        uow.session.execute(
-            update(chronic_recognitions).values(end_on=dt.date(2026, 6, 30))
-        )
+        uow.session.execute(update(chronic_recognitions).values(end_on=dt.date(2026, 6, 30)))
         uow.commit()
     reply = _reverse(client, psn_no, "CHR-2208", "2208", msgid="RVS-CHR")
     assert "M03900" in refused(reply, "CHRONIC_NOT_RECOGNISED")

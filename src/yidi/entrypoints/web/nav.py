@@ -69,6 +69,10 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     _card(Action.MANUAL_CLAIM, "/claims/new", "nav.claims"),
     NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check"),
     NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),
+    # Desk cards: a cashier's institution is a hospital or a pharmacy, and each page refuses
+    # the other kind with its code.
+    _card(Action.ENCOUNTER_WRITE, "/hospital/visits/new", "nav.visit_new"),
+    _card(Action.ENCOUNTER_WRITE, "/pharmacy/sale", "nav.pharmacy_sale"),
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
     NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),
     NavEntry(Action.PREPAYMENT_ESTIMATE, "/funds/prepayment", "nav.prepayment"),
