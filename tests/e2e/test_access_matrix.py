@@ -277,6 +277,12 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/check"): CASHIERS,
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
+    # The outpatient and pharmacy pages: the role's; a hospital at the till (and the world's
+    # stay on the visit or sale page) is answered by the refusal, another hospital's by 404.
+    ("GET", "/hospital/visits/new"): CASHIERS,
+    ("GET", "/pharmacy/sale"): CASHIERS,
+    ("GET", "/hospital/visits/{visit_id}"): frozenset({"cashier_h"}),
+    ("GET", "/pharmacy/sales/{sale_id}"): frozenset({"cashier_h"}),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
     # the cashier's print pages of the world's settlement (the slip says "not reversed" until it is)
     ("GET", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/receipt"): frozenset(
@@ -351,6 +357,14 @@ CSRF_FORMS = frozenset(
         ("POST", "/hospital/encounters/{encounter_id}/discharge/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse"),
         ("POST", "/hospital/self-pay"),
+        ("POST", "/hospital/visits/check"),
+        ("POST", "/hospital/visits"),
+        ("POST", "/hospital/visits/{visit_id}/fees"),
+        ("POST", "/hospital/visits/{visit_id}/pre-settle"),
+        ("POST", "/hospital/visits/{visit_id}/settle"),
+        ("POST", "/hospital/visits/{visit_id}/cancel"),
+        ("POST", "/pharmacy/sale/pre-settle"),
+        ("POST", "/pharmacy/sale"),
         ("POST", "/claims"),
         ("POST", "/claims/{claim_id}/materials"),
         ("POST", "/claims/{claim_id}/fee-lines"),
@@ -926,6 +940,8 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/hospital/encounters/{w['mdtrt_id']}/statement",
         {},
     ),
+    ("GET", "/hospital/visits/{visit_id}"): lambda w: (f"/hospital/visits/{w['mdtrt_id']}", {}),
+    ("GET", "/pharmacy/sales/{sale_id}"): lambda w: (f"/pharmacy/sales/{w['mdtrt_id']}", {}),
     **{
         ("GET", f"/hospital/encounters/{{encounter_id}}/settlements/{{settlement_id}}/{tail}"): (
             lambda w, tail=tail: (
