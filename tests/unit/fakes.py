@@ -19,7 +19,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from yidi.accounts.model import Movement, MovementKind, apply
+from yidi.accounts.model import FamilyBinding, Movement, MovementKind, apply
 from yidi.catalog.model import CatalogVersion
 from yidi.chronic.model import Recognition
 from yidi.encounter.model import EncounterState, open_stay_conflict
@@ -58,6 +58,7 @@ class FakeMovement:
     amount: Money
     balance_after: Money
     settlement_id: str | None
+    account: tuple[int, str, int] | None = None
 
 
 @dataclass
@@ -75,6 +76,7 @@ class FakeDatabase:
     year_to_date: dict[tuple[int, str, int], YearToDate] = field(default_factory=dict)
     lookups: dict[tuple[str, dt.datetime, str], int] = field(default_factory=dict)
     accounts: dict[tuple[int, str, int], FakeAccount] = field(default_factory=dict)
+    family_bindings: list[FamilyBinding] = field(default_factory=list)
     movements: list[FakeMovement] = field(default_factory=list)
     facts: dict[str, SettlementFact] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -388,9 +390,22 @@ class FakeAccounts:
         after: FakeAccount = dataclasses.replace(account, balance=apply(account.balance, movement))
         self.db.accounts[(account.person_id, account.insurance_type, account.year)] = after
         self.db.movements.append(
-            FakeMovement(movement.kind, movement.amount, after.balance, settlement_id)
+            FakeMovement(
+                movement.kind,
+                movement.amount,
+                after.balance,
+                settlement_id,
+                (account.person_id, account.insurance_type, account.year),
+            )
         )
         return after
+
+    def account_of_debit(self, settlement_id: str) -> FakeAccount | None:
+        debit = self.debit_of_settlement(settlement_id)
+        return None if debit is None or debit.account is None else self.db.accounts[debit.account]
+
+    def family_bindings(self, member_person_id: int) -> list[FamilyBinding]:
+        return [b for b in self.db.family_bindings if b.member_person_id == member_person_id]
 
     def debit_of_settlement(self, settlement_id: str) -> FakeMovement | None:
         return next(

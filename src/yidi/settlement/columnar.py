@@ -220,6 +220,7 @@ class _Tilt:
 class _Account:
     enabled: bool
     in_scope_only: bool
+    family_mutual_aid: bool = False
 
 
 _CompiledStep = _Deductible | _Pooled | _Supplementary | _Assistance | _Tilt | _Account
@@ -348,7 +349,13 @@ def compile_scheme(policy: Policy, scheme: Scheme) -> CompiledScheme:
                 )
             )
         elif isinstance(step, PersonalAccountStep):
-            steps.append(_Account(step.enabled, step.scope is AccountScope.IN_SCOPE_ONLY))
+            steps.append(
+                _Account(
+                    step.enabled,
+                    step.scope is AccountScope.IN_SCOPE_ONLY,
+                    step.family_mutual_aid,
+                )
+            )
         else:
             raise Unsupported(f"step kind {type(step).__name__}")
     quantum = fen(policy.rounding.quantum)
@@ -387,6 +394,7 @@ class ClaimColumns:
     group: I64  # index into GROUPS, -1 none
     use_account: BOOL
     balance: I64  # fen
+    family: BOOL  # the balance is a relative's account (家庭共济)
     line_start: I64
     line_count: I64
     amount: I64  # lines: fen
@@ -493,6 +501,7 @@ def build_columns(
             "group",
             "use_account",
             "balance",
+            "family",
             "line_start",
             "line_count",
         )
@@ -572,6 +581,7 @@ def build_columns(
         c_cols["group"].append(-1 if group is None else _GROUP_INDEX[group])
         c_cols["use_account"].append(int(claim.use_personal_account))
         c_cols["balance"].append(claim.personal_account_balance.fen)
+        c_cols["family"].append(int(claim.personal_account_family))
         c_cols["line_start"].append(start)
         c_cols["line_count"].append(count)
     opening_cols: dict[str, list[int]] = {}
@@ -594,6 +604,7 @@ def build_columns(
         group=arr(c_cols["group"]),
         use_account=arr(c_cols["use_account"]).astype(np.bool_),
         balance=arr(c_cols["balance"]),
+        family=arr(c_cols["family"]).astype(np.bool_),
         line_start=arr(c_cols["line_start"]),
         line_count=arr(c_cols["line_count"]),
         amount=arr(l_cols["amount"]),
@@ -916,9 +927,11 @@ def _run_scheme(cs: CompiledScheme, cols: ClaimColumns, st: _Round) -> dict[str,
     fund = st.pooled + st.serious + st.large + st.assistance
     patient = st.total - fund
     acct = np.zeros(len(st.idx), dtype=np.int64)
-    if account is not None and cols.direct and account.enabled:
+    if account is not None and cols.direct and (account.enabled or account.family_mutual_aid):
         balance = cols.balance[st.idx]
-        allowed = cols.use_account[st.idx] & (balance > 0)
+        # A relative's account (家庭共济) pays where the scheme allows family payment.
+        permitted = np.where(cols.family[st.idx], account.family_mutual_aid, account.enabled)
+        allowed = cols.use_account[st.idx] & (balance > 0) & permitted
         base = patient
         if account.in_scope_only:
             base = np.maximum(0, patient - st.fully - st.over)
