@@ -219,8 +219,8 @@ def test_the_holder_and_the_relative_settling_at_once_never_overdraw(
         hers = _discharged(service, NANHUA, UNFILED_CARD, day)
         his = _discharged(service, BOBAI, XIE_CARD, day)
         calls = [
-            lambda: service.settle(NANHUA, hers[0], hers[1], use_account=True),
-            lambda: service.settle(BOBAI, his[0], his[1], family=FamilyUse()),
+            lambda hers=hers: service.settle(NANHUA, hers[0], hers[1], use_account=True),
+            lambda his=his: service.settle(BOBAI, his[0], his[1], family=FamilyUse()),
         ]
         results: list[SettlementRecord]
         results, errors = at_once(calls, catching=(YidiError,))

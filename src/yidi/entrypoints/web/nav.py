@@ -29,9 +29,11 @@ class NavEntry:
     def shown_to(self, principal: Principal) -> bool:
         if not principal.may(self.action):
             return False
-        if self.pharmacy is not None and principal.hospital_code:
-            if principal.hospital_code.startswith(PHARMACY_CODE_PREFIX) is not self.pharmacy:
-                return False
+        code = principal.hospital_code
+        if self.pharmacy is not None and code:
+            return code.startswith(PHARMACY_CODE_PREFIX) is self.pharmacy and (
+                self.roles is None or principal.role in self.roles
+            )
         return self.roles is None or principal.role in self.roles
 
 
