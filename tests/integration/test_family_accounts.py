@@ -233,3 +233,22 @@ def test_the_holder_and_the_relative_settling_at_once_never_overdraw(
     credits = money_sum([a for k, a in moves if k is MovementKind.CREDIT])
     debits = money_sum([a for k, a in moves if k is MovementKind.DEBIT])
     assert credits == Money(150 * rounds) and debits == credits
+
+
+def test_cli_family_bind(committed: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from yidi.entrypoints.cli import context
+    from yidi.entrypoints.cli.main import app
+
+    monkeypatch.setattr(context, "open_container", lambda **_: committed)
+    runner = CliRunner()
+    command = ["account", "family-bind", UNFILED_ID, PERSON_ID, "配偶", "--reference", "JT-9"]
+    ok = runner.invoke(app, [*command, "--from", "2026-01-01"])
+    assert ok.exit_code == 0, ok.output
+    assert "配偶" in ok.output and "2026-01-01" in ok.output
+    bad = runner.invoke(app, [*command, "--from", "2026-13-01"])
+    assert bad.exit_code == 1 and "ACCOUNT_FAMILY_DATES_INVALID" in bad.output
+    overlap = runner.invoke(app, [*command, "--from", "2026-03-01"])
+    assert overlap.exit_code == 1 and "ACCOUNT_FAMILY_BINDING_OVERLAPS" in overlap.output
+    assert _count(committed, family_account_bindings) == 1
