@@ -117,6 +117,8 @@ def make_chunk(
         group=np.full(claims, -1, dtype=np.int64),
         use_account=rng.random(claims) < 0.5,
         balance=rng.integers(0, 500_000, claims),
+        disease=np.full(claims, -1, dtype=np.int64),  # inpatient claims: no disease code
+        disease_codes=[],
         line_start=np.arange(claims, dtype=np.int64) * lines,
         line_count=np.full(claims, lines, dtype=np.int64),
         amount=amount,

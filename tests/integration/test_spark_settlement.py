@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from yidi.catalog.files import sample_catalog
 from yidi.integrations.nhsa.fields import national_name
-from yidi.kernel.insurance import HospitalLevel, InsuranceType, SettlementMode
+from yidi.kernel.insurance import EncounterType, HospitalLevel, InsuranceType, SettlementMode
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
 from yidi.policy.model import Policy
 from yidi.reports.whatif import read_claims, what_if
@@ -268,9 +268,15 @@ def test_a_generated_year_settles_on_spark_as_with_the_per_claim_engine(
         for name in AMOUNT_FIELDS:
             assert row[f"r_{name}"] == getattr(expected, name).fen, (item.claim_id, name)
         settled += 1
-    # the year is not trivial: carried totals, refusals, per-claim fallbacks (门诊慢特病)
+    # the year is not trivial: carried totals, refusals, 门诊慢特病 (priced in columns, no fallback)
     assert settled > 300 and refused > 0
-    assert any(row["r_fallback"] for row in rows.values())
+    chronic = [
+        rows[c.claim_id]
+        for c in claims
+        if c.entry.claim.encounter_type is EncounterType.CHRONIC_OUTPATIENT
+    ]
+    assert any(row["r_status"] is None for row in chronic)
+    assert not any(row["r_fallback"] for row in chronic)
     persons = [c.person_id for c in claims]
     assert len(set(persons)) < len(persons)
 

@@ -1,8 +1,9 @@
 """The columnar engine equals the per-claim engine, to the fen, for every payer amount.
 
 Golden-case claims, then random claims (hypothesis) of random people over a year on
-every shipped policy and the all-features test region 990100, with random changes to
-the policies' deductibles, rates and caps.
+every shipped policy and the test regions 990100 (all features) and 990200 (门诊慢特病 by
+a disease list with a deductible, an expense limit and the shared outpatient cap), with
+random changes to the policies' deductibles, rates and caps.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from yidi.kernel.insurance import (
 from yidi.kernel.money import Money
 from yidi.policy.loader import PolicyLibrary, load_policy_library, policy_at
 from yidi.policy.model import (
+    ChronicDiseaseStep,
     DeductibleStep,
     Policy,
     PooledFundStep,
@@ -41,6 +43,7 @@ from yidi.settlement.columnar import (
     AMOUNT_FIELDS,
     BatchClaim,
     ColumnarResult,
+    build_columns,
     settle_batch,
     settle_sequential,
 )
@@ -67,8 +70,14 @@ def _policy(library: PolicyLibrary, region: str, kind: InsuranceType, day: dt.da
     return _POLICIES[key]
 
 
+TEST_REGIONS = (
+    "990100",
+    "990200",
+)  # all features; 门诊慢特病 deductible, expense limit, shared cap
+
+
 def _library_for(region: str) -> PolicyLibrary:
-    return TEST_LIBRARY if region == "990100" else SHIPPED
+    return TEST_LIBRARY if region in TEST_REGIONS else SHIPPED
 
 
 def _resolver(transform: Any = None) -> Any:
@@ -125,7 +134,7 @@ def _golden() -> list[tuple[BatchClaim, SettlementMode, PolicyLibrary]]:
 
 def test_golden_case_claims_settle_the_same_in_columns() -> None:
     cases = _golden()
-    fallbacks = 0
+    fallbacks = chronic_in_columns = chronic_fallbacks = 0
     for mode in SettlementMode:
         for library in (SHIPPED, TEST_LIBRARY):
             batch = [entry for entry, m, lib in cases if m is mode and lib is library]
@@ -140,14 +149,25 @@ def test_golden_case_claims_settle_the_same_in_columns() -> None:
             result = assert_same(batch, policy_for, mode)
             fallbacks += result.fallback_claims
             assert result.columnar_claims > 0
-    # chronic-disease claims (disease_limit) go to the per-claim engine, and are counted
-    assert fallbacks > 0
+            cols = build_columns(batch, policy_for, _catalog, mode=mode)
+            for index, entry in enumerate(batch):
+                if entry.claim.encounter_type is EncounterType.CHRONIC_OUTPATIENT:
+                    settled = cols.status[index] is None
+                    chronic_in_columns += int(settled and cols.scheme[index] >= 0)
+                    chronic_fallbacks += int(
+                        bool(cols.fallback is not None and cols.fallback[index])
+                    )
+    # 门诊慢特病 (disease_limit, chronic_disease) is computed in columns, not by the fallback;
+    # c02's fee line (a quantity with more than four decimals) still falls back, and is counted
+    assert chronic_in_columns >= 5
+    assert chronic_fallbacks == 0
+    assert fallbacks == 1
 
 
 # --------------------------------------------------------------------------- random claims
 
 
-REGIONS = sorted({region for region, _ in SHIPPED.sources} | {"990100"})
+REGIONS = sorted({region for region, _ in SHIPPED.sources} | set(TEST_REGIONS))
 KEYS = [(region, kind) for region in REGIONS for kind in InsuranceType]
 KEYS = [k for k in KEYS if k in SHIPPED.sources or k in TEST_LIBRARY.sources]
 CODES = [*sorted(sample_catalog("430400").items), "999999NOTINCATALOGUE"]
@@ -161,10 +181,23 @@ ENCOUNTERS = [
     EncounterType.EMERGENCY_TO_INPATIENT,
     EncounterType.OUTPATIENT,
     EncounterType.PHARMACY,
-    # 门诊慢特病 (disease_limit): settled by the per-claim engine within its round
+    # 门诊慢特病: disease_limit (to 2021-08) and the region's disease list (chronic_disease)
+    EncounterType.CHRONIC_OUTPATIENT,
     EncounterType.CHRONIC_OUTPATIENT,
 ]
-DISEASES = [None, "diabetes", "hypertension", "uremia_dialysis", "asthma"]
+# the 2017 scheme's own codes, and codes of the dated disease lists (upper and lower case)
+DISEASES = [
+    None,
+    "",
+    "diabetes",
+    "hypertension",
+    "uremia_dialysis",
+    "asthma",
+    "M03900",
+    "m01600",
+    "M00503",
+    "M07803",
+]
 money = st.integers(min_value=1, max_value=3_000_000).map(lambda f: Decimal(f) / 100)
 
 
@@ -329,3 +362,153 @@ def test_a_claim_the_columns_cannot_compute_falls_back_and_is_counted() -> None:
     assert result.fallback_claims == 2
     # the second admission pays a lower deductible (ordinal), carried through the fallback
     assert result.amount("deductible_applied", 1) < result.amount("deductible_applied", 0)
+
+
+# --------------------------------------------------------------------------- 门诊慢特病
+
+#: regions with a 门诊慢特病 scheme, the codes it knows and the years to draw from
+CHRONIC_KEYS = [
+    ("990100", InsuranceType.EMPLOYEE, ["diabetes", "hypertension"], [2024, 2025]),
+    ("990200", InsuranceType.EMPLOYEE, ["M01600", "m01600"], [2024, 2025]),
+    ("430400", InsuranceType.RESIDENT, ["M03900", "M01600", "M00503"], [2022, 2024, 2025]),
+    ("430400", InsuranceType.EMPLOYEE, ["M03900", "M01600", "M07803"], [2022, 2024]),
+    (
+        "430400",
+        InsuranceType.EMPLOYEE,
+        ["diabetes", "hypertension", "uremia_dialysis"],
+        [2017, 2019],
+    ),
+]
+
+
+@st.composite
+def chronic_people(draw: Any) -> list[BatchClaim]:
+    """A year of 门诊慢特病 visits (with some outpatient and inpatient claims) of a few people."""
+    batch: list[tuple[dt.date, int, BatchClaim]] = []
+    for person in range(draw(st.integers(min_value=1, max_value=3))):
+        region, kind, codes, years = draw(st.sampled_from(CHRONIC_KEYS))
+        year = draw(st.sampled_from(years))
+        person_type = draw(st.sampled_from(PERSONS[kind]))
+        treatment = draw(st.sampled_from(["430400", "430400", "450000"]))
+        filing = draw(st.sampled_from([None, FilingCategory.LONG_TERM_RESIDENT]))
+        for number in range(draw(st.integers(min_value=1, max_value=6))):
+            admitted = dt.date(year, 1 + number * 2, draw(st.integers(min_value=1, max_value=20)))
+            encounter = draw(
+                st.sampled_from(
+                    [EncounterType.CHRONIC_OUTPATIENT] * 4
+                    + [EncounterType.OUTPATIENT, EncounterType.INPATIENT]
+                )
+            )
+            claim = Claim(
+                insured_region=region,
+                treatment_region=treatment,
+                insurance_type=kind,
+                person_type=person_type,
+                hospital_level=draw(st.sampled_from(list(HospitalLevel))),
+                filing_category=filing,
+                admitted_on=admitted,
+                discharged_on=admitted,
+                encounter_type=encounter,
+                fee_lines=draw(fee_lines(admitted)),
+                use_personal_account=draw(st.booleans()),
+                personal_account_balance=Money.of(draw(money)),
+                birth_date=dt.date(1960, 3, 1),
+                disease_code=draw(st.sampled_from(codes)),
+            )
+            batch.append((admitted, len(batch), BatchClaim(f"p{person}", claim)))
+    batch.sort(key=lambda item: (item[0], item[1]))
+    return [entry for _, _, entry in batch]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chronic_people())
+def test_random_chronic_years_settle_the_same_without_fallback(batch: list[BatchClaim]) -> None:
+    for mode in SettlementMode:
+        result = assert_same(batch, _resolver(), mode)
+        assert result.fallback_claims == 0
+
+
+def _visit(
+    region: str, kind: InsuranceType, day: str, encounter: EncounterType, amount: str, **more: Any
+) -> Claim:
+    person = (
+        PersonType.EMPLOYEE_ACTIVE if kind is InsuranceType.EMPLOYEE else PersonType.RESIDENT_ADULT
+    )
+    return parse_claim(
+        {
+            "insured_region": region,
+            "treatment_region": more.pop("treatment_region", "430400"),
+            "insurance_type": kind.value,
+            "person_type": person.value,
+            "hospital_level": 2,
+            "filing_category": "long_term_resident",
+            "admitted_on": day,
+            "discharged_on": day,
+            "encounter_type": encounter.value,
+            "fee_lines": [
+                {
+                    "catalog_code": "XA10BAE054A001010101234",
+                    "quantity": "1",
+                    "unit_price": amount,
+                    "occurred_at": f"{day}T09:00:00",
+                }
+            ],
+            **more,
+        }
+    )
+
+
+def test_chronic_claims_of_a_year_are_priced_in_columns_as_by_the_engine() -> None:
+    """Per-disease deductible, expense limit (eligible) and the shared outpatient cap (990200),
+    the fund-paid limit per disease (430400 resident), codes in either case, refusals (no code,
+    not on the list, a region's own disease across provinces): equal to the fen, no fallback."""
+    chronic, outpatient = EncounterType.CHRONIC_OUTPATIENT, EncounterType.OUTPATIENT
+    employee, resident = InsuranceType.EMPLOYEE, InsuranceType.RESIDENT
+    a = [
+        _visit("990200", employee, "2024-02-01", chronic, "200.00", disease_code="M01600"),
+        _visit("990200", employee, "2024-03-01", outpatient, "1500.00"),
+        _visit("990200", employee, "2024-04-01", chronic, "2600.00", disease_code="m01600"),
+        _visit("990200", employee, "2024-05-01", chronic, "2600.00", disease_code="M01600"),
+        _visit("990200", employee, "2024-06-01", chronic, "900.00", disease_code="M01600"),
+        _visit("990200", employee, "2024-07-01", chronic, "100.00"),
+    ]
+    b = [
+        _visit("430400", resident, "2024-02-03", chronic, "900.00", disease_code="M03900"),
+        _visit("430400", resident, "2024-03-03", chronic, "700.00", disease_code="M01600"),
+        _visit("430400", resident, "2024-04-03", chronic, "900.00", disease_code="M03900"),
+        _visit("430400", resident, "2024-05-03", chronic, "500.00", disease_code="M03900"),
+        _visit("430400", resident, "2024-06-03", chronic, "100.00", disease_code="Z99999"),
+    ]
+    scheme = _policy(SHIPPED, "430400", resident, dt.date(2024, 7, 3)).scheme_for(chronic)
+    step = scheme.step(ChronicDiseaseStep) if scheme is not None else None
+    assert isinstance(step, ChronicDiseaseStep)
+    own = next(code for code, terms in step.diseases.items() if not terms.cross_province)
+    c = [
+        _visit(
+            "430400",
+            resident,
+            "2024-07-03",
+            chronic,
+            "300.00",
+            disease_code=own,
+            treatment_region="450000",
+        ),
+        _visit("430400", resident, "2024-07-04", chronic, "300.00", disease_code=own),
+    ]
+    batch = [BatchClaim("a", claim) for claim in a]
+    batch += [BatchClaim("b", claim) for claim in b] + [BatchClaim("c", claim) for claim in c]
+    for mode in SettlementMode:
+        result = assert_same(batch, _resolver(), mode)
+        assert result.fallback_claims == 0
+    direct = assert_same(batch, _resolver(), SettlementMode.DIRECT)
+    assert direct.status[5] == "CLAIM_DISEASE_REQUIRED"
+    assert direct.status[10] == "CHRONIC_DISEASE_NOT_COVERED"
+    # a region's own disease: not direct across provinces (430400 → 450000), settled at home
+    assert direct.status[11] == "CHRONIC_DISEASE_NOT_DIRECT"
+    assert direct.status[12] is None
+    # the expense limit (5,000.00) and the shared cap ran out: the last visits paid less than 70%
+    paid = [direct.amount("pooled_fund_paid", i) for i in range(5)]
+    assert paid[4] < Money.of(Decimal("900.00") * Decimal("0.70"))
+    # hypertension's fund-paid limit (1,500.00) is the person's, separate from diabetes
+    assert direct.amount("pooled_fund_paid", 9) < Money.of(Decimal("500.00") * Decimal("0.80"))
+    assert direct.amount("pooled_fund_paid", 7) == Money.of(Decimal("560.00"))

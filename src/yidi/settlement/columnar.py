@@ -17,11 +17,18 @@ How it works
     3. Rates and factors are integers over 10⁸, amounts integers in fen; each rounding is
        an exact integer half-up division, so no float ever touches money.
 
+门诊慢特病
+    ``disease_limit`` and ``chronic_disease`` run here too: their year-to-date totals are per
+    (person, disease), so each round groups its claims by disease code and reads and adds the
+    counters ``<prefix>.<code>.*`` of each group; the disease checks of the per-claim engine
+    (code missing, not on the list, a region's own disease across provinces) run when the
+    columns are built, in the engine's order.
+
 Fallback (never a silent difference)
     A claim whose scheme has a step kind or parameter this module does not compute
-    (``disease_limit``; a rate with more than eight decimals; a price or quantity with more
-    than four) is settled by the per-claim engine in its round, from the same running
-    year-to-date totals, and counted in :attr:`ColumnarResult.fallback_claims`.
+    (a rate with more than eight decimals; a price or quantity with more than four) is
+    settled by the per-claim engine in its round, from the same running year-to-date
+    totals, and counted in :attr:`ColumnarResult.fallback_claims`.
 
 Why numpy
     The year-to-date order makes the claim stage a scan per person; a SQL engine (DuckDB,
@@ -58,8 +65,12 @@ from yidi.policy.model import (
     AccountScope,
     AssistanceStep,
     Bracket,
+    ChronicDiseaseStep,
     DeductibleBasis,
     DeductibleStep,
+    DiseaseLimitStep,
+    DiseaseTerms,
+    LimitBasis,
     LineSplitStep,
     PersonalAccountStep,
     Policy,
@@ -82,6 +93,7 @@ from yidi.settlement.claims import (
 )
 from yidi.settlement.engine import settle
 from yidi.settlement.result import SettlementResult
+from yidi.settlement.steps import require_disease
 
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
@@ -223,7 +235,50 @@ class _Account:
     family_mutual_aid: bool = False
 
 
-_CompiledStep = _Deductible | _Pooled | _Supplementary | _Assistance | _Tilt | _Account
+@dataclass(frozen=True)
+class _DiseaseLimit:
+    """Per-disease annual limit on the pooled fund's payment (codes as the claim gives them)."""
+
+    prefix: str
+    limits: dict[str, int]  # fen
+
+
+@dataclass(frozen=True)
+class _DiseaseTerms:
+    rate: int  # e8
+    limit: int  # fen, -1: no annual limit
+    on_eligible: bool  # the limit counts eligible amounts (else the fund's payments)
+    deductible: int  # fen
+
+
+@dataclass(frozen=True)
+class _Chronic:
+    """门诊慢特病 by the region's disease list (codes normalised as the engine does)."""
+
+    step: ChronicDiseaseStep
+    terms: dict[str, _DiseaseTerms]
+    outpatient_cap: int | None  # fen, when the general-outpatient cap is shared
+
+
+_CompiledStep = (
+    _Deductible
+    | _Pooled
+    | _Supplementary
+    | _Assistance
+    | _Tilt
+    | _Account
+    | _DiseaseLimit
+    | _Chronic
+)
+
+
+def _disease_terms(terms: DiseaseTerms) -> _DiseaseTerms:
+    return _DiseaseTerms(
+        rate(terms.rate),
+        -1 if terms.annual_limit is None else fen(terms.annual_limit),
+        terms.limit_on is LimitBasis.ELIGIBLE,
+        fen(terms.deductible),
+    )
 
 
 @dataclass(frozen=True)
@@ -237,6 +292,9 @@ class CompiledScheme:
     cross_points: I64  # per filing, e8: 异地就医 rate adjustment
     steps: tuple[_CompiledStep, ...]
     needs_age: bool
+
+    def step_of(self, kind: type[Any]) -> Any:
+        return next((step for step in self.steps if isinstance(step, kind)), None)
 
     @property
     def item_groups(self) -> tuple[Any, ...]:
@@ -356,6 +414,18 @@ def compile_scheme(policy: Policy, scheme: Scheme) -> CompiledScheme:
                     step.family_mutual_aid,
                 )
             )
+        elif isinstance(step, DiseaseLimitStep):
+            limits = {code: fen(limit) for code, limit in step.annual_limit.items()}
+            steps.append(_DiseaseLimit(step.counter_prefix, limits))
+        elif isinstance(step, ChronicDiseaseStep):
+            cap = step.outpatient_cap
+            steps.append(
+                _Chronic(
+                    step,
+                    {code: _disease_terms(t) for code, t in step.diseases.items()},
+                    fen(cap) if step.shares_outpatient_cap and cap is not None else None,
+                )
+            )
         else:
             raise Unsupported(f"step kind {type(step).__name__}")
     quantum = fen(policy.rounding.quantum)
@@ -395,6 +465,8 @@ class ClaimColumns:
     use_account: BOOL
     balance: I64  # fen
     family: BOOL  # the balance is a relative's account (家庭共济)
+    disease: I64  # index into disease_codes, -1 none
+    disease_codes: list[str]  # the claims' disease codes as given
     line_start: I64
     line_count: I64
     amount: I64  # lines: fen
@@ -475,6 +547,35 @@ def _checks(claim: Claim, policy: Policy, mode: SettlementMode) -> tuple[str | N
     return None, scheme
 
 
+def _disease_refusal(
+    cs: CompiledScheme, claim: Claim, mode: SettlementMode, *, before_steps: bool
+) -> str | None:
+    """The per-claim engine's disease refusals, in its order: before the steps (direct
+    settlement of a ``chronic_disease`` scheme), or as ``disease_limit`` / ``chronic_disease``
+    run (after the pooled fund's birth-date check)."""
+    chronic = cs.step_of(_Chronic)
+    direct = mode is SettlementMode.DIRECT
+    try:
+        if before_steps:
+            if chronic is None or not direct:
+                return None
+            terms = require_disease(chronic.step, claim)
+            if not terms.cross_province and claim.insured_region[:2] != claim.treatment_region[:2]:
+                return "CHRONIC_DISEASE_NOT_DIRECT"
+            return None
+        limit = cs.step_of(_DiseaseLimit)
+        if limit is not None:
+            if not claim.disease_code:
+                return "CLAIM_DISEASE_REQUIRED"
+            if claim.disease_code not in limit.limits:
+                return "CHRONIC_DISEASE_NOT_COVERED"
+        if chronic is not None:
+            require_disease(chronic.step, claim)
+    except YidiError as error:
+        return error.code
+    return None
+
+
 def build_columns(
     batch: Iterable[BatchClaim],
     policy_for: PolicyResolver,
@@ -502,10 +603,12 @@ def build_columns(
             "use_account",
             "balance",
             "family",
+            "disease",
             "line_start",
             "line_count",
         )
     }
+    disease_ids: dict[str, int] = {}
     l_cols: dict[str, list[int]] = {
         k: [] for k in ("amount", "unit_price", "quantity", "line_class", "price_limit", "upfront")
     }
@@ -547,9 +650,15 @@ def build_columns(
                     compiled[skey] = None
             index = compiled[skey]
         use_fallback = code is None and index is None
+        if index is not None:
+            code = _disease_refusal(schemes[index], claim, mode, before_steps=True)
+            index = None if code is not None else index
         age = claim.age_on(claim.admitted_on)
         if index is not None and schemes[index].needs_age and age is None:
             code, index = "CLAIM_BIRTH_DATE_REQUIRED", None
+        if index is not None:
+            code = _disease_refusal(schemes[index], claim, mode, before_steps=False)
+            index = None if code is not None else index
         start = len(l_cols["amount"])
         if index is not None and catalog is not None:
             cs = schemes[index]
@@ -582,6 +691,10 @@ def build_columns(
         c_cols["use_account"].append(int(claim.use_personal_account))
         c_cols["balance"].append(claim.personal_account_balance.fen)
         c_cols["family"].append(int(claim.personal_account_family))
+        disease = claim.disease_code
+        if disease is not None and disease not in disease_ids:
+            disease_ids[disease] = len(disease_ids)
+        c_cols["disease"].append(-1 if disease is None else disease_ids[disease])
         c_cols["line_start"].append(start)
         c_cols["line_count"].append(count)
     opening_cols: dict[str, list[int]] = {}
@@ -605,6 +718,8 @@ def build_columns(
         use_account=arr(c_cols["use_account"]).astype(np.bool_),
         balance=arr(c_cols["balance"]),
         family=arr(c_cols["family"]).astype(np.bool_),
+        disease=arr(c_cols["disease"]),
+        disease_codes=list(disease_ids),
         line_start=arr(c_cols["line_start"]),
         line_count=arr(c_cols["line_count"]),
         amount=arr(l_cols["amount"]),
@@ -718,6 +833,7 @@ class _Round:
         self.large = zero.copy()
         self.assistance = zero.copy()
         self.account = zero.copy()
+        self.pooled_counter = ""
         self.delta: dict[str, I64] = {}
         self._ytd = ytd
 
@@ -844,6 +960,7 @@ def _pooled(step: _Pooled, cs: CompiledScheme, cols: ClaimColumns, st: _Round) -
     cap_left = np.maximum(0, step.annual_cap - st.before(step.counter))
     paid = np.minimum(computed, cap_left)
     st.pooled = paid
+    st.pooled_counter = step.counter
     st.add(step.counter, paid)
     covered = np.where(paid == computed, entry, _covered(amounts, rates, paids, paid))
     st.uncovered = payable - covered
@@ -909,6 +1026,81 @@ def _tilt(step: _Tilt, cs: CompiledScheme, cols: ClaimColumns, st: _Round) -> No
     st.add(step.base_counter, base)
 
 
+def _by_disease(cols: ClaimColumns, st: _Round) -> list[tuple[str, BOOL]]:
+    """The round's claims grouped by disease code: (code as given, mask)."""
+    disease = cols.disease[st.idx]
+    return [(cols.disease_codes[int(d)], disease == d) for d in np.unique(disease[disease >= 0])]
+
+
+def _disease_limit(step: _DiseaseLimit, cols: ClaimColumns, st: _Round) -> None:
+    limit = np.zeros(len(st.idx), dtype=np.int64)
+    used = np.zeros(len(st.idx), dtype=np.int64)
+    groups = _by_disease(cols, st)
+    for code, mask in groups:
+        limit[mask] = step.limits[code]
+        used[mask] = st.before(f"{step.prefix}.{code}")[mask]
+    before = st.pooled
+    paid = np.minimum(before, np.maximum(0, limit - used))
+    if st.pooled_counter:
+        st.add(st.pooled_counter, paid - before)
+    st.uncovered = st.uncovered + before - paid
+    st.pooled = paid
+    for code, mask in groups:
+        st.add(f"{step.prefix}.{code}", np.where(mask, paid, 0))
+
+
+def _chronic(step: _Chronic, cs: CompiledScheme, cols: ClaimColumns, st: _Round) -> None:
+    """As :func:`yidi.settlement.steps.run_chronic_disease`, per (person, disease)."""
+    idx = st.idx
+    n = len(idx)
+    spec = step.step
+    rate_e8 = np.zeros(n, dtype=np.int64)
+    limit = np.full(n, -1, dtype=np.int64)
+    on_eligible = np.zeros(n, dtype=np.bool_)
+    deductible_total = np.zeros(n, dtype=np.int64)
+    deductible_used = np.zeros(n, dtype=np.int64)
+    basis_used = np.zeros(n, dtype=np.int64)
+    groups = []
+    for given, mask in _by_disease(cols, st):
+        code = given.strip().upper()
+        terms = step.terms[code]
+        groups.append((code, mask, terms.on_eligible))
+        rate_e8[mask] = terms.rate
+        limit[mask] = terms.limit
+        on_eligible[mask] = terms.on_eligible
+        deductible_total[mask] = terms.deductible
+        deductible_used[mask] = st.before(spec.counter(code, "deductible_used"))[mask]
+        basis = "eligible" if terms.on_eligible else "fund_paid"
+        basis_used[mask] = st.before(spec.counter(code, basis))[mask]
+    eligible = st.eligible
+    deductible = np.minimum(eligible, np.maximum(0, deductible_total - deductible_used))
+    payable = eligible - deductible
+    points = np.where(cols.cross[idx], cs.cross_points[cols.filing[idx]], 0)
+    rate_e8 = _clamp(rate_e8 + points)
+    has_limit = limit >= 0
+    left = np.maximum(0, limit - basis_used)
+    counted = np.where(on_eligible & has_limit, np.minimum(payable, left), payable)
+    computed = _round_rate(counted, rate_e8, cs.quantum)
+    paid = np.where(has_limit & ~on_eligible, np.minimum(computed, left), computed)
+    if step.outpatient_cap is not None:
+        shared_left = np.maximum(0, step.outpatient_cap - st.before(spec.outpatient_counter))
+        paid = np.minimum(paid, shared_left)
+        st.add(spec.outpatient_counter, paid)
+    st.deductible = st.deductible + deductible
+    st.pooled = paid
+    st.pooled_counter = f"{spec.counter_prefix}.pooled_fund_paid"
+    st.add(st.pooled_counter, paid)
+    safe = np.where(rate_e8 > 0, rate_e8, 1)
+    at_rate = np.where(rate_e8 > 0, np.minimum(payable, _half_up(paid * RATE, safe)), 0)
+    covered = np.where(paid == computed, counted, at_rate)
+    for code, mask, by_eligible in groups:
+        st.add(spec.counter(code, "deductible_used"), np.where(mask, deductible, 0))
+        st.add(spec.counter(code, "fund_paid"), np.where(mask, paid, 0))
+        if by_eligible:
+            st.add(spec.counter(code, "eligible"), np.where(mask, covered, 0))
+    st.uncovered = payable - covered
+
+
 def _run_scheme(cs: CompiledScheme, cols: ClaimColumns, st: _Round) -> dict[str, I64]:
     account: _Account | None = None
     for step in cs.steps:
@@ -922,6 +1114,10 @@ def _run_scheme(cs: CompiledScheme, cols: ClaimColumns, st: _Round) -> dict[str,
             _assistance(step, cs, cols, st)
         elif isinstance(step, _Tilt):
             _tilt(step, cs, cols, st)
+        elif isinstance(step, _DiseaseLimit):
+            _disease_limit(step, cols, st)
+        elif isinstance(step, _Chronic):
+            _chronic(step, cs, cols, st)
         else:
             account = step
     fund = st.pooled + st.serious + st.large + st.assistance
