@@ -291,3 +291,44 @@ def test_each_institution_is_refused_the_other_kind_of_page(web: TestClient) -> 
     assert till.status_code == 409 and 'id="refusal-code">INSTITUTION_NOT_PHARMACY<' in till.text
     sale = _post(hospital, "/pharmacy/sale", "/hospital/visits/new", card=XIE_CARD)
     assert sale.status_code == 409 and "INSTITUTION_NOT_PHARMACY" in sale.text
+
+
+def test_the_till_pays_from_a_registered_relatives_account(
+    web: TestClient, container: Container
+) -> None:
+    """家庭共济 at the till: refused with its code until 李某某 registers her spouse 谢某某;
+    then her account pays his purchase (his own 100.00 stays)."""
+    import datetime as dt
+
+    from hospital_support import UNFILED_ID
+
+    sign_in(web, "bobaiyaofang")
+    fields = {"card": XIE_CARD, "fee_text": _text(DRUG_ROWS), "family_account": "yes"}
+    refused = _post(web, "/pharmacy/sale", "/pharmacy/sale", **fields)
+    assert refused.status_code == 422 and "ACCOUNT_FAMILY_NOT_BOUND" in refused.text
+    assert re.search(r'id="family_account"[^>]*checked', refused.text)
+    accounts.bind_family(
+        container.uow(),
+        container.clock,
+        holder_id_number=UNFILED_ID,
+        member_id_number=PERSON_ID,
+        relation="spouse",
+        valid_from=dt.date(2026, 1, 1),
+        reference="JT-1",
+        actor="hengyang",
+    )
+    accounts.credit(
+        container.uow(),
+        container.clock,
+        id_number=UNFILED_ID,
+        year=2026,
+        amount="50.00",
+        reference="HN-LI",
+        source="单位缴费划入",
+        actor="test",
+    )
+    sold = _post(web, "/pharmacy/sale", "/pharmacy/sale", **fields)
+    assert sold.status_code == 303, sold.text
+    shown = web.get(sold.headers["location"])
+    assert re.search(r'data-amount="personal_account_paid">50.00<', shown.text)
+    assert _due(shown.text) == "123.20"

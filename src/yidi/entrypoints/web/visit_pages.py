@@ -23,6 +23,7 @@ from yidi.encounter.commands import (
     Caller,
     Credential,
     EncounterDetail,
+    FamilyUse,
     PharmacyPurchase,
     SettlementRecord,
     VisitRegistration,
@@ -258,6 +259,7 @@ def _visit_page(
     preview: SettlementRecord | None = None,
     uploaded: list[str] | None = None,
     use_account: bool | None = None,
+    family_account: bool = False,
     status_code: int = 200,
 ) -> Response:
     caller = _caller(request, Action.ENCOUNTER_READ)
@@ -293,6 +295,7 @@ def _visit_page(
             "use_account": (balance is not None and balance.fen > 0)
             if use_account is None
             else use_account,
+            "family_account": family_account,
             "disease_name": disease_name,
             "done": request.query_params.get("done", ""),
             "form_key": _form_key(),
@@ -391,18 +394,32 @@ def _visit_pre_settle(
     request: Request,
     visit_id: str,
     use_account: Annotated[str, Form(max_length=10)] = "",
+    family_account: Annotated[str, Form(max_length=10)] = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
     caller = _form_caller(request, csrf_token)
     account = use_account == "yes"
+    family = family_account == "yes"
     try:
         preview = _service(request).pre_settle(
-            caller, visit_id, use_account=account, kind=EncounterKind.OUTPATIENT
+            caller,
+            visit_id,
+            use_account=account,
+            kind=EncounterKind.OUTPATIENT,
+            family=FamilyUse() if family else None,
         )
     except YidiError as exc:
-        return _visit_failed(request, caller, visit_id, exc, "settle_form", use_account=account)
+        return _visit_failed(
+            request,
+            caller,
+            visit_id,
+            exc,
+            "settle_form",
+            use_account=account,
+            family_account=family,
+        )
     detail = _visit_detail(request, caller, visit_id)
-    return _visit_page(request, detail, preview=preview, use_account=account)
+    return _visit_page(request, detail, preview=preview, use_account=account, family_account=family)
 
 
 def _visit_settle(
@@ -410,27 +427,45 @@ def _visit_settle(
     visit_id: str,
     total_charges: Annotated[str, Form(max_length=20)] = "",
     use_account: Annotated[str, Form(max_length=10)] = "",
+    family_account: Annotated[str, Form(max_length=10)] = "",
     form_key: FormKey = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
     caller = _form_caller(request, csrf_token)
     account = use_account == "yes"
+    family = family_account == "yes"
     total = _amount(total_charges)
     if total is None:
         detail = _visit_detail(request, caller, visit_id)
         errors = {"total_charges": translate(page_lang(request), "cashier.invalid_amount")}
-        return _visit_page(request, detail, errors=errors, use_account=account, status_code=422)
+        return _visit_page(
+            request,
+            detail,
+            errors=errors,
+            status_code=422,
+            use_account=account,
+            family_account=family,
+        )
     try:
         _service(request).settle(
             caller,
             visit_id,
             total,
-            _key(caller, form_key, "visit-settle", [str(total), account]),
+            _key(caller, form_key, "visit-settle", [str(total), account, family]),
             use_account=account,
             kind=EncounterKind.OUTPATIENT,
+            family=FamilyUse() if family else None,
         )
     except YidiError as exc:
-        return _visit_failed(request, caller, visit_id, exc, "settle_form", use_account=account)
+        return _visit_failed(
+            request,
+            caller,
+            visit_id,
+            exc,
+            "settle_form",
+            use_account=account,
+            family_account=family,
+        )
     return redirect(request, f"/hospital/visits/{visit_id}?done=settle")
 
 
@@ -479,7 +514,13 @@ def _sale_page(
         request,
         "pharmacy_sale.html",
         {
-            "sale": {"card": "", "fee_text": "", "prescriptions": "", "use_account": "yes"}
+            "sale": {
+                "card": "",
+                "fee_text": "",
+                "prescriptions": "",
+                "use_account": "yes",
+                "family_account": "",
+            }
             | (values or {}),
             "errors": errors or {},
             "problems": problems or [],
@@ -528,16 +569,20 @@ def _purchase(
         total_charges=total,
         prescription_numbers=prescriptions,
         use_account=values["use_account"] == "yes",
+        family_account=values["family_account"] == "yes",
     )
     return purchase, {}, [], total
 
 
-def _sale_values(card: str, fee_text: str, prescriptions: str, use_account: str) -> dict[str, str]:
+def _sale_values(
+    card: str, fee_text: str, prescriptions: str, use_account: str, family_account: str = ""
+) -> dict[str, str]:
     return {
         "card": card.strip().upper(),
         "fee_text": fee_text,
         "prescriptions": prescriptions.strip(),
         "use_account": "yes" if use_account == "yes" else "",
+        "family_account": "yes" if family_account == "yes" else "",
     }
 
 
@@ -573,13 +618,14 @@ def _sale_pre_settle(
     fee_text: SaleText = "",
     prescriptions: SalePrescriptions = "",
     use_account: SaleAccount = "",
+    family_account: SaleAccount = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
     caller = _form_caller(request, csrf_token)
     refused = institution_refusal(request, caller, pharmacy_page=True)
     if refused is not None:
         return refused
-    values = _sale_values(card, fee_text, prescriptions, use_account)
+    values = _sale_values(card, fee_text, prescriptions, use_account, family_account)
     purchase, errors, problems, total = _purchase(request, values)
     if purchase is None:
         return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
@@ -596,6 +642,7 @@ def _sale_settle(
     fee_text: SaleText = "",
     prescriptions: SalePrescriptions = "",
     use_account: SaleAccount = "",
+    family_account: SaleAccount = "",
     form_key: FormKey = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
@@ -603,7 +650,7 @@ def _sale_settle(
     refused = institution_refusal(request, caller, pharmacy_page=True)
     if refused is not None:
         return refused
-    values = _sale_values(card, fee_text, prescriptions, use_account)
+    values = _sale_values(card, fee_text, prescriptions, use_account, family_account)
     purchase, errors, problems, total = _purchase(request, values)
     if purchase is None:
         return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
