@@ -280,17 +280,17 @@ def test_each_institution_is_refused_the_other_kind_of_page(web: TestClient) -> 
     for path in ("/hospital/check", "/hospital/visits/new"):
         page = web.get(path)
         assert (
-            page.status_code == 409 and 'id="refusal-code">INSTITUTION_NOT_HOSPITAL<' in page.text
+            page.status_code == 403 and 'id="refusal-code">INSTITUTION_NOT_HOSPITAL<' in page.text
         )
     admit = _post(web, "/hospital/encounters", "/pharmacy/sale", card=XIE_CARD, department="A03")
-    assert admit.status_code == 409 and "INSTITUTION_NOT_HOSPITAL" in admit.text
+    assert admit.status_code == 403 and "INSTITUTION_NOT_HOSPITAL" in admit.text
     web.post("/signout", headers=PAGE)
     hospital = TestClient(web.app, base_url="http://127.0.0.1:8000")
     sign_in(hospital, "bobai")
     till = hospital.get("/pharmacy/sale")
-    assert till.status_code == 409 and 'id="refusal-code">INSTITUTION_NOT_PHARMACY<' in till.text
+    assert till.status_code == 403 and 'id="refusal-code">INSTITUTION_NOT_PHARMACY<' in till.text
     sale = _post(hospital, "/pharmacy/sale", "/hospital/visits/new", card=XIE_CARD)
-    assert sale.status_code == 409 and "INSTITUTION_NOT_PHARMACY" in sale.text
+    assert sale.status_code == 403 and "INSTITUTION_NOT_PHARMACY" in sale.text
 
 
 def test_the_till_pays_from_a_registered_relatives_account(

@@ -212,7 +212,8 @@ def institution_refusal(
     request: Request, caller: Caller, *, pharmacy_page: bool
 ) -> Response | None:
     refusal = wrong_institution(_service(request).institution(caller), pharmacy_page=pharmacy_page)
-    return None if refusal is None else refused_page(request, refusal)
+    # The institution may not use the page at all: 403, with the reason and its code.
+    return None if refusal is None else refused_page(request, refusal, status_code=403)
 
 
 def encounter_page_for(detail: EncounterDetail) -> str | None:

@@ -666,6 +666,9 @@ def _sale_settle(
 
 def _sale(request: Request, sale_id: str) -> Response:
     caller = _caller(request, Action.ENCOUNTER_READ)
+    refused = institution_refusal(request, caller, pharmacy_page=True)
+    if refused is not None:
+        return refused
     detail = _service(request).encounter_detail(caller, sale_id, audited=True)
     refusal = _kind_refusal(detail, EncounterKind.PHARMACY)
     if refusal is not None:
