@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import datetime as dt
 import pstats
 import sys
 import tempfile
@@ -53,7 +54,7 @@ def main() -> None:
     else:
         http_bench.SCHEMA = PROFILE_SCHEMA
         url = f"{http_bench.BASE_URL}?options=-csearch_path%3D{PROFILE_SCHEMA}"
-        cards = http_bench.prepare(url, 40)
+        cards = http_bench.prepare(http_bench.BASE_URL, url, 40)
     container = build_container(Settings(database_url=url, demo_mode=True))
     app = create_app(container)
     lines = http_bench.fee_lines(args.lines)
@@ -76,21 +77,24 @@ def main() -> None:
 
             async def claim(number: int) -> tuple[float, float]:
                 card = cards[number % len(cards)]
+                admitted_at = http_bench.stay_start(0, card)
+                occurred = (admitted_at + dt.timedelta(minutes=30)).isoformat()
+                stay_lines = [line | {"occurred_at": occurred} for line in lines]
                 admitted = await client.post(
                     "/api/hospital/encounters",
-                    json=http_bench.admission(card),
+                    json=http_bench.admission(card, admitted_at),
                 )
                 assert admitted.status_code == 201, admitted.text
                 mdtrt_id = admitted.json()["mdtrt_id"]
                 start = time.perf_counter()
                 uploaded = await client.post(
-                    f"/api/hospital/encounters/{mdtrt_id}/fees", json={"lines": lines}
+                    f"/api/hospital/encounters/{mdtrt_id}/fees", json={"lines": stay_lines}
                 )
                 assert uploaded.status_code == 200, uploaded.text
                 middle = time.perf_counter()
                 await client.post(
                     f"/api/hospital/encounters/{mdtrt_id}/discharge",
-                    json={"discharged_at": "2026-11-25T10:00:00+08:00"},
+                    json={"discharged_at": (admitted_at + dt.timedelta(hours=1)).isoformat()},
                 )
                 before = time.perf_counter()
                 settled = await client.post(

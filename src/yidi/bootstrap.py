@@ -38,6 +38,7 @@ from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.workdays import WorkingDayCalendar, build_working_day_calendar
 from yidi.platform.db import make_engine
 from yidi.platform.uow import SqlUnitOfWork
+from yidi.reconciliation.commands import DisputeService
 from yidi.settings import Settings
 from yidi.settlement.manual import ManualClaimService
 from yidi.settlement.reconciliation import ReconciliationService
@@ -69,6 +70,8 @@ class Container:
     """门诊慢特病: the disease lists, recognitions and 5301."""
     manual_claims: ManualClaimService
     reconciliation: ReconciliationService
+    disputes: DisputeService
+    """对账差异: disputes raised from 3202 or by hand, answered and resolved."""
     gateway: HospitalGateway
     """The national-interface adapter (国家平台接口) over the hospital use cases."""
     users: UserAdminService
@@ -170,6 +173,7 @@ def build_container(
             uow, clock, catalogs=catalogs, late_filing=LateFilingLookup(uow)
         ),
         reconciliation=reconciliation,
+        disputes=DisputeService(uow, clock),
         chronic=chronic,
         gateway=HospitalGateway(
             hospital,

@@ -136,12 +136,19 @@ def test_xiedeming_asks_for_a_change_the_agency_approves_and_he_sees_version_two
     number = person.locator("#filing-number").inner_text()
     expect(person.locator("#filing-version")).to_have_attribute("data-version", "1")
     person.get_by_role("link", name="申请变更").click()
-    expect(person.get_by_label("社会保障号码（身份证号）")).to_have_value("430421195206180315")
+    # first what changes, then only those items, prefilled from the current version
+    expect(person.get_by_label("社会保障号码（身份证号）")).to_have_count(0)
+    person.get_by_label("异地联系地址和电话").check()
+    shot(person, "insured-change-request-choose")
+    person.get_by_role("button", name="继续").click()
     expect(person.get_by_label("手机", exact=True)).to_have_value("13807340315")
+    expect(person.get_by_label("参保地家庭住址")).to_have_count(0)  # not chosen
     person.get_by_label("手机", exact=True).fill("13907340315")
     person.get_by_label("异地联系地址").fill("广西壮族自治区博白县博白镇新城路8号")
     person.get_by_role("button", name="提交变更申请").click()  # no reason: refused at the field
     expect(person.locator("#reason-error")).to_have_text("请填写变更原因")
+    expect(person.locator("#error-summary")).to_be_focused()
+    expect(person.get_by_label("手机", exact=True)).to_have_value("13907340315")  # kept
     person.get_by_label("变更原因").fill("搬家并更换了手机号码")
     assert person.evaluate("document.documentElement.scrollWidth") <= 375
     shot(person, "insured-change-request-form")

@@ -492,8 +492,10 @@ def test_the_guided_check_leads_an_unfiled_person_to_file_online(
     page.locator("#username").fill("xiedeming")
     page.locator("#password").fill("xiedeming-demo-2017")
     page.locator("form.stack button[type=submit]").click()
-    page.wait_for_url("**/me/filings/new")
+    page.wait_for_url("**/me/filings/wizard?category=retiree_resettled")
     expect(page.locator("h1")).to_be_visible()
+    # the step-by-step filing starts with the type the check was asked about
+    expect(page.locator("#category-retiree_resettled")).to_be_checked()
     # a person already filed and settled directly is not sent to file again
     page.goto("/check?asked=1&category=retiree_resettled&care=inpatient&accident=no&filed=yes")
     expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "direct")

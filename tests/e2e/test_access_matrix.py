@@ -67,6 +67,7 @@ from yidi.kernel.identity import Gender, make_resident_id
 from yidi.platform.db import make_engine
 from yidi.platform.migrate import upgrade
 from yidi.policy.loader import shipped_policy_library
+from yidi.reconciliation.commands import RaiseRequest
 from yidi.reports.whatif_jobs import WhatIfJobs
 from yidi.reports.whatif_stored import StoredSelection
 from yidi.settings import Settings
@@ -88,6 +89,9 @@ EVERYONE = frozenset(CALLERS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 AGENCIES = frozenset({"agency_a", "agency_b"})
 CASHIERS = frozenset({"cashier_h", "cashier_other"})
+DISPUTE_PARTIES = AGENCIES | CASHIERS | {"clearing_officer"}
+DISPUTE_SEERS = frozenset({"agency_a", "cashier_h", "clearing_officer"})
+DISPUTE_RAISERS = DISPUTE_SEERS | {"cashier_other"}
 
 # Which callers each route allows, for the records named above. Scope (region, hospital,
 # self) is part of the answer: agency_b is denied region A's filing even though its role
@@ -215,6 +219,23 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
         {"insured_person", "agency_a", "province"}
     ),
     ("POST", "/api/chronic/recognitions/{recognition_id}/end"): frozenset({"agency_a"}),
+    # 对账差异 of hospital H (the centre raised it about 谢某某's settlement, insured in region A):
+    # H's cashier, region A's agency and the clearing centre; another hospital or region raises
+    # its own (or is refused: no difference) and lists only its own.
+    **{
+        ("POST", f"/api/reconciliation/disputes{tail}"): DISPUTE_RAISERS
+        for tail in ("", "/from-statement")
+    },
+    ("GET", "/api/reconciliation/disputes"): DISPUTE_PARTIES,
+    **{
+        (method, f"/api/reconciliation/disputes/{{dispute_id}}{tail}"): DISPUTE_SEERS
+        for method, tail in (
+            ("GET", ""),
+            ("POST", "/answer"),
+            ("POST", "/resolve"),
+            ("POST", "/reopen"),
+        )
+    },
     # manual reimbursement at the insured region
     ("POST", "/api/manual-claims"): frozenset({"agency_a"}),
     # every handler may list; another region's list is empty (scope), never region A's claims
@@ -242,6 +263,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # role pages (server-rendered); the same services and scope rules as the API
     ("GET", "/me/filings"): frozenset({"insured_person"}),
     ("GET", "/me/filings/new"): frozenset({"insured_person"}),
+    ("GET", "/me/filings/wizard"): frozenset({"insured_person"}),  # the step-by-step filing
     ("GET", "/me/estimate"): frozenset({"insured_person"}),
     ("GET", "/filings"): frozenset({"province"}) | AGENCIES,
     ("GET", "/filings/new"): AGENCIES,
@@ -263,6 +285,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/chronic/new"): AGENCIES,
     ("GET", "/chronic/{recognition_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/me/chronic"): frozenset({"insured_person"}),
+    ("GET", "/reconciliation/disputes"): DISPUTE_PARTIES,
+    ("GET", "/reconciliation/disputes/new"): DISPUTE_PARTIES,
+    ("GET", "/reconciliation/disputes/{dispute_id}"): DISPUTE_SEERS,
     ("GET", "/change-requests/{request_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("GET", "/funds/clearing"): frozenset({"clearing_officer", "province"}) | AGENCIES,
     ("GET", "/funds/clearing/download"): frozenset({"clearing_officer", "province"}) | AGENCIES,
@@ -331,6 +356,7 @@ CSRF_FORMS = frozenset(
         ("POST", "/signin"),
         ("POST", "/signout"),
         ("POST", "/me/filings/new"),
+        ("POST", "/me/filings/wizard"),
         ("POST", "/me/estimate"),
         ("POST", "/filings/new"),
         ("POST", "/filings/import"),
@@ -347,6 +373,10 @@ CSRF_FORMS = frozenset(
         ("POST", "/change-requests/{request_id}/withdraw"),
         ("POST", "/chronic/new"),
         ("POST", "/chronic/{recognition_id}/end"),
+        ("POST", "/reconciliation/disputes/new"),
+        ("POST", "/reconciliation/disputes/{dispute_id}/answer"),
+        ("POST", "/reconciliation/disputes/{dispute_id}/resolve"),
+        ("POST", "/reconciliation/disputes/{dispute_id}/reopen"),
         ("POST", "/funds/clearing"),
         ("POST", "/funds/clearing/reopen"),
         ("POST", "/funds/prepayment/top-up"),
@@ -512,6 +542,12 @@ def _build(container: Container) -> dict[str, Any]:
     visit = hospital.register_visit(
         _caller(BOBAI_CASHIER), VisitRegistration(Credential("03", XIE_CARD), at(28, 11))
     )
+    clearing = CALLERS["clearing_officer"]
+    assert clearing is not None
+    dispute, _created = container.disputes.raise_dispute(
+        clearing,
+        RaiseRequest("H45092300001", "2026-11", "医院未申报这一笔", settled.settlement_id),
+    )
     return {
         "app": app,
         "client": client,
@@ -530,6 +566,7 @@ def _build(container: Container) -> dict[str, Any]:
         "whatif_job_id": started.id,
         "change_request_id": change_request.request.request_id,
         "recognition_id": recognition.recognition.id,
+        "dispute_id": dispute.id,
         "top_up_id": _top_up_request(container),
     }
 
@@ -627,6 +664,10 @@ def _purchase_body() -> dict[str, Any]:
             ],
         }
     }
+
+
+def _dispute_line(world: dict[str, Any]) -> dict[str, str]:
+    return {"hospital_code": "H45092300001", "settlement_id": world["setl_id"]}
 
 
 REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
@@ -768,6 +809,32 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
     ),
     ("GET", "/me/filings/{ref}/change"): lambda w: (f"/me/filings/{w['filing_id']}/change", {}),
     ("GET", "/chronic/{recognition_id}"): lambda w: (f"/chronic/{w['recognition_id']}", {}),
+    ("POST", "/api/reconciliation/disputes"): lambda w: (
+        "/api/reconciliation/disputes",
+        {"json": {**_dispute_line(w), "month": "2026-11", "text": "本月总额不符"}},
+    ),
+    ("POST", "/api/reconciliation/disputes/from-statement"): lambda w: (
+        "/api/reconciliation/disputes/from-statement",
+        {"json": {**_dispute_line(w), "institution": None}},
+    ),
+    **{
+        (method, f"/api/reconciliation/disputes/{{dispute_id}}{tail}"): (
+            lambda w, tail=tail, body=body: (
+                f"/api/reconciliation/disputes/{w['dispute_id']}{tail}",
+                {"json": body} if body else {},
+            )
+        )
+        for method, tail, body in (
+            ("GET", "", None),
+            ("POST", "/answer", {"text": "已核对"}),
+            ("POST", "/resolve", {"outcome": "rejected", "text": "以中心记录为准"}),
+            ("POST", "/reopen", {"text": "重新核对"}),
+        )
+    },
+    ("GET", "/reconciliation/disputes/{dispute_id}"): lambda w: (
+        f"/reconciliation/disputes/{w['dispute_id']}",
+        {},
+    ),
     ("GET", "/change-requests/{request_id}"): lambda w: (
         f"/change-requests/{w['change_request_id']}",
         {},

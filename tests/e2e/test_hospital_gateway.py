@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from filing_support import PERSON_ID
 from hospital_support import (
+    BOBAI_CASHIER,
     BOBAI_CODE,
     NANHUA_CODE,
     PENG_CARD,
@@ -21,12 +22,14 @@ from hospital_support import (
     XIE_LINES,
     build_world,
     nhsa_fee_rows,
+    token_for,
 )
 from yidi.bootstrap import Container
 from yidi.kernel.money import Money
 from yidi.platform.tables import settlements, year_to_date
 
 PATH = "/fsi/api/rsfComIfsService/callService"
+DISPUTES = "/api/reconciliation/disputes"
 _ids = itertools.count(1)
 
 
@@ -1055,6 +1058,34 @@ def test_a_month_reconciles_and_lists_exactly_the_injected_differences(
     assert found["stmtinfo"]["stmt_rslt"] == "000103"
     # The same differences as a result file for 9102 (tests/e2e/test_gateway_files.py).
     assert found["fileinfo"]["file_qury_no"] and found["fileinfo"]["filename"].endswith(".zip")
+
+    # The cashier raises each listed difference as a dispute (对账差异), twice: the second
+    # pass is a retry and finds the first. Exactly those three disputes stand.
+    cashier = token_for(container, BOBAI_CASHIER)
+    ours = {(row["setl_id"], row["refd_setl_flag"]): row for row in hospital}
+    for expected in (201, 200):
+        for row in found["result"]:
+            line = ours.get((row["setl_id"], row["refd_setl_flag"]))
+            body = {
+                "settlement_id": row["setl_id"],
+                "refund": row["refd_setl_flag"] == "1",
+                "institution": None
+                if line is None
+                else {
+                    "total_charges": str(line["medfee_sumamt"]),
+                    "fund_paid_total": str(line["fund_pay_sumamt"]),
+                    "personal_account_paid": str(line["acct_pay"]),
+                },
+            }
+            raised = client.post(DISPUTES + "/from-statement", json=body, headers=cashier)
+            assert raised.status_code == expected, raised.text
+    listed = client.get(DISPUTES, headers=cashier).json()
+    assert listed["total"] == 3
+    assert {(d["settlement_id"], d["refund"], d["kind"]) for d in listed["items"]} == {
+        (ledger[3]["setl_id"], False, "centre_only"),
+        (ledger[5]["setl_id"], False, "amount"),
+        (ledger[7]["setl_id"], True, "centre_only"),
+    }
 
     # Once the hospital records the reversal and the lost settlement, only the typo is left.
     hospital.append({**ledger[3]})

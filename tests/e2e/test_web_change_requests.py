@@ -88,23 +88,74 @@ def _post(client: TestClient, path: str, **data: str) -> httpx2.Response:
     )
 
 
-def test_the_form_is_prefilled_and_the_person_and_region_are_read_only(
+def test_the_person_ticks_what_changes_and_edits_only_that_prefilled(
     browser: Browser, filing_id: str
 ) -> None:
     person = browser("xiedeming")
     filing = person.get(f"/filings/{filing_id}", headers=PAGE)
     assert f'href="/me/filings/{filing_id}/change"' in filing.text
-    page = person.get(f"/me/filings/{filing_id}/change", headers=PAGE)
-    assert "变更申请（异地就医登记备案表）" in page.text
-    values = _form(page.text)
-    assert values["mobile"] == "13807340315" and values["destination_county_code"] == "450923"
-    assert re.search(
-        r'name="social_security_number" type="text" value="430421195206180315" readonly', page.text
+    path = f"/me/filings/{filing_id}/change"
+    choose = person.get(path, headers=PAGE)
+    assert "变更备案：选择要改的内容" in choose.text
+    assert re.findall(r'name="change_fields" value="([a-z]+)"', choose.text) == [
+        "contact",
+        "home",
+        "destination",
+        "institutions",
+        "category",
+        "card",
+    ]
+    assert 'name="mobile"' not in choose.text  # nothing to edit before the choice
+    token = csrf_token(person, path)
+    none = person.post(path, data={"csrf_token": token, "intent": "choose"}, headers=PAGE)
+    assert none.status_code == 422 and 'id="error-summary"' in none.text
+    edit = person.post(
+        path,
+        data={"csrf_token": token, "intent": "choose", "change_fields": "contact"},
+        headers=PAGE,
     )
-    # the insured place read-only by name; its code travels in a hidden field
-    assert 'type="hidden" name="insured_region_code" value="430421"' in page.text
-    assert re.search(r'type="text" value="湖南省衡阳市衡阳县" lang="zh-CN" readonly', page.text)
-    assert 'id="submit-change"' in page.text and 'id="save-draft"' not in page.text
+    assert edit.status_code == 200
+    values = _form(edit.text)
+    assert values["mobile"] == "13807340315"  # prefilled from the current version
+    assert set(values) == {"contact_address", "mobile", "phone"}  # only the chosen items
+    assert 'name="social_security_number"' not in edit.text
+    assert 'name="evidence_kind"' not in edit.text  # a phone needs no document
+    assert 'type="hidden" name="change_fields" value="contact"' in edit.text
+    assert 'id="submit-change"' in edit.text and 'id="save-draft"' not in edit.text
+    sent = person.post(
+        path,
+        data={
+            "csrf_token": token,
+            "intent": "submit",
+            "change_fields": "contact",
+            **values,
+            "mobile": NEW_MOBILE,
+            "reason": "换了手机号码",
+        },
+        headers=PAGE,
+        follow_redirects=False,
+    )
+    request = person.get(sent.headers["location"], headers=PAGE)
+    changed = re.findall(r'<tr data-field="([a-z_]+)" class="changed"', request.text)
+    assert changed == ["mobile"]  # everything else carried over unchanged
+
+
+def test_a_new_destination_is_picked_by_name_with_its_document_and_errors_are_summarised(
+    browser: Browser, filing_id: str
+) -> None:
+    person = browser("xiedeming")
+    path = f"/me/filings/{filing_id}/change"
+    token = csrf_token(person, path)
+    base = {"csrf_token": token, "change_fields": "destination"}
+    edit = person.post(path, data=base | {"intent": "choose"}, headers=PAGE)
+    assert 'name="destination"' in edit.text and 'name="evidence_kind"' in edit.text
+    assert 'value="广西壮族自治区玉林市博白县"' in edit.text
+    refused = person.post(
+        path, data=base | {"intent": "submit", "destination": "衡阳县", "reason": ""}, headers=PAGE
+    )
+    assert refused.status_code == 422
+    assert 'href="#destination"' in refused.text and 'href="#reason"' in refused.text
+    assert 'type="hidden" name="change_fields" value="destination"' in refused.text
 
 
 def test_field_errors_stand_next_to_their_fields_and_nothing_is_asked(

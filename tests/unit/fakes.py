@@ -15,7 +15,6 @@ import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -27,9 +26,12 @@ from yidi.encounter.ports import EncounterUnitOfWork
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
+    ClaimLineRow,
+    EncounterContext,
     EncounterRow,
     FeeLineRow,
     SettlementRow,
+    fee_line_row,
 )
 from yidi.filing.model.lifecycle import Filing, FilingState
 from yidi.funds.model import SettlementFact
@@ -154,6 +156,15 @@ class FakeEncounterRepository:
     def encounter(self, encounter_id: str, *, for_update: bool = False) -> EncounterRow | None:
         return self.db.encounters.get(encounter_id)
 
+    def encounter_context(
+        self, encounter_id: str, *, for_update: bool = False
+    ) -> EncounterContext | None:
+        row = self.db.encounters.get(encounter_id)
+        if row is None:
+            return None
+        person = self.db.persons[row.person_id]
+        return EncounterContext(row, person, self.db.hospitals[row.hospital_code])
+
     def update_encounter(self, encounter_id: str, **values: Any) -> None:
         self.db.encounters[encounter_id] = dataclasses.replace(
             self.db.encounters[encounter_id], **values
@@ -199,35 +210,33 @@ class FakeEncounterRepository:
 
     @staticmethod
     def _line(line_id: int, values: dict[str, Any]) -> FeeLineRow:
-        return FeeLineRow(
-            id=line_id,
-            encounter_id=values["encounter_id"],
-            serial=values["serial"],
-            catalog_code=values["catalog_code"],
-            hospital_item_code=values["hospital_item_code"],
-            name=values["name"],
-            quantity=Decimal(values["quantity"]),
-            unit_price=Decimal(values["unit_price"]),
-            amount=Money.from_fen(values["amount_fen"]),
-            occurred_at=as_utc(values["occurred_at"]),
-            emergency_pre_admission=bool(values["emergency_pre_admission"]),
-            fingerprint=values["fingerprint"],
-            item_class=values["item_class"],
-            fee_category=values["fee_category"],
-            self_pay_rate=Decimal(values["self_pay_rate"]),
-            price_limit=Decimal(values["price_limit"]) if values["price_limit"] else None,
-            fully_self_paid=Money.from_fen(values["fully_self_paid_fen"]),
-            over_limit_self_paid=Money.from_fen(values["over_limit_self_paid_fen"]),
-            upfront_self_paid=Money.from_fen(values["upfront_self_paid_fen"]),
-            eligible_amount=Money.from_fen(values["eligible_amount_fen"]),
-            cancelled=bool(values.get("cancelled", False)),
-            settlement_id=values.get("settlement_id"),
-        )
+        return fee_line_row(line_id, values)
 
-    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        added: dict[str, int] = {}
         for values in rows:
+            if self.fee_lines_by_serial(values["encounter_id"], [values["serial"]]):
+                continue  # the unique (encounter, serial): ON CONFLICT DO NOTHING
             line_id = next(_ids)
             self.db.fee_lines[line_id] = self._line(line_id, values)
+            added[values["serial"]] = line_id
+        return added
+
+    def claim_lines(self, encounter_id: str) -> list[ClaimLineRow]:
+        return [
+            ClaimLineRow(
+                serial=line.serial,
+                catalog_code=line.catalog_code,
+                hospital_item_code=line.hospital_item_code,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                occurred_at=line.occurred_at,
+                emergency_pre_admission=line.emergency_pre_admission,
+            )
+            for line in self.fee_lines(encounter_id)
+        ]
 
     def replace_fee_line(self, line_id: int, values: dict[str, Any]) -> None:
         old = self.db.fee_lines[line_id]
@@ -323,6 +332,9 @@ class FakeEncounterRepository:
 
     def load_catalog(self, version: CatalogVersionRow) -> CatalogVersion:
         return next(catalog for row, catalog in self.db.catalogs if row.id == version.id)
+
+    def catalog_generation(self) -> tuple[int, int]:
+        return len(self.db.catalogs), max((row.id for row, _ in self.db.catalogs), default=0)
 
 
 class FakeReference:
@@ -450,6 +462,14 @@ class FakeIdempotency:
     def answer(self, scope: str, key: str) -> Any | None:
         found = self.db.idempotency.get((scope, key))
         return None if found is None else json.loads(found[1])
+
+    def recall_unless(
+        self, scope: str, key: str, fingerprint: str, other: str
+    ) -> tuple[Any | None, Any | None]:
+        voided = self.answer(scope, other)
+        if voided is not None:
+            return voided, None
+        return None, self.recall(scope, key, fingerprint)
 
     def remember(
         self, scope: str, key: str, fingerprint: str, response: Any, at: dt.datetime

@@ -20,20 +20,36 @@ from yidi.encounter.records import CatalogVersionRow
 class CatalogLookup:
     """Versions by region and day, with parsed versions cached by content hash.
 
-    A stored version never changes (its hash is its identity), so the cache needs no
-    invalidation; only the list of versions of a region is read on every call.
+    A stored version never changes (its hash is its identity), so that cache needs no
+    invalidation. The list of versions is cached per process under the catalogue
+    generation (how many versions there are and the newest id): importing a version
+    changes it, and every worker reads it with the transaction's first read of the stay
+    (``HospitalRepository.encounter_context``), so a new version is seen by the next
+    transaction of every worker without a statement of its own.
     """
 
     def __init__(self) -> None:
         self._cache: dict[str, CatalogVersion] = {}
+        self._listed: tuple[tuple[int, int], dict[str, list[CatalogVersionRow]]] | None = None
         self._lock = threading.Lock()
 
+    def _versions_by_region(self, uow: CatalogReading) -> dict[str, list[CatalogVersionRow]]:
+        generation = uow.hospital.catalog_generation()
+        listed = self._listed
+        if listed is not None and listed[0] == generation:
+            return listed[1]
+        by_region: dict[str, list[CatalogVersionRow]] = {}
+        for row in uow.hospital.catalog_versions():  # ordered by region, effective_on
+            by_region.setdefault(row.treatment_region, []).append(row)
+        self._listed = (generation, by_region)
+        return by_region
+
     def catalog_region(self, uow: CatalogReading, region_code: str) -> str | None:
-        regions = uow.hospital.catalog_regions()
+        regions = self._versions_by_region(uow)
         return next((code for code in region_chain(region_code) if code in regions), None)
 
     def versions(self, uow: CatalogReading, catalog_region: str) -> list[CatalogVersionRow]:
-        return uow.hospital.catalog_versions(catalog_region)
+        return list(self._versions_by_region(uow).get(catalog_region, ()))
 
     def in_force(
         self, uow: CatalogReading, versions: list[CatalogVersionRow], on_day: dt.date

@@ -75,10 +75,12 @@ from yidi.encounter.queries import (
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
+    EncounterContext,
     EncounterRow,
     FeeLineRow,
     SettlementRecord,
     SettlementRow,
+    fee_line_row,
     result_amounts,
     result_json,
     settlement_record,
@@ -100,6 +102,7 @@ from yidi.policy.loader import PolicyLibrary, policy_at
 from yidi.policy.national import national_model
 from yidi.reference.model import Agency, ConnectionKind, Hospital, Person
 from yidi.settlement.claim_builder import (
+    ClaimLine,
     FeeLineInput,
     build_claim,
     claim_sources,
@@ -326,6 +329,18 @@ class AdmissionCheck:
 # --------------------------------------------------------------------------- the service
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredLines:
+    """What storing a batch of fee lines did: the batch's serials (first occurrence order),
+    those it stored (what a 2601 takes back), each serial's line as stored, and the audit
+    entry's reason."""
+
+    serials: list[str]
+    stored_now: list[str]
+    lines: list[FeeLineRow]
+    audit_reason: str
+
+
 class HospitalService(EncounterQueries):
     """Use cases of direct settlement (and, inherited, its reads); each call is one
     transaction."""
@@ -359,7 +374,9 @@ class HospitalService(EncounterQueries):
     def _recall(uow: EncounterUnitOfWork, key: RequestKey | None) -> Any | None:
         if key is None:
             return None
-        voided = uow.idempotency.answer(key.scope, reversal_marker(key.key))
+        voided, stored = uow.idempotency.recall_unless(
+            key.scope, key.key, key.fingerprint, reversal_marker(key.key)
+        )
         if voided is not None:
             raise Conflict(
                 "MESSAGE_REVERSED",
@@ -368,7 +385,7 @@ class HospitalService(EncounterQueries):
                 f"message {key.key} was reversed by 2601; send a new msgid to do it again",
                 field="msgid",
             )
-        return uow.idempotency.recall(key.scope, key.key, key.fingerprint)
+        return stored
 
     def _lock_for_change(
         self, uow: EncounterUnitOfWork, caller: Caller, encounter_id: str, key: RequestKey | None
@@ -379,13 +396,17 @@ class HospitalService(EncounterQueries):
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
         return encounter, self._recall(uow, key)
 
+    def _remember(self, uow: EncounterUnitOfWork, key: RequestKey | None, memo: Any) -> None:
+        """Record the answer for ``key`` in the change's transaction (not committed)."""
+        if key is not None:
+            uow.idempotency.remember(key.scope, key.key, key.fingerprint, memo, self._clock.now())
+
     def _commit_and_remember(
         self, uow: EncounterUnitOfWork, key: RequestKey | None, memo: Any
     ) -> None:
         """Commit the change together with its idempotency record: a retry finds the first
         answer, or, after a crash, nothing was changed."""
-        if key is not None:
-            uow.idempotency.remember(key.scope, key.key, key.fingerprint, memo, self._clock.now())
+        self._remember(uow, key, memo)
         uow.commit()
 
     def _commit_encounter_change(
@@ -1056,9 +1077,11 @@ class HospitalService(EncounterQueries):
             ),
         )
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
-        serials, _ = self._store_lines(uow, caller, encounter, purchase.lines)
-        found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
-        lines = [found[serial] for serial in serials]
+        done = self._store_lines(uow, encounter, purchase.lines)
+        self._audit(
+            uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
+        )
+        lines = done.lines
         record = self._settle_locked(
             uow,
             caller,
@@ -1263,11 +1286,15 @@ class HospitalService(EncounterQueries):
                 if_settled_zh="（如需更正请先撤销结算）",
             )
             self._check_line_diseases(uow, encounter, disease_codes)
-            serials, stored_now = self._store_lines(uow, caller, encounter, lines)
-            memo = {"serials": serials, "stored": stored_now, "mdtrt_id": encounter_id}
-            self._commit_and_remember(uow, key, memo)
-            found = uow.hospital.fee_lines_by_serial(encounter_id, serials)
-            return [found[s] for s in serials]
+            done = self._store_lines(uow, encounter, lines)
+            memo = {"serials": done.serials, "stored": done.stored_now, "mdtrt_id": encounter_id}
+            self._remember(uow, key, memo)
+            # The audit entry last: the chain's head stays locked only for it and the commit.
+            self._audit(
+                uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
+            )
+            uow.commit()
+            return done.lines  # answered from the rows just written, not read back
 
     def _check_line_diseases(
         self, uow: EncounterUnitOfWork, encounter: EncounterRow, disease_codes: Sequence[str]
@@ -1301,12 +1328,11 @@ class HospitalService(EncounterQueries):
     def _store_lines(
         self,
         uow: EncounterUnitOfWork,
-        caller: Caller,
         encounter: EncounterRow,
         lines: Sequence[FeeLineInput],
-    ) -> tuple[list[str], list[str]]:
+    ) -> _StoredLines:
         """Check and store a batch of lines on the locked, open ``encounter`` (nothing is
-        committed): the batch's serials and those stored by it (what a 2601 takes back)."""
+        committed, nothing audited: the caller appends ``audit_reason``)."""
         encounter_id = encounter.id
         if not lines:
             raise InvalidInput(
@@ -1335,52 +1361,61 @@ class HospitalService(EncounterQueries):
                 field="med_list_codg",
                 details={"unknown_codes": unknown, "serials": unknown_serials},
             )
-        existing = uow.hospital.fee_lines_by_serial(encounter_id, [x.serial for x in lines])
-        reused = [
-            line.serial
-            for line in lines
-            if line.serial in existing
-            and not existing[line.serial].cancelled
-            and existing[line.serial].fingerprint != fingerprints[line.serial]
-        ]
-        if reused:
-            raise Conflict(
-                "FEE_LINE_SERIAL_REUSED",
-                f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
-                "如需修改请先撤销原明细（2302）再上传",
-                "these serials were uploaded with different content",
-                field="feedetl_sn",
-                details={"serials": reused},
-            )
         now = as_utc(self._clock.now())
-        new_rows: list[dict[str, Any]] = []
-        added = replaced = 0
-        stored_now: list[str] = []  # what a 2601 of this upload takes back
+        batch: dict[str, dict[str, Any]] = {}  # first line of each serial, as it is stored
         for line in lines:
-            previous = existing.get(line.serial)
-            if previous is not None and not previous.cancelled:
-                continue  # the same line again: nothing to do
-            catalog, item = resolved[line.serial]
-            stored_now.append(line.serial)
-            values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
-            if previous is not None:
-                uow.hospital.replace_fee_line(
-                    previous.id, values | {"cancelled": False, "cancelled_at": None}
+            if line.serial not in batch:
+                _, item = resolved[line.serial]
+                values = self._line_values(encounter, line, item, now, fingerprints[line.serial])
+                batch[line.serial] = values | {"encounter_id": encounter_id, "serial": line.serial}
+        # No read first: the batch is inserted in one statement, serials the stay already
+        # has are skipped and looked at only then (a retry or a re-upload is the rare case).
+        added = uow.hospital.add_fee_lines(list(batch.values()))
+        stored: dict[str, FeeLineRow] = {
+            serial: fee_line_row(line_id, batch[serial]) for serial, line_id in added.items()
+        }
+        again: set[str] = set()  # cancelled lines uploaded again
+        if len(added) < len(batch):
+            earlier = uow.hospital.fee_lines_by_serial(
+                encounter_id, [serial for serial in batch if serial not in added]
+            )
+            reused = [  # in the batch's order
+                serial
+                for serial in batch
+                if serial in earlier
+                and not earlier[serial].cancelled
+                and earlier[serial].fingerprint != fingerprints[serial]
+            ]
+            if reused:
+                # The transaction is rolled back: the lines inserted above go with it.
+                raise Conflict(
+                    "FEE_LINE_SERIAL_REUSED",
+                    f"费用明细流水号 {'、'.join(reused)} 已上传过内容不同的明细；"
+                    "如需修改请先撤销原明细（2302）再上传",
+                    "these serials were uploaded with different content",
+                    field="feedetl_sn",
+                    details={"serials": reused},
                 )
-                replaced += 1
-            else:
-                new_rows.append(values | {"encounter_id": encounter_id, "serial": line.serial})
-                added += 1
-        uow.hospital.add_fee_lines(new_rows)
+            for serial, previous in earlier.items():
+                if not previous.cancelled:
+                    stored[serial] = previous  # the same line again: nothing to do
+                    continue
+                values = batch[serial] | {"cancelled": False, "cancelled_at": None}
+                uow.hospital.replace_fee_line(previous.id, values)
+                stored[serial] = fee_line_row(previous.id, values)
+                again.add(serial)
+        # What a 2601 of this upload takes back: the lines it added or stored again.
+        stored_now = [serial for serial in batch if serial in added or serial in again]
+        replaced = len(again)
         uow.hospital.update_encounter(encounter_id, updated_at=now)
-        self._audit(
-            uow,
-            caller,
-            "hospital.fee_upload",
-            f"encounter:{encounter_id}",
-            f"新增 {added} 条，重新上传 {replaced} 条，重复 {len(lines) - added - replaced} 条",
+        serials = list(batch)
+        return _StoredLines(
+            serials=serials,
+            stored_now=stored_now,
+            lines=[stored[serial] for serial in serials],
+            audit_reason=f"新增 {len(added)} 条，重新上传 {replaced} 条，"
+            f"重复 {len(lines) - len(added) - replaced} 条",
         )
-        return list(dict.fromkeys(line.serial for line in lines)), stored_now
 
     def _latest_fee_time(self, encounter: EncounterRow) -> dt.datetime:
         """The latest fee time the stay allows now: the discharge, or before it the upload time
@@ -1508,7 +1543,7 @@ class HospitalService(EncounterQueries):
         encounter: EncounterRow,
         person: Person,
         hospital: Hospital,
-        lines: Sequence[FeeLineRow],
+        lines: Sequence[ClaimLine],
         year_to_date: YearToDate,
         discharged_on: dt.date,
         account_balance: Money | None = None,
@@ -1553,7 +1588,7 @@ class HospitalService(EncounterQueries):
         return catalog_region, self._catalogs.versions(uow, catalog_region)
 
     @staticmethod
-    def _check_total(lines: Sequence[FeeLineRow], total_charges: Money | None) -> None:
+    def _check_total(lines: Sequence[ClaimLine], total_charges: Money | None) -> None:
         if not lines:
             raise Refused(
                 "FEE_LINES_EMPTY",
@@ -1737,7 +1772,7 @@ class HospitalService(EncounterQueries):
             )
             self._check_visit_terms(uow, encounter, med_type, disease_code)
             person, hospital = self._context(uow, encounter)
-            lines = uow.hospital.fee_lines(encounter_id)
+            lines = uow.hospital.claim_lines(encounter_id)
             self._check_total(lines, total_charges)
             day = (
                 Encounter(encounter).settlement_day()
@@ -1792,7 +1827,10 @@ class HospitalService(EncounterQueries):
         once. ``med_type`` / ``disease_code`` (2207), when given, must be the visit's; a
         门诊慢特病 visit needs its recognition valid on the visit day."""
         with self._uow() as uow:
-            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
+            # The stay (locked), its person and its hospital in one read.
+            context = self._encounter_context(uow, caller, encounter_id, for_update=True)
+            encounter = context.encounter
+            stored = self._recall(uow, key)
             if stored is not None:
                 return self._stored_settlement(uow, encounter, stored["setl_id"])
             Encounter(encounter).require_kind(kind)
@@ -1805,8 +1843,10 @@ class HospitalService(EncounterQueries):
                 msgid=msgid,
                 use_account=use_account,
                 family=family,
+                context=context,
+                key=key,
             )
-            self._commit_and_remember(uow, key, {"setl_id": record.settlement_id})
+            uow.commit()
             return record
 
     def _check_visit_terms(
@@ -1853,14 +1893,20 @@ class HospitalService(EncounterQueries):
         msgid: str | None,
         use_account: bool,
         family: FamilyUse | None = None,
+        context: EncounterContext | None = None,
+        key: RequestKey | None = None,
     ) -> SettlementRecord:
         """Settle the locked ``encounter`` (nothing is committed): the settlement row, the
-        year-to-date totals, the account (the bound holder's for 家庭共济), the clearing fact
-        and the audit entry."""
+        year-to-date totals, the account (the bound holder's for 家庭共济), the clearing fact,
+        the answer for ``key`` and the audit entry. ``context``: the stay's person and hospital
+        if already read."""
         encounter_id = encounter.id
         settled_state = Encounter(encounter).settle()
-        person, hospital = self._context(uow, encounter)
-        lines = uow.hospital.fee_lines(encounter_id)
+        if context is not None:
+            person, hospital = context.person, context.hospital
+        else:
+            person, hospital = self._context(uow, encounter)
+        lines = uow.hospital.claim_lines(encounter_id)
         self._check_total(lines, total_charges)
         day = Encounter(encounter).settlement_day()
         insurance_type = InsuranceType(encounter.insurance_type)
@@ -1949,6 +1995,8 @@ class HospitalService(EncounterQueries):
         uow.hospital.update_encounter(
             encounter_id, state=settled_state.value, updated_at=as_utc(now)
         )
+        self._remember(uow, key, {"setl_id": settlement_id})
+        # The audit entry last: the chain's head stays locked only for it and the commit.
         self._audit(
             uow,
             caller,

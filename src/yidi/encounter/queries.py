@@ -22,6 +22,7 @@ from yidi.catalog.commands import CatalogLookup, region_chain
 from yidi.encounter.model import local
 from yidi.encounter.ports import CatalogSource, EncounterUnitOfWork
 from yidi.encounter.records import (
+    EncounterContext,
     EncounterRow,
     FeeLineRow,
     SettlementRecord,
@@ -174,6 +175,16 @@ class EncounterQueries:
         if encounter is None or encounter.hospital_code != caller.hospital_code:
             raise _not_found_encounter()
         return encounter
+
+    @staticmethod
+    def _encounter_context(
+        uow: EncounterUnitOfWork, caller: Caller, encounter_id: str, *, for_update: bool
+    ) -> EncounterContext:
+        """The caller's stay with its person and hospital, in one read."""
+        context = uow.hospital.encounter_context(encounter_id, for_update=for_update)
+        if context is None or context.encounter.hospital_code != caller.hospital_code:
+            raise _not_found_encounter()
+        return context
 
     def _person_by_credential(
         self, uow: EncounterUnitOfWork, credential: Credential

@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from yidi.encounter.model import local
+from yidi.kernel.audit import as_utc
 from yidi.kernel.money import Money
-from yidi.reference.model import Person
+from yidi.reference.model import Hospital, Person
 from yidi.settlement.amounts import OWED_TO_TREATMENT_REGION, STORED_AMOUNT_NAMES
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.result import SettlementResult
@@ -100,6 +101,63 @@ class FeeLineRow:
     cancelled: bool
     settlement_id: str | None
     charge_batch: str | None = None
+
+
+def fee_line_row(line_id: int, values: dict[str, Any]) -> FeeLineRow:
+    """The stored line of ``values`` (the columns an upload writes) and its id: an upload
+    answers with what it has just written instead of reading it back."""
+    from_fen = Money.from_fen
+    price_limit = values.get("price_limit")
+    return FeeLineRow(
+        id=line_id,
+        encounter_id=values["encounter_id"],
+        serial=values["serial"],
+        catalog_code=values["catalog_code"],
+        hospital_item_code=values["hospital_item_code"],
+        name=values["name"],
+        quantity=Decimal(values["quantity"]),
+        unit_price=Decimal(values["unit_price"]),
+        amount=from_fen(values["amount_fen"]),
+        occurred_at=as_utc(values["occurred_at"]),
+        emergency_pre_admission=bool(values["emergency_pre_admission"]),
+        fingerprint=values["fingerprint"],
+        item_class=values["item_class"],
+        fee_category=values["fee_category"],
+        self_pay_rate=Decimal(values["self_pay_rate"]),
+        price_limit=Decimal(price_limit) if price_limit else None,
+        fully_self_paid=from_fen(values["fully_self_paid_fen"]),
+        over_limit_self_paid=from_fen(values["over_limit_self_paid_fen"]),
+        upfront_self_paid=from_fen(values["upfront_self_paid_fen"]),
+        eligible_amount=from_fen(values["eligible_amount_fen"]),
+        cancelled=bool(values.get("cancelled", False)),
+        settlement_id=values.get("settlement_id"),
+        charge_batch=values.get("charge_batch"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLineRow:
+    """What a settlement reads of a stored, active fee line: what the claim is built from
+    (the stored split is for display; the engine splits the line again)."""
+
+    serial: str
+    catalog_code: str
+    hospital_item_code: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Money
+    occurred_at: dt.datetime
+    emergency_pre_admission: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterContext:
+    """A stay with its person and hospital, read together (one statement)."""
+
+    encounter: EncounterRow
+    person: Person
+    hospital: Hospital
 
 
 #: Amount columns of ``settlements`` (``<name>_fen``): the money vocabulary and what is owed.

@@ -14,7 +14,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, cast, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from yidi.encounter.model import open_stay_conflict
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
+    ClaimLineRow,
+    EncounterContext,
     EncounterRow,
     FeeLineRow,
     SettlementRow,
@@ -37,6 +39,7 @@ from yidi.platform.tables import (
     clearing_applications,
     encounters,
     fee_lines,
+    hospitals,
     lookup_counters,
     manual_claims,
     persons,
@@ -44,7 +47,7 @@ from yidi.platform.tables import (
     year_to_date,
 )
 from yidi.reference.model import Person
-from yidi.reference.sql import _person
+from yidi.reference.sql import _hospital, _person
 from yidi.settlement.claims import YearToDate
 from yidi.settlement.ports import ManualClaimListRow, ManualClaimQuery, ManualClaimRow
 
@@ -289,9 +292,123 @@ _COUNT_LOOKUP = {
 }
 
 
+# The catalogue generation (see ``CatalogLookup``), carried by the first read of a stay.
+_GENERATION = (
+    select(func.count(), func.coalesce(func.max(catalog_versions.c.id), 0))
+    .select_from(catalog_versions)
+    .correlate(None)
+)
+_GENERATION_COLUMNS = (
+    select(func.count()).select_from(catalog_versions).correlate(None).scalar_subquery(),
+    select(func.coalesce(func.max(catalog_versions.c.id), 0)).correlate(None).scalar_subquery(),
+)
+
+
+def _encounter_read(*extra: Any, joined: bool = False) -> dict[bool, Any]:
+    """The stay by id with the catalogue generation (and ``extra`` columns of ``joined``
+    tables), unlocked and locked (``FOR UPDATE OF encounters``: the stay's row only)."""
+    query = select(
+        encounters,
+        *extra,
+        _GENERATION_COLUMNS[0].label("g_count"),
+        _GENERATION_COLUMNS[1].label("g_max"),
+    )
+    if joined:
+        query = query.join(persons, persons.c.id == encounters.c.person_id).join(
+            hospitals, hospitals.c.fixmedins_code == encounters.c.hospital_code
+        )
+    query = query.where(encounters.c.id == bindparam("id"))
+    return {False: query, True: query.with_for_update(of=encounters)}
+
+
+_ENCOUNTER = _encounter_read()
+# The stay with its person and hospital: what a settlement needs before its lines.
+_ENCOUNTER_CONTEXT = _encounter_read(
+    *(column.label(f"p_{column.name}") for column in persons.c),
+    *(column.label(f"h_{column.name}") for column in hospitals.c),
+    joined=True,
+)
+#: What a settlement reads of each active line (``ClaimLineRow``), in this order.
+_CLAIM_LINES = (
+    select(
+        fee_lines.c.serial,
+        fee_lines.c.catalog_code,
+        fee_lines.c.hospital_item_code,
+        fee_lines.c.name,
+        fee_lines.c.quantity,
+        fee_lines.c.unit_price,
+        fee_lines.c.amount_fen,
+        fee_lines.c.occurred_at,
+        fee_lines.c.emergency_pre_admission,
+    )
+    .where(fee_lines.c.encounter_id == bindparam("id"), fee_lines.c.cancelled.is_(False))
+    .order_by(fee_lines.c.id)
+)
+_OPEN_STATES = frozenset({"admitted", "discharged"})
+
+
+class _Prefixed:
+    """The columns of one table in a joined row, by their own names."""
+
+    __slots__ = ("_mapping", "_prefix")
+
+    def __init__(self, mapping: Any, prefix: str) -> None:
+        self._mapping = mapping
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapping[self._prefix + name]
+
+
+def _fee_line_insert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """One statement for a whole batch of lines; a serial already stored for the stay is
+    skipped (``ON CONFLICT DO NOTHING``) and the new lines' ids come back. PostgreSQL gets
+    the batch as one array per column (``unnest``): one statement and one round trip
+    whatever the line count, where an executemany is a round trip per line."""
+    if dialect == "postgresql":
+        arrays = [
+            cast(bindparam(name), postgresql.ARRAY(fee_lines.c[name].type)) for name in columns
+        ]
+        return (
+            postgresql.insert(fee_lines)
+            .from_select(
+                list(columns), select(literal_column("*")).select_from(func.unnest(*arrays))
+            )
+            .on_conflict_do_nothing(index_elements=["encounter_id", "serial"])
+            .returning(fee_lines.c.id, fee_lines.c.serial)
+        )
+    return (
+        sqlite.insert(fee_lines)
+        .on_conflict_do_nothing(index_elements=["encounter_id", "serial"])
+        .returning(fee_lines.c.id, fee_lines.c.serial)
+    )
+
+
+def _lock_year_to_date(dialect: str) -> Any:
+    """Create the row if missing and lock it, in one statement: ``ON CONFLICT DO UPDATE``
+    locks an existing row (waiting for a concurrent creator or writer, then returning what
+    it committed) as ``SELECT … FOR UPDATE`` did."""
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(year_to_date).values(
+        person_id=bindparam("person_id"),
+        insurance_type=bindparam("insurance_type"),
+        year=bindparam("year"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["person_id", "insurance_type", "year"],
+        set_={"year": statement.excluded.year},
+    ).returning(*year_to_date.c)
+
+
+_LOCK_YEAR_TO_DATE = {name: _lock_year_to_date(name) for name in ("postgresql", "sqlite")}
+
+
 class HospitalRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        # The catalogue generation this transaction read with its stay, if it did.
+        self._generation: tuple[int, int] | None = None
+        self._fee_line_inserts: dict[tuple[str, ...], Any] = {}
 
     # catalogue versions ---------------------------------------------------------------
     def catalog_version_by_hash(self, content_hash: str) -> CatalogVersionRow | None:
@@ -347,6 +464,17 @@ class HospitalRepository:
 
     def catalog_regions(self) -> set[str]:
         return set(self._session.execute(_CATALOG_REGIONS).scalars())
+
+    def catalog_generation(self) -> tuple[int, int]:
+        """(versions, newest id): read with the stay when this transaction read one."""
+        if self._generation is None:
+            count, newest = self._session.execute(_GENERATION).one()
+            self._generation = (int(count), int(newest))
+        return self._generation
+
+    def _saw_generation(self, row: Any) -> None:
+        if self._generation is None:
+            self._generation = (int(row.g_count), int(row.g_max))
 
     def load_catalog(self, version: CatalogVersionRow) -> CatalogVersion:
         rows = self._session.execute(
@@ -437,20 +565,38 @@ class HospitalRepository:
             raise open_stay_conflict() from None
 
     def encounter(self, encounter_id: str, *, for_update: bool = False) -> EncounterRow | None:
-        query = select(encounters).where(encounters.c.id == encounter_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self._session.execute(query).first()
-        return _encounter_row(row) if row else None
+        row = self._session.execute(_ENCOUNTER[for_update], {"id": encounter_id}).first()
+        if row is None:
+            return None
+        self._saw_generation(row)
+        return _encounter_row(row)
+
+    def encounter_context(
+        self, encounter_id: str, *, for_update: bool = False
+    ) -> EncounterContext | None:
+        """The stay, its person and its hospital in one read (the stay's row locked)."""
+        row = self._session.execute(_ENCOUNTER_CONTEXT[for_update], {"id": encounter_id}).first()
+        if row is None:
+            return None
+        self._saw_generation(row)
+        mapping = row._mapping
+        return EncounterContext(
+            encounter=_encounter_row(row),
+            person=_person(_Prefixed(mapping, "p_")),
+            hospital=_hospital(_Prefixed(mapping, "h_")),
+        )
 
     def update_encounter(self, encounter_id: str, **values: Any) -> None:
         """Change a stay; reopening one (a reversal) while the person has another open stay
-        at the hospital is refused by the schema."""
+        at the hospital is refused by the schema. Only a change to an open state can meet
+        that index, so only that one pays for a savepoint."""
+        statement = update(encounters).where(encounters.c.id == encounter_id).values(**values)
+        if values.get("state") not in _OPEN_STATES:
+            self._session.execute(statement)
+            return
         try:
             with self._session.begin_nested():
-                self._session.execute(
-                    update(encounters).where(encounters.c.id == encounter_id).values(**values)
-                )
+                self._session.execute(statement)
         except IntegrityError:
             raise open_stay_conflict() from None
 
@@ -501,9 +647,52 @@ class HospitalRepository:
         )
         return {line.serial: line for line in map(_fee_line_row, rows)}
 
-    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self._session.execute(insert(fee_lines), list(rows))
+    def claim_lines(self, encounter_id: str) -> list[ClaimLineRow]:
+        """The active lines as a settlement reads them (nine columns, not the whole row)."""
+        from_fen = Money.from_fen
+        return [
+            ClaimLineRow(
+                serial=serial,
+                catalog_code=code,
+                hospital_item_code=item_code,
+                name=name,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(unit_price),
+                amount=from_fen(int(amount_fen)),
+                occurred_at=as_utc(occurred_at),
+                emergency_pre_admission=bool(pre_admission),
+            )
+            for (
+                serial,
+                code,
+                item_code,
+                name,
+                quantity,
+                unit_price,
+                amount_fen,
+                occurred_at,
+                pre_admission,
+            ) in self._session.execute(_CLAIM_LINES, {"id": encounter_id})
+        ]
+
+    def add_fee_lines(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert the lines (every row with the same columns, one per serial) in one
+        statement; a serial the stay already has is left as it is. Answers the new lines'
+        ids by serial: a serial missing from the answer was stored before."""
+        if not rows:
+            return {}
+        columns = tuple(rows[0])
+        dialect = self._session.get_bind().dialect.name
+        statement = self._fee_line_inserts.get(columns)
+        if statement is None:
+            statement = _fee_line_insert(dialect, columns)
+            self._fee_line_inserts[columns] = statement
+        if dialect == "postgresql":
+            arrays = {name: [row[name] for row in rows] for name in columns}
+            result = self._session.execute(statement, arrays)
+        else:
+            result = self._session.execute(statement, list(rows))
+        return {serial: int(line_id) for line_id, serial in result}
 
     def replace_fee_line(self, line_id: int, values: dict[str, Any]) -> None:
         self._session.execute(update(fee_lines).where(fee_lines.c.id == line_id).values(**values))
@@ -633,27 +822,16 @@ class HospitalRepository:
     def lock_year_to_date(
         self, person_id: int, insurance_type: InsuranceType, year: int
     ) -> YearToDate:
-        """Create the row if missing (safe under concurrency), then lock and read it.
+        """Create the row if missing (safe under concurrency), lock and read it, in one
+        statement (``INSERT … ON CONFLICT DO UPDATE … RETURNING``).
 
-        ``INSERT … ON CONFLICT DO NOTHING`` never fails when a concurrent transaction
-        created the row first; ``SELECT … FOR UPDATE`` then waits for that transaction and
-        reads what it committed, so two settlements of one person never both see the same
-        deductible or the same room under the annual cap.
+        A concurrent transaction that created or changed the row first is waited for, and
+        what it committed is returned, so two settlements of one person never both see the
+        same deductible or the same room under the annual cap.
         """
         key = {"person_id": person_id, "insurance_type": insurance_type.value, "year": year}
-        dialect = self._session.get_bind().dialect.name
-        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self._session.execute(builder(year_to_date).values(**key).on_conflict_do_nothing())
-        row = self._session.execute(
-            select(year_to_date)
-            .where(
-                year_to_date.c.person_id == person_id,
-                year_to_date.c.insurance_type == insurance_type.value,
-                year_to_date.c.year == year,
-            )
-            .with_for_update()
-        ).one()
-        return _ytd(row, year)
+        statement = _LOCK_YEAR_TO_DATE[self._session.get_bind().dialect.name]
+        return _ytd(self._session.execute(statement, key).one(), year)
 
     def read_year_to_date(
         self, person_id: int, insurance_type: InsuranceType, year: int

@@ -92,6 +92,8 @@ class FilingSummary:
     # 急诊: the last day to hand in the materials (入院后三个工作日内), and whether it has passed.
     emergency_deadline: dt.date | None = None
     emergency_late: bool = False
+    # 承诺制: the day the promised documents are due while they are still outstanding.
+    promise_documents_due: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,9 @@ def _summary(row: FilingRow, record: FilingRecord) -> FilingSummary:
         submitted_at=row.submitted_at,
         assignee=row.assignee,
         assignee_name=row.assignee_name,
+        promise_documents_due=(
+            record.promise_documents_due_on if record.promise_outstanding else None
+        ),
     )
 
 

@@ -65,6 +65,7 @@ class Action(enum.Enum):
     PUBLIC_DIRECTORY = "public.directory"  # hospitals, agency phones, eligibility check, estimate
     CHRONIC_RECOGNISE = "chronic.recognise"  # 门诊慢特病认定: record and end (insured-place agency)
     CHRONIC_READ = "chronic.read"  # 门诊慢特病认定: list and read within one's scope
+    RECONCILIATION_DISPUTE = "reconciliation.dispute"  # 对账差异: raise, answer, resolve, read
 
 
 R = Role
@@ -106,6 +107,10 @@ ACCESS_MATRIX: dict[Action, frozenset[Role]] = {
     Action.CHRONIC_RECOGNISE: frozenset({R.AGENCY_HANDLER}),
     # Scope: agencies and the province their region's persons, a person only their own.
     Action.CHRONIC_READ: frozenset({R.INSURED_PERSON, R.AGENCY_HANDLER, R.PROVINCE_OFFICER}),
+    # The two parties of a reconciliation; scope: a cashier its hospital, an agency its region.
+    Action.RECONCILIATION_DISPUTE: frozenset(
+        {R.HOSPITAL_CASHIER, R.AGENCY_HANDLER, R.CLEARING_OFFICER}
+    ),
 }
 
 

@@ -955,3 +955,59 @@ clearing_applications = Table(
         name="uq_clearing_application_standing",
     ),
 )
+
+# 对账差异: a difference between a hospital's and the centre's record of its settlements and
+# its dispute (raised / answered / resolved). ``line_key`` (hospital:setl_id:S|R) is unique, so
+# raising the same 3202 difference again finds the first; a dispute raised by hand about no
+# settlement has none. Amounts are nullable: a side without the line has none.
+reconciliation_disputes = Table(
+    "reconciliation_disputes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("hospital_code", String(30), nullable=False, index=True),
+    _region("treatment_region_code", index=True),
+    _region("insured_region_code", nullable=True, index=True),
+    Column("month", String(7), nullable=False, index=True),  # yyyy-MM
+    Column("kind", String(16), nullable=False),
+    Column("settlement_id", String(32), nullable=True),
+    Column("refund", Boolean, nullable=False),
+    Column("line_key", String(72), nullable=True, unique=True),
+    _fen("centre_total_fen", nullable=True),
+    _fen("centre_fund_fen", nullable=True),
+    _fen("centre_account_fen", nullable=True),
+    _fen("institution_total_fen", nullable=True),
+    _fen("institution_fund_fen", nullable=True),
+    _fen("institution_account_fen", nullable=True),
+    Column("raised_by", String(8), nullable=False),  # hospital | centre
+    Column("state", String(8), nullable=False, index=True),
+    Column("outcome", String(8), nullable=True),
+    _fen("settled_fen", nullable=True),
+    _timestamp("raised_at"),
+    _timestamp("updated_at"),
+)
+
+# Every step of a dispute, in order: who (and on which side), when, what they wrote.
+reconciliation_dispute_events = Table(
+    "reconciliation_dispute_events",
+    metadata,
+    _serial("id"),
+    Column(
+        "dispute_id",
+        String(32),
+        ForeignKey("reconciliation_disputes.id", name="fk_dispute_events_dispute"),
+        nullable=False,
+        index=True,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("from_state", String(8), nullable=True),
+    Column("to_state", String(8), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    _timestamp("at"),
+    Column("text", String(400), nullable=False),
+    _fen("amount_fen", nullable=True),
+    Column("outcome", String(8), nullable=True),
+    UniqueConstraint("dispute_id", "seq", name="uq_dispute_event_seq"),
+)

@@ -19,6 +19,7 @@ from yidi.filing.sql import FilingRepository
 from yidi.funds.sql import FundsRepository
 from yidi.platform.audit_log import AuditRepository
 from yidi.platform.idempotency import IdempotencyRepository
+from yidi.reconciliation.sql import DisputeRepository
 from yidi.reference.sql import ReferenceRepository
 
 
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     change_requests: ChangeRequestRepository
     codes: CodeRepository
+    disputes: DisputeRepository
     chronic: ChronicRepository
     funds: FundsRepository
     gateway: GatewayRepository
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.change_requests = ChangeRequestRepository(self.session)
         self.chronic = ChronicRepository(self.session)
         self.codes = CodeRepository(self.session)
+        self.disputes = DisputeRepository(self.session)
         self.funds = FundsRepository(self.session)
         self.gateway = GatewayRepository(self.session)
         self.filings = FilingRepository(self.session)

@@ -16,6 +16,7 @@ from yidi.entrypoints.api.routes import (
     auth,
     change_requests,
     chronic,
+    disputes,
     filings,
     funds,
     hospital,
@@ -51,6 +52,7 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(hospital.router)
     app.include_router(manual_claims.router)
     app.include_router(chronic.router)
+    app.include_router(disputes.router)
 
     def gateway_port(request: Request) -> HospitalGateway:
         return container.gateway

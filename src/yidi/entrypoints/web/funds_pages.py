@@ -552,6 +552,10 @@ def _clearing_page(
             "can_close": principal.may(Action.CLEARING_CLOSE),
             "ran": ran or request.query_params.get("ran") == "1",
             "reopened": request.query_params.get("reopened") == "1",
+            # 对账差异 of the month still open (a flag, not a block: docs/reconciliation-disputes.md)
+            "open_disputes": container_of(request).disputes.open_count(principal, month)
+            if choice_valid
+            else 0,
         },
         status_code=422 if field_errors else 200,
     )

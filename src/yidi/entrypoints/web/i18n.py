@@ -25,8 +25,9 @@ DEFAULT_LANG: Final[Lang] = "zh"
 LANG_COOKIE: Final = "yidi_lang"
 
 # The words themselves are data: one entry per key, the Chinese and the English side by side,
-# in words/*.toml (pages.toml for most pages; the 政策调整测算 (what-if) pages keep their own).
-WORD_FILES: Final[tuple[str, ...]] = ("pages.toml", "whatif.toml")
+# in words/*.toml (pages.toml for most pages; the 政策调整测算 (what-if) pages, the
+# reconciliation disputes and the step-by-step filing keep their own).
+WORD_FILES: Final[tuple[str, ...]] = ("pages.toml", "whatif.toml", "disputes.toml", "wizard.toml")
 
 
 def _entries(

@@ -17,10 +17,12 @@ from yidi.entrypoints.web.account_pages import add_account_routes
 from yidi.entrypoints.web.change_request_pages import add_change_request_routes, change_service
 from yidi.entrypoints.web.chronic_pages import add_chronic_routes
 from yidi.entrypoints.web.claim_pages import add_claim_routes
+from yidi.entrypoints.web.dispute_pages import add_dispute_routes
 from yidi.entrypoints.web.errors import error_page, install_error_pages, safe_next
 from yidi.entrypoints.web.estimate_pages import add_estimate_routes
 from yidi.entrypoints.web.filing_form import add_filing_form_routes
 from yidi.entrypoints.web.filing_pages import add_filing_routes
+from yidi.entrypoints.web.filing_wizard import add_filing_wizard_routes
 from yidi.entrypoints.web.funds_pages import add_funds_routes
 from yidi.entrypoints.web.guards import redirect, require_role, require_signed_in
 from yidi.entrypoints.web.hospital_pages import add_hospital_routes
@@ -198,6 +200,9 @@ def _home(request: Request) -> Response:
     return redirect(request, HOME_BY_ROLE.get(principal.role, "/"))
 
 
+DESK_FILINGS = 10  # the desk shows the newest few; 我的备案 lists them all
+
+
 def _desk_page(role: Role) -> Callable[[Request], Response]:
     def desk(request: Request) -> Response:
         principal = page_principal(request)
@@ -220,10 +225,20 @@ def _desk_page(role: Role) -> Callable[[Request], Response]:
             if principal.role in (Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER)
             else {}
         )
+        # The insured person's desk: their own filings with state and deadlines.
+        my_filings = (
+            container.filings.search(principal, limit=DESK_FILINGS)
+            if principal.role is Role.INSURED_PERSON
+            else None
+        )
         return render(
             request,
             "desk.html",
             {
+                "my_filings": my_filings,
+                "region_label": lambda code: (
+                    directory.region_name(code, english=english) if code else ""
+                ),
                 "badges": badges,
                 "region": region,
                 "region_code": principal.region_code,
@@ -374,7 +389,9 @@ def build_web_router() -> APIRouter:
     add_whatif_routes(router)
     add_change_request_routes(router)
     add_chronic_routes(router)
+    add_dispute_routes(router)
     add_filing_form_routes(router)  # before /filings/{ref}
+    add_filing_wizard_routes(router)
     add_filing_routes(router)
     add_hospital_routes(router)
     add_visit_routes(router)

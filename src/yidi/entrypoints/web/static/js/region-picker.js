@@ -133,7 +133,12 @@
     box.insertBefore(group, input);
     box.classList.add("enhanced");
     refill(0);
-    if (document.activeElement === input || input.getAttribute("aria-invalid") === "true") {
+    var summary = document.querySelector("[data-error-summary]");
+    var summaryFocused = summary && summary.contains(document.activeElement);
+    if (
+      !summaryFocused &&
+      (document.activeElement === input || input.getAttribute("aria-invalid") === "true")
+    ) {
       selects[0].select.focus(); // the box it replaces had (or should get) the focus
     }
   };
