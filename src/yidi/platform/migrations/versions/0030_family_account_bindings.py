@@ -5,14 +5,14 @@ pay from the holder's personal account from ``valid_from`` until ``valid_until``
 NULL: open-ended). Each settlement paid so is a debit movement of the holder's account.
 
 Revision ID: 0030
-Revises: 0026
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
