@@ -49,7 +49,12 @@ from yidi.auth.commands import create_user
 from yidi.auth.users import UserAdminService
 from yidi.bootstrap import Container, build_container
 from yidi.chronic.model import Evidence, NewRecognition
-from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
+from yidi.encounter.commands import (
+    AdmissionRequest,
+    Credential,
+    HospitalService,
+    VisitRegistration,
+)
 from yidi.entrypoints.app import create_app
 from yidi.entrypoints.http.requests import SESSION_COOKIE
 from yidi.filing.change_requests import ChangeRequestService
@@ -310,6 +315,13 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/hospital/check"): CASHIERS,
     ("GET", "/hospital/encounters"): CASHIERS,
     ("GET", "/hospital/encounters/{encounter_id}"): frozenset({"cashier_h"}),
+    # The outpatient pages: the hospitals' cashiers (another hospital's visit is 404). The
+    # pharmacy till refuses a hospital (403 INSTITUTION_NOT_PHARMACY) and the world holds no
+    # pharmacy; tests/e2e/test_web_outpatient_pharmacy.py covers a pharmacy's cashier.
+    ("GET", "/hospital/visits/new"): CASHIERS,
+    ("GET", "/hospital/visits/{visit_id}"): frozenset({"cashier_h"}),
+    ("GET", "/pharmacy/sale"): frozenset(),
+    ("GET", "/pharmacy/sales/{sale_id}"): frozenset(),
     ("GET", "/hospital/encounters/{encounter_id}/statement"): frozenset({"cashier_h"}),
     # the cashier's print pages of the world's settlement (the slip says "not reversed" until it is)
     ("GET", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/receipt"): frozenset(
@@ -390,6 +402,14 @@ CSRF_FORMS = frozenset(
         ("POST", "/hospital/encounters/{encounter_id}/discharge/cancel"),
         ("POST", "/hospital/encounters/{encounter_id}/settlements/{settlement_id}/reverse"),
         ("POST", "/hospital/self-pay"),
+        ("POST", "/hospital/visits/check"),
+        ("POST", "/hospital/visits"),
+        ("POST", "/hospital/visits/{visit_id}/fees"),
+        ("POST", "/hospital/visits/{visit_id}/pre-settle"),
+        ("POST", "/hospital/visits/{visit_id}/settle"),
+        ("POST", "/hospital/visits/{visit_id}/cancel"),
+        ("POST", "/pharmacy/sale/pre-settle"),
+        ("POST", "/pharmacy/sale"),
         ("POST", "/claims"),
         ("POST", "/claims/{claim_id}/materials"),
         ("POST", "/claims/{claim_id}/fee-lines"),
@@ -559,6 +579,10 @@ def _build(container: Container) -> dict[str, Any]:
         PERSON_ID,
         NewRecognition("M03900", dt.date(2026, 1, 1), None, Evidence(reference="JD-M-1")),
     )
+    # An outpatient visit of his at 博白 (the visit page's cell).
+    visit = hospital.register_visit(
+        _caller(BOBAI_CASHIER), VisitRegistration(Credential("03", XIE_CARD), at(28, 11))
+    )
     clearing = CALLERS["clearing_officer"]
     assert clearing is not None
     dispute, _created = container.disputes.raise_dispute(
@@ -574,6 +598,7 @@ def _build(container: Container) -> dict[str, Any]:
         "reset_token": reset_link.token,
         "filing_id": filings.xie_filing,
         "mdtrt_id": encounter.id,
+        "visit_id": visit.id,
         "setl_id": settled.settlement_id,
         "psn_no": settled.psn_no,
         "claim_id": claim.json()["id"],
@@ -1054,6 +1079,8 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/hospital/encounters/{w['mdtrt_id']}/statement",
         {},
     ),
+    ("GET", "/hospital/visits/{visit_id}"): lambda w: (f"/hospital/visits/{w['visit_id']}", {}),
+    ("GET", "/pharmacy/sales/{sale_id}"): lambda w: (f"/pharmacy/sales/{w['mdtrt_id']}", {}),
     **{
         ("GET", f"/hospital/encounters/{{encounter_id}}/settlements/{{settlement_id}}/{tail}"): (
             lambda w, tail=tail: (

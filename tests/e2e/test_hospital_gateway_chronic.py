@@ -29,7 +29,13 @@ from test_hospital_gateway_outpatient import (
 from filing_support import HENGYANG, PERSON_ID
 from yidi.bootstrap import Container
 from yidi.chronic.model import Evidence, NewRecognition
-from yidi.platform.tables import encounters, hospitals, settlements, year_to_date
+from yidi.platform.tables import (
+    chronic_recognitions,
+    encounters,
+    hospitals,
+    settlements,
+    year_to_date,
+)
 
 BOBAI_CODE = "H45092300001"
 
@@ -137,3 +143,55 @@ def test_an_institution_not_connected_for_chronic_care_refuses_med_type_14(
     )
     with container.uow() as uow:
         assert uow.session.execute(select(encounters.c.id)).all() == []
+
+
+def _lines_of(container: Container, mdtrt_id: str) -> int:
+    with container.uow() as uow:
+        return len(uow.hospital.fee_lines(mdtrt_id))
+
+
+def test_2204_lines_naming_a_disease_are_checked_against_the_visit_and_recognition(
+    client: TestClient, chronic_ready: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    general = ok(register(client, psn_no))["data"]["mdtrt_id"]
+    named = [row | {"dise_codg": "M03900"} for row in fee_rows(general, psn_no)]
+    message = refused(call(client, "2204", {"feedetail": named}), "VISIT_NOT_CHRONIC")
+    assert "普通门诊" in message and "2203" in message
+    assert _lines_of(container, general) == 0
+    ok(call(client, "2202", {"data": {"mdtrt_id": general, "psn_no": psn_no}}))
+    chronic = ok(register(client, psn_no, med_type="14", dise_codg="M03900"))["data"]["mdtrt_id"]
+    wrong = [row | {"dise_codg": "M01600"} for row in fee_rows(chronic, psn_no)]
+    assert "M01600" in refused(
+        call(client, "2204", {"feedetail": wrong}), "CHRONIC_DISEASE_MISMATCH"
+    )
+    assert _lines_of(container, chronic) == 0
+    right = [row | {"dise_codg": "m03900"} for row in fee_rows(chronic, psn_no)]
+    assert len(ok(call(client, "2204", {"feedetail": right}))["result"]) == 5
+
+
+def test_2601_of_a_2208_rechecks_the_recognition_before_settling_again(
+    client: TestClient, chronic_ready: None, container: Container
+) -> None:
+    psn_no = person_no(client)
+    mdtrt_id = ok(register(client, psn_no, med_type="14", dise_codg="M03900"))["data"]["mdtrt_id"]
+    ok(call(client, "2204", {"feedetail": fee_rows(mdtrt_id, psn_no)}))
+    settle = outpatient_settle_input(mdtrt_id, psn_no, "408.60")
+    settle["mdtrtinfo"] |= {"med_type": "14", "dise_codg": "M03900"}
+    info = ok(call(client, "2207", settle, msgid="CHR-2207"))["setlinfo"]
+    cancel = {"data": {"setl_id": info["setl_id"], "mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+    ok(call(client, "2208", cancel, msgid="CHR-2208"))
+    # The agency ends the recognition back before the visit (a correction).
+    with container.uow() as uow:
+        uow.session.execute(update(chronic_recognitions).values(end_on=dt.date(2026, 6, 30)))
+        uow.commit()
+    reply = _reverse(client, psn_no, "CHR-2208", "2208", msgid="RVS-CHR")
+    assert "M03900" in refused(reply, "CHRONIC_NOT_RECOGNISED")
+    # Nothing was settled again: the settlement stays reversed, its reversal done.
+    with container.uow() as uow:
+        states = sorted(uow.session.execute(select(settlements.c.state)).scalars())
+        state = uow.session.execute(
+            select(encounters.c.state).where(encounters.c.id == mdtrt_id)
+        ).scalar_one()
+    assert states == ["done", "reversed"] and state == "registered"
+    assert "chronic.m03900.fund_paid" not in _counters(container)

@@ -90,3 +90,47 @@ def test_a_hospital_cashier_is_told_purchases_belong_to_pharmacies(
     error = refused.json()["error"]
     assert error["code"] == "INSTITUTION_NOT_PHARMACY" and "定点医疗机构" in error["message"]
     assert client.get("/api/hospital/encounters", headers=headers).json() == []
+
+
+def test_a_purchase_paid_from_the_bound_relatives_account(
+    client: TestClient, container: Container, world: None
+) -> None:
+    """家庭共济 over REST: refused (nothing written) until 李某某 registers her spouse 谢某某;
+    then her account pays his purchase up to its balance (the pharmacy scheme of 430400
+    allows family payment from 2022)."""
+    import datetime as dt
+
+    from hospital_support import PERSON_ID, UNFILED_ID
+    from yidi.accounts import commands as accounts
+
+    headers = token_for(container, PHARMACY_CASHIER)
+    family = _body() | {"family_account": True}
+    unbound = client.post("/api/hospital/purchases", json=family, headers=headers)
+    assert unbound.status_code == 422, unbound.text
+    assert unbound.json()["error"]["code"] == "ACCOUNT_FAMILY_NOT_BOUND"
+    assert client.get("/api/hospital/encounters", headers=headers).json() == []
+    accounts.bind_family(
+        container.uow(),
+        container.clock,
+        holder_id_number=UNFILED_ID,
+        member_id_number=PERSON_ID,
+        relation="spouse",
+        valid_from=dt.date(2026, 1, 1),
+        reference="JT-1",
+        actor="hengyang",
+    )
+    accounts.credit(
+        container.uow(),
+        container.clock,
+        id_number=UNFILED_ID,
+        year=2026,
+        amount="60.00",
+        reference="HN-LI",
+        source="单位缴费划入",
+        actor="test",
+    )
+    paid = client.post("/api/hospital/purchases", json=family, headers=headers)
+    assert paid.status_code == 201, paid.text
+    amounts = paid.json()["amounts"]
+    assert Decimal(str(amounts["personal_account_paid"])) == Decimal("60.00")
+    assert Decimal(str(amounts["cash_paid"])) == Decimal("113.20")

@@ -303,7 +303,7 @@ def test_guided_check_renders_the_domain_answer_with_its_quotes(browser: TestCli
 
 def test_every_nav_entry_opens_for_a_role_allowed_to_use_it(browser: TestClient) -> None:
     opened: set[str] = set()
-    for username in ("henan", "hengyang", "clearing", "nhfy1", "admin"):
+    for username in ("henan", "hengyang", "clearing", "nhfy1", "bobaiyaofang", "admin"):
         browser.cookies.clear()
         _sign_in(browser, username, f"{username}-demo-2017")
         principal_entries = browser.get("/home", headers=PAGE)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from yidi.accounts.model import Movement, MovementKind, apply
+from yidi.accounts.model import FamilyBinding, Movement, MovementKind, apply
 from yidi.catalog.model import CatalogVersion
 from yidi.chronic.model import Recognition
 from yidi.encounter.model import EncounterState, open_stay_conflict
@@ -60,6 +60,7 @@ class FakeMovement:
     amount: Money
     balance_after: Money
     settlement_id: str | None
+    account: tuple[int, str, int] | None = None
 
 
 @dataclass
@@ -77,6 +78,7 @@ class FakeDatabase:
     year_to_date: dict[tuple[int, str, int], YearToDate] = field(default_factory=dict)
     lookups: dict[tuple[str, dt.datetime, str], int] = field(default_factory=dict)
     accounts: dict[tuple[int, str, int], FakeAccount] = field(default_factory=dict)
+    family_bindings: list[FamilyBinding] = field(default_factory=list)
     movements: list[FakeMovement] = field(default_factory=list)
     facts: dict[str, SettlementFact] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -408,9 +410,22 @@ class FakeAccounts:
         after: FakeAccount = dataclasses.replace(account, balance=apply(account.balance, movement))
         self.db.accounts[(account.person_id, account.insurance_type, account.year)] = after
         self.db.movements.append(
-            FakeMovement(movement.kind, movement.amount, after.balance, settlement_id)
+            FakeMovement(
+                movement.kind,
+                movement.amount,
+                after.balance,
+                settlement_id,
+                (account.person_id, account.insurance_type, account.year),
+            )
         )
         return after
+
+    def account_of_debit(self, settlement_id: str) -> FakeAccount | None:
+        debit = self.debit_of_settlement(settlement_id)
+        return None if debit is None or debit.account is None else self.db.accounts[debit.account]
+
+    def family_bindings(self, member_person_id: int) -> list[FamilyBinding]:
+        return [b for b in self.db.family_bindings if b.member_person_id == member_person_id]
 
     def debit_of_settlement(self, settlement_id: str) -> FakeMovement | None:
         return next(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from fakes import FakeDatabase, FakeUnitOfWork
 
-from yidi.accounts.model import Movement, apply
+from yidi.accounts.model import FamilyBinding, Movement, apply
 from yidi.accounts.ports import AccountRow, AccountsUnitOfWork, MovementRow
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
@@ -23,6 +23,7 @@ class AccountsFakeDatabase(FakeDatabase):
     account_rows: dict[tuple[int, str, int], AccountRow] = field(default_factory=dict)
     #: (account id, movement) in the order they were written
     movement_rows: list[tuple[int, MovementRow]] = field(default_factory=list)
+    binding_rows: list[FamilyBinding] = field(default_factory=list)
 
 
 class FakeAccountRepository:
@@ -76,6 +77,12 @@ class FakeAccountRepository:
 
     def movements(self, account_id: int) -> list[MovementRow]:
         return [m for owner, m in self.db.movement_rows if owner == account_id]
+
+    def family_bindings(self, member_person_id: int) -> list[FamilyBinding]:
+        return [b for b in self.db.binding_rows if b.member_person_id == member_person_id]
+
+    def add_family_binding(self, binding: FamilyBinding, *, at: dt.datetime, by: str) -> None:
+        self.db.binding_rows.append(binding)
 
 
 class FakeAccountsUnitOfWork(FakeUnitOfWork):

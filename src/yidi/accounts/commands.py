@@ -4,12 +4,17 @@ written by :class:`yidi.encounter.commands.HospitalService` in the settlement's 
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from yidi.accounts.model import (
+    FamilyBinding,
+    FamilyRelation,
     Movement,
     MovementKind,
     account_eligible,
+    check_binding,
     parse_amount,
     require_reference,
 )
@@ -31,7 +36,7 @@ class AccountView:
     movements: list[MovementRow]
 
 
-def _person(uow: AccountsUnitOfWork, id_number: str) -> tuple[int, Person]:
+def _insured(uow: AccountsUnitOfWork, id_number: str) -> tuple[int, Person]:
     number = ResidentId.parse(id_number).number
     person_id = uow.hospital.person_id(number)
     person = uow.hospital.person_by_internal_id(person_id) if person_id is not None else None
@@ -39,6 +44,11 @@ def _person(uow: AccountsUnitOfWork, id_number: str) -> tuple[int, Person]:
         raise NotFound(
             "PERSON_NOT_FOUND", "参保人员不存在", "no insured person with this ID number"
         )
+    return person_id, person
+
+
+def _person(uow: AccountsUnitOfWork, id_number: str) -> tuple[int, Person]:
+    person_id, person = _insured(uow, id_number)
     if not account_eligible(person.insurance_type):
         raise Refused(
             "ACCOUNT_NOT_EMPLOYEE",
@@ -147,3 +157,66 @@ def read_scoped(
         )
         uow.commit()
         return view
+
+
+def bind_family(
+    uow: AccountsUnitOfWork,
+    clock: Clock,
+    *,
+    holder_id_number: str,
+    member_id_number: str,
+    relation: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None = None,
+    reference: str,
+    actor: str,
+    role: str = "system",
+    region_code: str | None = None,
+) -> FamilyBinding:
+    """家庭共济登记: from ``valid_from`` on, the holder's personal account may pay for the
+    member (spouse, parent or child). The same binding again is a retry; an overlapping
+    one is refused. Audited on the holder's account."""
+    kind = FamilyRelation.parse(relation)
+    ref = require_reference(reference)
+    with uow:
+        holder_id, holder = _insured(uow, holder_id_number)
+        member_id, member = _insured(uow, member_id_number)
+        existing = uow.accounts.family_bindings(member_id)
+        for other in existing:
+            same = (other.holder_person_id, other.relation, other.valid_from, other.valid_until)
+            if same == (holder_id, kind, valid_from, valid_until):
+                return other
+        check_binding(
+            holder_insurance=holder.insurance_type,
+            holder_id=holder_id,
+            member_id=member_id,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            existing=existing,
+        )
+        binding = FamilyBinding(
+            f"FB{uuid.uuid4().hex[:24].upper()}",
+            holder_id,
+            member_id,
+            kind,
+            valid_from,
+            valid_until,
+            ref,
+        )
+        now = clock.now()
+        uow.accounts.add_family_binding(binding, at=as_utc(now), by=actor)
+        uow.audit.append(
+            audit_entry(
+                now,
+                actor=actor,
+                role=role,
+                region_code=region_code,
+                action="account.family_bind",
+                subject=f"account:{holder.psn_no}",
+                reason=f"家庭共济 {kind.label_zh} person:{member.psn_no} 自 {valid_from.isoformat()}"
+                + (f" 至 {valid_until.isoformat()}" if valid_until else "")
+                + f" 凭证 {ref}",
+            )
+        )
+        uow.commit()
+        return binding

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from yidi.accounts.model import Movement, MovementKind
+from yidi.accounts.model import FamilyBinding, Movement, MovementKind
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
 from yidi.kernel.unit_of_work import AuditedTransaction
@@ -58,6 +58,8 @@ class AccountRepository(Protocol):
         settlement_id: str | None = None,
     ) -> AccountRow: ...
     def movements(self, account_id: int) -> list[MovementRow]: ...
+    def family_bindings(self, member_person_id: int) -> list[FamilyBinding]: ...
+    def add_family_binding(self, binding: FamilyBinding, *, at: dt.datetime, by: str) -> None: ...
 
 
 class PersonDirectory(Protocol):

@@ -10,11 +10,15 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from yidi.accounts.model import Movement, MovementKind, apply
+from yidi.accounts.model import FamilyBinding, FamilyRelation, Movement, MovementKind, apply
 from yidi.accounts.ports import AccountRow, MovementRow
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money
-from yidi.platform.tables import personal_account_movements, personal_accounts
+from yidi.platform.tables import (
+    family_account_bindings,
+    personal_account_movements,
+    personal_accounts,
+)
 
 
 def _account(row: Any) -> AccountRow:
@@ -150,3 +154,51 @@ class AccountRepository:
             )
         ).first()
         return None if row is None else _movement(row)
+
+    def account_of_debit(self, settlement_id: str) -> AccountRow | None:
+        row = self._session.execute(
+            select(personal_accounts)
+            .join(personal_account_movements)
+            .where(
+                personal_account_movements.c.kind == MovementKind.DEBIT.value,
+                personal_account_movements.c.settlement_id == settlement_id,
+            )
+        ).first()
+        return None if row is None else _account(row)
+
+    # --- 家庭共济 bindings ---------------------------------------------------------------
+
+    def family_bindings(self, member_person_id: int) -> list[FamilyBinding]:
+        rows = self._session.execute(
+            select(family_account_bindings)
+            .where(family_account_bindings.c.member_person_id == member_person_id)
+            .order_by(family_account_bindings.c.valid_from)
+        ).all()
+        return [_binding(r) for r in rows]
+
+    def add_family_binding(self, binding: FamilyBinding, *, at: dt.datetime, by: str) -> None:
+        self._session.execute(
+            family_account_bindings.insert().values(
+                id=binding.id,
+                holder_person_id=binding.holder_person_id,
+                member_person_id=binding.member_person_id,
+                relation=binding.relation.value,
+                valid_from=binding.valid_from,
+                valid_until=binding.valid_until,
+                reference=binding.reference[:64],
+                recorded_at=at,
+                recorded_by=by[:64],
+            )
+        )
+
+
+def _binding(row: Any) -> FamilyBinding:
+    return FamilyBinding(
+        row.id,
+        row.holder_person_id,
+        row.member_person_id,
+        FamilyRelation(row.relation),
+        row.valid_from,
+        row.valid_until,
+        row.reference,
+    )

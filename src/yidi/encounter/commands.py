@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final
 
-from yidi.accounts.model import Movement, MovementKind, account_eligible
+from yidi.accounts.model import Movement, MovementKind, account_eligible, binding_for
 from yidi.catalog.commands import no_catalog
 from yidi.catalog.model import CatalogItem, CatalogVersion
 from yidi.encounter.model import (
@@ -225,6 +225,17 @@ class PharmacyPurchase:
     insurance_type: str | None = None
     credential_type: str | None = None
     use_account: bool = False
+    #: 家庭共济: pay from a bound relative's account (the named holder's, 人员编号, if several)
+    family_account: bool = False
+    family_holder_psn_no: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyUse:
+    """Pay from a bound relative's personal account (家庭共济, acct_used_flag 2): the named
+    holder's (人员编号), or the one binding valid that day."""
+
+    holder_psn_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1084,6 +1095,7 @@ class HospitalService(EncounterQueries):
             purchase.total_charges,
             msgid=msgid,
             use_account=purchase.use_account,
+            family=FamilyUse(purchase.family_holder_psn_no) if purchase.family_account else None,
         )
         return PurchaseResult(record, lines)
 
@@ -1262,9 +1274,12 @@ class HospitalService(EncounterQueries):
         key: RequestKey | None = None,
         *,
         kind: EncounterKind | None = None,
+        disease_codes: Sequence[str] = (),
     ) -> list[FeeLineRow]:
         """Store a batch of fee lines; the same line again is a no-op. Returns each line's split.
-        ``kind``: the transaction's kind (2204 outpatient, 2301 inpatient), checked."""
+        ``kind``: the transaction's kind (2204 outpatient, 2301 inpatient), checked.
+        ``disease_codes``: the 病种 (dise_codg) the lines of a 2204 name, checked against the
+        visit's recognised disease."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
@@ -1276,6 +1291,7 @@ class HospitalService(EncounterQueries):
                 "fee lines can be uploaded only to an open, unsettled encounter",
                 if_settled_zh="（如需更正请先撤销结算）",
             )
+            self._check_line_diseases(uow, encounter, disease_codes)
             done = self._store_lines(uow, encounter, lines)
             memo = {"serials": done.serials, "stored": done.stored_now, "mdtrt_id": encounter_id}
             self._remember(uow, key, memo)
@@ -1285,6 +1301,35 @@ class HospitalService(EncounterQueries):
             )
             uow.commit()
             return done.lines  # answered from the rows just written, not read back
+
+    def _check_line_diseases(
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow, disease_codes: Sequence[str]
+    ) -> None:
+        """A fee line naming a 病种 belongs to a 门诊慢特病 visit of that disease, recognised
+        for the person on the visit day; anything else is refused before a line is stored."""
+        codes = sorted({c.strip().upper() for c in disease_codes if c and c.strip()})
+        if not codes:
+            return
+        if encounter.med_type != CHRONIC_MED_TYPE:
+            raise Refused(
+                "VISIT_NOT_CHRONIC",
+                f"本次就诊为{EncounterType(encounter.med_type).label_zh}，费用明细不能填写病种编码"
+                f"（收到 {'、'.join(codes)}）；门诊慢特病请先用 2203 上传医疗类别 14 与病种编码",
+                "fee lines name a disease but the visit is not a chronic-disease visit",
+                field="dise_codg",
+            )
+        other = [c for c in codes if c != encounter.disease_code]
+        if other:
+            raise Refused(
+                "CHRONIC_DISEASE_MISMATCH",
+                f"费用明细的病种 {'、'.join(other)} 与本次就诊登记的病种 "
+                f"{encounter.disease_code} 不符",
+                "the fee lines' disease is not the visit's",
+                field="dise_codg",
+            )
+        self._recognised_disease(
+            uow, encounter.person_id, encounter.disease_code, encounter.admitted_at
+        )
 
     def _store_lines(
         self,
@@ -1508,6 +1553,7 @@ class HospitalService(EncounterQueries):
         year_to_date: YearToDate,
         discharged_on: dt.date,
         account_balance: Money | None = None,
+        account_family: bool = False,
     ) -> SettlementResult:
         insurance_type = InsuranceType(encounter.insurance_type)
         sources = claim_sources(
@@ -1534,6 +1580,7 @@ class HospitalService(EncounterQueries):
             discharged_on=discharged_on,
             admitted_at=local(encounter.admitted_at),
             account_balance=account_balance,
+            account_family=account_family,
         )
         return settle(built.claim, built.policy, built.resolved, year_to_date)
 
@@ -1583,6 +1630,39 @@ class HospitalService(EncounterQueries):
             return None
         return uow.accounts.lock(encounter.person_id, insurance_type, year, self._clock.now())
 
+    def _family_account(
+        self,
+        uow: EncounterUnitOfWork,
+        encounter: EncounterRow,
+        day: dt.date,
+        family: FamilyUse,
+        *,
+        lock: bool,
+    ) -> tuple[PersonalAccount | None, Person]:
+        """家庭共济: the account of the holder bound to the person on ``day`` (locked for a
+        settlement, after the encounter and year-to-date rows); refused without a binding, or
+        when the holder no longer keeps an account (the binding ends with the insurance)."""
+        holder_id = (
+            self._person_by_psn_no(uow, family.holder_psn_no)[0] if family.holder_psn_no else None
+        )
+        binding = binding_for(uow.accounts.family_bindings(encounter.person_id), day, holder_id)
+        holder = uow.hospital.person_by_internal_id(binding.holder_person_id)
+        assert holder is not None
+        if not account_eligible(holder.insurance_type):
+            raise Refused(
+                "ACCOUNT_FAMILY_HOLDER_NOT_EMPLOYEE",
+                f"家庭共济的账户持有人现为{holder.insurance_type.label_zh}，不再设个人账户，"
+                "家庭共济随之终止；请用本人账户或现金支付",
+                "the holder keeps no personal account any more; the binding has ended",
+                field="acct_used_flag",
+            )
+        if lock:
+            now = self._clock.now()
+            return uow.accounts.lock(
+                binding.holder_person_id, holder.insurance_type, day.year, now
+            ), holder
+        return uow.accounts.read(binding.holder_person_id, holder.insurance_type, day.year), holder
+
     @staticmethod
     def _debit_account(
         uow: EncounterUnitOfWork,
@@ -1617,7 +1697,7 @@ class HospitalService(EncounterQueries):
         """Give back exactly what the settlement took; the reversal's result JSON carries the
         balance after."""
         data = json.loads(original.result_json)
-        account = self._account(uow, encounter, original.year)
+        account = self._account_paid_from(uow, encounter, original)
         if account is None:
             return original.result_json
         debit = uow.accounts.debit_of_settlement(original.id)
@@ -1633,6 +1713,21 @@ class HospitalService(EncounterQueries):
         data["account_balance_after"] = str(account.balance)
         return json.dumps(data, ensure_ascii=False)
 
+    def _account_paid_from(
+        self, uow: EncounterUnitOfWork, encounter: EncounterRow, settled: SettlementRow
+    ) -> PersonalAccount | None:
+        """The account a settlement was paid from, locked: the holder's for 家庭共济, else
+        the person's own (None: the person keeps none and nothing was paid)."""
+        paid_from = uow.accounts.account_of_debit(settled.id)
+        if paid_from is None:
+            return self._account(uow, encounter, settled.year)
+        return uow.accounts.lock(
+            paid_from.person_id,
+            InsuranceType(paid_from.insurance_type),
+            paid_from.year,
+            self._clock.now(),
+        )
+
     def _debit_again(
         self,
         uow: EncounterUnitOfWork,
@@ -1645,7 +1740,7 @@ class HospitalService(EncounterQueries):
         """2601 of a 2305: the restored settlement takes from the account again exactly what
         the original took (refused, nothing written, if the balance no longer covers it)."""
         data = json.loads(settled.result_json)
-        account = self._account(uow, encounter, settled.year)
+        account = self._account_paid_from(uow, encounter, settled)
         if account is None:
             return settled.result_json
         amount = settled.amounts["personal_account_paid"]
@@ -1672,6 +1767,7 @@ class HospitalService(EncounterQueries):
         kind: EncounterKind | None = None,
         med_type: str | None = None,
         disease_code: str | None = None,
+        family: FamilyUse | None = None,
     ) -> SettlementRecord:
         """2303 / 2206: the full result on the current totals; nothing is written."""
         with self._uow() as uow:
@@ -1695,10 +1791,23 @@ class HospitalService(EncounterQueries):
             balance = self._balance(
                 uow, encounter.person_id, InsuranceType(encounter.insurance_type), day.year
             )
+            if family is not None:
+                account, holder = self._family_account(uow, encounter, day, family, lock=False)
+                balance = account.balance if account else Money.zero()
             result = self._compute(
-                uow, encounter, person, hospital, lines, ytd, day, balance if use_account else None
+                uow,
+                encounter,
+                person,
+                hospital,
+                lines,
+                ytd,
+                day,
+                balance if use_account or family else None,
+                account_family=family is not None,
             )
             data = result_json(result)
+            if family is not None:
+                data["family_account_holder"] = holder.psn_no
             if balance is not None:
                 data["account_balance_after"] = str(balance - result.personal_account_paid)
             record = settlement_record(
@@ -1718,6 +1827,7 @@ class HospitalService(EncounterQueries):
         kind: EncounterKind | None = None,
         med_type: str | None = None,
         disease_code: str | None = None,
+        family: FamilyUse | None = None,
     ) -> SettlementRecord:
         """2304 / 2207: commit the settlement, the year-to-date totals and what is owed, at
         once. ``med_type`` / ``disease_code`` (2207), when given, must be the visit's; a
@@ -1738,6 +1848,7 @@ class HospitalService(EncounterQueries):
                 total_charges,
                 msgid=msgid,
                 use_account=use_account,
+                family=family,
                 context=context,
                 key=key,
             )
@@ -1787,12 +1898,14 @@ class HospitalService(EncounterQueries):
         *,
         msgid: str | None,
         use_account: bool,
+        family: FamilyUse | None = None,
         context: EncounterContext | None = None,
         key: RequestKey | None = None,
     ) -> SettlementRecord:
         """Settle the locked ``encounter`` (nothing is committed): the settlement row, the
-        year-to-date totals, the account, the clearing fact, the answer for ``key`` and the
-        audit entry. ``context``: the stay's person and hospital if already read."""
+        year-to-date totals, the account (the bound holder's for 家庭共济), the clearing fact,
+        the answer for ``key`` and the audit entry. ``context``: the stay's person and hospital
+        if already read."""
         encounter_id = encounter.id
         settled_state = Encounter(encounter).settle()
         if context is not None:
@@ -1804,9 +1917,24 @@ class HospitalService(EncounterQueries):
         day = Encounter(encounter).settlement_day()
         insurance_type = InsuranceType(encounter.insurance_type)
         ytd = uow.hospital.lock_year_to_date(encounter.person_id, insurance_type, day.year)
-        account = self._account(uow, encounter, day.year)
-        balance = account.balance if account and use_account else None
-        result = self._compute(uow, encounter, person, hospital, lines, ytd, day, balance)
+        holder: Person | None = None
+        if family is not None:
+            account, holder = self._family_account(uow, encounter, day, family, lock=True)
+            balance = account.balance if account else None
+        else:
+            account = self._account(uow, encounter, day.year)
+            balance = account.balance if account and use_account else None
+        result = self._compute(
+            uow,
+            encounter,
+            person,
+            hospital,
+            lines,
+            ytd,
+            day,
+            balance,
+            account_family=family is not None,
+        )
         now = self._clock.now()
         settlement_id = _new_id("S", encounter.treatment_region_code, now)
         amounts = result_amounts(result)
@@ -1814,6 +1942,16 @@ class HospitalService(EncounterQueries):
         if account is not None:
             data["account_balance_after"] = str(
                 self._debit_account(uow, account, result, settlement_id, caller, now)
+            )
+        if holder is not None:
+            data["family_account_holder"] = holder.psn_no
+            self._audit(
+                uow,
+                caller,
+                "account.family_debit",
+                f"account:{holder.psn_no}:{day.year}",
+                f"家庭共济 person:{person.psn_no} settlement:{settlement_id} "
+                f"{result.personal_account_paid} 元",
             )
         uow.hospital.add_settlement(
             {
@@ -2168,6 +2306,11 @@ class HospitalService(EncounterQueries):
         # Only from the state the cancellation left (discharged, a visit registered) and with
         # the lines it settled; anything else is refused (REVERSAL_CANNOT_RESTORE).
         resettled = Encounter(encounter).restore(lines_unchanged=kept == now_lines)
+        if encounter.med_type == CHRONIC_MED_TYPE:
+            # The recognition may have been ended (back to before the visit) since 2207.
+            self._recognised_disease(
+                uow, encounter.person_id, encounter.disease_code, encounter.admitted_at
+            )
         insurance_type = InsuranceType(settled.insurance_type)
         ytd = uow.hospital.lock_year_to_date(settled.person_id, insurance_type, settled.year)
         delta = ytd_from_json(json.loads(settled.year_to_date_delta_json))
@@ -2239,6 +2382,7 @@ __all__ = [
     "Credential",
     "EncounterDetail",
     "EncounterState",
+    "FamilyUse",
     "FeeLineInput",
     "HospitalService",
     "LookupLimits",

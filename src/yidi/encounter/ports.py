@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from yidi.accounts.model import Movement
+from yidi.accounts.model import FamilyBinding, Movement
 from yidi.catalog.model import CatalogVersion
 from yidi.chronic.model import Recognition
 from yidi.encounter.records import (
@@ -113,6 +113,8 @@ class PersonalAccount(Protocol):
     @property
     def person_id(self) -> int: ...
     @property
+    def insurance_type(self) -> str: ...
+    @property
     def year(self) -> int: ...
     @property
     def balance(self) -> Money: ...
@@ -142,6 +144,11 @@ class AccountLedger(Protocol):
         settlement_id: str | None = None,
     ) -> PersonalAccount: ...
     def debit_of_settlement(self, settlement_id: str) -> AccountMovement | None: ...
+    def account_of_debit(self, settlement_id: str) -> PersonalAccount | None:
+        """The account the settlement's debit was taken from (the holder's, for 家庭共济)."""
+        ...
+
+    def family_bindings(self, member_person_id: int) -> list[FamilyBinding]: ...
 
 
 class FundsReader(Protocol):

@@ -17,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from yidi.accounts.model import account_eligible
 from yidi.catalog.commands import CatalogLookup, region_chain
+from yidi.encounter.model import local
 from yidi.encounter.ports import CatalogSource, EncounterUnitOfWork
 from yidi.encounter.records import (
     EncounterContext,
@@ -33,6 +35,7 @@ from yidi.kernel.clock import Clock
 from yidi.kernel.ecredential import E_CREDENTIAL_TYPE, ECredentialVerifier
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
 from yidi.kernel.insurance import InsuranceType
+from yidi.kernel.money import Money
 from yidi.kernel.privacy import mask_id_number
 from yidi.kernel.regions import DivisionRegistry, default_registry
 from yidi.policy.loader import PolicyLibrary, shipped_policy_library
@@ -330,6 +333,23 @@ class EncounterQueries:
                 assert person is not None
                 out.append((row, person))
             return out
+
+    def institution(self, caller: Caller) -> Hospital:
+        """The caller's own designated institution (a hospital or a retail pharmacy)."""
+        with self._uow() as uow:
+            return self._hospital(uow, caller)
+
+    def account_balance(self, caller: Caller, encounter_id: str) -> Money | None:
+        """The person's personal-account balance in the encounter's year, as the cashier may
+        offer it (None: the insurance type keeps no account)."""
+        with self._uow() as uow:
+            encounter = self._encounter(uow, caller, encounter_id, for_update=False)
+            insurance_type = InsuranceType(encounter.insurance_type)
+            if not account_eligible(insurance_type):
+                return None
+            year = local(encounter.admitted_at).year
+            account = uow.accounts.read(encounter.person_id, insurance_type, year)
+            return account.balance if account else Money.zero()
 
     def encounter_person(self, caller: Caller, encounter_id: str) -> Person:
         """The insured person of one of the caller's encounters (no fee lines read)."""

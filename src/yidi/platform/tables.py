@@ -760,6 +760,26 @@ personal_account_movements = Table(
     CheckConstraint("amount_fen > 0", name="amount_positive"),
 )
 
+# 家庭共济 (family mutual aid): the account holder (职工医保) lets a registered close relative
+# (spouse, parent, child) pay from the holder's personal account, from valid_from until
+# valid_until (inclusive; NULL: open-ended). Recorded by the holder's agency, checked at
+# every settlement that asks for the family account.
+family_account_bindings = Table(
+    "family_account_bindings",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("holder_person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("member_person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("relation", String(8), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date, nullable=True),
+    Column("reference", String(64), nullable=False),
+    _timestamp("recorded_at"),
+    Column("recorded_by", String(64), nullable=False),
+    UniqueConstraint("holder_person_id", "member_person_id", "valid_from"),
+    CheckConstraint("holder_person_id <> member_person_id", name="not_self"),
+)
+
 # 门诊慢特病 认定: the insured-place agency recognises a person for one disease of the list
 # valid on the begin date, from begin_on until end_on (inclusive; NULL: open-ended).
 chronic_recognitions = Table(

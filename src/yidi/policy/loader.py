@@ -485,6 +485,11 @@ STEP_PARAMS: dict[StepKind, dict[str, ParamSpec]] = {
             _enum(tuple(s.value for s in AccountScope)),
             "可支付范围（可支付时必填）：patient_share 全部个人负担，in_scope_only 仅先行自付及政策范围内个人负担",
         ),
+        "family_mutual_aid": _p(
+            "bool",
+            _bool,
+            "家庭共济：已登记的近亲属的个人账户可否支付本方案的个人负担（按同一范围）",
+        ),
     },
 }
 
@@ -1420,12 +1425,14 @@ def _build_step(
             annual_cap=get("annual_cap"),
         )
     enabled = get("enabled")
-    if enabled and get("scope") is None:
+    family = bool(get("family_mutual_aid", False))
+    if (enabled or family) and get("scope") is None:
         raise _Missing([f"{where}.scope"])
     return PersonalAccountStep(
         **common,
         enabled=enabled,
         scope=AccountScope(get("scope", AccountScope.IN_SCOPE_ONLY.value)),
+        family_mutual_aid=family,
     )
 
 

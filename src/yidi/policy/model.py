@@ -349,6 +349,8 @@ class TiltAssistanceStep(StepBase):
 class PersonalAccountStep(StepBase):
     enabled: bool
     scope: AccountScope
+    #: 家庭共济: may a bound relative's account pay under this scheme (same scope)
+    family_mutual_aid: bool = False
 
 
 Step = (

@@ -207,12 +207,14 @@ def build_claim(
     account_balance: Money | None = None,
     require_catalog: bool = True,
     disease_code: str | None = None,
+    account_family: bool = False,
 ) -> BuiltClaim:
     """The claim, its policy and each line's catalogue item (by the line's day).
 
     ``require_catalog``: a line on a day with no catalogue in force is refused
     (``CATALOG_NOT_AVAILABLE``); otherwise its item is unknown (fully self-paid).
-    ``account_balance`` (not None) has the personal account pay (acct_used_flag).
+    ``account_balance`` (not None) has the personal account pay (acct_used_flag);
+    ``account_family``: it is a bound relative's account (家庭共济, acct_used_flag 2).
     ``disease_code``: the 门诊慢特病 disease of a chronic visit (med_type 14).
     """
     fee_lines: list[FeeLine] = []
@@ -242,6 +244,7 @@ def build_claim(
         assistance_group=assistance_group_of(person),
         use_personal_account=account_balance is not None,
         personal_account_balance=account_balance or Money.zero(),
+        personal_account_family=account_family,
         admitted_at=None if admitted_at is None else _china_naive(admitted_at),
         disease_code=disease_code,
     )

@@ -76,6 +76,9 @@ class Claim:
     assistance_group: AssistanceGroup | None = None  # 医疗救助对象
     use_personal_account: bool = False  # acct_used_flag
     personal_account_balance: Money = field(default_factory=Money.zero)
+    #: acct_used_flag 2 (家庭共济): the balance is a bound relative's account, which pays
+    #: only where the scheme allows family payment
+    personal_account_family: bool = False
     #: 出生日期, for age bands (age in full years on the admission / visit date)
     birth_date: dt.date | None = None
     #: 门诊慢特病 disease code of the insured region's list (chronic outpatient claims)

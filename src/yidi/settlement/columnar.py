@@ -232,6 +232,7 @@ class _Tilt:
 class _Account:
     enabled: bool
     in_scope_only: bool
+    family_mutual_aid: bool = False
 
 
 @dataclass(frozen=True)
@@ -406,7 +407,13 @@ def compile_scheme(policy: Policy, scheme: Scheme) -> CompiledScheme:
                 )
             )
         elif isinstance(step, PersonalAccountStep):
-            steps.append(_Account(step.enabled, step.scope is AccountScope.IN_SCOPE_ONLY))
+            steps.append(
+                _Account(
+                    step.enabled,
+                    step.scope is AccountScope.IN_SCOPE_ONLY,
+                    step.family_mutual_aid,
+                )
+            )
         elif isinstance(step, DiseaseLimitStep):
             limits = {code: fen(limit) for code, limit in step.annual_limit.items()}
             steps.append(_DiseaseLimit(step.counter_prefix, limits))
@@ -457,6 +464,7 @@ class ClaimColumns:
     group: I64  # index into GROUPS, -1 none
     use_account: BOOL
     balance: I64  # fen
+    family: BOOL  # the balance is a relative's account (家庭共济)
     disease: I64  # index into disease_codes, -1 none
     disease_codes: list[str]  # the claims' disease codes as given
     line_start: I64
@@ -594,6 +602,7 @@ def build_columns(
             "group",
             "use_account",
             "balance",
+            "family",
             "disease",
             "line_start",
             "line_count",
@@ -681,6 +690,7 @@ def build_columns(
         c_cols["group"].append(-1 if group is None else _GROUP_INDEX[group])
         c_cols["use_account"].append(int(claim.use_personal_account))
         c_cols["balance"].append(claim.personal_account_balance.fen)
+        c_cols["family"].append(int(claim.personal_account_family))
         disease = claim.disease_code
         if disease is not None and disease not in disease_ids:
             disease_ids[disease] = len(disease_ids)
@@ -707,6 +717,7 @@ def build_columns(
         group=arr(c_cols["group"]),
         use_account=arr(c_cols["use_account"]).astype(np.bool_),
         balance=arr(c_cols["balance"]),
+        family=arr(c_cols["family"]).astype(np.bool_),
         disease=arr(c_cols["disease"]),
         disease_codes=list(disease_ids),
         line_start=arr(c_cols["line_start"]),
@@ -1112,9 +1123,11 @@ def _run_scheme(cs: CompiledScheme, cols: ClaimColumns, st: _Round) -> dict[str,
     fund = st.pooled + st.serious + st.large + st.assistance
     patient = st.total - fund
     acct = np.zeros(len(st.idx), dtype=np.int64)
-    if account is not None and cols.direct and account.enabled:
+    if account is not None and cols.direct and (account.enabled or account.family_mutual_aid):
         balance = cols.balance[st.idx]
-        allowed = cols.use_account[st.idx] & (balance > 0)
+        # A relative's account (家庭共济) pays where the scheme allows family payment.
+        permitted = np.where(cols.family[st.idx], account.family_mutual_aid, account.enabled)
+        allowed = cols.use_account[st.idx] & (balance > 0) & permitted
         base = patient
         if account.in_scope_only:
             base = np.maximum(0, patient - st.fully - st.over)

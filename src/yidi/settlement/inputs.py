@@ -153,6 +153,7 @@ def parse_claim(data: Mapping[str, Any]) -> Claim:
         if group in (None, "")
         else _convert("assistance_group", group, _enum_lookup(AssistanceGroup)),
         use_personal_account=bool(data.get("use_personal_account", False)),
+        personal_account_family=bool(data.get("personal_account_family", False)),
         personal_account_balance=_convert(
             "personal_account_balance", data.get("personal_account_balance", "0.00"), _money
         ),

@@ -733,7 +733,7 @@ def run_account(
     if (
         step is not None
         and direct
-        and step.enabled
+        and (step.family_mutual_aid if claim.personal_account_family else step.enabled)
         and claim.use_personal_account
         and claim.personal_account_balance.yuan > 0
     ):

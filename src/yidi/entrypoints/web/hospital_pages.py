@@ -35,6 +35,7 @@ from yidi.encounter.commands import (
     local,
     request_key,
 )
+from yidi.encounter.model import Encounter, EncounterKind
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web import cashier_lists
 from yidi.entrypoints.web.fee_text import MAX_TEXT_BYTES, parse_fee_text, xlsx_rows_as_text
@@ -44,11 +45,18 @@ from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, page_principal, render
 from yidi.kernel.access import Action, Caller, Role
 from yidi.kernel.clock import CHINA_TZ
-from yidi.kernel.errors import ErrorKind, InvalidInput, NotFound, YidiError
+from yidi.kernel.errors import (
+    ErrorKind,
+    InvalidInput,
+    NotFound,
+    Refused,
+    YidiError,
+)
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
 from yidi.reference import queries as directory
+from yidi.reference.model import Hospital
 from yidi.settlement.amounts import AMOUNT_NAMES
 
 STATES = (ADMITTED, DISCHARGED, SETTLED, CANCELLED)
@@ -160,6 +168,58 @@ def _insurance_label(code: str, lang: Lang) -> str:
     return translate(lang, f"insurance.{kind.value}")
 
 
+# --- the institution and the encounter must be of the page's kind ---------------------------
+
+
+def wrong_institution(hospital: Hospital, *, pharmacy_page: bool) -> YidiError | None:
+    """A pharmacy on a hospital page, or a hospital at the pharmacy till: the refusal."""
+    if pharmacy_page and not hospital.is_pharmacy:
+        return Refused(
+            "INSTITUTION_NOT_PHARMACY",
+            f"{hospital.name}是定点医疗机构，不能使用药店收银页面（仅限定点零售药店）；"
+            "住院请用“入院身份与备案校验”，门诊请用“门诊收费”",
+            "the pharmacy till is for designated retail pharmacies only",
+            field="fixmedins_code",
+        )
+    if not pharmacy_page and hospital.is_pharmacy:
+        return Refused(
+            "INSTITUTION_NOT_HOSPITAL",
+            f"{hospital.name}是定点零售药店，不能使用医院的住院、门诊收费页面；"
+            "药店购药请用“药店收银”",
+            "a designated retail pharmacy uses the pharmacy till, not the hospital pages",
+            field="fixmedins_code",
+        )
+    return None
+
+
+def refused_page(request: Request, exc: YidiError, *, status_code: int = 409) -> Response:
+    """The whole page refused: the reason in Chinese (or English) and its code."""
+    return render(
+        request,
+        "cashier_refused.html",
+        {"message": refusal_message(exc, page_lang(request)), "code": exc.code},
+        status_code=status_code,
+    )
+
+
+def institution_refusal(
+    request: Request, caller: Caller, *, pharmacy_page: bool
+) -> Response | None:
+    refusal = wrong_institution(_service(request).institution(caller), pharmacy_page=pharmacy_page)
+    # The institution may not use the page at all: 403, with the reason and its code.
+    return None if refusal is None else refused_page(request, refusal, status_code=403)
+
+
+def encounter_page_for(detail: EncounterDetail) -> str | None:
+    """Where a visit or a sale is shown (the inpatient page shows stays only)."""
+    kind = Encounter(detail.encounter).kind
+    if kind is EncounterKind.OUTPATIENT:
+        return f"/hospital/visits/{detail.encounter.id}"
+    if kind is EncounterKind.PHARMACY:
+        return f"/pharmacy/sales/{detail.encounter.id}"
+    return None
+
+
 # --- admission check and admission ---------------------------------------------------------
 
 
@@ -205,8 +265,8 @@ def _check_page(
 
 
 def _check_form(request: Request) -> Response:
-    _caller(request, Action.ADMISSION_CHECK)
-    return _check_page(request)
+    caller = _caller(request, Action.ADMISSION_CHECK)
+    return institution_refusal(request, caller, pharmacy_page=False) or _check_page(request)
 
 
 def _check_post(
@@ -216,6 +276,9 @@ def _check_post(
 ) -> Response:
     caller = _caller(request, Action.ADMISSION_CHECK)
     require_csrf(request, csrf_token)
+    refused = institution_refusal(request, caller, pharmacy_page=False)
+    if refused is not None:
+        return refused
     lang = page_lang(request)
     card = card.strip().upper()
     if not card:
@@ -253,6 +316,9 @@ def _admit(
     csrf_token: CsrfToken = "",
 ) -> Response:
     caller = _form_caller(request, csrf_token)
+    refused = institution_refusal(request, caller, pharmacy_page=False)
+    if refused is not None:
+        return refused
     lang = page_lang(request)
     service = _service(request)
     card = card.strip().upper()
@@ -435,7 +501,12 @@ def _encounter_page(
 
 def _encounter(request: Request, encounter_id: str) -> Response:
     caller = _caller(request, Action.ENCOUNTER_READ)
-    detail = _service(request).encounter_detail(caller, encounter_id, audited=True)
+    detail = _service(request).encounter_detail(caller, encounter_id)
+    elsewhere = encounter_page_for(detail)
+    if elsewhere is not None:  # a visit or a sale has its own page (which audits the read)
+        done = request.query_params.get("done", "")
+        return redirect(request, elsewhere + (f"?done={done}" if done.isidentifier() else ""))
+    _service(request).encounter_detail(caller, encounter_id, audited=True)
     return _encounter_page(request, detail)
 
 

@@ -22,13 +22,23 @@ class NavEntry:
     # (an agency's filing list, an insured person's own filings); None: every allowed role.
     roles: frozenset[Role] | None = None
     in_header: bool = True  # False: only a card on the desk (keeps the header short)
+    # A cashier's page for a hospital (False) or a retail pharmacy (True) only; None: both.
+    # The national institution code tells them apart (H…, P…); the page checks the record.
+    pharmacy: bool | None = None
 
     def shown_to(self, principal: Principal) -> bool:
         if not principal.may(self.action):
             return False
+        code = principal.hospital_code
+        if self.pharmacy is not None and code:
+            return code.startswith(PHARMACY_CODE_PREFIX) is self.pharmacy and (
+                self.roles is None or principal.role in self.roles
+            )
         return self.roles is None or principal.role in self.roles
 
 
+#: National codes of designated retail pharmacies begin with P (hospitals with H).
+PHARMACY_CODE_PREFIX: Final = "P"
 _OFFICES: Final = frozenset({Role.AGENCY_HANDLER, Role.PROVINCE_OFFICER})
 _AGENCY: Final = frozenset({Role.AGENCY_HANDLER})
 _PROVINCE: Final = frozenset({Role.PROVINCE_OFFICER})
@@ -67,7 +77,9 @@ NAV_ENTRIES: Final[tuple[NavEntry, ...]] = (
     NavEntry(Action.PUBLIC_DIRECTORY, "/me/estimate", "nav.estimate", roles=_INSURED),
     _card(Action.MANUAL_CLAIM, "/claims", "nav.claims_list"),
     _card(Action.MANUAL_CLAIM, "/claims/new", "nav.claims"),
-    NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check"),
+    NavEntry(Action.ADMISSION_CHECK, "/hospital/check", "nav.cashier_check", pharmacy=False),
+    NavEntry(Action.ADMISSION_CHECK, "/hospital/visits/new", "nav.visit_new", pharmacy=False),
+    NavEntry(Action.ENCOUNTER_WRITE, "/pharmacy/sale", "nav.pharmacy_sale", pharmacy=True),
     NavEntry(Action.ENCOUNTER_READ, "/hospital/encounters", "nav.encounters"),
     NavEntry(Action.STATISTICS_READ, "/funds/statistics", "nav.statistics"),
     NavEntry(Action.CLEARING_READ, "/funds/clearing", "nav.clearing"),

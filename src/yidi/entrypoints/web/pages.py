@@ -39,6 +39,7 @@ from yidi.entrypoints.web.render import (
     set_csrf_cookie,
     signed_in_redirect,
 )
+from yidi.entrypoints.web.visit_pages import add_visit_routes
 from yidi.entrypoints.web.whatif_pages import add_whatif_routes
 from yidi.filing.model.eligibility import (
     REIMBURSEMENT_MATERIALS,
@@ -376,6 +377,7 @@ def build_web_router() -> APIRouter:
     add_export_job_routes(router)  # before /filings/{ref}
     add_filing_routes(router)
     add_hospital_routes(router)
+    add_visit_routes(router)
     add_estimate_routes(router)
     add_claim_routes(router)
     add_province_routes(router)

@@ -46,6 +46,7 @@ from yidi.encounter.commands import (
     AdmissionRequest,
     Credential,
     EncounterDetail,
+    FamilyUse,
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
@@ -458,6 +459,7 @@ def _purchase(request: Input2101 | Input2102, context: GatewayContext) -> Pharma
         insurance_type=info.insutype,
         credential_type=info.mdtrt_cert_type,
         use_account=_uses_account(info.acct_used_flag),
+        family_account=_family_use(info.acct_used_flag) is not None,
     )
 
 
@@ -474,23 +476,27 @@ def _drug_line(row: DrugDetail) -> FeeLineInput:
 
 
 def _uses_account(flag: str | None) -> bool:
-    """acct_used_flag: "1" pays from the person's own account; "0" or absent pays cash.
-    "2" (家庭共济, a relative's account) is not offered."""
-    if flag == AcctUsedFlag.FAMILY_ACCOUNT.value:
-        raise Refused(
-            "ACCOUNT_FAMILY_NOT_SUPPORTED",
-            "暂不支持家庭共济（acct_used_flag=2），请用本人账户（1）或不用账户（0）",
-            "family mutual aid (acct_used_flag 2) is not supported",
-            field="acct_used_flag",
-        )
-    if flag not in (None, "", AcctUsedFlag.NOT_USED.value, AcctUsedFlag.OWN_ACCOUNT.value):
+    """acct_used_flag: "1" pays from the person's own account, "2" from a bound relative's
+    (家庭共济, see :func:`_family_use`); "0" or absent pays cash."""
+    if flag not in (
+        None,
+        "",
+        AcctUsedFlag.NOT_USED.value,
+        AcctUsedFlag.OWN_ACCOUNT.value,
+        AcctUsedFlag.FAMILY_ACCOUNT.value,
+    ):
         raise InvalidInput(
             "ACCOUNT_USED_FLAG_INVALID",
-            f"个人账户使用标志 acct_used_flag “{flag}”无效，应为 0 或 1",
+            f"个人账户使用标志 acct_used_flag “{flag}”无效，应为 0、1 或 2（家庭共济）",
             f"acct_used_flag {flag!r} is invalid",
             field="acct_used_flag",
         )
     return flag == AcctUsedFlag.OWN_ACCOUNT.value
+
+
+def _family_use(flag: str | None) -> FamilyUse | None:
+    """acct_used_flag 2: the account of the relative bound to the person (家庭共济登记)."""
+    return FamilyUse() if flag == AcctUsedFlag.FAMILY_ACCOUNT.value else None
 
 
 class HospitalGateway:
@@ -704,7 +710,12 @@ class HospitalGateway:
             for row in feedetail
         ]
         rows = self._service.upload_fees(
-            self._caller(context), visit, lines, self._key(context, request), kind=kind
+            self._caller(context),
+            visit,
+            lines,
+            self._key(context, request),
+            kind=kind,
+            disease_codes=[getattr(row, "dise_codg", None) or "" for row in feedetail],
         )
         return output_2301([fee_line_split(row) for row in rows])
 
@@ -750,6 +761,7 @@ class HospitalGateway:
             Money(data.medfee_sumamt),
             discharged_on,
             use_account=_uses_account(data.acct_used_flag),
+            family=_family_use(data.acct_used_flag),
             kind=kind,
             **_visit_terms(data),
         )
@@ -771,6 +783,7 @@ class HospitalGateway:
             self._key(context, request),
             msgid=context.msgid,
             use_account=_uses_account(data.acct_used_flag),
+            family=_family_use(data.acct_used_flag),
             kind=kind,
             **_visit_terms(data),
         )

@@ -21,6 +21,7 @@ from yidi.encounter.commands import (
     AdmissionRequest,
     Credential,
     EncounterDetail,
+    FamilyUse,
     FeeLineInput,
     HospitalService,
     PharmacyPurchase,
@@ -259,6 +260,16 @@ class PurchaseIn(CredentialIn):
     )
     insurance_type: str | None = Field(default=None, pattern=r"^\d{3}$")
     use_personal_account: bool = Field(default=False, description="个人账户支付（职工医保）")
+    family_account: bool = Field(
+        default=False,
+        description="家庭共济：用已登记的近亲属（配偶、父母、子女）的个人账户支付。"
+        "Pay from a bound relative's personal account (family mutual aid)",
+    )
+    family_account_holder_psn_no: str | None = Field(
+        default=None,
+        max_length=30,
+        description="家庭共济账户持有人的人员编号（有多个有效登记时必填）the holder's psn_no",
+    )
 
 
 def _purchase(body: PurchaseIn) -> PharmacyPurchase:
@@ -282,7 +293,13 @@ def _purchase(body: PurchaseIn) -> PharmacyPurchase:
         prescription_numbers=tuple(dict.fromkeys(n.strip() for n in body.prescription_numbers)),
         insurance_type=body.insurance_type,
         use_account=body.use_personal_account,
+        family_account=body.family_account,
+        family_holder_psn_no=body.family_account_holder_psn_no,
     )
+
+
+def _family(body: SettleIn | PreSettleIn) -> FamilyUse | None:
+    return FamilyUse(body.family_account_holder_psn_no) if body.family_account else None
 
 
 class FeeLineOut(BaseModel):
@@ -336,6 +353,16 @@ class SettleIn(BaseModel):
     use_personal_account: bool = Field(
         default=False, description="个人账户支付（职工医保，至余额）use the personal account"
     )
+    family_account: bool = Field(
+        default=False,
+        description="家庭共济：用已登记的近亲属（配偶、父母、子女）的个人账户支付。"
+        "Pay from a bound relative's personal account (family mutual aid)",
+    )
+    family_account_holder_psn_no: str | None = Field(
+        default=None,
+        max_length=30,
+        description="家庭共济账户持有人的人员编号（有多个有效登记时必填）the holder's psn_no",
+    )
 
 
 class PreSettleIn(BaseModel):
@@ -346,6 +373,16 @@ class PreSettleIn(BaseModel):
     )
     discharged_on: dt.date | None = None
     use_personal_account: bool = False
+    family_account: bool = Field(
+        default=False,
+        description="家庭共济：用已登记的近亲属（配偶、父母、子女）的个人账户支付。"
+        "Pay from a bound relative's personal account (family mutual aid)",
+    )
+    family_account_holder_psn_no: str | None = Field(
+        default=None,
+        max_length=30,
+        description="家庭共济账户持有人的人员编号（有多个有效登记时必填）the holder's psn_no",
+    )
 
 
 class SettlementOut(BaseModel):
@@ -690,6 +727,7 @@ def pre_settle(
         None if body.total_charges is None else Money(body.total_charges),
         body.discharged_on,
         use_account=body.use_personal_account,
+        family=_family(body),
     )
     return settlement_out(record)
 
@@ -703,6 +741,7 @@ def settle(mdtrt_id: str, body: SettleIn, write: CashierWriteDep) -> SettlementO
         Money(body.total_charges),
         write.key(caller, body),
         use_account=body.use_personal_account,
+        family=_family(body),
     )
     return settlement_out(record)
 
