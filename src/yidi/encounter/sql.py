@@ -350,14 +350,24 @@ _OPEN_STATES = frozenset({"admitted", "discharged"})
 class _Prefixed:
     """The columns of one table in a joined row, by their own names."""
 
-    __slots__ = ("_mapping", "_prefix")
+    __slots__ = ("_prefix", "_source")
 
     def __init__(self, mapping: Any, prefix: str) -> None:
-        self._mapping = mapping
+        self._source = mapping
         self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
-        return self._mapping[self._prefix + name]
+        return self._source[self._prefix + name]
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        # record_from_row reads a row's columns by name through ``_mapping``, as on a Row.
+        size = len(self._prefix)
+        return {
+            key[size:]: value
+            for key, value in self._source.items()
+            if isinstance(key, str) and key.startswith(self._prefix)
+        }
 
 
 def _fee_line_insert(dialect: str, columns: tuple[str, ...]) -> Any:
