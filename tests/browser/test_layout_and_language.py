@@ -360,12 +360,15 @@ def _data_names(page: Page) -> list[str]:
 
 
 def _walk(page: Page) -> list[str]:
-    """The desk, every page its header and cards link to, and the first record of each list."""
+    """The desk, every page its header and cards link to, and the first record of each list;
+    links to files (marked `download`) are not pages."""
     desk = page.url
     seen: list[str] = []
     links = [
         desk,
-        *page.locator("header a[href^='/'], main a[href^='/']").evaluate_all(
+        *page.locator(
+            "header a[href^='/']:not([download]), main a[href^='/']:not([download])"
+        ).evaluate_all(
             "as => as.map(a => a.getAttribute('href'))"
         ),
     ]
@@ -376,7 +379,7 @@ def _walk(page: Page) -> list[str]:
             continue
         seen.append(link)
         page.goto(link)
-        first = page.locator("main table tbody a[href^='/']").first
+        first = page.locator("main table tbody a[href^='/']:not([download])").first
         if first.count():
             href = first.get_attribute("href") or ""
             if href and href not in seen and not href.endswith((".csv", ".xlsx", ".pdf")):

@@ -41,27 +41,36 @@ def _new_page(chromium: Browser, base_url: str, *, width: int = 1280) -> Page:
     return context.new_page()
 
 
+def _wizard_next(person: Page) -> None:
+    with person.expect_navigation():
+        person.locator("#wizard-next").click()
+
+
 def _file_online(person: Page, shot: Shot) -> str:
-    """xiedeming (谢德明) files as a long-term resident of 博白 with his residence permit scanned."""
+    """xiedeming (谢德明) files through the wizard as a long-term resident of 博白 with his
+    residence permit scanned."""
     person.get_by_role("link", name="在线办理备案").first.click()
-    expect(person.get_by_label("社会保障号码（身份证号）")).to_have_value("430421195206180315")
-    person.get_by_label("人员类别").select_option("long_term_resident")
+    expect(person.locator("h1")).to_have_text("选择备案类型")
+    person.get_by_label("异地长期居住人员", exact=True).check()
+    _wizard_next(person)
+    expect(person.locator(".region-picker.enhanced")).to_have_count(1)
+    person.get_by_label("转往地区（省、市、县）").select_option(label="广西壮族自治区")
+    person.get_by_label("市（州、盟）或直管区县").select_option(label="玉林市")
+    person.get_by_label("县（市、区）").select_option(label="博白县")
+    _wizard_next(person)
+    expect(person.locator("h1")).to_have_text("填写联系方式和医院")
     person.get_by_label("异地联系地址").fill("广西壮族自治区博白县博白镇城南路6号")
-    person.get_by_label("联系电话", exact=True).fill("0775-8221234")
-    # the lower selects are refilled in the browser: no "更新地区选项" round-trip
-    expect(person.get_by_role("button", name="更新地区选项")).to_be_hidden()
-    person.get_by_label("转往省（市、区）").select_option("450000")
-    person.get_by_label("地区（市、州）").select_option("450900")
-    person.get_by_label("县（区）").select_option("450923")
     person.get_by_label("定点医疗机构1名称").fill("博白县人民医院")
-    person.get_by_label("定点医疗机构1级别").select_option("2")
-    person.get_by_label("材料", exact=True).select_option("residence_permit")
-    person.get_by_label("编号", exact=True).fill("居-450923-0618")
+    person.get_by_label("定点医疗机构1级别").select_option(label="二级医院")
+    _wizard_next(person)
+    expect(person.locator("h1")).to_have_text("证明材料或承诺")
+    person.get_by_label("上传证明材料").check()
+    person.get_by_label("材料", exact=True).select_option(label="居住证")
+    evidence = person.locator("#evidence-part")
+    evidence.get_by_label("出具单位所在地").select_option(label="广西壮族自治区")
+    evidence.get_by_label("市（州、盟）或直管区县").select_option(label="玉林市")
+    evidence.get_by_label("县（市、区）").select_option(label="博白县")
     person.get_by_label("出具单位", exact=True).fill("博白县公安局")
-    person.get_by_label("出具日期").fill("2026-03-01")
-    person.locator("#evidence_region-province").select_option(label="广西壮族自治区")
-    person.locator("#evidence_region-prefecture").select_option(label="玉林市")
-    person.locator("#evidence_region-county").select_option(label="博白县")
     person.get_by_label("扫描件").set_input_files(
         {"name": "permit.png", "mimeType": "image/png", "buffer": PNG}
     )
@@ -70,10 +79,11 @@ def _file_online(person: Page, shot: Shot) -> str:
     )
     assert person.evaluate("document.documentElement.scrollWidth") <= 375, wide
     shot(person, "insured-filing-form")
-    person.get_by_role("button", name="提交备案").click()
-    expect(person.locator("#done")).to_contain_text("已提交")
-    expect(person.locator("h1 [data-state]")).to_have_attribute("data-state", "submitted")
-    expect(person.locator("#evidence-table")).to_contain_text("permit.png")
+    _wizard_next(person)
+    expect(person.locator("h1")).to_have_text("核对并提交")
+    _wizard_next(person)
+    person.wait_for_url("**/filings/*?done=submit")
+    expect(person.locator("[data-state]").first).to_have_attribute("data-state", "submitted")
     match = re.search(r"/filings/([0-9a-f]+)", person.url)
     assert match
     return match.group(1)
