@@ -368,9 +368,7 @@ def _walk(page: Page) -> list[str]:
         desk,
         *page.locator(
             "header a[href^='/']:not([download]), main a[href^='/']:not([download])"
-        ).evaluate_all(
-            "as => as.map(a => a.getAttribute('href'))"
-        ),
+        ).evaluate_all("as => as.map(a => a.getAttribute('href'))"),
     ]
     for link in links:
         if link.split("?")[0].endswith((".csv", ".xlsx", ".pdf")) or "lang=" in link:
