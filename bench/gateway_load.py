@@ -36,6 +36,7 @@ for _path in (ROOT / "src", ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from filing_support import HENGYANG, household_registration, record  # noqa: E402
 from hospital_support import (  # noqa: E402
     NINGXIA,
     XIE_LINES,
@@ -47,8 +48,11 @@ from yidi.bootstrap import build_container  # noqa: E402
 from yidi.catalog.commands import import_sample_catalogs  # noqa: E402
 from yidi.demo.loader import load_reference_world  # noqa: E402
 from yidi.filing.commands import FilingService  # noqa: E402
+from yidi.filing.model.evidence import Evidence  # noqa: E402
+from yidi.filing.model.record import FilingRecord  # noqa: E402
 from yidi.funds.model import ledger_is_balanced  # noqa: E402
 from yidi.funds.sql import FundsRepository  # noqa: E402
+from yidi.kernel.access import Principal  # noqa: E402
 from yidi.kernel.audit import verify_chain  # noqa: E402
 from yidi.kernel.clock import CHINA_TZ, FixedClock  # noqa: E402
 from yidi.kernel.identity import Gender, make_resident_id  # noqa: E402
@@ -101,12 +105,61 @@ def prepare(base_url: str, schema: str, persons: int) -> tuple[str, list[str]]:
     return url, cards
 
 
+@dataclass(frozen=True)
+class Population:
+    """Who is filed, by which agency, for where: a filing record whose person fields are
+    replaced for each generated person."""
+
+    agency: Principal
+    insured_region: str
+    person_type: PersonType
+    record: FilingRecord
+    evidence: Evidence
+    name_prefix: str
+
+
+#: Employees of 银川兴庆区 filed for 衡阳 (南华大学附属第一医院), by the Ningxia agency.
+NINGXIA_FOR_HENGYANG = Population(
+    NINGXIA, INSURED_AREA, PersonType.EMPLOYEE_ACTIVE, ningxia_record(), residence_permit(), "宁夏"
+)
+#: Retirees of 衡阳县 resettled in 博白县 (博白县人民医院), by the 衡阳 agency, like 谢某某.
+HENGYANG_FOR_BOBAI = Population(
+    HENGYANG,
+    "430421",
+    PersonType.EMPLOYEE_RETIRED,
+    record(),
+    household_registration(),
+    "衡阳",
+)
+
+
 def load_filed_patients(
-    url: str, persons: int, *, filed_at: dt.datetime, card_prefix: str, born_on: dt.date
+    url: str,
+    persons: int,
+    *,
+    filed_at: dt.datetime,
+    card_prefix: str,
+    born_on: dt.date,
+    population: Population = NINGXIA_FOR_HENGYANG,
 ) -> list[str]:
     """Migrate the database at ``url`` and load the demo world, the sample catalogues and
-    ``persons`` employees of 银川兴庆区 (cards ``{card_prefix}0000000``, ``…1``, …) whose
-    filings for 衡阳 are approved at ``filed_at``. Returns their card numbers."""
+    ``persons`` employees of the population (cards ``{card_prefix}0000000``, ``…1``, …) whose
+    filings are approved at ``filed_at``. Returns their card numbers."""
+    (cards,) = load_filed_populations(
+        url, [(population, persons, card_prefix)], filed_at=filed_at, born_on=born_on
+    )
+    return cards
+
+
+def load_filed_populations(
+    url: str,
+    groups: list[tuple[Population, int, str]],
+    *,
+    filed_at: dt.datetime,
+    born_on: dt.date,
+) -> list[list[str]]:
+    """:func:`load_filed_patients` for several populations in one database: each group is
+    (population, number of persons, card prefix); the cards of each group, in order."""
     engine = make_engine(url)
     upgrade(engine)
     container = build_container(
@@ -114,39 +167,47 @@ def load_filed_patients(
     )
     load_reference_world(container.uow())
     import_sample_catalogs(container.uow, container.clock)
-    cards = [f"{card_prefix}{index:07d}" for index in range(persons)]
-    people = [
-        Person(
-            id_number=make_resident_id("640104", born_on, 2 * index + 1, Gender.MALE).number,
-            name="宁夏"
-            + "甲乙丙丁戊己庚辛壬癸"[index % 10]
-            + "子丑寅卯辰巳午未申酉戌亥"[index // 10 % 12],
-            gender="1",
-            birth_on=born_on,
-            insured_region_code=INSURED_AREA,
-            insurance_type=InsuranceType.EMPLOYEE,
-            person_type=PersonType.EMPLOYEE_ACTIVE,
-            card_number=card,
-            has_second_generation_card=True,
-        )
-        for index, card in enumerate(cards)
-    ]
-    with container.uow() as uow:
-        uow.reference.add_persons(people)
-        uow.commit()
     filings = FilingService(container.uow, container.clock)
-    for person in people:
-        record = dataclasses.replace(
-            ningxia_record(),
-            social_security_number=person.id_number,
-            social_security_card_number=person.card_number,
-            name=person.name,
-        )
-        draft = filings.create_draft(NINGXIA, record, evidence=[residence_permit()])
-        filings.submit(NINGXIA, draft.filing_id)
-        filings.approve(NINGXIA, draft.filing_id)
+    out: list[list[str]] = []
+    serial = 0
+    for population, persons, card_prefix in groups:
+        cards = [f"{card_prefix}{index:07d}" for index in range(persons)]
+        people = []
+        for index, card in enumerate(cards):
+            serial += 1
+            people.append(
+                Person(
+                    id_number=make_resident_id(
+                        population.insured_region, born_on, 2 * serial - 1, Gender.MALE
+                    ).number,
+                    name=population.name_prefix
+                    + "甲乙丙丁戊己庚辛壬癸"[index % 10]
+                    + "子丑寅卯辰巳午未申酉戌亥"[index // 10 % 12],
+                    gender="1",
+                    birth_on=born_on,
+                    insured_region_code=population.insured_region,
+                    insurance_type=InsuranceType.EMPLOYEE,
+                    person_type=population.person_type,
+                    card_number=card,
+                    has_second_generation_card=True,
+                )
+            )
+        with container.uow() as uow:
+            uow.reference.add_persons(people)
+            uow.commit()
+        for person in people:
+            filed = dataclasses.replace(
+                population.record,
+                social_security_number=person.id_number,
+                social_security_card_number=person.card_number,
+                name=person.name,
+            )
+            draft = filings.create_draft(population.agency, filed, evidence=[population.evidence])
+            filings.submit(population.agency, draft.filing_id)
+            filings.approve(population.agency, draft.filing_id)
+        out.append(cards)
     engine.dispose()
-    return cards
+    return out
 
 
 def free_port() -> int:
@@ -298,12 +359,20 @@ def new_msgid(hospital: str, tag: str) -> str:
     return f"{hospital[-6:]}{tag}{os.getpid() % 10000:04d}{number:012d}"[:30]
 
 
-def envelope(infno: str, hospital: str, input_: dict[str, Any], msgid: str) -> dict[str, Any]:
+def envelope(
+    infno: str,
+    hospital: str,
+    input_: dict[str, Any],
+    msgid: str,
+    *,
+    treatment_area: str = TREATMENT_AREA,
+    insured_area: str = INSURED_AREA,
+) -> dict[str, Any]:
     return {
         "infno": infno,
         "msgid": msgid,
-        "mdtrtarea_admvs": TREATMENT_AREA,
-        "insuplc_admdvs": INSURED_AREA,
+        "mdtrtarea_admvs": treatment_area,
+        "insuplc_admdvs": insured_area,
         "recer_sys_code": "FSI_LOCAL",
         "infver": "V1.0",
         "opter_type": "1",

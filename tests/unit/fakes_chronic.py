@@ -82,6 +82,10 @@ class FakeRecognitions:
                 continue
             if query.active_on is not None and not r.valid_on(query.active_on):
                 continue
+            if query.over is not None:
+                assert query.as_of is not None
+                if r.over_on(query.as_of) != query.over:
+                    continue
             rows.append((r, person))
         return len(rows), rows[query.offset : query.offset + query.limit]
 

@@ -200,10 +200,12 @@ class ChronicService:
         region: str | None = None,
         disease_code: str | None = None,
         active_on: dt.date | None = None,
+        over: bool | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[int, list[tuple[Recognition, PersonRef]]]:
-        """Recognitions within the caller's scope (the route masks what it shows)."""
+        """Recognitions within the caller's scope (the route masks what it shows); ``over``:
+        only those ended or past their last day today (True), only the others (False)."""
         principal.require(Action.CHRONIC_READ)
         own: str | None = None
         prefix: str | None = None
@@ -222,6 +224,8 @@ class ChronicService:
             own_id_number=own,
             disease_code=normalise_code(disease_code) if disease_code else None,
             active_on=active_on,
+            over=over,
+            as_of=self._clock.today() if over is not None else None,
             limit=limit,
             offset=offset,
         )

@@ -213,6 +213,13 @@ class Recognition:
     def last_day(self) -> dt.date | None:
         return self.end_on
 
+    def over_on(self, today: dt.date) -> bool:
+        """Ended (终止) or past its last day on ``today``: the lists' "ended" filter (the
+        storage's search applies the same rule in its query)."""
+        return self.state is RecognitionState.ENDED or (
+            self.end_on is not None and self.end_on < today
+        )
+
     def valid_on(self, on: dt.date) -> bool:
         return self.begin_on <= on and (self.end_on is None or on <= self.end_on)
 

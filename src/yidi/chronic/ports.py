@@ -34,6 +34,10 @@ class RecognitionQuery:
     own_id_number: str | None = None
     disease_code: str | None = None
     active_on: dt.date | None = None
+    #: True: only recognitions over on ``as_of`` (:meth:`Recognition.over_on`); False: only
+    #: those not over; None: either.
+    over: bool | None = None
+    as_of: dt.date | None = None
     limit: int = 50
     offset: int = 0
 

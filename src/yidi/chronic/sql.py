@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from yidi.chronic.model import Evidence, Recognition, RecognitionState
@@ -128,6 +128,14 @@ class ChronicRepository:
         if query.active_on is not None:
             conditions.append(rec.c.begin_on <= query.active_on)
             conditions.append(or_(rec.c.end_on.is_(None), rec.c.end_on >= query.active_on))
+        if query.over is not None:
+            if query.as_of is None:
+                raise ValueError("a search by over needs as_of")
+            over = or_(
+                rec.c.state == RecognitionState.ENDED.value,
+                and_(rec.c.end_on.is_not(None), rec.c.end_on < query.as_of),
+            )
+            conditions.append(over if query.over else not_(over))
         total = self._session.execute(
             select(func.count()).select_from(_JOINED).where(*conditions)
         ).scalar_one()

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from yidi.chronic.commands import ChronicService, RecognitionDetail
-from yidi.chronic.model import Evidence, NewRecognition, Recognition, RecognitionState
+from yidi.chronic.model import Evidence, NewRecognition, RecognitionState
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
@@ -60,12 +60,6 @@ def _state_label(lang: Lang, state: RecognitionState) -> str:
     return translate(lang, f"chronic.state_{state.value}")
 
 
-def _over(recognition: Recognition, today: dt.date) -> bool:
-    """Ended (终止) or past its last day: the list's "ended" filter; otherwise "valid"."""
-    last = recognition.last_day()
-    return recognition.state is RecognitionState.ENDED or (last is not None and last < today)
-
-
 def _refusal(exc: YidiError, lang: Lang) -> tuple[str, int]:
     message, status = shown_refusal(exc, lang)
     return f"{message}（{exc.code}）" if lang == "zh" else f"{message} ({exc.code})", status
@@ -85,12 +79,13 @@ def _list(request: Request) -> Response:
     disease = request.query_params.get("disease", "").strip()[:30]
     state = request.query_params.get("state", "")
     state = state if state in STATES else ""
-    total, items = _service(request).list_recognitions(
-        principal, disease_code=disease or None, limit=10_000 if state else PAGE_SIZE
+    # The state filter is part of the query: the count and the page are of matching rows.
+    total, rows = _service(request).list_recognitions(
+        principal,
+        disease_code=disease or None,
+        over=(state == "ended") if state else None,
+        limit=PAGE_SIZE,
     )
-    rows = [(r, p) for r, p in items if not state or (state == "ended") == _over(r, today)]
-    if state:
-        total, rows = len(rows), rows[:PAGE_SIZE]
     region = principal.region_code or ""
     diseases = _service(request).diseases(region if len(region) == 6 else None).diseases
     return render(
