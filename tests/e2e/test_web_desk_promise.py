@@ -121,7 +121,7 @@ def test_a_promise_for_a_type_without_one_is_refused_and_creates_nothing(
     web.cookies.set("yidi_lang", "en")
     english = _post(web, "/filings/new", _desk_form(category="other_temporary"))
     assert english.status_code == 422 and "a personal promise cannot replace proof" in english.text
-    assert "Personal promise (告知承诺制)" in english.text
+    assert "Personal promise (in place of the documents)" in english.text
 
 
 def test_a_late_filing_during_the_stay_records_its_care_on_the_page(web: TestClient) -> None:
