@@ -440,3 +440,34 @@ def test_the_encounter_list_and_page_show_the_admission_in_beijing_time(web: Tes
     assert "2026-11-20 08:05" in row.group(0)  # not 00:05, the instant in UTC
     page = web.get(f"/hospital/encounters/{encounter_id}", headers=PAGE).text
     assert "2026-11-20 08:05" in page and "2026-11-20 00:05" not in page
+
+
+def test_an_injury_with_the_no_third_party_promise_is_admitted_and_shows_it(
+    web: TestClient,
+) -> None:
+    sign_in(web, "bobai")
+    form = _post(web, "/hospital/check", "/hospital/check", card=XIE_CARD).text
+    assert 'name="injury_third_party"' in form and "外伤无第三方责任承诺书" in form
+    admitted = _admit(web, med_type="22", injury_third_party="no")
+    encounter_id = _encounter_id(admitted)
+    page = web.get(f"/hospital/encounters/{encounter_id}", headers=PAGE).text
+    assert 'id="injury-promise"' in page and "已签署（入院登记时记录）" in page
+
+
+def test_an_injury_a_third_party_is_liable_for_is_refused_and_a_bad_answer_is_asked_again(
+    web: TestClient,
+) -> None:
+    sign_in(web, "bobai")
+    liable = _admit(web, accidental_injury="yes", injury_third_party="yes")
+    assert liable.status_code == 422
+    assert 'id="refusal"' in liable.text and "涉及第三方责任的外伤住院医疗费用" in liable.text
+    assert 'data-verdict="not_direct"' in liable.text and 'id="self-pay-form"' in liable.text
+    odd = _admit(web, med_type="22", injury_third_party="maybe")
+    assert odd.status_code == 422 and 'id="injury_third_party-error"' in odd.text
+    assert 'id="injury_third_party-no" name="injury_third_party" value="no">' in odd.text
+    assert 'id="refusal"' not in odd.text  # asked again, nothing refused or admitted
+    # Not an injury: the answer is not asked for and changes nothing.
+    plain = _admit(web, injury_third_party="")
+    assert plain.status_code == 303
+    page = web.get(plain.headers["location"].split("?")[0], headers=PAGE).text
+    assert 'id="injury-promise"' not in page

@@ -16,6 +16,7 @@ from yidi.filing.model.lifecycle import (
     approve,
     cancel,
     change,
+    check_submitted_record,
     create_draft,
     is_promise_overdue,
     lapse_promise,
@@ -23,7 +24,7 @@ from yidi.filing.model.lifecycle import (
     submit,
     supply_documents,
 )
-from yidi.filing.model.record import FilingRecord, RegistrationType
+from yidi.filing.model.record import FilingRecord, PromiseStanding, RegistrationType
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.insurance import FilingCategory as C
 
@@ -226,3 +227,35 @@ def test_emergency_validity_2017_local_90_days_vs_2022_six_months() -> None:
     assert (old.record.valid_from, old.record.valid_until) == (day, date(2021, 12, 28))
     new = _approve(record_for(C.EMERGENCY), evidence_for(C.EMERGENCY))
     assert new.record.valid_until == date(2025, 3, 29)
+
+
+def test_promise_standing_follows_the_promise_from_due_to_overdue_supplied_and_lapsed() -> None:
+    filing = promised()
+    due = filing.record.promise_documents_due_on
+    assert due is not None
+    assert filing.record.promise_standing(due) is PromiseStanding.DUE
+    assert filing.record.promise_standing(due + timedelta(days=1)) is PromiseStanding.OVERDUE
+    supplied = supply_documents(
+        filing, CLERK, at(2024, 12, 1), REGIONS, evidence_for(C.RETIREE_RESETTLED)
+    )
+    assert supplied.record.promise_standing(due + timedelta(days=1)) is PromiseStanding.SUPPLIED
+    after = due + timedelta(days=1)
+    _, lapsed = lapse_promise(filing, at(after.year, after.month, after.day), new_filing_id="f-9")
+    assert lapsed.record.promise_standing(due) is PromiseStanding.LAPSED
+    assert record_for(C.RETIREE_RESETTLED).promise_standing(due) is None
+
+
+def test_the_submission_check_of_a_record_refuses_what_submit_refuses() -> None:
+    """A form asks it before storing anything: the same refusal as the submit itself."""
+    wrong = record_for(C.OTHER_TEMPORARY, promise_signed=True)
+    with pytest.raises(Refused) as checked:
+        check_submitted_record(wrong, REGIONS, date(2024, 10, 10))
+    draft = create_draft("f-2", wrong, PERSON, at(2024, 10, 10))
+    with pytest.raises(Refused) as submitted:
+        submit(draft, PERSON, at(2024, 10, 10, 11), REGIONS)
+    assert checked.value.code == submitted.value.code == "FILING_PROMISE_NOT_ALLOWED"
+    future = record_for(C.RETIREE_RESETTLED, late_care_from=date(2024, 10, 12))
+    with pytest.raises(InvalidInput) as late:
+        check_submitted_record(future, REGIONS, date(2024, 10, 10))
+    assert late.value.code == "FILING_LATE_CARE_FUTURE" and late.value.field == "late_care_from"
+    check_submitted_record(record_for(C.RETIREE_RESETTLED), REGIONS, date(2024, 10, 10))

@@ -135,6 +135,18 @@ class FilingService(FilingQueries):
             uow.commit()
         return detail
 
+    def check_submittable(self, record: FilingRecord) -> None:
+        """Raise what :meth:`submit` would refuse in the record itself today (fields, type,
+        personal promise, 补办 care) without storing anything: a form checks before it files."""
+        today = self._clock.today()
+        lifecycle.check_submitted_record(
+            record,
+            self._regions,
+            today,
+            rules=self._rules,
+            region_filing=self._region_filing(record, today),
+        )
+
     def _normalized_new(self, record: FilingRecord) -> FilingRecord:
         """A draft needs at least who and where: insured region, name, a valid ID number."""
         errors: list[YidiError] = []

@@ -14,6 +14,8 @@ error next to its field; the evidence scan is type-checked by content by the ser
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -38,17 +40,18 @@ from yidi.filing.commands import (
     evidence_media_type,
 )
 from yidi.filing.model.evidence import Evidence, EvidenceKind
+from yidi.filing.model.needs import filing_types_on
 from yidi.filing.model.record import (
     Delegate,
     DesignatedInstitution,
     FilingRecord,
     SignedBy,
-    validate_filing_record,
 )
 from yidi.filing.model.rules import DEFAULT_FILING_RULES
 from yidi.filing.queries import FilingDetail
+from yidi.filing.region_rules import region_filing_rules
 from yidi.kernel.access import Action, Principal, Role
-from yidi.kernel.errors import ErrorKind, Forbidden, ValidationFailed, YidiError
+from yidi.kernel.errors import ErrorKind, Forbidden, YidiError
 from yidi.kernel.identity import Gender
 from yidi.kernel.insurance import FilingCategory, HospitalLevel, InsuranceType, PersonType
 from yidi.kernel.regions import DivisionLevel, default_registry
@@ -85,6 +88,10 @@ TEXT_FIELDS = (
     *(f"institution_{i}_{part}" for i in range(INSTITUTION_ROWS) for part in ("name", "level")),
 )
 MAX_FIELD_LENGTH = 200
+# The agency desk's own inputs (the 2022 model): the insured person signed a 个人承诺书 in place
+# of the proof, and 补办备案's first and last day of the care it covers. Not change-request
+# fields: a change keeps the filing's promise and 补办 as they are.
+DESK_FIELDS: Final[tuple[str, ...]] = ("promise_signed", "late_care_from", "late_care_until")
 
 T = TypeVar("T")
 
@@ -198,6 +205,42 @@ def _record(values: dict[str, str], lang: Lang) -> tuple[FilingRecord, dict[str,
         admitted_on=date_or_error(values["admitted_on"], "admitted_on", errors, lang),
     )
     return record, errors
+
+
+def _desk_values(form: FormData, values: dict[str, str]) -> dict[str, str]:
+    """``values`` with the desk's promise and 补办 inputs as posted."""
+    found = dict(values)
+    for name in DESK_FIELDS:
+        raw = form.get(name)
+        found[name] = raw.strip()[:MAX_FIELD_LENGTH] if isinstance(raw, str) else ""
+    return found
+
+
+def _desk_record(
+    record: FilingRecord, values: dict[str, str], errors: dict[str, str], lang: Lang
+) -> FilingRecord:
+    """The record with the desk's promise and 补办 care; whether the day's rules allow them is
+    the submission check's answer (FILING_PROMISE_NOT_ALLOWED, FILING_LATE_*)."""
+    return dataclasses.replace(
+        record,
+        promise_signed=values["promise_signed"] == "yes",
+        late_care_from=date_or_error(values["late_care_from"], "late_care_from", errors, lang),
+        late_care_until=date_or_error(values["late_care_until"], "late_care_until", errors, lang),
+    )
+
+
+def _promise_types(values: dict[str, str], today: dt.date, lang: Lang) -> list[tuple[str, int]]:
+    """The types a signed promise may stand for on ``today`` (the insured region's choices
+    once the form names the region and insurance), with the days the documents are due in."""
+    record, _ = _record(values, lang)
+    return [
+        (
+            needs.label_zh if lang == "zh" else translate(lang, f"category.{needs.category.value}"),
+            needs.promise_documents_due_days or 0,
+        )
+        for needs in filing_types_on(today, region_filing_rules(record, today))
+        if needs.promise_allowed
+    ]
 
 
 def _evidence(values: dict[str, str], errors: dict[str, str], lang: Lang) -> Evidence | None:
@@ -320,7 +363,7 @@ def attach_document(
 
 
 def _defaults(request: Request, principal: Principal) -> dict[str, str]:
-    values = dict.fromkeys(TEXT_FIELDS, "")
+    values = dict.fromkeys((*TEXT_FIELDS, *DESK_FIELDS), "")
     values["filled_on"] = container_of(request).clock.today().isoformat()
     values["signed_by"] = SignedBy.PERSON.value
     if principal.role is Role.INSURED_PERSON:
@@ -434,6 +477,9 @@ def form_page(
             "evidence_needs": _evidence_needs(lang),
             "institution_rows": range(INSTITUTION_ROWS),
             "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
+            "promise_types": []
+            if own or change_of
+            else _promise_types(values, container_of(request).clock.today(), lang),
         },
         status_code=status_code,
     )
@@ -478,19 +524,21 @@ async def _create(request: Request, role: Role) -> Response:
 
 async def _create_from(request: Request, principal: Principal, form: FormData) -> Response:
     lang = page_lang(request)
-    values = _values(form)
+    values = _desk_values(form, _values(form))
     intent = form.get("intent")
     if intent == "refresh":
         return form_page(request, values)
     record, errors = _record(values, lang)
+    record = _desk_record(record, values, errors, lang)
     evidence, content, filename = await read_evidence_upload(form, values, errors, lang)
     service = _service(request)
     if intent == "submit" and not errors:
         try:
-            validate_filing_record(
-                record, service.regions, today=container_of(request).clock.today()
-            )
-        except ValidationFailed as exc:
+            # The submission's own check of the record, before anything is stored.
+            service.check_submittable(record)
+        except YidiError as exc:
+            if exc.kind is ErrorKind.UNAUTHENTICATED:
+                raise
             errors.update(_message_fields(exc, lang))
     if errors:
         return form_page(request, values, errors=errors, status_code=422)

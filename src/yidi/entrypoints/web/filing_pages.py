@@ -41,11 +41,13 @@ from yidi.filing.model.evidence import EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.ports import SORT_KEYS, FilingQuery, ImportReport
 from yidi.filing.queries import FilingDetail, FilingPage
+from yidi.filing.region_rules import region_filing_rules
 from yidi.filing.reports import Annex2Table, FilingReports
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.clock import beijing
 from yidi.kernel.errors import ErrorKind, Forbidden, InvalidInput, YidiError
 from yidi.kernel.insurance import FilingCategory
+from yidi.policy.national import national_model
 from yidi.reference import queries as directory
 from yidi.reports.annex2_xlsx import annex2_xlsx, quarterly_xlsx
 from yidi.reports.cells import csv_text, workbook_bytes
@@ -458,6 +460,7 @@ def _detail_page(
     submitted = detail.state is FilingState.SUBMITTED
     change_requests = container_of(request).change_requests.for_filing(principal, detail.filing_id)
     pending = any(r.state is ChangeRequestState.PENDING for r in change_requests)
+    today = container_of(request).clock.today()
     return render(
         request,
         "filing_detail.html",
@@ -500,6 +503,11 @@ def _detail_page(
             "assignee": _service(request).assignee_of(principal, detail.filing_id)
             if submitted and principal.role in OFFICES
             else None,
+            "promise_standing": detail.record.promise_standing(today),
+            # What an unfulfilled promise becomes (the day's national rules, region choices).
+            "promise_lapse_to": national_model(
+                today, region_filing_rules(detail.record, today)
+            ).promise_lapse_to,
             "previews": [
                 (e.file, "image" if e.file.media_type.startswith("image/") else "pdf")
                 for e in detail.evidence

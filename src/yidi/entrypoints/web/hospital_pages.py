@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
@@ -244,6 +244,7 @@ def _check_page(
         "med_type": "21",
         "emergency_started_at": "",
         "accidental_injury": "",
+        "injury_third_party": "",
         "inpatient_number": "",
     } | (admit or {})
     return render(
@@ -299,6 +300,11 @@ def _check_post(
     return _check_page(request, card=card, check=check)
 
 
+#: 涉及第三方标志 of an injury as the form asks it (2401 rel_ttp_flag): "no" — the patient signed
+#: the 外伤无第三方责任承诺书 (0), "yes" — a third party is liable (1), "" — not asked.
+INJURY_THIRD_PARTY: Final[Mapping[str, bool | None]] = {"": None, "no": False, "yes": True}
+
+
 def _admit(
     request: Request,
     card: Annotated[str, Form(max_length=50)] = "",
@@ -311,6 +317,7 @@ def _admit(
     diagnosis_codes: Annotated[str, Form(max_length=500)] = "",
     med_type: Annotated[str, Form(max_length=6)] = "",
     accidental_injury: Annotated[str, Form(max_length=10)] = "",
+    injury_third_party: Annotated[str, Form(max_length=10)] = "",
     emergency_started_at: Annotated[str, Form(max_length=40)] = "",
     form_key: FormKey = "",
     csrf_token: CsrfToken = "",
@@ -335,6 +342,7 @@ def _admit(
         "diagnosis_codes": diagnosis_codes,
         "med_type": med_type,
         "accidental_injury": accidental_injury,
+        "injury_third_party": injury_third_party,
         "emergency_started_at": emergency_started_at,
     }
     errors: dict[str, str] = {}
@@ -362,6 +370,8 @@ def _admit(
         errors["diagnosis_main"] = required
     if med_type not in MED_TYPES:
         errors["med_type"] = translate(lang, "funds.choose_one")
+    if injury_third_party not in INJURY_THIRD_PARTY:
+        errors["injury_third_party"] = translate(lang, "funds.choose_one")
     check: AdmissionCheck | None = None
     if card:
         try:
@@ -387,6 +397,7 @@ def _admit(
                 inpatient_number=values["inpatient_number"],
                 diagnosis_codes=codes,
                 accidental_injury=accidental_injury == "yes",
+                injury_third_party=INJURY_THIRD_PARTY[injury_third_party],
                 emergency_started_at=emergency,
             ),
             _key(caller, form_key, "admit", payload),

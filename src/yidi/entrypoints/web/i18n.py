@@ -26,8 +26,8 @@ LANG_COOKIE: Final = "yidi_lang"
 
 # The words themselves are data: one entry per key, the Chinese and the English side by side,
 # in words/*.toml (pages.toml for most pages; the 政策调整测算 (what-if) pages, the
-# reconciliation disputes, the step-by-step filing, the export jobs and the manual
-# reimbursement forms keep their own).
+# reconciliation disputes, the step-by-step filing, the export jobs, the manual
+# reimbursement forms and the 2022 model's promises keep their own).
 WORD_FILES: Final[tuple[str, ...]] = (
     "pages.toml",
     "whatif.toml",
@@ -35,6 +35,7 @@ WORD_FILES: Final[tuple[str, ...]] = (
     "wizard.toml",
     "jobs.toml",
     "manual.toml",
+    "promise.toml",
 )
 
 

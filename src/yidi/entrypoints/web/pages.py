@@ -297,6 +297,8 @@ def _agencies(request: Request) -> Response:
 
 CATEGORY_CHOICES: tuple[str, ...] = (*(c.value for c in FilingCategory), "none")
 YES_NO = ("yes", "no")
+# Where the care is: away (at the filing's destination) or at home (参保地, 双向享受).
+PLACES = ("away", "home")
 
 
 def _check(
@@ -305,6 +307,8 @@ def _check(
     care: str = "",
     accident: str = "",
     filed: str = "",
+    place: str = "",
+    promise: str = "",
     asked: str = "",
 ) -> Response:
     _require(page_principal(request), Action.PUBLIC_DIRECTORY)
@@ -323,12 +327,20 @@ def _check(
             errors["accident"] = required
         if filed not in YES_NO:
             errors["filed"] = required
+        # Optional (an older link has neither): where the care is, and an outstanding promise.
+        if place not in ("", *PLACES):
+            errors["place"] = required
+        if promise not in ("", *YES_NO):
+            errors["promise"] = required
         if not errors:
             question = EligibilityQuestion(
                 category=None if category == "none" else FilingCategory(category),
                 care_type=CareType(care),
                 accidental_injury=accident == "yes",
                 filed=filed == "yes",
+                at_insured_place=place == "home",
+                on_date=container_of(request).clock.today(),
+                promise_outstanding=promise == "yes",
             )
             try:
                 answer = check_eligibility(question)
@@ -346,7 +358,15 @@ def _check(
                 (c.value, c.label_en if lang == "en" else c.label_zh) for c in CareType
             ],
             "yes_no": [("yes", translate(lang, "check.yes")), ("no", translate(lang, "check.no"))],
-            "chosen": {"category": category, "care": care, "accident": accident, "filed": filed},
+            "place_options": [(p, translate(lang, f"checkhome.place_{p}")) for p in PLACES],
+            "chosen": {
+                "category": category,
+                "care": care,
+                "accident": accident,
+                "filed": filed,
+                "place": place or "away",
+                "promise": promise,
+            },
             "errors": errors,
             "answer": answer,
             "materials": REIMBURSEMENT_MATERIALS,

@@ -16,7 +16,12 @@ from typing import Final
 
 from yidi.filing.model.annex import _shown_id, _shown_phone
 from yidi.filing.model.lifecycle import FilingState
-from yidi.filing.model.record import FilingRecord, RegionLookup, blank_to_none
+from yidi.filing.model.record import (
+    FilingRecord,
+    PromiseStanding,
+    RegionLookup,
+    blank_to_none,
+)
 from yidi.policy.national import FilingModel
 
 CURRENT_LAYOUT_TITLE: Final = "跨省异地就医备案记录（现行版式）"
@@ -65,19 +70,20 @@ def _region_name(code: str, regions: RegionLookup) -> str:
 
 def promise_status(record: FilingRecord, today: dt.date) -> str:
     """Where a promise stands: due, supplied, lapsed into 其他临时外出, or false."""
-    if record.false_promise_on is not None:
+    standing = record.promise_standing(today)
+    if standing is PromiseStanding.FALSE:
+        assert record.false_promise_on is not None
         recovery = "，需追回医保基金" if record.fund_recovery_required else ""
         return f"虚假承诺（{record.false_promise_on.isoformat()}），已撤销备案{recovery}"
-    if record.promise_lapsed_from is not None:
+    if standing is PromiseStanding.LAPSED:
+        assert record.promise_lapsed_from is not None
         return f"逾期未补齐，按其他临时外出就医人员处理（原类型：{record.promise_lapsed_from.label_zh}）"
-    if not record.promise_signed:
-        return ""
-    if record.promise_documents_supplied_on is not None:
+    if standing is PromiseStanding.SUPPLIED:
+        assert record.promise_documents_supplied_on is not None
         return f"已补齐（{record.promise_documents_supplied_on.isoformat()}）"
-    due = record.promise_documents_due_on
-    if due is not None and due < today:
+    if standing is PromiseStanding.OVERDUE:
         return "逾期未补齐"
-    return "待补齐"
+    return "待补齐" if standing is PromiseStanding.DUE else ""
 
 
 def current_layout_row(

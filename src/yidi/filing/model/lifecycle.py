@@ -407,11 +407,11 @@ def submit(
     """
     _require_aware(at)
     _require(filing, FilingAction.SUBMIT)
-    validate_filing_record(filing.record, regions, today=at.date(), rules=rules)
+    check_submitted_record(
+        filing.record, regions, at.date(), rules=rules, region_filing=region_filing
+    )
     category = filing.record.category
     assert category is not None  # validated above
-    check_national_type(filing.record, national_model(at.date(), region_filing))
-    check_late_filing(filing.record, at.date())
     rule = rule_for(category, rules)
     due = emergency_due(filing.record, rule, calendar or WorkingDayCalendar())
     if due is not None and at.date() > due.on:
@@ -429,6 +429,22 @@ def submit(
             details={"deadline": deadline, "deadline_source": due.source.value},
         )
     return _moved(filing, FilingAction.SUBMIT, actor, at)
+
+
+def check_submitted_record(
+    record: FilingRecord,
+    regions: RegionLookup,
+    today: date,
+    *,
+    rules: Mapping[FilingCategory, FilingRule] | None = None,
+    region_filing: Mapping[str, object] | None = None,
+) -> None:
+    """What submission asks of the record itself: every 附件1 field (all faults at once), its
+    type and personal promise in the model of the day, and the care a 补办 covers. A form
+    calls it before it stores anything, so a refused record leaves no draft behind."""
+    validate_filing_record(record, regions, today=today, rules=rules)
+    check_national_type(record, national_model(today, region_filing))
+    check_late_filing(record, today)
 
 
 def check_national_type(record: FilingRecord, model: FilingModel) -> None:

@@ -71,6 +71,18 @@ class RegionLookup(Protocol):
     def get(self, code: str) -> Division: ...
 
 
+class PromiseStanding(enum.Enum):
+    """Where a 个人承诺书 stands on a day: documents due, overdue (to be treated as 其他临时外出
+    on the deadline run), supplied, lapsed (this version replaced the unfulfilled promise), or
+    found false (cancelled, the fund's payments to be recovered)."""
+
+    DUE = "due"
+    OVERDUE = "overdue"
+    SUPPLIED = "supplied"
+    LAPSED = "lapsed"
+    FALSE = "false"
+
+
 @dataclass(frozen=True, slots=True)
 class Delegate:
     """被委托人: the person who signs and files on the insured person's behalf."""
@@ -158,6 +170,19 @@ class FilingRecord:
     def promise_outstanding(self) -> bool:
         """A promise stands in for documents not yet supplied (no 双向享受 meanwhile)."""
         return self.promise_signed and self.promise_documents_supplied_on is None
+
+    def promise_standing(self, today: date) -> PromiseStanding | None:
+        """Where the personal promise stands on ``today``; None when none was made."""
+        if self.false_promise_on is not None:
+            return PromiseStanding.FALSE
+        if self.promise_lapsed_from is not None:
+            return PromiseStanding.LAPSED
+        if not self.promise_signed:
+            return None
+        if self.promise_documents_supplied_on is not None:
+            return PromiseStanding.SUPPLIED
+        due = self.promise_documents_due_on
+        return PromiseStanding.OVERDUE if due is not None and due < today else PromiseStanding.DUE
 
     @property
     def destination_code(self) -> str | None:
