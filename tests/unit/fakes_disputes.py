@@ -8,6 +8,7 @@ copy taken on entry). The audit and idempotency stores are the chronic fakes' (s
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -55,7 +56,10 @@ class FakeDisputes:
         return True
 
     def get(self, dispute_id: str, *, for_update: bool = False) -> Dispute | None:
-        return self._db.disputes.get(dispute_id)
+        found = self._db.disputes.get(dispute_id)
+        if found is None:
+            return None
+        return dataclasses.replace(found, carried=tuple(self.adjustments_of(dispute_id)))
 
     def by_line_key(self, key: str) -> Dispute | None:
         return next((d for d in self._db.disputes.values() if d.line_key == key), None)

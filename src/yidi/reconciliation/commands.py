@@ -16,6 +16,7 @@ the same text is answered with the dispute unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Callable
@@ -299,6 +300,7 @@ class DisputeService:
                     detail += f" 清算调整 {carried.amount} 元计入 {carried.clearing_month}"
             elif step.action is DisputeAction.REOPEN:
                 _withdraw_pending(uow, moved, as_utc(now))
+            moved = dataclasses.replace(moved, carried=tuple(uow.disputes.adjustments_of(moved.id)))
             self._audit(
                 uow, principal, now, f"reconciliation.dispute_{step.action.value}", moved, detail
             )

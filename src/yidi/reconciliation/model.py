@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from yidi.funds.model import ClearingAdjustment
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.money import Money
 
@@ -176,6 +177,8 @@ class Dispute:
     events: tuple[DisputeEvent, ...]
     outcome: Outcome | None = None
     settled_amount: Money | None = None  # the agreed amount of an adjusted outcome
+    #: the 清算调整 its resolutions carried, not withdrawn (filled when one dispute is read)
+    carried: tuple[ClearingAdjustment, ...] = ()
 
     @property
     def line_key(self) -> str | None:

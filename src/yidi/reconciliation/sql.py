@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -190,7 +191,11 @@ class DisputeRepository:
         if for_update:
             query = query.with_for_update()
         row = self._session.execute(query).first()
-        return None if row is None else self._dispute(row, self._steps(row.id))
+        if row is None:
+            return None
+        return dataclasses.replace(
+            self._dispute(row, self._steps(row.id)), carried=tuple(self.adjustments_of(row.id))
+        )
 
     def by_line_key(self, key: str) -> Dispute | None:
         row = self._session.execute(select(disputes).where(disputes.c.line_key == key)).first()
