@@ -375,6 +375,8 @@ def apply(
                 "an adjusted outcome, and only it, gives the agreed amount",
                 field="amount",
             )
+        if adjustment is not None:
+            require_adjustment(dispute, outcome, adjustment)
     elif outcome is not None:
         raise InvalidInput(
             "DISPUTE_OUTCOME_ONLY_ON_RESOLVE",
@@ -382,8 +384,6 @@ def apply(
             "an outcome is given only when resolving",
             field="outcome",
         )
-        if adjustment is not None:
-            require_adjustment(dispute, outcome, adjustment)
     elif adjustment is not None:
         raise InvalidInput(
             "DISPUTE_ADJUSTMENT_ONLY_ON_RESOLVE",
