@@ -55,7 +55,9 @@ def answered_dispute(client: TestClient, container: Container, row: dict[str, An
     assert raised.status_code == 201, raised.text
     path = f"{BASE}/{raised.json()['dispute_id']}"
     answer = client.post(
-        f"{path}/answer", json={"text": "中心核对后认可差额"}, headers=token_for(container, CLEARING)
+        f"{path}/answer",
+        json={"text": "中心核对后认可差额"},
+        headers=token_for(container, CLEARING),
     )
     assert answer.status_code == 200, answer.text
     return path
