@@ -14,8 +14,8 @@ from concurrency_support import at_once
 from hospital_support import BOBAI_CASHIER, BOBAI_CODE, load_reference
 from yidi.bootstrap import Container
 from yidi.kernel.access import Principal, Role
-from yidi.platform.audit_log import AuditRepository
 from yidi.kernel.money import Money
+from yidi.platform.audit_log import AuditRepository
 from yidi.platform.tables import (
     audit_log,
     clearing_adjustments,
