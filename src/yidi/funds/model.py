@@ -475,10 +475,6 @@ class ClearingAdjustment:
     decided_at: dt.datetime
     reason: str
 
-    @property
-    def direction_zh(self) -> str:
-        return "追补（参保地多付）" if not self.amount.is_negative() else "扣减（参保地少付）"
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
