@@ -161,3 +161,29 @@ def test_a_statement_raise_without_a_difference_is_refused_in_chinese(
     missing = _raise(cashier, source="statement", settlement_id="", text="")
     assert "请填写结算ID" in missing.text
     assert _count(container, reconciliation_dispute_events) == 0
+
+
+def test_the_resolve_form_takes_a_clearing_adjustment_and_names_its_refusal(
+    container: Container, browser: Browser
+) -> None:
+    clearing, cashier = browser("clearing"), browser("bobai")
+    path = _detail_path(_raise(clearing))
+    cashier.post(
+        f"{path}/answer",
+        data={"csrf_token": csrf_token(cashier, path), "text": "已核对"},
+        headers=PAGE,
+    )
+    page = clearing.get(path, headers=PAGE).text
+    assert 'id="resolve_adjustment"' in page and "正数为参保地向就医地追补" in page
+    token = csrf_token(clearing, path)
+    base = {"csrf_token": token, "resolve_outcome": "accepted", "text": "追补", "confirm": "yes"}
+    typo = clearing.post(
+        f"{path}/resolve", data={**base, "resolve_adjustment": "5.001"}, headers=PAGE
+    )
+    assert typo.status_code == 422 and 'id="resolve_adjustment-error"' in typo.text
+    # a dispute by hand about the month: the centre has no insured region to clear against
+    unknown = clearing.post(
+        f"{path}/resolve", data={**base, "resolve_adjustment": "5.00"}, headers=PAGE
+    )
+    assert unknown.status_code == 422 and "DISPUTE_ADJUSTMENT_REGION_UNKNOWN" in unknown.text
+    assert _count(container, reconciliation_dispute_events) == 2  # nothing written

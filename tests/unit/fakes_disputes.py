@@ -8,12 +8,15 @@ copy taken on entry). The audit and idempotency stores are the chronic fakes' (s
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
 from fakes_chronic import FakeAudit, FakeIdempotency
 
+from yidi.funds.model import ClearingAdjustment
 from yidi.kernel.audit import AuditEntry
 from yidi.reconciliation.model import Dispute, DisputeEvent, DisputeState
 from yidi.reconciliation.ports import CentreLine, DisputeQuery
@@ -27,6 +30,11 @@ class DisputeDatabase:
     audit: list[AuditEntry] = field(default_factory=list)
     idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     commits: int = 0
+    closed_months: set[str] = field(default_factory=set)
+    #: (the step that decided it, the adjustment, withdrawn at)
+    adjustments: list[tuple[int, ClearingAdjustment, dt.datetime | None]] = field(
+        default_factory=list
+    )
 
 
 class FakeDisputes:
@@ -48,7 +56,10 @@ class FakeDisputes:
         return True
 
     def get(self, dispute_id: str, *, for_update: bool = False) -> Dispute | None:
-        return self._db.disputes.get(dispute_id)
+        found = self._db.disputes.get(dispute_id)
+        if found is None:
+            return None
+        return dataclasses.replace(found, carried=tuple(self.adjustments_of(dispute_id)))
 
     def by_line_key(self, key: str) -> Dispute | None:
         return next((d for d in self._db.disputes.values() if d.line_key == key), None)
@@ -56,6 +67,27 @@ class FakeDisputes:
     def record(self, dispute: Dispute, event: DisputeEvent) -> None:
         assert dispute.last == event
         self._db.disputes[dispute.id] = dispute
+
+    def month_is_closed(self, month: str) -> bool:
+        return month in self._db.closed_months
+
+    def adjustments_of(self, dispute_id: str) -> list[ClearingAdjustment]:
+        return [
+            a for _seq, a, gone in self._db.adjustments if a.dispute_id == dispute_id and not gone
+        ]
+
+    def add_adjustment(self, adjustment: ClearingAdjustment, seq: int) -> None:
+        # the database's unique (dispute, step): one adjustment per resolve step
+        assert all(
+            (a.dispute_id, n) != (adjustment.dispute_id, seq) for n, a, _ in self._db.adjustments
+        )
+        self._db.adjustments.append((seq, adjustment, None))
+
+    def withdraw_adjustments(self, ids: list[str], at: dt.datetime) -> None:
+        self._db.adjustments = [
+            (n, a, at if a.id in ids and gone is None else gone)
+            for n, a, gone in self._db.adjustments
+        ]
 
     def _matching(self, query: DisputeQuery) -> list[Dispute]:
         def keep(d: Dispute) -> bool:
@@ -90,7 +122,7 @@ class DisputeUnitOfWork:
 
     def __enter__(self) -> Self:
         self._snapshot: Any = copy.deepcopy(
-            (self._db.disputes, self._db.audit, self._db.idempotency)
+            (self._db.disputes, self._db.audit, self._db.idempotency, self._db.adjustments)
         )
         self.disputes = FakeDisputes(self._db)
         self.audit = FakeAudit(self._db)  # type: ignore[arg-type]
@@ -105,7 +137,12 @@ class DisputeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         if not self._committed:
-            self._db.disputes, self._db.audit, self._db.idempotency = self._snapshot
+            (
+                self._db.disputes,
+                self._db.audit,
+                self._db.idempotency,
+                self._db.adjustments,
+            ) = self._snapshot
 
     def commit(self) -> None:
         self._committed = True

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fakes import FakeDatabase, FakeUnitOfWork
 
 from yidi.funds.model import (
+    ClearingAdjustment,
     ClearingLevel,
     ClearingStatement,
     LedgerEntry,
@@ -36,6 +37,7 @@ class FundsFakeDatabase(FakeDatabase):
     top_ups: list[tuple[PrepaymentUsage, str, str | None, dt.datetime]] = field(
         default_factory=list
     )
+    adjustments: list[ClearingAdjustment] = field(default_factory=list)  # carried, not withdrawn
 
 
 class FakeFundsRepository:
@@ -132,6 +134,9 @@ class FakeFundsRepository:
             month, level, "open", run.statement, run.content_hash, run.run_at, None
         )
         return self._move(month, level, "closed", opened)
+
+    def adjustments(self, clearing_month: str) -> list[ClearingAdjustment]:
+        return [a for a in self.db.adjustments if a.clearing_month == clearing_month]
 
     def month_is_closed(self, month: str) -> bool:
         return any(run.is_closed for (m, _), run in self.db.runs.items() if m == month)

@@ -4,13 +4,21 @@ estimate prepayments, statistics) on the in-memory unit of work (``fakes_funds``
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from fakes_funds import FundsFakeDatabase, funds_unit
 from funds_helpers import make_fact
 
 from yidi.funds import commands as service
-from yidi.funds.model import ClearingLevel, Prepayment, ledger_is_balanced
+from yidi.funds.model import (
+    ClearingAdjustment,
+    ClearingLevel,
+    ClearingStatement,
+    Prepayment,
+    drawn_by_pair,
+    ledger_is_balanced,
+)
 from yidi.funds.prepayment import Annex, estimate_prepayment
 from yidi.funds.statistics import Dimension, Direction, StatisticsQuery, statistics_from_facts
 from yidi.kernel.access import Principal, Role
@@ -135,3 +143,86 @@ def test_the_prepayment_estimate_and_the_statistics_read_the_stored_facts(
     assert report == statistics_from_facts(facts, query)
     assert {row.key for row in report.rows} == {"450000", "110000", "430000"}
     assert sum(row.person_times for row in report.rows) == 3
+
+
+def _adjustment(
+    adjustment_id: str, amount: str, *, month: str = "2017-10", insured: str = "430421"
+) -> ClearingAdjustment:
+    return ClearingAdjustment(
+        id=adjustment_id,
+        dispute_id=f"RD{adjustment_id}",
+        clearing_month=month,
+        concerns_month="2017-09",
+        insured_region_code=insured,
+        treatment_region_code="450923",
+        hospital_code="H45092300001",
+        settlement_id="S1",
+        refund=False,
+        amount=Money.of(amount),
+        agreed=Money.of(amount),
+        decided_by="clearing",
+        decided_role="clearing_officer",
+        decided_at=dt.datetime(2017, 10, 5, 1, tzinfo=dt.UTC),
+        reason="按商定金额清算",
+    )
+
+
+def test_a_months_adjustments_are_listed_and_cleared_but_its_settlements_due_is_unchanged(
+    db: FundsFakeDatabase,
+) -> None:
+    _record(db, make_fact("S1", on=dt.date(2017, 10, 2), pooled="600.00"))
+    service.set_prepayment(
+        funds_unit(db),
+        Prepayment(
+            ClearingLevel.PROVINCE, "430000", "450000", Money.of("100.00"), dt.date(2017, 1, 1)
+        ),
+    )
+    plain = service.run_clearing(funds_unit(db), CLOCK, "2017-10", ClearingLevel.PROVINCE)
+    assert "adjustment" not in plain.statement.to_json()  # no adjustment: the same bytes
+    db.adjustments += [
+        _adjustment("A1", "-30.00"),
+        _adjustment("A2", "5.50"),
+        _adjustment("A3", "7.00", insured="110101"),  # a pair without settlements this month
+        _adjustment("A4", "9.99", month="2017-11"),
+    ]
+    october = service.run_clearing(funds_unit(db), CLOCK, "2017-10", ClearingLevel.PROVINCE)
+    statement = october.statement
+    # November's is not October's; listed by pair (as the lines are), then by decision
+    assert [a.id for a in statement.adjustments] == ["A3", "A1", "A2"]
+    assert {(a.insured_region_code, a.treatment_region_code) for a in statement.adjustments} == {
+        ("430000", "450000"),
+        ("110000", "450000"),
+    }
+    hunan = next(x for x in statement.lines if x.insured_region_code == "430000")
+    assert hunan.due_total == Money.of("600.00") and hunan.adjustment_total == Money.of("-24.50")
+    assert hunan.cleared_total == Money.of("575.50")
+    assert hunan.prepayment_applied == Money.of("100.00")
+    assert hunan.balance_to_pay == Money.of("475.50")
+    beijing = next(x for x in statement.lines if x.insured_region_code == "110000")
+    assert beijing.person_times == 0 and beijing.due_total.is_zero()
+    assert beijing.balance_to_pay == Money.of("7.00")
+    assert statement.due_total == plain.statement.due_total
+    assert statement.adjustment_total == Money.of("-17.50")
+    assert statement.cleared_total == Money.of("582.50")
+    assert october.content_hash != plain.content_hash
+    # stored and read back (the JSON of the run) it is the same statement
+    assert ClearingStatement.from_dict(json.loads(statement.to_json())) == statement
+    # a region sees the adjustments of its own lines only
+    hunan_view = statement.restricted_to(lambda code: code.startswith("43"))
+    assert [a.id for a in hunan_view.adjustments] == ["A1", "A2"]
+    # the prepayment is drawn by what the month clears, adjustments included
+    drawn = drawn_by_pair([statement])
+    assert drawn[("430000", "450000")][0] == Money.of("575.50")
+
+
+def test_a_closed_month_keeps_its_statement_when_an_adjustment_names_it(
+    db: FundsFakeDatabase,
+) -> None:
+    _record(db, make_fact("S1", pooled="600.00"))
+    closed = service.run_clearing(
+        funds_unit(db), CLOCK, "2017-09", ClearingLevel.PROVINCE, close=True, actor=CENTRE
+    )
+    db.adjustments.append(_adjustment("A1", "12.00", month="2017-09"))
+    again = service.run_clearing(funds_unit(db), CLOCK, "2017-09", ClearingLevel.PROVINCE)
+    assert again.recomputed is False and again.content_hash == closed.content_hash
+    assert again.statement.adjustments == ()

@@ -4,6 +4,7 @@ and resent steps."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -11,10 +12,16 @@ from fakes_disputes import DisputeDatabase, DisputeUnitOfWork
 
 from yidi.kernel.access import Principal, Role
 from yidi.kernel.clock import FixedClock
-from yidi.kernel.errors import Conflict, Forbidden, NotFound, Refused
+from yidi.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from yidi.kernel.money import Money
 from yidi.reconciliation.commands import DisputeService, RaiseRequest, Step
-from yidi.reconciliation.model import DisputeAction, DisputeKind, DisputeState, LineAmounts
+from yidi.reconciliation.model import (
+    DisputeAction,
+    DisputeKind,
+    DisputeState,
+    LineAmounts,
+    Outcome,
+)
 from yidi.reconciliation.ports import CentreLine
 
 BOBAI = "H45092300001"
@@ -117,3 +124,154 @@ def test_a_resent_step_is_not_a_second_step_and_a_refused_one_writes_nothing(
     with pytest.raises(Conflict):
         service.act(GUANGXI, dispute.id, Step(DisputeAction.ANSWER, "另一个答复"))
     assert len(db.disputes[dispute.id].events) == 2
+
+
+# --- 清算调整: what a resolution carries into clearing -----------------------------------
+
+
+def resolved(
+    service: DisputeService,
+    adjustment: str | None,
+    outcome: Outcome = Outcome.ACCEPTED,
+    settlement_id: str = "S1",
+) -> str:
+    dispute, _ = service.raise_dispute(CASHIER, typo(settlement_id=settlement_id))
+    service.act(HENGYANG, dispute.id, Step(DisputeAction.ANSWER, "中心核对"))
+    service.act(
+        HENGYANG,
+        dispute.id,
+        Step(
+            DisputeAction.RESOLVE,
+            "按商定金额清算",
+            outcome=outcome,
+            adjustment=None if adjustment is None else Money(adjustment),
+        ),
+    )
+    return dispute.id
+
+
+def carried(db: DisputeDatabase) -> list[tuple[str, str, str | None]]:
+    """(month, amount, withdrawn) of every adjustment recorded, in order."""
+    return [
+        (a.clearing_month, str(a.amount), None if gone is None else gone.isoformat())
+        for _seq, a, gone in db.adjustments
+    ]
+
+
+def test_an_agreed_adjustment_goes_to_the_first_open_month_after_the_disputed_one(
+    service: DisputeService, db: DisputeDatabase
+) -> None:
+    # the line is of December 2026 (China time); decided on 3 December; January is closed
+    db.closed_months.add("2027-01")
+    dispute_id = resolved(service, "-12.30")
+    [(_seq, adjustment, gone)] = db.adjustments
+    assert gone is None and adjustment.clearing_month == "2027-02"
+    assert adjustment.amount == Money("-12.30") and adjustment.agreed == Money("-12.30")
+    assert adjustment.dispute_id == dispute_id and adjustment.settlement_id == "S1"
+    assert adjustment.concerns_month == "2026-12" and adjustment.decided_by == "hengyang"
+    assert (adjustment.insured_region_code, adjustment.treatment_region_code) == (
+        "430421",
+        "450923",
+    )
+    assert adjustment.reason == "按商定金额清算"
+    read = service.get(HENGYANG, dispute_id)
+    assert read.clearing_adjustment == Money("-12.30") and read.carried == (adjustment,)
+    assert "清算调整 -12.30 元计入 2027-02" in db.audit[-2].reason
+
+
+def test_resolving_without_an_amount_or_resending_adds_nothing(
+    service: DisputeService, db: DisputeDatabase
+) -> None:
+    resolved(service, None)
+    assert db.adjustments == []
+    db.lines[(BOBAI, "S2", False)] = dataclasses.replace(
+        db.lines[(BOBAI, "S1", False)], settlement_id="S2"
+    )
+    dispute_id = resolved(service, None, Outcome.REJECTED, "S2")
+    assert db.adjustments == [] and service.get(CLEARING, dispute_id).carried == ()
+
+
+def test_a_resent_resolution_carries_its_adjustment_once(
+    service: DisputeService, db: DisputeDatabase
+) -> None:
+    dispute, _ = service.raise_dispute(CASHIER, typo())
+    service.act(HENGYANG, dispute.id, Step(DisputeAction.ANSWER, "中心核对"))
+    step = Step(DisputeAction.RESOLVE, "追补", outcome=Outcome.ACCEPTED, adjustment=Money("5"))
+    service.act(HENGYANG, dispute.id, step)
+    service.act(HENGYANG, dispute.id, step)
+    with pytest.raises(Conflict):  # another person resolving again: the state has moved on
+        service.act(CLEARING, dispute.id, step)
+    assert carried(db) == [("2027-01", "5.00", None)]
+
+
+def test_refused_adjustments_write_nothing(service: DisputeService, db: DisputeDatabase) -> None:
+    dispute, _ = service.raise_dispute(CASHIER, typo())
+    service.act(HENGYANG, dispute.id, Step(DisputeAction.ANSWER, "中心核对"))
+    before = (len(db.audit), dict(db.disputes))
+    for outcome, amount, code in (
+        (Outcome.REJECTED, "1.00", "DISPUTE_ADJUSTMENT_NOT_ALLOWED"),
+        (Outcome.ACCEPTED, "0.00", "DISPUTE_ADJUSTMENT_ZERO"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            service.act(
+                HENGYANG,
+                dispute.id,
+                Step(DisputeAction.RESOLVE, "说明", outcome=outcome, adjustment=Money(amount)),
+            )
+        assert refused.value.code == code
+    with pytest.raises(InvalidInput) as on_answer:
+        service.act(
+            CASHIER, dispute.id, Step(DisputeAction.REOPEN, "再议", adjustment=Money("1.00"))
+        )
+    assert on_answer.value.code == "DISPUTE_ADJUSTMENT_ONLY_ON_RESOLVE"
+    manual, _ = service.raise_dispute(
+        CLEARING, RaiseRequest(BOBAI, "2026-11", "整月总额不符")
+    )  # no centre line: no insured region to clear against
+    service.act(CASHIER, manual.id, Step(DisputeAction.ANSWER, "医院核对"))
+    with pytest.raises(InvalidInput) as unknown:
+        service.act(
+            CLEARING,
+            manual.id,
+            Step(DisputeAction.RESOLVE, "说明", outcome=Outcome.ACCEPTED, adjustment=Money("1")),
+        )
+    assert unknown.value.code == "DISPUTE_ADJUSTMENT_REGION_UNKNOWN"
+    assert db.adjustments == [] and len(db.audit) == before[0] + 2  # the manual raise + answer
+
+
+def test_reopening_withdraws_what_no_closed_month_cleared_and_resolving_again_adds_the_difference(
+    service: DisputeService, db: DisputeDatabase
+) -> None:
+    dispute_id = resolved(service, "10.00")
+    reopen = Step(DisputeAction.REOPEN, "金额再议")
+    service.act(CASHIER, dispute_id, reopen)
+    assert [gone is not None for _s, _a, gone in db.adjustments] == [True]
+    assert service.get(CLEARING, dispute_id).carried == ()
+
+    def resolve_again(text: str, amount: str | None) -> None:
+        service.act(HENGYANG, dispute_id, Step(DisputeAction.ANSWER, text))
+        service.act(
+            HENGYANG,
+            dispute_id,
+            Step(
+                DisputeAction.RESOLVE,
+                text,
+                outcome=Outcome.ACCEPTED,
+                adjustment=None if amount is None else Money(amount),
+            ),
+        )
+
+    resolve_again("改为 8 元", "8.00")
+    assert [row[1] for row in carried(db) if row[2] is None] == ["8.00"]
+    # January clears the 8 yuan and closes; re-opened and resolved at 6 yuan, February
+    # carries the difference (-2), January is not touched
+    db.closed_months.add("2027-01")
+    service.act(CASHIER, dispute_id, reopen)
+    resolve_again("改为 6 元", "6.00")
+    live = [(month, amount) for month, amount, gone in carried(db) if gone is None]
+    assert live == [("2027-01", "8.00"), ("2027-02", "-2.00")]
+    # and resolved with none in the end: what January cleared is taken back
+    service.act(CASHIER, dispute_id, reopen)
+    resolve_again("不再调整", None)
+    live = [(month, amount) for month, amount, gone in carried(db) if gone is None]
+    assert live == [("2027-01", "8.00"), ("2027-02", "-8.00")]
+    assert sum(Money(amount).fen for _m, amount in live) == 0

@@ -234,7 +234,12 @@ def run_clearing(
         facts = uow.funds.facts(clearing_month=month)
         held = uow.funds.prepayments_as_of(level, month_end(month))
         statement = statement_from_totals(
-            month, level, aggregate_pairs(facts, month, level, keys), held, keys
+            month,
+            level,
+            aggregate_pairs(facts, month, level, keys),
+            held,
+            keys,
+            uow.funds.adjustments(month),
         )
         now = clock.now()
         uow.funds.save_open_run(statement, now)

@@ -14,6 +14,7 @@ Everything here is pure: facts in, statements out, no clock, no storage.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -449,6 +450,73 @@ def _kinds_from_dict(data: Mapping[str, Any] | None) -> dict[ClearingKind, KindD
 
 
 @dataclass(frozen=True, slots=True)
+class ClearingAdjustment:
+    """清算调整: an amount agreed in resolving a reconciliation dispute (对账差异), carried as a
+    line of its own by a clearing month after the disputed one, never by rewriting a closed month.
+
+    ``amount`` is signed from the insured region's side: positive, the insured region pays the
+    treatment region more (追补); negative, it pays less (扣减). It is the difference between the
+    dispute's agreed adjustment (``agreed``) and what its earlier resolutions already carried.
+    In a statement the region codes are the pair's at the statement's level."""
+
+    id: str
+    dispute_id: str
+    clearing_month: str
+    concerns_month: str  # the month the dispute is about
+    insured_region_code: str
+    treatment_region_code: str
+    hospital_code: str
+    settlement_id: str | None
+    refund: bool
+    amount: Money
+    agreed: Money
+    decided_by: str
+    decided_role: str
+    decided_at: dt.datetime
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "dispute_id": self.dispute_id,
+            "clearing_month": self.clearing_month,
+            "concerns_month": self.concerns_month,
+            "insured_region_code": self.insured_region_code,
+            "treatment_region_code": self.treatment_region_code,
+            "hospital_code": self.hospital_code,
+            "settlement_ids": [self.settlement_id] if self.settlement_id else [],
+            "refund": self.refund,
+            "amount": str(self.amount),
+            "agreed": str(self.agreed),
+            "decided_by": self.decided_by,
+            "decided_role": self.decided_role,
+            "decided_at": self.decided_at.isoformat(),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClearingAdjustment:
+        ids = data.get("settlement_ids") or []
+        return cls(
+            id=data["id"],
+            dispute_id=data["dispute_id"],
+            clearing_month=data["clearing_month"],
+            concerns_month=data["concerns_month"],
+            insured_region_code=data["insured_region_code"],
+            treatment_region_code=data["treatment_region_code"],
+            hospital_code=data["hospital_code"],
+            settlement_id=ids[0] if ids else None,
+            refund=bool(data["refund"]),
+            amount=Money.of(data["amount"]),
+            agreed=Money.of(data["agreed"]),
+            decided_by=data["decided_by"],
+            decided_role=data["decided_role"],
+            decided_at=dt.datetime.fromisoformat(data["decided_at"]),
+            reason=data["reason"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ClearingLine:
     """One pair's statement line: due by fund, prepayment netted, balance to pay."""
 
@@ -465,6 +533,13 @@ class ClearingLine:
     prepayment_remaining: Money
     #: the due split by clearing kind; None in a statement stored before kinds were recorded
     by_kind: Mapping[ClearingKind, KindDue] | None = None
+    #: the sum of the month's 清算调整 of the pair (not part of ``due_total``, its settlements')
+    adjustment_total: Money = field(default_factory=Money.zero)
+
+    @property
+    def cleared_total(self) -> Money:
+        """What the month clears for the pair: its settlements' due plus its adjustments."""
+        return self.due_total + self.adjustment_total
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -482,6 +557,10 @@ class ClearingLine:
         }
         if self.by_kind is not None:
             body["by_kind"] = _kinds_as_dict(self.by_kind)
+        if not self.adjustment_total.is_zero():
+            # only then: a statement without adjustments keeps its bytes (and content hash)
+            body["adjustment_total"] = str(self.adjustment_total)
+            body["cleared_total"] = str(self.cleared_total)
         return body
 
 
@@ -492,10 +571,20 @@ class ClearingStatement:
     month: str
     level: ClearingLevel
     lines: tuple[ClearingLine, ...]
+    #: the month's 清算调整, each explained (its pair's codes at the statement's level)
+    adjustments: tuple[ClearingAdjustment, ...] = ()
 
     @property
     def due_total(self) -> Money:
         return money_sum([line.due_total for line in self.lines])
+
+    @property
+    def adjustment_total(self) -> Money:
+        return money_sum([line.adjustment_total for line in self.lines])
+
+    @property
+    def cleared_total(self) -> Money:
+        return money_sum([line.cleared_total for line in self.lines])
 
     @property
     def balance_to_pay(self) -> Money:
@@ -530,6 +619,10 @@ class ClearingStatement:
         by_kind = self.by_kind
         if by_kind is not None:
             body["by_kind"] = _kinds_as_dict(by_kind)
+        if self.adjustments:
+            body["adjustment_total"] = str(self.adjustment_total)
+            body["cleared_total"] = str(self.cleared_total)
+            body["adjustments"] = [adjustment.as_dict() for adjustment in self.adjustments]
         return body
 
     def restricted_to(self, concerns: Callable[[str], bool]) -> ClearingStatement:
@@ -542,6 +635,12 @@ class ClearingStatement:
                 line
                 for line in self.lines
                 if concerns(line.insured_region_code) or concerns(line.treatment_region_code)
+            ),
+            tuple(
+                adjustment
+                for adjustment in self.adjustments
+                if concerns(adjustment.insured_region_code)
+                or concerns(adjustment.treatment_region_code)
             ),
         )
 
@@ -569,10 +668,14 @@ class ClearingStatement:
                 balance_to_pay=Money.of(line["balance_to_pay"]),
                 prepayment_remaining=Money.of(line["prepayment_remaining"]),
                 by_kind=_kinds_from_dict(line.get("by_kind")),
+                adjustment_total=Money.of(line.get("adjustment_total", "0.00")),
             )
             for line in data["lines"]
         )
-        return cls(data["month"], ClearingLevel(data["level"]), lines)
+        adjustments = tuple(
+            ClearingAdjustment.from_dict(item) for item in data.get("adjustments", ())
+        )
+        return cls(data["month"], ClearingLevel(data["level"]), lines, adjustments)
 
 
 def aggregate_pairs(
@@ -613,8 +716,14 @@ def statement_from_totals(
     totals: Iterable[PairTotals],
     prepayments: Mapping[tuple[str, str], Money],
     keys: RegionKeys,
+    adjustments: Iterable[ClearingAdjustment] = (),
 ) -> ClearingStatement:
     """Assemble the statement: net each pair's due against the prepayment it holds.
+
+    The month's 清算调整 (``adjustments``, with the regions they concern) are grouped to the
+    pairs at ``level`` and listed one by one; a line clears its due plus its adjustments
+    (``cleared_total``), and that is what the prepayment is netted against. Its ``due_total``
+    stays the sum of its settlements.
 
     A pair whose prepayment covers the month's due pays nothing and the rest of
     the prepayment stays with the treatment region; a negative due (more
@@ -624,14 +733,32 @@ def statement_from_totals(
     """
     parse_month(month)
     by_pair = {(t.insured_region_code, t.treatment_region_code): t for t in totals}
-    for pair in prepayments:
+    listed = sorted(
+        (
+            dataclasses.replace(
+                adjustment,
+                insured_region_code=keys.key(adjustment.insured_region_code, level),
+                treatment_region_code=keys.key(adjustment.treatment_region_code, level),
+            )
+            for adjustment in adjustments
+            if adjustment.clearing_month == month
+        ),
+        key=lambda a: (a.insured_region_code, a.treatment_region_code, a.decided_at, a.id),
+    )
+    adjusted: dict[tuple[str, str], int] = {}
+    for adjustment in listed:
+        pair = (adjustment.insured_region_code, adjustment.treatment_region_code)
+        adjusted[pair] = adjusted.get(pair, 0) + adjustment.amount.fen
+    for pair in (*prepayments, *adjusted):
         by_pair.setdefault(pair, PairTotals(pair[0], pair[1], 0, dict.fromkeys(FUNDS, 0)))
     lines = []
     for (insured, treatment), pair_totals in sorted(by_pair.items()):
         due_by_fund = {f: Money.from_fen(int(pair_totals.fund_fen.get(f, 0))) for f in FUNDS}
         due_total = money_sum(list(due_by_fund.values()))
+        adjustment_total = Money.from_fen(adjusted.get((insured, treatment), 0))
+        cleared = due_total + adjustment_total
         held = prepayments.get((insured, treatment), Money.zero())
-        applied = held.min(due_total).clamp_non_negative()
+        applied = held.min(cleared).clamp_non_negative()
         lines.append(
             ClearingLine(
                 insured_region_code=insured,
@@ -643,12 +770,13 @@ def statement_from_totals(
                 due_total=due_total,
                 prepayment_held=held,
                 prepayment_applied=applied,
-                balance_to_pay=due_total - applied,
+                balance_to_pay=cleared - applied,
                 prepayment_remaining=held - applied,
                 by_kind=kind_dues(pair_totals.kind_fen),
+                adjustment_total=adjustment_total,
             )
         )
-    return ClearingStatement(month, level, tuple(lines))
+    return ClearingStatement(month, level, tuple(lines), tuple(listed))
 
 
 def clear_month(
@@ -657,11 +785,12 @@ def clear_month(
     level: ClearingLevel,
     prepayments: Mapping[tuple[str, str], Money] | None = None,
     keys: RegionKeys | None = None,
+    adjustments: Iterable[ClearingAdjustment] = (),
 ) -> ClearingStatement:
     """月度清算: the statement for ``month`` at ``level`` (same facts, same statement)."""
     keys = keys or RegionKeys()
     totals = aggregate_pairs(facts, parse_month(month), level, keys)
-    return statement_from_totals(month, level, totals, prepayments or {}, keys)
+    return statement_from_totals(month, level, totals, prepayments or {}, keys, adjustments)
 
 
 # --- prepayment usage and warnings --------------------------------------------------
@@ -779,13 +908,14 @@ def drawn_by_pair(
     statements: Iterable[ClearingStatement],
 ) -> dict[tuple[str, str], tuple[Money, tuple[str, ...]]]:
     """What the clearing statements charged each (insured, treatment) pair, summed (the
-    ``due_total`` of each line: reversals lower it), with the months that charged it."""
+    ``cleared_total`` of each line: reversals and deducting adjustments lower it), with the
+    months that charged it."""
     drawn: dict[tuple[str, str], list[int]] = {}
     months: dict[tuple[str, str], list[str]] = {}
     for statement in sorted(statements, key=lambda s: s.month):
         for line in statement.lines:
             pair = (line.insured_region_code, line.treatment_region_code)
-            drawn.setdefault(pair, [0])[0] += line.due_total.fen
+            drawn.setdefault(pair, [0])[0] += line.cleared_total.fen
             months.setdefault(pair, []).append(statement.month)
     return {pair: (Money.from_fen(total[0]), tuple(months[pair])) for pair, total in drawn.items()}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from yidi.funds.model import (
+    ClearingAdjustment,
     ClearingLevel,
     ClearingStatement,
     LedgerEntry,
@@ -98,6 +99,10 @@ class FundsRepository(FactLedger, Protocol):
         self, level: ClearingLevel, insured: str, treatment: str, amount: Money, on: dt.date
     ) -> Money:
         """Add ``amount`` to the pair's prepayment held from ``on``; the new amount held."""
+        ...
+
+    def adjustments(self, clearing_month: str) -> list[ClearingAdjustment]:
+        """The 清算调整 (from resolved reconciliation disputes) the month carries."""
         ...
 
     def save_open_run(self, statement: ClearingStatement, run_at: dt.datetime) -> None: ...

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from yidi.funds.model import (
     FUNDS,
     Account,
+    ClearingAdjustment,
     ClearingKind,
     ClearingLevel,
     ClearingStatement,
@@ -34,6 +35,7 @@ from yidi.kernel.money import Money
 from yidi.kernel.regions import region_prefix
 from yidi.platform.rows import record_from_row, rowcount
 from yidi.platform.tables import (
+    clearing_adjustments,
     clearing_runs,
     hospitals,
     ledger_entries,
@@ -44,6 +46,27 @@ from yidi.platform.tables import (
 
 #: the ``settlement_facts`` column of each fund: its vocabulary amount's ``<name>_fen``
 FUND_COLUMNS: dict[Fund, str] = {fund: fund.amount.column for fund in FUNDS}
+
+
+def adjustment_from_row(row: Any) -> ClearingAdjustment:
+    """A ``clearing_adjustments`` row as the model's adjustment (regions as recorded)."""
+    return ClearingAdjustment(
+        id=row.id,
+        dispute_id=row.dispute_id,
+        clearing_month=row.clearing_month,
+        concerns_month=row.concerns_month,
+        insured_region_code=row.insured_region_code,
+        treatment_region_code=row.treatment_region_code,
+        hospital_code=row.hospital_code,
+        settlement_id=row.settlement_id,
+        refund=bool(row.refund),
+        amount=Money.from_fen(int(row.amount_fen)),
+        agreed=Money.from_fen(int(row.agreed_fen)),
+        decided_by=row.decided_by,
+        decided_role=row.decided_role,
+        decided_at=as_utc(row.decided_at),
+        reason=row.reason,
+    )
 
 
 def fact_row(fact: SettlementFact, recorded_at: dt.datetime) -> dict[str, Any]:
@@ -445,6 +468,18 @@ class FundsRepository:
             )
         )
         return bool(changed)
+
+    def adjustments(self, clearing_month: str) -> list[ClearingAdjustment]:
+        """The 清算调整 a month carries (withdrawn ones left out)."""
+        rows = self._session.execute(
+            select(clearing_adjustments)
+            .where(
+                clearing_adjustments.c.clearing_month == clearing_month,
+                clearing_adjustments.c.withdrawn_at.is_(None),
+            )
+            .order_by(clearing_adjustments.c.decided_at, clearing_adjustments.c.id)
+        ).all()
+        return [adjustment_from_row(row) for row in rows]
 
     def month_is_closed(self, month: str) -> bool:
         return (

@@ -1017,5 +1017,37 @@ reconciliation_dispute_events = Table(
     Column("text", String(400), nullable=False),
     _fen("amount_fen", nullable=True),
     Column("outcome", String(8), nullable=True),
+    _fen("adjustment_fen", nullable=True),  # a resolution's agreed clearing adjustment
     UniqueConstraint("dispute_id", "seq", name="uq_dispute_event_seq"),
+)
+
+# 清算调整: what a resolved dispute's agreed adjustment adds to a later month's clearing (the
+# difference from what its earlier resolutions carried; one row per resolve step at most).
+clearing_adjustments = Table(
+    "clearing_adjustments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "dispute_id",
+        String(32),
+        ForeignKey("reconciliation_disputes.id", name="fk_clearing_adjustments_dispute"),
+        nullable=False,
+        index=True,
+    ),
+    Column("seq", Integer, nullable=False),  # the resolve step that decided it
+    Column("clearing_month", String(7), nullable=False, index=True),
+    Column("concerns_month", String(7), nullable=False),
+    _region("insured_region_code"),
+    _region("treatment_region_code"),
+    Column("hospital_code", String(30), nullable=False),
+    Column("settlement_id", String(32), nullable=True),
+    Column("refund", Boolean, nullable=False),
+    _fen("amount_fen"),
+    _fen("agreed_fen"),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_role", String(32), nullable=False),
+    _timestamp("decided_at"),
+    Column("reason", String(400), nullable=False),
+    _timestamp("withdrawn_at", nullable=True),
+    UniqueConstraint("dispute_id", "seq", name="uq_clearing_adjustment_step"),
 )

@@ -16,11 +16,13 @@ the same text is answered with the dispute unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from yidi.funds.model import ClearingAdjustment, next_month
 from yidi.kernel.access import Action, Principal, Role, hidden
 from yidi.kernel.audit import as_utc, audit_entry_by
 from yidi.kernel.clock import Clock, beijing
@@ -36,6 +38,7 @@ from yidi.reconciliation.model import (
     LineAmounts,
     Outcome,
     Side,
+    adjustment_to_carry,
     apply,
     line_key,
     raise_dispute,
@@ -69,6 +72,8 @@ class Step:
     text: str
     amount: Money | None = None
     outcome: Outcome | None = None
+    #: resolving only: the agreed 清算调整 (+ the insured region pays more, − less)
+    adjustment: Money | None = None
 
 
 def _hidden() -> NotFound:
@@ -102,6 +107,54 @@ def _scope(principal: Principal) -> DisputeQuery:
 def _month_of(at: dt.datetime) -> str:
     """The clearing month of a settlement: its China-time month, as its fact counts it."""
     return f"{beijing(at):%Y-%m}"
+
+
+def _carry_adjustment(uow: DisputeUnitOfWork, dispute: Dispute) -> ClearingAdjustment | None:
+    """Record what the resolution adds to clearing, in the first month still open after the
+    disputed one and not before the month it is decided in (a closed month never changes).
+    Nothing when it adds nothing: no adjustment agreed, or the same as already carried."""
+    carried = uow.disputes.adjustments_of(dispute.id)
+    amount = adjustment_to_carry(dispute, Money.from_fen(sum(a.amount.fen for a in carried)))
+    if amount.is_zero():
+        return None
+    decided = dispute.last
+    month = max(next_month(dispute.month), _month_of(decided.at))
+    while uow.disputes.month_is_closed(month):
+        month = next_month(month)
+    # a reopened dispute whose carried amount stays (its month closed) is cleared against the
+    # pair it was cleared against before
+    insured = carried[0].insured_region_code if carried else dispute.insured_region_code
+    assert insured is not None  # the model refuses an adjustment without one
+    adjustment = ClearingAdjustment(
+        id="CA" + secrets.token_hex(12).upper(),
+        dispute_id=dispute.id,
+        clearing_month=month,
+        concerns_month=dispute.month,
+        insured_region_code=insured,
+        treatment_region_code=dispute.treatment_region_code,
+        hospital_code=dispute.hospital_code,
+        settlement_id=dispute.settlement_id,
+        refund=dispute.refund,
+        amount=amount,
+        agreed=dispute.clearing_adjustment or Money.zero(),
+        decided_by=decided.actor_id,
+        decided_role=decided.actor_role,
+        decided_at=decided.at,
+        reason=decided.text,
+    )
+    uow.disputes.add_adjustment(adjustment, len(dispute.events))
+    return adjustment
+
+
+def _withdraw_pending(uow: DisputeUnitOfWork, dispute: Dispute, at: dt.datetime) -> None:
+    """A re-opened dispute takes back its adjustments no closed month has cleared yet."""
+    pending = [
+        a.id
+        for a in uow.disputes.adjustments_of(dispute.id)
+        if not uow.disputes.month_is_closed(a.clearing_month)
+    ]
+    if pending:
+        uow.disputes.withdraw_adjustments(pending, at)
 
 
 class DisputeService:
@@ -223,6 +276,7 @@ class DisputeService:
                 and last.text == step.text.strip()
                 and last.amount == step.amount
                 and last.outcome == step.outcome
+                and last.adjustment == step.adjustment
             ):
                 return dispute  # the same step resent
             now = self._clock.now()
@@ -236,9 +290,17 @@ class DisputeService:
                 text=step.text,
                 amount=step.amount,
                 outcome=step.outcome,
+                adjustment=step.adjustment,
             )
             uow.disputes.record(moved, moved.last)
             detail = step.outcome.value if step.outcome else ""
+            if step.action is DisputeAction.RESOLVE:
+                carried = _carry_adjustment(uow, moved)
+                if carried is not None:
+                    detail += f" 清算调整 {carried.amount} 元计入 {carried.clearing_month}"
+            elif step.action is DisputeAction.REOPEN:
+                _withdraw_pending(uow, moved, as_utc(now))
+            moved = dataclasses.replace(moved, carried=tuple(uow.disputes.adjustments_of(moved.id)))
             self._audit(
                 uow, principal, now, f"reconciliation.dispute_{step.action.value}", moved, detail
             )

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from yidi.funds.model import ClearingAdjustment
 from yidi.kernel.errors import Conflict, InvalidInput, Refused
 from yidi.kernel.money import Money
 
@@ -155,6 +156,8 @@ class DisputeEvent:
     text: str
     amount: Money | None = None  # an answer's corrected amount, or the adjusted one
     outcome: Outcome | None = None
+    #: a resolution's agreed 清算调整, signed from the insured region's side (+ it pays more)
+    adjustment: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,8 @@ class Dispute:
     events: tuple[DisputeEvent, ...]
     outcome: Outcome | None = None
     settled_amount: Money | None = None  # the agreed amount of an adjusted outcome
+    #: the 清算调整 its resolutions carried, not withdrawn (filled when one dispute is read)
+    carried: tuple[ClearingAdjustment, ...] = ()
 
     @property
     def line_key(self) -> str | None:
@@ -183,6 +188,13 @@ class Dispute:
     @property
     def is_open(self) -> bool:
         return self.state is not DisputeState.RESOLVED
+
+    @property
+    def clearing_adjustment(self) -> Money | None:
+        """The agreed clearing adjustment of the resolution in force (None: none agreed)."""
+        if self.state is not DisputeState.RESOLVED:
+            return None
+        return self.last.adjustment
 
     @property
     def raised(self) -> DisputeEvent:
@@ -319,6 +331,7 @@ def apply(
     text: str,
     amount: Money | None = None,
     outcome: Outcome | None = None,
+    adjustment: Money | None = None,
 ) -> Dispute:
     """The dispute after ``action`` by ``side``, or the first rule it breaks."""
     step = TRANSITIONS.get(action)
@@ -362,12 +375,21 @@ def apply(
                 "an adjusted outcome, and only it, gives the agreed amount",
                 field="amount",
             )
+        if adjustment is not None:
+            require_adjustment(dispute, outcome, adjustment)
     elif outcome is not None:
         raise InvalidInput(
             "DISPUTE_OUTCOME_ONLY_ON_RESOLVE",
             "处理结果只在解决差异时填写",
             "an outcome is given only when resolving",
             field="outcome",
+        )
+    elif adjustment is not None:
+        raise InvalidInput(
+            "DISPUTE_ADJUSTMENT_ONLY_ON_RESOLVE",
+            "清算调整金额只在解决差异时填写",
+            "a clearing adjustment is given only when resolving",
+            field="adjustment",
         )
     elif amount is not None and action is not DisputeAction.ANSWER:
         raise InvalidInput(
@@ -377,7 +399,17 @@ def apply(
             field="amount",
         )
     event = DisputeEvent(
-        action, dispute.state, step.target, side, actor_id, actor_role, at, written, amount, outcome
+        action,
+        dispute.state,
+        step.target,
+        side,
+        actor_id,
+        actor_role,
+        at,
+        written,
+        amount,
+        outcome,
+        adjustment,
     )
     resolved = action is DisputeAction.RESOLVE
     return dataclasses.replace(
@@ -387,6 +419,41 @@ def apply(
         outcome=outcome if resolved else None,
         settled_amount=amount if resolved else None,
     )
+
+
+def require_adjustment(dispute: Dispute, outcome: Outcome, adjustment: Money) -> None:
+    """A clearing adjustment goes with a resolution that changes what is owed (accepted or
+    adjusted, not rejected: then the centre's record stands), is not zero (no adjustment is
+    left empty), and needs the pair it is cleared between (the centre's insured region)."""
+    if outcome is Outcome.REJECTED:
+        raise InvalidInput(
+            "DISPUTE_ADJUSTMENT_NOT_ALLOWED",
+            "“驳回”以中心记录为准，不能填写清算调整金额",
+            "a rejected dispute keeps the centre's record: no clearing adjustment",
+            field="adjustment",
+        )
+    if adjustment.is_zero():
+        raise InvalidInput(
+            "DISPUTE_ADJUSTMENT_ZERO",
+            "清算调整金额不能为 0；不调整清算请留空",
+            "a clearing adjustment is not zero; leave it empty for none",
+            field="adjustment",
+        )
+    if dispute.insured_region_code is None:
+        raise InvalidInput(
+            "DISPUTE_ADJUSTMENT_REGION_UNKNOWN",
+            "中心没有这一笔的记录，不知道参保地，不能在清算中调整；请按现有流程补记结算",
+            "the centre has no record of the line, so no insured region to clear against",
+            field="adjustment",
+        )
+
+
+def adjustment_to_carry(dispute: Dispute, carried: Money) -> Money:
+    """What the resolution in force adds to clearing: its agreed adjustment (zero when none)
+    less what the dispute's earlier resolutions already carried, so that resolving again
+    (after a re-opening) never counts an agreed amount twice."""
+    agreed = dispute.clearing_adjustment or Money.zero()
+    return agreed - carried
 
 
 def statement_kind(

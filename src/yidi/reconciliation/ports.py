@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol, Self
 
+from yidi.funds.model import ClearingAdjustment
 from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reconciliation.model import Dispute, DisputeEvent, DisputeState, LineAmounts
 
@@ -58,6 +59,16 @@ class DisputeStore(Protocol):
 
     def search(self, query: DisputeQuery) -> tuple[int, list[Dispute]]: ...
     def count(self, query: DisputeQuery) -> int: ...
+
+    # 清算调整 (clearing adjustments) the disputes' resolutions carry
+    def month_is_closed(self, month: str) -> bool: ...
+    def adjustments_of(self, dispute_id: str) -> list[ClearingAdjustment]:
+        """The dispute's adjustments not withdrawn, in the order they were decided."""
+
+    def add_adjustment(self, adjustment: ClearingAdjustment, seq: int) -> None:
+        """Store an adjustment decided by the dispute's step ``seq`` (one per step)."""
+
+    def withdraw_adjustments(self, ids: list[str], at: dt.datetime) -> None: ...
 
 
 class IdempotencyStore(Protocol):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yidi.funds.model import ClearingAdjustment
+from yidi.funds.sql import adjustment_from_row
 from yidi.kernel.audit import as_utc
 from yidi.kernel.money import Money
-from yidi.platform.tables import hospitals, settlements
+from yidi.platform.tables import clearing_adjustments as adjustments
+from yidi.platform.tables import clearing_runs, hospitals, settlements
 from yidi.platform.tables import reconciliation_dispute_events as events
 from yidi.platform.tables import reconciliation_disputes as disputes
 from yidi.reconciliation.model import (
@@ -65,6 +70,7 @@ def _event(row: Any) -> DisputeEvent:
         text=row.text,
         amount=_money(row.amount_fen),
         outcome=Outcome(row.outcome) if row.outcome else None,
+        adjustment=_money(row.adjustment_fen),
     )
 
 
@@ -82,6 +88,7 @@ def _event_values(dispute_id: str, seq: int, event: DisputeEvent) -> dict[str, A
         "text": event.text[:400],
         "amount_fen": _fen(event.amount),
         "outcome": event.outcome.value if event.outcome else None,
+        "adjustment_fen": _fen(event.adjustment),
     }
 
 
@@ -184,7 +191,11 @@ class DisputeRepository:
         if for_update:
             query = query.with_for_update()
         row = self._session.execute(query).first()
-        return None if row is None else self._dispute(row, self._steps(row.id))
+        if row is None:
+            return None
+        return dataclasses.replace(
+            self._dispute(row, self._steps(row.id)), carried=tuple(self.adjustments_of(row.id))
+        )
 
     def by_line_key(self, key: str) -> Dispute | None:
         row = self._session.execute(select(disputes).where(disputes.c.line_key == key)).first()
@@ -250,3 +261,52 @@ class DisputeRepository:
             ):
                 steps[step.dispute_id].append(_event(step))
         return self.count(query), [self._dispute(row, tuple(steps[row.id])) for row in rows]
+
+    # 清算调整 -------------------------------------------------------------------------
+    def month_is_closed(self, month: str) -> bool:
+        return (
+            self._session.execute(
+                select(clearing_runs.c.id).where(
+                    clearing_runs.c.clearing_month == month, clearing_runs.c.status == "closed"
+                )
+            ).first()
+            is not None
+        )
+
+    def adjustments_of(self, dispute_id: str) -> list[ClearingAdjustment]:
+        rows = self._session.execute(
+            select(adjustments)
+            .where(adjustments.c.dispute_id == dispute_id, adjustments.c.withdrawn_at.is_(None))
+            .order_by(adjustments.c.seq)
+        ).all()
+        return [adjustment_from_row(row) for row in rows]
+
+    def add_adjustment(self, adjustment: ClearingAdjustment, seq: int) -> None:
+        self._session.execute(
+            insert(adjustments).values(
+                id=adjustment.id,
+                dispute_id=adjustment.dispute_id,
+                seq=seq,
+                clearing_month=adjustment.clearing_month,
+                concerns_month=adjustment.concerns_month,
+                insured_region_code=adjustment.insured_region_code,
+                treatment_region_code=adjustment.treatment_region_code,
+                hospital_code=adjustment.hospital_code,
+                settlement_id=adjustment.settlement_id,
+                refund=adjustment.refund,
+                amount_fen=adjustment.amount.fen,
+                agreed_fen=adjustment.agreed.fen,
+                decided_by=adjustment.decided_by[:64],
+                decided_role=adjustment.decided_role[:32],
+                decided_at=as_utc(adjustment.decided_at),
+                reason=adjustment.reason[:400],
+                withdrawn_at=None,
+            )
+        )
+
+    def withdraw_adjustments(self, ids: list[str], at: dt.datetime) -> None:
+        self._session.execute(
+            update(adjustments)
+            .where(adjustments.c.id.in_(ids), adjustments.c.withdrawn_at.is_(None))
+            .values(withdrawn_at=as_utc(at))
+        )

@@ -29,6 +29,7 @@ from yidi.funds.model import (
     KindDue,
 )
 from yidi.funds.prepayment import COLUMN_COUNT, IDENTITIES, AnnexTable, PrepaymentEstimate
+from yidi.kernel.clock import beijing
 from yidi.kernel.money import Money
 from yidi.reports.cells import workbook_bytes as _safe_workbook_bytes
 
@@ -254,9 +255,74 @@ def statement_workbook(statement: ClearingStatement, *, status: str = "") -> Wor
         sheet.cell(r, 6 + i, amount).number_format = AMOUNT_FORMAT
     sheet.cell(r, 6 + len(FUNDS), statement.due_total.yuan).number_format = AMOUNT_FORMAT
     sheet.cell(r, 9 + len(FUNDS), statement.balance_to_pay.yuan).number_format = AMOUNT_FORMAT
+    if statement.adjustments:
+        # 应付合计 is the settlements'; the balance above already includes the adjustments
+        sheet.cell(r + 1, 1, "清算调整合计（见“清算调整”）")
+        sheet.cell(
+            r + 1, 6 + len(FUNDS), statement.adjustment_total.yuan
+        ).number_format = AMOUNT_FORMAT
+        sheet.cell(r + 2, 1, "本月清算合计（含调整）")
+        sheet.cell(
+            r + 2, 6 + len(FUNDS), statement.cleared_total.yuan
+        ).number_format = AMOUNT_FORMAT
+        r += 2
     sheet.cell(r + 2, 1, f"内容校验 sha256: {statement.content_hash}")
     _kinds_sheet(workbook, statement)
+    if statement.adjustments:
+        _adjustments_sheet(workbook, statement)
     return workbook
+
+
+ADJUSTMENT_HEADER: Final = (
+    "清算调整ID",
+    "对账差异ID",
+    "差异月份",
+    "参保地代码",
+    "就医地代码",
+    "定点医疗机构",
+    "结算ID",
+    "退费",
+    "调整金额（正数追补、负数扣减）",
+    "商定调整总额",
+    "决定人",
+    "决定人角色",
+    "决定时间（北京时间）",
+    "说明",
+)
+
+
+def _adjustments_sheet(workbook: Workbook, statement: ClearingStatement) -> None:
+    """Sheet 清算调整: each adjustment the month carries, with where it comes from."""
+    sheet = workbook.create_sheet("清算调整")
+    sheet["A1"] = f"{statement.month} 清算调整（对账差异解决后商定，计入本月清算）"
+    sheet["A1"].font = Font(bold=True)
+    for c, title in enumerate(ADJUSTMENT_HEADER, start=1):
+        sheet.cell(3, c, title).font = Font(bold=True)
+    r = 4
+    for adjustment in statement.adjustments:
+        values: list[Any] = [
+            adjustment.id,
+            adjustment.dispute_id,
+            adjustment.concerns_month,
+            adjustment.insured_region_code,
+            adjustment.treatment_region_code,
+            adjustment.hospital_code,
+            adjustment.settlement_id or "",
+            "是" if adjustment.refund else "",
+            adjustment.amount.yuan,
+            adjustment.agreed.yuan,
+            adjustment.decided_by,
+            adjustment.decided_role,
+            f"{beijing(adjustment.decided_at):%Y-%m-%d %H:%M}",
+            adjustment.reason,
+        ]
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(r, c, value)
+            if isinstance(value, Decimal):
+                cell.number_format = AMOUNT_FORMAT
+        r += 1
+    sheet.cell(r, 1, "合计")
+    sheet.cell(r, 9, statement.adjustment_total.yuan).number_format = AMOUNT_FORMAT
 
 
 def _kinds_sheet(workbook: Workbook, statement: ClearingStatement) -> None:

@@ -275,8 +275,12 @@ def _detail_page(
                     if e.outcome
                     else "",
                     "amount": _yuan(e.amount) if e.amount is not None else "",
+                    "adjustment": _yuan(e.adjustment) if e.adjustment is not None else "",
                 }
                 for e in dispute.events
+            ],
+            "carried": [
+                {"month": a.clearing_month, "amount": _yuan(a.amount)} for a in dispute.carried
             ],
             "lines": [
                 (
@@ -329,6 +333,11 @@ def _step(
         amount = _money(values["amount"])
         if amount is None:
             errors[f"{prefix}_amount"] = translate(lang, "disputes.amount_invalid")
+    adjustment: Money | None = None
+    if values.get("adjustment"):
+        adjustment = _money(values["adjustment"])
+        if adjustment is None:
+            errors[f"{prefix}_adjustment"] = translate(lang, "disputes.amount_invalid")
     if not confirmed:
         errors[f"{prefix}_confirm"] = translate(lang, "disputes.confirm_required")
     outcome_text = values.get("outcome", "")
@@ -338,7 +347,9 @@ def _step(
     if not errors:
         try:
             moved = service.act(
-                principal, dispute_id, Step(action, values.get("text", ""), amount, outcome)
+                principal,
+                dispute_id,
+                Step(action, values.get("text", ""), amount, outcome, adjustment),
             )
             return redirect(request, f"{BASE}/{moved.id}?done={action.value}")
         except YidiError as exc:
@@ -370,9 +381,15 @@ def _resolve(
     text: Text = "",
     resolve_outcome: Short = "",
     resolve_amount: Short = "",
+    resolve_adjustment: Short = "",
     confirm: Short = "",
 ) -> Response:
-    values = {"text": text, "outcome": resolve_outcome, "amount": resolve_amount.strip()}
+    values = {
+        "text": text,
+        "outcome": resolve_outcome,
+        "amount": resolve_amount.strip(),
+        "adjustment": resolve_adjustment.strip(),
+    }
     return _step(
         request, dispute_id, DisputeAction.RESOLVE, csrf_token, values, confirmed=confirm == "yes"
     )

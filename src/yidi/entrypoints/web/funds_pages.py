@@ -51,6 +51,7 @@ from yidi.funds.statistics import (
     outbound_sentence,
 )
 from yidi.kernel.access import Action, Principal
+from yidi.kernel.clock import format_beijing
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused, YidiError
 from yidi.kernel.money import Money
 from yidi.kernel.regions import DivisionLevel, annex3_henan_rows, default_registry
@@ -519,6 +520,7 @@ def _clearing_page(
                     "person_times": line.person_times,
                     "funds": [yuan_text(line.due_by_fund[f].fen) for f in FUNDS],
                     "due_total": yuan_text(line.due_total.fen),
+                    "adjustment": yuan_text(line.adjustment_total.fen),
                     "applied": yuan_text(line.prepayment_applied.fen),
                     "balance": yuan_text(line.balance_to_pay.fen),
                     "mine": principal.region_code is not None
@@ -528,6 +530,20 @@ def _clearing_page(
                     ),
                 }
             )
+    adjustments = [
+        {
+            "dispute_id": a.dispute_id,
+            "pair": f"{a.insured_region_code} → {a.treatment_region_code}",
+            "hospital": a.hospital_code,
+            "concerns": a.concerns_month,
+            "settlement": a.settlement_id or "—",
+            "refund": a.refund,
+            "amount": yuan_text(a.amount.fen),
+            "decided": f"{a.decided_by} {format_beijing(a.decided_at)}",
+            "reason": a.reason,
+        }
+        for a in (result.statement.adjustments if result is not None else ())
+    ]
     by_kind = result.statement.by_kind if result is not None else None
     return render(
         request,
@@ -540,6 +556,7 @@ def _clearing_page(
             "errors": field_errors,
             "result": result,
             "lines": lines,
+            "adjustments": adjustments,
             "funds": FUNDS,
             "fund_totals": [
                 yuan_text(sum(line.due_by_fund[f].fen for line in result.statement.lines))

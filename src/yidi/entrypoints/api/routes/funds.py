@@ -40,12 +40,20 @@ def _in_scope(principal: Principal, region_code: str) -> None:
 
 
 def _clearing_reply(result: ClearingRunResult) -> ClearingRunOut:
+    statement = result.statement
+    body = statement.as_dict()
+    # the canonical JSON leaves adjustments out when there are none; the API always lists them
+    body.update(
+        adjustment_total=str(statement.adjustment_total),
+        cleared_total=str(statement.cleared_total),
+        adjustments=[a.as_dict() for a in statement.adjustments],
+    )
+    for line, out in zip(statement.lines, body["lines"], strict=True):
+        out.update(
+            adjustment_total=str(line.adjustment_total), cleared_total=str(line.cleared_total)
+        )
     return ClearingRunOut.model_validate(
-        {
-            "status": result.status,
-            "content_hash": result.content_hash,
-            "statement": result.statement.as_dict(),
-        }
+        {"status": result.status, "content_hash": result.content_hash, "statement": body}
     )
 
 

@@ -145,9 +145,19 @@ class ResolveBody(BaseModel):
         description="调整后的医疗费总额（元；仅 adjusted）agreed total",
     )
 
+    clearing_adjustment: Decimal | None = Field(
+        default=None,
+        max_digits=14,
+        decimal_places=2,
+        description="清算调整（元，可空；仅 accepted / adjusted）：正数为参保地向就医地追补，负数为扣减；"
+        "计入该月之后第一个未关账月份的清算单。clearing adjustment: + the insured region pays "
+        "the treatment region more, − less; carried by the next open month's clearing",
+    )
+
     def to_step(self) -> Step:
         amount = None if self.adjusted_total is None else Money(self.adjusted_total)
-        return Step(DisputeAction.RESOLVE, self.text, amount, Outcome(self.outcome))
+        adjustment = None if self.clearing_adjustment is None else Money(self.clearing_adjustment)
+        return Step(DisputeAction.RESOLVE, self.text, amount, Outcome(self.outcome), adjustment)
 
 
 class ReopenBody(BaseModel):
@@ -179,6 +189,22 @@ class DisputeEventOut(BaseModel):
     text: str = Field(description="说明")
     amount: Decimal | None = Field(description="金额（答复的更正额或调整额，元）")
     outcome: str | None = Field(description="处理结果")
+    clearing_adjustment: Decimal | None = Field(
+        default=None, description="解决时商定的清算调整（元，正数追补、负数扣减）"
+    )
+
+
+class ClearingAdjustmentOut(BaseModel):
+    """差异的一笔清算调整：计入哪个月份的清算、金额、谁何时决定。"""
+
+    adjustment_id: str = Field(description="清算调整ID")
+    clearing_month: str = Field(description="计入的清算月份 yyyy-MM")
+    amount: Decimal = Field(description="本笔调整（元，正数追补、负数扣减）")
+    agreed: Decimal = Field(description="当时商定的调整总额（元）")
+    insured_region_code: str = Field(description="参保地区划")
+    treatment_region_code: str = Field(description="就医地区划")
+    decided_by: str = Field(description="决定人")
+    decided_at: dt.datetime = Field(description="决定时间")
 
 
 class DisputeSummaryOut(BaseModel):
@@ -205,6 +231,12 @@ class DisputeOut(DisputeSummaryOut):
     centre: LineAmountsOut | None = Field(description="中心记录的金额")
     institution: LineAmountsOut | None = Field(description="医疗机构记录的金额")
     adjusted_total: Decimal | None = Field(description="调整后的医疗费总额（元）")
+    clearing_adjustment: Decimal | None = Field(
+        default=None, description="现行解决商定的清算调整（元，正数追补、负数扣减）"
+    )
+    clearing_adjustments: list[ClearingAdjustmentOut] = Field(
+        default_factory=list, description="已计入清算的调整（未撤回的）"
+    )
     events: list[DisputeEventOut] = Field(description="全部步骤，按时间顺序")
     next_actions: list[str] = Field(description="调用者下一步可执行的操作")
     created: bool = Field(default=False, description="本次请求新建（false：已有或重试）")
@@ -238,6 +270,7 @@ def _event(event: DisputeEvent) -> DisputeEventOut:
         text=event.text,
         amount=None if event.amount is None else event.amount.yuan,
         outcome=event.outcome.value if event.outcome else None,
+        clearing_adjustment=None if event.adjustment is None else event.adjustment.yuan,
     )
 
 
@@ -272,6 +305,22 @@ def dispute_out(d: Dispute, side: Side, *, created: bool = False) -> DisputeOut:
             "centre": _amounts(d.centre),
             "institution": _amounts(d.institution),
             "adjusted_total": None if d.settled_amount is None else d.settled_amount.yuan,
+            "clearing_adjustment": (
+                None if d.clearing_adjustment is None else d.clearing_adjustment.yuan
+            ),
+            "clearing_adjustments": [
+                ClearingAdjustmentOut(
+                    adjustment_id=a.id,
+                    clearing_month=a.clearing_month,
+                    amount=a.amount.yuan,
+                    agreed=a.agreed.yuan,
+                    insured_region_code=a.insured_region_code,
+                    treatment_region_code=a.treatment_region_code,
+                    decided_by=a.decided_by,
+                    decided_at=a.decided_at,
+                )
+                for a in d.carried
+            ],
             "events": [_event(e) for e in d.events],
             "next_actions": [a.value for a in allowed_actions(d, side)],
             "created": created,

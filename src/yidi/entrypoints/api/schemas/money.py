@@ -8,6 +8,7 @@ Amounts are yuan with two decimals (JSON strings, as every ``Decimal`` of this A
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -128,8 +129,35 @@ class ClearingLineOut(BaseModel):
     due_total: Decimal = Field(description="应付合计（元）due in total (yuan)")
     prepayment_held: Decimal = Field(description="已拨预付金（元）prepayment held (yuan)")
     prepayment_applied: Decimal = Field(description="本月抵扣预付金（元）prepayment applied")
+    adjustment_total: Decimal = Field(
+        description="清算调整合计（元，对账差异解决后商定，正数追补、负数扣减）adjustments"
+    )
+    cleared_total: Decimal = Field(
+        description="本月清算合计＝应付合计＋清算调整（元）cleared in total (due + adjustments)"
+    )
     balance_to_pay: Decimal = Field(description="应拨付差额（元）balance to pay (yuan)")
     prepayment_remaining: Decimal = Field(description="预付金余额（元）prepayment remaining")
+
+
+class ClearingAdjustmentOut(BaseModel):
+    """清算调整：对账差异解决时商定的金额，计入之后第一个未关账月份，单列一行并说明来源。
+    A clearing adjustment agreed in resolving a reconciliation dispute."""
+
+    id: str = Field(description="清算调整ID")
+    dispute_id: str = Field(description="对账差异ID")
+    clearing_month: str = Field(description="计入的清算月份")
+    concerns_month: str = Field(description="差异所属月份")
+    insured_region_code: str = Field(description="参保地（本清算单层级）")
+    treatment_region_code: str = Field(description="就医地（本清算单层级）")
+    hospital_code: str = Field(description="定点医疗机构编号")
+    settlement_ids: list[str] = Field(description="所涉结算ID")
+    refund: bool = Field(description="退费结算行")
+    amount: Decimal = Field(description="调整金额（元）：正数参保地追补，负数扣减")
+    agreed: Decimal = Field(description="商定的调整总额（元）")
+    decided_by: str = Field(description="决定人")
+    decided_role: str = Field(description="决定人角色")
+    decided_at: dt.datetime = Field(description="决定时间（UTC）")
+    reason: str = Field(description="解决说明")
 
 
 class ClearingStatementOut(BaseModel):
@@ -138,9 +166,16 @@ class ClearingStatementOut(BaseModel):
     month: str = Field(description="清算月份 yyyy-MM")
     level: str = Field(description="province 省级 / prefecture 统筹区级")
     person_times: int
-    due_total: Decimal = Field(description="应付合计（元）due in total (yuan)")
+    due_total: Decimal = Field(description="应付合计（元，本月结算）due in total (yuan)")
+    adjustment_total: Decimal = Field(description="清算调整合计（元）adjustments in total")
+    cleared_total: Decimal = Field(
+        description="本月清算合计＝应付合计＋清算调整（元）cleared in total"
+    )
     balance_to_pay: Decimal = Field(description="应拨付差额合计（元）balance to pay (yuan)")
     lines: list[ClearingLineOut]
+    adjustments: list[ClearingAdjustmentOut] = Field(
+        description="清算调整（每一项对账差异的解决结果）adjustments, each explained"
+    )
 
 
 class ClearingRunOut(BaseModel):
