@@ -401,6 +401,8 @@ filings = Table(
     Column("import_key", String(80), nullable=True, unique=True),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    # Mandatory 附件1 fields the current version lacks: 待补充的历史备案 pages on it in SQL.
+    Column("missing_fields", Integer, nullable=False, server_default="0", index=True),
 )
 
 # One live counter filing per person, insured region and category, also under concurrency
@@ -454,6 +456,8 @@ filing_versions = Table(
     Column("version", Integer, nullable=False),
     Column("state", String(16), nullable=False),
     Column("registration_type", String(1), nullable=False),
+    # The version's own 备案类别 (a change may change it): the quarterly list pages on it.
+    Column("category", String(32), nullable=True),
     Column("record_json", Text, nullable=False),
     Column("state_reason", String(500), nullable=True),
     Column("supersedes", String(32), nullable=True),
