@@ -224,11 +224,25 @@ def _listed_in_annex2(record: FilingRecord) -> bool:
     return record.category is None or record.category.is_residence_based
 
 
+def may_export_full(principal: Principal) -> bool:
+    """Whether a role may ask 附件2 in full (明文, audited): offices that read full records."""
+    return principal.role in (
+        Role.AGENCY_HANDLER,
+        Role.PROVINCE_OFFICER,
+    ) and principal.may(Action.FILING_READ)
+
+
 class FilingReports(FilingUseCases):
     """附件2, the quarterly list, 地市报送情况 and the stored 报盘 batches."""
 
     def _require_region(self, principal: Principal, region: str) -> None:
         require_region(self._regions, principal, region)
+
+    def require_export(self, principal: Principal, region: str) -> None:
+        """What an export job checks before it is queued: the role may export and the region
+        is a known one within the caller's scope (``REGION_UNKNOWN``, ``ACCESS_DENIED`` …)."""
+        principal.require(Action.FILING_EXPORT)
+        self._require_region(principal, region)
 
     def _region_name(self, region: str) -> str:
         return self._regions.get(region).name if self._regions.exists(region) else "全部"
