@@ -123,6 +123,7 @@ def test_another_regions_user_is_refused_the_job_and_the_region(
     for path in (f"{JOBS}/{job['job_id']}", job["download_url"]):
         refused = api.get(path, headers=theirs)
         assert refused.status_code == 404 and refused.json()["error"]["code"] == "JOB_NOT_FOUND"
+        assert refused.json()["error"]["message"] == "未找到该导出任务"
     body = {"region": "430400", **_quarter(container)}
     quarterly = api.post(f"{JOBS}/quarterly", json=body, headers=theirs)
     assert quarterly.status_code == 403

@@ -62,7 +62,10 @@ def _missing() -> NotFound:
 
 def _job(container: ContainerDep, principal: Principal, job_id: str) -> JobView:
     principal.require(Action.FILING_EXPORT)
-    job = container.import_jobs.get(principal, job_id)
+    try:
+        job = container.import_jobs.get(principal, job_id)
+    except NotFound:  # the service words it for imports; the same answer for an export
+        raise _missing() from None
     if job.kind not in EXPORT_KINDS:  # an import job has its own route
         raise _missing()
     return job
