@@ -1,4 +1,4 @@
-"""Migration 0030: each version's own category and each filing's count of missing mandatory
+"""Migration 0031: each version's own category and each filing's count of missing mandatory
 附件1 fields, filled from the stored records (the follow-up lists page on them in SQL)."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from yidi.platform.migrate import upgrade
 AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 
 
-def test_upgrade_to_0030_fills_the_version_category_and_the_missing_field_count(
+def test_upgrade_to_0031_fills_the_version_category_and_the_missing_field_count(
     fresh_engine: Engine,
 ) -> None:
-    upgrade(fresh_engine, "0029")
+    upgrade(fresh_engine, "0030")
     old = MetaData()
     old.reflect(fresh_engine, only=["filings", "filing_versions"])
     filings, versions = old.tables["filings"], old.tables["filing_versions"]

@@ -9,8 +9,8 @@ from the stored records (the count by the rule of :mod:`yidi.filing.model.annex`
 quarterly list's count and page read the period's versions from the index, not from the
 wide record rows.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 """
 
 import json
@@ -21,8 +21,8 @@ from alembic import op
 from yidi.filing.model.annex import missing_mandatory_fields
 from yidi.filing.record_json import record_from_json
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
