@@ -157,6 +157,11 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/filings/import"): frozenset({"province"}) | AGENCIES,
     # An import job is its submitter's own (agency A submitted the one in the world).
     ("GET", "/api/filings/import-jobs/{job_id}"): frozenset({"agency_a"}),
+    # export jobs through the API: started for region A; a job is its starter's (agency A's)
+    ("POST", "/api/filings/export-jobs/annex2"): frozenset({"province", "agency_a"}),
+    ("POST", "/api/filings/export-jobs/quarterly"): frozenset({"province", "agency_a"}),
+    ("GET", "/api/filings/export-jobs/{job_id}"): frozenset({"agency_a"}),
+    ("GET", "/api/filings/export-jobs/{job_id}/download"): frozenset({"agency_a"}),
     ("GET", "/api/filings/{filing_id}"): frozenset({"insured_person", "agency_a", "province"}),
     ("PUT", "/api/filings/{filing_id}"): frozenset({"insured_person", "agency_a"}),
     ("POST", "/api/filings/{filing_id}/submit"): frozenset({"insured_person", "agency_a"}),
@@ -1070,6 +1075,20 @@ REQUESTS: dict[tuple[str, str], Callable[[dict[str, Any]], Request]] = {
         f"/api/filings/import-jobs/{w['job_id']}",
         {},
     ),
+    ("POST", "/api/filings/export-jobs/annex2"): lambda w: (
+        "/api/filings/export-jobs/annex2",
+        {"json": {"from": "2026-11-01", "to": "2026-11-30", "region": "430400"}},
+    ),
+    ("POST", "/api/filings/export-jobs/quarterly"): lambda w: (
+        "/api/filings/export-jobs/quarterly",
+        {"json": {"region": "430400", "year": 2026, "quarter": 4}},
+    ),
+    **{
+        ("GET", f"/api/filings/export-jobs/{{job_id}}{tail}"): (
+            lambda w, tail=tail: (f"/api/filings/export-jobs/{w['export_job_id']}{tail}", {})
+        )
+        for tail in ("", "/download")
+    },
     ("GET", "/filings/{ref}/annex1.pdf"): lambda w: (f"/filings/{w['filing_id']}/annex1.pdf", {}),
     ("GET", "/hospital/encounters/{encounter_id}"): lambda w: (
         f"/hospital/encounters/{w['mdtrt_id']}",

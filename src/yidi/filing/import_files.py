@@ -19,7 +19,12 @@ from typing import Final, NamedTuple
 
 from openpyxl import load_workbook
 
-from yidi.filing.model.annex import ANNEX2_COLUMNS, RowError, parse_annex2_row
+from yidi.filing.model.annex import (
+    ANNEX2_COLUMNS,
+    RowError,
+    missing_mandatory_fields,
+    parse_annex2_row,
+)
 from yidi.filing.model.record import FilingRecord, RegistrationType
 from yidi.filing.record_json import record_json
 from yidi.kernel.errors import InvalidInput
@@ -141,6 +146,7 @@ class ParsedRow(NamedTuple):
     registration_type: str = "1"
     record_json: str = ""
     key: str = ""
+    missing_fields: int = 0  # mandatory 附件1 fields the row lacks (待补充的历史备案)
 
 
 def _parse_chunk(
@@ -184,6 +190,7 @@ def _parse_chunk(
                 parsed.registration_type.value,
                 record_json(parsed),
                 import_key(parsed, version),
+                len(missing_mandatory_fields(parsed)),
             )
         )
     return parsed_rows

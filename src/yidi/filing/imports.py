@@ -270,6 +270,7 @@ class FilingImports(FilingUseCases):
                         registration_type=row.registration_type,
                         record_json=row.record_json,
                         import_key=row.key,
+                        missing_fields=row.missing_fields,
                     )
                 )
             uow.filings.bulk_insert_imported(stored, imported_by)

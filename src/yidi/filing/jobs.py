@@ -272,15 +272,24 @@ class ImportJobs:
         filename: str,
         *,
         inline: bool = False,
+        idempotency: tuple[str, str] | None = None,
     ) -> JobView:
         """Queue an export (``kind`` one of ``exports``); the same export queued or running
-        again for the same person returns its job. With ``inline`` it runs now."""
+        again for the same person returns its job. With ``inline`` it runs now.
+
+        ``idempotency`` is (client key, request fingerprint): a retry with the key returns
+        the job its first request started, even once that job has finished; the key with
+        another request is refused (``IDEMPOTENCY_KEY_REUSED``)."""
         principal.require(Action.FILING_EXPORT)
         if kind not in self._exports:
             raise NotFound("JOB_KIND_UNKNOWN", "没有这种导出任务", f"no export job {kind!r}")
         text = json.dumps(params, sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(f"{kind}:{text}".encode()).hexdigest()
+        scope = f"job.export:{principal.user_id}"
         with self._uow() as uow:
+            earlier = uow.idempotency.recall(scope, *idempotency) if idempotency else None
+            if earlier is not None:
+                return self.get(principal, str(earlier["job_id"]))
             pending = uow.jobs.pending_of(principal.user_id, digest, (QUEUED, RUNNING))
             if pending is None:
                 job_id = "J" + secrets.token_hex(12).upper()
@@ -302,9 +311,13 @@ class ImportJobs:
                         created_at=as_utc(self._clock.now()),
                     )
                 )
-                uow.commit()
             else:
                 job_id = pending.id
+            if idempotency is not None:
+                uow.idempotency.remember(
+                    scope, *idempotency, {"job_id": job_id}, as_utc(self._clock.now())
+                )
+            uow.commit()
         self.wake.set()
         if inline:
             self.run_pending()

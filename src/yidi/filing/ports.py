@@ -73,6 +73,8 @@ class FilingQuery:
     assignee: str | None = None
     sort: str = ""  # one of SORT_KEYS; "" = the list's default
     descending: bool = False
+    # 待补充的历史备案: only filings whose current version lacks a mandatory 附件1 field.
+    incomplete: bool = False
     limit: int = 50
     offset: int = 0
 
@@ -245,6 +247,7 @@ class ImportedFiling:
     registration_type: str
     record_json: str  # :func:`yidi.filing.record_json.record_json` of the parsed record
     import_key: str
+    missing_fields: int = 0  # mandatory 附件1 fields the record lacks
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +346,19 @@ class FilingStore(Protocol):
     def count_filed_versions(
         self, region_prefix: str, first_day: dt.date, last_day: dt.date
     ) -> int: ...
+    def listed_version_counts(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date, categories: Sequence[str]
+    ) -> list[tuple[str, int]]: ...
+    def listed_versions_page(
+        self,
+        region_prefix: str,
+        first_day: dt.date,
+        last_day: dt.date,
+        categories: Sequence[str],
+        *,
+        limit: int,
+        offset: int,
+    ) -> list[FilingRecord]: ...
     def annex2_records(
         self,
         region_prefix: str,

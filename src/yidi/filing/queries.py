@@ -103,6 +103,16 @@ class FilingPage:
 
 
 @dataclass(frozen=True, slots=True)
+class CompletenessPage:
+    """One page of 待补充的历史备案: ``offset`` is the first row's (the last page's when the
+    asked one is past the end)."""
+
+    total: int
+    offset: int
+    items: list[CompletenessRow]
+
+
+@dataclass(frozen=True, slots=True)
 class FilingDetail:
     """The full record (audited read), its evidence, every version and every event."""
 
@@ -505,6 +515,35 @@ class FilingQueries(FilingUseCases):
             principal, (FilingState.APPROVED, FilingState.SUBMITTED), region
         )
         return [row for row in rows if row.missing_fields]
+
+    def incomplete_page(
+        self, principal: Principal, *, limit: int, offset: int, region: str | None = None
+    ) -> CompletenessPage:
+        """One page of :meth:`incomplete` in filing-number order, paged by the database on
+        the stored count of missing fields: a count and the page, whatever the list's length."""
+        principal.require(Action.FILING_LIST)
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        query = self._scoped_query(
+            principal,
+            FilingQuery(
+                states=(FilingState.APPROVED, FilingState.SUBMITTED),
+                incomplete=True,
+                sort="number",
+                limit=limit,
+                offset=max(0, offset),
+            ),
+            region,
+        )
+        if query is None:
+            return CompletenessPage(0, 0, [])
+        with self._uow() as uow:
+            total, rows = uow.filings.search(query)
+            if not rows and total:  # past the end: the last page
+                query = dataclasses.replace(query, offset=(total - 1) // limit * limit)
+                total, rows = uow.filings.search(query)
+        return CompletenessPage(
+            total, query.offset if rows else 0, [completeness_row(record) for _r, record in rows]
+        )
 
     def without_second_generation_card(
         self, principal: Principal, *, region: str | None = None

@@ -100,6 +100,21 @@ class QuarterlyStream:
     table: Callable[[str], Annex2Table]
 
 
+@dataclass(frozen=True)
+class QuarterlyPage:
+    """One page of the quarterly list on screen (always masked): the page's rows under their
+    prefecture's table head, each prefecture with its whole count; ``total`` is the list's."""
+
+    region_code: str
+    year: int
+    quarter: int
+    first_day: dt.date
+    last_day: dt.date
+    total: int
+    offset: int
+    tables: list[tuple[Annex2Table, int]]  # (a prefecture's table with its rows here, its count)
+
+
 def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     if not 1 <= quarter <= 4 or not 2000 <= year <= 2100:
         raise InvalidInput(
@@ -209,11 +224,25 @@ def _listed_in_annex2(record: FilingRecord) -> bool:
     return record.category is None or record.category.is_residence_based
 
 
+def may_export_full(principal: Principal) -> bool:
+    """Whether a role may ask 附件2 in full (明文, audited): offices that read full records."""
+    return principal.role in (
+        Role.AGENCY_HANDLER,
+        Role.PROVINCE_OFFICER,
+    ) and principal.may(Action.FILING_READ)
+
+
 class FilingReports(FilingUseCases):
     """附件2, the quarterly list, 地市报送情况 and the stored 报盘 batches."""
 
     def _require_region(self, principal: Principal, region: str) -> None:
         require_region(self._regions, principal, region)
+
+    def require_export(self, principal: Principal, region: str) -> None:
+        """What an export job checks before it is queued: the role may export and the region
+        is a known one within the caller's scope (``REGION_UNKNOWN``, ``ACCESS_DENIED`` …)."""
+        principal.require(Action.FILING_EXPORT)
+        self._require_region(principal, region)
 
     def _region_name(self, region: str) -> str:
         return self._regions.get(region).name if self._regions.exists(region) else "全部"
@@ -416,6 +445,86 @@ class FilingReports(FilingUseCases):
 
         return QuarterlyStream(
             region, year, quarter, first, last, not show_full, total, rows(), table
+        )
+
+    def quarterly_page(
+        self,
+        principal: Principal,
+        region: str,
+        year: int,
+        quarter: int,
+        *,
+        limit: int,
+        offset: int,
+    ) -> QuarterlyPage:
+        """One page of :meth:`quarterly` (masked), paged by the database: a grouped count
+        and the page's rows, two statements whatever the number of versions. An offset past
+        the end gives the last page. The serials are the download's (per prefecture)."""
+        principal.require(Action.FILING_EXPORT)
+        first, last = quarter_bounds(year, quarter)
+        self._require_region(principal, region)
+        prefix = region_prefix(region)
+        limit = max(1, min(limit, 500))
+        with self._uow() as uow:
+            counts = uow.filings.listed_version_counts(prefix, first, last, ANNEX2_CATEGORIES)
+            total = sum(count for _code, count in counts)
+            if offset >= total:
+                offset = max(0, (total - 1) // limit * limit)
+            offset = max(0, offset)
+            records = (
+                uow.filings.listed_versions_page(
+                    prefix, first, last, ANNEX2_CATEGORIES, limit=limit, offset=offset
+                )
+                if total
+                else []
+            )
+            self._audit(
+                uow,
+                principal,
+                "filing.export",  # a page of the list names persons, like its download
+                f"quarterly:{region}",
+                f"{year}Q{quarter} 页面 第{offset + 1}起{len(records)}行 脱敏",
+            )
+            uow.commit()
+        # The serial of the page's first row: the listed versions before it in its prefecture.
+        per_prefecture: dict[str, int] = {}
+        before: dict[str, int] = {}
+        seen = 0
+        for code, count in counts:
+            prefecture = self._prefecture(code)
+            if seen < offset:
+                before[prefecture] = before.get(prefecture, 0) + min(count, offset - seen)
+            per_prefecture[prefecture] = per_prefecture.get(prefecture, 0) + count
+            seen += count
+        tables: dict[str, list[tuple[str, ...]]] = {}
+        for record in records:
+            code = self._prefecture(record.insured_region_code or "")
+            before[code] = serial = before.get(code, 0) + 1
+            row = annex2_row(record, serial, self._regions, mask=True)
+            tables.setdefault(code, []).append((*row, record.registration_type.label_zh))
+        heading = f"{year}年第{quarter}季度新增（变更）备案人员"
+        return QuarterlyPage(
+            region,
+            year,
+            quarter,
+            first,
+            last,
+            total,
+            offset,
+            [
+                (
+                    Annex2Table(
+                        code,
+                        self._region_name(code),
+                        heading,
+                        (*ANNEX2_COLUMNS, "登记类别"),
+                        rows,
+                        True,
+                    ),
+                    per_prefecture.get(code, len(rows)),
+                )
+                for code, rows in tables.items()
+            ],
         )
 
     # --- 地市报送情况 and the 报盘 batches ---------------------------------------------------

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yidi.filing.model.annex import missing_mandatory_fields
 from yidi.filing.model.evidence import Evidence, EvidenceFile, EvidenceKind
 from yidi.filing.model.lifecycle import (
     ONLINE_ROLE,
@@ -87,21 +88,23 @@ _STAGING_TABLE = """CREATE TEMPORARY TABLE IF NOT EXISTS filing_import_staging (
     lineage_id varchar(32) NOT NULL, version_id varchar(32) NOT NULL, version integer NOT NULL,
     insured_region_code varchar(6) NOT NULL, id_number varchar(18) NOT NULL,
     name varchar(50) NOT NULL, category varchar(32), registration_type varchar(1) NOT NULL,
-    record_json text NOT NULL, import_key varchar(80) NOT NULL
+    record_json text NOT NULL, import_key varchar(80) NOT NULL, missing_fields integer NOT NULL
 ) ON COMMIT DROP"""
 _STAGING_COPY = (
     "COPY filing_import_staging (lineage_id, version_id, version, insured_region_code, "
-    "id_number, name, category, registration_type, record_json, import_key) FROM STDIN"
+    "id_number, name, category, registration_type, record_json, import_key, missing_fields) "
+    "FROM STDIN"
 )
 _STAGED_INSERTS = (
     "INSERT INTO filings (id, filing_number, current_version_id, state, version, "
-    "insured_region_code, id_number, name, category, source, import_key, created_at, updated_at) "
+    "insured_region_code, id_number, name, category, source, import_key, created_at, updated_at, "
+    "missing_fields) "
     "SELECT lineage_id, NULL, version_id, :approved, version, insured_region_code, id_number, "
-    "name, category, 'import', import_key, :at, :at FROM filing_import_staging",
-    "INSERT INTO filing_versions (id, filing_id, version, state, registration_type, record_json, "
-    "state_reason, supersedes, superseded_by, filed_on, created_at) "
-    "SELECT version_id, lineage_id, version, :approved, registration_type, record_json, "
-    "NULL, NULL, NULL, :filed_on, :at FROM filing_import_staging",
+    "name, category, 'import', import_key, :at, :at, missing_fields FROM filing_import_staging",
+    "INSERT INTO filing_versions (id, filing_id, version, state, registration_type, category, "
+    "record_json, state_reason, supersedes, superseded_by, filed_on, created_at) "
+    "SELECT version_id, lineage_id, version, :approved, registration_type, category, "
+    "record_json, NULL, NULL, NULL, :filed_on, :at FROM filing_import_staging",
     "INSERT INTO filing_events (filing_id, version_id, seq, action, from_state, to_state, "
     "actor_id, actor_role, at, reason, version) "
     "SELECT lineage_id, version_id, 1, 'create', NULL, :approved, :actor_id, :actor_role, :at, "
@@ -237,6 +240,7 @@ def lineage_values(filing: Filing, at: dt.datetime) -> dict[str, Any]:
         "id_number": (record.social_security_number or "").upper(),
         "name": record.name or "",
         "category": record.category.value if record.category else None,
+        "missing_fields": len(missing_mandatory_fields(record)),
         "updated_at": as_utc(at),
     }
 
@@ -327,6 +331,7 @@ class FilingRepository:
                 version=filing.record.version,
                 state=filing.state.value,
                 registration_type=filing.record.registration_type.value,
+                category=filing.record.category.value if filing.record.category else None,
                 record_json=record_json(filing.record),
                 state_reason=filing.state_reason,
                 supersedes=filing.supersedes,
@@ -373,6 +378,7 @@ class FilingRepository:
                 .where(filing_versions.c.id == filing.filing_id)
                 .values(
                     state=filing.state.value,
+                    category=filing.record.category.value if filing.record.category else None,
                     record_json=record_json(filing.record),
                     state_reason=filing.state_reason,
                     superseded_by=filing.superseded_by,
@@ -491,6 +497,8 @@ class FilingRepository:
             conditions.append(filings.c.category == query.category.value)
         if query.region_prefix is not None:
             conditions.append(filings.c.insured_region_code.startswith(query.region_prefix))
+        if query.incomplete:
+            conditions.append(filings.c.missing_fields > 0)
         if query.own_id_number is not None:
             conditions.append(filings.c.id_number == query.own_id_number.upper())
         if query.assignee is not None:
@@ -695,7 +703,12 @@ class FilingRepository:
             select(filing_versions.c.id)
             .join(filings, filings.c.id == filing_versions.c.filing_id)
             .where(*self._filed_in(region_prefix, first_day, last_day))
-            .order_by(filings.c.insured_region_code, filing_versions.c.filed_on, filings.c.id)
+            .order_by(
+                filings.c.insured_region_code,
+                filing_versions.c.filed_on,
+                filings.c.id,
+                filing_versions.c.id,
+            )
         )
         columns = (
             filing_versions.c.state,
@@ -743,6 +756,64 @@ class FilingRepository:
             .where(*self._filed_in(region_prefix, first_day, last_day))
         )
         return int(self._session.execute(statement).scalar_one())
+
+    @staticmethod
+    def _listed_in(categories: Sequence[str]) -> Any:
+        # 附件2's categories by the version's own category, and versions without one.
+        return or_(
+            filing_versions.c.category.is_(None), filing_versions.c.category.in_(list(categories))
+        )
+
+    def listed_version_counts(
+        self, region_prefix: str, first_day: dt.date, last_day: dt.date, categories: Sequence[str]
+    ) -> list[tuple[str, int]]:
+        """(insured region, versions) of the quarterly list's versions, by region in code
+        order: one grouped statement (no record read), whatever the number of versions."""
+        region = filings.c.insured_region_code
+        rows = self._session.execute(
+            select(region, func.count())
+            .select_from(filing_versions)
+            .join(filings, filings.c.id == filing_versions.c.filing_id)
+            .where(*self._filed_in(region_prefix, first_day, last_day), self._listed_in(categories))
+            .group_by(region)
+            .order_by(region)
+        )
+        return [(str(code), int(count)) for code, count in rows]
+
+    def listed_versions_page(
+        self,
+        region_prefix: str,
+        first_day: dt.date,
+        last_day: dt.date,
+        categories: Sequence[str],
+        *,
+        limit: int,
+        offset: int,
+    ) -> list[FilingRecord]:
+        """One page of the quarterly list's versions in :meth:`filed_versions`' order: the
+        ids are paged by the database, then only the page's records are read."""
+        order = (
+            filings.c.insured_region_code,
+            filing_versions.c.filed_on,
+            filings.c.id,
+            filing_versions.c.id,
+        )
+        keys = (
+            select(filing_versions.c.id, *(c.label(f"k{n}") for n, c in enumerate(order)))
+            .join(filings, filings.c.id == filing_versions.c.filing_id)
+            .where(*self._filed_in(region_prefix, first_day, last_day), self._listed_in(categories))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+        # The page's records by primary key, in the page's order: one statement.
+        rows = self._session.execute(
+            select(filing_versions.c.record_json)
+            .join(keys, keys.c.id == filing_versions.c.id)
+            .order_by(*(keys.c[f"k{n}"] for n in range(len(order))))
+        )
+        return [record_from_json(r.record_json) for r in rows]
 
     @staticmethod
     def _annex2_terms(
@@ -1163,6 +1234,7 @@ class FilingRepository:
                     "import_key": row.import_key,
                     "created_at": at,
                     "updated_at": at,
+                    "missing_fields": row.missing_fields,
                 }
                 for row in rows
             ],
@@ -1176,6 +1248,7 @@ class FilingRepository:
                     "version": row.version,
                     "state": approved,
                     "registration_type": row.registration_type,
+                    "category": row.category,
                     "record_json": row.record_json,
                     "state_reason": None,
                     "supersedes": None,
@@ -1229,6 +1302,7 @@ class FilingRepository:
                         row.registration_type,
                         row.record_json,
                         row.import_key,
+                        row.missing_fields,
                     )
                 )
         values = {

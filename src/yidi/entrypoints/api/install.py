@@ -17,6 +17,7 @@ from yidi.entrypoints.api.routes import (
     change_requests,
     chronic,
     disputes,
+    export_jobs,
     filings,
     funds,
     hospital,
@@ -47,6 +48,7 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(accounts.router)
     app.include_router(users.router)
     app.include_router(funds.router)
+    app.include_router(export_jobs.router)  # before /api/filings/{filing_id}
     app.include_router(filings.router)
     app.include_router(change_requests.router)
     app.include_router(hospital.router)

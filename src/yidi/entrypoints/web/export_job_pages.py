@@ -23,6 +23,7 @@ from yidi.entrypoints.web.province_pages import region_codes
 from yidi.entrypoints.web.refusals import field_errors
 from yidi.entrypoints.web.render import XLSX_MEDIA_TYPE, page_lang, page_principal, render
 from yidi.filing.jobs import ANNEX2_EXPORT, QUARTERLY_EXPORT, ImportJobs, JobView
+from yidi.filing.reports import may_export_full
 from yidi.kernel.access import Action, Principal, Role
 from yidi.kernel.errors import ErrorKind, NotFound, YidiError
 
@@ -42,11 +43,6 @@ def _exporter(request: Request) -> Principal:
 
 def _inline(request: Request) -> bool:
     return container_of(request).settings.import_jobs == "inline"
-
-
-def may_export_full(principal: Principal) -> bool:
-    """Whether the 附件2 form offers the full (明文) file: offices that read full records."""
-    return principal.role in OFFICES and principal.may(Action.FILING_READ)
 
 
 def _start_annex2(

@@ -426,15 +426,17 @@ def _incomplete(request: Request) -> Response:
     """待补充的历史备案, one page at a time with the total."""
     principal = page_principal(request)
     _require_office(principal)
-    rows = _service(request).incomplete(principal)
     number, size = _page_and_size(request)
-    pages = pager("/filings/incomplete", {"size": str(size)}, number, size, len(rows))
+    # Paged by the database; a page past the end (the list shrank) gives the last page.
+    found = _service(request).incomplete_page(principal, limit=size, offset=(number - 1) * size)
+    number = found.offset // size + 1
+    pages = pager("/filings/incomplete", {"size": str(size)}, number, size, found.total)
     return render(
         request,
         "filings_incomplete.html",
         {
-            "rows": rows[pages.first_row - 1 : pages.last_row] if rows else [],
-            "total": len(rows),
+            "rows": found.items,
+            "total": found.total,
             "pager": pages,
             "page_sizes": PAGE_SIZES,
             "page_size": size,
@@ -723,22 +725,19 @@ def _quarterly(request: Request) -> Response:
     else:
         errors["quarter"] = translate(lang, "funds.choose_one")
     listing = None
-    if not errors:
-        download = "download" in request.query_params
-        # On screen always masked; the downloaded report as the service decides for the role.
-        listing = exchange.quarterly(
-            principal,
-            region,
-            year,
-            quarter,
-            full=None if download else False,
-        )
-        if download:
-            name = f"quarterly-{listing.region_code}-{year}Q{quarter}.xlsx"
-            return file_response(request, quarterly_xlsx(listing), XLSX_MEDIA_TYPE, name)
-    region_label = _region_label(lang)
     number, size = _page_and_size(request)
-    total = sum(len(table.rows) for table in listing.prefectures) if listing else 0
+    if not errors:
+        if "download" in request.query_params:
+            # The downloaded report, complete, full or masked as the service decides for the role.
+            whole = exchange.quarterly(principal, region, year, quarter)
+            name = f"quarterly-{whole.region_code}-{year}Q{quarter}.xlsx"
+            return file_response(request, quarterly_xlsx(whole), XLSX_MEDIA_TYPE, name)
+        # On screen one page, masked, paged by the database (a page past the end: the last).
+        listing = exchange.quarterly_page(
+            principal, region, year, quarter, limit=size, offset=(number - 1) * size
+        )
+        number = listing.offset // size + 1
+    total = listing.total if listing else 0
     pages = pager(
         "/filings/quarterly",
         {"region": region, "year": year_text, "quarter": quarter_text, "size": str(size)},
@@ -748,13 +747,8 @@ def _quarterly(request: Request) -> Response:
     )
     shown: list[tuple[Any, list[Any], int]] = []  # (table, its rows on this page, its total)
     if listing is not None:
-        start, before = pages.first_row - 1, 0
-        for table in listing.prefectures:
-            rows = list(table.rows)
-            low, high = max(0, start - before), min(len(rows), pages.last_row - before)
-            if low < high:
-                shown.append((table, rows[low:high], len(rows)))
-            before += len(rows)
+        shown = [(table, table.rows, count) for table, count in listing.tables]
+    region_label = _region_label(lang)
     return render(
         request,
         "filings_quarterly.html",
