@@ -88,7 +88,7 @@ from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
-from yidi.kernel.idempotency import RequestKey, request_key
+from yidi.kernel.idempotency import RequestKey
 from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
@@ -2378,7 +2378,6 @@ __all__ = [
     "AdmissionChange",
     "AdmissionCheck",
     "AdmissionRequest",
-    "Caller",
     "Credential",
     "EncounterDetail",
     "EncounterState",
@@ -2386,14 +2385,12 @@ __all__ = [
     "FeeLineInput",
     "HospitalService",
     "LookupLimits",
-    "RequestKey",
     "SettlementRecord",
     "YidiError",
     "emergency_counts_as_filed",
     "local",
     "mask_id_number",
     "policy_region_of",
-    "request_key",
     "result_amounts",
     "result_json",
     "reversal_marker",

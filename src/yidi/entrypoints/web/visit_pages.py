@@ -20,7 +20,6 @@ from starlette.responses import Response
 from yidi.chronic.commands import GatewayRecognitions
 from yidi.encounter.commands import (
     AdmissionCheck,
-    Caller,
     Credential,
     EncounterDetail,
     FamilyUse,
@@ -52,7 +51,7 @@ from yidi.entrypoints.web.hospital_pages import (
 from yidi.entrypoints.web.i18n import translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, render
-from yidi.kernel.access import Action
+from yidi.kernel.access import Action, Caller
 from yidi.kernel.errors import Conflict, ErrorKind, YidiError
 from yidi.kernel.money import Money, money_sum
 
