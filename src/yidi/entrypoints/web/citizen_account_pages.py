@@ -15,13 +15,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from yidi.auth.commands import authenticate
-from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
+from yidi.auth.passwords import MAX_PASSWORD_LENGTH
 from yidi.auth.registration import CitizenAccounts, CodePurpose
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
-from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.password_form import field_errors, password_rule, passwords_differ
 from yidi.entrypoints.web.render import (
     page_lang,
     page_principal,
@@ -34,17 +34,13 @@ from yidi.kernel.errors import ErrorKind, YidiError
 _PATHS = {CodePurpose.REGISTER: "/register", CodePurpose.RESET: "/password-forgot"}
 
 
-def _rule(request: Request) -> str:
-    zh, en = policy_text(container_of(request).settings.password_min_length)
-    return en if page_lang(request) == "en" else zh
-
-
 def _status(exc: YidiError) -> int:
     return {ErrorKind.TOO_MANY: 429, ErrorKind.CONFLICT: 409}.get(exc.kind, 422)
 
 
 def _errors(exc: YidiError, lang: Lang, default: str) -> dict[str, str]:
-    return {exc.field or default: refusal_message(exc, lang), "error_code": exc.code}
+    # "code" is this form's one-time-code field, so the refusal's code goes under "error_code".
+    return field_errors(exc, lang, default, code_key="error_code")
 
 
 def _page(
@@ -71,7 +67,7 @@ def _page(
             "errors": errors or {},
             "token": token,
             "minutes": minutes or (citizens.policy.minutes if citizens else 0),
-            "rule": _rule(request),
+            "rule": password_rule(request),
             "done": done,
             "available": citizens is not None,
         },
@@ -164,8 +160,8 @@ def _verify(purpose: CodePurpose) -> Callable[..., Response]:
 
         if not code.strip():
             return again({"code": translate(lang, "citizen.code_required")}, 422)
-        if new_password != confirm_password:
-            return again({"confirm_password": translate(lang, "citizen.mismatch")}, 422)
+        if mismatch := passwords_differ(lang, new_password, confirm_password):
+            return again(mismatch, 422)
         try:
             if purpose is CodePurpose.REGISTER:
                 done = citizens.register(token, code, username, new_password)
