@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from yidi.accounts.model import Movement, MovementKind, account_eligible, binding_for
 from yidi.catalog.commands import no_catalog
@@ -143,6 +143,12 @@ _REVERSED_RECORD: Final[dict[str, tuple[str, EncounterKind]]] = {
 def reversal_marker(msgid: str) -> str:
     """The idempotency key that records "the message ``msgid`` was reversed by 2601"."""
     return f"2601:{msgid}"
+
+
+class _Cancellation(Protocol):
+    """An aggregate's cancel transition (2202 or 2404), refused while lines are active."""
+
+    def __call__(self, encounter: Encounter, /, *, has_active_lines: bool) -> EncounterState: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -903,18 +909,14 @@ class HospitalService(EncounterQueries):
         reason: str = "",
     ) -> EncounterRow:
         """2202: cancel a registered visit with no active fee lines (so nothing settled)."""
-        with self._uow() as uow:
-            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
-            if stored is not None:
-                return encounter
-            active = bool(uow.hospital.fee_lines(encounter_id))
-            state = Encounter(encounter).cancel_registration(has_active_lines=active)
-            uow.hospital.update_encounter(
-                encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
-            )
-            return self._commit_encounter_change(
-                uow, caller, encounter_id, key, "hospital.cancel_registration", reason
-            )
+        return self._cancel(
+            caller,
+            encounter_id,
+            key,
+            reason,
+            "hospital.cancel_registration",
+            Encounter.cancel_registration,
+        )
 
     def record_visit(
         self,
@@ -1153,18 +1155,31 @@ class HospitalService(EncounterQueries):
     ) -> EncounterRow:
         """2404: cancel an admission that has nothing uploaded (so nothing settled); the
         cashier's reason goes to the audit trail."""
+        return self._cancel(
+            caller, encounter_id, key, reason, "hospital.cancel_admission", Encounter.cancel
+        )
+
+    def _cancel(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        key: RequestKey | None,
+        reason: str,
+        action: str,
+        transition: _Cancellation,
+    ) -> EncounterRow:
+        """Cancel by ``transition`` (the aggregate refuses an encounter with active lines);
+        a retry of ``key`` answers the first result."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
             active = bool(uow.hospital.fee_lines(encounter_id))
-            state = Encounter(encounter).cancel(has_active_lines=active)
+            state = transition(Encounter(encounter), has_active_lines=active)
             uow.hospital.update_encounter(
                 encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
             )
-            return self._commit_encounter_change(
-                uow, caller, encounter_id, key, "hospital.cancel_admission", reason
-            )
+            return self._commit_encounter_change(uow, caller, encounter_id, key, action, reason)
 
     def change_admission(
         self,
