@@ -12,6 +12,7 @@ fees.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -611,6 +612,29 @@ SalePrescriptions = Annotated[str, Form(max_length=300)]
 SaleAccount = Annotated[str, Form(max_length=10)]
 
 
+@dataclass(frozen=True, slots=True)
+class _SaleForm:
+    """A sale form that passed the checks: who sells, what was typed, what it describes."""
+
+    caller: Caller
+    values: dict[str, str]
+    purchase: PharmacyPurchase
+    total: Money | None
+
+
+def _read_sale(request: Request, csrf_token: str, values: dict[str, str]) -> _SaleForm | Response:
+    """The sale form of a pharmacy's cashier, or the page that refuses it (the institution, or
+    the fields and rows in error)."""
+    caller = _form_caller(request, csrf_token)
+    refused = institution_refusal(request, caller, pharmacy_page=True)
+    if refused is not None:
+        return refused
+    purchase, errors, problems, total = _purchase(request, values)
+    if purchase is None:
+        return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
+    return _SaleForm(caller, values, purchase, total)
+
+
 def _sale_pre_settle(
     request: Request,
     card: SaleCard = "",
@@ -620,19 +644,18 @@ def _sale_pre_settle(
     family_account: SaleAccount = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _form_caller(request, csrf_token)
-    refused = institution_refusal(request, caller, pharmacy_page=True)
-    if refused is not None:
-        return refused
-    values = _sale_values(card, fee_text, prescriptions, use_account, family_account)
-    purchase, errors, problems, total = _purchase(request, values)
-    if purchase is None:
-        return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
+    form = _read_sale(
+        request,
+        csrf_token,
+        _sale_values(card, fee_text, prescriptions, use_account, family_account),
+    )
+    if isinstance(form, Response):
+        return form
     try:
-        done = _service(request).pre_settle_purchase(caller, purchase)
+        done = _service(request).pre_settle_purchase(form.caller, form.purchase)
     except YidiError as exc:
-        return _sale_refused(request, exc, values, total)
-    return _sale_page(request, values=values, preview=done.record, total=total)
+        return _sale_refused(request, exc, form.values, form.total)
+    return _sale_page(request, values=form.values, preview=done.record, total=form.total)
 
 
 def _sale_settle(
@@ -645,21 +668,19 @@ def _sale_settle(
     form_key: FormKey = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _form_caller(request, csrf_token)
-    refused = institution_refusal(request, caller, pharmacy_page=True)
-    if refused is not None:
-        return refused
-    values = _sale_values(card, fee_text, prescriptions, use_account, family_account)
-    purchase, errors, problems, total = _purchase(request, values)
-    if purchase is None:
-        return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
-    payload = {k: v for k, v in values.items()}
+    form = _read_sale(
+        request,
+        csrf_token,
+        _sale_values(card, fee_text, prescriptions, use_account, family_account),
+    )
+    if isinstance(form, Response):
+        return form
     try:
         done = _service(request).settle_purchase(
-            caller, purchase, _key(caller, form_key, "sale", payload)
+            form.caller, form.purchase, _key(form.caller, form_key, "sale", dict(form.values))
         )
     except YidiError as exc:
-        return _sale_refused(request, exc, values, total)
+        return _sale_refused(request, exc, form.values, form.total)
     return redirect(request, f"/pharmacy/sales/{done.record.encounter_id}?done=settle")
 
 
