@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from yidi.chronic.commands import GatewayRecognitions
@@ -575,8 +575,13 @@ def _purchase(
 
 
 def _sale_values(
-    card: str, fee_text: str, prescriptions: str, use_account: str, family_account: str = ""
+    card: Annotated[str, Form(max_length=50)] = "",
+    fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
+    prescriptions: Annotated[str, Form(max_length=300)] = "",
+    use_account: Annotated[str, Form(max_length=10)] = "",
+    family_account: Annotated[str, Form(max_length=10)] = "",
 ) -> dict[str, str]:
+    """The sale form's fields, tidied: the one form both sale posts read."""
     return {
         "card": card.strip().upper(),
         "fee_text": fee_text,
@@ -606,10 +611,7 @@ def _sale_refused(
     )
 
 
-SaleCard = Annotated[str, Form(max_length=50)]
-SaleText = Annotated[str, Form(max_length=MAX_TEXT_BYTES)]
-SalePrescriptions = Annotated[str, Form(max_length=300)]
-SaleAccount = Annotated[str, Form(max_length=10)]
+SaleValues = Annotated[dict[str, str], Depends(_sale_values)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,18 +639,10 @@ def _read_sale(request: Request, csrf_token: str, values: dict[str, str]) -> _Sa
 
 def _sale_pre_settle(
     request: Request,
-    card: SaleCard = "",
-    fee_text: SaleText = "",
-    prescriptions: SalePrescriptions = "",
-    use_account: SaleAccount = "",
-    family_account: SaleAccount = "",
+    values: SaleValues,
     csrf_token: CsrfToken = "",
 ) -> Response:
-    form = _read_sale(
-        request,
-        csrf_token,
-        _sale_values(card, fee_text, prescriptions, use_account, family_account),
-    )
+    form = _read_sale(request, csrf_token, values)
     if isinstance(form, Response):
         return form
     try:
@@ -660,19 +654,11 @@ def _sale_pre_settle(
 
 def _sale_settle(
     request: Request,
-    card: SaleCard = "",
-    fee_text: SaleText = "",
-    prescriptions: SalePrescriptions = "",
-    use_account: SaleAccount = "",
-    family_account: SaleAccount = "",
+    values: SaleValues,
     form_key: FormKey = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
-    form = _read_sale(
-        request,
-        csrf_token,
-        _sale_values(card, fee_text, prescriptions, use_account, family_account),
-    )
+    form = _read_sale(request, csrf_token, values)
     if isinstance(form, Response):
         return form
     try:
