@@ -18,7 +18,7 @@ from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.citizen_account_pages import add_citizen_account_routes
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
-from yidi.entrypoints.web.password_form import field_errors, password_rule, passwords_differ
+from yidi.entrypoints.web.password_form import NewPasswordForm, field_errors, password_rule
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, resolve_region
 from yidi.entrypoints.web.render import (
@@ -68,9 +68,8 @@ def _password_get(request: Request) -> Response:
 
 def _password_post(
     request: Request,
+    new_password: NewPasswordForm,
     current_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     principal = page_principal(request)
@@ -79,7 +78,7 @@ def _password_post(
     require_csrf(request, csrf_token)
     lang = page_lang(request)
     container = container_of(request)
-    if mismatch := passwords_differ(lang, new_password, confirm_password):
+    if mismatch := new_password.mismatch(lang):
         return _password_page(request, mismatch, 422)
     try:
         change_password(
@@ -87,7 +86,7 @@ def _password_post(
             container.clock,
             principal,
             current_password,
-            new_password,
+            new_password.value,
             min_length=container.settings.password_min_length,
         )
     except YidiError as exc:
@@ -134,9 +133,8 @@ def _reset_get(request: Request, token: str = "") -> Response:
 
 def _reset_post(
     request: Request,
+    new_password: NewPasswordForm,
     token: Annotated[str, Form(max_length=100)] = "",
-    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     require_csrf(request, csrf_token)
@@ -146,14 +144,14 @@ def _reset_post(
         username = reset_link_account(container.uow(), container.clock, token)
     except YidiError as exc:
         return _reset_page(request, "", None, {"token": refusal_message(exc, lang)}, 410)
-    if mismatch := passwords_differ(lang, new_password, confirm_password):
+    if mismatch := new_password.mismatch(lang):
         return _reset_page(request, token, username, mismatch, 422)
     try:
         complete_reset(
             container.uow(),
             container.clock,
             token,
-            new_password,
+            new_password.value,
             min_length=container.settings.password_min_length,
         )
     except YidiError as exc:

@@ -15,13 +15,12 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from yidi.auth.commands import authenticate
-from yidi.auth.passwords import MAX_PASSWORD_LENGTH
 from yidi.auth.registration import CitizenAccounts, CodePurpose
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
-from yidi.entrypoints.web.password_form import field_errors, password_rule, passwords_differ
+from yidi.entrypoints.web.password_form import NewPasswordForm, field_errors, password_rule
 from yidi.entrypoints.web.render import (
     page_lang,
     page_principal,
@@ -128,11 +127,10 @@ def _request_code(purpose: CodePurpose) -> Callable[..., Response]:
 def _verify(purpose: CodePurpose) -> Callable[..., Response]:
     def endpoint(
         request: Request,
+        new_password: NewPasswordForm,
         token: Annotated[str, Form(max_length=100)] = "",
         code: Annotated[str, Form(max_length=12)] = "",
         username: Annotated[str, Form(max_length=64)] = "",
-        new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-        confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
         csrf_token: Annotated[str, Form()] = "",
     ) -> Response:
         require_csrf(request, csrf_token)
@@ -160,18 +158,18 @@ def _verify(purpose: CodePurpose) -> Callable[..., Response]:
 
         if not code.strip():
             return again({"code": translate(lang, "citizen.code_required")}, 422)
-        if mismatch := passwords_differ(lang, new_password, confirm_password):
+        if mismatch := new_password.mismatch(lang):
             return again(mismatch, 422)
         try:
             if purpose is CodePurpose.REGISTER:
-                done = citizens.register(token, code, username, new_password)
+                done = citizens.register(token, code, username, new_password.value)
             else:
-                done = citizens.reset_password(token, code, new_password)
+                done = citizens.reset_password(token, code, new_password.value)
         except YidiError as exc:
             return again(_errors(exc, lang, "code"), _status(exc))
         if purpose is CodePurpose.RESET:
             return _page(request, purpose, step=3, done=done)
-        return _signed_in(request, done, new_password)
+        return _signed_in(request, done, new_password.value)
 
     return endpoint
 

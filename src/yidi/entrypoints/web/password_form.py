@@ -4,9 +4,12 @@ check that the two entries agree, and a refusal shown at its field."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
+from typing import Annotated
 
-from yidi.auth.passwords import policy_text
+from fastapi import Depends, Form, Request
+
+from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.refusals import refusal_message
@@ -20,11 +23,29 @@ def password_rule(request: Request) -> str:
     return en if page_lang(request) == "en" else zh
 
 
-def passwords_differ(lang: Lang, new_password: str, confirm_password: str) -> dict[str, str]:
-    """The confirm field's error when the two entries differ; empty when they agree."""
-    if new_password == confirm_password:
-        return {}
-    return {"confirm_password": translate(lang, "account.password_mismatch")}
+@dataclass(frozen=True, slots=True)
+class NewPassword:
+    """The new password as typed twice (fields ``new_password`` and ``confirm_password``)."""
+
+    value: str
+    confirmation: str
+
+    def mismatch(self, lang: Lang) -> dict[str, str]:
+        """The confirm field's error when the two entries differ; empty when they agree."""
+        if self.value == self.confirmation:
+            return {}
+        return {"confirm_password": translate(lang, "account.password_mismatch")}
+
+
+def _new_password(
+    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+) -> NewPassword:
+    return NewPassword(new_password, confirm_password)
+
+
+#: The two new-password fields of a form, as one parameter of its endpoint.
+NewPasswordForm = Annotated[NewPassword, Depends(_new_password)]
 
 
 def field_errors(
