@@ -31,10 +31,11 @@ a missing one. Audit subjects carry internal ids (mdtrt_id, psn_no), never ID nu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final, Protocol
@@ -438,6 +439,17 @@ class HospitalService(EncounterQueries):
             )
         return self._person_by_credential(uow, credential)
 
+    @contextlib.contextmanager
+    def _noting_misses(self, caller: Caller, credential: Credential) -> Iterator[None]:
+        """Around a use case that looks the person up: a credential that finds nobody is
+        counted and audited (in a transaction of its own) before the refusal goes on."""
+        try:
+            yield
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, credential)
+            raise
+
     def _record_miss(self, caller: Caller, credential: Credential) -> None:
         """Count and audit a lookup that found nobody (never the number that was tried)."""
         window = self._window()
@@ -618,12 +630,11 @@ class HospitalService(EncounterQueries):
         if check.cross_region and check.filing is None:
             raise self._refuse_unfiled(uow, check)
 
-    def _new_encounter_row(
+    def _add_encounter(
         self,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         check: AdmissionCheck,
-        encounter_id: str,
-        now: dt.datetime,
         *,
         med_type: str,
         state: EncounterState,
@@ -639,15 +650,17 @@ class HospitalService(EncounterQueries):
         disease_code: str | None = None,
         accidental_injury: bool = False,
         injury_promise: bool = False,
-    ) -> dict[str, Any]:
-        """The columns of a new encounter (a stay, a visit or a purchase) of the checked
-        person at the caller's institution; ``filing_category`` stands in for the filing's
+    ) -> str:
+        """Add a new encounter (a stay, a visit or a purchase) of the checked person at the
+        caller's institution and give its id; ``filing_category`` stands in for the filing's
         when there is none (an emergency admission flagged as filed)."""
+        now = self._clock.now()
+        encounter_id = _new_id("M", check.hospital.region_code, now)
         person = check.person
         filing = check.filing
         category = filing.record.category if filing and filing.record.category else None
         category = category or filing_category
-        return {
+        row = {
             "id": encounter_id,
             "hospital_code": caller.hospital_code,
             "person_id": check.person_id,
@@ -677,6 +690,8 @@ class HospitalService(EncounterQueries):
             "created_at": as_utc(now),
             "updated_at": as_utc(now),
         }
+        uow.hospital.add_encounter(row)
+        return encounter_id
 
     def _recognised_disease(
         self,
@@ -717,12 +732,8 @@ class HospitalService(EncounterQueries):
     def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
         """Identity and filing check at admission. Unfiled cross-region patients are refused
         with the agency phone to call, never passed silently."""
-        try:
+        with self._noting_misses(caller, credential):
             return self._admission_check(caller, credential)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, credential)
-            raise
 
     def _admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
         with self._uow() as uow:
@@ -766,12 +777,8 @@ class HospitalService(EncounterQueries):
     def admit(
         self, caller: Caller, request: AdmissionRequest, key: RequestKey | None = None
     ) -> EncounterRow:
-        try:
+        with self._noting_misses(caller, request.credential):
             return self._admit(caller, request, key)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, request.credential)
-            raise
 
     def _admit(
         self, caller: Caller, request: AdmissionRequest, key: RequestKey | None
@@ -795,28 +802,23 @@ class HospitalService(EncounterQueries):
             if not flagged:
                 self._require_filed(uow, check)
             self._refuse_overlapping_stay(uow, caller, check.person_id, admitted_at)
-            now = self._clock.now()
-            encounter_id = _new_id("M", check.hospital.region_code, now)
-            uow.hospital.add_encounter(
-                self._new_encounter_row(
-                    caller,
-                    check,
-                    encounter_id,
-                    now,
-                    med_type=request.med_type,
-                    state=ADMITTED,
-                    begins_at=admitted_at,
-                    credential_type=request.credential_type,
-                    number=request.inpatient_number,
-                    department_code=request.department_code,
-                    department_name=request.department_name,
-                    diagnosis_codes=request.diagnosis_codes,
-                    emergency_started_at=request.emergency_started_at,
-                    filing_category=FilingCategory.EMERGENCY if flagged else None,
-                    # An injury reaching here settles directly under the no-third-party promise.
-                    accidental_injury=is_injury(request),
-                    injury_promise=is_injury(request) and request.injury_third_party is False,
-                )
+            encounter_id = self._add_encounter(
+                uow,
+                caller,
+                check,
+                med_type=request.med_type,
+                state=ADMITTED,
+                begins_at=admitted_at,
+                credential_type=request.credential_type,
+                number=request.inpatient_number,
+                department_code=request.department_code,
+                department_name=request.department_name,
+                diagnosis_codes=request.diagnosis_codes,
+                emergency_started_at=request.emergency_started_at,
+                filing_category=FilingCategory.EMERGENCY if flagged else None,
+                # An injury reaching here settles directly under the no-third-party promise.
+                accidental_injury=is_injury(request),
+                injury_promise=is_injury(request) and request.injury_third_party is False,
             )
             return self._commit_encounter_change(
                 uow,
@@ -836,12 +838,8 @@ class HospitalService(EncounterQueries):
     ) -> EncounterRow:
         """2201: register a general outpatient visit of a filed (or local) person. A visit is
         never an admission: it settles with the outpatient scheme and opens no stay."""
-        try:
+        with self._noting_misses(caller, request.credential):
             return self._register_visit(caller, request, key)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, request.credential)
-            raise
 
     def _register_visit(
         self, caller: Caller, request: VisitRegistration, key: RequestKey | None
@@ -871,23 +869,18 @@ class HospitalService(EncounterQueries):
                 if chronic and request.disease_code
                 else None
             )
-            now = self._clock.now()
-            encounter_id = _new_id("M", check.hospital.region_code, now)
-            uow.hospital.add_encounter(
-                self._new_encounter_row(
-                    caller,
-                    check,
-                    encounter_id,
-                    now,
-                    med_type=med_type,
-                    state=REGISTERED,
-                    begins_at=registered_at,
-                    credential_type=request.credential_type,
-                    number=request.outpatient_number,
-                    department_code=request.department_code,
-                    department_name=request.department_name,
-                    disease_code=disease,
-                )
+            encounter_id = self._add_encounter(
+                uow,
+                caller,
+                check,
+                med_type=med_type,
+                state=REGISTERED,
+                begins_at=registered_at,
+                credential_type=request.credential_type,
+                number=request.outpatient_number,
+                department_code=request.department_code,
+                department_name=request.department_name,
+                disease_code=disease,
             )
             return self._commit_encounter_change(
                 uow,
@@ -992,16 +985,12 @@ class HospitalService(EncounterQueries):
     def pre_settle_purchase(self, caller: Caller, purchase: PharmacyPurchase) -> PurchaseResult:
         """2101: the purchase's full result exactly as 2102 would settle it (the same steps,
         in a transaction that is rolled back: nothing is written)."""
-        try:
+        with self._noting_misses(caller, purchase.credential):
             with self._uow() as uow:
                 done = self._purchase(uow, caller, purchase, msgid=None)
                 # Leaving the unit of work without a commit rolls every row back.
             record = replace(done.record, kind="pre_settle", settlement_id=None, state=None)
             return PurchaseResult(record, done.lines)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, purchase.credential)
-            raise
 
     def settle_purchase(
         self,
@@ -1013,31 +1002,24 @@ class HospitalService(EncounterQueries):
     ) -> PurchaseResult:
         """2102: store the purchase and its lines and settle it, in one transaction; a retry
         of the same message answers the first settlement."""
-        try:
-            with self._uow() as uow:
-                stored = self._recall(uow, key)
-                if stored is not None:
-                    encounter = self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
-                    return PurchaseResult(
-                        self._stored_settlement(uow, encounter, stored["setl_id"]),
-                        list(
-                            uow.hospital.fee_lines_by_serial(
-                                encounter.id, stored["serials"]
-                            ).values()
-                        ),
-                    )
-                done = self._purchase(uow, caller, purchase, msgid=msgid)
-                memo = {
-                    "mdtrt_id": done.record.encounter_id,
-                    "setl_id": done.record.settlement_id,
-                    "serials": [line.serial for line in done.lines],
-                }
-                self._commit_and_remember(uow, key, memo)
-                return done
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, purchase.credential)
-            raise
+        with self._noting_misses(caller, purchase.credential), self._uow() as uow:
+            stored = self._recall(uow, key)
+            if stored is not None:
+                encounter = self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
+                return PurchaseResult(
+                    self._stored_settlement(uow, encounter, stored["setl_id"]),
+                    list(
+                        uow.hospital.fee_lines_by_serial(encounter.id, stored["serials"]).values()
+                    ),
+                )
+            done = self._purchase(uow, caller, purchase, msgid=msgid)
+            memo = {
+                "mdtrt_id": done.record.encounter_id,
+                "setl_id": done.record.settlement_id,
+                "serials": [line.serial for line in done.lines],
+            }
+            self._commit_and_remember(uow, key, memo)
+            return done
 
     def _purchase(
         self,
@@ -1056,20 +1038,15 @@ class HospitalService(EncounterQueries):
         )
         _require_insurance_type(check.person, purchase.insurance_type)
         self._require_filed(uow, check)
-        now = self._clock.now()
-        encounter_id = _new_id("M", check.hospital.region_code, now)
-        uow.hospital.add_encounter(
-            self._new_encounter_row(
-                caller,
-                check,
-                encounter_id,
-                now,
-                med_type=PHARMACY_MED_TYPE,
-                state=REGISTERED,
-                begins_at=purchased_at,
-                credential_type=purchase.credential_type,
-                prescription_numbers=purchase.prescription_numbers,
-            )
+        encounter_id = self._add_encounter(
+            uow,
+            caller,
+            check,
+            med_type=PHARMACY_MED_TYPE,
+            state=REGISTERED,
+            begins_at=purchased_at,
+            credential_type=purchase.credential_type,
+            prescription_numbers=purchase.prescription_numbers,
         )
         self._audit(
             uow,
