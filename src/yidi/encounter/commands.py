@@ -732,11 +732,7 @@ class HospitalService(EncounterQueries):
     def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
         """Identity and filing check at admission. Unfiled cross-region patients are refused
         with the agency phone to call, never passed silently."""
-        with self._noting_misses(caller, credential):
-            return self._admission_check(caller, credential)
-
-    def _admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
-        with self._uow() as uow:
+        with self._noting_misses(caller, credential), self._uow() as uow:
             check = self._check(uow, caller, credential, local(self._clock.now()).date())
             valid = check.filing is not None or not check.cross_region
             self._audit(
@@ -777,13 +773,7 @@ class HospitalService(EncounterQueries):
     def admit(
         self, caller: Caller, request: AdmissionRequest, key: RequestKey | None = None
     ) -> EncounterRow:
-        with self._noting_misses(caller, request.credential):
-            return self._admit(caller, request, key)
-
-    def _admit(
-        self, caller: Caller, request: AdmissionRequest, key: RequestKey | None
-    ) -> EncounterRow:
-        with self._uow() as uow:
+        with self._noting_misses(caller, request.credential), self._uow() as uow:
             stored = self._recall(uow, key)
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
@@ -838,13 +828,7 @@ class HospitalService(EncounterQueries):
     ) -> EncounterRow:
         """2201: register a general outpatient visit of a filed (or local) person. A visit is
         never an admission: it settles with the outpatient scheme and opens no stay."""
-        with self._noting_misses(caller, request.credential):
-            return self._register_visit(caller, request, key)
-
-    def _register_visit(
-        self, caller: Caller, request: VisitRegistration, key: RequestKey | None
-    ) -> EncounterRow:
-        with self._uow() as uow:
+        with self._noting_misses(caller, request.credential), self._uow() as uow:
             stored = self._recall(uow, key)
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
