@@ -84,6 +84,7 @@ from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
+from yidi.funds.model import SettlementFact
 from yidi.kernel.access import Caller
 from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
@@ -171,6 +172,36 @@ def _require_insurance_type(person: Person, insurance_type: str | None) -> None:
             "insurance type does not match the person's",
             field="insutype",
         )
+
+
+def _carried_over(settlement: SettlementRow, *, sign: int) -> dict[str, Any]:
+    """The columns a reversal (``sign`` -1, amounts negated) or a restored settlement (1)
+    takes from the settlement it follows: whose and where, the amounts, and the policy and
+    catalogue versions they were computed with."""
+    return {
+        "person_id": settlement.person_id,
+        "insurance_type": settlement.insurance_type,
+        "year": settlement.year,
+        "hospital_code": settlement.hospital_code,
+        "insured_region_code": settlement.insured_region_code,
+        "treatment_region_code": settlement.treatment_region_code,
+        **{f"{name}_fen": sign * amount.fen for name, amount in settlement.amounts.items()},
+        "policy_version": settlement.policy_version,
+        "catalog_version": settlement.catalog_version,
+    }
+
+
+def _clearing_fact(uow: EncounterUnitOfWork, settlement_id: str, act_zh: str) -> SettlementFact:
+    """The clearing fact of a settlement about to be reversed or restored (``act_zh``)."""
+    fact = uow.funds.fact(settlement_id)
+    if fact is None:
+        raise NotFound(
+            "SETTLEMENT_FACT_MISSING",
+            f"这笔结算没有清算记账记录，不能{act_zh}，请联系管理员",
+            "the settlement has no clearing fact",
+            field="setl_id",
+        )
+    return fact
 
 
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
@@ -2068,30 +2099,15 @@ class HospitalService(EncounterQueries):
                 "kind": "reversal",
                 "state": "done",
                 "reverses_id": original.id,
-                "person_id": original.person_id,
-                "insurance_type": original.insurance_type,
-                "year": original.year,
-                "hospital_code": original.hospital_code,
-                "insured_region_code": original.insured_region_code,
-                "treatment_region_code": original.treatment_region_code,
-                **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
+                **_carried_over(original, sign=-1),
                 "result_json": reversal_json,
                 "year_to_date_delta_json": json.dumps(delta.as_dict()),
-                "policy_version": original.policy_version,
-                "catalog_version": original.catalog_version,
                 "msgid": msgid,
                 "settled_at": as_utc(now),
                 "settled_by": caller.actor[:64],
             }
         )
-        original_fact = uow.funds.fact(original.id)
-        if original_fact is None:
-            raise NotFound(
-                "SETTLEMENT_FACT_MISSING",
-                "这笔结算没有清算记账记录，不能撤销，请联系管理员",
-                "the settlement has no clearing fact",
-                field="setl_id",
-            )
+        original_fact = _clearing_fact(uow, original.id, "撤销")
         self._record_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
         uow.hospital.set_settlement_state(original.id, "reversed")
         uow.hospital.mark_fee_lines_settled(encounter_id, None)
@@ -2300,30 +2316,15 @@ class HospitalService(EncounterQueries):
                 "kind": "settle",
                 "state": "active",
                 "reverses_id": None,
-                "person_id": settled.person_id,
-                "insurance_type": settled.insurance_type,
-                "year": settled.year,
-                "hospital_code": settled.hospital_code,
-                "insured_region_code": settled.insured_region_code,
-                "treatment_region_code": settled.treatment_region_code,
-                **{f"{name}_fen": amount.fen for name, amount in settled.amounts.items()},
+                **_carried_over(settled, sign=1),
                 "result_json": restored_json,
                 "year_to_date_delta_json": settled.year_to_date_delta_json,
-                "policy_version": settled.policy_version,
-                "catalog_version": settled.catalog_version,
                 "msgid": settled.msgid,
                 "settled_at": as_utc(now),
                 "settled_by": caller.actor[:64],
             }
         )
-        fact = uow.funds.fact(settled.id)
-        if fact is None:
-            raise NotFound(
-                "SETTLEMENT_FACT_MISSING",
-                "这笔结算没有清算记账记录，不能恢复，请联系管理员",
-                "the settlement has no clearing fact",
-                field="setl_id",
-            )
+        fact = _clearing_fact(uow, settled.id, "恢复")
         self._record_fact(
             uow,
             replace(fact, setl_id=restored_id, settled_on=local(now).date(), clearing_month=""),
