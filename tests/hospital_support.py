@@ -289,6 +289,20 @@ def post_manual_claim(client: TestClient, headers: dict[str, str], **changes: An
     return client.post("/api/manual-claims", json=body, headers=headers)
 
 
+def manual_claim_with_fees(client: TestClient, headers: dict[str, str], **changes: Any) -> str:
+    """:func:`post_manual_claim` with the stay's fee lines entered; the claim's id."""
+    created = post_manual_claim(client, headers, **changes)
+    assert created.status_code == 201, created.text
+    claim_id = str(created.json()["id"])
+    entered = client.put(
+        f"/api/manual-claims/{claim_id}/fee-lines",
+        json={"lines": manual_fee_lines()},
+        headers=headers,
+    )
+    assert entered.status_code == 200, entered.text
+    return claim_id
+
+
 __all__ = ["BOBAI_HOSPITAL"]
 
 

@@ -7,7 +7,12 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 
 from filing_support import HENGYANG, PERSON_ID, ZHENGZHOU
-from hospital_support import UNFILED_ID, manual_fee_lines, post_manual_claim, token_for
+from hospital_support import (
+    UNFILED_ID,
+    manual_claim_with_fees,
+    post_manual_claim,
+    token_for,
+)
 from yidi.bootstrap import Container
 from yidi.encounter.commands import HospitalService
 from yidi.kernel.insurance import InsuranceType
@@ -18,17 +23,7 @@ def test_unfiled_care_is_reimbursed_after_the_checklist_is_complete(
     client: TestClient, container: Container, world: None
 ) -> None:
     headers = token_for(container, HENGYANG)
-    created = post_manual_claim(client, headers)
-    assert created.status_code == 201, created.text
-    claim_id = created.json()["id"]
-    assert (
-        client.put(
-            f"/api/manual-claims/{claim_id}/fee-lines",
-            json={"lines": manual_fee_lines()},
-            headers=headers,
-        ).status_code
-        == 200
-    )
+    claim_id = manual_claim_with_fees(client, headers)
     blocked = client.post(f"/api/manual-claims/{claim_id}/approve", headers=headers)
     assert blocked.status_code == 422
     assert blocked.json()["error"]["code"] == "MANUAL_MATERIALS_MISSING"
@@ -75,7 +70,7 @@ def test_injury_admission_of_a_filed_person_and_a_catalogue_the_system_lacks(
     client: TestClient, container: Container, world: None
 ) -> None:
     headers = token_for(container, HENGYANG)
-    created = post_manual_claim(
+    claim_id = manual_claim_with_fees(
         client,
         headers,
         id_number=PERSON_ID,
@@ -84,19 +79,13 @@ def test_injury_admission_of_a_filed_person_and_a_catalogue_the_system_lacks(
         hospital_name="南京市第一医院",
         filing_category="retiree_resettled",
         reason="意外伤害住院",
-    ).json()
-    claim_id = created["id"]
-    client.put(
-        f"/api/manual-claims/{claim_id}/fee-lines",
-        json={"lines": manual_fee_lines()},
-        headers=headers,
     )
     computed = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers).json()
     assert "按参保地 430400 目录对照" in computed["catalog_note"]
     assert Decimal(computed["amounts"]["total_charges"]) == Decimal("11811.24")
 
 
-def test_another_regions_handler_cannot_see_thepost_manual_claim(
+def test_another_regions_handler_cannot_see_the_claim(
     client: TestClient, container: Container, world: None
 ) -> None:
     claim_id = post_manual_claim(client, token_for(container, HENGYANG)).json()["id"]

@@ -13,8 +13,7 @@ from filing_support import BOBAI, HENGYANG, record
 from hospital_support import (
     UNFILED_CARD,
     UNFILED_ID,
-    manual_fee_lines,
-    post_manual_claim,
+    manual_claim_with_fees,
     token_for,
 )
 from yidi.bootstrap import Container
@@ -24,14 +23,7 @@ from yidi.kernel.insurance import FilingCategory, PersonType
 
 
 def _computed_claim(client: TestClient, headers: dict[str, str]) -> Any:
-    created = post_manual_claim(client, headers, treatment_region=BOBAI, reason="自费出院")
-    assert created.status_code == 201, created.text
-    claim_id = created.json()["id"]
-    client.put(
-        f"/api/manual-claims/{claim_id}/fee-lines",
-        json={"lines": manual_fee_lines()},
-        headers=headers,
-    )
+    claim_id = manual_claim_with_fees(client, headers, treatment_region=BOBAI, reason="自费出院")
     computed = client.post(f"/api/manual-claims/{claim_id}/compute", headers=headers)
     assert computed.status_code == 200, computed.text
     return computed.json()

@@ -34,12 +34,12 @@ from yidi.accounts.model import MovementKind
 from yidi.bootstrap import Container
 from yidi.encounter.commands import (
     AdmissionRequest,
-    Caller,
     Credential,
     FamilyUse,
     HospitalService,
     SettlementRecord,
 )
+from yidi.kernel.access import Caller
 from yidi.kernel.errors import InvalidInput, Refused, YidiError
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, event
 
 from hospital_support import BOBAI, XIE_CARD, XIE_LINES, XIE_TOTAL, at, build_world, fee_inputs
 from yidi.bootstrap import Container
-from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService, request_key
+from yidi.encounter.commands import AdmissionRequest, Credential, HospitalService
+from yidi.kernel.idempotency import request_key
 from yidi.kernel.money import money_sum
 
 #: (SQLite, PostgreSQL) statements per call. PostgreSQL appends an audit entry in one

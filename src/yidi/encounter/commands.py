@@ -31,13 +31,14 @@ a missing one. Audit subjects carry internal ids (mdtrt_id, psn_no), never ID nu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from yidi.accounts.model import Movement, MovementKind, account_eligible, binding_for
 from yidi.catalog.commands import no_catalog
@@ -83,12 +84,13 @@ from yidi.filing.model import lifecycle
 from yidi.filing.model.lifecycle import Filing
 from yidi.filing.model.record import DesignatedInstitution
 from yidi.funds.commands import fact_from_settlement, record_settlement_fact
+from yidi.funds.model import SettlementFact
 from yidi.kernel.access import Caller
 from yidi.kernel.audit import as_utc
 from yidi.kernel.clock import Clock
 from yidi.kernel.ecredential import ECredentialVerifier
 from yidi.kernel.errors import Conflict, ErrorKind, InvalidInput, NotFound, Refused, YidiError
-from yidi.kernel.idempotency import RequestKey, request_key
+from yidi.kernel.idempotency import RequestKey
 from yidi.kernel.insurance import EncounterType, FilingCategory, InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number
@@ -145,6 +147,12 @@ def reversal_marker(msgid: str) -> str:
     return f"2601:{msgid}"
 
 
+class _Cancellation(Protocol):
+    """An aggregate's cancel transition (2202 or 2404), refused while lines are active."""
+
+    def __call__(self, encounter: Encounter, /, *, has_active_lines: bool) -> EncounterState: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LookupLimits:
     """Person lookups one institution may make per clock hour: all of them, and those that
@@ -164,6 +172,36 @@ def _require_insurance_type(person: Person, insurance_type: str | None) -> None:
             "insurance type does not match the person's",
             field="insutype",
         )
+
+
+def _carried_over(settlement: SettlementRow, *, sign: int) -> dict[str, Any]:
+    """The columns a reversal (``sign`` -1, amounts negated) or a restored settlement (1)
+    takes from the settlement it follows: whose and where, the amounts, and the policy and
+    catalogue versions they were computed with."""
+    return {
+        "person_id": settlement.person_id,
+        "insurance_type": settlement.insurance_type,
+        "year": settlement.year,
+        "hospital_code": settlement.hospital_code,
+        "insured_region_code": settlement.insured_region_code,
+        "treatment_region_code": settlement.treatment_region_code,
+        **{f"{name}_fen": sign * amount.fen for name, amount in settlement.amounts.items()},
+        "policy_version": settlement.policy_version,
+        "catalog_version": settlement.catalog_version,
+    }
+
+
+def _clearing_fact(uow: EncounterUnitOfWork, settlement_id: str, act_zh: str) -> SettlementFact:
+    """The clearing fact of a settlement about to be reversed or restored (``act_zh``)."""
+    fact = uow.funds.fact(settlement_id)
+    if fact is None:
+        raise NotFound(
+            "SETTLEMENT_FACT_MISSING",
+            f"这笔结算没有清算记账记录，不能{act_zh}，请联系管理员",
+            "the settlement has no clearing fact",
+            field="setl_id",
+        )
+    return fact
 
 
 def _new_id(prefix: str, region: str, at: dt.datetime) -> str:
@@ -432,6 +470,17 @@ class HospitalService(EncounterQueries):
             )
         return self._person_by_credential(uow, credential)
 
+    @contextlib.contextmanager
+    def _noting_misses(self, caller: Caller, credential: Credential) -> Iterator[None]:
+        """Around a use case that looks the person up: a credential that finds nobody is
+        counted and audited (in a transaction of its own) before the refusal goes on."""
+        try:
+            yield
+        except NotFound as exc:
+            if exc.code == "PERSON_NOT_FOUND":
+                self._record_miss(caller, credential)
+            raise
+
     def _record_miss(self, caller: Caller, credential: Credential) -> None:
         """Count and audit a lookup that found nobody (never the number that was tried)."""
         window = self._window()
@@ -612,12 +661,11 @@ class HospitalService(EncounterQueries):
         if check.cross_region and check.filing is None:
             raise self._refuse_unfiled(uow, check)
 
-    def _new_encounter_row(
+    def _add_encounter(
         self,
+        uow: EncounterUnitOfWork,
         caller: Caller,
         check: AdmissionCheck,
-        encounter_id: str,
-        now: dt.datetime,
         *,
         med_type: str,
         state: EncounterState,
@@ -633,15 +681,17 @@ class HospitalService(EncounterQueries):
         disease_code: str | None = None,
         accidental_injury: bool = False,
         injury_promise: bool = False,
-    ) -> dict[str, Any]:
-        """The columns of a new encounter (a stay, a visit or a purchase) of the checked
-        person at the caller's institution; ``filing_category`` stands in for the filing's
+    ) -> str:
+        """Add a new encounter (a stay, a visit or a purchase) of the checked person at the
+        caller's institution and give its id; ``filing_category`` stands in for the filing's
         when there is none (an emergency admission flagged as filed)."""
+        now = self._clock.now()
+        encounter_id = _new_id("M", check.hospital.region_code, now)
         person = check.person
         filing = check.filing
         category = filing.record.category if filing and filing.record.category else None
         category = category or filing_category
-        return {
+        row = {
             "id": encounter_id,
             "hospital_code": caller.hospital_code,
             "person_id": check.person_id,
@@ -671,6 +721,8 @@ class HospitalService(EncounterQueries):
             "created_at": as_utc(now),
             "updated_at": as_utc(now),
         }
+        uow.hospital.add_encounter(row)
+        return encounter_id
 
     def _recognised_disease(
         self,
@@ -711,15 +763,7 @@ class HospitalService(EncounterQueries):
     def admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
         """Identity and filing check at admission. Unfiled cross-region patients are refused
         with the agency phone to call, never passed silently."""
-        try:
-            return self._admission_check(caller, credential)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, credential)
-            raise
-
-    def _admission_check(self, caller: Caller, credential: Credential) -> AdmissionCheck:
-        with self._uow() as uow:
+        with self._noting_misses(caller, credential), self._uow() as uow:
             check = self._check(uow, caller, credential, local(self._clock.now()).date())
             valid = check.filing is not None or not check.cross_region
             self._audit(
@@ -760,17 +804,7 @@ class HospitalService(EncounterQueries):
     def admit(
         self, caller: Caller, request: AdmissionRequest, key: RequestKey | None = None
     ) -> EncounterRow:
-        try:
-            return self._admit(caller, request, key)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, request.credential)
-            raise
-
-    def _admit(
-        self, caller: Caller, request: AdmissionRequest, key: RequestKey | None
-    ) -> EncounterRow:
-        with self._uow() as uow:
+        with self._noting_misses(caller, request.credential), self._uow() as uow:
             stored = self._recall(uow, key)
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
@@ -789,28 +823,23 @@ class HospitalService(EncounterQueries):
             if not flagged:
                 self._require_filed(uow, check)
             self._refuse_overlapping_stay(uow, caller, check.person_id, admitted_at)
-            now = self._clock.now()
-            encounter_id = _new_id("M", check.hospital.region_code, now)
-            uow.hospital.add_encounter(
-                self._new_encounter_row(
-                    caller,
-                    check,
-                    encounter_id,
-                    now,
-                    med_type=request.med_type,
-                    state=ADMITTED,
-                    begins_at=admitted_at,
-                    credential_type=request.credential_type,
-                    number=request.inpatient_number,
-                    department_code=request.department_code,
-                    department_name=request.department_name,
-                    diagnosis_codes=request.diagnosis_codes,
-                    emergency_started_at=request.emergency_started_at,
-                    filing_category=FilingCategory.EMERGENCY if flagged else None,
-                    # An injury reaching here settles directly under the no-third-party promise.
-                    accidental_injury=is_injury(request),
-                    injury_promise=is_injury(request) and request.injury_third_party is False,
-                )
+            encounter_id = self._add_encounter(
+                uow,
+                caller,
+                check,
+                med_type=request.med_type,
+                state=ADMITTED,
+                begins_at=admitted_at,
+                credential_type=request.credential_type,
+                number=request.inpatient_number,
+                department_code=request.department_code,
+                department_name=request.department_name,
+                diagnosis_codes=request.diagnosis_codes,
+                emergency_started_at=request.emergency_started_at,
+                filing_category=FilingCategory.EMERGENCY if flagged else None,
+                # An injury reaching here settles directly under the no-third-party promise.
+                accidental_injury=is_injury(request),
+                injury_promise=is_injury(request) and request.injury_third_party is False,
             )
             return self._commit_encounter_change(
                 uow,
@@ -830,17 +859,7 @@ class HospitalService(EncounterQueries):
     ) -> EncounterRow:
         """2201: register a general outpatient visit of a filed (or local) person. A visit is
         never an admission: it settles with the outpatient scheme and opens no stay."""
-        try:
-            return self._register_visit(caller, request, key)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, request.credential)
-            raise
-
-    def _register_visit(
-        self, caller: Caller, request: VisitRegistration, key: RequestKey | None
-    ) -> EncounterRow:
-        with self._uow() as uow:
+        with self._noting_misses(caller, request.credential), self._uow() as uow:
             stored = self._recall(uow, key)
             if stored is not None:
                 return self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
@@ -865,23 +884,18 @@ class HospitalService(EncounterQueries):
                 if chronic and request.disease_code
                 else None
             )
-            now = self._clock.now()
-            encounter_id = _new_id("M", check.hospital.region_code, now)
-            uow.hospital.add_encounter(
-                self._new_encounter_row(
-                    caller,
-                    check,
-                    encounter_id,
-                    now,
-                    med_type=med_type,
-                    state=REGISTERED,
-                    begins_at=registered_at,
-                    credential_type=request.credential_type,
-                    number=request.outpatient_number,
-                    department_code=request.department_code,
-                    department_name=request.department_name,
-                    disease_code=disease,
-                )
+            encounter_id = self._add_encounter(
+                uow,
+                caller,
+                check,
+                med_type=med_type,
+                state=REGISTERED,
+                begins_at=registered_at,
+                credential_type=request.credential_type,
+                number=request.outpatient_number,
+                department_code=request.department_code,
+                department_name=request.department_name,
+                disease_code=disease,
             )
             return self._commit_encounter_change(
                 uow,
@@ -903,18 +917,14 @@ class HospitalService(EncounterQueries):
         reason: str = "",
     ) -> EncounterRow:
         """2202: cancel a registered visit with no active fee lines (so nothing settled)."""
-        with self._uow() as uow:
-            encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
-            if stored is not None:
-                return encounter
-            active = bool(uow.hospital.fee_lines(encounter_id))
-            state = Encounter(encounter).cancel_registration(has_active_lines=active)
-            uow.hospital.update_encounter(
-                encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
-            )
-            return self._commit_encounter_change(
-                uow, caller, encounter_id, key, "hospital.cancel_registration", reason
-            )
+        return self._cancel(
+            caller,
+            encounter_id,
+            key,
+            reason,
+            "hospital.cancel_registration",
+            Encounter.cancel_registration,
+        )
 
     def record_visit(
         self,
@@ -990,16 +1000,12 @@ class HospitalService(EncounterQueries):
     def pre_settle_purchase(self, caller: Caller, purchase: PharmacyPurchase) -> PurchaseResult:
         """2101: the purchase's full result exactly as 2102 would settle it (the same steps,
         in a transaction that is rolled back: nothing is written)."""
-        try:
+        with self._noting_misses(caller, purchase.credential):
             with self._uow() as uow:
                 done = self._purchase(uow, caller, purchase, msgid=None)
                 # Leaving the unit of work without a commit rolls every row back.
             record = replace(done.record, kind="pre_settle", settlement_id=None, state=None)
             return PurchaseResult(record, done.lines)
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, purchase.credential)
-            raise
 
     def settle_purchase(
         self,
@@ -1011,31 +1017,24 @@ class HospitalService(EncounterQueries):
     ) -> PurchaseResult:
         """2102: store the purchase and its lines and settle it, in one transaction; a retry
         of the same message answers the first settlement."""
-        try:
-            with self._uow() as uow:
-                stored = self._recall(uow, key)
-                if stored is not None:
-                    encounter = self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
-                    return PurchaseResult(
-                        self._stored_settlement(uow, encounter, stored["setl_id"]),
-                        list(
-                            uow.hospital.fee_lines_by_serial(
-                                encounter.id, stored["serials"]
-                            ).values()
-                        ),
-                    )
-                done = self._purchase(uow, caller, purchase, msgid=msgid)
-                memo = {
-                    "mdtrt_id": done.record.encounter_id,
-                    "setl_id": done.record.settlement_id,
-                    "serials": [line.serial for line in done.lines],
-                }
-                self._commit_and_remember(uow, key, memo)
-                return done
-        except NotFound as exc:
-            if exc.code == "PERSON_NOT_FOUND":
-                self._record_miss(caller, purchase.credential)
-            raise
+        with self._noting_misses(caller, purchase.credential), self._uow() as uow:
+            stored = self._recall(uow, key)
+            if stored is not None:
+                encounter = self._encounter(uow, caller, stored["mdtrt_id"], for_update=False)
+                return PurchaseResult(
+                    self._stored_settlement(uow, encounter, stored["setl_id"]),
+                    list(
+                        uow.hospital.fee_lines_by_serial(encounter.id, stored["serials"]).values()
+                    ),
+                )
+            done = self._purchase(uow, caller, purchase, msgid=msgid)
+            memo = {
+                "mdtrt_id": done.record.encounter_id,
+                "setl_id": done.record.settlement_id,
+                "serials": [line.serial for line in done.lines],
+            }
+            self._commit_and_remember(uow, key, memo)
+            return done
 
     def _purchase(
         self,
@@ -1054,20 +1053,15 @@ class HospitalService(EncounterQueries):
         )
         _require_insurance_type(check.person, purchase.insurance_type)
         self._require_filed(uow, check)
-        now = self._clock.now()
-        encounter_id = _new_id("M", check.hospital.region_code, now)
-        uow.hospital.add_encounter(
-            self._new_encounter_row(
-                caller,
-                check,
-                encounter_id,
-                now,
-                med_type=PHARMACY_MED_TYPE,
-                state=REGISTERED,
-                begins_at=purchased_at,
-                credential_type=purchase.credential_type,
-                prescription_numbers=purchase.prescription_numbers,
-            )
+        encounter_id = self._add_encounter(
+            uow,
+            caller,
+            check,
+            med_type=PHARMACY_MED_TYPE,
+            state=REGISTERED,
+            begins_at=purchased_at,
+            credential_type=purchase.credential_type,
+            prescription_numbers=purchase.prescription_numbers,
         )
         self._audit(
             uow,
@@ -1153,18 +1147,31 @@ class HospitalService(EncounterQueries):
     ) -> EncounterRow:
         """2404: cancel an admission that has nothing uploaded (so nothing settled); the
         cashier's reason goes to the audit trail."""
+        return self._cancel(
+            caller, encounter_id, key, reason, "hospital.cancel_admission", Encounter.cancel
+        )
+
+    def _cancel(
+        self,
+        caller: Caller,
+        encounter_id: str,
+        key: RequestKey | None,
+        reason: str,
+        action: str,
+        transition: _Cancellation,
+    ) -> EncounterRow:
+        """Cancel by ``transition`` (the aggregate refuses an encounter with active lines);
+        a retry of ``key`` answers the first result."""
         with self._uow() as uow:
             encounter, stored = self._lock_for_change(uow, caller, encounter_id, key)
             if stored is not None:
                 return encounter
             active = bool(uow.hospital.fee_lines(encounter_id))
-            state = Encounter(encounter).cancel(has_active_lines=active)
+            state = transition(Encounter(encounter), has_active_lines=active)
             uow.hospital.update_encounter(
                 encounter_id, state=state.value, updated_at=as_utc(self._clock.now())
             )
-            return self._commit_encounter_change(
-                uow, caller, encounter_id, key, "hospital.cancel_admission", reason
-            )
+            return self._commit_encounter_change(uow, caller, encounter_id, key, action, reason)
 
     def change_admission(
         self,
@@ -2092,30 +2099,15 @@ class HospitalService(EncounterQueries):
                 "kind": "reversal",
                 "state": "done",
                 "reverses_id": original.id,
-                "person_id": original.person_id,
-                "insurance_type": original.insurance_type,
-                "year": original.year,
-                "hospital_code": original.hospital_code,
-                "insured_region_code": original.insured_region_code,
-                "treatment_region_code": original.treatment_region_code,
-                **{f"{name}_fen": -amount.fen for name, amount in original.amounts.items()},
+                **_carried_over(original, sign=-1),
                 "result_json": reversal_json,
                 "year_to_date_delta_json": json.dumps(delta.as_dict()),
-                "policy_version": original.policy_version,
-                "catalog_version": original.catalog_version,
                 "msgid": msgid,
                 "settled_at": as_utc(now),
                 "settled_by": caller.actor[:64],
             }
         )
-        original_fact = uow.funds.fact(original.id)
-        if original_fact is None:
-            raise NotFound(
-                "SETTLEMENT_FACT_MISSING",
-                "这笔结算没有清算记账记录，不能撤销，请联系管理员",
-                "the settlement has no clearing fact",
-                field="setl_id",
-            )
+        original_fact = _clearing_fact(uow, original.id, "撤销")
         self._record_fact(uow, original_fact.reversed(reversal_id, local(now).date()), now)
         uow.hospital.set_settlement_state(original.id, "reversed")
         uow.hospital.mark_fee_lines_settled(encounter_id, None)
@@ -2324,30 +2316,15 @@ class HospitalService(EncounterQueries):
                 "kind": "settle",
                 "state": "active",
                 "reverses_id": None,
-                "person_id": settled.person_id,
-                "insurance_type": settled.insurance_type,
-                "year": settled.year,
-                "hospital_code": settled.hospital_code,
-                "insured_region_code": settled.insured_region_code,
-                "treatment_region_code": settled.treatment_region_code,
-                **{f"{name}_fen": amount.fen for name, amount in settled.amounts.items()},
+                **_carried_over(settled, sign=1),
                 "result_json": restored_json,
                 "year_to_date_delta_json": settled.year_to_date_delta_json,
-                "policy_version": settled.policy_version,
-                "catalog_version": settled.catalog_version,
                 "msgid": settled.msgid,
                 "settled_at": as_utc(now),
                 "settled_by": caller.actor[:64],
             }
         )
-        fact = uow.funds.fact(settled.id)
-        if fact is None:
-            raise NotFound(
-                "SETTLEMENT_FACT_MISSING",
-                "这笔结算没有清算记账记录，不能恢复，请联系管理员",
-                "the settlement has no clearing fact",
-                field="setl_id",
-            )
+        fact = _clearing_fact(uow, settled.id, "恢复")
         self._record_fact(
             uow,
             replace(fact, setl_id=restored_id, settled_on=local(now).date(), clearing_month=""),
@@ -2378,7 +2355,6 @@ __all__ = [
     "AdmissionChange",
     "AdmissionCheck",
     "AdmissionRequest",
-    "Caller",
     "Credential",
     "EncounterDetail",
     "EncounterState",
@@ -2386,14 +2362,12 @@ __all__ = [
     "FeeLineInput",
     "HospitalService",
     "LookupLimits",
-    "RequestKey",
     "SettlementRecord",
     "YidiError",
     "emergency_counts_as_filed",
     "local",
     "mask_id_number",
     "policy_region_of",
-    "request_key",
     "result_amounts",
     "result_json",
     "reversal_marker",

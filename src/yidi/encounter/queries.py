@@ -11,7 +11,6 @@ class; both reach storage only through the ports (``yidi.encounter.ports``).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from yidi.encounter.records import (
     settlement_record,
 )
 from yidi.kernel.access import Caller
-from yidi.kernel.audit import AuditEntry, audit_entry
+from yidi.kernel.audit import caller_entry
 from yidi.kernel.clock import Clock
 from yidi.kernel.ecredential import E_CREDENTIAL_TYPE, ECredentialVerifier
 from yidi.kernel.errors import InvalidInput, NotFound, Refused
@@ -45,22 +44,6 @@ from yidi.settlement.claims import YearToDate
 
 #: Credential kind for the person number a hospital got from 1101 (2401 and later).
 PSN_NO_KIND: Final = "psn"
-
-
-def caller_entry(
-    at: dt.datetime, caller: Caller, action: str, subject: str, reason: str = ""
-) -> AuditEntry:
-    """The audit entry of an act by a hospital caller (``audit_entry`` cuts and adds the
-    request's address)."""
-    return audit_entry(
-        at,
-        actor=caller.actor,
-        role=caller.role,
-        region_code=None,
-        action=action,
-        subject=subject,
-        reason=reason,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,11 +392,9 @@ class EncounterQueries:
 
 __all__ = [
     "PSN_NO_KIND",
-    "Caller",
     "Credential",
     "EncounterDetail",
     "EncounterQueries",
-    "caller_entry",
     "mask_id_number",
     "policy_region_of",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from yidi.kernel.access import Principal
+    from yidi.kernel.access import Caller, Principal
 
 GENESIS_HASH = "0" * 64
 
@@ -81,6 +81,21 @@ def audit_entry_by(
         actor=principal.user_id,
         role=principal.role.value,
         region_code=principal.region_code,
+        action=action,
+        subject=subject,
+        reason=reason,
+    )
+
+
+def caller_entry(
+    at: dt.datetime, caller: Caller, action: str, subject: str, reason: str = ""
+) -> AuditEntry:
+    """:func:`audit_entry` for a hospital caller: actor and role are its own, no region."""
+    return audit_entry(
+        at,
+        actor=caller.actor,
+        role=caller.role,
+        region_code=None,
         action=action,
         subject=subject,
         reason=reason,

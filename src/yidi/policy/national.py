@@ -68,6 +68,17 @@ class Validity:
 
 
 @dataclass(frozen=True, slots=True)
+class LocalValidity:
+    """A filing type's default validity where the era's documents fix none (2017): a local,
+    illustrative choice an agency should replace. ``days`` None: valid until changed or cancelled."""
+
+    days: int | None
+    note: str
+    source: str
+    illustrative: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FilingTypeRule:
     """One filing type (备案类型) of an era and what it needs."""
 
@@ -80,6 +91,7 @@ class FilingTypeRule:
     cancel_lock_months: int
     source: str
     cancel_lock_region_parameter: bool = False
+    local_validity: LocalValidity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +298,7 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
                 and entry["cancel_lock_months"].get("region_parameter")
             ),
             source=str(entry.get("source", "；".join(raw["sources"]))),
+            local_validity=_local_validity(raw, key, entry.get("local_validity")),
         )
     promise = raw.get("promise") or {}
     emergency = raw["emergency"]
@@ -333,6 +346,28 @@ def _era(raw: Mapping[str, Any], until: dt.date | None) -> FilingModel:
         ),
         both_ways_source=str(both.get("source", "")),
     )
+
+
+def _local_validity(
+    raw: Mapping[str, Any], key: str, entry: Mapping[str, Any] | None
+) -> LocalValidity | None:
+    """A type's local validity (days, note, the era's statement that no source fixes it)."""
+    if entry is None:
+        return None
+    days = entry.get("days")
+    note = str(entry.get("note") or "")
+    source = str(raw.get("local_validity_source") or "")
+    if (days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1)) or (
+        not note or not source
+    ):
+        raise InvalidInput(
+            "NATIONAL_RULE_INVALID",
+            f"{raw['id']}年模式“{key}”的本地有效期须为正整数天数（或空）并附说明与依据（{days}）",
+            f"era {raw['id']} {key}: local validity must be positive days or null, "
+            f"with a note and a source: {days!r}",
+            field=f"types.{key}.local_validity",
+        )
+    return LocalValidity(days, note, source, bool(entry.get("illustrative", False)))
 
 
 def _review_days(raw: Mapping[str, Any]) -> int | None:

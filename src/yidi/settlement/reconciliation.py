@@ -18,11 +18,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from yidi.encounter.commands import Caller, RequestKey
-from yidi.encounter.queries import caller_entry
 from yidi.funds.model import ClearingKind, next_month, parse_month
+from yidi.kernel.access import Caller
+from yidi.kernel.audit import caller_entry
 from yidi.kernel.clock import CHINA_TZ, Clock
 from yidi.kernel.errors import Conflict, InvalidInput, NotFound, Refused
+from yidi.kernel.idempotency import RequestKey
 from yidi.kernel.money import Money, money_sum
 from yidi.settlement.ports import ReconciliationUnitOfWork
 

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from yidi.auth.commands import change_password, complete_reset, reset_link_account
-from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
+from yidi.auth.passwords import MAX_PASSWORD_LENGTH
 from yidi.auth.users import ASSIGNABLE_ROLES, Assignment, ResetLink, UserAdminService
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.citizen_account_pages import add_citizen_account_routes
 from yidi.entrypoints.web.guards import redirect, require_csrf, require_role, require_signed_in
 from yidi.entrypoints.web.i18n import Lang, translate
+from yidi.entrypoints.web.password_form import NewPasswordForm, field_errors, password_rule
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.region_picker import MAX_REGION_TEXT, resolve_region
 from yidi.entrypoints.web.render import (
@@ -32,15 +33,11 @@ from yidi.kernel.errors import ErrorKind, YidiError
 T = TypeVar("T")
 
 
-def _rule(request: Request) -> str:
-    zh, en = policy_text(container_of(request).settings.password_min_length)
-    return en if page_lang(request) == "en" else zh
-
-
 def _field_errors(exc: YidiError, lang: Lang, default: str) -> dict[str, str]:
+    # Not signed in or not allowed: the guard's page, not a field error.
     if exc.kind in (ErrorKind.FORBIDDEN, ErrorKind.UNAUTHENTICATED):
         raise exc
-    return {exc.field or default: refusal_message(exc, lang), "code": exc.code}
+    return field_errors(exc, lang, default)
 
 
 # --- one's own password --------------------------------------------------------------------
@@ -55,7 +52,7 @@ def _password_page(
         "account_password.html",
         {
             "errors": errors or {},
-            "rule": _rule(request),
+            "rule": password_rule(request),
             "forced": principal.password_change_required,
         },
         status_code=status_code,
@@ -71,9 +68,8 @@ def _password_get(request: Request) -> Response:
 
 def _password_post(
     request: Request,
+    new_password: NewPasswordForm,
     current_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     principal = page_principal(request)
@@ -82,16 +78,15 @@ def _password_post(
     require_csrf(request, csrf_token)
     lang = page_lang(request)
     container = container_of(request)
-    if new_password != confirm_password:
-        mismatch = "两次输入的新密码不一致" if lang == "zh" else "the two new passwords differ"
-        return _password_page(request, {"confirm_password": mismatch}, 422)
+    if mismatch := new_password.mismatch(lang):
+        return _password_page(request, mismatch, 422)
     try:
         change_password(
             container.uow(),
             container.clock,
             principal,
             current_password,
-            new_password,
+            new_password.value,
             min_length=container.settings.password_min_length,
         )
     except YidiError as exc:
@@ -118,7 +113,7 @@ def _reset_page(
             "token": token,
             "account": username,
             "errors": errors or {},
-            "rule": _rule(request),
+            "rule": password_rule(request),
             "done": done,
         },
         status_code=status_code,
@@ -138,9 +133,8 @@ def _reset_get(request: Request, token: str = "") -> Response:
 
 def _reset_post(
     request: Request,
+    new_password: NewPasswordForm,
     token: Annotated[str, Form(max_length=100)] = "",
-    new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-    confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     require_csrf(request, csrf_token)
@@ -150,15 +144,14 @@ def _reset_post(
         username = reset_link_account(container.uow(), container.clock, token)
     except YidiError as exc:
         return _reset_page(request, "", None, {"token": refusal_message(exc, lang)}, 410)
-    if new_password != confirm_password:
-        mismatch = "两次输入的新密码不一致" if lang == "zh" else "the two new passwords differ"
-        return _reset_page(request, token, username, {"confirm_password": mismatch}, 422)
+    if mismatch := new_password.mismatch(lang):
+        return _reset_page(request, token, username, mismatch, 422)
     try:
         complete_reset(
             container.uow(),
             container.clock,
             token,
-            new_password,
+            new_password.value,
             min_length=container.settings.password_min_length,
         )
     except YidiError as exc:
@@ -208,7 +201,7 @@ def _users_page(
             "errors": errors or {},
             "form": form or {},
             "roles": _role_options(page_lang(request)),
-            "rule": _rule(request),
+            "rule": password_rule(request),
             "created": request.query_params.get("created", ""),
         },
         status_code=status_code,

@@ -15,13 +15,12 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from yidi.auth.commands import authenticate
-from yidi.auth.passwords import MAX_PASSWORD_LENGTH, policy_text
 from yidi.auth.registration import CitizenAccounts, CodePurpose
 from yidi.entrypoints.http.requests import container_of
 from yidi.entrypoints.web.guards import require_csrf
 from yidi.entrypoints.web.i18n import Lang, translate
 from yidi.entrypoints.web.nav import HOME_BY_ROLE
-from yidi.entrypoints.web.refusals import refusal_message
+from yidi.entrypoints.web.password_form import NewPasswordForm, field_errors, password_rule
 from yidi.entrypoints.web.render import (
     page_lang,
     page_principal,
@@ -34,17 +33,13 @@ from yidi.kernel.errors import ErrorKind, YidiError
 _PATHS = {CodePurpose.REGISTER: "/register", CodePurpose.RESET: "/password-forgot"}
 
 
-def _rule(request: Request) -> str:
-    zh, en = policy_text(container_of(request).settings.password_min_length)
-    return en if page_lang(request) == "en" else zh
-
-
 def _status(exc: YidiError) -> int:
     return {ErrorKind.TOO_MANY: 429, ErrorKind.CONFLICT: 409}.get(exc.kind, 422)
 
 
 def _errors(exc: YidiError, lang: Lang, default: str) -> dict[str, str]:
-    return {exc.field or default: refusal_message(exc, lang), "error_code": exc.code}
+    # "code" is this form's one-time-code field, so the refusal's code goes under "error_code".
+    return field_errors(exc, lang, default, code_key="error_code")
 
 
 def _page(
@@ -71,7 +66,7 @@ def _page(
             "errors": errors or {},
             "token": token,
             "minutes": minutes or (citizens.policy.minutes if citizens else 0),
-            "rule": _rule(request),
+            "rule": password_rule(request),
             "done": done,
             "available": citizens is not None,
         },
@@ -132,11 +127,10 @@ def _request_code(purpose: CodePurpose) -> Callable[..., Response]:
 def _verify(purpose: CodePurpose) -> Callable[..., Response]:
     def endpoint(
         request: Request,
+        new_password: NewPasswordForm,
         token: Annotated[str, Form(max_length=100)] = "",
         code: Annotated[str, Form(max_length=12)] = "",
         username: Annotated[str, Form(max_length=64)] = "",
-        new_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
-        confirm_password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
         csrf_token: Annotated[str, Form()] = "",
     ) -> Response:
         require_csrf(request, csrf_token)
@@ -164,18 +158,18 @@ def _verify(purpose: CodePurpose) -> Callable[..., Response]:
 
         if not code.strip():
             return again({"code": translate(lang, "citizen.code_required")}, 422)
-        if new_password != confirm_password:
-            return again({"confirm_password": translate(lang, "citizen.mismatch")}, 422)
+        if mismatch := new_password.mismatch(lang):
+            return again(mismatch, 422)
         try:
             if purpose is CodePurpose.REGISTER:
-                done = citizens.register(token, code, username, new_password)
+                done = citizens.register(token, code, username, new_password.value)
             else:
-                done = citizens.reset_password(token, code, new_password)
+                done = citizens.reset_password(token, code, new_password.value)
         except YidiError as exc:
             return again(_errors(exc, lang, "code"), _status(exc))
         if purpose is CodePurpose.RESET:
             return _page(request, purpose, step=3, done=done)
-        return _signed_in(request, done, new_password)
+        return _signed_in(request, done, new_password.value)
 
     return endpoint
 

@@ -33,7 +33,6 @@ from yidi.encounter.commands import (
     HospitalService,
     SettlementRecord,
     local,
-    request_key,
 )
 from yidi.encounter.model import Encounter, EncounterKind
 from yidi.entrypoints.http.requests import container_of
@@ -52,6 +51,7 @@ from yidi.kernel.errors import (
     Refused,
     YidiError,
 )
+from yidi.kernel.idempotency import request_key
 from yidi.kernel.insurance import InsuranceType
 from yidi.kernel.money import Money, money_sum
 from yidi.kernel.privacy import mask_id_number

@@ -12,15 +12,15 @@ fees.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from yidi.chronic.commands import GatewayRecognitions
 from yidi.encounter.commands import (
     AdmissionCheck,
-    Caller,
     Credential,
     EncounterDetail,
     FamilyUse,
@@ -52,7 +52,7 @@ from yidi.entrypoints.web.hospital_pages import (
 from yidi.entrypoints.web.i18n import translate
 from yidi.entrypoints.web.refusals import refusal_message
 from yidi.entrypoints.web.render import page_lang, render
-from yidi.kernel.access import Action
+from yidi.kernel.access import Action, Caller
 from yidi.kernel.errors import Conflict, ErrorKind, YidiError
 from yidi.kernel.money import Money, money_sum
 
@@ -575,8 +575,13 @@ def _purchase(
 
 
 def _sale_values(
-    card: str, fee_text: str, prescriptions: str, use_account: str, family_account: str = ""
+    card: Annotated[str, Form(max_length=50)] = "",
+    fee_text: Annotated[str, Form(max_length=MAX_TEXT_BYTES)] = "",
+    prescriptions: Annotated[str, Form(max_length=300)] = "",
+    use_account: Annotated[str, Form(max_length=10)] = "",
+    family_account: Annotated[str, Form(max_length=10)] = "",
 ) -> dict[str, str]:
+    """The sale form's fields, tidied: the one form both sale posts read."""
     return {
         "card": card.strip().upper(),
         "fee_text": fee_text,
@@ -606,61 +611,62 @@ def _sale_refused(
     )
 
 
-SaleCard = Annotated[str, Form(max_length=50)]
-SaleText = Annotated[str, Form(max_length=MAX_TEXT_BYTES)]
-SalePrescriptions = Annotated[str, Form(max_length=300)]
-SaleAccount = Annotated[str, Form(max_length=10)]
+SaleValues = Annotated[dict[str, str], Depends(_sale_values)]
+
+
+@dataclass(frozen=True, slots=True)
+class _SaleForm:
+    """A sale form that passed the checks: who sells, what was typed, what it describes."""
+
+    caller: Caller
+    values: dict[str, str]
+    purchase: PharmacyPurchase
+    total: Money | None
+
+
+def _read_sale(request: Request, csrf_token: str, values: dict[str, str]) -> _SaleForm | Response:
+    """The sale form of a pharmacy's cashier, or the page that refuses it (the institution, or
+    the fields and rows in error)."""
+    caller = _form_caller(request, csrf_token)
+    refused = institution_refusal(request, caller, pharmacy_page=True)
+    if refused is not None:
+        return refused
+    purchase, errors, problems, total = _purchase(request, values)
+    if purchase is None:
+        return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
+    return _SaleForm(caller, values, purchase, total)
 
 
 def _sale_pre_settle(
     request: Request,
-    card: SaleCard = "",
-    fee_text: SaleText = "",
-    prescriptions: SalePrescriptions = "",
-    use_account: SaleAccount = "",
-    family_account: SaleAccount = "",
+    values: SaleValues,
     csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _form_caller(request, csrf_token)
-    refused = institution_refusal(request, caller, pharmacy_page=True)
-    if refused is not None:
-        return refused
-    values = _sale_values(card, fee_text, prescriptions, use_account, family_account)
-    purchase, errors, problems, total = _purchase(request, values)
-    if purchase is None:
-        return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
+    form = _read_sale(request, csrf_token, values)
+    if isinstance(form, Response):
+        return form
     try:
-        done = _service(request).pre_settle_purchase(caller, purchase)
+        done = _service(request).pre_settle_purchase(form.caller, form.purchase)
     except YidiError as exc:
-        return _sale_refused(request, exc, values, total)
-    return _sale_page(request, values=values, preview=done.record, total=total)
+        return _sale_refused(request, exc, form.values, form.total)
+    return _sale_page(request, values=form.values, preview=done.record, total=form.total)
 
 
 def _sale_settle(
     request: Request,
-    card: SaleCard = "",
-    fee_text: SaleText = "",
-    prescriptions: SalePrescriptions = "",
-    use_account: SaleAccount = "",
-    family_account: SaleAccount = "",
+    values: SaleValues,
     form_key: FormKey = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
-    caller = _form_caller(request, csrf_token)
-    refused = institution_refusal(request, caller, pharmacy_page=True)
-    if refused is not None:
-        return refused
-    values = _sale_values(card, fee_text, prescriptions, use_account, family_account)
-    purchase, errors, problems, total = _purchase(request, values)
-    if purchase is None:
-        return _sale_page(request, values=values, errors=errors, problems=problems, status_code=422)
-    payload = {k: v for k, v in values.items()}
+    form = _read_sale(request, csrf_token, values)
+    if isinstance(form, Response):
+        return form
     try:
         done = _service(request).settle_purchase(
-            caller, purchase, _key(caller, form_key, "sale", payload)
+            form.caller, form.purchase, _key(form.caller, form_key, "sale", dict(form.values))
         )
     except YidiError as exc:
-        return _sale_refused(request, exc, values, total)
+        return _sale_refused(request, exc, form.values, form.total)
     return redirect(request, f"/pharmacy/sales/{done.record.encounter_id}?done=settle")
 
 

@@ -185,13 +185,18 @@ def annex4(principal: PrincipalDep, container: ContainerDep, query: PrepaymentQu
     return _prepayment(Annex.OUT_OF_PROVINCE, principal, container, query)
 
 
-class PrepaymentUsageOut(BaseModel):
-    """One pair's prepayment usage: held, drawn by clearing, ratio, warning (yuan strings)."""
+class PrepaymentPairOut(BaseModel):
+    """Whose prepayment: the clearing level, the year and the 参保地/就医地 pair."""
 
     level: ClearingLevel
     year: int
     insured_region_code: str
     treatment_region_code: str
+
+
+class PrepaymentUsageOut(PrepaymentPairOut):
+    """One pair's prepayment usage: held, drawn by clearing, ratio, warning (yuan strings)."""
+
     held: str = Field(description="预付金（元） prepayment held")
     drawn: str = Field(description="本年清算已支用（元） drawn by clearing this year")
     months_cleared: list[str]
@@ -281,12 +286,11 @@ def request_top_up(
     return TopUpRequestOut.model_validate(answer)
 
 
-class TopUpDecisionOut(BaseModel):
+class TopUpDecisionOut(PrepaymentPairOut):
+    """A top-up request as the clearing centre sees it: the pair's figures when asked, the
+    decision."""
+
     request_id: int
-    level: ClearingLevel
-    year: int
-    insured_region_code: str
-    treatment_region_code: str
     held: str = Field(description="申请时的预付金（元） held when asked")
     drawn: str = Field(description="申请时已支用（元） drawn when asked")
     warning: Literal["yellow", "red"]
