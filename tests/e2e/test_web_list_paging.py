@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from filing_support import annex2_csv
+from filing_support import annex2_csv, api_headers
 from yidi.bootstrap import Container
 from yidi.demo.loader import load_reference_world
 from yidi.filing.commands import FilingService
@@ -198,3 +198,35 @@ def test_the_incomplete_list_pages_in_the_database(web: TestClient, container: C
     assert service.incomplete_page(zhuzhou, limit=20, offset=0).total == 0
     # the stored count agrees with the rule read from the records
     assert len(service.incomplete(HENGYANG)) == 53
+
+
+def test_the_incomplete_list_api_is_paged_typed_and_masked(
+    web: TestClient, container: Container
+) -> None:
+    sign_in(web, "hengyang")
+    _import(web, _rows(600, 0, 7))
+    headers = api_headers(container, HENGYANG)
+    url = "/api/filings/follow-up/incomplete"
+    first = web.get(url, params={"limit": 5}, headers=headers)
+    assert first.status_code == 200
+    body = first.json()
+    assert (body["total"], body["offset"], len(body["items"])) == (7, 0, 5)
+    rest = web.get(url, params={"limit": 5, "offset": 5}, headers=headers).json()
+    assert (rest["offset"], len(rest["items"])) == (5, 2)
+    names = [i["name"] for i in body["items"] + rest["items"]]
+    assert len(set(names)) == 7 == len(names)  # the pages do not overlap
+    item = body["items"][0]
+    assert item["missing_fields"] and "*" in item["id_number_masked"]
+    assert not re.search(r"\d{17}[\dX]", first.text)  # no ID number in the clear
+    # past the end: nothing there (an API client asked for that offset), the total still
+    beyond = web.get(url, params={"limit": 5, "offset": 50}, headers=headers).json()
+    assert (beyond["total"], beyond["items"]) == (7, [])
+    bad = web.get(url, params={"limit": 0}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "REQUEST_INVALID"
+    # another agency sees none of them
+    other = api_headers(container, Principal("zhuzhou1", Role.AGENCY_HANDLER, "430200"))
+    assert web.get(url, headers=other).json()["total"] == 0
+    # OpenAPI documents the page and its fields
+    schema = web.get("/openapi.json").json()["components"]["schemas"]
+    assert {"total", "offset", "items"} <= set(schema["IncompletePageOut"]["properties"])
+    assert "missing_fields" in schema["CompletenessOut"]["properties"]

@@ -28,10 +28,12 @@ from yidi.entrypoints.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
 from yidi.entrypoints.api.schemas.filings import (
     ApproveRequest,
     ChangeRequest,
+    CompletenessOut,
     DuplicateOut,
     EmergencyDueOut,
     FilingOut,
     FilingPageOut,
+    IncompletePageOut,
     PromisesDueOut,
     ReasonRequest,
     SupplyDocumentsRequest,
@@ -45,6 +47,7 @@ from yidi.entrypoints.http.filing_bodies import CreateFilingRequest, EvidenceBod
 from yidi.entrypoints.http.requests import container_of
 from yidi.filing.commands import MAX_EVIDENCE_BYTES, FilingService
 from yidi.filing.jobs import ImportJobs
+from yidi.filing.model.annex import CompletenessRow
 from yidi.filing.model.evidence import Evidence, EvidenceKind
 from yidi.filing.model.lifecycle import FilingState
 from yidi.filing.reports import FilingReports, table_as_dicts
@@ -188,11 +191,23 @@ def emergency_due(follow_up: FollowUpDep) -> list[EmergencyDueOut]:
 
 @router.get(
     "/follow-up/incomplete",
-    summary="必填信息缺失的备案（待补充） filings missing mandatory fields",
+    response_model=IncompletePageOut,
+    summary="必填信息缺失的备案（待补充），分页 filings missing mandatory fields, paged",
 )
-def incomplete(follow_up: FollowUpDep) -> list[dict[str, Any]]:
-    rows = follow_up.rows(FilingService.incomplete)
-    return [{**_row_dict(r), "missing_fields": list(r.missing_fields)} for r in rows]
+def incomplete(
+    follow_up: FollowUpDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="每页条数 page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="偏移 offset")] = 0,
+) -> IncompletePageOut:
+    page = follow_up.service.incomplete_page(
+        follow_up.principal, limit=limit, offset=offset, region=follow_up.region
+    )
+    # the service answers the last page past the end (what a reader of the page wants);
+    # an API client asked for an offset and gets what lies there: nothing
+    items = page.items if page.offset == offset else []
+    return IncompletePageOut(
+        total=page.total, offset=offset, items=[_completeness_out(r) for r in items]
+    )
 
 
 @router.get(
@@ -201,6 +216,10 @@ def incomplete(follow_up: FollowUpDep) -> list[dict[str, Any]]:
 )
 def without_card(follow_up: FollowUpDep) -> list[dict[str, Any]]:
     return [_row_dict(r) for r in follow_up.rows(FilingService.without_second_generation_card)]
+
+
+def _completeness_out(row: CompletenessRow) -> CompletenessOut:
+    return CompletenessOut(**_row_dict(row), missing_fields=list(row.missing_fields))
 
 
 def _row_dict(row: Any) -> dict[str, Any]:

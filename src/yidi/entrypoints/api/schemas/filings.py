@@ -266,6 +266,26 @@ class FilingPageOut(BaseModel):
     items: list[FilingSummaryOut]
 
 
+class CompletenessOut(BaseModel):
+    """One line of a re-collection list (待补充备案信息清单), masked."""
+
+    filing_number: str = Field(description="备案编号 filing number")
+    name: str = Field(description="姓名 name")
+    id_number_masked: str = Field(description="身份证号（脱敏） ID number, masked")
+    phone_masked: str = Field(description="联系电话（脱敏） phone, masked")
+    mobile_masked: str = Field(description="手机（脱敏） mobile, masked")
+    needs_second_generation_card: bool = Field(description="未办理二代社保卡 no 2nd-gen card")
+    missing_fields: list[str] = Field(description="缺失的必填项 mandatory fields missing")
+
+
+class IncompletePageOut(BaseModel):
+    """One page of 待补充的历史备案, paged by the database; past the end ``items`` is empty."""
+
+    total: int = Field(description="总数 total matches")
+    offset: int = Field(description="偏移 offset of the first item")
+    items: list[CompletenessOut]
+
+
 class EmergencyDueOut(BaseModel):
     filing: FilingSummaryOut
     admitted_on: dt.date = Field(description="入院日期 admitted on")
