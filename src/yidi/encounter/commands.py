@@ -419,9 +419,26 @@ class HospitalService(EncounterQueries):
         self, uow: EncounterUnitOfWork, caller: Caller, credential: Credential
     ) -> tuple[int, Person]:
         """A person lookup by an institution: refused once the institution has made too many
-        this hour; a hit is counted with the caller's transaction, a miss by
-        :meth:`_record_miss` once that transaction has ended (the miss outlives it)."""
-        counted, misses = uow.hospital.count_lookup(caller.hospital_code, self._window())
+        this hour. A hit is counted when the caller's transaction commits (a transaction
+        that does not commit counts nothing), a miss by :meth:`_record_miss` once that
+        transaction has ended (the miss outlives it).
+
+        The limit is read first without a lock, so a lookup over it is refused before any
+        work and before a miss could tell the caller anything; the count itself is added
+        just before the commit and checked again there, so the counter row is locked only
+        for the commit, not for the settlement that follows the lookup. Lookups that pass
+        the first read together are each checked again when they count, one after another
+        on the row: the limit holds exactly, and the ones over it are refused and roll back
+        with their work."""
+        window = self._window()
+        counted, misses = uow.hospital.lookup_counts(caller.hospital_code, window)
+        self._refuse_over_limit(counted + 1, misses)
+        uow.hospital.count_lookup_at_commit(caller.hospital_code, window, self._refuse_over_limit)
+        return self._person_by_credential(uow, credential)
+
+    def _refuse_over_limit(self, counted: int, misses: int) -> None:
+        """Refuse the lookup numbered ``counted`` this hour when it, or the misses so far,
+        exceed the institution's limits."""
         if counted > self._limits.per_hour or misses >= self._limits.misses_per_hour:
             raise YidiError(
                 "PERSON_LOOKUP_RATE_LIMITED",
@@ -430,7 +447,6 @@ class HospitalService(EncounterQueries):
                 field="mdtrt_cert_no",
                 kind=ErrorKind.TOO_MANY,
             )
-        return self._person_by_credential(uow, credential)
 
     def _record_miss(self, caller: Caller, credential: Credential) -> None:
         """Count and audit a lookup that found nobody (never the number that was tried)."""
