@@ -449,18 +449,25 @@ class HospitalService(EncounterQueries):
             )
 
     def _record_miss(self, caller: Caller, credential: Credential) -> None:
-        """Count and audit a lookup that found nobody (never the number that was tried)."""
+        """Count and audit a lookup that found nobody (never the number that was tried).
+
+        The audit entry comes before the counts, the order of every other transaction: one
+        that has appended to the audit chain (and so holds its head) counts its lookup at
+        commit, and taking the counter rows first and the head second would deadlock with
+        it. The miss's number in the entry is read just before; it can lag behind a miss
+        of the institution being recorded at the same moment."""
         window = self._window()
         with self._uow() as uow:
-            uow.hospital.bump_lookup(caller.hospital_code, window, "all")
-            misses = uow.hospital.bump_lookup(caller.hospital_code, window, "miss")
+            _, misses = uow.hospital.lookup_counts(caller.hospital_code, window)
             self._audit(
                 uow,
                 caller,
                 "hospital.person_lookup_miss",
                 f"institution:{caller.hospital_code}",
-                f"凭证类型 {credential.kind}；本小时第 {misses} 次未找到",
+                f"凭证类型 {credential.kind}；本小时第 {misses + 1} 次未找到",
             )
+            uow.hospital.bump_lookup(caller.hospital_code, window, "all")
+            uow.hospital.bump_lookup(caller.hospital_code, window, "miss")
             uow.commit()
 
     def _check(
