@@ -1092,25 +1092,27 @@ class HospitalService(EncounterQueries):
                 prescription_numbers=purchase.prescription_numbers,
             )
         )
-        self._audit(
-            uow,
-            caller,
-            "hospital.pharmacy_purchase",
-            f"encounter:{encounter_id}",
-            f"{check.psn_no} 药店购药"
-            + (f" 备案 {check.filing_number}" if check.filing_number else "")
-            + (
-                f" 外配处方 {'、'.join(purchase.prescription_numbers)}"
-                if purchase.prescription_numbers
-                else ""
-            ),
-        )
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
         done = self._store_lines(uow, encounter, purchase.lines)
-        self._audit(
-            uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
-        )
-        lines = done.lines
+
+        def audit_purchase() -> None:
+            self._audit(
+                uow,
+                caller,
+                "hospital.pharmacy_purchase",
+                f"encounter:{encounter_id}",
+                f"{check.psn_no} 药店购药"
+                + (f" 备案 {check.filing_number}" if check.filing_number else "")
+                + (
+                    f" 外配处方 {'、'.join(purchase.prescription_numbers)}"
+                    if purchase.prescription_numbers
+                    else ""
+                ),
+            )
+            self._audit(
+                uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
+            )
+
         record = self._settle_locked(
             uow,
             caller,
@@ -1119,8 +1121,9 @@ class HospitalService(EncounterQueries):
             msgid=msgid,
             use_account=purchase.use_account,
             family=FamilyUse(purchase.family_holder_psn_no) if purchase.family_account else None,
+            audit_first=audit_purchase,
         )
-        return PurchaseResult(record, lines)
+        return PurchaseResult(record, done.lines)
 
     @staticmethod
     def _refuse_overlapping_stay(
@@ -1924,11 +1927,14 @@ class HospitalService(EncounterQueries):
         family: FamilyUse | None = None,
         context: EncounterContext | None = None,
         key: RequestKey | None = None,
+        audit_first: Callable[[], None] | None = None,
     ) -> SettlementRecord:
         """Settle the locked ``encounter`` (nothing is committed): the settlement row, the
         year-to-date totals, the account (the bound holder's for 家庭共济), the clearing fact,
         the answer for ``key`` and the audit entry. ``context``: the stay's person and hospital
-        if already read."""
+        if already read. ``audit_first``: appends the caller's own entries just before the
+        settlement's (a purchase's), so that the audit chain's head, locked from a
+        transaction's first entry to its commit, is held only at the end."""
         encounter_id = encounter.id
         settled_state = Encounter(encounter).settle()
         if context is not None:
@@ -1968,14 +1974,6 @@ class HospitalService(EncounterQueries):
             )
         if holder is not None:
             data["family_account_holder"] = holder.psn_no
-            self._audit(
-                uow,
-                caller,
-                "account.family_debit",
-                f"account:{holder.psn_no}:{day.year}",
-                f"家庭共济 person:{person.psn_no} settlement:{settlement_id} "
-                f"{result.personal_account_paid} 元",
-            )
         uow.hospital.add_settlement(
             {
                 "id": settlement_id,
@@ -2025,7 +2023,18 @@ class HospitalService(EncounterQueries):
             encounter_id, state=settled_state.value, updated_at=as_utc(now)
         )
         self._remember(uow, key, {"setl_id": settlement_id})
-        # The audit entry last: the chain's head stays locked only for it and the commit.
+        # The audit entries last: the chain's head stays locked only for them and the commit.
+        if audit_first is not None:
+            audit_first()
+        if holder is not None:
+            self._audit(
+                uow,
+                caller,
+                "account.family_debit",
+                f"account:{holder.psn_no}:{day.year}",
+                f"家庭共济 person:{person.psn_no} settlement:{settlement_id} "
+                f"{result.personal_account_paid} 元",
+            )
         self._audit(
             uow,
             caller,
