@@ -22,7 +22,7 @@ from yidi.accounts.model import FamilyBinding, Movement, MovementKind, apply
 from yidi.catalog.model import CatalogVersion
 from yidi.chronic.model import Recognition
 from yidi.encounter.model import EncounterState, open_stay_conflict
-from yidi.encounter.ports import EncounterUnitOfWork
+from yidi.encounter.ports import EncounterUnitOfWork, LookupCheck
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
@@ -111,6 +111,7 @@ _ids = itertools.count(1)
 class FakeEncounterRepository:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
+        self._lookups_at_commit: list[tuple[str, dt.datetime, LookupCheck]] = []
 
     # persons and lookups
     def person_id(self, id_number: str) -> int | None:
@@ -134,9 +135,23 @@ class FakeEncounterRepository:
     def person_by_internal_id(self, person_id: int) -> Person | None:
         return self.db.persons.get(person_id)
 
-    def count_lookup(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
-        counted = self.bump_lookup(institution, window_start, "all")
-        return counted, self.db.lookups.get((institution, window_start, "miss"), 0)
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
+        return (
+            self.db.lookups.get((institution, window_start, "all"), 0),
+            self.db.lookups.get((institution, window_start, "miss"), 0),
+        )
+
+    def count_lookup_at_commit(
+        self, institution: str, window_start: dt.datetime, check: LookupCheck
+    ) -> None:
+        self._lookups_at_commit.append((institution, window_start, check))
+
+    def count_lookups_at_commit(self) -> None:
+        """Called by the fake unit of work's commit, as the SQL one does."""
+        noted, self._lookups_at_commit = self._lookups_at_commit, []
+        for institution, window_start, check in noted:
+            counted = self.bump_lookup(institution, window_start, "all")
+            check(counted, self.db.lookups.get((institution, window_start, "miss"), 0))
 
     def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int:
         key = (institution, window_start, kind)
@@ -540,6 +555,7 @@ class FakeUnitOfWork:
             setattr(self.db, name, value)
 
     def commit(self) -> None:
+        self.hospital.count_lookups_at_commit()
         self.db.commits += 1
         self._snapshot = self._state()
 

@@ -457,9 +457,26 @@ class HospitalService(EncounterQueries):
         self, uow: EncounterUnitOfWork, caller: Caller, credential: Credential
     ) -> tuple[int, Person]:
         """A person lookup by an institution: refused once the institution has made too many
-        this hour; a hit is counted with the caller's transaction, a miss by
-        :meth:`_record_miss` once that transaction has ended (the miss outlives it)."""
-        counted, misses = uow.hospital.count_lookup(caller.hospital_code, self._window())
+        this hour. A hit is counted when the caller's transaction commits (a transaction
+        that does not commit counts nothing), a miss by :meth:`_record_miss` once that
+        transaction has ended (the miss outlives it).
+
+        The limit is read first without a lock, so a lookup over it is refused before any
+        work and before a miss could tell the caller anything; the count itself is added
+        just before the commit and checked again there, so the counter row is locked only
+        for the commit, not for the settlement that follows the lookup. Lookups that pass
+        the first read together are each checked again when they count, one after another
+        on the row: the limit holds exactly, and the ones over it are refused and roll back
+        with their work."""
+        window = self._window()
+        counted, misses = uow.hospital.lookup_counts(caller.hospital_code, window)
+        self._refuse_over_limit(counted + 1, misses)
+        uow.hospital.count_lookup_at_commit(caller.hospital_code, window, self._refuse_over_limit)
+        return self._person_by_credential(uow, credential)
+
+    def _refuse_over_limit(self, counted: int, misses: int) -> None:
+        """Refuse the lookup numbered ``counted`` this hour when it, or the misses so far,
+        exceed the institution's limits."""
         if counted > self._limits.per_hour or misses >= self._limits.misses_per_hour:
             raise YidiError(
                 "PERSON_LOOKUP_RATE_LIMITED",
@@ -468,7 +485,6 @@ class HospitalService(EncounterQueries):
                 field="mdtrt_cert_no",
                 kind=ErrorKind.TOO_MANY,
             )
-        return self._person_by_credential(uow, credential)
 
     @contextlib.contextmanager
     def _noting_misses(self, caller: Caller, credential: Credential) -> Iterator[None]:
@@ -482,18 +498,25 @@ class HospitalService(EncounterQueries):
             raise
 
     def _record_miss(self, caller: Caller, credential: Credential) -> None:
-        """Count and audit a lookup that found nobody (never the number that was tried)."""
+        """Count and audit a lookup that found nobody (never the number that was tried).
+
+        The audit entry comes before the counts, the order of every other transaction: one
+        that has appended to the audit chain (and so holds its head) counts its lookup at
+        commit, and taking the counter rows first and the head second would deadlock with
+        it. The miss's number in the entry is read just before; it can lag behind a miss
+        of the institution being recorded at the same moment."""
         window = self._window()
         with self._uow() as uow:
-            uow.hospital.bump_lookup(caller.hospital_code, window, "all")
-            misses = uow.hospital.bump_lookup(caller.hospital_code, window, "miss")
+            _, misses = uow.hospital.lookup_counts(caller.hospital_code, window)
             self._audit(
                 uow,
                 caller,
                 "hospital.person_lookup_miss",
                 f"institution:{caller.hospital_code}",
-                f"凭证类型 {credential.kind}；本小时第 {misses} 次未找到",
+                f"凭证类型 {credential.kind}；本小时第 {misses + 1} 次未找到",
             )
+            uow.hospital.bump_lookup(caller.hospital_code, window, "all")
+            uow.hospital.bump_lookup(caller.hospital_code, window, "miss")
             uow.commit()
 
     def _check(
@@ -1063,25 +1086,27 @@ class HospitalService(EncounterQueries):
             credential_type=purchase.credential_type,
             prescription_numbers=purchase.prescription_numbers,
         )
-        self._audit(
-            uow,
-            caller,
-            "hospital.pharmacy_purchase",
-            f"encounter:{encounter_id}",
-            f"{check.psn_no} 药店购药"
-            + (f" 备案 {check.filing_number}" if check.filing_number else "")
-            + (
-                f" 外配处方 {'、'.join(purchase.prescription_numbers)}"
-                if purchase.prescription_numbers
-                else ""
-            ),
-        )
         encounter = self._encounter(uow, caller, encounter_id, for_update=True)
         done = self._store_lines(uow, encounter, purchase.lines)
-        self._audit(
-            uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
-        )
-        lines = done.lines
+
+        def audit_purchase() -> None:
+            self._audit(
+                uow,
+                caller,
+                "hospital.pharmacy_purchase",
+                f"encounter:{encounter_id}",
+                f"{check.psn_no} 药店购药"
+                + (f" 备案 {check.filing_number}" if check.filing_number else "")
+                + (
+                    f" 外配处方 {'、'.join(purchase.prescription_numbers)}"
+                    if purchase.prescription_numbers
+                    else ""
+                ),
+            )
+            self._audit(
+                uow, caller, "hospital.fee_upload", f"encounter:{encounter_id}", done.audit_reason
+            )
+
         record = self._settle_locked(
             uow,
             caller,
@@ -1090,8 +1115,9 @@ class HospitalService(EncounterQueries):
             msgid=msgid,
             use_account=purchase.use_account,
             family=FamilyUse(purchase.family_holder_psn_no) if purchase.family_account else None,
+            audit_first=audit_purchase,
         )
-        return PurchaseResult(record, lines)
+        return PurchaseResult(record, done.lines)
 
     @staticmethod
     def _refuse_overlapping_stay(
@@ -1908,11 +1934,14 @@ class HospitalService(EncounterQueries):
         family: FamilyUse | None = None,
         context: EncounterContext | None = None,
         key: RequestKey | None = None,
+        audit_first: Callable[[], None] | None = None,
     ) -> SettlementRecord:
         """Settle the locked ``encounter`` (nothing is committed): the settlement row, the
         year-to-date totals, the account (the bound holder's for 家庭共济), the clearing fact,
         the answer for ``key`` and the audit entry. ``context``: the stay's person and hospital
-        if already read."""
+        if already read. ``audit_first``: appends the caller's own entries just before the
+        settlement's (a purchase's), so that the audit chain's head, locked from a
+        transaction's first entry to its commit, is held only at the end."""
         encounter_id = encounter.id
         settled_state = Encounter(encounter).settle()
         if context is not None:
@@ -1952,14 +1981,6 @@ class HospitalService(EncounterQueries):
             )
         if holder is not None:
             data["family_account_holder"] = holder.psn_no
-            self._audit(
-                uow,
-                caller,
-                "account.family_debit",
-                f"account:{holder.psn_no}:{day.year}",
-                f"家庭共济 person:{person.psn_no} settlement:{settlement_id} "
-                f"{result.personal_account_paid} 元",
-            )
         uow.hospital.add_settlement(
             {
                 "id": settlement_id,
@@ -2009,7 +2030,18 @@ class HospitalService(EncounterQueries):
             encounter_id, state=settled_state.value, updated_at=as_utc(now)
         )
         self._remember(uow, key, {"setl_id": settlement_id})
-        # The audit entry last: the chain's head stays locked only for it and the commit.
+        # The audit entries last: the chain's head stays locked only for them and the commit.
+        if audit_first is not None:
+            audit_first()
+        if holder is not None:
+            self._audit(
+                uow,
+                caller,
+                "account.family_debit",
+                f"account:{holder.psn_no}:{day.year}",
+                f"家庭共济 person:{person.psn_no} settlement:{settlement_id} "
+                f"{result.personal_account_paid} 元",
+            )
         self._audit(
             uow,
             caller,

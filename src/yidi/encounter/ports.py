@@ -11,7 +11,7 @@ does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from yidi.accounts.model import FamilyBinding, Movement
@@ -33,6 +33,10 @@ from yidi.kernel.unit_of_work import AuditedTransaction
 from yidi.reference.model import Agency, Hospital, Person
 from yidi.settlement.claims import YearToDate
 
+#: Called with (lookups counted, the new one included; misses so far) when a lookup is
+#: counted at commit; raises to refuse it (the transaction then rolls back).
+LookupCheck = Callable[[int, int], None]
+
 
 class EncounterRepository(Protocol):
     """Encounters, fee lines, settlements, year-to-date totals and the lookup counters."""
@@ -42,7 +46,10 @@ class EncounterRepository(Protocol):
     def person_by_card(self, card_number: str) -> tuple[int, Person] | None: ...
     def person_by_id_number(self, id_number: str) -> tuple[int, Person] | None: ...
     def person_by_ecert(self, token: str) -> tuple[int, Person] | None: ...
-    def count_lookup(self, institution: str, window_start: dt.datetime) -> tuple[int, int]: ...
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> tuple[int, int]: ...
+    def count_lookup_at_commit(
+        self, institution: str, window_start: dt.datetime, check: LookupCheck
+    ) -> None: ...
     def person_by_internal_id(self, person_id: int) -> Person | None: ...
     def bump_lookup(self, institution: str, window_start: dt.datetime, kind: str) -> int: ...
 

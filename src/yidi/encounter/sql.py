@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from yidi.catalog.model import CatalogItem, CatalogVersion, ItemClass, ItemKind
 from yidi.encounter.model import open_stay_conflict
+from yidi.encounter.ports import LookupCheck
 from yidi.encounter.records import (
     SETTLEMENT_AMOUNT_COLUMNS,
     CatalogVersionRow,
@@ -281,6 +282,17 @@ _MISSES = (
     .correlate(None)
     .scalar_subquery()
 )
+# The institution's lookups and misses so far in the window: a plain read, no row lock.
+_LOOKUP_COUNTS = select(
+    select(lookup_counters.c.count)
+    .where(
+        lookup_counters.c.institution == bindparam("who"),
+        lookup_counters.c.window_start == bindparam("window"),
+        lookup_counters.c.kind == "all",
+    )
+    .scalar_subquery(),
+    _MISSES,
+)
 _BUILDERS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _BUMP_LOOKUP = {
     name: _lookup_upsert(builder).returning(lookup_counters.c.count)
@@ -419,6 +431,8 @@ class HospitalRepository:
         # The catalogue generation this transaction read with its stay, if it did.
         self._generation: tuple[int, int] | None = None
         self._fee_line_inserts: dict[tuple[str, ...], Any] = {}
+        # Lookups to count when the transaction commits (see ``count_lookup_at_commit``).
+        self._lookups_at_commit: list[tuple[str, dt.datetime, LookupCheck]] = []
 
     # catalogue versions ---------------------------------------------------------------
     def catalog_version_by_hash(self, content_hash: str) -> CatalogVersionRow | None:
@@ -550,15 +564,34 @@ class HospitalRepository:
         parameters = {"who": institution, "window": as_utc(window_start), "what": kind}
         return int(self._session.execute(statement, parameters).scalar_one())
 
-    def count_lookup(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
-        """Count one lookup in the window and answer (lookups counted so far, this one
-        included; misses so far), in one statement. The counter row stays locked until the
-        transaction ends, so concurrent lookups of the institution count one after another;
-        a transaction that is refused rolls its count back."""
-        statement = _COUNT_LOOKUP[self._session.get_bind().dialect.name]
-        parameters = {"who": institution, "window": as_utc(window_start), "what": "all"}
-        counted, missed = self._session.execute(statement, parameters).one()
-        return int(counted), int(missed or 0)
+    def lookup_counts(self, institution: str, window_start: dt.datetime) -> tuple[int, int]:
+        """(lookups, misses) the institution has made so far in the window: a plain read
+        that locks nothing, to refuse a lookup over the limit before any work."""
+        parameters = {"who": institution, "window": as_utc(window_start)}
+        counted, missed = self._session.execute(_LOOKUP_COUNTS, parameters).one()
+        return int(counted or 0), int(missed or 0)
+
+    def count_lookup_at_commit(
+        self, institution: str, window_start: dt.datetime, check: LookupCheck
+    ) -> None:
+        """Count one lookup when this transaction commits, not now: the counter row of the
+        institution and hour is locked from its upsert to the commit, so an upsert at the
+        start of the transaction made the institution's lookups (a pharmacy's purchases)
+        settle one after another. Just before the commit the count is added and ``check``
+        is called with (lookups counted, this one included; misses so far); it raises to
+        refuse, and the transaction, count included, is rolled back as before. A
+        transaction that does not commit counts nothing."""
+        self._lookups_at_commit.append((institution, window_start, check))
+
+    def count_lookups_at_commit(self) -> None:
+        """Run the counts noted by :meth:`count_lookup_at_commit` (the unit of work calls
+        this just before it commits): one statement each, the upsert returns both counts."""
+        noted, self._lookups_at_commit = self._lookups_at_commit, []
+        for institution, window_start, check in noted:
+            statement = _COUNT_LOOKUP[self._session.get_bind().dialect.name]
+            parameters = {"who": institution, "window": as_utc(window_start), "what": "all"}
+            counted, missed = self._session.execute(statement, parameters).one()
+            check(int(counted), int(missed or 0))
 
     def person_by_internal_id(self, person_id: int) -> Person | None:
         row = self._session.execute(select(persons).where(persons.c.id == person_id)).first()

@@ -72,6 +72,8 @@ class SqlUnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        # Lookups are counted last, so their counter row is locked only for the commit.
+        self.hospital.count_lookups_at_commit()
         self.session.commit()
 
     def rollback(self) -> None:
