@@ -146,6 +146,7 @@ def fill(engine: Engine, count: int) -> None:
                         "state": "approved",
                         "registration_type": "1",
                         "category": "long_term_resident",
+                        "insured_region_code": county,
                         "record_json": body,
                         "filed_on": filed,
                         "created_at": at,

@@ -248,6 +248,23 @@ def test_an_import_leaves_planner_statistics_for_the_admission_lookup(
     assert analysed is not None and analysed.split()[0] == "30"
 
 
+def test_imported_versions_carry_their_filings_insured_region(
+    container: Container, imports: FilingImports
+) -> None:
+    """The quarterly list counts and pages by the version's region column: the bulk path
+    (executemany on SQLite, COPY on PostgreSQL) writes the lineage's region on each version."""
+    imports.import_annex2(PROVINCE_IMPORTER, _csv(_rows(12, ["410100", "410300"])), "regions.csv")
+    with container.uow() as uow:
+        pairs = uow.session.execute(
+            select(filings.c.insured_region_code, filing_versions.c.insured_region_code).join(
+                filing_versions, filing_versions.c.filing_id == filings.c.id
+            )
+        ).all()
+    assert len(pairs) == 12
+    assert {lineage for lineage, _version in pairs} == {"410100", "410300"}
+    assert all(lineage == version for lineage, version in pairs)
+
+
 def _stored_import(engine: Engine) -> list[tuple[object, ...]]:
     """Every stored filing with its versions and events, keyed by import key, ids left out
     (they are generated per import) but the links between the three tables kept."""
@@ -268,6 +285,8 @@ def _stored_import(engine: Engine) -> list[tuple[object, ...]]:
                 filing_versions.c.version,
                 filing_versions.c.state,
                 filing_versions.c.registration_type,
+                filing_versions.c.category,
+                filing_versions.c.insured_region_code,
                 filing_versions.c.record_json,
                 filing_versions.c.state_reason,
                 filing_versions.c.supersedes,

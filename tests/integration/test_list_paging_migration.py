@@ -84,3 +84,49 @@ def test_upgrade_to_0031_fills_the_version_category_and_the_missing_field_count(
         "b" * 32: len(missing_mandatory_fields(lacking)),
         "c" * 32: 0,
     }
+
+
+def test_upgrade_to_0032_fills_each_version_with_its_lineages_insured_region(
+    fresh_engine: Engine,
+) -> None:
+    """Migration 0032: every stored version, superseded ones too, gets its lineage's region."""
+    upgrade(fresh_engine, "0031")
+    old = MetaData()
+    old.reflect(fresh_engine, only=["filings", "filing_versions"])
+    filings, versions = old.tables["filings"], old.tables["filing_versions"]
+    lineages = {"a": ("430421", ["a1"]), "b": ("450923", ["b1", "b2"])}
+    with fresh_engine.begin() as connection:
+        for lineage, (region, version_ids) in lineages.items():
+            connection.execute(
+                insert(filings).values(
+                    id=lineage * 32,
+                    current_version_id=version_ids[-1] * 16,
+                    state="approved",
+                    version=len(version_ids),
+                    insured_region_code=region,
+                    id_number=lineage * 18,
+                    name="谢某某",
+                    source="counter",
+                    created_at=AT,
+                    updated_at=AT,
+                )
+            )
+            for n, version_id in enumerate(version_ids, start=1):
+                connection.execute(
+                    insert(versions).values(
+                        id=version_id * 16,
+                        filing_id=lineage * 32,
+                        version=n,
+                        state="approved" if n == len(version_ids) else "superseded",
+                        registration_type="1",
+                        record_json=record_json(record(insured_region_code=region)),
+                        filed_on=AT.date(),
+                        created_at=AT,
+                    )
+                )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as connection:
+        regions = dict(
+            connection.execute(text("SELECT id, insured_region_code FROM filing_versions")).all()
+        )
+    assert regions == {"a1" * 16: "430421", "b1" * 16: "450923", "b2" * 16: "450923"}
